@@ -1,0 +1,76 @@
+/**
+ * Stable error codes shared by the server and every client. Each code has one
+ * fixed HTTP status; the SDK maps codes to typed errors. Never rename a code:
+ * add a new one and bump {@link API_VERSION}.
+ */
+export const ERROR_STATUS = {
+  /** The request body, query or path did not match the schema. */
+  validation_failed: 400,
+  /** The request is well-formed but not allowed in the current state. */
+  bad_request: 400,
+  /** No or invalid access token. */
+  unauthorized: 401,
+  /** The access token has expired: refresh it. */
+  token_expired: 401,
+  /** Wrong organisation, username or password. */
+  invalid_credentials: 401,
+  /** A refresh token was used twice; its whole family is now revoked. */
+  refresh_token_reused: 401,
+  /** The refresh token is unknown, expired or revoked. */
+  refresh_token_invalid: 401,
+  /** The principal may not perform this action. */
+  forbidden: 403,
+  /** The user account has been deactivated by an admin. */
+  user_deactivated: 403,
+  /** The object does not exist or is not visible to the principal. */
+  not_found: 404,
+  /** A unique name is already taken. */
+  already_exists: 409,
+  /** First-run setup has already been completed. */
+  setup_complete: 409,
+  /** The channel is archived: unarchive it first. */
+  channel_archived: 409,
+  /** The MLS epoch named by a commit is not the channel's current epoch. */
+  stale_epoch: 409,
+  /** The invite link has expired, been used up or been revoked. */
+  invite_invalid: 410,
+  /** The request body is larger than the configured limit. */
+  payload_too_large: 413,
+  /** The event content is larger than the configured message size limit. */
+  message_too_large: 413,
+  /** Too many requests: wait for Retry-After seconds. */
+  rate_limited: 429,
+  /** Too many failed logins for this account or address: wait for Retry-After seconds. */
+  login_throttled: 429,
+  /** An unexpected server error; it has been logged with the request id. */
+  internal: 500,
+  /** The server is shutting down or a dependency is unreachable: retry shortly. */
+  unavailable: 503,
+} as const;
+
+/** A stable, machine-readable error code. */
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** All error codes, for validation and documentation. */
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
+
+/** The JSON body of every error response and of WebSocket `error` frames. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+/** Codes a client may retry unchanged (after a delay where Retry-After says so). */
+export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "rate_limited",
+  "login_throttled",
+  "internal",
+  "unavailable",
+  "stale_epoch",
+]);
+
+/** Whether `code` names an error a client may retry. */
+export function isRetryableCode(code: string): boolean {
+  return RETRYABLE_CODES.has(code as ErrorCode);
+}

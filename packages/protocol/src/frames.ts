@@ -1,0 +1,75 @@
+/**
+ * WebSocket frames of the gateway at {@link WS_PATH}. Every frame is one JSON
+ * text message with a `t` (type) field. docs/protocol.md describes each one.
+ */
+import { z } from "zod";
+import { Event, Id, PresenceStatus, Seq, SendEvent, User, UserStreamItem, Org } from "./models.ts";
+import { ERROR_CODES } from "./errors.ts";
+
+/** Where a client is in each stream; the server replays everything after. */
+export const Cursors = z.object({
+  /** Last per-user stream seq the client has. */
+  user: Seq.default(0),
+  /** Last event seq per channel. Channels the user belongs to but that are missing here start at 0. */
+  channels: z.record(Id, Seq).default({}),
+});
+export type Cursors = z.infer<typeof Cursors>;
+
+const Ref = z.string().min(1).max(64);
+
+// ---- client -> server --------------------------------------------------
+/** First frame: authenticate and ask for everything after the cursors. */
+export const HelloFrame = z.object({
+  t: z.literal("hello"),
+  token: z.string().min(1).max(4096),
+  cursors: Cursors.default({ user: 0, channels: {} }),
+  /** Skip replay (e.g. a bot that only wants live events). */
+  live: z.boolean().optional(),
+});
+/** Send an event; answered by `ack` or `error` with the same ref. */
+export const SendFrame = SendEvent.extend({ t: z.literal("send"), ref: Ref, channelId: Id });
+export const TypingFrame = z.object({ t: z.literal("typing"), channelId: Id, threadRoot: Seq.nullable().optional() });
+export const PresenceFrame = z.object({ t: z.literal("presence"), status: PresenceStatus.exclude(["offline"]) });
+export const ReadFrame = z.object({ t: z.literal("read"), channelId: Id, seq: Seq });
+export const PingFrame = z.object({ t: z.literal("ping"), ref: Ref.optional() });
+
+export const ClientFrame = z.discriminatedUnion("t", [HelloFrame, SendFrame, TypingFrame, PresenceFrame, ReadFrame, PingFrame]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+export type ClientFrameInput = z.input<typeof ClientFrame>;
+
+// ---- server -> client --------------------------------------------------
+/** Authenticated; replay follows. */
+export const ReadyFrame = z.object({
+  t: z.literal("ready"), user: User, org: Org, deviceId: Id, sessionId: Id, connectionId: z.string(),
+  serverTime: z.number().int(), heartbeatMs: z.number().int(),
+});
+/** A page of missed channel events during replay (ordered by seq). */
+export const SyncFrame = z.object({ t: z.literal("sync"), channelId: Id, events: z.array(Event) });
+/** A page of missed per-user stream items during replay. */
+export const SyncUserFrame = z.object({ t: z.literal("sync.user"), items: z.array(UserStreamItem) });
+/** Replay finished; from here on frames are live. */
+export const SyncedFrame = z.object({ t: z.literal("synced") });
+/** A live channel event. */
+export const EventFrame = z.object({ t: z.literal("event"), event: Event });
+/** A live per-user stream item. */
+export const UserFrame = z.object({ t: z.literal("user"), item: UserStreamItem });
+/** The event of a `send`, persisted; `duplicate` if the clientId was already used. */
+export const AckFrame = z.object({ t: z.literal("ack"), ref: Ref, event: Event, duplicate: z.boolean() });
+export const ErrorFrame = z.object({
+  t: z.literal("error"), ref: Ref.optional(), code: z.enum(ERROR_CODES as [string, ...string[]]),
+  message: z.string(), details: z.unknown().optional(),
+});
+/** Someone is typing (ephemeral, expires after a few seconds). */
+export const TypingOutFrame = z.object({ t: z.literal("typing"), channelId: Id, userId: Id, threadRoot: Seq.nullable() });
+/** A user's aggregated presence across devices. */
+export const PresenceOutFrame = z.object({ t: z.literal("presence"), userId: Id, status: PresenceStatus });
+/** A member's read receipt moved. */
+export const ReadOutFrame = z.object({ t: z.literal("read"), channelId: Id, userId: Id, seq: Seq });
+export const PongFrame = z.object({ t: z.literal("pong"), ref: Ref.optional(), serverTime: z.number().int() });
+
+export const ServerFrame = z.discriminatedUnion("t", [
+  ReadyFrame, SyncFrame, SyncUserFrame, SyncedFrame, EventFrame, UserFrame, AckFrame, ErrorFrame,
+  TypingOutFrame, PresenceOutFrame, ReadOutFrame, PongFrame,
+]);
+export type ServerFrame = z.infer<typeof ServerFrame>;
+export type ServerFrameOf<T extends ServerFrame["t"]> = Extract<ServerFrame, { t: T }>;

@@ -1,0 +1,12 @@
+/**
+ * @parley/protocol — the wire contract shared by server and clients: REST
+ * routes, WebSocket frames, error codes and the API version. No I/O.
+ */
+export * from "./errors.ts";
+export * from "./version.ts";
+export * from "./limits.ts";
+export * from "./models.ts";
+export * from "./route.ts";
+export * from "./routes.ts";
+export * from "./frames.ts";
+export * from "./openapi.ts";

@@ -1,0 +1,204 @@
+/**
+ * Schemas of the objects the API returns and accepts. The server validates
+ * every request with these and the OpenAPI document is generated from them.
+ */
+import { z } from "zod";
+import { DEFAULT_LIMITS } from "./limits.ts";
+
+/** An opaque server-generated identifier. */
+export const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "must be an id");
+/** Org slug: lowercase letters, digits and dashes; used at login. */
+export const Slug = z.string().min(2).max(40).regex(/^[a-z0-9][a-z0-9-]*$/, "lowercase letters, digits and dashes");
+/** Username: unique within an org. */
+export const Username = z.string().min(2).max(40).regex(/^[a-z0-9][a-z0-9._-]*$/, "lowercase letters, digits, dot, dash, underscore");
+/** Password: at least 10 characters (NIST 800-63B style: length over composition). */
+export const Password = z.string().min(10).max(256);
+/** Human-readable name. */
+export const DisplayName = z.string().trim().min(1).max(80);
+/** Device label such as "laptop" or "Firefox on Linux". */
+export const DeviceName = z.string().trim().min(1).max(80);
+/** Channel name. */
+export const ChannelName = z.string().trim().min(1).max(80).regex(/^[^\n\r\t]+$/, "single line");
+/** Channel topic. */
+export const Topic = z.string().max(250);
+/** Client-chosen idempotency key, unique per channel. */
+export const ClientId = z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/, "url-safe characters");
+/** Base64 string (standard alphabet, padded). */
+export const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64").refine((s) => s.length % 4 === 0, "base64");
+/** Unix epoch milliseconds. */
+export const Timestamp = z.number().int().nonnegative();
+/** Per-channel or per-user sequence number (starts at 1). */
+export const Seq = z.number().int().nonnegative();
+
+/** Org roles, from most to least privileged. */
+export const OrgRole = z.enum(["owner", "admin", "member", "guest"]);
+export type OrgRole = z.infer<typeof OrgRole>;
+/** Channel roles. */
+export const ChannelRole = z.enum(["admin", "member"]);
+export type ChannelRole = z.infer<typeof ChannelRole>;
+/** Channel kinds. */
+export const ChannelKind = z.enum(["public", "private", "dm", "group_dm"]);
+export type ChannelKind = z.infer<typeof ChannelKind>;
+/** Event kinds. Reactions, edits and deletions refer to a target event by seq. */
+export const EventKind = z.enum(["message", "reaction", "edit", "delete"]);
+export type EventKind = z.infer<typeof EventKind>;
+/** Presence states. */
+export const PresenceStatus = z.enum(["online", "away", "offline"]);
+export type PresenceStatus = z.infer<typeof PresenceStatus>;
+
+export const Org = z.object({ id: Id, slug: Slug, name: DisplayName, createdAt: Timestamp });
+export type Org = z.infer<typeof Org>;
+
+export const User = z.object({
+  id: Id,
+  orgId: Id,
+  username: Username,
+  displayName: DisplayName,
+  role: OrgRole,
+  deactivated: z.boolean(),
+  createdAt: Timestamp,
+});
+export type User = z.infer<typeof User>;
+
+export const Device = z.object({
+  id: Id,
+  userId: Id,
+  name: DeviceName,
+  createdAt: Timestamp,
+  lastSeenAt: Timestamp.nullable(),
+  revoked: z.boolean(),
+  current: z.boolean().optional(),
+});
+export type Device = z.infer<typeof Device>;
+
+export const Session = z.object({
+  id: Id,
+  deviceId: Id,
+  deviceName: DeviceName,
+  createdAt: Timestamp,
+  lastUsedAt: Timestamp,
+  current: z.boolean(),
+});
+export type Session = z.infer<typeof Session>;
+
+/** Tokens returned by login, setup, invite acceptance and refresh. */
+export const AuthTokens = z.object({
+  accessToken: z.string(),
+  /** Opaque; rotate on every refresh. Reusing an old one revokes the family. */
+  refreshToken: z.string(),
+  /** Seconds until the access token expires. */
+  expiresIn: z.number().int().positive(),
+  user: User,
+  org: Org,
+  deviceId: Id,
+  sessionId: Id,
+});
+export type AuthTokens = z.infer<typeof AuthTokens>;
+
+export const Invite = z.object({
+  id: Id,
+  role: OrgRole,
+  maxUses: z.number().int().positive(),
+  uses: z.number().int().nonnegative(),
+  expiresAt: Timestamp,
+  revoked: z.boolean(),
+  createdBy: Id,
+  createdAt: Timestamp,
+});
+export type Invite = z.infer<typeof Invite>;
+
+export const ChannelMember = z.object({ userId: Id, role: ChannelRole, joinedAt: Timestamp });
+export type ChannelMember = z.infer<typeof ChannelMember>;
+
+export const Channel = z.object({
+  id: Id,
+  orgId: Id,
+  kind: ChannelKind,
+  name: z.string(),
+  topic: Topic,
+  archived: z.boolean(),
+  createdBy: Id,
+  createdAt: Timestamp,
+  /** Highest event seq in the channel. */
+  lastSeq: Seq,
+  memberCount: z.number().int().nonnegative(),
+  /** MLS epoch of the channel's group (0 until the E2EE layer commits). */
+  epoch: z.number().int().nonnegative(),
+});
+export type Channel = z.infer<typeof Channel>;
+
+/** A channel as seen by one of its members. */
+export const MyChannel = Channel.extend({
+  myRole: ChannelRole,
+  /** Last seq the user has read (read receipt). */
+  readSeq: Seq,
+  /** Events after readSeq not sent by the user. */
+  unread: z.number().int().nonnegative(),
+  /** Unread events that mention the user. */
+  mentions: z.number().int().nonnegative(),
+  /** For DMs: the other members. */
+  dmUserIds: z.array(Id).optional(),
+});
+export type MyChannel = z.infer<typeof MyChannel>;
+
+/** A channel event. `content` is opaque to the server (ciphertext once E2EE is on). */
+export const Event = z.object({
+  id: Id,
+  channelId: Id,
+  seq: Seq,
+  clientId: ClientId,
+  senderId: Id,
+  senderDeviceId: Id,
+  kind: EventKind,
+  epoch: z.number().int().nonnegative(),
+  content: Base64,
+  threadRoot: Seq.nullable(),
+  target: Seq.nullable(),
+  mentions: z.array(Id),
+  createdAt: Timestamp,
+});
+export type Event = z.infer<typeof Event>;
+
+/** What a client sends to create an event (HTTP body and `send` frame). */
+export const SendEvent = z.object({
+  clientId: ClientId,
+  kind: EventKind,
+  content: Base64.max(Math.ceil((DEFAULT_LIMITS.messageBytes * 4) / 3) + 4),
+  threadRoot: Seq.min(1).nullable().optional(),
+  target: Seq.min(1).nullable().optional(),
+  mentions: z.array(Id).max(DEFAULT_LIMITS.mentions).optional(),
+  epoch: z.number().int().nonnegative().optional(),
+});
+export type SendEvent = z.infer<typeof SendEvent>;
+
+/** Items on the per-user stream (not tied to one channel's timeline). */
+export const UserStreamKind = z.enum([
+  "channel.joined",
+  "channel.left",
+  "channel.updated",
+  "member.joined",
+  "member.left",
+  "member.role",
+  "device.added",
+  "device.revoked",
+  "user.updated",
+]);
+export type UserStreamKind = z.infer<typeof UserStreamKind>;
+
+export const UserStreamItem = z.object({
+  seq: Seq,
+  kind: UserStreamKind,
+  channelId: Id.nullable(),
+  /** Kind-specific JSON payload (ids and names only; never message content). */
+  data: z.record(z.string(), z.unknown()),
+  createdAt: Timestamp,
+});
+export type UserStreamItem = z.infer<typeof UserStreamItem>;
+
+export const ThreadSummary = z.object({
+  rootSeq: Seq,
+  replies: z.number().int().nonnegative(),
+  lastReplySeq: Seq,
+  lastReplyAt: Timestamp,
+});
+export type ThreadSummary = z.infer<typeof ThreadSummary>;

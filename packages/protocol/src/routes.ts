@@ -1,0 +1,291 @@
+/**
+ * Every REST route of API v1. The server registers a handler for each entry
+ * (the compiler checks none is missing), the OpenAPI document is generated
+ * from this table, and the SDK calls routes by name.
+ */
+import { z } from "zod";
+import { route } from "./route.ts";
+import {
+  AuthTokens, Channel, ChannelKind, ChannelMember, ChannelName, ChannelRole, ClientId, Device, DeviceName,
+  DisplayName, Event, Id, Invite, MyChannel, Org, OrgRole, Password, Seq, SendEvent, Session, Slug,
+  ThreadSummary, Topic, User, UserStreamItem, Username,
+} from "./models.ts";
+import { DEFAULT_LIMITS } from "./limits.ts";
+
+const ChannelParams = z.object({ channelId: Id });
+const MemberParams = z.object({ channelId: Id, userId: Id });
+const IdParams = z.object({ id: Id });
+const Limit = z.coerce.number().int().min(1).max(DEFAULT_LIMITS.pageSize).default(50);
+const QuerySeq = z.coerce.number().int().nonnegative();
+
+export const routes = {
+  // ---- first run ------------------------------------------------------
+  setupStatus: route({
+    method: "GET", path: "/setup", tag: "setup", auth: "none",
+    summary: "Whether first-run setup is still needed (no org exists yet)",
+    response: z.object({ needsSetup: z.boolean(), apiVersion: z.number().int() }),
+  }),
+  setup: route({
+    method: "POST", path: "/setup", tag: "setup", auth: "none", status: 201,
+    summary: "First-run bootstrap: create the first org and its owner with the one-time setup token printed at first start",
+    body: z.object({
+      setupToken: z.string().min(16).max(128),
+      orgSlug: Slug, orgName: DisplayName,
+      username: Username, displayName: DisplayName, password: Password, deviceName: DeviceName,
+    }),
+    response: AuthTokens, errors: ["setup_complete", "forbidden"],
+  }),
+
+  // ---- auth -----------------------------------------------------------
+  login: route({
+    method: "POST", path: "/auth/login", tag: "auth", auth: "none",
+    summary: "Sign in with org slug, username and password; registers or reuses a device",
+    body: z.object({
+      org: Slug, username: Username, password: z.string().min(1).max(256),
+      deviceName: DeviceName.optional(),
+      /** Reuse an existing, unrevoked device of this user instead of registering a new one. */
+      deviceId: Id.optional(),
+    }),
+    response: AuthTokens, errors: ["invalid_credentials", "login_throttled", "user_deactivated"],
+  }),
+  refresh: route({
+    method: "POST", path: "/auth/refresh", tag: "auth", auth: "none",
+    summary: "Rotate a refresh token for a new access + refresh token pair",
+    body: z.object({ refreshToken: z.string().min(16).max(256) }),
+    response: AuthTokens, errors: ["refresh_token_invalid", "refresh_token_reused", "user_deactivated"],
+  }),
+  logout: route({
+    method: "POST", path: "/auth/logout", tag: "auth", auth: "user",
+    summary: "End the current session (the device stays registered)", response: null,
+  }),
+  jwks: route({
+    method: "GET", path: "/auth/jwks", tag: "auth", auth: "none",
+    summary: "Public keys (JWKS) that verify Parley access tokens",
+    response: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }),
+  }),
+
+  // ---- me, sessions, devices -----------------------------------------
+  me: route({
+    method: "GET", path: "/me", tag: "me", auth: "user", summary: "The signed-in user, org and device",
+    response: z.object({ user: User, org: Org, deviceId: Id, sessionId: Id }),
+  }),
+  updateMe: route({
+    method: "PATCH", path: "/me", tag: "me", auth: "user", summary: "Change own display name",
+    body: z.object({ displayName: DisplayName }), response: User,
+  }),
+  listSessions: route({
+    method: "GET", path: "/sessions", tag: "me", auth: "user", summary: "Own active sessions",
+    response: z.object({ sessions: z.array(Session) }),
+  }),
+  revokeSession: route({
+    method: "DELETE", path: "/sessions/:id", tag: "me", auth: "user", summary: "End one of own sessions",
+    params: IdParams, response: null,
+  }),
+  listDevices: route({
+    method: "GET", path: "/devices", tag: "me", auth: "user", summary: "Own devices",
+    response: z.object({ devices: z.array(Device) }),
+  }),
+  renameDevice: route({
+    method: "PATCH", path: "/devices/:id", tag: "me", auth: "user", summary: "Rename one of own devices",
+    params: IdParams, body: z.object({ name: DeviceName }), response: Device,
+  }),
+  revokeDevice: route({
+    method: "DELETE", path: "/devices/:id", tag: "me", auth: "user",
+    summary: "Revoke one of own devices: ends its sessions and closes its connections",
+    params: IdParams, response: null,
+  }),
+
+  // ---- invites --------------------------------------------------------
+  createInvite: route({
+    method: "POST", path: "/invites", tag: "invites", auth: "user", status: 201,
+    summary: "Create an invite link (admins)",
+    body: z.object({
+      role: OrgRole.exclude(["owner"]).default("member"),
+      maxUses: z.number().int().min(1).max(10_000).default(1),
+      expiresInSeconds: z.number().int().min(60).max(30 * 86_400).default(7 * 86_400),
+    }),
+    response: Invite.extend({ token: z.string() }),
+  }),
+  listInvites: route({
+    method: "GET", path: "/invites", tag: "invites", auth: "user", summary: "Invites of the org (admins)",
+    response: z.object({ invites: z.array(Invite) }),
+  }),
+  revokeInvite: route({
+    method: "DELETE", path: "/invites/:id", tag: "invites", auth: "user", summary: "Revoke an invite (admins)",
+    params: IdParams, response: null,
+  }),
+  peekInvite: route({
+    method: "GET", path: "/invites/token/:token", tag: "invites", auth: "none",
+    summary: "What an invite link leads to (org name, expiry) before accepting it",
+    params: z.object({ token: z.string().min(16).max(128) }),
+    response: z.object({ org: Org, role: OrgRole, expiresAt: z.number().int() }), errors: ["invite_invalid"],
+  }),
+  acceptInvite: route({
+    method: "POST", path: "/invites/accept", tag: "invites", auth: "none", status: 201,
+    summary: "Create an account from an invite link and sign in",
+    body: z.object({
+      token: z.string().min(16).max(128),
+      username: Username, displayName: DisplayName, password: Password, deviceName: DeviceName,
+    }),
+    response: AuthTokens, errors: ["invite_invalid", "already_exists"],
+  }),
+
+  // ---- users ----------------------------------------------------------
+  listUsers: route({
+    method: "GET", path: "/users", tag: "users", auth: "user", summary: "Users of the org",
+    query: z.object({ q: z.string().max(80).optional(), includeDeactivated: z.enum(["true", "false"]).optional() }),
+    response: z.object({ users: z.array(User) }),
+  }),
+  getUser: route({
+    method: "GET", path: "/users/:id", tag: "users", auth: "user", summary: "One user of the org",
+    params: IdParams, response: User,
+  }),
+  setUserRole: route({
+    method: "PUT", path: "/users/:id/role", tag: "users", auth: "user",
+    summary: "Change a user's org role (admins; only owners grant or revoke owner/admin)",
+    params: IdParams, body: z.object({ role: OrgRole }), response: User,
+  }),
+  deactivateUser: route({
+    method: "POST", path: "/users/:id/deactivate", tag: "users", auth: "user",
+    summary: "Deactivate a user: ends all their sessions and connections (admins)",
+    params: IdParams, response: User,
+  }),
+  reactivateUser: route({
+    method: "POST", path: "/users/:id/reactivate", tag: "users", auth: "user",
+    summary: "Reactivate a deactivated user (admins)", params: IdParams, response: User,
+  }),
+  listUserDevices: route({
+    method: "GET", path: "/users/:id/devices", tag: "users", auth: "user",
+    summary: "A user's devices (admins, or the user)", params: IdParams,
+    response: z.object({ devices: z.array(Device) }),
+  }),
+  adminRevokeDevice: route({
+    method: "DELETE", path: "/users/:id/devices/:deviceId", tag: "users", auth: "user",
+    summary: "Revoke any device of a user (admins)",
+    params: z.object({ id: Id, deviceId: Id }), response: null,
+  }),
+
+  // ---- channels -------------------------------------------------------
+  createChannel: route({
+    method: "POST", path: "/channels", tag: "channels", auth: "user", status: 201,
+    summary: "Create a public or private channel; the creator becomes channel admin",
+    body: z.object({
+      kind: ChannelKind.extract(["public", "private"]), name: ChannelName, topic: Topic.default(""),
+      members: z.array(Id).max(1000).default([]),
+    }),
+    response: MyChannel, errors: ["already_exists"],
+  }),
+  openDm: route({
+    method: "POST", path: "/dms", tag: "channels", auth: "user",
+    summary: "Open the DM (one other user) or group DM (several) with exactly these users; returns the existing one if any",
+    body: z.object({ userIds: z.array(Id).min(1).max(DEFAULT_LIMITS.groupDmMembers) }),
+    response: MyChannel,
+  }),
+  listChannels: route({
+    method: "GET", path: "/channels", tag: "channels", auth: "user",
+    summary: "Channels the user is a member of, with unread and mention counts",
+    response: z.object({ channels: z.array(MyChannel) }),
+  }),
+  browseChannels: route({
+    method: "GET", path: "/channels/browse", tag: "channels", auth: "user",
+    summary: "Public channels of the org", query: z.object({ q: z.string().max(80).optional(), includeArchived: z.enum(["true", "false"]).optional() }),
+    response: z.object({ channels: z.array(Channel.extend({ joined: z.boolean() })) }),
+  }),
+  getChannel: route({
+    method: "GET", path: "/channels/:channelId", tag: "channels", auth: "user",
+    summary: "One channel (members, or anyone in the org for public channels)",
+    params: ChannelParams, response: Channel.extend({ myRole: ChannelRole.nullable() }),
+  }),
+  updateChannel: route({
+    method: "PATCH", path: "/channels/:channelId", tag: "channels", auth: "user",
+    summary: "Rename a channel or change its topic (channel admins, org admins)",
+    params: ChannelParams, body: z.object({ name: ChannelName.optional(), topic: Topic.optional() }),
+    response: Channel, errors: ["channel_archived", "already_exists"],
+  }),
+  archiveChannel: route({
+    method: "POST", path: "/channels/:channelId/archive", tag: "channels", auth: "user",
+    summary: "Archive a channel: read-only until unarchived", params: ChannelParams, response: Channel,
+  }),
+  unarchiveChannel: route({
+    method: "POST", path: "/channels/:channelId/unarchive", tag: "channels", auth: "user",
+    summary: "Unarchive a channel", params: ChannelParams, response: Channel,
+  }),
+  joinChannel: route({
+    method: "POST", path: "/channels/:channelId/join", tag: "channels", auth: "user",
+    summary: "Join a public channel", params: ChannelParams, response: MyChannel, errors: ["channel_archived"],
+  }),
+  leaveChannel: route({
+    method: "POST", path: "/channels/:channelId/leave", tag: "channels", auth: "user",
+    summary: "Leave a channel (not a DM)", params: ChannelParams, response: null,
+  }),
+  listMembers: route({
+    method: "GET", path: "/channels/:channelId/members", tag: "channels", auth: "user",
+    summary: "Members of a channel", params: ChannelParams,
+    response: z.object({ members: z.array(ChannelMember) }),
+  }),
+  addMembers: route({
+    method: "POST", path: "/channels/:channelId/members", tag: "channels", auth: "user",
+    summary: "Invite users to a channel (members of public channels; channel admins of private ones)",
+    params: ChannelParams, body: z.object({ userIds: z.array(Id).min(1).max(1000) }),
+    response: z.object({ added: z.array(Id) }), errors: ["channel_archived"],
+  }),
+  removeMember: route({
+    method: "DELETE", path: "/channels/:channelId/members/:userId", tag: "channels", auth: "user",
+    summary: "Remove (kick) a member (channel admins, org admins)", params: MemberParams, response: null,
+  }),
+  setMemberRole: route({
+    method: "PUT", path: "/channels/:channelId/members/:userId/role", tag: "channels", auth: "user",
+    summary: "Make a member channel admin or plain member (channel admins, org admins)",
+    params: MemberParams, body: z.object({ role: ChannelRole }), response: ChannelMember,
+  }),
+
+  // ---- events ---------------------------------------------------------
+  sendEvent: route({
+    method: "POST", path: "/channels/:channelId/events", tag: "events", auth: "user",
+    summary: "Append an event (message, reply, reaction, edit, delete); idempotent per clientId",
+    params: ChannelParams, body: SendEvent,
+    response: z.object({ event: Event, duplicate: z.boolean() }),
+    errors: ["message_too_large", "channel_archived"],
+  }),
+  listEvents: route({
+    method: "GET", path: "/channels/:channelId/events", tag: "events", auth: "user",
+    summary: "Page through a channel: newest first before `before`, or oldest first after `after`",
+    params: ChannelParams,
+    query: z.object({ before: QuerySeq.optional(), after: QuerySeq.optional(), limit: Limit }),
+    response: z.object({ events: z.array(Event), hasMore: z.boolean() }),
+  }),
+  getEventByClientId: route({
+    method: "GET", path: "/channels/:channelId/events/by-client-id/:clientId", tag: "events", auth: "user",
+    summary: "Look up an event by its idempotency key (to confirm a send after a lost ack)",
+    params: z.object({ channelId: Id, clientId: ClientId }), response: Event,
+  }),
+  listThreads: route({
+    method: "GET", path: "/channels/:channelId/threads", tag: "events", auth: "user",
+    summary: "Threads of a channel, most recently active first",
+    params: ChannelParams, query: z.object({ limit: Limit }),
+    response: z.object({ threads: z.array(ThreadSummary) }),
+  }),
+  getThread: route({
+    method: "GET", path: "/channels/:channelId/threads/:rootSeq", tag: "events", auth: "user",
+    summary: "A thread: its root and its replies (and their reactions/edits/deletes), oldest first",
+    params: z.object({ channelId: Id, rootSeq: z.coerce.number().int().min(1) }),
+    query: z.object({ after: QuerySeq.optional(), limit: Limit }),
+    response: z.object({ root: Event, events: z.array(Event), hasMore: z.boolean() }),
+  }),
+  markRead: route({
+    method: "POST", path: "/channels/:channelId/read", tag: "events", auth: "user",
+    summary: "Read receipt: the user has read up to `seq` (never moves backwards)",
+    params: ChannelParams, body: z.object({ seq: Seq }), response: z.object({ readSeq: Seq }),
+  }),
+  userStream: route({
+    method: "GET", path: "/stream", tag: "events", auth: "user",
+    summary: "The per-user stream (membership, device and profile changes) after a cursor",
+    query: z.object({ after: QuerySeq.default(0), limit: Limit }),
+    response: z.object({ items: z.array(UserStreamItem), hasMore: z.boolean() }),
+  }),
+} as const;
+
+/** The route table's type. */
+export type Routes = typeof routes;
+/** A route's name. */
+export type RouteName = keyof Routes;

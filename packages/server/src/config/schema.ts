@@ -1,0 +1,80 @@
+/**
+ * The one schema for every server setting. Values come from environment
+ * variables (PARLEY_*, plus DATABASE_URL) and CLI flags; defaults run the
+ * whole product on one machine. docs/configuration.md is generated from it
+ * (`npm run docs:config`) and a test checks they agree.
+ */
+import { z } from "zod";
+import { DEFAULT_LIMITS } from "@parley/protocol";
+
+const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Each setting: env var name, schema (with default), description, whether it is secret. */
+export const SETTINGS = {
+  host: { env: "PARLEY_HOST", schema: z.string().default("127.0.0.1"), doc: "Address to listen on." },
+  port: { env: "PARLEY_PORT", schema: int(0, 65535).default(8080), doc: "HTTP/WebSocket port (0 picks a free one)." },
+  publicUrl: { env: "PARLEY_PUBLIC_URL", schema: z.string().url().optional(), doc: "External URL, used in invite links. Defaults to http://HOST:PORT." },
+  dataDir: { env: "PARLEY_DATA_DIR", schema: z.string().default("./.data"), doc: "Directory for the SQLite database, keys and blobs." },
+  databaseUrl: {
+    env: "DATABASE_URL", schema: z.string().optional(), secret: true,
+    doc: "postgres://user:pass@host/db selects PostgreSQL; unset or sqlite:PATH selects SQLite in the data dir.",
+  },
+  sqliteSynchronous: {
+    env: "PARLEY_SQLITE_SYNCHRONOUS", schema: z.enum(["FULL", "NORMAL"]).default("FULL"),
+    doc: "SQLite fsync policy. FULL fsyncs every (group) commit so acknowledged events survive power loss.",
+  },
+  pgPoolSize: { env: "PARLEY_PG_POOL_SIZE", schema: int(1, 200).default(10), doc: "PostgreSQL connection pool size." },
+  logLevel: { env: "PARLEY_LOG_LEVEL", schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"), doc: "Log level (JSON lines on stdout)." },
+  accessTokenTtl: { env: "PARLEY_ACCESS_TOKEN_TTL", schema: int(30, 3600).default(600), doc: "Access token lifetime, seconds." },
+  refreshTokenTtl: { env: "PARLEY_REFRESH_TOKEN_TTL", schema: int(3600, 365 * 86400).default(30 * 86400), doc: "Refresh token lifetime (idle), seconds." },
+  bodyLimit: { env: "PARLEY_BODY_LIMIT", schema: int(1024, 100 * 1048576).default(DEFAULT_LIMITS.bodyBytes), doc: "Largest HTTP request body, bytes." },
+  messageLimit: { env: "PARLEY_MESSAGE_LIMIT", schema: int(256, 1048576).default(DEFAULT_LIMITS.messageBytes), doc: "Largest event content, bytes." },
+  rateLimitIp: { env: "PARLEY_RATE_LIMIT_IP", schema: int(1, 1_000_000).default(600), doc: "HTTP requests per minute per client address." },
+  rateLimitUser: { env: "PARLEY_RATE_LIMIT_USER", schema: int(1, 1_000_000).default(1200), doc: "HTTP requests per minute per user." },
+  wsFramesPerSecond: { env: "PARLEY_WS_FRAMES_PER_SECOND", schema: int(1, 100_000).default(50), doc: "Sustained frames per second a WebSocket client may send (burst: 4x)." },
+  wsMaxBufferedBytes: { env: "PARLEY_WS_MAX_BUFFERED", schema: int(65536, 1 << 30).default(8 * 1048576), doc: "A connection whose unsent output exceeds this is closed as a slow consumer." },
+  loginAttempts: { env: "PARLEY_LOGIN_ATTEMPTS", schema: int(1, 1000).default(10), doc: "Failed logins per account per 15 minutes before throttling." },
+  trustProxy: { env: "PARLEY_TRUST_PROXY", schema: bool.default(false), doc: "Trust X-Forwarded-For from a reverse proxy." },
+  shutdownGraceMs: { env: "PARLEY_SHUTDOWN_GRACE_MS", schema: int(0, 120_000).default(10_000), doc: "How long graceful shutdown waits for in-flight work." },
+  setupToken: { env: "PARLEY_SETUP_TOKEN", schema: z.string().min(16).optional(), secret: true, doc: "Fix the first-run setup token (otherwise one is generated and printed)." },
+  webDir: { env: "PARLEY_WEB_DIR", schema: z.string().optional(), doc: "Directory of the built web app to serve at / (optional)." },
+} as const;
+
+type Settings = typeof SETTINGS;
+/** Validated server configuration. */
+export type Config = { [K in keyof Settings]: z.output<Settings[K]["schema"]> };
+/** Overrides, e.g. from CLI flags or tests. */
+export type ConfigInput = Partial<{ [K in keyof Settings]: z.input<Settings[K]["schema"]> | number | boolean }>;
+
+/** Thrown at boot when a setting is invalid; the message names the variable. */
+export class ConfigError extends Error {}
+
+/**
+ * Build the config from overrides, then the environment, then defaults.
+ * Fails fast with a message naming each bad variable.
+ */
+export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, s] of Object.entries(SETTINGS)) {
+    const raw = key in overrides && (overrides as Record<string, unknown>)[key] !== undefined
+      ? (overrides as Record<string, unknown>)[key]
+      : env[s.env] === "" ? undefined : env[s.env];
+    const value = typeof raw === "boolean" ? String(raw) : raw;
+    const r = (s.schema as z.ZodType).safeParse(value);
+    if (r.success) out[key] = r.data;
+    else problems.push(`${s.env}: ${r.error.issues.map((i) => i.message).join("; ")}`);
+  }
+  if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
+  return out as Config;
+}
+
+/** Config as safe to log: secrets replaced. */
+export function redactedConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...config };
+  for (const [key, s] of Object.entries(SETTINGS)) {
+    if ("secret" in s && s.secret && out[key] !== undefined) out[key] = "[redacted]";
+  }
+  return out;
+}

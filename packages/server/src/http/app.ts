@@ -1,0 +1,109 @@
+/**
+ * The Fastify app: security headers, body limit, error mapping to stable
+ * codes, OpenAPI document + browsable docs, health/readiness/metrics, and the
+ * protocol routes.
+ */
+import Fastify, { type FastifyInstance, type FastifyError, type FastifyBaseLogger } from "fastify";
+import helmet from "@fastify/helmet";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import { openApiDocument, type ErrorBody } from "@parley/protocol";
+import type { Deps, Principal } from "../context.ts";
+import { AppError } from "./errors.ts";
+import { registerRoutes, type Handlers } from "./register.ts";
+import { bearerToken, resolvePrincipal } from "../modules/accounts/principal.ts";
+import { newId } from "../platform/ids.ts";
+
+export interface HttpOptions {
+  deps: Deps;
+  handlers: Handlers;
+  /** Whether the node is draining (readyz fails, new requests get 503). */
+  draining(): boolean;
+}
+
+function toErrorBody(err: unknown): { status: number; body: ErrorBody; retryAfter?: number } {
+  if (err instanceof AppError) {
+    return { status: err.status, body: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) }, ...(err.retryAfter ? { retryAfter: err.retryAfter } : {}) };
+  }
+  const fe = err as FastifyError;
+  if (fe?.code === "FST_ERR_CTP_BODY_TOO_LARGE") return { status: 413, body: { code: "payload_too_large", message: "request body too large" } };
+  if (fe?.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return { status: 400, body: { code: "validation_failed", message: "send JSON with Content-Type: application/json" } };
+  if (fe?.code === "FST_ERR_CTP_EMPTY_JSON_BODY" || fe?.code === "FST_ERR_CTP_INVALID_JSON_BODY" || (fe?.statusCode === 400 && fe instanceof SyntaxError)) {
+    return { status: 400, body: { code: "validation_failed", message: "request body is not valid JSON" } };
+  }
+  if (fe?.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return { status: fe.statusCode === 413 ? 413 : 400, body: { code: fe.statusCode === 413 ? "payload_too_large" : "bad_request", message: fe.message } };
+  }
+  return { status: 500, body: { code: "internal", message: "internal error; it has been logged with the request id" } };
+}
+
+export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance> {
+  const { deps } = opts;
+  const app = Fastify({
+    loggerInstance: deps.log.child({ module: "http" }) as unknown as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: deps.config.bodyLimit,
+    trustProxy: deps.config.trustProxy,
+    genReqId: () => newId("req"),
+    requestIdHeader: false,
+    return503OnClosing: true,
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", "data:", "blob:"], connectSrc: ["'self'", "ws:", "wss:"] },
+    },
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const { status, body, retryAfter } = toErrorBody(err);
+    if (status >= 500) req.log.error({ err, reqId: req.id }, "request failed");
+    if (retryAfter) void reply.header("Retry-After", String(retryAfter));
+    void reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ code: "not_found", message: `no route ${req.method} ${req.url.split("?")[0]}` } satisfies ErrorBody);
+  });
+
+  app.addHook("onRequest", async (req, reply) => {
+    void reply.header("X-Request-Id", req.id);
+    if (opts.draining() && !req.url.startsWith("/healthz")) throw new AppError("unavailable", "server is restarting; retry on another node");
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    const route = (req.routeOptions.config as { routeName?: string }).routeName ?? req.routeOptions.url ?? "unknown";
+    deps.metrics.httpDuration.observe({ route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    req.log.info({ reqId: req.id, method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, "request");
+  });
+
+  // OpenAPI: served from the protocol table; swagger-ui renders it at /api/docs.
+  const doc = openApiDocument();
+  await app.register(swagger, { mode: "static", specification: { document: doc as never } });
+  await app.register(swaggerUi, { routePrefix: "/api/docs" });
+  app.get("/api/openapi.json", { schema: { hide: true } }, async () => doc);
+
+  app.get("/healthz", { schema: { hide: true } }, async () => ({ ok: true }));
+  app.get("/readyz", { schema: { hide: true } }, async (_req, reply) => {
+    const checks: Record<string, boolean> = { db: false, bus: deps.bus.ready(), draining: opts.draining() };
+    try { await deps.storage.ping(); checks.db = true; } catch { /* reported below */ }
+    const ok = checks.db && checks.bus && !checks.draining;
+    return reply.code(ok ? 200 : 503).send({ ok, checks });
+  });
+  app.get("/metrics", { schema: { hide: true } }, async (_req, reply) => {
+    return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  registerRoutes(app, {
+    deps,
+    handlers: opts.handlers,
+    async authenticate(req): Promise<Principal> {
+      const token = bearerToken(req.headers.authorization);
+      if (!token) throw new AppError("unauthorized", "sign in first (missing Authorization: Bearer token)");
+      return resolvePrincipal(deps, deps.keys, token);
+    },
+    async limit(req, principal) {
+      await deps.limits.ip.consume(req.ip);
+      if (principal) await deps.limits.user.consume(principal.userId);
+    },
+  });
+  return app;
+}

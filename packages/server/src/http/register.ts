@@ -1,0 +1,75 @@
+/**
+ * Registers every route of the protocol table on Fastify: validates params,
+ * query and body with the route's zod schemas (400 `validation_failed` with
+ * the issues), authenticates `auth: "user"` routes, and calls the handler.
+ * The compiler forces a handler for every route.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { z } from "zod";
+import {
+  API_PREFIX, routes, type RouteBody, type RouteDef, type RouteName, type RouteParams, type RouteQuery, type RouteResponse, type Routes,
+} from "@parley/protocol";
+import type { Deps, Principal } from "../context.ts";
+import { AppError } from "./errors.ts";
+
+/** Per-request context handed to handlers. */
+export interface RequestCtx {
+  deps: Deps;
+  ip: string;
+  requestId: string;
+  req: FastifyRequest;
+  reply: FastifyReply;
+}
+export interface AuthedCtx extends RequestCtx { principal: Principal }
+
+export type Handler<N extends RouteName> = (
+  input: { params: RouteParams<Routes[N]>; query: RouteQuery<Routes[N]>; body: RouteBody<Routes[N]> },
+  ctx: Routes[N]["auth"] extends "user" ? AuthedCtx : RequestCtx,
+) => Promise<RouteResponse<Routes[N]>>;
+
+export type Handlers = { [N in RouteName]: Handler<N> };
+/** Handlers of one module (a subset of all routes). */
+export type ModuleHandlers<N extends RouteName> = { [K in N]: Handler<K> };
+
+function parse(schema: z.ZodType | undefined, value: unknown, where: string): unknown {
+  if (!schema) return undefined;
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) {
+    throw new AppError("validation_failed", `invalid ${where}: ${r.error.issues.map((i) => `${i.path.join(".") || where}: ${i.message}`).join("; ")}`,
+      { where, issues: r.error.issues.map((i) => ({ path: i.path, message: i.message, code: i.code })) });
+  }
+  return r.data;
+}
+
+export interface RegisterOptions {
+  deps: Deps;
+  handlers: Handlers;
+  authenticate(req: FastifyRequest): Promise<Principal>;
+  /** Per-user/per-IP limiter, called after authentication. */
+  limit(req: FastifyRequest, principal: Principal | undefined): Promise<void>;
+}
+
+export function registerRoutes(app: FastifyInstance, opts: RegisterOptions): void {
+  for (const [name, def] of Object.entries(routes) as [RouteName, RouteDef][]) {
+    const handler = opts.handlers[name] as unknown as (input: unknown, ctx: RequestCtx | AuthedCtx) => Promise<unknown>;
+    app.route({
+      method: def.method,
+      url: API_PREFIX + def.path,
+      config: { routeName: name },
+      handler: async (req, reply) => {
+        let principal: Principal | undefined;
+        if (def.auth === "user") principal = await opts.authenticate(req);
+        await opts.limit(req, principal);
+        const input = {
+          params: parse(def.params, req.params, "path"),
+          query: parse(def.query, req.query, "query"),
+          body: parse(def.body, def.body ? req.body : undefined, "body"),
+        };
+        const ctx: RequestCtx = { deps: opts.deps, ip: req.ip, requestId: String(req.id), req, reply };
+        const result = await handler(input, principal ? { ...ctx, principal } : ctx);
+        if (def.response === null) return reply.code(def.status ?? 204).send();
+        return reply.code(def.status ?? 200).send(result);
+      },
+    });
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The permission matrix: the one place that says which org role may do what.
+ * Channel-level rules (membership, channel admin) are applied by authorize().
+ */
+import type { OrgRole } from "@parley/protocol";
+
+export const ORG_PERMISSIONS = {
+  /** Create and revoke invite links. */
+  "org.invite": ["owner", "admin"],
+  /** List all users, deactivate/reactivate, see and revoke their devices. */
+  "org.manage_users": ["owner", "admin"],
+  /** Change roles (grants of owner/admin further need owner). */
+  "org.manage_roles": ["owner", "admin"],
+  /** Grant or revoke owner and admin. */
+  "org.manage_admins": ["owner"],
+  /** See the directory of users. */
+  "org.list_users": ["owner", "admin", "member", "guest"],
+  /** Create public channels. */
+  "channel.create_public": ["owner", "admin", "member"],
+  /** Create private channels. */
+  "channel.create_private": ["owner", "admin", "member"],
+  /** Open DMs and group DMs. */
+  "channel.open_dm": ["owner", "admin", "member", "guest"],
+  /** Browse and join public channels. */
+  "channel.browse": ["owner", "admin", "member"],
+  /** Manage any channel (rename, archive, kick) without being its admin. */
+  "channel.manage_any": ["owner", "admin"],
+} as const satisfies Record<string, readonly OrgRole[]>;
+
+export type OrgAction = keyof typeof ORG_PERMISSIONS;
+
+/** Channel-scoped actions, checked against membership and channel role. */
+export type ChannelAction =
+  | "channel.read" // see events, members, threads
+  | "channel.post" // send events
+  | "channel.manage" // rename, topic, archive, set member roles
+  | "channel.invite" // add members
+  | "channel.kick"; // remove others
+
+export function roleAllows(role: OrgRole, action: OrgAction): boolean {
+  return (ORG_PERMISSIONS[action] as readonly OrgRole[]).includes(role);
+}
+
+/** Rank for "may only act on users of lower or equal rank" rules. */
+export const ROLE_RANK: Record<OrgRole, number> = { owner: 3, admin: 2, member: 1, guest: 0 };

@@ -1,0 +1,32 @@
+import type { Deps, Principal } from "../../context.ts";
+import { AppError } from "../../http/errors.ts";
+import { verifyAccessToken, type TokenKeys } from "./tokens.ts";
+
+/**
+ * Turn a bearer token into a principal. Beyond the JWT itself, the session,
+ * device and user are checked on every call so logout, device revocation and
+ * deactivation take effect at once rather than when the token expires.
+ */
+export async function resolvePrincipal(deps: Deps, keys: TokenKeys, token: string): Promise<Principal> {
+  const claims = await verifyAccessToken(keys, token, deps.now());
+  const row = await deps.db
+    .selectFrom("sessions as s")
+    .innerJoin("users as u", "u.id", "s.user_id")
+    .innerJoin("devices as d", "d.id", "s.device_id")
+    .select(["s.revoked_at as sessionRevoked", "s.expires_at", "u.role", "u.deactivated_at", "u.org_id", "d.revoked_at as deviceRevoked"])
+    .where("s.id", "=", claims.sid)
+    .where("s.user_id", "=", claims.sub)
+    .executeTakeFirst();
+  if (!row || row.org_id !== claims.org || row.sessionRevoked !== null || row.deviceRevoked !== null) {
+    throw new AppError("unauthorized", "session ended; sign in again");
+  }
+  if (row.deactivated_at !== null) throw new AppError("user_deactivated", "this account has been deactivated by an admin");
+  return { orgId: claims.org, userId: claims.sub, deviceId: claims.dev, sessionId: claims.sid, role: row.role };
+}
+
+/** Extract a bearer token from an Authorization header. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const m = /^Bearer\s+(\S+)$/i.exec(header);
+  return m?.[1];
+}

@@ -1,0 +1,84 @@
+/**
+ * Access tokens: short-lived EdDSA (Ed25519) JWTs, verified locally by any
+ * node with the public keys published at /api/v1/auth/jwks. The signing key
+ * lives in `server_keys` so every node of a cluster shares it.
+ * (Envelope encryption of the private key via platform/kms is deferred to the
+ * KMS work; see docs/security-model.md.)
+ */
+import { SignJWT, jwtVerify, generateKeyPair, exportJWK, importJWK, errors as joseErrors, type JWK, type CryptoKey } from "jose";
+import type { Db } from "../../platform/db/index.ts";
+import { newId } from "../../platform/ids.ts";
+import { AppError } from "../../http/errors.ts";
+
+export interface AccessClaims {
+  sub: string; // user id
+  org: string;
+  dev: string;
+  sid: string;
+}
+
+export interface TokenKeys {
+  kid: string;
+  privateKey: CryptoKey;
+  publicKeys: Map<string, CryptoKey>;
+  jwks: JWK[];
+}
+
+const ISSUER = "parley";
+const AUDIENCE = "parley-api";
+
+/** Load the active signing key, creating one on first boot. */
+export async function loadTokenKeys(db: Db, now: number): Promise<TokenKeys> {
+  let rows = await db.selectFrom("server_keys").selectAll().where("purpose", "=", "jwt").where("retired_at", "is", null).execute();
+  if (rows.length === 0) {
+    const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+    const id = newId("key");
+    const pub = { ...(await exportJWK(publicKey)), kid: id, alg: "EdDSA", use: "sig" };
+    const priv = { ...(await exportJWK(privateKey)), kid: id, alg: "EdDSA" };
+    // Two nodes booting at once may both insert; the one with the lowest id wins below.
+    await db.insertInto("server_keys").values({
+      id, purpose: "jwt", public_jwk: JSON.stringify(pub), private_jwk: JSON.stringify(priv), created_at: now, retired_at: null,
+    }).execute();
+    rows = await db.selectFrom("server_keys").selectAll().where("purpose", "=", "jwt").where("retired_at", "is", null).execute();
+  }
+  rows.sort((a, b) => a.created_at - b.created_at || a.id.localeCompare(b.id));
+  const active = rows[0]!;
+  const publicKeys = new Map<string, CryptoKey>();
+  const jwks: JWK[] = [];
+  for (const r of rows) {
+    const jwk = JSON.parse(r.public_jwk) as JWK;
+    publicKeys.set(r.id, (await importJWK(jwk, "EdDSA")) as CryptoKey);
+    jwks.push(jwk);
+  }
+  const privateKey = (await importJWK(JSON.parse(active.private_jwk) as JWK, "EdDSA")) as CryptoKey;
+  return { kid: active.id, privateKey, publicKeys, jwks };
+}
+
+export async function signAccessToken(keys: TokenKeys, claims: AccessClaims, ttlSeconds: number, nowMs: number): Promise<string> {
+  const iat = Math.floor(nowMs / 1000);
+  return new SignJWT({ org: claims.org, dev: claims.dev, sid: claims.sid })
+    .setProtectedHeader({ alg: "EdDSA", kid: keys.kid, typ: "JWT" })
+    .setSubject(claims.sub).setIssuer(ISSUER).setAudience(AUDIENCE)
+    .setIssuedAt(iat).setExpirationTime(iat + ttlSeconds)
+    .sign(keys.privateKey);
+}
+
+/** Verify signature, issuer, audience and expiry; throws unauthorized/token_expired. */
+export async function verifyAccessToken(keys: TokenKeys, token: string, nowMs: number): Promise<AccessClaims> {
+  try {
+    const { payload } = await jwtVerify(token, async (header) => {
+      const key = header.kid ? keys.publicKeys.get(header.kid) : undefined;
+      if (!key) throw new AppError("unauthorized", "unknown signing key");
+      return key;
+    }, { issuer: ISSUER, audience: AUDIENCE, algorithms: ["EdDSA"], currentDate: new Date(nowMs) });
+    const { sub, org, dev, sid } = payload as Record<string, unknown>;
+    if (typeof sub !== "string" || typeof org !== "string" || typeof dev !== "string" || typeof sid !== "string") {
+      throw new AppError("unauthorized", "malformed access token");
+    }
+    return { sub, org, dev, sid };
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    if (err instanceof joseErrors.JWTExpired) throw new AppError("token_expired", "access token expired; refresh it");
+    throw new AppError("unauthorized", "invalid access token");
+  }
+}

@@ -1,0 +1,70 @@
+/** Kysely table types. Timestamps are Unix epoch milliseconds; JSON is stored as text. */
+import type { Generated } from "kysely";
+
+export interface OrgsTable { id: string; slug: string; name: string; settings: string; created_at: number }
+export interface UsersTable {
+  id: string; org_id: string; username: string; display_name: string; password_hash: string;
+  role: "owner" | "admin" | "member" | "guest"; deactivated_at: number | null; created_at: number;
+  /** Last per-user stream seq (gap-free counter, bumped in the writing transaction). */
+  stream_seq: number;
+}
+export interface DevicesTable {
+  id: string; org_id: string; user_id: string; name: string; created_at: number;
+  last_seen_at: number | null; revoked_at: number | null;
+}
+/** A session is one refresh-token family on one device. */
+export interface SessionsTable {
+  id: string; org_id: string; user_id: string; device_id: string; created_at: number;
+  last_used_at: number; expires_at: number; revoked_at: number | null; revoked_reason: string | null;
+}
+export interface RefreshTokensTable {
+  token_hash: string; session_id: string; created_at: number; expires_at: number; used_at: number | null;
+}
+export interface InvitesTable {
+  id: string; org_id: string; token_hash: string; role: "admin" | "member" | "guest";
+  max_uses: number; uses: number; expires_at: number; revoked_at: number | null; created_by: string; created_at: number;
+}
+export interface ChannelsTable {
+  id: string; org_id: string; kind: "public" | "private" | "dm" | "group_dm"; name: string; topic: string;
+  archived_at: number | null; created_by: string; created_at: number;
+  /** Highest event seq; bumped in the writing transaction so seqs are gap-free. */
+  last_seq: number;
+  epoch: number;
+  /** For DMs: sorted member ids joined by ",", unique per org; null otherwise. */
+  dm_key: string | null;
+}
+export interface ChannelMembersTable {
+  channel_id: string; user_id: string; org_id: string; role: "admin" | "member"; joined_at: number; read_seq: number;
+}
+export interface EventsTable {
+  channel_id: string; seq: number; id: string; client_id: string; sender_id: string; sender_device_id: string;
+  kind: "message" | "reaction" | "edit" | "delete"; epoch: number; content: Uint8Array;
+  thread_root: number | null; target: number | null; mentions: string; created_at: number;
+}
+export interface MentionsTable { channel_id: string; seq: number; user_id: string }
+export interface UserStreamTable {
+  user_id: string; seq: number; kind: string; channel_id: string | null; data: string; created_at: number;
+}
+export interface ServerKeysTable {
+  id: string; purpose: string; public_jwk: string; private_jwk: string; created_at: number; retired_at: number | null;
+}
+export interface MetaTable { key: string; value: string }
+
+export interface Database {
+  orgs: OrgsTable;
+  users: UsersTable;
+  devices: DevicesTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  invites: InvitesTable;
+  channels: ChannelsTable;
+  channel_members: ChannelMembersTable;
+  events: EventsTable;
+  mentions: MentionsTable;
+  user_stream: UserStreamTable;
+  server_keys: ServerKeysTable;
+  meta: MetaTable;
+}
+
+/** Placeholder kept so `Generated` stays importable for future serial columns. */
+export type Serial = Generated<number>;

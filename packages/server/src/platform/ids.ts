@@ -1,0 +1,16 @@
+import crypto from "node:crypto";
+
+/** A new opaque id: a type prefix and 16 random bytes, base64url (`usr_Q2...`). */
+export function newId(prefix: string): string {
+  return `${prefix}_${crypto.randomBytes(16).toString("base64url")}`;
+}
+
+/** A new secret token (32 random bytes, base64url). */
+export function newSecret(): string {
+  return crypto.randomBytes(32).toString("base64url");
+}
+
+/** SHA-256 of a secret token, hex; only hashes of tokens are stored. */
+export function hashSecret(token: string): string {
+  return crypto.createHash("sha256").update(token).digest("hex");
+}

@@ -1,0 +1,56 @@
+/**
+ * Rate limiting seam (rate-limiter-flexible). In-memory on one node; the
+ * scale-out work swaps in the Redis limiter behind the same interface.
+ */
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { AppError } from "../../http/errors.ts";
+
+export interface Limiter {
+  /** Consume `points` for `key`; throws AppError(code) with retryAfter when exhausted. */
+  consume(key: string, points?: number): Promise<void>;
+  /** Forget a key (e.g. successful login resets failures). */
+  reset(key: string): Promise<void>;
+  /** Whether `key` is currently blocked, without consuming. */
+  blocked(key: string): Promise<number>;
+}
+
+export function memoryLimiter(opts: { points: number; durationSeconds: number; code: "rate_limited" | "login_throttled"; message: string }): Limiter {
+  const rl = new RateLimiterMemory({ points: opts.points, duration: opts.durationSeconds });
+  return {
+    async consume(key, points = 1) {
+      try {
+        await rl.consume(key, points);
+      } catch (e) {
+        if (e instanceof RateLimiterRes) {
+          const retry = Math.max(1, Math.ceil(e.msBeforeNext / 1000));
+          throw new AppError(opts.code, `${opts.message}; retry in ${retry}s`, { retryAfterSeconds: retry }, retry);
+        }
+        throw e;
+      }
+    },
+    async reset(key) { await rl.delete(key); },
+    async blocked(key) {
+      const r = await rl.get(key);
+      return r && r.remainingPoints <= 0 ? Math.max(1, Math.ceil(r.msBeforeNext / 1000)) : 0;
+    },
+  };
+}
+
+/** The limiters the server uses. */
+export interface Limits {
+  ip: Limiter;
+  user: Limiter;
+  /** Failed logins per org+username. */
+  loginAccount: Limiter;
+  /** Failed logins per client address. */
+  loginIp: Limiter;
+}
+
+export function createLimits(cfg: { rateLimitIp: number; rateLimitUser: number; loginAttempts: number }): Limits {
+  return {
+    ip: memoryLimiter({ points: cfg.rateLimitIp, durationSeconds: 60, code: "rate_limited", message: "too many requests from this address" }),
+    user: memoryLimiter({ points: cfg.rateLimitUser, durationSeconds: 60, code: "rate_limited", message: "too many requests from this account" }),
+    loginAccount: memoryLimiter({ points: cfg.loginAttempts, durationSeconds: 15 * 60, code: "login_throttled", message: "too many failed sign-ins for this account" }),
+    loginIp: memoryLimiter({ points: cfg.loginAttempts * 5, durationSeconds: 15 * 60, code: "login_throttled", message: "too many failed sign-ins from this address" }),
+  };
+}

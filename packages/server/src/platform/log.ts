@@ -1,0 +1,17 @@
+/**
+ * JSON-lines logging (pino). Modules take a child logger
+ * (`log.child({ module: "gateway" })`). Secrets and content are redacted by path.
+ */
+import pino from "pino";
+
+export type Logger = pino.Logger;
+
+export const REDACT_PATHS = [
+  "password", "*.password", "token", "*.token", "accessToken", "*.accessToken", "refreshToken", "*.refreshToken",
+  "setupToken", "*.setupToken", "content", "*.content", "req.headers.authorization", "req.headers.cookie",
+  "databaseUrl", "*.databaseUrl",
+];
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino({ level, base: { service: "parley" }, redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, destination);
+}

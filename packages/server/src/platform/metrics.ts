@@ -1,0 +1,39 @@
+/** Prometheus metrics, one registry per server instance (tests run several). */
+import client from "prom-client";
+
+export interface Metrics {
+  registry: client.Registry;
+  wsConnections: client.Gauge;
+  eventsPersisted: client.Counter;
+  deliveries: client.Counter;
+  /** Seconds from commit to the frame being handed to the socket. */
+  fanoutLatency: client.Histogram;
+  /** Seconds per database transaction/query in the hot paths. */
+  dbLatency: client.Histogram<"op">;
+  httpDuration: client.Histogram<"route" | "status">;
+  wsClosed: client.Counter<"reason">;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: "parley_" });
+  return {
+    registry,
+    wsConnections: new client.Gauge({ name: "parley_ws_connections", help: "Open authenticated WebSocket connections", registers: [registry] }),
+    eventsPersisted: new client.Counter({ name: "parley_events_persisted_total", help: "Channel events persisted", registers: [registry] }),
+    deliveries: new client.Counter({ name: "parley_deliveries_total", help: "Event frames delivered to connections", registers: [registry] }),
+    fanoutLatency: new client.Histogram({
+      name: "parley_fanout_latency_seconds", help: "Commit to socket write, per event",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [registry],
+    }),
+    dbLatency: new client.Histogram({
+      name: "parley_db_latency_seconds", help: "Database operation latency", labelNames: ["op"],
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: [registry],
+    }),
+    httpDuration: new client.Histogram({
+      name: "parley_http_request_duration_seconds", help: "HTTP request duration", labelNames: ["route", "status"],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [registry],
+    }),
+    wsClosed: new client.Counter({ name: "parley_ws_closed_total", help: "WebSocket connections closed", labelNames: ["reason"], registers: [registry] }),
+  };
+}

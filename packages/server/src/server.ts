@@ -1,0 +1,86 @@
+/**
+ * Composition root: config -> platform -> modules -> http + gateway.
+ * `createServer()` is what `parley start`, the tests and the benchmarks use.
+ */
+import crypto from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import { loadConfig, redactedConfig, type Config, type ConfigInput } from "./config/schema.ts";
+import { openStorage } from "./platform/db/index.ts";
+import { memoryBus } from "./platform/bus/memory.ts";
+import { createLogger, type Logger } from "./platform/log.ts";
+import { createMetrics } from "./platform/metrics.ts";
+import { createLimits } from "./platform/limits/index.ts";
+import { loadTokenKeys } from "./modules/accounts/tokens.ts";
+import { createHttpApp } from "./http/app.ts";
+import type { Handlers } from "./http/register.ts";
+import type { Deps } from "./context.ts";
+import { accountsHandlers } from "./modules/accounts/routes.ts";
+import { orgsHandlers } from "./modules/orgs/routes.ts";
+import { channelsHandlers } from "./modules/channels/routes.ts";
+import { messagesHandlers } from "./modules/messages/routes.ts";
+import { createGateway, type Gateway } from "./gateway/gateway.ts";
+import { ensureSetupToken } from "./modules/orgs/setup.ts";
+import type pino from "pino";
+
+export interface ParleyServer {
+  deps: Deps;
+  app: FastifyInstance;
+  gateway: Gateway;
+  /** Base URL, e.g. http://127.0.0.1:8080 */
+  url: string;
+  /** Set when no org exists yet: print it so the operator can finish setup. */
+  setupToken: string | undefined;
+  /** Graceful shutdown: stop accepting, close sockets with 1012, finish in-flight work, flush. */
+  close(): Promise<void>;
+}
+
+export interface CreateServerOptions {
+  config?: ConfigInput;
+  env?: NodeJS.ProcessEnv;
+  /** Log destination (tests capture logs to scan them). */
+  logDestination?: pino.DestinationStream;
+  logger?: Logger;
+  /** Report migration progress. */
+  onMigration?: (name: string) => void;
+}
+
+export async function createServer(opts: CreateServerOptions = {}): Promise<ParleyServer> {
+  const config: Config = loadConfig(opts.config, opts.env);
+  const log = opts.logger ?? createLogger(config.logLevel, opts.logDestination);
+  const storage = openStorage({ url: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, pgPoolSize: config.pgPoolSize });
+  await storage.migrate(opts.onMigration);
+  const now = () => Date.now();
+  const deps: Deps = {
+    config, storage, db: storage.db, bus: memoryBus(), log, metrics: createMetrics(), limits: createLimits(config),
+    keys: await loadTokenKeys(storage.db, now()), nodeId: crypto.randomBytes(6).toString("hex"), now,
+  };
+  log.info({ config: redactedConfig(config), dialect: storage.dialect, node: deps.nodeId }, "starting");
+
+  let draining = false;
+  const handlers: Handlers = { ...accountsHandlers, ...orgsHandlers, ...channelsHandlers, ...messagesHandlers };
+  const app = await createHttpApp({ deps, handlers, draining: () => draining });
+  const gateway = createGateway(deps);
+  gateway.attach(app.server);
+  await app.listen({ host: config.host, port: config.port });
+  const addr = app.server.address();
+  const port = typeof addr === "object" && addr ? addr.port : config.port;
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  const setupToken = await ensureSetupToken(deps);
+
+  let closing: Promise<void> | undefined;
+  return {
+    deps, app, gateway, url, setupToken,
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        log.info("shutting down: draining connections");
+        await gateway.drain();
+        await app.close();
+        await deps.bus.close();
+        await storage.close();
+        log.info("stopped");
+      })();
+      return closing;
+    },
+  };
+}

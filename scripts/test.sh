@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite: starts PostgreSQL (stopped again at exit), then runs
+# every *.test.ts with node's test runner on Node 24.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$PARLEY_ROOT"
+if [ -z "${PARLEY_TEST_PG_URL:-}" ]; then
+  bash scripts/pg.sh start
+  trap 'bash scripts/pg.sh stop' EXIT
+  export PARLEY_TEST_PG_URL="postgres://postgres@127.0.0.1:${PARLEY_TEST_PG_PORT:-25432}/postgres"
+fi
+npm run --silent typecheck
+npm run --silent lint
+node --test --test-concurrency=2 --test-timeout=120000 "$@" \
+  "packages/*/src/**/*.test.ts" "test/**/*.test.ts"
