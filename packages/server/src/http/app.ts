@@ -3,7 +3,7 @@
  * codes, OpenAPI document + browsable docs, health/readiness/metrics, and the
  * protocol routes.
  */
-import Fastify, { type FastifyInstance, type FastifyError, type FastifyBaseLogger } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyError } from "fastify";
 import helmet from "@fastify/helmet";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -39,9 +39,11 @@ function toErrorBody(err: unknown): { status: number; body: ErrorBody; retryAfte
 
 export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance> {
   const { deps } = opts;
+  const log = deps.log.child({ module: "http" });
   const app = Fastify({
-    loggerInstance: deps.log.child({ module: "http" }) as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Fastify's own logger stays off: we log one line per request ourselves
+    // (onResponse) with route, status and timing, through our pino instance.
+    logger: false,
     bodyLimit: deps.config.bodyLimit,
     trustProxy: deps.config.trustProxy,
     genReqId: () => newId("req"),
@@ -57,7 +59,7 @@ export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance>
 
   app.setErrorHandler((err, req, reply) => {
     const { status, body, retryAfter } = toErrorBody(err);
-    if (status >= 500) req.log.error({ err, reqId: req.id }, "request failed");
+    if (status >= 500) log.error({ err, reqId: req.id }, "request failed");
     if (retryAfter) void reply.header("Retry-After", String(retryAfter));
     void reply.code(status).send(body);
   });
@@ -72,7 +74,7 @@ export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance>
   app.addHook("onResponse", async (req, reply) => {
     const route = (req.routeOptions.config as { routeName?: string }).routeName ?? req.routeOptions.url ?? "unknown";
     deps.metrics.httpDuration.observe({ route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    req.log.info({ reqId: req.id, method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, "request");
+    log.info({ reqId: req.id, method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, "request");
   });
 
   // OpenAPI: served from the protocol table; swagger-ui renders it at /api/docs.
