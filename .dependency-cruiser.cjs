@@ -1,0 +1,81 @@
+/**
+ * Module-graph rules (run by `npm run lint`): no import cycles, and the
+ * one-way package boundaries of docs/architecture.md §2 / ARCHITECTURE §2:
+ *
+ *   protocol  <-  crypto  <-  sdk  <-  cli, web
+ *   protocol  <-  server  <-  cli (`parley start` embeds the server)
+ *
+ * Tests (`*.test.ts`, test/) and bench/ may import anything. The server's
+ * testing/ folder (harness, factories) is for tests only.
+ */
+const TEST_FILE = "(^test/|\\.test\\.ts$|^bench/)";
+
+/** A boundary rule: files under `from` may import only the listed packages (besides themselves and npm deps). */
+function onlyImports(name, pkg, allowed) {
+  const others = ["protocol", "crypto", "sdk", "server", "cli", "web"].filter((p) => p !== pkg && !allowed.includes(p));
+  return {
+    name,
+    severity: "error",
+    comment: `${pkg} may import ${allowed.length ? allowed.join(", ") : "none of our packages"} (docs/architecture.md, package boundaries)`,
+    from: { path: `^packages/${pkg}/`, pathNot: TEST_FILE },
+    to: { path: `^(packages/(${others.join("|")})/|bench/|test/)` },
+  };
+}
+
+module.exports = {
+  forbidden: [
+    {
+      name: "no-circular",
+      severity: "error",
+      comment: "Import cycles make load order and ownership unclear (CONVENTIONS: no import cycles). Type-only imports are erased at run time and do not count.",
+      from: {},
+      to: { circular: true, viaOnly: { dependencyTypesNot: ["type-only"] } },
+    },
+    onlyImports("protocol-imports-nothing", "protocol", []),
+    onlyImports("crypto-imports-protocol-only", "crypto", ["protocol"]),
+    // ARCHITECTURE §2 puts crypto under sdk (E2EE is wired into the SDK).
+    onlyImports("sdk-imports-protocol-only", "sdk", ["protocol", "crypto"]),
+    onlyImports("server-imports-protocol-only", "server", ["protocol"]),
+    onlyImports("cli-imports-sdk-protocol-server", "cli", ["sdk", "protocol", "server", "crypto"]),
+    onlyImports("web-imports-sdk-protocol-crypto", "web", ["sdk", "protocol", "crypto"]),
+    {
+      name: "server-testing-is-test-only",
+      severity: "error",
+      comment: "packages/server/src/testing (harness, factories) is for *.test.ts, test/ and bench/ only",
+      from: { pathNot: [TEST_FILE, "^packages/server/src/testing/"] },
+      to: { path: "^packages/server/src/testing/" },
+    },
+    {
+      name: "mls-only-in-crypto",
+      severity: "error",
+      comment: "ts-mls is wrapped by packages/crypto; nothing else imports it (ARCHITECTURE §5)",
+      from: { pathNot: "^packages/crypto/" },
+      to: { path: "(^|/)node_modules/ts-mls/" },
+    },
+    {
+      name: "not-to-unresolvable",
+      severity: "error",
+      comment: "An import that does not resolve fails at run time (Node resolves no extensions: write ./x.ts)",
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "(^|/)(node_modules|dist|\\.tools|\\.data)/" },
+    // Count `import type` edges too, so boundaries hold for types as well;
+    // no-circular ignores them (see its viaOnly).
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    // Workspace packages are symlinks in node_modules/@parley: follow them to
+    // packages/<name>/ so boundary rules see the real paths.
+    preserveSymlinks: false,
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["import", "node", "default"],
+      extensions: [".ts", ".js", ".cjs", ".mjs", ".json"],
+      mainFields: ["module", "main", "types"],
+    },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
