@@ -2,3 +2,17 @@
 export { createServer, type ParleyServer, type CreateServerOptions } from "./server.ts";
 export { loadConfig, SETTINGS, ConfigError, type Config, type ConfigInput } from "./config/schema.ts";
 export { openStorage, type Storage } from "./platform/db/index.ts";
+
+// Offline administration (`parley admin ...`): the CLI composes Deps from these
+// platform pieces and calls the same commands the HTTP routes call.
+export type { Deps, Principal } from "./context.ts";
+export { memoryBus } from "./platform/bus/memory.ts";
+export { createLogger } from "./platform/log.ts";
+export { createMetrics } from "./platform/metrics.ts";
+export { createLimits } from "./platform/limits/index.ts";
+export { loadTokenKeys } from "./modules/accounts/tokens.ts";
+export { systemActor } from "./modules/orgs/system-actor.ts";
+export { createOrgWithOwner } from "./modules/orgs/create-org.ts";
+export { needsSetup } from "./modules/orgs/setup.ts";
+export { createInvite } from "./modules/orgs/invites.ts";
+export { listUsers, setUserRole, deactivateUser, reactivateUser, listDevicesOfUser, adminRevokeDevice } from "./modules/orgs/users.ts";
