@@ -1,20 +1,26 @@
-// SCAFFOLD: replaced by the module's real handlers.
+/** HTTP handlers of the orgs module: first-run setup, invites and user administration. */
+import { API_VERSION } from "@parley/protocol";
 import type { ModuleHandlers } from "../../http/register.ts";
-import { AppError } from "../../http/errors.ts";
-const todo = async (): Promise<never> => { throw new AppError("internal", "not implemented yet"); };
+import { principalOf } from "../accounts/principal-of.ts";
+import { needsSetup, runSetup } from "./setup.ts";
+import { acceptInvite, createInvite, listInvites, peekInvite, revokeInvite } from "./invites.ts";
+import { adminRevokeDevice, deactivateUser, getUser, listDevicesOfUser, listUsers, reactivateUser, setUserRole } from "./users.ts";
+
 export const orgsHandlers: ModuleHandlers<"setupStatus" | "setup" | "createInvite" | "listInvites" | "revokeInvite" | "peekInvite" | "acceptInvite" | "listUsers" | "getUser" | "setUserRole" | "deactivateUser" | "reactivateUser" | "listUserDevices" | "adminRevokeDevice"> = {
-  setupStatus: todo,
-  setup: todo,
-  createInvite: todo,
-  listInvites: todo,
-  revokeInvite: todo,
-  peekInvite: todo,
-  acceptInvite: todo,
-  listUsers: todo,
-  getUser: todo,
-  setUserRole: todo,
-  deactivateUser: todo,
-  reactivateUser: todo,
-  listUserDevices: todo,
-  adminRevokeDevice: todo,
+  setupStatus: async (_input, { deps }) => ({ needsSetup: await needsSetup(deps.db), apiVersion: API_VERSION }),
+  setup: ({ body }, { deps }) => runSetup(deps, body),
+  createInvite: ({ body }, ctx) => createInvite(ctx.deps, principalOf(ctx), body),
+  listInvites: async (_input, ctx) => ({ invites: await listInvites(ctx.deps, principalOf(ctx)) }),
+  revokeInvite: ({ params }, ctx) => revokeInvite(ctx.deps, principalOf(ctx), params.id),
+  peekInvite: ({ params }, { deps }) => peekInvite(deps, params.token),
+  acceptInvite: ({ body }, { deps }) => acceptInvite(deps, body),
+  listUsers: async ({ query }, ctx) => ({
+    users: await listUsers(ctx.deps, principalOf(ctx), { q: query.q, includeDeactivated: query.includeDeactivated === "true" }),
+  }),
+  getUser: ({ params }, ctx) => getUser(ctx.deps, principalOf(ctx), params.id),
+  setUserRole: ({ params, body }, ctx) => setUserRole(ctx.deps, principalOf(ctx), params.id, body.role),
+  deactivateUser: ({ params }, ctx) => deactivateUser(ctx.deps, principalOf(ctx), params.id),
+  reactivateUser: ({ params }, ctx) => reactivateUser(ctx.deps, principalOf(ctx), params.id),
+  listUserDevices: async ({ params }, ctx) => ({ devices: await listDevicesOfUser(ctx.deps, principalOf(ctx), params.id) }),
+  adminRevokeDevice: ({ params }, ctx) => adminRevokeDevice(ctx.deps, principalOf(ctx), params.id, params.deviceId),
 };

@@ -1,0 +1,15 @@
+/**
+ * The principal of an authenticated request. register.ts authenticates every
+ * `auth: "user"` route before calling its handler, but the route table's
+ * `auth` field is typed as the wide RouteAuth, so the handler context type
+ * cannot say so; this narrows it (and fails loudly if that ever breaks).
+ */
+import type { Principal } from "../../context.ts";
+import type { RequestCtx } from "../../http/register.ts";
+import { AppError } from "../../http/errors.ts";
+
+export function principalOf(ctx: RequestCtx): Principal {
+  const p = (ctx as RequestCtx & { principal?: Principal }).principal;
+  if (!p) throw new AppError("unauthorized", "sign in first");
+  return p;
+}

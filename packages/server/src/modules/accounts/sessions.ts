@@ -1,0 +1,134 @@
+/**
+ * Sessions, devices and token pairs. A session is one refresh-token family on
+ * one device: each refresh rotates the token, and presenting a token that was
+ * already rotated away means it leaked, so the whole family is revoked.
+ */
+import type { AuthTokens } from "@parley/protocol";
+import type { Deps } from "../../context.ts";
+import type { Tx } from "../../platform/db/index.ts";
+import type { AfterCommit } from "../../transaction.ts";
+import { inTransaction } from "../../transaction.ts";
+import { AppError } from "../../http/errors.ts";
+import { hashSecret, newId, newSecret } from "../../platform/ids.ts";
+import { appendUserStream } from "../streams/user-stream.ts";
+import { signAccessToken } from "./tokens.ts";
+import { findRefreshToken, getOrg, getUserInOrg } from "./store.ts";
+import { toOrg, toUser } from "./views.ts";
+
+export interface IssuedSession { orgId: string; userId: string; deviceId: string; sessionId: string; refreshToken: string }
+
+/** Register a new device for a user and announce it on the user's stream. */
+export async function addDevice(tx: Tx, after: AfterCommit, deps: Deps, a: { orgId: string; userId: string; name: string }): Promise<string> {
+  const id = newId("dev");
+  const now = deps.now();
+  await tx.insertInto("devices").values({
+    id, org_id: a.orgId, user_id: a.userId, name: a.name, created_at: now, last_seen_at: now, revoked_at: null,
+  }).execute();
+  await appendUserStream(tx, after, { orgId: a.orgId, userId: a.userId, kind: "device.added", data: { deviceId: id, name: a.name }, now });
+  return id;
+}
+
+async function insertRefreshToken(tx: Tx, deps: Deps, sessionId: string): Promise<string> {
+  const token = newSecret();
+  const now = deps.now();
+  await tx.insertInto("refresh_tokens").values({
+    token_hash: hashSecret(token), session_id: sessionId, created_at: now, expires_at: now + deps.config.refreshTokenTtl * 1000, used_at: null,
+  }).execute();
+  return token;
+}
+
+/** Start a session (a new refresh-token family) on a device. */
+export async function startSession(tx: Tx, deps: Deps, a: { orgId: string; userId: string; deviceId: string }): Promise<IssuedSession> {
+  const sessionId = newId("ses");
+  const now = deps.now();
+  await tx.insertInto("sessions").values({
+    id: sessionId, org_id: a.orgId, user_id: a.userId, device_id: a.deviceId, created_at: now, last_used_at: now,
+    expires_at: now + deps.config.refreshTokenTtl * 1000, revoked_at: null, revoked_reason: null,
+  }).execute();
+  const refreshToken = await insertRefreshToken(tx, deps, sessionId);
+  return { ...a, sessionId, refreshToken };
+}
+
+/** Sign an access token for an issued session and build the AuthTokens answer (after commit). */
+export async function authTokens(deps: Deps, s: IssuedSession): Promise<AuthTokens> {
+  const [user, org] = await Promise.all([getUserInOrg(deps.db, s.orgId, s.userId), getOrg(deps.db, s.orgId)]);
+  if (!user) throw new AppError("internal", "session user vanished");
+  const ttl = deps.config.accessTokenTtl;
+  const accessToken = await signAccessToken(deps.keys, { sub: s.userId, org: s.orgId, dev: s.deviceId, sid: s.sessionId }, ttl, deps.now());
+  return {
+    accessToken, refreshToken: s.refreshToken, expiresIn: ttl, user: toUser(user), org: toOrg(org), deviceId: s.deviceId, sessionId: s.sessionId,
+  };
+}
+
+export interface RevokeScope { orgId: string; userId: string; sessionIds?: string[]; deviceIds?: string[]; all?: boolean }
+
+/**
+ * Revoke sessions (by id, by device, or all of a user's) inside `tx`; after
+ * commit, gateways close the matching sockets. Access tokens die at once
+ * because resolvePrincipal() checks the session on every request.
+ */
+export async function revokeSessions(tx: Tx, after: AfterCommit, deps: Deps, scope: RevokeScope, reason: string): Promise<void> {
+  let q = tx.updateTable("sessions").set({ revoked_at: deps.now(), revoked_reason: reason })
+    .where("org_id", "=", scope.orgId).where("user_id", "=", scope.userId).where("revoked_at", "is", null);
+  if (!scope.all) {
+    if (scope.sessionIds?.length) q = q.where("id", "in", scope.sessionIds);
+    else if (scope.deviceIds?.length) q = q.where("device_id", "in", scope.deviceIds);
+    else return;
+  }
+  await q.execute();
+  after.publish("auth.revoked", { ...scope });
+}
+
+/** Revoke a device: it can never sign in again and all its sessions end. */
+export async function revokeDevice(tx: Tx, after: AfterCommit, deps: Deps, a: { orgId: string; userId: string; deviceId: string }, reason: string): Promise<void> {
+  const now = deps.now();
+  const r = await tx.updateTable("devices").set({ revoked_at: now })
+    .where("org_id", "=", a.orgId).where("user_id", "=", a.userId).where("id", "=", a.deviceId).where("revoked_at", "is", null)
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) === 0) return; // already revoked: idempotent
+  await revokeSessions(tx, after, deps, { orgId: a.orgId, userId: a.userId, deviceIds: [a.deviceId] }, reason);
+  await appendUserStream(tx, after, { orgId: a.orgId, userId: a.userId, kind: "device.revoked", data: { deviceId: a.deviceId, reason }, now });
+}
+
+type RefreshOutcome = { ok: IssuedSession } | { error: "refresh_token_invalid" | "refresh_token_reused" | "user_deactivated" };
+
+/** Rotate a refresh token. Reuse of a rotated token revokes the whole session (family). */
+export async function refreshSession(deps: Deps, refreshToken: string): Promise<AuthTokens> {
+  // The outcome is returned, not thrown, so the family revocation on reuse commits.
+  const out = await inTransaction(deps, async (tx, after): Promise<RefreshOutcome> => {
+    const now = deps.now();
+    const row = await findRefreshToken(tx, hashSecret(refreshToken));
+    if (!row) return { error: "refresh_token_invalid" };
+    const scope = { orgId: row.org_id, userId: row.user_id, sessionIds: [row.session_id] };
+    if (row.used_at !== null) {
+      if (row.session_revoked === null) await revokeSessions(tx, after, deps, scope, "refresh_token_reused");
+      return { error: "refresh_token_reused" };
+    }
+    if (row.session_revoked !== null || row.device_revoked !== null || row.expires_at <= now || row.session_expires <= now) {
+      return { error: "refresh_token_invalid" };
+    }
+    if (row.deactivated_at !== null) return { error: "user_deactivated" };
+    // Conditional update: of two concurrent refreshes with one token, only one wins; the other is a reuse.
+    const used = await tx.updateTable("refresh_tokens").set({ used_at: now })
+      .where("token_hash", "=", row.token_hash).where("used_at", "is", null).executeTakeFirst();
+    if (Number(used.numUpdatedRows) !== 1) {
+      await revokeSessions(tx, after, deps, scope, "refresh_token_reused");
+      return { error: "refresh_token_reused" };
+    }
+    const next = await insertRefreshToken(tx, deps, row.session_id);
+    // Sliding idle expiry: an active session lives on, an idle one ends after refreshTokenTtl.
+    await tx.updateTable("sessions").set({ last_used_at: now, expires_at: now + deps.config.refreshTokenTtl * 1000 })
+      .where("id", "=", row.session_id).execute();
+    await tx.updateTable("devices").set({ last_seen_at: now }).where("id", "=", row.device_id).execute();
+    return { ok: { orgId: row.org_id, userId: row.user_id, deviceId: row.device_id, sessionId: row.session_id, refreshToken: next } };
+  });
+  if ("error" in out) {
+    const messages = {
+      refresh_token_invalid: "refresh token is unknown, expired or revoked; sign in again",
+      refresh_token_reused: "refresh token was already used; the session has been ended for safety, sign in again",
+      user_deactivated: "this account has been deactivated by an admin",
+    } as const;
+    throw new AppError(out.error, messages[out.error]);
+  }
+  return authTokens(deps, out.ok);
+}

@@ -1,0 +1,102 @@
+/**
+ * Invite links: a random token (only its hash is stored) with a role, an
+ * expiry and a use limit. Accepting one creates the user, a device and a
+ * session; the use is counted in the same transaction so a link can never
+ * be used more often than allowed, even by concurrent accepts.
+ */
+import type { AuthTokens, Invite, Org, OrgRole } from "@parley/protocol";
+import type { Deps, Principal } from "../../context.ts";
+import type { InvitesTable } from "../../platform/db/tables.ts";
+import { inTransaction } from "../../transaction.ts";
+import { AppError, notFound } from "../../http/errors.ts";
+import { hashSecret, newId, newSecret } from "../../platform/ids.ts";
+import { authorize } from "../access/authorize.ts";
+import { hashPassword } from "../accounts/passwords.ts";
+import { addDevice, authTokens, startSession } from "../accounts/sessions.ts";
+import { toOrg } from "../accounts/views.ts";
+import { insertUser, mapUniqueViolation } from "./create-org.ts";
+
+export function toInvite(r: InvitesTable): Invite {
+  return {
+    id: r.id, role: r.role, maxUses: Number(r.max_uses), uses: Number(r.uses), expiresAt: Number(r.expires_at),
+    revoked: r.revoked_at !== null, createdBy: r.created_by, createdAt: Number(r.created_at),
+  };
+}
+
+export interface NewInvite { role: Exclude<OrgRole, "owner">; maxUses: number; expiresInSeconds: number }
+
+export async function createInvite(deps: Deps, p: Principal, input: NewInvite): Promise<Invite & { token: string }> {
+  authorize(p, "org.invite", { type: "org", orgId: p.orgId });
+  // Inviting an admin is granting admin: owners only.
+  if (input.role === "admin") authorize(p, "org.manage_admins", { type: "org", orgId: p.orgId });
+  const token = newSecret();
+  const now = deps.now();
+  const row: InvitesTable = {
+    id: newId("inv"), org_id: p.orgId, token_hash: hashSecret(token), role: input.role, max_uses: input.maxUses, uses: 0,
+    expires_at: now + input.expiresInSeconds * 1000, revoked_at: null, created_by: p.userId, created_at: now,
+  };
+  await deps.db.insertInto("invites").values(row).execute();
+  return { ...toInvite(row), token };
+}
+
+export async function listInvites(deps: Deps, p: Principal): Promise<Invite[]> {
+  authorize(p, "org.invite", { type: "org", orgId: p.orgId });
+  const rows = await deps.db.selectFrom("invites").selectAll().where("org_id", "=", p.orgId)
+    .orderBy("created_at", "desc").orderBy("id").execute();
+  return rows.map(toInvite);
+}
+
+export async function revokeInvite(deps: Deps, p: Principal, inviteId: string): Promise<void> {
+  authorize(p, "org.invite", { type: "org", orgId: p.orgId });
+  const r = await deps.db.updateTable("invites").set({ revoked_at: deps.now() })
+    .where("org_id", "=", p.orgId).where("id", "=", inviteId).where("revoked_at", "is", null).executeTakeFirst();
+  if (Number(r.numUpdatedRows) === 0) {
+    const exists = await deps.db.selectFrom("invites").select("id").where("org_id", "=", p.orgId).where("id", "=", inviteId).executeTakeFirst();
+    if (!exists) throw notFound("invite");
+  }
+}
+
+const invalid = () => new AppError("invite_invalid", "this invite link has expired, been used up or been revoked");
+
+function usable(r: InvitesTable, now: number): boolean {
+  return r.revoked_at === null && Number(r.expires_at) > now && Number(r.uses) < Number(r.max_uses);
+}
+
+async function findUsableInvite(deps: Deps, token: string): Promise<InvitesTable> {
+  const row = await deps.db.selectFrom("invites").selectAll().where("token_hash", "=", hashSecret(token)).executeTakeFirst();
+  if (!row || !usable(row, deps.now())) throw invalid();
+  return row;
+}
+
+export async function peekInvite(deps: Deps, token: string): Promise<{ org: Org; role: OrgRole; expiresAt: number }> {
+  const row = await findUsableInvite(deps, token);
+  const org = await deps.db.selectFrom("orgs").select(["id", "slug", "name", "created_at"]).where("id", "=", row.org_id).executeTakeFirstOrThrow();
+  return { org: toOrg(org), role: row.role, expiresAt: Number(row.expires_at) };
+}
+
+export interface AcceptInput { token: string; username: string; displayName: string; password: string; deviceName: string }
+
+export async function acceptInvite(deps: Deps, input: AcceptInput): Promise<AuthTokens> {
+  // Cheap check first so a dead link does not cost an argon2 hash.
+  const invite = await findUsableInvite(deps, input.token);
+  const passwordHash = await hashPassword(input.password);
+  let issued;
+  try {
+    issued = await inTransaction(deps, async (tx, after) => {
+      const now = deps.now();
+      // Count the use only while the invite is still usable: the row update is the arbiter between racing accepts.
+      const r = await tx.updateTable("invites").set((eb) => ({ uses: eb("uses", "+", 1) }))
+        .where("id", "=", invite.id).where("revoked_at", "is", null).where("expires_at", ">", now)
+        .where((eb) => eb("uses", "<", eb.ref("max_uses"))).executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) throw invalid();
+      const taken = await tx.selectFrom("users").select("id").where("org_id", "=", invite.org_id).where("username", "=", input.username).executeTakeFirst();
+      if (taken) throw new AppError("already_exists", `username "${input.username}" is taken`);
+      const user = await insertUser(tx, deps, { orgId: invite.org_id, username: input.username, displayName: input.displayName, passwordHash, role: invite.role });
+      const deviceId = await addDevice(tx, after, deps, { orgId: invite.org_id, userId: user.id, name: input.deviceName });
+      return startSession(tx, deps, { orgId: invite.org_id, userId: user.id, deviceId });
+    });
+  } catch (err) {
+    throw mapUniqueViolation(err, `username "${input.username}" is taken`);
+  }
+  return authTokens(deps, issued);
+}

@@ -1,0 +1,121 @@
+/**
+ * The org's user directory and user administration: roles, deactivation,
+ * and a user's devices. Every lookup is scoped to the principal's org, so
+ * another org's user id is simply not found.
+ */
+import type { Device, OrgRole, User } from "@parley/protocol";
+import type { Deps, Principal } from "../../context.ts";
+import type { Tx } from "../../platform/db/index.ts";
+import type { UsersTable } from "../../platform/db/tables.ts";
+import { inTransaction } from "../../transaction.ts";
+import { badRequest, notFound } from "../../http/errors.ts";
+import { authorize } from "../access/authorize.ts";
+import { appendUserStream } from "../streams/user-stream.ts";
+import { getUserDevice, getUserInOrg, listUserDevices as selectUserDevices } from "../accounts/store.ts";
+import { revokeDevice, revokeSessions } from "../accounts/sessions.ts";
+import { toDevice, toUser } from "../accounts/views.ts";
+
+const org = (p: Principal) => ({ type: "org" as const, orgId: p.orgId });
+const PRIVILEGED: ReadonlySet<OrgRole> = new Set(["owner", "admin"]);
+
+export async function listUsers(deps: Deps, p: Principal, opts: { q?: string | undefined; includeDeactivated?: boolean } = {}): Promise<User[]> {
+  authorize(p, "org.list_users", org(p));
+  let q = deps.db.selectFrom("users").selectAll().where("org_id", "=", p.orgId);
+  if (!opts.includeDeactivated) q = q.where("deactivated_at", "is", null);
+  if (opts.q) {
+    // Escape LIKE wildcards so a search for "a_b" means that literally.
+    const pattern = `%${opts.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    q = q.where((eb) => eb.or([
+      eb(eb.fn("lower", ["username"]), "like", eb.val(pattern)),
+      eb(eb.fn("lower", ["display_name"]), "like", eb.val(pattern)),
+    ]));
+  }
+  const rows = await q.orderBy("username").execute();
+  return rows.map(toUser);
+}
+
+async function loadUser(db: Deps["db"] | Tx, p: Principal, userId: string): Promise<UsersTable> {
+  const row = await getUserInOrg(db, p.orgId, userId);
+  if (!row) throw notFound("user");
+  return row;
+}
+
+export async function getUser(deps: Deps, p: Principal, userId: string): Promise<User> {
+  authorize(p, "org.list_users", org(p));
+  return toUser(await loadUser(deps.db, p, userId));
+}
+
+async function activeOwners(tx: Tx, orgId: string): Promise<number> {
+  const r = await tx.selectFrom("users").select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("org_id", "=", orgId).where("role", "=", "owner").where("deactivated_at", "is", null).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** Change a user's role. Granting or taking away owner/admin needs an owner. */
+export async function setUserRole(deps: Deps, p: Principal, userId: string, role: OrgRole): Promise<User> {
+  authorize(p, "org.manage_roles", org(p));
+  return inTransaction(deps, async (tx, after) => {
+    const target = await loadUser(tx, p, userId);
+    if (PRIVILEGED.has(target.role) || PRIVILEGED.has(role)) authorize(p, "org.manage_admins", org(p));
+    if (target.role === role) return toUser(target);
+    if (target.role === "owner" && target.deactivated_at === null && (await activeOwners(tx, p.orgId)) <= 1) {
+      throw badRequest("the last owner cannot be demoted; make someone else owner first");
+    }
+    await tx.updateTable("users").set({ role }).where("id", "=", target.id).execute();
+    const user = toUser({ ...target, role });
+    await appendUserStream(tx, after, { orgId: p.orgId, userId: target.id, kind: "user.updated", data: { user }, now: deps.now() });
+    return user;
+  });
+}
+
+/** Deactivate a user: they cannot sign in, and every session ends at once. */
+export async function deactivateUser(deps: Deps, p: Principal, userId: string): Promise<User> {
+  authorize(p, "org.manage_users", org(p));
+  if (userId === p.userId) throw badRequest("you cannot deactivate yourself");
+  return inTransaction(deps, async (tx, after) => {
+    const target = await loadUser(tx, p, userId);
+    if (target.role === "owner") authorize(p, "org.manage_admins", org(p));
+    if (target.deactivated_at !== null) return toUser(target);
+    if (target.role === "owner" && (await activeOwners(tx, p.orgId)) <= 1) throw badRequest("the last owner cannot be deactivated");
+    const now = deps.now();
+    await tx.updateTable("users").set({ deactivated_at: now }).where("id", "=", target.id).execute();
+    await revokeSessions(tx, after, deps, { orgId: p.orgId, userId: target.id, all: true }, "user_deactivated");
+    const user = toUser({ ...target, deactivated_at: now });
+    await appendUserStream(tx, after, { orgId: p.orgId, userId: target.id, kind: "user.updated", data: { user }, now });
+    return user;
+  });
+}
+
+/** Reactivate a user; they sign in again (old sessions stay ended). */
+export async function reactivateUser(deps: Deps, p: Principal, userId: string): Promise<User> {
+  authorize(p, "org.manage_users", org(p));
+  return inTransaction(deps, async (tx, after) => {
+    const target = await loadUser(tx, p, userId);
+    if (target.role === "owner") authorize(p, "org.manage_admins", org(p));
+    if (target.deactivated_at === null) return toUser(target);
+    await tx.updateTable("users").set({ deactivated_at: null }).where("id", "=", target.id).execute();
+    const user = toUser({ ...target, deactivated_at: null });
+    await appendUserStream(tx, after, { orgId: p.orgId, userId: target.id, kind: "user.updated", data: { user }, now: deps.now() });
+    return user;
+  });
+}
+
+/** A user's devices: the user themselves, or admins. */
+export async function listDevicesOfUser(deps: Deps, p: Principal, userId: string): Promise<Device[]> {
+  if (userId !== p.userId) authorize(p, "org.manage_users", org(p));
+  const target = await loadUser(deps.db, p, userId);
+  const rows = await selectUserDevices(deps.db, p.orgId, target.id);
+  return rows.map((r) => toDevice(r, target.id === p.userId ? p.deviceId : undefined));
+}
+
+/** Admins revoke any device of a user (an owner's only by owners). */
+export async function adminRevokeDevice(deps: Deps, p: Principal, userId: string, deviceId: string): Promise<void> {
+  authorize(p, "org.manage_users", org(p));
+  await inTransaction(deps, async (tx, after) => {
+    const target = await loadUser(tx, p, userId);
+    if (target.role === "owner" && target.id !== p.userId) authorize(p, "org.manage_admins", org(p));
+    const dev = await getUserDevice(tx, p.orgId, target.id, deviceId);
+    if (!dev) throw notFound("device");
+    await revokeDevice(tx, after, deps, { orgId: p.orgId, userId: target.id, deviceId }, "revoked_by_admin");
+  });
+}
