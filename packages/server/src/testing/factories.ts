@@ -103,3 +103,17 @@ export async function makeUser(
   expectStatus(promoted, 200, "promote to owner");
   return asTestUser(server, { ...acc.body, user: promoted.body }, password);
 }
+
+/** Row count of a table (to prove a rejected request wrote nothing). */
+export async function countRows(server: Pick<ParleyServer, "deps">, table: keyof import("../platform/db/tables.ts").Database): Promise<number> {
+  const r = await server.deps.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** Row counts of the identity tables, for before/after comparisons. */
+export async function identityCounts(server: Pick<ParleyServer, "deps">): Promise<Record<string, number>> {
+  const tables = ["orgs", "users", "devices", "sessions", "refresh_tokens", "invites", "user_stream"] as const;
+  const out: Record<string, number> = {};
+  for (const t of tables) out[t] = await countRows(server, t);
+  return out;
+}

@@ -3,7 +3,8 @@
  * `parley admin bootstrap` (CLI, directly on the database) and by tests that
  * need a second org on one server.
  */
-import type { Org, OrgRole, User } from "@parley/protocol";
+import { z } from "zod";
+import { DisplayName, Password, Slug, Username, type Org, type OrgRole, type User } from "@parley/protocol";
 import type { Deps } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
@@ -40,8 +41,18 @@ export function mapUniqueViolation(err: unknown, message: string): unknown {
   return isUniqueViolation(err) ? new AppError("already_exists", message) : err;
 }
 
-/** Create an org and its owner (no device or session: the owner signs in afterwards). */
-export async function createOrgWithOwner(deps: Deps, input: NewOrgWithOwner): Promise<{ org: Org; user: User }> {
+const NewOrgSchema = z.object({ orgSlug: Slug, orgName: DisplayName, username: Username, displayName: DisplayName, password: Password });
+
+/**
+ * Create an org and its owner (no device or session: the owner signs in
+ * afterwards). Validates its input itself because the CLI calls it directly.
+ */
+export async function createOrgWithOwner(deps: Deps, raw: NewOrgWithOwner): Promise<{ org: Org; user: User }> {
+  const parsed = NewOrgSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new AppError("validation_failed", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "), { issues: parsed.error.issues });
+  }
+  const input = parsed.data;
   const passwordHash = await hashPassword(input.password);
   try {
     return await inTransaction(deps, (tx) => insertOrgWithOwner(tx, deps, { ...input, passwordHash }));

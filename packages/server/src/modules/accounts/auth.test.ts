@@ -1,0 +1,122 @@
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createLocalJWKSet, jwtVerify } from "jose";
+import { DIALECTS, startTestServer, type TestServer } from "../../testing/harness.ts";
+import { bootstrapOrg, call, countRows, identityCounts, makeUser, TEST_PASSWORD, type TestUser } from "../../testing/factories.ts";
+
+for (const dialect of DIALECTS) {
+  describe(`auth: login, refresh, logout (${dialect})`, () => {
+    let s: TestServer;
+    let owner: TestUser;
+    before(async () => {
+      s = await startTestServer({ dialect, config: { loginAttempts: 3 } });
+      owner = await bootstrapOrg(s, { orgSlug: "acme" });
+    });
+    after(() => s.stop());
+    const login = (over: Record<string, unknown>) => call(s, "POST", "/auth/login", { org: "acme", password: TEST_PASSWORD, deviceName: "phone", ...over });
+
+    it("registers a new device, or reuses an own unrevoked one", async () => {
+      const bob = await makeUser(s, owner, { username: "bob" });
+      const devices = await countRows(s, "devices");
+      const a = await login({ username: "bob" });
+      assert.equal(a.status, 200);
+      assert.notEqual(a.body.deviceId, bob.tokens.deviceId);
+      assert.equal(await countRows(s, "devices"), devices + 1);
+      const items = await s.deps.db.selectFrom("user_stream").selectAll().where("user_id", "=", bob.user.id).execute();
+      assert.ok(items.some((i) => i.kind === "device.added" && JSON.parse(i.data).deviceId === a.body.deviceId));
+
+      const b = await login({ username: "bob", deviceId: a.body.deviceId });
+      assert.equal(b.status, 200);
+      assert.equal(b.body.deviceId, a.body.deviceId);
+      assert.notEqual(b.body.sessionId, a.body.sessionId);
+      assert.equal(await countRows(s, "devices"), devices + 1);
+
+      const foreign = await login({ username: "bob", deviceId: owner.tokens.deviceId });
+      assert.equal(foreign.status, 400);
+      assert.equal(await countRows(s, "devices"), devices + 1);
+    });
+
+    it("rejects wrong credentials and bad input with stable codes, writing nothing", async () => {
+      const before = await identityCounts(s);
+      for (const over of [{ username: "owner", password: "wrong password!" }, { username: "nobody" }, { username: "owner", org: "no-such-org" }]) {
+        const r = await login(over);
+        assert.equal(r.status, 401);
+        assert.equal(r.body.code, "invalid_credentials");
+      }
+      const bad = await login({ username: "Bad Name!" });
+      assert.equal(bad.status, 400);
+      assert.equal(bad.body.code, "validation_failed");
+      assert.deepEqual(await identityCounts(s), before);
+      await s.deps.limits.loginIp.reset("127.0.0.1");
+    });
+
+    it("rotates refresh tokens; reusing one revokes the whole session", async () => {
+      const t1 = (await login({ username: "owner" })).body;
+      const r1 = await call(s, "POST", "/auth/refresh", { refreshToken: t1.refreshToken });
+      assert.equal(r1.status, 200);
+      assert.equal(r1.body.sessionId, t1.sessionId);
+      assert.notEqual(r1.body.refreshToken, t1.refreshToken);
+      const stored = await s.deps.db.selectFrom("refresh_tokens").select("token_hash").execute();
+      assert.ok(!stored.some((r) => r.token_hash === r1.body.refreshToken), "refresh tokens are stored hashed");
+
+      const revoked: unknown[] = [];
+      const unsub = s.deps.bus.subscribe("auth.revoked", (m) => revoked.push(m));
+      const reuse = await call(s, "POST", "/auth/refresh", { refreshToken: t1.refreshToken });
+      unsub();
+      assert.equal(reuse.status, 401);
+      assert.equal(reuse.body.code, "refresh_token_reused");
+      assert.deepEqual(revoked, [{ orgId: t1.org.id, userId: t1.user.id, sessionIds: [t1.sessionId] }]);
+      // The family is dead: the newest token and the access token stop working too.
+      const next = await call(s, "POST", "/auth/refresh", { refreshToken: r1.body.refreshToken });
+      assert.equal(next.body.code, "refresh_token_invalid");
+      const me = await call(s, "GET", "/me", undefined, { authorization: `Bearer ${r1.body.accessToken}` });
+      assert.equal(me.status, 401);
+      // Other sessions of the user are untouched.
+      assert.equal((await owner.api("GET", "/me")).status, 200);
+
+      const unknown = await call(s, "POST", "/auth/refresh", { refreshToken: "z".repeat(43) });
+      assert.equal(unknown.status, 401);
+      assert.equal(unknown.body.code, "refresh_token_invalid");
+    });
+
+    it("expired refresh tokens are invalid", async () => {
+      const t = (await login({ username: "owner" })).body;
+      const realNow = s.deps.now;
+      s.deps.now = () => realNow() + (s.deps.config.refreshTokenTtl + 1) * 1000;
+      try {
+        const r = await call(s, "POST", "/auth/refresh", { refreshToken: t.refreshToken });
+        assert.equal(r.body.code, "refresh_token_invalid");
+      } finally { s.deps.now = realNow; }
+    });
+
+    it("logout ends the current session only", async () => {
+      const t = (await login({ username: "owner" })).body;
+      const auth = { authorization: `Bearer ${t.accessToken}` };
+      assert.equal((await call(s, "POST", "/auth/logout", undefined, auth)).status, 204);
+      assert.equal((await call(s, "GET", "/me", undefined, auth)).status, 401);
+      assert.equal((await call(s, "POST", "/auth/refresh", { refreshToken: t.refreshToken })).body.code, "refresh_token_invalid");
+      assert.equal((await owner.api("GET", "/me")).status, 200);
+      assert.equal((await call(s, "POST", "/auth/logout")).status, 401);
+    });
+
+    it("publishes JWKS that verify access tokens", async () => {
+      const r = await call(s, "GET", "/auth/jwks");
+      assert.equal(r.status, 200);
+      assert.ok(r.body.keys.every((k: Record<string, unknown>) => k.d === undefined), "no private key material");
+      const { payload } = await jwtVerify(owner.accessToken, createLocalJWKSet(r.body));
+      assert.equal(payload.sub, owner.user.id);
+    });
+
+    it("throttles repeated failures per account with 429 and Retry-After, even for the right password", async () => {
+      const victim = await makeUser(s, owner, { username: "victim" });
+      for (let i = 0; i < 3; i++) assert.equal((await login({ username: "victim", password: "wrong password!" })).status, 401);
+      const r = await login({ username: "victim" });
+      assert.equal(r.status, 429);
+      assert.equal(r.body.code, "login_throttled");
+      assert.ok(Number(r.headers.get("retry-after")) > 0);
+      // Another account is not affected by this account's lock.
+      assert.equal((await login({ username: "owner" })).status, 200);
+      assert.equal((await victim.api("GET", "/me")).status, 200, "existing sessions keep working");
+    });
+  });
+}
