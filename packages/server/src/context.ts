@@ -9,6 +9,7 @@ import type { Logger } from "./platform/log.ts";
 import type { Metrics } from "./platform/metrics.ts";
 import type { Limits } from "./platform/limits/index.ts";
 import type { TokenKeys } from "./modules/accounts/tokens.ts";
+import type { EventWriter } from "./modules/messages/event-writer.ts";
 import type { OrgRole } from "@parley/protocol";
 
 /** Server-wide dependencies. Built once in main.ts. */
@@ -26,6 +27,8 @@ export interface Deps {
   nodeId: string;
   /** Current time, ms (overridable in tests). */
   now(): number;
+  /** This server's group-commit writer for channel events (modules/messages/event-writer.ts). */
+  eventWriter: EventWriter;
 }
 
 /** The authenticated caller: one session on one device of one user in one org. */

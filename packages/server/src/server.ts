@@ -18,6 +18,7 @@ import { accountsHandlers } from "./modules/accounts/routes.ts";
 import { orgsHandlers } from "./modules/orgs/routes.ts";
 import { channelsHandlers } from "./modules/channels/routes.ts";
 import { messagesHandlers } from "./modules/messages/routes.ts";
+import { createEventWriter } from "./modules/messages/event-writer.ts";
 import { createGateway, type Gateway } from "./gateway/gateway.ts";
 import { ensureSetupToken } from "./modules/orgs/setup.ts";
 import type pino from "pino";
@@ -53,6 +54,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   const deps: Deps = {
     config, storage, db: storage.db, bus: memoryBus(), log, metrics: createMetrics(), limits: createLimits(config),
     keys: await loadTokenKeys(storage.db, now()), nodeId: crypto.randomBytes(6).toString("hex"), now,
+    eventWriter: createEventWriter(),
   };
   log.info({ config: redactedConfig(config), dialect: storage.dialect, node: deps.nodeId }, "starting");
 
@@ -76,6 +78,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
         log.info("shutting down: draining connections");
         await gateway.drain();
         await app.close();
+        await deps.eventWriter.close();
         await deps.bus.close();
         await storage.close();
         log.info("stopped");

@@ -1,20 +1,23 @@
-// SCAFFOLD: replaced by the module's real handlers.
+/** Channel routes: thin — the protocol schemas already validated the input; commands authorize and act. */
 import type { ModuleHandlers } from "../../http/register.ts";
-import { AppError } from "../../http/errors.ts";
-const todo = async (): Promise<never> => { throw new AppError("internal", "not implemented yet"); };
+import { principalOf } from "../accounts/principal-of.ts";
+import * as channels from "./commands.ts";
+
 export const channelsHandlers: ModuleHandlers<"createChannel" | "openDm" | "listChannels" | "browseChannels" | "getChannel" | "updateChannel" | "archiveChannel" | "unarchiveChannel" | "joinChannel" | "leaveChannel" | "listMembers" | "addMembers" | "removeMember" | "setMemberRole"> = {
-  createChannel: todo,
-  openDm: todo,
-  listChannels: todo,
-  browseChannels: todo,
-  getChannel: todo,
-  updateChannel: todo,
-  archiveChannel: todo,
-  unarchiveChannel: todo,
-  joinChannel: todo,
-  leaveChannel: todo,
-  listMembers: todo,
-  addMembers: todo,
-  removeMember: todo,
-  setMemberRole: todo,
+  createChannel: ({ body }, ctx) => channels.createChannel(ctx.deps, principalOf(ctx), body),
+  openDm: ({ body }, ctx) => channels.openDm(ctx.deps, principalOf(ctx), body.userIds),
+  listChannels: async (_in, ctx) => ({ channels: await channels.listMyChannels(ctx.deps.db, principalOf(ctx)) }),
+  browseChannels: async ({ query }, ctx) => ({
+    channels: await channels.browseChannels(ctx.deps, principalOf(ctx), { q: query.q, includeArchived: query.includeArchived === "true" }),
+  }),
+  getChannel: ({ params }, ctx) => channels.getChannel(ctx.deps, principalOf(ctx), params.channelId),
+  updateChannel: ({ params, body }, ctx) => channels.updateChannel(ctx.deps, principalOf(ctx), params.channelId, body),
+  archiveChannel: ({ params }, ctx) => channels.archiveChannel(ctx.deps, principalOf(ctx), params.channelId),
+  unarchiveChannel: ({ params }, ctx) => channels.unarchiveChannel(ctx.deps, principalOf(ctx), params.channelId),
+  joinChannel: ({ params }, ctx) => channels.joinChannel(ctx.deps, principalOf(ctx), params.channelId),
+  leaveChannel: ({ params }, ctx) => channels.leaveChannel(ctx.deps, principalOf(ctx), params.channelId),
+  listMembers: async ({ params }, ctx) => ({ members: await channels.listMembers(ctx.deps, principalOf(ctx), params.channelId) }),
+  addMembers: ({ params, body }, ctx) => channels.addMembers(ctx.deps, principalOf(ctx), params.channelId, body.userIds),
+  removeMember: ({ params }, ctx) => channels.removeMember(ctx.deps, principalOf(ctx), params.channelId, params.userId),
+  setMemberRole: ({ params, body }, ctx) => channels.setMemberRole(ctx.deps, principalOf(ctx), params.channelId, params.userId, body.role),
 };

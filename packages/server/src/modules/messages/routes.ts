@@ -1,13 +1,15 @@
-// SCAFFOLD: replaced by the module's real handlers.
+/** Event routes: thin — the protocol schemas already validated the input; commands authorize and act. */
 import type { ModuleHandlers } from "../../http/register.ts";
-import { AppError } from "../../http/errors.ts";
-const todo = async (): Promise<never> => { throw new AppError("internal", "not implemented yet"); };
+import { principalOf } from "../accounts/principal-of.ts";
+import { listUserStream } from "../streams/user-stream.ts";
+import * as messages from "./commands.ts";
+
 export const messagesHandlers: ModuleHandlers<"sendEvent" | "listEvents" | "getEventByClientId" | "listThreads" | "getThread" | "markRead" | "userStream"> = {
-  sendEvent: todo,
-  listEvents: todo,
-  getEventByClientId: todo,
-  listThreads: todo,
-  getThread: todo,
-  markRead: todo,
-  userStream: todo,
+  sendEvent: ({ params, body }, ctx) => messages.sendEvent(ctx.deps, principalOf(ctx), params.channelId, body),
+  listEvents: ({ params, query }, ctx) => messages.listEvents(ctx.deps, principalOf(ctx), params.channelId, query),
+  getEventByClientId: ({ params }, ctx) => messages.getEventByClientId(ctx.deps, principalOf(ctx), params.channelId, params.clientId),
+  listThreads: async ({ params, query }, ctx) => ({ threads: await messages.listThreads(ctx.deps, principalOf(ctx), params.channelId, query.limit) }),
+  getThread: ({ params, query }, ctx) => messages.getThread(ctx.deps, principalOf(ctx), params.channelId, params.rootSeq, query),
+  markRead: async ({ params, body }, ctx) => ({ readSeq: await messages.markRead(ctx.deps, principalOf(ctx), params.channelId, body.seq) }),
+  userStream: ({ query }, ctx) => listUserStream(ctx.deps.db, principalOf(ctx).userId, query.after, query.limit),
 };

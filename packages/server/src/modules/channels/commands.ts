@@ -1,0 +1,151 @@
+/**
+ * Channel commands: create, open DMs, rename/topic, archive. Membership
+ * commands live in membership.ts and are re-exported here, so other modules
+ * (the gateway) import everything channel-related from this one file.
+ *
+ * For the gateway's replay:
+ * - `listMyChannelIds(db, principal): Promise<string[]>` — ids of the channels the user belongs to.
+ * - `listMyChannelCursors(db, principal): Promise<Array<{ channelId: string; lastSeq: number; readSeq: number }>>`
+ *   — the same with each channel's highest event seq and the user's read receipt.
+ * Events after a cursor come from `listEventsAfter` in modules/messages/commands.ts.
+ */
+import type { Channel, MyChannel } from "@parley/protocol";
+import type { Deps, Principal } from "../../context.ts";
+import type { Db } from "../../platform/db/index.ts";
+import { isUniqueViolation } from "../../platform/db/index.ts";
+import { authorize } from "../access/authorize.ts";
+import { AppError } from "../../http/errors.ts";
+import { inTransaction } from "../../transaction.ts";
+import { newId } from "../../platform/ids.ts";
+import { channelFor } from "./access.ts";
+import { requireOrgUsers } from "./users.ts";
+import { channelData, publishMembers, tellUsers, type NotifyCtx } from "./notify.ts";
+import { countMembers, findDmChannel, insertChannel, insertMembers, memberIds, nameTaken, toChannel, updateChannelRow, type ChannelRow } from "./store.ts";
+import { myChannel } from "./views.ts";
+
+export { joinChannel, leaveChannel, addMembers, removeMember, setMemberRole } from "./membership.ts";
+export { listMyChannels, myChannel, getChannel, browseChannels, listMembers } from "./views.ts";
+
+const nameTakenError = (name: string) => new AppError("already_exists", `a channel named "${name}" already exists`);
+
+/** Create a public or private channel; the creator becomes its admin. */
+export async function createChannel(
+  deps: Deps, p: Principal, input: { kind: "public" | "private"; name: string; topic: string; members: string[] },
+): Promise<MyChannel> {
+  authorize(p, input.kind === "public" ? "channel.create_public" : "channel.create_private", { type: "org", orgId: p.orgId });
+  const others = [...new Set(input.members)].filter((id) => id !== p.userId);
+  await requireOrgUsers(deps.db, p.orgId, others);
+  if (await nameTaken(deps.db, p.orgId, input.name)) throw nameTakenError(input.name);
+  const now = deps.now();
+  const row: ChannelRow = {
+    id: newId("ch"), org_id: p.orgId, kind: input.kind, name: input.name, topic: input.topic, archived_at: null,
+    created_by: p.userId, created_at: now, last_seq: 0, epoch: 0, dm_key: null,
+  };
+  try {
+    await inTransaction(deps, async (tx, after) => {
+      await insertChannel(tx, row);
+      await insertMembers(tx, row.id, p.orgId, [{ userId: p.userId, role: "admin" }, ...others.map((userId) => ({ userId, role: "member" as const }))], now);
+      const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId: row.id, now };
+      const all = [p.userId, ...others];
+      await tellUsers(c, all, "channel.joined", { ...channelData(toChannel(row, all.length)), by: p.userId });
+      publishMembers(c, all, []);
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw nameTakenError(input.name);
+    throw err;
+  }
+  return myChannel(deps.db, p, row.id);
+}
+
+/**
+ * Open the DM (one other user) or group DM (2..15 others) with exactly these
+ * users, or return the existing one: `dm_key` (sorted member ids) is unique per org.
+ */
+export async function openDm(deps: Deps, p: Principal, userIds: string[]): Promise<MyChannel> {
+  authorize(p, "channel.open_dm", { type: "org", orgId: p.orgId });
+  const others = [...new Set(userIds)].filter((id) => id !== p.userId);
+  if (others.length === 0) throw new AppError("bad_request", "name at least one other user");
+  if (others.length > 15) throw new AppError("bad_request", "a group DM has at most 15 other members");
+  await requireOrgUsers(deps.db, p.orgId, others);
+  const all = [p.userId, ...others].sort();
+  const dmKey = all.join(",");
+  const existing = await findDmChannel(deps.db, p.orgId, dmKey);
+  if (existing) return myChannel(deps.db, p, existing.id);
+  const now = deps.now();
+  const row: ChannelRow = {
+    id: newId("ch"), org_id: p.orgId, kind: others.length === 1 ? "dm" : "group_dm", name: "", topic: "", archived_at: null,
+    created_by: p.userId, created_at: now, last_seq: 0, epoch: 0, dm_key: dmKey,
+  };
+  try {
+    await inTransaction(deps, async (tx, after) => {
+      await insertChannel(tx, row);
+      await insertMembers(tx, row.id, p.orgId, all.map((userId) => ({ userId, role: "member" as const })), now);
+      const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId: row.id, now };
+      await tellUsers(c, all, "channel.joined", { ...channelData(toChannel(row, all.length)), by: p.userId });
+      publishMembers(c, all, []);
+    });
+  } catch (err) {
+    // Someone opened the same DM at the same moment: theirs is the one.
+    if (!isUniqueViolation(err)) throw err;
+    const raced = await findDmChannel(deps.db, p.orgId, dmKey);
+    if (!raced) throw err;
+    return myChannel(deps.db, p, raced.id);
+  }
+  return myChannel(deps.db, p, row.id);
+}
+
+/** Write a channel change and tell every member ("channel.updated"). */
+async function changeChannel(deps: Deps, p: Principal, channelId: string, patch: Partial<Pick<ChannelRow, "name" | "topic" | "archived_at">>): Promise<Channel> {
+  const now = deps.now();
+  return inTransaction(deps, async (tx, after) => {
+    const row = await updateChannelRow(tx, channelId, patch);
+    const members = await memberIds(tx, channelId);
+    const channel = toChannel(row, members.length);
+    await tellUsers({ tx, after, orgId: p.orgId, channelId, now }, members, "channel.updated", { ...channelData(channel), by: p.userId });
+    return channel;
+  });
+}
+
+/** Rename a channel or change its topic (channel admins, org admins; group DM members). */
+export async function updateChannel(deps: Deps, p: Principal, channelId: string, input: { name?: string | undefined; topic?: string | undefined }): Promise<Channel> {
+  const ch = await channelFor(deps.db, p, channelId, "channel.manage");
+  if (ch.row.archived_at !== null) throw new AppError("channel_archived", "the channel is archived; unarchive it first");
+  const patch: { name?: string; topic?: string } = {};
+  if (input.name !== undefined && input.name !== ch.row.name) {
+    if (ch.row.kind === "dm") throw new AppError("bad_request", "a DM has no name");
+    if (ch.row.kind !== "group_dm" && (await nameTaken(deps.db, p.orgId, input.name, channelId))) throw nameTakenError(input.name);
+    patch.name = input.name;
+  }
+  if (input.topic !== undefined && input.topic !== ch.row.topic) patch.topic = input.topic;
+  if (Object.keys(patch).length === 0) return toChannel(ch.row, await countMembers(deps.db, channelId));
+  try {
+    return await changeChannel(deps, p, channelId, patch);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw nameTakenError(input.name ?? "");
+    throw err;
+  }
+}
+
+async function setArchived(deps: Deps, p: Principal, channelId: string, archived: boolean): Promise<Channel> {
+  const ch = await channelFor(deps.db, p, channelId, "channel.manage");
+  if (ch.row.kind === "dm" || ch.row.kind === "group_dm") throw new AppError("bad_request", "DMs cannot be archived");
+  if ((ch.row.archived_at !== null) === archived) return toChannel(ch.row, await countMembers(deps.db, channelId));
+  return changeChannel(deps, p, channelId, { archived_at: archived ? deps.now() : null });
+}
+
+/** Archive: the channel becomes read-only (posts get channel_archived). */
+export const archiveChannel = (deps: Deps, p: Principal, channelId: string) => setArchived(deps, p, channelId, true);
+export const unarchiveChannel = (deps: Deps, p: Principal, channelId: string) => setArchived(deps, p, channelId, false);
+
+/** Ids of the channels `p` belongs to. */
+export async function listMyChannelIds(db: Db, p: Principal): Promise<string[]> {
+  const rows = await db.selectFrom("channel_members").select("channel_id").where("user_id", "=", p.userId).where("org_id", "=", p.orgId).execute();
+  return rows.map((r) => r.channel_id);
+}
+
+/** The channels `p` belongs to with their last seq and `p`'s read receipt (for replay on connect). */
+export async function listMyChannelCursors(db: Db, p: Principal): Promise<Array<{ channelId: string; lastSeq: number; readSeq: number }>> {
+  const rows = await db.selectFrom("channel_members as m").innerJoin("channels as c", "c.id", "m.channel_id")
+    .select(["c.id", "c.last_seq", "m.read_seq"]).where("m.user_id", "=", p.userId).where("c.org_id", "=", p.orgId).execute();
+  return rows.map((r) => ({ channelId: r.id, lastSeq: Number(r.last_seq), readSeq: Number(r.read_seq) }));
+}

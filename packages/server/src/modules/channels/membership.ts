@@ -1,0 +1,109 @@
+/**
+ * Membership commands: join, leave, invite (add), kick, channel roles. Each
+ * tells the affected user (channel.joined / channel.left) and the other
+ * members (member.*) on their streams, and publishes "channel.members".
+ */
+import type { ChannelMember, ChannelRole, MyChannel } from "@parley/protocol";
+import type { Deps, Principal } from "../../context.ts";
+import { isUniqueViolation } from "../../platform/db/index.ts";
+import { authorize } from "../access/authorize.ts";
+import { AppError } from "../../http/errors.ts";
+import { inTransaction } from "../../transaction.ts";
+import { channelFor, loadChannel } from "./access.ts";
+import { requireOrgUsers } from "./users.ts";
+import { channelData, publishMembers, tellUsers, type NotifyCtx } from "./notify.ts";
+import { deleteMember, findMembership, insertMembers, memberIds, setMemberRoleRow, toChannel } from "./store.ts";
+import { myChannel } from "./views.ts";
+
+const isDm = (kind: string) => kind === "dm" || kind === "group_dm";
+
+/** Join a public channel (not guests). Joining twice is a no-op. */
+export async function joinChannel(deps: Deps, p: Principal, channelId: string): Promise<MyChannel> {
+  const ch = await loadChannel(deps.db, p, channelId);
+  if (ch.membership) return myChannel(deps.db, p, channelId);
+  // Non-members of private channels and DMs get the same 404 as for a missing channel.
+  if (ch.row.kind !== "public") authorize(p, "channel.read", { type: "channel", channel: ch.resource });
+  authorize(p, "channel.browse", { type: "org", orgId: p.orgId });
+  if (ch.row.archived_at !== null) throw new AppError("channel_archived", "the channel is archived");
+  const now = deps.now();
+  try {
+    await inTransaction(deps, async (tx, after) => {
+      const before = await memberIds(tx, channelId);
+      await insertMembers(tx, channelId, p.orgId, [{ userId: p.userId, role: "member" }], now);
+      const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId, now };
+      await tellUsers(c, [p.userId], "channel.joined", { ...channelData(toChannel(ch.row, before.length + 1)), by: p.userId });
+      await tellUsers(c, before, "member.joined", { userIds: [p.userId], by: p.userId });
+      publishMembers(c, [p.userId], []);
+    });
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err; // a concurrent join of the same user won
+  }
+  return myChannel(deps.db, p, channelId);
+}
+
+/** Remove `userId` and tell everyone concerned. */
+async function removeFromChannel(deps: Deps, p: Principal, channelId: string, userId: string): Promise<void> {
+  const now = deps.now();
+  await inTransaction(deps, async (tx, after) => {
+    if (!(await deleteMember(tx, channelId, userId))) throw new AppError("not_found", "not a member of this channel");
+    const rest = await memberIds(tx, channelId);
+    const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId, now };
+    await tellUsers(c, [userId], "channel.left", { channelId, by: p.userId });
+    await tellUsers(c, rest, "member.left", { userIds: [userId], by: p.userId });
+    publishMembers(c, [], [userId]);
+  });
+}
+
+/** Leave a channel (not a DM: a DM's members are fixed by its dm_key). */
+export async function leaveChannel(deps: Deps, p: Principal, channelId: string): Promise<void> {
+  const ch = await channelFor(deps.db, p, channelId, "channel.read");
+  if (!ch.membership) throw new AppError("not_found", "not a member of this channel");
+  if (isDm(ch.row.kind)) throw new AppError("bad_request", "you cannot leave a DM");
+  await removeFromChannel(deps, p, channelId, p.userId);
+}
+
+/** Invite users (members of public channels; channel/org admins of private ones). */
+export async function addMembers(deps: Deps, p: Principal, channelId: string, userIds: string[]): Promise<{ added: string[] }> {
+  const ch = await channelFor(deps.db, p, channelId, "channel.invite");
+  if (ch.row.kind === "group_dm") throw new AppError("bad_request", "a group DM's members are fixed; open a new group DM instead");
+  const ids = [...new Set(userIds)];
+  await requireOrgUsers(deps.db, p.orgId, ids);
+  const now = deps.now();
+  const added = await inTransaction(deps, async (tx, after) => {
+    const before = await memberIds(tx, channelId);
+    const current = new Set(before);
+    const fresh = ids.filter((id) => !current.has(id));
+    if (fresh.length === 0) return fresh;
+    await insertMembers(tx, channelId, p.orgId, fresh.map((userId) => ({ userId, role: "member" as const })), now);
+    const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId, now };
+    await tellUsers(c, fresh, "channel.joined", { ...channelData(toChannel(ch.row, before.length + fresh.length)), by: p.userId });
+    await tellUsers(c, before, "member.joined", { userIds: fresh, by: p.userId });
+    publishMembers(c, fresh, []);
+    return fresh;
+  });
+  return { added };
+}
+
+/** Kick a member (channel admins, org admins). Removing yourself is leaving. */
+export async function removeMember(deps: Deps, p: Principal, channelId: string, userId: string): Promise<void> {
+  if (userId === p.userId) return leaveChannel(deps, p, channelId);
+  await channelFor(deps.db, p, channelId, "channel.kick");
+  await removeFromChannel(deps, p, channelId, userId);
+}
+
+/** Make a member channel admin or plain member (channel admins, org admins). */
+export async function setMemberRole(deps: Deps, p: Principal, channelId: string, userId: string, role: ChannelRole): Promise<ChannelMember> {
+  const ch = await channelFor(deps.db, p, channelId, "channel.manage");
+  if (isDm(ch.row.kind)) throw new AppError("bad_request", "DMs have no channel roles");
+  const target = await findMembership(deps.db, channelId, userId);
+  if (!target) throw new AppError("not_found", "not a member of this channel");
+  if (target.role !== role) {
+    const now = deps.now();
+    await inTransaction(deps, async (tx, after) => {
+      await setMemberRoleRow(tx, channelId, userId, role);
+      const everyone = await memberIds(tx, channelId);
+      await tellUsers({ tx, after, orgId: p.orgId, channelId, now }, everyone, "member.role", { userId, role, by: p.userId });
+    });
+  }
+  return { userId, role, joinedAt: Number(target.joined_at) };
+}
