@@ -92,7 +92,7 @@ for (const dialect of DIALECTS) {
         assert.equal((await accept(inv.token, b)).body.code, "validation_failed");
       }
       assert.deepEqual(await identityCounts(s), after1);
-      assert.equal(after1.invites, before.invites + 1);
+      assert.equal(after1.invites, (before.invites ?? 0) + 1);
     });
 
     it("is for admins only; only owners invite admins", async () => {
