@@ -1,0 +1,85 @@
+/**
+ * The content codec seam. Event content is opaque to the server: the SDK
+ * turns what the app sends ({@link MessageContent}) into bytes with a codec,
+ * ships them as base64, and decodes received bytes back. Today's codec is
+ * {@link PlainCodec}, which is NOT encrypted; the E2EE layer (MLS) plugs in
+ * here as another {@link ContentCodec}.
+ */
+import type { Event } from "@parley/protocol";
+
+/** What an app sends in an event: text for messages/edits, an emoji for reactions. */
+export interface MessageContent {
+  /** Message or edit text. */
+  text?: string;
+  /** Reaction key (an emoji or shortcode). */
+  emoji?: string;
+  /** Codec-specific extras (attachments, formatting); kept as JSON by the plain codec. */
+  [key: string]: unknown;
+}
+
+/** Content decoded from an event's bytes. */
+export interface DecodedContent extends MessageContent {
+  /** Set when the bytes could not be decoded (corrupt, or a key is missing); the event is still delivered. */
+  decodeError?: string;
+}
+
+/**
+ * Turns content into bytes and back. `encrypted` says whether the bytes are
+ * confidential from the server; UIs must warn when it is false.
+ */
+export interface ContentCodec {
+  /** Stable name, shown in diagnostics (e.g. "plain-unencrypted", "mls"). */
+  readonly name: string;
+  /** Whether content is end-to-end encrypted. */
+  readonly encrypted: boolean;
+  /** Encode content for a channel. */
+  encode(channelId: string, content: MessageContent): Promise<Uint8Array>;
+  /** Decode the bytes of a received event. Must not throw for bad bytes: return `decodeError` instead. */
+  decode(channelId: string, event: Event, bytes: Uint8Array): Promise<DecodedContent>;
+}
+
+/**
+ * UNENCRYPTED codec: content is JSON in UTF-8, readable by the server and by
+ * anyone with database access. It exists only until the E2EE codec lands;
+ * check `client.codec.encrypted` and show a warning while it is in use.
+ */
+export class PlainCodec implements ContentCodec {
+  /** Deliberately loud so it shows up in every log and UI that prints it. */
+  readonly name = "plain-unencrypted";
+  /** Always false: this codec provides no confidentiality. */
+  readonly encrypted = false;
+
+  /** JSON-encode `content`. */
+  async encode(_channelId: string, content: MessageContent): Promise<Uint8Array> {
+    return new TextEncoder().encode(JSON.stringify(content));
+  }
+
+  /** JSON-decode `bytes`; malformed bytes yield `{ decodeError }`. */
+  async decode(_channelId: string, _event: Event, bytes: Uint8Array): Promise<DecodedContent> {
+    try {
+      const v: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+      if (v && typeof v === "object" && !Array.isArray(v)) return v as DecodedContent;
+      return { decodeError: "content is not a JSON object" };
+    } catch (err) {
+      return { decodeError: `undecodable content: ${(err as Error).message}` };
+    }
+  }
+}
+
+/** Standard, padded base64 of `bytes` (works in Node and browsers). */
+export function bytesToBase64(bytes: Uint8Array): string {
+  let bin = "";
+  // Chunked so String.fromCharCode never gets more arguments than the engine allows.
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(bin);
+}
+
+/** Bytes of a standard base64 string (works in Node and browsers). */
+export function base64ToBytes(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
