@@ -1,7 +1,167 @@
-// SCAFFOLD: replaced by the real gateway.
-import type { Server } from "node:http";
+/**
+ * The WebSocket gateway at WS_PATH: accepts upgrades on the HTTP server,
+ * authenticates with `hello`, replays, then streams live frames; heartbeats;
+ * drain on shutdown. docs/protocol.md describes the frames and close codes.
+ *
+ * Parts: connection.ts (per-socket state, rate limit), client-frames.ts
+ * (incoming frames), hello.ts + replay.ts (auth and sync), live.ts + registry.ts
+ * (bus -> fan-out), presence.ts (aggregation across devices).
+ */
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import { CLOSE_CODES, DEFAULT_LIMITS, WS_PATH, type ServerFrame } from "@parley/protocol";
 import type { Deps } from "../context.ts";
-export interface Gateway { attach(server: Server): void; drain(): Promise<void>; connectionCount(): number }
-export function createGateway(_deps: Deps): Gateway {
-  return { attach() {}, async drain() {}, connectionCount: () => 0 };
+import { newConn, writable, type Conn } from "./connection.ts";
+import type { GatewayCore } from "./core.ts";
+import { onMessage } from "./client-frames.ts";
+import { subscribeLive } from "./live.ts";
+import { newPresenceState } from "./presence.ts";
+import { newRegistry, unregisterConn } from "./registry.ts";
+
+export interface Gateway {
+  /** Serve WebSocket upgrades of `server` at WS_PATH. */
+  attach(server: Server): void;
+  /** Stop accepting, close every socket with 1012, wait (up to shutdownGraceMs) for them to go. */
+  drain(): Promise<void>;
+  /** Open sockets (authenticated or not). */
+  connectionCount(): number;
+}
+
+export interface GatewayOptions {
+  /** WebSocket ping interval; a connection that missed the previous pong is terminated. Default 30 s. */
+  heartbeatMs?: number;
+  /** Time allowed for the `hello` frame. Default 10 s. */
+  helloTimeoutMs?: number;
+}
+
+/** How long a slow consumer gets to read our 4430 close frame before the socket is cut. */
+const SLOW_CONSUMER_GRACE_MS = 1000;
+
+export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
+  const log = deps.log.child({ module: "gateway" });
+  const heartbeatMs = opts.heartbeatMs ?? 30_000;
+  const helloTimeoutMs = opts.helloTimeoutMs ?? 10_000;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: DEFAULT_LIMITS.frameBytes, perMessageDeflate: false, clientTracking: false });
+  const all = new Set<Conn>();
+  let draining = false;
+  let counter = 0;
+  let onEmpty: (() => void) | null = null;
+
+  function close(c: Conn, code: number, reason: string): void {
+    if (c.closing) return;
+    c.closing = true;
+    c.closeReason = reason;
+    c.pending = null;
+    if (c.helloTimer) { clearTimeout(c.helloTimer); c.helloTimer = null; }
+    if (c.ws.readyState === 1 || c.ws.readyState === 0) c.ws.close(code, reason);
+  }
+
+  function cutSlow(c: Conn): void {
+    if (c.closing) return;
+    log.warn({ conn: c.id, buffered: c.socket.writableLength + c.pendingBytes }, "slow consumer: closing");
+    close(c, CLOSE_CODES.slowConsumer, "slow_consumer");
+    // It is not reading, so it may never see the close frame: do not hold its buffer for ws's 30 s close timeout.
+    setTimeout(() => c.ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
+  }
+
+  const core: GatewayCore = {
+    deps, log, registry: newRegistry(), presence: newPresenceState(), all, heartbeatMs,
+    fan: { maxBuffered: deps.config.wsMaxBufferedBytes, onSlow: cutSlow, onPendingOverflow: cutSlow },
+    send(c: Conn, frame: ServerFrame) { if (writable(c)) c.ws.send(JSON.stringify(frame)); },
+    close,
+  };
+  const unsubscribe = subscribeLive(core);
+
+  const heartbeat = setInterval(() => {
+    for (const c of all) {
+      if (!c.alive) {
+        c.closeReason ??= "heartbeat";
+        log.info({ conn: c.id }, "missed heartbeat: terminating");
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      if (c.ws.readyState === 1) c.ws.ping();
+    }
+  }, heartbeatMs);
+  heartbeat.unref();
+
+  function onClose(c: Conn, code: number): void {
+    all.delete(c);
+    c.closing = true;
+    c.pending = null;
+    if (c.helloTimer) { clearTimeout(c.helloTimer); c.helloTimer = null; }
+    const p = c.principal;
+    if (p) {
+      unregisterConn(core.registry, c);
+      deps.metrics.wsConnections.dec();
+      deps.bus.publish("user.presence", { orgId: p.orgId, userId: p.userId, node: deps.nodeId, connectionId: c.id, status: "offline" });
+    }
+    const reason = c.closeReason ?? "client";
+    deps.metrics.wsClosed.inc({ reason });
+    log.info({ conn: c.id, code, reason }, "connection closed");
+    if (all.size === 0 && onEmpty) onEmpty();
+  }
+
+  function onConnection(ws: WebSocket, socket: Duplex): void {
+    const c = newConn(`${deps.nodeId}-${(++counter).toString(36)}`, ws, socket, deps.config.wsFramesPerSecond * 4, Date.now());
+    all.add(c);
+    c.helloTimer = setTimeout(() => {
+      c.helloTimer = null;
+      core.send(c, { t: "error", code: "unauthorized", message: `no hello within ${helloTimeoutMs} ms` });
+      close(c, CLOSE_CODES.helloTimeout, "hello_timeout");
+    }, helloTimeoutMs);
+    ws.on("message", (data, isBinary) => onMessage(core, c, data as Buffer, isBinary));
+    ws.on("pong", () => { c.alive = true; });
+    ws.on("error", (err: Error & { code?: string }) => {
+      // ws closes the socket itself (e.g. 1009 for a frame above maxPayload).
+      c.closeReason ??= err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" ? "too_large" : "protocol_error";
+      log.info({ conn: c.id, code: err.code, msg: err.message }, "socket error");
+    });
+    ws.on("close", (code) => onClose(c, code));
+    log.debug({ conn: c.id }, "connection opened");
+  }
+
+  function onUpgrade(this: Server, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? "").split("?", 1)[0];
+    if (path !== WS_PATH) {
+      // Leave it to another upgrade handler if there is one.
+      if (this.listenerCount("upgrade") > 1) return;
+      socket.on("error", () => socket.destroy());
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    if (draining) {
+      socket.on("error", () => socket.destroy());
+      socket.end("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket));
+  }
+
+  let drained: Promise<void> | undefined;
+  return {
+    attach(server) { server.on("upgrade", onUpgrade); },
+    connectionCount: () => all.size,
+    drain() {
+      drained ??= (async () => {
+        draining = true;
+        clearInterval(heartbeat);
+        unsubscribe();
+        log.info({ connections: all.size }, "draining: closing sockets with 1012");
+        if (all.size > 0) {
+          const empty = new Promise<void>((resolve) => { onEmpty = resolve; });
+          for (const c of all) close(c, CLOSE_CODES.serviceRestart, "service_restart");
+          let timer: NodeJS.Timeout | undefined;
+          const grace = new Promise<void>((resolve) => { timer = setTimeout(resolve, deps.config.shutdownGraceMs); });
+          await Promise.race([empty, grace]);
+          clearTimeout(timer);
+          for (const c of all) c.ws.terminate();
+        }
+        wss.close();
+      })();
+      return drained;
+    },
+  };
 }

@@ -1,0 +1,116 @@
+/**
+ * Client -> server frames. Every frame is parsed with the protocol schema;
+ * handlers stay thin (authorize/act via one command) like HTTP routes.
+ *
+ * Abuse rules (each affects only the offending connection):
+ * - every frame costs one token of a per-connection bucket (wsFramesPerSecond,
+ *   burst 4x); an empty bucket -> `error` rate_limited + close 4429;
+ * - a binary or non-JSON frame -> `error` validation_failed + close 4400 at once
+ *   (the client is not speaking the protocol at all);
+ * - JSON that fails the schema (unknown `t`, bad fields) -> `error`
+ *   validation_failed (with the frame's `ref` when it has one); the third such
+ *   frame within 60 s closes with 4400;
+ * - before `ready`: anything but a valid `hello` closes (4400 if invalid,
+ *   4401 if it is another frame type).
+ */
+import { CLOSE_CODES, ClientFrame, type ErrorCode } from "@parley/protocol";
+import { AppError } from "../http/errors.ts";
+import { strike, takeToken, writable, type Conn } from "./connection.ts";
+import type { GatewayCore } from "./core.ts";
+import { handleHello } from "./hello.ts";
+import { markRead, sendEvent } from "../modules/messages/commands.ts";
+
+/** Least time between two typing notices of one connection for one channel. */
+export const TYPING_INTERVAL_MS = 1000;
+
+function refOf(value: unknown): string | undefined {
+  const ref = (value as { ref?: unknown } | null)?.ref;
+  return typeof ref === "string" && ref.length > 0 && ref.length <= 64 ? ref : undefined;
+}
+
+function sendError(core: GatewayCore, c: Conn, ref: string | undefined, err: unknown): void {
+  if (!writable(c)) return;
+  if (err instanceof AppError) {
+    core.send(c, { t: "error", ...(ref ? { ref } : {}), code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) });
+    return;
+  }
+  core.log.error({ conn: c.id, err }, "frame handler failed");
+  core.send(c, { t: "error", ...(ref ? { ref } : {}), code: "internal" satisfies ErrorCode, message: "internal error; it has been logged" });
+}
+
+/** Entry point for every WebSocket message of a connection. */
+export function onMessage(core: GatewayCore, c: Conn, data: Buffer, isBinary: boolean): void {
+  if (c.closing) return;
+  if (!takeToken(c, core.deps.config.wsFramesPerSecond, Date.now())) {
+    core.send(c, { t: "error", code: "rate_limited", message: "too many frames; slow down and reconnect" });
+    core.close(c, CLOSE_CODES.rateLimited, "rate_limited");
+    return;
+  }
+  // `hello` is being verified: keep what the client pipelined behind it.
+  if (c.early !== null) { c.early.push(data); return; }
+  handleFrame(core, c, data, isBinary);
+}
+
+function handleFrame(core: GatewayCore, c: Conn, data: Buffer, isBinary: boolean): void {
+  let value: unknown;
+  try {
+    if (isBinary) throw new Error("binary");
+    value = JSON.parse(data.toString("utf8"));
+  } catch {
+    core.send(c, { t: "error", code: "validation_failed", message: "frames are JSON text messages" });
+    core.close(c, CLOSE_CODES.badFrame, "bad_frame");
+    return;
+  }
+  const parsed = ClientFrame.safeParse(value);
+  if (!parsed.success) {
+    const ref = refOf(value);
+    const issues = parsed.error.issues.map((i) => ({ path: i.path, message: i.message, code: i.code }));
+    core.send(c, { t: "error", ...(ref ? { ref } : {}), code: "validation_failed", message: "invalid frame", details: { issues } });
+    if (c.principal === null || strike(c, Date.now())) core.close(c, CLOSE_CODES.badFrame, "bad_frame");
+    return;
+  }
+  const frame = parsed.data;
+  if (c.principal === null) {
+    if (frame.t === "hello") { void handleHello(core, c, frame, (conn, d) => handleFrame(core, conn, d, false)); return; }
+    core.send(c, { t: "error", code: "unauthorized", message: "send hello first" });
+    core.close(c, CLOSE_CODES.unauthorized, "unauthorized");
+    return;
+  }
+  const { deps } = core;
+  const p = c.principal;
+  switch (frame.t) {
+    case "hello":
+      core.send(c, { t: "error", code: "bad_request", message: "already authenticated" });
+      return;
+    case "send": {
+      const { t: _t, ref, channelId, ...input } = frame;
+      sendEvent(deps, p, channelId, input).then(
+        ({ event, duplicate }) => { if (writable(c)) core.send(c, { t: "ack", ref, event, duplicate }); },
+        (err: unknown) => sendError(core, c, ref, err),
+      );
+      return;
+    }
+    case "typing": {
+      if (!c.channels.has(frame.channelId)) { sendError(core, c, undefined, new AppError("not_found", "channel not found")); return; }
+      const now = Date.now();
+      c.typingAt ??= new Map();
+      const last = c.typingAt.get(frame.channelId);
+      // Silently coalesced: typing is a hint, not worth an error.
+      if (last !== undefined && now - last < TYPING_INTERVAL_MS) return;
+      c.typingAt.set(frame.channelId, now);
+      deps.bus.publish("channel.typing", { orgId: p.orgId, channelId: frame.channelId, userId: p.userId, threadRoot: frame.threadRoot ?? null });
+      return;
+    }
+    case "presence":
+      if (frame.status === c.presence) return;
+      c.presence = frame.status;
+      deps.bus.publish("user.presence", { orgId: p.orgId, userId: p.userId, node: deps.nodeId, connectionId: c.id, status: frame.status });
+      return;
+    case "read":
+      markRead(deps, p, frame.channelId, frame.seq).catch((err: unknown) => sendError(core, c, undefined, err));
+      return;
+    case "ping":
+      core.send(c, { t: "pong", ...(frame.ref ? { ref: frame.ref } : {}), serverTime: deps.now() });
+      return;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * One WebSocket connection's state. A plain object (no class, no per-frame
+ * closures) so 10k idle connections stay cheap: the fan-out loop only reads
+ * `ws`, `socket` and `pending`.
+ */
+import type { Duplex } from "node:stream";
+import type { WebSocket } from "ws";
+import type { Principal } from "../context.ts";
+
+/** A frame that arrived while the connection was replaying (flushed afterwards). */
+export interface PendingFrame {
+  /** PENDING_* kind: channel events and user items are de-duplicated against replay. */
+  kind: number;
+  channelId: string | null;
+  seq: number;
+  frame: Buffer;
+}
+export const PENDING_EPHEMERAL = 0;
+export const PENDING_EVENT = 1;
+export const PENDING_USER = 2;
+
+/** A membership change that arrived while the connection's channel list was loading. */
+export interface MemberOp { channelId: string; add: boolean }
+
+export interface Conn {
+  id: string;
+  ws: WebSocket;
+  /** The raw TCP socket; live fan-out writes pre-framed buffers to it directly. */
+  socket: Duplex;
+  /** Set once `hello` is verified. */
+  principal: Principal | null;
+  /** Channels this connection receives (mirror of the gateway's channel index). */
+  channels: Set<string>;
+  /** Non-null while replay runs: live frames wait here, then those replay did not cover are flushed. */
+  pending: PendingFrame[] | null;
+  pendingBytes: number;
+  /** Non-null while the membership list is loading: changes that raced the query. */
+  memberOps: MemberOp[] | null;
+  /** Client frames received before `ready` (processed once authenticated). */
+  early: Buffer[] | null;
+  /** Answered the last heartbeat ping. */
+  alive: boolean;
+  /** We decided to close it: nothing more is written. */
+  closing: boolean;
+  /** Close code we chose (for the metric), if any. */
+  closeReason: string | null;
+  /** This connection's own presence (aggregated per user by presence.ts). */
+  presence: "online" | "away";
+  /** Token bucket for the per-connection frame rate. */
+  tokens: number;
+  refillAt: number;
+  /** Invalid-frame strikes inside the current window. */
+  strikes: number;
+  strikeWindowAt: number;
+  /** Last typing notice per channel (rate limit); allocated on first use. */
+  typingAt: Map<string, number> | null;
+  helloTimer: NodeJS.Timeout | null;
+}
+
+export function newConn(id: string, ws: WebSocket, socket: Duplex, burst: number, now: number): Conn {
+  return {
+    id, ws, socket, principal: null, channels: new Set(), pending: null, pendingBytes: 0, memberOps: null, early: null,
+    alive: true, closing: false, closeReason: null, presence: "online", tokens: burst, refillAt: now,
+    strikes: 0, strikeWindowAt: now, typingAt: null, helloTimer: null,
+  };
+}
+
+/** Whether frames may still be written to this connection. */
+export function writable(c: Conn): boolean {
+  return !c.closing && c.ws.readyState === 1;
+}
+
+/** Take one token; false means the client is flooding. Burst = 4x the sustained rate. */
+export function takeToken(c: Conn, perSecond: number, now: number): boolean {
+  const burst = perSecond * 4;
+  const refill = ((now - c.refillAt) * perSecond) / 1000;
+  if (refill > 0) {
+    c.tokens = Math.min(burst, c.tokens + refill);
+    c.refillAt = now;
+  }
+  if (c.tokens < 1) return false;
+  c.tokens -= 1;
+  return true;
+}
+
+/** Invalid frames tolerated per window before the connection is closed with 4400. */
+export const MAX_STRIKES = 3;
+const STRIKE_WINDOW_MS = 60_000;
+
+/** Count one invalid frame; true when the connection has used up its strikes. */
+export function strike(c: Conn, now: number): boolean {
+  if (now - c.strikeWindowAt > STRIKE_WINDOW_MS) {
+    c.strikes = 0;
+    c.strikeWindowAt = now;
+  }
+  c.strikes += 1;
+  return c.strikes >= MAX_STRIKES;
+}

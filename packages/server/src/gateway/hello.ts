@@ -1,0 +1,66 @@
+/**
+ * `hello`: authenticate, join the live indexes, send `ready`, then replay.
+ * Order matters for "no gap, no duplicate": the connection is indexed (with a
+ * pending queue) before its channel list and replay pages are read.
+ */
+import { CLOSE_CODES, type ClientFrame } from "@parley/protocol";
+import { resolvePrincipal } from "../modules/accounts/principal.ts";
+import { AppError } from "../http/errors.ts";
+import { writable, type Conn } from "./connection.ts";
+import type { GatewayCore } from "./core.ts";
+import { joinChannel, leaveChannel, registerConn } from "./registry.ts";
+import { replay } from "./replay.ts";
+import { getMe } from "../modules/accounts/me.ts";
+import { listMyChannelIds } from "../modules/channels/commands.ts";
+
+type Hello = Extract<ClientFrame, { t: "hello" }>;
+
+export async function handleHello(core: GatewayCore, c: Conn, hello: Hello, onEarly: (c: Conn, data: Buffer) => void): Promise<void> {
+  const { deps } = core;
+  if (c.helloTimer) { clearTimeout(c.helloTimer); c.helloTimer = null; }
+  c.early = [];
+  try {
+    const principal = await resolvePrincipal(deps, deps.keys, hello.token);
+    if (!writable(c)) return;
+    c.principal = principal;
+  } catch (err) {
+    const code = err instanceof AppError ? err.code : "unauthorized";
+    if (!(err instanceof AppError)) core.log.error({ conn: c.id, err }, "hello: token check failed unexpectedly");
+    core.send(c, { t: "error", code, message: err instanceof AppError ? err.message : "invalid access token" });
+    core.close(c, CLOSE_CODES.unauthorized, code);
+    return;
+  }
+  const p = c.principal;
+  c.pending = [];
+  c.memberOps = [];
+  registerConn(core.registry, c);
+  deps.metrics.wsConnections.inc();
+  try {
+    const [info, channelIds] = await Promise.all([getMe(deps, p), listMyChannelIds(deps.db, p)]);
+    if (!writable(c)) return;
+    for (const id of channelIds) joinChannel(core.registry, c, id);
+    // Membership changes that raced the query win over its (possibly stale) result.
+    for (const op of c.memberOps) {
+      if (op.add) joinChannel(core.registry, c, op.channelId);
+      else leaveChannel(core.registry, c, op.channelId);
+    }
+    c.memberOps = null;
+    core.send(c, {
+      t: "ready", user: info.user, org: info.org, deviceId: p.deviceId, sessionId: p.sessionId, connectionId: c.id,
+      serverTime: deps.now(), heartbeatMs: core.heartbeatMs,
+    });
+    core.log.info({ conn: c.id, user: p.userId, device: p.deviceId, channels: c.channels.size, live: hello.live ?? false }, "connection authenticated");
+    deps.bus.publish("user.presence", { orgId: p.orgId, userId: p.userId, node: deps.nodeId, connectionId: c.id, status: c.presence });
+    // Frames the client pipelined behind `hello` (already counted by the rate limiter).
+    const early = c.early;
+    c.early = null;
+    for (const data of early) onEarly(c, data);
+    await replay(core, c, hello.cursors, hello.live ?? false);
+  } catch (err) {
+    core.log.error({ conn: c.id, err }, "hello: replay failed");
+    if (writable(c)) {
+      core.send(c, { t: "error", code: "internal", message: "replay failed; reconnect" });
+      core.close(c, 1011, "internal");
+    }
+  }
+}
