@@ -1,0 +1,196 @@
+/**
+ * Org isolation matrix (ARCHITECTURE §4: "a request can never name another
+ * org's objects — test this for every route"). Iterates the protocol route
+ * table, so a new route is covered (or fails here until the test learns how
+ * to name its objects). Org B's owner — the most privileged principal of the
+ * other org — calls every authenticated route:
+ *   - naming org A's objects in the path: 404, nothing written;
+ *   - naming A's objects only in the body: 404 or 403, nothing written;
+ *   - naming nothing of A (B's own lists, profile, ...): success;
+ * and no response ever contains one of A's ids, names or tokens. Afterwards
+ * A's objects are unchanged. On SQLite and PostgreSQL.
+ */
+import test from "node:test";
+import assert from "node:assert/strict";
+import crypto from "node:crypto";
+import { routes, type RouteDef, type RouteName, type Event, type MyChannel, type Invite } from "@parley/protocol";
+import { DIALECTS, startTestServer, type TestServer } from "../packages/server/src/testing/harness.ts";
+import { bootstrapOrg, makeOrg, makeUser, countRows, type TestUser } from "../packages/server/src/testing/factories.ts";
+import type { Database } from "../packages/server/src/platform/db/tables.ts";
+
+const TABLES: Array<keyof Database> = [
+  "orgs", "users", "devices", "sessions", "refresh_tokens", "invites", "channels", "channel_members", "events", "mentions", "user_stream", "server_keys",
+];
+
+/** Routes without a principal: nothing to isolate (the invite token or password is the credential). */
+const PUBLIC_ROUTES = new Set(Object.entries(routes).filter(([, d]) => (d as RouteDef).auth === "none").map(([n]) => n));
+
+interface OrgA {
+  owner: TestUser;
+  member: TestUser;
+  channels: Record<"public" | "private" | "dm", MyChannel>;
+  event: Event;
+  invite: Invite & { token: string };
+  deviceId: string;
+  sessionId: string;
+  /** Every id, name and token of org A that must never appear in B's responses. */
+  secrets: string[];
+}
+
+const rnd = () => crypto.randomBytes(4).toString("hex");
+
+async function ok<T>(r: Promise<{ status: number; body: T }>, status: number, what: string): Promise<T> {
+  const res = await r;
+  assert.equal(res.status, status, `${what}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+async function buildOrgA(server: TestServer): Promise<OrgA> {
+  const tag = rnd();
+  const owner = await bootstrapOrg(server, { orgSlug: `alpha-${tag}`, orgName: `Alpha Corp ${tag}`, username: `alpha-boss-${tag}` });
+  const member = await makeUser(server, owner, { username: `alpha-member-${tag}`, displayName: `Alpha Member ${tag}` });
+  const pub = await ok<MyChannel>(owner.api("POST", "/channels", { kind: "public", name: `alpha-public-${tag}`, topic: `alpha topic ${tag}`, members: [member.user.id] }), 201, "A public channel");
+  const priv = await ok<MyChannel>(owner.api("POST", "/channels", { kind: "private", name: `alpha-private-${tag}`, members: [member.user.id] }), 201, "A private channel");
+  const dm = await ok<MyChannel>(owner.api("POST", "/dms", { userIds: [member.user.id] }), 200, "A DM");
+  const sent = await ok<{ event: Event }>(owner.api("POST", `/channels/${pub.id}/events`, {
+    clientId: `alpha-event-${tag}`, kind: "message", content: Buffer.from(`alpha secret ${tag}`).toString("base64"),
+  }), 200, "A event");
+  // A thread reply, so the thread routes have a root to look up.
+  await ok(owner.api("POST", `/channels/${pub.id}/events`, {
+    clientId: `alpha-reply-${tag}`, kind: "message", content: Buffer.from("reply").toString("base64"), threadRoot: sent.event.seq,
+  }), 200, "A reply");
+  const invite = await ok<Invite & { token: string }>(owner.api("POST", "/invites", { role: "member", maxUses: 5 }), 201, "A invite");
+  const secrets = [
+    owner.org.id, owner.org.slug, owner.org.name, owner.user.id, owner.user.username, member.user.id, member.user.username, member.user.displayName,
+    pub.id, pub.name, pub.topic, priv.id, priv.name, dm.id, sent.event.id, sent.event.clientId, sent.event.content,
+    invite.id, invite.token, member.tokens.deviceId, member.tokens.sessionId, owner.tokens.deviceId, owner.tokens.sessionId,
+  ].filter((s) => s.length >= 6); // an empty or tiny string would "match" anything
+  return {
+    owner, member, channels: { public: pub, private: priv, dm }, event: sent.event, invite,
+    deviceId: member.tokens.deviceId, sessionId: member.tokens.sessionId, secrets,
+  };
+}
+
+/** Which of A's objects a `:id` names, by the path it sits in. */
+function idFor(path: string, a: OrgA): string {
+  if (path.startsWith("/sessions/")) return a.sessionId;
+  if (path.startsWith("/devices/")) return a.deviceId;
+  if (path.startsWith("/invites/")) return a.invite.id;
+  if (path.startsWith("/users/")) return a.member.user.id;
+  throw new Error(`cross-org.test.ts does not know which object ":id" names in ${path}: teach idFor()`);
+}
+
+/** The path with A's objects filled in, one variant per A channel for channel routes. */
+function pathsFor(def: RouteDef, a: OrgA): string[] {
+  const channels = def.path.includes(":channelId") ? Object.values(a.channels).map((c) => c.id) : [""];
+  return channels.map((channelId) => def.path.replace(/:([A-Za-z]+)/g, (_, p: string) => {
+    switch (p) {
+      case "channelId": return channelId;
+      case "userId": return a.member.user.id;
+      case "deviceId": return a.deviceId;
+      case "clientId": return a.event.clientId;
+      case "rootSeq": return String(a.event.seq);
+      case "token": return a.invite.token;
+      case "id": return idFor(def.path, a);
+      default: throw new Error(`cross-org.test.ts does not know path parameter :${p} (${def.path}): teach pathsFor()`);
+    }
+  }));
+}
+
+/** A valid body for each route, naming A's objects wherever the body can name one. */
+function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
+  const samples: Partial<Record<RouteName, unknown>> = {
+    updateMe: { displayName: "B owner renamed" },
+    renameDevice: { name: "stolen device" },
+    createInvite: { role: "member" },
+    setUserRole: { role: "admin" },
+    createChannel: { kind: "private", name: `b-${rnd()}`, members: [a.member.user.id] },
+    openDm: { userIds: [a.member.user.id] },
+    updateChannel: { name: "pwned", topic: "pwned" },
+    addMembers: { userIds: [a.member.user.id] },
+    setMemberRole: { role: "admin" },
+    sendEvent: { clientId: `b-${rnd()}-cross`, kind: "message", content: Buffer.from("intruder").toString("base64") },
+    markRead: { seq: 1 },
+  };
+  if (name in samples) return samples[name];
+  if (!def.body) return undefined;
+  const empty = def.body.safeParse({});
+  if (empty.success) return {};
+  throw new Error(`cross-org.test.ts has no sample body for route ${name}: add one to bodyFor()`);
+}
+
+/** Whether the body names one of A's objects (routes with no object id in the path). */
+const bodyNamesA = (body: unknown, a: OrgA) => body !== undefined && a.secrets.some((s) => JSON.stringify(body).includes(s));
+
+async function counts(server: TestServer): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of TABLES) out[t] = await countRows(server, t);
+  return out;
+}
+
+/** No A secret in `text`, except what B itself sent (echoing B's own input back leaks nothing). */
+function assertNoLeak(text: string, a: OrgA, what: string, sentByB = ""): void {
+  for (const s of a.secrets) {
+    if (sentByB.includes(s)) continue;
+    assert.ok(!text.includes(s), `${what} leaked org A's "${s}": ${text.slice(0, 500)}`);
+  }
+}
+
+for (const dialect of DIALECTS) {
+  test(`no route lets org B see or touch org A's objects (${dialect})`, { timeout: 120_000 }, async (t) => {
+    const server = await startTestServer({ dialect });
+    try {
+      const a = await buildOrgA(server);
+      let b = await makeOrg(server, `bravo-${rnd()}`);
+      // logout ends B's own session: run it last.
+      const names = (Object.keys(routes) as RouteName[]).filter((n) => !PUBLIC_ROUTES.has(n)).sort((x, y) => Number(x === "logout") - Number(y === "logout"));
+      let checked = 0;
+      for (const name of names) {
+        const def = routes[name] as RouteDef;
+        for (const path of pathsFor(def, a)) {
+          const body = bodyFor(name, def, a);
+          const before = await counts(server);
+          const res = await b.api(def.method, path, body);
+          const text = JSON.stringify(res.body ?? "");
+          const what = `${name} ${def.method} ${path}`;
+          assertNoLeak(text, a, what, path + JSON.stringify(body ?? ""));
+          if (path !== def.path) {
+            assert.equal(res.status, 404, `${what}: expected 404, got ${res.status} ${text}`);
+            assert.equal(res.body.code, "not_found", what);
+            assert.deepEqual(await counts(server), before, `${what} wrote rows`);
+          } else if (bodyNamesA(body, a)) {
+            assert.ok([403, 404].includes(res.status), `${what}: expected 404/403, got ${res.status} ${text}`);
+            assert.deepEqual(await counts(server), before, `${what} wrote rows`);
+          } else {
+            assert.ok(res.status >= 200 && res.status < 300, `${what}: B's own call failed: ${res.status} ${text}`);
+          }
+          checked++;
+        }
+      }
+      t.diagnostic(`${checked} route calls checked`);
+      if (names.includes("logout")) b = await makeOrg(server, `bravo-${rnd()}`); // B's session ended; A's state is checked as A below.
+
+      // A's objects are untouched and A's sessions still work.
+      const meA = await a.member.api("GET", "/me");
+      assert.equal(meA.status, 200);
+      assert.equal(meA.body.user.displayName, a.member.user.displayName);
+      assert.equal(meA.body.user.role, "member");
+      const ch = await a.owner.api("GET", `/channels/${a.channels.public.id}`);
+      assert.equal(ch.status, 200);
+      assert.equal(ch.body.name, a.channels.public.name);
+      assert.equal(ch.body.topic, a.channels.public.topic);
+      assert.equal(ch.body.archived, false);
+      const members = await a.owner.api("GET", `/channels/${a.channels.public.id}/members`);
+      assert.deepEqual(members.body.members.map((m: { userId: string }) => m.userId).sort(), [a.owner.user.id, a.member.user.id].sort());
+      const devices = await a.member.api("GET", "/devices");
+      assert.ok(devices.body.devices.every((d: { revoked: boolean; name: string }) => !d.revoked && d.name !== "stolen device"));
+      const invites = await a.owner.api("GET", "/invites");
+      assert.ok(invites.body.invites.some((i: Invite) => i.id === a.invite.id && !i.revoked));
+      const events = await a.owner.api("GET", `/channels/${a.channels.public.id}/events?after=0`);
+      assert.ok(events.body.events.every((e: Event) => e.senderId === a.owner.user.id), "an event from org B landed in A's channel");
+      assertNoLeak(JSON.stringify((await b.api("GET", "/users")).body), a, "B's user directory");
+    } finally {
+      await server.stop();
+    }
+  });
+}
