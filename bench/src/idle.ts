@@ -1,0 +1,63 @@
+/**
+ * Idle connections: open N authenticated sockets (hello -> ready) spread over
+ * several client processes and 127.0.0.x source addresses, then compare the
+ * server's RSS (after a full GC) with its RSS before: RSS per connection.
+ */
+import type { BenchTarget } from "./target.ts";
+import { startWorker, type ServerProcess } from "./processes.ts";
+import { log, sleep } from "./report.ts";
+
+export interface IdleOptions { connections: number; workers: number }
+export const DEFAULT_IDLE: IdleOptions = { connections: 10_000, workers: 4 };
+
+export interface IdleResult {
+  connections: number;
+  serverReportedConnections: number;
+  connectMs: number;
+  rssBeforeBytes: number;
+  rssAfterBytes: number;
+  heapBeforeBytes: number;
+  heapAfterBytes: number;
+  rssPerConnectionBytes: number;
+  heapPerConnectionBytes: number;
+}
+
+export async function runIdle(server: ServerProcess, target: BenchTarget, opts: IdleOptions = DEFAULT_IDLE): Promise<IdleResult> {
+  const workers = Array.from({ length: opts.workers }, () => startWorker());
+  try {
+    await sleep(500);
+    const before = await server.usage(true);
+    const t0 = performance.now();
+    const per = Math.ceil(opts.connections / opts.workers);
+    let progress = 0;
+    const conn = await Promise.all(workers.map(async (w, i) => {
+      const r = await w.call<{ ok: number; failed: number; firstError: string }>({
+        cmd: "connect", url: target.url, tokens: target.receiverTokens, count: Math.min(per, opts.connections - i * per),
+        localAddress: `127.0.0.${20 + i}`, sampleEvery: 0, concurrency: 64,
+      }, "connected", 150_000);
+      progress += r.ok;
+      log(`  ${server.kind}: worker ${i + 1}/${opts.workers} connected ${r.ok} (${progress} total)`);
+      return r;
+    }));
+    const ok = conn.reduce((a, c) => a + c.ok, 0);
+    const failed = conn.reduce((a, c) => a + c.failed, 0);
+    const connectMs = Math.round(performance.now() - t0);
+    if (failed) log(`  ${server.kind}: ${failed} connections failed: ${conn.find((c) => c.firstError)?.firstError}`);
+    // Idle for a moment so per-connection startup garbage is collectable, then GC and read RSS.
+    await sleep(3_000);
+    const after = await server.usage(true);
+    const delta = after.rss - before.rss;
+    const result: IdleResult = {
+      connections: ok, serverReportedConnections: after.connections, connectMs,
+      rssBeforeBytes: before.rss, rssAfterBytes: after.rss, heapBeforeBytes: before.heapUsed, heapAfterBytes: after.heapUsed,
+      rssPerConnectionBytes: ok ? Math.round(delta / ok) : 0,
+      heapPerConnectionBytes: ok ? Math.round((after.heapUsed - before.heapUsed) / ok) : 0,
+    };
+    log(`  ${server.kind}: ${ok} idle connections in ${connectMs} ms; RSS ${mb(before.rss)} -> ${mb(after.rss)} MB = ${(result.rssPerConnectionBytes / 1024).toFixed(1)} KiB/connection`);
+    return result;
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+  }
+}
+
+function mb(b: number): string { return (b / 1048576).toFixed(1); }

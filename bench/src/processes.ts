@@ -1,0 +1,108 @@
+/**
+ * Child processes of a bench run: the server under test and the load-client
+ * workers. Every process started here is tracked by PID and stopped by PID
+ * (SIGTERM, then SIGKILL after a grace period), also when the bench fails.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ServerKind, UsageReply } from "./server-child.ts";
+import type { WorkerRequest } from "./client-worker.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const started = new Set<ChildProcess>();
+
+/** Stop one child by its PID; resolves when it has exited (SIGKILL after graceMs). */
+export async function stopChild(child: ChildProcess, graceMs = 12_000): Promise<void> {
+  started.delete(child);
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  try { process.kill(child.pid, "SIGTERM"); } catch { return; }
+  const timer = setTimeout(() => { try { if (child.pid) process.kill(child.pid, "SIGKILL"); } catch { /* gone */ } }, graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Stop every child still running (on error paths). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...started].map((c) => stopChild(c, 3_000)));
+}
+
+/** Wait for the next IPC message of a given type (bounded). */
+function nextMessage<T>(child: ChildProcess, type: string | string[], timeoutMs: number): Promise<T> {
+  const types = Array.isArray(type) ? type : [type];
+  return new Promise((resolve, reject) => {
+    const onMsg = (msg: { type?: string; message?: string }) => {
+      if (msg?.type === "error") { cleanup(); reject(new Error(`child ${child.pid}: ${msg.message}`)); return; }
+      if (msg?.type && types.includes(msg.type)) { cleanup(); resolve(msg as T); }
+    };
+    const onExit = (code: number | null) => { cleanup(); reject(new Error(`child ${child.pid} exited (${code}) while waiting for ${types.join("|")}`)); };
+    const timer = setTimeout(() => { cleanup(); reject(new Error(`child ${child.pid}: no ${types.join("|")} within ${timeoutMs} ms`)); }, timeoutMs);
+    const cleanup = () => { clearTimeout(timer); child.off("message", onMsg); child.off("exit", onExit); };
+    child.on("message", onMsg);
+    child.once("exit", onExit);
+  });
+}
+
+export interface ServerProcess {
+  kind: ServerKind;
+  pid: number;
+  url: string;
+  /** CPU time (µs, user+system) and memory of the server process, measured inside it. */
+  usage(gc?: boolean): Promise<UsageReply>;
+  stop(): Promise<void>;
+}
+
+let usageId = 0;
+
+export async function startServerProcess(kind: ServerKind, config: Record<string, unknown>): Promise<ServerProcess> {
+  const child = fork(path.join(here, "server-child.ts"), [kind], {
+    execArgv: ["--expose-gc"],
+    env: { ...process.env, PARLEY_BENCH_CONFIG: JSON.stringify(config) },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  started.add(child);
+  const ready = await nextMessage<{ url: string }>(child, "ready", 60_000).catch(async (err: unknown) => { await stopChild(child, 1_000); throw err; });
+  return {
+    kind, pid: child.pid as number, url: ready.url,
+    async usage(gc = false) {
+      const id = ++usageId;
+      const reply = nextMessage<UsageReply>(child, "usage", 30_000);
+      child.send({ type: "usage", id, gc });
+      return reply;
+    },
+    stop: () => stopChild(child),
+  };
+}
+
+export interface WorkerProcess {
+  pid: number;
+  /** Send one request and wait for its reply (one request at a time per worker). */
+  call<T = Record<string, unknown>>(req: WorkerRequest, replyType: string, timeoutMs: number): Promise<T>;
+  /** Wait for a message the worker sends on its own (register before the call that causes it). */
+  expect<T = Record<string, unknown>>(type: string, timeoutMs: number): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export function startWorker(): WorkerProcess {
+  const child = fork(path.join(here, "client-worker.ts"), [], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  started.add(child);
+  return {
+    pid: child.pid as number,
+    call<T>(req: WorkerRequest, replyType: string, timeoutMs: number) {
+      const reply = nextMessage<T>(child, replyType, timeoutMs);
+      child.send(req);
+      return reply;
+    },
+    expect<T>(type: string, timeoutMs: number) { return nextMessage<T>(child, type, timeoutMs); },
+    async stop() {
+      if (child.connected) child.send({ cmd: "exit" } satisfies WorkerRequest);
+      await stopChild(child, 2_000);
+    },
+  };
+}
+
+/** CPU µs used between two usage snapshots. */
+export function cpuDeltaUs(a: UsageReply, b: UsageReply): number {
+  return b.cpuUserUs + b.cpuSystemUs - (a.cpuUserUs + a.cpuSystemUs);
+}

@@ -1,0 +1,76 @@
+/**
+ * Results: bench/results/fanout.json (the whole run, machine included) and one
+ * Markdown table row appended to bench/RESULTS.md with the headline figures
+ * and the Parley/bare ratios the issue's targets are stated in.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { FanoutResult } from "./fanout.ts";
+import type { IdleResult } from "./idle.ts";
+import type { PersistResult } from "./persist.ts";
+
+export interface BenchResults {
+  kind: "parley-bench";
+  quick: boolean;
+  startedAt: string;
+  durationSec: number;
+  fanout: { bare?: FanoutResult; parley?: FanoutResult };
+  idle: { bare?: IdleResult; parley?: IdleResult };
+  persist: { sqlite?: PersistResult; postgres?: PersistResult };
+  errors: Record<string, string>;
+}
+
+export function machine(): Record<string, unknown> {
+  let distro = os.type();
+  try { distro = `Debian ${fs.readFileSync("/etc/debian_version", "utf8").trim()}`; } catch { /* not Debian */ }
+  return {
+    cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? "unknown", memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: distro, kernel: os.release(), node: process.version,
+  };
+}
+
+const ratio = (a?: number, b?: number) => (a !== undefined && b ? Math.round((a / b) * 100) / 100 : undefined);
+
+export function ratios(r: BenchResults): Record<string, number | undefined> {
+  return {
+    cpuPerDelivery: ratio(r.fanout.parley?.at40k.serverCpuUsPerDelivery, r.fanout.bare?.at40k.serverCpuUsPerDelivery),
+    saturation: ratio(r.fanout.parley?.saturationDeliveriesPerSec, r.fanout.bare?.saturationDeliveriesPerSec),
+    rssPerConnection: ratio(r.idle.parley?.rssPerConnectionBytes, r.idle.bare?.rssPerConnectionBytes),
+  };
+}
+
+const HEADER = `# Benchmark results
+
+One line per \`npm run bench\` (newest last). Each server runs in its own child process; CPU is the server
+process's own \`process.cpuUsage()\`, RSS its own \`process.memoryUsage().rss\` after a full GC. Full figures of the
+latest run: \`bench/results/fanout.json\`. Targets (issue 2): CPU/delivery <= 1.3x bare, p99 <= 50 ms at 40k/s,
+RSS/connection <= 2x bare, SQLite >= 10,000 sends/s, PostgreSQL >= 5,000 sends/s.
+
+| date | machine | node | fan-out saturation deliveries/s bare / parley | p50 / p99 ms at 40k/s bare / parley | CPU µs per delivery bare / parley (ratio) | RSS KiB per idle conn bare / parley (ratio) | persisted sends/s SQLite / PG | notes |
+|---|---|---|---|---|---|---|---|---|
+`;
+
+const n = (v?: number) => (v === undefined ? "—" : v.toLocaleString("en-US"));
+const kib = (v?: number) => (v === undefined ? "—" : (v / 1024).toFixed(1));
+
+export function resultsLine(r: BenchResults): string {
+  const m = machine();
+  const q = ratios(r);
+  const fb = r.fanout.bare, fp = r.fanout.parley;
+  const lat = (f?: FanoutResult) => (f ? `${f.at40k.latency.p50Ms} / ${f.at40k.latency.p99Ms}` : "—");
+  const notes = [r.quick ? "quick run" : "", ...Object.keys(r.errors).map((k) => `${k} failed`)].filter(Boolean).join("; ");
+  return `| ${r.startedAt.slice(0, 10)} | ${m.cores} cores ${m.os} | ${m.node} | ${n(fb?.saturationDeliveriesPerSec)} / ${n(fp?.saturationDeliveriesPerSec)} | ${lat(fb)} — ${lat(fp)} | ${fb?.at40k.serverCpuUsPerDelivery ?? "—"} / ${fp?.at40k.serverCpuUsPerDelivery ?? "—"} (${q.cpuPerDelivery ?? "—"}x) | ${kib(r.idle.bare?.rssPerConnectionBytes)} / ${kib(r.idle.parley?.rssPerConnectionBytes)} (${q.rssPerConnection ?? "—"}x) | ${n(r.persist.sqlite?.sendsPerSec)} / ${n(r.persist.postgres?.sendsPerSec)} | ${notes || "—"} |\n`;
+}
+
+/** Write fanout.json and append the RESULTS.md line; returns the JSON path. */
+export function writeResults(benchDir: string, r: BenchResults): string {
+  const dir = path.join(benchDir, "results");
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, "fanout.json");
+  fs.writeFileSync(file, `${JSON.stringify({ ...r, machine: machine(), ratios: ratios(r) }, null, 2)}\n`);
+  const md = path.join(benchDir, "RESULTS.md");
+  if (!fs.existsSync(md)) fs.writeFileSync(md, HEADER);
+  fs.appendFileSync(md, resultsLine(r));
+  return file;
+}

@@ -1,0 +1,117 @@
+/**
+ * `npm run bench`: Parley's gateway side by side with a bare `ws` broadcast
+ * server, both driven by the same load client on 127.0.0.1, each server in its
+ * own child process. Writes bench/results/fanout.json and appends one line to
+ * bench/RESULTS.md. Not a test: it prints figures and never fails on them.
+ *
+ *   node bench/src/run-all.ts [--only fanout,idle,persist] [--servers bare,parley] [--quick] [--no-record]
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { startServerProcess, stopAll, type ServerProcess } from "./processes.ts";
+import { bareTarget, type BenchTarget } from "./target.ts";
+import { BENCH_SETUP_TOKEN, prepareParley } from "./parley-setup.ts";
+import { DEFAULT_FANOUT, runFanout, type FanoutResult } from "./fanout.ts";
+import { DEFAULT_IDLE, runIdle, type IdleResult } from "./idle.ts";
+import { DEFAULT_PERSIST, runPersist, type PersistResult } from "./persist.ts";
+import { createPgDatabase, type PgDatabase } from "./pg-database.ts";
+import { writeResults, type BenchResults } from "./results.ts";
+import { log } from "./report.ts";
+import type { ServerKind } from "./server-child.ts";
+
+const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const only = new Set((arg("only") ?? "fanout,idle,persist").split(","));
+const servers = (arg("servers") ?? "bare,parley").split(",") as ServerKind[];
+const quick = process.argv.includes("--quick");
+/** Try-outs: print the results instead of recording them. */
+const noRecord = process.argv.includes("--no-record");
+
+/** Parley tuned for load: limits that would throttle a benchmark client raised, everything else default. */
+function parleyConfig(dataDir: string, databaseUrl?: string): Record<string, unknown> {
+  return {
+    host: "127.0.0.1", port: 0, dataDir, ...(databaseUrl ? { databaseUrl } : {}), logLevel: "warn",
+    setupToken: BENCH_SETUP_TOKEN, rateLimitIp: 1_000_000, rateLimitUser: 1_000_000, wsFramesPerSecond: 100_000,
+    wsMaxBufferedBytes: 64 * 1048576, accessTokenTtl: 3600, sqliteSynchronous: "FULL",
+  };
+}
+
+/** Start one server, prepare it, run `body`, always stop it (and drop its data). */
+async function withServer<T>(kind: ServerKind, users: number, body: (s: ServerProcess, t: BenchTarget) => Promise<T>, databaseUrl?: string): Promise<T> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-bench-"));
+  const server = await startServerProcess(kind, kind === "bare" ? { port: 0 } : parleyConfig(dataDir, databaseUrl));
+  log(`${kind} server pid ${server.pid} at ${server.url}`);
+  try {
+    const target = kind === "bare" ? bareTarget(server.url) : await prepareParley(server.url, users);
+    return await body(server, target);
+  } finally {
+    await server.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function attempt<T>(what: string, errors: Record<string, string>, fn: () => Promise<T>): Promise<T | undefined> {
+  try { return await fn(); } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    errors[what] = msg;
+    log(`${what} FAILED: ${msg}`);
+    await stopAll();
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const errors: Record<string, string> = {};
+  const fanout: Partial<Record<ServerKind, FanoutResult>> = {};
+  const idle: Partial<Record<ServerKind, IdleResult>> = {};
+  const persist: { sqlite?: PersistResult; postgres?: PersistResult } = {};
+  const fanoutOpts = quick ? { ...DEFAULT_FANOUT, fixedMs: 4_000, rampSends: [80, 160, 320], rampMs: 3_000 } : DEFAULT_FANOUT;
+  const idleOpts = quick ? { ...DEFAULT_IDLE, connections: 2_000 } : DEFAULT_IDLE;
+  const persistOpts = quick ? { ...DEFAULT_PERSIST, durationMs: 4_000, warmupMs: 1_000 } : DEFAULT_PERSIST;
+
+  if (only.has("fanout")) {
+    for (const kind of servers) {
+      log(`fan-out 1 -> ${fanoutOpts.receivers} on ${kind}`);
+      // Receivers are sockets of 10 member users (argon2 makes one account ~100 ms).
+      fanout[kind] = await attempt(`fanout.${kind}`, errors, () => withServer(kind, 10, (s, t) => runFanout(s, t, fanoutOpts)));
+    }
+  }
+  if (only.has("idle")) {
+    for (const kind of servers) {
+      log(`${idleOpts.connections} idle connections on ${kind}`);
+      idle[kind] = await attempt(`idle.${kind}`, errors, () => withServer(kind, 10, (s, t) => runIdle(s, t, idleOpts)));
+    }
+  }
+  if (only.has("persist") && servers.includes("parley")) {
+    log("persisted sends/s on SQLite (synchronous=FULL)");
+    persist.sqlite = await attempt("persist.sqlite", errors, () => withServer("parley", 0, (s, t) => runPersist(s, t, "sqlite", persistOpts)));
+    log("persisted sends/s on PostgreSQL");
+    let db: PgDatabase | undefined;
+    persist.postgres = await attempt("persist.postgres", errors, async () => {
+      db = await createPgDatabase(path.resolve(benchDir, ".."));
+      return withServer("parley", 0, (s, t) => runPersist(s, t, "postgres", persistOpts), db.url);
+    });
+    await db?.drop().catch((err: unknown) => log(`dropping the bench database failed: ${String(err)}`));
+  }
+
+  const results: BenchResults = {
+    kind: "parley-bench", quick, startedAt: new Date(started).toISOString(), durationSec: Math.round((Date.now() - started) / 1000),
+    fanout, idle, persist, errors,
+  };
+  if (noRecord) { log(JSON.stringify(results, null, 1)); return; }
+  const file = writeResults(benchDir, results);
+  log(`wrote ${path.relative(process.cwd(), file)} and a line in bench/RESULTS.md (${results.durationSec} s)`);
+}
+
+main().catch(async (err: unknown) => {
+  log(`bench failed: ${err instanceof Error ? err.stack : String(err)}`);
+  await stopAll();
+  process.exitCode = 1;
+});
