@@ -20,6 +20,8 @@ export async function resolvePrincipal(deps: Deps, keys: TokenKeys, token: strin
   if (!row || row.org_id !== claims.org || row.sessionRevoked !== null || row.deviceRevoked !== null) {
     throw new AppError("unauthorized", "session ended; sign in again");
   }
+  // The session's idle lifetime bounds its access tokens too.
+  if (row.expires_at <= deps.now()) throw new AppError("unauthorized", "session expired; sign in again");
   if (row.deactivated_at !== null) throw new AppError("user_deactivated", "this account has been deactivated by an admin");
   return { orgId: claims.org, userId: claims.sub, deviceId: claims.dev, sessionId: claims.sid, role: row.role };
 }

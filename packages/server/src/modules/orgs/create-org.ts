@@ -41,6 +41,16 @@ export function mapUniqueViolation(err: unknown, message: string): unknown {
   return isUniqueViolation(err) ? new AppError("already_exists", message) : err;
 }
 
+/** Parse command input with a protocol schema (the CLI bypasses the HTTP validation). */
+export function validated<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ path: i.path, message: i.message, code: i.code }));
+    throw new AppError("validation_failed", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "), { issues });
+  }
+  return parsed.data;
+}
+
 const NewOrgSchema = z.object({ orgSlug: Slug, orgName: DisplayName, username: Username, displayName: DisplayName, password: Password });
 
 /**
@@ -48,11 +58,7 @@ const NewOrgSchema = z.object({ orgSlug: Slug, orgName: DisplayName, username: U
  * afterwards). Validates its input itself because the CLI calls it directly.
  */
 export async function createOrgWithOwner(deps: Deps, raw: NewOrgWithOwner): Promise<{ org: Org; user: User }> {
-  const parsed = NewOrgSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new AppError("validation_failed", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "), { issues: parsed.error.issues });
-  }
-  const input = parsed.data;
+  const input = validated(NewOrgSchema, raw);
   const passwordHash = await hashPassword(input.password);
   try {
     return await inTransaction(deps, (tx) => insertOrgWithOwner(tx, deps, { ...input, passwordHash }));

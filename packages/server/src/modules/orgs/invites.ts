@@ -4,7 +4,7 @@
  * session; the use is counted in the same transaction so a link can never
  * be used more often than allowed, even by concurrent accepts.
  */
-import type { AuthTokens, Invite, Org, OrgRole } from "@parley/protocol";
+import { routes, type RouteBodyInput, type AuthTokens, type Invite, type Org, type OrgRole } from "@parley/protocol";
 import type { Deps, Principal } from "../../context.ts";
 import type { InvitesTable } from "../../platform/db/tables.ts";
 import { inTransaction } from "../../transaction.ts";
@@ -14,7 +14,7 @@ import { authorize } from "../access/authorize.ts";
 import { hashPassword } from "../accounts/passwords.ts";
 import { addDevice, authTokens, startSession } from "../accounts/sessions.ts";
 import { toOrg } from "../accounts/views.ts";
-import { insertUser, mapUniqueViolation } from "./create-org.ts";
+import { insertUser, mapUniqueViolation, validated } from "./create-org.ts";
 
 export function toInvite(r: InvitesTable): Invite {
   return {
@@ -23,9 +23,14 @@ export function toInvite(r: InvitesTable): Invite {
   };
 }
 
-export interface NewInvite { role: Exclude<OrgRole, "owner">; maxUses: number; expiresInSeconds: number }
+/** Role (default member), maxUses (default 1), expiresInSeconds (default 7 days): the createInvite route's body. */
+export type NewInvite = RouteBodyInput<typeof routes.createInvite>;
+// The route table types `body` as optional; createInvite always has one.
+const NewInviteSchema = routes.createInvite.body as NonNullable<typeof routes.createInvite.body>;
 
-export async function createInvite(deps: Deps, p: Principal, input: NewInvite): Promise<Invite & { token: string }> {
+/** Create an invite. Validates its input itself because the CLI calls it directly. */
+export async function createInvite(deps: Deps, p: Principal, raw: NewInvite = {}): Promise<Invite & { token: string }> {
+  const input = validated(NewInviteSchema, raw);
   authorize(p, "org.invite", { type: "org", orgId: p.orgId });
   // Inviting an admin is granting admin: owners only.
   if (input.role === "admin") authorize(p, "org.manage_admins", { type: "org", orgId: p.orgId });

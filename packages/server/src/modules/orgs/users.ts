@@ -3,7 +3,7 @@
  * and a user's devices. Every lookup is scoped to the principal's org, so
  * another org's user id is simply not found.
  */
-import type { Device, OrgRole, User } from "@parley/protocol";
+import { OrgRole as OrgRoleSchema, type Device, type OrgRole, type User } from "@parley/protocol";
 import type { Deps, Principal } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import type { UsersTable } from "../../platform/db/tables.ts";
@@ -13,6 +13,7 @@ import { authorize } from "../access/authorize.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
 import { getUserDevice, getUserInOrg, listUserDevices as selectUserDevices } from "../accounts/store.ts";
 import { revokeDevice, revokeSessions } from "../accounts/sessions.ts";
+import { validated } from "./create-org.ts";
 import { toDevice, toUser } from "../accounts/views.ts";
 
 const org = (p: Principal) => ({ type: "org" as const, orgId: p.orgId });
@@ -52,8 +53,9 @@ async function activeOwners(tx: Tx, orgId: string): Promise<number> {
 }
 
 /** Change a user's role. Granting or taking away owner/admin needs an owner. */
-export async function setUserRole(deps: Deps, p: Principal, userId: string, role: OrgRole): Promise<User> {
+export async function setUserRole(deps: Deps, p: Principal, userId: string, rawRole: OrgRole): Promise<User> {
   authorize(p, "org.manage_roles", org(p));
+  const role = validated(OrgRoleSchema, rawRole);
   return inTransaction(deps, async (tx, after) => {
     const target = await loadUser(tx, p, userId);
     if (PRIVILEGED.has(target.role) || PRIVILEGED.has(role)) authorize(p, "org.manage_admins", org(p));
