@@ -16,3 +16,4 @@ export { createOrgWithOwner } from "./modules/orgs/create-org.ts";
 export { needsSetup } from "./modules/orgs/setup.ts";
 export { createInvite } from "./modules/orgs/invites.ts";
 export { listUsers, setUserRole, deactivateUser, reactivateUser, listDevicesOfUser, adminRevokeDevice } from "./modules/orgs/users.ts";
+export { createEventWriter } from "./modules/messages/event-writer.ts";

@@ -1,0 +1,9 @@
+/** Every `parley` command, in help order. */
+import type { Command } from "../command.ts";
+import { startCommand } from "./start.ts";
+import { adminCommands } from "./admin.ts";
+import { accountCommands } from "./account.ts";
+import { channelCommands } from "./channels.ts";
+import { messageCommands } from "./messages.ts";
+
+export const COMMANDS: Command[] = [startCommand, ...adminCommands, ...accountCommands, ...channelCommands, ...messageCommands];

@@ -1,0 +1,145 @@
+/**
+ * Messages: send (and thread replies), read (history with edits, deletes and
+ * reactions applied; --follow streams live), thread, react, edit, delete.
+ * Content goes through the SDK's codec; until E2EE lands that is the plain
+ * codec, and every command says so on stderr.
+ */
+import crypto from "node:crypto";
+import type { Event, EventKind } from "@parley/protocol";
+import { PlainCodec, base64ToBytes, bytesToBase64, type Api, type ContentCodec, type MessageContent } from "@parley/sdk/node";
+import { int, str, type Command, type Ctx } from "../command.ts";
+import { UsageError } from "../errors.ts";
+import { foldTimeline, messageLine, type Content, type MessageView } from "../render.ts";
+import { directory, resolveChannel, withClient } from "../session.ts";
+import { follow } from "../follow.ts";
+
+/** The codec of this CLI build (the E2EE codec replaces it). */
+export const codec: ContentCodec = new PlainCodec();
+
+/** Stderr notice, never in --json stdout: users must know the server can read their messages. */
+export function plainNotice(ctx: Ctx): void {
+  if (!codec.encrypted) ctx.out.note(`note: messages are NOT end-to-end encrypted yet (plain codec "${codec.name}")`);
+}
+
+export async function decode(e: Event): Promise<Content> {
+  return codec.decode(e.channelId, e, base64ToBytes(e.content));
+}
+
+async function sendKind(api: Api, channelId: string, kind: EventKind, content: MessageContent, rel: { threadRoot?: number; target?: number } = {}): Promise<Event> {
+  const bytes = await codec.encode(channelId, content);
+  // A fresh idempotency key per invocation; the SDK's send retries reuse it.
+  const clientId = crypto.randomUUID().replaceAll("-", "");
+  const { event } = await api.call("sendEvent", {
+    params: { channelId }, body: { clientId, kind, content: bytesToBase64(bytes), ...rel },
+  });
+  return event;
+}
+
+const seqArg = (v: string | undefined, what = "SEQ") => int(v?.replace(/^#/, ""), what)!;
+
+/** JSON shape of one message in --json output. */
+function messageJson(m: MessageView) {
+  return { seq: m.seq, threadRoot: m.threadRoot, sender: m.sender, senderId: m.senderId, createdAt: m.createdAt, text: m.text, edited: m.edited, deleted: m.deleted, reactions: m.reactions };
+}
+
+/** The newest `limit` messages of a channel with later edits/deletes/reactions applied. */
+async function history(api: Api, channelId: string, limit: number): Promise<Event[]> {
+  const events: Event[] = [];
+  let before: number | undefined;
+  // Page back until enough messages (reactions and edits also take room in a page); bounded.
+  for (let page = 0; page < 50; page++) {
+    const r = await api.call("listEvents", { params: { channelId }, query: { limit: 100, ...(before !== undefined ? { before } : {}) } });
+    events.push(...r.events);
+    if (!r.hasMore || !r.events.length || events.filter((e) => e.kind === "message").length >= limit) break;
+    before = Math.min(...r.events.map((e) => e.seq));
+  }
+  events.sort((a, b) => a.seq - b.seq);
+  return events;
+}
+
+export const messageCommands: Command[] = [
+  {
+    name: ["send"], usage: "CHANNEL TEXT [--thread SEQ]", summary: "Send a message (CHANNEL by name, or @user for a DM); --thread replies in a thread",
+    min: 2, options: { thread: { type: "string" } },
+    async run(ctx) {
+      plainNotice(ctx);
+      const threadRoot = int(str(ctx.opts, "thread")?.replace(/^#/, ""), "--thread");
+      const { event, ch } = await withClient(ctx, async ({ api }) => {
+        const ch = await resolveChannel(api, ctx.args[0]!);
+        return { ch, event: await sendKind(api, ch.id, "message", { text: ctx.args[1]! }, threadRoot ? { threadRoot } : {}) };
+      });
+      ctx.out.result({ channel: ch.name, channelId: ch.id, seq: event.seq, event }, `sent #${event.seq}${threadRoot ? ` in thread #${threadRoot}` : ""}`);
+    },
+  },
+  {
+    name: ["read"], usage: "CHANNEL [--limit N] [--follow]", summary: "Show recent messages (#seq [time] user: text); --follow streams new ones until Ctrl-C",
+    min: 1, options: { limit: { type: "string" }, follow: { type: "boolean", short: "f" } },
+    async run(ctx) {
+      plainNotice(ctx);
+      const limit = int(str(ctx.opts, "limit"), "--limit") ?? 50;
+      const o = await withClient(ctx, async ({ api }) => {
+        const ch = await resolveChannel(api, ctx.args[0]!);
+        const [events, dir] = await Promise.all([history(api, ch.id, limit), directory(api)]);
+        const decoded = await Promise.all(events.map(async (event) => ({ event, content: await decode(event) })));
+        const messages = foldTimeline(decoded, dir.name).slice(-limit);
+        return { ch, messages, lastSeq: events.at(-1)?.seq ?? 0 };
+      });
+      if (ctx.opts.follow) {
+        for (const m of o.messages) ctx.out.item(messageJson(m), messageLine(m));
+        if (!ctx.out.json) ctx.out.note(`following #${o.ch.name} — Ctrl-C to stop`);
+        await follow(ctx, o.ch.id, o.lastSeq);
+        return;
+      }
+      ctx.out.result({ channel: o.ch.name, channelId: o.ch.id, messages: o.messages.map(messageJson) }, () =>
+        o.messages.length ? o.messages.map(messageLine) : `no messages in #${o.ch.name} yet`);
+    },
+  },
+  {
+    name: ["thread"], usage: "CHANNEL SEQ", summary: "Show a thread: its root message and the replies", min: 2,
+    async run(ctx) {
+      plainNotice(ctx);
+      const rootSeq = seqArg(ctx.args[1]);
+      const { ch, messages } = await withClient(ctx, async ({ api }) => {
+        const ch = await resolveChannel(api, ctx.args[0]!);
+        const [t, dir] = await Promise.all([api.call("getThread", { params: { channelId: ch.id, rootSeq }, query: { limit: 200 } }), directory(api)]);
+        const events = [t.root, ...t.events.filter((e) => e.seq !== t.root.seq)].sort((a, b) => a.seq - b.seq);
+        const decoded = await Promise.all(events.map(async (event) => ({ event, content: await decode(event) })));
+        return { ch, messages: foldTimeline(decoded, dir.name) };
+      });
+      ctx.out.result({ channel: ch.name, rootSeq, messages: messages.map(messageJson) }, () => messages.map(messageLine));
+    },
+  },
+  {
+    name: ["react"], usage: "CHANNEL SEQ EMOJI [--remove]", summary: "React to a message (--remove takes your reaction back)", min: 3,
+    options: { remove: { type: "boolean" } },
+    async run(ctx) {
+      plainNotice(ctx);
+      const target = seqArg(ctx.args[1]);
+      const emoji = ctx.args[2]!;
+      if (!emoji.trim() || emoji.length > 64) throw new UsageError("EMOJI must be 1-64 characters");
+      const event = await withClient(ctx, async ({ api }) => {
+        const ch = await resolveChannel(api, ctx.args[0]!);
+        return sendKind(api, ch.id, "reaction", { emoji, ...(ctx.opts.remove ? { removed: true } : {}) }, { target });
+      });
+      ctx.out.result({ seq: event.seq, target, emoji, event }, `${ctx.opts.remove ? "removed" : "reacted"} ${emoji} ${ctx.opts.remove ? "from" : "to"} #${target}`);
+    },
+  },
+  {
+    name: ["edit"], usage: "CHANNEL SEQ TEXT", summary: "Edit one of your messages", min: 3,
+    async run(ctx) {
+      plainNotice(ctx);
+      const target = seqArg(ctx.args[1]);
+      const event = await withClient(ctx, async ({ api }) => sendKind(api, (await resolveChannel(api, ctx.args[0]!)).id, "edit", { text: ctx.args[2]! }, { target }));
+      ctx.out.result({ seq: event.seq, target, event }, `edited #${target}`);
+    },
+  },
+  {
+    name: ["delete"], usage: "CHANNEL SEQ", summary: "Delete one of your messages", min: 2,
+    async run(ctx) {
+      plainNotice(ctx);
+      const target = seqArg(ctx.args[1]);
+      const event = await withClient(ctx, async ({ api }) => sendKind(api, (await resolveChannel(api, ctx.args[0]!)).id, "delete", {}, { target }));
+      ctx.out.result({ seq: event.seq, target, event }, `deleted #${target}`);
+    },
+  },
+];

@@ -1,0 +1,63 @@
+/**
+ * `parley start`: run the server in this process. Server logs are JSON lines
+ * on stdout; the human banner goes to stderr so the logs stay parseable.
+ */
+import { createServer } from "@parley/server";
+import type { Command } from "../command.ts";
+import { SERVER_FLAGS_DOC, SERVER_OPTIONS, serverConfigFromFlags } from "../server-config.ts";
+
+export const startCommand: Command = {
+  name: ["start"], usage: "[--port N] [--host ADDR] [--data-dir DIR] [--database-url URL] [--log-level L]",
+  summary: "Run the Parley server (SQLite in ./.data by default); Ctrl-C stops it gracefully",
+  details: `Flags:${SERVER_FLAGS_DOC}
+
+Prints the URL, the API docs and — while no organisation exists — the one-time
+setup token with the exact command that creates the first org and its owner.
+With --json the banner is one JSON line on stdout ({"event":"ready",...}) among the logs.`,
+  options: SERVER_OPTIONS,
+  async run({ opts, out, env, signal }) {
+    const server = await createServer({
+      config: serverConfigFromFlags(opts), env,
+      onMigration: (name) => out.note(`migrating database: applied ${name}`),
+    });
+    const docs = `${server.url}/api/docs`;
+    if (out.json) {
+      out.item({ event: "ready", url: server.url, apiDocs: docs, openapi: `${server.url}/api/openapi.json`, setupToken: server.setupToken ?? null }, "");
+    } else {
+      out.note(banner(server.url, server.setupToken));
+    }
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    out.note("parley: shutting down (finishing in-flight work)...");
+    // A second Ctrl-C while draining exits at once.
+    const force = () => { out.note("parley: forced exit"); process.exit(1); };
+    process.once("SIGINT", force);
+    process.once("SIGTERM", force);
+    await server.close();
+    out.note("parley: stopped");
+  },
+};
+
+function banner(url: string, setupToken: string | undefined): string {
+  const lines = [
+    "",
+    `Parley is running at ${url}`,
+    `  API docs:  ${url}/api/docs   (OpenAPI: ${url}/api/openapi.json)`,
+    `  Health:    ${url}/healthz   Metrics: ${url}/metrics`,
+  ];
+  if (setupToken) {
+    lines.push(
+      "",
+      "No organisation exists yet. Create the first one and its owner with this one-time setup token:",
+      `  PARLEY_PASSWORD='choose-a-long-password' parley setup --server ${url} --token ${setupToken} \\`,
+      "      --org acme --org-name 'Acme Inc' --username alice --display-name 'Alice'",
+      "(or, with the server stopped: parley admin bootstrap --org acme --org-name 'Acme Inc' --username alice --display-name 'Alice')",
+    );
+  } else {
+    lines.push("", `Sign in: parley login --server ${url} --org SLUG --username USER   (password from PARLEY_PASSWORD or stdin)`);
+  }
+  lines.push("Press Ctrl-C to stop.", "");
+  return lines.join("\n");
+}

@@ -1,0 +1,78 @@
+/**
+ * Turn any thrown value into a CliError with one line saying what to do next:
+ * server error codes (from @parley/protocol), unreachable servers, bad config.
+ */
+import { ERROR_STATUS } from "@parley/protocol";
+import { ConfigError } from "@parley/server";
+import { CliError } from "./errors.ts";
+
+const HINTS: Partial<Record<keyof typeof ERROR_STATUS, string>> = {
+  unauthorized: "sign in again with `parley login`",
+  token_expired: "sign in again with `parley login`",
+  refresh_token_invalid: "your session ended: sign in again with `parley login`",
+  refresh_token_reused: "your session was revoked for safety: sign in again with `parley login`",
+  invalid_credentials: "check the org slug, username and password",
+  user_deactivated: "ask an org admin to reactivate the account (`parley admin reactivate USER`)",
+  forbidden: "ask an org admin or channel admin to do this, or to grant you the role",
+  not_found: "check the name or number (`parley channel list`, `parley users`, `parley read CHANNEL`)",
+  already_exists: "pick another name",
+  setup_complete: "this server is already set up: sign in with `parley login`",
+  channel_archived: "unarchive it first: `parley channel unarchive NAME`",
+  invite_invalid: "ask an admin for a new invite (`parley admin invite`)",
+  payload_too_large: "send less data",
+  message_too_large: "send a shorter message",
+  rate_limited: "wait a moment and retry",
+  login_throttled: "too many attempts: wait a few minutes and retry",
+  validation_failed: "check the values you passed (`parley COMMAND --help`)",
+  unavailable: "the server is busy or shutting down: retry shortly",
+  internal: "retry; if it persists, check the server log",
+};
+
+interface CodedError { code?: unknown; message?: unknown; details?: unknown; retryAfter?: unknown; cause?: unknown }
+
+/** Map a thrown value to a CliError (exit 1 unless it is already a CliError). */
+export function toCliError(err: unknown): CliError {
+  if (err instanceof CliError) return err;
+  if (err instanceof ConfigError) {
+    return new CliError("config", err.message.replace(/\n\s*/g, "; "), "fix the setting named above (flag or environment variable)");
+  }
+  const e = (err ?? {}) as CodedError;
+  const code = typeof e.code === "string" ? e.code : "";
+  const message = typeof e.message === "string" ? e.message : String(err);
+  if (code in ERROR_STATUS) {
+    const k = code as keyof typeof ERROR_STATUS;
+    let hint = HINTS[k];
+    if ((k === "rate_limited" || k === "login_throttled") && typeof e.retryAfter === "number") hint = `wait ${e.retryAfter}s and retry`;
+    const detail = k === "validation_failed" ? describeIssues(e.details) : "";
+    return new CliError(code, `${message}${detail}`, hint);
+  }
+  if (isConnectionError(err)) {
+    return new CliError("unreachable", `cannot reach the server (${rootMessage(err)})`, "check --server, or start one with `parley start`");
+  }
+  return new CliError("internal", message, "this looks like a bug: rerun with PARLEY_DEBUG=1 for details");
+}
+
+function describeIssues(details: unknown): string {
+  const issues = (details as { issues?: Array<{ path?: unknown[]; message?: string }> } | undefined)?.issues;
+  if (!Array.isArray(issues) || !issues.length) return "";
+  return `: ${issues.slice(0, 3).map((i) => `${(i.path ?? []).join(".") || "value"} ${i.message ?? ""}`.trim()).join("; ")}`;
+}
+
+function rootMessage(err: unknown): string {
+  let e = err as CodedError | undefined;
+  for (let i = 0; i < 5 && e?.cause; i++) e = e.cause as CodedError;
+  const code = typeof e?.code === "string" ? e.code : "";
+  return code || (typeof e?.message === "string" ? e.message : String(err));
+}
+
+function isConnectionError(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  let e = err as CodedError | undefined;
+  while (e && !seen.has(e)) {
+    seen.add(e);
+    if (typeof e.code === "string" && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ETIMEDOUT|UND_ERR_)/.test(e.code)) return true;
+    if (e.message === "fetch failed") return true;
+    e = e.cause as CodedError | undefined;
+  }
+  return false;
+}

@@ -1,0 +1,48 @@
+/** Help text, generated from the command table so it never drifts. */
+import type { Command } from "./command.ts";
+
+const FOOTER = `
+Global flags:
+  --json              machine-readable output: one JSON document on stdout
+                      (read --follow: one JSON line per event); notices go to stderr
+  --profile NAME      session profile (default "default"; env PARLEY_PROFILE)
+  --profile-dir DIR   profile directory (default ~/.config/parley/NAME; env PARLEY_PROFILE_DIR)
+  -h, --help          help for any command: parley channel --help, parley send --help
+
+Passwords are never taken from the command line: set PARLEY_PASSWORD or pipe
+the password on stdin (you are prompted when stdin is a terminal).
+
+Exit codes:
+  0  success
+  1  error (server refused, not found, cannot connect, bad configuration)
+  2  usage error (unknown command or flag, missing or extra argument)
+`;
+
+function line(c: Command): string {
+  const u = `parley ${c.name.join(" ")}${c.usage ? ` ${c.usage}` : ""}`;
+  return u.length <= 46 ? `  ${u.padEnd(46)} ${c.summary}` : `  ${u}\n  ${"".padEnd(46)} ${c.summary}`;
+}
+
+export function mainHelp(commands: Command[]): string {
+  const sections: Array<[string, (c: Command) => boolean]> = [
+    ["Server", (c) => c.name[0] === "start"],
+    ["Offline administration (directly on the database; same --data-dir/--database-url as start)", (c) => c.name[0] === "admin"],
+    ["Account", (c) => ["setup", "login", "logout", "invite", "whoami", "sessions", "devices", "users"].includes(c.name[0]!)],
+    ["Channels", (c) => ["channel", "dm"].includes(c.name[0]!)],
+    ["Messages", (c) => ["send", "read", "thread", "react", "edit", "delete"].includes(c.name[0]!)],
+  ];
+  const parts = ["parley — self-hosted team messenger\n\nUsage: parley COMMAND [ARGS] [FLAGS]\n"];
+  for (const [title, pick] of sections) {
+    parts.push(`${title}:\n${commands.filter(pick).map(line).join("\n")}\n`);
+  }
+  return `${parts.join("\n")}${FOOTER}`;
+}
+
+export function groupHelp(group: Command[]): string {
+  return `Usage:\n${group.map(line).join("\n")}\n${FOOTER}`;
+}
+
+export function commandHelp(c: Command): string {
+  const flags = Object.entries(c.options ?? {}).map(([k, o]) => `  --${k}${o.type === "string" ? " VALUE" : ""}${o.short ? ` (-${o.short})` : ""}`);
+  return `Usage: parley ${c.name.join(" ")} ${c.usage}\n\n${c.summary}\n${c.details ? `\n${c.details.replace(/^\n+/, "").trimEnd()}\n` : flags.length ? `\nFlags:\n${flags.join("\n")}\n` : ""}${FOOTER}`;
+}

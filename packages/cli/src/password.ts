@@ -1,0 +1,50 @@
+/**
+ * Passwords never come from argv (it shows in `ps` and shell history):
+ * PARLEY_PASSWORD, else stdin — typed with echo off on a terminal, or the
+ * first line of piped input.
+ */
+import { CliError } from "./errors.ts";
+
+export async function readPassword(env: NodeJS.ProcessEnv, stdin: NodeJS.ReadStream | NodeJS.ReadableStream, prompt = "Password: "): Promise<string> {
+  const fromEnv = env.PARLEY_PASSWORD;
+  if (fromEnv) return fromEnv;
+  const tty = stdin as NodeJS.ReadStream;
+  const pw = tty.isTTY ? await promptHidden(tty, prompt) : await firstLine(stdin);
+  if (!pw) throw new CliError("no_password", "no password given", "set PARLEY_PASSWORD or pipe the password on stdin");
+  return pw;
+}
+
+async function firstLine(stdin: NodeJS.ReadableStream): Promise<string> {
+  let data = "";
+  for await (const chunk of stdin) {
+    data += String(chunk);
+    if (data.includes("\n")) break;
+  }
+  return data.split(/\r?\n/)[0] ?? "";
+}
+
+function promptHidden(tty: NodeJS.ReadStream, prompt: string): Promise<string> {
+  process.stderr.write(prompt);
+  tty.setRawMode(true);
+  tty.resume();
+  tty.setEncoding("utf8");
+  return new Promise((resolve, reject) => {
+    let pw = "";
+    const done = (err?: Error) => {
+      tty.setRawMode(false);
+      tty.pause();
+      tty.off("data", onData);
+      process.stderr.write("\n");
+      if (err) reject(err); else resolve(pw);
+    };
+    const onData = (s: string) => {
+      for (const ch of s) {
+        if (ch === "\r" || ch === "\n" || ch === "\u0004") return done();
+        if (ch === "\u0003") return done(new CliError("cancelled", "cancelled"));
+        if (ch === "\u007f" || ch === "\b") pw = pw.slice(0, -1);
+        else pw += ch;
+      }
+    };
+    tty.on("data", onData);
+  });
+}

@@ -1,0 +1,113 @@
+/**
+ * The signed-in side of the CLI: the session stored in the profile (the
+ * SDK's FileStore), a REST client whose tokens refresh and persist through
+ * the SDK's AuthSession, and lookups by name (channels, users) so commands
+ * take names, never ids.
+ */
+import type { AuthTokens, MyChannel, User } from "@parley/protocol";
+import { AuthSession, FileStore, createApi, sessionFromTokens, type Api, type StoredSession } from "@parley/sdk/node";
+import type { Ctx } from "./command.ts";
+import { CliError } from "./errors.ts";
+import { profileDir } from "./profile.ts";
+
+export interface Online {
+  api: Api;
+  session: StoredSession;
+  store: FileStore;
+  auth: AuthSession;
+  close(): Promise<void>;
+}
+
+/** Open the profile's store (creating the directory 0700, the file 0600). */
+export function openStore(ctx: Ctx): Promise<FileStore> {
+  return FileStore.open(profileDir(ctx.opts, ctx.env));
+}
+
+/** The signed-in client of this profile, or a CliError telling how to sign in. */
+export async function signedIn(ctx: Ctx): Promise<Online> {
+  const store = await openStore(ctx);
+  const session = await store.loadSession();
+  if (!session) {
+    await store.close();
+    throw new CliError("not_signed_in", "not signed in", "run `parley login --server URL --org SLUG --username USER` (or pass --profile/--profile-dir)");
+  }
+  let ended = false;
+  const auth = new AuthSession({ store, session, onEnded: () => { ended = true; } });
+  const api = createApi({ baseUrl: session.baseUrl, tokens: auth });
+  return {
+    api, session, store, auth,
+    async close() {
+      auth.close();
+      await store.close();
+      if (ended) throw new CliError("session_ended", "your session has ended (signed out, revoked or deactivated)", "sign in again with `parley login`");
+    },
+  };
+}
+
+/** Run `fn` with the signed-in client; always closes (and persists rotated tokens). */
+export async function withClient<T>(ctx: Ctx, fn: (o: Online) => Promise<T>): Promise<T> {
+  const o = await signedIn(ctx);
+  let result: T;
+  try {
+    result = await fn(o);
+  } catch (err) {
+    await o.close().catch(() => undefined);
+    throw err;
+  }
+  await o.close();
+  return result;
+}
+
+/** Persist tokens from login/setup/invite acceptance as this profile's session. */
+export async function saveTokens(ctx: Ctx, baseUrl: string, tokens: AuthTokens): Promise<StoredSession> {
+  const store = await openStore(ctx);
+  try {
+    const session = sessionFromTokens(baseUrl, tokens);
+    await store.saveSession(session);
+    await store.flush();
+    return session;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Normalise --server: an origin without trailing slash; a bare host:port gets http://. */
+export function serverUrl(value: string): string {
+  const v = /^https?:\/\//.test(value) ? value : `http://${value}`;
+  let u: URL;
+  try { u = new URL(v); } catch { throw new CliError("usage", `--server '${value}' is not a URL`, "pass e.g. --server http://127.0.0.1:8080", 2); }
+  return u.origin;
+}
+
+/** The org's users, indexed by id and username. */
+export async function directory(api: Api): Promise<{ users: User[]; byName(username: string): User; name(id: string): string }> {
+  const { users } = await api.call("listUsers", { query: { includeDeactivated: "true" } });
+  const byId = new Map(users.map((u) => [u.id, u]));
+  return {
+    users,
+    byName(username) {
+      const clean = username.replace(/^@/, "");
+      const u = users.find((x) => x.username === clean);
+      if (!u) throw new CliError("not_found", `no user "${clean}" in this organisation`, "list them with `parley users`");
+      return u;
+    },
+    name: (id) => byId.get(id)?.username ?? id,
+  };
+}
+
+/**
+ * A channel the user is in, by name (`general`, `#general`), by id, or
+ * `@user[,user2]` for the DM with those users (opened if needed).
+ */
+export async function resolveChannel(api: Api, ref: string): Promise<MyChannel> {
+  if (ref.startsWith("@")) {
+    const dir = await directory(api);
+    const ids = ref.slice(1).split(",").filter(Boolean).map((n) => dir.byName(n).id);
+    return api.call("openDm", { body: { userIds: ids } });
+  }
+  const name = ref.replace(/^#/, "");
+  const { channels } = await api.call("listChannels");
+  const found = channels.find((c) => c.id === name) ?? channels.find((c) => c.name === name) ?? channels.find((c) => c.name.toLowerCase() === name.toLowerCase());
+  if (found) return found;
+  throw new CliError("not_found", `you are not in a channel named "${name}"`, "see `parley channel list`, or find public ones with `parley channel browse` and `parley channel join NAME`");
+}
