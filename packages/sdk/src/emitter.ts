@@ -40,6 +40,11 @@ export class Emitter<M extends EventMap> {
     this.#listeners.get(event)?.delete(listener as Listener<never>);
   }
 
+  /** Number of listeners of `event`. */
+  listenerCount(event: keyof M): number {
+    return this.#listeners.get(event)?.size ?? 0;
+  }
+
   /** Emit to every listener of `event`. */
   emit<K extends keyof M>(event: K, payload: M[K]): void {
     const set = this.#listeners.get(event);

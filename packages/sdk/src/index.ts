@@ -15,3 +15,6 @@ export * from "./auth.ts";
 export * from "./ordered-stream.ts";
 export * from "./sync.ts";
 export * from "./connection.ts";
+export * from "./outbox.ts";
+export * from "./client-events.ts";
+export * from "./client.ts";

@@ -1,0 +1,72 @@
+/**
+ * What a {@link ParleyClient} emits to apps: decoded channel events, typing,
+ * presence, read receipts, membership and connection changes.
+ */
+import type { Event, EventKind, PresenceStatus, UserStreamItem } from "@parley/protocol";
+import type { DecodedContent } from "./codec.ts";
+import type { ConnectionChange } from "./connection.ts";
+import type { ParleyError } from "./errors.ts";
+import type { OutboxEntry } from "./store.ts";
+
+/** A channel event as the app sees it: metadata plus decoded content. */
+export interface ReceivedEvent {
+  kind: EventKind;
+  channelId: string;
+  seq: number;
+  senderId: string;
+  senderDeviceId: string;
+  /** Seq of the thread root for thread replies (and for reactions/edits inside a thread), else null. */
+  threadRoot: number | null;
+  /** Seq of the event a reaction, edit or delete refers to, else null. */
+  target: number | null;
+  mentions: string[];
+  createdAt: number;
+  clientId: string;
+  /** Decoded content (check `content.decodeError`). */
+  content: DecodedContent;
+  /** Message/edit text, when the content has one. */
+  text: string | undefined;
+  /** Reaction key, for reactions. */
+  emoji: string | undefined;
+  /** Sent by the signed-in user (from any of their devices). */
+  own: boolean;
+  /** The raw wire event (content still encoded). */
+  raw: Event;
+}
+
+/** Someone is typing. */
+export interface TypingNotice { channelId: string; userId: string; threadRoot: number | null }
+/** A user's aggregated presence changed. */
+export interface PresenceNotice { userId: string; status: PresenceStatus }
+/** A member's read receipt moved. */
+export interface ReadNotice { channelId: string; userId: string; seq: number }
+
+/** Event map of {@link ParleyClient}. */
+export interface ClientEvents {
+  [key: string]: unknown;
+  /** Every channel event, in seq order per channel, exactly once. */
+  event: ReceivedEvent;
+  /** kind "message" (including thread replies: check threadRoot). */
+  message: ReceivedEvent;
+  /** kind "reaction". */
+  reaction: ReceivedEvent;
+  /** kind "edit". */
+  edit: ReceivedEvent;
+  /** kind "delete". */
+  delete: ReceivedEvent;
+  typing: TypingNotice;
+  presence: PresenceNotice;
+  read: ReadNotice;
+  /** Membership items of the per-user stream (channel.joined/left/updated, member.*). */
+  membership: UserStreamItem;
+  /** Every per-user stream item, in order, exactly once. */
+  user: UserStreamItem;
+  /** Connection state changes (connecting/syncing/live/offline/revoked/closed). */
+  connection: ConnectionChange;
+  /** The server ended the session (refresh token invalid/reused, device revoked, user deactivated): sign in again. */
+  sessionEnded: ParleyError;
+  /** A queued send failed for good and was dropped from the outbox. */
+  sendFailed: { entry: OutboxEntry; error: ParleyError };
+  /** A background failure that did not stop the client (gap fill, listener error, store write). */
+  error: unknown;
+}

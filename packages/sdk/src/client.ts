@@ -1,0 +1,343 @@
+/**
+ * ParleyClient: one signed-in device. Wires the REST transport, the session
+ * (token refresh), the realtime connection, the sync engine, the outbox and
+ * the content codec together, and emits typed events to the app.
+ */
+import type { AuthTokens, Event, MyChannel, PresenceStatus, SendEvent, UserStreamItem } from "@parley/protocol";
+import { AuthSession, sessionFromTokens } from "./auth.ts";
+import { base64ToBytes, bytesToBase64, PlainCodec, type ContentCodec, type MessageContent } from "./codec.ts";
+import { Connection, type ConnectionState } from "./connection.ts";
+import { Emitter } from "./emitter.ts";
+import { ParleyError } from "./errors.ts";
+import { createApi, type Api } from "./http.ts";
+import { newClientId, Outbox, type SendResult } from "./outbox.ts";
+import { MemoryStore, type LocalStore, type StoredSession } from "./store.ts";
+import { SyncEngine } from "./sync.ts";
+import type { ClientEvents, ReceivedEvent } from "./client-events.ts";
+import type { BackoffOptions } from "./backoff.ts";
+
+/** Options shared by every way of creating a client. */
+export interface ClientOptions {
+  /** Where sessions, cursors, events and the outbox live (default: a new MemoryStore). */
+  store?: LocalStore;
+  /** Content codec (default: PlainCodec — UNENCRYPTED). */
+  codec?: ContentCodec;
+  /** Called with every new session (each refresh rotates the refresh token) and undefined when it ends. */
+  onSessionChange?: (session: StoredSession | undefined) => void | Promise<void>;
+  /** Reconnect and resend backoff. */
+  backoff?: BackoffOptions;
+  /** Delay before filling a sequence hole over HTTP (default 250 ms). */
+  gapFillDelayMs?: number;
+  /** Validate server frames with the protocol schemas (default true). */
+  validateFrames?: boolean;
+  fetch?: typeof fetch;
+  WebSocket?: typeof WebSocket;
+}
+
+/** What an app sends: content plus the event's relations. */
+export interface SendInput extends MessageContent {
+  /** Event kind (default "message"). */
+  kind?: SendEvent["kind"];
+  /** Reply in the thread rooted at this seq. */
+  threadRoot?: number | null;
+  /** The event a reaction/edit/delete refers to. */
+  target?: number | null;
+  /** Explicit mentions (user ids); the server counts them, it cannot read the text. */
+  mentions?: string[];
+}
+
+const MEMBERSHIP = new Set(["channel.joined", "channel.left", "channel.updated", "member.joined", "member.left", "member.role"]);
+
+/** A signed-in Parley device. */
+export class ParleyClient extends Emitter<ClientEvents> {
+  /** Typed REST client, authenticated as this device. */
+  readonly api: Api;
+  /** Content codec in use; when `codec.encrypted` is false, show an "unencrypted" warning. */
+  readonly codec: ContentCodec;
+  /** Local persistence. */
+  readonly store: LocalStore;
+  readonly #auth: AuthSession;
+  readonly #conn: Connection;
+  readonly #sync: SyncEngine;
+  readonly #outbox: Outbox;
+  #chain: Promise<void> = Promise.resolve();
+
+  /** Sign in with org, username and password. Reuses the device stored for this account unless `deviceId` says otherwise. */
+  static async login(opts: ClientOptions & { baseUrl: string; org: string; username: string; password: string; deviceName?: string; deviceId?: string }): Promise<ParleyClient> {
+    const store = opts.store ?? new MemoryStore();
+    const prev = await store.loadSession();
+    const deviceId = opts.deviceId ?? (prev && prev.orgSlug === opts.org && prev.username === opts.username ? prev.deviceId : undefined);
+    const api = createApi({ baseUrl: opts.baseUrl, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
+    const tokens = await api.call("login", {
+      body: { org: opts.org, username: opts.username, password: opts.password, ...(opts.deviceName ? { deviceName: opts.deviceName } : {}), ...(deviceId ? { deviceId } : {}) },
+    });
+    return ParleyClient.#fromTokens(opts.baseUrl, tokens, { ...opts, store });
+  }
+
+  /** First-run setup: create the first org and its owner with the server's one-time setup token. */
+  static async setup(opts: ClientOptions & { baseUrl: string; setupToken: string; orgSlug: string; orgName: string; username: string; displayName: string; password: string; deviceName: string }): Promise<ParleyClient> {
+    const api = createApi({ baseUrl: opts.baseUrl, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
+    const { setupToken, orgSlug, orgName, username, displayName, password, deviceName } = opts;
+    const tokens = await api.call("setup", { body: { setupToken, orgSlug, orgName, username, displayName, password, deviceName } });
+    return ParleyClient.#fromTokens(opts.baseUrl, tokens, opts);
+  }
+
+  /** Create an account from an invite token and sign in. */
+  static async acceptInvite(opts: ClientOptions & { baseUrl: string; token: string; username: string; displayName: string; password: string; deviceName: string }): Promise<ParleyClient> {
+    const api = createApi({ baseUrl: opts.baseUrl, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
+    const { token, username, displayName, password, deviceName } = opts;
+    const tokens = await api.call("acceptInvite", { body: { token, username, displayName, password, deviceName } });
+    return ParleyClient.#fromTokens(opts.baseUrl, tokens, opts);
+  }
+
+  /** Continue the session saved in `store` (throws `unauthorized` if there is none). */
+  static async resume(opts: ClientOptions & { store: LocalStore }): Promise<ParleyClient> {
+    const session = await opts.store.loadSession();
+    if (!session) throw new ParleyError({ code: "unauthorized", status: 401, message: "no stored session: sign in first" });
+    return ParleyClient.#create(session, opts);
+  }
+
+  static async #fromTokens(baseUrl: string, tokens: AuthTokens, opts: ClientOptions): Promise<ParleyClient> {
+    const store = opts.store ?? new MemoryStore();
+    const prev = await store.loadSession();
+    // A different account or server must not inherit this store's cursors, events or outbox.
+    if (prev && (prev.userId !== tokens.user.id || prev.baseUrl !== baseUrl)) await ParleyClient.#wipe(store);
+    const session = sessionFromTokens(baseUrl, tokens);
+    await store.saveSession(session);
+    await store.flush();
+    await opts.onSessionChange?.(session);
+    return ParleyClient.#create(session, { ...opts, store });
+  }
+
+  static async #wipe(store: LocalStore): Promise<void> {
+    for (const c of await store.loadChannels()) await store.removeChannel(c.id);
+    for (const id of Object.keys((await store.loadCursors()).channels)) await store.removeChannel(id);
+    await store.setUserCursor(0);
+    for (const e of await store.loadOutbox()) await store.removeOutbox(e.event.clientId);
+  }
+
+  static async #create(session: StoredSession, opts: ClientOptions & { store: LocalStore }): Promise<ParleyClient> {
+    return new ParleyClient(session, opts, await opts.store.loadCursors());
+  }
+
+  private constructor(session: StoredSession, opts: ClientOptions & { store: LocalStore }, cursors: Awaited<ReturnType<LocalStore["loadCursors"]>>) {
+    super();
+    this.onListenerError = (err) => { if (this.listenerCount("error")) this.emit("error", err); };
+    this.store = opts.store;
+    this.codec = opts.codec ?? new PlainCodec();
+    this.#auth = new AuthSession({
+      store: this.store, session, ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...(opts.onSessionChange ? { onChange: opts.onSessionChange } : {}),
+      onEnded: (err) => { this.#conn.stop(); this.emit("sessionEnded", err); },
+    });
+    this.api = createApi({ baseUrl: session.baseUrl, tokens: this.#auth, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
+    this.#sync = new SyncEngine({
+      cursors,
+      ...(opts.gapFillDelayMs !== undefined ? { gapFillDelayMs: opts.gapFillDelayMs } : {}),
+      fetchChannelEvents: (channelId, after) => this.api.call("listEvents", { params: { channelId }, query: { after, limit: 200 } }),
+      fetchUserItems: (after) => this.api.call("userStream", { query: { after, limit: 200 } }),
+      onEvents: (channelId, events) => this.#enqueue(() => this.#deliverEvents(channelId, events)),
+      onUserItems: (items) => this.#enqueue(() => this.#deliverUserItems(items)),
+      onError: (err) => this.emit("error", err),
+      onChannelGone: (channelId) => this.#enqueue(() => this.store.removeChannel(channelId)),
+    });
+    this.#conn = new Connection({
+      baseUrl: session.baseUrl,
+      accessToken: () => this.#auth.accessToken(),
+      onUnauthorized: (t) => this.#auth.onUnauthorized(t),
+      cursors: () => this.#sync.cursors(),
+      onFrame: (f) => this.#onFrame(f),
+      onState: (change) => {
+        this.#sync.setLive(change.state === "live");
+        if (change.state === "live") this.#outbox.wake();
+        this.emit("connection", change);
+      },
+      ...(opts.backoff ? { backoff: opts.backoff } : {}),
+      ...(opts.validateFrames !== undefined ? { validateFrames: opts.validateFrames } : {}),
+      ...(opts.WebSocket ? { WebSocket: opts.WebSocket } : {}),
+    });
+    this.#outbox = new Outbox({
+      store: this.store, api: this.api, connection: this.#conn,
+      ...(opts.backoff ? { backoff: opts.backoff } : {}),
+      onAcked: (channelId, r) => this.#sync.receiveEvents(channelId, [r.event]),
+      onFailed: (entry, error) => this.emit("sendFailed", { entry, error }),
+    });
+  }
+
+  /** The signed-in session (ids, tokens), or undefined after logout or when the server ended it. */
+  get session(): StoredSession | undefined {
+    return this.#auth.session;
+  }
+
+  /** The signed-in user's id. */
+  get userId(): string {
+    return this.#auth.session?.userId ?? "";
+  }
+
+  /** Connection state. */
+  get state(): ConnectionState {
+    return this.#conn.state;
+  }
+
+  /** Connect the realtime link (replay, then live) and resend anything left in the outbox. */
+  connect(): void {
+    this.#conn.start();
+    void this.#outbox.resume();
+  }
+
+  /** Wait until the connection is live (replay done). */
+  async waitUntilLive(timeoutMs = 30_000): Promise<void> {
+    if (this.#conn.state === "live") return;
+    const c = await this.next("connection", (c) => c.state === "live" || c.state === "revoked" || c.state === "closed", timeoutMs);
+    if (c.state !== "live") throw new ParleyError({ code: c.state === "closed" ? "closed" : "unauthorized", message: `connection ${c.state}: ${c.reason ?? ""}` });
+  }
+
+  /** Wait until every received event has been delivered to listeners and every hole filled. */
+  async idle(): Promise<void> {
+    await this.#sync.idle();
+    await this.#chain;
+  }
+
+  /** Send an event: encoded by the codec, persisted in the outbox, retried with the same clientId until acknowledged. */
+  async send(channelId: string, input: SendInput): Promise<SendResult> {
+    const { kind = "message", threadRoot, target, mentions, ...content } = input;
+    const bytes = await this.codec.encode(channelId, content);
+    const event: SendEvent = {
+      clientId: newClientId(), kind, content: bytesToBase64(bytes),
+      ...(threadRoot != null ? { threadRoot } : {}), ...(target != null ? { target } : {}), ...(mentions?.length ? { mentions } : {}),
+    };
+    return this.#outbox.send(channelId, event);
+  }
+
+  /** Send a text message. */
+  sendMessage(channelId: string, text: string, opts: { mentions?: string[] } = {}): Promise<SendResult> {
+    return this.send(channelId, { kind: "message", text, ...opts });
+  }
+
+  /** Reply in the thread rooted at `rootSeq`. */
+  reply(channelId: string, rootSeq: number, text: string, opts: { mentions?: string[] } = {}): Promise<SendResult> {
+    return this.send(channelId, { kind: "message", text, threadRoot: rootSeq, ...opts });
+  }
+
+  /** React to event `targetSeq` with `emoji` (remove it later with {@link delete} on the reaction's seq). */
+  react(channelId: string, targetSeq: number, emoji: string): Promise<SendResult> {
+    return this.send(channelId, { kind: "reaction", emoji, target: targetSeq });
+  }
+
+  /** Replace the text of own message `targetSeq`. */
+  edit(channelId: string, targetSeq: number, text: string): Promise<SendResult> {
+    return this.send(channelId, { kind: "edit", text, target: targetSeq });
+  }
+
+  /** Delete event `targetSeq` (a message, or a reaction to retract it). */
+  delete(channelId: string, targetSeq: number): Promise<SendResult> {
+    return this.send(channelId, { kind: "delete", target: targetSeq });
+  }
+
+  /** Tell the channel the user is typing (ephemeral; dropped when offline). */
+  typing(channelId: string, threadRoot: number | null = null): void {
+    this.#conn.send({ t: "typing", channelId, threadRoot });
+  }
+
+  /** Set this device's presence (online/away). */
+  setPresence(status: Exclude<PresenceStatus, "offline">): void {
+    this.#conn.send({ t: "presence", status });
+  }
+
+  /** Move the read receipt to `seq` (over the socket when live, else HTTP). */
+  async markRead(channelId: string, seq: number): Promise<void> {
+    if (this.#conn.send({ t: "read", channelId, seq })) return;
+    await this.api.call("markRead", { params: { channelId }, body: { seq } });
+  }
+
+  /** Fetch the channel list from the server and store it. */
+  async channels(): Promise<MyChannel[]> {
+    const { channels } = await this.api.call("listChannels");
+    await this.store.saveChannels(channels);
+    for (const c of channels) this.#sync.track(c.id, this.#sync.channelCursor(c.id));
+    return channels;
+  }
+
+  /** Decode server events (e.g. a history page from `api.call("listEvents")`) without touching the sync state. */
+  async decode(events: Event[]): Promise<ReceivedEvent[]> {
+    return Promise.all(events.map((e) => this.#decode(e)));
+  }
+
+  /** Sign out: end the session on the server and forget it locally. */
+  async logout(): Promise<void> {
+    try {
+      await this.api.call("logout");
+    } finally {
+      await this.#auth.clear();
+      await this.close();
+    }
+  }
+
+  /** Disconnect and stop background work; unsent messages stay in the outbox for the next run. */
+  async close(): Promise<void> {
+    this.#conn.stop();
+    this.#outbox.close();
+    this.#sync.close();
+    this.#auth.close();
+    await this.#chain;
+    await this.store.flush();
+  }
+
+  #enqueue(job: () => Promise<void>): void {
+    // One chain for all deliveries: persistence and listeners see events in the order the engine released them.
+    this.#chain = this.#chain.then(job).catch((err: unknown) => this.emit("error", err));
+  }
+
+  async #deliverEvents(channelId: string, events: Event[]): Promise<void> {
+    await this.store.appendEvents(channelId, events);
+    await this.store.setChannelCursor(channelId, events[events.length - 1]!.seq);
+    for (const e of events) {
+      const r = await this.#decode(e);
+      this.emit("event", r);
+      this.emit(r.kind, r);
+    }
+  }
+
+  async #deliverUserItems(items: UserStreamItem[]): Promise<void> {
+    await this.store.setUserCursor(items[items.length - 1]!.seq);
+    for (const item of items) {
+      if (item.kind === "channel.joined" && item.channelId) this.#sync.track(item.channelId, this.#sync.channelCursor(item.channelId));
+      if (item.kind === "channel.left" && item.channelId) {
+        this.#sync.forget(item.channelId);
+        await this.store.removeChannel(item.channelId);
+      }
+      this.emit("user", item);
+      if (MEMBERSHIP.has(item.kind)) this.emit("membership", item);
+    }
+  }
+
+  async #decode(e: Event): Promise<ReceivedEvent> {
+    let content;
+    try {
+      content = await this.codec.decode(e.channelId, e, base64ToBytes(e.content));
+    } catch (err) {
+      content = { decodeError: (err as Error).message };
+    }
+    return {
+      kind: e.kind, channelId: e.channelId, seq: e.seq, senderId: e.senderId, senderDeviceId: e.senderDeviceId, threadRoot: e.threadRoot,
+      target: e.target, mentions: e.mentions, createdAt: e.createdAt, clientId: e.clientId, content,
+      text: typeof content.text === "string" ? content.text : undefined, emoji: typeof content.emoji === "string" ? content.emoji : undefined,
+      own: e.senderId === this.userId, raw: e,
+    };
+  }
+
+  #onFrame(f: import("@parley/protocol").ServerFrame): void {
+    switch (f.t) {
+      case "sync": return this.#sync.receiveEvents(f.channelId, f.events);
+      case "event": return this.#sync.receiveEvents(f.event.channelId, [f.event]);
+      case "ack": return this.#sync.receiveEvents(f.event.channelId, [f.event]);
+      case "sync.user": return this.#sync.receiveUserItems(f.items);
+      case "user": return this.#sync.receiveUserItems([f.item]);
+      case "typing": return this.emit("typing", { channelId: f.channelId, userId: f.userId, threadRoot: f.threadRoot });
+      case "presence": return this.emit("presence", { userId: f.userId, status: f.status });
+      case "read": return this.emit("read", { channelId: f.channelId, userId: f.userId, seq: f.seq });
+      case "error": return this.emit("error", new ParleyError({ code: f.code as ParleyError["code"], message: f.message, details: f.details }));
+      default: return;
+    }
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Send with retry and idempotency. Every send gets a clientId once, is
+ * persisted in the outbox before the first attempt, and is retried with the
+ * SAME clientId — over the socket when live, else over HTTP — until the
+ * server acknowledges it. The server dedupes by (channel, clientId), so a
+ * retry after a lost ack returns the original event (`duplicate: true`).
+ */
+import type { Event, SendEvent } from "@parley/protocol";
+import type { Api } from "./http.ts";
+import type { Connection } from "./connection.ts";
+import { backoffDelay, sleep, type BackoffOptions } from "./backoff.ts";
+import { isParleyError, networkError, ParleyError } from "./errors.ts";
+import type { LocalStore, OutboxEntry } from "./store.ts";
+
+/** A send the server accepted. */
+export interface SendResult {
+  event: Event;
+  /** The clientId had been used already: this is the original event. */
+  duplicate: boolean;
+}
+
+/** Options of {@link Outbox}. */
+export interface OutboxOptions {
+  store: LocalStore;
+  api: Api;
+  connection: Pick<Connection, "state" | "request">;
+  /** Every acknowledged event goes here too (the sync engine dedupes it with the live copy). */
+  onAcked(channelId: string, result: SendResult): void;
+  /** A queued send failed for good (non-retryable error); it has been removed from the outbox. */
+  onFailed?(entry: OutboxEntry, err: ParleyError): void;
+  backoff?: BackoffOptions;
+}
+
+/** A random url-safe idempotency key (22 chars, 128 bits). */
+export function newClientId(): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...b)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** The queue of unacknowledged sends. */
+export class Outbox {
+  readonly #o: OutboxOptions;
+  readonly #inFlight = new Map<string, Promise<SendResult>>();
+  readonly #abort = new AbortController();
+  #wake = new AbortController();
+
+  constructor(opts: OutboxOptions) {
+    this.#o = opts;
+  }
+
+  /** Persist `event` and send it until acknowledged. Resolves with the server's event. */
+  async send(channelId: string, event: SendEvent): Promise<SendResult> {
+    const entry: OutboxEntry = { channelId, event, createdAt: Date.now(), attempts: 0 };
+    // Persisted before the first attempt: if the process dies mid-send, resume() sends it again with the same clientId.
+    await this.#o.store.putOutbox(entry);
+    await this.#o.store.flush();
+    return this.#run(entry);
+  }
+
+  /** Resend every entry left in the store (after a restart). Failures are reported through onFailed. */
+  async resume(): Promise<void> {
+    for (const entry of await this.#o.store.loadOutbox()) {
+      if (!this.#inFlight.has(entry.event.clientId)) this.#run(entry).catch(() => undefined);
+    }
+  }
+
+  /** Retry waiting sends now (the connection just went live). */
+  wake(): void {
+    const w = this.#wake;
+    this.#wake = new AbortController();
+    w.abort();
+  }
+
+  /** Number of sends not yet acknowledged by this process. */
+  get pending(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Stop retrying; pending sends reject with `closed` but stay in the store for the next run. */
+  close(): void {
+    this.#abort.abort();
+    this.wake();
+  }
+
+  #run(entry: OutboxEntry): Promise<SendResult> {
+    const id = entry.event.clientId;
+    const existing = this.#inFlight.get(id);
+    if (existing) return existing;
+    const p = this.#loop(entry).finally(() => this.#inFlight.delete(id));
+    this.#inFlight.set(id, p);
+    return p;
+  }
+
+  async #loop(entry: OutboxEntry): Promise<SendResult> {
+    const { store } = this.#o;
+    for (;;) {
+      if (this.#abort.signal.aborted) throw new ParleyError({ code: "closed", message: "client closed; the send stays queued" });
+      entry.attempts++;
+      try {
+        const result = await this.#attempt(entry);
+        await store.removeOutbox(entry.event.clientId);
+        this.#o.onAcked(entry.channelId, result);
+        return result;
+      } catch (raw) {
+        const err = isParleyError(raw) ? raw : networkError(raw);
+        if (!err.isRetryable()) {
+          // Auth failures keep the entry: after signing in again it can still go out with the same clientId.
+          if (!err.isAuthError()) {
+            await store.removeOutbox(entry.event.clientId);
+            this.#o.onFailed?.(entry, err);
+          }
+          throw err;
+        }
+        await store.putOutbox(entry);
+        const delay = err.retryAfter !== undefined ? err.retryAfter * 1000 : backoffDelay(entry.attempts - 1, this.#o.backoff);
+        await sleep(delay, AbortSignal.any([this.#wake.signal, this.#abort.signal]));
+      }
+    }
+  }
+
+  async #attempt(entry: OutboxEntry): Promise<SendResult> {
+    const { connection, api } = this.#o;
+    if (connection.state === "live") {
+      const ack = await connection.request({ t: "send", channelId: entry.channelId, ...entry.event });
+      return { event: ack.event, duplicate: ack.duplicate };
+    }
+    return api.call("sendEvent", { params: { channelId: entry.channelId }, body: entry.event });
+  }
+}
