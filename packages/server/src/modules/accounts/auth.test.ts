@@ -118,5 +118,31 @@ for (const dialect of DIALECTS) {
       assert.equal((await login({ username: "owner" })).status, 200);
       assert.equal((await victim.api("GET", "/me")).status, 200, "existing sessions keep working");
     });
+
+    it("throttles an address that guesses across many accounts", async () => {
+      await s.deps.limits.loginIp.reset("127.0.0.1");
+      const before = await identityCounts(s);
+      // loginAttempts 3 -> 15 failures per address; one failure each on 15 different names.
+      for (let i = 0; i < 15; i++) assert.equal((await login({ username: `guess-${i}`, password: "wrong password!" })).status, 401);
+      const r = await login({ username: "owner" });
+      assert.equal(r.status, 429);
+      assert.equal(r.body.code, "login_throttled");
+      assert.ok(Number(r.headers.get("retry-after")) > 0);
+      assert.deepEqual(await identityCounts(s), before);
+      await s.deps.limits.loginIp.reset("127.0.0.1");
+      assert.equal((await login({ username: "owner" })).status, 200);
+    });
+
+    it("a double refresh with one token counts as reuse and ends the session", async () => {
+      const t = (await login({ username: "owner" })).body;
+      const [a, b] = await Promise.all([
+        call(s, "POST", "/auth/refresh", { refreshToken: t.refreshToken }),
+        call(s, "POST", "/auth/refresh", { refreshToken: t.refreshToken }),
+      ]);
+      assert.deepEqual([a.status, b.status].sort(), [200, 401]);
+      assert.equal([a, b].find((r) => r.status === 401)!.body.code, "refresh_token_reused");
+      const winner = [a, b].find((r) => r.status === 200)!.body;
+      assert.equal((await call(s, "POST", "/auth/refresh", { refreshToken: winner.refreshToken })).body.code, "refresh_token_invalid");
+    });
   });
 }

@@ -64,6 +64,20 @@ for (const dialect of DIALECTS) {
       assert.equal((await owner.api("GET", "/me")).body.user.role, "owner");
     });
 
+    it("with two owners, either may be demoted, but not both", async () => {
+      const s2 = await startTestServer({ dialect });
+      try {
+        const first = await bootstrapOrg(s2);
+        const second = await makeUser(s2, first, { role: "owner" });
+        assert.equal(second.user.role, "owner");
+        const r = await second.api("PUT", `/users/${first.user.id}/role`, { role: "member" });
+        assert.equal(r.status, 200);
+        assert.equal(r.body.role, "member");
+        assert.equal((await first.api("POST", "/invites", {})).status, 403, "demotion applies to the live token");
+        assert.equal((await second.api("PUT", `/users/${second.user.id}/role`, { role: "admin" })).body.code, "bad_request");
+      } finally { await s2.stop(); }
+    });
+
     it("deactivation ends every session at once; reactivation allows sign-in again", async () => {
       const u = await makeUser(s, owner);
       const second = await call(s, "POST", "/auth/login", { org: "acme", username: u.user.username, password: TEST_PASSWORD, deviceName: "b" });
