@@ -1,0 +1,104 @@
+/**
+ * End-to-end tests of the SDK against a real server (startTestServer) on
+ * 127.0.0.1: two clients chatting, reconnect across a server restart,
+ * idempotent resend, and the file store across client restarts.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { startTestServer, createTestDatabase, TEST_SETUP_TOKEN, type TestDatabase, type TestServer } from "../../server/src/testing/harness.ts";
+import { ParleyClient, type ReceivedEvent, type ClientOptions } from "./index.ts";
+import { FileStore } from "./node.ts";
+
+const PASSWORD = "correct horse battery staple";
+const FAST: ClientOptions = { backoff: { initialMs: 50, maxMs: 500 }, gapFillDelayMs: 20 };
+
+/** A server on a fixed port below 32768, so a restarted server over the same database keeps the URL. */
+async function startOnFixedPort(database: TestDatabase, port?: number): Promise<TestServer> {
+  for (let i = 0; i < 20; i++) {
+    const p = port ?? 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      return await startTestServer({ database, config: { port: p } });
+    } catch (err) {
+      if (port !== undefined || !/EADDRINUSE/.test(String((err as Error).message) + String((err as { code?: string }).code))) throw err;
+    }
+  }
+  throw new Error("no free port");
+}
+
+async function twoUsers(baseUrl: string, opts: ClientOptions = {}, bobOpts: ClientOptions = {}) {
+  const alice = await ParleyClient.setup({
+    ...FAST, ...opts, baseUrl, setupToken: TEST_SETUP_TOKEN, orgSlug: "acme", orgName: "Acme", username: "alice", displayName: "Alice",
+    password: PASSWORD, deviceName: "alice laptop",
+  });
+  const invite = await alice.api.call("createInvite", { body: {} });
+  const bob = await ParleyClient.acceptInvite({ ...FAST, ...bobOpts, baseUrl, token: invite.token, username: "bob", displayName: "Bob", password: PASSWORD, deviceName: "bob laptop" });
+  const channel = await alice.api.call("createChannel", { body: { kind: "public", name: "general", members: [bob.userId] } });
+  return { alice, bob, channelId: channel.id };
+}
+
+function collect(client: ParleyClient, channelId: string): ReceivedEvent[] {
+  const got: ReceivedEvent[] = [];
+  client.on("event", (e) => { if (e.channelId === channelId) got.push(e); });
+  return got;
+}
+
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test("two clients chat: message, thread reply, reaction, edit, delete arrive decoded and in order", async (t) => {
+  const server = await startTestServer();
+  t.after(() => server.stop());
+  const { alice, bob, channelId } = await twoUsers(server.url);
+  t.after(() => Promise.all([alice.close(), bob.close()]));
+  assert.equal(alice.codec.encrypted, false);
+  assert.equal(alice.codec.name, "plain-unencrypted");
+
+  const seen = collect(bob, channelId);
+  alice.connect();
+  bob.connect();
+  await Promise.all([alice.waitUntilLive(), bob.waitUntilLive()]);
+
+  const m1 = await alice.sendMessage(channelId, "hello bob", { mentions: [bob.userId] });
+  assert.equal(m1.duplicate, false);
+  const root = m1.event.seq;
+  await bob.reply(channelId, root, "hi alice");
+  await bob.react(channelId, root, "👍");
+  await alice.edit(channelId, root, "hello, bob");
+  const extra = await alice.sendMessage(channelId, "oops");
+  await alice.delete(channelId, extra.event.seq);
+
+  await until(() => seen.length >= 6, "bob sees 6 events");
+  await bob.idle();
+  assert.deepEqual(seen.map((e) => e.seq), [1, 2, 3, 4, 5, 6].map((n) => root - 1 + n));
+  assert.deepEqual(seen.map((e) => e.kind), ["message", "message", "reaction", "edit", "message", "delete"]);
+  assert.equal(seen[0]!.text, "hello bob");
+  assert.deepEqual(seen[0]!.mentions, [bob.userId]);
+  assert.equal(seen[1]!.threadRoot, root);
+  assert.equal(seen[1]!.own, true);
+  assert.equal(seen[2]!.emoji, "👍");
+  assert.equal(seen[2]!.target, root);
+  assert.equal(seen[3]!.text, "hello, bob");
+  assert.equal(seen[5]!.target, extra.event.seq);
+  assert.deepEqual((await bob.store.loadCursors()).channels[channelId], seen[5]!.seq);
+});
+
+test("typed REST errors: validation, not found, and auth failures carry stable codes", async (t) => {
+  const server = await startTestServer();
+  t.after(() => server.stop());
+  const { alice, bob } = await twoUsers(server.url);
+  t.after(() => Promise.all([alice.close(), bob.close()]));
+  await assert.rejects(alice.api.call("getChannel", { params: { channelId: "nope" } }), (e: unknown) => {
+    const err = e as import("./errors.ts").ParleyError;
+    return err.code === "not_found" && err.status === 404 && err.isNotFound() && !err.isRetryable();
+  });
+  await assert.rejects(alice.api.call("createChannel", { body: { kind: "public", name: "" } }), { code: "validation_failed", status: 400 });
+  await assert.rejects(ParleyClient.login({ baseUrl: server.url, org: "acme", username: "bob", password: "wrong password!" }), { code: "invalid_credentials" });
+});
