@@ -10,13 +10,14 @@ export interface RouteDef<
   Q extends z.ZodType | undefined = z.ZodType | undefined,
   B extends z.ZodType | undefined = z.ZodType | undefined,
   R extends z.ZodType | null = z.ZodType | null,
+  A extends RouteAuth = RouteAuth,
 > {
   method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
   /** Path below {@link API_PREFIX}, Fastify style (`/channels/:channelId`). */
   path: string;
   summary: string;
   tag: string;
-  auth: RouteAuth;
+  auth: A;
   params?: P;
   query?: Q;
   body?: B;
@@ -34,7 +35,8 @@ export function route<
   P extends z.ZodType | undefined = undefined,
   Q extends z.ZodType | undefined = undefined,
   B extends z.ZodType | undefined = undefined,
->(def: RouteDef<P, Q, B, R>): RouteDef<P, Q, B, R> {
+  const A extends RouteAuth = RouteAuth,
+>(def: RouteDef<P, Q, B, R, A>): RouteDef<P, Q, B, R, A> {
   return def;
 }
 
@@ -42,17 +44,17 @@ type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
 type In<T> = T extends z.ZodType ? z.input<T> : undefined;
 
 /** Parsed path params of a route. */
-export type RouteParams<D> = D extends RouteDef<infer P, any, any, any> ? Out<P> : never;
+export type RouteParams<D> = D extends RouteDef<infer P, any, any, any, any> ? Out<P> : never;
 /** Parsed query of a route. */
-export type RouteQuery<D> = D extends RouteDef<any, infer Q, any, any> ? Out<Q> : never;
+export type RouteQuery<D> = D extends RouteDef<any, infer Q, any, any, any> ? Out<Q> : never;
 /** Parsed body of a route. */
-export type RouteBody<D> = D extends RouteDef<any, any, infer B, any> ? Out<B> : never;
+export type RouteBody<D> = D extends RouteDef<any, any, infer B, any, any> ? Out<B> : never;
 /** Body a client sends (schema input type). */
-export type RouteBodyInput<D> = D extends RouteDef<any, any, infer B, any> ? In<B> : never;
+export type RouteBodyInput<D> = D extends RouteDef<any, any, infer B, any, any> ? In<B> : never;
 /** Query a client sends (schema input type). */
-export type RouteQueryInput<D> = D extends RouteDef<any, infer Q, any, any> ? In<Q> : never;
+export type RouteQueryInput<D> = D extends RouteDef<any, infer Q, any, any, any> ? In<Q> : never;
 /** Success response body of a route (void for 204). */
-export type RouteResponse<D> = D extends RouteDef<any, any, any, infer R>
+export type RouteResponse<D> = D extends RouteDef<any, any, any, infer R, any>
   ? R extends z.ZodType
     ? z.output<R>
     : void
