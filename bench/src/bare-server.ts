@@ -41,9 +41,9 @@ export async function startBareServer(opts: { host: string; port: number }): Pro
           mentions: [], createdAt: Date.now(),
         };
         ws.send(JSON.stringify({ t: "ack", ref: frame.ref, event, duplicate: false }));
-        // Serialise once, write to every socket: what any sane broadcast server does.
-        const out = JSON.stringify({ t: "event", event });
-        for (const c of clients) c.send(out);
+        // Serialise and encode once, write to every socket: the idiomatic ws broadcast.
+        const out = Buffer.from(JSON.stringify({ t: "event", event }));
+        for (const c of clients) c.send(out, { binary: false });
       } else if (frame.t === "ping") {
         ws.send(JSON.stringify({ t: "pong", ref: frame.ref, serverTime: Date.now() }));
       }

@@ -12,14 +12,16 @@
  * content bytes (both processes read the same clock).
  */
 import crypto from "node:crypto";
+import http from "node:http";
 import { WebSocket } from "ws";
-import { WS_PATH } from "@parley/protocol";
+import { API_PREFIX, WS_PATH } from "@parley/protocol";
 import { newHistogram, record, serialize, type Histogram } from "./histogram.ts";
 
 export type WorkerRequest =
   | { cmd: "connect"; url: string; tokens: string[]; count: number; localAddress?: string; sampleEvery: number; concurrency: number }
   | { cmd: "measure"; action: "start" | "stop" }
   | { cmd: "send"; url: string; token: string; channelId: string; connections: number; ratePerSec: number; inflightPerConn: number; durationMs: number; localAddress?: string }
+  | { cmd: "post"; url: string; token: string; channelId: string; concurrency: number; durationMs: number; localAddress?: string }
   | { cmd: "exit" };
 
 const EVENT_TAG = Buffer.from('"t":"event"');
@@ -161,6 +163,45 @@ async function send(req: Extract<WorkerRequest, { cmd: "send" }>): Promise<Recor
   return { type: "sent", sent, acked, ackedInWindow, errors, firstError, unacked: pending.size, elapsedMs: Math.round(elapsedMs), ackLatency: serialize(acks) };
 }
 
+/** Persisted sends over HTTP: `concurrency` keep-alive requests in flight, each POST answered once committed. */
+async function post(req: Extract<WorkerRequest, { cmd: "post" }>): Promise<Record<string, unknown>> {
+  const runId = crypto.randomBytes(4).toString("hex");
+  const agent = new http.Agent({ keepAlive: true, maxSockets: req.concurrency, ...(req.localAddress ? { localAddress: req.localAddress } : {}) });
+  const target = new URL(`${API_PREFIX}/channels/${req.channelId}/events`, req.url);
+  const acks = newHistogram();
+  let sent = 0, acked = 0, errors = 0, firstError = "";
+  let done = false;
+  const t0 = now();
+  const content = Buffer.alloc(16);
+  const one = (): Promise<void> => new Promise((resolve) => {
+    content.writeDoubleLE(now(), 0);
+    const body = JSON.stringify({ clientId: `h${runId}x${sent++}`, kind: "message", content: content.toString("base64") });
+    const at = now();
+    const r = http.request(target, {
+      method: "POST", agent, timeout: 30_000,
+      headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), authorization: `Bearer ${req.token}` },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        if (res.statusCode === 200 || res.statusCode === 201) { if (!done) { acked++; record(acks, (now() - at) * 1000); } }
+        else { errors++; firstError ||= `${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`; }
+        resolve();
+      });
+    });
+    r.on("error", (err) => { errors++; firstError ||= err.message; resolve(); });
+    r.on("timeout", () => r.destroy(new Error("timeout")));
+    r.end(body);
+  });
+  const loop = async (): Promise<void> => { while (!done && errors < 1000) await one(); };
+  const timer = setTimeout(() => { done = true; }, req.durationMs);
+  await Promise.all(Array.from({ length: req.concurrency }, loop));
+  clearTimeout(timer);
+  agent.destroy();
+  const elapsedMs = Math.min(now() - t0, req.durationMs);
+  return { type: "posted", sent, acked, ackedInWindow: acked, errors, firstError, unacked: 0, elapsedMs: Math.round(elapsedMs), ackLatency: serialize(acks) };
+}
+
 async function handle(req: WorkerRequest): Promise<Record<string, unknown> | undefined> {
   switch (req.cmd) {
     case "connect": return connect(req);
@@ -169,6 +210,7 @@ async function handle(req: WorkerRequest): Promise<Record<string, unknown> | und
       measuring = false;
       return { type: "measured", t: now(), deliveries, closed: closedDuringRun, closeCodes, open: receivers.filter((w) => w.readyState === WebSocket.OPEN).length, latency: serialize(latency) };
     case "send": return send(req);
+    case "post": return post(req);
     case "exit":
       for (const ws of receivers) ws.terminate();
       setTimeout(() => process.exit(0), 100);

@@ -13,11 +13,14 @@ import type { PersistResult } from "./persist.ts";
 export interface BenchResults {
   kind: "parley-bench";
   quick: boolean;
+  loadAverageAtStart: number[];
+  loadAverageAtEnd: number[];
   startedAt: string;
   durationSec: number;
   fanout: { bare?: FanoutResult; parley?: FanoutResult };
   idle: { bare?: IdleResult; parley?: IdleResult };
-  persist: { sqlite?: PersistResult; postgres?: PersistResult };
+  /** WebSocket `send` frames with acks; *Http: POST /channels/:id/events. */
+  persist: { sqlite?: PersistResult; postgres?: PersistResult; sqliteHttp?: PersistResult; postgresHttp?: PersistResult };
   errors: Record<string, string>;
 }
 
@@ -47,7 +50,7 @@ process's own \`process.cpuUsage()\`, RSS its own \`process.memoryUsage().rss\` 
 latest run: \`bench/results/fanout.json\`. Targets (issue 2): CPU/delivery <= 1.3x bare, p99 <= 50 ms at 40k/s,
 RSS/connection <= 2x bare, SQLite >= 10,000 sends/s, PostgreSQL >= 5,000 sends/s.
 
-| date | machine | node | fan-out saturation deliveries/s bare / parley | p50 / p99 ms at 40k/s bare / parley | CPU µs per delivery bare / parley (ratio) | RSS KiB per idle conn bare / parley (ratio) | persisted sends/s SQLite / PG | notes |
+| date | machine | node | fan-out saturation deliveries/s bare / parley | p50 / p99 ms at 40k/s bare — parley | CPU µs per delivery bare / parley (ratio) | RSS KiB per idle conn bare / parley (ratio) | persisted sends/s SQLite / PG (ws; http) | notes |
 |---|---|---|---|---|---|---|---|---|
 `;
 
@@ -59,8 +62,8 @@ export function resultsLine(r: BenchResults): string {
   const q = ratios(r);
   const fb = r.fanout.bare, fp = r.fanout.parley;
   const lat = (f?: FanoutResult) => (f ? `${f.at40k.latency.p50Ms} / ${f.at40k.latency.p99Ms}` : "—");
-  const notes = [r.quick ? "quick run" : "", ...Object.keys(r.errors).map((k) => `${k} failed`)].filter(Boolean).join("; ");
-  return `| ${r.startedAt.slice(0, 10)} | ${m.cores} cores ${m.os} | ${m.node} | ${n(fb?.saturationDeliveriesPerSec)} / ${n(fp?.saturationDeliveriesPerSec)} | ${lat(fb)} — ${lat(fp)} | ${fb?.at40k.serverCpuUsPerDelivery ?? "—"} / ${fp?.at40k.serverCpuUsPerDelivery ?? "—"} (${q.cpuPerDelivery ?? "—"}x) | ${kib(r.idle.bare?.rssPerConnectionBytes)} / ${kib(r.idle.parley?.rssPerConnectionBytes)} (${q.rssPerConnection ?? "—"}x) | ${n(r.persist.sqlite?.sendsPerSec)} / ${n(r.persist.postgres?.sendsPerSec)} | ${notes || "—"} |\n`;
+  const notes = [r.quick ? "quick run" : "", `load avg ${r.loadAverageAtStart[0]} at start`, ...Object.keys(r.errors).map((k) => `${k} failed`)].filter(Boolean).join("; ");
+  return `| ${r.startedAt.slice(0, 10)} | ${m.cores} cores ${m.os} | ${m.node} | ${n(fb?.saturationDeliveriesPerSec)} / ${n(fp?.saturationDeliveriesPerSec)} | ${lat(fb)} — ${lat(fp)} | ${fb?.at40k.serverCpuUsPerDelivery ?? "—"} / ${fp?.at40k.serverCpuUsPerDelivery ?? "—"} (${q.cpuPerDelivery ?? "—"}x) | ${kib(r.idle.bare?.rssPerConnectionBytes)} / ${kib(r.idle.parley?.rssPerConnectionBytes)} (${q.rssPerConnection ?? "—"}x) | ${n(r.persist.sqlite?.sendsPerSec)} / ${n(r.persist.postgres?.sendsPerSec)} (${n(r.persist.sqliteHttp?.sendsPerSec)} / ${n(r.persist.postgresHttp?.sendsPerSec)}) | ${notes || "—"} |\n`;
 }
 
 /** Write fanout.json and append the RESULTS.md line; returns the JSON path. */

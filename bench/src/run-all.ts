@@ -15,7 +15,7 @@ import { bareTarget, type BenchTarget } from "./target.ts";
 import { BENCH_SETUP_TOKEN, prepareParley } from "./parley-setup.ts";
 import { DEFAULT_FANOUT, runFanout, type FanoutResult } from "./fanout.ts";
 import { DEFAULT_IDLE, runIdle, type IdleResult } from "./idle.ts";
-import { DEFAULT_PERSIST, runPersist, type PersistResult } from "./persist.ts";
+import { DEFAULT_PERSIST, runPersist } from "./persist.ts";
 import { createPgDatabase, type PgDatabase } from "./pg-database.ts";
 import { writeResults, type BenchResults } from "./results.ts";
 import { log } from "./report.ts";
@@ -68,10 +68,13 @@ async function attempt<T>(what: string, errors: Record<string, string>, fn: () =
 
 async function main(): Promise<void> {
   const started = Date.now();
+  // Other work on the machine skews latency (not per-process CPU): record how busy it was.
+  const loadAverageAtStart = os.loadavg().map((v) => Math.round(v * 100) / 100);
+  log(`load average at start: ${loadAverageAtStart.join(" ")} (${os.cpus().length} cores)`);
   const errors: Record<string, string> = {};
   const fanout: Partial<Record<ServerKind, FanoutResult>> = {};
   const idle: Partial<Record<ServerKind, IdleResult>> = {};
-  const persist: { sqlite?: PersistResult; postgres?: PersistResult } = {};
+  const persist: BenchResults["persist"] = {};
   const fanoutOpts = quick ? { ...DEFAULT_FANOUT, fixedMs: 4_000, rampSends: [80, 160, 320], rampMs: 3_000 } : DEFAULT_FANOUT;
   const idleOpts = quick ? { ...DEFAULT_IDLE, connections: 2_000 } : DEFAULT_IDLE;
   const persistOpts = quick ? { ...DEFAULT_PERSIST, durationMs: 4_000, warmupMs: 1_000 } : DEFAULT_PERSIST;
@@ -91,18 +94,26 @@ async function main(): Promise<void> {
   }
   if (only.has("persist") && servers.includes("parley")) {
     log("persisted sends/s on SQLite (synchronous=FULL)");
-    persist.sqlite = await attempt("persist.sqlite", errors, () => withServer("parley", 0, (s, t) => runPersist(s, t, "sqlite", persistOpts)));
+    // One server per dialect; WebSocket sends (the client's normal path) first, then HTTP POST.
+    const both = async (s: ServerProcess, t: BenchTarget, label: string) => {
+      const ws = await runPersist(s, t, label, persistOpts);
+      const http = await runPersist(s, t, label, { ...persistOpts, via: "http" });
+      return { ws, http };
+    };
+    const sqlite = await attempt("persist.sqlite", errors, () => withServer("parley", 0, (s, t) => both(s, t, "sqlite")));
+    if (sqlite) { persist.sqlite = sqlite.ws; persist.sqliteHttp = sqlite.http; }
     log("persisted sends/s on PostgreSQL");
     let db: PgDatabase | undefined;
-    persist.postgres = await attempt("persist.postgres", errors, async () => {
+    const postgres = await attempt("persist.postgres", errors, async () => {
       db = await createPgDatabase(path.resolve(benchDir, ".."));
-      return withServer("parley", 0, (s, t) => runPersist(s, t, "postgres", persistOpts), db.url);
+      return withServer("parley", 0, (s, t) => both(s, t, "postgres"), db.url);
     });
+    if (postgres) { persist.postgres = postgres.ws; persist.postgresHttp = postgres.http; }
     await db?.drop().catch((err: unknown) => log(`dropping the bench database failed: ${String(err)}`));
   }
 
   const results: BenchResults = {
-    kind: "parley-bench", quick, startedAt: new Date(started).toISOString(), durationSec: Math.round((Date.now() - started) / 1000),
+    kind: "parley-bench", quick, loadAverageAtStart, loadAverageAtEnd: os.loadavg().map((v) => Math.round(v * 100) / 100), startedAt: new Date(started).toISOString(), durationSec: Math.round((Date.now() - started) / 1000),
     fanout, idle, persist, errors,
   };
   if (noRecord) { log(JSON.stringify(results, null, 1)); return; }
