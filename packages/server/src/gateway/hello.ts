@@ -55,7 +55,8 @@ export async function handleHello(core: GatewayCore, c: Conn, hello: Hello, onEa
     const early = c.early;
     c.early = null;
     for (const data of early) onEarly(c, data);
-    await replay(core, c, hello.cursors, hello.live ?? false);
+    const stats = await replay(core, c, hello.cursors, hello.live ?? false);
+    if (stats) core.log.info({ conn: c.id, ...stats }, "replay finished");
   } catch (err) {
     core.log.error({ conn: c.id, err }, "hello: replay failed");
     if (writable(c)) {

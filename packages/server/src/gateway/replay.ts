@@ -10,7 +10,7 @@
  */
 import { DEFAULT_LIMITS, type Cursors } from "@parley/protocol";
 import { listUserStream } from "../modules/streams/user-stream.ts";
-import { PENDING_EVENT, PENDING_USER, writable, type Conn } from "./connection.ts";
+import { PENDING_EPHEMERAL, PENDING_EVENT, PENDING_USER, writable, type Conn } from "./connection.ts";
 import type { GatewayCore } from "./core.ts";
 import { listEventsAfter } from "../modules/messages/commands.ts";
 import { orgPresence } from "./presence.ts";
@@ -29,33 +29,44 @@ function waitForRoom(c: Conn): Promise<void> | undefined {
 }
 
 /** Run replay for an authenticated connection whose `pending` queue is already set. */
-export async function replay(core: GatewayCore, c: Conn, cursors: Cursors, live: boolean): Promise<void> {
+/** What replay did, for the log line (and tests that check the live buffer was exercised). */
+export interface ReplayStats {
+  pages: number;
+  /** Live channel events / user items buffered during replay and sent after it. */
+  flushed: number;
+  /** Live ones buffered during replay that replay had already sent. */
+  dropped: number;
+}
+
+export async function replay(core: GatewayCore, c: Conn, cursors: Cursors, live: boolean): Promise<ReplayStats | undefined> {
   const { db } = core.deps;
   const userId = c.principal!.userId;
   let userSeq = cursors.user;
   const sent = new Map<string, number>();
+  let pages = 0;
   if (!live) {
     for (;;) {
+      // Wait for room BEFORE querying, so a page is as fresh as it can be when sent.
+      await waitForRoom(c);
       const { items, hasMore } = await listUserStream(db, userId, userSeq, PAGE);
       if (!writable(c)) return;
       if (items.length > 0) {
-        await waitForRoom(c);
-        if (!writable(c)) return;
         core.send(c, { t: "sync.user", items });
+        pages++;
         userSeq = items[items.length - 1]!.seq;
       }
       if (!hasMore) break;
     }
-    // Copy: membership may change while we page.
-    for (const channelId of [...c.channels]) {
+    // A copy (membership may change while we page), in id order so replay is deterministic.
+    for (const channelId of [...c.channels].sort()) {
       let after = cursors.channels[channelId] ?? 0;
       for (;;) {
+        await waitForRoom(c);
         const { events, hasMore } = await listEventsAfter(db, channelId, after, PAGE);
         if (!writable(c)) return;
         if (events.length === 0) break;
-        await waitForRoom(c);
-        if (!writable(c)) return;
         core.send(c, { t: "sync", channelId, events });
+        pages++;
         after = events[events.length - 1]!.seq;
         if (!hasMore) break;
       }
@@ -63,28 +74,35 @@ export async function replay(core: GatewayCore, c: Conn, cursors: Cursors, live:
     }
   }
   core.send(c, { t: "synced" });
-  flushPending(core, c, cursors, sent, userSeq, live);
+  const { flushed, dropped } = flushPending(core, c, cursors, sent, userSeq, live);
   for (const [uid, status] of orgPresence(core.presence, c.principal!.orgId)) {
     core.send(c, { t: "presence", userId: uid, status });
   }
+  return { pages, flushed, dropped };
 }
 
 /** Write the live frames queued during replay that replay did not already cover. */
-function flushPending(core: GatewayCore, c: Conn, cursors: Cursors, sent: Map<string, number>, userSeq: number, live: boolean): void {
+function flushPending(
+  core: GatewayCore, c: Conn, cursors: Cursors, sent: Map<string, number>, userSeq: number, live: boolean,
+): { flushed: number; dropped: number } {
   const queue = c.pending ?? [];
   c.pending = null;
   c.pendingBytes = 0;
+  let flushed = 0;
+  let dropped = 0;
   for (const p of queue) {
-    if (!writable(c)) return;
+    if (!writable(c)) break;
     if (!live && p.kind === PENDING_EVENT) {
       const last = sent.get(p.channelId!) ?? cursors.channels[p.channelId!] ?? 0;
-      if (p.seq <= last) continue;
+      if (p.seq <= last) { dropped++; continue; }
       sent.set(p.channelId!, p.seq);
     } else if (!live && p.kind === PENDING_USER) {
-      if (p.seq <= userSeq) continue;
+      if (p.seq <= userSeq) { dropped++; continue; }
       userSeq = p.seq;
     }
-    if (c.socket.writableLength > core.fan.maxBuffered) { core.fan.onSlow(c); return; }
+    if (c.socket.writableLength > core.fan.maxBuffered) { core.fan.onSlow(c); break; }
     c.socket.write(p.frame);
+    if (p.kind !== PENDING_EPHEMERAL) flushed++;
   }
+  return { flushed, dropped };
 }
