@@ -11,7 +11,7 @@ import { log, sleep } from "./report.ts";
 export interface FanoutOptions { receivers: number; workers: number; fixedRate: number; fixedMs: number; rampSends: number[]; rampMs: number }
 
 export const DEFAULT_FANOUT: FanoutOptions = {
-  receivers: 1000, workers: 3, fixedRate: 40_000, fixedMs: 10_000, rampSends: [80, 160, 320, 640, 1280], rampMs: 5_000,
+  receivers: 1000, workers: 3, fixedRate: 40_000, fixedMs: 8_000, rampSends: [80, 160, 320, 640], rampMs: 4_000,
 };
 
 interface Measured { deliveries: number; closed: number; closeCodes: Record<string, number>; open: number; latency: SerializedHistogram }

@@ -45,10 +45,32 @@ export function ratios(r: BenchResults): Record<string, number | undefined> {
 
 const HEADER = `# Benchmark results
 
-One line per \`npm run bench\` (newest last). Each server runs in its own child process; CPU is the server
-process's own \`process.cpuUsage()\`, RSS its own \`process.memoryUsage().rss\` after a full GC. Full figures of the
-latest run: \`bench/results/fanout.json\`. Targets (issue 2): CPU/delivery <= 1.3x bare, p99 <= 50 ms at 40k/s,
-RSS/connection <= 2x bare, SQLite >= 10,000 sends/s, PostgreSQL >= 5,000 sends/s.
+\`npm run bench\` (bench/src/run-all.ts) appends one line here per run, newest last; the full figures of the
+latest run are in \`bench/results/fanout.json\`. Benchmarks are not tests: nothing gates CI on them.
+
+How it measures (all on 127.0.0.1):
+- Each server under test (Parley via \`createServer()\` on SQLite, or bench/src/bare-server.ts, a minimal \`ws\`
+  broadcast server with the same frame shapes) runs in its own child process, started by the bench and stopped
+  by PID. CPU is that process's own \`process.cpuUsage()\` (user+system, all threads) over the measured window;
+  RSS is its \`process.memoryUsage().rss\` after a forced full GC.
+- Load clients are separate processes (3 receiver processes + 1 sender for fan-out, 4 for idle connections),
+  each from its own 127.0.0.x source address. They share the machine's 2 cores with the server, so
+  saturation figures are for the whole box (server + clients), not the server alone.
+- Fan-out: 1 sender socket, 1,000 receiver sockets in one channel. Parley: the sender is the org owner; the
+  receivers are 1,000 sockets of 10 member users (100 sockets per access token, each socket authenticated by
+  its own hello) because argon2 makes each account ~100 ms. Latency = receive time minus the send time the
+  sender wrote into the event's content bytes, sampled on every 5th receiver. "At 40k/s" paces 40 sends/s;
+  saturation ramps 80k/160k/320k/640k deliveries/s offered and stops once less than 90% is delivered.
+- CPU per delivery = server CPU µs in the 40k/s window / deliveries counted by the receivers in that window.
+- Idle: 10,000 sockets (hello -> ready) of 10 users, spread over 4 client processes; RSS per connection =
+  (RSS after - RSS before) / connections.
+- Persisted sends: 4 sockets x 256 \`send\` frames in flight (acked after the commit), then 64 concurrent
+  HTTP POSTs; SQLite with synchronous=FULL, PostgreSQL on a fresh database (scripts/pg.sh) dropped after.
+- Other processes on the machine skew latency and throughput (not per-process CPU): each line notes the load
+  average when the run started.
+
+Targets (issue 2): CPU/delivery <= 1.3x bare, p99 <= 50 ms at 40k/s, RSS/connection <= 2x bare,
+SQLite >= 10,000 persisted sends/s, PostgreSQL >= 5,000/s.
 
 | date | machine | node | fan-out saturation deliveries/s bare / parley | p50 / p99 ms at 40k/s bare — parley | CPU µs per delivery bare / parley (ratio) | RSS KiB per idle conn bare / parley (ratio) | persisted sends/s SQLite / PG (ws; http) | notes |
 |---|---|---|---|---|---|---|---|---|
