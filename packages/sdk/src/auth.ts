@@ -7,7 +7,7 @@
  */
 import type { AuthTokens } from "@parley/protocol";
 import { createApi, type Api, type TokenSource } from "./http.ts";
-import { isParleyError, ParleyError } from "./errors.ts";
+import { isParleyError, type ParleyError } from "./errors.ts";
 import type { LocalStore, StoredSession } from "./store.ts";
 
 /** Build the stored form of tokens returned by login/setup/refresh. */

@@ -5,28 +5,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { startTestServer, createTestDatabase, TEST_SETUP_TOKEN, type TestDatabase, type TestServer } from "../../server/src/testing/harness.ts";
+import { startTestServer, TEST_SETUP_TOKEN } from "../../server/src/testing/harness.ts";
 import { ParleyClient, type ReceivedEvent, type ClientOptions } from "./index.ts";
-import { FileStore } from "./node.ts";
 
 const PASSWORD = "correct horse battery staple";
 const FAST: ClientOptions = { backoff: { initialMs: 50, maxMs: 500 }, gapFillDelayMs: 20 };
-
-/** A server on a fixed port below 32768, so a restarted server over the same database keeps the URL. */
-async function startOnFixedPort(database: TestDatabase, port?: number): Promise<TestServer> {
-  for (let i = 0; i < 20; i++) {
-    const p = port ?? 20_000 + Math.floor(Math.random() * 12_000);
-    try {
-      return await startTestServer({ database, config: { port: p } });
-    } catch (err) {
-      if (port !== undefined || !/EADDRINUSE/.test(String((err as Error).message) + String((err as { code?: string }).code))) throw err;
-    }
-  }
-  throw new Error("no free port");
-}
 
 async function twoUsers(baseUrl: string, opts: ClientOptions = {}, bobOpts: ClientOptions = {}) {
   const alice = await ParleyClient.setup({

@@ -174,6 +174,11 @@ export class ParleyClient extends Emitter<ClientEvents> {
     return this.#auth.session?.userId ?? "";
   }
 
+  /** Sends of this process not yet acknowledged (the outbox may hold more from earlier runs until resumed). */
+  get pendingSends(): number {
+    return this.#outbox.pending;
+  }
+
   /** Connection state. */
   get state(): ConnectionState {
     return this.#conn.state;
