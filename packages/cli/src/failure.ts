@@ -3,7 +3,6 @@
  * server error codes (from @parley/protocol), unreachable servers, bad config.
  */
 import { ERROR_STATUS } from "@parley/protocol";
-import { ConfigError } from "@parley/server";
 import { CliError } from "./errors.ts";
 
 const HINTS: Partial<Record<keyof typeof ERROR_STATUS, string>> = {
@@ -24,6 +23,7 @@ const HINTS: Partial<Record<keyof typeof ERROR_STATUS, string>> = {
   rate_limited: "wait a moment and retry",
   login_throttled: "too many attempts: wait a few minutes and retry",
   validation_failed: "check the values you passed (`parley COMMAND --help`)",
+  bad_request: "check the message number or names with `parley read CHANNEL` / `parley channel list`",
   unavailable: "the server is busy or shutting down: retry shortly",
   internal: "retry; if it persists, check the server log",
 };
@@ -33,12 +33,16 @@ interface CodedError { code?: unknown; message?: unknown; details?: unknown; ret
 /** Map a thrown value to a CliError (exit 1 unless it is already a CliError). */
 export function toCliError(err: unknown): CliError {
   if (err instanceof CliError) return err;
-  if (err instanceof ConfigError) {
+  // By name, not instanceof: importing @parley/server here would load the whole server for every command.
+  if (err instanceof Error && err.constructor.name === "ConfigError") {
     return new CliError("config", err.message.replace(/\n\s*/g, "; "), "fix the setting named above (flag or environment variable)");
   }
   const e = (err ?? {}) as CodedError;
   const code = typeof e.code === "string" ? e.code : "";
   const message = typeof e.message === "string" ? e.message : String(err);
+  if ((e as NodeJS.ErrnoException).code === "EADDRINUSE") {
+    return new CliError("address_in_use", message, "another process uses that port: pick another with --port (or PARLEY_PORT)");
+  }
   if (code in ERROR_STATUS) {
     const k = code as keyof typeof ERROR_STATUS;
     let hint = HINTS[k];
@@ -46,7 +50,7 @@ export function toCliError(err: unknown): CliError {
     const detail = k === "validation_failed" ? describeIssues(e.details) : "";
     return new CliError(code, `${message}${detail}`, hint);
   }
-  if (isConnectionError(err)) {
+  if (code === "network" || code === "timeout" || isConnectionError(err)) {
     return new CliError("unreachable", `cannot reach the server (${rootMessage(err)})`, "check --server, or start one with `parley start`");
   }
   return new CliError("internal", message, "this looks like a bug: rerun with PARLEY_DEBUG=1 for details");

@@ -6,19 +6,20 @@
  * its next database read (deactivated users fail at their next token refresh).
  */
 import crypto from "node:crypto";
-import {
-  createEventWriter, createLimits, createLogger, createMetrics, loadConfig, loadTokenKeys, memoryBus, openStorage, systemActor,
-  type ConfigInput, type Deps, type Principal,
-} from "@parley/server";
+import type { ConfigInput, Deps, Principal } from "@parley/server";
 import { CliError } from "./errors.ts";
 
 export interface Offline {
   deps: Deps;
+  /** The server package, loaded on demand (client commands never pay for it). */
+  server: typeof import("@parley/server");
   close(): Promise<void>;
 }
 
 /** Open the database (applying migrations, reported through `onMigration`). */
 export async function openOffline(overrides: ConfigInput, env: NodeJS.ProcessEnv, onMigration?: (name: string) => void): Promise<Offline> {
+  const server = await import("@parley/server");
+  const { createEventWriter, createLimits, createLogger, createMetrics, loadConfig, loadTokenKeys, memoryBus, openStorage } = server;
   // Admin commands print their own results; server logs would only be noise here.
   const config = loadConfig({ logLevel: "silent", ...overrides }, env);
   const storage = openStorage({ url: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, pgPoolSize: 2 });
@@ -30,7 +31,7 @@ export async function openOffline(overrides: ConfigInput, env: NodeJS.ProcessEnv
       limits: createLimits(config), keys: await loadTokenKeys(storage.db, now()), nodeId: `cli-${crypto.randomBytes(3).toString("hex")}`, now,
       eventWriter: createEventWriter(),
     };
-    return { deps, async close() { await deps.eventWriter.close(); await deps.bus.close(); await storage.close(); } };
+    return { deps, server, async close() { await deps.eventWriter.close(); await deps.bus.close(); await storage.close(); } };
   } catch (err) {
     await storage.close().catch(() => {});
     throw err;
@@ -44,6 +45,7 @@ export async function resolveOrg(deps: Deps, slug: string | undefined): Promise<
   let org = slug ? rows.find((r) => r.slug === slug) : rows.length === 1 ? rows[0] : undefined;
   if (!org && slug) throw new CliError("not_found", `no organisation with slug "${slug}"`, `known: ${rows.map((r) => r.slug).join(", ")}`);
   if (!org) throw new CliError("usage", "this database holds several organisations", `pick one with --org (${rows.map((r) => r.slug).join(", ")})`, 2);
+  const { systemActor } = await import("@parley/server");
   return { ...org, actor: systemActor(org.id) };
 }
 

@@ -4,10 +4,7 @@
  * `parley start`.
  */
 import type { ParseArgsOptionsConfig } from "node:util";
-import {
-  adminRevokeDevice, createInvite, createOrgWithOwner, deactivateUser, listDevicesOfUser, listUsers, reactivateUser,
-  setUserRole, type Deps,
-} from "@parley/server";
+import type { Deps } from "@parley/server";
 import type { Device, OrgRole, User } from "@parley/protocol";
 import { int, required, str, type Command, type Ctx } from "../command.ts";
 import { CliError, UsageError } from "../errors.ts";
@@ -20,9 +17,10 @@ const ORG_OPTION: ParseArgsOptionsConfig = { org: { type: "string" } };
 const DB_DOC = `Database flags (as for parley start):${SERVER_FLAGS_DOC.replace(/^\s*--port.*\n\s*--host.*\n/m, "\n")}`;
 
 /** Open the database, run `fn`, always close. */
-async function offline<T>(ctx: Ctx, fn: (deps: Deps) => Promise<T>): Promise<T> {
+type Server = typeof import("@parley/server");
+async function offline<T>(ctx: Ctx, fn: (deps: Deps, server: Server) => Promise<T>): Promise<T> {
   const db = await openOffline(serverConfigFromFlags(ctx.opts), ctx.env, (name) => ctx.out.note(`migrating database: applied ${name}`));
-  try { return await fn(db.deps); } finally { await db.close(); }
+  try { return await fn(db.deps, db.server); } finally { await db.close(); }
 }
 
 const ROLES: OrgRole[] = ["owner", "admin", "member", "guest"];
@@ -66,7 +64,7 @@ ${DB_DOC}`,
       };
       const password = await readPassword(ctx.env, ctx.stdin);
       if (password.length < 10) throw new CliError("validation_failed", "the password must have at least 10 characters", "choose a longer password");
-      const { org, user } = await offline(ctx, (deps) => createOrgWithOwner(deps, { ...input, password }));
+      const { org, user } = await offline(ctx, (deps, { createOrgWithOwner }) => createOrgWithOwner(deps, { ...input, password }));
       ctx.out.result({ org, user }, [
         `Created org "${org.name}" (${org.slug}) with owner ${user.username}.`,
         `Next: start the server (parley start) and sign in: parley login --server URL --org ${org.slug} --username ${user.username}`,
@@ -82,7 +80,7 @@ ${DB_DOC}`,
       const maxUses = int(str(ctx.opts, "max-uses"), "--max-uses") ?? 1;
       const expiresInSeconds = parseDuration(str(ctx.opts, "expires") ?? "7d");
       if (expiresInSeconds < 60 || expiresInSeconds > 30 * 86400) throw new UsageError("--expires must be between 1m and 30d");
-      const { invite, base, org } = await offline(ctx, async (deps) => {
+      const { invite, base, org } = await offline(ctx, async (deps, { createInvite }) => {
         const org = await resolveOrg(deps, str(ctx.opts, "org"));
         const invite = await createInvite(deps, org.actor, { role: r, maxUses, expiresInSeconds });
         return { invite, org, base: deps.config.publicUrl ?? `http://${deps.config.host}:${deps.config.port}` };
@@ -100,7 +98,7 @@ ${DB_DOC}`,
     name: ["admin", "users"], usage: "[--org SLUG]", summary: "List the users of an org (deactivated included)",
     options: withDb(),
     async run(ctx) {
-      const users = await offline(ctx, async (deps) => {
+      const users = await offline(ctx, async (deps, { listUsers }) => {
         const org = await resolveOrg(deps, str(ctx.opts, "org"));
         return listUsers(deps, org.actor, { includeDeactivated: true });
       });
@@ -112,7 +110,7 @@ ${DB_DOC}`,
     options: withDb(),
     async run(ctx) {
       const r = role(ctx.args[1]!);
-      const user = await offline(ctx, async (deps) => {
+      const user = await offline(ctx, async (deps, { setUserRole }) => {
         const org = await resolveOrg(deps, str(ctx.opts, "org"));
         return setUserRole(deps, org.actor, (await resolveUser(deps, org.id, ctx.args[0]!)).id, r);
       });
@@ -123,7 +121,7 @@ ${DB_DOC}`,
     name: ["admin", verb], usage: "USER [--org SLUG]", min: 1, options: withDb(),
     summary: verb === "deactivate" ? "Deactivate a user: no sign-in, every session ends" : "Reactivate a deactivated user",
     async run(ctx) {
-      const user = await offline(ctx, async (deps) => {
+      const user = await offline(ctx, async (deps, { deactivateUser, reactivateUser }) => {
         const org = await resolveOrg(deps, str(ctx.opts, "org"));
         const id = (await resolveUser(deps, org.id, ctx.args[0]!)).id;
         return verb === "deactivate" ? deactivateUser(deps, org.actor, id) : reactivateUser(deps, org.actor, id);
@@ -134,7 +132,7 @@ ${DB_DOC}`,
   {
     name: ["admin", "devices"], usage: "USER [--org SLUG]", summary: "List a user's devices", min: 1, options: withDb(),
     async run(ctx) {
-      const devices = await offline(ctx, async (deps) => {
+      const devices = await offline(ctx, async (deps, { listDevicesOfUser }) => {
         const org = await resolveOrg(deps, str(ctx.opts, "org"));
         return listDevicesOfUser(deps, org.actor, (await resolveUser(deps, org.id, ctx.args[0]!)).id);
       });
@@ -145,7 +143,7 @@ ${DB_DOC}`,
     name: ["admin", "revoke-device"], usage: "USER DEVICE_ID [--org SLUG]", summary: "Revoke a user's device: its sessions end",
     min: 2, options: withDb(),
     async run(ctx) {
-      await offline(ctx, async (deps) => {
+      await offline(ctx, async (deps, { adminRevokeDevice }) => {
         const org = await resolveOrg(deps, str(ctx.opts, "org"));
         await adminRevokeDevice(deps, org.actor, (await resolveUser(deps, org.id, ctx.args[0]!)).id, ctx.args[1]!);
       });

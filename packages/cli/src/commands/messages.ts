@@ -68,7 +68,7 @@ export const messageCommands: Command[] = [
         const ch = await resolveChannel(api, ctx.args[0]!);
         return { ch, event: await sendKind(api, ch.id, "message", { text: ctx.args[1]! }, threadRoot ? { threadRoot } : {}) };
       });
-      ctx.out.result({ channel: ch.name, channelId: ch.id, seq: event.seq, event }, `sent #${event.seq}${threadRoot ? ` in thread #${threadRoot}` : ""}`);
+      ctx.out.result({ channel: ch.name, channelId: ch.id, seq: event.seq, event }, `sent #${event.seq} to ${ctx.args[0]!.startsWith("@") ? ctx.args[0] : `#${ch.name}`}${threadRoot ? ` in thread #${threadRoot}` : ""}`);
     },
   },
   {
@@ -85,7 +85,8 @@ export const messageCommands: Command[] = [
         return { ch, messages, lastSeq: events.at(-1)?.seq ?? 0 };
       });
       if (ctx.opts.follow) {
-        for (const m of o.messages) ctx.out.item(messageJson(m), messageLine(m));
+        // Same line shape as the live items that follow, so a script reads one stream.
+        for (const m of o.messages) ctx.out.item({ kind: "message", target: null, emoji: null, ...messageJson(m) }, messageLine(m));
         if (!ctx.out.json) ctx.out.note(`following #${o.ch.name} — Ctrl-C to stop`);
         await follow(ctx, o.ch.id, o.lastSeq);
         return;

@@ -2,7 +2,6 @@
  * `parley start`: run the server in this process. Server logs are JSON lines
  * on stdout; the human banner goes to stderr so the logs stay parseable.
  */
-import { createServer } from "@parley/server";
 import type { Command } from "../command.ts";
 import { SERVER_FLAGS_DOC, SERVER_OPTIONS, serverConfigFromFlags } from "../server-config.ts";
 
@@ -16,6 +15,8 @@ setup token with the exact command that creates the first org and its owner.
 With --json the banner is one JSON line on stdout ({"event":"ready",...}) among the logs.`,
   options: SERVER_OPTIONS,
   async run({ opts, out, env, signal }) {
+    // Loaded on demand so the client commands start fast.
+    const { createServer } = await import("@parley/server");
     const server = await createServer({
       config: serverConfigFromFlags(opts), env,
       onMigration: (name) => out.note(`migrating database: applied ${name}`),

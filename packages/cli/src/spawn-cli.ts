@@ -1,0 +1,101 @@
+/**
+ * Test support: run the real `parley` binary as a child process, and start
+ * `parley start` on a free port below 32768 (stopped by PID).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const BIN = fileURLToPath(new URL("../bin/parley.js", import.meta.url));
+
+export interface Run { code: number; stdout: string; stderr: string; json(): any }
+
+/** Run `parley ARGS` to completion; never throws on a non-zero exit. */
+export function parley(args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      // A private HOME so no test touches the real ~/.config/parley.
+      env: { PATH: process.env.PATH ?? "", HOME: scratchHome(), ...opts.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => { stdout += String(d); });
+    child.stderr.on("data", (d) => { stderr += String(d); });
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr, json: () => JSON.parse(stdout) });
+    });
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+let home: string | undefined;
+function scratchHome(): string {
+  home ??= fs.mkdtempSync(path.join(os.tmpdir(), "parley-cli-home-"));
+  return home;
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `parley-cli-${prefix}-`));
+}
+
+/** A port below 32768 that nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const ok = await new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.once("error", () => resolve(false));
+      srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+    });
+    if (ok) return port;
+  }
+  throw new Error("no free port below 32768");
+}
+
+export interface StartedServer {
+  child: ChildProcess;
+  url: string;
+  ready: { url: string; apiDocs: string; setupToken: string | null };
+  stderr(): string;
+  /** SIGTERM by PID; resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** `parley start --json` in a child process; resolves once it printed its ready line. */
+export async function startParley(args: string[], env: Record<string, string> = {}): Promise<StartedServer> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [BIN, "start", "--json", "--port", String(port), "--log-level", "warn", ...args], {
+    env: { PATH: process.env.PATH ?? "", HOME: scratchHome(), ...env }, stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stderr!.on("data", (d) => { err += String(d); });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const ready = await new Promise<StartedServer["ready"]>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`parley start did not get ready:\n${err}`)), 60_000);
+    child.stdout!.on("data", (d) => {
+      out += String(d);
+      for (const line of out.split("\n")) {
+        if (!line.includes('"event":"ready"')) continue;
+        clearTimeout(timer);
+        resolve(JSON.parse(line));
+      }
+    });
+    void exited.then((code) => { clearTimeout(timer); reject(new Error(`parley start exited with ${code}:\n${err}`)); });
+  });
+  return {
+    child, url: ready.url, ready, stderr: () => err,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode !== null) return child.exitCode;
+      process.kill(child.pid!, signal);
+      return exited;
+    },
+  };
+}
