@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startTestServer, TEST_SETUP_TOKEN } from "../../server/src/testing/harness.ts";
-import { ParleyClient, type ReceivedEvent, type ClientOptions } from "./index.ts";
+import { ParleyClient, Timeline, type ReceivedEvent, type ClientOptions } from "./index.ts";
 
 const PASSWORD = "correct horse battery staple";
 const FAST: ClientOptions = { backoff: { initialMs: 50, maxMs: 500 }, gapFillDelayMs: 20 };
@@ -71,6 +71,35 @@ test("two clients chat: message, thread reply, reaction, edit, delete arrive dec
   assert.equal(seen[3]!.text, "hello, bob");
   assert.equal(seen[5]!.target, extra.event.seq);
   assert.deepEqual((await bob.store.loadCursors()).channels[channelId], seen[5]!.seq);
+
+  // The materialised view applies edit, reaction, reply and delete.
+  const view = new Timeline(channelId);
+  view.applyAll(seen);
+  const top = view.messages();
+  assert.deepEqual(top.map((m) => [m.text, m.edited, m.deleted, m.replyCount]), [["hello, bob", true, false, 1], ["", false, true, 0]]);
+  assert.deepEqual([...top[0]!.reactions.get("👍")!], [bob.userId]);
+  assert.deepEqual(view.thread(root).map((m) => m.text), ["hi alice"]);
+  // Retracting the reaction (deleting the reaction event) removes it from the view.
+  const reaction = seen[2]!;
+  await bob.delete(channelId, reaction.seq);
+  await until(() => seen.length >= 7, "retraction arrives");
+  view.apply(seen[6]!);
+  assert.equal(view.get(root)!.reactions.size, 0);
+});
+
+test("a revoked device's connection ends in state revoked", async (t) => {
+  const server = await startTestServer();
+  t.after(() => server.stop());
+  const { alice, bob } = await twoUsers(server.url);
+  t.after(() => Promise.all([alice.close(), bob.close()]));
+  bob.connect();
+  await bob.waitUntilLive();
+  const revoked = bob.next("connection", (c) => c.state === "revoked", 10_000);
+  await alice.api.call("adminRevokeDevice", { params: { id: bob.userId, deviceId: bob.session!.deviceId } });
+  const change = await revoked;
+  assert.equal(change.state, "revoked");
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(bob.state, "revoked", "no reconnect attempts after revocation");
 });
 
 test("typed REST errors: validation, not found, and auth failures carry stable codes", async (t) => {

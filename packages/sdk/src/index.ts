@@ -18,3 +18,4 @@ export * from "./connection.ts";
 export * from "./outbox.ts";
 export * from "./client-events.ts";
 export * from "./client.ts";
+export * from "./timeline.ts";
