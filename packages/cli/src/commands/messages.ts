@@ -62,8 +62,8 @@ export const messageCommands: Command[] = [
     name: ["send"], usage: "CHANNEL TEXT [--thread SEQ]", summary: "Send a message (CHANNEL by name, or @user for a DM); --thread replies in a thread",
     min: 2, options: { thread: { type: "string" } },
     async run(ctx) {
-      plainNotice(ctx);
       const threadRoot = int(str(ctx.opts, "thread")?.replace(/^#/, ""), "--thread");
+      plainNotice(ctx);
       const { event, ch } = await withClient(ctx, async ({ api }) => {
         const ch = await resolveChannel(api, ctx.args[0]!);
         return { ch, event: await sendKind(api, ch.id, "message", { text: ctx.args[1]! }, threadRoot ? { threadRoot } : {}) };
@@ -75,8 +75,8 @@ export const messageCommands: Command[] = [
     name: ["read"], usage: "CHANNEL [--limit N] [--follow]", summary: "Show recent messages (#seq [time] user: text); --follow streams new ones until Ctrl-C",
     min: 1, options: { limit: { type: "string" }, follow: { type: "boolean", short: "f" } },
     async run(ctx) {
-      plainNotice(ctx);
       const limit = int(str(ctx.opts, "limit"), "--limit") ?? 50;
+      plainNotice(ctx);
       const o = await withClient(ctx, async ({ api }) => {
         const ch = await resolveChannel(api, ctx.args[0]!);
         const [events, dir] = await Promise.all([history(api, ch.id, limit), directory(api)]);
@@ -98,8 +98,8 @@ export const messageCommands: Command[] = [
   {
     name: ["thread"], usage: "CHANNEL SEQ", summary: "Show a thread: its root message and the replies", min: 2,
     async run(ctx) {
-      plainNotice(ctx);
       const rootSeq = seqArg(ctx.args[1]);
+      plainNotice(ctx);
       const { ch, messages } = await withClient(ctx, async ({ api }) => {
         const ch = await resolveChannel(api, ctx.args[0]!);
         const [t, dir] = await Promise.all([api.call("getThread", { params: { channelId: ch.id, rootSeq }, query: { limit: 200 } }), directory(api)]);
@@ -114,10 +114,10 @@ export const messageCommands: Command[] = [
     name: ["react"], usage: "CHANNEL SEQ EMOJI [--remove]", summary: "React to a message (--remove takes your reaction back)", min: 3,
     options: { remove: { type: "boolean" } },
     async run(ctx) {
-      plainNotice(ctx);
       const target = seqArg(ctx.args[1]);
       const emoji = ctx.args[2]!;
       if (!emoji.trim() || emoji.length > 64) throw new UsageError("EMOJI must be 1-64 characters");
+      plainNotice(ctx);
       const event = await withClient(ctx, async ({ api }) => {
         const ch = await resolveChannel(api, ctx.args[0]!);
         return sendKind(api, ch.id, "reaction", { emoji, ...(ctx.opts.remove ? { removed: true } : {}) }, { target });
@@ -128,8 +128,8 @@ export const messageCommands: Command[] = [
   {
     name: ["edit"], usage: "CHANNEL SEQ TEXT", summary: "Edit one of your messages", min: 3,
     async run(ctx) {
-      plainNotice(ctx);
       const target = seqArg(ctx.args[1]);
+      plainNotice(ctx);
       const event = await withClient(ctx, async ({ api }) => sendKind(api, (await resolveChannel(api, ctx.args[0]!)).id, "edit", { text: ctx.args[2]! }, { target }));
       ctx.out.result({ seq: event.seq, target, event }, `edited #${target}`);
     },
@@ -137,8 +137,8 @@ export const messageCommands: Command[] = [
   {
     name: ["delete"], usage: "CHANNEL SEQ", summary: "Delete one of your messages", min: 2,
     async run(ctx) {
-      plainNotice(ctx);
       const target = seqArg(ctx.args[1]);
+      plainNotice(ctx);
       const event = await withClient(ctx, async ({ api }) => sendKind(api, (await resolveChannel(api, ctx.args[0]!)).id, "delete", {}, { target }));
       ctx.out.result({ seq: event.seq, target, event }, `deleted #${target}`);
     },
