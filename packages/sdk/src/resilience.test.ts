@@ -183,3 +183,20 @@ test("token refresh is single-flight, rotates the refresh token and persists it"
   assert.equal(await stale.refresh(), false);
   assert.equal(await stale.accessToken(), undefined);
 });
+
+test("the client refreshes ahead of access-token expiry and stays usable", async (t) => {
+  const server = await startTestServer({ config: { accessTokenTtl: 30 } });
+  t.after(() => server.stop());
+  const sessions: string[] = [];
+  const { alice, bob } = await twoUsers(server.url, { onSessionChange: (s) => { sessions.push(s?.refreshToken ?? "ended"); } });
+  t.after(() => Promise.all([alice.close(), bob.close()]));
+  bob.connect();
+  await bob.waitUntilLive();
+  const first = bob.session!.refreshToken;
+  // With a 30 s token the refresh is due at half its lifetime.
+  await until(() => sessions.length >= 2, "proactive refresh", 25_000);
+  assert.notEqual(bob.session!.refreshToken, first);
+  assert.equal((await bob.store.loadSession())!.refreshToken, bob.session!.refreshToken, "rotated token persisted");
+  assert.equal((await bob.api.call("me")).user.username, "bob");
+  assert.equal(bob.state, "live");
+});
