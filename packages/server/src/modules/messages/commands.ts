@@ -14,28 +14,17 @@
 import type { Event, SendEvent, ThreadSummary } from "@parley/protocol";
 import type { Deps, Principal } from "../../context.ts";
 import type { Db } from "../../platform/db/index.ts";
-import { authorize } from "../access/authorize.ts";
 import { AppError } from "../../http/errors.ts";
 import { inTransaction } from "../../transaction.ts";
-import { channelFor, loadChannel } from "../channels/access.ts";
-import { validateSend } from "./validate-send.ts";
+import { channelFor } from "../channels/access.ts";
+import { checkShape } from "./validate-send.ts";
 import { eventsAfter, eventsBefore, findEventByClientId, findEventRow, threadEvents, threadSummaries, toEvent } from "./store.ts";
 import type { WriteResult } from "./event-writer.ts";
 
-/** Append an event to a channel (idempotent per clientId). */
+/** Append an event to a channel (idempotent per clientId). Checks needing the database run in the batch. */
 export async function sendEvent(deps: Deps, p: Principal, channelId: string, input: SendEvent): Promise<WriteResult> {
-  const ch = await loadChannel(deps.db, p, channelId);
-  // A retry after a lost ack gets the original even if the channel was archived meanwhile.
-  if (ch.membership) {
-    const existing = await findEventByClientId(deps.db, channelId, input.clientId);
-    if (existing) {
-      if (existing.sender_id !== p.userId) throw new AppError("already_exists", "this clientId is already used in the channel");
-      return { event: toEvent(existing), duplicate: true };
-    }
-  }
-  authorize(p, "channel.post", { type: "channel", channel: ch.resource });
-  const draft = await validateSend(deps, p, ch, input);
-  return deps.eventWriter.submit(deps, draft);
+  const content = checkShape(deps, input);
+  return deps.eventWriter.submit(deps, { principal: p, channelId, input, content });
 }
 
 /** Move the read receipt forward to `seq` (capped at the channel's last seq). */

@@ -9,14 +9,21 @@
  * number of new events with UPDATE ... RETURNING inside the transaction (on
  * PostgreSQL the row lock serialises writers across nodes).
  *
+ * Validation that needs the database also runs inside the batch, on rows
+ * loaded in bulk (batch-reads.ts): a few queries per batch rather than
+ * several per send, and a bad send is settled alone without failing the rest.
+ *
  * One writer per server (created in server.ts, hung off Deps): no module state.
  */
-import type { Event, EventKind } from "@parley/protocol";
-import type { Deps } from "../../context.ts";
+import type { Event, EventKind, SendEvent } from "@parley/protocol";
+import type { Deps, Principal } from "../../context.ts";
 import { isUniqueViolation, type Tx } from "../../platform/db/index.ts";
 import { AppError } from "../../http/errors.ts";
 import { newId } from "../../platform/ids.ts";
 import { findEventByClientId, toEvent, type EventRow } from "./store.ts";
+import { loadBatchRows } from "./batch-reads.ts";
+import { checkSend } from "./validate-send.ts";
+import type { LoadedChannel } from "../channels/access.ts";
 
 /** A validated send, ready to be written. */
 export interface EventDraft {
@@ -38,14 +45,17 @@ export interface EventDraft {
 
 export interface WriteResult { event: Event; duplicate: boolean }
 
+/** A send that passed the database-free checks (checkShape). */
+export interface SendRequest { principal: Principal; channelId: string; input: SendEvent; content: Buffer }
+
 export interface EventWriter {
-  /** Queue a draft; resolves after the commit that persisted it (or found it already persisted). */
-  submit(deps: Deps, draft: EventDraft): Promise<WriteResult>;
+  /** Queue a send; resolves after the commit that persisted it (or found it already persisted). */
+  submit(deps: Deps, req: SendRequest): Promise<WriteResult>;
   /** Wait until everything queued is written. */
   close(): Promise<void>;
 }
 
-interface Job { draft: EventDraft; resolve(r: WriteResult): void; reject(e: unknown): void }
+interface Job { req: SendRequest; resolve(r: WriteResult): void; reject(e: unknown): void }
 
 /** Most events per transaction (keeps multi-row inserts under parameter limits). */
 const MAX_BATCH = 1000;
@@ -68,9 +78,9 @@ export function createEventWriter(): EventWriter {
   }
 
   return {
-    submit(deps, draft) {
+    submit(deps, req) {
       return new Promise<WriteResult>((resolve, reject) => {
-        queue.push({ draft, resolve, reject });
+        queue.push({ req, resolve, reject });
         kick(deps);
       });
     },
@@ -80,11 +90,11 @@ export function createEventWriter(): EventWriter {
   };
 }
 
-const keyOf = (d: EventDraft) => `${d.channelId}\n${d.clientId}`;
+const keyOf = (r: SendRequest) => `${r.channelId}\n${r.input.clientId}`;
 
 /** A send whose clientId is taken: the original if it is the same sender's, else a conflict. */
-function duplicateOf(d: EventDraft, existing: Event): WriteResult {
-  if (existing.senderId !== d.senderId) throw new AppError("already_exists", "this clientId is already used in the channel");
+function duplicateOf(r: SendRequest, existing: Event): WriteResult {
+  if (existing.senderId !== r.principal.userId) throw new AppError("already_exists", "this clientId is already used in the channel");
   return { event: existing, duplicate: true };
 }
 
@@ -98,7 +108,7 @@ async function writeBatch(deps: Deps, jobs: Job[]): Promise<void> {
     outcomes = await deps.db.transaction().execute((tx) => writeInTx(deps, tx, jobs));
   } catch (err) {
     if (jobs.length === 1) {
-      outcomes = [await settleAlone(deps, jobs[0]!.draft, err)];
+      outcomes = [await settleAlone(deps, jobs[0]!.req, err)];
     } else {
       // Something in the batch broke the transaction (e.g. another node took a
       // clientId meanwhile): write each on its own so one bad send fails alone.
@@ -115,85 +125,96 @@ async function writeBatch(deps: Deps, jobs: Job[]): Promise<void> {
     job.resolve(o.ok);
     if (o.fresh) {
       persisted++;
-      try { deps.bus.publish("channel.event", { orgId: job.draft.orgId, event: o.ok.event }); } catch (err) { deps.log.error({ err }, "publishing channel.event failed"); }
+      try { deps.bus.publish("channel.event", { orgId: job.req.principal.orgId, event: o.ok.event }); } catch (err) { deps.log.error({ err }, "publishing channel.event failed"); }
     }
   });
   if (persisted) deps.metrics.eventsPersisted.inc(persisted);
 }
 
 /** A single send's transaction failed: a clientId race is a duplicate, anything else its error. */
-async function settleAlone(deps: Deps, d: EventDraft, err: unknown): Promise<Outcome> {
+async function settleAlone(deps: Deps, r: SendRequest, err: unknown): Promise<Outcome> {
   if (!isUniqueViolation(err)) return { err };
   try {
-    const existing = await findEventByClientId(deps.db, d.channelId, d.clientId);
+    const existing = await findEventByClientId(deps.db, r.channelId, r.input.clientId);
     if (!existing) return { err };
-    return { ok: duplicateOf(d, toEvent(existing)), fresh: false };
+    return { ok: duplicateOf(r, toEvent(existing)), fresh: false };
   } catch (e) {
     return { err: e };
   }
 }
 
+/** Check one send against the batch's rows: a draft, a duplicate, or an error. */
+function settleRequest(r: SendRequest, rows: Awaited<ReturnType<typeof loadBatchRows>>): EventDraft | Outcome {
+  const p = r.principal;
+  const row = rows.channels.get(r.channelId);
+  if (!row || row.org_id !== p.orgId) return { err: new AppError("not_found", "channel not found") };
+  const membership = rows.memberships.get(`${r.channelId}\n${p.userId}`);
+  // A retry after a lost ack gets the original, even if the channel was archived meanwhile.
+  const old = membership ? rows.committed.get(keyOf(r)) : undefined;
+  if (old) return { ok: duplicateOf(r, toEvent(old)), fresh: false };
+  const ch: LoadedChannel = {
+    row, membership, resource: { orgId: row.org_id, kind: row.kind, archived: row.archived_at !== null, myRole: membership?.role ?? null },
+  };
+  return checkSend(p, ch, r.input, r.content, {
+    eventRef: (channelId, seq) => rows.refs.get(`${channelId}\n${seq}`),
+    activeUser: (orgId, userId) => rows.users.get(userId) === orgId,
+  });
+}
+
 async function writeInTx(deps: Deps, tx: Tx, jobs: Job[]): Promise<Outcome[]> {
   const now = deps.now();
   const outcomes: Outcome[] = new Array(jobs.length);
-  // Already-committed clientIds (a retry after a lost ack).
-  const channelIds = [...new Set(jobs.map((j) => j.draft.channelId))];
-  const clientIds = [...new Set(jobs.map((j) => j.draft.clientId))];
-  const committed = new Map<string, EventRow>();
-  for (const r of await tx.selectFrom("events").selectAll().where("channel_id", "in", channelIds).where("client_id", "in", clientIds).execute()) {
-    committed.set(`${r.channel_id}\n${r.client_id}`, r);
-  }
-  // New events per channel, in arrival order; later sends of a clientId in this batch are duplicates of the first.
+  const rows = await loadBatchRows(tx, jobs.map(({ req: r }) => ({
+    orgId: r.principal.orgId, userId: r.principal.userId, channelId: r.channelId, clientId: r.input.clientId,
+    refs: [r.input.target, r.input.threadRoot].filter((x): x is number => typeof x === "number"), mentions: r.input.mentions ?? [],
+  })));
+  // New events per channel, in arrival order; later sends of a clientId in this batch share the first one's outcome.
   const firstInBatch = new Map<string, number>();
-  const perChannel = new Map<string, number[]>();
+  const perChannel = new Map<string, Array<{ i: number; draft: EventDraft }>>();
   jobs.forEach((job, i) => {
-    const k = keyOf(job.draft);
-    const old = committed.get(k);
-    if (old) {
-      try { outcomes[i] = { ok: duplicateOf(job.draft, toEvent(old)), fresh: false }; } catch (err) { outcomes[i] = { err }; }
-      return;
-    }
-    if (firstInBatch.has(k)) return; // settled below, once the first one has its event
+    const k = keyOf(job.req);
+    if (firstInBatch.has(k)) return; // settled below
     firstInBatch.set(k, i);
-    const list = perChannel.get(job.draft.channelId) ?? [];
-    list.push(i);
-    perChannel.set(job.draft.channelId, list);
+    let settled: EventDraft | Outcome;
+    try { settled = settleRequest(job.req, rows); } catch (err) { settled = { err }; }
+    if ("err" in settled || "ok" in settled) { outcomes[i] = settled; return; }
+    const list = perChannel.get(settled.channelId) ?? [];
+    list.push({ i, draft: settled });
+    perChannel.set(settled.channelId, list);
   });
 
-  const rows: EventRow[] = [];
+  const eventRows: EventRow[] = [];
   const mentionRows: Array<{ channel_id: string; seq: number; user_id: string }> = [];
-  for (const [channelId, idxs] of perChannel) {
+  for (const [channelId, items] of perChannel) {
     // Archived meanwhile? The WHERE makes the bump and the check one step.
-    const bumped = await tx.updateTable("channels").set((eb) => ({ last_seq: eb("last_seq", "+", idxs.length) }))
+    const bumped = await tx.updateTable("channels").set((eb) => ({ last_seq: eb("last_seq", "+", items.length) }))
       .where("id", "=", channelId).where("archived_at", "is", null).returning(["last_seq", "epoch"]).executeTakeFirst();
     if (!bumped) {
-      for (const i of idxs) outcomes[i] = { err: new AppError("channel_archived", "the channel is archived; unarchive it to post") };
+      for (const { i } of items) outcomes[i] = { err: new AppError("channel_archived", "the channel is archived; unarchive it to post") };
       continue;
     }
-    let seq = Number(bumped.last_seq) - idxs.length;
-    for (const i of idxs) {
-      const d = jobs[i]!.draft;
+    let seq = Number(bumped.last_seq) - items.length;
+    for (const { i, draft: d } of items) {
       seq++;
       const row: EventRow = {
         channel_id: channelId, seq, id: newId("ev"), client_id: d.clientId, sender_id: d.senderId, sender_device_id: d.senderDeviceId,
         kind: d.kind, epoch: d.epoch ?? Number(bumped.epoch), content: d.content, thread_root: d.threadRoot, target: d.target,
         mentions: JSON.stringify(d.mentions), created_at: now,
       };
-      rows.push(row);
+      eventRows.push(row);
       for (const userId of d.mentions) mentionRows.push({ channel_id: channelId, seq, user_id: userId });
       outcomes[i] = { ok: { event: toEvent(row, d.contentB64), duplicate: false }, fresh: true };
     }
   }
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) await tx.insertInto("events").values(rows.slice(i, i + INSERT_CHUNK)).execute();
+  for (let i = 0; i < eventRows.length; i += INSERT_CHUNK) await tx.insertInto("events").values(eventRows.slice(i, i + INSERT_CHUNK)).execute();
   for (let i = 0; i < mentionRows.length; i += INSERT_CHUNK) await tx.insertInto("mentions").values(mentionRows.slice(i, i + INSERT_CHUNK)).execute();
 
-  // In-batch duplicates get the first send's outcome.
   jobs.forEach((job, i) => {
     if (outcomes[i]) return;
-    const first = outcomes[firstInBatch.get(keyOf(job.draft))!]!;
+    const first = outcomes[firstInBatch.get(keyOf(job.req))!]!;
     if ("err" in first) outcomes[i] = first;
     else {
-      try { outcomes[i] = { ok: duplicateOf(job.draft, first.ok.event), fresh: false }; } catch (err) { outcomes[i] = { err }; }
+      try { outcomes[i] = { ok: duplicateOf(job.req, first.ok.event), fresh: false }; } catch (err) { outcomes[i] = { err }; }
     }
   });
   return outcomes;

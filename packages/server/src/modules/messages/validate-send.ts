@@ -1,49 +1,61 @@
 /**
- * Everything checked about a send before it is queued for the group commit,
- * so a bad send is rejected on its own and never fails the batch it would
- * have joined. References only ever point at committed events (a client
- * learns a seq from an ack), and events are never physically deleted, so
- * these checks stay true until the batch writes.
+ * Everything checked about a send. `checkShape` needs no database and runs
+ * before queueing; `checkSend` runs inside the group-commit transaction on
+ * rows the batch loaded in bulk (see batch-reads.ts), so a bad send is
+ * rejected on its own and never fails the batch it joined.
  */
 import type { SendEvent } from "@parley/protocol";
 import type { Deps, Principal } from "../../context.ts";
 import { authorize } from "../access/authorize.ts";
 import { AppError } from "../../http/errors.ts";
 import type { LoadedChannel } from "../channels/access.ts";
-import { requireOrgUsers } from "../channels/users.ts";
-import { findEventRef, type EventRef } from "./store.ts";
+import type { EventRef } from "./store.ts";
 import type { EventDraft } from "./event-writer.ts";
 
 const bad = (message: string) => new AppError("bad_request", message);
 
-export async function validateSend(deps: Deps, p: Principal, ch: LoadedChannel, input: SendEvent): Promise<EventDraft> {
+/** Checks that need no database: size and kind/target shape. Returns the decoded content. */
+export function checkShape(deps: Deps, input: SendEvent): Buffer {
   const content = Buffer.from(input.content, "base64");
   if (content.length > deps.config.messageLimit) {
     throw new AppError("message_too_large", `content is ${content.length} bytes; the limit is ${deps.config.messageLimit}`, { limit: deps.config.messageLimit });
   }
+  const target = input.target ?? null;
+  if (input.kind === "message" && target !== null) throw bad("a message has no target; reactions, edits and deletes do");
+  if (input.kind !== "message" && target === null) throw bad(`a ${input.kind} needs a target`);
+  return content;
+}
+
+/** What checkSend may look up (already loaded for the whole batch). */
+export interface SendLookups {
+  eventRef(channelId: string, seq: number): EventRef | undefined;
+  /** Whether `userId` is an active user of `orgId`. */
+  activeUser(orgId: string, userId: string): boolean;
+}
+
+/** Authorize and check references; the channel was loaded through the principal. */
+export function checkSend(p: Principal, ch: LoadedChannel, input: SendEvent, content: Buffer, look: SendLookups): EventDraft {
+  authorize(p, "channel.post", { type: "channel", channel: ch.resource });
   const channelId = ch.row.id;
   let threadRoot = input.threadRoot ?? null;
   const target = input.target ?? null;
-
   if (input.kind === "message") {
-    if (target !== null) throw bad("a message has no target; reactions, edits and deletes do");
     if (threadRoot !== null) {
-      const root = await findEventRef(deps.db, channelId, threadRoot);
+      const root = look.eventRef(channelId, threadRoot);
       if (!root || root.kind !== "message" || root.thread_root !== null) throw bad("threadRoot must name a top-level message of this channel");
     }
   } else {
-    if (target === null) throw bad(`a ${input.kind} needs a target`);
-    const ref = await findEventRef(deps.db, channelId, target);
+    const ref = look.eventRef(channelId, target!);
     if (!ref) throw bad("target must name an event of this channel");
     checkTarget(p, ch, input.kind, ref);
     // A reaction/edit/delete lives in the thread of what it refers to, so a thread page carries it.
     if (threadRoot !== null && threadRoot !== ref.thread_root) throw bad("threadRoot does not match the target's thread");
     threadRoot = ref.thread_root;
   }
-
   const mentions = [...new Set(input.mentions ?? [])];
-  await requireOrgUsers(deps.db, p.orgId, mentions);
-
+  const unknown = mentions.filter((id) => !look.activeUser(p.orgId, id));
+  // Another org's user is reported like a missing one: ids of other orgs leak nothing.
+  if (unknown.length) throw new AppError("not_found", "user not found", { userIds: unknown });
   return {
     orgId: p.orgId, channelId, clientId: input.clientId, senderId: p.userId, senderDeviceId: p.deviceId, kind: input.kind,
     epoch: input.epoch, content, contentB64: input.content, threadRoot, target, mentions,

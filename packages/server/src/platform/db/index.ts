@@ -89,6 +89,10 @@ function openPostgres(url: string, max: number): Storage {
     },
   };
   const pool = new pg.Pool({ connectionString: url, max, types: types as pg.CustomTypesConfig });
+  // An idle pooled connection that the server drops (restart, DROP DATABASE, network) is
+  // emitted as "error"; without a listener that would crash the process. The pool discards
+  // the client and the next query opens a new one, so there is nothing else to do here.
+  pool.on("error", () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db, dialect: "postgres",
