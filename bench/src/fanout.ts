@@ -81,6 +81,8 @@ export interface FanoutResult {
   at40k: PhaseResult;
   ramp: PhaseResult[];
   saturationDeliveriesPerSec: number;
+  /** 1 s of one core / CPU per delivery at 40k/s: what the server alone could push if the clients kept up. */
+  deliveriesPerServerCoreSecond: number;
 }
 
 export async function runFanout(server: ServerProcess, target: BenchTarget, opts: FanoutOptions = DEFAULT_FANOUT): Promise<FanoutResult> {
@@ -114,7 +116,8 @@ export async function runFanout(server: ServerProcess, target: BenchTarget, opts
       if (r.deliveriesPerSec < 0.9 * r.offeredDeliveriesPerSec || r.receiversClosed > 0) break;
     }
     const saturationDeliveriesPerSec = Math.max(at40k.deliveriesPerSec, ...ramp.map((r) => r.deliveriesPerSec));
-    return { receivers: ok, connectMs, at40k, ramp, saturationDeliveriesPerSec };
+    const deliveriesPerServerCoreSecond = at40k.serverCpuUsPerDelivery ? Math.round(1e6 / at40k.serverCpuUsPerDelivery) : 0;
+    return { receivers: ok, connectMs, at40k, ramp, saturationDeliveriesPerSec, deliveriesPerServerCoreSecond };
   } finally {
     await Promise.all([...workers, sender].map((w) => w.stop()));
   }

@@ -20,6 +20,10 @@ export interface IdleResult {
   heapAfterBytes: number;
   rssPerConnectionBytes: number;
   heapPerConnectionBytes: number;
+  /** V8 heap reserved (used + free) and off-heap (Buffers, native) growth per connection: where the RSS goes. */
+  heapTotalPerConnectionBytes: number;
+  externalPerConnectionBytes: number;
+  connectionsPerSec: number;
 }
 
 export async function runIdle(server: ServerProcess, target: BenchTarget, opts: IdleOptions = DEFAULT_IDLE): Promise<IdleResult> {
@@ -52,6 +56,9 @@ export async function runIdle(server: ServerProcess, target: BenchTarget, opts: 
       rssBeforeBytes: before.rss, rssAfterBytes: after.rss, heapBeforeBytes: before.heapUsed, heapAfterBytes: after.heapUsed,
       rssPerConnectionBytes: ok ? Math.round(delta / ok) : 0,
       heapPerConnectionBytes: ok ? Math.round((after.heapUsed - before.heapUsed) / ok) : 0,
+      heapTotalPerConnectionBytes: ok ? Math.round((after.heapTotal - before.heapTotal) / ok) : 0,
+      externalPerConnectionBytes: ok ? Math.round((after.external - before.external) / ok) : 0,
+      connectionsPerSec: connectMs ? Math.round(ok / (connectMs / 1000)) : 0,
     };
     log(`  ${server.kind}: ${ok} idle connections in ${connectMs} ms; RSS ${mb(before.rss)} -> ${mb(after.rss)} MB = ${(result.rssPerConnectionBytes / 1024).toFixed(1)} KiB/connection`);
     return result;

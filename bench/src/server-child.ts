@@ -9,7 +9,7 @@ import { startBareServer } from "./bare-server.ts";
 
 export type ServerKind = "bare" | "parley";
 
-export interface UsageReply { type: "usage"; id: number; cpuUserUs: number; cpuSystemUs: number; rss: number; heapUsed: number; connections: number }
+export interface UsageReply { type: "usage"; id: number; cpuUserUs: number; cpuSystemUs: number; rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number; connections: number }
 export type ChildRequest = { type: "usage"; id: number; gc?: boolean };
 
 interface Running { url: string; connectionCount(): number; close(): Promise<void> }
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();
     const reply: UsageReply = {
-      type: "usage", id: msg.id, cpuUserUs: cpu.user, cpuSystemUs: cpu.system, rss: mem.rss, heapUsed: mem.heapUsed,
+      type: "usage", id: msg.id, cpuUserUs: cpu.user, cpuSystemUs: cpu.system, rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, arrayBuffers: mem.arrayBuffers,
       connections: server.connectionCount(),
     };
     process.send?.(reply);
