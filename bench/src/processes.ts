@@ -57,7 +57,8 @@ let usageId = 0;
 
 export async function startServerProcess(kind: ServerKind, config: Record<string, unknown>): Promise<ServerProcess> {
   const child = fork(path.join(here, "server-child.ts"), [kind], {
-    execArgv: ["--expose-gc"],
+    // PARLEY_BENCH_PROFILE_DIR: write a V8 CPU profile of each server (open in Chrome DevTools).
+    execArgv: ["--expose-gc", ...(process.env.PARLEY_BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PARLEY_BENCH_PROFILE_DIR}`] : [])],
     env: { ...process.env, PARLEY_BENCH_CONFIG: JSON.stringify(config) },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
