@@ -89,6 +89,19 @@ for (const dialect of DIALECTS) {
       assert.equal((await alice.api("GET", `/channels/${c.id}/events?limit=201`)).status, 400);
     });
 
+    it("publishes channel.event after commit, in seq order, and counts persisted events", async () => {
+      const c = (await alice.api("POST", "/channels", { kind: "private", name: "bus" })).body;
+      const seen: number[] = [];
+      const unsubscribe = s.deps.bus.subscribe("channel.event", (m) => { if (m.event.channelId === c.id) seen.push(m.event.seq); });
+      const before = (await s.deps.metrics.eventsPersisted.get()).values[0]?.value ?? 0;
+      const clientId = cid();
+      await Promise.all(Array.from({ length: 30 }, (_, i) => send(alice, i === 29 ? { clientId } : {}, c.id)));
+      await send(alice, { clientId }, c.id); // a duplicate is not published again
+      unsubscribe();
+      assert.deepEqual(seen, Array.from({ length: 30 }, (_, i) => i + 1));
+      assert.equal(((await s.deps.metrics.eventsPersisted.get()).values[0]?.value ?? 0) - before, 30);
+    });
+
     it("rejects bad input with clear codes and writes nothing", async () => {
       const root = (await send(alice, {})).body.event;
       const reply = (await send(bob, { threadRoot: root.seq })).body.event;
