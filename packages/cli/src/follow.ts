@@ -9,7 +9,7 @@ import type { Ctx } from "./command.ts";
 import { CliError } from "./errors.ts";
 import { liveLine } from "./render.ts";
 import { directory, signedIn } from "./session.ts";
-import { decode } from "./commands/messages.ts";
+import { decode } from "./content.ts";
 
 export async function follow(ctx: Ctx, channelId: string, afterSeq: number): Promise<void> {
   const o = await signedIn(ctx);

@@ -42,7 +42,7 @@ export async function openOffline(overrides: ConfigInput, env: NodeJS.ProcessEnv
 export async function resolveOrg(deps: Deps, slug: string | undefined): Promise<{ id: string; slug: string; name: string; actor: Principal }> {
   const rows = await deps.db.selectFrom("orgs").select(["id", "slug", "name"]).orderBy("created_at").execute();
   if (rows.length === 0) throw new CliError("no_org", "no organisation exists in this database yet", "create one: parley admin bootstrap --org SLUG --org-name NAME --username U --display-name D");
-  let org = slug ? rows.find((r) => r.slug === slug) : rows.length === 1 ? rows[0] : undefined;
+  const org = slug ? rows.find((r) => r.slug === slug) : rows.length === 1 ? rows[0] : undefined;
   if (!org && slug) throw new CliError("not_found", `no organisation with slug "${slug}"`, `known: ${rows.map((r) => r.slug).join(", ")}`);
   if (!org) throw new CliError("usage", "this database holds several organisations", `pick one with --org (${rows.map((r) => r.slug).join(", ")})`, 2);
   const { systemActor } = await import("@parley/server");

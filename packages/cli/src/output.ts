@@ -3,7 +3,7 @@
  * document per command (or one JSON line per streamed item for --follow) and
  * everything meant for humans goes to stderr, so scripts can parse stdout.
  */
-import { CliError } from "./errors.ts";
+import type { CliError } from "./errors.ts";
 
 export interface Output {
   readonly json: boolean;

@@ -75,7 +75,7 @@ test("quickstart: bootstrap, start, invite, two users chat, thread, react, edit,
     assert.equal((bySeq.get(oops.json().seq) as { deleted: boolean }).deleted, true);
 
     const human = await bob(["read", "general"]);
-    assert.match(human.stdout, /^#1 \[\d{4}-\d\d-\d\d \d\d:\d\d\] alice: Hello Bob, edited \(edited\)  \[👍 bob\]$/m);
+    assert.match(human.stdout, /^#1 \[\d{4}-\d\d-\d\d \d\d:\d\d\] alice: Hello Bob, edited \(edited\) {2}\[👍 bob\]$/m);
     assert.match(human.stdout, /^#3 \[.*\] bob \(thread #1\): a thread reply$/m);
     assert.match(human.stdout, /alice: \(deleted\)$/m);
     assert.doesNotMatch(human.stdout, /oops/);

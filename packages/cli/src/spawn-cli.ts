@@ -11,7 +11,11 @@ import { fileURLToPath } from "node:url";
 
 export const BIN = fileURLToPath(new URL("../bin/parley.js", import.meta.url));
 
-export interface Run { code: number; stdout: string; stderr: string; json(): any }
+export interface Run {
+  code: number; stdout: string; stderr: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test convenience: the assertions check the shape
+  json(): any;
+}
 
 /** Run `parley ARGS` to completion; never throws on a non-zero exit. */
 export function parley(args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<Run> {

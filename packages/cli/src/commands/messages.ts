@@ -6,24 +6,13 @@
  */
 import crypto from "node:crypto";
 import type { Event, EventKind } from "@parley/protocol";
-import { PlainCodec, base64ToBytes, bytesToBase64, type Api, type ContentCodec, type MessageContent } from "@parley/sdk/node";
-import { int, str, type Command, type Ctx } from "../command.ts";
+import { bytesToBase64, type Api, type MessageContent } from "@parley/sdk/node";
+import { int, str, type Command } from "../command.ts";
 import { UsageError } from "../errors.ts";
-import { foldTimeline, messageLine, type Content, type MessageView } from "../render.ts";
+import { foldTimeline, messageLine, type MessageView } from "../render.ts";
+import { codec, decode, plainNotice } from "../content.ts";
 import { directory, resolveChannel, withClient } from "../session.ts";
 import { follow } from "../follow.ts";
-
-/** The codec of this CLI build (the E2EE codec replaces it). */
-export const codec: ContentCodec = new PlainCodec();
-
-/** Stderr notice, never in --json stdout: users must know the server can read their messages. */
-export function plainNotice(ctx: Ctx): void {
-  if (!codec.encrypted) ctx.out.note(`note: messages are NOT end-to-end encrypted yet (plain codec "${codec.name}")`);
-}
-
-export async function decode(e: Event): Promise<Content> {
-  return codec.decode(e.channelId, e, base64ToBytes(e.content));
-}
 
 async function sendKind(api: Api, channelId: string, kind: EventKind, content: MessageContent, rel: { threadRoot?: number; target?: number } = {}): Promise<Event> {
   const bytes = await codec.encode(channelId, content);
