@@ -60,6 +60,9 @@ test("quickstart: bootstrap, start, invite, two users chat, thread, react, edit,
     const reply = await bob(["send", "general", "a thread reply", "--thread", "1", "--json"]);
     assert.equal(reply.json().event.threadRoot, 1);
     assert.equal((await bob(["react", "general", "1", "👍"])).code, 0);
+    // A reaction taken back disappears (it is deleted, not shown).
+    assert.equal((await bob(["react", "general", "1", "🎉"])).code, 0);
+    assert.equal((await bob(["react", "general", "1", "🎉", "--remove"])).code, 0);
     assert.equal((await alice(["edit", "general", "1", "Hello Bob, edited"])).code, 0);
     const oops = await alice(["send", "general", "oops", "--json"]);
     assert.equal((await alice(["delete", "general", String(oops.json().seq)])).code, 0);

@@ -20,7 +20,7 @@ export function when(ms: number): string {
 }
 
 /** Decoded content of one event. */
-export interface Content { text?: string | undefined; emoji?: string | undefined; removed?: unknown; decodeError?: string | undefined }
+export interface Content { text?: string | undefined; emoji?: string | undefined; decodeError?: string | undefined }
 
 /** A message with everything that later events did to it. */
 export interface MessageView {
@@ -40,12 +40,13 @@ export interface MessageView {
 /**
  * Fold a channel's events (oldest first) into message views: an edit
  * replaces the text of its target, a delete blanks it, a reaction adds the
- * sender under its emoji (once), and one with `removed: true` takes it
- * away again. Only the original sender's edits and
+ * sender under its emoji (once), and deleting a reaction event takes it
+ * back. Only the original sender's edits and
  * deletes count, as a reader of the plain codec cannot trust anyone else's.
  */
 export function foldTimeline(events: Array<{ event: Event; content: Content }>, name: (userId: string) => string): MessageView[] {
   const bySeq = new Map<number, MessageView>();
+  const reactions = new Map<number, { target: MessageView; emoji: string; who: string; senderId: string }>();
   const out: MessageView[] = [];
   for (const { event: e, content: c } of events) {
     if (e.kind === "message") {
@@ -58,6 +59,14 @@ export function foldTimeline(events: Array<{ event: Event; content: Content }>, 
       out.push(v);
       continue;
     }
+    const reaction = e.kind === "delete" && e.target !== null ? reactions.get(e.target) : undefined;
+    if (reaction && reaction.senderId === e.senderId) {
+      const list = reaction.target.reactions[reaction.emoji] ?? [];
+      const i = list.indexOf(reaction.who);
+      if (i >= 0) list.splice(i, 1);
+      if (!list.length) delete reaction.target.reactions[reaction.emoji];
+      continue;
+    }
     const target = e.target === null ? undefined : bySeq.get(e.target);
     if (!target) continue;
     if (e.kind === "edit" && e.senderId === target.senderId && !target.deleted) { target.text = c.text ?? ""; target.edited = true; }
@@ -65,9 +74,8 @@ export function foldTimeline(events: Array<{ event: Event; content: Content }>, 
     if (e.kind === "reaction" && c.emoji && !target.deleted) {
       const who = name(e.senderId);
       const list = (target.reactions[c.emoji] ??= []);
-      const i = list.indexOf(who);
-      if (c.removed === true) { if (i >= 0) list.splice(i, 1); } else if (i < 0) list.push(who);
-      if (!list.length) delete target.reactions[c.emoji];
+      if (!list.includes(who)) list.push(who);
+      reactions.set(e.seq, { target, emoji: c.emoji, who, senderId: e.senderId });
     }
   }
   return out;

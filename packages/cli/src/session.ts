@@ -1,20 +1,20 @@
 /**
- * The signed-in side of the CLI: the session stored in the profile (the
- * SDK's FileStore), a REST client whose tokens refresh and persist through
- * the SDK's AuthSession, and lookups by name (channels, users) so commands
+ * The signed-in side of the CLI: a ParleyClient (the SDK) over the profile's
+ * FileStore, so tokens refresh and rotated refresh tokens persist, sends
+ * are idempotent and retried, and a later run resumes the session; plus lookups by name (channels, users) so commands
  * take names, never ids.
  */
-import type { AuthTokens, MyChannel, User } from "@parley/protocol";
-import { AuthSession, FileStore, createApi, sessionFromTokens, type Api, type StoredSession } from "@parley/sdk/node";
+import type { MyChannel, User } from "@parley/protocol";
+import { FileStore, ParleyClient, isParleyError, type Api, type StoredSession } from "@parley/sdk/node";
 import type { Ctx } from "./command.ts";
+import { codec } from "./content.ts";
 import { CliError } from "./errors.ts";
 import { profileDir } from "./profile.ts";
 
 export interface Online {
+  client: ParleyClient;
   api: Api;
   session: StoredSession;
-  store: FileStore;
-  auth: AuthSession;
   close(): Promise<void>;
 }
 
@@ -23,21 +23,26 @@ export function openStore(ctx: Ctx): Promise<FileStore> {
   return FileStore.open(profileDir(ctx.opts, ctx.env));
 }
 
+const SIGN_IN = "run `parley login --server URL --org SLUG --username USER` (or pass --profile/--profile-dir)";
+
 /** The signed-in client of this profile, or a CliError telling how to sign in. */
-export async function signedIn(ctx: Ctx): Promise<Online> {
+export async function signedIn(ctx: Ctx, prepare?: (store: FileStore) => Promise<void>): Promise<Online> {
   const store = await openStore(ctx);
-  const session = await store.loadSession();
-  if (!session) {
+  let client: ParleyClient;
+  try {
+    await prepare?.(store);
+    client = await ParleyClient.resume({ store, codec });
+  } catch (err) {
     await store.close();
-    throw new CliError("not_signed_in", "not signed in", "run `parley login --server URL --org SLUG --username USER` (or pass --profile/--profile-dir)");
+    if (isParleyError(err, "unauthorized")) throw new CliError("not_signed_in", "not signed in", SIGN_IN);
+    throw err;
   }
   let ended = false;
-  const auth = new AuthSession({ store, session, onEnded: () => { ended = true; } });
-  const api = createApi({ baseUrl: session.baseUrl, tokens: auth });
+  client.on("sessionEnded", () => { ended = true; });
   return {
-    api, session, store, auth,
+    client, api: client.api, session: client.session!,
     async close() {
-      auth.close();
+      await client.close();
       await store.close();
       if (ended) throw new CliError("session_ended", "your session has ended (signed out, revoked or deactivated)", "sign in again with `parley login`");
     },
@@ -58,14 +63,16 @@ export async function withClient<T>(ctx: Ctx, fn: (o: Online) => Promise<T>): Pr
   return result;
 }
 
-/** Persist tokens from login/setup/invite acceptance as this profile's session. */
-export async function saveTokens(ctx: Ctx, baseUrl: string, tokens: AuthTokens): Promise<StoredSession> {
+/**
+ * Sign in through one of the SDK's entry points (login, setup, invite
+ * acceptance) with this profile's store, which then holds the session.
+ */
+export async function signIn(ctx: Ctx, how: (store: FileStore) => Promise<ParleyClient>): Promise<ParleyClient> {
   const store = await openStore(ctx);
   try {
-    const session = sessionFromTokens(baseUrl, tokens);
-    await store.saveSession(session);
-    await store.flush();
-    return session;
+    const client = await how(store);
+    await client.close();
+    return client;
   } finally {
     await store.close();
   }

@@ -3,19 +3,21 @@
  * can see about themselves: whoami, sessions, devices, the user directory.
  */
 import os from "node:os";
-import { createApi } from "@parley/sdk/node";
+import { ParleyClient } from "@parley/sdk/node";
 import { required, str, type Command, type Ctx } from "../command.ts";
 import { readPassword } from "../password.ts";
-import { openStore, saveTokens, serverUrl, withClient } from "../session.ts";
+import { signIn, serverUrl, withClient } from "../session.ts";
+import { codec } from "../content.ts";
 import { table, when } from "../render.ts";
 import { deviceLine, userLine } from "./admin.ts";
-import type { AuthTokens } from "@parley/protocol";
 
 const deviceName = (ctx: Ctx) => str(ctx.opts, "device-name") ?? `parley cli on ${os.hostname()}`.slice(0, 80);
 
-function signedInResult(ctx: Ctx, t: AuthTokens, baseUrl: string, verb: string): void {
-  ctx.out.result({ server: baseUrl, user: t.user, org: t.org, deviceId: t.deviceId, sessionId: t.sessionId }, [
-    `${verb} as ${t.user.username} (${t.user.role}) in ${t.org.name} (${t.org.slug}) on ${baseUrl}`,
+async function signedInResult(ctx: Ctx, client: ParleyClient, verb: string): Promise<void> {
+  const s = client.session!;
+  const me = await withClient(ctx, ({ api }) => api.call("me"));
+  ctx.out.result({ server: s.baseUrl, user: me.user, org: me.org, deviceId: s.deviceId, sessionId: s.sessionId }, [
+    `${verb} as ${me.user.username} (${me.user.role}) in ${me.org.name} (${me.org.slug}) on ${s.baseUrl}`,
     "Next: parley channel list · parley channel create NAME · parley send CHANNEL TEXT",
   ]);
 }
@@ -31,14 +33,13 @@ export const accountCommands: Command[] = [
     async run(ctx) {
       const u = "setup --server URL --token TOKEN --org SLUG --org-name NAME --username U --display-name D";
       const baseUrl = serverUrl(required(ctx.opts, "server", u));
-      const body = {
-        setupToken: required(ctx.opts, "token", u), orgSlug: required(ctx.opts, "org", u), orgName: required(ctx.opts, "org-name", u),
+      const input = {
+        baseUrl, setupToken: required(ctx.opts, "token", u), orgSlug: required(ctx.opts, "org", u), orgName: required(ctx.opts, "org-name", u),
         username: required(ctx.opts, "username", u), displayName: required(ctx.opts, "display-name", u), deviceName: deviceName(ctx),
         password: await readPassword(ctx.env, ctx.stdin),
       };
-      const t = await createApi({ baseUrl }).call("setup", { body });
-      await saveTokens(ctx, baseUrl, t);
-      signedInResult(ctx, t, baseUrl, "Created the org and signed in");
+      const client = await signIn(ctx, (store) => ParleyClient.setup({ ...input, store, codec }));
+      await signedInResult(ctx, client, "Created the org and signed in");
     },
   },
   {
@@ -51,26 +52,16 @@ export const accountCommands: Command[] = [
       const org = required(ctx.opts, "org", u);
       const username = required(ctx.opts, "username", u);
       const password = await readPassword(ctx.env, ctx.stdin);
-      // Signing in again as the same user on the same server keeps this profile's device.
-      const store = await openStore(ctx);
-      const prev = await store.loadSession();
-      await store.close();
-      const sameDevice = prev && prev.baseUrl === baseUrl && prev.orgSlug === org && prev.username === username ? prev.deviceId : undefined;
-      const t = await createApi({ baseUrl }).call("login", {
-        body: { org, username, password, deviceName: deviceName(ctx), ...(sameDevice ? { deviceId: sameDevice } : {}) },
-      });
-      await saveTokens(ctx, baseUrl, t);
-      signedInResult(ctx, t, baseUrl, "Signed in");
+      // The SDK reuses this profile's device when the same account signs in again.
+      const client = await signIn(ctx, (store) => ParleyClient.login({ baseUrl, org, username, password, deviceName: deviceName(ctx), store, codec }));
+      await signedInResult(ctx, client, "Signed in");
     },
   },
   {
     name: ["logout"], usage: "", summary: "End this profile's session on the server and forget it locally",
     async run(ctx) {
-      await withClient(ctx, async ({ api, auth }) => {
-        // A session the server already ended still gets forgotten locally.
-        await api.call("logout").catch(() => undefined);
-        await auth.clear();
-      });
+      // logout() forgets the session locally even when the server already ended it.
+      await withClient(ctx, ({ client }) => client.logout().catch(() => undefined));
       ctx.out.result({ signedOut: true }, "Signed out.");
     },
   },
@@ -87,9 +78,8 @@ export const accountCommands: Command[] = [
       const username = required(ctx.opts, "username", u);
       const displayName = required(ctx.opts, "display-name", u);
       const password = await readPassword(ctx.env, ctx.stdin);
-      const t = await createApi({ baseUrl }).call("acceptInvite", { body: { token, username, displayName, password, deviceName: deviceName(ctx) } });
-      await saveTokens(ctx, baseUrl, t);
-      signedInResult(ctx, t, baseUrl, "Joined and signed in");
+      const client = await signIn(ctx, (store) => ParleyClient.acceptInvite({ baseUrl, token, username, displayName, password, deviceName: deviceName(ctx), store, codec }));
+      await signedInResult(ctx, client, "Joined and signed in");
     },
   },
   {

@@ -4,24 +4,52 @@
  * Content goes through the SDK's codec; until E2EE lands that is the plain
  * codec, and every command says so on stderr.
  */
-import crypto from "node:crypto";
-import type { Event, EventKind } from "@parley/protocol";
-import { bytesToBase64, type Api, type MessageContent } from "@parley/sdk/node";
+import type { Event } from "@parley/protocol";
+import type { Api, SendInput } from "@parley/sdk/node";
 import { int, str, type Command } from "../command.ts";
-import { UsageError } from "../errors.ts";
+import { CliError, UsageError } from "../errors.ts";
 import { foldTimeline, messageLine, type MessageView } from "../render.ts";
-import { codec, decode, plainNotice } from "../content.ts";
-import { directory, resolveChannel, withClient } from "../session.ts";
+import { decode, plainNotice } from "../content.ts";
+import { directory, resolveChannel, withClient, type Online } from "../session.ts";
 import { follow } from "../follow.ts";
 
-async function sendKind(api: Api, channelId: string, kind: EventKind, content: MessageContent, rel: { threadRoot?: number; target?: number } = {}): Promise<Event> {
-  const bytes = await codec.encode(channelId, content);
-  // A fresh idempotency key per invocation; the SDK's send retries reuse it.
-  const clientId = crypto.randomUUID().replaceAll("-", "");
-  const { event } = await api.call("sendEvent", {
-    params: { channelId }, body: { clientId, kind, content: bytesToBase64(bytes), ...rel },
+const SEND_DEADLINE_MS = 20_000;
+
+/**
+ * Send through the SDK outbox (same clientId on every retry, so a lost ack
+ * never duplicates). A send the server has not confirmed by the deadline
+ * stays queued in the profile and goes out once the profile next connects.
+ */
+async function sendVia(o: Online, channelId: string, input: SendInput): Promise<Event> {
+  const sending = o.client.send(channelId, input);
+  sending.catch(() => undefined); // the loser of the race below must not become an unhandled rejection
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CliError("unreachable", `the server did not confirm the send within ${SEND_DEADLINE_MS / 1000}s`,
+      "it stays queued in this profile and is sent once when it next connects (parley read CHANNEL --follow)")), SEND_DEADLINE_MS);
   });
-  return event;
+  try {
+    return (await Promise.race([sending, deadline])).event;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The seq of the caller's own live reaction `emoji` on message `target`, if any. */
+async function ownReaction(o: Online, channelId: string, target: number, emoji: string): Promise<number | undefined> {
+  const mine = new Map<number, string>();
+  let after = target;
+  for (let page = 0; page < 20; page++) {
+    const r = await o.api.call("listEvents", { params: { channelId }, query: { after, limit: 100 } });
+    for (const e of r.events) {
+      if (e.senderId !== o.session.userId) continue;
+      if (e.kind === "reaction" && e.target === target && (await decode(e)).emoji === emoji) mine.set(e.seq, emoji);
+      if (e.kind === "delete" && e.target !== null) mine.delete(e.target);
+    }
+    if (!r.hasMore || !r.events.length) break;
+    after = r.events.at(-1)!.seq;
+  }
+  return [...mine.keys()].at(-1);
 }
 
 const seqArg = (v: string | undefined, what = "SEQ") => int(v?.replace(/^#/, ""), what)!;
@@ -53,9 +81,9 @@ export const messageCommands: Command[] = [
     async run(ctx) {
       const threadRoot = int(str(ctx.opts, "thread")?.replace(/^#/, ""), "--thread");
       plainNotice(ctx);
-      const { event, ch } = await withClient(ctx, async ({ api }) => {
-        const ch = await resolveChannel(api, ctx.args[0]!);
-        return { ch, event: await sendKind(api, ch.id, "message", { text: ctx.args[1]! }, threadRoot ? { threadRoot } : {}) };
+      const { event, ch } = await withClient(ctx, async (o) => {
+        const ch = await resolveChannel(o.api, ctx.args[0]!);
+        return { ch, event: await sendVia(o, ch.id, { kind: "message", text: ctx.args[1]!, ...(threadRoot ? { threadRoot } : {}) }) };
       });
       ctx.out.result({ channel: ch.name, channelId: ch.id, seq: event.seq, event }, `sent #${event.seq} to ${ctx.args[0]!.startsWith("@") ? ctx.args[0] : `#${ch.name}`}${threadRoot ? ` in thread #${threadRoot}` : ""}`);
     },
@@ -107,9 +135,13 @@ export const messageCommands: Command[] = [
       const emoji = ctx.args[2]!;
       if (!emoji.trim() || emoji.length > 64) throw new UsageError("EMOJI must be 1-64 characters");
       plainNotice(ctx);
-      const event = await withClient(ctx, async ({ api }) => {
-        const ch = await resolveChannel(api, ctx.args[0]!);
-        return sendKind(api, ch.id, "reaction", { emoji, ...(ctx.opts.remove ? { removed: true } : {}) }, { target });
+      const event = await withClient(ctx, async (o) => {
+        const ch = await resolveChannel(o.api, ctx.args[0]!);
+        if (!ctx.opts.remove) return sendVia(o, ch.id, { kind: "reaction", emoji, target });
+        // Taking a reaction back is deleting the reaction event.
+        const mine = await ownReaction(o, ch.id, target, emoji);
+        if (mine === undefined) throw new CliError("not_found", `you have not reacted ${emoji} to #${target}`, `see \`parley read ${ctx.args[0]}\``);
+        return sendVia(o, ch.id, { kind: "delete", target: mine });
       });
       ctx.out.result({ seq: event.seq, target, emoji, event }, `${ctx.opts.remove ? "removed" : "reacted"} ${emoji} ${ctx.opts.remove ? "from" : "to"} #${target}`);
     },
@@ -119,7 +151,7 @@ export const messageCommands: Command[] = [
     async run(ctx) {
       const target = seqArg(ctx.args[1]);
       plainNotice(ctx);
-      const event = await withClient(ctx, async ({ api }) => sendKind(api, (await resolveChannel(api, ctx.args[0]!)).id, "edit", { text: ctx.args[2]! }, { target }));
+      const event = await withClient(ctx, async (o) => sendVia(o, (await resolveChannel(o.api, ctx.args[0]!)).id, { kind: "edit", text: ctx.args[2]!, target }));
       ctx.out.result({ seq: event.seq, target, event }, `edited #${target}`);
     },
   },
@@ -128,7 +160,7 @@ export const messageCommands: Command[] = [
     async run(ctx) {
       const target = seqArg(ctx.args[1]);
       plainNotice(ctx);
-      const event = await withClient(ctx, async ({ api }) => sendKind(api, (await resolveChannel(api, ctx.args[0]!)).id, "delete", {}, { target }));
+      const event = await withClient(ctx, async (o) => sendVia(o, (await resolveChannel(o.api, ctx.args[0]!)).id, { kind: "delete", target }));
       ctx.out.result({ seq: event.seq, target, event }, `deleted #${target}`);
     },
   },
