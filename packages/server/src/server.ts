@@ -48,7 +48,8 @@ export interface CreateServerOptions {
 export async function createServer(opts: CreateServerOptions = {}): Promise<ParleyServer> {
   const config: Config = loadConfig(opts.config, opts.env);
   const log = opts.logger ?? createLogger(config.logLevel, opts.logDestination);
-  const storage = openStorage({ url: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, pgPoolSize: config.pgPoolSize });
+  const storage = openStorage({ url: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, pgPoolSize: config.pgPoolSize,
+    onPoolError: (err) => log.warn({ err: err.message }, "postgres dropped an idle connection; the pool reconnects") });
   await storage.migrate(opts.onMigration);
   const now = () => Date.now();
   const deps: Deps = {

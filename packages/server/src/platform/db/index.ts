@@ -23,6 +23,8 @@ export interface DbOptions {
   dataDir: string;
   sqliteSynchronous?: "FULL" | "NORMAL";
   pgPoolSize?: number;
+  /** Told about idle PostgreSQL connections the server dropped (logged as a warning). */
+  onPoolError?: (err: Error) => void;
 }
 
 export interface Storage {
@@ -42,7 +44,7 @@ export interface Storage {
 /** Open storage as configured (does not migrate). */
 export function openStorage(opts: DbOptions): Storage {
   const url = opts.url;
-  if (url && /^postgres(ql)?:\/\//.test(url)) return openPostgres(url, opts.pgPoolSize ?? 10);
+  if (url && /^postgres(ql)?:\/\//.test(url)) return openPostgres(url, opts.pgPoolSize ?? 10, opts.onPoolError);
   const file = url ? url.replace(/^sqlite:/, "") : path.join(opts.dataDir, "parley.db");
   return openSqlite(file, opts.sqliteSynchronous ?? "FULL");
 }
@@ -80,7 +82,7 @@ function openSqlite(file: string, synchronous: "FULL" | "NORMAL"): Storage {
   };
 }
 
-function openPostgres(url: string, max: number): Storage {
+function openPostgres(url: string, max: number, onPoolError?: (err: Error) => void): Storage {
   // int8 (bigint) columns hold ms timestamps and seqs, all < 2^53.
   const types = {
     getTypeParser(oid: number, format?: "text" | "binary") {
@@ -91,8 +93,8 @@ function openPostgres(url: string, max: number): Storage {
   const pool = new pg.Pool({ connectionString: url, max, types: types as pg.CustomTypesConfig });
   // An idle pooled connection that the server drops (restart, DROP DATABASE, network) is
   // emitted as "error"; without a listener that would crash the process. The pool discards
-  // the client and the next query opens a new one, so there is nothing else to do here.
-  pool.on("error", () => {});
+  // the client and the next query opens a new one, so reporting it is all there is to do.
+  pool.on("error", (err) => onPoolError?.(err));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db, dialect: "postgres",
