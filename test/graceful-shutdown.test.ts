@@ -55,15 +55,19 @@ for (const dialect of DIALECTS) {
       ];
       await waitUntil(() => log.acked.size >= 200 || log.rejected.length > 0, 60_000, "200 acks");
 
+      const sigtermAt = Date.now();
       const exit = await child.terminate();
+      const shutdownMs = Date.now() - sigtermAt;
       stopped = true;
       assert.equal(await busy.closed, CLOSE_CODES.serviceRestart, "busy socket close code");
       assert.equal(await idle.closed, CLOSE_CODES.serviceRestart, "idle socket close code");
       await Promise.all(senders);
       assert.deepEqual(exit, { code: 0, signal: null }, `server did not exit cleanly:\n${child.logs().slice(-3000)}`);
+      // Within the drain grace (PARLEY_SHUTDOWN_GRACE_MS, 10 s) plus slack: no socket may hold shutdown up.
+      assert.ok(shutdownMs < 15_000, `shutdown took ${shutdownMs} ms`);
       // Only retryable failures (503 unavailable while draining, connection refused after): see httpSender/wsSender.
       assert.deepEqual(log.rejected, [], "sends failed with a non-retryable error during shutdown");
-      t.diagnostic(`${log.acked.size} acked before SIGTERM completed, ${log.unanswered.size} unanswered or retryable`);
+      t.diagnostic(`shutdown took ${shutdownMs} ms; ${log.acked.size} acked before it, ${log.unanswered.size} unanswered or retryable`);
 
       child = await startChildServer({ dataDir: db.dataDir, databaseUrl: db.url });
       assertDelivered(await readChannelHttp(child.url, owner.accessToken, channelId), log, "after restart");
