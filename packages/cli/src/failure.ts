@@ -23,7 +23,6 @@ const HINTS: Partial<Record<keyof typeof ERROR_STATUS, string>> = {
   rate_limited: "wait a moment and retry",
   login_throttled: "too many attempts: wait a few minutes and retry",
   validation_failed: "check the values you passed (`parley COMMAND --help`)",
-  bad_request: "check the message number or names with `parley read CHANNEL` / `parley channel list`",
   unavailable: "the server is busy or shutting down: retry shortly",
   internal: "retry; if it persists, check the server log",
 };
