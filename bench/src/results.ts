@@ -60,11 +60,13 @@ How it measures (all on 127.0.0.1):
   receivers are 1,000 sockets of 10 member users (100 sockets per access token, each socket authenticated by
   its own hello) because argon2 makes each account ~100 ms. Latency = receive time minus the send time the
   sender wrote into the event's content bytes, sampled on every 5th receiver. "At 40k/s" paces 40 sends/s;
-  saturation ramps 80k/160k/320k/640k deliveries/s offered and stops once less than 90% is delivered.
+  the 40k/s windows (3 x 5 s per server) alternate between the servers (A B B A B A) so background
+  load hits both alike; saturation then ramps 80k/160k/320k/640k deliveries/s offered per server and stops once
+  less than 90% is delivered.
 - CPU per delivery = server CPU µs in the 40k/s window / deliveries counted by the receivers in that window.
 - Idle: 10,000 sockets (hello -> ready) of 10 users, spread over 4 client processes; RSS per connection =
   (RSS after - RSS before) / connections.
-- Persisted sends: 4 sockets x 256 \`send\` frames in flight (acked after the commit), then 64 concurrent
+- Persisted sends: 4 sockets x 256 \`send\` frames in flight (acked after the commit), then 256 concurrent
   HTTP POSTs; SQLite with synchronous=FULL, PostgreSQL on a fresh database (scripts/pg.sh) dropped after.
 - Other processes on the machine skew latency and throughput (not per-process CPU): each line notes the load
   average when the run started.
