@@ -93,6 +93,17 @@ test("quickstart: bootstrap, start, invite, two users chat, thread, react, edit,
 
     const list = await alice(["channel", "list", "--json"]);
     assert.deepEqual(list.json().channels.map((c: { kind: string }) => c.kind).sort(), ["dm", "public"]);
+
+    // Private channel: invite, kick, leave.
+    assert.equal((await alice(["channel", "create", "secret", "--private"])).code, 0);
+    assert.equal((await bob(["channel", "join", "secret"])).code, 1, "private channels are not joinable");
+    const invited = await alice(["channel", "invite", "secret", "bob", "--json"]);
+    assert.deepEqual(invited.json().added, ["bob"]);
+    assert.equal((await bob(["send", "secret", "in"])).code, 0);
+    assert.equal((await alice(["channel", "kick", "secret", "bob"])).code, 0);
+    assert.equal((await bob(["send", "secret", "out"])).code, 1);
+    assert.equal((await bob(["channel", "leave", "general"])).code, 0);
+    assert.deepEqual((await bob(["channel", "list", "--json"])).json().channels.map((c: { kind: string }) => c.kind), ["dm"]);
     const whoami = await bob(["whoami", "--json"]);
     assert.equal(whoami.json().user.username, "bob");
     assert.equal(whoami.json().server, server.url);
