@@ -41,7 +41,11 @@ export function parley(args: string[], opts: { env?: Record<string, string>; inp
 
 let home: string | undefined;
 function scratchHome(): string {
-  home ??= fs.mkdtempSync(path.join(os.tmpdir(), "parley-cli-home-"));
+  if (!home) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-cli-home-"));
+    process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    home = dir;
+  }
   return home;
 }
 
