@@ -6,7 +6,8 @@
  */
 import test from "node:test";
 import assert from "node:assert/strict";
-import { routes, type RouteDef } from "./routes.ts";
+import { routes } from "./routes.ts";
+import type { RouteDef } from "./route.ts";
 import { openApiDocument } from "./openapi.ts";
 import { API_PREFIX, API_VERSION, WS_PATH } from "./version.ts";
 import { ERROR_CODES } from "./errors.ts";
