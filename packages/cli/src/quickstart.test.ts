@@ -12,8 +12,9 @@ import { parley, startParley, tempDir } from "./spawn-cli.ts";
 const ALICE_PW = "alice-password-123";
 const BOB_PW = "bob-password-4567";
 
-test("quickstart: bootstrap, start, invite, two users chat, thread, react, edit, delete, read", async () => {
+test("quickstart: bootstrap, start, invite, two users chat, thread, react, edit, delete, read", async (t) => {
   const dir = tempDir("quickstart");
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const data = path.join(dir, "data");
   const alice = (args: string[]) => parley(["--profile-dir", path.join(dir, "alice"), ...args], { env: { PARLEY_PASSWORD: ALICE_PW } });
   const bob = (args: string[]) => parley(["--profile-dir", path.join(dir, "bob"), ...args], { env: { PARLEY_PASSWORD: BOB_PW } });
@@ -115,12 +116,12 @@ test("quickstart: bootstrap, start, invite, two users chat, thread, react, edit,
   } finally {
     assert.equal(await server.stop("SIGTERM"), 0, "graceful shutdown exits 0");
     assert.match(server.stderr(), /stopped/);
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test("first start on an empty data dir prints the setup token and `parley setup` creates the org", async () => {
+test("first start on an empty data dir prints the setup token and `parley setup` creates the org", async (t) => {
   const dir = tempDir("setup");
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const server = await startParley(["--data-dir", path.join(dir, "data")]);
   try {
     const token = server.ready.setupToken;
@@ -137,6 +138,5 @@ test("first start on an empty data dir prints the setup token and `parley setup`
     assert.match(again.stderr, /sign in with `parley login`/);
   } finally {
     await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
