@@ -6,9 +6,10 @@
  *   protocol  <-  server  <-  cli (`parley start` embeds the server)
  *
  * Tests (`*.test.ts`, test/) and bench/ may import anything. The server's
- * testing/ folder (harness, factories) is for tests only.
+ * testing/ folder (harness, factories) is for tests only; each package's
+ * src/testing/ holds test support code and counts as test code.
  */
-const TEST_FILE = "(^test/|\\.test\\.ts$|^bench/)";
+const TEST_FILE = "(^test/|\\.test\\.ts$|^bench/|^packages/[^/]+/src/testing/)";
 
 /** A boundary rule: files under `from` may import only the listed packages (besides themselves and npm deps). */
 function onlyImports(name, pkg, allowed) {

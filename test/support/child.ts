@@ -4,25 +4,14 @@
  * PostgreSQL database, and kill it the hard or the polite way.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import { fileURLToPath } from "node:url";
 import readline from "node:readline";
 
-const SCRIPT = fileURLToPath(new URL("./child-server.ts", import.meta.url));
+import { freePort } from "../../packages/server/src/testing/ports.ts";
 
-/** A port in [20000, 32000) that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = 20000 + Math.floor(Math.random() * 12000);
-    const ok = await new Promise<boolean>((resolve) => {
-      const srv = net.createServer();
-      srv.once("error", () => resolve(false));
-      srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
-    });
-    if (ok) return port;
-  }
-  throw new Error("no free port below 32768");
-}
+export { freePort };
+
+const SCRIPT = fileURLToPath(new URL("./child-server.ts", import.meta.url));
 
 export interface ChildServer {
   url: string;

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { createTestDatabase, startTestServer, TEST_SETUP_TOKEN } from "../../server/src/testing/harness.ts";
-import { parley, tempDir } from "./spawn-cli.ts";
+import { parley, tempDir } from "./testing/spawn-cli.ts";
 
 const dirs: string[] = [];
 after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });

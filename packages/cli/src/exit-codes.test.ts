@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { startTestServer, TEST_SETUP_TOKEN, type TestServer } from "../../server/src/testing/harness.ts";
-import { BIN, freePort, parley, tempDir } from "./spawn-cli.ts";
+import { BIN, freePort, parley, tempDir } from "./testing/spawn-cli.ts";
 
 let server: TestServer;
 let dir: string;

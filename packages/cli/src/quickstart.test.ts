@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { parley, startParley, tempDir } from "./spawn-cli.ts";
+import { parley, startParley, tempDir } from "./testing/spawn-cli.ts";
 
 const ALICE_PW = "alice-password-123";
 const BOB_PW = "bob-password-4567";

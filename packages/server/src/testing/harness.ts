@@ -10,6 +10,10 @@ import pg from "pg";
 import { Writable } from "node:stream";
 import { createServer, type ParleyServer } from "../server.ts";
 import type { ConfigInput } from "../config/schema.ts";
+import { freePort, isAddressInUse } from "./ports.ts";
+
+/** The setup token startTestServer configures. */
+export const TEST_SETUP_TOKEN = "test-setup-token-0123456789";
 
 export type TestDialect = "sqlite" | "postgres";
 /** Every store/route test runs on both. */
@@ -68,19 +72,25 @@ export async function startTestServer(opts: { dialect?: TestDialect; config?: Co
   const database = opts.database ?? (await createTestDatabase(opts.dialect ?? "sqlite"));
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
-  const server = await createServer({
-    env: {},
-    config: {
-      host: "127.0.0.1", port: 0, dataDir: database.dataDir, databaseUrl: database.url, logLevel: "info",
-      setupToken: "test-setup-token-0123456789", rateLimitIp: 100_000, rateLimitUser: 100_000, ...opts.config,
-    },
-    logDestination: sink,
-  });
+  // A port below 32768, retried if another process takes it before we listen.
+  let server: ParleyServer | undefined;
+  for (let attempt = 0; !server; attempt++) {
+    try {
+      server = await createServer({
+        env: {},
+        config: {
+          host: "127.0.0.1", port: await freePort(), dataDir: database.dataDir, databaseUrl: database.url, logLevel: "info",
+          setupToken: TEST_SETUP_TOKEN, rateLimitIp: 100_000, rateLimitUser: 100_000, ...opts.config,
+        },
+        logDestination: sink,
+      });
+    } catch (err) {
+      if (!isAddressInUse(err) || attempt >= 4) throw err;
+    }
+  }
   return Object.assign(server, {
     database, logs,
     async stop() { await server.close(); if (!opts.database) await database.drop(); },
   });
 }
 
-/** The setup token startTestServer configures. */
-export const TEST_SETUP_TOKEN = "test-setup-token-0123456789";

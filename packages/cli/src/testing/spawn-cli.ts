@@ -4,12 +4,12 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../../server/src/testing/ports.ts";
 
-export const BIN = fileURLToPath(new URL("../bin/parley.js", import.meta.url));
+export const BIN = fileURLToPath(new URL("../../bin/parley.js", import.meta.url));
 
 export interface Run {
   code: number; stdout: string; stderr: string;
@@ -53,19 +53,7 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `parley-cli-${prefix}-`));
 }
 
-/** A port below 32768 that nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = 20000 + Math.floor(Math.random() * 12000);
-    const ok = await new Promise<boolean>((resolve) => {
-      const srv = net.createServer();
-      srv.once("error", () => resolve(false));
-      srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
-    });
-    if (ok) return port;
-  }
-  throw new Error("no free port below 32768");
-}
+export { freePort };
 
 export interface StartedServer {
   child: ChildProcess;
