@@ -1,0 +1,56 @@
+/**
+ * Typed errors of `@parley/crypto`. Callers branch on `code` (stable strings), never on
+ * message text or on the underlying MLS library's error classes, which stay hidden.
+ */
+
+/** Stable codes carried by {@link E2eeError}. */
+export type E2eeErrorCode =
+  /** The message belongs to an epoch this member has not reached yet: queue it and retry after the next commit. */
+  | "future_epoch"
+  /** The message belongs to an epoch whose keys were already deleted (or a handshake from a past epoch). */
+  | "old_epoch"
+  /** The same (sender, generation) was already decrypted: a replay or duplicate delivery. */
+  | "replay"
+  /** Authentication or decryption failed: tampered bytes, wrong group or a forged signature. */
+  | "invalid_message"
+  /** A leaf (added member, joiner, tree member) was refused by the caller's `authorizeLeaf`. */
+  | "unauthorized_leaf"
+  /** No private KeyPackage in the key store matches the Welcome. */
+  | "no_matching_key_package"
+  /** The operation needs a state this group is not in (removed from the group, pending commit missing…). */
+  | "invalid_state"
+  /** An argument is malformed (ids, sizes, suite names). */
+  | "bad_input"
+  /** Attachment ciphertext failed authentication (tampered, wrong key, reordered chunks). */
+  | "attachment_tampered"
+  /** Attachment ciphertext ended before its final chunk. */
+  | "attachment_truncated"
+  /** Attachment ciphertext did not hash to the digest in its descriptor. */
+  | "attachment_digest_mismatch";
+
+/** Every error this package throws on purpose is an `E2eeError` with a stable {@link E2eeErrorCode}. */
+export class E2eeError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: E2eeErrorCode;
+
+  /**
+   * @param code - stable code
+   * @param message - human-readable explanation (never contains key material or plaintext)
+   * @param options - optional `cause` (the underlying library error)
+   */
+  constructor(code: E2eeErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "E2eeError";
+    this.code = code;
+  }
+
+  /** True when the right reaction is to wait for a commit and retry (see `future_epoch`). */
+  get shouldWait(): boolean {
+    return this.code === "future_epoch";
+  }
+}
+
+/** Narrowing helper: `isE2eeError(err, "replay")`. */
+export function isE2eeError(err: unknown, code?: E2eeErrorCode): err is E2eeError {
+  return err instanceof E2eeError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,208 @@
+// Creating, joining, persisting and inspecting groups (one MLS group per channel).
+import {
+  clientStateDecoder, clientStateEncoder, createGroup as mlsCreateGroup, createGroupInfoWithExternalPubAndRatchetTree,
+  defaultCredentialTypes, defaultExtensionTypes, encode, joinGroup, joinGroupExternal, mlsMessageEncoder,
+  protocolVersions, wireformats, type ClientState, type GroupContextExtension,
+} from "ts-mls";
+import { concat, toHex, utf8 } from "./bytes.ts";
+import { encodeCredentialIdentity } from "./credential.ts";
+import { E2eeError } from "./errors.ts";
+import { groupIdBytes } from "./group-id.ts";
+import type { DeviceIdentity } from "./identity.ts";
+import { deleteKeyPackage, loadKeyPackage, newKeyPackage } from "./key-packages.ts";
+import { internalOf, makeGroup, membersOf, mlsContext, translate, type Group, type LeafPolicy, type Member, type PolicyProbe } from "./group-state.ts";
+import { suiteFromId, suiteId, suiteImpl } from "./suites.ts";
+import { decodeMlsMessage } from "./wire.ts";
+
+/** The server's key as MLS external sender (it may propose removals, never read content). */
+export interface ExternalSenderKey {
+  /** Ed25519 public key of the server's external-sender / directory key. */
+  signaturePublicKey: Uint8Array;
+  /** Org whose server this is (becomes the credential `parley/1/server/<orgId>`). */
+  orgId: string;
+}
+
+
+/**
+ * Creates a one-member group for a channel. `externalSenders` lists the server key(s)
+ * allowed to propose removals (RFC 9420 §12.1.8.1); they go first in the group context
+ * extensions because ts-mls numbers external senders by extension position.
+ */
+export async function createGroup(
+  identity: DeviceIdentity,
+  groupId: Uint8Array | string,
+  options: { externalSenders?: ExternalSenderKey[] } & LeafPolicy = {},
+): Promise<Group> {
+  const impl = await suiteImpl(identity.suite);
+  const extensions: GroupContextExtension[] = (options.externalSenders ?? []).map((s) => ({
+    extensionType: defaultExtensionTypes.external_senders,
+    extensionData: {
+      signaturePublicKey: s.signaturePublicKey,
+      credential: { credentialType: defaultCredentialTypes.basic, identity: encodeCredentialIdentity({ kind: "server", orgId: s.orgId }) },
+    },
+  }));
+  const kp = await newKeyPackage(identity);
+  const probe: PolicyProbe = {};
+  const internal = { identity, impl, policy: pickPolicy(options) };
+  try {
+    const state = await mlsCreateGroup({
+      context: mlsContext(internal, probe),
+      groupId: groupIdBytes(groupId),
+      keyPackage: kp.publicPackage,
+      privateKeyPackage: kp.privatePackage,
+      extensions,
+    });
+    kp.privatePackage.initPrivateKey.fill(0);
+    return makeGroup({ ...internal, state });
+  } catch (err) {
+    throw translate(err, probe);
+  }
+}
+
+function pickPolicy(p: LeafPolicy): LeafPolicy {
+  return { authorizeLeaf: p.authorizeLeaf, authorizeExternalSender: p.authorizeExternalSender };
+}
+
+/**
+ * Joins from a Welcome (MLSMessage bytes). Finds the matching private KeyPackage in
+ * `identity.keyStore`, checks every leaf of the group's tree with `authorizeLeaf`, and
+ * deletes the one-time KeyPackage afterwards (a last-resort one is kept).
+ * @throws E2eeError `no_matching_key_package`, `unauthorized_leaf`, `invalid_message`.
+ */
+export async function joinFromWelcome(identity: DeviceIdentity, welcome: Uint8Array, policy: LeafPolicy = {}): Promise<Group> {
+  const msg = decodeMlsMessage(welcome);
+  if (msg.wireformat !== wireformats.mls_welcome) throw new E2eeError("bad_input", "not a Welcome");
+  if (msg.welcome.cipherSuite !== suiteId(identity.suite)) throw new E2eeError("bad_input", "Welcome is for another cipher suite");
+  let found: Awaited<ReturnType<typeof loadKeyPackage>>;
+  let refHex = "";
+  for (const s of msg.welcome.secrets) {
+    refHex = toHex(s.newMember);
+    found = await loadKeyPackage(identity, refHex);
+    if (found) break;
+  }
+  if (!found) throw new E2eeError("no_matching_key_package", "no KeyPackage of this device matches the Welcome");
+  const impl = await suiteImpl(identity.suite);
+  const internal = { identity, impl, policy: pickPolicy(policy) };
+  const probe: PolicyProbe = {};
+  let state: ClientState;
+  try {
+    state = await joinGroup({ context: mlsContext(internal, probe), welcome: msg.welcome, keyPackage: found.publicPackage, privateKeys: found.privatePackage });
+  } catch (err) {
+    throw translate(err, probe);
+  }
+  found.privatePackage.initPrivateKey.fill(0);
+  if (!found.lastResort) await deleteKeyPackage(identity, refHex);
+  return makeGroup({ ...internal, state });
+}
+
+/** Result of {@link joinExternal}. */
+export interface ExternalJoin {
+  /** The external commit (PublicMessage bytes) to post as a commit bundle. */
+  commit: Uint8Array;
+  /** GroupInfo (with external pub and ratchet tree) of the new epoch, for the server to store. */
+  groupInfo: Uint8Array;
+  /** The joined group, already in `epoch`. Discard it if the server answers `stale_epoch`. */
+  group: Group;
+  /** The epoch the commit creates. */
+  epoch: bigint;
+}
+
+/**
+ * Joins a group by external commit (RFC 9420 §12.4.3.2) from a GroupInfo the server
+ * stored: a user's new device, or joining a public channel. With `resync`, the device's
+ * previous leaf (same credential) is removed in the same commit (state lost/rebuilt).
+ */
+export async function joinExternal(identity: DeviceIdentity, groupInfo: Uint8Array, options: LeafPolicy & { resync?: boolean } = {}): Promise<ExternalJoin> {
+  const msg = decodeMlsMessage(groupInfo);
+  if (msg.wireformat !== wireformats.mls_group_info) throw new E2eeError("bad_input", "not a GroupInfo");
+  if (suiteFromId(msg.groupInfo.groupContext.cipherSuite) !== identity.suite) throw new E2eeError("bad_input", "GroupInfo is for another cipher suite");
+  const impl = await suiteImpl(identity.suite);
+  const internal = { identity, impl, policy: pickPolicy(options) };
+  const probe: PolicyProbe = {};
+  const kp = await newKeyPackage(identity);
+  try {
+    const { publicMessage, newState } = await joinGroupExternal({
+      context: mlsContext(internal, probe),
+      groupInfo: msg.groupInfo,
+      keyPackage: kp.publicPackage,
+      privateKeys: kp.privatePackage,
+      resync: options.resync ?? false,
+    });
+    const commit = encode(mlsMessageEncoder, { version: protocolVersions.mls10, wireformat: wireformats.mls_public_message, publicMessage });
+    const group = makeGroup({ ...internal, state: newState });
+    return { commit, group, groupInfo: await groupInfoOf(group), epoch: newState.groupContext.epoch };
+  } catch (err) {
+    throw translate(err, probe);
+  }
+}
+
+/** GroupInfo (MLSMessage bytes, with external_pub and ratchet_tree extensions) of the group's current epoch. */
+export async function groupInfoOf(group: Group): Promise<Uint8Array> {
+  const g = internalOf(group);
+  return encodeGroupInfo(g.state, g.impl);
+}
+
+/** Internal: GroupInfo bytes of any state. */
+export async function encodeGroupInfo(state: ClientState, impl: Awaited<ReturnType<typeof suiteImpl>>): Promise<Uint8Array> {
+  const gi = await createGroupInfoWithExternalPubAndRatchetTree(state, [], impl);
+  return encode(mlsMessageEncoder, { version: protocolVersions.mls10, wireformat: wireformats.mls_group_info, groupInfo: gi });
+}
+
+/** The group's current epoch. */
+export function epoch(group: Group): bigint {
+  return internalOf(group).state.groupContext.epoch;
+}
+
+/** Every device leaf of the group, by leaf index. */
+export function members(group: Group): Member[] {
+  return membersOf(internalOf(group).state);
+}
+
+/** This device's own leaf index. */
+export function ownLeafIndex(group: Group): number {
+  const g = internalOf(group);
+  const own = membersOf(g.state).find((m) => m.deviceId === g.identity.deviceId && m.userId === g.identity.userId);
+  if (!own) throw new E2eeError("invalid_state", "this device is not a member of the group");
+  return own.leafIndex;
+}
+
+/** False once this device has been removed from the group (it can then neither send nor read). */
+export function isActive(group: Group): boolean {
+  return internalOf(group).state.groupActiveState.kind === "active";
+}
+
+/**
+ * A 32-byte value every member of the epoch shares (RFC 9420 epoch_authenticator):
+ * equal values prove two devices are in the same group state (safety numbers, tests).
+ */
+export function epochAuthenticator(group: Group): Uint8Array {
+  return internalOf(group).state.keySchedule.epochAuthenticator.slice();
+}
+
+const STATE_MAGIC = utf8("PGS1");
+
+/**
+ * Serialises the group's current state (secrets included: store it only in a KeyStore).
+ * A pending (unconfirmed) commit is not included: after a restart, re-sync instead.
+ */
+export function exportGroupState(group: Group): Uint8Array {
+  const g = internalOf(group);
+  return concat(STATE_MAGIC, encode(clientStateEncoder, g.state));
+}
+
+/** Restores a group exported by {@link exportGroupState} for the same device identity. */
+export async function importGroupState(identity: DeviceIdentity, bytes: Uint8Array, policy: LeafPolicy = {}): Promise<Group> {
+  if (bytes.length < 4 || toHex(bytes.subarray(0, 4)) !== toHex(STATE_MAGIC)) throw new E2eeError("bad_input", "not an exported Parley group state");
+  const decoded = clientStateDecoder(bytes.subarray(4), 0);
+  if (!decoded) throw new E2eeError("bad_input", "corrupt group state");
+  const state = decoded[0];
+  if (suiteFromId(state.groupContext.cipherSuite) !== identity.suite) throw new E2eeError("bad_input", "group state is for another cipher suite");
+  return makeGroup({ identity, impl: await suiteImpl(identity.suite), policy: pickPolicy(policy), state });
+}
+
+/** Replaces the leaf policy of a group (e.g. after loading it). */
+export function setLeafPolicy(group: Group, policy: LeafPolicy): void {
+  internalOf(group).policy = pickPolicy(policy);
+}
+
+export type { Member };

@@ -1,0 +1,24 @@
+/**
+ * `@parley/crypto`: Parley's end-to-end encryption interface (MLS, RFC 9420, via ts-mls;
+ * attachments; key stores). Runs in Node 24 and browsers. Everything crosses this
+ * boundary as bytes and plain objects; no ts-mls type is exported.
+ * Node-only parts (the encrypted file key store) are in `@parley/crypto/node`.
+ * @packageDocumentation
+ */
+export * from "./public.ts";
+export { createDeviceIdentity, loadDeviceIdentity, type DeviceIdentity } from "./identity.ts";
+export { MemoryKeyStore, type KeyStore } from "./key-store.ts";
+export {
+  generateKeyPackages, listKeyPackageRefs, deleteKeyPackage, KEY_PACKAGE_LIFETIME_SECONDS, type GeneratedKeyPackage,
+} from "./key-packages.ts";
+export type { Group, Member, LeafCandidate, LeafPolicy } from "./group-state.ts";
+export {
+  createGroup, joinFromWelcome, joinExternal, groupInfoOf, epoch, members, ownLeafIndex, isActive, epochAuthenticator,
+  exportGroupState, importGroupState, setLeafPolicy, type ExternalSenderKey, type ExternalJoin,
+} from "./group.ts";
+export {
+  addMembers, removeMembers, selfUpdate, commitPendingProposals, hasPendingProposals, hasPendingCommit,
+  confirmPending, discardPending, type CommitBundle, type RemoveTarget,
+} from "./commits.ts";
+export { encrypt, processMessage, type Processed, type MessageSender, type ProposalSummary } from "./messages.ts";
+export * from "./attachments.ts";

@@ -1,0 +1,16 @@
+/**
+ * `@parley/crypto/public`: parsing and verifying PUBLIC MLS structures and the device
+ * directory binding — no private keys, no group state. The server (MLS Delivery and
+ * Authentication Service) imports only this entry.
+ * @packageDocumentation
+ */
+export {
+  encodeCredentialIdentity, parseCredentialIdentity, encodeBinding, signBinding, verifyBinding, generateServerSigningKey,
+  type CredentialIdentity, type BindingFields, type DeviceBinding,
+} from "./credential.ts";
+export { parseKeyPackage, inspectMlsMessage, type KeyPackageInfo, type InspectedMessage, type InspectedSender, type InspectedAdd } from "./inspect.ts";
+export { externalRemoveProposal, type ExternalProposal } from "./external-proposal.ts";
+export { groupInfoMembers, type TreeLeaf } from "./tree.ts";
+export { groupIdBytes } from "./group-id.ts";
+export { E2eeError, isE2eeError, type E2eeErrorCode } from "./errors.ts";
+export { SUITE_NAMES, type SuiteName } from "./suites.ts";

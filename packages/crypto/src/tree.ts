@@ -1,0 +1,88 @@
+// Reads the leaves of the ratchet tree carried in a GroupInfo (ratchet_tree extension,
+// RFC 9420 §12.4.3.3) so the server can map devices to leaf indexes for its Remove
+// proposals. ts-mls keeps that extension as raw bytes and does not export its tree
+// decoder, so this is a small reader of the TLS presentation language: every field we
+// skip is length-prefixed.
+import { defaultExtensionTypes, wireformats } from "ts-mls";
+import { parseCredentialIdentity, type CredentialIdentity } from "./credential.ts";
+import { E2eeError } from "./errors.ts";
+import { decodeMlsMessage } from "./wire.ts";
+
+/** A leaf of a GroupInfo's tree. */
+export interface TreeLeaf {
+  leafIndex: number;
+  identity: CredentialIdentity;
+  signaturePublicKey: Uint8Array;
+}
+
+class Reader {
+  pos = 0;
+  readonly b: Uint8Array;
+  constructor(b: Uint8Array) {
+    this.b = b;
+  }
+  u8(): number {
+    if (this.pos >= this.b.length) throw new E2eeError("invalid_message", "truncated ratchet tree");
+    return this.b[this.pos++]!;
+  }
+  u16(): number {
+    return (this.u8() << 8) | this.u8();
+  }
+  skip(n: number): void {
+    if (this.pos + n > this.b.length) throw new E2eeError("invalid_message", "truncated ratchet tree");
+    this.pos += n;
+  }
+  varint(): number {
+    const first = this.u8();
+    const prefix = first >> 6;
+    if (prefix === 0) return first & 0x3f;
+    if (prefix === 1) return ((first & 0x3f) << 8) | this.u8();
+    if (prefix === 2) return ((first & 0x3f) * 2 ** 24) + (this.u8() << 16) + (this.u8() << 8) + this.u8();
+    throw new E2eeError("invalid_message", "bad varint");
+  }
+  vec(): Uint8Array {
+    const n = this.varint();
+    const start = this.pos;
+    this.skip(n);
+    return this.b.subarray(start, start + n);
+  }
+}
+
+/**
+ * The device leaves of the tree inside a GroupInfo (MLSMessage bytes) created with the
+ * ratchet tree (every GroupInfo this package produces has it).
+ */
+export function groupInfoMembers(groupInfo: Uint8Array): TreeLeaf[] {
+  const msg = decodeMlsMessage(groupInfo);
+  if (msg.wireformat !== wireformats.mls_group_info) throw new E2eeError("bad_input", "not a GroupInfo");
+  const ext = msg.groupInfo.extensions.find((e) => e.extensionType === defaultExtensionTypes.ratchet_tree);
+  if (!ext) throw new E2eeError("bad_input", "GroupInfo carries no ratchet tree");
+  const r = new Reader(new Reader(ext.extensionData as Uint8Array).vec());
+  const out: TreeLeaf[] = [];
+  for (let node = 0; r.pos < r.b.length; node++) {
+    if (r.u8() === 0) continue; // blank node
+    const type = r.u8();
+    if (type === 2) {
+      r.vec(); r.vec(); r.vec(); // encryption_key, parent_hash, unmerged_leaves
+      continue;
+    }
+    if (type !== 1) throw new E2eeError("invalid_message", "bad node type");
+    r.vec(); // encryption_key
+    const signaturePublicKey = r.vec().slice();
+    const credType = r.u16();
+    const credData = r.vec(); // basic: identity; x509: certificate list
+    for (let i = 0; i < 5; i++) r.vec(); // capabilities
+    const source = r.u8();
+    if (source === 1) r.skip(16); // lifetime
+    else if (source === 3) r.vec(); // parent_hash
+    r.vec(); // extensions
+    r.vec(); // signature
+    if (credType !== 1) continue;
+    try {
+      out.push({ leafIndex: node / 2, identity: parseCredentialIdentity(credData), signaturePublicKey });
+    } catch {
+      // a foreign credential cannot be a Parley device: not listed
+    }
+  }
+  return out;
+}
