@@ -7,8 +7,8 @@ import type { BenchTarget } from "./target.ts";
 import { startWorker, type ServerProcess } from "./processes.ts";
 import { log, sleep } from "./report.ts";
 
-export interface IdleOptions { connections: number; workers: number }
-export const DEFAULT_IDLE: IdleOptions = { connections: 10_000, workers: 4 };
+export interface IdleOptions { connections: number; workers: number; settleMs: number }
+export const DEFAULT_IDLE: IdleOptions = { connections: 10_000, workers: 4, settleMs: 5_000 };
 
 export interface IdleResult {
   connections: number;
@@ -18,6 +18,8 @@ export interface IdleResult {
   rssAfterBytes: number;
   heapBeforeBytes: number;
   heapAfterBytes: number;
+  /** How long the connections sat idle before the RSS reading. */
+  settleMs: number;
   rssPerConnectionBytes: number;
   heapPerConnectionBytes: number;
   /** V8 heap reserved (used + free) and off-heap (Buffers, native) growth per connection: where the RSS goes. */
@@ -47,13 +49,19 @@ export async function runIdle(server: ServerProcess, target: BenchTarget, opts: 
     const failed = conn.reduce((a, c) => a + c.failed, 0);
     const connectMs = Math.round(performance.now() - t0);
     if (failed) log(`  ${server.kind}: ${failed} connections failed: ${conn.find((c) => c.firstError)?.firstError}`);
-    // Idle for a moment so per-connection startup garbage is collectable, then GC and read RSS.
-    await sleep(3_000);
-    const after = await server.usage(true);
+    // Idle connections stay idle for long: let the server settle (V8 returns heap pages the
+    // connection handshakes used but no longer need only after some idle GCs), then GC and read RSS.
+    let after = await server.usage(true);
+    for (let waited = 0; waited < opts.settleMs; waited += 2_500) {
+      await sleep(2_500);
+      after = await server.usage(true);
+      log(`  ${server.kind}: idle ${((waited + 2_500) / 1000).toFixed(1)} s: RSS ${mb(after.rss)} MB, heap used/total ${mb(after.heapUsed)}/${mb(after.heapTotal)} MB`);
+    }
     const delta = after.rss - before.rss;
     const result: IdleResult = {
       connections: ok, serverReportedConnections: after.connections, connectMs,
       rssBeforeBytes: before.rss, rssAfterBytes: after.rss, heapBeforeBytes: before.heapUsed, heapAfterBytes: after.heapUsed,
+      settleMs: opts.settleMs,
       rssPerConnectionBytes: ok ? Math.round(delta / ok) : 0,
       heapPerConnectionBytes: ok ? Math.round((after.heapUsed - before.heapUsed) / ok) : 0,
       heapTotalPerConnectionBytes: ok ? Math.round((after.heapTotal - before.heapTotal) / ok) : 0,

@@ -9,7 +9,7 @@ import { mergeInto, newHistogram, summaryMs, type SerializedHistogram } from "./
 import { log } from "./report.ts";
 
 export interface PersistOptions { connections: number; inflightPerConn: number; durationMs: number; warmupMs: number; via: "ws" | "http"; httpConcurrency: number }
-export const DEFAULT_PERSIST: PersistOptions = { connections: 4, inflightPerConn: 256, durationMs: 6_000, warmupMs: 1_500, via: "ws", httpConcurrency: 256 };
+export const DEFAULT_PERSIST: PersistOptions = { connections: 4, inflightPerConn: 256, durationMs: 6_000, warmupMs: 1_500, via: "ws", httpConcurrency: 64 };
 
 export interface PersistResult {
   via: "ws" | "http";

@@ -66,7 +66,7 @@ How it measures (all on 127.0.0.1):
 - CPU per delivery = server CPU µs in the 40k/s window / deliveries counted by the receivers in that window.
 - Idle: 10,000 sockets (hello -> ready) of 10 users, spread over 4 client processes; RSS per connection =
   (RSS after - RSS before) / connections.
-- Persisted sends: 4 sockets x 256 \`send\` frames in flight (acked after the commit), then 256 concurrent
+- Persisted sends: 4 sockets x 256 \`send\` frames in flight (acked after the commit), then 64 concurrent
   HTTP POSTs; SQLite with synchronous=FULL, PostgreSQL on a fresh database (scripts/pg.sh) dropped after.
 - Other processes on the machine skew latency and throughput (not per-process CPU): each line notes the load
   average when the run started.
