@@ -11,6 +11,8 @@ import {
   ThreadSummary, Topic, User, UserStreamItem, Username,
 } from "./models.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
+import { e2eeRoutes } from "./e2ee-routes.ts";
+import { fileRoutes } from "./file-routes.ts";
 
 const ChannelParams = z.object({ channelId: Id });
 const MemberParams = z.object({ channelId: Id, userId: Id });
@@ -18,7 +20,8 @@ const IdParams = z.object({ id: Id });
 const Limit = z.coerce.number().int().min(1).max(DEFAULT_LIMITS.pageSize).default(50);
 const QuerySeq = z.coerce.number().int().nonnegative();
 
-export const routes = {
+/** Core routes (issue 2): setup, auth, me, invites, users, channels, events. */
+export const coreRoutes = {
   // ---- first run ------------------------------------------------------
   setupStatus: route({
     method: "GET", path: "/setup", tag: "setup", auth: "none",
@@ -284,6 +287,9 @@ export const routes = {
     response: z.object({ items: z.array(UserStreamItem), hasMore: z.boolean() }),
   }),
 } as const;
+
+/** Every route of the API: core, E2EE directory/commits, and encrypted files. */
+export const routes = { ...coreRoutes, ...e2eeRoutes, ...fileRoutes } as const;
 
 /** The route table's type. */
 export type Routes = typeof routes;

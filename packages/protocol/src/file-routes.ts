@@ -1,0 +1,5 @@
+/**
+ * Encrypted file routes (issue 3): resumable upload and download of
+ * attachment ciphertext.
+ */
+export const fileRoutes = {} as const;
