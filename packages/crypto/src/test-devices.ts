@@ -1,0 +1,32 @@
+// Test helpers (imported by *.test.ts only): devices with a server-signed directory.
+import { createDeviceIdentity, type DeviceIdentity } from "./identity.ts";
+import { generateKeyPackages } from "./key-packages.ts";
+import { generateServerSigningKey, signBinding, verifyBinding, type DeviceBinding } from "./credential.ts";
+import { equalBytes } from "./bytes.ts";
+import type { LeafCandidate } from "./group-state.ts";
+import type { SuiteName } from "./suites.ts";
+
+export const ORG = "org1";
+
+/** A tiny device directory: the server signs bindings; clients verify them. */
+export function makeDirectory() {
+  const server = generateServerSigningKey();
+  const bindings = new Map<string, DeviceBinding>();
+  return {
+    server,
+    register(d: DeviceIdentity) {
+      bindings.set(`${d.userId}/${d.deviceId}`, signBinding(server.privateKey, { orgId: d.orgId, userId: d.userId, deviceId: d.deviceId, signaturePublicKey: d.signaturePublicKey }));
+    },
+    bindings,
+    authorizeLeaf(leaf: LeafCandidate): boolean {
+      const b = bindings.get(`${leaf.userId}/${leaf.deviceId}`);
+      return !!b && verifyBinding(b, server.publicKey) && equalBytes(b.signaturePublicKey, leaf.signaturePublicKey);
+    },
+  };
+}
+
+export async function device(userId: string, deviceId: string, suite: SuiteName = "default") {
+  const identity = await createDeviceIdentity({ orgId: ORG, userId, deviceId, suite });
+  const [kp] = await generateKeyPackages(identity, 1);
+  return { identity, keyPackage: kp!.keyPackage };
+}
