@@ -36,7 +36,14 @@ module.exports = {
     onlyImports("crypto-imports-protocol-only", "crypto", ["protocol"]),
     // ARCHITECTURE §2 puts crypto under sdk (E2EE is wired into the SDK).
     onlyImports("sdk-imports-protocol-only", "sdk", ["protocol", "crypto"]),
-    onlyImports("server-imports-protocol-only", "server", ["protocol"]),
+    onlyImports("server-imports-protocol-only", "server", ["protocol", "crypto"]),
+    {
+      name: "server-imports-crypto-public-only",
+      severity: "error",
+      comment: "The server is the MLS delivery/authentication service: it may use only the key-less public entry of packages/crypto (docs/architecture.md, departures)",
+      from: { path: "^packages/server/", pathNot: TEST_FILE },
+      to: { path: "^packages/crypto/", pathNot: "^packages/crypto/src/public\\.ts$" },
+    },
     onlyImports("cli-imports-sdk-protocol-server", "cli", ["sdk", "protocol", "server", "crypto"]),
     onlyImports("web-imports-sdk-protocol-crypto", "web", ["sdk", "protocol", "crypto"]),
     {

@@ -10,5 +10,6 @@ export * from "./route.ts";
 export * from "./routes.ts";
 export * from "./e2ee-routes.ts";
 export * from "./file-routes.ts";
+export * from "./mls-routes.ts";
 export * from "./frames.ts";
 export * from "./openapi.ts";

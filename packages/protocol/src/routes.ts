@@ -13,6 +13,7 @@ import {
 import { DEFAULT_LIMITS } from "./limits.ts";
 import { e2eeRoutes } from "./e2ee-routes.ts";
 import { fileRoutes } from "./file-routes.ts";
+import { mlsRoutes } from "./mls-routes.ts";
 
 const ChannelParams = z.object({ channelId: Id });
 const MemberParams = z.object({ channelId: Id, userId: Id });
@@ -288,8 +289,8 @@ export const coreRoutes = {
   }),
 } as const;
 
-/** Every route of the API: core, E2EE directory/commits, and encrypted files. */
-export const routes = { ...coreRoutes, ...e2eeRoutes, ...fileRoutes } as const;
+/** Every route of the API: core, E2EE directories, MLS groups, and encrypted files. */
+export const routes = { ...coreRoutes, ...e2eeRoutes, ...mlsRoutes, ...fileRoutes } as const;
 
 /** The route table's type. */
 export type Routes = typeof routes;

@@ -20,6 +20,7 @@ import { channelsHandlers } from "./modules/channels/routes.ts";
 import { messagesHandlers } from "./modules/messages/routes.ts";
 import { e2eeHandlers } from "./modules/e2ee/routes.ts";
 import { filesHandlers } from "./modules/files/routes.ts";
+import { mlsHandlers } from "./modules/mls/routes.ts";
 import { createEventWriter } from "./modules/messages/event-writer.ts";
 import { createGateway, type Gateway } from "./gateway/gateway.ts";
 import { ensureSetupToken } from "./modules/orgs/setup.ts";
@@ -62,7 +63,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   log.info({ config: redactedConfig(config), dialect: storage.dialect, node: deps.nodeId }, "starting");
 
   let draining = false;
-  const handlers: Handlers = { ...accountsHandlers, ...orgsHandlers, ...channelsHandlers, ...messagesHandlers, ...e2eeHandlers, ...filesHandlers };
+  const handlers: Handlers = { ...accountsHandlers, ...orgsHandlers, ...channelsHandlers, ...messagesHandlers, ...e2eeHandlers, ...mlsHandlers, ...filesHandlers };
   const app = await createHttpApp({ deps, handlers, draining: () => draining });
   const gateway = createGateway(deps);
   gateway.attach(app.server);
