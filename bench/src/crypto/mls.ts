@@ -1,0 +1,114 @@
+// E2EE benchmark: application-message throughput through @parley/crypto vs raw ts-mls in
+// the same run, and commit costs (add 1/10/100[/1,000] members, join from Welcome, one
+// removal) for the default and X-Wing suites. Prints figures and writes
+// bench/results/crypto.json. `--with-1000` adds the 1,000-member cases; each case is
+// skipped once a suite's previous size took longer than PARLEY_BENCH_CASE_LIMIT_MS.
+import { writeFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import * as mls from "ts-mls";
+import {
+  addMembers, confirmPending, createDeviceIdentity, createGroup, encrypt, generateKeyPackages, joinFromWelcome,
+  processMessage, removeMembers, type SuiteName,
+} from "@parley/crypto";
+
+const MESSAGES = Number(process.env.PARLEY_BENCH_MESSAGES ?? 2000);
+const CASE_LIMIT_MS = Number(process.env.PARLEY_BENCH_CASE_LIMIT_MS ?? 20000);
+const sizes = [1, 10, 100, ...(process.argv.includes("--with-1000") ? [1000] : [])];
+const payload = new TextEncoder().encode("x".repeat(200));
+
+async function wrapperThroughput() {
+  const a = await createDeviceIdentity({ orgId: "o", userId: "a", deviceId: "a", suite: "default" });
+  const b = await createDeviceIdentity({ orgId: "o", userId: "b", deviceId: "b", suite: "default" });
+  const [kp] = await generateKeyPackages(b, 1);
+  const ga = await createGroup(a, "bench");
+  const bundle = await addMembers(ga, [kp!.keyPackage]);
+  confirmPending(ga);
+  const gb = await joinFromWelcome(b, bundle.welcome!);
+  const t0 = performance.now();
+  for (let i = 0; i < MESSAGES; i++) await processMessage(gb, await encrypt(ga, payload));
+  return MESSAGES / ((performance.now() - t0) / 1000);
+}
+
+async function rawThroughput() {
+  const impl = await mls.getCiphersuiteImpl("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519");
+  const ctx = { cipherSuite: impl, authService: mls.unsafeTestingAuthenticationService };
+  const cred = (s: string): mls.Credential => ({ credentialType: mls.defaultCredentialTypes.basic, identity: new TextEncoder().encode(s) });
+  const a = await mls.generateKeyPackage({ credential: cred("a"), cipherSuite: impl });
+  const b = await mls.generateKeyPackage({ credential: cred("b"), cipherSuite: impl });
+  let sa = await mls.createGroup({ context: ctx, groupId: new TextEncoder().encode("bench"), keyPackage: a.publicPackage, privateKeyPackage: a.privatePackage });
+  const c = await mls.createCommit({ context: ctx, state: sa, extraProposals: [{ proposalType: mls.defaultProposalTypes.add, add: { keyPackage: b.publicPackage } }], ratchetTreeExtension: true });
+  sa = c.newState;
+  let sb = await mls.joinGroup({ context: ctx, welcome: c.welcome!.welcome, keyPackage: b.publicPackage, privateKeys: b.privatePackage });
+  const t0 = performance.now();
+  for (let i = 0; i < MESSAGES; i++) {
+    // Same wire work as the wrapper: encode to bytes and decode again.
+    const m = await mls.createApplicationMessage({ context: ctx, state: sa, message: payload });
+    sa = m.newState;
+    const bytes = mls.encode(mls.mlsMessageEncoder, m.message);
+    const decoded = mls.decode(mls.mlsMessageDecoder, bytes) as mls.MlsFramedMessage;
+    const r = await mls.processMessage({ context: ctx, state: sb, message: decoded });
+    sb = r.newState;
+  }
+  return MESSAGES / ((performance.now() - t0) / 1000);
+}
+
+interface CommitCase { suite: SuiteName; members: number; addMs: number; commitBytes: number; welcomeBytes: number; groupInfoBytes: number; joinMs: number; removeMs: number; removeCommitBytes: number }
+
+async function commitCase(suite: SuiteName, n: number): Promise<CommitCase> {
+  const owner = await createDeviceIdentity({ orgId: "o", userId: "owner", deviceId: "d0", suite });
+  const g = await createGroup(owner, `bench-${suite}-${n}`);
+  const joiners = [];
+  const kps: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = await createDeviceIdentity({ orgId: "o", userId: `u${i}`, deviceId: `d${i}`, suite });
+    const [kp] = await generateKeyPackages(id, 1);
+    joiners.push(id);
+    kps.push(kp!.keyPackage);
+  }
+  let t = performance.now();
+  const bundle = await addMembers(g, kps);
+  const addMs = performance.now() - t;
+  confirmPending(g);
+  t = performance.now();
+  await joinFromWelcome(joiners[n - 1]!, bundle.welcome!);
+  const joinMs = performance.now() - t;
+  t = performance.now();
+  const rm = await removeMembers(g, [1]);
+  const removeMs = performance.now() - t;
+  return { suite, members: n, addMs, commitBytes: bundle.commit.length, welcomeBytes: bundle.welcome!.length, groupInfoBytes: bundle.groupInfo.length, joinMs, removeMs, removeCommitBytes: rm.commit.length };
+}
+
+// Alternate the two runs so warm-up and thermal drift hit both equally.
+await wrapperThroughput();
+await rawThroughput();
+const wrapper: number[] = [];
+const raw: number[] = [];
+for (let i = 0; i < 3; i++) {
+  wrapper.push(await wrapperThroughput());
+  raw.push(await rawThroughput());
+}
+const best = (xs: number[]) => Math.max(...xs);
+const overheadPct = (1 - best(wrapper) / best(raw)) * 100;
+console.log(`encrypt+decrypt msgs/s (1 core, ${MESSAGES} msgs, 200 B): @parley/crypto ${best(wrapper).toFixed(0)}, raw ts-mls ${best(raw).toFixed(0)}, overhead ${overheadPct.toFixed(1)}%`);
+
+const cases: CommitCase[] = [];
+const skipped: string[] = [];
+for (const suite of ["default", "xwing"] as const) {
+  let lastMs = 0;
+  for (const n of sizes) {
+    if (lastMs > CASE_LIMIT_MS) {
+      skipped.push(`${suite}/${n} (previous size took ${lastMs.toFixed(0)} ms)`);
+      continue;
+    }
+    const t = performance.now();
+    const c = await commitCase(suite, n);
+    lastMs = performance.now() - t;
+    cases.push(c);
+    console.log(`${suite.padEnd(7)} add ${String(n).padStart(4)}: ${c.addMs.toFixed(0)} ms, commit ${c.commitBytes} B, welcome ${c.welcomeBytes} B, groupInfo ${c.groupInfoBytes} B | join ${c.joinMs.toFixed(0)} ms | remove 1 of ${n + 1}: ${c.removeMs.toFixed(0)} ms, ${c.removeCommitBytes} B`);
+  }
+}
+if (skipped.length) console.log(`skipped: ${skipped.join(", ")}`);
+const out = { date: new Date().toISOString(), node: process.version, messages: MESSAGES, throughput: { wrapper: best(wrapper), raw: best(raw), overheadPct, runs: { wrapper, raw } }, cases, skipped };
+const dir = join(import.meta.dirname, "..", "..", "results");
+await mkdir(dir, { recursive: true });
+await writeFile(join(dir, "crypto.json"), JSON.stringify(out, null, 2) + "\n");
