@@ -9,6 +9,7 @@ import type { Logger } from "./platform/log.ts";
 import type { Metrics } from "./platform/metrics.ts";
 import type { Limits } from "./platform/limits/index.ts";
 import type { TokenKeys } from "./modules/accounts/tokens.ts";
+import type { Kms } from "./platform/kms/index.ts";
 import type { EventWriter } from "./modules/messages/event-writer.ts";
 import type { OrgRole } from "@parley/protocol";
 
@@ -21,6 +22,8 @@ export interface Deps {
   log: Logger;
   metrics: Metrics;
   limits: Limits;
+  /** Envelope encryption of server secrets and the server's signing keys (platform/kms). */
+  kms: Kms;
   /** JWT signing/verification keys. */
   keys: TokenKeys;
   /** Unique id of this node (for presence across nodes). */

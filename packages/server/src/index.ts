@@ -11,6 +11,7 @@ export { createLogger } from "./platform/log.ts";
 export { createMetrics } from "./platform/metrics.ts";
 export { createLimits } from "./platform/limits/index.ts";
 export { loadTokenKeys } from "./modules/accounts/tokens.ts";
+export { createKms, serverMlsKeys, type Kms } from "./platform/kms/index.ts";
 export { systemActor } from "./modules/orgs/system-actor.ts";
 export { createOrgWithOwner } from "./modules/orgs/create-org.ts";
 export { needsSetup } from "./modules/orgs/setup.ts";

@@ -11,6 +11,7 @@ import { createLogger, type Logger } from "./platform/log.ts";
 import { createMetrics } from "./platform/metrics.ts";
 import { createLimits } from "./platform/limits/index.ts";
 import { loadTokenKeys } from "./modules/accounts/tokens.ts";
+import { createKms } from "./platform/kms/index.ts";
 import { createHttpApp } from "./http/app.ts";
 import type { Handlers } from "./http/register.ts";
 import type { Deps } from "./context.ts";
@@ -55,9 +56,10 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     onPoolError: (err) => log.warn({ err: err.message }, "postgres dropped an idle connection; the pool reconnects") });
   await storage.migrate(opts.onMigration);
   const now = () => Date.now();
+  const kms = createKms(config, storage.db, now, log);
   const deps: Deps = {
     config, storage, db: storage.db, bus: memoryBus(), log, metrics: createMetrics(), limits: createLimits(config),
-    keys: await loadTokenKeys(storage.db, now()), nodeId: crypto.randomBytes(6).toString("hex"), now,
+    kms, keys: await loadTokenKeys(storage.db, now(), kms), nodeId: crypto.randomBytes(6).toString("hex"), now,
     eventWriter: createEventWriter(),
   };
   log.info({ config: redactedConfig(config), dialect: storage.dialect, node: deps.nodeId }, "starting");

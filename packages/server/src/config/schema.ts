@@ -38,6 +38,14 @@ export const SETTINGS = {
   trustProxy: { env: "PARLEY_TRUST_PROXY", schema: bool.default(false), doc: "Trust X-Forwarded-For from a reverse proxy." },
   shutdownGraceMs: { env: "PARLEY_SHUTDOWN_GRACE_MS", schema: int(0, 120_000).default(10_000), doc: "How long graceful shutdown waits for in-flight work." },
   setupToken: { env: "PARLEY_SETUP_TOKEN", schema: z.string().min(16).optional(), secret: true, doc: "Fix the first-run setup token (otherwise one is generated and printed)." },
+  kmsKeyFile: {
+    env: "PARLEY_KMS_KEY_FILE", schema: z.string().optional(),
+    doc: "Master key file (32 random bytes, mode 0600) that envelope-encrypts the server's private keys in the database. Defaults to DATA_DIR/master.key (created on first start); every node of a cluster needs the same file.",
+  },
+  keyPackageLowWater: {
+    env: "PARLEY_KEYPACKAGE_LOW_WATER", schema: int(1, 1000).default(10),
+    doc: "When a device has fewer one-time MLS KeyPackages than this left, it is told to upload more (user-stream item keypackages.low).",
+  },
   webDir: { env: "PARLEY_WEB_DIR", schema: z.string().optional(), doc: "Directory of the built web app to serve at / (optional)." },
 } as const;
 

@@ -1,12 +1,12 @@
 /**
  * Access tokens: short-lived EdDSA (Ed25519) JWTs, verified locally by any
  * node with the public keys published at /api/v1/auth/jwks. The signing key
- * lives in `server_keys` so every node of a cluster shares it.
- * (Envelope encryption of the private key via platform/kms is deferred to the
- * KMS work; see docs/security-model.md.)
+ * lives in `server_keys` so every node of a cluster shares it; its private
+ * JWK is sealed by platform/kms (envelope encryption under the master key).
  */
 import { SignJWT, jwtVerify, generateKeyPair, exportJWK, importJWK, errors as joseErrors, type JWK, type CryptoKey } from "jose";
 import type { Db } from "../../platform/db/index.ts";
+import type { Kms } from "../../platform/kms/index.ts";
 import { newId } from "../../platform/ids.ts";
 import { AppError } from "../../http/errors.ts";
 
@@ -28,7 +28,7 @@ const ISSUER = "parley";
 const AUDIENCE = "parley-api";
 
 /** Load the active signing key, creating one on first boot. */
-export async function loadTokenKeys(db: Db, now: number): Promise<TokenKeys> {
+export async function loadTokenKeys(db: Db, now: number, kms: Kms): Promise<TokenKeys> {
   let rows = await db.selectFrom("server_keys").selectAll().where("purpose", "=", "jwt").where("retired_at", "is", null).execute();
   if (rows.length === 0) {
     const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
@@ -37,7 +37,7 @@ export async function loadTokenKeys(db: Db, now: number): Promise<TokenKeys> {
     const priv = { ...(await exportJWK(privateKey)), kid: id, alg: "EdDSA" };
     // Two nodes booting at once may both insert; the one with the lowest id wins below.
     await db.insertInto("server_keys").values({
-      id, purpose: "jwt", public_jwk: JSON.stringify(pub), private_jwk: JSON.stringify(priv), created_at: now, retired_at: null,
+      id, purpose: "jwt", public_jwk: JSON.stringify(pub), private_jwk: await kms.seal(new TextEncoder().encode(JSON.stringify(priv)), sealContext(id)), created_at: now, retired_at: null,
     }).execute();
     rows = await db.selectFrom("server_keys").selectAll().where("purpose", "=", "jwt").where("retired_at", "is", null).execute();
   }
@@ -50,8 +50,18 @@ export async function loadTokenKeys(db: Db, now: number): Promise<TokenKeys> {
     publicKeys.set(r.id, (await importJWK(jwk, "EdDSA")) as CryptoKey);
     jwks.push(jwk);
   }
-  const privateKey = (await importJWK(JSON.parse(active.private_jwk) as JWK, "EdDSA")) as CryptoKey;
+  const privateKey = (await importJWK(JSON.parse(await openPrivateJwk(db, kms, active)) as JWK, "EdDSA")) as CryptoKey;
   return { kid: active.id, privateKey, publicKeys, jwks };
+}
+
+const sealContext = (id: string) => `server_keys/${id}/jwt`;
+
+// Keys written before the KMS existed hold a plaintext JWK: seal it in place on first load.
+async function openPrivateJwk(db: Db, kms: Kms, row: { id: string; private_jwk: string }): Promise<string> {
+  if (kms.isSealed(row.private_jwk)) return new TextDecoder().decode(await kms.open(row.private_jwk, sealContext(row.id)));
+  const sealed = await kms.seal(new TextEncoder().encode(row.private_jwk), sealContext(row.id));
+  await db.updateTable("server_keys").set({ private_jwk: sealed }).where("id", "=", row.id).where("private_jwk", "=", row.private_jwk).execute();
+  return row.private_jwk;
 }
 
 export async function signAccessToken(keys: TokenKeys, claims: AccessClaims, ttlSeconds: number, nowMs: number): Promise<string> {
