@@ -12,4 +12,4 @@ fi
 npm run --silent typecheck
 npm run --silent lint
 node --test --test-concurrency=2 --test-timeout=120000 "$@" \
-  "packages/*/src/**/*.test.ts" "test/**/*.test.ts"
+  "packages/*/src/**/*.test.ts" "test/**/*.test.ts" "bench/src/**/*.test.ts"

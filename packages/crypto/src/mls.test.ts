@@ -58,14 +58,10 @@ for (const suite of ["default", "xwing"] as const) {
   });
 }
 
-// KNOWN GAP (ts-mls 2.0.0-rc.10, the only 2.x on npm): a commit with exactly ONE Remove
-// carries no update path (its needsUpdatePath wants more than one Remove; fixed upstream
-// in rc.11, commit ff827dc), so the removed member derives the new epoch and can read
-// that epoch's messages. Commits removing two or more leaves, and every later commit
-// with a path, are unaffected. Mitigation until the upgrade: after a single removal is
-// confirmed, the remover posts a selfUpdate before anyone sends. Kept as a todo so it
-// turns green on upgrade.
-test("removed member cannot decrypt later messages; commit reports removal", { todo: "ts-mls rc.10 leaks the removal epoch to the removed member" }, async () => {
+// ts-mls 2.0.0-rc.10 gave a commit with exactly one Remove no update path, so the
+// removed member could derive the next epoch. patches/ts-mls+2.0.0-rc.10.patch applies
+// the upstream fix (commit ff827dc, released in rc.11); this test guards it.
+test("removed member cannot decrypt later messages; commit reports removal", async () => {
   const { ga, gb, gc } = await threeDevices();
   const bundle = await removeMembers(ga, [{ deviceId: "c1" }]);
   assert.deepEqual(bundle.removed.map((m) => m.deviceId), ["c1"]);
