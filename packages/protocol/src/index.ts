@@ -11,5 +11,7 @@ export * from "./routes.ts";
 export * from "./e2ee-routes.ts";
 export * from "./file-routes.ts";
 export * from "./mls-routes.ts";
+export * from "./mls-models.ts";
+export * from "./mls-models.ts";
 export * from "./frames.ts";
 export * from "./openapi.ts";

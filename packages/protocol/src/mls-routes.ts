@@ -2,4 +2,29 @@
  * MLS group routes (issue 3): commit bundles, GroupInfo for external joins,
  * Welcomes. The server accepts the first valid commit per epoch.
  */
-export const mlsRoutes = {} as const;
+import { z } from "zod";
+import { route } from "./route.ts";
+import { Id } from "./models.ts";
+import { ChannelGroupInfo, CommitBundleBody, CommitBundleResult, MlsWelcome } from "./mls-models.ts";
+
+const ChannelParams = z.object({ channelId: Id });
+
+/** MLS group routes: the server is the group's Delivery Service and checks every change against membership. */
+export const mlsRoutes = {
+  postCommitBundle: route({
+    method: "POST", path: "/channels/:channelId/commits", tag: "mls", auth: "user",
+    summary: "Post a commit bundle (commit + Welcome + GroupInfo) for the channel's current epoch, or the init bundle (epoch 0, GroupInfo only) that creates the channel's group; the first valid one per epoch wins",
+    params: ChannelParams, body: CommitBundleBody, response: CommitBundleResult,
+    errors: ["stale_epoch", "channel_archived", "bad_request", "forbidden"],
+  }),
+  getGroupInfo: route({
+    method: "GET", path: "/channels/:channelId/group-info", tag: "mls", auth: "user",
+    summary: "The channel group's current GroupInfo, suite and pending removals (members; any org member who may join a public channel, for an external join)",
+    params: ChannelParams, response: ChannelGroupInfo,
+  }),
+  getWelcome: route({
+    method: "GET", path: "/channels/:channelId/welcomes/:welcomeId", tag: "mls", auth: "user",
+    summary: "A Welcome (only for users whose devices it adds)",
+    params: z.object({ channelId: Id, welcomeId: Id }), response: MlsWelcome,
+  }),
+} as const;

@@ -39,8 +39,13 @@ export type ChannelRole = z.infer<typeof ChannelRole>;
 /** Channel kinds. */
 export const ChannelKind = z.enum(["public", "private", "dm", "group_dm"]);
 export type ChannelKind = z.infer<typeof ChannelKind>;
-/** Event kinds. Reactions, edits and deletions refer to a target event by seq. */
-export const EventKind = z.enum(["message", "reaction", "edit", "delete"]);
+/**
+ * Event kinds. Reactions, edits and deletions refer to a target event by seq.
+ * "commit" (an accepted MLS commit, PublicMessage) and "proposal" (the server's
+ * external Remove proposal, sender "server") are written by the server only:
+ * clients post commits as bundles (`postCommitBundle`), never via sendEvent.
+ */
+export const EventKind = z.enum(["message", "reaction", "edit", "delete", "commit", "proposal"]);
 export type EventKind = z.infer<typeof EventKind>;
 /** Presence states. */
 export const PresenceStatus = z.enum(["online", "away", "offline"]);
@@ -182,6 +187,8 @@ export const UserStreamKind = z.enum([
   "device.added",
   "device.revoked",
   "user.updated",
+  /** An MLS Welcome for the user's devices: data { channelId, epoch, welcomeId } (fetch it with getWelcome). */
+  "mls.welcome",
 ]);
 export type UserStreamKind = z.infer<typeof UserStreamKind>;
 

@@ -14,6 +14,7 @@ import { requireOrgUsers } from "./users.ts";
 import { channelData, publishMembers, tellUsers, type NotifyCtx } from "./notify.ts";
 import { deleteMember, findMembership, insertMembers, memberIds, setMemberRoleRow, toChannel } from "./store.ts";
 import { myChannel } from "./views.ts";
+import { recordPendingRemovals } from "../mls/removals.ts";
 
 const isDm = (kind: string) => kind === "dm" || kind === "group_dm";
 
@@ -46,6 +47,7 @@ async function removeFromChannel(deps: Deps, p: Principal, channelId: string, us
   const now = deps.now();
   await inTransaction(deps, async (tx, after) => {
     if (!(await deleteMember(tx, channelId, userId))) throw new AppError("not_found", "not a member of this channel");
+    await recordPendingRemovals(deps, tx, after, { orgId: p.orgId, userId, channelIds: [channelId], reason: userId === p.userId ? "left" : "kicked" });
     const rest = await memberIds(tx, channelId);
     const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId, now };
     await tellUsers(c, [userId], "channel.left", { channelId, by: p.userId });

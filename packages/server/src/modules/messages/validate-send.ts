@@ -16,6 +16,7 @@ const bad = (message: string) => new AppError("bad_request", message);
 
 /** Checks that need no database: size and kind/target shape. Returns the decoded content. */
 export function checkShape(deps: Deps, input: SendEvent): Buffer {
+  rejectHandshake(input);
   const content = Buffer.from(input.content, "base64");
   if (content.length > deps.config.messageLimit) {
     throw new AppError("message_too_large", `content is ${content.length} bytes; the limit is ${deps.config.messageLimit}`, { limit: deps.config.messageLimit });
@@ -24,6 +25,16 @@ export function checkShape(deps: Deps, input: SendEvent): Buffer {
   if (input.kind === "message" && target !== null) throw bad("a message has no target; reactions, edits and deletes do");
   if (input.kind !== "message" && target === null) throw bad(`a ${input.kind} needs a target`);
   return content;
+}
+
+/** MLS handshakes enter the timeline only through the commit-bundle route (modules/mls) and the server's own proposals. */
+function rejectHandshake(input: SendEvent): asserts input is SendEvent & { kind: "message" | "reaction" | "edit" | "delete" } {
+  if (input.kind === "commit" || input.kind === "proposal") throw bad(`a ${input.kind} cannot be sent as an event: post commits as bundles to /channels/:channelId/commits`);
+}
+
+/** MLS handshakes enter the timeline only through the commit-bundle route (modules/mls) and the server's own proposals. */
+function rejectHandshake(input: SendEvent): asserts input is SendEvent & { kind: "message" | "reaction" | "edit" | "delete" } {
+  if (input.kind === "commit" || input.kind === "proposal") throw bad(`a ${input.kind} cannot be sent as an event: post commits as bundles to /channels/:channelId/commits`);
 }
 
 /** What checkSend may look up (already loaded for the whole batch). */
@@ -35,6 +46,8 @@ export interface SendLookups {
 
 /** Authorize and check references; the channel was loaded through the principal. */
 export function checkSend(p: Principal, ch: LoadedChannel, input: SendEvent, content: Buffer, look: SendLookups): EventDraft {
+  rejectHandshake(input);
+  rejectHandshake(input);
   authorize(p, "channel.post", { type: "channel", channel: ch.resource });
   const channelId = ch.row.id;
   let threadRoot = input.threadRoot ?? null;

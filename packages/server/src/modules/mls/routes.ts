@@ -1,5 +1,12 @@
+/** MLS group routes: thin (the protocol schema validated the input; commands authorize and act). */
 import type { mlsRoutes } from "@parley/protocol";
 import type { ModuleHandlers } from "../../http/register.ts";
+import { acceptCommitBundle } from "./accept-commit.ts";
+import { getGroupInfo, getWelcome } from "./group-info.ts";
 
 /** Handlers of the MLS group routes. */
-export const mlsHandlers: ModuleHandlers<keyof typeof mlsRoutes> = {};
+export const mlsHandlers: ModuleHandlers<keyof typeof mlsRoutes> = {
+  postCommitBundle: ({ params, body }, { deps, principal }) => acceptCommitBundle(deps, principal, params.channelId, body),
+  getGroupInfo: ({ params }, { deps, principal }) => getGroupInfo(deps, principal, params.channelId),
+  getWelcome: ({ params }, { deps, principal }) => getWelcome(deps, principal, params.channelId, params.welcomeId),
+};

@@ -1,0 +1,163 @@
+/**
+ * acceptCommitBundle: the MLS Delivery Service's one write path for a
+ * channel's group. The first valid commit for the channel's epoch wins
+ * (RFC 9750 §5.2.1): the epoch is claimed with a conditional UPDATE, the
+ * bundle is checked against the rows read after that claim, and everything
+ * (epoch, timeline event, GroupInfo, leaf map, Welcome, stream items,
+ * satisfied removals) commits together or not at all.
+ */
+import type { CommitBundleBody, CommitBundleResult, Event } from "@parley/protocol";
+import type { Deps, Principal } from "../../context.ts";
+import type { Tx } from "../../platform/db/index.ts";
+import { isUniqueViolation } from "../../platform/db/index.ts";
+import { inTransaction, type AfterCommit } from "../../transaction.ts";
+import { newId } from "../../platform/ids.ts";
+import { AppError } from "../../http/errors.ts";
+import { authorize } from "../access/authorize.ts";
+import { loadChannel, type LoadedChannel } from "../channels/access.ts";
+import { insertMembers, memberIds, toChannel } from "../channels/store.ts";
+import { channelData, publishMembers, tellUsers } from "../channels/notify.ts";
+import { appendUserStream } from "../streams/user-stream.ts";
+import { toEvent, type EventRow } from "../messages/store.ts";
+import { parseBundle, refused, type ParsedBundle } from "./bundle.ts";
+import { checkCommit, type CommitPlan } from "./check-commit.ts";
+import { bindingKeys } from "./directory.ts";
+import { orgSuite } from "../e2ee/store.ts";
+import { scheduleRemovalProposals } from "./removals.ts";
+import {
+  channelEpoch, channelMemberIds, claimEpoch, deletePending, deviceFacts, findGroup, insertEvent, insertGroup, insertWelcome,
+  listLeaves, listPending, replaceLeaves, resetPending, updateGroupInfo, type LeafRow,
+} from "./store.ts";
+
+const stale = (epoch: number) => new AppError("stale_epoch", `the channel's group is at epoch ${epoch}: process the newer commits and retry`, { epoch });
+
+/** Post a commit bundle (or the init bundle) for a channel. */
+export async function acceptCommitBundle(deps: Deps, p: Principal, channelId: string, body: CommitBundleBody): Promise<CommitBundleResult> {
+  const ch = await loadChannel(deps.db, p, channelId);
+  // Members may commit; others only join a public channel by external commit (authorize 404s private ones).
+  if (!ch.membership) authorize(p, "channel.read", { type: "channel", channel: ch.resource });
+  if (ch.row.archived_at !== null) throw new AppError("channel_archived", "the channel is archived");
+  const group = await findGroup(deps.db, channelId);
+  if (!body.commit) return initGroup(deps, p, ch, body, group !== undefined);
+  if (!group) throw refused("no_group", "the channel has no MLS group yet: post the init bundle (epoch 0, groupInfo only)");
+  // Cheap early answer for the common race; the claim below is what decides.
+  if (body.epoch !== Number(ch.row.epoch)) throw stale(Number(ch.row.epoch));
+  const bundle = await parseBundle(channelId, body, group.suite);
+  if (!ch.membership && bundle.commit!.info.sender?.type !== "new_member_commit") throw refused("not_a_member", "join the channel first", "forbidden");
+
+  const out = await inTransaction(deps, async (tx, after) => {
+    const claimed = await claimEpoch(tx, channelId, body.epoch);
+    if (!claimed) {
+      const now = await channelEpoch(tx, channelId);
+      if (now?.archived) throw new AppError("channel_archived", "the channel is archived");
+      throw stale(now?.epoch ?? body.epoch);
+    }
+    const plan = await checkInTx(tx, p, ch, bundle);
+    return writeCommit(deps, tx, after, p, ch, bundle, plan, claimed.seq);
+  });
+  return out;
+}
+
+async function checkInTx(tx: Tx, p: Principal, ch: LoadedChannel, bundle: ParsedBundle): Promise<CommitPlan> {
+  const channelId = ch.row.id;
+  const info = bundle.commit!.info;
+  const [oldLeaves, members, pending] = await Promise.all([listLeaves(tx, channelId), channelMemberIds(tx, channelId), listPending(tx, channelId)]);
+  const named = [
+    ...oldLeaves.map((l) => l.device_id),
+    ...info.adds.flatMap((a) => (a.identity.kind === "device" ? [a.identity.deviceId] : [])),
+    ...(info.joiner?.identity.kind === "device" ? [info.joiner.identity.deviceId] : []),
+  ];
+  const [devices, bindings] = await Promise.all([deviceFacts(tx, p.orgId, named), bindingKeys(tx, p.orgId, named)]);
+  return checkCommit({
+    p, orgId: p.orgId, callerIsMember: members.all.has(p.userId), oldLeaves, members, devices, bindings, pending, epoch: bundle.epoch,
+  }, bundle);
+}
+
+async function writeCommit(
+  deps: Deps, tx: Tx, after: AfterCommit, p: Principal, ch: LoadedChannel, bundle: ParsedBundle, plan: CommitPlan, seq: number,
+): Promise<CommitBundleResult> {
+  const channelId = ch.row.id;
+  const now = deps.now();
+  const newEpoch = bundle.epoch + 1;
+  const row: EventRow = {
+    channel_id: channelId, seq, id: newId("ev"), client_id: `mls-commit-${bundle.epoch}`, sender_id: p.userId, sender_device_id: p.deviceId,
+    kind: "commit", epoch: bundle.epoch, content: bundle.commit!.bytes, thread_root: null, target: null, mentions: "[]", created_at: now,
+  };
+  await insertEvent(tx, row);
+  const event: Event = toEvent(row);
+  await updateGroupInfo(tx, channelId, newEpoch, bundle.groupInfo.bytes, now);
+  await replaceLeaves(tx, channelId, plan.newLeaves.map((l) => leafRow(channelId, p.orgId, l)));
+
+  if (plan.joinsChannel) {
+    // External join of a public channel: membership and group join are one change.
+    const before = await memberIds(tx, channelId);
+    await insertMembers(tx, channelId, p.orgId, [{ userId: p.userId, role: "member" }], now);
+    const c = { tx, after, orgId: p.orgId, channelId, now };
+    await tellUsers(c, [p.userId], "channel.joined", { ...channelData(toChannel({ ...ch.row, epoch: newEpoch, last_seq: seq }, before.length + 1)), by: p.userId });
+    await tellUsers(c, before, "member.joined", { userIds: [p.userId], by: p.userId });
+    publishMembers(c, [p.userId], []);
+  }
+
+  let welcomeId: string | null = null;
+  if (bundle.welcome && plan.addedUsers.length > 0) {
+    welcomeId = newId("wel");
+    await insertWelcome(tx, {
+      id: welcomeId, channel_id: channelId, org_id: p.orgId, epoch: newEpoch, data: bundle.welcome.bytes, recipients: JSON.stringify(plan.addedUsers), created_at: now,
+    });
+    for (const userId of plan.addedUsers) {
+      await appendUserStream(tx, after, { orgId: p.orgId, userId, kind: "mls.welcome", channelId, data: { channelId, epoch: newEpoch, welcomeId }, now });
+    }
+  }
+
+  // Removals this commit made are done; the rest need a proposal for the new epoch.
+  const pending = await listPending(tx, channelId);
+  const leafOf = new Map(plan.newLeaves.flatMap((l) => (l.identity.kind === "device" ? [[l.identity.deviceId, l.leafIndex] as const] : [])));
+  await deletePending(tx, channelId, pending.filter((r) => !leafOf.has(r.device_id)).map((r) => r.device_id));
+  const remaining = pending.filter((r) => leafOf.has(r.device_id));
+  for (const r of remaining) await resetPending(tx, channelId, r.device_id, leafOf.get(r.device_id)!);
+
+  after.publish("channel.event", { orgId: p.orgId, event });
+  if (remaining.length > 0) scheduleRemovalProposals(deps, after, [channelId]);
+  return { epoch: newEpoch, event, welcomeId };
+}
+
+function leafRow(channelId: string, orgId: string, l: CommitPlan["newLeaves"][number]): LeafRow {
+  const id = l.identity.kind === "device" ? l.identity : { userId: "", deviceId: "" };
+  return { channel_id: channelId, leaf_index: l.leafIndex, org_id: orgId, user_id: id.userId, device_id: id.deviceId, signature_key: l.signaturePublicKey };
+}
+
+/** The init bundle: the caller's device created the channel's one-member group; the first one wins. */
+async function initGroup(deps: Deps, p: Principal, ch: LoadedChannel, body: CommitBundleBody, exists: boolean): Promise<CommitBundleResult> {
+  const channelId = ch.row.id;
+  if (!ch.membership) throw refused("not_a_member", "join the channel first", "forbidden");
+  if (exists) throw stale(Number(ch.row.epoch));
+  if (body.epoch !== 0) throw refused("epoch_mismatch", "an init bundle (no commit) is for epoch 0");
+  if (body.welcome) throw refused("welcome_mismatch", "an init bundle carries no welcome");
+  const suite = await orgSuite(deps.db, p.orgId);
+  const bundle = await parseBundle(channelId, body, undefined);
+  if (bundle.groupInfo.suite !== suite) throw refused("wrong_suite", `the org's groups use suite ${suite}`);
+  const leaves = bundle.groupInfo.leaves;
+  const only = leaves[0];
+  if (leaves.length !== 1 || !only || only.identity.kind !== "device" || only.identity.orgId !== p.orgId || only.identity.userId !== p.userId || only.identity.deviceId !== p.deviceId) {
+    throw refused("not_your_device", "an init GroupInfo must hold exactly the calling device", "forbidden");
+  }
+  const bound = (await bindingKeys(deps.db, p.orgId, [p.deviceId])).get(p.deviceId);
+  if (!bound) throw refused("no_binding", "register this device's MLS identity first (PUT /e2ee/device-identity)");
+  if (Buffer.compare(Buffer.from(bound), Buffer.from(only.signaturePublicKey)) !== 0) throw refused("binding_mismatch", "the leaf's signature key is not this device's directory key");
+  const now = deps.now();
+  try {
+    await inTransaction(deps, async (tx) => {
+      // A commit can only follow a group, so epoch 0 still holds; checking it keeps the rule in one place.
+      const cur = await channelEpoch(tx, channelId);
+      if (!cur || cur.epoch !== 0) throw stale(cur?.epoch ?? 0);
+      await insertGroup(tx, {
+        channel_id: channelId, org_id: p.orgId, suite, epoch: 0, group_info: bundle.groupInfo.bytes, created_by: p.userId, created_at: now, updated_at: now,
+      });
+      await replaceLeaves(tx, channelId, [leafRow(channelId, p.orgId, only)]);
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw stale(0); // another member's init bundle won
+    throw err;
+  }
+  return { epoch: 0, event: null, welcomeId: null };
+}

@@ -1,0 +1,113 @@
+/**
+ * The server as MLS external sender (RFC 9420 §12.1.8.1). A kick, a leave, a
+ * device revocation or a user deactivation records pending removals in the
+ * SAME transaction (recordPendingRemovals); after the commit the server signs
+ * an external Remove proposal per leaf, built from the stored group's epoch,
+ * and appends it to the channel timeline as a "proposal" event (sender
+ * "server"). The next active member commits it; an accepted commit that does
+ * not remove the leaf makes the server propose it again for the new epoch,
+ * and one that removes it clears it.
+ */
+import { externalRemoveProposal } from "@parley/crypto/public";
+import type { Event } from "@parley/protocol";
+import type { Deps } from "../../context.ts";
+import type { Tx } from "../../platform/db/index.ts";
+import { serverMlsKeys } from "../../platform/kms/index.ts";
+import { newId } from "../../platform/ids.ts";
+import { inTransaction, type AfterCommit } from "../../transaction.ts";
+import { toEvent, type EventRow } from "../messages/store.ts";
+import {
+  channelEpoch, claimPendingForEpoch, findGroup, insertEvent, insertPending, leavesOfUser, listLeaves, listPending, reserveSeqs, setProposal,
+  deletePending,
+} from "./store.ts";
+
+/** The sender id of the server's own timeline events. */
+export const SERVER_SENDER = "server";
+
+export interface RemovalScope {
+  orgId: string;
+  userId: string;
+  /** Only these channels (a kick/leave); all of the user's groups when omitted. */
+  channelIds?: string[];
+  /** Only these devices (a revocation); all of the user's devices when omitted. */
+  deviceIds?: string[];
+  /** Why (kept for operators): "left", "kicked", "device_revoked", "user_deactivated". */
+  reason: string;
+}
+
+/**
+ * Inside the transaction that makes a user or device lose access: record a
+ * pending removal for each of its leaves in scope, and after commit issue the
+ * server's Remove proposals.
+ */
+export async function recordPendingRemovals(deps: Deps, tx: Tx, after: AfterCommit, s: RemovalScope): Promise<void> {
+  const leaves = await leavesOfUser(tx, s);
+  if (leaves.length === 0) return;
+  const now = deps.now();
+  await insertPending(tx, leaves.map((l) => ({
+    channel_id: l.channel_id, device_id: l.device_id, org_id: l.org_id, user_id: l.user_id, leaf_index: Number(l.leaf_index), reason: s.reason,
+    proposed_epoch: null, proposal_seq: null, proposal_ref: null, created_at: now,
+  })));
+  scheduleRemovalProposals(deps, after, [...new Set(leaves.map((l) => l.channel_id))]);
+}
+
+/** After commit, propose the pending removals of these channels (errors are logged: the next commit re-issues). */
+export function scheduleRemovalProposals(deps: Deps, after: AfterCommit, channelIds: string[]): void {
+  after.run(() => {
+    for (const channelId of channelIds) {
+      issueRemovalProposals(deps, channelId).catch((err: unknown) => deps.log.error({ err, channelId }, "issuing MLS remove proposals failed"));
+    }
+  });
+}
+
+/**
+ * Sign and append a Remove proposal for every pending removal of the channel
+ * not yet proposed for its current epoch. Returns the proposal events written.
+ * Safe to run concurrently (per row claim) and to repeat (no-op when done).
+ */
+export async function issueRemovalProposals(deps: Deps, channelId: string): Promise<Event[]> {
+  const [group, cur] = await Promise.all([findGroup(deps.db, channelId), channelEpoch(deps.db, channelId)]);
+  if (!group || !cur) return [];
+  const epoch = cur.epoch;
+  const [pending, leaves] = await Promise.all([listPending(deps.db, channelId), listLeaves(deps.db, channelId)]);
+  const leafOf = new Map(leaves.map((l) => [l.device_id, Number(l.leaf_index)]));
+  const gone = pending.filter((r) => !leafOf.has(r.device_id)).map((r) => r.device_id);
+  const todo = pending.filter((r) => leafOf.has(r.device_id) && (r.proposed_epoch === null || Number(r.proposed_epoch) < epoch));
+  if (todo.length === 0 && gone.length === 0) return [];
+  const { externalSender } = await serverMlsKeys(deps);
+  // Signing needs no database: do it before the transaction.
+  const proposals = await Promise.all(todo.map(async (r) => ({
+    row: r,
+    proposal: await externalRemoveProposal({
+      serverPrivateKey: externalSender.privateKey, suite: group.suite, orgId: group.org_id, groupId: channelId,
+      epoch: BigInt(epoch), leafIndex: leafOf.get(r.device_id)!,
+    }),
+  })));
+  const events: Event[] = [];
+  await inTransaction(deps, async (tx, after) => {
+    await deletePending(tx, channelId, gone);
+    const claimed: typeof proposals = [];
+    for (const x of proposals) if (await claimPendingForEpoch(tx, channelId, x.row.device_id, epoch)) claimed.push(x);
+    if (claimed.length === 0) return;
+    const first = await reserveSeqs(tx, channelId, epoch, claimed.length);
+    // The epoch moved on meanwhile: the commit that moved it re-issues them. Undo the claims.
+    if (first === undefined) throw new EpochMoved();
+    const now = deps.now();
+    for (const [i, { row, proposal }] of claimed.entries()) {
+      const ev: EventRow = {
+        channel_id: channelId, seq: first + i, id: newId("ev"), client_id: newId("srv"), sender_id: SERVER_SENDER, sender_device_id: SERVER_SENDER,
+        kind: "proposal", epoch, content: Buffer.from(proposal.message), thread_root: null, target: null, mentions: "[]", created_at: now,
+      };
+      await insertEvent(tx, ev);
+      await setProposal(tx, channelId, row.device_id, ev.seq, proposal.proposalRefHex);
+      const event = toEvent(ev);
+      events.push(event);
+      after.publish("channel.event", { orgId: group.org_id, event });
+    }
+  }).catch((err: unknown) => {
+    if (!(err instanceof EpochMoved)) throw err;
+  });
+  return events;
+}
+
+class EpochMoved extends Error {}
