@@ -12,6 +12,5 @@ export * from "./e2ee-routes.ts";
 export * from "./file-routes.ts";
 export * from "./mls-routes.ts";
 export * from "./mls-models.ts";
-export * from "./mls-models.ts";
 export * from "./frames.ts";
 export * from "./openapi.ts";

@@ -32,11 +32,6 @@ function rejectHandshake(input: SendEvent): asserts input is SendEvent & { kind:
   if (input.kind === "commit" || input.kind === "proposal") throw bad(`a ${input.kind} cannot be sent as an event: post commits as bundles to /channels/:channelId/commits`);
 }
 
-/** MLS handshakes enter the timeline only through the commit-bundle route (modules/mls) and the server's own proposals. */
-function rejectHandshake(input: SendEvent): asserts input is SendEvent & { kind: "message" | "reaction" | "edit" | "delete" } {
-  if (input.kind === "commit" || input.kind === "proposal") throw bad(`a ${input.kind} cannot be sent as an event: post commits as bundles to /channels/:channelId/commits`);
-}
-
 /** What checkSend may look up (already loaded for the whole batch). */
 export interface SendLookups {
   eventRef(channelId: string, seq: number): EventRef | undefined;
@@ -46,7 +41,6 @@ export interface SendLookups {
 
 /** Authorize and check references; the channel was loaded through the principal. */
 export function checkSend(p: Principal, ch: LoadedChannel, input: SendEvent, content: Buffer, look: SendLookups): EventDraft {
-  rejectHandshake(input);
   rejectHandshake(input);
   authorize(p, "channel.post", { type: "channel", channel: ch.resource });
   const channelId = ch.row.id;

@@ -9,13 +9,11 @@ import type { Dialect } from "./index.ts";
 import type { MigrationContext } from "./migrations/context.ts";
 import { core } from "./migrations/0001-core.ts";
 import { mlsGroups } from "./migrations/0003-mls-groups.ts";
-import { mlsGroups } from "./migrations/0003-mls-groups.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const ctx: MigrationContext = { dialect, bytes: dialect === "postgres" ? "bytea" : "blob" };
   return {
     "0001_core": core(ctx),
-    "0003_mls_groups": mlsGroups(ctx),
     "0003_mls_groups": mlsGroups(ctx),
   };
 }

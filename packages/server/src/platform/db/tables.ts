@@ -65,23 +65,6 @@ export interface MlsPendingRemovalsTable {
   channel_id: string; device_id: string; org_id: string; user_id: string; leaf_index: number; reason: string;
   proposed_epoch: number | null; proposal_seq: number | null; proposal_ref: string | null; created_at: number;
 }
-/** A channel's MLS group (migration 0003): the latest GroupInfo; channels.epoch is the authority for the epoch. */
-export interface MlsGroupsTable {
-  channel_id: string; org_id: string; suite: "default" | "xwing"; epoch: number; group_info: Uint8Array;
-  created_by: string; created_at: number; updated_at: number;
-}
-/** Which device sits at which leaf of a channel's group (from the latest GroupInfo's ratchet tree). */
-export interface MlsLeavesTable {
-  channel_id: string; leaf_index: number; org_id: string; user_id: string; device_id: string; signature_key: Uint8Array;
-}
-export interface MlsWelcomesTable {
-  id: string; channel_id: string; org_id: string; epoch: number; data: Uint8Array; recipients: string; created_at: number;
-}
-/** A leaf the server asked the group to remove (kick, leave, revocation, deactivation) that no commit removed yet. */
-export interface MlsPendingRemovalsTable {
-  channel_id: string; device_id: string; org_id: string; user_id: string; leaf_index: number; reason: string;
-  proposed_epoch: number | null; proposal_seq: number | null; proposal_ref: string | null; created_at: number;
-}
 export interface MetaTable { key: string; value: string }
 
 export interface Database {
@@ -98,10 +81,6 @@ export interface Database {
   user_stream: UserStreamTable;
   server_keys: ServerKeysTable;
   meta: MetaTable;
-  mls_groups: MlsGroupsTable;
-  mls_leaves: MlsLeavesTable;
-  mls_welcomes: MlsWelcomesTable;
-  mls_pending_removals: MlsPendingRemovalsTable;
   mls_groups: MlsGroupsTable;
   mls_leaves: MlsLeavesTable;
   mls_welcomes: MlsWelcomesTable;
