@@ -8,6 +8,8 @@ export const ERROR_STATUS = {
   validation_failed: 400,
   /** The request is well-formed but not allowed in the current state. */
   bad_request: 400,
+  /** An uploaded MLS KeyPackage is malformed, badly signed, in another suite, or not the caller's device's (`details` says which and why); nothing was stored. */
+  key_package_invalid: 400,
   /** No or invalid access token. */
   unauthorized: 401,
   /** The access token has expired: refresh it. */

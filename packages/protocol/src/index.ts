@@ -9,6 +9,7 @@ export * from "./models.ts";
 export * from "./route.ts";
 export * from "./routes.ts";
 export * from "./e2ee-routes.ts";
+export * from "./e2ee-models.ts";
 export * from "./file-routes.ts";
 export * from "./mls-routes.ts";
 export * from "./mls-models.ts";

@@ -187,6 +187,8 @@ export const UserStreamKind = z.enum([
   "device.added",
   "device.revoked",
   "user.updated",
+  /** The device is running out of one-time KeyPackages: data { deviceId, available }; upload more. */
+  "keypackages.low",
   /** An MLS Welcome for the user's devices: data { channelId, epoch, welcomeId } (fetch it with getWelcome). */
   "mls.welcome",
 ]);

@@ -25,6 +25,10 @@ export const ORG_PERMISSIONS = {
   "channel.browse": ["owner", "admin", "member"],
   /** Manage any channel (rename, archive, kick) without being its admin. */
   "channel.manage_any": ["owner", "admin"],
+  /** Choose the org's MLS cipher suite. */
+  "e2ee.configure": ["owner", "admin"],
+  /** Use the device and KeyPackage directories (register own device key, read bindings, claim KeyPackages). */
+  "e2ee.directory": ["owner", "admin", "member", "guest"],
 } as const satisfies Record<string, readonly OrgRole[]>;
 
 export type OrgAction = keyof typeof ORG_PERMISSIONS;

@@ -12,6 +12,7 @@ import { AppError } from "../../http/errors.ts";
 import { hashSecret, newId, newSecret } from "../../platform/ids.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
 import { signAccessToken } from "./tokens.ts";
+import { deleteKeyPackagesOf } from "../e2ee/store.ts";
 import { recordPendingRemovals } from "../mls/removals.ts";
 import { findRefreshToken, getOrg, getUserInOrg } from "./store.ts";
 import { toOrg, toUser } from "./views.ts";
@@ -88,6 +89,7 @@ export async function revokeDevice(tx: Tx, after: AfterCommit, deps: Deps, a: { 
     .executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) return; // already revoked: idempotent
   await revokeSessions(tx, after, deps, { orgId: a.orgId, userId: a.userId, deviceIds: [a.deviceId] }, reason);
+  await deleteKeyPackagesOf(tx, { orgId: a.orgId, deviceIds: [a.deviceId] });
   await recordPendingRemovals(deps, tx, after, { orgId: a.orgId, userId: a.userId, deviceIds: [a.deviceId], reason: "device_revoked" });
   await appendUserStream(tx, after, { orgId: a.orgId, userId: a.userId, kind: "device.revoked", data: { deviceId: a.deviceId, reason }, now });
 }

@@ -13,6 +13,7 @@ import { authorize } from "../access/authorize.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
 import { getUserDevice, getUserInOrg, listUserDevices as selectUserDevices } from "../accounts/store.ts";
 import { revokeDevice, revokeSessions } from "../accounts/sessions.ts";
+import { deleteKeyPackagesOf } from "../e2ee/store.ts";
 import { recordPendingRemovals } from "../mls/removals.ts";
 import { validated } from "./create-org.ts";
 import { toDevice, toUser } from "../accounts/views.ts";
@@ -83,6 +84,7 @@ export async function deactivateUser(deps: Deps, p: Principal, userId: string): 
     const now = deps.now();
     await tx.updateTable("users").set({ deactivated_at: now }).where("id", "=", target.id).execute();
     await revokeSessions(tx, after, deps, { orgId: p.orgId, userId: target.id, all: true }, "user_deactivated");
+    await deleteKeyPackagesOf(tx, { orgId: p.orgId, userId: target.id });
     await recordPendingRemovals(deps, tx, after, { orgId: p.orgId, userId: target.id, reason: "user_deactivated" });
     const user = toUser({ ...target, deactivated_at: now });
     await appendUserStream(tx, after, { orgId: p.orgId, userId: target.id, kind: "user.updated", data: { user }, now });

@@ -65,6 +65,16 @@ export interface MlsPendingRemovalsTable {
   channel_id: string; device_id: string; org_id: string; user_id: string; leaf_index: number; reason: string;
   proposed_epoch: number | null; proposal_seq: number | null; proposal_ref: string | null; created_at: number;
 }
+/** A device's signed directory binding (migration 0002). */
+export interface DeviceBindingsTable {
+  device_id: string; org_id: string; user_id: string; suite: "default" | "xwing"; signature_key: Uint8Array; signature: Uint8Array;
+  created_at: number; low_warned_at: number | null;
+}
+/** A stored KeyPackage (ref = KeyPackageRef hex); last_resort is 0/1. */
+export interface KeyPackagesTable {
+  ref: string; org_id: string; user_id: string; device_id: string; suite: "default" | "xwing"; data: Uint8Array;
+  last_resort: number; not_after: number; created_at: number;
+}
 export interface MetaTable { key: string; value: string }
 
 export interface Database {
@@ -81,6 +91,8 @@ export interface Database {
   user_stream: UserStreamTable;
   server_keys: ServerKeysTable;
   meta: MetaTable;
+  device_bindings: DeviceBindingsTable;
+  key_packages: KeyPackagesTable;
   mls_groups: MlsGroupsTable;
   mls_leaves: MlsLeavesTable;
   mls_welcomes: MlsWelcomesTable;

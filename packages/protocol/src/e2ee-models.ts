@@ -1,0 +1,78 @@
+/**
+ * Schemas of the E2EE directories (issue 3): the org's MLS suite, the
+ * server's public keys, device-directory bindings and KeyPackages. MLS
+ * structures travel as base64 bytes; the server never sees a private key.
+ */
+import { z } from "zod";
+import { Base64, Id, Timestamp } from "./models.ts";
+
+/** MLS cipher suite of an org: "default" (X25519/AES-128-GCM/Ed25519) or "xwing" (post-quantum hybrid KEM, Ed25519 signatures). */
+export const E2eeSuite = z.enum(["default", "xwing"]);
+export type E2eeSuite = z.infer<typeof E2eeSuite>;
+
+/** Most KeyPackages per upload and users per claim. */
+export const KEY_PACKAGE_BATCH_MAX = 100;
+
+/**
+ * A device-directory binding: the server's Ed25519 signature (directory key)
+ * over (orgId, userId, deviceId, signaturePublicKey), as `encodeBinding` in
+ * @parley/crypto lays them out. Clients verify every MLS leaf against it.
+ * Only bindings of active devices of active users are returned.
+ */
+export const DeviceBinding = z.object({
+  orgId: Id,
+  userId: Id,
+  deviceId: Id,
+  /** Suite the device identity was created for. */
+  suite: E2eeSuite,
+  /** The device's MLS signature public key (Ed25519, 32 bytes). */
+  signaturePublicKey: Base64,
+  /** Server's Ed25519 signature over the binding (64 bytes). */
+  signature: Base64,
+  createdAt: Timestamp,
+});
+export type DeviceBinding = z.infer<typeof DeviceBinding>;
+
+/** The org's E2EE settings and the server's public keys. */
+export const E2eeConfig = z.object({
+  /** Suite for groups created from now on (each channel keeps the suite it was created with). */
+  suite: E2eeSuite,
+  /** Ed25519 public key (32 bytes) that signs device bindings. */
+  directoryKey: Base64,
+  /**
+   * The server as MLS external sender: list it in every group's external_senders
+   * (credential `parley/1/server/<orgId>`, see ExternalSenderKey in @parley/crypto).
+   */
+  externalSender: z.object({ signaturePublicKey: Base64, orgId: Id }),
+  /** Below this many one-time KeyPackages the server posts `keypackages.low`. */
+  keyPackageLowWater: z.number().int().positive(),
+});
+export type E2eeConfig = z.infer<typeof E2eeConfig>;
+
+/** One uploaded KeyPackage (MLSMessage bytes, wire format mls_key_package). */
+export const KeyPackageUpload = z.object({
+  data: Base64.max(16_384),
+  /** Last resort (RFC 9420 §16.8): handed out again when no one-time KeyPackage is left. */
+  lastResort: z.boolean().default(false),
+});
+export type KeyPackageUpload = z.infer<typeof KeyPackageUpload>;
+
+/** The caller's device's KeyPackage supply. */
+export const KeyPackageCount = z.object({
+  /** One-time KeyPackages left. */
+  available: z.number().int().nonnegative(),
+  /** Whether a last-resort KeyPackage is stored. */
+  lastResort: z.boolean(),
+  lowWater: z.number().int().positive(),
+});
+export type KeyPackageCount = z.infer<typeof KeyPackageCount>;
+
+/** A claimed KeyPackage, with the binding that vouches for its signature key. */
+export const ClaimedKeyPackage = z.object({
+  userId: Id,
+  deviceId: Id,
+  keyPackage: Base64,
+  lastResort: z.boolean(),
+  binding: DeviceBinding,
+});
+export type ClaimedKeyPackage = z.infer<typeof ClaimedKeyPackage>;

@@ -1,0 +1,118 @@
+/**
+ * The KeyPackage directory (RFC 9750 §5.1): devices upload batches of
+ * one-time KeyPackages plus a last-resort one; a claim hands out one per
+ * device, atomically; the device is warned on its user stream when low.
+ */
+import crypto from "node:crypto";
+import { isE2eeError, parseKeyPackage, type KeyPackageInfo } from "@parley/crypto/public";
+import type { ClaimedKeyPackage, KeyPackageCount, KeyPackageUpload } from "@parley/protocol";
+import type { Deps, Principal } from "../../context.ts";
+import type { KeyPackagesTable } from "../../platform/db/tables.ts";
+import { AppError, badRequest, notFound } from "../../http/errors.ts";
+import { inTransaction, type AfterCommit } from "../../transaction.ts";
+import type { Tx } from "../../platform/db/index.ts";
+import { authorize } from "../access/authorize.ts";
+import { appendUserStream } from "../streams/user-stream.ts";
+import { toBinding } from "./device-directory.ts";
+import {
+  activeBindings, clearLowWarned, deleteLastResort, getBinding, insertKeyPackages, keyPackageSupply, lastResortOf,
+  markLowWarned, orgSuite, takeOneTime, usersInOrg,
+} from "./store.ts";
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+function invalid(index: number, reason: string, message: string): AppError {
+  return new AppError("key_package_invalid", `keyPackages[${index}]: ${message}; nothing was stored`, { index, reason });
+}
+
+/** POST /e2ee/key-packages: every KeyPackage is checked before any is stored. */
+export async function uploadKeyPackages(deps: Deps, p: Principal, uploads: KeyPackageUpload[]): Promise<KeyPackageCount & { stored: number }> {
+  authorize(p, "e2ee.directory", { type: "org", orgId: p.orgId });
+  const binding = await getBinding(deps.db, p.orgId, p.deviceId);
+  if (!binding) throw badRequest("register this device's MLS identity first (PUT /e2ee/device-identity)", { reason: "no_device_identity" });
+  if (uploads.filter((u) => u.lastResort).length > 1) throw badRequest("at most one last-resort KeyPackage per upload");
+  const suite = await orgSuite(deps.db, p.orgId);
+  const now = deps.now();
+  const rows: KeyPackagesTable[] = [];
+  const boundKey = new Uint8Array(binding.signature_key);
+  for (const [i, u] of uploads.entries()) {
+    let info: KeyPackageInfo;
+    try {
+      info = await parseKeyPackage(new Uint8Array(Buffer.from(u.data, "base64")));
+    } catch (err) {
+      if (isE2eeError(err)) throw invalid(i, err.code === "invalid_message" ? "bad_signature" : "malformed", err.message);
+      throw invalid(i, "malformed", "not an MLS KeyPackage");
+    }
+    const id = info.identity;
+    if (id.kind !== "device" || id.orgId !== p.orgId || id.userId !== p.userId || id.deviceId !== p.deviceId) {
+      throw invalid(i, "credential_mismatch", "its credential does not name the calling device");
+    }
+    if (info.signaturePublicKey.length !== boundKey.length || !crypto.timingSafeEqual(info.signaturePublicKey, boundKey)) {
+      throw invalid(i, "signature_key_mismatch", "its signature key is not the device's directory binding");
+    }
+    if (info.suite !== suite) throw invalid(i, "wrong_suite", `it is for suite ${String(info.suite)}, the org uses ${suite}`);
+    if (Number(info.notAfter) <= seconds(now)) throw invalid(i, "expired", "it has expired");
+    rows.push({
+      ref: info.refHex, org_id: p.orgId, user_id: p.userId, device_id: p.deviceId, suite, data: new Uint8Array(Buffer.from(u.data, "base64")),
+      last_resort: u.lastResort ? 1 : 0, not_after: Number(info.notAfter), created_at: now,
+    });
+  }
+  return inTransaction(deps, async (tx) => {
+    // A new last-resort KeyPackage replaces the old one (the device keeps only the newest private half).
+    if (rows.some((r) => r.last_resort === 1)) await deleteLastResort(tx, p.deviceId);
+    const stored = await insertKeyPackages(tx, rows);
+    const supply = await keyPackageSupply(tx, p.deviceId, seconds(now));
+    if (supply.available >= deps.config.keyPackageLowWater) await clearLowWarned(tx, p.deviceId);
+    return { stored, ...supply, lowWater: deps.config.keyPackageLowWater };
+  });
+}
+
+/** GET /e2ee/key-packages/count for the calling device. */
+export async function countKeyPackages(deps: Deps, p: Principal): Promise<KeyPackageCount> {
+  authorize(p, "e2ee.directory", { type: "org", orgId: p.orgId });
+  return { ...(await keyPackageSupply(deps.db, p.deviceId, seconds(deps.now()))), lowWater: deps.config.keyPackageLowWater };
+}
+
+/**
+ * POST /e2ee/key-packages/claim: one KeyPackage per active, bound device of the
+ * users (minus `exclude`), in one transaction: one-time ones are deleted as they
+ * are handed out, the last-resort one is reused only when none is left.
+ */
+export async function claimKeyPackages(
+  deps: Deps, p: Principal, input: { userIds: string[]; exclude?: string[] },
+): Promise<{ keyPackages: ClaimedKeyPackage[]; missing: Array<{ userId: string; deviceId: string }> }> {
+  authorize(p, "e2ee.directory", { type: "org", orgId: p.orgId });
+  const userIds = [...new Set(input.userIds)];
+  // Another org's (or an unknown) user is not found: nothing is claimed.
+  if ((await usersInOrg(deps.db, p.orgId, userIds)).size !== userIds.length) throw notFound("user");
+  const exclude = new Set(input.exclude ?? []);
+  const nowSec = seconds(deps.now());
+  return inTransaction(deps, async (tx, after) => {
+    const bindings = (await activeBindings(tx, p.orgId, { userIds })).filter((b) => !exclude.has(b.device_id));
+    const keyPackages: ClaimedKeyPackage[] = [];
+    const missing: Array<{ userId: string; deviceId: string }> = [];
+    for (const b of bindings) {
+      const oneTime = await takeOneTime(tx, b.device_id, nowSec);
+      const kp = oneTime ?? (await lastResortOf(tx, b.device_id, nowSec));
+      if (!kp) {
+        missing.push({ userId: b.user_id, deviceId: b.device_id });
+        await warnIfLow(deps, tx, after, b.org_id, b.user_id, b.device_id, nowSec);
+        continue;
+      }
+      keyPackages.push({
+        userId: b.user_id, deviceId: b.device_id, keyPackage: Buffer.from(kp.data).toString("base64"),
+        lastResort: Number(kp.last_resort) === 1, binding: toBinding(b),
+      });
+      await warnIfLow(deps, tx, after, b.org_id, b.user_id, b.device_id, nowSec);
+    }
+    return { keyPackages, missing };
+  });
+}
+
+/** Posts keypackages.low once per drop below the low-water mark (re-armed by an upload that refills). */
+async function warnIfLow(deps: Deps, tx: Tx, after: AfterCommit, orgId: string, userId: string, deviceId: string, nowSec: number): Promise<void> {
+  const { available } = await keyPackageSupply(tx, deviceId, nowSec);
+  if (available >= deps.config.keyPackageLowWater) return;
+  if (!(await markLowWarned(tx, deviceId, deps.now()))) return;
+  await appendUserStream(tx, after, { orgId, userId, kind: "keypackages.low", data: { deviceId, available }, now: deps.now() });
+}
