@@ -17,9 +17,11 @@ import { routes, type RouteDef, type RouteName, type Event, type MyChannel, type
 import { DIALECTS, startTestServer, type TestServer } from "../packages/server/src/testing/harness.ts";
 import { bootstrapOrg, makeOrg, makeUser, countRows, type TestUser } from "../packages/server/src/testing/factories.ts";
 import type { Database } from "../packages/server/src/platform/db/tables.ts";
+import { e2eeSamplesFor } from "./support/e2ee-samples.ts";
 
 const TABLES: Array<keyof Database> = [
   "orgs", "users", "devices", "sessions", "refresh_tokens", "invites", "channels", "channel_members", "events", "mentions", "user_stream", "server_keys",
+  "device_bindings", "key_packages",
 ];
 
 /** Routes without a principal: nothing to isolate (the invite token or password is the credential). */
@@ -97,6 +99,9 @@ function pathsFor(def: RouteDef, a: OrgA): string[] {
   }));
 }
 
+/** Bodies only B can build (its own device's MLS identity and KeyPackages), set once B exists. */
+let bSamples: Partial<Record<RouteName, unknown>> = {};
+
 /** A valid body for each route, naming A's objects wherever the body can name one. */
 function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
   const samples: Partial<Record<RouteName, unknown>> = {
@@ -111,6 +116,9 @@ function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
     setMemberRole: { role: "admin" },
     sendEvent: { clientId: `b-${rnd()}-cross`, kind: "message", content: Buffer.from("intruder").toString("base64") },
     markRead: { seq: 1 },
+    setE2eeConfig: { suite: "default" },
+    claimKeyPackages: { userIds: [a.member.user.id] },
+    ...bSamples,
   };
   if (name in samples) return samples[name];
   if (!def.body) return undefined;
@@ -142,6 +150,7 @@ for (const dialect of DIALECTS) {
     try {
       const a = await buildOrgA(server);
       let b = await makeOrg(server, `bravo-${rnd()}`);
+      bSamples = await e2eeSamplesFor(b);
       // logout ends B's own session: run it last.
       const names = (Object.keys(routes) as RouteName[]).filter((n) => !PUBLIC_ROUTES.has(n)).sort((x, y) => Number(x === "logout") - Number(y === "logout"));
       let checked = 0;
