@@ -7,6 +7,7 @@ import type { DecodedContent } from "./codec.ts";
 import type { ConnectionChange } from "./connection.ts";
 import type { ParleyError } from "./errors.ts";
 import type { OutboxEntry } from "./store.ts";
+import type { HistoryUnavailableNotice, UndecryptableNotice } from "./e2ee/engine.ts";
 
 /** A channel event as the app sees it: metadata plus decoded content. */
 export interface ReceivedEvent {
@@ -67,6 +68,10 @@ export interface ClientEvents {
   sessionEnded: ParleyError;
   /** A queued send failed for good and was dropped from the outbox. */
   sendFailed: { entry: OutboxEntry; error: ParleyError };
+  /** An event that can never be decrypted on this device (tampered, replayed, sent after this device was removed…); it is also delivered with `content.decodeError`. */
+  undecryptable: UndecryptableNotice;
+  /** Events of the channel before `beforeSeq` were sent before this device joined its group: their history is not available here. */
+  historyUnavailable: HistoryUnavailableNotice;
   /** A background failure that did not stop the client (gap fill, listener error, store write). */
   error: unknown;
 }

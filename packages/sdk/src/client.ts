@@ -5,23 +5,31 @@
  */
 import type { AuthTokens, Event, MyChannel, PresenceStatus, SendEvent, UserStreamItem } from "@parley/protocol";
 import { AuthSession, sessionFromTokens } from "./auth.ts";
-import { base64ToBytes, bytesToBase64, PlainCodec, type ContentCodec, type MessageContent } from "./codec.ts";
+import { base64ToBytes, bytesToBase64, type ContentCodec, type DecodedContent, type MessageContent } from "./codec.ts";
 import { Connection, type ConnectionState } from "./connection.ts";
 import { Emitter } from "./emitter.ts";
 import { ParleyError } from "./errors.ts";
-import { createApi, type Api } from "./http.ts";
+import { createApi, type Api, type CallInput } from "./http.ts";
 import { newClientId, Outbox, type SendResult } from "./outbox.ts";
 import { MemoryStore, type LocalStore, type StoredSession } from "./store.ts";
 import { SyncEngine } from "./sync.ts";
 import type { ClientEvents, ReceivedEvent } from "./client-events.ts";
 import type { BackoffOptions } from "./backoff.ts";
+import { E2eeEngine, type E2eeOptions } from "./e2ee/engine.ts";
+import { MlsCodec } from "./e2ee/mls-codec.ts";
 
 /** Options shared by every way of creating a client. */
 export interface ClientOptions {
   /** Where sessions, cursors, events and the outbox live (default: a new MemoryStore). */
   store?: LocalStore;
-  /** Content codec (default: PlainCodec — UNENCRYPTED). */
+  /**
+   * Content codec. Default: MLS end-to-end encryption ({@link MlsCodec}), the
+   * only mode for users. Passing another codec (the UNENCRYPTED `PlainCodec`)
+   * turns E2EE off: for transport tests and benchmarks only.
+   */
   codec?: ContentCodec;
+  /** E2EE settings (key store, KeyPackage supply, join timing). */
+  e2ee?: E2eeOptions;
   /** Called with every new session (each refresh rotates the refresh token) and undefined when it ends. */
   onSessionChange?: (session: StoredSession | undefined) => void | Promise<void>;
   /** Reconnect and resend backoff. */
@@ -52,8 +60,13 @@ const MEMBERSHIP = new Set(["channel.joined", "channel.left", "channel.updated",
 export class ParleyClient extends Emitter<ClientEvents> {
   /** Typed REST client, authenticated as this device. */
   readonly api: Api;
-  /** Content codec in use; when `codec.encrypted` is false, show an "unencrypted" warning. */
-  readonly codec: ContentCodec;
+  /** Content codec in use (MLS unless a test codec was named); when `codec.encrypted` is false, show an "unencrypted" warning. */
+  get codec(): ContentCodec {
+    return this.#codec;
+  }
+  #codec: ContentCodec;
+  #e2ee: E2eeEngine | undefined;
+  #reconciled = false;
   /** Local persistence. */
   readonly store: LocalStore;
   readonly #auth: AuthSession;
@@ -117,14 +130,45 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   static async #create(session: StoredSession, opts: ClientOptions & { store: LocalStore }): Promise<ParleyClient> {
-    return new ParleyClient(session, opts, await opts.store.loadCursors());
+    const client = new ParleyClient(session, opts, await opts.store.loadCursors());
+    if (!opts.codec) {
+      try {
+        await client.#startE2ee(session, opts.e2ee);
+      } catch (err) {
+        await client.close();
+        throw err;
+      }
+    }
+    return client;
+  }
+
+  async #startE2ee(session: StoredSession, opts: E2eeOptions | undefined): Promise<void> {
+    this.#e2ee = await E2eeEngine.start({
+      api: this.api,
+      session: { orgId: session.orgId, userId: session.userId, deviceId: session.deviceId },
+      catchUp: async (channelId) => {
+        await this.#sync.catchUp(channelId, Number.MAX_SAFE_INTEGER);
+        await this.idle();
+      },
+      deliver: (e, content) => this.#emitEvent(e, content),
+      undecryptable: (n) => this.emit("undecryptable", n),
+      historyUnavailable: (n) => this.emit("historyUnavailable", n),
+      onError: (err) => this.emit("error", err),
+    }, opts);
+    this.#codec = new MlsCodec(this.#e2ee);
+  }
+
+  /** The E2EE engine of this device (undefined only with an explicit test codec). */
+  get e2ee(): E2eeEngine | undefined {
+    return this.#e2ee;
   }
 
   private constructor(session: StoredSession, opts: ClientOptions & { store: LocalStore }, cursors: Awaited<ReturnType<LocalStore["loadCursors"]>>) {
     super();
     this.onListenerError = (err) => { if (this.listenerCount("error")) this.emit("error", err); };
     this.store = opts.store;
-    this.codec = opts.codec ?? new PlainCodec();
+    // Replaced by the MLS codec in #create before the client is handed out; this one refuses to encode.
+    this.#codec = opts.codec ?? { name: "mls", encrypted: true, encode: () => Promise.reject(new Error("E2EE not started")), decode: async () => ({ decodeError: "E2EE not started" }) };
     this.#auth = new AuthSession({
       store: this.store, session, ...(opts.fetch ? { fetch: opts.fetch } : {}),
       ...(opts.onSessionChange ? { onChange: opts.onSessionChange } : {}),
@@ -149,7 +193,13 @@ export class ParleyClient extends Emitter<ClientEvents> {
       onFrame: (f) => this.#onFrame(f),
       onState: (change) => {
         this.#sync.setLive(change.state === "live");
-        if (change.state === "live") this.#outbox.wake();
+        if (change.state === "live") {
+          this.#outbox.wake();
+          if (!this.#reconciled && this.#e2ee) {
+            this.#reconciled = true;
+            void this.#reconcile();
+          }
+        }
         this.emit("connection", change);
       },
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
@@ -197,18 +247,36 @@ export class ParleyClient extends Emitter<ClientEvents> {
     if (c.state !== "live") throw new ParleyError({ code: c.state === "closed" ? "closed" : "unauthorized", message: `connection ${c.state}: ${c.reason ?? ""}` });
   }
 
-  /** Wait until every received event has been delivered to listeners and every hole filled. */
+  /** Wait until every received event has been processed and delivered to listeners and every hole filled (events waiting for a Welcome or commit stay queued). */
   async idle(): Promise<void> {
     await this.#sync.idle();
     await this.#chain;
+    await this.#e2ee?.idle();
+    await this.#chain;
+  }
+
+  // A device that is new (or lost its state) joins the groups of its channels by external commit.
+  async #reconcile(): Promise<void> {
+    try {
+      await this.#chain; // Welcomes from the user stream replay first
+      const channels = await this.channels();
+      await this.#e2ee?.reconcile(channels.map((c) => c.id));
+    } catch (err) {
+      this.emit("error", err);
+    }
   }
 
   /** Send an event: encoded by the codec, persisted in the outbox, retried with the same clientId until acknowledged. */
   async send(channelId: string, input: SendInput): Promise<SendResult> {
-    const { kind = "message", threadRoot, target, mentions, ...content } = input;
-    const bytes = await this.codec.encode(channelId, content);
+    const { kind = "message", threadRoot, target, mentions, files, ...rest } = input;
+    const clientId = newClientId();
+    const content: MessageContent = files ? { ...rest, files } : rest;
+    const encoded = await this.#codec.encode(channelId, content, { clientId, kind, threadRoot: threadRoot ?? null, target: target ?? null });
+    const fileIds = Array.isArray(files) ? (files as { fileId: string }[]).map((f) => f.fileId) : [];
     const event: SendEvent = {
-      clientId: newClientId(), kind, content: bytesToBase64(bytes),
+      clientId, kind, content: bytesToBase64(encoded.bytes), ...(encoded.epoch !== undefined ? { epoch: encoded.epoch } : {}),
+      // Attachment ids let the server link uploads to the event (their keys stay inside the ciphertext).
+      ...(fileIds.length ? ({ files: fileIds } as object) : {}),
       ...(threadRoot != null ? { threadRoot } : {}), ...(target != null ? { target } : {}), ...(mentions?.length ? { mentions } : {}),
     };
     return this.#outbox.send(channelId, event);
@@ -263,6 +331,40 @@ export class ParleyClient extends Emitter<ClientEvents> {
     return channels;
   }
 
+  /** Create a public or private channel and its MLS group (every member's devices are added). */
+  async createChannel(input: CallInput<"createChannel">["body"]): Promise<MyChannel> {
+    const channel = await this.api.call("createChannel", { body: input });
+    await this.#e2ee?.ensureGroup(channel.id);
+    return channel;
+  }
+
+  /** Open the DM / group DM with these users (creating its MLS group if it has none). */
+  async openDm(userIds: string[]): Promise<MyChannel> {
+    const channel = await this.api.call("openDm", { body: { userIds } });
+    await this.#e2ee?.ensureGroup(channel.id);
+    return channel;
+  }
+
+  /** Add users to a channel, then add their devices to its MLS group (they read from now on, not before). */
+  async addMembers(channelId: string, userIds: string[]): Promise<string[]> {
+    const { added } = await this.api.call("addMembers", { params: { channelId }, body: { userIds } });
+    await this.#e2ee?.addMembers(channelId, userIds);
+    return added;
+  }
+
+  /** Join a public channel and its MLS group (external commit). */
+  async joinChannel(channelId: string): Promise<MyChannel> {
+    const channel = await this.api.call("joinChannel", { params: { channelId } });
+    this.#sync.track(channelId, this.#sync.channelCursor(channelId));
+    await this.#e2ee?.join(channelId);
+    return channel;
+  }
+
+  /** Remove a member (the server proposes their removal from the MLS group; a member's client commits it). */
+  async removeMember(channelId: string, userId: string): Promise<void> {
+    await this.api.call("removeMember", { params: { channelId, userId } });
+  }
+
   /** Decode server events (e.g. a history page from `api.call("listEvents")`) without touching the sync state. */
   async decode(events: Event[]): Promise<ReceivedEvent[]> {
     return Promise.all(events.map((e) => this.#decode(e)));
@@ -281,6 +383,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Disconnect and stop background work; unsent messages stay in the outbox for the next run. */
   async close(): Promise<void> {
     this.#conn.stop();
+    this.#e2ee?.close();
     this.#outbox.close();
     this.#sync.close();
     this.#auth.close();
@@ -296,15 +399,20 @@ export class ParleyClient extends Emitter<ClientEvents> {
   async #deliverEvents(channelId: string, events: Event[]): Promise<void> {
     await this.store.appendEvents(channelId, events);
     await this.store.setChannelCursor(channelId, events[events.length - 1]!.seq);
-    for (const e of events) {
-      const r = await this.#decode(e);
-      this.emit("event", r);
-      this.emit(r.kind, r);
-    }
+    // With E2EE the engine decrypts in order (possibly waiting for a Welcome or commit) and emits through #emitEvent.
+    if (this.#e2ee) return this.#e2ee.receive(channelId, events);
+    for (const e of events) this.#emitEvent(e, await this.#decodeContent(e));
+  }
+
+  #emitEvent(e: Event, content: DecodedContent): void {
+    const r = this.#received(e, content);
+    this.emit("event", r);
+    this.emit(r.kind, r);
   }
 
   async #deliverUserItems(items: UserStreamItem[]): Promise<void> {
     await this.store.setUserCursor(items[items.length - 1]!.seq);
+    await this.#e2ee?.onUserItems(items);
     for (const item of items) {
       if (item.kind === "channel.joined" && item.channelId) this.#sync.track(item.channelId, this.#sync.channelCursor(item.channelId));
       if (item.kind === "channel.left" && item.channelId) {
@@ -317,12 +425,18 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   async #decode(e: Event): Promise<ReceivedEvent> {
-    let content;
+    return this.#received(e, await this.#decodeContent(e));
+  }
+
+  async #decodeContent(e: Event): Promise<DecodedContent> {
     try {
-      content = await this.codec.decode(e.channelId, e, base64ToBytes(e.content));
+      return await this.#codec.decode(e.channelId, e, base64ToBytes(e.content));
     } catch (err) {
-      content = { decodeError: (err as Error).message };
+      return { decodeError: (err as Error).message };
     }
+  }
+
+  #received(e: Event, content: DecodedContent): ReceivedEvent {
     return {
       kind: e.kind, channelId: e.channelId, seq: e.seq, senderId: e.senderId, senderDeviceId: e.senderDeviceId, threadRoot: e.threadRoot,
       target: e.target, mentions: e.mentions, createdAt: e.createdAt, clientId: e.clientId, content,

@@ -1,11 +1,12 @@
 /**
  * The content codec seam. Event content is opaque to the server: the SDK
  * turns what the app sends ({@link MessageContent}) into bytes with a codec,
- * ships them as base64, and decodes received bytes back. Today's codec is
- * {@link PlainCodec}, which is NOT encrypted; the E2EE layer (MLS) plugs in
- * here as another {@link ContentCodec}.
+ * ships them as base64, and decodes received bytes back. The default codec of
+ * every client is the MLS codec (`MlsCodec`, end-to-end encrypted);
+ * {@link PlainCodec} exists only for tests and benchmarks that measure the
+ * transport without encryption, and must be named explicitly.
  */
-import type { Event } from "@parley/protocol";
+import type { Event, SendEvent } from "@parley/protocol";
 
 /** What an app sends in an event: text for messages/edits, an emoji for reactions. */
 export interface MessageContent {
@@ -23,6 +24,21 @@ export interface DecodedContent extends MessageContent {
   decodeError?: string;
 }
 
+/** Event metadata a codec may bind to the content (the MLS codec seals it inside the ciphertext). */
+export interface EncodeMeta {
+  /** Idempotency key of the send. */
+  clientId: string;
+  kind: SendEvent["kind"];
+  threadRoot?: number | null;
+  target?: number | null;
+}
+
+/** Encoded content: the bytes, and the MLS epoch they were encrypted in (when the codec has one). */
+export interface EncodedContent {
+  bytes: Uint8Array;
+  epoch?: number;
+}
+
 /**
  * Turns content into bytes and back. `encrypted` says whether the bytes are
  * confidential from the server; UIs must warn when it is false.
@@ -33,15 +49,17 @@ export interface ContentCodec {
   /** Whether content is end-to-end encrypted. */
   readonly encrypted: boolean;
   /** Encode content for a channel. */
-  encode(channelId: string, content: MessageContent): Promise<Uint8Array>;
+  encode(channelId: string, content: MessageContent, meta: EncodeMeta): Promise<EncodedContent>;
   /** Decode the bytes of a received event. Must not throw for bad bytes: return `decodeError` instead. */
   decode(channelId: string, event: Event, bytes: Uint8Array): Promise<DecodedContent>;
 }
 
 /**
- * UNENCRYPTED codec: content is JSON in UTF-8, readable by the server and by
- * anyone with database access. It exists only until the E2EE codec lands;
- * check `client.codec.encrypted` and show a warning while it is in use.
+ * UNENCRYPTED test/benchmark codec: content is JSON in UTF-8, readable by the
+ * server and by anyone with database access. Never the default — a client
+ * uses it only when constructed with `codec: new PlainCodec()` (transport
+ * tests, benchmarks against the core figures). Check `client.codec.encrypted`
+ * and show a warning if it is ever in use.
  */
 export class PlainCodec implements ContentCodec {
   /** Deliberately loud so it shows up in every log and UI that prints it. */
@@ -50,8 +68,8 @@ export class PlainCodec implements ContentCodec {
   readonly encrypted = false;
 
   /** JSON-encode `content`. */
-  async encode(_channelId: string, content: MessageContent): Promise<Uint8Array> {
-    return new TextEncoder().encode(JSON.stringify(content));
+  async encode(_channelId: string, content: MessageContent): Promise<EncodedContent> {
+    return { bytes: new TextEncoder().encode(JSON.stringify(content)) };
   }
 
   /** JSON-decode `bytes`; malformed bytes yield `{ decodeError }`. */

@@ -70,6 +70,23 @@ export interface Api {
   readonly baseUrl: string;
   /** Call route `name` with its params/query/body; resolves with the typed response or throws {@link ParleyError}. */
   call<N extends RouteName>(name: N, ...args: CallArgs<N>): Promise<CallResult<N>>;
+  /**
+   * An authenticated request outside the JSON route table (binary upload and
+   * download of attachment ciphertext). `path` is relative to the API prefix
+   * (e.g. `/files/abc`). Resolves with the response when it is 2xx, else
+   * throws {@link ParleyError}; the caller consumes the body.
+   */
+  raw(method: string, path: string, init?: RawInit): Promise<Response>;
+}
+
+/** Options of {@link Api.raw}. */
+export interface RawInit {
+  query?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  /** Request body (bytes or a stream of bytes). */
+  body?: Uint8Array | ReadableStream<Uint8Array>;
+  /** Per-request timeout, ms (default: the client's). */
+  timeoutMs?: number;
 }
 
 /** Build the path of a route with `:params` substituted and the query encoded. */
@@ -115,8 +132,42 @@ export function createApi(opts: ApiOptions): Api {
     return { res, data };
   }
 
+  async function raw(method: string, path: string, init: RawInit = {}): Promise<Response> {
+    const url = baseUrl + buildPath(path, undefined, init.query);
+    const send = async (token: string | undefined): Promise<Response> => {
+      const headers: Record<string, string> = { ...init.headers };
+      if (token) headers.authorization = `Bearer ${token}`;
+      try {
+        return await doFetch(url, {
+          method, headers, body: (init.body ?? null) as BodyInit | null, signal: AbortSignal.timeout(init.timeoutMs ?? timeoutMs),
+          // Node's fetch needs half duplex to stream a request body.
+          ...(init.body instanceof ReadableStream ? { duplex: "half" } : {}),
+        } as RequestInit);
+      } catch (err) {
+        if ((err as Error)?.name === "TimeoutError") throw new ParleyError({ code: "timeout", message: `${method} ${url} timed out`, cause: err });
+        throw networkError(err, `${method} ${url} failed`);
+      }
+    };
+    let token = await opts.tokens?.accessToken();
+    let res = await send(token);
+    // A stream body cannot be replayed, so only bodiless or byte requests get the refresh retry.
+    if (res.status === 401 && token && opts.tokens && !(init.body instanceof ReadableStream)) {
+      await res.body?.cancel();
+      if (await opts.tokens.onUnauthorized(token)) {
+        token = await opts.tokens.accessToken();
+        res = await send(token);
+      }
+    }
+    if (res.ok) return res;
+    const text = await res.text().catch(() => "");
+    let data: unknown = text;
+    try { data = JSON.parse(text); } catch { /* not JSON: keep the text */ }
+    throw errorFromBody(res.status, data, parseRetryAfter(res.headers.get("retry-after")));
+  }
+
   return {
     baseUrl,
+    raw,
     async call<N extends RouteName>(name: N, ...args: CallArgs<N>): Promise<CallResult<N>> {
       const def = routes[name];
       const input = (args[0] ?? {}) as { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown };

@@ -1,0 +1,107 @@
+/**
+ * Per-channel E2EE state of one device: its MLS group (one per channel), the
+ * first epoch it can read, the queue of timeline events waiting to be
+ * processed, and a lock that serialises every change of the group. Group
+ * states are persisted in the device's KeyStore after every change, replacing
+ * the previous one (superseded states are never kept).
+ */
+import {
+  exportGroupState, importGroupState, isE2eeError, type DeviceIdentity, type Group, type KeyStore, type LeafPolicy,
+} from "@parley/crypto";
+import type { Event } from "@parley/protocol";
+
+const STATE = (id: string) => `sdk/group/${id}`;
+const META = (id: string) => `sdk/groupmeta/${id}`;
+
+interface Meta {
+  joinedEpoch: number;
+  removed: boolean;
+  /** Highest seq fully processed (events after it are re-read from the local store after a restart). */
+  processedSeq: number;
+}
+
+/** One channel's group and timeline position. */
+export class ChannelCrypto {
+  readonly id: string;
+  group: Group | undefined;
+  /** First epoch this device holds keys for: earlier events are history it never had. */
+  joinedEpoch = 0;
+  /** This device was removed from the group (kicked, left): nothing after can be read. */
+  removed = false;
+  /** Seq of the last event processed. */
+  processedSeq = 0;
+  /** Highest seq queued or processed (dedupe). */
+  lastSeq = 0;
+  /** Events waiting to be processed, in seq order. */
+  readonly queue: Event[] = [];
+  /** A pre-join history run whose marker has not been emitted yet: its last seq. */
+  historyUntil = 0;
+  pumping: Promise<void> | undefined;
+  /** Set when the queue must be looked at again after the current pump run. */
+  rerun = false;
+  /** The event the queue is blocked on, if any (to detect a wait that never ends). */
+  blockedOn: number | undefined;
+  joinTimer: ReturnType<typeof setTimeout> | undefined;
+  proposalTimer: ReturnType<typeof setTimeout> | undefined;
+  joining: Promise<void> | undefined;
+  #lock: Promise<unknown> = Promise.resolve();
+  #loaded: Promise<void> | undefined;
+
+  constructor(id: string) {
+    this.id = id;
+  }
+
+  /** Run `fn` with the group lock held (no other change of this group interleaves). */
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.#lock.then(fn, fn);
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Load the persisted group once. */
+  load(keyStore: KeyStore, identity: DeviceIdentity, policy: LeafPolicy): Promise<void> {
+    this.#loaded ??= (async () => {
+      const meta = await keyStore.get(META(this.id));
+      if (meta) {
+        const m = JSON.parse(new TextDecoder().decode(meta)) as Meta;
+        this.joinedEpoch = m.joinedEpoch;
+        this.removed = m.removed;
+        this.processedSeq = m.processedSeq;
+        this.lastSeq = Math.max(this.lastSeq, m.processedSeq);
+      }
+      const state = await keyStore.get(STATE(this.id));
+      if (!state) return;
+      try {
+        this.group = await importGroupState(identity, state, policy);
+      } catch (err) {
+        // A corrupt state cannot be repaired: rejoin (external join) as if it were lost.
+        if (!isE2eeError(err)) throw err;
+      } finally {
+        state.fill(0);
+      }
+    })();
+    return this.#loaded;
+  }
+
+  /** Persist the group and position (call with the lock held, after every change). */
+  async save(keyStore: KeyStore): Promise<void> {
+    if (this.group && !this.removed) await keyStore.put(STATE(this.id), exportGroupState(this.group));
+    else await keyStore.delete(STATE(this.id));
+    const meta: Meta = { joinedEpoch: this.joinedEpoch, removed: this.removed, processedSeq: this.processedSeq };
+    await keyStore.put(META(this.id), new TextEncoder().encode(JSON.stringify(meta)));
+  }
+
+  /** This device is out of the group: forget its secrets. */
+  async drop(keyStore: KeyStore): Promise<void> {
+    this.group = undefined;
+    this.removed = true;
+    await this.save(keyStore);
+  }
+
+  /** Stop timers (client closing). */
+  close(): void {
+    if (this.joinTimer) clearTimeout(this.joinTimer);
+    if (this.proposalTimer) clearTimeout(this.proposalTimer);
+    this.joinTimer = this.proposalTimer = undefined;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Client side of the device directory: the server signs (org, user, device,
+ * MLS signature key) with its directory key; this device verifies every
+ * binding it uses and refuses MLS leaves whose key is not vouched for
+ * (ARCHITECTURE §1.2). Bindings are cached per device and refetched on a miss.
+ */
+import { verifyBinding, type LeafCandidate } from "@parley/crypto";
+import type { E2eeServerApi, WireBinding } from "./server-api.ts";
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
+}
+
+/** Verified bindings of the org's devices, by device id. */
+export class DeviceDirectory {
+  readonly #server: E2eeServerApi;
+  readonly #orgId: string;
+  readonly #directoryKey: Uint8Array;
+  readonly #byDevice = new Map<string, WireBinding>();
+  readonly #inflight = new Map<string, Promise<void>>();
+
+  constructor(server: E2eeServerApi, orgId: string, directoryKey: Uint8Array) {
+    this.#server = server;
+    this.#orgId = orgId;
+    this.#directoryKey = directoryKey;
+  }
+
+  /** Adds bindings (e.g. those returned with claimed KeyPackages) after checking the server's signature. */
+  accept(bindings: Iterable<WireBinding>): void {
+    for (const b of bindings) {
+      if (b.orgId === this.#orgId && verifyBinding(b, this.#directoryKey)) this.#byDevice.set(b.deviceId, b);
+    }
+  }
+
+  /** Fetch the bindings of `userIds` again (single flight per user set). */
+  async refresh(userIds: string[]): Promise<void> {
+    const key = [...new Set(userIds)].sort().join(",");
+    let p = this.#inflight.get(key);
+    if (!p) {
+      p = this.#server.bindings(key.split(",")).then((bs) => this.accept(bs)).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, p);
+    }
+    await p;
+  }
+
+  /** The verified binding of a device, fetching the user's bindings on a miss. */
+  async binding(userId: string, deviceId: string): Promise<WireBinding | undefined> {
+    let b = this.#byDevice.get(deviceId);
+    if (!b) {
+      await this.refresh([userId]);
+      b = this.#byDevice.get(deviceId);
+    }
+    return b && b.userId === userId ? b : undefined;
+  }
+
+  /** Verified bindings of every active device of `userId` (fetched fresh). */
+  async devicesOf(userId: string): Promise<WireBinding[]> {
+    await this.refresh([userId]);
+    return [...this.#byDevice.values()].filter((b) => b.userId === userId);
+  }
+
+  /**
+   * The MLS leaf policy: a leaf is admitted only when the directory vouches
+   * that its signature key belongs to that device of that user in this org.
+   * A key that differs from the cached binding triggers one refetch (the
+   * cache may predate a re-registration) before refusing.
+   */
+  readonly authorizeLeaf = async (leaf: LeafCandidate): Promise<boolean> => {
+    if (leaf.orgId !== this.#orgId) return false;
+    let b = await this.binding(leaf.userId, leaf.deviceId);
+    if (b && !sameBytes(b.signaturePublicKey, leaf.signaturePublicKey)) {
+      this.#byDevice.delete(leaf.deviceId);
+      b = await this.binding(leaf.userId, leaf.deviceId);
+    }
+    return !!b && sameBytes(b.signaturePublicKey, leaf.signaturePublicKey);
+  };
+
+  /** Only the server key from /e2ee/config may be an external sender. */
+  authorizeExternalSender(externalSender: Uint8Array): (s: { orgId: string; signaturePublicKey: Uint8Array }) => boolean {
+    return (s) => s.orgId === this.#orgId && sameBytes(s.signaturePublicKey, externalSender);
+  }
+}

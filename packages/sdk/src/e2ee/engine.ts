@@ -1,0 +1,316 @@
+/**
+ * The client E2EE engine of one device: sets the device up (identity,
+ * directory registration, KeyPackages), keeps one MLS group per channel,
+ * encrypts sends, processes each channel's timeline in order, and reacts to
+ * the per-user stream (Welcomes, low KeyPackage supply, leaving a channel).
+ * The {@link ParleyClient} drives it; apps use it through the client.
+ */
+import {
+  encrypt, epoch, hasPendingProposals, MemoryKeyStore, type DeviceIdentity, type KeyStore, type LeafPolicy,
+} from "@parley/crypto";
+import type { Event, UserStreamItem } from "@parley/protocol";
+import type { Api } from "../http.ts";
+import type { DecodedContent, MessageContent } from "../codec.ts";
+import { ChannelCrypto } from "./channel-state.ts";
+import { deviceIdentity, registerDevice, replenishKeyPackages, type KeyPackageSupply } from "./device.ts";
+import { DeviceDirectory } from "./directory.ts";
+import { addMissingDevices, commitProposals, ensureGroup, joinByExternalCommit, joinFromWelcomeItem, type GroupContext } from "./group-ops.ts";
+import { sealPayload, type SealedMeta } from "./payload.ts";
+import { E2eeServerApi, type E2eeConfig } from "./server-api.ts";
+import { processEvent, type Step, type UndecryptableReason } from "./timeline.ts";
+
+/** An event that can never be decrypted on this device. */
+export interface UndecryptableNotice {
+  channelId: string;
+  seq: number;
+  senderId: string;
+  senderDeviceId: string;
+  reason: UndecryptableReason;
+  message: string;
+}
+
+/** Events before `beforeSeq` belong to epochs before this device joined: it never had their keys. */
+export interface HistoryUnavailableNotice {
+  channelId: string;
+  beforeSeq: number;
+}
+
+/** E2EE settings of a client. */
+export interface E2eeOptions {
+  /** Where the device identity, KeyPackages and group states live (default: a new MemoryKeyStore — nothing survives the process). */
+  keyStore?: KeyStore;
+  /** KeyPackage supply. */
+  keyPackages?: KeyPackageSupply;
+  /** How long to wait for a Welcome before joining a group by external commit (default 3000 ms). */
+  joinWaitMs?: number;
+  /** Commit attempts after `stale_epoch` before giving up (default 8). */
+  maxCommitAttempts?: number;
+}
+
+/** What the engine needs from the client. */
+export interface E2eeHost {
+  api: Api;
+  session: { orgId: string; userId: string; deviceId: string };
+  /** Fetch the channel's timeline up to now and wait until it went through {@link E2eeEngine.receive}. */
+  catchUp(channelId: string): Promise<void>;
+  deliver(e: Event, content: DecodedContent): void;
+  undecryptable(n: UndecryptableNotice): void;
+  historyUnavailable(n: HistoryUnavailableNotice): void;
+  onError(err: unknown): void;
+}
+
+const CACHE_MAX = 5000;
+
+/** One device's MLS state across channels. */
+export class E2eeEngine {
+  readonly identity: DeviceIdentity;
+  readonly config: E2eeConfig;
+  readonly directory: DeviceDirectory;
+  readonly server: E2eeServerApi;
+  readonly #host: E2eeHost;
+  readonly #ctx: GroupContext;
+  readonly #channels = new Map<string, ChannelCrypto>();
+  readonly #sent = new Map<string, MessageContent>();
+  readonly #decoded = new Map<string, DecodedContent>();
+  readonly #supply: KeyPackageSupply;
+  #closed = false;
+
+  /** Set the device up: fetch the org's E2EE config, load or create the identity, register it, upload KeyPackages. */
+  static async start(host: E2eeHost, opts: E2eeOptions = {}): Promise<E2eeEngine> {
+    const server = new E2eeServerApi(host.api);
+    const config = await server.config();
+    const keyStore = opts.keyStore ?? new MemoryKeyStore();
+    const { identity } = await deviceIdentity(keyStore, host.session, config.suite);
+    await registerDevice(server, identity, opts.keyPackages);
+    return new E2eeEngine(host, server, config, identity, opts);
+  }
+
+  private constructor(host: E2eeHost, server: E2eeServerApi, config: E2eeConfig, identity: DeviceIdentity, opts: E2eeOptions) {
+    this.#host = host;
+    this.server = server;
+    this.config = config;
+    this.identity = identity;
+    this.#supply = opts.keyPackages ?? {};
+    this.directory = new DeviceDirectory(server, identity.orgId, config.directoryKey);
+    const policy: LeafPolicy = {
+      authorizeLeaf: this.directory.authorizeLeaf,
+      authorizeExternalSender: this.directory.authorizeExternalSender(config.externalSender.signaturePublicKey),
+    };
+    this.#ctx = {
+      api: host.api, server, keyStore: identity.keyStore, identity, directory: this.directory, config, policy,
+      catchUp: (id) => host.catchUp(id), resume: (ch) => this.#pump(ch),
+      maxCommitAttempts: opts.maxCommitAttempts ?? 8, joinWaitMs: opts.joinWaitMs ?? 3000,
+    };
+  }
+
+  #channel(channelId: string): ChannelCrypto {
+    let ch = this.#channels.get(channelId);
+    if (!ch) this.#channels.set(channelId, (ch = new ChannelCrypto(channelId)));
+    return ch;
+  }
+
+  /** Encrypt content for a channel (creating or joining its group first if needed). */
+  async encrypt(channelId: string, content: MessageContent, meta: SealedMeta & { clientId: string }): Promise<{ bytes: Uint8Array; epoch: number }> {
+    const ch = this.#channel(channelId);
+    // MLS cannot decrypt one's own messages: keep the plaintext for the echo.
+    this.#sent.set(meta.clientId, content);
+    for (;;) {
+      await ensureGroup(this.#ctx, ch);
+      const out = await ch.exclusive(async () => {
+        const g = ch.group;
+        if (!g) return undefined;
+        if (hasPendingProposals(g)) return "proposals" as const; // MLS forbids sending before they are committed
+        const bytes = await encrypt(g, sealPayload(content, meta));
+        await ch.save(this.identity.keyStore);
+        return { bytes, epoch: Number(epoch(g)) };
+      });
+      if (out === "proposals") await commitProposals(this.#ctx, ch);
+      else if (out) return out;
+    }
+  }
+
+  /** Timeline events of a channel, in seq order (from the sync engine). */
+  async receive(channelId: string, events: Event[]): Promise<void> {
+    const ch = this.#channel(channelId);
+    await ch.load(this.identity.keyStore, this.identity, this.#ctx.policy);
+    for (const e of events) {
+      if (e.seq <= ch.lastSeq) continue;
+      ch.lastSeq = e.seq;
+      ch.queue.push(e);
+    }
+    this.#pump(ch);
+  }
+
+  /** Per-user stream items (Welcomes, KeyPackage supply, leaving channels). */
+  async onUserItems(items: UserStreamItem[]): Promise<void> {
+    for (const item of items) {
+      const kind: string = item.kind;
+      const data = item.data as Record<string, unknown>;
+      try {
+        if (kind === "mls.welcome" && item.channelId && typeof data.welcomeId === "string") {
+          await joinFromWelcomeItem(this.#ctx, this.#channel(item.channelId), data.welcomeId, Number(data.epoch ?? 0));
+        } else if (kind === "keypackages.low" && (data.deviceId === undefined || data.deviceId === this.identity.deviceId)) {
+          await replenishKeyPackages(this.server, this.identity, this.#supply);
+        } else if (kind === "channel.left" && item.channelId) {
+          const ch = this.#channel(item.channelId);
+          await ch.exclusive(() => ch.drop(this.identity.keyStore));
+        }
+      } catch (err) {
+        this.#host.onError(err);
+      }
+    }
+  }
+
+  /** Add the devices of `userIds` (just added to the channel over HTTP) to the channel's group. */
+  async addMembers(channelId: string, userIds: string[]): Promise<void> {
+    const ch = this.#channel(channelId);
+    await ensureGroup(this.#ctx, ch);
+    await addMissingDevices(this.#ctx, ch, userIds);
+  }
+
+  /** Make sure this device is in the channel's group (creating it for a new channel, adding every member's devices). */
+  async ensureGroup(channelId: string): Promise<void> {
+    await ensureGroup(this.#ctx, this.#channel(channelId));
+  }
+
+  /** Join a channel's existing group right away by external commit (a public channel just joined), or create it. */
+  async join(channelId: string): Promise<void> {
+    const ch = this.#channel(channelId);
+    await ch.load(this.identity.keyStore, this.identity, this.#ctx.policy);
+    if (ch.group) return;
+    if (await this.server.groupInfo(channelId)) await joinByExternalCommit(this.#ctx, ch);
+    else await ensureGroup(this.#ctx, ch);
+  }
+
+  /** Join every listed channel whose group exists but lacks this device (a new device, a lost state). */
+  async reconcile(channelIds: string[]): Promise<void> {
+    await Promise.all(channelIds.map(async (id) => {
+      const ch = this.#channel(id);
+      await ch.load(this.identity.keyStore, this.identity, this.#ctx.policy);
+      if (ch.group || ch.removed || !(await this.server.groupInfo(id))) return;
+      await ensureGroup(this.#ctx, ch).catch((err: unknown) => this.#host.onError(err));
+    }));
+  }
+
+  /** The current epoch of a channel's group on this device, or undefined. */
+  epochOf(channelId: string): number | undefined {
+    const g = this.#channels.get(channelId)?.group;
+    return g ? Number(epoch(g)) : undefined;
+  }
+
+  /** Content decrypted earlier for an event id (MLS keys are single-use, so history is served from here). */
+  decoded(eventId: string): DecodedContent | undefined {
+    return this.#decoded.get(eventId);
+  }
+
+  /** Resolves once no channel queue is being processed (queues waiting for a Welcome or commit stay queued). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const busy = [...this.#channels.values()].map((c) => c.pumping).filter(Boolean);
+      if (busy.length === 0) return;
+      await Promise.all(busy);
+    }
+  }
+
+  /** Stop timers. */
+  close(): void {
+    this.#closed = true;
+    for (const ch of this.#channels.values()) ch.close();
+  }
+
+  #pump(ch: ChannelCrypto): void {
+    if (ch.pumping) {
+      ch.rerun = true;
+      return;
+    }
+    ch.pumping = (async () => {
+      do {
+        ch.rerun = false;
+        await this.#drain(ch).catch((err: unknown) => this.#host.onError(err));
+      } while (ch.rerun && !this.#closed);
+      this.#flushHistory(ch);
+    })().finally(() => { ch.pumping = undefined; });
+  }
+
+  async #drain(ch: ChannelCrypto): Promise<void> {
+    const ks = this.identity.keyStore;
+    while (ch.queue.length > 0 && !this.#closed) {
+      const e = ch.queue[0]!;
+      const step = await ch.exclusive(async () => {
+        const s = await processEvent({ deviceId: this.identity.deviceId, takeSent: (id) => this.#takeSent(id) }, ch, e);
+        if (s.t === "wait") return s;
+        ch.processedSeq = e.seq;
+        if (s.t === "handshake" && s.removedSelf) await ch.drop(ks);
+        else await ch.save(ks);
+        return s;
+      });
+      if (step.t === "wait") {
+        this.#blocked(ch, e.seq);
+        return;
+      }
+      ch.queue.shift();
+      this.#emit(ch, e, step);
+    }
+  }
+
+  #emit(ch: ChannelCrypto, e: Event, step: Step): void {
+    if (step.t === "history") {
+      ch.historyUntil = e.seq;
+      return;
+    }
+    this.#flushHistory(ch);
+    if (step.t === "content") {
+      this.#remember(e.id, step.content);
+      this.#host.deliver(e, step.content);
+    } else if (step.t === "undecryptable") {
+      const content = { decodeError: `${step.reason}: ${step.message}` };
+      this.#remember(e.id, content);
+      this.#host.deliver(e, content);
+      this.#host.undecryptable({ channelId: e.channelId, seq: e.seq, senderId: e.senderId, senderDeviceId: e.senderDeviceId, reason: step.reason, message: step.message });
+    } else if (step.t === "handshake" && step.hasProposals) {
+      this.#scheduleProposalCommit(ch);
+    }
+  }
+
+  #flushHistory(ch: ChannelCrypto): void {
+    if (!ch.historyUntil) return;
+    this.#host.historyUnavailable({ channelId: ch.id, beforeSeq: ch.historyUntil + 1 });
+    ch.historyUntil = 0;
+  }
+
+  #remember(eventId: string, content: DecodedContent): void {
+    this.#decoded.set(eventId, content);
+    if (this.#decoded.size > CACHE_MAX) this.#decoded.delete(this.#decoded.keys().next().value!);
+  }
+
+  async #takeSent(clientId: string): Promise<DecodedContent | undefined> {
+    const c = this.#sent.get(clientId);
+    this.#sent.delete(clientId);
+    return c;
+  }
+
+  // A queue that stays blocked means the Welcome never came (no KeyPackage was left for this
+  // device, or its adder crashed) or a commit could not be applied: join by external commit.
+  #blocked(ch: ChannelCrypto, seq: number): void {
+    ch.blockedOn = seq;
+    if (ch.joinTimer || this.#closed) return;
+    ch.joinTimer = setTimeout(() => {
+      ch.joinTimer = undefined;
+      if (ch.blockedOn !== seq || ch.queue[0]?.seq !== seq || ch.joining || this.#closed) return;
+      ch.joining = joinByExternalCommit(this.#ctx, ch)
+        .catch((err: unknown) => this.#host.onError(err))
+        .finally(() => { ch.joining = undefined; });
+    }, this.#ctx.joinWaitMs);
+    ch.joinTimer.unref?.();
+  }
+
+  #scheduleProposalCommit(ch: ChannelCrypto): void {
+    if (ch.proposalTimer || this.#closed) return;
+    // Every member races to commit the server's proposals; a small random delay keeps most from trying at once.
+    ch.proposalTimer = setTimeout(() => {
+      ch.proposalTimer = undefined;
+      commitProposals(this.#ctx, ch).catch((err: unknown) => this.#host.onError(err));
+    }, 20 + Math.floor(Math.random() * 150));
+    ch.proposalTimer.unref?.();
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * Changing a channel's MLS group through the server: creating it (init
+ * bundle at epoch 0), adding the devices of members, committing pending
+ * proposals, joining by Welcome or by external commit. Every commit is built
+ * against the current epoch, posted as one bundle, and confirmed only when the
+ * server accepts it; on `stale_epoch` the device discards it, catches up the
+ * channel timeline (which applies the winning commit) and tries again.
+ */
+import {
+  addMembers, commitPendingProposals, confirmPending, createGroup, discardPending, epoch, groupInfoMembers, groupInfoOf,
+  hasPendingCommit, hasPendingProposals, isE2eeError, joinExternal, joinFromWelcome, members, parseKeyPackage,
+  type CommitBundle, type DeviceIdentity, type Group, type KeyStore, type LeafPolicy,
+} from "@parley/crypto";
+import type { Api } from "../http.ts";
+import { backoffDelay, sleep } from "../backoff.ts";
+import { isParleyError, ParleyError } from "../errors.ts";
+import type { ChannelCrypto } from "./channel-state.ts";
+import type { DeviceDirectory } from "./directory.ts";
+import type { E2eeConfig, E2eeServerApi } from "./server-api.ts";
+
+/** What group operations need from the engine. */
+export interface GroupContext {
+  api: Api;
+  server: E2eeServerApi;
+  keyStore: KeyStore;
+  identity: DeviceIdentity;
+  directory: DeviceDirectory;
+  config: E2eeConfig;
+  policy: LeafPolicy;
+  /** Fetch and process the channel timeline up to now. */
+  catchUp(channelId: string): Promise<void>;
+  /** Process queued events again (the group changed). */
+  resume(ch: ChannelCrypto): void;
+  /** Commit attempts before giving up (default 8). */
+  maxCommitAttempts: number;
+  /** Wait this long for a Welcome before joining by external commit. */
+  joinWaitMs: number;
+}
+
+const isStale = (err: unknown) => isParleyError(err) && err.code === "stale_epoch";
+
+/**
+ * Post a commit built by `build` (undefined = nothing to do), retrying after
+ * `stale_epoch` with backoff. `build` runs again on every attempt so it sees
+ * the epoch (and members) the winning commits produced.
+ */
+export async function commitWithRetry(ctx: GroupContext, ch: ChannelCrypto, build: (group: Group) => Promise<CommitBundle | undefined>): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    const group = ch.group;
+    if (!group) throw new ParleyError({ code: "bad_request", message: `no MLS group for channel ${ch.id} on this device` });
+    const bundle = await build(group);
+    if (!bundle) return false;
+    try {
+      await ctx.server.postCommit(ch.id, { epoch: Number(bundle.epoch) - 1, commit: bundle.commit, ...(bundle.welcome ? { welcome: bundle.welcome } : {}), groupInfo: bundle.groupInfo });
+    } catch (err) {
+      // The echo of an accepted commit may already have confirmed it; otherwise it is dead.
+      const retry = isStale(err) || (isParleyError(err) && err.isRetryable());
+      if (retry) await ctx.catchUp(ch.id).catch(() => undefined);
+      await ch.exclusive(() => { if (ch.group === group && hasPendingCommit(group)) discardPending(group); });
+      if (!retry || attempt + 1 >= ctx.maxCommitAttempts) throw err;
+      await sleep(backoffDelay(attempt, { initialMs: 20, maxMs: 1000 }));
+      continue;
+    }
+    await ch.exclusive(async () => {
+      if (ch.group === group && hasPendingCommit(group)) confirmPending(group);
+      await ch.save(ctx.keyStore);
+    });
+    ctx.resume(ch);
+    return true;
+  }
+}
+
+/**
+ * Add every device of the channel's members that is not in the group yet
+ * (claiming one KeyPackage per device). Devices whose KeyPackage does not
+ * match its directory binding are skipped, never added.
+ */
+export async function addMissingDevices(ctx: GroupContext, ch: ChannelCrypto, userIds?: string[]): Promise<void> {
+  await commitWithRetry(ctx, ch, async (group) => {
+    const users = userIds ?? (await ctx.api.call("listMembers", { params: { channelId: ch.id } })).members.map((m) => m.userId);
+    if (users.length === 0) return undefined;
+    const present = new Set(members(group).map((m) => m.deviceId));
+    const { claimed } = await ctx.server.claimKeyPackages(users, [...present]);
+    ctx.directory.accept(claimed.map((c) => c.binding));
+    const keyPackages: Uint8Array[] = [];
+    for (const c of claimed) {
+      if (present.has(c.deviceId)) continue;
+      try {
+        const info = await parseKeyPackage(c.keyPackage);
+        if (info.identity.kind !== "device" || info.identity.deviceId !== c.deviceId) continue;
+        const ok = await ctx.directory.authorizeLeaf({ orgId: info.identity.orgId, userId: info.identity.userId, deviceId: info.identity.deviceId, signaturePublicKey: info.signaturePublicKey });
+        if (ok) keyPackages.push(c.keyPackage);
+      } catch (err) {
+        if (!isE2eeError(err)) throw err; // a malformed KeyPackage is skipped
+      }
+    }
+    if (keyPackages.length === 0) return undefined;
+    return ch.exclusive(async () => {
+      // The timeline may have moved on while claiming: build against the group as it is now.
+      if (ch.group !== group) return undefined;
+      return addMembers(group, keyPackages);
+    });
+  });
+}
+
+/** Commit the proposals (e.g. the server's Remove) this device holds, unless another member did first. */
+export async function commitProposals(ctx: GroupContext, ch: ChannelCrypto): Promise<void> {
+  await commitWithRetry(ctx, ch, (group) => ch.exclusive(async () => (ch.group === group && hasPendingProposals(group) ? commitPendingProposals(group) : undefined)));
+}
+
+/**
+ * Make sure this device is in the channel's group: load it, create it if the
+ * channel has none (init bundle, then add every member's devices), wait for a
+ * Welcome, or join by external commit.
+ */
+export async function ensureGroup(ctx: GroupContext, ch: ChannelCrypto): Promise<Group> {
+  await ch.load(ctx.keyStore, ctx.identity, ctx.policy);
+  if (ch.group) return ch.group;
+  ch.joining ??= (async () => {
+    const info = await ctx.server.groupInfo(ch.id);
+    if (!info && (await createChannelGroup(ctx, ch))) return;
+    // Someone else's group: a Welcome is usually on its way.
+    const until = Date.now() + ctx.joinWaitMs;
+    while (!ch.group && Date.now() < until) await sleep(25);
+    if (!ch.group) await joinByExternalCommit(ctx, ch);
+  })().finally(() => { ch.joining = undefined; });
+  await ch.joining;
+  if (!ch.group) throw new ParleyError({ code: "bad_request", message: `could not join the MLS group of channel ${ch.id}` });
+  return ch.group;
+}
+
+async function createChannelGroup(ctx: GroupContext, ch: ChannelCrypto): Promise<boolean> {
+  const group = await createGroup(ctx.identity, ch.id, {
+    externalSenders: [ctx.config.externalSender], ...ctx.policy,
+  });
+  try {
+    await ctx.server.postCommit(ch.id, { epoch: 0, groupInfo: await groupInfoOf(group) });
+  } catch (err) {
+    if (isStale(err) || (isParleyError(err) && err.code === "already_exists")) return false; // another member initialised it first
+    throw err;
+  }
+  await ch.exclusive(async () => {
+    ch.group = group;
+    ch.joinedEpoch = 0;
+    ch.removed = false;
+    await ch.save(ctx.keyStore);
+  });
+  await addMissingDevices(ctx, ch);
+  ctx.resume(ch);
+  return true;
+}
+
+/** Join the channel's group from the GroupInfo the server stores (public channel, a user's new device, lost state). */
+export async function joinByExternalCommit(ctx: GroupContext, ch: ChannelCrypto): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const info = await ctx.server.groupInfo(ch.id);
+    if (!info) throw new ParleyError({ code: "not_found", status: 404, message: `channel ${ch.id} has no MLS group yet` });
+    // If this device still has a leaf (its state was lost), the join replaces it.
+    const resync = groupInfoMembers(info.groupInfo).some((l) => l.identity.kind === "device" && l.identity.deviceId === ctx.identity.deviceId);
+    const join = await joinExternal(ctx.identity, info.groupInfo, { ...ctx.policy, resync });
+    try {
+      await ctx.server.postCommit(ch.id, { epoch: Number(join.epoch) - 1, commit: join.commit, groupInfo: join.groupInfo });
+    } catch (err) {
+      if (!isStale(err) || attempt + 1 >= ctx.maxCommitAttempts) throw err;
+      await sleep(backoffDelay(attempt, { initialMs: 20, maxMs: 1000 }));
+      continue;
+    }
+    await ch.exclusive(async () => {
+      ch.group = join.group;
+      ch.joinedEpoch = Number(join.epoch);
+      ch.removed = false;
+      await ch.save(ctx.keyStore);
+    });
+    ctx.resume(ch);
+    return;
+  }
+}
+
+/** Join from a Welcome ("mls.welcome" on the user stream); Welcomes for this user's other devices are ignored. */
+export async function joinFromWelcomeItem(ctx: GroupContext, ch: ChannelCrypto, welcomeId: string, welcomeEpoch: number): Promise<void> {
+  await ch.load(ctx.keyStore, ctx.identity, ctx.policy);
+  if (ch.group && !ch.removed && Number(epoch(ch.group)) >= welcomeEpoch) return;
+  const bytes = await ctx.server.welcome(ch.id, welcomeId);
+  let group: Group;
+  try {
+    group = await joinFromWelcome(ctx.identity, bytes, ctx.policy);
+  } catch (err) {
+    if (isE2eeError(err, "no_matching_key_package")) return; // addressed to another device of this user
+    throw err;
+  }
+  await ch.exclusive(async () => {
+    if (ch.group && !ch.removed && epoch(ch.group) >= epoch(group)) return;
+    ch.joinedEpoch = ch.group && !ch.removed ? ch.joinedEpoch : Number(epoch(group));
+    ch.group = group;
+    ch.removed = false;
+    await ch.save(ctx.keyStore);
+  });
+  ctx.resume(ch);
+}

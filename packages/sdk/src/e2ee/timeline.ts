@@ -1,0 +1,95 @@
+/**
+ * Processing a channel's timeline through its MLS group, strictly in seq
+ * order: commits and the server's proposals advance the group; application
+ * events are decrypted. An event this device cannot process *yet* (no group
+ * until its Welcome arrives, or an epoch whose commit has not been applied)
+ * waits at the head of the queue — it is never reported as a failure. What can
+ * never be decrypted (tampered, replayed, after removal) is reported as
+ * undecryptable with a reason, and the timeline moves on.
+ */
+import { epoch, isE2eeError, processMessage, type Group } from "@parley/crypto";
+import type { Event } from "@parley/protocol";
+import { base64ToBytes, type DecodedContent } from "../codec.ts";
+import type { ChannelCrypto } from "./channel-state.ts";
+import { openPayload } from "./payload.ts";
+
+/** Why an event could not be decrypted. */
+export type UndecryptableReason =
+  | "tampered" | "replay" | "old_epoch" | "removed" | "sender_mismatch" | "metadata_mismatch" | "malformed" | "own_message_unavailable" | "unauthorized_leaf";
+
+/** Outcome of one event. */
+export type Step =
+  | { t: "wait" }
+  | { t: "skip" }
+  | { t: "history" }
+  | { t: "content"; content: DecodedContent }
+  | { t: "undecryptable"; reason: UndecryptableReason; message: string }
+  | { t: "handshake"; kind: "commit" | "proposal"; removedSelf: boolean; hasProposals: boolean };
+
+/** What processing needs besides the channel state. */
+export interface TimelineContext {
+  deviceId: string;
+  /** Plaintext of this device's own sends by clientId (MLS cannot decrypt one's own messages). */
+  takeSent(clientId: string): Promise<DecodedContent | undefined>;
+}
+
+const HANDSHAKE = new Set(["commit", "proposal"]);
+
+function reasonOf(err: unknown): UndecryptableReason {
+  if (!isE2eeError(err)) return "malformed";
+  switch (err.code) {
+    case "replay": return "replay";
+    case "old_epoch": return "old_epoch";
+    case "unauthorized_leaf": return "unauthorized_leaf";
+    case "bad_input": return "malformed";
+    default: return "tampered";
+  }
+}
+
+/** Process one event (call with the channel lock held). */
+export async function processEvent(ctx: TimelineContext, ch: ChannelCrypto, e: Event): Promise<Step> {
+  const kind: string = e.kind;
+  const group = ch.group;
+  if (!group) {
+    if (!ch.removed) return { t: "wait" };
+    return HANDSHAKE.has(kind) ? { t: "skip" } : { t: "undecryptable", reason: "removed", message: "this device is no longer in the channel's group" };
+  }
+  const current = Number(epoch(group));
+  if (HANDSHAKE.has(kind)) {
+    // Past epochs: applied already (our own commit confirmed by the server) or before this device joined.
+    if (e.epoch < current) return { t: "skip" };
+    if (e.epoch > current) return { t: "wait" };
+    return handshake(group, kind as "commit" | "proposal", e);
+  }
+  if (e.epoch < ch.joinedEpoch) return { t: "history" };
+  if (e.senderDeviceId === ctx.deviceId) {
+    const mine = await ctx.takeSent(e.clientId);
+    return mine ? { t: "content", content: mine } : { t: "undecryptable", reason: "own_message_unavailable", message: "sent from this device in an earlier session; its plaintext was not kept" };
+  }
+  if (e.epoch > current) return { t: "wait" };
+  let r;
+  try {
+    r = await processMessage(group, base64ToBytes(e.content));
+  } catch (err) {
+    if (isE2eeError(err, "future_epoch")) return { t: "wait" };
+    return { t: "undecryptable", reason: reasonOf(err), message: (err as Error).message };
+  }
+  if (r.kind !== "application") return { t: "undecryptable", reason: "malformed", message: `expected an application message, got a ${r.kind}` };
+  // The server routes events; MLS authenticates the sender. They must agree.
+  if (r.sender.userId !== e.senderId || r.sender.deviceId !== e.senderDeviceId) {
+    return { t: "undecryptable", reason: "sender_mismatch", message: "the event's sender differs from the MLS sender" };
+  }
+  return openPayload(r.plaintext, e);
+}
+
+async function handshake(group: Group, kind: "commit" | "proposal", e: Event): Promise<Step> {
+  try {
+    const r = await processMessage(group, base64ToBytes(e.content));
+    if (r.kind === "commit") return { t: "handshake", kind, removedSelf: r.removedSelf, hasProposals: false };
+    if (r.kind === "proposal") return { t: "handshake", kind, removedSelf: false, hasProposals: true };
+    return { t: "undecryptable", reason: "malformed", message: "an application message posted as a handshake event" };
+  } catch (err) {
+    if (isE2eeError(err, "future_epoch")) return { t: "wait" };
+    return { t: "undecryptable", reason: reasonOf(err), message: (err as Error).message };
+  }
+}
