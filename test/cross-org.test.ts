@@ -21,7 +21,7 @@ import { e2eeSamplesFor } from "./support/e2ee-samples.ts";
 
 const TABLES: Array<keyof Database> = [
   "orgs", "users", "devices", "sessions", "refresh_tokens", "invites", "channels", "channel_members", "events", "mentions", "user_stream", "server_keys",
-  "device_bindings", "key_packages",
+  "device_bindings", "key_packages", "mls_groups", "mls_leaves", "mls_welcomes", "mls_pending_removals",
 ];
 
 /** Routes without a principal: nothing to isolate (the invite token or password is the credential). */
@@ -93,6 +93,7 @@ function pathsFor(def: RouteDef, a: OrgA): string[] {
       case "clientId": return a.event.clientId;
       case "rootSeq": return String(a.event.seq);
       case "token": return a.invite.token;
+      case "welcomeId": return "wel_unknown"; // the :channelId part already names A's object
       case "id": return idFor(def.path, a);
       default: throw new Error(`cross-org.test.ts does not know path parameter :${p} (${def.path}): teach pathsFor()`);
     }
@@ -116,6 +117,7 @@ function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
     setMemberRole: { role: "admin" },
     sendEvent: { clientId: `b-${rnd()}-cross`, kind: "message", content: Buffer.from("intruder").toString("base64") },
     markRead: { seq: 1 },
+    postCommitBundle: { epoch: 0, groupInfo: Buffer.from("not a group info").toString("base64") },
     setE2eeConfig: { suite: "default" },
     claimKeyPackages: { userIds: [a.member.user.id] },
     ...bSamples,
