@@ -127,3 +127,34 @@ test("replay: events sent during replay arrive exactly once, in order (sqlite)",
 test("replay: events sent during replay arrive exactly once, in order (postgres)", async () => {
   await replayDuringSends("postgres");
 });
+
+test("replay: a member kicked while replay is stalled gets nothing posted after the kick", async () => {
+  const server = await startTestServer();
+  try {
+    const owner = await bootstrapOrg(server);
+    const { makeUser } = await import("../testing/factories.ts");
+    const u = await makeUser(server, owner);
+    const make = async (name: string) => (await owner.api("POST", "/channels", { kind: "private", name, members: [u.user.id] })).body.id as string;
+    const [first, second] = [await make("kick-one"), await make("kick-two")].sort();
+    // A big backlog in the channel replayed first stalls replay before the second one.
+    const big = Buffer.alloc(60_000, 7).toString("base64");
+    for (let i = 0; i < 200; i++) {
+      const r = await owner.api("POST", `/channels/${first}/events`, { clientId: `backlog-${i}-xyz`, kind: "message", content: big });
+      assert.equal(r.status, 200);
+    }
+    const s = await openSocket(server.url);
+    const raw = (s.ws as unknown as { _socket: Socket })._socket;
+    raw.pause();
+    s.send({ t: "hello", token: u.accessToken, cursors: { user: 0, channels: {} } });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await owner.api("DELETE", `/channels/${second}/members/${u.user.id}`)).status, 204);
+    await postText(owner, second!, "posted after the kick");
+    raw.resume();
+    await s.waitFor((f) => f.t === "synced", 15_000);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(seqsOf(s.frames, second!), [], "nothing of the channel the user was kicked from");
+    await s.close();
+  } finally {
+    await server.stop();
+  }
+});

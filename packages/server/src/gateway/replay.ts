@@ -62,7 +62,11 @@ export async function replay(core: GatewayCore, c: Conn, cursors: Cursors, live:
       let after = cursors.channels[channelId] ?? 0;
       for (;;) {
         await waitForRoom(c);
+        // A kick or leave while we page removes the channel from c.channels at
+        // once: stop before reading anything posted after the member left.
+        if (!c.channels.has(channelId)) break;
         const { events, hasMore } = await listEventsAfter(db, channelId, after, PAGE);
+        if (!c.channels.has(channelId)) break;
         if (!writable(c)) return;
         if (events.length === 0) break;
         core.send(c, { t: "sync", channelId, events });

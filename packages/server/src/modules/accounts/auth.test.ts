@@ -133,6 +133,17 @@ for (const dialect of DIALECTS) {
       assert.equal((await login({ username: "owner" })).status, 200);
     });
 
+    it("parallel guesses cannot outrun the account limit", async () => {
+      await makeUser(s, owner, { username: "parallel" });
+      await s.deps.limits.loginIp.reset("127.0.0.1");
+      // loginAttempts 3: of 20 guesses in flight at once, at most 3 reach the password check.
+      const rs = await Promise.all(Array.from({ length: 20 }, () => login({ username: "parallel", password: "wrong password!" })));
+      const checked = rs.filter((r) => r.status === 401).length;
+      assert.ok(checked <= 3, `${checked} guesses were checked`);
+      assert.equal(rs.filter((r) => r.status === 429).length, 20 - checked);
+      await s.deps.limits.loginIp.reset("127.0.0.1");
+    });
+
     it("a double refresh with one token counts as reuse and ends the session", async () => {
       const t = (await login({ username: "owner" })).body;
       const [a, b] = await Promise.all([

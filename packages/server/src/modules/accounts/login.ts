@@ -15,21 +15,27 @@ export interface LoginInput { org: string; username: string; password: string; d
 
 export async function login(deps: Deps, ip: string, input: LoginInput): Promise<AuthTokens> {
   const accountKey = `${input.org}:${input.username}`;
-  const wait = Math.max(await deps.limits.loginAccount.blocked(accountKey), await deps.limits.loginIp.blocked(ip));
-  if (wait > 0) {
-    throw new AppError("login_throttled", `too many failed sign-ins; retry in ${wait}s`, { retryAfterSeconds: wait }, wait);
+  // Take the attempt's point BEFORE verifying: checking first and consuming only on
+  // failure let every parallel attempt in flight past the limit (argon2 is slow).
+  // consume() throws login_throttled once the account or address is exhausted.
+  await deps.limits.loginAccount.consume(accountKey);
+  try {
+    await deps.limits.loginIp.consume(ip);
+  } catch (err) {
+    await deps.limits.loginAccount.refund(accountKey);
+    throw err;
   }
   const org = await findOrgBySlug(deps.db, input.org);
   const user = org ? await findUserByUsername(deps.db, org.id, input.username) : undefined;
   const ok = user ? await verifyPassword(user.password_hash, input.password) : await verifyDummyPassword(input.password);
   if (!ok || !org || !user) {
-    // The failure answer stays invalid_credentials; the *next* attempt sees the block.
-    await Promise.allSettled([deps.limits.loginAccount.consume(accountKey), deps.limits.loginIp.consume(ip)]);
     throw new AppError("invalid_credentials", "wrong organisation, username or password");
   }
-  // Only the account counter is reset: resetting the address counter would let one
-  // valid account launder an address's failed guesses against other accounts.
+  // Success: the account's failures are forgiven and this attempt's address point is
+  // given back. The address counter is not reset: that would let one valid account
+  // launder an address's failed guesses against other accounts.
   await deps.limits.loginAccount.reset(accountKey);
+  await deps.limits.loginIp.refund(ip);
   if (user.deactivated_at !== null) throw new AppError("user_deactivated", "this account has been deactivated by an admin");
 
   const issued = await inTransaction(deps, async (tx, after) => {

@@ -10,6 +10,8 @@ export interface Limiter {
   consume(key: string, points?: number): Promise<void>;
   /** Forget a key (e.g. successful login resets failures). */
   reset(key: string): Promise<void>;
+  /** Give back points consumed for an attempt that turned out fine. */
+  refund(key: string, points?: number): Promise<void>;
   /** Whether `key` is currently blocked, without consuming. */
   blocked(key: string): Promise<number>;
 }
@@ -29,6 +31,7 @@ export function memoryLimiter(opts: { points: number; durationSeconds: number; c
       }
     },
     async reset(key) { await rl.delete(key); },
+    async refund(key, points = 1) { await rl.reward(key, points); },
     async blocked(key) {
       const r = await rl.get(key);
       return r && r.remainingPoints <= 0 ? Math.max(1, Math.ceil(r.msBeforeNext / 1000)) : 0;
