@@ -55,6 +55,18 @@ for (const dialect of DIALECTS) {
       assert.equal(items.filter((i) => i.kind === "user.updated").length, 2);
     });
 
+    it("admins may not deactivate, reactivate or revoke devices of other admins; owners may", async () => {
+      const peer = await makeUser(s, owner, { role: "admin" });
+      const before = await identityCounts(s);
+      assert.equal((await admin.api("POST", `/users/${peer.user.id}/deactivate`)).status, 403);
+      assert.equal((await admin.api("DELETE", `/users/${peer.user.id}/devices/${peer.tokens.deviceId}`)).status, 403);
+      assert.deepEqual(await identityCounts(s), before);
+      assert.equal((await peer.api("GET", "/me")).status, 200);
+      assert.equal((await owner.api("POST", `/users/${peer.user.id}/deactivate`)).status, 200);
+      assert.equal((await admin.api("POST", `/users/${peer.user.id}/reactivate`)).status, 403);
+      assert.equal((await owner.api("POST", `/users/${peer.user.id}/reactivate`)).status, 200);
+    });
+
     it("never demotes or deactivates the last owner", async () => {
       const r = await owner.api("PUT", `/users/${owner.user.id}/role`, { role: "admin" });
       assert.equal(r.status, 400);

@@ -78,7 +78,7 @@ export async function deactivateUser(deps: Deps, p: Principal, userId: string): 
   if (userId === p.userId) throw badRequest("you cannot deactivate yourself");
   return inTransaction(deps, async (tx, after) => {
     const target = await loadUser(tx, p, userId);
-    if (target.role === "owner") authorize(p, "org.manage_admins", org(p));
+    if (PRIVILEGED.has(target.role)) authorize(p, "org.manage_admins", org(p));
     if (target.deactivated_at !== null) return toUser(target);
     if (target.role === "owner" && (await activeOwners(tx, p.orgId)) <= 1) throw badRequest("the last owner cannot be deactivated");
     const now = deps.now();
@@ -97,7 +97,7 @@ export async function reactivateUser(deps: Deps, p: Principal, userId: string): 
   authorize(p, "org.manage_users", org(p));
   return inTransaction(deps, async (tx, after) => {
     const target = await loadUser(tx, p, userId);
-    if (target.role === "owner") authorize(p, "org.manage_admins", org(p));
+    if (PRIVILEGED.has(target.role)) authorize(p, "org.manage_admins", org(p));
     if (target.deactivated_at === null) return toUser(target);
     await tx.updateTable("users").set({ deactivated_at: null }).where("id", "=", target.id).execute();
     const user = toUser({ ...target, deactivated_at: null });
@@ -119,7 +119,7 @@ export async function adminRevokeDevice(deps: Deps, p: Principal, userId: string
   authorize(p, "org.manage_users", org(p));
   await inTransaction(deps, async (tx, after) => {
     const target = await loadUser(tx, p, userId);
-    if (target.role === "owner" && target.id !== p.userId) authorize(p, "org.manage_admins", org(p));
+    if (PRIVILEGED.has(target.role) && target.id !== p.userId) authorize(p, "org.manage_admins", org(p));
     const dev = await getUserDevice(tx, p.orgId, target.id, deviceId);
     if (!dev) throw notFound("device");
     await revokeDevice(tx, after, deps, { orgId: p.orgId, userId: target.id, deviceId }, "revoked_by_admin");
