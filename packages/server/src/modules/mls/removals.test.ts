@@ -69,6 +69,12 @@ for (const dialect of DIALECTS) {
       const cr = await carol.api("GET", `/channels/${channelId}/events?after=0`);
       assert.equal(cr.status, 404, "carol is no longer a member");
       assert.equal(isActive(groupOf(a, channelId)), true);
+      // Deactivating a user proposes the removal of all their devices too.
+      assert.equal((await owner.api("POST", `/users/${bob.user.id}/deactivate`)).status, 200);
+      const p2 = await waitForProposal(owner, channelId, 2);
+      assert.deepEqual((await groupInfo(owner, channelId)).pendingRemovals.map((r) => [r.deviceId, r.proposalSeq]), [[bob.tokens.deviceId, p2.seq]]);
+      await commitProposals(a, channelId);
+      assert.deepEqual(await devicesIn(owner, channelId), [owner.tokens.deviceId]);
     } finally {
       await server.stop();
     }
