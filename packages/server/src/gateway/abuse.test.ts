@@ -130,3 +130,33 @@ test("heartbeat: a connection that misses a pong is terminated", async (t) => {
   assert.equal(alive.ws.readyState, 1);
   assert.equal(await closedCount(server, "heartbeat"), 1);
 });
+
+test("upgrades count against the address's allowance (429), hellos against the user's (4429)", async (t) => {
+  const { server, owner, healthy } = await setup({ rateLimitIp: 40, rateLimitUser: 40 });
+  t.after(() => server.stop());
+  const statuses: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    try {
+      const s = await openSocket(server.url);
+      statuses.push(101);
+      s.ws.terminate();
+    } catch (err) {
+      statuses.push(Number(/(\d{3})/.exec(String(err))?.[1] ?? 0));
+    }
+  }
+  assert.ok(statuses.includes(429), `upgrade statuses: ${statuses.join(",")}`);
+  assert.ok(statuses.filter((s) => s === 101).length < 40);
+  await server.deps.limits.ip.reset("127.0.0.1");
+  // Each hello costs the user a point: a reconnect loop ends with rate_limited + 4429.
+  let closedWith: number | undefined;
+  for (let i = 0; i < 45 && closedWith === undefined; i++) {
+    await server.deps.limits.ip.reset("127.0.0.1");
+    const s = await openSocket(server.url);
+    s.send({ t: "hello", token: owner.accessToken });
+    const first = await s.waitFor((f) => f.t === "ready" || f.t === "error").catch(() => undefined);
+    if (first?.t === "error") closedWith = (await s.closed).code;
+    s.ws.terminate();
+  }
+  assert.equal(closedWith, CLOSE_CODES.rateLimited);
+  await healthy.close();
+});

@@ -22,6 +22,12 @@ import { markRead, sendEvent } from "../modules/messages/commands.ts";
 
 /** Least time between two typing notices of one connection for one channel. */
 export const TYPING_INTERVAL_MS = 1000;
+/**
+ * Presence changes fan out to every connection of the org, so one connection
+ * publishes at most one change per interval; a change inside the interval is
+ * published at its end (the latest state wins, nothing is lost).
+ */
+export const PRESENCE_INTERVAL_MS = 2000;
 
 function refOf(value: unknown): string | undefined {
   const ref = (value as { ref?: unknown } | null)?.ref;
@@ -101,11 +107,21 @@ function handleFrame(core: GatewayCore, c: Conn, data: Buffer, isBinary: boolean
       deps.bus.publish("channel.typing", { orgId: p.orgId, channelId: frame.channelId, userId: p.userId, threadRoot: frame.threadRoot ?? null });
       return;
     }
-    case "presence":
-      if (frame.status === c.presence) return;
+    case "presence": {
       c.presence = frame.status;
-      deps.bus.publish("user.presence", { orgId: p.orgId, userId: p.userId, node: deps.nodeId, connectionId: c.id, status: frame.status });
+      if (c.presenceTimer) return; // the pending trailing publish sends the latest state
+      const publish = () => {
+        c.presenceTimer = null;
+        if (c.closing || c.presence === c.presencePublished) return;
+        c.presencePublished = c.presence;
+        c.presenceAt = Date.now();
+        deps.bus.publish("user.presence", { orgId: p.orgId, userId: p.userId, node: deps.nodeId, connectionId: c.id, status: c.presence });
+      };
+      const wait = c.presenceAt + PRESENCE_INTERVAL_MS - Date.now();
+      if (wait <= 0) publish();
+      else c.presenceTimer = setTimeout(publish, wait);
       return;
+    }
     case "read":
       markRead(deps, p, frame.channelId, frame.seq).catch((err: unknown) => sendError(core, c, undefined, err));
       return;

@@ -46,6 +46,10 @@ export interface Conn {
   closeReason: string | null;
   /** This connection's own presence (aggregated per user by presence.ts). */
   presence: "online" | "away";
+  /** The presence last published for this connection, when, and a trailing publish if throttled. */
+  presencePublished: "online" | "away";
+  presenceAt: number;
+  presenceTimer: NodeJS.Timeout | null;
   /** Token bucket for the per-connection frame rate. */
   tokens: number;
   refillAt: number;
@@ -60,7 +64,7 @@ export interface Conn {
 export function newConn(id: string, ws: WebSocket, socket: Duplex, burst: number, now: number): Conn {
   return {
     id, ws, socket, principal: null, channels: new Set(), pending: null, pendingBytes: 0, memberOps: null, early: null,
-    alive: true, closing: false, closeReason: null, presence: "online", tokens: burst, refillAt: now,
+    alive: true, closing: false, closeReason: null, presence: "online", presencePublished: "online", presenceAt: 0, presenceTimer: null, tokens: burst, refillAt: now,
     strikes: 0, strikeWindowAt: now, typingAt: null, helloTimer: null,
   };
 }

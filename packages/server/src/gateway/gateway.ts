@@ -11,6 +11,7 @@ import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { CLOSE_CODES, DEFAULT_LIMITS, WS_PATH, type ServerFrame } from "@parley/protocol";
+import { AppError } from "../http/errors.ts";
 import type { Deps } from "../context.ts";
 import { newConn, writable, type Conn } from "./connection.ts";
 import type { GatewayCore } from "./core.ts";
@@ -92,6 +93,7 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
     c.closing = true;
     c.pending = null;
     if (c.helloTimer) { clearTimeout(c.helloTimer); c.helloTimer = null; }
+    if (c.presenceTimer) { clearTimeout(c.presenceTimer); c.presenceTimer = null; }
     const p = c.principal;
     if (p) {
       unregisterConn(core.registry, c);
@@ -137,7 +139,15 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
       socket.end("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket));
+    // Upgrades count against the address's request allowance like HTTP requests.
+    deps.limits.ip.consume(req.socket.remoteAddress ?? "unknown").then(
+      () => wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket)),
+      (err: unknown) => {
+        const retry = err instanceof AppError && err.retryAfter ? err.retryAfter : 60;
+        socket.on("error", () => socket.destroy());
+        socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${retry}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      },
+    );
   }
 
   let drained: Promise<void> | undefined;

@@ -21,9 +21,17 @@ export async function handleHello(core: GatewayCore, c: Conn, hello: Hello, onEa
   c.early = [];
   try {
     const principal = await resolvePrincipal(deps, deps.keys, hello.token);
+    // A hello costs a token check and possibly a full replay: it counts against the
+    // user's request allowance like an HTTP call, so a reconnect loop is throttled.
+    await deps.limits.user.consume(principal.userId);
     if (!writable(c)) return;
     c.principal = principal;
   } catch (err) {
+    if (err instanceof AppError && err.code === "rate_limited") {
+      core.send(c, { t: "error", code: err.code, message: err.message, details: err.details });
+      core.close(c, CLOSE_CODES.rateLimited, err.code);
+      return;
+    }
     const code = err instanceof AppError ? err.code : "unauthorized";
     if (!(err instanceof AppError)) core.log.error({ conn: c.id, err }, "hello: token check failed unexpectedly");
     core.send(c, { t: "error", code, message: err instanceof AppError ? err.message : "invalid access token" });

@@ -157,3 +157,19 @@ test("revocation: logging out a session closes its sockets with 4403, others sta
   assert.ok((await owner.api("POST", `/users/${bob.user.id}/deactivate`)).status < 300);
   assert.equal((await laptop.closed).code, CLOSE_CODES.revoked);
 });
+
+test("presence: a connection flipping status fast publishes at most one change per interval, ending on its latest state", async (t) => {
+  const { server, owner, bob } = await setup();
+  t.after(() => server.stop());
+  const so = await connectUser(server.url, owner.accessToken);
+  const b1 = await connectUser(server.url, bob.accessToken);
+  await so.waitFor((f) => f.t === "presence" && f.userId === bob.user.id && f.status === "online");
+  const start = so.frames.length;
+  for (let i = 0; i < 20; i++) b1.send({ t: "presence", status: i % 2 === 0 ? "away" : "online" });
+  b1.send({ t: "presence", status: "away" });
+  await new Promise((r) => setTimeout(r, 2600));
+  const seen = so.frames.slice(start).filter((f) => f.t === "presence" && f.userId === bob.user.id).map((f) => (f as { status: string }).status);
+  assert.ok(seen.length <= 2, `21 flips fanned out as ${seen.length} frames`);
+  assert.equal(seen.at(-1), "away", "the latest state is published");
+  await b1.close(); await so.close();
+});
