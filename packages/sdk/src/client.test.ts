@@ -1,7 +1,7 @@
 /**
  * End-to-end tests of the SDK against a real server (startTestServer) on
- * 127.0.0.1: two clients chatting, reconnect across a server restart,
- * idempotent resend, and the file store across client restarts.
+ * 127.0.0.1: two clients chatting (MLS-encrypted, the default codec),
+ * device revocation and typed REST errors.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -18,7 +18,7 @@ async function twoUsers(baseUrl: string, opts: ClientOptions = {}, bobOpts: Clie
   });
   const invite = await alice.api.call("createInvite", { body: {} });
   const bob = await ParleyClient.acceptInvite({ ...FAST, ...bobOpts, baseUrl, token: invite.token, username: "bob", displayName: "Bob", password: PASSWORD, deviceName: "bob laptop" });
-  const channel = await alice.api.call("createChannel", { body: { kind: "public", name: "general", members: [bob.userId] } });
+  const channel = await alice.createChannel({ kind: "public", name: "general", members: [bob.userId] });
   return { alice, bob, channelId: channel.id };
 }
 
@@ -41,8 +41,9 @@ test("two clients chat: message, thread reply, reaction, edit, delete arrive dec
   t.after(() => server.stop());
   const { alice, bob, channelId } = await twoUsers(server.url);
   t.after(() => Promise.all([alice.close(), bob.close()]));
-  assert.equal(alice.codec.encrypted, false);
-  assert.equal(alice.codec.name, "plain-unencrypted");
+  // End-to-end encrypted by default: there is no plaintext mode for users.
+  assert.equal(alice.codec.encrypted, true);
+  assert.equal(alice.codec.name, "mls");
 
   const seen = collect(bob, channelId);
   alice.connect();

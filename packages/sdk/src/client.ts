@@ -172,7 +172,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.#auth = new AuthSession({
       store: this.store, session, ...(opts.fetch ? { fetch: opts.fetch } : {}),
       ...(opts.onSessionChange ? { onChange: opts.onSessionChange } : {}),
-      onEnded: (err) => { this.#conn.stop(); this.emit("sessionEnded", err); },
+      // A revoked connection keeps saying so; stopping it would turn the state into "closed".
+      onEnded: (err) => { if (this.#conn.state !== "revoked") this.#conn.stop(); this.emit("sessionEnded", err); },
     });
     this.api = createApi({ baseUrl: session.baseUrl, tokens: this.#auth, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
     this.#sync = new SyncEngine({

@@ -1,10 +1,13 @@
 /**
  * Node-only parts of the SDK (`@parley/sdk/node`): a file-backed
- * {@link LocalStore}. Everything else in the SDK runs in browsers too.
+ * {@link LocalStore} and the encrypted on-disk key store for the device's MLS
+ * secrets. Everything else in the SDK runs in browsers too.
  */
 import fs from "node:fs/promises";
 import path from "node:path";
 import crypto from "node:crypto";
+import { EncryptedFileKeyStore } from "@parley/crypto/node";
+import type { KeyStore } from "@parley/crypto";
 import { MemoryStore, emptySnapshot, type MemoryStoreOptions, type StoreSnapshot } from "./store.ts";
 
 /** Options of {@link FileStore.open}. */
@@ -90,6 +93,20 @@ export class FileStore extends MemoryStore {
     }
     await this.#write();
   }
+}
+
+/**
+ * The device's MLS key store (identity key, KeyPackages, group states) under
+ * a profile directory, encrypted with AES-256-GCM: by a key derived from
+ * `passphrase` (scrypt) when given, else by a random 32-byte key file
+ * (`<dir>/keys.key`, mode 0600) — as safe as the profile's file permissions.
+ * Pass it as `e2ee: { keyStore }` so a resumed client keeps its groups.
+ */
+export async function openDeviceKeyStore(dir: string, opts: { passphrase?: string } = {}): Promise<KeyStore> {
+  const keysDir = path.join(dir, "keys");
+  if (opts.passphrase !== undefined) return EncryptedFileKeyStore.openWithPassphrase(keysDir, opts.passphrase);
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  return EncryptedFileKeyStore.openWithKeyFile(keysDir, path.join(dir, "keys.key"));
 }
 
 export * from "./index.ts";

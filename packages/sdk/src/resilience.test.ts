@@ -1,5 +1,5 @@
 /**
- * SDK resilience against a real server: reconnect after a server restart
+ * SDK resilience against a real server (MLS-encrypted, the default): reconnect after a server restart
  * over the same database (SQLite and PostgreSQL), idempotent resend of a
  * send whose ack was lost, the file store across client restarts, and
  * single-flight token refresh with rotation.
@@ -13,7 +13,7 @@ import {
   startTestServer, createTestDatabase, DIALECTS, TEST_SETUP_TOKEN, type TestDatabase, type TestServer,
 } from "../../server/src/testing/harness.ts";
 import { AuthSession, MemoryStore, ParleyClient, bytesToBase64, type ClientOptions, type ReceivedEvent } from "./index.ts";
-import { FileStore } from "./node.ts";
+import { FileStore, openDeviceKeyStore } from "./node.ts";
 
 const PASSWORD = "correct horse battery staple";
 const FAST: ClientOptions = { backoff: { initialMs: 50, maxMs: 400 }, gapFillDelayMs: 20 };
@@ -37,7 +37,8 @@ async function twoUsers(baseUrl: string, bobOpts: ClientOptions = {}) {
   });
   const invite = await alice.api.call("createInvite", { body: {} });
   const bob = await ParleyClient.acceptInvite({ ...FAST, ...bobOpts, baseUrl, token: invite.token, username: "bob", displayName: "Bob", password: PASSWORD, deviceName: "bob laptop" });
-  const channel = await alice.api.call("createChannel", { body: { kind: "public", name: "general", members: [bob.userId] } });
+  // Creating through the client also creates the channel's MLS group (its first commit is seq 1).
+  const channel = await alice.createChannel({ kind: "public", name: "general", members: [bob.userId] });
   return { alice, bob, channelId: channel.id };
 }
 
@@ -88,7 +89,7 @@ for (const dialect of DIALECTS) {
     await until(() => seen.length >= 11, "11 events");
     await bob.idle();
     await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(seen.map((e) => e.seq), range(1, 11));
+    assert.deepEqual(seen.map((e) => e.seq), range(2, 12), "seq 1 is the commit that added bob");
     assert.deepEqual(seen.map((e) => e.text), [...range(1, 5).map((i) => `before ${i}`), "while down", ...range(1, 5).map((i) => `after ${i}`)]);
     assert.ok(states.includes("offline") && states.lastIndexOf("live") > states.indexOf("offline"), `states: ${states.join(",")}`);
   });
@@ -101,7 +102,9 @@ test("a send whose ack was lost is resent with the same clientId and delivered o
   t.after(() => Promise.all([alice.close(), bob.close()]));
   const seen = collect(bob, channelId);
   // The first attempt reached the server, but the client never learned (crash before the ack).
-  const event = { clientId: "lost-ack-0001", kind: "message" as const, content: bytesToBase64(new TextEncoder().encode(JSON.stringify({ text: "once" }))) };
+  const clientId = "lost-ack-0001";
+  const sealed = await alice.codec.encode(channelId, { text: "once" }, { clientId, kind: "message" });
+  const event = { clientId, kind: "message" as const, content: bytesToBase64(sealed.bytes), epoch: sealed.epoch! };
   const first = await alice.api.call("sendEvent", { params: { channelId }, body: event });
   await alice.store.putOutbox({ channelId, event, createdAt: Date.now(), attempts: 1 });
   const acked = alice.next("connection", (c) => c.state === "live");
@@ -116,7 +119,7 @@ test("a send whose ack was lost is resent with the same clientId and delivered o
   await Promise.all([alice.idle(), bob.idle()]);
   const all = await alice.api.call("listEvents", { params: { channelId }, query: { after: 0 } });
   assert.equal(all.events.filter((e) => e.clientId === "lost-ack-0001").length, 1, "stored once");
-  assert.deepEqual(seen.map((e) => e.seq), [first.event.seq]);
+  assert.deepEqual(seen.map((e) => [e.seq, e.text]), [[first.event.seq, "once"]]);
 
   // The same send repeated explicitly: the server answers duplicate with the original event.
   const again = await alice.api.call("sendEvent", { params: { channelId }, body: event });
@@ -130,7 +133,8 @@ test("FileStore keeps session, cursors and events across client restarts", async
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-sdk-"));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const store1 = await FileStore.open(dir, { debounceMs: 10 });
-  const { alice, bob, channelId } = await twoUsers(server.url, { store: store1 });
+  // The device's MLS secrets persist beside the store, so the resumed client keeps its groups.
+  const { alice, bob, channelId } = await twoUsers(server.url, { store: store1, e2ee: { keyStore: await openDeviceKeyStore(dir) } });
   t.after(() => alice.close());
   const seen1 = collect(bob, channelId);
   alice.connect();
@@ -142,20 +146,20 @@ test("FileStore keeps session, cursors and events across client restarts", async
   for (let i = 4; i <= 5; i++) await alice.sendMessage(channelId, `m${i}`);
 
   const file = JSON.parse(fs.readFileSync(path.join(dir, "parley-store.json"), "utf8"));
-  assert.equal(file.cursors.channels[channelId], 3);
+  assert.equal(file.cursors.channels[channelId], 4, "the commit adding bob, then m1..m3");
   assert.equal(file.session.username, "bob");
   assert.equal((fs.statSync(path.join(dir, "parley-store.json")).mode & 0o777).toString(8), "600");
 
   const store2 = await FileStore.open(dir, { debounceMs: 10 });
-  const bob2 = await ParleyClient.resume({ ...FAST, store: store2 });
+  const bob2 = await ParleyClient.resume({ ...FAST, store: store2, e2ee: { keyStore: await openDeviceKeyStore(dir) } });
   t.after(() => bob2.close());
   const seen2 = collect(bob2, channelId);
   bob2.connect();
   await bob2.waitUntilLive();
   await until(() => seen2.length >= 2, "2 new events");
   await bob2.idle();
-  assert.deepEqual(seen2.map((e) => e.text), ["m4", "m5"], "only what was missed, once");
-  assert.deepEqual((await store2.listEvents(channelId)).map((e) => e.seq), range(1, 5));
+  assert.deepEqual(seen2.map((e) => e.text ?? e.content.decodeError), ["m4", "m5"], "only what was missed, once");
+  assert.deepEqual((await store2.listEvents(channelId)).map((e) => e.seq), range(1, 6));
 });
 
 test("token refresh is single-flight, rotates the refresh token and persists it", async (t) => {

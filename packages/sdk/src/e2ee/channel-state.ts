@@ -76,9 +76,8 @@ export class ChannelCrypto {
       } catch (err) {
         // A corrupt state cannot be repaired: rejoin (external join) as if it were lost.
         if (!isE2eeError(err)) throw err;
-      } finally {
-        state.fill(0);
       }
+      // `state` is not zeroed here: the imported group keeps views into these bytes.
     })();
     return this.#loaded;
   }
