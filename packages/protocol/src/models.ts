@@ -137,7 +137,7 @@ export const MyChannel = Channel.extend({
   myRole: ChannelRole,
   /** Last seq the user has read (read receipt). */
   readSeq: Seq,
-  /** Events after readSeq not sent by the user. */
+  /** Messages after readSeq not sent by the user, counted up to 1,000 (show "1000+"). */
   unread: z.number().int().nonnegative(),
   /** Unread events that mention the user. */
   mentions: z.number().int().nonnegative(),

@@ -90,6 +90,9 @@ export async function updateChannelRow(tx: Tx, channelId: string, patch: Partial
   return tx.updateTable("channels").set(patch).where("id", "=", channelId).returningAll().executeTakeFirstOrThrow();
 }
 
+/** Unread counts above this are reported as this (clients show "1000+"). */
+export const UNREAD_CAP = 1000;
+
 /** A user's memberships with the counts MyChannel needs, in one query. */
 export async function myChannelRows(q: Q, userId: string, channelId?: string) {
   let query = q.selectFrom("channel_members as m").innerJoin("channels as c", "c.id", "m.channel_id")
@@ -97,9 +100,13 @@ export async function myChannelRows(q: Q, userId: string, channelId?: string) {
     .select((eb) => [
       eb.selectFrom("channel_members as mm").whereRef("mm.channel_id", "=", "c.id")
         .select(eb.fn.countAll<number>().as("n")).as("member_count"),
-      // Unread: events after the read receipt that someone else sent.
-      eb.selectFrom("events as e").whereRef("e.channel_id", "=", "c.id").whereRef("e.seq", ">", "m.read_seq")
-        .where("e.sender_id", "<>", userId).select(eb.fn.countAll<number>().as("n")).as("unread"),
+      // Unread: messages after the read receipt that someone else sent (not reactions,
+      // edits, deletes or MLS handshakes). Counting stops at UNREAD_CAP so a member who
+      // never reads a busy channel does not make every listing scan its whole history.
+      eb.selectFrom(
+        eb.selectFrom("events as e").whereRef("e.channel_id", "=", "c.id").whereRef("e.seq", ">", "m.read_seq")
+          .where("e.sender_id", "<>", userId).where("e.kind", "=", "message").select("e.seq").limit(UNREAD_CAP).as("u"),
+      ).select(eb.fn.countAll<number>().as("n")).as("unread"),
       eb.selectFrom("mentions as x").whereRef("x.channel_id", "=", "c.id").whereRef("x.seq", ">", "m.read_seq")
         .where("x.user_id", "=", userId).select(eb.fn.countAll<number>().as("n")).as("mention_count"),
     ])

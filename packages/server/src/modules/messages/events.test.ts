@@ -204,6 +204,11 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([me.unread, me.mentions], [0, 0]);
       const carols = (await carol.api("GET", "/channels")).body.channels.find((x: { id: string }) => x.id === c.id);
       assert.deepEqual([carols.unread, carols.mentions], [4, 1]);
+      // Reactions, edits and deletes are not unread messages.
+      await send(bob, { kind: "reaction", target: 1 }, c.id);
+      await send(bob, { kind: "edit", target: 1 }, c.id);
+      me = await mine();
+      assert.equal(me.unread, 0);
     });
 
     it("serves the per-user stream after a cursor", async () => {
