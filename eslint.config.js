@@ -79,6 +79,16 @@ export default defineConfig(
     },
   },
   {
+    // The web app (Vite-bundled): .tsx files, relative imports name the .ts/.tsx file.
+    files: ["packages/web/**/*.{ts,tsx}"],
+    rules: {
+      "no-undef": "off",
+      "no-restricted-imports": ["error", {
+        patterns: [{ regex: "^\\.{1,2}/.*(?<!\\.(ts|tsx|css|json))$", message: "relative imports name the file with its extension (.ts, .tsx, .css)" }],
+      }],
+    },
+  },
+  {
     files: ["**/*.cjs"],
     languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly", __dirname: "readonly" } },
     rules: { "@typescript-eslint/no-require-imports": "off" },

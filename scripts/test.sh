@@ -9,6 +9,12 @@ if [ -z "${PARLEY_TEST_PG_URL:-}" ]; then
   trap 'bash scripts/pg.sh stop' EXIT
   export PARLEY_TEST_PG_URL="postgres://postgres@127.0.0.1:${PARLEY_TEST_PG_PORT:-25432}/postgres"
 fi
+# The browser tests serve the built web app and drive Debian's chromium.
+bash scripts/web-build.sh
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+  else echo "parley: browser tests need Debian's chromium at /usr/bin/chromium: run 'sudo apt-get install -y chromium'" >&2; exit 1; fi
+fi
 npm run --silent typecheck
 npm run --silent lint
 node --test --test-concurrency=2 --test-timeout=120000 "$@" \

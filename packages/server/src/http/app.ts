@@ -11,6 +11,7 @@ import { openApiDocument, type ErrorBody } from "@parley/protocol";
 import type { Deps, Principal } from "../context.ts";
 import { AppError } from "./errors.ts";
 import { registerRoutes, type Handlers } from "./register.ts";
+import { registerWebApp } from "./web.ts";
 import { bearerToken, resolvePrincipal } from "../modules/accounts/principal.ts";
 import { newId } from "../platform/ids.ts";
 
@@ -112,5 +113,7 @@ export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance>
       if (principal) await deps.limits.user.consume(principal.userId);
     },
   });
+  // The web app last: its SPA fallback route is the least specific one.
+  await registerWebApp(app, deps.config.webDir);
   return app;
 }

@@ -1,0 +1,57 @@
+/**
+ * Top level: resume the saved session or show first-run setup, sign-in or
+ * invite acceptance; once signed in, the chat shell. A session the server
+ * ends (deactivated, revoked) returns here with the reason shown.
+ */
+import { useCallback, useEffect, useRef, useState } from "react";
+import type { ChatStore } from "./client/chat-store.ts";
+import { describeError, needsSetup, resumeSession, signOut } from "./client/session.ts";
+import { navigate, useRoute } from "./router.ts";
+import { SetupScreen } from "./components/auth/setup-screen.tsx";
+import { SignInScreen } from "./components/auth/sign-in-screen.tsx";
+import { InviteScreen } from "./components/auth/invite-screen.tsx";
+import { Shell } from "./components/shell.tsx";
+
+type Phase = "loading" | "setup" | "signin";
+
+export function App() {
+  const route = useRoute();
+  const [chat, setChat] = useState<ChatStore>();
+  const [phase, setPhase] = useState<Phase>("loading");
+  const [notice, setNotice] = useState<string>();
+  const booted = useRef(false);
+
+  const toSignedOut = useCallback(async (message?: string) => {
+    setNotice(message);
+    setPhase((await needsSetup().catch(() => false)) ? "setup" : "signin");
+  }, []);
+
+  useEffect(() => {
+    if (booted.current) return;
+    booted.current = true;
+    resumeSession().then(
+      (c) => (c ? setChat(c) : toSignedOut()),
+      (err: unknown) => toSignedOut(describeError(err)),
+    );
+  }, [toSignedOut]);
+
+  const onSignedIn = useCallback((c: ChatStore) => {
+    setNotice(undefined);
+    setChat(c);
+    if (route.name === "invite") navigate("/", true);
+  }, [route.name]);
+
+  const onSignedOut = useCallback(async (reason?: string) => {
+    const c = chat;
+    setChat(undefined);
+    await signOut(c);
+    navigate("/", true);
+    await toSignedOut(reason);
+  }, [chat, toSignedOut]);
+
+  if (chat) return <Shell chat={chat} onSignOut={onSignedOut} />;
+  if (phase === "loading") return <div className="splash" role="status">Loading Parley…</div>;
+  if (route.name === "invite") return <InviteScreen token={route.token} onSignedIn={onSignedIn} />;
+  if (phase === "setup") return <SetupScreen onSignedIn={onSignedIn} onHaveAccount={() => setPhase("signin")} />;
+  return <SignInScreen notice={notice} onSignedIn={onSignedIn} />;
+}

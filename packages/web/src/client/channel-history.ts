@@ -1,0 +1,114 @@
+/**
+ * What the app holds of one channel: the decoded events it has seen (live,
+ * replayed, or paged in from history), materialised through the SDK's
+ * Timeline. Older pages arrive out of order, so the timeline is rebuilt from
+ * all events then (an edit paged in before its target must still apply);
+ * live events, which arrive in seq order, are applied incrementally.
+ */
+import { Timeline, type ReceivedEvent, type TimelineMessage } from "@parley/sdk";
+
+/** Per-channel history with paging state. */
+export class ChannelHistory {
+  readonly channelId: string;
+  readonly #events = new Map<number, ReceivedEvent>();
+  #timeline: Timeline;
+  #maxSeq = 0;
+  #minSeq = Number.POSITIVE_INFINITY;
+  /** Own reaction seqs by "target:emoji", so a second click retracts the reaction. */
+  #ownReactions = new Map<string, number>();
+  #messages: TimelineMessage[] | undefined;
+  /** Bumped on every change; views cache derived data by it. */
+  version = 0;
+  /** Whether the server may have older events than the oldest one held. */
+  hasOlder = true;
+  loadingOlder = false;
+
+  constructor(channelId: string) {
+    this.channelId = channelId;
+    this.#timeline = new Timeline(channelId);
+  }
+
+  /** Oldest seq held (Infinity when empty). */
+  get minSeq(): number {
+    return this.#minSeq;
+  }
+
+  /** Newest seq held (0 when empty). */
+  get maxSeq(): number {
+    return this.#maxSeq;
+  }
+
+  /** Number of events held. */
+  get size(): number {
+    return this.#events.size;
+  }
+
+  /** Add one event (duplicates ignored); returns whether it was new. */
+  add(e: ReceivedEvent): boolean {
+    if (this.#events.has(e.seq)) return false;
+    this.#events.set(e.seq, e);
+    this.#minSeq = Math.min(this.#minSeq, e.seq);
+    if (e.seq <= 1) this.hasOlder = false;
+    if (e.seq > this.#maxSeq) {
+      this.#maxSeq = e.seq;
+      this.#apply(e);
+    } else {
+      this.#rebuild();
+    }
+    this.#changed();
+    return true;
+  }
+
+  /** Add a page of older events (any order). */
+  addOlder(events: ReceivedEvent[], hasMore: boolean): void {
+    for (const e of events) {
+      if (this.#events.has(e.seq)) continue;
+      this.#events.set(e.seq, e);
+      this.#minSeq = Math.min(this.#minSeq, e.seq);
+      this.#maxSeq = Math.max(this.#maxSeq, e.seq);
+    }
+    this.hasOlder = hasMore && this.#minSeq > 1;
+    this.#rebuild();
+    this.#changed();
+  }
+
+  /** Top-level messages, oldest first (cached until the next change). */
+  messages(): TimelineMessage[] {
+    return (this.#messages ??= this.#timeline.messages());
+  }
+
+  /** Replies of a thread, oldest first. */
+  thread(rootSeq: number): TimelineMessage[] {
+    return this.#timeline.thread(rootSeq);
+  }
+
+  /** One message. */
+  get(seq: number): TimelineMessage | undefined {
+    return this.#timeline.get(seq);
+  }
+
+  /** Seq of the signed-in user's reaction `emoji` on `target`, if there is one. */
+  ownReaction(target: number, emoji: string): number | undefined {
+    return this.#ownReactions.get(`${target}:${emoji}`);
+  }
+
+  #apply(e: ReceivedEvent): void {
+    this.#timeline.apply(e);
+    if (!e.own) return;
+    if (e.kind === "reaction" && e.target !== null && e.emoji) this.#ownReactions.set(`${e.target}:${e.emoji}`, e.seq);
+    if (e.kind === "delete" && e.target !== null) {
+      for (const [k, seq] of this.#ownReactions) if (seq === e.target) this.#ownReactions.delete(k);
+    }
+  }
+
+  #rebuild(): void {
+    this.#timeline = new Timeline(this.channelId);
+    this.#ownReactions = new Map();
+    for (const seq of [...this.#events.keys()].sort((a, b) => a - b)) this.#apply(this.#events.get(seq)!);
+  }
+
+  #changed(): void {
+    this.#messages = undefined;
+    this.version++;
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * The app's view of one signed-in device: wraps a ParleyClient (behind this
+ * adapter so it can later move into a Web Worker), keeps the channel list,
+ * users, per-channel histories and ephemeral state, and notifies React
+ * through subscribe()/version (useSyncExternalStore).
+ */
+import type { ChannelKind, MyChannel, Org, User } from "@parley/protocol";
+import type { ConnectionChange, ParleyClient, ReceivedEvent } from "@parley/sdk";
+import { ChannelHistory } from "./channel-history.ts";
+import { EphemeralState } from "./ephemeral.ts";
+import { mentionedUserIds } from "../chat/mentions.ts";
+
+/** History page size when scrolling back. */
+const PAGE = 100;
+
+/** Signed-in state shown by the app shell. */
+export class ChatStore {
+  readonly client: ParleyClient;
+  readonly org: Org;
+  me: User;
+  readonly ephemeral: EphemeralState;
+  users = new Map<string, User>();
+  channels: MyChannel[] = [];
+  connection: ConnectionChange = { state: "connecting", previous: "offline" };
+  /** Why the session ended (deactivated, revoked): the app shows sign-in with this message. */
+  ended: string | undefined;
+  activeChannelId: string | undefined;
+  version = 0;
+  readonly #histories = new Map<string, ChannelHistory>();
+  readonly #listeners = new Set<() => void>();
+  readonly #off: Array<() => void> = [];
+  readonly #askedUsers = new Set<string>();
+  #refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  #readTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(client: ParleyClient, me: User, org: Org) {
+    this.client = client;
+    this.me = me;
+    this.org = org;
+    this.ephemeral = new EphemeralState(() => this.#changed());
+    const c = client;
+    this.#off.push(
+      c.on("event", (e) => this.#onEvent(e)),
+      c.on("typing", (n) => { if (n.userId !== this.me.id) this.ephemeral.onTyping(n); }),
+      c.on("presence", (n) => this.ephemeral.onPresence(n)),
+      c.on("read", (n) => this.ephemeral.onRead(n)),
+      c.on("membership", () => this.#scheduleRefresh()),
+      c.on("user", (item) => { if (item.kind === "user.updated" || item.kind === "member.joined") this.#scheduleRefresh(); }),
+      c.on("connection", (ch) => this.#onConnection(ch)),
+      c.on("sessionEnded", (err) => this.#end(err.message)),
+    );
+  }
+
+  /** Load users and channels, then connect. */
+  async start(): Promise<void> {
+    await Promise.all([this.refreshUsers(), this.refreshChannels()]);
+    this.client.connect();
+  }
+
+  subscribe = (fn: () => void): (() => void) => {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  };
+
+  getVersion = (): number => this.version;
+
+  /** Whether the signed-in user administers the org. */
+  get isAdmin(): boolean {
+    return this.me.role === "owner" || this.me.role === "admin";
+  }
+
+  history(channelId: string): ChannelHistory {
+    let h = this.#histories.get(channelId);
+    if (!h) this.#histories.set(channelId, (h = new ChannelHistory(channelId)));
+    return h;
+  }
+
+  channel(channelId: string | undefined): MyChannel | undefined {
+    return this.channels.find((c) => c.id === channelId);
+  }
+
+  userName(userId: string): string {
+    const u = this.users.get(userId);
+    // A new member: fetch the user list once for this id (not on every render).
+    if (!u && !this.#askedUsers.has(userId)) { this.#askedUsers.add(userId); this.#scheduleRefresh(); }
+    return u?.displayName ?? "Unknown user";
+  }
+
+  /** A channel's display name: its name, or the other members' names for DMs. */
+  channelTitle(c: MyChannel): string {
+    if (c.kind !== "dm" && c.kind !== "group_dm") return c.name;
+    const others = (c.dmUserIds ?? []).filter((id) => id !== this.me.id);
+    return others.length ? others.map((id) => this.userName(id)).join(", ") : this.me.displayName;
+  }
+
+  async refreshUsers(): Promise<void> {
+    const { users } = await this.client.api.call("listUsers", { query: { includeDeactivated: "true" } });
+    this.users = new Map(users.map((u) => [u.id, u]));
+    const me = this.users.get(this.me.id);
+    if (me) this.me = me;
+    this.#changed();
+  }
+
+  async refreshChannels(): Promise<void> {
+    this.channels = await this.client.channels();
+    this.#changed();
+  }
+
+  /** Show a channel: load its latest page and mark it read. */
+  async openChannel(channelId: string | undefined): Promise<void> {
+    this.activeChannelId = channelId;
+    this.#changed();
+    if (!channelId) return;
+    const h = this.history(channelId);
+    if (h.size < 30 && h.hasOlder) await this.loadOlder(channelId);
+    this.#markActiveRead();
+  }
+
+  /** Page in older history of a channel (no-op while a page is loading or when there is none). */
+  async loadOlder(channelId: string): Promise<void> {
+    const h = this.history(channelId);
+    const c = this.channel(channelId);
+    if (h.loadingOlder || !h.hasOlder) return;
+    if (c && c.lastSeq === 0) { h.hasOlder = false; return this.#changed(); }
+    h.loadingOlder = true;
+    this.#changed();
+    try {
+      const before = Number.isFinite(h.minSeq) ? h.minSeq : undefined;
+      const page = await this.client.api.call("listEvents", { params: { channelId }, query: { ...(before ? { before } : {}), limit: PAGE } });
+      h.addOlder(await this.client.decode(page.events), page.hasMore);
+    } finally {
+      h.loadingOlder = false;
+      this.#changed();
+    }
+  }
+
+  async send(channelId: string, text: string, threadRoot: number | null = null): Promise<void> {
+    const mentions = mentionedUserIds(text, [...this.users.values()]);
+    await this.client.send(channelId, { kind: "message", text, threadRoot, mentions });
+  }
+
+  /** Add a reaction, or retract it when the user already reacted with this emoji. */
+  async toggleReaction(channelId: string, target: number, emoji: string): Promise<void> {
+    const own = this.history(channelId).ownReaction(target, emoji);
+    if (own !== undefined) await this.client.delete(channelId, own);
+    else await this.client.react(channelId, target, emoji);
+  }
+
+  async edit(channelId: string, seq: number, text: string): Promise<void> {
+    await this.client.edit(channelId, seq, text);
+  }
+
+  async remove(channelId: string, seq: number): Promise<void> {
+    await this.client.delete(channelId, seq);
+  }
+
+  async createChannel(name: string, kind: Extract<ChannelKind, "public" | "private">, topic: string): Promise<MyChannel> {
+    const ch = await this.client.api.call("createChannel", { body: { name, kind, topic, members: [] } });
+    await this.refreshChannels();
+    return ch;
+  }
+
+  async joinChannel(channelId: string): Promise<void> {
+    await this.client.api.call("joinChannel", { params: { channelId } });
+    await this.refreshChannels();
+  }
+
+  async leaveChannel(channelId: string): Promise<void> {
+    await this.client.api.call("leaveChannel", { params: { channelId } });
+    await this.refreshChannels();
+  }
+
+  async openDm(userIds: string[]): Promise<MyChannel> {
+    const ch = await this.client.api.call("openDm", { body: { userIds } });
+    await this.refreshChannels();
+    return ch;
+  }
+
+  async addMembers(channelId: string, userIds: string[]): Promise<void> {
+    await this.client.api.call("addMembers", { params: { channelId }, body: { userIds } });
+  }
+
+  /** The user is typing (throttled by the caller). */
+  typing(channelId: string, threadRoot: number | null): void {
+    this.client.typing(channelId, threadRoot);
+  }
+
+  /** Stop listening and close the client (not a sign-out). */
+  async close(): Promise<void> {
+    for (const off of this.#off) off();
+    this.ephemeral.close();
+    if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
+    if (this.#readTimer) clearTimeout(this.#readTimer);
+    await this.client.close();
+  }
+
+  #onEvent(e: ReceivedEvent): void {
+    const h = this.history(e.channelId);
+    if (!h.add(e)) return;
+    if (e.kind === "message") this.ephemeral.stopTyping(e.channelId, e.senderId);
+    const c = this.channel(e.channelId);
+    if (!c) return this.#scheduleRefresh();
+    c.lastSeq = Math.max(c.lastSeq, e.seq);
+    if (e.kind !== "message" || e.own) return this.#changed();
+    if (e.channelId === this.activeChannelId && document.visibilityState === "visible") {
+      this.#markActiveRead();
+    } else if (e.seq > c.readSeq) {
+      c.unread++;
+      if (e.mentions.includes(this.me.id)) c.mentions++;
+    }
+    this.#changed();
+  }
+
+  #markActiveRead(): void {
+    // Debounced: a burst of incoming messages moves the receipt once.
+    if (this.#readTimer) return;
+    this.#readTimer = setTimeout(() => {
+      this.#readTimer = undefined;
+      const c = this.channel(this.activeChannelId);
+      if (!c) return;
+      const seq = Math.max(c.lastSeq, this.history(c.id).maxSeq);
+      if (seq <= c.readSeq && c.unread === 0) return;
+      c.readSeq = seq;
+      c.unread = 0;
+      c.mentions = 0;
+      this.#changed();
+      this.client.markRead(c.id, seq).catch(() => { /* the next read moves it; receipts are best effort */ });
+    }, 150);
+  }
+
+  #onConnection(ch: ConnectionChange): void {
+    this.connection = ch;
+    if (ch.state === "revoked") this.#end(ch.reason ?? "this session was revoked");
+    if (ch.state === "live" && ch.previous !== "live") this.#scheduleRefresh();
+    this.#changed();
+  }
+
+  #end(reason: string): void {
+    if (this.ended) return;
+    this.ended = reason;
+    this.#changed();
+  }
+
+  #scheduleRefresh(): void {
+    if (this.#refreshTimer || this.ended) return;
+    this.#refreshTimer = setTimeout(() => {
+      this.#refreshTimer = undefined;
+      Promise.all([this.refreshChannels(), this.refreshUsers()]).catch(() => { /* retried on the next membership item or reconnect */ });
+    }, 300);
+  }
+
+  #changed(): void {
+    this.version++;
+    for (const fn of this.#listeners) fn();
+  }
+}

@@ -1,0 +1,30 @@
+/** Admin console (owners and admins): users, roles, deactivation, devices, invites. */
+import { useState } from "react";
+import { useChat } from "../../client/use-chat.ts";
+import { UsersTab } from "./users-tab.tsx";
+import { InvitesTab } from "./invites-tab.tsx";
+
+type Tab = "users" | "invites";
+
+export function AdminConsole() {
+  const chat = useChat();
+  const [tab, setTab] = useState<Tab>("users");
+  if (!chat.isAdmin) return <div className="empty"><h2>Admins only</h2><p>Ask an owner or admin of {chat.org.name} for access.</p></div>;
+  return (
+    <section className="admin" aria-labelledby="admin-title">
+      <header className="channel-head">
+        <h1 id="admin-title">Admin · {chat.org.name}</h1>
+      </header>
+      <div className="tabs" role="tablist" aria-label="Admin sections">
+        {(["users", "invites"] as const).map((t) => (
+          <button key={t} type="button" role="tab" id={`tab-${t}`} aria-selected={tab === t} aria-controls={`panel-${t}`} onClick={() => setTab(t)}>
+            {t === "users" ? "Users" : "Invites"}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="admin-panel">
+        {tab === "users" ? <UsersTab /> : <InvitesTab />}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,92 @@
+/**
+ * Message composer: Enter sends, Shift+Enter adds a line, @ opens member
+ * autocomplete (arrows + Enter/Tab pick, Esc closes), typing notices are
+ * sent at most every 3 s.
+ */
+import { useRef, useState } from "react";
+import type { User } from "@parley/protocol";
+import { useChat } from "../../client/use-chat.ts";
+import { describeError } from "../../client/session.ts";
+import { mentionQueryAt } from "../../chat/mentions.ts";
+
+const TYPING_EVERY_MS = 3_000;
+
+export function Composer(props: { channelId: string; threadRoot: number | null; placeholder: string; disabled?: boolean }) {
+  const chat = useChat();
+  const [text, setText] = useState("");
+  const [caret, setCaret] = useState(0);
+  const [pick, setPick] = useState(0);
+  const [closedAt, setClosedAt] = useState<number>();
+  const [error, setError] = useState<string>();
+  const lastTyping = useRef(0);
+  const ref = useRef<HTMLTextAreaElement>(null);
+
+  const q = mentionQueryAt(text, caret);
+  const matches: User[] = q && closedAt !== q.start
+    ? [...chat.users.values()].filter((u) => !u.deactivated && u.id !== chat.me.id && (u.username.startsWith(q.query) || u.displayName.toLowerCase().startsWith(q.query))).slice(0, 6)
+    : [];
+
+  function complete(u: User) {
+    if (!q) return;
+    const next = `${text.slice(0, q.start)}@${u.username} ${text.slice(caret)}`;
+    const pos = q.start + u.username.length + 2;
+    setText(next);
+    setCaret(pos);
+    requestAnimationFrame(() => ref.current?.setSelectionRange(pos, pos));
+  }
+
+  async function send() {
+    const body = text.trim();
+    if (!body) return;
+    setText("");
+    setCaret(0);
+    setError(undefined);
+    try {
+      await chat.send(props.channelId, body, props.threadRoot);
+    } catch (err) {
+      setError(`Not sent: ${describeError(err)}`);
+      setText(body);
+    }
+  }
+
+  return (
+    <div className="composer">
+      {matches.length ? (
+        <ul className="autocomplete" role="listbox" aria-label="Mention someone">
+          {matches.map((u, i) => (
+            <li key={u.id} role="option" aria-selected={i === pick % matches.length} onMouseDown={(e) => { e.preventDefault(); complete(u); }}>
+              {u.displayName} <span className="muted">@{u.username}</span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <textarea
+        ref={ref} value={text} placeholder={props.placeholder} aria-label={props.placeholder} disabled={props.disabled}
+        rows={Math.min(8, text.split("\n").length)}
+        onChange={(e) => {
+          setText(e.target.value);
+          setCaret(e.target.selectionStart);
+          setPick(0);
+          const now = Date.now();
+          if (e.target.value && now - lastTyping.current > TYPING_EVERY_MS) {
+            lastTyping.current = now;
+            chat.typing(props.channelId, props.threadRoot);
+          }
+        }}
+        onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
+        onKeyDown={(e) => {
+          if (matches.length) {
+            if (e.key === "ArrowDown" || e.key === "ArrowUp") { e.preventDefault(); setPick((p) => p + (e.key === "ArrowDown" ? 1 : matches.length - 1)); return; }
+            if (e.key === "Enter" || e.key === "Tab") { e.preventDefault(); complete(matches[pick % matches.length]!); return; }
+            if (e.key === "Escape") { e.preventDefault(); setClosedAt(q?.start); return; }
+          }
+          if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
+            e.preventDefault();
+            void send();
+          }
+        }}
+      />
+      {error ? <p className="form-error" role="alert">{error}</p> : null}
+    </div>
+  );
+}

@@ -1,0 +1,81 @@
+/**
+ * One message: header (sender, time) unless grouped, markdown body,
+ * reactions, thread link, and actions (react, reply in thread, edit and
+ * delete own messages).
+ */
+import { useState } from "react";
+import type { TimelineMessage } from "@parley/sdk";
+import { useChat } from "../../client/use-chat.ts";
+import { Markdown } from "./markdown.tsx";
+import { PresenceDot } from "../presence-dot.tsx";
+import { MessageEditor } from "./message-editor.tsx";
+
+export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀", "✅"];
+
+function time(ts: number): string {
+  return new Date(ts).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+}
+
+export function MessageItem(props: { channelId: string; m: TimelineMessage; showHeader: boolean; onOpenThread?: (seq: number) => void }) {
+  const chat = useChat();
+  const { m, channelId } = props;
+  const [picker, setPicker] = useState(false);
+  const [editing, setEditing] = useState(false);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const own = m.senderId === chat.me.id;
+  const sender = chat.userName(m.senderId);
+  const knownUser = (u: string) => [...chat.users.values()].some((x) => x.username === u);
+  const mentionsMe = m.mentions.includes(chat.me.id);
+
+  return (
+    <article className={`msg${props.showHeader ? " with-header" : ""}${mentionsMe ? " mentions-me" : ""}`} aria-label={`${sender} at ${time(m.createdAt)}`} data-seq={m.seq}>
+      {props.showHeader ? (
+        <header className="msg-head">
+          <PresenceDot userId={m.senderId} />
+          <span className="sender">{sender}</span>
+          <time dateTime={new Date(m.createdAt).toISOString()}>{time(m.createdAt)}</time>
+        </header>
+      ) : null}
+      {m.deleted ? <p className="msg-body deleted">This message was deleted.</p> :
+        m.decodeError ? <p className="msg-body undecryptable" title={m.decodeError}>Unable to decrypt this message on this device.</p> :
+          editing ? <MessageEditor initial={m.text} onCancel={() => setEditing(false)} onSave={async (text) => { setEditing(false); if (text !== m.text) await chat.edit(channelId, m.seq, text); }} /> :
+            <div className="msg-body"><Markdown text={m.text} isKnownUser={knownUser} />{m.edited ? <span className="edited"> (edited)</span> : null}</div>}
+      {m.reactions.size > 0 ? (
+        <div className="reactions" role="group" aria-label="Reactions">
+          {[...m.reactions].map(([emoji, users]) => (
+            <button
+              key={emoji} type="button" className="reaction" aria-pressed={users.has(chat.me.id)}
+              aria-label={`${emoji} ${users.size}, by ${[...users].map((u) => chat.userName(u)).join(", ")}`}
+              onClick={() => void chat.toggleReaction(channelId, m.seq, emoji)}
+            >{emoji} {users.size}</button>
+          ))}
+        </div>
+      ) : null}
+      {props.onOpenThread && m.replyCount > 0 ? (
+        <button type="button" className="link thread-link" onClick={() => props.onOpenThread!(m.seq)}>{m.replyCount} {m.replyCount === 1 ? "reply" : "replies"}</button>
+      ) : null}
+      {confirmDelete ? (
+        <div className="confirm" role="alertdialog" aria-label="Delete message?">
+          Delete this message for everyone?
+          <button type="button" className="danger" onClick={() => { setConfirmDelete(false); void chat.remove(channelId, m.seq); }}>Delete</button>
+          <button type="button" onClick={() => setConfirmDelete(false)}>Cancel</button>
+        </div>
+      ) : null}
+      {!m.deleted && !editing ? (
+        <div className="msg-actions" role="toolbar" aria-label="Message actions">
+          <button type="button" className="icon" aria-label="Add reaction" aria-expanded={picker} onClick={() => setPicker(!picker)}>☺</button>
+          {props.onOpenThread ? <button type="button" className="icon" aria-label="Reply in thread" onClick={() => props.onOpenThread!(m.seq)}>↩</button> : null}
+          {own ? <button type="button" className="icon" aria-label="Edit message" onClick={() => setEditing(true)}>✎</button> : null}
+          {own ? <button type="button" className="icon" aria-label="Delete message" onClick={() => setConfirmDelete(true)}>🗑</button> : null}
+          {picker ? (
+            <div className="picker" role="menu" aria-label="Pick a reaction">
+              {QUICK_REACTIONS.map((e) => (
+                <button key={e} type="button" role="menuitem" aria-label={`React with ${e}`} onClick={() => { setPicker(false); void chat.toggleReaction(channelId, m.seq, e); }}>{e}</button>
+              ))}
+            </div>
+          ) : null}
+        </div>
+      ) : null}
+    </article>
+  );
+}

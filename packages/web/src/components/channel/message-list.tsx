@@ -1,0 +1,87 @@
+/**
+ * The channel's messages as a virtualised list (only the visible rows are in
+ * the DOM, so a 10,000-message channel scrolls smoothly). Sticks to the
+ * bottom while the user is there; scrolling near the top pages in older
+ * history and keeps the visible message in place.
+ */
+import { useEffect, useLayoutEffect, useMemo, useRef } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { useChat } from "../../client/use-chat.ts";
+import { buildRows } from "../../chat/rows.ts";
+import { MessageItem } from "./message-item.tsx";
+
+const NEAR_TOP_PX = 400;
+const NEAR_BOTTOM_PX = 80;
+
+export function MessageList(props: { channelId: string; title: string; onOpenThread: (seq: number) => void }) {
+  const chat = useChat();
+  const h = chat.history(props.channelId);
+  const version = h.version;
+  // Rows change exactly when the history's version does (the history mutates in place).
+  const rows = useMemo(() => buildRows(h.messages()), [h, version]);
+  const scroller = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const anchor = useRef<{ firstKey: string | undefined; total: number; top: number } | undefined>(undefined);
+  const v = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: (i) => (rows[i]?.kind === "day" ? 36 : rows[i]?.kind === "message" && rows[i].showHeader ? 58 : 30),
+    getItemKey: (i) => rows[i]!.key,
+    overscan: 12,
+  });
+
+  const loadOlder = () => {
+    const el = scroller.current;
+    if (!el || !h.hasOlder || h.loadingOlder) return;
+    anchor.current = { firstKey: rows[0]?.key, total: v.getTotalSize(), top: el.scrollTop };
+    void chat.loadOlder(props.channelId).catch(() => { anchor.current = undefined; });
+  };
+
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const a = anchor.current;
+    if (a && rows[0]?.key !== a.firstKey) {
+      // Older rows were prepended: shift by their (estimated) height so the view does not jump.
+      el.scrollTop = a.top + (v.getTotalSize() - a.total);
+      anchor.current = undefined;
+    } else if (atBottom.current && rows.length) {
+      v.scrollToIndex(rows.length - 1, { align: "end" });
+    }
+  }, [rows, v]);
+
+  // A short history that does not fill the view cannot be scrolled up: page in more right away.
+  useEffect(() => {
+    const el = scroller.current;
+    if (el && el.scrollHeight <= el.clientHeight + NEAR_TOP_PX && h.hasOlder && !h.loadingOlder) loadOlder();
+  });
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+    if (el.scrollTop < NEAR_TOP_PX) loadOlder();
+  };
+
+  return (
+    <div className="messages" ref={scroller} onScroll={onScroll} role="log" aria-label={`Messages in ${props.title}`} tabIndex={0}>
+      <div className="history-edge" aria-live="polite">
+        {h.loadingOlder ? "Loading older messages…" : !h.hasOlder ? `This is the beginning of ${props.title}.` : ""}
+      </div>
+      <div className="virtual" style={{ height: v.getTotalSize() }}>
+        {v.getVirtualItems().map((item) => {
+          const row = rows[item.index]!;
+          return (
+            <div key={item.key} data-index={item.index} ref={v.measureElement} className="vrow" style={{ transform: `translateY(${item.start}px)` }}>
+              {row.kind === "day" ? (
+                <div className="day" role="separator" aria-label={row.label}><span>{row.label}</span></div>
+              ) : (
+                <MessageItem channelId={props.channelId} m={row.message} showHeader={row.showHeader} onOpenThread={props.onOpenThread} />
+              )}
+            </div>
+          );
+        })}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,67 @@
+/**
+ * The signed-in app: sidebar, the main view for the route (channel, admin
+ * console, devices) and the thread panel. Owns the keyboard shortcuts:
+ * Ctrl/Cmd+K opens the channel switcher, Esc closes the top-most panel.
+ */
+import { useEffect, useState, useSyncExternalStore } from "react";
+import type { ChatStore } from "../client/chat-store.ts";
+import { ChatContext } from "../client/use-chat.ts";
+import { navigate, useRoute } from "../router.ts";
+import { Sidebar } from "./sidebar.tsx";
+import { ChannelView } from "./channel/channel-view.tsx";
+import { ThreadPanel } from "./channel/thread-panel.tsx";
+import { AdminConsole } from "./admin/admin-console.tsx";
+import { DevicesPage } from "./devices-page.tsx";
+import { Dialogs, type DialogName } from "./dialogs/dialogs.tsx";
+
+export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => void }) {
+  const { chat, onSignOut } = props;
+  useSyncExternalStore(chat.subscribe, chat.getVersion);
+  const route = useRoute();
+  const [dialog, setDialog] = useState<DialogName>();
+  const channelId = route.name === "channel" ? route.channelId : undefined;
+  const thread = route.name === "channel" ? route.thread : undefined;
+
+  useEffect(() => {
+    if (chat.ended) onSignOut(`Your session has ended (${chat.ended}). Sign in again.`);
+  }, [chat.ended, onSignOut]);
+
+  useEffect(() => {
+    void chat.openChannel(channelId).catch(() => undefined);
+  }, [chat, channelId]);
+
+  // Home: go to the first channel, so a newcomer lands somewhere useful.
+  useEffect(() => {
+    if (route.name === "home" && chat.channels[0]) navigate(`/c/${chat.channels[0].id}`, true);
+  }, [route.name, chat.channels]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "k") {
+        e.preventDefault();
+        setDialog("switcher");
+      } else if (e.key === "Escape" && !e.defaultPrevented) {
+        if (dialog) setDialog(undefined);
+        else if (thread && channelId) navigate(`/c/${channelId}`);
+      }
+    };
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, [dialog, thread, channelId]);
+
+  return (
+    <ChatContext.Provider value={chat}>
+      <div className={`shell${thread ? " with-thread" : ""}`}>
+        <Sidebar activeChannelId={channelId} route={route.name} onDialog={setDialog} onSignOut={() => onSignOut()} />
+        <main className="main" aria-label="Conversation">
+          {route.name === "admin" ? <AdminConsole /> :
+            route.name === "devices" ? <DevicesPage /> :
+              channelId ? <ChannelView key={channelId} channelId={channelId} onAddPeople={() => setDialog("members")} /> :
+                <div className="empty"><h2>Welcome to {chat.org.name}</h2><p>Create or browse channels from the sidebar.</p></div>}
+        </main>
+        {channelId && thread ? <ThreadPanel key={`${channelId}:${thread}`} channelId={channelId} rootSeq={thread} /> : null}
+      </div>
+      <Dialogs open={dialog} channelId={channelId} onClose={() => setDialog(undefined)} />
+    </ChatContext.Provider>
+  );
+}

@@ -1,0 +1,72 @@
+/**
+ * Sidebar: org and connection state, channels and direct messages with
+ * unread and mention badges, presence dots, and the user's menu.
+ */
+import type { MyChannel } from "@parley/protocol";
+import { useChat } from "../client/use-chat.ts";
+import { navigate, type Route } from "../router.ts";
+import { toggleTheme } from "../theme.ts";
+import { ConnectionStatus } from "./connection-status.tsx";
+import { PresenceDot } from "./presence-dot.tsx";
+import type { DialogName } from "./dialogs/dialogs.tsx";
+
+function ChannelLink(props: { c: MyChannel; active: boolean }) {
+  const chat = useChat();
+  const { c } = props;
+  const title = chat.channelTitle(c);
+  const isDm = c.kind === "dm" || c.kind === "group_dm";
+  const other = c.kind === "dm" ? (c.dmUserIds ?? []).find((id) => id !== chat.me.id) : undefined;
+  const label = `${isDm ? "Direct message with " : "Channel "}${title}${c.unread ? `, ${c.unread} unread` : ""}${c.mentions ? `, ${c.mentions} mentions` : ""}`;
+  return (
+    <li>
+      <a
+        href={`/c/${c.id}`} className={`channel-link${props.active ? " active" : ""}${c.unread ? " unread" : ""}`}
+        aria-current={props.active ? "page" : undefined} aria-label={label}
+        onClick={(e) => { e.preventDefault(); navigate(`/c/${c.id}`); }}
+      >
+        {other ? <PresenceDot userId={other} /> : <span className="chan-icon" aria-hidden="true">{c.kind === "private" ? "🔒" : isDm ? "👥" : "#"}</span>}
+        <span className="chan-name">{title}</span>
+        {c.mentions ? <span className="badge mention" aria-hidden="true">@{c.mentions}</span> : c.unread ? <span className="badge" aria-hidden="true">{c.unread}</span> : null}
+      </a>
+    </li>
+  );
+}
+
+export function Sidebar(props: { activeChannelId: string | undefined; route: Route["name"]; onDialog: (d: DialogName) => void; onSignOut: () => void }) {
+  const chat = useChat();
+  const channels = chat.channels.filter((c) => c.kind === "public" || c.kind === "private").sort((a, b) => a.name.localeCompare(b.name));
+  const dms = chat.channels.filter((c) => c.kind === "dm" || c.kind === "group_dm");
+  return (
+    <nav className="sidebar" aria-label="Channels and direct messages">
+      <header className="sidebar-head">
+        <div className="org-name">{chat.org.name}</div>
+        <ConnectionStatus />
+      </header>
+      <button type="button" className="switcher-hint" onClick={() => props.onDialog("switcher")}>Jump to… <kbd>Ctrl K</kbd></button>
+      <section aria-labelledby="channels-h">
+        <div className="section-head">
+          <h2 id="channels-h">Channels</h2>
+          <button type="button" className="icon" aria-label="Browse channels" title="Browse channels" onClick={() => props.onDialog("browse")}>☰</button>
+          <button type="button" className="icon" aria-label="Create channel" title="Create channel" onClick={() => props.onDialog("create")}>＋</button>
+        </div>
+        <ul>{channels.map((c) => <ChannelLink key={c.id} c={c} active={c.id === props.activeChannelId} />)}</ul>
+      </section>
+      <section aria-labelledby="dms-h">
+        <div className="section-head">
+          <h2 id="dms-h">Direct messages</h2>
+          <button type="button" className="icon" aria-label="New direct message" title="New direct message" onClick={() => props.onDialog("dm")}>＋</button>
+        </div>
+        <ul>{dms.map((c) => <ChannelLink key={c.id} c={c} active={c.id === props.activeChannelId} />)}</ul>
+      </section>
+      <footer className="sidebar-foot">
+        <div className="me"><PresenceDot userId={chat.me.id} self /> <span>{chat.me.displayName}</span> <span className="muted">@{chat.me.username}</span></div>
+        <div className="foot-actions">
+          {chat.isAdmin ? <a href="/admin" aria-current={props.route === "admin" ? "page" : undefined} onClick={(e) => { e.preventDefault(); navigate("/admin"); }}>Admin</a> : null}
+          <a href="/devices" aria-current={props.route === "devices" ? "page" : undefined} onClick={(e) => { e.preventDefault(); navigate("/devices"); }}>Devices</a>
+          <button type="button" className="link" onClick={() => toggleTheme()} aria-label="Toggle dark or light theme">Theme</button>
+          <button type="button" className="link" onClick={props.onSignOut}>Sign out</button>
+        </div>
+      </footer>
+    </nav>
+  );
+}

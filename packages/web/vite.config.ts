@@ -1,0 +1,18 @@
+// Vite build of the web app. The SDK and protocol are workspace packages that
+// ship TypeScript sources; Vite compiles them like the app's own files.
+import { defineConfig } from "vite";
+import react from "@vitejs/plugin-react";
+
+export default defineConfig({
+  plugins: [react()],
+  build: {
+    target: "es2022",
+    // No inline scripts or styles from the build: the server's CSP allows only 'self' scripts.
+    modulePreload: { polyfill: false },
+    assetsInlineLimit: 0,
+  },
+  server: {
+    // `npm run dev -w @parley/web` against a server started with ./run start.
+    proxy: { "/api": { target: "http://127.0.0.1:8080", ws: true } },
+  },
+});

@@ -1,0 +1,55 @@
+/**
+ * Browser test support: a real Parley server serving the built web app, and
+ * Debian's chromium driven by playwright-core (headless, no network beyond
+ * 127.0.0.1, a fresh profile per browser).
+ */
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { startTestServer, type TestServer } from "../../packages/server/src/testing/harness.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const WEB_DIST = path.join(ROOT, "packages/web/dist");
+export const SCREENSHOTS = path.join(ROOT, "test-results/screenshots");
+export const CHROMIUM = "/usr/bin/chromium";
+
+/** Build the web app if it is missing or stale (fast when up to date). */
+export function ensureWebBuild(): void {
+  execFileSync("bash", [path.join(ROOT, "scripts/web-build.sh")], { stdio: "inherit" });
+}
+
+/** A server serving the built app at / over a fresh SQLite database. */
+export async function startWebServer(): Promise<TestServer> {
+  ensureWebBuild();
+  return startTestServer({ dialect: "sqlite", config: { webDir: WEB_DIST } });
+}
+
+/** Headless Debian chromium; playwright gives each launch a fresh temporary profile. */
+export async function launchChromium(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`chromium is missing at ${CHROMIUM}: run ./run test (installs it as root) or apt-get install -y chromium`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+  });
+}
+
+/** A page of a new browser context (its own storage: one user each) that fails the test on page errors. */
+export async function newUserPage(browser: Browser, errors: string[]): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on("pageerror", (err) => errors.push(`pageerror: ${err.message}`));
+  page.on("console", (msg) => { if (msg.type() === "error") errors.push(`console: ${msg.text()}`); });
+  return page;
+}
+
+/** Save a screenshot under test-results/screenshots/. */
+export async function shot(page: Page, name: string): Promise<string> {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
