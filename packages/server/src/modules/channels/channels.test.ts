@@ -136,6 +136,15 @@ for (const dialect of DIALECTS) {
       assert.equal((await alice.api("GET", `/channels/${priv.id}/members`)).body.members.length, 1);
     });
 
+    it("concurrent invites of the same users add each once, without errors", async () => {
+      const c = (await alice.api("POST", "/channels", { kind: "private", name: "race-invites" })).body;
+      const rs = await Promise.all(Array.from({ length: 6 }, () => alice.api("POST", `/channels/${c.id}/members`, { userIds: [bob.user.id, guest.user.id] })));
+      assert.deepEqual(rs.map((r) => r.status), [200, 200, 200, 200, 200, 200]);
+      assert.equal(rs.reduce((n, r) => n + r.body.added.length, 0), 2);
+      const members = (await alice.api("GET", `/channels/${c.id}/members`)).body.members;
+      assert.equal(members.length, 3);
+    });
+
     it("renames, archives and unarchives (admins only); archived channels reject posts", async () => {
       const ch = (await alice.api("POST", "/channels", { kind: "public", name: "rename-me", members: [bob.user.id] })).body;
       await alice.api("POST", "/channels", { kind: "public", name: "taken" });

@@ -12,7 +12,7 @@ import { inTransaction } from "../../transaction.ts";
 import { channelFor, loadChannel } from "./access.ts";
 import { requireOrgUsers } from "./users.ts";
 import { channelData, publishMembers, tellUsers, type NotifyCtx } from "./notify.ts";
-import { deleteMember, findMembership, insertMembers, memberIds, setMemberRoleRow, toChannel } from "./store.ts";
+import { deleteMember, findMembership, insertMembers, lockChannelRow, memberIds, setMemberRoleRow, toChannel } from "./store.ts";
 import { myChannel } from "./views.ts";
 import { recordPendingRemovals } from "../mls/removals.ts";
 
@@ -72,6 +72,9 @@ export async function addMembers(deps: Deps, p: Principal, channelId: string, us
   await requireOrgUsers(deps.db, p.orgId, ids);
   const now = deps.now();
   const added = await inTransaction(deps, async (tx, after) => {
+    // Serialise concurrent invites to this channel (PostgreSQL row lock; SQLite
+    // transactions are serial anyway) so two of them cannot both insert a user.
+    await lockChannelRow(tx, channelId);
     const before = await memberIds(tx, channelId);
     const current = new Set(before);
     const fresh = ids.filter((id) => !current.has(id));

@@ -77,6 +77,11 @@ export async function insertMembers(tx: Tx, channelId: string, orgId: string, me
   }))).execute();
 }
 
+/** Take the channel row's write lock for the rest of the transaction (a no-op update). */
+export async function lockChannelRow(tx: Tx, channelId: string): Promise<void> {
+  await tx.updateTable("channels").set((eb) => ({ last_seq: eb.ref("last_seq") })).where("id", "=", channelId).execute();
+}
+
 export async function deleteMember(tx: Tx, channelId: string, userId: string): Promise<boolean> {
   const r = await tx.deleteFrom("channel_members").where("channel_id", "=", channelId).where("user_id", "=", userId).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
