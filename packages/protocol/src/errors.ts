@@ -34,12 +34,16 @@ export const ERROR_STATUS = {
   channel_archived: 409,
   /** The MLS epoch named by a commit is not the channel's current epoch. */
   stale_epoch: 409,
+  /** An upload chunk's Upload-Offset is not the file's current offset: resume from `details.offset`. */
+  upload_offset_mismatch: 409,
   /** The invite link has expired, been used up or been revoked. */
   invite_invalid: 410,
   /** The request body is larger than the configured limit. */
   payload_too_large: 413,
   /** The event content is larger than the configured message size limit. */
   message_too_large: 413,
+  /** The requested byte range lies outside the file (`details.size` says how long it is). */
+  range_not_satisfiable: 416,
   /** Too many requests: wait for Retry-After seconds. */
   rate_limited: 429,
   /** Too many failed logins for this account or address: wait for Retry-After seconds. */

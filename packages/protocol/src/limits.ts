@@ -12,6 +12,8 @@ export const DEFAULT_LIMITS = {
   mentions: 64,
   /** Most members named when creating a group DM (besides the creator). */
   groupDmMembers: 15,
+  /** Most attachments on one event. */
+  filesPerEvent: 10,
 } as const;
 
 /** WebSocket close codes used by the gateway. */

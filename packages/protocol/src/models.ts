@@ -161,6 +161,8 @@ export const Event = z.object({
   target: Seq.nullable(),
   mentions: z.array(Id),
   createdAt: Timestamp,
+  /** Attachments (file ids) the event carries; their keys travel inside `content`. */
+  files: z.array(Id).default([]),
 });
 export type Event = z.infer<typeof Event>;
 
@@ -173,6 +175,11 @@ export const SendEvent = z.object({
   target: Seq.min(1).nullable().optional(),
   mentions: z.array(Id).max(DEFAULT_LIMITS.mentions).optional(),
   epoch: z.number().int().nonnegative().optional(),
+  /**
+   * Completed uploads (POST /channels/:channelId/files) by the sender in this channel to attach
+   * to a message; each file can be attached once. Deleting the message deletes them.
+   */
+  files: z.array(Id).max(DEFAULT_LIMITS.filesPerEvent).optional(),
 });
 export type SendEvent = z.infer<typeof SendEvent>;
 

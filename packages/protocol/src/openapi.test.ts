@@ -31,7 +31,7 @@ test("every route of the table is in the OpenAPI document, with its params, body
     for (const m of def.path.matchAll(/:([A-Za-z]+)/g)) {
       assert.ok(op.parameters.some((p) => p.in === "path" && p.name === m[1]), `${name}: path parameter ${m[1]} undocumented`);
     }
-    assert.equal(Boolean(op.requestBody), Boolean(def.body), `${name}: request body`);
+    assert.equal(Boolean(op.requestBody), Boolean(def.body ?? def.raw?.request), `${name}: request body`);
     const success = String(def.status ?? (def.response ? 200 : 204));
     assert.ok(op.responses[success], `${name}: success status ${success} undocumented`);
     assert.ok(op.responses["400"], `${name}: 400 undocumented`);

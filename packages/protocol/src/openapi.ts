@@ -48,11 +48,16 @@ export function openApiDocument(serverUrl = "/"): Record<string, unknown> {
     const errorStatuses = new Set<number>([400, 429, 500]);
     if (def.auth === "user") errorStatuses.add(401).add(403).add(404);
     for (const code of def.errors ?? []) errorStatuses.add(ERROR_STATUS[code as keyof typeof ERROR_STATUS]);
+    const binary = { "application/octet-stream": { schema: { type: "string", format: "binary" } } };
     const responses: Record<string, unknown> = {
-      [status]: def.response
-        ? { description: "Success", content: { "application/json": { schema: jsonSchema(def.response, "output") } } }
-        : { description: "No content" },
+      [status]: def.raw?.response
+        ? { description: "Success: raw bytes", content: binary }
+        : def.response
+          ? { description: "Success", content: { "application/json": { schema: jsonSchema(def.response, "output") } } }
+          : { description: "No content" },
     };
+    // Binary downloads honour a single Range and answer it with 206.
+    if (def.raw?.response && def.method === "GET") responses["206"] = { description: "Partial content (Range)", content: binary };
     for (const s of [...errorStatuses].sort()) {
       responses[String(s)] = { description: "Error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
     }
@@ -64,7 +69,7 @@ export function openApiDocument(serverUrl = "/"): Record<string, unknown> {
       parameters: parameters(def),
       ...(def.body
         ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(def.body, "input") } } } }
-        : {}),
+        : def.raw?.request ? { requestBody: { required: true, content: binary } } : {}),
       responses,
     };
   }

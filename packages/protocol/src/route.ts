@@ -27,6 +27,13 @@ export interface RouteDef<
   status?: number;
   /** Error codes this route may return besides the generic ones. */
   errors?: readonly string[];
+  /**
+   * Binary bodies instead of JSON: `request` — the body is raw bytes
+   * (Content-Type: application/octet-stream) streamed to the handler, and
+   * `body` must be unset; `response` — the success body is raw bytes (the
+   * handler returns a stream) and `response` describes nothing (null).
+   */
+  raw?: { request?: "octet-stream"; response?: "octet-stream" };
 }
 
 /** Identity function that keeps a route's literal types. */

@@ -11,6 +11,7 @@ import type { Limits } from "./platform/limits/index.ts";
 import type { TokenKeys } from "./modules/accounts/tokens.ts";
 import type { Kms } from "./platform/kms/index.ts";
 import type { EventWriter } from "./modules/messages/event-writer.ts";
+import type { BlobStore } from "./platform/blobs/blob-store.ts";
 import type { OrgRole } from "@parley/protocol";
 
 /** Server-wide dependencies. Built once in main.ts. */
@@ -32,6 +33,8 @@ export interface Deps {
   now(): number;
   /** This server's group-commit writer for channel events (modules/messages/event-writer.ts). */
   eventWriter: EventWriter;
+  /** Attachment ciphertext storage (platform/blobs). */
+  blobs: BlobStore;
 }
 
 /** The authenticated caller: one session on one device of one user in one org. */

@@ -18,3 +18,4 @@ export { needsSetup } from "./modules/orgs/setup.ts";
 export { createInvite } from "./modules/orgs/invites.ts";
 export { listUsers, setUserRole, deactivateUser, reactivateUser, listDevicesOfUser, adminRevokeDevice } from "./modules/orgs/users.ts";
 export { createEventWriter } from "./modules/messages/event-writer.ts";
+export { openBlobStore, blobDirOf, type BlobStore } from "./platform/blobs/index.ts";

@@ -23,6 +23,8 @@ import { e2eeHandlers } from "./modules/e2ee/routes.ts";
 import { filesHandlers } from "./modules/files/routes.ts";
 import { mlsHandlers } from "./modules/mls/routes.ts";
 import { createEventWriter } from "./modules/messages/event-writer.ts";
+import { openBlobStore } from "./platform/blobs/index.ts";
+import { startFileSweeper } from "./modules/files/gc.ts";
 import { createGateway, type Gateway } from "./gateway/gateway.ts";
 import { ensureSetupToken } from "./modules/orgs/setup.ts";
 import type pino from "pino";
@@ -60,7 +62,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   const deps: Deps = {
     config, storage, db: storage.db, bus: memoryBus(), log, metrics: createMetrics(), limits: createLimits(config),
     kms, keys: await loadTokenKeys(storage.db, now(), kms), nodeId: crypto.randomBytes(6).toString("hex"), now,
-    eventWriter: createEventWriter(),
+    eventWriter: createEventWriter(), blobs: openBlobStore(config),
   };
   log.info({ config: redactedConfig(config), dialect: storage.dialect, node: deps.nodeId }, "starting");
 
@@ -74,6 +76,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   const port = typeof addr === "object" && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   const setupToken = await ensureSetupToken(deps);
+  const fileSweeper = startFileSweeper(deps);
 
   let closing: Promise<void> | undefined;
   return {
@@ -83,6 +86,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
         draining = true;
         log.info("shutting down: draining connections");
         await gateway.drain();
+        await fileSweeper.stop();
         await app.close();
         await deps.eventWriter.close();
         await deps.bus.close();

@@ -46,6 +46,8 @@ export const SETTINGS = {
     env: "PARLEY_KEYPACKAGE_LOW_WATER", schema: int(1, 1000).default(10),
     doc: "When a device has fewer one-time MLS KeyPackages than this left, it is told to upload more (user-stream item keypackages.low).",
   },
+  fileLimit: { env: "PARLEY_FILE_LIMIT", schema: int(1, 2 ** 50).default(100 * 1048576), doc: "Largest attachment (ciphertext) a client may upload, bytes." },
+  blobDir: { env: "PARLEY_BLOB_DIR", schema: z.string().optional(), doc: "Directory for attachment blobs. Defaults to <data dir>/blobs." },
   webDir: { env: "PARLEY_WEB_DIR", schema: z.string().optional(), doc: "Directory of the built web app to serve at / (optional)." },
 } as const;
 

@@ -4,6 +4,7 @@
  * the issues), authenticates `auth: "user"` routes, and calls the handler.
  * The compiler forces a handler for every route.
  */
+import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { z } from "zod";
 import {
@@ -19,6 +20,13 @@ export interface RequestCtx {
   requestId: string;
   req: FastifyRequest;
   reply: FastifyReply;
+  /**
+   * Routes with `raw.request`: the request body as an unbuffered stream when it
+   * was sent as application/octet-stream, else undefined (the handler decides,
+   * after its lookups, whether that is an error). Routes with `raw.response`
+   * send their body through `reply` themselves.
+   */
+  rawBody?: Readable | undefined;
 }
 export interface AuthedCtx extends RequestCtx { principal: Principal }
 
@@ -50,6 +58,9 @@ export interface RegisterOptions {
 }
 
 export function registerRoutes(app: FastifyInstance, opts: RegisterOptions): void {
+  // Binary bodies reach the handler as the request stream itself: never
+  // buffered, so bodyLimit does not apply and raw handlers enforce their own.
+  app.addContentTypeParser("application/octet-stream", (_req, payload, done) => done(null, payload));
   for (const [name, def] of Object.entries(routes) as [RouteName, RouteDef][]) {
     const handler = opts.handlers[name] as unknown as (input: unknown, ctx: RequestCtx | AuthedCtx) => Promise<unknown>;
     app.route({
@@ -60,13 +71,16 @@ export function registerRoutes(app: FastifyInstance, opts: RegisterOptions): voi
         let principal: Principal | undefined;
         if (def.auth === "user") principal = await opts.authenticate(req);
         await opts.limit(req, principal);
+        const streamed = req.body instanceof Readable;
+        if (streamed && !def.raw?.request) throw new AppError("validation_failed", "send JSON with Content-Type: application/json");
         const input = {
           params: parse(def.params, req.params, "path"),
           query: parse(def.query, req.query, "query"),
           body: parse(def.body, def.body ? req.body : undefined, "body"),
         };
-        const ctx: RequestCtx = { deps: opts.deps, ip: req.ip, requestId: String(req.id), req, reply };
+        const ctx: RequestCtx = { deps: opts.deps, ip: req.ip, requestId: String(req.id), req, reply, rawBody: streamed ? req.body as Readable : undefined };
         const result = await handler(input, principal ? { ...ctx, principal } : ctx);
+        if (def.raw?.response) return reply; // the handler sent the bytes
         if (def.response === null) return reply.code(def.status ?? 204).send();
         return reply.code(def.status ?? 200).send(result);
       },

@@ -23,6 +23,8 @@ import { newId } from "../../platform/ids.ts";
 import { findEventByClientId, toEvent, type EventRow } from "./store.ts";
 import { loadBatchRows } from "./batch-reads.ts";
 import { checkSend } from "./validate-send.ts";
+import { attachFiles, checkAttachments, detachDeleted, type AttachmentRequest } from "../files/links.ts";
+import { deleteBlobs } from "../files/gc.ts";
 import type { LoadedChannel } from "../channels/access.ts";
 
 /** A validated send, ready to be written. */
@@ -41,6 +43,8 @@ export interface EventDraft {
   threadRoot: number | null;
   target: number | null;
   mentions: string[];
+  /** Uploads to attach (messages only; checked in the batch by modules/files/links.ts). */
+  files: string[];
 }
 
 export interface WriteResult { event: Event; duplicate: boolean }
@@ -104,8 +108,10 @@ type Outcome = { ok: WriteResult; fresh: boolean } | { err: unknown };
 async function writeBatch(deps: Deps, jobs: Job[]): Promise<void> {
   const started = performance.now();
   let outcomes: Outcome[];
+  // Blobs of files whose message was deleted: removed only once the deletion committed.
+  const doomedBlobs: string[] = [];
   try {
-    outcomes = await deps.db.transaction().execute((tx) => writeInTx(deps, tx, jobs));
+    outcomes = await deps.db.transaction().execute((tx) => writeInTx(deps, tx, jobs, doomedBlobs));
   } catch (err) {
     if (jobs.length === 1) {
       outcomes = [await settleAlone(deps, jobs[0]!.req, err)];
@@ -129,6 +135,7 @@ async function writeBatch(deps: Deps, jobs: Job[]): Promise<void> {
     }
   });
   if (persisted) deps.metrics.eventsPersisted.inc(persisted);
+  if (doomedBlobs.length) void deleteBlobs(deps, doomedBlobs);
 }
 
 /** A single send's transaction failed: a clientId race is a duplicate, anything else its error. */
@@ -161,7 +168,7 @@ function settleRequest(r: SendRequest, rows: Awaited<ReturnType<typeof loadBatch
   });
 }
 
-async function writeInTx(deps: Deps, tx: Tx, jobs: Job[]): Promise<Outcome[]> {
+async function writeInTx(deps: Deps, tx: Tx, jobs: Job[], doomedBlobs: string[]): Promise<Outcome[]> {
   const now = deps.now();
   const outcomes: Outcome[] = new Array(jobs.length);
   const rows = await loadBatchRows(tx, jobs.map(({ req: r }) => ({
@@ -183,6 +190,16 @@ async function writeInTx(deps: Deps, tx: Tx, jobs: Job[]): Promise<Outcome[]> {
     perChannel.set(settled.channelId, list);
   });
 
+  // Attachments: checked in bulk; a send with a bad file fails alone.
+  const withFiles = new Map<number, AttachmentRequest>();
+  for (const items of perChannel.values()) for (const { i, draft: d } of items) if (d.files.length) withFiles.set(i, d);
+  const fileErrors = await checkAttachments(tx, withFiles);
+  for (const [channelId, items] of perChannel) {
+    const kept = items.filter(({ i }) => !fileErrors.has(i));
+    for (const { i } of items) if (fileErrors.has(i)) outcomes[i] = { err: fileErrors.get(i) };
+    if (kept.length) perChannel.set(channelId, kept); else perChannel.delete(channelId);
+  }
+
   const eventRows: EventRow[] = [];
   const mentionRows: Array<{ channel_id: string; seq: number; user_id: string }> = [];
   for (const [channelId, items] of perChannel) {
@@ -199,9 +216,11 @@ async function writeInTx(deps: Deps, tx: Tx, jobs: Job[]): Promise<Outcome[]> {
       const row: EventRow = {
         channel_id: channelId, seq, id: newId("ev"), client_id: d.clientId, sender_id: d.senderId, sender_device_id: d.senderDeviceId,
         kind: d.kind, epoch: d.epoch ?? Number(bumped.epoch), content: d.content, thread_root: d.threadRoot, target: d.target,
-        mentions: JSON.stringify(d.mentions), created_at: now,
+        mentions: JSON.stringify(d.mentions), created_at: now, files: JSON.stringify(d.files),
       };
       eventRows.push(row);
+      await attachFiles(tx, channelId, d.files, seq);
+      if (d.kind === "delete" && d.target !== null) doomedBlobs.push(...(await detachDeleted(tx, channelId, [d.target], now)));
       for (const userId of d.mentions) mentionRows.push({ channel_id: channelId, seq, user_id: userId });
       outcomes[i] = { ok: { event: toEvent(row, d.contentB64), duplicate: false }, fresh: true };
     }

@@ -16,6 +16,7 @@ export function toEvent(r: EventRow, contentB64?: string): Event {
     content: contentB64 ?? Buffer.from(r.content).toString("base64"),
     threadRoot: r.thread_root === null ? null : Number(r.thread_root), target: r.target === null ? null : Number(r.target),
     mentions: JSON.parse(r.mentions) as string[], createdAt: Number(r.created_at),
+    files: r.files && r.files !== "[]" ? JSON.parse(r.files) as string[] : [],
   };
 }
 

@@ -59,13 +59,15 @@ export function checkSend(p: Principal, ch: LoadedChannel, input: SendEvent, con
     if (threadRoot !== null && threadRoot !== ref.thread_root) throw bad("threadRoot does not match the target's thread");
     threadRoot = ref.thread_root;
   }
+  const files = [...new Set(input.files ?? [])];
+  if (files.length && input.kind !== "message") throw bad("only messages carry files");
   const mentions = [...new Set(input.mentions ?? [])];
   const unknown = mentions.filter((id) => !look.activeUser(p.orgId, id));
   // Another org's user is reported like a missing one: ids of other orgs leak nothing.
   if (unknown.length) throw new AppError("not_found", "user not found", { userIds: unknown });
   return {
     orgId: p.orgId, channelId, clientId: input.clientId, senderId: p.userId, senderDeviceId: p.deviceId, kind: input.kind,
-    epoch: input.epoch, content, contentB64: input.content, threadRoot, target, mentions,
+    epoch: input.epoch, content, contentB64: input.content, threadRoot, target, mentions, files,
   };
 }
 

@@ -40,6 +40,8 @@ export interface EventsTable {
   channel_id: string; seq: number; id: string; client_id: string; sender_id: string; sender_device_id: string;
   kind: "message" | "reaction" | "edit" | "delete" | "commit" | "proposal"; epoch: number; content: Uint8Array;
   thread_root: number | null; target: number | null; mentions: string; created_at: number;
+  /** JSON array of attached file ids (migration 0004; the column defaults to "[]"). */
+  files?: string;
 }
 export interface MentionsTable { channel_id: string; seq: number; user_id: string }
 export interface UserStreamTable {
@@ -75,6 +77,11 @@ export interface KeyPackagesTable {
   ref: string; org_id: string; user_id: string; device_id: string; suite: "default" | "xwing"; data: Uint8Array;
   last_resort: number; not_after: number; created_at: number;
 }
+/** An attachment upload (ciphertext in platform/blobs under the same id). */
+export interface FilesTable {
+  id: string; org_id: string; channel_id: string; uploader_id: string; size: number; uploaded: number;
+  created_at: number; completed_at: number | null; event_seq: number | null; deleted_at: number | null;
+}
 export interface MetaTable { key: string; value: string }
 
 export interface Database {
@@ -91,6 +98,7 @@ export interface Database {
   user_stream: UserStreamTable;
   server_keys: ServerKeysTable;
   meta: MetaTable;
+  files: FilesTable;
   device_bindings: DeviceBindingsTable;
   key_packages: KeyPackagesTable;
   mls_groups: MlsGroupsTable;
