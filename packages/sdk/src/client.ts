@@ -17,6 +17,8 @@ import type { ClientEvents, ReceivedEvent } from "./client-events.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import { E2eeEngine, type E2eeOptions } from "./e2ee/engine.ts";
 import { MlsCodec } from "./e2ee/mls-codec.ts";
+import { downloadFile, uploadFile, type FileDescriptor } from "./e2ee/files.ts";
+import { combineFingerprints, fingerprintOf } from "./e2ee/safety-number.ts";
 
 /** Options shared by every way of creating a client. */
 export interface ClientOptions {
@@ -364,6 +366,44 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Remove a member (the server proposes their removal from the MLS group; a member's client commits it). */
   async removeMember(channelId: string, userId: string): Promise<void> {
     await this.api.call("removeMember", { params: { channelId, userId } });
+  }
+
+  /**
+   * Send a file: encrypted on this device (fresh key), uploaded as ciphertext,
+   * and announced by an MLS-encrypted message whose content carries
+   * `files: [FileDescriptor]` (key, nonce base, digest never reach the server).
+   */
+  async sendFile(channelId: string, data: Uint8Array | ReadableStream<Uint8Array>, opts: { name: string; mime: string; size?: number; text?: string; threadRoot?: number | null }): Promise<SendResult & { file: FileDescriptor }> {
+    const file = await uploadFile(this.#requireE2ee().server, channelId, data, opts);
+    const r = await this.send(channelId, { kind: "message", ...(opts.text !== undefined ? { text: opts.text } : {}), threadRoot: opts.threadRoot ?? null, files: [file] });
+    return { ...r, file };
+  }
+
+  /** Download and decrypt a file from a message's `content.files`; the stream errors (E2eeError `attachment_*`) on tampering, truncation or a digest mismatch. */
+  downloadFile(file: FileDescriptor): Promise<ReadableStream<Uint8Array>> {
+    return downloadFile(this.#requireE2ee().server, file);
+  }
+
+  /**
+   * Fingerprint (30 digits) of a user's active devices, or of one device when
+   * `deviceId` is given, from the signature keys the directory vouches for
+   * (each binding verified against the server's directory key).
+   */
+  async fingerprint(userId: string, deviceId?: string): Promise<string> {
+    const devices = await this.#requireE2ee().directory.devicesOf(userId);
+    const keys = devices.filter((d) => deviceId === undefined || d.deviceId === deviceId);
+    if (keys.length === 0) throw new ParleyError({ code: "not_found", status: 404, message: "no verified device key for this user/device" });
+    return fingerprintOf(userId, keys);
+  }
+
+  /** Safety number of two users (60 digits, the same on both sides): compare it out of band. */
+  async safetyNumber(userA: string, userB: string): Promise<string> {
+    return combineFingerprints(await this.fingerprint(userA), await this.fingerprint(userB));
+  }
+
+  #requireE2ee(): E2eeEngine {
+    if (!this.#e2ee) throw new ParleyError({ code: "bad_request", message: "end-to-end encryption is off (a test codec was named)" });
+    return this.#e2ee;
   }
 
   /** Decode server events (e.g. a history page from `api.call("listEvents")`) without touching the sync state. */

@@ -1,8 +1,8 @@
 /**
  * @parley/sdk — the Parley client SDK: typed REST transport, sessions with
  * token refresh, realtime connection with reconnect, sync engine with
- * cursors, local stores, send with retry and idempotency, and the content
- * codec seam. Runs in Node 22+ and browsers; Node-only parts live in
+ * cursors, local stores, send with retry and idempotency, and MLS
+ * end-to-end encryption (the default content codec). Runs in Node 22+ and browsers; Node-only parts live in
  * `@parley/sdk/node`.
  */
 export * from "./errors.ts";
@@ -19,3 +19,9 @@ export * from "./outbox.ts";
 export * from "./client-events.ts";
 export * from "./client.ts";
 export * from "./timeline.ts";
+export { E2eeEngine, type E2eeOptions, type UndecryptableNotice, type HistoryUnavailableNotice } from "./e2ee/engine.ts";
+export { MlsCodec } from "./e2ee/mls-codec.ts";
+export type { FileDescriptor } from "./e2ee/files.ts";
+export type { UndecryptableReason } from "./e2ee/timeline.ts";
+export { fingerprintOf, combineFingerprints } from "./e2ee/safety-number.ts";
+export { E2eeError, isE2eeError, type E2eeErrorCode, type KeyStore, MemoryKeyStore } from "@parley/crypto";

@@ -6,7 +6,7 @@
  * The {@link ParleyClient} drives it; apps use it through the client.
  */
 import {
-  encrypt, epoch, hasPendingProposals, MemoryKeyStore, type DeviceIdentity, type KeyStore, type LeafPolicy,
+  encrypt, epoch, hasPendingProposals, members, MemoryKeyStore, type DeviceIdentity, type KeyStore, type LeafPolicy,
 } from "@parley/crypto";
 import type { Event, UserStreamItem } from "@parley/protocol";
 import type { Api } from "../http.ts";
@@ -196,6 +196,12 @@ export class E2eeEngine {
   epochOf(channelId: string): number | undefined {
     const g = this.#channels.get(channelId)?.group;
     return g ? Number(epoch(g)) : undefined;
+  }
+
+  /** Device leaves of a channel's group as this device sees them, or undefined without a group. */
+  members(channelId: string): { userId: string; deviceId: string }[] | undefined {
+    const g = this.#channels.get(channelId)?.group;
+    return g ? members(g).map((m) => ({ userId: m.userId, deviceId: m.deviceId })) : undefined;
   }
 
   /** Content decrypted earlier for an event id (MLS keys are single-use, so history is served from here). */

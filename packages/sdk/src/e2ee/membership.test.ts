@@ -1,0 +1,144 @@
+/**
+ * MLS group membership through real SDK clients and a real server: invites
+ * (no history before joining), kicks (nothing readable after), concurrent
+ * adds, messages that arrive before their Welcome, a user's new device,
+ * device revocation, and encrypted files.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { startTestServer } from "../../../server/src/testing/harness.ts";
+import { isE2eeError } from "@parley/crypto";
+import type { HistoryUnavailableNotice } from "./engine.ts";
+import { readStream } from "./files.ts";
+import { collect, makeOrg, texts, until } from "./test-support.ts";
+
+async function setup(t: import("node:test").TestContext) {
+  const server = await startTestServer();
+  t.after(() => server.stop());
+  const org = await makeOrg(server.url);
+  t.after(() => org.closeAll());
+  return { server, org };
+}
+
+const live = async (...cs: { connect(): void; waitUntilLive(): Promise<void> }[]) => {
+  for (const c of cs) c.connect();
+  await Promise.all(cs.map((c) => c.waitUntilLive()));
+};
+
+test("an invited user reads new messages, not old ones; a kicked user reads nothing after the kick", async (t) => {
+  const { org } = await setup(t);
+  const alice = org.owner;
+  const bob = await org.user("bob");
+  const carol = await org.user("carol");
+  await live(alice, bob, carol);
+  const ch = await alice.createChannel({ kind: "private", name: "team", members: [bob.userId] });
+  await alice.sendMessage(ch.id, "before carol");
+  const seenCarol = collect(carol, ch.id);
+  const gaps: HistoryUnavailableNotice[] = [];
+  carol.on("historyUnavailable", (n) => gaps.push(n));
+  await alice.addMembers(ch.id, [carol.userId]);
+  const m2 = await bob.sendMessage(ch.id, "welcome carol");
+  await until(() => seenCarol.length >= 1, "carol reads the new message");
+  assert.deepEqual(texts(seenCarol), ["welcome carol"]);
+  assert.ok(gaps.length >= 1 && gaps[0]!.beforeSeq <= m2.event.seq, "carol is told the earlier history is unavailable");
+
+  const seenBob = collect(bob, ch.id);
+  await alice.removeMember(ch.id, carol.userId);
+  // The server proposes carol's removal; a member's client commits it before anyone can send again.
+  await until(() => !alice.e2ee!.members(ch.id)!.some((m) => m.userId === carol.userId), "carol's leaf is removed");
+  await alice.sendMessage(ch.id, "after the kick");
+  await until(() => seenBob.length >= 1, "bob reads it");
+  assert.equal(seenBob[0]!.text, "after the kick");
+  const all = await alice.api.call("listEvents", { params: { channelId: ch.id }, query: { after: 0 } });
+  const secret = all.events.find((e) => e.clientId === seenBob[0]!.clientId)!;
+  // Even handed the ciphertext, carol's device cannot open it: her group never reaches that epoch.
+  await carol.e2ee!.receive(ch.id, [secret]);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(!texts(seenCarol).includes("after the kick"));
+});
+
+test("two members adding people at once end in the same epoch and read every message", async (t) => {
+  const { org } = await setup(t);
+  const alice = org.owner;
+  const bob = await org.user("bob");
+  const carol = await org.user("carol");
+  const dave = await org.user("dave");
+  await live(alice, bob, carol, dave);
+  const ch = await alice.createChannel({ kind: "private", name: "race", members: [bob.userId] });
+  await alice.api.call("setMemberRole", { params: { channelId: ch.id, userId: bob.userId }, body: { role: "admin" } });
+  await Promise.all([alice.addMembers(ch.id, [carol.userId]), bob.addMembers(ch.id, [dave.userId])]);
+  const seen = [alice, bob, carol, dave].map((c) => collect(c, ch.id));
+  for (const [i, c] of [alice, bob, carol, dave].entries()) await c.sendMessage(ch.id, `m${i}`);
+  await until(() => seen.every((s) => s.length >= 4), "everyone reads 4 messages");
+  for (const s of seen) assert.deepEqual(texts(s), ["m0", "m1", "m2", "m3"]);
+  const epochs = [alice, bob, carol, dave].map((c) => c.e2ee!.epochOf(ch.id));
+  assert.ok(epochs.every((e) => e === epochs[0]), `epochs ${epochs.join(",")}`);
+});
+
+test("a message that arrives before this device's Welcome waits, then decrypts", async (t) => {
+  const { org } = await setup(t);
+  const alice = org.owner;
+  // Carol's Welcome downloads are slow: the channel's events reach her first.
+  const slow: typeof fetch = async (input, init) => {
+    if (String(input instanceof Request ? input.url : input).includes("/welcomes/")) await new Promise((r) => setTimeout(r, 700));
+    return fetch(input, init);
+  };
+  const carol = await org.user("carol", { fetch: slow });
+  await live(alice, carol);
+  const seen = collect(carol, "");
+  const undecryptable: unknown[] = [];
+  carol.on("undecryptable", (n) => undecryptable.push(n));
+  const ch = await alice.createChannel({ kind: "private", name: "fast", members: [carol.userId] });
+  carol.on("event", (e) => { if (e.channelId === ch.id) seen.push(e); });
+  await alice.sendMessage(ch.id, "early bird");
+  await until(() => seen.length >= 1, "carol reads it once her Welcome is in");
+  assert.equal(seen[0]!.text, "early bird");
+  assert.deepEqual(undecryptable, []);
+});
+
+test("a new device of an existing user joins its channels; a revoked device is removed from them", async (t) => {
+  const { org } = await setup(t);
+  const alice = org.owner;
+  const bob = await org.user("bob");
+  await live(alice, bob);
+  const ch = await alice.createChannel({ kind: "private", name: "devices", members: [bob.userId] });
+  await alice.sendMessage(ch.id, "old news");
+  const phone = await org.device("bob");
+  const gaps: HistoryUnavailableNotice[] = [];
+  phone.on("historyUnavailable", (n) => gaps.push(n));
+  const seenPhone = collect(phone, ch.id);
+  await live(phone);
+  await until(() => !!alice.e2ee!.members(ch.id)?.some((m) => m.deviceId === phone.session!.deviceId), "bob's phone joined the group", 20_000);
+  await alice.sendMessage(ch.id, "fresh news");
+  await until(() => seenPhone.length >= 1, "the phone reads new messages");
+  assert.deepEqual(texts(seenPhone), ["fresh news"]);
+  assert.ok(gaps.length >= 1, "the phone is told older history is unavailable");
+
+  await alice.api.call("adminRevokeDevice", { params: { id: bob.userId, deviceId: phone.session!.deviceId } });
+  await until(() => !alice.e2ee!.members(ch.id)!.some((m) => m.deviceId === phone.session!.deviceId), "the revoked device's leaf is removed", 20_000);
+  const seenBob = collect(bob, ch.id);
+  await alice.sendMessage(ch.id, "after revocation");
+  await until(() => seenBob.length >= 1, "bob's laptop still reads");
+  assert.equal(seenBob[0]!.text, "after revocation");
+});
+
+test("files: upload/download is byte-identical; a digest mismatch or tampering is rejected", async (t) => {
+  const { org } = await setup(t);
+  const alice = org.owner;
+  const bob = await org.user("bob");
+  await live(alice, bob);
+  const ch = await alice.createChannel({ kind: "private", name: "files", members: [bob.userId] });
+  const data = new Uint8Array(randomBytes(200_000));
+  const seen = collect(bob, ch.id);
+  await alice.sendFile(ch.id, data, { name: "blob.bin", mime: "application/octet-stream", text: "see attached" });
+  await until(() => seen.length >= 1, "bob gets the message");
+  const [file] = seen[0]!.content.files as import("./files.ts").FileDescriptor[];
+  assert.equal(file!.name, "blob.bin");
+  assert.deepEqual(await readStream(await bob.downloadFile(file!)), data);
+
+  const wrongDigest = { ...file!, digest: Buffer.alloc(32, 7).toString("base64") };
+  await assert.rejects(readStream(await bob.downloadFile(wrongDigest)), (e: unknown) => isE2eeError(e, "attachment_digest_mismatch"));
+  const wrongKey = { ...file!, key: Buffer.alloc(32, 1).toString("base64") };
+  await assert.rejects(readStream(await bob.downloadFile(wrongKey)), (e: unknown) => isE2eeError(e, "attachment_tampered"));
+});
