@@ -18,10 +18,11 @@ import { DIALECTS, startTestServer, type TestServer } from "../packages/server/s
 import { bootstrapOrg, makeOrg, makeUser, countRows, type TestUser } from "../packages/server/src/testing/factories.ts";
 import type { Database } from "../packages/server/src/platform/db/tables.ts";
 import { e2eeSamplesFor } from "./support/e2ee-samples.ts";
+import { uploadFile } from "../packages/server/src/testing/files.ts";
 
 const TABLES: Array<keyof Database> = [
   "orgs", "users", "devices", "sessions", "refresh_tokens", "invites", "channels", "channel_members", "events", "mentions", "user_stream", "server_keys",
-  "device_bindings", "key_packages", "mls_groups", "mls_leaves", "mls_welcomes", "mls_pending_removals",
+  "device_bindings", "key_packages", "mls_groups", "mls_leaves", "mls_welcomes", "mls_pending_removals", "files",
 ];
 
 /** Routes without a principal: nothing to isolate (the invite token or password is the credential). */
@@ -33,6 +34,8 @@ interface OrgA {
   channels: Record<"public" | "private" | "dm", MyChannel>;
   event: Event;
   invite: Invite & { token: string };
+  /** A complete upload in A's public channel. */
+  fileId: string;
   deviceId: string;
   sessionId: string;
   /** Every id, name and token of org A that must never appear in B's responses. */
@@ -62,13 +65,14 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     clientId: `alpha-reply-${tag}`, kind: "message", content: Buffer.from("reply").toString("base64"), threadRoot: sent.event.seq,
   }), 200, "A reply");
   const invite = await ok<Invite & { token: string }>(owner.api("POST", "/invites", { role: "member", maxUses: 5 }), 201, "A invite");
+  const fileId = await uploadFile(server, owner, pub.id, crypto.randomBytes(64));
   const secrets = [
     owner.org.id, owner.org.slug, owner.org.name, owner.user.id, owner.user.username, member.user.id, member.user.username, member.user.displayName,
     pub.id, pub.name, pub.topic, priv.id, priv.name, dm.id, sent.event.id, sent.event.clientId, sent.event.content,
-    invite.id, invite.token, member.tokens.deviceId, member.tokens.sessionId, owner.tokens.deviceId, owner.tokens.sessionId,
+    invite.id, invite.token, fileId, member.tokens.deviceId, member.tokens.sessionId, owner.tokens.deviceId, owner.tokens.sessionId,
   ].filter((s) => s.length >= 6); // an empty or tiny string would "match" anything
   return {
-    owner, member, channels: { public: pub, private: priv, dm }, event: sent.event, invite,
+    owner, member, channels: { public: pub, private: priv, dm }, event: sent.event, invite, fileId,
     deviceId: member.tokens.deviceId, sessionId: member.tokens.sessionId, secrets,
   };
 }
@@ -93,6 +97,7 @@ function pathsFor(def: RouteDef, a: OrgA): string[] {
       case "clientId": return a.event.clientId;
       case "rootSeq": return String(a.event.seq);
       case "token": return a.invite.token;
+      case "fileId": return a.fileId;
       case "welcomeId": return "wel_unknown"; // the :channelId part already names A's object
       case "id": return idFor(def.path, a);
       default: throw new Error(`cross-org.test.ts does not know path parameter :${p} (${def.path}): teach pathsFor()`);
@@ -117,6 +122,7 @@ function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
     setMemberRole: { role: "admin" },
     sendEvent: { clientId: `b-${rnd()}-cross`, kind: "message", content: Buffer.from("intruder").toString("base64") },
     markRead: { seq: 1 },
+    createFile: { size: 10 },
     postCommitBundle: { epoch: 0, groupInfo: Buffer.from("not a group info").toString("base64") },
     setE2eeConfig: { suite: "default" },
     claimKeyPackages: { userIds: [a.member.user.id] },
