@@ -12,4 +12,4 @@ if [ -f "$stamp" ] && [ -z "$(find "$ROOT/packages/web/src" "$ROOT/packages/web/
   exit 0
 fi
 echo "parley: building the web app (packages/web/dist)" >&2
-(cd "$ROOT" && npm run --silent build -w @parley/web >/dev/null)
+(cd "$ROOT" && npm run --silent build -w @parley/web -- --logLevel error >/dev/null)

@@ -22,6 +22,8 @@ export class ChannelHistory {
   /** Whether the server may have older events than the oldest one held. */
   hasOlder = true;
   loadingOlder = false;
+  /** Events before this seq predate this device's membership of the MLS group: not readable here. */
+  historyStartsAt: number | undefined;
 
   constructor(channelId: string) {
     this.channelId = channelId;
@@ -67,9 +69,16 @@ export class ChannelHistory {
       this.#minSeq = Math.min(this.#minSeq, e.seq);
       this.#maxSeq = Math.max(this.#maxSeq, e.seq);
     }
-    this.hasOlder = hasMore && this.#minSeq > 1;
+    this.hasOlder = hasMore && this.#minSeq > 1 && !(this.historyStartsAt !== undefined && this.#minSeq <= this.historyStartsAt);
     this.#rebuild();
     this.#changed();
+  }
+
+  /** The E2EE layer says events before `seq` were sent before this device joined. */
+  unavailableBefore(seq: number): void {
+    this.historyStartsAt = seq;
+    if (this.#minSeq <= seq) this.hasOlder = false;
+    this.version++;
   }
 
   /** Top-level messages, oldest first (cached until the next change). */

@@ -8,6 +8,7 @@ import type { ChannelKind, MyChannel, Org, User } from "@parley/protocol";
 import type { ConnectionChange, ParleyClient, ReceivedEvent } from "@parley/sdk";
 import { ChannelHistory } from "./channel-history.ts";
 import { EphemeralState } from "./ephemeral.ts";
+import type { EventCache } from "./event-cache.ts";
 import { mentionedUserIds } from "../chat/mentions.ts";
 
 /** History page size when scrolling back. */
@@ -33,8 +34,11 @@ export class ChatStore {
   #refreshTimer: ReturnType<typeof setTimeout> | undefined;
   #readTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(client: ParleyClient, me: User, org: Org) {
+  readonly #cache: EventCache;
+
+  constructor(client: ParleyClient, me: User, org: Org, cache: EventCache) {
     this.client = client;
+    this.#cache = cache;
     this.me = me;
     this.org = org;
     this.ephemeral = new EphemeralState(() => this.#changed());
@@ -48,6 +52,7 @@ export class ChatStore {
       c.on("user", (item) => { if (item.kind === "user.updated" || item.kind === "member.joined") this.#scheduleRefresh(); }),
       c.on("connection", (ch) => this.#onConnection(ch)),
       c.on("sessionEnded", (err) => this.#end(err.message)),
+      c.on("historyUnavailable", (n) => { this.history(n.channelId).unavailableBefore(n.beforeSeq); this.#changed(); }),
     );
   }
 
@@ -125,9 +130,15 @@ export class ChatStore {
     h.loadingOlder = true;
     this.#changed();
     try {
-      const before = Number.isFinite(h.minSeq) ? h.minSeq : undefined;
-      const page = await this.client.api.call("listEvents", { params: { channelId }, query: { ...(before ? { before } : {}), limit: PAGE } });
-      h.addOlder(await this.client.decode(page.events), page.hasMore);
+      const before = Number.isFinite(h.minSeq) ? h.minSeq : Math.max(c?.lastSeq ?? 0, h.maxSeq) + 1;
+      // This device's own decrypted copy first: MLS ciphertext cannot be opened twice.
+      const cached = await this.#cache.before(channelId, before, PAGE);
+      if (cached.length) {
+        h.addOlder(cached, cached[0]!.seq > 1);
+      } else {
+        const page = await this.client.api.call("listEvents", { params: { channelId }, query: { before, limit: PAGE } });
+        h.addOlder(await this.client.decode(page.events), page.hasMore);
+      }
     } finally {
       h.loadingOlder = false;
       this.#changed();
@@ -155,13 +166,13 @@ export class ChatStore {
   }
 
   async createChannel(name: string, kind: Extract<ChannelKind, "public" | "private">, topic: string): Promise<MyChannel> {
-    const ch = await this.client.api.call("createChannel", { body: { name, kind, topic, members: [] } });
+    const ch = await this.client.createChannel({ name, kind, topic, members: [] });
     await this.refreshChannels();
     return ch;
   }
 
   async joinChannel(channelId: string): Promise<void> {
-    await this.client.api.call("joinChannel", { params: { channelId } });
+    await this.client.joinChannel(channelId);
     await this.refreshChannels();
   }
 
@@ -171,13 +182,13 @@ export class ChatStore {
   }
 
   async openDm(userIds: string[]): Promise<MyChannel> {
-    const ch = await this.client.api.call("openDm", { body: { userIds } });
+    const ch = await this.client.openDm(userIds);
     await this.refreshChannels();
     return ch;
   }
 
   async addMembers(channelId: string, userIds: string[]): Promise<void> {
-    await this.client.api.call("addMembers", { params: { channelId }, body: { userIds } });
+    await this.client.addMembers(channelId, userIds);
   }
 
   /** The user is typing (throttled by the caller). */
@@ -192,9 +203,12 @@ export class ChatStore {
     if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
     if (this.#readTimer) clearTimeout(this.#readTimer);
     await this.client.close();
+    await this.#cache.flush().catch(() => undefined);
+    this.#cache.close();
   }
 
   #onEvent(e: ReceivedEvent): void {
+    this.#cache.put(e);
     const h = this.history(e.channelId);
     if (!h.add(e)) return;
     if (e.kind === "message") this.ephemeral.stopTyping(e.channelId, e.senderId);

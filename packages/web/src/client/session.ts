@@ -5,16 +5,19 @@
 import { isParleyError, ParleyClient, type ClientOptions } from "@parley/sdk";
 import { BrowserStore } from "./browser-store.ts";
 import { ChatStore } from "./chat-store.ts";
+import { EventCache } from "./event-cache.ts";
+import { IdbKeyStore } from "./idb-key-store.ts";
 
 const baseUrl = (): string => location.origin;
 
-function options(store: BrowserStore): ClientOptions & { store: BrowserStore } {
-  return { store };
+/** Client options: the session store plus this browser's MLS key store (IndexedDB). */
+async function options(store: BrowserStore): Promise<ClientOptions & { store: BrowserStore }> {
+  return { store, e2ee: { keyStore: await IdbKeyStore.open() } };
 }
 
 async function started(client: ParleyClient): Promise<ChatStore> {
   const me = await client.api.call("me");
-  const chat = new ChatStore(client, me.user, me.org);
+  const chat = new ChatStore(client, me.user, me.org, await EventCache.open());
   await chat.start();
   return chat;
 }
@@ -38,7 +41,7 @@ export async function resumeSession(): Promise<ChatStore | undefined> {
   const store = new BrowserStore();
   if (!(await store.loadSession())) return undefined;
   try {
-    return await started(await ParleyClient.resume(options(store)));
+    return await started(await ParleyClient.resume(await options(store)));
   } catch (err) {
     // A dead session (revoked, deactivated) sends the user to sign-in; a network error keeps it for the next load.
     if (isParleyError(err) && !err.isRetryable()) store.wipe();
@@ -47,17 +50,17 @@ export async function resumeSession(): Promise<ChatStore | undefined> {
 }
 
 export async function signIn(input: { org: string; username: string; password: string; deviceName: string }): Promise<ChatStore> {
-  const client = await ParleyClient.login({ ...options(new BrowserStore()), baseUrl: baseUrl(), ...input });
+  const client = await ParleyClient.login({ ...(await options(new BrowserStore())), baseUrl: baseUrl(), ...input });
   return started(client);
 }
 
 export async function setupOrg(input: { setupToken: string; orgSlug: string; orgName: string; username: string; displayName: string; password: string; deviceName: string }): Promise<ChatStore> {
-  const client = await ParleyClient.setup({ ...options(new BrowserStore()), baseUrl: baseUrl(), ...input });
+  const client = await ParleyClient.setup({ ...(await options(new BrowserStore())), baseUrl: baseUrl(), ...input });
   return started(client);
 }
 
 export async function acceptInvite(input: { token: string; username: string; displayName: string; password: string; deviceName: string }): Promise<ChatStore> {
-  const client = await ParleyClient.acceptInvite({ ...options(new BrowserStore()), baseUrl: baseUrl(), ...input });
+  const client = await ParleyClient.acceptInvite({ ...(await options(new BrowserStore())), baseUrl: baseUrl(), ...input });
   return started(client);
 }
 
@@ -70,6 +73,8 @@ export async function signOut(chat: ChatStore | undefined): Promise<void> {
   } finally {
     await chat?.close().catch(() => undefined);
     new BrowserStore().wipe();
+    // This device's keys and decrypted history go with the session: the next sign-in is a new device.
+    await Promise.all([IdbKeyStore.wipe(), EventCache.wipe()]);
   }
 }
 

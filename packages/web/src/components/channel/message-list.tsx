@@ -66,7 +66,9 @@ export function MessageList(props: { channelId: string; title: string; onOpenThr
   return (
     <div className="messages" ref={scroller} onScroll={onScroll} role="log" aria-label={`Messages in ${props.title}`} tabIndex={0}>
       <div className="history-edge" aria-live="polite">
-        {h.loadingOlder ? "Loading older messages…" : !h.hasOlder ? `This is the beginning of ${props.title}.` : ""}
+        {h.loadingOlder ? "Loading older messages…" : h.hasOlder ? "" : h.historyStartsAt !== undefined && h.historyStartsAt > 1
+          ? "Earlier messages were sent before this device joined: they are end-to-end encrypted and cannot be read here."
+          : `This is the beginning of ${props.title}.`}
       </div>
       <div className="virtual" style={{ height: v.getTotalSize() }}>
         {v.getVirtualItems().map((item) => {
