@@ -11,6 +11,10 @@ export {
 export { parseKeyPackage, inspectMlsMessage, type KeyPackageInfo, type InspectedMessage, type InspectedSender, type InspectedAdd } from "./inspect.ts";
 export { externalRemoveProposal, type ExternalProposal } from "./external-proposal.ts";
 export { groupInfoMembers, type TreeLeaf } from "./tree.ts";
+export {
+  verifyGroupInfo, verifyPublicMessage, checkCommitLeadsTo, groupInfoExternalSenders,
+  type VerifiedGroupInfo, type VerifiedMessage, type ExternalSenderInfo,
+} from "./verify-public.ts";
 export { groupIdBytes } from "./group-id.ts";
 export { E2eeError, isE2eeError, type E2eeErrorCode } from "./errors.ts";
 export { SUITE_NAMES, type SuiteName } from "./suites.ts";
