@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DIALECTS, startTestServer } from "../../../server/src/testing/harness.ts";
-import { collect, makeOrg, texts, until } from "./test-support.ts";
+import { collect, makeOrg, texts, until } from "../testing/e2ee-clients.ts";
 
 async function storedContents(server: Awaited<ReturnType<typeof startTestServer>>, channelId: string): Promise<string[]> {
   const rows = await server.deps.db.selectFrom("events").select(["content"]).where("channel_id", "=", channelId).execute();

@@ -11,7 +11,7 @@ import { startTestServer } from "../../../server/src/testing/harness.ts";
 import { isE2eeError } from "@parley/crypto";
 import type { HistoryUnavailableNotice } from "./engine.ts";
 import { readStream } from "./files.ts";
-import { collect, makeOrg, texts, until } from "./test-support.ts";
+import { collect, makeOrg, texts, until } from "../testing/e2ee-clients.ts";
 
 async function setup(t: import("node:test").TestContext) {
   const server = await startTestServer();
