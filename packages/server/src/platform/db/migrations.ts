@@ -8,16 +8,16 @@ import type { Migration } from "kysely/migration";
 import type { Dialect } from "./index.ts";
 import type { MigrationContext } from "./migrations/context.ts";
 import { core } from "./migrations/0001-core.ts";
-import { files } from "./migrations/0004-files.ts";
 import { e2eeDirectory } from "./migrations/0002-e2ee-directory.ts";
 import { mlsGroups } from "./migrations/0003-mls-groups.ts";
+import { files } from "./migrations/0004-files.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const ctx: MigrationContext = { dialect, bytes: dialect === "postgres" ? "bytea" : "blob" };
   return {
     "0001_core": core(ctx),
-    "0004_files": files(ctx),
     "0002_e2ee_directory": e2eeDirectory(ctx),
     "0003_mls_groups": mlsGroups(ctx),
+    "0004_files": files(ctx),
   };
 }

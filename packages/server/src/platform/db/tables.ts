@@ -50,6 +50,11 @@ export interface UserStreamTable {
 export interface ServerKeysTable {
   id: string; purpose: string; public_jwk: string; private_jwk: string; created_at: number; retired_at: number | null;
 }
+/** An attachment upload (ciphertext in platform/blobs under the same id). */
+export interface FilesTable {
+  id: string; org_id: string; channel_id: string; uploader_id: string; size: number; uploaded: number;
+  created_at: number; completed_at: number | null; event_seq: number | null; deleted_at: number | null;
+}
 /** A channel's MLS group (migration 0003): the latest GroupInfo; channels.epoch is the authority for the epoch. */
 export interface MlsGroupsTable {
   channel_id: string; org_id: string; suite: "default" | "xwing"; epoch: number; group_info: Uint8Array;
@@ -77,11 +82,6 @@ export interface KeyPackagesTable {
   ref: string; org_id: string; user_id: string; device_id: string; suite: "default" | "xwing"; data: Uint8Array;
   last_resort: number; not_after: number; created_at: number;
 }
-/** An attachment upload (ciphertext in platform/blobs under the same id). */
-export interface FilesTable {
-  id: string; org_id: string; channel_id: string; uploader_id: string; size: number; uploaded: number;
-  created_at: number; completed_at: number | null; event_seq: number | null; deleted_at: number | null;
-}
 export interface MetaTable { key: string; value: string }
 
 export interface Database {
@@ -98,13 +98,13 @@ export interface Database {
   user_stream: UserStreamTable;
   server_keys: ServerKeysTable;
   meta: MetaTable;
-  files: FilesTable;
   device_bindings: DeviceBindingsTable;
   key_packages: KeyPackagesTable;
   mls_groups: MlsGroupsTable;
   mls_leaves: MlsLeavesTable;
   mls_welcomes: MlsWelcomesTable;
   mls_pending_removals: MlsPendingRemovalsTable;
+  files: FilesTable;
 }
 
 /** Placeholder kept so `Generated` stays importable for future serial columns. */
