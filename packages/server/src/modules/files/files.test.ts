@@ -14,7 +14,7 @@ import { bootstrapOrg, countRows, makeOrg, makeUser, type TestUser } from "../..
 import { blobDirOfServer, fetchFile, patchChunk, uploadFile } from "../../testing/files.ts";
 import { sweepUnlinkedUploads, UNLINKED_UPLOAD_TTL_MS } from "./gc.ts";
 
-const FILE_LIMIT = 1 << 20;
+const FILE_LIMIT = 4 << 20;
 const rnd = () => crypto.randomBytes(4).toString("hex");
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
@@ -37,15 +37,15 @@ for (const dialect of DIALECTS) {
       const ch = (await owner.api("POST", "/channels", { kind: "private", name: `files-${rnd()}`, members: [member.user.id] })).body;
       const pub = (await owner.api("POST", "/channels", { kind: "public", name: `pub-${rnd()}` })).body;
 
-      await t.test("several PATCHes, then a byte-identical download (application/octet-stream, nosniff)", async () => {
-        const data = crypto.randomBytes(200_000);
+      await t.test("several PATCHes (each above the JSON body limit), then a byte-identical download (application/octet-stream, nosniff)", async () => {
+        const data = crypto.randomBytes(3_000_000);
         const created = await owner.api("POST", `/channels/${ch.id}/files`, { size: data.length });
         assert.equal(created.status, 201, JSON.stringify(created.body));
         assert.deepEqual({ uploaded: created.body.uploaded, complete: created.body.complete, size: created.body.size }, { uploaded: 0, complete: false, size: data.length });
         assert.ok(created.body.chunkSize > 0);
         const id = created.body.fileId;
         let off = 0;
-        for (const n of [70_000, 70_000, 60_000]) {
+        for (const n of [1_300_000, 1_300_000, 400_000]) {
           const r = await patchChunk(server, owner, id, off, data.subarray(off, off + n));
           assert.equal(r.status, 200, JSON.stringify(r.body));
           off += n;
