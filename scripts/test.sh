@@ -12,7 +12,7 @@ fi
 # The browser tests serve the built web app and drive Debian's chromium.
 bash scripts/web-build.sh
 if [ ! -x /usr/bin/chromium ]; then
-  if [ "$(id -u)" = 0 ]; then apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+  if [ "$(id -u)" = 0 ]; then apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
   else echo "parley: browser tests need Debian's chromium at /usr/bin/chromium: run 'sudo apt-get install -y chromium'" >&2; exit 1; fi
 fi
 npm run --silent typecheck

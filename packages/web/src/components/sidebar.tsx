@@ -9,6 +9,7 @@ import { toggleTheme } from "../theme.ts";
 import { ConnectionStatus } from "./connection-status.tsx";
 import { PresenceDot } from "./presence-dot.tsx";
 import type { DialogName } from "./dialogs/dialogs.tsx";
+import { Icon } from "./icon.tsx";
 
 function ChannelLink(props: { c: MyChannel; active: boolean }) {
   const chat = useChat();
@@ -24,7 +25,7 @@ function ChannelLink(props: { c: MyChannel; active: boolean }) {
         aria-current={props.active ? "page" : undefined} aria-label={label}
         onClick={(e) => { e.preventDefault(); navigate(`/c/${c.id}`); }}
       >
-        {other ? <PresenceDot userId={other} /> : <span className="chan-icon" aria-hidden="true">{c.kind === "private" ? "🔒" : isDm ? "👥" : "#"}</span>}
+        {other ? <PresenceDot userId={other} /> : <span className="chan-icon" aria-hidden="true">{c.kind === "private" ? <Icon name="lock" /> : isDm ? "@" : "#"}</span>}
         <span className="chan-name">{title}</span>
         {c.mentions ? <span className="badge mention" aria-hidden="true">@{c.mentions}</span> : c.unread ? <span className="badge" aria-hidden="true">{c.unread}</span> : null}
       </a>
@@ -46,15 +47,15 @@ export function Sidebar(props: { activeChannelId: string | undefined; route: Rou
       <section aria-labelledby="channels-h">
         <div className="section-head">
           <h2 id="channels-h">Channels</h2>
-          <button type="button" className="icon" aria-label="Browse channels" title="Browse channels" onClick={() => props.onDialog("browse")}>☰</button>
-          <button type="button" className="icon" aria-label="Create channel" title="Create channel" onClick={() => props.onDialog("create")}>＋</button>
+          <button type="button" className="icon" aria-label="Browse channels" title="Browse channels" onClick={() => props.onDialog("browse")}><Icon name="list" /></button>
+          <button type="button" className="icon" aria-label="Create channel" title="Create channel" onClick={() => props.onDialog("create")}><Icon name="plus" /></button>
         </div>
         <ul>{channels.map((c) => <ChannelLink key={c.id} c={c} active={c.id === props.activeChannelId} />)}</ul>
       </section>
       <section aria-labelledby="dms-h">
         <div className="section-head">
           <h2 id="dms-h">Direct messages</h2>
-          <button type="button" className="icon" aria-label="New direct message" title="New direct message" onClick={() => props.onDialog("dm")}>＋</button>
+          <button type="button" className="icon" aria-label="New direct message" title="New direct message" onClick={() => props.onDialog("dm")}><Icon name="plus" /></button>
         </div>
         <ul>{dms.map((c) => <ChannelLink key={c.id} c={c} active={c.id === props.activeChannelId} />)}</ul>
       </section>

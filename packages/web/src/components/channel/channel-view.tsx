@@ -5,6 +5,7 @@ import { MessageList } from "./message-list.tsx";
 import { Composer } from "./composer.tsx";
 import { TypingLine } from "./typing-line.tsx";
 import { EncryptionBadge } from "./encryption-badge.tsx";
+import { Icon } from "../icon.tsx";
 
 export function ChannelView(props: { channelId: string; onAddPeople: () => void }) {
   const chat = useChat();
@@ -20,7 +21,7 @@ export function ChannelView(props: { channelId: string; onAddPeople: () => void 
     <section className="channel" aria-labelledby="channel-title">
       <header className="channel-head">
         <div>
-          <h1 id="channel-title">{isDm ? title : `${c.kind === "private" ? "🔒 " : "# "}${title}`}</h1>
+          <h1 id="channel-title">{isDm ? title : <>{c.kind === "private" ? <Icon name="lock" /> : "# "}{title}</>}</h1>
           {c.topic ? <p className="topic muted">{c.topic}</p> : null}
         </div>
         <div className="head-actions">

@@ -9,6 +9,7 @@ import { useChat } from "../../client/use-chat.ts";
 import { Markdown } from "./markdown.tsx";
 import { PresenceDot } from "../presence-dot.tsx";
 import { MessageEditor } from "./message-editor.tsx";
+import { Icon } from "../icon.tsx";
 
 export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀", "✅"];
 
@@ -63,10 +64,10 @@ export function MessageItem(props: { channelId: string; m: TimelineMessage; show
       ) : null}
       {!m.deleted && !editing ? (
         <div className="msg-actions" role="toolbar" aria-label="Message actions">
-          <button type="button" className="icon" aria-label="Add reaction" aria-expanded={picker} onClick={() => setPicker(!picker)}>☺</button>
-          {props.onOpenThread ? <button type="button" className="icon" aria-label="Reply in thread" onClick={() => props.onOpenThread!(m.seq)}>↩</button> : null}
-          {own ? <button type="button" className="icon" aria-label="Edit message" onClick={() => setEditing(true)}>✎</button> : null}
-          {own ? <button type="button" className="icon" aria-label="Delete message" onClick={() => setConfirmDelete(true)}>🗑</button> : null}
+          <button type="button" className="icon" aria-label="Add reaction" aria-expanded={picker} onClick={() => setPicker(!picker)}><Icon name="smile" /></button>
+          {props.onOpenThread ? <button type="button" className="icon" aria-label="Reply in thread" onClick={() => props.onOpenThread!(m.seq)}><Icon name="reply" /></button> : null}
+          {own ? <button type="button" className="icon" aria-label="Edit message" onClick={() => setEditing(true)}><Icon name="edit" /></button> : null}
+          {own ? <button type="button" className="icon" aria-label="Delete message" onClick={() => setConfirmDelete(true)}><Icon name="trash" /></button> : null}
           {picker ? (
             <div className="picker" role="menu" aria-label="Pick a reaction">
               {QUICK_REACTIONS.map((e) => (

@@ -12,6 +12,7 @@ import { MessageItem } from "./message-item.tsx";
 
 const NEAR_TOP_PX = 400;
 const NEAR_BOTTOM_PX = 80;
+const EDGE_PX = 32;
 
 export function MessageList(props: { channelId: string; title: string; onOpenThread: (seq: number) => void }) {
   const chat = useChat();
@@ -28,6 +29,8 @@ export function MessageList(props: { channelId: string; title: string; onOpenThr
     estimateSize: (i) => (rows[i]?.kind === "day" ? 36 : rows[i]?.kind === "message" && rows[i].showHeader ? 58 : 30),
     getItemKey: (i) => rows[i]!.key,
     overscan: 12,
+    // Room above the first row for the "beginning of the channel" / loading line.
+    paddingStart: EDGE_PX,
   });
 
   const loadOlder = () => {
@@ -65,12 +68,12 @@ export function MessageList(props: { channelId: string; title: string; onOpenThr
 
   return (
     <div className="messages" ref={scroller} onScroll={onScroll} role="log" aria-label={`Messages in ${props.title}`} tabIndex={0}>
-      <div className="history-edge" aria-live="polite">
+      <div className="virtual" style={{ height: v.getTotalSize() }}>
+        <div className="history-edge" aria-live="polite">
         {h.loadingOlder ? "Loading older messages…" : h.hasOlder ? "" : h.historyStartsAt !== undefined && h.historyStartsAt > 1
           ? "Earlier messages were sent before this device joined: they are end-to-end encrypted and cannot be read here."
           : `This is the beginning of ${props.title}.`}
-      </div>
-      <div className="virtual" style={{ height: v.getTotalSize() }}>
+        </div>
         {v.getVirtualItems().map((item) => {
           const row = rows[item.index]!;
           return (

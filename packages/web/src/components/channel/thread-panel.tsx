@@ -5,6 +5,7 @@ import { navigate } from "../../router.ts";
 import { MessageItem } from "./message-item.tsx";
 import { Composer } from "./composer.tsx";
 import { TypingLine } from "./typing-line.tsx";
+import { Icon } from "../icon.tsx";
 
 export function ThreadPanel(props: { channelId: string; rootSeq: number }) {
   const chat = useChat();
@@ -26,7 +27,7 @@ export function ThreadPanel(props: { channelId: string; rootSeq: number }) {
     <aside className="thread" aria-label="Thread">
       <header className="thread-head">
         <h2>Thread</h2>
-        <button type="button" className="icon" aria-label="Close thread" onClick={close}>✕</button>
+        <button type="button" className="icon" aria-label="Close thread" onClick={close}><Icon name="close" /></button>
       </header>
       <div className="thread-body">
         {root ? <MessageItem channelId={props.channelId} m={root} showHeader /> : <p className="muted">Loading the thread…</p>}

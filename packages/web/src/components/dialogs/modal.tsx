@@ -1,5 +1,6 @@
 /** A modal dialog on the native <dialog> element: focus is trapped by the browser, Esc closes. */
 import { useEffect, useRef, type ReactNode } from "react";
+import { Icon } from "../icon.tsx";
 
 export function Modal(props: { title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -15,7 +16,7 @@ export function Modal(props: { title: string; onClose: () => void; children: Rea
     >
       <header className="modal-head">
         <h2 id="modal-title">{props.title}</h2>
-        <button type="button" className="icon" aria-label="Close" onClick={props.onClose}>✕</button>
+        <button type="button" className="icon" aria-label="Close" onClick={props.onClose}><Icon name="close" /></button>
       </header>
       {props.children}
     </dialog>

@@ -1,0 +1,21 @@
+/** Small inline SVG icons (no icon font, no emoji font needed), hidden from screen readers: the button carries the label. */
+const PATHS = {
+  plus: "M12 5v14M5 12h14",
+  list: "M4 6h16M4 12h16M4 18h16",
+  lock: "M6 11h12v9H6zM8.5 11V8a3.5 3.5 0 0 1 7 0v3",
+  warn: "M12 3 2 20h20L12 3zM12 10v5M12 17.5v.5",
+  trash: "M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13",
+  edit: "M4 20h4L19 9l-4-4L4 16v4z",
+  reply: "M10 8 4 13l6 5M4 13h10a6 6 0 0 1 6 6",
+  smile: "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM8.5 14.5s1.3 2 3.5 2 3.5-2 3.5-2M9 9.5h.01M15 9.5h.01",
+  close: "M6 6l12 12M18 6 6 18",
+} as const;
+
+export function Icon(props: { name: keyof typeof PATHS }) {
+  return (
+    <svg className="svg-icon" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false"
+      fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+      <path d={PATHS[props.name]} />
+    </svg>
+  );
+}
