@@ -81,8 +81,10 @@ export class E2eeEngine {
     const config = await server.config();
     const keyStore = opts.keyStore ?? new MemoryKeyStore();
     const { identity } = await deviceIdentity(keyStore, host.session, config.suite);
-    await registerDevice(server, identity, opts.keyPackages);
-    return new E2eeEngine(host, server, config, identity, opts);
+    // Keep the supply above the server's low-water mark, or every claim would trigger a warning.
+    const supply = { target: Math.max(opts.keyPackages?.target ?? 30, config.keyPackageLowWater + 1) };
+    await registerDevice(server, identity, supply);
+    return new E2eeEngine(host, server, config, identity, { ...opts, keyPackages: supply });
   }
 
   private constructor(host: E2eeHost, server: E2eeServerApi, config: E2eeConfig, identity: DeviceIdentity, opts: E2eeOptions) {

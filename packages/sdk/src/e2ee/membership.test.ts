@@ -142,3 +142,33 @@ test("files: upload/download is byte-identical; a digest mismatch or tampering i
   const wrongKey = { ...file!, key: Buffer.alloc(32, 1).toString("base64") };
   await assert.rejects(readStream(await bob.downloadFile(wrongKey)), (e: unknown) => isE2eeError(e, "attachment_tampered"));
 });
+
+test("tampered and replayed ciphertext is reported as undecryptable, and the timeline moves on", async (t) => {
+  const { org } = await setup(t);
+  const alice = org.owner;
+  const bob = await org.user("bob");
+  await live(alice, bob);
+  const ch = await alice.createChannel({ kind: "private", name: "tamper", members: [bob.userId] });
+  const seen = collect(bob, ch.id);
+  const bad: import("./engine.ts").UndecryptableNotice[] = [];
+  bob.on("undecryptable", (n) => bad.push(n));
+  const sent = await alice.sendMessage(ch.id, "genuine");
+  await until(() => seen.length >= 1, "bob reads it");
+  await bob.idle();
+  // A fresh ciphertext of alice's, handed to bob's engine as if the server had relayed it (tampered, genuine, replayed).
+  const clientId = "manual-0001";
+  const sealed = await alice.codec.encode(ch.id, { text: "second" }, { clientId, kind: "message" });
+  const genuine = { ...sent.event, id: "genuine2", clientId, epoch: sealed.epoch!, content: Buffer.from(sealed.bytes).toString("base64") };
+  const bytes = Buffer.from(sealed.bytes);
+  bytes[bytes.length - 5]! ^= 1;
+  const next = sent.event.seq + 100;
+  await bob.e2ee!.receive(ch.id, [
+    { ...genuine, id: "tampered1", seq: next, content: bytes.toString("base64") },
+    { ...genuine, seq: next + 1 },
+    { ...genuine, id: "replayed1", seq: next + 2 },
+  ]);
+  await until(() => bad.length >= 2, "both reported");
+  assert.deepEqual(bad.map((b) => b.reason), ["tampered", "replay"]);
+  // The tampered copy left the group state intact: the genuine one still decrypts.
+  assert.deepEqual(texts(seen).map((x) => (x.startsWith("!") ? "!" : x)), ["genuine", "!", "second", "!"]);
+});
