@@ -102,5 +102,9 @@ export function liveLine(e: Event, c: Content, name: (userId: string) => string)
       return `#${e.seq} [${when(e.createdAt)}] ${who} deleted #${e.target}`;
     case "reaction":
       return `#${e.seq} [${when(e.createdAt)}] ${who} reacted ${c.emoji ?? "?"} to #${e.target}`;
+    case "commit":
+    case "proposal":
+      // MLS handshake: the channel's encryption group changed (members or keys).
+      return `#${e.seq} [${when(e.createdAt)}] (encryption group updated)`;
   }
 }
