@@ -19,7 +19,8 @@ import { insertMembers, memberIds, toChannel } from "../channels/store.ts";
 import { channelData, publishMembers, tellUsers } from "../channels/notify.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
 import { toEvent, type EventRow } from "../messages/store.ts";
-import { parseBundle, refused, type ParsedBundle } from "./bundle.ts";
+import { serverMlsKeys } from "../../platform/kms/index.ts";
+import { parseBundle, refused, serverSenderIndex, verifyBundle, type ParsedBundle } from "./bundle.ts";
 import { checkCommit, type CommitPlan } from "./check-commit.ts";
 import { bindingKeys } from "./directory.ts";
 import { orgSuite } from "../e2ee/store.ts";
@@ -44,6 +45,12 @@ export async function acceptCommitBundle(deps: Deps, p: Principal, channelId: st
   if (body.epoch !== Number(ch.row.epoch)) throw stale(Number(ch.row.epoch));
   const bundle = await parseBundle(channelId, body, group.suite);
   if (!ch.membership && bundle.commit!.info.sender?.type !== "new_member_commit") throw refused("not_a_member", "join the channel first", "forbidden");
+  // The stored GroupInfo is the one of the epoch the commit is for (the claim
+  // below re-checks the epoch, and each epoch has exactly one accepted
+  // GroupInfo), so the signature checks can run before the transaction.
+  if (Number(group.epoch) !== body.epoch) throw stale(Number(group.epoch));
+  await verifyBundle(bundle, group.group_info, group.suite);
+  serverSenderIndex(bundle.groupInfo.verified, (await serverMlsKeys(deps)).externalSender.publicKey);
 
   const out = await inTransaction(deps, async (tx, after) => {
     const claimed = await claimEpoch(tx, channelId, body.epoch);
@@ -136,6 +143,7 @@ async function initGroup(deps: Deps, p: Principal, ch: LoadedChannel, body: Comm
   const suite = await orgSuite(deps.db, p.orgId);
   const bundle = await parseBundle(channelId, body, undefined);
   if (bundle.groupInfo.suite !== suite) throw refused("wrong_suite", `the org's groups use suite ${suite}`);
+  serverSenderIndex(bundle.groupInfo.verified, (await serverMlsKeys(deps)).externalSender.publicKey);
   const leaves = bundle.groupInfo.leaves;
   const only = leaves[0];
   if (leaves.length !== 1 || !only || only.identity.kind !== "device" || only.identity.orgId !== p.orgId || only.identity.userId !== p.userId || only.identity.deviceId !== p.deviceId) {

@@ -2,10 +2,15 @@
  * Reading a commit bundle's public MLS structures (no database, no secret):
  * wire format, group id, epoch and suite of each part, the commit's sender,
  * adds and removes, the Welcome's recipients and the new GroupInfo's leaves.
- * Anything malformed is a 400 before a transaction starts.
+ * Signatures are verified too (verifyBundle): the server holds no membership
+ * key, so a commit's signature under the sender's key from the previous
+ * epoch's tree is what authenticates it; an unverified commit accepted here
+ * would move the epoch and break the group for every member.
+ * Anything malformed or unauthenticated is a 400 before a transaction starts.
  */
 import {
-  groupIdBytes, groupInfoMembers, inspectMlsMessage, isE2eeError, type InspectedMessage, type SuiteName, type TreeLeaf,
+  checkCommitLeadsTo, groupIdBytes, inspectMlsMessage, isE2eeError, verifyGroupInfo, verifyPublicMessage,
+  type InspectedMessage, type SuiteName, type TreeLeaf, type VerifiedGroupInfo,
 } from "@parley/crypto/public";
 import type { CommitBundleBody } from "@parley/protocol";
 import { AppError } from "../../http/errors.ts";
@@ -15,7 +20,7 @@ export function refused(reason: string, message: string, code: "bad_request" | "
   return new AppError(code, message, { reason, ...extra });
 }
 
-export interface ParsedGroupInfo { bytes: Buffer; epoch: number; suite: SuiteName; leaves: TreeLeaf[] }
+export interface ParsedGroupInfo { bytes: Buffer; epoch: number; suite: SuiteName; leaves: TreeLeaf[]; verified: VerifiedGroupInfo }
 export interface ParsedCommit { bytes: Buffer; info: InspectedMessage }
 export interface ParsedBundle { epoch: number; groupInfo: ParsedGroupInfo; commit?: ParsedCommit; welcome?: { bytes: Buffer; for: string[] } }
 
@@ -48,13 +53,14 @@ export async function parseBundle(channelId: string, body: CommitBundleBody, sui
   if (suite && gi.suite !== suite) throw refused("wrong_suite", `groupInfo uses suite ${gi.suite}; the channel's group uses ${suite}`);
   const expectedEpoch = body.commit ? body.epoch + 1 : 0;
   if (Number(gi.epoch) !== expectedEpoch) throw refused("epoch_mismatch", `groupInfo is for epoch ${gi.epoch}; expected ${expectedEpoch}`);
-  let leaves: TreeLeaf[];
+  let verified: VerifiedGroupInfo;
   try {
-    leaves = groupInfoMembers(giBytes);
+    verified = await verifyGroupInfo(giBytes, { suite: gi.suite });
   } catch (err) {
+    if (isE2eeError(err, "invalid_message")) throw refused("group_info_signature", `groupInfo does not verify: ${err.message}`);
     throw refused("malformed", `groupInfo has no readable ratchet tree${isE2eeError(err) ? `: ${err.message}` : ""}`);
   }
-  const out: ParsedBundle = { epoch: body.epoch, groupInfo: { bytes: giBytes, epoch: expectedEpoch, suite: gi.suite, leaves } };
+  const out: ParsedBundle = { epoch: body.epoch, groupInfo: { bytes: giBytes, epoch: expectedEpoch, suite: gi.suite, leaves: verified.members, verified } };
   if (body.commit) {
     const bytes = Buffer.from(body.commit, "base64");
     const info = await inspect(bytes, "commit", gi.suite);
@@ -73,6 +79,41 @@ export async function parseBundle(channelId: string, body: CommitBundleBody, sui
     out.welcome = { bytes, for: info.welcomeFor ?? [] };
   }
   return out;
+}
+
+/**
+ * The server's own external-sender key must stay listed in the group's
+ * external_senders (at the init bundle and every commit): without it members
+ * would reject the server's Remove proposals and kicked devices could stay in
+ * the group. Returns its sender index.
+ */
+export function serverSenderIndex(gi: VerifiedGroupInfo, serverKey: Uint8Array): number {
+  const found = gi.externalSenders.find((s) => equal(s.signaturePublicKey, serverKey));
+  if (!found) throw refused("external_sender_missing", "the group's external senders must list the server's key (GET /e2ee/config externalSender)");
+  return found.index;
+}
+
+/**
+ * Authenticate a commit bundle against the stored GroupInfo of the epoch it
+ * commits to: the commit's signature (sender leaf of that tree, or the
+ * joiner's own key for an external commit), and the new GroupInfo must be the
+ * one this commit leads to (epoch + 1, transcript hash, confirmation tag,
+ * signed by the committer). The membership tag is not checked: it needs the
+ * epoch's membership key, which only members hold.
+ */
+export async function verifyBundle(bundle: ParsedBundle, previousGroupInfo: Uint8Array, suite: SuiteName): Promise<void> {
+  const commit = bundle.commit!;
+  let verified: Awaited<ReturnType<typeof verifyPublicMessage>>;
+  try {
+    verified = await verifyPublicMessage(commit.bytes, previousGroupInfo, { suite });
+  } catch (err) {
+    throw refused("bad_signature", `the commit does not verify against the group's epoch ${bundle.epoch}${isE2eeError(err) ? `: ${err.message}` : ""}`);
+  }
+  try {
+    checkCommitLeadsTo(verified, bundle.groupInfo.verified);
+  } catch (err) {
+    throw refused("group_info_mismatch", `the new GroupInfo is not the one this commit leads to${isE2eeError(err) ? `: ${err.message}` : ""}`);
+  }
 }
 
 export { equal as equalBytes };

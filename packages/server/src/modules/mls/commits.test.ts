@@ -8,11 +8,12 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import {
-  addMembers, confirmPending, createDeviceIdentity, createGroup, discardPending, encrypt, epoch, epochAuthenticator, generateKeyPackages, joinExternal, selfUpdate,
+  addMembers, confirmPending, createDeviceIdentity, createGroup, discardPending, encrypt, epoch, epochAuthenticator, exportGroupState, generateKeyPackages,
+  groupInfoOf, importGroupState, joinExternal, processMessage, selfUpdate,
 } from "@parley/crypto";
 import { DIALECTS, startTestServer, type TestServer } from "../../testing/harness.ts";
 import { bootstrapOrg, makeOrg, makeUser, type TestUser } from "../../testing/factories.ts";
-import { addUsers, b64, bundleBody, bytes, groupOf, initChannel, joinFromStream, mlsClient, postBundle, sync } from "./test-clients.ts";
+import { addUsers, b64, bundleBody, bytes, flipSignatureByte, groupOf, initChannel, joinFromStream, mlsClient, postBundle, sync } from "./test-clients.ts";
 
 /** Everything a rejected bundle must leave alone. */
 async function snapshot(server: TestServer, channelId: string) {
@@ -54,6 +55,11 @@ for (const dialect of DIALECTS) {
       // No group yet: group-info says so; then the first init bundle wins.
       const none = await bob.api("GET", `/channels/${channelId}/group-info`);
       assert.deepEqual(none.body, { epoch: 0, suite: null, groupInfo: null, pendingRemovals: [] });
+      // A group that does not list the server as external sender (it could never remove anyone) is refused.
+      const noServer = await createGroup(a.identity, channelId);
+      await expectRefused(server, channelId, owner, { epoch: 0, groupInfo: b64(await groupInfoOf(noServer)) }, 400, "bad_request", "external_sender_missing");
+      const otherKey = await createGroup(a.identity, channelId, { externalSenders: [{ signaturePublicKey: new Uint8Array(32).fill(7), orgId: owner.org.id }] });
+      await expectRefused(server, channelId, owner, { epoch: 0, groupInfo: b64(await groupInfoOf(otherKey)) }, 400, "bad_request", "external_sender_missing");
       assert.equal((await initChannel(a, channelId)).status, 200);
       const second = await initChannel(b, channelId);
       assert.equal(second.status, 409);
@@ -147,6 +153,14 @@ for (const dialect of DIALECTS) {
       const good = await selfUpdate(ga);
       const body = bundleBody(good);
       await expectRefused(server, channelId, owner, { ...body, commit: b64(good.commit.subarray(0, good.commit.length - 40)) }, 400, "bad_request", "malformed");
+      // The server cannot check membership tags: the signature is what must stop a forged commit.
+      await expectRefused(server, channelId, owner, { ...body, commit: b64(flipSignatureByte(good.commit, "commit")) }, 400, "bad_request", "bad_signature");
+      await expectRefused(server, channelId, owner, { ...body, groupInfo: b64(flipSignatureByte(good.groupInfo, "groupInfo")) }, 400, "bad_request", "group_info_signature");
+      // Bob processes Alice's (not yet accepted) commit on a copy of his group and signs the next
+      // epoch's GroupInfo himself: a valid signature, but not the committer's.
+      const bobCopy = await importGroupState(b.identity, exportGroupState(groupOf(b, channelId)));
+      await processMessage(bobCopy, good.commit);
+      await expectRefused(server, channelId, owner, { ...body, groupInfo: b64(await groupInfoOf(bobCopy)) }, 400, "bad_request", "group_info_mismatch");
       const [dkp2] = await generateKeyPackages(dReal.identity, 1);
       const withDave = await addMembers(ga, [dkp2!.keyPackage]);
       await expectRefused(server, channelId, owner, { ...body, groupInfo: b64(withDave.groupInfo) }, 400, "bad_request", "group_info_mismatch");

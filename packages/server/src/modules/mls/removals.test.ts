@@ -7,7 +7,9 @@
  */
 import test from "node:test";
 import assert from "node:assert/strict";
-import { commitPendingProposals, epoch, epochAuthenticator, groupInfoMembers, hasPendingProposals, isActive, selfUpdate } from "@parley/crypto";
+import {
+  commitPendingProposals, epoch, epochAuthenticator, generateServerSigningKey, groupInfoMembers, hasPendingProposals, isActive, selfUpdate,
+} from "@parley/crypto";
 import { DIALECTS, startTestServer } from "../../testing/harness.ts";
 import { bootstrapOrg, makeUser, type TestUser } from "../../testing/factories.ts";
 import { addUsers, bytes, groupOf, initChannel, joinFromStream, mlsClient, postBundle, sync, waitForProposal, type MlsClient } from "./test-clients.ts";
@@ -21,10 +23,10 @@ async function groupInfo(u: TestUser, channelId: string) {
 const devicesIn = async (u: TestUser, channelId: string) => groupInfoMembers(bytes((await groupInfo(u, channelId)).groupInfo)).map((l) => (l.identity.kind === "device" ? l.identity.deviceId : "?"));
 
 /** Owner creates the channel with everyone, inits the group and adds every other client's device. */
-async function channelWith(owner: MlsClient, others: MlsClient[], kind: "public" | "private", name: string): Promise<string> {
+async function channelWith(owner: MlsClient, others: MlsClient[], kind: "public" | "private", name: string, init: Parameters<typeof initChannel>[2] = {}): Promise<string> {
   const ch = await owner.user.api("POST", "/channels", { kind, name, members: others.map((o) => o.user.user.id) });
   const channelId: string = ch.body.id;
-  assert.equal((await initChannel(owner, channelId)).status, 200);
+  assert.equal((await initChannel(owner, channelId, init)).status, 200);
   const { res } = await addUsers(owner, channelId, others.map((o) => o.user.user.id));
   assert.equal(res.status, 200, JSON.stringify(res.body));
   for (const o of others) await joinFromStream(o, channelId);
@@ -49,7 +51,8 @@ for (const dialect of DIALECTS) {
       const bob = await makeUser(server, owner);
       const carol = await makeUser(server, owner);
       const [a, b, c] = await Promise.all([mlsClient(owner), mlsClient(bob), mlsClient(carol)]);
-      const channelId = await channelWith(a, [b, c], "private", "ops");
+      // Another external sender listed first: the server's proposals must name its real index (1).
+      const channelId = await channelWith(a, [b, c], "private", "ops", { otherSendersFirst: [generateServerSigningKey().publicKey] });
       assert.equal((await owner.api("DELETE", `/channels/${channelId}/members/${carol.user.id}`)).status, 204);
       const proposal = await waitForProposal(owner, channelId, 1);
       assert.equal(proposal.senderId, "server");

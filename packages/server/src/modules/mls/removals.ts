@@ -8,7 +8,7 @@
  * not remove the leaf makes the server propose it again for the new epoch,
  * and one that removes it clears it.
  */
-import { externalRemoveProposal } from "@parley/crypto/public";
+import { externalRemoveProposal, groupInfoExternalSenders } from "@parley/crypto/public";
 import type { Event } from "@parley/protocol";
 import type { Deps } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
@@ -75,12 +75,19 @@ export async function issueRemovalProposals(deps: Deps, channelId: string): Prom
   const todo = pending.filter((r) => leafOf.has(r.device_id) && (r.proposed_epoch === null || Number(r.proposed_epoch) < epoch));
   if (todo.length === 0 && gone.length === 0) return [];
   const { externalSender } = await serverMlsKeys(deps);
+  // The proposal names the server by its position among the group's external
+  // senders (accepted GroupInfos always list it: accept-commit insists).
+  const senderIndex = groupInfoExternalSenders(group.group_info).find((s) => Buffer.from(s.signaturePublicKey).equals(Buffer.from(externalSender.publicKey)))?.index;
+  if (senderIndex === undefined) {
+    deps.log.warn({ channelId }, "the channel's MLS group does not list the server as external sender: cannot propose removals");
+    return [];
+  }
   // Signing needs no database: do it before the transaction.
   const proposals = await Promise.all(todo.map(async (r) => ({
     row: r,
     proposal: await externalRemoveProposal({
       serverPrivateKey: externalSender.privateKey, suite: group.suite, orgId: group.org_id, groupId: channelId,
-      epoch: BigInt(epoch), leafIndex: leafOf.get(r.device_id)!,
+      epoch: BigInt(epoch), leafIndex: leafOf.get(r.device_id)!, senderIndex,
     }),
   })));
   const events: Event[] = [];

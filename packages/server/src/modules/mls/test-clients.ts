@@ -41,16 +41,36 @@ export function groupOf(c: MlsClient, channelId: string): Group {
   return g;
 }
 
-/** Create the channel's group and post the init bundle. */
-export async function initChannel(c: MlsClient, channelId: string): Promise<ApiResponse> {
+/**
+ * Create the channel's group and post the init bundle. `otherSendersFirst` lists
+ * other external-sender keys ahead of the server's (so its sender index is not 0).
+ */
+export async function initChannel(c: MlsClient, channelId: string, opts: { otherSendersFirst?: Uint8Array[] } = {}): Promise<ApiResponse> {
   const cfg = await c.user.api("GET", "/e2ee/config");
   assert.equal(cfg.status, 200);
+  const orgId: string = cfg.body.externalSender.orgId;
   const group = await createGroup(c.identity, channelId, {
-    externalSenders: [{ signaturePublicKey: bytes(cfg.body.externalSender.signaturePublicKey), orgId: cfg.body.externalSender.orgId }],
+    externalSenders: [
+      ...(opts.otherSendersFirst ?? []).map((signaturePublicKey) => ({ signaturePublicKey, orgId })),
+      { signaturePublicKey: bytes(cfg.body.externalSender.signaturePublicKey), orgId },
+    ],
   });
   const r = await c.user.api("POST", `/channels/${channelId}/commits`, { epoch: 0, groupInfo: b64(await groupInfoOf(group)) });
   if (r.status === 200) c.groups.set(channelId, group);
   return r;
+}
+
+/**
+ * A copy of MLS message bytes with one byte of its signature flipped. Suite
+ * "default" (SHA-256, Ed25519): a member's PublicMessage commit ends with
+ * signature<V> (64 bytes), confirmation_tag<V> (32) and membership_tag<V> (32),
+ * each with a 1-byte length; a GroupInfo ends with its signature<V>.
+ */
+export function flipSignatureByte(message: Uint8Array, kind: "commit" | "groupInfo"): Uint8Array {
+  const out = message.slice();
+  const tail = kind === "commit" ? 33 + 33 : 0;
+  out[out.length - tail - 10]! ^= 0x01;
+  return out;
 }
 
 /** The bundle body for a CommitBundle. */
