@@ -13,7 +13,7 @@ import {
 } from "@parley/crypto";
 import { DIALECTS, startTestServer, type TestServer } from "../../testing/harness.ts";
 import { bootstrapOrg, makeOrg, makeUser, type TestUser } from "../../testing/factories.ts";
-import { addUsers, b64, bundleBody, bytes, flipSignatureByte, groupOf, initChannel, joinFromStream, mlsClient, postBundle, sync } from "./test-clients.ts";
+import { addUsers, b64, bundleBody, bytes, flipSignatureByte, groupOf, initChannel, joinFromStream, mlsClient, postBundle, sync } from "../../testing/mls-clients.ts";
 
 /** Everything a rejected bundle must leave alone. */
 async function snapshot(server: TestServer, channelId: string) {

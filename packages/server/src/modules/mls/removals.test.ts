@@ -12,7 +12,7 @@ import {
 } from "@parley/crypto";
 import { DIALECTS, startTestServer } from "../../testing/harness.ts";
 import { bootstrapOrg, makeUser, type TestUser } from "../../testing/factories.ts";
-import { addUsers, bytes, groupOf, initChannel, joinFromStream, mlsClient, postBundle, sync, waitForProposal, type MlsClient } from "./test-clients.ts";
+import { addUsers, bytes, groupOf, initChannel, joinFromStream, mlsClient, postBundle, sync, waitForProposal, type MlsClient } from "../../testing/mls-clients.ts";
 
 async function groupInfo(u: TestUser, channelId: string) {
   const r = await u.api("GET", `/channels/${channelId}/group-info`);

@@ -9,7 +9,7 @@ import {
   type CommitBundle, type DeviceIdentity, type Group, type Processed,
 } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
-import type { ApiResponse, TestUser } from "../../testing/factories.ts";
+import type { ApiResponse, TestUser } from "./factories.ts";
 
 export const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 export const bytes = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
