@@ -60,7 +60,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   const now = () => Date.now();
   const kms = createKms(config, storage.db, now, log);
   const deps: Deps = {
-    config, storage, db: storage.db, bus: memoryBus(), log, metrics: createMetrics(), limits: createLimits(config),
+    config, storage, db: storage.db, bus: memoryBus((err, topic) => log.error({ err, topic }, "bus subscriber failed")), log, metrics: createMetrics(), limits: createLimits(config),
     kms, keys: await loadTokenKeys(storage.db, now(), kms), nodeId: crypto.randomBytes(6).toString("hex"), now,
     eventWriter: createEventWriter(), blobs: openBlobStore(config),
   };
@@ -71,11 +71,21 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   const app = await createHttpApp({ deps, handlers, draining: () => draining });
   const gateway = createGateway(deps);
   gateway.attach(app.server);
-  await app.listen({ host: config.host, port: config.port });
+  // Rotate the setup token before accepting requests, so the previous run's token
+  // is never accepted, not even for a moment.
+  const setupToken = await ensureSetupToken(deps);
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    // e.g. the port is taken: release what we opened so a retry starts clean.
+    await app.close();
+    await deps.eventWriter.close();
+    await storage.close();
+    throw err;
+  }
   const addr = app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-  const setupToken = await ensureSetupToken(deps);
   const fileSweeper = startFileSweeper(deps);
 
   let closing: Promise<void> | undefined;
