@@ -104,8 +104,14 @@ function duplicateOf(r: SendRequest, existing: Event): WriteResult {
 
 type Outcome = { ok: WriteResult; fresh: boolean } | { err: unknown };
 
-/** Write one batch; never throws (each job is settled on its own). */
-async function writeBatch(deps: Deps, jobs: Job[]): Promise<void> {
+/**
+ * Write one batch; never throws (each job is settled on its own). `retrying`:
+ * the jobs come from a batch whose transaction reported an error; if that
+ * COMMIT in fact succeeded (a dropped connection after commit), the retry finds
+ * the events as duplicates, and they are published again because nobody may
+ * have published them (clients dedupe live events by seq).
+ */
+async function writeBatch(deps: Deps, jobs: Job[], retrying = false): Promise<void> {
   const started = performance.now();
   let outcomes: Outcome[];
   // Blobs of files whose message was deleted: removed only once the deletion committed.
@@ -119,7 +125,7 @@ async function writeBatch(deps: Deps, jobs: Job[]): Promise<void> {
       // Something in the batch broke the transaction (e.g. another node took a
       // clientId meanwhile): write each on its own so one bad send fails alone.
       deps.log.warn({ err, batch: jobs.length }, "event batch failed; retrying its sends one by one");
-      for (const job of jobs) await writeBatch(deps, [job]);
+      for (const job of jobs) await writeBatch(deps, [job], true);
       return;
     }
   }
@@ -129,8 +135,8 @@ async function writeBatch(deps: Deps, jobs: Job[]): Promise<void> {
     const job = jobs[i]!;
     if ("err" in o) return job.reject(o.err);
     job.resolve(o.ok);
-    if (o.fresh) {
-      persisted++;
+    if (o.fresh) persisted++;
+    if (o.fresh || retrying) {
       try { deps.bus.publish("channel.event", { orgId: job.req.principal.orgId, event: o.ok.event }); } catch (err) { deps.log.error({ err }, "publishing channel.event failed"); }
     }
   });
