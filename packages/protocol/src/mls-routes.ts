@@ -14,7 +14,7 @@ export const mlsRoutes = {
   postCommitBundle: route({
     method: "POST", path: "/channels/:channelId/commits", tag: "mls", auth: "user",
     summary: "Post a commit bundle (commit + Welcome + GroupInfo) for the channel's current epoch, or the init bundle (epoch 0, GroupInfo only) that creates the channel's group; the first valid one per epoch wins",
-    params: ChannelParams, body: CommitBundleBody, response: CommitBundleResult,
+    params: ChannelParams, body: CommitBundleBody, response: CommitBundleResult, bodyLimit: "mlsBundle",
     errors: ["stale_epoch", "channel_archived", "bad_request", "forbidden"],
   }),
   getGroupInfo: route({

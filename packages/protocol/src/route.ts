@@ -34,6 +34,12 @@ export interface RouteDef<
    * handler returns a stream) and `response` describes nothing (null).
    */
   raw?: { request?: "octet-stream"; response?: "octet-stream" };
+  /**
+   * A larger JSON body limit than the server-wide one: `mlsBundle` — MLS commit
+   * bundles, whose GroupInfo and Welcome carry the whole ratchet tree (several MB
+   * at 1,000 members); the server's `mlsBundleLimit` setting applies.
+   */
+  bodyLimit?: "mlsBundle";
 }
 
 /** Identity function that keeps a route's literal types. */

@@ -29,6 +29,10 @@ export const SETTINGS = {
   accessTokenTtl: { env: "PARLEY_ACCESS_TOKEN_TTL", schema: int(30, 3600).default(600), doc: "Access token lifetime, seconds." },
   refreshTokenTtl: { env: "PARLEY_REFRESH_TOKEN_TTL", schema: int(3600, 365 * 86400).default(30 * 86400), doc: "Refresh token lifetime (idle), seconds." },
   bodyLimit: { env: "PARLEY_BODY_LIMIT", schema: int(1024, 100 * 1048576).default(DEFAULT_LIMITS.bodyBytes), doc: "Largest HTTP request body, bytes." },
+  mlsBundleLimit: {
+    env: "PARLEY_MLS_BUNDLE_LIMIT", schema: int(1024, 256 * 1048576).default(16 * 1048576),
+    doc: "Largest MLS commit bundle request body (POST /channels/:channelId/commits), bytes: a 1,000-member group's GroupInfo and Welcome are several MB.",
+  },
   messageLimit: { env: "PARLEY_MESSAGE_LIMIT", schema: int(256, 1048576).default(DEFAULT_LIMITS.messageBytes), doc: "Largest event content, bytes." },
   rateLimitIp: { env: "PARLEY_RATE_LIMIT_IP", schema: int(1, 1_000_000).default(600), doc: "HTTP requests per minute per client address." },
   rateLimitUser: { env: "PARLEY_RATE_LIMIT_USER", schema: int(1, 1_000_000).default(1200), doc: "HTTP requests per minute per user." },

@@ -67,6 +67,8 @@ export function registerRoutes(app: FastifyInstance, opts: RegisterOptions): voi
       method: def.method,
       url: API_PREFIX + def.path,
       config: { routeName: name },
+      // Routes marked in the protocol get their own, larger JSON body limit.
+      ...(def.bodyLimit === "mlsBundle" ? { bodyLimit: opts.deps.config.mlsBundleLimit } : {}),
       handler: async (req, reply) => {
         let principal: Principal | undefined;
         if (def.auth === "user") principal = await opts.authenticate(req);
