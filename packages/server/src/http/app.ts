@@ -71,6 +71,9 @@ export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance>
   app.addHook("onRequest", async (req, reply) => {
     void reply.header("X-Request-Id", req.id);
     if (opts.draining() && !req.url.startsWith("/healthz")) throw new AppError("unavailable", "server is restarting; retry on another node");
+    // Per-address limit first, so floods of bad tokens or bodies are throttled
+    // before they cost a body parse, a signature check or a database lookup.
+    if (req.url.startsWith("/api/")) await deps.limits.ip.consume(req.ip);
   });
   // While draining, end every keep-alive connection with its current response:
   // close() otherwise waits for each busy socket's keep-alive timeout (72 s).
@@ -108,8 +111,8 @@ export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance>
       if (!token) throw new AppError("unauthorized", "sign in first (missing Authorization: Bearer token)");
       return resolvePrincipal(deps, deps.keys, token);
     },
-    async limit(req, principal) {
-      await deps.limits.ip.consume(req.ip);
+    async limit(_req, principal) {
+      // The per-address limit ran in onRequest, before the body and the token were looked at.
       if (principal) await deps.limits.user.consume(principal.userId);
     },
   });
