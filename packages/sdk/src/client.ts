@@ -132,7 +132,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   static async #create(session: StoredSession, opts: ClientOptions & { store: LocalStore }): Promise<ParleyClient> {
-    const client = new ParleyClient(session, opts, await opts.store.loadCursors());
+    const cursors = await opts.store.loadCursors();
+    const client = new ParleyClient(session, opts, cursors);
     if (!opts.codec) {
       try {
         await client.#startE2ee(session, opts.e2ee);
@@ -140,6 +141,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
         await client.close();
         throw err;
       }
+      // Before any delivery: requeue events that waited for a Welcome/commit when the last run ended.
+      client.#enqueue(async () => {
+        for (const [channelId, seq] of Object.entries(cursors.channels)) {
+          await client.#e2ee!.resumeBacklog(channelId, seq).catch((err: unknown) => client.emit("error", err));
+        }
+      });
     }
     return client;
   }
@@ -148,6 +155,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.#e2ee = await E2eeEngine.start({
       api: this.api,
       session: { orgId: session.orgId, userId: session.userId, deviceId: session.deviceId },
+      store: this.store,
+      backfill: (channelId, after, upTo) => this.#backfill(channelId, after, upTo),
       catchUp: async (channelId) => {
         await this.#sync.catchUp(channelId, Number.MAX_SAFE_INTEGER);
         await this.idle();
@@ -158,6 +167,21 @@ export class ParleyClient extends Emitter<ClientEvents> {
       onError: (err) => this.emit("error", err),
     }, opts);
     this.#codec = new MlsCodec(this.#e2ee);
+  }
+
+  // Events (after, upTo] of a channel: the local copy when it is complete, else the server's.
+  async #backfill(channelId: string, after: number, upTo: number): Promise<Event[]> {
+    const local = (await this.store.listEvents(channelId, { after })).filter((e) => e.seq <= upTo);
+    if (local.length === upTo - after && local[0]?.seq === after + 1) return local;
+    const out: Event[] = [];
+    let from = after;
+    while (from < upTo) {
+      const r = await this.api.call("listEvents", { params: { channelId }, query: { after: from, limit: 200 } });
+      for (const e of r.events) if (e.seq <= upTo) out.push(e);
+      if (!r.hasMore || r.events.length === 0) break;
+      from = r.events[r.events.length - 1]!.seq;
+    }
+    return out;
   }
 
   /** The E2EE engine of this device (undefined only with an explicit test codec). */
@@ -409,6 +433,18 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Decode server events (e.g. a history page from `api.call("listEvents")`) without touching the sync state. */
   async decode(events: Event[]): Promise<ReceivedEvent[]> {
     return Promise.all(events.map((e) => this.#decode(e)));
+  }
+
+  /**
+   * A page of a channel's history from the server, decoded: content this device
+   * decrypted earlier comes from its sealed history cache (also across restarts);
+   * events from before it joined carry `content.decodeReason === "history_unavailable"`.
+   * Oldest first; feed it to a {@link Timeline}.
+   */
+  async history(channelId: string, opts: { before?: number; limit?: number } = {}): Promise<{ events: ReceivedEvent[]; hasMore: boolean }> {
+    const r = await this.api.call("listEvents", { params: { channelId }, query: { limit: opts.limit ?? 100, ...(opts.before !== undefined ? { before: opts.before } : {}) } });
+    const events = [...r.events].sort((a, b) => a.seq - b.seq);
+    return { events: await this.decode(events), hasMore: r.hasMore };
   }
 
   /** Sign out: end the session on the server and forget it locally. */

@@ -22,6 +22,12 @@ export interface MessageContent {
 export interface DecodedContent extends MessageContent {
   /** Set when the bytes could not be decoded (corrupt, or a key is missing); the event is still delivered. */
   decodeError?: string;
+  /**
+   * Machine-readable cause with `decodeError`: an undecryptable reason (tampered,
+   * replay, own_message_unavailable…), "history_unavailable" (sent before this
+   * device joined: never readable here) or "not_decrypted" (not processed yet).
+   */
+  decodeReason?: string;
 }
 
 /** Event metadata a codec may bind to the content (the MLS codec seals it inside the ciphertext). */

@@ -42,6 +42,20 @@ export interface OutboxEntry {
 }
 
 /**
+ * Content this device decrypted (or sent), sealed by the SDK before it
+ * reaches the store: `data` is AES-256-GCM ciphertext (base64) under a key
+ * held in the device's E2EE key store, so the store never sees plaintext.
+ */
+export interface SealedContent {
+  /** Channel seq of the event (for own sends not yet echoed: 0). */
+  seq: number;
+  /** Event id (or, for an own send awaiting its echo, the clientId). */
+  id: string;
+  /** Sealed content, base64. */
+  data: string;
+}
+
+/**
  * Persistence used by the client. All methods may be asynchronous so that
  * browser stores (IndexedDB) fit; implementations must keep writes in call
  * order.
@@ -67,6 +81,16 @@ export interface LocalStore {
   saveChannels(channels: MyChannel[]): Promise<void>;
   /** Forget a channel (left or removed): its events and cursor go too. */
   removeChannel(channelId: string): Promise<void>;
+  /** Store sealed decrypted content of events (replacing entries of the same seq); the oldest beyond the store's bound are dropped. */
+  putDecrypted(channelId: string, records: SealedContent[]): Promise<void>;
+  /** The sealed decrypted content of one event, if kept. */
+  getDecrypted(channelId: string, seq: number): Promise<SealedContent | undefined>;
+  /** Keep the sealed plaintext of an own send until its echo is decrypted (MLS cannot decrypt one's own messages). */
+  putSent(channelId: string, record: SealedContent): Promise<void>;
+  /** The sealed plaintext of an own send by clientId (`record.id`), if kept. */
+  getSent(clientId: string): Promise<(SealedContent & { channelId: string }) | undefined>;
+  /** Forget an own send's plaintext (its echo was stored with {@link putDecrypted}). */
+  removeSent(clientId: string): Promise<void>;
   /** Unacknowledged sends, oldest first. */
   loadOutbox(): Promise<OutboxEntry[]>;
   /** Add or update an outbox entry (keyed by event.clientId). */
@@ -87,17 +111,29 @@ export interface StoreSnapshot {
   channels: MyChannel[];
   events: Record<string, Event[]>;
   outbox: OutboxEntry[];
+  /** Sealed decrypted content per channel, ascending seq (absent in files written before it existed). */
+  decrypted?: Record<string, SealedContent[]>;
+  /** Sealed plaintext of own sends awaiting their echo, oldest first. */
+  sent?: Array<SealedContent & { channelId: string }>;
 }
 
 /** An empty snapshot. */
 export function emptySnapshot(): StoreSnapshot {
-  return { version: 1, session: undefined, cursors: { user: 0, channels: {} }, channels: [], events: {}, outbox: [] };
+  return { version: 1, session: undefined, cursors: { user: 0, channels: {} }, channels: [], events: {}, outbox: [], decrypted: {}, sent: [] };
 }
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
   /** Newest events kept per channel (older ones are dropped; the server has them). Default 1000. */
   maxEventsPerChannel?: number;
+  /**
+   * Newest decrypted events kept per channel (sealed, see {@link SealedContent}). This is the
+   * device's readable history: MLS keys are single-use, so older messages cannot be decrypted
+   * again once dropped here. Default 5000.
+   */
+  maxDecryptedPerChannel?: number;
+  /** Own sends whose plaintext is kept until their echo (oldest dropped first). Default 1000. */
+  maxSent?: number;
 }
 
 /** A {@link LocalStore} in memory: nothing survives the process. Subclasses persist the snapshot. */
@@ -105,10 +141,14 @@ export class MemoryStore implements LocalStore {
   /** The current state; subclasses serialise it. */
   protected state: StoreSnapshot;
   readonly #maxEvents: number;
+  readonly #maxDecrypted: number;
+  readonly #maxSent: number;
 
   constructor(opts: MemoryStoreOptions = {}, initial: StoreSnapshot = emptySnapshot()) {
     this.state = initial;
     this.#maxEvents = opts.maxEventsPerChannel ?? 1000;
+    this.#maxDecrypted = opts.maxDecryptedPerChannel ?? 5000;
+    this.#maxSent = opts.maxSent ?? 1000;
   }
 
   /** Called after every mutation; FileStore schedules a write here. */
@@ -156,7 +196,54 @@ export class MemoryStore implements LocalStore {
     this.state.channels = this.state.channels.filter((c) => c.id !== channelId);
     delete this.state.events[channelId];
     delete this.state.cursors.channels[channelId];
+    if (this.state.decrypted) delete this.state.decrypted[channelId];
+    if (this.state.sent) this.state.sent = this.state.sent.filter((s) => s.channelId !== channelId);
     this.changed();
+  }
+  async putDecrypted(channelId: string, records: SealedContent[]): Promise<void> {
+    if (records.length === 0) return;
+    const list = ((this.state.decrypted ??= {})[channelId] ??= []);
+    for (const r of records) {
+      const copy = { ...r };
+      // Usually appended in seq order; history paged in later lands in place.
+      let i = list.length;
+      while (i > 0 && list[i - 1]!.seq > r.seq) i--;
+      if (i > 0 && list[i - 1]!.seq === r.seq) list[i - 1] = copy;
+      else list.splice(i, 0, copy);
+    }
+    if (list.length > this.#maxDecrypted) list.splice(0, list.length - this.#maxDecrypted);
+    this.changed();
+  }
+  async getDecrypted(channelId: string, seq: number): Promise<SealedContent | undefined> {
+    const list = this.state.decrypted?.[channelId];
+    if (!list) return undefined;
+    // Binary search: the list is sorted by seq.
+    let lo = 0;
+    let hi = list.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = list[mid]!.seq;
+      if (s === seq) return { ...list[mid]! };
+      if (s < seq) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+  async putSent(channelId: string, record: SealedContent): Promise<void> {
+    const sent = (this.state.sent ??= []).filter((s) => s.id !== record.id);
+    sent.push({ ...record, channelId });
+    if (sent.length > this.#maxSent) sent.splice(0, sent.length - this.#maxSent);
+    this.state.sent = sent;
+    this.changed();
+  }
+  async getSent(clientId: string): Promise<(SealedContent & { channelId: string }) | undefined> {
+    const s = this.state.sent?.find((x) => x.id === clientId);
+    return s ? { ...s } : undefined;
+  }
+  async removeSent(clientId: string): Promise<void> {
+    const before = this.state.sent?.length ?? 0;
+    this.state.sent = (this.state.sent ?? []).filter((s) => s.id !== clientId);
+    if (this.state.sent.length !== before) this.changed();
   }
   async loadOutbox(): Promise<OutboxEntry[]> {
     return this.state.outbox.map((e) => ({ ...e, event: { ...e.event } }));

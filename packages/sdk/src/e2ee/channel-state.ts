@@ -30,6 +30,8 @@ export class ChannelCrypto {
   removed = false;
   /** Seq of the last event processed. */
   processedSeq = 0;
+  /** A saved position was loaded (this device processed this channel in an earlier run). */
+  hasSavedPosition = false;
   /** Highest seq queued or processed (dedupe). */
   lastSeq = 0;
   /** Events waiting to be processed, in seq order. */
@@ -67,6 +69,7 @@ export class ChannelCrypto {
         this.joinedEpoch = m.joinedEpoch;
         this.removed = m.removed;
         this.processedSeq = m.processedSeq;
+        this.hasSavedPosition = true;
         this.lastSeq = Math.max(this.lastSeq, m.processedSeq);
       }
       const state = await keyStore.get(STATE(this.id));

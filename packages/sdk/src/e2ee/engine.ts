@@ -10,6 +10,8 @@ import {
 } from "@parley/crypto";
 import type { Event, UserStreamItem } from "@parley/protocol";
 import type { Api } from "../http.ts";
+import type { LocalStore } from "../store.ts";
+import { DecryptedHistory } from "./history.ts";
 import type { DecodedContent, MessageContent } from "../codec.ts";
 import { ChannelCrypto } from "./channel-state.ts";
 import { deviceIdentity, registerDevice, replenishKeyPackages, type KeyPackageSupply } from "./device.ts";
@@ -51,6 +53,10 @@ export interface E2eeOptions {
 export interface E2eeHost {
   api: Api;
   session: { orgId: string; userId: string; deviceId: string };
+  /** Where the sealed decrypted history and own sends' plaintext are kept. */
+  store: LocalStore;
+  /** Events of a channel with `after` < seq <= `upTo`, in seq order (from the local store, else the server). */
+  backfill(channelId: string, after: number, upTo: number): Promise<Event[]>;
   /** Fetch the channel's timeline up to now and wait until it went through {@link E2eeEngine.receive}. */
   catchUp(channelId: string): Promise<void>;
   deliver(e: Event, content: DecodedContent): void;
@@ -60,6 +66,10 @@ export interface E2eeHost {
 }
 
 const CACHE_MAX = 5000;
+
+function undecryptableContent(step: { reason: string; message: string }): DecodedContent {
+  return { decodeError: `${step.reason}: ${step.message}`, decodeReason: step.reason };
+}
 
 /** One device's MLS state across channels. */
 export class E2eeEngine {
@@ -72,6 +82,8 @@ export class E2eeEngine {
   readonly #channels = new Map<string, ChannelCrypto>();
   readonly #sent = new Map<string, MessageContent>();
   readonly #decoded = new Map<string, DecodedContent>();
+  /** Sealed, persisted copy of what this device decrypted and sent (history across restarts). */
+  readonly history: DecryptedHistory;
   readonly #supply: KeyPackageSupply;
   #closed = false;
 
@@ -94,6 +106,7 @@ export class E2eeEngine {
     this.identity = identity;
     this.#supply = opts.keyPackages ?? {};
     this.directory = new DeviceDirectory(server, identity.orgId, config.directoryKey);
+    this.history = new DecryptedHistory(host.store, identity.keyStore);
     const policy: LeafPolicy = {
       authorizeLeaf: this.directory.authorizeLeaf,
       authorizeExternalSender: this.directory.authorizeExternalSender(config.externalSender.signaturePublicKey),
@@ -114,8 +127,10 @@ export class E2eeEngine {
   /** Encrypt content for a channel (creating or joining its group first if needed). */
   async encrypt(channelId: string, content: MessageContent, meta: SealedMeta & { clientId: string }): Promise<{ bytes: Uint8Array; epoch: number }> {
     const ch = this.#channel(channelId);
-    // MLS cannot decrypt one's own messages: keep the plaintext for the echo.
+    // MLS cannot decrypt one's own messages: keep the plaintext for the echo, persisted
+    // (sealed) first so an echo processed after a restart still shows the message.
     this.#sent.set(meta.clientId, content);
+    await this.history.putSent(channelId, meta.clientId, content);
     for (;;) {
       await ensureGroup(this.#ctx, ch);
       const out = await ch.exclusive(async () => {
@@ -140,7 +155,32 @@ export class E2eeEngine {
       ch.lastSeq = e.seq;
       ch.queue.push(e);
     }
+    if (!ch.hasSavedPosition && ch.queue.length > 0) {
+      // Record where this device starts, so events still waiting (for a Welcome) when the
+      // process exits are queued again on restart (resumeBacklog) although the sync cursor passed them.
+      const first = ch.queue[0]!.seq - 1;
+      await ch.exclusive(async () => {
+        if (ch.hasSavedPosition) return;
+        ch.processedSeq = Math.max(ch.processedSeq, first);
+        ch.hasSavedPosition = true;
+        await ch.save(this.identity.keyStore);
+      });
+    }
     this.#pump(ch);
+  }
+
+  /**
+   * After a restart: events the sync cursor already passed but this device had
+   * not processed (waiting for a Welcome or commit when the process exited) are
+   * queued again, before anything newer. Call before the first {@link receive}.
+   */
+  async resumeBacklog(channelId: string, cursor: number): Promise<void> {
+    const ch = this.#channel(channelId);
+    await ch.load(this.identity.keyStore, this.identity, this.#ctx.policy);
+    // Without a saved position this device never processed the channel: the normal replay covers it.
+    if (!ch.hasSavedPosition || ch.processedSeq >= cursor || ch.lastSeq > ch.processedSeq) return;
+    const events = await this.#host.backfill(channelId, ch.processedSeq, cursor);
+    await this.receive(channelId, events);
   }
 
   /** Per-user stream items (Welcomes, KeyPackage supply, leaving channels). */
@@ -206,9 +246,20 @@ export class E2eeEngine {
     return g ? members(g).map((m) => ({ userId: m.userId, deviceId: m.deviceId })) : undefined;
   }
 
-  /** Content decrypted earlier for an event id (MLS keys are single-use, so history is served from here). */
-  decoded(eventId: string): DecodedContent | undefined {
-    return this.#decoded.get(eventId);
+  /**
+   * Content decrypted earlier for an event (MLS keys are single-use, so history
+   * is served from here: memory, then the sealed history in the local store).
+   * Events from before this device joined get `decodeReason: "history_unavailable"`.
+   */
+  async decoded(e: Event): Promise<DecodedContent> {
+    const hit = this.#decoded.get(e.id) ?? await this.history.get(e);
+    if (hit) return hit;
+    const ch = this.#channel(e.channelId);
+    await ch.load(this.identity.keyStore, this.identity, this.#ctx.policy);
+    if ((ch.group || ch.hasSavedPosition) && e.epoch < ch.joinedEpoch) {
+      return { decodeError: "sent before this device joined the channel's encryption group", decodeReason: "history_unavailable" };
+    }
+    return { decodeError: "not decrypted on this device (not yet received in order, or dropped from its history cache)", decodeReason: "not_decrypted" };
   }
 
   /** Resolves once no channel queue is being processed (queues waiting for a Welcome or commit stay queued). */
@@ -245,8 +296,11 @@ export class E2eeEngine {
     while (ch.queue.length > 0 && !this.#closed) {
       const e = ch.queue[0]!;
       const step = await ch.exclusive(async () => {
-        const s = await processEvent({ deviceId: this.identity.deviceId, takeSent: (id) => this.#takeSent(id) }, ch, e);
+        const s = await processEvent({ deviceId: this.identity.deviceId, takeSent: (id) => this.#takeSent(ch.id, id) }, ch, e);
         if (s.t === "wait") return s;
+        // The message key is gone once the group state is saved: keep the plaintext first.
+        if (s.t === "content") await this.history.put(e, s.content);
+        else if (s.t === "undecryptable") await this.history.put(e, undecryptableContent(s));
         ch.processedSeq = e.seq;
         if (s.t === "handshake" && s.removedSelf) await ch.drop(ks);
         else await ch.save(ks);
@@ -257,6 +311,7 @@ export class E2eeEngine {
         return;
       }
       ch.queue.shift();
+      if (step.t === "content" && e.senderDeviceId === this.identity.deviceId) await this.history.removeSent(e.clientId);
       this.#emit(ch, e, step);
     }
   }
@@ -271,7 +326,7 @@ export class E2eeEngine {
       this.#remember(e.id, step.content);
       this.#host.deliver(e, step.content);
     } else if (step.t === "undecryptable") {
-      const content = { decodeError: `${step.reason}: ${step.message}` };
+      const content = undecryptableContent(step);
       this.#remember(e.id, content);
       this.#host.deliver(e, content);
       this.#host.undecryptable({ channelId: e.channelId, seq: e.seq, senderId: e.senderId, senderDeviceId: e.senderDeviceId, reason: step.reason, message: step.message });
@@ -291,8 +346,8 @@ export class E2eeEngine {
     if (this.#decoded.size > CACHE_MAX) this.#decoded.delete(this.#decoded.keys().next().value!);
   }
 
-  async #takeSent(clientId: string): Promise<DecodedContent | undefined> {
-    const c = this.#sent.get(clientId);
+  async #takeSent(channelId: string, clientId: string): Promise<DecodedContent | undefined> {
+    const c = this.#sent.get(clientId) ?? await this.history.getSent(channelId, clientId);
     this.#sent.delete(clientId);
     return c;
   }

@@ -28,6 +28,6 @@ export class MlsCodec implements ContentCodec {
 
   /** Content this device decrypted earlier, or a `decodeError` (never throws). */
   async decode(_channelId: string, event: Event): Promise<DecodedContent> {
-    return this.#engine.decoded(event.id) ?? { decodeError: "not decrypted on this device (history from before it joined, or not yet received in order)" };
+    return this.#engine.decoded(event);
   }
 }
