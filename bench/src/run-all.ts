@@ -4,7 +4,7 @@
  * own child process. Writes bench/results/fanout.json and appends one line to
  * bench/RESULTS.md. Not a test: it prints figures and never fails on them.
  *
- *   node bench/src/run-all.ts [--only fanout,idle,persist] [--servers bare,parley] [--quick] [--no-record]
+ *   node bench/src/run-all.ts [--only fanout,idle,persist,e2e] [--servers bare,parley] [--quick] [--no-record]
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -19,6 +19,7 @@ import { DEFAULT_PERSIST, runPersist } from "./persist.ts";
 import { createPgDatabase, type PgDatabase } from "./pg-database.ts";
 import { writeResults, type BenchResults } from "./results.ts";
 import { log } from "./report.ts";
+import { runE2e } from "./e2e/run.ts";
 import type { ServerKind } from "./server-child.ts";
 
 const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -131,6 +132,12 @@ async function main(): Promise<void> {
     });
     if (postgres) { persist.postgres = postgres.ws; persist.postgresHttp = postgres.http; }
     await db?.drop().catch((err: unknown) => log(`dropping the bench database failed: ${String(err)}`));
+  }
+
+  // E2EE end-to-end latency (not in the default list): records its own bench/results/e2e.json and RESULTS.md section.
+  if (only.has("e2e")) {
+    await attempt("e2e", errors, () => runE2e(undefined, !noRecord));
+    if (only.size === 1) return;
   }
 
   const results: BenchResults = {
