@@ -1,21 +1,24 @@
 /**
- * Message content through the SDK's codec seam. Until E2EE lands this CLI
- * uses the plain codec, and says so on stderr wherever content is shown or sent.
+ * Message content in the CLI: end-to-end encrypted with MLS by the SDK (its
+ * default codec). The device's MLS secrets live in the profile's encrypted
+ * key store; what this device decrypted is kept sealed in its FileStore, so
+ * `parley read` in a later process shows it (MLS keys are single-use).
  */
-import type { Event } from "@parley/protocol";
-import { PlainCodec, base64ToBytes, type ContentCodec } from "@parley/sdk/node";
+import type { KeyStore } from "@parley/sdk/node";
+import { openDeviceKeyStore } from "@parley/sdk/node";
 import type { Ctx } from "./command.ts";
+import { profileDir } from "./profile.ts";
 import type { Content } from "./render.ts";
 
-/** The codec of this CLI build (the E2EE codec replaces it). */
-export const codec: ContentCodec = new PlainCodec();
-
-/** Stderr notice, never in --json stdout: users must know the server can read their messages. */
-export function plainNotice(ctx: Ctx): void {
-  if (!codec.encrypted) ctx.out.note(`note: messages are NOT end-to-end encrypted yet (plain codec "${codec.name}")`);
+/** The profile's E2EE settings: its encrypted key store (`<profile>/keys`, key file `<profile>/keys.key`). */
+export async function e2eeOptions(ctx: Ctx): Promise<{ keyStore: KeyStore }> {
+  return { keyStore: await openDeviceKeyStore(profileDir(ctx.opts, ctx.env)) };
 }
 
-/** Decoded content of an event (a decode failure is reported in `decodeError`, never thrown). */
-export async function decode(e: Event): Promise<Content> {
-  return codec.decode(e.channelId, e, base64ToBytes(e.content));
+/** Shown once on stderr when a channel has history from before this device joined its encryption group. */
+export const HISTORY_NOTE = "messages from before this device joined are not available on it";
+
+/** Whether decoded content is history from before this device joined (never readable here). */
+export function beforeJoin(c: Content): boolean {
+  return c.decodeReason === "history_unavailable";
 }

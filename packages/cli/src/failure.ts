@@ -49,6 +49,10 @@ export function toCliError(err: unknown): CliError {
     const detail = k === "validation_failed" ? describeIssues(e.details) : "";
     return new CliError(code, `${message}${detail}`, hint);
   }
+  // By name, like ConfigError: E2EE failures (a refused key, a group that cannot be joined) are not CLI bugs.
+  if (err instanceof Error && err.constructor.name === "E2eeError") {
+    return new CliError(code || "e2ee", `end-to-end encryption: ${message}`, "retry; if it persists, the device's key store may be damaged (sign in again as a new device)");
+  }
   if (code === "network" || code === "timeout" || isConnectionError(err)) {
     return new CliError("unreachable", `cannot reach the server (${rootMessage(err)})`, "check --server, or start one with `parley start`");
   }

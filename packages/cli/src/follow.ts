@@ -6,6 +6,7 @@
 import type { Ctx } from "./command.ts";
 import { CliError } from "./errors.ts";
 import { liveLine } from "./render.ts";
+import { HISTORY_NOTE } from "./content.ts";
 import { directory, signedIn } from "./session.ts";
 
 export async function follow(ctx: Ctx, channelId: string, afterSeq: number): Promise<void> {
@@ -28,6 +29,7 @@ export async function follow(ctx: Ctx, channelId: string, afterSeq: number): Pro
       ctx.out.item({ seq: e.seq, kind: e.kind, threadRoot: e.threadRoot, target: e.target, sender: dir.name(e.senderId), senderId: e.senderId, createdAt: e.createdAt, text: e.text ?? null, emoji: e.emoji ?? null },
         liveLine(e.raw, e.content, dir.name));
     });
+    client.on("historyUnavailable", (h) => { if (h.channelId === channelId) ctx.out.note(HISTORY_NOTE); });
     client.on("connection", (s) => {
       if (s.state === "offline" && !ctx.out.json) ctx.out.note(`connection lost (${s.reason || s.closeCode}); reconnecting${s.retryInMs ? ` in ${Math.round(s.retryInMs / 1000)}s` : ""}...`);
       if (s.state === "revoked") {

@@ -1,10 +1,13 @@
 /**
  * The README quickstart, end to end with the real binary: bootstrap an org
- * offline, `parley start`, invite a second user, two users chat, thread,
- * react, edit, delete, and `read` shows it all. Then graceful shutdown.
+ * offline, `parley start`, invite a second user, two users (separate profiles,
+ * so separate MLS devices) chat end-to-end encrypted, thread, react, edit,
+ * delete, send and download a file, compare safety numbers, and `read` shows
+ * it all from each device's sealed history. Then graceful shutdown.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { parley, startParley, tempDir } from "./testing/spawn-cli.ts";
@@ -12,7 +15,7 @@ import { parley, startParley, tempDir } from "./testing/spawn-cli.ts";
 const ALICE_PW = "alice-password-123";
 const BOB_PW = "bob-password-4567";
 
-test("quickstart: bootstrap, start, invite, two users chat, thread, react, edit, delete, read", async (t) => {
+test("quickstart: bootstrap, start, invite, two users chat (E2EE), thread, react, edit, delete, file, safety number, read", async (t) => {
   const dir = tempDir("quickstart");
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const data = path.join(dir, "data");
@@ -53,44 +56,100 @@ test("quickstart: bootstrap, start, invite, two users chat, thread, react, edit,
     assert.deepEqual(browse.json().channels.map((c: { name: string }) => c.name), ["general"]);
     assert.equal((await bob(["channel", "join", "general"])).code, 0);
 
-    const hello = await alice(["send", "general", "Hello Bob", "--json"]);
+    // Every message below is MLS-encrypted; the canary must never reach a file in plaintext.
+    const canary = `canary-${Date.now().toString(36)}`;
+    const hello = await alice(["send", "general", `Hello Bob ${canary}`, "--json"]);
     assert.equal(hello.code, 0, hello.stderr);
-    assert.match(hello.stderr, /NOT end-to-end encrypted/);
-    assert.equal(hello.json().seq, 1);
+    assert.doesNotMatch(hello.stderr, /NOT end-to-end encrypted/);
+    const first = hello.json().seq as number;
     assert.equal((await bob(["send", "general", "Hi Alice"])).code, 0);
-    const reply = await bob(["send", "general", "a thread reply", "--thread", "1", "--json"]);
-    assert.equal(reply.json().event.threadRoot, 1);
-    assert.equal((await bob(["react", "general", "1", "👍"])).code, 0);
+    const reply = await bob(["send", "general", "a thread reply", "--thread", String(first), "--json"]);
+    assert.equal(reply.code, 0, reply.stderr);
+    assert.equal(reply.json().event.threadRoot, first);
+    assert.equal((await bob(["react", "general", String(first), "👍"])).code, 0);
     // A reaction taken back disappears (it is deleted, not shown).
-    assert.equal((await bob(["react", "general", "1", "🎉"])).code, 0);
-    assert.equal((await bob(["react", "general", "1", "🎉", "--remove"])).code, 0);
-    assert.equal((await alice(["edit", "general", "1", "Hello Bob, edited"])).code, 0);
+    assert.equal((await bob(["react", "general", String(first), "🎉"])).code, 0);
+    const unreact = await bob(["react", "general", String(first), "🎉", "--remove"]);
+    assert.equal(unreact.code, 0, unreact.stderr);
+    assert.equal((await alice(["edit", "general", String(first), `Hello Bob, edited ${canary}`])).code, 0);
     const oops = await alice(["send", "general", "oops", "--json"]);
     assert.equal((await alice(["delete", "general", String(oops.json().seq)])).code, 0);
 
     const read = await bob(["read", "general", "--json"]);
     assert.equal(read.code, 0, read.stderr);
     const bySeq = new Map(read.json().messages.map((m: { seq: number }) => [m.seq, m]));
-    assert.deepEqual(bySeq.get(1), {
-      seq: 1, threadRoot: null, sender: "alice", senderId: login.json().user.id, createdAt: (bySeq.get(1) as { createdAt: number }).createdAt,
-      text: "Hello Bob, edited", edited: true, deleted: false, reactions: { "👍": ["bob"] },
+    assert.deepEqual(bySeq.get(first), {
+      seq: first, threadRoot: null, sender: "alice", senderId: login.json().user.id, createdAt: (bySeq.get(first) as { createdAt: number }).createdAt,
+      text: `Hello Bob, edited ${canary}`, edited: true, deleted: false, reactions: { "👍": ["bob"] }, files: [],
     });
-    assert.equal((bySeq.get(3) as { threadRoot: number }).threadRoot, 1);
+    assert.equal((bySeq.get(reply.json().seq) as { threadRoot: number }).threadRoot, first);
     assert.equal((bySeq.get(oops.json().seq) as { deleted: boolean }).deleted, true);
 
     const human = await bob(["read", "general"]);
-    assert.match(human.stdout, /^#1 \[\d{4}-\d\d-\d\d \d\d:\d\d\] alice: Hello Bob, edited \(edited\) {2}\[👍 bob\]$/m);
-    assert.match(human.stdout, /^#3 \[.*\] bob \(thread #1\): a thread reply$/m);
+    assert.match(human.stdout, new RegExp(`^#${first} \\[\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\] alice: Hello Bob, edited ${canary} \\(edited\\) {2}\\[👍 bob\\]$`, "m"));
+    assert.match(human.stdout, new RegExp(`^#${reply.json().seq} \\[.*\\] bob \\(thread #${first}\\): a thread reply$`, "m"));
     assert.match(human.stdout, /alice: \(deleted\)$/m);
     assert.doesNotMatch(human.stdout, /oops/);
+    // Alice's own messages, sent from earlier processes, come from her device's sealed history.
+    const own = await alice(["read", "general", "--json"]);
+    const ownTexts = own.json().messages.map((m: { text: string }) => m.text);
+    assert.ok(ownTexts.includes(`Hello Bob, edited ${canary}`) && ownTexts.includes("Hi Alice"), own.stdout);
+    assert.doesNotMatch(own.stdout, /own_message_unavailable|cannot read/);
 
-    const thread = await alice(["thread", "general", "1", "--json"]);
-    assert.deepEqual(thread.json().messages.map((m: { seq: number }) => m.seq), [1, 3]);
+    const thread = await alice(["thread", "general", String(first), "--json"]);
+    assert.deepEqual(thread.json().messages.map((m: { seq: number }) => m.seq), [first, reply.json().seq]);
+
+    // A file: encrypted on alice's device, uploaded as ciphertext, downloaded and decrypted by bob byte for byte.
+    const original = path.join(dir, "report.bin");
+    fs.writeFileSync(original, Buffer.concat([Buffer.from(canary), crypto.randomBytes(200_000)]));
+    const sentFile = await alice(["send", "general", "--file", original, "the report", "--json"]);
+    assert.equal(sentFile.code, 0, sentFile.stderr);
+    assert.match(sentFile.stderr, /uploading report\.bin: 100%/);
+    assert.equal(sentFile.json().file.name, "report.bin");
+    const fileSeq = String(sentFile.json().seq);
+    assert.match((await bob(["read", "general"])).stdout, /alice: the report \[file: report\.bin, 195\.3 KiB\]/);
+    const saved = path.join(dir, "bob-report.bin");
+    const got = await bob(["download", "general", fileSeq, "--out", saved, "--json"]);
+    assert.equal(got.code, 0, got.stderr);
+    assert.equal(got.json().digestVerified, true);
+    assert.ok(fs.readFileSync(saved).equals(fs.readFileSync(original)), "downloaded bytes are identical");
+    assert.equal((await bob(["download", "general", String(first)])).code, 1, "a message without a file");
+    // The server's copy altered on disk: the download fails clearly and keeps nothing.
+    const blobs = fs.readdirSync(path.join(data, "blobs"), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    for (const b of blobs) {
+      const f = path.join(b.parentPath, b.name);
+      const bytes = fs.readFileSync(f);
+      bytes[bytes.length - 40]! ^= 0xff;
+      fs.writeFileSync(f, bytes);
+    }
+    const bad = await bob(["download", "general", fileSeq, "--out", path.join(dir, "tampered.bin")]);
+    assert.equal(bad.code, 1, bad.stderr);
+    assert.match(bad.stderr, /parley: the downloaded file .*nothing was saved/);
+    assert.equal(fs.existsSync(path.join(dir, "tampered.bin")), false);
+
+    // Out-of-band verification: both sides print the same 60 digits.
+    const snA = await alice(["safety-number", "bob", "--json"]);
+    const snB = await bob(["safety-number", "alice", "--json"]);
+    assert.equal(snA.code, 0, snA.stderr);
+    assert.match(snA.json().safetyNumber, /^(\d{5} ){11}\d{5}$/);
+    assert.equal(snA.json().safetyNumber, snB.json().safetyNumber);
+    const devices = await alice(["devices", "--json"]);
+    const mine = devices.json().devices.find((d: { current: boolean }) => d.current);
+    assert.match(mine.fingerprint, /^(\d{5} ){5}\d{5}$/);
+    assert.equal(snA.json().fingerprints.mine, mine.fingerprint);
+    assert.match((await alice(["devices"])).stdout, /^\* +\S+ +parley cli on .* (\d{5} ){5}\d{5}$/m);
 
     // A DM by @username, read from the other side.
     assert.equal((await bob(["send", "@alice", "psst"])).code, 0);
     const dm = await alice(["read", "@bob", "--json"]);
     assert.deepEqual(dm.json().messages.map((m: { text: string }) => m.text), ["psst"]);
+
+    // Profiles keep history only sealed: no plaintext anywhere on disk (server data included).
+    for (const where of [path.join(dir, "alice"), path.join(dir, "bob"), data]) {
+      for (const e of fs.readdirSync(where, { recursive: true, withFileTypes: true })) {
+        if (e.isFile()) assert.ok(!fs.readFileSync(path.join(e.parentPath, e.name)).includes(canary), `${e.name} holds the canary`);
+      }
+    }
 
     const list = await alice(["channel", "list", "--json"]);
     assert.deepEqual(list.json().channels.map((c: { kind: string }) => c.kind).sort(), ["dm", "public"]);

@@ -20,7 +20,7 @@ export function when(ms: number): string {
 }
 
 /** Decoded content of one event. */
-export interface Content { text?: string | undefined; emoji?: string | undefined; decodeError?: string | undefined }
+export interface Content { text?: string | undefined; emoji?: string | undefined; decodeError?: string | undefined; decodeReason?: string | undefined; files?: unknown }
 
 /** A message with everything that later events did to it. */
 export interface MessageView {
@@ -34,15 +34,37 @@ export interface MessageView {
   deleted: boolean;
   /** emoji -> usernames, in first-reaction order. */
   reactions: Record<string, string[]>;
+  /** Attached files (their keys stay out of views: `parley download CHANNEL SEQ` decrypts them). */
+  files: FileView[];
   decodeError?: string;
+}
+
+/** An attachment as shown. */
+export interface FileView { name: string; mime: string; size: number }
+
+/** Attachments of decoded content (only the displayable fields). */
+export function filesOf(c: Content): FileView[] {
+  if (!Array.isArray(c.files)) return [];
+  return (c.files as Array<Record<string, unknown>>).filter((f) => f && typeof f.name === "string")
+    .map((f) => ({ name: String(f.name), mime: String(f.mime ?? "application/octet-stream"), size: Number(f.size ?? 0) }));
+}
+
+/** Bytes as "12.3 KiB". */
+export function size(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB"];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return `${v.toFixed(1)} ${units[i]}`;
 }
 
 /**
  * Fold a channel's events (oldest first) into message views: an edit
  * replaces the text of its target, a delete blanks it, a reaction adds the
  * sender under its emoji (once), and deleting a reaction event takes it
- * back. Only the original sender's edits and
- * deletes count, as a reader of the plain codec cannot trust anyone else's.
+ * back. Only the original sender's edits and deletes count (the server
+ * enforces it too; a reader does not trust the server's labels).
  */
 export function foldTimeline(events: Array<{ event: Event; content: Content }>, name: (userId: string) => string): MessageView[] {
   const bySeq = new Map<number, MessageView>();
@@ -52,7 +74,7 @@ export function foldTimeline(events: Array<{ event: Event; content: Content }>, 
     if (e.kind === "message") {
       const v: MessageView = {
         seq: e.seq, threadRoot: e.threadRoot, sender: name(e.senderId), senderId: e.senderId, createdAt: e.createdAt,
-        text: c.text ?? "", edited: false, deleted: false, reactions: {},
+        text: c.text ?? "", edited: false, deleted: false, reactions: {}, files: filesOf(c),
         ...(c.decodeError ? { decodeError: c.decodeError } : {}),
       };
       bySeq.set(e.seq, v);
@@ -70,7 +92,7 @@ export function foldTimeline(events: Array<{ event: Event; content: Content }>, 
     const target = e.target === null ? undefined : bySeq.get(e.target);
     if (!target) continue;
     if (e.kind === "edit" && e.senderId === target.senderId && !target.deleted) { target.text = c.text ?? ""; target.edited = true; }
-    if (e.kind === "delete" && e.senderId === target.senderId) { target.deleted = true; target.text = ""; target.reactions = {}; }
+    if (e.kind === "delete" && e.senderId === target.senderId) { target.deleted = true; target.text = ""; target.reactions = {}; target.files = []; }
     if (e.kind === "reaction" && c.emoji && !target.deleted) {
       const who = name(e.senderId);
       const list = (target.reactions[c.emoji] ??= []);
@@ -87,7 +109,8 @@ export function messageLine(m: MessageView): string {
   const body = m.deleted ? "(deleted)" : m.decodeError ? `(cannot read: ${m.decodeError})` : m.text;
   const edited = m.edited && !m.deleted ? " (edited)" : "";
   const reactions = Object.entries(m.reactions).map(([emoji, who]) => `${emoji} ${who.join(",")}`).join("  ");
-  return `#${m.seq} [${when(m.createdAt)}] ${m.sender}${thread}: ${body}${edited}${reactions ? `  [${reactions}]` : ""}`;
+  const files = m.files.map((f) => ` [file: ${f.name}, ${size(f.size)}]`).join("");
+  return `#${m.seq} [${when(m.createdAt)}] ${m.sender}${thread}: ${body}${files}${edited}${reactions ? `  [${reactions}]` : ""}`;
 }
 
 /** One live event as a line (read --follow): messages as above, other kinds as what they do. */
@@ -95,7 +118,7 @@ export function liveLine(e: Event, c: Content, name: (userId: string) => string)
   const who = name(e.senderId);
   switch (e.kind) {
     case "message":
-      return messageLine({ seq: e.seq, threadRoot: e.threadRoot, sender: who, senderId: e.senderId, createdAt: e.createdAt, text: c.text ?? "", edited: false, deleted: false, reactions: {}, ...(c.decodeError ? { decodeError: c.decodeError } : {}) });
+      return messageLine({ seq: e.seq, threadRoot: e.threadRoot, sender: who, senderId: e.senderId, createdAt: e.createdAt, text: c.text ?? "", edited: false, deleted: false, reactions: {}, files: filesOf(c), ...(c.decodeError ? { decodeError: c.decodeError } : {}) });
     case "edit":
       return `#${e.seq} [${when(e.createdAt)}] ${who} edited #${e.target}: ${c.text ?? ""}`;
     case "delete":

@@ -1,13 +1,14 @@
 /**
  * The signed-in side of the CLI: a ParleyClient (the SDK) over the profile's
- * FileStore, so tokens refresh and rotated refresh tokens persist, sends
- * are idempotent and retried, and a later run resumes the session; plus lookups by name (channels, users) so commands
- * take names, never ids.
+ * FileStore and encrypted MLS key store, so tokens refresh and rotated refresh
+ * tokens persist, sends are end-to-end encrypted, idempotent and retried, and
+ * a later run resumes the session and its groups; plus lookups by name
+ * (channels, users) so commands take names, never ids.
  */
 import type { MyChannel, User } from "@parley/protocol";
 import { FileStore, ParleyClient, isParleyError, type Api, type StoredSession } from "@parley/sdk/node";
 import type { Ctx } from "./command.ts";
-import { codec } from "./content.ts";
+import { e2eeOptions } from "./content.ts";
 import { CliError } from "./errors.ts";
 import { profileDir } from "./profile.ts";
 
@@ -17,6 +18,9 @@ export interface Online {
   session: StoredSession;
   close(): Promise<void>;
 }
+
+/** How long a command waits for the realtime link to replay what this device missed. */
+const SYNC_TIMEOUT_MS = 20_000;
 
 /** Open the profile's store (creating the directory 0700, the file 0600). */
 export function openStore(ctx: Ctx): Promise<FileStore> {
@@ -31,7 +35,7 @@ export async function signedIn(ctx: Ctx, prepare?: (store: FileStore) => Promise
   let client: ParleyClient;
   try {
     await prepare?.(store);
-    client = await ParleyClient.resume({ store, codec });
+    client = await ParleyClient.resume({ store, e2ee: await e2eeOptions(ctx) });
   } catch (err) {
     await store.close();
     if (isParleyError(err, "unauthorized")) throw new CliError("not_signed_in", "not signed in", SIGN_IN);
@@ -39,9 +43,12 @@ export async function signedIn(ctx: Ctx, prepare?: (store: FileStore) => Promise
   }
   let ended = false;
   client.on("sessionEnded", () => { ended = true; });
+  client.on("error", () => undefined); // background failures (a join retried later) must not crash a one-shot command
   return {
     client, api: client.api, session: client.session!,
     async close() {
+      // Let decryption and own echoes finish so they land in the (sealed) history cache.
+      await client.idle().catch(() => undefined);
       await client.close();
       await store.close();
       if (ended) throw new CliError("session_ended", "your session has ended (signed out, revoked or deactivated)", "sign in again with `parley login`");
@@ -49,11 +56,21 @@ export async function signedIn(ctx: Ctx, prepare?: (store: FileStore) => Promise
   };
 }
 
-/** Run `fn` with the signed-in client; always closes (and persists rotated tokens). */
-export async function withClient<T>(ctx: Ctx, fn: (o: Online) => Promise<T>): Promise<T> {
+/**
+ * Run `fn` with the signed-in client; always closes (and persists rotated
+ * tokens). With `sync`, the client first connects and processes everything
+ * it missed (Welcomes, commits, messages) so its MLS groups are current and
+ * newly received messages are decrypted into its history before `fn` runs.
+ */
+export async function withClient<T>(ctx: Ctx, fn: (o: Online) => Promise<T>, opts: { sync?: boolean } = {}): Promise<T> {
   const o = await signedIn(ctx);
   let result: T;
   try {
+    if (opts.sync) {
+      o.client.connect();
+      await o.client.waitUntilLive(SYNC_TIMEOUT_MS);
+      await o.client.idle();
+    }
     result = await fn(o);
   } catch (err) {
     await o.close().catch(() => undefined);
@@ -104,13 +121,15 @@ export async function directory(api: Api): Promise<{ users: User[]; byName(usern
 
 /**
  * A channel the user is in, by name (`general`, `#general`), by id, or
- * `@user[,user2]` for the DM with those users (opened if needed).
+ * `@user[,user2]` for the DM with those users (opened, with its MLS group, if needed).
  */
-export async function resolveChannel(api: Api, ref: string): Promise<MyChannel> {
+export async function resolveChannel(client: ParleyClient, ref: string): Promise<MyChannel> {
+  const api = client.api;
   if (ref.startsWith("@")) {
     const dir = await directory(api);
     const ids = ref.slice(1).split(",").filter(Boolean).map((n) => dir.byName(n).id);
-    return api.call("openDm", { body: { userIds: ids } });
+    // Through the client: a DM opened for the first time gets its MLS group.
+    return client.openDm(ids);
   }
   const name = ref.replace(/^#/, "");
   const { channels } = await api.call("listChannels");

@@ -7,9 +7,9 @@ import { ParleyClient } from "@parley/sdk/node";
 import { required, str, type Command, type Ctx } from "../command.ts";
 import { readPassword } from "../password.ts";
 import { signIn, serverUrl, withClient } from "../session.ts";
-import { codec } from "../content.ts";
+import { e2eeOptions } from "../content.ts";
 import { table, when } from "../render.ts";
-import { deviceLine, userLine } from "./admin.ts";
+import { userLine } from "./admin.ts";
 
 const deviceName = (ctx: Ctx) => str(ctx.opts, "device-name") ?? `parley cli on ${os.hostname()}`.slice(0, 80);
 
@@ -38,7 +38,7 @@ export const accountCommands: Command[] = [
         username: required(ctx.opts, "username", u), displayName: required(ctx.opts, "display-name", u), deviceName: deviceName(ctx),
         password: await readPassword(ctx.env, ctx.stdin),
       };
-      const client = await signIn(ctx, (store) => ParleyClient.setup({ ...input, store, codec }));
+      const client = await signIn(ctx, async (store) => ParleyClient.setup({ ...input, store, e2ee: await e2eeOptions(ctx) }));
       await signedInResult(ctx, client, "Created the org and signed in");
     },
   },
@@ -53,7 +53,7 @@ export const accountCommands: Command[] = [
       const username = required(ctx.opts, "username", u);
       const password = await readPassword(ctx.env, ctx.stdin);
       // The SDK reuses this profile's device when the same account signs in again.
-      const client = await signIn(ctx, (store) => ParleyClient.login({ baseUrl, org, username, password, deviceName: deviceName(ctx), store, codec }));
+      const client = await signIn(ctx, async (store) => ParleyClient.login({ baseUrl, org, username, password, deviceName: deviceName(ctx), store, e2ee: await e2eeOptions(ctx) }));
       await signedInResult(ctx, client, "Signed in");
     },
   },
@@ -78,7 +78,7 @@ export const accountCommands: Command[] = [
       const username = required(ctx.opts, "username", u);
       const displayName = required(ctx.opts, "display-name", u);
       const password = await readPassword(ctx.env, ctx.stdin);
-      const client = await signIn(ctx, (store) => ParleyClient.acceptInvite({ baseUrl, token, username, displayName, password, deviceName: deviceName(ctx), store, codec }));
+      const client = await signIn(ctx, async (store) => ParleyClient.acceptInvite({ baseUrl, token, username, displayName, password, deviceName: deviceName(ctx), store, e2ee: await e2eeOptions(ctx) }));
       await signedInResult(ctx, client, "Joined and signed in");
     },
   },
@@ -94,13 +94,6 @@ export const accountCommands: Command[] = [
     async run(ctx) {
       const { sessions } = await withClient(ctx, ({ api }) => api.call("listSessions"));
       ctx.out.result({ sessions }, () => table(sessions.map((s) => [s.id, s.deviceName, `since ${when(s.createdAt)}`, `last used ${when(s.lastUsedAt)}`, s.current ? "(this one)" : ""])));
-    },
-  },
-  {
-    name: ["devices"], usage: "", summary: "Your devices",
-    async run(ctx) {
-      const { devices } = await withClient(ctx, ({ api }) => api.call("listDevices"));
-      ctx.out.result({ devices }, () => table(devices.map(deviceLine)));
     },
   },
   {

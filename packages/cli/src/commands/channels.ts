@@ -1,4 +1,9 @@
-/** `parley channel ...` and `parley dm`: channels by name, members by username. */
+/**
+ * `parley channel ...` and `parley dm`: channels by name, members by username.
+ * Membership changes go through the SDK client so the channel's MLS group
+ * follows (create makes the group, invite adds the devices, join joins by
+ * external commit; a kick or leave makes the server propose the removal).
+ */
 import type { Channel, MyChannel } from "@parley/protocol";
 import { str, type Command } from "../command.ts";
 import { CliError } from "../errors.ts";
@@ -17,9 +22,9 @@ export const channelCommands: Command[] = [
     name: ["channel", "create"], usage: "NAME [--private] [--topic T]", summary: "Create a channel (public unless --private); you become its admin",
     min: 1, options: { private: { type: "boolean" }, topic: { type: "string" } },
     async run(ctx) {
-      const ch = await withClient(ctx, ({ api }) => api.call("createChannel", {
-        body: { kind: ctx.opts.private ? "private" : "public", name: ctx.args[0]!.replace(/^#/, ""), topic: str(ctx.opts, "topic") ?? "" },
-      }));
+      const ch = await withClient(ctx, ({ client }) => client.createChannel({
+        kind: ctx.opts.private ? "private" : "public", name: ctx.args[0]!.replace(/^#/, ""), topic: str(ctx.opts, "topic") ?? "",
+      }), { sync: true });
       ctx.out.result({ channel: ch }, `Created ${ch.kind} channel #${ch.name}. Invite people: parley channel invite ${ch.name} USER...`);
     },
   },
@@ -47,46 +52,46 @@ export const channelCommands: Command[] = [
   {
     name: ["channel", "join"], usage: "NAME", summary: "Join a public channel", min: 1,
     async run(ctx) {
-      const ch = await withClient(ctx, async ({ api }) => {
+      const ch = await withClient(ctx, async ({ api, client }) => {
         const name = ctx.args[0]!.replace(/^#/, "");
         const { channels } = await api.call("browseChannels", { query: { q: name } });
         const found = channels.find((c) => c.name === name) ?? channels.find((c) => c.name.toLowerCase() === name.toLowerCase());
         if (!found) throw new CliError("not_found", `no public channel named "${name}"`, "see `parley channel browse`; private channels need an invite from a member");
-        return api.call("joinChannel", { params: { channelId: found.id } });
-      });
+        return client.joinChannel(found.id);
+      }, { sync: true });
       ctx.out.result({ channel: ch }, `Joined #${ch.name}.`);
     },
   },
   {
     name: ["channel", "invite"], usage: "NAME USER...", summary: "Add users to a channel", min: 2, max: 1000,
     async run(ctx) {
-      const { added, ch } = await withClient(ctx, async ({ api }) => {
-        const ch = await resolveChannel(api, ctx.args[0]!);
+      const { added, ch } = await withClient(ctx, async ({ api, client }) => {
+        const ch = await resolveChannel(client, ctx.args[0]!);
         const dir = await directory(api);
         const userIds = ctx.args.slice(1).map((u) => dir.byName(u).id);
-        const { added } = await api.call("addMembers", { params: { channelId: ch.id }, body: { userIds } });
+        const added = await client.addMembers(ch.id, userIds);
         return { added: added.map((id) => dir.name(id)), ch };
-      });
+      }, { sync: true });
       ctx.out.result({ channel: ch.name, added }, added.length ? `Added ${added.join(", ")} to #${ch.name}.` : "Everyone named is already a member.");
     },
   },
   {
     name: ["channel", "kick"], usage: "NAME USER", summary: "Remove a member from a channel (channel admins)", min: 2,
     async run(ctx) {
-      const ch = await withClient(ctx, async ({ api }) => {
-        const ch = await resolveChannel(api, ctx.args[0]!);
+      const ch = await withClient(ctx, async ({ api, client }) => {
+        const ch = await resolveChannel(client, ctx.args[0]!);
         const user = (await directory(api)).byName(ctx.args[1]!);
-        await api.call("removeMember", { params: { channelId: ch.id, userId: user.id } });
+        await client.removeMember(ch.id, user.id);
         return ch;
-      });
+      }, { sync: true });
       ctx.out.result({ channel: ch.name, removed: ctx.args[1] }, `Removed ${ctx.args[1]} from #${ch.name}.`);
     },
   },
   {
     name: ["channel", "leave"], usage: "NAME", summary: "Leave a channel", min: 1,
     async run(ctx) {
-      const ch = await withClient(ctx, async ({ api }) => {
-        const ch = await resolveChannel(api, ctx.args[0]!);
+      const ch = await withClient(ctx, async ({ api, client }) => {
+        const ch = await resolveChannel(client, ctx.args[0]!);
         await api.call("leaveChannel", { params: { channelId: ch.id } });
         return ch;
       });
@@ -96,8 +101,8 @@ export const channelCommands: Command[] = [
   {
     name: ["channel", "rename"], usage: "NAME NEW_NAME", summary: "Rename a channel (channel admins)", min: 2,
     async run(ctx) {
-      const ch = await withClient(ctx, async ({ api }) => api.call("updateChannel", {
-        params: { channelId: (await resolveChannel(api, ctx.args[0]!)).id }, body: { name: ctx.args[1]!.replace(/^#/, "") },
+      const ch = await withClient(ctx, async ({ api, client }) => api.call("updateChannel", {
+        params: { channelId: (await resolveChannel(client, ctx.args[0]!)).id }, body: { name: ctx.args[1]!.replace(/^#/, "") },
       }));
       ctx.out.result({ channel: ch }, `Renamed to #${ch.name}.`);
     },
@@ -105,8 +110,8 @@ export const channelCommands: Command[] = [
   {
     name: ["channel", "topic"], usage: "NAME TOPIC", summary: "Set a channel's topic (channel admins)", min: 2,
     async run(ctx) {
-      const ch = await withClient(ctx, async ({ api }) => api.call("updateChannel", {
-        params: { channelId: (await resolveChannel(api, ctx.args[0]!)).id }, body: { topic: ctx.args[1]! },
+      const ch = await withClient(ctx, async ({ api, client }) => api.call("updateChannel", {
+        params: { channelId: (await resolveChannel(client, ctx.args[0]!)).id }, body: { topic: ctx.args[1]! },
       }));
       ctx.out.result({ channel: ch }, `Topic of #${ch.name}: ${ch.topic}`);
     },
@@ -115,8 +120,8 @@ export const channelCommands: Command[] = [
     name: ["channel", verb], usage: "NAME", min: 1,
     summary: verb === "archive" ? "Archive a channel: read-only until unarchived" : "Unarchive a channel",
     async run(ctx) {
-      const ch = await withClient(ctx, async ({ api }) => {
-        const params = { channelId: (await resolveChannel(api, ctx.args[0]!)).id };
+      const ch = await withClient(ctx, async ({ api, client }) => {
+        const params = { channelId: (await resolveChannel(client, ctx.args[0]!)).id };
         return verb === "archive" ? api.call("archiveChannel", { params }) : api.call("unarchiveChannel", { params });
       });
       ctx.out.result({ channel: ch }, `#${ch.name} is ${ch.archived ? "archived" : "active"}.`);
@@ -125,12 +130,12 @@ export const channelCommands: Command[] = [
   {
     name: ["dm"], usage: "USER...", summary: "Open the DM (or group DM) with these users; then: parley send @USER TEXT", min: 1, max: 50,
     async run(ctx) {
-      const { ch, names } = await withClient(ctx, async ({ api }) => {
+      const { ch, names } = await withClient(ctx, async ({ api, client }) => {
         const dir = await directory(api);
         const ids = ctx.args.map((u) => dir.byName(u).id);
-        const ch = await api.call("openDm", { body: { userIds: ids } });
+        const ch = await client.openDm(ids);
         return { ch, names: (ch.dmUserIds ?? ids).map(dir.name) };
-      });
+      }, { sync: true });
       ctx.out.result({ channel: ch }, `DM with ${names.join(", ")} is open. Send: parley send @${ctx.args.map((a) => a.replace(/^@/, "")).join(",")} TEXT`);
     },
   },

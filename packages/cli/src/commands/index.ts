@@ -5,5 +5,7 @@ import { adminCommands } from "./admin.ts";
 import { accountCommands } from "./account.ts";
 import { channelCommands } from "./channels.ts";
 import { messageCommands } from "./messages.ts";
+import { deviceCommands } from "./devices.ts";
+import { fileCommands } from "./files.ts";
 
-export const COMMANDS: Command[] = [startCommand, ...adminCommands, ...accountCommands, ...channelCommands, ...messageCommands];
+export const COMMANDS: Command[] = [startCommand, ...adminCommands, ...accountCommands, ...channelCommands, ...messageCommands, ...fileCommands, ...deviceCommands];
