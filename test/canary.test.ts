@@ -48,7 +48,7 @@ async function runCanary(dialect: TestDialect, t: import("node:test").TestContex
 
   const database = await createTestDatabase(dialect);
   t.after(() => database.drop());
-  const server: TestServer = await startTestServer({ database, config: { logLevel: "trace" } });
+  const server: TestServer = await startTestServer({ database, config: { logLevel: "trace", checkMlsFraming: true } });
   let running = true;
   t.after(async () => { if (running) await server.close(); });
   const devices = deviceRoot();

@@ -199,3 +199,28 @@ async function proposalRef(mlsMessage: Uint8Array, membershipTag: Uint8Array | u
   const tail = membershipTag ? mlsVarint(membershipTag.length).length + membershipTag.length : 0;
   return refHash(suite, "MLS 1.0 Proposal Reference", mlsMessage.subarray(2, mlsMessage.length - tail));
 }
+
+/** The public header of an MLS PrivateMessage. */
+export interface PrivateMessageHeader {
+  groupId: Uint8Array;
+  epoch: bigint;
+  contentType: "application" | "proposal" | "commit";
+}
+
+/**
+ * The group, epoch and content type of MLS PrivateMessage bytes, or null if the
+ * bytes are not a PrivateMessage. Synchronous and cheap (no hashing, no keys):
+ * lets the server refuse event content that is not ciphertext of the channel's group.
+ */
+export function privateMessageHeader(bytes: Uint8Array): PrivateMessageHeader | null {
+  let msg;
+  try {
+    msg = decodeMlsMessage(bytes);
+  } catch {
+    return null;
+  }
+  if (msg.wireformat !== wireformats.mls_private_message) return null;
+  const pm = msg.privateMessage;
+  const contentType = CONTENT[pm.contentType];
+  return contentType ? { groupId: pm.groupId, epoch: pm.epoch, contentType } : null;
+}

@@ -8,7 +8,10 @@ export {
   encodeCredentialIdentity, parseCredentialIdentity, encodeBinding, signBinding, verifyBinding, generateServerSigningKey,
   type CredentialIdentity, type BindingFields, type DeviceBinding,
 } from "./credential.ts";
-export { parseKeyPackage, inspectMlsMessage, type KeyPackageInfo, type InspectedMessage, type InspectedSender, type InspectedAdd } from "./inspect.ts";
+export {
+  parseKeyPackage, inspectMlsMessage, privateMessageHeader,
+  type KeyPackageInfo, type InspectedMessage, type InspectedSender, type InspectedAdd, type PrivateMessageHeader,
+} from "./inspect.ts";
 export { externalRemoveProposal, type ExternalProposal } from "./external-proposal.ts";
 export { groupInfoMembers, type TreeLeaf } from "./tree.ts";
 export {

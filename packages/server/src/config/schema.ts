@@ -33,6 +33,10 @@ export const SETTINGS = {
     env: "PARLEY_MLS_BUNDLE_LIMIT", schema: int(1024, 256 * 1048576).default(16 * 1048576),
     doc: "Largest MLS commit bundle request body (POST /channels/:channelId/commits), bytes: a 1,000-member group's GroupInfo and Welcome are several MB.",
   },
+  checkMlsFraming: {
+    env: "PARLEY_CHECK_MLS_FRAMING", schema: bool.default(true),
+    doc: "Refuse event content that is not an MLS PrivateMessage of the channel's group at the event's epoch, so a faulty client cannot store plaintext. Turn off only to benchmark the transport with opaque bytes.",
+  },
   messageLimit: { env: "PARLEY_MESSAGE_LIMIT", schema: int(256, 1048576).default(DEFAULT_LIMITS.messageBytes), doc: "Largest event content, bytes." },
   rateLimitIp: { env: "PARLEY_RATE_LIMIT_IP", schema: int(1, 1_000_000).default(600), doc: "HTTP requests per minute per client address." },
   rateLimitUser: { env: "PARLEY_RATE_LIMIT_USER", schema: int(1, 1_000_000).default(1200), doc: "HTTP requests per minute per user." },

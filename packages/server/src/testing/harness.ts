@@ -80,7 +80,10 @@ export async function startTestServer(opts: { dialect?: TestDialect; config?: Co
         env: {},
         config: {
           host: "127.0.0.1", port: await freePort(), dataDir: database.dataDir, databaseUrl: database.url, logLevel: "info",
-          setupToken: TEST_SETUP_TOKEN, rateLimitIp: 100_000, rateLimitUser: 100_000, ...opts.config,
+          setupToken: TEST_SETUP_TOKEN, rateLimitIp: 100_000, rateLimitUser: 100_000,
+          // The foundation's tests drive the transport with opaque test bytes; E2EE, SDK
+          // and canary tests (and every real deployment) keep the MLS framing check on.
+          checkMlsFraming: false, ...opts.config,
         },
         logDestination: sink,
       });

@@ -23,7 +23,7 @@ import type { WriteResult } from "./event-writer.ts";
 
 /** Append an event to a channel (idempotent per clientId). Checks needing the database run in the batch. */
 export async function sendEvent(deps: Deps, p: Principal, channelId: string, input: SendEvent): Promise<WriteResult> {
-  const content = checkShape(deps, input);
+  const content = checkShape(deps, channelId, input);
   return deps.eventWriter.submit(deps, { principal: p, channelId, input, content });
 }
 

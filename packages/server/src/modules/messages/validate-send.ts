@@ -5,6 +5,7 @@
  * rejected on its own and never fails the batch it joined.
  */
 import type { SendEvent } from "@parley/protocol";
+import { privateMessageHeader } from "@parley/crypto/public";
 import type { Deps, Principal } from "../../context.ts";
 import { authorize } from "../access/authorize.ts";
 import { AppError } from "../../http/errors.ts";
@@ -14,17 +15,31 @@ import type { EventDraft } from "./event-writer.ts";
 
 const bad = (message: string) => new AppError("bad_request", message);
 
-/** Checks that need no database: size and kind/target shape. Returns the decoded content. */
-export function checkShape(deps: Deps, input: SendEvent): Buffer {
+/** Checks that need no database: size, MLS framing and kind/target shape. Returns the decoded content. */
+export function checkShape(deps: Deps, channelId: string, input: SendEvent): Buffer {
   rejectHandshake(input);
   const content = Buffer.from(input.content, "base64");
   if (content.length > deps.config.messageLimit) {
     throw new AppError("message_too_large", `content is ${content.length} bytes; the limit is ${deps.config.messageLimit}`, { limit: deps.config.messageLimit });
   }
+  if (deps.config.checkMlsFraming) checkFraming(channelId, input, content);
   const target = input.target ?? null;
   if (input.kind === "message" && target !== null) throw bad("a message has no target; reactions, edits and deletes do");
   if (input.kind !== "message" && target === null) throw bad(`a ${input.kind} needs a target`);
   return content;
+}
+
+/**
+ * Content must be an MLS PrivateMessage (application data) of this channel's group
+ * at the epoch the event names. The server cannot read it; it only checks the
+ * public header, so a client that would store plaintext is refused.
+ */
+function checkFraming(channelId: string, input: SendEvent, content: Buffer): void {
+  const h = privateMessageHeader(content);
+  const refuse = (reason: string, message: string) => new AppError("bad_request", message, { reason });
+  if (!h || h.contentType !== "application") throw refuse("not_mls_ciphertext", "content must be an MLS PrivateMessage (application data): this server stores only end-to-end encrypted content");
+  if (Buffer.compare(Buffer.from(h.groupId), Buffer.from(channelId, "utf8")) !== 0) throw refuse("wrong_group", "the ciphertext belongs to another channel's group");
+  if (input.epoch === undefined || BigInt(input.epoch) !== h.epoch) throw refuse("epoch_mismatch", "the event's epoch must be the epoch the content was encrypted in");
 }
 
 /** MLS handshakes enter the timeline only through the commit-bundle route (modules/mls) and the server's own proposals. */
@@ -44,6 +59,9 @@ export function checkSend(p: Principal, ch: LoadedChannel, input: SendEvent, con
   rejectHandshake(input);
   authorize(p, "channel.post", { type: "channel", channel: ch.resource });
   const channelId = ch.row.id;
+  if (input.epoch !== undefined && input.epoch > Number(ch.row.epoch)) {
+    throw new AppError("bad_request", "the event's epoch is ahead of the channel's group", { reason: "epoch_ahead", epoch: Number(ch.row.epoch) });
+  }
   let threadRoot = input.threadRoot ?? null;
   const target = input.target ?? null;
   if (input.kind === "message") {
