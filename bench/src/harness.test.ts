@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { mergeInto, newHistogram, quantileUs, record, serialize } from "./histogram.ts";
 import { startServerProcess, startWorker, stopAll } from "./processes.ts";
 import { bareTarget } from "./target.ts";
+import { freePort } from "../../packages/server/src/testing/ports.ts";
 
 test("histogram quantiles and merging", () => {
   const a = newHistogram(), b = newHistogram();
@@ -22,7 +23,7 @@ test("histogram quantiles and merging", () => {
 });
 
 test("a small fan-out through the bare server reaches every receiver", { timeout: 60_000 }, async () => {
-  const server = await startServerProcess("bare", { port: 0 });
+  const server = await startServerProcess("bare", { port: await freePort() });
   const receivers = startWorker();
   const sender = startWorker();
   try {

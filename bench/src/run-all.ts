@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startServerProcess, stopAll, type ServerProcess } from "./processes.ts";
+import { freePort } from "../../packages/server/src/testing/ports.ts";
 import { bareTarget, type BenchTarget } from "./target.ts";
 import { BENCH_SETUP_TOKEN, prepareParley } from "./parley-setup.ts";
 import { DEFAULT_FANOUT, runFanout, type FanoutResult } from "./fanout.ts";
@@ -35,11 +36,14 @@ const quick = process.argv.includes("--quick");
 const noRecord = process.argv.includes("--no-record");
 
 /** Parley tuned for load: limits that would throttle a benchmark client raised, everything else default. */
-function parleyConfig(dataDir: string, databaseUrl?: string): Record<string, unknown> {
+function parleyConfig(port: number, dataDir: string, databaseUrl?: string): Record<string, unknown> {
   return {
-    host: "127.0.0.1", port: 0, dataDir, ...(databaseUrl ? { databaseUrl } : {}), logLevel: "warn",
+    host: "127.0.0.1", port, dataDir, ...(databaseUrl ? { databaseUrl } : {}), logLevel: "warn",
     setupToken: BENCH_SETUP_TOKEN, rateLimitIp: 1_000_000, rateLimitUser: 1_000_000, wsFramesPerSecond: 100_000,
     wsMaxBufferedBytes: 64 * 1048576, accessTokenTtl: 3600, sqliteSynchronous: "FULL",
+    // The transport benchmarks send opaque bytes (a timestamp), not MLS ciphertext;
+    // bench/src/e2e measures the full E2EE path with the framing check on.
+    checkMlsFraming: false,
   };
 }
 
@@ -54,7 +58,9 @@ async function startPrepared(kind: ServerKind, users: number, databaseUrl?: stri
   };
   let server: ServerProcess | undefined;
   try {
-    server = await startServerProcess(kind, kind === "bare" ? { port: 0 } : parleyConfig(dataDir, databaseUrl));
+    // Servers under test listen on 127.0.0.1 below 32768, like every server we start.
+    const port = await freePort();
+    server = await startServerProcess(kind, kind === "bare" ? { port } : parleyConfig(port, dataDir, databaseUrl));
     log(`${kind} server pid ${server.pid} at ${server.url}`);
     const target = kind === "bare" ? bareTarget(server.url) : await prepareParley(server.url, users);
     const s = server;

@@ -47,6 +47,8 @@ export async function startChildServer(opts: ChildOptions): Promise<ChildServer>
     PARLEY_RATE_LIMIT_IP: "1000000",
     PARLEY_RATE_LIMIT_USER: "1000000",
     PARLEY_WS_FRAMES_PER_SECOND: "100000",
+    // These tests drive the transport with opaque test bytes, not MLS ciphertext.
+    PARLEY_CHECK_MLS_FRAMING: "false",
     ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
     ...(opts.setupToken ? { PARLEY_SETUP_TOKEN: opts.setupToken } : {}),
     ...opts.env,

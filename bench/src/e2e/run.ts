@@ -18,6 +18,7 @@ import { startServerProcess, type ServerProcess, cpuDeltaUs } from "../processes
 import { BENCH_SETUP_TOKEN } from "../parley-setup.ts";
 import { mergeInto, newHistogram, summaryMs, type SerializedHistogram } from "../histogram.ts";
 import { log } from "../report.ts";
+import { freePort } from "../../../packages/server/src/testing/ports.ts";
 import { startClientProc, stopClientProcs, type ClientProc } from "./procs.ts";
 import { recordE2e, type E2eResults, type ConfigResult, type PhaseResult } from "./record.ts";
 
@@ -31,10 +32,10 @@ interface Config { name: "e2ee-2" | "e2ee-10" | "plain"; codec: string; channelI
 interface Sent { issuedMs: number; allAckedMs: number; timedOut: boolean; failed: number; firstError: string; maxLateMs: number; ack: SerializedHistogram }
 interface Collected { complete: boolean; perUser: Record<string, number>; hist: SerializedHistogram; undecryptable: number; errors: string[] }
 
-function serverConfig(dataDir: string): Record<string, unknown> {
+function serverConfig(port: number, dataDir: string): Record<string, unknown> {
   // As run-all.ts's parleyConfig: limits that would throttle a bench client raised, the rest default.
   return {
-    host: "127.0.0.1", port: 0, dataDir, logLevel: "warn", setupToken: BENCH_SETUP_TOKEN,
+    host: "127.0.0.1", port, dataDir, logLevel: "warn", setupToken: BENCH_SETUP_TOKEN,
     rateLimitIp: 1_000_000, rateLimitUser: 1_000_000, wsFramesPerSecond: 100_000, wsMaxBufferedBytes: 64 * 1048576,
     accessTokenTtl: 3600, sqliteSynchronous: "FULL",
   };
@@ -67,7 +68,7 @@ export async function runE2e(opts: E2eOptions = DEFAULT_E2E, record = true): Pro
   let server: ServerProcess | undefined;
   const procs: ClientProc[] = [];
   try {
-    server = await startServerProcess("parley", serverConfig(dataDir));
+    server = await startServerProcess("parley", serverConfig(await freePort(), dataDir));
     log(`e2e: parley server pid ${server.pid} at ${server.url} (SQLite)`);
     const sender = await startClientProc();
     procs.push(sender);
