@@ -31,6 +31,7 @@ export class ChatStore {
   readonly #listeners = new Set<() => void>();
   readonly #off: Array<() => void> = [];
   readonly #askedUsers = new Set<string>();
+  #notifyPending = false;
   #refreshTimer: ReturnType<typeof setTimeout> | undefined;
   #readTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -265,6 +266,12 @@ export class ChatStore {
 
   #changed(): void {
     this.version++;
-    for (const fn of this.#listeners) fn();
+    // One render per frame however many events arrive (a replay delivers thousands back to back).
+    if (this.#notifyPending) return;
+    this.#notifyPending = true;
+    setTimeout(() => {
+      this.#notifyPending = false;
+      for (const fn of this.#listeners) fn();
+    }, 16);
   }
 }
