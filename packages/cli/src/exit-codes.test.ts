@@ -125,6 +125,8 @@ test("channel administration by name, with --json shapes", async () => {
 test("read --follow --json streams live events as JSON lines and exits 0 on Ctrl-C", async () => {
   assert.equal((await owner(["channel", "create", "live"])).code, 0);
   assert.equal((await owner(["send", "live", "before"])).code, 0);
+  const phone = (args: string[]) => parley(["--profile-dir", path.join(dir, "owner-phone"), ...args], { env: { PARLEY_PASSWORD: PW } });
+  assert.equal((await phone(["login", "--server", server.url, "--org", "acme", "--username", "owner"])).code, 0);
   const child = spawn(process.execPath, [BIN, "--profile-dir", path.join(dir, "owner"), "read", "live", "--follow", "--json"], { env: { PATH: process.env.PATH ?? "" }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout.on("data", (d) => { out += String(d); });
@@ -137,14 +139,19 @@ test("read --follow --json streams live events as JSON lines and exits 0 on Ctrl
     await waitFor(() => out.includes('"text":"before"'));
     // Live: sent after the follower printed its history (give the socket a moment to be up).
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal((await owner(["send", "live", "during"])).code, 0);
-    assert.equal((await owner(["react", "live", "1", "🎉"])).code, 0);
+    // From the owner's second device: a profile is one device, used by one process at a time (the follower holds it).
+    const busy = await parley(["--profile-dir", path.join(dir, "owner"), "whoami"], { timeoutMs: 30_000 });
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, /in use by another parley process/);
+    assert.equal((await phone(["send", "live", "during"])).code, 0);
+    assert.equal((await phone(["react", "live", "1", "🎉"])).code, 0);
     await waitFor(() => out.includes('"emoji":"🎉"'));
   } finally {
     child.kill("SIGINT");
   }
   assert.equal(await exited, 0);
-  const lines = out.trim().split("\n").map((l) => JSON.parse(l));
-  assert.deepEqual(lines.map((l) => [l.seq, l.kind, l.text, l.emoji]), [[1, "message", "before", null], [2, "message", "during", null], [3, "reaction", null, "🎉"]]);
-  assert.equal(lines[2].target, 1);
+  // MLS handshake events (the second device joining the group) are streamed too; the chat is the rest.
+  const lines = out.trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.kind !== "commit" && l.kind !== "proposal");
+  assert.deepEqual(lines.map((l) => [l.kind, l.text, l.emoji]), [["message", "before", null], ["message", "during", null], ["reaction", null, "🎉"]]);
+  assert.equal(lines[2].target, lines[0].seq);
 });

@@ -11,6 +11,7 @@ import type { Ctx } from "./command.ts";
 import { e2eeOptions } from "./content.ts";
 import { CliError } from "./errors.ts";
 import { profileDir } from "./profile.ts";
+import { lockProfile } from "./profile-lock.ts";
 
 export interface Online {
   client: ParleyClient;
@@ -31,13 +32,16 @@ const SIGN_IN = "run `parley login --server URL --org SLUG --username USER` (or 
 
 /** The signed-in client of this profile, or a CliError telling how to sign in. */
 export async function signedIn(ctx: Ctx, prepare?: (store: FileStore) => Promise<void>): Promise<Online> {
-  const store = await openStore(ctx);
+  const unlock = await lockProfile(profileDir(ctx.opts, ctx.env));
+  let store: FileStore | undefined;
   let client: ParleyClient;
   try {
+    store = await openStore(ctx);
     await prepare?.(store);
     client = await ParleyClient.resume({ store, e2ee: await e2eeOptions(ctx) });
   } catch (err) {
-    await store.close();
+    await store?.close();
+    unlock();
     if (isParleyError(err, "unauthorized")) throw new CliError("not_signed_in", "not signed in", SIGN_IN);
     throw err;
   }
@@ -49,8 +53,12 @@ export async function signedIn(ctx: Ctx, prepare?: (store: FileStore) => Promise
     async close() {
       // Let decryption and own echoes finish so they land in the (sealed) history cache.
       await client.idle().catch(() => undefined);
-      await client.close();
-      await store.close();
+      try {
+        await client.close();
+        await store!.close();
+      } finally {
+        unlock();
+      }
       if (ended) throw new CliError("session_ended", "your session has ended (signed out, revoked or deactivated)", "sign in again with `parley login`");
     },
   };
@@ -85,13 +93,18 @@ export async function withClient<T>(ctx: Ctx, fn: (o: Online) => Promise<T>, opt
  * acceptance) with this profile's store, which then holds the session.
  */
 export async function signIn(ctx: Ctx, how: (store: FileStore) => Promise<ParleyClient>): Promise<ParleyClient> {
-  const store = await openStore(ctx);
+  const unlock = await lockProfile(profileDir(ctx.opts, ctx.env));
   try {
-    const client = await how(store);
-    await client.close();
-    return client;
+    const store = await openStore(ctx);
+    try {
+      const client = await how(store);
+      await client.close();
+      return client;
+    } finally {
+      await store.close();
+    }
   } finally {
-    await store.close();
+    unlock();
   }
 }
 

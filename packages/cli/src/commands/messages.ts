@@ -96,7 +96,7 @@ export const messageCommands: Command[] = [
       const threadRoot = int(str(ctx.opts, "thread")?.replace(/^#/, ""), "--thread");
       const file = str(ctx.opts, "file");
       const text = ctx.args[1];
-      if (text === undefined && !file) throw new UsageError("missing TEXT (usage: parley send CHANNEL TEXT, or parley send CHANNEL --file PATH [TEXT])");
+      if (text === undefined && !file) throw new UsageError("missing argument TEXT (usage: parley send CHANNEL TEXT, or parley send CHANNEL --file PATH [TEXT])");
       const { event, ch, sent } = await withClient(ctx, async (o) => {
         const ch = await resolveChannel(o.client, ctx.args[0]!);
         if (file) {
