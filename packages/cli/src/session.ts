@@ -77,7 +77,7 @@ export async function withClient<T>(ctx: Ctx, fn: (o: Online) => Promise<T>, opt
     if (opts.sync) {
       o.client.connect();
       await o.client.waitUntilLive(SYNC_TIMEOUT_MS);
-      await o.client.idle();
+      await o.client.settled();
     }
     result = await fn(o);
   } catch (err) {

@@ -69,6 +69,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   #codec: ContentCodec;
   #e2ee: E2eeEngine | undefined;
   #reconciled = false;
+  #reconciling: Promise<void> | undefined;
   /** Local persistence. */
   readonly store: LocalStore;
   readonly #auth: AuthSession;
@@ -224,7 +225,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
           this.#outbox.wake();
           if (!this.#reconciled && this.#e2ee) {
             this.#reconciled = true;
-            void this.#reconcile();
+            this.#reconciling = this.#reconcile();
           }
         }
         this.emit("connection", change);
@@ -280,6 +281,18 @@ export class ParleyClient extends Emitter<ClientEvents> {
     await this.#chain;
     await this.#e2ee?.idle();
     await this.#chain;
+  }
+
+  /**
+   * Wait until the device's groups are settled after going live: the channels it
+   * is in but whose group it lacks (a new device, a lost state) were joined by
+   * external commit, and everything received was processed ({@link idle}).
+   * One-shot tools (the CLI) call this after {@link waitUntilLive}.
+   */
+  async settled(): Promise<void> {
+    await this.idle();
+    await this.#reconciling;
+    await this.idle();
   }
 
   // A device that is new (or lost its state) joins the groups of its channels by external commit.

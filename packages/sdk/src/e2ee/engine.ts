@@ -252,6 +252,8 @@ export class E2eeEngine {
    * Events from before this device joined get `decodeReason: "history_unavailable"`.
    */
   async decoded(e: Event): Promise<DecodedContent> {
+    // MLS handshakes carry no app content (and are public messages): nothing to show, nothing missing.
+    if (e.kind === "commit" || e.kind === "proposal") return {};
     const hit = this.#decoded.get(e.id) ?? await this.history.get(e);
     if (hit) return hit;
     const ch = this.#channel(e.channelId);
