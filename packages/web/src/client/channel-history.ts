@@ -96,6 +96,11 @@ export class ChannelHistory {
     return this.#timeline.get(seq);
   }
 
+  /** The decoded event at `seq` (its content carries what the timeline drops, e.g. `files`). */
+  event(seq: number): ReceivedEvent | undefined {
+    return this.#events.get(seq);
+  }
+
   /** Seq of the signed-in user's reaction `emoji` on `target`, if there is one. */
   ownReaction(target: number, emoji: string): number | undefined {
     return this.#ownReactions.get(`${target}:${emoji}`);
