@@ -131,7 +131,6 @@ test("FileStore keeps session, cursors and events across client restarts", async
   const server = await startTestServer();
   t.after(() => server.stop());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-sdk-"));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const store1 = await FileStore.open(dir, { debounceMs: 10 });
   // The device's MLS secrets persist beside the store, so the resumed client keeps its groups.
   const { alice, bob, channelId } = await twoUsers(server.url, { store: store1, e2ee: { keyStore: await openDeviceKeyStore(dir) } });
@@ -160,6 +159,8 @@ test("FileStore keeps session, cursors and events across client restarts", async
   await bob2.idle();
   assert.deepEqual(seen2.map((e) => e.text ?? e.content.decodeError), ["m4", "m5"], "only what was missed, once");
   assert.deepEqual((await store2.listEvents(channelId)).map((e) => e.seq), range(1, 6));
+  // After hooks run in registration order: the clients (and their last store writes) go first.
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 });
 
 test("token refresh is single-flight, rotates the refresh token and persists it", async (t) => {

@@ -37,7 +37,6 @@ test("a restarted client reads its decrypted history and its own messages from t
   const server = await startTestServer();
   t.after(() => server.stop());
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "parley-history-"));
-  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
   const aliceDir = path.join(root, "alice");
   const canary = `canary-${randomBytes(8).toString("hex")}`;
 
@@ -81,13 +80,14 @@ test("a restarted client reads its decrypted history and its own messages from t
   await again.store.flush();
   assert.deepEqual(filesContaining(aliceDir, canary), [], "the profile holds no plaintext");
   assert.deepEqual(filesContaining(aliceDir, "from bob"), []);
+  // After hooks run in registration order: clients (and their last store writes) first.
+  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
 });
 
 test("a message waiting for its Welcome when the process stopped is decrypted on the next run", async (t) => {
   const server = await startTestServer();
   t.after(() => server.stop());
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "parley-backlog-"));
-  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
   const carolDir = path.join(root, "carol");
   const org = await makeOrg(server.url);
   t.after(() => org.closeAll());
@@ -116,4 +116,5 @@ test("a message waiting for its Welcome when the process stopped is decrypted on
   await until(() => seen.some((e) => e.text === "while you were away"), "carol decrypts the waiting message after the restart");
   const [decoded] = await next.decode([events.find((e) => e.seq === sent.event.seq)!]);
   assert.equal(decoded!.text, "while you were away");
+  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
 });
