@@ -2,9 +2,11 @@
 // ship TypeScript sources; Vite compiles them like the app's own files.
 import { defineConfig } from "vite";
 import react from "@vitejs/plugin-react";
+import { serviceWorker } from "./src/pwa/vite-plugin.ts";
 
 export default defineConfig({
-  plugins: [react()],
+  // serviceWorker(): writes dist/sw.js with the precache list (src/pwa/).
+  plugins: [react(), serviceWorker()],
   build: {
     target: "es2022",
     // No inline scripts or styles from the build: the server's CSP allows only 'self' scripts.

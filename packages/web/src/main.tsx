@@ -2,11 +2,15 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./app.tsx";
 import { applyTheme } from "./theme.ts";
+import { registerServiceWorker } from "./pwa/register.ts";
+import { UpdatePrompt } from "./pwa/update-prompt.tsx";
 import "./styles.css";
 
 applyTheme();
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
     <App />
+    <UpdatePrompt />
   </StrictMode>,
 );
+registerServiceWorker();
