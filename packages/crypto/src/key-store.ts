@@ -1,5 +1,5 @@
 // Where a device keeps its private MLS material (identity key, KeyPackage private keys,
-// group states). The browser IndexedDB store comes with the web app; the encrypted file
+// group states). The browser IndexedDB store is in browser-key-store.ts (`@parley/crypto/browser`); the encrypted file
 // store lives in node.ts.
 
 /** A small async byte store keyed by strings. Implementations must make `put` durable before resolving. */
