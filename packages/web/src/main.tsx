@@ -5,6 +5,7 @@ import { applyTheme } from "./theme.ts";
 import { registerServiceWorker } from "./pwa/register.ts";
 import { UpdatePrompt } from "./pwa/update-prompt.tsx";
 import "./styles.css";
+import "./pwa/pwa.css";
 
 applyTheme();
 createRoot(document.getElementById("root")!).render(

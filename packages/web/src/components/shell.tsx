@@ -13,6 +13,7 @@ import { ThreadPanel } from "./channel/thread-panel.tsx";
 import { AdminConsole } from "./admin/admin-console.tsx";
 import { DevicesPage } from "./devices-page.tsx";
 import { Dialogs, type DialogName } from "./dialogs/dialogs.tsx";
+import { DrawerBackdrop, PhoneBar, useDrawer } from "../pwa/drawer.tsx";
 
 export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => void }) {
   const { chat, onSignOut } = props;
@@ -21,6 +22,8 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
   const [dialog, setDialog] = useState<DialogName>();
   const channelId = route.name === "channel" ? route.channelId : undefined;
   const thread = route.name === "channel" ? route.thread : undefined;
+  // Phone width: the sidebar is a drawer, closed again by any navigation.
+  const drawer = useDrawer(`${route.name}:${channelId ?? ""}:${thread ?? ""}`);
 
   useEffect(() => {
     if (chat.ended) onSignOut(`Your session has ended (${chat.ended}). Sign in again.`);
@@ -51,9 +54,11 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
 
   return (
     <ChatContext.Provider value={chat}>
-      <div className={`shell${thread ? " with-thread" : ""}`}>
+      <div className={`shell${thread ? " with-thread" : ""}${drawer.open ? " drawer-open" : ""}`}>
         <Sidebar activeChannelId={channelId} route={route.name} onDialog={setDialog} onSignOut={() => onSignOut()} />
+        <DrawerBackdrop open={drawer.open} onClose={() => drawer.setOpen(false)} />
         <main className="main" aria-label="Conversation">
+          <PhoneBar open={drawer.open} onOpen={() => drawer.setOpen(true)} />
           {route.name === "admin" ? <AdminConsole /> :
             route.name === "devices" ? <DevicesPage /> :
               channelId ? <ChannelView key={channelId} channelId={channelId} onAddPeople={() => setDialog("members")} /> :

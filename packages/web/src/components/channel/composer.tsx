@@ -8,6 +8,8 @@ import type { User } from "@parley/protocol";
 import { useChat } from "../../client/use-chat.ts";
 import { describeError } from "../../client/session.ts";
 import { mentionQueryAt } from "../../chat/mentions.ts";
+import { pendingSendsOf } from "../../pwa/pending-sends.ts";
+import { PendingMessages } from "../../pwa/pending-messages.tsx";
 
 const TYPING_EVERY_MS = 3_000;
 
@@ -42,7 +44,8 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
     setCaret(0);
     setError(undefined);
     try {
-      await chat.send(props.channelId, body, props.threadRoot);
+      // Shown above the composer until acknowledged (queued while offline; the SDK outbox resends).
+      await pendingSendsOf(chat).track(props.channelId, props.threadRoot, body, () => chat.send(props.channelId, body, props.threadRoot));
     } catch (err) {
       setError(`Not sent: ${describeError(err)}`);
       setText(body);
@@ -51,6 +54,7 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
 
   return (
     <div className="composer">
+      <PendingMessages pending={pendingSendsOf(chat)} channelId={props.channelId} threadRoot={props.threadRoot} online={chat.connection.state === "live"} />
       {matches.length ? (
         <ul className="autocomplete" role="listbox" aria-label="Mention someone">
           {matches.map((u, i) => (
