@@ -124,3 +124,8 @@ export async function orgChannels(chat: ChatStore): Promise<Array<Channel & { jo
   for (const c of mine.channels) if (c.kind === "private" && !byId.has(c.id)) byId.set(c.id, { ...c, joined: true });
   return [...byId.values()];
 }
+
+/** Listen to decoded channel events (the SDK's "event"); returns the unsubscribe function. */
+export function onChannelEvent(chat: ChatStore, fn: (e: ReceivedEvent) => void): () => void {
+  return chat.client.on("event", fn);
+}

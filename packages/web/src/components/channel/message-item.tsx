@@ -10,6 +10,8 @@ import { Markdown } from "./markdown.tsx";
 import { PresenceDot } from "../presence-dot.tsx";
 import { MessageEditor } from "./message-editor.tsx";
 import { Icon } from "../icon.tsx";
+import { filesOf } from "../../client/extras.ts";
+import { Attachments } from "../../chat/attachments.tsx";
 
 export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀", "✅"];
 
@@ -27,6 +29,7 @@ export function MessageItem(props: { channelId: string; m: TimelineMessage; show
   const sender = chat.userName(m.senderId);
   const knownUser = (u: string) => [...chat.users.values()].some((x) => x.username === u);
   const mentionsMe = m.mentions.includes(chat.me.id);
+  const files = m.deleted || m.decodeError ? [] : filesOf(chat.history(channelId).event(m.seq));
 
   return (
     <article className={`msg${props.showHeader ? " with-header" : ""}${mentionsMe ? " mentions-me" : ""}`} aria-label={`${sender} at ${time(m.createdAt)}`} data-seq={m.seq}>
@@ -40,7 +43,8 @@ export function MessageItem(props: { channelId: string; m: TimelineMessage; show
       {m.deleted ? <p className="msg-body deleted">This message was deleted.</p> :
         m.decodeError ? <p className="msg-body undecryptable" title={m.decodeError}>Unable to decrypt this message on this device.</p> :
           editing ? <MessageEditor initial={m.text} onCancel={() => setEditing(false)} onSave={async (text) => { setEditing(false); if (text !== m.text) await chat.edit(channelId, m.seq, text); }} /> :
-            <div className="msg-body"><Markdown text={m.text} isKnownUser={knownUser} />{m.edited ? <span className="edited"> (edited)</span> : null}</div>}
+            m.text || !files.length ? <div className="msg-body"><Markdown text={m.text} isKnownUser={knownUser} />{m.edited ? <span className="edited"> (edited)</span> : null}</div> : null}
+      {files.length ? <Attachments files={files} /> : null}
       {m.reactions.size > 0 ? (
         <div className="reactions" role="group" aria-label="Reactions">
           {[...m.reactions].map(([emoji, users]) => (

@@ -1,0 +1,71 @@
+/**
+ * The channel header's encryption badge. It opens a panel that explains what
+ * end-to-end encryption means here and shows the channel's MLS group: suite
+ * (a "post-quantum (X-Wing)" badge where the group uses it), epoch, and the
+ * members to verify.
+ */
+import "../chat/features.css";
+import { useEffect, useState } from "react";
+import type { MyChannel } from "@parley/protocol";
+import { useChat } from "../client/use-chat.ts";
+import { channelMemberIds, deviceSuite } from "../client/extras.ts";
+import { Icon } from "../components/icon.tsx";
+import { Modal } from "../components/dialogs/modal.tsx";
+import { PresenceDot } from "../components/presence-dot.tsx";
+import { suiteBadge, suiteDescription } from "./suite.ts";
+import { useChannelGroup } from "./use-channel-group.ts";
+import { VerifyDialog } from "./verify-dialog.tsx";
+
+function SecurityPanel(props: { channel: MyChannel; onClose: () => void }) {
+  const chat = useChat();
+  const c = props.channel;
+  const group = useChannelGroup(chat, c.id, c.epoch, 1);
+  const [members, setMembers] = useState<string[]>();
+  const [verify, setVerify] = useState<string>();
+  useEffect(() => { channelMemberIds(chat, c.id).then(setMembers, () => setMembers([])); }, [chat, c.id]);
+  const h = chat.history(c.id);
+  if (verify) return <VerifyDialog chat={chat} userId={verify} onClose={() => setVerify(undefined)} />;
+  return (
+    <Modal title="End-to-end encryption" onClose={props.onClose} wide>
+      <p>Messages and files in this conversation are encrypted on the sender's device and decrypted only on the devices of its members (MLS, RFC 9420). The server stores and relays ciphertext: it cannot read them. Each time someone joins or leaves, or a device is added or removed, the group moves to a new epoch with fresh keys, so removed devices cannot read what follows and new ones cannot read what came before.</p>
+      <dl className="security-facts">
+        <dt>Cipher suite</dt>
+        <dd data-testid="channel-suite">{group ? <>{suiteDescription(group.suite)}{suiteBadge(group.suite) ? <> <span className="e2ee pq">{suiteBadge(group.suite)}</span></> : null}</> : "…"}</dd>
+        <dt>Epoch</dt>
+        <dd data-testid="channel-epoch">{group ? group.epoch : c.epoch}</dd>
+        <dt>This device</dt>
+        <dd>{suiteDescription(deviceSuite(chat))}</dd>
+        <dt>History</dt>
+        <dd>{h.historyStartsAt !== undefined && h.historyStartsAt > 1 ? `Messages before #${h.historyStartsAt} were sent before this device joined and cannot be read here.` : "Everything since this device joined is readable here."}</dd>
+      </dl>
+      <h3>Members — verify their safety numbers</h3>
+      <ul className="pick-list">
+        {(members ?? []).filter((u) => u !== chat.me.id).map((u) => (
+          <li key={u}>
+            <span><PresenceDot userId={u} /> {chat.userName(u)}</span>
+            <button type="button" onClick={() => setVerify(u)} aria-label={`Verify ${chat.userName(u)}`}>Verify</button>
+          </li>
+        ))}
+        {members && members.length <= 1 ? <li className="muted">No one else is in this channel yet.</li> : null}
+      </ul>
+    </Modal>
+  );
+}
+
+/** Badge(s) in the channel header; click to open the security panel. */
+export function ChannelSecurityBadge(props: { channel: MyChannel }) {
+  const chat = useChat();
+  const [open, setOpen] = useState(false);
+  const group = useChannelGroup(chat, props.channel.id, props.channel.epoch);
+  const codec = chat.client.codec;
+  const pq = suiteBadge(group?.suite);
+  return (
+    <>
+      {codec.encrypted
+        ? <button type="button" className="e2ee on" title="End-to-end encrypted — show details" aria-haspopup="dialog" onClick={() => setOpen(true)}><Icon name="lock" /> Encrypted</button>
+        : <span className="e2ee off" role="note" title={`Content codec ${codec.name}: the server can read messages`}><Icon name="warn" /> Not end-to-end encrypted</span>}
+      {pq ? <button type="button" className="e2ee pq" title={suiteDescription(group?.suite)} onClick={() => setOpen(true)}><Icon name="shield" /> {pq}</button> : null}
+      {open ? <SecurityPanel channel={props.channel} onClose={() => setOpen(false)} /> : null}
+    </>
+  );
+}

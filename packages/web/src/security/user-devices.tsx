@@ -1,0 +1,38 @@
+/** A user's active devices as the directory vouches for them, each with its 30-digit fingerprint in groups of five. */
+import { useEffect, useState } from "react";
+import type { ChatStore } from "../client/chat-store.ts";
+import { activeDevices, fingerprint } from "../client/extras.ts";
+import { describeError } from "../client/session.ts";
+import { groupDigits } from "./digits.ts";
+
+export function UserDevices(props: { chat: ChatStore; userId: string; names?: Map<string, string> }) {
+  const { chat, userId } = props;
+  const [rows, setRows] = useState<Array<{ deviceId: string; fp: string }>>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    let live = true;
+    (async () => {
+      const ids = (await activeDevices(chat, [userId])).get(userId) ?? [];
+      const out = await Promise.all(ids.map(async (deviceId) => ({ deviceId, fp: await fingerprint(chat, userId, deviceId) })));
+      if (live) setRows(out);
+    })().catch((err: unknown) => { if (live) setError(describeError(err)); });
+    return () => { live = false; };
+  }, [chat, userId]);
+  const thisDevice = chat.client.session?.deviceId;
+  if (error) return <p className="form-error" role="alert">{error}</p>;
+  if (!rows) return <p className="muted" role="status">Loading devices…</p>;
+  if (!rows.length) return <p className="muted">No active device with a registered encryption key.</p>;
+  return (
+    <table className="table" aria-label={`Devices of ${chat.userName(userId)}`}>
+      <thead><tr><th scope="col">Device</th><th scope="col">Fingerprint</th></tr></thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.deviceId}>
+            <td>{props.names?.get(r.deviceId) ?? <span className="mono">{r.deviceId.slice(0, 10)}…</span>}{r.deviceId === thisDevice ? <span className="badge this-device">this device</span> : null}</td>
+            <td className="digits" data-testid="device-fingerprint" aria-label={`Fingerprint ${groupDigits(r.fp).join(" ")}`}>{groupDigits(r.fp).join(" ")}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
