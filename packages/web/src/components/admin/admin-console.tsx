@@ -1,10 +1,13 @@
-/** Admin console (owners and admins): users, roles, deactivation, devices, invites. */
+/** Admin console (owners and admins): users, roles, deactivation, devices, invites, channels, org settings. */
 import { useState } from "react";
 import { useChat } from "../../client/use-chat.ts";
 import { UsersTab } from "./users-tab.tsx";
 import { InvitesTab } from "./invites-tab.tsx";
+import { ChannelsTab } from "../../admin/channels-tab.tsx";
+import { SettingsTab } from "../../admin/settings-tab.tsx";
 
-type Tab = "users" | "invites";
+type Tab = "users" | "invites" | "channels" | "settings";
+const LABELS: Record<Tab, string> = { users: "Users", invites: "Invites", channels: "Channels", settings: "Org settings" };
 
 export function AdminConsole() {
   const chat = useChat();
@@ -16,14 +19,14 @@ export function AdminConsole() {
         <h1 id="admin-title">Admin · {chat.org.name}</h1>
       </header>
       <div className="tabs" role="tablist" aria-label="Admin sections">
-        {(["users", "invites"] as const).map((t) => (
+        {(["users", "invites", "channels", "settings"] as const).map((t) => (
           <button key={t} type="button" role="tab" id={`tab-${t}`} aria-selected={tab === t} aria-controls={`panel-${t}`} onClick={() => setTab(t)}>
-            {t === "users" ? "Users" : "Invites"}
+            {LABELS[t]}
           </button>
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="admin-panel">
-        {tab === "users" ? <UsersTab /> : <InvitesTab />}
+        {tab === "users" ? <UsersTab /> : tab === "invites" ? <InvitesTab /> : tab === "channels" ? <ChannelsTab /> : <SettingsTab />}
       </div>
     </section>
   );
