@@ -1,4 +1,5 @@
-/** A channel: header with its encryption state, messages, typing line and composer. */
+/** A channel: header with its encryption state, search, messages, uploads, typing line and composer (drop files anywhere). */
+import { useCallback, useEffect, useState } from "react";
 import { useChat } from "../../client/use-chat.ts";
 import { navigate } from "../../router.ts";
 import { MessageList } from "./message-list.tsx";
@@ -10,10 +11,22 @@ import { Icon } from "../icon.tsx";
 import { DropZone } from "../../chat/drop-zone.tsx";
 import { UploadList } from "../../chat/upload-list.tsx";
 import { AttachButton } from "../../chat/attach-button.tsx";
+import { SearchBar, type SearchHighlight } from "../../search/search-bar.tsx";
 
 export function ChannelView(props: { channelId: string; onAddPeople: () => void }) {
   const chat = useChat();
   const c = chat.channel(props.channelId);
+  const [searching, setSearching] = useState(false);
+  const [highlight, setHighlight] = useState<SearchHighlight>();
+  const onHighlight = useCallback((h: SearchHighlight | undefined) => setHighlight(h), []);
+  // Ctrl/Cmd+F finds in this channel's decrypted history instead of the page (which holds only the rendered rows).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "f") { e.preventDefault(); setSearching(true); }
+    };
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, []);
   if (!c) {
     return <div className="empty"><h2>Channel not available</h2><p>You are not a member of this channel, or it no longer exists.</p></div>;
   }
@@ -31,13 +44,15 @@ export function ChannelView(props: { channelId: string; onAddPeople: () => void 
         </div>
         <div className="head-actions">
           <ChannelSecurityBadge channel={c} />
+          <button type="button" className="icon" aria-label="Search in this channel" title="Search in this channel (Ctrl F)" aria-expanded={searching} onClick={() => setSearching(!searching)}><Icon name="search" /></button>
           <span className="muted">{c.memberCount} {c.memberCount === 1 ? "member" : "members"}</span>
           {!isDm ? <button type="button" onClick={props.onAddPeople}>Add people</button> : null}
           {!isDm ? <button type="button" onClick={() => void chat.leaveChannel(c.id).then(() => navigate("/"))}>Leave</button> : null}
         </div>
       </header>
+      {searching ? <SearchBar channelId={c.id} onClose={() => setSearching(false)} onHighlight={onHighlight} /> : null}
       <NewDeviceBanner channelId={c.id} memberCount={c.memberCount} />
-      <MessageList channelId={c.id} title={isDm ? title : `#${title}`} onOpenThread={(seq) => navigate(`/c/${c.id}?thread=${seq}`)} />
+      <MessageList channelId={c.id} title={isDm ? title : `#${title}`} onOpenThread={(seq) => navigate(`/c/${c.id}?thread=${seq}`)} highlight={searching ? highlight : undefined} />
       <TypingLine channelId={c.id} threadRoot={null} lastSeq={last && !last.deleted ? last.seq : undefined} />
       <UploadList channelId={c.id} />
       <div className="composer-row">

@@ -19,7 +19,7 @@ function time(ts: number): string {
   return new Date(ts).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
 }
 
-export function MessageItem(props: { channelId: string; m: TimelineMessage; showHeader: boolean; onOpenThread?: (seq: number) => void }) {
+export function MessageItem(props: { channelId: string; m: TimelineMessage; showHeader: boolean; onOpenThread?: (seq: number) => void; mark?: "hit" | "current" | undefined }) {
   const chat = useChat();
   const { m, channelId } = props;
   const [picker, setPicker] = useState(false);
@@ -32,7 +32,7 @@ export function MessageItem(props: { channelId: string; m: TimelineMessage; show
   const files = m.deleted || m.decodeError ? [] : filesOf(chat.history(channelId).event(m.seq));
 
   return (
-    <article className={`msg${props.showHeader ? " with-header" : ""}${mentionsMe ? " mentions-me" : ""}`} aria-label={`${sender} at ${time(m.createdAt)}`} data-seq={m.seq}>
+    <article className={`msg${props.showHeader ? " with-header" : ""}${mentionsMe ? " mentions-me" : ""}${props.mark ? ` search-hit${props.mark === "current" ? " search-current" : ""}` : ""}`} aria-label={`${sender} at ${time(m.createdAt)}`} data-seq={m.seq}>
       {props.showHeader ? (
         <header className="msg-head">
           <PresenceDot userId={m.senderId} />

@@ -9,12 +9,13 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { useChat } from "../../client/use-chat.ts";
 import { buildRows } from "../../chat/rows.ts";
 import { MessageItem } from "./message-item.tsx";
+import type { SearchHighlight } from "../../search/search-bar.tsx";
 
 const NEAR_TOP_PX = 400;
 const NEAR_BOTTOM_PX = 80;
 const EDGE_PX = 32;
 
-export function MessageList(props: { channelId: string; title: string; onOpenThread: (seq: number) => void }) {
+export function MessageList(props: { channelId: string; title: string; onOpenThread: (seq: number) => void; highlight?: SearchHighlight | undefined }) {
   const chat = useChat();
   const h = chat.history(props.channelId);
   const version = h.version;
@@ -53,6 +54,16 @@ export function MessageList(props: { channelId: string; title: string; onOpenThr
     }
   }, [rows, v]);
 
+  // Search: bring the current result into view (and stop sticking to the bottom while searching).
+  const current = props.highlight?.current;
+  useEffect(() => {
+    if (current === undefined) return;
+    const i = rows.findIndex((r) => r.kind === "message" && r.message.seq === current);
+    if (i < 0) return;
+    atBottom.current = false;
+    v.scrollToIndex(i, { align: "center" });
+  }, [current, rows, v]);
+
   // A short history that does not fill the view cannot be scrolled up: page in more right away.
   useEffect(() => {
     const el = scroller.current;
@@ -81,7 +92,8 @@ export function MessageList(props: { channelId: string; title: string; onOpenThr
               {row.kind === "day" ? (
                 <div className="day" role="separator" aria-label={row.label}><span>{row.label}</span></div>
               ) : (
-                <MessageItem channelId={props.channelId} m={row.message} showHeader={row.showHeader} onOpenThread={props.onOpenThread} />
+                <MessageItem channelId={props.channelId} m={row.message} showHeader={row.showHeader} onOpenThread={props.onOpenThread}
+                  mark={row.message.seq === current ? "current" : props.highlight?.hits.has(row.message.seq) ? "hit" : undefined} />
               )}
             </div>
           );
