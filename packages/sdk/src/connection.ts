@@ -60,6 +60,12 @@ type AckFrame = ServerFrameOf<"ack">;
 
 interface Pending { resolve(f: AckFrame): void; reject(e: ParleyError): void; timer: ReturnType<typeof setTimeout> }
 
+/** The global event target carrying `online`/`offline` (browsers and their workers; none in Node). */
+function networkEvents(): EventTarget | undefined {
+  const g = globalThis as Partial<EventTarget> & { navigator?: { onLine?: boolean } };
+  return typeof g.addEventListener === "function" && typeof g.navigator?.onLine === "boolean" ? (g as EventTarget) : undefined;
+}
+
 /** One logical connection that survives socket drops by reconnecting. */
 export class Connection {
   #state: ConnectionState = "offline";
@@ -87,16 +93,30 @@ export class Connection {
     if (!this.#stopped) return;
     this.#stopped = false;
     this.#attempt = 0;
+    networkEvents()?.addEventListener("offline", this.#onNetwork);
+    networkEvents()?.addEventListener("online", this.#onNetwork);
     void this.#open();
   }
 
   /** Close for good; pending requests fail with `closed`. */
   stop(): void {
     this.#stopped = true;
+    networkEvents()?.removeEventListener("offline", this.#onNetwork);
+    networkEvents()?.removeEventListener("online", this.#onNetwork);
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#drop(CLOSE_CODES.normal, "client closed");
     this.#setState({ state: "closed" });
   }
+
+  /**
+   * The browser's network signal (window or worker `offline`/`online` events):
+   * a socket can stay "open" for a ping timeout after the network is gone, and a
+   * backoff wait can run for seconds after it is back, so act on the signal at once.
+   */
+  readonly #onNetwork = (e: Event): void => {
+    if (e.type === "online") return this.reconnectNow();
+    if (this.#ws) this.#drop(4000, "network offline", true);
+  };
 
   /** Reconnect now (e.g. the network came back), skipping the backoff wait. */
   reconnectNow(): void {

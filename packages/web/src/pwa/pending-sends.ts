@@ -19,7 +19,7 @@ export interface PendingSend {
 }
 
 /** How long a delivered message keeps its "Sent" mark above the composer. */
-const SENT_VISIBLE_MS = 2_500;
+const SENT_VISIBLE_MS = 4_000;
 
 /** The pending sends of one signed-in store (useSyncExternalStore shape). */
 export class PendingSends {
