@@ -157,9 +157,11 @@ export class BrowserKeyStore implements KeyStore {
 
 function openDb(factory: IDBFactory, name: string): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
-    const r = factory.open(name, 1);
-    r.onupgradeneeded = () => {
+    const r = factory.open(name, 2);
+    r.onupgradeneeded = (ev) => {
       const db = r.result;
+      // Version 1 (the web app's first store) held unsealed values: drop them rather than keep plaintext keys.
+      if (ev.oldVersion < 2 && db.objectStoreNames.contains(KEYS)) db.deleteObjectStore(KEYS);
       if (!db.objectStoreNames.contains(KEYS)) db.createObjectStore(KEYS);
       if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
     };

@@ -1,14 +1,15 @@
 /**
- * The app's view of one signed-in device: wraps a ParleyClient (behind this
- * adapter so it can later move into a Web Worker), keeps the channel list,
+ * The app's view of one signed-in device: wraps the ParleyClient that runs in
+ * the client worker (RemoteClient: REST, realtime, sync and MLS off the main
+ * thread), keeps the channel list,
  * users, per-channel histories and ephemeral state, and notifies React
  * through subscribe()/version (useSyncExternalStore).
  */
 import type { ChannelKind, MyChannel, Org, User } from "@parley/protocol";
-import type { ConnectionChange, ParleyClient, ReceivedEvent } from "@parley/sdk";
+import type { ConnectionChange, ReceivedEvent } from "@parley/sdk";
 import { ChannelHistory } from "./channel-history.ts";
 import { EphemeralState } from "./ephemeral.ts";
-import type { EventCache } from "./event-cache.ts";
+import type { RemoteClient } from "./remote-client.ts";
 import { mentionedUserIds } from "../chat/mentions.ts";
 
 /** History page size when scrolling back. */
@@ -16,7 +17,7 @@ const PAGE = 100;
 
 /** Signed-in state shown by the app shell. */
 export class ChatStore {
-  readonly client: ParleyClient;
+  readonly client: RemoteClient;
   readonly org: Org;
   me: User;
   readonly ephemeral: EphemeralState;
@@ -35,11 +36,8 @@ export class ChatStore {
   #refreshTimer: ReturnType<typeof setTimeout> | undefined;
   #readTimer: ReturnType<typeof setTimeout> | undefined;
 
-  readonly #cache: EventCache;
-
-  constructor(client: ParleyClient, me: User, org: Org, cache: EventCache) {
+  constructor(client: RemoteClient, me: User, org: Org) {
     this.client = client;
-    this.#cache = cache;
     this.me = me;
     this.org = org;
     this.ephemeral = new EphemeralState(() => this.#changed());
@@ -54,6 +52,7 @@ export class ChatStore {
       c.on("connection", (ch) => this.#onConnection(ch)),
       c.on("sessionEnded", (err) => this.#end(err.message)),
       c.on("historyUnavailable", (n) => { this.history(n.channelId).unavailableBefore(n.beforeSeq); this.#changed(); }),
+      c.onStateChange(() => this.#changed()),
     );
   }
 
@@ -132,14 +131,9 @@ export class ChatStore {
     this.#changed();
     try {
       const before = Number.isFinite(h.minSeq) ? h.minSeq : Math.max(c?.lastSeq ?? 0, h.maxSeq) + 1;
-      // This device's own decrypted copy first: MLS ciphertext cannot be opened twice.
-      const cached = await this.#cache.before(channelId, before, PAGE);
-      if (cached.length) {
-        h.addOlder(cached, cached[0]!.seq > 1);
-      } else {
-        const page = await this.client.api.call("listEvents", { params: { channelId }, query: { before, limit: PAGE } });
-        h.addOlder(await this.client.decode(page.events), page.hasMore);
-      }
+      // The worker serves this device's own decrypted copy first (MLS ciphertext cannot be opened twice), else decodes the server's page.
+      const page = await this.client.olderPage(channelId, before, PAGE);
+      h.addOlder(page.events, page.hasMore);
     } finally {
       h.loadingOlder = false;
       this.#changed();
@@ -199,17 +193,25 @@ export class ChatStore {
 
   /** Stop listening and close the client (not a sign-out). */
   async close(): Promise<void> {
+    this.#detach();
+    await this.client.close();
+  }
+
+  /** Sign out: end the session on the server (unless it already ended) and wipe this device's local data. */
+  async signOut(): Promise<void> {
+    this.#detach();
+    await this.client.signOut(!this.ended);
+  }
+
+  #detach(): void {
     for (const off of this.#off) off();
+    this.#off.length = 0;
     this.ephemeral.close();
     if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
     if (this.#readTimer) clearTimeout(this.#readTimer);
-    await this.client.close();
-    await this.#cache.flush().catch(() => undefined);
-    this.#cache.close();
   }
 
   #onEvent(e: ReceivedEvent): void {
-    this.#cache.put(e);
     const h = this.history(e.channelId);
     if (!h.add(e)) return;
     if (e.kind === "message") this.ephemeral.stopTyping(e.channelId, e.senderId);

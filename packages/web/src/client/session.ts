@@ -1,24 +1,40 @@
 /**
  * Signing in and out: first-run setup, password sign-in, invite acceptance
- * and resuming the saved session. Every path ends in a started ChatStore.
+ * and resuming the saved session. Each runs the client in a new client
+ * worker (src/worker/) and ends in a started ChatStore; the worker keeps the
+ * session, keys and history in IndexedDB, sealed.
  */
-import { isParleyError, ParleyClient, type ClientOptions } from "@parley/sdk";
-import { BrowserStore } from "./browser-store.ts";
+import { isParleyError } from "@parley/sdk";
+import type { ClientSnapshot, StartInput } from "../worker/protocol.ts";
 import { ChatStore } from "./chat-store.ts";
-import { EventCache } from "./event-cache.ts";
-import { IdbKeyStore } from "./idb-key-store.ts";
+import { RemoteClient } from "./remote-client.ts";
+import { WorkerLink } from "./worker-link.ts";
 
-const baseUrl = (): string => location.origin;
+/** Where builds before the client worker kept the session (tokens in clear): removed on sight. */
+const LEGACY_SESSION_KEY = "parley.store.v1";
 
-/** Client options: the session store plus this browser's MLS key store (IndexedDB). */
-async function options(store: BrowserStore): Promise<ClientOptions & { store: BrowserStore }> {
-  return { store, e2ee: { keyStore: await IdbKeyStore.open() } };
+// A new worker signs in; undefined when resuming finds no saved session.
+async function startClient(start: StartInput): Promise<ChatStore | undefined> {
+  localStorage.removeItem(LEGACY_SESSION_KEY);
+  const link = new WorkerLink();
+  try {
+    const snapshot = await link.request<ClientSnapshot | undefined>({ op: "start", baseUrl: location.origin, start });
+    if (!snapshot) {
+      link.terminate();
+      return undefined;
+    }
+    const chat = new ChatStore(new RemoteClient(link, snapshot), snapshot.me, snapshot.org);
+    await chat.start();
+    return chat;
+  } catch (err) {
+    link.terminate();
+    throw err;
+  }
 }
 
-async function started(client: ParleyClient): Promise<ChatStore> {
-  const me = await client.api.call("me");
-  const chat = new ChatStore(client, me.user, me.org, await EventCache.open());
-  await chat.start();
+async function started(start: StartInput): Promise<ChatStore> {
+  const chat = await startClient(start);
+  if (!chat) throw new Error("sign-in did not start a session");
   return chat;
 }
 
@@ -31,50 +47,38 @@ export function defaultDeviceName(ua = navigator.userAgent): string {
 
 /** Whether the server still needs first-run setup. */
 export async function needsSetup(): Promise<boolean> {
-  const res = await fetch(`${baseUrl()}/api/v1/setup`, { headers: { accept: "application/json" } });
+  const res = await fetch(`${location.origin}/api/v1/setup`, { headers: { accept: "application/json" } });
   if (!res.ok) throw new Error(`the server answered ${res.status} to /api/v1/setup`);
   return ((await res.json()) as { needsSetup: boolean }).needsSetup;
 }
 
 /** Continue the saved session, or undefined when there is none (or it is no longer valid). */
-export async function resumeSession(): Promise<ChatStore | undefined> {
-  const store = new BrowserStore();
-  if (!(await store.loadSession())) return undefined;
-  try {
-    return await started(await ParleyClient.resume(await options(store)));
-  } catch (err) {
-    // A dead session (revoked, deactivated) sends the user to sign-in; a network error keeps it for the next load.
-    if (isParleyError(err) && !err.isRetryable()) store.wipe();
-    throw err;
-  }
+export function resumeSession(): Promise<ChatStore | undefined> {
+  // The worker forgets a dead session (revoked, deactivated); a network error keeps it for the next load.
+  return startClient({ mode: "resume" });
 }
 
-export async function signIn(input: { org: string; username: string; password: string; deviceName: string }): Promise<ChatStore> {
-  const client = await ParleyClient.login({ ...(await options(new BrowserStore())), baseUrl: baseUrl(), ...input });
-  return started(client);
+export function signIn(input: { org: string; username: string; password: string; deviceName: string }): Promise<ChatStore> {
+  return started({ mode: "login", input });
 }
 
-export async function setupOrg(input: { setupToken: string; orgSlug: string; orgName: string; username: string; displayName: string; password: string; deviceName: string }): Promise<ChatStore> {
-  const client = await ParleyClient.setup({ ...(await options(new BrowserStore())), baseUrl: baseUrl(), ...input });
-  return started(client);
+export function setupOrg(input: { setupToken: string; orgSlug: string; orgName: string; username: string; displayName: string; password: string; deviceName: string }): Promise<ChatStore> {
+  return started({ mode: "setup", input });
 }
 
-export async function acceptInvite(input: { token: string; username: string; displayName: string; password: string; deviceName: string }): Promise<ChatStore> {
-  const client = await ParleyClient.acceptInvite({ ...(await options(new BrowserStore())), baseUrl: baseUrl(), ...input });
-  return started(client);
+export function acceptInvite(input: { token: string; username: string; displayName: string; password: string; deviceName: string }): Promise<ChatStore> {
+  return started({ mode: "acceptInvite", input });
 }
 
 /** End the session on the server (best effort) and forget everything stored locally. */
 export async function signOut(chat: ChatStore | undefined): Promise<void> {
+  if (chat) return chat.signOut().catch(() => undefined);
+  // No running client: a worker of its own wipes what a previous run left.
+  const link = new WorkerLink();
   try {
-    if (chat && !chat.ended) await chat.client.logout();
-  } catch {
-    // Offline or already ended: the local session is dropped below either way.
+    await link.request({ op: "signOut", logout: false });
   } finally {
-    await chat?.close().catch(() => undefined);
-    new BrowserStore().wipe();
-    // This device's keys and decrypted history go with the session: the next sign-in is a new device.
-    await Promise.all([IdbKeyStore.wipe(), EventCache.wipe()]);
+    link.terminate();
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * A minimal promise wrapper over IndexedDB: one database per purpose, one
- * object store each. Enough for the device key store and the decrypted event
+ * A minimal promise wrapper over IndexedDB (one database per purpose, one
+ * object store each) for the worker's session store and decrypted-history
  * cache; no library needed for four operations.
  */
 
@@ -38,4 +38,10 @@ export function done(tx: IDBTransaction): Promise<void> {
     tx.oncomplete = () => resolve();
     tx.onerror = tx.onabort = () => reject(tx.error ?? new Error("IndexedDB transaction failed"));
   });
+}
+
+/** Seals and opens records under the device's at-rest key (BrowserKeyStore in @parley/crypto/browser). */
+export interface Sealer {
+  seal(name: string, plaintext: Uint8Array): Promise<Uint8Array>;
+  unseal(name: string, sealed: Uint8Array): Promise<Uint8Array>;
 }

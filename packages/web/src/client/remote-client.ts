@@ -1,0 +1,159 @@
+/**
+ * The page's stand-in for the ParleyClient that runs in the client worker:
+ * the same calls and events (`api.call`, `send`, `sendFile`, `on("event")`…)
+ * with every method asynchronous, plus mirrored state the UI reads
+ * synchronously (codec, session ids, pending sends, E2EE config). Screens use
+ * it through `chat.client` exactly as they used the client itself.
+ */
+import { Emitter, type Api, type ClientEvents, type E2eeEngine, type FileDescriptor, type ParleyClient, type ReceivedEvent } from "@parley/sdk";
+import { deserializeError, type SerializedError } from "../worker/errors.ts";
+import type { ClientMethod, ClientSnapshot, PageSession, WorkerPush } from "../worker/protocol.ts";
+import { fromWire, toWire, type WireStream } from "../worker/streams.ts";
+import type { WorkerLink } from "./worker-link.ts";
+
+type Args<M extends ClientMethod> = Parameters<ParleyClient[M]>;
+type Result<M extends ClientMethod> = Promise<Awaited<ReturnType<ParleyClient[M]>>>;
+
+/** A ParleyClient running in the client worker, seen from the page. */
+export class RemoteClient extends Emitter<ClientEvents> {
+  /** Typed REST calls, made by the worker's authenticated client. */
+  readonly api: Pick<Api, "baseUrl" | "call">;
+  /** The content codec in use ("mls"; `encrypted` false only with a test codec). */
+  readonly codec: { readonly name: string; readonly encrypted: boolean };
+  /** The org's E2EE settings as the device's engine loaded them. */
+  readonly e2ee: { readonly config: E2eeEngine["config"] } | undefined;
+  #session: PageSession | undefined;
+  #pendingSends = 0;
+  readonly #link: WorkerLink;
+  readonly #stateListeners = new Set<() => void>();
+
+  constructor(link: WorkerLink, snapshot: ClientSnapshot) {
+    super();
+    this.#link = link;
+    this.codec = snapshot.codec;
+    this.e2ee = snapshot.e2eeConfig ? { config: snapshot.e2eeConfig } : undefined;
+    this.#session = snapshot.session;
+    this.api = {
+      baseUrl: location.origin,
+      call: ((route: string, input?: unknown) => link.request({ op: "api", route, input })) as Api["call"],
+    };
+    link.onPush = (m) => this.#onPush(m);
+  }
+
+  /** The signed-in session's ids (tokens stay in the worker), or undefined once it ended. */
+  get session(): PageSession | undefined {
+    return this.#session;
+  }
+
+  /** The signed-in user's id. */
+  get userId(): string {
+    return this.#session?.userId ?? "";
+  }
+
+  /** Sends not yet acknowledged (mirrored from the worker about twice a second). */
+  get pendingSends(): number {
+    return this.#pendingSends;
+  }
+
+  /** Called when mirrored state (pending sends, session) changes; returns the unsubscribe function. */
+  onStateChange(fn: () => void): () => void {
+    this.#stateListeners.add(fn);
+    return () => this.#stateListeners.delete(fn);
+  }
+
+  connect(): void { void this.#call("connect", []).catch((err: unknown) => this.emit("error", err)); }
+  typing(...a: Args<"typing">): void { void this.#call("typing", a).catch(() => undefined); }
+  setPresence(...a: Args<"setPresence">): void { void this.#call("setPresence", a).catch(() => undefined); }
+  send(...a: Args<"send">): Result<"send"> { return this.#call("send", a); }
+  sendMessage(...a: Args<"sendMessage">): Result<"sendMessage"> { return this.#call("sendMessage", a); }
+  reply(...a: Args<"reply">): Result<"reply"> { return this.#call("reply", a); }
+  react(...a: Args<"react">): Result<"react"> { return this.#call("react", a); }
+  edit(...a: Args<"edit">): Result<"edit"> { return this.#call("edit", a); }
+  delete(...a: Args<"delete">): Result<"delete"> { return this.#call("delete", a); }
+  markRead(...a: Args<"markRead">): Result<"markRead"> { return this.#call("markRead", a); }
+  channels(): Result<"channels"> { return this.#call("channels", []); }
+  createChannel(...a: Args<"createChannel">): Result<"createChannel"> { return this.#call("createChannel", a); }
+  openDm(...a: Args<"openDm">): Result<"openDm"> { return this.#call("openDm", a); }
+  addMembers(...a: Args<"addMembers">): Result<"addMembers"> { return this.#call("addMembers", a); }
+  joinChannel(...a: Args<"joinChannel">): Result<"joinChannel"> { return this.#call("joinChannel", a); }
+  removeMember(...a: Args<"removeMember">): Result<"removeMember"> { return this.#call("removeMember", a); }
+  fingerprint(...a: Args<"fingerprint">): Result<"fingerprint"> { return this.#call("fingerprint", a); }
+  safetyNumber(...a: Args<"safetyNumber">): Result<"safetyNumber"> { return this.#call("safetyNumber", a); }
+  decode(...a: Args<"decode">): Result<"decode"> { return this.#call("decode", a); }
+  history(...a: Args<"history">): Result<"history"> { return this.#call("history", a); }
+  idle(): Result<"idle"> { return this.#call("idle", []); }
+  settled(): Result<"settled"> { return this.#call("settled", []); }
+  waitUntilLive(...a: Args<"waitUntilLive">): Result<"waitUntilLive"> { return this.#call("waitUntilLive", a); }
+
+  /** Older history of a channel: this device's sealed copy first, else the server's page decoded by the worker. */
+  olderPage(channelId: string, before: number, limit: number): Promise<{ events: ReceivedEvent[]; hasMore: boolean }> {
+    return this.#link.request({ op: "older", channelId, before, limit });
+  }
+
+  /**
+   * Encrypt and upload a file in the worker. A stream is pulled across chunk by
+   * chunk (a progress-counting or cancellable stream keeps working on the page);
+   * bytes are copied once and the copy's buffer transferred.
+   */
+  sendFile(channelId: string, data: Uint8Array | ReadableStream<Uint8Array>, opts: Parameters<ParleyClient["sendFile"]>[2]): ReturnType<ParleyClient["sendFile"]> {
+    if (data instanceof Uint8Array) {
+      const copy = data.slice();
+      return this.#link.request({ op: "sendFile", channelId, data: copy, opts }, [copy.buffer]);
+    }
+    const { wire, transfer } = toWire(data);
+    return this.#link.request({ op: "sendFile", channelId, data: wire, opts }, transfer);
+  }
+
+  /** Download and decrypt a file in the worker; the stream errors (E2eeError `attachment_*`) as the SDK's does. */
+  async downloadFile(file: FileDescriptor): Promise<ReadableStream<Uint8Array>> {
+    return fromWire(await this.#link.request<WireStream>({ op: "downloadFile", file }));
+  }
+
+  /** Disconnect and stop the worker (unsent messages stay in its outbox for the next run). */
+  async close(): Promise<void> {
+    try {
+      await this.#link.request({ op: "close" });
+    } finally {
+      this.#link.terminate();
+    }
+  }
+
+  /** End the session (on the server too when `logout`), wipe this device's local data and stop the worker. */
+  async signOut(logout: boolean): Promise<void> {
+    try {
+      await this.#link.request({ op: "signOut", logout });
+    } finally {
+      this.#link.terminate();
+    }
+  }
+
+  /** Stop the worker at once, without a goodbye (another tab took over this device). */
+  terminate(): void {
+    this.#link.terminate();
+  }
+
+  #call<M extends ClientMethod>(method: M, args: unknown[]): Result<M> {
+    return this.#link.request({ op: "call", method, args });
+  }
+
+  #onPush(m: WorkerPush): void {
+    if (m.t === "state") {
+      this.#pendingSends = m.pendingSends;
+      this.#session = m.session;
+      for (const fn of this.#stateListeners) fn();
+      return;
+    }
+    for (const [name, payload] of m.batch) {
+      if (name === "sessionEnded" || name === "error") {
+        this.emit(name, deserializeError(payload as SerializedError) as ClientEvents["sessionEnded"]);
+      } else if (name === "sendFailed") {
+        const f = payload as { entry: ClientEvents["sendFailed"]["entry"]; error: SerializedError };
+        this.emit("sendFailed", { entry: f.entry, error: deserializeError(f.error) as ClientEvents["sendFailed"]["error"] });
+      } else {
+        this.emit(name, payload as never);
+        // The SDK also emits each event under its kind ("message", "reaction"…).
+        if (name === "event") this.emit((payload as ReceivedEvent).kind, payload as ReceivedEvent);
+      }
+    }
+  }
+}

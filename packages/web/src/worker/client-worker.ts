@@ -1,0 +1,198 @@
+/**
+ * The client worker: runs the whole ParleyClient (REST, WebSocket, sync,
+ * outbox and MLS) off the page's main thread, so decrypting a burst of
+ * thousands of messages never blocks typing or scrolling. The page talks to
+ * it through protocol.ts. Persistence lives here too (IndexedDB: the sealed
+ * key store, session store and history cache); the page holds no tokens.
+ */
+import { BrowserKeyStore } from "@parley/crypto/browser";
+import { isParleyError, ParleyClient, type ClientOptions, type FileDescriptor, type ReceivedEvent, type StoredSession } from "@parley/sdk";
+import { serializeError } from "./errors.ts";
+import { EventCache, LEGACY_DB } from "./event-cache.ts";
+import { deleteDb } from "./idb.ts";
+import { IdbStore } from "./idb-store.ts";
+import { CLIENT_METHODS, FORWARDED_EVENTS, type ClientSnapshot, type Command, type CommandBody, type ForwardedEvent, type PageSession, type StartInput, type WorkerMessage } from "./protocol.ts";
+import { fromWire, toWire } from "./streams.ts";
+
+/** The parts of DedicatedWorkerGlobalScope used here (the web tsconfig has the DOM lib, not "webworker"). */
+interface WorkerScope {
+  postMessage(message: WorkerMessage, transfer?: Transferable[]): void;
+  onmessage: ((ev: MessageEvent) => void) | null;
+}
+const scope = self as unknown as WorkerScope;
+
+/** Events are posted in batches at most this often: one message per burst instead of one per event. */
+const BATCH_MS = 10;
+const ALLOWED = new Set<string>(CLIENT_METHODS);
+
+let keys: BrowserKeyStore | undefined;
+let store: IdbStore | undefined;
+let cache: EventCache | undefined;
+let client: ParleyClient | undefined;
+let batch: Array<[ForwardedEvent, unknown]> = [];
+let batchTimer: ReturnType<typeof setTimeout> | undefined;
+let stateTimer: ReturnType<typeof setInterval> | undefined;
+let lastState = "";
+
+scope.onmessage = (ev) => void handle(ev.data as Command);
+
+async function handle(cmd: Command): Promise<void> {
+  try {
+    const { value, transfer = [] } = await run(cmd);
+    scope.postMessage({ t: "reply", id: cmd.id, ok: true, value }, transfer);
+  } catch (err) {
+    scope.postMessage({ t: "reply", id: cmd.id, ok: false, error: serializeError(err) });
+  }
+}
+
+async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Transferable[] }> {
+  switch (cmd.op) {
+    case "start": return { value: await start(cmd.baseUrl, cmd.start) };
+    case "call": {
+      if (!ALLOWED.has(cmd.method)) throw new Error(`unknown client method ${cmd.method}`);
+      const c = need();
+      const fn = c[cmd.method] as (...args: unknown[]) => unknown;
+      const value = await fn.apply(c, cmd.args);
+      postState();
+      return { value: value === undefined ? undefined : stripped(value) };
+    }
+    case "api": return { value: await (need().api.call as (route: string, input: unknown) => Promise<unknown>)(cmd.route, cmd.input) };
+    case "older": return { value: await older(cmd.channelId, cmd.before, cmd.limit) };
+    case "sendFile": {
+      const data = cmd.data instanceof Uint8Array ? cmd.data : fromWire(cmd.data);
+      const value = await need().sendFile(cmd.channelId, data, cmd.opts);
+      postState();
+      return { value };
+    }
+    case "downloadFile": {
+      const { wire, transfer } = toWire(await need().downloadFile(cmd.file as FileDescriptor));
+      return { value: wire, transfer };
+    }
+    case "close": return { value: await shutdown() };
+    case "signOut": {
+      if (cmd.logout && client) await client.logout().catch(() => undefined); // offline or already ended: wiped below either way
+      await shutdown();
+      // This device's keys, session and decrypted history go with the session: the next sign-in is a new device.
+      await Promise.all([BrowserKeyStore.wipe(), IdbStore.wipe(), EventCache.wipe(), deleteDb(LEGACY_DB)]);
+      return { value: undefined };
+    }
+  }
+}
+
+function need(): ParleyClient {
+  if (!client) throw new Error("the client worker is not signed in");
+  return client;
+}
+
+async function start(baseUrl: string, input: StartInput): Promise<ClientSnapshot | undefined> {
+  if (client) throw new Error("the client worker is already signed in");
+  keys ??= await BrowserKeyStore.open();
+  store ??= await IdbStore.open(keys);
+  cache ??= await EventCache.open(keys);
+  void deleteDb(LEGACY_DB); // the unsealed cache of earlier builds
+  const opts: ClientOptions & { store: IdbStore } = { store, e2ee: { keyStore: keys } };
+  if (input.mode === "resume") {
+    if (!(await store.loadSession())) return undefined;
+    try {
+      client = await ParleyClient.resume(opts);
+    } catch (err) {
+      // A dead session (revoked, deactivated) sends the user to sign-in; a network error keeps it for the next load.
+      if (isParleyError(err) && !err.isRetryable()) {
+        await store.saveSession(undefined);
+        await store.flush();
+      }
+      throw err;
+    }
+  } else if (input.mode === "login") {
+    client = await ParleyClient.login({ ...opts, baseUrl, ...input.input });
+  } else if (input.mode === "setup") {
+    client = await ParleyClient.setup({ ...opts, baseUrl, ...input.input });
+  } else {
+    client = await ParleyClient.acceptInvite({ ...opts, baseUrl, ...input.input });
+  }
+  const c = client;
+  for (const name of FORWARDED_EVENTS) c.on(name, (payload: unknown) => forward(name, payload));
+  const me = await c.api.call("me");
+  stateTimer = setInterval(postState, 500);
+  return { me: me.user, org: me.org, codec: { name: c.codec.name, encrypted: c.codec.encrypted }, session: pageSession(c.session)!, e2eeConfig: c.e2ee?.config };
+}
+
+function forward(name: ForwardedEvent, payload: unknown): void {
+  if (name === "event") {
+    const e = payload as ReceivedEvent;
+    cache?.put(e);
+    payload = strip(e);
+  } else if (name === "sessionEnded" || name === "error") {
+    payload = serializeError(payload);
+  } else if (name === "sendFailed") {
+    const f = payload as { entry: unknown; error: unknown };
+    payload = { entry: f.entry, error: serializeError(f.error) };
+  }
+  batch.push([name, payload]);
+  batchTimer ??= setTimeout(flushBatch, BATCH_MS);
+}
+
+function flushBatch(): void {
+  batchTimer = undefined;
+  if (!batch.length) return;
+  const out = batch;
+  batch = [];
+  scope.postMessage({ t: "events", batch: out });
+}
+
+function postState(): void {
+  if (!client) return;
+  const state = { t: "state" as const, pendingSends: client.pendingSends, session: pageSession(client.session) };
+  const key = JSON.stringify(state);
+  if (key === lastState) return;
+  lastState = key;
+  scope.postMessage(state);
+}
+
+// The page needs the ids, never the tokens.
+function pageSession(s: StoredSession | undefined): PageSession | undefined {
+  if (!s) return undefined;
+  const { accessToken: _a, refreshToken: _r, accessExpiresAt: _e, ...rest } = s;
+  return rest;
+}
+
+// The page never needs ciphertext: drop it before copying events across.
+function strip(e: ReceivedEvent): ReceivedEvent {
+  return { ...e, raw: { ...e.raw, content: "" } };
+}
+
+function stripped(value: unknown): unknown {
+  if (Array.isArray(value) && value.every(isReceived)) return value.map(strip);
+  if (value && typeof value === "object" && Array.isArray((value as { events?: unknown }).events)) {
+    const v = value as { events: unknown[] };
+    if (v.events.every(isReceived)) return { ...v, events: (v.events as ReceivedEvent[]).map(strip) };
+  }
+  return value;
+}
+
+function isReceived(v: unknown): v is ReceivedEvent {
+  return !!v && typeof v === "object" && "raw" in v && "content" in v;
+}
+
+// Older history: this device's own decrypted copy first (MLS ciphertext cannot be opened twice), else the server's page.
+async function older(channelId: string, before: number, limit: number): Promise<{ events: ReceivedEvent[]; hasMore: boolean }> {
+  const cached = await cache!.before(channelId, before, limit);
+  if (cached.length) return { events: cached, hasMore: cached[0]!.seq > 1 };
+  const c = need();
+  const page = await c.api.call("listEvents", { params: { channelId }, query: { before, limit } });
+  return { events: (await c.decode(page.events)).map(strip), hasMore: page.hasMore };
+}
+
+async function shutdown(): Promise<void> {
+  if (stateTimer) clearInterval(stateTimer);
+  flushBatch();
+  await client?.close().catch(() => undefined);
+  client = undefined;
+  await cache?.flush().catch(() => undefined);
+  cache?.close();
+  await store?.close().catch(() => undefined);
+  keys?.close();
+  cache = undefined;
+  store = undefined;
+  keys = undefined;
+}

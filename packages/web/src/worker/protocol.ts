@@ -1,0 +1,73 @@
+/**
+ * The typed message protocol between the page and the client worker. The
+ * page sends commands with ids; the worker answers each with one reply and
+ * streams client events (batched) and state changes. Byte streams (file
+ * uploads and downloads) travel over their own MessagePorts (streams.ts).
+ * Tokens never cross: the page sees the session's ids only.
+ */
+import type { Org, User } from "@parley/protocol";
+import type { ClientEvents, E2eeEngine, ParleyClient, StoredSession } from "@parley/sdk";
+import type { SerializedError } from "./errors.ts";
+import type { WireStream } from "./streams.ts";
+
+/** The session as the page sees it: ids, no tokens. */
+export type PageSession = Omit<StoredSession, "accessToken" | "refreshToken" | "accessExpiresAt">;
+
+/** How the worker signs in. */
+export type StartInput =
+  | { mode: "resume" }
+  | { mode: "login"; input: { org: string; username: string; password: string; deviceName: string } }
+  | { mode: "setup"; input: { setupToken: string; orgSlug: string; orgName: string; username: string; displayName: string; password: string; deviceName: string } }
+  | { mode: "acceptInvite"; input: { token: string; username: string; displayName: string; password: string; deviceName: string } };
+
+/** What the page learns once the worker's client is signed in. */
+export interface ClientSnapshot {
+  me: User;
+  org: Org;
+  codec: { name: string; encrypted: boolean };
+  session: PageSession;
+  /** The E2EE engine's view of the org settings (suite, directory and external-sender keys). */
+  e2eeConfig: E2eeEngine["config"] | undefined;
+}
+
+/** Client methods the page may call by name (arguments and results are structured-cloneable). */
+export const CLIENT_METHODS = [
+  "connect", "send", "sendMessage", "reply", "react", "edit", "delete", "typing", "setPresence", "markRead", "channels",
+  "createChannel", "openDm", "addMembers", "joinChannel", "removeMember", "fingerprint", "safetyNumber", "decode",
+  "history", "idle", "settled", "waitUntilLive",
+] as const satisfies ReadonlyArray<keyof ParleyClient>;
+/** One of {@link CLIENT_METHODS}. */
+export type ClientMethod = (typeof CLIENT_METHODS)[number];
+
+/** A command without its id. */
+export type CommandBody =
+  | { op: "start"; baseUrl: string; start: StartInput }
+  | { op: "call"; method: ClientMethod; args: unknown[] }
+  | { op: "api"; route: string; input: unknown }
+  | { op: "older"; channelId: string; before: number; limit: number }
+  | { op: "sendFile"; channelId: string; data: WireStream | Uint8Array; opts: { name: string; mime: string; size?: number; text?: string; threadRoot?: number | null } }
+  | { op: "downloadFile"; file: unknown }
+  | { op: "close" }
+  | { op: "signOut"; logout: boolean };
+
+/** Page -> worker. */
+export type Command = CommandBody & { id: number };
+
+/** Worker -> page: the answer to command `id`. */
+export type Reply = { t: "reply"; id: number; ok: true; value: unknown } | { t: "reply"; id: number; ok: false; error: SerializedError };
+
+/** Client events forwarded to the page (the kind-specific duplicates of "event" are re-emitted there). */
+export const FORWARDED_EVENTS = [
+  "event", "typing", "presence", "read", "membership", "user", "connection", "sessionEnded", "sendFailed", "undecryptable",
+  "historyUnavailable", "error",
+] as const satisfies ReadonlyArray<keyof ClientEvents>;
+/** One of {@link FORWARDED_EVENTS}. */
+export type ForwardedEvent = (typeof FORWARDED_EVENTS)[number];
+
+/** Worker -> page: a batch of client events in emission order, or mirrored client state. */
+export type WorkerPush =
+  | { t: "events"; batch: Array<[ForwardedEvent, unknown]> }
+  | { t: "state"; pendingSends: number; session: PageSession | undefined };
+
+/** Everything the worker posts. */
+export type WorkerMessage = Reply | WorkerPush;
