@@ -7,6 +7,8 @@ import { serviceWorker } from "./src/pwa/vite-plugin.ts";
 export default defineConfig({
   // serviceWorker(): writes dist/sw.js with the precache list (src/pwa/).
   plugins: [react(), serviceWorker()],
+  // The client worker (src/worker/) is an ES module worker, bundled like the app's own chunks.
+  worker: { format: "es" },
   build: {
     target: "es2022",
     // No inline scripts or styles from the build: the server's CSP allows only 'self' scripts.

@@ -1,18 +1,21 @@
 /**
  * Top level: resume the saved session or show first-run setup, sign-in or
  * invite acceptance; once signed in, the chat shell. A session the server
- * ends (deactivated, revoked) returns here with the reason shown.
+ * ends (deactivated, revoked) returns here with the reason shown. Only one
+ * tab of the browser runs the client (DeviceLock); the others offer to take over.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { ChatStore } from "./client/chat-store.ts";
 import { describeError, needsSetup, resumeSession, signOut } from "./client/session.ts";
+import { DeviceLock } from "./client/device-lock.ts";
+import { InUseScreen } from "./client/in-use-screen.tsx";
 import { navigate, useRoute } from "./router.ts";
 import { SetupScreen } from "./components/auth/setup-screen.tsx";
 import { SignInScreen } from "./components/auth/sign-in-screen.tsx";
 import { InviteScreen } from "./components/auth/invite-screen.tsx";
 import { Shell } from "./components/shell.tsx";
 
-type Phase = "loading" | "setup" | "signin";
+type Phase = "loading" | "setup" | "signin" | "elsewhere" | "taking-over";
 
 export function App() {
   const route = useRoute();
@@ -20,20 +23,43 @@ export function App() {
   const [phase, setPhase] = useState<Phase>("loading");
   const [notice, setNotice] = useState<string>();
   const booted = useRef(false);
+  const chatRef = useRef<ChatStore>(undefined);
+  chatRef.current = chat;
+  const lock = useRef<DeviceLock>(undefined);
 
   const toSignedOut = useCallback(async (message?: string) => {
     setNotice(message);
     setPhase((await needsSetup().catch(() => false)) ? "setup" : "signin");
   }, []);
 
-  useEffect(() => {
-    if (booted.current) return;
-    booted.current = true;
+  const resume = useCallback(() => {
     resumeSession().then(
       (c) => (c ? setChat(c) : toSignedOut()),
       (err: unknown) => toSignedOut(describeError(err)),
     );
   }, [toSignedOut]);
+
+  useEffect(() => {
+    if (booted.current) return;
+    booted.current = true;
+    // Another tab took over: stop this tab's client (gracefully, but not for long) before it starts there.
+    lock.current = new DeviceLock(async () => {
+      const c = chatRef.current;
+      setChat(undefined);
+      setPhase("elsewhere");
+      if (!c) return;
+      await Promise.race([c.close(), new Promise((r) => setTimeout(r, 1_500))]).catch(() => undefined);
+      c.client.terminate();
+    });
+    void lock.current.acquire().then((mine) => (mine ? resume() : setPhase("elsewhere")));
+  }, [resume]);
+
+  const takeOver = useCallback(async () => {
+    setPhase("taking-over");
+    await lock.current?.takeOver();
+    setPhase("loading");
+    resume();
+  }, [resume]);
 
   const onSignedIn = useCallback((c: ChatStore) => {
     setNotice(undefined);
@@ -49,6 +75,7 @@ export function App() {
     await toSignedOut(reason);
   }, [chat, toSignedOut]);
 
+  if (phase === "elsewhere" || phase === "taking-over") return <InUseScreen onTakeOver={() => void takeOver()} busy={phase === "taking-over"} />;
   if (chat) return <Shell chat={chat} onSignOut={onSignedOut} />;
   if (phase === "loading") return <div className="splash" role="status">Loading Parley…</div>;
   if (route.name === "invite") return <InviteScreen token={route.token} onSignedIn={onSignedIn} />;
