@@ -62,10 +62,16 @@ export function describeDownloadError(err: unknown): string {
 
 /** Download a file, decrypting it in this browser; rejects if its digest or any chunk does not verify. */
 export async function downloadFile(chat: ChatStore, file: FileDescriptor): Promise<Blob> {
-  const stream = await chat.client.downloadFile(file);
+  const reader = (await chat.client.downloadFile(file)).getReader();
   // Read to the end before handing anything out: the digest is checked when the stream closes.
-  const blob = await new Response(stream).blob();
-  return new Blob([blob], { type: file.mime || "application/octet-stream" });
+  // (Not `new Response(stream).blob()`: Chrome replaces the stream's error by "Failed to fetch".)
+  const parts: Uint8Array<ArrayBuffer>[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value as Uint8Array<ArrayBuffer>);
+  }
+  return new Blob(parts, { type: file.mime || "application/octet-stream" });
 }
 
 /** 30-digit fingerprint (six groups of five) of one device, or of all of a user's active devices. */
