@@ -13,8 +13,8 @@ import type { TestServer } from "../../packages/server/src/testing/harness.ts";
 import { bootstrapOrg, makeUser, TEST_PASSWORD } from "../../packages/server/src/testing/factories.ts";
 import { launchChromium, newUserPage, shot, startWebServer } from "./browser-support.ts";
 
-// The suite uses 1,000 (the browser decrypts every message on the main thread
-// today, ~15 ms each); PARLEY_SCROLL_MESSAGES=10000 runs the full-size check.
+// The suite uses 1,000 (each message is decrypted in the client worker, ~15 ms each);
+// PARLEY_SCROLL_MESSAGES=10000 runs the full-size check.
 const N = Number(process.env.PARLEY_SCROLL_MESSAGES ?? 1_000);
 let server: TestServer;
 let browser: Browser;
