@@ -50,8 +50,8 @@ export function SettingsTab() {
       <p className="note">
         The suite applies to channels and direct messages whose encryption group is created <strong>after</strong> the change; existing
         channels keep the suite they were created with. Each device's keys are made for one suite, and a group is created with the suite of
-        the device that starts it: devices signed in before the change (this one uses {suiteDescription(mine).split(":")[0]}) keep using the old suite
-        until they sign out and sign in again. Post-quantum (X-Wing) protects today's messages against decryption by a future quantum computer; its keys
+        the device that starts it: devices signed in before the change (this one uses {suiteDescription(mine).split(":")[0]}) keep the old suite:
+        to move them, sign them out, sign in again (a new device) and revoke the old device, because a group holds only devices of its own suite. Post-quantum (X-Wing) protects today's messages against decryption by a future quantum computer; its keys
         and messages are larger.
       </p>
       <div>
