@@ -82,7 +82,12 @@ test("sends made offline are queued, flushed on reconnect, and both sides conver
 
   // ---- back online: automatic reconnect, queue flushed ---------------------------------
   await bob.context().setOffline(false);
-  for (const t of bobTexts) await bob.locator('.pending-send[data-status="sent"]', { hasText: t }).waitFor({ timeout: 60_000 });
+  try {
+    for (const t of bobTexts) await bob.locator('.pending-send[data-status="sent"]', { hasText: t }).waitFor({ timeout: 60_000 });
+  } catch (err) {
+    await shot(bob, "offline-stuck");
+    throw new Error(`queued sends not flushed; connection line: ${await bob.locator(".sidebar .conn").innerText()}`, { cause: err });
+  }
   await bob.locator('.sidebar .conn[data-state="live"]').waitFor();
   const expected = ["before the outage", ...aliceTexts, ...bobTexts];
   for (const page of [alice, bob]) {

@@ -13,6 +13,7 @@ export class WorkerLink {
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   #next = 1;
   #dead: Error | undefined;
+  #unlisten: () => void = () => undefined;
   /** Receives event batches and state changes, in order. */
   onPush: (m: WorkerPush) => void = () => undefined;
 
@@ -28,6 +29,11 @@ export class WorkerLink {
       if (m.ok) p.resolve(m.value);
       else p.reject(deserializeError(m.error));
     };
+    // Forward the page's network signal: the SDK drops or reconnects the socket on it (see client-worker.ts).
+    const network = (ev: Event) => this.#worker.postMessage({ t: "network", online: ev.type === "online" });
+    addEventListener("online", network);
+    addEventListener("offline", network);
+    this.#unlisten = () => { removeEventListener("online", network); removeEventListener("offline", network); };
     this.#worker.onerror = (ev) => {
       ev.preventDefault();
       this.#fail(new Error(`the client worker failed: ${ev.message || "could not load"}`));
@@ -51,6 +57,7 @@ export class WorkerLink {
   }
 
   #fail(err: Error): void {
+    this.#unlisten();
     this.#dead ??= err;
     for (const p of this.#pending.values()) p.reject(err);
     this.#pending.clear();

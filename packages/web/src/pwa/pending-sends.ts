@@ -20,6 +20,8 @@ export interface PendingSend {
 
 /** How long a delivered message keeps its "Sent" mark above the composer. */
 const SENT_VISIBLE_MS = 4_000;
+/** Online, a send shows as pending only once it has taken this long. */
+const SHOW_AFTER_MS = 400;
 
 /** The pending sends of one signed-in store (useSyncExternalStore shape). */
 export class PendingSends {
@@ -35,18 +37,30 @@ export class PendingSends {
   /** The current list (a new array after every change). */
   snapshot = (): PendingSend[] => this.#items;
 
-  /** Show `text` as pending until `send` settles; rethrows a failure (the composer reports it). */
-  async track(channelId: string, threadRoot: number | null, text: string, send: () => Promise<unknown>): Promise<void> {
+  /**
+   * Show `text` as pending until `send` settles; rethrows a failure (the composer reports it).
+   * Online (`offline` false), the row appears only if the send is still going after a moment,
+   * so ordinary sends do not flash a duplicate row above the composer.
+   */
+  async track(channelId: string, threadRoot: number | null, text: string, offline: boolean, send: () => Promise<unknown>): Promise<void> {
     const id = this.#next++;
-    this.#set([...this.#items, { id, channelId, threadRoot, text, state: "pending" }]);
+    let shown = false;
+    const show = () => { shown = true; this.#set([...this.#items, { id, channelId, threadRoot, text, state: "pending" }]); };
+    const showTimer = offline ? (show(), undefined) : setTimeout(show, SHOW_AFTER_MS);
+    const drop = () => this.#set(this.#items.filter((p) => p.id !== id));
     try {
       await send();
     } catch (err) {
-      this.#set(this.#items.filter((p) => p.id !== id));
+      clearTimeout(showTimer);
+      drop();
       throw err;
     }
+    clearTimeout(showTimer);
+    // A send that went straight through was never shown and needs no confirmation; one the user
+    // saw waiting (offline, retries) is marked "Sent" for a moment so they see it went.
+    if (!shown) return;
     this.#set(this.#items.map((p) => (p.id === id ? { ...p, state: "sent" } : p)));
-    setTimeout(() => this.#set(this.#items.filter((p) => p.id !== id)), SENT_VISIBLE_MS);
+    setTimeout(drop, SENT_VISIBLE_MS);
   }
 
   #set(items: PendingSend[]): void {

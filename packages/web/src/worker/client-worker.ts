@@ -34,7 +34,13 @@ let batchTimer: ReturnType<typeof setTimeout> | undefined;
 let stateTimer: ReturnType<typeof setInterval> | undefined;
 let lastState = "";
 
-scope.onmessage = (ev) => void handle(ev.data as Command);
+scope.onmessage = (ev) => {
+  const m = ev.data as { t?: string; online?: boolean };
+  // The page's online/offline signal (forwarded by WorkerLink): re-dispatched here, where the SDK
+  // connection listens for it; a dedicated worker does not see every change the page sees.
+  if (m.t === "network") return void self.dispatchEvent(new Event(m.online ? "online" : "offline"));
+  void handle(ev.data as Command);
+};
 
 async function handle(cmd: Command): Promise<void> {
   try {

@@ -45,7 +45,7 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
     setError(undefined);
     try {
       // Shown above the composer until acknowledged (queued while offline; the SDK outbox resends).
-      await pendingSendsOf(chat).track(props.channelId, props.threadRoot, body, () => chat.send(props.channelId, body, props.threadRoot));
+      await pendingSendsOf(chat).track(props.channelId, props.threadRoot, body, chat.connection.state !== "live", () => chat.send(props.channelId, body, props.threadRoot));
     } catch (err) {
       setError(`Not sent: ${describeError(err)}`);
       setText(body);
