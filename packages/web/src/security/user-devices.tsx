@@ -9,6 +9,13 @@ export function UserDevices(props: { chat: ChatStore; userId: string; names?: Ma
   const { chat, userId } = props;
   const [rows, setRows] = useState<Array<{ deviceId: string; fp: string }>>();
   const [error, setError] = useState<string>();
+  const [ownNames, setOwnNames] = useState<Map<string, string>>();
+  // Names are known for one's own devices only (other people's device list is not shared with members).
+  useEffect(() => {
+    if (userId !== chat.me.id) return;
+    chat.client.api.call("listDevices").then((r) => setOwnNames(new Map(r.devices.map((d) => [d.id, d.name]))), () => undefined);
+  }, [chat, userId]);
+  const names = props.names ?? ownNames;
   useEffect(() => {
     let live = true;
     (async () => {
@@ -28,7 +35,7 @@ export function UserDevices(props: { chat: ChatStore; userId: string; names?: Ma
       <tbody>
         {rows.map((r) => (
           <tr key={r.deviceId}>
-            <td>{props.names?.get(r.deviceId) ?? <span className="mono">{r.deviceId.slice(0, 10)}…</span>}{r.deviceId === thisDevice ? <span className="badge this-device">this device</span> : null}</td>
+            <td>{names?.get(r.deviceId) ?? <span className="mono">{r.deviceId.slice(0, 10)}…</span>}{r.deviceId === thisDevice ? <span className="badge this-device">current device</span> : null}</td>
             <td className="digits" data-testid="device-fingerprint" aria-label={`Fingerprint ${groupDigits(r.fp).join(" ")}`}>{groupDigits(r.fp).join(" ")}</td>
           </tr>
         ))}
