@@ -4,7 +4,8 @@
  * real drop event with a DataTransfer). Bob sees upload-free cards and an
  * image preview decrypted into a blob: URL, downloads both files and gets
  * them byte-identical (SHA-256 compared); a download whose ciphertext the
- * server altered is refused with a clear message.
+ * server altered is refused with a clear message. Find-in-channel matches the
+ * decrypted text and file names on the device.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -128,6 +129,19 @@ test("files: upload by file input and drop, image preview, byte-identical verifi
   assert.equal((await download(bob, "notes.txt")).toString("utf8"), dropped);
   await bob.getByRole("group", { name: "Attachments" }).first().scrollIntoViewIfNeeded();
   await shot(bob, "files");
+
+  // ---- find in the channel: on this device, over decrypted text and file names -------
+  await bob.keyboard.press("Control+f");
+  const find = bob.getByRole("searchbox", { name: "Find in this channel" });
+  await find.fill("NOTES");
+  await bob.getByRole("search").getByText("1 of 1").waitFor();
+  await bob.locator("article.msg.search-current").getByText("notes.txt").waitFor();
+  await find.fill("coming files");
+  await bob.locator("article.msg.search-current", { hasText: "files coming" }).waitFor();
+  await find.fill("nothing like this");
+  await bob.getByRole("search").getByText("No results").waitFor();
+  await find.press("Escape");
+  await find.waitFor({ state: "detached" });
 
   // ---- the server alters a stored ciphertext: the download is refused ------------
   const blobs = blobDirOf(server.deps.config);
