@@ -119,6 +119,14 @@ test("security: fingerprints, matching safety numbers, new-device warning, post-
 
   // ---- admin switches the org to X-Wing; a new channel shows the post-quantum badge --------
   await alice.getByRole("link", { name: "Admin" }).click();
+  // (the channels tab on the way: member counts, archive and unarchive)
+  await alice.getByRole("tab", { name: "Channels" }).click();
+  const row = alice.getByRole("table", { name: "Channels" }).getByRole("row").filter({ hasText: "vault" });
+  await row.getByRole("cell", { name: "2", exact: true }).waitFor();
+  await row.getByRole("button", { name: "Archive vault" }).click();
+  await row.getByRole("cell", { name: "Archived" }).waitFor();
+  await row.getByRole("button", { name: "Unarchive vault" }).click();
+  await row.getByRole("cell", { name: "Active" }).waitFor();
   await alice.getByRole("tab", { name: "Org settings" }).click();
   await alice.getByText(/applies to channels and direct messages whose encryption group is created/).waitFor();
   await alice.getByRole("radio", { name: /Post-quantum \(X-Wing\)/ }).check();
