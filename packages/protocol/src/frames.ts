@@ -42,6 +42,8 @@ export type ClientFrameInput = z.input<typeof ClientFrame>;
 export const ReadyFrame = z.object({
   t: z.literal("ready"), user: User, org: Org, deviceId: Id, sessionId: Id, connectionId: z.string(),
   serverTime: z.number().int(), heartbeatMs: z.number().int(),
+  /** Sustained frames per second this connection may send (bursts up to 4x); clients pace themselves to it. */
+  framesPerSecond: z.number().int().positive().optional(),
 });
 /** A page of missed channel events during replay (ordered by seq). */
 export const SyncFrame = z.object({ t: z.literal("sync"), channelId: Id, events: z.array(Event) });

@@ -76,6 +76,10 @@ export class Connection {
   #lastFrameAt = 0;
   #refSeq = 0;
   #stopped = true;
+  /** Token bucket pacing `send` frames to the server's allowance (ready.framesPerSecond, burst 4x). */
+  #rate = 50;
+  #tokens = 100;
+  #refillAt = Date.now();
   readonly #pending = new Map<string, Pending>();
   readonly #o: ConnectionOptions;
 
@@ -134,8 +138,20 @@ export class Connection {
     return true;
   }
 
+  /** Wait for a token of the send allowance, so a burst never trips the server's frame limit (4429). */
+  async #pace(): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      this.#tokens = Math.min(this.#rate * 2, this.#tokens + ((now - this.#refillAt) / 1000) * this.#rate);
+      this.#refillAt = now;
+      if (this.#tokens >= 1) { this.#tokens -= 1; return; }
+      await new Promise((r) => setTimeout(r, Math.ceil(((1 - this.#tokens) / this.#rate) * 1000)));
+    }
+  }
+
   /** Send a `send` frame and wait for its `ack` (or `error`, timeout, disconnect — all as {@link ParleyError}). */
-  request(frame: Omit<Extract<ClientFrameInput, { t: "send" }>, "ref">): Promise<AckFrame> {
+  async request(frame: Omit<Extract<ClientFrameInput, { t: "send" }>, "ref">): Promise<AckFrame> {
+    await this.#pace();
     const ref = `r${++this.#refSeq}`;
     return new Promise<AckFrame>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -202,6 +218,9 @@ export class Connection {
       if (frame.t === "ready") {
         clearTimeout(helloTimer);
         this.#attempt = 0;
+        // Use half the burst and 80% of the rate for sends: typing, read and ping frames need room too.
+        this.#rate = Math.max(1, (frame.framesPerSecond ?? 50) * 0.8);
+        this.#tokens = Math.min(this.#tokens, this.#rate * 2);
         this.#startPing(frame.heartbeatMs);
         this.#setState({ state: "syncing" });
       } else if (frame.t === "synced") {

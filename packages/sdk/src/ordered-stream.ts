@@ -84,7 +84,7 @@ export class OrderedStream<T> {
 
   /** Resolves when no fill is scheduled or running. */
   async idle(): Promise<void> {
-    while (this.#filling || this.#timer) {
+    while (!this.#closed && (this.#filling || this.#timer)) {
       if (this.#filling) await this.#filling;
       else await new Promise((r) => setTimeout(r, 5));
     }
@@ -107,6 +107,10 @@ export class OrderedStream<T> {
   }
 
   #fill(): Promise<void> {
+    // A closed stream never fetches. (Without this, the async body below would
+    // finish synchronously, its finally would clear #filling before ??= set it,
+    // and #filling would stay set to a settled promise: idle() would spin forever.)
+    if (this.#closed) return Promise.resolve();
     this.#filling ??= (async () => {
       try {
         for (;;) {

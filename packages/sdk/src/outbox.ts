@@ -29,6 +29,12 @@ export interface OutboxOptions {
   /** A queued send failed for good (non-retryable error); it has been removed from the outbox. */
   onFailed?(entry: OutboxEntry, err: ParleyError): void;
   backoff?: BackoffOptions;
+  /**
+   * Most sends on the wire at once (default 32). A burst of sends beyond it waits
+   * its turn instead of tripping the server's per-connection frame limit (which
+   * closes the socket with 4429) or its request rate limit.
+   */
+  maxInFlight?: number;
 }
 
 /** A random url-safe idempotency key (22 chars, 128 bits). */
@@ -43,6 +49,8 @@ export class Outbox {
   readonly #inFlight = new Map<string, Promise<SendResult>>();
   readonly #abort = new AbortController();
   #wake = new AbortController();
+  #active = 0;
+  readonly #waiting: Array<() => void> = [];
 
   constructor(opts: OutboxOptions) {
     this.#o = opts;
@@ -119,6 +127,17 @@ export class Outbox {
   }
 
   async #attempt(entry: OutboxEntry): Promise<SendResult> {
+    if (this.#active >= (this.#o.maxInFlight ?? 32)) await new Promise<void>((r) => this.#waiting.push(r));
+    this.#active++;
+    try {
+      return await this.#attemptNow(entry);
+    } finally {
+      this.#active--;
+      this.#waiting.shift()?.();
+    }
+  }
+
+  async #attemptNow(entry: OutboxEntry): Promise<SendResult> {
     const { connection, api } = this.#o;
     if (connection.state === "live") {
       const ack = await connection.request({ t: "send", channelId: entry.channelId, ...entry.event });

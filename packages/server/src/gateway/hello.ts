@@ -55,7 +55,7 @@ export async function handleHello(core: GatewayCore, c: Conn, hello: Hello, onEa
     c.memberOps = null;
     core.send(c, {
       t: "ready", user: info.user, org: info.org, deviceId: p.deviceId, sessionId: p.sessionId, connectionId: c.id,
-      serverTime: deps.now(), heartbeatMs: core.heartbeatMs,
+      serverTime: deps.now(), heartbeatMs: core.heartbeatMs, framesPerSecond: deps.config.wsFramesPerSecond,
     });
     core.log.info({ conn: c.id, user: p.userId, device: p.deviceId, channels: c.channels.size, live: hello.live ?? false }, "connection authenticated");
     deps.bus.publish("user.presence", { orgId: p.orgId, userId: p.userId, node: deps.nodeId, connectionId: c.id, status: c.presence });
