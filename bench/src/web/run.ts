@@ -98,7 +98,10 @@ async function main(): Promise<void> {
     const bobCtx = await newContext(browser);
     const bob = await bobCtx.newPage();
     await bob.goto(url);
-    await signIn(bob, "bench", "bob", PASSWORD);
+    await signIn(bob, "bench", "bob", PASSWORD, false);
+    await bob.getByRole("button", { name: "Browse channels" }).click();
+    await bob.getByRole("button", { name: "Join general" }).click();
+    await composerUsableAt(bob);
     await bob.locator('.sidebar .conn[data-state="live"]').waitFor({ timeout: 60_000 });
     await alice.locator('.sidebar .conn[data-state="live"]').waitFor({ timeout: 60_000 });
     await watchRenders(bob, "m");
@@ -120,7 +123,7 @@ async function main(): Promise<void> {
     // ---- (d): a large channel seeded by carol's SDK client, scrolled in Bob's page --------
     const seedStarted = Date.now();
     const carol = await ParleyClient.login({ baseUrl: url, org: "bench", username: "carol", password: PASSWORD });
-    let scroll: (ScrollStats & { messages: number; seedMs: number; renderNewestMs: number; domRows: number }) | { messages: number; error: string };
+    let scroll: (ScrollStats & { messages: number; seedMs: number; renderNewestMs: number; domRows: number; firstRendered: boolean }) | { messages: number; error: string };
     try {
       carol.connect();
       await carol.waitUntilLive();
@@ -142,7 +145,9 @@ async function main(): Promise<void> {
       const renderNewestMs = Date.now() - openAt;
       const domRows = await bob.locator(".vrow").count();
       const stats = await scrollToTop(bob);
-      scroll = { messages: sent, seedMs, renderNewestMs, domRows, ...stats };
+      // The top is the channel's first message only if every older page was paged in.
+      const firstRendered = await bob.locator("article.msg", { hasText: "scroll message 1 of" }).count() > 0;
+      scroll = { messages: sent, seedMs, renderNewestMs, domRows, firstRendered, ...stats };
       log(`web: (d) scroll ${JSON.stringify(scroll)}`);
     } catch (err) {
       scroll = { messages: scrollN, error: err instanceof Error ? err.message : String(err) };
