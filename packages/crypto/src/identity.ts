@@ -77,6 +77,19 @@ export async function createDeviceIdentity(params: {
   return identity;
 }
 
+/**
+ * The same device identity for another cipher suite: the same Ed25519 signature key,
+ * credential and KeyStore. Every Parley suite signs with Ed25519 (see suites.ts), so
+ * one key — and the one directory binding that vouches for it — serves groups and
+ * KeyPackages of every suite; only the suite the MLS operations use differs.
+ */
+export function identityForSuite(identity: DeviceIdentity, suite: SuiteName): DeviceIdentity {
+  if (!SUITE_NAMES.includes(suite)) throw new E2eeError("bad_input", `unknown suite ${String(suite)}`);
+  if (identity.suite === suite) return identity;
+  const { orgId, userId, deviceId } = identity;
+  return build({ orgId, userId, deviceId, suite }, identity.signaturePublicKey, signaturePrivateKey(identity), identity.keyStore);
+}
+
 /** Loads the identity saved by {@link createDeviceIdentity} from `keyStore`, or undefined if there is none. */
 export async function loadDeviceIdentity(keyStore: KeyStore): Promise<DeviceIdentity | undefined> {
   const bytes = await keyStore.get(IDENTITY_KEY);

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 export * from "./public.ts";
-export { createDeviceIdentity, loadDeviceIdentity, type DeviceIdentity } from "./identity.ts";
+export { createDeviceIdentity, loadDeviceIdentity, identityForSuite, type DeviceIdentity } from "./identity.ts";
 export { MemoryKeyStore, type KeyStore } from "./key-store.ts";
 export {
   generateKeyPackages, listKeyPackageRefs, deleteKeyPackage, KEY_PACKAGE_LIFETIME_SECONDS, type GeneratedKeyPackage,

@@ -23,7 +23,11 @@ export const DeviceBinding = z.object({
   orgId: Id,
   userId: Id,
   deviceId: Id,
-  /** Suite the device identity was created for. */
+  /**
+   * Suite the device identity was first registered for (informational: the one
+   * Ed25519 key serves every suite, so a binding vouches for KeyPackages and
+   * leaves of any suite).
+   */
   suite: E2eeSuite,
   /** The device's MLS signature public key (Ed25519, 32 bytes). */
   signaturePublicKey: Base64,
@@ -57,13 +61,31 @@ export const KeyPackageUpload = z.object({
 });
 export type KeyPackageUpload = z.infer<typeof KeyPackageUpload>;
 
-/** The caller's device's KeyPackage supply. */
-export const KeyPackageCount = z.object({
+/** KeyPackages a device has stored for one suite (unexpired only). */
+export const KeyPackageSupply = z.object({
   /** One-time KeyPackages left. */
   available: z.number().int().nonnegative(),
   /** Whether a last-resort KeyPackage is stored. */
   lastResort: z.boolean(),
+});
+export type KeyPackageSupply = z.infer<typeof KeyPackageSupply>;
+
+/**
+ * The caller's device's KeyPackage supply. A device identity serves every suite
+ * (all sign with Ed25519); its KeyPackages are per suite. `available` and
+ * `lastResort` are for `suite`, the org's current suite (the one new groups use and
+ * the low-water warning watches); `suites` has every suite's figures.
+ */
+export const KeyPackageCount = z.object({
+  /** The org's current suite, which `available`/`lastResort` describe. */
+  suite: E2eeSuite,
+  /** One-time KeyPackages of `suite` left. */
+  available: z.number().int().nonnegative(),
+  /** Whether a last-resort KeyPackage of `suite` is stored. */
+  lastResort: z.boolean(),
   lowWater: z.number().int().positive(),
+  /** Supply per suite (every suite listed, zeros included). */
+  suites: z.object({ default: KeyPackageSupply, xwing: KeyPackageSupply }),
 });
 export type KeyPackageCount = z.infer<typeof KeyPackageCount>;
 
@@ -72,6 +94,8 @@ export const ClaimedKeyPackage = z.object({
   userId: Id,
   deviceId: Id,
   keyPackage: Base64,
+  /** Suite of the KeyPackage (the one asked for in the claim). */
+  suite: E2eeSuite,
   lastResort: z.boolean(),
   binding: DeviceBinding,
 });

@@ -47,23 +47,28 @@ export const e2eeRoutes = {
   }),
   uploadKeyPackages: route({
     method: "POST", path: "/e2ee/key-packages", tag: "e2ee", auth: "user", status: 201,
-    summary: "Upload KeyPackages of the calling device (signed by its bound key, in the org's suite); a new last-resort one replaces the old",
+    summary: "Upload KeyPackages of the calling device (signed by its bound key, of either suite: each is stored with the suite it names); a new last-resort one replaces the old one of its suite",
     body: z.object({ keyPackages: z.array(KeyPackageUpload).min(1).max(KEY_PACKAGE_BATCH_MAX) }),
     response: KeyPackageCount.extend({ stored: z.number().int().nonnegative() }),
     errors: ["key_package_invalid", "already_exists"],
   }),
   claimKeyPackages: route({
     method: "POST", path: "/e2ee/key-packages/claim", tag: "e2ee", auth: "user",
-    summary: "Claim one KeyPackage per active, bound device of these users (one-time ones are consumed; last resort only when none is left)",
-    body: z.object({ userIds: z.array(Id).min(1).max(KEY_PACKAGE_BATCH_MAX), exclude: z.array(Id).max(KEY_PACKAGE_BATCH_MAX).optional() }),
+    summary: "Claim one KeyPackage of `suite` (default: the org's current suite) per active, bound device of these users (one-time ones are consumed; last resort only when none is left)",
+    body: z.object({
+      userIds: z.array(Id).min(1).max(KEY_PACKAGE_BATCH_MAX),
+      exclude: z.array(Id).max(KEY_PACKAGE_BATCH_MAX).optional(),
+      /** Suite of the group being built (a channel keeps the suite its group was created with). */
+      suite: E2eeSuite.optional(),
+    }),
     response: z.object({
       keyPackages: z.array(ClaimedKeyPackage),
-      /** Bound devices that have no KeyPackage at all. */
+      /** Bound devices that have no KeyPackage of the suite. */
       missing: z.array(z.object({ userId: Id, deviceId: Id })),
     }),
   }),
   countKeyPackages: route({
     method: "GET", path: "/e2ee/key-packages/count", tag: "e2ee", auth: "user",
-    summary: "How many one-time KeyPackages the calling device has left", response: KeyPackageCount,
+    summary: "How many one-time KeyPackages the calling device has left, for the org's current suite and per suite", response: KeyPackageCount,
   }),
 } as const;

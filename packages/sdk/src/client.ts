@@ -226,6 +226,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
           if (!this.#reconciled && this.#e2ee) {
             this.#reconciled = true;
             this.#reconciling = this.#reconcile();
+          } else if (this.#e2ee) {
+            // Back online: the org may have switched MLS suites meanwhile (start() looked at the first connect).
+            this.#e2ee.refreshConfig().catch((err: unknown) => this.emit("error", err));
           }
         }
         this.emit("connection", change);

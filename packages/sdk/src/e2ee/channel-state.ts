@@ -6,7 +6,7 @@
  * the previous one (superseded states are never kept).
  */
 import {
-  exportGroupState, importGroupState, isE2eeError, type DeviceIdentity, type Group, type KeyStore, type LeafPolicy,
+  exportGroupState, importGroupState, isE2eeError, SUITE_NAMES, type DeviceIdentity, type Group, type KeyStore, type LeafPolicy, type SuiteName,
 } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
 
@@ -18,7 +18,12 @@ interface Meta {
   removed: boolean;
   /** Highest seq fully processed (events after it are re-read from the local store after a restart). */
   processedSeq: number;
+  /** Suite of the saved group (absent in states saved before suites could differ per channel). */
+  suite?: SuiteName;
 }
+
+/** The device identity to use for a group of `suite` (one signature key serves every suite). */
+export type IdentityFor = (suite: SuiteName) => DeviceIdentity;
 
 /** One channel's group and timeline position. */
 export class ChannelCrypto {
@@ -60,10 +65,11 @@ export class ChannelCrypto {
     return run;
   }
 
-  /** Load the persisted group once. */
-  load(keyStore: KeyStore, identity: DeviceIdentity, policy: LeafPolicy): Promise<void> {
+  /** Load the persisted group once (with the identity of the group's suite). */
+  load(keyStore: KeyStore, identityFor: IdentityFor, policy: LeafPolicy): Promise<void> {
     this.#loaded ??= (async () => {
       const meta = await keyStore.get(META(this.id));
+      let suite: SuiteName | undefined;
       if (meta) {
         const m = JSON.parse(new TextDecoder().decode(meta)) as Meta;
         this.joinedEpoch = m.joinedEpoch;
@@ -71,14 +77,20 @@ export class ChannelCrypto {
         this.processedSeq = m.processedSeq;
         this.hasSavedPosition = true;
         this.lastSeq = Math.max(this.lastSeq, m.processedSeq);
+        suite = m.suite;
       }
       const state = await keyStore.get(STATE(this.id));
       if (!state) return;
-      try {
-        this.group = await importGroupState(identity, state, policy);
-      } catch (err) {
-        // A corrupt state cannot be repaired: rejoin (external join) as if it were lost.
-        if (!isE2eeError(err)) throw err;
+      // Each channel keeps the suite its group was created with; older metadata does not
+      // say which, so try the suites in turn (a state of another suite is refused, not misread).
+      for (const s of suite ? [suite] : SUITE_NAMES) {
+        try {
+          this.group = await importGroupState(identityFor(s), state, policy);
+          break;
+        } catch (err) {
+          // A corrupt state cannot be repaired: rejoin (external join) as if it were lost.
+          if (!isE2eeError(err)) throw err;
+        }
       }
       // `state` is not zeroed here: the imported group keeps views into these bytes.
     })();
@@ -89,7 +101,7 @@ export class ChannelCrypto {
   async save(keyStore: KeyStore): Promise<void> {
     if (this.group && !this.removed) await keyStore.put(STATE(this.id), exportGroupState(this.group));
     else await keyStore.delete(STATE(this.id));
-    const meta: Meta = { joinedEpoch: this.joinedEpoch, removed: this.removed, processedSeq: this.processedSeq };
+    const meta: Meta = { joinedEpoch: this.joinedEpoch, removed: this.removed, processedSeq: this.processedSeq, ...(this.group ? { suite: this.group.suite } : {}) };
     await keyStore.put(META(this.id), new TextEncoder().encode(JSON.stringify(meta)));
   }
 

@@ -6,7 +6,8 @@
  * The {@link ParleyClient} drives it; apps use it through the client.
  */
 import {
-  encrypt, epoch, hasPendingProposals, members, MemoryKeyStore, type DeviceIdentity, type KeyStore, type LeafPolicy,
+  encrypt, epoch, hasPendingProposals, identityForSuite, members, MemoryKeyStore, type DeviceIdentity, type KeyStore, type LeafPolicy,
+  type SuiteName,
 } from "@parley/crypto";
 import type { Event, UserStreamItem } from "@parley/protocol";
 import type { Api } from "../http.ts";
@@ -73,21 +74,29 @@ function undecryptableContent(step: { reason: string; message: string }): Decode
 
 /** One device's MLS state across channels. */
 export class E2eeEngine {
+  /** The device's identity (one Ed25519 key for every suite; its `suite` is the one it was first registered with). */
   readonly identity: DeviceIdentity;
-  readonly config: E2eeConfig;
   readonly directory: DeviceDirectory;
   readonly server: E2eeServerApi;
   readonly #host: E2eeHost;
-  readonly #ctx: GroupContext;
+  readonly #ctx: GroupContext & { config: E2eeConfig };
+  readonly #identityFor = (suite: SuiteName) => this.identityFor(suite);
   readonly #channels = new Map<string, ChannelCrypto>();
   readonly #sent = new Map<string, MessageContent>();
   readonly #decoded = new Map<string, DecodedContent>();
   /** Sealed, persisted copy of what this device decrypted and sent (history across restarts). */
   readonly history: DecryptedHistory;
   readonly #supply: KeyPackageSupply;
+  readonly #identities = new Map<SuiteName, DeviceIdentity>();
+  #config: E2eeConfig;
+  #refreshing: Promise<E2eeConfig> | undefined;
   #closed = false;
 
-  /** Set the device up: fetch the org's E2EE config, load or create the identity, register it, upload KeyPackages. */
+  /**
+   * Set the device up: fetch the org's E2EE config, load or create the identity,
+   * register it, upload KeyPackages of the org's current suite. An identity made
+   * under another suite is kept (one Ed25519 key serves every suite).
+   */
   static async start(host: E2eeHost, opts: E2eeOptions = {}): Promise<E2eeEngine> {
     const server = new E2eeServerApi(host.api);
     const config = await server.config();
@@ -95,14 +104,44 @@ export class E2eeEngine {
     const { identity } = await deviceIdentity(keyStore, host.session, config.suite);
     // Keep the supply above the server's low-water mark, or every claim would trigger a warning.
     const supply = { target: Math.max(opts.keyPackages?.target ?? 30, config.keyPackageLowWater + 1) };
-    await registerDevice(server, identity, supply);
+    await registerDevice(server, identity, identityForSuite(identity, config.suite), supply);
     return new E2eeEngine(host, server, config, identity, { ...opts, keyPackages: supply });
+  }
+
+  /** The org's E2EE config as last fetched: `suite` is the one new groups use (existing channels keep theirs). */
+  get config(): E2eeConfig {
+    return this.#config;
+  }
+
+  /** This device's identity for groups and KeyPackages of `suite` (the same key and binding). */
+  identityFor(suite: SuiteName): DeviceIdentity {
+    let id = this.#identities.get(suite);
+    if (!id) this.#identities.set(suite, (id = identityForSuite(this.identity, suite)));
+    return id;
+  }
+
+  /**
+   * Fetch the org's E2EE config again; when its suite changed, new groups use the
+   * new one and this device uploads KeyPackages of it (so it can be added to new
+   * groups). Called when the connection goes live and on "keypackages.low".
+   * Never touches the identity or existing groups.
+   */
+  refreshConfig(): Promise<E2eeConfig> {
+    this.#refreshing ??= (async () => {
+      const next = await this.server.config();
+      const changed = next.suite !== this.#config.suite;
+      this.#config = next;
+      this.#ctx.config = next;
+      if (changed) await replenishKeyPackages(this.server, this.identityFor(next.suite), this.#supply);
+      return next;
+    })().finally(() => { this.#refreshing = undefined; });
+    return this.#refreshing;
   }
 
   private constructor(host: E2eeHost, server: E2eeServerApi, config: E2eeConfig, identity: DeviceIdentity, opts: E2eeOptions) {
     this.#host = host;
     this.server = server;
-    this.config = config;
+    this.#config = config;
     this.identity = identity;
     this.#supply = opts.keyPackages ?? {};
     this.directory = new DeviceDirectory(server, identity.orgId, config.directoryKey);
@@ -112,7 +151,8 @@ export class E2eeEngine {
       authorizeExternalSender: this.directory.authorizeExternalSender(config.externalSender.signaturePublicKey),
     };
     this.#ctx = {
-      api: host.api, server, keyStore: identity.keyStore, identity, directory: this.directory, config, policy,
+      api: host.api, server, keyStore: identity.keyStore, identity, identityFor: (s) => this.identityFor(s), directory: this.directory, config, policy,
+      refreshConfig: () => this.refreshConfig(),
       catchUp: (id) => host.catchUp(id), resume: (ch) => this.#pump(ch),
       maxCommitAttempts: opts.maxCommitAttempts ?? 8, joinWaitMs: opts.joinWaitMs ?? 3000,
     };
@@ -149,7 +189,7 @@ export class E2eeEngine {
   /** Timeline events of a channel, in seq order (from the sync engine). */
   async receive(channelId: string, events: Event[]): Promise<void> {
     const ch = this.#channel(channelId);
-    await ch.load(this.identity.keyStore, this.identity, this.#ctx.policy);
+    await ch.load(this.identity.keyStore, this.#identityFor, this.#ctx.policy);
     for (const e of events) {
       if (e.seq <= ch.lastSeq) continue;
       ch.lastSeq = e.seq;
@@ -176,7 +216,7 @@ export class E2eeEngine {
    */
   async resumeBacklog(channelId: string, cursor: number): Promise<void> {
     const ch = this.#channel(channelId);
-    await ch.load(this.identity.keyStore, this.identity, this.#ctx.policy);
+    await ch.load(this.identity.keyStore, this.#identityFor, this.#ctx.policy);
     // Without a saved position this device never processed the channel: the normal replay covers it.
     if (!ch.hasSavedPosition || ch.processedSeq >= cursor || ch.lastSeq > ch.processedSeq) return;
     const events = await this.#host.backfill(channelId, ch.processedSeq, cursor);
@@ -192,7 +232,9 @@ export class E2eeEngine {
         if (kind === "mls.welcome" && item.channelId && typeof data.welcomeId === "string") {
           await joinFromWelcomeItem(this.#ctx, this.#channel(item.channelId), data.welcomeId, Number(data.epoch ?? 0));
         } else if (kind === "keypackages.low" && (data.deviceId === undefined || data.deviceId === this.identity.deviceId)) {
-          await replenishKeyPackages(this.server, this.identity, this.#supply);
+          // The warning is for the org's current suite, which may just have changed (data.suite): look first.
+          await this.refreshConfig();
+          await replenishKeyPackages(this.server, this.identityFor(this.#config.suite), this.#supply);
         } else if (kind === "channel.left" && item.channelId) {
           const ch = this.#channel(item.channelId);
           await ch.exclusive(() => ch.drop(this.identity.keyStore));
@@ -218,7 +260,7 @@ export class E2eeEngine {
   /** Join a channel's existing group right away by external commit (a public channel just joined), or create it. */
   async join(channelId: string): Promise<void> {
     const ch = this.#channel(channelId);
-    await ch.load(this.identity.keyStore, this.identity, this.#ctx.policy);
+    await ch.load(this.identity.keyStore, this.#identityFor, this.#ctx.policy);
     if (ch.group) return;
     if (await this.server.groupInfo(channelId)) await joinByExternalCommit(this.#ctx, ch);
     else await ensureGroup(this.#ctx, ch);
@@ -228,7 +270,7 @@ export class E2eeEngine {
   async reconcile(channelIds: string[]): Promise<void> {
     await Promise.all(channelIds.map(async (id) => {
       const ch = this.#channel(id);
-      await ch.load(this.identity.keyStore, this.identity, this.#ctx.policy);
+      await ch.load(this.identity.keyStore, this.#identityFor, this.#ctx.policy);
       if (ch.group || ch.removed || !(await this.server.groupInfo(id))) return;
       await ensureGroup(this.#ctx, ch).catch((err: unknown) => this.#host.onError(err));
     }));
@@ -257,7 +299,7 @@ export class E2eeEngine {
     const hit = this.#decoded.get(e.id) ?? await this.history.get(e);
     if (hit) return hit;
     const ch = this.#channel(e.channelId);
-    await ch.load(this.identity.keyStore, this.identity, this.#ctx.policy);
+    await ch.load(this.identity.keyStore, this.#identityFor, this.#ctx.policy);
     if ((ch.group || ch.hasSavedPosition) && e.epoch < ch.joinedEpoch) {
       return { decodeError: "sent before this device joined the channel's encryption group", decodeReason: "history_unavailable" };
     }

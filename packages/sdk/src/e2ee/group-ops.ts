@@ -8,13 +8,13 @@
  */
 import {
   addMembers, commitPendingProposals, confirmPending, createGroup, discardPending, epoch, groupInfoMembers, groupInfoOf,
-  hasPendingCommit, hasPendingProposals, isE2eeError, joinExternal, joinFromWelcome, members, parseKeyPackage,
+  hasPendingCommit, hasPendingProposals, inspectMlsMessage, isE2eeError, joinExternal, joinFromWelcome, members, parseKeyPackage,
   type CommitBundle, type DeviceIdentity, type Group, type KeyStore, type LeafPolicy,
 } from "@parley/crypto";
 import type { Api } from "../http.ts";
 import { backoffDelay, sleep } from "../backoff.ts";
 import { isParleyError, ParleyError } from "../errors.ts";
-import type { ChannelCrypto } from "./channel-state.ts";
+import type { ChannelCrypto, IdentityFor } from "./channel-state.ts";
 import type { DeviceDirectory } from "./directory.ts";
 import type { E2eeConfig, E2eeServerApi } from "./server-api.ts";
 
@@ -23,9 +23,15 @@ export interface GroupContext {
   api: Api;
   server: E2eeServerApi;
   keyStore: KeyStore;
+  /** The device's identity (its deviceId, key and key store); use {@link identityFor} for MLS operations. */
   identity: DeviceIdentity;
+  /** The identity for groups of a suite: the same key, any suite (each channel keeps its group's suite). */
+  identityFor: IdentityFor;
   directory: DeviceDirectory;
-  config: E2eeConfig;
+  /** The org's E2EE config as last fetched (its suite is the one new groups use). */
+  readonly config: E2eeConfig;
+  /** Fetch the config again (the org's suite may have changed) and act on a change. */
+  refreshConfig(): Promise<E2eeConfig>;
   policy: LeafPolicy;
   /** Fetch and process the channel timeline up to now. */
   catchUp(channelId: string): Promise<void>;
@@ -80,7 +86,8 @@ export async function addMissingDevices(ctx: GroupContext, ch: ChannelCrypto, us
     const users = userIds ?? (await ctx.api.call("listMembers", { params: { channelId: ch.id } })).members.map((m) => m.userId);
     if (users.length === 0) return undefined;
     const present = new Set(members(group).map((m) => m.deviceId));
-    const { claimed } = await ctx.server.claimKeyPackages(users, [...present]);
+    // KeyPackages of the group's own suite: a channel created before the org switched suites keeps its suite.
+    const { claimed } = await ctx.server.claimKeyPackages(users, [...present], group.suite);
     ctx.directory.accept(claimed.map((c) => c.binding));
     const keyPackages: Uint8Array[] = [];
     for (const c of claimed) {
@@ -114,7 +121,7 @@ export async function commitProposals(ctx: GroupContext, ch: ChannelCrypto): Pro
  * Welcome, or join by external commit.
  */
 export async function ensureGroup(ctx: GroupContext, ch: ChannelCrypto): Promise<Group> {
-  await ch.load(ctx.keyStore, ctx.identity, ctx.policy);
+  await ch.load(ctx.keyStore, ctx.identityFor, ctx.policy);
   if (ch.group) return ch.group;
   ch.joining ??= (async () => {
     const info = await ctx.server.groupInfo(ch.id);
@@ -129,15 +136,27 @@ export async function ensureGroup(ctx: GroupContext, ch: ChannelCrypto): Promise
   return ch.group;
 }
 
+const isWrongSuite = (err: unknown) => isParleyError(err) && err.code === "bad_request" && (err.details as { reason?: unknown } | undefined)?.reason === "wrong_suite";
+
 async function createChannelGroup(ctx: GroupContext, ch: ChannelCrypto): Promise<boolean> {
-  const group = await createGroup(ctx.identity, ch.id, {
-    externalSenders: [ctx.config.externalSender], ...ctx.policy,
-  });
-  try {
-    await ctx.server.postCommit(ch.id, { epoch: 0, groupInfo: await groupInfoOf(group) });
-  } catch (err) {
-    if (isStale(err) || (isParleyError(err) && err.code === "already_exists")) return false; // another member initialised it first
-    throw err;
+  let group: Group;
+  for (let attempt = 0; ; attempt++) {
+    // New groups use the org's current suite.
+    group = await createGroup(ctx.identityFor(ctx.config.suite), ch.id, {
+      externalSenders: [ctx.config.externalSender], ...ctx.policy,
+    });
+    try {
+      await ctx.server.postCommit(ch.id, { epoch: 0, groupInfo: await groupInfoOf(group) });
+      break;
+    } catch (err) {
+      if (isStale(err) || (isParleyError(err) && err.code === "already_exists")) return false; // another member initialised it first
+      // The org switched suites since this device last looked: fetch the config and build again.
+      if (isWrongSuite(err) && attempt === 0) {
+        await ctx.refreshConfig();
+        continue;
+      }
+      throw err;
+    }
   }
   await ch.exclusive(async () => {
     ch.group = group;
@@ -157,7 +176,8 @@ export async function joinByExternalCommit(ctx: GroupContext, ch: ChannelCrypto)
     if (!info) throw new ParleyError({ code: "not_found", status: 404, message: `channel ${ch.id} has no MLS group yet` });
     // If this device still has a leaf (its state was lost), the join replaces it.
     const resync = groupInfoMembers(info.groupInfo).some((l) => l.identity.kind === "device" && l.identity.deviceId === ctx.identity.deviceId);
-    const join = await joinExternal(ctx.identity, info.groupInfo, { ...ctx.policy, resync });
+    // The group's suite, whatever the org's current one is.
+    const join = await joinExternal(ctx.identityFor(info.suite), info.groupInfo, { ...ctx.policy, resync });
     try {
       await ctx.server.postCommit(ch.id, { epoch: Number(join.epoch) - 1, commit: join.commit, groupInfo: join.groupInfo });
     } catch (err) {
@@ -178,12 +198,15 @@ export async function joinByExternalCommit(ctx: GroupContext, ch: ChannelCrypto)
 
 /** Join from a Welcome ("mls.welcome" on the user stream); Welcomes for this user's other devices are ignored. */
 export async function joinFromWelcomeItem(ctx: GroupContext, ch: ChannelCrypto, welcomeId: string, welcomeEpoch: number): Promise<void> {
-  await ch.load(ctx.keyStore, ctx.identity, ctx.policy);
+  await ch.load(ctx.keyStore, ctx.identityFor, ctx.policy);
   if (ch.group && !ch.removed && Number(epoch(ch.group)) >= welcomeEpoch) return;
   const bytes = await ctx.server.welcome(ch.id, welcomeId);
+  // A Welcome is for the group's suite (the KeyPackage it consumed was claimed for that suite).
+  const { suite } = await inspectMlsMessage(bytes);
+  if (!suite) throw new ParleyError({ code: "bad_response", message: `the Welcome for channel ${ch.id} uses a cipher suite Parley does not offer` });
   let group: Group;
   try {
-    group = await joinFromWelcome(ctx.identity, bytes, ctx.policy);
+    group = await joinFromWelcome(ctx.identityFor(suite), bytes, ctx.policy);
   } catch (err) {
     if (isE2eeError(err, "no_matching_key_package")) return; // addressed to another device of this user
     throw err;

@@ -96,15 +96,16 @@ export class E2eeServerApi {
     }
   }
 
-  /** GET /e2ee/key-packages/count: one-time KeyPackages left for this device, and whether a last-resort one is stored. */
-  async keyPackageCount(): Promise<{ available: number; lastResort: boolean }> {
+  /** GET /e2ee/key-packages/count: one-time KeyPackages of `suite` left for this device, and whether a last-resort one is stored. */
+  async keyPackageCount(suite: SuiteName): Promise<{ available: number; lastResort: boolean }> {
     const r = await this.#api.call("countKeyPackages");
-    return { available: r.available, lastResort: r.lastResort };
+    const s = r.suites[suite];
+    return { available: s.available, lastResort: s.lastResort };
   }
 
-  /** POST /e2ee/key-packages/claim: one KeyPackage per active device of `userIds` (minus `exclude`). */
-  async claimKeyPackages(userIds: string[], exclude: string[]): Promise<{ claimed: ClaimedKeyPackage[]; missing: string[] }> {
-    const r = await this.#api.call("claimKeyPackages", { body: { userIds, ...(exclude.length ? { exclude } : {}) } });
+  /** POST /e2ee/key-packages/claim: one KeyPackage of `suite` (the group's) per active device of `userIds` (minus `exclude`). */
+  async claimKeyPackages(userIds: string[], exclude: string[], suite: SuiteName): Promise<{ claimed: ClaimedKeyPackage[]; missing: string[] }> {
+    const r = await this.#api.call("claimKeyPackages", { body: { userIds, suite, ...(exclude.length ? { exclude } : {}) } });
     return {
       claimed: r.keyPackages.map((k) => ({ userId: k.userId, deviceId: k.deviceId, keyPackage: b64(k.keyPackage, "claim"), binding: binding(k.binding) })),
       missing: r.missing.map((m) => m.deviceId),
@@ -122,10 +123,11 @@ export class E2eeServerApi {
     });
   }
 
-  /** GET /channels/:id/group-info, or undefined while the channel has no group. */
-  async groupInfo(channelId: string): Promise<{ epoch: number; groupInfo: Uint8Array } | undefined> {
+  /** GET /channels/:id/group-info (with the suite the group was created with), or undefined while the channel has no group. */
+  async groupInfo(channelId: string): Promise<{ epoch: number; suite: SuiteName; groupInfo: Uint8Array } | undefined> {
     const r = await this.#api.call("getGroupInfo", { params: { channelId } });
-    return r.groupInfo ? { epoch: r.epoch, groupInfo: b64(r.groupInfo, "group-info") } : undefined;
+    if (!r.groupInfo || !r.suite) return undefined;
+    return { epoch: r.epoch, suite: r.suite, groupInfo: b64(r.groupInfo, "group-info") };
   }
 
   /** GET /channels/:id/welcomes/:welcomeId. */

@@ -4,7 +4,8 @@ import type { Deps, Principal } from "../../context.ts";
 import { serverMlsKeys } from "../../platform/kms/index.ts";
 import { inTransaction } from "../../transaction.ts";
 import { authorize } from "../access/authorize.ts";
-import { orgSettings, orgSuite, setOrgSettings } from "./store.ts";
+import { appendUserStream } from "../streams/user-stream.ts";
+import { activeBindings, clearOrgLowWarned, orgSettings, orgSuite, setOrgSettings } from "./store.ts";
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 
@@ -23,12 +24,26 @@ export async function getE2eeConfig(deps: Deps, p: Principal): Promise<E2eeConfi
   return configOf(deps, p.orgId, await orgSuite(deps.db, p.orgId));
 }
 
-/** Sets the suite for groups created from now on; existing groups keep theirs. */
+/**
+ * Sets the suite for groups created from now on; existing groups keep theirs.
+ * Device identities are suite-independent (every suite signs with Ed25519), so
+ * nothing is re-registered: on a change, every user with a bound device gets a
+ * `keypackages.low` { suite, reason: "suite_changed" } item (no deviceId: all its
+ * devices), telling online devices to upload KeyPackages of the new suite now
+ * rather than at their next connect; the low-water warnings are re-armed.
+ */
 export async function setE2eeConfig(deps: Deps, p: Principal, suite: E2eeSuite): Promise<E2eeConfig> {
   authorize(p, "e2ee.configure", { type: "org", orgId: p.orgId });
-  await inTransaction(deps, async (tx) => {
+  await inTransaction(deps, async (tx, after) => {
     const settings = await orgSettings(tx, p.orgId);
+    const previous = settings.e2eeSuite === "xwing" ? "xwing" : "default";
     await setOrgSettings(tx, p.orgId, { ...settings, e2eeSuite: suite });
+    if (previous === suite) return;
+    await clearOrgLowWarned(tx, p.orgId);
+    const users = new Set((await activeBindings(tx, p.orgId, {})).map((b) => b.user_id));
+    for (const userId of users) {
+      await appendUserStream(tx, after, { orgId: p.orgId, userId, kind: "keypackages.low", data: { suite, reason: "suite_changed" }, now: deps.now() });
+    }
   });
   deps.log.info({ module: "e2ee", orgId: p.orgId, by: p.userId, suite }, "org MLS suite set");
   return configOf(deps, p.orgId, suite);

@@ -4,7 +4,7 @@
  */
 import test from "node:test";
 import assert from "node:assert/strict";
-import { createDeviceIdentity, generateKeyPackages, verifyBinding, type DeviceIdentity } from "@parley/crypto";
+import { createDeviceIdentity, generateKeyPackages, identityForSuite, parseKeyPackage, verifyBinding, type DeviceIdentity } from "@parley/crypto";
 import { DIALECTS, startTestServer, type TestServer } from "../../testing/harness.ts";
 import { bootstrapOrg, countRows, makeOrg, makeUser, type TestUser } from "../../testing/factories.ts";
 
@@ -103,7 +103,10 @@ for (const dialect of DIALECTS) {
     await register(member, idMember);
     const up = await upload(member, idMember, 3, true);
     assert.equal(up.status, 201, JSON.stringify(up.body));
-    assert.deepEqual({ ...up.body, lowWater: undefined }, { stored: 4, available: 3, lastResort: true, lowWater: undefined });
+    assert.deepEqual({ ...up.body, lowWater: undefined }, {
+      stored: 4, suite: "default", available: 3, lastResort: true, lowWater: undefined,
+      suites: { default: { available: 3, lastResort: true }, xwing: { available: 0, lastResort: false } },
+    });
     await upload(owner, idOwner, 2, true);
 
     const stored = await countRows(server, "key_packages");
@@ -179,6 +182,70 @@ for (const dialect of DIALECTS) {
     for (let i = 0; i < 2; i++) await owner.api("POST", "/e2ee/key-packages/claim", { userIds: [member.user.id] });
     const again = (await member.api("GET", "/stream?after=0&limit=200")).body.items.filter((i: { kind: string }) => i.kind === "keypackages.low");
     assert.equal(again.length, 2);
+  }, { keyPackageLowWater: 3 }));
+
+  test(`key packages per suite: one identity serves both; claim by suite; low water watches the org's current suite (${dialect})`, { timeout: 90_000 }, () => withServer(dialect, async (server) => {
+    const owner = await bootstrapOrg(server);
+    const member = await makeUser(server, owner);
+    const id = await identityOf(member); // registered under "default"
+    await register(member, id);
+    await upload(member, id, 2, true);
+    // The same key, KeyPackages of the other suite: accepted and stored as xwing.
+    const idX = identityForSuite(id, "xwing");
+    const up = await upload(member, idX, 4, true);
+    assert.equal(up.status, 201, JSON.stringify(up.body));
+    assert.equal(up.body.suite, "default", "the org's suite is still default");
+    assert.deepEqual(up.body.suites, { default: { available: 2, lastResort: true }, xwing: { available: 4, lastResort: true } });
+    // A new last-resort one replaces only its own suite's.
+    await upload(member, idX, 1, true);
+    const rows = await server.deps.db.selectFrom("key_packages").select(["suite", "last_resort"]).where("device_id", "=", member.tokens.deviceId).execute();
+    assert.deepEqual(rows.filter((r) => Number(r.last_resort) === 1).map((r) => r.suite).sort(), ["default", "xwing"]);
+    // Two last-resort ones of the same suite in one upload are refused.
+    const two = [...await generateKeyPackages(idX, 1, { lastResort: true }), ...await generateKeyPackages(idX, 1, { lastResort: true })];
+    assert.equal((await member.api("POST", "/e2ee/key-packages", { keyPackages: two.map((k) => ({ data: b64(k.keyPackage), lastResort: true })) })).status, 400);
+
+    // Claims return KeyPackages of the asked suite only (default: the org's).
+    const cd = await owner.api("POST", "/e2ee/key-packages/claim", { userIds: [member.user.id] });
+    assert.equal(cd.body.keyPackages[0].suite, "default");
+    assert.equal((await parseKeyPackage(bytes(cd.body.keyPackages[0].keyPackage))).suite, "default");
+    const cx = await owner.api("POST", "/e2ee/key-packages/claim", { userIds: [member.user.id], suite: "xwing" });
+    assert.equal(cx.status, 200, JSON.stringify(cx.body));
+    assert.equal(cx.body.keyPackages[0].suite, "xwing");
+    assert.equal((await parseKeyPackage(bytes(cx.body.keyPackages[0].keyPackage))).suite, "xwing");
+    assert.equal(cx.body.keyPackages[0].lastResort, false);
+    const count = (await member.api("GET", "/e2ee/key-packages/count")).body;
+    assert.deepEqual({ suite: count.suite, available: count.available, suites: count.suites }, {
+      suite: "default", available: 1, suites: { default: { available: 1, lastResort: true }, xwing: { available: 4, lastResort: true } },
+    });
+    // Claims of a suite the org does not use do not warn (low water is 3 here; xwing goes to 0).
+    for (let i = 0; i < 4; i++) await owner.api("POST", "/e2ee/key-packages/claim", { userIds: [member.user.id], suite: "xwing" });
+    const lows = async () => (await member.api("GET", "/stream?after=0&limit=200")).body.items.filter((i: { kind: string }) => i.kind === "keypackages.low");
+    assert.equal((await lows()).length, 1, "the default drop (2 -> 1) warned once; xwing claims did not");
+    assert.equal((await lows())[0].data.suite, "default");
+
+    // The admin switches to xwing: every user with a device is told (no deviceId: all its devices); warnings re-armed.
+    const noDevice = await makeUser(server, owner);
+    assert.equal((await owner.api("PUT", "/e2ee/config", { suite: "xwing" })).status, 200);
+    const switched = (await lows()).filter((i: { data: { reason?: string } }) => i.data.reason === "suite_changed");
+    assert.deepEqual(switched.map((i: { data: unknown }) => i.data), [{ suite: "xwing", reason: "suite_changed" }]);
+    const noDeviceItems = (await noDevice.api("GET", "/stream?after=0&limit=200")).body.items.filter((i: { kind: string }) => i.kind === "keypackages.low");
+    assert.equal(noDeviceItems.length, 0, "users without a bound device are not told");
+    assert.equal((await owner.api("PUT", "/e2ee/config", { suite: "xwing" })).status, 200);
+    assert.equal((await lows()).length, 2, "setting the same suite again posts nothing");
+    const c2 = (await member.api("GET", "/e2ee/key-packages/count")).body;
+    assert.equal(c2.suite, "xwing");
+    assert.equal(c2.available, 0);
+    // A claim without a suite now takes xwing (the last-resort one) and warns for xwing.
+    const cx2 = await owner.api("POST", "/e2ee/key-packages/claim", { userIds: [member.user.id] });
+    assert.equal(cx2.body.keyPackages[0].suite, "xwing");
+    assert.equal(cx2.body.keyPackages[0].lastResort, true);
+    const after = await lows();
+    assert.equal(after.length, 3);
+    assert.deepEqual(after[2].data, { deviceId: member.tokens.deviceId, available: 0, suite: "xwing" });
+    // The old suite's KeyPackages can still be claimed for an old group.
+    const old = await owner.api("POST", "/e2ee/key-packages/claim", { userIds: [member.user.id], suite: "default" });
+    assert.equal(old.body.keyPackages[0].suite, "default");
+    assert.equal((await lows()).length, 3, "old-suite claims never warn");
   }, { keyPackageLowWater: 3 }));
 
   test(`e2ee directories across orgs: 404, nothing leaked or claimed (${dialect})`, { timeout: 60_000 }, () => withServer(dialect, async (server) => {

@@ -2,10 +2,16 @@
  * The KeyPackage directory (RFC 9750 §5.1): devices upload batches of
  * one-time KeyPackages plus a last-resort one; a claim hands out one per
  * device, atomically; the device is warned on its user stream when low.
+ *
+ * KeyPackages are per suite: a device identity (one Ed25519 key, one binding)
+ * serves every suite, and when an org switches suite its devices upload
+ * KeyPackages of the new one while groups created before keep theirs. A claim
+ * names the suite of the group being built; the low-water warning watches the
+ * org's current suite only (old-suite ones are left to be claimed or expire).
  */
 import crypto from "node:crypto";
 import { isE2eeError, parseKeyPackage, type KeyPackageInfo } from "@parley/crypto/public";
-import type { ClaimedKeyPackage, KeyPackageCount, KeyPackageUpload } from "@parley/protocol";
+import type { ClaimedKeyPackage, E2eeSuite, KeyPackageCount, KeyPackageUpload } from "@parley/protocol";
 import type { Deps, Principal } from "../../context.ts";
 import type { KeyPackagesTable } from "../../platform/db/tables.ts";
 import { AppError, badRequest, notFound } from "../../http/errors.ts";
@@ -16,7 +22,7 @@ import { appendUserStream } from "../streams/user-stream.ts";
 import { toBinding } from "./device-directory.ts";
 import {
   activeBindings, clearLowWarned, deleteLastResort, getBinding, insertKeyPackages, keyPackageSupply, lastResortOf,
-  markLowWarned, orgSuite, takeOneTime, usersInOrg,
+  markLowWarned, orgSuite, takeOneTime, usersInOrg, type Suite,
 } from "./store.ts";
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
@@ -30,8 +36,6 @@ export async function uploadKeyPackages(deps: Deps, p: Principal, uploads: KeyPa
   authorize(p, "e2ee.directory", { type: "org", orgId: p.orgId });
   const binding = await getBinding(deps.db, p.orgId, p.deviceId);
   if (!binding) throw badRequest("register this device's MLS identity first (PUT /e2ee/device-identity)", { reason: "no_device_identity" });
-  if (uploads.filter((u) => u.lastResort).length > 1) throw badRequest("at most one last-resort KeyPackage per upload");
-  const suite = await orgSuite(deps.db, p.orgId);
   const now = deps.now();
   const rows: KeyPackagesTable[] = [];
   const boundKey = new Uint8Array(binding.signature_key);
@@ -50,36 +54,47 @@ export async function uploadKeyPackages(deps: Deps, p: Principal, uploads: KeyPa
     if (info.signaturePublicKey.length !== boundKey.length || !crypto.timingSafeEqual(info.signaturePublicKey, boundKey)) {
       throw invalid(i, "signature_key_mismatch", "its signature key is not the device's directory binding");
     }
-    if (info.suite !== suite) throw invalid(i, "wrong_suite", `it is for suite ${String(info.suite)}, the org uses ${suite}`);
+    // parseKeyPackage refuses suites Parley does not offer; either offered suite is fine.
+    const suite = info.suite;
+    if (!suite) throw invalid(i, "wrong_suite", "it is for a cipher suite Parley does not offer");
     if (Number(info.notAfter) <= seconds(now)) throw invalid(i, "expired", "it has expired");
     rows.push({
       ref: info.refHex, org_id: p.orgId, user_id: p.userId, device_id: p.deviceId, suite, data: new Uint8Array(Buffer.from(u.data, "base64")),
       last_resort: u.lastResort ? 1 : 0, not_after: Number(info.notAfter), created_at: now,
     });
   }
+  const lastResortSuites = rows.filter((r) => r.last_resort === 1).map((r) => r.suite);
+  if (new Set(lastResortSuites).size !== lastResortSuites.length) throw badRequest("at most one last-resort KeyPackage per suite per upload");
+  const current = await orgSuite(deps.db, p.orgId);
   return inTransaction(deps, async (tx) => {
-    // A new last-resort KeyPackage replaces the old one (the device keeps only the newest private half).
-    if (rows.some((r) => r.last_resort === 1)) await deleteLastResort(tx, p.deviceId);
+    // A new last-resort KeyPackage replaces the old one of its suite (the device keeps only the newest private half).
+    for (const suite of lastResortSuites) await deleteLastResort(tx, p.deviceId, suite);
     const stored = await insertKeyPackages(tx, rows);
-    const supply = await keyPackageSupply(tx, p.deviceId, seconds(now));
-    if (supply.available >= deps.config.keyPackageLowWater) await clearLowWarned(tx, p.deviceId);
-    return { stored, ...supply, lowWater: deps.config.keyPackageLowWater };
+    const count = await countOf(deps, tx, p.deviceId, current);
+    if (count.available >= deps.config.keyPackageLowWater) await clearLowWarned(tx, p.deviceId);
+    return { stored, ...count };
   });
 }
 
-/** GET /e2ee/key-packages/count for the calling device. */
+async function countOf(deps: Deps, q: Tx | Deps["db"], deviceId: string, current: Suite): Promise<KeyPackageCount> {
+  const suites = await keyPackageSupply(q, deviceId, seconds(deps.now()));
+  return { suite: current, ...suites[current], lowWater: deps.config.keyPackageLowWater, suites };
+}
+
+/** GET /e2ee/key-packages/count for the calling device: the org's current suite, and per suite. */
 export async function countKeyPackages(deps: Deps, p: Principal): Promise<KeyPackageCount> {
   authorize(p, "e2ee.directory", { type: "org", orgId: p.orgId });
-  return { ...(await keyPackageSupply(deps.db, p.deviceId, seconds(deps.now()))), lowWater: deps.config.keyPackageLowWater };
+  return countOf(deps, deps.db, p.deviceId, await orgSuite(deps.db, p.orgId));
 }
 
 /**
- * POST /e2ee/key-packages/claim: one KeyPackage per active, bound device of the
- * users (minus `exclude`), in one transaction: one-time ones are deleted as they
- * are handed out, the last-resort one is reused only when none is left.
+ * POST /e2ee/key-packages/claim: one KeyPackage of `suite` (the group's; default
+ * the org's current suite) per active, bound device of the users (minus `exclude`),
+ * in one transaction: one-time ones are deleted as they are handed out, the
+ * last-resort one is reused only when none is left.
  */
 export async function claimKeyPackages(
-  deps: Deps, p: Principal, input: { userIds: string[]; exclude?: string[] },
+  deps: Deps, p: Principal, input: { userIds: string[]; exclude?: string[]; suite?: E2eeSuite },
 ): Promise<{ keyPackages: ClaimedKeyPackage[]; missing: Array<{ userId: string; deviceId: string }> }> {
   authorize(p, "e2ee.directory", { type: "org", orgId: p.orgId });
   const userIds = [...new Set(input.userIds)];
@@ -87,32 +102,39 @@ export async function claimKeyPackages(
   if ((await usersInOrg(deps.db, p.orgId, userIds)).size !== userIds.length) throw notFound("user");
   const exclude = new Set(input.exclude ?? []);
   const nowSec = seconds(deps.now());
+  const current = await orgSuite(deps.db, p.orgId);
+  const suite = input.suite ?? current;
+  // Only the current suite's supply is watched: devices do not refill an old suite.
+  const watch = suite === current;
   return inTransaction(deps, async (tx, after) => {
     const bindings = (await activeBindings(tx, p.orgId, { userIds })).filter((b) => !exclude.has(b.device_id));
     const keyPackages: ClaimedKeyPackage[] = [];
     const missing: Array<{ userId: string; deviceId: string }> = [];
     for (const b of bindings) {
-      const oneTime = await takeOneTime(tx, b.device_id, nowSec);
-      const kp = oneTime ?? (await lastResortOf(tx, b.device_id, nowSec));
+      const oneTime = await takeOneTime(tx, b.device_id, suite, nowSec);
+      const kp = oneTime ?? (await lastResortOf(tx, b.device_id, suite, nowSec));
+      if (watch) await warnIfLow(deps, tx, after, b.org_id, b.user_id, b.device_id, suite, nowSec);
       if (!kp) {
         missing.push({ userId: b.user_id, deviceId: b.device_id });
-        await warnIfLow(deps, tx, after, b.org_id, b.user_id, b.device_id, nowSec);
         continue;
       }
       keyPackages.push({
-        userId: b.user_id, deviceId: b.device_id, keyPackage: Buffer.from(kp.data).toString("base64"),
+        userId: b.user_id, deviceId: b.device_id, keyPackage: Buffer.from(kp.data).toString("base64"), suite,
         lastResort: Number(kp.last_resort) === 1, binding: toBinding(b),
       });
-      await warnIfLow(deps, tx, after, b.org_id, b.user_id, b.device_id, nowSec);
     }
     return { keyPackages, missing };
   });
 }
 
-/** Posts keypackages.low once per drop below the low-water mark (re-armed by an upload that refills). */
-async function warnIfLow(deps: Deps, tx: Tx, after: AfterCommit, orgId: string, userId: string, deviceId: string, nowSec: number): Promise<void> {
-  const { available } = await keyPackageSupply(tx, deviceId, nowSec);
+/**
+ * Posts keypackages.low { deviceId, available, suite } once per drop of the current
+ * suite's supply below the low-water mark (re-armed by an upload that refills it,
+ * or by a suite switch).
+ */
+async function warnIfLow(deps: Deps, tx: Tx, after: AfterCommit, orgId: string, userId: string, deviceId: string, suite: Suite, nowSec: number): Promise<void> {
+  const { available } = (await keyPackageSupply(tx, deviceId, nowSec))[suite];
   if (available >= deps.config.keyPackageLowWater) return;
   if (!(await markLowWarned(tx, deviceId, deps.now()))) return;
-  await appendUserStream(tx, after, { orgId, userId, kind: "keypackages.low", data: { deviceId, available }, now: deps.now() });
+  await appendUserStream(tx, after, { orgId, userId, kind: "keypackages.low", data: { deviceId, available, suite }, now: deps.now() });
 }

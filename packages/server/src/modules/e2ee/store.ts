@@ -68,31 +68,36 @@ export async function insertKeyPackages(tx: Tx, rows: KeyPackagesTable[]): Promi
   return stored;
 }
 
-export async function deleteLastResort(tx: Tx, deviceId: string): Promise<void> {
-  await tx.deleteFrom("key_packages").where("device_id", "=", deviceId).where("last_resort", "=", 1).execute();
+export async function deleteLastResort(tx: Tx, deviceId: string, suite: Suite): Promise<void> {
+  await tx.deleteFrom("key_packages").where("device_id", "=", deviceId).where("suite", "=", suite).where("last_resort", "=", 1).execute();
 }
 
-/** One-time KeyPackages left for a device, and whether it has a last-resort one (unexpired only). */
-export async function keyPackageSupply(q: Q, deviceId: string, nowSeconds: number): Promise<{ available: number; lastResort: boolean }> {
-  const rows = await q.selectFrom("key_packages").select(["last_resort", (eb) => eb.fn.countAll<number>().as("n")])
-    .where("device_id", "=", deviceId).where("not_after", ">", nowSeconds).groupBy("last_resort").execute();
-  let available = 0, lastResort = false;
+/** A device's KeyPackages of one suite: one-time ones left, and whether a last-resort one is stored. */
+export interface SuiteSupply { available: number; lastResort: boolean }
+
+/** The device's unexpired KeyPackages, per suite (every suite listed, zeros included). */
+export async function keyPackageSupply(q: Q, deviceId: string, nowSeconds: number): Promise<Record<Suite, SuiteSupply>> {
+  const rows = await q.selectFrom("key_packages").select(["suite", "last_resort", (eb) => eb.fn.countAll<number>().as("n")])
+    .where("device_id", "=", deviceId).where("not_after", ">", nowSeconds).groupBy(["suite", "last_resort"]).execute();
+  const out: Record<Suite, SuiteSupply> = { default: { available: 0, lastResort: false }, xwing: { available: 0, lastResort: false } };
   for (const r of rows) {
-    if (Number(r.last_resort) === 1) lastResort = Number(r.n) > 0;
-    else available = Number(r.n);
+    const s = out[r.suite as Suite];
+    if (!s) continue; // a suite Parley no longer offers
+    if (Number(r.last_resort) === 1) s.lastResort = Number(r.n) > 0;
+    else s.available = Number(r.n);
   }
-  return { available, lastResort };
+  return out;
 }
 
 /**
- * Takes one one-time KeyPackage of the device: the oldest is deleted and returned.
+ * Takes one one-time KeyPackage of the device in `suite`: the oldest is deleted and returned.
  * The DELETE names the row it selected, so when two claims race for the same row
  * only one deletes it (PostgreSQL re-checks the row after the other commits; SQLite
  * serialises writers); the loser tries the next one.
  */
-export async function takeOneTime(tx: Tx, deviceId: string, nowSeconds: number): Promise<KeyPackagesTable | undefined> {
+export async function takeOneTime(tx: Tx, deviceId: string, suite: Suite, nowSeconds: number): Promise<KeyPackagesTable | undefined> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const next = await tx.selectFrom("key_packages").selectAll().where("device_id", "=", deviceId).where("last_resort", "=", 0)
+    const next = await tx.selectFrom("key_packages").selectAll().where("device_id", "=", deviceId).where("suite", "=", suite).where("last_resort", "=", 0)
       .where("not_after", ">", nowSeconds).orderBy("created_at").orderBy("ref").limit(1).executeTakeFirst();
     if (!next) return undefined;
     const del = await tx.deleteFrom("key_packages").where("ref", "=", next.ref).executeTakeFirst();
@@ -101,8 +106,8 @@ export async function takeOneTime(tx: Tx, deviceId: string, nowSeconds: number):
   return undefined;
 }
 
-export async function lastResortOf(q: Q, deviceId: string, nowSeconds: number): Promise<KeyPackagesTable | undefined> {
-  return q.selectFrom("key_packages").selectAll().where("device_id", "=", deviceId).where("last_resort", "=", 1)
+export async function lastResortOf(q: Q, deviceId: string, suite: Suite, nowSeconds: number): Promise<KeyPackagesTable | undefined> {
+  return q.selectFrom("key_packages").selectAll().where("device_id", "=", deviceId).where("suite", "=", suite).where("last_resort", "=", 1)
     .where("not_after", ">", nowSeconds).orderBy("created_at", "desc").limit(1).executeTakeFirst();
 }
 
@@ -114,6 +119,11 @@ export async function markLowWarned(tx: Tx, deviceId: string, now: number): Prom
 
 export async function clearLowWarned(tx: Tx, deviceId: string): Promise<void> {
   await tx.updateTable("device_bindings").set({ low_warned_at: null }).where("device_id", "=", deviceId).execute();
+}
+
+/** Re-arms the low-water warning of every device of the org (its suite changed: the warning watches the new one). */
+export async function clearOrgLowWarned(tx: Tx, orgId: string): Promise<void> {
+  await tx.updateTable("device_bindings").set({ low_warned_at: null }).where("org_id", "=", orgId).execute();
 }
 
 /** Deletes the KeyPackages of revoked devices or of a deactivated user (called in their transaction). */
