@@ -32,6 +32,13 @@ export const KEY_PACKAGE_LIFETIME_SECONDS = 90 * 24 * 3600;
 
 const PREFIX = "kp/";
 
+// KeyStore key of a KeyPackage's private half. X-Wing refs are SHA-512 (64 bytes): the
+// full hex would make a file key store's file name ("kp/<128 hex>" hex-encoded again)
+// longer than file systems allow, so refs are cut to their first 32 bytes (still a
+// 256-bit collision-resistant name; default-suite refs are 32 bytes and unchanged).
+const KEY_REF_HEX = 64;
+const storeKey = (refHex: string) => PREFIX + refHex.slice(0, KEY_REF_HEX);
+
 /**
  * Generates `count` KeyPackages for `identity` (all signed by its one signature key, so
  * the device binding covers them) and stores their private halves in `identity.keyStore`.
@@ -53,7 +60,7 @@ export async function generateKeyPackages(
     // Record: [lastResort flag][u32 length of wire][wire][private package].
     const len = new Uint8Array(4);
     new DataView(len.buffer).setUint32(0, wire.length);
-    await identity.keyStore.put(PREFIX + toHex(ref), concat(new Uint8Array([lastResort ? 1 : 0]), len, wire, priv));
+    await identity.keyStore.put(storeKey(toHex(ref)), concat(new Uint8Array([lastResort ? 1 : 0]), len, wire, priv));
     priv.fill(0);
     out.push({ keyPackage: wire, ref, refHex: toHex(ref), lastResort });
   }
@@ -80,7 +87,8 @@ export function encodeKeyPackageMessage(kp: KeyPackage): Uint8Array {
 
 /** Internal: the stored private half for a KeyPackageRef, or undefined. */
 export async function loadKeyPackage(identity: DeviceIdentity, refHex: string): Promise<{ publicPackage: KeyPackage; privatePackage: PrivateKeyPackage; lastResort: boolean } | undefined> {
-  const rec = await identity.keyStore.get(PREFIX + refHex);
+  // Records written before refs were cut (memory and browser stores) are under the full ref.
+  const rec = (await identity.keyStore.get(storeKey(refHex))) ?? (await legacy(() => identity.keyStore.get(PREFIX + refHex), refHex));
   if (!rec) return undefined;
   const len = new DataView(rec.buffer, rec.byteOffset + 1, 4).getUint32(0);
   const msg = decodeMlsMessage(rec.subarray(5, 5 + len));
@@ -91,10 +99,21 @@ export async function loadKeyPackage(identity: DeviceIdentity, refHex: string): 
 
 /** Deletes the private half of a one-time KeyPackage once a Welcome consumed it. */
 export async function deleteKeyPackage(identity: DeviceIdentity, refHex: string): Promise<void> {
-  await identity.keyStore.delete(PREFIX + refHex);
+  await identity.keyStore.delete(storeKey(refHex));
+  await legacy(() => identity.keyStore.delete(PREFIX + refHex), refHex);
 }
 
-/** Refs (hex) of every KeyPackage whose private half this device still holds. */
+// The full-ref key of an older record; a store that cannot even name it (a file store: name too long) has none.
+async function legacy<T>(op: () => Promise<T>, refHex: string): Promise<T | undefined> {
+  if (refHex.length <= KEY_REF_HEX) return undefined;
+  try {
+    return await op();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Refs (hex; longer ones cut to their first 32 bytes) of every KeyPackage whose private half this device still holds. */
 export async function listKeyPackageRefs(identity: DeviceIdentity): Promise<string[]> {
   return (await identity.keyStore.list(PREFIX)).map((k) => k.slice(PREFIX.length));
 }
