@@ -97,6 +97,9 @@ export async function chatFixture(opts: { me: User; users: User[]; channelId?: s
   });
   const chat = new ChatStore(client, opts.me, ORG);
   await chat.start();
+  // Let the store's batched change notification (one per frame) go out, so a test starts from a quiet store
+  // (and one that switches to fake timers does not leave a real notification timer pending).
+  await new Promise((r) => setTimeout(r, 20));
   let clientSeq = 0;
   return {
     chat, worker, me: opts.me,
