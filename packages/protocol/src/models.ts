@@ -194,7 +194,11 @@ export const UserStreamKind = z.enum([
   "device.added",
   "device.revoked",
   "user.updated",
-  /** The device is running out of one-time KeyPackages: data { deviceId, available }; upload more. */
+  /**
+   * The device is running out of one-time KeyPackages of the org's current suite: data
+   * { deviceId, available, suite }; upload more. After a suite switch: { suite, reason:
+   * "suite_changed" } without deviceId (every device of the user).
+   */
   "keypackages.low",
   /** An MLS Welcome for the user's devices: data { channelId, epoch, welcomeId } (fetch it with getWelcome). */
   "mls.welcome",
