@@ -120,6 +120,21 @@ for (const dialect of DIALECTS) {
     await until(() => thirdBob.length >= 1, "bob reads the third channel");
     assert.equal(thirdBob[0]!.text, "third 1");
     assert.equal(await suiteOf(bob, third.id), "xwing");
+
+    // A device registered after the switch (identity under "xwing") joins the old default-suite group too.
+    const bob2 = await org.device("bob");
+    bob2.on("error", (e) => errors.push(e));
+    assert.equal(bob2.e2ee!.identity.suite, "xwing");
+    bob2.connect();
+    await bob2.waitUntilLive();
+    await bob2.settled();
+    const oldBob2 = collect(bob2, old.id);
+    const freshBob2 = collect(bob2, fresh.id);
+    await again.sendMessage(old.id, "old 7 for both bob devices");
+    await again.sendMessage(fresh.id, "new 5 for both bob devices");
+    await until(() => oldBob2.length >= 1 && freshBob2.length >= 1, "bob's new device reads both channels");
+    assert.equal(oldBob2[0]!.text, "old 7 for both bob devices");
+    assert.equal(freshBob2[0]!.text, "new 5 for both bob devices");
     assert.deepEqual(errors, []);
   });
 }
