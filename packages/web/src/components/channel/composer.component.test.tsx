@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { screen, waitFor } from "@testing-library/react";
+import { act, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { chatFixture, user } from "../../testing/chat-fixture.tsx";
 import { Composer } from "./composer.tsx";
@@ -9,6 +9,9 @@ const alice = user("u-alice", "alice", "Alice Liddell");
 const alan = user("u-alan", "alan", "Alan Turing");
 const bob = user("u-bob", "bob", "Bob Ross");
 const gone = user("u-gone", "alfred", "Alfred Gone", { deactivated: true });
+
+/** The composer places the caret after an inserted mention on the next frame. */
+const nextFrame = () => act(() => new Promise<void>((r) => requestAnimationFrame(() => r())));
 
 async function setup() {
   const f = await chatFixture({ me, users: [alice, alan, bob, gone] });
@@ -58,7 +61,9 @@ describe("Composer", () => {
     await u.click(screen.getByRole("option", { name: /Bob Ross/ }));
     expect(box.value).toBe("ping @bob ");
     expect(screen.queryByRole("listbox")).toBeNull();
-    await u.type(box, "please{Enter}");
+    await nextFrame();
+    expect(box.selectionStart).toBe("ping @bob ".length);
+    await u.type(box, "please{Enter}", { skipClick: true });
     await waitFor(() => expect(worker.calls("send")).toHaveLength(1));
     expect(worker.calls("send")[0]![1][1]).toMatchObject({ text: "ping @bob please", mentions: ["u-bob"] });
   });
