@@ -17,7 +17,9 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 npm run --silent typecheck
 npm run --silent lint
-node --test --test-concurrency=2 --test-timeout=120000 "$@" \
-  "packages/*/src/**/*.test.ts" "test/**/*.test.ts" "bench/src/**/*.test.ts"
 # Web component tests (*.component.test.tsx: vitest, React Testing Library, jsdom); a failure fails the suite.
 npm run --silent test -w @parley/web
+# Everything else (unit, store on SQLite + PostgreSQL, system, browser): node's test runner,
+# last, so its summary closes the output.
+node --test --test-concurrency=2 --test-timeout=120000 "$@" \
+  "packages/*/src/**/*.test.ts" "test/**/*.test.ts" "bench/src/**/*.test.ts"
