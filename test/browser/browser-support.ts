@@ -9,6 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startTestServer, type TestServer } from "../../packages/server/src/testing/harness.ts";
+import { TEST_PASSWORD } from "../../packages/server/src/testing/factories.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const WEB_DIST = path.join(ROOT, "packages/web/dist");
@@ -52,4 +53,31 @@ export async function shot(page: Page, name: string): Promise<string> {
   const file = path.join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path: file });
   return file;
+}
+
+/** Sign in through the sign-in form (as the factories' users: TEST_PASSWORD). */
+export async function signIn(
+  page: Page, serverUrl: string, org: string, username: string,
+  opts: { deviceName?: string; until?: "welcome" | "signed-in"; live?: boolean } = {},
+): Promise<void> {
+  await page.goto(serverUrl);
+  await page.getByLabel("Organisation").fill(org);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(TEST_PASSWORD);
+  if (opts.deviceName) await page.getByLabel("This device").fill(opts.deviceName);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  if ((opts.until ?? "welcome") === "welcome") await page.getByText("Welcome to").waitFor();
+  else await page.getByRole("button", { name: "Sign out" }).waitFor({ timeout: 30_000 });
+  if (opts.live) await page.locator('.sidebar .conn[data-state="live"]').waitFor();
+}
+
+/** `creator` creates a public channel `name`; `joiner` browses and joins it. Both end in the channel. */
+export async function createAndJoinChannel(creator: Page, joiner: Page, name: string): Promise<void> {
+  await creator.getByRole("button", { name: "Create channel" }).click();
+  await creator.getByLabel("Name").fill(name);
+  await creator.getByRole("button", { name: "Create", exact: true }).click();
+  await creator.getByRole("heading", { name: `# ${name}` }).waitFor();
+  await joiner.getByRole("button", { name: "Browse channels" }).click();
+  await joiner.getByRole("button", { name: `Join ${name}` }).click();
+  await joiner.getByRole("heading", { name: `# ${name}` }).waitFor();
 }

@@ -15,9 +15,9 @@ import path from "node:path";
 import zlib from "node:zlib";
 import type { Browser, Page } from "playwright-core";
 import type { TestServer } from "../../packages/server/src/testing/harness.ts";
-import { bootstrapOrg, makeUser, TEST_PASSWORD } from "../../packages/server/src/testing/factories.ts";
+import { bootstrapOrg, makeUser } from "../../packages/server/src/testing/factories.ts";
 import { blobDirOf } from "../../packages/server/src/platform/blobs/index.ts";
-import { launchChromium, newUserPage, shot, startWebServer } from "./browser-support.ts";
+import { launchChromium, createAndJoinChannel, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
 
 let server: TestServer;
 let browser: Browser;
@@ -56,15 +56,6 @@ export function makePng(w: number, h: number): Buffer {
 
 const sha256 = (b: Buffer | Uint8Array) => createHash("sha256").update(b).digest("hex");
 
-async function signIn(page: Page, org: string, username: string): Promise<void> {
-  await page.goto(server.url);
-  await page.getByLabel("Organisation").fill(org);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(TEST_PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByText("Welcome to").waitFor();
-}
-
 /** Click a file's download button and return the saved bytes. */
 async function download(page: Page, name: string): Promise<Buffer> {
   const [dl] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: `Download ${name}` }).click()]);
@@ -77,16 +68,10 @@ test("files: upload by file input and drop, image preview, byte-identical verifi
   await makeUser(server, owner, { username: "bob", displayName: "Bob Builder" });
   const alice = await newUserPage(browser, errors);
   const bob = await newUserPage(browser, errors);
-  await signIn(alice, "files", "alice");
-  await signIn(bob, "files", "bob");
+  await signIn(alice, server.url, "files", "alice");
+  await signIn(bob, server.url, "files", "bob");
 
-  await alice.getByRole("button", { name: "Create channel" }).click();
-  await alice.getByLabel("Name").fill("design");
-  await alice.getByRole("button", { name: "Create", exact: true }).click();
-  await alice.getByRole("heading", { name: "# design" }).waitFor();
-  await bob.getByRole("button", { name: "Browse channels" }).click();
-  await bob.getByRole("button", { name: "Join design" }).click();
-  await bob.getByRole("heading", { name: "# design" }).waitFor();
+  await createAndJoinChannel(alice, bob, "design");
   const box = alice.getByRole("textbox", { name: "Message #design" });
   await box.fill("files coming");
   await box.press("Enter");

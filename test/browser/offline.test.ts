@@ -8,8 +8,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import type { TestServer } from "../../packages/server/src/testing/harness.ts";
-import { bootstrapOrg, makeUser, TEST_PASSWORD } from "../../packages/server/src/testing/factories.ts";
-import { launchChromium, newUserPage, shot, startWebServer } from "./browser-support.ts";
+import { bootstrapOrg, makeUser } from "../../packages/server/src/testing/factories.ts";
+import { launchChromium, createAndJoinChannel, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
 
 let server: TestServer;
 let browser: Browser;
@@ -23,16 +23,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-async function signIn(page: Page, org: string, username: string): Promise<void> {
-  await page.goto(server.url);
-  await page.getByLabel("Organisation").fill(org);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(TEST_PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByText("Welcome to").waitFor();
-  await page.locator('.sidebar .conn[data-state="live"]').waitFor();
-}
 
 /** The texts of the channel's message rows, top to bottom. */
 const rowTexts = (page: Page) => page.locator("main article.msg .msg-body").allInnerTexts();
@@ -48,16 +38,10 @@ test("sends made offline are queued, flushed on reconnect, and both sides conver
   await makeUser(server, owner, { username: "bob", displayName: "Bob" });
   const alice = await newUserPage(browser, errors);
   const bob = await newUserPage(browser, errors);
-  await signIn(alice, "offline", "alice");
-  await signIn(bob, "offline", "bob");
+  await signIn(alice, server.url, "offline", "alice", { live: true });
+  await signIn(bob, server.url, "offline", "bob", { live: true });
 
-  await alice.getByRole("button", { name: "Create channel" }).click();
-  await alice.getByLabel("Name").fill("ops");
-  await alice.getByRole("button", { name: "Create", exact: true }).click();
-  await alice.getByRole("heading", { name: "# ops" }).waitFor();
-  await bob.getByRole("button", { name: "Browse channels" }).click();
-  await bob.getByRole("button", { name: "Join ops" }).click();
-  await bob.getByRole("heading", { name: "# ops" }).waitFor();
+  await createAndJoinChannel(alice, bob, "ops");
   await sendFromComposer(alice, "before the outage");
   await bob.locator("main article.msg", { hasText: "before the outage" }).waitFor();
 

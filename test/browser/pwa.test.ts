@@ -12,10 +12,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { startTestServer, type TestServer } from "../../packages/server/src/testing/harness.ts";
-import { bootstrapOrg, makeUser, TEST_PASSWORD } from "../../packages/server/src/testing/factories.ts";
-import { ensureWebBuild, launchChromium, newUserPage, shot, WEB_DIST } from "./browser-support.ts";
+import { bootstrapOrg, makeUser } from "../../packages/server/src/testing/factories.ts";
+import { ensureWebBuild, launchChromium, newUserPage, shot, signIn, WEB_DIST } from "./browser-support.ts";
 
 const DOCS_SCREENSHOTS = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
 let server: TestServer;
@@ -41,15 +41,6 @@ after(async () => {
 function pngSize(b: Buffer): { width: number; height: number } {
   assert.deepEqual([...b.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], "PNG signature");
   return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
-}
-
-async function signIn(page: Page, org: string, username: string): Promise<void> {
-  await page.goto(server.url);
-  await page.getByLabel("Organisation").fill(org);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(TEST_PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByText("Welcome to").waitFor();
 }
 
 test("the manifest is linked and valid, with PNG icons at 192 and 512 and a maskable one", async () => {
@@ -88,7 +79,7 @@ test("the service worker serves the app shell offline and never caches /api", as
   const page = await newUserPage(browser, errors);
   const fromSw: string[] = [];
   page.context().on("response", (r) => { if (new URL(r.url()).pathname.startsWith("/api") && r.fromServiceWorker()) fromSw.push(r.url()); });
-  await signIn(page, "pwa", "bob");
+  await signIn(page, server.url, "pwa", "bob");
   // Registered after load; claims the page once active.
   const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
   assert.equal(scope, `${server.url}/`);
@@ -155,7 +146,7 @@ test("phone width (375x812): drawer sidebar, full-screen thread, usable composer
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   page.on("pageerror", (err) => errors.push(`pageerror: ${err.message}`));
-  await signIn(page, "pwa", "alice");
+  await signIn(page, server.url, "pwa", "alice");
 
   // The sidebar is off-canvas until the menu button opens it.
   const sidebar = page.getByRole("navigation", { name: "Channels and direct messages" });

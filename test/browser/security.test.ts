@@ -8,8 +8,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import type { TestServer } from "../../packages/server/src/testing/harness.ts";
-import { bootstrapOrg, makeUser, TEST_PASSWORD } from "../../packages/server/src/testing/factories.ts";
-import { launchChromium, newUserPage, shot, startWebServer } from "./browser-support.ts";
+import { bootstrapOrg, makeUser } from "../../packages/server/src/testing/factories.ts";
+import { launchChromium, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
 
 let server: TestServer;
 let browser: Browser;
@@ -23,16 +23,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-async function signIn(page: Page, org: string, username: string, deviceName?: string): Promise<void> {
-  await page.goto(server.url);
-  await page.getByLabel("Organisation").fill(org);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(TEST_PASSWORD);
-  if (deviceName) await page.getByLabel("This device").fill(deviceName);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor({ timeout: 30_000 });
-}
 
 /** Open the channel's security panel, then the verify dialog for `name`; returns the safety number shown. */
 async function safetyNumberWith(page: Page, name: string): Promise<string> {
@@ -49,8 +39,8 @@ test("security: fingerprints, matching safety numbers, new-device warning, post-
   await makeUser(server, owner, { username: "bob", displayName: "Bob Builder" });
   const alice = await newUserPage(browser, errors);
   const bob = await newUserPage(browser, errors);
-  await signIn(alice, "sec", "alice", "Alice laptop");
-  await signIn(bob, "sec", "bob", "Bob desktop");
+  await signIn(alice, server.url, "sec", "alice", { deviceName: "Alice laptop", until: "signed-in" });
+  await signIn(bob, server.url, "sec", "bob", { deviceName: "Bob desktop", until: "signed-in" });
 
   await alice.getByRole("button", { name: "Create channel" }).click();
   await alice.getByLabel("Name").fill("vault");
@@ -98,7 +88,7 @@ test("security: fingerprints, matching safety numbers, new-device warning, post-
 
   // ---- Bob signs in on a second browser: Alice is warned -------------------------------
   const bob2 = await newUserPage(browser, errors);
-  await signIn(bob2, "sec", "bob", "Bob phone");
+  await signIn(bob2, server.url, "sec", "bob", { deviceName: "Bob phone", until: "signed-in" });
   await bob2.getByRole("link", { name: /Channel vault/ }).click();
   const box2 = bob2.getByRole("textbox", { name: "Message #vault" });
   await box2.fill("from my new phone");
@@ -135,7 +125,7 @@ test("security: fingerprints, matching safety numbers, new-device warning, post-
   await shot(alice, "admin-settings");
   // This device's keys are for the standard suite: a fresh sign-in makes an X-Wing device.
   await alice.getByRole("button", { name: "Sign out" }).click();
-  await signIn(alice, "sec", "alice", "Alice laptop (X-Wing)");
+  await signIn(alice, server.url, "sec", "alice", { deviceName: "Alice laptop (X-Wing)", until: "signed-in" });
   // The old device (signed out, still registered with standard-suite keys) is revoked, as the settings note says:
   // a group holds one suite, and the SDK would otherwise try to add that device to the new X-Wing group.
   await alice.getByRole("link", { name: "Devices" }).click();
