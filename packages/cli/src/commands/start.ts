@@ -44,20 +44,21 @@ With --json the banner is one JSON line on stdout ({"event":"ready",...}) among 
 function banner(url: string, setupToken: string | undefined): string {
   const lines = [
     "",
-    `Parley is running at ${url}`,
+    `Parley is running at ${url}   (open it in a browser for the web app)`,
     `  API docs:  ${url}/api/docs   (OpenAPI: ${url}/api/openapi.json)`,
     `  Health:    ${url}/healthz   Metrics: ${url}/metrics`,
   ];
   if (setupToken) {
     lines.push(
       "",
-      "No organisation exists yet. Create the first one and its owner with this one-time setup token:",
+      `No organisation exists yet. Create the first one and its owner with this one-time setup token: ${setupToken}`,
+      `  in the browser: open ${url} and enter it on the first-run screen; or from a terminal:`,
       `  PARLEY_PASSWORD='choose-a-long-password' parley setup --server ${url} --token ${setupToken} \\`,
       "      --org acme --org-name 'Acme Inc' --username alice --display-name 'Alice'",
       "(or, with the server stopped: parley admin bootstrap --org acme --org-name 'Acme Inc' --username alice --display-name 'Alice')",
     );
   } else {
-    lines.push("", `Sign in: parley login --server ${url} --org SLUG --username USER   (password from PARLEY_PASSWORD or stdin)`);
+    lines.push("", `Sign in: open ${url} in a browser, or parley login --server ${url} --org SLUG --username USER   (password from PARLEY_PASSWORD or stdin)`);
   }
   lines.push("Press Ctrl-C to stop.", "");
   return lines.join("\n");
