@@ -22,7 +22,17 @@ export interface TokenKeys {
   privateKey: CryptoKey;
   publicKeys: Map<string, CryptoKey>;
   jwks: JWK[];
+  /**
+   * Tokens whose signature already verified, with their claims and expiry (ms).
+   * A signature check is a WebCrypto job (~1/6 of an authenticated request's CPU);
+   * a token's claims cannot change, so checking it once is enough. Revocation is
+   * unaffected: resolvePrincipal() still reads the session on every call.
+   */
+  verified: Map<string, { claims: AccessClaims; expMs: number }>;
 }
+
+/** Most verified tokens remembered (oldest forgotten first). */
+const VERIFIED_CACHE_MAX = 10_000;
 
 const ISSUER = "parley";
 const AUDIENCE = "parley-api";
@@ -51,7 +61,7 @@ export async function loadTokenKeys(db: Db, now: number, kms: Kms): Promise<Toke
     jwks.push(jwk);
   }
   const privateKey = (await importJWK(JSON.parse(await openPrivateJwk(db, kms, active)) as JWK, "EdDSA")) as CryptoKey;
-  return { kid: active.id, privateKey, publicKeys, jwks };
+  return { kid: active.id, privateKey, publicKeys, jwks, verified: new Map() };
 }
 
 const sealContext = (id: string) => `server_keys/${id}/jwt`;
@@ -75,17 +85,30 @@ export async function signAccessToken(keys: TokenKeys, claims: AccessClaims, ttl
 
 /** Verify signature, issuer, audience and expiry; throws unauthorized/token_expired. */
 export async function verifyAccessToken(keys: TokenKeys, token: string, nowMs: number): Promise<AccessClaims> {
+  const hit = keys.verified.get(token);
+  if (hit) {
+    if (hit.expMs > nowMs) return hit.claims;
+    keys.verified.delete(token);
+    throw new AppError("token_expired", "access token expired; refresh it");
+  }
+  const claims = await verifySignedToken(keys, token, nowMs);
+  if (keys.verified.size >= VERIFIED_CACHE_MAX) keys.verified.delete(keys.verified.keys().next().value!);
+  keys.verified.set(token, { claims, expMs: claims.expMs });
+  return claims;
+}
+
+async function verifySignedToken(keys: TokenKeys, token: string, nowMs: number): Promise<AccessClaims & { expMs: number }> {
   try {
     const { payload } = await jwtVerify(token, async (header) => {
       const key = header.kid ? keys.publicKeys.get(header.kid) : undefined;
       if (!key) throw new AppError("unauthorized", "unknown signing key");
       return key;
     }, { issuer: ISSUER, audience: AUDIENCE, algorithms: ["EdDSA"], currentDate: new Date(nowMs) });
-    const { sub, org, dev, sid } = payload as Record<string, unknown>;
-    if (typeof sub !== "string" || typeof org !== "string" || typeof dev !== "string" || typeof sid !== "string") {
+    const { sub, org, dev, sid, exp } = payload as Record<string, unknown>;
+    if (typeof sub !== "string" || typeof org !== "string" || typeof dev !== "string" || typeof sid !== "string" || typeof exp !== "number") {
       throw new AppError("unauthorized", "malformed access token");
     }
-    return { sub, org, dev, sid };
+    return { sub, org, dev, sid, expMs: exp * 1000 };
   } catch (err) {
     if (err instanceof AppError) throw err;
     if (err instanceof joseErrors.JWTExpired) throw new AppError("token_expired", "access token expired; refresh it");
