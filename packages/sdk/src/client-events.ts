@@ -75,3 +75,16 @@ export interface ClientEvents {
   /** A background failure that did not stop the client (gap fill, listener error, store write). */
   error: unknown;
 }
+
+/** User-stream kinds that are also emitted as `membership` events. */
+export const MEMBERSHIP_KINDS: ReadonlySet<string> = new Set(["channel.joined", "channel.left", "channel.updated", "member.joined", "member.left", "member.role"]);
+
+/** The app's view of a channel event and its decoded content (`own` when `userId` sent it). */
+export function toReceivedEvent(e: Event, content: DecodedContent, userId: string): ReceivedEvent {
+  return {
+    kind: e.kind, channelId: e.channelId, seq: e.seq, senderId: e.senderId, senderDeviceId: e.senderDeviceId, threadRoot: e.threadRoot,
+    target: e.target, mentions: e.mentions, createdAt: e.createdAt, clientId: e.clientId, content,
+    text: typeof content.text === "string" ? content.text : undefined, emoji: typeof content.emoji === "string" ? content.emoji : undefined,
+    own: e.senderId === userId, raw: e,
+  };
+}

@@ -11,52 +11,17 @@ import { Emitter } from "./emitter.ts";
 import { ParleyError } from "./errors.ts";
 import { createApi, type Api, type CallInput } from "./http.ts";
 import { newClientId, Outbox, type SendResult } from "./outbox.ts";
-import { MemoryStore, type LocalStore, type StoredSession } from "./store.ts";
+import { clearAccountData, MemoryStore, type LocalStore, type StoredSession } from "./store.ts";
+import { eventsBetween } from "./backfill.ts";
 import { SyncEngine } from "./sync.ts";
-import type { ClientEvents, ReceivedEvent } from "./client-events.ts";
-import type { BackoffOptions } from "./backoff.ts";
+import { MEMBERSHIP_KINDS, toReceivedEvent, type ClientEvents, type ReceivedEvent } from "./client-events.ts";
 import { E2eeEngine, type E2eeOptions } from "./e2ee/engine.ts";
 import { MlsCodec } from "./e2ee/mls-codec.ts";
+import type { ClientOptions, SendInput } from "./client-options.ts";
+
+export type { ClientOptions, SendInput } from "./client-options.ts";
 import { downloadFile, uploadFile, type FileDescriptor } from "./e2ee/files.ts";
 import { combineFingerprints, fingerprintOf } from "./e2ee/safety-number.ts";
-
-/** Options shared by every way of creating a client. */
-export interface ClientOptions {
-  /** Where sessions, cursors, events and the outbox live (default: a new MemoryStore). */
-  store?: LocalStore;
-  /**
-   * Content codec. Default: MLS end-to-end encryption ({@link MlsCodec}), the
-   * only mode for users. Passing another codec (the UNENCRYPTED `PlainCodec`)
-   * turns E2EE off: for transport tests and benchmarks only.
-   */
-  codec?: ContentCodec;
-  /** E2EE settings (key store, KeyPackage supply, join timing). */
-  e2ee?: E2eeOptions;
-  /** Called with every new session (each refresh rotates the refresh token) and undefined when it ends. */
-  onSessionChange?: (session: StoredSession | undefined) => void | Promise<void>;
-  /** Reconnect and resend backoff. */
-  backoff?: BackoffOptions;
-  /** Delay before filling a sequence hole over HTTP (default 250 ms). */
-  gapFillDelayMs?: number;
-  /** Validate server frames with the protocol schemas (default true). */
-  validateFrames?: boolean;
-  fetch?: typeof fetch;
-  WebSocket?: typeof WebSocket;
-}
-
-/** What an app sends: content plus the event's relations. */
-export interface SendInput extends MessageContent {
-  /** Event kind (default "message"). */
-  kind?: SendEvent["kind"];
-  /** Reply in the thread rooted at this seq. */
-  threadRoot?: number | null;
-  /** The event a reaction/edit/delete refers to. */
-  target?: number | null;
-  /** Explicit mentions (user ids); the server counts them, it cannot read the text. */
-  mentions?: string[];
-}
-
-const MEMBERSHIP = new Set(["channel.joined", "channel.left", "channel.updated", "member.joined", "member.left", "member.role"]);
 
 /** A signed-in Parley device. */
 export class ParleyClient extends Emitter<ClientEvents> {
@@ -83,7 +48,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const store = opts.store ?? new MemoryStore();
     const prev = await store.loadSession();
     const deviceId = opts.deviceId ?? (prev && prev.orgSlug === opts.org && prev.username === opts.username ? prev.deviceId : undefined);
-    const api = createApi({ baseUrl: opts.baseUrl, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
+    const api = ParleyClient.#signInApi(opts);
     const tokens = await api.call("login", {
       body: { org: opts.org, username: opts.username, password: opts.password, ...(opts.deviceName ? { deviceName: opts.deviceName } : {}), ...(deviceId ? { deviceId } : {}) },
     });
@@ -92,7 +57,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   /** First-run setup: create the first org and its owner with the server's one-time setup token. */
   static async setup(opts: ClientOptions & { baseUrl: string; setupToken: string; orgSlug: string; orgName: string; username: string; displayName: string; password: string; deviceName: string }): Promise<ParleyClient> {
-    const api = createApi({ baseUrl: opts.baseUrl, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
+    const api = ParleyClient.#signInApi(opts);
     const { setupToken, orgSlug, orgName, username, displayName, password, deviceName } = opts;
     const tokens = await api.call("setup", { body: { setupToken, orgSlug, orgName, username, displayName, password, deviceName } });
     return ParleyClient.#fromTokens(opts.baseUrl, tokens, opts);
@@ -100,7 +65,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   /** Create an account from an invite token and sign in. */
   static async acceptInvite(opts: ClientOptions & { baseUrl: string; token: string; username: string; displayName: string; password: string; deviceName: string }): Promise<ParleyClient> {
-    const api = createApi({ baseUrl: opts.baseUrl, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
+    const api = ParleyClient.#signInApi(opts);
     const { token, username, displayName, password, deviceName } = opts;
     const tokens = await api.call("acceptInvite", { body: { token, username, displayName, password, deviceName } });
     return ParleyClient.#fromTokens(opts.baseUrl, tokens, opts);
@@ -113,23 +78,21 @@ export class ParleyClient extends Emitter<ClientEvents> {
     return ParleyClient.#create(session, opts);
   }
 
+  /** The REST transport for the calls made before there is a session. */
+  static #signInApi(opts: ClientOptions & { baseUrl: string }): Api {
+    return createApi({ baseUrl: opts.baseUrl, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
+  }
+
   static async #fromTokens(baseUrl: string, tokens: AuthTokens, opts: ClientOptions): Promise<ParleyClient> {
     const store = opts.store ?? new MemoryStore();
     const prev = await store.loadSession();
     // A different account or server must not inherit this store's cursors, events or outbox.
-    if (prev && (prev.userId !== tokens.user.id || prev.baseUrl !== baseUrl)) await ParleyClient.#wipe(store);
+    if (prev && (prev.userId !== tokens.user.id || prev.baseUrl !== baseUrl)) await clearAccountData(store);
     const session = sessionFromTokens(baseUrl, tokens);
     await store.saveSession(session);
     await store.flush();
     await opts.onSessionChange?.(session);
     return ParleyClient.#create(session, { ...opts, store });
-  }
-
-  static async #wipe(store: LocalStore): Promise<void> {
-    for (const c of await store.loadChannels()) await store.removeChannel(c.id);
-    for (const id of Object.keys((await store.loadCursors()).channels)) await store.removeChannel(id);
-    await store.setUserCursor(0);
-    for (const e of await store.loadOutbox()) await store.removeOutbox(e.event.clientId);
   }
 
   static async #create(session: StoredSession, opts: ClientOptions & { store: LocalStore }): Promise<ParleyClient> {
@@ -157,7 +120,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       api: this.api,
       session: { orgId: session.orgId, userId: session.userId, deviceId: session.deviceId },
       store: this.store,
-      backfill: (channelId, after, upTo) => this.#backfill(channelId, after, upTo),
+      backfill: (channelId, after, upTo) => eventsBetween(this.store, this.api, channelId, after, upTo),
       catchUp: async (channelId) => {
         await this.#sync.catchUp(channelId, Number.MAX_SAFE_INTEGER);
         await this.idle();
@@ -168,21 +131,6 @@ export class ParleyClient extends Emitter<ClientEvents> {
       onError: (err) => this.emit("error", err),
     }, opts);
     this.#codec = new MlsCodec(this.#e2ee);
-  }
-
-  // Events (after, upTo] of a channel: the local copy when it is complete, else the server's.
-  async #backfill(channelId: string, after: number, upTo: number): Promise<Event[]> {
-    const local = (await this.store.listEvents(channelId, { after })).filter((e) => e.seq <= upTo);
-    if (local.length === upTo - after && local[0]?.seq === after + 1) return local;
-    const out: Event[] = [];
-    let from = after;
-    while (from < upTo) {
-      const r = await this.api.call("listEvents", { params: { channelId }, query: { after: from, limit: 200 } });
-      for (const e of r.events) if (e.seq <= upTo) out.push(e);
-      if (!r.hasMore || r.events.length === 0) break;
-      from = r.events[r.events.length - 1]!.seq;
-    }
-    return out;
   }
 
   /** The E2EE engine of this device (undefined only with an explicit test codec). */
@@ -498,7 +446,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   #emitEvent(e: Event, content: DecodedContent): void {
-    const r = this.#received(e, content);
+    const r = toReceivedEvent(e, content, this.userId);
     this.emit("event", r);
     this.emit(r.kind, r);
   }
@@ -513,12 +461,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
         await this.store.removeChannel(item.channelId);
       }
       this.emit("user", item);
-      if (MEMBERSHIP.has(item.kind)) this.emit("membership", item);
+      if (MEMBERSHIP_KINDS.has(item.kind)) this.emit("membership", item);
     }
   }
 
   async #decode(e: Event): Promise<ReceivedEvent> {
-    return this.#received(e, await this.#decodeContent(e));
+    return toReceivedEvent(e, await this.#decodeContent(e), this.userId);
   }
 
   async #decodeContent(e: Event): Promise<DecodedContent> {
@@ -527,15 +475,6 @@ export class ParleyClient extends Emitter<ClientEvents> {
     } catch (err) {
       return { decodeError: (err as Error).message };
     }
-  }
-
-  #received(e: Event, content: DecodedContent): ReceivedEvent {
-    return {
-      kind: e.kind, channelId: e.channelId, seq: e.seq, senderId: e.senderId, senderDeviceId: e.senderDeviceId, threadRoot: e.threadRoot,
-      target: e.target, mentions: e.mentions, createdAt: e.createdAt, clientId: e.clientId, content,
-      text: typeof content.text === "string" ? content.text : undefined, emoji: typeof content.emoji === "string" ? content.emoji : undefined,
-      own: e.senderId === this.userId, raw: e,
-    };
   }
 
   #onFrame(f: import("@parley/protocol").ServerFrame): void {

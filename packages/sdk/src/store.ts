@@ -265,3 +265,11 @@ export class MemoryStore implements LocalStore {
     await this.flush();
   }
 }
+
+/** Forget everything of the previous account in `store` (channels, cursors, outbox): a new account must not inherit it. */
+export async function clearAccountData(store: LocalStore): Promise<void> {
+  for (const c of await store.loadChannels()) await store.removeChannel(c.id);
+  for (const id of Object.keys((await store.loadCursors()).channels)) await store.removeChannel(id);
+  await store.setUserCursor(0);
+  for (const e of await store.loadOutbox()) await store.removeOutbox(e.event.clientId);
+}
