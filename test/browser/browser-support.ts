@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { after, before } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startTestServer, type TestServer } from "../../packages/server/src/testing/harness.ts";
 import { TEST_PASSWORD } from "../../packages/server/src/testing/factories.ts";
@@ -25,6 +26,23 @@ export function ensureWebBuild(): void {
 export async function startWebServer(): Promise<TestServer> {
   ensureWebBuild();
   return startTestServer({ dialect: "sqlite", config: { webDir: WEB_DIST } });
+}
+
+/** A test file's server and browser: started before its tests, stopped after them; page errors collect in `errors`. */
+export interface BrowserSuite { server: TestServer; browser: Browser; errors: string[] }
+
+/** Register the before/after hooks of a browser test file (call at module level). */
+export function browserSuite(): BrowserSuite {
+  const suite = { errors: [] } as unknown as BrowserSuite;
+  before(async () => {
+    suite.server = await startWebServer();
+    suite.browser = await launchChromium();
+  });
+  after(async () => {
+    await suite.browser?.close();
+    await suite.server?.stop();
+  });
+  return suite;
 }
 
 /** Headless Debian chromium; playwright gives each launch a fresh temporary profile. */

@@ -5,24 +5,13 @@
  * ending the other user's open session. Screenshots go to
  * test-results/screenshots/.
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
-import { TEST_SETUP_TOKEN, type TestServer } from "../../packages/server/src/testing/harness.ts";
-import { launchChromium, newUserPage, shot, startWebServer } from "./browser-support.ts";
+import type { Page } from "playwright-core";
+import { TEST_SETUP_TOKEN } from "../../packages/server/src/testing/harness.ts";
+import { browserSuite, newUserPage, shot } from "./browser-support.ts";
 
-let server: TestServer;
-let browser: Browser;
-const errors: string[] = [];
-
-before(async () => {
-  server = await startWebServer();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const suite = browserSuite();
 
 /** The message article containing `text` in the main channel view. */
 const msg = (page: Page, text: string) => page.locator("main article.msg", { hasText: text });
@@ -34,11 +23,11 @@ async function hoverAction(page: Page, text: string, action: string): Promise<vo
 }
 
 test("two users chat end to end in the browser", async () => {
-  const alice = await newUserPage(browser, errors);
-  const bob = await newUserPage(browser, errors);
+  const alice = await newUserPage(suite.browser, suite.errors);
+  const bob = await newUserPage(suite.browser, suite.errors);
 
   // ---- first run: Alice sets up the org --------------------------------
-  await alice.goto(server.url);
+  await alice.goto(suite.server.url);
   await alice.getByLabel("Setup token").fill(TEST_SETUP_TOKEN);
   await alice.getByLabel("Organisation name").fill("Acme Bank");
   assert.equal(await alice.getByLabel("Organisation id").inputValue(), "acme-bank");
@@ -154,5 +143,5 @@ test("two users chat end to end in the browser", async () => {
   await bob.getByRole("button", { name: "Sign in" }).waitFor();
   await shot(bob, "session-ended");
 
-  assert.deepEqual(errors.filter((e) => !/status of 40[134]/.test(e)), []);
+  assert.deepEqual(suite.errors.filter((e) => !/status of 40[134]/.test(e)), []);
 });

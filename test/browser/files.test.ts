@@ -7,30 +7,18 @@
  * server altered is refused with a clear message. Find-in-channel matches the
  * decrypted text and file names on the device.
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
-import type { Browser, Page } from "playwright-core";
-import type { TestServer } from "../../packages/server/src/testing/harness.ts";
+import type { Page } from "playwright-core";
 import { bootstrapOrg, makeUser } from "../../packages/server/src/testing/factories.ts";
 import { blobDirOf } from "../../packages/server/src/platform/blobs/index.ts";
-import { launchChromium, createAndJoinChannel, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
+import { browserSuite, createAndJoinChannel, newUserPage, shot, signIn } from "./browser-support.ts";
 
-let server: TestServer;
-let browser: Browser;
-const errors: string[] = [];
-
-before(async () => {
-  server = await startWebServer();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const suite = browserSuite();
 
 /** A real w×h RGBA PNG (a gradient), so the browser can decode and render the preview. */
 export function makePng(w: number, h: number): Buffer {
@@ -64,12 +52,12 @@ async function download(page: Page, name: string): Promise<Buffer> {
 }
 
 test("files: upload by file input and drop, image preview, byte-identical verified download", { timeout: 180_000 }, async () => {
-  const owner = await bootstrapOrg(server, { orgSlug: "files", username: "alice" });
-  await makeUser(server, owner, { username: "bob", displayName: "Bob Builder" });
-  const alice = await newUserPage(browser, errors);
-  const bob = await newUserPage(browser, errors);
-  await signIn(alice, server.url, "files", "alice");
-  await signIn(bob, server.url, "files", "bob");
+  const owner = await bootstrapOrg(suite.server, { orgSlug: "files", username: "alice" });
+  await makeUser(suite.server, owner, { username: "bob", displayName: "Bob Builder" });
+  const alice = await newUserPage(suite.browser, suite.errors);
+  const bob = await newUserPage(suite.browser, suite.errors);
+  await signIn(alice, suite.server.url, "files", "alice");
+  await signIn(bob, suite.server.url, "files", "bob");
 
   await createAndJoinChannel(alice, bob, "design");
   const box = alice.getByRole("textbox", { name: "Message #design" });
@@ -129,7 +117,7 @@ test("files: upload by file input and drop, image preview, byte-identical verifi
   await find.waitFor({ state: "detached" });
 
   // ---- the server alters a stored ciphertext: the download is refused ------------
-  const blobs = blobDirOf(server.deps.config);
+  const blobs = blobDirOf(suite.server.deps.config);
   const files = fs.readdirSync(blobs, { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).map((f) => path.join(f.parentPath, f.name));
   const target = files.find((f) => fs.statSync(f).size > 300_000)!;
   assert.ok(target, "the report's ciphertext blob is on disk");
@@ -140,5 +128,5 @@ test("files: upload by file input and drop, image preview, byte-identical verifi
   await bob.getByRole("alert").filter({ hasText: /integrity check|does not match the digest/ }).waitFor();
   await shot(bob, "files-tampered");
 
-  assert.deepEqual(errors.filter((e) => !/status of 40[134]/.test(e)), []);
+  assert.deepEqual(suite.errors.filter((e) => !/status of 40[134]/.test(e)), []);
 });

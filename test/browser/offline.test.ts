@@ -4,25 +4,13 @@
  * composer). Back online, Bob's page reconnects by itself, his queued sends go
  * out (marked "Sent"), and both pages end with all 5 messages in one order.
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
-import type { TestServer } from "../../packages/server/src/testing/harness.ts";
+import type { Page } from "playwright-core";
 import { bootstrapOrg, makeUser } from "../../packages/server/src/testing/factories.ts";
-import { launchChromium, createAndJoinChannel, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
+import { browserSuite, createAndJoinChannel, newUserPage, shot, signIn } from "./browser-support.ts";
 
-let server: TestServer;
-let browser: Browser;
-const errors: string[] = [];
-
-before(async () => {
-  server = await startWebServer();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const suite = browserSuite();
 
 /** The texts of the channel's message rows, top to bottom. */
 const rowTexts = (page: Page) => page.locator("main article.msg .msg-body").allInnerTexts();
@@ -34,12 +22,12 @@ async function sendFromComposer(page: Page, text: string): Promise<void> {
 }
 
 test("sends made offline are queued, flushed on reconnect, and both sides converge", { timeout: 180_000 }, async () => {
-  const owner = await bootstrapOrg(server, { orgSlug: "offline", username: "alice" });
-  await makeUser(server, owner, { username: "bob", displayName: "Bob" });
-  const alice = await newUserPage(browser, errors);
-  const bob = await newUserPage(browser, errors);
-  await signIn(alice, server.url, "offline", "alice", { live: true });
-  await signIn(bob, server.url, "offline", "bob", { live: true });
+  const owner = await bootstrapOrg(suite.server, { orgSlug: "offline", username: "alice" });
+  await makeUser(suite.server, owner, { username: "bob", displayName: "Bob" });
+  const alice = await newUserPage(suite.browser, suite.errors);
+  const bob = await newUserPage(suite.browser, suite.errors);
+  await signIn(alice, suite.server.url, "offline", "alice", { live: true });
+  await signIn(bob, suite.server.url, "offline", "bob", { live: true });
 
   await createAndJoinChannel(alice, bob, "ops");
   await sendFromComposer(alice, "before the outage");
@@ -83,5 +71,5 @@ test("sends made offline are queued, flushed on reconnect, and both sides conver
   assert.equal(await bob.locator('.pending-send[data-status="pending"]').count(), 0);
   await shot(bob, "offline-caught-up");
 
-  assert.deepEqual(errors.filter((e) => !/status of 40[134]|ERR_INTERNET_DISCONNECTED|WebSocket|Failed to fetch|net::/.test(e)), []);
+  assert.deepEqual(suite.errors.filter((e) => !/status of 40[134]|ERR_INTERNET_DISCONNECTED|WebSocket|Failed to fetch|net::/.test(e)), []);
 });

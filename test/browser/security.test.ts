@@ -4,25 +4,13 @@
  * signs in on a new device, and the post-quantum badge once an admin switches
  * the org to X-Wing. Screenshots go to test-results/screenshots/.
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
-import type { TestServer } from "../../packages/server/src/testing/harness.ts";
+import type { Page } from "playwright-core";
 import { bootstrapOrg, makeUser } from "../../packages/server/src/testing/factories.ts";
-import { launchChromium, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
+import { browserSuite, newUserPage, shot, signIn } from "./browser-support.ts";
 
-let server: TestServer;
-let browser: Browser;
-const errors: string[] = [];
-
-before(async () => {
-  server = await startWebServer();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const suite = browserSuite();
 
 /** Open the channel's security panel, then the verify dialog for `name`; returns the safety number shown. */
 async function safetyNumberWith(page: Page, name: string): Promise<string> {
@@ -35,12 +23,12 @@ async function safetyNumberWith(page: Page, name: string): Promise<string> {
 }
 
 test("security: fingerprints, matching safety numbers, new-device warning, post-quantum badge", { timeout: 240_000 }, async () => {
-  const owner = await bootstrapOrg(server, { orgSlug: "sec", username: "alice" });
-  await makeUser(server, owner, { username: "bob", displayName: "Bob Builder" });
-  const alice = await newUserPage(browser, errors);
-  const bob = await newUserPage(browser, errors);
-  await signIn(alice, server.url, "sec", "alice", { deviceName: "Alice laptop", until: "signed-in" });
-  await signIn(bob, server.url, "sec", "bob", { deviceName: "Bob desktop", until: "signed-in" });
+  const owner = await bootstrapOrg(suite.server, { orgSlug: "sec", username: "alice" });
+  await makeUser(suite.server, owner, { username: "bob", displayName: "Bob Builder" });
+  const alice = await newUserPage(suite.browser, suite.errors);
+  const bob = await newUserPage(suite.browser, suite.errors);
+  await signIn(alice, suite.server.url, "sec", "alice", { deviceName: "Alice laptop", until: "signed-in" });
+  await signIn(bob, suite.server.url, "sec", "bob", { deviceName: "Bob desktop", until: "signed-in" });
 
   await alice.getByRole("button", { name: "Create channel" }).click();
   await alice.getByLabel("Name").fill("vault");
@@ -87,8 +75,8 @@ test("security: fingerprints, matching safety numbers, new-device warning, post-
   }
 
   // ---- Bob signs in on a second browser: Alice is warned -------------------------------
-  const bob2 = await newUserPage(browser, errors);
-  await signIn(bob2, server.url, "sec", "bob", { deviceName: "Bob phone", until: "signed-in" });
+  const bob2 = await newUserPage(suite.browser, suite.errors);
+  await signIn(bob2, suite.server.url, "sec", "bob", { deviceName: "Bob phone", until: "signed-in" });
   await bob2.getByRole("link", { name: /Channel vault/ }).click();
   const box2 = bob2.getByRole("textbox", { name: "Message #vault" });
   await box2.fill("from my new phone");
@@ -125,7 +113,7 @@ test("security: fingerprints, matching safety numbers, new-device warning, post-
   await shot(alice, "admin-settings");
   // This device's keys are for the standard suite: a fresh sign-in makes an X-Wing device.
   await alice.getByRole("button", { name: "Sign out" }).click();
-  await signIn(alice, server.url, "sec", "alice", { deviceName: "Alice laptop (X-Wing)", until: "signed-in" });
+  await signIn(alice, suite.server.url, "sec", "alice", { deviceName: "Alice laptop (X-Wing)", until: "signed-in" });
   // The old device (signed out, still registered with standard-suite keys) is revoked, as the settings note says:
   // a group holds one suite, and the SDK would otherwise try to add that device to the new X-Wing group.
   await alice.getByRole("link", { name: "Devices" }).click();
@@ -148,5 +136,5 @@ test("security: fingerprints, matching safety numbers, new-device warning, post-
   await alice.locator(".channel-head").getByRole("button", { name: /post-quantum \(X-Wing\)/ }).waitFor();
   await shot(alice, "pq-channel");
 
-  assert.deepEqual(errors.filter((e) => !/status of 40[134]/.test(e)), []);
+  assert.deepEqual(suite.errors.filter((e) => !/status of 40[134]/.test(e)), []);
 });
