@@ -5,6 +5,7 @@ import {
   createCommit, defaultProposalTypes, encode, mlsMessageEncoder, wireformats,
   type KeyPackage, type Proposal, type MlsMessage,
 } from "ts-mls";
+import { assertCommitRule } from "./commit-rules.ts";
 import { E2eeError } from "./errors.ts";
 import { encodeGroupInfo } from "./group.ts";
 import { internalOf, membersOf, mlsContext, translate, zeroAll, type Group, type Member, type PolicyProbe } from "./group-state.ts";
@@ -32,6 +33,7 @@ export type RemoveTarget = number | { deviceId: string } | { userId: string };
 async function commit(group: Group, proposals: Proposal[]): Promise<CommitBundle> {
   const g = internalOf(group);
   if (g.state.groupActiveState.kind !== "active") throw new E2eeError("invalid_state", "this device is no longer in the group");
+  assertCommitRule(g.state, proposals);
   const probe: PolicyProbe = {};
   try {
     const res = await createCommit({
@@ -70,7 +72,9 @@ export function diffMembers(before: Member[], after: Member[]): { added: Member[
 /**
  * Adds devices by their KeyPackages (MLSMessage bytes as claimed from the directory).
  * Each KeyPackage's leaf goes through `authorizeLeaf`. The group is unchanged until
- * {@link confirmPending}.
+ * {@link confirmPending}. Adds never share a commit with removals (commit-rules.ts):
+ * while proposals are pending ({@link hasPendingProposals}), commit them first.
+ * @throws E2eeError `mixed_commit` while proposals are pending.
  */
 export async function addMembers(group: Group, keyPackages: Uint8Array[]): Promise<CommitBundle> {
   if (keyPackages.length === 0) throw new E2eeError("bad_input", "no KeyPackages to add");
@@ -96,7 +100,7 @@ export async function removeMembers(group: Group, targets: RemoveTarget[]): Prom
   return commit(group, [...leaves].map((removed) => ({ proposalType: defaultProposalTypes.remove, remove: { removed } })));
 }
 
-/** Rotates this device's leaf keys (post-compromise security); also commits any pending proposals. */
+/** Rotates this device's leaf keys (post-compromise security); also commits any pending (Remove) proposals. */
 export async function selfUpdate(group: Group): Promise<CommitBundle> {
   return commit(group, []);
 }

@@ -19,6 +19,11 @@ export type E2eeErrorCode =
   | "no_matching_key_package"
   /** The operation needs a state this group is not in (removed from the group, pending commit missing…). */
   | "invalid_state"
+  /**
+   * A commit would mix Adds with Removes or Updates (Parley's commit rule, see commits.ts):
+   * commit the pending proposals on their own first, then add.
+   */
+  | "mixed_commit"
   /** An argument is malformed (ids, sizes, suite names). */
   | "bad_input"
   /** Attachment ciphertext failed authentication (tampered, wrong key, reordered chunks). */

@@ -5,6 +5,7 @@ import {
 } from "ts-mls";
 import { equalBytes } from "./bytes.ts";
 import { parseCredentialIdentity } from "./credential.ts";
+import { checkCommittedTree, incomingRules, throwIfBroken, type RuleProbe } from "./commit-rules.ts";
 import { confirmPending, diffMembers, discardPending } from "./commits.ts";
 import { E2eeError } from "./errors.ts";
 import { internalOf, membersOf, mlsContext, translate, zeroAll, type Group, type LeafPolicy, type Member, type PolicyProbe } from "./group-state.ts";
@@ -90,14 +91,22 @@ export async function processMessage(group: Group, bytes: Uint8Array, policy?: L
   if (contentType === contentTypes.commit && msgEpoch < current) throw new E2eeError("old_epoch", `commit for past epoch ${msgEpoch}`);
 
   const probe: PolicyProbe = {};
+  const rules: RuleProbe = {};
   const before = g.state;
   let res;
   try {
-    res = await mlsProcessMessage({ context: mlsContext(g, probe, policy), state: before, message: framed });
+    res = await mlsProcessMessage({ context: mlsContext(g, probe, policy), state: before, message: framed, callback: incomingRules(rules) });
   } catch (err) {
+    throwIfBroken(rules);
     throw translate(err, probe);
   }
+  throwIfBroken(rules);
   if (res.kind === "newState" && res.actionTaken === "reject") throw new E2eeError("invalid_message", "message rejected");
+  // Checked before the new state is adopted: a refused commit leaves the group as it was.
+  if (contentType === contentTypes.commit && res.newState.groupActiveState.kind === "active") {
+    const why = checkCommittedTree(before, res.newState, rules.removed ?? new Set());
+    if (why) throw new E2eeError("invalid_message", `commit refused: ${why}`);
+  }
   g.state = res.newState;
   zeroAll(res.consumed);
 

@@ -12,3 +12,5 @@ export { findSignaturePublicKey } from "../../../node_modules/ts-mls/dist/src/pu
 export { groupContextEncoder } from "../../../node_modules/ts-mls/dist/src/groupContext.js";
 export { treeHashRoot } from "../../../node_modules/ts-mls/dist/src/treeHash.js";
 export { createConfirmedHash, createInterimHash } from "../../../node_modules/ts-mls/dist/src/transcriptHash.js";
+// Test support only (testing/update-path.ts): HPKE open with an MLS label.
+export { decryptWithLabel } from "../../../node_modules/ts-mls/dist/src/crypto/hpke.js";

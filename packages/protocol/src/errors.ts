@@ -34,6 +34,12 @@ export const ERROR_STATUS = {
   channel_archived: 409,
   /** The MLS epoch named by a commit is not the channel's current epoch. */
   stale_epoch: 409,
+  /**
+   * The channel's group has leaves the server is removing (a revoked device, a kicked or
+   * departed member) and the commit keeps them: apply the server's Remove proposals from the
+   * timeline, commit them on their own, and retry. External joins wait until they are committed.
+   */
+  pending_removals: 409,
   /** An upload chunk's Upload-Offset is not the file's current offset: resume from `details.offset`. */
   upload_offset_mismatch: 409,
   /** The invite link has expired, been used up or been revoked. */
@@ -74,6 +80,7 @@ export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "internal",
   "unavailable",
   "stale_epoch",
+  "pending_removals",
 ]);
 
 /** Whether `code` names an error a client may retry. */

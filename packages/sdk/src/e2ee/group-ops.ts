@@ -44,6 +44,8 @@ export interface GroupContext {
 }
 
 const isStale = (err: unknown) => isParleyError(err) && err.code === "stale_epoch";
+/** The server is removing leaves an external commit would keep: a member commits that shortly. */
+const isPendingRemovals = (err: unknown) => isParleyError(err) && err.code === "pending_removals";
 
 /**
  * Post a commit built by `build` (undefined = nothing to do), retrying after
@@ -79,35 +81,59 @@ export async function commitWithRetry(ctx: GroupContext, ch: ChannelCrypto, buil
 /**
  * Add every device of the channel's members that is not in the group yet
  * (claiming one KeyPackage per device). Devices whose KeyPackage does not
- * match its directory binding are skipped, never added.
+ * match its directory binding are skipped, never added. Adds never share a
+ * commit with removals (crypto's commit rule): pending proposals, such as the
+ * server's Remove after a revocation or kick, are committed first on their own.
  */
 export async function addMissingDevices(ctx: GroupContext, ch: ChannelCrypto, userIds?: string[]): Promise<void> {
-  await commitWithRetry(ctx, ch, async (group) => {
-    const users = userIds ?? (await ctx.api.call("listMembers", { params: { channelId: ch.id } })).members.map((m) => m.userId);
-    if (users.length === 0) return undefined;
-    const present = new Set(members(group).map((m) => m.deviceId));
-    // KeyPackages of the group's own suite: a channel created before the org switched suites keeps its suite.
-    const { claimed } = await ctx.server.claimKeyPackages(users, [...present], group.suite);
-    ctx.directory.accept(claimed.map((c) => c.binding));
-    const keyPackages: Uint8Array[] = [];
-    for (const c of claimed) {
-      if (present.has(c.deviceId)) continue;
-      try {
-        const info = await parseKeyPackage(c.keyPackage);
-        if (info.identity.kind !== "device" || info.identity.deviceId !== c.deviceId) continue;
-        const ok = await ctx.directory.authorizeLeaf({ orgId: info.identity.orgId, userId: info.identity.userId, deviceId: info.identity.deviceId, signaturePublicKey: info.signaturePublicKey });
-        if (ok) keyPackages.push(c.keyPackage);
-      } catch (err) {
-        if (!isE2eeError(err)) throw err; // a malformed KeyPackage is skipped
+  let removalsFirst: boolean;
+  const pendingCommit = (group: Group) => (ch.group === group && hasPendingProposals(group) ? commitPendingProposals(group) : undefined);
+  do {
+    removalsFirst = false;
+    await commitWithRetry(ctx, ch, async (group) => {
+      const first = await ch.exclusive(() => pendingCommit(group));
+      if (first) {
+        removalsFirst = true;
+        return first;
       }
-    }
-    if (keyPackages.length === 0) return undefined;
-    return ch.exclusive(async () => {
-      // The timeline may have moved on while claiming: build against the group as it is now.
-      if (ch.group !== group) return undefined;
-      return addMembers(group, keyPackages);
+      const keyPackages = await claimMissing(ctx, ch, group, userIds);
+      if (keyPackages.length === 0) return undefined;
+      return ch.exclusive(async () => {
+        // The timeline may have moved on while claiming: build against the group as it is now.
+        if (ch.group !== group) return undefined;
+        // A proposal arrived while claiming: it goes first (the claimed KeyPackages are spent; devices hold spares).
+        const late = await pendingCommit(group);
+        if (late) {
+          removalsFirst = true;
+          return late;
+        }
+        return addMembers(group, keyPackages);
+      });
     });
-  });
+  } while (removalsFirst);
+}
+
+/** Claim a KeyPackage of the group's suite for every device of `userIds` (default: the channel's members) not in the group. */
+async function claimMissing(ctx: GroupContext, ch: ChannelCrypto, group: Group, userIds?: string[]): Promise<Uint8Array[]> {
+  const users = userIds ?? (await ctx.api.call("listMembers", { params: { channelId: ch.id } })).members.map((m) => m.userId);
+  if (users.length === 0) return [];
+  const present = new Set(members(group).map((m) => m.deviceId));
+  // KeyPackages of the group's own suite: a channel created before the org switched suites keeps its suite.
+  const { claimed } = await ctx.server.claimKeyPackages(users, [...present], group.suite);
+  ctx.directory.accept(claimed.map((c) => c.binding));
+  const keyPackages: Uint8Array[] = [];
+  for (const c of claimed) {
+    if (present.has(c.deviceId)) continue;
+    try {
+      const info = await parseKeyPackage(c.keyPackage);
+      if (info.identity.kind !== "device" || info.identity.deviceId !== c.deviceId) continue;
+      const ok = await ctx.directory.authorizeLeaf({ orgId: info.identity.orgId, userId: info.identity.userId, deviceId: info.identity.deviceId, signaturePublicKey: info.signaturePublicKey });
+      if (ok) keyPackages.push(c.keyPackage);
+    } catch (err) {
+      if (!isE2eeError(err)) throw err; // a malformed KeyPackage is skipped
+    }
+  }
+  return keyPackages;
 }
 
 /** Commit the proposals (e.g. the server's Remove) this device holds, unless another member did first. */
@@ -181,7 +207,7 @@ export async function joinByExternalCommit(ctx: GroupContext, ch: ChannelCrypto)
     try {
       await ctx.server.postCommit(ch.id, { epoch: Number(join.epoch) - 1, commit: join.commit, groupInfo: join.groupInfo });
     } catch (err) {
-      if (!isStale(err) || attempt + 1 >= ctx.maxCommitAttempts) throw err;
+      if (!(isStale(err) || isPendingRemovals(err)) || attempt + 1 >= ctx.maxCommitAttempts) throw err;
       await sleep(backoffDelay(attempt, { initialMs: 20, maxMs: 1000 }));
       continue;
     }

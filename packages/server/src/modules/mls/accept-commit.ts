@@ -24,7 +24,7 @@ import { parseBundle, refused, serverSenderIndex, verifyBundle, type ParsedBundl
 import { checkCommit, type CommitPlan } from "./check-commit.ts";
 import { bindingKeys } from "./directory.ts";
 import { orgSuite } from "../e2ee/store.ts";
-import { scheduleRemovalProposals } from "./removals.ts";
+import { issueRemovalProposals, scheduleRemovalProposals } from "./removals.ts";
 import {
   channelEpoch, channelMemberIds, claimEpoch, deletePending, deviceFacts, findGroup, insertEvent, insertGroup, insertWelcome,
   listLeaves, listPending, replaceLeaves, resetPending, updateGroupInfo, type LeafRow,
@@ -52,17 +52,25 @@ export async function acceptCommitBundle(deps: Deps, p: Principal, channelId: st
   await verifyBundle(bundle, group.group_info, group.suite);
   serverSenderIndex(bundle.groupInfo.verified, (await serverMlsKeys(deps)).externalSender.publicKey);
 
-  const out = await inTransaction(deps, async (tx, after) => {
-    const claimed = await claimEpoch(tx, channelId, body.epoch);
-    if (!claimed) {
-      const now = await channelEpoch(tx, channelId);
-      if (now?.archived) throw new AppError("channel_archived", "the channel is archived");
-      throw stale(now?.epoch ?? body.epoch);
+  try {
+    return await inTransaction(deps, async (tx, after) => {
+      const claimed = await claimEpoch(tx, channelId, body.epoch);
+      if (!claimed) {
+        const now = await channelEpoch(tx, channelId);
+        if (now?.archived) throw new AppError("channel_archived", "the channel is archived");
+        throw stale(now?.epoch ?? body.epoch);
+      }
+      const plan = await checkInTx(tx, p, ch, bundle);
+      return writeCommit(deps, tx, after, p, ch, bundle, plan, claimed.seq);
+    });
+  } catch (err) {
+    // The committer waits for the server's proposals: make sure they are (re)issued for
+    // this epoch, or a failed issue would block every commit of the channel.
+    if (err instanceof AppError && err.code === "pending_removals") {
+      issueRemovalProposals(deps, channelId).catch((e: unknown) => deps.log.error({ err: e, channelId }, "issuing MLS remove proposals failed"));
     }
-    const plan = await checkInTx(tx, p, ch, bundle);
-    return writeCommit(deps, tx, after, p, ch, bundle, plan, claimed.seq);
-  });
-  return out;
+    throw err;
+  }
 }
 
 async function checkInTx(tx: Tx, p: Principal, ch: LoadedChannel, bundle: ParsedBundle): Promise<CommitPlan> {

@@ -9,12 +9,16 @@
  *   the caller's org, with the signature key of its directory binding;
  * - removes target only revoked devices, users no longer (active) members,
  *   the caller's own devices, or the server's own pending proposals;
+ * - adds never share a commit with removes (the clients' commit rule);
+ * - no leaf pending removal survives the commit: the new epoch's secrets would
+ *   reach the device being removed (`pending_removals`, retryable);
  * - the new GroupInfo shows exactly old leaves - removes + adds.
  */
 import type { InspectedAdd, TreeLeaf } from "@parley/crypto/public";
 import type { Principal } from "../../context.ts";
 import { equalBytes, refused, type ParsedBundle } from "./bundle.ts";
 import type { DeviceFacts, LeafRow, PendingRow } from "./store.ts";
+import { AppError } from "../../http/errors.ts";
 
 export interface CommitFacts {
   p: Principal;
@@ -108,6 +112,20 @@ export function checkCommit(f: CommitFacts, bundle: ParsedBundle): CommitPlan {
       throw refused("remove_not_allowed", `leaf ${idx} belongs to an active device of a current member; ask the channel admins to remove the user`, "forbidden", { leafIndex: idx });
     }
     removed.add(idx);
+  }
+
+  // Parley's commit rule (crypto's commit-rules.ts), checked here too: Adds travel alone.
+  if (info.adds.length > 0 && removed.size > 0) {
+    throw refused("mixed_commit", "a commit may not add devices while removing others: commit the removals first, then add");
+  }
+  // Every commit, an external join included, seals the next epoch to every leaf it keeps,
+  // so a leaf the server is removing must go in this commit. An external commit cannot carry
+  // the server's proposals (RFC 9420 §12.4.3.2): it waits until a member commits them.
+  const keeps = f.oldLeaves.filter((l) => pendingDevices.has(l.device_id) && !removed.has(Number(l.leaf_index)));
+  if (keeps.length > 0) {
+    throw new AppError("pending_removals", sender.type === "new_member_commit"
+      ? "the channel's group is removing devices; a member's client commits that shortly: retry the join then"
+      : "the commit keeps leaves the server is removing: commit its Remove proposals first, then retry", { leafIndexes: keeps.map((l) => Number(l.leaf_index)) });
   }
 
   const addedUsers = new Set<string>();
