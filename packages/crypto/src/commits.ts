@@ -118,6 +118,15 @@ export function hasPendingProposals(group: Group): boolean {
   return Object.keys(internalOf(group).state.unappliedProposals).length > 0;
 }
 
+/**
+ * The epoch authenticator the pending commit would give the group, or undefined. Compare
+ * it with {@link epochAuthenticator} once the timeline resolved a commit whose answer was
+ * lost: equal means this device's commit is the one the server applied.
+ */
+export function pendingEpochAuthenticator(group: Group): Uint8Array | undefined {
+  return internalOf(group).pending?.newState.keySchedule.epochAuthenticator.slice();
+}
+
 /** True while a commit built by this device awaits the server's verdict. */
 export function hasPendingCommit(group: Group): boolean {
   return internalOf(group).pending !== undefined;

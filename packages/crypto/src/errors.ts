@@ -26,6 +26,12 @@ export type E2eeErrorCode =
   | "mixed_commit"
   /** An argument is malformed (ids, sizes, suite names). */
   | "bad_input"
+  /**
+   * A check the operation needs could not be made (the caller's `authorizeLeaf` threw,
+   * e.g. a directory look-up failed on the network). Nothing changed and nothing was
+   * judged: retry later. Never a sign of tampering.
+   */
+  | "unavailable"
   /** Attachment ciphertext failed authentication (tampered, wrong key, reordered chunks). */
   | "attachment_tampered"
   /** Attachment ciphertext ended before its final chunk. */
@@ -52,6 +58,11 @@ export class E2eeError extends Error {
   /** True when the right reaction is to wait for a commit and retry (see `future_epoch`). */
   get shouldWait(): boolean {
     return this.code === "future_epoch";
+  }
+
+  /** True when the same operation may succeed if tried again later (see `unavailable`). */
+  get isTransient(): boolean {
+    return this.code === "unavailable";
   }
 }
 

@@ -81,9 +81,11 @@ export function internalOf(group: Group): GroupInternal {
   return g;
 }
 
-/** Records whether the last MLS operation was refused by the caller's policy. */
+/** Records whether the last MLS operation was refused by the caller's policy, or could not ask it. */
 export interface PolicyProbe {
   refused?: string;
+  /** The policy threw (a look-up failed): the operation's outcome says nothing about the message. */
+  unavailable?: unknown;
 }
 
 /** Builds the ts-mls context whose authentication service applies the caller's policy. */
@@ -104,12 +106,22 @@ export function mlsContext(internal: Pick<GroupInternal, "identity" | "impl" | "
         return refuse("foreign credential");
       }
       if (id.orgId !== org) return refuse(`credential of another org (${id.orgId})`);
+      // A policy that throws could not decide (its directory look-up failed): remember that,
+      // so the failure is reported as "retry later", never as a refused or tampered message.
+      const ask = async (decide: () => boolean | Promise<boolean>): Promise<boolean | undefined> => {
+        try {
+          return await decide();
+        } catch (err) {
+          probe.unavailable ??= err;
+          return undefined;
+        }
+      };
       if (id.kind === "server") {
-        const ok = policy.authorizeExternalSender ? await policy.authorizeExternalSender({ orgId: id.orgId, signaturePublicKey }) : true;
-        return ok || refuse("external sender refused");
+        const ok = policy.authorizeExternalSender ? await ask(() => policy.authorizeExternalSender!({ orgId: id.orgId, signaturePublicKey })) : true;
+        return ok === undefined ? false : ok || refuse("external sender refused");
       }
-      const ok = policy.authorizeLeaf ? await policy.authorizeLeaf({ orgId: id.orgId, userId: id.userId, deviceId: id.deviceId, signaturePublicKey }) : true;
-      return ok || refuse(`leaf ${id.userId}/${id.deviceId} refused by authorizeLeaf`);
+      const ok = policy.authorizeLeaf ? await ask(() => policy.authorizeLeaf!({ orgId: id.orgId, userId: id.userId, deviceId: id.deviceId, signaturePublicKey })) : true;
+      return ok === undefined ? false : ok || refuse(`leaf ${id.userId}/${id.deviceId} refused by authorizeLeaf`);
     },
   };
   return { cipherSuite: internal.impl, authService };
@@ -134,6 +146,10 @@ export function membersOf(state: ClientState): Member[] {
 /** Maps a ts-mls error to an E2eeError with a stable code. */
 export function translate(err: unknown, probe: PolicyProbe): E2eeError {
   if (err instanceof E2eeError) return err;
+  if (probe.unavailable !== undefined) {
+    const why = probe.unavailable instanceof Error ? probe.unavailable.message : String(probe.unavailable);
+    return new E2eeError("unavailable", `a leaf could not be checked (${why}): retry later`, { cause: probe.unavailable });
+  }
   if (probe.refused) return new E2eeError("unauthorized_leaf", probe.refused, { cause: err });
   if (err instanceof ValidationError) {
     if (err.message.includes("Desired gen in the past")) return new E2eeError("replay", "message generation already consumed (replay or duplicate)", { cause: err });

@@ -1,10 +1,11 @@
 // Creating, joining, persisting and inspecting groups (one MLS group per channel).
 import {
   clientStateDecoder, clientStateEncoder, createGroup as mlsCreateGroup, createGroupInfoWithExternalPubAndRatchetTree,
-  defaultCredentialTypes, defaultExtensionTypes, encode, joinGroup, joinGroupExternal, mlsMessageEncoder,
+  defaultCredentialTypes, defaultExtensionTypes, encode, joinGroup, joinGroupExternal, mlsMessageEncoder, nodeTypes,
   protocolVersions, wireformats, type ClientState, type GroupContextExtension,
 } from "ts-mls";
-import { concat, toHex, utf8 } from "./bytes.ts";
+import { concat, equalBytes, toHex, utf8 } from "./bytes.ts";
+import { groupInfoMembers } from "./tree.ts";
 import { encodeCredentialIdentity } from "./credential.ts";
 import { E2eeError } from "./errors.ts";
 import { groupIdBytes } from "./group-id.ts";
@@ -164,6 +165,20 @@ export function ownLeafIndex(group: Group): number {
   const own = membersOf(g.state).find((m) => m.deviceId === g.identity.deviceId && m.userId === g.identity.userId);
   if (!own) throw new E2eeError("invalid_state", "this device is not a member of the group");
   return own.leafIndex;
+}
+
+/**
+ * Whether the tree in `groupInfo` (MLSMessage bytes) holds this device's leaf with the
+ * encryption key this group state gave it: after an external join whose answer was lost,
+ * true means the server accepted that join (its leaf key is this join's own, unknown to
+ * any other commit).
+ */
+export function holdsOwnLeaf(group: Group, groupInfo: Uint8Array): boolean {
+  const g = internalOf(group);
+  const own = g.state.ratchetTree[g.state.privatePath.leafIndex * 2];
+  if (own?.nodeType !== nodeTypes.leaf) return false;
+  return groupInfoMembers(groupInfo).some((l) => l.identity.kind === "device" && l.identity.deviceId === g.identity.deviceId
+    && equalBytes(l.encryptionKey, own.leaf.hpkePublicKey));
 }
 
 /** False once this device has been removed from the group (it can then neither send nor read). */

@@ -13,12 +13,12 @@ export {
 } from "./key-packages.ts";
 export type { Group, Member, LeafCandidate, LeafPolicy } from "./group-state.ts";
 export {
-  createGroup, joinFromWelcome, joinExternal, groupInfoOf, epoch, members, ownLeafIndex, isActive, epochAuthenticator,
+  createGroup, joinFromWelcome, joinExternal, groupInfoOf, epoch, members, ownLeafIndex, isActive, epochAuthenticator, holdsOwnLeaf,
   exportGroupState, importGroupState, setLeafPolicy, type ExternalSenderKey, type ExternalJoin,
 } from "./group.ts";
 export {
   addMembers, removeMembers, selfUpdate, commitPendingProposals, hasPendingProposals, hasPendingCommit,
-  confirmPending, discardPending, type CommitBundle, type RemoveTarget,
+  confirmPending, discardPending, pendingEpochAuthenticator, type CommitBundle, type RemoveTarget,
 } from "./commits.ts";
 export { encrypt, processMessage, type Processed, type MessageSender, type ProposalSummary } from "./messages.ts";
 export * from "./attachments.ts";

@@ -101,6 +101,8 @@ export async function processMessage(group: Group, bytes: Uint8Array, policy?: L
     throw translate(err, probe);
   }
   throwIfBroken(rules);
+  // A policy that could not answer must not let a message through unjudged.
+  if (probe.unavailable !== undefined) throw translate(new Error("leaf policy unavailable"), probe);
   if (res.kind === "newState" && res.actionTaken === "reject") throw new E2eeError("invalid_message", "message rejected");
   // Checked before the new state is adopted: a refused commit leaves the group as it was.
   if (contentType === contentTypes.commit && res.newState.groupActiveState.kind === "active") {

@@ -229,3 +229,17 @@ test("KeyPackages: parse/verify for the server, last-resort survives a join", as
   const c = await inspectMlsMessage(bundle.commit);
   assert.equal(c.adds[0]?.keyPackageRefHex, lr!.refHex);
 });
+
+test("a leaf check that throws (directory unreachable) is 'unavailable', changes nothing, and the same commit applies once it answers", async () => {
+  const { ga, gb, dir } = await threeDevices();
+  const d = await device("dave", "d1");
+  dir.register(d.identity);
+  const bundle = await addMembers(ga, [d.keyPackage]);
+  confirmPending(ga);
+  setLeafPolicy(gb, { authorizeLeaf: () => { throw new Error("fetch failed"); } });
+  await expectCode(processMessage(gb, bundle.commit), "unavailable");
+  assert.equal(epoch(gb), 1n, "nothing applied");
+  setLeafPolicy(gb, { authorizeLeaf: dir.authorizeLeaf });
+  assert.equal((await processMessage(gb, bundle.commit)).kind, "commit");
+  assert.deepEqual(epochAuthenticator(ga), epochAuthenticator(gb));
+});

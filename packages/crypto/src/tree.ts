@@ -13,6 +13,8 @@ export interface TreeLeaf {
   leafIndex: number;
   identity: CredentialIdentity;
   signaturePublicKey: Uint8Array;
+  /** The leaf's HPKE (encryption) public key: it changes whenever the device commits with a path. */
+  encryptionKey: Uint8Array;
 }
 
 class Reader {
@@ -67,7 +69,7 @@ export function groupInfoMembers(groupInfo: Uint8Array): TreeLeaf[] {
       continue;
     }
     if (type !== 1) throw new E2eeError("invalid_message", "bad node type");
-    r.vec(); // encryption_key
+    const encryptionKey = r.vec().slice();
     const signaturePublicKey = r.vec().slice();
     const credType = r.u16();
     const credData = r.vec(); // basic: identity; x509: certificate list
@@ -79,7 +81,7 @@ export function groupInfoMembers(groupInfo: Uint8Array): TreeLeaf[] {
     r.vec(); // signature
     if (credType !== 1) continue;
     try {
-      out.push({ leafIndex: node / 2, identity: parseCredentialIdentity(credData), signaturePublicKey });
+      out.push({ leafIndex: node / 2, identity: parseCredentialIdentity(credData), signaturePublicKey, encryptionKey });
     } catch {
       // a foreign credential cannot be a Parley device: not listed
     }

@@ -9,6 +9,7 @@ import {
   exportGroupState, importGroupState, isE2eeError, SUITE_NAMES, type DeviceIdentity, type Group, type KeyStore, type LeafPolicy, type SuiteName,
 } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
+import type { Step } from "./timeline.ts";
 
 const STATE = (id: string) => `sdk/group/${id}`;
 const META = (id: string) => `sdk/groupmeta/${id}`;
@@ -49,9 +50,20 @@ export class ChannelCrypto {
   /** The event the queue is blocked on, if any (to detect a wait that never ends). */
   blockedOn: number | undefined;
   joinTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set while the head event waits to be tried again after a transient failure. */
+  retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Transient failures in a row at the head of the queue (the retry backs off). */
+  retryAttempt = 0;
+  /** The outcome for the head event, kept until it is persisted (a retry must not process it twice). */
+  head: { seq: number; step: Step } | undefined;
   proposalTimer: ReturnType<typeof setTimeout> | undefined;
   joining: Promise<void> | undefined;
+  /** Welcomes being fetched for this channel (while any is, the external-join fallback waits). */
+  welcomesInFlight = 0;
+  /** Why the last commit attempt failed (thrown when the attempts run out). */
+  lastCommitError: unknown;
   #lock: Promise<unknown> = Promise.resolve();
+  #commitLock: Promise<unknown> = Promise.resolve();
   #loaded: Promise<void> | undefined;
 
   constructor(id: string) {
@@ -62,6 +74,17 @@ export class ChannelCrypto {
   exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
     const run = this.#lock.then(fn, fn);
     this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Run `fn` holding the commit lock: one commit (build, post, verdict) of this device in
+   * flight per channel. Never take it inside {@link exclusive} (processing the timeline
+   * must go on while a commit waits for its answer).
+   */
+  oneCommit<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#commitLock.then(fn, fn);
+    this.#commitLock = run.catch(() => undefined);
     return run;
   }
 
@@ -116,6 +139,7 @@ export class ChannelCrypto {
   close(): void {
     if (this.joinTimer) clearTimeout(this.joinTimer);
     if (this.proposalTimer) clearTimeout(this.proposalTimer);
-    this.joinTimer = this.proposalTimer = undefined;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.joinTimer = this.proposalTimer = this.retryTimer = undefined;
   }
 }

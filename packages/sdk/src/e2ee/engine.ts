@@ -20,6 +20,7 @@ import { DeviceDirectory } from "./directory.ts";
 import { addMissingDevices, commitProposals, ensureGroup, joinByExternalCommit, joinFromWelcomeItem, type GroupContext } from "./group-ops.ts";
 import { sealPayload, type SealedMeta } from "./payload.ts";
 import { E2eeServerApi, type E2eeConfig } from "./server-api.ts";
+import { backoffDelay } from "../backoff.ts";
 import { processEvent, type Step, type UndecryptableReason } from "./timeline.ts";
 
 /** An event that can never be decrypted on this device. */
@@ -155,6 +156,7 @@ export class E2eeEngine {
       refreshConfig: () => this.refreshConfig(),
       catchUp: (id) => host.catchUp(id), resume: (ch) => this.#pump(ch),
       maxCommitAttempts: opts.maxCommitAttempts ?? 8, joinWaitMs: opts.joinWaitMs ?? 3000,
+      closed: () => this.#closed,
     };
   }
 
@@ -329,7 +331,11 @@ export class E2eeEngine {
     ch.pumping = (async () => {
       do {
         ch.rerun = false;
-        await this.#drain(ch).catch((err: unknown) => this.#host.onError(err));
+        await this.#drain(ch).catch((err: unknown) => {
+          // A local failure (the key store, the history store): the event stays at the head of the queue.
+          this.#host.onError(err);
+          this.#retryLater(ch);
+        });
       } while (ch.rerun && !this.#closed);
       this.#flushHistory(ch);
     })().finally(() => { ch.pumping = undefined; });
@@ -340,8 +346,10 @@ export class E2eeEngine {
     while (ch.queue.length > 0 && !this.#closed) {
       const e = ch.queue[0]!;
       const step = await ch.exclusive(async () => {
-        const s = await processEvent({ deviceId: this.identity.deviceId, takeSent: (id) => this.#takeSent(ch.id, id) }, ch, e);
-        if (s.t === "wait") return s;
+        // A retry after a failed write reuses the outcome: processing spent the message key.
+        const s = ch.head?.seq === e.seq ? ch.head.step : await processEvent({ deviceId: this.identity.deviceId, takeSent: (id) => this.#takeSent(ch.id, id) }, ch, e);
+        if (s.t === "wait" || s.t === "retry") return s;
+        ch.head = { seq: e.seq, step: s };
         // The message key is gone once the group state is saved: keep the plaintext first.
         if (s.t === "content") await this.history.put(e, s.content);
         else if (s.t === "undecryptable") await this.history.put(e, undecryptableContent(s));
@@ -354,6 +362,12 @@ export class E2eeEngine {
         this.#blocked(ch, e.seq);
         return;
       }
+      if (step.t === "retry") {
+        this.#retryLater(ch);
+        return;
+      }
+      ch.retryAttempt = 0;
+      ch.head = undefined;
       ch.queue.shift();
       if (step.t === "content" && e.senderDeviceId === this.identity.deviceId) await this.history.removeSent(e.clientId);
       this.#emit(ch, e, step);
@@ -404,11 +418,24 @@ export class E2eeEngine {
     ch.joinTimer = setTimeout(() => {
       ch.joinTimer = undefined;
       if (ch.blockedOn !== seq || ch.queue[0]?.seq !== seq || ch.joining || this.#closed) return;
+      if (ch.welcomesInFlight > 0) return this.#blocked(ch, seq); // its Welcome is on the way: look again later
       ch.joining = joinByExternalCommit(this.#ctx, ch)
         .catch((err: unknown) => this.#host.onError(err))
         .finally(() => { ch.joining = undefined; });
     }, this.#ctx.joinWaitMs);
     ch.joinTimer.unref?.();
+  }
+
+  // A check the event needs could not be made (the directory did not answer): it is neither
+  // readable nor tampered yet. Try the same event again, backing off up to 30 s, for as long
+  // as it takes; the rest of the channel waits behind it, as it must (order is the epoch chain).
+  #retryLater(ch: ChannelCrypto): void {
+    if (ch.retryTimer || this.#closed) return;
+    ch.retryTimer = setTimeout(() => {
+      ch.retryTimer = undefined;
+      this.#pump(ch);
+    }, backoffDelay(ch.retryAttempt++, { initialMs: 200, maxMs: 30_000 }));
+    ch.retryTimer.unref?.();
   }
 
   #scheduleProposalCommit(ch: ChannelCrypto): void {

@@ -7,9 +7,9 @@
  * channel timeline (which applies the winning commit) and tries again.
  */
 import {
-  addMembers, commitPendingProposals, confirmPending, createGroup, discardPending, epoch, groupInfoMembers, groupInfoOf,
-  hasPendingCommit, hasPendingProposals, inspectMlsMessage, isE2eeError, joinExternal, joinFromWelcome, members, parseKeyPackage,
-  type CommitBundle, type DeviceIdentity, type Group, type KeyStore, type LeafPolicy,
+  addMembers, commitPendingProposals, confirmPending, createGroup, discardPending, epoch, epochAuthenticator, groupInfoMembers, groupInfoOf,
+  hasPendingCommit, hasPendingProposals, holdsOwnLeaf, inspectMlsMessage, isE2eeError, joinExternal, joinFromWelcome, members, parseKeyPackage,
+  pendingEpochAuthenticator, type CommitBundle, type DeviceIdentity, type Group, type KeyStore, type LeafPolicy,
 } from "@parley/crypto";
 import type { Api } from "../http.ts";
 import { backoffDelay, sleep } from "../backoff.ts";
@@ -41,9 +41,62 @@ export interface GroupContext {
   maxCommitAttempts: number;
   /** Wait this long for a Welcome before joining by external commit. */
   joinWaitMs: number;
+  /** True once the client is closing: stop waiting for the server. */
+  closed(): boolean;
 }
 
 const isStale = (err: unknown) => isParleyError(err) && err.code === "stale_epoch";
+/**
+ * The request may or may not have been applied: the connection dropped, the server died
+ * or answered 5xx. A commit in that state is neither confirmed nor discarded until the
+ * server says which commit took the epoch (see {@link appliedAfterAll}).
+ */
+const outcomeUnknown = (err: unknown) => isParleyError(err) && ["network", "timeout", "internal", "unavailable", "bad_response"].includes(err.code);
+
+/** The channel's group as the server has it, asking again (with backoff) until the server answers. */
+function serverGroup(ctx: GroupContext, channelId: string): ReturnType<E2eeServerApi["groupInfo"]> {
+  return retrying(ctx, () => ctx.server.groupInfo(channelId));
+}
+
+/** `fn`, tried again with backoff while it fails transiently (network, 5xx), for up to {@link RESOLVE_MS}. */
+async function retrying<T>(ctx: GroupContext, fn: () => Promise<T>): Promise<T> {
+  const until = Date.now() + RESOLVE_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (ctx.closed() || Date.now() > until || !(outcomeUnknown(err) || (isParleyError(err) && err.isRetryable()))) throw err;
+      await sleep(backoffDelay(attempt, { initialMs: 100, maxMs: 5000 }));
+    }
+  }
+}
+
+/** How long a device waits for the timeline to show whether its commit was applied. */
+const RESOLVE_MS = 120_000;
+
+/**
+ * The answer to a posted commit was lost. If the server is still at the commit's base
+ * epoch, it was not applied. Otherwise the timeline decides: the commit's echo confirms
+ * the pending state, another member's commit at that epoch discards it. Discarding it
+ * before knowing would leave this device unable to read the epoch its own commit opened.
+ * @returns true when this device's commit is the one the server applied
+ */
+async function appliedAfterAll(ctx: GroupContext, ch: ChannelCrypto, group: Group, bundle: CommitBundle): Promise<boolean> {
+  const mine = pendingEpochAuthenticator(group);
+  const info = await serverGroup(ctx, ch.id);
+  if (!mine || !info || info.epoch < Number(bundle.epoch)) return false;
+  const until = Date.now() + RESOLVE_MS;
+  while (ch.group === group && hasPendingCommit(group) && Date.now() < until && !ctx.closed()) {
+    await ctx.catchUp(ch.id).catch(() => undefined);
+    if (hasPendingCommit(group)) await sleep(200);
+  }
+  return ch.group === group && !hasPendingCommit(group) && epoch(group) === bundle.epoch && sameBytes(epochAuthenticator(group), mine);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 /** The server is removing leaves an external commit would keep: a member commits that shortly. */
 const isPendingRemovals = (err: unknown) => isParleyError(err) && err.code === "pending_removals";
 
@@ -54,28 +107,44 @@ const isPendingRemovals = (err: unknown) => isParleyError(err) && err.code === "
  */
 export async function commitWithRetry(ctx: GroupContext, ch: ChannelCrypto, build: (group: Group) => Promise<CommitBundle | undefined>): Promise<boolean> {
   for (let attempt = 0; ; attempt++) {
-    const group = ch.group;
-    if (!group) throw new ParleyError({ code: "bad_request", message: `no MLS group for channel ${ch.id} on this device` });
-    const bundle = await build(group);
-    if (!bundle) return false;
-    try {
-      await ctx.server.postCommit(ch.id, { epoch: Number(bundle.epoch) - 1, commit: bundle.commit, ...(bundle.welcome ? { welcome: bundle.welcome } : {}), groupInfo: bundle.groupInfo });
-    } catch (err) {
-      // The echo of an accepted commit may already have confirmed it; otherwise it is dead.
-      const retry = isStale(err) || (isParleyError(err) && err.isRetryable());
-      if (retry) await ctx.catchUp(ch.id).catch(() => undefined);
-      await ch.exclusive(() => { if (ch.group === group && hasPendingCommit(group)) discardPending(group); });
-      if (!retry || attempt + 1 >= ctx.maxCommitAttempts) throw err;
+    // One commit of this device in flight per channel: a second one built meanwhile would
+    // replace the first as "pending", and the first one's echo would then look foreign.
+    const outcome = await ch.oneCommit(() => commitOnce(ctx, ch, build));
+    if (outcome === "retry") {
+      if (attempt + 1 >= ctx.maxCommitAttempts) throw ch.lastCommitError;
       await sleep(backoffDelay(attempt, { initialMs: 20, maxMs: 1000 }));
       continue;
     }
-    await ch.exclusive(async () => {
-      if (ch.group === group && hasPendingCommit(group)) confirmPending(group);
-      await ch.save(ctx.keyStore);
-    });
-    ctx.resume(ch);
-    return true;
+    if (outcome) ctx.resume(ch);
+    return outcome;
   }
+}
+
+async function commitOnce(ctx: GroupContext, ch: ChannelCrypto, build: (group: Group) => Promise<CommitBundle | undefined>): Promise<boolean | "retry"> {
+  const group = ch.group;
+  if (!group) throw new ParleyError({ code: "bad_request", message: `no MLS group for channel ${ch.id} on this device` });
+  const bundle = await build(group);
+  if (!bundle) return false;
+  try {
+    await ctx.server.postCommit(ch.id, { epoch: Number(bundle.epoch) - 1, commit: bundle.commit, ...(bundle.welcome ? { welcome: bundle.welcome } : {}), groupInfo: bundle.groupInfo });
+  } catch (err) {
+    if (outcomeUnknown(err) && await appliedAfterAll(ctx, ch, group, bundle)) {
+      await ch.exclusive(() => ch.save(ctx.keyStore));
+      return true;
+    }
+    // The echo of an accepted commit may already have confirmed it; otherwise it is dead.
+    const retry = isStale(err) || (isParleyError(err) && err.isRetryable());
+    if (retry) await ctx.catchUp(ch.id).catch(() => undefined);
+    await ch.exclusive(() => { if (ch.group === group && hasPendingCommit(group)) discardPending(group); });
+    if (!retry) throw err;
+    ch.lastCommitError = err;
+    return "retry";
+  }
+  await ch.exclusive(async () => {
+    if (ch.group === group && hasPendingCommit(group)) confirmPending(group);
+    await ch.save(ctx.keyStore);
+  });
+  return true;
 }
 
 /**
@@ -154,7 +223,7 @@ export async function ensureGroup(ctx: GroupContext, ch: ChannelCrypto): Promise
     if (!info && (await createChannelGroup(ctx, ch))) return;
     // Someone else's group: a Welcome is usually on its way.
     const until = Date.now() + ctx.joinWaitMs;
-    while (!ch.group && Date.now() < until) await sleep(25);
+    while (!ch.group && (Date.now() < until || ch.welcomesInFlight > 0) && !ctx.closed()) await sleep(25);
     if (!ch.group) await joinByExternalCommit(ctx, ch);
   })().finally(() => { ch.joining = undefined; });
   await ch.joining;
@@ -175,6 +244,13 @@ async function createChannelGroup(ctx: GroupContext, ch: ChannelCrypto): Promise
       await ctx.server.postCommit(ch.id, { epoch: 0, groupInfo: await groupInfoOf(group) });
       break;
     } catch (err) {
+      if (outcomeUnknown(err)) {
+        // The answer was lost: the stored group is ours if it holds this very leaf.
+        const info = await serverGroup(ctx, ch.id);
+        if (info && holdsOwnLeaf(group, info.groupInfo)) break;
+        if (info) return false;
+        continue;
+      }
       if (isStale(err) || (isParleyError(err) && err.code === "already_exists")) return false; // another member initialised it first
       // The org switched suites since this device last looked: fetch the config and build again.
       if (isWrongSuite(err) && attempt === 0) {
@@ -196,7 +272,11 @@ async function createChannelGroup(ctx: GroupContext, ch: ChannelCrypto): Promise
 }
 
 /** Join the channel's group from the GroupInfo the server stores (public channel, a user's new device, lost state). */
-export async function joinByExternalCommit(ctx: GroupContext, ch: ChannelCrypto): Promise<void> {
+export function joinByExternalCommit(ctx: GroupContext, ch: ChannelCrypto): Promise<void> {
+  return ch.oneCommit(() => externalJoin(ctx, ch));
+}
+
+async function externalJoin(ctx: GroupContext, ch: ChannelCrypto): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const info = await ctx.server.groupInfo(ch.id);
     if (!info) throw new ParleyError({ code: "not_found", status: 404, message: `channel ${ch.id} has no MLS group yet` });
@@ -207,9 +287,15 @@ export async function joinByExternalCommit(ctx: GroupContext, ch: ChannelCrypto)
     try {
       await ctx.server.postCommit(ch.id, { epoch: Number(join.epoch) - 1, commit: join.commit, groupInfo: join.groupInfo });
     } catch (err) {
-      if (!(isStale(err) || isPendingRemovals(err)) || attempt + 1 >= ctx.maxCommitAttempts) throw err;
-      await sleep(backoffDelay(attempt, { initialMs: 20, maxMs: 1000 }));
-      continue;
+      // The answer was lost: the join was applied if the server's tree holds this join's own leaf
+      // (its key exists nowhere else). Dropping an applied join would leave this device unable to
+      // read the epochs it opened; it would only rejoin later, after them.
+      const applied = outcomeUnknown(err) && await serverGroup(ctx, ch.id).then((i) => !!i && i.epoch >= Number(join.epoch) && holdsOwnLeaf(join.group, i.groupInfo));
+      if (!applied) {
+        if (!(isStale(err) || isPendingRemovals(err) || outcomeUnknown(err)) || attempt + 1 >= ctx.maxCommitAttempts) throw err;
+        await sleep(backoffDelay(attempt, { initialMs: 20, maxMs: 1000 }));
+        continue;
+      }
     }
     await ch.exclusive(async () => {
       ch.group = join.group;
@@ -226,7 +312,15 @@ export async function joinByExternalCommit(ctx: GroupContext, ch: ChannelCrypto)
 export async function joinFromWelcomeItem(ctx: GroupContext, ch: ChannelCrypto, welcomeId: string, welcomeEpoch: number): Promise<void> {
   await ch.load(ctx.keyStore, ctx.identityFor, ctx.policy);
   if (ch.group && !ch.removed && Number(epoch(ch.group)) >= welcomeEpoch) return;
-  const bytes = await ctx.server.welcome(ch.id, welcomeId);
+  // The Welcome is the only way into the epochs it opens: fetch it through outages (an
+  // external join instead would start later and miss what was sent in between).
+  ch.welcomesInFlight++;
+  let bytes: Uint8Array;
+  try {
+    bytes = await retrying(ctx, () => ctx.server.welcome(ch.id, welcomeId));
+  } finally {
+    ch.welcomesInFlight--;
+  }
   // A Welcome is for the group's suite (the KeyPackage it consumed was claimed for that suite).
   const { suite } = await inspectMlsMessage(bytes);
   if (!suite) throw new ParleyError({ code: "bad_response", message: `the Welcome for channel ${ch.id} uses a cipher suite Parley does not offer` });

@@ -172,3 +172,29 @@ test("tampered and replayed ciphertext is reported as undecryptable, and the tim
   // The tampered copy left the group state intact: the genuine one still decrypts.
   assert.deepEqual(texts(seen).map((x) => (x.startsWith("!") ? "!" : x)), ["genuine", "!", "second", "!"]);
 });
+
+test("one device making two changes at once: both commits land in turn and its own echo is never taken for a foreign commit", async (t) => {
+  const server = await startTestServer();
+  t.after(() => server.stop());
+  // The owner's commit answers arrive late (after the server applied them), so a second
+  // change is built while the first one's verdict is still on its way.
+  const slowCommits: typeof fetch = async (input, init) => {
+    const res = await fetch(input, init);
+    if (init?.method === "POST" && String(input).endsWith("/commits")) await new Promise((r) => setTimeout(r, 400));
+    return res;
+  };
+  const org = await makeOrg(server.url, { fetch: slowCommits });
+  t.after(() => org.closeAll());
+  const alice = org.owner;
+  const [bob, carol, dave] = [await org.user("bob"), await org.user("carol"), await org.user("dave")];
+  await live(alice, bob, carol, dave);
+  const ch = await alice.createChannel({ kind: "private", name: "two-at-once", members: [bob.userId] });
+  const undecryptable: unknown[] = [];
+  for (const c of [alice, bob]) c.on("undecryptable", (n) => undecryptable.push(n));
+  await Promise.all([alice.addMembers(ch.id, [carol.userId]), alice.addMembers(ch.id, [dave.userId])]);
+  const seen = [bob, carol, dave].map((c) => collect(c, ch.id));
+  await alice.sendMessage(ch.id, "all here");
+  await until(() => seen.every((s) => texts(s).includes("all here")), "bob, carol and dave read it");
+  assert.deepEqual(undecryptable, []);
+  assert.equal(alice.e2ee!.epochOf(ch.id), bob.e2ee!.epochOf(ch.id));
+});

@@ -3,9 +3,10 @@
  * order: commits and the server's proposals advance the group; application
  * events are decrypted. An event this device cannot process *yet* (no group
  * until its Welcome arrives, or an epoch whose commit has not been applied)
- * waits at the head of the queue — it is never reported as a failure. What can
- * never be decrypted (tampered, replayed, after removal) is reported as
- * undecryptable with a reason, and the timeline moves on.
+ * waits at the head of the queue — it is never reported as a failure. Nor is one
+ * whose checks could not be made (a directory look-up failed on the network): it
+ * is tried again. What can never be decrypted (tampered, replayed, after
+ * removal) is reported as undecryptable with a reason, and the timeline moves on.
  */
 import { epoch, isE2eeError, processMessage, type Group } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
@@ -20,6 +21,8 @@ export type UndecryptableReason =
 /** Outcome of one event. */
 export type Step =
   | { t: "wait" }
+  /** A check could not be made (the directory did not answer): try this event again later. */
+  | { t: "retry"; message: string }
   | { t: "skip" }
   | { t: "history" }
   | { t: "content"; content: DecodedContent }
@@ -71,8 +74,7 @@ export async function processEvent(ctx: TimelineContext, ch: ChannelCrypto, e: E
   try {
     r = await processMessage(group, base64ToBytes(e.content));
   } catch (err) {
-    if (isE2eeError(err, "future_epoch")) return { t: "wait" };
-    return { t: "undecryptable", reason: reasonOf(err), message: (err as Error).message };
+    return failed(err);
   }
   if (r.kind !== "application") return { t: "undecryptable", reason: "malformed", message: `expected an application message, got a ${r.kind}` };
   // The server routes events; MLS authenticates the sender. They must agree.
@@ -89,7 +91,13 @@ async function handshake(group: Group, kind: "commit" | "proposal", e: Event): P
     if (r.kind === "proposal") return { t: "handshake", kind, removedSelf: false, hasProposals: true };
     return { t: "undecryptable", reason: "malformed", message: "an application message posted as a handshake event" };
   } catch (err) {
-    if (isE2eeError(err, "future_epoch")) return { t: "wait" };
-    return { t: "undecryptable", reason: reasonOf(err), message: (err as Error).message };
+    return failed(err);
   }
+}
+
+/** Only a verified cryptographic failure makes an event undecryptable; anything transient is tried again. */
+function failed(err: unknown): Step {
+  if (isE2eeError(err, "future_epoch")) return { t: "wait" };
+  if (isE2eeError(err, "unavailable")) return { t: "retry", message: err.message };
+  return { t: "undecryptable", reason: reasonOf(err), message: (err as Error).message };
 }
