@@ -21,6 +21,10 @@ interface Meta {
   processedSeq: number;
   /** Suite of the saved group (absent in states saved before suites could differ per channel). */
   suite?: SuiteName;
+  /** When this device's leaf keys were last renewed (self-update schedule; absent before it existed). */
+  leafUpdatedAt?: number;
+  /** Messages sent or received since then. */
+  messagesSinceUpdate?: number;
 }
 
 /** The device identity to use for a group of `suite` (one signature key serves every suite). */
@@ -58,6 +62,12 @@ export class ChannelCrypto {
   head: { seq: number; step: Step } | undefined;
   proposalTimer: ReturnType<typeof setTimeout> | undefined;
   joining: Promise<void> | undefined;
+  /** When this device's leaf keys in the group were last renewed (0: unknown). */
+  leafUpdatedAt = 0;
+  /** Messages sent or received in the channel since then. */
+  messagesSinceUpdate = 0;
+  /** A self-update under way. */
+  updating: Promise<void> | undefined;
   /** Welcomes being fetched for this channel (while any is, the external-join fallback waits). */
   welcomesInFlight = 0;
   /** Why the last commit attempt failed (thrown when the attempts run out). */
@@ -100,6 +110,8 @@ export class ChannelCrypto {
         this.processedSeq = m.processedSeq;
         this.hasSavedPosition = true;
         this.lastSeq = Math.max(this.lastSeq, m.processedSeq);
+        this.leafUpdatedAt = m.leafUpdatedAt ?? 0;
+        this.messagesSinceUpdate = m.messagesSinceUpdate ?? 0;
         suite = m.suite;
       }
       const state = await keyStore.get(STATE(this.id));
@@ -124,8 +136,20 @@ export class ChannelCrypto {
   async save(keyStore: KeyStore): Promise<void> {
     if (this.group && !this.removed) await keyStore.put(STATE(this.id), exportGroupState(this.group));
     else await keyStore.delete(STATE(this.id));
-    const meta: Meta = { joinedEpoch: this.joinedEpoch, removed: this.removed, processedSeq: this.processedSeq, ...(this.group ? { suite: this.group.suite } : {}) };
+    const meta: Meta = {
+      joinedEpoch: this.joinedEpoch, removed: this.removed, processedSeq: this.processedSeq, ...(this.group ? { suite: this.group.suite } : {}),
+      leafUpdatedAt: this.leafUpdatedAt, messagesSinceUpdate: this.messagesSinceUpdate,
+    };
     await keyStore.put(META(this.id), new TextEncoder().encode(JSON.stringify(meta)));
+  }
+
+  /** Take a group this device just created or joined (its leaf keys are fresh). */
+  adopt(group: Group, joinedEpoch: number, now: number): void {
+    this.group = group;
+    this.joinedEpoch = joinedEpoch;
+    this.removed = false;
+    this.leafUpdatedAt = now;
+    this.messagesSinceUpdate = 0;
   }
 
   /** This device is out of the group: forget its secrets. */

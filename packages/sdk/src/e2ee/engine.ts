@@ -6,7 +6,7 @@
  * The {@link ParleyClient} drives it; apps use it through the client.
  */
 import {
-  encrypt, epoch, hasPendingProposals, identityForSuite, members, MemoryKeyStore, type DeviceIdentity, type KeyStore, type LeafPolicy,
+  encrypt, epoch, hasPendingProposals, identityForSuite, isActive, members, MemoryKeyStore, selfUpdate, type DeviceIdentity, type KeyStore, type LeafPolicy,
   type SuiteName,
 } from "@parley/crypto";
 import type { Event, UserStreamItem } from "@parley/protocol";
@@ -17,7 +17,10 @@ import type { DecodedContent, MessageContent } from "../codec.ts";
 import { ChannelCrypto } from "./channel-state.ts";
 import { deviceIdentity, registerDevice, replenishKeyPackages, type KeyPackageSupply } from "./device.ts";
 import { DeviceDirectory } from "./directory.ts";
-import { addMissingDevices, commitProposals, ensureGroup, joinByExternalCommit, joinFromWelcomeItem, type GroupContext } from "./group-ops.ts";
+import {
+  addMissingDevices, commitProposals, commitWithRetry, ensureGroup, joinByExternalCommit, joinFromWelcomeItem, type GroupContext,
+} from "./group-ops.ts";
+import { SelfUpdates, type SelfUpdatePolicy } from "./self-update.ts";
 import { sealPayload, type SealedMeta } from "./payload.ts";
 import { E2eeServerApi, type E2eeConfig } from "./server-api.ts";
 import { backoffDelay } from "../backoff.ts";
@@ -49,6 +52,10 @@ export interface E2eeOptions {
   joinWaitMs?: number;
   /** Commit attempts after `stale_epoch` before giving up (default 8). */
   maxCommitAttempts?: number;
+  /** When this device rotates its leaf keys in each group (post-compromise security). */
+  selfUpdate?: SelfUpdatePolicy;
+  /** The clock the schedules read (default Date.now; tests pass a fake one). */
+  now?: () => number;
 }
 
 /** What the engine needs from the client. */
@@ -90,6 +97,7 @@ export class E2eeEngine {
   readonly #supply: KeyPackageSupply;
   readonly #identities = new Map<SuiteName, DeviceIdentity>();
   #config: E2eeConfig;
+  readonly #selfUpdates: SelfUpdates;
   #refreshing: Promise<E2eeConfig> | undefined;
   #closed = false;
 
@@ -157,7 +165,10 @@ export class E2eeEngine {
       catchUp: (id) => host.catchUp(id), resume: (ch) => this.#pump(ch),
       maxCommitAttempts: opts.maxCommitAttempts ?? 8, joinWaitMs: opts.joinWaitMs ?? 3000,
       closed: () => this.#closed,
+      now: opts.now ?? Date.now,
+      renewed: (ch) => this.#selfUpdates.renewed(ch),
     };
+    this.#selfUpdates = new SelfUpdates(opts.selfUpdate ?? {}, this.#ctx.now, (ch) => this.#selfUpdate(ch), () => this.#channels.values());
   }
 
   #channel(channelId: string): ChannelCrypto {
@@ -180,11 +191,15 @@ export class E2eeEngine {
         if (!g) return undefined;
         if (hasPendingProposals(g)) return "proposals" as const; // MLS forbids sending before they are committed
         const bytes = await encrypt(g, sealPayload(content, meta));
+        ch.messagesSinceUpdate++;
         await ch.save(this.identity.keyStore);
         return { bytes, epoch: Number(epoch(g)) };
       });
       if (out === "proposals") await commitProposals(this.#ctx, ch);
-      else if (out) return out;
+      else if (out) {
+        this.#selfUpdates.check(ch);
+        return out;
+      }
     }
   }
 
@@ -317,9 +332,24 @@ export class E2eeEngine {
     }
   }
 
+  /**
+   * Rotate this device's leaf keys in a channel's group now (an MLS commit with an
+   * UpdatePath; any pending removals go with it). The schedule does this on its own.
+   */
+  async selfUpdate(channelId: string): Promise<void> {
+    const ch = this.#channel(channelId);
+    await ensureGroup(this.#ctx, ch);
+    await this.#selfUpdate(ch);
+  }
+
+  #selfUpdate(ch: ChannelCrypto): Promise<void> {
+    return commitWithRetry(this.#ctx, ch, (g) => ch.exclusive(() => (ch.group === g && isActive(g) ? selfUpdate(g) : undefined))).then(() => undefined);
+  }
+
   /** Stop timers. */
   close(): void {
     this.#closed = true;
+    this.#selfUpdates.stop();
     for (const ch of this.#channels.values()) ch.close();
   }
 
@@ -383,6 +413,7 @@ export class E2eeEngine {
     if (step.t === "content") {
       this.#remember(e.id, step.content);
       this.#host.deliver(e, step.content);
+      if (e.senderDeviceId !== this.identity.deviceId) this.#selfUpdates.counted(ch);
     } else if (step.t === "undecryptable") {
       const content = undecryptableContent(step);
       this.#remember(e.id, content);

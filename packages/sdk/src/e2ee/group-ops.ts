@@ -43,6 +43,10 @@ export interface GroupContext {
   joinWaitMs: number;
   /** True once the client is closing: stop waiting for the server. */
   closed(): boolean;
+  /** The clock (tests may move it). */
+  now(): number;
+  /** This device's leaf keys in the channel were just renewed by one of its commits. */
+  renewed(ch: ChannelCrypto): void;
 }
 
 const isStale = (err: unknown) => isParleyError(err) && err.code === "stale_epoch";
@@ -129,7 +133,10 @@ async function commitOnce(ctx: GroupContext, ch: ChannelCrypto, build: (group: G
     await ctx.server.postCommit(ch.id, { epoch: Number(bundle.epoch) - 1, commit: bundle.commit, ...(bundle.welcome ? { welcome: bundle.welcome } : {}), groupInfo: bundle.groupInfo });
   } catch (err) {
     if (outcomeUnknown(err) && await appliedAfterAll(ctx, ch, group, bundle)) {
-      await ch.exclusive(() => ch.save(ctx.keyStore));
+      await ch.exclusive(async () => {
+        if (bundle.added.length === 0) ctx.renewed(ch);
+        await ch.save(ctx.keyStore);
+      });
       return true;
     }
     // The echo of an accepted commit may already have confirmed it; otherwise it is dead.
@@ -142,6 +149,8 @@ async function commitOnce(ctx: GroupContext, ch: ChannelCrypto, build: (group: G
   }
   await ch.exclusive(async () => {
     if (ch.group === group && hasPendingCommit(group)) confirmPending(group);
+    // Every commit but an Add-only one carries an UpdatePath: this device's leaf keys are new.
+    if (bundle.added.length === 0) ctx.renewed(ch);
     await ch.save(ctx.keyStore);
   });
   return true;
@@ -261,9 +270,7 @@ async function createChannelGroup(ctx: GroupContext, ch: ChannelCrypto): Promise
     }
   }
   await ch.exclusive(async () => {
-    ch.group = group;
-    ch.joinedEpoch = 0;
-    ch.removed = false;
+    ch.adopt(group, 0, ctx.now());
     await ch.save(ctx.keyStore);
   });
   await addMissingDevices(ctx, ch);
@@ -298,9 +305,7 @@ async function externalJoin(ctx: GroupContext, ch: ChannelCrypto): Promise<void>
       }
     }
     await ch.exclusive(async () => {
-      ch.group = join.group;
-      ch.joinedEpoch = Number(join.epoch);
-      ch.removed = false;
+      ch.adopt(join.group, Number(join.epoch), ctx.now());
       await ch.save(ctx.keyStore);
     });
     ctx.resume(ch);
@@ -333,9 +338,7 @@ export async function joinFromWelcomeItem(ctx: GroupContext, ch: ChannelCrypto, 
   }
   await ch.exclusive(async () => {
     if (ch.group && !ch.removed && epoch(ch.group) >= epoch(group)) return;
-    ch.joinedEpoch = ch.group && !ch.removed ? ch.joinedEpoch : Number(epoch(group));
-    ch.group = group;
-    ch.removed = false;
+    ch.adopt(group, ch.group && !ch.removed ? ch.joinedEpoch : Number(epoch(group)), ctx.now());
     await ch.save(ctx.keyStore);
   });
   ctx.resume(ch);

@@ -191,7 +191,8 @@ test("one device making two changes at once: both commits land in turn and its o
   const ch = await alice.createChannel({ kind: "private", name: "two-at-once", members: [bob.userId] });
   const undecryptable: unknown[] = [];
   for (const c of [alice, bob]) c.on("undecryptable", (n) => undecryptable.push(n));
-  await Promise.all([alice.addMembers(ch.id, [carol.userId]), alice.addMembers(ch.id, [dave.userId])]);
+  // Two adds and two key rotations (commits with an UpdatePath, which no device can process as someone else's).
+  await Promise.all([alice.addMembers(ch.id, [carol.userId]), alice.e2ee!.selfUpdate(ch.id), alice.addMembers(ch.id, [dave.userId]), alice.e2ee!.selfUpdate(ch.id)]);
   const seen = [bob, carol, dave].map((c) => collect(c, ch.id));
   await alice.sendMessage(ch.id, "all here");
   await until(() => seen.every((s) => texts(s).includes("all here")), "bob, carol and dave read it");
