@@ -3,7 +3,7 @@
 // server accepts the bundle (confirmPending) or answers stale_epoch (discardPending).
 import {
   createCommit, defaultProposalTypes, encode, mlsMessageEncoder, wireformats,
-  type KeyPackage, type Proposal, type MlsMessage,
+  type ClientState, type KeyPackage, type Proposal, type MlsMessage,
 } from "ts-mls";
 import { assertCommitRule } from "./commit-rules.ts";
 import { E2eeError } from "./errors.ts";
@@ -139,10 +139,26 @@ export function hasPendingCommit(group: Group): boolean {
 export function confirmPending(group: Group): bigint {
   const g = internalOf(group);
   if (!g.pending) throw new E2eeError("invalid_state", "no pending commit to confirm");
-  g.state = g.pending.newState;
+  g.state = carryRatchets(g.state, g.pending.newState);
   zeroAll(g.pending.consumed);
   g.pending = undefined;
   return g.state.groupContext.epoch;
+}
+
+// createCommit snapshots the epoch's secret tree (and the older retained epochs) into the
+// new state. Messages decrypted while the commit waited for the server advanced those
+// ratchets and zeroed the secrets they spent, which the snapshot still points at: carry the
+// current ratchets over, or later messages of those epochs would no longer decrypt.
+function carryRatchets(current: ClientState, next: ClientState): ClientState {
+  const retained = new Map(next.historicalReceiverData);
+  for (const [e, data] of retained) {
+    if (e === current.groupContext.epoch) retained.set(e, { ...data, secretTree: current.secretTree });
+    else {
+      const now = current.historicalReceiverData.get(e);
+      if (now) retained.set(e, now);
+    }
+  }
+  return { ...next, historicalReceiverData: retained };
 }
 
 /**

@@ -243,3 +243,16 @@ test("a leaf check that throws (directory unreachable) is 'unavailable', changes
   assert.equal((await processMessage(gb, bundle.commit)).kind, "commit");
   assert.deepEqual(epochAuthenticator(ga), epochAuthenticator(gb));
 });
+
+// createCommit snapshots the epoch's secret tree into the new state's retained epochs. Messages
+// decrypted while the commit waits for the server spend (and zero) ratchet secrets that snapshot
+// still points at, so later messages of that epoch failed to decrypt after the commit was confirmed.
+test("messages of the old epoch still decrypt after a commit that waited while others were decrypted", async () => {
+  const { ga, gb, dir } = await threeDevices();
+  const d = await device("dave", "d1");
+  dir.register(d.identity);
+  await selfUpdate(ga);
+  for (const m of ["while pending 1", "while pending 2"]) await roundTrip(gb, [ga], m);
+  confirmPending(ga);
+  for (const m of ["after confirm 1", "after confirm 2"]) await roundTrip(gb, [ga], m);
+});
