@@ -171,12 +171,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
         this.#sync.setLive(change.state === "live");
         if (change.state === "live") {
           this.#outbox.wake();
-          if (!this.#reconciled && this.#e2ee) {
-            this.#reconciled = true;
-            this.#reconciling = this.#reconcile();
-          } else if (this.#e2ee) {
+          if (this.#e2ee) {
             // Back online: the org may have switched MLS suites meanwhile (start() looked at the first connect).
-            this.#e2ee.refreshConfig().catch((err: unknown) => this.emit("error", err));
+            if (this.#reconciled) this.#e2ee.refreshConfig().catch((err: unknown) => this.emit("error", err));
+            this.#reconciled = true;
+            // Every time: a join that an outage interrupted is picked up again (channels with a group are skipped).
+            this.#reconciling ??= this.#reconcile().finally(() => { this.#reconciling = undefined; });
           }
         }
         this.emit("connection", change);

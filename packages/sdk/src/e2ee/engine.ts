@@ -288,8 +288,12 @@ export class E2eeEngine {
     await Promise.all(channelIds.map(async (id) => {
       const ch = this.#channel(id);
       await ch.load(this.identity.keyStore, this.#identityFor, this.#ctx.policy);
-      if (ch.group || ch.removed || !(await this.server.groupInfo(id))) return;
-      await ensureGroup(this.#ctx, ch).catch((err: unknown) => this.#host.onError(err));
+      if (ch.group || ch.removed || ch.joining) return;
+      try {
+        if (await this.server.groupInfo(id)) await ensureGroup(this.#ctx, ch);
+      } catch (err) {
+        this.#host.onError(err); // the next time the connection goes live tries again
+      }
     }));
   }
 
@@ -451,7 +455,10 @@ export class E2eeEngine {
       if (ch.blockedOn !== seq || ch.queue[0]?.seq !== seq || ch.joining || this.#closed) return;
       if (ch.welcomesInFlight > 0) return this.#blocked(ch, seq); // its Welcome is on the way: look again later
       ch.joining = joinByExternalCommit(this.#ctx, ch)
-        .catch((err: unknown) => this.#host.onError(err))
+        .catch((err: unknown) => {
+          this.#host.onError(err);
+          this.#blocked(ch, seq); // still blocked: try again later
+        })
         .finally(() => { ch.joining = undefined; });
     }, this.#ctx.joinWaitMs);
     ch.joinTimer.unref?.();

@@ -62,6 +62,9 @@ function serverGroup(ctx: GroupContext, channelId: string): ReturnType<E2eeServe
   return retrying(ctx, () => ctx.server.groupInfo(channelId));
 }
 
+/** A failure that says nothing about the request: the network, the server, or a look-up a check needed. */
+const isTransient = (err: unknown) => outcomeUnknown(err) || (isParleyError(err) && err.isRetryable()) || isE2eeError(err, "unavailable");
+
 /** `fn`, tried again with backoff while it fails transiently (network, 5xx), for up to {@link RESOLVE_MS}. */
 async function retrying<T>(ctx: GroupContext, fn: () => Promise<T>): Promise<T> {
   const until = Date.now() + RESOLVE_MS;
@@ -69,7 +72,7 @@ async function retrying<T>(ctx: GroupContext, fn: () => Promise<T>): Promise<T> 
     try {
       return await fn();
     } catch (err) {
-      if (ctx.closed() || Date.now() > until || !(outcomeUnknown(err) || (isParleyError(err) && err.isRetryable()))) throw err;
+      if (ctx.closed() || Date.now() > until || !isTransient(err)) throw err;
       await sleep(backoffDelay(attempt, { initialMs: 100, maxMs: 5000 }));
     }
   }
@@ -228,7 +231,7 @@ export async function ensureGroup(ctx: GroupContext, ch: ChannelCrypto): Promise
   await ch.load(ctx.keyStore, ctx.identityFor, ctx.policy);
   if (ch.group) return ch.group;
   ch.joining ??= (async () => {
-    const info = await ctx.server.groupInfo(ch.id);
+    const info = await serverGroup(ctx, ch.id);
     if (!info && (await createChannelGroup(ctx, ch))) return;
     // Someone else's group: a Welcome is usually on its way.
     const until = Date.now() + ctx.joinWaitMs;
@@ -285,12 +288,12 @@ export function joinByExternalCommit(ctx: GroupContext, ch: ChannelCrypto): Prom
 
 async function externalJoin(ctx: GroupContext, ch: ChannelCrypto): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    const info = await ctx.server.groupInfo(ch.id);
+    const info = await serverGroup(ctx, ch.id);
     if (!info) throw new ParleyError({ code: "not_found", status: 404, message: `channel ${ch.id} has no MLS group yet` });
     // If this device still has a leaf (its state was lost), the join replaces it.
     const resync = groupInfoMembers(info.groupInfo).some((l) => l.identity.kind === "device" && l.identity.deviceId === ctx.identity.deviceId);
     // The group's suite, whatever the org's current one is.
-    const join = await joinExternal(ctx.identityFor(info.suite), info.groupInfo, { ...ctx.policy, resync });
+    const join = await retrying(ctx, () => joinExternal(ctx.identityFor(info.suite), info.groupInfo, { ...ctx.policy, resync }));
     try {
       await ctx.server.postCommit(ch.id, { epoch: Number(join.epoch) - 1, commit: join.commit, groupInfo: join.groupInfo });
     } catch (err) {
@@ -317,24 +320,21 @@ async function externalJoin(ctx: GroupContext, ch: ChannelCrypto): Promise<void>
 export async function joinFromWelcomeItem(ctx: GroupContext, ch: ChannelCrypto, welcomeId: string, welcomeEpoch: number): Promise<void> {
   await ch.load(ctx.keyStore, ctx.identityFor, ctx.policy);
   if (ch.group && !ch.removed && Number(epoch(ch.group)) >= welcomeEpoch) return;
-  // The Welcome is the only way into the epochs it opens: fetch it through outages (an
-  // external join instead would start later and miss what was sent in between).
+  // The Welcome is the only way into the epochs it opens: fetch and open it through outages
+  // (an external join instead would start later and miss what was sent in between).
   ch.welcomesInFlight++;
-  let bytes: Uint8Array;
-  try {
-    bytes = await retrying(ctx, () => ctx.server.welcome(ch.id, welcomeId));
-  } finally {
-    ch.welcomesInFlight--;
-  }
-  // A Welcome is for the group's suite (the KeyPackage it consumed was claimed for that suite).
-  const { suite } = await inspectMlsMessage(bytes);
-  if (!suite) throw new ParleyError({ code: "bad_response", message: `the Welcome for channel ${ch.id} uses a cipher suite Parley does not offer` });
   let group: Group;
   try {
-    group = await joinFromWelcome(ctx.identityFor(suite), bytes, ctx.policy);
+    const bytes = await retrying(ctx, () => ctx.server.welcome(ch.id, welcomeId));
+    // A Welcome is for the group's suite (the KeyPackage it consumed was claimed for that suite).
+    const { suite } = await inspectMlsMessage(bytes);
+    if (!suite) throw new ParleyError({ code: "bad_response", message: `the Welcome for channel ${ch.id} uses a cipher suite Parley does not offer` });
+    group = await retrying(ctx, () => joinFromWelcome(ctx.identityFor(suite), bytes, ctx.policy));
   } catch (err) {
     if (isE2eeError(err, "no_matching_key_package")) return; // addressed to another device of this user
     throw err;
+  } finally {
+    ch.welcomesInFlight--;
   }
   await ch.exclusive(async () => {
     if (ch.group && !ch.removed && epoch(ch.group) >= epoch(group)) return;
