@@ -71,6 +71,8 @@ export function registerRoutes(app: FastifyInstance, opts: RegisterOptions): voi
       // Routes marked in the protocol get their own, larger JSON body limit.
       ...(def.bodyLimit === "mlsBundle" ? { bodyLimit: opts.deps.config.mlsBundleLimit } : {}),
       handler: async (req, reply) => {
+        // First, so error answers of these routes carry it too.
+        if (def.noStore) void reply.header("Cache-Control", "no-store");
         let principal: Principal | undefined;
         if (def.auth === "user") principal = await opts.authenticate(req);
         await opts.limit(req, principal);
