@@ -50,7 +50,7 @@ export const coreRoutes = {
       /** Reuse an existing, unrevoked device of this user instead of registering a new one. */
       deviceId: Id.optional(),
     }),
-    response: AuthTokens, errors: ["invalid_credentials", "login_throttled", "user_deactivated"], noStore: true,
+    response: AuthTokens, errors: ["invalid_credentials", "login_throttled"], noStore: true,
   }),
   refresh: route({
     method: "POST", path: "/auth/refresh", tag: "auth", auth: "none",
