@@ -76,6 +76,17 @@ test("flood: more frames than the allowance closes 4429", async (t) => {
   await stillReceives(owner, healthy, ch);
 });
 
+test("ping flood: WebSocket ping control frames count against the allowance and close 4429", async (t) => {
+  const { server, owner, bob, ch, healthy } = await setup({ wsFramesPerSecond: 5 });
+  t.after(() => server.stop());
+  const a = await connectUser(server.url, bob.accessToken);
+  for (let i = 0; i < 60; i++) a.ws.ping();
+  const timeout = new Promise<{ code: number }>((r) => setTimeout(() => r({ code: -1 }), 5000).unref());
+  assert.equal((await Promise.race([a.closed, timeout])).code, CLOSE_CODES.rateLimited);
+  assert.ok(a.of("error").some((f) => f.code === "rate_limited"));
+  await stillReceives(owner, healthy, ch);
+});
+
 test("oversized frame: closed by ws with 1009", async (t) => {
   const { server, owner, bob, ch, healthy } = await setup();
   t.after(() => server.stop());

@@ -15,7 +15,7 @@ import { AppError } from "../http/errors.ts";
 import type { Deps } from "../context.ts";
 import { newConn, writable, type Conn } from "./connection.ts";
 import type { GatewayCore } from "./core.ts";
-import { onMessage } from "./client-frames.ts";
+import { chargeFrame, onMessage } from "./client-frames.ts";
 import { subscribeLive } from "./live.ts";
 import { newPresenceState } from "./presence.ts";
 import { newRegistry, unregisterConn } from "./registry.ts";
@@ -115,7 +115,9 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
       close(c, CLOSE_CODES.helloTimeout, "hello_timeout");
     }, helloTimeoutMs);
     ws.on("message", (data, isBinary) => onMessage(core, c, data as Buffer, isBinary));
-    ws.on("pong", () => { c.alive = true; });
+    // ws answers pings by itself; they still count against the frame allowance.
+    ws.on("ping", () => { chargeFrame(core, c); });
+    ws.on("pong", () => { if (chargeFrame(core, c)) c.alive = true; });
     ws.on("error", (err: Error & { code?: string }) => {
       // ws closes the socket itself (e.g. 1009 for a frame above maxPayload).
       c.closeReason ??= err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" ? "too_large" : "protocol_error";
