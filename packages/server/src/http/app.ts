@@ -15,6 +15,7 @@ import { registerWebApp } from "./web.ts";
 import { bearerToken, resolvePrincipal } from "../modules/accounts/principal.ts";
 import { newId } from "../platform/ids.ts";
 import { limitAddress, limitUser, PROBE_LIMIT } from "./rate-limit.ts";
+import { registerMetricsRoute } from "./metrics.ts";
 
 export interface HttpOptions {
   deps: Deps;
@@ -101,9 +102,8 @@ export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance>
     const ok = checks.db && checks.bus && !checks.draining;
     return reply.code(ok ? 200 : 503).send({ ok, checks });
   });
-  app.get("/metrics", { schema: { hide: true } }, async (_req, reply) => {
-    return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
+  // Only with PARLEY_METRICS_TOKEN (and no separate listener): metrics.ts.
+  registerMetricsRoute(app, deps);
 
   registerRoutes(app, {
     deps,
