@@ -50,7 +50,18 @@ export const SETTINGS = {
   rateLimitIp: { env: "PARLEY_RATE_LIMIT_IP", schema: int(1, 1_000_000).default(600), doc: "HTTP requests per minute per client address." },
   rateLimitUser: { env: "PARLEY_RATE_LIMIT_USER", schema: int(1, 1_000_000).default(1200), doc: "HTTP requests per minute per user." },
   wsFramesPerSecond: { env: "PARLEY_WS_FRAMES_PER_SECOND", schema: int(1, 100_000).default(50), doc: "Sustained frames per second a WebSocket client may send (burst: 4x)." },
-  wsMaxBufferedBytes: { env: "PARLEY_WS_MAX_BUFFERED", schema: int(65536, 1 << 30).default(8 * 1048576), doc: "A connection whose unsent output exceeds this is closed as a slow consumer." },
+  wsMaxBufferedBytes: {
+    env: "PARLEY_WS_MAX_BUFFERED", schema: int(65536, 1 << 30).default(8 * 1048576),
+    doc: "Most unsent output the server holds for one WebSocket connection (live frames, replay pages and frames queued during replay together); beyond it the connection is closed as a slow consumer (4430). Replay pauses at half of it (at most 1 MiB) until the client reads.",
+  },
+  wsMaxConnectionsPerDevice: {
+    env: "PARLEY_WS_MAX_CONNECTIONS_PER_DEVICE", schema: int(1, 1_000_000).default(4),
+    doc: "Most WebSocket connections one device may hold open on a node at once; one more is refused (error too_many_connections, close 4409). A device needs one, plus one while a dead connection is still timing out.",
+  },
+  wsMaxConnectionsPerUser: {
+    env: "PARLEY_WS_MAX_CONNECTIONS_PER_USER", schema: int(1, 1_000_000).default(16),
+    doc: "Most WebSocket connections one user may hold open on a node at once, over all their devices; one more is refused like the per-device cap.",
+  },
   loginAttempts: { env: "PARLEY_LOGIN_ATTEMPTS", schema: int(1, 1000).default(10), doc: "Failed logins per account per 15 minutes before throttling." },
   metricsToken: {
     env: "PARLEY_METRICS_TOKEN", schema: z.string().min(16).max(256).optional(), secret: true,

@@ -125,6 +125,24 @@ test("slow reader: a connection that stops reading is cut (4430); others keep re
   await stillReceives(owner, healthy, ch);
 });
 
+test("a client that sends but never reads its acks is cut (4430): the cap covers every frame, not only fan-out", async (t) => {
+  const { server, owner, bob, ch, healthy } = await setup({ wsMaxBufferedBytes: 262_144 });
+  t.after(() => server.stop());
+  const a = await connectUser(server.url, bob.accessToken);
+  const raw = (a.ws as unknown as { _socket: Socket })._socket;
+  raw.pause();
+  // One clientId over and over: every answer is an ack (duplicate) carrying the whole
+  // 80 KB event, and nothing is fanned out — 12 MB of answers if nobody stops it.
+  const content = Buffer.alloc(60_000, 3).toString("base64");
+  for (let i = 0; i < 150; i++) a.send({ t: "send", ref: `r${i}`, channelId: ch, clientId: "the-same-client-id", kind: "message", content });
+  for (let i = 0; i < 200 && (await closedCount(server, "slow_consumer")) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(await closedCount(server, "slow_consumer"), 1);
+  raw.resume();
+  const { code } = await a.closed;
+  assert.ok(code === CLOSE_CODES.slowConsumer || code === 1006, `code ${code}`);
+  await stillReceives(owner, healthy, ch);
+});
+
 test("heartbeat: a connection that misses a pong is terminated", async (t) => {
   const server = await startTestServer();
   t.after(() => server.stop());
