@@ -41,6 +41,8 @@ function parleyConfig(port: number, dataDir: string, databaseUrl?: string): Reco
     host: "127.0.0.1", port, dataDir, ...(databaseUrl ? { databaseUrl } : {}), logLevel: "warn",
     setupToken: BENCH_SETUP_TOKEN, rateLimitIp: 1_000_000, rateLimitUser: 1_000_000, wsFramesPerSecond: 100_000,
     wsMaxBufferedBytes: 64 * 1048576, accessTokenTtl: 3600, sqliteSynchronous: "FULL",
+    // The idle benchmark opens 1,000 sockets per user (10,000 over 10 users).
+    wsMaxConnectionsPerDevice: 1_000_000, wsMaxConnectionsPerUser: 1_000_000,
     // The transport benchmarks send opaque bytes (a timestamp), not MLS ciphertext;
     // bench/src/e2e measures the full E2EE path with the framing check on.
     checkMlsFraming: false,

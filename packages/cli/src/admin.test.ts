@@ -49,7 +49,7 @@ test("admin commands act on the database directly", async () => {
     assert.equal((await admin(["deactivate", "bob"])).json().user.deactivated, true);
     const blocked = await bob(["login", "--server", server.url, "--org", "acme", "--username", "bob", "--json"]);
     assert.equal(blocked.code, 1);
-    assert.equal(blocked.json().error.code, "user_deactivated");
+    assert.equal(blocked.json().error.code, "invalid_credentials");
     assert.equal((await admin(["reactivate", "bob"])).json().user.deactivated, false);
     assert.equal((await bob(["login", "--server", server.url, "--org", "acme", "--username", "bob"])).code, 0);
 

@@ -22,6 +22,7 @@ const HINTS: Partial<Record<keyof typeof ERROR_STATUS, string>> = {
   message_too_large: "send a shorter message",
   rate_limited: "wait a moment and retry",
   login_throttled: "too many attempts: wait a few minutes and retry",
+  too_many_connections: "this device or account has too many live connections: close one (another `parley` or browser tab), or wait a minute",
   validation_failed: "check the values you passed (`parley COMMAND --help`)",
   unavailable: "the server is busy or shutting down: retry shortly",
   internal: "retry; if it persists, check the server log",

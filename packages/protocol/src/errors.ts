@@ -54,6 +54,8 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   /** Too many failed logins for this account or address: wait for Retry-After seconds. */
   login_throttled: 429,
+  /** The device or user already holds as many WebSocket connections as a node allows (`details.scope`, `details.limit`): close one, or retry later. */
+  too_many_connections: 429,
   /** An unexpected server error; it has been logged with the request id. */
   internal: 500,
   /** The server is shutting down or a dependency is unreachable: retry shortly. */
@@ -77,6 +79,7 @@ export interface ErrorBody {
 export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "rate_limited",
   "login_throttled",
+  "too_many_connections",
   "internal",
   "unavailable",
   "stale_epoch",

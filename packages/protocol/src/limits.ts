@@ -8,6 +8,12 @@ export const DEFAULT_LIMITS = {
   frameBytes: 131_072,
   /** Page size cap for event listings and sync pages. */
   pageSize: 200,
+  /**
+   * Most event content bytes in one replay (`sync`) page; a page always holds at
+   * least one event. Keeps each frame, and what the server holds per replaying
+   * connection, small whatever the events' sizes.
+   */
+  syncPageBytes: 262_144,
   /** Most explicit mentions in one event. */
   mentions: 64,
   /** Most members named when creating a group DM (besides the creator). */
@@ -32,6 +38,8 @@ export const CLOSE_CODES = {
   rateLimited: 4429,
   /** The client does not read fast enough; its send buffer overflowed. */
   slowConsumer: 4430,
+  /** The device or user already holds as many connections as the node allows. */
+  tooManyConnections: 4409,
   /** The server is restarting: reconnect (possibly to another node). */
   serviceRestart: 1012,
 } as const;

@@ -40,6 +40,13 @@ export interface RouteDef<
    * at 1,000 members); the server's `mlsBundleLimit` setting applies.
    */
   bodyLimit?: "mlsBundle";
+  /**
+   * The response (or the URL) carries a token or another secret: the server
+   * answers with `Cache-Control: no-store` so no browser or proxy cache keeps
+   * it. A protocol test fails when a route whose response schema or path names
+   * a token, secret or password lacks it.
+   */
+  noStore?: true;
 }
 
 /** Identity function that keeps a route's literal types. */

@@ -37,7 +37,7 @@ export const coreRoutes = {
       orgSlug: Slug, orgName: DisplayName,
       username: Username, displayName: DisplayName, password: Password, deviceName: DeviceName,
     }),
-    response: AuthTokens, errors: ["setup_complete", "forbidden"],
+    response: AuthTokens, errors: ["setup_complete", "forbidden"], noStore: true,
   }),
 
   // ---- auth -----------------------------------------------------------
@@ -50,13 +50,13 @@ export const coreRoutes = {
       /** Reuse an existing, unrevoked device of this user instead of registering a new one. */
       deviceId: Id.optional(),
     }),
-    response: AuthTokens, errors: ["invalid_credentials", "login_throttled", "user_deactivated"],
+    response: AuthTokens, errors: ["invalid_credentials", "login_throttled"], noStore: true,
   }),
   refresh: route({
     method: "POST", path: "/auth/refresh", tag: "auth", auth: "none",
     summary: "Rotate a refresh token for a new access + refresh token pair",
     body: z.object({ refreshToken: z.string().min(16).max(256) }),
-    response: AuthTokens, errors: ["refresh_token_invalid", "refresh_token_reused", "user_deactivated"],
+    response: AuthTokens, errors: ["refresh_token_invalid", "refresh_token_reused", "user_deactivated"], noStore: true,
   }),
   logout: route({
     method: "POST", path: "/auth/logout", tag: "auth", auth: "user",
@@ -108,7 +108,7 @@ export const coreRoutes = {
       maxUses: z.number().int().min(1).max(10_000).default(1),
       expiresInSeconds: z.number().int().min(60).max(30 * 86_400).default(7 * 86_400),
     }),
-    response: Invite.extend({ token: z.string() }),
+    response: Invite.extend({ token: z.string() }), noStore: true,
   }),
   listInvites: route({
     method: "GET", path: "/invites", tag: "invites", auth: "user", summary: "Invites of the org (admins)",
@@ -122,7 +122,7 @@ export const coreRoutes = {
     method: "GET", path: "/invites/token/:token", tag: "invites", auth: "none",
     summary: "What an invite link leads to (org name, expiry) before accepting it",
     params: z.object({ token: z.string().min(16).max(128) }),
-    response: z.object({ org: Org, role: OrgRole, expiresAt: z.number().int() }), errors: ["invite_invalid"],
+    response: z.object({ org: Org, role: OrgRole, expiresAt: z.number().int() }), errors: ["invite_invalid"], noStore: true,
   }),
   acceptInvite: route({
     method: "POST", path: "/invites/accept", tag: "invites", auth: "none", status: 201,
@@ -131,7 +131,7 @@ export const coreRoutes = {
       token: z.string().min(16).max(128),
       username: Username, displayName: DisplayName, password: Password, deviceName: DeviceName,
     }),
-    response: AuthTokens, errors: ["invite_invalid", "already_exists"],
+    response: AuthTokens, errors: ["invite_invalid", "already_exists"], noStore: true,
   }),
 
   // ---- users ----------------------------------------------------------

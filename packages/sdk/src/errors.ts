@@ -88,7 +88,7 @@ export class ParleyError extends Error {
 
   /** Whether this is a rate limit (wait {@link retryAfter} seconds). */
   isRateLimited(): boolean {
-    return this.code === "rate_limited" || this.code === "login_throttled";
+    return this.code === "rate_limited" || this.code === "login_throttled" || this.code === "too_many_connections";
   }
 }
 

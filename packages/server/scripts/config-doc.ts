@@ -72,6 +72,15 @@ export function renderConfigDoc(): string {
     "",
     "See [architecture.md](architecture.md) and [adr/0004-sqlite-default-postgres-by-url.md](adr/0004-sqlite-default-postgres-by-url.md).",
     "",
+    "## Serving metrics",
+    "",
+    "`/metrics` (Prometheus text format) is **off by default**: it tells an outsider how busy the node is and how it fails. Turn it on with one of:",
+    "",
+    "- `PARLEY_METRICS_LISTEN=[HOST:]PORT`: a separate listener serves `GET /metrics` (and nothing else), on 127.0.0.1 unless a host is given; the main listener does not serve it. Best when Prometheus runs on the same host or a private network.",
+    "- `PARLEY_METRICS_TOKEN=<16+ characters>`: the main listener serves `/metrics` to requests with `Authorization: Bearer <token>` (Prometheus: `authorization: { credentials: <token> }`); others get 401. With `PARLEY_METRICS_LISTEN` too, the separate listener requires the token.",
+    "",
+    "See [operations.md](operations.md).",
+    "",
   );
   return lines.join("\n");
 }

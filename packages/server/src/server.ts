@@ -13,6 +13,7 @@ import { createLimits } from "./platform/limits/index.ts";
 import { loadTokenKeys } from "./modules/accounts/tokens.ts";
 import { createKms } from "./platform/kms/index.ts";
 import { createHttpApp } from "./http/app.ts";
+import { metricsUrl, startMetricsListener, type MetricsListener } from "./http/metrics.ts";
 import type { Handlers } from "./http/register.ts";
 import type { Deps } from "./context.ts";
 import { accountsHandlers } from "./modules/accounts/routes.ts";
@@ -35,6 +36,8 @@ export interface ParleyServer {
   gateway: Gateway;
   /** Base URL, e.g. http://127.0.0.1:8080 */
   url: string;
+  /** Where /metrics is served (PARLEY_METRICS_LISTEN / PARLEY_METRICS_TOKEN); undefined when it is not. */
+  metricsUrl: string | undefined;
   /** Set when no org exists yet: print it so the operator can finish setup. */
   setupToken: string | undefined;
   /** Graceful shutdown: stop accepting, close sockets with 1012, finish in-flight work, flush. */
@@ -74,8 +77,10 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   // Rotate the setup token before accepting requests, so the previous run's token
   // is never accepted, not even for a moment.
   const setupToken = await ensureSetupToken(deps);
+  let metricsListener: MetricsListener | undefined;
   try {
     await app.listen({ host: config.host, port: config.port });
+    metricsListener = await startMetricsListener(deps);
   } catch (err) {
     // e.g. the port is taken: release what we opened so a retry starts clean.
     await app.close();
@@ -87,10 +92,12 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   const port = typeof addr === "object" && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   const fileSweeper = startFileSweeper(deps);
+  const metrics = metricsUrl(deps, url, metricsListener);
+  log.info({ metrics: metrics ?? "off: set PARLEY_METRICS_LISTEN or PARLEY_METRICS_TOKEN to serve /metrics" }, "metrics");
 
   let closing: Promise<void> | undefined;
   return {
-    deps, app, gateway, url, setupToken,
+    deps, app, gateway, url, setupToken, metricsUrl: metrics,
     close() {
       closing ??= (async () => {
         draining = true;
@@ -98,6 +105,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
         await gateway.drain();
         await fileSweeper.stop();
         await app.close();
+        await metricsListener?.close();
         await deps.eventWriter.close();
         await deps.bus.close();
         await storage.close();

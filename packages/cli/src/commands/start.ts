@@ -23,9 +23,9 @@ With --json the banner is one JSON line on stdout ({"event":"ready",...}) among 
     });
     const docs = `${server.url}/api/docs`;
     if (out.json) {
-      out.item({ event: "ready", url: server.url, apiDocs: docs, openapi: `${server.url}/api/openapi.json`, setupToken: server.setupToken ?? null }, "");
+      out.item({ event: "ready", url: server.url, apiDocs: docs, openapi: `${server.url}/api/openapi.json`, metrics: server.metricsUrl ?? null, setupToken: server.setupToken ?? null }, "");
     } else {
-      out.note(banner(server.url, server.setupToken));
+      out.note(banner(server.url, server.metricsUrl, server.setupToken));
     }
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
@@ -41,12 +41,12 @@ With --json the banner is one JSON line on stdout ({"event":"ready",...}) among 
   },
 };
 
-function banner(url: string, setupToken: string | undefined): string {
+function banner(url: string, metricsUrl: string | undefined, setupToken: string | undefined): string {
   const lines = [
     "",
     `Parley is running at ${url}   (open it in a browser for the web app)`,
     `  API docs:  ${url}/api/docs   (OpenAPI: ${url}/api/openapi.json)`,
-    `  Health:    ${url}/healthz   Metrics: ${url}/metrics`,
+    `  Health:    ${url}/healthz   Metrics: ${metricsUrl ?? "off (set PARLEY_METRICS_LISTEN or PARLEY_METRICS_TOKEN)"}`,
   ];
   if (setupToken) {
     lines.push(

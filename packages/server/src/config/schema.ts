@@ -9,6 +9,15 @@ import { DEFAULT_LIMITS } from "@parley/protocol";
 
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** `[HOST:]PORT` (an IPv6 host in brackets); the host defaults to 127.0.0.1 so nothing is exposed by accident. */
+const listenAddress = z.string()
+  .regex(/^(?:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):)?\d{1,5}$/, "expected [HOST:]PORT, e.g. 9464 or 10.0.0.5:9464")
+  .transform((v) => {
+    const i = v.lastIndexOf(":");
+    const host = i < 0 ? "127.0.0.1" : v.slice(0, i).replace(/^\[(.*)\]$/, "$1");
+    return { host, port: Number(v.slice(i + 1)) };
+  })
+  .refine((a) => a.port <= 65535, "port above 65535");
 
 /** Each setting: env var name, schema (with default), description, whether it is secret. */
 export const SETTINGS = {
@@ -41,8 +50,27 @@ export const SETTINGS = {
   rateLimitIp: { env: "PARLEY_RATE_LIMIT_IP", schema: int(1, 1_000_000).default(600), doc: "HTTP requests per minute per client address." },
   rateLimitUser: { env: "PARLEY_RATE_LIMIT_USER", schema: int(1, 1_000_000).default(1200), doc: "HTTP requests per minute per user." },
   wsFramesPerSecond: { env: "PARLEY_WS_FRAMES_PER_SECOND", schema: int(1, 100_000).default(50), doc: "Sustained frames per second a WebSocket client may send (burst: 4x)." },
-  wsMaxBufferedBytes: { env: "PARLEY_WS_MAX_BUFFERED", schema: int(65536, 1 << 30).default(8 * 1048576), doc: "A connection whose unsent output exceeds this is closed as a slow consumer." },
+  wsMaxBufferedBytes: {
+    env: "PARLEY_WS_MAX_BUFFERED", schema: int(65536, 1 << 30).default(8 * 1048576),
+    doc: "Most unsent output the server holds for one WebSocket connection (live frames, replay pages and frames queued during replay together); beyond it the connection is closed as a slow consumer (4430). Replay pauses at half of it (at most 1 MiB) until the client reads.",
+  },
+  wsMaxConnectionsPerDevice: {
+    env: "PARLEY_WS_MAX_CONNECTIONS_PER_DEVICE", schema: int(1, 1_000_000).default(4),
+    doc: "Most WebSocket connections one device may hold open on a node at once; one more is refused (error too_many_connections, close 4409). A device needs one, plus one while a dead connection is still timing out.",
+  },
+  wsMaxConnectionsPerUser: {
+    env: "PARLEY_WS_MAX_CONNECTIONS_PER_USER", schema: int(1, 1_000_000).default(16),
+    doc: "Most WebSocket connections one user may hold open on a node at once, over all their devices; one more is refused like the per-device cap.",
+  },
   loginAttempts: { env: "PARLEY_LOGIN_ATTEMPTS", schema: int(1, 1000).default(10), doc: "Failed logins per account per 15 minutes before throttling." },
+  metricsToken: {
+    env: "PARLEY_METRICS_TOKEN", schema: z.string().min(16).max(256).optional(), secret: true,
+    doc: "Bearer token /metrics requires (Authorization: Bearer TOKEN). Set alone, /metrics is served on the main listener to holders of the token. With neither this nor PARLEY_METRICS_LISTEN, /metrics is not served at all.",
+  },
+  metricsListen: {
+    env: "PARLEY_METRICS_LISTEN", schema: listenAddress.optional(),
+    doc: "Serve /metrics on a separate listener at [HOST:]PORT (HOST defaults to 127.0.0.1) and not on the main one, for a Prometheus on the same host or a private network. PARLEY_METRICS_TOKEN, when set, is required there too.",
+  },
   trustProxy: { env: "PARLEY_TRUST_PROXY", schema: bool.default(false), doc: "Trust X-Forwarded-For from a reverse proxy." },
   shutdownGraceMs: { env: "PARLEY_SHUTDOWN_GRACE_MS", schema: int(0, 120_000).default(10_000), doc: "How long graceful shutdown waits for in-flight work." },
   setupToken: { env: "PARLEY_SETUP_TOKEN", schema: z.string().min(16).optional(), secret: true, doc: "Fix the first-run setup token (otherwise one is generated and printed)." },

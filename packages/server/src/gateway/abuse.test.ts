@@ -76,6 +76,17 @@ test("flood: more frames than the allowance closes 4429", async (t) => {
   await stillReceives(owner, healthy, ch);
 });
 
+test("ping flood: WebSocket ping control frames count against the allowance and close 4429", async (t) => {
+  const { server, owner, bob, ch, healthy } = await setup({ wsFramesPerSecond: 5 });
+  t.after(() => server.stop());
+  const a = await connectUser(server.url, bob.accessToken);
+  for (let i = 0; i < 60; i++) a.ws.ping();
+  const timeout = new Promise<{ code: number }>((r) => setTimeout(() => r({ code: -1 }), 5000).unref());
+  assert.equal((await Promise.race([a.closed, timeout])).code, CLOSE_CODES.rateLimited);
+  assert.ok(a.of("error").some((f) => f.code === "rate_limited"));
+  await stillReceives(owner, healthy, ch);
+});
+
 test("oversized frame: closed by ws with 1009", async (t) => {
   const { server, owner, bob, ch, healthy } = await setup();
   t.after(() => server.stop());
@@ -110,6 +121,24 @@ test("slow reader: a connection that stops reading is cut (4430); others keep re
   (slow.ws as unknown as { _socket: Socket })._socket.resume();
   const { code } = await slow.closed;
   // 4430 if it read our close frame before the grace period cut the socket.
+  assert.ok(code === CLOSE_CODES.slowConsumer || code === 1006, `code ${code}`);
+  await stillReceives(owner, healthy, ch);
+});
+
+test("a client that sends but never reads its acks is cut (4430): the cap covers every frame, not only fan-out", async (t) => {
+  const { server, owner, bob, ch, healthy } = await setup({ wsMaxBufferedBytes: 262_144 });
+  t.after(() => server.stop());
+  const a = await connectUser(server.url, bob.accessToken);
+  const raw = (a.ws as unknown as { _socket: Socket })._socket;
+  raw.pause();
+  // One clientId over and over: every answer is an ack (duplicate) carrying the whole
+  // 80 KB event, and nothing is fanned out — 12 MB of answers if nobody stops it.
+  const content = Buffer.alloc(60_000, 3).toString("base64");
+  for (let i = 0; i < 150; i++) a.send({ t: "send", ref: `r${i}`, channelId: ch, clientId: "the-same-client-id", kind: "message", content });
+  for (let i = 0; i < 200 && (await closedCount(server, "slow_consumer")) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(await closedCount(server, "slow_consumer"), 1);
+  raw.resume();
+  const { code } = await a.closed;
   assert.ok(code === CLOSE_CODES.slowConsumer || code === 1006, `code ${code}`);
   await stillReceives(owner, healthy, ch);
 });

@@ -3,8 +3,9 @@
  * handlers stay thin (authorize/act via one command) like HTTP routes.
  *
  * Abuse rules (each affects only the offending connection):
- * - every frame costs one token of a per-connection bucket (wsFramesPerSecond,
- *   burst 4x); an empty bucket -> `error` rate_limited + close 4429;
+ * - every frame — WebSocket pings and pongs included — costs one token of a
+ *   per-connection bucket (wsFramesPerSecond, burst 4x); an empty bucket ->
+ *   `error` rate_limited + close 4429;
  * - a binary or non-JSON frame -> `error` validation_failed + close 4400 at once
  *   (the client is not speaking the protocol at all);
  * - JSON that fails the schema (unknown `t`, bad fields) -> `error`
@@ -44,14 +45,23 @@ function sendError(core: GatewayCore, c: Conn, ref: string | undefined, err: unk
   core.send(c, { t: "error", ...(ref ? { ref } : {}), code: "internal" satisfies ErrorCode, message: "internal error; it has been logged" });
 }
 
+/**
+ * Charge one frame to the connection's allowance; false (and the connection
+ * closing with 4429) when it is used up. Data frames and WebSocket ping/pong
+ * control frames alike: each costs the server a wake-up (and a ping an
+ * automatic pong), so a ping flood is a flood.
+ */
+export function chargeFrame(core: GatewayCore, c: Conn): boolean {
+  if (c.closing) return false;
+  if (takeToken(c, core.deps.config.wsFramesPerSecond, Date.now())) return true;
+  core.send(c, { t: "error", code: "rate_limited", message: "too many frames; slow down and reconnect" });
+  core.close(c, CLOSE_CODES.rateLimited, "rate_limited");
+  return false;
+}
+
 /** Entry point for every WebSocket message of a connection. */
 export function onMessage(core: GatewayCore, c: Conn, data: Buffer, isBinary: boolean): void {
-  if (c.closing) return;
-  if (!takeToken(c, core.deps.config.wsFramesPerSecond, Date.now())) {
-    core.send(c, { t: "error", code: "rate_limited", message: "too many frames; slow down and reconnect" });
-    core.close(c, CLOSE_CODES.rateLimited, "rate_limited");
-    return;
-  }
+  if (!chargeFrame(core, c)) return;
   // `hello` is being verified: keep what the client pipelined behind it.
   if (c.early !== null) { c.early.push(data); return; }
   handleFrame(core, c, data, isBinary);

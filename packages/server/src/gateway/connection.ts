@@ -74,6 +74,15 @@ export function writable(c: Conn): boolean {
   return !c.closing && c.ws.readyState === 1;
 }
 
+/**
+ * Bytes the server holds for this connection and has not handed to the
+ * kernel: the socket's write buffer plus live frames queued during replay.
+ * PARLEY_WS_MAX_BUFFERED caps this sum, whatever put the bytes there.
+ */
+export function unsentBytes(c: Conn): number {
+  return c.socket.writableLength + c.pendingBytes;
+}
+
 /** Take one token; false means the client is flooding. Burst = 4x the sustained rate. */
 export function takeToken(c: Conn, perSecond: number, now: number): boolean {
   const burst = perSecond * 4;

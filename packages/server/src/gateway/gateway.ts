@@ -13,9 +13,9 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { CLOSE_CODES, DEFAULT_LIMITS, WS_PATH, type ServerFrame } from "@parley/protocol";
 import { AppError } from "../http/errors.ts";
 import type { Deps } from "../context.ts";
-import { newConn, writable, type Conn } from "./connection.ts";
+import { newConn, unsentBytes, writable, type Conn } from "./connection.ts";
 import type { GatewayCore } from "./core.ts";
-import { onMessage } from "./client-frames.ts";
+import { chargeFrame, onMessage } from "./client-frames.ts";
 import { subscribeLive } from "./live.ts";
 import { newPresenceState } from "./presence.ts";
 import { newRegistry, unregisterConn } from "./registry.ts";
@@ -27,6 +27,8 @@ export interface Gateway {
   drain(): Promise<void>;
   /** Open sockets (authenticated or not). */
   connectionCount(): number;
+  /** Unsent output held for all sockets (each capped at PARLEY_WS_MAX_BUFFERED); also the `parley_ws_buffered_bytes` gauge. */
+  bufferedBytes(): number;
 }
 
 export interface GatewayOptions {
@@ -54,13 +56,14 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
     c.closing = true;
     c.closeReason = reason;
     c.pending = null;
+    c.pendingBytes = 0;
     if (c.helloTimer) { clearTimeout(c.helloTimer); c.helloTimer = null; }
     if (c.ws.readyState === 1 || c.ws.readyState === 0) c.ws.close(code, reason);
   }
 
   function cutSlow(c: Conn): void {
     if (c.closing) return;
-    log.warn({ conn: c.id, buffered: c.socket.writableLength + c.pendingBytes }, "slow consumer: closing");
+    log.warn({ conn: c.id, buffered: unsentBytes(c) }, "slow consumer: closing");
     close(c, CLOSE_CODES.slowConsumer, "slow_consumer");
     // It is not reading, so it may never see the close frame: do not hold its buffer for ws's 30 s close timeout.
     setTimeout(() => c.ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
@@ -69,10 +72,23 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
   const core: GatewayCore = {
     deps, log, registry: newRegistry(), presence: newPresenceState(), all, heartbeatMs,
     fan: { maxBuffered: deps.config.wsMaxBufferedBytes, onSlow: cutSlow, onPendingOverflow: cutSlow },
-    send(c: Conn, frame: ServerFrame) { if (writable(c)) c.ws.send(JSON.stringify(frame)); },
+    send(c: Conn, frame: ServerFrame) {
+      if (!writable(c)) return;
+      // The cap covers every frame written to a connection (replay pages, acks,
+      // errors, pongs), not only fan-out; checked before writing like fanout(),
+      // so a connection holds at most the cap plus one frame.
+      if (unsentBytes(c) > deps.config.wsMaxBufferedBytes) { cutSlow(c); return; }
+      c.ws.send(JSON.stringify(frame));
+    },
     close,
   };
   const unsubscribe = subscribeLive(core);
+  const bufferedBytes = () => {
+    let n = 0;
+    for (const c of all) n += unsentBytes(c);
+    return n;
+  };
+  deps.metrics.wsBufferedSources.add(bufferedBytes);
 
   const heartbeat = setInterval(() => {
     for (const c of all) {
@@ -92,6 +108,7 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
     all.delete(c);
     c.closing = true;
     c.pending = null;
+    c.pendingBytes = 0;
     if (c.helloTimer) { clearTimeout(c.helloTimer); c.helloTimer = null; }
     if (c.presenceTimer) { clearTimeout(c.presenceTimer); c.presenceTimer = null; }
     const p = c.principal;
@@ -115,7 +132,9 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
       close(c, CLOSE_CODES.helloTimeout, "hello_timeout");
     }, helloTimeoutMs);
     ws.on("message", (data, isBinary) => onMessage(core, c, data as Buffer, isBinary));
-    ws.on("pong", () => { c.alive = true; });
+    // ws answers pings by itself; they still count against the frame allowance.
+    ws.on("ping", () => { chargeFrame(core, c); });
+    ws.on("pong", () => { if (chargeFrame(core, c)) c.alive = true; });
     ws.on("error", (err: Error & { code?: string }) => {
       // ws closes the socket itself (e.g. 1009 for a frame above maxPayload).
       c.closeReason ??= err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" ? "too_large" : "protocol_error";
@@ -154,11 +173,13 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
   return {
     attach(server) { server.on("upgrade", onUpgrade); },
     connectionCount: () => all.size,
+    bufferedBytes,
     drain() {
       drained ??= (async () => {
         draining = true;
         clearInterval(heartbeat);
         unsubscribe();
+        deps.metrics.wsBufferedSources.delete(bufferedBytes);
         log.info({ connections: all.size }, "draining: closing sockets with 1012");
         if (all.size > 0) {
           const empty = new Promise<void>((resolve) => { onEmpty = resolve; });

@@ -6,14 +6,35 @@
 import { CLOSE_CODES, type ClientFrame } from "@parley/protocol";
 import { resolvePrincipal } from "../modules/accounts/principal.ts";
 import { AppError } from "../http/errors.ts";
+import type { Principal } from "../context.ts";
 import { writable, type Conn } from "./connection.ts";
 import type { GatewayCore } from "./core.ts";
-import { joinChannel, leaveChannel, registerConn } from "./registry.ts";
+import { countConns, joinChannel, leaveChannel, registerConn } from "./registry.ts";
 import { replay } from "./replay.ts";
 import { getMe } from "../modules/accounts/me.ts";
 import { listMyChannelIds } from "../modules/channels/commands.ts";
 
 type Hello = Extract<ClientFrame, { t: "hello" }>;
+
+/**
+ * Per-device and per-user caps on open connections (this node). Each replaying
+ * or live connection may hold up to PARLEY_WS_MAX_BUFFERED, so without a cap
+ * one token could make the server hold any amount of memory. The new
+ * connection is the one refused: an existing one may be mid-replay.
+ */
+function refuseOverCap(core: GatewayCore, c: Conn, p: Principal): boolean {
+  const { wsMaxConnectionsPerDevice: perDevice, wsMaxConnectionsPerUser: perUser } = core.deps.config;
+  const open = countConns(core.registry, p.userId, p.deviceId);
+  const over = open.device >= perDevice ? { scope: "device", limit: perDevice } : open.user >= perUser ? { scope: "user", limit: perUser } : null;
+  if (!over) return false;
+  core.log.info({ conn: c.id, user: p.userId, device: p.deviceId, ...over }, "too many connections: refusing");
+  core.send(c, {
+    t: "error", code: "too_many_connections", details: over,
+    message: `this ${over.scope} already has ${over.limit} open connections on this server; close one or retry later`,
+  });
+  core.close(c, CLOSE_CODES.tooManyConnections, "too_many_connections");
+  return true;
+}
 
 export async function handleHello(core: GatewayCore, c: Conn, hello: Hello, onEarly: (c: Conn, data: Buffer) => void): Promise<void> {
   const { deps } = core;
@@ -25,6 +46,9 @@ export async function handleHello(core: GatewayCore, c: Conn, hello: Hello, onEa
     // user's request allowance like an HTTP call, so a reconnect loop is throttled.
     await deps.limits.user.consume(principal.userId);
     if (!writable(c)) return;
+    // From this check to registerConn() below nothing awaits, so parallel hellos
+    // cannot all slip under the cap; a refused socket never gets a principal.
+    if (refuseOverCap(core, c, principal)) return;
     c.principal = principal;
   } catch (err) {
     if (err instanceof AppError && err.code === "rate_limited") {

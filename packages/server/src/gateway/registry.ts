@@ -62,6 +62,18 @@ export function leaveChannel(r: Registry, c: Conn, channelId: string): void {
   removeFrom(r.byChannel, channelId, c);
 }
 
+/** Open connections (not being closed) of a user on this node, and of one of their devices. */
+export function countConns(r: Registry, userId: string, deviceId: string): { user: number; device: number } {
+  let user = 0;
+  let device = 0;
+  for (const c of r.byUser.get(userId) ?? []) {
+    if (c.closing) continue;
+    user++;
+    if (c.principal!.deviceId === deviceId) device++;
+  }
+  return { user, device };
+}
+
 /** Forget a connection everywhere (on close). */
 export function unregisterConn(r: Registry, c: Conn): void {
   for (const ch of c.channels) removeFrom(r.byChannel, ch, c);
@@ -98,7 +110,8 @@ export function fanout(
     if (c.pending !== null) {
       c.pending.push({ kind, channelId, seq, frame });
       c.pendingBytes += frame.length;
-      if (c.pendingBytes > max) t.onPendingOverflow(c);
+      // The queue and the replay pages already in the socket share one cap.
+      if (c.pendingBytes + c.socket.writableLength > max) t.onPendingOverflow(c);
       continue;
     }
     if (c.ws.readyState !== 1) continue;

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
-import type { Event, ServerFrame } from "@parley/protocol";
+import { DEFAULT_LIMITS, type Event, type ServerFrame } from "@parley/protocol";
 import { startTestServer, type TestDialect } from "../testing/harness.ts";
 import { bootstrapOrg, type TestUser } from "../testing/factories.ts";
 import { connectUser, openSocket, postText } from "./test-client.ts";
@@ -76,11 +76,11 @@ test("replay: user stream items, then channel events after each cursor in pages 
 
 /**
  * Deterministic race: the client stops reading, so replay stalls on
- * backpressure between channels; events posted meanwhile reach the live
- * buffer. Channels replay in id order: `first` (one big page, already sent when
- * the stall begins -> its new events must be flushed) then `second` (its page
- * query runs after the stall -> its new events are in the page and the
- * buffered copies must be dropped).
+ * backpressure; events posted meanwhile reach the live buffer. Channels replay
+ * in id order: `first` (one small page, already sent when the stall begins ->
+ * its new events must be flushed) then `second` (a 12 MB backlog, replayed in
+ * byte-bounded pages: replay stalls inside it, and its later pages include the
+ * new events -> the buffered copies must be dropped).
  */
 async function replayDuringSends(dialect: TestDialect) {
   const server = await startTestServer({ dialect });
@@ -92,23 +92,27 @@ async function replayDuringSends(dialect: TestDialect) {
     await Promise.all(Array.from({ length: 8 }, async () => {
       while (n < 200) {
         n++;
-        const r = await owner.api("POST", `/channels/${first}/events`, { clientId: `big-${n}-${Math.random().toString(36).slice(2)}`, kind: "message", content: big });
+        const r = await owner.api("POST", `/channels/${second}/events`, { clientId: `big-${n}-${Math.random().toString(36).slice(2)}`, kind: "message", content: big });
         assert.equal(r.status, 200);
       }
     }));
-    await postText(owner, second!, "hello");
+    await postText(owner, first!, "hello");
 
     const s = await openSocket(server.url);
     const raw = (s.ws as unknown as { _socket: Socket })._socket;
     raw.pause();
     s.send({ t: "hello", token: owner.accessToken, cursors: { user: 0, channels: {} } });
-    await new Promise((r) => setTimeout(r, 500)); // replay sends `first` (12 MB) and stalls before `second`
+    await new Promise((r) => setTimeout(r, 500)); // replay sends `first` and stalls inside `second`
     for (let i = 0; i < 3; i++) { await postText(owner, first!, `late-1-${i}`); await postText(owner, second!, `late-2-${i}`); }
     raw.resume();
     await s.waitFor((f) => f.t === "synced", 15_000);
-    await s.waitFor((f) => f.t === "event" && f.event.channelId === first && f.event.seq === 203, 5000);
-    assert.deepEqual(seqsOf(s.frames, first!), range(1, 203), "every event exactly once, in order");
-    assert.deepEqual(seqsOf(s.frames, second!), range(1, 4));
+    await s.waitFor((f) => f.t === "event" && f.event.channelId === first && f.event.seq === 4, 5000);
+    assert.deepEqual(seqsOf(s.frames, second!), range(1, 203), "every event exactly once, in order");
+    assert.deepEqual(seqsOf(s.frames, first!), range(1, 4));
+    // Byte-bounded pages: at most DEFAULT_LIMITS.syncPageBytes of content (60 KB events: 4 a page).
+    const pageBytes = s.of("sync").filter((f) => f.channelId === second)
+      .map((f) => f.events.reduce((n, e) => n + Buffer.from(e.content, "base64").length, 0));
+    assert.ok(pageBytes.length >= 40 && pageBytes.every((n) => n <= DEFAULT_LIMITS.syncPageBytes), pageBytes.join(","));
     const synced = s.frames.findIndex((f) => f.t === "synced");
     assert.ok(s.frames.slice(0, synced).every((f) => ["ready", "sync", "sync.user"].includes(f.t)));
     const stats = server.logs.map((l) => JSON.parse(l) as { msg: string; flushed?: number; dropped?: number }).find((l) => l.msg === "replay finished");

@@ -16,11 +16,21 @@ import { listEventsAfter } from "../modules/messages/commands.ts";
 import { orgPresence } from "./presence.ts";
 
 const PAGE = DEFAULT_LIMITS.pageSize;
-/** Pause replay while this much output is unsent (the client reads slower than we query). */
-const REPLAY_HIGH_WATER = 1 << 20;
+/** Content bytes per page: a page (and the memory replay holds for it) stays small whatever the events' sizes. */
+const PAGE_BYTES = DEFAULT_LIMITS.syncPageBytes;
 
-function waitForRoom(c: Conn): Promise<void> | undefined {
-  if (!writable(c) || c.ws.bufferedAmount <= REPLAY_HIGH_WATER) return undefined;
+/**
+ * Pause replay while this much output is unsent (the client reads slower than
+ * we query). At most half the connection's cap, so the page written after the
+ * pause never trips the cap of a client that does read; a client that stops
+ * reading stalls its replay here, holding at most this plus one page.
+ */
+function highWater(core: GatewayCore): number {
+  return Math.min(1 << 20, core.fan.maxBuffered >> 1);
+}
+
+function waitForRoom(c: Conn, highWater: number): Promise<void> | undefined {
+  if (!writable(c) || c.ws.bufferedAmount <= highWater) return undefined;
   return new Promise<void>((resolve) => {
     const done = () => { c.socket.off("drain", done); c.ws.off("close", done); resolve(); };
     c.socket.on("drain", done);
@@ -44,10 +54,11 @@ export async function replay(core: GatewayCore, c: Conn, cursors: Cursors, live:
   let userSeq = cursors.user;
   const sent = new Map<string, number>();
   let pages = 0;
+  const room = highWater(core);
   if (!live) {
     for (;;) {
       // Wait for room BEFORE querying, so a page is as fresh as it can be when sent.
-      await waitForRoom(c);
+      await waitForRoom(c, room);
       const { items, hasMore } = await listUserStream(db, userId, userSeq, PAGE);
       if (!writable(c)) return;
       if (items.length > 0) {
@@ -61,11 +72,11 @@ export async function replay(core: GatewayCore, c: Conn, cursors: Cursors, live:
     for (const channelId of [...c.channels].sort()) {
       let after = cursors.channels[channelId] ?? 0;
       for (;;) {
-        await waitForRoom(c);
+        await waitForRoom(c, room);
         // A kick or leave while we page removes the channel from c.channels at
         // once: stop before reading anything posted after the member left.
         if (!c.channels.has(channelId)) break;
-        const { events, hasMore } = await listEventsAfter(db, channelId, after, PAGE);
+        const { events, hasMore } = await listEventsAfter(db, channelId, after, PAGE, PAGE_BYTES);
         if (!c.channels.has(channelId)) break;
         if (!writable(c)) return;
         if (events.length === 0) break;

@@ -14,6 +14,8 @@ import { registerRoutes, type Handlers } from "./register.ts";
 import { registerWebApp } from "./web.ts";
 import { bearerToken, resolvePrincipal } from "../modules/accounts/principal.ts";
 import { newId } from "../platform/ids.ts";
+import { limitAddress, limitUser, PROBE_LIMIT } from "./rate-limit.ts";
+import { registerMetricsRoute } from "./metrics.ts";
 
 export interface HttpOptions {
   deps: Deps;
@@ -52,9 +54,11 @@ export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance>
     return503OnClosing: true,
   });
 
+  // connect-src 'self' also covers ws:/wss: to this origin (CSP Level 3), which is
+  // all the web app opens; injected script can reach no other host.
   await app.register(helmet, {
     contentSecurityPolicy: {
-      directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", "data:", "blob:"], connectSrc: ["'self'", "ws:", "wss:"], workerSrc: ["'self'"] },
+      directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", "data:", "blob:"], connectSrc: ["'self'"], workerSrc: ["'self'"] },
     },
   });
 
@@ -70,10 +74,9 @@ export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance>
 
   app.addHook("onRequest", async (req, reply) => {
     void reply.header("X-Request-Id", req.id);
-    if (opts.draining() && !req.url.startsWith("/healthz")) throw new AppError("unavailable", "server is restarting; retry on another node");
-    // Per-address limit first, so floods of bad tokens or bodies are throttled
-    // before they cost a body parse, a signature check or a database lookup.
-    if (req.url.startsWith("/api/")) await deps.limits.ip.consume(req.ip);
+    // The routed path, not the raw URL: the router decodes and normalises it.
+    if (opts.draining() && req.routeOptions.url !== "/healthz") throw new AppError("unavailable", "server is restarting; retry on another node");
+    await limitAddress(deps, req);
   });
   // While draining, end every keep-alive connection with its current response:
   // close() otherwise waits for each busy socket's keep-alive timeout (72 s).
@@ -92,16 +95,15 @@ export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance>
   await app.register(swaggerUi, { routePrefix: "/api/docs" });
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => doc);
 
-  app.get("/healthz", { schema: { hide: true } }, async () => ({ ok: true }));
-  app.get("/readyz", { schema: { hide: true } }, async (_req, reply) => {
+  app.get("/healthz", { schema: { hide: true }, config: { limit: PROBE_LIMIT } }, async () => ({ ok: true }));
+  app.get("/readyz", { schema: { hide: true }, config: { limit: PROBE_LIMIT } }, async (_req, reply) => {
     const checks: Record<string, boolean> = { db: false, bus: deps.bus.ready(), draining: opts.draining() };
     try { await deps.storage.ping(); checks.db = true; } catch { /* reported below */ }
     const ok = checks.db && checks.bus && !checks.draining;
     return reply.code(ok ? 200 : 503).send({ ok, checks });
   });
-  app.get("/metrics", { schema: { hide: true } }, async (_req, reply) => {
-    return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
+  // Only with PARLEY_METRICS_TOKEN (and no separate listener): metrics.ts.
+  registerMetricsRoute(app, deps);
 
   registerRoutes(app, {
     deps,
@@ -111,10 +113,8 @@ export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance>
       if (!token) throw new AppError("unauthorized", "sign in first (missing Authorization: Bearer token)");
       return resolvePrincipal(deps, deps.keys, token);
     },
-    async limit(_req, principal) {
-      // The per-address limit ran in onRequest, before the body and the token were looked at.
-      if (principal) await deps.limits.user.consume(principal.userId);
-    },
+    // The per-address limit ran in onRequest, before the body and the token were looked at.
+    limit: (req, principal) => limitUser(deps, req, principal),
   });
   // The web app last: its SPA fallback route is the least specific one.
   await registerWebApp(app, deps.config.webDir);

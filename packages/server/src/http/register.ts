@@ -12,6 +12,7 @@ import {
 } from "@parley/protocol";
 import type { Deps, Principal } from "../context.ts";
 import { AppError } from "./errors.ts";
+import { STANDARD_LIMIT } from "./rate-limit.ts";
 
 /** Per-request context handed to handlers. */
 export interface RequestCtx {
@@ -53,7 +54,7 @@ export interface RegisterOptions {
   deps: Deps;
   handlers: Handlers;
   authenticate(req: FastifyRequest): Promise<Principal>;
-  /** Per-user/per-IP limiter, called after authentication. */
+  /** Per-user limiter, called after authentication (rate-limit.ts). */
   limit(req: FastifyRequest, principal: Principal | undefined): Promise<void>;
 }
 
@@ -66,10 +67,12 @@ export function registerRoutes(app: FastifyInstance, opts: RegisterOptions): voi
     app.route({
       method: def.method,
       url: API_PREFIX + def.path,
-      config: { routeName: name },
+      config: { routeName: name, limit: STANDARD_LIMIT },
       // Routes marked in the protocol get their own, larger JSON body limit.
       ...(def.bodyLimit === "mlsBundle" ? { bodyLimit: opts.deps.config.mlsBundleLimit } : {}),
       handler: async (req, reply) => {
+        // First, so error answers of these routes carry it too.
+        if (def.noStore) void reply.header("Cache-Control", "no-store");
         let principal: Principal | undefined;
         if (def.auth === "user") principal = await opts.authenticate(req);
         await opts.limit(req, principal);

@@ -12,12 +12,27 @@ export interface Metrics {
   dbLatency: client.Histogram<"op">;
   httpDuration: client.Histogram<"route" | "status">;
   wsClosed: client.Counter<"reason">;
+  /**
+   * Sources of the `parley_ws_buffered_bytes` gauge (unsent WebSocket output the
+   * node holds), summed when scraped: each gateway adds one while it runs.
+   */
+  wsBufferedSources: Set<() => number>;
 }
 
 export function createMetrics(): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: "parley_" });
+  const wsBufferedSources = new Set<() => number>();
+  new client.Gauge({
+    name: "parley_ws_buffered_bytes", help: "Unsent WebSocket output held by the server (socket buffers and frames queued during replay)", registers: [registry],
+    collect() {
+      let n = 0;
+      for (const source of wsBufferedSources) n += source();
+      this.set(n);
+    },
+  });
   return {
+    wsBufferedSources,
     registry,
     wsConnections: new client.Gauge({ name: "parley_ws_connections", help: "Open authenticated WebSocket connections", registers: [registry] }),
     eventsPersisted: new client.Counter({ name: "parley_events_persisted_total", help: "Channel events persisted", registers: [registry] }),

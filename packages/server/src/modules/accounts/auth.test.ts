@@ -144,6 +144,40 @@ for (const dialect of DIALECTS) {
       await s.deps.limits.loginIp.reset("127.0.0.1");
     });
 
+    it("a deactivated account with the right password answers exactly like a wrong password", async () => {
+      const bob = await makeUser(s, owner, { username: "deact" });
+      assert.equal((await owner.api("POST", `/users/${bob.user.id}/deactivate`)).status, 200);
+      const fresh = async () => { await s.deps.limits.loginAccount.reset("acme:deact"); await s.deps.limits.loginIp.reset("127.0.0.1"); };
+      await fresh();
+      const right = await login({ username: "deact" });
+      const wrong = await login({ username: "deact", password: "wrong password!" });
+      assert.equal(right.status, wrong.status);
+      assert.deepEqual(right.body, wrong.body);
+      assert.equal(wrong.body.code, "invalid_credentials");
+      for (const h of ["retry-after", "cache-control", "content-type"]) assert.equal(right.headers.get(h), wrong.headers.get(h), h);
+      // The right password counts as a failure too: it neither resets the account's
+      // failures nor escapes the throttle (loginAttempts 3).
+      await fresh();
+      for (const pw of ["wrong password!", "wrong password!", TEST_PASSWORD]) assert.equal((await login({ username: "deact", password: pw })).status, 401);
+      assert.equal((await login({ username: "deact", password: "wrong password!" })).body.code, "login_throttled");
+      // Comparable timing: both verify one argon2id hash (medians of interleaved tries).
+      const took: Record<"right" | "wrong", number[]> = { right: [], wrong: [] };
+      for (let i = 0; i < 5; i++) {
+        for (const kind of ["right", "wrong"] as const) {
+          await fresh();
+          const t0 = performance.now();
+          await login({ username: "deact", ...(kind === "wrong" ? { password: "wrong password!" } : {}) });
+          took[kind].push(performance.now() - t0);
+        }
+      }
+      const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      const ratio = median(took.right) / median(took.wrong);
+      assert.ok(ratio > 0.5 && ratio < 2, `right ${median(took.right).toFixed(1)} ms vs wrong ${median(took.wrong).toFixed(1)} ms`);
+      await fresh();
+      assert.equal((await owner.api("POST", `/users/${bob.user.id}/reactivate`)).status, 200);
+      assert.equal((await login({ username: "deact" })).status, 200);
+    });
+
     it("a double refresh with one token counts as reuse and ends the session", async () => {
       const t = (await login({ username: "owner" })).body;
       const [a, b] = await Promise.all([

@@ -28,7 +28,10 @@ export async function login(deps: Deps, ip: string, input: LoginInput): Promise<
   const org = await findOrgBySlug(deps.db, input.org);
   const user = org ? await findUserByUsername(deps.db, org.id, input.username) : undefined;
   const ok = user ? await verifyPassword(user.password_hash, input.password) : await verifyDummyPassword(input.password);
-  if (!ok || !org || !user) {
+  // A deactivated account fails exactly like a wrong password — same answer, same
+  // argon2 work, and the attempt stays counted — so a right guess reveals nothing
+  // about the password or the account's state.
+  if (!ok || !org || !user || user.deactivated_at !== null) {
     throw new AppError("invalid_credentials", "wrong organisation, username or password");
   }
   // Success: the account's failures are forgiven and this attempt's address point is
@@ -36,7 +39,6 @@ export async function login(deps: Deps, ip: string, input: LoginInput): Promise<
   // launder an address's failed guesses against other accounts.
   await deps.limits.loginAccount.reset(accountKey);
   await deps.limits.loginIp.refund(ip);
-  if (user.deactivated_at !== null) throw new AppError("user_deactivated", "this account has been deactivated by an admin");
 
   const issued = await inTransaction(deps, async (tx, after) => {
     let deviceId: string;

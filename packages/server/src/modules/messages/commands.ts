@@ -7,8 +7,8 @@
  *   returns the original event with `duplicate: true`.
  * - `markRead(deps, principal, channelId, seq): Promise<number>` — the new read seq (never moves
  *   backwards nor beyond the channel's last seq); publishes "channel.read" after commit if it moved.
- * - `listEventsAfter(db, channelId, afterSeq, limit): Promise<{ events: Event[]; hasMore: boolean }>` —
- *   replay page, oldest first, no authorization (the caller already knows the user's channels,
+ * - `listEventsAfter(db, channelId, afterSeq, limit, maxBytes): Promise<{ events: Event[]; hasMore: boolean }>` —
+ *   replay page, oldest first, bounded by count and content bytes, no authorization (the caller already knows the user's channels,
  *   see `listMyChannelIds` / `listMyChannelCursors` in modules/channels/commands.ts).
  */
 import type { Event, SendEvent, ThreadSummary } from "@parley/protocol";
@@ -45,9 +45,9 @@ export async function markRead(deps: Deps, p: Principal, channelId: string, seq:
   });
 }
 
-/** Replay page for the gateway: events after `afterSeq`, oldest first. */
-export function listEventsAfter(db: Db, channelId: string, afterSeq: number, limit: number): Promise<{ events: Event[]; hasMore: boolean }> {
-  return eventsAfter(db, channelId, afterSeq, limit);
+/** Replay page for the gateway: events after `afterSeq`, oldest first, at most `limit` and about `maxBytes` of content. */
+export function listEventsAfter(db: Db, channelId: string, afterSeq: number, limit: number, maxBytes: number): Promise<{ events: Event[]; hasMore: boolean }> {
+  return eventsAfter(db, channelId, afterSeq, limit, maxBytes);
 }
 
 /** Page through a channel: oldest first after `after`, else newest first before `before` (or from the end). */

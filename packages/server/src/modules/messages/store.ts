@@ -2,6 +2,7 @@
  * Event queries. Content is stored as the decoded bytes and returned as
  * base64; the server never looks inside it.
  */
+import { sql } from "kysely";
 import type { Event, EventKind, ThreadSummary } from "@parley/protocol";
 import type { Db, Tx } from "../../platform/db/index.ts";
 import type { EventsTable } from "../../platform/db/tables.ts";
@@ -33,11 +34,32 @@ export async function findEventByClientId(q: Q, channelId: string, clientId: str
   return q.selectFrom("events").selectAll().where("channel_id", "=", channelId).where("client_id", "=", clientId).executeTakeFirst();
 }
 
-/** Events with seq > afterSeq, oldest first. */
-export async function eventsAfter(q: Q, channelId: string, afterSeq: number, limit: number): Promise<{ events: Event[]; hasMore: boolean }> {
+/**
+ * Events with seq > afterSeq, oldest first: at most `limit`, and — when
+ * `maxBytes` is given — no more than fit in `maxBytes` of content (always at
+ * least one). The sizes are read first (length() reads no blob), so a page of
+ * large events never loads more than it returns.
+ */
+export async function eventsAfter(q: Q, channelId: string, afterSeq: number, limit: number, maxBytes?: number): Promise<{ events: Event[]; hasMore: boolean }> {
+  if (maxBytes === undefined) {
+    const rows = await q.selectFrom("events").selectAll().where("channel_id", "=", channelId).where("seq", ">", afterSeq)
+      .orderBy("seq", "asc").limit(limit + 1).execute();
+    return { events: rows.slice(0, limit).map((r) => toEvent(r)), hasMore: rows.length > limit };
+  }
+  const sizes = await q.selectFrom("events").select(["seq", sql<number>`length(content)`.as("size")])
+    .where("channel_id", "=", channelId).where("seq", ">", afterSeq).orderBy("seq", "asc").limit(limit + 1).execute();
+  let n = 0;
+  let bytes = 0;
+  for (; n < Math.min(limit, sizes.length); n++) {
+    bytes += Number(sizes[n]!.size);
+    if (n > 0 && bytes > maxBytes) break;
+  }
+  if (n === 0) return { events: [], hasMore: false };
+  // Seqs are gap-free and committed in order, so (afterSeq, last] holds exactly these n events.
+  const last = Number(sizes[n - 1]!.seq);
   const rows = await q.selectFrom("events").selectAll().where("channel_id", "=", channelId).where("seq", ">", afterSeq)
-    .orderBy("seq", "asc").limit(limit + 1).execute();
-  return { events: rows.slice(0, limit).map((r) => toEvent(r)), hasMore: rows.length > limit };
+    .where("seq", "<=", last).orderBy("seq", "asc").execute();
+  return { events: rows.map((r) => toEvent(r)), hasMore: sizes.length > n };
 }
 
 /** Events with seq < beforeSeq (or the newest when undefined), newest first. */

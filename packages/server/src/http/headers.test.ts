@@ -1,0 +1,69 @@
+/**
+ * Response headers that protect clients: the Content-Security-Policy lets the
+ * web app connect only to its own origin, and every response that carries a
+ * token or secret says Cache-Control: no-store (routes flagged `noStore` in
+ * the protocol table).
+ */
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { routes, type RouteDef } from "@parley/protocol";
+import { DIALECTS, startTestServer, TEST_SETUP_TOKEN, type TestServer } from "../testing/harness.ts";
+import { call, TEST_PASSWORD, type ApiResponse } from "../testing/factories.ts";
+
+function directive(csp: string, name: string): string[] | undefined {
+  const d = csp.split(";").map((x) => x.trim().split(/\s+/)).find((parts) => parts[0] === name);
+  return d?.slice(1);
+}
+
+for (const dialect of DIALECTS) {
+  describe(`security headers (${dialect})`, () => {
+    let s: TestServer;
+    before(async () => { s = await startTestServer({ dialect }); });
+    after(() => s.stop());
+
+    it("CSP connect-src is 'self' only: no WebSocket or fetch to another host", async () => {
+      for (const path of ["/healthz", "/api/v1/setup", "/api/docs/"]) {
+        const res = await fetch(`${s.url}${path}`);
+        await res.arrayBuffer();
+        const csp = res.headers.get("content-security-policy") ?? "";
+        assert.deepEqual(directive(csp, "connect-src"), ["'self'"], `${path}: ${csp}`);
+      }
+    });
+
+    it("responses carrying tokens or secrets are not stored by any cache, success or error", async () => {
+      const seen = new Map<string, ApiResponse>();
+      const setup = await call(s, "POST", "/setup", {
+        setupToken: TEST_SETUP_TOKEN, orgSlug: "acme", orgName: "Acme", username: "owner", displayName: "Owner", password: TEST_PASSWORD, deviceName: "d",
+      });
+      assert.equal(setup.status, 201);
+      seen.set("setup", setup);
+      const auth = { authorization: `Bearer ${setup.body.accessToken as string}` };
+      const login = await call(s, "POST", "/auth/login", { org: "acme", username: "owner", password: TEST_PASSWORD });
+      assert.equal(login.status, 200);
+      seen.set("login", login);
+      const refresh = await call(s, "POST", "/auth/refresh", { refreshToken: login.body.refreshToken });
+      assert.equal(refresh.status, 200);
+      seen.set("refresh", refresh);
+      const invite = await call(s, "POST", "/invites", {}, auth);
+      assert.equal(invite.status, 201);
+      seen.set("createInvite", invite);
+      const peek = await call(s, "GET", `/invites/token/${invite.body.token as string}`);
+      assert.equal(peek.status, 200);
+      seen.set("peekInvite", peek);
+      const accept = await call(s, "POST", "/invites/accept", { token: invite.body.token, username: "bob", displayName: "Bob", password: TEST_PASSWORD, deviceName: "d" });
+      assert.equal(accept.status, 201);
+      seen.set("acceptInvite", accept);
+
+      const flagged = Object.entries(routes as Record<string, RouteDef>).filter(([, d]) => d.noStore).map(([n]) => n).sort();
+      assert.deepEqual([...seen.keys()].sort(), flagged, "this test covers every noStore route");
+      for (const [name, res] of seen) assert.equal(res.headers.get("cache-control"), "no-store", name);
+      // Errors of those routes too (a wrong password), and not routes without secrets.
+      const wrong = await call(s, "POST", "/auth/login", { org: "acme", username: "owner", password: "wrong password!" });
+      assert.equal(wrong.status, 401);
+      assert.equal(wrong.headers.get("cache-control"), "no-store");
+      const me = await call(s, "GET", "/me", undefined, auth);
+      assert.equal(me.status, 200);
+      assert.notEqual(me.headers.get("cache-control"), "no-store");
+    });
+  });
+}
