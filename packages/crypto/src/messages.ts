@@ -1,7 +1,7 @@
 // Application messages (PrivateMessage) and incoming handshake/application processing.
 import {
   contentTypes, createApplicationMessage, encode, mlsMessageEncoder, processMessage as mlsProcessMessage,
-  senderTypes, wireformats, type ClientState, type MlsFramedMessage, type ProposalWithSender,
+  senderTypes, wireformats, type ClientState, type MlsContext, type MlsFramedMessage, type ProcessMessageResult, type ProposalWithSender,
 } from "ts-mls";
 import { equalBytes } from "./bytes.ts";
 import { parseCredentialIdentity } from "./credential.ts";
@@ -91,15 +91,8 @@ export async function processMessage(group: Group, bytes: Uint8Array, policy?: L
 
   const probe: PolicyProbe = {};
   const before = g.state;
-  let res;
-  try {
-    res = await mlsProcessMessage({ context: mlsContext(g, probe, policy), state: before, message: framed });
-  } catch (err) {
-    throw translate(err, probe);
-  }
-  if (res.kind === "newState" && res.actionTaken === "reject") throw new E2eeError("invalid_message", "message rejected");
+  const res = await applyMessage(mlsContext(g, probe, policy), probe, before, framed);
   g.state = res.newState;
-  zeroAll(res.consumed);
 
   if (res.kind === "applicationMessage") {
     return { kind: "application", plaintext: res.message, sender: applicationSender(before, res.newState, msgEpoch), epoch: msgEpoch, authenticatedData: res.aad };
@@ -125,6 +118,26 @@ export async function processMessage(group: Group, bytes: Uint8Array, policy?: L
     proposer: proposerIndex === undefined ? undefined : senderOf(before, proposerIndex),
     proposals: fresh.map((p) => summarize(before, p)),
   };
+}
+
+/**
+ * Internal: one PublicMessage or PrivateMessage through ts-mls under `context` — the core
+ * of {@link processMessage}, which adds Parley's context (the leaf policy), the epoch
+ * and pending-commit checks and the summary. The keys the step consumed are zeroed, so
+ * only the returned state can go on. The RFC 9420 conformance runs
+ * (testing/passive-client.ts) call it with a permissive authentication service and the
+ * vectors' external PSKs.
+ */
+export async function applyMessage(context: MlsContext, probe: PolicyProbe, state: ClientState, message: MlsFramedMessage): Promise<ProcessMessageResult> {
+  let res: ProcessMessageResult;
+  try {
+    res = await mlsProcessMessage({ context, state, message });
+  } catch (err) {
+    throw translate(err, probe);
+  }
+  if (res.kind === "newState" && res.actionTaken === "reject") throw new E2eeError("invalid_message", "message rejected");
+  zeroAll(res.consumed);
+  return res;
 }
 
 function summarize(state: ClientState, p: ProposalWithSender): ProposalSummary {
