@@ -17,13 +17,20 @@ import { mlsVarint, toHex } from "../bytes.ts";
 import { refHashWith, signContent } from "../inspect.ts";
 import { Reader } from "../tree.ts";
 import { createConfirmedHash, createInterimHash, groupContextEncoder } from "../ts-mls-internal.ts";
-import { hex, runVectorFile } from "../testing/mls-vectors.ts";
+import { hex, loadVectors, runVectorFile, VECTORS_DIR } from "../testing/mls-vectors.ts";
 import {
   authenticatedContentDecoder, computePskSecret, createSecretTree, decryptWithLabel, deriveSecret, deriveTreeSecret, determineLength,
   encryptWithLabel, expandSenderDataKey, expandSenderDataNonce, expandWithLabel, initializeEpoch, ratchetToGeneration, toLeafIndex,
 } from "../testing/ts-mls-vectors.ts";
 
 const eqHex = (actual: Uint8Array, expected: string, what: string) => assert.equal(toHex(actual), expected, what);
+
+test("vectors that are not where they should be fail the run, saying where they were expected", () => {
+  assert.throws(() => loadVectors("test-vectors/no-such-file.json"), (err: unknown) => {
+    assert.ok(err instanceof Error && err.message.includes(`${VECTORS_DIR}/test-vectors/no-such-file.json`) && /not skipped/.test(err.message), String(err));
+    return true;
+  });
+});
 
 interface CryptoBasics {
   cipher_suite: number;

@@ -14,7 +14,7 @@ export { initializeEpoch } from "../../../../node_modules/ts-mls/dist/src/keySch
 export { computePskSecret } from "../../../../node_modules/ts-mls/dist/src/presharedkey.js";
 export { createSecretTree, ratchetToGeneration } from "../../../../node_modules/ts-mls/dist/src/secretTree.js";
 export { expandSenderDataKey, expandSenderDataNonce } from "../../../../node_modules/ts-mls/dist/src/sender.js";
-export { authenticatedContentDecoder } from "../../../../node_modules/ts-mls/dist/src/authenticatedContent.js";
+export { authenticatedContentDecoder, makeProposalRef } from "../../../../node_modules/ts-mls/dist/src/authenticatedContent.js";
 export {
   left, leafToNodeIndex, nodeToLeafIndex, nodeWidth, parent, right, root, sibling, toLeafIndex, toNodeIndex,
 } from "../../../../node_modules/ts-mls/dist/src/treemath.js";
