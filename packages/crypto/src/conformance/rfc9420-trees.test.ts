@@ -18,8 +18,8 @@ import { hex, runVectorFile } from "../testing/mls-vectors.ts";
 import {
   addLeafNodeMutable, applyUpdatePath, applyUpdatePathSecret, createUpdatePath, deriveSecret, getCommitSecret, getHpkePublicKey, leafToNodeIndex,
   left, nodeToLeafIndex, nodeWidth, parent, proposalDecoder, ratchetTreeDecoder, ratchetTreeEncoder, removeLeafNodeMutable, resolution, right, root,
-  sibling, toLeafIndex, toNodeIndex, toPrivateKeyPath, treeHash, updateLeafNodeMutable, updatePathDecoder, verifyLeafNodeSignature,
-  verifyParentHashes, type PathSecrets, type PrivateKeyPath,
+  sibling, toLeafIndex, toNodeIndex, treeHash, updateLeafNodeMutable, updatePathDecoder, verifyLeafNodeSignature,
+  verifyParentHashes, type PrivateKeyPath,
 } from "../testing/ts-mls-vectors.ts";
 
 const eqHex = (actual: Uint8Array, expected: string, what: string) => assert.equal(toHex(actual), expected, what);
@@ -166,17 +166,21 @@ test("RFC 9420 vectors: treekem.json", async (t) => {
   });
 });
 
-/** Each leaf's private keys from its encryption key and path secrets, after checking they match the tree's public keys. */
+/**
+ * Each leaf's private keys: its encryption key, and the node keys its path secrets
+ * derive (RFC 9420 §7.4: node_secret = DeriveSecret(path_secret, "node"), then
+ * KEM.DeriveKeyPair), each checked against the tree's public key for that node.
+ */
 async function privatePaths(c: TreeKem, tree: RatchetTree, impl: CiphersuiteImpl): Promise<PrivateKeyPath[]> {
   const out: PrivateKeyPath[] = [];
   for (const leaf of c.leaves_private) {
-    const secrets: PathSecrets = Object.fromEntries(leaf.path_secrets.map((p) => [p.node, hex(p.path_secret)]));
-    for (const [node, secret] of Object.entries(secrets)) {
-      const { publicKey } = await impl.hpke.deriveKeyPair(await deriveSecret(secret, "node", impl.kdf));
-      eqHex(await impl.hpke.exportPublicKey(publicKey), toHex(getHpkePublicKey(tree[Number(node)]!)), `leaf ${leaf.index}: key of node ${node} from its path secret`);
+    const privateKeys: Record<number, Uint8Array> = { [leafToNodeIndex(toLeafIndex(leaf.index))]: hex(leaf.encryption_priv) };
+    for (const { node, path_secret } of leaf.path_secrets) {
+      const { publicKey, privateKey } = await impl.hpke.deriveKeyPair(await deriveSecret(hex(path_secret), "node", impl.kdf));
+      eqHex(await impl.hpke.exportPublicKey(publicKey), toHex(getHpkePublicKey(tree[node]!)), `leaf ${leaf.index}: key of node ${node} from its path secret`);
+      privateKeys[node] = await impl.hpke.exportPrivateKey(privateKey);
     }
-    const path = await toPrivateKeyPath(secrets, leaf.index, impl);
-    out.push({ ...path, privateKeys: { ...path.privateKeys, [leafToNodeIndex(toLeafIndex(leaf.index))]: hex(leaf.encryption_priv) } });
+    out.push({ leafIndex: leaf.index, privateKeys });
   }
   return out;
 }

@@ -78,6 +78,7 @@ export async function runCases<C>(t: TestContext, spec: CaseSpec<C>): Promise<Fi
   const problems: string[] = [];
   const seen = new Set<number | string>();
   const unsupportedSuites = new Set<number>();
+  const suiteSeconds = new Map<number, number>();
   const result: FileResult = { passed: 0, knownFailures: 0, unsupported: 0 };
   const started = performance.now();
   for (const [index, c] of spec.cases.entries()) {
@@ -96,11 +97,13 @@ export async function runCases<C>(t: TestContext, spec: CaseSpec<C>): Promise<Fi
       }
     }
     let error: unknown;
+    const caseStarted = performance.now();
     try {
       await spec.run(c, suite, index);
     } catch (err) {
       error = err ?? new Error("undefined thrown");
     }
+    if (suite) suiteSeconds.set(suite.id, (suiteSeconds.get(suite.id) ?? 0) + (performance.now() - caseStarted) / 1000);
     const expected = known.get(key);
     if (error === undefined) {
       if (expected) problems.push(`${id} passes now but is listed as a known failure (${expected.cause}): remove it from the list`);
@@ -116,7 +119,9 @@ export async function runCases<C>(t: TestContext, spec: CaseSpec<C>): Promise<Fi
   for (const key of known.keys()) if (!seen.has(key)) problems.push(`${spec.label}#${key} is listed as a known failure but there is no such case`);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const skipped = unsupportedSuites.size ? ` (suites ${[...unsupportedSuites].sort().join(", ")})` : "";
-  const line = `${spec.label}: ${result.passed} passed, ${result.knownFailures} known failures, ${result.unsupported} unsupported suite${skipped}, ${seconds} s`;
+  // Time per suite: most of it goes to the P-256/384/521 suites of ts-mls's default provider.
+  const perSuite = suiteSeconds.size > 1 ? ` (${[...suiteSeconds].sort(([a], [b]) => a - b).map(([id, s]) => `suite ${id} ${s.toFixed(1)}`).join(", ")})` : "";
+  const line = `${spec.label}: ${result.passed} passed, ${result.knownFailures} known failures, ${result.unsupported} unsupported suite${skipped}, ${seconds} s${perSuite}`;
   t.diagnostic(line);
   console.log(`mls-vectors ${line}`);
   if (problems.length > 0) {

@@ -27,7 +27,6 @@ export { verifyLeafNodeSignature } from "../../../../node_modules/ts-mls/dist/sr
 export { applyUpdatePath, createUpdatePath, updatePathDecoder } from "../../../../node_modules/ts-mls/dist/src/updatePath.js";
 export { applyUpdatePathSecret } from "../../../../node_modules/ts-mls/dist/src/createCommit.js";
 export { getCommitSecret } from "../../../../node_modules/ts-mls/dist/src/pathSecrets.js";
-export { toPrivateKeyPath } from "../../../../node_modules/ts-mls/dist/src/privateKeyPath.js";
 export { decryptGroupInfo, decryptGroupSecrets } from "../../../../node_modules/ts-mls/dist/src/welcome.js";
 export { verifyGroupInfoConfirmationTag } from "../../../../node_modules/ts-mls/dist/src/groupInfo.js";
 export { protectApplicationData, protectProposal, unprotectPrivateMessage } from "../../../../node_modules/ts-mls/dist/src/messageProtection.js";
@@ -39,6 +38,4 @@ export {
 } from "../../../../node_modules/ts-mls/dist/src/proposal.js";
 export { commitDecoder, commitEncoder } from "../../../../node_modules/ts-mls/dist/src/commit.js";
 export { groupSecretsDecoder, groupSecretsEncoder } from "../../../../node_modules/ts-mls/dist/src/groupSecrets.js";
-export type { GroupContext } from "../../../../node_modules/ts-mls/dist/src/groupContext.js";
-export type { PathSecrets } from "../../../../node_modules/ts-mls/dist/src/pathSecrets.js";
 export type { PrivateKeyPath } from "../../../../node_modules/ts-mls/dist/src/privateKeyPath.js";
