@@ -49,8 +49,9 @@ const CAUSES = {
   /**
    * A commit with a GroupContextExtensions proposal and an update path: rc.10's
    * createCommit encrypts the path secrets under the OLD group context while receivers
-   * decrypt under the new one (RFC 9420 §12.4.2), so no member (rc.10 included) can
-   * process it: HPKE "OpenError". Fixed upstream by #468 (7508e25, rc.12).
+   * decrypt under the new one, its extensions included (RFC 9420 §12.4.1-12.4.2), so no
+   * member (rc.10 included) can process it: HPKE "OpenError". Fixed upstream by #468
+   * (7508e25, rc.12).
    */
   gceOldContext: "group_context_extensions-old-context",
   /**
@@ -66,7 +67,8 @@ const CAUSES = {
    * Parley processes messages through processMessage (messages.ts) but uses no PSKs.
    * Fixed upstream by #450 (6888c63, rc.12). In the interop cases it always comes after
    * external_senders-single-value, so it is listed as `then`: those cases fail with the
-   * external_senders symptom first and need both fixes to pass.
+   * external_senders symptom first and need both fixes to pass (checked against ts-mls
+   * with the upstream fixes applied).
    */
   privateMessagePsks: "private-message-external-psks",
 } as const;
@@ -76,8 +78,8 @@ const EXTERNAL_SENDERS_SYMPTOM = /Could not decode group info|reading 'extension
 /** interop-passive/commit.json: GroupContextExtensions proposals adding external senders (epoch 1). */
 const COMMIT_KNOWN = knownFailures(
   { cause: CAUSES.externalSendersList, symptom: EXTERNAL_SENDERS_SYMPTOM, cases: [101, 107, 125, 137] },
-  // then private-message-external-psks (a PrivateMessage commit with an external PSK proposal)
-  { cause: CAUSES.externalSendersList, symptom: EXTERNAL_SENDERS_SYMPTOM, cases: [98, 104, 122, 134] },
+  // Then a PrivateMessage commit with an external PSK proposal (epoch 1).
+  { cause: CAUSES.externalSendersList, then: CAUSES.privateMessagePsks, symptom: EXTERNAL_SENDERS_SYMPTOM, cases: [98, 104, 122, 134] },
 );
 
 /** interop-passive/external_proposals.json: groups with external senders, created so or added by a GroupContextExtensions proposal. */
@@ -93,9 +95,9 @@ const EXTERNAL_PROPOSALS_KNOWN = knownFailures(
       167, 168, 169, 170, 171, 172, 173, 174, 175, 184, 185, 186, 187, 192, 193, 194, 195,
     ],
   },
-  // The same, then private-message-external-psks in a later epoch.
+  // The same, then a PrivateMessage commit with an external PSK proposal in a later epoch.
   {
-    cause: CAUSES.externalSendersList, symptom: /reading 'extensions'/,
+    cause: CAUSES.externalSendersList, then: CAUSES.privateMessagePsks, symptom: /reading 'extensions'/,
     cases: [32, 33, 40, 41, 44, 45, 48, 49, 148, 149, 156, 157, 160, 161, 164, 165],
   },
 );
