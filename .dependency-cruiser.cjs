@@ -54,6 +54,13 @@ module.exports = {
       to: { path: "^packages/server/src/testing/" },
     },
     {
+      name: "crypto-testing-is-test-only",
+      severity: "error",
+      comment: "packages/crypto/src/testing (the conformance harness: a passive client that accepts any credential) is for tests only",
+      from: { pathNot: TEST_FILE },
+      to: { path: "^packages/crypto/src/testing/" },
+    },
+    {
       name: "mls-only-in-crypto",
       severity: "error",
       comment: "ts-mls is wrapped by packages/crypto; nothing else imports it (ARCHITECTURE §5)",

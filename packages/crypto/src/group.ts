@@ -2,7 +2,8 @@
 import {
   clientStateDecoder, clientStateEncoder, createGroup as mlsCreateGroup, createGroupInfoWithExternalPubAndRatchetTree,
   defaultCredentialTypes, defaultExtensionTypes, encode, joinGroup, joinGroupExternal, mlsMessageEncoder, nodeTypes,
-  protocolVersions, wireformats, type ClientState, type GroupContextExtension,
+  protocolVersions, wireformats, type ClientState, type GroupContextExtension, type KeyPackage, type MlsContext,
+  type PrivateKeyPackage, type RatchetTree, type Welcome,
 } from "ts-mls";
 import { concat, equalBytes, toHex, utf8 } from "./bytes.ts";
 import { groupInfoMembers } from "./tree.ts";
@@ -85,15 +86,32 @@ export async function joinFromWelcome(identity: DeviceIdentity, welcome: Uint8Ar
   const impl = await suiteImpl(identity.suite);
   const internal = { identity, impl, policy: pickPolicy(policy) };
   const probe: PolicyProbe = {};
+  const state = await joinWithKeyPackage(mlsContext(internal, probe), probe, { welcome: msg.welcome, keyPackage: found.publicPackage, privateKeys: found.privatePackage });
+  if (!found.lastResort) await deleteKeyPackage(identity, refHex);
+  return makeGroup({ ...internal, state });
+}
+
+/**
+ * Internal: the MLS join under `context` with a known KeyPackage and its private keys —
+ * the core of {@link joinFromWelcome}, which supplies Parley's context (the leaf policy)
+ * and the device's stored KeyPackage. The init private key is zeroed once used. The
+ * RFC 9420 conformance runs (testing/passive-client.ts) call it with the test vectors'
+ * keys, a permissive authentication service and, where a vector sends the tree out of
+ * band, `ratchetTree`.
+ */
+export async function joinWithKeyPackage(
+  context: MlsContext,
+  probe: PolicyProbe,
+  params: { welcome: Welcome; keyPackage: KeyPackage; privateKeys: PrivateKeyPackage; ratchetTree?: RatchetTree },
+): Promise<ClientState> {
   let state: ClientState;
   try {
-    state = await joinGroup({ context: mlsContext(internal, probe), welcome: msg.welcome, keyPackage: found.publicPackage, privateKeys: found.privatePackage });
+    state = await joinGroup({ context, ...params });
   } catch (err) {
     throw translate(err, probe);
   }
-  found.privatePackage.initPrivateKey.fill(0);
-  if (!found.lastResort) await deleteKeyPackage(identity, refHex);
-  return makeGroup({ ...internal, state });
+  params.privateKeys.initPrivateKey.fill(0);
+  return state;
 }
 
 /** Result of {@link joinExternal}. */

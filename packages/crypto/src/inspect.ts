@@ -2,7 +2,7 @@
 // Service) may check. Nothing here decrypts; PrivateMessage content stays opaque.
 import {
   contentTypes, encode, keyPackageEncoder, makeKeyPackageRef, senderTypes, wireformats,
-  type KeyPackage, type ProposalOrRef, type Sender,
+  type CiphersuiteImpl, type KeyPackage, type ProposalOrRef, type Sender,
 } from "ts-mls";
 import { concat, mlsVarint, toHex, utf8 } from "./bytes.ts";
 import { parseCredentialIdentity, type CredentialIdentity } from "./credential.ts";
@@ -47,13 +47,7 @@ export async function parseKeyPackage(bytes: Uint8Array): Promise<KeyPackageInfo
   const cred = kp.leafNode.credential;
   if (!("identity" in cred)) throw new E2eeError("bad_input", "KeyPackage credential is not Basic");
   const identity = parseCredentialIdentity(cred.identity);
-  // KeyPackage = KeyPackageTBS || signature<V>: re-encode and strip the signature field
-  // to get the signed bytes (ts-mls does not export its TBS encoder).
-  const full = encode(keyPackageEncoder, kp);
-  const sigField = concat(mlsVarint(kp.signature.length), kp.signature);
-  const tbs = full.subarray(0, full.length - sigField.length);
-  const ok = await impl.signature.verify(kp.leafNode.signaturePublicKey, signContent("KeyPackageTBS", tbs), kp.signature);
-  if (!ok) throw new E2eeError("invalid_message", "KeyPackage signature does not verify");
+  if (!(await keyPackageSignatureValid(kp, impl.signature))) throw new E2eeError("invalid_message", "KeyPackage signature does not verify");
   const ref = await makeKeyPackageRef(kp, impl.hash);
   if (!("lifetime" in kp.leafNode)) throw new E2eeError("bad_input", "KeyPackage leaf has no lifetime");
   return {
@@ -62,17 +56,33 @@ export async function parseKeyPackage(bytes: Uint8Array): Promise<KeyPackageInfo
   };
 }
 
-// SignWithLabel content (RFC 9420 §5.1.2): struct { opaque label<V>; opaque content<V>; }.
-function signContent(label: string, content: Uint8Array): Uint8Array {
+/**
+ * Internal: whether a KeyPackage's signature verifies under its own leaf key.
+ * KeyPackage = KeyPackageTBS || signature<V>: re-encode and strip the signature field to
+ * get the signed bytes (ts-mls does not export its TBS encoder).
+ */
+export async function keyPackageSignatureValid(kp: KeyPackage, signature: CiphersuiteImpl["signature"]): Promise<boolean> {
+  const full = encode(keyPackageEncoder, kp);
+  const sigField = concat(mlsVarint(kp.signature.length), kp.signature);
+  const tbs = full.subarray(0, full.length - sigField.length);
+  return signature.verify(kp.leafNode.signaturePublicKey, signContent("KeyPackageTBS", tbs), kp.signature);
+}
+
+/** Internal: SignWithLabel content (RFC 9420 §5.1.2): struct { opaque label<V>; opaque content<V>; }. */
+export function signContent(label: string, content: Uint8Array): Uint8Array {
   const l = utf8(`MLS 1.0 ${label}`);
   return concat(mlsVarint(l.length), l, mlsVarint(content.length), content);
 }
 
 /** RefHash (RFC 9420 §5.2) with the suite's hash. */
 export async function refHash(suite: SuiteName, label: string, value: Uint8Array): Promise<Uint8Array> {
-  const impl = await suiteImpl(suite);
+  return refHashWith((await suiteImpl(suite)).hash, label, value);
+}
+
+/** Internal: RefHash with a given hash implementation. */
+export function refHashWith(hash: CiphersuiteImpl["hash"], label: string, value: Uint8Array): Promise<Uint8Array> {
   const l = utf8(label);
-  return impl.hash.digest(concat(mlsVarint(l.length), l, mlsVarint(value.length), value));
+  return hash.digest(concat(mlsVarint(l.length), l, mlsVarint(value.length), value));
 }
 
 /** Sender of a framed message, as the server sees it. */

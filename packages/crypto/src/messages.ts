@@ -1,7 +1,8 @@
 // Application messages (PrivateMessage) and incoming handshake/application processing.
 import {
   contentTypes, createApplicationMessage, encode, mlsMessageEncoder, processMessage as mlsProcessMessage,
-  senderTypes, wireformats, type ClientState, type MlsFramedMessage, type ProposalWithSender,
+  senderTypes, wireformats, type ClientState, type IncomingMessageCallback, type MlsContext, type MlsFramedMessage, type ProcessMessageResult,
+  type ProposalWithSender,
 } from "ts-mls";
 import { equalBytes } from "./bytes.ts";
 import { parseCredentialIdentity } from "./credential.ts";
@@ -93,24 +94,26 @@ export async function processMessage(group: Group, bytes: Uint8Array, policy?: L
   const probe: PolicyProbe = {};
   const rules: RuleProbe = {};
   const before = g.state;
-  let res;
+  let res: ProcessMessageResult;
   try {
-    res = await mlsProcessMessage({ context: mlsContext(g, probe, policy), state: before, message: framed, callback: incomingRules(rules) });
+    res = await applyMessage(mlsContext(g, probe, policy), probe, before, framed, {
+      callback: incomingRules(rules),
+      check: (r) => {
+        throwIfBroken(rules);
+        // A policy that could not answer must not let a message through unjudged.
+        if (probe.unavailable !== undefined) throw translate(new Error("leaf policy unavailable"), probe);
+        // Checked before the new state is adopted: a refused commit leaves the group as it was.
+        if (contentType === contentTypes.commit && r.kind === "newState" && r.actionTaken !== "reject" && r.newState.groupActiveState.kind === "active") {
+          const why = checkCommittedTree(before, r.newState, rules.removed ?? new Set());
+          if (why) throw new E2eeError("invalid_message", `commit refused: ${why}`);
+        }
+      },
+    });
   } catch (err) {
     throwIfBroken(rules);
-    throw translate(err, probe);
-  }
-  throwIfBroken(rules);
-  // A policy that could not answer must not let a message through unjudged.
-  if (probe.unavailable !== undefined) throw translate(new Error("leaf policy unavailable"), probe);
-  if (res.kind === "newState" && res.actionTaken === "reject") throw new E2eeError("invalid_message", "message rejected");
-  // Checked before the new state is adopted: a refused commit leaves the group as it was.
-  if (contentType === contentTypes.commit && res.newState.groupActiveState.kind === "active") {
-    const why = checkCommittedTree(before, res.newState, rules.removed ?? new Set());
-    if (why) throw new E2eeError("invalid_message", `commit refused: ${why}`);
+    throw err;
   }
   g.state = res.newState;
-  zeroAll(res.consumed);
 
   if (res.kind === "applicationMessage") {
     return { kind: "application", plaintext: res.message, sender: applicationSender(before, res.newState, msgEpoch), epoch: msgEpoch, authenticatedData: res.aad };
@@ -136,6 +139,36 @@ export async function processMessage(group: Group, bytes: Uint8Array, policy?: L
     proposer: proposerIndex === undefined ? undefined : senderOf(before, proposerIndex),
     proposals: fresh.map((p) => summarize(before, p)),
   };
+}
+
+/**
+ * Internal: one PublicMessage or PrivateMessage through ts-mls under `context` — the core
+ * of {@link processMessage}, which adds Parley's context (the leaf policy), the epoch
+ * and pending-commit checks and the summary. The keys the step consumed are zeroed, so
+ * only the returned state can go on. The RFC 9420 conformance runs
+ * (testing/passive-client.ts) call it with a permissive authentication service and the
+ * vectors' external PSKs.
+ */
+export async function applyMessage(
+  context: MlsContext, probe: PolicyProbe, state: ClientState, message: MlsFramedMessage, rules?: MessageRules,
+): Promise<ProcessMessageResult> {
+  let res: ProcessMessageResult;
+  try {
+    res = await mlsProcessMessage({ context, state, message, ...(rules ? { callback: rules.callback } : {}) });
+  } catch (err) {
+    throw translate(err, probe);
+  }
+  rules?.check(res);
+  if (res.kind === "newState" && res.actionTaken === "reject") throw new E2eeError("invalid_message", "message rejected");
+  zeroAll(res.consumed);
+  return res;
+}
+
+/** Internal: the caller's rules for {@link applyMessage}: which proposals ts-mls may accept, and a check of the result before it counts. */
+export interface MessageRules {
+  callback: IncomingMessageCallback;
+  /** Throws to refuse the result; runs before the consumed keys are zeroed, so the old state stays usable. */
+  check(res: ProcessMessageResult): void;
 }
 
 function summarize(state: ClientState, p: ProposalWithSender): ProposalSummary {

@@ -17,7 +17,8 @@ export interface TreeLeaf {
   encryptionKey: Uint8Array;
 }
 
-class Reader {
+/** Internal: a reader of the TLS presentation language (RFC 9420 §2.1.2 variable-length vectors). */
+export class Reader {
   pos = 0;
   readonly b: Uint8Array;
   constructor(b: Uint8Array) {
@@ -50,6 +51,18 @@ class Reader {
   }
 }
 
+/** Internal: a non-blank leaf of an encoded ratchet tree, its credential still raw. */
+export interface RawTreeLeaf {
+  leafIndex: number;
+  signaturePublicKey: Uint8Array;
+  /** The leaf's HPKE (encryption) public key. */
+  encryptionKey: Uint8Array;
+  /** credential_type (1 = basic). */
+  credentialType: number;
+  /** Basic: the identity bytes; X.509: the encoded certificate list. */
+  credentialData: Uint8Array;
+}
+
 /**
  * The device leaves of the tree inside a GroupInfo (MLSMessage bytes) created with the
  * ratchet tree (every GroupInfo this package produces has it).
@@ -59,8 +72,22 @@ export function groupInfoMembers(groupInfo: Uint8Array): TreeLeaf[] {
   if (msg.wireformat !== wireformats.mls_group_info) throw new E2eeError("bad_input", "not a GroupInfo");
   const ext = msg.groupInfo.extensions.find((e) => e.extensionType === defaultExtensionTypes.ratchet_tree);
   if (!ext) throw new E2eeError("bad_input", "GroupInfo carries no ratchet tree");
-  const r = new Reader(new Reader(ext.extensionData as Uint8Array).vec());
   const out: TreeLeaf[] = [];
+  for (const leaf of treeLeaves(ext.extensionData as Uint8Array)) {
+    if (leaf.credentialType !== 1) continue;
+    try {
+      out.push({ leafIndex: leaf.leafIndex, identity: parseCredentialIdentity(leaf.credentialData), signaturePublicKey: leaf.signaturePublicKey, encryptionKey: leaf.encryptionKey });
+    } catch {
+      // a foreign credential cannot be a Parley device: not listed
+    }
+  }
+  return out;
+}
+
+/** Internal: the non-blank leaves of an encoded ratchet tree (RFC 9420 §12.4.3.3: `optional<Node> ratchet_tree<V>`). */
+export function treeLeaves(tree: Uint8Array): RawTreeLeaf[] {
+  const r = new Reader(new Reader(tree).vec());
+  const out: RawTreeLeaf[] = [];
   for (let node = 0; r.pos < r.b.length; node++) {
     if (r.u8() === 0) continue; // blank node
     const type = r.u8();
@@ -71,20 +98,15 @@ export function groupInfoMembers(groupInfo: Uint8Array): TreeLeaf[] {
     if (type !== 1) throw new E2eeError("invalid_message", "bad node type");
     const encryptionKey = r.vec().slice();
     const signaturePublicKey = r.vec().slice();
-    const credType = r.u16();
-    const credData = r.vec(); // basic: identity; x509: certificate list
+    const credentialType = r.u16();
+    const credentialData = r.vec(); // basic: identity; x509: certificate list
     for (let i = 0; i < 5; i++) r.vec(); // capabilities
     const source = r.u8();
     if (source === 1) r.skip(16); // lifetime
     else if (source === 3) r.vec(); // parent_hash
     r.vec(); // extensions
     r.vec(); // signature
-    if (credType !== 1) continue;
-    try {
-      out.push({ leafIndex: node / 2, identity: parseCredentialIdentity(credData), signaturePublicKey, encryptionKey });
-    } catch {
-      // a foreign credential cannot be a Parley device: not listed
-    }
+    out.push({ leafIndex: node / 2, signaturePublicKey, encryptionKey, credentialType, credentialData: credentialData.slice() });
   }
   return out;
 }
