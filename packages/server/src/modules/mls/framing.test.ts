@@ -33,7 +33,12 @@ test("event content must be MLS ciphertext of the channel's group at the event's
     assert.equal(plain.body.details.reason, "not_mls_ciphertext");
     const otherGroup = await send(one, b64(await encrypt(groupOf(a, two), text("for two"))), 1);
     assert.equal(otherGroup.body.details.reason, "wrong_group");
-    const ct = b64(await encrypt(groupOf(a, one), text("for one")));
+    const real = await encrypt(groupOf(a, one), text("for one"));
+    // Real ciphertext with plaintext appended: the message must span the content exactly.
+    const smuggled = await send(one, Buffer.concat([real, Buffer.from(" and this in the clear")]).toString("base64"), 1);
+    assert.equal(smuggled.status, 400);
+    assert.equal(smuggled.body.details.reason, "not_mls_ciphertext");
+    const ct = b64(real);
     assert.equal((await send(one, ct, 0)).body.details.reason, "epoch_mismatch");
     assert.equal((await send(one, ct)).body.details.reason, "epoch_mismatch", "the epoch must be named");
     assert.equal(await countRows(server, "events"), before, "nothing written");
