@@ -2,16 +2,16 @@
 import {
   clientStateDecoder, clientStateEncoder, createGroup as mlsCreateGroup, createGroupInfoWithExternalPubAndRatchetTree,
   defaultCredentialTypes, defaultExtensionTypes, encode, joinGroup, joinGroupExternal, mlsMessageEncoder,
-  protocolVersions, wireformats, type ClientState, type GroupContextExtension,
+  protocolVersions, wireformats, type CiphersuiteImpl, type ClientState, type GroupContextExtension,
 } from "ts-mls";
 import { concat, toHex, utf8 } from "./bytes.ts";
 import { encodeCredentialIdentity } from "./credential.ts";
 import { E2eeError } from "./errors.ts";
 import { groupIdBytes } from "./group-id.ts";
-import type { DeviceIdentity } from "./identity.ts";
+import { implOf, type DeviceIdentity } from "./identity.ts";
 import { deleteKeyPackage, loadKeyPackage, newKeyPackage } from "./key-packages.ts";
 import { internalOf, makeGroup, membersOf, mlsContext, translate, type Group, type LeafPolicy, type Member, type PolicyProbe } from "./group-state.ts";
-import { suiteFromId, suiteId, suiteImpl } from "./suites.ts";
+import { suiteFromId, suiteId } from "./suites.ts";
 import { decodeMlsMessage } from "./wire.ts";
 
 /** The server's key as MLS external sender (it may propose removals, never read content). */
@@ -33,7 +33,7 @@ export async function createGroup(
   groupId: Uint8Array | string,
   options: { externalSenders?: ExternalSenderKey[] } & LeafPolicy = {},
 ): Promise<Group> {
-  const impl = await suiteImpl(identity.suite);
+  const impl = await implOf(identity);
   const extensions: GroupContextExtension[] = (options.externalSenders ?? []).map((s) => ({
     extensionType: defaultExtensionTypes.external_senders,
     extensionData: {
@@ -81,7 +81,7 @@ export async function joinFromWelcome(identity: DeviceIdentity, welcome: Uint8Ar
     if (found) break;
   }
   if (!found) throw new E2eeError("no_matching_key_package", "no KeyPackage of this device matches the Welcome");
-  const impl = await suiteImpl(identity.suite);
+  const impl = await implOf(identity);
   const internal = { identity, impl, policy: pickPolicy(policy) };
   const probe: PolicyProbe = {};
   let state: ClientState;
@@ -116,7 +116,7 @@ export async function joinExternal(identity: DeviceIdentity, groupInfo: Uint8Arr
   const msg = decodeMlsMessage(groupInfo);
   if (msg.wireformat !== wireformats.mls_group_info) throw new E2eeError("bad_input", "not a GroupInfo");
   if (suiteFromId(msg.groupInfo.groupContext.cipherSuite) !== identity.suite) throw new E2eeError("bad_input", "GroupInfo is for another cipher suite");
-  const impl = await suiteImpl(identity.suite);
+  const impl = await implOf(identity);
   const internal = { identity, impl, policy: pickPolicy(options) };
   const probe: PolicyProbe = {};
   const kp = await newKeyPackage(identity);
@@ -143,7 +143,7 @@ export async function groupInfoOf(group: Group): Promise<Uint8Array> {
 }
 
 /** Internal: GroupInfo bytes of any state. */
-export async function encodeGroupInfo(state: ClientState, impl: Awaited<ReturnType<typeof suiteImpl>>): Promise<Uint8Array> {
+export async function encodeGroupInfo(state: ClientState, impl: CiphersuiteImpl): Promise<Uint8Array> {
   const gi = await createGroupInfoWithExternalPubAndRatchetTree(state, [], impl);
   return encode(mlsMessageEncoder, { version: protocolVersions.mls10, wireformat: wireformats.mls_group_info, groupInfo: gi });
 }
@@ -197,7 +197,7 @@ export async function importGroupState(identity: DeviceIdentity, bytes: Uint8Arr
   if (!decoded) throw new E2eeError("bad_input", "corrupt group state");
   const state = decoded[0];
   if (suiteFromId(state.groupContext.cipherSuite) !== identity.suite) throw new E2eeError("bad_input", "group state is for another cipher suite");
-  return makeGroup({ identity, impl: await suiteImpl(identity.suite), policy: pickPolicy(policy), state });
+  return makeGroup({ identity, impl: await implOf(identity), policy: pickPolicy(policy), state });
 }
 
 /** Replaces the leaf policy of a group (e.g. after loading it). */
