@@ -1,18 +1,21 @@
-// The MLS crypto provider in browsers (and any runtime without the `node` condition):
-// small hashes, HMAC, HKDF and AES-GCM synchronously with @noble (no importKey and no
-// async WebCrypto job per call: an MLS application message makes ~16 of those calls on
-// each side, each on a fresh one-time key, so a WebCrypto key cache would never hit);
-// large inputs (tree hashes of big groups, Welcome GroupInfos) on WebCrypto, where
-// native speed outweighs the async hop. Ed25519 stays on WebCrypto (native, much faster
-// than JS curve code) with the imported keys cached per key-cache.ts. HPKE stays on the
-// default provider's @hpke implementation, except the AEAD ts-mls reaches through it.
-// Outputs are byte-identical to the default provider's (provider.test.ts).
-import { gcm } from "@noble/ciphers/aes.js";
+// The MLS crypto provider in browsers (and any runtime without the `node` condition).
+// Each primitive goes where it measured fastest in a chromium worker
+// (bench/src/crypto/browser-provider.ts, figures in bench/RESULTS.md):
+// - HMAC and HKDF: @noble, synchronously (~30 % faster than WebCrypto's importKey +
+//   sign, which MLS would pay for every derivation: each uses a fresh secret).
+// - Hashes: @noble below 256 bytes (no async hop), WebCrypto above (native speed).
+// - AES-GCM: WebCrypto, i.e. the default provider's own AEAD, unchanged (importKey +
+//   encrypt beats @noble's JS GHASH even at 200 bytes; every AEAD key is used once —
+//   message keys ratchet, sender-data keys depend on the ciphertext — so no cache).
+// - Ed25519: WebCrypto with the imported keys cached per key-cache.ts (importing costs
+//   about as much as signing or verifying).
+// HPKE (and that AEAD) stays on the default provider's @hpke implementation. No key
+// derived from an MLS secret is cached. Outputs are byte-identical to the default provider's (provider.test.ts).
 import { expand, extract } from "@noble/hashes/hkdf.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import type { CHash } from "@noble/hashes/utils.js";
-import { CryptoError, defaultCryptoProvider, type CiphersuiteImpl, type CryptoProvider, type Hash, type Hpke, type Kdf, type Signature } from "ts-mls";
+import { CryptoError, defaultCryptoProvider, type CiphersuiteImpl, type CryptoProvider, type Hash, type Kdf, type Signature } from "ts-mls";
 import { equalBytes, toHex } from "./bytes.ts";
 import { PublicKeyCache, SigningKeyCache } from "./key-cache.ts";
 
@@ -27,8 +30,8 @@ const WEB_SUITES: Record<number, WebSuite> = {
   0xf00d: { hash: sha512, subtleHash: "SHA-512" },
 };
 
-/** At or above this many bytes, hashing and AES-GCM go to WebCrypto (native) instead of JS. */
-const LARGE = 16 * 1024;
+/** At or above this many bytes, hashing goes to WebCrypto (native) instead of JS. */
+const LARGE_HASH = 256;
 
 const subtle = (): SubtleCrypto => globalThis.crypto.subtle;
 // WebCrypto wants ArrayBuffer-backed views (not SharedArrayBuffer); ts-mls's bytes always are.
@@ -37,7 +40,7 @@ const src = (b: Uint8Array) => b as Uint8Array<ArrayBuffer>;
 function makeHash(s: WebSuite): Hash {
   return {
     async digest(data) {
-      if (data.length >= LARGE) return new Uint8Array(await subtle().digest(s.subtleHash, src(data)));
+      if (data.length >= LARGE_HASH) return new Uint8Array(await subtle().digest(s.subtleHash, src(data)));
       return s.hash(data);
     },
     async mac(key, data) {
@@ -65,29 +68,6 @@ function makeKdf(s: WebSuite): Kdf {
       }
     },
     size: s.hash.outputLen,
-  };
-}
-
-async function aesGcm(op: "encrypt" | "decrypt", key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | undefined, data: Uint8Array): Promise<Uint8Array> {
-  try {
-    if (data.length < LARGE) {
-      const c = gcm(key, nonce, aad?.length ? aad : undefined);
-      return op === "encrypt" ? c.encrypt(data) : c.decrypt(data);
-    }
-    const k = await subtle().importKey("raw", src(key), "AES-GCM", false, [op]);
-    const params: AesGcmParams = { name: "AES-GCM", iv: src(nonce), ...(aad?.length ? { additionalData: src(aad) } : {}) };
-    return new Uint8Array(op === "encrypt" ? await subtle().encrypt(params, k, src(data)) : await subtle().decrypt(params, k, src(data)));
-  } catch (err) {
-    if (op === "encrypt") throw err;
-    throw new CryptoError(`AEAD decryption failed: ${String(err)}`);
-  }
-}
-
-function withWebAead(hpke: Hpke): Hpke {
-  return {
-    ...hpke,
-    encryptAead: (key, nonce, aad, plaintext) => aesGcm("encrypt", key, nonce, aad, plaintext),
-    decryptAead: (key, nonce, aad, ciphertext) => aesGcm("decrypt", key, nonce, aad, ciphertext),
   };
 }
 
@@ -143,16 +123,16 @@ function makeEd25519(base: Signature): Signature {
 }
 
 /**
- * ts-mls {@link CryptoProvider} for browsers: @noble for small symmetric operations,
- * WebCrypto for large ones and for Ed25519 (with cached imported keys). Suites other
- * than Parley's two get the default provider unchanged.
+ * ts-mls {@link CryptoProvider} for browsers: @noble for HMAC, HKDF and small hashes,
+ * WebCrypto for AES-GCM, large hashes and Ed25519 (with cached imported keys). Suites
+ * other than Parley's two get the default provider unchanged.
  */
 export const webCryptoProvider: CryptoProvider = {
   async getCiphersuiteImpl(id: number): Promise<CiphersuiteImpl> {
     const base = await defaultCryptoProvider.getCiphersuiteImpl(id);
     const s = WEB_SUITES[id];
     if (!s) return base;
-    return { ...base, hash: makeHash(s), kdf: makeKdf(s), signature: makeEd25519(base.signature), hpke: withWebAead(base.hpke) };
+    return { ...base, hash: makeHash(s), kdf: makeKdf(s), signature: makeEd25519(base.signature) };
   },
 };
 
@@ -160,4 +140,4 @@ export const webCryptoProvider: CryptoProvider = {
 export const platformCryptoProvider: CryptoProvider = webCryptoProvider;
 
 /** Which implementation `"platform"` is here (benchmarks, diagnostics). */
-export const PLATFORM_PROVIDER_NAME = "web (noble + cached WebCrypto keys)";
+export const PLATFORM_PROVIDER_NAME = "web (@noble HMAC/HKDF + WebCrypto AES-GCM and cached Ed25519 keys)";
