@@ -15,12 +15,25 @@ export interface CommitRun {
   provider: CryptoProviderName;
   members: number;
   addMs: number;
+  /** CPU time of the process (all threads) during the add. */
+  addCpuMs: number;
   addCommitBytes: number;
   welcomeBytes: number;
   joinMs: number;
   updateMs: number;
+  updateCpuMs: number;
   updateCommitBytes: number;
   processUpdateMs: number;
+  processUpdateCpuMs: number;
+}
+
+/** Wall and CPU (this process, all threads) milliseconds of `f`. */
+async function timed<T>(f: () => Promise<T>): Promise<[T, number, number]> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const v = await f();
+  const c = process.cpuUsage(c0);
+  return [v, performance.now() - t0, (c.user + c.system) / 1000];
 }
 
 /** KeyPackages of N joiners (made once per suite) and the last joiner's key store. */
@@ -48,23 +61,15 @@ export async function commitRun(j: Joiners, provider: CryptoProviderName): Promi
   const owner = await createDeviceIdentity({ orgId: "o", userId: "owner", deviceId: "d0", suite, cryptoProvider: provider });
   const joiner = (await loadDeviceIdentity(j.lastStore, { cryptoProvider: provider })) as DeviceIdentity;
   const g = await createGroup(owner, `bench-${suite}-${provider}-${Date.now()}`);
-  let t = performance.now();
-  const add = await addMembers(g, j.keyPackages);
-  const addMs = performance.now() - t;
+  const [add, addMs, addCpuMs] = await timed(() => addMembers(g, j.keyPackages));
   confirmPending(g);
-  t = performance.now();
-  const gj = await joinFromWelcome(joiner, add.welcome!);
-  const joinMs = performance.now() - t;
-  t = performance.now();
-  const upd = await selfUpdate(g);
-  const updateMs = performance.now() - t;
+  const [gj, joinMs] = await timed(() => joinFromWelcome(joiner, add.welcome!));
+  const [upd, updateMs, updateCpuMs] = await timed(() => selfUpdate(g));
   confirmPending(g);
-  t = performance.now();
-  const r = await processMessage(gj, upd.commit);
-  const processUpdateMs = performance.now() - t;
+  const [r, processUpdateMs, processUpdateCpuMs] = await timed(() => processMessage(gj, upd.commit));
   if (r.kind !== "commit") throw new Error(`expected a commit, got ${r.kind}`);
   return {
-    suite, provider, members: j.keyPackages.length + 1, addMs, addCommitBytes: add.commit.length, welcomeBytes: add.welcome!.length,
-    joinMs, updateMs, updateCommitBytes: upd.commit.length, processUpdateMs,
+    suite, provider, members: j.keyPackages.length + 1, addMs, addCpuMs, addCommitBytes: add.commit.length, welcomeBytes: add.welcome!.length,
+    joinMs, updateMs, updateCpuMs, updateCommitBytes: upd.commit.length, processUpdateMs, processUpdateCpuMs,
   };
 }

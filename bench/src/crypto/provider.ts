@@ -95,7 +95,7 @@ export async function runProviderBench(opts: ProviderOptions = DEFAULT_PROVIDER_
         for (const p of order) {
           const c = await commitRun(joiners, p);
           commits.push(c);
-          log(`${suite} ${p.padEnd(9)} ${c.members} members: add ${round(c.addMs)} ms | join ${round(c.joinMs)} ms | self-update ${round(c.updateMs)} ms (${c.updateCommitBytes} B) | process it ${round(c.processUpdateMs)} ms`);
+          log(`${suite} ${p.padEnd(9)} ${c.members} members: add ${round(c.addMs)} ms (cpu ${round(c.addCpuMs)}) | join ${round(c.joinMs)} ms | self-update ${round(c.updateMs)} ms (cpu ${round(c.updateCpuMs)}, ${c.updateCommitBytes} B) | process it ${round(c.processUpdateMs)} ms (cpu ${round(c.processUpdateCpuMs)})`);
         }
       }
     }
