@@ -207,6 +207,3 @@ export const nodeCryptoProvider: CryptoProvider = {
 
 /** The provider `suites.ts` uses for `"platform"` in this runtime (package.json `imports`, condition `node`). */
 export const platformCryptoProvider: CryptoProvider = nodeCryptoProvider;
-
-/** Which implementation `"platform"` is here (benchmarks, diagnostics). */
-export const PLATFORM_PROVIDER_NAME = "node:crypto";

@@ -138,6 +138,3 @@ export const webCryptoProvider: CryptoProvider = {
 
 /** The provider `suites.ts` uses for `"platform"` in this runtime (package.json `imports`, default condition). */
 export const platformCryptoProvider: CryptoProvider = webCryptoProvider;
-
-/** Which implementation `"platform"` is here (benchmarks, diagnostics). */
-export const PLATFORM_PROVIDER_NAME = "web (@noble HMAC/HKDF + WebCrypto AES-GCM and cached Ed25519 keys)";
