@@ -64,7 +64,7 @@ export async function runProviderBench(opts: ProviderOptions = DEFAULT_PROVIDER_
   const loadAverageAtStart = load();
   const names = Object.keys(CONFIGS) as ConfigName[];
   log(`crypto provider: ${opts.rounds} rounds x ${names.length} configurations x ${opts.messages} messages; load average ${loadAverageAtStart.join(" ")}`);
-  for (const n of names) await CONFIGS[n](200); // warm-up: JIT, HPKE modules, key caches
+  for (const n of names) await CONFIGS[n](Math.min(200, opts.messages)); // warm-up: JIT, HPKE modules, key caches
   const runs: Record<string, { wall: number[]; cpu: number[] }> = Object.fromEntries(names.map((n) => [n, { wall: [], cpu: [] }]));
   const ratios: { wall: number[]; cpu: number[] } = { wall: [], cpu: [] };
   for (let r = 0; r < opts.rounds; r++) {
@@ -79,7 +79,7 @@ export async function runProviderBench(opts: ProviderOptions = DEFAULT_PROVIDER_
     ratios.cpu.push(round(got[TARGET]!.cpu / got[BASELINE]!.cpu, 2));
     log(`round ${r + 1}: ${order.map((n) => `${n} ${round(got[n]!.wall)}/s (${round(got[n]!.cpu)}/cpu-s)`).join("; ")}`);
   }
-  const throughput = Object.fromEntries(names.map((n) => [n, { wallMedian: median(runs[n]!.wall), cpuMedian: median(runs[n]!.cpu), ...runs[n] }]));
+  const throughput = Object.fromEntries(names.map((n) => [n, { wallMedian: median(runs[n]!.wall), cpuMedian: median(runs[n]!.cpu), ...runs[n]! }]));
   const speedup = { wallMedian: median(ratios.wall), cpuMedian: median(ratios.cpu), ...ratios };
   for (const n of names) log(`${n.padEnd(36)} median ${throughput[n]!.wallMedian}/s wall, ${throughput[n]!.cpuMedian}/cpu-s`);
   log(`speed-up (${TARGET} / ${BASELINE}, per round): median ${speedup.wallMedian}x wall, ${speedup.cpuMedian}x cpu`);
@@ -105,7 +105,6 @@ export async function runProviderBench(opts: ProviderOptions = DEFAULT_PROVIDER_
     loadAverageAtStart, loadAverageAtEnd: load(), machine: machine(), options: opts, throughput, speedup, commits,
   };
   if (record) recordRow(result);
-  else log(JSON.stringify(result, null, 1));
   return result;
 }
 
@@ -123,7 +122,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     messages: arg("messages") ?? d.messages, rounds: arg("rounds") ?? d.rounds, with1000: process.argv.includes("--with-1000"),
     commitRounds: arg("commit-rounds") ?? d.commitRounds, xwing: process.argv.includes("--xwing"),
   };
-  runProviderBench(opts, !process.argv.includes("--no-record")).catch((err: unknown) => {
+  const record = !process.argv.includes("--no-record");
+  runProviderBench(opts, record).then((r) => record || log(JSON.stringify(r, null, 1))).catch((err: unknown) => {
     log(`provider bench failed: ${err instanceof Error ? err.stack : String(err)}`);
     process.exitCode = 1;
   });
