@@ -4,7 +4,7 @@
  * own child process. Writes bench/results/fanout.json and appends one line to
  * bench/RESULTS.md. Not a test: it prints figures and never fails on them.
  *
- *   node bench/src/run-all.ts [--only fanout,idle,persist,e2e] [--servers bare,parley] [--quick] [--no-record]
+ *   node bench/src/run-all.ts [--only fanout,idle,persist,e2e,provider] [--servers bare,parley] [--quick] [--no-record] [--with-1000]
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -21,6 +21,7 @@ import { createPgDatabase, type PgDatabase } from "./pg-database.ts";
 import { writeResults, type BenchResults } from "./results.ts";
 import { log } from "./report.ts";
 import { runE2e } from "./e2e/run.ts";
+import { DEFAULT_PROVIDER_BENCH, runProviderBench } from "./crypto/provider.ts";
 import type { ServerKind } from "./server-child.ts";
 
 const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -145,8 +146,14 @@ async function main(): Promise<void> {
   // E2EE end-to-end latency (not in the default list): records its own bench/results/e2e.json and RESULTS.md section.
   if (only.has("e2e")) {
     await attempt("e2e", errors, () => runE2e(undefined, !noRecord));
-    if (only.size === 1) return;
   }
+  // MLS crypto providers vs raw ts-mls, in this process (not in the default list): bench/results/provider.json
+  // and a row in RESULTS.md's "Crypto provider" section; --with-1000 adds the 1,000-member commits.
+  if (only.has("provider")) {
+    await attempt("provider", errors, () => runProviderBench({ ...DEFAULT_PROVIDER_BENCH, with1000: process.argv.includes("--with-1000") }, !noRecord));
+  }
+  // Those two record their own results; the transport results below only when a transport bench ran.
+  if ([...only].every((b) => b === "e2e" || b === "provider")) return;
 
   const results: BenchResults = {
     kind: "parley-bench", quick, loadAverageAtStart, loadAverageAtEnd: os.loadavg().map((v) => Math.round(v * 100) / 100), startedAt: new Date(started).toISOString(), durationSec: Math.round((Date.now() - started) / 1000),

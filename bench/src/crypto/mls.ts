@@ -5,52 +5,15 @@
 // skipped once a suite's previous size took longer than PARLEY_BENCH_CASE_LIMIT_MS.
 import { writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import * as mls from "ts-mls";
 import {
-  addMembers, confirmPending, createDeviceIdentity, createGroup, encrypt, generateKeyPackages, joinFromWelcome,
-  processMessage, removeMembers, type SuiteName,
+  addMembers, confirmPending, createDeviceIdentity, createGroup, generateKeyPackages, joinFromWelcome, removeMembers,
+  type SuiteName,
 } from "@parley/crypto";
+import { rawThroughput, wrapperThroughput } from "./throughput.ts";
 
 const MESSAGES = Number(process.env.PARLEY_BENCH_MESSAGES ?? 2000);
 const CASE_LIMIT_MS = Number(process.env.PARLEY_BENCH_CASE_LIMIT_MS ?? 20000);
 const sizes = [1, 10, 100, ...(process.argv.includes("--with-1000") ? [1000] : [])];
-const payload = new TextEncoder().encode("x".repeat(200));
-
-async function wrapperThroughput() {
-  const a = await createDeviceIdentity({ orgId: "o", userId: "a", deviceId: "a", suite: "default" });
-  const b = await createDeviceIdentity({ orgId: "o", userId: "b", deviceId: "b", suite: "default" });
-  const [kp] = await generateKeyPackages(b, 1);
-  const ga = await createGroup(a, "bench");
-  const bundle = await addMembers(ga, [kp!.keyPackage]);
-  confirmPending(ga);
-  const gb = await joinFromWelcome(b, bundle.welcome!);
-  const t0 = performance.now();
-  for (let i = 0; i < MESSAGES; i++) await processMessage(gb, await encrypt(ga, payload));
-  return MESSAGES / ((performance.now() - t0) / 1000);
-}
-
-async function rawThroughput() {
-  const impl = await mls.getCiphersuiteImpl("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519");
-  const ctx = { cipherSuite: impl, authService: mls.unsafeTestingAuthenticationService };
-  const cred = (s: string): mls.Credential => ({ credentialType: mls.defaultCredentialTypes.basic, identity: new TextEncoder().encode(s) });
-  const a = await mls.generateKeyPackage({ credential: cred("a"), cipherSuite: impl });
-  const b = await mls.generateKeyPackage({ credential: cred("b"), cipherSuite: impl });
-  let sa = await mls.createGroup({ context: ctx, groupId: new TextEncoder().encode("bench"), keyPackage: a.publicPackage, privateKeyPackage: a.privatePackage });
-  const c = await mls.createCommit({ context: ctx, state: sa, extraProposals: [{ proposalType: mls.defaultProposalTypes.add, add: { keyPackage: b.publicPackage } }], ratchetTreeExtension: true });
-  sa = c.newState;
-  let sb = await mls.joinGroup({ context: ctx, welcome: c.welcome!.welcome, keyPackage: b.publicPackage, privateKeys: b.privatePackage });
-  const t0 = performance.now();
-  for (let i = 0; i < MESSAGES; i++) {
-    // Same wire work as the wrapper: encode to bytes and decode again.
-    const m = await mls.createApplicationMessage({ context: ctx, state: sa, message: payload });
-    sa = m.newState;
-    const bytes = mls.encode(mls.mlsMessageEncoder, m.message);
-    const decoded = mls.decode(mls.mlsMessageDecoder, bytes) as mls.MlsFramedMessage;
-    const r = await mls.processMessage({ context: ctx, state: sb, message: decoded });
-    sb = r.newState;
-  }
-  return MESSAGES / ((performance.now() - t0) / 1000);
-}
 
 interface CommitCase { suite: SuiteName; members: number; addMs: number; commitBytes: number; welcomeBytes: number; groupInfoBytes: number; joinMs: number; removeMs: number; removeCommitBytes: number }
 
@@ -79,17 +42,19 @@ async function commitCase(suite: SuiteName, n: number): Promise<CommitCase> {
 }
 
 // Alternate the two runs so warm-up and thermal drift hit both equally.
-await wrapperThroughput();
-await rawThroughput();
+// The wrapper's overhead, like for like: both on ts-mls's default ("reference") crypto
+// provider. bench/src/crypto/provider.ts compares the providers.
+await wrapperThroughput(MESSAGES, "reference");
+await rawThroughput(MESSAGES);
 const wrapper: number[] = [];
 const raw: number[] = [];
 for (let i = 0; i < 3; i++) {
-  wrapper.push(await wrapperThroughput());
-  raw.push(await rawThroughput());
+  wrapper.push(await wrapperThroughput(MESSAGES, "reference"));
+  raw.push(await rawThroughput(MESSAGES));
 }
 const best = (xs: number[]) => Math.max(...xs);
 const overheadPct = (1 - best(wrapper) / best(raw)) * 100;
-console.log(`encrypt+decrypt msgs/s (1 core, ${MESSAGES} msgs, 200 B): @parley/crypto ${best(wrapper).toFixed(0)}, raw ts-mls ${best(raw).toFixed(0)}, overhead ${overheadPct.toFixed(1)}%`);
+console.log(`encrypt+decrypt msgs/s (1 core, ${MESSAGES} msgs, 200 B, reference provider on both): @parley/crypto ${best(wrapper).toFixed(0)}, raw ts-mls ${best(raw).toFixed(0)}, overhead ${overheadPct.toFixed(1)}%`);
 
 const cases: CommitCase[] = [];
 const skipped: string[] = [];

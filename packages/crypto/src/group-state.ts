@@ -130,17 +130,22 @@ export function mlsContext(internal: Pick<GroupInternal, "identity" | "impl" | "
 /** Every device leaf of a ts-mls state, with its leaf index. */
 export function membersOf(state: ClientState): Member[] {
   const out: Member[] = [];
-  const tree = state.ratchetTree;
-  for (let i = 0; i < tree.length; i += 2) {
-    const node = tree[i];
-    if (!node || node.nodeType !== nodeTypes.leaf) continue;
-    const cred = node.leaf.credential;
-    if (!("identity" in cred)) continue;
-    const id = parseCredentialIdentity(cred.identity);
-    if (id.kind !== "device") continue;
-    out.push({ leafIndex: i / 2, orgId: id.orgId, userId: id.userId, deviceId: id.deviceId, signaturePublicKey: node.leaf.signaturePublicKey });
+  for (let i = 0; i < state.ratchetTree.length; i += 2) {
+    const m = memberAt(state.ratchetTree, i / 2);
+    if (m) out.push(m);
   }
   return out;
+}
+
+/** The device leaf at one leaf index of a ratchet tree, or undefined (blank, or not a device). */
+export function memberAt(tree: ClientState["ratchetTree"], leafIndex: number): Member | undefined {
+  const node = tree[leafIndex * 2];
+  if (!node || node.nodeType !== nodeTypes.leaf) return undefined;
+  const cred = node.leaf.credential;
+  if (!("identity" in cred)) return undefined;
+  const id = parseCredentialIdentity(cred.identity);
+  if (id.kind !== "device") return undefined;
+  return { leafIndex, orgId: id.orgId, userId: id.userId, deviceId: id.deviceId, signaturePublicKey: node.leaf.signaturePublicKey };
 }
 
 /** Maps a ts-mls error to an E2eeError with a stable code. */

@@ -2,7 +2,7 @@
 import {
   clientStateDecoder, clientStateEncoder, createGroup as mlsCreateGroup, createGroupInfoWithExternalPubAndRatchetTree,
   defaultCredentialTypes, defaultExtensionTypes, encode, joinGroup, joinGroupExternal, mlsMessageEncoder, nodeTypes,
-  protocolVersions, wireformats, type ClientState, type GroupContextExtension, type KeyPackage, type MlsContext,
+  protocolVersions, wireformats, type CiphersuiteImpl, type ClientState, type GroupContextExtension, type KeyPackage, type MlsContext,
   type PrivateKeyPackage, type RatchetTree, type Welcome,
 } from "ts-mls";
 import { concat, equalBytes, toHex, utf8 } from "./bytes.ts";
@@ -10,10 +10,10 @@ import { groupInfoMembers } from "./tree.ts";
 import { encodeCredentialIdentity } from "./credential.ts";
 import { E2eeError } from "./errors.ts";
 import { groupIdBytes } from "./group-id.ts";
-import type { DeviceIdentity } from "./identity.ts";
+import { implOf, type DeviceIdentity } from "./identity.ts";
 import { deleteKeyPackage, loadKeyPackage, newKeyPackage } from "./key-packages.ts";
 import { internalOf, makeGroup, membersOf, mlsContext, translate, type Group, type LeafPolicy, type Member, type PolicyProbe } from "./group-state.ts";
-import { suiteFromId, suiteId, suiteImpl } from "./suites.ts";
+import { suiteFromId, suiteId } from "./suites.ts";
 import { decodeMlsMessage } from "./wire.ts";
 
 /** The server's key as MLS external sender (it may propose removals, never read content). */
@@ -35,7 +35,7 @@ export async function createGroup(
   groupId: Uint8Array | string,
   options: { externalSenders?: ExternalSenderKey[] } & LeafPolicy = {},
 ): Promise<Group> {
-  const impl = await suiteImpl(identity.suite);
+  const impl = await implOf(identity);
   const extensions: GroupContextExtension[] = (options.externalSenders ?? []).map((s) => ({
     extensionType: defaultExtensionTypes.external_senders,
     extensionData: {
@@ -83,7 +83,7 @@ export async function joinFromWelcome(identity: DeviceIdentity, welcome: Uint8Ar
     if (found) break;
   }
   if (!found) throw new E2eeError("no_matching_key_package", "no KeyPackage of this device matches the Welcome");
-  const impl = await suiteImpl(identity.suite);
+  const impl = await implOf(identity);
   const internal = { identity, impl, policy: pickPolicy(policy) };
   const probe: PolicyProbe = {};
   const state = await joinWithKeyPackage(mlsContext(internal, probe), probe, { welcome: msg.welcome, keyPackage: found.publicPackage, privateKeys: found.privatePackage });
@@ -135,7 +135,7 @@ export async function joinExternal(identity: DeviceIdentity, groupInfo: Uint8Arr
   const msg = decodeMlsMessage(groupInfo);
   if (msg.wireformat !== wireformats.mls_group_info) throw new E2eeError("bad_input", "not a GroupInfo");
   if (suiteFromId(msg.groupInfo.groupContext.cipherSuite) !== identity.suite) throw new E2eeError("bad_input", "GroupInfo is for another cipher suite");
-  const impl = await suiteImpl(identity.suite);
+  const impl = await implOf(identity);
   const internal = { identity, impl, policy: pickPolicy(options) };
   const probe: PolicyProbe = {};
   const kp = await newKeyPackage(identity);
@@ -162,7 +162,7 @@ export async function groupInfoOf(group: Group): Promise<Uint8Array> {
 }
 
 /** Internal: GroupInfo bytes of any state. */
-export async function encodeGroupInfo(state: ClientState, impl: Awaited<ReturnType<typeof suiteImpl>>): Promise<Uint8Array> {
+export async function encodeGroupInfo(state: ClientState, impl: CiphersuiteImpl): Promise<Uint8Array> {
   const gi = await createGroupInfoWithExternalPubAndRatchetTree(state, [], impl);
   return encode(mlsMessageEncoder, { version: protocolVersions.mls10, wireformat: wireformats.mls_group_info, groupInfo: gi });
 }
@@ -230,7 +230,7 @@ export async function importGroupState(identity: DeviceIdentity, bytes: Uint8Arr
   if (!decoded) throw new E2eeError("bad_input", "corrupt group state");
   const state = decoded[0];
   if (suiteFromId(state.groupContext.cipherSuite) !== identity.suite) throw new E2eeError("bad_input", "group state is for another cipher suite");
-  return makeGroup({ identity, impl: await suiteImpl(identity.suite), policy: pickPolicy(policy), state });
+  return makeGroup({ identity, impl: await implOf(identity), policy: pickPolicy(policy), state });
 }
 
 /** Replaces the leaf policy of a group (e.g. after loading it). */

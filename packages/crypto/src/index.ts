@@ -8,6 +8,7 @@
 export * from "./public.ts";
 export { createDeviceIdentity, loadDeviceIdentity, identityForSuite, type DeviceIdentity } from "./identity.ts";
 export { MemoryKeyStore, type KeyStore } from "./key-store.ts";
+export type { CryptoProviderName } from "./suites.ts";
 export {
   generateKeyPackages, listKeyPackageRefs, deleteKeyPackage, KEY_PACKAGE_LIFETIME_SECONDS, type GeneratedKeyPackage,
 } from "./key-packages.ts";

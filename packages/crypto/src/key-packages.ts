@@ -6,9 +6,8 @@ import {
 } from "ts-mls";
 import { concat, toHex } from "./bytes.ts";
 import { E2eeError } from "./errors.ts";
-import { credentialOf, signaturePrivateKey, type DeviceIdentity } from "./identity.ts";
+import { credentialOf, implOf, signaturePrivateKey, type DeviceIdentity } from "./identity.ts";
 import { decodeMlsMessage } from "./wire.ts";
-import { suiteImpl } from "./suites.ts";
 
 /** A freshly generated KeyPackage, ready to upload. */
 export interface GeneratedKeyPackage {
@@ -53,7 +52,7 @@ export async function generateKeyPackages(
   const out: GeneratedKeyPackage[] = [];
   for (let i = 0; i < count; i++) {
     const { publicPackage, privatePackage } = await newKeyPackage(identity, options.lifetimeSeconds);
-    const impl = await suiteImpl(identity.suite);
+    const impl = await implOf(identity);
     const ref = await makeKeyPackageRef(publicPackage, impl.hash);
     const wire = encodeKeyPackageMessage(publicPackage);
     const priv = encode(privateKeyPackageEncoder, privatePackage);
@@ -69,7 +68,7 @@ export async function generateKeyPackages(
 
 /** Internal: a KeyPackage not stored anywhere (group creation, external joins). */
 export async function newKeyPackage(identity: DeviceIdentity, lifetimeSeconds = KEY_PACKAGE_LIFETIME_SECONDS): Promise<{ publicPackage: KeyPackage; privatePackage: PrivateKeyPackage }> {
-  const impl = await suiteImpl(identity.suite);
+  const impl = await implOf(identity);
   const now = Math.floor(Date.now() / 1000);
   return generateKeyPackageWithKey({
     credential: credentialOf(identity),

@@ -9,7 +9,7 @@ import { parseCredentialIdentity } from "./credential.ts";
 import { checkCommittedTree, incomingRules, throwIfBroken, type RuleProbe } from "./commit-rules.ts";
 import { confirmPending, diffMembers, discardPending } from "./commits.ts";
 import { E2eeError } from "./errors.ts";
-import { internalOf, membersOf, mlsContext, translate, zeroAll, type Group, type LeafPolicy, type Member, type PolicyProbe } from "./group-state.ts";
+import { internalOf, memberAt, membersOf, mlsContext, translate, zeroAll, type Group, type LeafPolicy, type Member, type PolicyProbe } from "./group-state.ts";
 import { decodeMlsMessage } from "./wire.ts";
 
 /** Encrypts application bytes for the group: PrivateMessage (MLSMessage) bytes. */
@@ -184,7 +184,7 @@ function summarize(state: ClientState, p: ProposalWithSender): ProposalSummary {
 }
 
 function senderOf(state: ClientState, leafIndex: number): MessageSender | undefined {
-  const m = membersOf(state).find((x) => x.leafIndex === leafIndex);
+  const m = memberAt(state.ratchetTree, leafIndex);
   return m ? { leafIndex: m.leafIndex, userId: m.userId, deviceId: m.deviceId } : undefined;
 }
 
@@ -199,8 +199,9 @@ function applicationSender(before: ClientState, after: ClientState, msgEpoch: bi
   if (oldTree && newTree && ratchet) {
     for (const [k, node] of Object.entries(newTree.leafNodes)) {
       if (oldTree.leafNodes[Number(k)] === node) continue;
+      // Parse only that leaf's credential: this runs for every message, in groups of any size.
       const leafIndex = Number(k) / 2;
-      const m = membersOf({ ...after, ratchetTree: ratchet }).find((x) => x.leafIndex === leafIndex);
+      const m = memberAt(ratchet, leafIndex);
       if (m) return { leafIndex, userId: m.userId, deviceId: m.deviceId };
     }
   }

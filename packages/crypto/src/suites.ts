@@ -1,5 +1,8 @@
 // MLS cipher suites Parley offers, by the short names an org setting stores.
-import { ciphersuites, getCiphersuiteImpl, type CiphersuiteImpl, type CiphersuiteName } from "ts-mls";
+import { ciphersuites, defaultCryptoProvider, getCiphersuiteImpl, type CiphersuiteImpl, type CiphersuiteName, type CryptoProvider } from "ts-mls";
+// node:crypto on Node, @noble + cached WebCrypto keys elsewhere: package.json "imports"
+// picks the file by the runtime's `node` condition, so browser bundles never see node:crypto.
+import { platformCryptoProvider } from "#crypto-provider";
 import { E2eeError } from "./errors.ts";
 
 /**
@@ -20,16 +23,32 @@ const MLS_NAMES: Record<SuiteName, CiphersuiteName> = {
   xwing: "MLS_256_XWING_AES256GCM_SHA512_Ed25519",
 };
 
-// The implementation objects are stateless; building one imports HPKE modules, so cache.
-const impls = new Map<SuiteName, Promise<CiphersuiteImpl>>();
+/**
+ * Which crypto implementation runs a suite's primitives:
+ * - `"platform"` (the default): the fast provider of this runtime — synchronous
+ *   `node:crypto` on Node (provider-node.ts); @noble plus cached WebCrypto keys in
+ *   browsers (provider-web.ts).
+ * - `"reference"`: ts-mls's default WebCrypto provider, unchanged. Both produce the same
+ *   bytes and interoperate; the reference one is kept for tests and comparisons.
+ */
+export type CryptoProviderName = "platform" | "reference";
 
-export function suiteImpl(suite: SuiteName): Promise<CiphersuiteImpl> {
-  let p = impls.get(suite);
+const PROVIDERS: Record<CryptoProviderName, CryptoProvider> = { platform: platformCryptoProvider, reference: defaultCryptoProvider };
+
+// One implementation per (provider, suite): building one imports HPKE modules, and the
+// platform ones hold the bounded key caches, which only help if they are shared.
+const impls = new Map<string, Promise<CiphersuiteImpl>>();
+
+export function suiteImpl(suite: SuiteName, provider: CryptoProviderName = "platform"): Promise<CiphersuiteImpl> {
+  const cacheKey = `${provider}/${suite}`;
+  let p = impls.get(cacheKey);
   if (!p) {
     const name = MLS_NAMES[suite];
     if (!name) throw new E2eeError("bad_input", `unknown suite ${String(suite)}`);
-    p = getCiphersuiteImpl(name);
-    impls.set(suite, p);
+    const impl = PROVIDERS[provider];
+    if (!impl) throw new E2eeError("bad_input", `unknown crypto provider ${String(provider)}`);
+    p = getCiphersuiteImpl(name, impl);
+    impls.set(cacheKey, p);
   }
   return p;
 }

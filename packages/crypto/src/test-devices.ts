@@ -4,7 +4,7 @@ import { generateKeyPackages } from "./key-packages.ts";
 import { generateServerSigningKey, signBinding, verifyBinding, type DeviceBinding } from "./credential.ts";
 import { equalBytes } from "./bytes.ts";
 import type { LeafCandidate } from "./group-state.ts";
-import type { SuiteName } from "./suites.ts";
+import type { CryptoProviderName, SuiteName } from "./suites.ts";
 
 export const ORG = "org1";
 
@@ -25,8 +25,8 @@ export function makeDirectory() {
   };
 }
 
-export async function device(userId: string, deviceId: string, suite: SuiteName = "default") {
-  const identity = await createDeviceIdentity({ orgId: ORG, userId, deviceId, suite });
+export async function device(userId: string, deviceId: string, suite: SuiteName = "default", cryptoProvider: CryptoProviderName = "platform") {
+  const identity = await createDeviceIdentity({ orgId: ORG, userId, deviceId, suite, cryptoProvider });
   const [kp] = await generateKeyPackages(identity, 1);
   return { identity, keyPackage: kp!.keyPackage };
 }

@@ -12,5 +12,10 @@ export { findSignaturePublicKey } from "../../../node_modules/ts-mls/dist/src/pu
 export { groupContextEncoder } from "../../../node_modules/ts-mls/dist/src/groupContext.js";
 export { treeHashRoot } from "../../../node_modules/ts-mls/dist/src/treeHash.js";
 export { createConfirmedHash, createInterimHash } from "../../../node_modules/ts-mls/dist/src/transcriptHash.js";
-// Test support only (testing/update-path.ts): HPKE open with an MLS label.
-export { decryptWithLabel } from "../../../node_modules/ts-mls/dist/src/crypto/hpke.js";
+// The labelled crypto helpers (RFC 9420 §5.1-5.2, §8), through which ts-mls calls a
+// crypto provider: provider.test.ts runs the RFC crypto-basics vectors through them;
+// testing/update-path.ts opens UpdatePath secrets with decryptWithLabel.
+export { expandWithLabel, deriveSecret, deriveTreeSecret } from "../../../node_modules/ts-mls/dist/src/crypto/kdf.js";
+export { refhash } from "../../../node_modules/ts-mls/dist/src/crypto/hash.js";
+export { signWithLabel, verifyWithLabel } from "../../../node_modules/ts-mls/dist/src/crypto/signature.js";
+export { encryptWithLabel, decryptWithLabel } from "../../../node_modules/ts-mls/dist/src/crypto/hpke.js";

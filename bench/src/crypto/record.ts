@@ -1,0 +1,50 @@
+/**
+ * Results of the crypto-provider bench: bench/results/provider.json (the whole run,
+ * machine included) and one table row in the "Crypto provider" section of
+ * bench/RESULTS.md, inserted above that section's end marker. Other helpers edit
+ * RESULTS.md too, so the edit runs under `flock /tmp/parley-results.lock` (this file
+ * re-run as a child with --insert-row), like bench/src/e2e/record.ts.
+ */
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { log } from "../report.ts";
+import type { ProviderResults } from "./provider.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const benchDir = path.resolve(here, "..", "..");
+const RESULTS_MD = path.join(benchDir, "RESULTS.md");
+const LOCK = "/tmp/parley-results.lock";
+/** The section's rows go right above this line. */
+export const PROVIDER_ROWS_END = "<!-- provider rows end -->";
+
+const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
+
+export function recordRow(r: ProviderResults): void {
+  const file = path.join(benchDir, "results", "provider.json");
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(r, null, 2) + "\n");
+  const t = r.throughput;
+  const cell = (n: string) => (t[n] ? `${fmt(t[n].wallMedian)} (${fmt(t[n].cpuMedian)})` : "—");
+  const m = r.machine as { cores: number; os: string; node: string };
+  const row = `| ${r.startedAt.slice(0, 16).replace("T", " ")} | ${m.cores} cores ${m.os} | ${m.node} | ${cell("raw ts-mls, default provider")} | ${cell("@parley/crypto, reference provider")} | ${cell("@parley/crypto, node provider")} | ${cell("raw ts-mls, node provider")} | ${r.speedup.wallMedian}x (${r.speedup.cpuMedian}x) | ${r.options.rounds} x ${r.options.messages} | ${r.loadAverageAtStart.join(" ")} / ${r.loadAverageAtEnd.join(" ")} |`;
+  try {
+    execFileSync("flock", [LOCK, process.execPath, fileURLToPath(import.meta.url), "--insert-row", row], { stdio: "inherit", timeout: 60_000 });
+    log(`provider: wrote ${path.relative(process.cwd(), file)} and a row in bench/RESULTS.md`);
+  } catch (err) {
+    log(`provider: wrote ${path.relative(process.cwd(), file)}; RESULTS.md row NOT added (${String(err)}): ${row}`);
+  }
+}
+
+/** Child mode (under flock): insert `row` above the section's end marker; refuse when the section is missing. */
+function insertRow(row: string): void {
+  const text = fs.readFileSync(RESULTS_MD, "utf8");
+  const i = text.indexOf(PROVIDER_ROWS_END);
+  if (i < 0) throw new Error(`bench/RESULTS.md has no "${PROVIDER_ROWS_END}" marker (the "Crypto provider" section)`);
+  fs.writeFileSync(RESULTS_MD, `${text.slice(0, i)}${row}\n${text.slice(i)}`);
+}
+
+if (process.argv[2] === "--insert-row" && path.resolve(process.argv[1] ?? "") === fileURLToPath(import.meta.url)) {
+  insertRow(process.argv[3] ?? "");
+}

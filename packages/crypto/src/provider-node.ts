@@ -1,0 +1,209 @@
+// The MLS crypto provider on Node: hash, HMAC, HKDF, AES-GCM and Ed25519 through
+// synchronous `node:crypto` (OpenSSL) calls, instead of ts-mls's default provider,
+// which imports a WebCrypto key and queues an async thread-pool job for every HMAC,
+// HKDF step, AEAD operation and signature (~32 such jobs per application message
+// encrypted and decrypted). Same algorithms, same bytes: the outputs are identical to
+// the default provider's (provider.test.ts checks both ways and against RFC vectors).
+//
+// HPKE (seal/open to leaf and init keys: commits and Welcomes, never application
+// messages) stays on the default provider's @hpke implementation; only the AEAD that
+// ts-mls reaches through `hpke.encryptAead/decryptAead` (PrivateMessage content, sender
+// data, the Welcome's GroupInfo) is replaced. Key caching rules: key-cache.ts.
+import {
+  createCipheriv, createDecipheriv, createHmac, hash as oneShotHash, createPrivateKey, createPublicKey, generateKeyPairSync,
+  sign as edSign, timingSafeEqual, verify as edVerify, type CipherGCMTypes, type KeyObject,
+} from "node:crypto";
+import { CryptoError, defaultCryptoProvider, type CiphersuiteImpl, type CryptoProvider, type Hash, type Hpke, type Kdf, type Signature } from "ts-mls";
+import { PublicKeyCache, SigningKeyCache } from "./key-cache.ts";
+
+/** node:crypto names of a suite's algorithms (only the suites Parley uses; others fall back). */
+interface NodeSuite {
+  hash: "sha256" | "sha512";
+  aead: CipherGCMTypes;
+}
+
+const NODE_SUITES: Record<number, NodeSuite> = {
+  // MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519
+  1: { hash: "sha256", aead: "aes-128-gcm" },
+  // MLS_256_XWING_AES256GCM_SHA512_Ed25519 (hash and HKDF are both SHA-512)
+  0xf00d: { hash: "sha512", aead: "aes-256-gcm" },
+};
+
+const TAG_LENGTH = 16;
+
+/** Node Buffers as plain Uint8Arrays (ts-mls copies with `.slice()`, which on a Buffer is a view). */
+function plain(b: Buffer): Uint8Array {
+  // Buffers made by hash/HMAC/cipher calls own their memory; anything else is copied so
+  // no caller ever sees Node's shared allocation pool behind `.buffer`.
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return new Uint8Array(b.buffer, 0, b.byteLength);
+  return new Uint8Array(b);
+}
+
+function makeHash(alg: NodeSuite["hash"]): Hash {
+  const mac = (key: Uint8Array, data: Uint8Array) => plain(createHmac(alg, key).update(data).digest());
+  return {
+    async digest(data) {
+      return plain(oneShotHash(alg, data, "buffer"));
+    },
+    async mac(key, data) {
+      return mac(key, data);
+    },
+    async verifyMac(key, tag, data) {
+      const expected = mac(key, data);
+      const ok = expected.length === tag.length && timingSafeEqual(expected, tag);
+      expected.fill(0);
+      return ok;
+    },
+  };
+}
+
+/** HKDF (RFC 5869) with separate Extract and Expand, as MLS's key schedule needs; node's `hkdf` only does both at once. */
+function makeKdf(alg: NodeSuite["hash"]): Kdf {
+  const size = alg === "sha256" ? 32 : 64;
+  return {
+    async extract(salt, ikm) {
+      // An empty salt means HashLen zero bytes; HMAC pads short keys with zeros, so both give the same PRK.
+      return plain(createHmac(alg, salt).update(ikm).digest());
+    },
+    async expand(prk, info, len) {
+      if (len > 255 * size) throw new CryptoError("HKDF-Expand: requested length too large");
+      const out = new Uint8Array(len);
+      const counter = new Uint8Array(1);
+      let prev: Buffer | undefined;
+      for (let i = 1, off = 0; off < len; i++) {
+        const h = createHmac(alg, prk);
+        if (prev) h.update(prev);
+        counter[0] = i;
+        const t = h.update(info).update(counter).digest();
+        prev?.fill(0);
+        prev = t;
+        out.set(t.subarray(0, Math.min(t.length, len - off)), off);
+        off += t.length;
+      }
+      prev?.fill(0);
+      return out;
+    },
+    size,
+  };
+}
+
+function aeadEncrypt(alg: CipherGCMTypes, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | undefined, plaintext: Uint8Array): Uint8Array {
+  const c = createCipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH });
+  if (aad?.length) c.setAAD(aad);
+  const body = c.update(plaintext);
+  const last = c.final();
+  const out = new Uint8Array(body.length + last.length + TAG_LENGTH);
+  out.set(body, 0);
+  out.set(last, body.length);
+  out.set(c.getAuthTag(), body.length + last.length);
+  return out;
+}
+
+function aeadDecrypt(alg: CipherGCMTypes, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | undefined, ciphertext: Uint8Array): Uint8Array {
+  if (ciphertext.length < TAG_LENGTH) throw new CryptoError("AEAD ciphertext shorter than its tag");
+  const d = createDecipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH });
+  d.setAuthTag(ciphertext.subarray(ciphertext.length - TAG_LENGTH));
+  if (aad?.length) d.setAAD(aad);
+  const body = d.update(ciphertext.subarray(0, ciphertext.length - TAG_LENGTH));
+  try {
+    d.final();
+  } catch {
+    body.fill(0); // unauthenticated plaintext never leaves
+    throw new CryptoError("AEAD decryption failed (authentication tag mismatch)");
+  }
+  return plain(body);
+}
+
+/** The default HPKE with ts-mls's AEAD entry points on node:crypto. */
+function withNodeAead(hpke: Hpke, alg: CipherGCMTypes): Hpke {
+  return {
+    ...hpke,
+    async encryptAead(key, nonce, aad, plaintext) {
+      return aeadEncrypt(alg, key, nonce, aad, plaintext);
+    },
+    async decryptAead(key, nonce, aad, ciphertext) {
+      return aeadDecrypt(alg, key, nonce, aad, ciphertext);
+    },
+  };
+}
+
+// DER prefixes that wrap a raw 32-byte Ed25519 key (RFC 8410).
+const PKCS8_ED25519 = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
+const SPKI_ED25519 = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
+
+function wrap(prefix: Uint8Array, raw: Uint8Array): Buffer {
+  const der = Buffer.alloc(prefix.length + raw.length); // alloc, not allocUnsafe: never from the shared pool
+  der.set(prefix, 0);
+  der.set(raw, prefix.length);
+  return der;
+}
+
+/** Prepares a signing key: a 32-byte seed (RFC vectors, noble) or PKCS#8 (what WebCrypto's and our keygen store). */
+function privateKeyOf(signKey: Uint8Array): KeyObject {
+  const der = signKey.length === 32 ? wrap(PKCS8_ED25519, signKey) : Buffer.from(signKey.buffer, signKey.byteOffset, signKey.byteLength);
+  try {
+    return createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+  } catch (err) {
+    throw new CryptoError(`invalid Ed25519 signing key: ${String(err)}`);
+  } finally {
+    if (der.buffer !== signKey.buffer) der.fill(0); // our temporary copy of the seed
+  }
+}
+
+function publicKeyOf(publicKey: Uint8Array): KeyObject | null {
+  if (publicKey.length !== 32) return null;
+  try {
+    return createPublicKey({ key: wrap(SPKI_ED25519, publicKey), format: "der", type: "spki" });
+  } catch {
+    return null; // not a key: every signature under it fails to verify
+  }
+}
+
+/** Bounds of the key caches: one signing key per device (a few while states are swapped); verification keys for the members of several large groups. */
+const SIGNING_KEYS_MAX = 16;
+const VERIFY_KEYS_MAX = 4096;
+
+function makeEd25519(): Signature {
+  const signing = new SigningKeyCache<KeyObject>(SIGNING_KEYS_MAX, (k) => oneShotHash("sha256", k, "base64"));
+  const verifying = new PublicKeyCache<KeyObject | null>(VERIFY_KEYS_MAX, (k) => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString("base64"));
+  return {
+    async sign(signKey, message) {
+      return plain(edSign(null, message, signing.get(signKey, privateKeyOf)));
+    },
+    async verify(publicKey, message, signature) {
+      const key = verifying.get(publicKey, publicKeyOf);
+      if (!key) return false;
+      try {
+        return edVerify(null, message, key, signature);
+      } catch {
+        return false; // malformed signature
+      }
+    },
+    async keygen() {
+      // PKCS#8, like the default provider's keygen, so stored identities read the same with either provider.
+      const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+      const pkcs8 = privateKey.export({ format: "der", type: "pkcs8" });
+      const signKey = new Uint8Array(pkcs8);
+      pkcs8.fill(0);
+      const spki = publicKey.export({ format: "der", type: "spki" });
+      return { signKey, publicKey: new Uint8Array(spki.subarray(SPKI_ED25519.length)) };
+    },
+  };
+}
+
+/**
+ * ts-mls {@link CryptoProvider} on `node:crypto`. Suites other than Parley's two get the
+ * default provider unchanged. Each call builds a fresh implementation with its own key
+ * caches; `suites.ts` builds one per suite and keeps it.
+ */
+export const nodeCryptoProvider: CryptoProvider = {
+  async getCiphersuiteImpl(id: number): Promise<CiphersuiteImpl> {
+    const base = await defaultCryptoProvider.getCiphersuiteImpl(id);
+    const s = NODE_SUITES[id];
+    if (!s) return base;
+    return { ...base, hash: makeHash(s.hash), kdf: makeKdf(s.hash), signature: makeEd25519(), hpke: withNodeAead(base.hpke, s.aead) };
+  },
+};
+
+/** The provider `suites.ts` uses for `"platform"` in this runtime (package.json `imports`, condition `node`). */
+export const platformCryptoProvider: CryptoProvider = nodeCryptoProvider;
