@@ -126,6 +126,7 @@ function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
     postCommitBundle: { epoch: 0, groupInfo: Buffer.from("not a group info").toString("base64") },
     setE2eeConfig: { suite: "default" },
     claimKeyPackages: { userIds: [a.member.user.id] },
+    resetEncryption: { reason: "admin" },
     ...bSamples,
   };
   if (name in samples) return samples[name];

@@ -65,3 +65,34 @@ test("admin commands act on the database directly", async () => {
     await server.stop();
   }
 });
+
+test("admin e2ee reset gives channels a new MLS group generation with a visible event", async () => {
+  const { bootstrapOrg } = await import("../../server/src/testing/factories.ts");
+  const { initChannel, mlsClient } = await import("../../server/src/testing/mls-clients.ts");
+  const db = await createTestDatabase("sqlite");
+  const server = await startTestServer({ database: db });
+  dirs.push(db.dataDir);
+  const admin = (args: string[]) => parley(["admin", "e2ee", "reset", ...args, "--data-dir", db.dataDir, "--json"]);
+  try {
+    const owner = await bootstrapOrg(server);
+    const ch = (await owner.api("POST", "/channels", { kind: "public", name: "ops" })).body.id as string;
+    assert.equal((await initChannel(await mlsClient(owner), ch)).status, 200);
+    assert.equal((await admin([])).code, 2, "--channel or --all is required");
+    assert.equal((await admin(["--channel", "ch_nope"])).json().error.code, "not_found");
+
+    const r = await admin(["--all"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.json().reset, [{ channelId: ch, generation: 1 }]);
+    assert.match(r.stderr, /reset 1\/1: ops \(generation 1\)/);
+    const info = await owner.api("GET", `/channels/${ch}/group-info`);
+    assert.deepEqual([info.body.generation, info.body.epoch, info.body.groupInfo], [1, 0, null]);
+    const events = (await owner.api("GET", `/channels/${ch}/events?after=0`)).body.events as { kind: string; generation: number; senderId: string; content: string }[];
+    const reset = events.at(-1)!;
+    assert.deepEqual([reset.kind, reset.generation, reset.senderId], ["reset", 1, "server"]);
+    assert.deepEqual(JSON.parse(Buffer.from(reset.content, "base64").toString()), { generation: 1, reason: "operator", by: null });
+    // Nothing has a group any more: --all finds nothing to do.
+    assert.deepEqual((await admin(["--all"])).json().reset, []);
+  } finally {
+    await server.stop();
+  }
+});

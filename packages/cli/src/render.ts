@@ -129,5 +129,7 @@ export function liveLine(e: Event, c: Content, name: (userId: string) => string)
     case "proposal":
       // MLS handshake: the channel's encryption group changed (members or keys).
       return `#${e.seq} [${when(e.createdAt)}] (encryption group updated)`;
+    case "reset":
+      return `#${e.seq} [${when(e.createdAt)}] (encryption was reset${e.senderId === "server" ? " by an operator" : ` by ${who}`}: a new group from here on)`;
   }
 }

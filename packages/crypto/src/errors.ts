@@ -24,6 +24,8 @@ export type E2eeErrorCode =
    * commit the pending proposals on their own first, then add.
    */
   | "mixed_commit"
+  /** A group state or group was made by another MLS engine (an upgrade changed encodings): reset the channel's encryption. */
+  | "engine_mismatch"
   /** An argument is malformed (ids, sizes, suite names). */
   | "bad_input"
   /**

@@ -5,7 +5,8 @@ import {
   protocolVersions, wireformats, type CiphersuiteImpl, type ClientState, type GroupContextExtension, type KeyPackage, type MlsContext,
   type PrivateKeyPackage, type RatchetTree, type Welcome,
 } from "ts-mls";
-import { concat, equalBytes, toHex, utf8 } from "./bytes.ts";
+import { concat, equalBytes, fromUtf8, toHex, utf8 } from "./bytes.ts";
+import { MLS_ENGINE } from "./engine.ts";
 import { groupInfoMembers } from "./tree.ts";
 import { encodeCredentialIdentity } from "./credential.ts";
 import { E2eeError } from "./errors.ts";
@@ -212,21 +213,39 @@ export function epochAuthenticator(group: Group): Uint8Array {
   return internalOf(group).state.keySchedule.epochAuthenticator.slice();
 }
 
-const STATE_MAGIC = utf8("PGS1");
+// Format of an exported group state: "PGS2", the engine (u8 length + UTF-8), then ts-mls's
+// own encoding. "PGS1" (no engine) was written before engines were recorded, by rc.10 only.
+const STATE_MAGIC_V1 = "PGS1";
+const STATE_MAGIC = "PGS2";
+const V1_ENGINE = "ts-mls@2.0.0-rc.10";
 
 /**
- * Serialises the group's current state (secrets included: store it only in a KeyStore).
+ * Serialises the group's current state (secrets included: store it only in a KeyStore),
+ * tagged with this build's {@link MLS_ENGINE}.
  * A pending (unconfirmed) commit is not included: after a restart, re-sync instead.
  */
 export function exportGroupState(group: Group): Uint8Array {
   const g = internalOf(group);
-  return concat(STATE_MAGIC, encode(clientStateEncoder, g.state));
+  const engine = utf8(MLS_ENGINE);
+  return concat(utf8(STATE_MAGIC), Uint8Array.of(engine.length), engine, encode(clientStateEncoder, g.state));
 }
 
-/** Restores a group exported by {@link exportGroupState} for the same device identity. */
+/** The engine that wrote an exported group state, and where its ts-mls encoding starts. */
+export function groupStateEngine(bytes: Uint8Array): { engine: string; body: number } {
+  const magic = bytes.length >= 4 ? fromUtf8(bytes.subarray(0, 4)) : "";
+  if (magic === STATE_MAGIC_V1) return { engine: V1_ENGINE, body: 4 };
+  if (magic !== STATE_MAGIC || bytes.length < 5 || bytes.length < 5 + bytes[4]!) throw new E2eeError("bad_input", "not an exported Parley group state");
+  return { engine: fromUtf8(bytes.subarray(5, 5 + bytes[4]!)), body: 5 + bytes[4]! };
+}
+
+/**
+ * Restores a group exported by {@link exportGroupState} for the same device identity.
+ * @throws E2eeError `engine_mismatch` when another MLS engine wrote it (reset the channel's encryption).
+ */
 export async function importGroupState(identity: DeviceIdentity, bytes: Uint8Array, policy: LeafPolicy = {}): Promise<Group> {
-  if (bytes.length < 4 || toHex(bytes.subarray(0, 4)) !== toHex(STATE_MAGIC)) throw new E2eeError("bad_input", "not an exported Parley group state");
-  const decoded = clientStateDecoder(bytes.subarray(4), 0);
+  const { engine, body } = groupStateEngine(bytes);
+  if (engine !== MLS_ENGINE) throw new E2eeError("engine_mismatch", `this group state was made by ${engine}; this build runs ${MLS_ENGINE}`);
+  const decoded = clientStateDecoder(bytes.subarray(body), 0);
   if (!decoded) throw new E2eeError("bad_input", "corrupt group state");
   const state = decoded[0];
   if (suiteFromId(state.groupContext.cipherSuite) !== identity.suite) throw new E2eeError("bad_input", "group state is for another cipher suite");

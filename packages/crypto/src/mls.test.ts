@@ -256,3 +256,16 @@ test("messages of the old epoch still decrypt after a commit that waited while o
   confirmPending(ga);
   for (const m of ["after confirm 1", "after confirm 2"]) await roundTrip(gb, [ga], m);
 });
+
+test("saved group states name their MLS engine: this engine's and pre-engine (PGS1) states load; another engine's is engine_mismatch", async () => {
+  const { ga, a, policy } = await threeDevices();
+  const saved = exportGroupState(ga);
+  assert.equal(new TextDecoder().decode(saved.subarray(0, 4)), "PGS2");
+  assert.equal(epoch(await importGroupState(a.identity, saved, policy)), 1n);
+  const body = saved.subarray(5 + saved[4]!);
+  const legacy = new Uint8Array([...utf8("PGS1"), ...body]);
+  assert.equal(epoch(await importGroupState(a.identity, legacy, policy)), 1n);
+  const other = utf8("ts-mls@2.1.0");
+  const foreign = new Uint8Array([...utf8("PGS2"), other.length, ...other, ...body]);
+  await expectCode(importGroupState(a.identity, foreign, policy), "engine_mismatch");
+});

@@ -18,6 +18,7 @@ export {
   verifyGroupInfo, verifyPublicMessage, checkCommitLeadsTo, groupInfoExternalSenders,
   type VerifiedGroupInfo, type VerifiedMessage, type ExternalSenderInfo,
 } from "./verify-public.ts";
-export { groupIdBytes } from "./group-id.ts";
+export { groupIdBytes, channelGroupId, parseChannelGroupId } from "./group-id.ts";
+export { MLS_ENGINE } from "./engine.ts";
 export { E2eeError, isE2eeError, type E2eeErrorCode } from "./errors.ts";
 export { SUITE_NAMES, type SuiteName } from "./suites.ts";

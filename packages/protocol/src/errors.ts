@@ -40,6 +40,11 @@ export const ERROR_STATUS = {
    * timeline, commit them on their own, and retry. External joins wait until they are committed.
    */
   pending_removals: 409,
+  /**
+   * The channel's encryption was reset after the content (or commit) was encrypted for its
+   * old group (`details.generation` is the current one): encrypt it again for the new group.
+   */
+  encryption_reset: 409,
   /** An upload chunk's Upload-Offset is not the file's current offset: resume from `details.offset`. */
   upload_offset_mismatch: 409,
   /** The invite link has expired, been used up or been revoked. */

@@ -26,6 +26,11 @@ export type MlsSuite = z.infer<typeof MlsSuite>;
  *   `welcome` when it adds devices, `groupInfo` of the new epoch (with ratchet tree).
  */
 export const CommitBundleBody = z.object({
+  /**
+   * The MLS engine of the posting device (crypto's MLS_ENGINE). Required in an init bundle
+   * (the server records it with the group); a commit from another engine than the group's is refused.
+   */
+  engine: z.string().min(1).max(64).optional(),
   epoch: z.number().int().nonnegative(),
   commit: MlsBytes.optional(),
   welcome: MlsBytes.optional(),
@@ -59,6 +64,10 @@ export type PendingRemoval = z.infer<typeof PendingRemoval>;
 export const ChannelGroupInfo = z.object({
   /** The channel's current epoch. */
   epoch: z.number().int().nonnegative(),
+  /** The channel's current group generation (0, or n after the n-th encryption reset); its group id is crypto's channelGroupId(). */
+  generation: z.number().int().nonnegative(),
+  /** The MLS engine that made the group; null while the channel has no group. A device on another engine asks for a reset. */
+  engine: z.string().nullable(),
   /** Suite the group was created with; null while the channel has no group (post an init bundle). */
   suite: MlsSuite.nullable(),
   /** GroupInfo (with external pub and ratchet tree) of `epoch`; null while the channel has no group. */
@@ -67,6 +76,14 @@ export const ChannelGroupInfo = z.object({
   pendingRemovals: z.array(PendingRemoval),
 });
 export type ChannelGroupInfo = z.infer<typeof ChannelGroupInfo>;
+
+/** Asking for a new MLS group for a channel ("reset encryption"). */
+export const ResetEncryptionBody = z.object({ reason: z.enum(["admin", "unrecoverable", "engine_upgrade"]) });
+export type ResetEncryptionBody = z.infer<typeof ResetEncryptionBody>;
+
+/** The server's answer to a reset: the generation that starts and the "reset" event that opens it. */
+export const ResetEncryptionResult = z.object({ generation: z.number().int().positive(), event: Event });
+export type ResetEncryptionResult = z.infer<typeof ResetEncryptionResult>;
 
 /** A stored Welcome (fetched by the users it adds, as announced by an "mls.welcome" stream item). */
 export const MlsWelcome = z.object({

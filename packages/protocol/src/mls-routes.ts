@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { route } from "./route.ts";
 import { Id } from "./models.ts";
-import { ChannelGroupInfo, CommitBundleBody, CommitBundleResult, MlsWelcome } from "./mls-models.ts";
+import { ChannelGroupInfo, CommitBundleBody, CommitBundleResult, MlsWelcome, ResetEncryptionBody, ResetEncryptionResult } from "./mls-models.ts";
 
 const ChannelParams = z.object({ channelId: Id });
 
@@ -21,6 +21,12 @@ export const mlsRoutes = {
     method: "GET", path: "/channels/:channelId/group-info", tag: "mls", auth: "user",
     summary: "The channel group's current GroupInfo, suite and pending removals (members; any org member who may join a public channel, for an external join)",
     params: ChannelParams, response: ChannelGroupInfo,
+  }),
+  resetEncryption: route({
+    method: "POST", path: "/channels/:channelId/encryption/reset", tag: "mls", auth: "user",
+    summary: "Reset the channel's encryption: the server drops the channel's MLS group and opens a new generation with a visible \"reset\" event; members' devices create the new group and re-add every member's current devices. Channel admins with reason \"admin\"; any member's device with \"unrecoverable\" or \"engine_upgrade\" (at most once per cooldown)",
+    params: ChannelParams, body: ResetEncryptionBody, response: ResetEncryptionResult,
+    errors: ["forbidden", "rate_limited", "channel_archived", "bad_request"],
   }),
   getWelcome: route({
     method: "GET", path: "/channels/:channelId/welcomes/:welcomeId", tag: "mls", auth: "user",

@@ -41,11 +41,13 @@ export const ChannelKind = z.enum(["public", "private", "dm", "group_dm"]);
 export type ChannelKind = z.infer<typeof ChannelKind>;
 /**
  * Event kinds. Reactions, edits and deletions refer to a target event by seq.
- * "commit" (an accepted MLS commit, PublicMessage) and "proposal" (the server's
- * external Remove proposal, sender "server") are written by the server only:
- * clients post commits as bundles (`postCommitBundle`), never via sendEvent.
+ * "commit" (an accepted MLS commit, PublicMessage), "proposal" (the server's
+ * external Remove proposal, sender "server") and "reset" (the channel's encryption
+ * was reset: a new MLS group from here on; content is an {@link EncryptionReset} as
+ * JSON) are written by the server only: clients post commits as bundles
+ * (`postCommitBundle`) and resets through `resetEncryption`, never via sendEvent.
  */
-export const EventKind = z.enum(["message", "reaction", "edit", "delete", "commit", "proposal"]);
+export const EventKind = z.enum(["message", "reaction", "edit", "delete", "commit", "proposal", "reset"]);
 export type EventKind = z.infer<typeof EventKind>;
 /** Presence states. */
 export const PresenceStatus = z.enum(["online", "away", "offline"]);
@@ -155,7 +157,13 @@ export const Event = z.object({
   senderId: Id,
   senderDeviceId: Id,
   kind: EventKind,
+  /** MLS epoch of the event's group. */
   epoch: z.number().int().nonnegative(),
+  /**
+   * Which of the channel's MLS groups the event belongs to: 0 for the first, n after the
+   * n-th encryption reset (a "reset" event opens generation n). Epochs restart at each.
+   */
+  generation: z.number().int().nonnegative().default(0),
   content: Base64,
   threadRoot: Seq.nullable(),
   target: Seq.nullable(),
@@ -165,6 +173,29 @@ export const Event = z.object({
   files: z.array(Id).default([]),
 });
 export type Event = z.infer<typeof Event>;
+
+/** Why a channel's encryption was reset. */
+export const ResetReason = z.enum([
+  /** A channel admin (or an org admin) asked for it. */
+  "admin",
+  /** A member's device found the group unrecoverable (it could neither follow it nor rejoin it). */
+  "unrecoverable",
+  /** The group was made by another MLS engine version (a library upgrade): it cannot be continued. */
+  "engine_upgrade",
+  /** An operator reset it from the command line (`parley admin e2ee reset`). */
+  "operator",
+]);
+export type ResetReason = z.infer<typeof ResetReason>;
+
+/** Content of a "reset" event (JSON, base64 in the event's `content`): public metadata, no message content. */
+export const EncryptionReset = z.object({
+  /** The group generation that starts here. */
+  generation: z.number().int().positive(),
+  reason: ResetReason,
+  /** Who asked (null: an operator). */
+  by: Id.nullable(),
+});
+export type EncryptionReset = z.infer<typeof EncryptionReset>;
 
 /** What a client sends to create an event (HTTP body and `send` frame). */
 export const SendEvent = z.object({

@@ -55,6 +55,8 @@ export interface ClientEvents {
   edit: ReceivedEvent;
   /** kind "delete". */
   delete: ReceivedEvent;
+  /** kind "reset": the channel's encryption was reset (`content.reset` says by whom and why); a new group from here on. */
+  reset: ReceivedEvent;
   typing: TypingNotice;
   presence: PresenceNotice;
   read: ReadNotice;

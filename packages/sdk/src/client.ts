@@ -11,7 +11,7 @@ import { Emitter } from "./emitter.ts";
 import { ParleyError } from "./errors.ts";
 import { createApi, type Api, type CallInput } from "./http.ts";
 import { newClientId, Outbox, type SendResult } from "./outbox.ts";
-import { clearAccountData, MemoryStore, type LocalStore, type StoredSession } from "./store.ts";
+import { clearAccountData, MemoryStore, type LocalStore, type OutboxEntry, type StoredSession } from "./store.ts";
 import { eventsBetween } from "./backfill.ts";
 import { SyncEngine } from "./sync.ts";
 import { MEMBERSHIP_KINDS, toReceivedEvent, type ClientEvents, type ReceivedEvent } from "./client-events.ts";
@@ -190,7 +190,21 @@ export class ParleyClient extends Emitter<ClientEvents> {
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
       onAcked: (channelId, r) => this.#sync.receiveEvents(channelId, [r.event]),
       onFailed: (entry, error) => this.emit("sendFailed", { entry, error }),
+      reencode: (entry) => this.#reencode(entry),
     });
+  }
+
+  // A send encrypted for a group the channel has since replaced (a reset): process the reset,
+  // then encrypt the same content (kept sealed for the echo) again for the new group.
+  async #reencode(entry: OutboxEntry): Promise<SendEvent> {
+    const e2ee = this.#requireE2ee();
+    await this.#sync.catchUp(entry.channelId, Number.MAX_SAFE_INTEGER);
+    await this.idle();
+    const { clientId, kind, threadRoot, target } = entry.event;
+    const content = await e2ee.sentContent(entry.channelId, clientId);
+    if (!content) throw new ParleyError({ code: "bad_request", message: `the content of send ${clientId} is no longer on this device` });
+    const encoded = await this.#codec.encode(entry.channelId, content, { clientId, kind, threadRoot: threadRoot ?? null, target: target ?? null });
+    return { ...entry.event, content: bytesToBase64(encoded.bytes), ...(encoded.epoch !== undefined ? { epoch: encoded.epoch } : {}) };
   }
 
   /** The signed-in session (ids, tokens), or undefined after logout or when the server ended it. */
@@ -349,6 +363,19 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.#sync.track(channelId, this.#sync.channelCursor(channelId));
     await this.#e2ee?.join(channelId);
     return channel;
+  }
+
+  /**
+   * Reset the channel's encryption (channel admins): the server opens a new MLS group
+   * generation with a visible "reset" event; members' devices create the new group and
+   * add every member's current devices. Messages already read stay readable on the devices
+   * that read them. Use when a channel's group is broken.
+   */
+  async resetEncryption(channelId: string): Promise<number> {
+    const { generation } = await this.#requireE2ee().server.resetEncryption(channelId, "admin");
+    await this.#sync.catchUp(channelId, Number.MAX_SAFE_INTEGER);
+    await this.idle();
+    return generation;
   }
 
   /** Remove a member (the server proposes their removal from the MLS group; a member's client commits it). */

@@ -6,7 +6,7 @@
  * {@link PlainCodec} exists only for tests and benchmarks that measure the
  * transport without encryption, and must be named explicitly.
  */
-import type { Event, SendEvent } from "@parley/protocol";
+import type { EncryptionReset, Event, SendEvent } from "@parley/protocol";
 
 /** What an app sends in an event: text for messages/edits, an emoji for reactions. */
 export interface MessageContent {
@@ -28,6 +28,8 @@ export interface DecodedContent extends MessageContent {
    * device joined: never readable here) or "not_decrypted" (not processed yet).
    */
   decodeReason?: string;
+  /** A "reset" event: the channel's encryption was reset (who, why, the new generation). */
+  reset?: EncryptionReset;
 }
 
 /** Event metadata a codec may bind to the content (the MLS codec seals it inside the ciphertext). */

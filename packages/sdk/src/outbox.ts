@@ -28,6 +28,11 @@ export interface OutboxOptions {
   onAcked(channelId: string, result: SendResult): void;
   /** A queued send failed for good (non-retryable error); it has been removed from the outbox. */
   onFailed?(entry: OutboxEntry, err: ParleyError): void;
+  /**
+   * The channel's encryption was reset after the entry was encrypted (`encryption_reset`):
+   * return the event encrypted again for the new group (same clientId). Without it such a send fails.
+   */
+  reencode?(entry: OutboxEntry): Promise<SendEvent>;
   backoff?: BackoffOptions;
   /**
    * Most sends on the wire at once (default 32). A burst of sends beyond it waits
@@ -111,6 +116,16 @@ export class Outbox {
         return result;
       } catch (raw) {
         const err = isParleyError(raw) ? raw : networkError(raw);
+        if (err.code === "encryption_reset" && this.#o.reencode && entry.attempts < 8) {
+          // The content was encrypted for a group the channel has replaced: encrypt it again and resend.
+          try {
+            entry.event = await this.#o.reencode(entry);
+            await store.putOutbox(entry);
+            continue;
+          } catch {
+            // could not re-encrypt: fails below like any non-retryable error
+          }
+        }
         if (!err.isRetryable()) {
           // Auth failures keep the entry: after signing in again it can still go out with the same clientId.
           if (!err.isAuthError()) {

@@ -6,12 +6,13 @@
 // client does.
 import { clientStateDecoder, encode, wireformats, type GroupContext } from "ts-mls";
 import { decodeMlsMessage } from "../wire.ts";
+import { groupStateEngine } from "../group.ts";
 import { suiteFromId, suiteImpl } from "../suites.ts";
 import { decryptWithLabel, groupContextEncoder } from "../ts-mls-internal.ts";
 
 /** The HPKE private keys in an exported group state (exportGroupState bytes). */
 export function heldPrivateKeys(exported: Uint8Array): { suiteId: number; keys: Uint8Array[] } {
-  const decoded = clientStateDecoder(exported.subarray(4), 0);
+  const decoded = clientStateDecoder(exported.subarray(groupStateEngine(exported).body), 0);
   if (!decoded) throw new Error("not an exported group state");
   const state = decoded[0];
   return { suiteId: state.groupContext.cipherSuite, keys: Object.values(state.privatePath.privateKeys).map((k) => k.slice()) };

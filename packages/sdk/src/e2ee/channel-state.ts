@@ -6,7 +6,7 @@
  * the previous one (superseded states are never kept).
  */
 import {
-  exportGroupState, importGroupState, isE2eeError, SUITE_NAMES, type DeviceIdentity, type Group, type KeyStore, type LeafPolicy, type SuiteName,
+  exportGroupState, importGroupState, isE2eeError, parseChannelGroupId, SUITE_NAMES, type DeviceIdentity, type Group, type KeyStore, type LeafPolicy, type SuiteName,
 } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
 import type { Step } from "./timeline.ts";
@@ -25,6 +25,8 @@ interface Meta {
   leafUpdatedAt?: number;
   /** Messages sent or received since then. */
   messagesSinceUpdate?: number;
+  /** The channel's group generation this device is at (absent before resets existed: 0). */
+  generation?: number;
 }
 
 /** The device identity to use for a group of `suite` (one signature key serves every suite). */
@@ -34,7 +36,12 @@ export type IdentityFor = (suite: SuiteName) => DeviceIdentity;
 export class ChannelCrypto {
   readonly id: string;
   group: Group | undefined;
-  /** First epoch this device holds keys for: earlier events are history it never had. */
+  /**
+   * The channel's group generation this device is at: the generation of its group, or,
+   * without one, the one it should create or join (a "reset" event moves it on).
+   */
+  generation = 0;
+  /** First epoch (of {@link generation}) this device holds keys for: earlier events are history it never had. */
   joinedEpoch = 0;
   /** This device was removed from the group (kicked, left): nothing after can be read. */
   removed = false;
@@ -68,6 +75,10 @@ export class ChannelCrypto {
   messagesSinceUpdate = 0;
   /** A self-update under way. */
   updating: Promise<void> | undefined;
+  /** An external join posted and not yet answered: its commit, and the group it leads to. */
+  pendingJoin: { commit: Uint8Array; group: Group; epoch: number } | undefined;
+  /** A rejoin (create, join or resync) started by the engine when the queue stayed blocked or after a reset. */
+  rejoining: Promise<void> | undefined;
   /** Welcomes being fetched for this channel (while any is, the external-join fallback waits). */
   welcomesInFlight = 0;
   /** Why the last commit attempt failed (thrown when the attempts run out). */
@@ -112,6 +123,7 @@ export class ChannelCrypto {
         this.lastSeq = Math.max(this.lastSeq, m.processedSeq);
         this.leafUpdatedAt = m.leafUpdatedAt ?? 0;
         this.messagesSinceUpdate = m.messagesSinceUpdate ?? 0;
+        this.generation = m.generation ?? 0;
         suite = m.suite;
       }
       const state = await keyStore.get(STATE(this.id));
@@ -138,18 +150,40 @@ export class ChannelCrypto {
     else await keyStore.delete(STATE(this.id));
     const meta: Meta = {
       joinedEpoch: this.joinedEpoch, removed: this.removed, processedSeq: this.processedSeq, ...(this.group ? { suite: this.group.suite } : {}),
-      leafUpdatedAt: this.leafUpdatedAt, messagesSinceUpdate: this.messagesSinceUpdate,
+      leafUpdatedAt: this.leafUpdatedAt, messagesSinceUpdate: this.messagesSinceUpdate, generation: this.generation,
     };
     await keyStore.put(META(this.id), new TextEncoder().encode(JSON.stringify(meta)));
   }
 
   /** Take a group this device just created or joined (its leaf keys are fresh). */
   adopt(group: Group, joinedEpoch: number, now: number): void {
+    this.generation = parseChannelGroupId(group.groupId)?.generation ?? 0;
     this.group = group;
     this.joinedEpoch = joinedEpoch;
     this.removed = false;
     this.leafUpdatedAt = now;
     this.messagesSinceUpdate = 0;
+  }
+
+  /**
+   * The channel's encryption was reset: forget the old group (its messages stay in the
+   * decrypted history) and wait for, or create, the group of `generation`.
+   */
+  async resetTo(generation: number, keyStore: KeyStore): Promise<void> {
+    // A device that already holds a group of that generation (it created or joined it
+    // before it got to the event in its timeline) keeps it.
+    if (this.group && (parseChannelGroupId(this.group.groupId)?.generation ?? 0) >= generation) return this.save(keyStore);
+    this.group = undefined;
+    this.removed = false;
+    this.generation = Math.max(this.generation, generation);
+    this.joinedEpoch = 0;
+    await this.save(keyStore);
+  }
+
+  /** Whether an event belongs to a group before this device's: a generation it left, or an epoch before it joined. */
+  isBefore(e: { generation?: number; epoch: number }): boolean {
+    const g = e.generation ?? 0;
+    return g < this.generation || (g === this.generation && e.epoch < this.joinedEpoch);
   }
 
   /** This device is out of the group: forget its secrets. */

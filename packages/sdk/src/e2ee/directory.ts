@@ -6,13 +6,7 @@
  */
 import { verifyBinding, type LeafCandidate } from "@parley/crypto";
 import type { E2eeServerApi, WireBinding } from "./server-api.ts";
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
-  return d === 0;
-}
+import { equalBytes } from "./bytes.ts";
 
 /** Verified bindings of the org's devices, by device id. */
 export class DeviceDirectory {
@@ -71,15 +65,15 @@ export class DeviceDirectory {
   readonly authorizeLeaf = async (leaf: LeafCandidate): Promise<boolean> => {
     if (leaf.orgId !== this.#orgId) return false;
     let b = await this.binding(leaf.userId, leaf.deviceId);
-    if (b && !sameBytes(b.signaturePublicKey, leaf.signaturePublicKey)) {
+    if (b && !equalBytes(b.signaturePublicKey, leaf.signaturePublicKey)) {
       this.#byDevice.delete(leaf.deviceId);
       b = await this.binding(leaf.userId, leaf.deviceId);
     }
-    return !!b && sameBytes(b.signaturePublicKey, leaf.signaturePublicKey);
+    return !!b && equalBytes(b.signaturePublicKey, leaf.signaturePublicKey);
   };
 
   /** Only the server key from /e2ee/config may be an external sender. */
   authorizeExternalSender(externalSender: Uint8Array): (s: { orgId: string; signaturePublicKey: Uint8Array }) => boolean {
-    return (s) => s.orgId === this.#orgId && sameBytes(s.signaturePublicKey, externalSender);
+    return (s) => s.orgId === this.#orgId && equalBytes(s.signaturePublicKey, externalSender);
   }
 }

@@ -6,7 +6,7 @@
  * The {@link ParleyClient} drives it; apps use it through the client.
  */
 import {
-  encrypt, epoch, hasPendingProposals, identityForSuite, isActive, members, MemoryKeyStore, selfUpdate, type DeviceIdentity, type KeyStore, type LeafPolicy,
+  encrypt, epoch, hasPendingProposals, identityForSuite, isActive, isE2eeError, members, MemoryKeyStore, selfUpdate, type DeviceIdentity, type KeyStore, type LeafPolicy,
   type SuiteName,
 } from "@parley/crypto";
 import type { Event, UserStreamItem } from "@parley/protocol";
@@ -18,13 +18,13 @@ import { ChannelCrypto } from "./channel-state.ts";
 import { deviceIdentity, registerDevice, replenishKeyPackages, type KeyPackageSupply } from "./device.ts";
 import { DeviceDirectory } from "./directory.ts";
 import {
-  addMissingDevices, commitProposals, commitWithRetry, ensureGroup, joinByExternalCommit, joinFromWelcomeItem, type GroupContext,
+  addMissingDevices, commitProposals, commitWithRetry, ensureGroup, joinByExternalCommit, joinFromWelcomeItem, requestReset, type GroupContext,
 } from "./group-ops.ts";
 import { SelfUpdates, type SelfUpdatePolicy } from "./self-update.ts";
 import { sealPayload, type SealedMeta } from "./payload.ts";
 import { E2eeServerApi, type E2eeConfig } from "./server-api.ts";
 import { backoffDelay } from "../backoff.ts";
-import { processEvent, type Step, type UndecryptableReason } from "./timeline.ts";
+import { parseReset, processEvent, type Step, type UndecryptableReason } from "./timeline.ts";
 
 /** An event that can never be decrypted on this device. */
 export interface UndecryptableNotice {
@@ -203,6 +203,11 @@ export class E2eeEngine {
     }
   }
 
+  /** The content of this device's own send `clientId` (kept sealed until its echo is processed), to encrypt it again after a reset. */
+  async sentContent(channelId: string, clientId: string): Promise<MessageContent | undefined> {
+    return this.#sent.get(clientId) ?? await this.history.getSent(channelId, clientId);
+  }
+
   /** Timeline events of a channel, in seq order (from the sync engine). */
   async receive(channelId: string, events: Event[]): Promise<void> {
     const ch = this.#channel(channelId);
@@ -290,10 +295,13 @@ export class E2eeEngine {
       await ch.load(this.identity.keyStore, this.#identityFor, this.#ctx.policy);
       if (ch.group || ch.removed || ch.joining) return;
       try {
-        if (await this.server.groupInfo(id)) await ensureGroup(this.#ctx, ch);
+        if (!(await this.server.groupInfo(id))) return;
       } catch (err) {
         this.#host.onError(err); // the next time the connection goes live tries again
+        return;
       }
+      this.#rejoin(ch);
+      await ch.rejoining;
     }));
   }
 
@@ -317,11 +325,15 @@ export class E2eeEngine {
   async decoded(e: Event): Promise<DecodedContent> {
     // MLS handshakes carry no app content (and are public messages): nothing to show, nothing missing.
     if (e.kind === "commit" || e.kind === "proposal") return {};
+    if (e.kind === "reset") {
+      const info = parseReset(e);
+      return info ? { reset: info } : { decodeError: "a reset event without a readable generation", decodeReason: "malformed" };
+    }
     const hit = this.#decoded.get(e.id) ?? await this.history.get(e);
     if (hit) return hit;
     const ch = this.#channel(e.channelId);
     await ch.load(this.identity.keyStore, this.#identityFor, this.#ctx.policy);
-    if ((ch.group || ch.hasSavedPosition) && e.epoch < ch.joinedEpoch) {
+    if ((ch.group || ch.hasSavedPosition) && ch.isBefore(e)) {
       return { decodeError: "sent before this device joined the channel's encryption group", decodeReason: "history_unavailable" };
     }
     return { decodeError: "not decrypted on this device (not yet received in order, or dropped from its history cache)", decodeReason: "not_decrypted" };
@@ -389,7 +401,14 @@ export class E2eeEngine {
         else if (s.t === "undecryptable") await this.history.put(e, undecryptableContent(s));
         ch.processedSeq = e.seq;
         if (s.t === "handshake" && s.removedSelf) await ch.drop(ks);
-        else await ch.save(ks);
+        else if (s.t === "reset") await ch.resetTo(s.info.generation, ks);
+        else {
+          if (s.t === "joined") {
+            ch.adopt(s.group, s.epoch, this.#ctx.now());
+            ch.pendingJoin = undefined;
+          }
+          await ch.save(ks);
+        }
         return s;
       });
       if (step.t === "wait") {
@@ -411,6 +430,15 @@ export class E2eeEngine {
   #emit(ch: ChannelCrypto, e: Event, step: Step): void {
     if (step.t === "history") {
       ch.historyUntil = e.seq;
+      return;
+    }
+    if (step.t === "reset") {
+      this.#flushHistory(ch);
+      this.#host.deliver(e, { reset: step.info });
+      // Every member's device races to create the new group (the first init wins, the others get its
+      // Welcome); a moment of jitter spreads the race.
+      const t = setTimeout(() => { if (!this.#closed && !ch.group) this.#rejoin(ch); }, Math.floor(Math.random() * 300));
+      t.unref?.();
       return;
     }
     this.#flushHistory(ch);
@@ -452,16 +480,31 @@ export class E2eeEngine {
     if (ch.joinTimer || this.#closed) return;
     ch.joinTimer = setTimeout(() => {
       ch.joinTimer = undefined;
-      if (ch.blockedOn !== seq || ch.queue[0]?.seq !== seq || ch.joining || this.#closed) return;
-      if (ch.welcomesInFlight > 0) return this.#blocked(ch, seq); // its Welcome is on the way: look again later
-      ch.joining = joinByExternalCommit(this.#ctx, ch)
-        .catch((err: unknown) => {
-          this.#host.onError(err);
-          this.#blocked(ch, seq); // still blocked: try again later
-        })
-        .finally(() => { ch.joining = undefined; });
+      if (ch.blockedOn !== seq || ch.queue[0]?.seq !== seq || this.#closed) return;
+      // A join, a rejoin or the Welcome is on its way: look again later.
+      if (ch.joining || ch.rejoining || ch.welcomesInFlight > 0) return this.#blocked(ch, seq);
+      this.#rejoin(ch, seq);
     }, this.#ctx.joinWaitMs);
     ch.joinTimer.unref?.();
+  }
+
+  // This device has no usable group for the channel's current generation: create it (after a
+  // reset) or join it; with a group it cannot follow, rejoin by external commit. A group that
+  // is cryptographically broken — its GroupInfo or tree does not verify, or another MLS engine
+  // made it — can be neither followed nor rejoined: ask the server for a new one.
+  #rejoin(ch: ChannelCrypto, blockedSeq?: number): void {
+    if (ch.rejoining || this.#closed) return;
+    ch.rejoining = (async () => {
+      try {
+        if (ch.group) await joinByExternalCommit(this.#ctx, ch);
+        else await ensureGroup(this.#ctx, ch);
+      } catch (err) {
+        this.#host.onError(err);
+        const broken = isE2eeError(err, "invalid_message") || isE2eeError(err, "engine_mismatch");
+        if (broken && !ch.removed) await requestReset(this.#ctx, ch, isE2eeError(err, "engine_mismatch") ? "engine_upgrade" : "unrecoverable").catch((e: unknown) => this.#host.onError(e));
+        if (blockedSeq !== undefined) this.#blocked(ch, blockedSeq); // still blocked: try again later
+      }
+    })().finally(() => { ch.rejoining = undefined; });
   }
 
   // A check the event needs could not be made (the directory did not answer): it is neither

@@ -7,7 +7,7 @@
  * channel timeline (which applies the winning commit) and tries again.
  */
 import {
-  addMembers, commitPendingProposals, confirmPending, createGroup, discardPending, epoch, epochAuthenticator, groupInfoMembers, groupInfoOf,
+  addMembers, channelGroupId, commitPendingProposals, E2eeError, MLS_ENGINE, parseChannelGroupId, confirmPending, createGroup, discardPending, epoch, epochAuthenticator, groupInfoMembers, groupInfoOf,
   hasPendingCommit, hasPendingProposals, holdsOwnLeaf, inspectMlsMessage, isE2eeError, joinExternal, joinFromWelcome, members, parseKeyPackage,
   pendingEpochAuthenticator, type CommitBundle, type DeviceIdentity, type Group, type KeyStore, type LeafPolicy,
 } from "@parley/crypto";
@@ -16,7 +16,8 @@ import { backoffDelay, sleep } from "../backoff.ts";
 import { isParleyError, ParleyError } from "../errors.ts";
 import type { ChannelCrypto, IdentityFor } from "./channel-state.ts";
 import type { DeviceDirectory } from "./directory.ts";
-import type { E2eeConfig, E2eeServerApi } from "./server-api.ts";
+import { equalBytes } from "./bytes.ts";
+import type { E2eeConfig, E2eeServerApi, ServerGroup } from "./server-api.ts";
 
 /** What group operations need from the engine. */
 export interface GroupContext {
@@ -58,8 +59,15 @@ const isStale = (err: unknown) => isParleyError(err) && err.code === "stale_epoc
 const outcomeUnknown = (err: unknown) => isParleyError(err) && ["network", "timeout", "internal", "unavailable", "bad_response"].includes(err.code);
 
 /** The channel's group as the server has it, asking again (with backoff) until the server answers. */
-function serverGroup(ctx: GroupContext, channelId: string): ReturnType<E2eeServerApi["groupInfo"]> {
-  return retrying(ctx, () => ctx.server.groupInfo(channelId));
+/**
+ * The channel's group as the server has it (undefined: none yet), asking again until the
+ * server answers. The device learns the channel's current generation from it: events of
+ * older generations are history it can skip, and a group it creates is of this one.
+ */
+async function serverGroup(ctx: GroupContext, ch: ChannelCrypto): Promise<ServerGroup | undefined> {
+  const state = await retrying(ctx, () => ctx.server.groupState(ch.id));
+  if (!ch.group && state.generation > ch.generation) ch.generation = state.generation;
+  return state.group;
 }
 
 /** A failure that says nothing about the request: the network, the server, or a look-up a check needed. */
@@ -90,18 +98,14 @@ const RESOLVE_MS = 120_000;
  */
 async function appliedAfterAll(ctx: GroupContext, ch: ChannelCrypto, group: Group, bundle: CommitBundle): Promise<boolean> {
   const mine = pendingEpochAuthenticator(group);
-  const info = await serverGroup(ctx, ch.id);
+  const info = await serverGroup(ctx, ch);
   if (!mine || !info || info.epoch < Number(bundle.epoch)) return false;
   const until = Date.now() + RESOLVE_MS;
   while (ch.group === group && hasPendingCommit(group) && Date.now() < until && !ctx.closed()) {
     await ctx.catchUp(ch.id).catch(() => undefined);
     if (hasPendingCommit(group)) await sleep(200);
   }
-  return ch.group === group && !hasPendingCommit(group) && epoch(group) === bundle.epoch && sameBytes(epochAuthenticator(group), mine);
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+  return ch.group === group && !hasPendingCommit(group) && epoch(group) === bundle.epoch && equalBytes(epochAuthenticator(group), mine);
 }
 
 /** The server is removing leaves an external commit would keep: a member commits that shortly. */
@@ -141,6 +145,13 @@ async function commitOnce(ctx: GroupContext, ch: ChannelCrypto, build: (group: G
         await ch.save(ctx.keyStore);
       });
       return true;
+    }
+    if (resetGeneration(err) !== undefined) {
+      // The channel's encryption was reset: this change belongs to a group that is gone. Catching
+      // up processes the "reset" event; the new group is created with every member's devices.
+      await ctx.catchUp(ch.id).catch(() => undefined);
+      await ch.exclusive(() => { if (ch.group === group && hasPendingCommit(group)) discardPending(group); });
+      return false;
     }
     // The echo of an accepted commit may already have confirmed it; otherwise it is dead.
     const retry = isStale(err) || (isParleyError(err) && err.isRetryable());
@@ -231,7 +242,13 @@ export async function ensureGroup(ctx: GroupContext, ch: ChannelCrypto): Promise
   await ch.load(ctx.keyStore, ctx.identityFor, ctx.policy);
   if (ch.group) return ch.group;
   ch.joining ??= (async () => {
-    const info = await serverGroup(ctx, ch.id);
+    let info = await serverGroup(ctx, ch);
+    if (info && info.engine !== MLS_ENGINE) {
+      // Made by another MLS engine (a library upgrade): it cannot be continued, only replaced.
+      await requestReset(ctx, ch, "engine_upgrade");
+      info = await serverGroup(ctx, ch);
+      if (info && info.engine !== MLS_ENGINE) throw new E2eeError("engine_mismatch", `channel ${ch.id}'s group was made by ${info.engine}; this device runs ${MLS_ENGINE}`);
+    }
     if (!info && (await createChannelGroup(ctx, ch))) return;
     // Someone else's group: a Welcome is usually on its way.
     const until = Date.now() + ctx.joinWaitMs;
@@ -248,8 +265,8 @@ const isWrongSuite = (err: unknown) => isParleyError(err) && err.code === "bad_r
 async function createChannelGroup(ctx: GroupContext, ch: ChannelCrypto): Promise<boolean> {
   let group: Group;
   for (let attempt = 0; ; attempt++) {
-    // New groups use the org's current suite.
-    group = await createGroup(ctx.identityFor(ctx.config.suite), ch.id, {
+    // New groups use the org's current suite, and the channel's current generation.
+    group = await createGroup(ctx.identityFor(ctx.config.suite), channelGroupId(ch.id, ch.generation), {
       externalSenders: [ctx.config.externalSender], ...ctx.policy,
     });
     try {
@@ -258,12 +275,18 @@ async function createChannelGroup(ctx: GroupContext, ch: ChannelCrypto): Promise
     } catch (err) {
       if (outcomeUnknown(err)) {
         // The answer was lost: the stored group is ours if it holds this very leaf.
-        const info = await serverGroup(ctx, ch.id);
+        const info = await serverGroup(ctx, ch);
         if (info && holdsOwnLeaf(group, info.groupInfo)) break;
         if (info) return false;
         continue;
       }
       if (isStale(err) || (isParleyError(err) && err.code === "already_exists")) return false; // another member initialised it first
+      // The channel's encryption was reset since this device last looked: build for the new generation.
+      const reset = resetGeneration(err);
+      if (reset !== undefined && reset > ch.generation && attempt < 4) {
+        ch.generation = reset;
+        continue;
+      }
       // The org switched suites since this device last looked: fetch the config and build again.
       if (isWrongSuite(err) && attempt === 0) {
         await ctx.refreshConfig();
@@ -281,6 +304,27 @@ async function createChannelGroup(ctx: GroupContext, ch: ChannelCrypto): Promise
   return true;
 }
 
+/** The generation an `encryption_reset` answer names, else undefined. */
+function resetGeneration(err: unknown): number | undefined {
+  if (!isParleyError(err) || err.code !== "encryption_reset") return undefined;
+  const g = (err.details as { generation?: unknown } | undefined)?.generation;
+  return typeof g === "number" ? g : undefined;
+}
+
+/**
+ * Ask the server for a new group for the channel (an unrecoverable group, or one of another
+ * MLS engine), then process the channel's timeline so the "reset" event moves this device on.
+ * A member's reset is rate-limited: `rate_limited` means another device just did it.
+ */
+export async function requestReset(ctx: GroupContext, ch: ChannelCrypto, reason: "unrecoverable" | "engine_upgrade"): Promise<void> {
+  try {
+    await ctx.server.resetEncryption(ch.id, reason);
+  } catch (err) {
+    if (!(isParleyError(err) && err.code === "rate_limited")) throw err;
+  }
+  await ctx.catchUp(ch.id);
+}
+
 /** Join the channel's group from the GroupInfo the server stores (public channel, a user's new device, lost state). */
 export function joinByExternalCommit(ctx: GroupContext, ch: ChannelCrypto): Promise<void> {
   return ch.oneCommit(() => externalJoin(ctx, ch));
@@ -288,27 +332,35 @@ export function joinByExternalCommit(ctx: GroupContext, ch: ChannelCrypto): Prom
 
 async function externalJoin(ctx: GroupContext, ch: ChannelCrypto): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    const info = await serverGroup(ctx, ch.id);
+    const info = await serverGroup(ctx, ch);
     if (!info) throw new ParleyError({ code: "not_found", status: 404, message: `channel ${ch.id} has no MLS group yet` });
+    if (info.engine !== MLS_ENGINE) throw new E2eeError("engine_mismatch", `channel ${ch.id}'s group was made by ${info.engine}; this device runs ${MLS_ENGINE}`);
     // If this device still has a leaf (its state was lost), the join replaces it.
     const resync = groupInfoMembers(info.groupInfo).some((l) => l.identity.kind === "device" && l.identity.deviceId === ctx.identity.deviceId);
     // The group's suite, whatever the org's current one is.
     const join = await retrying(ctx, () => joinExternal(ctx.identityFor(info.suite), info.groupInfo, { ...ctx.policy, resync }));
+    // Its echo may come through the timeline before the answer does (while this device holds an
+    // older group, e.g. from a Welcome): the timeline then adopts the joined group instead of
+    // processing this device's own commit as someone else's.
+    ch.pendingJoin = { commit: join.commit, group: join.group, epoch: Number(join.epoch) };
     try {
       await ctx.server.postCommit(ch.id, { epoch: Number(join.epoch) - 1, commit: join.commit, groupInfo: join.groupInfo });
     } catch (err) {
       // The answer was lost: the join was applied if the server's tree holds this join's own leaf
       // (its key exists nowhere else). Dropping an applied join would leave this device unable to
       // read the epochs it opened; it would only rejoin later, after them.
-      const applied = outcomeUnknown(err) && await serverGroup(ctx, ch.id).then((i) => !!i && i.epoch >= Number(join.epoch) && holdsOwnLeaf(join.group, i.groupInfo));
+      const applied = outcomeUnknown(err) && await serverGroup(ctx, ch).then((i) => !!i && i.epoch >= Number(join.epoch) && holdsOwnLeaf(join.group, i.groupInfo));
       if (!applied) {
+        ch.pendingJoin = undefined;
         if (!(isStale(err) || isPendingRemovals(err) || outcomeUnknown(err)) || attempt + 1 >= ctx.maxCommitAttempts) throw err;
         await sleep(backoffDelay(attempt, { initialMs: 20, maxMs: 1000 }));
         continue;
       }
     }
     await ch.exclusive(async () => {
-      ch.adopt(join.group, Number(join.epoch), ctx.now());
+      ch.pendingJoin = undefined;
+      // Unless the timeline adopted it already (its echo came first) and went on from there.
+      if (ch.group !== join.group) ch.adopt(join.group, Number(join.epoch), ctx.now());
       await ch.save(ctx.keyStore);
     });
     ctx.resume(ch);
@@ -337,7 +389,10 @@ export async function joinFromWelcomeItem(ctx: GroupContext, ch: ChannelCrypto, 
     ch.welcomesInFlight--;
   }
   await ch.exclusive(async () => {
-    if (ch.group && !ch.removed && epoch(ch.group) >= epoch(group)) return;
+    // A Welcome into a group the channel has since replaced (a reset) opens nothing current.
+    const generation = parseChannelGroupId(group.groupId)?.generation ?? 0;
+    if (generation < ch.generation) return;
+    if (ch.group && !ch.removed && generation === ch.generation && epoch(ch.group) >= epoch(group)) return;
     ch.adopt(group, ch.group && !ch.removed ? ch.joinedEpoch : Number(epoch(group)), ctx.now());
     await ch.save(ctx.keyStore);
   });

@@ -4,7 +4,7 @@
  * through the typed route table. MLS bytes travel as base64 on the wire and
  * as bytes here.
  */
-import type { SuiteName } from "@parley/crypto";
+import { MLS_ENGINE, type SuiteName } from "@parley/crypto";
 import type { Api } from "../http.ts";
 import { base64ToBytes, bytesToBase64 } from "../codec.ts";
 import { ParleyError } from "../errors.ts";
@@ -35,6 +35,17 @@ export interface ClaimedKeyPackage {
   deviceId: string;
   keyPackage: Uint8Array;
   binding: WireBinding;
+}
+
+/** A channel's group as the server stores it. */
+export interface ServerGroup {
+  epoch: number;
+  /** 0, or n after the n-th encryption reset (the group id is crypto's channelGroupId()). */
+  generation: number;
+  /** The MLS engine that made the group (crypto's MLS_ENGINE when this build did). */
+  engine: string;
+  suite: SuiteName;
+  groupInfo: Uint8Array;
 }
 
 /** A commit bundle as posted (epoch = the epoch the commit applies to). */
@@ -117,17 +128,34 @@ export class E2eeServerApi {
     await this.#api.call("postCommitBundle", {
       params: { channelId },
       body: {
-        epoch: bundle.epoch, groupInfo: bytesToBase64(bundle.groupInfo),
+        // The engine that built the change: the server refuses it for a group of another engine.
+        engine: MLS_ENGINE, epoch: bundle.epoch, groupInfo: bytesToBase64(bundle.groupInfo),
         ...(bundle.commit ? { commit: bytesToBase64(bundle.commit) } : {}), ...(bundle.welcome ? { welcome: bytesToBase64(bundle.welcome) } : {}),
       },
     });
   }
 
-  /** GET /channels/:id/group-info (with the suite the group was created with), or undefined while the channel has no group. */
-  async groupInfo(channelId: string): Promise<{ epoch: number; suite: SuiteName; groupInfo: Uint8Array } | undefined> {
+  /**
+   * GET /channels/:id/group-info (with the suite the group was created with, its generation
+   * and the MLS engine that made it), or undefined while the channel has no group.
+   */
+  async groupInfo(channelId: string): Promise<ServerGroup | undefined> {
+    return (await this.groupState(channelId)).group;
+  }
+
+  /** The channel's current group generation, and its group if it has one (GET /channels/:id/group-info). */
+  async groupState(channelId: string): Promise<{ generation: number; group: ServerGroup | undefined }> {
     const r = await this.#api.call("getGroupInfo", { params: { channelId } });
-    if (!r.groupInfo || !r.suite) return undefined;
-    return { epoch: r.epoch, suite: r.suite, groupInfo: b64(r.groupInfo, "group-info") };
+    const group = r.groupInfo && r.suite
+      ? { epoch: r.epoch, generation: r.generation, engine: r.engine ?? "", suite: r.suite, groupInfo: b64(r.groupInfo, "group-info") }
+      : undefined;
+    return { generation: r.generation, group };
+  }
+
+  /** POST /channels/:id/encryption/reset: ask for a new group ("admin": channel admins; the others: a member's device, rate-limited). */
+  async resetEncryption(channelId: string, reason: "admin" | "unrecoverable" | "engine_upgrade"): Promise<{ generation: number }> {
+    const r = await this.#api.call("resetEncryption", { params: { channelId }, body: { reason } });
+    return { generation: r.generation };
   }
 
   /** GET /channels/:id/welcomes/:welcomeId. */

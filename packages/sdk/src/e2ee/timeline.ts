@@ -9,7 +9,8 @@
  * removal) is reported as undecryptable with a reason, and the timeline moves on.
  */
 import { epoch, isE2eeError, processMessage, type Group } from "@parley/crypto";
-import type { Event } from "@parley/protocol";
+import { equalBytes } from "./bytes.ts";
+import { EncryptionReset, type Event } from "@parley/protocol";
 import { base64ToBytes, type DecodedContent } from "../codec.ts";
 import type { ChannelCrypto } from "./channel-state.ts";
 import { openPayload } from "./payload.ts";
@@ -27,7 +28,11 @@ export type Step =
   | { t: "history" }
   | { t: "content"; content: DecodedContent }
   | { t: "undecryptable"; reason: UndecryptableReason; message: string }
-  | { t: "handshake"; kind: "commit" | "proposal"; removedSelf: boolean; hasProposals: boolean };
+  | { t: "handshake"; kind: "commit" | "proposal"; removedSelf: boolean; hasProposals: boolean }
+  /** The channel's encryption was reset: a new group (generation) from here on. */
+  | { t: "reset"; info: EncryptionReset }
+  /** This device's own external join, echoed before its answer came: the joined group takes over. */
+  | { t: "joined"; group: Group; epoch: number };
 
 /** What processing needs besides the channel state. */
 export interface TimelineContext {
@@ -52,19 +57,26 @@ function reasonOf(err: unknown): UndecryptableReason {
 /** Process one event (call with the channel lock held). */
 export async function processEvent(ctx: TimelineContext, ch: ChannelCrypto, e: Event): Promise<Step> {
   const kind: string = e.kind;
+  if (kind === "reset") return resetStep(e);
+  // A group this device has left behind (an earlier generation), or one it has yet to reach.
+  if ((e.generation ?? 0) < ch.generation) return HANDSHAKE.has(kind) ? { t: "skip" } : { t: "history" };
+  if ((e.generation ?? 0) > ch.generation) return { t: "wait" };
   const group = ch.group;
   if (!group) {
     if (!ch.removed) return { t: "wait" };
     return HANDSHAKE.has(kind) ? { t: "skip" } : { t: "undecryptable", reason: "removed", message: "this device is no longer in the channel's group" };
   }
   const current = Number(epoch(group));
+  if (kind === "commit" && ch.pendingJoin && equalBytes(base64ToBytes(e.content), ch.pendingJoin.commit)) {
+    return { t: "joined", group: ch.pendingJoin.group, epoch: ch.pendingJoin.epoch };
+  }
   if (HANDSHAKE.has(kind)) {
     // Past epochs: applied already (our own commit confirmed by the server) or before this device joined.
     if (e.epoch < current) return { t: "skip" };
     if (e.epoch > current) return { t: "wait" };
     return handshake(group, kind as "commit" | "proposal", e);
   }
-  if (e.epoch < ch.joinedEpoch) return { t: "history" };
+  if (ch.isBefore(e)) return { t: "history" };
   if (e.senderDeviceId === ctx.deviceId) {
     const mine = await ctx.takeSent(e.clientId);
     return mine ? { t: "content", content: mine } : { t: "undecryptable", reason: "own_message_unavailable", message: "sent from this device in an earlier session; its plaintext was not kept" };
@@ -93,6 +105,21 @@ async function handshake(group: Group, kind: "commit" | "proposal", e: Event): P
   } catch (err) {
     return failed(err);
   }
+}
+
+/** The metadata a "reset" event carries in the clear (the server wrote it; it says who reset and why). */
+export function parseReset(e: Event): EncryptionReset | undefined {
+  try {
+    const parsed = EncryptionReset.safeParse(JSON.parse(new TextDecoder().decode(base64ToBytes(e.content))));
+    return parsed.success && parsed.data.generation === (e.generation ?? 0) ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function resetStep(e: Event): Step {
+  const info = parseReset(e);
+  return info ? { t: "reset", info } : { t: "undecryptable", reason: "malformed", message: "a reset event without a readable generation" };
 }
 
 /** Only a verified cryptographic failure makes an event undecryptable; anything transient is tried again. */

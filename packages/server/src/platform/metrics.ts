@@ -12,6 +12,12 @@ export interface Metrics {
   dbLatency: client.Histogram<"op">;
   httpDuration: client.Histogram<"route" | "status">;
   wsClosed: client.Counter<"reason">;
+  /** Commit bundles the server refused, by reason (stale_epoch, pending_removals, mixed_commit, ...): broken groups show here first. */
+  mlsCommitRejections: client.Counter<"reason">;
+  /** External commits by which a device replaced its own leaf (it had lost or could not follow the group's state). */
+  mlsResyncs: client.Counter;
+  /** Channel encryption resets, by reason. */
+  mlsResets: client.Counter<"reason">;
   /**
    * Sources of the `parley_ws_buffered_bytes` gauge (unsent WebSocket output the
    * node holds), summed when scraped: each gateway adds one while it runs.
@@ -50,5 +56,10 @@ export function createMetrics(): Metrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [registry],
     }),
     wsClosed: new client.Counter({ name: "parley_ws_closed_total", help: "WebSocket connections closed", labelNames: ["reason"], registers: [registry] }),
+    mlsCommitRejections: new client.Counter({
+      name: "parley_mls_commit_rejections_total", help: "MLS commit bundles refused, by reason", labelNames: ["reason"], registers: [registry],
+    }),
+    mlsResyncs: new client.Counter({ name: "parley_mls_resyncs_total", help: "External commits that replaced the joiner's own leaf (resync)", registers: [registry] }),
+    mlsResets: new client.Counter({ name: "parley_mls_resets_total", help: "Channel encryption resets, by reason", labelNames: ["reason"], registers: [registry] }),
   };
 }

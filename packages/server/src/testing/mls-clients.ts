@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import {
-  addMembers, confirmPending, createDeviceIdentity, createGroup, discardPending, epoch, generateKeyPackages, groupInfoOf, joinFromWelcome, processMessage,
+  addMembers, MLS_ENGINE, confirmPending, createDeviceIdentity, createGroup, discardPending, epoch, generateKeyPackages, groupInfoOf, joinFromWelcome, processMessage,
   type CommitBundle, type DeviceIdentity, type Group, type Processed,
 } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
@@ -55,7 +55,7 @@ export async function initChannel(c: MlsClient, channelId: string, opts: { other
       { signaturePublicKey: bytes(cfg.body.externalSender.signaturePublicKey), orgId },
     ],
   });
-  const r = await c.user.api("POST", `/channels/${channelId}/commits`, { epoch: 0, groupInfo: b64(await groupInfoOf(group)) });
+  const r = await c.user.api("POST", `/channels/${channelId}/commits`, { engine: MLS_ENGINE, epoch: 0, groupInfo: b64(await groupInfoOf(group)) });
   if (r.status === 200) c.groups.set(channelId, group);
   return r;
 }

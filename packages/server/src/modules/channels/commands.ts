@@ -39,7 +39,7 @@ export async function createChannel(
   const now = deps.now();
   const row: ChannelRow = {
     id: newId("ch"), org_id: p.orgId, kind: input.kind, name: input.name, topic: input.topic, archived_at: null,
-    created_by: p.userId, created_at: now, last_seq: 0, epoch: 0, dm_key: null,
+    created_by: p.userId, created_at: now, last_seq: 0, epoch: 0, mls_generation: 0, mls_reset_at: null, dm_key: null,
   };
   try {
     await inTransaction(deps, async (tx, after) => {
@@ -74,7 +74,7 @@ export async function openDm(deps: Deps, p: Principal, userIds: string[]): Promi
   const now = deps.now();
   const row: ChannelRow = {
     id: newId("ch"), org_id: p.orgId, kind: others.length === 1 ? "dm" : "group_dm", name: "", topic: "", archived_at: null,
-    created_by: p.userId, created_at: now, last_seq: 0, epoch: 0, dm_key: dmKey,
+    created_by: p.userId, created_at: now, last_seq: 0, epoch: 0, mls_generation: 0, mls_reset_at: null, dm_key: dmKey,
   };
   try {
     await inTransaction(deps, async (tx, after) => {

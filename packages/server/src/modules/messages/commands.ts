@@ -23,8 +23,8 @@ import type { WriteResult } from "./event-writer.ts";
 
 /** Append an event to a channel (idempotent per clientId). Checks needing the database run in the batch. */
 export async function sendEvent(deps: Deps, p: Principal, channelId: string, input: SendEvent): Promise<WriteResult> {
-  const content = checkShape(deps, channelId, input);
-  return deps.eventWriter.submit(deps, { principal: p, channelId, input, content });
+  const shaped = checkShape(deps, channelId, input);
+  return deps.eventWriter.submit(deps, { principal: p, channelId, input, ...shaped });
 }
 
 /** Move the read receipt forward to `seq` (capped at the channel's last seq). */

@@ -37,6 +37,8 @@ export interface EventDraft {
   kind: EventKind;
   /** undefined: the channel's current epoch. */
   epoch: number | undefined;
+  /** The group generation the content was encrypted for; undefined (framing check off): the channel's current one. */
+  generation: number | undefined;
   content: Buffer;
   /** The content as the client sent it (saves re-encoding). */
   contentB64: string;
@@ -50,7 +52,7 @@ export interface EventDraft {
 export interface WriteResult { event: Event; duplicate: boolean }
 
 /** A send that passed the database-free checks (checkShape). */
-export interface SendRequest { principal: Principal; channelId: string; input: SendEvent; content: Buffer }
+export interface SendRequest { principal: Principal; channelId: string; input: SendEvent; content: Buffer; generation: number | undefined }
 
 export interface EventWriter {
   /** Queue a send; resolves after the commit that persisted it (or found it already persisted). */
@@ -168,10 +170,24 @@ function settleRequest(r: SendRequest, rows: Awaited<ReturnType<typeof loadBatch
   const ch: LoadedChannel = {
     row, membership, resource: { orgId: row.org_id, kind: row.kind, archived: row.archived_at !== null, myRole: membership?.role ?? null },
   };
-  return checkSend(p, ch, r.input, r.content, {
+  return checkSend(p, ch, r.input, { content: r.content, generation: r.generation }, {
     eventRef: (channelId, seq) => rows.refs.get(`${channelId}\n${seq}`),
     activeUser: (orgId, userId) => rows.users.get(userId) === orgId,
   });
+}
+
+/** A channel's drafts split by the group generation they were encrypted for (undefined: whatever is current). */
+function byGeneration<T extends { draft: EventDraft }>(items: T[]): T[][] {
+  const groups = new Map<number | undefined, T[]>();
+  for (const it of items) groups.set(it.draft.generation, [...(groups.get(it.draft.generation) ?? []), it]);
+  return [...groups.values()];
+}
+
+/** Why the seq bump matched no row: the channel was archived, or its encryption was reset after the content was encrypted. */
+async function whyNotBumped(tx: Tx, channelId: string): Promise<AppError> {
+  const c = await tx.selectFrom("channels").select(["archived_at", "mls_generation"]).where("id", "=", channelId).executeTakeFirst();
+  if (!c || c.archived_at !== null) return new AppError("channel_archived", "the channel is archived; unarchive it to post");
+  return new AppError("encryption_reset", "the channel's encryption was reset after this content was encrypted: encrypt it for the new group and send it again", { generation: Number(c.mls_generation) });
 }
 
 async function writeInTx(deps: Deps, tx: Tx, jobs: Job[], doomedBlobs: string[]): Promise<Outcome[]> {
@@ -208,27 +224,33 @@ async function writeInTx(deps: Deps, tx: Tx, jobs: Job[], doomedBlobs: string[])
 
   const eventRows: EventRow[] = [];
   const mentionRows: Array<{ channel_id: string; seq: number; user_id: string }> = [];
-  for (const [channelId, items] of perChannel) {
-    // Archived meanwhile? The WHERE makes the bump and the check one step.
-    const bumped = await tx.updateTable("channels").set((eb) => ({ last_seq: eb("last_seq", "+", items.length) }))
-      .where("id", "=", channelId).where("archived_at", "is", null).returning(["last_seq", "epoch"]).executeTakeFirst();
-    if (!bumped) {
-      for (const { i } of items) outcomes[i] = { err: new AppError("channel_archived", "the channel is archived; unarchive it to post") };
-      continue;
-    }
-    let seq = Number(bumped.last_seq) - items.length;
-    for (const { i, draft: d } of items) {
-      seq++;
-      const row: EventRow = {
-        channel_id: channelId, seq, id: newId("ev"), client_id: d.clientId, sender_id: d.senderId, sender_device_id: d.senderDeviceId,
-        kind: d.kind, epoch: d.epoch ?? Number(bumped.epoch), content: d.content, thread_root: d.threadRoot, target: d.target,
-        mentions: JSON.stringify(d.mentions), created_at: now, files: JSON.stringify(d.files),
-      };
-      eventRows.push(row);
-      await attachFiles(tx, channelId, d.files, seq);
-      if (d.kind === "delete" && d.target !== null) doomedBlobs.push(...(await detachDeleted(tx, channelId, [d.target], now)));
-      for (const userId of d.mentions) mentionRows.push({ channel_id: channelId, seq, user_id: userId });
-      outcomes[i] = { ok: { event: toEvent(row, d.contentB64), duplicate: false }, fresh: true };
+  for (const [channelId, all] of perChannel) {
+    for (const items of byGeneration(all)) {
+      // Archived or reset meanwhile? The WHERE makes the bump and the checks one step.
+      const g = items[0]!.draft.generation;
+      let bump = tx.updateTable("channels").set((eb) => ({ last_seq: eb("last_seq", "+", items.length) }))
+        .where("id", "=", channelId).where("archived_at", "is", null);
+      if (g !== undefined) bump = bump.where("mls_generation", "=", g);
+      const bumped = await bump.returning(["last_seq", "epoch", "mls_generation"]).executeTakeFirst();
+      if (!bumped) {
+        const err = await whyNotBumped(tx, channelId);
+        for (const { i } of items) outcomes[i] = { err };
+        continue;
+      }
+      let seq = Number(bumped.last_seq) - items.length;
+      for (const { i, draft: d } of items) {
+        seq++;
+        const row: EventRow = {
+          channel_id: channelId, seq, id: newId("ev"), client_id: d.clientId, sender_id: d.senderId, sender_device_id: d.senderDeviceId,
+          kind: d.kind, epoch: d.epoch ?? Number(bumped.epoch), generation: Number(bumped.mls_generation), content: d.content,
+          thread_root: d.threadRoot, target: d.target, mentions: JSON.stringify(d.mentions), created_at: now, files: JSON.stringify(d.files),
+        };
+        eventRows.push(row);
+        await attachFiles(tx, channelId, d.files, seq);
+        if (d.kind === "delete" && d.target !== null) doomedBlobs.push(...(await detachDeleted(tx, channelId, [d.target], now)));
+        for (const userId of d.mentions) mentionRows.push({ channel_id: channelId, seq, user_id: userId });
+        outcomes[i] = { ok: { event: toEvent(row, d.contentB64), duplicate: false }, fresh: true };
+      }
     }
   }
   for (let i = 0; i < eventRows.length; i += INSERT_CHUNK) await tx.insertInto("events").values(eventRows.slice(i, i + INSERT_CHUNK)).execute();

@@ -13,7 +13,7 @@ export type EventRow = EventsTable;
 export function toEvent(r: EventRow, contentB64?: string): Event {
   return {
     id: r.id, channelId: r.channel_id, seq: Number(r.seq), clientId: r.client_id, senderId: r.sender_id,
-    senderDeviceId: r.sender_device_id, kind: r.kind, epoch: Number(r.epoch),
+    senderDeviceId: r.sender_device_id, kind: r.kind, epoch: Number(r.epoch), generation: Number(r.generation ?? 0),
     content: contentB64 ?? Buffer.from(r.content).toString("base64"),
     threadRoot: r.thread_root === null ? null : Number(r.thread_root), target: r.target === null ? null : Number(r.target),
     mentions: JSON.parse(r.mentions) as string[], createdAt: Number(r.created_at),

@@ -30,20 +30,38 @@ import {
   listLeaves, listPending, replaceLeaves, resetPending, updateGroupInfo, type LeafRow,
 } from "./store.ts";
 
+/** The timeline clientId of a commit: one per epoch of each generation (epochs restart after a reset). */
+const commitClientId = (generation: number, epoch: number) => (generation === 0 ? `mls-commit-${epoch}` : `mls-commit-${generation}-${epoch}`);
 const stale = (epoch: number) => new AppError("stale_epoch", `the channel's group is at epoch ${epoch}: process the newer commits and retry`, { epoch });
+const resetMeanwhile = (generation: number) => new AppError("encryption_reset", `the channel's encryption was reset (generation ${generation}): build the change against the new group`, { generation });
 
 /** Post a commit bundle (or the init bundle) for a channel. */
 export async function acceptCommitBundle(deps: Deps, p: Principal, channelId: string, body: CommitBundleBody): Promise<CommitBundleResult> {
+  try {
+    return await accept(deps, p, channelId, body);
+  } catch (err) {
+    // Refusals by reason: a group that keeps failing shows up here before its users report it.
+    if (err instanceof AppError) deps.metrics.mlsCommitRejections.inc({ reason: (err.details as { reason?: string } | undefined)?.reason ?? err.code });
+    throw err;
+  }
+}
+
+async function accept(deps: Deps, p: Principal, channelId: string, body: CommitBundleBody): Promise<CommitBundleResult> {
   const ch = await loadChannel(deps.db, p, channelId);
   // Members may commit; others only join a public channel by external commit (authorize 404s private ones).
   if (!ch.membership) authorize(p, "channel.read", { type: "channel", channel: ch.resource });
   if (ch.row.archived_at !== null) throw new AppError("channel_archived", "the channel is archived");
   const group = await findGroup(deps.db, channelId);
+  const generation = Number(ch.row.mls_generation);
   if (!body.commit) return initGroup(deps, p, ch, body, group !== undefined);
+  if (!group && generation > 0) throw resetMeanwhile(generation);
   if (!group) throw refused("no_group", "the channel has no MLS group yet: post the init bundle (epoch 0, groupInfo only)");
+  if (body.engine !== undefined && body.engine !== group.engine) {
+    throw refused("engine_mismatch", `the channel's group was made by ${group.engine}; a device on ${body.engine} cannot continue it: reset the channel's encryption (reason "engine_upgrade")`);
+  }
   // Cheap early answer for the common race; the claim below is what decides.
   if (body.epoch !== Number(ch.row.epoch)) throw stale(Number(ch.row.epoch));
-  const bundle = await parseBundle(channelId, body, group.suite);
+  const bundle = await parseBundle(channelId, generation, body, group.suite);
   if (!ch.membership && bundle.commit!.info.sender?.type !== "new_member_commit") throw refused("not_a_member", "join the channel first", "forbidden");
   // The stored GroupInfo is the one of the epoch the commit is for (the claim
   // below re-checks the epoch, and each epoch has exactly one accepted
@@ -54,10 +72,11 @@ export async function acceptCommitBundle(deps: Deps, p: Principal, channelId: st
 
   try {
     return await inTransaction(deps, async (tx, after) => {
-      const claimed = await claimEpoch(tx, channelId, body.epoch);
+      const claimed = await claimEpoch(tx, channelId, generation, body.epoch);
       if (!claimed) {
         const now = await channelEpoch(tx, channelId);
         if (now?.archived) throw new AppError("channel_archived", "the channel is archived");
+        if (now && now.generation !== generation) throw resetMeanwhile(now.generation);
         throw stale(now?.epoch ?? body.epoch);
       }
       const plan = await checkInTx(tx, p, ch, bundle);
@@ -95,11 +114,13 @@ async function writeCommit(
   const now = deps.now();
   const newEpoch = bundle.epoch + 1;
   const row: EventRow = {
-    channel_id: channelId, seq, id: newId("ev"), client_id: `mls-commit-${bundle.epoch}`, sender_id: p.userId, sender_device_id: p.deviceId,
-    kind: "commit", epoch: bundle.epoch, content: bundle.commit!.bytes, thread_root: null, target: null, mentions: "[]", created_at: now,
+    channel_id: channelId, seq, id: newId("ev"), client_id: commitClientId(Number(ch.row.mls_generation), bundle.epoch), sender_id: p.userId, sender_device_id: p.deviceId,
+    kind: "commit", epoch: bundle.epoch, generation: Number(ch.row.mls_generation), content: bundle.commit!.bytes, thread_root: null, target: null, mentions: "[]", created_at: now,
   };
   await insertEvent(tx, row);
   const event: Event = toEvent(row);
+  // A device replacing its own leaf by external commit: it had lost, or could not follow, the group's state.
+  if (plan.joiner && plan.removedLeaves.some((l) => l.device_id === p.deviceId)) after.run(() => deps.metrics.mlsResyncs.inc());
   await updateGroupInfo(tx, channelId, newEpoch, bundle.groupInfo.bytes, now);
   await replaceLeaves(tx, channelId, plan.newLeaves.map((l) => leafRow(channelId, p.orgId, l)));
 
@@ -148,8 +169,10 @@ async function initGroup(deps: Deps, p: Principal, ch: LoadedChannel, body: Comm
   if (exists) throw stale(Number(ch.row.epoch));
   if (body.epoch !== 0) throw refused("epoch_mismatch", "an init bundle (no commit) is for epoch 0");
   if (body.welcome) throw refused("welcome_mismatch", "an init bundle carries no welcome");
+  const generation = Number(ch.row.mls_generation);
   const suite = await orgSuite(deps.db, p.orgId);
-  const bundle = await parseBundle(channelId, body, undefined);
+  const bundle = await parseBundle(channelId, generation, body, undefined);
+  if (!body.engine) throw refused("engine_missing", "an init bundle names the MLS engine that made the group (engine)");
   if (bundle.groupInfo.suite !== suite) throw refused("wrong_suite", `the org's groups use suite ${suite}`);
   serverSenderIndex(bundle.groupInfo.verified, (await serverMlsKeys(deps)).externalSender.publicKey);
   const leaves = bundle.groupInfo.leaves;
@@ -165,9 +188,11 @@ async function initGroup(deps: Deps, p: Principal, ch: LoadedChannel, body: Comm
     await inTransaction(deps, async (tx) => {
       // A commit can only follow a group, so epoch 0 still holds; checking it keeps the rule in one place.
       const cur = await channelEpoch(tx, channelId);
+      if (cur && cur.generation !== generation) throw resetMeanwhile(cur.generation);
       if (!cur || cur.epoch !== 0) throw stale(cur?.epoch ?? 0);
       await insertGroup(tx, {
         channel_id: channelId, org_id: p.orgId, suite, epoch: 0, group_info: bundle.groupInfo.bytes, created_by: p.userId, created_at: now, updated_at: now,
+        engine: body.engine!,
       });
       await replaceLeaves(tx, channelId, [leafRow(channelId, p.orgId, only)]);
     });

@@ -9,7 +9,7 @@
  * Anything malformed or unauthenticated is a 400 before a transaction starts.
  */
 import {
-  checkCommitLeadsTo, groupIdBytes, inspectMlsMessage, isE2eeError, verifyGroupInfo, verifyPublicMessage,
+  channelGroupId, checkCommitLeadsTo, groupIdBytes, inspectMlsMessage, isE2eeError, parseChannelGroupId, verifyGroupInfo, verifyPublicMessage,
   type InspectedMessage, type SuiteName, type TreeLeaf, type VerifiedGroupInfo,
 } from "@parley/crypto/public";
 import type { CommitBundleBody } from "@parley/protocol";
@@ -35,8 +35,14 @@ async function inspect(bytes: Buffer, what: string, suite: SuiteName | undefined
   }
 }
 
-function sameGroup(info: InspectedMessage, channelId: string, what: string): void {
-  if (!info.groupId || !equal(info.groupId, groupIdBytes(channelId))) throw refused("wrong_group", `${what} belongs to another group than this channel's`);
+/** The message must be for the channel's current group: another channel's is refused, an older generation's is a reset the sender missed. */
+function sameGroup(info: InspectedMessage, channelId: string, generation: number, what: string): void {
+  if (info.groupId && equal(info.groupId, groupIdBytes(channelGroupId(channelId, generation)))) return;
+  const named = info.groupId ? parseChannelGroupId(info.groupId) : undefined;
+  if (named?.channelId === channelId) {
+    throw new AppError("encryption_reset", `${what} is for another of this channel's groups (generation ${named.generation}); the channel's encryption is at generation ${generation}`, { generation });
+  }
+  throw refused("wrong_group", `${what} belongs to another group than this channel's`);
 }
 
 /**
@@ -44,11 +50,11 @@ function sameGroup(info: InspectedMessage, channelId: string, what: string): voi
  * init bundle: the GroupInfo names it). `expectedEpoch` is the epoch the GroupInfo
  * must be at (bundle epoch + 1 for a commit, 0 for an init bundle).
  */
-export async function parseBundle(channelId: string, body: CommitBundleBody, suite: SuiteName | undefined): Promise<ParsedBundle> {
+export async function parseBundle(channelId: string, generation: number, body: CommitBundleBody, suite: SuiteName | undefined): Promise<ParsedBundle> {
   const giBytes = Buffer.from(body.groupInfo, "base64");
   const gi = await inspect(giBytes, "groupInfo", suite);
   if (gi.wireFormat !== "group_info") throw refused("malformed", "groupInfo must be an MLS GroupInfo");
-  sameGroup(gi, channelId, "groupInfo");
+  sameGroup(gi, channelId, generation, "groupInfo");
   if (!gi.suite) throw refused("wrong_suite", "groupInfo uses a cipher suite Parley does not offer");
   if (suite && gi.suite !== suite) throw refused("wrong_suite", `groupInfo uses suite ${gi.suite}; the channel's group uses ${suite}`);
   const expectedEpoch = body.commit ? body.epoch + 1 : 0;
@@ -67,7 +73,7 @@ export async function parseBundle(channelId: string, body: CommitBundleBody, sui
     // Handshakes must be PublicMessage: that is what lets the server check them (RFC 9750 §6.4).
     if (info.wireFormat !== "public") throw refused("not_public", "commit must be an MLS PublicMessage");
     if (info.contentType !== "commit") throw refused("not_commit", "commit is not an MLS Commit");
-    sameGroup(info, channelId, "commit");
+    sameGroup(info, channelId, generation, "commit");
     if (Number(info.epoch) !== body.epoch) throw refused("epoch_mismatch", `commit is for epoch ${info.epoch}; the bundle says ${body.epoch}`);
     out.commit = { bytes, info };
   }

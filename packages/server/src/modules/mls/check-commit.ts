@@ -42,6 +42,8 @@ export interface CommitPlan {
   addedUsers: string[];
   /** An external commit by a non-member of a public channel: the caller joins the channel. */
   joinsChannel: boolean;
+  /** An external commit: the joiner's device leaf. */
+  joiner: boolean;
 }
 
 const leafKey = (l: { identity: { kind: string } & Partial<{ userId: string; deviceId: string }>; signaturePublicKey: Uint8Array }) =>
@@ -168,5 +170,6 @@ export function checkCommit(f: CommitFacts, bundle: ParsedBundle): CommitPlan {
     removedLeaves: f.oldLeaves.filter((l) => removed.has(Number(l.leaf_index))),
     addedUsers: [...addedUsers],
     joinsChannel: joiner !== undefined && !f.callerIsMember,
+    joiner: joiner !== undefined,
   };
 }

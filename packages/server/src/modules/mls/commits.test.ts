@@ -8,7 +8,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import {
-  addMembers, confirmPending, createDeviceIdentity, createGroup, discardPending, encrypt, epoch, epochAuthenticator, exportGroupState, generateKeyPackages,
+  addMembers, MLS_ENGINE, confirmPending, createDeviceIdentity, createGroup, discardPending, encrypt, epoch, epochAuthenticator, exportGroupState, generateKeyPackages,
   groupInfoOf, importGroupState, joinExternal, processMessage, selfUpdate,
 } from "@parley/crypto";
 import { DIALECTS, startTestServer, type TestServer } from "../../testing/harness.ts";
@@ -54,12 +54,12 @@ for (const dialect of DIALECTS) {
 
       // No group yet: group-info says so; then the first init bundle wins.
       const none = await bob.api("GET", `/channels/${channelId}/group-info`);
-      assert.deepEqual(none.body, { epoch: 0, suite: null, groupInfo: null, pendingRemovals: [] });
+      assert.deepEqual(none.body, { epoch: 0, generation: 0, engine: null, suite: null, groupInfo: null, pendingRemovals: [] });
       // A group that does not list the server as external sender (it could never remove anyone) is refused.
       const noServer = await createGroup(a.identity, channelId);
-      await expectRefused(server, channelId, owner, { epoch: 0, groupInfo: b64(await groupInfoOf(noServer)) }, 400, "bad_request", "external_sender_missing");
+      await expectRefused(server, channelId, owner, { engine: MLS_ENGINE, epoch: 0, groupInfo: b64(await groupInfoOf(noServer)) }, 400, "bad_request", "external_sender_missing");
       const otherKey = await createGroup(a.identity, channelId, { externalSenders: [{ signaturePublicKey: new Uint8Array(32).fill(7), orgId: owner.org.id }] });
-      await expectRefused(server, channelId, owner, { epoch: 0, groupInfo: b64(await groupInfoOf(otherKey)) }, 400, "bad_request", "external_sender_missing");
+      await expectRefused(server, channelId, owner, { engine: MLS_ENGINE, epoch: 0, groupInfo: b64(await groupInfoOf(otherKey)) }, 400, "bad_request", "external_sender_missing");
       assert.equal((await initChannel(a, channelId)).status, 200);
       const second = await initChannel(b, channelId);
       assert.equal(second.status, 409);

@@ -14,10 +14,11 @@ export async function getGroupInfo(deps: Deps, p: Principal, channelId: string):
   const ch = await channelFor(deps.db, p, channelId, "channel.read");
   const [group, pending, leaves] = await Promise.all([findGroup(deps.db, channelId), listPending(deps.db, channelId), listLeaves(deps.db, channelId)]);
   const epoch = Number(ch.row.epoch);
-  if (!group) return { epoch, suite: null, groupInfo: null, pendingRemovals: [] };
+  const generation = Number(ch.row.mls_generation);
+  if (!group) return { epoch, generation, engine: null, suite: null, groupInfo: null, pendingRemovals: [] };
   const leafOf = new Map(leaves.map((l) => [l.device_id, Number(l.leaf_index)]));
   return {
-    epoch, suite: group.suite, groupInfo: Buffer.from(group.group_info).toString("base64"),
+    epoch, generation, engine: group.engine, suite: group.suite, groupInfo: Buffer.from(group.group_info).toString("base64"),
     pendingRemovals: pending.filter((r) => leafOf.has(r.device_id)).map((r) => ({
       userId: r.user_id, deviceId: r.device_id, leafIndex: leafOf.get(r.device_id)!,
       proposalSeq: r.proposal_seq !== null && Number(r.proposed_epoch) === epoch ? Number(r.proposal_seq) : null,

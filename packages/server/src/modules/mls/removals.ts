@@ -8,7 +8,7 @@
  * not remove the leaf makes the server propose it again for the new epoch,
  * and one that removes it clears it.
  */
-import { externalRemoveProposal, groupInfoExternalSenders } from "@parley/crypto/public";
+import { channelGroupId, externalRemoveProposal, groupInfoExternalSenders } from "@parley/crypto/public";
 import type { Event } from "@parley/protocol";
 import type { Deps } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
@@ -86,7 +86,7 @@ export async function issueRemovalProposals(deps: Deps, channelId: string): Prom
   const proposals = await Promise.all(todo.map(async (r) => ({
     row: r,
     proposal: await externalRemoveProposal({
-      serverPrivateKey: externalSender.privateKey, suite: group.suite, orgId: group.org_id, groupId: channelId,
+      serverPrivateKey: externalSender.privateKey, suite: group.suite, orgId: group.org_id, groupId: channelGroupId(channelId, cur.generation),
       epoch: BigInt(epoch), leafIndex: leafOf.get(r.device_id)!, senderIndex,
     }),
   })));
@@ -96,14 +96,14 @@ export async function issueRemovalProposals(deps: Deps, channelId: string): Prom
     const claimed: typeof proposals = [];
     for (const x of proposals) if (await claimPendingForEpoch(tx, channelId, x.row.device_id, epoch)) claimed.push(x);
     if (claimed.length === 0) return;
-    const first = await reserveSeqs(tx, channelId, epoch, claimed.length);
+    const first = await reserveSeqs(tx, channelId, cur.generation, epoch, claimed.length);
     // The epoch moved on meanwhile: the commit that moved it re-issues them. Undo the claims.
     if (first === undefined) throw new EpochMoved();
     const now = deps.now();
     for (const [i, { row, proposal }] of claimed.entries()) {
       const ev: EventRow = {
         channel_id: channelId, seq: first + i, id: newId("ev"), client_id: newId("srv"), sender_id: SERVER_SENDER, sender_device_id: SERVER_SENDER,
-        kind: "proposal", epoch, content: Buffer.from(proposal.message), thread_root: null, target: null, mentions: "[]", created_at: now,
+        kind: "proposal", epoch, generation: cur.generation, content: Buffer.from(proposal.message), thread_root: null, target: null, mentions: "[]", created_at: now,
       };
       await insertEvent(tx, ev);
       await setProposal(tx, channelId, row.device_id, ev.seq, proposal.proposalRefHex);

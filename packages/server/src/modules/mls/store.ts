@@ -26,29 +26,29 @@ export async function updateGroupInfo(tx: Tx, channelId: string, epoch: number, 
   await tx.updateTable("mls_groups").set({ epoch, group_info: groupInfo, updated_at: now }).where("channel_id", "=", channelId).execute();
 }
 
-export async function channelEpoch(q: Q, channelId: string): Promise<{ epoch: number; archived: boolean } | undefined> {
-  const r = await q.selectFrom("channels").select(["epoch", "archived_at"]).where("id", "=", channelId).executeTakeFirst();
-  return r && { epoch: Number(r.epoch), archived: r.archived_at !== null };
+export async function channelEpoch(q: Q, channelId: string): Promise<{ epoch: number; generation: number; archived: boolean } | undefined> {
+  const r = await q.selectFrom("channels").select(["epoch", "mls_generation", "archived_at"]).where("id", "=", channelId).executeTakeFirst();
+  return r && { epoch: Number(r.epoch), generation: Number(r.mls_generation), archived: r.archived_at !== null };
 }
 
 /**
  * Claim the channel's epoch for one commit and its timeline seq in one step:
  * only the first of concurrent commits for an epoch matches the WHERE (the
  * PostgreSQL row lock makes the others re-check and miss; SQLite serialises
- * writers). Undefined: stale epoch or archived meanwhile.
+ * writers). Undefined: stale epoch, a reset (another generation) or archived meanwhile.
  */
-export async function claimEpoch(tx: Tx, channelId: string, epoch: number): Promise<{ seq: number } | undefined> {
+export async function claimEpoch(tx: Tx, channelId: string, generation: number, epoch: number): Promise<{ seq: number } | undefined> {
   const r = await tx.updateTable("channels")
     .set((eb) => ({ epoch: eb("epoch", "+", 1), last_seq: eb("last_seq", "+", 1) }))
-    .where("id", "=", channelId).where("epoch", "=", epoch).where("archived_at", "is", null)
+    .where("id", "=", channelId).where("mls_generation", "=", generation).where("epoch", "=", epoch).where("archived_at", "is", null)
     .returning("last_seq").executeTakeFirst();
   return r && { seq: Number(r.last_seq) };
 }
 
-/** Reserve `n` timeline seqs for server events of `epoch`; undefined when the epoch moved on. */
-export async function reserveSeqs(tx: Tx, channelId: string, epoch: number, n: number): Promise<number | undefined> {
+/** Reserve `n` timeline seqs for server events of `epoch` of group `generation`; undefined when either moved on. */
+export async function reserveSeqs(tx: Tx, channelId: string, generation: number, epoch: number, n: number): Promise<number | undefined> {
   const r = await tx.updateTable("channels").set((eb) => ({ last_seq: eb("last_seq", "+", n) }))
-    .where("id", "=", channelId).where("epoch", "=", epoch).returning("last_seq").executeTakeFirst();
+    .where("id", "=", channelId).where("mls_generation", "=", generation).where("epoch", "=", epoch).returning("last_seq").executeTakeFirst();
   return r && Number(r.last_seq) - n + 1;
 }
 

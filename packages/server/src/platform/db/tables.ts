@@ -30,6 +30,10 @@ export interface ChannelsTable {
   /** Highest event seq; bumped in the writing transaction so seqs are gap-free. */
   last_seq: number;
   epoch: number;
+  /** The channel's MLS group generation (migration 0006): 0, or n after the n-th encryption reset. */
+  mls_generation: number;
+  /** When the channel's encryption was last reset (ms), or null. */
+  mls_reset_at: number | null;
   /** For DMs: sorted member ids joined by ",", unique per org; null otherwise. */
   dm_key: string | null;
 }
@@ -38,7 +42,9 @@ export interface ChannelMembersTable {
 }
 export interface EventsTable {
   channel_id: string; seq: number; id: string; client_id: string; sender_id: string; sender_device_id: string;
-  kind: "message" | "reaction" | "edit" | "delete" | "commit" | "proposal"; epoch: number; content: Uint8Array;
+  kind: "message" | "reaction" | "edit" | "delete" | "commit" | "proposal" | "reset"; epoch: number; content: Uint8Array;
+  /** The channel's group generation the event belongs to (migration 0006, default 0). */
+  generation?: number;
   thread_root: number | null; target: number | null; mentions: string; created_at: number;
   /** JSON array of attached file ids (migration 0004; the column defaults to "[]"). */
   files?: string;
@@ -59,6 +65,8 @@ export interface FilesTable {
 export interface MlsGroupsTable {
   channel_id: string; org_id: string; suite: "default" | "xwing"; epoch: number; group_info: Uint8Array;
   created_by: string; created_at: number; updated_at: number;
+  /** The MLS engine that made the group (migration 0006). */
+  engine: string;
 }
 /** Which device sits at which leaf of a channel's group (from the latest GroupInfo's ratchet tree). */
 export interface MlsLeavesTable {

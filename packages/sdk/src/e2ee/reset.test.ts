@@ -1,0 +1,136 @@
+/**
+ * "Reset encryption" through real clients and a real server: a channel admin resets a
+ * channel and everyone keeps chatting in the new group (the timeline shows the reset, what
+ * was read stays readable, a send encrypted for the old group goes out re-encrypted); a
+ * device whose group is cryptographically broken asks for the reset itself, and so does a
+ * device that finds the group made by another MLS engine (a library upgrade).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { channelGroupId } from "@parley/crypto";
+import { startTestServer, type TestServer } from "../../../server/src/testing/harness.ts";
+import type { ParleyClient } from "../client.ts";
+import type { ReceivedEvent } from "../client-events.ts";
+import { collect, makeOrg, texts, until } from "../testing/e2ee-clients.ts";
+
+async function setup(t: import("node:test").TestContext) {
+  // The server checks each message's MLS framing, as in production (it finds the group a send was encrypted for).
+  const server = await startTestServer({ config: { checkMlsFraming: true } });
+  t.after(() => server.stop());
+  const org = await makeOrg(server.url);
+  t.after(() => org.closeAll());
+  const alice = org.owner;
+  const bob = await org.user("bob");
+  for (const c of [alice, bob]) c.connect();
+  await Promise.all([alice.waitUntilLive(), bob.waitUntilLive()]);
+  const ch = await alice.createChannel({ kind: "private", name: "ops", members: [bob.userId] });
+  await until(() => bob.e2ee!.epochOf(ch.id) === alice.e2ee!.epochOf(ch.id), "bob joins the group");
+  return { server, org, alice, bob, channelId: ch.id };
+}
+
+const generationOf = async (server: TestServer, channelId: string) =>
+  Number((await server.deps.db.selectFrom("channels").select("mls_generation").where("id", "=", channelId).executeTakeFirstOrThrow()).mls_generation);
+
+async function chatBothWays(a: ParleyClient, b: ParleyClient, channelId: string, tag: string) {
+  const seenA = collect(a, channelId);
+  const seenB = collect(b, channelId);
+  await a.sendMessage(channelId, `${tag} from a`);
+  await b.sendMessage(channelId, `${tag} from b`);
+  await until(() => texts(seenB).includes(`${tag} from a`) && texts(seenA).includes(`${tag} from b`), `${tag}: both read each other`)
+    .catch((err: unknown) => assert.fail(`${(err as Error).message}: a saw ${JSON.stringify(texts(seenA))}, b saw ${JSON.stringify(texts(seenB))}`));
+}
+
+test("a channel admin resets the encryption: a new group, a visible reset event, and both members keep chatting", { timeout: 60_000 }, async (t) => {
+  const { server, alice, bob, channelId } = await setup(t);
+  await chatBothWays(alice, bob, channelId, "before");
+  const resets: ReceivedEvent[] = [];
+  bob.on("reset", (e) => resets.push(e));
+  const undecryptable: unknown[] = [];
+  for (const c of [alice, bob]) c.on("undecryptable", (n) => undecryptable.push(n));
+
+  // bob may not: he is not a channel admin.
+  await assert.rejects(bob.e2ee!.server.resetEncryption(channelId, "admin"), (e: unknown) => (e as { code?: string }).code === "forbidden");
+  assert.equal(await generationOf(server, channelId), 0);
+
+  assert.equal(await alice.resetEncryption(channelId), 1);
+  await until(() => resets.length === 1, "bob sees the reset");
+  assert.deepEqual(resets[0]!.content.reset, { generation: 1, reason: "admin", by: alice.userId });
+  await chatBothWays(alice, bob, channelId, "after");
+  await until(() => alice.e2ee!.members(channelId)?.length === 2, "the new group holds both devices");
+  const group = await alice.api.call("getGroupInfo", { params: { channelId } });
+  assert.equal(group.generation, 1);
+  // What was read before the reset is still readable (the device's history), and shows in order.
+  const page = await bob.history(channelId, { limit: 50 });
+  assert.deepEqual(page.events.filter((e) => e.kind === "message").map((e) => e.text), ["before from a", "before from b", "after from a", "after from b"]);
+  assert.ok(page.events.some((e) => e.kind === "reset" && e.content.reset?.generation === 1));
+  assert.deepEqual(undecryptable, []);
+});
+
+test("a send encrypted for the old group is encrypted again for the new one", { timeout: 60_000 }, async (t) => {
+  const server = await startTestServer({ config: { checkMlsFraming: true } });
+  t.after(() => server.stop());
+  const org = await makeOrg(server.url);
+  t.after(() => org.closeAll());
+  const alice = org.owner;
+  // The reset lands between bob encrypting a message and the server receiving it.
+  let resetBeforeNextSend: (() => Promise<unknown>) | undefined;
+  const racing: typeof fetch = async (input, init) => {
+    const go = resetBeforeNextSend;
+    if (go && init?.method === "POST" && /\/channels\/[^/]+\/events$/.test(String(input))) {
+      resetBeforeNextSend = undefined;
+      await go();
+    }
+    return fetch(input, init);
+  };
+  const bob = await org.user("bob", { fetch: racing });
+  // HTTP sends only (the WebSocket would carry the send past the wrapper).
+  alice.connect();
+  await alice.waitUntilLive();
+  const ch = await alice.createChannel({ kind: "private", name: "race", members: [bob.userId] });
+  await bob.e2ee!.ensureGroup(ch.id);
+  const seenAlice = collect(alice, ch.id);
+  resetBeforeNextSend = () => alice.e2ee!.server.resetEncryption(ch.id, "admin");
+  const sent = await bob.sendMessage(ch.id, "written before bob saw the reset");
+  assert.equal(resetBeforeNextSend, undefined, "the reset happened in between");
+  assert.equal(sent.event.generation, 1, "the message went out in the new group");
+  await until(() => texts(seenAlice).includes("written before bob saw the reset"), "alice reads it");
+});
+
+test("a device whose group is broken asks for a reset; one that finds another MLS engine's group does too", { timeout: 90_000 }, async (t) => {
+  const { server, org, alice, bob, channelId } = await setup(t);
+  const undecryptable: string[] = [];
+  const watch = (c: ParleyClient, name: string) => c.on("undecryptable", (n) => undecryptable.push(`${name}: seq ${n.seq} ${n.reason}`));
+  watch(alice, "alice");
+  watch(bob, "bob");
+  // The stored GroupInfo no longer verifies (as if a faulty client's commit had been accepted),
+  // and a new device of bob's must join: it can neither follow the group nor rejoin it.
+  const row = await server.deps.db.selectFrom("mls_groups").select("group_info").where("channel_id", "=", channelId).executeTakeFirstOrThrow();
+  const broken = Buffer.from(row.group_info);
+  broken[broken.length - 10]! ^= 0xff;
+  await server.deps.db.updateTable("mls_groups").set({ group_info: broken }).where("channel_id", "=", channelId).execute();
+  const bob2 = await org.device("bob");
+  watch(bob2, "bob2");
+  bob2.connect();
+  await bob2.waitUntilLive();
+  await until(() => bob2.e2ee!.epochOf(channelId) !== undefined, "bob's new device gets into a group", 30_000);
+  assert.equal(await generationOf(server, channelId), 1);
+  const reset = (await alice.api.call("listEvents", { params: { channelId }, query: { after: 0 } })).events.find((e) => e.kind === "reset")!;
+  assert.equal(JSON.parse(Buffer.from(reset.content, "base64").toString()).reason, "unrecoverable");
+  await chatBothWays(alice, bob2, channelId, "repaired");
+  await chatBothWays(bob, alice, channelId, "everyone");
+
+  // An operator upgraded the library: the group was made by another engine. A device that must
+  // join it (its state lost) asks for a reset instead of decoding it.
+  await server.deps.db.updateTable("mls_groups").set({ engine: "ts-mls@9.9.9" }).where("channel_id", "=", channelId).execute();
+  const bob3 = await org.device("bob");
+  watch(bob3, "bob3");
+  bob3.connect();
+  await bob3.waitUntilLive();
+  await until(() => bob3.e2ee!.epochOf(channelId) !== undefined, "bob's third device gets into a group", 30_000);
+  assert.equal(await generationOf(server, channelId), 2);
+  const group = await alice.api.call("getGroupInfo", { params: { channelId } });
+  assert.equal(group.engine, (await import("@parley/crypto")).MLS_ENGINE);
+  await chatBothWays(alice, bob3, channelId, "upgraded");
+  assert.deepEqual(undecryptable, []);
+  assert.equal(channelGroupId(channelId, 2), `${channelId}~2`);
+});
