@@ -204,6 +204,15 @@ for (const dialect of DIALECTS) {
       assert.ok(members.body.members.some((m: { userId: string }) => m.userId === eve.user.id), "the external join made eve a member");
       await sync(a, channelId);
       assert.deepEqual(epochAuthenticator(groupOf(a, channelId)), epochAuthenticator(join.group));
+      // Eve's device lost its state: it rejoins by external commit replacing its own leaf (a resync), which is counted.
+      const gi2 = await eve.api("GET", `/channels/${channelId}/group-info`);
+      const rejoin = await joinExternal(e.identity, bytes(gi2.body.groupInfo), { resync: true });
+      const rr = await eve.api("POST", `/channels/${channelId}/commits`, { engine: MLS_ENGINE, epoch: 1, commit: b64(rejoin.commit), groupInfo: b64(rejoin.groupInfo) });
+      assert.equal(rr.status, 200, JSON.stringify(rr.body));
+      e.groups.set(channelId, rejoin.group);
+      await sync(a, channelId);
+      assert.deepEqual(epochAuthenticator(groupOf(a, channelId)), epochAuthenticator(rejoin.group));
+      assert.match(await server.deps.metrics.registry.getSingleMetricAsString("parley_mls_resyncs_total"), /parley_mls_resyncs_total 1/);
 
       // Another org's owner: every MLS route 404s, nothing written.
       const other = await makeOrg(server);

@@ -65,6 +65,7 @@ for (const dialect of DIALECTS) {
       const metrics = await server.deps.metrics.registry.getSingleMetricAsString("parley_mls_resets_total");
       assert.match(metrics, /reason="unrecoverable"} 1/);
       assert.match(metrics, /reason="admin"} 1/);
+      assert.match(await server.deps.metrics.registry.getSingleMetricAsString("parley_mls_commit_rejections_total"), /reason="encryption_reset"} [1-9]/);
 
       assert.equal((await owner.api("POST", `/channels/${ch}/archive`)).status, 200);
       assert.equal((await reset(owner, "admin")).body.code, "channel_archived");
