@@ -4,8 +4,18 @@
  * Timeline. Older pages arrive out of order, so the timeline is rebuilt from
  * all events then (an edit paged in before its target must still apply);
  * live events, which arrive in seq order, are applied incrementally.
+ * Encryption resets are kept beside the timeline as notices (the SDK's Timeline
+ * holds messages only): the channel view shows each as a row of its own.
  */
+import type { EncryptionReset } from "@parley/protocol";
 import { Timeline, type ReceivedEvent, type TimelineMessage } from "@parley/sdk";
+
+/** A "reset" event as the timeline shows it: when, and what its clear content says (undefined if malformed). */
+export interface ResetNotice {
+  seq: number;
+  createdAt: number;
+  reset: EncryptionReset | undefined;
+}
 
 /** Per-channel history with paging state. */
 export class ChannelHistory {
@@ -17,6 +27,8 @@ export class ChannelHistory {
   /** Own reaction seqs by "target:emoji", so a second click retracts the reaction. */
   #ownReactions = new Map<string, number>();
   #messages: TimelineMessage[] | undefined;
+  /** Encryption resets, oldest first. */
+  #resets: ResetNotice[] = [];
   /** Bumped on every change; views cache derived data by it. */
   version = 0;
   /** Whether the server may have older events than the oldest one held. */
@@ -86,6 +98,11 @@ export class ChannelHistory {
     return (this.#messages ??= this.#timeline.messages());
   }
 
+  /** Encryption resets of the channel, oldest first. */
+  resets(): readonly ResetNotice[] {
+    return this.#resets;
+  }
+
   /** Replies of a thread, oldest first. */
   thread(rootSeq: number): TimelineMessage[] {
     return this.#timeline.thread(rootSeq);
@@ -107,6 +124,8 @@ export class ChannelHistory {
   }
 
   #apply(e: ReceivedEvent): void {
+    // Events are applied in seq order (live ones after the newest, else a full rebuild), so appending keeps the order.
+    if (e.kind === "reset") this.#resets.push({ seq: e.seq, createdAt: e.createdAt, reset: e.content.reset });
     this.#timeline.apply(e);
     if (!e.own) return;
     if (e.kind === "reaction" && e.target !== null && e.emoji) this.#ownReactions.set(`${e.target}:${e.emoji}`, e.seq);
@@ -118,6 +137,7 @@ export class ChannelHistory {
   #rebuild(): void {
     this.#timeline = new Timeline(this.channelId);
     this.#ownReactions = new Map();
+    this.#resets = [];
     for (const seq of [...this.#events.keys()].sort((a, b) => a - b)) this.#apply(this.#events.get(seq)!);
   }
 

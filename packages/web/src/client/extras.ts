@@ -5,7 +5,7 @@
  * through the adapter (`chat.client`), so when the client moves into a Web
  * Worker only this file follows it.
  */
-import type { Channel, E2eeConfig, E2eeSuite } from "@parley/protocol";
+import type { Channel, E2eeConfig, E2eeSuite, MyChannel } from "@parley/protocol";
 import { isE2eeError, type FileDescriptor, type ReceivedEvent } from "@parley/sdk";
 import type { ChatStore } from "./chat-store.ts";
 
@@ -109,10 +109,29 @@ export function setE2eeSuite(chat: ChatStore, suite: E2eeSuite): Promise<E2eeCon
   return chat.client.api.call("setE2eeConfig", { body: { suite } });
 }
 
-/** The suite and epoch of a channel's MLS group (suite null while it has none). */
-export async function channelGroup(chat: ChatStore, channelId: string): Promise<{ suite: E2eeSuite | null; epoch: number }> {
+/** The suite, epoch and generation of a channel's MLS group (suite null while it has none). */
+export async function channelGroup(chat: ChatStore, channelId: string): Promise<{ suite: E2eeSuite | null; epoch: number; generation: number }> {
   const r = await chat.client.api.call("getGroupInfo", { params: { channelId } });
-  return { suite: r.suite, epoch: r.epoch };
+  return { suite: r.suite, epoch: r.epoch, generation: r.generation };
+}
+
+/**
+ * Whether the signed-in user may reset a channel's encryption: what the server's
+ * `channel.manage` rule allows (channel admins, org owners and admins, members of
+ * DMs and group DMs), on an encrypted client and a channel that is not archived.
+ */
+export function mayResetEncryption(chat: ChatStore, c: MyChannel): boolean {
+  if (!chat.client.codec.encrypted || c.archived) return false;
+  return c.myRole === "admin" || chat.isAdmin || c.kind === "dm" || c.kind === "group_dm";
+}
+
+/**
+ * Reset a channel's encryption (a new MLS group generation; every member's devices
+ * rejoin on their own). Resolves with the new generation once this device has
+ * processed the reset; rejects with the server's error (e.g. `forbidden`).
+ */
+export function resetEncryption(chat: ChatStore, channelId: string): Promise<number> {
+  return chat.client.resetEncryption(channelId);
 }
 
 /** The suite this device's MLS identity uses (the one it creates groups with). */

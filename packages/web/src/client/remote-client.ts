@@ -84,6 +84,7 @@ export class RemoteClient extends Emitter<ClientEvents> {
   idle(): Result<"idle"> { return this.#call("idle", []); }
   settled(): Result<"settled"> { return this.#call("settled", []); }
   waitUntilLive(...a: Args<"waitUntilLive">): Result<"waitUntilLive"> { return this.#call("waitUntilLive", a); }
+  resetEncryption(...a: Args<"resetEncryption">): Result<"resetEncryption"> { return this.#call("resetEncryption", a); }
 
   /** Older history of a channel: this device's sealed copy first, else the server's page decoded by the worker. */
   olderPage(channelId: string, before: number, limit: number): Promise<{ events: ReceivedEvent[]; hasMore: boolean }> {

@@ -1,20 +1,21 @@
 /**
  * The channel header's encryption badge. It opens a panel that explains what
  * end-to-end encryption means here and shows the channel's MLS group: suite
- * (a "post-quantum (X-Wing)" badge where the group uses it), epoch, and the
- * members to verify.
+ * (a "post-quantum (X-Wing)" badge where the group uses it), generation and
+ * epoch, the members to verify, and — for those who may — "Reset encryption".
  */
 import "../chat/features.css";
 import { useEffect, useState } from "react";
 import type { MyChannel } from "@parley/protocol";
 import { useChat } from "../client/use-chat.ts";
-import { channelMemberIds, deviceSuite } from "../client/extras.ts";
+import { channelMemberIds, deviceSuite, mayResetEncryption } from "../client/extras.ts";
 import { Icon } from "../components/icon.tsx";
 import { Modal } from "../components/dialogs/modal.tsx";
 import { PresenceDot } from "../components/presence-dot.tsx";
 import { suiteBadge, suiteDescription } from "./suite.ts";
 import { useChannelGroup } from "./use-channel-group.ts";
 import { VerifyDialog } from "./verify-dialog.tsx";
+import { ResetEncryptionDialog } from "./reset-dialog.tsx";
 
 function SecurityPanel(props: { channel: MyChannel; onClose: () => void }) {
   const chat = useChat();
@@ -22,9 +23,12 @@ function SecurityPanel(props: { channel: MyChannel; onClose: () => void }) {
   const group = useChannelGroup(chat, c.id, c.epoch, 1);
   const [members, setMembers] = useState<string[]>();
   const [verify, setVerify] = useState<string>();
+  const [resetting, setResetting] = useState(false);
   useEffect(() => { channelMemberIds(chat, c.id).then(setMembers, () => setMembers([])); }, [chat, c.id]);
   const h = chat.history(c.id);
   if (verify) return <VerifyDialog chat={chat} userId={verify} onClose={() => setVerify(undefined)} />;
+  // Done: close the panel too; the new timeline row shows the reset.
+  if (resetting) return <ResetEncryptionDialog channel={c} onCancel={() => setResetting(false)} onDone={props.onClose} />;
   return (
     <Modal title="End-to-end encryption" onClose={props.onClose} wide>
       <p>Messages and files in this conversation are encrypted on the sender's device and decrypted only on the devices of its members (MLS, RFC 9420). The server stores and relays ciphertext: it cannot read them. Each time someone joins or leaves, or a device is added or removed, the group moves to a new epoch with fresh keys, so removed devices cannot read what follows and new ones cannot read what came before.</p>
@@ -33,6 +37,7 @@ function SecurityPanel(props: { channel: MyChannel; onClose: () => void }) {
         <dd data-testid="channel-suite">{group ? <>{suiteDescription(group.suite)}{suiteBadge(group.suite) ? <> <span className="e2ee pq">{suiteBadge(group.suite)}</span></> : null}</> : "…"}</dd>
         <dt>Epoch</dt>
         <dd data-testid="channel-epoch">{group ? group.epoch : c.epoch}</dd>
+        {group && group.generation > 0 ? <><dt>Group generation</dt><dd data-testid="channel-generation">{group.generation} (reset {group.generation === 1 ? "once" : `${group.generation} times`})</dd></> : null}
         <dt>This device</dt>
         <dd>{suiteDescription(deviceSuite(chat))}</dd>
         <dt>History</dt>
@@ -48,6 +53,13 @@ function SecurityPanel(props: { channel: MyChannel; onClose: () => void }) {
         ))}
         {members && members.length <= 1 ? <li className="muted">No one else is in this channel yet.</li> : null}
       </ul>
+      {mayResetEncryption(chat, c) ? (
+        <section className="reset-section" aria-labelledby="reset-h">
+          <h3 id="reset-h">Reset encryption</h3>
+          <p className="muted">If messages here cannot be decrypted, give the channel a new encryption group. Everyone's devices rejoin it automatically.</p>
+          <button type="button" className="danger" onClick={() => setResetting(true)}>Reset encryption…</button>
+        </section>
+      ) : null}
     </Modal>
   );
 }

@@ -1,12 +1,12 @@
-/** The suite and epoch of a channel's MLS group, fetched when the channel (or its epoch) changes. */
+/** The suite, epoch and generation of a channel's MLS group, fetched when the channel (or its epoch) changes. */
 import { useEffect, useState } from "react";
 import type { E2eeSuite } from "@parley/protocol";
 import type { ChatStore } from "../client/chat-store.ts";
 import { channelGroup } from "../client/extras.ts";
 
-const cache = new Map<string, { suite: E2eeSuite | null; epoch: number }>();
+const cache = new Map<string, { suite: E2eeSuite | null; epoch: number; generation: number }>();
 
-export function useChannelGroup(chat: ChatStore, channelId: string, epochHint: number, refresh = 0): { suite: E2eeSuite | null; epoch: number } | undefined {
+export function useChannelGroup(chat: ChatStore, channelId: string, epochHint: number, refresh = 0): { suite: E2eeSuite | null; epoch: number; generation: number } | undefined {
   const [g, setG] = useState(() => cache.get(channelId));
   useEffect(() => {
     let live = true;

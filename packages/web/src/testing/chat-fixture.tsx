@@ -16,6 +16,7 @@ import { ChatStore } from "../client/chat-store.ts";
 import { RemoteClient } from "../client/remote-client.ts";
 import { WorkerLink } from "../client/worker-link.ts";
 import { ChatContext } from "../client/use-chat.ts";
+import { serializeError } from "../worker/errors.ts";
 import type { Command, WorkerMessage, WorkerPush } from "../worker/protocol.ts";
 
 const ORG: Org = { id: "org-1", slug: "acme", name: "Acme", createdAt: 1_700_000_000_000 };
@@ -31,7 +32,7 @@ export class PeerWorker {
   onmessage: ((ev: MessageEvent<WorkerMessage>) => void) | null = null;
   onerror: ((ev: ErrorEvent) => void) | null = null;
   readonly commands: Command[] = [];
-  /** Reply values by `op` or by `call:<method>` / `api:<route>`; a function gets the command. */
+  /** Reply values by `op` or by `call:<method>` / `api:<route>`; a function gets the command; an Error is a failed reply. */
   readonly answers = new Map<string, unknown>();
 
   constructor() {
@@ -44,7 +45,9 @@ export class PeerWorker {
     const answer = this.answers.get(key);
     const value = typeof answer === "function" ? (answer as (c: Command) => unknown)(cmd) : answer;
     // Replies are asynchronous, as across a real worker boundary.
-    queueMicrotask(() => this.#deliver({ t: "reply", id: cmd.id, ok: true, value }));
+    queueMicrotask(() => this.#deliver(value instanceof Error
+      ? { t: "reply", id: cmd.id, ok: false, error: serializeError(value) }
+      : { t: "reply", id: cmd.id, ok: true, value }));
   }
 
   /** Client calls the page made (`call` commands), as [method, args]. */
@@ -76,12 +79,12 @@ export interface ChatFixture {
   render(ui: ReactNode): RenderResult;
 }
 
-/** Sign in `me` with `users` in one channel (`channelId`), through the real store's start(). */
-export async function chatFixture(opts: { me: User; users: User[]; channelId?: string }): Promise<ChatFixture> {
+/** Sign in `me` with `users` in one channel (`channelId`, fields overridden by `channel`), through the real store's start(). */
+export async function chatFixture(opts: { me: User; users: User[]; channelId?: string; channel?: Partial<MyChannel> }): Promise<ChatFixture> {
   const channelId = opts.channelId ?? "ch-1";
   const channel: MyChannel = {
     id: channelId, orgId: ORG.id, kind: "public", name: "general", topic: "", archived: false, createdBy: opts.me.id, createdAt: ORG.createdAt,
-    lastSeq: 0, memberCount: opts.users.length + 1, epoch: 1, myRole: "member", readSeq: 0, unread: 0, mentions: 0,
+    lastSeq: 0, memberCount: opts.users.length + 1, epoch: 1, myRole: "member", readSeq: 0, unread: 0, mentions: 0, ...opts.channel,
   };
   const previous = globalThis.Worker;
   globalThis.Worker = PeerWorker as unknown as typeof Worker;

@@ -34,7 +34,7 @@ export interface ClientSnapshot {
 export const CLIENT_METHODS = [
   "connect", "send", "sendMessage", "reply", "react", "edit", "delete", "typing", "setPresence", "markRead", "channels",
   "createChannel", "openDm", "addMembers", "joinChannel", "removeMember", "fingerprint", "safetyNumber", "decode",
-  "history", "idle", "settled", "waitUntilLive",
+  "history", "idle", "settled", "waitUntilLive", "resetEncryption",
 ] as const satisfies ReadonlyArray<keyof ParleyClient>;
 /** One of {@link CLIENT_METHODS}. */
 export type ClientMethod = (typeof CLIENT_METHODS)[number];

@@ -9,6 +9,7 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { useChat } from "../../client/use-chat.ts";
 import { buildRows } from "../../chat/rows.ts";
 import { MessageItem } from "./message-item.tsx";
+import { ResetRow } from "../../security/reset-row.tsx";
 import type { SearchHighlight } from "../../search/search-bar.tsx";
 
 const NEAR_TOP_PX = 400;
@@ -20,14 +21,14 @@ export function MessageList(props: { channelId: string; title: string; onOpenThr
   const h = chat.history(props.channelId);
   const version = h.version;
   // Rows change exactly when the history's version does (the history mutates in place).
-  const rows = useMemo(() => buildRows(h.messages()), [h, version]);
+  const rows = useMemo(() => buildRows(h.messages(), h.resets()), [h, version]);
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const anchor = useRef<{ firstKey: string | undefined; total: number; top: number } | undefined>(undefined);
   const v = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scroller.current,
-    estimateSize: (i) => (rows[i]?.kind === "day" ? 36 : rows[i]?.kind === "message" && rows[i].showHeader ? 58 : 30),
+    estimateSize: (i) => (rows[i]?.kind === "day" || rows[i]?.kind === "reset" ? 36 : rows[i]?.kind === "message" && rows[i].showHeader ? 58 : 30),
     getItemKey: (i) => rows[i]!.key,
     overscan: 12,
     // Room above the first row for the "beginning of the channel" / loading line.
@@ -91,6 +92,8 @@ export function MessageList(props: { channelId: string; title: string; onOpenThr
             <div key={item.key} data-index={item.index} ref={v.measureElement} className="vrow" style={{ transform: `translateY(${item.start}px)` }}>
               {row.kind === "day" ? (
                 <div className="day" role="separator" aria-label={row.label}><span>{row.label}</span></div>
+              ) : row.kind === "reset" ? (
+                <ResetRow notice={row.notice} />
               ) : (
                 <MessageItem channelId={props.channelId} m={row.message} showHeader={row.showHeader} onOpenThread={props.onOpenThread}
                   mark={row.message.seq === current ? "current" : props.highlight?.hits.has(row.message.seq) ? "hit" : undefined} />
