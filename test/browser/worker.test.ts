@@ -38,6 +38,10 @@ test(`typing stays responsive while ${N} messages decrypt; a second tab shows th
   t.after(() => alice.close());
   alice.connect();
   await alice.waitUntilLive();
+  // Printed if the last step fails: what Alice could not read or do.
+  const aliceTrouble: string[] = [];
+  alice.on("undecryptable", (n) => aliceTrouble.push(`undecryptable seq ${n.seq}: ${n.reason}`));
+  alice.on("error", (err) => aliceTrouble.push(`error: ${(err as Error).message}`));
 
   const errors: string[] = [];
   const page = await newUserPage(browser, errors);
@@ -50,9 +54,11 @@ test(`typing stays responsive while ${N} messages decrypt; a second tab shows th
 
   const channel = await alice.createChannel({ name: "burst", kind: "public", topic: "", members: [] });
   await alice.addMembers(channel.id, [bob.user.id]);
+  const warmUp = Date.now();
   await alice.sendMessage(channel.id, "warm-up");
   await page.getByRole("link", { name: /Channel burst/ }).click();
   await page.locator("article.msg", { hasText: "warm-up" }).waitFor({ timeout: 60_000 });
+  t.diagnostic(`the warm-up message showed ${Date.now() - warmUp} ms after it was sent (bob's device joined the group from its Welcome)`);
   const box = page.getByRole("textbox", { name: "Message #burst" });
   await box.click();
 
@@ -113,6 +119,10 @@ test(`typing stays responsive while ${N} messages decrypt; a second tab shows th
   await second.getByRole("link", { name: /Channel burst/ }).click();
   await second.getByRole("textbox", { name: "Message #burst" }).fill("sent from the second tab");
   await second.getByRole("textbox", { name: "Message #burst" }).press("Enter");
-  await alice.next("message", (m) => m.text === "sent from the second tab", 30_000);
+  await alice.next("message", (m) => m.text === "sent from the second tab", 30_000).catch(async (err: unknown) => {
+    const tail = await alice.api.call("listEvents", { params: { channelId: channel.id }, query: { before: 1_000_000_000, limit: 5 } });
+    const gi = await alice.api.call("getGroupInfo", { params: { channelId: channel.id } });
+    throw new Error(`${(err as Error).message}; Alice's group at epoch ${alice.e2ee!.epochOf(channel.id)}, the server's at ${gi.epoch}; last events ${JSON.stringify(tail.events.map((e) => [e.seq, e.kind, e.epoch]))}; Alice: ${aliceTrouble.slice(-5).join(" | ")}`);
+  });
   assert.deepEqual(errors.filter((e) => !/status of 40[134]/.test(e)), []);
 });
