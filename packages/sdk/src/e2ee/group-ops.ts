@@ -325,11 +325,13 @@ export async function joinFromWelcomeItem(ctx: GroupContext, ch: ChannelCrypto, 
   ch.welcomesInFlight++;
   let group: Group;
   try {
-    const bytes = await retrying(ctx, () => ctx.server.welcome(ch.id, welcomeId));
+    // The Welcome carries no ratchet tree: the server returns it with the GroupInfo of the
+    // Welcome's epoch (the channel's current one may be later), checked against the Welcome.
+    const { welcome, groupInfo } = await retrying(ctx, () => ctx.server.welcome(ch.id, welcomeId));
     // A Welcome is for the group's suite (the KeyPackage it consumed was claimed for that suite).
-    const { suite } = await inspectMlsMessage(bytes);
+    const { suite } = await inspectMlsMessage(welcome);
     if (!suite) throw new ParleyError({ code: "bad_response", message: `the Welcome for channel ${ch.id} uses a cipher suite Parley does not offer` });
-    group = await retrying(ctx, () => joinFromWelcome(ctx.identityFor(suite), bytes, ctx.policy));
+    group = await retrying(ctx, () => joinFromWelcome(ctx.identityFor(suite), welcome, ctx.policy, { groupInfo }));
   } catch (err) {
     if (isE2eeError(err, "no_matching_key_package")) return; // addressed to another device of this user
     throw err;

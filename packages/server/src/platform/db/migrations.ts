@@ -11,6 +11,7 @@ import { core } from "./migrations/0001-core.ts";
 import { e2eeDirectory } from "./migrations/0002-e2ee-directory.ts";
 import { mlsGroups } from "./migrations/0003-mls-groups.ts";
 import { files } from "./migrations/0004-files.ts";
+import { welcomeGroupInfo } from "./migrations/0005-welcome-group-info.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const ctx: MigrationContext = { dialect, bytes: dialect === "postgres" ? "bytea" : "blob" };
@@ -19,5 +20,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0002_e2ee_directory": e2eeDirectory(ctx),
     "0003_mls_groups": mlsGroups(ctx),
     "0004_files": files(ctx),
+    "0005_welcome_group_info": welcomeGroupInfo(ctx),
   };
 }
