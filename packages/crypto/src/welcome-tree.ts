@@ -5,7 +5,7 @@
 // the GroupInfo the committer posted for the same epoch (the server keeps it with the
 // Welcome), and this file checks that tree against the Welcome's own GroupContext before
 // ts-mls sees it.
-import { wireformats, type CiphersuiteImpl, type RatchetTree, type Welcome } from "ts-mls";
+import { defaultExtensionTypes, wireformats, type CiphersuiteImpl, type RatchetTree, type Welcome } from "ts-mls";
 import { equalBytes, toHex } from "./bytes.ts";
 import { E2eeError } from "./errors.ts";
 import { translate } from "./group-state.ts";
@@ -49,7 +49,8 @@ export async function welcomeTree(
       secrets.pathSecret?.fill(0);
     }
     if (!gi) throw new E2eeError("invalid_message", "the Welcome's GroupInfo does not decode");
-    if (ratchetTreeFromExtension(gi)) return {};
+    // Present: joinGroup decodes and checks it (looked up by type here, not decoded twice).
+    if (gi.extensions.some((e) => e.extensionType === defaultExtensionTypes.ratchet_tree)) return {};
     context = gi.groupContext;
   } catch (err) {
     throw translate(err, {});
