@@ -4,7 +4,7 @@
  * own child process. Writes bench/results/fanout.json and appends one line to
  * bench/RESULTS.md. Not a test: it prints figures and never fails on them.
  *
- *   node bench/src/run-all.ts [--only fanout,idle,persist,e2e,provider] [--servers bare,parley] [--quick] [--no-record] [--with-1000]
+ *   node bench/src/run-all.ts [--only fanout,idle,persist,e2e,provider,large-add] [--servers bare,parley] [--quick] [--no-record] [--with-1000]
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -22,6 +22,7 @@ import { writeResults, type BenchResults } from "./results.ts";
 import { log } from "./report.ts";
 import { runE2e } from "./e2e/run.ts";
 import { DEFAULT_PROVIDER_BENCH, runProviderBench } from "./crypto/provider.ts";
+import { DEFAULT_LARGE_ADD, runLargeAddBench } from "./crypto/large-add.ts";
 import type { ServerKind } from "./server-child.ts";
 
 const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -152,8 +153,13 @@ async function main(): Promise<void> {
   if (only.has("provider")) {
     await attempt("provider", errors, () => runProviderBench({ ...DEFAULT_PROVIDER_BENCH, with1000: process.argv.includes("--with-1000") }, !noRecord));
   }
-  // Those two record their own results; the transport results below only when a transport bench ran.
-  if ([...only].every((b) => b === "e2e" || b === "provider")) return;
+  // Adding 999 members in one commit, with and without the tree in the Welcome (not in the default list):
+  // bench/results/large-add.json and rows in RESULTS.md's "Large adds" section.
+  if (only.has("large-add")) {
+    await attempt("large-add", errors, () => runLargeAddBench(DEFAULT_LARGE_ADD, !noRecord));
+  }
+  // Those record their own results; the transport results below only when a transport bench ran.
+  if ([...only].every((b) => b === "e2e" || b === "provider" || b === "large-add")) return;
 
   const results: BenchResults = {
     kind: "parley-bench", quick, loadAverageAtStart, loadAverageAtEnd: os.loadavg().map((v) => Math.round(v * 100) / 100), startedAt: new Date(started).toISOString(), durationSec: Math.round((Date.now() - started) / 1000),

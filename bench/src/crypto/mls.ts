@@ -33,7 +33,7 @@ async function commitCase(suite: SuiteName, n: number): Promise<CommitCase> {
   const addMs = performance.now() - t;
   confirmPending(g);
   t = performance.now();
-  await joinFromWelcome(joiners[n - 1]!, bundle.welcome!);
+  await joinFromWelcome(joiners[n - 1]!, bundle.welcome!, {}, { groupInfo: bundle.groupInfo });
   const joinMs = performance.now() - t;
   t = performance.now();
   const rm = await removeMembers(g, [1]);

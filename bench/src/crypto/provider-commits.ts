@@ -28,7 +28,7 @@ export interface CommitRun {
 }
 
 /** Wall and CPU (this process, all threads) milliseconds of `f`. */
-async function timed<T>(f: () => Promise<T>): Promise<[T, number, number]> {
+export async function timed<T>(f: () => Promise<T>): Promise<[T, number, number]> {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const v = await f();
@@ -41,19 +41,23 @@ export interface Joiners {
   suite: SuiteName;
   keyPackages: Uint8Array[];
   lastStore: MemoryKeyStore;
+  /** KeyPackageRef (hex) of the last joiner's (last-resort) KeyPackage. */
+  lastRefHex: string;
 }
 
 export async function makeJoiners(suite: SuiteName, n: number): Promise<Joiners> {
   const keyPackages: Uint8Array[] = [];
   let lastStore = new MemoryKeyStore();
+  let lastRefHex = "";
   for (let i = 0; i < n; i++) {
     const store = new MemoryKeyStore();
     const id = await createDeviceIdentity({ orgId: "o", userId: `u${i}`, deviceId: `d${i}`, suite, keyStore: store });
     const [kp] = await generateKeyPackages(id, 1, { lastResort: i === n - 1 });
     keyPackages.push(kp!.keyPackage);
     lastStore = store;
+    lastRefHex = kp!.refHex;
   }
-  return { suite, keyPackages, lastStore };
+  return { suite, keyPackages, lastStore, lastRefHex };
 }
 
 export async function commitRun(j: Joiners, provider: CryptoProviderName): Promise<CommitRun> {
@@ -63,7 +67,7 @@ export async function commitRun(j: Joiners, provider: CryptoProviderName): Promi
   const g = await createGroup(owner, `bench-${suite}-${provider}-${Date.now()}`);
   const [add, addMs, addCpuMs] = await timed(() => addMembers(g, j.keyPackages));
   confirmPending(g);
-  const [gj, joinMs] = await timed(() => joinFromWelcome(joiner, add.welcome!));
+  const [gj, joinMs] = await timed(() => joinFromWelcome(joiner, add.welcome!, {}, { groupInfo: add.groupInfo }));
   const [upd, updateMs, updateCpuMs] = await timed(() => selfUpdate(g));
   confirmPending(g);
   const [r, processUpdateMs, processUpdateCpuMs] = await timed(() => processMessage(gj, upd.commit));

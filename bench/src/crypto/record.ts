@@ -1,7 +1,8 @@
 /**
  * Results of the crypto-provider bench: bench/results/provider.json (the whole run,
  * machine included) and one table row in the "Crypto provider" section of
- * bench/RESULTS.md, inserted above that section's end marker. Other helpers edit
+ * bench/RESULTS.md, inserted above that section's end marker (large-add.ts uses the same
+ * insertion for its own section). Other helpers edit
  * RESULTS.md too, so the edit runs under `flock /tmp/parley-results.lock` (this file
  * re-run as a child with --insert-row), like bench/src/e2e/record.ts.
  */
@@ -29,22 +30,32 @@ export function recordRow(r: ProviderResults): void {
   const cell = (n: string) => (t[n] ? `${fmt(t[n].wallMedian)} (${fmt(t[n].cpuMedian)})` : "—");
   const m = r.machine as { cores: number; os: string; node: string };
   const row = `| ${r.startedAt.slice(0, 16).replace("T", " ")} | ${m.cores} cores ${m.os} | ${m.node} | ${cell("raw ts-mls, default provider")} | ${cell("@parley/crypto, reference provider")} | ${cell("@parley/crypto, node provider")} | ${cell("raw ts-mls, node provider")} | ${r.speedup.wallMedian}x (${r.speedup.cpuMedian}x) | ${r.options.rounds} x ${r.options.messages} | ${r.loadAverageAtStart.join(" ")} / ${r.loadAverageAtEnd.join(" ")} |`;
+  if (insertRows(PROVIDER_ROWS_END, [row])) log(`provider: wrote ${path.relative(process.cwd(), file)} and a row in bench/RESULTS.md`);
+  else log(`provider: wrote ${path.relative(process.cwd(), file)}; RESULTS.md row NOT added: ${row}`);
+}
+
+/**
+ * Inserts table rows above `marker` in bench/RESULTS.md, under the shared lock (this file
+ * re-run as a child). False (and a log line) when that failed.
+ */
+export function insertRows(marker: string, rows: string[]): boolean {
   try {
-    execFileSync("flock", [LOCK, process.execPath, fileURLToPath(import.meta.url), "--insert-row", row], { stdio: "inherit", timeout: 60_000 });
-    log(`provider: wrote ${path.relative(process.cwd(), file)} and a row in bench/RESULTS.md`);
+    execFileSync("flock", [LOCK, process.execPath, fileURLToPath(import.meta.url), "--insert-row", marker, rows.join("\n")], { stdio: "inherit", timeout: 60_000 });
+    return true;
   } catch (err) {
-    log(`provider: wrote ${path.relative(process.cwd(), file)}; RESULTS.md row NOT added (${String(err)}): ${row}`);
+    log(`RESULTS.md rows NOT added above ${marker} (${String(err)})`);
+    return false;
   }
 }
 
-/** Child mode (under flock): insert `row` above the section's end marker; refuse when the section is missing. */
-function insertRow(row: string): void {
+/** Child mode (under flock): insert `rows` above `marker`; refuse when the section is missing. */
+function insertRow(marker: string, rows: string): void {
   const text = fs.readFileSync(RESULTS_MD, "utf8");
-  const i = text.indexOf(PROVIDER_ROWS_END);
-  if (i < 0) throw new Error(`bench/RESULTS.md has no "${PROVIDER_ROWS_END}" marker (the "Crypto provider" section)`);
-  fs.writeFileSync(RESULTS_MD, `${text.slice(0, i)}${row}\n${text.slice(i)}`);
+  const i = text.indexOf(marker);
+  if (i < 0) throw new Error(`bench/RESULTS.md has no "${marker}" marker`);
+  fs.writeFileSync(RESULTS_MD, `${text.slice(0, i)}${rows}\n${text.slice(i)}`);
 }
 
 if (process.argv[2] === "--insert-row" && path.resolve(process.argv[1] ?? "") === fileURLToPath(import.meta.url)) {
-  insertRow(process.argv[3] ?? "");
+  insertRow(process.argv[3] ?? "", process.argv[4] ?? "");
 }

@@ -31,7 +31,7 @@ async function makeGroup(names: [string, string][]) {
   const groups = new Map<string, Group>([[names[0]![1], first]]);
   const bundle = await addMembers(first, devs.slice(1).map((d) => d.keyPackage));
   confirmPending(first);
-  for (const d of devs.slice(1)) groups.set(d.identity.deviceId, await joinFromWelcome(d.identity, bundle.welcome!, policy));
+  for (const d of devs.slice(1)) groups.set(d.identity.deviceId, await joinFromWelcome(d.identity, bundle.welcome!, policy, { groupInfo: bundle.groupInfo }));
   return { dir, policy, groups, first };
 }
 type G = Awaited<ReturnType<typeof makeGroup>>;
@@ -58,9 +58,9 @@ async function apply(g: G, committer: string, build: (grp: Group) => Promise<Com
   return { before, bundle };
 }
 
-async function join(g: G, d: Dev, welcome: Uint8Array) {
+async function join(g: G, d: Dev, bundle: CommitBundle) {
   g.dir.register(d.identity);
-  g.groups.set(d.identity.deviceId, await joinFromWelcome(d.identity, welcome, g.policy));
+  g.groups.set(d.identity.deviceId, await joinFromWelcome(d.identity, bundle.welcome!, g.policy, { groupInfo: bundle.groupInfo }));
 }
 
 /** Every member agrees on the epoch and exchanges a message with every other. */
@@ -97,7 +97,7 @@ test("revoke then add: the stolen device's keys open no later UpdatePath; the ad
   const commits = [await apply(g, "a1", commitPendingProposals)];
   assert.equal(g.groups.has("b2"), false);
   const add = await apply(g, "a1", (grp) => addMembers(grp, [b3.keyPackage]));
-  await join(g, b3, add.bundle.welcome!);
+  await join(g, b3, add.bundle);
   assert.equal(members(g.first).find((m) => m.deviceId === "b3")?.leafIndex, 2, "b3 took the slot b2 left");
   commits.push(add, await apply(g, "c1", selfUpdate), await apply(g, "b3", selfUpdate));
   await assertSealedFrom(stolen, control, commits);
@@ -114,7 +114,7 @@ test("kick then invite and leave then join: neither the kicked nor the leaving d
   await assert.rejects(addMembers(g.groups.get("b1")!, [d1.keyPackage]), mixed);
   const commits = [await apply(g, "b1", commitPendingProposals)];
   const invite = await apply(g, "b1", (grp) => addMembers(grp, [d1.keyPackage]));
-  await join(g, d1, invite.bundle.welcome!);
+  await join(g, d1, invite.bundle);
   commits.push(invite, await apply(g, "d1", selfUpdate));
   await assertSealedFrom(kicked, control, commits);
 
@@ -127,7 +127,7 @@ test("kick then invite and leave then join: neither the kicked nor the leaving d
   await assert.rejects(addMembers(g.first, [erin.keyPackage]), mixed);
   const later = [await apply(g, "a1", commitPendingProposals)];
   const inv = await apply(g, "a1", (grp) => addMembers(grp, [erin.keyPackage]));
-  await join(g, erin, inv.bundle.welcome!);
+  await join(g, erin, inv.bundle);
   const frank = await device("frank", "f1");
   g.dir.register(frank.identity);
   const before = await groupInfoOf(g.first);
@@ -151,7 +151,7 @@ test("the crash variants (an add into a slot blank before the commit, an add tha
   await assert.rejects(addMembers(g.first, joiners.map((j) => j.keyPackage)), mixed);
   const commits = [await apply(g, "a1", commitPendingProposals)];
   const add = await apply(g, "a1", (grp) => addMembers(grp, joiners.map((j) => j.keyPackage)));
-  for (const j of joiners) await join(g, j, add.bundle.welcome!);
+  for (const j of joiners) await join(g, j, add.bundle);
   assert.deepEqual(members(g.first).map((m) => m.leafIndex), [0, 1, 2, 3, 4], "e1 and f1 fill the blank slots, g1 extends the tree");
   commits.push(add, await apply(g, "g1", selfUpdate));
   await assertSealedFrom(stolen, control, commits);

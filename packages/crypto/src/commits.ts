@@ -15,9 +15,16 @@ import { decodeMlsMessage } from "./wire.ts";
 export interface CommitBundle {
   /** The commit as PublicMessage bytes (the server checks its adds/removes). */
   commit: Uint8Array;
-  /** Welcome for the added devices (includes the ratchet tree), if any were added. */
+  /**
+   * Welcome for the added devices, if any were added. It carries no ratchet tree: joiners
+   * take the tree from `groupInfo` (`joinFromWelcome`'s `groupInfo` option), which the
+   * server keeps with the Welcome.
+   */
   welcome?: Uint8Array;
-  /** GroupInfo of the new epoch (external pub + ratchet tree) for the server to store for external joins. */
+  /**
+   * GroupInfo of the new epoch (external pub + ratchet tree) for the server to store: for
+   * external joins, the server's leaf map, and the tree of this commit's Welcome.
+   */
   groupInfo: Uint8Array;
   /** The epoch the commit creates (current epoch + 1). */
   epoch: bigint;
@@ -30,7 +37,7 @@ export interface CommitBundle {
 /** Which leaves to remove: leaf indexes, or device ids (every leaf of that device). */
 export type RemoveTarget = number | { deviceId: string } | { userId: string };
 
-async function commit(group: Group, proposals: Proposal[]): Promise<CommitBundle> {
+async function commit(group: Group, proposals: Proposal[], treeInWelcome = false): Promise<CommitBundle> {
   const g = internalOf(group);
   if (g.state.groupActiveState.kind !== "active") throw new E2eeError("invalid_state", "this device is no longer in the group");
   assertCommitRule(g.state, proposals);
@@ -41,7 +48,10 @@ async function commit(group: Group, proposals: Proposal[]): Promise<CommitBundle
       state: g.state,
       extraProposals: proposals,
       wireAsPublicMessage: true,
-      ratchetTreeExtension: true,
+      // The Welcome's encrypted GroupInfo is the HPKE context of every joiner's group
+      // secrets, so a tree inside it is hashed once per joiner (most of the time of a
+      // 1,000-member add). The tree travels in `groupInfo` instead (welcome-tree.ts).
+      ratchetTreeExtension: treeInWelcome,
     });
     // A new pending commit supersedes an older unconfirmed one.
     if (g.pending) discardPendingInternal(g.pending.newState);
@@ -77,13 +87,21 @@ export function diffMembers(before: Member[], after: Member[]): { added: Member[
  * @throws E2eeError `mixed_commit` while proposals are pending.
  */
 export async function addMembers(group: Group, keyPackages: Uint8Array[]): Promise<CommitBundle> {
+  return addMembersInternal(group, keyPackages, { treeInWelcome: false });
+}
+
+/**
+ * Internal (tests and benchmarks): {@link addMembers}, optionally with the ratchet tree
+ * inside the Welcome as Parley built it before issue 7 and as other implementations may.
+ */
+export async function addMembersInternal(group: Group, keyPackages: Uint8Array[], options: { treeInWelcome: boolean }): Promise<CommitBundle> {
   if (keyPackages.length === 0) throw new E2eeError("bad_input", "no KeyPackages to add");
   const kps: KeyPackage[] = keyPackages.map((b) => {
     const m = decodeMlsMessage(b);
     if (m.wireformat !== wireformats.mls_key_package) throw new E2eeError("bad_input", "not a KeyPackage");
     return m.keyPackage;
   });
-  return commit(group, kps.map((keyPackage) => ({ proposalType: defaultProposalTypes.add, add: { keyPackage } })));
+  return commit(group, kps.map((keyPackage) => ({ proposalType: defaultProposalTypes.add, add: { keyPackage } })), options.treeInWelcome);
 }
 
 /** Removes leaves (by index, device id or user id) in one commit. Unchanged group until {@link confirmPending}. */

@@ -15,6 +15,7 @@ import { implOf, type DeviceIdentity } from "./identity.ts";
 import { deleteKeyPackage, loadKeyPackage, newKeyPackage } from "./key-packages.ts";
 import { internalOf, makeGroup, membersOf, mlsContext, translate, type Group, type LeafPolicy, type Member, type PolicyProbe } from "./group-state.ts";
 import { suiteFromId, suiteId } from "./suites.ts";
+import { welcomeTree } from "./welcome-tree.ts";
 import { decodeMlsMessage } from "./wire.ts";
 
 /** The server's key as MLS external sender (it may propose removals, never read content). */
@@ -66,29 +67,47 @@ function pickPolicy(p: LeafPolicy): LeafPolicy {
   return { authorizeLeaf: p.authorizeLeaf, authorizeExternalSender: p.authorizeExternalSender };
 }
 
+/** Options of {@link joinFromWelcome}. */
+export interface WelcomeJoinOptions {
+  /**
+   * GroupInfo (MLSMessage bytes, with the ratchet_tree extension) of the epoch the Welcome
+   * joins: where the ratchet tree comes from when the Welcome carries none (Parley's
+   * Welcomes never do; the server returns this GroupInfo with the Welcome). Its tree is
+   * used only if it hashes to the tree_hash of the Welcome's own GroupContext.
+   */
+  groupInfo?: Uint8Array;
+}
+
 /**
  * Joins from a Welcome (MLSMessage bytes). Finds the matching private KeyPackage in
- * `identity.keyStore`, checks every leaf of the group's tree with `authorizeLeaf`, and
- * deletes the one-time KeyPackage afterwards (a last-resort one is kept).
- * @throws E2eeError `no_matching_key_package`, `unauthorized_leaf`, `invalid_message`.
+ * `identity.keyStore`, takes the ratchet tree from the Welcome or, when it has none,
+ * from `options.groupInfo` (checked against the Welcome's tree hash first), checks every
+ * leaf of the group's tree with `authorizeLeaf`, and deletes the one-time KeyPackage
+ * afterwards (a last-resort one is kept).
+ * @throws E2eeError `no_matching_key_package`, `unauthorized_leaf`, `invalid_message`
+ *   (also: the GroupInfo is for another group or epoch, or its tree is not the Welcome's),
+ *   `bad_input` (the Welcome has no tree and no GroupInfo was given).
  */
-export async function joinFromWelcome(identity: DeviceIdentity, welcome: Uint8Array, policy: LeafPolicy = {}): Promise<Group> {
+export async function joinFromWelcome(identity: DeviceIdentity, welcome: Uint8Array, policy: LeafPolicy = {}, options: WelcomeJoinOptions = {}): Promise<Group> {
   const msg = decodeMlsMessage(welcome);
   if (msg.wireformat !== wireformats.mls_welcome) throw new E2eeError("bad_input", "not a Welcome");
   if (msg.welcome.cipherSuite !== suiteId(identity.suite)) throw new E2eeError("bad_input", "Welcome is for another cipher suite");
   let found: Awaited<ReturnType<typeof loadKeyPackage>>;
-  let refHex = "";
+  let ref: Uint8Array = new Uint8Array();
   for (const s of msg.welcome.secrets) {
-    refHex = toHex(s.newMember);
-    found = await loadKeyPackage(identity, refHex);
+    ref = s.newMember;
+    found = await loadKeyPackage(identity, toHex(ref));
     if (found) break;
   }
   if (!found) throw new E2eeError("no_matching_key_package", "no KeyPackage of this device matches the Welcome");
   const impl = await implOf(identity);
   const internal = { identity, impl, policy: pickPolicy(policy) };
   const probe: PolicyProbe = {};
-  const state = await joinWithKeyPackage(mlsContext(internal, probe), probe, { welcome: msg.welcome, keyPackage: found.publicPackage, privateKeys: found.privatePackage });
-  if (!found.lastResort) await deleteKeyPackage(identity, refHex);
+  const { ratchetTree } = await welcomeTree(impl, msg.welcome, ref, found.privatePackage.initPrivateKey, options.groupInfo);
+  const state = await joinWithKeyPackage(mlsContext(internal, probe), probe, {
+    welcome: msg.welcome, keyPackage: found.publicPackage, privateKeys: found.privatePackage, ...(ratchetTree ? { ratchetTree } : {}),
+  });
+  if (!found.lastResort) await deleteKeyPackage(identity, toHex(ref));
   return makeGroup({ ...internal, state });
 }
 

@@ -15,7 +15,7 @@ export {
 export type { Group, Member, LeafCandidate, LeafPolicy } from "./group-state.ts";
 export {
   createGroup, joinFromWelcome, joinExternal, groupInfoOf, epoch, members, ownLeafIndex, isActive, epochAuthenticator, holdsOwnLeaf,
-  exportGroupState, importGroupState, setLeafPolicy, type ExternalSenderKey, type ExternalJoin,
+  exportGroupState, importGroupState, setLeafPolicy, type ExternalSenderKey, type ExternalJoin, type WelcomeJoinOptions,
 } from "./group.ts";
 export {
   addMembers, removeMembers, selfUpdate, commitPendingProposals, hasPendingProposals, hasPendingCommit,

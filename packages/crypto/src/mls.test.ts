@@ -28,8 +28,8 @@ async function threeDevices(suite: SuiteName = "default") {
   const bundle = await addMembers(ga, [b.keyPackage, c.keyPackage]);
   assert.equal(epoch(ga), 0n, "creating a commit does not move the group");
   confirmPending(ga);
-  const gb = await joinFromWelcome(b.identity, bundle.welcome!, policy);
-  const gc = await joinFromWelcome(c.identity, bundle.welcome!, policy);
+  const gb = await joinFromWelcome(b.identity, bundle.welcome!, policy, { groupInfo: bundle.groupInfo });
+  const gc = await joinFromWelcome(c.identity, bundle.welcome!, policy, { groupInfo: bundle.groupInfo });
   return { dir, a, b, c, ga, gb, gc, policy, bundle };
 }
 
@@ -92,7 +92,7 @@ test("concurrent commits: loser discards, re-syncs, retries; all end in the same
   const own = await processMessage(gb, retry.commit);
   assert.ok(own.kind === "commit" && own.ownCommit);
   for (const g of [ga, gc]) await processMessage(g, retry.commit);
-  const gd = await joinFromWelcome(d.identity, retry.welcome!, policy);
+  const gd = await joinFromWelcome(d.identity, retry.welcome!, policy, { groupInfo: retry.groupInfo });
   for (const g of [ga, gb, gc, gd]) assert.equal(epoch(g), 3n);
   await roundTrip(gd, [ga, gb, gc], "dave here");
   await roundTrip(ga, [gb, gc, gd], "welcome dave");
@@ -185,7 +185,7 @@ test("a Welcome into a tree with an unbound leaf is refused", async () => {
   dir.register(b.identity);
   const ga = await createGroup(a.identity, "chan2");
   const bundle = await addMembers(ga, [m.keyPackage, b.keyPackage]);
-  await expectCode(joinFromWelcome(b.identity, bundle.welcome!, { authorizeLeaf: dir.authorizeLeaf }), "unauthorized_leaf");
+  await expectCode(joinFromWelcome(b.identity, bundle.welcome!, { authorizeLeaf: dir.authorizeLeaf }, { groupInfo: bundle.groupInfo }), "unauthorized_leaf");
 });
 
 test("forged directory binding is rejected", () => {
@@ -222,7 +222,7 @@ test("KeyPackages: parse/verify for the server, last-resort survives a join", as
   const g = await createGroup(a.identity, "c");
   const bundle = await addMembers(g, [lr!.keyPackage]);
   confirmPending(g);
-  await joinFromWelcome(identity, bundle.welcome!);
+  await joinFromWelcome(identity, bundle.welcome!, {}, { groupInfo: bundle.groupInfo });
   assert.ok(await identity.keyStore.get(`kp/${lr!.refHex}`), "last-resort KeyPackage is kept");
   const w = await inspectMlsMessage(bundle.welcome!);
   assert.deepEqual(w.welcomeFor, [lr!.refHex]);

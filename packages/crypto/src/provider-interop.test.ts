@@ -54,7 +54,7 @@ for (const suite of ["default", "xwing"] as const) {
     confirmPending(ga);
     // The server's checks run on the platform provider: a reference member's commit verifies.
     checkCommitLeadsTo(await verifyPublicMessage(add1.commit, await verifyGroupInfo(gi0)), await verifyGroupInfo(add1.groupInfo));
-    const gb = await joinFromWelcome(bob.identity, add1.welcome!, policy);
+    const gb = await joinFromWelcome(bob.identity, add1.welcome!, policy, { groupInfo: add1.groupInfo });
     sameEpoch([ga, gb]);
     await says(ga, [gb], "reference -> platform");
     await says(gb, [ga], "platform -> reference");
@@ -63,7 +63,7 @@ for (const suite of ["default", "xwing"] as const) {
     const add2 = await addMembers(gb, [carol.keyPackage]);
     confirmPending(gb);
     await commitSeenBy(add2.commit, [ga]);
-    const gc = await joinFromWelcome(carol.identity, add2.welcome!, policy);
+    const gc = await joinFromWelcome(carol.identity, add2.welcome!, policy, { groupInfo: add2.groupInfo });
     sameEpoch([ga, gb, gc]);
     await says(gc, [ga, gb], "carol (reference) to all");
 

@@ -6,19 +6,23 @@
 // the default provider's (provider.test.ts checks both ways and against RFC vectors).
 //
 // HPKE (seal/open to leaf and init keys: commits and Welcomes, never application
-// messages) stays on the default provider's @hpke implementation; only the AEAD that
-// ts-mls reaches through `hpke.encryptAead/decryptAead` (PrivateMessage content, sender
-// data, the Welcome's GroupInfo) is replaced. Key caching rules: key-cache.ts.
+// messages): for the default suite, RFC 9180 base mode on node:crypto (hpke-node.ts:
+// one seal per added member made large adds HPKE-bound on @hpke). X-Wing's hybrid KEM
+// stays on the default provider's @hpke implementation, with only the AEAD that ts-mls
+// reaches through `hpke.encryptAead/decryptAead` (PrivateMessage content, sender data,
+// the Welcome's GroupInfo) replaced. Key caching rules: key-cache.ts.
 import {
-  createCipheriv, createDecipheriv, createHmac, hash as oneShotHash, createPrivateKey, createPublicKey, generateKeyPairSync,
+  createHmac, hash as oneShotHash, createPrivateKey, createPublicKey, generateKeyPairSync,
   sign as edSign, timingSafeEqual, verify as edVerify, type CipherGCMTypes, type KeyObject,
 } from "node:crypto";
 import { CryptoError, defaultCryptoProvider, type CiphersuiteImpl, type CryptoProvider, type Hash, type Hpke, type Kdf, type Signature } from "ts-mls";
+import { nodeHpkeX25519 } from "./hpke-node.ts";
 import { PublicKeyCache, SigningKeyCache } from "./key-cache.ts";
+import { aeadDecrypt, aeadEncrypt, hkdfExpand, hkdfExtract, plain, wrap, type HashName } from "./node-primitives.ts";
 
 /** node:crypto names of a suite's algorithms (only the suites Parley uses; others fall back). */
 interface NodeSuite {
-  hash: "sha256" | "sha512";
+  hash: HashName;
   aead: CipherGCMTypes;
 }
 
@@ -29,17 +33,7 @@ const NODE_SUITES: Record<number, NodeSuite> = {
   0xf00d: { hash: "sha512", aead: "aes-256-gcm" },
 };
 
-const TAG_LENGTH = 16;
-
-/** Node Buffers as plain Uint8Arrays (ts-mls copies with `.slice()`, which on a Buffer is a view). */
-function plain(b: Buffer): Uint8Array {
-  // Buffers made by hash/HMAC/cipher calls own their memory; anything else is copied so
-  // no caller ever sees Node's shared allocation pool behind `.buffer`.
-  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return new Uint8Array(b.buffer, 0, b.byteLength);
-  return new Uint8Array(b);
-}
-
-function makeHash(alg: NodeSuite["hash"]): Hash {
+function makeHash(alg: HashName): Hash {
   const mac = (key: Uint8Array, data: Uint8Array) => plain(createHmac(alg, key).update(data).digest());
   return {
     async digest(data) {
@@ -57,61 +51,17 @@ function makeHash(alg: NodeSuite["hash"]): Hash {
   };
 }
 
-/** HKDF (RFC 5869) with separate Extract and Expand, as MLS's key schedule needs; node's `hkdf` only does both at once. */
-function makeKdf(alg: NodeSuite["hash"]): Kdf {
-  const size = alg === "sha256" ? 32 : 64;
+/** HKDF with separate Extract and Expand, as MLS's key schedule needs. */
+function makeKdf(alg: HashName): Kdf {
   return {
     async extract(salt, ikm) {
-      // An empty salt means HashLen zero bytes; HMAC pads short keys with zeros, so both give the same PRK.
-      return plain(createHmac(alg, salt).update(ikm).digest());
+      return hkdfExtract(alg, salt, ikm);
     },
     async expand(prk, info, len) {
-      if (len > 255 * size) throw new CryptoError("HKDF-Expand: requested length too large");
-      const out = new Uint8Array(len);
-      const counter = new Uint8Array(1);
-      let prev: Buffer | undefined;
-      for (let i = 1, off = 0; off < len; i++) {
-        const h = createHmac(alg, prk);
-        if (prev) h.update(prev);
-        counter[0] = i;
-        const t = h.update(info).update(counter).digest();
-        prev?.fill(0);
-        prev = t;
-        out.set(t.subarray(0, Math.min(t.length, len - off)), off);
-        off += t.length;
-      }
-      prev?.fill(0);
-      return out;
+      return hkdfExpand(alg, prk, info, len);
     },
-    size,
+    size: alg === "sha256" ? 32 : 64,
   };
-}
-
-function aeadEncrypt(alg: CipherGCMTypes, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | undefined, plaintext: Uint8Array): Uint8Array {
-  const c = createCipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH });
-  if (aad?.length) c.setAAD(aad);
-  const body = c.update(plaintext);
-  const last = c.final();
-  const out = new Uint8Array(body.length + last.length + TAG_LENGTH);
-  out.set(body, 0);
-  out.set(last, body.length);
-  out.set(c.getAuthTag(), body.length + last.length);
-  return out;
-}
-
-function aeadDecrypt(alg: CipherGCMTypes, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | undefined, ciphertext: Uint8Array): Uint8Array {
-  if (ciphertext.length < TAG_LENGTH) throw new CryptoError("AEAD ciphertext shorter than its tag");
-  const d = createDecipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH });
-  d.setAuthTag(ciphertext.subarray(ciphertext.length - TAG_LENGTH));
-  if (aad?.length) d.setAAD(aad);
-  const body = d.update(ciphertext.subarray(0, ciphertext.length - TAG_LENGTH));
-  try {
-    d.final();
-  } catch {
-    body.fill(0); // unauthenticated plaintext never leaves
-    throw new CryptoError("AEAD decryption failed (authentication tag mismatch)");
-  }
-  return plain(body);
 }
 
 /** The default HPKE with ts-mls's AEAD entry points on node:crypto. */
@@ -130,13 +80,6 @@ function withNodeAead(hpke: Hpke, alg: CipherGCMTypes): Hpke {
 // DER prefixes that wrap a raw 32-byte Ed25519 key (RFC 8410).
 const PKCS8_ED25519 = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
 const SPKI_ED25519 = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
-
-function wrap(prefix: Uint8Array, raw: Uint8Array): Buffer {
-  const der = Buffer.alloc(prefix.length + raw.length); // alloc, not allocUnsafe: never from the shared pool
-  der.set(prefix, 0);
-  der.set(raw, prefix.length);
-  return der;
-}
 
 /** Prepares a signing key: a 32-byte seed (RFC vectors, noble) or PKCS#8 (what WebCrypto's and our keygen store). */
 function privateKeyOf(signKey: Uint8Array): KeyObject {
@@ -192,18 +135,26 @@ function makeEd25519(): Signature {
 }
 
 /**
- * ts-mls {@link CryptoProvider} on `node:crypto`. Suites other than Parley's two get the
- * default provider unchanged. Each call builds a fresh implementation with its own key
- * caches; `suites.ts` builds one per suite and keeps it.
+ * Internal (benchmarks, tests): the node:crypto provider with the default suite's HPKE on
+ * node:crypto (`"node"`, what Parley runs) or on the default provider's @hpke (`"@hpke"`,
+ * as before issue 7). Suites other than Parley's two get the default provider unchanged.
+ * Each call builds a fresh implementation with its own key caches; `suites.ts` builds one
+ * per suite and keeps it.
  */
-export const nodeCryptoProvider: CryptoProvider = {
-  async getCiphersuiteImpl(id: number): Promise<CiphersuiteImpl> {
-    const base = await defaultCryptoProvider.getCiphersuiteImpl(id);
-    const s = NODE_SUITES[id];
-    if (!s) return base;
-    return { ...base, hash: makeHash(s.hash), kdf: makeKdf(s.hash), signature: makeEd25519(), hpke: withNodeAead(base.hpke, s.aead) };
-  },
-};
+export function makeNodeCryptoProvider(options: { defaultSuiteHpke: "node" | "@hpke" }): CryptoProvider {
+  return {
+    async getCiphersuiteImpl(id: number): Promise<CiphersuiteImpl> {
+      const base = await defaultCryptoProvider.getCiphersuiteImpl(id);
+      const s = NODE_SUITES[id];
+      if (!s) return base;
+      const hpke = id === 1 && options.defaultSuiteHpke === "node" ? nodeHpkeX25519() : withNodeAead(base.hpke, s.aead);
+      return { ...base, hash: makeHash(s.hash), kdf: makeKdf(s.hash), signature: makeEd25519(), hpke };
+    },
+  };
+}
+
+/** ts-mls {@link CryptoProvider} on `node:crypto`, HPKE included for the default suite (see {@link makeNodeCryptoProvider}). */
+export const nodeCryptoProvider: CryptoProvider = makeNodeCryptoProvider({ defaultSuiteHpke: "node" });
 
 /** The provider `suites.ts` uses for `"platform"` in this runtime (package.json `imports`, condition `node`). */
 export const platformCryptoProvider: CryptoProvider = nodeCryptoProvider;

@@ -37,7 +37,7 @@ test("identityForSuite: same key, X-Wing KeyPackages in a file key store, Welcom
     const group = await createGroup(creator, "00000000000000000000000001");
     const bundle = await addMembers(group, [kp!.keyPackage]);
     confirmPending(group);
-    const joined = await joinFromWelcome(x, bundle.welcome!);
+    const joined = await joinFromWelcome(x, bundle.welcome!, {}, { groupInfo: bundle.groupInfo });
     assert.equal(joined.suite, "xwing");
     assert.deepEqual(members(joined).map((m) => m.deviceId).sort(), ["d", "e"]);
     assert.equal((await listKeyPackageRefs(x)).length, 0, "the one-time KeyPackage was consumed");

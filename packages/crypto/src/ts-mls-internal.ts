@@ -12,6 +12,10 @@ export { findSignaturePublicKey } from "../../../node_modules/ts-mls/dist/src/pu
 export { groupContextEncoder } from "../../../node_modules/ts-mls/dist/src/groupContext.js";
 export { treeHashRoot } from "../../../node_modules/ts-mls/dist/src/treeHash.js";
 export { createConfirmedHash, createInterimHash } from "../../../node_modules/ts-mls/dist/src/transcriptHash.js";
+// Opening a Welcome's group secrets and GroupInfo, so welcome-tree.ts can check a ratchet
+// tree sent beside the Welcome against the Welcome's own (signed) GroupContext before
+// joinGroup uses it.
+export { decryptGroupInfo, decryptGroupSecrets } from "../../../node_modules/ts-mls/dist/src/welcome.js";
 // The labelled crypto helpers (RFC 9420 §5.1-5.2, §8), through which ts-mls calls a
 // crypto provider: provider.test.ts runs the RFC crypto-basics vectors through them;
 // testing/update-path.ts opens UpdatePath secrets with decryptWithLabel.

@@ -23,7 +23,8 @@ export type MlsSuite = z.infer<typeof MlsSuite>;
  * - init: `epoch` 0, no `commit`, `groupInfo` of the one-member group the caller's
  *   device created (first one wins; later ones get `stale_epoch`).
  * - commit: `epoch` = the channel's current epoch, `commit` (PublicMessage),
- *   `welcome` when it adds devices, `groupInfo` of the new epoch (with ratchet tree).
+ *   `welcome` when it adds devices, `groupInfo` of the new epoch (with ratchet tree;
+ *   the server keeps it with the Welcome, whose joiners take the tree from it).
  */
 export const CommitBundleBody = z.object({
   /**
@@ -85,13 +86,24 @@ export type ResetEncryptionBody = z.infer<typeof ResetEncryptionBody>;
 export const ResetEncryptionResult = z.object({ generation: z.number().int().positive(), event: Event });
 export type ResetEncryptionResult = z.infer<typeof ResetEncryptionResult>;
 
-/** A stored Welcome (fetched by the users it adds, as announced by an "mls.welcome" stream item). */
+/**
+ * A stored Welcome and the GroupInfo of its epoch (fetched by the users it adds, as
+ * announced by an "mls.welcome" stream item).
+ */
 export const MlsWelcome = z.object({
   id: Id,
   channelId: Id,
   /** The epoch the Welcome joins (the commit's new epoch). */
   epoch: z.number().int().positive(),
+  /** The Welcome (MLSMessage). Since API v3 it carries no ratchet tree: take it from `groupInfo`. */
   welcome: MlsBytes,
+  /**
+   * GroupInfo of `epoch` (with external pub and ratchet tree) as the commit bundle posted
+   * it: the joiner takes the ratchet tree from it, after checking that the tree hashes to
+   * the tree_hash inside the Welcome. Null for Welcomes stored before API v3 (those carry
+   * the tree themselves).
+   */
+  groupInfo: MlsBytes.nullable(),
   createdAt: Timestamp,
 });
 export type MlsWelcome = z.infer<typeof MlsWelcome>;

@@ -30,7 +30,7 @@ export const mlsRoutes = {
   }),
   getWelcome: route({
     method: "GET", path: "/channels/:channelId/welcomes/:welcomeId", tag: "mls", auth: "user",
-    summary: "A Welcome (only for users whose devices it adds)",
+    summary: "A Welcome and the GroupInfo of its epoch, whose ratchet tree the joiner uses (only for users whose devices it adds)",
     params: z.object({ channelId: Id, welcomeId: Id }), response: MlsWelcome,
   }),
 } as const;

@@ -36,8 +36,8 @@ export interface RouteDef<
   raw?: { request?: "octet-stream"; response?: "octet-stream" };
   /**
    * A larger JSON body limit than the server-wide one: `mlsBundle` — MLS commit
-   * bundles, whose GroupInfo and Welcome carry the whole ratchet tree (several MB
-   * at 1,000 members); the server's `mlsBundleLimit` setting applies.
+   * bundles, whose GroupInfo carries the whole ratchet tree (several MB at 1,000
+   * members with X-Wing); the server's `mlsBundleLimit` setting applies.
    */
   bodyLimit?: "mlsBundle";
   /**

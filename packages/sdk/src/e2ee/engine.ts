@@ -252,7 +252,7 @@ export class E2eeEngine {
       const data = item.data as Record<string, unknown>;
       try {
         if (kind === "mls.welcome" && item.channelId && typeof data.welcomeId === "string") {
-          await joinFromWelcomeItem(this.#ctx, this.#channel(item.channelId), data.welcomeId, Number(data.epoch ?? 0));
+          await joinFromWelcomeItem(this.#ctx, this.#channel(item.channelId), data.welcomeId);
         } else if (kind === "keypackages.low" && (data.deviceId === undefined || data.deviceId === this.identity.deviceId)) {
           // The warning is for the org's current suite, which may just have changed (data.suite): look first.
           await this.refreshConfig();

@@ -369,19 +369,23 @@ async function externalJoin(ctx: GroupContext, ch: ChannelCrypto): Promise<void>
 }
 
 /** Join from a Welcome ("mls.welcome" on the user stream); Welcomes for this user's other devices are ignored. */
-export async function joinFromWelcomeItem(ctx: GroupContext, ch: ChannelCrypto, welcomeId: string, welcomeEpoch: number): Promise<void> {
+export async function joinFromWelcomeItem(ctx: GroupContext, ch: ChannelCrypto, welcomeId: string): Promise<void> {
   await ch.load(ctx.keyStore, ctx.identityFor, ctx.policy);
-  if (ch.group && !ch.removed && Number(epoch(ch.group)) >= welcomeEpoch) return;
+  // Nothing is skipped by its epoch before it is opened: after a reset, a Welcome into the new
+  // group has a small epoch while this device may still hold the old group (the checks below
+  // compare generations first).
   // The Welcome is the only way into the epochs it opens: fetch and open it through outages
   // (an external join instead would start later and miss what was sent in between).
   ch.welcomesInFlight++;
   let group: Group;
   try {
-    const bytes = await retrying(ctx, () => ctx.server.welcome(ch.id, welcomeId));
+    // The Welcome carries no ratchet tree: the server returns it with the GroupInfo of the
+    // Welcome's epoch (the channel's current one may be later), checked against the Welcome.
+    const { welcome, groupInfo } = await retrying(ctx, () => ctx.server.welcome(ch.id, welcomeId));
     // A Welcome is for the group's suite (the KeyPackage it consumed was claimed for that suite).
-    const { suite } = await inspectMlsMessage(bytes);
+    const { suite } = await inspectMlsMessage(welcome);
     if (!suite) throw new ParleyError({ code: "bad_response", message: `the Welcome for channel ${ch.id} uses a cipher suite Parley does not offer` });
-    group = await retrying(ctx, () => joinFromWelcome(ctx.identityFor(suite), bytes, ctx.policy));
+    group = await retrying(ctx, () => joinFromWelcome(ctx.identityFor(suite), welcome, ctx.policy, { groupInfo }));
   } catch (err) {
     if (isE2eeError(err, "no_matching_key_package")) return; // addressed to another device of this user
     throw err;

@@ -158,10 +158,13 @@ export class E2eeServerApi {
     return { generation: r.generation };
   }
 
-  /** GET /channels/:id/welcomes/:welcomeId. */
-  async welcome(channelId: string, welcomeId: string): Promise<Uint8Array> {
+  /**
+   * GET /channels/:id/welcomes/:welcomeId: the Welcome and the GroupInfo of its epoch, whose
+   * ratchet tree the join uses (absent for Welcomes stored before API v3, which carry it).
+   */
+  async welcome(channelId: string, welcomeId: string): Promise<{ welcome: Uint8Array; groupInfo?: Uint8Array }> {
     const r = await this.#api.call("getWelcome", { params: { channelId, welcomeId } });
-    return b64(r.welcome, "welcome");
+    return { welcome: b64(r.welcome, "welcome"), ...(r.groupInfo ? { groupInfo: b64(r.groupInfo, "welcome") } : {}) };
   }
 
   /** POST /channels/:id/files: start an upload of `size` ciphertext bytes. */

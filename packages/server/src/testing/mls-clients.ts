@@ -104,7 +104,7 @@ export async function joinFromStream(c: MlsClient, channelId: string): Promise<G
   assert.ok(item, "an mls.welcome item on the user stream");
   const w = await c.user.api("GET", `/channels/${channelId}/welcomes/${item.data.welcomeId}`);
   assert.equal(w.status, 200, JSON.stringify(w.body));
-  const g = await joinFromWelcome(c.identity, bytes(w.body.welcome));
+  const g = await joinFromWelcome(c.identity, bytes(w.body.welcome), {}, { groupInfo: bytes(w.body.groupInfo) });
   c.groups.set(channelId, g);
   return g;
 }

@@ -138,7 +138,10 @@ async function writeCommit(
   if (bundle.welcome && plan.addedUsers.length > 0) {
     welcomeId = newId("wel");
     await insertWelcome(tx, {
-      id: welcomeId, channel_id: channelId, org_id: p.orgId, epoch: newEpoch, data: bundle.welcome.bytes, recipients: JSON.stringify(plan.addedUsers), created_at: now,
+      // The GroupInfo of the Welcome's epoch goes with it: the joiners take the ratchet tree
+      // from it, and mls_groups.group_info will have moved on by the time they fetch.
+      id: welcomeId, channel_id: channelId, org_id: p.orgId, epoch: newEpoch, data: bundle.welcome.bytes, group_info: bundle.groupInfo.bytes,
+      recipients: JSON.stringify(plan.addedUsers), created_at: now,
     });
     for (const userId of plan.addedUsers) {
       await appendUserStream(tx, after, { orgId: p.orgId, userId, kind: "mls.welcome", channelId, data: { channelId, epoch: newEpoch, welcomeId }, now });

@@ -26,10 +26,16 @@ export async function getGroupInfo(deps: Deps, p: Principal, channelId: string):
   };
 }
 
-/** A Welcome, for the users whose devices it adds only (anyone else: 404, as if it did not exist). */
+/**
+ * A Welcome and the GroupInfo of its epoch (whose ratchet tree the joiner needs), for the
+ * users whose devices it adds only (anyone else: 404, as if it did not exist).
+ */
 export async function getWelcome(deps: Deps, p: Principal, channelId: string, welcomeId: string): Promise<MlsWelcome> {
   await loadChannel(deps.db, p, channelId);
   const w = await findWelcome(deps.db, channelId, welcomeId);
   if (!w || w.org_id !== p.orgId || !(JSON.parse(w.recipients) as string[]).includes(p.userId)) throw new AppError("not_found", "welcome not found");
-  return { id: w.id, channelId: w.channel_id, epoch: Number(w.epoch), welcome: Buffer.from(w.data).toString("base64"), createdAt: Number(w.created_at) };
+  return {
+    id: w.id, channelId: w.channel_id, epoch: Number(w.epoch), welcome: Buffer.from(w.data).toString("base64"),
+    groupInfo: w.group_info === null ? null : Buffer.from(w.group_info).toString("base64"), createdAt: Number(w.created_at),
+  };
 }

@@ -11,6 +11,7 @@ import { core } from "./migrations/0001-core.ts";
 import { e2eeDirectory } from "./migrations/0002-e2ee-directory.ts";
 import { mlsGroups } from "./migrations/0003-mls-groups.ts";
 import { files } from "./migrations/0004-files.ts";
+import { welcomeGroupInfo } from "./migrations/0005-welcome-group-info.ts";
 import { mlsGenerations } from "./migrations/0006-mls-generations.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -20,7 +21,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0002_e2ee_directory": e2eeDirectory(ctx),
     "0003_mls_groups": mlsGroups(ctx),
     "0004_files": files(ctx),
-    // 0005 is left to the Welcome-tree migration being built alongside.
+    "0005_welcome_group_info": welcomeGroupInfo(ctx),
     "0006_mls_generations": mlsGenerations(ctx),
   };
 }

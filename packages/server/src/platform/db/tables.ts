@@ -72,8 +72,13 @@ export interface MlsGroupsTable {
 export interface MlsLeavesTable {
   channel_id: string; leaf_index: number; org_id: string; user_id: string; device_id: string; signature_key: Uint8Array;
 }
+/**
+ * A Welcome for the devices a commit added (migration 0003). `group_info` (0005): the
+ * GroupInfo of the Welcome's epoch, whose ratchet tree the joiners use; null for Welcomes
+ * stored before 0005, which carry the tree themselves.
+ */
 export interface MlsWelcomesTable {
-  id: string; channel_id: string; org_id: string; epoch: number; data: Uint8Array; recipients: string; created_at: number;
+  id: string; channel_id: string; org_id: string; epoch: number; data: Uint8Array; group_info: Uint8Array | null; recipients: string; created_at: number;
 }
 /** A leaf the server asked the group to remove (kick, leave, revocation, deactivation) that no commit removed yet. */
 export interface MlsPendingRemovalsTable {
