@@ -44,6 +44,12 @@ export class DecryptedHistory {
     return this.#open(r, `ev:${e.channelId}:${e.seq}:${e.id}`);
   }
 
+  /** Whether this event's decoded content is kept (checked without opening it). */
+  async has(e: Event): Promise<boolean> {
+    const r = await this.#store.getDecrypted(e.channelId, e.seq);
+    return !!r && r.id === e.id;
+  }
+
   /** Keep the plaintext of an own send until its echo is processed (survives a restart in between). */
   async putSent(channelId: string, clientId: string, content: MessageContent): Promise<void> {
     await this.#store.putSent(channelId, await this.#seal(0, clientId, `sent:${channelId}:${clientId}`, content));
