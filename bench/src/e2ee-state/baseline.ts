@@ -21,7 +21,7 @@ export const BASELINE_COMMIT = "d4878d5";
 /** Extract `commit`'s packages/ into a temp directory; returns its root (remove it with {@link dropBaseline}). */
 export function prepareBaseline(commit: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-baseline-"));
-  const tar = execFileSync("git", ["-C", REPO, "archive", "--format=tar", commit, "packages"], { maxBuffer: 512 * 1024 * 1024 });
+  const tar = execFileSync("git", ["-C", REPO, "archive", "--format=tar", commit, "packages", "tsconfig.json"], { maxBuffer: 512 * 1024 * 1024 });
   execFileSync("tar", ["-x", "-C", dir], { input: tar });
   fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
   return dir;

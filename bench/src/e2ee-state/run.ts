@@ -23,9 +23,8 @@ import { log } from "../report.ts";
 import { machine } from "../results.ts";
 import { BASELINE_COMMIT, dropBaseline, prepareBaseline } from "./baseline.ts";
 import type { ChildReply, ChildRequest } from "./child.ts";
-import type { WriteStats } from "./instrument.ts";
-import { recordState, type StateResults } from "./record.ts";
-import { MODES, summarize, type RoundResult } from "./scenario.ts";
+import { perMessageWrites, recordState, type RoundWithWrites, type StateResults } from "./record.ts";
+import { MODES, summarize } from "./scenario.ts";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,7 +39,6 @@ const modes = MODES.filter((m) => arg("modes", MODES.map((x) => x.name).join(","
 const loadavg = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
 const childPath = path.join(path.dirname(fileURLToPath(import.meta.url)), "child.ts");
 
-type Round = RoundResult & { writes: Record<"send" | "receive", WriteStats> };
 
 /** A configuration's process, answering one request at a time. */
 class Child {
@@ -73,7 +71,7 @@ async function runSize(members: number, messages: number, baselineRoot: string |
       if (ready.t !== "ready") throw new Error(`${mode.name} (${members} members): ${ready.t === "error" ? ready.message : ready.t}`);
       log(`${members} members, ${mode.name}: set up in ${ready.setupMs} ms`);
     }
-    const results: Round[] = [];
+    const results: RoundWithWrites[] = [];
     for (let r = 0; r < rounds; r++) {
       const order = modes.map((_, i) => modes[(i + r) % modes.length]!);
       for (const mode of order) {
@@ -89,24 +87,6 @@ async function runSize(members: number, messages: number, baselineRoot: string |
   } finally {
     for (const c of children.values()) c.stop();
   }
-}
-
-/** Key-store writes (count, KiB, ms) and local-store flushes (count, ms) per message, per mode and phase (median over rounds). */
-function perMessageWrites(results: Round[]): StateResults["sizes"][number]["writes"] {
-  const out: StateResults["sizes"][number]["writes"] = {};
-  for (const mode of new Set(results.map((r) => r.mode))) {
-    const rs = results.filter((r) => r.mode === mode);
-    const per = (phase: "send" | "receive", f: (w: WriteStats) => number) => {
-      const xs = rs.map((r) => f(r.writes[phase]) / r.messages).sort((a, b) => a - b);
-      return Math.round(xs[xs.length >> 1]! * 1000) / 1000;
-    };
-    const phase = (ph: "send" | "receive") => ({
-      keyStorePuts: per(ph, (w) => w.keyStorePuts), keyStoreKiB: per(ph, (w) => w.keyStoreBytes / 1024), keyStoreMs: per(ph, (w) => w.keyStoreMs),
-      storeFlushes: per(ph, (w) => w.storeFlushes), storeFlushMs: per(ph, (w) => w.storeFlushMs),
-    });
-    out[mode] = { send: phase("send"), receive: phase("receive") };
-  }
-  return out;
 }
 
 const startedAt = new Date().toISOString();

@@ -28,6 +28,8 @@ export interface Profile {
   keyStore: KeyStore;
   /** Called with every event the device shows (the web worker puts them in its event cache). */
   onEvent?: (e: ReceivedEvent) => void;
+  /** Release the stores once the device closed (browser: database connections). */
+  close?: () => Promise<void>;
 }
 
 /** Opens a device's stores (a fresh object each time: each round is a new run of the device). */
@@ -69,7 +71,7 @@ const cpuMs = (): number | undefined => {
   return (u.user + u.system) / 1000;
 };
 
-async function client(sdk: Sdk, profile: Profile, persist: Mode["persist"], login?: { baseUrl: string; org: string; username: string; password: string }): Promise<ParleyClient> {
+async function client(sdk: Sdk, profile: Profile, persist: Mode["persist"], login?: Login): Promise<ParleyClient> {
   // No self-update commits mid-run (they come every 1,000 messages by default): the bench feeds
   // bob alice's messages only, so a commit would leave him waiting for it.
   const selfUpdate = { messages: 1e12, intervalMs: 1e15 };
@@ -106,29 +108,67 @@ async function syncUser(c: ParleyClient): Promise<void> {
   await c.e2ee!.onUserItems(page.items);
 }
 
+/** Where and as whom a device signs in. */
+export interface Login {
+  baseUrl: string;
+  org: string;
+  username: string;
+  password: string;
+}
+
+/** Sign a new device in (it registers its identity and uploads KeyPackages); returns the user's id. */
+export async function signIn(sdk: Sdk, profile: Profile, login: Login): Promise<string> {
+  const c = await client(sdk, profile, {}, login);
+  const userId = c.userId;
+  await c.close();
+  await profile.close?.();
+  return userId;
+}
+
+/**
+ * alice creates a private channel with `memberIds` and its group; with `bulkUserId`, she
+ * then adds every device of that user (one commit).
+ */
+export async function createChannel(sdk: Sdk, open: OpenProfile, memberIds: string[], bulkUserId?: string, log?: (s: string) => void): Promise<string> {
+  const profile = await open("alice");
+  const alice = await client(sdk, profile, {});
+  const ch = await alice.createChannel({ kind: "private", name: "bench", members: memberIds });
+  if (bulkUserId) {
+    const t0 = performance.now();
+    await alice.addMembers(ch.id, [bulkUserId]);
+    log?.(`added the bulk devices in ${Math.round(performance.now() - t0)} ms`);
+  }
+  await alice.close();
+  await profile.close?.();
+  return ch.id;
+}
+
+/** bob joins from his Welcome and processes the channel's timeline; returns its last seq and the group's size. */
+export async function joinChannel(sdk: Sdk, open: OpenProfile, channelId: string): Promise<{ lastSeq: number; members: number }> {
+  const profile = await open("bob");
+  const bob = await client(sdk, profile, {});
+  await syncUser(bob);
+  const lastSeq = await syncChannel(bob, channelId);
+  const members = bob.e2ee!.members(channelId)?.length ?? 0;
+  await bob.close();
+  await profile.close?.();
+  return { lastSeq, members };
+}
+
 /**
  * Sign alice (the org owner) and bob in as new devices, create a private channel with
  * its group (bob joins from his Welcome), and, when `bulkUserId` is given, add every
- * device of that user (one commit) so the group has 2 + that many members.
+ * device of that user so the group has 2 + that many members.
  * @returns the channel and its last seq
  */
 export async function setupChannel(sdk: Sdk, opts: { baseUrl: string; org: string; password: string; open: OpenProfile; bulkUserId?: string; log?: (s: string) => void }): Promise<{ channelId: string; lastSeq: number }> {
-  const login = (username: string) => ({ baseUrl: opts.baseUrl, org: opts.org, username, password: opts.password });
-  const alice = await client(sdk, await opts.open("alice"), {}, login("owner"));
-  const bob = await client(sdk, await opts.open("bob"), {}, login("bob"));
-  const ch = await alice.createChannel({ kind: "private", name: "bench", members: [bob.userId] });
-  await syncUser(bob);
-  if (opts.bulkUserId) {
-    const t0 = performance.now();
-    await alice.addMembers(ch.id, [opts.bulkUserId]);
-    opts.log?.(`added the bulk devices in ${Math.round(performance.now() - t0)} ms`);
-  }
-  const lastSeq = await syncChannel(bob, ch.id);
-  const members = bob.e2ee!.members(ch.id)?.length ?? 0;
-  opts.log?.(`channel ${ch.id}: ${members} members on bob's device, last seq ${lastSeq}`);
-  await alice.close();
-  await bob.close();
-  return { channelId: ch.id, lastSeq };
+  const login = (username: string): Login => ({ baseUrl: opts.baseUrl, org: opts.org, username, password: opts.password });
+  const bobId = await signIn(sdk, await opts.open("bob"), login("bob"));
+  await signIn(sdk, await opts.open("alice"), login("owner"));
+  const channelId = await createChannel(sdk, opts.open, [bobId], opts.bulkUserId, opts.log);
+  const { lastSeq, members } = await joinChannel(sdk, opts.open, channelId);
+  opts.log?.(`channel ${channelId}: ${members} members on bob's device, last seq ${lastSeq}`);
+  return { channelId, lastSeq };
 }
 
 /** One phase of a round: its wall-clock ms and (Node only) CPU ms of the process. */
@@ -144,7 +184,8 @@ export interface PhaseResult {
  * @returns the timing and the events the server would have made of the messages (seqs from `firstSeq`)
  */
 export async function sendPhase(sdk: Sdk, open: OpenProfile, mode: Mode, channelId: string, firstSeq: number, n: number, onStart?: () => void): Promise<PhaseResult & { events: Event[] }> {
-  const alice = await client(sdk, await open("alice"), mode.persist);
+  const profile = await open("alice");
+  const alice = await client(sdk, profile, mode.persist);
   const events: Event[] = [];
   onStart?.();
   const c0 = cpuMs();
@@ -161,6 +202,7 @@ export async function sendPhase(sdk: Sdk, open: OpenProfile, mode: Mode, channel
   await alice.close();
   const ms = performance.now() - t0;
   const c1 = cpuMs();
+  await profile.close?.();
   return { ms, ...(c0 !== undefined ? { cpuMs: c1! - c0 } : {}), events };
 }
 
@@ -169,7 +211,8 @@ export async function sendPhase(sdk: Sdk, open: OpenProfile, mode: Mode, channel
  * them: local store append, cursor, engine) until every one was shown, then closes.
  */
 export async function receivePhase(sdk: Sdk, open: OpenProfile, mode: Mode, channelId: string, events: Event[], page = 100, onStart?: () => void): Promise<PhaseResult> {
-  const bob = await client(sdk, await open("bob"), mode.persist);
+  const profile = await open("bob");
+  const bob = await client(sdk, profile, mode.persist);
   let shown = 0;
   let bad = 0;
   bob.on("event", (e) => {
@@ -185,6 +228,7 @@ export async function receivePhase(sdk: Sdk, open: OpenProfile, mode: Mode, chan
   await bob.close();
   const ms = performance.now() - t0;
   const c1 = cpuMs();
+  await profile.close?.();
   if (shown !== events.length || bad > 0) throw new Error(`bob showed ${shown} of ${events.length} messages, ${bad} undecryptable`);
   return { ms, ...(c0 !== undefined ? { cpuMs: c1! - c0 } : {}) };
 }

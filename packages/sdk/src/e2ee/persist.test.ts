@@ -91,6 +91,7 @@ test("a sender restarted from a state older than its last sends never reuses a g
   const crashed = path.join(root, "alice-after-crash");
   crashCopy(aliceDir, crashed);
   await alice.close();
+  assert.ok(await savedSeq(aliceDir, ch.id) >= Math.max(...ownEchoes.map((e) => e.seq)), "close() saves the group state with its position");
   const again = await ParleyClient.resume(await profile(crashed, 10_000));
   t.after(() => again.close());
   const seenAgain = collect(again, ch.id);
