@@ -21,7 +21,7 @@ import {
   addMissingDevices, commitProposals, commitWithRetry, ensureGroup, joinByExternalCommit, joinFromWelcomeItem, type GroupContext,
 } from "./group-ops.ts";
 import { SelfUpdates, type SelfUpdatePolicy } from "./self-update.ts";
-import { DEFAULT_PERSIST, type PersistPolicy } from "./persist.ts";
+import { SaveSchedule, type PersistPolicy } from "./persist.ts";
 import { sealPayload, type SealedMeta } from "./payload.ts";
 import { E2eeServerApi, type E2eeConfig } from "./server-api.ts";
 import { backoffDelay } from "../backoff.ts";
@@ -101,7 +101,7 @@ export class E2eeEngine {
   readonly #identities = new Map<SuiteName, DeviceIdentity>();
   #config: E2eeConfig;
   readonly #selfUpdates: SelfUpdates;
-  readonly #persist: Required<PersistPolicy>;
+  readonly #saves: SaveSchedule;
   #refreshing: Promise<E2eeConfig> | undefined;
   #closed = false;
 
@@ -159,7 +159,7 @@ export class E2eeEngine {
     this.#supply = opts.keyPackages ?? {};
     this.directory = new DeviceDirectory(server, identity.orgId, config.directoryKey);
     this.history = new DecryptedHistory(host.store, identity.keyStore);
-    this.#persist = { ...DEFAULT_PERSIST, ...opts.persist };
+    this.#saves = new SaveSchedule(opts.persist ?? {}, identity.keyStore, (err) => host.onError(err));
     const policy: LeafPolicy = {
       authorizeLeaf: this.directory.authorizeLeaf,
       authorizeExternalSender: this.directory.authorizeExternalSender(config.externalSender.signaturePublicKey),
@@ -201,7 +201,7 @@ export class E2eeEngine {
         await ch.sendJournal.beforeSend(g, this.identity.keyStore);
         const bytes = await encrypt(g, sealPayload(content, meta));
         ch.messagesSinceUpdate++;
-        await this.#changed(ch);
+        await this.#saves.changed(ch);
         return { bytes, epoch: Number(epoch(g)) };
       });
       if (out === "proposals") await commitProposals(this.#ctx, ch);
@@ -365,33 +365,7 @@ export class E2eeEngine {
     this.#selfUpdates.stop();
     for (const ch of this.#channels.values()) ch.close();
     await this.idle(); // a running drain stops after its current event
-    await Promise.all([...this.#channels.values()].map((ch) => ch.exclusive(() => (ch.unsaved > 0 ? ch.save(this.identity.keyStore) : undefined))
-      .catch((err: unknown) => this.#host.onError(err))));
-  }
-
-  /**
-   * A message was sent or an event processed (call with the channel lock held): save
-   * the group state once {@link PersistPolicy.maxEvents} changes are unsaved, else
-   * within `maxDelayMs`. Until then a crash loses nothing: processed events are in the
-   * sealed history and are processed again (silently) from the saved state; sends are
-   * covered by the send journal.
-   */
-  async #changed(ch: ChannelCrypto): Promise<void> {
-    ch.unsaved++;
-    if (ch.unsaved >= this.#persist.maxEvents) await ch.save(this.identity.keyStore);
-    else this.#saveLater(ch);
-  }
-
-  #saveLater(ch: ChannelCrypto): void {
-    if (ch.saveTimer || this.#closed) return;
-    ch.saveTimer = setTimeout(() => {
-      ch.saveTimer = undefined;
-      ch.exclusive(() => (ch.unsaved > 0 && !this.#closed ? ch.save(this.identity.keyStore) : undefined)).catch((err: unknown) => {
-        this.#host.onError(err);
-        this.#saveLater(ch);
-      });
-    }, this.#persist.maxDelayMs);
-    ch.saveTimer.unref?.();
+    await this.#saves.close(this.#channels.values());
   }
 
   #pump(ch: ChannelCrypto): void {
@@ -434,7 +408,7 @@ export class E2eeEngine {
         if (s.t === "handshake" && s.removedSelf) await ch.drop(ks);
         // Handshakes change the epoch or membership (and are rare): saved at once. Messages per batch.
         else if (s.t === "handshake") await ch.save(ks);
-        else await this.#changed(ch);
+        else await this.#saves.changed(ch);
         return s;
       });
       if (step.t === "wait") {

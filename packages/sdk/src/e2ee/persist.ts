@@ -12,7 +12,8 @@
  * would make the device re-process events its state already consumed, and
  * report them as replays).
  */
-import type { SuiteName } from "@parley/crypto";
+import type { KeyStore, SuiteName } from "@parley/crypto";
+import type { ChannelCrypto } from "./channel-state.ts";
 
 /** When a channel's group state is saved besides the moments it must be (commits, joins, removal, close). */
 export interface PersistPolicy {
@@ -66,4 +67,49 @@ export function decodeChannelRecord(bytes: Uint8Array): { meta: ChannelMeta; sta
   const meta = JSON.parse(dec.decode(bytes.subarray(8, 8 + len))) as ChannelMeta;
   const state = bytes.subarray(8 + len);
   return { meta, state: state.length > 0 ? state : undefined };
+}
+
+/**
+ * When the engine saves group states besides the moments it must: counts the messages
+ * processed or sent per channel since its last save, saves at {@link PersistPolicy.maxEvents}
+ * of them, else `maxDelayMs` after the first, and all of them on close. Until then a
+ * crash loses nothing: processed events are in the sealed history and are processed
+ * again (silently) from the saved state; sends are covered by the send journal.
+ */
+export class SaveSchedule {
+  readonly #policy: Required<PersistPolicy>;
+  readonly #keyStore: KeyStore;
+  readonly #onError: (err: unknown) => void;
+  #closed = false;
+
+  constructor(policy: PersistPolicy, keyStore: KeyStore, onError: (err: unknown) => void) {
+    this.#policy = { ...DEFAULT_PERSIST, ...policy };
+    this.#keyStore = keyStore;
+    this.#onError = onError;
+  }
+
+  /** A message was sent or an event processed in `ch` (call with its lock held). */
+  async changed(ch: ChannelCrypto): Promise<void> {
+    ch.unsaved++;
+    if (ch.unsaved >= this.#policy.maxEvents) await ch.save(this.#keyStore);
+    else this.#later(ch);
+  }
+
+  /** Save every channel with unsaved changes, and schedule nothing more (timers are the channels' to clear). */
+  async close(channels: Iterable<ChannelCrypto>): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...channels].map((ch) => ch.exclusive(() => (ch.unsaved > 0 ? ch.save(this.#keyStore) : undefined)).catch(this.#onError)));
+  }
+
+  #later(ch: ChannelCrypto): void {
+    if (ch.saveTimer || this.#closed) return;
+    ch.saveTimer = setTimeout(() => {
+      ch.saveTimer = undefined;
+      ch.exclusive(() => (ch.unsaved > 0 && !this.#closed ? ch.save(this.#keyStore) : undefined)).catch((err: unknown) => {
+        this.#onError(err);
+        this.#later(ch);
+      });
+    }, this.#policy.maxDelayMs);
+    ch.saveTimer.unref?.();
+  }
 }
