@@ -7,7 +7,7 @@
  * at once after commits, joins and removal, per batch after messages.
  */
 import {
-  exportGroupState, importGroupState, isE2eeError, SUITE_NAMES, type DeviceIdentity, type Group, type KeyStore, type LeafPolicy, type SuiteName,
+  epoch, exportGroupState, importGroupState, isE2eeError, SUITE_NAMES, type DeviceIdentity, type Group, type KeyStore, type LeafPolicy, type SuiteName,
 } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
 import { decodeChannelRecord, encodeChannelRecord, type ChannelMeta } from "./persist.ts";
@@ -123,6 +123,7 @@ export class ChannelCrypto {
       for (const s of record?.meta.suite ? [record.meta.suite] : SUITE_NAMES) {
         try {
           this.group = await importGroupState(identityFor(s), state, policy);
+          this.sendJournal.saved(Number(epoch(this.group)));
           break;
         } catch (err) {
           // A corrupt state cannot be repaired: rejoin (external join) as if it were lost.
@@ -161,6 +162,7 @@ export class ChannelCrypto {
     const state = this.group && !this.removed ? exportGroupState(this.group) : undefined;
     const record = encodeChannelRecord(meta, state);
     await keyStore.put(STATE(this.id), record);
+    if (state) this.sendJournal.saved(Number(epoch(this.group!)));
     // Secrets: leave no copy behind (the key store encrypted its own).
     state?.fill(0);
     record.fill(0);

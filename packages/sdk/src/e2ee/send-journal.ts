@@ -20,6 +20,7 @@ import { epoch, epochAuthenticator, sendGeneration, skipSendGenerations, type Gr
 const KEY = (channelId: string) => `sdk/sendjournal/${channelId}`;
 const FIRST_SPAN = 8;
 const MAX_SPAN = 64;
+const MAX_ENTRIES = 8;
 
 /** Generations below `limit` of one epoch of one group may have been used. */
 interface Reservation {
@@ -40,10 +41,17 @@ export class SendJournal {
   #entries: Reservation[] | undefined;
   /** Reservations read at start: their generations may have been used by an earlier run. */
   #carried: Reservation[] = [];
+  /** Epoch of the group state last saved (or loaded): the state on disk is never older, so earlier reservations can go. */
+  #savedEpoch = 0;
   #span = FIRST_SPAN;
 
   constructor(channelId: string) {
     this.#channelId = channelId;
+  }
+
+  /** The channel's group state at `epoch` is on disk (saved, or loaded at start). */
+  saved(epoch: number): void {
+    this.#savedEpoch = epoch;
   }
 
   /**
@@ -61,18 +69,23 @@ export class SendJournal {
     }
     const ep = Number(epoch(group));
     const auth = authOf(group);
+    const same = (r: Reservation) => r.epoch === ep && r.auth === auth;
     let skipped = 0;
-    const carried = this.#carried.find((r) => r.epoch === ep && r.auth === auth);
-    if (carried) skipped = await skipSendGenerations(group, carried.limit);
-    // A reservation of a later epoch stays until the group reaches it (a commit the saved
-    // state predates is applied again from the timeline); earlier ones can never apply again.
-    this.#carried = this.#carried.filter((r) => r.epoch > ep);
+    const carried = this.#carried.filter(same);
+    if (carried.length > 0) skipped = await skipSendGenerations(group, Math.max(...carried.map((r) => r.limit)));
+    this.#carried = this.#carried.filter((r) => !same(r));
     const gen = sendGeneration(group);
-    const mine = this.#entries.find((r) => r.epoch === ep && r.auth === auth);
+    const mine = this.#entries.find(same);
     if (mine && gen < mine.limit) return skipped;
-    const next: Reservation[] = [...this.#carried, { epoch: ep, auth, limit: gen + this.#span }];
+    // Reservations of other epochs stay while a state that old could still be on disk: a
+    // later one is needed if the saved state predates a commit this device has applied
+    // since (its save failed) and the device restarts; an earlier one is needed until a
+    // state of this epoch is saved. Bounded, in case epochs of other groups (a rejoin) pile up.
+    const kept = this.#entries.filter((r) => !same(r) && r.epoch >= this.#savedEpoch);
+    const next = [...kept, { epoch: ep, auth, limit: gen + this.#span }].slice(-MAX_ENTRIES);
     await keyStore.put(KEY(this.#channelId), new TextEncoder().encode(JSON.stringify(next)));
     this.#entries = next;
+    this.#carried = this.#carried.filter((r) => next.includes(r));
     this.#span = Math.min(this.#span * 2, MAX_SPAN);
     return skipped;
   }
