@@ -9,7 +9,7 @@
  * at a time, rotating the order every round, so background load hits all alike. Every
  * key-store write and local-store flush is counted and timed too.
  *
- *   node bench/src/e2ee-state/run.ts [--members 2,1000] [--messages 1000,300] [--rounds 3]
+ *   node bench/src/e2ee-state/run.ts [--members 2,1000] [--messages 1000,600] [--rounds 3]
  *     [--modes "today,per message,batched"] [--baseline d4878d5] [--no-record]
  *
  * Writes bench/results/e2ee-state.json and a row per channel size in bench/RESULTS.md.
@@ -31,7 +31,7 @@ function arg(name: string, fallback: string): string {
   return i >= 0 ? process.argv[i + 1]! : fallback;
 }
 const sizes = arg("members", "2,1000").split(",").map(Number);
-const messageCounts = arg("messages", "1000,300").split(",").map(Number);
+const messageCounts = arg("messages", "1000,600").split(",").map(Number);
 const rounds = Number(arg("rounds", "3"));
 const baselineCommit = arg("baseline", BASELINE_COMMIT);
 const noRecord = process.argv.includes("--no-record");
