@@ -7,7 +7,7 @@
  * IndexedDB stay apart); each origin serves the page and bundle and forwards /api to
  * its server. The ciphertexts alice's worker makes go to bob's worker through Node.
  *
- *   node bench/src/e2ee-state/browser.ts [--members 2,1000] [--messages 500,200] [--rounds 3] [--no-record]
+ *   node bench/src/e2ee-state/browser.ts [--members 2,1000] [--messages 500,600] [--rounds 3] [--no-record]
  *
  * Writes bench/results/e2ee-state-browser.json and a row per channel size in bench/RESULTS.md.
  */
@@ -39,7 +39,7 @@ function arg(name: string, fallback: string): string {
   return i >= 0 ? process.argv[i + 1]! : fallback;
 }
 const sizes = arg("members", "2,1000").split(",").map(Number);
-const messageCounts = arg("messages", "500,200").split(",").map(Number);
+const messageCounts = arg("messages", "500,600").split(",").map(Number);
 const rounds = Number(arg("rounds", "3"));
 const noRecord = process.argv.includes("--no-record");
 const loadavg = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
