@@ -22,4 +22,5 @@ export {
   confirmPending, discardPending, pendingEpochAuthenticator, type CommitBundle, type RemoveTarget,
 } from "./commits.ts";
 export { encrypt, processMessage, type Processed, type MessageSender, type ProposalSummary } from "./messages.ts";
+export { sendGeneration, skipSendGenerations } from "./send-ratchet.ts";
 export * from "./attachments.ts";

@@ -451,7 +451,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Disconnect and stop background work; unsent messages stay in the outbox for the next run. */
   async close(): Promise<void> {
     this.#conn.stop();
-    this.#e2ee?.close();
+    await this.#e2ee?.close(); // saves the group states changed since their last save
     this.#outbox.close();
     this.#sync.close();
     this.#auth.close();

@@ -143,6 +143,7 @@ export class MemoryStore implements LocalStore {
   readonly #maxEvents: number;
   readonly #maxDecrypted: number;
   readonly #maxSent: number;
+  #sentIds: Set<string> | undefined;
 
   constructor(opts: MemoryStoreOptions = {}, initial: StoreSnapshot = emptySnapshot()) {
     this.state = initial;
@@ -198,6 +199,7 @@ export class MemoryStore implements LocalStore {
     delete this.state.cursors.channels[channelId];
     if (this.state.decrypted) delete this.state.decrypted[channelId];
     if (this.state.sent) this.state.sent = this.state.sent.filter((s) => s.channelId !== channelId);
+    this.#sentIds = undefined;
     this.changed();
   }
   async putDecrypted(channelId: string, records: SealedContent[]): Promise<void> {
@@ -230,10 +232,13 @@ export class MemoryStore implements LocalStore {
     return undefined;
   }
   async putSent(channelId: string, record: SealedContent): Promise<void> {
-    const sent = (this.state.sent ??= []).filter((s) => s.id !== record.id);
+    // Once per send: look the id up in an index, not by scanning (or copying) up to maxSent entries.
+    const sent = (this.state.sent ??= []);
+    const ids = this.#sentIndex();
+    if (ids.has(record.id)) sent.splice(sent.findIndex((s) => s.id === record.id), 1);
+    ids.add(record.id);
     sent.push({ ...record, channelId });
-    if (sent.length > this.#maxSent) sent.splice(0, sent.length - this.#maxSent);
-    this.state.sent = sent;
+    if (sent.length > this.#maxSent) for (const dropped of sent.splice(0, sent.length - this.#maxSent)) ids.delete(dropped.id);
     this.changed();
   }
   async getSent(clientId: string): Promise<(SealedContent & { channelId: string }) | undefined> {
@@ -241,9 +246,17 @@ export class MemoryStore implements LocalStore {
     return s ? { ...s } : undefined;
   }
   async removeSent(clientId: string): Promise<void> {
-    const before = this.state.sent?.length ?? 0;
-    this.state.sent = (this.state.sent ?? []).filter((s) => s.id !== clientId);
-    if (this.state.sent.length !== before) this.changed();
+    const ids = this.#sentIndex();
+    if (!ids.has(clientId)) return;
+    ids.delete(clientId);
+    const sent = this.state.sent!;
+    sent.splice(sent.findIndex((s) => s.id === clientId), 1);
+    this.changed();
+  }
+
+  /** Ids of `state.sent`, built on first use. */
+  #sentIndex(): Set<string> {
+    return (this.#sentIds ??= new Set((this.state.sent ?? []).map((s) => s.id)));
   }
   async loadOutbox(): Promise<OutboxEntry[]> {
     return this.state.outbox.map((e) => ({ ...e, event: { ...e.event } }));

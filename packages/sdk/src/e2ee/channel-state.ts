@@ -1,33 +1,22 @@
 /**
  * Per-channel E2EE state of one device: its MLS group (one per channel), the
  * first epoch it can read, the queue of timeline events waiting to be
- * processed, and a lock that serialises every change of the group. Group
- * states are persisted in the device's KeyStore after every change, replacing
- * the previous one (superseded states are never kept).
+ * processed, and a lock that serialises every change of the group. The group
+ * state and its position are persisted in the device's KeyStore as one record
+ * (persist.ts), replacing the previous one (superseded states are never kept):
+ * at once after commits, joins and removal, per batch after messages.
  */
 import {
-  exportGroupState, importGroupState, isE2eeError, parseChannelGroupId, SUITE_NAMES, type DeviceIdentity, type Group, type KeyStore, type LeafPolicy, type SuiteName,
+  epoch, exportGroupState, importGroupState, isE2eeError, parseChannelGroupId, SUITE_NAMES, type DeviceIdentity, type Group, type KeyStore, type LeafPolicy, type SuiteName,
 } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
+import { decodeChannelRecord, encodeChannelRecord, type ChannelMeta } from "./persist.ts";
+import { SendJournal } from "./send-journal.ts";
 import type { Step } from "./timeline.ts";
 
 const STATE = (id: string) => `sdk/group/${id}`;
-const META = (id: string) => `sdk/groupmeta/${id}`;
-
-interface Meta {
-  joinedEpoch: number;
-  removed: boolean;
-  /** Highest seq fully processed (events after it are re-read from the local store after a restart). */
-  processedSeq: number;
-  /** Suite of the saved group (absent in states saved before suites could differ per channel). */
-  suite?: SuiteName;
-  /** When this device's leaf keys were last renewed (self-update schedule; absent before it existed). */
-  leafUpdatedAt?: number;
-  /** Messages sent or received since then. */
-  messagesSinceUpdate?: number;
-  /** The channel's group generation this device is at (absent before resets existed: 0). */
-  generation?: number;
-}
+/** Where states saved before records existed kept their meta (deleted by the first save). */
+const LEGACY_META = (id: string) => `sdk/groupmeta/${id}`;
 
 /** The device identity to use for a group of `suite` (one signature key serves every suite). */
 export type IdentityFor = (suite: SuiteName) => DeviceIdentity;
@@ -83,12 +72,27 @@ export class ChannelCrypto {
   welcomesInFlight = 0;
   /** Why the last commit attempt failed (thrown when the attempts run out). */
   lastCommitError: unknown;
+  /** Events processed and messages sent since the group state was last saved. */
+  unsaved = 0;
+  /** A save scheduled for an idle channel (see PersistPolicy.maxDelayMs). */
+  saveTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Reservations of sending generations (never reuse one after a crash). */
+  readonly sendJournal: SendJournal;
+  readonly #beforeSave: (() => Promise<void>) | undefined;
+  #legacyMeta = false;
   #lock: Promise<unknown> = Promise.resolve();
   #commitLock: Promise<unknown> = Promise.resolve();
   #loaded: Promise<void> | undefined;
 
-  constructor(id: string) {
+  /**
+   * `beforeSave` runs before every save: it must make the decrypted history durable
+   * (the local store's flush), so a saved state never has consumed the key of a message
+   * whose plaintext could still be lost.
+   */
+  constructor(id: string, opts: { beforeSave?: () => Promise<void> } = {}) {
     this.id = id;
+    this.sendJournal = new SendJournal(id);
+    this.#beforeSave = opts.beforeSave;
   }
 
   /** Run `fn` with the group lock held (no other change of this group interleaves). */
@@ -112,47 +116,71 @@ export class ChannelCrypto {
   /** Load the persisted group once (with the identity of the group's suite). */
   load(keyStore: KeyStore, identityFor: IdentityFor, policy: LeafPolicy): Promise<void> {
     this.#loaded ??= (async () => {
-      const meta = await keyStore.get(META(this.id));
-      let suite: SuiteName | undefined;
-      if (meta) {
-        const m = JSON.parse(new TextDecoder().decode(meta)) as Meta;
-        this.joinedEpoch = m.joinedEpoch;
-        this.removed = m.removed;
-        this.processedSeq = m.processedSeq;
-        this.hasSavedPosition = true;
-        this.lastSeq = Math.max(this.lastSeq, m.processedSeq);
-        this.leafUpdatedAt = m.leafUpdatedAt ?? 0;
-        this.messagesSinceUpdate = m.messagesSinceUpdate ?? 0;
-        this.generation = m.generation ?? 0;
-        suite = m.suite;
+      const raw = await keyStore.get(STATE(this.id));
+      let record = raw ? decodeChannelRecord(raw) : undefined;
+      if (!record) {
+        // Saved before records existed: the bare group state, and the meta under its own key.
+        const meta = await keyStore.get(LEGACY_META(this.id));
+        this.#legacyMeta = !!meta;
+        if (meta) record = { meta: JSON.parse(new TextDecoder().decode(meta)) as ChannelMeta, state: raw };
       }
-      const state = await keyStore.get(STATE(this.id));
+      if (record) this.#restore(record.meta);
+      const state = record ? record.state : raw;
       if (!state) return;
       // Each channel keeps the suite its group was created with; older metadata does not
       // say which, so try the suites in turn (a state of another suite is refused, not misread).
-      for (const s of suite ? [suite] : SUITE_NAMES) {
+      for (const s of record?.meta.suite ? [record.meta.suite] : SUITE_NAMES) {
         try {
           this.group = await importGroupState(identityFor(s), state, policy);
+          this.sendJournal.saved(Number(epoch(this.group)));
           break;
         } catch (err) {
           // A corrupt state cannot be repaired: rejoin (external join) as if it were lost.
           if (!isE2eeError(err)) throw err;
         }
       }
-      // `state` is not zeroed here: the imported group keeps views into these bytes.
+      // `raw` is not zeroed here: the imported group keeps views into these bytes.
     })();
     return this.#loaded;
   }
 
-  /** Persist the group and position (call with the lock held, after every change). */
+  #restore(m: ChannelMeta): void {
+    this.joinedEpoch = m.joinedEpoch;
+    this.removed = m.removed;
+    this.processedSeq = m.processedSeq;
+    this.hasSavedPosition = true;
+    this.lastSeq = Math.max(this.lastSeq, m.processedSeq);
+    this.leafUpdatedAt = m.leafUpdatedAt ?? 0;
+    this.messagesSinceUpdate = m.messagesSinceUpdate ?? 0;
+    this.generation = m.generation ?? 0;
+  }
+
+  /**
+   * Persist the group and its position as one record (call with the lock held). The
+   * decrypted history is made durable first (`beforeSave`): events the saved state has
+   * consumed must never be lost to a crash.
+   */
   async save(keyStore: KeyStore): Promise<void> {
-    if (this.group && !this.removed) await keyStore.put(STATE(this.id), exportGroupState(this.group));
-    else await keyStore.delete(STATE(this.id));
-    const meta: Meta = {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    const unsaved = this.unsaved;
+    await this.#beforeSave?.();
+    const meta: ChannelMeta = {
       joinedEpoch: this.joinedEpoch, removed: this.removed, processedSeq: this.processedSeq, ...(this.group ? { suite: this.group.suite } : {}),
       leafUpdatedAt: this.leafUpdatedAt, messagesSinceUpdate: this.messagesSinceUpdate, generation: this.generation,
     };
-    await keyStore.put(META(this.id), new TextEncoder().encode(JSON.stringify(meta)));
+    const state = this.group && !this.removed ? exportGroupState(this.group) : undefined;
+    const record = encodeChannelRecord(meta, state);
+    await keyStore.put(STATE(this.id), record);
+    if (state) this.sendJournal.saved(Number(epoch(this.group!)));
+    // Secrets: leave no copy behind (the key store encrypted its own).
+    state?.fill(0);
+    record.fill(0);
+    this.unsaved -= unsaved;
+    if (this.#legacyMeta) {
+      await keyStore.delete(LEGACY_META(this.id));
+      this.#legacyMeta = false;
+    }
   }
 
   /** Take a group this device just created or joined (its leaf keys are fresh). */
@@ -191,6 +219,7 @@ export class ChannelCrypto {
     this.group = undefined;
     this.removed = true;
     await this.save(keyStore);
+    await this.sendJournal.drop(keyStore);
   }
 
   /** Stop timers (client closing). */
@@ -198,6 +227,7 @@ export class ChannelCrypto {
     if (this.joinTimer) clearTimeout(this.joinTimer);
     if (this.proposalTimer) clearTimeout(this.proposalTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.joinTimer = this.proposalTimer = this.retryTimer = undefined;
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.joinTimer = this.proposalTimer = this.retryTimer = this.saveTimer = undefined;
   }
 }

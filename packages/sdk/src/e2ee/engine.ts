@@ -21,6 +21,7 @@ import {
   addMissingDevices, commitProposals, commitWithRetry, ensureGroup, joinByExternalCommit, joinFromWelcomeItem, requestReset, type GroupContext,
 } from "./group-ops.ts";
 import { SelfUpdates, type SelfUpdatePolicy } from "./self-update.ts";
+import { SaveSchedule, type PersistPolicy } from "./persist.ts";
 import { sealPayload, type SealedMeta } from "./payload.ts";
 import { E2eeServerApi, type E2eeConfig } from "./server-api.ts";
 import { backoffDelay } from "../backoff.ts";
@@ -56,6 +57,8 @@ export interface E2eeOptions {
   selfUpdate?: SelfUpdatePolicy;
   /** The clock the schedules read (default Date.now; tests pass a fake one). */
   now?: () => number;
+  /** How often group states are saved while messages flow (default: every 256 messages or 1 s; see {@link PersistPolicy}). */
+  persist?: PersistPolicy;
 }
 
 /** What the engine needs from the client. */
@@ -98,6 +101,7 @@ export class E2eeEngine {
   readonly #identities = new Map<SuiteName, DeviceIdentity>();
   #config: E2eeConfig;
   readonly #selfUpdates: SelfUpdates;
+  readonly #saves: SaveSchedule;
   #refreshing: Promise<E2eeConfig> | undefined;
   #closed = false;
 
@@ -155,6 +159,7 @@ export class E2eeEngine {
     this.#supply = opts.keyPackages ?? {};
     this.directory = new DeviceDirectory(server, identity.orgId, config.directoryKey);
     this.history = new DecryptedHistory(host.store, identity.keyStore);
+    this.#saves = new SaveSchedule(opts.persist ?? {}, identity.keyStore, (err) => host.onError(err));
     const policy: LeafPolicy = {
       authorizeLeaf: this.directory.authorizeLeaf,
       authorizeExternalSender: this.directory.authorizeExternalSender(config.externalSender.signaturePublicKey),
@@ -173,7 +178,8 @@ export class E2eeEngine {
 
   #channel(channelId: string): ChannelCrypto {
     let ch = this.#channels.get(channelId);
-    if (!ch) this.#channels.set(channelId, (ch = new ChannelCrypto(channelId)));
+    // The local store holds the sealed history: flushed before every save of a group state.
+    if (!ch) this.#channels.set(channelId, (ch = new ChannelCrypto(channelId, { beforeSave: () => this.#host.store.flush() })));
     return ch;
   }
 
@@ -190,9 +196,12 @@ export class E2eeEngine {
         const g = ch.group;
         if (!g) return undefined;
         if (hasPendingProposals(g)) return "proposals" as const; // MLS forbids sending before they are committed
+        // The state is saved per batch, so the generation this send uses must be reserved
+        // durably before its ciphertext exists (never reused after a crash; send-journal.ts).
+        await ch.sendJournal.beforeSend(g, this.identity.keyStore);
         const bytes = await encrypt(g, sealPayload(content, meta));
         ch.messagesSinceUpdate++;
-        await ch.save(this.identity.keyStore);
+        await this.#saves.changed(ch);
         return { bytes, epoch: Number(epoch(g)) };
       });
       if (out === "proposals") await commitProposals(this.#ctx, ch);
@@ -362,11 +371,13 @@ export class E2eeEngine {
     return commitWithRetry(this.#ctx, ch, (g) => ch.exclusive(() => (ch.group === g && isActive(g) ? selfUpdate(g) : undefined))).then(() => undefined);
   }
 
-  /** Stop timers. */
-  close(): void {
+  /** Stop timers and processing, and save every group state with unsaved changes. */
+  async close(): Promise<void> {
     this.#closed = true;
     this.#selfUpdates.stop();
     for (const ch of this.#channels.values()) ch.close();
+    await this.idle(); // a running drain stops after its current event
+    await this.#saves.close(this.#channels.values());
   }
 
   #pump(ch: ChannelCrypto): void {
@@ -392,23 +403,30 @@ export class E2eeEngine {
     while (ch.queue.length > 0 && !this.#closed) {
       const e = ch.queue[0]!;
       const step = await ch.exclusive(async () => {
-        // A retry after a failed write reuses the outcome: processing spent the message key.
-        const s = ch.head?.seq === e.seq ? ch.head.step : await processEvent({ deviceId: this.identity.deviceId, takeSent: (id) => this.#takeSent(ch.id, id) }, ch, e);
+        // A retry after a failed write reuses the outcome (processing spent the message key); it was shown already.
+        const again = ch.head?.seq === e.seq;
+        const s = again ? ch.head!.step : await this.#process(ch, e);
         if (s.t === "wait" || s.t === "retry") return s;
-        ch.head = { seq: e.seq, step: s };
+        if (!again) {
+          ch.head = { seq: e.seq, step: s };
+          // Shown, then sealed: whatever the history holds was shown, so after a crash what is found
+          // there is not shown again (#process). A crash in between shows it twice, never zero times.
+          this.#emit(ch, e, s);
+        }
         // The message key is gone once the group state is saved: keep the plaintext first.
         if (s.t === "content") await this.history.put(e, s.content);
         else if (s.t === "undecryptable") await this.history.put(e, undecryptableContent(s));
         ch.processedSeq = e.seq;
         if (s.t === "handshake" && s.removedSelf) await ch.drop(ks);
         else if (s.t === "reset") await ch.resetTo(s.info.generation, ks);
-        else {
-          if (s.t === "joined") {
-            ch.adopt(s.group, s.epoch, this.#ctx.now());
-            ch.pendingJoin = undefined;
-          }
+        else if (s.t === "joined") {
+          ch.adopt(s.group, s.epoch, this.#ctx.now());
+          ch.pendingJoin = undefined;
           await ch.save(ks);
         }
+        // Handshakes change the epoch or membership (and are rare): saved at once. Messages per batch.
+        else if (s.t === "handshake") await ch.save(ks);
+        else await this.#saves.changed(ch);
         return s;
       });
       if (step.t === "wait") {
@@ -423,8 +441,26 @@ export class E2eeEngine {
       ch.head = undefined;
       ch.queue.shift();
       if (step.t === "content" && e.senderDeviceId === this.identity.deviceId) await this.history.removeSent(e.clientId);
-      this.#emit(ch, e, step);
     }
+  }
+
+  /**
+   * Process one event. After a crash, events after the last saved position come again
+   * and are processed from the older state; those already sealed in the history were
+   * shown before (#drain shows an event before sealing it): processing them again only
+   * advances the group (it consumes their keys as the lost state had), and they are not
+   * reported a second time.
+   */
+  async #process(ch: ChannelCrypto, e: Event): Promise<Step> {
+    const kind: string = e.kind;
+    const known = kind !== "commit" && kind !== "proposal" && await this.history.has(e);
+    const own = e.senderDeviceId === this.identity.deviceId;
+    if (known && own) {
+      await this.history.removeSent(e.clientId); // the echo was processed: its plaintext copy may still be kept
+      return { t: "skip" }; // own messages never touch the group state
+    }
+    const s = await processEvent({ deviceId: this.identity.deviceId, takeSent: (id) => this.#takeSent(ch.id, id) }, ch, e);
+    return known && s.t !== "wait" && s.t !== "retry" ? { t: "skip" } : s;
   }
 
   #emit(ch: ChannelCrypto, e: Event, step: Step): void {

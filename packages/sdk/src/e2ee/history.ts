@@ -5,7 +5,7 @@
  * sender decrypt — is kept here so history survives restarts.
  *
  * Everything is sealed before it reaches the {@link LocalStore}: AES-256-GCM
- * (WebCrypto, so browsers work too) under a 32-byte history key kept in the
+ * (WebCrypto, or the same on node:crypto: seal.ts) under a 32-byte history key kept in the
  * device's E2EE {@link KeyStore} (encrypted at rest on Node by
  * `openDeviceKeyStore`). The AAD binds each record to its place (channel and
  * seq, or the send's clientId), so records cannot be swapped between events.
@@ -16,6 +16,7 @@ import type { KeyStore } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
 import { base64ToBytes, bytesToBase64, type DecodedContent, type MessageContent } from "../codec.ts";
 import type { LocalStore, SealedContent } from "../store.ts";
+import { aesGcmOpen, aesGcmSeal } from "./seal.ts";
 
 const KEY_NAME = "sdk/history-key";
 const enc = new TextEncoder();
@@ -42,6 +43,12 @@ export class DecryptedHistory {
     const r = await this.#store.getDecrypted(e.channelId, e.seq);
     if (!r || r.id !== e.id) return undefined;
     return this.#open(r, `ev:${e.channelId}:${e.seq}:${e.id}`);
+  }
+
+  /** Whether this event's decoded content is kept (checked without opening it). */
+  async has(e: Event): Promise<boolean> {
+    const r = await this.#store.getDecrypted(e.channelId, e.seq);
+    return !!r && r.id === e.id;
   }
 
   /** Keep the plaintext of an own send until its echo is processed (survives a restart in between). */
@@ -78,9 +85,7 @@ export class DecryptedHistory {
 
   async #seal(seq: number, id: string, aad: string, content: MessageContent): Promise<SealedContent> {
     const iv = crypto.getRandomValues(new Uint8Array(12));
-    const ct = new Uint8Array(await crypto.subtle.encrypt(
-      { name: "AES-GCM", iv, additionalData: enc.encode(aad) }, await this.#cryptoKey(), enc.encode(JSON.stringify(content)),
-    ));
+    const ct = await aesGcmSeal(await this.#cryptoKey(), iv, enc.encode(aad), enc.encode(JSON.stringify(content)));
     const out = new Uint8Array(12 + ct.length);
     out.set(iv);
     out.set(ct, 12);
@@ -90,10 +95,8 @@ export class DecryptedHistory {
   // A record that fails to open (key store replaced, file tampered with) is treated as absent.
   async #open(r: SealedContent, aad: string): Promise<DecodedContent | undefined> {
     try {
-      const bytes = base64ToBytes(r.data) as Uint8Array<ArrayBuffer>;
-      const pt = await crypto.subtle.decrypt(
-        { name: "AES-GCM", iv: bytes.subarray(0, 12), additionalData: enc.encode(aad) }, await this.#cryptoKey(), bytes.subarray(12),
-      );
+      const bytes = base64ToBytes(r.data);
+      const pt = await aesGcmOpen(await this.#cryptoKey(), bytes.subarray(0, 12), enc.encode(aad), bytes.subarray(12));
       const v: unknown = JSON.parse(dec.decode(pt));
       return v && typeof v === "object" && !Array.isArray(v) ? (v as DecodedContent) : undefined;
     } catch {

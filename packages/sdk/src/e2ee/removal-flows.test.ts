@@ -16,6 +16,7 @@ import { bytes, joinFromStream, mlsClient, type MlsClient } from "../../../serve
 import { heldPrivateKeys, openUpdatePath } from "../../../crypto/src/testing/update-path.ts";
 import type { ParleyClient } from "../client.ts";
 import { collect, makeOrg, PASSWORD, texts, until } from "../testing/e2ee-clients.ts";
+import { decodeChannelRecord } from "./persist.ts";
 
 interface RecordedCommit { event: Event; before: Uint8Array; after: Uint8Array; witnessKeys: Uint8Array }
 
@@ -36,8 +37,9 @@ async function record(w: MlsClient, group: Group, channelId: string, after: numb
 
 const stateOf = async (c: ParleyClient, channelId: string) => {
   const s = await c.e2ee!.identity.keyStore.get(`sdk/group/${channelId}`);
-  assert.ok(s, "the device saved its group state");
-  return s;
+  const state = s && decodeChannelRecord(s)?.state;
+  assert.ok(state, "the device saved its group state");
+  return state;
 };
 
 test("revoke then add, kick then invite, leave then join: removed devices open no later UpdatePath; no commit mixes adds with removals", { timeout: 120_000 }, async (t) => {

@@ -93,8 +93,8 @@ function need(): ParleyClient {
 async function start(baseUrl: string, input: StartInput): Promise<ClientSnapshot | undefined> {
   if (client) throw new Error("the client worker is already signed in");
   keys ??= await BrowserKeyStore.open();
-  store ??= await IdbStore.open(keys);
   cache ??= await EventCache.open(keys);
+  store ??= await IdbStore.open(keys, { history: cache });
   void deleteDb(LEGACY_DB); // the unsealed cache of earlier builds
   const opts: ClientOptions & { store: IdbStore } = { store, e2ee: { keyStore: keys } };
   if (input.mode === "resume") {

@@ -59,7 +59,8 @@ export class EventCache {
     this.#timer = undefined;
     const batch = this.#pending;
     this.#pending = [];
-    this.#writing = this.#writing.then(() => this.#write(batch));
+    // Each flush reports its own write: one failed write must not fail every later flush.
+    this.#writing = this.#writing.catch(() => undefined).then(() => this.#write(batch));
     return this.#writing;
   }
 
@@ -70,7 +71,8 @@ export class EventCache {
     const rows: SealedEvent[] = await Promise.all(batch.map(async (e) => ({
       channelId: e.channelId, seq: e.seq, sealed: await this.#sealer.seal(name(e.channelId, e.seq), enc.encode(JSON.stringify(e))),
     })));
-    const tx = this.#db.transaction(STORE, "readwrite");
+    // Durable when committed: the SDK saves MLS group states only after this flush (see IdbStore).
+    const tx = this.#db.transaction(STORE, "readwrite", { durability: "strict" });
     const s = tx.objectStore(STORE);
     for (const r of rows) s.put(r);
     await done(tx);

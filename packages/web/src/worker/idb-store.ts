@@ -6,6 +6,11 @@
  * it stopped and the refresh token is not readable from the profile's
  * records. Events are not saved: history comes from the event cache or the
  * server. Writes are debounced, kept in order, and durable on flush().
+ *
+ * flush() also flushes the device's decrypted history (the event cache): the
+ * SDK flushes the store before it saves a channel's MLS group state, and a saved
+ * state must never have consumed the key of a message whose decrypted copy could
+ * still be lost (sdk/src/e2ee/persist.ts).
  */
 import { emptySnapshot, MemoryStore, type StoreSnapshot } from "@parley/sdk";
 import { deleteDb, done, openDb, req, type Sealer } from "./idb.ts";
@@ -19,18 +24,23 @@ const NAME = "store/snapshot";
 export class IdbStore extends MemoryStore {
   readonly #db: IDBDatabase;
   readonly #sealer: Sealer;
+  readonly #history: { flush(): Promise<void> } | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #writing: Promise<void> = Promise.resolve();
 
-  private constructor(db: IDBDatabase, sealer: Sealer, snapshot: StoreSnapshot) {
+  private constructor(db: IDBDatabase, sealer: Sealer, snapshot: StoreSnapshot, history: { flush(): Promise<void> } | undefined) {
     // Bounded memory: the app keeps history in the event cache, not in the store.
     super({ maxEventsPerChannel: 200, maxDecryptedPerChannel: 500 }, snapshot);
     this.#db = db;
     this.#sealer = sealer;
+    this.#history = history;
   }
 
-  /** Open the store with what was saved (empty when nothing was, or it cannot be opened any more). */
-  static async open(sealer: Sealer): Promise<IdbStore> {
+  /**
+   * Open the store with what was saved (empty when nothing was, or it cannot be opened any more).
+   * `history` (the event cache) is flushed with the store.
+   */
+  static async open(sealer: Sealer, opts: { history?: { flush(): Promise<void> } } = {}): Promise<IdbStore> {
     const db = await openDb(DB, [{ name: STORE }]);
     let snapshot = emptySnapshot();
     const sealed = await req(db.transaction(STORE).objectStore(STORE).get(RECORD)) as Uint8Array | undefined;
@@ -42,7 +52,7 @@ export class IdbStore extends MemoryStore {
         // Sealed under a key that is gone (the key store was wiped) or altered: start signed out.
       }
     }
-    return new IdbStore(db, sealer, snapshot);
+    return new IdbStore(db, sealer, snapshot, opts.history);
   }
 
   /** Delete the saved state (sign-out). */
@@ -58,7 +68,9 @@ export class IdbStore extends MemoryStore {
   override flush(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#writing = this.#writing.catch(() => undefined).then(() => this.#write());
+    this.#writing = this.#writing.catch(() => undefined).then(async () => {
+      await Promise.all([this.#write(), this.#history?.flush()]);
+    });
     return this.#writing;
   }
 
