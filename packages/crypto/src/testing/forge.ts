@@ -2,10 +2,13 @@
 // directly from a group's internal state (the wrapper's rules are bypassed on purpose),
 // to show that receivers refuse them.
 import {
-  createCommit, createProposal, defaultCredentialTypes, defaultProposalTypes, encode, wireformats, mlsMessageEncoder, nodeTypes, type ClientState, type CiphersuiteImpl, type Proposal,
+  createCommit, createProposal, defaultCapabilities, defaultCredentialTypes, defaultProposalTypes, encode, generateKeyPackageWithKey, wireformats,
+  mlsMessageEncoder, nodeTypes, type ClientState, type CiphersuiteImpl, type Credential, type LeafNode, type Proposal,
 } from "ts-mls";
 import { encodeCredentialIdentity } from "../credential.ts";
 import { internalOf, mlsContext, type Group } from "../group-state.ts";
+import { credentialOf, implOf, signaturePrivateKey, type DeviceIdentity } from "../identity.ts";
+import { encodeKeyPackageMessage } from "../key-packages.ts";
 import { decodeMlsMessage } from "../wire.ts";
 import { encodeGroupInfo } from "../group.ts";
 
@@ -91,4 +94,75 @@ export function addProposal(keyPackage: Uint8Array): Proposal {
 /** A Remove proposal by value. */
 export function removeProposal(leafIndex: number): Proposal {
   return { proposalType: defaultProposalTypes.remove, remove: { removed: leafIndex } };
+}
+
+/** What to falsify in a forged KeyPackage. */
+export interface KeyPackageForgery {
+  /** The HPKE (encryption) public key its leaf announces, e.g. a member's (whose private key the forger lacks). */
+  leafHpkeKey?: Uint8Array;
+  /** The credential types its leaf's capabilities list (default: ts-mls's, which list Basic and X.509). */
+  credentialTypes?: number[];
+  /** Its leaf's credential (default: the device's Basic credential). */
+  credential?: Credential;
+}
+
+/**
+ * A KeyPackage of `identity`, forged as told and properly signed with the device's
+ * signature key, so the forged field is its only defect. Its private half is not kept
+ * (nobody joins with it).
+ */
+export async function forgeKeyPackage(identity: DeviceIdentity, f: KeyPackageForgery): Promise<Uint8Array> {
+  const impl = await implOf(identity);
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  const { publicPackage } = await generateKeyPackageWithKey({
+    credential: f.credential ?? credentialOf(identity),
+    signatureKeyPair: { signKey: signaturePrivateKey(identity), publicKey: identity.signaturePublicKey },
+    cipherSuite: f.leafHpkeKey ? announcingKeyPackageLeafKey(impl, f.leafHpkeKey) : impl,
+    lifetime: { notBefore: now - 3600n, notAfter: now + 3600n },
+    ...(f.credentialTypes ? { capabilities: { ...defaultCapabilities(), credentials: f.credentialTypes } } : {}),
+  });
+  return encodeKeyPackageMessage(publicPackage);
+}
+
+// generateKeyPackageWithKey makes the init key pair first and the leaf's key pair second;
+// the wrapped suite exports `key` as the public key of that second pair.
+function announcingKeyPackageLeafKey(impl: CiphersuiteImpl, key: Uint8Array): CiphersuiteImpl {
+  let pairs = 0;
+  let leafPublic: unknown;
+  const hpke = {
+    ...impl.hpke,
+    generateKeyPair: async () => {
+      const kp = await impl.hpke.generateKeyPair();
+      if (++pairs === 2) leafPublic = kp.publicKey;
+      return kp;
+    },
+    exportPublicKey: async (k: Parameters<CiphersuiteImpl["hpke"]["exportPublicKey"]>[0]) => (k === leafPublic ? key.slice() : impl.hpke.exportPublicKey(k)),
+  };
+  return { ...impl, hpke };
+}
+
+/** The HPKE public key a KeyPackage's leaf announces. */
+export function keyPackageLeafHpkeKey(keyPackage: Uint8Array): Uint8Array {
+  const m = decodeMlsMessage(keyPackage);
+  if (m.wireformat !== wireformats.mls_key_package) throw new Error("not a KeyPackage");
+  return m.keyPackage.leafNode.hpkePublicKey.slice();
+}
+
+/** The HPKE public key of a parent node of a member's tree (to forge a duplicate), or undefined when that node is blank. */
+export function parentHpkeKey(group: Group, nodeIndex: number): Uint8Array | undefined {
+  const node = internalOf(group).state.ratchetTree[nodeIndex];
+  return node?.nodeType === nodeTypes.parent ? node.parent.hpkePublicKey.slice() : undefined;
+}
+
+/**
+ * Rewrites a leaf in this device's own view of the tree (its state, not a copy): what a
+ * corrupted or doctored local state looks like. Signatures are not redone.
+ */
+export function doctorOwnTree(group: Group, leafIndex: number, change: Partial<Pick<LeafNode, "hpkePublicKey" | "signaturePublicKey">>): void {
+  const g = internalOf(group);
+  const tree = g.state.ratchetTree.slice();
+  const node = tree[leafIndex * 2];
+  if (node?.nodeType !== nodeTypes.leaf) throw new Error(`no leaf at ${leafIndex}`);
+  tree[leafIndex * 2] = { ...node, leaf: { ...node.leaf, ...change } };
+  g.state = { ...g.state, ratchetTree: tree };
 }
