@@ -16,7 +16,8 @@ fi
 export PATH="$NODE_BIN:$PARLEY_ROOT/node_modules/.bin:$PATH"
 
 stamp="$PARLEY_ROOT/node_modules/.parley-installed"
-if [ ! -f "$stamp" ] || [ "$PARLEY_ROOT/package-lock.json" -nt "$stamp" ]; then
+# Reinstall when the lock file or a patch of a dependency (patches/, applied by patch-package) changed.
+if [ ! -f "$stamp" ] || [ "$PARLEY_ROOT/package-lock.json" -nt "$stamp" ] || [ -n "$(find "$PARLEY_ROOT/patches" -newer "$stamp" 2>/dev/null)" ]; then
   echo "parley: installing npm dependencies (one time)" >&2
   (cd "$PARLEY_ROOT" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   touch "$stamp"
