@@ -4,20 +4,21 @@
  * the content codec together, and emits typed events to the app.
  */
 import type { AuthTokens, Event, MyChannel, PresenceStatus, SendEvent, UserStreamItem } from "@parley/protocol";
-import { AuthSession, sessionFromTokens } from "./auth.ts";
+import { AuthSession } from "./auth.ts";
 import { base64ToBytes, bytesToBase64, type ContentCodec, type DecodedContent, type MessageContent } from "./codec.ts";
 import { Connection, type ConnectionState } from "./connection.ts";
 import { Emitter } from "./emitter.ts";
 import { ParleyError } from "./errors.ts";
 import { createApi, type Api, type CallInput } from "./http.ts";
 import { newClientId, Outbox, type SendResult } from "./outbox.ts";
-import { clearAccountData, MemoryStore, type LocalStore, type OutboxEntry, type StoredSession } from "./store.ts";
+import { MemoryStore, type LocalStore, type OutboxEntry, type StoredSession } from "./store.ts";
 import { eventsBetween } from "./backfill.ts";
 import { SyncEngine } from "./sync.ts";
 import { MEMBERSHIP_KINDS, toReceivedEvent, type ClientEvents, type ReceivedEvent } from "./client-events.ts";
 import { E2eeEngine, type E2eeOptions } from "./e2ee/engine.ts";
 import { MlsCodec } from "./e2ee/mls-codec.ts";
 import type { ClientOptions, SendInput } from "./client-options.ts";
+import { acceptInviteTokens, loginTokens, saveSignIn, setupTokens, type AcceptInviteOptions, type LoginOptions, type SetupOptions } from "./sign-in.ts";
 
 export type { ClientOptions, SendInput } from "./client-options.ts";
 import { downloadFile, uploadFile, type FileDescriptor } from "./e2ee/files.ts";
@@ -44,31 +45,19 @@ export class ParleyClient extends Emitter<ClientEvents> {
   #chain: Promise<void> = Promise.resolve();
 
   /** Sign in with org, username and password. Reuses the device stored for this account unless `deviceId` says otherwise. */
-  static async login(opts: ClientOptions & { baseUrl: string; org: string; username: string; password: string; deviceName?: string; deviceId?: string }): Promise<ParleyClient> {
+  static async login(opts: LoginOptions): Promise<ParleyClient> {
     const store = opts.store ?? new MemoryStore();
-    const prev = await store.loadSession();
-    const deviceId = opts.deviceId ?? (prev && prev.orgSlug === opts.org && prev.username === opts.username ? prev.deviceId : undefined);
-    const api = ParleyClient.#signInApi(opts);
-    const tokens = await api.call("login", {
-      body: { org: opts.org, username: opts.username, password: opts.password, ...(opts.deviceName ? { deviceName: opts.deviceName } : {}), ...(deviceId ? { deviceId } : {}) },
-    });
-    return ParleyClient.#fromTokens(opts.baseUrl, tokens, { ...opts, store });
+    return ParleyClient.#fromTokens(opts.baseUrl, await loginTokens(opts, store), { ...opts, store });
   }
 
   /** First-run setup: create the first org and its owner with the server's one-time setup token. */
-  static async setup(opts: ClientOptions & { baseUrl: string; setupToken: string; orgSlug: string; orgName: string; username: string; displayName: string; password: string; deviceName: string }): Promise<ParleyClient> {
-    const api = ParleyClient.#signInApi(opts);
-    const { setupToken, orgSlug, orgName, username, displayName, password, deviceName } = opts;
-    const tokens = await api.call("setup", { body: { setupToken, orgSlug, orgName, username, displayName, password, deviceName } });
-    return ParleyClient.#fromTokens(opts.baseUrl, tokens, opts);
+  static async setup(opts: SetupOptions): Promise<ParleyClient> {
+    return ParleyClient.#fromTokens(opts.baseUrl, await setupTokens(opts), opts);
   }
 
   /** Create an account from an invite token and sign in. */
-  static async acceptInvite(opts: ClientOptions & { baseUrl: string; token: string; username: string; displayName: string; password: string; deviceName: string }): Promise<ParleyClient> {
-    const api = ParleyClient.#signInApi(opts);
-    const { token, username, displayName, password, deviceName } = opts;
-    const tokens = await api.call("acceptInvite", { body: { token, username, displayName, password, deviceName } });
-    return ParleyClient.#fromTokens(opts.baseUrl, tokens, opts);
+  static async acceptInvite(opts: AcceptInviteOptions): Promise<ParleyClient> {
+    return ParleyClient.#fromTokens(opts.baseUrl, await acceptInviteTokens(opts), opts);
   }
 
   /** Continue the session saved in `store` (throws `unauthorized` if there is none). */
@@ -78,21 +67,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
     return ParleyClient.#create(session, opts);
   }
 
-  /** The REST transport for the calls made before there is a session. */
-  static #signInApi(opts: ClientOptions & { baseUrl: string }): Api {
-    return createApi({ baseUrl: opts.baseUrl, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
-  }
-
   static async #fromTokens(baseUrl: string, tokens: AuthTokens, opts: ClientOptions): Promise<ParleyClient> {
     const store = opts.store ?? new MemoryStore();
-    const prev = await store.loadSession();
-    // A different account or server must not inherit this store's cursors, events or outbox.
-    if (prev && (prev.userId !== tokens.user.id || prev.baseUrl !== baseUrl)) await clearAccountData(store);
-    const session = sessionFromTokens(baseUrl, tokens);
-    await store.saveSession(session);
-    await store.flush();
-    await opts.onSessionChange?.(session);
-    return ParleyClient.#create(session, { ...opts, store });
+    return ParleyClient.#create(await saveSignIn(baseUrl, tokens, store, opts.onSessionChange), { ...opts, store });
   }
 
   static async #create(session: StoredSession, opts: ClientOptions & { store: LocalStore }): Promise<ParleyClient> {

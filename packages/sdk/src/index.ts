@@ -18,6 +18,7 @@ export * from "./connection.ts";
 export * from "./outbox.ts";
 export * from "./client-events.ts";
 export * from "./client.ts";
+export type { AcceptInviteOptions, LoginOptions, SetupOptions } from "./sign-in.ts";
 export * from "./timeline.ts";
 export { E2eeEngine, type E2eeOptions, type UndecryptableNotice, type HistoryUnavailableNotice } from "./e2ee/engine.ts";
 export type { PersistPolicy } from "./e2ee/persist.ts";

@@ -3,85 +3,33 @@
  * directory registration, KeyPackages), keeps one MLS group per channel,
  * encrypts sends, processes each channel's timeline in order, and reacts to
  * the per-user stream (Welcomes, low KeyPackage supply, leaving a channel).
- * The {@link ParleyClient} drives it; apps use it through the client.
+ * The {@link ParleyClient} drives it; apps use it through the client. The
+ * timeline processing itself is pipeline.ts; what is shown again without keys,
+ * content-cache.ts.
  */
 import {
-  encrypt, epoch, hasPendingProposals, identityForSuite, isActive, isE2eeError, members, MemoryKeyStore, selfUpdate, type DeviceIdentity, type KeyStore, type LeafPolicy,
+  encrypt, epoch, hasPendingProposals, identityForSuite, isActive, members, MemoryKeyStore, selfUpdate, type DeviceIdentity, type LeafPolicy,
   type SuiteName,
 } from "@parley/crypto";
 import type { Event, UserStreamItem } from "@parley/protocol";
-import type { Api } from "../http.ts";
-import type { LocalStore } from "../store.ts";
 import { DecryptedHistory } from "./history.ts";
 import type { DecodedContent, MessageContent } from "../codec.ts";
 import { ChannelCrypto } from "./channel-state.ts";
+import { ContentCache } from "./content-cache.ts";
 import { deviceIdentity, registerDevice, replenishKeyPackages, type KeyPackageSupply } from "./device.ts";
 import { DeviceDirectory } from "./directory.ts";
 import {
-  addMissingDevices, commitProposals, commitWithRetry, ensureGroup, joinByExternalCommit, joinFromWelcomeItem, requestReset, type GroupContext,
+  addMissingDevices, commitProposals, commitWithRetry, ensureGroup, joinByExternalCommit, joinFromWelcomeItem, type GroupContext,
 } from "./group-ops.ts";
-import { SelfUpdates, type SelfUpdatePolicy } from "./self-update.ts";
-import { SaveSchedule, type PersistPolicy } from "./persist.ts";
+import type { E2eeHost, E2eeOptions } from "./engine-types.ts";
+import { SelfUpdates } from "./self-update.ts";
+import { SaveSchedule } from "./persist.ts";
 import { sealPayload, type SealedMeta } from "./payload.ts";
 import { E2eeServerApi, type E2eeConfig } from "./server-api.ts";
-import { backoffDelay } from "../backoff.ts";
-import { parseReset, processEvent, type Step, type UndecryptableReason } from "./timeline.ts";
+import { parseReset } from "./timeline.ts";
+import { TimelinePipeline } from "./pipeline.ts";
 
-/** An event that can never be decrypted on this device. */
-export interface UndecryptableNotice {
-  channelId: string;
-  seq: number;
-  senderId: string;
-  senderDeviceId: string;
-  reason: UndecryptableReason;
-  message: string;
-}
-
-/** Events before `beforeSeq` belong to epochs before this device joined: it never had their keys. */
-export interface HistoryUnavailableNotice {
-  channelId: string;
-  beforeSeq: number;
-}
-
-/** E2EE settings of a client. */
-export interface E2eeOptions {
-  /** Where the device identity, KeyPackages and group states live (default: a new MemoryKeyStore — nothing survives the process). */
-  keyStore?: KeyStore;
-  /** KeyPackage supply. */
-  keyPackages?: KeyPackageSupply;
-  /** How long to wait for a Welcome before joining a group by external commit (default 3000 ms). */
-  joinWaitMs?: number;
-  /** Commit attempts after `stale_epoch` before giving up (default 8). */
-  maxCommitAttempts?: number;
-  /** When this device rotates its leaf keys in each group (post-compromise security). */
-  selfUpdate?: SelfUpdatePolicy;
-  /** The clock the schedules read (default Date.now; tests pass a fake one). */
-  now?: () => number;
-  /** How often group states are saved while messages flow (default: every 256 messages or 1 s; see {@link PersistPolicy}). */
-  persist?: PersistPolicy;
-}
-
-/** What the engine needs from the client. */
-export interface E2eeHost {
-  api: Api;
-  session: { orgId: string; userId: string; deviceId: string };
-  /** Where the sealed decrypted history and own sends' plaintext are kept. */
-  store: LocalStore;
-  /** Events of a channel with `after` < seq <= `upTo`, in seq order (from the local store, else the server). */
-  backfill(channelId: string, after: number, upTo: number): Promise<Event[]>;
-  /** Fetch the channel's timeline up to now and wait until it went through {@link E2eeEngine.receive}. */
-  catchUp(channelId: string): Promise<void>;
-  deliver(e: Event, content: DecodedContent): void;
-  undecryptable(n: UndecryptableNotice): void;
-  historyUnavailable(n: HistoryUnavailableNotice): void;
-  onError(err: unknown): void;
-}
-
-const CACHE_MAX = 5000;
-
-function undecryptableContent(step: { reason: string; message: string }): DecodedContent {
-  return { decodeError: `${step.reason}: ${step.message}`, decodeReason: step.reason };
-}
+export type { E2eeHost, E2eeOptions, HistoryUnavailableNotice, UndecryptableNotice } from "./engine-types.ts";
 
 /** One device's MLS state across channels. */
 export class E2eeEngine {
@@ -93,8 +41,7 @@ export class E2eeEngine {
   readonly #ctx: GroupContext & { config: E2eeConfig };
   readonly #identityFor = (suite: SuiteName) => this.identityFor(suite);
   readonly #channels = new Map<string, ChannelCrypto>();
-  readonly #sent = new Map<string, MessageContent>();
-  readonly #decoded = new Map<string, DecodedContent>();
+  readonly #shown: ContentCache;
   /** Sealed, persisted copy of what this device decrypted and sent (history across restarts). */
   readonly history: DecryptedHistory;
   readonly #supply: KeyPackageSupply;
@@ -102,6 +49,7 @@ export class E2eeEngine {
   #config: E2eeConfig;
   readonly #selfUpdates: SelfUpdates;
   readonly #saves: SaveSchedule;
+  readonly #pipeline: TimelinePipeline;
   #refreshing: Promise<E2eeConfig> | undefined;
   #closed = false;
 
@@ -159,6 +107,7 @@ export class E2eeEngine {
     this.#supply = opts.keyPackages ?? {};
     this.directory = new DeviceDirectory(server, identity.orgId, config.directoryKey);
     this.history = new DecryptedHistory(host.store, identity.keyStore);
+    this.#shown = new ContentCache(this.history);
     this.#saves = new SaveSchedule(opts.persist ?? {}, identity.keyStore, (err) => host.onError(err));
     const policy: LeafPolicy = {
       authorizeLeaf: this.directory.authorizeLeaf,
@@ -167,13 +116,14 @@ export class E2eeEngine {
     this.#ctx = {
       api: host.api, server, keyStore: identity.keyStore, identity, identityFor: (s) => this.identityFor(s), directory: this.directory, config, policy,
       refreshConfig: () => this.refreshConfig(),
-      catchUp: (id) => host.catchUp(id), resume: (ch) => this.#pump(ch),
+      catchUp: (id) => host.catchUp(id), resume: (ch) => this.#pipeline.pump(ch),
       maxCommitAttempts: opts.maxCommitAttempts ?? 8, joinWaitMs: opts.joinWaitMs ?? 3000,
       closed: () => this.#closed,
       now: opts.now ?? Date.now,
       renewed: (ch) => this.#selfUpdates.renewed(ch),
     };
     this.#selfUpdates = new SelfUpdates(opts.selfUpdate ?? {}, this.#ctx.now, (ch) => this.#selfUpdate(ch), () => this.#channels.values());
+    this.#pipeline = new TimelinePipeline(this.#ctx, host, this.history, this.#shown, this.#saves, this.#selfUpdates);
   }
 
   #channel(channelId: string): ChannelCrypto {
@@ -186,10 +136,7 @@ export class E2eeEngine {
   /** Encrypt content for a channel (creating or joining its group first if needed). */
   async encrypt(channelId: string, content: MessageContent, meta: SealedMeta & { clientId: string }): Promise<{ bytes: Uint8Array; epoch: number }> {
     const ch = this.#channel(channelId);
-    // MLS cannot decrypt one's own messages: keep the plaintext for the echo, persisted
-    // (sealed) first so an echo processed after a restart still shows the message.
-    this.#sent.set(meta.clientId, content);
-    await this.history.putSent(channelId, meta.clientId, content);
+    await this.#shown.keepSent(channelId, meta.clientId, content);
     for (;;) {
       await ensureGroup(this.#ctx, ch);
       const out = await ch.exclusive(async () => {
@@ -214,7 +161,7 @@ export class E2eeEngine {
 
   /** The content of this device's own send `clientId` (kept sealed until its echo is processed), to encrypt it again after a reset. */
   async sentContent(channelId: string, clientId: string): Promise<MessageContent | undefined> {
-    return this.#sent.get(clientId) ?? await this.history.getSent(channelId, clientId);
+    return this.#shown.sent(channelId, clientId);
   }
 
   /** Timeline events of a channel, in seq order (from the sync engine). */
@@ -237,7 +184,7 @@ export class E2eeEngine {
         await ch.save(this.identity.keyStore);
       });
     }
-    this.#pump(ch);
+    this.#pipeline.pump(ch);
   }
 
   /**
@@ -309,7 +256,7 @@ export class E2eeEngine {
         this.#host.onError(err); // the next time the connection goes live tries again
         return;
       }
-      this.#rejoin(ch);
+      this.#pipeline.rejoin(ch);
       await ch.rejoining;
     }));
   }
@@ -338,7 +285,7 @@ export class E2eeEngine {
       const info = parseReset(e);
       return info ? { reset: info } : { decodeError: "a reset event without a readable generation", decodeReason: "malformed" };
     }
-    const hit = this.#decoded.get(e.id) ?? await this.history.get(e);
+    const hit = await this.#shown.decoded(e);
     if (hit) return hit;
     const ch = this.#channel(e.channelId);
     await ch.load(this.identity.keyStore, this.#identityFor, this.#ctx.policy);
@@ -378,190 +325,5 @@ export class E2eeEngine {
     for (const ch of this.#channels.values()) ch.close();
     await this.idle(); // a running drain stops after its current event
     await this.#saves.close(this.#channels.values());
-  }
-
-  #pump(ch: ChannelCrypto): void {
-    if (ch.pumping) {
-      ch.rerun = true;
-      return;
-    }
-    ch.pumping = (async () => {
-      do {
-        ch.rerun = false;
-        await this.#drain(ch).catch((err: unknown) => {
-          // A local failure (the key store, the history store): the event stays at the head of the queue.
-          this.#host.onError(err);
-          this.#retryLater(ch);
-        });
-      } while (ch.rerun && !this.#closed);
-      this.#flushHistory(ch);
-    })().finally(() => { ch.pumping = undefined; });
-  }
-
-  async #drain(ch: ChannelCrypto): Promise<void> {
-    const ks = this.identity.keyStore;
-    while (ch.queue.length > 0 && !this.#closed) {
-      const e = ch.queue[0]!;
-      const step = await ch.exclusive(async () => {
-        // A retry after a failed write reuses the outcome (processing spent the message key); it was shown already.
-        const again = ch.head?.seq === e.seq;
-        const s = again ? ch.head!.step : await this.#process(ch, e);
-        if (s.t === "wait" || s.t === "retry") return s;
-        if (!again) {
-          ch.head = { seq: e.seq, step: s };
-          // Shown, then sealed: whatever the history holds was shown, so after a crash what is found
-          // there is not shown again (#process). A crash in between shows it twice, never zero times.
-          this.#emit(ch, e, s);
-        }
-        // The message key is gone once the group state is saved: keep the plaintext first.
-        if (s.t === "content") await this.history.put(e, s.content);
-        else if (s.t === "undecryptable") await this.history.put(e, undecryptableContent(s));
-        ch.processedSeq = e.seq;
-        if (s.t === "handshake" && s.removedSelf) await ch.drop(ks);
-        else if (s.t === "reset") await ch.resetTo(s.info.generation, ks);
-        else if (s.t === "joined") {
-          ch.adopt(s.group, s.epoch, this.#ctx.now());
-          ch.pendingJoin = undefined;
-          await ch.save(ks);
-        }
-        // Handshakes change the epoch or membership (and are rare): saved at once. Messages per batch.
-        else if (s.t === "handshake") await ch.save(ks);
-        else await this.#saves.changed(ch);
-        return s;
-      });
-      if (step.t === "wait") {
-        this.#blocked(ch, e.seq);
-        return;
-      }
-      if (step.t === "retry") {
-        this.#retryLater(ch);
-        return;
-      }
-      ch.retryAttempt = 0;
-      ch.head = undefined;
-      ch.queue.shift();
-      if (step.t === "content" && e.senderDeviceId === this.identity.deviceId) await this.history.removeSent(e.clientId);
-    }
-  }
-
-  /**
-   * Process one event. After a crash, events after the last saved position come again
-   * and are processed from the older state; those already sealed in the history were
-   * shown before (#drain shows an event before sealing it): processing them again only
-   * advances the group (it consumes their keys as the lost state had), and they are not
-   * reported a second time.
-   */
-  async #process(ch: ChannelCrypto, e: Event): Promise<Step> {
-    const kind: string = e.kind;
-    const known = kind !== "commit" && kind !== "proposal" && await this.history.has(e);
-    const own = e.senderDeviceId === this.identity.deviceId;
-    if (known && own) {
-      await this.history.removeSent(e.clientId); // the echo was processed: its plaintext copy may still be kept
-      return { t: "skip" }; // own messages never touch the group state
-    }
-    const s = await processEvent({ deviceId: this.identity.deviceId, takeSent: (id) => this.#takeSent(ch.id, id) }, ch, e);
-    return known && s.t !== "wait" && s.t !== "retry" ? { t: "skip" } : s;
-  }
-
-  #emit(ch: ChannelCrypto, e: Event, step: Step): void {
-    if (step.t === "history") {
-      ch.historyUntil = e.seq;
-      return;
-    }
-    if (step.t === "reset") {
-      this.#flushHistory(ch);
-      this.#host.deliver(e, { reset: step.info });
-      // Every member's device races to create the new group (the first init wins, the others get its
-      // Welcome); a moment of jitter spreads the race.
-      const t = setTimeout(() => { if (!this.#closed && !ch.group) this.#rejoin(ch); }, Math.floor(Math.random() * 300));
-      t.unref?.();
-      return;
-    }
-    this.#flushHistory(ch);
-    if (step.t === "content") {
-      this.#remember(e.id, step.content);
-      this.#host.deliver(e, step.content);
-      if (e.senderDeviceId !== this.identity.deviceId) this.#selfUpdates.counted(ch);
-    } else if (step.t === "undecryptable") {
-      const content = undecryptableContent(step);
-      this.#remember(e.id, content);
-      this.#host.deliver(e, content);
-      this.#host.undecryptable({ channelId: e.channelId, seq: e.seq, senderId: e.senderId, senderDeviceId: e.senderDeviceId, reason: step.reason, message: step.message });
-    } else if (step.t === "handshake" && step.hasProposals) {
-      this.#scheduleProposalCommit(ch);
-    }
-  }
-
-  #flushHistory(ch: ChannelCrypto): void {
-    if (!ch.historyUntil) return;
-    this.#host.historyUnavailable({ channelId: ch.id, beforeSeq: ch.historyUntil + 1 });
-    ch.historyUntil = 0;
-  }
-
-  #remember(eventId: string, content: DecodedContent): void {
-    this.#decoded.set(eventId, content);
-    if (this.#decoded.size > CACHE_MAX) this.#decoded.delete(this.#decoded.keys().next().value!);
-  }
-
-  async #takeSent(channelId: string, clientId: string): Promise<DecodedContent | undefined> {
-    const c = this.#sent.get(clientId) ?? await this.history.getSent(channelId, clientId);
-    this.#sent.delete(clientId);
-    return c;
-  }
-
-  // A queue that stays blocked means the Welcome never came (no KeyPackage was left for this
-  // device, or its adder crashed) or a commit could not be applied: join by external commit.
-  #blocked(ch: ChannelCrypto, seq: number): void {
-    ch.blockedOn = seq;
-    if (ch.joinTimer || this.#closed) return;
-    ch.joinTimer = setTimeout(() => {
-      ch.joinTimer = undefined;
-      if (ch.blockedOn !== seq || ch.queue[0]?.seq !== seq || this.#closed) return;
-      // A join, a rejoin or the Welcome is on its way: look again later.
-      if (ch.joining || ch.rejoining || ch.welcomesInFlight > 0) return this.#blocked(ch, seq);
-      this.#rejoin(ch, seq);
-    }, this.#ctx.joinWaitMs);
-    ch.joinTimer.unref?.();
-  }
-
-  // This device has no usable group for the channel's current generation: create it (after a
-  // reset) or join it; with a group it cannot follow, rejoin by external commit. A group that
-  // is cryptographically broken — its GroupInfo or tree does not verify, or another MLS engine
-  // made it — can be neither followed nor rejoined: ask the server for a new one.
-  #rejoin(ch: ChannelCrypto, blockedSeq?: number): void {
-    if (ch.rejoining || this.#closed) return;
-    ch.rejoining = (async () => {
-      try {
-        if (ch.group) await joinByExternalCommit(this.#ctx, ch);
-        else await ensureGroup(this.#ctx, ch);
-      } catch (err) {
-        this.#host.onError(err);
-        const broken = isE2eeError(err, "invalid_message") || isE2eeError(err, "engine_mismatch");
-        if (broken && !ch.removed) await requestReset(this.#ctx, ch, isE2eeError(err, "engine_mismatch") ? "engine_upgrade" : "unrecoverable").catch((e: unknown) => this.#host.onError(e));
-        if (blockedSeq !== undefined) this.#blocked(ch, blockedSeq); // still blocked: try again later
-      }
-    })().finally(() => { ch.rejoining = undefined; });
-  }
-
-  // A check the event needs could not be made (the directory did not answer): it is neither
-  // readable nor tampered yet. Try the same event again, backing off up to 30 s, for as long
-  // as it takes; the rest of the channel waits behind it, as it must (order is the epoch chain).
-  #retryLater(ch: ChannelCrypto): void {
-    if (ch.retryTimer || this.#closed) return;
-    ch.retryTimer = setTimeout(() => {
-      ch.retryTimer = undefined;
-      this.#pump(ch);
-    }, backoffDelay(ch.retryAttempt++, { initialMs: 200, maxMs: 30_000 }));
-    ch.retryTimer.unref?.();
-  }
-
-  #scheduleProposalCommit(ch: ChannelCrypto): void {
-    if (ch.proposalTimer || this.#closed) return;
-    // Every member races to commit the server's proposals; a small random delay keeps most from trying at once.
-    ch.proposalTimer = setTimeout(() => {
-      ch.proposalTimer = undefined;
-      commitProposals(this.#ctx, ch).catch((err: unknown) => this.#host.onError(err));
-    }, 20 + Math.floor(Math.random() * 150));
-    ch.proposalTimer.unref?.();
   }
 }

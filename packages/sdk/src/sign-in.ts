@@ -1,0 +1,49 @@
+/**
+ * The calls that make a session before a client exists (sign in, first-run
+ * setup, accepting an invite), and saving the session they return.
+ */
+import type { AuthTokens } from "@parley/protocol";
+import { sessionFromTokens } from "./auth.ts";
+import type { ClientOptions } from "./client-options.ts";
+import { createApi, type Api } from "./http.ts";
+import { clearAccountData, type LocalStore, type StoredSession } from "./store.ts";
+
+export type LoginOptions = ClientOptions & { baseUrl: string; org: string; username: string; password: string; deviceName?: string; deviceId?: string };
+export type SetupOptions = ClientOptions & { baseUrl: string; setupToken: string; orgSlug: string; orgName: string; username: string; displayName: string; password: string; deviceName: string };
+export type AcceptInviteOptions = ClientOptions & { baseUrl: string; token: string; username: string; displayName: string; password: string; deviceName: string };
+
+/** The REST transport for the calls made before there is a session. */
+function signInApi(opts: ClientOptions & { baseUrl: string }): Api {
+  return createApi({ baseUrl: opts.baseUrl, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
+}
+
+/** Sign in; reuses the device stored in `store` for this account unless `deviceId` says otherwise. */
+export async function loginTokens(opts: LoginOptions, store: LocalStore): Promise<AuthTokens> {
+  const prev = await store.loadSession();
+  const deviceId = opts.deviceId ?? (prev && prev.orgSlug === opts.org && prev.username === opts.username ? prev.deviceId : undefined);
+  return signInApi(opts).call("login", {
+    body: { org: opts.org, username: opts.username, password: opts.password, ...(opts.deviceName ? { deviceName: opts.deviceName } : {}), ...(deviceId ? { deviceId } : {}) },
+  });
+}
+
+export function setupTokens(opts: SetupOptions): Promise<AuthTokens> {
+  const { setupToken, orgSlug, orgName, username, displayName, password, deviceName } = opts;
+  return signInApi(opts).call("setup", { body: { setupToken, orgSlug, orgName, username, displayName, password, deviceName } });
+}
+
+export function acceptInviteTokens(opts: AcceptInviteOptions): Promise<AuthTokens> {
+  const { token, username, displayName, password, deviceName } = opts;
+  return signInApi(opts).call("acceptInvite", { body: { token, username, displayName, password, deviceName } });
+}
+
+/** Save the session of new tokens in `store` (a different account or server first clears the store's account data). */
+export async function saveSignIn(baseUrl: string, tokens: AuthTokens, store: LocalStore, onSessionChange: ClientOptions["onSessionChange"]): Promise<StoredSession> {
+  const prev = await store.loadSession();
+  // A different account or server must not inherit this store's cursors, events or outbox.
+  if (prev && (prev.userId !== tokens.user.id || prev.baseUrl !== baseUrl)) await clearAccountData(store);
+  const session = sessionFromTokens(baseUrl, tokens);
+  await store.saveSession(session);
+  await store.flush();
+  await onSessionChange?.(session);
+  return session;
+}
