@@ -78,7 +78,14 @@ export class ChannelCrypto {
   saveTimer: ReturnType<typeof setTimeout> | undefined;
   /** Reservations of sending generations (never reuse one after a crash). */
   readonly sendJournal: SendJournal;
+  /**
+   * Own sends whose echo was processed since the last save: their plaintext copies are
+   * forgotten only once a state past the echo is saved (until then a crash processes the
+   * echo again, and it needs the copy: MLS cannot decrypt one's own message).
+   */
+  readonly echoedSends: string[] = [];
   readonly #beforeSave: (() => Promise<void>) | undefined;
+  readonly #forgetSent: ((clientIds: string[]) => Promise<void>) | undefined;
   #legacyMeta = false;
   #lock: Promise<unknown> = Promise.resolve();
   #commitLock: Promise<unknown> = Promise.resolve();
@@ -89,10 +96,11 @@ export class ChannelCrypto {
    * (the local store's flush), so a saved state never has consumed the key of a message
    * whose plaintext could still be lost.
    */
-  constructor(id: string, opts: { beforeSave?: () => Promise<void> } = {}) {
+  constructor(id: string, opts: { beforeSave?: () => Promise<void>; forgetSent?: (clientIds: string[]) => Promise<void> } = {}) {
     this.id = id;
     this.sendJournal = new SendJournal(id);
     this.#beforeSave = opts.beforeSave;
+    this.#forgetSent = opts.forgetSent;
   }
 
   /** Run `fn` with the group lock held (no other change of this group interleaves). */
@@ -164,6 +172,7 @@ export class ChannelCrypto {
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
     const unsaved = this.unsaved;
+    const echoed = this.echoedSends.length;
     await this.#beforeSave?.();
     const meta: ChannelMeta = {
       joinedEpoch: this.joinedEpoch, removed: this.removed, processedSeq: this.processedSeq, ...(this.group ? { suite: this.group.suite } : {}),
@@ -177,6 +186,7 @@ export class ChannelCrypto {
     state?.fill(0);
     record.fill(0);
     this.unsaved -= unsaved;
+    if (echoed > 0) await this.#forgetSent?.(this.echoedSends.splice(0, echoed));
     if (this.#legacyMeta) {
       await keyStore.delete(LEGACY_META(this.id));
       this.#legacyMeta = false;

@@ -129,7 +129,13 @@ export class E2eeEngine {
   #channel(channelId: string): ChannelCrypto {
     let ch = this.#channels.get(channelId);
     // The local store holds the sealed history: flushed before every save of a group state.
-    if (!ch) this.#channels.set(channelId, (ch = new ChannelCrypto(channelId, { beforeSave: () => this.#host.store.flush() })));
+    if (!ch) {
+      ch = new ChannelCrypto(channelId, {
+        beforeSave: () => this.#host.store.flush(),
+        forgetSent: async (clientIds) => { for (const id of clientIds) await this.history.removeSent(id); },
+      });
+      this.#channels.set(channelId, ch);
+    }
     return ch;
   }
 

@@ -106,6 +106,52 @@ test("a sender restarted from a state older than its last sends never reuses a g
   assert.deepEqual(texts(seenAgain.filter((e) => sentBefore.has(e.seq))), [], "echoes already in the history are not reported again");
 });
 
+// The web app's store (IdbStore) keeps no decrypted history of its own (the app's event cache does):
+// after a crash, the own echoes after the saved position are processed again, and MLS cannot
+// decrypt one's own messages, so the plaintext copies of sends must outlive their echo until
+// a state past it is saved.
+test("a sender whose local store keeps no decrypted history, restarted from a state older than its echoes, still reads its own messages", async (t) => {
+  const server = await startTestServer();
+  t.after(() => server.stop());
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "parley-persist-"));
+  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+  const aliceDir = path.join(root, "alice");
+  const org = await makeOrg(server.url, await profile(aliceDir, 10_000));
+  t.after(() => org.closeAll());
+  const alice = org.owner;
+  const bob = await org.user("bob");
+  await live(alice, bob);
+  const ch = await alice.createChannel({ kind: "private", name: "own", members: [bob.userId] });
+  const ownEchoes = collect(alice, ch.id);
+  const first = await alice.sendMessage(ch.id, "mine 1");
+  await alice.sendMessage(ch.id, "mine 2");
+  await until(() => ownEchoes.length >= 2, "alice processed her echoes");
+  await alice.idle();
+  await alice.store.flush();
+  assert.ok(await savedSeq(aliceDir, ch.id) < first.event.seq, "alice's saved state predates her echoes");
+
+  const crashed = path.join(root, "alice-after-crash");
+  crashCopy(aliceDir, crashed);
+  const file = path.join(crashed, "parley-store.json");
+  const snapshot = JSON.parse(fs.readFileSync(file, "utf8")) as { decrypted?: unknown };
+  delete snapshot.decrypted; // what a store without a durable decrypted history holds
+  fs.writeFileSync(file, JSON.stringify(snapshot));
+  await alice.close();
+
+  const again = await ParleyClient.resume(await profile(crashed, 10_000));
+  t.after(() => again.close());
+  const bad: UndecryptableNotice[] = [];
+  again.on("undecryptable", (n) => bad.push(n));
+  const seen = collect(again, ch.id);
+  await live(again);
+  await until(() => seen.length >= 2, "the restarted device processes its echoes again");
+  await again.idle();
+  assert.deepEqual(bad, [], "no own message is unavailable");
+  assert.deepEqual(texts(seen), ["mine 1", "mine 2"]);
+  const history = await again.history(ch.id, { limit: 50 });
+  assert.deepEqual(history.events.filter((e) => e.kind === "message").map((e) => e.text), ["mine 1", "mine 2"]);
+});
+
 // The local store writes 10 ms after a change (history on disk usually ahead of the group state), or
 // only when flushed (the history on disk is then exactly what the group state saves flushed first).
 for (const [debounceMs, what] of [[10, "history written soon"], [600_000, "history written only before group states"]] as const) {

@@ -76,6 +76,7 @@ export class TimelinePipeline {
         if (s.t === "content") await this.#history.put(e, s.content);
         else if (s.t === "undecryptable") await this.#history.put(e, undecryptableContent(s));
         ch.processedSeq = e.seq;
+        if (s.t === "content" && e.senderDeviceId === this.#ctx.identity.deviceId) ch.echoedSends.push(e.clientId);
         if (s.t === "handshake" && s.removedSelf) await ch.drop(ks);
         else if (s.t === "reset") await ch.resetTo(s.info.generation, ks);
         else if (s.t === "joined") {
@@ -99,7 +100,6 @@ export class TimelinePipeline {
       ch.retryAttempt = 0;
       ch.head = undefined;
       ch.queue.shift();
-      if (step.t === "content" && e.senderDeviceId === this.#ctx.identity.deviceId) await this.#history.removeSent(e.clientId);
     }
   }
 
@@ -115,7 +115,7 @@ export class TimelinePipeline {
     const known = kind !== "commit" && kind !== "proposal" && await this.#history.has(e);
     const own = e.senderDeviceId === this.#ctx.identity.deviceId;
     if (known && own) {
-      await this.#history.removeSent(e.clientId); // the echo was processed: its plaintext copy may still be kept
+      ch.echoedSends.push(e.clientId); // its plaintext copy may still be kept: forgotten at the next save
       return { t: "skip" }; // own messages never touch the group state
     }
     const s = await processEvent({ deviceId: this.#ctx.identity.deviceId, takeSent: (id) => this.#shown.takeSent(ch.id, id) }, ch, e);
