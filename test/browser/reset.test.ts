@@ -24,9 +24,23 @@ async function send(page: Page, text: string): Promise<void> {
   await box.press("Enter");
 }
 
+/** On failure, what the page's timeline showed (and why rows could not be decrypted). */
+async function explained<T>(page: Page, what: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    const shown = await page.locator("main").innerText().catch(() => "(unreadable)");
+    const reasons = await page.locator("main .msg-body.undecryptable").evaluateAll((els) => els.map((e) => e.getAttribute("title"))).catch(() => []);
+    console.log(`${what} failed; the timeline showed:\n${shown}\nundecryptable: ${JSON.stringify(reasons)}\npage errors: ${JSON.stringify(suite.errors)}`);
+    throw err;
+  }
+}
+
 /** Every message shows its text: none is "Unable to decrypt". */
 async function assertReadable(page: Page, texts: string[]): Promise<void> {
-  for (const t of texts) await msg(page, t).locator(".msg-body").getByText(t).waitFor();
+  await explained(page, "readable history", async () => {
+    for (const t of texts) await msg(page, t).locator(".msg-body").getByText(t).waitFor();
+  });
   assert.equal(await page.locator("main .msg-body.undecryptable").count(), 0);
 }
 
@@ -73,9 +87,9 @@ test("reset encryption: the admin resets from the security panel, both keep chat
 
   // ---- messages both ways in the new group ---------------------------------------------
   await send(alice, "after the reset, from Alice");
-  await msg(bob, "after the reset, from Alice").locator(".msg-body").waitFor({ timeout: 90_000 });
+  await explained(bob, "bob reads alice after the reset", () => msg(bob, "after the reset, from Alice").locator(".msg-body").waitFor({ timeout: 90_000 }));
   await send(bob, "after the reset, from Bob");
-  await msg(alice, "after the reset, from Bob").locator(".msg-body").waitFor({ timeout: 90_000 });
+  await explained(alice, "alice reads bob after the reset", () => msg(alice, "after the reset, from Bob").locator(".msg-body").waitFor({ timeout: 90_000 }));
   const all = ["before the reset, from Alice", "before the reset, from Bob", "after the reset, from Alice", "after the reset, from Bob"];
   await assertReadable(alice, all);
   await assertReadable(bob, all);
