@@ -16,6 +16,7 @@
  *
  *   node bench/src/crypto/provider.ts [--messages 2000] [--rounds 5] [--with-1000 [--commit-rounds 2] [--xwing]] [--no-record]
  */
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,7 +26,7 @@ import { machine } from "../results.ts";
 import { log } from "../report.ts";
 import { commitRun, makeJoiners, type CommitRun } from "./provider-commits.ts";
 import { rawThroughput, wrapperThroughput } from "./throughput.ts";
-import { recordRow } from "./record.ts";
+import { benchDir, insertRows } from "./record.ts";
 
 export interface ProviderOptions { messages: number; rounds: number; with1000: boolean; commitRounds: number; xwing: boolean }
 export const DEFAULT_PROVIDER_BENCH: ProviderOptions = { messages: 2000, rounds: 5, with1000: false, commitRounds: 2, xwing: false };
@@ -127,4 +128,21 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     log(`provider bench failed: ${err instanceof Error ? err.stack : String(err)}`);
     process.exitCode = 1;
   });
+}
+
+/** The section's rows go right above this line. */
+export const PROVIDER_ROWS_END = "<!-- provider rows end -->";
+
+const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
+
+export function recordRow(r: ProviderResults): void {
+  const file = path.join(benchDir, "results", "provider.json");
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(r, null, 2) + "\n");
+  const t = r.throughput;
+  const cell = (n: string) => (t[n] ? `${fmt(t[n].wallMedian)} (${fmt(t[n].cpuMedian)})` : "—");
+  const m = r.machine as { cores: number; os: string; node: string };
+  const row = `| ${r.startedAt.slice(0, 16).replace("T", " ")} | ${m.cores} cores ${m.os} | ${m.node} | ${cell("raw ts-mls, default provider")} | ${cell("@parley/crypto, reference provider")} | ${cell("@parley/crypto, node provider")} | ${cell("raw ts-mls, node provider")} | ${r.speedup.wallMedian}x (${r.speedup.cpuMedian}x) | ${r.options.rounds} x ${r.options.messages} | ${r.loadAverageAtStart.join(" ")} / ${r.loadAverageAtEnd.join(" ")} |`;
+  if (insertRows(PROVIDER_ROWS_END, [row])) log(`provider: wrote ${path.relative(process.cwd(), file)} and a row in bench/RESULTS.md`);
+  else log(`provider: wrote ${path.relative(process.cwd(), file)}; RESULTS.md row NOT added: ${row}`);
 }

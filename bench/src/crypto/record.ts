@@ -11,29 +11,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { log } from "../report.ts";
-import type { ProviderResults } from "./provider.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const benchDir = path.resolve(here, "..", "..");
+/** bench/ */
+export const benchDir = path.resolve(here, "..", "..");
 const RESULTS_MD = path.join(benchDir, "RESULTS.md");
 const LOCK = "/tmp/parley-results.lock";
-/** The section's rows go right above this line. */
-export const PROVIDER_ROWS_END = "<!-- provider rows end -->";
-
-const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
-
-export function recordRow(r: ProviderResults): void {
-  const file = path.join(benchDir, "results", "provider.json");
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(r, null, 2) + "\n");
-  const t = r.throughput;
-  const cell = (n: string) => (t[n] ? `${fmt(t[n].wallMedian)} (${fmt(t[n].cpuMedian)})` : "—");
-  const m = r.machine as { cores: number; os: string; node: string };
-  const row = `| ${r.startedAt.slice(0, 16).replace("T", " ")} | ${m.cores} cores ${m.os} | ${m.node} | ${cell("raw ts-mls, default provider")} | ${cell("@parley/crypto, reference provider")} | ${cell("@parley/crypto, node provider")} | ${cell("raw ts-mls, node provider")} | ${r.speedup.wallMedian}x (${r.speedup.cpuMedian}x) | ${r.options.rounds} x ${r.options.messages} | ${r.loadAverageAtStart.join(" ")} / ${r.loadAverageAtEnd.join(" ")} |`;
-  if (insertRows(PROVIDER_ROWS_END, [row])) log(`provider: wrote ${path.relative(process.cwd(), file)} and a row in bench/RESULTS.md`);
-  else log(`provider: wrote ${path.relative(process.cwd(), file)}; RESULTS.md row NOT added: ${row}`);
-}
-
 /**
  * Inserts table rows above `marker` in bench/RESULTS.md, under the shared lock (this file
  * re-run as a child). False (and a log line) when that failed.

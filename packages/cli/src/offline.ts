@@ -19,24 +19,12 @@ export interface Offline {
 /** Open the database (applying migrations, reported through `onMigration`). */
 export async function openOffline(overrides: ConfigInput, env: NodeJS.ProcessEnv, onMigration?: (name: string) => void): Promise<Offline> {
   const server = await import("@parley/server");
-  const { createEventWriter, createLimits, createLogger, createMetrics, loadConfig, loadTokenKeys, memoryBus, openStorage, createKms, openBlobStore } = server;
   // Admin commands print their own results; server logs would only be noise here.
-  const config = loadConfig({ logLevel: "silent", ...overrides }, env);
-  const storage = openStorage({ url: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, pgPoolSize: 2 });
-  try {
-    await storage.migrate(onMigration);
-    const now = () => Date.now();
-    const kms = createKms(config, storage.db, now);
-    const deps: Deps = {
-      config, storage, db: storage.db, bus: memoryBus(), log: createLogger(config.logLevel), metrics: createMetrics(),
-      limits: createLimits(config), kms, keys: await loadTokenKeys(storage.db, now(), kms), nodeId: `cli-${crypto.randomBytes(3).toString("hex")}`, now,
-      eventWriter: createEventWriter(), blobs: openBlobStore(config),
-    };
-    return { deps, server, async close() { await deps.eventWriter.close(); await deps.bus.close(); await storage.close(); } };
-  } catch (err) {
-    await storage.close().catch(() => {});
-    throw err;
-  }
+  const config = server.loadConfig({ logLevel: "silent", ...overrides }, env);
+  const { deps, close } = await server.composeDeps(config, {
+    log: server.createLogger(config.logLevel), nodeId: `cli-${crypto.randomBytes(3).toString("hex")}`, pgPoolSize: 2, ...(onMigration ? { onMigration } : {}),
+  });
+  return { deps, server, close };
 }
 
 /** The org to act on: `--org SLUG`, or the only org when there is exactly one. */

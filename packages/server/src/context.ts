@@ -10,7 +10,6 @@ import type { Metrics } from "./platform/metrics.ts";
 import type { Limits } from "./platform/limits/index.ts";
 import type { TokenKeys } from "./modules/accounts/tokens.ts";
 import type { Kms } from "./platform/kms/index.ts";
-import type { EventWriter } from "./modules/messages/event-writer.ts";
 import type { BlobStore } from "./platform/blobs/blob-store.ts";
 import type { OrgRole } from "@parley/protocol";
 
@@ -31,8 +30,6 @@ export interface Deps {
   nodeId: string;
   /** Current time, ms (overridable in tests). */
   now(): number;
-  /** This server's group-commit writer for channel events (modules/messages/event-writer.ts). */
-  eventWriter: EventWriter;
   /** Attachment ciphertext storage (platform/blobs). */
   blobs: BlobStore;
 }

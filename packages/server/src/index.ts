@@ -17,6 +17,6 @@ export { createOrgWithOwner } from "./modules/orgs/create-org.ts";
 export { needsSetup } from "./modules/orgs/setup.ts";
 export { createInvite } from "./modules/orgs/invites.ts";
 export { listUsers, setUserRole, deactivateUser, reactivateUser, listDevicesOfUser, adminRevokeDevice } from "./modules/orgs/users.ts";
-export { createEventWriter } from "./modules/messages/event-writer.ts";
+export { composeDeps, type Composed, type ComposeOptions } from "./compose.ts";
 export { applyReset, type ResetRequest } from "./modules/mls/reset.ts";
 export { openBlobStore, blobDirOf, type BlobStore } from "./platform/blobs/index.ts";

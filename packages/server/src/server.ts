@@ -2,20 +2,14 @@
  * Composition root: config -> platform -> modules -> http + gateway.
  * `createServer()` is what `parley start`, the tests and the benchmarks use.
  */
-import crypto from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { loadConfig, redactedConfig, type Config, type ConfigInput } from "./config/schema.ts";
-import { openStorage } from "./platform/db/index.ts";
-import { memoryBus } from "./platform/bus/memory.ts";
 import { createLogger, type Logger } from "./platform/log.ts";
-import { createMetrics } from "./platform/metrics.ts";
-import { createLimits } from "./platform/limits/index.ts";
-import { loadTokenKeys } from "./modules/accounts/tokens.ts";
-import { createKms } from "./platform/kms/index.ts";
 import { createHttpApp } from "./http/app.ts";
 import { metricsUrl, startMetricsListener, type MetricsListener } from "./http/metrics.ts";
-import type { Handlers } from "./http/register.ts";
+import type { Handlers } from "./core/handlers.ts";
 import type { Deps } from "./context.ts";
+import { composeDeps } from "./compose.ts";
 import { accountsHandlers } from "./modules/accounts/routes.ts";
 import { orgsHandlers } from "./modules/orgs/routes.ts";
 import { channelsHandlers } from "./modules/channels/routes.ts";
@@ -23,8 +17,6 @@ import { messagesHandlers } from "./modules/messages/routes.ts";
 import { e2eeHandlers } from "./modules/e2ee/routes.ts";
 import { filesHandlers } from "./modules/files/routes.ts";
 import { mlsHandlers } from "./modules/mls/routes.ts";
-import { createEventWriter } from "./modules/messages/event-writer.ts";
-import { openBlobStore } from "./platform/blobs/index.ts";
 import { startFileSweeper } from "./modules/files/gc.ts";
 import { createGateway, type Gateway } from "./gateway/gateway.ts";
 import { ensureSetupToken } from "./modules/orgs/setup.ts";
@@ -57,17 +49,9 @@ export interface CreateServerOptions {
 export async function createServer(opts: CreateServerOptions = {}): Promise<ParleyServer> {
   const config: Config = loadConfig(opts.config, opts.env);
   const log = opts.logger ?? createLogger(config.logLevel, opts.logDestination);
-  const storage = openStorage({ url: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, pgPoolSize: config.pgPoolSize,
-    onPoolError: (err) => log.warn({ err: err.message }, "postgres dropped an idle connection; the pool reconnects") });
-  await storage.migrate(opts.onMigration);
-  const now = () => Date.now();
-  const kms = createKms(config, storage.db, now, log);
-  const deps: Deps = {
-    config, storage, db: storage.db, bus: memoryBus((err, topic) => log.error({ err, topic }, "bus subscriber failed")), log, metrics: createMetrics(), limits: createLimits(config),
-    kms, keys: await loadTokenKeys(storage.db, now(), kms), nodeId: crypto.randomBytes(6).toString("hex"), now,
-    eventWriter: createEventWriter(), blobs: openBlobStore(config),
-  };
-  log.info({ config: redactedConfig(config), dialect: storage.dialect, node: deps.nodeId }, "starting");
+  const composed = await composeDeps(config, { log, ...(opts.onMigration ? { onMigration: opts.onMigration } : {}) });
+  const { deps } = composed;
+  log.info({ config: redactedConfig(config), dialect: deps.storage.dialect, node: deps.nodeId }, "starting");
 
   let draining = false;
   const handlers: Handlers = { ...accountsHandlers, ...orgsHandlers, ...channelsHandlers, ...messagesHandlers, ...e2eeHandlers, ...mlsHandlers, ...filesHandlers };
@@ -84,8 +68,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   } catch (err) {
     // e.g. the port is taken: release what we opened so a retry starts clean.
     await app.close();
-    await deps.eventWriter.close();
-    await storage.close();
+    await composed.close();
     throw err;
   }
   const addr = app.server.address();
@@ -106,9 +89,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
         await fileSweeper.stop();
         await app.close();
         await metricsListener?.close();
-        await deps.eventWriter.close();
-        await deps.bus.close();
-        await storage.close();
+        await composed.close();
         log.info("stopped");
       })();
       return closing;

@@ -12,7 +12,7 @@ import {
 import type { Event } from "@parley/protocol";
 import { decodeChannelRecord, encodeChannelRecord, type ChannelMeta } from "./persist.ts";
 import { SendJournal } from "./send-journal.ts";
-import type { Step } from "./timeline.ts";
+import type { Step } from "./step.ts";
 
 const STATE = (id: string) => `sdk/group/${id}`;
 /** Where states saved before records existed kept their meta (deleted by the first save). */

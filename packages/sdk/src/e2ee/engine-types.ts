@@ -10,7 +10,7 @@ import type { LocalStore } from "../store.ts";
 import type { KeyPackageSupply } from "./device.ts";
 import type { PersistPolicy } from "./persist.ts";
 import type { SelfUpdatePolicy } from "./self-update.ts";
-import type { UndecryptableReason } from "./timeline.ts";
+import type { UndecryptableReason } from "./step.ts";
 
 /** An event that can never be decrypted on this device. */
 export interface UndecryptableNotice {

@@ -6,7 +6,7 @@
  */
 import type { Event, SendEvent } from "@parley/protocol";
 import type { DecodedContent, MessageContent } from "../codec.ts";
-import type { Step } from "./timeline.ts";
+import type { Step } from "./step.ts";
 
 /** Event metadata that is sealed with the content. */
 export interface SealedMeta {

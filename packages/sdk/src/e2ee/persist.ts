@@ -13,7 +13,6 @@
  * report them as replays).
  */
 import type { KeyStore, SuiteName } from "@parley/crypto";
-import type { ChannelCrypto } from "./channel-state.ts";
 
 /** When a channel's group state is saved besides the moments it must be (commits, joins, removal, close). */
 export interface PersistPolicy {
@@ -71,6 +70,16 @@ export function decodeChannelRecord(bytes: Uint8Array): { meta: ChannelMeta; sta
   return { meta, state: state.length > 0 ? state : undefined };
 }
 
+/** What the schedule needs of a channel's state (`ChannelCrypto`). */
+export interface SaveableChannel {
+  /** Messages processed or sent since the last save. */
+  unsaved: number;
+  saveTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Save the state and its position (with the lock held). */
+  save(keyStore: KeyStore): Promise<void>;
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
+}
+
 /**
  * When the engine saves group states besides the moments it must: counts the messages
  * processed or sent per channel since its last save, saves at {@link PersistPolicy.maxEvents}
@@ -91,19 +100,19 @@ export class SaveSchedule {
   }
 
   /** A message was sent or an event processed in `ch` (call with its lock held). */
-  async changed(ch: ChannelCrypto): Promise<void> {
+  async changed(ch: SaveableChannel): Promise<void> {
     ch.unsaved++;
     if (ch.unsaved >= this.#policy.maxEvents) await ch.save(this.#keyStore);
     else this.#later(ch);
   }
 
   /** Save every channel with unsaved changes, and schedule nothing more (timers are the channels' to clear). */
-  async close(channels: Iterable<ChannelCrypto>): Promise<void> {
+  async close(channels: Iterable<SaveableChannel>): Promise<void> {
     this.#closed = true;
     await Promise.all([...channels].map((ch) => ch.exclusive(() => (ch.unsaved > 0 ? ch.save(this.#keyStore) : undefined)).catch(this.#onError)));
   }
 
-  #later(ch: ChannelCrypto): void {
+  #later(ch: SaveableChannel): void {
     if (ch.saveTimer || this.#closed) return;
     ch.saveTimer = setTimeout(() => {
       ch.saveTimer = undefined;

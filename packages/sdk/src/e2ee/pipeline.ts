@@ -15,7 +15,8 @@ import { commitProposals, ensureGroup, joinByExternalCommit, requestReset, type 
 import type { DecryptedHistory } from "./history.ts";
 import type { SaveSchedule } from "./persist.ts";
 import type { SelfUpdates } from "./self-update.ts";
-import { processEvent, type Step } from "./timeline.ts";
+import type { Step } from "./step.ts";
+import { processEvent } from "./timeline.ts";
 
 function undecryptableContent(step: { reason: string; message: string }): DecodedContent {
   return { decodeError: `${step.reason}: ${step.message}`, decodeReason: step.reason };

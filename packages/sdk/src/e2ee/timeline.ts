@@ -11,28 +11,12 @@
 import { epoch, isE2eeError, processMessage, type Group } from "@parley/crypto";
 import { equalBytes } from "./bytes.ts";
 import { EncryptionReset, type Event } from "@parley/protocol";
+import type { Step, UndecryptableReason } from "./step.ts";
 import { base64ToBytes, type DecodedContent } from "../codec.ts";
 import type { ChannelCrypto } from "./channel-state.ts";
 import { openPayload } from "./payload.ts";
 
-/** Why an event could not be decrypted. */
-export type UndecryptableReason =
-  | "tampered" | "replay" | "old_epoch" | "removed" | "sender_mismatch" | "metadata_mismatch" | "malformed" | "own_message_unavailable" | "unauthorized_leaf";
-
-/** Outcome of one event. */
-export type Step =
-  | { t: "wait" }
-  /** A check could not be made (the directory did not answer): try this event again later. */
-  | { t: "retry"; message: string }
-  | { t: "skip" }
-  | { t: "history" }
-  | { t: "content"; content: DecodedContent }
-  | { t: "undecryptable"; reason: UndecryptableReason; message: string }
-  | { t: "handshake"; kind: "commit" | "proposal"; removedSelf: boolean; hasProposals: boolean }
-  /** The channel's encryption was reset: a new group (generation) from here on. */
-  | { t: "reset"; info: EncryptionReset }
-  /** This device's own external join, echoed before its answer came: the joined group takes over. */
-  | { t: "joined"; group: Group; epoch: number };
+export type { Step, UndecryptableReason } from "./step.ts";
 
 /** What processing needs besides the channel state. */
 export interface TimelineContext {

@@ -15,7 +15,7 @@
  *   4401 if it is another frame type).
  */
 import { CLOSE_CODES, ClientFrame, type ErrorCode } from "@parley/protocol";
-import { AppError } from "../http/errors.ts";
+import { AppError } from "../core/errors.ts";
 import { strike, takeToken, writable, type Conn } from "./connection.ts";
 import type { GatewayCore } from "./core.ts";
 import { handleHello } from "./hello.ts";

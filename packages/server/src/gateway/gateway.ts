@@ -11,7 +11,7 @@ import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { CLOSE_CODES, DEFAULT_LIMITS, WS_PATH, type ServerFrame } from "@parley/protocol";
-import { AppError } from "../http/errors.ts";
+import { AppError } from "../core/errors.ts";
 import type { Deps } from "../context.ts";
 import { newConn, unsentBytes, writable, type Conn } from "./connection.ts";
 import type { GatewayCore } from "./core.ts";

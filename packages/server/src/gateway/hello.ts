@@ -5,7 +5,7 @@
  */
 import { CLOSE_CODES, type ClientFrame } from "@parley/protocol";
 import { resolvePrincipal } from "../modules/accounts/principal.ts";
-import { AppError } from "../http/errors.ts";
+import { AppError } from "../core/errors.ts";
 import type { Principal } from "../context.ts";
 import { writable, type Conn } from "./connection.ts";
 import type { GatewayCore } from "./core.ts";

@@ -16,7 +16,7 @@ import http from "node:http";
 import type { FastifyInstance } from "fastify";
 import type { ErrorBody } from "@parley/protocol";
 import type { Deps } from "../context.ts";
-import { AppError } from "./errors.ts";
+import { AppError } from "../core/errors.ts";
 import { bearerToken } from "../modules/accounts/principal.ts";
 
 /** `[HOST:]PORT` of PARLEY_METRICS_LISTEN, parsed. */

@@ -5,40 +5,13 @@
  * The compiler forces a handler for every route.
  */
 import { Readable } from "node:stream";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { z } from "zod";
-import {
-  API_PREFIX, routes, type RouteBody, type RouteDef, type RouteName, type RouteParams, type RouteQuery, type RouteResponse, type Routes,
-} from "@parley/protocol";
+import { API_PREFIX, routes, type RouteDef, type RouteName } from "@parley/protocol";
 import type { Deps, Principal } from "../context.ts";
-import { AppError } from "./errors.ts";
+import { AppError } from "../core/errors.ts";
+import type { AuthedCtx, Handlers, RequestCtx } from "../core/handlers.ts";
 import { STANDARD_LIMIT } from "./rate-limit.ts";
-
-/** Per-request context handed to handlers. */
-export interface RequestCtx {
-  deps: Deps;
-  ip: string;
-  requestId: string;
-  req: FastifyRequest;
-  reply: FastifyReply;
-  /**
-   * Routes with `raw.request`: the request body as an unbuffered stream when it
-   * was sent as application/octet-stream, else undefined (the handler decides,
-   * after its lookups, whether that is an error). Routes with `raw.response`
-   * send their body through `reply` themselves.
-   */
-  rawBody?: Readable | undefined;
-}
-export interface AuthedCtx extends RequestCtx { principal: Principal }
-
-export type Handler<N extends RouteName> = (
-  input: { params: RouteParams<Routes[N]>; query: RouteQuery<Routes[N]>; body: RouteBody<Routes[N]> },
-  ctx: Routes[N]["auth"] extends "user" ? AuthedCtx : RequestCtx,
-) => Promise<RouteResponse<Routes[N]>>;
-
-export type Handlers = { [N in RouteName]: Handler<N> };
-/** Handlers of one module (a subset of all routes). */
-export type ModuleHandlers<N extends RouteName> = { [K in N]: Handler<K> };
 
 function parse(schema: z.ZodType | undefined, value: unknown, where: string): unknown {
   if (!schema) return undefined;

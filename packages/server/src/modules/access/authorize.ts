@@ -4,7 +4,7 @@
  * invisible (they 404, never 403, so their existence is not leaked).
  */
 import type { Principal } from "../../context.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 import { roleAllows, type ChannelAction, type OrgAction } from "./permissions.ts";
 
 /** What authorize() needs to know about a channel and the caller's place in it. */

@@ -6,7 +6,7 @@
 import type { AuthTokens } from "@parley/protocol";
 import type { Deps } from "../../context.ts";
 import { inTransaction } from "../../transaction.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 import { findOrgBySlug, findUserByUsername, getUserDevice } from "./store.ts";
 import { verifyDummyPassword, verifyPassword } from "./passwords.ts";
 import { addDevice, authTokens, startSession } from "./sessions.ts";

@@ -2,7 +2,7 @@
 import type { Device, Org, Session, User } from "@parley/protocol";
 import type { Deps, Principal } from "../../context.ts";
 import { inTransaction } from "../../transaction.ts";
-import { notFound } from "../../http/errors.ts";
+import { notFound } from "../../core/errors.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
 import { getActiveSession, getOrg, getUserDevice, getUserInOrg, listActiveSessions, listUserDevices } from "./store.ts";
 import { revokeDevice, revokeSessions } from "./sessions.ts";

@@ -5,8 +5,8 @@
  * cannot say so; this narrows it (and fails loudly if that ever breaks).
  */
 import type { Principal } from "../../context.ts";
-import type { RequestCtx } from "../../http/register.ts";
-import { AppError } from "../../http/errors.ts";
+import type { RequestCtx } from "../../core/handlers.ts";
+import { AppError } from "../../core/errors.ts";
 
 export function principalOf(ctx: RequestCtx): Principal {
   const p = (ctx as RequestCtx & { principal?: Principal }).principal;

@@ -1,5 +1,5 @@
 import type { Deps, Principal } from "../../context.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 import { verifyAccessToken, type TokenKeys } from "./tokens.ts";
 
 /**

@@ -1,5 +1,5 @@
 /** HTTP handlers of the accounts module: sign-in, tokens, own profile, sessions and devices. */
-import type { ModuleHandlers } from "../../http/register.ts";
+import type { ModuleHandlers } from "../../core/handlers.ts";
 import { principalOf } from "./principal-of.ts";
 import { login } from "./login.ts";
 import { refreshSession } from "./sessions.ts";

@@ -8,7 +8,7 @@ import type { Deps } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import type { AfterCommit } from "../../transaction.ts";
 import { inTransaction } from "../../transaction.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 import { hashSecret, newId, newSecret } from "../../platform/ids.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
 import { signAccessToken } from "./tokens.ts";

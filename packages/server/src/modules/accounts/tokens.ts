@@ -8,7 +8,7 @@ import { SignJWT, jwtVerify, generateKeyPair, exportJWK, importJWK, errors as jo
 import type { Db } from "../../platform/db/index.ts";
 import type { Kms } from "../../platform/kms/index.ts";
 import { newId } from "../../platform/ids.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 
 export interface AccessClaims {
   sub: string; // user id

@@ -6,7 +6,7 @@
 import type { Principal } from "../../context.ts";
 import { authorize, type ChannelResource } from "../access/authorize.ts";
 import type { ChannelAction } from "../access/permissions.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 import { findChannel, findMembership, type ChannelRow, type MembershipRow, type Q } from "./store.ts";
 
 export interface LoadedChannel {

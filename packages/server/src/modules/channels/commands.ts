@@ -14,7 +14,7 @@ import type { Deps, Principal } from "../../context.ts";
 import type { Db } from "../../platform/db/index.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
 import { authorize } from "../access/authorize.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 import { inTransaction } from "../../transaction.ts";
 import { newId } from "../../platform/ids.ts";
 import { channelFor } from "./access.ts";

@@ -7,7 +7,7 @@ import type { ChannelMember, ChannelRole, MyChannel } from "@parley/protocol";
 import type { Deps, Principal } from "../../context.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
 import { authorize } from "../access/authorize.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 import { inTransaction } from "../../transaction.ts";
 import { channelFor, loadChannel } from "./access.ts";
 import { requireOrgUsers } from "./users.ts";

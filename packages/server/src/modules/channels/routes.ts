@@ -1,5 +1,5 @@
 /** Channel routes: thin — the protocol schemas already validated the input; commands authorize and act. */
-import type { ModuleHandlers } from "../../http/register.ts";
+import type { ModuleHandlers } from "../../core/handlers.ts";
 import { principalOf } from "../accounts/principal-of.ts";
 import * as channels from "./commands.ts";
 

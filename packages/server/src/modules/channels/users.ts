@@ -1,5 +1,5 @@
 /** Checks on the users a channel command names. */
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 import { activeOrgUserIds, type Q } from "./store.ts";
 
 /**

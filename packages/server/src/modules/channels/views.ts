@@ -5,7 +5,7 @@
 import type { Channel, ChannelMember, ChannelRole, MyChannel } from "@parley/protocol";
 import type { Deps, Principal } from "../../context.ts";
 import { authorize } from "../access/authorize.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 import { channelFor } from "./access.ts";
 import { countMembers, dmPeers, listMemberRows, myChannelRows, publicChannelRows, toChannel, type Q } from "./store.ts";
 

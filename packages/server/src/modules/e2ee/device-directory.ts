@@ -10,7 +10,7 @@ import type { Deps, Principal } from "../../context.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
 import type { DeviceBindingsTable } from "../../platform/db/tables.ts";
 import { serverMlsKeys } from "../../platform/kms/index.ts";
-import { AppError, badRequest, notFound } from "../../http/errors.ts";
+import { AppError, badRequest, notFound } from "../../core/errors.ts";
 import { inTransaction } from "../../transaction.ts";
 import { authorize } from "../access/authorize.ts";
 import { activeBindings, getBinding, insertBinding, usersInOrg } from "./store.ts";

@@ -14,7 +14,7 @@ import { isE2eeError, parseKeyPackage, type KeyPackageInfo } from "@parley/crypt
 import type { ClaimedKeyPackage, E2eeSuite, KeyPackageCount, KeyPackageUpload } from "@parley/protocol";
 import type { Deps, Principal } from "../../context.ts";
 import type { KeyPackagesTable } from "../../platform/db/tables.ts";
-import { AppError, badRequest, notFound } from "../../http/errors.ts";
+import { AppError, badRequest, notFound } from "../../core/errors.ts";
 import { inTransaction, type AfterCommit } from "../../transaction.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import { authorize } from "../access/authorize.ts";

@@ -1,5 +1,5 @@
 import type { e2eeRoutes } from "@parley/protocol";
-import type { ModuleHandlers } from "../../http/register.ts";
+import type { ModuleHandlers } from "../../core/handlers.ts";
 import { getE2eeConfig, setE2eeConfig } from "./config.ts";
 import { listBindings, putDeviceIdentity } from "./device-directory.ts";
 import { claimKeyPackages, countKeyPackages, uploadKeyPackages } from "./key-packages.ts";

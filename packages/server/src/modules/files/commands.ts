@@ -8,7 +8,7 @@
 import type { Readable } from "node:stream";
 import type { FileStatus } from "@parley/protocol";
 import type { Deps, Principal } from "../../context.ts";
-import { AppError, notFound } from "../../http/errors.ts";
+import { AppError, notFound } from "../../core/errors.ts";
 import { authorize } from "../access/authorize.ts";
 import { channelFor, loadChannel } from "../channels/access.ts";
 import { newId } from "../../platform/ids.ts";

@@ -5,7 +5,7 @@
  * Deleting a message deletes its files (rows now, blobs after the commit).
  */
 import type { Tx } from "../../platform/db/index.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 import { deleteFilesOfEvents, filesByIds, linkFiles } from "./store.ts";
 
 /** What the check needs to know about one send. */

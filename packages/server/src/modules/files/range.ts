@@ -1,6 +1,6 @@
 /** HTTP Range parsing for downloads: one `bytes=` range (multipart ranges are not served). */
 import type { ByteRange } from "../../platform/blobs/index.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 
 /**
  * The inclusive range a `Range` header asks for within `size` bytes, or

@@ -1,5 +1,5 @@
 import type { fileRoutes } from "@parley/protocol";
-import type { ModuleHandlers } from "../../http/register.ts";
+import type { ModuleHandlers } from "../../core/handlers.ts";
 import { appendChunk, createUpload, openDownload, uploadStatus } from "./commands.ts";
 
 const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);

@@ -2,7 +2,7 @@
  * Event commands. Contract used by the WebSocket gateway:
  *
  * - `sendEvent(deps, principal, channelId, input: SendEvent): Promise<{ event, duplicate }>` —
- *   validates, then persists through the server's group-commit writer (deps.eventWriter);
+ *   validates, then persists through the server's group-commit writer (messages/event-writer.ts);
  *   resolves after the commit; "channel.event" is published after it. Resending a clientId
  *   returns the original event with `duplicate: true`.
  * - `markRead(deps, principal, channelId, seq): Promise<number>` — the new read seq (never moves
@@ -14,17 +14,17 @@
 import type { Event, SendEvent, ThreadSummary } from "@parley/protocol";
 import type { Deps, Principal } from "../../context.ts";
 import type { Db } from "../../platform/db/index.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 import { inTransaction } from "../../transaction.ts";
 import { channelFor } from "../channels/access.ts";
 import { checkShape } from "./validate-send.ts";
 import { eventsAfter, eventsBefore, findEventByClientId, findEventRow, threadEvents, threadSummaries, toEvent } from "./store.ts";
-import type { WriteResult } from "./event-writer.ts";
+import { eventWriterOf, type WriteResult } from "./event-writer.ts";
 
 /** Append an event to a channel (idempotent per clientId). Checks needing the database run in the batch. */
 export async function sendEvent(deps: Deps, p: Principal, channelId: string, input: SendEvent): Promise<WriteResult> {
   const shaped = checkShape(deps, channelId, input);
-  return deps.eventWriter.submit(deps, { principal: p, channelId, input, ...shaped });
+  return eventWriterOf(deps).submit(deps, { principal: p, channelId, input, ...shaped });
 }
 
 /** Move the read receipt forward to `seq` (capped at the channel's last seq). */

@@ -15,39 +15,17 @@
  *
  * One writer per server (created in server.ts, hung off Deps): no module state.
  */
-import type { Event, EventKind, SendEvent } from "@parley/protocol";
+import type { Event, SendEvent } from "@parley/protocol";
 import type { Deps, Principal } from "../../context.ts";
 import { isUniqueViolation, type Tx } from "../../platform/db/index.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 import { newId } from "../../platform/ids.ts";
 import { findEventByClientId, toEvent, type EventRow } from "./store.ts";
 import { loadBatchRows } from "./batch-reads.ts";
-import { checkSend } from "./validate-send.ts";
+import { checkSend, type EventDraft } from "./validate-send.ts";
 import { attachFiles, checkAttachments, detachDeleted, type AttachmentRequest } from "../files/links.ts";
 import { deleteBlobs } from "../files/gc.ts";
 import type { LoadedChannel } from "../channels/access.ts";
-
-/** A validated send, ready to be written. */
-export interface EventDraft {
-  orgId: string;
-  channelId: string;
-  clientId: string;
-  senderId: string;
-  senderDeviceId: string;
-  kind: EventKind;
-  /** undefined: the channel's current epoch. */
-  epoch: number | undefined;
-  /** The group generation the content was encrypted for; undefined (framing check off): the channel's current one. */
-  generation: number | undefined;
-  content: Buffer;
-  /** The content as the client sent it (saves re-encoding). */
-  contentB64: string;
-  threadRoot: number | null;
-  target: number | null;
-  mentions: string[];
-  /** Uploads to attach (messages only; checked in the batch by modules/files/links.ts). */
-  files: string[];
-}
 
 export interface WriteResult { event: Event; duplicate: boolean }
 
@@ -94,6 +72,21 @@ export function createEventWriter(): EventWriter {
       while (running) await running;
     },
   };
+}
+
+// One writer per server (per Deps): the module owns it, so Deps stays platform seams only.
+const writers = new WeakMap<Deps, EventWriter>();
+
+/** This server's group-commit writer for channel events (made on first use). */
+export function eventWriterOf(deps: Deps): EventWriter {
+  let w = writers.get(deps);
+  if (!w) writers.set(deps, (w = createEventWriter()));
+  return w;
+}
+
+/** Wait until everything queued by this server's writer is written (shutdown). */
+export async function closeEventWriter(deps: Deps): Promise<void> {
+  await writers.get(deps)?.close();
 }
 
 const keyOf = (r: SendRequest) => `${r.channelId}\n${r.input.clientId}`;

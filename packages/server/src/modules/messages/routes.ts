@@ -1,5 +1,5 @@
 /** Event routes: thin — the protocol schemas already validated the input; commands authorize and act. */
-import type { ModuleHandlers } from "../../http/register.ts";
+import type { ModuleHandlers } from "../../core/handlers.ts";
 import { principalOf } from "../accounts/principal-of.ts";
 import { listUserStream } from "../streams/user-stream.ts";
 import * as messages from "./commands.ts";

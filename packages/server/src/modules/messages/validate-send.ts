@@ -4,14 +4,13 @@
  * rows the batch loaded in bulk (see batch-reads.ts), so a bad send is
  * rejected on its own and never fails the batch it joined.
  */
-import type { SendEvent } from "@parley/protocol";
+import type { EventKind, SendEvent } from "@parley/protocol";
 import { parseChannelGroupId, privateMessageHeader } from "@parley/crypto/public";
 import type { Deps, Principal } from "../../context.ts";
 import { authorize } from "../access/authorize.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 import type { LoadedChannel } from "../channels/access.ts";
 import type { EventRef } from "./store.ts";
-import type { EventDraft } from "./event-writer.ts";
 
 const bad = (message: string) => new AppError("bad_request", message);
 
@@ -59,6 +58,28 @@ export interface SendLookups {
   eventRef(channelId: string, seq: number): EventRef | undefined;
   /** Whether `userId` is an active user of `orgId`. */
   activeUser(orgId: string, userId: string): boolean;
+}
+
+/** A validated send, ready to be written. */
+export interface EventDraft {
+  orgId: string;
+  channelId: string;
+  clientId: string;
+  senderId: string;
+  senderDeviceId: string;
+  kind: EventKind;
+  /** undefined: the channel's current epoch. */
+  epoch: number | undefined;
+  /** The group generation the content was encrypted for; undefined (framing check off): the channel's current one. */
+  generation: number | undefined;
+  content: Buffer;
+  /** The content as the client sent it (saves re-encoding). */
+  contentB64: string;
+  threadRoot: number | null;
+  target: number | null;
+  mentions: string[];
+  /** Uploads to attach (messages only; checked in the batch by modules/files/links.ts). */
+  files: string[];
 }
 
 /** Authorize and check references; the channel was loaded through the principal. */

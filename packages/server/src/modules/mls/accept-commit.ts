@@ -12,7 +12,7 @@ import type { Tx } from "../../platform/db/index.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
 import { inTransaction, type AfterCommit } from "../../transaction.ts";
 import { newId } from "../../platform/ids.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 import { authorize } from "../access/authorize.ts";
 import { loadChannel, type LoadedChannel } from "../channels/access.ts";
 import { insertMembers, memberIds, toChannel } from "../channels/store.ts";

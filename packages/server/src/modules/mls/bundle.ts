@@ -13,7 +13,7 @@ import {
   type InspectedMessage, type SuiteName, type TreeLeaf, type VerifiedGroupInfo,
 } from "@parley/crypto/public";
 import type { CommitBundleBody } from "@parley/protocol";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 
 /** A 400 with a stable `reason` in details, so clients and tests can tell rejections apart. */
 export function refused(reason: string, message: string, code: "bad_request" | "forbidden" = "bad_request", extra: Record<string, unknown> = {}): AppError {

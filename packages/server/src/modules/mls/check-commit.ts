@@ -18,7 +18,7 @@ import type { InspectedAdd, TreeLeaf } from "@parley/crypto/public";
 import type { Principal } from "../../context.ts";
 import { equalBytes, refused, type ParsedBundle } from "./bundle.ts";
 import type { DeviceFacts, LeafRow, PendingRow } from "./store.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 
 export interface CommitFacts {
   p: Principal;

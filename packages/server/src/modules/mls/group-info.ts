@@ -5,7 +5,7 @@
  */
 import type { ChannelGroupInfo, MlsWelcome } from "@parley/protocol";
 import type { Deps, Principal } from "../../context.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 import { channelFor, loadChannel } from "../channels/access.ts";
 import { findGroup, findWelcome, listLeaves, listPending } from "./store.ts";
 

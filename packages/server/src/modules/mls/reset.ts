@@ -15,7 +15,7 @@
  */
 import type { EncryptionReset, ResetEncryptionResult, ResetReason } from "@parley/protocol";
 import type { Deps, Principal } from "../../context.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import { newId } from "../../platform/ids.ts";
 import { inTransaction } from "../../transaction.ts";

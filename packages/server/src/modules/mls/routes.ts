@@ -1,6 +1,6 @@
 /** MLS group routes: thin (the protocol schema validated the input; commands authorize and act). */
 import type { mlsRoutes } from "@parley/protocol";
-import type { ModuleHandlers } from "../../http/register.ts";
+import type { ModuleHandlers } from "../../core/handlers.ts";
 import { acceptCommitBundle } from "./accept-commit.ts";
 import { getGroupInfo, getWelcome } from "./group-info.ts";
 import { resetEncryption } from "./reset.ts";

@@ -9,7 +9,7 @@ import type { Deps } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
 import { inTransaction } from "../../transaction.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 import { newId } from "../../platform/ids.ts";
 import { hashPassword } from "../accounts/passwords.ts";
 import { toOrg, toUser } from "../accounts/views.ts";

@@ -8,7 +8,7 @@ import { routes, type RouteBodyInput, type AuthTokens, type Invite, type Org, ty
 import type { Deps, Principal } from "../../context.ts";
 import type { InvitesTable } from "../../platform/db/tables.ts";
 import { inTransaction } from "../../transaction.ts";
-import { AppError, notFound } from "../../http/errors.ts";
+import { AppError, notFound } from "../../core/errors.ts";
 import { hashSecret, newId, newSecret } from "../../platform/ids.ts";
 import { authorize } from "../access/authorize.ts";
 import { hashPassword } from "../accounts/passwords.ts";

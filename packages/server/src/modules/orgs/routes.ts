@@ -1,6 +1,6 @@
 /** HTTP handlers of the orgs module: first-run setup, invites and user administration. */
 import { API_VERSION } from "@parley/protocol";
-import type { ModuleHandlers } from "../../http/register.ts";
+import type { ModuleHandlers } from "../../core/handlers.ts";
 import { principalOf } from "../accounts/principal-of.ts";
 import { needsSetup, runSetup } from "./setup.ts";
 import { acceptInvite, createInvite, listInvites, peekInvite, revokeInvite } from "./invites.ts";

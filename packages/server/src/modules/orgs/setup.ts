@@ -10,7 +10,7 @@ import type { AuthTokens } from "@parley/protocol";
 import type { Deps } from "../../context.ts";
 import type { Db } from "../../platform/db/index.ts";
 import { inTransaction } from "../../transaction.ts";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 import { hashSecret, newSecret } from "../../platform/ids.ts";
 import { hashPassword } from "../accounts/passwords.ts";
 import { addDevice, authTokens, startSession } from "../accounts/sessions.ts";

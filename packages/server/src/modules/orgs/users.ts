@@ -8,7 +8,7 @@ import type { Deps, Principal } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import type { UsersTable } from "../../platform/db/tables.ts";
 import { inTransaction } from "../../transaction.ts";
-import { badRequest, notFound } from "../../http/errors.ts";
+import { badRequest, notFound } from "../../core/errors.ts";
 import { authorize } from "../access/authorize.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
 import { getUserDevice, getUserInOrg, listUserDevices as selectUserDevices } from "../accounts/store.ts";

@@ -11,7 +11,9 @@ import pg from "pg";
 import type { Database } from "./tables.ts";
 import { migrations } from "./migrations.ts";
 
-export type Dialect = "sqlite" | "postgres";
+import type { Dialect } from "./dialect.ts";
+
+export type { Dialect } from "./dialect.ts";
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
 export type { Database };

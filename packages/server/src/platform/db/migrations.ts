@@ -5,7 +5,7 @@
  * migration: add the next one.
  */
 import type { Migration } from "kysely/migration";
-import type { Dialect } from "./index.ts";
+import type { Dialect } from "./dialect.ts";
 import type { MigrationContext } from "./migrations/context.ts";
 import { core } from "./migrations/0001-core.ts";
 import { e2eeDirectory } from "./migrations/0002-e2ee-directory.ts";

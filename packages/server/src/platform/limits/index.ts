@@ -3,7 +3,7 @@
  * scale-out work swaps in the Redis limiter behind the same interface.
  */
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
-import { AppError } from "../../http/errors.ts";
+import { AppError } from "../../core/errors.ts";
 
 export interface Limiter {
   /** Consume `points` for `key`; throws AppError(code) with retryAfter when exhausted. */

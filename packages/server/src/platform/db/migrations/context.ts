@@ -1,4 +1,4 @@
-import type { Dialect } from "../index.ts";
+import type { Dialect } from "../dialect.ts";
 
 /** What a migration may need to know about the dialect. */
 export interface MigrationContext {

@@ -1,0 +1,23 @@
+/** The outcome of processing one timeline event (timeline.ts), shared by the modules that act on it. */
+import type { Group } from "@parley/crypto";
+import type { EncryptionReset } from "@parley/protocol";
+import type { DecodedContent } from "../codec.ts";
+
+/** Why an event could not be decrypted. */
+export type UndecryptableReason =
+  | "tampered" | "replay" | "old_epoch" | "removed" | "sender_mismatch" | "metadata_mismatch" | "malformed" | "own_message_unavailable" | "unauthorized_leaf";
+
+/** Outcome of one event. */
+export type Step =
+  | { t: "wait" }
+  /** A check could not be made (the directory did not answer): try this event again later. */
+  | { t: "retry"; message: string }
+  | { t: "skip" }
+  | { t: "history" }
+  | { t: "content"; content: DecodedContent }
+  | { t: "undecryptable"; reason: UndecryptableReason; message: string }
+  | { t: "handshake"; kind: "commit" | "proposal"; removedSelf: boolean; hasProposals: boolean }
+  /** The channel's encryption was reset: a new group (generation) from here on. */
+  | { t: "reset"; info: EncryptionReset }
+  /** This device's own external join, echoed before its answer came: the joined group takes over. */
+  | { t: "joined"; group: Group; epoch: number };

@@ -1,0 +1,64 @@
+/**
+ * composeDeps(): the one place that builds {@link Deps} — the platform seams
+ * (storage, bus, log, metrics, limits, KMS, token keys, blobs) — from a
+ * config. The server (`createServer`) and the CLI's offline admin both use it,
+ * so they cannot drift apart.
+ */
+import crypto from "node:crypto";
+import type { Config } from "./config/schema.ts";
+import type { Deps } from "./context.ts";
+import { openBlobStore } from "./platform/blobs/index.ts";
+import { memoryBus } from "./platform/bus/memory.ts";
+import { openStorage } from "./platform/db/index.ts";
+import { createKms } from "./platform/kms/index.ts";
+import { createLimits } from "./platform/limits/index.ts";
+import type { Logger } from "./platform/log.ts";
+import { createMetrics } from "./platform/metrics.ts";
+import { loadTokenKeys } from "./modules/accounts/tokens.ts";
+import { closeEventWriter } from "./modules/messages/event-writer.ts";
+
+export interface ComposeOptions {
+  log: Logger;
+  /** Names this process (presence across nodes, job leases); random by default. */
+  nodeId?: string;
+  /** PostgreSQL pool size (default: the config's). */
+  pgPoolSize?: number;
+  /** Report migration progress. */
+  onMigration?: (name: string) => void;
+}
+
+export interface Composed {
+  deps: Deps;
+  /** Flush queued writes, close the bus and the database. */
+  close(): Promise<void>;
+}
+
+/** Open the database (migrating it) and build every platform seam. */
+export async function composeDeps(config: Config, opts: ComposeOptions): Promise<Composed> {
+  const { log } = opts;
+  const storage = openStorage({
+    url: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, pgPoolSize: opts.pgPoolSize ?? config.pgPoolSize,
+    onPoolError: (err) => log.warn({ err: err.message }, "postgres dropped an idle connection; the pool reconnects"),
+  });
+  try {
+    await storage.migrate(opts.onMigration);
+    const now = () => Date.now();
+    const kms = createKms(config, storage.db, now, log);
+    const deps: Deps = {
+      config, storage, db: storage.db, bus: memoryBus((err, topic) => log.error({ err, topic }, "bus subscriber failed")), log, metrics: createMetrics(),
+      limits: createLimits(config), kms, keys: await loadTokenKeys(storage.db, now(), kms), nodeId: opts.nodeId ?? crypto.randomBytes(6).toString("hex"), now,
+      blobs: openBlobStore(config),
+    };
+    return {
+      deps,
+      async close() {
+        await closeEventWriter(deps);
+        await deps.bus.close();
+        await storage.close();
+      },
+    };
+  } catch (err) {
+    await storage.close().catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,2 @@
+/** The SQL databases Parley runs on (one code path, two dialects). */
+export type Dialect = "sqlite" | "postgres";
