@@ -6,7 +6,7 @@
  * its next database read (deactivated users fail at their next token refresh).
  */
 import crypto from "node:crypto";
-import type { ConfigInput, Deps, Principal } from "@parley/server";
+import type { Actor, ConfigInput, Deps } from "@parley/server";
 import { CliError } from "./errors.ts";
 
 export interface Offline {
@@ -28,7 +28,7 @@ export async function openOffline(overrides: ConfigInput, env: NodeJS.ProcessEnv
 }
 
 /** The org to act on: `--org SLUG`, or the only org when there is exactly one. */
-export async function resolveOrg(deps: Deps, slug: string | undefined): Promise<{ id: string; slug: string; name: string; actor: Principal }> {
+export async function resolveOrg(deps: Deps, slug: string | undefined): Promise<{ id: string; slug: string; name: string; actor: Actor }> {
   const rows = await deps.db.selectFrom("orgs").select(["id", "slug", "name"]).orderBy("created_at").execute();
   if (rows.length === 0) throw new CliError("no_org", "no organisation exists in this database yet", "create one: parley admin bootstrap --org SLUG --org-name NAME --username U --display-name D");
   const org = slug ? rows.find((r) => r.slug === slug) : rows.length === 1 ? rows[0] : undefined;

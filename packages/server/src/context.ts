@@ -1,6 +1,6 @@
 /**
  * What every command gets: its dependencies, passed in (no singletons), and
- * for authenticated calls the principal.
+ * who acts (core/actor.ts).
  */
 import type { Config } from "./config/schema.ts";
 import type { Storage, Db } from "./platform/db/index.ts";
@@ -11,9 +11,8 @@ import type { Limits } from "./platform/limits/index.ts";
 import type { TokenKeys } from "./modules/accounts/tokens.ts";
 import type { Kms } from "./platform/kms/index.ts";
 import type { BlobStore } from "./platform/blobs/blob-store.ts";
-import type { OrgRole } from "@parley/protocol";
 
-/** Server-wide dependencies. Built once in main.ts. */
+/** Server-wide dependencies: platform seams only. Built by composeDeps() (compose.ts). */
 export interface Deps {
   config: Config;
   storage: Storage;
@@ -34,11 +33,4 @@ export interface Deps {
   blobs: BlobStore;
 }
 
-/** The authenticated caller: one session on one device of one user in one org. */
-export interface Principal {
-  orgId: string;
-  userId: string;
-  deviceId: string;
-  sessionId: string;
-  role: OrgRole;
-}
+export type { Actor, ActorKind, DeviceActor, SystemActor } from "./core/actor.ts";

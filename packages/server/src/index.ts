@@ -5,14 +5,14 @@ export { openStorage, type Storage } from "./platform/db/index.ts";
 
 // Offline administration (`parley admin ...`): the CLI composes Deps from these
 // platform pieces and calls the same commands the HTTP routes call.
-export type { Deps, Principal } from "./context.ts";
+export type { Actor, Deps, DeviceActor, SystemActor } from "./context.ts";
 export { memoryBus } from "./platform/bus/memory.ts";
 export { createLogger } from "./platform/log.ts";
 export { createMetrics } from "./platform/metrics.ts";
 export { createLimits } from "./platform/limits/index.ts";
 export { loadTokenKeys } from "./modules/accounts/tokens.ts";
 export { createKms, serverMlsKeys, type Kms } from "./platform/kms/index.ts";
-export { systemActor } from "./modules/orgs/system-actor.ts";
+export { actorRef, systemActor } from "./core/actor.ts";
 export { createOrgWithOwner } from "./modules/orgs/create-org.ts";
 export { needsSetup } from "./modules/orgs/setup.ts";
 export { createInvite } from "./modules/orgs/invites.ts";

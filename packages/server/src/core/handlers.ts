@@ -6,7 +6,7 @@
 import type { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { RouteBody, RouteName, RouteParams, RouteQuery, RouteResponse, Routes } from "@parley/protocol";
-import type { Deps, Principal } from "../context.ts";
+import type { Deps, DeviceActor } from "../context.ts";
 
 /** Per-request context handed to handlers. */
 export interface RequestCtx {
@@ -23,7 +23,7 @@ export interface RequestCtx {
    */
   rawBody?: Readable | undefined;
 }
-export interface AuthedCtx extends RequestCtx { principal: Principal }
+export interface AuthedCtx extends RequestCtx { principal: DeviceActor }
 
 export type Handler<N extends RouteName> = (
   input: { params: RouteParams<Routes[N]>; query: RouteQuery<Routes[N]>; body: RouteBody<Routes[N]> },

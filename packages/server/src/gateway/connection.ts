@@ -5,7 +5,7 @@
  */
 import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
-import type { Principal } from "../context.ts";
+import type { DeviceActor } from "../context.ts";
 
 /** A frame that arrived while the connection was replaying (flushed afterwards). */
 export interface PendingFrame {
@@ -28,7 +28,7 @@ export interface Conn {
   /** The raw TCP socket; live fan-out writes pre-framed buffers to it directly. */
   socket: Duplex;
   /** Set once `hello` is verified. */
-  principal: Principal | null;
+  principal: DeviceActor | null;
   /** Channels this connection receives (mirror of the gateway's channel index). */
   channels: Set<string>;
   /** Non-null while replay runs: live frames wait here, then those replay did not cover are flushed. */

@@ -6,7 +6,7 @@
 import { CLOSE_CODES, type ClientFrame } from "@parley/protocol";
 import { resolvePrincipal } from "../modules/accounts/principal.ts";
 import { AppError } from "../core/errors.ts";
-import type { Principal } from "../context.ts";
+import type { DeviceActor } from "../context.ts";
 import { writable, type Conn } from "./connection.ts";
 import type { GatewayCore } from "./core.ts";
 import { countConns, joinChannel, leaveChannel, registerConn } from "./registry.ts";
@@ -22,7 +22,7 @@ type Hello = Extract<ClientFrame, { t: "hello" }>;
  * one token could make the server hold any amount of memory. The new
  * connection is the one refused: an existing one may be mid-replay.
  */
-function refuseOverCap(core: GatewayCore, c: Conn, p: Principal): boolean {
+function refuseOverCap(core: GatewayCore, c: Conn, p: DeviceActor): boolean {
   const { wsMaxConnectionsPerDevice: perDevice, wsMaxConnectionsPerUser: perUser } = core.deps.config;
   const open = countConns(core.registry, p.userId, p.deviceId);
   const over = open.device >= perDevice ? { scope: "device", limit: perDevice } : open.user >= perUser ? { scope: "user", limit: perUser } : null;

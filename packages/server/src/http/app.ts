@@ -8,7 +8,7 @@ import helmet from "@fastify/helmet";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { openApiDocument, type ErrorBody } from "@parley/protocol";
-import type { Deps, Principal } from "../context.ts";
+import type { Deps, DeviceActor } from "../context.ts";
 import { AppError } from "../core/errors.ts";
 import type { Handlers } from "../core/handlers.ts";
 import { registerRoutes } from "./register.ts";
@@ -109,7 +109,7 @@ export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance>
   registerRoutes(app, {
     deps,
     handlers: opts.handlers,
-    async authenticate(req): Promise<Principal> {
+    async authenticate(req): Promise<DeviceActor> {
       const token = bearerToken(req.headers.authorization);
       if (!token) throw new AppError("unauthorized", "sign in first (missing Authorization: Bearer token)");
       return resolvePrincipal(deps, deps.keys, token);

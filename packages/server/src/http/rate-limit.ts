@@ -12,7 +12,7 @@
  * address allowance (gateway.ts).
  */
 import type { FastifyRequest } from "fastify";
-import type { Deps, Principal } from "../context.ts";
+import type { Deps, DeviceActor } from "../context.ts";
 
 /** What one request of a route costs. */
 export interface RouteLimit {
@@ -47,7 +47,7 @@ export async function limitAddress(deps: Deps, req: FastifyRequest): Promise<voi
 }
 
 /** Count a request against the signed-in user (after authentication). */
-export async function limitUser(deps: Deps, req: FastifyRequest, principal: Principal | undefined): Promise<void> {
+export async function limitUser(deps: Deps, req: FastifyRequest, principal: DeviceActor | undefined): Promise<void> {
   const { user } = declared(req);
   if (principal && user > 0) await deps.limits.user.consume(principal.userId, user);
 }

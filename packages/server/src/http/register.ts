@@ -8,7 +8,7 @@ import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { z } from "zod";
 import { API_PREFIX, routes, type RouteDef, type RouteName } from "@parley/protocol";
-import type { Deps, Principal } from "../context.ts";
+import type { Deps, DeviceActor } from "../context.ts";
 import { AppError } from "../core/errors.ts";
 import type { AuthedCtx, Handlers, RequestCtx } from "../core/handlers.ts";
 import { STANDARD_LIMIT } from "./rate-limit.ts";
@@ -26,9 +26,9 @@ function parse(schema: z.ZodType | undefined, value: unknown, where: string): un
 export interface RegisterOptions {
   deps: Deps;
   handlers: Handlers;
-  authenticate(req: FastifyRequest): Promise<Principal>;
+  authenticate(req: FastifyRequest): Promise<DeviceActor>;
   /** Per-user limiter, called after authentication (rate-limit.ts). */
-  limit(req: FastifyRequest, principal: Principal | undefined): Promise<void>;
+  limit(req: FastifyRequest, principal: DeviceActor | undefined): Promise<void>;
 }
 
 export function registerRoutes(app: FastifyInstance, opts: RegisterOptions): void {
@@ -46,7 +46,7 @@ export function registerRoutes(app: FastifyInstance, opts: RegisterOptions): voi
       handler: async (req, reply) => {
         // First, so error answers of these routes carry it too.
         if (def.noStore) void reply.header("Cache-Control", "no-store");
-        let principal: Principal | undefined;
+        let principal: DeviceActor | undefined;
         if (def.auth === "user") principal = await opts.authenticate(req);
         await opts.limit(req, principal);
         const streamed = req.body instanceof Readable;

@@ -3,7 +3,7 @@
  * that load a resource take the principal so another org's rows are
  * invisible (they 404, never 403, so their existence is not leaked).
  */
-import type { Principal } from "../../context.ts";
+import type { Actor } from "../../context.ts";
 import { AppError } from "../../core/errors.ts";
 import { roleAllows, type ChannelAction, type OrgAction } from "./permissions.ts";
 
@@ -19,7 +19,7 @@ export interface ChannelResource {
 export type Resource = { type: "org"; orgId: string } | { type: "channel"; channel: ChannelResource };
 
 /** Throws AppError("forbidden" | "not_found" | "channel_archived") unless allowed. */
-export function authorize(p: Principal, action: OrgAction | ChannelAction, resource: Resource): void {
+export function authorize(p: Actor, action: OrgAction | ChannelAction, resource: Resource): void {
   if (resource.type === "org") {
     if (resource.orgId !== p.orgId) throw new AppError("not_found", "not found");
     if (!roleAllows(p.role, action as OrgAction)) throw new AppError("forbidden", `your role (${p.role}) may not ${action}`);

@@ -1,6 +1,6 @@
 /** The signed-in user's own profile, sessions and devices. */
 import type { Device, Org, Session, User } from "@parley/protocol";
-import type { Deps, Principal } from "../../context.ts";
+import type { Deps, DeviceActor } from "../../context.ts";
 import { inTransaction } from "../../transaction.ts";
 import { notFound } from "../../core/errors.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
@@ -8,13 +8,13 @@ import { getActiveSession, getOrg, getUserDevice, getUserInOrg, listActiveSessio
 import { revokeDevice, revokeSessions } from "./sessions.ts";
 import { toDevice, toOrg, toSession, toUser } from "./views.ts";
 
-export async function getMe(deps: Deps, p: Principal): Promise<{ user: User; org: Org; deviceId: string; sessionId: string }> {
+export async function getMe(deps: Deps, p: DeviceActor): Promise<{ user: User; org: Org; deviceId: string; sessionId: string }> {
   const [user, org] = await Promise.all([getUserInOrg(deps.db, p.orgId, p.userId), getOrg(deps.db, p.orgId)]);
   if (!user) throw notFound("user");
   return { user: toUser(user), org: toOrg(org), deviceId: p.deviceId, sessionId: p.sessionId };
 }
 
-export async function updateMe(deps: Deps, p: Principal, input: { displayName: string }): Promise<User> {
+export async function updateMe(deps: Deps, p: DeviceActor, input: { displayName: string }): Promise<User> {
   return inTransaction(deps, async (tx, after) => {
     const row = await getUserInOrg(tx, p.orgId, p.userId);
     if (!row) throw notFound("user");
@@ -25,35 +25,35 @@ export async function updateMe(deps: Deps, p: Principal, input: { displayName: s
   });
 }
 
-export async function logout(deps: Deps, p: Principal): Promise<void> {
+export async function logout(deps: Deps, p: DeviceActor): Promise<void> {
   await inTransaction(deps, (tx, after) => revokeSessions(tx, after, deps, { orgId: p.orgId, userId: p.userId, sessionIds: [p.sessionId] }, "logout"));
 }
 
-export async function listMySessions(deps: Deps, p: Principal): Promise<Session[]> {
+export async function listMySessions(deps: Deps, p: DeviceActor): Promise<Session[]> {
   const rows = await listActiveSessions(deps.db, p.orgId, p.userId, deps.now());
   return rows.map((r) => toSession(r, p.sessionId));
 }
 
-export async function revokeMySession(deps: Deps, p: Principal, sessionId: string): Promise<void> {
+export async function revokeMySession(deps: Deps, p: DeviceActor, sessionId: string): Promise<void> {
   await inTransaction(deps, async (tx, after) => {
     if (!(await getActiveSession(tx, p.orgId, p.userId, sessionId))) throw notFound("session");
     await revokeSessions(tx, after, deps, { orgId: p.orgId, userId: p.userId, sessionIds: [sessionId] }, "revoked_by_user");
   });
 }
 
-export async function listMyDevices(deps: Deps, p: Principal): Promise<Device[]> {
+export async function listMyDevices(deps: Deps, p: DeviceActor): Promise<Device[]> {
   const rows = await listUserDevices(deps.db, p.orgId, p.userId);
   return rows.map((r) => toDevice(r, p.deviceId));
 }
 
-export async function renameMyDevice(deps: Deps, p: Principal, deviceId: string, name: string): Promise<Device> {
+export async function renameMyDevice(deps: Deps, p: DeviceActor, deviceId: string, name: string): Promise<Device> {
   const dev = await getUserDevice(deps.db, p.orgId, p.userId, deviceId);
   if (!dev) throw notFound("device");
   await deps.db.updateTable("devices").set({ name }).where("id", "=", dev.id).execute();
   return toDevice({ ...dev, name }, p.deviceId);
 }
 
-export async function revokeMyDevice(deps: Deps, p: Principal, deviceId: string): Promise<void> {
+export async function revokeMyDevice(deps: Deps, p: DeviceActor, deviceId: string): Promise<void> {
   await inTransaction(deps, async (tx, after) => {
     if (!(await getUserDevice(tx, p.orgId, p.userId, deviceId))) throw notFound("device");
     await revokeDevice(tx, after, deps, { orgId: p.orgId, userId: p.userId, deviceId }, "revoked_by_user");

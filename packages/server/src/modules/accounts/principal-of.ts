@@ -4,12 +4,12 @@
  * `auth` field is typed as the wide RouteAuth, so the handler context type
  * cannot say so; this narrows it (and fails loudly if that ever breaks).
  */
-import type { Principal } from "../../context.ts";
+import type { DeviceActor } from "../../context.ts";
 import type { RequestCtx } from "../../core/handlers.ts";
 import { AppError } from "../../core/errors.ts";
 
-export function principalOf(ctx: RequestCtx): Principal {
-  const p = (ctx as RequestCtx & { principal?: Principal }).principal;
+export function principalOf(ctx: RequestCtx): DeviceActor {
+  const p = (ctx as RequestCtx & { principal?: DeviceActor }).principal;
   if (!p) throw new AppError("unauthorized", "sign in first");
   return p;
 }

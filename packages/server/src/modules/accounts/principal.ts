@@ -1,4 +1,4 @@
-import type { Deps, Principal } from "../../context.ts";
+import type { Deps, DeviceActor } from "../../context.ts";
 import { AppError } from "../../core/errors.ts";
 import { verifyAccessToken, type TokenKeys } from "./tokens.ts";
 
@@ -7,7 +7,7 @@ import { verifyAccessToken, type TokenKeys } from "./tokens.ts";
  * device and user are checked on every call so logout, device revocation and
  * deactivation take effect at once rather than when the token expires.
  */
-export async function resolvePrincipal(deps: Deps, keys: TokenKeys, token: string): Promise<Principal> {
+export async function resolvePrincipal(deps: Deps, keys: TokenKeys, token: string): Promise<DeviceActor> {
   const claims = await verifyAccessToken(keys, token, deps.now());
   const row = await deps.db
     .selectFrom("sessions as s")
@@ -23,7 +23,7 @@ export async function resolvePrincipal(deps: Deps, keys: TokenKeys, token: strin
   // The session's idle lifetime bounds its access tokens too.
   if (row.expires_at <= deps.now()) throw new AppError("unauthorized", "session expired; sign in again");
   if (row.deactivated_at !== null) throw new AppError("user_deactivated", "this account has been deactivated by an admin");
-  return { orgId: claims.org, userId: claims.sub, deviceId: claims.dev, sessionId: claims.sid, role: row.role };
+  return { kind: "device", orgId: claims.org, userId: claims.sub, deviceId: claims.dev, sessionId: claims.sid, role: row.role };
 }
 
 /** Extract a bearer token from an Authorization header. */

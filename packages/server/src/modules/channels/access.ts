@@ -3,7 +3,7 @@
  * another org's channel is never found, and as the ChannelResource that
  * authorize() decides on.
  */
-import type { Principal } from "../../context.ts";
+import type { DeviceActor } from "../../context.ts";
 import { authorize, type ChannelResource } from "../access/authorize.ts";
 import type { ChannelAction } from "../access/permissions.ts";
 import { AppError } from "../../core/errors.ts";
@@ -16,7 +16,7 @@ export interface LoadedChannel {
 }
 
 /** Load `channelId` as seen by `p`; 404 when it is missing or of another org. */
-export async function loadChannel(q: Q, p: Principal, channelId: string): Promise<LoadedChannel> {
+export async function loadChannel(q: Q, p: DeviceActor, channelId: string): Promise<LoadedChannel> {
   const row = await findChannel(q, p.orgId, channelId);
   if (!row) throw new AppError("not_found", "channel not found");
   const membership = await findMembership(q, channelId, p.userId);
@@ -27,7 +27,7 @@ export async function loadChannel(q: Q, p: Principal, channelId: string): Promis
 }
 
 /** Load and authorize in one step (the common case for routes and commands). */
-export async function channelFor(q: Q, p: Principal, channelId: string, action: ChannelAction): Promise<LoadedChannel> {
+export async function channelFor(q: Q, p: DeviceActor, channelId: string, action: ChannelAction): Promise<LoadedChannel> {
   const ch = await loadChannel(q, p, channelId);
   authorize(p, action, { type: "channel", channel: ch.resource });
   return ch;

@@ -10,7 +10,7 @@
  * Events after a cursor come from `listEventsAfter` in modules/messages/commands.ts.
  */
 import type { Channel, MyChannel } from "@parley/protocol";
-import type { Deps, Principal } from "../../context.ts";
+import type { Deps, DeviceActor } from "../../context.ts";
 import type { Db } from "../../platform/db/index.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
 import { authorize } from "../access/authorize.ts";
@@ -30,7 +30,7 @@ const nameTakenError = (name: string) => new AppError("already_exists", `a chann
 
 /** Create a public or private channel; the creator becomes its admin. */
 export async function createChannel(
-  deps: Deps, p: Principal, input: { kind: "public" | "private"; name: string; topic: string; members: string[] },
+  deps: Deps, p: DeviceActor, input: { kind: "public" | "private"; name: string; topic: string; members: string[] },
 ): Promise<MyChannel> {
   authorize(p, input.kind === "public" ? "channel.create_public" : "channel.create_private", { type: "org", orgId: p.orgId });
   const others = [...new Set(input.members)].filter((id) => id !== p.userId);
@@ -61,7 +61,7 @@ export async function createChannel(
  * Open the DM (one other user) or group DM (2..15 others) with exactly these
  * users, or return the existing one: `dm_key` (sorted member ids) is unique per org.
  */
-export async function openDm(deps: Deps, p: Principal, userIds: string[]): Promise<MyChannel> {
+export async function openDm(deps: Deps, p: DeviceActor, userIds: string[]): Promise<MyChannel> {
   authorize(p, "channel.open_dm", { type: "org", orgId: p.orgId });
   const others = [...new Set(userIds)].filter((id) => id !== p.userId);
   if (others.length === 0) throw new AppError("bad_request", "name at least one other user");
@@ -95,7 +95,7 @@ export async function openDm(deps: Deps, p: Principal, userIds: string[]): Promi
 }
 
 /** Write a channel change and tell every member ("channel.updated"). */
-async function changeChannel(deps: Deps, p: Principal, channelId: string, patch: Partial<Pick<ChannelRow, "name" | "topic" | "archived_at">>): Promise<Channel> {
+async function changeChannel(deps: Deps, p: DeviceActor, channelId: string, patch: Partial<Pick<ChannelRow, "name" | "topic" | "archived_at">>): Promise<Channel> {
   const now = deps.now();
   return inTransaction(deps, async (tx, after) => {
     const row = await updateChannelRow(tx, channelId, patch);
@@ -107,7 +107,7 @@ async function changeChannel(deps: Deps, p: Principal, channelId: string, patch:
 }
 
 /** Rename a channel or change its topic (channel admins, org admins; group DM members). */
-export async function updateChannel(deps: Deps, p: Principal, channelId: string, input: { name?: string | undefined; topic?: string | undefined }): Promise<Channel> {
+export async function updateChannel(deps: Deps, p: DeviceActor, channelId: string, input: { name?: string | undefined; topic?: string | undefined }): Promise<Channel> {
   const ch = await channelFor(deps.db, p, channelId, "channel.manage");
   if (ch.row.archived_at !== null) throw new AppError("channel_archived", "the channel is archived; unarchive it first");
   const patch: { name?: string; topic?: string } = {};
@@ -126,7 +126,7 @@ export async function updateChannel(deps: Deps, p: Principal, channelId: string,
   }
 }
 
-async function setArchived(deps: Deps, p: Principal, channelId: string, archived: boolean): Promise<Channel> {
+async function setArchived(deps: Deps, p: DeviceActor, channelId: string, archived: boolean): Promise<Channel> {
   const ch = await channelFor(deps.db, p, channelId, "channel.manage");
   if (ch.row.kind === "dm" || ch.row.kind === "group_dm") throw new AppError("bad_request", "DMs cannot be archived");
   if ((ch.row.archived_at !== null) === archived) return toChannel(ch.row, await countMembers(deps.db, channelId));
@@ -134,17 +134,17 @@ async function setArchived(deps: Deps, p: Principal, channelId: string, archived
 }
 
 /** Archive: the channel becomes read-only (posts get channel_archived). */
-export const archiveChannel = (deps: Deps, p: Principal, channelId: string) => setArchived(deps, p, channelId, true);
-export const unarchiveChannel = (deps: Deps, p: Principal, channelId: string) => setArchived(deps, p, channelId, false);
+export const archiveChannel = (deps: Deps, p: DeviceActor, channelId: string) => setArchived(deps, p, channelId, true);
+export const unarchiveChannel = (deps: Deps, p: DeviceActor, channelId: string) => setArchived(deps, p, channelId, false);
 
 /** Ids of the channels `p` belongs to. */
-export async function listMyChannelIds(db: Db, p: Principal): Promise<string[]> {
+export async function listMyChannelIds(db: Db, p: DeviceActor): Promise<string[]> {
   const rows = await db.selectFrom("channel_members").select("channel_id").where("user_id", "=", p.userId).where("org_id", "=", p.orgId).execute();
   return rows.map((r) => r.channel_id);
 }
 
 /** The channels `p` belongs to with their last seq and `p`'s read receipt (for replay on connect). */
-export async function listMyChannelCursors(db: Db, p: Principal): Promise<Array<{ channelId: string; lastSeq: number; readSeq: number }>> {
+export async function listMyChannelCursors(db: Db, p: DeviceActor): Promise<Array<{ channelId: string; lastSeq: number; readSeq: number }>> {
   const rows = await db.selectFrom("channel_members as m").innerJoin("channels as c", "c.id", "m.channel_id")
     .select(["c.id", "c.last_seq", "m.read_seq"]).where("m.user_id", "=", p.userId).where("c.org_id", "=", p.orgId).execute();
   return rows.map((r) => ({ channelId: r.id, lastSeq: Number(r.last_seq), readSeq: Number(r.read_seq) }));

@@ -4,7 +4,7 @@
  * members (member.*) on their streams, and publishes "channel.members".
  */
 import type { ChannelMember, ChannelRole, MyChannel } from "@parley/protocol";
-import type { Deps, Principal } from "../../context.ts";
+import type { Deps, DeviceActor } from "../../context.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
 import { authorize } from "../access/authorize.ts";
 import { AppError } from "../../core/errors.ts";
@@ -19,7 +19,7 @@ import { recordPendingRemovals } from "../mls/removals.ts";
 const isDm = (kind: string) => kind === "dm" || kind === "group_dm";
 
 /** Join a public channel (not guests). Joining twice is a no-op. */
-export async function joinChannel(deps: Deps, p: Principal, channelId: string): Promise<MyChannel> {
+export async function joinChannel(deps: Deps, p: DeviceActor, channelId: string): Promise<MyChannel> {
   const ch = await loadChannel(deps.db, p, channelId);
   if (ch.membership) return myChannel(deps.db, p, channelId);
   // Non-members of private channels and DMs get the same 404 as for a missing channel.
@@ -43,7 +43,7 @@ export async function joinChannel(deps: Deps, p: Principal, channelId: string): 
 }
 
 /** Remove `userId` and tell everyone concerned. */
-async function removeFromChannel(deps: Deps, p: Principal, channelId: string, userId: string): Promise<void> {
+async function removeFromChannel(deps: Deps, p: DeviceActor, channelId: string, userId: string): Promise<void> {
   const now = deps.now();
   await inTransaction(deps, async (tx, after) => {
     if (!(await deleteMember(tx, channelId, userId))) throw new AppError("not_found", "not a member of this channel");
@@ -57,7 +57,7 @@ async function removeFromChannel(deps: Deps, p: Principal, channelId: string, us
 }
 
 /** Leave a channel (not a DM: a DM's members are fixed by its dm_key). */
-export async function leaveChannel(deps: Deps, p: Principal, channelId: string): Promise<void> {
+export async function leaveChannel(deps: Deps, p: DeviceActor, channelId: string): Promise<void> {
   const ch = await channelFor(deps.db, p, channelId, "channel.read");
   if (!ch.membership) throw new AppError("not_found", "not a member of this channel");
   if (isDm(ch.row.kind)) throw new AppError("bad_request", "you cannot leave a DM");
@@ -65,7 +65,7 @@ export async function leaveChannel(deps: Deps, p: Principal, channelId: string):
 }
 
 /** Invite users (members of public channels; channel/org admins of private ones). */
-export async function addMembers(deps: Deps, p: Principal, channelId: string, userIds: string[]): Promise<{ added: string[] }> {
+export async function addMembers(deps: Deps, p: DeviceActor, channelId: string, userIds: string[]): Promise<{ added: string[] }> {
   const ch = await channelFor(deps.db, p, channelId, "channel.invite");
   if (ch.row.kind === "group_dm") throw new AppError("bad_request", "a group DM's members are fixed; open a new group DM instead");
   const ids = [...new Set(userIds)];
@@ -90,14 +90,14 @@ export async function addMembers(deps: Deps, p: Principal, channelId: string, us
 }
 
 /** Kick a member (channel admins, org admins). Removing yourself is leaving. */
-export async function removeMember(deps: Deps, p: Principal, channelId: string, userId: string): Promise<void> {
+export async function removeMember(deps: Deps, p: DeviceActor, channelId: string, userId: string): Promise<void> {
   if (userId === p.userId) return leaveChannel(deps, p, channelId);
   await channelFor(deps.db, p, channelId, "channel.kick");
   await removeFromChannel(deps, p, channelId, userId);
 }
 
 /** Make a member channel admin or plain member (channel admins, org admins). */
-export async function setMemberRole(deps: Deps, p: Principal, channelId: string, userId: string, role: ChannelRole): Promise<ChannelMember> {
+export async function setMemberRole(deps: Deps, p: DeviceActor, channelId: string, userId: string, role: ChannelRole): Promise<ChannelMember> {
   const ch = await channelFor(deps.db, p, channelId, "channel.manage");
   if (isDm(ch.row.kind)) throw new AppError("bad_request", "DMs have no channel roles");
   const target = await findMembership(deps.db, channelId, userId);

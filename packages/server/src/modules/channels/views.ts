@@ -3,7 +3,7 @@
  * listMembers return. Counts come from one query per listing.
  */
 import type { Channel, ChannelMember, ChannelRole, MyChannel } from "@parley/protocol";
-import type { Deps, Principal } from "../../context.ts";
+import type { Deps, DeviceActor } from "../../context.ts";
 import { authorize } from "../access/authorize.ts";
 import { AppError } from "../../core/errors.ts";
 import { channelFor } from "./access.ts";
@@ -21,7 +21,7 @@ function toMyChannel(r: MyRow, peers: Map<string, string[]>): MyChannel {
 }
 
 /** Channels `p` belongs to, with unread and mention counts. */
-export async function listMyChannels(q: Q, p: Principal): Promise<MyChannel[]> {
+export async function listMyChannels(q: Q, p: DeviceActor): Promise<MyChannel[]> {
   const rows = await myChannelRows(q, p.userId);
   const dmIds = rows.filter((r) => r.kind === "dm" || r.kind === "group_dm").map((r) => r.id);
   const peers = await dmPeers(q, dmIds, p.userId);
@@ -29,25 +29,25 @@ export async function listMyChannels(q: Q, p: Principal): Promise<MyChannel[]> {
 }
 
 /** One channel as its member `p` sees it (404 if `p` is not a member). */
-export async function myChannel(q: Q, p: Principal, channelId: string): Promise<MyChannel> {
+export async function myChannel(q: Q, p: DeviceActor, channelId: string): Promise<MyChannel> {
   const [row] = await myChannelRows(q, p.userId, channelId);
   if (!row || row.org_id !== p.orgId) throw new AppError("not_found", "channel not found");
   const peers = row.kind === "dm" || row.kind === "group_dm" ? await dmPeers(q, [row.id], p.userId) : new Map<string, string[]>();
   return toMyChannel(row, peers);
 }
 
-export async function getChannel(deps: Deps, p: Principal, channelId: string): Promise<Channel & { myRole: ChannelRole | null }> {
+export async function getChannel(deps: Deps, p: DeviceActor, channelId: string): Promise<Channel & { myRole: ChannelRole | null }> {
   const ch = await channelFor(deps.db, p, channelId, "channel.read");
   return { ...toChannel(ch.row, await countMembers(deps.db, channelId)), myRole: ch.membership?.role ?? null };
 }
 
-export async function browseChannels(deps: Deps, p: Principal, opts: { q?: string | undefined; includeArchived: boolean }): Promise<Array<Channel & { joined: boolean }>> {
+export async function browseChannels(deps: Deps, p: DeviceActor, opts: { q?: string | undefined; includeArchived: boolean }): Promise<Array<Channel & { joined: boolean }>> {
   authorize(p, "channel.browse", { type: "org", orgId: p.orgId });
   const rows = await publicChannelRows(deps.db, p.orgId, p.userId, opts);
   return rows.map((r) => ({ ...toChannel(r, Number(r.member_count ?? 0)), joined: Boolean(r.joined) }));
 }
 
-export async function listMembers(deps: Deps, p: Principal, channelId: string): Promise<ChannelMember[]> {
+export async function listMembers(deps: Deps, p: DeviceActor, channelId: string): Promise<ChannelMember[]> {
   await channelFor(deps.db, p, channelId, "channel.read");
   return listMemberRows(deps.db, channelId);
 }

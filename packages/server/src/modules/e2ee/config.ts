@@ -1,6 +1,6 @@
 /** The org's E2EE settings (MLS suite) and the server's public MLS keys. */
 import type { E2eeConfig, E2eeSuite } from "@parley/protocol";
-import type { Deps, Principal } from "../../context.ts";
+import type { Deps, DeviceActor } from "../../context.ts";
 import { serverMlsKeys } from "../../platform/kms/index.ts";
 import { inTransaction } from "../../transaction.ts";
 import { authorize } from "../access/authorize.ts";
@@ -19,7 +19,7 @@ async function configOf(deps: Deps, orgId: string, suite: E2eeSuite): Promise<E2
   };
 }
 
-export async function getE2eeConfig(deps: Deps, p: Principal): Promise<E2eeConfig> {
+export async function getE2eeConfig(deps: Deps, p: DeviceActor): Promise<E2eeConfig> {
   authorize(p, "e2ee.directory", { type: "org", orgId: p.orgId });
   return configOf(deps, p.orgId, await orgSuite(deps.db, p.orgId));
 }
@@ -32,7 +32,7 @@ export async function getE2eeConfig(deps: Deps, p: Principal): Promise<E2eeConfi
  * devices), telling online devices to upload KeyPackages of the new suite now
  * rather than at their next connect; the low-water warnings are re-armed.
  */
-export async function setE2eeConfig(deps: Deps, p: Principal, suite: E2eeSuite): Promise<E2eeConfig> {
+export async function setE2eeConfig(deps: Deps, p: DeviceActor, suite: E2eeSuite): Promise<E2eeConfig> {
   authorize(p, "e2ee.configure", { type: "org", orgId: p.orgId });
   await inTransaction(deps, async (tx, after) => {
     const settings = await orgSettings(tx, p.orgId);

@@ -6,7 +6,7 @@
 import crypto from "node:crypto";
 import { parseCredentialIdentity, signBinding } from "@parley/crypto/public";
 import type { DeviceBinding, E2eeSuite } from "@parley/protocol";
-import type { Deps, Principal } from "../../context.ts";
+import type { Deps, DeviceActor } from "../../context.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
 import type { DeviceBindingsTable } from "../../platform/db/tables.ts";
 import { serverMlsKeys } from "../../platform/kms/index.ts";
@@ -26,7 +26,7 @@ export function toBinding(r: DeviceBindingsTable): DeviceBinding {
 
 /** PUT /e2ee/device-identity: bind the caller's device to its MLS signature key. */
 export async function putDeviceIdentity(
-  deps: Deps, p: Principal, input: { suite: E2eeSuite; signaturePublicKey: string; credential: string },
+  deps: Deps, p: DeviceActor, input: { suite: E2eeSuite; signaturePublicKey: string; credential: string },
 ): Promise<DeviceBinding> {
   authorize(p, "e2ee.directory", { type: "org", orgId: p.orgId });
   const key = new Uint8Array(Buffer.from(input.signaturePublicKey, "base64"));
@@ -72,7 +72,7 @@ function sameOrConflict(existing: DeviceBindingsTable, key: Uint8Array): DeviceB
  * (or an unknown one) is 404, like every lookup across orgs; unknown device ids
  * simply have no binding.
  */
-export async function listBindings(deps: Deps, p: Principal, q: { userIds?: string[]; deviceIds?: string[] }): Promise<DeviceBinding[]> {
+export async function listBindings(deps: Deps, p: DeviceActor, q: { userIds?: string[]; deviceIds?: string[] }): Promise<DeviceBinding[]> {
   authorize(p, "e2ee.directory", { type: "org", orgId: p.orgId });
   const filter = !q.userIds && !q.deviceIds ? { userIds: [p.userId] } : q;
   if (filter.userIds) {

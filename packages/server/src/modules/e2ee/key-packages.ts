@@ -12,7 +12,7 @@
 import crypto from "node:crypto";
 import { isE2eeError, parseKeyPackage, type KeyPackageInfo } from "@parley/crypto/public";
 import type { ClaimedKeyPackage, E2eeSuite, KeyPackageCount, KeyPackageUpload } from "@parley/protocol";
-import type { Deps, Principal } from "../../context.ts";
+import type { Deps, DeviceActor } from "../../context.ts";
 import type { KeyPackagesTable } from "../../platform/db/tables.ts";
 import { AppError, badRequest, notFound } from "../../core/errors.ts";
 import { inTransaction, type AfterCommit } from "../../transaction.ts";
@@ -32,7 +32,7 @@ function invalid(index: number, reason: string, message: string): AppError {
 }
 
 /** POST /e2ee/key-packages: every KeyPackage is checked before any is stored. */
-export async function uploadKeyPackages(deps: Deps, p: Principal, uploads: KeyPackageUpload[]): Promise<KeyPackageCount & { stored: number }> {
+export async function uploadKeyPackages(deps: Deps, p: DeviceActor, uploads: KeyPackageUpload[]): Promise<KeyPackageCount & { stored: number }> {
   authorize(p, "e2ee.directory", { type: "org", orgId: p.orgId });
   const binding = await getBinding(deps.db, p.orgId, p.deviceId);
   if (!binding) throw badRequest("register this device's MLS identity first (PUT /e2ee/device-identity)", { reason: "no_device_identity" });
@@ -82,7 +82,7 @@ async function countOf(deps: Deps, q: Tx | Deps["db"], deviceId: string, current
 }
 
 /** GET /e2ee/key-packages/count for the calling device: the org's current suite, and per suite. */
-export async function countKeyPackages(deps: Deps, p: Principal): Promise<KeyPackageCount> {
+export async function countKeyPackages(deps: Deps, p: DeviceActor): Promise<KeyPackageCount> {
   authorize(p, "e2ee.directory", { type: "org", orgId: p.orgId });
   return countOf(deps, deps.db, p.deviceId, await orgSuite(deps.db, p.orgId));
 }
@@ -94,7 +94,7 @@ export async function countKeyPackages(deps: Deps, p: Principal): Promise<KeyPac
  * last-resort one is reused only when none is left.
  */
 export async function claimKeyPackages(
-  deps: Deps, p: Principal, input: { userIds: string[]; exclude?: string[]; suite?: E2eeSuite },
+  deps: Deps, p: DeviceActor, input: { userIds: string[]; exclude?: string[]; suite?: E2eeSuite },
 ): Promise<{ keyPackages: ClaimedKeyPackage[]; missing: Array<{ userId: string; deviceId: string }> }> {
   authorize(p, "e2ee.directory", { type: "org", orgId: p.orgId });
   const userIds = [...new Set(input.userIds)];

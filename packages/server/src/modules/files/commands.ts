@@ -7,7 +7,7 @@
  */
 import type { Readable } from "node:stream";
 import type { FileStatus } from "@parley/protocol";
-import type { Deps, Principal } from "../../context.ts";
+import type { Deps, DeviceActor } from "../../context.ts";
 import { AppError, notFound } from "../../core/errors.ts";
 import { authorize } from "../access/authorize.ts";
 import { channelFor, loadChannel } from "../channels/access.ts";
@@ -20,7 +20,7 @@ import { parseRange } from "./range.ts";
 export const CHUNK_SIZE = 4 * 1048576;
 
 /** Start an upload of `size` bytes of ciphertext to a channel the caller may post in. */
-export async function createUpload(deps: Deps, p: Principal, channelId: string, size: number): Promise<FileStatus & { chunkSize: number }> {
+export async function createUpload(deps: Deps, p: DeviceActor, channelId: string, size: number): Promise<FileStatus & { chunkSize: number }> {
   const ch = await channelFor(deps.db, p, channelId, "channel.post");
   if (size > deps.config.fileLimit) {
     throw new AppError("payload_too_large", `the file is ${size} bytes; the limit is ${deps.config.fileLimit}`, { limit: deps.config.fileLimit });
@@ -36,7 +36,7 @@ export async function createUpload(deps: Deps, p: Principal, channelId: string, 
 }
 
 /** Load a file the caller may see: a member of its channel, in the caller's org; else 404. */
-async function visibleFile(deps: Deps, p: Principal, fileId: string): Promise<{ file: FileRow; archived: boolean; resource: Parameters<typeof authorize>[2] }> {
+async function visibleFile(deps: Deps, p: DeviceActor, fileId: string): Promise<{ file: FileRow; archived: boolean; resource: Parameters<typeof authorize>[2] }> {
   const file = await findFile(deps.db, p.orgId, fileId);
   if (!file) throw notFound("file");
   const ch = await loadChannel(deps.db, p, file.channel_id).catch(() => { throw notFound("file"); });
@@ -44,7 +44,7 @@ async function visibleFile(deps: Deps, p: Principal, fileId: string): Promise<{ 
   return { file, archived: ch.resource.archived, resource: { type: "channel", channel: ch.resource } };
 }
 
-export async function uploadStatus(deps: Deps, p: Principal, fileId: string): Promise<FileStatus> {
+export async function uploadStatus(deps: Deps, p: DeviceActor, fileId: string): Promise<FileStatus> {
   return toFileStatus((await visibleFile(deps, p, fileId)).file);
 }
 
@@ -56,7 +56,7 @@ const mismatch = (f: FileRow, message: string) =>
  * recorded; a failed or rejected chunk leaves the upload where it was.
  */
 export async function appendChunk(
-  deps: Deps, p: Principal, fileId: string, body: Readable | undefined, headers: { offset: string | undefined; length: string | undefined },
+  deps: Deps, p: DeviceActor, fileId: string, body: Readable | undefined, headers: { offset: string | undefined; length: string | undefined },
 ): Promise<FileStatus> {
   const { file, resource } = await visibleFile(deps, p, fileId);
   authorize(p, "channel.post", resource);
@@ -92,7 +92,7 @@ export async function appendChunk(
 export interface Download { stream: Readable; size: number; range: ByteRange | undefined }
 
 /** Open a complete file for reading, whole or one Range. */
-export async function openDownload(deps: Deps, p: Principal, fileId: string, rangeHeader: string | undefined): Promise<Download> {
+export async function openDownload(deps: Deps, p: DeviceActor, fileId: string, rangeHeader: string | undefined): Promise<Download> {
   const { file } = await visibleFile(deps, p, fileId);
   if (file.completed_at === null) throw new AppError("bad_request", "the upload is not complete yet");
   const size = Number(file.size);

@@ -12,7 +12,7 @@
  *   see `listMyChannelIds` / `listMyChannelCursors` in modules/channels/commands.ts).
  */
 import type { Event, SendEvent, ThreadSummary } from "@parley/protocol";
-import type { Deps, Principal } from "../../context.ts";
+import type { Deps, DeviceActor } from "../../context.ts";
 import type { Db } from "../../platform/db/index.ts";
 import { AppError } from "../../core/errors.ts";
 import { inTransaction } from "../../transaction.ts";
@@ -22,13 +22,13 @@ import { eventsAfter, eventsBefore, findEventByClientId, findEventRow, threadEve
 import { eventWriterOf, type WriteResult } from "./event-writer.ts";
 
 /** Append an event to a channel (idempotent per clientId). Checks needing the database run in the batch. */
-export async function sendEvent(deps: Deps, p: Principal, channelId: string, input: SendEvent): Promise<WriteResult> {
+export async function sendEvent(deps: Deps, p: DeviceActor, channelId: string, input: SendEvent): Promise<WriteResult> {
   const shaped = checkShape(deps, channelId, input);
   return eventWriterOf(deps).submit(deps, { principal: p, channelId, input, ...shaped });
 }
 
 /** Move the read receipt forward to `seq` (capped at the channel's last seq). */
-export async function markRead(deps: Deps, p: Principal, channelId: string, seq: number): Promise<number> {
+export async function markRead(deps: Deps, p: DeviceActor, channelId: string, seq: number): Promise<number> {
   const ch = await channelFor(deps.db, p, channelId, "channel.read");
   if (!ch.membership) throw new AppError("forbidden", "join the channel first");
   return inTransaction(deps, async (tx, after) => {
@@ -51,26 +51,26 @@ export function listEventsAfter(db: Db, channelId: string, afterSeq: number, lim
 }
 
 /** Page through a channel: oldest first after `after`, else newest first before `before` (or from the end). */
-export async function listEvents(deps: Deps, p: Principal, channelId: string, q: { before?: number | undefined; after?: number | undefined; limit: number }): Promise<{ events: Event[]; hasMore: boolean }> {
+export async function listEvents(deps: Deps, p: DeviceActor, channelId: string, q: { before?: number | undefined; after?: number | undefined; limit: number }): Promise<{ events: Event[]; hasMore: boolean }> {
   await channelFor(deps.db, p, channelId, "channel.read");
   if (q.after !== undefined && q.before !== undefined) throw new AppError("bad_request", "give either before or after, not both");
   if (q.after !== undefined) return eventsAfter(deps.db, channelId, q.after, q.limit);
   return eventsBefore(deps.db, channelId, q.before, q.limit);
 }
 
-export async function getEventByClientId(deps: Deps, p: Principal, channelId: string, clientId: string): Promise<Event> {
+export async function getEventByClientId(deps: Deps, p: DeviceActor, channelId: string, clientId: string): Promise<Event> {
   await channelFor(deps.db, p, channelId, "channel.read");
   const row = await findEventByClientId(deps.db, channelId, clientId);
   if (!row) throw new AppError("not_found", "event not found");
   return toEvent(row);
 }
 
-export async function listThreads(deps: Deps, p: Principal, channelId: string, limit: number): Promise<ThreadSummary[]> {
+export async function listThreads(deps: Deps, p: DeviceActor, channelId: string, limit: number): Promise<ThreadSummary[]> {
   await channelFor(deps.db, p, channelId, "channel.read");
   return threadSummaries(deps.db, channelId, limit);
 }
 
-export async function getThread(deps: Deps, p: Principal, channelId: string, rootSeq: number, q: { after?: number | undefined; limit: number }): Promise<{ root: Event; events: Event[]; hasMore: boolean }> {
+export async function getThread(deps: Deps, p: DeviceActor, channelId: string, rootSeq: number, q: { after?: number | undefined; limit: number }): Promise<{ root: Event; events: Event[]; hasMore: boolean }> {
   await channelFor(deps.db, p, channelId, "channel.read");
   const root = await findEventRow(deps.db, channelId, rootSeq);
   if (!root || root.kind !== "message" || root.thread_root !== null) throw new AppError("not_found", "thread not found");

@@ -16,7 +16,7 @@
  * One writer per server (created in server.ts, hung off Deps): no module state.
  */
 import type { Event, SendEvent } from "@parley/protocol";
-import type { Deps, Principal } from "../../context.ts";
+import type { Deps, DeviceActor } from "../../context.ts";
 import { isUniqueViolation, type Tx } from "../../platform/db/index.ts";
 import { AppError } from "../../core/errors.ts";
 import { newId } from "../../platform/ids.ts";
@@ -30,7 +30,7 @@ import type { LoadedChannel } from "../channels/access.ts";
 export interface WriteResult { event: Event; duplicate: boolean }
 
 /** A send that passed the database-free checks (checkShape). */
-export interface SendRequest { principal: Principal; channelId: string; input: SendEvent; content: Buffer; generation: number | undefined }
+export interface SendRequest { principal: DeviceActor; channelId: string; input: SendEvent; content: Buffer; generation: number | undefined }
 
 export interface EventWriter {
   /** Queue a send; resolves after the commit that persisted it (or found it already persisted). */

@@ -6,7 +6,7 @@
  */
 import type { EventKind, SendEvent } from "@parley/protocol";
 import { parseChannelGroupId, privateMessageHeader } from "@parley/crypto/public";
-import type { Deps, Principal } from "../../context.ts";
+import type { Deps, DeviceActor } from "../../context.ts";
 import { authorize } from "../access/authorize.ts";
 import { AppError } from "../../core/errors.ts";
 import type { LoadedChannel } from "../channels/access.ts";
@@ -83,7 +83,7 @@ export interface EventDraft {
 }
 
 /** Authorize and check references; the channel was loaded through the principal. */
-export function checkSend(p: Principal, ch: LoadedChannel, input: SendEvent, shaped: Shaped, look: SendLookups): EventDraft {
+export function checkSend(p: DeviceActor, ch: LoadedChannel, input: SendEvent, shaped: Shaped, look: SendLookups): EventDraft {
   const { content, generation } = shaped;
   rejectHandshake(input);
   authorize(p, "channel.post", { type: "channel", channel: ch.resource });
@@ -122,7 +122,7 @@ export function checkSend(p: Principal, ch: LoadedChannel, input: SendEvent, sha
   };
 }
 
-function checkTarget(p: Principal, ch: LoadedChannel, kind: "reaction" | "edit" | "delete", ref: EventRef): void {
+function checkTarget(p: DeviceActor, ch: LoadedChannel, kind: "reaction" | "edit" | "delete", ref: EventRef): void {
   const own = ref.sender_id === p.userId;
   switch (kind) {
     case "reaction":

@@ -7,7 +7,7 @@
  * satisfied removals) commits together or not at all.
  */
 import type { CommitBundleBody, CommitBundleResult, Event } from "@parley/protocol";
-import type { Deps, Principal } from "../../context.ts";
+import type { Deps, DeviceActor } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
 import { inTransaction, type AfterCommit } from "../../transaction.ts";
@@ -36,7 +36,7 @@ const stale = (epoch: number) => new AppError("stale_epoch", `the channel's grou
 const resetMeanwhile = (generation: number) => new AppError("encryption_reset", `the channel's encryption was reset (generation ${generation}): build the change against the new group`, { generation });
 
 /** Post a commit bundle (or the init bundle) for a channel. */
-export async function acceptCommitBundle(deps: Deps, p: Principal, channelId: string, body: CommitBundleBody): Promise<CommitBundleResult> {
+export async function acceptCommitBundle(deps: Deps, p: DeviceActor, channelId: string, body: CommitBundleBody): Promise<CommitBundleResult> {
   try {
     return await accept(deps, p, channelId, body);
   } catch (err) {
@@ -46,7 +46,7 @@ export async function acceptCommitBundle(deps: Deps, p: Principal, channelId: st
   }
 }
 
-async function accept(deps: Deps, p: Principal, channelId: string, body: CommitBundleBody): Promise<CommitBundleResult> {
+async function accept(deps: Deps, p: DeviceActor, channelId: string, body: CommitBundleBody): Promise<CommitBundleResult> {
   const ch = await loadChannel(deps.db, p, channelId);
   // Members may commit; others only join a public channel by external commit (authorize 404s private ones).
   if (!ch.membership) authorize(p, "channel.read", { type: "channel", channel: ch.resource });
@@ -92,7 +92,7 @@ async function accept(deps: Deps, p: Principal, channelId: string, body: CommitB
   }
 }
 
-async function checkInTx(tx: Tx, p: Principal, ch: LoadedChannel, bundle: ParsedBundle): Promise<CommitPlan> {
+async function checkInTx(tx: Tx, p: DeviceActor, ch: LoadedChannel, bundle: ParsedBundle): Promise<CommitPlan> {
   const channelId = ch.row.id;
   const info = bundle.commit!.info;
   const [oldLeaves, members, pending] = await Promise.all([listLeaves(tx, channelId), channelMemberIds(tx, channelId), listPending(tx, channelId)]);
@@ -108,7 +108,7 @@ async function checkInTx(tx: Tx, p: Principal, ch: LoadedChannel, bundle: Parsed
 }
 
 async function writeCommit(
-  deps: Deps, tx: Tx, after: AfterCommit, p: Principal, ch: LoadedChannel, bundle: ParsedBundle, plan: CommitPlan, seq: number,
+  deps: Deps, tx: Tx, after: AfterCommit, p: DeviceActor, ch: LoadedChannel, bundle: ParsedBundle, plan: CommitPlan, seq: number,
 ): Promise<CommitBundleResult> {
   const channelId = ch.row.id;
   const now = deps.now();
@@ -166,7 +166,7 @@ function leafRow(channelId: string, orgId: string, l: CommitPlan["newLeaves"][nu
 }
 
 /** The init bundle: the caller's device created the channel's one-member group; the first one wins. */
-async function initGroup(deps: Deps, p: Principal, ch: LoadedChannel, body: CommitBundleBody, exists: boolean): Promise<CommitBundleResult> {
+async function initGroup(deps: Deps, p: DeviceActor, ch: LoadedChannel, body: CommitBundleBody, exists: boolean): Promise<CommitBundleResult> {
   const channelId = ch.row.id;
   if (!ch.membership) throw refused("not_a_member", "join the channel first", "forbidden");
   if (exists) throw stale(Number(ch.row.epoch));

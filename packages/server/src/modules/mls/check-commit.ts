@@ -15,13 +15,13 @@
  * - the new GroupInfo shows exactly old leaves - removes + adds.
  */
 import type { InspectedAdd, TreeLeaf } from "@parley/crypto/public";
-import type { Principal } from "../../context.ts";
+import type { DeviceActor } from "../../context.ts";
 import { equalBytes, refused, type ParsedBundle } from "./bundle.ts";
 import type { DeviceFacts, LeafRow, PendingRow } from "./store.ts";
 import { AppError } from "../../core/errors.ts";
 
 export interface CommitFacts {
-  p: Principal;
+  p: DeviceActor;
   orgId: string;
   /** Whether the caller is a member now (false: external join of a public channel). */
   callerIsMember: boolean;

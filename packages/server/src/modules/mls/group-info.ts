@@ -4,13 +4,13 @@
  * it added.
  */
 import type { ChannelGroupInfo, MlsWelcome } from "@parley/protocol";
-import type { Deps, Principal } from "../../context.ts";
+import type { Deps, DeviceActor } from "../../context.ts";
 import { AppError } from "../../core/errors.ts";
 import { channelFor, loadChannel } from "../channels/access.ts";
 import { findGroup, findWelcome, listLeaves, listPending } from "./store.ts";
 
 /** Members, and org users who may join a public channel, read its group (an external join needs it). */
-export async function getGroupInfo(deps: Deps, p: Principal, channelId: string): Promise<ChannelGroupInfo> {
+export async function getGroupInfo(deps: Deps, p: DeviceActor, channelId: string): Promise<ChannelGroupInfo> {
   const ch = await channelFor(deps.db, p, channelId, "channel.read");
   const [group, pending, leaves] = await Promise.all([findGroup(deps.db, channelId), listPending(deps.db, channelId), listLeaves(deps.db, channelId)]);
   const epoch = Number(ch.row.epoch);
@@ -30,7 +30,7 @@ export async function getGroupInfo(deps: Deps, p: Principal, channelId: string):
  * A Welcome and the GroupInfo of its epoch (whose ratchet tree the joiner needs), for the
  * users whose devices it adds only (anyone else: 404, as if it did not exist).
  */
-export async function getWelcome(deps: Deps, p: Principal, channelId: string, welcomeId: string): Promise<MlsWelcome> {
+export async function getWelcome(deps: Deps, p: DeviceActor, channelId: string, welcomeId: string): Promise<MlsWelcome> {
   await loadChannel(deps.db, p, channelId);
   const w = await findWelcome(deps.db, channelId, welcomeId);
   if (!w || w.org_id !== p.orgId || !(JSON.parse(w.recipients) as string[]).includes(p.userId)) throw new AppError("not_found", "welcome not found");

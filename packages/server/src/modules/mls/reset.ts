@@ -14,7 +14,7 @@
  * operators from the CLI.
  */
 import type { EncryptionReset, ResetEncryptionResult, ResetReason } from "@parley/protocol";
-import type { Deps, Principal } from "../../context.ts";
+import type { Deps, DeviceActor } from "../../context.ts";
 import { AppError } from "../../core/errors.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import { newId } from "../../platform/ids.ts";
@@ -30,7 +30,7 @@ import { MLS_ENGINE } from "@parley/crypto/public";
 export const MEMBER_RESET_COOLDOWN_MS = 10 * 60_000;
 
 /** POST /channels/:channelId/encryption/reset. */
-export async function resetEncryption(deps: Deps, p: Principal, channelId: string, reason: Exclude<ResetReason, "operator">): Promise<ResetEncryptionResult> {
+export async function resetEncryption(deps: Deps, p: DeviceActor, channelId: string, reason: Exclude<ResetReason, "operator">): Promise<ResetEncryptionResult> {
   const ch = await loadChannel(deps.db, p, channelId);
   if (reason === "admin") authorize(p, "channel.manage", { type: "channel", channel: ch.resource });
   else if (!ch.membership) throw new AppError("forbidden", "only members' devices may ask for a new group of their channel");

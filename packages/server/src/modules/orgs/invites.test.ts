@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { DIALECTS, startTestServer, type TestServer } from "../../testing/harness.ts";
 import { bootstrapOrg, call, identityCounts, makeOrg, makeUser, TEST_PASSWORD, type TestUser } from "../../testing/factories.ts";
 import { createInvite } from "./invites.ts";
-import { systemActor } from "./system-actor.ts";
+import { systemActor } from "../../core/actor.ts";
 
 for (const dialect of DIALECTS) {
   describe(`invites (${dialect})`, () => {

@@ -5,7 +5,8 @@
  * be used more often than allowed, even by concurrent accepts.
  */
 import { routes, type RouteBodyInput, type AuthTokens, type Invite, type Org, type OrgRole } from "@parley/protocol";
-import type { Deps, Principal } from "../../context.ts";
+import type { Actor, Deps } from "../../context.ts";
+import { actorRef } from "../../core/actor.ts";
 import type { InvitesTable } from "../../platform/db/tables.ts";
 import { inTransaction } from "../../transaction.ts";
 import { AppError, notFound } from "../../core/errors.ts";
@@ -29,7 +30,7 @@ export type NewInvite = RouteBodyInput<typeof routes.createInvite>;
 const NewInviteSchema = routes.createInvite.body as NonNullable<typeof routes.createInvite.body>;
 
 /** Create an invite. Validates its input itself because the CLI calls it directly. */
-export async function createInvite(deps: Deps, p: Principal, raw: NewInvite = {}): Promise<Invite & { token: string }> {
+export async function createInvite(deps: Deps, p: Actor, raw: NewInvite = {}): Promise<Invite & { token: string }> {
   const input = validated(NewInviteSchema, raw);
   authorize(p, "org.invite", { type: "org", orgId: p.orgId });
   // Inviting an admin is granting admin: owners only.
@@ -38,20 +39,20 @@ export async function createInvite(deps: Deps, p: Principal, raw: NewInvite = {}
   const now = deps.now();
   const row: InvitesTable = {
     id: newId("inv"), org_id: p.orgId, token_hash: hashSecret(token), role: input.role, max_uses: input.maxUses, uses: 0,
-    expires_at: now + input.expiresInSeconds * 1000, revoked_at: null, created_by: p.userId, created_at: now,
+    expires_at: now + input.expiresInSeconds * 1000, revoked_at: null, created_by: actorRef(p), created_at: now,
   };
   await deps.db.insertInto("invites").values(row).execute();
   return { ...toInvite(row), token };
 }
 
-export async function listInvites(deps: Deps, p: Principal): Promise<Invite[]> {
+export async function listInvites(deps: Deps, p: Actor): Promise<Invite[]> {
   authorize(p, "org.invite", { type: "org", orgId: p.orgId });
   const rows = await deps.db.selectFrom("invites").selectAll().where("org_id", "=", p.orgId)
     .orderBy("created_at", "desc").orderBy("id").execute();
   return rows.map(toInvite);
 }
 
-export async function revokeInvite(deps: Deps, p: Principal, inviteId: string): Promise<void> {
+export async function revokeInvite(deps: Deps, p: Actor, inviteId: string): Promise<void> {
   authorize(p, "org.invite", { type: "org", orgId: p.orgId });
   const r = await deps.db.updateTable("invites").set({ revoked_at: deps.now() })
     .where("org_id", "=", p.orgId).where("id", "=", inviteId).where("revoked_at", "is", null).executeTakeFirst();

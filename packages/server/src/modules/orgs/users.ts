@@ -4,7 +4,8 @@
  * another org's user id is simply not found.
  */
 import { OrgRole as OrgRoleSchema, type Device, type OrgRole, type User } from "@parley/protocol";
-import type { Deps, Principal } from "../../context.ts";
+import type { Actor, Deps } from "../../context.ts";
+import { actingUserId } from "../../core/actor.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import type { UsersTable } from "../../platform/db/tables.ts";
 import { inTransaction } from "../../transaction.ts";
@@ -18,10 +19,10 @@ import { recordPendingRemovals } from "../mls/removals.ts";
 import { validated } from "./create-org.ts";
 import { toDevice, toUser } from "../accounts/views.ts";
 
-const org = (p: Principal) => ({ type: "org" as const, orgId: p.orgId });
+const org = (p: Actor) => ({ type: "org" as const, orgId: p.orgId });
 const PRIVILEGED: ReadonlySet<OrgRole> = new Set(["owner", "admin"]);
 
-export async function listUsers(deps: Deps, p: Principal, opts: { q?: string | undefined; includeDeactivated?: boolean } = {}): Promise<User[]> {
+export async function listUsers(deps: Deps, p: Actor, opts: { q?: string | undefined; includeDeactivated?: boolean } = {}): Promise<User[]> {
   authorize(p, "org.list_users", org(p));
   let q = deps.db.selectFrom("users").selectAll().where("org_id", "=", p.orgId);
   if (!opts.includeDeactivated) q = q.where("deactivated_at", "is", null);
@@ -37,13 +38,13 @@ export async function listUsers(deps: Deps, p: Principal, opts: { q?: string | u
   return rows.map(toUser);
 }
 
-async function loadUser(db: Deps["db"] | Tx, p: Principal, userId: string): Promise<UsersTable> {
+async function loadUser(db: Deps["db"] | Tx, p: Actor, userId: string): Promise<UsersTable> {
   const row = await getUserInOrg(db, p.orgId, userId);
   if (!row) throw notFound("user");
   return row;
 }
 
-export async function getUser(deps: Deps, p: Principal, userId: string): Promise<User> {
+export async function getUser(deps: Deps, p: Actor, userId: string): Promise<User> {
   authorize(p, "org.list_users", org(p));
   return toUser(await loadUser(deps.db, p, userId));
 }
@@ -55,7 +56,7 @@ async function activeOwners(tx: Tx, orgId: string): Promise<number> {
 }
 
 /** Change a user's role. Granting or taking away owner/admin needs an owner. */
-export async function setUserRole(deps: Deps, p: Principal, userId: string, rawRole: OrgRole): Promise<User> {
+export async function setUserRole(deps: Deps, p: Actor, userId: string, rawRole: OrgRole): Promise<User> {
   authorize(p, "org.manage_roles", org(p));
   const role = validated(OrgRoleSchema, rawRole);
   return inTransaction(deps, async (tx, after) => {
@@ -73,9 +74,9 @@ export async function setUserRole(deps: Deps, p: Principal, userId: string, rawR
 }
 
 /** Deactivate a user: they cannot sign in, and every session ends at once. */
-export async function deactivateUser(deps: Deps, p: Principal, userId: string): Promise<User> {
+export async function deactivateUser(deps: Deps, p: Actor, userId: string): Promise<User> {
   authorize(p, "org.manage_users", org(p));
-  if (userId === p.userId) throw badRequest("you cannot deactivate yourself");
+  if (userId === actingUserId(p)) throw badRequest("you cannot deactivate yourself");
   return inTransaction(deps, async (tx, after) => {
     const target = await loadUser(tx, p, userId);
     if (PRIVILEGED.has(target.role)) authorize(p, "org.manage_admins", org(p));
@@ -93,7 +94,7 @@ export async function deactivateUser(deps: Deps, p: Principal, userId: string): 
 }
 
 /** Reactivate a user; they sign in again (old sessions stay ended). */
-export async function reactivateUser(deps: Deps, p: Principal, userId: string): Promise<User> {
+export async function reactivateUser(deps: Deps, p: Actor, userId: string): Promise<User> {
   authorize(p, "org.manage_users", org(p));
   return inTransaction(deps, async (tx, after) => {
     const target = await loadUser(tx, p, userId);
@@ -107,19 +108,19 @@ export async function reactivateUser(deps: Deps, p: Principal, userId: string): 
 }
 
 /** A user's devices: the user themselves, or admins. */
-export async function listDevicesOfUser(deps: Deps, p: Principal, userId: string): Promise<Device[]> {
-  if (userId !== p.userId) authorize(p, "org.manage_users", org(p));
+export async function listDevicesOfUser(deps: Deps, p: Actor, userId: string): Promise<Device[]> {
+  if (userId !== actingUserId(p)) authorize(p, "org.manage_users", org(p));
   const target = await loadUser(deps.db, p, userId);
   const rows = await selectUserDevices(deps.db, p.orgId, target.id);
-  return rows.map((r) => toDevice(r, target.id === p.userId ? p.deviceId : undefined));
+  return rows.map((r) => toDevice(r, p.kind === "device" && target.id === p.userId ? p.deviceId : undefined));
 }
 
 /** Admins revoke any device of a user (an owner's only by owners). */
-export async function adminRevokeDevice(deps: Deps, p: Principal, userId: string, deviceId: string): Promise<void> {
+export async function adminRevokeDevice(deps: Deps, p: Actor, userId: string, deviceId: string): Promise<void> {
   authorize(p, "org.manage_users", org(p));
   await inTransaction(deps, async (tx, after) => {
     const target = await loadUser(tx, p, userId);
-    if (PRIVILEGED.has(target.role) && target.id !== p.userId) authorize(p, "org.manage_admins", org(p));
+    if (PRIVILEGED.has(target.role) && target.id !== actingUserId(p)) authorize(p, "org.manage_admins", org(p));
     const dev = await getUserDevice(tx, p.orgId, target.id, deviceId);
     if (!dev) throw notFound("device");
     await revokeDevice(tx, after, deps, { orgId: p.orgId, userId: target.id, deviceId }, "revoked_by_admin");
