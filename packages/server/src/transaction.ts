@@ -25,3 +25,12 @@ export async function inTransaction<T>(deps: Deps, fn: (tx: Tx, after: AfterComm
   }
   return result;
 }
+
+/**
+ * Publish a message about a change that committed earlier and may never have been
+ * announced: the event writer's retry after a COMMIT whose answer was lost finds its
+ * events already written (a duplicate), and nobody may have published them.
+ */
+export function publishCommitted<T extends Topic>(deps: Deps, topic: T, msg: BusTopics[T]): void {
+  try { deps.bus.publish(topic, msg); } catch (err) { deps.log.error({ err, topic }, "publishing a committed change failed"); }
+}

@@ -15,6 +15,9 @@
  *
  * One writer per server (created in server.ts, hung off Deps): no module state.
  */
+import { insertEvents } from "../timeline/append.ts";
+import { inTransaction, publishCommitted } from "../../transaction.ts";
+import { claimSeqs } from "../timeline/sequence.ts";
 import type { Event, SendEvent } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";
 import { isUniqueViolation, type Tx } from "../../platform/db/index.ts";
@@ -112,7 +115,13 @@ async function writeBatch(deps: Deps, jobs: Job[], retrying = false): Promise<vo
   // Blobs of files whose message was deleted: removed only once the deletion committed.
   const doomedBlobs: string[] = [];
   try {
-    outcomes = await deps.db.transaction().execute((tx) => writeInTx(deps, tx, jobs, doomedBlobs));
+    outcomes = await inTransaction(deps, async (tx, after) => {
+      const written = await writeInTx(deps, tx, jobs, doomedBlobs);
+      written.forEach((o, i) => {
+        if ("ok" in o && o.fresh) after.publish("channel.event", { orgId: jobs[i]!.req.principal.orgId, event: o.ok.event });
+      });
+      return written;
+    });
   } catch (err) {
     if (jobs.length === 1) {
       outcomes = [await settleAlone(deps, jobs[0]!.req, err)];
@@ -131,9 +140,8 @@ async function writeBatch(deps: Deps, jobs: Job[], retrying = false): Promise<vo
     if ("err" in o) return job.reject(o.err);
     job.resolve(o.ok);
     if (o.fresh) persisted++;
-    if (o.fresh || retrying) {
-      try { deps.bus.publish("channel.event", { orgId: job.req.principal.orgId, event: o.ok.event }); } catch (err) { deps.log.error({ err }, "publishing channel.event failed"); }
-    }
+    // Fresh events were published after their commit; a duplicate found on a retry may never have been.
+    if (!o.fresh && retrying) publishCommitted(deps, "channel.event", { orgId: job.req.principal.orgId, event: o.ok.event });
   });
   if (persisted) deps.metrics.eventsPersisted.inc(persisted);
   if (doomedBlobs.length) void deleteBlobs(deps, doomedBlobs);
@@ -221,21 +229,18 @@ async function writeInTx(deps: Deps, tx: Tx, jobs: Job[], doomedBlobs: string[])
     for (const items of byGeneration(all)) {
       // Archived or reset meanwhile? The WHERE makes the bump and the checks one step.
       const g = items[0]!.draft.generation;
-      let bump = tx.updateTable("channels").set((eb) => ({ last_seq: eb("last_seq", "+", items.length) }))
-        .where("id", "=", channelId).where("archived_at", "is", null);
-      if (g !== undefined) bump = bump.where("mls_generation", "=", g);
-      const bumped = await bump.returning(["last_seq", "epoch", "mls_generation"]).executeTakeFirst();
+      const bumped = await claimSeqs(tx, { channelId, count: items.length, active: true, ...(g !== undefined ? { generation: g } : {}) });
       if (!bumped) {
         const err = await whyNotBumped(tx, channelId);
         for (const { i } of items) outcomes[i] = { err };
         continue;
       }
-      let seq = Number(bumped.last_seq) - items.length;
+      let seq = bumped.first - 1;
       for (const { i, draft: d } of items) {
         seq++;
         const row: EventRow = {
           channel_id: channelId, seq, id: newId("ev"), client_id: d.clientId, sender_id: d.senderId, sender_device_id: d.senderDeviceId,
-          kind: d.kind, epoch: d.epoch ?? Number(bumped.epoch), generation: Number(bumped.mls_generation), content: d.content,
+          kind: d.kind, epoch: d.epoch ?? bumped.epoch, generation: bumped.generation, content: d.content,
           thread_root: d.threadRoot, target: d.target, mentions: JSON.stringify(d.mentions), created_at: now, files: JSON.stringify(d.files),
         };
         eventRows.push(row);
@@ -246,7 +251,7 @@ async function writeInTx(deps: Deps, tx: Tx, jobs: Job[], doomedBlobs: string[])
       }
     }
   }
-  for (let i = 0; i < eventRows.length; i += INSERT_CHUNK) await tx.insertInto("events").values(eventRows.slice(i, i + INSERT_CHUNK)).execute();
+  await insertEvents(tx, eventRows);
   for (let i = 0; i < mentionRows.length; i += INSERT_CHUNK) await tx.insertInto("mentions").values(mentionRows.slice(i, i + INSERT_CHUNK)).execute();
 
   jobs.forEach((job, i) => {

@@ -6,6 +6,7 @@
  * (epoch, timeline event, GroupInfo, leaf map, Welcome, stream items,
  * satisfied removals) commits together or not at all.
  */
+import { insertEvents } from "../timeline/append.ts";
 import type { CommitBundleBody, CommitBundleResult, Event } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
@@ -26,7 +27,7 @@ import { bindingKeys } from "./directory.ts";
 import { orgSuite } from "../e2ee/store.ts";
 import { issueRemovalProposals, scheduleRemovalProposals } from "./removals.ts";
 import {
-  channelEpoch, channelMemberIds, claimEpoch, deletePending, deviceFacts, findGroup, insertEvent, insertGroup, insertWelcome,
+  channelEpoch, channelMemberIds, claimEpoch, deletePending, deviceFacts, findGroup, insertGroup, insertWelcome,
   listLeaves, listPending, replaceLeaves, resetPending, updateGroupInfo, type LeafRow,
 } from "./store.ts";
 
@@ -117,7 +118,7 @@ async function writeCommit(
     channel_id: channelId, seq, id: newId("ev"), client_id: commitClientId(Number(ch.row.mls_generation), bundle.epoch), sender_id: p.userId, sender_device_id: p.deviceId,
     kind: "commit", epoch: bundle.epoch, generation: Number(ch.row.mls_generation), content: bundle.commit!.bytes, thread_root: null, target: null, mentions: "[]", created_at: now,
   };
-  await insertEvent(tx, row);
+  await insertEvents(tx, [row]);
   const event: Event = toEvent(row);
   // A device replacing its own leaf by external commit: it had lost, or could not follow, the group's state.
   if (plan.joiner && plan.removedLeaves.some((l) => l.device_id === p.deviceId)) after.run(() => deps.metrics.mlsResyncs.inc());

@@ -8,6 +8,7 @@
  * not remove the leaf makes the server propose it again for the new epoch,
  * and one that removes it clears it.
  */
+import { insertEvents } from "../timeline/append.ts";
 import { channelGroupId, externalRemoveProposal, groupInfoExternalSenders } from "@parley/crypto/public";
 import type { Event } from "@parley/protocol";
 import type { Deps } from "../../context.ts";
@@ -17,7 +18,7 @@ import { newId } from "../../platform/ids.ts";
 import { inTransaction, type AfterCommit } from "../../transaction.ts";
 import { toEvent, type EventRow } from "../messages/store.ts";
 import {
-  channelEpoch, claimPendingForEpoch, findGroup, insertEvent, insertPending, leavesOfUser, listLeaves, listPending, reserveSeqs, setProposal,
+  channelEpoch, claimPendingForEpoch, findGroup, insertPending, leavesOfUser, listLeaves, listPending, reserveSeqs, setProposal,
   deletePending,
 } from "./store.ts";
 
@@ -105,7 +106,7 @@ export async function issueRemovalProposals(deps: Deps, channelId: string): Prom
         channel_id: channelId, seq: first + i, id: newId("ev"), client_id: newId("srv"), sender_id: SERVER_SENDER, sender_device_id: SERVER_SENDER,
         kind: "proposal", epoch, generation: cur.generation, content: Buffer.from(proposal.message), thread_root: null, target: null, mentions: "[]", created_at: now,
       };
-      await insertEvent(tx, ev);
+      await insertEvents(tx, [ev]);
       await setProposal(tx, channelId, row.device_id, ev.seq, proposal.proposalRefHex);
       const event = toEvent(ev);
       events.push(event);

@@ -13,6 +13,8 @@
  * made by another MLS engine than this release's ("engine_upgrade", checked here);
  * operators from the CLI.
  */
+import { insertEvents } from "../timeline/append.ts";
+import { claimSeqs } from "../timeline/sequence.ts";
 import type { EncryptionReset, ResetEncryptionResult, ResetReason } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";
 import { AppError } from "../../core/errors.ts";
@@ -56,23 +58,22 @@ export interface ResetRequest {
 export async function applyReset(deps: Deps, r: ResetRequest): Promise<ResetEncryptionResult> {
   const now = deps.now();
   const out = await inTransaction(deps, async (tx, after) => {
-    let bump = tx.updateTable("channels")
-      .set((eb) => ({ mls_generation: eb("mls_generation", "+", 1), epoch: 0, last_seq: eb("last_seq", "+", 1), mls_reset_at: now }))
-      .where("id", "=", r.channelId).where("org_id", "=", r.orgId).where("archived_at", "is", null);
-    if (r.cooldown) bump = bump.where((eb) => eb.or([eb("mls_reset_at", "is", null), eb("mls_reset_at", "<=", now - MEMBER_RESET_COOLDOWN_MS)]));
-    const row = await bump.returning(["last_seq", "mls_generation"]).executeTakeFirst();
+    const row = await claimSeqs(tx, {
+      channelId: r.channelId, orgId: r.orgId, active: true, advance: { kind: "generation", at: now },
+      ...(r.cooldown ? { lastResetAtMost: now - MEMBER_RESET_COOLDOWN_MS } : {}),
+    });
     if (!row) throw await whyNot(tx, r, now);
-    const generation = Number(row.mls_generation);
+    const generation = row.generation;
     for (const table of ["mls_groups", "mls_leaves", "mls_welcomes", "mls_pending_removals"] as const) {
       await tx.deleteFrom(table).where("channel_id", "=", r.channelId).execute();
     }
     const info: EncryptionReset = { generation, reason: r.reason, by: r.by };
     const ev: EventRow = {
-      channel_id: r.channelId, seq: Number(row.last_seq), id: newId("ev"), client_id: `mls-reset-${generation}`,
+      channel_id: r.channelId, seq: row.first, id: newId("ev"), client_id: `mls-reset-${generation}`,
       sender_id: r.by ?? SERVER_SENDER, sender_device_id: r.deviceId ?? SERVER_SENDER, kind: "reset", epoch: 0, generation,
       content: Buffer.from(JSON.stringify(info)), thread_root: null, target: null, mentions: "[]", created_at: now,
     };
-    await tx.insertInto("events").values(ev).execute();
+    await insertEvents(tx, [ev]);
     const event = toEvent(ev);
     after.publish("channel.event", { orgId: r.orgId, event });
     return { generation, event };

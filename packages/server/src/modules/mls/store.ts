@@ -4,9 +4,9 @@
  * through the principal (channels/access.ts), so no org check repeats here,
  * except where a scope comes from outside (revocation, deactivation).
  */
+import { claimSeqs } from "../timeline/sequence.ts";
 import type { Db, Tx } from "../../platform/db/index.ts";
 import type { MlsGroupsTable, MlsLeavesTable, MlsPendingRemovalsTable, MlsWelcomesTable } from "../../platform/db/tables.ts";
-import type { EventRow } from "../messages/store.ts";
 
 export type Q = Db | Tx;
 export type GroupRow = MlsGroupsTable;
@@ -38,22 +38,13 @@ export async function channelEpoch(q: Q, channelId: string): Promise<{ epoch: nu
  * writers). Undefined: stale epoch, a reset (another generation) or archived meanwhile.
  */
 export async function claimEpoch(tx: Tx, channelId: string, generation: number, epoch: number): Promise<{ seq: number } | undefined> {
-  const r = await tx.updateTable("channels")
-    .set((eb) => ({ epoch: eb("epoch", "+", 1), last_seq: eb("last_seq", "+", 1) }))
-    .where("id", "=", channelId).where("mls_generation", "=", generation).where("epoch", "=", epoch).where("archived_at", "is", null)
-    .returning("last_seq").executeTakeFirst();
-  return r && { seq: Number(r.last_seq) };
+  const c = await claimSeqs(tx, { channelId, generation, epoch, active: true, advance: { kind: "epoch" } });
+  return c && { seq: c.first };
 }
 
 /** Reserve `n` timeline seqs for server events of `epoch` of group `generation`; undefined when either moved on. */
 export async function reserveSeqs(tx: Tx, channelId: string, generation: number, epoch: number, n: number): Promise<number | undefined> {
-  const r = await tx.updateTable("channels").set((eb) => ({ last_seq: eb("last_seq", "+", n) }))
-    .where("id", "=", channelId).where("mls_generation", "=", generation).where("epoch", "=", epoch).returning("last_seq").executeTakeFirst();
-  return r && Number(r.last_seq) - n + 1;
-}
-
-export async function insertEvent(tx: Tx, row: EventRow): Promise<void> {
-  await tx.insertInto("events").values(row).execute();
+  return (await claimSeqs(tx, { channelId, generation, epoch, count: n }))?.first;
 }
 
 export async function listLeaves(q: Q, channelId: string): Promise<LeafRow[]> {
