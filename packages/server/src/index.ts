@@ -20,3 +20,4 @@ export { listUsers, setUserRole, deactivateUser, reactivateUser, listDevicesOfUs
 export { createEventWriter } from "./modules/messages/event-writer.ts";
 export { applyReset, type ResetRequest } from "./modules/mls/reset.ts";
 export { openBlobStore, blobDirOf, type BlobStore } from "./platform/blobs/index.ts";
+export { listJobs, countJobs, retryDeadJob, type JobView } from "./platform/jobs/index.ts";
