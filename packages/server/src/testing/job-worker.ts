@@ -3,7 +3,7 @@
  * platform/jobs: the real runner over the real database named by
  * DATABASE_URL (a postgres:// URL or an SQLite file), already migrated, with
  * the recording tables of testing/jobs.ts. Handlers:
- * - "test.once": records the run in job_runs with a plain INSERT (a second run
+ * - "test.once": waits JOB_WORK_MS, records the run in job_runs with a plain INSERT (a second run
  *   of the same job fails on the key, so exactly-once is checked by the data);
  * - "test.idempotent": records the attempt, waits JOB_WORK_MS, then records
  *   completion with INSERT ... ON CONFLICT DO NOTHING (safe to run again).
@@ -24,6 +24,7 @@ const runner = createJobRunner({
   pollMs: Number(env.JOB_POLL_MS ?? "50"), leaseMs: Number(env.JOB_LEASE_MS ?? "60000"), concurrency: Number(env.JOB_CONCURRENCY ?? "8"),
   handlers: {
     async "test.once"(_p: unknown, job: JobInfo) {
+      if (workMs) await new Promise((r) => setTimeout(r, workMs));
       await sql`INSERT INTO job_runs (job_id, runner) VALUES (${job.id}, ${runnerId})`.execute(storage.db);
     },
     async "test.idempotent"(_p: unknown, job: JobInfo) {

@@ -61,7 +61,9 @@ for (const dialect of DIALECTS) {
     const { db, storage, url } = await setup(dialect);
     const workers: Worker[] = [];
     try {
-      const env = { JOB_POLL_MS: "50", JOB_CONCURRENCY: "8", JOB_WORK_MS: "5" };
+      // Each job takes a little while, so one runner cannot drain the queue before the other polls
+      // (on SQLite a busy writer can otherwise starve the other process's claims for a moment).
+      const env = { JOB_POLL_MS: "50", JOB_CONCURRENCY: "4", JOB_WORK_MS: "20" };
       workers.push(await startWorker(url, "A", env), await startWorker(url, "B", env));
       await enqueueMany(storage, "test.once", 200);
       await waitUntil(async () => (await listJobs(storage.db, { state: "done", limit: 1000 })).length === 200, 30_000, "200 jobs done");
