@@ -20,3 +20,4 @@ export { listUsers, setUserRole, deactivateUser, reactivateUser, listDevicesOfUs
 export { composeDeps, type Composed, type ComposeOptions } from "./compose.ts";
 export { applyReset, type ResetRequest } from "./modules/mls/reset.ts";
 export { openBlobStore, blobDirOf, type BlobStore } from "./platform/blobs/index.ts";
+export { listJobs, countJobs, retryDeadJob, type JobView } from "./platform/jobs/index.ts";

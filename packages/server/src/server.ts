@@ -17,7 +17,9 @@ import { messagesHandlers } from "./modules/messages/routes.ts";
 import { e2eeHandlers } from "./modules/e2ee/routes.ts";
 import { filesHandlers } from "./modules/files/routes.ts";
 import { mlsHandlers } from "./modules/mls/routes.ts";
-import { startFileSweeper } from "./modules/files/gc.ts";
+import { fileGcSchedule, fileJobHandlers } from "./modules/files/gc.ts";
+import { mlsJobHandlers } from "./modules/mls/removals.ts";
+import { createJobRunner } from "./platform/jobs/index.ts";
 import { createGateway, type Gateway } from "./gateway/gateway.ts";
 import { ensureSetupToken } from "./modules/orgs/setup.ts";
 import type pino from "pino";
@@ -74,7 +76,12 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   const addr = app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-  const fileSweeper = startFileSweeper(deps);
+  // Durable jobs (platform/jobs): after-commit work and periodic sweeps, shared by every process on the database.
+  const jobs = createJobRunner({
+    db: deps.db, dialect: deps.storage.dialect, log, metrics: deps.metrics, bus: deps.bus, runnerId: deps.nodeId, now: deps.now,
+    handlers: { ...mlsJobHandlers(deps), ...fileJobHandlers(deps) }, schedules: [fileGcSchedule],
+  });
+  jobs.start();
   const metrics = metricsUrl(deps, url, metricsListener);
   log.info({ metrics: metrics ?? "off: set PARLEY_METRICS_LISTEN or PARLEY_METRICS_TOKEN to serve /metrics" }, "metrics");
 
@@ -86,7 +93,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
         draining = true;
         log.info("shutting down: draining connections");
         await gateway.drain();
-        await fileSweeper.stop();
+        await jobs.stop();
         await app.close();
         await metricsListener?.close();
         await composed.close();

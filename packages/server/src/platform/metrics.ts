@@ -23,6 +23,16 @@ export interface Metrics {
    * node holds), summed when scraped: each gateway adds one while it runs.
    */
   wsBufferedSources: Set<() => number>;
+  /** Durable jobs (platform/jobs) that succeeded, by job name. */
+  jobsRun: client.Counter<"name">;
+  /** Job attempts that threw, by job name (a retry or a dead letter follows). */
+  jobsFailed: client.Counter<"name">;
+  /** Jobs that used up their attempts (dead letters), by job name. */
+  jobsDead: client.Counter<"name">;
+  /** Seconds per job attempt, by job name. */
+  jobDuration: client.Histogram<"name">;
+  /** Sources of the `parley_jobs_queued` gauge, read when scraped: the job runner adds one (a count in the database). */
+  jobsQueuedSources: Set<() => Promise<number>>;
 }
 
 export function createMetrics(): Metrics {
@@ -37,8 +47,17 @@ export function createMetrics(): Metrics {
       this.set(n);
     },
   });
+  const jobsQueuedSources = new Set<() => Promise<number>>();
+  new client.Gauge({
+    name: "parley_jobs_queued", help: "Durable jobs waiting to run (queued, due or not), server-wide", registers: [registry],
+    async collect() {
+      // Every runner on one database sees the same count: report the first source's.
+      for (const source of jobsQueuedSources) { this.set(await source()); return; }
+    },
+  });
   return {
     wsBufferedSources,
+    jobsQueuedSources,
     registry,
     wsConnections: new client.Gauge({ name: "parley_ws_connections", help: "Open authenticated WebSocket connections", registers: [registry] }),
     eventsPersisted: new client.Counter({ name: "parley_events_persisted_total", help: "Channel events persisted", registers: [registry] }),
@@ -61,5 +80,12 @@ export function createMetrics(): Metrics {
     }),
     mlsResyncs: new client.Counter({ name: "parley_mls_resyncs_total", help: "External commits that replaced the joiner's own leaf (resync)", registers: [registry] }),
     mlsResets: new client.Counter({ name: "parley_mls_resets_total", help: "Channel encryption resets, by reason", labelNames: ["reason"], registers: [registry] }),
+    jobsRun: new client.Counter({ name: "parley_jobs_run_total", help: "Durable jobs that succeeded, by name", labelNames: ["name"], registers: [registry] }),
+    jobsFailed: new client.Counter({ name: "parley_jobs_failed_total", help: "Durable job attempts that failed, by name", labelNames: ["name"], registers: [registry] }),
+    jobsDead: new client.Counter({ name: "parley_jobs_dead_total", help: "Durable jobs that used up their attempts (dead letters), by name", labelNames: ["name"], registers: [registry] }),
+    jobDuration: new client.Histogram({
+      name: "parley_job_duration_seconds", help: "Durable job attempt duration, by name", labelNames: ["name"],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120], registers: [registry],
+    }),
   };
 }

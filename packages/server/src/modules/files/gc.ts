@@ -2,10 +2,12 @@
  * Garbage collection of uploads never attached to a message: after 24 hours
  * an unattached upload (complete or not) is deleted, row marked and blob
  * removed. Bounded: one sweep handles at most `batch` files, so a backlog is
- * worked off over several runs instead of one long transaction. Every node
- * may sweep; the conditional UPDATE makes a file deleted exactly once.
+ * worked off over several runs instead of one long transaction. The sweep is a
+ * periodic durable job (one per period server-wide); should two sweeps overlap
+ * anyway, the conditional UPDATE makes a file deleted exactly once.
  */
 import type { Deps } from "../../context.ts";
+import type { JobHandler, JobSchedule } from "../../platform/jobs/index.ts";
 import { deleteUnlinked, staleUploads } from "./store.ts";
 
 /** How long an unattached upload is kept. */
@@ -35,23 +37,18 @@ export async function deleteBlobs(deps: Deps, ids: string[]): Promise<void> {
   }
 }
 
-export interface FileSweeper { stop(): Promise<void> }
+/** The durable job that sweeps (platform/jobs); enqueued once per period by the schedule below. */
+export const FILE_GC_JOB = "files.gc";
 
-/** Sweep every `intervalMs` (first run after one interval) until stopped. */
-export function startFileSweeper(deps: Deps, intervalMs = 10 * 60_000): FileSweeper {
-  let running: Promise<unknown> | undefined;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = sweepUnlinkedUploads(deps)
-      .then((ids) => { if (ids.length) deps.log.info({ count: ids.length }, "deleted unattached uploads"); })
-      .catch((err) => deps.log.warn({ err }, "upload sweep failed"))
-      .finally(() => { running = undefined; });
-  }, intervalMs);
-  timer.unref();
+/** One sweep every 10 minutes, server-wide (whichever process claims the period's job). */
+export const fileGcSchedule: JobSchedule = { name: FILE_GC_JOB, everyMs: 10 * 60_000, maxAttempts: 3 };
+
+/** Job handlers of the files module. */
+export function fileJobHandlers(deps: Deps): Record<string, JobHandler> {
   return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+    async [FILE_GC_JOB]() {
+      const ids = await sweepUnlinkedUploads(deps);
+      if (ids.length) deps.log.info({ count: ids.length }, "deleted unattached uploads");
     },
   };
 }

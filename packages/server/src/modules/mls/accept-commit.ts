@@ -157,7 +157,7 @@ async function writeCommit(
   for (const r of remaining) await resetPending(tx, channelId, r.device_id, leafOf.get(r.device_id)!);
 
   after.publish("channel.event", { orgId: p.orgId, event });
-  if (remaining.length > 0) scheduleRemovalProposals(deps, after, [channelId]);
+  if (remaining.length > 0) await scheduleRemovalProposals(deps, tx, after, [channelId]);
   return { epoch: newEpoch, event, welcomeId };
 }
 

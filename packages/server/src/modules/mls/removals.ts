@@ -1,8 +1,8 @@
 /**
  * The server as MLS external sender (RFC 9420 §12.1.8.1). A kick, a leave, a
  * device revocation or a user deactivation records pending removals in the
- * SAME transaction (recordPendingRemovals); after the commit the server signs
- * an external Remove proposal per leaf, built from the stored group's epoch,
+ * SAME transaction (recordPendingRemovals), with a durable job per channel
+ * (platform/jobs) that, once committed, signs an external Remove proposal per leaf, built from the stored group's epoch,
  * and appends it to the channel timeline as a "proposal" event (sender
  * "server"). The next active member commits it; an accepted commit that does
  * not remove the leaf makes the server propose it again for the new epoch,
@@ -16,6 +16,7 @@ import type { Tx } from "../../platform/db/index.ts";
 import { serverMlsKeys } from "../../platform/kms/index.ts";
 import { newId } from "../../platform/ids.ts";
 import { inTransaction, type AfterCommit } from "../../transaction.ts";
+import { enqueueJob, type JobHandler } from "../../platform/jobs/index.ts";
 import { toEvent, type EventRow } from "../messages/store.ts";
 import {
   channelEpoch, claimPendingForEpoch, findGroup, insertPending, leavesOfUser, listLeaves, listPending, reserveSeqs, setProposal,
@@ -49,16 +50,29 @@ export async function recordPendingRemovals(deps: Deps, tx: Tx, after: AfterComm
     channel_id: l.channel_id, device_id: l.device_id, org_id: l.org_id, user_id: l.user_id, leaf_index: Number(l.leaf_index), reason: s.reason,
     proposed_epoch: null, proposal_seq: null, proposal_ref: null, created_at: now,
   })));
-  scheduleRemovalProposals(deps, after, [...new Set(leaves.map((l) => l.channel_id))]);
+  await scheduleRemovalProposals(deps, tx, after, [...new Set(leaves.map((l) => l.channel_id))]);
 }
 
-/** After commit, propose the pending removals of these channels (errors are logged: the next commit re-issues). */
-export function scheduleRemovalProposals(deps: Deps, after: AfterCommit, channelIds: string[]): void {
-  after.run(() => {
-    for (const channelId of channelIds) {
-      issueRemovalProposals(deps, channelId).catch((err: unknown) => deps.log.error({ err, channelId }, "issuing MLS remove proposals failed"));
-    }
-  });
+/** The durable job that issues a channel's pending Remove proposals; payload `{ channelId }`. */
+export const REMOVAL_PROPOSALS_JOB = "mls.removal_proposals";
+
+/**
+ * In `tx`, enqueue a job per channel that proposes its pending removals once
+ * the transaction commits (retried on failure; a rollback enqueues nothing).
+ */
+export async function scheduleRemovalProposals(deps: Deps, tx: Tx, after: AfterCommit, channelIds: string[]): Promise<void> {
+  for (const channelId of channelIds) await enqueueJob(tx, REMOVAL_PROPOSALS_JOB, { channelId }, { now: deps.now() });
+  if (channelIds.length) after.publish("jobs.enqueued", { name: REMOVAL_PROPOSALS_JOB });
+}
+
+/** Job handlers of the mls module. */
+export function mlsJobHandlers(deps: Deps): Record<string, JobHandler> {
+  return {
+    async [REMOVAL_PROPOSALS_JOB](payload) {
+      const { channelId } = payload as { channelId: string };
+      await issueRemovalProposals(deps, channelId);
+    },
+  };
 }
 
 /**

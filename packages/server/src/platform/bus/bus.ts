@@ -21,6 +21,8 @@ export interface BusTopics {
   "channel.members": { orgId: string; channelId: string; added: string[]; removed: string[] };
   /** Sessions ended (logout, revoke, deactivate): gateways close matching sockets. */
   "auth.revoked": { orgId: string; userId: string; sessionIds?: string[]; deviceIds?: string[]; all?: boolean };
+  /** A durable job was committed (platform/jobs): job runners claim now instead of at their next poll. */
+  "jobs.enqueued": { name: string };
 }
 export type Topic = keyof BusTopics;
 

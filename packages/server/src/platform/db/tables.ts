@@ -95,6 +95,14 @@ export interface KeyPackagesTable {
   ref: string; org_id: string; user_id: string; device_id: string; suite: "default" | "xwing"; data: Uint8Array;
   last_resort: number; not_after: number; created_at: number;
 }
+/** The states of a durable job (platform/jobs). */
+export type JobState = "queued" | "running" | "done" | "dead";
+/** A durable job (migration 0007): payload is JSON text; times are ms. */
+export interface JobsTable {
+  id: string; name: string; payload: string; state: JobState; attempts: number; max_attempts: number; run_at: number;
+  locked_by: string | null; locked_until: number | null; last_error: string | null; created_at: number; updated_at: number;
+  dedupe_key: string | null;
+}
 export interface MetaTable { key: string; value: string }
 
 export interface Database {
@@ -118,6 +126,7 @@ export interface Database {
   mls_welcomes: MlsWelcomesTable;
   mls_pending_removals: MlsPendingRemovalsTable;
   files: FilesTable;
+  jobs: JobsTable;
 }
 
 /** Placeholder kept so `Generated` stays importable for future serial columns. */
