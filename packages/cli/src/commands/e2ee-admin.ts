@@ -37,7 +37,7 @@ export const e2eeAdminCommands: Command[] = [
         const org = await resolveOrg(db.deps, str(ctx.opts, "org"));
         const list = await targets(db.deps, org.id, channel);
         for (const [i, c] of list.entries()) {
-          const r = await db.server.applyReset(db.deps, { orgId: org.id, channelId: c.id, reason: "operator", by: null, deviceId: null, cooldown: false });
+          const r = await db.server.applyReset(db.deps, { orgId: org.id, channelId: c.id, reason: "operator", by: null, deviceId: null, cooldown: false, actor: org.actor });
           done.push({ channelId: c.id, generation: r.generation });
           ctx.out.note(`reset ${i + 1}/${list.length}: ${c.name || c.id} (generation ${r.generation})`);
         }

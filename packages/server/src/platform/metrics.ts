@@ -10,6 +10,8 @@ export interface Metrics {
   fanoutLatency: client.Histogram;
   /** Seconds per database transaction/query in the hot paths. */
   dbLatency: client.Histogram<"op">;
+  /** Commands through runCommand (command.ts), by name, actor kind and outcome. */
+  commands: client.Histogram<"command" | "actor" | "outcome">;
   httpDuration: client.Histogram<"route" | "status">;
   wsClosed: client.Counter<"reason">;
   /** Commit bundles the server refused, by reason (stale_epoch, pending_removals, mixed_commit, ...): broken groups show here first. */
@@ -65,6 +67,10 @@ export function createMetrics(): Metrics {
     fanoutLatency: new client.Histogram({
       name: "parley_fanout_latency_seconds", help: "Commit to socket write, per event",
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [registry],
+    }),
+    commands: new client.Histogram({
+      name: "parley_command_duration_seconds", help: "Commands (one transaction each), by name, actor kind and outcome", labelNames: ["command", "actor", "outcome"],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry],
     }),
     dbLatency: new client.Histogram({
       name: "parley_db_latency_seconds", help: "Database operation latency", labelNames: ["op"],

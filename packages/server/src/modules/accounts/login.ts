@@ -5,7 +5,7 @@
  */
 import type { AuthTokens } from "@parley/protocol";
 import type { Deps } from "../../context.ts";
-import { inTransaction } from "../../transaction.ts";
+import { runCommand } from "../../command.ts";
 import { AppError } from "../../core/errors.ts";
 import { findOrgBySlug, findUserByUsername, getUserDevice } from "./store.ts";
 import { verifyDummyPassword, verifyPassword } from "./passwords.ts";
@@ -40,7 +40,7 @@ export async function login(deps: Deps, ip: string, input: LoginInput): Promise<
   await deps.limits.loginAccount.reset(accountKey);
   await deps.limits.loginIp.refund(ip);
 
-  const issued = await inTransaction(deps, async (tx, after) => {
+  const issued = await runCommand(deps, null, "accounts.login", async (tx, after) => {
     let deviceId: string;
     if (input.deviceId) {
       const dev = await getUserDevice(tx, org.id, user.id, input.deviceId);

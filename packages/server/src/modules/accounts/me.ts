@@ -1,7 +1,7 @@
 /** The signed-in user's own profile, sessions and devices. */
 import type { Device, Org, Session, User } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";
-import { inTransaction } from "../../transaction.ts";
+import { runCommand } from "../../command.ts";
 import { notFound } from "../../core/errors.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
 import { getActiveSession, getOrg, getUserDevice, getUserInOrg, listActiveSessions, listUserDevices } from "./store.ts";
@@ -15,7 +15,7 @@ export async function getMe(deps: Deps, p: DeviceActor): Promise<{ user: User; o
 }
 
 export async function updateMe(deps: Deps, p: DeviceActor, input: { displayName: string }): Promise<User> {
-  return inTransaction(deps, async (tx, after) => {
+  return runCommand(deps, p, "accounts.updateMe", async (tx, after) => {
     const row = await getUserInOrg(tx, p.orgId, p.userId);
     if (!row) throw notFound("user");
     await tx.updateTable("users").set({ display_name: input.displayName }).where("id", "=", p.userId).execute();
@@ -26,7 +26,7 @@ export async function updateMe(deps: Deps, p: DeviceActor, input: { displayName:
 }
 
 export async function logout(deps: Deps, p: DeviceActor): Promise<void> {
-  await inTransaction(deps, (tx, after) => revokeSessions(tx, after, deps, { orgId: p.orgId, userId: p.userId, sessionIds: [p.sessionId] }, "logout"));
+  await runCommand(deps, p, "accounts.logout", (tx, after) => revokeSessions(tx, after, deps, { orgId: p.orgId, userId: p.userId, sessionIds: [p.sessionId] }, "logout"));
 }
 
 export async function listMySessions(deps: Deps, p: DeviceActor): Promise<Session[]> {
@@ -35,7 +35,7 @@ export async function listMySessions(deps: Deps, p: DeviceActor): Promise<Sessio
 }
 
 export async function revokeMySession(deps: Deps, p: DeviceActor, sessionId: string): Promise<void> {
-  await inTransaction(deps, async (tx, after) => {
+  await runCommand(deps, p, "accounts.revokeMySession", async (tx, after) => {
     if (!(await getActiveSession(tx, p.orgId, p.userId, sessionId))) throw notFound("session");
     await revokeSessions(tx, after, deps, { orgId: p.orgId, userId: p.userId, sessionIds: [sessionId] }, "revoked_by_user");
   });
@@ -54,7 +54,7 @@ export async function renameMyDevice(deps: Deps, p: DeviceActor, deviceId: strin
 }
 
 export async function revokeMyDevice(deps: Deps, p: DeviceActor, deviceId: string): Promise<void> {
-  await inTransaction(deps, async (tx, after) => {
+  await runCommand(deps, p, "accounts.revokeMyDevice", async (tx, after) => {
     if (!(await getUserDevice(tx, p.orgId, p.userId, deviceId))) throw notFound("device");
     await revokeDevice(tx, after, deps, { orgId: p.orgId, userId: p.userId, deviceId }, "revoked_by_user");
   });

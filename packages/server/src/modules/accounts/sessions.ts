@@ -7,7 +7,7 @@ import type { AuthTokens } from "@parley/protocol";
 import type { Deps } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import type { AfterCommit } from "../../transaction.ts";
-import { inTransaction } from "../../transaction.ts";
+import { runCommand } from "../../command.ts";
 import { AppError } from "../../core/errors.ts";
 import { hashSecret, newId, newSecret } from "../../platform/ids.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
@@ -99,7 +99,7 @@ type RefreshOutcome = { ok: IssuedSession } | { error: "refresh_token_invalid" |
 /** Rotate a refresh token. Reuse of a rotated token revokes the whole session (family). */
 export async function refreshSession(deps: Deps, refreshToken: string): Promise<AuthTokens> {
   // The outcome is returned, not thrown, so the family revocation on reuse commits.
-  const out = await inTransaction(deps, async (tx, after): Promise<RefreshOutcome> => {
+  const out = await runCommand(deps, null, "accounts.refreshSession", async (tx, after): Promise<RefreshOutcome> => {
     const now = deps.now();
     const row = await findRefreshToken(tx, hashSecret(refreshToken));
     if (!row) return { error: "refresh_token_invalid" };

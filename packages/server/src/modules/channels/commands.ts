@@ -15,7 +15,7 @@ import type { Db } from "../../platform/db/index.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
 import { authorize } from "../access/authorize.ts";
 import { AppError } from "../../core/errors.ts";
-import { inTransaction } from "../../transaction.ts";
+import { runCommand } from "../../command.ts";
 import { newId } from "../../platform/ids.ts";
 import { channelFor } from "./access.ts";
 import { requireOrgUsers } from "./users.ts";
@@ -42,7 +42,7 @@ export async function createChannel(
     created_by: p.userId, created_at: now, last_seq: 0, epoch: 0, mls_generation: 0, mls_reset_at: null, dm_key: null,
   };
   try {
-    await inTransaction(deps, async (tx, after) => {
+    await runCommand(deps, p, "channels.createChannel", async (tx, after) => {
       await insertChannel(tx, row);
       await insertMembers(tx, row.id, p.orgId, [{ userId: p.userId, role: "admin" }, ...others.map((userId) => ({ userId, role: "member" as const }))], now);
       const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId: row.id, now };
@@ -77,7 +77,7 @@ export async function openDm(deps: Deps, p: DeviceActor, userIds: string[]): Pro
     created_by: p.userId, created_at: now, last_seq: 0, epoch: 0, mls_generation: 0, mls_reset_at: null, dm_key: dmKey,
   };
   try {
-    await inTransaction(deps, async (tx, after) => {
+    await runCommand(deps, p, "channels.openDm", async (tx, after) => {
       await insertChannel(tx, row);
       await insertMembers(tx, row.id, p.orgId, all.map((userId) => ({ userId, role: "member" as const })), now);
       const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId: row.id, now };
@@ -97,7 +97,7 @@ export async function openDm(deps: Deps, p: DeviceActor, userIds: string[]): Pro
 /** Write a channel change and tell every member ("channel.updated"). */
 async function changeChannel(deps: Deps, p: DeviceActor, channelId: string, patch: Partial<Pick<ChannelRow, "name" | "topic" | "archived_at">>): Promise<Channel> {
   const now = deps.now();
-  return inTransaction(deps, async (tx, after) => {
+  return runCommand(deps, p, "channels.changeChannel", async (tx, after) => {
     const row = await updateChannelRow(tx, channelId, patch);
     const members = await memberIds(tx, channelId);
     const channel = toChannel(row, members.length);

@@ -8,7 +8,7 @@ import type { Deps, DeviceActor } from "../../context.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
 import { authorize } from "../access/authorize.ts";
 import { AppError } from "../../core/errors.ts";
-import { inTransaction } from "../../transaction.ts";
+import { runCommand } from "../../command.ts";
 import { channelFor, loadChannel } from "./access.ts";
 import { requireOrgUsers } from "./users.ts";
 import { channelData, publishMembers, tellUsers, type NotifyCtx } from "./notify.ts";
@@ -28,7 +28,7 @@ export async function joinChannel(deps: Deps, p: DeviceActor, channelId: string)
   if (ch.row.archived_at !== null) throw new AppError("channel_archived", "the channel is archived");
   const now = deps.now();
   try {
-    await inTransaction(deps, async (tx, after) => {
+    await runCommand(deps, p, "channels.joinChannel", async (tx, after) => {
       const before = await memberIds(tx, channelId);
       await insertMembers(tx, channelId, p.orgId, [{ userId: p.userId, role: "member" }], now);
       const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId, now };
@@ -45,7 +45,7 @@ export async function joinChannel(deps: Deps, p: DeviceActor, channelId: string)
 /** Remove `userId` and tell everyone concerned. */
 async function removeFromChannel(deps: Deps, p: DeviceActor, channelId: string, userId: string): Promise<void> {
   const now = deps.now();
-  await inTransaction(deps, async (tx, after) => {
+  await runCommand(deps, p, "channels.removeFromChannel", async (tx, after) => {
     if (!(await deleteMember(tx, channelId, userId))) throw new AppError("not_found", "not a member of this channel");
     await recordPendingRemovals(deps, tx, after, { orgId: p.orgId, userId, channelIds: [channelId], reason: userId === p.userId ? "left" : "kicked" });
     const rest = await memberIds(tx, channelId);
@@ -71,7 +71,7 @@ export async function addMembers(deps: Deps, p: DeviceActor, channelId: string, 
   const ids = [...new Set(userIds)];
   await requireOrgUsers(deps.db, p.orgId, ids);
   const now = deps.now();
-  const added = await inTransaction(deps, async (tx, after) => {
+  const added = await runCommand(deps, p, "channels.addMembers", async (tx, after) => {
     // Serialise concurrent invites to this channel (PostgreSQL row lock; SQLite
     // transactions are serial anyway) so two of them cannot both insert a user.
     await lockChannelRow(tx, channelId);
@@ -104,7 +104,7 @@ export async function setMemberRole(deps: Deps, p: DeviceActor, channelId: strin
   if (!target) throw new AppError("not_found", "not a member of this channel");
   if (target.role !== role) {
     const now = deps.now();
-    await inTransaction(deps, async (tx, after) => {
+    await runCommand(deps, p, "channels.setMemberRole", async (tx, after) => {
       await setMemberRoleRow(tx, channelId, userId, role);
       const everyone = await memberIds(tx, channelId);
       await tellUsers({ tx, after, orgId: p.orgId, channelId, now }, everyone, "member.role", { userId, role, by: p.userId });

@@ -2,7 +2,7 @@
 import type { E2eeConfig, E2eeSuite } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";
 import { serverMlsKeys } from "../../platform/kms/index.ts";
-import { inTransaction } from "../../transaction.ts";
+import { runCommand } from "../../command.ts";
 import { authorize } from "../access/authorize.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
 import { activeBindings, clearOrgLowWarned, orgSettings, orgSuite, setOrgSettings } from "./store.ts";
@@ -34,7 +34,7 @@ export async function getE2eeConfig(deps: Deps, p: DeviceActor): Promise<E2eeCon
  */
 export async function setE2eeConfig(deps: Deps, p: DeviceActor, suite: E2eeSuite): Promise<E2eeConfig> {
   authorize(p, "e2ee.configure", { type: "org", orgId: p.orgId });
-  await inTransaction(deps, async (tx, after) => {
+  await runCommand(deps, p, "e2ee.setE2eeConfig", async (tx, after) => {
     const settings = await orgSettings(tx, p.orgId);
     const previous = settings.e2eeSuite === "xwing" ? "xwing" : "default";
     await setOrgSettings(tx, p.orgId, { ...settings, e2eeSuite: suite });

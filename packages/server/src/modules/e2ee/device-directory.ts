@@ -11,7 +11,7 @@ import { isUniqueViolation } from "../../platform/db/index.ts";
 import type { DeviceBindingsTable } from "../../platform/db/tables.ts";
 import { serverMlsKeys } from "../../platform/kms/index.ts";
 import { AppError, badRequest, notFound } from "../../core/errors.ts";
-import { inTransaction } from "../../transaction.ts";
+import { runCommand } from "../../command.ts";
 import { authorize } from "../access/authorize.ts";
 import { activeBindings, getBinding, insertBinding, usersInOrg } from "./store.ts";
 
@@ -49,7 +49,7 @@ export async function putDeviceIdentity(
     signature: signed.signature, created_at: deps.now(), low_warned_at: null,
   };
   try {
-    await inTransaction(deps, (tx) => insertBinding(tx, row));
+    await runCommand(deps, p, "e2ee.putDeviceIdentity", (tx) => insertBinding(tx, row));
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     // A concurrent registration of the same device won: answer as if it came first.

@@ -15,7 +15,8 @@ import type { ClaimedKeyPackage, E2eeSuite, KeyPackageCount, KeyPackageUpload } 
 import type { Deps, DeviceActor } from "../../context.ts";
 import type { KeyPackagesTable } from "../../platform/db/tables.ts";
 import { AppError, badRequest, notFound } from "../../core/errors.ts";
-import { inTransaction, type AfterCommit } from "../../transaction.ts";
+import type { AfterCommit } from "../../transaction.ts";
+import { runCommand } from "../../command.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import { authorize } from "../access/authorize.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
@@ -66,7 +67,7 @@ export async function uploadKeyPackages(deps: Deps, p: DeviceActor, uploads: Key
   const lastResortSuites = rows.filter((r) => r.last_resort === 1).map((r) => r.suite);
   if (new Set(lastResortSuites).size !== lastResortSuites.length) throw badRequest("at most one last-resort KeyPackage per suite per upload");
   const current = await orgSuite(deps.db, p.orgId);
-  return inTransaction(deps, async (tx) => {
+  return runCommand(deps, p, "e2ee.uploadKeyPackages", async (tx) => {
     // A new last-resort KeyPackage replaces the old one of its suite (the device keeps only the newest private half).
     for (const suite of lastResortSuites) await deleteLastResort(tx, p.deviceId, suite);
     const stored = await insertKeyPackages(tx, rows);
@@ -106,7 +107,7 @@ export async function claimKeyPackages(
   const suite = input.suite ?? current;
   // Only the current suite's supply is watched: devices do not refill an old suite.
   const watch = suite === current;
-  return inTransaction(deps, async (tx, after) => {
+  return runCommand(deps, p, "e2ee.claimKeyPackages", async (tx, after) => {
     const bindings = (await activeBindings(tx, p.orgId, { userIds })).filter((b) => !exclude.has(b.device_id));
     const keyPackages: ClaimedKeyPackage[] = [];
     const missing: Array<{ userId: string; deviceId: string }> = [];

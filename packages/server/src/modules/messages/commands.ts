@@ -15,7 +15,7 @@ import type { Event, SendEvent, ThreadSummary } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";
 import type { Db } from "../../platform/db/index.ts";
 import { AppError } from "../../core/errors.ts";
-import { inTransaction } from "../../transaction.ts";
+import { runCommand } from "../../command.ts";
 import { channelFor } from "../channels/access.ts";
 import { checkShape } from "./validate-send.ts";
 import { eventsAfter, eventsBefore, findEventByClientId, findEventRow, threadEvents, threadSummaries, toEvent } from "./store.ts";
@@ -31,7 +31,7 @@ export async function sendEvent(deps: Deps, p: DeviceActor, channelId: string, i
 export async function markRead(deps: Deps, p: DeviceActor, channelId: string, seq: number): Promise<number> {
   const ch = await channelFor(deps.db, p, channelId, "channel.read");
   if (!ch.membership) throw new AppError("forbidden", "join the channel first");
-  return inTransaction(deps, async (tx, after) => {
+  return runCommand(deps, p, "messages.markRead", async (tx, after) => {
     const c = await tx.selectFrom("channels").select("last_seq").where("id", "=", channelId).executeTakeFirstOrThrow();
     const target = Math.min(seq, Number(c.last_seq));
     const moved = await tx.updateTable("channel_members").set({ read_seq: target })

@@ -16,7 +16,8 @@
  * One writer per server (created in server.ts, hung off Deps): no module state.
  */
 import { insertEvents } from "../timeline/append.ts";
-import { inTransaction, publishCommitted } from "../../transaction.ts";
+import { publishCommitted } from "../../transaction.ts";
+import { runCommand } from "../../command.ts";
 import { claimSeqs } from "../timeline/sequence.ts";
 import type { Event, SendEvent } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";
@@ -115,7 +116,7 @@ async function writeBatch(deps: Deps, jobs: Job[], retrying = false): Promise<vo
   // Blobs of files whose message was deleted: removed only once the deletion committed.
   const doomedBlobs: string[] = [];
   try {
-    outcomes = await inTransaction(deps, async (tx, after) => {
+    outcomes = await runCommand(deps, null, "messages.send", async (tx, after) => {
       const written = await writeInTx(deps, tx, jobs, doomedBlobs);
       written.forEach((o, i) => {
         if ("ok" in o && o.fresh) after.publish("channel.event", { orgId: jobs[i]!.req.principal.orgId, event: o.ok.event });

@@ -11,7 +11,8 @@ import type { CommitBundleBody, CommitBundleResult, Event } from "@parley/protoc
 import type { Deps, DeviceActor } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
-import { inTransaction, type AfterCommit } from "../../transaction.ts";
+import type { AfterCommit } from "../../transaction.ts";
+import { runCommand } from "../../command.ts";
 import { newId } from "../../platform/ids.ts";
 import { AppError } from "../../core/errors.ts";
 import { authorize } from "../access/authorize.ts";
@@ -72,7 +73,7 @@ async function accept(deps: Deps, p: DeviceActor, channelId: string, body: Commi
   serverSenderIndex(bundle.groupInfo.verified, (await serverMlsKeys(deps)).externalSender.publicKey);
 
   try {
-    return await inTransaction(deps, async (tx, after) => {
+    return await runCommand(deps, p, "mls.accept", async (tx, after) => {
       const claimed = await claimEpoch(tx, channelId, generation, body.epoch);
       if (!claimed) {
         const now = await channelEpoch(tx, channelId);
@@ -189,7 +190,7 @@ async function initGroup(deps: Deps, p: DeviceActor, ch: LoadedChannel, body: Co
   if (Buffer.compare(Buffer.from(bound), Buffer.from(only.signaturePublicKey)) !== 0) throw refused("binding_mismatch", "the leaf's signature key is not this device's directory key");
   const now = deps.now();
   try {
-    await inTransaction(deps, async (tx) => {
+    await runCommand(deps, p, "mls.initGroup", async (tx) => {
       // A commit can only follow a group, so epoch 0 still holds; checking it keeps the rule in one place.
       const cur = await channelEpoch(tx, channelId);
       if (cur && cur.generation !== generation) throw resetMeanwhile(cur.generation);

@@ -15,7 +15,9 @@ import type { Deps } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import { serverMlsKeys } from "../../platform/kms/index.ts";
 import { newId } from "../../platform/ids.ts";
-import { inTransaction, type AfterCommit } from "../../transaction.ts";
+import type { AfterCommit } from "../../transaction.ts";
+import { runCommand } from "../../command.ts";
+import { systemActor } from "../../core/actor.ts";
 import { enqueueJob, type JobHandler } from "../../platform/jobs/index.ts";
 import { toEvent, type EventRow } from "../messages/store.ts";
 import {
@@ -106,7 +108,7 @@ export async function issueRemovalProposals(deps: Deps, channelId: string): Prom
     }),
   })));
   const events: Event[] = [];
-  await inTransaction(deps, async (tx, after) => {
+  await runCommand(deps, systemActor(group.org_id, "server"), "mls.issueRemovalProposals", async (tx, after) => {
     await deletePending(tx, channelId, gone);
     const claimed: typeof proposals = [];
     for (const x of proposals) if (await claimPendingForEpoch(tx, channelId, x.row.device_id, epoch)) claimed.push(x);

@@ -16,11 +16,11 @@
 import { insertEvents } from "../timeline/append.ts";
 import { claimSeqs } from "../timeline/sequence.ts";
 import type { EncryptionReset, ResetEncryptionResult, ResetReason } from "@parley/protocol";
-import type { Deps, DeviceActor } from "../../context.ts";
+import type { Actor, Deps, DeviceActor } from "../../context.ts";
 import { AppError } from "../../core/errors.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import { newId } from "../../platform/ids.ts";
-import { inTransaction } from "../../transaction.ts";
+import { runCommand } from "../../command.ts";
 import { authorize } from "../access/authorize.ts";
 import { loadChannel } from "../channels/access.ts";
 import { toEvent, type EventRow } from "../messages/store.ts";
@@ -41,7 +41,7 @@ export async function resetEncryption(deps: Deps, p: DeviceActor, channelId: str
     const group = await findGroup(deps.db, channelId);
     if (!group || group.engine === MLS_ENGINE) throw new AppError("bad_request", `the channel's group already runs ${MLS_ENGINE}`, { reason: "same_engine" });
   }
-  return applyReset(deps, { orgId: p.orgId, channelId, reason, by: p.userId, deviceId: p.deviceId, cooldown: reason === "unrecoverable" });
+  return applyReset(deps, { orgId: p.orgId, channelId, reason, by: p.userId, deviceId: p.deviceId, cooldown: reason === "unrecoverable", actor: p });
 }
 
 /** What a reset needs: the channel, why, who (null: an operator), and whether the member cooldown applies. */
@@ -52,12 +52,14 @@ export interface ResetRequest {
   by: string | null;
   deviceId: string | null;
   cooldown: boolean;
+  /** Who asks: a member's device, or the system (the operator command). */
+  actor: Actor;
 }
 
 /** Open the channel's next group generation (one transaction) and announce it; also used by the operator command. */
 export async function applyReset(deps: Deps, r: ResetRequest): Promise<ResetEncryptionResult> {
   const now = deps.now();
-  const out = await inTransaction(deps, async (tx, after) => {
+  const out = await runCommand(deps, r.actor, "mls.resetEncryption", async (tx, after) => {
     const row = await claimSeqs(tx, {
       channelId: r.channelId, orgId: r.orgId, active: true, advance: { kind: "generation", at: now },
       ...(r.cooldown ? { lastResetAtMost: now - MEMBER_RESET_COOLDOWN_MS } : {}),

@@ -8,7 +8,7 @@ import { DisplayName, Password, Slug, Username, type Org, type OrgRole, type Use
 import type { Deps } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
-import { inTransaction } from "../../transaction.ts";
+import { runCommand } from "../../command.ts";
 import { AppError } from "../../core/errors.ts";
 import { newId } from "../../platform/ids.ts";
 import { hashPassword } from "../accounts/passwords.ts";
@@ -61,7 +61,7 @@ export async function createOrgWithOwner(deps: Deps, raw: NewOrgWithOwner): Prom
   const input = validated(NewOrgSchema, raw);
   const passwordHash = await hashPassword(input.password);
   try {
-    return await inTransaction(deps, (tx) => insertOrgWithOwner(tx, deps, { ...input, passwordHash }));
+    return await runCommand(deps, null, "orgs.createOrgWithOwner", (tx) => insertOrgWithOwner(tx, deps, { ...input, passwordHash }));
   } catch (err) {
     throw mapUniqueViolation(err, `an org with slug "${input.orgSlug}" already exists`);
   }

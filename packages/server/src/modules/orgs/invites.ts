@@ -8,7 +8,7 @@ import { routes, type RouteBodyInput, type AuthTokens, type Invite, type Org, ty
 import type { Actor, Deps } from "../../context.ts";
 import { actorRef } from "../../core/actor.ts";
 import type { InvitesTable } from "../../platform/db/tables.ts";
-import { inTransaction } from "../../transaction.ts";
+import { runCommand } from "../../command.ts";
 import { AppError, notFound } from "../../core/errors.ts";
 import { hashSecret, newId, newSecret } from "../../platform/ids.ts";
 import { authorize } from "../access/authorize.ts";
@@ -88,7 +88,7 @@ export async function acceptInvite(deps: Deps, input: AcceptInput): Promise<Auth
   const passwordHash = await hashPassword(input.password);
   let issued;
   try {
-    issued = await inTransaction(deps, async (tx, after) => {
+    issued = await runCommand(deps, null, "orgs.acceptInvite", async (tx, after) => {
       const now = deps.now();
       // Count the use only while the invite is still usable: the row update is the arbiter between racing accepts.
       const r = await tx.updateTable("invites").set((eb) => ({ uses: eb("uses", "+", 1) }))

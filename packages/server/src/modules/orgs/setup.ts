@@ -9,7 +9,7 @@ import crypto from "node:crypto";
 import type { AuthTokens } from "@parley/protocol";
 import type { Deps } from "../../context.ts";
 import type { Db } from "../../platform/db/index.ts";
-import { inTransaction } from "../../transaction.ts";
+import { runCommand } from "../../command.ts";
 import { AppError } from "../../core/errors.ts";
 import { hashSecret, newSecret } from "../../platform/ids.ts";
 import { hashPassword } from "../accounts/passwords.ts";
@@ -32,7 +32,7 @@ export async function ensureSetupToken(deps: Deps): Promise<string | undefined> 
   const token = newSecret();
   const value = hashSecret(token);
   // A new token each start: a token printed by an earlier run stops working.
-  await inTransaction(deps, async (tx) => {
+  await runCommand(deps, null, "orgs.ensureSetupToken", async (tx) => {
     await tx.deleteFrom("meta").where("key", "=", TOKEN_KEY).execute();
     await tx.insertInto("meta").values({ key: TOKEN_KEY, value }).execute();
   });
@@ -62,7 +62,7 @@ export async function runSetup(deps: Deps, input: SetupInput): Promise<AuthToken
   const passwordHash = await hashPassword(input.password);
   let issued;
   try {
-    issued = await inTransaction(deps, async (tx, after) => {
+    issued = await runCommand(deps, null, "orgs.runSetup", async (tx, after) => {
       if ((await tx.selectFrom("orgs").select("id").limit(1).executeTakeFirst()) !== undefined) throw closed();
       await tx.insertInto("meta").values({ key: DONE_KEY, value: String(deps.now()) }).execute();
       await tx.deleteFrom("meta").where("key", "=", TOKEN_KEY).execute();

@@ -8,7 +8,7 @@ import type { Actor, Deps } from "../../context.ts";
 import { actingUserId } from "../../core/actor.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import type { UsersTable } from "../../platform/db/tables.ts";
-import { inTransaction } from "../../transaction.ts";
+import { runCommand } from "../../command.ts";
 import { badRequest, notFound } from "../../core/errors.ts";
 import { authorize } from "../access/authorize.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
@@ -59,7 +59,7 @@ async function activeOwners(tx: Tx, orgId: string): Promise<number> {
 export async function setUserRole(deps: Deps, p: Actor, userId: string, rawRole: OrgRole): Promise<User> {
   authorize(p, "org.manage_roles", org(p));
   const role = validated(OrgRoleSchema, rawRole);
-  return inTransaction(deps, async (tx, after) => {
+  return runCommand(deps, p, "orgs.setUserRole", async (tx, after) => {
     const target = await loadUser(tx, p, userId);
     if (PRIVILEGED.has(target.role) || PRIVILEGED.has(role)) authorize(p, "org.manage_admins", org(p));
     if (target.role === role) return toUser(target);
@@ -77,7 +77,7 @@ export async function setUserRole(deps: Deps, p: Actor, userId: string, rawRole:
 export async function deactivateUser(deps: Deps, p: Actor, userId: string): Promise<User> {
   authorize(p, "org.manage_users", org(p));
   if (userId === actingUserId(p)) throw badRequest("you cannot deactivate yourself");
-  return inTransaction(deps, async (tx, after) => {
+  return runCommand(deps, p, "orgs.deactivateUser", async (tx, after) => {
     const target = await loadUser(tx, p, userId);
     if (PRIVILEGED.has(target.role)) authorize(p, "org.manage_admins", org(p));
     if (target.deactivated_at !== null) return toUser(target);
@@ -96,7 +96,7 @@ export async function deactivateUser(deps: Deps, p: Actor, userId: string): Prom
 /** Reactivate a user; they sign in again (old sessions stay ended). */
 export async function reactivateUser(deps: Deps, p: Actor, userId: string): Promise<User> {
   authorize(p, "org.manage_users", org(p));
-  return inTransaction(deps, async (tx, after) => {
+  return runCommand(deps, p, "orgs.reactivateUser", async (tx, after) => {
     const target = await loadUser(tx, p, userId);
     if (PRIVILEGED.has(target.role)) authorize(p, "org.manage_admins", org(p));
     if (target.deactivated_at === null) return toUser(target);
@@ -118,7 +118,7 @@ export async function listDevicesOfUser(deps: Deps, p: Actor, userId: string): P
 /** Admins revoke any device of a user (an owner's only by owners). */
 export async function adminRevokeDevice(deps: Deps, p: Actor, userId: string, deviceId: string): Promise<void> {
   authorize(p, "org.manage_users", org(p));
-  await inTransaction(deps, async (tx, after) => {
+  await runCommand(deps, p, "orgs.adminRevokeDevice", async (tx, after) => {
     const target = await loadUser(tx, p, userId);
     if (PRIVILEGED.has(target.role) && target.id !== actingUserId(p)) authorize(p, "org.manage_admins", org(p));
     const dev = await getUserDevice(tx, p.orgId, target.id, deviceId);

@@ -1,0 +1,55 @@
+/**
+ * The write pipeline: every state change of the server goes through
+ * `runCommand(deps, actor, name, (tx, fx) => …)` — one database transaction per
+ * command, knowing who acts and what the action is. What the command causes
+ * besides its rows is declared on `fx` and happens only if it commits:
+ * - `fx.job(name, payload)`: a durable job, written in the transaction (platform/jobs);
+ *   the local runner is nudged after the commit;
+ * - `fx.emit(topic, msg)` (alias `publish`): a bus message, published after the commit
+ *   (Zulip's send_event_on_commit): a rolled-back change is never announced;
+ * - `fx.run(fn)`: any other after-commit side effect (not durable).
+ * Audit entries join `fx` with the audit module (issue 8).
+ */
+import type { Deps } from "./context.ts";
+import type { Actor } from "./core/actor.ts";
+import type { Tx } from "./platform/db/index.ts";
+import type { BusTopics, Topic } from "./platform/bus/bus.ts";
+import { enqueueJob, type EnqueueOptions } from "./platform/jobs/index.ts";
+import { inTransaction, type AfterCommit } from "./transaction.ts";
+
+export interface CommandEffects extends AfterCommit {
+  /** Publish on the bus after the commit. */
+  emit<T extends Topic>(topic: T, msg: BusTopics[T]): void;
+  /** Enqueue a durable job in this transaction; it runs after the commit (and survives a crash). */
+  job(name: string, payload: unknown, opts?: EnqueueOptions): Promise<string | undefined>;
+}
+
+/** Who ran a command: an {@link Actor}, or null before anyone is authenticated (sign-in, first-run setup, accepting an invite). */
+export type CommandActor = Actor | null;
+
+/** Run one command in one transaction; its effects happen after the commit, or not at all. */
+export async function runCommand<T>(deps: Deps, actor: CommandActor, name: string, fn: (tx: Tx, fx: CommandEffects) => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    const out = await inTransaction(deps, (tx, after) => {
+      const nudged = new Set<string>();
+      const fx: CommandEffects = {
+        publish: after.publish,
+        run: after.run,
+        emit: after.publish,
+        async job(jobName, payload, opts) {
+          const id = await enqueueJob(tx, jobName, payload, { now: deps.now(), ...opts });
+          if (!nudged.has(jobName)) after.publish("jobs.enqueued", { name: jobName });
+          nudged.add(jobName);
+          return id;
+        },
+      };
+      return fn(tx, fx);
+    });
+    deps.metrics.commands.observe({ command: name, actor: actor?.kind ?? "anonymous", outcome: "ok" }, (performance.now() - started) / 1000);
+    return out;
+  } catch (err) {
+    deps.metrics.commands.observe({ command: name, actor: actor?.kind ?? "anonymous", outcome: "error" }, (performance.now() - started) / 1000);
+    throw err;
+  }
+}
