@@ -27,6 +27,7 @@ export async function openOffline(overrides: ConfigInput, env: NodeJS.ProcessEnv
     await storage.migrate(onMigration);
     const now = () => Date.now();
     const kms = createKms(config, storage.db, now);
+    await kms.key("audit"); // signs audit checkpoints inside transactions (see server.ts)
     const deps: Deps = {
       config, storage, db: storage.db, bus: memoryBus(), log: createLogger(config.logLevel), metrics: createMetrics(),
       limits: createLimits(config), kms, keys: await loadTokenKeys(storage.db, now(), kms), nodeId: `cli-${crypto.randomBytes(3).toString("hex")}`, now,

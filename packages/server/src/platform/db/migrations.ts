@@ -13,6 +13,7 @@ import { mlsGroups } from "./migrations/0003-mls-groups.ts";
 import { files } from "./migrations/0004-files.ts";
 import { welcomeGroupInfo } from "./migrations/0005-welcome-group-info.ts";
 import { mlsGenerations } from "./migrations/0006-mls-generations.ts";
+import { audit } from "./migrations/0008-audit.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const ctx: MigrationContext = { dialect, bytes: dialect === "postgres" ? "bytea" : "blob" };
@@ -23,5 +24,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0004_files": files(ctx),
     "0005_welcome_group_info": welcomeGroupInfo(ctx),
     "0006_mls_generations": mlsGenerations(ctx),
+    // 0007 is taken by durable jobs (issue 8, landing separately).
+    "0008_audit": audit(ctx),
   };
 }
