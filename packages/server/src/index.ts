@@ -20,3 +20,5 @@ export { listUsers, setUserRole, deactivateUser, reactivateUser, listDevicesOfUs
 export { createEventWriter } from "./modules/messages/event-writer.ts";
 export { applyReset, type ResetRequest } from "./modules/mls/reset.ts";
 export { openBlobStore, blobDirOf, type BlobStore } from "./platform/blobs/index.ts";
+// `parley audit verify|export|keys` (docs/audit.md).
+export { verifyAuditDatabase, verifyAuditExport, writeAuditExport, auditPublicKeys, type AuditVerification, type AuditProblem } from "./modules/audit/index.ts";

@@ -26,6 +26,7 @@ import { mlsHandlers } from "./modules/mls/routes.ts";
 import { createEventWriter } from "./modules/messages/event-writer.ts";
 import { openBlobStore } from "./platform/blobs/index.ts";
 import { startFileSweeper } from "./modules/files/gc.ts";
+import { startAuditCheckpointer } from "./modules/audit/checkpointer.ts";
 import { createGateway, type Gateway } from "./gateway/gateway.ts";
 import { ensureSetupToken } from "./modules/orgs/setup.ts";
 import type pino from "pino";
@@ -95,6 +96,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   const port = typeof addr === "object" && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   const fileSweeper = startFileSweeper(deps);
+  const auditCheckpointer = startAuditCheckpointer(deps);
   const metrics = metricsUrl(deps, url, metricsListener);
   log.info({ metrics: metrics ?? "off: set PARLEY_METRICS_LISTEN or PARLEY_METRICS_TOKEN to serve /metrics" }, "metrics");
 
@@ -107,6 +109,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
         log.info("shutting down: draining connections");
         await gateway.drain();
         await fileSweeper.stop();
+        await auditCheckpointer.stop();
         await app.close();
         await metricsListener?.close();
         await deps.eventWriter.close();

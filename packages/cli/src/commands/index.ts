@@ -3,10 +3,11 @@ import type { Command } from "../command.ts";
 import { startCommand } from "./start.ts";
 import { adminCommands } from "./admin.ts";
 import { e2eeAdminCommands } from "./e2ee-admin.ts";
+import { auditCommands } from "./audit.ts";
 import { accountCommands } from "./account.ts";
 import { channelCommands } from "./channels.ts";
 import { messageCommands } from "./messages.ts";
 import { deviceCommands } from "./devices.ts";
 import { fileCommands } from "./files.ts";
 
-export const COMMANDS: Command[] = [startCommand, ...adminCommands, ...e2eeAdminCommands, ...accountCommands, ...channelCommands, ...messageCommands, ...fileCommands, ...deviceCommands];
+export const COMMANDS: Command[] = [startCommand, ...adminCommands, ...e2eeAdminCommands, ...auditCommands, ...accountCommands, ...channelCommands, ...messageCommands, ...fileCommands, ...deviceCommands];
