@@ -10,6 +10,7 @@ import { AppError } from "../../http/errors.ts";
 import { findOrgBySlug, findUserByUsername, getUserDevice } from "./store.ts";
 import { verifyDummyPassword, verifyPassword } from "./passwords.ts";
 import { addDevice, authTokens, startSession } from "./sessions.ts";
+import { appendAudit } from "../audit/append.ts";
 
 export interface LoginInput { org: string; username: string; password: string; deviceName?: string | undefined; deviceId?: string | undefined }
 
@@ -32,6 +33,16 @@ export async function login(deps: Deps, ip: string, input: LoginInput): Promise<
   // argon2 work, and the attempt stays counted — so a right guess reveals nothing
   // about the password or the account's state.
   if (!ok || !org || !user || user.deactivated_at !== null) {
+    // Recorded in the org the attempt named (an unknown org has no log to record it in);
+    // the username and address are PII, sealed under the user's key (or "-" if unknown).
+    if (org) {
+      await deps.db.transaction().execute((tx) => appendAudit(tx, deps, {
+        orgId: org.id, actor: { kind: "device", id: user?.id ?? null, deviceId: input.deviceId ?? null }, action: "auth.login.failed",
+        target: user ? { kind: "user", id: user.id } : null, result: "failure",
+        details: { reason: user ? (user.deactivated_at !== null ? "deactivated" : "wrong_password") : "unknown_user" },
+        pii: { subject: user?.id ?? "-", data: { username: input.username, ip } },
+      }));
+    }
     throw new AppError("invalid_credentials", "wrong organisation, username or password");
   }
   // Success: the account's failures are forgiven and this attempt's address point is
@@ -52,7 +63,13 @@ export async function login(deps: Deps, ip: string, input: LoginInput): Promise<
     } else {
       deviceId = await addDevice(tx, after, deps, { orgId: org.id, userId: user.id, name: input.deviceName ?? "unnamed device" });
     }
-    return startSession(tx, deps, { orgId: org.id, userId: user.id, deviceId });
+    const session = await startSession(tx, deps, { orgId: org.id, userId: user.id, deviceId });
+    await appendAudit(tx, deps, {
+      orgId: org.id, actor: { kind: "device", id: user.id, deviceId }, action: "auth.login.succeeded",
+      target: { kind: "session", id: session.sessionId }, result: "success", details: { newDevice: !input.deviceId },
+      pii: { subject: user.id, data: { ip } },
+    });
+    return session;
   });
   return authTokens(deps, issued);
 }

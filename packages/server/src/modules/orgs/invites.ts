@@ -15,6 +15,8 @@ import { hashPassword } from "../accounts/passwords.ts";
 import { addDevice, authTokens, startSession } from "../accounts/sessions.ts";
 import { toOrg } from "../accounts/views.ts";
 import { insertUser, mapUniqueViolation, validated } from "./create-org.ts";
+import { appendAudit } from "../audit/append.ts";
+import { principalActor } from "../audit/actors.ts";
 
 export function toInvite(r: InvitesTable): Invite {
   return {
@@ -40,7 +42,14 @@ export async function createInvite(deps: Deps, p: Principal, raw: NewInvite = {}
     id: newId("inv"), org_id: p.orgId, token_hash: hashSecret(token), role: input.role, max_uses: input.maxUses, uses: 0,
     expires_at: now + input.expiresInSeconds * 1000, revoked_at: null, created_by: p.userId, created_at: now,
   };
-  await deps.db.insertInto("invites").values(row).execute();
+  await deps.db.transaction().execute(async (tx) => {
+    await tx.insertInto("invites").values(row).execute();
+    // The token is a secret: only the invite's id, role and limits are recorded.
+    await appendAudit(tx, deps, {
+      orgId: p.orgId, actor: principalActor(p), action: "org.invite.created", target: { kind: "invite", id: row.id }, result: "success",
+      details: { role: row.role, maxUses: row.max_uses, expiresAt: row.expires_at },
+    });
+  });
   return { ...toInvite(row), token };
 }
 
