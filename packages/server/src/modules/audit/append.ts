@@ -46,9 +46,9 @@ function validate(e: AuditEntryInput): void {
   checkDetails(e.details ?? {}, "");
 }
 
-/** Bump the org's head (creating it at seq 0 first), locking it for this transaction. */
-async function bumpHead(tx: Kysely<Database>, orgId: string): Promise<{ seq: number; hash: string; checkpoint_seq: number }> {
-  const bump = () => tx.updateTable("audit_heads").set((eb) => ({ seq: eb("seq", "+", 1) })).where("org_id", "=", orgId)
+/** Bump the org's head by `n` (creating it at seq 0 first), locking it for this transaction. Returns the new last seq. */
+async function bumpHead(tx: Kysely<Database>, orgId: string, n: number): Promise<{ seq: number; hash: string; checkpoint_seq: number }> {
+  const bump = () => tx.updateTable("audit_heads").set((eb) => ({ seq: eb("seq", "+", n) })).where("org_id", "=", orgId)
     .returning(["seq", "hash", "checkpoint_seq"]).executeTakeFirst();
   let head = await bump();
   if (!head) {
@@ -60,32 +60,62 @@ async function bumpHead(tx: Kysely<Database>, orgId: string): Promise<{ seq: num
   return { seq: Number(head.seq), hash: head.hash, checkpoint_seq: Number(head.checkpoint_seq) };
 }
 
-/**
- * Append one entry to its org's chain inside `tx` and return it as stored. Writes a
- * signed checkpoint in the same transaction every `auditCheckpointEvery` entries.
- * Throws AuditError for an entry that breaks the rules (bad action name, secrets).
- */
-export async function appendAudit(tx: Kysely<Database>, deps: AuditDeps, entry: AuditEntryInput): Promise<AuditRecord> {
-  validate(entry);
-  const head = await bumpHead(tx, entry.orgId);
-  const at = deps.now();
-  const pii = entry.pii ? await sealPii(tx, deps.kms, entry.orgId, entry.pii, at) : null;
-  const unhashed: Omit<AuditRecord, "hash"> = {
-    orgId: entry.orgId, seq: head.seq, at, actorKind: entry.actor.kind, actorId: entry.actor.id ?? null,
-    actorDeviceId: entry.actor.deviceId ?? null, action: entry.action, targetKind: entry.target?.kind ?? null,
-    targetId: entry.target?.id ?? null, result: entry.result, details: canonicalJson(entry.details ?? {}),
-    piiSubject: entry.pii ? entry.pii.subject : null, pii, prevHash: head.hash,
-  };
-  const record: AuditRecord = { ...unhashed, hash: entryHash(unhashed) };
-  await tx.insertInto("audit_log").values({
-    org_id: record.orgId, seq: record.seq, at: record.at, actor_kind: record.actorKind, actor_id: record.actorId,
-    actor_device_id: record.actorDeviceId, action: record.action, target_kind: record.targetKind, target_id: record.targetId,
-    result: record.result, details: record.details, pii_subject: record.piiSubject, pii: record.pii,
-    prev_hash: record.prevHash, hash: record.hash,
-  }).execute();
-  await tx.updateTable("audit_heads").set({ hash: record.hash }).where("org_id", "=", record.orgId).execute();
-  if (record.seq - head.checkpoint_seq >= deps.config.auditCheckpointEvery) {
-    await writeCheckpoint(tx, deps, { orgId: record.orgId, seq: record.seq, headHash: record.hash });
+const row = (r: AuditRecord) => ({
+  org_id: r.orgId, seq: r.seq, at: r.at, actor_kind: r.actorKind, actor_id: r.actorId, actor_device_id: r.actorDeviceId,
+  action: r.action, target_kind: r.targetKind, target_id: r.targetId, result: r.result, details: r.details,
+  pii_subject: r.piiSubject, pii: r.pii, prev_hash: r.prevHash, hash: r.hash,
+});
+
+/** Append one org's entries in order: one head bump, one multi-row insert, one head update. */
+async function appendOrg(tx: Kysely<Database>, deps: AuditDeps, orgId: string, entries: AuditEntryInput[]): Promise<AuditRecord[]> {
+  const head = await bumpHead(tx, orgId, entries.length);
+  let seq = head.seq - entries.length;
+  let prevHash = head.hash;
+  const records: AuditRecord[] = [];
+  for (const entry of entries) {
+    const at = deps.now();
+    const pii = entry.pii ? await sealPii(tx, deps.kms, orgId, entry.pii, at) : null;
+    const unhashed: Omit<AuditRecord, "hash"> = {
+      orgId, seq: ++seq, at, actorKind: entry.actor.kind, actorId: entry.actor.id ?? null,
+      actorDeviceId: entry.actor.deviceId ?? null, action: entry.action, targetKind: entry.target?.kind ?? null,
+      targetId: entry.target?.id ?? null, result: entry.result, details: canonicalJson(entry.details ?? {}),
+      piiSubject: entry.pii ? entry.pii.subject : null, pii, prevHash,
+    };
+    const record: AuditRecord = { ...unhashed, hash: entryHash(unhashed) };
+    records.push(record);
+    prevHash = record.hash;
   }
-  return record;
+  // 15 columns a row: 500 rows stay under SQLite's 32,766 bound parameters.
+  for (let i = 0; i < records.length; i += 500) await tx.insertInto("audit_log").values(records.slice(i, i + 500).map(row)).execute();
+  await tx.updateTable("audit_heads").set({ hash: prevHash }).where("org_id", "=", orgId).execute();
+  if (head.seq - head.checkpoint_seq >= deps.config.auditCheckpointEvery) {
+    await writeCheckpoint(tx, deps, { orgId, seq: head.seq, headHash: prevHash });
+  }
+  return records;
+}
+
+/**
+ * Append entries (in order, any orgs) to their chains inside `tx`; returns them as
+ * stored. Per org one head bump and one multi-row insert, so a command pipeline that
+ * buffers its `fx.audit()` calls and flushes them here at commit pays per batch, not
+ * per entry. Writes a signed checkpoint in the same transaction once an org's chain is
+ * `auditCheckpointEvery` entries past its last one. Throws AuditError for an entry that
+ * breaks the rules (bad action name, secrets in details) before writing anything.
+ */
+export async function appendAuditBatch(tx: Kysely<Database>, deps: AuditDeps, entries: readonly AuditEntryInput[]): Promise<AuditRecord[]> {
+  for (const e of entries) validate(e);
+  const byOrg = new Map<string, AuditEntryInput[]>();
+  for (const e of entries) byOrg.set(e.orgId, [...byOrg.get(e.orgId) ?? [], e]);
+  const out = new Map<AuditEntryInput, AuditRecord>();
+  for (const [orgId, list] of byOrg) {
+    const records = await appendOrg(tx, deps, orgId, list);
+    list.forEach((e, i) => out.set(e, records[i] as AuditRecord));
+  }
+  return entries.map((e) => out.get(e) as AuditRecord);
+}
+
+/** Append one entry inside `tx` (appendAuditBatch of one); a rolled-back transaction leaves no entry and no seq. */
+export async function appendAudit(tx: Kysely<Database>, deps: AuditDeps, entry: AuditEntryInput): Promise<AuditRecord> {
+  const [record] = await appendAuditBatch(tx, deps, [entry]);
+  return record as AuditRecord;
 }

@@ -6,7 +6,7 @@ import path from "node:path";
 import { sql } from "kysely";
 import { DIALECTS, startTestServer, type TestServer } from "../../testing/harness.ts";
 import { appendSample, dropAuditTriggers } from "../../testing/audit.ts";
-import { appendAudit, entryHash, encodeCheckpoint, eraseAuditPii, readPii, ERASED, verifyAuditDatabase, verifyAuditExport, writeAuditExport, auditPublicKeys, iterateEntries, checkpointStaleChains, shipCheckpoints, AuditError, type AuditProblem } from "./index.ts";
+import { appendAudit, appendAuditBatch, entryHash, encodeCheckpoint, eraseAuditPii, readPii, ERASED, verifyAuditDatabase, verifyAuditExport, writeAuditExport, auditPublicKeys, iterateEntries, checkpointStaleChains, shipCheckpoints, AuditError, type AuditProblem } from "./index.ts";
 
 const N = 10;
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
@@ -177,6 +177,9 @@ for (const dialect of DIALECTS) {
       await Promise.all(Array.from({ length: 20 }, () => appendSample(db, s.deps, "org_p", 2)));
       const seqs = (await db.selectFrom("audit_log").select("seq").where("org_id", "=", "org_p").orderBy("seq").execute()).map((r) => r.seq);
       assert.deepEqual(seqs, Array.from({ length: 43 }, (_, i) => i + 1));
+      // A batch over two orgs: per-org seqs continue, results come back in input order.
+      const batch = await db.transaction().execute((tx) => appendAuditBatch(tx, s.deps, ["org_p", "org_q", "org_p"].map((orgId) => ({ orgId, actor: { kind: "system" as const }, action: "test.batch.recorded", result: "success" as const }))));
+      assert.deepEqual(batch.map((r) => [r.orgId, r.seq]), [["org_p", 44], ["org_q", 1], ["org_p", 45]]);
       assert.deepEqual((await verifyAuditDatabase(db)).problems, []);
     } finally {
       await s.stop();

@@ -1,5 +1,5 @@
 /** modules/audit: the tamper-evident audit log (docs/audit.md). */
-export { appendAudit, type AuditDeps } from "./append.ts";
+export { appendAudit, appendAuditBatch, type AuditDeps } from "./append.ts";
 export { GENESIS_HASH, canonicalJson, encodeEntry, entryHash, encodeCheckpoint } from "./canonical.ts";
 export { writeCheckpoint, auditPublicKeys, checkpointSignatureValid, listCheckpoints, type AuditCheckpoint } from "./checkpoints.ts";
 export { checkpointStaleChains, shipCheckpoints, startAuditCheckpointer, type AuditCheckpointer } from "./checkpointer.ts";
