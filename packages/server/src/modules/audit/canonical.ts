@@ -34,15 +34,18 @@ export function canonicalJson(value: AuditJson): string {
 }
 
 function encodeFields(fields: readonly (string | null)[]): Buffer {
-  const parts: Buffer[] = [];
+  // One allocation per encoding: verification hashes every entry, so this is its hot path.
+  let size = 0;
+  for (const f of fields) size += 4 + (f === null ? 0 : Buffer.byteLength(f, "utf8"));
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
   for (const f of fields) {
-    const len = Buffer.alloc(4);
-    if (f === null) { len.writeUInt32BE(NULL_LEN); parts.push(len); continue; }
-    const bytes = Buffer.from(f, "utf8");
-    len.writeUInt32BE(bytes.length);
-    parts.push(len, bytes);
+    if (f === null) { out.writeUInt32BE(NULL_LEN, at); at += 4; continue; }
+    const n = out.write(f, at + 4, "utf8");
+    out.writeUInt32BE(n, at);
+    at += 4 + n;
   }
-  return Buffer.concat(parts);
+  return out;
 }
 
 /** Lowercase hex SHA-256 of the sealed PII bytes, or null. */
