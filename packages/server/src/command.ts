@@ -7,14 +7,18 @@
  *   the local runner is nudged after the commit;
  * - `fx.emit(topic, msg)` (alias `publish`): a bus message, published after the commit
  *   (Zulip's send_event_on_commit): a rolled-back change is never announced;
+ * - `fx.audit(entry)`: an audit entry, appended to the org's hash chain in the same
+ *   transaction (modules/audit): a rolled-back command leaves none;
  * - `fx.run(fn)`: any other after-commit side effect (not durable).
- * Audit entries join `fx` with the audit module (issue 8).
  */
 import type { Deps } from "./context.ts";
 import type { Actor } from "./core/actor.ts";
 import type { Tx } from "./platform/db/index.ts";
 import type { BusTopics, Topic } from "./platform/bus/bus.ts";
 import { enqueueJob, type EnqueueOptions } from "./platform/jobs/index.ts";
+import { auditActor } from "./modules/audit/actors.ts";
+import { appendAuditBatch } from "./modules/audit/append.ts";
+import type { AuditEntryInput } from "./modules/audit/types.ts";
 import { inTransaction, type AfterCommit } from "./transaction.ts";
 
 export interface CommandEffects extends AfterCommit {
@@ -22,7 +26,12 @@ export interface CommandEffects extends AfterCommit {
   emit<T extends Topic>(topic: T, msg: BusTopics[T]): void;
   /** Enqueue a durable job in this transaction; it runs after the commit (and survives a crash). */
   job(name: string, payload: unknown, opts?: EnqueueOptions): Promise<string | undefined>;
+  /** Record an audit entry in this transaction; org and actor default to the command's. */
+  audit(entry: AuditInput): void;
 }
+
+/** An audit entry as a command records it (org and actor may come from the command). */
+export type AuditInput = Omit<AuditEntryInput, "orgId" | "actor"> & Partial<Pick<AuditEntryInput, "orgId" | "actor">>;
 
 /** Who ran a command: an {@link Actor}, or null before anyone is authenticated (sign-in, first-run setup, accepting an invite). */
 export type CommandActor = Actor | null;
@@ -33,6 +42,7 @@ export async function runCommand<T>(deps: Deps, actor: CommandActor, name: strin
   try {
     const out = await inTransaction(deps, (tx, after) => {
       const nudged = new Set<string>();
+      const audits: AuditEntryInput[] = [];
       const fx: CommandEffects = {
         publish: after.publish,
         run: after.run,
@@ -43,8 +53,17 @@ export async function runCommand<T>(deps: Deps, actor: CommandActor, name: strin
           nudged.add(jobName);
           return id;
         },
+        audit(entry) {
+          const orgId = entry.orgId ?? actor?.orgId;
+          if (!orgId) throw new Error(`${name}: an audit entry needs an org (the command has no actor)`);
+          audits.push({ ...entry, orgId, actor: entry.actor ?? (actor ? auditActor(actor) : { kind: "system" }) });
+        },
       };
-      return fn(tx, fx);
+      return fn(tx, fx).then(async (result) => {
+        // Entries go in one batch at the end of the command (one chain update per org).
+        if (audits.length) await appendAuditBatch(tx, deps, audits);
+        return result;
+      });
     });
     deps.metrics.commands.observe({ command: name, actor: actor?.kind ?? "anonymous", outcome: "ok" }, (performance.now() - started) / 1000);
     return out;

@@ -44,6 +44,9 @@ export async function composeDeps(config: Config, opts: ComposeOptions): Promise
     await storage.migrate(opts.onMigration);
     const now = () => Date.now();
     const kms = createKms(config, storage.db, now, log);
+    // Audit checkpoints are signed inside the appending transaction; on SQLite that
+    // transaction holds the only connection, so the key must be loaded before any.
+    await kms.key("audit");
     const deps: Deps = {
       config, storage, db: storage.db, bus: memoryBus((err, topic) => log.error({ err, topic }, "bus subscriber failed")), log, metrics: createMetrics(),
       limits: createLimits(config), kms, keys: await loadTokenKeys(storage.db, now(), kms), nodeId: opts.nodeId ?? crypto.randomBytes(6).toString("hex"), now,

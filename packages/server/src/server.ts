@@ -20,6 +20,7 @@ import { mlsHandlers } from "./modules/mls/routes.ts";
 import { fileGcSchedule, fileJobHandlers } from "./modules/files/gc.ts";
 import { mlsJobHandlers } from "./modules/mls/removals.ts";
 import { createJobRunner } from "./platform/jobs/index.ts";
+import { startAuditCheckpointer } from "./modules/audit/checkpointer.ts";
 import { createGateway, type Gateway } from "./gateway/gateway.ts";
 import { ensureSetupToken } from "./modules/orgs/setup.ts";
 import type pino from "pino";
@@ -82,6 +83,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     handlers: { ...mlsJobHandlers(deps), ...fileJobHandlers(deps) }, schedules: [fileGcSchedule],
   });
   jobs.start();
+  const auditCheckpointer = startAuditCheckpointer(deps);
   const metrics = metricsUrl(deps, url, metricsListener);
   log.info({ metrics: metrics ?? "off: set PARLEY_METRICS_LISTEN or PARLEY_METRICS_TOKEN to serve /metrics" }, "metrics");
 
@@ -94,6 +96,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
         log.info("shutting down: draining connections");
         await gateway.drain();
         await jobs.stop();
+        await auditCheckpointer.stop();
         await app.close();
         await metricsListener?.close();
         await composed.close();

@@ -4,10 +4,11 @@ import { startCommand } from "./start.ts";
 import { adminCommands } from "./admin.ts";
 import { e2eeAdminCommands } from "./e2ee-admin.ts";
 import { jobsAdminCommands } from "./jobs-admin.ts";
+import { auditCommands } from "./audit.ts";
 import { accountCommands } from "./account.ts";
 import { channelCommands } from "./channels.ts";
 import { messageCommands } from "./messages.ts";
 import { deviceCommands } from "./devices.ts";
 import { fileCommands } from "./files.ts";
 
-export const COMMANDS: Command[] = [startCommand, ...adminCommands, ...e2eeAdminCommands, ...jobsAdminCommands, ...accountCommands, ...channelCommands, ...messageCommands, ...fileCommands, ...deviceCommands];
+export const COMMANDS: Command[] = [startCommand, ...adminCommands, ...e2eeAdminCommands, ...jobsAdminCommands, ...auditCommands, ...accountCommands, ...channelCommands, ...messageCommands, ...fileCommands, ...deviceCommands];

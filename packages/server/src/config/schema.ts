@@ -85,6 +85,18 @@ export const SETTINGS = {
   fileLimit: { env: "PARLEY_FILE_LIMIT", schema: int(1, 2 ** 50).default(100 * 1048576), doc: "Largest attachment (ciphertext) a client may upload, bytes." },
   blobDir: { env: "PARLEY_BLOB_DIR", schema: z.string().optional(), doc: "Directory for attachment blobs. Defaults to <data dir>/blobs." },
   webDir: { env: "PARLEY_WEB_DIR", schema: z.string().optional(), doc: "Directory of the built web app to serve at / (optional)." },
+  auditCheckpointEvery: {
+    env: "PARLEY_AUDIT_CHECKPOINT_EVERY", schema: int(1, 1_000_000).default(1000),
+    doc: "Sign an audit-log checkpoint (org, seq, head hash, time; Ed25519, the server's audit key) every this many entries of an org, in the entry's transaction (docs/audit.md).",
+  },
+  auditCheckpointSeconds: {
+    env: "PARLEY_AUDIT_CHECKPOINT_SECONDS", schema: int(1, 86400).default(300),
+    doc: "Also checkpoint an org's audit chain that moved but has not reached PARLEY_AUDIT_CHECKPOINT_EVERY entries once its last checkpoint is this old, seconds.",
+  },
+  auditCheckpointFile: {
+    env: "PARLEY_AUDIT_CHECKPOINT_FILE", schema: z.string().optional(),
+    doc: "Append every audit checkpoint to this JSON Lines file (ship it off the box: `parley audit verify --checkpoints FILE` checks the log against it). Unset: checkpoints stay in the database only.",
+  },
 } as const;
 
 type Settings = typeof SETTINGS;

@@ -32,6 +32,16 @@ export async function login(deps: Deps, ip: string, input: LoginInput): Promise<
   // argon2 work, and the attempt stays counted — so a right guess reveals nothing
   // about the password or the account's state.
   if (!ok || !org || !user || user.deactivated_at !== null) {
+    // Recorded in the org the attempt named (an unknown org has no log to record it in);
+    // the username and address are PII, sealed under the user's key (or "-" if unknown).
+    if (org) {
+      await runCommand(deps, null, "accounts.loginFailed", async (_tx, fx) => fx.audit({
+        orgId: org.id, actor: { kind: "device", id: user?.id ?? null, deviceId: input.deviceId ?? null }, action: "auth.login.failed",
+        target: user ? { kind: "user", id: user.id } : null, result: "failure",
+        details: { reason: user ? (user.deactivated_at !== null ? "deactivated" : "wrong_password") : "unknown_user" },
+        pii: { subject: user?.id ?? "-", data: { username: input.username, ip } },
+      }));
+    }
     throw new AppError("invalid_credentials", "wrong organisation, username or password");
   }
   // Success: the account's failures are forgiven and this attempt's address point is
@@ -40,7 +50,7 @@ export async function login(deps: Deps, ip: string, input: LoginInput): Promise<
   await deps.limits.loginAccount.reset(accountKey);
   await deps.limits.loginIp.refund(ip);
 
-  const issued = await runCommand(deps, null, "accounts.login", async (tx, after) => {
+  const issued = await runCommand(deps, null, "accounts.login", async (tx, fx) => {
     let deviceId: string;
     if (input.deviceId) {
       const dev = await getUserDevice(tx, org.id, user.id, input.deviceId);
@@ -50,9 +60,15 @@ export async function login(deps: Deps, ip: string, input: LoginInput): Promise<
       deviceId = dev.id;
       await tx.updateTable("devices").set({ last_seen_at: deps.now() }).where("id", "=", deviceId).execute();
     } else {
-      deviceId = await addDevice(tx, after, deps, { orgId: org.id, userId: user.id, name: input.deviceName ?? "unnamed device" });
+      deviceId = await addDevice(tx, fx, deps, { orgId: org.id, userId: user.id, name: input.deviceName ?? "unnamed device" });
     }
-    return startSession(tx, deps, { orgId: org.id, userId: user.id, deviceId });
+    const session = await startSession(tx, deps, { orgId: org.id, userId: user.id, deviceId });
+    fx.audit({
+      orgId: org.id, actor: { kind: "device", id: user.id, deviceId }, action: "auth.login.succeeded",
+      target: { kind: "session", id: session.sessionId }, result: "success", details: { newDevice: !input.deviceId },
+      pii: { subject: user.id, data: { ip } },
+    });
+    return session;
   });
   return authTokens(deps, issued);
 }

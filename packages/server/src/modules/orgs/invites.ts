@@ -41,7 +41,11 @@ export async function createInvite(deps: Deps, p: Actor, raw: NewInvite = {}): P
     id: newId("inv"), org_id: p.orgId, token_hash: hashSecret(token), role: input.role, max_uses: input.maxUses, uses: 0,
     expires_at: now + input.expiresInSeconds * 1000, revoked_at: null, created_by: actorRef(p), created_at: now,
   };
-  await deps.db.insertInto("invites").values(row).execute();
+  await runCommand(deps, p, "orgs.createInvite", async (tx, fx) => {
+    await tx.insertInto("invites").values(row).execute();
+    // The token is a secret: only the invite's id, role and limits are recorded.
+    fx.audit({ action: "org.invite.created", target: { kind: "invite", id: row.id }, result: "success", details: { role: row.role, maxUses: row.max_uses, expiresAt: row.expires_at } });
+  });
   return { ...toInvite(row), token };
 }
 

@@ -14,6 +14,7 @@ import { files } from "./migrations/0004-files.ts";
 import { welcomeGroupInfo } from "./migrations/0005-welcome-group-info.ts";
 import { mlsGenerations } from "./migrations/0006-mls-generations.ts";
 import { jobs } from "./migrations/0007-jobs.ts";
+import { audit } from "./migrations/0008-audit.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const ctx: MigrationContext = { dialect, bytes: dialect === "postgres" ? "bytea" : "blob" };
@@ -25,5 +26,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0005_welcome_group_info": welcomeGroupInfo(ctx),
     "0006_mls_generations": mlsGenerations(ctx),
     "0007_jobs": jobs(ctx),
+    "0008_audit": audit(ctx),
   };
 }

@@ -104,6 +104,24 @@ export interface JobsTable {
   dedupe_key: string | null;
 }
 export interface MetaTable { key: string; value: string }
+/** One audit entry (migration 0008; append-only, hash-chained per org: docs/audit.md). */
+export interface AuditLogTable {
+  org_id: string; seq: number; at: number; actor_kind: string; actor_id: string | null; actor_device_id: string | null;
+  action: string; target_kind: string | null; target_id: string | null; result: string;
+  /** Canonical JSON. */
+  details: string;
+  /** Subject whose PII key sealed `pii`, and the sealed bytes (iv | tag | ciphertext); null when there is none. */
+  pii_subject: string | null; pii: Uint8Array | null;
+  prev_hash: string; hash: string;
+}
+/** Each org's chain head: last seq and hash, last checkpoint. */
+export interface AuditHeadsTable { org_id: string; seq: number; hash: string; checkpoint_seq: number; checkpoint_at: number }
+/** A signed checkpoint of an org's chain (append-only). */
+export interface AuditCheckpointsTable { org_id: string; seq: number; head_hash: string; at: number; key_id: string; signature: string }
+/** A per-subject audit PII key, sealed by the KMS; deleted to erase the subject's PII. */
+export interface AuditPiiKeysTable { id: string; org_id: string; subject: string; sealed_key: string; created_at: number }
+/** How far a checkpoint sink has been written, per org. */
+export interface AuditSinkCursorsTable { sink: string; org_id: string; seq: number }
 
 export interface Database {
   orgs: OrgsTable;
@@ -127,6 +145,11 @@ export interface Database {
   mls_pending_removals: MlsPendingRemovalsTable;
   files: FilesTable;
   jobs: JobsTable;
+  audit_log: AuditLogTable;
+  audit_heads: AuditHeadsTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  audit_pii_keys: AuditPiiKeysTable;
+  audit_sink_cursors: AuditSinkCursorsTable;
 }
 
 /** Placeholder kept so `Generated` stays importable for future serial columns. */

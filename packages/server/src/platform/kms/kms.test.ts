@@ -48,7 +48,7 @@ for (const dialect of DIALECTS) {
         assert.ok(crypto.verify(null, data, pub, keys.directory.sign(data)));
         // Nothing private is stored in the clear.
         const rows = await s1.deps.db.selectFrom("server_keys").selectAll().execute();
-        assert.deepEqual(rows.map((r) => r.purpose).sort(), ["directory", "external-sender", "jwt"]);
+        assert.deepEqual(rows.map((r) => r.purpose).sort(), ["audit", "directory", "external-sender", "jwt"]);
         for (const r of rows) {
           assert.ok(s1.deps.kms.isSealed(r.private_jwk), `${r.purpose} private key is sealed`);
           assert.ok(!r.private_jwk.includes(Buffer.from(keys.directory.privateKey).toString("base64url")));
@@ -68,7 +68,7 @@ for (const dialect of DIALECTS) {
         const keys = await serverMlsKeys(s2.deps);
         assert.deepEqual(keys.directory.publicKey, dirKey);
         assert.deepEqual(keys.externalSender.publicKey, extKey);
-        assert.equal((await s2.deps.db.selectFrom("server_keys").select("id").execute()).length, 3);
+        assert.equal((await s2.deps.db.selectFrom("server_keys").select("id").execute()).length, 4);
       } finally {
         await s2.close();
       }

@@ -11,7 +11,9 @@ export type SigningKeyPurpose =
   /** Signs device-directory bindings (org, user, device, MLS signature key). */
   | "directory"
   /** The server's MLS signature key as external sender (Remove proposals). Both suites sign with Ed25519. */
-  | "external-sender";
+  | "external-sender"
+  /** Signs audit-log checkpoints (modules/audit/checkpoints.ts); `parley audit verify` checks them. */
+  | "audit";
 
 /** A server Ed25519 key pair, decrypted in memory. */
 export interface ServerSigningKey {
