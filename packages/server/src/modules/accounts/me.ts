@@ -26,7 +26,10 @@ export async function updateMe(deps: Deps, p: DeviceActor, input: { displayName:
 }
 
 export async function logout(deps: Deps, p: DeviceActor): Promise<void> {
-  await runCommand(deps, p, "accounts.logout", (tx, after) => revokeSessions(tx, after, deps, { orgId: p.orgId, userId: p.userId, sessionIds: [p.sessionId] }, "logout"));
+  await runCommand(deps, p, "accounts.logout", async (tx, after) => {
+    await revokeSessions(tx, after, deps, { orgId: p.orgId, userId: p.userId, sessionIds: [p.sessionId] }, "logout");
+    after.audit({ action: "auth.logout", target: { kind: "session", id: p.sessionId }, result: "success" });
+  });
 }
 
 export async function listMySessions(deps: Deps, p: DeviceActor): Promise<Session[]> {
@@ -38,6 +41,7 @@ export async function revokeMySession(deps: Deps, p: DeviceActor, sessionId: str
   await runCommand(deps, p, "accounts.revokeMySession", async (tx, after) => {
     if (!(await getActiveSession(tx, p.orgId, p.userId, sessionId))) throw notFound("session");
     await revokeSessions(tx, after, deps, { orgId: p.orgId, userId: p.userId, sessionIds: [sessionId] }, "revoked_by_user");
+    after.audit({ action: "session.revoked", target: { kind: "session", id: sessionId }, result: "success" });
   });
 }
 
@@ -57,5 +61,6 @@ export async function revokeMyDevice(deps: Deps, p: DeviceActor, deviceId: strin
   await runCommand(deps, p, "accounts.revokeMyDevice", async (tx, after) => {
     if (!(await getUserDevice(tx, p.orgId, p.userId, deviceId))) throw notFound("device");
     await revokeDevice(tx, after, deps, { orgId: p.orgId, userId: p.userId, deviceId }, "revoked_by_user");
+    after.audit({ action: "device.revoked", target: { kind: "device", id: deviceId }, result: "success", details: { userId: p.userId, by: "self" } });
   });
 }

@@ -44,6 +44,7 @@ export async function createChannel(
   try {
     await runCommand(deps, p, "channels.createChannel", async (tx, after) => {
       await insertChannel(tx, row);
+      after.audit({ action: "channel.created", target: { kind: "channel", id: row.id }, result: "success", details: { kind: row.kind, members: others.length + 1 } });
       await insertMembers(tx, row.id, p.orgId, [{ userId: p.userId, role: "admin" }, ...others.map((userId) => ({ userId, role: "member" as const }))], now);
       const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId: row.id, now };
       const all = [p.userId, ...others];
@@ -79,6 +80,7 @@ export async function openDm(deps: Deps, p: DeviceActor, userIds: string[]): Pro
   try {
     await runCommand(deps, p, "channels.openDm", async (tx, after) => {
       await insertChannel(tx, row);
+      after.audit({ action: "channel.created", target: { kind: "channel", id: row.id }, result: "success", details: { kind: row.kind, members: all.length } });
       await insertMembers(tx, row.id, p.orgId, all.map((userId) => ({ userId, role: "member" as const })), now);
       const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId: row.id, now };
       await tellUsers(c, all, "channel.joined", { ...channelData(toChannel(row, all.length)), by: p.userId });
@@ -101,6 +103,8 @@ async function changeChannel(deps: Deps, p: DeviceActor, channelId: string, patc
     const row = await updateChannelRow(tx, channelId, patch);
     const members = await memberIds(tx, channelId);
     const channel = toChannel(row, members.length);
+    const action = "archived_at" in patch ? (patch.archived_at === null ? "channel.unarchived" : "channel.archived") : "channel.updated";
+    after.audit({ action, target: { kind: "channel", id: channelId }, result: "success", details: { changed: Object.keys(patch).filter((k) => k !== "archived_at") } });
     await tellUsers({ tx, after, orgId: p.orgId, channelId, now }, members, "channel.updated", { ...channelData(channel), by: p.userId });
     return channel;
   });

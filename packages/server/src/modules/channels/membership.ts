@@ -31,6 +31,7 @@ export async function joinChannel(deps: Deps, p: DeviceActor, channelId: string)
     await runCommand(deps, p, "channels.joinChannel", async (tx, after) => {
       const before = await memberIds(tx, channelId);
       await insertMembers(tx, channelId, p.orgId, [{ userId: p.userId, role: "member" }], now);
+      after.audit({ action: "channel.member.joined", target: { kind: "channel", id: channelId }, result: "success", details: { userId: p.userId } });
       const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId, now };
       await tellUsers(c, [p.userId], "channel.joined", { ...channelData(toChannel(ch.row, before.length + 1)), by: p.userId });
       await tellUsers(c, before, "member.joined", { userIds: [p.userId], by: p.userId });
@@ -47,6 +48,7 @@ async function removeFromChannel(deps: Deps, p: DeviceActor, channelId: string, 
   const now = deps.now();
   await runCommand(deps, p, "channels.removeFromChannel", async (tx, after) => {
     if (!(await deleteMember(tx, channelId, userId))) throw new AppError("not_found", "not a member of this channel");
+    after.audit({ action: userId === p.userId ? "channel.member.left" : "channel.member.removed", target: { kind: "channel", id: channelId }, result: "success", details: { userId } });
     await recordPendingRemovals(deps, tx, after, { orgId: p.orgId, userId, channelIds: [channelId], reason: userId === p.userId ? "left" : "kicked" });
     const rest = await memberIds(tx, channelId);
     const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId, now };
@@ -84,6 +86,7 @@ export async function addMembers(deps: Deps, p: DeviceActor, channelId: string, 
     await tellUsers(c, fresh, "channel.joined", { ...channelData(toChannel(ch.row, before.length + fresh.length)), by: p.userId });
     await tellUsers(c, before, "member.joined", { userIds: fresh, by: p.userId });
     publishMembers(c, fresh, []);
+    if (fresh.length) after.audit({ action: "channel.member.added", target: { kind: "channel", id: channelId }, result: "success", details: { userIds: fresh } });
     return fresh;
   });
   return { added };
@@ -106,6 +109,7 @@ export async function setMemberRole(deps: Deps, p: DeviceActor, channelId: strin
     const now = deps.now();
     await runCommand(deps, p, "channels.setMemberRole", async (tx, after) => {
       await setMemberRoleRow(tx, channelId, userId, role);
+      after.audit({ action: "channel.member.role_changed", target: { kind: "channel", id: channelId }, result: "success", details: { userId, role } });
       const everyone = await memberIds(tx, channelId);
       await tellUsers({ tx, after, orgId: p.orgId, channelId, now }, everyone, "member.role", { userId, role, by: p.userId });
     });

@@ -39,6 +39,7 @@ export async function setE2eeConfig(deps: Deps, p: DeviceActor, suite: E2eeSuite
     const previous = settings.e2eeSuite === "xwing" ? "xwing" : "default";
     await setOrgSettings(tx, p.orgId, { ...settings, e2eeSuite: suite });
     if (previous === suite) return;
+    after.audit({ action: "org.mls_suite.changed", target: { kind: "org", id: p.orgId }, result: "success", details: { from: previous, to: suite } });
     await clearOrgLowWarned(tx, p.orgId);
     const users = new Set((await activeBindings(tx, p.orgId, {})).map((b) => b.user_id));
     for (const userId of users) {

@@ -49,7 +49,10 @@ export async function putDeviceIdentity(
     signature: signed.signature, created_at: deps.now(), low_warned_at: null,
   };
   try {
-    await runCommand(deps, p, "e2ee.putDeviceIdentity", (tx) => insertBinding(tx, row));
+    await runCommand(deps, p, "e2ee.putDeviceIdentity", async (tx, fx) => {
+      await insertBinding(tx, row);
+      fx.audit({ action: "e2ee.device.registered", target: { kind: "device", id: p.deviceId }, result: "success", details: { suite: input.suite } });
+    });
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     // A concurrent registration of the same device won: answer as if it came first.

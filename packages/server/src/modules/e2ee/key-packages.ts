@@ -67,10 +67,11 @@ export async function uploadKeyPackages(deps: Deps, p: DeviceActor, uploads: Key
   const lastResortSuites = rows.filter((r) => r.last_resort === 1).map((r) => r.suite);
   if (new Set(lastResortSuites).size !== lastResortSuites.length) throw badRequest("at most one last-resort KeyPackage per suite per upload");
   const current = await orgSuite(deps.db, p.orgId);
-  return runCommand(deps, p, "e2ee.uploadKeyPackages", async (tx) => {
+  return runCommand(deps, p, "e2ee.uploadKeyPackages", async (tx, fx) => {
     // A new last-resort KeyPackage replaces the old one of its suite (the device keeps only the newest private half).
     for (const suite of lastResortSuites) await deleteLastResort(tx, p.deviceId, suite);
     const stored = await insertKeyPackages(tx, rows);
+    fx.audit({ action: "e2ee.keypackages.uploaded", target: { kind: "device", id: p.deviceId }, result: "success", details: { count: rows.length, lastResort: lastResortSuites.length } });
     const count = await countOf(deps, tx, p.deviceId, current);
     if (count.available >= deps.config.keyPackageLowWater) await clearLowWarned(tx, p.deviceId);
     return { stored, ...count };
@@ -124,6 +125,7 @@ export async function claimKeyPackages(
         lastResort: Number(kp.last_resort) === 1, binding: toBinding(b),
       });
     }
+    after.audit({ action: "e2ee.keypackages.claimed", target: { kind: "org", id: p.orgId }, result: "success", details: { suite, claimed: keyPackages.length, missing: missing.length, users: userIds.length } });
     return { keyPackages, missing };
   });
 }

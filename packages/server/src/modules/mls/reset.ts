@@ -70,6 +70,7 @@ export async function applyReset(deps: Deps, r: ResetRequest): Promise<ResetEncr
       await tx.deleteFrom(table).where("channel_id", "=", r.channelId).execute();
     }
     const info: EncryptionReset = { generation, reason: r.reason, by: r.by };
+    after.audit({ action: "mls.encryption.reset", target: { kind: "channel", id: r.channelId }, result: "success", details: { generation, reason: r.reason } });
     const ev: EventRow = {
       channel_id: r.channelId, seq: row.first, id: newId("ev"), client_id: `mls-reset-${generation}`,
       sender_id: r.by ?? SERVER_SENDER, sender_device_id: r.deviceId ?? SERVER_SENDER, kind: "reset", epoch: 0, generation,

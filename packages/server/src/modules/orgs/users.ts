@@ -63,6 +63,7 @@ export async function setUserRole(deps: Deps, p: Actor, userId: string, rawRole:
     const target = await loadUser(tx, p, userId);
     if (PRIVILEGED.has(target.role) || PRIVILEGED.has(role)) authorize(p, "org.manage_admins", org(p));
     if (target.role === role) return toUser(target);
+    after.audit({ action: "user.role.changed", target: { kind: "user", id: target.id }, result: "success", details: { from: target.role, to: role } });
     if (target.role === "owner" && target.deactivated_at === null && (await activeOwners(tx, p.orgId)) <= 1) {
       throw badRequest("the last owner cannot be demoted; make someone else owner first");
     }
@@ -81,6 +82,7 @@ export async function deactivateUser(deps: Deps, p: Actor, userId: string): Prom
     const target = await loadUser(tx, p, userId);
     if (PRIVILEGED.has(target.role)) authorize(p, "org.manage_admins", org(p));
     if (target.deactivated_at !== null) return toUser(target);
+    after.audit({ action: "user.deactivated", target: { kind: "user", id: target.id }, result: "success" });
     if (target.role === "owner" && (await activeOwners(tx, p.orgId)) <= 1) throw badRequest("the last owner cannot be deactivated");
     const now = deps.now();
     await tx.updateTable("users").set({ deactivated_at: now }).where("id", "=", target.id).execute();
@@ -100,6 +102,7 @@ export async function reactivateUser(deps: Deps, p: Actor, userId: string): Prom
     const target = await loadUser(tx, p, userId);
     if (PRIVILEGED.has(target.role)) authorize(p, "org.manage_admins", org(p));
     if (target.deactivated_at === null) return toUser(target);
+    after.audit({ action: "user.reactivated", target: { kind: "user", id: target.id }, result: "success" });
     await tx.updateTable("users").set({ deactivated_at: null }).where("id", "=", target.id).execute();
     const user = toUser({ ...target, deactivated_at: null });
     await appendUserStream(tx, after, { orgId: p.orgId, userId: target.id, kind: "user.updated", data: { user }, now: deps.now() });
@@ -123,6 +126,7 @@ export async function adminRevokeDevice(deps: Deps, p: Actor, userId: string, de
     if (PRIVILEGED.has(target.role) && target.id !== actingUserId(p)) authorize(p, "org.manage_admins", org(p));
     const dev = await getUserDevice(tx, p.orgId, target.id, deviceId);
     if (!dev) throw notFound("device");
+    after.audit({ action: "device.revoked", target: { kind: "device", id: deviceId }, result: "success", details: { userId: target.id, by: "admin" } });
     await revokeDevice(tx, after, deps, { orgId: p.orgId, userId: target.id, deviceId }, "revoked_by_admin");
   });
 }
