@@ -39,6 +39,11 @@ for (const dialect of DIALECTS) {
         assert.deepEqual(rows.map((e) => e.action), [], `${what}: no entry`);
       };
 
+      const inv = await owner.api("POST", "/invites", { role: "member" });
+      seen += 1; // org.invite.created (wiring.test.ts)
+      await expectEntry(owner, "org.invite.revoked", inv.body.id, () => owner.api("DELETE", `/invites/${inv.body.id}`), 204);
+      await expectNone("revoking it again changes nothing", () => owner.api("DELETE", `/invites/${inv.body.id}`), 204);
+
       const role = await expectEntry(owner, "user.role.changed", bob.user.id, () => owner.api("PUT", `/users/${bob.user.id}/role`, { role: "admin" }));
       assert.deepEqual(JSON.parse(role.details), { from: "member", to: "admin" });
       await expectNone("a member may not change roles", () => carol.api("PUT", `/users/${bob.user.id}/role`, { role: "member" }), 403);

@@ -58,12 +58,16 @@ export async function listInvites(deps: Deps, p: Actor): Promise<Invite[]> {
 
 export async function revokeInvite(deps: Deps, p: Actor, inviteId: string): Promise<void> {
   authorize(p, "org.invite", { type: "org", orgId: p.orgId });
-  const r = await deps.db.updateTable("invites").set({ revoked_at: deps.now() })
-    .where("org_id", "=", p.orgId).where("id", "=", inviteId).where("revoked_at", "is", null).executeTakeFirst();
-  if (Number(r.numUpdatedRows) === 0) {
-    const exists = await deps.db.selectFrom("invites").select("id").where("org_id", "=", p.orgId).where("id", "=", inviteId).executeTakeFirst();
-    if (!exists) throw notFound("invite");
-  }
+  await runCommand(deps, p, "orgs.revokeInvite", async (tx, fx) => {
+    const r = await tx.updateTable("invites").set({ revoked_at: deps.now() })
+      .where("org_id", "=", p.orgId).where("id", "=", inviteId).where("revoked_at", "is", null).executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) {
+      const exists = await tx.selectFrom("invites").select("id").where("org_id", "=", p.orgId).where("id", "=", inviteId).executeTakeFirst();
+      if (!exists) throw notFound("invite");
+      return; // already revoked
+    }
+    fx.audit({ action: "org.invite.revoked", target: { kind: "invite", id: inviteId }, result: "success" });
+  });
 }
 
 const invalid = () => new AppError("invite_invalid", "this invite link has expired, been used up or been revoked");
@@ -103,6 +107,11 @@ export async function acceptInvite(deps: Deps, input: AcceptInput): Promise<Auth
       if (taken) throw new AppError("already_exists", `username "${input.username}" is taken`);
       const user = await insertUser(tx, deps, { orgId: invite.org_id, username: input.username, displayName: input.displayName, passwordHash, role: invite.role });
       const deviceId = await addDevice(tx, after, deps, { orgId: invite.org_id, userId: user.id, name: input.deviceName });
+      after.audit({
+        orgId: invite.org_id, actor: { kind: "device", id: user.id, deviceId }, action: "org.invite.accepted",
+        target: { kind: "invite", id: invite.id }, result: "success", details: { userId: user.id, role: invite.role },
+        pii: { subject: user.id, data: { username: input.username } },
+      });
       return startSession(tx, deps, { orgId: invite.org_id, userId: user.id, deviceId });
     });
   } catch (err) {
