@@ -122,7 +122,10 @@ test(`typing stays responsive while ${N} messages decrypt; a second tab shows th
   await alice.next("message", (m) => m.text === "sent from the second tab", 30_000).catch(async (err: unknown) => {
     const tail = await alice.api.call("listEvents", { params: { channelId: channel.id }, query: { before: 1_000_000_000, limit: 5 } });
     const gi = await alice.api.call("getGroupInfo", { params: { channelId: channel.id } });
-    throw new Error(`${(err as Error).message}; Alice's group at epoch ${alice.e2ee!.epochOf(channel.id)}, the server's at ${gi.epoch}; last events ${JSON.stringify(tail.events.map((e) => [e.seq, e.kind, e.epoch]))}; Alice: ${aliceTrouble.slice(-5).join(" | ")}`);
+    // What the tab that took over shows (the message pending, failed, or not there), and its connection.
+    const shown = (await second.locator("main").innerText().catch(() => "(unreadable)")).split("\n").slice(-8).join(" / ");
+    const status = await second.locator("[role=status], .connection").allInnerTexts().catch(() => []);
+    throw new Error(`${(err as Error).message}; Alice's group at epoch ${alice.e2ee!.epochOf(channel.id)}, the server's at ${gi.epoch}; last events ${JSON.stringify(tail.events.map((e) => [e.seq, e.kind, e.epoch]))}; Alice: ${aliceTrouble.slice(-5).join(" | ")}; second tab shows: ${shown}; status: ${JSON.stringify(status)}; page errors: ${JSON.stringify(errors)}`);
   });
   assert.deepEqual(errors.filter((e) => !/status of 40[134]/.test(e)), []);
 });
