@@ -19,7 +19,6 @@ import { enqueueJob, type EnqueueOptions } from "./platform/jobs/index.ts";
 import { auditActor } from "./modules/audit/actors.ts";
 import { appendAuditBatch } from "./modules/audit/append.ts";
 import type { AuditEntryInput } from "./modules/audit/types.ts";
-import { inTransaction, type AfterCommit } from "./transaction.ts";
 
 export interface CommandEffects extends AfterCommit {
   /** Publish on the bus after the commit. */
@@ -71,4 +70,39 @@ export async function runCommand<T>(deps: Deps, actor: CommandActor, name: strin
     deps.metrics.commands.observe({ command: name, actor: actor?.kind ?? "anonymous", outcome: "error" }, (performance.now() - started) / 1000);
     throw err;
   }
+}
+
+// ---- the transaction under every command ----------------------------------------
+
+/** After-commit effects: bus messages and other side effects, run only once the transaction committed. */
+export interface AfterCommit {
+  publish<T extends Topic>(topic: T, msg: BusTopics[T]): void;
+  /** Any other side effect that must wait for the commit. */
+  run(fn: () => void): void;
+}
+
+/**
+ * The one transaction helper, private to this file: a command's transaction, then its
+ * after-commit effects in order (a failing effect is logged and does not stop the others).
+ */
+async function inTransaction<T>(deps: Deps, fn: (tx: Tx, after: AfterCommit) => Promise<T>): Promise<T> {
+  const queued: Array<() => void> = [];
+  const after: AfterCommit = {
+    publish: (topic, msg) => { queued.push(() => deps.bus.publish(topic, msg)); },
+    run: (f) => { queued.push(f); },
+  };
+  const result = await deps.db.transaction().execute((tx) => fn(tx, after));
+  for (const f of queued) {
+    try { f(); } catch (err) { deps.log.error({ err }, "after-commit hook failed"); }
+  }
+  return result;
+}
+
+/**
+ * Publish a message about a change that committed earlier and may never have been
+ * announced: the event writer's retry after a COMMIT whose answer was lost finds its
+ * events already written (a duplicate), and nobody may have published them.
+ */
+export function publishCommitted<T extends Topic>(deps: Deps, topic: T, msg: BusTopics[T]): void {
+  try { deps.bus.publish(topic, msg); } catch (err) { deps.log.error({ err, topic }, "publishing a committed change failed"); }
 }

@@ -6,8 +6,7 @@
 import type { AuthTokens } from "@parley/protocol";
 import type { Deps } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
-import type { AfterCommit } from "../../transaction.ts";
-import { runCommand } from "../../command.ts";
+import { runCommand, type AfterCommit } from "../../command.ts";
 import { AppError } from "../../core/errors.ts";
 import { hashSecret, newId, newSecret } from "../../platform/ids.ts";
 import { appendUserStream } from "../streams/user-stream.ts";

@@ -5,7 +5,7 @@
  */
 import type { UserStreamKind } from "@parley/protocol";
 import type { Tx } from "../../platform/db/index.ts";
-import type { AfterCommit } from "../../transaction.ts";
+import type { AfterCommit } from "../../command.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
 import type { Channel } from "@parley/protocol";
 

@@ -15,8 +15,7 @@ import type { ClaimedKeyPackage, E2eeSuite, KeyPackageCount, KeyPackageUpload } 
 import type { Deps, DeviceActor } from "../../context.ts";
 import type { KeyPackagesTable } from "../../platform/db/tables.ts";
 import { AppError, badRequest, notFound } from "../../core/errors.ts";
-import type { AfterCommit } from "../../transaction.ts";
-import { runCommand } from "../../command.ts";
+import { runCommand, type AfterCommit } from "../../command.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import { authorize } from "../access/authorize.ts";
 import { appendUserStream } from "../streams/user-stream.ts";

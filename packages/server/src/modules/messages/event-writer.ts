@@ -16,8 +16,7 @@
  * One writer per server (created in server.ts, hung off Deps): no module state.
  */
 import { insertEvents } from "../timeline/append.ts";
-import { publishCommitted } from "../../transaction.ts";
-import { runCommand } from "../../command.ts";
+import { publishCommitted, runCommand } from "../../command.ts";
 import { claimSeqs } from "../timeline/sequence.ts";
 import type { Event, SendEvent } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";

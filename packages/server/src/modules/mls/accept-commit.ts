@@ -11,8 +11,7 @@ import type { CommitBundleBody, CommitBundleResult, Event } from "@parley/protoc
 import type { Deps, DeviceActor } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
-import type { AfterCommit } from "../../transaction.ts";
-import { runCommand } from "../../command.ts";
+import { runCommand, type AfterCommit } from "../../command.ts";
 import { newId } from "../../platform/ids.ts";
 import { AppError } from "../../core/errors.ts";
 import { authorize } from "../access/authorize.ts";

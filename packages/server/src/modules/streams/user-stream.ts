@@ -5,7 +5,7 @@
  */
 import type { UserStreamItem, UserStreamKind } from "@parley/protocol";
 import type { Tx } from "../../platform/db/index.ts";
-import type { AfterCommit } from "../../transaction.ts";
+import type { AfterCommit } from "../../command.ts";
 
 export interface StreamAppend {
   orgId: string;
