@@ -24,6 +24,19 @@ export interface BenchResults {
   errors: Record<string, string>;
 }
 
+/** The median of `xs` (the mean of the middle two for an even count). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** `x` rounded to `d` decimals. */
+export const round = (x: number, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
+
+/** The machine's load averages (1, 5, 15 min), to 2 decimals. */
+export const loadAverage = () => os.loadavg().map((v) => round(v, 2));
+
 export function machine(): Record<string, unknown> {
   let distro = os.type();
   try { distro = `Debian ${fs.readFileSync("/etc/debian_version", "utf8").trim()}`; } catch { /* not Debian */ }

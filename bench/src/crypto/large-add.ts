@@ -14,11 +14,10 @@
  *   node bench/src/crypto/large-add.ts [--members 999] [--rounds 3] [--suites default,xwing] [--no-record]
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SuiteName } from "@parley/crypto";
-import { machine } from "../results.ts";
+import { loadAverage, machine, median, round } from "../results.ts";
 import { log } from "../report.ts";
 import { addRun, configsFor, ADD_CONFIGS, type AddConfigName, type AddFigures } from "./large-add-runs.ts";
 import { makeJoiners } from "./provider-commits.ts";
@@ -32,13 +31,7 @@ export const LARGE_ADD_ROWS_END = "<!-- large-add rows end -->";
 const NOW: AddConfigName = "Parley now (no tree)";
 const METRICS = ["addMs", "addCpuMs", "commitBytes", "welcomeBytes", "groupInfoBytes", "joinMs", "updateMs", "updateCpuMs", "processMs", "processCpuMs"] as const;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const round = (x: number, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
-const load = () => os.loadavg().map((v) => round(v, 2));
+const load = loadAverage;
 
 /** Per suite and configuration: every round's figures, their medians, and this config's add time over "Parley now"'s, per round. */
 export interface SuiteResult {

@@ -17,12 +17,11 @@
  *   node bench/src/crypto/provider.ts [--messages 2000] [--rounds 5] [--with-1000 [--commit-rounds 2] [--xwing]] [--no-record]
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CryptoProviderName, SuiteName } from "@parley/crypto";
 import { nodeCryptoProvider } from "../../../packages/crypto/src/provider-node.ts";
-import { machine } from "../results.ts";
+import { loadAverage, machine, median, round } from "../results.ts";
 import { log } from "../report.ts";
 import { commitRun, makeJoiners, type CommitRun } from "./provider-commits.ts";
 import { rawThroughput, wrapperThroughput } from "./throughput.ts";
@@ -41,13 +40,7 @@ type ConfigName = keyof typeof CONFIGS;
 const BASELINE: ConfigName = "raw ts-mls, default provider";
 const TARGET: ConfigName = "@parley/crypto, node provider";
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const round = (x: number, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
-const load = () => os.loadavg().map((v) => round(v, 2));
+const load = loadAverage;
 
 /** One measurement: wall-clock msgs/s and msgs per CPU second of this process. */
 async function measure(name: ConfigName, messages: number): Promise<{ wall: number; cpu: number }> {
