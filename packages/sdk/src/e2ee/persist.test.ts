@@ -65,7 +65,11 @@ const live = async (...cs: ParleyClient[]) => {
   await Promise.all(cs.map((c) => c.waitUntilLive()));
 };
 
-test("a sender restarted from a state older than its last sends never reuses a generation: the receiver decrypts everything", async (t) => {
+/**
+ * A server, and alice (on disk, group states saved only on close) with bob in a live org;
+ * `root` is the test's temp directory, alice's profile is `aliceDir` in it.
+ */
+async function senderSetup(t: TestContext) {
   const server = await startTestServer();
   t.after(() => server.stop());
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "parley-persist-"));
@@ -76,6 +80,11 @@ test("a sender restarted from a state older than its last sends never reuses a g
   const alice = org.owner;
   const bob = await org.user("bob");
   await live(alice, bob);
+  return { root, aliceDir, alice, bob };
+}
+
+test("a sender restarted from a state older than its last sends never reuses a generation: the receiver decrypts everything", async (t) => {
+  const { root, aliceDir, alice, bob } = await senderSetup(t);
   const ch = await alice.createChannel({ kind: "private", name: "team", members: [bob.userId] });
   const seenBob = collect(bob, ch.id);
   const bad: UndecryptableNotice[] = [];
@@ -111,16 +120,7 @@ test("a sender restarted from a state older than its last sends never reuses a g
 // decrypt one's own messages, so the plaintext copies of sends must outlive their echo until
 // a state past it is saved.
 test("a sender whose local store keeps no decrypted history, restarted from a state older than its echoes, still reads its own messages", async (t) => {
-  const server = await startTestServer();
-  t.after(() => server.stop());
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "parley-persist-"));
-  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
-  const aliceDir = path.join(root, "alice");
-  const org = await makeOrg(server.url, await profile(aliceDir, 10_000));
-  t.after(() => org.closeAll());
-  const alice = org.owner;
-  const bob = await org.user("bob");
-  await live(alice, bob);
+  const { root, aliceDir, alice, bob } = await senderSetup(t);
   const ch = await alice.createChannel({ kind: "private", name: "own", members: [bob.userId] });
   const ownEchoes = collect(alice, ch.id);
   const first = await alice.sendMessage(ch.id, "mine 1");
