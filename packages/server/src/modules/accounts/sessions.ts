@@ -6,7 +6,7 @@
 import type { AuthTokens } from "@parley/protocol";
 import type { Deps } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
-import { runCommand, type AfterCommit } from "../../command.ts";
+import { runCommand, type AfterCommit, type CommandEffects } from "../../command.ts";
 import { AppError } from "../../core/errors.ts";
 import { hashSecret, newId, newSecret } from "../../platform/ids.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
@@ -81,7 +81,7 @@ export async function revokeSessions(tx: Tx, after: AfterCommit, deps: Deps, sco
 }
 
 /** Revoke a device: it can never sign in again and all its sessions end. */
-export async function revokeDevice(tx: Tx, after: AfterCommit, deps: Deps, a: { orgId: string; userId: string; deviceId: string }, reason: string): Promise<void> {
+export async function revokeDevice(tx: Tx, after: CommandEffects, deps: Deps, a: { orgId: string; userId: string; deviceId: string }, reason: string): Promise<void> {
   const now = deps.now();
   const r = await tx.updateTable("devices").set({ revoked_at: now })
     .where("org_id", "=", a.orgId).where("user_id", "=", a.userId).where("id", "=", a.deviceId).where("revoked_at", "is", null)

@@ -11,7 +11,7 @@ import type { CommitBundleBody, CommitBundleResult, Event } from "@parley/protoc
 import type { Deps, DeviceActor } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
-import { runCommand, type AfterCommit } from "../../command.ts";
+import { runCommand, type CommandEffects } from "../../command.ts";
 import { newId } from "../../platform/ids.ts";
 import { AppError } from "../../core/errors.ts";
 import { authorize } from "../access/authorize.ts";
@@ -109,7 +109,7 @@ async function checkInTx(tx: Tx, p: DeviceActor, ch: LoadedChannel, bundle: Pars
 }
 
 async function writeCommit(
-  deps: Deps, tx: Tx, after: AfterCommit, p: DeviceActor, ch: LoadedChannel, bundle: ParsedBundle, plan: CommitPlan, seq: number,
+  deps: Deps, tx: Tx, after: CommandEffects, p: DeviceActor, ch: LoadedChannel, bundle: ParsedBundle, plan: CommitPlan, seq: number,
 ): Promise<CommitBundleResult> {
   const channelId = ch.row.id;
   const now = deps.now();
@@ -157,7 +157,7 @@ async function writeCommit(
   for (const r of remaining) await resetPending(tx, channelId, r.device_id, leafOf.get(r.device_id)!);
 
   after.publish("channel.event", { orgId: p.orgId, event });
-  if (remaining.length > 0) await scheduleRemovalProposals(deps, tx, after, [channelId]);
+  if (remaining.length > 0) await scheduleRemovalProposals(after, [channelId]);
   return { epoch: newEpoch, event, welcomeId };
 }
 

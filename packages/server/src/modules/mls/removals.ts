@@ -15,9 +15,9 @@ import type { Deps } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import { serverMlsKeys } from "../../platform/kms/index.ts";
 import { newId } from "../../platform/ids.ts";
-import { runCommand, type AfterCommit } from "../../command.ts";
+import { runCommand, type CommandEffects } from "../../command.ts";
 import { systemActor } from "../../core/actor.ts";
-import { enqueueJob, type JobHandler } from "../../platform/jobs/index.ts";
+import type { JobHandler } from "../../platform/jobs/index.ts";
 import { toEvent, type EventRow } from "../messages/store.ts";
 import {
   channelEpoch, claimPendingForEpoch, findGroup, insertPending, leavesOfUser, listLeaves, listPending, reserveSeqs, setProposal,
@@ -43,7 +43,7 @@ export interface RemovalScope {
  * pending removal for each of its leaves in scope, and after commit issue the
  * server's Remove proposals.
  */
-export async function recordPendingRemovals(deps: Deps, tx: Tx, after: AfterCommit, s: RemovalScope): Promise<void> {
+export async function recordPendingRemovals(deps: Deps, tx: Tx, fx: CommandEffects, s: RemovalScope): Promise<void> {
   const leaves = await leavesOfUser(tx, s);
   if (leaves.length === 0) return;
   const now = deps.now();
@@ -51,19 +51,18 @@ export async function recordPendingRemovals(deps: Deps, tx: Tx, after: AfterComm
     channel_id: l.channel_id, device_id: l.device_id, org_id: l.org_id, user_id: l.user_id, leaf_index: Number(l.leaf_index), reason: s.reason,
     proposed_epoch: null, proposal_seq: null, proposal_ref: null, created_at: now,
   })));
-  await scheduleRemovalProposals(deps, tx, after, [...new Set(leaves.map((l) => l.channel_id))]);
+  await scheduleRemovalProposals(fx, [...new Set(leaves.map((l) => l.channel_id))]);
 }
 
 /** The durable job that issues a channel's pending Remove proposals; payload `{ channelId }`. */
 export const REMOVAL_PROPOSALS_JOB = "mls.removal_proposals";
 
 /**
- * In `tx`, enqueue a job per channel that proposes its pending removals once
- * the transaction commits (retried on failure; a rollback enqueues nothing).
+ * In the command's transaction, enqueue a job per channel that proposes its pending
+ * removals once it commits (retried on failure; a rollback enqueues nothing).
  */
-export async function scheduleRemovalProposals(deps: Deps, tx: Tx, after: AfterCommit, channelIds: string[]): Promise<void> {
-  for (const channelId of channelIds) await enqueueJob(tx, REMOVAL_PROPOSALS_JOB, { channelId }, { now: deps.now() });
-  if (channelIds.length) after.publish("jobs.enqueued", { name: REMOVAL_PROPOSALS_JOB });
+export async function scheduleRemovalProposals(fx: CommandEffects, channelIds: string[]): Promise<void> {
+  for (const channelId of channelIds) await fx.job(REMOVAL_PROPOSALS_JOB, { channelId });
 }
 
 /** Job handlers of the mls module. */
