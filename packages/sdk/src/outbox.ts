@@ -4,6 +4,12 @@
  * SAME clientId — over the socket when live, else over HTTP — until the
  * server acknowledges it. The server dedupes by (channel, clientId), so a
  * retry after a lost ack returns the original event (`duplicate: true`).
+ *
+ * Sends of one channel reach the server in the order they were made: an entry
+ * goes out only when every earlier entry of its channel has been acknowledged,
+ * or is in flight on the live socket and it goes on that socket too (one
+ * socket is ordered end to end: the server takes its frames in order). HTTP
+ * requests are not ordered, so over HTTP an entry waits for the acks before it.
  */
 import type { Event, SendEvent } from "@parley/protocol";
 import type { Api } from "./http.ts";
@@ -55,7 +61,11 @@ export class Outbox {
   readonly #abort = new AbortController();
   #wake = new AbortController();
   #active = 0;
-  readonly #waiting: Array<() => void> = [];
+  /** Per channel: its unacknowledged entries in send order, and how each one's attempt in flight travels. */
+  readonly #lanes = new Map<string, OutboxEntry[]>();
+  readonly #flying = new Map<OutboxEntry, "socket" | "http">();
+  /** Woken whenever an attempt starts or ends (a slot or a place in a lane may have opened). */
+  #turn: Array<() => void> = [];
 
   constructor(opts: OutboxOptions) {
     this.#o = opts;
@@ -93,13 +103,24 @@ export class Outbox {
   close(): void {
     this.#abort.abort();
     this.wake();
+    this.#nextTurn();
   }
 
   #run(entry: OutboxEntry): Promise<SendResult> {
     const id = entry.event.clientId;
     const existing = this.#inFlight.get(id);
     if (existing) return existing;
-    const p = this.#loop(entry).finally(() => this.#inFlight.delete(id));
+    const lane = this.#lanes.get(entry.channelId) ?? [];
+    this.#lanes.set(entry.channelId, lane);
+    // Entries resumed from the store may be older than sends already made by this process.
+    const at = lane.findIndex((e) => e.createdAt > entry.createdAt);
+    lane.splice(at < 0 ? lane.length : at, 0, entry);
+    const p = this.#loop(entry).finally(() => {
+      this.#inFlight.delete(id);
+      lane.splice(lane.indexOf(entry), 1);
+      if (!lane.length) this.#lanes.delete(entry.channelId);
+      this.#nextTurn();
+    });
     this.#inFlight.set(id, p);
     return p;
   }
@@ -142,22 +163,45 @@ export class Outbox {
   }
 
   async #attempt(entry: OutboxEntry): Promise<SendResult> {
-    if (this.#active >= (this.#o.maxInFlight ?? 32)) await new Promise<void>((r) => this.#waiting.push(r));
+    let via: "socket" | "http";
+    for (;;) {
+      via = this.#o.connection.state === "live" ? "socket" : "http";
+      if (this.#active < (this.#o.maxInFlight ?? 32) && this.#mayGo(entry, via)) break;
+      if (this.#abort.signal.aborted) throw new ParleyError({ code: "closed", message: "client closed; the send stays queued" });
+      await new Promise<void>((r) => this.#turn.push(r));
+    }
     this.#active++;
+    this.#flying.set(entry, via);
     try {
-      return await this.#attemptNow(entry);
+      return via === "socket" ? await this.#viaSocket(entry) : await this.#viaHttp(entry);
     } finally {
       this.#active--;
-      this.#waiting.shift()?.();
+      this.#flying.delete(entry);
+      this.#nextTurn();
     }
   }
 
-  async #attemptNow(entry: OutboxEntry): Promise<SendResult> {
-    const { connection, api } = this.#o;
-    if (connection.state === "live") {
-      const ack = await connection.request({ t: "send", channelId: entry.channelId, ...entry.event });
-      return { event: ack.event, duplicate: ack.duplicate };
+  /** Every earlier entry of the channel is acknowledged, or on the socket ahead of this one. */
+  #mayGo(entry: OutboxEntry, via: "socket" | "http"): boolean {
+    for (const earlier of this.#lanes.get(entry.channelId) ?? []) {
+      if (earlier === entry) return true;
+      if (via === "http" || this.#flying.get(earlier) !== "socket") return false;
     }
-    return api.call("sendEvent", { params: { channelId: entry.channelId }, body: entry.event });
+    return true;
+  }
+
+  #nextTurn(): void {
+    const waiting = this.#turn;
+    this.#turn = [];
+    for (const r of waiting) r();
+  }
+
+  async #viaSocket(entry: OutboxEntry): Promise<SendResult> {
+    const ack = await this.#o.connection.request({ t: "send", channelId: entry.channelId, ...entry.event });
+    return { event: ack.event, duplicate: ack.duplicate };
+  }
+
+  #viaHttp(entry: OutboxEntry): Promise<SendResult> {
+    return this.#o.api.call("sendEvent", { params: { channelId: entry.channelId }, body: entry.event });
   }
 }

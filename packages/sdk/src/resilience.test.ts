@@ -95,6 +95,36 @@ for (const dialect of DIALECTS) {
   });
 }
 
+test("sends queued while the server is down reach it in the order they were made", async (t) => {
+  const database = await createTestDatabase("sqlite");
+  let server = await startOnPort(database);
+  const port = Number(new URL(server.url).port);
+  // Bob sends; his retries back off up to 5 s, so an older queued send sleeps longer than a newer one.
+  const { alice, bob, channelId } = await twoUsers(server.url, { backoff: { initialMs: 50, maxMs: 5_000, random: () => 0.99 } });
+  t.after(async () => {
+    await Promise.all([alice.close(), bob.close()]);
+    await server.stop();
+    await database.drop();
+  });
+  bob.connect();
+  await bob.waitUntilLive();
+  await bob.sendMessage(channelId, "in the group"); // encrypting needs no server from here on
+  await server.stop();
+  await until(() => bob.state === "offline", "bob offline");
+  const attempts = async () => Math.max(0, ...(await bob.store.loadOutbox()).map((e) => e.attempts));
+  const first = bob.sendMessage(channelId, "first");
+  for (const end = Date.now() + 15_000; (await attempts()) < 6;) {
+    assert.ok(Date.now() < end, "the first send keeps retrying");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  // The second send retries within ~100 ms, the first one only after its long sleep (or the reconnect).
+  const second = bob.sendMessage(channelId, "second");
+  await new Promise((r) => setTimeout(r, 60));
+  server = await startOnPort(database, port);
+  const [a, b] = await Promise.all([first, second]);
+  assert.ok(a.event.seq < b.event.seq, `"first" got seq ${a.event.seq}, "second" got seq ${b.event.seq}`);
+});
+
 test("a send whose ack was lost is resent with the same clientId and delivered once", async (t) => {
   const server = await startTestServer();
   t.after(() => server.stop());
