@@ -22,7 +22,9 @@ export async function openOffline(overrides: ConfigInput, env: NodeJS.ProcessEnv
   // Admin commands print their own results; server logs would only be noise here.
   const config = server.loadConfig({ logLevel: "silent", ...overrides }, env);
   const { deps, close } = await server.composeDeps(config, {
-    log: server.createLogger(config.logLevel), nodeId: `cli-${crypto.randomBytes(3).toString("hex")}`, pgPoolSize: 2, ...(onMigration ? { onMigration } : {}),
+    log: server.createLogger(config.logLevel), nodeId: `cli-${crypto.randomBytes(3).toString("hex")}`, pgPoolSize: 2,
+    // Its bus messages (revoked sessions, membership changes...) are left for the running server to publish.
+    relay: "leave", ...(onMigration ? { onMigration } : {}),
   });
   return { deps, server, close };
 }

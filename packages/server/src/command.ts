@@ -5,8 +5,9 @@
  * besides its rows is declared on `fx` and happens only if it commits:
  * - `fx.job(name, payload)`: a durable job, written in the transaction (platform/jobs);
  *   the local runner is nudged after the commit;
- * - `fx.emit(topic, msg)` (alias `publish`): a bus message, published after the commit
- *   (Zulip's send_event_on_commit): a rolled-back change is never announced;
+ * - `fx.emit(topic, msg)` (alias `publish`): a bus message, written to the bus outbox in the
+ *   transaction and published by the relay after the commit (platform/bus/outbox.ts): a
+ *   rolled-back change is never announced, a committed one is even if the process dies next;
  * - `fx.audit(entry)`: an audit entry, appended to the org's hash chain in the same
  *   transaction (modules/audit): a rolled-back command leaves none;
  * - `fx.run(fn)`: any other after-commit side effect (not durable).
@@ -15,6 +16,7 @@ import type { Deps } from "./context.ts";
 import type { Actor } from "./core/actor.ts";
 import type { Tx } from "./platform/db/index.ts";
 import type { BusTopics, Topic } from "./platform/bus/bus.ts";
+import { writeOutbox, type Emitted } from "./platform/bus/outbox.ts";
 import { enqueueJob, type EnqueueOptions } from "./platform/jobs/index.ts";
 import { auditActor } from "./modules/audit/actors.ts";
 import { appendAuditBatch } from "./modules/audit/append.ts";
@@ -82,27 +84,27 @@ export interface AfterCommit {
 }
 
 /**
- * The one transaction helper, private to this file: a command's transaction, then its
- * after-commit effects in order (a failing effect is logged and does not stop the others).
+ * The one transaction helper, private to this file: a command's transaction, its bus
+ * messages written to the outbox at the end of it, then after the commit the relay
+ * publishes them and the other effects run in order (a failing effect is logged and
+ * does not stop the others).
  */
 async function inTransaction<T>(deps: Deps, fn: (tx: Tx, after: AfterCommit) => Promise<T>): Promise<T> {
-  const queued: Array<() => void> = [];
+  const emitted: Emitted[] = [];
+  const runs: Array<() => void> = [];
   const after: AfterCommit = {
-    publish: (topic, msg) => { queued.push(() => deps.bus.publish(topic, msg)); },
-    run: (f) => { queued.push(f); },
+    publish: (topic, msg) => { emitted.push({ topic, msg } as Emitted); },
+    run: (f) => { runs.push(f); },
   };
-  const result = await deps.db.transaction().execute((tx) => fn(tx, after));
-  for (const f of queued) {
+  let ids: number[] = [];
+  const result = await deps.db.transaction().execute(async (tx) => {
+    const out = await fn(tx, after);
+    if (emitted.length) ids = await writeOutbox(tx, emitted, deps.now());
+    return out;
+  });
+  if (emitted.length) deps.relay.committed(ids, emitted);
+  for (const f of runs) {
     try { f(); } catch (err) { deps.log.error({ err }, "after-commit hook failed"); }
   }
   return result;
-}
-
-/**
- * Publish a message about a change that committed earlier and may never have been
- * announced: the event writer's retry after a COMMIT whose answer was lost finds its
- * events already written (a duplicate), and nobody may have published them.
- */
-export function publishCommitted<T extends Topic>(deps: Deps, topic: T, msg: BusTopics[T]): void {
-  try { deps.bus.publish(topic, msg); } catch (err) { deps.log.error({ err, topic }, "publishing a committed change failed"); }
 }

@@ -9,6 +9,7 @@ import type { Config } from "./config/schema.ts";
 import type { Deps } from "./context.ts";
 import { openBlobStore } from "./platform/blobs/index.ts";
 import { memoryBus } from "./platform/bus/memory.ts";
+import { createBusRelay } from "./platform/bus/outbox.ts";
 import { openStorage } from "./platform/db/index.ts";
 import { createKms } from "./platform/kms/index.ts";
 import { createLimits } from "./platform/limits/index.ts";
@@ -23,6 +24,11 @@ export interface ComposeOptions {
   nodeId?: string;
   /** PostgreSQL pool size (default: the config's). */
   pgPoolSize?: number;
+  /**
+   * What happens to the bus messages of committed commands: `deliver` (a server, the default)
+   * publishes them; `leave` (the CLI's offline admin) leaves them for a running server's relay.
+   */
+  relay?: "deliver" | "leave";
   /** Report migration progress. */
   onMigration?: (name: string) => void;
 }
@@ -47,8 +53,11 @@ export async function composeDeps(config: Config, opts: ComposeOptions): Promise
     // Audit checkpoints are signed inside the appending transaction; on SQLite that
     // transaction holds the only connection, so the key must be loaded before any.
     await kms.key("audit");
+    const bus = memoryBus((err, topic) => log.error({ err, topic }, "bus subscriber failed"));
+    const metrics = createMetrics();
+    const relay = createBusRelay({ db: storage.db, dialect: storage.dialect, bus, log, metrics, now, mode: opts.relay ?? "deliver" });
     const deps: Deps = {
-      config, storage, db: storage.db, bus: memoryBus((err, topic) => log.error({ err, topic }, "bus subscriber failed")), log, metrics: createMetrics(),
+      config, storage, db: storage.db, bus, relay, log, metrics,
       limits: createLimits(config), kms, keys: await loadTokenKeys(storage.db, now(), kms), nodeId: opts.nodeId ?? crypto.randomBytes(6).toString("hex"), now,
       blobs: openBlobStore(config),
     };
@@ -56,6 +65,7 @@ export async function composeDeps(config: Config, opts: ComposeOptions): Promise
       deps,
       async close() {
         await closeEventWriter(deps);
+        await deps.relay.close();
         await deps.bus.close();
         await storage.close();
       },

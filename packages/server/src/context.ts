@@ -5,6 +5,7 @@
 import type { Config } from "./config/schema.ts";
 import type { Storage, Db } from "./platform/db/index.ts";
 import type { Bus } from "./platform/bus/bus.ts";
+import type { BusRelay } from "./platform/bus/outbox.ts";
 import type { Logger } from "./platform/log.ts";
 import type { Metrics } from "./platform/metrics.ts";
 import type { Limits } from "./platform/limits/index.ts";
@@ -18,6 +19,8 @@ export interface Deps {
   storage: Storage;
   db: Db;
   bus: Bus;
+  /** Publishes what committed commands emitted (their bus outbox rows) and sweeps rows others left. */
+  relay: BusRelay;
   log: Logger;
   metrics: Metrics;
   limits: Limits;

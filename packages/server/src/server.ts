@@ -83,6 +83,8 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     handlers: { ...mlsJobHandlers(deps), ...fileJobHandlers(deps) }, schedules: [fileGcSchedule],
   });
   jobs.start();
+  // Bus messages that committed but were never published (a process died, or the CLI's offline admin wrote them).
+  deps.relay.start();
   const auditCheckpointer = startAuditCheckpointer(deps);
   const metrics = metricsUrl(deps, url, metricsListener);
   log.info({ metrics: metrics ?? "off: set PARLEY_METRICS_LISTEN or PARLEY_METRICS_TOKEN to serve /metrics" }, "metrics");

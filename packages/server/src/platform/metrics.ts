@@ -33,6 +33,8 @@ export interface Metrics {
   jobsDead: client.Counter<"name">;
   /** Seconds per job attempt, by job name. */
   jobDuration: client.Histogram<"name">;
+  /** Bus messages the outbox relay published: at once after their commit, or swept up later (platform/bus/outbox.ts). */
+  busRelayed: client.Counter<"path">;
   /** Sources of the `parley_jobs_queued` gauge, read when scraped: the job runner adds one (a count in the database). */
   jobsQueuedSources: Set<() => Promise<number>>;
 }
@@ -62,6 +64,7 @@ export function createMetrics(): Metrics {
     jobsQueuedSources,
     registry,
     wsConnections: new client.Gauge({ name: "parley_ws_connections", help: "Open authenticated WebSocket connections", registers: [registry] }),
+    busRelayed: new client.Counter({ name: "parley_bus_relayed_total", help: "Bus messages published from the outbox, by path (immediate after commit, or sweep of rows left behind)", labelNames: ["path"], registers: [registry] }),
     eventsPersisted: new client.Counter({ name: "parley_events_persisted_total", help: "Channel events persisted", registers: [registry] }),
     deliveries: new client.Counter({ name: "parley_deliveries_total", help: "Event frames delivered to connections", registers: [registry] }),
     fanoutLatency: new client.Histogram({

@@ -15,8 +15,8 @@
  *
  * One writer per server (created in server.ts, hung off Deps): no module state.
  */
-import { insertEvents } from "../timeline/append.ts";
-import { publishCommitted, runCommand } from "../../command.ts";
+import { appendEvents, type NewEvent } from "../timeline/append.ts";
+import { runCommand, type AfterCommit } from "../../command.ts";
 import { claimSeqs } from "../timeline/sequence.ts";
 import type { Event, SendEvent } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";
@@ -112,17 +112,15 @@ type Outcome = { ok: WriteResult; fresh: boolean } | { err: unknown };
 async function writeBatch(deps: Deps, jobs: Job[], retrying = false): Promise<void> {
   const started = performance.now();
   let outcomes: Outcome[];
+  let failed = retrying;
   // Blobs of files whose message was deleted: removed only once the deletion committed.
   const doomedBlobs: string[] = [];
   try {
     outcomes = await runCommand(deps, null, "messages.send", async (tx, after) => {
-      const written = await writeInTx(deps, tx, jobs, doomedBlobs);
-      written.forEach((o, i) => {
-        if ("ok" in o && o.fresh) after.publish("channel.event", { orgId: jobs[i]!.req.principal.orgId, event: o.ok.event });
-      });
-      return written;
+      return writeInTx(deps, tx, after, jobs, doomedBlobs);
     });
   } catch (err) {
+    failed = true;
     if (jobs.length === 1) {
       outcomes = [await settleAlone(deps, jobs[0]!.req, err)];
     } else {
@@ -135,15 +133,18 @@ async function writeBatch(deps: Deps, jobs: Job[], retrying = false): Promise<vo
   }
   deps.metrics.dbLatency.observe({ op: "event_batch" }, (performance.now() - started) / 1000);
   let persisted = 0;
+  let duplicates = 0;
   outcomes.forEach((o, i) => {
     const job = jobs[i]!;
     if ("err" in o) return job.reject(o.err);
     job.resolve(o.ok);
     if (o.fresh) persisted++;
-    // Fresh events were published after their commit; a duplicate found on a retry may never have been.
-    if (!o.fresh && retrying) publishCommitted(deps, "channel.event", { orgId: job.req.principal.orgId, event: o.ok.event });
+    else duplicates++;
   });
   if (persisted) deps.metrics.eventsPersisted.inc(persisted);
+  // A duplicate found after a failed transaction may be that transaction's own write (its COMMIT
+  // went through, the answer was lost): its outbox rows committed too but nobody published them yet.
+  if (failed && duplicates) void deps.relay.sweep(0).catch((err: unknown) => deps.log.warn({ err }, "bus outbox sweep failed; the periodic sweep retries"));
   if (doomedBlobs.length) void deleteBlobs(deps, doomedBlobs);
 }
 
@@ -191,7 +192,7 @@ async function whyNotBumped(tx: Tx, channelId: string): Promise<AppError> {
   return new AppError("encryption_reset", "the channel's encryption was reset after this content was encrypted: encrypt it for the new group and send it again", { generation: Number(c.mls_generation) });
 }
 
-async function writeInTx(deps: Deps, tx: Tx, jobs: Job[], doomedBlobs: string[]): Promise<Outcome[]> {
+async function writeInTx(deps: Deps, tx: Tx, after: Pick<AfterCommit, "publish">, jobs: Job[], doomedBlobs: string[]): Promise<Outcome[]> {
   const now = deps.now();
   const outcomes: Outcome[] = new Array(jobs.length);
   const rows = await loadBatchRows(tx, jobs.map(({ req: r }) => ({
@@ -223,7 +224,8 @@ async function writeInTx(deps: Deps, tx: Tx, jobs: Job[], doomedBlobs: string[])
     if (kept.length) perChannel.set(channelId, kept); else perChannel.delete(channelId);
   }
 
-  const eventRows: EventRow[] = [];
+  const fresh: NewEvent[] = [];
+  const freshJob: number[] = [];
   const mentionRows: Array<{ channel_id: string; seq: number; user_id: string }> = [];
   for (const [channelId, all] of perChannel) {
     for (const items of byGeneration(all)) {
@@ -243,15 +245,15 @@ async function writeInTx(deps: Deps, tx: Tx, jobs: Job[], doomedBlobs: string[])
           kind: d.kind, epoch: d.epoch ?? bumped.epoch, generation: bumped.generation, content: d.content,
           thread_root: d.threadRoot, target: d.target, mentions: JSON.stringify(d.mentions), created_at: now, files: JSON.stringify(d.files),
         };
-        eventRows.push(row);
+        fresh.push({ orgId: jobs[i]!.req.principal.orgId, row, contentB64: d.contentB64 });
+        freshJob.push(i);
         await attachFiles(tx, channelId, d.files, seq);
         if (d.kind === "delete" && d.target !== null) doomedBlobs.push(...(await detachDeleted(tx, channelId, [d.target], now)));
         for (const userId of d.mentions) mentionRows.push({ channel_id: channelId, seq, user_id: userId });
-        outcomes[i] = { ok: { event: toEvent(row, d.contentB64), duplicate: false }, fresh: true };
       }
     }
   }
-  await insertEvents(tx, eventRows);
+  (await appendEvents(tx, after, fresh)).forEach((event, k) => { outcomes[freshJob[k]!] = { ok: { event, duplicate: false }, fresh: true }; });
   for (let i = 0; i < mentionRows.length; i += INSERT_CHUNK) await tx.insertInto("mentions").values(mentionRows.slice(i, i + INSERT_CHUNK)).execute();
 
   jobs.forEach((job, i) => {

@@ -6,8 +6,8 @@
  * (epoch, timeline event, GroupInfo, leaf map, Welcome, stream items,
  * satisfied removals) commits together or not at all.
  */
-import { insertEvents } from "../timeline/append.ts";
-import type { CommitBundleBody, CommitBundleResult, Event } from "@parley/protocol";
+import { appendEvents } from "../timeline/append.ts";
+import type { CommitBundleBody, CommitBundleResult } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
@@ -19,7 +19,7 @@ import { loadChannel, type LoadedChannel } from "../channels/access.ts";
 import { insertMembers, memberIds, toChannel } from "../channels/store.ts";
 import { channelData, publishMembers, tellUsers } from "../channels/notify.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
-import { toEvent, type EventRow } from "../messages/store.ts";
+import type { EventRow } from "../messages/store.ts";
 import { serverMlsKeys } from "../../platform/kms/index.ts";
 import { parseBundle, refused, serverSenderIndex, verifyBundle, type ParsedBundle } from "./bundle.ts";
 import { checkCommit, type CommitPlan } from "./check-commit.ts";
@@ -118,8 +118,7 @@ async function writeCommit(
     channel_id: channelId, seq, id: newId("ev"), client_id: commitClientId(Number(ch.row.mls_generation), bundle.epoch), sender_id: p.userId, sender_device_id: p.deviceId,
     kind: "commit", epoch: bundle.epoch, generation: Number(ch.row.mls_generation), content: bundle.commit!.bytes, thread_root: null, target: null, mentions: "[]", created_at: now,
   };
-  await insertEvents(tx, [row]);
-  const event: Event = toEvent(row);
+  const event = (await appendEvents(tx, after, [{ orgId: p.orgId, row }]))[0]!;
   // A device replacing its own leaf by external commit: it had lost, or could not follow, the group's state.
   if (plan.joiner && plan.removedLeaves.some((l) => l.device_id === p.deviceId)) after.run(() => deps.metrics.mlsResyncs.inc());
   await updateGroupInfo(tx, channelId, newEpoch, bundle.groupInfo.bytes, now);
@@ -156,7 +155,6 @@ async function writeCommit(
   const remaining = pending.filter((r) => leafOf.has(r.device_id));
   for (const r of remaining) await resetPending(tx, channelId, r.device_id, leafOf.get(r.device_id)!);
 
-  after.publish("channel.event", { orgId: p.orgId, event });
   if (remaining.length > 0) await scheduleRemovalProposals(after, [channelId]);
   return { epoch: newEpoch, event, welcomeId };
 }

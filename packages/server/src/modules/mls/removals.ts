@@ -8,7 +8,7 @@
  * not remove the leaf makes the server propose it again for the new epoch,
  * and one that removes it clears it.
  */
-import { insertEvents } from "../timeline/append.ts";
+import { appendEvents } from "../timeline/append.ts";
 import { channelGroupId, externalRemoveProposal, groupInfoExternalSenders } from "@parley/crypto/public";
 import type { Event } from "@parley/protocol";
 import type { Deps } from "../../context.ts";
@@ -18,7 +18,7 @@ import { newId } from "../../platform/ids.ts";
 import { runCommand, type CommandEffects } from "../../command.ts";
 import { systemActor } from "../../core/actor.ts";
 import type { JobHandler } from "../../platform/jobs/index.ts";
-import { toEvent, type EventRow } from "../messages/store.ts";
+import type { EventRow } from "../messages/store.ts";
 import {
   channelEpoch, claimPendingForEpoch, findGroup, insertPending, leavesOfUser, listLeaves, listPending, reserveSeqs, setProposal,
   deletePending,
@@ -120,11 +120,8 @@ export async function issueRemovalProposals(deps: Deps, channelId: string): Prom
         channel_id: channelId, seq: first + i, id: newId("ev"), client_id: newId("srv"), sender_id: SERVER_SENDER, sender_device_id: SERVER_SENDER,
         kind: "proposal", epoch, generation: cur.generation, content: Buffer.from(proposal.message), thread_root: null, target: null, mentions: "[]", created_at: now,
       };
-      await insertEvents(tx, [ev]);
+      events.push(...(await appendEvents(tx, after, [{ orgId: group.org_id, row: ev }])));
       await setProposal(tx, channelId, row.device_id, ev.seq, proposal.proposalRefHex);
-      const event = toEvent(ev);
-      events.push(event);
-      after.publish("channel.event", { orgId: group.org_id, event });
     }
   }).catch((err: unknown) => {
     if (!(err instanceof EpochMoved)) throw err;

@@ -13,7 +13,7 @@
  * made by another MLS engine than this release's ("engine_upgrade", checked here);
  * operators from the CLI.
  */
-import { insertEvents } from "../timeline/append.ts";
+import { appendEvents } from "../timeline/append.ts";
 import { claimSeqs } from "../timeline/sequence.ts";
 import type { EncryptionReset, ResetEncryptionResult, ResetReason } from "@parley/protocol";
 import type { Actor, Deps, DeviceActor } from "../../context.ts";
@@ -23,7 +23,7 @@ import { newId } from "../../platform/ids.ts";
 import { runCommand } from "../../command.ts";
 import { authorize } from "../access/authorize.ts";
 import { loadChannel } from "../channels/access.ts";
-import { toEvent, type EventRow } from "../messages/store.ts";
+import type { EventRow } from "../messages/store.ts";
 import { SERVER_SENDER } from "./removals.ts";
 import { findGroup } from "./store.ts";
 import { MLS_ENGINE } from "@parley/crypto/public";
@@ -76,9 +76,7 @@ export async function applyReset(deps: Deps, r: ResetRequest): Promise<ResetEncr
       sender_id: r.by ?? SERVER_SENDER, sender_device_id: r.deviceId ?? SERVER_SENDER, kind: "reset", epoch: 0, generation,
       content: Buffer.from(JSON.stringify(info)), thread_root: null, target: null, mentions: "[]", created_at: now,
     };
-    await insertEvents(tx, [ev]);
-    const event = toEvent(ev);
-    after.publish("channel.event", { orgId: r.orgId, event });
+    const event = (await appendEvents(tx, after, [{ orgId: r.orgId, row: ev }]))[0]!;
     return { generation, event };
   });
   deps.metrics.mlsResets.inc({ reason: r.reason });

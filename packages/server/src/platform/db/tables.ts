@@ -103,6 +103,8 @@ export interface JobsTable {
   locked_by: string | null; locked_until: number | null; last_error: string | null; created_at: number; updated_at: number;
   dedupe_key: string | null;
 }
+/** A bus message written by a committed command, not yet published by the relay (migration 0009). */
+export interface BusOutboxTable { id: Generated<number>; topic: string; payload: string; created_at: number }
 export interface MetaTable { key: string; value: string }
 /** One audit entry (migration 0008; append-only, hash-chained per org: docs/audit.md). */
 export interface AuditLogTable {
@@ -145,12 +147,10 @@ export interface Database {
   mls_pending_removals: MlsPendingRemovalsTable;
   files: FilesTable;
   jobs: JobsTable;
+  bus_outbox: BusOutboxTable;
   audit_log: AuditLogTable;
   audit_heads: AuditHeadsTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_pii_keys: AuditPiiKeysTable;
   audit_sink_cursors: AuditSinkCursorsTable;
 }
-
-/** Placeholder kept so `Generated` stays importable for future serial columns. */
-export type Serial = Generated<number>;

@@ -1,0 +1,93 @@
+/**
+ * The bus outbox on real SQLite and PostgreSQL: a command's bus messages are
+ * rows of its own transaction (a rolled-back command announces nothing, a
+ * committed one is published once, right after its commit, and leaves no row);
+ * rows a process left behind (here: the CLI's offline admin, which leaves its
+ * messages to the server) are published by the sweep of whichever server gets
+ * them first, each exactly once across two servers on the same database.
+ */
+import test from "node:test";
+import assert from "node:assert/strict";
+import { runCommand } from "../../command.ts";
+import { composeDeps, type Composed } from "../../compose.ts";
+import { loadConfig } from "../../config/schema.ts";
+import { createTestDatabase, DIALECTS, type TestDatabase } from "../../testing/harness.ts";
+import { waitUntil } from "../../testing/jobs.ts";
+import { createLogger } from "../log.ts";
+
+const log = createLogger("silent");
+
+function compose(db: TestDatabase, relay: "deliver" | "leave"): Promise<Composed> {
+  return composeDeps(loadConfig({ databaseUrl: db.url, dataDir: db.dataDir, logLevel: "silent" }, {}), { log, relay });
+}
+
+/** Names of "jobs.enqueued" messages the process's bus delivers. */
+function listen(c: Composed): string[] {
+  const seen: string[] = [];
+  c.deps.bus.subscribe("jobs.enqueued", (m) => seen.push(m.name));
+  return seen;
+}
+
+const rows = async (c: Composed) => Number((await c.deps.db.selectFrom("bus_outbox").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+const tick = () => new Promise((r) => setTimeout(r, 20));
+
+for (const dialect of DIALECTS) {
+  test(`a command's bus messages are published after its commit, once, in order; a rollback publishes none (${dialect})`, { timeout: 30_000 }, async () => {
+    const db = await createTestDatabase(dialect);
+    const c = await compose(db, "deliver");
+    try {
+      const seen = listen(c);
+      await assert.rejects(runCommand(c.deps, null, "t.rolledBack", async (_tx, fx) => {
+        fx.emit("jobs.enqueued", { name: "never" });
+        throw new Error("rollback");
+      }), /rollback/);
+      let inside = -1;
+      await runCommand(c.deps, null, "t.committed", async (tx, fx) => {
+        for (const name of ["a", "b", "c"]) fx.emit("jobs.enqueued", { name });
+        await tx.selectFrom("orgs").select("id").execute();
+        inside = seen.length;
+      });
+      assert.equal(inside, 0, "nothing is published inside the transaction");
+      await waitUntil(async () => seen.length === 3, 5_000, "published after the commit");
+      await waitUntil(async () => (await rows(c)) === 0, 5_000, "the published rows are dropped");
+      await tick();
+      assert.deepEqual(seen, ["a", "b", "c"]);
+      assert.equal(await c.deps.relay.sweep(0), 0, "nothing left to sweep");
+    } finally {
+      await c.close();
+      await db.drop();
+    }
+  });
+
+  test(`messages left in the outbox are swept up by a server, each exactly once across two (${dialect})`, { timeout: 60_000 }, async () => {
+    const db = await createTestDatabase(dialect);
+    const cli = await compose(db, "leave");
+    const one = await compose(db, "deliver");
+    const two = await compose(db, "deliver");
+    try {
+      const [seenCli, seenOne, seenTwo] = [listen(cli), listen(one), listen(two)];
+      const names = Array.from({ length: 1_200 }, (_, i) => `m${i}`);
+      // 1,200 committed messages whose process publishes nothing (what a crash after COMMIT leaves too).
+      for (let i = 0; i < names.length; i += 3) {
+        await runCommand(cli.deps, null, "t.offline", async (_tx, fx) => { for (const name of names.slice(i, i + 3)) fx.emit("jobs.enqueued", { name }); });
+      }
+      await tick();
+      assert.deepEqual(seenCli, [], "the offline process publishes nothing");
+      assert.equal(await rows(one), names.length);
+      assert.equal(await one.deps.relay.sweep(10 * 60_000), 0, "rows younger than the stale age are left to their own process");
+      const [n1, n2] = await Promise.all([one.deps.relay.sweep(0), two.deps.relay.sweep(0)]);
+      assert.equal(n1 + n2, names.length);
+      await tick();
+      assert.deepEqual([...seenOne, ...seenTwo].sort(), [...names].sort(), "each message published once, by one of the two");
+      // Each sweeper publishes in commit order.
+      for (const seen of [seenOne, seenTwo]) {
+        const order = seen.map((n) => Number(n.slice(1)));
+        assert.deepEqual(order, [...order].sort((a, b) => a - b), "in commit order");
+      }
+      assert.equal(await rows(one), 0);
+    } finally {
+      await Promise.all([cli.close(), one.close(), two.close()]);
+      await db.drop();
+    }
+  });
+}

@@ -1,0 +1,176 @@
+/**
+ * The bus outbox and its relay. A command's bus messages (`fx.emit`) are rows
+ * of `bus_outbox` written in the command's own transaction, so they exist iff
+ * the change committed. After the COMMIT the relay publishes them at once from
+ * memory and drops their rows in the background (the fast path). Rows that are
+ * still there after `staleMs` — their process died between COMMIT and publish,
+ * or it was the CLI's offline admin, which leaves its messages to the server —
+ * are claimed by whichever process sweeps first, published and deleted in one
+ * transaction (PostgreSQL: FOR UPDATE SKIP LOCKED, so two nodes never take the
+ * same row; SQLite: one DELETE ... RETURNING).
+ *
+ * Delivery is at least once: a row swept while its own process is about to
+ * publish it goes out twice. Every subscriber tolerates that (clients dedupe
+ * channel events and stream items by seq; membership, revocation and job
+ * nudges are idempotent).
+ */
+import type { Db, Dialect, Tx } from "../db/index.ts";
+import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
+import type { Bus, BusTopics, Topic } from "./bus.ts";
+
+/** One bus message, as a command emits it. */
+export interface Emitted<T extends Topic = Topic> {
+  topic: T;
+  msg: BusTopics[T];
+}
+
+/** Rows per INSERT/DELETE (under both databases' parameter limits). */
+const CHUNK = 500;
+
+/** Write a command's messages in its transaction; returns their row ids (publish order). */
+export async function writeOutbox(tx: Tx, msgs: readonly Emitted[], now: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < msgs.length; i += CHUNK) {
+    const rows = msgs.slice(i, i + CHUNK).map((m) => ({ topic: m.topic, payload: JSON.stringify(m.msg), created_at: now }));
+    const out = await tx.insertInto("bus_outbox").values(rows).returning("id").execute();
+    for (const r of out) ids.push(Number(r.id));
+  }
+  return ids;
+}
+
+export interface BusRelayOptions {
+  db: Db;
+  dialect: Dialect;
+  bus: Bus;
+  log: Logger;
+  metrics: Metrics;
+  now(): number;
+  /**
+   * `deliver` (a server): publish committed messages at once and sweep rows others left.
+   * `leave` (the CLI's offline admin): publish nothing, leave the rows for the server's sweep.
+   */
+  mode: "deliver" | "leave";
+  /** Rows older than this are another process's leftovers (default 5 s). */
+  staleMs?: number;
+  /** How often to sweep once started (default 1 s). */
+  sweepMs?: number;
+}
+
+export interface BusRelay {
+  /** The transaction that wrote `ids` committed: publish `msgs` now (fast path). */
+  committed(ids: readonly number[], msgs: readonly Emitted[]): void;
+  /** Publish and delete rows older than `olderThanMs` (default staleMs); returns how many. */
+  sweep(olderThanMs?: number): Promise<number>;
+  /** Sweep every `sweepMs` until closed. */
+  start(): void;
+  /** Stop sweeping and drop the rows already published. */
+  close(): Promise<void>;
+}
+
+export function createBusRelay(o: BusRelayOptions): BusRelay {
+  const staleMs = o.staleMs ?? 5_000;
+  const published: number[] = [];
+  let dropping: Promise<void> | null = null;
+  let timer: ReturnType<typeof setInterval> | null = null;
+  let sweeping: Promise<number> | null = null;
+  let closed = false;
+
+  function publish(topic: Topic, msg: unknown): void {
+    try {
+      o.bus.publish(topic, msg as never);
+    } catch (err) {
+      o.log.error({ err, topic }, "publishing a committed change failed");
+    }
+  }
+
+  /** Delete published rows in batches, off the command's path (one statement per batch of commits). */
+  function scheduleDrop(): void {
+    if (dropping) return;
+    dropping = (async () => {
+      await new Promise<void>((r) => setImmediate(r));
+      while (published.length) {
+        const ids = published.splice(0, CHUNK);
+        try {
+          await o.db.deleteFrom("bus_outbox").where("id", "in", ids).execute();
+        } catch (err) {
+          // The rows stay; a later sweep publishes them again (at least once).
+          o.log.warn({ err: (err as Error).message, rows: ids.length }, "dropping published bus outbox rows failed");
+        }
+      }
+    })().finally(() => { dropping = null; });
+  }
+
+  async function sweepOnce(olderThanMs: number): Promise<number> {
+    const cutoff = o.now() - olderThanMs;
+    // Usually there is nothing: look before taking any lock (no write, no transaction every second).
+    const any = await o.db.selectFrom("bus_outbox").select("id").where("created_at", "<=", cutoff).limit(1).executeTakeFirst();
+    if (!any) return 0;
+    if (o.dialect === "postgres") {
+      // Publish inside the claiming transaction: the rows go only once the publish happened.
+      return o.db.transaction().execute(async (tx) => {
+        const claimed = await tx.selectFrom("bus_outbox").select(["id", "topic", "payload"]).where("created_at", "<=", cutoff)
+          .orderBy("id").limit(CHUNK).forUpdate().skipLocked().execute();
+        if (claimed.length) {
+          publishRows(claimed);
+          await tx.deleteFrom("bus_outbox").where("id", "in", claimed.map((r) => r.id)).execute();
+        }
+        return claimed.length;
+      });
+    }
+    // SQLite: one DELETE ... RETURNING (a read-then-write transaction would fail with SQLITE_BUSY
+    // against another process's writer instead of waiting), published in the same tick; the bus is
+    // in-process, so a crash in between loses nothing a subscriber could still have received.
+    const rows = await o.db.deleteFrom("bus_outbox")
+      .where("id", "in", (eb) => eb.selectFrom("bus_outbox").select("id").where("created_at", "<=", cutoff).orderBy("id").limit(CHUNK))
+      .returning(["id", "topic", "payload"]).execute();
+    rows.sort((a, b) => Number(a.id) - Number(b.id));
+    publishRows(rows);
+    return rows.length;
+  }
+
+  function publishRows(rows: ReadonlyArray<{ topic: string; payload: string }>): void {
+    for (const r of rows) publish(r.topic as Topic, JSON.parse(r.payload));
+    if (rows.length) o.metrics.busRelayed.inc({ path: "sweep" }, rows.length);
+  }
+
+  const relay: BusRelay = {
+    committed(ids, msgs) {
+      if (o.mode === "leave") return;
+      for (const m of msgs) publish(m.topic, m.msg);
+      o.metrics.busRelayed.inc({ path: "immediate" }, msgs.length);
+      published.push(...ids);
+      scheduleDrop();
+    },
+    sweep(olderThanMs = staleMs) {
+      if (o.mode === "leave") return Promise.resolve(0);
+      // One sweep at a time per process; a second caller waits for it and sweeps again.
+      const run = async (): Promise<number> => {
+        if (sweeping) await sweeping.catch(() => 0);
+        let n = 0;
+        for (let got = CHUNK; got === CHUNK && !closed;) n += (got = await sweepOnce(olderThanMs));
+        return n;
+      };
+      const p = run();
+      sweeping = p;
+      return p.finally(() => { if (sweeping === p) sweeping = null; });
+    },
+    start() {
+      if (timer || o.mode === "leave") return;
+      timer = setInterval(() => {
+        if (sweeping) return;
+        relay.sweep().catch((err: unknown) => o.log.warn({ err: (err as Error).message }, "bus outbox sweep failed; retrying at the next tick"));
+      }, o.sweepMs ?? 1_000);
+      timer.unref();
+    },
+    async close() {
+      closed = true;
+      if (timer) clearInterval(timer);
+      timer = null;
+      await sweeping?.catch(() => 0);
+      scheduleDrop();
+      await dropping;
+    },
+  };
+  return relay;
+}
