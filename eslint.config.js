@@ -79,6 +79,19 @@ export default defineConfig(
     },
   },
   {
+    // Other packages, system tests and benches reach the server's test harness through its
+    // declared package entry (@parley/server/testing/*), never by a path into its sources.
+    files: ["packages/{sdk,cli,protocol,crypto}/**/*.ts", "bench/**/*.ts", "test/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [
+          { regex: "^\\.{1,2}/.*(?<!\\.(ts|js|cjs|mjs|json))$", message: "relative imports end in .ts (Node type stripping resolves no extensions)" },
+          { regex: "^(\\.{1,2}/)+(packages/)?server/src/testing/", message: "import the server's test harness as @parley/server/testing/<name>" },
+        ],
+      }],
+    },
+  },
+  {
     // The web app (Vite-bundled): .tsx files, relative imports name the .ts/.tsx file.
     files: ["packages/web/**/*.{ts,tsx}"],
     rules: {

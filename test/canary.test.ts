@@ -15,9 +15,9 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
-import { DIALECTS, createTestDatabase, startTestServer, type TestDialect, type TestServer } from "../packages/server/src/testing/harness.ts";
-import { bootstrapOrg, makeUser } from "../packages/server/src/testing/factories.ts";
-import { blobDirOfServer, uploadFile } from "../packages/server/src/testing/files.ts";
+import { DIALECTS, createTestDatabase, startTestServer, type TestDialect, type TestServer } from "@parley/server/testing/harness";
+import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
+import { blobDirOfServer, uploadFile } from "@parley/server/testing/files";
 import { readStream } from "../packages/sdk/src/e2ee/files.ts";
 import type { FileDescriptor } from "@parley/sdk";
 import { deviceRoot, signIn, until, type CanaryDevice } from "./support/canary-clients.ts";

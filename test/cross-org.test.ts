@@ -14,11 +14,11 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import { routes, type RouteDef, type RouteName, type Event, type MyChannel, type Invite } from "@parley/protocol";
-import { DIALECTS, startTestServer, type TestServer } from "../packages/server/src/testing/harness.ts";
-import { bootstrapOrg, makeOrg, makeUser, countRows, type TestUser } from "../packages/server/src/testing/factories.ts";
+import { DIALECTS, startTestServer, type TestServer } from "@parley/server/testing/harness";
+import { bootstrapOrg, makeOrg, makeUser, countRows, type TestUser } from "@parley/server/testing/factories";
 import type { Database } from "../packages/server/src/platform/db/tables.ts";
 import { e2eeSamplesFor } from "./support/e2ee-samples.ts";
-import { uploadFile } from "../packages/server/src/testing/files.ts";
+import { uploadFile } from "@parley/server/testing/files";
 
 const TABLES: Array<keyof Database> = [
   "orgs", "users", "devices", "sessions", "refresh_tokens", "invites", "channels", "channel_members", "events", "mentions", "user_stream", "server_keys",

@@ -13,7 +13,7 @@ import { inspectMlsMessage } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
 import type { ParleyClient } from "../packages/sdk/src/client.ts";
 import { FAST, makeOrg, until } from "../packages/sdk/src/testing/e2ee-clients.ts";
-import { createTestDatabase, DIALECTS, TEST_SETUP_TOKEN } from "../packages/server/src/testing/harness.ts";
+import { createTestDatabase, DIALECTS, TEST_SETUP_TOKEN } from "@parley/server/testing/harness";
 import { freePort, startChildServer, type ChildServer } from "./support/child.ts";
 import { startFaultProxy } from "./support/fault-proxy.ts";
 

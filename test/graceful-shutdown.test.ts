@@ -9,7 +9,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { CLOSE_CODES, type MyChannel } from "@parley/protocol";
-import { createTestDatabase, DIALECTS } from "../packages/server/src/testing/harness.ts";
+import { createTestDatabase, DIALECTS } from "@parley/server/testing/harness";
 import { startChildServer, type ChildServer } from "./support/child.ts";
 import { api, bootstrapOrg, content, type ApiResponse } from "./support/http.ts";
 import { connectWs } from "./support/ws.ts";

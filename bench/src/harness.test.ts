@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mergeInto, newHistogram, quantileUs, record, serialize } from "./histogram.ts";
 import { startServerProcess, startWorker, stopAll } from "./processes.ts";
 import { bareTarget } from "./target.ts";
-import { freePort } from "../../packages/server/src/testing/ports.ts";
+import { freePort } from "@parley/server/testing/ports";
 
 test("histogram quantiles and merging", () => {
   const a = newHistogram(), b = newHistogram();

@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startServerProcess, stopAll, type ServerProcess } from "./processes.ts";
-import { freePort } from "../../packages/server/src/testing/ports.ts";
+import { freePort } from "@parley/server/testing/ports";
 import { bareTarget, type BenchTarget } from "./target.ts";
 import { BENCH_SETUP_TOKEN, prepareParley } from "./parley-setup.ts";
 import { DEFAULT_FANOUT, runFanout, type FanoutResult } from "./fanout.ts";

@@ -9,8 +9,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { startTestServer, type TestServer } from "../../packages/server/src/testing/harness.ts";
-import { TEST_PASSWORD } from "../../packages/server/src/testing/factories.ts";
+import { startTestServer, type TestServer } from "@parley/server/testing/harness";
+import { TEST_PASSWORD } from "@parley/server/testing/factories";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const WEB_DIST = path.join(ROOT, "packages/web/dist");

@@ -8,7 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { TEST_SETUP_TOKEN } from "../../packages/server/src/testing/harness.ts";
+import { TEST_SETUP_TOKEN } from "@parley/server/testing/harness";
 import { browserSuite, newUserPage, shot } from "./browser-support.ts";
 
 const suite = browserSuite();

@@ -14,7 +14,7 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import type { Page } from "playwright-core";
-import { bootstrapOrg, makeUser } from "../../packages/server/src/testing/factories.ts";
+import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
 import { blobDirOf } from "../../packages/server/src/platform/blobs/index.ts";
 import { browserSuite, createAndJoinChannel, newUserPage, shot, signIn } from "./browser-support.ts";
 

@@ -13,8 +13,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Browser } from "playwright-core";
-import { startTestServer, type TestServer } from "../../packages/server/src/testing/harness.ts";
-import { bootstrapOrg, makeUser } from "../../packages/server/src/testing/factories.ts";
+import { startTestServer, type TestServer } from "@parley/server/testing/harness";
+import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
 import { ensureWebBuild, launchChromium, newUserPage, shot, signIn, WEB_DIST } from "./browser-support.ts";
 
 let server: TestServer;

@@ -10,7 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { bootstrapOrg, makeUser } from "../../packages/server/src/testing/factories.ts";
+import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
 import { browserSuite, createAndJoinChannel, newUserPage, shot, signIn } from "./browser-support.ts";
 
 const suite = browserSuite();

@@ -12,8 +12,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
 import { ParleyClient } from "@parley/sdk";
-import type { TestServer } from "../../packages/server/src/testing/harness.ts";
-import { bootstrapOrg, makeUser, TEST_PASSWORD } from "../../packages/server/src/testing/factories.ts";
+import type { TestServer } from "@parley/server/testing/harness";
+import { bootstrapOrg, makeUser, TEST_PASSWORD } from "@parley/server/testing/factories";
 import { launchChromium, newUserPage, shot, startWebServer } from "./browser-support.ts";
 
 const N = Number(process.env.PARLEY_WORKER_MESSAGES ?? 2_000);

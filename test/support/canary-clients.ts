@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { ParleyClient, type ReceivedEvent } from "@parley/sdk";
 import { openDeviceKeyStore } from "@parley/sdk/node";
-import type { TestUser } from "../../packages/server/src/testing/factories.ts";
+import type { TestUser } from "@parley/server/testing/factories";
 import { FAST } from "../../packages/sdk/src/testing/e2ee-clients.ts";
 
 /** One signed-in device and everything it received, decoded. */

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import readline from "node:readline";
 
-import { freePort } from "../../packages/server/src/testing/ports.ts";
+import { freePort } from "@parley/server/testing/ports";
 
 export { freePort };
 

@@ -5,7 +5,7 @@
  */
 import { createDeviceIdentity, generateKeyPackages } from "@parley/crypto";
 import type { RouteName } from "@parley/protocol";
-import type { TestUser } from "../../packages/server/src/testing/factories.ts";
+import type { TestUser } from "@parley/server/testing/factories";
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 

@@ -13,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "vite";
-import { freePort } from "../../../packages/server/src/testing/ports.ts";
+import { freePort } from "@parley/server/testing/ports";
 import { launch } from "../web/pages.ts";
 import { machine } from "../results.ts";
 import { log } from "../report.ts";

@@ -18,7 +18,7 @@ import { startServerProcess, type ServerProcess, cpuDeltaUs } from "../processes
 import { BENCH_SETUP_TOKEN } from "../parley-setup.ts";
 import { mergeInto, newHistogram, summaryMs, type SerializedHistogram } from "../histogram.ts";
 import { log } from "../report.ts";
-import { freePort } from "../../../packages/server/src/testing/ports.ts";
+import { freePort } from "@parley/server/testing/ports";
 import { startClientProc, stopClientProcs, type ClientProc } from "./procs.ts";
 import { recordE2e, type E2eResults, type ConfigResult, type PhaseResult } from "./record.ts";
 

@@ -7,8 +7,8 @@
  * (Signing in N devices over HTTP would cost an argon2 check each.)
  */
 import { createDeviceIdentity, generateKeyPackages } from "@parley/crypto";
-import type { TestServer } from "../../../packages/server/src/testing/harness.ts";
-import { bootstrapOrg, makeUser, TEST_PASSWORD } from "../../../packages/server/src/testing/factories.ts";
+import type { TestServer } from "@parley/server/testing/harness";
+import { bootstrapOrg, makeUser, TEST_PASSWORD } from "@parley/server/testing/factories";
 import { putDeviceIdentity } from "../../../packages/server/src/modules/e2ee/device-directory.ts";
 import { uploadKeyPackages } from "../../../packages/server/src/modules/e2ee/key-packages.ts";
 import { newId } from "../../../packages/server/src/platform/ids.ts";

@@ -11,7 +11,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { startTestServer } from "../../../packages/server/src/testing/harness.ts";
+import { startTestServer } from "@parley/server/testing/harness";
 import type * as SdkNode from "@parley/sdk/node";
 import { REPO } from "./baseline.ts";
 import { prepareOrg } from "./bulk.ts";

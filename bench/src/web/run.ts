@@ -23,7 +23,7 @@ import { API_PREFIX } from "@parley/protocol";
 import { startServerProcess, type ServerProcess } from "../processes.ts";
 import { BENCH_SETUP_TOKEN } from "../parley-setup.ts";
 import { log } from "../report.ts";
-import { freePort } from "../../../packages/server/src/testing/ports.ts";
+import { freePort } from "@parley/server/testing/ports";
 import { composerUsableAt, launch, newContext, renderLatency, scrollToTop, signIn, watchRenders, type ScrollStats } from "./pages.ts";
 import { recordWeb, type WebResults } from "./record.ts";
 

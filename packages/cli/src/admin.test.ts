@@ -7,7 +7,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { createTestDatabase, startTestServer, TEST_SETUP_TOKEN } from "../../server/src/testing/harness.ts";
+import { createTestDatabase, startTestServer, TEST_SETUP_TOKEN } from "@parley/server/testing/harness";
 import { parley, tempDir } from "./testing/spawn-cli.ts";
 
 const dirs: string[] = [];
@@ -67,8 +67,8 @@ test("admin commands act on the database directly", async () => {
 });
 
 test("admin e2ee reset gives channels a new MLS group generation with a visible event", async () => {
-  const { bootstrapOrg } = await import("../../server/src/testing/factories.ts");
-  const { initChannel, mlsClient } = await import("../../server/src/testing/mls-clients.ts");
+  const { bootstrapOrg } = await import("@parley/server/testing/factories");
+  const { initChannel, mlsClient } = await import("@parley/server/testing/mls-clients");
   const db = await createTestDatabase("sqlite");
   const server = await startTestServer({ database: db });
   dirs.push(db.dataDir);

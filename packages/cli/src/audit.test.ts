@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { sql } from "kysely";
-import { DIALECTS, createTestDatabase, startTestServer } from "../../server/src/testing/harness.ts";
-import { appendSample, dropAuditTriggers } from "../../server/src/testing/audit.ts";
+import { DIALECTS, createTestDatabase, startTestServer } from "@parley/server/testing/harness";
+import { appendSample, dropAuditTriggers } from "@parley/server/testing/audit";
 import { parley } from "./testing/spawn-cli.ts";
 
 const dirs: string[] = [];

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { startTestServer, TEST_SETUP_TOKEN, type TestServer } from "../../server/src/testing/harness.ts";
+import { startTestServer, TEST_SETUP_TOKEN, type TestServer } from "@parley/server/testing/harness";
 import { BIN, freePort, parley, tempDir } from "./testing/spawn-cli.ts";
 
 let server: TestServer;

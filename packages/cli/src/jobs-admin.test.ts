@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createTestDatabase } from "../../server/src/testing/harness.ts";
+import { createTestDatabase } from "@parley/server/testing/harness";
 import { openStorage } from "../../server/src/platform/db/index.ts";
 import { enqueueJob, listJobs } from "../../server/src/platform/jobs/index.ts";
 import { parley } from "./testing/spawn-cli.ts";

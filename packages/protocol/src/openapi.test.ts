@@ -12,7 +12,7 @@ import { openApiDocument } from "./openapi.ts";
 import { API_PREFIX, API_VERSION, WS_PATH } from "./version.ts";
 import { ERROR_CODES } from "./errors.ts";
 // Tests may cross package boundaries (.dependency-cruiser.cjs): this one needs a real server.
-import { startTestServer } from "../../server/src/testing/harness.ts";
+import { startTestServer } from "@parley/server/testing/harness";
 
 type Operation = { operationId: string; parameters: Array<{ name: string; in: string }>; requestBody?: unknown; responses: Record<string, unknown> };
 type Doc = { openapi: string; info: { version: string }; paths: Record<string, Record<string, Operation>>; components: { schemas: { Error: { properties: { code: { enum: string[] } } } } } };

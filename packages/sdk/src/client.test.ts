@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startTestServer, TEST_SETUP_TOKEN } from "../../server/src/testing/harness.ts";
+import { startTestServer, TEST_SETUP_TOKEN } from "@parley/server/testing/harness";
 import { ParleyClient, Timeline, type ReceivedEvent, type ClientOptions } from "./index.ts";
 
 const PASSWORD = "correct horse battery staple";

@@ -4,8 +4,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startTestServer } from "../../server/src/testing/harness.ts";
-import { bootstrapOrg, TEST_PASSWORD } from "../../server/src/testing/factories.ts";
+import { startTestServer } from "@parley/server/testing/harness";
+import { bootstrapOrg, TEST_PASSWORD } from "@parley/server/testing/factories";
 import { ParleyClient } from "./client.ts";
 import { PlainCodec } from "./codec.ts";
 

@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import {
   startTestServer, createTestDatabase, DIALECTS, TEST_SETUP_TOKEN, type TestDatabase, type TestServer,
-} from "../../server/src/testing/harness.ts";
+} from "@parley/server/testing/harness";
 import { AuthSession, MemoryStore, ParleyClient, bytesToBase64, type ClientOptions, type ReceivedEvent } from "./index.ts";
 import { FileStore, openDeviceKeyStore } from "./node.ts";
 

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../../../server/src/testing/ports.ts";
+import { freePort } from "@parley/server/testing/ports";
 
 export const BIN = fileURLToPath(new URL("../../bin/parley.js", import.meta.url));
 

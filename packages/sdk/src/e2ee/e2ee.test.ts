@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DIALECTS, startTestServer } from "../../../server/src/testing/harness.ts";
+import { DIALECTS, startTestServer } from "@parley/server/testing/harness";
 import { collect, makeOrg, texts, until } from "../testing/e2ee-clients.ts";
 
 async function storedContents(server: Awaited<ReturnType<typeof startTestServer>>, channelId: string): Promise<string[]> {

@@ -12,7 +12,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { startTestServer } from "../../../server/src/testing/harness.ts";
+import { startTestServer } from "@parley/server/testing/harness";
 import { FileStore, openDeviceKeyStore } from "../node.ts";
 import { ParleyClient, type ClientOptions } from "../client.ts";
 import { Timeline } from "../timeline.ts";

@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { startTestServer } from "../../../server/src/testing/harness.ts";
+import { startTestServer } from "@parley/server/testing/harness";
 import { isE2eeError } from "@parley/crypto";
 import type { HistoryUnavailableNotice } from "./engine.ts";
 import { readStream } from "./files.ts";

@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startTestServer } from "../../../server/src/testing/harness.ts";
+import { startTestServer } from "@parley/server/testing/harness";
 import { FileStore, openDeviceKeyStore } from "../node.ts";
 import { ParleyClient, type ClientOptions } from "../client.ts";
 import type { UndecryptableNotice } from "./engine.ts";

@@ -8,7 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { channelGroupId } from "@parley/crypto";
-import { startTestServer, type TestServer } from "../../../server/src/testing/harness.ts";
+import { startTestServer, type TestServer } from "@parley/server/testing/harness";
 import type { ParleyClient } from "../client.ts";
 import type { ReceivedEvent } from "../client-events.ts";
 import { collect, makeOrg, texts, until } from "../testing/e2ee-clients.ts";

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { groupInfoMembers } from "@parley/crypto";
-import { startTestServer } from "../../../server/src/testing/harness.ts";
+import { startTestServer } from "@parley/server/testing/harness";
 import type { ParleyClient } from "../client.ts";
 import { collect, FAST, makeOrg, texts, until } from "../testing/e2ee-clients.ts";
 

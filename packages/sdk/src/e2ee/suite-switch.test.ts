@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { DIALECTS, startTestServer } from "../../../server/src/testing/harness.ts";
+import { DIALECTS, startTestServer } from "@parley/server/testing/harness";
 import { FileStore, openDeviceKeyStore } from "../node.ts";
 import { ParleyClient, type ClientOptions } from "../client.ts";
 import { FAST, collect, makeOrg, texts, until } from "../testing/e2ee-clients.ts";

@@ -7,7 +7,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startTestServer } from "../../../server/src/testing/harness.ts";
+import { startTestServer } from "@parley/server/testing/harness";
 import type { HistoryUnavailableNotice } from "./engine.ts";
 import { collect, makeOrg, texts, until } from "../testing/e2ee-clients.ts";
 

@@ -2,7 +2,7 @@
  * Helpers for the SDK's E2EE tests: users signed in through real clients
  * against a real test server, event collection and polling.
  */
-import { TEST_SETUP_TOKEN } from "../../../server/src/testing/harness.ts";
+import { TEST_SETUP_TOKEN } from "@parley/server/testing/harness";
 import { ParleyClient, type ClientOptions } from "../client.ts";
 import type { ReceivedEvent } from "../client-events.ts";
 
