@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { ConfigError, loadConfig, redactedConfig } from "../config/schema.ts";
 import { DIALECTS, startTestServer } from "../testing/harness.ts";
 import { freePort } from "../testing/ports.ts";
+import { enqueueJob } from "../platform/jobs/index.ts";
 
 const TOKEN = "metrics-token-0123456789abcdef";
 
@@ -62,6 +63,29 @@ for (const dialect of DIALECTS) {
       } finally { await s.stop(); }
     });
 
+    it("GET /ops/jobs: the job queue for operators, with the metrics token; payloads never shown", async () => {
+      const s = await startTestServer({ dialect, config: { metricsToken: TOKEN } });
+      try {
+        assert.equal((await get(`${s.url}/ops/jobs`)).status, 401);
+        const before = await get(`${s.url}/ops/jobs`, TOKEN);
+        assert.equal(before.status, 200);
+        assert.deepEqual(Object.keys(JSON.parse(before.text).counts).sort(), ["dead", "done", "queued", "running"]);
+        // A job no runner has a handler for stays queued.
+        await s.deps.db.transaction().execute((tx) => enqueueJob(tx, "ops.test", { secret: "payload-9f3a" }, { runAt: Date.now() + 3_600_000 }));
+        const after = await get(`${s.url}/ops/jobs?state=queued&limit=5`, TOKEN);
+        assert.equal(after.status, 200);
+        const body = JSON.parse(after.text) as { counts: Record<string, number>; jobs: Array<{ name: string; state: string }> };
+        assert.ok(body.counts.queued! >= 1);
+        assert.ok(body.jobs.some((j) => j.name === "ops.test" && j.state === "queued"));
+        assert.doesNotMatch(after.text, /payload-9f3a/);
+        for (const q of ["state=bogus", "limit=0", "limit=501", "other=1"]) {
+          const bad = await get(`${s.url}/ops/jobs?${q}`, TOKEN);
+          assert.equal(bad.status, 400, q);
+          assert.equal(JSON.parse(bad.text).code, "validation_failed", q);
+        }
+      } finally { await s.stop(); }
+    });
+
     it("with PARLEY_METRICS_LISTEN: served on the separate listener only, which also honours the token", async () => {
       const port = await freePort();
       const s = await startTestServer({ dialect, config: { metricsListen: `127.0.0.1:${port}` } });
@@ -72,6 +96,10 @@ for (const dialect of DIALECTS) {
         assert.equal(ok.status, 200);
         assert.match(ok.text, /parley_http_request_duration_seconds/);
         assert.equal((await get(`http://127.0.0.1:${port}/api/v1/setup`)).status, 404, "nothing else is served there");
+        const jobs = await get(`http://127.0.0.1:${port}/ops/jobs?state=dead`);
+        assert.equal(jobs.status, 200, "the job queue is served beside the metrics");
+        assert.deepEqual(JSON.parse(jobs.text).jobs, []);
+        assert.equal((await get(`${s.url}/ops/jobs`)).status, 404, "and not on the main listener");
       } finally { await s.stop(); }
       // Closed with the server.
       await assert.rejects(fetch(`http://127.0.0.1:${port}/metrics`));

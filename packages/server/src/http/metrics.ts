@@ -10,14 +10,22 @@
  * - neither: they are not served at all.
  *
  * The token, when set, is required on the separate listener too.
+ *
+ * The same surface serves `GET /ops/jobs`, the operators' view of the durable
+ * job queue (platform/jobs): counts per state and the latest jobs with their
+ * attempts and last error — never their payloads. Jobs are server-wide, not an
+ * org's, so this is for whoever runs the server, not for org admins; retrying a
+ * dead job is `parley admin jobs retry ID`.
  */
 import crypto from "node:crypto";
 import http from "node:http";
 import type { FastifyInstance } from "fastify";
+import { z } from "zod";
 import type { ErrorBody } from "@parley/protocol";
 import type { Deps } from "../context.ts";
 import { AppError } from "../core/errors.ts";
 import { bearerToken } from "../modules/accounts/principal.ts";
+import { countJobs, listJobs } from "../platform/jobs/index.ts";
 
 /** `[HOST:]PORT` of PARLEY_METRICS_LISTEN, parsed. */
 export interface ListenAddress { host: string; port: number }
@@ -42,12 +50,42 @@ function authorized(deps: Deps, authorization: string | undefined): boolean {
 
 const UNAUTHORIZED = "the metrics need Authorization: Bearer <PARLEY_METRICS_TOKEN>";
 
-/** The /metrics route of the main listener, when a token (and no separate listener) is configured. */
+const JobsQuery = z.object({
+  state: z.enum(["queued", "running", "done", "dead"]).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+}).strict();
+
+/** The answer of GET /ops/jobs for a query string, or a validation error. */
+async function opsJobs(deps: Deps, search: URLSearchParams): Promise<{ status: number; body: unknown }> {
+  const parsed = JobsQuery.safeParse(Object.fromEntries(search));
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ path: i.path, message: i.message, code: i.code }));
+    return { status: 400, body: { code: "validation_failed", message: "state is queued|running|done|dead, limit 1-500", details: { issues } } };
+  }
+  const [counts, jobs] = await Promise.all([countJobs(deps.db), listJobs(deps.db, { ...(parsed.data.state ? { state: parsed.data.state } : {}), limit: parsed.data.limit })]);
+  return {
+    status: 200,
+    body: {
+      counts,
+      jobs: jobs.map((j) => ({
+        id: j.id, name: j.name, state: j.state, attempts: j.attempts, maxAttempts: j.maxAttempts, runAt: j.runAt,
+        lockedBy: j.lockedBy, lockedUntil: j.lockedUntil, lastError: j.lastError, createdAt: j.createdAt, updatedAt: j.updatedAt,
+      })),
+    },
+  };
+}
+
+/** The /metrics and /ops/jobs routes of the main listener, when a token (and no separate listener) is configured. */
 export function registerMetricsRoute(app: FastifyInstance, deps: Deps): void {
   if (deps.config.metricsListen || !deps.config.metricsToken) return;
   app.get("/metrics", { schema: { hide: true } }, async (req, reply) => {
     if (!authorized(deps, req.headers.authorization)) throw new AppError("unauthorized", UNAUTHORIZED);
     return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  app.get("/ops/jobs", { schema: { hide: true } }, async (req, reply) => {
+    if (!authorized(deps, req.headers.authorization)) throw new AppError("unauthorized", UNAUTHORIZED);
+    const out = await opsJobs(deps, new URL(req.url, "http://x").searchParams);
+    return reply.code(out.status).header("cache-control", "no-store").send(out.body);
   });
 }
 
@@ -66,13 +104,23 @@ export async function startMetricsListener(deps: Deps): Promise<MetricsListener 
   const listen = deps.config.metricsListen;
   if (!listen) return undefined;
   const server = http.createServer((req, res) => {
-    const path = (req.url ?? "").split("?", 1)[0];
-    if (path !== "/metrics" || (req.method !== "GET" && req.method !== "HEAD")) {
-      sendJson(res, 404, { code: "not_found", message: "only GET /metrics is served here" });
+    const url = new URL(req.url ?? "/", "http://x");
+    if ((url.pathname !== "/metrics" && url.pathname !== "/ops/jobs") || (req.method !== "GET" && req.method !== "HEAD")) {
+      sendJson(res, 404, { code: "not_found", message: "only GET /metrics and GET /ops/jobs are served here" });
       return;
     }
     if (!authorized(deps, req.headers.authorization)) {
       sendJson(res, 401, { code: "unauthorized", message: UNAUTHORIZED });
+      return;
+    }
+    if (url.pathname === "/ops/jobs") {
+      opsJobs(deps, url.searchParams).then(
+        (out) => res.writeHead(out.status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" }).end(JSON.stringify(out.body)),
+        (err: unknown) => {
+          deps.log.error({ err, module: "ops" }, "listing jobs failed");
+          sendJson(res, 500, { code: "internal", message: "listing jobs failed" });
+        },
+      );
       return;
     }
     deps.metrics.registry.metrics().then(
