@@ -15,6 +15,7 @@ import { welcomeGroupInfo } from "./migrations/0005-welcome-group-info.ts";
 import { mlsGenerations } from "./migrations/0006-mls-generations.ts";
 import { jobs } from "./migrations/0007-jobs.ts";
 import { audit } from "./migrations/0008-audit.ts";
+import { auditTargetIndex } from "./migrations/0009-audit-target-index.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const ctx: MigrationContext = { dialect, bytes: dialect === "postgres" ? "bytea" : "blob" };
@@ -27,5 +28,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0006_mls_generations": mlsGenerations(ctx),
     "0007_jobs": jobs(ctx),
     "0008_audit": audit(ctx),
+    "0009_audit_target_index": auditTargetIndex(ctx),
   };
 }
