@@ -16,7 +16,8 @@
  * One writer per server (created in server.ts, hung off Deps): no module state.
  */
 import { insertEvents } from "../timeline/append.ts";
-import { publishCommitted, runCommand } from "../../command.ts";
+import { publishCommitted, runCommand, type CommandEffects } from "../../command.ts";
+import { auditActor } from "../audit/actors.ts";
 import { claimSeqs } from "../timeline/sequence.ts";
 import type { Event, SendEvent } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";
@@ -116,7 +117,7 @@ async function writeBatch(deps: Deps, jobs: Job[], retrying = false): Promise<vo
   const doomedBlobs: string[] = [];
   try {
     outcomes = await runCommand(deps, null, "messages.send", async (tx, after) => {
-      const written = await writeInTx(deps, tx, jobs, doomedBlobs);
+      const written = await writeInTx(deps, tx, after, jobs, doomedBlobs);
       written.forEach((o, i) => {
         if ("ok" in o && o.fresh) after.publish("channel.event", { orgId: jobs[i]!.req.principal.orgId, event: o.ok.event });
       });
@@ -191,7 +192,7 @@ async function whyNotBumped(tx: Tx, channelId: string): Promise<AppError> {
   return new AppError("encryption_reset", "the channel's encryption was reset after this content was encrypted: encrypt it for the new group and send it again", { generation: Number(c.mls_generation) });
 }
 
-async function writeInTx(deps: Deps, tx: Tx, jobs: Job[], doomedBlobs: string[]): Promise<Outcome[]> {
+async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], doomedBlobs: string[]): Promise<Outcome[]> {
   const now = deps.now();
   const outcomes: Outcome[] = new Array(jobs.length);
   const rows = await loadBatchRows(tx, jobs.map(({ req: r }) => ({
@@ -245,7 +246,17 @@ async function writeInTx(deps: Deps, tx: Tx, jobs: Job[], doomedBlobs: string[])
         };
         eventRows.push(row);
         await attachFiles(tx, channelId, d.files, seq);
-        if (d.kind === "delete" && d.target !== null) doomedBlobs.push(...(await detachDeleted(tx, channelId, [d.target], now)));
+        if (d.kind === "delete" && d.target !== null) {
+          const deleted = await detachDeleted(tx, channelId, [d.target], now);
+          doomedBlobs.push(...deleted);
+          const p = jobs[i]!.req.principal;
+          for (const fileId of deleted) {
+            fx.audit({
+              orgId: p.orgId, actor: auditActor(p), action: "file.deleted", target: { kind: "file", id: fileId }, result: "success",
+              details: { channelId, eventSeq: d.target, reason: "message_deleted" },
+            });
+          }
+        }
         for (const userId of d.mentions) mentionRows.push({ channel_id: channelId, seq, user_id: userId });
         outcomes[i] = { ok: { event: toEvent(row, d.contentB64), duplicate: false }, fresh: true };
       }
