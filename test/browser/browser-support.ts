@@ -89,12 +89,17 @@ export async function signIn(
   if (opts.live) await page.locator('.sidebar .conn[data-state="live"]').waitFor();
 }
 
-/** `creator` creates a public channel `name`; `joiner` browses and joins it. Both end in the channel. */
-export async function createAndJoinChannel(creator: Page, joiner: Page, name: string): Promise<void> {
+/** `creator` creates a public channel `name` through the dialog and ends in it. */
+export async function createChannel(creator: Page, name: string): Promise<void> {
   await creator.getByRole("button", { name: "Create channel" }).click();
   await creator.getByLabel("Name").fill(name);
   await creator.getByRole("button", { name: "Create", exact: true }).click();
   await creator.getByRole("heading", { name: `# ${name}` }).waitFor();
+}
+
+/** `creator` creates a public channel `name`; `joiner` browses and joins it. Both end in the channel. */
+export async function createAndJoinChannel(creator: Page, joiner: Page, name: string): Promise<void> {
+  await createChannel(creator, name);
   await joiner.getByRole("button", { name: "Browse channels" }).click();
   await joiner.getByRole("button", { name: `Join ${name}` }).click();
   await joiner.getByRole("heading", { name: `# ${name}` }).waitFor();

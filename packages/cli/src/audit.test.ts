@@ -47,6 +47,9 @@ for (const dialect of DIALECTS) {
       // Tamper directly in the database file / server, as someone with database access.
       const s2 = await startTestServer({ database });
       try {
+        // The export is on record: the operator's CLI exported org_cli's 12 entries.
+        const recorded = await s2.deps.db.selectFrom("audit_log").selectAll().where("org_id", "=", "org_cli").where("seq", ">", 12).execute();
+        assert.deepEqual(recorded.map((e) => [e.seq, e.action, e.actor_kind, JSON.parse(e.details).entries]), [[13, "audit.exported", "system", 12]]);
         await dropAuditTriggers(s2.deps.db, dialect);
         await sql`UPDATE audit_log SET target_id = 'ch_other' WHERE org_id = 'org_cli' AND seq = 7`.execute(s2.deps.db);
       } finally {

@@ -13,5 +13,6 @@ export * from "./e2ee-models.ts";
 export * from "./file-routes.ts";
 export * from "./mls-routes.ts";
 export * from "./mls-models.ts";
+export * from "./audit-routes.ts";
 export * from "./frames.ts";
 export * from "./openapi.ts";

@@ -14,6 +14,7 @@ import { DEFAULT_LIMITS } from "./limits.ts";
 import { e2eeRoutes } from "./e2ee-routes.ts";
 import { fileRoutes } from "./file-routes.ts";
 import { mlsRoutes } from "./mls-routes.ts";
+import { auditRoutes } from "./audit-routes.ts";
 
 const ChannelParams = z.object({ channelId: Id });
 const MemberParams = z.object({ channelId: Id, userId: Id });
@@ -289,8 +290,8 @@ export const coreRoutes = {
   }),
 } as const;
 
-/** Every route of the API: core, E2EE directories, MLS groups, and encrypted files. */
-export const routes = { ...coreRoutes, ...e2eeRoutes, ...mlsRoutes, ...fileRoutes } as const;
+/** Every route of the API: core, E2EE directories, MLS groups, encrypted files, and the audit log. */
+export const routes = { ...coreRoutes, ...e2eeRoutes, ...mlsRoutes, ...fileRoutes, ...auditRoutes } as const;
 
 /** The route table's type. */
 export type Routes = typeof routes;

@@ -22,4 +22,4 @@ export { applyReset, type ResetRequest } from "./modules/mls/reset.ts";
 export { openBlobStore, blobDirOf, type BlobStore } from "./platform/blobs/index.ts";
 export { listJobs, countJobs, retryDeadJob, type JobView } from "./platform/jobs/index.ts";
 // `parley audit verify|export|keys` (docs/audit.md).
-export { verifyAuditDatabase, verifyAuditExport, writeAuditExport, auditPublicKeys, type AuditVerification, type AuditProblem } from "./modules/audit/index.ts";
+export { verifyAuditDatabase, verifyAuditExport, exportAuditLog, auditPublicKeys, type AuditVerification, type AuditProblem } from "./modules/audit/index.ts";

@@ -17,6 +17,7 @@ import { messagesHandlers } from "./modules/messages/routes.ts";
 import { e2eeHandlers } from "./modules/e2ee/routes.ts";
 import { filesHandlers } from "./modules/files/routes.ts";
 import { mlsHandlers } from "./modules/mls/routes.ts";
+import { auditHandlers } from "./modules/audit/routes.ts";
 import { fileGcSchedule, fileJobHandlers } from "./modules/files/gc.ts";
 import { mlsJobHandlers } from "./modules/mls/removals.ts";
 import { createJobRunner } from "./platform/jobs/index.ts";
@@ -57,7 +58,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   log.info({ config: redactedConfig(config), dialect: deps.storage.dialect, node: deps.nodeId }, "starting");
 
   let draining = false;
-  const handlers: Handlers = { ...accountsHandlers, ...orgsHandlers, ...channelsHandlers, ...messagesHandlers, ...e2eeHandlers, ...mlsHandlers, ...filesHandlers };
+  const handlers: Handlers = { ...accountsHandlers, ...orgsHandlers, ...channelsHandlers, ...messagesHandlers, ...e2eeHandlers, ...mlsHandlers, ...filesHandlers, ...auditHandlers };
   const app = await createHttpApp({ deps, handlers, draining: () => draining });
   const gateway = createGateway(deps);
   gateway.attach(app.server);

@@ -93,12 +93,12 @@ export const auditCommands: Command[] = [
         const orgSlug = str(ctx.opts, "org");
         const orgIds = orgSlug ? [(await resolveOrg(db.deps, orgSlug)).id] : undefined;
         const out = outFile ? fs.createWriteStream(outFile, { mode: 0o600 }) : process.stdout;
-        const n = await db.server.writeAuditExport(db.deps.db, out, {
-          sinceMs, ...(orgIds ? { orgIds } : {}),
+        // Records one audit.exported entry per exported org (the CLI acts as the system), once the file is flushed.
+        const { entries: n } = await db.server.exportAuditLog(db.deps, out, {
+          sinceMs, ...(orgIds ? { orgIds } : {}), end: Boolean(outFile),
           onProgress: (p) => ctx.out.note(`exported ${p.entries} entries of ${p.orgId}`),
         });
         if (outFile) {
-          await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
           ctx.out.result({ entries: n, file: outFile }, `${n} entries written to ${outFile}`);
         } else {
           ctx.out.note(`${n} entries exported`);

@@ -25,6 +25,8 @@ export const ORG_PERMISSIONS = {
   "channel.browse": ["owner", "admin", "member"],
   /** Manage any channel (rename, archive, kick) without being its admin. */
   "channel.manage_any": ["owner", "admin"],
+  /** Read the org's audit log (with its personal data). */
+  "org.read_audit": ["owner", "admin"],
   /** Choose the org's MLS cipher suite. */
   "e2ee.configure": ["owner", "admin"],
   /** Use the device and KeyPackage directories (register own device key, read bindings, claim KeyPackages). */

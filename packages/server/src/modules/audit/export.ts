@@ -12,6 +12,9 @@ import fs from "node:fs";
 import readline from "node:readline";
 import type { Kysely } from "kysely";
 import type { Database } from "../../platform/db/tables.ts";
+import type { Deps } from "../../context.ts";
+import { runCommand } from "../../command.ts";
+import { systemActor } from "../../core/actor.ts";
 import { checkpointLine } from "./checkpointer.ts";
 import { listCheckpoints, type AuditCheckpoint } from "./checkpoints.ts";
 import { auditOrgIds, iterateEntries } from "./store.ts";
@@ -29,9 +32,20 @@ export interface ExportOptions {
   onProgress?: (p: { orgId: string; entries: number }) => void;
 }
 
-/** Write the export to `out` (a stream that is ended by the caller). Returns the number of entries. */
-export async function writeAuditExport(db: Kysely<Database>, out: NodeJS.WritableStream, opts: ExportOptions = {}): Promise<number> {
-  const write = async (line: string) => { if (!out.write(`${line}\n`)) await once(out, "drain"); };
+/** What an export held: entries in all, and per org its count and last entry (as its end line says). */
+export interface ExportSummary {
+  entries: number;
+  orgs: Record<string, { entries: number; lastSeq: number; lastHash: string }>;
+}
+
+/** Write the export to `out` (a stream that is ended by the caller). */
+export async function writeAuditExport(db: Kysely<Database>, out: NodeJS.WritableStream, opts: ExportOptions = {}): Promise<ExportSummary> {
+  const write = async (line: string) => {
+    // A stream that failed (disk full, closed pipe) never drains: stop with its error instead of waiting.
+    const failed = (out as { errored?: Error | null }).errored;
+    if (failed) throw failed;
+    if (!out.write(`${line}\n`)) await once(out, "drain");
+  };
   await write(JSON.stringify({ type: "audit-export", version: 1, createdAt: Date.now(), since: opts.sinceMs ?? null }));
   const ends: Record<string, { entries: number; lastSeq: number; lastHash: string }> = {};
   let total = 0;
@@ -52,7 +66,28 @@ export async function writeAuditExport(db: Kysely<Database>, out: NodeJS.Writabl
     opts.onProgress?.({ orgId, entries: n });
   }
   await write(JSON.stringify({ type: "end", orgs: ends }));
-  return total;
+  return { entries: total, orgs: ends };
+}
+
+/**
+ * An operator's export (`parley audit export`): writeAuditExport, then one
+ * `audit.exported` entry per org whose entries left the database, by the system actor
+ * (the CLI). Recorded once the export is written (with `end`, once `out` is ended and
+ * flushed), so it says what was exported; the next export carries the record of this one.
+ */
+export async function exportAuditLog(deps: Deps, out: NodeJS.WritableStream, opts: ExportOptions & { end?: boolean } = {}): Promise<ExportSummary> {
+  const summary = await writeAuditExport(deps.db, out, opts);
+  // A file is ended (and flushed) first: an export that did not reach the disk is not recorded.
+  if (opts.end) await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  for (const [orgId, end] of Object.entries(summary.orgs)) {
+    await runCommand(deps, systemActor(orgId), "audit.export", async (_tx, fx) => {
+      fx.audit({
+        action: "audit.exported", target: { kind: "org", id: orgId }, result: "success",
+        details: { format: "jsonl", since: opts.sinceMs ?? null, entries: end.entries, lastSeq: end.lastSeq },
+      });
+    });
+  }
+  return summary;
 }
 
 /** An export read back: entries and checkpoints per org, and whether it is complete. */

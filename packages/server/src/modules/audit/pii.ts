@@ -53,23 +53,52 @@ export async function sealPii(db: Kysely<Database>, kms: Kms, orgId: string, pii
   }
 }
 
-/** The PII of an entry, or "erased" when its key was deleted (or replaced after an erasure). */
+/** Reads the PII of many entries of one org, opening each subject key once; `close()` wipes the opened keys. */
+export interface PiiReader {
+  /** The PII of an entry, or "erased" when its key was deleted (or replaced after an erasure). Throws on damaged bytes. */
+  read(subject: string, sealed: Uint8Array): Promise<Record<string, string> | typeof ERASED>;
+  close(): void;
+}
+
+/** A {@link PiiReader} for `orgId` (keys are cached for the reader's life: use one per request or page). */
+export function piiReader(db: Kysely<Database>, kms: Kms, orgId: string): PiiReader {
+  const keys = new Map<string, Uint8Array | null>();
+  const keyOf = async (subject: string, id: string): Promise<Uint8Array | null> => {
+    const cacheKey = `${subject}\n${id}`;
+    if (keys.has(cacheKey)) return keys.get(cacheKey) ?? null;
+    const row = await db.selectFrom("audit_pii_keys").select("sealed_key").where("id", "=", id).where("org_id", "=", orgId).where("subject", "=", subject).executeTakeFirst();
+    const key = row ? await kms.open(row.sealed_key, keyContext(orgId, subject, id)) : null;
+    keys.set(cacheKey, key);
+    return key;
+  };
+  return {
+    async read(subject, sealed) {
+      const buf = Buffer.from(sealed);
+      if (buf[0] !== VERSION || buf.length < 2) throw new Error("audit PII: unknown format");
+      const kidEnd = 2 + (buf[1] ?? 0);
+      const id = buf.subarray(2, kidEnd).toString("ascii");
+      const key = await keyOf(subject, id);
+      if (!key) return ERASED;
+      const d = crypto.createDecipheriv("aes-256-gcm", key, buf.subarray(kidEnd, kidEnd + 12));
+      d.setAAD(aad(orgId, subject, id));
+      d.setAuthTag(buf.subarray(kidEnd + 12, kidEnd + 28));
+      const text = Buffer.concat([d.update(buf.subarray(kidEnd + 28)), d.final()]).toString("utf8");
+      return JSON.parse(text) as Record<string, string>;
+    },
+    close() {
+      for (const k of keys.values()) k?.fill(0);
+      keys.clear();
+    },
+  };
+}
+
+/** The PII of one entry, or "erased" when its key was deleted (or replaced after an erasure). */
 export async function readPii(db: Kysely<Database>, kms: Kms, orgId: string, subject: string, sealed: Uint8Array): Promise<Record<string, string> | typeof ERASED> {
-  const buf = Buffer.from(sealed);
-  if (buf[0] !== VERSION || buf.length < 2) throw new Error("audit PII: unknown format");
-  const kidEnd = 2 + (buf[1] ?? 0);
-  const id = buf.subarray(2, kidEnd).toString("ascii");
-  const row = await db.selectFrom("audit_pii_keys").select("sealed_key").where("id", "=", id).where("org_id", "=", orgId).where("subject", "=", subject).executeTakeFirst();
-  if (!row) return ERASED;
-  const key = await kms.open(row.sealed_key, keyContext(orgId, subject, id));
+  const reader = piiReader(db, kms, orgId);
   try {
-    const d = crypto.createDecipheriv("aes-256-gcm", key, buf.subarray(kidEnd, kidEnd + 12));
-    d.setAAD(aad(orgId, subject, id));
-    d.setAuthTag(buf.subarray(kidEnd + 12, kidEnd + 28));
-    const text = Buffer.concat([d.update(buf.subarray(kidEnd + 28)), d.final()]).toString("utf8");
-    return JSON.parse(text) as Record<string, string>;
+    return await reader.read(subject, sealed);
   } finally {
-    key.fill(0);
+    reader.close();
   }
 }
 

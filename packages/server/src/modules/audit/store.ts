@@ -39,3 +39,36 @@ export async function auditOrgIds(db: Kysely<Database>): Promise<string[]> {
   const logs = await db.selectFrom("audit_log").select("org_id").distinct().execute();
   return [...new Set([...heads, ...logs].map((r) => r.org_id))].sort();
 }
+
+/** What a page of an org's entries is filtered by (docs/audit.md "Reading the log"). */
+export interface AuditFilter {
+  /** Entries whose actor is this user. */
+  actorId?: string | undefined;
+  /** An exact action, or a prefix when it ends with a dot. */
+  action?: string | undefined;
+  targetId?: string | undefined;
+  /** Time range: at >= from, at < to (ms). */
+  from?: number | undefined;
+  to?: number | undefined;
+  /** Entries with seq < before. */
+  before?: number | undefined;
+}
+
+/** Up to `limit` entries of an org matching `f`, newest (highest seq) first. */
+export async function pageEntries(db: Kysely<Database>, orgId: string, f: AuditFilter, limit: number): Promise<AuditRecord[]> {
+  let q = db.selectFrom("audit_log").selectAll().where("org_id", "=", orgId);
+  if (f.actorId !== undefined) q = q.where("actor_id", "=", f.actorId);
+  if (f.action?.endsWith(".")) {
+    // substr, not LIKE: `_` is a LIKE wildcard and allowed in actions; same bytes on both dialects.
+    const prefix = f.action;
+    q = q.where((eb) => eb(eb.fn("substr", ["action", eb.val(1), eb.val(prefix.length)]), "=", prefix));
+  } else if (f.action !== undefined) {
+    q = q.where("action", "=", f.action);
+  }
+  if (f.targetId !== undefined) q = q.where("target_id", "=", f.targetId);
+  if (f.from !== undefined) q = q.where("at", ">=", f.from);
+  if (f.to !== undefined) q = q.where("at", "<", f.to);
+  if (f.before !== undefined) q = q.where("seq", "<", f.before);
+  const rows = await q.orderBy("seq", "desc").limit(limit).execute();
+  return rows.map(toRecord);
+}

@@ -8,6 +8,7 @@
  */
 import type { Deps } from "../../context.ts";
 import type { JobHandler, JobSchedule } from "../../platform/jobs/index.ts";
+import { runCommand } from "../../command.ts";
 import { deleteUnlinked, staleUploads } from "./store.ts";
 
 /** How long an unattached upload is kept. */
@@ -20,12 +21,22 @@ export interface SweepOptions {
   batch?: number;
 }
 
-/** One sweep; returns the ids of the uploads it deleted. */
+/** One sweep; returns the ids of the uploads it deleted (each recorded as `file.deleted` by the system). */
 export async function sweepUnlinkedUploads(deps: Deps, opts: SweepOptions = {}): Promise<string[]> {
   const now = opts.now ?? deps.now();
   const candidates = await staleUploads(deps.db, now - UNLINKED_UPLOAD_TTL_MS, opts.batch ?? 500);
-  // A send may attach a candidate meanwhile: deleteUnlinked re-checks event_seq IS NULL.
-  const deleted = await deleteUnlinked(deps.db, candidates, now);
+  if (!candidates.length) return [];
+  const deleted = await runCommand(deps, null, "files.gc", async (tx, fx) => {
+    // A send may attach a candidate meanwhile: deleteUnlinked re-checks event_seq IS NULL.
+    const rows = await deleteUnlinked(tx, candidates, now);
+    for (const f of rows) {
+      fx.audit({
+        orgId: f.org_id, actor: { kind: "system" }, action: "file.deleted", target: { kind: "file", id: f.id }, result: "success",
+        details: { channelId: f.channel_id, uploaderId: f.uploader_id, reason: "upload_expired" },
+      });
+    }
+    return rows.map((f) => f.id);
+  });
   await deleteBlobs(deps, deleted);
   return deleted;
 }

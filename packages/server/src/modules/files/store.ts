@@ -63,9 +63,8 @@ export async function staleUploads(q: Q, before: number, limit: number): Promise
 }
 
 /** Mark uploads deleted if they are still unattached; returns those that were. */
-export async function deleteUnlinked(q: Q, ids: string[], now: number): Promise<string[]> {
+export async function deleteUnlinked(q: Q, ids: string[], now: number): Promise<Array<Pick<FileRow, "id" | "org_id" | "channel_id" | "uploader_id">>> {
   if (!ids.length) return [];
-  const rows = await q.updateTable("files").set({ deleted_at: now }).where("id", "in", ids).where("event_seq", "is", null)
-    .where("deleted_at", "is", null).returning("id").execute();
-  return rows.map((r) => r.id);
+  return q.updateTable("files").set({ deleted_at: now }).where("id", "in", ids).where("event_seq", "is", null)
+    .where("deleted_at", "is", null).returning(["id", "org_id", "channel_id", "uploader_id"]).execute();
 }

@@ -16,7 +16,8 @@
  * One writer per server (created in server.ts, hung off Deps): no module state.
  */
 import { appendEvents, type NewEvent } from "../timeline/append.ts";
-import { runCommand, type AfterCommit } from "../../command.ts";
+import { runCommand, type CommandEffects } from "../../command.ts";
+import { auditActor } from "../audit/actors.ts";
 import { claimSeqs } from "../timeline/sequence.ts";
 import type { Event, SendEvent } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";
@@ -192,7 +193,7 @@ async function whyNotBumped(tx: Tx, channelId: string): Promise<AppError> {
   return new AppError("encryption_reset", "the channel's encryption was reset after this content was encrypted: encrypt it for the new group and send it again", { generation: Number(c.mls_generation) });
 }
 
-async function writeInTx(deps: Deps, tx: Tx, after: Pick<AfterCommit, "publish">, jobs: Job[], doomedBlobs: string[]): Promise<Outcome[]> {
+async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], doomedBlobs: string[]): Promise<Outcome[]> {
   const now = deps.now();
   const outcomes: Outcome[] = new Array(jobs.length);
   const rows = await loadBatchRows(tx, jobs.map(({ req: r }) => ({
@@ -248,12 +249,22 @@ async function writeInTx(deps: Deps, tx: Tx, after: Pick<AfterCommit, "publish">
         fresh.push({ orgId: jobs[i]!.req.principal.orgId, row, contentB64: d.contentB64 });
         freshJob.push(i);
         await attachFiles(tx, channelId, d.files, seq);
-        if (d.kind === "delete" && d.target !== null) doomedBlobs.push(...(await detachDeleted(tx, channelId, [d.target], now)));
+        if (d.kind === "delete" && d.target !== null) {
+          const deleted = await detachDeleted(tx, channelId, [d.target], now);
+          doomedBlobs.push(...deleted);
+          const p = jobs[i]!.req.principal;
+          for (const fileId of deleted) {
+            fx.audit({
+              orgId: p.orgId, actor: auditActor(p), action: "file.deleted", target: { kind: "file", id: fileId }, result: "success",
+              details: { channelId, eventSeq: d.target, reason: "message_deleted" },
+            });
+          }
+        }
         for (const userId of d.mentions) mentionRows.push({ channel_id: channelId, seq, user_id: userId });
       }
     }
   }
-  (await appendEvents(tx, after, fresh)).forEach((event, k) => { outcomes[freshJob[k]!] = { ok: { event, duplicate: false }, fresh: true }; });
+  (await appendEvents(tx, fx, fresh)).forEach((event, k) => { outcomes[freshJob[k]!] = { ok: { event, duplicate: false }, fresh: true }; });
   for (let i = 0; i < mentionRows.length; i += INSERT_CHUNK) await tx.insertInto("mentions").values(mentionRows.slice(i, i + INSERT_CHUNK)).execute();
 
   jobs.forEach((job, i) => {

@@ -110,11 +110,21 @@ export async function reactivateUser(deps: Deps, p: Actor, userId: string): Prom
   });
 }
 
-/** A user's devices: the user themselves, or admins. */
+/**
+ * A user's devices: the user themselves, or admins. An admin's (or the CLI's) look at
+ * someone else's devices is an admin read of user data: recorded as `user.devices.read`
+ * before the list is returned (no record, no list).
+ */
 export async function listDevicesOfUser(deps: Deps, p: Actor, userId: string): Promise<Device[]> {
-  if (userId !== actingUserId(p)) authorize(p, "org.manage_users", org(p));
+  const self = userId === actingUserId(p);
+  if (!self) authorize(p, "org.manage_users", org(p));
   const target = await loadUser(deps.db, p, userId);
   const rows = await selectUserDevices(deps.db, p.orgId, target.id);
+  if (!self) {
+    await runCommand(deps, p, "orgs.readUserDevices", async (_tx, fx) => {
+      fx.audit({ action: "user.devices.read", target: { kind: "user", id: target.id }, result: "success", details: { devices: rows.length } });
+    });
+  }
   return rows.map((r) => toDevice(r, p.kind === "device" && target.id === p.userId ? p.deviceId : undefined));
 }
 

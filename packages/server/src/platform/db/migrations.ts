@@ -16,6 +16,7 @@ import { mlsGenerations } from "./migrations/0006-mls-generations.ts";
 import { jobs } from "./migrations/0007-jobs.ts";
 import { audit } from "./migrations/0008-audit.ts";
 import { busOutbox } from "./migrations/0009-bus-outbox.ts";
+import { auditTargetIndex } from "./migrations/0010-audit-target-index.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const ctx: MigrationContext = { dialect, bytes: dialect === "postgres" ? "bytea" : "blob" };
@@ -29,5 +30,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0007_jobs": jobs(ctx),
     "0008_audit": audit(ctx),
     "0009_bus_outbox": busOutbox(ctx),
+    "0010_audit_target_index": auditTargetIndex(ctx),
   };
 }

@@ -1,13 +1,14 @@
-/** Admin console (owners and admins): users, roles, deactivation, devices, invites, channels, org settings. */
+/** Admin console (owners and admins): users, roles, deactivation, devices, invites, channels, org settings, the audit log. */
 import { useState } from "react";
 import { useChat } from "../../client/use-chat.ts";
 import { UsersTab } from "./users-tab.tsx";
 import { InvitesTab } from "./invites-tab.tsx";
 import { ChannelsTab } from "../../admin/channels-tab.tsx";
 import { SettingsTab } from "../../admin/settings-tab.tsx";
+import { AuditTab } from "../../admin/audit-tab.tsx";
 
-type Tab = "users" | "invites" | "channels" | "settings";
-const LABELS: Record<Tab, string> = { users: "Users", invites: "Invites", channels: "Channels", settings: "Org settings" };
+type Tab = "users" | "invites" | "channels" | "settings" | "audit";
+const LABELS: Record<Tab, string> = { users: "Users", invites: "Invites", channels: "Channels", settings: "Org settings", audit: "Audit" };
 
 export function AdminConsole() {
   const chat = useChat();
@@ -19,14 +20,15 @@ export function AdminConsole() {
         <h1 id="admin-title">Admin · {chat.org.name}</h1>
       </header>
       <div className="tabs" role="tablist" aria-label="Admin sections">
-        {(["users", "invites", "channels", "settings"] as const).map((t) => (
+        {(["users", "invites", "channels", "settings", "audit"] as const).map((t) => (
           <button key={t} type="button" role="tab" id={`tab-${t}`} aria-selected={tab === t} aria-controls={`panel-${t}`} onClick={() => setTab(t)}>
             {LABELS[t]}
           </button>
         ))}
       </div>
-      <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="admin-panel">
-        {tab === "users" ? <UsersTab /> : tab === "invites" ? <InvitesTab /> : tab === "channels" ? <ChannelsTab /> : <SettingsTab />}
+      {/* The audit log scrolls inside its own list (below its filters), so its panel does not scroll. */}
+      <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className={tab === "audit" ? "admin-panel fill" : "admin-panel"}>
+        {tab === "users" ? <UsersTab /> : tab === "invites" ? <InvitesTab /> : tab === "channels" ? <ChannelsTab /> : tab === "audit" ? <AuditTab /> : <SettingsTab />}
       </div>
     </section>
   );
