@@ -34,23 +34,24 @@ export function canonicalJson(value: AuditJson): string {
 }
 
 function encodeFields(fields: readonly (string | null)[]): Buffer {
-  // One allocation per encoding: verification hashes every entry, so this is its hot path.
+  // One allocation per encoding, sized for the worst case (3 UTF-8 bytes per UTF-16 unit),
+  // each length written after its field: verification hashes every entry, so this is its hot path.
   let size = 0;
-  for (const f of fields) size += 4 + (f === null ? 0 : Buffer.byteLength(f, "utf8"));
+  for (const f of fields) size += 4 + (f === null ? 0 : 3 * f.length);
   const out = Buffer.allocUnsafe(size);
   let at = 0;
   for (const f of fields) {
     if (f === null) { out.writeUInt32BE(NULL_LEN, at); at += 4; continue; }
-    const n = out.write(f, at + 4, "utf8");
+    const n = f.length === 0 ? 0 : out.write(f, at + 4, "utf8");
     out.writeUInt32BE(n, at);
     at += 4 + n;
   }
-  return out;
+  return out.subarray(0, at);
 }
 
 /** Lowercase hex SHA-256 of the sealed PII bytes, or null. */
 export function piiDigest(pii: Uint8Array | null): string | null {
-  return pii === null ? null : crypto.createHash("sha256").update(pii).digest("hex");
+  return pii === null ? null : crypto.hash("sha256", pii, "hex");
 }
 
 /** The bytes an entry's hash covers. */
@@ -63,7 +64,7 @@ export function encodeEntry(r: Omit<AuditRecord, "hash">): Buffer {
 
 /** The entry's hash: lowercase hex SHA-256 of encodeEntry. */
 export function entryHash(r: Omit<AuditRecord, "hash">): string {
-  return crypto.createHash("sha256").update(encodeEntry(r)).digest("hex");
+  return crypto.hash("sha256", encodeEntry(r), "hex");
 }
 
 /** What a checkpoint signs. */

@@ -8,7 +8,7 @@ export function toRecord(r: AuditLogTable): AuditRecord {
   return {
     orgId: r.org_id, seq: Number(r.seq), at: Number(r.at), actorKind: r.actor_kind, actorId: r.actor_id, actorDeviceId: r.actor_device_id,
     action: r.action, targetKind: r.target_kind, targetId: r.target_id, result: r.result, details: r.details,
-    piiSubject: r.pii_subject, pii: r.pii === null ? null : new Uint8Array(r.pii), prevHash: r.prev_hash, hash: r.hash,
+    piiSubject: r.pii_subject, pii: r.pii, prevHash: r.prev_hash, hash: r.hash,
   };
 }
 
@@ -24,12 +24,19 @@ export async function* iterateEntries(db: Kysely<Database>, orgId: string, opts:
     if (!first) return;
     after = Math.max(after, Number(first.seq) - 1);
   }
+  const page = (from: number) => {
+    const p = db.selectFrom("audit_log").selectAll().where("org_id", "=", orgId).where("seq", ">", from).orderBy("seq").limit(pageSize).execute();
+    p.catch(() => undefined); // a caller that stops early leaves the prefetch unawaited; awaiting it still throws
+    return p;
+  };
+  // The next page is fetched while the caller works through this one (PostgreSQL answers meanwhile).
+  let next = page(after);
   for (;;) {
-    const rows = await db.selectFrom("audit_log").selectAll().where("org_id", "=", orgId).where("seq", ">", after)
-      .orderBy("seq").limit(pageSize).execute();
+    const rows = await next;
+    const full = rows.length === pageSize;
+    if (full) next = page(Number((rows[rows.length - 1] as AuditLogTable).seq));
     for (const r of rows) yield toRecord(r);
-    if (rows.length < pageSize) return;
-    after = Number((rows[rows.length - 1] as AuditLogTable).seq);
+    if (!full) return;
   }
 }
 
