@@ -1,49 +1,51 @@
 /**
  * Live fan-out: one bus subscription per topic per gateway (not per
  * connection). Each message is serialised and framed once, then written to
- * the connections the registry names.
+ * the connections the registry names. Modules declare their realtime kinds
+ * (topic, audience, frame) in their `events.ts`; the gateway itself acts on
+ * presence, membership and revocation messages.
  */
 import { CLOSE_CODES } from "@parley/protocol";
+import type { RealtimeRoute } from "../core/realtime.ts";
+import { REVOKED_TOPIC } from "../modules/accounts/events.ts";
+import { MEMBERS_TOPIC } from "../modules/channels/events.ts";
+import { messagesRoutes } from "../modules/messages/events.ts";
+import { streamsRoutes } from "../modules/streams/events.ts";
+import { timelineRoutes } from "../modules/timeline/events.ts";
 import { PENDING_EPHEMERAL, PENDING_EVENT, PENDING_USER } from "./connection.ts";
 import type { GatewayCore } from "./core.ts";
 import { applyPresence } from "./presence.ts";
 import { fanout, joinChannel, leaveChannel, textFrame } from "./registry.ts";
 
+/** Every module's realtime routes. */
+const ROUTES: readonly RealtimeRoute[] = [...timelineRoutes, ...messagesRoutes, ...streamsRoutes];
+
+const PENDING = { event: PENDING_EVENT, user: PENDING_USER, ephemeral: PENDING_EPHEMERAL } as const;
+
+function subscribeRoute(core: GatewayCore, route: RealtimeRoute): () => void {
+  const { registry, fan } = core;
+  const { metrics } = core.deps;
+  return core.deps.bus.subscribe(route.topic, (m) => {
+    const to = route.audience(m);
+    const set = "channelId" in to ? registry.byChannel.get(to.channelId) : registry.byUser.get(to.userId);
+    if (!set) return;
+    const frame = textFrame(route.frame(m));
+    const channelId = route.kind === "event" && "channelId" in to ? to.channelId : null;
+    const n = fanout(fan, set, frame, PENDING[route.kind], channelId, route.seq?.(m) ?? 0, ("exceptUserId" in to ? to.exceptUserId : undefined) ?? null);
+    if (n > 0 && route.kind === "event") {
+      metrics.deliveries.inc(n);
+      const at = route.committedAt?.(m);
+      if (at !== undefined) metrics.fanoutLatency.observe(Math.max(0, core.deps.now() - at) / 1000);
+    }
+  });
+}
+
 /** Subscribe the gateway to every topic it serves; returns the unsubscribe function. */
 export function subscribeLive(core: GatewayCore): () => void {
-  const { bus, metrics } = core.deps;
+  const { bus } = core.deps;
   const { registry, fan } = core;
   const unsubs = [
-    bus.subscribe("channel.event", (m) => {
-      const set = registry.byChannel.get(m.event.channelId);
-      if (!set) return;
-      const frame = textFrame(`{"t":"event","event":${JSON.stringify(m.event)}}`);
-      const n = fanout(fan, set, frame, PENDING_EVENT, m.event.channelId, m.event.seq, null);
-      if (n > 0) {
-        metrics.deliveries.inc(n);
-        metrics.fanoutLatency.observe(Math.max(0, core.deps.now() - m.event.createdAt) / 1000);
-      }
-    }),
-    bus.subscribe("user.item", (m) => {
-      const set = registry.byUser.get(m.userId);
-      if (!set) return;
-      const frame = textFrame(`{"t":"user","item":${JSON.stringify(m.item)}}`);
-      fanout(fan, set, frame, PENDING_USER, null, m.item.seq, null);
-    }),
-    bus.subscribe("channel.typing", (m) => {
-      const set = registry.byChannel.get(m.channelId);
-      if (!set) return;
-      const frame = textFrame(JSON.stringify({ t: "typing", channelId: m.channelId, userId: m.userId, threadRoot: m.threadRoot }));
-      // Not echoed to the typist's own connections.
-      fanout(fan, set, frame, PENDING_EPHEMERAL, null, 0, m.userId);
-    }),
-    bus.subscribe("channel.read", (m) => {
-      const set = registry.byChannel.get(m.channelId);
-      if (!set) return;
-      // Everyone in the channel, the reader's other devices included (their unread counts follow).
-      const frame = textFrame(JSON.stringify({ t: "read", channelId: m.channelId, userId: m.userId, seq: m.seq }));
-      fanout(fan, set, frame, PENDING_EPHEMERAL, null, 0, null);
-    }),
+    ...ROUTES.map((r) => subscribeRoute(core, r)),
     bus.subscribe("user.presence", (m) => {
       const status = applyPresence(core.presence, m);
       if (status === null) return;
@@ -51,7 +53,7 @@ export function subscribeLive(core: GatewayCore): () => void {
       if (!set) return;
       fanout(fan, set, textFrame(JSON.stringify({ t: "presence", userId: m.userId, status })), PENDING_EPHEMERAL, null, 0, null);
     }),
-    bus.subscribe("channel.members", (m) => {
+    bus.subscribe(MEMBERS_TOPIC, (m) => {
       for (const [users, add] of [[m.added, true], [m.removed, false]] as const) {
         for (const userId of users) {
           const set = registry.byUser.get(userId);
@@ -64,7 +66,7 @@ export function subscribeLive(core: GatewayCore): () => void {
         }
       }
     }),
-    bus.subscribe("auth.revoked", (m) => {
+    bus.subscribe(REVOKED_TOPIC, (m) => {
       const set = registry.byUser.get(m.userId);
       if (!set) return;
       for (const c of [...set]) {
