@@ -55,11 +55,12 @@ export interface ServerProcess {
 
 let usageId = 0;
 
-export async function startServerProcess(kind: ServerKind, config: Record<string, unknown>): Promise<ServerProcess> {
+/** `serverEntry`: another checkout's packages/server/src/index.ts to run instead of this one's (bench/src/funnel.ts). */
+export async function startServerProcess(kind: ServerKind, config: Record<string, unknown>, serverEntry?: string): Promise<ServerProcess> {
   const child = fork(path.join(here, "server-child.ts"), [kind], {
     // PARLEY_BENCH_PROFILE_DIR: write a V8 CPU profile of each server (open in Chrome DevTools).
     execArgv: ["--expose-gc", ...(process.env.PARLEY_BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PARLEY_BENCH_PROFILE_DIR}`] : [])],
-    env: { ...process.env, PARLEY_BENCH_CONFIG: JSON.stringify(config) },
+    env: { ...process.env, PARLEY_BENCH_CONFIG: JSON.stringify(config), ...(serverEntry ? { PARLEY_BENCH_SERVER_ENTRY: serverEntry } : {}) },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   started.add(child);

@@ -6,14 +6,12 @@
  *
  *   node bench/src/run-all.ts [--only fanout,idle,persist,e2e,provider,large-add] [--servers bare,parley] [--quick] [--no-record] [--with-1000]
  */
-import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startServerProcess, stopAll, type ServerProcess } from "./processes.ts";
-import { freePort } from "@parley/server/testing/ports";
-import { bareTarget, type BenchTarget } from "./target.ts";
-import { BENCH_SETUP_TOKEN, prepareParley } from "./parley-setup.ts";
+import { stopAll, type ServerProcess } from "./processes.ts";
+import type { BenchTarget } from "./target.ts";
+import { startPrepared, type Prepared } from "./prepared.ts";
 import { DEFAULT_FANOUT, runFanout, type FanoutResult } from "./fanout.ts";
 import { DEFAULT_IDLE, runIdle, type IdleResult } from "./idle.ts";
 import { DEFAULT_PERSIST, runPersist } from "./persist.ts";
@@ -36,44 +34,6 @@ const servers = (arg("servers") ?? "bare,parley").split(",") as ServerKind[];
 const quick = process.argv.includes("--quick");
 /** Try-outs: print the results instead of recording them. */
 const noRecord = process.argv.includes("--no-record");
-
-/** Parley tuned for load: limits that would throttle a benchmark client raised, everything else default. */
-function parleyConfig(port: number, dataDir: string, databaseUrl?: string): Record<string, unknown> {
-  return {
-    host: "127.0.0.1", port, dataDir, ...(databaseUrl ? { databaseUrl } : {}), logLevel: "warn",
-    setupToken: BENCH_SETUP_TOKEN, rateLimitIp: 1_000_000, rateLimitUser: 1_000_000, wsFramesPerSecond: 100_000,
-    wsMaxBufferedBytes: 64 * 1048576, accessTokenTtl: 3600, sqliteSynchronous: "FULL",
-    // The idle benchmark opens 1,000 sockets per user (10,000 over 10 users).
-    wsMaxConnectionsPerDevice: 1_000_000, wsMaxConnectionsPerUser: 1_000_000,
-    // The transport benchmarks send opaque bytes (a timestamp), not MLS ciphertext;
-    // bench/src/e2e measures the full E2EE path with the framing check on.
-    checkMlsFraming: false,
-  };
-}
-
-interface Prepared { server: ServerProcess; target: BenchTarget; cleanup(): Promise<void> }
-
-/** Start one server in its own process and prepare it (Parley: org, users, channel through the HTTP API). */
-async function startPrepared(kind: ServerKind, users: number, databaseUrl?: string): Promise<Prepared> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-bench-"));
-  const cleanup = async (server?: ServerProcess) => {
-    await server?.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  };
-  let server: ServerProcess | undefined;
-  try {
-    // Servers under test listen on 127.0.0.1 below 32768, like every server we start.
-    const port = await freePort();
-    server = await startServerProcess(kind, kind === "bare" ? { port } : parleyConfig(port, dataDir, databaseUrl));
-    log(`${kind} server pid ${server.pid} at ${server.url}`);
-    const target = kind === "bare" ? bareTarget(server.url) : await prepareParley(server.url, users);
-    const s = server;
-    return { server: s, target, cleanup: () => cleanup(s) };
-  } catch (err) {
-    await cleanup(server);
-    throw err;
-  }
-}
 
 /** Run `body` against freshly started servers; always stops them (by PID) and drops their data. */
 async function withServers<T>(kinds: ServerKind[], users: number, body: (list: Prepared[]) => Promise<T>, databaseUrl?: string): Promise<T> {

@@ -5,6 +5,7 @@
  * IPC: sends {type:"ready", url}; answers {type:"usage"} with process.cpuUsage()
  * and RSS (after a full GC when asked). Stops on SIGTERM.
  */
+import { pathToFileURL } from "node:url";
 import { startBareServer } from "./bare-server.ts";
 
 export type ServerKind = "bare" | "parley";
@@ -17,7 +18,9 @@ interface Running { url: string; connectionCount(): number; close(): Promise<voi
 async function start(kind: ServerKind, config: Record<string, unknown>): Promise<Running> {
   if (kind === "bare") return startBareServer({ host: "127.0.0.1", port: Number(config.port ?? 0) });
   // Imported lazily so the bare run never loads Parley's code into its heap.
-  const { createServer } = await import("@parley/server");
+  // PARLEY_BENCH_SERVER_ENTRY: another checkout's server (the funnel bench's baseline).
+  const entry = process.env.PARLEY_BENCH_SERVER_ENTRY;
+  const { createServer } = (entry ? await import(pathToFileURL(entry).href) : await import("@parley/server")) as typeof import("@parley/server");
   const s = await createServer({ env: {}, config });
   return { url: s.url, connectionCount: () => s.gateway.connectionCount(), close: () => s.close() };
 }

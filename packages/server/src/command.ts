@@ -16,7 +16,7 @@ import type { Deps } from "./context.ts";
 import type { Actor } from "./core/actor.ts";
 import type { Tx } from "./platform/db/index.ts";
 import type { BusTopics, Topic } from "./platform/bus/bus.ts";
-import { writeOutbox, type Emitted } from "./platform/bus/outbox.ts";
+import type { Emitted } from "./platform/bus/outbox.ts";
 import { enqueueJob, type EnqueueOptions } from "./platform/jobs/index.ts";
 import { auditActor } from "./modules/audit/actors.ts";
 import { appendAuditBatch } from "./modules/audit/append.ts";
@@ -99,7 +99,7 @@ async function inTransaction<T>(deps: Deps, fn: (tx: Tx, after: AfterCommit) => 
   let ids: number[] = [];
   const result = await deps.db.transaction().execute(async (tx) => {
     const out = await fn(tx, after);
-    if (emitted.length) ids = await writeOutbox(tx, emitted, deps.now());
+    if (emitted.length) ids = await deps.relay.write(tx, emitted, deps.now());
     return out;
   });
   if (emitted.length) deps.relay.committed(ids, emitted);

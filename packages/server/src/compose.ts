@@ -17,6 +17,7 @@ import type { Logger } from "./platform/log.ts";
 import { createMetrics } from "./platform/metrics.ts";
 import { loadTokenKeys } from "./modules/accounts/tokens.ts";
 import { closeEventWriter } from "./modules/messages/event-writer.ts";
+import { channelEventOutbox } from "./modules/timeline/events.ts";
 
 export interface ComposeOptions {
   log: Logger;
@@ -55,7 +56,9 @@ export async function composeDeps(config: Config, opts: ComposeOptions): Promise
     await kms.key("audit");
     const bus = memoryBus((err, topic) => log.error({ err, topic }, "bus subscriber failed"));
     const metrics = createMetrics();
-    const relay = createBusRelay({ db: storage.db, dialect: storage.dialect, bus, log, metrics, now, mode: opts.relay ?? "deliver" });
+    const relay = createBusRelay({
+      db: storage.db, dialect: storage.dialect, bus, log, metrics, now, mode: opts.relay ?? "deliver", codecs: { "channel.event": channelEventOutbox },
+    });
     const deps: Deps = {
       config, storage, db: storage.db, bus, relay, log, metrics,
       limits: createLimits(config), kms, keys: await loadTokenKeys(storage.db, now(), kms), nodeId: opts.nodeId ?? crypto.randomBytes(6).toString("hex"), now,

@@ -11,7 +11,11 @@ import assert from "node:assert/strict";
 import { runCommand } from "../../command.ts";
 import { composeDeps, type Composed } from "../../compose.ts";
 import { loadConfig } from "../../config/schema.ts";
-import { createTestDatabase, DIALECTS, type TestDatabase } from "../../testing/harness.ts";
+import { createTestDatabase, DIALECTS, startTestServer, type TestDatabase } from "../../testing/harness.ts";
+import { bootstrapOrg } from "../../testing/factories.ts";
+import { appendEvents } from "../../modules/timeline/append.ts";
+import { claimSeqs } from "../../modules/timeline/sequence.ts";
+import type { Event } from "@parley/protocol";
 import { waitUntil } from "../../testing/jobs.ts";
 import { createLogger } from "../log.ts";
 
@@ -88,6 +92,42 @@ for (const dialect of DIALECTS) {
     } finally {
       await Promise.all([cli.close(), one.close(), two.close()]);
       await db.drop();
+    }
+  });
+}
+
+for (const dialect of DIALECTS) {
+  test(`a channel event is kept in the outbox as a reference and swept up whole from its events row (${dialect})`, { timeout: 60_000 }, async () => {
+    const s = await startTestServer({ dialect });
+    const cli = await compose(s.database, "leave");
+    try {
+      const owner = await bootstrapOrg(s);
+      const ch = await owner.api("POST", "/channels", { kind: "public", name: "outboxed" });
+      assert.equal(ch.status, 201);
+      const channelId = (ch.body as { id: string }).id;
+      const seen: Event[] = [];
+      s.deps.bus.subscribe("channel.event", (m) => { if (m.event.channelId === channelId) seen.push(m.event); });
+      await waitUntil(async () => (await rows(cli)) === 0, 5_000, "the server dropped the rows of its own commands");
+      const content = Buffer.alloc(4096, 7);
+      // A writer in a process that publishes nothing (the offline admin; or a server killed after COMMIT).
+      const [written] = await runCommand(cli.deps, null, "t.append", async (tx, fx) => {
+        const claim = await claimSeqs(tx, { channelId });
+        assert.ok(claim);
+        return appendEvents(tx, fx, [{ orgId: owner.org.id, row: {
+          channel_id: channelId, seq: claim.first, id: "ev_outboxtest", client_id: "outbox-test-1", sender_id: owner.user.id, sender_device_id: owner.tokens.deviceId,
+          kind: "message", epoch: 0, generation: 0, content, thread_root: null, target: null, mentions: "[]", created_at: Date.now(), files: "[]",
+        } }]);
+      });
+      const row = await s.deps.db.selectFrom("bus_outbox").select(["topic", "payload"]).executeTakeFirstOrThrow();
+      assert.equal(row.topic, "channel.event");
+      assert.ok(row.payload.length < 200, `a reference, not the ciphertext again (${row.payload.length} bytes)`);
+      assert.equal(await s.deps.relay.sweep(0), 1);
+      await waitUntil(async () => seen.length === 1, 5_000, "the swept event reaches the server's bus");
+      assert.deepEqual(seen[0], written, "the whole event, content included");
+      assert.equal(seen[0]!.content, content.toString("base64"));
+    } finally {
+      await cli.close();
+      await s.stop();
     }
   });
 }

@@ -7,7 +7,8 @@
  * or it was the CLI's offline admin, which leaves its messages to the server —
  * are claimed by whichever process sweeps first, published and deleted in one
  * transaction (PostgreSQL: FOR UPDATE SKIP LOCKED, so two nodes never take the
- * same row; SQLite: one DELETE ... RETURNING).
+ * same row; SQLite: one DELETE ... RETURNING). A topic whose message repeats
+ * durable rows (a channel event) is kept as a reference to them (OutboxCodec).
  *
  * Delivery is at least once: a row swept while its own process is about to
  * publish it goes out twice. Every subscriber tolerates that (clients dedupe
@@ -28,16 +29,19 @@ export interface Emitted<T extends Topic = Topic> {
 /** Rows per INSERT/DELETE (under both databases' parameter limits). */
 const CHUNK = 500;
 
-/** Write a command's messages in its transaction; returns their row ids (publish order). */
-export async function writeOutbox(tx: Tx, msgs: readonly Emitted[], now: number): Promise<number[]> {
-  const ids: number[] = [];
-  for (let i = 0; i < msgs.length; i += CHUNK) {
-    const rows = msgs.slice(i, i + CHUNK).map((m) => ({ topic: m.topic, payload: JSON.stringify(m.msg), created_at: now }));
-    const out = await tx.insertInto("bus_outbox").values(rows).returning("id").execute();
-    for (const r of out) ids.push(Number(r.id));
-  }
-  return ids;
+/**
+ * How a topic whose message repeats durable rows is kept in the outbox: a reference
+ * (`compact`), turned back into the message from those rows when swept (`expand`). A
+ * channel event is the `events` row itself: its outbox row names (org, channel, seq)
+ * instead of carrying its ciphertext a second time.
+ */
+export interface OutboxCodec<T extends Topic = Topic> {
+  compact(msg: BusTopics[T]): unknown;
+  /** The messages of `refs`, in order; a ref whose rows are gone (e.g. retention) yields nothing. */
+  expand(db: Db, refs: unknown[]): Promise<Array<BusTopics[T] | undefined>>;
 }
+
+export type OutboxCodecs = { [T in Topic]?: OutboxCodec<T> };
 
 export interface BusRelayOptions {
   db: Db;
@@ -55,9 +59,13 @@ export interface BusRelayOptions {
   staleMs?: number;
   /** How often to sweep once started (default 1 s). */
   sweepMs?: number;
+  /** Topics kept as references to durable rows (declared by their modules). */
+  codecs?: OutboxCodecs;
 }
 
 export interface BusRelay {
+  /** Write a command's messages in its transaction; returns their row ids (publish order). */
+  write(tx: Tx, msgs: readonly Emitted[], now: number): Promise<number[]>;
   /** The transaction that wrote `ids` committed: publish `msgs` now (fast path). */
   committed(ids: readonly number[], msgs: readonly Emitted[]): void;
   /** Publish and delete rows older than `olderThanMs` (default staleMs); returns how many. */
@@ -112,7 +120,7 @@ export function createBusRelay(o: BusRelayOptions): BusRelay {
         const claimed = await tx.selectFrom("bus_outbox").select(["id", "topic", "payload"]).where("created_at", "<=", cutoff)
           .orderBy("id").limit(CHUNK).forUpdate().skipLocked().execute();
         if (claimed.length) {
-          publishRows(claimed);
+          await publishRows(tx, claimed);
           await tx.deleteFrom("bus_outbox").where("id", "in", claimed.map((r) => r.id)).execute();
         }
         return claimed.length;
@@ -125,16 +133,36 @@ export function createBusRelay(o: BusRelayOptions): BusRelay {
       .where("id", "in", (eb) => eb.selectFrom("bus_outbox").select("id").where("created_at", "<=", cutoff).orderBy("id").limit(CHUNK))
       .returning(["id", "topic", "payload"]).execute();
     rows.sort((a, b) => Number(a.id) - Number(b.id));
-    publishRows(rows);
+    await publishRows(o.db, rows);
     return rows.length;
   }
 
-  function publishRows(rows: ReadonlyArray<{ topic: string; payload: string }>): void {
-    for (const r of rows) publish(r.topic as Topic, JSON.parse(r.payload));
+  /** Publish swept rows in order, references expanded from their durable rows. */
+  async function publishRows(db: Db, rows: ReadonlyArray<{ topic: string; payload: string }>): Promise<void> {
+    const msgs: unknown[] = rows.map((r) => JSON.parse(r.payload));
+    const byTopic = new Map<Topic, number[]>();
+    rows.forEach((r, i) => { if (o.codecs?.[r.topic as Topic]) byTopic.set(r.topic as Topic, [...(byTopic.get(r.topic as Topic) ?? []), i]); });
+    for (const [topic, at] of byTopic) {
+      const expanded = await (o.codecs![topic] as OutboxCodec).expand(db, at.map((i) => msgs[i]));
+      at.forEach((i, k) => { msgs[i] = expanded[k]; });
+    }
+    rows.forEach((r, i) => { if (msgs[i] !== undefined) publish(r.topic as Topic, msgs[i]); });
     if (rows.length) o.metrics.busRelayed.inc({ path: "sweep" }, rows.length);
   }
 
   const relay: BusRelay = {
+    async write(tx, msgs, now) {
+      const ids: number[] = [];
+      for (let i = 0; i < msgs.length; i += CHUNK) {
+        const rows = msgs.slice(i, i + CHUNK).map((m) => {
+          const codec = o.codecs?.[m.topic] as OutboxCodec | undefined;
+          return { topic: m.topic, payload: JSON.stringify(codec ? codec.compact(m.msg) : m.msg), created_at: now };
+        });
+        const out = await tx.insertInto("bus_outbox").values(rows).returning("id").execute();
+        for (const r of out) ids.push(Number(r.id));
+      }
+      return ids;
+    },
     committed(ids, msgs) {
       if (o.mode === "leave") return;
       for (const m of msgs) publish(m.topic, m.msg);
