@@ -400,8 +400,12 @@ export async function joinFromWelcomeItem(ctx: GroupContext, ch: ChannelCrypto, 
     // A Welcome into a group the channel has since replaced (a reset) opens nothing current.
     const generation = parseChannelGroupId(group.groupId)?.generation ?? 0;
     if (generation < ch.generation) return;
-    if (ch.group && !ch.removed && generation === ch.generation && epoch(ch.group) >= epoch(group)) return;
-    ch.adopt(group, ch.group && !ch.removed ? ch.joinedEpoch : Number(epoch(group)), ctx.now());
+    const sameGroup = ch.group !== undefined && !ch.removed && generation === ch.generation;
+    if (sameGroup && epoch(ch.group!) >= epoch(group)) return;
+    // The first epoch this device can read is the Welcome's, unless it already held an earlier
+    // epoch of this same group. An older generation's (the Welcome came before the "reset" event
+    // was processed) counts epochs of another group: kept, it would hide the new group's first messages.
+    ch.adopt(group, sameGroup ? ch.joinedEpoch : Number(epoch(group)), ctx.now());
     await ch.save(ctx.keyStore);
   });
   ctx.resume(ch);

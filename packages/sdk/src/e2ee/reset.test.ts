@@ -2,9 +2,10 @@
  * "Reset encryption" through real clients and a real server: a channel admin resets a
  * channel and everyone keeps chatting in the new group (the timeline shows the reset, what
  * was read stays readable, a send encrypted for the old group goes out re-encrypted, a send
- * made while the new group is being set up waits for the members' devices); a device whose
- * group is cryptographically broken asks for the reset itself, and so does a device that
- * finds the group made by another MLS engine (a library upgrade).
+ * made while the new group is being set up waits for the members' devices, a Welcome that
+ * comes before the reset event opens the new group from its own epoch); a device whose group
+ * is cryptographically broken asks for the reset itself, and so does a device that finds the
+ * group made by another MLS engine (a library upgrade).
  */
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
@@ -51,6 +52,37 @@ async function setup(t: TestContext, opts: { alice?: ClientOptions; bob?: Client
   const ch = await alice.createChannel({ kind: "private", name: "ops", members: [bob.userId] });
   await until(() => bob.e2ee!.epochOf(ch.id) === alice.e2ee!.epochOf(ch.id), "bob joins the group");
   return { server, org, alice, bob, channelId: ch.id };
+}
+
+/**
+ * A WebSocket whose channel event frames can be held back (as a slow or reconnecting link
+ * would) and released later, in order; everything else, such as the user stream, flows.
+ */
+function channelFramesHeld() {
+  const held: Array<() => void> = [];
+  let holding = false;
+  const onmessage = Object.getOwnPropertyDescriptor(WebSocket.prototype, "onmessage")!;
+  class HeldWebSocket extends WebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      Object.defineProperty(this, "onmessage", {
+        get: () => onmessage.get!.call(this) as unknown,
+        set: (fn: ((ev: MessageEvent) => void) | null) => onmessage.set!.call(this, fn && ((ev: MessageEvent) => {
+          const t = typeof ev.data === "string" ? (JSON.parse(ev.data) as { t?: string }).t : undefined;
+          if (holding && (t === "event" || t === "sync")) held.push(() => fn.call(this, ev));
+          else fn.call(this, ev);
+        })),
+      });
+    }
+  }
+  return {
+    WebSocket: HeldWebSocket,
+    hold() { holding = true; },
+    release() {
+      holding = false;
+      for (const deliver of held.splice(0)) deliver();
+    },
+  };
 }
 
 const generationOf = async (server: TestServer, channelId: string) =>
@@ -149,6 +181,30 @@ test("a send made while this device sets up the new group waits until every memb
   assert.equal(sent.event.generation, 1);
   assert.ok(sent.event.epoch >= 1, `sent in epoch ${sent.event.epoch} of the new group, before bob's device was added to it`);
   await reads(seenBob, text, "bob");
+  assert.deepEqual(undecryptable, []);
+});
+
+test("a Welcome into the new group that comes before the reset event opens the new group's epochs from its own", { timeout: 60_000 }, async (t) => {
+  const { org, alice } = await startOrg(t);
+  const link = channelFramesHeld();
+  const bob = await org.user("bob", { WebSocket: link.WebSocket });
+  await live(alice, bob);
+  // Bob's device joins the first group at epoch 2 (alice renewed her keys before adding him).
+  const { id: channelId } = await alice.createChannel({ kind: "private", name: "ops", members: [] });
+  await alice.e2ee!.selfUpdate(channelId);
+  await alice.addMembers(channelId, [bob.userId]);
+  await until(() => bob.e2ee!.epochOf(channelId) === 2, "bob joins the group at epoch 2");
+  const seenBob = collect(bob, channelId);
+  const undecryptable = undecryptableOf(alice, bob);
+
+  // Bob's device gets the Welcome into the new group (epoch 1) while the reset event is still on its way.
+  link.hold();
+  await alice.resetEncryption(channelId);
+  await until(() => bob.e2ee!.epochOf(channelId) === 1, "bob joins the new group from the Welcome");
+  await alice.sendMessage(channelId, "the first message of the new group");
+  link.release();
+  await reads(seenBob, "the first message of the new group", "bob");
+  assert.ok(seenBob.some((e) => e.kind === "reset"));
   assert.deepEqual(undecryptable, []);
 });
 
