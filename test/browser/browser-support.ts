@@ -102,5 +102,9 @@ export async function createAndJoinChannel(creator: Page, joiner: Page, name: st
   await createChannel(creator, name);
   await joiner.getByRole("button", { name: "Browse channels" }).click();
   await joiner.getByRole("button", { name: `Join ${name}` }).click();
+  // The app opens the channel as soon as the membership shows (a newcomer's home goes to the first
+  // channel); the dialog closes once the device has also joined the channel's MLS group. Messages
+  // sent before that are from epochs this device never gets.
+  await joiner.getByRole("dialog", { name: "Browse channels" }).waitFor({ state: "detached", timeout: 30_000 });
   await joiner.getByRole("heading", { name: `# ${name}` }).waitFor();
 }

@@ -236,11 +236,15 @@ export async function commitProposals(ctx: GroupContext, ch: ChannelCrypto): Pro
 /**
  * Make sure this device is in the channel's group: load it, create it if the
  * channel has none (init bundle, then add every member's devices), wait for a
- * Welcome, or join by external commit.
+ * Welcome, or join by external commit. A group this device is still creating
+ * is returned only once the members' devices are in it.
  */
 export async function ensureGroup(ctx: GroupContext, ch: ChannelCrypto): Promise<Group> {
   await ch.load(ctx.keyStore, ctx.identityFor, ctx.policy);
-  if (ch.group) return ch.group;
+  // A group this device has created but not yet added the members' devices to (after a reset the
+  // timeline's rejoin creates it while the user may already be typing) holds this device alone:
+  // a message encrypted in it now would be in an epoch no other member ever gets.
+  if (ch.group && !ch.joining) return ch.group;
   ch.joining ??= (async () => {
     let info = await serverGroup(ctx, ch);
     if (info && info.engine !== MLS_ENGINE) {
@@ -396,8 +400,12 @@ export async function joinFromWelcomeItem(ctx: GroupContext, ch: ChannelCrypto, 
     // A Welcome into a group the channel has since replaced (a reset) opens nothing current.
     const generation = parseChannelGroupId(group.groupId)?.generation ?? 0;
     if (generation < ch.generation) return;
-    if (ch.group && !ch.removed && generation === ch.generation && epoch(ch.group) >= epoch(group)) return;
-    ch.adopt(group, ch.group && !ch.removed ? ch.joinedEpoch : Number(epoch(group)), ctx.now());
+    const sameGroup = ch.group !== undefined && !ch.removed && generation === ch.generation;
+    if (sameGroup && epoch(ch.group!) >= epoch(group)) return;
+    // The first epoch this device can read is the Welcome's, unless it already held an earlier
+    // epoch of this same group. An older generation's (the Welcome came before the "reset" event
+    // was processed) counts epochs of another group: kept, it would hide the new group's first messages.
+    ch.adopt(group, sameGroup ? ch.joinedEpoch : Number(epoch(group)), ctx.now());
     await ch.save(ctx.keyStore);
   });
   ctx.resume(ch);
