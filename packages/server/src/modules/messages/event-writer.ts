@@ -107,8 +107,8 @@ type Outcome = { ok: WriteResult; fresh: boolean } | { err: unknown };
  * Write one batch; never throws (each job is settled on its own). `retrying`:
  * the jobs come from a batch whose transaction reported an error; if that
  * COMMIT in fact succeeded (a dropped connection after commit), the retry finds
- * the events as duplicates, and they are published again because nobody may
- * have published them (clients dedupe live events by seq).
+ * the events as duplicates, and the bus outbox is swept at once: their outbox
+ * rows committed with them and nobody published them (clients dedupe by seq).
  */
 async function writeBatch(deps: Deps, jobs: Job[], retrying = false): Promise<void> {
   const started = performance.now();

@@ -118,7 +118,6 @@ async function writeCommit(
     channel_id: channelId, seq, id: newId("ev"), client_id: commitClientId(Number(ch.row.mls_generation), bundle.epoch), sender_id: p.userId, sender_device_id: p.deviceId,
     kind: "commit", epoch: bundle.epoch, generation: Number(ch.row.mls_generation), content: bundle.commit!.bytes, thread_root: null, target: null, mentions: "[]", created_at: now,
   };
-  const event = (await appendEvents(tx, after, [{ orgId: p.orgId, row }]))[0]!;
   // A device replacing its own leaf by external commit: it had lost, or could not follow, the group's state.
   if (plan.joiner && plan.removedLeaves.some((l) => l.device_id === p.deviceId)) after.run(() => deps.metrics.mlsResyncs.inc());
   await updateGroupInfo(tx, channelId, newEpoch, bundle.groupInfo.bytes, now);
@@ -155,6 +154,9 @@ async function writeCommit(
   const remaining = pending.filter((r) => leafOf.has(r.device_id));
   for (const r of remaining) await resetPending(tx, channelId, r.device_id, leafOf.get(r.device_id)!);
 
+  // Appended (and so announced) after the membership items and Welcomes above: a device
+  // added by this commit has its Welcome before it sees the commit in the channel.
+  const event = (await appendEvents(tx, after, [{ orgId: p.orgId, row }]))[0]!;
   if (remaining.length > 0) await scheduleRemovalProposals(after, [channelId]);
   return { epoch: newEpoch, event, welcomeId };
 }
