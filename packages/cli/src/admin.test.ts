@@ -13,7 +13,8 @@ import { parley, tempDir } from "./testing/spawn-cli.ts";
 const dirs: string[] = [];
 after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
 
-test("admin commands act on the database directly", async () => {
+// ~25 CLI processes, each opening the database: minutes on a loaded 2-core box, so more than the suite's 120 s default.
+test("admin commands act on the database directly", { timeout: 300_000 }, async () => {
   const db = await createTestDatabase("sqlite");
   const server = await startTestServer({ database: db });
   const dir = tempDir("admin");

@@ -15,7 +15,8 @@ import { parley, startParley, tempDir } from "./testing/spawn-cli.ts";
 const ALICE_PW = "alice-password-123";
 const BOB_PW = "bob-password-4567";
 
-test("quickstart: bootstrap, start, invite, two users chat (E2EE), thread, react, edit, delete, file, safety number, read", async (t) => {
+// Dozens of CLI processes and a server: minutes on a loaded 2-core box, so more than the suite's 120 s default.
+test("quickstart: bootstrap, start, invite, two users chat (E2EE), thread, react, edit, delete, file, safety number, read", { timeout: 300_000 }, async (t) => {
   const dir = tempDir("quickstart");
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const data = path.join(dir, "data");
