@@ -53,6 +53,10 @@ for (const dialect of DIALECTS) {
       const accept = await call(s, "POST", "/invites/accept", { token: invite.body.token, username: "bob", displayName: "Bob", password: TEST_PASSWORD, deviceName: "d" });
       assert.equal(accept.status, 201);
       seen.set("acceptInvite", accept);
+      // The audit log carries personal data (names, addresses, user agents).
+      const audit = await call(s, "GET", "/audit?limit=5", undefined, auth);
+      assert.equal(audit.status, 200);
+      seen.set("listAudit", audit);
 
       const flagged = Object.entries(routes as Record<string, RouteDef>).filter(([, d]) => d.noStore).map(([n]) => n).sort();
       assert.deepEqual([...seen.keys()].sort(), flagged, "this test covers every noStore route");
