@@ -1,5 +1,4 @@
 /** Kysely table types. Timestamps are Unix epoch milliseconds; JSON is stored as text. */
-import type { Generated } from "kysely";
 
 export interface OrgsTable { id: string; slug: string; name: string; settings: string; created_at: number }
 export interface UsersTable {
@@ -151,6 +150,3 @@ export interface Database {
   audit_pii_keys: AuditPiiKeysTable;
   audit_sink_cursors: AuditSinkCursorsTable;
 }
-
-/** Placeholder kept so `Generated` stays importable for future serial columns. */
-export type Serial = Generated<number>;
