@@ -20,6 +20,24 @@ npm run --silent lint
 # Web component tests (*.component.test.tsx: vitest, React Testing Library, jsdom); a failure fails the suite.
 npm run --silent test -w @parley/web
 # Everything else (unit, store on SQLite + PostgreSQL, system, browser): node's test runner,
-# last, so its summary closes the output.
-node --test --test-concurrency=2 --test-timeout=120000 "$@" \
-  "packages/*/src/**/*.test.ts" "test/**/*.test.ts" "bench/src/**/*.test.ts"
+# under c8 (.c8rc.json: V8 coverage of it and every process it starts), then the coverage
+# table per package, checked against coverage-floor.json (scripts/coverage.ts).
+# PARLEY_COVERAGE=0 runs the tests without measuring. A run given arguments (files,
+# --test-name-pattern) prints the table but checks no floor.
+tests=(node --test --test-concurrency=2 --test-timeout=120000
+  --test-reporter=spec --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination=coverage/node-test.tap
+  "$@" "packages/*/src/**/*.test.ts" "test/**/*.test.ts" "bench/src/**/*.test.ts")
+rm -rf coverage && mkdir -p coverage
+status=0
+if [ "${PARLEY_COVERAGE:-1}" = 0 ]; then
+  "${tests[@]}" || status=$?
+else
+  c8 "${tests[@]}" || status=$?
+  if [ "$status" = 0 ]; then node scripts/coverage.ts $([ $# -gt 0 ] && echo --no-floor) || status=$?
+  else node scripts/coverage.ts --no-floor || true; fi
+  rm -rf coverage/tmp
+fi
+# One closing line with node's counts, as the runner's own summary is no longer last.
+# A test cancelled by its timeout counts as failed.
+awk '/^# (pass|fail|cancelled|skipped) /{n[$2]=$3} END{printf "tests: %d passed, %d failed, %d skipped\n", n["pass"], n["fail"] + n["cancelled"], n["skipped"]}' coverage/node-test.tap
+exit "$status"

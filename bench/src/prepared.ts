@@ -13,7 +13,7 @@ import { log } from "./report.ts";
 import type { ServerKind } from "./server-child.ts";
 
 /** Parley tuned for load: limits that would throttle a benchmark client raised, everything else default. */
-export function parleyConfig(port: number, dataDir: string, databaseUrl?: string): Record<string, unknown> {
+function parleyConfig(port: number, dataDir: string, databaseUrl?: string): Record<string, unknown> {
   return {
     host: "127.0.0.1", port, dataDir, ...(databaseUrl ? { databaseUrl } : {}), logLevel: "warn",
     setupToken: BENCH_SETUP_TOKEN, rateLimitIp: 1_000_000, rateLimitUser: 1_000_000, wsFramesPerSecond: 100_000,

@@ -48,7 +48,7 @@ export function machine(): Record<string, unknown> {
 
 const ratio = (a?: number, b?: number) => (a !== undefined && b ? Math.round((a / b) * 100) / 100 : undefined);
 
-export function ratios(r: BenchResults): Record<string, number | undefined> {
+function ratios(r: BenchResults): Record<string, number | undefined> {
   return {
     cpuPerDelivery: ratio(r.fanout.parley?.at40k.serverCpuUsPerDelivery, r.fanout.bare?.at40k.serverCpuUsPerDelivery),
     saturation: ratio(r.fanout.parley?.saturationDeliveriesPerSec, r.fanout.bare?.saturationDeliveriesPerSec),
@@ -94,7 +94,7 @@ SQLite >= 10,000 persisted sends/s, PostgreSQL >= 5,000/s.
 const n = (v?: number) => (v === undefined ? "—" : v.toLocaleString("en-US"));
 const kib = (v?: number) => (v === undefined ? "—" : (v / 1024).toFixed(1));
 
-export function resultsLine(r: BenchResults): string {
+function resultsLine(r: BenchResults): string {
   const m = machine();
   const q = ratios(r);
   const fb = r.fanout.bare, fp = r.fanout.parley;

@@ -39,7 +39,7 @@ function typeOf(entry: unknown): string | undefined {
 }
 
 /** Reads `license` (SPDX, `SEE LICENSE IN`, or the legacy `{ type }`), then legacy `licenses`, then the licence file. */
-export function packageLicence(dir: string, manifest: Manifest): { licence: string } & Classification {
+function packageLicence(dir: string, manifest: Manifest): { licence: string } & Classification {
   const declared = typeOf(manifest.license);
   if (declared !== undefined) {
     const seeFile = /^SEE LICEN[CS]E IN (.+)$/i.exec(declared.trim());
@@ -62,7 +62,7 @@ export function packageLicence(dir: string, manifest: Manifest): { licence: stri
 }
 
 /** Parley's own licence: the LICENSE file and the `license` of the root and every workspace package.json. */
-export function checkOwnLicence(root: string): string[] {
+function checkOwnLicence(root: string): string[] {
   const problems: string[] = [];
   const licenceFile = join(root, "LICENSE");
   if (!existsSync(licenceFile) || identifyLicenceText(readFileSync(licenceFile, "utf8")) !== PARLEY_LICENCE) {

@@ -33,7 +33,7 @@ export function identifyLicenceText(text: string): string | undefined {
 }
 
 /** The licence files directly in a package directory (LICENSE, LICENCE.md, COPYING, ...). */
-export function licenceFiles(dir: string): string[] {
+function licenceFiles(dir: string): string[] {
   return readdirSync(dir).filter((name) => LICENCE_FILE.test(name)).sort();
 }
 

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import readline from "node:readline";
 
+import { childEnv } from "@parley/server/testing/child-env";
 import { freePort } from "@parley/server/testing/ports";
 
 export { freePort };
@@ -39,7 +40,7 @@ export interface ChildOptions {
 export async function startChildServer(opts: ChildOptions): Promise<ChildServer> {
   const port = opts.port ?? (await freePort());
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
+    ...childEnv(),
     PARLEY_HOST: "127.0.0.1",
     PARLEY_PORT: String(port),
     PARLEY_DATA_DIR: opts.dataDir,

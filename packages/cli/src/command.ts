@@ -35,7 +35,7 @@ export interface Command {
 }
 
 /** Flags every command accepts. */
-export const GLOBAL_OPTIONS: ParseArgsOptionsConfig = {
+const GLOBAL_OPTIONS: ParseArgsOptionsConfig = {
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   profile: { type: "string" },

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { childEnv } from "@parley/server/testing/child-env";
 import { startTestServer, TEST_SETUP_TOKEN, type TestServer } from "@parley/server/testing/harness";
 import { BIN, freePort, parley, tempDir } from "./testing/spawn-cli.ts";
 
@@ -127,7 +128,7 @@ test("read --follow --json streams live events as JSON lines and exits 0 on Ctrl
   assert.equal((await owner(["send", "live", "before"])).code, 0);
   const phone = (args: string[]) => parley(["--profile-dir", path.join(dir, "owner-phone"), ...args], { env: { PARLEY_PASSWORD: PW } });
   assert.equal((await phone(["login", "--server", server.url, "--org", "acme", "--username", "owner"])).code, 0);
-  const child = spawn(process.execPath, [BIN, "--profile-dir", path.join(dir, "owner"), "read", "live", "--follow", "--json"], { env: { PATH: process.env.PATH ?? "" }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [BIN, "--profile-dir", path.join(dir, "owner"), "read", "live", "--follow", "--json"], { env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout.on("data", (d) => { out += String(d); });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));

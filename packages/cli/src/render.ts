@@ -43,7 +43,7 @@ export interface MessageView {
 export interface FileView { name: string; mime: string; size: number }
 
 /** Attachments of decoded content (only the displayable fields). */
-export function filesOf(c: Content): FileView[] {
+function filesOf(c: Content): FileView[] {
   if (!Array.isArray(c.files)) return [];
   return (c.files as Array<Record<string, unknown>>).filter((f) => f && typeof f.name === "string")
     .map((f) => ({ name: String(f.name), mime: String(f.mime ?? "application/octet-stream"), size: Number(f.size ?? 0) }));

@@ -24,7 +24,7 @@ export interface Online {
 const SYNC_TIMEOUT_MS = 20_000;
 
 /** Open the profile's store (creating the directory 0700, the file 0600). */
-export function openStore(ctx: Ctx): Promise<FileStore> {
+function openStore(ctx: Ctx): Promise<FileStore> {
   return FileStore.open(profileDir(ctx.opts, ctx.env));
 }
 

@@ -54,8 +54,3 @@ export function mlsVarint(n: number): Uint8Array {
   if (n < 1 << 30) return new Uint8Array([0x80 | (n >>> 24), (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
   throw new RangeError("value too large for an MLS varint");
 }
-
-/** Overwrites a buffer with zeros (key material we are done with). */
-export function zero(b: Uint8Array | undefined): void {
-  b?.fill(0);
-}

@@ -92,7 +92,7 @@ export function checkCommittedTree(before: ClientState, after: ClientState, remo
 }
 
 /** Names two nodes of the tree that share an HPKE public key, or undefined. */
-export function duplicateHpkeKey(state: ClientState): string | undefined {
+function duplicateHpkeKey(state: ClientState): string | undefined {
   // Keyed by a prefix (X-Wing keys are 1,216 bytes), confirmed on the whole key.
   const seen = new Map<string, { index: number; key: Uint8Array }[]>();
   for (const [index, node] of state.ratchetTree.entries()) {

@@ -39,7 +39,7 @@ export function signaturePrivateKey(identity: DeviceIdentity): Uint8Array {
 }
 
 /** Internal: the crypto provider of an identity's MLS operations (see {@link CryptoProviderName}). */
-export function providerOf(identity: DeviceIdentity): CryptoProviderName {
+function providerOf(identity: DeviceIdentity): CryptoProviderName {
   return providers.get(identity) ?? "platform";
 }
 

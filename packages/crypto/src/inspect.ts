@@ -75,7 +75,7 @@ export function signContent(label: string, content: Uint8Array): Uint8Array {
 }
 
 /** RefHash (RFC 9420 §5.2) with the suite's hash. */
-export async function refHash(suite: SuiteName, label: string, value: Uint8Array): Promise<Uint8Array> {
+async function refHash(suite: SuiteName, label: string, value: Uint8Array): Promise<Uint8Array> {
   return refHashWith((await suiteImpl(suite)).hash, label, value);
 }
 

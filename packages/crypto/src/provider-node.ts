@@ -156,5 +156,8 @@ export function makeNodeCryptoProvider(options: { defaultSuiteHpke: "node" | "@h
 /** ts-mls {@link CryptoProvider} on `node:crypto`, HPKE included for the default suite (see {@link makeNodeCryptoProvider}). */
 export const nodeCryptoProvider: CryptoProvider = makeNodeCryptoProvider({ defaultSuiteHpke: "node" });
 
-/** The provider `suites.ts` uses for `"platform"` in this runtime (package.json `imports`, condition `node`). */
+/**
+ * The provider `suites.ts` uses for `"platform"` in this runtime (package.json `imports`, condition `node`).
+ * @alias both provider files export this name for `#crypto-provider` (knip: a deliberate duplicate)
+ */
 export const platformCryptoProvider: CryptoProvider = nodeCryptoProvider;

@@ -136,5 +136,8 @@ export const webCryptoProvider: CryptoProvider = {
   },
 };
 
-/** The provider `suites.ts` uses for `"platform"` in this runtime (package.json `imports`, default condition). */
+/**
+ * The provider `suites.ts` uses for `"platform"` in this runtime (package.json `imports`, default condition).
+ * @alias both provider files export this name for `#crypto-provider` (knip: a deliberate duplicate)
+ */
 export const platformCryptoProvider: CryptoProvider = webCryptoProvider;

@@ -36,4 +36,4 @@ export interface Deps {
   blobs: BlobStore;
 }
 
-export type { Actor, ActorKind, DeviceActor, SystemActor } from "./core/actor.ts";
+export type { Actor, DeviceActor, SystemActor } from "./core/actor.ts";

@@ -14,7 +14,7 @@ export type Route =
   | { name: "invite"; token: string };
 
 /** Parse a pathname (and search, for the open thread). */
-export function parseRoute(pathname: string, search = ""): Route {
+function parseRoute(pathname: string, search = ""): Route {
   const parts = pathname.split("/").filter(Boolean).map(decodeURIComponent);
   if (parts[0] === "invite" && parts[1]) return { name: "invite", token: parts[1] };
   if (parts[0] === "c" && parts[1]) {

@@ -3,7 +3,7 @@ const KEY = "parley.theme";
 
 export type Theme = "light" | "dark";
 
-export function currentTheme(): Theme {
+function currentTheme(): Theme {
   const saved = localStorage.getItem(KEY);
   if (saved === "light" || saved === "dark") return saved;
   return matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";

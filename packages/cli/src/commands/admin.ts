@@ -30,7 +30,7 @@ function role(value: string, allowed: OrgRole[] = ROLES): OrgRole {
 }
 
 /** "7d", "12h", "30m", "90s" or plain seconds -> seconds. */
-export function parseDuration(value: string): number {
+function parseDuration(value: string): number {
   const m = /^(\d+)([smhd]?)$/.exec(value.trim());
   if (!m) throw new UsageError(`--expires must look like 7d, 12h, 30m or 3600, got '${value}'`);
   return Number(m[1]) * ({ "": 1, s: 1, m: 60, h: 3600, d: 86400 } as Record<string, number>)[m[2]!]!;
@@ -39,7 +39,7 @@ export function parseDuration(value: string): number {
 export function userLine(u: User): string[] {
   return [u.username, u.displayName, u.role, u.deactivated ? "deactivated" : "active", u.id];
 }
-export function deviceLine(d: Device): string[] {
+function deviceLine(d: Device): string[] {
   return [d.id, d.name, d.revoked ? "revoked" : d.current ? "this device" : "active", `last seen ${d.lastSeenAt ? when(d.lastSeenAt) : "never"}`];
 }
 

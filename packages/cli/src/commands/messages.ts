@@ -22,7 +22,7 @@ const SEND_DEADLINE_MS = 20_000;
  * never duplicates). A send the server has not confirmed by the deadline
  * stays queued in the profile and goes out once the profile next connects.
  */
-export async function sendVia(o: Online, channelId: string, input: SendInput): Promise<Event> {
+async function sendVia(o: Online, channelId: string, input: SendInput): Promise<Event> {
   const sending = o.client.send(channelId, input);
   sending.catch(() => undefined); // the loser of the race below must not become an unhandled rejection
   let timer: ReturnType<typeof setTimeout> | undefined;

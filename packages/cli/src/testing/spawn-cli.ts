@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { childEnv } from "@parley/server/testing/child-env";
 import { freePort } from "@parley/server/testing/ports";
 
 export const BIN = fileURLToPath(new URL("../../bin/parley.js", import.meta.url));
@@ -22,7 +23,7 @@ export function parley(args: string[], opts: { env?: Record<string, string>; inp
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       // A private HOME so no test touches the real ~/.config/parley.
-      env: { PATH: process.env.PATH ?? "", HOME: scratchHome(), ...opts.env },
+      env: { ...childEnv(), HOME: scratchHome(), ...opts.env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
@@ -68,7 +69,7 @@ export interface StartedServer {
 export async function startParley(args: string[], env: Record<string, string> = {}): Promise<StartedServer> {
   const port = await freePort();
   const child = spawn(process.execPath, [BIN, "start", "--json", "--port", String(port), "--log-level", "warn", ...args], {
-    env: { PATH: process.env.PATH ?? "", HOME: scratchHome(), ...env }, stdio: ["ignore", "pipe", "pipe"],
+    env: { ...childEnv(), HOME: scratchHome(), ...env }, stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
   let err = "";

@@ -135,7 +135,7 @@ export async function runCases<C>(t: TestContext, spec: CaseSpec<C>): Promise<Fi
 const causes = (k: KnownFailure) => (k.then ? `${k.cause}, then ${k.then}` : k.cause);
 
 /** An error's message with the messages of its causes (E2eeError wraps the library's). */
-export function describe(err: unknown): string {
+function describe(err: unknown): string {
   const parts: string[] = [];
   let last = "";
   for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; depth++) {

@@ -5,8 +5,6 @@
 // MLSMessage. Test code only; production internals live in ../ts-mls-internal.ts (which
 // the tests use where Parley's server uses them). Loaded from the installed dist files
 // by path, like ts-mls-internal.ts: tsc fails if an upgrade moves them — re-check then.
-export { signWithLabel, verifyWithLabel } from "../../../../node_modules/ts-mls/dist/src/crypto/signature.js";
-export { refhash } from "../../../../node_modules/ts-mls/dist/src/crypto/hash.js";
 export { deriveSecret, deriveTreeSecret, expandWithLabel } from "../../../../node_modules/ts-mls/dist/src/crypto/kdf.js";
 export { decryptWithLabel, encryptWithLabel } from "../../../../node_modules/ts-mls/dist/src/crypto/hpke.js";
 export { determineLength } from "../../../../node_modules/ts-mls/dist/src/codec/variableLength.js";
@@ -30,8 +28,7 @@ export { getCommitSecret } from "../../../../node_modules/ts-mls/dist/src/pathSe
 export { decryptGroupInfo, decryptGroupSecrets } from "../../../../node_modules/ts-mls/dist/src/welcome.js";
 export { verifyGroupInfoConfirmationTag } from "../../../../node_modules/ts-mls/dist/src/groupInfo.js";
 export { protectApplicationData, protectProposal, unprotectPrivateMessage } from "../../../../node_modules/ts-mls/dist/src/messageProtection.js";
-export { protectProposalPublic, protectPublicMessage, unprotectPublicMessage } from "../../../../node_modules/ts-mls/dist/src/messageProtectionPublic.js";
-export { createContentCommitSignature } from "../../../../node_modules/ts-mls/dist/src/framedContent.js";
+export { protectProposalPublic, unprotectPublicMessage } from "../../../../node_modules/ts-mls/dist/src/messageProtectionPublic.js";
 export {
   addDecoder, addEncoder, externalInitDecoder, externalInitEncoder, groupContextExtensionsDecoder, groupContextExtensionsEncoder,
   proposalDecoder, proposalEncoder, pskDecoder, pskEncoder, reinitDecoder, reinitEncoder, removeDecoder, removeEncoder, updateDecoder, updateEncoder,

@@ -11,7 +11,7 @@ import { suiteFromId, suiteImpl } from "../suites.ts";
  * design, never run. If one of them becomes buildable, {@link vectorSuite} throws so the
  * list (and the known failures) get re-checked.
  */
-export const UNSUPPORTED_SUITES: Readonly<Record<number, string>> = {
+const UNSUPPORTED_SUITES: Readonly<Record<number, string>> = {
   3: "MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519 needs @hpke/chacha20poly1305",
   4: "MLS_256_DHKEMX448_AES256GCM_SHA512_Ed448 needs @hpke/dhkem-x448",
   6: "MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_Ed448 needs @hpke/dhkem-x448 and @hpke/chacha20poly1305",

@@ -10,7 +10,7 @@
  * keeps a supply for the org's current suite and tops it up when the suite changes.
  */
 import {
-  createDeviceIdentity, generateKeyPackages, isE2eeError, listKeyPackageRefs, loadDeviceIdentity,
+  createDeviceIdentity, generateKeyPackages, isE2eeError, loadDeviceIdentity,
   type DeviceIdentity, type KeyStore, type SuiteName,
 } from "@parley/crypto";
 import type { E2eeServerApi } from "./server-api.ts";
@@ -73,9 +73,4 @@ export async function replenishKeyPackages(server: E2eeServerApi, identity: Devi
   }
   if (uploads.length) await server.uploadKeyPackages(uploads);
   return uploads.length;
-}
-
-/** Private KeyPackages held locally (diagnostics and tests). */
-export async function localKeyPackageCount(identity: DeviceIdentity): Promise<number> {
-  return (await listKeyPackageRefs(identity)).length;
 }

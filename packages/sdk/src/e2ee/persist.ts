@@ -23,7 +23,7 @@ export interface PersistPolicy {
 }
 
 /** The defaults of {@link PersistPolicy}. */
-export const DEFAULT_PERSIST: Required<PersistPolicy> = { maxEvents: 256, maxDelayMs: 1000 };
+const DEFAULT_PERSIST: Required<PersistPolicy> = { maxEvents: 256, maxDelayMs: 1000 };
 
 /** What is saved with a channel's group state. */
 export interface ChannelMeta {

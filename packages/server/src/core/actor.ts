@@ -29,10 +29,9 @@ export interface SystemActor {
 }
 
 export type Actor = DeviceActor | SystemActor;
-export type ActorKind = Actor["kind"];
 
 /** Written where a row records who made it (`created_by`) when the system did. */
-export const SYSTEM_ACTOR_ID = "system";
+const SYSTEM_ACTOR_ID = "system";
 
 /** The system actor of an org. */
 export function systemActor(orgId: string, via: SystemActor["via"] = "cli"): SystemActor {

@@ -23,5 +23,4 @@ export class AppError extends Error {
 
 /** Shorthands for the most common failures. */
 export const notFound = (what: string) => new AppError("not_found", `${what} not found`);
-export const forbidden = (message = "you are not allowed to do this") => new AppError("forbidden", message);
 export const badRequest = (message: string, details?: unknown) => new AppError("bad_request", message, details);

@@ -22,13 +22,13 @@ import { handleHello } from "./hello.ts";
 import { markRead, sendEvent } from "../modules/messages/commands.ts";
 
 /** Least time between two typing notices of one connection for one channel. */
-export const TYPING_INTERVAL_MS = 1000;
+const TYPING_INTERVAL_MS = 1000;
 /**
  * Presence changes fan out to every connection of the org, so one connection
  * publishes at most one change per interval; a change inside the interval is
  * published at its end (the latest state wins, nothing is lost).
  */
-export const PRESENCE_INTERVAL_MS = 2000;
+const PRESENCE_INTERVAL_MS = 2000;
 
 function refOf(value: unknown): string | undefined {
   const ref = (value as { ref?: unknown } | null)?.ref;

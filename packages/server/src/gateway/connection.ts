@@ -97,7 +97,7 @@ export function takeToken(c: Conn, perSecond: number, now: number): boolean {
 }
 
 /** Invalid frames tolerated per window before the connection is closed with 4400. */
-export const MAX_STRIKES = 3;
+const MAX_STRIKES = 3;
 const STRIKE_WINDOW_MS = 60_000;
 
 /** Count one invalid frame; true when the connection has used up its strikes. */

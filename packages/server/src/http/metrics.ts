@@ -27,9 +27,6 @@ import { AppError } from "../core/errors.ts";
 import { bearerToken } from "../modules/accounts/principal.ts";
 import { countJobs, listJobs } from "../platform/jobs/index.ts";
 
-/** `[HOST:]PORT` of PARLEY_METRICS_LISTEN, parsed. */
-export interface ListenAddress { host: string; port: number }
-
 /** Where metrics are served, for the startup banner; undefined when they are off. */
 export function metricsUrl(deps: Deps, mainUrl: string, listener: MetricsListener | undefined): string | undefined {
   if (listener) return `${listener.url}/metrics`;

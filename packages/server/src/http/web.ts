@@ -22,7 +22,7 @@ import type { ErrorBody } from "@parley/protocol";
 const DEFAULT_WEB_DIR = fileURLToPath(new URL("../../../web/dist", import.meta.url));
 
 /** The directory to serve, or undefined when there is no built app (the API still works). */
-export function resolveWebDir(configured: string | undefined): string | undefined {
+function resolveWebDir(configured: string | undefined): string | undefined {
   const dir = path.resolve(configured ?? DEFAULT_WEB_DIR);
   return fs.existsSync(path.join(dir, "index.html")) ? dir : undefined;
 }

@@ -6,7 +6,7 @@ import pino from "pino";
 
 export type Logger = pino.Logger;
 
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   "password", "*.password", "token", "*.token", "accessToken", "*.accessToken", "refreshToken", "*.refreshToken",
   "setupToken", "*.setupToken", "content", "*.content", "req.headers.authorization", "req.headers.cookie",
   "databaseUrl", "*.databaseUrl",

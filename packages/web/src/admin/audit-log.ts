@@ -23,7 +23,7 @@ export interface AuditFilters {
 }
 
 /** Entries per request: a screenful or two. */
-export const AUDIT_PAGE = 50;
+const AUDIT_PAGE = 50;
 
 interface State {
   entries: AuditEntry[];

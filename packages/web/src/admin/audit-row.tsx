@@ -10,7 +10,7 @@ import type { ChatStore } from "../client/chat-store.ts";
 const COLUMNS = 6;
 
 /** Who acted, in words: a user by name, the system, or an unknown user (a failed sign-in). */
-export function actorLabel(chat: ChatStore, e: AuditEntry): string {
+function actorLabel(chat: ChatStore, e: AuditEntry): string {
   if (e.actor.kind === "system") return "System";
   if (e.actor.userId) {
     const u = chat.users.get(e.actor.userId);
@@ -21,7 +21,7 @@ export function actorLabel(chat: ChatStore, e: AuditEntry): string {
 }
 
 /** What was acted on, in words where the app knows the object. */
-export function targetLabel(chat: ChatStore, e: AuditEntry): string {
+function targetLabel(chat: ChatStore, e: AuditEntry): string {
   if (!e.target) return "—";
   const { kind, id } = e.target;
   if (!id) return kind;

@@ -12,7 +12,7 @@ import { Icon } from "../components/icon.tsx";
 import { formatBytes, isPreviewableImage, PREVIEW_MAX_BYTES } from "./format.ts";
 
 /** Save a blob under a file name through a temporary <a download> link. */
-export function saveBlob(blob: Blob, name: string): void {
+function saveBlob(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement("a");
   a.href = url;

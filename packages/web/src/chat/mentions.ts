@@ -4,7 +4,7 @@
  */
 
 /** Matches an @username token (the Username rules of the protocol). */
-export const MENTION_RE = /(^|[^A-Za-z0-9_])@([a-z0-9][a-z0-9._-]*[a-z0-9_]|[a-z0-9])/g;
+const MENTION_RE = /(^|[^A-Za-z0-9_])@([a-z0-9][a-z0-9._-]*[a-z0-9_]|[a-z0-9])/g;
 
 /** Ids of the users whose @username appears in `text`. */
 export function mentionedUserIds(text: string, users: ReadonlyArray<{ id: string; username: string; deactivated?: boolean }>): string[] {

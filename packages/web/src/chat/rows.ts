@@ -7,7 +7,7 @@ import type { TimelineMessage } from "@parley/sdk";
 import type { ResetNotice } from "../client/channel-history.ts";
 
 /** Messages of one sender closer than this share one header. */
-export const GROUP_GAP_MS = 5 * 60_000;
+const GROUP_GAP_MS = 5 * 60_000;
 
 /** One row of the virtualised list. */
 export type Row =

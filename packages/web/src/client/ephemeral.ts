@@ -7,7 +7,7 @@ import type { PresenceStatus } from "@parley/protocol";
 import type { PresenceNotice, ReadNotice, TypingNotice } from "@parley/sdk";
 
 /** A typing notice stays visible this long without a refresh (clients resend every ~3 s). */
-export const TYPING_TTL_MS = 6_000;
+const TYPING_TTL_MS = 6_000;
 
 /** Typing, presence and read receipts. Calls `changed` on every visible change. */
 export class EphemeralState {

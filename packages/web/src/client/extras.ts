@@ -19,7 +19,7 @@ export type UploadProgress = (sent: number, total: number) => void;
  * errors when `signal` aborts (the SDK then stops uploading; the partial upload
  * is never attached and the server collects it after 24 h).
  */
-export function trackedStream(file: Blob, onProgress: UploadProgress, signal: AbortSignal): ReadableStream<Uint8Array> {
+function trackedStream(file: Blob, onProgress: UploadProgress, signal: AbortSignal): ReadableStream<Uint8Array> {
   let sent = 0;
   const counter = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, ctl) {

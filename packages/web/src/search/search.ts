@@ -14,7 +14,7 @@ export interface Searchable {
 }
 
 /** Case- and accent-insensitive form of a string for matching. */
-export function fold(s: string): string {
+function fold(s: string): string {
   return s.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
 }
 

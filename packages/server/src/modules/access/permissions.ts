@@ -46,6 +46,3 @@ export type ChannelAction =
 export function roleAllows(role: OrgRole, action: OrgAction): boolean {
   return (ORG_PERMISSIONS[action] as readonly OrgRole[]).includes(role);
 }
-
-/** Rank for "may only act on users of lower or equal rank" rules. */
-export const ROLE_RANK: Record<OrgRole, number> = { owner: 3, admin: 2, member: 1, guest: 0 };

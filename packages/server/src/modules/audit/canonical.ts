@@ -50,12 +50,12 @@ function encodeFields(fields: readonly (string | null)[]): Buffer {
 }
 
 /** Lowercase hex SHA-256 of the sealed PII bytes, or null. */
-export function piiDigest(pii: Uint8Array | null): string | null {
+function piiDigest(pii: Uint8Array | null): string | null {
   return pii === null ? null : crypto.hash("sha256", pii, "hex");
 }
 
 /** The bytes an entry's hash covers. */
-export function encodeEntry(r: Omit<AuditRecord, "hash">): Buffer {
+function encodeEntry(r: Omit<AuditRecord, "hash">): Buffer {
   return encodeFields([
     ENTRY_TAG, r.orgId, String(r.seq), String(r.at), r.actorKind, r.actorId, r.actorDeviceId, r.action,
     r.targetKind, r.targetId, r.result, r.details, r.piiSubject, piiDigest(r.pii), r.prevHash,

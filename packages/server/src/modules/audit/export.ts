@@ -21,7 +21,7 @@ import { auditOrgIds, iterateEntries } from "./store.ts";
 import type { AuditRecord } from "./types.ts";
 
 /** One JSON line of an entry. */
-export function entryLine(r: AuditRecord): string {
+function entryLine(r: AuditRecord): string {
   return JSON.stringify({ type: "entry", ...r, pii: r.pii === null ? null : Buffer.from(r.pii).toString("base64") });
 }
 

@@ -4,7 +4,7 @@ import type { AuditLogTable, Database } from "../../platform/db/tables.ts";
 import type { AuditRecord } from "./types.ts";
 
 /** A stored row as the record its hash covers. */
-export function toRecord(r: AuditLogTable): AuditRecord {
+function toRecord(r: AuditLogTable): AuditRecord {
   return {
     orgId: r.org_id, seq: Number(r.seq), at: Number(r.at), actorKind: r.actor_kind, actorId: r.actor_id, actorDeviceId: r.actor_device_id,
     action: r.action, targetKind: r.target_kind, targetId: r.target_id, result: r.result, details: r.details,

@@ -5,8 +5,6 @@
  *
  * For the gateway's replay:
  * - `listMyChannelIds(db, principal): Promise<string[]>` — ids of the channels the user belongs to.
- * - `listMyChannelCursors(db, principal): Promise<Array<{ channelId: string; lastSeq: number; readSeq: number }>>`
- *   — the same with each channel's highest event seq and the user's read receipt.
  * Events after a cursor come from `listEventsAfter` in modules/messages/commands.ts.
  */
 import type { Channel, MyChannel } from "@parley/protocol";
@@ -24,7 +22,7 @@ import { countMembers, findDmChannel, insertChannel, insertMembers, memberIds, n
 import { myChannel } from "./views.ts";
 
 export { joinChannel, leaveChannel, addMembers, removeMember, setMemberRole } from "./membership.ts";
-export { listMyChannels, myChannel, getChannel, browseChannels, listMembers } from "./views.ts";
+export { listMyChannels, getChannel, browseChannels, listMembers } from "./views.ts";
 
 const nameTakenError = (name: string) => new AppError("already_exists", `a channel named "${name}" already exists`);
 
@@ -145,11 +143,4 @@ export const unarchiveChannel = (deps: Deps, p: DeviceActor, channelId: string) 
 export async function listMyChannelIds(db: Db, p: DeviceActor): Promise<string[]> {
   const rows = await db.selectFrom("channel_members").select("channel_id").where("user_id", "=", p.userId).where("org_id", "=", p.orgId).execute();
   return rows.map((r) => r.channel_id);
-}
-
-/** The channels `p` belongs to with their last seq and `p`'s read receipt (for replay on connect). */
-export async function listMyChannelCursors(db: Db, p: DeviceActor): Promise<Array<{ channelId: string; lastSeq: number; readSeq: number }>> {
-  const rows = await db.selectFrom("channel_members as m").innerJoin("channels as c", "c.id", "m.channel_id")
-    .select(["c.id", "c.last_seq", "m.read_seq"]).where("m.user_id", "=", p.userId).where("c.org_id", "=", p.orgId).execute();
-  return rows.map((r) => ({ channelId: r.id, lastSeq: Number(r.last_seq), readSeq: Number(r.read_seq) }));
 }

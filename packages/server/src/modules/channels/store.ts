@@ -96,7 +96,7 @@ export async function updateChannelRow(tx: Tx, channelId: string, patch: Partial
 }
 
 /** Unread counts above this are reported as this (clients show "1000+"). */
-export const UNREAD_CAP = 1000;
+const UNREAD_CAP = 1000;
 
 /** A user's memberships with the counts MyChannel needs, in one query. */
 export async function myChannelRows(q: Q, userId: string, channelId?: string) {

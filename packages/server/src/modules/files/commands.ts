@@ -17,7 +17,7 @@ import { advanceUpload, findFile, insertFile, toFileStatus, type FileRow } from 
 import { parseRange } from "./range.ts";
 
 /** Chunk size clients are told to use: big enough for throughput, small enough to lose little on a dropped connection. */
-export const CHUNK_SIZE = 4 * 1048576;
+const CHUNK_SIZE = 4 * 1048576;
 
 /** Start an upload of `size` bytes of ciphertext to a channel the caller may post in. */
 export async function createUpload(deps: Deps, p: DeviceActor, channelId: string, size: number): Promise<FileStatus & { chunkSize: number }> {

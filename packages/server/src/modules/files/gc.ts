@@ -49,7 +49,7 @@ export async function deleteBlobs(deps: Deps, ids: string[]): Promise<void> {
 }
 
 /** The durable job that sweeps (platform/jobs); enqueued once per period by the schedule below. */
-export const FILE_GC_JOB = "files.gc";
+const FILE_GC_JOB = "files.gc";
 
 /** One sweep every 10 minutes, server-wide (whichever process claims the period's job). */
 export const fileGcSchedule: JobSchedule = { name: FILE_GC_JOB, everyMs: 10 * 60_000, maxAttempts: 3 };

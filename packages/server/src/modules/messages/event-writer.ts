@@ -49,7 +49,7 @@ interface Job { req: SendRequest; resolve(r: WriteResult): void; reject(e: unkno
 const MAX_BATCH = 1000;
 const INSERT_CHUNK = 500;
 
-export function createEventWriter(): EventWriter {
+function createEventWriter(): EventWriter {
   const queue: Job[] = [];
   let running: Promise<void> | undefined;
 

@@ -24,12 +24,6 @@ export function toEvent(r: EventRow, contentB64?: string): Event {
 /** What validation needs to know about a referenced event. */
 export interface EventRef { seq: number; kind: EventKind; sender_id: string; thread_root: number | null }
 
-export async function findEventRef(q: Q, channelId: string, seq: number): Promise<EventRef | undefined> {
-  const r = await q.selectFrom("events").select(["seq", "kind", "sender_id", "thread_root"])
-    .where("channel_id", "=", channelId).where("seq", "=", seq).executeTakeFirst();
-  return r && { seq: Number(r.seq), kind: r.kind, sender_id: r.sender_id, thread_root: r.thread_root === null ? null : Number(r.thread_root) };
-}
-
 export async function findEventByClientId(q: Q, channelId: string, clientId: string): Promise<EventRow | undefined> {
   return q.selectFrom("events").selectAll().where("channel_id", "=", channelId).where("client_id", "=", clientId).executeTakeFirst();
 }

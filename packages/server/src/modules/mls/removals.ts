@@ -55,7 +55,7 @@ export async function recordPendingRemovals(deps: Deps, tx: Tx, fx: CommandEffec
 }
 
 /** The durable job that issues a channel's pending Remove proposals; payload `{ channelId }`. */
-export const REMOVAL_PROPOSALS_JOB = "mls.removal_proposals";
+const REMOVAL_PROPOSALS_JOB = "mls.removal_proposals";
 
 /**
  * In the command's transaction, enqueue a job per channel that proposes its pending

@@ -29,7 +29,7 @@ import { findGroup } from "./store.ts";
 import { MLS_ENGINE } from "@parley/crypto/public";
 
 /** A member's device may ask for a reset once per this long per channel (admins and operators are not limited). */
-export const MEMBER_RESET_COOLDOWN_MS = 10 * 60_000;
+const MEMBER_RESET_COOLDOWN_MS = 10 * 60_000;
 
 /** POST /channels/:channelId/encryption/reset. */
 export async function resetEncryption(deps: Deps, p: DeviceActor, channelId: string, reason: Exclude<ResetReason, "operator">): Promise<ResetEncryptionResult> {

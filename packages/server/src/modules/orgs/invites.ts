@@ -17,7 +17,7 @@ import { addDevice, authTokens, startSession } from "../accounts/sessions.ts";
 import { toOrg } from "../accounts/views.ts";
 import { insertUser, mapUniqueViolation, validated } from "./create-org.ts";
 
-export function toInvite(r: InvitesTable): Invite {
+function toInvite(r: InvitesTable): Invite {
   return {
     id: r.id, role: r.role, maxUses: Number(r.max_uses), uses: Number(r.uses), expiresAt: Number(r.expires_at),
     revoked: r.revoked_at !== null, createdBy: r.created_by, createdAt: Number(r.created_at),

@@ -4,7 +4,7 @@ import type { BlobStore } from "./blob-store.ts";
 import { fsBlobStore } from "./fs-store.ts";
 
 export type { BlobStore, ByteRange } from "./blob-store.ts";
-export { BlobBusyError, BlobOffsetError, BlobTooLargeError } from "./blob-store.ts";
+export { BlobBusyError, BlobTooLargeError } from "./blob-store.ts";
 
 /** Where filesystem blobs live for this config (tests scan it for plaintext canaries). */
 export function blobDirOf(config: { dataDir: string; blobDir?: string | undefined }): string {

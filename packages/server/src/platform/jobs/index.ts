@@ -4,7 +4,6 @@
  * docs/architecture.md ("Jobs") explains the model; docs/operations.md how to
  * see and retry dead jobs.
  */
-export { enqueueJob, listJobs, countJobs, retryDeadJob, jobsIdle, DEFAULT_MAX_ATTEMPTS, type EnqueueOptions, type JobView } from "./queue.ts";
-export { createJobRunner, type JobRunner, type JobRunnerOptions, type JobHandler, type JobInfo } from "./runner.ts";
+export { enqueueJob, listJobs, countJobs, retryDeadJob, jobsIdle, type EnqueueOptions, type JobView } from "./queue.ts";
+export { createJobRunner, type JobRunnerOptions, type JobHandler, type JobInfo } from "./runner.ts";
 export { type JobSchedule } from "./schedule.ts";
-export { retryDelay, DEFAULT_BACKOFF, type Backoff } from "./backoff.ts";

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import readline from "node:readline";
 import path from "node:path";
 import { sql } from "kysely";
+import { childEnv } from "../../testing/child-env.ts";
 import { createTestDatabase, DIALECTS, type TestDatabase } from "../../testing/harness.ts";
 import { countRows, createRecordingTables, waitUntil } from "../../testing/jobs.ts";
 import { openStorage, type Storage } from "../db/index.ts";
@@ -22,7 +23,7 @@ const WORKER = fileURLToPath(new URL("../../testing/job-worker.ts", import.meta.
 interface Worker { proc: ChildProcess; exited: Promise<unknown>; logs(): string }
 
 async function startWorker(url: string, runnerId: string, env: Record<string, string>): Promise<Worker> {
-  const proc = spawn(process.execPath, [WORKER], { env: { PATH: process.env.PATH, DATABASE_URL: url, RUNNER_ID: runnerId, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, [WORKER], { env: { ...childEnv(), DATABASE_URL: url, RUNNER_ID: runnerId, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let logs = "";
   proc.stderr!.setEncoding("utf8");
   proc.stderr!.on("data", (d: string) => { logs += d; });

@@ -9,7 +9,7 @@ import type { Database, JobsTable, JobState } from "../db/tables.ts";
 import { newId } from "../ids.ts";
 
 /** Attempts before a failing job is declared dead, unless the enqueuer says otherwise. */
-export const DEFAULT_MAX_ATTEMPTS = 8;
+const DEFAULT_MAX_ATTEMPTS = 8;
 
 /** Anything that can run queries: the Db or a transaction of it. */
 export type Queryable = Kysely<Database>;
@@ -46,7 +46,7 @@ export interface JobView {
   lockedBy: string | null; lockedUntil: number | null; lastError: string | null; createdAt: number; updatedAt: number; dedupeKey: string | null;
 }
 
-export function jobView(r: JobsTable): JobView {
+function jobView(r: JobsTable): JobView {
   return {
     id: r.id, name: r.name, state: r.state, attempts: Number(r.attempts), maxAttempts: Number(r.max_attempts), runAt: Number(r.run_at),
     lockedBy: r.locked_by, lockedUntil: r.locked_until === null ? null : Number(r.locked_until), lastError: r.last_error,

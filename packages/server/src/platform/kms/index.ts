@@ -10,8 +10,8 @@ import type { Logger } from "../log.ts";
 import { createKeyFileKms } from "./key-file.ts";
 import type { Kms, ServerSigningKey } from "./kms.ts";
 
-export { KmsError, type Kms, type ServerSigningKey, type SigningKeyPurpose } from "./kms.ts";
-export { createKeyFileKms, loadMasterKey } from "./key-file.ts";
+export { KmsError, type Kms, type ServerSigningKey } from "./kms.ts";
+export { loadMasterKey } from "./key-file.ts";
 
 /** The Kms the config selects: the key file PARLEY_KMS_KEY_FILE, or DATA_DIR/master.key. */
 export function createKms(config: Pick<Config, "dataDir" | "kmsKeyFile">, db: Db, now: () => number, log?: Logger): Kms {

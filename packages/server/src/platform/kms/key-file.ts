@@ -77,7 +77,7 @@ function gcmOpen(key: Buffer, sealed: string, aad: string): Buffer {
 const b64url = (b: Uint8Array) => Buffer.from(b).toString("base64url");
 
 /** A signing key from its raw Ed25519 seed and public key; signs with node:crypto. */
-export function signingKeyFrom(id: string, purpose: SigningKeyPurpose, privateKey: Uint8Array, publicKey: Uint8Array): ServerSigningKey {
+function signingKeyFrom(id: string, purpose: SigningKeyPurpose, privateKey: Uint8Array, publicKey: Uint8Array): ServerSigningKey {
   const keyObject = crypto.createPrivateKey({ key: { kty: "OKP", crv: "Ed25519", d: b64url(privateKey), x: b64url(publicKey) }, format: "jwk" });
   return { id, purpose, privateKey, publicKey, sign: (data) => new Uint8Array(crypto.sign(null, data, keyObject)) };
 }

@@ -16,7 +16,7 @@ export interface Limiter {
   blocked(key: string): Promise<number>;
 }
 
-export function memoryLimiter(opts: { points: number; durationSeconds: number; code: "rate_limited" | "login_throttled"; message: string }): Limiter {
+function memoryLimiter(opts: { points: number; durationSeconds: number; code: "rate_limited" | "login_throttled"; message: string }): Limiter {
   const rl = new RateLimiterMemory({ points: opts.points, duration: opts.durationSeconds });
   return {
     async consume(key, points = 1) {

@@ -43,6 +43,6 @@ export function SetupScreen(props: { onSignedIn: (c: ChatStore) => void; onHaveA
   );
 }
 
-export function slugify(s: string): string {
+function slugify(s: string): string {
   return s.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40);
 }

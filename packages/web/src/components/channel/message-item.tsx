@@ -13,7 +13,7 @@ import { Icon } from "../icon.tsx";
 import { filesOf } from "../../client/extras.ts";
 import { Attachments } from "../../chat/attachments.tsx";
 
-export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀", "✅"];
+const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀", "✅"];
 
 function time(ts: number): string {
   return new Date(ts).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });

@@ -9,7 +9,7 @@ import type { Migration } from "kysely/migration";
 import type { MigrationContext } from "./context.ts";
 
 /** The only engine before engines were recorded. */
-export const LEGACY_ENGINE = "ts-mls@2.0.0-rc.10";
+const LEGACY_ENGINE = "ts-mls@2.0.0-rc.10";
 
 export function mlsGenerations(_ctx: MigrationContext): Migration {
   return {
