@@ -2,7 +2,7 @@
 // package, figures rounded down, and a package below its floor named in one line.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { checkFloors, perPackage, table, type Summary } from "../scripts/coverage/report.ts";
+import { checkFloors, isTypeOnly, perPackage, table, type Summary } from "../scripts/coverage/report.ts";
 
 const root = "/repo/";
 const file = (lines: [number, number], branches: [number, number]) => ({
@@ -40,4 +40,10 @@ test("the table has a row per package with its floors", () => {
   const lines = table(perPackage(summary, root, ["crypto"]), { crypto: { lines: 95, branches: 90 } });
   assert.equal(lines.length, 2);
   assert.match(lines[1]!, /^crypto\s+2\s+99\.6 % \(≥ 95\)\s+299\/300\s+95\.0 % \(≥ 90\)\s+19\/20$/);
+});
+
+test("a file of types only (interfaces, type aliases, type re-exports) is told from one with code", () => {
+  assert.equal(isTypeOnly('/** A row. */\nimport type { X } from "./x.ts";\nexport interface Row { id: string }\nexport type Id = Row["id"]; // why\nexport type { X } from "./x.ts";\n'), true);
+  assert.equal(isTypeOnly('export type Id = string;\nexport const ZERO = 0;\n'), false);
+  assert.equal(isTypeOnly('import { x } from "./x.ts";\n'), false, "a value import runs the module it names");
 });

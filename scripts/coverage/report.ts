@@ -1,5 +1,6 @@
 // Line and branch coverage per package from c8's json-summary report, and the
 // check against coverage-floor.json (docs: README "Development", docs/architecture.md §5).
+import { stripTypeScriptTypes } from "node:module";
 import path from "node:path";
 
 /** One file's (or the total's) figures in c8's coverage-summary.json. */
@@ -56,4 +57,20 @@ export function checkFloors(rows: PackageCoverage[], floors: Floors, slack = 2):
   }
   for (const name of Object.keys(floors)) if (!rows.some((r) => r.name === name)) below.push(`${name} has a floor but no files`);
   return { below, canRise };
+}
+
+/**
+ * Whether a .ts file holds only types: Node strips it to nothing, so no test can load it
+ * (its importers use `import type`) and c8 would count every line of it as uncovered.
+ */
+export function isTypeOnly(source: string): boolean {
+  // stripTypeScriptTypes is experimental in Node 24: keep its one-time warning out of the table.
+  const emit = process.emitWarning;
+  process.emitWarning = () => undefined;
+  try {
+    const code = stripTypeScriptTypes(source).replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
+    return /^(\s|;|export\s*\{\s*\})*$/.test(code);
+  } finally {
+    process.emitWarning = emit;
+  }
 }
