@@ -48,6 +48,8 @@ export interface OutboxOptions {
   maxInFlight?: number;
 }
 
+const closedError = () => new ParleyError({ code: "closed", message: "client closed; the send stays queued" });
+
 /** A random url-safe idempotency key (22 chars, 128 bits). */
 export function newClientId(): string {
   const b = crypto.getRandomValues(new Uint8Array(16));
@@ -128,7 +130,7 @@ export class Outbox {
   async #loop(entry: OutboxEntry): Promise<SendResult> {
     const { store } = this.#o;
     for (;;) {
-      if (this.#abort.signal.aborted) throw new ParleyError({ code: "closed", message: "client closed; the send stays queued" });
+      if (this.#abort.signal.aborted) throw closedError();
       entry.attempts++;
       try {
         const result = await this.#attempt(entry);
@@ -136,6 +138,8 @@ export class Outbox {
         this.#o.onAcked(entry.channelId, result);
         return result;
       } catch (raw) {
+        // Closing (even while waiting for its turn) keeps the entry for the next run.
+        if (this.#abort.signal.aborted) throw closedError();
         const err = isParleyError(raw) ? raw : networkError(raw);
         if (err.code === "encryption_reset" && this.#o.reencode && entry.attempts < 8) {
           // The content was encrypted for a group the channel has replaced: encrypt it again and resend.
@@ -167,7 +171,7 @@ export class Outbox {
     for (;;) {
       via = this.#o.connection.state === "live" ? "socket" : "http";
       if (this.#active < (this.#o.maxInFlight ?? 32) && this.#mayGo(entry, via)) break;
-      if (this.#abort.signal.aborted) throw new ParleyError({ code: "closed", message: "client closed; the send stays queued" });
+      if (this.#abort.signal.aborted) throw closedError();
       await new Promise<void>((r) => this.#turn.push(r));
     }
     this.#active++;

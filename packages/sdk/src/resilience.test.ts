@@ -125,6 +125,29 @@ test("sends queued while the server is down reach it in the order they were made
   assert.ok(a.event.seq < b.event.seq, `"first" got seq ${a.event.seq}, "second" got seq ${b.event.seq}`);
 });
 
+test("closing the client keeps every queued send, those waiting for their turn included", async (t) => {
+  const database = await createTestDatabase("sqlite");
+  const server = await startOnPort(database);
+  const { alice, bob, channelId } = await twoUsers(server.url);
+  t.after(async () => {
+    await alice.close();
+    await database.drop();
+  });
+  bob.connect();
+  await bob.waitUntilLive();
+  await bob.sendMessage(channelId, "in the group");
+  await server.stop();
+  await until(() => bob.state === "offline", "bob offline");
+  const sends = ["first", "second", "third"].map((text) => bob.sendMessage(channelId, text));
+  for (const end = Date.now() + 10_000; (await bob.store.loadOutbox()).length < 3;) {
+    assert.ok(Date.now() < end, "all three queued");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await bob.close();
+  for (const s of sends) await assert.rejects(s, (err: unknown) => (err as { code?: string }).code === "closed");
+  assert.equal((await bob.store.loadOutbox()).length, 3, "nothing dropped: the next run sends them");
+});
+
 test("a send whose ack was lost is resent with the same clientId and delivered once", async (t) => {
   const server = await startTestServer();
   t.after(() => server.stop());
