@@ -10,7 +10,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { ParleyClient } from "@parley/sdk";
 import type { TestServer } from "../../packages/server/src/testing/harness.ts";
 import { bootstrapOrg, makeUser, TEST_PASSWORD } from "../../packages/server/src/testing/factories.ts";
@@ -28,6 +28,11 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
+
+/** The last lines of a tab's main view (what it shows of the open channel), for failure messages. */
+async function lastLines(p: Page): Promise<string> {
+  return (await p.locator("main").innerText().catch(() => "(unreadable)")).split("\n").slice(-8).join(" / ");
+}
 
 interface Figures { longTasks: number; longTaskMs: number; maxLongTaskMs: number; inputs: number; p50: number; p95: number; max: number; windowMs: number }
 
@@ -60,7 +65,9 @@ test(`typing stays responsive while ${N} messages decrypt; a second tab shows th
   const warmUp = Date.now();
   await alice.sendMessage(channel.id, "warm-up");
   await page.getByRole("link", { name: /Channel burst/ }).click();
-  await page.locator("article.msg", { hasText: "warm-up" }).waitFor({ timeout: 60_000 });
+  await page.locator("article.msg", { hasText: "warm-up" }).waitFor({ timeout: 60_000 }).catch(async (err: unknown) => {
+    throw new Error(`${(err as Error).message}; bob's tab shows: ${await lastLines(page)}; page errors: ${JSON.stringify(errors)}`);
+  });
   t.diagnostic(`the warm-up message showed ${Date.now() - warmUp} ms after it was sent (bob's device joined the group from its Welcome)`);
   const box = page.getByRole("textbox", { name: "Message #burst" });
   await box.click();
@@ -128,9 +135,8 @@ test(`typing stays responsive while ${N} messages decrypt; a second tab shows th
     const tail = await alice.api.call("listEvents", { params: { channelId: channel.id }, query: { before: 1_000_000_000, limit: 5 } });
     const gi = await alice.api.call("getGroupInfo", { params: { channelId: channel.id } });
     // What the tab that took over shows (the message pending, failed, or not there), and its connection.
-    const shown = (await second.locator("main").innerText().catch(() => "(unreadable)")).split("\n").slice(-8).join(" / ");
     const status = await second.locator("[role=status], .connection").allInnerTexts().catch(() => []);
-    throw new Error(`${(err as Error).message}; Alice's group at epoch ${alice.e2ee!.epochOf(channel.id)}, the server's at ${gi.epoch}; last events ${JSON.stringify(tail.events.map((e) => [e.seq, e.kind, e.epoch]))}; Alice: ${aliceTrouble.slice(-5).join(" | ")}; Alice's last messages: ${aliceSaw.join(" | ")}; second tab shows: ${shown}; status: ${JSON.stringify(status)}; page errors: ${JSON.stringify(errors)}`);
+    throw new Error(`${(err as Error).message}; Alice's group at epoch ${alice.e2ee!.epochOf(channel.id)}, the server's at ${gi.epoch}; last events ${JSON.stringify(tail.events.map((e) => [e.seq, e.kind, e.epoch]))}; Alice: ${aliceTrouble.slice(-5).join(" | ")}; Alice's last messages: ${aliceSaw.join(" | ")}; second tab shows: ${await lastLines(second)}; status: ${JSON.stringify(status)}; page errors: ${JSON.stringify(errors)}`);
   });
   // Together: a failed press does not leave `arrived` to reject unobserved after the test.
   await Promise.all([arrived, second.getByRole("textbox", { name: "Message #burst" }).press("Enter")]);
