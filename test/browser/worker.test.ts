@@ -10,7 +10,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { ParleyClient } from "@parley/sdk";
 import type { TestServer } from "@parley/server/testing/harness";
 import { bootstrapOrg, makeUser, TEST_PASSWORD } from "@parley/server/testing/factories";
@@ -29,6 +29,11 @@ after(async () => {
   await server?.stop();
 });
 
+/** The last lines of a tab's main view (what it shows of the open channel), for failure messages. */
+async function lastLines(p: Page): Promise<string> {
+  return (await p.locator("main").innerText().catch(() => "(unreadable)")).split("\n").slice(-8).join(" / ");
+}
+
 interface Figures { longTasks: number; longTaskMs: number; maxLongTaskMs: number; inputs: number; p50: number; p95: number; max: number; windowMs: number }
 
 test(`typing stays responsive while ${N} messages decrypt; a second tab shows the in-use notice`, { timeout: 600_000 }, async (t) => {
@@ -42,6 +47,9 @@ test(`typing stays responsive while ${N} messages decrypt; a second tab shows th
   const aliceTrouble: string[] = [];
   alice.on("undecryptable", (n) => aliceTrouble.push(`undecryptable seq ${n.seq}: ${n.reason}`));
   alice.on("error", (err) => aliceTrouble.push(`error: ${(err as Error).message}`));
+  // Likewise the last messages Alice saw (did the message arrive at all).
+  const aliceSaw: string[] = [];
+  alice.on("message", (m) => { aliceSaw.push(`${m.seq} ${JSON.stringify(m.text)}`); if (aliceSaw.length > 5) aliceSaw.shift(); });
 
   const errors: string[] = [];
   const page = await newUserPage(browser, errors);
@@ -57,7 +65,9 @@ test(`typing stays responsive while ${N} messages decrypt; a second tab shows th
   const warmUp = Date.now();
   await alice.sendMessage(channel.id, "warm-up");
   await page.getByRole("link", { name: /Channel burst/ }).click();
-  await page.locator("article.msg", { hasText: "warm-up" }).waitFor({ timeout: 60_000 });
+  await page.locator("article.msg", { hasText: "warm-up" }).waitFor({ timeout: 60_000 }).catch(async (err: unknown) => {
+    throw new Error(`${(err as Error).message}; bob's tab shows: ${await lastLines(page)}; page errors: ${JSON.stringify(errors)}`);
+  });
   t.diagnostic(`the warm-up message showed ${Date.now() - warmUp} ms after it was sent (bob's device joined the group from its Welcome)`);
   const box = page.getByRole("textbox", { name: "Message #burst" });
   await box.click();
@@ -118,17 +128,17 @@ test(`typing stays responsive while ${N} messages decrypt; a second tab shows th
   // The device still works from the tab that took over: a message sent there reaches Alice.
   await second.getByRole("link", { name: /Channel burst/ }).click();
   await second.getByRole("textbox", { name: "Message #burst" }).fill("sent from the second tab");
-  await second.getByRole("textbox", { name: "Message #burst" }).press("Enter");
-  // The tab that took over first loads the device's stores and processes again the events after its
-  // last saved group state (saved per batch: up to 256 messages of the burst), on a loaded machine
-  // that can take tens of seconds; a message that never arrives still fails.
-  await alice.next("message", (m) => m.text === "sent from the second tab", 90_000).catch(async (err: unknown) => {
+  // Listen before pressing Enter: the message can reach Alice (worker -> server -> Alice, ~0.1 s)
+  // before Playwright's press() returns, and `next` only sees later messages. The tab that took over
+  // may first process again the events after its last saved group state (up to 256 of the burst).
+  const arrived = alice.next("message", (m) => m.text === "sent from the second tab", 90_000).catch(async (err: unknown) => {
     const tail = await alice.api.call("listEvents", { params: { channelId: channel.id }, query: { before: 1_000_000_000, limit: 5 } });
     const gi = await alice.api.call("getGroupInfo", { params: { channelId: channel.id } });
     // What the tab that took over shows (the message pending, failed, or not there), and its connection.
-    const shown = (await second.locator("main").innerText().catch(() => "(unreadable)")).split("\n").slice(-8).join(" / ");
     const status = await second.locator("[role=status], .connection").allInnerTexts().catch(() => []);
-    throw new Error(`${(err as Error).message}; Alice's group at epoch ${alice.e2ee!.epochOf(channel.id)}, the server's at ${gi.epoch}; last events ${JSON.stringify(tail.events.map((e) => [e.seq, e.kind, e.epoch]))}; Alice: ${aliceTrouble.slice(-5).join(" | ")}; second tab shows: ${shown}; status: ${JSON.stringify(status)}; page errors: ${JSON.stringify(errors)}`);
+    throw new Error(`${(err as Error).message}; Alice's group at epoch ${alice.e2ee!.epochOf(channel.id)}, the server's at ${gi.epoch}; last events ${JSON.stringify(tail.events.map((e) => [e.seq, e.kind, e.epoch]))}; Alice: ${aliceTrouble.slice(-5).join(" | ")}; Alice's last messages: ${aliceSaw.join(" | ")}; second tab shows: ${await lastLines(second)}; status: ${JSON.stringify(status)}; page errors: ${JSON.stringify(errors)}`);
   });
+  // Together: a failed press does not leave `arrived` to reject unobserved after the test.
+  await Promise.all([arrived, second.getByRole("textbox", { name: "Message #burst" }).press("Enter")]);
   assert.deepEqual(errors.filter((e) => !/status of 40[134]/.test(e)), []);
 });

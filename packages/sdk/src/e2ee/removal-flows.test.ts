@@ -10,12 +10,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { exportGroupState, groupInfoOf, inspectMlsMessage, processMessage, type Group } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
-import { startTestServer } from "@parley/server/testing/harness";
 import { asTestUser, loginUser } from "@parley/server/testing/factories";
 import { bytes, joinFromStream, mlsClient, type MlsClient } from "@parley/server/testing/mls-clients";
 import { heldPrivateKeys, openUpdatePath } from "../../../crypto/src/testing/update-path.ts";
 import type { ParleyClient } from "../client.ts";
-import { collect, makeOrg, PASSWORD, texts, until } from "../testing/e2ee-clients.ts";
+import { collect, PASSWORD, startOrg, texts, until } from "../testing/e2ee-clients.ts";
 import { decodeChannelRecord } from "./persist.ts";
 
 interface RecordedCommit { event: Event; before: Uint8Array; after: Uint8Array; witnessKeys: Uint8Array }
@@ -43,10 +42,7 @@ const stateOf = async (c: ParleyClient, channelId: string) => {
 };
 
 test("revoke then add, kick then invite, leave then join: removed devices open no later UpdatePath; no commit mixes adds with removals", { timeout: 120_000 }, async (t) => {
-  const server = await startTestServer();
-  t.after(() => server.stop());
-  const org = await makeOrg(server.url);
-  t.after(() => org.closeAll());
+  const { server, org } = await startOrg(t);
   const alice = org.owner;
   const bob = await org.user("bob");
   const stolen = await org.device("bob");

@@ -2,7 +2,7 @@
  * Helpers for the SDK's E2EE tests: users signed in through real clients
  * against a real test server, event collection and polling.
  */
-import { TEST_SETUP_TOKEN } from "@parley/server/testing/harness";
+import { startTestServer, TEST_SETUP_TOKEN, type TestServer } from "@parley/server/testing/harness";
 import { ParleyClient, type ClientOptions } from "../client.ts";
 import type { ReceivedEvent } from "../client-events.ts";
 
@@ -36,6 +36,15 @@ export async function makeOrg(baseUrl: string, opts: ClientOptions = {}) {
       await Promise.all(clients.map((c) => c.close()));
     },
   };
+}
+
+/** A test server and its org (see {@link makeOrg}), both stopped when the test ends. */
+export async function startOrg(t: { after(fn: () => unknown): void }, opts: ClientOptions = {}): Promise<{ server: TestServer; org: Awaited<ReturnType<typeof makeOrg>> }> {
+  const server = await startTestServer();
+  t.after(() => server.stop());
+  const org = await makeOrg(server.url, opts);
+  t.after(() => org.closeAll());
+  return { server, org };
 }
 
 /** Every app-visible event of `channelId` that `client` emits from now on. */

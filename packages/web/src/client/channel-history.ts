@@ -3,7 +3,9 @@
  * replayed, or paged in from history), materialised through the SDK's
  * Timeline. Older pages arrive out of order, so the timeline is rebuilt from
  * all events then (an edit paged in before its target must still apply);
- * live events, which arrive in seq order, are applied incrementally.
+ * live events, which arrive in seq order, are applied incrementally. One copy
+ * is held per event; a decrypted copy replaces one a page brought in before
+ * the device had decrypted it.
  * Encryption resets are kept beside the timeline as notices (the SDK's Timeline
  * holds messages only): the channel view shows each as a row of its own.
  */
@@ -57,13 +59,14 @@ export class ChannelHistory {
     return this.#events.size;
   }
 
-  /** Add one event (duplicates ignored); returns whether it was new. */
+  /** Add one event (duplicates ignored, but a decrypted copy replaces one held undecrypted); returns whether it was new or replaced one. */
   add(e: ReceivedEvent): boolean {
-    if (this.#events.has(e.seq)) return false;
+    const held = this.#events.get(e.seq);
+    if (held && !supersedes(e, held)) return false;
     this.#events.set(e.seq, e);
     this.#minSeq = Math.min(this.#minSeq, e.seq);
     if (e.seq <= 1) this.hasOlder = false;
-    if (e.seq > this.#maxSeq) {
+    if (!held && e.seq > this.#maxSeq) {
       this.#maxSeq = e.seq;
       this.#apply(e);
     } else {
@@ -76,7 +79,8 @@ export class ChannelHistory {
   /** Add a page of older events (any order). */
   addOlder(events: ReceivedEvent[], hasMore: boolean): void {
     for (const e of events) {
-      if (this.#events.has(e.seq)) continue;
+      const held = this.#events.get(e.seq);
+      if (held && !supersedes(e, held)) continue;
       this.#events.set(e.seq, e);
       this.#minSeq = Math.min(this.#minSeq, e.seq);
       this.#maxSeq = Math.max(this.#maxSeq, e.seq);
@@ -145,4 +149,14 @@ export class ChannelHistory {
     this.#messages = undefined;
     this.version++;
   }
+}
+
+/**
+ * Whether `next` replaces the copy of the same event held: a decrypted copy replaces one that
+ * was not decrypted. A page of history fetched while the device has not processed its newest
+ * events yet (a Welcome still on its way, a backlog after a reload) holds them undecrypted
+ * ("not decrypted on this device"); the device delivers them decrypted a moment later.
+ */
+function supersedes(next: ReceivedEvent, held: ReceivedEvent): boolean {
+  return held.content.decodeError !== undefined && next.content.decodeError === undefined;
 }

@@ -1,0 +1,40 @@
+/**
+ * A channel's history in the app holds one copy per event. A page of history
+ * fetched before the device processed the newest events (its Welcome still on
+ * its way, a backlog after a reload) holds them undecrypted; the decrypted
+ * copy the device delivers a moment later must replace it, or the message
+ * stays "Unable to decrypt" until a reload. Real server, real clients.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { collect, startOrg, until } from "../../../sdk/src/testing/e2ee-clients.ts";
+import { ChannelHistory } from "./channel-history.ts";
+
+test("a decrypted copy replaces the undecrypted one a history page brought in; never the other way round", async (t) => {
+  const { org } = await startOrg(t);
+  const alice = org.owner;
+  const bob = await org.user("bob");
+  alice.connect();
+  await alice.waitUntilLive();
+  const ch = await alice.createChannel({ kind: "private", name: "team", members: [bob.userId] });
+  await alice.sendMessage(ch.id, "warm-up");
+
+  // What the web worker answers for a page (older()) while Bob's device has not processed the channel yet.
+  const page = await bob.api.call("listEvents", { params: { channelId: ch.id }, query: { before: 1_000_000, limit: 100 } });
+  const early = await bob.decode(page.events);
+  const h = new ChannelHistory(ch.id);
+  h.addOlder(early, page.hasMore);
+  assert.equal(h.messages().length, 1);
+  assert.ok(h.messages()[0]!.decodeError, "the page holds the message undecrypted");
+
+  const live = collect(bob, ch.id);
+  bob.connect();
+  await until(() => live.some((e) => e.text === "warm-up"), "Bob's device decrypts the message");
+  const message = live.find((e) => e.text === "warm-up")!;
+  assert.equal(h.add(message), true, "the decrypted copy replaces the undecrypted one");
+  assert.deepEqual(h.messages().map((m) => [m.text, m.decodeError]), [["warm-up", undefined]]);
+
+  assert.equal(h.add(message), false, "the same copy again changes nothing");
+  h.addOlder(early, page.hasMore);
+  assert.deepEqual(h.messages().map((m) => [m.text, m.decodeError]), [["warm-up", undefined]], "an undecrypted copy never replaces a decrypted one");
+});
