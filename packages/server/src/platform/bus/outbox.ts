@@ -141,7 +141,12 @@ export function createBusRelay(o: BusRelayOptions): BusRelay {
   async function publishRows(db: Db, rows: ReadonlyArray<{ topic: string; payload: string }>): Promise<void> {
     const msgs: unknown[] = rows.map((r) => JSON.parse(r.payload));
     const byTopic = new Map<Topic, number[]>();
-    rows.forEach((r, i) => { if (o.codecs?.[r.topic as Topic]) byTopic.set(r.topic as Topic, [...(byTopic.get(r.topic as Topic) ?? []), i]); });
+    rows.forEach((r, i) => {
+      const topic = r.topic as Topic;
+      if (!o.codecs?.[topic]) return;
+      const at = byTopic.get(topic);
+      if (at) at.push(i); else byTopic.set(topic, [i]);
+    });
     for (const [topic, at] of byTopic) {
       const expanded = await (o.codecs![topic] as OutboxCodec).expand(db, at.map((i) => msgs[i]));
       at.forEach((i, k) => { msgs[i] = expanded[k]; });
