@@ -28,14 +28,16 @@ module.exports = {
     {
       name: "no-circular",
       severity: "error",
-      comment: "Import cycles make load order and ownership unclear (CONVENTIONS: no import cycles), type-only ones included: they tie modules together just the same.",
+      comment:
+        "Import cycles make load order and ownership unclear (CONVENTIONS: no import cycles), type-only ones included: they tie modules together just the same.",
       from: {},
       to: { circular: true },
     },
     {
       name: "server-domain-not-http",
       severity: "error",
-      comment: "Domain code (modules, platform, gateway) never imports the HTTP layer: errors live in core/errors.ts, handler types in core/handlers.ts (issue 8).",
+      comment:
+        "Domain code (modules, platform, gateway) never imports the HTTP layer: errors live in core/errors.ts, handler types in core/handlers.ts (issue 8).",
       from: { path: "^packages/server/src/(modules|platform|gateway)/" },
       to: { path: "^packages/server/src/http/" },
     },
@@ -47,7 +49,8 @@ module.exports = {
     {
       name: "server-imports-crypto-public-only",
       severity: "error",
-      comment: "The server is the MLS delivery/authentication service: it may use only the key-less public entry of packages/crypto (docs/architecture.md, departures)",
+      comment:
+        "The server is the MLS delivery/authentication service: it may use only the key-less public entry of packages/crypto (docs/architecture.md, departures)",
       from: { path: "^packages/server/", pathNot: TEST_FILE },
       to: { path: "^packages/crypto/", pathNot: "^packages/crypto/src/public\\.ts$" },
     },

@@ -9,15 +9,7 @@ import { defineConfig } from "eslint/config";
 
 export default defineConfig(
   {
-    ignores: [
-      "**/node_modules/**",
-      ".tools/**",
-      ".data/**",
-      "packages/web/dist/**",
-      "**/dist/**",
-      "coverage/**",
-      "bench/results/**",
-    ],
+    ignores: ["**/node_modules/**", ".tools/**", ".data/**", "packages/web/dist/**", "**/dist/**", "coverage/**", "bench/results/**"],
   },
   js.configs.recommended,
   tseslint.configs.recommended,
@@ -28,11 +20,23 @@ export default defineConfig(
       globals: {
         // Node 24 and browser globals the code uses; `no-undef` is off for .ts
         // below (the compiler checks names), so this list only serves .js files.
-        process: "readonly", console: "readonly", Buffer: "readonly", URL: "readonly",
-        setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly",
-        setImmediate: "readonly", queueMicrotask: "readonly", structuredClone: "readonly",
-        fetch: "readonly", TextEncoder: "readonly", TextDecoder: "readonly", AbortController: "readonly",
-        WebSocket: "readonly", performance: "readonly",
+        process: "readonly",
+        console: "readonly",
+        Buffer: "readonly",
+        URL: "readonly",
+        setTimeout: "readonly",
+        clearTimeout: "readonly",
+        setInterval: "readonly",
+        clearInterval: "readonly",
+        setImmediate: "readonly",
+        queueMicrotask: "readonly",
+        structuredClone: "readonly",
+        fetch: "readonly",
+        TextEncoder: "readonly",
+        TextDecoder: "readonly",
+        AbortController: "readonly",
+        WebSocket: "readonly",
+        performance: "readonly",
       },
     },
     linterOptions: {
@@ -42,29 +46,47 @@ export default defineConfig(
     rules: {
       // Unused code is removed (CONVENTIONS: dead code is removed). A leading
       // underscore marks a parameter required by a signature but not used.
-      "@typescript-eslint/no-unused-vars": ["error", {
-        args: "after-used", argsIgnorePattern: "^_", varsIgnorePattern: "^_",
-        caughtErrors: "none", ignoreRestSiblings: true,
-      }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        {
+          args: "after-used",
+          argsIgnorePattern: "^_",
+          varsIgnorePattern: "^_",
+          caughtErrors: "none",
+          ignoreRestSiblings: true,
+        },
+      ],
       // `import type` for types (verbatimModuleSyntax; Node strips types, so a
       // value import of a type would fail at run time). Inline `import("x").T`
       // annotations are erased too, so they stay allowed.
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports", disallowTypeAnnotations: false }],
       // Node's type stripping only accepts erasable syntax (no enums, namespaces,
       // parameter properties); tsconfig's erasableSyntaxOnly checks it too.
-      "no-restricted-syntax": ["error",
+      "no-restricted-syntax": [
+        "error",
         { selector: "TSEnumDeclaration", message: "enums are not erasable: use a const object or a union (Node type stripping)" },
         { selector: "TSModuleDeclaration[kind='namespace']", message: "namespaces are not erasable (Node type stripping)" },
         { selector: "TSParameterProperty", message: "parameter properties are not erasable (Node type stripping)" },
       ],
       // Every suppression carries a reason: `// eslint-disable-next-line rule -- why`.
-      "@typescript-eslint/ban-ts-comment": ["error", {
-        "ts-expect-error": "allow-with-description", "ts-ignore": true, "ts-nocheck": true, minimumDescriptionLength: 8,
-      }],
+      "@typescript-eslint/ban-ts-comment": [
+        "error",
+        {
+          "ts-expect-error": "allow-with-description",
+          "ts-ignore": true,
+          "ts-nocheck": true,
+          minimumDescriptionLength: 8,
+        },
+      ],
       // Relative imports name the .ts file (Node resolves nothing by itself).
-      "no-restricted-imports": ["error", {
-        patterns: [{ regex: "^\\.{1,2}/.*(?<!\\.(ts|js|cjs|mjs|json))$", message: "relative imports end in .ts (Node type stripping resolves no extensions)" }],
-      }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { regex: "^\\.{1,2}/.*(?<!\\.(ts|js|cjs|mjs|json))$", message: "relative imports end in .ts (Node type stripping resolves no extensions)" },
+          ],
+        },
+      ],
       eqeqeq: ["error", "always", { null: "ignore" }],
       "prefer-const": "error",
       "no-var": "error",
@@ -83,12 +105,15 @@ export default defineConfig(
     // declared package entry (@parley/server/testing/*), never by a path into its sources.
     files: ["packages/{sdk,cli,protocol,crypto}/**/*.ts", "bench/**/*.ts", "test/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", {
-        patterns: [
-          { regex: "^\\.{1,2}/.*(?<!\\.(ts|js|cjs|mjs|json))$", message: "relative imports end in .ts (Node type stripping resolves no extensions)" },
-          { regex: "^(\\.{1,2}/)+(packages/)?server/src/testing/", message: "import the server's test harness as @parley/server/testing/<name>" },
-        ],
-      }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { regex: "^\\.{1,2}/.*(?<!\\.(ts|js|cjs|mjs|json))$", message: "relative imports end in .ts (Node type stripping resolves no extensions)" },
+            { regex: "^(\\.{1,2}/)+(packages/)?server/src/testing/", message: "import the server's test harness as @parley/server/testing/<name>" },
+          ],
+        },
+      ],
     },
   },
   {
@@ -96,9 +121,12 @@ export default defineConfig(
     files: ["packages/web/**/*.{ts,tsx}"],
     rules: {
       "no-undef": "off",
-      "no-restricted-imports": ["error", {
-        patterns: [{ regex: "^\\.{1,2}/.*(?<!\\.(ts|tsx|css|json))$", message: "relative imports name the file with its extension (.ts, .tsx, .css)" }],
-      }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [{ regex: "^\\.{1,2}/.*(?<!\\.(ts|tsx|css|json))$", message: "relative imports name the file with its extension (.ts, .tsx, .css)" }],
+        },
+      ],
     },
   },
   {

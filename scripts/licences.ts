@@ -23,5 +23,7 @@ if (problems.length > 0) {
   process.exit(1);
 }
 const excepted = packages.filter((p) => p.exception !== undefined).length;
-console.log(`licences: ${packages.length} production packages of ${SHIPPED_WORKSPACES.length} shipped workspaces can ship under Apache-2.0` +
-  (excepted > 0 ? ` (${excepted} by reviewed exception)` : ""));
+console.log(
+  `licences: ${packages.length} production packages of ${SHIPPED_WORKSPACES.length} shipped workspaces can ship under Apache-2.0` +
+    (excepted > 0 ? ` (${excepted} by reviewed exception)` : ""),
+);

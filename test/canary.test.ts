@@ -22,8 +22,20 @@ import { readStream } from "../packages/sdk/src/e2ee/files.ts";
 import type { FileDescriptor } from "@parley/sdk";
 import { deviceRoot, signIn, until, type CanaryDevice } from "./support/canary-clients.ts";
 import {
-  describeHits, filesUnder, needlesOf, newCanary, pgDataFiles, pgDump, pgRowsAsText, scanBuffer, scanDir, scanFile, scanLogs, scanSqlite,
-  type Hit, type Needle,
+  describeHits,
+  filesUnder,
+  needlesOf,
+  newCanary,
+  pgDataFiles,
+  pgDump,
+  pgRowsAsText,
+  scanBuffer,
+  scanDir,
+  scanFile,
+  scanLogs,
+  scanSqlite,
+  type Hit,
+  type Needle,
 } from "./support/canary-scan.ts";
 
 /** Bytes of a file that carry the canary in several encodings, the rest random. */
@@ -36,7 +48,15 @@ function fileWithCanary(size: number, canary: string): Uint8Array {
   return new Uint8Array(data);
 }
 
-interface Sent { channel: string; seq: number; from: CanaryDevice; kind: string; text?: string; emoji?: string; file?: Uint8Array }
+interface Sent {
+  channel: string;
+  seq: number;
+  from: CanaryDevice;
+  kind: string;
+  text?: string;
+  emoji?: string;
+  file?: Uint8Array;
+}
 
 async function runCanary(dialect: TestDialect, t: import("node:test").TestContext): Promise<void> {
   const started = Date.now();
@@ -50,7 +70,9 @@ async function runCanary(dialect: TestDialect, t: import("node:test").TestContex
   t.after(() => database.drop());
   const server: TestServer = await startTestServer({ database, config: { logLevel: "trace", checkMlsFraming: true } });
   let running = true;
-  t.after(async () => { if (running) await server.close(); });
+  t.after(async () => {
+    if (running) await server.close();
+  });
   const devices = deviceRoot();
   t.after(() => devices.cleanup());
 
@@ -74,7 +96,10 @@ async function runCanary(dialect: TestDialect, t: import("node:test").TestContex
   const dm = await a1.client.openDm([bob.user.id]);
   const gdm = await b1.client.openDm([alice.user.id, carol.user.id]);
   const members = new Map<string, CanaryDevice[]>([
-    [priv.id, [a1, a2, b1]], [pub.id, [a1, a2, b1, c1]], [dm.id, [a1, a2, b1]], [gdm.id, [a1, a2, b1, c1]],
+    [priv.id, [a1, a2, b1]],
+    [pub.id, [a1, a2, b1, c1]],
+    [dm.id, [a1, a2, b1]],
+    [gdm.id, [a1, a2, b1, c1]],
   ]);
 
   const sent: Sent[] = [];
@@ -105,8 +130,17 @@ async function runCanary(dialect: TestDialect, t: import("node:test").TestContex
   // Every other device of every member decrypts every event (own device excepted: it keeps a local copy).
   const expected = (d: CanaryDevice) => sent.filter((s) => s.from !== d && members.get(s.channel)!.includes(d));
   const got = (d: CanaryDevice, s: Sent) => d.received.find((e) => e.channelId === s.channel && e.seq === s.seq);
-  const missing = () => all.flatMap((d) => expected(d).filter((s) => !got(d, s)).map((s) => `${d.name} lacks ${s.kind} #${s.seq}`));
-  await until(() => missing().length === 0, () => missing().join("; "), 40_000);
+  const missing = () =>
+    all.flatMap((d) =>
+      expected(d)
+        .filter((s) => !got(d, s))
+        .map((s) => `${d.name} lacks ${s.kind} #${s.seq}`),
+    );
+  await until(
+    () => missing().length === 0,
+    () => missing().join("; "),
+    40_000,
+  );
   let decrypted = 0;
   for (const d of all) {
     assert.deepEqual(d.undecryptable, [], `${d.name} had undecryptable events`);
@@ -141,7 +175,10 @@ async function runCanary(dialect: TestDialect, t: import("node:test").TestContex
   const scanned: string[] = [];
   if (dialect === "sqlite") {
     hits.push(...scanSqlite(sqliteFile, needles, scanned));
-    assert.ok(scanned.some((s) => s.startsWith(`${sqliteFile}-wal`)), "the hot WAL was scanned");
+    assert.ok(
+      scanned.some((s) => s.startsWith(`${sqliteFile}-wal`)),
+      "the hot WAL was scanned",
+    );
     assert.ok(scanSqlite(sqliteFile, controlNeedle).length > 0, "control: the topic is found in the SQLite files");
   }
   assert.ok(filesUnder(blobDir).length >= 3, `blobs stored under ${blobDir}`);
@@ -155,7 +192,10 @@ async function runCanary(dialect: TestDialect, t: import("node:test").TestContex
   assert.ok(server.logs.length > 50, "the server logged");
   // Control: the startup lines name the (random) data directory; request lines name routes.
   assert.ok(scanLogs(server.logs, [{ encoding: "utf8", bytes: Buffer.from(dataDir) }]).length > 0, "control: the data directory is found in the logs");
-  assert.ok(server.logs.some((l) => l.includes('"route":"postCommitBundle"')) && server.logs.some((l) => l.includes('"route":"uploadFileChunk"')), "the logs cover the E2EE routes");
+  assert.ok(
+    server.logs.some((l) => l.includes('"route":"postCommitBundle"')) && server.logs.some((l) => l.includes('"route":"uploadFileChunk"')),
+    "the logs cover the E2EE routes",
+  );
 
   if (dialect === "sqlite") {
     // After close: checkpointed into the main file.
@@ -171,7 +211,10 @@ async function runCanary(dialect: TestDialect, t: import("node:test").TestContex
     const files = await pgDataFiles(url);
     if (files) {
       for (const f of files) hits.push(...scanFile(f, needles, scanned));
-      assert.ok(files.some((f) => scanFile(f, controlNeedle).length > 0), "control: the topic is in the heap files or WAL");
+      assert.ok(
+        files.some((f) => scanFile(f, controlNeedle).length > 0),
+        "control: the topic is in the heap files or WAL",
+      );
     } else {
       t.diagnostic("PostgreSQL data directory not readable from here: heap/WAL scan skipped");
     }

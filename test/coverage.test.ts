@@ -6,7 +6,8 @@ import { checkFloors, isTypeOnly, perPackage, table, type Summary } from "../scr
 
 const root = "/repo/";
 const file = (lines: [number, number], branches: [number, number]) => ({
-  lines: { total: lines[0], covered: lines[1] }, branches: { total: branches[0], covered: branches[1] },
+  lines: { total: lines[0], covered: lines[1] },
+  branches: { total: branches[0], covered: branches[1] },
 });
 const summary: Summary = {
   total: file([1000, 1000], [1000, 1000]),
@@ -43,7 +44,12 @@ test("the table has a row per package with its floors", () => {
 });
 
 test("a file of types only (interfaces, type aliases, type re-exports) is told from one with code", () => {
-  assert.equal(isTypeOnly('/** A row. */\nimport type { X } from "./x.ts";\nexport interface Row { id: string }\nexport type Id = Row["id"]; // why\nexport type { X } from "./x.ts";\n'), true);
-  assert.equal(isTypeOnly('export type Id = string;\nexport const ZERO = 0;\n'), false);
+  assert.equal(
+    isTypeOnly(
+      '/** A row. */\nimport type { X } from "./x.ts";\nexport interface Row { id: string }\nexport type Id = Row["id"]; // why\nexport type { X } from "./x.ts";\n',
+    ),
+    true,
+  );
+  assert.equal(isTypeOnly("export type Id = string;\nexport const ZERO = 0;\n"), false);
   assert.equal(isTypeOnly('import { x } from "./x.ts";\n'), false, "a value import runs the module it names");
 });

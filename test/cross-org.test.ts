@@ -21,12 +21,33 @@ import { e2eeSamplesFor } from "./support/e2ee-samples.ts";
 import { uploadFile } from "@parley/server/testing/files";
 
 const TABLES: Array<keyof Database> = [
-  "orgs", "users", "devices", "sessions", "refresh_tokens", "invites", "channels", "channel_members", "events", "mentions", "user_stream", "server_keys",
-  "device_bindings", "key_packages", "mls_groups", "mls_leaves", "mls_welcomes", "mls_pending_removals", "files",
+  "orgs",
+  "users",
+  "devices",
+  "sessions",
+  "refresh_tokens",
+  "invites",
+  "channels",
+  "channel_members",
+  "events",
+  "mentions",
+  "user_stream",
+  "server_keys",
+  "device_bindings",
+  "key_packages",
+  "mls_groups",
+  "mls_leaves",
+  "mls_welcomes",
+  "mls_pending_removals",
+  "files",
 ];
 
 /** Routes without a principal: nothing to isolate (the invite token or password is the credential). */
-const PUBLIC_ROUTES = new Set(Object.entries(routes).filter(([, d]) => (d as RouteDef).auth === "none").map(([n]) => n));
+const PUBLIC_ROUTES = new Set(
+  Object.entries(routes)
+    .filter(([, d]) => (d as RouteDef).auth === "none")
+    .map(([n]) => n),
+);
 
 interface OrgA {
   owner: TestUser;
@@ -54,26 +75,75 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
   const tag = rnd();
   const owner = await bootstrapOrg(server, { orgSlug: `alpha-${tag}`, orgName: `Alpha Corp ${tag}`, username: `alpha-boss-${tag}` });
   const member = await makeUser(server, owner, { username: `alpha-member-${tag}`, displayName: `Alpha Member ${tag}` });
-  const pub = await ok<MyChannel>(owner.api("POST", "/channels", { kind: "public", name: `alpha-public-${tag}`, topic: `alpha topic ${tag}`, members: [member.user.id] }), 201, "A public channel");
-  const priv = await ok<MyChannel>(owner.api("POST", "/channels", { kind: "private", name: `alpha-private-${tag}`, members: [member.user.id] }), 201, "A private channel");
+  const pub = await ok<MyChannel>(
+    owner.api("POST", "/channels", { kind: "public", name: `alpha-public-${tag}`, topic: `alpha topic ${tag}`, members: [member.user.id] }),
+    201,
+    "A public channel",
+  );
+  const priv = await ok<MyChannel>(
+    owner.api("POST", "/channels", { kind: "private", name: `alpha-private-${tag}`, members: [member.user.id] }),
+    201,
+    "A private channel",
+  );
   const dm = await ok<MyChannel>(owner.api("POST", "/dms", { userIds: [member.user.id] }), 200, "A DM");
-  const sent = await ok<{ event: Event }>(owner.api("POST", `/channels/${pub.id}/events`, {
-    clientId: `alpha-event-${tag}`, kind: "message", content: Buffer.from(`alpha secret ${tag}`).toString("base64"),
-  }), 200, "A event");
+  const sent = await ok<{ event: Event }>(
+    owner.api("POST", `/channels/${pub.id}/events`, {
+      clientId: `alpha-event-${tag}`,
+      kind: "message",
+      content: Buffer.from(`alpha secret ${tag}`).toString("base64"),
+    }),
+    200,
+    "A event",
+  );
   // A thread reply, so the thread routes have a root to look up.
-  await ok(owner.api("POST", `/channels/${pub.id}/events`, {
-    clientId: `alpha-reply-${tag}`, kind: "message", content: Buffer.from("reply").toString("base64"), threadRoot: sent.event.seq,
-  }), 200, "A reply");
+  await ok(
+    owner.api("POST", `/channels/${pub.id}/events`, {
+      clientId: `alpha-reply-${tag}`,
+      kind: "message",
+      content: Buffer.from("reply").toString("base64"),
+      threadRoot: sent.event.seq,
+    }),
+    200,
+    "A reply",
+  );
   const invite = await ok<Invite & { token: string }>(owner.api("POST", "/invites", { role: "member", maxUses: 5 }), 201, "A invite");
   const fileId = await uploadFile(server, owner, pub.id, crypto.randomBytes(64));
   const secrets = [
-    owner.org.id, owner.org.slug, owner.org.name, owner.user.id, owner.user.username, member.user.id, member.user.username, member.user.displayName,
-    pub.id, pub.name, pub.topic, priv.id, priv.name, dm.id, sent.event.id, sent.event.clientId, sent.event.content,
-    invite.id, invite.token, fileId, member.tokens.deviceId, member.tokens.sessionId, owner.tokens.deviceId, owner.tokens.sessionId,
+    owner.org.id,
+    owner.org.slug,
+    owner.org.name,
+    owner.user.id,
+    owner.user.username,
+    member.user.id,
+    member.user.username,
+    member.user.displayName,
+    pub.id,
+    pub.name,
+    pub.topic,
+    priv.id,
+    priv.name,
+    dm.id,
+    sent.event.id,
+    sent.event.clientId,
+    sent.event.content,
+    invite.id,
+    invite.token,
+    fileId,
+    member.tokens.deviceId,
+    member.tokens.sessionId,
+    owner.tokens.deviceId,
+    owner.tokens.sessionId,
   ].filter((s) => s.length >= 6); // an empty or tiny string would "match" anything
   return {
-    owner, member, channels: { public: pub, private: priv, dm }, event: sent.event, invite, fileId,
-    deviceId: member.tokens.deviceId, sessionId: member.tokens.sessionId, secrets,
+    owner,
+    member,
+    channels: { public: pub, private: priv, dm },
+    event: sent.event,
+    invite,
+    fileId,
+    deviceId: member.tokens.deviceId,
+    sessionId: member.tokens.sessionId,
+    secrets,
   };
 }
 
@@ -89,20 +159,32 @@ function idFor(path: string, a: OrgA): string {
 /** The path with A's objects filled in, one variant per A channel for channel routes. */
 function pathsFor(def: RouteDef, a: OrgA): string[] {
   const channels = def.path.includes(":channelId") ? Object.values(a.channels).map((c) => c.id) : [""];
-  return channels.map((channelId) => def.path.replace(/:([A-Za-z]+)/g, (_, p: string) => {
-    switch (p) {
-      case "channelId": return channelId;
-      case "userId": return a.member.user.id;
-      case "deviceId": return a.deviceId;
-      case "clientId": return a.event.clientId;
-      case "rootSeq": return String(a.event.seq);
-      case "token": return a.invite.token;
-      case "fileId": return a.fileId;
-      case "welcomeId": return "wel_unknown"; // the :channelId part already names A's object
-      case "id": return idFor(def.path, a);
-      default: throw new Error(`cross-org.test.ts does not know path parameter :${p} (${def.path}): teach pathsFor()`);
-    }
-  }));
+  return channels.map((channelId) =>
+    def.path.replace(/:([A-Za-z]+)/g, (_, p: string) => {
+      switch (p) {
+        case "channelId":
+          return channelId;
+        case "userId":
+          return a.member.user.id;
+        case "deviceId":
+          return a.deviceId;
+        case "clientId":
+          return a.event.clientId;
+        case "rootSeq":
+          return String(a.event.seq);
+        case "token":
+          return a.invite.token;
+        case "fileId":
+          return a.fileId;
+        case "welcomeId":
+          return "wel_unknown"; // the :channelId part already names A's object
+        case "id":
+          return idFor(def.path, a);
+        default:
+          throw new Error(`cross-org.test.ts does not know path parameter :${p} (${def.path}): teach pathsFor()`);
+      }
+    }),
+  );
 }
 
 /** Bodies only B can build (its own device's MLS identity and KeyPackages), set once B exists. */
@@ -205,7 +287,10 @@ for (const dialect of DIALECTS) {
       const invites = await a.owner.api("GET", "/invites");
       assert.ok(invites.body.invites.some((i: Invite) => i.id === a.invite.id && !i.revoked));
       const events = await a.owner.api("GET", `/channels/${a.channels.public.id}/events?after=0`);
-      assert.ok(events.body.events.every((e: Event) => e.senderId === a.owner.user.id), "an event from org B landed in A's channel");
+      assert.ok(
+        events.body.events.every((e: Event) => e.senderId === a.owner.user.id),
+        "an event from org B landed in A's channel",
+      );
       assertNoLeak(JSON.stringify((await b.api("GET", "/users")).body), a, "B's user directory");
     } finally {
       await server.stop();

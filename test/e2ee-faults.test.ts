@@ -21,120 +21,144 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const jitter = (lo: number, hi: number) => lo + Math.floor(Math.random() * (hi - lo));
 
 for (const dialect of DIALECTS) {
-  test(`every acknowledged message is decrypted by every member through kill -9, network drops and directory failures (${dialect})`, { timeout: 300_000 }, async (t) => {
-    const db = await createTestDatabase(dialect);
-    t.after(() => db.drop());
-    const port = await freePort();
-    const start = () => startChildServer({ dataDir: db.dataDir, databaseUrl: db.url, port, setupToken: TEST_SETUP_TOKEN, env: { PARLEY_CHECK_MLS_FRAMING: "true" } });
-    let child: ChildServer = await start();
-    t.after(() => child.kill9());
-    const kill9AndRestart = async (downMs: number) => {
-      await child.kill9();
-      await sleep(downMs);
-      child = await start();
-    };
-    const proxy = await startFaultProxy(port);
-    t.after(() => proxy.close());
-    const opts = { e2ee: { ...FAST.e2ee, joinWaitMs: 1500 } };
-    const org = await makeOrg(proxy.url, opts);
-    t.after(() => org.closeAll());
-    const alice = org.owner;
-    const bob = await org.user("bob", opts);
-    const carol = await org.user("carol", opts);
-    const devices = new Map<ParleyClient, string>([[alice, "alice"], [bob, "bob"], [carol, "carol"]]);
-    const undecryptable: string[] = [];
-    const errors: string[] = [];
-    const decrypted = new Map<ParleyClient, Set<string>>();
-    const ch = await alice.createChannel({ kind: "private", name: "faults", members: [bob.userId] });
-    const watch = (c: ParleyClient) => {
-      const got = new Set<string>();
-      decrypted.set(c, got);
-      c.on("event", (e) => { if (e.channelId === ch.id && e.text) got.add(e.text); });
-      c.on("undecryptable", (n) => undecryptable.push(`${devices.get(c)}: seq ${n.seq} ${n.reason} ${n.message}`));
-      c.on("error", (err) => errors.push(`${devices.get(c)}: ${(err as Error).message}`));
-      c.connect();
-    };
-    for (const c of devices.keys()) watch(c);
-    await Promise.all([...devices.keys()].map((c) => c.waitUntilLive()));
-    await until(() => bob.e2ee!.epochOf(ch.id) === alice.e2ee!.epochOf(ch.id), "bob is in the group");
+  test(
+    `every acknowledged message is decrypted by every member through kill -9, network drops and directory failures (${dialect})`,
+    { timeout: 300_000 },
+    async (t) => {
+      const db = await createTestDatabase(dialect);
+      t.after(() => db.drop());
+      const port = await freePort();
+      const start = () =>
+        startChildServer({ dataDir: db.dataDir, databaseUrl: db.url, port, setupToken: TEST_SETUP_TOKEN, env: { PARLEY_CHECK_MLS_FRAMING: "true" } });
+      let child: ChildServer = await start();
+      t.after(() => child.kill9());
+      const kill9AndRestart = async (downMs: number) => {
+        await child.kill9();
+        await sleep(downMs);
+        child = await start();
+      };
+      const proxy = await startFaultProxy(port);
+      t.after(() => proxy.close());
+      const opts = { e2ee: { ...FAST.e2ee, joinWaitMs: 1500 } };
+      const org = await makeOrg(proxy.url, opts);
+      t.after(() => org.closeAll());
+      const alice = org.owner;
+      const bob = await org.user("bob", opts);
+      const carol = await org.user("carol", opts);
+      const devices = new Map<ParleyClient, string>([
+        [alice, "alice"],
+        [bob, "bob"],
+        [carol, "carol"],
+      ]);
+      const undecryptable: string[] = [];
+      const errors: string[] = [];
+      const decrypted = new Map<ParleyClient, Set<string>>();
+      const ch = await alice.createChannel({ kind: "private", name: "faults", members: [bob.userId] });
+      const watch = (c: ParleyClient) => {
+        const got = new Set<string>();
+        decrypted.set(c, got);
+        c.on("event", (e) => {
+          if (e.channelId === ch.id && e.text) got.add(e.text);
+        });
+        c.on("undecryptable", (n) => undecryptable.push(`${devices.get(c)}: seq ${n.seq} ${n.reason} ${n.message}`));
+        c.on("error", (err) => errors.push(`${devices.get(c)}: ${(err as Error).message}`));
+        c.connect();
+      };
+      for (const c of devices.keys()) watch(c);
+      await Promise.all([...devices.keys()].map((c) => c.waitUntilLive()));
+      await until(() => bob.e2ee!.epochOf(ch.id) === alice.e2ee!.epochOf(ch.id), "bob is in the group");
 
-    // Members talk all along; a send counts once the server acknowledged it.
-    const acked = new Map<string, Event>();
-    let stop = false;
-    const talk = async (c: ParleyClient, tag: string) => {
-      for (let i = 0; !stop; i++) {
-        const text = `${tag} ${i}`;
-        try {
-          acked.set(text, (await c.sendMessage(ch.id, text)).event);
-        } catch {
-          // never acknowledged: nobody owes it
+      // Members talk all along; a send counts once the server acknowledged it.
+      const acked = new Map<string, Event>();
+      let stop = false;
+      const talk = async (c: ParleyClient, tag: string) => {
+        for (let i = 0; !stop; i++) {
+          const text = `${tag} ${i}`;
+          try {
+            acked.set(text, (await c.sendMessage(ch.id, text)).event);
+          } catch {
+            // never acknowledged: nobody owes it
+          }
+          await sleep(jitter(40, 120));
         }
-        await sleep(jitter(40, 120));
+      };
+      const talkers = [talk(alice, "alice"), talk(bob, "bob")];
+      await sleep(800);
+
+      // 1. The device directory does not answer for 3 s while alice adds carol: bob cannot check carol's leaf.
+      proxy.dropPaths(/\/e2ee\/bindings$/, 3000);
+      await alice.addMembers(ch.id, [carol.userId]);
+      talkers.push(talk(carol, "carol"));
+      await sleep(3500);
+
+      // 2. The server dies while bob's new device joins by external commit.
+      const bob2 = await org.device("bob", opts);
+      devices.set(bob2, "bob2");
+      watch(bob2);
+      await sleep(jitter(150, 450));
+      await kill9AndRestart(jitter(300, 900));
+      await bob2.waitUntilLive();
+
+      // 3. The network drops for 2 s.
+      await sleep(1000);
+      proxy.outage(2000);
+      await sleep(2500);
+
+      // 4. Two more kills at arbitrary moments, one while carol rotates her keys.
+      const rotation = carol.e2ee!.selfUpdate(ch.id).catch(() => undefined);
+      await sleep(jitter(0, 200));
+      await kill9AndRestart(jitter(300, 900));
+      await rotation;
+      await sleep(jitter(500, 1500));
+      await kill9AndRestart(jitter(300, 900));
+      await sleep(1500);
+      stop = true;
+      await Promise.all(talkers);
+
+      // Who had to read what: from the epoch the device's first join opened.
+      const timeline: Event[] = [];
+      for (let after = 0; ;) {
+        const page = await alice.api.call("listEvents", { params: { channelId: ch.id }, query: { after, limit: 200 } });
+        timeline.push(...page.events);
+        if (page.events.length === 0) break;
+        after = page.events.at(-1)!.seq;
       }
-    };
-    const talkers = [talk(alice, "alice"), talk(bob, "bob")];
-    await sleep(800);
-
-    // 1. The device directory does not answer for 3 s while alice adds carol: bob cannot check carol's leaf.
-    proxy.dropPaths(/\/e2ee\/bindings$/, 3000);
-    await alice.addMembers(ch.id, [carol.userId]);
-    talkers.push(talk(carol, "carol"));
-    await sleep(3500);
-
-    // 2. The server dies while bob's new device joins by external commit.
-    const bob2 = await org.device("bob", opts);
-    devices.set(bob2, "bob2");
-    watch(bob2);
-    await sleep(jitter(150, 450));
-    await kill9AndRestart(jitter(300, 900));
-    await bob2.waitUntilLive();
-
-    // 3. The network drops for 2 s.
-    await sleep(1000);
-    proxy.outage(2000);
-    await sleep(2500);
-
-    // 4. Two more kills at arbitrary moments, one while carol rotates her keys.
-    const rotation = carol.e2ee!.selfUpdate(ch.id).catch(() => undefined);
-    await sleep(jitter(0, 200));
-    await kill9AndRestart(jitter(300, 900));
-    await rotation;
-    await sleep(jitter(500, 1500));
-    await kill9AndRestart(jitter(300, 900));
-    await sleep(1500);
-    stop = true;
-    await Promise.all(talkers);
-
-    // Who had to read what: from the epoch the device's first join opened.
-    const timeline: Event[] = [];
-    for (let after = 0; ;) {
-      const page = await alice.api.call("listEvents", { params: { channelId: ch.id }, query: { after, limit: 200 } });
-      timeline.push(...page.events);
-      if (page.events.length === 0) break;
-      after = page.events.at(-1)!.seq;
-    }
-    const firstEpoch = new Map<string, number>();
-    for (const e of timeline.filter((x) => x.kind === "commit")) {
-      const info = await inspectMlsMessage(Buffer.from(e.content, "base64"));
-      const joined = [...info.adds.map((a) => a.identity), ...(info.joiner ? [info.joiner.identity] : [])];
-      for (const id of joined) if (id.kind === "device" && !firstEpoch.has(id.deviceId)) firstEpoch.set(id.deviceId, e.epoch + 1);
-    }
-    const owed = (c: ParleyClient) => {
-      const from = c === alice ? 0 : firstEpoch.get(c.session!.deviceId);
-      assert.ok(from !== undefined, `${devices.get(c)} joined the group (its epoch: ${c.e2ee!.epochOf(ch.id)}; errors: ${errors.filter((e) => e.startsWith(devices.get(c)!)).slice(-6).join(" | ")})`);
-      return [...acked].filter(([, e]) => e.epoch >= from).map(([text]) => text);
-    };
-    t.diagnostic(`${acked.size} messages acknowledged, ${timeline.filter((e) => e.kind === "commit").length} commits, ${proxy.dropped} requests dropped by the proxy`);
-    assert.ok(acked.size > 30, "the members kept talking");
-    for (const c of devices.keys()) {
-      const missing = () => owed(c).filter((text) => !decrypted.get(c)!.has(text));
-      await until(() => missing().length === 0, `${devices.get(c)} decrypts every message it is owed (missing: ${missing().slice(0, 5).join(", ")})`, 60_000)
-        .catch((err: unknown) => {
+      const firstEpoch = new Map<string, number>();
+      for (const e of timeline.filter((x) => x.kind === "commit")) {
+        const info = await inspectMlsMessage(Buffer.from(e.content, "base64"));
+        const joined = [...info.adds.map((a) => a.identity), ...(info.joiner ? [info.joiner.identity] : [])];
+        for (const id of joined) if (id.kind === "device" && !firstEpoch.has(id.deviceId)) firstEpoch.set(id.deviceId, e.epoch + 1);
+      }
+      const owed = (c: ParleyClient) => {
+        const from = c === alice ? 0 : firstEpoch.get(c.session!.deviceId);
+        assert.ok(
+          from !== undefined,
+          `${devices.get(c)} joined the group (its epoch: ${c.e2ee!.epochOf(ch.id)}; errors: ${errors
+            .filter((e) => e.startsWith(devices.get(c)!))
+            .slice(-6)
+            .join(" | ")})`,
+        );
+        return [...acked].filter(([, e]) => e.epoch >= from).map(([text]) => text);
+      };
+      t.diagnostic(
+        `${acked.size} messages acknowledged, ${timeline.filter((e) => e.kind === "commit").length} commits, ${proxy.dropped} requests dropped by the proxy`,
+      );
+      assert.ok(acked.size > 30, "the members kept talking");
+      for (const c of devices.keys()) {
+        const missing = () => owed(c).filter((text) => !decrypted.get(c)!.has(text));
+        await until(
+          () => missing().length === 0,
+          `${devices.get(c)} decrypts every message it is owed (missing: ${missing().slice(0, 5).join(", ")})`,
+          60_000,
+        ).catch((err: unknown) => {
           const m = missing();
           const where = m.slice(0, 5).map((text) => `${text}@seq${acked.get(text)!.seq}/epoch${acked.get(text)!.epoch}`);
-          assert.fail(`${(err as Error).message}; missing ${m.length}: ${where.join(", ")}; device at epoch ${c.e2ee!.epochOf(ch.id)}; undecryptable: ${undecryptable.slice(0, 5).join(" | ")}; errors: ${errors.slice(0, 8).join(" | ")}`);
+          assert.fail(
+            `${(err as Error).message}; missing ${m.length}: ${where.join(", ")}; device at epoch ${c.e2ee!.epochOf(ch.id)}; undecryptable: ${undecryptable.slice(0, 5).join(" | ")}; errors: ${errors.slice(0, 8).join(" | ")}`,
+          );
         });
-    }
-    assert.deepEqual(undecryptable, []);
-  });
+      }
+      assert.deepEqual(undecryptable, []);
+    },
+  );
 }

@@ -75,7 +75,8 @@ for (const dialect of DIALECTS) {
       // The client retries what got no ack, with the same clientIds: each lands exactly once.
       for (const clientId of log.unanswered) {
         const r: ApiResponse<{ event: { seq: number } }> = await api(child.url, "POST", `/channels/${channelId}/events`, {
-          token: owner.accessToken, body: { clientId, kind: "message", content: content(`retry ${clientId}`) },
+          token: owner.accessToken,
+          body: { clientId, kind: "message", content: content(`retry ${clientId}`) },
         });
         assert.equal(r.status, 200, r.text);
         log.acked.set(clientId, r.body.event.seq);

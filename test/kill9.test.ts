@@ -67,17 +67,24 @@ for (const dialect of DIALECTS) {
       assertDelivered(viaHttp, log, "GET events?after=0");
       const viaWs = await readChannelWs(child.url, owner.accessToken, channelId);
       assertDelivered(viaWs, log, "WebSocket replay from cursor 0");
-      assert.deepEqual(viaWs.map((e) => e.seq), viaHttp.map((e) => e.seq));
+      assert.deepEqual(
+        viaWs.map((e) => e.seq),
+        viaHttp.map((e) => e.seq),
+      );
 
       // A reconnect from a mid-stream cursor gets exactly the rest.
       const cursor = Math.floor(viaHttp.length / 2);
       const rest = await readChannelWs(child.url, owner.accessToken, channelId, cursor);
-      assert.deepEqual([...new Set(rest.map((e) => e.seq))], viaHttp.slice(cursor).map((e) => e.seq));
+      assert.deepEqual(
+        [...new Set(rest.map((e) => e.seq))],
+        viaHttp.slice(cursor).map((e) => e.seq),
+      );
 
       // Sends whose answer was lost are retried with the same clientId: each lands at most once.
       for (const clientId of log.unanswered) {
         const r: ApiResponse<{ event: { seq: number }; duplicate: boolean }> = await api(child.url, "POST", `/channels/${channelId}/events`, {
-          token: owner.accessToken, body: { clientId, kind: "message", content: Buffer.from(`retry ${clientId}`).toString("base64") },
+          token: owner.accessToken,
+          body: { clientId, kind: "message", content: Buffer.from(`retry ${clientId}`).toString("base64") },
         });
         assert.equal(r.status, 200, r.text);
         log.acked.set(clientId, r.body.event.seq);

@@ -50,19 +50,25 @@ const check = (root: string, exceptions: LicenceException[] = []) => checkLicenc
 
 describe("licence check", () => {
   test("an MIT dependency, its ISC dependency and a devDependency under GPL pass", () => {
-    const root = fixture({ app: { "mit-lib": "1.0.0" } }, {
-      "mit-lib": { license: "MIT", dependencies: { "isc-lib": "1.0.0" }, devDependencies: { "gpl-tool": "1.0.0" } },
-      "isc-lib": { license: "ISC" },
-      "gpl-tool": { license: "GPL-3.0-only" },
-    });
+    const root = fixture(
+      { app: { "mit-lib": "1.0.0" } },
+      {
+        "mit-lib": { license: "MIT", dependencies: { "isc-lib": "1.0.0" }, devDependencies: { "gpl-tool": "1.0.0" } },
+        "isc-lib": { license: "ISC" },
+        "gpl-tool": { license: "GPL-3.0-only" },
+      },
+    );
     assert.deepEqual(check(root), []);
   });
 
   test("a GPL package deep in the closure fails with one line naming it, its path and what to do", () => {
-    const root = fixture({ app: { "mit-lib": "1.0.0" } }, {
-      "mit-lib": { license: "MIT", dependencies: { "gpl-lib": "1.0.0" } },
-      "gpl-lib": { license: "GPL-3.0-or-later" },
-    });
+    const root = fixture(
+      { app: { "mit-lib": "1.0.0" } },
+      {
+        "mit-lib": { license: "MIT", dependencies: { "gpl-lib": "1.0.0" } },
+        "gpl-lib": { license: "GPL-3.0-or-later" },
+      },
+    );
     const problems = check(root);
     assert.equal(problems.length, 1, problems.join("\n"));
     assert.match(problems[0]!, /^licences: gpl-lib@1\.0\.0 \(GPL-3\.0-or-later\) via @fx\/app > mit-lib > gpl-lib \(also in @fx\/web\): copyleft/);
@@ -70,11 +76,14 @@ describe("licence check", () => {
   });
 
   test("no licence field: the LICENSE file decides (MIT passes, GPL fails, nothing is unknown)", () => {
-    const root = fixture({ app: { "file-mit": "1.0.0", "file-gpl": "1.0.0", "nothing": "1.0.0" } }, {
-      "file-mit": { licenseFile: MIT_TEXT },
-      "file-gpl": { licenseFile: GPL_TEXT },
-      "nothing": {},
-    });
+    const root = fixture(
+      { app: { "file-mit": "1.0.0", "file-gpl": "1.0.0", nothing: "1.0.0" } },
+      {
+        "file-mit": { licenseFile: MIT_TEXT },
+        "file-gpl": { licenseFile: GPL_TEXT },
+        nothing: {},
+      },
+    );
     const problems = check(root).join("\n");
     assert.doesNotMatch(problems, /file-mit/);
     assert.match(problems, /file-gpl@1\.0\.0 \(GPL \(from LICENSE\)\) via @fx\/app > file-gpl/);
@@ -82,27 +91,36 @@ describe("licence check", () => {
   });
 
   test("SPDX expressions: OR takes the acceptable side, AND needs both, legacy fields are read", () => {
-    const root = fixture({ app: { dual: "1.0.0", both: "1.0.0", legacy: "1.0.0", old: "1.0.0", see: "1.0.0" } }, {
-      dual: { license: "(MIT OR GPL-3.0-only)" },
-      both: { license: "MIT AND GPL-2.0-only" },
-      legacy: { licenses: [{ type: "MIT" }, { type: "Apache-2.0" }] },
-      old: { license: { type: "BSD-3-Clause" } },
-      see: { license: "SEE LICENSE IN LICENSE", licenseFile: MIT_TEXT },
-    });
+    const root = fixture(
+      { app: { dual: "1.0.0", both: "1.0.0", legacy: "1.0.0", old: "1.0.0", see: "1.0.0" } },
+      {
+        dual: { license: "(MIT OR GPL-3.0-only)" },
+        both: { license: "MIT AND GPL-2.0-only" },
+        legacy: { licenses: [{ type: "MIT" }, { type: "Apache-2.0" }] },
+        old: { license: { type: "BSD-3-Clause" } },
+        see: { license: "SEE LICENSE IN LICENSE", licenseFile: MIT_TEXT },
+      },
+    );
     const problems = check(root);
     assert.equal(problems.length, 1, problems.join("\n"));
     assert.match(problems[0]!, /^licences: both@1\.0\.0 \(MIT AND GPL-2\.0-only\)/);
   });
 
   test("MPL-2.0 ships from node_modules but not inside the bundled web app", () => {
-    const root = fixture({ app: { "mpl-lib": "1.0.0" }, web: { "mpl-web": "1.0.0" } }, {
-      "mpl-lib": { license: "MPL-2.0" },
-      "mpl-web": { license: "MPL-2.0" },
-    });
+    const root = fixture(
+      { app: { "mpl-lib": "1.0.0" }, web: { "mpl-web": "1.0.0" } },
+      {
+        "mpl-lib": { license: "MPL-2.0" },
+        "mpl-web": { license: "MPL-2.0" },
+      },
+    );
     const problems = check(root);
     // mpl-lib reaches the web app through @fx/app too, so both fail there.
     assert.deepEqual(problems.map((p) => /licences: (\S+)@/.exec(p)?.[1]).sort(), ["mpl-lib", "mpl-web"]);
-    assert.match(problems.find((p) => p.includes("mpl-web"))!, /via @fx\/web > mpl-web: file-level copyleft inside the minified web bundle/);
+    assert.match(
+      problems.find((p) => p.includes("mpl-web"))!,
+      /via @fx\/web > mpl-web: file-level copyleft inside the minified web bundle/,
+    );
     const nodeOnly = fixture({ app: { "mpl-lib": "1.0.0" } }, { "mpl-lib": { license: "MPL-2.0" } });
     assert.deepEqual(checkLicences({ root: nodeOnly, workspaces: [WORKSPACES[0]!], exceptions: [] }).problems, []);
   });
@@ -142,7 +160,10 @@ describe("licence check", () => {
   test("the real tree passes, and `npm run licences` says so", () => {
     const report = checkLicences({ root: repo, workspaces: SHIPPED_WORKSPACES, exceptions: LICENCE_EXCEPTIONS });
     assert.deepEqual(report.problems, []);
-    assert.ok(report.packages.some((p) => p.name === "ts-mls" && p.workspaces.includes("@parley/web")), "ts-mls ships in the web app");
+    assert.ok(
+      report.packages.some((p) => p.name === "ts-mls" && p.workspaces.includes("@parley/web")),
+      "ts-mls ships in the web app",
+    );
     assert.ok(!report.packages.some((p) => p.name === "vite"), "devDependencies are not shipped");
     const out = execFileSync(process.execPath, [join(repo, "scripts/licences.ts")], { encoding: "utf8", cwd: dirname(repo) });
     assert.match(out, /^licences: \d+ production packages of 6 shipped workspaces can ship under Apache-2\.0/);

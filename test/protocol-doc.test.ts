@@ -28,12 +28,14 @@ function section(heading: string): string {
 
 test("every client -> server frame has its own heading under 'Client → server frames'", () => {
   const s = section("### Client → server frames");
-  for (const t of frameTypes(ClientFrame as never)) assert.match(s, new RegExp(`\\n#### \`${t.replace(".", "\\.")}\`\\n`), `client frame "${t}" is not documented`);
+  for (const t of frameTypes(ClientFrame as never))
+    assert.match(s, new RegExp(`\\n#### \`${t.replace(".", "\\.")}\`\\n`), `client frame "${t}" is not documented`);
 });
 
 test("every server -> client frame has its own heading under 'Server → client frames'", () => {
   const s = section("### Server → client frames");
-  for (const t of frameTypes(ServerFrame as never)) assert.match(s, new RegExp(`\\n#### \`${t.replace(".", "\\.")}\`\\n`), `server frame "${t}" is not documented`);
+  for (const t of frameTypes(ServerFrame as never))
+    assert.match(s, new RegExp(`\\n#### \`${t.replace(".", "\\.")}\`\\n`), `server frame "${t}" is not documented`);
 });
 
 test("the error code table lists every code with its status and retryability", () => {
@@ -41,7 +43,11 @@ test("the error code table lists every code with its status and retryability", (
   const rows = new Map<string, string[]>();
   for (const line of s.split("\n")) {
     const m = /^\| `([a-z_]+)` \| (.+)$/.exec(line);
-    if (m) rows.set(m[1]!, m[2]!.split("|").map((c) => c.trim()));
+    if (m)
+      rows.set(
+        m[1]!,
+        m[2]!.split("|").map((c) => c.trim()),
+      );
   }
   for (const [code, status] of Object.entries(ERROR_STATUS)) {
     const row = rows.get(code);

@@ -41,12 +41,19 @@ test("every table and column of the migrated schema is in docs/security-model.md
   try {
     await storage.migrate();
     const raw = storage.sqlite!;
-    const tables = (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'kysely_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    const tables = (
+      raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'kysely_%' ORDER BY name").all() as {
+        name: string;
+      }[]
+    ).map((r) => r.name);
     assert.ok(tables.length >= 20, `migrated tables: ${tables.join(", ")}`);
     const missing: string[] = [];
     for (const table of tables) {
       const text = section(table);
-      if (!text) { missing.push(`table ${table} (no "#### \`${table}\`" section)`); continue; }
+      if (!text) {
+        missing.push(`table ${table} (no "#### \`${table}\`" section)`);
+        continue;
+      }
       const columns = (raw.prepare(`PRAGMA table_info("${table}")`).all() as { name: string }[]).map((c) => c.name);
       for (const c of columns) if (!text.includes(`\`${c}\``)) missing.push(`${table}.${c}`);
     }
@@ -73,7 +80,10 @@ test("every WebSocket frame and each of its fields is in docs/security-model.md"
       const shape = option.shape as Record<string, unknown> & { t: { value: string } };
       const t = shape.t.value;
       const row = text.split("\n").find((l) => l.startsWith(`| \`${t}\` |`));
-      if (!row) { missing.push(`${side} frame ${t}`); continue; }
+      if (!row) {
+        missing.push(`${side} frame ${t}`);
+        continue;
+      }
       for (const field of Object.keys(shape)) {
         if (field !== "t" && !row.includes(`\`${field}\``)) {
           missing.push(`${side} ${t}.${field}`);

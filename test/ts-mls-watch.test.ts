@@ -24,11 +24,17 @@ function doc(versions: string[], distTags: Record<string, string> = {}): Registr
 
 describe("ts-mls watch: versions", () => {
   test("prereleases order numerically (rc.9 < rc.10 < rc.11 < 2.0.0), and 1.x latest is older than the pin", () => {
-    const c = compareWithRegistry("2.0.0-rc.10", doc(
-      ["1.6.4", "2.0.0-rc.2", "2.0.0-rc.9", "2.0.0-rc.10", "2.1.0-beta.1", "2.0.0", "2.0.0-rc.11", "not-a-version"],
-      { latest: "1.6.4", next: "2.0.0-rc.11" },
-    ));
-    assert.deepEqual(c.newer.map((v) => v.version), ["2.0.0-rc.11", "2.0.0", "2.1.0-beta.1"]);
+    const c = compareWithRegistry(
+      "2.0.0-rc.10",
+      doc(["1.6.4", "2.0.0-rc.2", "2.0.0-rc.9", "2.0.0-rc.10", "2.1.0-beta.1", "2.0.0", "2.0.0-rc.11", "not-a-version"], {
+        latest: "1.6.4",
+        next: "2.0.0-rc.11",
+      }),
+    );
+    assert.deepEqual(
+      c.newer.map((v) => v.version),
+      ["2.0.0-rc.11", "2.0.0", "2.1.0-beta.1"],
+    );
     assert.deepEqual(c.newer[0]!.tags, ["next"]);
   });
 
@@ -83,8 +89,12 @@ describe("ts-mls watch: the script against a fake registry", () => {
 
   function run(registryUrl: string): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [join(repo, "scripts/ts-mls-watch.ts"), "--registry", registryUrl], { encoding: "utf8", timeout: 30_000 },
-        (err, stdout, stderr) => resolve({ code: err === null ? 0 : Number(err.code), stdout, stderr }));
+      execFile(
+        process.execPath,
+        [join(repo, "scripts/ts-mls-watch.ts"), "--registry", registryUrl],
+        { encoding: "utf8", timeout: 30_000 },
+        (err, stdout, stderr) => resolve({ code: err === null ? 0 : Number(err.code), stdout, stderr }),
+      );
     });
   }
 

@@ -10,10 +10,16 @@ import crypto from "node:crypto";
 import { WebSocketServer, type WebSocket } from "ws";
 import { WS_PATH } from "@parley/protocol";
 
-export interface BareServer { url: string; connectionCount(): number; close(): Promise<void> }
+export interface BareServer {
+  url: string;
+  connectionCount(): number;
+  close(): Promise<void>;
+}
 
 export async function startBareServer(opts: { host: string; port: number }): Promise<BareServer> {
-  const server = http.createServer((_req, res) => { res.writeHead(404).end(); });
+  const server = http.createServer((_req, res) => {
+    res.writeHead(404).end();
+  });
   const wss = new WebSocketServer({ server, path: WS_PATH, perMessageDeflate: false });
   const clients = new Set<WebSocket>();
   const channelSeq = new Map<string, number>();
@@ -25,7 +31,12 @@ export async function startBareServer(opts: { host: string; port: number }): Pro
     ws.on("message", (data, isBinary) => {
       if (isBinary) return;
       let frame: { t?: string; ref?: string; channelId?: string; clientId?: string; kind?: string; content?: string };
-      try { frame = JSON.parse(String(data)); } catch { ws.close(4400); return; }
+      try {
+        frame = JSON.parse(String(data));
+      } catch {
+        ws.close(4400);
+        return;
+      }
       if (frame.t === "hello") {
         clients.add(ws);
         ws.send(JSON.stringify({ t: "ready", connectionId, serverTime: Date.now(), heartbeatMs: 30_000 }));
@@ -36,9 +47,19 @@ export async function startBareServer(opts: { host: string; port: number }): Pro
         channelSeq.set(channelId, seq);
         // Same fields as Parley's Event so frames are the same size.
         const event = {
-          id: crypto.randomUUID(), channelId, seq, clientId: frame.clientId, senderId, senderDeviceId: senderId,
-          kind: frame.kind ?? "message", epoch: 0, content: frame.content ?? "", threadRoot: null, target: null,
-          mentions: [], createdAt: Date.now(),
+          id: crypto.randomUUID(),
+          channelId,
+          seq,
+          clientId: frame.clientId,
+          senderId,
+          senderDeviceId: senderId,
+          kind: frame.kind ?? "message",
+          epoch: 0,
+          content: frame.content ?? "",
+          threadRoot: null,
+          target: null,
+          mentions: [],
+          createdAt: Date.now(),
         };
         ws.send(JSON.stringify({ t: "ack", ref: frame.ref, event, duplicate: false }));
         // Serialise and encode once, write to every socket: the idiomatic ws broadcast.
@@ -48,8 +69,12 @@ export async function startBareServer(opts: { host: string; port: number }): Pro
         ws.send(JSON.stringify({ t: "pong", ref: frame.ref, serverTime: Date.now() }));
       }
     });
-    ws.on("close", () => { clients.delete(ws); });
-    ws.on("error", () => { clients.delete(ws); });
+    ws.on("close", () => {
+      clients.delete(ws);
+    });
+    ws.on("error", () => {
+      clients.delete(ws);
+    });
   });
 
   await new Promise<void>((resolve) => server.listen(opts.port, opts.host, resolve));

@@ -20,7 +20,17 @@ import { newHistogram, record, serialize, type Histogram } from "./histogram.ts"
 export type WorkerRequest =
   | { cmd: "connect"; url: string; tokens: string[]; count: number; localAddress?: string; sampleEvery: number; concurrency: number }
   | { cmd: "measure"; action: "start" | "stop" }
-  | { cmd: "send"; url: string; token: string; channelId: string; connections: number; ratePerSec: number; inflightPerConn: number; durationMs: number; localAddress?: string }
+  | {
+      cmd: "send";
+      url: string;
+      token: string;
+      channelId: string;
+      connections: number;
+      ratePerSec: number;
+      inflightPerConn: number;
+      durationMs: number;
+      localAddress?: string;
+    }
   | { cmd: "post"; url: string; token: string; channelId: string; concurrency: number; durationMs: number; localAddress?: string }
   | { cmd: "exit" };
 
@@ -28,7 +38,9 @@ const EVENT_TAG = Buffer.from('"t":"event"');
 const CONTENT_TAG = Buffer.from('"content":"');
 const now = () => performance.timeOrigin + performance.now();
 
-function wsUrl(url: string): string { return `${url.replace(/^http/, "ws")}${WS_PATH}`; }
+function wsUrl(url: string): string {
+  return `${url.replace(/^http/, "ws")}${WS_PATH}`;
+}
 
 function hello(token: string): string {
   return JSON.stringify({ t: "hello", token, cursors: { user: 0, channels: {} }, live: true });
@@ -38,20 +50,40 @@ function hello(token: string): string {
 function open(url: string, token: string, localAddress: string | undefined, onFrame: (data: Buffer) => void): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl(url), { perMessageDeflate: false, skipUTF8Validation: true, ...(localAddress ? { localAddress } : {}) });
-    const timer = setTimeout(() => { ws.terminate(); reject(new Error("connect timeout (30 s)")); }, 30_000);
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error("connect timeout (30 s)"));
+    }, 30_000);
     let ready = false;
     ws.on("open", () => ws.send(hello(token)));
     ws.on("message", (data: Buffer) => {
       if (!ready) {
         const s = data.toString("utf8", 0, 40);
-        if (s.includes('"t":"ready"')) { ready = true; clearTimeout(timer); resolve(ws); }
-        else if (s.includes('"t":"error"')) { clearTimeout(timer); ws.terminate(); reject(new Error(`hello rejected: ${data.toString().slice(0, 200)}`)); }
+        if (s.includes('"t":"ready"')) {
+          ready = true;
+          clearTimeout(timer);
+          resolve(ws);
+        } else if (s.includes('"t":"error"')) {
+          clearTimeout(timer);
+          ws.terminate();
+          reject(new Error(`hello rejected: ${data.toString().slice(0, 200)}`));
+        }
         return;
       }
       onFrame(data);
     });
-    ws.on("error", (err) => { if (!ready) { clearTimeout(timer); reject(err); } });
-    ws.on("close", (code) => { if (!ready) { clearTimeout(timer); reject(new Error(`closed before ready: ${code}`)); } });
+    ws.on("error", (err) => {
+      if (!ready) {
+        clearTimeout(timer);
+        reject(err);
+      }
+    });
+    ws.on("close", (code) => {
+      if (!ready) {
+        clearTimeout(timer);
+        reject(new Error(`closed before ready: ${code}`));
+      }
+    });
   });
 }
 
@@ -85,9 +117,15 @@ async function connect(req: Extract<WorkerRequest, { cmd: "connect" }>): Promise
         const ws = await open(req.url, token, req.localAddress, (data) => {
           if (!measuring || !data.includes(EVENT_TAG)) return;
           deliveries++;
-          if (sampled) { const t = sentAt(data); if (t !== undefined) record(latency, (now() - t) * 1000); }
+          if (sampled) {
+            const t = sentAt(data);
+            if (t !== undefined) record(latency, (now() - t) * 1000);
+          }
         });
-        ws.on("close", (code) => { closedDuringRun++; closeCodes[code] = (closeCodes[code] ?? 0) + 1; });
+        ws.on("close", (code) => {
+          closedDuringRun++;
+          closeCodes[code] = (closeCodes[code] ?? 0) + 1;
+        });
         receivers.push(ws);
       } catch (err) {
         failed++;
@@ -105,7 +143,10 @@ async function send(req: Extract<WorkerRequest, { cmd: "send" }>): Promise<Recor
   const acks = newHistogram();
   const pending = new Map<string, number>();
   const inflight = new Array<number>(conns.length).fill(0);
-  let sent = 0, acked = 0, errors = 0, firstError = "";
+  let sent = 0,
+    acked = 0,
+    errors = 0,
+    firstError = "";
   let done = false;
   const t0 = now();
   const content = Buffer.alloc(16);
@@ -118,18 +159,31 @@ async function send(req: Extract<WorkerRequest, { cmd: "send" }>): Promise<Recor
     pending.set(ref, now());
     inflight[ci] = (inflight[ci] ?? 0) + 1;
     sent++;
-    ws.send(JSON.stringify({ t: "send", ref, channelId: req.channelId, clientId: `b${runId}x${ref.replace(".", "x")}`, kind: "message", content: content.toString("base64") }));
+    ws.send(
+      JSON.stringify({
+        t: "send",
+        ref,
+        channelId: req.channelId,
+        clientId: `b${runId}x${ref.replace(".", "x")}`,
+        kind: "message",
+        content: content.toString("base64"),
+      }),
+    );
   };
   const canSend = (ci: number) => (inflight[ci] ?? 0) < req.inflightPerConn;
-  const due = () => req.ratePerSec > 0 ? Math.floor(((now() - t0) / 1000) * req.ratePerSec) : Infinity;
+  const due = () => (req.ratePerSec > 0 ? Math.floor(((now() - t0) / 1000) * req.ratePerSec) : Infinity);
   // Round-robin over connections so paced load is spread evenly.
   let rr = 0;
   const pump = (): void => {
     if (done) return;
     let target = due();
-    for (let tries = 0; sent < target && tries < conns.length; ) {
+    for (let tries = 0; sent < target && tries < conns.length;) {
       const ci = rr++ % conns.length;
-      if (canSend(ci)) { sendOne(ci); tries = 0; target = due(); } else tries++;
+      if (canSend(ci)) {
+        sendOne(ci);
+        tries = 0;
+        target = due();
+      } else tries++;
     }
   };
 
@@ -143,8 +197,13 @@ async function send(req: Extract<WorkerRequest, { cmd: "send" }>): Promise<Recor
       if (ref === undefined || at === undefined) return;
       pending.delete(ref);
       inflight[ci] = (inflight[ci] ?? 1) - 1;
-      if (head.includes('"t":"ack"')) { acked++; record(acks, (now() - at) * 1000); }
-      else { errors++; firstError ||= data.toString().slice(0, 300); }
+      if (head.includes('"t":"ack"')) {
+        acked++;
+        record(acks, (now() - at) * 1000);
+      } else {
+        errors++;
+        firstError ||= data.toString().slice(0, 300);
+      }
       if (req.ratePerSec === 0) pump();
     });
   });
@@ -169,32 +228,57 @@ async function post(req: Extract<WorkerRequest, { cmd: "post" }>): Promise<Recor
   const agent = new http.Agent({ keepAlive: true, maxSockets: req.concurrency, ...(req.localAddress ? { localAddress: req.localAddress } : {}) });
   const target = new URL(`${API_PREFIX}/channels/${req.channelId}/events`, req.url);
   const acks = newHistogram();
-  let sent = 0, acked = 0, errors = 0, firstError = "";
+  let sent = 0,
+    acked = 0,
+    errors = 0,
+    firstError = "";
   let done = false;
   const t0 = now();
   const content = Buffer.alloc(16);
-  const one = (): Promise<void> => new Promise((resolve) => {
-    content.writeDoubleLE(now(), 0);
-    const body = JSON.stringify({ clientId: `h${runId}x${sent++}`, kind: "message", content: content.toString("base64") });
-    const at = now();
-    const r = http.request(target, {
-      method: "POST", agent, timeout: 30_000,
-      headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), authorization: `Bearer ${req.token}` },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        if (res.statusCode === 200 || res.statusCode === 201) { if (!done) { acked++; record(acks, (now() - at) * 1000); } }
-        else { errors++; firstError ||= `${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`; }
+  const one = (): Promise<void> =>
+    new Promise((resolve) => {
+      content.writeDoubleLE(now(), 0);
+      const body = JSON.stringify({ clientId: `h${runId}x${sent++}`, kind: "message", content: content.toString("base64") });
+      const at = now();
+      const r = http.request(
+        target,
+        {
+          method: "POST",
+          agent,
+          timeout: 30_000,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), authorization: `Bearer ${req.token}` },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            if (res.statusCode === 200 || res.statusCode === 201) {
+              if (!done) {
+                acked++;
+                record(acks, (now() - at) * 1000);
+              }
+            } else {
+              errors++;
+              firstError ||= `${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`;
+            }
+            resolve();
+          });
+        },
+      );
+      r.on("error", (err) => {
+        errors++;
+        firstError ||= err.message;
         resolve();
       });
+      r.on("timeout", () => r.destroy(new Error("timeout")));
+      r.end(body);
     });
-    r.on("error", (err) => { errors++; firstError ||= err.message; resolve(); });
-    r.on("timeout", () => r.destroy(new Error("timeout")));
-    r.end(body);
-  });
-  const loop = async (): Promise<void> => { while (!done && errors < 1000) await one(); };
-  const timer = setTimeout(() => { done = true; }, req.durationMs);
+  const loop = async (): Promise<void> => {
+    while (!done && errors < 1000) await one();
+  };
+  const timer = setTimeout(() => {
+    done = true;
+  }, req.durationMs);
   await Promise.all(Array.from({ length: req.concurrency }, loop));
   clearTimeout(timer);
   agent.destroy();
@@ -204,13 +288,30 @@ async function post(req: Extract<WorkerRequest, { cmd: "post" }>): Promise<Recor
 
 async function handle(req: WorkerRequest): Promise<Record<string, unknown> | undefined> {
   switch (req.cmd) {
-    case "connect": return connect(req);
+    case "connect":
+      return connect(req);
     case "measure":
-      if (req.action === "start") { deliveries = 0; closedDuringRun = 0; latency = newHistogram(); measuring = true; return { type: "measuring", t: now() }; }
+      if (req.action === "start") {
+        deliveries = 0;
+        closedDuringRun = 0;
+        latency = newHistogram();
+        measuring = true;
+        return { type: "measuring", t: now() };
+      }
       measuring = false;
-      return { type: "measured", t: now(), deliveries, closed: closedDuringRun, closeCodes, open: receivers.filter((w) => w.readyState === WebSocket.OPEN).length, latency: serialize(latency) };
-    case "send": return send(req);
-    case "post": return post(req);
+      return {
+        type: "measured",
+        t: now(),
+        deliveries,
+        closed: closedDuringRun,
+        closeCodes,
+        open: receivers.filter((w) => w.readyState === WebSocket.OPEN).length,
+        latency: serialize(latency),
+      };
+    case "send":
+      return send(req);
+    case "post":
+      return post(req);
     case "exit":
       for (const ws of receivers) ws.terminate();
       setTimeout(() => process.exit(0), 100);
@@ -220,7 +321,9 @@ async function handle(req: WorkerRequest): Promise<Record<string, unknown> | und
 
 process.on("message", (req: WorkerRequest) => {
   handle(req).then(
-    (reply) => { if (reply) process.send?.(reply); },
+    (reply) => {
+      if (reply) process.send?.(reply);
+    },
     (err: unknown) => process.send?.({ type: "error", message: err instanceof Error ? err.message : String(err) }),
   );
 });

@@ -12,14 +12,43 @@ import { mergeInto, newHistogram, serialize, summaryMs, type Histogram, type Ser
 import type { ServerKind } from "./server-child.ts";
 import { log, sleep } from "./report.ts";
 
-export interface FanoutOptions { receivers: number; workers: number; fixedRate: number; fixedMs: number; reps: number; rampSends: number[]; rampMs: number }
+export interface FanoutOptions {
+  receivers: number;
+  workers: number;
+  fixedRate: number;
+  fixedMs: number;
+  reps: number;
+  rampSends: number[];
+  rampMs: number;
+}
 
 export const DEFAULT_FANOUT: FanoutOptions = {
-  receivers: 1000, workers: 3, fixedRate: 40_000, fixedMs: 5_000, reps: 3, rampSends: [80, 160, 320, 640], rampMs: 4_000,
+  receivers: 1000,
+  workers: 3,
+  fixedRate: 40_000,
+  fixedMs: 5_000,
+  reps: 3,
+  rampSends: [80, 160, 320, 640],
+  rampMs: 4_000,
 };
 
-interface Measured { deliveries: number; closed: number; closeCodes: Record<string, number>; open: number; latency: SerializedHistogram }
-interface Sent { sent: number; acked: number; ackedInWindow: number; errors: number; firstError: string; unacked: number; elapsedMs: number; ackLatency: SerializedHistogram }
+interface Measured {
+  deliveries: number;
+  closed: number;
+  closeCodes: Record<string, number>;
+  open: number;
+  latency: SerializedHistogram;
+}
+interface Sent {
+  sent: number;
+  acked: number;
+  ackedInWindow: number;
+  errors: number;
+  firstError: string;
+  unacked: number;
+  elapsedMs: number;
+  ackLatency: SerializedHistogram;
+}
 
 export interface PhaseResult {
   offeredDeliveriesPerSec: number;
@@ -39,19 +68,49 @@ export interface PhaseResult {
   perWindowCpuUsPerDelivery?: number[];
 }
 
-interface Side { server: ServerProcess; target: BenchTarget; workers: WorkerProcess[]; sender: WorkerProcess; receivers: number; connectMs: number; senderAddress: string }
+interface Side {
+  server: ServerProcess;
+  target: BenchTarget;
+  workers: WorkerProcess[];
+  sender: WorkerProcess;
+  receivers: number;
+  connectMs: number;
+  senderAddress: string;
+}
 
 /** One measured window: raw sums so windows can be added up. */
-interface Window { sendsPerSec: number; elapsedMs: number; deliveries: number; expected: number; cpuUs: number; lat: Histogram; acks: Histogram; errors: number; firstError: string; closed: number }
+interface Window {
+  sendsPerSec: number;
+  elapsedMs: number;
+  deliveries: number;
+  expected: number;
+  cpuUs: number;
+  lat: Histogram;
+  acks: Histogram;
+  errors: number;
+  firstError: string;
+  closed: number;
+}
 
 async function measureWindow(side: Side, sendsPerSec: number, windowMs: number): Promise<Window> {
   const { server, target, workers, sender } = side;
   await Promise.all(workers.map((w) => w.call({ cmd: "measure", action: "start" }, "measuring", 10_000)));
   const sending = sender.expect("sending", 30_000);
-  const sent = sender.call<Sent>({
-    cmd: "send", url: target.url, token: target.senderToken, channelId: target.channelId, connections: 1,
-    ratePerSec: sendsPerSec, inflightPerConn: 100_000, durationMs: windowMs, localAddress: side.senderAddress,
-  }, "sent", windowMs + 60_000);
+  const sent = sender.call<Sent>(
+    {
+      cmd: "send",
+      url: target.url,
+      token: target.senderToken,
+      channelId: target.channelId,
+      connections: 1,
+      ratePerSec: sendsPerSec,
+      inflightPerConn: 100_000,
+      durationMs: windowMs,
+      localAddress: side.senderAddress,
+    },
+    "sent",
+    windowMs + 60_000,
+  );
   await sending;
   const u0 = await server.usage();
   const t0 = performance.now();
@@ -63,23 +122,48 @@ async function measureWindow(side: Side, sendsPerSec: number, windowMs: number):
   // Let any backlog drain before the next window so windows do not overlap.
   await sleep(2_000);
   const lat = newHistogram();
-  let deliveries = 0, closed = 0;
-  for (const m of measured) { mergeInto(lat, m.latency); deliveries += m.deliveries; closed += m.closed; }
+  let deliveries = 0,
+    closed = 0;
+  for (const m of measured) {
+    mergeInto(lat, m.latency);
+    deliveries += m.deliveries;
+    closed += m.closed;
+  }
   const acks = newHistogram();
   mergeInto(acks, s.ackLatency);
   return {
-    sendsPerSec, elapsedMs, deliveries, expected: Math.round(sendsPerSec * side.receivers * (windowMs / 1000)),
-    cpuUs: cpuDeltaUs(u0, u1), lat, acks, errors: s.errors, firstError: s.firstError, closed,
+    sendsPerSec,
+    elapsedMs,
+    deliveries,
+    expected: Math.round(sendsPerSec * side.receivers * (windowMs / 1000)),
+    cpuUs: cpuDeltaUs(u0, u1),
+    lat,
+    acks,
+    errors: s.errors,
+    firstError: s.firstError,
+    closed,
   };
 }
 
 function summarise(ws: Window[], receivers: number): PhaseResult {
-  const lat = newHistogram(), acks = newHistogram();
-  let elapsed = 0, deliveries = 0, expected = 0, cpu = 0, errors = 0, closed = 0, firstError = "";
+  const lat = newHistogram(),
+    acks = newHistogram();
+  let elapsed = 0,
+    deliveries = 0,
+    expected = 0,
+    cpu = 0,
+    errors = 0,
+    closed = 0,
+    firstError = "";
   for (const w of ws) {
     mergeInto(lat, serialize(w.lat));
     mergeInto(acks, serialize(w.acks));
-    elapsed += w.elapsedMs; deliveries += w.deliveries; expected += w.expected; cpu += w.cpuUs; errors += w.errors; closed += w.closed;
+    elapsed += w.elapsedMs;
+    deliveries += w.deliveries;
+    expected += w.expected;
+    cpu += w.cpuUs;
+    errors += w.errors;
+    closed += w.closed;
     firstError ||= w.firstError;
   }
   const sendsPerSec = ws[0]?.sendsPerSec ?? 0;
@@ -119,14 +203,29 @@ async function connectSide(server: ServerProcess, target: BenchTarget, opts: Fan
   const side: Side = { server, target, workers, sender, receivers: 0, connectMs: 0, senderAddress: `127.0.0.${10 * index + 9}` };
   const t0 = performance.now();
   const per = Math.ceil(opts.receivers / opts.workers);
-  const conn = await Promise.all(workers.map((w, i) => w.call<{ ok: number; failed: number; firstError: string }>({
-    cmd: "connect", url: target.url, tokens: target.receiverTokens, count: Math.min(per, opts.receivers - i * per),
-    localAddress: `127.0.0.${10 * index + 2 + i}`, sampleEvery: 5, concurrency: 50,
-  }, "connected", 120_000)));
+  const conn = await Promise.all(
+    workers.map((w, i) =>
+      w.call<{ ok: number; failed: number; firstError: string }>(
+        {
+          cmd: "connect",
+          url: target.url,
+          tokens: target.receiverTokens,
+          count: Math.min(per, opts.receivers - i * per),
+          localAddress: `127.0.0.${10 * index + 2 + i}`,
+          sampleEvery: 5,
+          concurrency: 50,
+        },
+        "connected",
+        120_000,
+      ),
+    ),
+  );
   side.receivers = conn.reduce((a, c) => a + c.ok, 0);
   side.connectMs = Math.round(performance.now() - t0);
   const failed = conn.reduce((a, c) => a + c.failed, 0);
-  log(`  ${server.kind}: ${side.receivers} receivers connected in ${side.connectMs} ms${failed ? ` (${failed} failed: ${conn.find((c) => c.firstError)?.firstError})` : ""}`);
+  log(
+    `  ${server.kind}: ${side.receivers} receivers connected in ${side.connectMs} ms${failed ? ` (${failed} failed: ${conn.find((c) => c.firstError)?.firstError})` : ""}`,
+  );
   if (side.receivers < opts.receivers) {
     await Promise.all([...workers, sender].map((w) => w.stop()));
     throw new Error(`${server.kind}: only ${side.receivers}/${opts.receivers} receivers connected`);
@@ -134,7 +233,10 @@ async function connectSide(server: ServerProcess, target: BenchTarget, opts: Fan
   return side;
 }
 
-export async function runFanout(servers: Array<{ server: ServerProcess; target: BenchTarget }>, opts: FanoutOptions = DEFAULT_FANOUT): Promise<Partial<Record<ServerKind, FanoutResult>>> {
+export async function runFanout(
+  servers: Array<{ server: ServerProcess; target: BenchTarget }>,
+  opts: FanoutOptions = DEFAULT_FANOUT,
+): Promise<Partial<Record<ServerKind, FanoutResult>>> {
   const sides: Side[] = [];
   try {
     for (const [i, s] of servers.entries()) sides.push(await connectSide(s.server, s.target, opts, i));
@@ -148,23 +250,32 @@ export async function runFanout(servers: Array<{ server: ServerProcess; target: 
       for (const side of rep % 2 === 0 ? sides : [...sides].reverse()) {
         const w = await measureWindow(side, fixedSends, opts.fixedMs);
         windows.get(side)?.push(w);
-        log(`  ${side.server.kind}: 40k/s window ${rep + 1}/${opts.reps}: ${Math.round(w.deliveries / (w.elapsedMs / 1000))}/s, ${(w.cpuUs / Math.max(1, w.deliveries)).toFixed(3)} µs CPU/delivery`);
+        log(
+          `  ${side.server.kind}: 40k/s window ${rep + 1}/${opts.reps}: ${Math.round(w.deliveries / (w.elapsedMs / 1000))}/s, ${(w.cpuUs / Math.max(1, w.deliveries)).toFixed(3)} µs CPU/delivery`,
+        );
       }
     }
     const out: Partial<Record<ServerKind, FanoutResult>> = {};
     for (const side of sides) {
       const at40k = summarise(windows.get(side) ?? [], side.receivers);
-      log(`  ${side.server.kind}: at ${opts.fixedRate}/s offered -> ${at40k.deliveriesPerSec}/s, p50 ${at40k.latency.p50Ms} ms, p99 ${at40k.latency.p99Ms} ms, ${at40k.serverCpuUsPerDelivery} µs CPU/delivery (${at40k.serverCpuPercent}% of a core)`);
+      log(
+        `  ${side.server.kind}: at ${opts.fixedRate}/s offered -> ${at40k.deliveriesPerSec}/s, p50 ${at40k.latency.p50Ms} ms, p99 ${at40k.latency.p99Ms} ms, ${at40k.serverCpuUsPerDelivery} µs CPU/delivery (${at40k.serverCpuPercent}% of a core)`,
+      );
       const ramp: PhaseResult[] = [];
       for (const sends of opts.rampSends) {
         const r = summarise([await measureWindow(side, sends, opts.rampMs)], side.receivers);
         ramp.push(r);
-        log(`  ${side.server.kind}: ramp ${r.offeredDeliveriesPerSec}/s offered -> ${r.deliveriesPerSec}/s, p99 ${r.latency.p99Ms} ms, server ${r.serverCpuPercent}% CPU, ${r.serverCpuUsPerDelivery} µs/delivery`);
+        log(
+          `  ${side.server.kind}: ramp ${r.offeredDeliveriesPerSec}/s offered -> ${r.deliveriesPerSec}/s, p99 ${r.latency.p99Ms} ms, server ${r.serverCpuPercent}% CPU, ${r.serverCpuUsPerDelivery} µs/delivery`,
+        );
         // Saturated: the system no longer keeps up with what is offered.
         if (r.deliveriesPerSec < 0.9 * r.offeredDeliveriesPerSec || r.receiversClosed > 0) break;
       }
       out[side.server.kind] = {
-        receivers: side.receivers, connectMs: side.connectMs, at40k, ramp,
+        receivers: side.receivers,
+        connectMs: side.connectMs,
+        at40k,
+        ramp,
         saturationDeliveriesPerSec: Math.max(at40k.deliveriesPerSec, ...ramp.map((r) => r.deliveriesPerSec)),
         deliveriesPerServerCoreSecond: at40k.serverCpuUsPerDelivery ? Math.round(1e6 / at40k.serverCpuUsPerDelivery) : 0,
       };

@@ -21,7 +21,10 @@ import { loadAverage, median, round } from "./results.ts";
 import { log } from "./report.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const arg = (name: string, fallback: string) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? process.argv[i + 1]! : fallback; };
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+};
 /** The last commit before issue 8's pipeline work. */
 const BASELINE = arg("baseline", "0ceb52b");
 const ROUNDS = Number(arg("rounds", "4"));
@@ -42,11 +45,21 @@ function extractBaseline(rev: string): { dir: string; entry: string } {
   return { dir, entry: path.join(dir, "packages/server/src/index.ts") };
 }
 
-interface Side { label: string; prepared: Prepared; rates: number[]; cpu: number[] }
+interface Side {
+  label: string;
+  prepared: Prepared;
+  rates: number[];
+  cpu: number[];
+}
 
 async function compare(dialect: "sqlite" | "postgres", baselineEntry: string): Promise<{ baseline: number; current: number; ratio: number; cpuRatio: number }> {
   const dbs: PgDatabase[] = [];
-  const dbUrl = async () => { if (dialect === "sqlite") return undefined; const d = await createPgDatabase(ROOT); dbs.push(d); return d.url; };
+  const dbUrl = async () => {
+    if (dialect === "sqlite") return undefined;
+    const d = await createPgDatabase(ROOT);
+    dbs.push(d);
+    return d.url;
+  };
   const sides: Side[] = [];
   try {
     sides.push({ label: `baseline ${BASELINE}`, prepared: await startPrepared("parley", 0, await dbUrl(), baselineEntry), rates: [], cpu: [] });
@@ -73,7 +86,9 @@ async function compare(dialect: "sqlite" | "postgres", baselineEntry: string): P
 }
 
 async function main(): Promise<void> {
-  log(`funnel bench: baseline ${BASELINE} vs current ${execFileSync("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"]).toString().trim()}; ${ROUNDS} rounds of ${WINDOW_MS} ms per side; load average ${loadAverage().join(" ")}`);
+  log(
+    `funnel bench: baseline ${BASELINE} vs current ${execFileSync("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"]).toString().trim()}; ${ROUNDS} rounds of ${WINDOW_MS} ms per side; load average ${loadAverage().join(" ")}`,
+  );
   const base = extractBaseline(BASELINE);
   try {
     const out: Record<string, unknown> = {};
@@ -81,7 +96,9 @@ async function main(): Promise<void> {
       log(`persisted sends/s over WebSocket on ${dialect}`);
       const r = await compare(dialect, base.entry);
       out[dialect] = r;
-      log(`${dialect}: baseline ${r.baseline.toLocaleString("en")}/s, current ${r.current.toLocaleString("en")}/s = ${r.ratio}x (target >= 0.95x); server CPU per send ${r.cpuRatio}x`);
+      log(
+        `${dialect}: baseline ${r.baseline.toLocaleString("en")}/s, current ${r.current.toLocaleString("en")}/s = ${r.ratio}x (target >= 0.95x); server CPU per send ${r.cpuRatio}x`,
+      );
     }
     console.log(JSON.stringify({ date: new Date().toISOString(), baseline: BASELINE, loadAverageAtEnd: loadAverage(), ...out }));
   } finally {

@@ -11,7 +11,8 @@ import { bareTarget } from "./target.ts";
 import { freePort } from "@parley/server/testing/ports";
 
 test("histogram quantiles and merging", () => {
-  const a = newHistogram(), b = newHistogram();
+  const a = newHistogram(),
+    b = newHistogram();
   for (let i = 1; i <= 100; i++) record(i <= 50 ? a : b, i * 1000); // 1..100 ms
   const all = newHistogram();
   mergeInto(all, serialize(a));
@@ -28,12 +29,27 @@ test("a small fan-out through the bare server reaches every receiver", { timeout
   const sender = startWorker();
   try {
     const target = bareTarget(server.url);
-    const conn = await receivers.call<{ ok: number }>({ cmd: "connect", url: target.url, tokens: ["t"], count: 20, sampleEvery: 1, concurrency: 5 }, "connected", 30_000);
+    const conn = await receivers.call<{ ok: number }>(
+      { cmd: "connect", url: target.url, tokens: ["t"], count: 20, sampleEvery: 1, concurrency: 5 },
+      "connected",
+      30_000,
+    );
     assert.equal(conn.ok, 20);
     await receivers.call({ cmd: "measure", action: "start" }, "measuring", 5_000);
-    const sent = await sender.call<{ acked: number }>({
-      cmd: "send", url: target.url, token: "t", channelId: "c", connections: 1, ratePerSec: 20, inflightPerConn: 10, durationMs: 500,
-    }, "sent", 30_000);
+    const sent = await sender.call<{ acked: number }>(
+      {
+        cmd: "send",
+        url: target.url,
+        token: "t",
+        channelId: "c",
+        connections: 1,
+        ratePerSec: 20,
+        inflightPerConn: 10,
+        durationMs: 500,
+      },
+      "sent",
+      30_000,
+    );
     await new Promise((r) => setTimeout(r, 300));
     const m = await receivers.call<{ deliveries: number; latency: { total: number } }>({ cmd: "measure", action: "stop" }, "measured", 5_000);
     assert.ok(sent.acked >= 5, `acked ${sent.acked}`);

@@ -23,9 +23,7 @@ export function newHistogram(): Histogram {
 
 export function record(h: Histogram, us: number): void {
   const v = us < 0 ? 0 : us;
-  const i = v < FINE_LIMIT_US
-    ? Math.floor(v / FINE_US)
-    : Math.min(BUCKETS - 1, FINE_BUCKETS + Math.floor((v - FINE_LIMIT_US) / COARSE_US));
+  const i = v < FINE_LIMIT_US ? Math.floor(v / FINE_US) : Math.min(BUCKETS - 1, FINE_BUCKETS + Math.floor((v - FINE_LIMIT_US) / COARSE_US));
   h.counts[i] = (h.counts[i] ?? 0) + 1;
   h.total++;
   if (v > h.maxUs) h.maxUs = v;
@@ -49,11 +47,17 @@ export function quantileUs(h: Histogram, q: number): number {
 }
 
 /** Sparse form for IPC: [index, count] pairs. */
-export interface SerializedHistogram { pairs: number[]; total: number; maxUs: number }
+export interface SerializedHistogram {
+  pairs: number[];
+  total: number;
+  maxUs: number;
+}
 
 export function serialize(h: Histogram): SerializedHistogram {
   const pairs: number[] = [];
-  h.counts.forEach((c, i) => { if (c) pairs.push(i, c); });
+  h.counts.forEach((c, i) => {
+    if (c) pairs.push(i, c);
+  });
   return { pairs, total: h.total, maxUs: h.maxUs };
 }
 

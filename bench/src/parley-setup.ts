@@ -11,7 +11,10 @@ import type { BenchTarget } from "./target.ts";
 export const BENCH_SETUP_TOKEN = "bench-setup-token-0123456789abcdef";
 const PASSWORD = "bench-password-0123456789";
 
-interface Tokens { accessToken: string; user: { id: string } }
+interface Tokens {
+  accessToken: string;
+  user: { id: string };
+}
 
 async function call<T>(base: string, method: string, path: string, body: unknown, token?: string): Promise<T> {
   const res = await fetch(`${base}${API_PREFIX}${path}`, {
@@ -31,24 +34,48 @@ async function call<T>(base: string, method: string, path: string, body: unknown
  */
 export async function prepareParley(url: string, users: number): Promise<BenchTarget & { ownerToken: string; memberTokens: string[] }> {
   const owner = await call<Tokens>(url, "POST", "/setup", {
-    setupToken: BENCH_SETUP_TOKEN, orgSlug: "bench", orgName: "Bench", username: "owner", displayName: "Owner",
-    password: PASSWORD, deviceName: "bench-sender",
+    setupToken: BENCH_SETUP_TOKEN,
+    orgSlug: "bench",
+    orgName: "Bench",
+    username: "owner",
+    displayName: "Owner",
+    password: PASSWORD,
+    deviceName: "bench-sender",
   });
   const members: Tokens[] = [];
   if (users > 0) {
     const invite = await call<{ token: string }>(url, "POST", "/invites", { role: "member", maxUses: users, expiresInSeconds: 3600 }, owner.accessToken);
     // Sequential on purpose: argon2 hashing would just queue on the server's threadpool anyway.
     for (let i = 0; i < users; i++) {
-      members.push(await call<Tokens>(url, "POST", "/invites/accept", {
-        token: invite.token, username: `member${i}`, displayName: `Member ${i}`, password: PASSWORD, deviceName: "bench",
-      }));
+      members.push(
+        await call<Tokens>(url, "POST", "/invites/accept", {
+          token: invite.token,
+          username: `member${i}`,
+          displayName: `Member ${i}`,
+          password: PASSWORD,
+          deviceName: "bench",
+        }),
+      );
     }
   }
-  const channel = await call<{ id: string }>(url, "POST", "/channels", {
-    kind: "public", name: "bench", topic: "", members: members.map((m) => m.user.id),
-  }, owner.accessToken);
+  const channel = await call<{ id: string }>(
+    url,
+    "POST",
+    "/channels",
+    {
+      kind: "public",
+      name: "bench",
+      topic: "",
+      members: members.map((m) => m.user.id),
+    },
+    owner.accessToken,
+  );
   return {
-    url, channelId: channel.id, senderToken: owner.accessToken, receiverTokens: members.map((m) => m.accessToken),
-    ownerToken: owner.accessToken, memberTokens: members.map((m) => m.accessToken),
+    url,
+    channelId: channel.id,
+    senderToken: owner.accessToken,
+    receiverTokens: members.map((m) => m.accessToken),
+    ownerToken: owner.accessToken,
+    memberTokens: members.map((m) => m.accessToken),
   };
 }

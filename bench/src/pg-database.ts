@@ -8,7 +8,10 @@ import crypto from "node:crypto";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
 
-export interface PgDatabase { url: string; drop(): Promise<void> }
+export interface PgDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
 
 function psql(url: string, sql: string): void {
   execFileSync("psql", [url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], { stdio: ["ignore", "ignore", "inherit"], timeout: 60_000 });
@@ -25,5 +28,10 @@ export async function createPgDatabase(repoRoot: string): Promise<PgDatabase> {
   const u = new URL(admin);
   u.pathname = `/${name}`;
   const adminUrl = admin;
-  return { url: u.toString(), async drop() { psql(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); } };
+  return {
+    url: u.toString(),
+    async drop() {
+      psql(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
 }

@@ -15,18 +15,32 @@ import type { ServerKind } from "./server-child.ts";
 /** Parley tuned for load: limits that would throttle a benchmark client raised, everything else default. */
 function parleyConfig(port: number, dataDir: string, databaseUrl?: string): Record<string, unknown> {
   return {
-    host: "127.0.0.1", port, dataDir, ...(databaseUrl ? { databaseUrl } : {}), logLevel: "warn",
-    setupToken: BENCH_SETUP_TOKEN, rateLimitIp: 1_000_000, rateLimitUser: 1_000_000, wsFramesPerSecond: 100_000,
-    wsMaxBufferedBytes: 64 * 1048576, accessTokenTtl: 3600, sqliteSynchronous: "FULL",
+    host: "127.0.0.1",
+    port,
+    dataDir,
+    ...(databaseUrl ? { databaseUrl } : {}),
+    logLevel: "warn",
+    setupToken: BENCH_SETUP_TOKEN,
+    rateLimitIp: 1_000_000,
+    rateLimitUser: 1_000_000,
+    wsFramesPerSecond: 100_000,
+    wsMaxBufferedBytes: 64 * 1048576,
+    accessTokenTtl: 3600,
+    sqliteSynchronous: "FULL",
     // The idle benchmark opens 1,000 sockets per user (10,000 over 10 users).
-    wsMaxConnectionsPerDevice: 1_000_000, wsMaxConnectionsPerUser: 1_000_000,
+    wsMaxConnectionsPerDevice: 1_000_000,
+    wsMaxConnectionsPerUser: 1_000_000,
     // The transport benchmarks send opaque bytes (a timestamp), not MLS ciphertext;
     // bench/src/e2e measures the full E2EE path with the framing check on.
     checkMlsFraming: false,
   };
 }
 
-export interface Prepared { server: ServerProcess; target: BenchTarget; cleanup(): Promise<void> }
+export interface Prepared {
+  server: ServerProcess;
+  target: BenchTarget;
+  cleanup(): Promise<void>;
+}
 
 /** Start one server in its own process and prepare it (Parley: org, users, channel through the HTTP API). */
 export async function startPrepared(kind: ServerKind, users: number, databaseUrl?: string, serverEntry?: string): Promise<Prepared> {

@@ -17,8 +17,18 @@ export async function stopChild(child: ChildProcess, graceMs = 12_000): Promise<
   started.delete(child);
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  try { process.kill(child.pid, "SIGTERM"); } catch { return; }
-  const timer = setTimeout(() => { try { if (child.pid) process.kill(child.pid, "SIGKILL"); } catch { /* gone */ } }, graceMs);
+  try {
+    process.kill(child.pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      if (child.pid) process.kill(child.pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }, graceMs);
   await exited;
   clearTimeout(timer);
 }
@@ -33,12 +43,29 @@ function nextMessage<T>(child: ChildProcess, type: string | string[], timeoutMs:
   const types = Array.isArray(type) ? type : [type];
   return new Promise((resolve, reject) => {
     const onMsg = (msg: { type?: string; message?: string }) => {
-      if (msg?.type === "error") { cleanup(); reject(new Error(`child ${child.pid}: ${msg.message}`)); return; }
-      if (msg?.type && types.includes(msg.type)) { cleanup(); resolve(msg as T); }
+      if (msg?.type === "error") {
+        cleanup();
+        reject(new Error(`child ${child.pid}: ${msg.message}`));
+        return;
+      }
+      if (msg?.type && types.includes(msg.type)) {
+        cleanup();
+        resolve(msg as T);
+      }
     };
-    const onExit = (code: number | null) => { cleanup(); reject(new Error(`child ${child.pid} exited (${code}) while waiting for ${types.join("|")}`)); };
-    const timer = setTimeout(() => { cleanup(); reject(new Error(`child ${child.pid}: no ${types.join("|")} within ${timeoutMs} ms`)); }, timeoutMs);
-    const cleanup = () => { clearTimeout(timer); child.off("message", onMsg); child.off("exit", onExit); };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`child ${child.pid} exited (${code}) while waiting for ${types.join("|")}`));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`child ${child.pid}: no ${types.join("|")} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.off("message", onMsg);
+      child.off("exit", onExit);
+    };
     child.on("message", onMsg);
     child.once("exit", onExit);
   });
@@ -64,9 +91,14 @@ export async function startServerProcess(kind: ServerKind, config: Record<string
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   started.add(child);
-  const ready = await nextMessage<{ url: string }>(child, "ready", 60_000).catch(async (err: unknown) => { await stopChild(child, 1_000); throw err; });
+  const ready = await nextMessage<{ url: string }>(child, "ready", 60_000).catch(async (err: unknown) => {
+    await stopChild(child, 1_000);
+    throw err;
+  });
   return {
-    kind, pid: child.pid as number, url: ready.url,
+    kind,
+    pid: child.pid as number,
+    url: ready.url,
     async usage(gc = false) {
       const id = ++usageId;
       const reply = nextMessage<UsageReply>(child, "usage", 30_000);
@@ -96,7 +128,9 @@ export function startWorker(): WorkerProcess {
       child.send(req);
       return reply;
     },
-    expect<T>(type: string, timeoutMs: number) { return nextMessage<T>(child, type, timeoutMs); },
+    expect<T>(type: string, timeoutMs: number) {
+      return nextMessage<T>(child, type, timeoutMs);
+    },
     async stop() {
       if (child.connected) child.send({ cmd: "exit" } satisfies WorkerRequest);
       await stopChild(child, 2_000);

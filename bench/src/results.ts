@@ -39,10 +39,18 @@ export const loadAverage = () => os.loadavg().map((v) => round(v, 2));
 
 export function machine(): Record<string, unknown> {
   let distro = os.type();
-  try { distro = `Debian ${fs.readFileSync("/etc/debian_version", "utf8").trim()}`; } catch { /* not Debian */ }
+  try {
+    distro = `Debian ${fs.readFileSync("/etc/debian_version", "utf8").trim()}`;
+  } catch {
+    /* not Debian */
+  }
   return {
-    cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? "unknown", memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    os: distro, kernel: os.release(), node: process.version,
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? "unknown",
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: distro,
+    kernel: os.release(),
+    node: process.version,
   };
 }
 
@@ -97,9 +105,12 @@ const kib = (v?: number) => (v === undefined ? "—" : (v / 1024).toFixed(1));
 function resultsLine(r: BenchResults): string {
   const m = machine();
   const q = ratios(r);
-  const fb = r.fanout.bare, fp = r.fanout.parley;
+  const fb = r.fanout.bare,
+    fp = r.fanout.parley;
   const lat = (f?: FanoutResult) => (f ? `${f.at40k.latency.p50Ms} / ${f.at40k.latency.p99Ms}` : "—");
-  const notes = [r.quick ? "quick run" : "", `load avg ${r.loadAverageAtStart[0]} at start`, ...Object.keys(r.errors).map((k) => `${k} failed`)].filter(Boolean).join("; ");
+  const notes = [r.quick ? "quick run" : "", `load avg ${r.loadAverageAtStart[0]} at start`, ...Object.keys(r.errors).map((k) => `${k} failed`)]
+    .filter(Boolean)
+    .join("; ");
   return `| ${r.startedAt.slice(0, 10)} | ${m.cores} cores ${m.os} | ${m.node} | ${n(fb?.saturationDeliveriesPerSec)} / ${n(fp?.saturationDeliveriesPerSec)} | ${lat(fb)} — ${lat(fp)} | ${fb?.at40k.serverCpuUsPerDelivery ?? "—"} / ${fp?.at40k.serverCpuUsPerDelivery ?? "—"} (${q.cpuPerDelivery ?? "—"}x) | ${kib(r.idle.bare?.rssPerConnectionBytes)} / ${kib(r.idle.parley?.rssPerConnectionBytes)} (${q.rssPerConnection ?? "—"}x) | ${n(r.persist.sqlite?.sendsPerSec)} / ${n(r.persist.postgres?.sendsPerSec)} (${n(r.persist.sqliteHttp?.sendsPerSec)} / ${n(r.persist.postgresHttp?.sendsPerSec)}) | ${notes || "—"} |\n`;
 }
 

@@ -51,7 +51,9 @@ function withServer<T>(kind: ServerKind, users: number, body: (s: ServerProcess,
 }
 
 async function attempt<T>(what: string, errors: Record<string, string>, fn: () => Promise<T>): Promise<T | undefined> {
-  try { return await fn(); } catch (err) {
+  try {
+    return await fn();
+  } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     errors[what] = msg;
     log(`${what} FAILED: ${msg}`);
@@ -76,7 +78,7 @@ async function main(): Promise<void> {
   if (only.has("fanout")) {
     log(`fan-out 1 -> ${fanoutOpts.receivers} on ${servers.join(" and ")} (40k/s windows alternate between them)`);
     // Receivers are sockets of 10 member users (argon2 makes one account ~100 ms).
-    fanout = await attempt(`fanout`, errors, () => withServers(servers, 10, (list) => runFanout(list, fanoutOpts))) ?? {};
+    fanout = (await attempt(`fanout`, errors, () => withServers(servers, 10, (list) => runFanout(list, fanoutOpts)))) ?? {};
   }
   if (only.has("idle")) {
     for (const kind of servers) {
@@ -93,14 +95,20 @@ async function main(): Promise<void> {
       return { ws, http };
     };
     const sqlite = await attempt("persist.sqlite", errors, () => withServer("parley", 0, (s, t) => both(s, t, "sqlite")));
-    if (sqlite) { persist.sqlite = sqlite.ws; persist.sqliteHttp = sqlite.http; }
+    if (sqlite) {
+      persist.sqlite = sqlite.ws;
+      persist.sqliteHttp = sqlite.http;
+    }
     log("persisted sends/s on PostgreSQL");
     let db: PgDatabase | undefined;
     const postgres = await attempt("persist.postgres", errors, async () => {
       db = await createPgDatabase(path.resolve(benchDir, ".."));
       return withServer("parley", 0, (s, t) => both(s, t, "postgres"), db.url);
     });
-    if (postgres) { persist.postgres = postgres.ws; persist.postgresHttp = postgres.http; }
+    if (postgres) {
+      persist.postgres = postgres.ws;
+      persist.postgresHttp = postgres.http;
+    }
     await db?.drop().catch((err: unknown) => log(`dropping the bench database failed: ${String(err)}`));
   }
 
@@ -122,10 +130,21 @@ async function main(): Promise<void> {
   if ([...only].every((b) => b === "e2e" || b === "provider" || b === "large-add")) return;
 
   const results: BenchResults = {
-    kind: "parley-bench", quick, loadAverageAtStart, loadAverageAtEnd: os.loadavg().map((v) => Math.round(v * 100) / 100), startedAt: new Date(started).toISOString(), durationSec: Math.round((Date.now() - started) / 1000),
-    fanout, idle, persist, errors,
+    kind: "parley-bench",
+    quick,
+    loadAverageAtStart,
+    loadAverageAtEnd: os.loadavg().map((v) => Math.round(v * 100) / 100),
+    startedAt: new Date(started).toISOString(),
+    durationSec: Math.round((Date.now() - started) / 1000),
+    fanout,
+    idle,
+    persist,
+    errors,
   };
-  if (noRecord) { log(JSON.stringify(results, null, 1)); return; }
+  if (noRecord) {
+    log(JSON.stringify(results, null, 1));
+    return;
+  }
   const file = writeResults(benchDir, results);
   log(`wrote ${path.relative(process.cwd(), file)} and a line in bench/RESULTS.md (${results.durationSec} s)`);
 }

@@ -10,10 +10,25 @@ import { startBareServer } from "./bare-server.ts";
 
 export type ServerKind = "bare" | "parley";
 
-export interface UsageReply { type: "usage"; id: number; cpuUserUs: number; cpuSystemUs: number; rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number; connections: number }
+export interface UsageReply {
+  type: "usage";
+  id: number;
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  connections: number;
+}
 export type ChildRequest = { type: "usage"; id: number; gc?: boolean };
 
-interface Running { url: string; connectionCount(): number; close(): Promise<void> }
+interface Running {
+  url: string;
+  connectionCount(): number;
+  close(): Promise<void>;
+}
 
 async function start(kind: ServerKind, config: Record<string, unknown>): Promise<Running> {
   if (kind === "bare") return startBareServer({ host: "127.0.0.1", port: Number(config.port ?? 0) });
@@ -35,11 +50,22 @@ async function main(): Promise<void> {
 
   process.on("message", (msg: ChildRequest) => {
     if (msg?.type !== "usage") return;
-    if (msg.gc && gc) { gc(); gc(); }
+    if (msg.gc && gc) {
+      gc();
+      gc();
+    }
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();
     const reply: UsageReply = {
-      type: "usage", id: msg.id, cpuUserUs: cpu.user, cpuSystemUs: cpu.system, rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, arrayBuffers: mem.arrayBuffers,
+      type: "usage",
+      id: msg.id,
+      cpuUserUs: cpu.user,
+      cpuSystemUs: cpu.system,
+      rss: mem.rss,
+      heapUsed: mem.heapUsed,
+      heapTotal: mem.heapTotal,
+      external: mem.external,
+      arrayBuffers: mem.arrayBuffers,
       connections: server.connectionCount(),
     };
     process.send?.(reply);

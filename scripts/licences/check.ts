@@ -80,11 +80,13 @@ function checkOwnLicence(root: string): string[] {
 }
 
 function findException(exceptions: readonly LicenceException[], pkg: PackageLicence, workspace: string, declared: string): LicenceException | undefined {
-  return exceptions.find((e) =>
-    e.package === pkg.name &&
-    semver.satisfies(pkg.version, e.version, { includePrerelease: true }) &&
-    (e.licence === declared || e.licence === pkg.licence) &&
-    (e.workspaces === undefined || e.workspaces.includes(workspace)));
+  return exceptions.find(
+    (e) =>
+      e.package === pkg.name &&
+      semver.satisfies(pkg.version, e.version, { includePrerelease: true }) &&
+      (e.licence === declared || e.licence === pkg.licence) &&
+      (e.workspaces === undefined || e.workspaces.includes(workspace)),
+  );
 }
 
 /**
@@ -131,7 +133,10 @@ export function checkLicences(options: { root: string; workspaces: readonly Ship
     problems.push(`licences: ${pkg.name}@${pkg.version} (${pkg.licence}) via ${pkg.failedChain.join(" > ")}${also}: ${advice(pkg.verdict, pkg.bundled)}`);
   }
   for (const e of exceptions) {
-    if (!used.has(e)) problems.push(`licences: the exception for ${e.package}@${e.version} (${e.licence}) in scripts/licences/exceptions.ts matches no package that needs it: remove it`);
+    if (!used.has(e))
+      problems.push(
+        `licences: the exception for ${e.package}@${e.version} (${e.licence}) in scripts/licences/exceptions.ts matches no package that needs it: remove it`,
+      );
   }
   const packages = [...byDir.values()].map(({ failedIn: _f, failedChain: _c, bundled: _b, ...pkg }) => pkg);
   packages.sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version));

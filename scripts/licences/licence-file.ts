@@ -16,7 +16,10 @@ const SIGNATURES: ReadonlyArray<{ id: string; test: RegExp }> = [
   { id: "BlueOak-1.0.0", test: /Blue Oak Model License/i },
   { id: "MIT", test: /Permission is hereby granted, free of charge, to any person obtaining a copy/i },
   // ISC and 0BSD share the grant; only ISC asks to keep the notice.
-  { id: "ISC", test: /Permission to use, copy, modify, (and\/or |and )?distribute this software for any purpose with or without fee is hereby granted, provided that/i },
+  {
+    id: "ISC",
+    test: /Permission to use, copy, modify, (and\/or |and )?distribute this software for any purpose with or without fee is hereby granted, provided that/i,
+  },
   { id: "0BSD", test: /Permission to use, copy, modify, (and\/or |and )?distribute this software for any purpose with or without fee is hereby granted/i },
   { id: "BSD-3-Clause", test: /Redistribution and use in source and binary forms[\s\S]*(Neither the name|names of its contributors may be used)/i },
   { id: "BSD-2-Clause", test: /Redistribution and use in source and binary forms/i },
@@ -34,7 +37,9 @@ export function identifyLicenceText(text: string): string | undefined {
 
 /** The licence files directly in a package directory (LICENSE, LICENCE.md, COPYING, ...). */
 function licenceFiles(dir: string): string[] {
-  return readdirSync(dir).filter((name) => LICENCE_FILE.test(name)).sort();
+  return readdirSync(dir)
+    .filter((name) => LICENCE_FILE.test(name))
+    .sort();
 }
 
 /**

@@ -21,15 +21,31 @@ export type Classification = { verdict: Verdict; decidedBy: string };
 
 /** Category A: permissive licences (and public-domain dedications, and CC-BY for data). */
 const PERMISSIVE = new Set([
-  "0BSD", "Apache-2.0", "BlueOak-1.0.0", "BSD-2-Clause", "BSD-3-Clause", "BSD-3-Clause-Clear",
-  "BSL-1.0", "CC-BY-3.0", "CC-BY-4.0", "CC0-1.0", "ISC", "MIT", "MIT-0", "PostgreSQL", "Python-2.0",
-  "Unicode-3.0", "Unicode-DFS-2016", "Unlicense", "W3C", "X11", "Zlib",
+  "0BSD",
+  "Apache-2.0",
+  "BlueOak-1.0.0",
+  "BSD-2-Clause",
+  "BSD-3-Clause",
+  "BSD-3-Clause-Clear",
+  "BSL-1.0",
+  "CC-BY-3.0",
+  "CC-BY-4.0",
+  "CC0-1.0",
+  "ISC",
+  "MIT",
+  "MIT-0",
+  "PostgreSQL",
+  "Python-2.0",
+  "Unicode-3.0",
+  "Unicode-DFS-2016",
+  "Unlicense",
+  "W3C",
+  "X11",
+  "Zlib",
 ]);
 
 /** Category B: copyleft limited to the licensed files themselves. */
-const WEAK_COPYLEFT = new Set([
-  "MPL-1.1", "MPL-2.0", "MPL-2.0-no-copyleft-exception", "EPL-1.0", "EPL-2.0", "CDDL-1.0", "CDDL-1.1",
-]);
+const WEAK_COPYLEFT = new Set(["MPL-1.1", "MPL-2.0", "MPL-2.0-no-copyleft-exception", "EPL-1.0", "EPL-2.0", "CDDL-1.0", "CDDL-1.1"]);
 
 /** Category X: named so the message can say why, rather than "unknown". */
 const DENIED = /^(A?GPL|LGPL|SSPL|BUSL|EUPL|OSL|CPAL|RPL|Sleepycat|CC-BY-(NC|ND|SA))/;

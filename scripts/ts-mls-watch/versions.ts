@@ -47,7 +47,10 @@ export function compareWithRegistry(pinned: string, doc: RegistryDocument): Comp
 
 /** The report's lines, for a terminal or a CI log. */
 export function describeComparison(c: Comparison): string[] {
-  const tags = Object.entries(c.distTags).map(([tag, v]) => `${tag} ${v}`).join(", ") || "none";
+  const tags =
+    Object.entries(c.distTags)
+      .map(([tag, v]) => `${tag} ${v}`)
+      .join(", ") || "none";
   const lines = [`ts-mls: pinned ${c.pinned} (packages/crypto/package.json); npm dist-tags: ${tags}`];
   if (c.newer.length === 0) {
     lines.push(`ts-mls: up to date: npm has nothing newer than ${c.pinned}`);
@@ -55,8 +58,11 @@ export function describeComparison(c: Comparison): string[] {
   }
   lines.push(`ts-mls: ${c.newer.length} newer version(s) on npm:`);
   for (const v of c.newer) {
-    const notes = [v.published, v.tags.length > 0 ? `dist-tag ${v.tags.join(", ")}` : undefined, v.deprecated !== undefined ? `deprecated: ${v.deprecated}` : undefined]
-      .filter((n) => n !== undefined);
+    const notes = [
+      v.published,
+      v.tags.length > 0 ? `dist-tag ${v.tags.join(", ")}` : undefined,
+      v.deprecated !== undefined ? `deprecated: ${v.deprecated}` : undefined,
+    ].filter((n) => n !== undefined);
     lines.push(`  ${v.version}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`);
   }
   lines.push("ts-mls: upgrading changes the MLS wire encoding, so every channel's group is re-created: follow docs/adr/0005-ts-mls-upgrade-path.md");

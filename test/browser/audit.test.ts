@@ -51,16 +51,23 @@ test("audit tab: an admin sees, scrolls and filters the org's log; a member has 
 
   // ---- infinite scroll: the end of the list loads the next page ---------------------
   assert.equal(await rows(alice).count(), 50);
-  await alice.getByTestId("audit-list").evaluate((el) => { el.scrollTop = el.scrollHeight; });
+  await alice.getByTestId("audit-list").evaluate((el) => {
+    el.scrollTop = el.scrollHeight;
+  });
   await alice.waitForFunction(() => document.querySelectorAll("table[aria-label='Audit log'] tbody tr:not(.audit-details)").length > 50);
-  await alice.getByTestId("audit-list").evaluate((el) => { el.scrollTop = el.scrollHeight; });
+  await alice.getByTestId("audit-list").evaluate((el) => {
+    el.scrollTop = el.scrollHeight;
+  });
   await alice.getByText("The beginning of the log.").waitFor();
   assert.ok((await actions(alice)).includes("org.invite.created"));
 
   // ---- filters: action prefix, actor, target ------------------------------------------
   await applyFilters(alice, { action: "channel." });
-  await alice.waitForFunction(() => Array.from(document.querySelectorAll("table[aria-label='Audit log'] tbody tr:not(.audit-details) td:nth-child(3)"))
-    .every((td) => td.textContent?.startsWith("channel.")));
+  await alice.waitForFunction(() =>
+    Array.from(document.querySelectorAll("table[aria-label='Audit log'] tbody tr:not(.audit-details) td:nth-child(3)")).every((td) =>
+      td.textContent?.startsWith("channel."),
+    ),
+  );
   await alice.getByText("The beginning of the log.").waitFor();
   assert.deepEqual([...new Set(await actions(alice))].sort(), ["channel.created", "channel.member.joined"]);
 
@@ -76,7 +83,10 @@ test("audit tab: an admin sees, scrolls and filters the org's log; a member has 
   // Personal data: the sign-in of Alice's browser, with the client address.
   await applyFilters(alice, { action: "auth.login.succeeded" });
   await alice.getByText("The beginning of the log.").waitFor();
-  await rows(alice).first().getByRole("button", { name: /^Details of entry/ }).click();
+  await rows(alice)
+    .first()
+    .getByRole("button", { name: /^Details of entry/ })
+    .click();
   assert.match(await alice.locator(".audit-details dl").first().innerText(), /ip\s+127\.0\.0\.1/);
 
   // ---- a plain member: no Admin link, and /admin shows no console -----------------------
@@ -87,5 +97,8 @@ test("audit tab: an admin sees, scrolls and filters the org's log; a member has 
   await bobPage.getByText("Admins only").waitFor();
   assert.equal(await bobPage.getByRole("tab", { name: "Audit" }).count(), 0);
 
-  assert.deepEqual(suite.errors.filter((e) => !/status of 40[134]/.test(e)), []);
+  assert.deepEqual(
+    suite.errors.filter((e) => !/status of 40[134]/.test(e)),
+    [],
+  );
 });

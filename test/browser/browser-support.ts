@@ -29,7 +29,11 @@ export async function startWebServer(): Promise<TestServer> {
 }
 
 /** A test file's server and browser: started before its tests, stopped after them; page errors collect in `errors`. */
-export interface BrowserSuite { server: TestServer; browser: Browser; errors: string[] }
+export interface BrowserSuite {
+  server: TestServer;
+  browser: Browser;
+  errors: string[];
+}
 
 /** Register the before/after hooks of a browser test file (call at module level). */
 export function browserSuite(): BrowserSuite {
@@ -51,7 +55,15 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
   });
 }
 
@@ -61,7 +73,9 @@ export async function newUserPage(browser: Browser, errors: string[]): Promise<P
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   page.on("pageerror", (err) => errors.push(`pageerror: ${err.message}`));
-  page.on("console", (msg) => { if (msg.type() === "error") errors.push(`console: ${msg.text()}`); });
+  page.on("console", (msg) => {
+    if (msg.type() === "error") errors.push(`console: ${msg.text()}`);
+  });
   return page;
 }
 
@@ -75,7 +89,10 @@ export async function shot(page: Page, name: string): Promise<string> {
 
 /** Sign in through the sign-in form (as the factories' users: TEST_PASSWORD). */
 export async function signIn(
-  page: Page, serverUrl: string, org: string, username: string,
+  page: Page,
+  serverUrl: string,
+  org: string,
+  username: string,
   opts: { deviceName?: string; until?: "welcome" | "signed-in"; live?: boolean } = {},
 ): Promise<void> {
   await page.goto(serverUrl);

@@ -78,8 +78,11 @@ test("two users chat end to end in the browser", async () => {
   await bobBox.type("Second line");
   await bobBox.press("Enter");
   await msg(alice, "Hi Alice!").waitFor();
-  assert.match((await msg(alice, "Hi Alice!").innerText()), /Hi Alice!\s*\n\s*Second line/);
-  await alice.getByText("Another one to delete").waitFor({ state: "detached" }).catch(() => undefined);
+  assert.match(await msg(alice, "Hi Alice!").innerText(), /Hi Alice!\s*\n\s*Second line/);
+  await alice
+    .getByText("Another one to delete")
+    .waitFor({ state: "detached" })
+    .catch(() => undefined);
   await aliceBox.fill("Another one to delete");
   await aliceBox.press("Enter");
   await msg(bob, "Another one to delete").waitFor();
@@ -135,7 +138,10 @@ test("two users chat end to end in the browser", async () => {
   await alice.getByRole("link", { name: "Admin" }).click();
   await alice.getByRole("cell", { name: "@bob" }).waitFor();
   await alice.getByRole("button", { name: "Devices" }).nth(1).click();
-  await alice.getByRole("button", { name: /^Revoke / }).first().waitFor();
+  await alice
+    .getByRole("button", { name: /^Revoke / })
+    .first()
+    .waitFor();
   await shot(alice, "admin");
   await alice.getByRole("button", { name: "Deactivate bob" }).click();
   await alice.getByRole("button", { name: "Reactivate bob" }).waitFor();
@@ -143,5 +149,8 @@ test("two users chat end to end in the browser", async () => {
   await bob.getByRole("button", { name: "Sign in" }).waitFor();
   await shot(bob, "session-ended");
 
-  assert.deepEqual(suite.errors.filter((e) => !/status of 40[134]/.test(e)), []);
+  assert.deepEqual(
+    suite.errors.filter((e) => !/status of 40[134]/.test(e)),
+    [],
+  );
 });

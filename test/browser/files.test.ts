@@ -39,7 +39,12 @@ export function makePng(w: number, h: number): Buffer {
     raw[y * (1 + w * 4)] = 0;
     for (let x = 0; x < w; x++) raw.set([x * 4, y * 4, 200, 255], y * (1 + w * 4) + 1 + x * 4);
   }
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", zlib.deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", zlib.deflateSync(raw)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }
 
 const sha256 = (b: Buffer | Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -118,15 +123,24 @@ test("files: upload by file input and drop, image preview, byte-identical verifi
 
   // ---- the server alters a stored ciphertext: the download is refused ------------
   const blobs = blobDirOf(suite.server.deps.config);
-  const files = fs.readdirSync(blobs, { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).map((f) => path.join(f.parentPath, f.name));
+  const files = fs
+    .readdirSync(blobs, { recursive: true, withFileTypes: true })
+    .filter((f) => f.isFile())
+    .map((f) => path.join(f.parentPath, f.name));
   const target = files.find((f) => fs.statSync(f).size > 300_000)!;
   assert.ok(target, "the report's ciphertext blob is on disk");
   const bytes = fs.readFileSync(target);
   bytes[1000] = bytes[1000]! ^ 0xff;
   fs.writeFileSync(target, bytes);
   await bob.getByRole("button", { name: "Download report.bin" }).click();
-  await bob.getByRole("alert").filter({ hasText: /integrity check|does not match the digest/ }).waitFor();
+  await bob
+    .getByRole("alert")
+    .filter({ hasText: /integrity check|does not match the digest/ })
+    .waitFor();
   await shot(bob, "files-tampered");
 
-  assert.deepEqual(suite.errors.filter((e) => !/status of 40[134]/.test(e)), []);
+  assert.deepEqual(
+    suite.errors.filter((e) => !/status of 40[134]/.test(e)),
+    [],
+  );
 });

@@ -46,10 +46,16 @@ test("sends made offline are queued, flushed on reconnect, and both sides conver
   const bobTexts = ["bob 1 typed offline", "bob 2 typed offline"];
   for (const t of bobTexts) {
     await sendFromComposer(bob, t);
-    await bob.locator('.pending-send[data-status="pending"]', { hasText: t }).getByText(/Queued/).waitFor();
+    await bob
+      .locator('.pending-send[data-status="pending"]', { hasText: t })
+      .getByText(/Queued/)
+      .waitFor();
   }
   // Nothing from the other side arrives while offline, and Bob's sends are not in the history yet.
-  assert.deepEqual((await rowTexts(bob)).filter((t) => /while bob is away|typed offline/.test(t)), []);
+  assert.deepEqual(
+    (await rowTexts(bob)).filter((t) => /while bob is away|typed offline/.test(t)),
+    [],
+  );
   await shot(bob, "offline-queued");
 
   // ---- back online: automatic reconnect, queue flushed ---------------------------------
@@ -64,12 +70,18 @@ test("sends made offline are queued, flushed on reconnect, and both sides conver
   const expected = ["before the outage", ...aliceTexts, ...bobTexts];
   for (const page of [alice, bob]) {
     for (const t of expected) await page.locator("main article.msg", { hasText: t }).waitFor({ timeout: 30_000 });
-    assert.deepEqual((await rowTexts(page)).map((t) => t.trim()).filter((t) => expected.includes(t)), expected);
+    assert.deepEqual(
+      (await rowTexts(page)).map((t) => t.trim()).filter((t) => expected.includes(t)),
+      expected,
+    );
   }
   // The "Sent" marks clear; nothing stays pending.
   await bob.locator(".pending-send").first().waitFor({ state: "detached", timeout: 10_000 });
   assert.equal(await bob.locator('.pending-send[data-status="pending"]').count(), 0);
   await shot(bob, "offline-caught-up");
 
-  assert.deepEqual(suite.errors.filter((e) => !/status of 40[134]|ERR_INTERNET_DISCONNECTED|WebSocket|Failed to fetch|net::/.test(e)), []);
+  assert.deepEqual(
+    suite.errors.filter((e) => !/status of 40[134]|ERR_INTERNET_DISCONNECTED|WebSocket|Failed to fetch|net::/.test(e)),
+    [],
+  );
 });

@@ -49,7 +49,13 @@ test("the manifest is linked and valid, with PNG icons at 192 and 512 and a mask
   assert.equal(href, "/manifest.webmanifest");
   const res = await fetch(new URL(href!, server.url));
   assert.equal(res.status, 200);
-  const m = (await res.json()) as { name: string; short_name: string; start_url: string; display: string; icons: Array<{ src: string; sizes: string; type: string; purpose?: string }> };
+  const m = (await res.json()) as {
+    name: string;
+    short_name: string;
+    start_url: string;
+    display: string;
+    icons: Array<{ src: string; sizes: string; type: string; purpose?: string }>;
+  };
   assert.equal(m.name, "Parley");
   assert.ok(m.short_name);
   assert.equal(m.start_url, "/");
@@ -77,7 +83,9 @@ test("the service worker serves the app shell offline and never caches /api", as
 
   const page = await newUserPage(browser, errors);
   const fromSw: string[] = [];
-  page.context().on("response", (r) => { if (new URL(r.url()).pathname.startsWith("/api") && r.fromServiceWorker()) fromSw.push(r.url()); });
+  page.context().on("response", (r) => {
+    if (new URL(r.url()).pathname.startsWith("/api") && r.fromServiceWorker()) fromSw.push(r.url());
+  });
   await signIn(page, server.url, "pwa", "bob");
   // Registered after load; claims the page once active.
   const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
@@ -90,7 +98,12 @@ test("the service worker serves the app shell offline and never caches /api", as
   await page.locator(".sidebar, .auth-card").first().waitFor();
   await shot(page, "pwa-offline-reload");
   // The API is not answered from any cache while offline.
-  const apiOffline = await page.evaluate(async () => fetch("/api/v1/me").then((r) => `status ${r.status}`, () => "network error"));
+  const apiOffline = await page.evaluate(async () =>
+    fetch("/api/v1/me").then(
+      (r) => `status ${r.status}`,
+      () => "network error",
+    ),
+  );
   assert.equal(apiOffline, "network error");
   await page.context().setOffline(false);
 
@@ -110,8 +123,15 @@ test("the service worker serves the app shell offline and never caches /api", as
     return urls;
   });
   assert.ok(cached.includes("/index.html"), "the shell is cached");
-  assert.ok(cached.some((u) => u.startsWith("/assets/") && u.endsWith(".js")), "hashed JS is cached");
-  assert.deepEqual(cached.filter((u) => u.startsWith("/api")), [], "nothing under /api is cached");
+  assert.ok(
+    cached.some((u) => u.startsWith("/assets/") && u.endsWith(".js")),
+    "hashed JS is cached",
+  );
+  assert.deepEqual(
+    cached.filter((u) => u.startsWith("/api")),
+    [],
+    "nothing under /api is cached",
+  );
   assert.deepEqual(fromSw, [], "no /api response came from the service worker");
   await fresh.context().close();
 });
@@ -120,18 +140,26 @@ test("a new build is offered with a reload prompt and takes over after Reload", 
   const page = await newUserPage(browser, errors);
   await page.goto(server.url);
   await page.getByRole("button", { name: "Sign in" }).waitFor();
-  await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
-  const version = () => page.evaluate(() => new Promise<string>((resolve) => {
-    navigator.serviceWorker.addEventListener("message", (e) => resolve((e.data as { version: string }).version), { once: true });
-    navigator.serviceWorker.controller!.postMessage({ type: "VERSION" });
-  }));
+  const version = () =>
+    page.evaluate(
+      () =>
+        new Promise<string>((resolve) => {
+          navigator.serviceWorker.addEventListener("message", (e) => resolve((e.data as { version: string }).version), { once: true });
+          navigator.serviceWorker.controller!.postMessage({ type: "VERSION" });
+        }),
+    );
   const before = await version();
 
   // "Deploy" a new build: a different sw.js (its version string changes with every rebuilt file).
   const file = path.join(webDir, "sw.js");
   fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(`const VERSION = "${before}"`, `const VERSION = "${before}-next"`));
-  await page.evaluate(async () => { await (await navigator.serviceWorker.ready).update(); });
+  await page.evaluate(async () => {
+    await (await navigator.serviceWorker.ready).update();
+  });
   await page.getByRole("alert").filter({ hasText: "A new version of Parley is available." }).waitFor();
   await shot(page, "pwa-update-prompt");
   await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Reload" }).click()]);
@@ -192,5 +220,8 @@ test("phone width (375x812): drawer sidebar, full-screen thread, usable composer
   await thread.waitFor({ state: "detached" });
   await context.close();
 
-  assert.deepEqual(errors.filter((e) => !/status of 40[134]|ERR_INTERNET_DISCONNECTED|net::|WebSocket|Failed to fetch/.test(e)), []);
+  assert.deepEqual(
+    errors.filter((e) => !/status of 40[134]|ERR_INTERNET_DISCONNECTED|net::|WebSocket|Failed to fetch/.test(e)),
+    [],
+  );
 });

@@ -29,8 +29,14 @@ async function explained<T>(page: Page, what: string, step: () => Promise<T>): P
   try {
     return await step();
   } catch (err) {
-    const shown = await page.locator("main").innerText().catch(() => "(unreadable)");
-    const reasons = await page.locator("main .msg-body.undecryptable").evaluateAll((els) => els.map((e) => e.getAttribute("title"))).catch(() => []);
+    const shown = await page
+      .locator("main")
+      .innerText()
+      .catch(() => "(unreadable)");
+    const reasons = await page
+      .locator("main .msg-body.undecryptable")
+      .evaluateAll((els) => els.map((e) => e.getAttribute("title")))
+      .catch(() => []);
     console.log(`${what} failed; the timeline showed:\n${shown}\nundecryptable: ${JSON.stringify(reasons)}\npage errors: ${JSON.stringify(suite.errors)}`);
     throw err;
   }
@@ -60,7 +66,10 @@ test("reset encryption: the admin resets from the security panel, both keep chat
   await msg(alice, "before the reset, from Bob").waitFor({ timeout: 60_000 });
 
   // ---- the member is not offered the action -----------------------------------------
-  await bob.locator(".channel-head").getByRole("button", { name: /Encrypted/ }).click();
+  await bob
+    .locator(".channel-head")
+    .getByRole("button", { name: /Encrypted/ })
+    .click();
   const bobPanel = bob.getByRole("dialog", { name: "End-to-end encryption" });
   await bobPanel.getByRole("heading", { name: /verify their safety numbers/ }).waitFor();
   assert.equal(await bobPanel.getByRole("button", { name: /Reset encryption/ }).count(), 0);
@@ -68,7 +77,10 @@ test("reset encryption: the admin resets from the security panel, both keep chat
   await bobPanel.waitFor({ state: "detached" });
 
   // ---- the admin resets, after a dialog that says what happens ------------------------
-  await alice.locator(".channel-head").getByRole("button", { name: /Encrypted/ }).click();
+  await alice
+    .locator(".channel-head")
+    .getByRole("button", { name: /Encrypted/ })
+    .click();
   const action = alice.getByRole("dialog", { name: "End-to-end encryption" }).getByRole("button", { name: "Reset encryption…" });
   await action.scrollIntoViewIfNeeded();
   await shot(alice, "reset-panel");
@@ -94,14 +106,20 @@ test("reset encryption: the admin resets from the security panel, both keep chat
   await assertReadable(alice, all);
   await assertReadable(bob, all);
   // The row sits between the old messages and the new ones.
-  const order = await bob.locator("main .vrow").evaluateAll((rows) => rows
-    .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
-    .map((r) => (r.querySelector(".reset-row") ? "reset" : r.querySelector(".msg-body")?.textContent ?? "")).filter(Boolean));
+  const order = await bob.locator("main .vrow").evaluateAll((rows) =>
+    rows
+      .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
+      .map((r) => (r.querySelector(".reset-row") ? "reset" : (r.querySelector(".msg-body")?.textContent ?? "")))
+      .filter(Boolean),
+  );
   assert.deepEqual(order, [all[0], all[1], "reset", all[2], all[3]]);
   await shot(bob, "reset-timeline");
 
   // ---- the panel shows the new generation; after a reload the history is still readable ----
-  await alice.locator(".channel-head").getByRole("button", { name: /Encrypted/ }).click();
+  await alice
+    .locator(".channel-head")
+    .getByRole("button", { name: /Encrypted/ })
+    .click();
   await alice.getByTestId("channel-generation").getByText(/^1 /).waitFor();
   await alice.keyboard.press("Escape");
   await bob.reload();
@@ -109,5 +127,8 @@ test("reset encryption: the admin resets from the security panel, both keep chat
   await bob.getByRole("note", { name: "Encryption was reset by Owner" }).waitFor();
   await assertReadable(bob, all);
 
-  assert.deepEqual(suite.errors.filter((e) => !/status of 40[134]/.test(e)), []);
+  assert.deepEqual(
+    suite.errors.filter((e) => !/status of 40[134]/.test(e)),
+    [],
+  );
 });

@@ -81,5 +81,8 @@ test(`a ${N}-message channel scrolls virtualised back to its first message`, { t
   await page.locator("article.msg", { hasText: "message 1 of" }).waitFor();
   assert.ok((await page.locator(".vrow").count()) < 120);
   await shot(page, "scroll-top");
-  assert.deepEqual(errors.filter((e) => !/status of 40[134]/.test(e)), []);
+  assert.deepEqual(
+    errors.filter((e) => !/status of 40[134]/.test(e)),
+    [],
+  );
 });

@@ -14,8 +14,14 @@ const suite = browserSuite();
 
 /** Open the channel's security panel, then the verify dialog for `name`; returns the safety number shown. */
 async function safetyNumberWith(page: Page, name: string): Promise<string> {
-  await page.locator(".channel-head").getByRole("button", { name: /Encrypted/ }).click();
-  await page.getByRole("dialog", { name: "End-to-end encryption" }).getByRole("button", { name: `Verify ${name}` }).click();
+  await page
+    .locator(".channel-head")
+    .getByRole("button", { name: /Encrypted/ })
+    .click();
+  await page
+    .getByRole("dialog", { name: "End-to-end encryption" })
+    .getByRole("button", { name: `Verify ${name}` })
+    .click();
   const dialog = page.getByRole("dialog", { name: `Verify ${name}` });
   const number = dialog.getByTestId("safety-number");
   await number.waitFor();
@@ -43,9 +49,15 @@ test("security: fingerprints, matching safety numbers, new-device warning, post-
   await bob.locator("main article.msg", { hasText: "hello vault" }).waitFor();
 
   // ---- the encryption panel: suite and epoch of the channel's group --------------
-  await alice.locator(".channel-head").getByRole("button", { name: /Encrypted/ }).click();
+  await alice
+    .locator(".channel-head")
+    .getByRole("button", { name: /Encrypted/ })
+    .click();
   const panel = alice.getByRole("dialog", { name: "End-to-end encryption" });
-  await panel.getByTestId("channel-suite").getByText(/Standard: X25519/).waitFor();
+  await panel
+    .getByTestId("channel-suite")
+    .getByText(/Standard: X25519/)
+    .waitFor();
   assert.match(await panel.getByTestId("channel-epoch").innerText(), /^[1-9]\d*$/);
   await shot(alice, "security-panel");
   await alice.keyboard.press("Escape");
@@ -123,7 +135,10 @@ test("security: fingerprints, matching safety numbers, new-device warning, post-
   await alice.getByLabel("Name").fill("quantum");
   await alice.getByRole("button", { name: "Create", exact: true }).click();
   await alice.getByRole("heading", { name: "# quantum" }).waitFor();
-  await alice.locator(".channel-head").getByRole("button", { name: /post-quantum \(X-Wing\)/ }).waitFor({ timeout: 30_000 });
+  await alice
+    .locator(".channel-head")
+    .getByRole("button", { name: /post-quantum \(X-Wing\)/ })
+    .waitFor({ timeout: 30_000 });
   const qbox = alice.getByRole("textbox", { name: "Message #quantum" });
   await qbox.fill("sealed with X-Wing");
   await qbox.press("Enter");
@@ -131,10 +146,22 @@ test("security: fingerprints, matching safety numbers, new-device warning, post-
   // The old channel keeps the suite its group was created with.
   await alice.getByRole("link", { name: /Channel vault/ }).click();
   await alice.getByRole("heading", { name: "# vault" }).waitFor();
-  assert.equal(await alice.locator(".channel-head").getByRole("button", { name: /post-quantum/ }).count(), 0);
+  assert.equal(
+    await alice
+      .locator(".channel-head")
+      .getByRole("button", { name: /post-quantum/ })
+      .count(),
+    0,
+  );
   await alice.getByRole("link", { name: /Channel quantum/ }).click();
-  await alice.locator(".channel-head").getByRole("button", { name: /post-quantum \(X-Wing\)/ }).waitFor();
+  await alice
+    .locator(".channel-head")
+    .getByRole("button", { name: /post-quantum \(X-Wing\)/ })
+    .waitFor();
   await shot(alice, "pq-channel");
 
-  assert.deepEqual(suite.errors.filter((e) => !/status of 40[134]/.test(e)), []);
+  assert.deepEqual(
+    suite.errors.filter((e) => !/status of 40[134]/.test(e)),
+    [],
+  );
 });

@@ -29,7 +29,11 @@ before(async () => {
   server = http.createServer((req, res) => {
     if (req.url === "/browser-key-store.js") return void res.writeHead(200, { "content-type": "text/javascript" }).end(js);
     if (req.url === "/worker.js") return void res.writeHead(200, { "content-type": "text/javascript" }).end(worker);
-    res.writeHead(200, { "content-type": "text/html" }).end(`<!doctype html><script type="module">import { BrowserKeyStore } from "/browser-key-store.js"; window.BrowserKeyStore = BrowserKeyStore; window.ready = true;</script>`);
+    res
+      .writeHead(200, { "content-type": "text/html" })
+      .end(
+        `<!doctype html><script type="module">import { BrowserKeyStore } from "/browser-key-store.js"; window.BrowserKeyStore = BrowserKeyStore; window.ready = true;</script>`,
+      );
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
@@ -89,7 +93,15 @@ test("put, get, list and delete round-trip and survive a reload", async () => {
 });
 
 test("records are encrypted at rest, bound to their name, under a non-extractable key", async () => {
-  const r = await run<{ plaintextFound: boolean; shape: string[]; moved: string; exportError: string; extractable: boolean; algorithm: string; tampered: string }>(`
+  const r = await run<{
+    plaintextFound: boolean;
+    shape: string[];
+    moved: string;
+    exportError: string;
+    extractable: boolean;
+    algorithm: string;
+    tampered: string;
+  }>(`
     const s = await KS.open({ name: "ks-rest" });
     const secret = "TOP-SECRET-MLS-STATE-" + "x".repeat(40);
     await s.put("group/one", bytes(secret));

@@ -36,13 +36,20 @@ export function deviceRoot(): { dir: string; cleanup(): void } {
 export async function signIn(baseUrl: string, root: string, name: string, user: TestUser, reuseFactoryDevice: boolean): Promise<CanaryDevice> {
   const keyStore = await openDeviceKeyStore(path.join(root, name), { passphrase: `canary test ${name}` });
   const client = await ParleyClient.login({
-    ...FAST, e2ee: { ...FAST.e2ee, keyStore },
-    baseUrl, org: user.org.slug, username: user.user.username, password: user.password, deviceName: name,
+    ...FAST,
+    e2ee: { ...FAST.e2ee, keyStore },
+    baseUrl,
+    org: user.org.slug,
+    username: user.user.username,
+    password: user.password,
+    deviceName: name,
     ...(reuseFactoryDevice ? { deviceId: user.tokens.deviceId } : {}),
   });
   if (client.codec.name !== "mls" || !client.codec.encrypted) throw new Error(`${name}: not on the MLS codec`);
   const d: CanaryDevice = { name, client, userId: user.user.id, deviceId: client.session!.deviceId, received: [], undecryptable: [] };
-  client.on("event", (e) => { if (e.kind !== "commit" && e.kind !== "proposal") d.received.push(e); });
+  client.on("event", (e) => {
+    if (e.kind !== "commit" && e.kind !== "proposal") d.received.push(e);
+  });
   client.on("undecryptable", (n) => d.undecryptable.push(n));
   return d;
 }

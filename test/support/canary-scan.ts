@@ -17,7 +17,10 @@ export function newCanary(prefix = "cnry"): string {
 }
 
 /** One byte pattern to look for, named by its encoding. */
-export interface Needle { encoding: string; bytes: Buffer }
+export interface Needle {
+  encoding: string;
+  bytes: Buffer;
+}
 
 /**
  * Base64 text that encodes `data` wherever it starts in a longer input: for
@@ -54,7 +57,12 @@ export function needlesOf(canary: string): Needle[] {
 }
 
 /** Where a needle was found. */
-export interface Hit { where: string; encoding: string; offset: number; context: string }
+export interface Hit {
+  where: string;
+  encoding: string;
+  offset: number;
+  context: string;
+}
 
 /** Every needle found in `buf` (`where` names the source in the report). */
 export function scanBuffer(buf: Buffer, needles: Needle[], where: string): Hit[] {
@@ -71,7 +79,9 @@ export function scanBuffer(buf: Buffer, needles: Needle[], where: string): Hit[]
 /** Scan one file as raw bytes (a missing file scans clean; `scanned` records what was read). */
 export function scanFile(file: string, needles: Needle[], scanned?: string[]): Hit[] {
   let buf: Buffer;
-  try { buf = fs.readFileSync(file); } catch (err) {
+  try {
+    buf = fs.readFileSync(file);
+  } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;
   }
@@ -110,7 +120,9 @@ export function scanLogs(lines: string[], needles: Needle[]): Hit[] {
 export function pgDumpBinary(): string | undefined {
   const root = "/usr/lib/postgresql";
   if (!fs.existsSync(root)) return undefined;
-  const versions = fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, "bin", "pg_dump")))
+  const versions = fs
+    .readdirSync(root)
+    .filter((v) => fs.existsSync(path.join(root, v, "bin", "pg_dump")))
     .sort((a, b) => Number(b) - Number(a));
   return versions[0] ? path.join(root, versions[0], "bin", "pg_dump") : undefined;
 }
@@ -151,7 +163,8 @@ export async function pgRowsAsText(url: string): Promise<Buffer> {
 export async function pgDataFiles(url: string): Promise<string[] | undefined> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
-  let dataDir: string; let oid: string;
+  let dataDir: string;
+  let oid: string;
   try {
     await c.query("CHECKPOINT");
     dataDir = (await c.query<{ d: string }>("SELECT current_setting('data_directory') AS d")).rows[0]!.d;
@@ -161,7 +174,11 @@ export async function pgDataFiles(url: string): Promise<string[] | undefined> {
   } finally {
     await c.end();
   }
-  try { fs.accessSync(path.join(dataDir, "base", oid), fs.constants.R_OK); } catch { return undefined; }
+  try {
+    fs.accessSync(path.join(dataDir, "base", oid), fs.constants.R_OK);
+  } catch {
+    return undefined;
+  }
   return [...filesUnder(path.join(dataDir, "base", oid)), ...filesUnder(path.join(dataDir, "pg_wal")).filter((f) => /\/[0-9A-F]{24}$/.test(f))];
 }
 

@@ -16,6 +16,9 @@ process.on("SIGTERM", () => {
   stopping = true;
   server.close().then(
     () => process.exit(0),
-    (err: unknown) => { console.error("shutdown failed", err); process.exit(1); },
+    (err: unknown) => {
+      console.error("shutdown failed", err);
+      process.exit(1);
+    },
   );
 });

@@ -57,20 +57,41 @@ export async function startChildServer(opts: ChildOptions): Promise<ChildServer>
   const proc = spawn(process.execPath, [SCRIPT], { env, stdio: ["ignore", "pipe", "pipe"] });
   let logs = "";
   proc.stderr!.setEncoding("utf8");
-  proc.stderr!.on("data", (d: string) => { logs += d; });
+  proc.stderr!.on("data", (d: string) => {
+    logs += d;
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     proc.once("exit", (code, signal) => resolve({ code, signal }));
   });
   const ready = await new Promise<{ url: string; setupToken: string | null }>((resolve, reject) => {
     const rl = readline.createInterface({ input: proc.stdout! });
-    const timer = setTimeout(() => { proc.kill("SIGKILL"); reject(new Error(`child server did not start in 30s:\n${logs.slice(-4000)}`)); }, 30_000);
-    rl.once("line", (line) => { clearTimeout(timer); resolve(JSON.parse(line) as { url: string; setupToken: string | null }); });
-    void exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`child server exited (${code ?? signal}) before listening:\n${logs.slice(-4000)}`)); });
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(new Error(`child server did not start in 30s:\n${logs.slice(-4000)}`));
+    }, 30_000);
+    rl.once("line", (line) => {
+      clearTimeout(timer);
+      resolve(JSON.parse(line) as { url: string; setupToken: string | null });
+    });
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`child server exited (${code ?? signal}) before listening:\n${logs.slice(-4000)}`));
+    });
   });
   return {
-    url: ready.url, port, setupToken: ready.setupToken, proc, exited,
+    url: ready.url,
+    port,
+    setupToken: ready.setupToken,
+    proc,
+    exited,
     logs: () => logs,
-    async kill9() { proc.kill("SIGKILL"); await exited; },
-    async terminate() { proc.kill("SIGTERM"); return exited; },
+    async kill9() {
+      proc.kill("SIGKILL");
+      await exited;
+    },
+    async terminate() {
+      proc.kill("SIGTERM");
+      return exited;
+    },
   };
 }

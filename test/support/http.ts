@@ -13,17 +13,27 @@ export interface ApiResponse<T = unknown> {
 }
 
 export async function api<T = unknown>(
-  base: string, method: string, path: string, opts: { token?: string | undefined; body?: unknown; signal?: AbortSignal } = {},
+  base: string,
+  method: string,
+  path: string,
+  opts: { token?: string | undefined; body?: unknown; signal?: AbortSignal } = {},
 ): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = {};
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.body !== undefined) headers["content-type"] = "application/json";
   const res = await fetch(`${base}${API_PREFIX}${path}`, {
-    method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
+    method,
+    headers,
+    ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
   const text = await res.text();
   let body: unknown;
-  try { body = text ? JSON.parse(text) : undefined; } catch { body = text; }
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = text;
+  }
   return { status: res.status, body: body as T, headers: res.headers, text };
 }
 

@@ -31,7 +31,8 @@ export async function httpSender(base: string, token: string, channelId: string,
     let r;
     try {
       r = await api<{ event: Event; duplicate: boolean }>(base, "POST", `/channels/${channelId}/events`, {
-        token, body: { clientId, kind: "message", content: content(`${name} #${i}`) },
+        token,
+        body: { clientId, kind: "message", content: content(`${name} #${i}`) },
       });
     } catch {
       return; // connection refused/reset: the server is gone; the send's fate is unknown
@@ -123,7 +124,10 @@ export function assertDelivered(events: Event[], log: SendLog, label: string): v
   const bySeq = new Map<number, Event>();
   let last = 0;
   for (const e of events) {
-    if (bySeq.has(e.seq)) { assert.deepEqual(e, bySeq.get(e.seq), `${label}: seq ${e.seq} delivered twice with different content`); continue; }
+    if (bySeq.has(e.seq)) {
+      assert.deepEqual(e, bySeq.get(e.seq), `${label}: seq ${e.seq} delivered twice with different content`);
+      continue;
+    }
     assert.ok(e.seq > last, `${label}: seq ${e.seq} arrived after ${last} (out of order)`);
     last = e.seq;
     bySeq.set(e.seq, e);

@@ -26,25 +26,55 @@ export async function connectWs(base: string): Promise<WsClient> {
     for (const w of [...waiters]) w();
   });
   let closedYet = false;
-  const closed = new Promise<number>((resolve) => ws.once("close", (code) => { closedYet = true; resolve(code); for (const w of [...waiters]) w(); }));
-  await new Promise<void>((resolve, reject) => { ws.once("open", () => resolve()); ws.once("error", reject); });
-  ws.on("error", () => { /* surfaced through `closed` */ });
+  const closed = new Promise<number>((resolve) =>
+    ws.once("close", (code) => {
+      closedYet = true;
+      resolve(code);
+      for (const w of [...waiters]) w();
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  ws.on("error", () => {
+    /* surfaced through `closed` */
+  });
   return {
-    ws, frames, closed,
-    send(frame) { ws.send(JSON.stringify(frame)); },
+    ws,
+    frames,
+    closed,
+    send(frame) {
+      ws.send(JSON.stringify(frame));
+    },
     waitFor(pred: (f: ServerFrame) => boolean, timeoutMs = 10_000): Promise<ServerFrame> {
       return new Promise((resolve, reject) => {
         const check = () => {
           const f = frames.find(pred);
-          if (f) { done(); resolve(f); return; }
-          if (closedYet) { done(); reject(new Error(`socket closed before the awaited frame; got ${frames.map((x) => x.t).join(",")}`)); }
+          if (f) {
+            done();
+            resolve(f);
+            return;
+          }
+          if (closedYet) {
+            done();
+            reject(new Error(`socket closed before the awaited frame; got ${frames.map((x) => x.t).join(",")}`));
+          }
         };
-        const timer = setTimeout(() => { done(); reject(new Error(`timed out waiting for a frame; got ${frames.map((x) => x.t).join(",")}`)); }, timeoutMs);
-        const done = () => { clearTimeout(timer); waiters.delete(check); };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`timed out waiting for a frame; got ${frames.map((x) => x.t).join(",")}`));
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
         waiters.add(check);
         check();
       });
     },
-    close() { ws.close(1000); },
+    close() {
+      ws.close(1000);
+    },
   } as WsClient;
 }

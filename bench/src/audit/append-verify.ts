@@ -20,8 +20,12 @@ const arg = process.argv.indexOf("--entries");
 const ENTRIES = arg > 0 ? Number(process.argv[arg + 1]) : 20_000;
 
 const entry = (orgId: string, i: number, pii: boolean): AuditEntryInput => ({
-  orgId, actor: { kind: "device", id: `usr_${i % 50}`, deviceId: `dev_${i % 50}` }, action: "channel.member.added",
-  target: { kind: "channel", id: `ch_${i % 200}` }, result: "success", details: { role: "member", i },
+  orgId,
+  actor: { kind: "device", id: `usr_${i % 50}`, deviceId: `dev_${i % 50}` },
+  action: "channel.member.added",
+  target: { kind: "channel", id: `ch_${i % 200}` },
+  result: "success",
+  details: { role: "member", i },
   pii: pii ? { subject: `usr_${i % 50}`, data: { ip: "198.51.100.7", userAgent: "Parley/1.0" } } : null,
 });
 
@@ -47,37 +51,68 @@ async function run(label: string, storage: Storage, dataDir: string): Promise<vo
   });
   await measure("append, 100 entries per transaction", ENTRIES, async () => {
     for (let b = 0; b < ENTRIES / 100; b++) {
-      await storage.db.transaction().execute(async (tx) => { for (let i = 0; i < 100; i++) await appendAudit(tx, deps, entry("org_batch", b * 100 + i, false)); });
+      await storage.db.transaction().execute(async (tx) => {
+        for (let i = 0; i < 100; i++) await appendAudit(tx, deps, entry("org_batch", b * 100 + i, false));
+      });
     }
   });
   await measure("append, 100 entries per transaction via appendAuditBatch", ENTRIES, async () => {
     for (let b = 0; b < ENTRIES / 100; b++) {
-      await storage.db.transaction().execute((tx) => appendAuditBatch(tx, deps, Array.from({ length: 100 }, (_, i) => entry("org_fxbatch", b * 100 + i, false))));
+      await storage.db.transaction().execute((tx) =>
+        appendAuditBatch(
+          tx,
+          deps,
+          Array.from({ length: 100 }, (_, i) => entry("org_fxbatch", b * 100 + i, false)),
+        ),
+      );
     }
   });
   if (storage.dialect === "postgres") {
     await measure("append, 8 orgs concurrently, 1 entry per transaction", single, async () => {
-      await Promise.all(Array.from({ length: 8 }, async (_, o) => {
-        for (let i = 0; i < single / 8; i++) await storage.db.transaction().execute((tx) => appendAudit(tx, deps, entry(`org_c${o}`, i, false)));
-      }));
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, o) => {
+          for (let i = 0; i < single / 8; i++) await storage.db.transaction().execute((tx) => appendAudit(tx, deps, entry(`org_c${o}`, i, false)));
+        }),
+      );
     });
   }
-  const total = Number((await storage.db.selectFrom("audit_log").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n);
+  const total = Number(
+    (
+      await storage.db
+        .selectFrom("audit_log")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
   let ok = false;
-  await measure("verify (whole database)", total, async () => { ok = (await verifyAuditDatabase(storage.db)).ok; });
+  await measure("verify (whole database)", total, async () => {
+    ok = (await verifyAuditDatabase(storage.db)).ok;
+  });
   if (!ok) throw new Error(`${label}: the bench's own chain does not verify`);
   for (const l of lines) console.log(l);
 }
 
-const load = os.loadavg().map((l) => l.toFixed(2)).join(" ");
+const load = os
+  .loadavg()
+  .map((l) => l.toFixed(2))
+  .join(" ");
 console.log(`audit bench ${new Date().toISOString()} | ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"} | load ${load} | node ${process.version}`);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-audit-bench-"));
 try {
   const sqlite = openStorage({ url: path.join(dir, "bench.db"), dataDir: dir, sqliteSynchronous: "FULL" });
-  try { await run("sqlite", sqlite, dir); } finally { await sqlite.close(); }
+  try {
+    await run("sqlite", sqlite, dir);
+  } finally {
+    await sqlite.close();
+  }
   const pg = await createPgDatabase(ROOT);
   const storage = openStorage({ url: pg.url, dataDir: dir, pgPoolSize: 10 });
-  try { await run("postgres", storage, dir); } finally { await storage.close(); await pg.drop(); }
+  try {
+    await run("postgres", storage, dir);
+  } finally {
+    await storage.close();
+    await pg.drop();
+  }
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -24,12 +24,17 @@ async function perCall(n: number, f: () => unknown): Promise<number> {
   for (let i = 0; i < Math.min(20, n); i++) await f();
   const t0 = performance.now();
   for (let i = 0; i < n; i++) await f();
-  return Math.round(((performance.now() - t0) * 1000) / n * 10) / 10;
+  return Math.round((((performance.now() - t0) * 1000) / n) * 10) / 10;
 }
 
 /** Per-primitive µs per call: every primitive once per round, 5 rounds, median of each. */
 async function primitives(): Promise<Record<string, number>> {
-  const key = rnd(32), data = rnd(64), big = rnd(64 * 1024), aesKey = rnd(16), iv = rnd(12), pt = rnd(200);
+  const key = rnd(32),
+    data = rnd(64),
+    big = rnd(64 * 1024),
+    aesKey = rnd(16),
+    iv = rnd(12),
+    pt = rnd(200);
   // WebCrypto takes ArrayBuffer-backed views; noble's outputs are typed more loosely.
   const seed = ed25519.utils.randomSecretKey() as Uint8Array<ArrayBuffer>;
   const pub = ed25519.getPublicKey(seed) as Uint8Array<ArrayBuffer>;
@@ -56,10 +61,18 @@ async function primitives(): Promise<Record<string, number>> {
     ["AES-128-GCM 64 KiB, noble", 10, () => gcm(aesKey, iv).encrypt(big)],
     ["AES-128-GCM 64 KiB, WebCrypto importKey + encrypt", 100, async () => subtle.encrypt({ name: "AES-GCM", iv }, await importGcm(), big)],
     ["Ed25519 sign, noble", 50, () => ed25519.sign(msg, seed)],
-    ["Ed25519 sign, WebCrypto importKey + sign", 300, async () => subtle.sign("Ed25519", await subtle.importKey("pkcs8", pkcs8, "Ed25519", false, ["sign"]), msg)],
+    [
+      "Ed25519 sign, WebCrypto importKey + sign",
+      300,
+      async () => subtle.sign("Ed25519", await subtle.importKey("pkcs8", pkcs8, "Ed25519", false, ["sign"]), msg),
+    ],
     ["Ed25519 sign, WebCrypto cached key", 300, () => subtle.sign("Ed25519", signKey, msg)],
     ["Ed25519 verify, noble", 30, () => ed25519.verify(sig, msg, pub)],
-    ["Ed25519 verify, WebCrypto importKey + verify", 300, async () => subtle.verify("Ed25519", await subtle.importKey("raw", pub, "Ed25519", false, ["verify"]), sig, msg)],
+    [
+      "Ed25519 verify, WebCrypto importKey + verify",
+      300,
+      async () => subtle.verify("Ed25519", await subtle.importKey("raw", pub, "Ed25519", false, ["verify"]), sig, msg),
+    ],
     ["Ed25519 verify, WebCrypto cached key", 300, () => subtle.verify("Ed25519", verifyKey, sig, msg)],
   ];
   const got: Record<string, number[]> = Object.fromEntries(cases.map(([name]) => [name, []]));
@@ -67,7 +80,10 @@ async function primitives(): Promise<Record<string, number>> {
   return Object.fromEntries(Object.entries(got).map(([k, v]) => [k, v.sort((a, b) => a - b)[2]!]));
 }
 
-interface Job { messages: number; rounds: number }
+interface Job {
+  messages: number;
+  rounds: number;
+}
 
 self.onmessage = async (e: MessageEvent<Job>) => {
   try {

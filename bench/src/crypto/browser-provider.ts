@@ -34,9 +34,14 @@ const median = (xs: number[]) => {
 
 async function bundle(outDir: string): Promise<void> {
   await build({
-    configFile: false, logLevel: "error", root: here,
+    configFile: false,
+    logLevel: "error",
+    root: here,
     build: {
-      outDir, emptyOutDir: true, minify: false, target: "es2022",
+      outDir,
+      emptyOutDir: true,
+      minify: false,
+      target: "es2022",
       lib: { entry: path.join(here, "browser-entry.ts"), formats: ["es"], fileName: () => "bench.js" },
       // One file: ts-mls loads its HPKE modules with dynamic imports.
       rolldownOptions: { output: { codeSplitting: false } },
@@ -72,12 +77,16 @@ async function main(): Promise<void> {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${port}/`);
     log(`browser worker: ${rounds} rounds x 4 configurations x ${messages} messages; load average ${loadAverageAtStart.join(" ")}`);
-    const out = (await page.evaluate(({ messages, rounds }) => new Promise<unknown>((resolve) => {
-      const w = new Worker("/bench.js", { type: "module" });
-      w.onmessage = (e) => resolve(e.data);
-      w.onerror = (e) => resolve({ ok: false, error: e.message });
-      w.postMessage({ messages, rounds });
-    }), { messages, rounds })) as { ok: boolean; error?: string; runs: Record<string, number[]>; primitives: Record<string, number>; userAgent: string };
+    const out = (await page.evaluate(
+      ({ messages, rounds }) =>
+        new Promise<unknown>((resolve) => {
+          const w = new Worker("/bench.js", { type: "module" });
+          w.onmessage = (e) => resolve(e.data);
+          w.onerror = (e) => resolve({ ok: false, error: e.message });
+          w.postMessage({ messages, rounds });
+        }),
+      { messages, rounds },
+    )) as { ok: boolean; error?: string; runs: Record<string, number[]>; primitives: Record<string, number>; userAgent: string };
     if (!out.ok) throw new Error(out.error);
     const medians = Object.fromEntries(Object.entries(out.runs).map(([k, v]) => [k, median(v)]));
     for (const [k, v] of Object.entries(out.runs)) log(`${k.padEnd(36)} median ${median(v)}/s (${v.join(", ")})`);
@@ -85,12 +94,22 @@ async function main(): Promise<void> {
     const base = out.runs["raw ts-mls, default provider"]!;
     const perRound = (name: string) => out.runs[name]!.map((v, i) => Math.round((v / base[i]!) * 100) / 100);
     const speedup = { wrapper: perRound("@parley/crypto, web provider"), raw: perRound("raw ts-mls, web provider") };
-    log(`speed-up over raw ts-mls + default provider, per round: @parley/crypto + web provider ${speedup.wrapper.join(", ")} (median ${median(speedup.wrapper)}x); raw ts-mls + web provider median ${median(speedup.raw)}x`);
+    log(
+      `speed-up over raw ts-mls + default provider, per round: @parley/crypto + web provider ${speedup.wrapper.join(", ")} (median ${median(speedup.wrapper)}x); raw ts-mls + web provider median ${median(speedup.raw)}x`,
+    );
     for (const [k, v] of Object.entries(out.primitives)) log(`  ${k}: ${v} µs`);
     const result = {
-      kind: "parley-bench-crypto-provider-browser", startedAt: new Date().toISOString(), loadAverageAtStart,
-      loadAverageAtEnd: os.loadavg().map((v) => Math.round(v * 100) / 100), machine: machine(), userAgent: out.userAgent,
-      options: { messages, rounds }, runs: out.runs, medians, speedup, primitivesMicroseconds: out.primitives,
+      kind: "parley-bench-crypto-provider-browser",
+      startedAt: new Date().toISOString(),
+      loadAverageAtStart,
+      loadAverageAtEnd: os.loadavg().map((v) => Math.round(v * 100) / 100),
+      machine: machine(),
+      userAgent: out.userAgent,
+      options: { messages, rounds },
+      runs: out.runs,
+      medians,
+      speedup,
+      primitivesMicroseconds: out.primitives,
     };
     const file = path.join(benchDir, "results", "provider-browser.json");
     fs.writeFileSync(file, JSON.stringify(result, null, 2) + "\n");

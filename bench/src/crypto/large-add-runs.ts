@@ -8,7 +8,14 @@
 //   @parley/crypto now ("Parley now (no tree)": the default suite's HPKE on node:crypto).
 import * as mls from "ts-mls";
 import {
-  confirmPending, createDeviceIdentity, createGroup, joinFromWelcome, loadDeviceIdentity, processMessage, selfUpdate, type DeviceIdentity,
+  confirmPending,
+  createDeviceIdentity,
+  createGroup,
+  joinFromWelcome,
+  loadDeviceIdentity,
+  processMessage,
+  selfUpdate,
+  type DeviceIdentity,
   type SuiteName,
 } from "@parley/crypto";
 import { addMembersInternal } from "../../../packages/crypto/src/commits.ts";
@@ -66,7 +73,9 @@ let runs = 0;
 
 /** One run of `config` over `j`'s joiners. */
 export async function addRun(j: Joiners, config: AddConfig): Promise<AddFigures> {
-  return config.kind === "raw" ? rawRun(j, config.treeInWelcome) : withDefaultSuiteHpke(j.suite, config.hpke ?? "node", () => parleyRun(j, config.treeInWelcome));
+  return config.kind === "raw"
+    ? rawRun(j, config.treeInWelcome)
+    : withDefaultSuiteHpke(j.suite, config.hpke ?? "node", () => parleyRun(j, config.treeInWelcome));
 }
 
 async function lastJoiner(j: Joiners): Promise<DeviceIdentity> {
@@ -85,8 +94,17 @@ async function parleyRun(j: Joiners, treeInWelcome: boolean): Promise<AddFigures
   const [r, processMs, processCpuMs] = await timed(() => processMessage(gj, upd.commit));
   if (r.kind !== "commit") throw new Error(`expected a commit, got ${r.kind}`);
   return {
-    members: j.keyPackages.length + 1, addMs, addCpuMs, commitBytes: add.commit.length, welcomeBytes: add.welcome!.length,
-    groupInfoBytes: add.groupInfo.length, joinMs, updateMs, updateCpuMs, processMs, processCpuMs,
+    members: j.keyPackages.length + 1,
+    addMs,
+    addCpuMs,
+    commitBytes: add.commit.length,
+    welcomeBytes: add.welcome!.length,
+    groupInfoBytes: add.groupInfo.length,
+    joinMs,
+    updateMs,
+    updateCpuMs,
+    processMs,
+    processCpuMs,
   };
 }
 
@@ -100,7 +118,12 @@ async function rawRun(j: Joiners, treeInWelcome: boolean): Promise<AddFigures> {
   const context = { cipherSuite: impl, authService: mls.unsafeTestingAuthenticationService };
   const credential: mls.Credential = { credentialType: mls.defaultCredentialTypes.basic, identity: utf8("creator") };
   const creator = await mls.generateKeyPackage({ credential, cipherSuite: impl });
-  const state = await mls.createGroup({ context, groupId: utf8(`raw-${++runs}`), keyPackage: creator.publicPackage, privateKeyPackage: creator.privatePackage });
+  const state = await mls.createGroup({
+    context,
+    groupId: utf8(`raw-${++runs}`),
+    keyPackage: creator.publicPackage,
+    privateKeyPackage: creator.privatePackage,
+  });
   const proposals: mls.Proposal[] = j.keyPackages.map((b) => {
     const m = decodeMlsMessage(b);
     if (m.wireformat !== mls.wireformats.mls_key_package) throw new Error("not a KeyPackage");
@@ -110,7 +133,8 @@ async function rawRun(j: Joiners, treeInWelcome: boolean): Promise<AddFigures> {
     const c = await mls.createCommit({ context, state, extraProposals: proposals, wireAsPublicMessage: true, ratchetTreeExtension: treeInWelcome });
     const gi = await mls.createGroupInfoWithExternalPubAndRatchetTree(c.newState, [], impl);
     return {
-      ...c, commitBytes: mls.encode(mls.mlsMessageEncoder, c.commit),
+      ...c,
+      commitBytes: mls.encode(mls.mlsMessageEncoder, c.commit),
       welcomeBytes: mls.encode(mls.mlsMessageEncoder, c.welcome as mls.MlsMessage),
       groupInfoBytes: mls.encode(mls.mlsMessageEncoder, { version: mls.protocolVersions.mls10, wireformat: mls.wireformats.mls_group_info, groupInfo: gi }),
     };
@@ -122,7 +146,13 @@ async function rawRun(j: Joiners, treeInWelcome: boolean): Promise<AddFigures> {
     if (w.wireformat !== mls.wireformats.mls_welcome) throw new Error("not a Welcome");
     const gi = decodeMlsMessage(add.groupInfoBytes);
     const ratchetTree = treeInWelcome || gi.wireformat !== mls.wireformats.mls_group_info ? undefined : ratchetTreeFromExtension(gi.groupInfo);
-    return mls.joinGroup({ context, welcome: w.welcome, keyPackage: last.publicPackage, privateKeys: last.privatePackage, ...(ratchetTree ? { ratchetTree } : {}) });
+    return mls.joinGroup({
+      context,
+      welcome: w.welcome,
+      keyPackage: last.publicPackage,
+      privateKeys: last.privatePackage,
+      ...(ratchetTree ? { ratchetTree } : {}),
+    });
   });
   const [upd, updateMs, updateCpuMs] = await timed(() => mls.createCommit({ context, state: add.newState, wireAsPublicMessage: true }));
   const [r, processMs, processCpuMs] = await timed(() => {
@@ -131,8 +161,17 @@ async function rawRun(j: Joiners, treeInWelcome: boolean): Promise<AddFigures> {
   });
   if (r.kind !== "newState") throw new Error(`expected a commit, got ${r.kind}`);
   return {
-    members: j.keyPackages.length + 1, addMs, addCpuMs, commitBytes: add.commitBytes.length, welcomeBytes: add.welcomeBytes.length,
-    groupInfoBytes: add.groupInfoBytes.length, joinMs, updateMs, updateCpuMs, processMs, processCpuMs,
+    members: j.keyPackages.length + 1,
+    addMs,
+    addCpuMs,
+    commitBytes: add.commitBytes.length,
+    welcomeBytes: add.welcomeBytes.length,
+    groupInfoBytes: add.groupInfoBytes.length,
+    joinMs,
+    updateMs,
+    updateCpuMs,
+    processMs,
+    processCpuMs,
   };
 }
 

@@ -23,13 +23,28 @@ import { addRun, configsFor, ADD_CONFIGS, type AddConfigName, type AddFigures } 
 import { makeJoiners } from "./provider-commits.ts";
 import { insertRows } from "./record.ts";
 
-export interface LargeAddOptions { members: number; rounds: number; suites: SuiteName[] }
+export interface LargeAddOptions {
+  members: number;
+  rounds: number;
+  suites: SuiteName[];
+}
 export const DEFAULT_LARGE_ADD: LargeAddOptions = { members: 999, rounds: 3, suites: ["default", "xwing"] };
 
 /** Large-add rows go right above this line of bench/RESULTS.md. */
 export const LARGE_ADD_ROWS_END = "<!-- large-add rows end -->";
 const NOW: AddConfigName = "Parley now (no tree)";
-const METRICS = ["addMs", "addCpuMs", "commitBytes", "welcomeBytes", "groupInfoBytes", "joinMs", "updateMs", "updateCpuMs", "processMs", "processCpuMs"] as const;
+const METRICS = [
+  "addMs",
+  "addCpuMs",
+  "commitBytes",
+  "welcomeBytes",
+  "groupInfoBytes",
+  "joinMs",
+  "updateMs",
+  "updateCpuMs",
+  "processMs",
+  "processCpuMs",
+] as const;
 
 const load = loadAverage;
 
@@ -42,7 +57,9 @@ export interface SuiteResult {
 export async function runLargeAddBench(opts: LargeAddOptions = DEFAULT_LARGE_ADD, record = true) {
   const started = new Date();
   const loadAverageAtStart = load();
-  log(`large add: ${opts.members} members in one commit, ${opts.rounds} rounds, suites ${opts.suites.join(", ")}; load average ${loadAverageAtStart.join(" ")}`);
+  log(
+    `large add: ${opts.members} members in one commit, ${opts.rounds} rounds, suites ${opts.suites.join(", ")}; load average ${loadAverageAtStart.join(" ")}`,
+  );
   const suites: SuiteResult[] = [];
   for (const suite of opts.suites) {
     log(`${suite}: making ${opts.members} joiners' KeyPackages`);
@@ -54,7 +71,9 @@ export async function runLargeAddBench(opts: LargeAddOptions = DEFAULT_LARGE_ADD
       for (const n of order) {
         const f = await addRun(joiners, ADD_CONFIGS[n]);
         runs[n]!.push(f);
-        log(`${suite} round ${r + 1} ${n.padEnd(40)} add ${round(f.addMs)} ms (cpu ${round(f.addCpuMs)}) | Welcome ${f.welcomeBytes} B | join ${round(f.joinMs)} ms | self-update ${round(f.updateMs)} ms | process it ${round(f.processMs)} ms`);
+        log(
+          `${suite} round ${r + 1} ${n.padEnd(40)} add ${round(f.addMs)} ms (cpu ${round(f.addCpuMs)}) | Welcome ${f.welcomeBytes} B | join ${round(f.joinMs)} ms | self-update ${round(f.updateMs)} ms | process it ${round(f.processMs)} ms`,
+        );
       }
     }
     const configs: SuiteResult["configs"] = {};
@@ -69,13 +88,21 @@ export async function runLargeAddBench(opts: LargeAddOptions = DEFAULT_LARGE_ADD
     suites.push({ suite, configs });
   }
   const result = {
-    kind: "parley-bench-large-add", startedAt: started.toISOString(), durationSec: Math.round((Date.now() - started.getTime()) / 1000),
-    loadAverageAtStart, loadAverageAtEnd: load(), machine: machine(), options: opts, suites,
+    kind: "parley-bench-large-add",
+    startedAt: started.toISOString(),
+    durationSec: Math.round((Date.now() - started.getTime()) / 1000),
+    loadAverageAtStart,
+    loadAverageAtEnd: load(),
+    machine: machine(),
+    options: opts,
+    suites,
   };
   for (const s of suites) {
     for (const [n, c] of Object.entries(s.configs)) {
       const m = c.median;
-      log(`${s.suite} ${n.padEnd(40)} median add ${m.addMs} ms (cpu ${m.addCpuMs}), Welcome ${m.welcomeBytes} B, join ${m.joinMs} ms, self-update ${m.updateMs} ms, process ${m.processMs} ms; speed-up of Parley now per round ${c.speedupOfNow.join(" ")}`);
+      log(
+        `${s.suite} ${n.padEnd(40)} median add ${m.addMs} ms (cpu ${m.addCpuMs}), Welcome ${m.welcomeBytes} B, join ${m.joinMs} ms, self-update ${m.updateMs} ms, process ${m.processMs} ms; speed-up of Parley now per round ${c.speedupOfNow.join(" ")}`,
+      );
     }
   }
   if (record) recordLargeAdd(result);
@@ -93,11 +120,13 @@ function recordLargeAdd(r: LargeAddResults): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(r, null, 2) + "\n");
   const m = r.machine as { cores: number; os: string; node: string };
-  const rows = r.suites.flatMap((s) => Object.entries(s.configs).map(([n, c]) => {
-    const x = c.median;
-    const ratio = n === NOW ? "—" : `${median(c.speedupOfNow)}x`;
-    return `| ${r.startedAt.slice(0, 16).replace("T", " ")} | ${m.cores} cores ${m.os} | ${m.node} | ${s.suite} | ${n} | ${fmt(x.addMs)} (${fmt(x.addCpuMs)}) | ${ratio} | ${fmt(x.welcomeBytes)} | ${fmt(x.groupInfoBytes)} | ${fmt(x.joinMs)} | ${fmt(x.updateMs)} (${fmt(x.updateCpuMs)}) | ${fmt(x.processMs)} (${fmt(x.processCpuMs)}) | ${r.options.rounds} | ${r.loadAverageAtStart.join(" ")} / ${r.loadAverageAtEnd.join(" ")} |`;
-  }));
+  const rows = r.suites.flatMap((s) =>
+    Object.entries(s.configs).map(([n, c]) => {
+      const x = c.median;
+      const ratio = n === NOW ? "—" : `${median(c.speedupOfNow)}x`;
+      return `| ${r.startedAt.slice(0, 16).replace("T", " ")} | ${m.cores} cores ${m.os} | ${m.node} | ${s.suite} | ${n} | ${fmt(x.addMs)} (${fmt(x.addCpuMs)}) | ${ratio} | ${fmt(x.welcomeBytes)} | ${fmt(x.groupInfoBytes)} | ${fmt(x.joinMs)} | ${fmt(x.updateMs)} (${fmt(x.updateCpuMs)}) | ${fmt(x.processMs)} (${fmt(x.processCpuMs)}) | ${r.options.rounds} | ${r.loadAverageAtStart.join(" ")} / ${r.loadAverageAtEnd.join(" ")} |`;
+    }),
+  );
   if (insertRows(LARGE_ADD_ROWS_END, rows)) log(`large add: wrote ${path.relative(process.cwd(), file)} and ${rows.length} rows in bench/RESULTS.md`);
 }
 
@@ -109,7 +138,8 @@ function arg(name: string): string | undefined {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const d = DEFAULT_LARGE_ADD;
   const opts: LargeAddOptions = {
-    members: Number(arg("members") ?? d.members), rounds: Number(arg("rounds") ?? d.rounds),
+    members: Number(arg("members") ?? d.members),
+    rounds: Number(arg("rounds") ?? d.rounds),
     suites: (arg("suites")?.split(",") as SuiteName[] | undefined) ?? d.suites,
   };
   runLargeAddBench(opts, !process.argv.includes("--no-record")).catch((err: unknown) => {

@@ -5,8 +5,19 @@
 // the provider (each run is a fresh group; the joiner's KeyPackage is last-resort so
 // every run's Welcome finds it).
 import {
-  addMembers, confirmPending, createDeviceIdentity, createGroup, generateKeyPackages, joinFromWelcome, loadDeviceIdentity,
-  MemoryKeyStore, processMessage, selfUpdate, type CryptoProviderName, type DeviceIdentity, type SuiteName,
+  addMembers,
+  confirmPending,
+  createDeviceIdentity,
+  createGroup,
+  generateKeyPackages,
+  joinFromWelcome,
+  loadDeviceIdentity,
+  MemoryKeyStore,
+  processMessage,
+  selfUpdate,
+  type CryptoProviderName,
+  type DeviceIdentity,
+  type SuiteName,
 } from "@parley/crypto";
 
 /** Figures of one run (ms, bytes). */
@@ -73,7 +84,18 @@ export async function commitRun(j: Joiners, provider: CryptoProviderName): Promi
   const [r, processUpdateMs, processUpdateCpuMs] = await timed(() => processMessage(gj, upd.commit));
   if (r.kind !== "commit") throw new Error(`expected a commit, got ${r.kind}`);
   return {
-    suite, provider, members: j.keyPackages.length + 1, addMs, addCpuMs, addCommitBytes: add.commit.length, welcomeBytes: add.welcome!.length,
-    joinMs, updateMs, updateCpuMs, updateCommitBytes: upd.commit.length, processUpdateMs, processUpdateCpuMs,
+    suite,
+    provider,
+    members: j.keyPackages.length + 1,
+    addMs,
+    addCpuMs,
+    addCommitBytes: add.commit.length,
+    welcomeBytes: add.welcome!.length,
+    joinMs,
+    updateMs,
+    updateCpuMs,
+    updateCommitBytes: upd.commit.length,
+    processUpdateMs,
+    processUpdateCpuMs,
   };
 }

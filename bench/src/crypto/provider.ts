@@ -27,7 +27,13 @@ import { commitRun, makeJoiners, type CommitRun } from "./provider-commits.ts";
 import { rawThroughput, wrapperThroughput } from "./throughput.ts";
 import { benchDir, insertRows } from "./record.ts";
 
-export interface ProviderOptions { messages: number; rounds: number; with1000: boolean; commitRounds: number; xwing: boolean }
+export interface ProviderOptions {
+  messages: number;
+  rounds: number;
+  with1000: boolean;
+  commitRounds: number;
+  xwing: boolean;
+}
 export const DEFAULT_PROVIDER_BENCH: ProviderOptions = { messages: 2000, rounds: 5, with1000: false, commitRounds: 2, xwing: false };
 
 const CONFIGS = {
@@ -89,14 +95,24 @@ export async function runProviderBench(opts: ProviderOptions = DEFAULT_PROVIDER_
         for (const p of order) {
           const c = await commitRun(joiners, p);
           commits.push(c);
-          log(`${suite} ${p.padEnd(9)} ${c.members} members: add ${round(c.addMs)} ms (cpu ${round(c.addCpuMs)}) | join ${round(c.joinMs)} ms | self-update ${round(c.updateMs)} ms (cpu ${round(c.updateCpuMs)}, ${c.updateCommitBytes} B) | process it ${round(c.processUpdateMs)} ms (cpu ${round(c.processUpdateCpuMs)})`);
+          log(
+            `${suite} ${p.padEnd(9)} ${c.members} members: add ${round(c.addMs)} ms (cpu ${round(c.addCpuMs)}) | join ${round(c.joinMs)} ms | self-update ${round(c.updateMs)} ms (cpu ${round(c.updateCpuMs)}, ${c.updateCommitBytes} B) | process it ${round(c.processUpdateMs)} ms (cpu ${round(c.processUpdateCpuMs)})`,
+          );
         }
       }
     }
   }
   const result = {
-    kind: "parley-bench-crypto-provider", startedAt: started.toISOString(), durationSec: Math.round((Date.now() - started.getTime()) / 1000),
-    loadAverageAtStart, loadAverageAtEnd: load(), machine: machine(), options: opts, throughput, speedup, commits,
+    kind: "parley-bench-crypto-provider",
+    startedAt: started.toISOString(),
+    durationSec: Math.round((Date.now() - started.getTime()) / 1000),
+    loadAverageAtStart,
+    loadAverageAtEnd: load(),
+    machine: machine(),
+    options: opts,
+    throughput,
+    speedup,
+    commits,
   };
   if (record) recordRow(result);
   return result;
@@ -113,14 +129,19 @@ function arg(name: string): number | undefined {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const d = DEFAULT_PROVIDER_BENCH;
   const opts: ProviderOptions = {
-    messages: arg("messages") ?? d.messages, rounds: arg("rounds") ?? d.rounds, with1000: process.argv.includes("--with-1000"),
-    commitRounds: arg("commit-rounds") ?? d.commitRounds, xwing: process.argv.includes("--xwing"),
+    messages: arg("messages") ?? d.messages,
+    rounds: arg("rounds") ?? d.rounds,
+    with1000: process.argv.includes("--with-1000"),
+    commitRounds: arg("commit-rounds") ?? d.commitRounds,
+    xwing: process.argv.includes("--xwing"),
   };
   const record = !process.argv.includes("--no-record");
-  runProviderBench(opts, record).then((r) => record || log(JSON.stringify(r, null, 1))).catch((err: unknown) => {
-    log(`provider bench failed: ${err instanceof Error ? err.stack : String(err)}`);
-    process.exitCode = 1;
-  });
+  runProviderBench(opts, record)
+    .then((r) => record || log(JSON.stringify(r, null, 1)))
+    .catch((err: unknown) => {
+      log(`provider bench failed: ${err instanceof Error ? err.stack : String(err)}`);
+      process.exitCode = 1;
+    });
 }
 
 /** The section's rows go right above this line. */

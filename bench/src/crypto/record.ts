@@ -23,7 +23,10 @@ const LOCK = "/tmp/parley-results.lock";
  */
 export function insertRows(marker: string, rows: string[]): boolean {
   try {
-    execFileSync("flock", [LOCK, process.execPath, fileURLToPath(import.meta.url), "--insert-row", marker, rows.join("\n")], { stdio: "inherit", timeout: 60_000 });
+    execFileSync("flock", [LOCK, process.execPath, fileURLToPath(import.meta.url), "--insert-row", marker, rows.join("\n")], {
+      stdio: "inherit",
+      timeout: 60_000,
+    });
     return true;
   } catch (err) {
     log(`RESULTS.md rows NOT added above ${marker} (${String(err)})`);

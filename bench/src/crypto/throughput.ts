@@ -3,8 +3,15 @@
 // provider.ts. Bytes are encoded and decoded on both paths, as on the wire.
 import * as mls from "ts-mls";
 import {
-  addMembers, confirmPending, createDeviceIdentity, createGroup, encrypt, generateKeyPackages, joinFromWelcome,
-  processMessage, type CryptoProviderName,
+  addMembers,
+  confirmPending,
+  createDeviceIdentity,
+  createGroup,
+  encrypt,
+  generateKeyPackages,
+  joinFromWelcome,
+  processMessage,
+  type CryptoProviderName,
 } from "@parley/crypto";
 
 const payload = new TextEncoder().encode("x".repeat(200));
@@ -30,8 +37,18 @@ export async function rawThroughput(messages: number, provider: mls.CryptoProvid
   const cred = (s: string): mls.Credential => ({ credentialType: mls.defaultCredentialTypes.basic, identity: new TextEncoder().encode(s) });
   const a = await mls.generateKeyPackage({ credential: cred("a"), cipherSuite: impl });
   const b = await mls.generateKeyPackage({ credential: cred("b"), cipherSuite: impl });
-  let sa = await mls.createGroup({ context: ctx, groupId: new TextEncoder().encode("bench"), keyPackage: a.publicPackage, privateKeyPackage: a.privatePackage });
-  const c = await mls.createCommit({ context: ctx, state: sa, extraProposals: [{ proposalType: mls.defaultProposalTypes.add, add: { keyPackage: b.publicPackage } }], ratchetTreeExtension: true });
+  let sa = await mls.createGroup({
+    context: ctx,
+    groupId: new TextEncoder().encode("bench"),
+    keyPackage: a.publicPackage,
+    privateKeyPackage: a.privatePackage,
+  });
+  const c = await mls.createCommit({
+    context: ctx,
+    state: sa,
+    extraProposals: [{ proposalType: mls.defaultProposalTypes.add, add: { keyPackage: b.publicPackage } }],
+    ratchetTreeExtension: true,
+  });
   sa = c.newState;
   let sb = await mls.joinGroup({ context: ctx, welcome: c.welcome!.welcome, keyPackage: b.publicPackage, privateKeys: b.privatePackage });
   const t0 = performance.now();

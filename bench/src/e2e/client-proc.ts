@@ -48,8 +48,12 @@ function track(username: string, c: ParleyClient): void {
     record(s.hist, (t - Number(sent)) * 1000);
     s.perUser.set(username, (s.perUser.get(username) ?? 0) + 1);
   });
-  c.on("undecryptable", () => { undecryptable++; });
-  c.on("error", (err) => { if (errors.length < 20) errors.push(String((err as Error)?.message ?? err)); });
+  c.on("undecryptable", () => {
+    undecryptable++;
+  });
+  c.on("error", (err) => {
+    if (errors.length < 20) errors.push(String((err as Error)?.message ?? err));
+  });
 }
 
 function client(username: string): ParleyClient {
@@ -75,10 +79,17 @@ async function send(req: Extract<E2eRequest, { cmd: "send" }>): Promise<Record<s
     }
     const sent = now();
     // Not awaited: a slow send must not shift the pace of the next ones (the outbox keeps order per channel).
-    pending.push(c.sendMessage(req.channelId, `bench|${req.label}|${i}|${sent}|${PAD}`).then(
-      () => { record(ack, (now() - sent) * 1000); },
-      (err: unknown) => { failed++; firstError ||= String((err as Error)?.message ?? err); },
-    ));
+    pending.push(
+      c.sendMessage(req.channelId, `bench|${req.label}|${i}|${sent}|${PAD}`).then(
+        () => {
+          record(ack, (now() - sent) * 1000);
+        },
+        (err: unknown) => {
+          failed++;
+          firstError ||= String((err as Error)?.message ?? err);
+        },
+      ),
+    );
   }
   const issuedMs = now() - t0;
   const done = await Promise.race([Promise.all(pending).then(() => true), sleep(req.timeoutMs).then(() => false)]);
@@ -91,8 +102,12 @@ async function collect(req: Extract<E2eRequest, { cmd: "collect" }>): Promise<Re
   while (!complete() && Date.now() < end) await sleep(20);
   const s = seen.get(req.label);
   return {
-    type: "collected", complete: complete(), perUser: Object.fromEntries(s?.perUser ?? []),
-    hist: serialize(s?.hist ?? newHistogram()), undecryptable, errors: errors.slice(),
+    type: "collected",
+    complete: complete(),
+    perUser: Object.fromEntries(s?.perUser ?? []),
+    hist: serialize(s?.hist ?? newHistogram()),
+    undecryptable,
+    errors: errors.slice(),
   };
 }
 
@@ -100,8 +115,14 @@ async function handle(req: E2eRequest): Promise<Record<string, unknown>> {
   switch (req.cmd) {
     case "setupOwner": {
       const owner = await ParleyClient.setup({
-        baseUrl: req.url, setupToken: req.setupToken, orgSlug: "bench", orgName: "Bench", username: "owner", displayName: "Owner",
-        password: req.password, deviceName: "bench-sender",
+        baseUrl: req.url,
+        setupToken: req.setupToken,
+        orgSlug: "bench",
+        orgName: "Bench",
+        username: "owner",
+        displayName: "Owner",
+        password: req.password,
+        deviceName: "bench-sender",
       });
       track("owner", owner);
       const invite = await owner.api.call("createInvite", { body: { role: "member", maxUses: 50, expiresInSeconds: 3600 } });
@@ -112,7 +133,13 @@ async function handle(req: E2eRequest): Promise<Record<string, unknown>> {
       // Sequential: argon2 on the server would only queue them anyway.
       for (const u of req.users) {
         const c = await ParleyClient.acceptInvite({
-          ...options(u.plain), baseUrl: req.url, token: req.invite, username: u.username, displayName: u.username, password: req.password, deviceName: "bench",
+          ...options(u.plain),
+          baseUrl: req.url,
+          token: req.invite,
+          username: u.username,
+          displayName: u.username,
+          password: req.password,
+          deviceName: "bench",
         });
         track(u.username, c);
         users[u.username] = { userId: c.userId, codec: c.codec.name };
@@ -128,8 +155,10 @@ async function handle(req: E2eRequest): Promise<Record<string, unknown>> {
       const ch = await client(req.as).createChannel({ kind: "private", name: req.name, topic: "", members: req.members });
       return { type: "channel", id: ch.id };
     }
-    case "send": return send(req);
-    case "collect": return collect(req);
+    case "send":
+      return send(req);
+    case "collect":
+      return collect(req);
     case "exit": {
       await Promise.race([Promise.all([...clients.values()].map((c) => c.close())), sleep(5_000)]);
       process.exit(0);

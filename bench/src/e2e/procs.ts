@@ -21,12 +21,27 @@ export interface ClientProc {
 function next<T>(child: ChildProcess, type: string, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const onMsg = (msg: { type?: string; message?: string }) => {
-      if (msg?.type === "error") { done(); reject(new Error(`client process ${child.pid}: ${msg.message}`)); }
-      else if (msg?.type === type) { done(); resolve(msg as T); }
+      if (msg?.type === "error") {
+        done();
+        reject(new Error(`client process ${child.pid}: ${msg.message}`));
+      } else if (msg?.type === type) {
+        done();
+        resolve(msg as T);
+      }
     };
-    const onExit = (code: number | null) => { done(); reject(new Error(`client process ${child.pid} exited (${code}) while waiting for ${type}`)); };
-    const timer = setTimeout(() => { done(); reject(new Error(`client process ${child.pid}: no ${type} within ${timeoutMs} ms`)); }, timeoutMs);
-    const done = () => { clearTimeout(timer); child.off("message", onMsg); child.off("exit", onExit); };
+    const onExit = (code: number | null) => {
+      done();
+      reject(new Error(`client process ${child.pid} exited (${code}) while waiting for ${type}`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`client process ${child.pid}: no ${type} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      child.off("message", onMsg);
+      child.off("exit", onExit);
+    };
     child.on("message", onMsg);
     child.once("exit", onExit);
   });
@@ -35,7 +50,10 @@ function next<T>(child: ChildProcess, type: string, timeoutMs: number): Promise<
 export async function startClientProc(): Promise<ClientProc> {
   const child = fork(path.join(here, "client-proc.ts"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   running.add(child);
-  await next(child, "started", 30_000).catch(async (err: unknown) => { await stopChild(child, 1_000); throw err; });
+  await next(child, "started", 30_000).catch(async (err: unknown) => {
+    await stopChild(child, 1_000);
+    throw err;
+  });
   return {
     pid: child.pid as number,
     call<T>(req: E2eRequest, replyType: string, timeoutMs: number) {

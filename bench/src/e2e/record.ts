@@ -22,18 +22,44 @@ export const ROWS_END = "<!-- e2e rows end -->";
 
 type Latency = { samples: number; p50Ms: number; p99Ms: number; maxMs: number };
 export interface PhaseResult {
-  label: string; messages: number; burst: boolean; ratePerSec: number | undefined; complete: boolean;
+  label: string;
+  messages: number;
+  burst: boolean;
+  ratePerSec: number | undefined;
+  complete: boolean;
   /** send() call -> decrypted message event at a receiver, all receivers pooled. */
   latency: Latency;
   /** send() call -> the promise resolves (server ack, committed). */
   sendAck: Latency;
-  issuedMs: number; allAckedMs: number; maxPaceLagMs: number; sendFailures: number; firstSendError: string | undefined;
-  deliveries: number; expectedDeliveries: number; undecryptableSoFar: number; serverCpuUsPerMessage: number; clientErrors: string[] | undefined;
+  issuedMs: number;
+  allAckedMs: number;
+  maxPaceLagMs: number;
+  sendFailures: number;
+  firstSendError: string | undefined;
+  deliveries: number;
+  expectedDeliveries: number;
+  undecryptableSoFar: number;
+  serverCpuUsPerMessage: number;
+  clientErrors: string[] | undefined;
 }
-export interface ConfigResult { name: string; codec: string; members: number; receiversMeasured: number; steady: PhaseResult; burst: PhaseResult }
+export interface ConfigResult {
+  name: string;
+  codec: string;
+  members: number;
+  receiversMeasured: number;
+  steady: PhaseResult;
+  burst: PhaseResult;
+}
 export interface E2eResults {
-  kind: "parley-bench-e2e"; startedAt: string; durationSec: number; loadAverageAtStart: number[]; loadAverageAtEnd: number[];
-  machine?: Record<string, unknown>; layout: string; options: Record<string, unknown>; configs: ConfigResult[];
+  kind: "parley-bench-e2e";
+  startedAt: string;
+  durationSec: number;
+  loadAverageAtStart: number[];
+  loadAverageAtEnd: number[];
+  machine?: Record<string, unknown>;
+  layout: string;
+  options: Record<string, unknown>;
+  configs: ConfigResult[];
   ratios: Record<string, number | undefined>;
 }
 
@@ -52,7 +78,10 @@ export function recordE2e(r: E2eResults, started: number, record: boolean): E2eR
     r.ratios[`${n}/plain burst p50`] = ratio(c?.burst.latency.p50Ms, plain?.burst.latency.p50Ms);
     r.ratios[`${n}/plain burst p99`] = ratio(c?.burst.latency.p99Ms, plain?.burst.latency.p99Ms);
   }
-  if (!record) { log(JSON.stringify(r, null, 1)); return r; }
+  if (!record) {
+    log(JSON.stringify(r, null, 1));
+    return r;
+  }
   const file = path.join(benchDir, "results", "e2e.json");
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(r, null, 2) + "\n");

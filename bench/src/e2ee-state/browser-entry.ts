@@ -45,15 +45,22 @@ const open: OpenProfile = async () => {
 async function run(cmd: WorkerCommand): Promise<unknown> {
   const baseUrl = self.location.origin;
   switch (cmd.op) {
-    case "signIn": return signIn(sdk, await open("alice"), { baseUrl, org: cmd.org, username: cmd.username, password: cmd.password });
-    case "create": return createChannel(sdk, open, cmd.memberIds, cmd.bulkUserId);
-    case "join": return joinChannel(sdk, open, cmd.channelId);
+    case "signIn":
+      return signIn(sdk, await open("alice"), { baseUrl, org: cmd.org, username: cmd.username, password: cmd.password });
+    case "create":
+      return createChannel(sdk, open, cmd.memberIds, cmd.bulkUserId);
+    case "join":
+      return joinChannel(sdk, open, cmd.channelId);
     case "send": {
-      const r = await sendPhase(sdk, open, cmd.mode, cmd.channelId, cmd.firstSeq, cmd.n, () => { stats = emptyStats(); });
+      const r = await sendPhase(sdk, open, cmd.mode, cmd.channelId, cmd.firstSeq, cmd.n, () => {
+        stats = emptyStats();
+      });
       return { ...r, writes: stats };
     }
     case "receive": {
-      const r = await receivePhase(sdk, open, cmd.mode, cmd.channelId, cmd.events, 100, () => { stats = emptyStats(); });
+      const r = await receivePhase(sdk, open, cmd.mode, cmd.channelId, cmd.events, 100, () => {
+        stats = emptyStats();
+      });
       return { ...r, writes: stats };
     }
   }

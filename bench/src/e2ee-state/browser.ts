@@ -46,14 +46,22 @@ const loadavg = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
 
 /** Bundle browser-entry.ts; with `baselineRoot`, its SDK and web-store imports point into that tree. */
 async function bundle(outDir: string, baselineRoot?: string): Promise<void> {
-  const alias = baselineRoot ? [
-    { find: /^@parley\/sdk$/, replacement: path.join(baselineRoot, "packages/sdk/src/index.ts") },
-    { find: /^(?:\.\.\/)+packages\/web\/src\/worker\/(.*)$/, replacement: path.join(baselineRoot, "packages/web/src/worker/$1") },
-  ] : [];
+  const alias = baselineRoot
+    ? [
+        { find: /^@parley\/sdk$/, replacement: path.join(baselineRoot, "packages/sdk/src/index.ts") },
+        { find: /^(?:\.\.\/)+packages\/web\/src\/worker\/(.*)$/, replacement: path.join(baselineRoot, "packages/web/src/worker/$1") },
+      ]
+    : [];
   await build({
-    configFile: false, logLevel: "error", root: here, resolve: { alias },
+    configFile: false,
+    logLevel: "error",
+    root: here,
+    resolve: { alias },
     build: {
-      outDir, emptyOutDir: true, minify: false, target: "es2022",
+      outDir,
+      emptyOutDir: true,
+      minify: false,
+      target: "es2022",
       lib: { entry: path.join(here, "browser-entry.ts"), formats: ["es"], fileName: () => "bench.js" },
       rolldownOptions: { output: { codeSplitting: false } },
     },
@@ -72,11 +80,17 @@ window.bench = (cmd) => new Promise((resolve) => { const id = next++; waiting.se
 function serveOrigin(bundleDir: string, target: URL, port: number): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     if (req.url?.startsWith("/api/")) {
-      const fwd = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
+      const fwd = http.request(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      fwd.on("error", () => {
+        res.writeHead(502);
+        res.end();
       });
-      fwd.on("error", () => { res.writeHead(502); res.end(); });
       req.pipe(fwd);
     } else if (req.url === "/bench.js") {
       res.writeHead(200, { "content-type": "text/javascript" });
@@ -111,11 +125,13 @@ async function setUp(browser: Browser, mode: Mode, bundleDir: string, members: n
   const org = await prepareOrg(server, members - 2);
   const target = new URL(server.url);
   const origins = [await serveOrigin(bundleDir, target, await freePort()), await serveOrigin(bundleDir, target, await freePort())];
-  const [alice, bob] = await Promise.all(origins.map(async (o) => {
-    const page = await (await browser.newContext({ serviceWorkers: "block" })).newPage();
-    await page.goto(`http://127.0.0.1:${(o.address() as { port: number }).port}/`);
-    return page;
-  }));
+  const [alice, bob] = await Promise.all(
+    origins.map(async (o) => {
+      const page = await (await browser.newContext({ serviceWorkers: "block" })).newPage();
+      await page.goto(`http://127.0.0.1:${(o.address() as { port: number }).port}/`);
+      return page;
+    }),
+  );
   const login = (username: string) => ({ op: "signIn" as const, org: org.org, username, password: org.password });
   const bobId = await call<string>(bob!, login("bob"));
   await call<string>(alice!, login("owner"));
@@ -128,7 +144,13 @@ async function setUp(browser: Browser, mode: Mode, bundleDir: string, members: n
 }
 
 async function roundOf(c: Config, n: number): Promise<RoundWithWrites> {
-  const sent = await call<{ ms: number; events: Event[]; writes: WriteStats }>(c.alice, { op: "send", mode: c.mode, channelId: c.channelId, firstSeq: c.seq, n });
+  const sent = await call<{ ms: number; events: Event[]; writes: WriteStats }>(c.alice, {
+    op: "send",
+    mode: c.mode,
+    channelId: c.channelId,
+    firstSeq: c.seq,
+    n,
+  });
   c.seq += n;
   const got = await call<{ ms: number; writes: WriteStats }>(c.bob, { op: "receive", mode: c.mode, channelId: c.channelId, events: sent.events });
   return { mode: c.mode.name, messages: n, sendMs: sent.ms, receiveMs: got.ms, writes: { send: sent.writes, receive: got.writes } };
@@ -147,7 +169,16 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-state-browser-"));
   const baselineRoot = prepareBaseline(BASELINE_COMMIT);
   const browser = await launch();
-  const out: StateResults & { userAgent: string } = { kind: "e2ee-state", startedAt, machine: machine(), baseline: BASELINE_COMMIT, loadAverageAtStart, loadAverageAtEnd: [], sizes: [], userAgent: browser.version() };
+  const out: StateResults & { userAgent: string } = {
+    kind: "e2ee-state",
+    startedAt,
+    machine: machine(),
+    baseline: BASELINE_COMMIT,
+    loadAverageAtStart,
+    loadAverageAtEnd: [],
+    sizes: [],
+    userAgent: browser.version(),
+  };
   try {
     await bundle(path.join(dir, "current"));
     await bundle(path.join(dir, "baseline"), baselineRoot);
@@ -165,8 +196,10 @@ async function main(): Promise<void> {
           for (const c of configs.map((_, k) => configs[(k + r) % configs.length]!)) {
             const res = await roundOf(c, messages);
             results.push(res);
-            log(`browser, ${members} members, round ${r + 1}, ${c.mode.name}: send ${Math.round((messages * 1000) / res.sendMs)}/s, receive ${Math.round((messages * 1000) / res.receiveMs)}/s; `
-              + `key-store writes ${res.writes.send.keyStorePuts} / ${res.writes.receive.keyStorePuts}; load ${loadavg().join(" ")}`);
+            log(
+              `browser, ${members} members, round ${r + 1}, ${c.mode.name}: send ${Math.round((messages * 1000) / res.sendMs)}/s, receive ${Math.round((messages * 1000) / res.receiveMs)}/s; ` +
+                `key-store writes ${res.writes.send.keyStorePuts} / ${res.writes.receive.keyStorePuts}; load ${loadavg().join(" ")}`,
+            );
           }
         }
         out.sizes.push({ members, messages, rounds, summary: summarize(results), writes: perMessageWrites(results), results });
@@ -180,12 +213,18 @@ async function main(): Promise<void> {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   out.loadAverageAtEnd = loadavg();
-  for (const s of out.sizes) for (const [mode, v] of Object.entries(s.summary)) log(`browser, ${s.members} members, ${mode}: send ${v.send}/s, receive ${v.receive}/s; per message ${JSON.stringify(s.writes[mode])}`);
+  for (const s of out.sizes)
+    for (const [mode, v] of Object.entries(s.summary))
+      log(`browser, ${s.members} members, ${mode}: send ${v.send}/s, receive ${v.receive}/s; per message ${JSON.stringify(s.writes[mode])}`);
   log(`load average ${loadAverageAtStart.join(" ")} at start, ${out.loadAverageAtEnd.join(" ")} at end`);
   if (noRecord) return;
   const file = path.join(benchDir, "results", "e2ee-state-browser.json");
   fs.writeFileSync(file, JSON.stringify(out, null, 2) + "\n");
-  insertRows(out.sizes.map((s) => rowOf(out, s)), file, STATE_BROWSER_ROWS_END);
+  insertRows(
+    out.sizes.map((s) => rowOf(out, s)),
+    file,
+    STATE_BROWSER_ROWS_END,
+  );
 }
 
 function rowOf(r: StateResults & { userAgent: string }, s: StateResults["sizes"][number]): string {
@@ -196,8 +235,10 @@ function rowOf(r: StateResults & { userAgent: string }, s: StateResults["sizes"]
     const w = s.writes[mode];
     return w ? `${w.send.keyStorePuts} / ${w.receive.keyStorePuts} (${w.send.keyStoreKiB} / ${w.receive.keyStoreKiB} KiB)` : "—";
   };
-  return `| ${r.startedAt.slice(0, 16).replace("T", " ")} | chromium ${r.userAgent} worker | ${s.members} | ${modes.map((x) => cell(x, "send")).join(" | ")} | `
-    + `${modes.map((x) => cell(x, "receive")).join(" | ")} | ${modes.map(writes).join("; ")} | ${s.rounds} x ${s.messages} | ${r.loadAverageAtStart.join(" ")} / ${r.loadAverageAtEnd.join(" ")} |`;
+  return (
+    `| ${r.startedAt.slice(0, 16).replace("T", " ")} | chromium ${r.userAgent} worker | ${s.members} | ${modes.map((x) => cell(x, "send")).join(" | ")} | ` +
+    `${modes.map((x) => cell(x, "receive")).join(" | ")} | ${modes.map(writes).join("; ")} | ${s.rounds} x ${s.messages} | ${r.loadAverageAtStart.join(" ")} / ${r.loadAverageAtEnd.join(" ")} |`
+  );
 }
 
 main().catch((err: unknown) => {

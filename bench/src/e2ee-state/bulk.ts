@@ -31,10 +31,17 @@ export async function prepareOrg(server: TestServer, devices: number): Promise<B
   const userId = bulk.user.id;
   for (let i = 0; i < devices; i++) {
     const deviceId = newId("dev");
-    await server.deps.db.insertInto("devices").values({ id: deviceId, org_id: orgId, user_id: userId, name: `bulk ${i}`, created_at: Date.now(), last_seen_at: null, revoked_at: null }).execute();
+    await server.deps.db
+      .insertInto("devices")
+      .values({ id: deviceId, org_id: orgId, user_id: userId, name: `bulk ${i}`, created_at: Date.now(), last_seen_at: null, revoked_at: null })
+      .execute();
     const identity = await createDeviceIdentity({ orgId, userId, deviceId, suite: "default" });
     const p = { kind: "device" as const, orgId, userId, deviceId, sessionId: "bench", role: "member" as const };
-    await putDeviceIdentity(server.deps, p, { suite: "default", signaturePublicKey: b64(identity.signaturePublicKey), credential: b64(identity.credentialIdentity) });
+    await putDeviceIdentity(server.deps, p, {
+      suite: "default",
+      signaturePublicKey: b64(identity.signaturePublicKey),
+      credential: b64(identity.credentialIdentity),
+    });
     const [kp] = await generateKeyPackages(identity, 1, { lastResort: true });
     await uploadKeyPackages(server.deps, p, [{ data: b64(kp!.keyPackage), lastResort: true }]);
   }

@@ -22,9 +22,7 @@ import { MODES, round, setupChannel, type OpenProfile, type RoundResult } from "
 export type ChildRequest = { t: "round"; messages: number } | { t: "stop" };
 /** Child -> parent. */
 export type ChildReply =
-  | { t: "ready"; setupMs: number }
-  | { t: "result"; result: RoundResult; writes: Record<"send" | "receive", WriteStats> }
-  | { t: "error"; message: string };
+  { t: "ready"; setupMs: number } | { t: "result"; result: RoundResult; writes: Record<"send" | "receive", WriteStats> } | { t: "error"; message: string };
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,7 +32,7 @@ function arg(name: string): string | undefined {
 const send = (m: ChildReply) => process.send!(m);
 const members = Number(arg("members") ?? 2);
 const mode = MODES.find((m) => m.name === arg("mode"))!;
-const sdk = await import(pathToFileURL(path.join(arg("sdk-root") ?? REPO, "packages/sdk/src/node.ts")).href) as typeof SdkNode;
+const sdk = (await import(pathToFileURL(path.join(arg("sdk-root") ?? REPO, "packages/sdk/src/node.ts")).href)) as typeof SdkNode;
 const server = await startTestServer({ config: { logLevel: "warn" } });
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "parley-state-bench-"));
 // Where each device's writes are counted: a throwaway sink outside the measured phases.
@@ -74,7 +72,10 @@ process.on("message", (m: ChildRequest) => {
     target = { alice: emptyStats(), bob: emptyStats() };
     try {
       const { result, nextSeq } = await round(sdk, open, mode, channelId, seq, m.messages, {
-        onPhase: (p) => { if (p === "send") target.alice = writes.send; else target.bob = writes.receive; },
+        onPhase: (p) => {
+          if (p === "send") target.alice = writes.send;
+          else target.bob = writes.receive;
+        },
       });
       seq = nextSeq;
       send({ t: "result", result, writes });

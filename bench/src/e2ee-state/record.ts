@@ -63,9 +63,11 @@ export function recordState(r: StateResults): void {
       return w ? `${w.send.keyStorePuts} / ${w.receive.keyStorePuts} (${w.send.keyStoreKiB} / ${w.receive.keyStoreKiB} KiB)` : "—";
     };
     const modes = ["today", "per message", "batched"];
-    return `| ${r.startedAt.slice(0, 16).replace("T", " ")} | ${m.cores} cores ${m.os} | ${m.node} | ${s.members} | `
-      + `${modes.map((x) => cell(x, "send")).join(" | ")} | ${modes.map((x) => cell(x, "receive")).join(" | ")} | `
-      + `${modes.map(writes).join("; ")} | ${s.rounds} x ${s.messages} | ${r.loadAverageAtStart.join(" ")} / ${r.loadAverageAtEnd.join(" ")} |`;
+    return (
+      `| ${r.startedAt.slice(0, 16).replace("T", " ")} | ${m.cores} cores ${m.os} | ${m.node} | ${s.members} | ` +
+      `${modes.map((x) => cell(x, "send")).join(" | ")} | ${modes.map((x) => cell(x, "receive")).join(" | ")} | ` +
+      `${modes.map(writes).join("; ")} | ${s.rounds} x ${s.messages} | ${r.loadAverageAtStart.join(" ")} / ${r.loadAverageAtEnd.join(" ")} |`
+    );
   });
   insertRows(rows, file, STATE_ROWS_END);
 }
@@ -83,8 +85,11 @@ export function perMessageWrites(results: RoundWithWrites[]): StateResults["size
       return Math.round(xs[xs.length >> 1]! * 1000) / 1000;
     };
     const phase = (ph: "send" | "receive") => ({
-      keyStorePuts: per(ph, (w) => w.keyStorePuts), keyStoreKiB: per(ph, (w) => w.keyStoreBytes / 1024), keyStoreMs: per(ph, (w) => w.keyStoreMs),
-      storeFlushes: per(ph, (w) => w.storeFlushes), storeFlushMs: per(ph, (w) => w.storeFlushMs),
+      keyStorePuts: per(ph, (w) => w.keyStorePuts),
+      keyStoreKiB: per(ph, (w) => w.keyStoreBytes / 1024),
+      keyStoreMs: per(ph, (w) => w.keyStoreMs),
+      storeFlushes: per(ph, (w) => w.storeFlushes),
+      storeFlushMs: per(ph, (w) => w.storeFlushMs),
     });
     out[mode] = { send: phase("send"), receive: phase("receive") };
   }
@@ -94,7 +99,8 @@ export function perMessageWrites(results: RoundWithWrites[]): StateResults["size
 /** Insert rows above `marker` (under the lock, in a child), logging instead of failing. */
 export function insertRows(rows: string[], file: string, marker: string): void {
   try {
-    for (const row of rows) execFileSync("flock", [LOCK, process.execPath, fileURLToPath(import.meta.url), "--insert-row", marker, row], { stdio: "inherit", timeout: 60_000 });
+    for (const row of rows)
+      execFileSync("flock", [LOCK, process.execPath, fileURLToPath(import.meta.url), "--insert-row", marker, row], { stdio: "inherit", timeout: 60_000 });
     log(`e2ee-state: wrote ${path.relative(process.cwd(), file)} and ${rows.length} row(s) in bench/RESULTS.md`);
   } catch (err) {
     log(`e2ee-state: wrote ${path.relative(process.cwd(), file)}; RESULTS.md rows NOT added (${String(err)}):\n${rows.join("\n")}`);

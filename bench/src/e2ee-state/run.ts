@@ -35,23 +35,31 @@ const messageCounts = arg("messages", "1000,600").split(",").map(Number);
 const rounds = Number(arg("rounds", "3"));
 const baselineCommit = arg("baseline", BASELINE_COMMIT);
 const noRecord = process.argv.includes("--no-record");
-const modes = MODES.filter((m) => arg("modes", MODES.map((x) => x.name).join(",")).split(",").includes(m.name));
+const modes = MODES.filter((m) =>
+  arg("modes", MODES.map((x) => x.name).join(","))
+    .split(",")
+    .includes(m.name),
+);
 const loadavg = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
 const childPath = path.join(path.dirname(fileURLToPath(import.meta.url)), "child.ts");
-
 
 /** A configuration's process, answering one request at a time. */
 class Child {
   readonly #proc: ChildProcess;
   #waiting: ((m: ChildReply) => void) | undefined;
   constructor(members: number, mode: string, sdkRoot?: string) {
-    this.#proc = fork(childPath, ["--members", String(members), "--mode", mode, ...(sdkRoot ? ["--sdk-root", sdkRoot] : [])], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.#proc = fork(childPath, ["--members", String(members), "--mode", mode, ...(sdkRoot ? ["--sdk-root", sdkRoot] : [])], {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
     this.#proc.on("message", (m: ChildReply) => this.#waiting?.(m));
     this.#proc.on("exit", (code) => this.#waiting?.({ t: "error", message: `child exited with ${code}` }));
   }
   next(req?: ChildRequest): Promise<ChildReply> {
     return new Promise((resolve) => {
-      this.#waiting = (m) => { this.#waiting = undefined; resolve(m); };
+      this.#waiting = (m) => {
+        this.#waiting = undefined;
+        resolve(m);
+      };
       if (req) this.#proc.send(req);
     });
   }
@@ -79,8 +87,10 @@ async function runSize(members: number, messages: number, baselineRoot: string |
         if (reply.t !== "result") throw new Error(`${mode.name} (${members} members): ${reply.t === "error" ? reply.message : reply.t}`);
         const { result, writes } = reply;
         results.push({ ...result, writes });
-        log(`${members} members, round ${r + 1}, ${mode.name}: send ${Math.round((messages * 1000) / result.sendMs)}/s, receive ${Math.round((messages * 1000) / result.receiveMs)}/s; `
-          + `key-store writes send ${writes.send.keyStorePuts} (${Math.round(writes.send.keyStoreBytes / 1024)} KiB), receive ${writes.receive.keyStorePuts} (${Math.round(writes.receive.keyStoreBytes / 1024)} KiB); load ${loadavg().join(" ")}`);
+        log(
+          `${members} members, round ${r + 1}, ${mode.name}: send ${Math.round((messages * 1000) / result.sendMs)}/s, receive ${Math.round((messages * 1000) / result.receiveMs)}/s; ` +
+            `key-store writes send ${writes.send.keyStorePuts} (${Math.round(writes.send.keyStoreBytes / 1024)} KiB), receive ${writes.receive.keyStorePuts} (${Math.round(writes.receive.keyStoreBytes / 1024)} KiB); load ${loadavg().join(" ")}`,
+        );
       }
     }
     return { members, messages, rounds, summary: summarize(results), writes: perMessageWrites(results), results };
@@ -101,9 +111,18 @@ try {
 out.loadAverageAtEnd = loadavg();
 for (const s of out.sizes) {
   for (const [mode, v] of Object.entries(s.summary)) {
-    log(`${s.members} members, ${mode}: send ${v.send}/s (${v.sendCpu}/CPU-s), receive ${v.receive}/s (${v.receiveCpu}/CPU-s); per message: ${JSON.stringify(s.writes[mode])}`);
+    log(
+      `${s.members} members, ${mode}: send ${v.send}/s (${v.sendCpu}/CPU-s), receive ${v.receive}/s (${v.receiveCpu}/CPU-s); per message: ${JSON.stringify(s.writes[mode])}`,
+    );
   }
 }
 log(`load average ${loadAverageAtStart.join(" ")} at start, ${out.loadAverageAtEnd.join(" ")} at end`);
-if (noRecord) console.log(JSON.stringify(out.sizes.map((s) => ({ members: s.members, summary: s.summary, writes: s.writes })), null, 2));
+if (noRecord)
+  console.log(
+    JSON.stringify(
+      out.sizes.map((s) => ({ members: s.members, summary: s.summary, writes: s.writes })),
+      null,
+      2,
+    ),
+  );
 else recordState(out);

@@ -161,7 +161,10 @@ export async function joinChannel(sdk: Sdk, open: OpenProfile, channelId: string
  * device of that user so the group has 2 + that many members.
  * @returns the channel and its last seq
  */
-export async function setupChannel(sdk: Sdk, opts: { baseUrl: string; org: string; password: string; open: OpenProfile; bulkUserId?: string; log?: (s: string) => void }): Promise<{ channelId: string; lastSeq: number }> {
+export async function setupChannel(
+  sdk: Sdk,
+  opts: { baseUrl: string; org: string; password: string; open: OpenProfile; bulkUserId?: string; log?: (s: string) => void },
+): Promise<{ channelId: string; lastSeq: number }> {
   const login = (username: string): Login => ({ baseUrl: opts.baseUrl, org: opts.org, username, password: opts.password });
   const bobId = await signIn(sdk, await opts.open("bob"), login("bob"));
   await signIn(sdk, await opts.open("alice"), login("owner"));
@@ -183,7 +186,15 @@ export interface PhaseResult {
  * the figure is for messages whose state is persisted.
  * @returns the timing and the events the server would have made of the messages (seqs from `firstSeq`)
  */
-export async function sendPhase(sdk: Sdk, open: OpenProfile, mode: Mode, channelId: string, firstSeq: number, n: number, onStart?: () => void): Promise<PhaseResult & { events: Event[] }> {
+export async function sendPhase(
+  sdk: Sdk,
+  open: OpenProfile,
+  mode: Mode,
+  channelId: string,
+  firstSeq: number,
+  n: number,
+  onStart?: () => void,
+): Promise<PhaseResult & { events: Event[] }> {
   const profile = await open("alice");
   const alice = await client(sdk, profile, mode.persist);
   const events: Event[] = [];
@@ -193,10 +204,27 @@ export async function sendPhase(sdk: Sdk, open: OpenProfile, mode: Mode, channel
   for (let i = 0; i < n; i++) {
     const seq = firstSeq + i;
     const clientId = sdk.newClientId();
-    const out = await alice.e2ee!.encrypt(channelId, { text: `message ${seq} ${"x".repeat(120)}` }, { clientId, kind: "message", threadRoot: null, target: null });
+    const out = await alice.e2ee!.encrypt(
+      channelId,
+      { text: `message ${seq} ${"x".repeat(120)}` },
+      { clientId, kind: "message", threadRoot: null, target: null },
+    );
     events.push({
-      id: `ev_bench_${seq}`, channelId, seq, clientId, senderId: alice.userId, senderDeviceId: alice.session!.deviceId, kind: "message",
-      generation: 0, epoch: out.epoch, content: sdk.bytesToBase64(out.bytes), threadRoot: null, target: null, mentions: [], createdAt: Date.now(), files: [],
+      id: `ev_bench_${seq}`,
+      channelId,
+      seq,
+      clientId,
+      senderId: alice.userId,
+      senderDeviceId: alice.session!.deviceId,
+      kind: "message",
+      generation: 0,
+      epoch: out.epoch,
+      content: sdk.bytesToBase64(out.bytes),
+      threadRoot: null,
+      target: null,
+      mentions: [],
+      createdAt: Date.now(),
+      files: [],
     });
   }
   await alice.close();
@@ -210,7 +238,15 @@ export async function sendPhase(sdk: Sdk, open: OpenProfile, mode: Mode, channel
  * The receiving half: bob's engine gets `events` in pages of `page` (as a replay delivers
  * them: local store append, cursor, engine) until every one was shown, then closes.
  */
-export async function receivePhase(sdk: Sdk, open: OpenProfile, mode: Mode, channelId: string, events: Event[], page = 100, onStart?: () => void): Promise<PhaseResult> {
+export async function receivePhase(
+  sdk: Sdk,
+  open: OpenProfile,
+  mode: Mode,
+  channelId: string,
+  events: Event[],
+  page = 100,
+  onStart?: () => void,
+): Promise<PhaseResult> {
   const profile = await open("bob");
   const bob = await client(sdk, profile, mode.persist);
   let shown = 0;
@@ -235,7 +271,12 @@ export async function receivePhase(sdk: Sdk, open: OpenProfile, mode: Mode, chan
 
 /** Both halves in one process. */
 export async function round(
-  sdk: Sdk, open: OpenProfile, mode: Mode, channelId: string, firstSeq: number, n: number,
+  sdk: Sdk,
+  open: OpenProfile,
+  mode: Mode,
+  channelId: string,
+  firstSeq: number,
+  n: number,
   opts: { page?: number; onPhase?: (phase: "send" | "receive") => void } = {},
 ): Promise<{ result: RoundResult; nextSeq: number }> {
   const send = await sendPhase(sdk, open, mode, channelId, firstSeq, n, () => opts.onPhase?.("send"));

@@ -10,8 +10,17 @@ const CHROMIUM = "/usr/bin/chromium";
 
 export async function launch(): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
   });
 }
 
@@ -21,10 +30,14 @@ export async function newContext(browser: Browser): Promise<BrowserContext> {
 
 /** Wait (polling each frame) until the channel composer is on screen and enabled; returns the page's performance.now(). */
 export async function composerUsableAt(page: Page, timeoutMs = 60_000): Promise<number> {
-  const handle = await page.waitForFunction(() => {
-    const t = document.querySelector<HTMLTextAreaElement>(".composer textarea");
-    return t && !t.disabled && t.offsetParent !== null ? performance.now() : false;
-  }, undefined, { polling: "raf", timeout: timeoutMs });
+  const handle = await page.waitForFunction(
+    () => {
+      const t = document.querySelector<HTMLTextAreaElement>(".composer textarea");
+      return t && !t.disabled && t.offsetParent !== null ? performance.now() : false;
+    },
+    undefined,
+    { polling: "raf", timeout: timeoutMs },
+  );
   return (await handle.jsonValue()) as number;
 }
 
@@ -65,7 +78,17 @@ export async function renderLatency(page: Page, id: string): Promise<number | un
   return page.evaluate((k) => (window as unknown as { __renders: Map<string, number> }).__renders.get(k), id);
 }
 
-export interface ScrollStats { frames: number; over50: number; p50: number; p99: number; max: number; longAnimationFrames: number; loafOver50: number; steps: number; reachedTop: boolean }
+export interface ScrollStats {
+  frames: number;
+  over50: number;
+  p50: number;
+  p99: number;
+  max: number;
+  longAnimationFrames: number;
+  loafOver50: number;
+  steps: number;
+  reachedTop: boolean;
+}
 
 /** Scroll the message list from the bottom to the first message in 3,000 px steps, one per frame (bounded). */
 export async function scrollToTop(page: Page, maxSteps = 20_000): Promise<ScrollStats> {
@@ -74,9 +97,13 @@ export async function scrollToTop(page: Page, maxSteps = 20_000): Promise<Scroll
     const loaf: number[] = [];
     let po: PerformanceObserver | undefined;
     try {
-      po = new PerformanceObserver((list) => { for (const e of list.getEntries()) loaf.push(e.duration); });
+      po = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) loaf.push(e.duration);
+      });
       po.observe({ type: "long-animation-frame", buffered: false });
-    } catch { /* no LoAF in this browser: rAF deltas only */ }
+    } catch {
+      /* no LoAF in this browser: rAF deltas only */
+    }
     const frames: number[] = [];
     let last = performance.now();
     let steps = 0;
@@ -93,8 +120,15 @@ export async function scrollToTop(page: Page, maxSteps = 20_000): Promise<Scroll
     const sorted = [...frames].sort((a, b) => a - b);
     const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
     return {
-      frames: frames.length, over50: frames.filter((f) => f > 50).length, p50: q(0.5), p99: q(0.99), max: sorted[sorted.length - 1]!,
-      longAnimationFrames: loaf.length, loafOver50: loaf.filter((d) => d > 50).length, steps, reachedTop: el.scrollTop === 0,
+      frames: frames.length,
+      over50: frames.filter((f) => f > 50).length,
+      p50: q(0.5),
+      p99: q(0.99),
+      max: sorted[sorted.length - 1]!,
+      longAnimationFrames: loaf.length,
+      loafOver50: loaf.filter((d) => d > 50).length,
+      steps,
+      reachedTop: el.scrollTop === 0,
     };
   }, maxSteps);
 }

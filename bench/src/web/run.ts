@@ -30,18 +30,26 @@ import { recordWeb, type WebResults } from "./record.ts";
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const WEB_DIST = path.join(ROOT, "packages/web/dist");
 const PASSWORD = "bench-password-0123456789";
-const arg = (name: string, dflt: number) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
 
 async function call<T>(base: string, method: string, p: string, body: unknown, token?: string): Promise<T> {
   const res = await fetch(`${base}${API_PREFIX}${p}`, {
-    method, headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body), signal: AbortSignal.timeout(30_000),
+    method,
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
   });
   if (!res.ok) throw new Error(`${method} ${p} -> ${res.status}: ${(await res.text()).slice(0, 200)}`);
   return (await res.json()) as T;
 }
 
-const pct = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]!; };
+const pct = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+};
 const r1 = (x: number) => Math.round(x * 10) / 10;
 
 async function main(): Promise<void> {
@@ -56,19 +64,39 @@ async function main(): Promise<void> {
   const browser = await launch();
   try {
     server = await startServerProcess("parley", {
-      host: "127.0.0.1", port: await freePort(), dataDir, logLevel: "warn", setupToken: BENCH_SETUP_TOKEN, webDir: WEB_DIST,
-      rateLimitIp: 1_000_000, rateLimitUser: 1_000_000, wsFramesPerSecond: 100_000, accessTokenTtl: 3600,
+      host: "127.0.0.1",
+      port: await freePort(),
+      dataDir,
+      logLevel: "warn",
+      setupToken: BENCH_SETUP_TOKEN,
+      webDir: WEB_DIST,
+      rateLimitIp: 1_000_000,
+      rateLimitUser: 1_000_000,
+      wsFramesPerSecond: 100_000,
+      accessTokenTtl: 3600,
     });
     const url = server.url;
     log(`web: server pid ${server.pid} at ${url}`);
-    const owner = await call<{ accessToken: string }>(url, "POST", "/setup", { setupToken: BENCH_SETUP_TOKEN, orgSlug: "bench", orgName: "Bench", username: "alice", displayName: "Alice", password: PASSWORD, deviceName: "setup" });
+    const owner = await call<{ accessToken: string }>(url, "POST", "/setup", {
+      setupToken: BENCH_SETUP_TOKEN,
+      orgSlug: "bench",
+      orgName: "Bench",
+      username: "alice",
+      displayName: "Alice",
+      password: PASSWORD,
+      deviceName: "setup",
+    });
     const invite = await call<{ token: string }>(url, "POST", "/invites", { role: "member", maxUses: 2, expiresInSeconds: 3600 }, owner.accessToken);
-    for (const u of ["bob", "carol"]) await call(url, "POST", "/invites/accept", { token: invite.token, username: u, displayName: u, password: PASSWORD, deviceName: "setup" });
+    for (const u of ["bob", "carol"])
+      await call(url, "POST", "/invites/accept", { token: invite.token, username: u, displayName: u, password: PASSWORD, deviceName: "setup" });
 
     // ---- (a) + (b): Alice signs in on a cold browser, creates #general -------------
     const aliceCtx = await newContext(browser);
     const jsUrls = new Set<string>();
-    aliceCtx.on("response", (r) => { const u = new URL(r.url()); if (u.pathname.endsWith(".js")) jsUrls.add(u.pathname); });
+    aliceCtx.on("response", (r) => {
+      const u = new URL(r.url());
+      if (u.pathname.endsWith(".js")) jsUrls.add(u.pathname);
+    });
     const alice = await aliceCtx.newPage();
     await alice.goto(url);
     await alice.getByRole("button", { name: "Sign in" }).waitFor();
@@ -77,13 +105,15 @@ async function main(): Promise<void> {
     await call(url, "POST", "/channels", { kind: "public", name: "general", topic: "", members: [] }, owner.accessToken).catch(() => undefined);
     const signInToComposerMs = await signIn(alice, "bench", "alice", PASSWORD);
     await alice.waitForTimeout(1_000); // lazily loaded chunks (client worker, crypto) settle
-    let rawBytes = 0, gzipBytes = 0;
+    let rawBytes = 0,
+      gzipBytes = 0;
     const files: Array<{ path: string; bytes: number; gzip: number }> = [];
     for (const p of [...jsUrls].sort()) {
       const body = Buffer.from(await (await fetch(new URL(p, url))).arrayBuffer());
       const gz = zlib.gzipSync(body, { level: 9 }).length;
       files.push({ path: p, bytes: body.length, gzip: gz });
-      rawBytes += body.length; gzipBytes += gz;
+      rawBytes += body.length;
+      gzipBytes += gz;
     }
     log(`web: (a) chat route JS ${files.length} files, ${(gzipBytes / 1024).toFixed(1)} KiB gzipped (${(rawBytes / 1024).toFixed(1)} KiB raw)`);
 
@@ -92,7 +122,9 @@ async function main(): Promise<void> {
       await alice.reload();
       coldLoads.push(await composerUsableAt(alice));
     }
-    log(`web: (b) sign-in form ${r1(signInFormMs)} ms; sign-in -> composer ${r1(signInToComposerMs)} ms; signed-in reload -> composer ${coldLoads.map(r1).join(", ")} ms`);
+    log(
+      `web: (b) sign-in form ${r1(signInFormMs)} ms; sign-in -> composer ${r1(signInToComposerMs)} ms; signed-in reload -> composer ${coldLoads.map(r1).join(", ")} ms`,
+    );
 
     // ---- (c): send-to-render Alice -> Bob ------------------------------------------
     const bobCtx = await newContext(browser);
@@ -113,17 +145,31 @@ async function main(): Promise<void> {
       await box.fill(`${id} sent@${(performance.timeOrigin + performance.now()).toFixed(1)}`);
       await box.press("Enter");
       let got: number | undefined;
-      for (let t = 0; t < 1000 && got === undefined; t++) { got = await renderLatency(bob, id); if (got === undefined) await bob.waitForTimeout(5); }
-      if (got === undefined) { missing++; continue; }
+      for (let t = 0; t < 1000 && got === undefined; t++) {
+        got = await renderLatency(bob, id);
+        if (got === undefined) await bob.waitForTimeout(5);
+      }
+      if (got === undefined) {
+        missing++;
+        continue;
+      }
       if (i >= 5) latencies.push(got); // the first 5 warm up
     }
-    const sendToRender = { messages: latencies.length, missing, p50Ms: r1(pct(latencies, 0.5)), p99Ms: r1(pct(latencies, 0.99)), maxMs: r1(Math.max(...latencies)) };
+    const sendToRender = {
+      messages: latencies.length,
+      missing,
+      p50Ms: r1(pct(latencies, 0.5)),
+      p99Ms: r1(pct(latencies, 0.99)),
+      maxMs: r1(Math.max(...latencies)),
+    };
     log(`web: (c) send-to-render ${JSON.stringify(sendToRender)}`);
 
     // ---- (d): a large channel seeded by carol's SDK client, scrolled in Bob's page --------
     const seedStarted = Date.now();
     const carol = await ParleyClient.login({ baseUrl: url, org: "bench", username: "carol", password: PASSWORD });
-    let scroll: (ScrollStats & { messages: number; seedMs: number; renderNewestMs: number; domRows: number; firstRendered: boolean }) | { messages: number; error: string };
+    let scroll:
+      | (ScrollStats & { messages: number; seedMs: number; renderNewestMs: number; domRows: number; firstRendered: boolean })
+      | { messages: number; error: string };
     try {
       carol.connect();
       await carol.waitUntilLive();
@@ -146,7 +192,7 @@ async function main(): Promise<void> {
       const domRows = await bob.locator(".vrow").count();
       const stats = await scrollToTop(bob);
       // The top is the channel's first message only if every older page was paged in.
-      const firstRendered = await bob.locator("article.msg", { hasText: "scroll message 1 of" }).count() > 0;
+      const firstRendered = (await bob.locator("article.msg", { hasText: "scroll message 1 of" }).count()) > 0;
       scroll = { messages: sent, seedMs, renderNewestMs, domRows, firstRendered, ...stats };
       log(`web: (d) scroll ${JSON.stringify(scroll)}`);
     } catch (err) {
@@ -157,10 +203,13 @@ async function main(): Promise<void> {
     }
 
     const results: WebResults = {
-      date: new Date().toISOString(), loadAverageAtStart, chromium: browser.version(),
+      date: new Date().toISOString(),
+      loadAverageAtStart,
+      chromium: browser.version(),
       initialJs: { files, rawBytes, gzipBytes, targetGzipBytes: 300 * 1024 },
       tti: { signInFormMs: r1(signInFormMs), signInToComposerMs: r1(signInToComposerMs), signedInReloadToComposerMs: coldLoads.map(r1) },
-      sendToRender, scroll: scroll as unknown as Record<string, unknown>,
+      sendToRender,
+      scroll: scroll as unknown as Record<string, unknown>,
     };
     if (record) log(`web: wrote ${recordWeb(results)}`);
     else console.log(JSON.stringify(results, null, 2));
@@ -171,4 +220,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -11,7 +11,9 @@ import { createTestDatabase, startTestServer, TEST_SETUP_TOKEN } from "@parley/s
 import { parley, tempDir } from "./testing/spawn-cli.ts";
 
 const dirs: string[] = [];
-after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
 
 // ~25 CLI processes, each opening the database: minutes on a loaded 2-core box, so more than the suite's 120 s default.
 test("admin commands act on the database directly", { timeout: 300_000 }, async () => {
@@ -26,8 +28,26 @@ test("admin commands act on the database directly", { timeout: 300_000 }, async 
     assert.equal(noOrg.code, 1);
     assert.equal(noOrg.json().error.code, "no_org");
 
-    const setup = await parley(["--profile-dir", path.join(dir, "owner"), "setup", "--server", server.url, "--token", TEST_SETUP_TOKEN,
-      "--org", "acme", "--org-name", "Acme", "--username", "owner", "--display-name", "Owner"], { env: { PARLEY_PASSWORD: "owner-password-1" } });
+    const setup = await parley(
+      [
+        "--profile-dir",
+        path.join(dir, "owner"),
+        "setup",
+        "--server",
+        server.url,
+        "--token",
+        TEST_SETUP_TOKEN,
+        "--org",
+        "acme",
+        "--org-name",
+        "Acme",
+        "--username",
+        "owner",
+        "--display-name",
+        "Owner",
+      ],
+      { env: { PARLEY_PASSWORD: "owner-password-1" } },
+    );
     assert.equal(setup.code, 0, setup.stderr);
 
     const invite = await admin(["invite", "--role", "guest", "--max-uses", "2", "--expires", "1h"]);
@@ -38,7 +58,13 @@ test("admin commands act on the database directly", { timeout: 300_000 }, async 
     assert.equal((await bob(["invite", "accept", invite.json().token, "--server", server.url, "--username", "bob", "--display-name", "Bob"])).code, 0);
 
     const users = await admin(["users"]);
-    assert.deepEqual(users.json().users.map((u: { username: string; role: string }) => [u.username, u.role]), [["bob", "guest"], ["owner", "owner"]]);
+    assert.deepEqual(
+      users.json().users.map((u: { username: string; role: string }) => [u.username, u.role]),
+      [
+        ["bob", "guest"],
+        ["owner", "owner"],
+      ],
+    );
     assert.equal((await admin(["role", "bob", "member"])).json().user.role, "member");
     const badRole = await admin(["role", "bob", "emperor"]);
     assert.equal(badRole.code, 2);
@@ -87,7 +113,12 @@ test("admin e2ee reset gives channels a new MLS group generation with a visible 
     assert.match(r.stderr, /reset 1\/1: ops \(generation 1\)/);
     const info = await owner.api("GET", `/channels/${ch}/group-info`);
     assert.deepEqual([info.body.generation, info.body.epoch, info.body.groupInfo], [1, 0, null]);
-    const events = (await owner.api("GET", `/channels/${ch}/events?after=0`)).body.events as { kind: string; generation: number; senderId: string; content: string }[];
+    const events = (await owner.api("GET", `/channels/${ch}/events?after=0`)).body.events as {
+      kind: string;
+      generation: number;
+      senderId: string;
+      content: string;
+    }[];
     const reset = events.at(-1)!;
     assert.deepEqual([reset.kind, reset.generation, reset.senderId], ["reset", 1, "server"]);
     assert.deepEqual(JSON.parse(Buffer.from(reset.content, "base64").toString()), { generation: 1, reason: "operator", by: null });

@@ -8,7 +8,9 @@ import { appendSample, dropAuditTriggers } from "@parley/server/testing/audit";
 import { parley } from "./testing/spawn-cli.ts";
 
 const dirs: string[] = [];
-after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
 
 for (const dialect of DIALECTS) {
   test(`parley audit verify/export/keys on the database and on exports (${dialect})`, { timeout: 120_000 }, async () => {
@@ -34,7 +36,18 @@ for (const dialect of DIALECTS) {
       assert.match(exp.stderr, /exported 12 entries of org_cli/);
       const keys = (await audit(["keys", "--json"])).json().keys as string[];
       assert.equal(keys.length, 1);
-      const fromExport = await parley(["audit", "verify", "--from-export", file, "--public-key", keys[0] as string, "--data-dir", database.dataDir, ...where, "--json"]);
+      const fromExport = await parley([
+        "audit",
+        "verify",
+        "--from-export",
+        file,
+        "--public-key",
+        keys[0] as string,
+        "--data-dir",
+        database.dataDir,
+        ...where,
+        "--json",
+      ]);
       assert.equal(fromExport.code, 0, fromExport.stdout);
       assert.equal(fromExport.json().orgs[0].checkpointsMatched, 2);
 
@@ -49,7 +62,10 @@ for (const dialect of DIALECTS) {
       try {
         // The export is on record: the operator's CLI exported org_cli's 12 entries.
         const recorded = await s2.deps.db.selectFrom("audit_log").selectAll().where("org_id", "=", "org_cli").where("seq", ">", 12).execute();
-        assert.deepEqual(recorded.map((e) => [e.seq, e.action, e.actor_kind, JSON.parse(e.details).entries]), [[13, "audit.exported", "system", 12]]);
+        assert.deepEqual(
+          recorded.map((e) => [e.seq, e.action, e.actor_kind, JSON.parse(e.details).entries]),
+          [[13, "audit.exported", "system", 12]],
+        );
         await dropAuditTriggers(s2.deps.db, dialect);
         await sql`UPDATE audit_log SET target_id = 'ch_other' WHERE org_id = 'org_cli' AND seq = 7`.execute(s2.deps.db);
       } finally {

@@ -19,8 +19,26 @@ const PW = "owner-password-123";
 before(async () => {
   server = await startTestServer();
   dir = tempDir("codes");
-  const setup = await parley(["--profile-dir", path.join(dir, "owner"), "setup", "--server", server.url, "--token", TEST_SETUP_TOKEN,
-    "--org", "acme", "--org-name", "Acme", "--username", "owner", "--display-name", "Owner"], { env: { PARLEY_PASSWORD: PW } });
+  const setup = await parley(
+    [
+      "--profile-dir",
+      path.join(dir, "owner"),
+      "setup",
+      "--server",
+      server.url,
+      "--token",
+      TEST_SETUP_TOKEN,
+      "--org",
+      "acme",
+      "--org-name",
+      "Acme",
+      "--username",
+      "owner",
+      "--display-name",
+      "Owner",
+    ],
+    { env: { PARLEY_PASSWORD: PW } },
+  );
   assert.equal(setup.code, 0, setup.stderr);
 });
 after(async () => {
@@ -73,7 +91,9 @@ test("--json errors are a parseable { error } document on stdout", async () => {
 });
 
 test("failures exit 1 with what to do next", async () => {
-  const wrong = await parley(["--profile-dir", path.join(dir, "w"), "login", "--server", server.url, "--org", "acme", "--username", "owner", "--json"], { env: { PARLEY_PASSWORD: "not-the-password" } });
+  const wrong = await parley(["--profile-dir", path.join(dir, "w"), "login", "--server", server.url, "--org", "acme", "--username", "owner", "--json"], {
+    env: { PARLEY_PASSWORD: "not-the-password" },
+  });
   assert.equal(wrong.code, 1);
   assert.equal(wrong.json().error.code, "invalid_credentials");
   assert.match(wrong.stderr, /check the org slug, username and password/);
@@ -90,7 +110,10 @@ test("failures exit 1 with what to do next", async () => {
   assert.equal(noUser.code, 1);
   assert.match(noUser.stderr, /no user "ghost"/);
 
-  const dead = await parley(["--profile-dir", path.join(dir, "d"), "login", "--server", `http://127.0.0.1:${await freePort()}`, "--org", "acme", "--username", "owner"], { env: { PARLEY_PASSWORD: PW } });
+  const dead = await parley(
+    ["--profile-dir", path.join(dir, "d"), "login", "--server", `http://127.0.0.1:${await freePort()}`, "--org", "acme", "--username", "owner"],
+    { env: { PARLEY_PASSWORD: PW } },
+  );
   assert.equal(dead.code, 1);
   assert.match(dead.stderr, /cannot reach the server .* — check --server, or start one with `parley start`/);
 
@@ -116,7 +139,10 @@ test("channel administration by name, with --json shapes", async () => {
   assert.equal((await owner(["channel", "unarchive", "oncall"])).code, 0);
   assert.equal((await owner(["send", "oncall", "hello"])).code, 0);
   const users = await owner(["users", "--json"]);
-  assert.deepEqual(users.json().users.map((u: { username: string }) => u.username), ["owner"]);
+  assert.deepEqual(
+    users.json().users.map((u: { username: string }) => u.username),
+    ["owner"],
+  );
   const devices = await owner(["devices", "--json"]);
   assert.equal(devices.json().devices.length, 1);
   const sessions = await owner(["sessions", "--json"]);
@@ -128,9 +154,14 @@ test("read --follow --json streams live events as JSON lines and exits 0 on Ctrl
   assert.equal((await owner(["send", "live", "before"])).code, 0);
   const phone = (args: string[]) => parley(["--profile-dir", path.join(dir, "owner-phone"), ...args], { env: { PARLEY_PASSWORD: PW } });
   assert.equal((await phone(["login", "--server", server.url, "--org", "acme", "--username", "owner"])).code, 0);
-  const child = spawn(process.execPath, [BIN, "--profile-dir", path.join(dir, "owner"), "read", "live", "--follow", "--json"], { env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [BIN, "--profile-dir", path.join(dir, "owner"), "read", "live", "--follow", "--json"], {
+    env: childEnv(),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
-  child.stdout.on("data", (d) => { out += String(d); });
+  child.stdout.on("data", (d) => {
+    out += String(d);
+  });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const waitFor = async (pred: () => boolean) => {
     for (let i = 0; i < 300 && !pred(); i++) await new Promise((r) => setTimeout(r, 50));
@@ -152,7 +183,18 @@ test("read --follow --json streams live events as JSON lines and exits 0 on Ctrl
   }
   assert.equal(await exited, 0);
   // MLS handshake events (the second device joining the group) are streamed too; the chat is the rest.
-  const lines = out.trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.kind !== "commit" && l.kind !== "proposal");
-  assert.deepEqual(lines.map((l) => [l.kind, l.text, l.emoji]), [["message", "before", null], ["message", "during", null], ["reaction", null, "🎉"]]);
+  const lines = out
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l))
+    .filter((l) => l.kind !== "commit" && l.kind !== "proposal");
+  assert.deepEqual(
+    lines.map((l) => [l.kind, l.text, l.emoji]),
+    [
+      ["message", "before", null],
+      ["message", "during", null],
+      ["reaction", null, "🎉"],
+    ],
+  );
   assert.equal(lines[2].target, lines[0].seq);
 });

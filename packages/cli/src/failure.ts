@@ -28,7 +28,13 @@ const HINTS: Partial<Record<keyof typeof ERROR_STATUS, string>> = {
   internal: "retry; if it persists, check the server log",
 };
 
-interface CodedError { code?: unknown; message?: unknown; details?: unknown; retryAfter?: unknown; cause?: unknown }
+interface CodedError {
+  code?: unknown;
+  message?: unknown;
+  details?: unknown;
+  retryAfter?: unknown;
+  cause?: unknown;
+}
 
 /** Map a thrown value to a CliError (exit 1 unless it is already a CliError). */
 export function toCliError(err: unknown): CliError {
@@ -52,7 +58,11 @@ export function toCliError(err: unknown): CliError {
   }
   // By name, like ConfigError: E2EE failures (a refused key, a group that cannot be joined) are not CLI bugs.
   if (err instanceof Error && err.constructor.name === "E2eeError") {
-    return new CliError(code || "e2ee", `end-to-end encryption: ${message}`, "retry; if it persists, the device's key store may be damaged (sign in again as a new device)");
+    return new CliError(
+      code || "e2ee",
+      `end-to-end encryption: ${message}`,
+      "retry; if it persists, the device's key store may be damaged (sign in again as a new device)",
+    );
   }
   if (code === "network" || code === "timeout" || isConnectionError(err)) {
     return new CliError("unreachable", `cannot reach the server (${rootMessage(err)})`, "check --server, or start one with `parley start`");
@@ -63,7 +73,10 @@ export function toCliError(err: unknown): CliError {
 function describeIssues(details: unknown): string {
   const issues = (details as { issues?: Array<{ path?: unknown[]; message?: string }> } | undefined)?.issues;
   if (!Array.isArray(issues) || !issues.length) return "";
-  return `: ${issues.slice(0, 3).map((i) => `${(i.path ?? []).join(".") || "value"} ${i.message ?? ""}`.trim()).join("; ")}`;
+  return `: ${issues
+    .slice(0, 3)
+    .map((i) => `${(i.path ?? []).join(".") || "value"} ${i.message ?? ""}`.trim())
+    .join("; ")}`;
 }
 
 function rootMessage(err: unknown): string {

@@ -26,12 +26,27 @@ export async function follow(ctx: Ctx, channelId: string, afterSeq: number): Pro
       // Other channels are synced too (the client keeps every cursor); only this one is shown.
       if (e.channelId !== channelId || e.seq <= printed) return;
       printed = e.seq;
-      ctx.out.item({ seq: e.seq, kind: e.kind, threadRoot: e.threadRoot, target: e.target, sender: dir.name(e.senderId), senderId: e.senderId, createdAt: e.createdAt, text: e.text ?? null, emoji: e.emoji ?? null },
-        liveLine(e.raw, e.content, dir.name));
+      ctx.out.item(
+        {
+          seq: e.seq,
+          kind: e.kind,
+          threadRoot: e.threadRoot,
+          target: e.target,
+          sender: dir.name(e.senderId),
+          senderId: e.senderId,
+          createdAt: e.createdAt,
+          text: e.text ?? null,
+          emoji: e.emoji ?? null,
+        },
+        liveLine(e.raw, e.content, dir.name),
+      );
     });
-    client.on("historyUnavailable", (h) => { if (h.channelId === channelId) ctx.out.note(HISTORY_NOTE); });
+    client.on("historyUnavailable", (h) => {
+      if (h.channelId === channelId) ctx.out.note(HISTORY_NOTE);
+    });
     client.on("connection", (s) => {
-      if (s.state === "offline" && !ctx.out.json) ctx.out.note(`connection lost (${s.reason || s.closeCode}); reconnecting${s.retryInMs ? ` in ${Math.round(s.retryInMs / 1000)}s` : ""}...`);
+      if (s.state === "offline" && !ctx.out.json)
+        ctx.out.note(`connection lost (${s.reason || s.closeCode}); reconnecting${s.retryInMs ? ` in ${Math.round(s.retryInMs / 1000)}s` : ""}...`);
       if (s.state === "revoked") {
         failure = new CliError("session_ended", "the server ended this session", "sign in again with `parley login`");
         resolve();

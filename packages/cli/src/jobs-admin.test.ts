@@ -23,7 +23,10 @@ test("admin jobs lists dead jobs and retries them", { timeout: 60_000 }, async (
     assert.equal(all.code, 0, all.stderr);
     assert.deepEqual(all.json().counts, { queued: 1, running: 0, done: 0, dead: 1 });
     const onlyDead = await admin(["--state", "dead"]);
-    assert.deepEqual(onlyDead.json().jobs.map((j: { id: string; lastError: string; attempts: number }) => [j.id, j.lastError, j.attempts]), [[dead, "boom", 8]]);
+    assert.deepEqual(
+      onlyDead.json().jobs.map((j: { id: string; lastError: string; attempts: number }) => [j.id, j.lastError, j.attempts]),
+      [[dead, "boom", 8]],
+    );
     const human = await parley(["admin", "jobs", "--state", "dead", "--data-dir", db.dataDir]);
     assert.match(human.stdout, new RegExp(`${dead}\\s+dead\\s+files\\.gc\\s+attempts 8/8`));
 

@@ -21,19 +21,35 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const { cmd, rest, words } = findCommand(argv);
     if (!cmd) {
       if (words.length === 0) {
-        if (argv.includes("--version")) { out.result({ version: await version() }, await version()); return EXIT.ok; }
+        if (argv.includes("--version")) {
+          out.result({ version: await version() }, await version());
+          return EXIT.ok;
+        }
         const wantsHelp = argv.includes("--help") || argv.includes("-h");
         (wantsHelp ? process.stdout : process.stderr).write(mainHelp(COMMANDS));
         return wantsHelp ? EXIT.ok : EXIT.usage;
       }
-      if (words[0] === "help") { process.stdout.write(helpFor(words.slice(1))); return EXIT.ok; }
+      if (words[0] === "help") {
+        process.stdout.write(helpFor(words.slice(1)));
+        return EXIT.ok;
+      }
       const group = COMMANDS.filter((c) => c.name[0] === words[0]);
-      if (group.length && (argv.includes("--help") || argv.includes("-h"))) { process.stdout.write(groupHelp(group)); return EXIT.ok; }
-      if (group.length) throw new UsageError(`'${words.join(" ")}' needs a subcommand: ${group.map((c) => c.name.slice(1).join(" ")).join(", ")}`, `run \`parley ${words[0]} --help\``);
+      if (group.length && (argv.includes("--help") || argv.includes("-h"))) {
+        process.stdout.write(groupHelp(group));
+        return EXIT.ok;
+      }
+      if (group.length)
+        throw new UsageError(
+          `'${words.join(" ")}' needs a subcommand: ${group.map((c) => c.name.slice(1).join(" ")).join(", ")}`,
+          `run \`parley ${words[0]} --help\``,
+        );
       throw new UsageError(`unknown command '${words[0]}'`);
     }
     const { args, opts } = parseCommandArgs(cmd, rest);
-    if (opts.help) { process.stdout.write(commandHelp(cmd)); return EXIT.ok; }
+    if (opts.help) {
+      process.stdout.write(commandHelp(cmd));
+      return EXIT.ok;
+    }
     const controller = new AbortController();
     const stop = () => controller.abort();
     process.once("SIGINT", stop);
@@ -72,8 +88,16 @@ function findCommand(argv: string[]): { cmd: Command | undefined; rest: string[]
   let i = 0;
   while (i < argv.length) {
     const a = argv[i]!;
-    if (GLOBAL_VALUE_FLAGS.has(a)) { lead.push(a, argv[i + 1] ?? ""); i += 2; continue; }
-    if (GLOBAL_BOOL_FLAGS.has(a) || a.startsWith("--profile=") || a.startsWith("--profile-dir=") || a === "--version") { lead.push(a); i++; continue; }
+    if (GLOBAL_VALUE_FLAGS.has(a)) {
+      lead.push(a, argv[i + 1] ?? "");
+      i += 2;
+      continue;
+    }
+    if (GLOBAL_BOOL_FLAGS.has(a) || a.startsWith("--profile=") || a.startsWith("--profile-dir=") || a === "--version") {
+      lead.push(a);
+      i++;
+      continue;
+    }
     break;
   }
   const words: string[] = [];

@@ -22,9 +22,12 @@ export async function openOffline(overrides: ConfigInput, env: NodeJS.ProcessEnv
   // Admin commands print their own results; server logs would only be noise here.
   const config = server.loadConfig({ logLevel: "silent", ...overrides }, env);
   const { deps, close } = await server.composeDeps(config, {
-    log: server.createLogger(config.logLevel), nodeId: `cli-${crypto.randomBytes(3).toString("hex")}`, pgPoolSize: 2,
+    log: server.createLogger(config.logLevel),
+    nodeId: `cli-${crypto.randomBytes(3).toString("hex")}`,
+    pgPoolSize: 2,
     // Its bus messages (revoked sessions, membership changes...) are left for the running server to publish.
-    relay: "leave", ...(onMigration ? { onMigration } : {}),
+    relay: "leave",
+    ...(onMigration ? { onMigration } : {}),
   });
   return { deps, server, close };
 }
@@ -32,7 +35,12 @@ export async function openOffline(overrides: ConfigInput, env: NodeJS.ProcessEnv
 /** The org to act on: `--org SLUG`, or the only org when there is exactly one. */
 export async function resolveOrg(deps: Deps, slug: string | undefined): Promise<{ id: string; slug: string; name: string; actor: Actor }> {
   const rows = await deps.db.selectFrom("orgs").select(["id", "slug", "name"]).orderBy("created_at").execute();
-  if (rows.length === 0) throw new CliError("no_org", "no organisation exists in this database yet", "create one: parley admin bootstrap --org SLUG --org-name NAME --username U --display-name D");
+  if (rows.length === 0)
+    throw new CliError(
+      "no_org",
+      "no organisation exists in this database yet",
+      "create one: parley admin bootstrap --org SLUG --org-name NAME --username U --display-name D",
+    );
   const org = slug ? rows.find((r) => r.slug === slug) : rows.length === 1 ? rows[0] : undefined;
   if (!org && slug) throw new CliError("not_found", `no organisation with slug "${slug}"`, `known: ${rows.map((r) => r.slug).join(", ")}`);
   if (!org) throw new CliError("usage", "this database holds several organisations", `pick one with --org (${rows.map((r) => r.slug).join(", ")})`, 2);

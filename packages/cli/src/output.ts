@@ -27,7 +27,10 @@ export function createOutput(json: boolean, streams: Streams = process): Output 
   return {
     json,
     result(data, human) {
-      if (json) { streams.stdout.write(`${JSON.stringify(data ?? null)}\n`); return; }
+      if (json) {
+        streams.stdout.write(`${JSON.stringify(data ?? null)}\n`);
+        return;
+      }
       const text = line(typeof human === "function" ? human() : human);
       if (text) streams.stdout.write(`${text}\n`);
     },
@@ -40,7 +43,8 @@ export function createOutput(json: boolean, streams: Streams = process): Output 
     error(err) {
       const hint = err.hint ? ` — ${err.hint}` : "";
       streams.stderr.write(`parley: ${err.message}${hint}\n`);
-      if (json) streams.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message, hint: err.hint ?? null, exitCode: err.exitCode } })}\n`);
+      if (json)
+        streams.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message, hint: err.hint ?? null, exitCode: err.exitCode } })}\n`);
     },
   };
 }

@@ -35,7 +35,8 @@ function promptHidden(tty: NodeJS.ReadStream, prompt: string): Promise<string> {
       tty.pause();
       tty.off("data", onData);
       process.stderr.write("\n");
-      if (err) reject(err); else resolve(pw);
+      if (err) reject(err);
+      else resolve(pw);
     };
     const onData = (s: string) => {
       for (const ch of s) {

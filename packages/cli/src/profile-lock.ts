@@ -37,7 +37,11 @@ export async function lockProfile(dir: string): Promise<() => void> {
         if (released) return;
         released = true;
         process.off("exit", release);
-        try { fs.unlinkSync(file); } catch { /* already gone */ }
+        try {
+          fs.unlinkSync(file);
+        } catch {
+          /* already gone */
+        }
       };
       process.on("exit", release);
       return release;
@@ -51,8 +55,11 @@ export async function lockProfile(dir: string): Promise<() => void> {
       continue;
     }
     if (Date.now() > end) {
-      throw new CliError("profile_busy", `this profile is in use by another parley process (pid ${holder})`,
-        "wait for it to finish (stop `parley read --follow` with Ctrl-C), or use another profile (--profile NAME) — each profile is its own device");
+      throw new CliError(
+        "profile_busy",
+        `this profile is in use by another parley process (pid ${holder})`,
+        "wait for it to finish (stop `parley read --follow` with Ctrl-C), or use another profile (--profile NAME) — each profile is its own device",
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }

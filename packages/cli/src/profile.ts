@@ -13,7 +13,8 @@ export function profileDir(opts: Opts, env: NodeJS.ProcessEnv): string {
   const dir = str(opts, "profile-dir") ?? env.PARLEY_PROFILE_DIR;
   if (dir) return path.resolve(dir);
   const name = str(opts, "profile") ?? env.PARLEY_PROFILE ?? "default";
-  if (!/^[A-Za-z0-9._-]+$/.test(name) || name.startsWith(".")) throw new UsageError(`profile name '${name}' may only use letters, digits, dot, dash, underscore`);
+  if (!/^[A-Za-z0-9._-]+$/.test(name) || name.startsWith("."))
+    throw new UsageError(`profile name '${name}' may only use letters, digits, dot, dash, underscore`);
   const base = env.XDG_CONFIG_HOME || path.join(os.homedir(), ".config");
   return path.join(base, "parley", name);
 }

@@ -23,7 +23,10 @@ test("quickstart: bootstrap, start, invite, two users chat (E2EE), thread, react
   const alice = (args: string[]) => parley(["--profile-dir", path.join(dir, "alice"), ...args], { env: { PARLEY_PASSWORD: ALICE_PW } });
   const bob = (args: string[]) => parley(["--profile-dir", path.join(dir, "bob"), ...args], { env: { PARLEY_PASSWORD: BOB_PW } });
 
-  const boot = await parley(["admin", "bootstrap", "--data-dir", data, "--org", "acme", "--org-name", "Acme Inc", "--username", "alice", "--display-name", "Alice", "--json"], { env: { PARLEY_PASSWORD: ALICE_PW } });
+  const boot = await parley(
+    ["admin", "bootstrap", "--data-dir", data, "--org", "acme", "--org-name", "Acme Inc", "--username", "alice", "--display-name", "Alice", "--json"],
+    { env: { PARLEY_PASSWORD: ALICE_PW } },
+  );
   assert.equal(boot.code, 0, boot.stderr);
   assert.equal(boot.json().org.slug, "acme");
   assert.equal(boot.json().user.role, "owner");
@@ -42,7 +45,9 @@ test("quickstart: bootstrap, start, invite, two users chat (E2EE), thread, react
     assert.equal(link, `${server.url}/invite/${token}`);
 
     // Password from stdin for alice (env for bob below): never argv.
-    const login = await parley(["--profile-dir", path.join(dir, "alice"), "login", "--server", server.url, "--org", "acme", "--username", "alice", "--json"], { input: `${ALICE_PW}\n` });
+    const login = await parley(["--profile-dir", path.join(dir, "alice"), "login", "--server", server.url, "--org", "acme", "--username", "alice", "--json"], {
+      input: `${ALICE_PW}\n`,
+    });
     assert.equal(login.code, 0, login.stderr);
     assert.equal(login.json().user.username, "alice");
     const store = path.join(dir, "alice", "parley-store.json");
@@ -54,7 +59,10 @@ test("quickstart: bootstrap, start, invite, two users chat (E2EE), thread, react
 
     assert.equal((await alice(["channel", "create", "general", "--topic", "Everything"])).code, 0);
     const browse = await bob(["channel", "browse", "--json"]);
-    assert.deepEqual(browse.json().channels.map((c: { name: string }) => c.name), ["general"]);
+    assert.deepEqual(
+      browse.json().channels.map((c: { name: string }) => c.name),
+      ["general"],
+    );
     assert.equal((await bob(["channel", "join", "general"])).code, 0);
 
     // Every message below is MLS-encrypted; the canary must never reach a file in plaintext.
@@ -80,14 +88,25 @@ test("quickstart: bootstrap, start, invite, two users chat (E2EE), thread, react
     assert.equal(read.code, 0, read.stderr);
     const bySeq = new Map(read.json().messages.map((m: { seq: number }) => [m.seq, m]));
     assert.deepEqual(bySeq.get(first), {
-      seq: first, threadRoot: null, sender: "alice", senderId: login.json().user.id, createdAt: (bySeq.get(first) as { createdAt: number }).createdAt,
-      text: `Hello Bob, edited ${canary}`, edited: true, deleted: false, reactions: { "👍": ["bob"] }, files: [],
+      seq: first,
+      threadRoot: null,
+      sender: "alice",
+      senderId: login.json().user.id,
+      createdAt: (bySeq.get(first) as { createdAt: number }).createdAt,
+      text: `Hello Bob, edited ${canary}`,
+      edited: true,
+      deleted: false,
+      reactions: { "👍": ["bob"] },
+      files: [],
     });
     assert.equal((bySeq.get(reply.json().seq) as { threadRoot: number }).threadRoot, first);
     assert.equal((bySeq.get(oops.json().seq) as { deleted: boolean }).deleted, true);
 
     const human = await bob(["read", "general"]);
-    assert.match(human.stdout, new RegExp(`^#${first} \\[\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\] alice: Hello Bob, edited ${canary} \\(edited\\) {2}\\[👍 bob\\]$`, "m"));
+    assert.match(
+      human.stdout,
+      new RegExp(`^#${first} \\[\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\] alice: Hello Bob, edited ${canary} \\(edited\\) {2}\\[👍 bob\\]$`, "m"),
+    );
     assert.match(human.stdout, new RegExp(`^#${reply.json().seq} \\[.*\\] bob \\(thread #${first}\\): a thread reply$`, "m"));
     assert.match(human.stdout, /alice: \(deleted\)$/m);
     assert.doesNotMatch(human.stdout, /oops/);
@@ -98,7 +117,10 @@ test("quickstart: bootstrap, start, invite, two users chat (E2EE), thread, react
     assert.doesNotMatch(own.stdout, /own_message_unavailable|cannot read/);
 
     const thread = await alice(["thread", "general", String(first), "--json"]);
-    assert.deepEqual(thread.json().messages.map((m: { seq: number }) => m.seq), [first, reply.json().seq]);
+    assert.deepEqual(
+      thread.json().messages.map((m: { seq: number }) => m.seq),
+      [first, reply.json().seq],
+    );
 
     // A file: encrypted on alice's device, uploaded as ciphertext, downloaded and decrypted by bob byte for byte.
     const original = path.join(dir, "report.bin");
@@ -143,7 +165,10 @@ test("quickstart: bootstrap, start, invite, two users chat (E2EE), thread, react
     // A DM by @username, read from the other side.
     assert.equal((await bob(["send", "@alice", "psst"])).code, 0);
     const dm = await alice(["read", "@bob", "--json"]);
-    assert.deepEqual(dm.json().messages.map((m: { text: string }) => m.text), ["psst"]);
+    assert.deepEqual(
+      dm.json().messages.map((m: { text: string }) => m.text),
+      ["psst"],
+    );
 
     // Profiles keep history only sealed: no plaintext anywhere on disk (server data included).
     for (const where of [path.join(dir, "alice"), path.join(dir, "bob"), data]) {
@@ -153,7 +178,13 @@ test("quickstart: bootstrap, start, invite, two users chat (E2EE), thread, react
     }
 
     const list = await alice(["channel", "list", "--json"]);
-    assert.deepEqual(list.json().channels.map((c: { kind: string }) => c.kind).sort(), ["dm", "public"]);
+    assert.deepEqual(
+      list
+        .json()
+        .channels.map((c: { kind: string }) => c.kind)
+        .sort(),
+      ["dm", "public"],
+    );
 
     // Private channel: invite, kick, leave.
     assert.equal((await alice(["channel", "create", "secret", "--private"])).code, 0);
@@ -164,7 +195,10 @@ test("quickstart: bootstrap, start, invite, two users chat (E2EE), thread, react
     assert.equal((await alice(["channel", "kick", "secret", "bob"])).code, 0);
     assert.equal((await bob(["send", "secret", "out"])).code, 1);
     assert.equal((await bob(["channel", "leave", "general"])).code, 0);
-    assert.deepEqual((await bob(["channel", "list", "--json"])).json().channels.map((c: { kind: string }) => c.kind), ["dm"]);
+    assert.deepEqual(
+      (await bob(["channel", "list", "--json"])).json().channels.map((c: { kind: string }) => c.kind),
+      ["dm"],
+    );
     const whoami = await bob(["whoami", "--json"]);
     assert.equal(whoami.json().user.username, "bob");
     assert.equal(whoami.json().server, server.url);
@@ -186,13 +220,51 @@ test("first start on an empty data dir prints the setup token and `parley setup`
   try {
     const token = server.ready.setupToken;
     assert.ok(token && token.length >= 16, "setup token printed in the ready line");
-    const setup = await parley(["--profile-dir", path.join(dir, "owner"), "setup", "--server", server.url, "--token", token!,
-      "--org", "initech", "--org-name", "Initech", "--username", "peter", "--display-name", "Peter", "--json"], { env: { PARLEY_PASSWORD: "peter-password-1" } });
+    const setup = await parley(
+      [
+        "--profile-dir",
+        path.join(dir, "owner"),
+        "setup",
+        "--server",
+        server.url,
+        "--token",
+        token!,
+        "--org",
+        "initech",
+        "--org-name",
+        "Initech",
+        "--username",
+        "peter",
+        "--display-name",
+        "Peter",
+        "--json",
+      ],
+      { env: { PARLEY_PASSWORD: "peter-password-1" } },
+    );
     assert.equal(setup.code, 0, setup.stderr);
     assert.equal(setup.json().org.slug, "initech");
     assert.equal(setup.json().user.role, "owner");
-    const again = await parley(["--profile-dir", path.join(dir, "x"), "setup", "--server", server.url, "--token", token!,
-      "--org", "other", "--org-name", "Other", "--username", "mallory", "--display-name", "M", "--json"], { env: { PARLEY_PASSWORD: "mallory-password" } });
+    const again = await parley(
+      [
+        "--profile-dir",
+        path.join(dir, "x"),
+        "setup",
+        "--server",
+        server.url,
+        "--token",
+        token!,
+        "--org",
+        "other",
+        "--org-name",
+        "Other",
+        "--username",
+        "mallory",
+        "--display-name",
+        "M",
+        "--json",
+      ],
+      { env: { PARLEY_PASSWORD: "mallory-password" } },
+    );
     assert.equal(again.code, 1);
     assert.equal(again.json().error.code, "setup_complete");
     assert.match(again.stderr, /sign in with `parley login`/);

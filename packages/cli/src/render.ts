@@ -8,7 +8,10 @@ import type { Event } from "@parley/protocol";
 export function table(rows: string[][]): string {
   if (!rows.length) return "(none)";
   const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => { widths[i] = Math.max(widths[i] ?? 0, c.length); });
+  for (const r of rows)
+    r.forEach((c, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, c.length);
+    });
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n");
 }
 
@@ -20,7 +23,13 @@ export function when(ms: number): string {
 }
 
 /** Decoded content of one event. */
-export interface Content { text?: string | undefined; emoji?: string | undefined; decodeError?: string | undefined; decodeReason?: string | undefined; files?: unknown }
+export interface Content {
+  text?: string | undefined;
+  emoji?: string | undefined;
+  decodeError?: string | undefined;
+  decodeReason?: string | undefined;
+  files?: unknown;
+}
 
 /** A message with everything that later events did to it. */
 export interface MessageView {
@@ -40,12 +49,17 @@ export interface MessageView {
 }
 
 /** An attachment as shown. */
-export interface FileView { name: string; mime: string; size: number }
+export interface FileView {
+  name: string;
+  mime: string;
+  size: number;
+}
 
 /** Attachments of decoded content (only the displayable fields). */
 function filesOf(c: Content): FileView[] {
   if (!Array.isArray(c.files)) return [];
-  return (c.files as Array<Record<string, unknown>>).filter((f) => f && typeof f.name === "string")
+  return (c.files as Array<Record<string, unknown>>)
+    .filter((f) => f && typeof f.name === "string")
     .map((f) => ({ name: String(f.name), mime: String(f.mime ?? "application/octet-stream"), size: Number(f.size ?? 0) }));
 }
 
@@ -55,7 +69,10 @@ export function size(n: number): string {
   const units = ["KiB", "MiB", "GiB"];
   let v = n / 1024;
   let i = 0;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
   return `${v.toFixed(1)} ${units[i]}`;
 }
 
@@ -73,8 +90,16 @@ export function foldTimeline(events: Array<{ event: Event; content: Content }>, 
   for (const { event: e, content: c } of events) {
     if (e.kind === "message") {
       const v: MessageView = {
-        seq: e.seq, threadRoot: e.threadRoot, sender: name(e.senderId), senderId: e.senderId, createdAt: e.createdAt,
-        text: c.text ?? "", edited: false, deleted: false, reactions: {}, files: filesOf(c),
+        seq: e.seq,
+        threadRoot: e.threadRoot,
+        sender: name(e.senderId),
+        senderId: e.senderId,
+        createdAt: e.createdAt,
+        text: c.text ?? "",
+        edited: false,
+        deleted: false,
+        reactions: {},
+        files: filesOf(c),
         ...(c.decodeError ? { decodeError: c.decodeError } : {}),
       };
       bySeq.set(e.seq, v);
@@ -91,8 +116,16 @@ export function foldTimeline(events: Array<{ event: Event; content: Content }>, 
     }
     const target = e.target === null ? undefined : bySeq.get(e.target);
     if (!target) continue;
-    if (e.kind === "edit" && e.senderId === target.senderId && !target.deleted) { target.text = c.text ?? ""; target.edited = true; }
-    if (e.kind === "delete" && e.senderId === target.senderId) { target.deleted = true; target.text = ""; target.reactions = {}; target.files = []; }
+    if (e.kind === "edit" && e.senderId === target.senderId && !target.deleted) {
+      target.text = c.text ?? "";
+      target.edited = true;
+    }
+    if (e.kind === "delete" && e.senderId === target.senderId) {
+      target.deleted = true;
+      target.text = "";
+      target.reactions = {};
+      target.files = [];
+    }
     if (e.kind === "reaction" && c.emoji && !target.deleted) {
       const who = name(e.senderId);
       const list = (target.reactions[c.emoji] ??= []);
@@ -108,7 +141,9 @@ export function messageLine(m: MessageView): string {
   const thread = m.threadRoot !== null ? ` (thread #${m.threadRoot})` : "";
   const body = m.deleted ? "(deleted)" : m.decodeError ? `(cannot read: ${m.decodeError})` : m.text;
   const edited = m.edited && !m.deleted ? " (edited)" : "";
-  const reactions = Object.entries(m.reactions).map(([emoji, who]) => `${emoji} ${who.join(",")}`).join("  ");
+  const reactions = Object.entries(m.reactions)
+    .map(([emoji, who]) => `${emoji} ${who.join(",")}`)
+    .join("  ");
   const files = m.files.map((f) => ` [file: ${f.name}, ${size(f.size)}]`).join("");
   return `#${m.seq} [${when(m.createdAt)}] ${m.sender}${thread}: ${body}${files}${edited}${reactions ? `  [${reactions}]` : ""}`;
 }
@@ -118,7 +153,19 @@ export function liveLine(e: Event, c: Content, name: (userId: string) => string)
   const who = name(e.senderId);
   switch (e.kind) {
     case "message":
-      return messageLine({ seq: e.seq, threadRoot: e.threadRoot, sender: who, senderId: e.senderId, createdAt: e.createdAt, text: c.text ?? "", edited: false, deleted: false, reactions: {}, files: filesOf(c), ...(c.decodeError ? { decodeError: c.decodeError } : {}) });
+      return messageLine({
+        seq: e.seq,
+        threadRoot: e.threadRoot,
+        sender: who,
+        senderId: e.senderId,
+        createdAt: e.createdAt,
+        text: c.text ?? "",
+        edited: false,
+        deleted: false,
+        reactions: {},
+        files: filesOf(c),
+        ...(c.decodeError ? { decodeError: c.decodeError } : {}),
+      });
     case "edit":
       return `#${e.seq} [${when(e.createdAt)}] ${who} edited #${e.target}: ${c.text ?? ""}`;
     case "delete":

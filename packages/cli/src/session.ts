@@ -46,10 +46,14 @@ export async function signedIn(ctx: Ctx, prepare?: (store: FileStore) => Promise
     throw err;
   }
   let ended = false;
-  client.on("sessionEnded", () => { ended = true; });
+  client.on("sessionEnded", () => {
+    ended = true;
+  });
   client.on("error", () => undefined); // background failures (a join retried later) must not crash a one-shot command
   return {
-    client, api: client.api, session: client.session!,
+    client,
+    api: client.api,
+    session: client.session!,
     async close() {
       // Let decryption and own echoes finish so they land in the (sealed) history cache.
       await client.idle().catch(() => undefined);
@@ -112,7 +116,11 @@ export async function signIn(ctx: Ctx, how: (store: FileStore) => Promise<Parley
 export function serverUrl(value: string): string {
   const v = /^https?:\/\//.test(value) ? value : `http://${value}`;
   let u: URL;
-  try { u = new URL(v); } catch { throw new CliError("usage", `--server '${value}' is not a URL`, "pass e.g. --server http://127.0.0.1:8080", 2); }
+  try {
+    u = new URL(v);
+  } catch {
+    throw new CliError("usage", `--server '${value}' is not a URL`, "pass e.g. --server http://127.0.0.1:8080", 2);
+  }
   return u.origin;
 }
 
@@ -140,13 +148,22 @@ export async function resolveChannel(client: ParleyClient, ref: string): Promise
   const api = client.api;
   if (ref.startsWith("@")) {
     const dir = await directory(api);
-    const ids = ref.slice(1).split(",").filter(Boolean).map((n) => dir.byName(n).id);
+    const ids = ref
+      .slice(1)
+      .split(",")
+      .filter(Boolean)
+      .map((n) => dir.byName(n).id);
     // Through the client: a DM opened for the first time gets its MLS group.
     return client.openDm(ids);
   }
   const name = ref.replace(/^#/, "");
   const { channels } = await api.call("listChannels");
-  const found = channels.find((c) => c.id === name) ?? channels.find((c) => c.name === name) ?? channels.find((c) => c.name.toLowerCase() === name.toLowerCase());
+  const found =
+    channels.find((c) => c.id === name) ?? channels.find((c) => c.name === name) ?? channels.find((c) => c.name.toLowerCase() === name.toLowerCase());
   if (found) return found;
-  throw new CliError("not_found", `you are not in a channel named "${name}"`, "see `parley channel list`, or find public ones with `parley channel browse` and `parley channel join NAME`");
+  throw new CliError(
+    "not_found",
+    `you are not in a channel named "${name}"`,
+    "see `parley channel list`, or find public ones with `parley channel browse` and `parley channel join NAME`",
+  );
 }

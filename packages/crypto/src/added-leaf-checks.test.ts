@@ -8,14 +8,32 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defaultCredentialTypes } from "ts-mls";
 import {
-  addMembers, confirmPending, createGroup, encrypt, epoch, epochAuthenticator, generateKeyPackages, hasPendingCommit, joinFromWelcome, members,
-  processMessage, selfUpdate, type Group,
+  addMembers,
+  confirmPending,
+  createGroup,
+  encrypt,
+  epoch,
+  epochAuthenticator,
+  generateKeyPackages,
+  hasPendingCommit,
+  joinFromWelcome,
+  members,
+  processMessage,
+  selfUpdate,
+  type Group,
 } from "./index.ts";
 import { isE2eeError } from "./public.ts";
 import { device, makeDirectory } from "./test-devices.ts";
 import { utf8 } from "./bytes.ts";
 import {
-  addProposal, doctorOwnTree, forgeCommit, forgeKeyPackage, keyPackageLeafHpkeKey, leafHpkeKey, parentHpkeKey, removeProposal,
+  addProposal,
+  doctorOwnTree,
+  forgeCommit,
+  forgeKeyPackage,
+  keyPackageLeafHpkeKey,
+  leafHpkeKey,
+  parentHpkeKey,
+  removeProposal,
 } from "./testing/forge.ts";
 
 type Dev = Awaited<ReturnType<typeof device>>;
@@ -43,7 +61,10 @@ async function trio() {
 /** `addMembers` is refused with invalid_message naming `why`, and the group is unchanged. */
 async function refusedAdd(group: Group, keyPackages: Uint8Array[], why: RegExp) {
   const at = epoch(group);
-  await assert.rejects(addMembers(group, keyPackages), (e: unknown) => (isE2eeError(e, "invalid_message") && why.test(e.message)) || assert.fail(`expected ${why}, got ${String(e)}`));
+  await assert.rejects(
+    addMembers(group, keyPackages),
+    (e: unknown) => (isE2eeError(e, "invalid_message") && why.test(e.message)) || assert.fail(`expected ${why}, got ${String(e)}`),
+  );
   assert.equal(epoch(group), at);
   assert.equal(hasPendingCommit(group), false);
 }
@@ -102,7 +123,9 @@ test("a leaf whose credential type some member's leaf does not list is refused, 
   const nina = await t.newcomer("nina", "n1");
   const xavier = await t.newcomer("xavier", "x1");
   const basicOnly = await forgeKeyPackage(nina.identity, { credentialTypes: [defaultCredentialTypes.basic] });
-  const x509 = await forgeKeyPackage(xavier.identity, { credential: { credentialType: defaultCredentialTypes.x509, certificates: [utf8("not a certificate")] } });
+  const x509 = await forgeKeyPackage(xavier.identity, {
+    credential: { credentialType: defaultCredentialTypes.x509, certificates: [utf8("not a certificate")] },
+  });
   // Control: every member lists X.509 (ts-mls's default capabilities), so what refuses this
   // leaf is Parley's authentication service (Basic credentials only), not the check under test.
   await assert.rejects(addMembers(t.alice, [x509]), (e: unknown) => isE2eeError(e, "unauthorized_leaf") || assert.fail(String(e)));
@@ -131,7 +154,10 @@ test("a receiver refuses a commit adding a leaf with a member's HPKE key; nothin
   doctorOwnTree(t.alice, 1, { hpkePublicKey: keyPackageLeafHpkeKey((await device("bob", "spare")).keyPackage) });
   const forged = await addMembers(t.alice, [await forgeKeyPackage(dave.identity, { leafHpkeKey: bobsKey })]);
   const at = epoch(t.carol);
-  await assert.rejects(processMessage(t.carol, forged.commit), (e: unknown) => (isE2eeError(e, "invalid_message") && HPKE_NOT_UNIQUE.test(e.message)) || assert.fail(String(e)));
+  await assert.rejects(
+    processMessage(t.carol, forged.commit),
+    (e: unknown) => (isE2eeError(e, "invalid_message") && HPKE_NOT_UNIQUE.test(e.message)) || assert.fail(String(e)),
+  );
   assert.equal(epoch(t.carol), at);
 });
 
@@ -139,7 +165,10 @@ test("50 devices are added in one commit: members process it, joiners join, ever
   const t = await trio();
   const joiners: Dev[] = [];
   for (let i = 0; i < 50; i++) joiners.push(await t.newcomer(`user${i}`, `dev${i}`));
-  const add = await addMembers(t.alice, joiners.map((j) => j.keyPackage));
+  const add = await addMembers(
+    t.alice,
+    joiners.map((j) => j.keyPackage),
+  );
   confirmPending(t.alice);
   assert.equal(add.added.length, 50);
   for (const g of [t.bob, t.carol]) assert.equal((await processMessage(g, add.commit)).kind, "commit");

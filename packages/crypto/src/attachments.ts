@@ -105,7 +105,13 @@ export function createAttachmentEncryptor(options: { chunkSize?: number } = {}):
 
   const seal = async (plain: Uint8Array, final: boolean, out: TransformStreamDefaultController<Uint8Array>) => {
     cryptoKey ??= importKey(key, "encrypt");
-    const ct = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv: nonceFor(nonceBase, index), additionalData: aadFor(index, final) }, await cryptoKey, plain as Uint8Array<ArrayBuffer>));
+    const ct = new Uint8Array(
+      await crypto.subtle.encrypt(
+        { name: "AES-GCM", iv: nonceFor(nonceBase, index), additionalData: aadFor(index, final) },
+        await cryptoKey,
+        plain as Uint8Array<ArrayBuffer>,
+      ),
+    );
     index++;
     hash.update(ct);
     out.enqueue(ct);
@@ -146,7 +152,13 @@ export function createAttachmentDecryptor(descriptor: AttachmentDescriptor): Tra
   let size = 0;
   const open = async (ct: Uint8Array, final: boolean): Promise<Uint8Array | undefined> => {
     try {
-      return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv: nonceFor(nonceBase, index), additionalData: aadFor(index, final) }, await cryptoKey, ct as Uint8Array<ArrayBuffer>));
+      return new Uint8Array(
+        await crypto.subtle.decrypt(
+          { name: "AES-GCM", iv: nonceFor(nonceBase, index), additionalData: aadFor(index, final) },
+          await cryptoKey,
+          ct as Uint8Array<ArrayBuffer>,
+        ),
+      );
     } catch {
       return undefined;
     }
@@ -171,7 +183,8 @@ export function createAttachmentDecryptor(descriptor: AttachmentDescriptor): Tra
       if (!plain) {
         // A chunk that opens as non-final means the real final chunk(s) were cut off.
         const asMiddle = await open(last, false);
-        throw asMiddle ? new E2eeError("attachment_truncated", "attachment ciphertext ends before its final chunk")
+        throw asMiddle
+          ? new E2eeError("attachment_truncated", "attachment ciphertext ends before its final chunk")
           : new E2eeError("attachment_tampered", `attachment chunk ${index} failed authentication`);
       }
       size += plain.length;
@@ -192,7 +205,10 @@ async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> 
 }
 
 /** Encrypts a whole in-memory file (convenience over {@link createAttachmentEncryptor}). */
-export async function encryptAttachment(plaintext: Uint8Array, options: { chunkSize?: number } = {}): Promise<{ ciphertext: Uint8Array; descriptor: AttachmentDescriptor }> {
+export async function encryptAttachment(
+  plaintext: Uint8Array,
+  options: { chunkSize?: number } = {},
+): Promise<{ ciphertext: Uint8Array; descriptor: AttachmentDescriptor }> {
   const { stream, descriptor } = createAttachmentEncryptor(options);
   const ciphertext = await collect(new Blob([plaintext as Uint8Array<ArrayBuffer>]).stream().pipeThrough(stream));
   return { ciphertext, descriptor: await descriptor };

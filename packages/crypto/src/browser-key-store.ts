@@ -87,7 +87,7 @@ export class BrowserKeyStore implements KeyStore {
 
   /** {@inheritDoc KeyStore.get} */
   async get(key: string): Promise<Uint8Array | undefined> {
-    const rec = await request(this.#db.transaction(KEYS).objectStore(KEYS).get(key)) as SealedRecord | undefined;
+    const rec = (await request(this.#db.transaction(KEYS).objectStore(KEYS).get(key))) as SealedRecord | undefined;
     if (!rec) return undefined;
     return this.#open(KEY_AAD + key, rec, `key ${key}`);
   }
@@ -147,7 +147,11 @@ export class BrowserKeyStore implements KeyStore {
 
   async #open(aad: string, rec: SealedRecord, what: string): Promise<Uint8Array> {
     try {
-      const pt = await crypto.subtle.decrypt({ name: "AES-GCM", iv: rec.iv as Uint8Array<ArrayBuffer>, additionalData: utf8.encode(aad) }, this.#key, rec.data as Uint8Array<ArrayBuffer>);
+      const pt = await crypto.subtle.decrypt(
+        { name: "AES-GCM", iv: rec.iv as Uint8Array<ArrayBuffer>, additionalData: utf8.encode(aad) },
+        this.#key,
+        rec.data as Uint8Array<ArrayBuffer>,
+      );
       return new Uint8Array(pt);
     } catch {
       throw new Error(`${what} failed authentication (altered, moved, or sealed under another key)`);

@@ -6,8 +6,23 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defaultProposalTypes } from "ts-mls";
 import {
-  addMembers, commitPendingProposals, confirmPending, createGroup, encrypt, epoch, epochAuthenticator, exportGroupState, groupInfoOf,
-  hasPendingProposals, joinExternal, joinFromWelcome, members, processMessage, selfUpdate, type CommitBundle, type Group,
+  addMembers,
+  commitPendingProposals,
+  confirmPending,
+  createGroup,
+  encrypt,
+  epoch,
+  epochAuthenticator,
+  exportGroupState,
+  groupInfoOf,
+  hasPendingProposals,
+  joinExternal,
+  joinFromWelcome,
+  members,
+  processMessage,
+  selfUpdate,
+  type CommitBundle,
+  type Group,
 } from "./index.ts";
 import { externalRemoveProposal, isE2eeError } from "./public.ts";
 import { device, makeDirectory, ORG } from "./test-devices.ts";
@@ -29,7 +44,10 @@ async function makeGroup(names: [string, string][]) {
   const policy = { authorizeLeaf: dir.authorizeLeaf };
   const first = await createGroup(devs[0]!.identity, "chan1", { externalSenders: [{ signaturePublicKey: dir.server.publicKey, orgId: ORG }], ...policy });
   const groups = new Map<string, Group>([[names[0]![1], first]]);
-  const bundle = await addMembers(first, devs.slice(1).map((d) => d.keyPackage));
+  const bundle = await addMembers(
+    first,
+    devs.slice(1).map((d) => d.keyPackage),
+  );
   confirmPending(first);
   for (const d of devs.slice(1)) groups.set(d.identity.deviceId, await joinFromWelcome(d.identity, bundle.welcome!, policy, { groupInfo: bundle.groupInfo }));
   return { dir, policy, groups, first };
@@ -39,12 +57,22 @@ type G = Awaited<ReturnType<typeof makeGroup>>;
 /** The server proposes removing `deviceId`'s leaf; every member processes the proposal. */
 async function serverRemove(g: G, deviceId: string): Promise<void> {
   const leaf = members(g.first).find((m) => m.deviceId === deviceId)!.leafIndex;
-  const prop = await externalRemoveProposal({ serverPrivateKey: g.dir.server.privateKey, suite: "default", orgId: ORG, groupId: "chan1", epoch: epoch(g.first), leafIndex: leaf });
+  const prop = await externalRemoveProposal({
+    serverPrivateKey: g.dir.server.privateKey,
+    suite: "default",
+    orgId: ORG,
+    groupId: "chan1",
+    epoch: epoch(g.first),
+    leafIndex: leaf,
+  });
   for (const grp of g.groups.values()) await processMessage(grp, prop.message);
 }
 
 /** A commit as the server would see it: the GroupInfo before it, the bundle, applied by every member. */
-interface Applied { before: Uint8Array; bundle: CommitBundle }
+interface Applied {
+  before: Uint8Array;
+  bundle: CommitBundle;
+}
 async function apply(g: G, committer: string, build: (grp: Group) => Promise<CommitBundle>): Promise<Applied> {
   const grp = g.groups.get(committer)!;
   const before = await groupInfoOf(grp);
@@ -76,7 +104,11 @@ async function assertSealedFrom(stolen: Uint8Array, control: Uint8Array, commits
   const held = heldPrivateKeys(stolen);
   let controlOpened = 0;
   for (const c of commits) {
-    assert.equal(await openUpdatePath(held, c.bundle.commit, c.before, c.bundle.groupInfo), 0, `the removed device opened the path of the commit to epoch ${c.bundle.epoch}`);
+    assert.equal(
+      await openUpdatePath(held, c.bundle.commit, c.before, c.bundle.groupInfo),
+      0,
+      `the removed device opened the path of the commit to epoch ${c.bundle.epoch}`,
+    );
     controlOpened += await openUpdatePath(heldPrivateKeys(control), c.bundle.commit, c.before, c.bundle.groupInfo);
   }
   assert.ok(controlOpened > 0, "control: a member's keys open the first commit's path, so the probe works");
@@ -85,7 +117,12 @@ async function assertSealedFrom(stolen: Uint8Array, control: Uint8Array, commits
 const mixed = (e: unknown) => isE2eeError(e, "mixed_commit") || assert.fail(`expected mixed_commit, got ${String(e)}`);
 
 test("revoke then add: the stolen device's keys open no later UpdatePath; the add waits for the removal's commit", async () => {
-  const g = await makeGroup([["alice", "a1"], ["bob", "b1"], ["bob", "b2"], ["carol", "c1"]]);
+  const g = await makeGroup([
+    ["alice", "a1"],
+    ["bob", "b1"],
+    ["bob", "b2"],
+    ["carol", "c1"],
+  ]);
   const stolen = exportGroupState(g.groups.get("b2")!);
   const control = exportGroupState(g.groups.get("c1")!);
   await serverRemove(g, "b2");
@@ -105,7 +142,11 @@ test("revoke then add: the stolen device's keys open no later UpdatePath; the ad
 });
 
 test("kick then invite and leave then join: neither the kicked nor the leaving device opens a later UpdatePath", async () => {
-  const g = await makeGroup([["alice", "a1"], ["bob", "b1"], ["carol", "c1"]]);
+  const g = await makeGroup([
+    ["alice", "a1"],
+    ["bob", "b1"],
+    ["carol", "c1"],
+  ]);
   const kicked = exportGroupState(g.groups.get("c1")!);
   const control = exportGroupState(g.groups.get("a1")!);
   await serverRemove(g, "c1"); // carol is kicked: the last leaf, so the invitee would reuse it
@@ -140,7 +181,12 @@ test("kick then invite and leave then join: neither the kicked nor the leaving d
 });
 
 test("the crash variants (an add into a slot blank before the commit, an add that extends the tree) work as separate commits", async () => {
-  const g = await makeGroup([["alice", "a1"], ["bob", "b1"], ["carol", "c1"], ["dave", "d1"]]);
+  const g = await makeGroup([
+    ["alice", "a1"],
+    ["bob", "b1"],
+    ["carol", "c1"],
+    ["dave", "d1"],
+  ]);
   await serverRemove(g, "b1");
   await apply(g, "a1", commitPendingProposals); // leaf 1 is blank from here on
   const stolen = exportGroupState(g.groups.get("c1")!);
@@ -148,11 +194,26 @@ test("the crash variants (an add into a slot blank before the commit, an add tha
   await serverRemove(g, "c1");
   const joiners = await Promise.all([device("erin", "e1"), device("frank", "f1"), device("gina", "g1")]);
   for (const j of joiners) g.dir.register(j.identity);
-  await assert.rejects(addMembers(g.first, joiners.map((j) => j.keyPackage)), mixed);
+  await assert.rejects(
+    addMembers(
+      g.first,
+      joiners.map((j) => j.keyPackage),
+    ),
+    mixed,
+  );
   const commits = [await apply(g, "a1", commitPendingProposals)];
-  const add = await apply(g, "a1", (grp) => addMembers(grp, joiners.map((j) => j.keyPackage)));
+  const add = await apply(g, "a1", (grp) =>
+    addMembers(
+      grp,
+      joiners.map((j) => j.keyPackage),
+    ),
+  );
   for (const j of joiners) await join(g, j, add.bundle);
-  assert.deepEqual(members(g.first).map((m) => m.leafIndex), [0, 1, 2, 3, 4], "e1 and f1 fill the blank slots, g1 extends the tree");
+  assert.deepEqual(
+    members(g.first).map((m) => m.leafIndex),
+    [0, 1, 2, 3, 4],
+    "e1 and f1 fill the blank slots, g1 extends the tree",
+  );
   commits.push(add, await apply(g, "g1", selfUpdate));
   await assertSealedFrom(stolen, control, commits);
   await assertHealthy(g);
@@ -161,7 +222,11 @@ test("the crash variants (an add into a slot blank before the commit, an add tha
 // The rc.10 defects the rule works around, shown on commits forged past the rule. When a
 // ts-mls upgrade fixes them these canaries fail: then see docs/adr/0005 before relaxing the rule.
 test("rc.10 canary: a forged Remove+Add commit seals the path to the removed leaf, or crashes", async () => {
-  const g = await makeGroup([["alice", "a1"], ["bob", "b1"], ["carol", "c1"]]);
+  const g = await makeGroup([
+    ["alice", "a1"],
+    ["bob", "b1"],
+    ["carol", "c1"],
+  ]);
   const stolen = heldPrivateKeys(exportGroupState(g.groups.get("c1")!));
   const d1 = await device("dave", "d1");
   g.dir.register(d1.identity);
@@ -170,18 +235,23 @@ test("rc.10 canary: a forged Remove+Add commit seals the path to the removed lea
   const forged = await forgeCommit(g.first, { proposals: [remove, addProposal(d1.keyPackage)] });
   const bob = g.groups.get("b1")!;
   await processMessage(bob, forged);
-  assert.ok(await openUpdatePath(stolen, forged, before, await groupInfoOf(bob)) > 0, "rc.10 seals the new path secret to the removed leaf's old key");
+  assert.ok((await openUpdatePath(stolen, forged, before, await groupInfoOf(bob))) > 0, "rc.10 seals the new path secret to the removed leaf's old key");
   const e1 = await device("erin", "e1");
   const f1 = await device("frank", "f1");
   for (const d of [e1, f1]) g.dir.register(d.identity);
   await assert.rejects(
     forgeCommit(g.first, { proposals: [remove, ...[d1, e1, f1].map((d) => addProposal(d.keyPackage))] }),
-    TypeError, "rc.10 crashes when an added leaf extends the tree in a commit with a path",
+    TypeError,
+    "rc.10 crashes when an added leaf extends the tree in a commit with a path",
   );
 });
 
 test("receivers refuse member proposals, GroupContextExtensions commits, identity swaps and duplicate HPKE keys; nothing is applied", async () => {
-  const g = await makeGroup([["alice", "a1"], ["bob", "b1"], ["mallory", "m1"]]);
+  const g = await makeGroup([
+    ["alice", "a1"],
+    ["bob", "b1"],
+    ["mallory", "m1"],
+  ]);
   const alice = g.groups.get("a1")!;
   const bob = g.groups.get("b1")!;
   const mallory = g.groups.get("m1")!;

@@ -59,7 +59,8 @@ export function incomingRules(probe: RuleProbe): IncomingMessageCallback {
     if (incoming.kind === "proposal") {
       const p = incoming.proposal;
       if (p.senderLeafIndex !== undefined) probe.broken = "members of a Parley group do not send proposals (keys rotate by self-update commits)";
-      else if (p.proposal.proposalType !== defaultProposalTypes.remove) probe.broken = `the external sender may only propose removals, not ${nameOf(p.proposal.proposalType)}`;
+      else if (p.proposal.proposalType !== defaultProposalTypes.remove)
+        probe.broken = `the external sender may only propose removals, not ${nameOf(p.proposal.proposalType)}`;
       return probe.broken ? "reject" : "accept";
     }
     const refused = incoming.proposals.find((p) => !COMMITTABLE.has(p.proposal.proposalType));

@@ -2,8 +2,15 @@
 // building a commit never changes the group; the new state waits as "pending" until the
 // server accepts the bundle (confirmPending) or answers stale_epoch (discardPending).
 import {
-  createCommit, defaultProposalTypes, encode, mlsMessageEncoder, wireformats,
-  type ClientState, type KeyPackage, type Proposal, type MlsMessage,
+  createCommit,
+  defaultProposalTypes,
+  encode,
+  mlsMessageEncoder,
+  wireformats,
+  type ClientState,
+  type KeyPackage,
+  type Proposal,
+  type MlsMessage,
 } from "ts-mls";
 import { assertCommitRule } from "./commit-rules.ts";
 import { E2eeError } from "./errors.ts";
@@ -101,7 +108,11 @@ export async function addMembersInternal(group: Group, keyPackages: Uint8Array[]
     if (m.wireformat !== wireformats.mls_key_package) throw new E2eeError("bad_input", "not a KeyPackage");
     return m.keyPackage;
   });
-  return commit(group, kps.map((keyPackage) => ({ proposalType: defaultProposalTypes.add, add: { keyPackage } })), options.treeInWelcome);
+  return commit(
+    group,
+    kps.map((keyPackage) => ({ proposalType: defaultProposalTypes.add, add: { keyPackage } })),
+    options.treeInWelcome,
+  );
 }
 
 /** Removes leaves (by index, device id or user id) in one commit. Unchanged group until {@link confirmPending}. */
@@ -109,13 +120,19 @@ export async function removeMembers(group: Group, targets: RemoveTarget[]): Prom
   const current = membersOf(internalOf(group).state);
   const leaves = new Set<number>();
   for (const t of targets) {
-    const hits = typeof t === "number" ? current.filter((m) => m.leafIndex === t)
-      : "deviceId" in t ? current.filter((m) => m.deviceId === t.deviceId)
-      : current.filter((m) => m.userId === t.userId);
+    const hits =
+      typeof t === "number"
+        ? current.filter((m) => m.leafIndex === t)
+        : "deviceId" in t
+          ? current.filter((m) => m.deviceId === t.deviceId)
+          : current.filter((m) => m.userId === t.userId);
     if (hits.length === 0) throw new E2eeError("bad_input", `no member matches ${JSON.stringify(t)}`);
     for (const h of hits) leaves.add(h.leafIndex);
   }
-  return commit(group, [...leaves].map((removed) => ({ proposalType: defaultProposalTypes.remove, remove: { removed } })));
+  return commit(
+    group,
+    [...leaves].map((removed) => ({ proposalType: defaultProposalTypes.remove, remove: { removed } })),
+  );
 }
 
 /** Rotates this device's leaf keys (post-compromise security); also commits any pending (Remove) proposals. */

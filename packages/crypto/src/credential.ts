@@ -14,9 +14,7 @@ import { E2eeError } from "./errors.ts";
  * Ids follow the protocol's `Id` rule (`[A-Za-z0-9_-]{1,64}`), so `/` never occurs inside
  * a field and the split is unambiguous.
  */
-export type CredentialIdentity =
-  | { kind: "device"; orgId: string; userId: string; deviceId: string }
-  | { kind: "server"; orgId: string };
+export type CredentialIdentity = { kind: "device"; orgId: string; userId: string; deviceId: string } | { kind: "server"; orgId: string };
 
 const PREFIX = "parley/1/";
 

@@ -1,6 +1,15 @@
 // The server as MLS external sender (RFC 9420 §12.1.8.1): it signs Remove proposals
 // for kicked users, departed users and revoked devices; the next member commits them.
-import { defaultProposalTypes, encode, mlsMessageEncoder, proposeExternal, protocolVersions, defaultCredentialTypes, defaultExtensionTypes, type GroupInfo } from "ts-mls";
+import {
+  defaultProposalTypes,
+  encode,
+  mlsMessageEncoder,
+  proposeExternal,
+  protocolVersions,
+  defaultCredentialTypes,
+  defaultExtensionTypes,
+  type GroupInfo,
+} from "ts-mls";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { toHex } from "./bytes.ts";
 import { encodeCredentialIdentity } from "./credential.ts";
@@ -42,20 +51,36 @@ export async function externalRemoveProposal(params: {
   const publicKey = ed25519.getPublicKey(serverPrivateKey);
   const sender = {
     extensionType: defaultExtensionTypes.external_senders,
-    extensionData: { signaturePublicKey: publicKey, credential: { credentialType: defaultCredentialTypes.basic, identity: encodeCredentialIdentity({ kind: "server", orgId }) } },
+    extensionData: {
+      signaturePublicKey: publicKey,
+      credential: { credentialType: defaultCredentialTypes.basic, identity: encodeCredentialIdentity({ kind: "server", orgId }) },
+    },
   };
   // proposeExternal reads the sender index from the position of the server's key among
   // the context extensions; fill the slots before it with copies it will not match.
   const filler = { ...sender, extensionData: { ...sender.extensionData, signaturePublicKey: new Uint8Array(32) } };
   const groupInfo: GroupInfo = {
     groupContext: {
-      version: protocolVersions.mls10, cipherSuite: suiteId(suite), groupId: groupIdBytes(params.groupId), epoch,
-      treeHash: new Uint8Array(), confirmedTranscriptHash: new Uint8Array(),
+      version: protocolVersions.mls10,
+      cipherSuite: suiteId(suite),
+      groupId: groupIdBytes(params.groupId),
+      epoch,
+      treeHash: new Uint8Array(),
+      confirmedTranscriptHash: new Uint8Array(),
       extensions: [...Array.from({ length: senderIndex }, () => filler), sender],
     },
-    extensions: [], confirmationTag: new Uint8Array(), signer: 0, signature: new Uint8Array(),
+    extensions: [],
+    confirmationTag: new Uint8Array(),
+    signer: 0,
+    signature: new Uint8Array(),
   };
-  const msg = await proposeExternal(groupInfo, { proposalType: defaultProposalTypes.remove, remove: { removed: leafIndex } }, publicKey, serverPrivateKey, impl);
+  const msg = await proposeExternal(
+    groupInfo,
+    { proposalType: defaultProposalTypes.remove, remove: { removed: leafIndex } },
+    publicKey,
+    serverPrivateKey,
+    impl,
+  );
   const message = encode(mlsMessageEncoder, msg);
   const info = await inspectMlsMessage(message, { suite });
   return { message, proposalRefHex: info.proposalRefHex ?? toHex(new Uint8Array()) };

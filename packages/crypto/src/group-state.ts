@@ -2,8 +2,17 @@
 // context built from the caller's leaf policy, and translation of library errors to
 // E2eeError. Nothing here is exported from the package.
 import {
-  CodecError, CryptoError, CryptoVerificationError, MlsError, nodeTypes, ValidationError,
-  type AuthenticationService, type ClientState, type CiphersuiteImpl, type Credential, type MlsContext,
+  CodecError,
+  CryptoError,
+  CryptoVerificationError,
+  MlsError,
+  nodeTypes,
+  ValidationError,
+  type AuthenticationService,
+  type ClientState,
+  type CiphersuiteImpl,
+  type Credential,
+  type MlsContext,
 } from "ts-mls";
 import { parseCredentialIdentity } from "./credential.ts";
 import { E2eeError } from "./errors.ts";
@@ -120,7 +129,9 @@ export function mlsContext(internal: Pick<GroupInternal, "identity" | "impl" | "
         const ok = policy.authorizeExternalSender ? await ask(() => policy.authorizeExternalSender!({ orgId: id.orgId, signaturePublicKey })) : true;
         return ok === undefined ? false : ok || refuse("external sender refused");
       }
-      const ok = policy.authorizeLeaf ? await ask(() => policy.authorizeLeaf!({ orgId: id.orgId, userId: id.userId, deviceId: id.deviceId, signaturePublicKey })) : true;
+      const ok = policy.authorizeLeaf
+        ? await ask(() => policy.authorizeLeaf!({ orgId: id.orgId, userId: id.userId, deviceId: id.deviceId, signaturePublicKey }))
+        : true;
       return ok === undefined ? false : ok || refuse(`leaf ${id.userId}/${id.deviceId} refused by authorizeLeaf`);
     },
   };
@@ -157,7 +168,8 @@ export function translate(err: unknown, probe: PolicyProbe): E2eeError {
   }
   if (probe.refused) return new E2eeError("unauthorized_leaf", probe.refused, { cause: err });
   if (err instanceof ValidationError) {
-    if (err.message.includes("Desired gen in the past")) return new E2eeError("replay", "message generation already consumed (replay or duplicate)", { cause: err });
+    if (err.message.includes("Desired gen in the past"))
+      return new E2eeError("replay", "message generation already consumed (replay or duplicate)", { cause: err });
     if (err.message.includes("epoch too old") || err.message.includes("former epoch")) return new E2eeError("old_epoch", err.message, { cause: err });
     return new E2eeError("invalid_message", err.message, { cause: err });
   }

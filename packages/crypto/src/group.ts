@@ -1,9 +1,26 @@
 // Creating, joining, persisting and inspecting groups (one MLS group per channel).
 import {
-  clientStateDecoder, clientStateEncoder, createGroup as mlsCreateGroup, createGroupInfoWithExternalPubAndRatchetTree,
-  defaultCredentialTypes, defaultExtensionTypes, encode, joinGroup, joinGroupExternal, mlsMessageEncoder, nodeTypes,
-  protocolVersions, wireformats, type CiphersuiteImpl, type ClientState, type GroupContextExtension, type KeyPackage, type MlsContext,
-  type PrivateKeyPackage, type RatchetTree, type Welcome,
+  clientStateDecoder,
+  clientStateEncoder,
+  createGroup as mlsCreateGroup,
+  createGroupInfoWithExternalPubAndRatchetTree,
+  defaultCredentialTypes,
+  defaultExtensionTypes,
+  encode,
+  joinGroup,
+  joinGroupExternal,
+  mlsMessageEncoder,
+  nodeTypes,
+  protocolVersions,
+  wireformats,
+  type CiphersuiteImpl,
+  type ClientState,
+  type GroupContextExtension,
+  type KeyPackage,
+  type MlsContext,
+  type PrivateKeyPackage,
+  type RatchetTree,
+  type Welcome,
 } from "ts-mls";
 import { concat, equalBytes, fromUtf8, toHex, utf8 } from "./bytes.ts";
 import { MLS_ENGINE } from "./engine.ts";
@@ -25,7 +42,6 @@ export interface ExternalSenderKey {
   /** Org whose server this is (becomes the credential `parley/1/server/<orgId>`). */
   orgId: string;
 }
-
 
 /**
  * Creates a one-member group for a channel. `externalSenders` lists the server key(s)
@@ -88,7 +104,12 @@ export interface WelcomeJoinOptions {
  *   (also: the GroupInfo is for another group or epoch, or its tree is not the Welcome's),
  *   `bad_input` (the Welcome has no tree and no GroupInfo was given).
  */
-export async function joinFromWelcome(identity: DeviceIdentity, welcome: Uint8Array, policy: LeafPolicy = {}, options: WelcomeJoinOptions = {}): Promise<Group> {
+export async function joinFromWelcome(
+  identity: DeviceIdentity,
+  welcome: Uint8Array,
+  policy: LeafPolicy = {},
+  options: WelcomeJoinOptions = {},
+): Promise<Group> {
   const msg = decodeMlsMessage(welcome);
   if (msg.wireformat !== wireformats.mls_welcome) throw new E2eeError("bad_input", "not a Welcome");
   if (msg.welcome.cipherSuite !== suiteId(identity.suite)) throw new E2eeError("bad_input", "Welcome is for another cipher suite");
@@ -105,7 +126,10 @@ export async function joinFromWelcome(identity: DeviceIdentity, welcome: Uint8Ar
   const probe: PolicyProbe = {};
   const { ratchetTree } = await welcomeTree(impl, msg.welcome, ref, found.privatePackage.initPrivateKey, options.groupInfo);
   const state = await joinWithKeyPackage(mlsContext(internal, probe), probe, {
-    welcome: msg.welcome, keyPackage: found.publicPackage, privateKeys: found.privatePackage, ...(ratchetTree ? { ratchetTree } : {}),
+    welcome: msg.welcome,
+    keyPackage: found.publicPackage,
+    privateKeys: found.privatePackage,
+    ...(ratchetTree ? { ratchetTree } : {}),
   });
   if (!found.lastResort) await deleteKeyPackage(identity, toHex(ref));
   return makeGroup({ ...internal, state });
@@ -215,8 +239,9 @@ export function holdsOwnLeaf(group: Group, groupInfo: Uint8Array): boolean {
   const g = internalOf(group);
   const own = g.state.ratchetTree[g.state.privatePath.leafIndex * 2];
   if (own?.nodeType !== nodeTypes.leaf) return false;
-  return groupInfoMembers(groupInfo).some((l) => l.identity.kind === "device" && l.identity.deviceId === g.identity.deviceId
-    && equalBytes(l.encryptionKey, own.leaf.hpkePublicKey));
+  return groupInfoMembers(groupInfo).some(
+    (l) => l.identity.kind === "device" && l.identity.deviceId === g.identity.deviceId && equalBytes(l.encryptionKey, own.leaf.hpkePublicKey),
+  );
 }
 
 /** False once this device has been removed from the group (it can then neither send nor read). */

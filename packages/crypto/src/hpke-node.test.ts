@@ -67,7 +67,10 @@ test("RFC 9180 A.1.1: DeriveKeyPair, Encap, KeySchedule, seal, open and export m
   assert.equal(toHex(sharedSecret), A11.sharedSecret);
   const c = keySchedule(sharedSecret, h(A11.info));
   assert.deepEqual([toHex(c.key), toHex(c.baseNonce), toHex(c.exporterSecret)], [A11.key, A11.baseNonce, A11.exporterSecret]);
-  assert.ok(sharedSecret.every((b) => b === 0), "the key schedule zeroes the shared secret");
+  assert.ok(
+    sharedSecret.every((b) => b === 0),
+    "the key schedule zeroes the shared secret",
+  );
   for (const x of A11.encryptions) {
     assert.equal(toHex(aeadEncrypt("aes-128-gcm", c.key, nonceOf(c.baseNonce, x.seq), h(x.aad), h(A11.pt))), x.ct, `encryption ${x.seq}`);
   }
@@ -84,11 +87,18 @@ test("RFC 9180 A.1.1: DeriveKeyPair, Encap, KeySchedule, seal, open and export m
 test("node:crypto HPKE and @hpke interoperate both ways: seal/open, export, keys, EncryptWithLabel", async () => {
   const ours = nodeHpkeX25519();
   const theirs = await atHpke();
-  for (const [sender, recipient] of [[ours, theirs], [theirs, ours]] as const) {
+  for (const [sender, recipient] of [
+    [ours, theirs],
+    [theirs, ours],
+  ] as const) {
     const kp = await recipient.generateKeyPair();
     const pkBytes = await recipient.exportPublicKey(kp.publicKey);
     const pk = await sender.importPublicKey(pkBytes);
-    for (const [len, aad] of [[0, undefined], [70, rnd(9)], [5000, new Uint8Array(0)]] as const) {
+    for (const [len, aad] of [
+      [0, undefined],
+      [70, rnd(9)],
+      [5000, new Uint8Array(0)],
+    ] as const) {
       const pt = rnd(len);
       const info = rnd(40);
       const { ct, enc } = await sender.seal(pk, pt, info, aad);

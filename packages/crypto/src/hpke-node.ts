@@ -168,7 +168,11 @@ function decap(encBytes: Uint8Array, skR: X25519Key): Uint8Array {
 }
 
 /** The values of an HPKE context this single-shot use needs. */
-export interface HpkeContext { key: Uint8Array; baseNonce: Uint8Array; exporterSecret: Uint8Array }
+export interface HpkeContext {
+  key: Uint8Array;
+  baseNonce: Uint8Array;
+  exporterSecret: Uint8Array;
+}
 
 // psk_id_hash of the base mode (empty psk_id): the same for every context.
 const PSK_ID_HASH = labeledExtract(HPKE_SUITE_ID, EMPTY, "psk_id_hash", EMPTY);
@@ -267,7 +271,10 @@ export function nodeHpkeX25519(): Hpke {
     },
     async deriveKeyPair(ikm) {
       const priv = derive(ikm);
-      return { privateKey: handle<PrivateKey>("private", priv), publicKey: handle<PublicKey>("public", { key: createPublicKey(priv.key), publicBytes: priv.publicBytes }) };
+      return {
+        privateKey: handle<PrivateKey>("private", priv),
+        publicKey: handle<PublicKey>("public", { key: createPublicKey(priv.key), publicBytes: priv.publicBytes }),
+      };
     },
     async generateKeyPair() {
       const { priv, pub } = generate();

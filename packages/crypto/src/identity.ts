@@ -55,7 +55,13 @@ export function credentialOf(identity: DeviceIdentity): Credential {
 
 const IDENTITY_KEY = "identity";
 
-function build(fields: { orgId: string; userId: string; deviceId: string; suite: SuiteName }, publicKey: Uint8Array, privateKey: Uint8Array, keyStore: KeyStore, provider: CryptoProviderName = "platform"): DeviceIdentity {
+function build(
+  fields: { orgId: string; userId: string; deviceId: string; suite: SuiteName },
+  publicKey: Uint8Array,
+  privateKey: Uint8Array,
+  keyStore: KeyStore,
+  provider: CryptoProviderName = "platform",
+): DeviceIdentity {
   const identity: DeviceIdentity = Object.freeze({
     ...fields,
     signaturePublicKey: publicKey,
@@ -114,8 +120,22 @@ export function identityForSuite(identity: DeviceIdentity, suite: SuiteName): De
 export async function loadDeviceIdentity(keyStore: KeyStore, options: { cryptoProvider?: CryptoProviderName } = {}): Promise<DeviceIdentity | undefined> {
   const bytes = await keyStore.get(IDENTITY_KEY);
   if (!bytes) return undefined;
-  const r = JSON.parse(fromUtf8(bytes)) as { v: number; orgId: string; userId: string; deviceId: string; suite: SuiteName; publicKey: string; privateKey: string };
+  const r = JSON.parse(fromUtf8(bytes)) as {
+    v: number;
+    orgId: string;
+    userId: string;
+    deviceId: string;
+    suite: SuiteName;
+    publicKey: string;
+    privateKey: string;
+  };
   if (r.v !== 1) throw new E2eeError("bad_input", `unsupported identity record version ${r.v}`);
   bytes.fill(0);
-  return build({ orgId: r.orgId, userId: r.userId, deviceId: r.deviceId, suite: r.suite }, fromHex(r.publicKey), fromHex(r.privateKey), keyStore, options.cryptoProvider);
+  return build(
+    { orgId: r.orgId, userId: r.userId, deviceId: r.deviceId, suite: r.suite },
+    fromHex(r.publicKey),
+    fromHex(r.privateKey),
+    keyStore,
+    options.cryptoProvider,
+  );
 }

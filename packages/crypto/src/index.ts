@@ -9,17 +9,38 @@ export * from "./public.ts";
 export { createDeviceIdentity, loadDeviceIdentity, identityForSuite, type DeviceIdentity } from "./identity.ts";
 export { MemoryKeyStore, type KeyStore } from "./key-store.ts";
 export type { CryptoProviderName } from "./suites.ts";
-export {
-  generateKeyPackages, listKeyPackageRefs, deleteKeyPackage, KEY_PACKAGE_LIFETIME_SECONDS, type GeneratedKeyPackage,
-} from "./key-packages.ts";
+export { generateKeyPackages, listKeyPackageRefs, deleteKeyPackage, KEY_PACKAGE_LIFETIME_SECONDS, type GeneratedKeyPackage } from "./key-packages.ts";
 export type { Group, Member, LeafCandidate, LeafPolicy } from "./group-state.ts";
 export {
-  createGroup, joinFromWelcome, joinExternal, groupInfoOf, epoch, members, ownLeafIndex, isActive, epochAuthenticator, holdsOwnLeaf,
-  exportGroupState, importGroupState, setLeafPolicy, type ExternalSenderKey, type ExternalJoin, type WelcomeJoinOptions,
+  createGroup,
+  joinFromWelcome,
+  joinExternal,
+  groupInfoOf,
+  epoch,
+  members,
+  ownLeafIndex,
+  isActive,
+  epochAuthenticator,
+  holdsOwnLeaf,
+  exportGroupState,
+  importGroupState,
+  setLeafPolicy,
+  type ExternalSenderKey,
+  type ExternalJoin,
+  type WelcomeJoinOptions,
 } from "./group.ts";
 export {
-  addMembers, removeMembers, selfUpdate, commitPendingProposals, hasPendingProposals, hasPendingCommit,
-  confirmPending, discardPending, pendingEpochAuthenticator, type CommitBundle, type RemoveTarget,
+  addMembers,
+  removeMembers,
+  selfUpdate,
+  commitPendingProposals,
+  hasPendingProposals,
+  hasPendingCommit,
+  confirmPending,
+  discardPending,
+  pendingEpochAuthenticator,
+  type CommitBundle,
+  type RemoveTarget,
 } from "./commits.ts";
 export { encrypt, processMessage, type Processed, type MessageSender, type ProposalSummary } from "./messages.ts";
 export { sendGeneration, skipSendGenerations } from "./send-ratchet.ts";

@@ -1,8 +1,16 @@
 // Reading public MLS structures without any group secret: what the server (Delivery
 // Service) may check. Nothing here decrypts; PrivateMessage content stays opaque.
 import {
-  contentTypes, encode, keyPackageEncoder, makeKeyPackageRef, senderTypes, wireformats,
-  type CiphersuiteImpl, type KeyPackage, type ProposalOrRef, type Sender,
+  contentTypes,
+  encode,
+  keyPackageEncoder,
+  makeKeyPackageRef,
+  senderTypes,
+  wireformats,
+  type CiphersuiteImpl,
+  type KeyPackage,
+  type ProposalOrRef,
+  type Sender,
 } from "ts-mls";
 import { concat, mlsVarint, toHex, utf8 } from "./bytes.ts";
 import { parseCredentialIdentity, type CredentialIdentity } from "./credential.ts";
@@ -51,8 +59,13 @@ export async function parseKeyPackage(bytes: Uint8Array): Promise<KeyPackageInfo
   const ref = await makeKeyPackageRef(kp, impl.hash);
   if (!("lifetime" in kp.leafNode)) throw new E2eeError("bad_input", "KeyPackage leaf has no lifetime");
   return {
-    ref, refHex: toHex(ref), identity, signaturePublicKey: kp.leafNode.signaturePublicKey, suite,
-    notBefore: kp.leafNode.lifetime.notBefore, notAfter: kp.leafNode.lifetime.notAfter,
+    ref,
+    refHex: toHex(ref),
+    identity,
+    signaturePublicKey: kp.leafNode.signaturePublicKey,
+    suite,
+    notBefore: kp.leafNode.lifetime.notBefore,
+    notAfter: kp.leafNode.lifetime.notAfter,
   };
 }
 
@@ -87,10 +100,7 @@ export function refHashWith(hash: CiphersuiteImpl["hash"], label: string, value:
 
 /** Sender of a framed message, as the server sees it. */
 export type InspectedSender =
-  | { type: "member"; leafIndex: number }
-  | { type: "external"; senderIndex: number }
-  | { type: "new_member_commit" }
-  | { type: "new_member_proposal" };
+  { type: "member"; leafIndex: number } | { type: "external"; senderIndex: number } | { type: "new_member_commit" } | { type: "new_member_proposal" };
 
 /** A leaf added by a commit or proposal, from its KeyPackage. */
 export interface InspectedAdd {
@@ -128,15 +138,21 @@ export interface InspectedMessage {
 }
 
 const CONTENT: Record<number, "application" | "proposal" | "commit"> = {
-  [contentTypes.application]: "application", [contentTypes.proposal]: "proposal", [contentTypes.commit]: "commit",
+  [contentTypes.application]: "application",
+  [contentTypes.proposal]: "proposal",
+  [contentTypes.commit]: "commit",
 };
 
 function inspectSender(s: Sender): InspectedSender {
   switch (s.senderType) {
-    case senderTypes.member: return { type: "member", leafIndex: s.leafIndex };
-    case senderTypes.external: return { type: "external", senderIndex: s.senderIndex };
-    case senderTypes.new_member_commit: return { type: "new_member_commit" };
-    default: return { type: "new_member_proposal" };
+    case senderTypes.member:
+      return { type: "member", leafIndex: s.leafIndex };
+    case senderTypes.external:
+      return { type: "external", senderIndex: s.senderIndex };
+    case senderTypes.new_member_commit:
+      return { type: "new_member_commit" };
+    default:
+      return { type: "new_member_proposal" };
   }
 }
 
@@ -197,7 +213,9 @@ export async function inspectMlsMessage(bytes: Uint8Array, options: { suite?: Su
     }
   } else if (c.contentType === contentTypes.proposal) {
     await byValue({ proposalOrRefType: 1, proposal: c.proposal });
-    out.proposalRefHex = toHex(await proposalRef(bytes, pub.senderType === senderTypes.member ? (pub as { membershipTag: Uint8Array }).membershipTag : undefined, suite));
+    out.proposalRefHex = toHex(
+      await proposalRef(bytes, pub.senderType === senderTypes.member ? (pub as { membershipTag: Uint8Array }).membershipTag : undefined, suite),
+    );
   }
   return out;
 }

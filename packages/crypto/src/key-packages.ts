@@ -1,8 +1,16 @@
 // KeyPackages: generated in batches, public halves uploaded to the server's directory,
 // private halves kept in the device's KeyStore under "kp/<ref hex>".
 import {
-  encode, generateKeyPackageWithKey, makeKeyPackageRef, mlsMessageEncoder, privateKeyPackageDecoder,
-  privateKeyPackageEncoder, protocolVersions, wireformats, type KeyPackage, type PrivateKeyPackage,
+  encode,
+  generateKeyPackageWithKey,
+  makeKeyPackageRef,
+  mlsMessageEncoder,
+  privateKeyPackageDecoder,
+  privateKeyPackageEncoder,
+  protocolVersions,
+  wireformats,
+  type KeyPackage,
+  type PrivateKeyPackage,
 } from "ts-mls";
 import { concat, toHex } from "./bytes.ts";
 import { E2eeError } from "./errors.ts";
@@ -67,7 +75,10 @@ export async function generateKeyPackages(
 }
 
 /** Internal: a KeyPackage not stored anywhere (group creation, external joins). */
-export async function newKeyPackage(identity: DeviceIdentity, lifetimeSeconds = KEY_PACKAGE_LIFETIME_SECONDS): Promise<{ publicPackage: KeyPackage; privatePackage: PrivateKeyPackage }> {
+export async function newKeyPackage(
+  identity: DeviceIdentity,
+  lifetimeSeconds = KEY_PACKAGE_LIFETIME_SECONDS,
+): Promise<{ publicPackage: KeyPackage; privatePackage: PrivateKeyPackage }> {
   const impl = await implOf(identity);
   const now = Math.floor(Date.now() / 1000);
   return generateKeyPackageWithKey({
@@ -85,7 +96,10 @@ export function encodeKeyPackageMessage(kp: KeyPackage): Uint8Array {
 }
 
 /** Internal: the stored private half for a KeyPackageRef, or undefined. */
-export async function loadKeyPackage(identity: DeviceIdentity, refHex: string): Promise<{ publicPackage: KeyPackage; privatePackage: PrivateKeyPackage; lastResort: boolean } | undefined> {
+export async function loadKeyPackage(
+  identity: DeviceIdentity,
+  refHex: string,
+): Promise<{ publicPackage: KeyPackage; privatePackage: PrivateKeyPackage; lastResort: boolean } | undefined> {
   // Records written before refs were cut (memory and browser stores) are under the full ref.
   const rec = (await identity.keyStore.get(storeKey(refHex))) ?? (await legacy(() => identity.keyStore.get(PREFIX + refHex), refHex));
   if (!rec) return undefined;

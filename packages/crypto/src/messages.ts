@@ -1,7 +1,17 @@
 // Application messages (PrivateMessage) and incoming handshake/application processing.
 import {
-  contentTypes, createApplicationMessage, encode, mlsMessageEncoder, processMessage as mlsProcessMessage,
-  senderTypes, wireformats, type ClientState, type IncomingMessageCallback, type MlsContext, type MlsFramedMessage, type ProcessMessageResult,
+  contentTypes,
+  createApplicationMessage,
+  encode,
+  mlsMessageEncoder,
+  processMessage as mlsProcessMessage,
+  senderTypes,
+  wireformats,
+  type ClientState,
+  type IncomingMessageCallback,
+  type MlsContext,
+  type MlsFramedMessage,
+  type ProcessMessageResult,
   type ProposalWithSender,
 } from "ts-mls";
 import { equalBytes } from "./bytes.ts";
@@ -18,7 +28,12 @@ export async function encrypt(group: Group, plaintext: Uint8Array, options: { au
   if (g.state.groupActiveState.kind !== "active") throw new E2eeError("invalid_state", "this device is no longer in the group");
   const probe: PolicyProbe = {};
   try {
-    const res = await createApplicationMessage({ context: mlsContext(g, probe), state: g.state, message: plaintext, authenticatedData: options.authenticatedData });
+    const res = await createApplicationMessage({
+      context: mlsContext(g, probe),
+      state: g.state,
+      message: plaintext,
+      authenticatedData: options.authenticatedData,
+    });
     g.state = res.newState;
     zeroAll(res.consumed);
     return encode(mlsMessageEncoder, res.message);
@@ -116,7 +131,13 @@ export async function processMessage(group: Group, bytes: Uint8Array, policy?: L
   g.state = res.newState;
 
   if (res.kind === "applicationMessage") {
-    return { kind: "application", plaintext: res.message, sender: applicationSender(before, res.newState, msgEpoch), epoch: msgEpoch, authenticatedData: res.aad };
+    return {
+      kind: "application",
+      plaintext: res.message,
+      sender: applicationSender(before, res.newState, msgEpoch),
+      epoch: msgEpoch,
+      authenticatedData: res.aad,
+    };
   }
   if (contentType === contentTypes.commit) {
     const sender = framed.wireformat === wireformats.mls_public_message ? framed.publicMessage.content.sender : undefined;
@@ -130,7 +151,9 @@ export async function processMessage(group: Group, bytes: Uint8Array, policy?: L
       ownCommit: false,
     };
   }
-  const fresh = Object.entries(g.state.unappliedProposals).filter(([k]) => !(k in before.unappliedProposals)).map(([, p]) => p);
+  const fresh = Object.entries(g.state.unappliedProposals)
+    .filter(([k]) => !(k in before.unappliedProposals))
+    .map(([, p]) => p);
   const proposerIndex = fresh[0]?.senderLeafIndex;
   return {
     kind: "proposal",
@@ -150,7 +173,11 @@ export async function processMessage(group: Group, bytes: Uint8Array, policy?: L
  * vectors' external PSKs.
  */
 export async function applyMessage(
-  context: MlsContext, probe: PolicyProbe, state: ClientState, message: MlsFramedMessage, rules?: MessageRules,
+  context: MlsContext,
+  probe: PolicyProbe,
+  state: ClientState,
+  message: MlsFramedMessage,
+  rules?: MessageRules,
 ): Promise<ProcessMessageResult> {
   let res: ProcessMessageResult;
   try {

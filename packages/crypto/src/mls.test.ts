@@ -1,9 +1,28 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  addMembers, commitPendingProposals, confirmPending, createGroup, discardPending, encrypt, epoch, epochAuthenticator,
-  exportGroupState, groupInfoOf, hasPendingProposals, importGroupState, isActive, joinExternal, joinFromWelcome, members,
-  processMessage, removeMembers, selfUpdate, setLeafPolicy, generateKeyPackages, type Group,
+  addMembers,
+  commitPendingProposals,
+  confirmPending,
+  createGroup,
+  discardPending,
+  encrypt,
+  epoch,
+  epochAuthenticator,
+  exportGroupState,
+  groupInfoOf,
+  hasPendingProposals,
+  importGroupState,
+  isActive,
+  joinExternal,
+  joinFromWelcome,
+  members,
+  processMessage,
+  removeMembers,
+  selfUpdate,
+  setLeafPolicy,
+  generateKeyPackages,
+  type Group,
 } from "./index.ts";
 import { externalRemoveProposal, groupInfoMembers, inspectMlsMessage, isE2eeError, parseKeyPackage, signBinding, verifyBinding } from "./public.ts";
 import { device, makeDirectory, ORG } from "./test-devices.ts";
@@ -13,7 +32,7 @@ import type { SuiteName } from "./suites.ts";
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 async function expectCode(p: Promise<unknown>, code: string) {
-  await assert.rejects(p, (e: unknown) => isE2eeError(e) && e.code === code ? true : assert.fail(`expected ${code}, got ${String(e)}`));
+  await assert.rejects(p, (e: unknown) => (isE2eeError(e) && e.code === code ? true : assert.fail(`expected ${code}, got ${String(e)}`)));
 }
 
 /** Alice creates a group and adds Bob (and optionally Carol) in one commit. */
@@ -54,7 +73,10 @@ for (const suite of ["default", "xwing"] as const) {
     assert.ok(r.kind === "application");
     assert.deepEqual(r.sender, { leafIndex: 1, userId: "bob", deviceId: "b1" });
     await roundTrip(gc, [ga, gb], "hi from carol");
-    assert.deepEqual(members(gb).map((m) => m.userId), ["alice", "bob", "carol"]);
+    assert.deepEqual(
+      members(gb).map((m) => m.userId),
+      ["alice", "bob", "carol"],
+    );
   });
 }
 
@@ -64,7 +86,10 @@ for (const suite of ["default", "xwing"] as const) {
 test("removed member cannot decrypt later messages; commit reports removal", async () => {
   const { ga, gb, gc } = await threeDevices();
   const bundle = await removeMembers(ga, [{ deviceId: "c1" }]);
-  assert.deepEqual(bundle.removed.map((m) => m.deviceId), ["c1"]);
+  assert.deepEqual(
+    bundle.removed.map((m) => m.deviceId),
+    ["c1"],
+  );
   confirmPending(ga);
   const rb = await processMessage(gb, bundle.commit);
   assert.ok(rb.kind === "commit" && rb.removed[0]?.deviceId === "c1");
@@ -129,7 +154,14 @@ test("server external Remove proposal committed by a member", async () => {
   const { ga, gb, gc, dir } = await threeDevices();
   const leaves = groupInfoMembers(await groupInfoOf(ga));
   const carol = leaves.find((l) => l.identity.kind === "device" && l.identity.userId === "carol")!;
-  const prop = await externalRemoveProposal({ serverPrivateKey: dir.server.privateKey, suite: "default", orgId: ORG, groupId: "chan1", epoch: epoch(ga), leafIndex: carol.leafIndex });
+  const prop = await externalRemoveProposal({
+    serverPrivateKey: dir.server.privateKey,
+    suite: "default",
+    orgId: ORG,
+    groupId: "chan1",
+    epoch: epoch(ga),
+    leafIndex: carol.leafIndex,
+  });
   for (const g of [ga, gb, gc]) {
     const r = await processMessage(g, prop.message);
     assert.ok(r.kind === "proposal" && r.external && r.proposals[0]?.type === "remove");
@@ -236,7 +268,11 @@ test("a leaf check that throws (directory unreachable) is 'unavailable', changes
   dir.register(d.identity);
   const bundle = await addMembers(ga, [d.keyPackage]);
   confirmPending(ga);
-  setLeafPolicy(gb, { authorizeLeaf: () => { throw new Error("fetch failed"); } });
+  setLeafPolicy(gb, {
+    authorizeLeaf: () => {
+      throw new Error("fetch failed");
+    },
+  });
   await expectCode(processMessage(gb, bundle.commit), "unavailable");
   assert.equal(epoch(gb), 1n, "nothing applied");
   setLeafPolicy(gb, { authorizeLeaf: dir.authorizeLeaf });

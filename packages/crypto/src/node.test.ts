@@ -16,7 +16,13 @@ test("encrypted file key store: round trip, 0600 files, wrong passphrase refused
     assert.deepEqual(again?.signaturePublicKey, id.signaturePublicKey);
     assert.deepEqual((await listKeyPackageRefs(id)).sort(), kps.map((k) => k.refHex).sort());
     for (const f of await readdir(join(dir, "s"))) assert.equal((await stat(join(dir, "s", f))).mode & 0o777, 0o600);
-    const raw = await readFile(join(dir, "s", (await readdir(join(dir, "s"))).find((f) => f.endsWith(".key"))!));
+    const raw = await readFile(
+      join(
+        dir,
+        "s",
+        (await readdir(join(dir, "s"))).find((f) => f.endsWith(".key"))!,
+      ),
+    );
     assert.equal(raw.includes(Buffer.from(id.signaturePublicKey)), false);
     const wrong = await EncryptedFileKeyStore.openWithPassphrase(join(dir, "s"), "wrong");
     await assert.rejects(wrong.get("identity"));

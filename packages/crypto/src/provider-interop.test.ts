@@ -8,8 +8,21 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as mls from "ts-mls";
 import {
-  addMembers, confirmPending, createGroup, encrypt, epochAuthenticator, exportGroupState, groupInfoOf, importGroupState,
-  joinExternal, joinFromWelcome, loadDeviceIdentity, processMessage, removeMembers, selfUpdate, type Group,
+  addMembers,
+  confirmPending,
+  createGroup,
+  encrypt,
+  epochAuthenticator,
+  exportGroupState,
+  groupInfoOf,
+  importGroupState,
+  joinExternal,
+  joinFromWelcome,
+  loadDeviceIdentity,
+  processMessage,
+  removeMembers,
+  selfUpdate,
+  type Group,
 } from "./index.ts";
 import { checkCommitLeadsTo, verifyGroupInfo, verifyPublicMessage } from "./public.ts";
 import { device, makeDirectory, ORG } from "./test-devices.ts";
@@ -100,7 +113,10 @@ for (const suite of ["default", "xwing"] as const) {
 }
 
 // The same steps through ts-mls directly, for providers @parley/crypto does not pick on Node.
-for (const [name, provider] of [["browser", webCryptoProvider], ["node", nodeCryptoProvider]] as const) {
+for (const [name, provider] of [
+  ["browser", webCryptoProvider],
+  ["node", nodeCryptoProvider],
+] as const) {
   test(`ts-mls level: default provider and the ${name} provider share a group`, async () => {
     const suite = "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519";
     const ref = { cipherSuite: await mls.getCiphersuiteImpl(suite), authService: mls.unsafeTestingAuthenticationService };
@@ -110,7 +126,9 @@ for (const [name, provider] of [["browser", webCryptoProvider], ["node", nodeCry
     const [a, b, c] = [await kp("a", ref), await kp("b", ours), await kp("c", ours)];
     let sa = await mls.createGroup({ context: ref, groupId: utf8("g"), keyPackage: a.publicPackage, privateKeyPackage: a.privatePackage });
     const add = await mls.createCommit({
-      context: ref, state: sa, ratchetTreeExtension: true,
+      context: ref,
+      state: sa,
+      ratchetTreeExtension: true,
       extraProposals: [{ proposalType: mls.defaultProposalTypes.add, add: { keyPackage: b.publicPackage } }],
     });
     sa = add.newState;
@@ -134,7 +152,9 @@ for (const [name, provider] of [["browser", webCryptoProvider], ["node", nodeCry
 
     // Our provider commits (update path + add); the default one processes it.
     const upd = await mls.createCommit({
-      context: ours, state: sb, ratchetTreeExtension: true,
+      context: ours,
+      state: sb,
+      ratchetTreeExtension: true,
       extraProposals: [{ proposalType: mls.defaultProposalTypes.add, add: { keyPackage: c.publicPackage } }],
     });
     sb = upd.newState;
@@ -145,7 +165,11 @@ for (const [name, provider] of [["browser", webCryptoProvider], ["node", nodeCry
     const d = await kp("d", ours);
     const gi = await mls.createGroupInfoWithExternalPubAndRatchetTree(sa, [], ref.cipherSuite);
     const ext = await mls.joinGroupExternal({ context: ours, groupInfo: gi, keyPackage: d.publicPackage, privateKeys: d.privatePackage, resync: false });
-    const extWire = { version: mls.protocolVersions.mls10, wireformat: mls.wireformats.mls_public_message, publicMessage: ext.publicMessage } as mls.MlsFramedMessage;
+    const extWire = {
+      version: mls.protocolVersions.mls10,
+      wireformat: mls.wireformats.mls_public_message,
+      publicMessage: ext.publicMessage,
+    } as mls.MlsFramedMessage;
     sa = await receive(ref, sa, extWire);
     assert.deepEqual(sa.keySchedule.epochAuthenticator, ext.newState.keySchedule.epochAuthenticator);
     m = await send(ref, sa, "to the joiner");

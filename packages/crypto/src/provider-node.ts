@@ -12,8 +12,16 @@
 // reaches through `hpke.encryptAead/decryptAead` (PrivateMessage content, sender data,
 // the Welcome's GroupInfo) replaced. Key caching rules: key-cache.ts.
 import {
-  createHmac, hash as oneShotHash, createPrivateKey, createPublicKey, generateKeyPairSync,
-  sign as edSign, timingSafeEqual, verify as edVerify, type CipherGCMTypes, type KeyObject,
+  createHmac,
+  hash as oneShotHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign as edSign,
+  timingSafeEqual,
+  verify as edVerify,
+  type CipherGCMTypes,
+  type KeyObject,
 } from "node:crypto";
 import { CryptoError, defaultCryptoProvider, type CiphersuiteImpl, type CryptoProvider, type Hash, type Hpke, type Kdf, type Signature } from "ts-mls";
 import { nodeHpkeX25519 } from "./hpke-node.ts";

@@ -13,8 +13,14 @@ import { nodeCryptoProvider } from "./provider-node.ts";
 import { webCryptoProvider } from "./provider-web.ts";
 import { decryptWithLabel, deriveSecret, deriveTreeSecret, expandWithLabel, refhash, signWithLabel, verifyWithLabel } from "./ts-mls-internal.ts";
 
-const PROVIDERS: [string, CryptoProvider][] = [["node", nodeCryptoProvider], ["web", webCryptoProvider]];
-const SUITES: [string, number][] = [["default", 1], ["xwing", 0xf00d]];
+const PROVIDERS: [string, CryptoProvider][] = [
+  ["node", nodeCryptoProvider],
+  ["web", webCryptoProvider],
+];
+const SUITES: [string, number][] = [
+  ["default", 1],
+  ["xwing", 0xf00d],
+];
 const rnd = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 const impl = (p: CryptoProvider, id: number) => p.getCiphersuiteImpl(id);
 
@@ -55,7 +61,10 @@ for (const [name, provider] of PROVIDERS) {
     const pt = await decryptWithLabel(priv, w.label, fromHex(w.context), fromHex(w.kem_output), fromHex(w.ciphertext), cs.hpke);
     assert.equal(toHex(pt), w.plaintext, "DecryptWithLabel");
     // Suite 5's vectors are SHA-512 and HKDF-SHA512, the hash and KDF of the X-Wing suite.
-    await checkHashAndKdf(await impl(provider, 0xf00d), all.find((v) => v.cipher_suite === 5)!);
+    await checkHashAndKdf(
+      await impl(provider, 0xf00d),
+      all.find((v) => v.cipher_suite === 5)!,
+    );
   });
 
   for (const [suite, id] of SUITES) {
@@ -88,7 +97,12 @@ for (const [name, provider] of PROVIDERS) {
 
       assert.equal(ours.hpke.keyLength, ref.hpke.keyLength);
       const aeadKey = rnd(ours.hpke.keyLength);
-      for (const [len, aad] of [[0, undefined], [200, rnd(30)], [50_000, rnd(5)], [300, undefined]] as const) {
+      for (const [len, aad] of [
+        [0, undefined],
+        [200, rnd(30)],
+        [50_000, rnd(5)],
+        [300, undefined],
+      ] as const) {
         const nonce = rnd(ours.hpke.nonceLength);
         const pt = rnd(len);
         const ct = await ours.hpke.encryptAead(aeadKey, nonce, aad, pt);
@@ -104,7 +118,10 @@ for (const [name, provider] of PROVIDERS) {
     test(`${name} provider: Ed25519 keys and signatures interoperate with the default provider (${suite})`, async () => {
       const [ours, ref] = [await impl(provider, id), await impl(defaultCryptoProvider, id)];
       const msg = rnd(300);
-      for (const [signer, verifier] of [[ours, ref], [ref, ours]] as const) {
+      for (const [signer, verifier] of [
+        [ours, ref],
+        [ref, ours],
+      ] as const) {
         const { signKey, publicKey } = await signer.signature.keygen();
         assert.equal(signKey.length, 48, "PKCS#8, as stored in key stores");
         const sig = await signer.signature.sign(signKey, msg);
@@ -142,8 +159,16 @@ test("key caches are bounded", () => {
   let made = 0;
   for (let i = 0; i < 10; i++) pub.get(new Uint8Array([i]), () => ++made);
   assert.equal(pub.size, 3);
-  assert.equal(pub.get(new Uint8Array([9]), () => ++made), 10, "a recent key is still cached");
-  assert.equal(pub.get(new Uint8Array([0]), () => ++made), 11, "the oldest was dropped");
+  assert.equal(
+    pub.get(new Uint8Array([9]), () => ++made),
+    10,
+    "a recent key is still cached",
+  );
+  assert.equal(
+    pub.get(new Uint8Array([0]), () => ++made),
+    11,
+    "the oldest was dropped",
+  );
 
   const signing = new SigningKeyCache<number>(4, toHex);
   const arrays = Array.from({ length: 10 }, (_, i) => new Uint8Array([i, 1, 2]));
@@ -151,7 +176,11 @@ test("key caches are bounded", () => {
   assert.equal(signing.size, 4);
   const hit = signing.get(arrays[9]!, () => -1);
   assert.notEqual(hit, -1, "the newest array is cached");
-  assert.equal(signing.get(arrays[0]!, () => -1), -1, "the oldest array was evicted");
+  assert.equal(
+    signing.get(arrays[0]!, () => -1),
+    -1,
+    "the oldest array was evicted",
+  );
   signing.clear();
   assert.equal(signing.size, 0);
 });

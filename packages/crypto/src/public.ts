@@ -5,18 +5,36 @@
  * @packageDocumentation
  */
 export {
-  encodeCredentialIdentity, parseCredentialIdentity, encodeBinding, signBinding, verifyBinding, generateServerSigningKey,
-  type CredentialIdentity, type BindingFields, type DeviceBinding,
+  encodeCredentialIdentity,
+  parseCredentialIdentity,
+  encodeBinding,
+  signBinding,
+  verifyBinding,
+  generateServerSigningKey,
+  type CredentialIdentity,
+  type BindingFields,
+  type DeviceBinding,
 } from "./credential.ts";
 export {
-  parseKeyPackage, inspectMlsMessage, privateMessageHeader,
-  type KeyPackageInfo, type InspectedMessage, type InspectedSender, type InspectedAdd, type PrivateMessageHeader,
+  parseKeyPackage,
+  inspectMlsMessage,
+  privateMessageHeader,
+  type KeyPackageInfo,
+  type InspectedMessage,
+  type InspectedSender,
+  type InspectedAdd,
+  type PrivateMessageHeader,
 } from "./inspect.ts";
 export { externalRemoveProposal, type ExternalProposal } from "./external-proposal.ts";
 export { groupInfoMembers, type TreeLeaf } from "./tree.ts";
 export {
-  verifyGroupInfo, verifyPublicMessage, checkCommitLeadsTo, groupInfoExternalSenders,
-  type VerifiedGroupInfo, type VerifiedMessage, type ExternalSenderInfo,
+  verifyGroupInfo,
+  verifyPublicMessage,
+  checkCommitLeadsTo,
+  groupInfoExternalSenders,
+  type VerifiedGroupInfo,
+  type VerifiedMessage,
+  type ExternalSenderInfo,
 } from "./verify-public.ts";
 export { groupIdBytes, channelGroupId, parseChannelGroupId } from "./group-id.ts";
 export { MLS_ENGINE } from "./engine.ts";

@@ -1,6 +1,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { addMembers, confirmPending, createGroup, encrypt, exportGroupState, importGroupState, joinFromWelcome, processMessage, sendGeneration, skipSendGenerations } from "./index.ts";
+import {
+  addMembers,
+  confirmPending,
+  createGroup,
+  encrypt,
+  exportGroupState,
+  importGroupState,
+  joinFromWelcome,
+  processMessage,
+  sendGeneration,
+  skipSendGenerations,
+} from "./index.ts";
 import { isE2eeError } from "./public.ts";
 import { device, makeDirectory, ORG } from "./test-devices.ts";
 import { utf8 } from "./bytes.ts";

@@ -11,8 +11,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EncryptedFileKeyStore } from "./node.ts";
 import {
-  addMembers, confirmPending, createDeviceIdentity, createGroup, generateKeyPackages, identityForSuite, joinFromWelcome,
-  listKeyPackageRefs, loadDeviceIdentity, members, parseKeyPackage,
+  addMembers,
+  confirmPending,
+  createDeviceIdentity,
+  createGroup,
+  generateKeyPackages,
+  identityForSuite,
+  joinFromWelcome,
+  listKeyPackageRefs,
+  loadDeviceIdentity,
+  members,
+  parseKeyPackage,
 } from "./index.ts";
 
 test("identityForSuite: same key, X-Wing KeyPackages in a file key store, Welcome opens", async () => {
@@ -39,7 +48,12 @@ test("identityForSuite: same key, X-Wing KeyPackages in a file key store, Welcom
     confirmPending(group);
     const joined = await joinFromWelcome(x, bundle.welcome!, {}, { groupInfo: bundle.groupInfo });
     assert.equal(joined.suite, "xwing");
-    assert.deepEqual(members(joined).map((m) => m.deviceId).sort(), ["d", "e"]);
+    assert.deepEqual(
+      members(joined)
+        .map((m) => m.deviceId)
+        .sort(),
+      ["d", "e"],
+    );
     assert.equal((await listKeyPackageRefs(x)).length, 0, "the one-time KeyPackage was consumed");
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -15,7 +15,10 @@ export function makeDirectory() {
   return {
     server,
     register(d: DeviceIdentity) {
-      bindings.set(`${d.userId}/${d.deviceId}`, signBinding(server.privateKey, { orgId: d.orgId, userId: d.userId, deviceId: d.deviceId, signaturePublicKey: d.signaturePublicKey }));
+      bindings.set(
+        `${d.userId}/${d.deviceId}`,
+        signBinding(server.privateKey, { orgId: d.orgId, userId: d.userId, deviceId: d.deviceId, signaturePublicKey: d.signaturePublicKey }),
+      );
     },
     bindings,
     authorizeLeaf(leaf: LeafCandidate): boolean {

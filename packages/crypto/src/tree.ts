@@ -40,7 +40,7 @@ export class Reader {
     const prefix = first >> 6;
     if (prefix === 0) return first & 0x3f;
     if (prefix === 1) return ((first & 0x3f) << 8) | this.u8();
-    if (prefix === 2) return ((first & 0x3f) * 2 ** 24) + (this.u8() << 16) + (this.u8() << 8) + this.u8();
+    if (prefix === 2) return (first & 0x3f) * 2 ** 24 + (this.u8() << 16) + (this.u8() << 8) + this.u8();
     throw new E2eeError("invalid_message", "bad varint");
   }
   vec(): Uint8Array {
@@ -76,7 +76,12 @@ export function groupInfoMembers(groupInfo: Uint8Array): TreeLeaf[] {
   for (const leaf of treeLeaves(ext.extensionData as Uint8Array)) {
     if (leaf.credentialType !== 1) continue;
     try {
-      out.push({ leafIndex: leaf.leafIndex, identity: parseCredentialIdentity(leaf.credentialData), signaturePublicKey: leaf.signaturePublicKey, encryptionKey: leaf.encryptionKey });
+      out.push({
+        leafIndex: leaf.leafIndex,
+        identity: parseCredentialIdentity(leaf.credentialData),
+        signaturePublicKey: leaf.signaturePublicKey,
+        encryptionKey: leaf.encryptionKey,
+      });
     } catch {
       // a foreign credential cannot be a Parley device: not listed
     }
@@ -92,7 +97,9 @@ export function treeLeaves(tree: Uint8Array): RawTreeLeaf[] {
     if (r.u8() === 0) continue; // blank node
     const type = r.u8();
     if (type === 2) {
-      r.vec(); r.vec(); r.vec(); // encryption_key, parent_hash, unmerged_leaves
+      r.vec();
+      r.vec();
+      r.vec(); // encryption_key, parent_hash, unmerged_leaves
       continue;
     }
     if (type !== 1) throw new E2eeError("invalid_message", "bad node type");
@@ -102,7 +109,8 @@ export function treeLeaves(tree: Uint8Array): RawTreeLeaf[] {
     const credentialData = r.vec(); // basic: identity; x509: certificate list
     for (let i = 0; i < 5; i++) r.vec(); // capabilities
     const source = r.u8();
-    if (source === 1) r.skip(16); // lifetime
+    if (source === 1)
+      r.skip(16); // lifetime
     else if (source === 3) r.vec(); // parent_hash
     r.vec(); // extensions
     r.vec(); // signature

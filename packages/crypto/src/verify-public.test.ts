@@ -5,7 +5,13 @@ import { createContentCommitSignature } from "../../../node_modules/ts-mls/dist/
 import { signGroupInfo } from "../../../node_modules/ts-mls/dist/src/groupInfo.js";
 import { addMembers, confirmPending, createGroup, groupInfoOf, joinExternal, selfUpdate } from "./index.ts";
 import {
-  checkCommitLeadsTo, externalRemoveProposal, generateServerSigningKey, groupInfoExternalSenders, isE2eeError, verifyGroupInfo, verifyPublicMessage,
+  checkCommitLeadsTo,
+  externalRemoveProposal,
+  generateServerSigningKey,
+  groupInfoExternalSenders,
+  isE2eeError,
+  verifyGroupInfo,
+  verifyPublicMessage,
 } from "./public.ts";
 import { signaturePrivateKey } from "./identity.ts";
 import { suiteImpl, type SuiteName } from "./suites.ts";
@@ -35,7 +41,10 @@ for (const suite of ["default", "xwing"] as const) {
     const prev = await verifyGroupInfo(gi0);
     assert.equal(prev.epoch, 0n);
     assert.equal(prev.suite, suite);
-    assert.deepEqual(prev.members.map((m) => m.leafIndex), [0]);
+    assert.deepEqual(
+      prev.members.map((m) => m.leafIndex),
+      [0],
+    );
     assert.deepEqual(prev.externalSenders, [{ index: 0, signaturePublicKey: server.publicKey, credentialIdentity: { kind: "server", orgId: ORG } }]);
     assert.deepEqual(groupInfoExternalSenders(gi0), prev.externalSenders);
     const v = await verifyPublicMessage(add.commit, prev);
@@ -54,7 +63,10 @@ for (const suite of ["default", "xwing"] as const) {
     confirmPending(ga);
     const up = await selfUpdate(ga);
     await expectCode(verifyPublicMessage(up.commit, prev), "invalid_message"); // epoch 1 commit against epoch 0
-    assert.throws(() => checkCommitLeadsTo(v, prev), (e: unknown) => isE2eeError(e, "invalid_message"));
+    assert.throws(
+      () => checkCommitLeadsTo(v, prev),
+      (e: unknown) => isE2eeError(e, "invalid_message"),
+    );
   });
 }
 
@@ -74,7 +86,15 @@ test("a commit with a flipped signature byte, or signed by another key, does not
   const msg0 = msgOf(gi0);
   assert.ok(msg0.wireformat === wireformats.mls_group_info);
   const impl = await suiteImpl("default");
-  const forged = await createContentCommitSignature(msg0.groupInfo.groupContext, "mls_public_message", c.commit, c.sender, c.authenticatedData, signaturePrivateKey(b.identity), impl.signature);
+  const forged = await createContentCommitSignature(
+    msg0.groupInfo.groupContext,
+    "mls_public_message",
+    c.commit,
+    c.sender,
+    c.authenticatedData,
+    signaturePrivateKey(b.identity),
+    impl.signature,
+  );
   const other = bytesOf({ ...m, publicMessage: { ...m.publicMessage, auth: { ...m.publicMessage.auth, signature: forged.signature } } });
   await expectCode(verifyPublicMessage(other, prev), "invalid_message");
 });
@@ -95,7 +115,10 @@ test("a GroupInfo with a tampered signature, or signed by someone else, does not
   const vb = await verifyGroupInfo(bytesOf({ ...m, groupInfo: asBob }));
   const v = await verifyPublicMessage(add.commit, await verifyGroupInfo(gi0));
   checkCommitLeadsTo(v, await verifyGroupInfo(add.groupInfo));
-  assert.throws(() => checkCommitLeadsTo(v, vb), (e: unknown) => isE2eeError(e, "invalid_message"));
+  assert.throws(
+    () => checkCommitLeadsTo(v, vb),
+    (e: unknown) => isE2eeError(e, "invalid_message"),
+  );
   // A not-a-GroupInfo is bad input.
   await expectCode(verifyGroupInfo(add.commit), "bad_input");
 });
@@ -118,8 +141,23 @@ test("an external commit verifies with the joiner's path key; the server's exter
   assert.deepEqual(vp.sender, { type: "external", senderIndex: 0 });
   assert.equal(vp.next, undefined);
   // A wrong sender index names no external sender; another key does not verify.
-  const wrongIndex = await externalRemoveProposal({ serverPrivateKey: server.privateKey, suite: "default", orgId: ORG, groupId: "chan1", epoch: 1n, leafIndex: 1, senderIndex: 1 });
+  const wrongIndex = await externalRemoveProposal({
+    serverPrivateKey: server.privateKey,
+    suite: "default",
+    orgId: ORG,
+    groupId: "chan1",
+    epoch: 1n,
+    leafIndex: 1,
+    senderIndex: 1,
+  });
   await expectCode(verifyPublicMessage(wrongIndex.message, prev), "invalid_message");
-  const impostor = await externalRemoveProposal({ serverPrivateKey: generateServerSigningKey().privateKey, suite: "default", orgId: ORG, groupId: "chan1", epoch: 1n, leafIndex: 1 });
+  const impostor = await externalRemoveProposal({
+    serverPrivateKey: generateServerSigningKey().privateKey,
+    suite: "default",
+    orgId: ORG,
+    groupId: "chan1",
+    epoch: 1n,
+    leafIndex: 1,
+  });
   await expectCode(verifyPublicMessage(impostor.message, prev), "invalid_message");
 });

@@ -14,8 +14,14 @@ import type { InspectedSender } from "./inspect.ts";
 import { suiteFromId, suiteImpl, type SuiteName } from "./suites.ts";
 import { groupInfoMembers, type TreeLeaf } from "./tree.ts";
 import {
-  createConfirmedHash, createInterimHash, findSignaturePublicKey, groupContextEncoder, ratchetTreeFromExtension, treeHashRoot,
-  verifyFramedContentSignature, verifyGroupInfoSignature,
+  createConfirmedHash,
+  createInterimHash,
+  findSignaturePublicKey,
+  groupContextEncoder,
+  ratchetTreeFromExtension,
+  treeHashRoot,
+  verifyFramedContentSignature,
+  verifyGroupInfoSignature,
 } from "./ts-mls-internal.ts";
 import { decodeMlsMessage } from "./wire.ts";
 
@@ -121,12 +127,19 @@ export async function verifyGroupInfo(groupInfo: Uint8Array, options: { suite?: 
   if (!Number.isInteger(gi.signer) || node?.nodeType !== 1 /* leaf */) throw bad("GroupInfo signer is not a leaf of its tree");
   const signerKey = node.leaf.signaturePublicKey;
   if (!(await verifyGroupInfoSignature(gi, signerKey, impl.signature))) throw bad("GroupInfo signature does not verify");
-  if (!equalBytes(await treeHashRoot(tree, impl.hash), gi.groupContext.treeHash)) throw bad("GroupInfo ratchet tree does not match the group context's tree hash");
+  if (!equalBytes(await treeHashRoot(tree, impl.hash), gi.groupContext.treeHash))
+    throw bad("GroupInfo ratchet tree does not match the group context's tree hash");
   const out: VerifiedGroupInfo = {
-    groupId: gi.groupContext.groupId, epoch: gi.groupContext.epoch, suite,
+    groupId: gi.groupContext.groupId,
+    epoch: gi.groupContext.epoch,
+    suite,
     groupContext: encode(groupContextEncoder, gi.groupContext),
-    confirmedTranscriptHash: gi.groupContext.confirmedTranscriptHash, confirmationTag: gi.confirmationTag,
-    signer: gi.signer, signerKey, members: groupInfoMembers(groupInfo), externalSenders: externalSendersOf(gi),
+    confirmedTranscriptHash: gi.groupContext.confirmedTranscriptHash,
+    confirmationTag: gi.confirmationTag,
+    signer: gi.signer,
+    signerKey,
+    members: groupInfoMembers(groupInfo),
+    externalSenders: externalSendersOf(gi),
   };
   decoded.set(out, { gi, tree });
   return out;
@@ -135,10 +148,14 @@ export async function verifyGroupInfo(groupInfo: Uint8Array, options: { suite?: 
 function senderOf(m: PublicMessage): InspectedSender {
   const s = m.content.sender;
   switch (s.senderType) {
-    case senderTypes.member: return { type: "member", leafIndex: s.leafIndex };
-    case senderTypes.external: return { type: "external", senderIndex: s.senderIndex };
-    case senderTypes.new_member_commit: return { type: "new_member_commit" };
-    default: return { type: "new_member_proposal" };
+    case senderTypes.member:
+      return { type: "member", leafIndex: s.leafIndex };
+    case senderTypes.external:
+      return { type: "external", senderIndex: s.senderIndex };
+    case senderTypes.new_member_commit:
+      return { type: "new_member_commit" };
+    default:
+      return { type: "new_member_proposal" };
   }
 }
 
@@ -155,7 +172,9 @@ function senderOf(m: PublicMessage): InspectedSender {
  * @throws E2eeError `bad_input` (not a PublicMessage commit/proposal), `invalid_message` (wrong group/epoch, unknown sender, bad signature).
  */
 export async function verifyPublicMessage(
-  message: Uint8Array, previousGroupInfo: VerifiedGroupInfo | Uint8Array, options: { suite?: SuiteName } = {},
+  message: Uint8Array,
+  previousGroupInfo: VerifiedGroupInfo | Uint8Array,
+  options: { suite?: SuiteName } = {},
 ): Promise<VerifiedMessage> {
   const prev = previousGroupInfo instanceof Uint8Array ? decodeGroupInfo(previousGroupInfo, options.suite) : decoded.get(previousGroupInfo);
   if (!prev) throw new E2eeError("bad_input", "previousGroupInfo is not one verifyGroupInfo returned");
@@ -169,7 +188,10 @@ export async function verifyPublicMessage(
   if (!equalBytes(c.groupId, context.groupId)) throw bad("the message belongs to another group");
   if (c.epoch !== context.epoch) throw bad(`the message is for epoch ${c.epoch}, the GroupInfo for ${context.epoch}`);
   const st = c.sender.senderType;
-  const allowed = c.contentType === contentTypes.commit ? [senderTypes.member, senderTypes.new_member_commit] : [senderTypes.member, senderTypes.external, senderTypes.new_member_proposal];
+  const allowed =
+    c.contentType === contentTypes.commit
+      ? [senderTypes.member, senderTypes.new_member_commit]
+      : [senderTypes.member, senderTypes.external, senderTypes.new_member_proposal];
   if (!(allowed as number[]).includes(st)) throw bad("this sender type may not send this content type");
   let key: Uint8Array;
   try {
@@ -181,11 +203,20 @@ export async function verifyPublicMessage(
   if (!(await verifyFramedContentSignature(key, wireformats.mls_public_message, c, pm.auth, context, impl.signature))) {
     throw bad("the message's signature does not verify");
   }
-  const out: VerifiedMessage = { contentType: c.contentType === contentTypes.commit ? "commit" : "proposal", sender: senderOf(pm), signaturePublicKey: key, epoch: c.epoch };
+  const out: VerifiedMessage = {
+    contentType: c.contentType === contentTypes.commit ? "commit" : "proposal",
+    sender: senderOf(pm),
+    signaturePublicKey: key,
+    epoch: c.epoch,
+  };
   if (c.contentType === contentTypes.commit && pm.auth.contentType === contentTypes.commit) {
     // RFC 9420 §8.2: interim(n) = H(confirmed(n) || tag(n)); confirmed(n+1) = H(interim(n) || wireformat, content, signature).
     const interim = await createInterimHash(context.confirmedTranscriptHash, prev.gi.confirmationTag, impl.hash);
-    const confirmedTranscriptHash = await createConfirmedHash(interim, { wireformat: wireformats.mls_public_message, content: c, signature: pm.auth.signature }, impl.hash);
+    const confirmedTranscriptHash = await createConfirmedHash(
+      interim,
+      { wireformat: wireformats.mls_public_message, content: c, signature: pm.auth.signature },
+      impl.hash,
+    );
     out.next = { epoch: context.epoch + 1n, confirmedTranscriptHash, confirmationTag: pm.auth.confirmationTag };
   }
   return out;
@@ -202,7 +233,8 @@ export async function verifyPublicMessage(
 export function checkCommitLeadsTo(commit: VerifiedMessage, next: VerifiedGroupInfo): void {
   if (!commit.next) throw new E2eeError("bad_input", "not a commit");
   if (next.epoch !== commit.next.epoch) throw bad(`the GroupInfo is for epoch ${next.epoch}, the commit leads to ${commit.next.epoch}`);
-  if (!equalBytes(next.confirmedTranscriptHash, commit.next.confirmedTranscriptHash)) throw bad("the GroupInfo's transcript hash is not the one the commit leads to");
+  if (!equalBytes(next.confirmedTranscriptHash, commit.next.confirmedTranscriptHash))
+    throw bad("the GroupInfo's transcript hash is not the one the commit leads to");
   if (!equalBytes(next.confirmationTag, commit.next.confirmationTag)) throw bad("the GroupInfo's confirmation tag is not the commit's");
   if (commit.sender.type === "member" && next.signer !== commit.sender.leafIndex) throw bad("the GroupInfo is not signed by the committer's leaf");
   if (!equalBytes(next.signerKey, commit.signaturePublicKey)) throw bad("the GroupInfo is not signed by the committer");

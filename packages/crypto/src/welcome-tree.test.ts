@@ -4,7 +4,16 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defaultExtensionTypes, encode, mlsMessageEncoder, wireformats, type MlsMessage } from "ts-mls";
 import {
-  addMembers, confirmPending, createGroup, encrypt, epoch, groupInfoOf, joinFromWelcome, processMessage, selfUpdate, type CommitBundle,
+  addMembers,
+  confirmPending,
+  createGroup,
+  encrypt,
+  epoch,
+  groupInfoOf,
+  joinFromWelcome,
+  processMessage,
+  selfUpdate,
+  type CommitBundle,
 } from "./index.ts";
 import { isE2eeError } from "./public.ts";
 import { addMembersInternal } from "./commits.ts";
@@ -32,7 +41,10 @@ async function aliceAddsBob(suite: SuiteName = "default", treeInWelcome = false,
   for (const d of [a, b]) dir.register(d.identity);
   const calls: LeafCandidate[] = [];
   const policy = { authorizeLeaf: (l: LeafCandidate) => (calls.push(l), dir.authorizeLeaf(l)) };
-  const ga = await createGroup(a.identity, groupId, { externalSenders: [{ signaturePublicKey: dir.server.publicKey, orgId: ORG }], authorizeLeaf: dir.authorizeLeaf });
+  const ga = await createGroup(a.identity, groupId, {
+    externalSenders: [{ signaturePublicKey: dir.server.publicKey, orgId: ORG }],
+    authorizeLeaf: dir.authorizeLeaf,
+  });
   const bundle = await addMembersInternal(ga, [b.keyPackage], { treeInWelcome });
   confirmPending(ga);
   return { a, b, ga, bundle, policy, calls };
@@ -101,7 +113,11 @@ test("the GroupInfo of a later epoch is refused before any leaf is checked", asy
   const { ga, b, bundle, policy, calls } = await aliceAddsBob();
   const later: CommitBundle = await selfUpdate(ga);
   confirmPending(ga);
-  await expectCode(joinFromWelcome(b.identity, bundle.welcome!, policy, { groupInfo: later.groupInfo }), "invalid_message", /epoch 2; the Welcome joins epoch 1/);
+  await expectCode(
+    joinFromWelcome(b.identity, bundle.welcome!, policy, { groupInfo: later.groupInfo }),
+    "invalid_message",
+    /epoch 2; the Welcome joins epoch 1/,
+  );
   await expectCode(joinFromWelcome(b.identity, bundle.welcome!, policy, { groupInfo: await groupInfoOf(ga) }), "invalid_message", /epoch 2/);
   assert.equal(calls.length, 0, "no leaf of a tree that is not the Welcome's reaches the leaf policy");
   // The right one still joins, and the joiner follows the later commit.
@@ -115,7 +131,11 @@ test("a doctored tree is refused, even inside a GroupInfo whose own tree_hash wa
   for (const fix of [false, true]) {
     const bad = await doctored(bundle.groupInfo, "default", fix);
     assert.ok(!equalBytes(treeOf(bad)!, treeOf(bundle.groupInfo)!));
-    await expectCode(joinFromWelcome(b.identity, bundle.welcome!, policy, { groupInfo: bad }), "invalid_message", /not the one the Welcome's group context names/);
+    await expectCode(
+      joinFromWelcome(b.identity, bundle.welcome!, policy, { groupInfo: bad }),
+      "invalid_message",
+      /not the one the Welcome's group context names/,
+    );
   }
   assert.equal(calls.length, 0);
   await talks(ga, await joinFromWelcome(b.identity, bundle.welcome!, policy, { groupInfo: bundle.groupInfo }));
@@ -127,7 +147,10 @@ test("another group's GroupInfo of the same epoch, a GroupInfo without a tree, o
   await expectCode(joinFromWelcome(b.identity, bundle.welcome!, policy, { groupInfo: other.bundle.groupInfo }), "invalid_message", /another group/);
   await expectCode(joinFromWelcome(b.identity, bundle.welcome!, policy, { groupInfo: bundle.commit }), "bad_input", /not a GroupInfo/);
   const m = decodeMlsMessage(bundle.groupInfo) as MlsMessage & { wireformat: typeof wireformats.mls_group_info };
-  const treeless = encode(mlsMessageEncoder, { ...m, groupInfo: { ...m.groupInfo, extensions: m.groupInfo.extensions.filter((e) => e.extensionType !== defaultExtensionTypes.ratchet_tree) } });
+  const treeless = encode(mlsMessageEncoder, {
+    ...m,
+    groupInfo: { ...m.groupInfo, extensions: m.groupInfo.extensions.filter((e) => e.extensionType !== defaultExtensionTypes.ratchet_tree) },
+  });
   await expectCode(joinFromWelcome(b.identity, bundle.welcome!, policy, { groupInfo: treeless }), "bad_input", /carries no ratchet tree/);
 });
 

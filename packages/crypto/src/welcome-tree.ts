@@ -34,7 +34,11 @@ export interface WelcomeTree {
  *   (the Welcome does not open, or the tree is not the Welcome's).
  */
 export async function welcomeTree(
-  impl: CiphersuiteImpl, welcome: Welcome, keyPackageRef: Uint8Array, initPrivateKey: Uint8Array, groupInfo: Uint8Array | undefined,
+  impl: CiphersuiteImpl,
+  welcome: Welcome,
+  keyPackageRef: Uint8Array,
+  initPrivateKey: Uint8Array,
+  groupInfo: Uint8Array | undefined,
 ): Promise<WelcomeTree> {
   let context: { groupId: Uint8Array; epoch: bigint; treeHash: Uint8Array };
   try {

@@ -10,25 +10,30 @@ import { DEFAULT_LIMITS } from "./limits.ts";
 import { Id, Timestamp } from "./models.ts";
 
 /** An action filter: a whole action (`channel.created`) or, ending in a dot, a prefix (`channel.`, `auth.login.`). */
-export const AuditActionFilter = z.string().max(100).regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.?$/, "an action (channel.created) or a prefix ending in a dot (channel.)");
+export const AuditActionFilter = z
+  .string()
+  .max(100)
+  .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.?$/, "an action (channel.created) or a prefix ending in a dot (channel.)");
 
 /** The filters and page of `GET /audit`. */
-export const AuditQuery = z.object({
-  /** Entries by this user (their devices), by user id. */
-  actor: Id.optional(),
-  /** Exact action, or a prefix when it ends with a dot. */
-  action: AuditActionFilter.optional(),
-  /** Entries about this object (a user, channel, device, session, invite, file, the org), by id. */
-  target: Id.optional(),
-  /** At or after this time (Unix ms). */
-  from: z.coerce.number().int().nonnegative().optional(),
-  /** Before this time (Unix ms, exclusive). */
-  to: z.coerce.number().int().nonnegative().optional(),
-  /** Entries with a seq below this one: the previous page's `nextCursor`. */
-  cursor: z.coerce.number().int().min(1).optional(),
-  /** Page size (at most {@link DEFAULT_LIMITS.pageSize}). */
-  limit: z.coerce.number().int().min(1).max(DEFAULT_LIMITS.pageSize).default(50),
-}).refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { path: ["to"], message: "`to` must be after `from`" });
+export const AuditQuery = z
+  .object({
+    /** Entries by this user (their devices), by user id. */
+    actor: Id.optional(),
+    /** Exact action, or a prefix when it ends with a dot. */
+    action: AuditActionFilter.optional(),
+    /** Entries about this object (a user, channel, device, session, invite, file, the org), by id. */
+    target: Id.optional(),
+    /** At or after this time (Unix ms). */
+    from: z.coerce.number().int().nonnegative().optional(),
+    /** Before this time (Unix ms, exclusive). */
+    to: z.coerce.number().int().nonnegative().optional(),
+    /** Entries with a seq below this one: the previous page's `nextCursor`. */
+    cursor: z.coerce.number().int().min(1).optional(),
+    /** Page size (at most {@link DEFAULT_LIMITS.pageSize}). */
+    limit: z.coerce.number().int().min(1).max(DEFAULT_LIMITS.pageSize).default(50),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { path: ["to"], message: "`to` must be after `from`" });
 
 /**
  * Personal data of an entry (usernames, client address), sealed per subject on the
@@ -68,8 +73,12 @@ export type AuditEntry = z.infer<typeof AuditEntry>;
 /** Audit log routes. */
 export const auditRoutes = {
   listAudit: route({
-    method: "GET", path: "/audit", tag: "audit", auth: "user",
-    summary: "The org's audit log, newest first, filtered by actor, action (exact or `prefix.`), target and time; page on with `cursor` = the last page's `nextCursor` (owners and admins; each call is itself audited)",
+    method: "GET",
+    path: "/audit",
+    tag: "audit",
+    auth: "user",
+    summary:
+      "The org's audit log, newest first, filtered by actor, action (exact or `prefix.`), target and time; page on with `cursor` = the last page's `nextCursor` (owners and admins; each call is itself audited)",
     query: AuditQuery,
     response: z.object({ entries: z.array(AuditEntry), nextCursor: z.number().int().positive().nullable() }),
     // Personal data (client addresses, usernames) must not stay in a browser or proxy cache.

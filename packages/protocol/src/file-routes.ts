@@ -36,29 +36,53 @@ export type FileStatus = z.infer<typeof FileStatus>;
 /** Encrypted file routes. */
 export const fileRoutes = {
   createFile: route({
-    method: "POST", path: "/channels/:channelId/files", tag: "files", auth: "user", status: 201,
+    method: "POST",
+    path: "/channels/:channelId/files",
+    tag: "files",
+    auth: "user",
+    status: 201,
     summary: "Start an upload of attachment ciphertext of `size` bytes (at most the server's file limit) to a channel you are a member of",
     params: z.object({ channelId: Id }),
-    body: z.object({ size: z.number().int().min(1).max(2 ** 50) }),
+    body: z.object({
+      size: z
+        .number()
+        .int()
+        .min(1)
+        .max(2 ** 50),
+    }),
     response: FileStatus.extend({ chunkSize: z.number().int().positive() }),
     errors: ["payload_too_large", "channel_archived"],
   }),
   uploadFileChunk: route({
-    method: "PATCH", path: "/files/:fileId", tag: "files", auth: "user",
+    method: "PATCH",
+    path: "/files/:fileId",
+    tag: "files",
+    auth: "user",
     summary: "Append the request body (application/octet-stream) at `Upload-Offset` (header, = bytes already uploaded); resumable",
-    params: FileParams, raw: { request: "octet-stream" },
+    params: FileParams,
+    raw: { request: "octet-stream" },
     response: FileStatus,
     errors: ["upload_offset_mismatch", "payload_too_large", "channel_archived"],
   }),
   getFileStatus: route({
-    method: "GET", path: "/files/:fileId/status", tag: "files", auth: "user",
+    method: "GET",
+    path: "/files/:fileId/status",
+    tag: "files",
+    auth: "user",
     summary: "How much of an upload is stored (where to resume)",
-    params: FileParams, response: FileStatus,
+    params: FileParams,
+    response: FileStatus,
   }),
   downloadFile: route({
-    method: "GET", path: "/files/:fileId", tag: "files", auth: "user", status: 200,
+    method: "GET",
+    path: "/files/:fileId",
+    tag: "files",
+    auth: "user",
+    status: 200,
     summary: "Download the ciphertext (application/octet-stream) of a complete file; a single `Range: bytes=a-b` gets 206",
-    params: FileParams, raw: { response: "octet-stream" },
-    response: null, errors: ["range_not_satisfiable"],
+    params: FileParams,
+    raw: { response: "octet-stream" },
+    response: null,
+    errors: ["range_not_satisfiable"],
   }),
 } as const;

@@ -40,8 +40,14 @@ export type ClientFrameInput = z.input<typeof ClientFrame>;
 // ---- server -> client --------------------------------------------------
 /** Authenticated; replay follows. */
 export const ReadyFrame = z.object({
-  t: z.literal("ready"), user: User, org: Org, deviceId: Id, sessionId: Id, connectionId: z.string(),
-  serverTime: z.number().int(), heartbeatMs: z.number().int(),
+  t: z.literal("ready"),
+  user: User,
+  org: Org,
+  deviceId: Id,
+  sessionId: Id,
+  connectionId: z.string(),
+  serverTime: z.number().int(),
+  heartbeatMs: z.number().int(),
   /** Sustained frames per second this connection may send (bursts up to 4x); clients pace themselves to it. */
   framesPerSecond: z.number().int().positive().optional(),
 });
@@ -58,8 +64,11 @@ export const UserFrame = z.object({ t: z.literal("user"), item: UserStreamItem }
 /** The event of a `send`, persisted; `duplicate` if the clientId was already used. */
 export const AckFrame = z.object({ t: z.literal("ack"), ref: Ref, event: Event, duplicate: z.boolean() });
 export const ErrorFrame = z.object({
-  t: z.literal("error"), ref: Ref.optional(), code: z.enum(ERROR_CODES as [string, ...string[]]),
-  message: z.string(), details: z.unknown().optional(),
+  t: z.literal("error"),
+  ref: Ref.optional(),
+  code: z.enum(ERROR_CODES as [string, ...string[]]),
+  message: z.string(),
+  details: z.unknown().optional(),
 });
 /** Someone is typing (ephemeral, expires after a few seconds). */
 export const TypingOutFrame = z.object({ t: z.literal("typing"), channelId: Id, userId: Id, threadRoot: Seq.nullable() });
@@ -70,8 +79,18 @@ export const ReadOutFrame = z.object({ t: z.literal("read"), channelId: Id, user
 export const PongFrame = z.object({ t: z.literal("pong"), ref: Ref.optional(), serverTime: z.number().int() });
 
 export const ServerFrame = z.discriminatedUnion("t", [
-  ReadyFrame, SyncFrame, SyncUserFrame, SyncedFrame, EventFrame, UserFrame, AckFrame, ErrorFrame,
-  TypingOutFrame, PresenceOutFrame, ReadOutFrame, PongFrame,
+  ReadyFrame,
+  SyncFrame,
+  SyncUserFrame,
+  SyncedFrame,
+  EventFrame,
+  UserFrame,
+  AckFrame,
+  ErrorFrame,
+  TypingOutFrame,
+  PresenceOutFrame,
+  ReadOutFrame,
+  PongFrame,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 export type ServerFrameOf<T extends ServerFrame["t"]> = Extract<ServerFrame, { t: T }>;

@@ -6,11 +6,23 @@ import { z } from "zod";
 import { DEFAULT_LIMITS } from "./limits.ts";
 
 /** An opaque server-generated identifier. */
-export const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "must be an id");
+export const Id = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, "must be an id");
 /** Org slug: lowercase letters, digits and dashes; used at login. */
-export const Slug = z.string().min(2).max(40).regex(/^[a-z0-9][a-z0-9-]*$/, "lowercase letters, digits and dashes");
+export const Slug = z
+  .string()
+  .min(2)
+  .max(40)
+  .regex(/^[a-z0-9][a-z0-9-]*$/, "lowercase letters, digits and dashes");
 /** Username: unique within an org. */
-export const Username = z.string().min(2).max(40).regex(/^[a-z0-9][a-z0-9._-]*$/, "lowercase letters, digits, dot, dash, underscore");
+export const Username = z
+  .string()
+  .min(2)
+  .max(40)
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, "lowercase letters, digits, dot, dash, underscore");
 /** Password: at least 10 characters (NIST 800-63B style: length over composition). */
 export const Password = z.string().min(10).max(256);
 /** Human-readable name. */
@@ -18,13 +30,25 @@ export const DisplayName = z.string().trim().min(1).max(80);
 /** Device label such as "laptop" or "Firefox on Linux". */
 export const DeviceName = z.string().trim().min(1).max(80);
 /** Channel name. */
-export const ChannelName = z.string().trim().min(1).max(80).regex(/^[^\n\r\t]+$/, "single line");
+export const ChannelName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(80)
+  .regex(/^[^\n\r\t]+$/, "single line");
 /** Channel topic. */
 export const Topic = z.string().max(250);
 /** Client-chosen idempotency key, unique per channel. */
-export const ClientId = z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/, "url-safe characters");
+export const ClientId = z
+  .string()
+  .min(8)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, "url-safe characters");
 /** Base64 string (standard alphabet, padded). */
-export const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64").refine((s) => s.length % 4 === 0, "base64");
+export const Base64 = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64")
+  .refine((s) => s.length % 4 === 0, "base64");
 /** Unix epoch milliseconds. */
 export const Timestamp = z.number().int().nonnegative();
 /** Per-channel or per-user sequence number (starts at 1). */

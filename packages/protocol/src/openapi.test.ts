@@ -15,7 +15,12 @@ import { ERROR_CODES } from "./errors.ts";
 import { startTestServer } from "@parley/server/testing/harness";
 
 type Operation = { operationId: string; parameters: Array<{ name: string; in: string }>; requestBody?: unknown; responses: Record<string, unknown> };
-type Doc = { openapi: string; info: { version: string }; paths: Record<string, Record<string, Operation>>; components: { schemas: { Error: { properties: { code: { enum: string[] } } } } } };
+type Doc = {
+  openapi: string;
+  info: { version: string };
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: { Error: { properties: { code: { enum: string[] } } } } };
+};
 
 const openApiPath = (p: string) => API_PREFIX + p.replace(/:([A-Za-z]+)/g, "{$1}");
 
@@ -29,7 +34,10 @@ test("every route of the table is in the OpenAPI document, with its params, body
     assert.ok(op, `${name}: ${def.method} ${def.path} is missing from the OpenAPI document`);
     assert.equal(op.operationId, name);
     for (const m of def.path.matchAll(/:([A-Za-z]+)/g)) {
-      assert.ok(op.parameters.some((p) => p.in === "path" && p.name === m[1]), `${name}: path parameter ${m[1]} undocumented`);
+      assert.ok(
+        op.parameters.some((p) => p.in === "path" && p.name === m[1]),
+        `${name}: path parameter ${m[1]} undocumented`,
+      );
     }
     assert.equal(Boolean(op.requestBody), Boolean(def.body ?? def.raw?.request), `${name}: request body`);
     const success = String(def.status ?? (def.response ? 200 : 204));

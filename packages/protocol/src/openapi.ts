@@ -14,7 +14,10 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
 
 function parameters(def: RouteDef): unknown[] {
   const out: unknown[] = [];
-  for (const [where, schema] of [["path", def.params], ["query", def.query]] as const) {
+  for (const [where, schema] of [
+    ["path", def.params],
+    ["query", def.query],
+  ] as const) {
     if (!schema) continue;
     const js = jsonSchema(schema, "input");
     const props = (js.properties ?? {}) as Record<string, JsonSchema>;
@@ -69,7 +72,9 @@ export function openApiDocument(serverUrl = "/"): Record<string, unknown> {
       parameters: parameters(def),
       ...(def.body
         ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(def.body, "input") } } } }
-        : def.raw?.request ? { requestBody: { required: true, content: binary } } : {}),
+        : def.raw?.request
+          ? { requestBody: { required: true, content: binary } }
+          : {}),
       responses,
     };
   }

@@ -74,8 +74,4 @@ export type RouteBodyInput<D> = D extends RouteDef<any, any, infer B, any, any> 
 /** Query a client sends (schema input type). */
 export type RouteQueryInput<D> = D extends RouteDef<any, infer Q, any, any, any> ? In<Q> : never;
 /** Success response body of a route (void for 204). */
-export type RouteResponse<D> = D extends RouteDef<any, any, any, infer R, any>
-  ? R extends z.ZodType
-    ? z.output<R>
-    : void
-  : never;
+export type RouteResponse<D> = D extends RouteDef<any, any, any, infer R, any> ? (R extends z.ZodType ? z.output<R> : void) : never;

@@ -13,8 +13,16 @@ import type { LocalStore, StoredSession } from "./store.ts";
 /** Build the stored form of tokens returned by login/setup/refresh. */
 export function sessionFromTokens(baseUrl: string, t: AuthTokens, now = Date.now()): StoredSession {
   return {
-    baseUrl, accessToken: t.accessToken, refreshToken: t.refreshToken, accessExpiresAt: now + t.expiresIn * 1000,
-    userId: t.user.id, username: t.user.username, orgId: t.org.id, orgSlug: t.org.slug, deviceId: t.deviceId, sessionId: t.sessionId,
+    baseUrl,
+    accessToken: t.accessToken,
+    refreshToken: t.refreshToken,
+    accessExpiresAt: now + t.expiresIn * 1000,
+    userId: t.user.id,
+    username: t.user.username,
+    orgId: t.org.id,
+    orgSlug: t.org.slug,
+    deviceId: t.deviceId,
+    sessionId: t.sessionId,
   };
 }
 
@@ -135,9 +143,12 @@ export class AuthSession implements TokenSource {
     if (!s) return;
     const delay = delayOverride ?? Math.max(0, s.accessExpiresAt - Date.now() - this.#skew(s));
     // Refresh ahead of expiry so live sockets and requests never carry a dead token.
-    this.#timer = setTimeout(() => {
-      this.refresh().catch(() => this.#schedule(5_000));
-    }, Math.min(delay, 2_147_000_000));
+    this.#timer = setTimeout(
+      () => {
+        this.refresh().catch(() => this.#schedule(5_000));
+      },
+      Math.min(delay, 2_147_000_000),
+    );
     (this.#timer as { unref?: () => void }).unref?.();
   }
 }

@@ -36,11 +36,22 @@ export interface ReceivedEvent {
 }
 
 /** Someone is typing. */
-export interface TypingNotice { channelId: string; userId: string; threadRoot: number | null }
+export interface TypingNotice {
+  channelId: string;
+  userId: string;
+  threadRoot: number | null;
+}
 /** A user's aggregated presence changed. */
-export interface PresenceNotice { userId: string; status: PresenceStatus }
+export interface PresenceNotice {
+  userId: string;
+  status: PresenceStatus;
+}
 /** A member's read receipt moved. */
-export interface ReadNotice { channelId: string; userId: string; seq: number }
+export interface ReadNotice {
+  channelId: string;
+  userId: string;
+  seq: number;
+}
 
 /** Event map of {@link ParleyClient}. */
 export interface ClientEvents {
@@ -79,14 +90,32 @@ export interface ClientEvents {
 }
 
 /** User-stream kinds that are also emitted as `membership` events. */
-export const MEMBERSHIP_KINDS: ReadonlySet<string> = new Set(["channel.joined", "channel.left", "channel.updated", "member.joined", "member.left", "member.role"]);
+export const MEMBERSHIP_KINDS: ReadonlySet<string> = new Set([
+  "channel.joined",
+  "channel.left",
+  "channel.updated",
+  "member.joined",
+  "member.left",
+  "member.role",
+]);
 
 /** The app's view of a channel event and its decoded content (`own` when `userId` sent it). */
 export function toReceivedEvent(e: Event, content: DecodedContent, userId: string): ReceivedEvent {
   return {
-    kind: e.kind, channelId: e.channelId, seq: e.seq, senderId: e.senderId, senderDeviceId: e.senderDeviceId, threadRoot: e.threadRoot,
-    target: e.target, mentions: e.mentions, createdAt: e.createdAt, clientId: e.clientId, content,
-    text: typeof content.text === "string" ? content.text : undefined, emoji: typeof content.emoji === "string" ? content.emoji : undefined,
-    own: e.senderId === userId, raw: e,
+    kind: e.kind,
+    channelId: e.channelId,
+    seq: e.seq,
+    senderId: e.senderId,
+    senderDeviceId: e.senderDeviceId,
+    threadRoot: e.threadRoot,
+    target: e.target,
+    mentions: e.mentions,
+    createdAt: e.createdAt,
+    clientId: e.clientId,
+    content,
+    text: typeof content.text === "string" ? content.text : undefined,
+    emoji: typeof content.emoji === "string" ? content.emoji : undefined,
+    own: e.senderId === userId,
+    raw: e,
   };
 }

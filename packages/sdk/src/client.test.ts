@@ -13,18 +13,37 @@ const FAST: ClientOptions = { backoff: { initialMs: 50, maxMs: 500 }, gapFillDel
 
 async function twoUsers(baseUrl: string, opts: ClientOptions = {}, bobOpts: ClientOptions = {}) {
   const alice = await ParleyClient.setup({
-    ...FAST, ...opts, baseUrl, setupToken: TEST_SETUP_TOKEN, orgSlug: "acme", orgName: "Acme", username: "alice", displayName: "Alice",
-    password: PASSWORD, deviceName: "alice laptop",
+    ...FAST,
+    ...opts,
+    baseUrl,
+    setupToken: TEST_SETUP_TOKEN,
+    orgSlug: "acme",
+    orgName: "Acme",
+    username: "alice",
+    displayName: "Alice",
+    password: PASSWORD,
+    deviceName: "alice laptop",
   });
   const invite = await alice.api.call("createInvite", { body: {} });
-  const bob = await ParleyClient.acceptInvite({ ...FAST, ...bobOpts, baseUrl, token: invite.token, username: "bob", displayName: "Bob", password: PASSWORD, deviceName: "bob laptop" });
+  const bob = await ParleyClient.acceptInvite({
+    ...FAST,
+    ...bobOpts,
+    baseUrl,
+    token: invite.token,
+    username: "bob",
+    displayName: "Bob",
+    password: PASSWORD,
+    deviceName: "bob laptop",
+  });
   const channel = await alice.createChannel({ kind: "public", name: "general", members: [bob.userId] });
   return { alice, bob, channelId: channel.id };
 }
 
 function collect(client: ParleyClient, channelId: string): ReceivedEvent[] {
   const got: ReceivedEvent[] = [];
-  client.on("event", (e) => { if (e.channelId === channelId) got.push(e); });
+  client.on("event", (e) => {
+    if (e.channelId === channelId) got.push(e);
+  });
   return got;
 }
 
@@ -61,8 +80,14 @@ test("two clients chat: message, thread reply, reaction, edit, delete arrive dec
 
   await until(() => seen.length >= 6, "bob sees 6 events");
   await bob.idle();
-  assert.deepEqual(seen.map((e) => e.seq), [1, 2, 3, 4, 5, 6].map((n) => root - 1 + n));
-  assert.deepEqual(seen.map((e) => e.kind), ["message", "message", "reaction", "edit", "message", "delete"]);
+  assert.deepEqual(
+    seen.map((e) => e.seq),
+    [1, 2, 3, 4, 5, 6].map((n) => root - 1 + n),
+  );
+  assert.deepEqual(
+    seen.map((e) => e.kind),
+    ["message", "message", "reaction", "edit", "message", "delete"],
+  );
   assert.equal(seen[0]!.text, "hello bob");
   assert.deepEqual(seen[0]!.mentions, [bob.userId]);
   assert.equal(seen[1]!.threadRoot, root);
@@ -77,9 +102,18 @@ test("two clients chat: message, thread reply, reaction, edit, delete arrive dec
   const view = new Timeline(channelId);
   view.applyAll(seen);
   const top = view.messages();
-  assert.deepEqual(top.map((m) => [m.text, m.edited, m.deleted, m.replyCount]), [["hello, bob", true, false, 1], ["", false, true, 0]]);
+  assert.deepEqual(
+    top.map((m) => [m.text, m.edited, m.deleted, m.replyCount]),
+    [
+      ["hello, bob", true, false, 1],
+      ["", false, true, 0],
+    ],
+  );
   assert.deepEqual([...top[0]!.reactions.get("👍")!], [bob.userId]);
-  assert.deepEqual(view.thread(root).map((m) => m.text), ["hi alice"]);
+  assert.deepEqual(
+    view.thread(root).map((m) => m.text),
+    ["hi alice"],
+  );
   // Retracting the reaction (deleting the reaction event) removes it from the view.
   const reaction = seen[2]!;
   await bob.delete(channelId, reaction.seq);

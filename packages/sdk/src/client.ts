@@ -93,20 +93,23 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   async #startE2ee(session: StoredSession, opts: E2eeOptions | undefined): Promise<void> {
-    this.#e2ee = await E2eeEngine.start({
-      api: this.api,
-      session: { orgId: session.orgId, userId: session.userId, deviceId: session.deviceId },
-      store: this.store,
-      backfill: (channelId, after, upTo) => eventsBetween(this.store, this.api, channelId, after, upTo),
-      catchUp: async (channelId) => {
-        await this.#sync.catchUp(channelId, Number.MAX_SAFE_INTEGER);
-        await this.idle();
+    this.#e2ee = await E2eeEngine.start(
+      {
+        api: this.api,
+        session: { orgId: session.orgId, userId: session.userId, deviceId: session.deviceId },
+        store: this.store,
+        backfill: (channelId, after, upTo) => eventsBetween(this.store, this.api, channelId, after, upTo),
+        catchUp: async (channelId) => {
+          await this.#sync.catchUp(channelId, Number.MAX_SAFE_INTEGER);
+          await this.idle();
+        },
+        deliver: (e, content) => this.#emitEvent(e, content),
+        undecryptable: (n) => this.emit("undecryptable", n),
+        historyUnavailable: (n) => this.emit("historyUnavailable", n),
+        onError: (err) => this.emit("error", err),
       },
-      deliver: (e, content) => this.#emitEvent(e, content),
-      undecryptable: (n) => this.emit("undecryptable", n),
-      historyUnavailable: (n) => this.emit("historyUnavailable", n),
-      onError: (err) => this.emit("error", err),
-    }, opts);
+      opts,
+    );
     this.#codec = new MlsCodec(this.#e2ee);
   }
 
@@ -117,15 +120,27 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   private constructor(session: StoredSession, opts: ClientOptions & { store: LocalStore }, cursors: Awaited<ReturnType<LocalStore["loadCursors"]>>) {
     super();
-    this.onListenerError = (err) => { if (this.listenerCount("error")) this.emit("error", err); };
+    this.onListenerError = (err) => {
+      if (this.listenerCount("error")) this.emit("error", err);
+    };
     this.store = opts.store;
     // Replaced by the MLS codec in #create before the client is handed out; this one refuses to encode.
-    this.#codec = opts.codec ?? { name: "mls", encrypted: true, encode: () => Promise.reject(new Error("E2EE not started")), decode: async () => ({ decodeError: "E2EE not started" }) };
+    this.#codec = opts.codec ?? {
+      name: "mls",
+      encrypted: true,
+      encode: () => Promise.reject(new Error("E2EE not started")),
+      decode: async () => ({ decodeError: "E2EE not started" }),
+    };
     this.#auth = new AuthSession({
-      store: this.store, session, ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      store: this.store,
+      session,
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
       ...(opts.onSessionChange ? { onChange: opts.onSessionChange } : {}),
       // A revoked connection keeps saying so; stopping it would turn the state into "closed".
-      onEnded: (err) => { if (this.#conn.state !== "revoked") this.#conn.stop(); this.emit("sessionEnded", err); },
+      onEnded: (err) => {
+        if (this.#conn.state !== "revoked") this.#conn.stop();
+        this.emit("sessionEnded", err);
+      },
     });
     this.api = createApi({ baseUrl: session.baseUrl, tokens: this.#auth, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
     this.#sync = new SyncEngine({
@@ -153,7 +168,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
             if (this.#reconciled) this.#e2ee.refreshConfig().catch((err: unknown) => this.emit("error", err));
             this.#reconciled = true;
             // Every time: a join that an outage interrupted is picked up again (channels with a group are skipped).
-            this.#reconciling ??= this.#reconcile().finally(() => { this.#reconciling = undefined; });
+            this.#reconciling ??= this.#reconcile().finally(() => {
+              this.#reconciling = undefined;
+            });
           }
         }
         this.emit("connection", change);
@@ -163,7 +180,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
       ...(opts.WebSocket ? { WebSocket: opts.WebSocket } : {}),
     });
     this.#outbox = new Outbox({
-      store: this.store, api: this.api, connection: this.#conn,
+      store: this.store,
+      api: this.api,
+      connection: this.#conn,
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
       onAcked: (channelId, r) => this.#sync.receiveEvents(channelId, [r.event]),
       onFailed: (entry, error) => this.emit("sendFailed", { entry, error }),
@@ -214,7 +233,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   async waitUntilLive(timeoutMs = 30_000): Promise<void> {
     if (this.#conn.state === "live") return;
     const c = await this.next("connection", (c) => c.state === "live" || c.state === "revoked" || c.state === "closed", timeoutMs);
-    if (c.state !== "live") throw new ParleyError({ code: c.state === "closed" ? "closed" : "unauthorized", message: `connection ${c.state}: ${c.reason ?? ""}` });
+    if (c.state !== "live")
+      throw new ParleyError({ code: c.state === "closed" ? "closed" : "unauthorized", message: `connection ${c.state}: ${c.reason ?? ""}` });
   }
 
   /** Wait until every received event has been processed and delivered to listeners and every hole filled (events waiting for a Welcome or commit stay queued). */
@@ -256,10 +276,15 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const encoded = await this.#codec.encode(channelId, content, { clientId, kind, threadRoot: threadRoot ?? null, target: target ?? null });
     const fileIds = Array.isArray(files) ? (files as { fileId: string }[]).map((f) => f.fileId) : [];
     const event: SendEvent = {
-      clientId, kind, content: bytesToBase64(encoded.bytes), ...(encoded.epoch !== undefined ? { epoch: encoded.epoch } : {}),
+      clientId,
+      kind,
+      content: bytesToBase64(encoded.bytes),
+      ...(encoded.epoch !== undefined ? { epoch: encoded.epoch } : {}),
       // Attachment ids let the server link uploads to the event (their keys stay inside the ciphertext).
       ...(fileIds.length ? ({ files: fileIds } as object) : {}),
-      ...(threadRoot != null ? { threadRoot } : {}), ...(target != null ? { target } : {}), ...(mentions?.length ? { mentions } : {}),
+      ...(threadRoot != null ? { threadRoot } : {}),
+      ...(target != null ? { target } : {}),
+      ...(mentions?.length ? { mentions } : {}),
     };
     return this.#outbox.send(channelId, event);
   }
@@ -365,9 +390,18 @@ export class ParleyClient extends Emitter<ClientEvents> {
    * and announced by an MLS-encrypted message whose content carries
    * `files: [FileDescriptor]` (key, nonce base, digest never reach the server).
    */
-  async sendFile(channelId: string, data: Uint8Array | ReadableStream<Uint8Array>, opts: { name: string; mime: string; size?: number; text?: string; threadRoot?: number | null }): Promise<SendResult & { file: FileDescriptor }> {
+  async sendFile(
+    channelId: string,
+    data: Uint8Array | ReadableStream<Uint8Array>,
+    opts: { name: string; mime: string; size?: number; text?: string; threadRoot?: number | null },
+  ): Promise<SendResult & { file: FileDescriptor }> {
     const file = await uploadFile(this.#requireE2ee().server, channelId, data, opts);
-    const r = await this.send(channelId, { kind: "message", ...(opts.text !== undefined ? { text: opts.text } : {}), threadRoot: opts.threadRoot ?? null, files: [file] });
+    const r = await this.send(channelId, {
+      kind: "message",
+      ...(opts.text !== undefined ? { text: opts.text } : {}),
+      threadRoot: opts.threadRoot ?? null,
+      files: [file],
+    });
     return { ...r, file };
   }
 
@@ -410,7 +444,10 @@ export class ParleyClient extends Emitter<ClientEvents> {
    * Oldest first; feed it to a {@link Timeline}.
    */
   async history(channelId: string, opts: { before?: number; limit?: number } = {}): Promise<{ events: ReceivedEvent[]; hasMore: boolean }> {
-    const r = await this.api.call("listEvents", { params: { channelId }, query: { limit: opts.limit ?? 100, ...(opts.before !== undefined ? { before: opts.before } : {}) } });
+    const r = await this.api.call("listEvents", {
+      params: { channelId },
+      query: { limit: opts.limit ?? 100, ...(opts.before !== undefined ? { before: opts.before } : {}) },
+    });
     const events = [...r.events].sort((a, b) => a.seq - b.seq);
     return { events: await this.decode(events), hasMore: r.hasMore };
   }
@@ -483,16 +520,26 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   #onFrame(f: import("@parley/protocol").ServerFrame): void {
     switch (f.t) {
-      case "sync": return this.#sync.receiveEvents(f.channelId, f.events);
-      case "event": return this.#sync.receiveEvents(f.event.channelId, [f.event]);
-      case "ack": return this.#sync.receiveEvents(f.event.channelId, [f.event]);
-      case "sync.user": return this.#sync.receiveUserItems(f.items);
-      case "user": return this.#sync.receiveUserItems([f.item]);
-      case "typing": return this.emit("typing", { channelId: f.channelId, userId: f.userId, threadRoot: f.threadRoot });
-      case "presence": return this.emit("presence", { userId: f.userId, status: f.status });
-      case "read": return this.emit("read", { channelId: f.channelId, userId: f.userId, seq: f.seq });
-      case "error": return this.emit("error", new ParleyError({ code: f.code as ParleyError["code"], message: f.message, details: f.details }));
-      default: return;
+      case "sync":
+        return this.#sync.receiveEvents(f.channelId, f.events);
+      case "event":
+        return this.#sync.receiveEvents(f.event.channelId, [f.event]);
+      case "ack":
+        return this.#sync.receiveEvents(f.event.channelId, [f.event]);
+      case "sync.user":
+        return this.#sync.receiveUserItems(f.items);
+      case "user":
+        return this.#sync.receiveUserItems([f.item]);
+      case "typing":
+        return this.emit("typing", { channelId: f.channelId, userId: f.userId, threadRoot: f.threadRoot });
+      case "presence":
+        return this.emit("presence", { userId: f.userId, status: f.status });
+      case "read":
+        return this.emit("read", { channelId: f.channelId, userId: f.userId, seq: f.seq });
+      case "error":
+        return this.emit("error", new ParleyError({ code: f.code as ParleyError["code"], message: f.message, details: f.details }));
+      default:
+        return;
     }
   }
 }

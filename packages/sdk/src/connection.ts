@@ -4,9 +4,7 @@
  * an app-level ping to notice dead links that TCP would only notice minutes
  * later. Uses the global WebSocket (browsers, Node 22+).
  */
-import {
-  CLOSE_CODES, ServerFrame, WS_PATH, type ClientFrameInput, type Cursors, type ServerFrameOf,
-} from "@parley/protocol";
+import { CLOSE_CODES, ServerFrame, WS_PATH, type ClientFrameInput, type Cursors, type ServerFrameOf } from "@parley/protocol";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
 import { errorFromBody, ParleyError } from "./errors.ts";
 
@@ -58,7 +56,11 @@ export interface ConnectionOptions {
 
 type AckFrame = ServerFrameOf<"ack">;
 
-interface Pending { resolve(f: AckFrame): void; reject(e: ParleyError): void; timer: ReturnType<typeof setTimeout> }
+interface Pending {
+  resolve(f: AckFrame): void;
+  reject(e: ParleyError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
 
 /** The global event target carrying `online`/`offline` (browsers and their workers; none in Node). */
 function networkEvents(): EventTarget | undefined {
@@ -144,7 +146,10 @@ export class Connection {
       const now = Date.now();
       this.#tokens = Math.min(this.#rate * 2, this.#tokens + ((now - this.#refillAt) / 1000) * this.#rate);
       this.#refillAt = now;
-      if (this.#tokens >= 1) { this.#tokens -= 1; return; }
+      if (this.#tokens >= 1) {
+        this.#tokens -= 1;
+        return;
+      }
       await new Promise((r) => setTimeout(r, Math.ceil(((1 - this.#tokens) / this.#rate) * 1000)));
     }
   }
@@ -200,7 +205,9 @@ export class Connection {
     }
     this.#ws = ws;
     this.#lastFrameAt = Date.now();
-    const helloTimer = setTimeout(() => { if (this.#ws === ws && this.#state === "connecting") this.#drop(4000, "no ready in time", true, token); }, 15_000);
+    const helloTimer = setTimeout(() => {
+      if (this.#ws === ws && this.#state === "connecting") this.#drop(4000, "no ready in time", true, token);
+    }, 15_000);
     ws.onopen = () => {
       ws.send(JSON.stringify({ t: "hello", token, cursors: this.#o.cursors() } satisfies ClientFrameInput));
     };
@@ -245,7 +252,9 @@ export class Connection {
       this.#ws = undefined;
       this.#closed(ev.code, ev.reason, token);
     };
-    ws.onerror = () => { /* a close event always follows */ };
+    ws.onerror = () => {
+      /* a close event always follows */
+    };
   }
 
   #startPing(heartbeatMs: number): void {
@@ -274,7 +283,11 @@ export class Connection {
     if (ws) {
       ws.onmessage = null;
       ws.onclose = null;
-      try { ws.close(code, reason); } catch { /* already closing */ }
+      try {
+        ws.close(code, reason);
+      } catch {
+        /* already closing */
+      }
     }
     this.#failPending(reason);
     if (reconnect) this.#closed(code, reason, token);

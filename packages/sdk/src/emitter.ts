@@ -15,7 +15,9 @@ export class Emitter<M extends EventMap> {
   readonly #listeners = new Map<keyof M, Set<Listener<never>>>();
   /** Where listener exceptions go (default: rethrown asynchronously so they are not swallowed). */
   onListenerError: (err: unknown, event: keyof M) => void = (err) => {
-    queueMicrotask(() => { throw err; });
+    queueMicrotask(() => {
+      throw err;
+    });
   };
 
   /** Subscribe; returns a function that unsubscribes. */
@@ -61,7 +63,10 @@ export class Emitter<M extends EventMap> {
   /** Resolve with the next payload of `event` that matches `filter` (reject after `timeoutMs`). */
   next<K extends keyof M>(event: K, filter: (p: M[K]) => boolean = () => true, timeoutMs = 30_000): Promise<M[K]> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { off(); reject(new Error(`timed out waiting for ${String(event)}`)); }, timeoutMs);
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`timed out waiting for ${String(event)}`));
+      }, timeoutMs);
       const off = this.on(event, (p) => {
         if (!filter(p)) return;
         clearTimeout(timer);

@@ -25,7 +25,12 @@ export type ParleyErrorCode = ErrorCode | ClientErrorCode;
 
 const CLIENT_RETRYABLE: ReadonlySet<string> = new Set(["network", "timeout"]);
 const AUTH_CODES: ReadonlySet<string> = new Set([
-  "unauthorized", "token_expired", "invalid_credentials", "refresh_token_reused", "refresh_token_invalid", "user_deactivated",
+  "unauthorized",
+  "token_expired",
+  "invalid_credentials",
+  "refresh_token_reused",
+  "refresh_token_invalid",
+  "user_deactivated",
 ]);
 const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
 
@@ -115,8 +120,11 @@ export function errorFromBody(status: number, body: unknown, retryAfter?: number
   const b = body as { code?: unknown; message?: unknown; details?: unknown } | null;
   if (b && typeof b.code === "string" && KNOWN_CODES.has(b.code)) {
     return new ParleyError({
-      code: b.code as ErrorCode, status, message: typeof b.message === "string" ? b.message : b.code,
-      details: b.details, ...(retryAfter !== undefined ? { retryAfter } : {}),
+      code: b.code as ErrorCode,
+      status,
+      message: typeof b.message === "string" ? b.message : b.code,
+      details: b.details,
+      ...(retryAfter !== undefined ? { retryAfter } : {}),
     });
   }
   const code: ParleyErrorCode = status >= 500 ? (status === 503 ? "unavailable" : "internal") : status === 429 ? "rate_limited" : "bad_response";

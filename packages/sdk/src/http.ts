@@ -6,8 +6,15 @@
  * {@link ParleyError}.
  */
 import {
-  API_PREFIX, routes, type RouteBodyInput, type RouteName, type RouteParams, type RouteQuery, type RouteQueryInput,
-  type RouteResponse, type Routes,
+  API_PREFIX,
+  routes,
+  type RouteBodyInput,
+  type RouteName,
+  type RouteParams,
+  type RouteQuery,
+  type RouteQueryInput,
+  type RouteResponse,
+  type Routes,
 } from "@parley/protocol";
 import { errorFromBody, networkError, ParleyError, parseRetryAfter } from "./errors.ts";
 
@@ -26,17 +33,13 @@ type RawSlots<N extends RouteName> = Defined<{
 }>;
 type Simplify<T> = { [K in keyof T]: T[K] };
 /** Slots with no required field (e.g. a query of optional filters) may be left out. */
-type Slots<S> = Simplify<
-  { [K in keyof S as object extends S[K] ? never : K]: S[K] } & { [K in keyof S as object extends S[K] ? K : never]?: S[K] }
->;
+type Slots<S> = Simplify<{ [K in keyof S as object extends S[K] ? never : K]: S[K] } & { [K in keyof S as object extends S[K] ? K : never]?: S[K] }>;
 
 /**
  * What `api.call(name, input)` takes for route `N`: `params`, `query` and
  * `body` as the route defines them (slots the route lacks are not allowed).
  */
-export type CallInput<N extends RouteName> = [keyof RawSlots<N>] extends [never]
-  ? { params?: never; query?: never; body?: never }
-  : Slots<RawSlots<N>>;
+export type CallInput<N extends RouteName> = [keyof RawSlots<N>] extends [never] ? { params?: never; query?: never; body?: never } : Slots<RawSlots<N>>;
 
 /** Argument list of `api.call` for route `N`: the input may be omitted when nothing in it is required. */
 export type CallArgs<N extends RouteName> = object extends CallInput<N> ? [input?: CallInput<N>] : [input: CallInput<N>];
@@ -118,16 +121,25 @@ export function createApi(opts: ApiOptions): Api {
     let res: Response;
     try {
       res = await doFetch(url, {
-        method, headers, body: body === undefined ? null : JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs),
+        method,
+        headers,
+        body: body === undefined ? null : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       if ((err as Error)?.name === "TimeoutError") throw new ParleyError({ code: "timeout", message: `${method} ${url} timed out`, cause: err });
       throw networkError(err, `${method} ${url} failed`);
     }
-    const text = await res.text().catch((err: unknown) => { throw networkError(err); });
+    const text = await res.text().catch((err: unknown) => {
+      throw networkError(err);
+    });
     let data: unknown = undefined;
     if (text) {
-      try { data = JSON.parse(text); } catch { data = text; }
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = text;
+      }
     }
     return { res, data };
   }
@@ -139,7 +151,10 @@ export function createApi(opts: ApiOptions): Api {
       if (token) headers.authorization = `Bearer ${token}`;
       try {
         return await doFetch(url, {
-          method, headers, body: (init.body ?? null) as BodyInit | null, signal: AbortSignal.timeout(init.timeoutMs ?? timeoutMs),
+          method,
+          headers,
+          body: (init.body ?? null) as BodyInit | null,
+          signal: AbortSignal.timeout(init.timeoutMs ?? timeoutMs),
           // Node's fetch needs half duplex to stream a request body.
           ...(init.body instanceof ReadableStream ? { duplex: "half" } : {}),
         } as RequestInit);
@@ -161,7 +176,11 @@ export function createApi(opts: ApiOptions): Api {
     if (res.ok) return res;
     const text = await res.text().catch(() => "");
     let data: unknown = text;
-    try { data = JSON.parse(text); } catch { /* not JSON: keep the text */ }
+    try {
+      data = JSON.parse(text);
+    } catch {
+      /* not JSON: keep the text */
+    }
     throw errorFromBody(res.status, data, parseRetryAfter(res.headers.get("retry-after")));
   }
 

@@ -68,20 +68,22 @@ export class FileStore extends MemoryStore {
 
   #write(): Promise<void> {
     // Chain writes so two renames never race and the last state always wins.
-    this.#writing = this.#writing.catch(() => undefined).then(async () => {
-      if (!this.#dirty) return;
-      this.#dirty = false;
-      const data = JSON.stringify(this.state);
-      const tmp = `${this.file}.${crypto.randomBytes(4).toString("hex")}.tmp`;
-      const fh = await fs.open(tmp, "w", 0o600);
-      try {
-        await fh.writeFile(data, "utf8");
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await fs.rename(tmp, this.file);
-    });
+    this.#writing = this.#writing
+      .catch(() => undefined)
+      .then(async () => {
+        if (!this.#dirty) return;
+        this.#dirty = false;
+        const data = JSON.stringify(this.state);
+        const tmp = `${this.file}.${crypto.randomBytes(4).toString("hex")}.tmp`;
+        const fh = await fs.open(tmp, "w", 0o600);
+        try {
+          await fh.writeFile(data, "utf8");
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await fs.rename(tmp, this.file);
+      });
     return this.#writing;
   }
 

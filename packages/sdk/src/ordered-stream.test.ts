@@ -5,8 +5,15 @@ import { OrderedStream } from "./ordered-stream.ts";
 test("catchUp() and idle() on a closed stream return at once and fetch nothing", async () => {
   let fetches = 0;
   const s = new OrderedStream<number>({
-    cursor: 0, seqOf: (n) => n, deliver: () => {}, onError: () => {}, gapFillDelayMs: 10,
-    fetchAfter: async () => { fetches++; return { items: [], hasMore: false }; },
+    cursor: 0,
+    seqOf: (n) => n,
+    deliver: () => {},
+    onError: () => {},
+    gapFillDelayMs: 10,
+    fetchAfter: async () => {
+      fetches++;
+      return { items: [], hasMore: false };
+    },
   });
   s.close();
   await s.catchUp();

@@ -53,7 +53,10 @@ const closedError = () => new ParleyError({ code: "closed", message: "client clo
 /** A random url-safe idempotency key (22 chars, 128 bits). */
 export function newClientId(): string {
   const b = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...b)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...b))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 /** The queue of unacknowledged sends. */

@@ -14,9 +14,17 @@ test("a burst of 150 sends at 20 frames/s: all acked over the socket, never clos
   try {
     const owner = await bootstrapOrg(server);
     const ch = (await owner.api("POST", "/channels", { kind: "public", name: "burst" })).body.id as string;
-    const client = await ParleyClient.login({ baseUrl: server.url, org: owner.org.slug, username: owner.user.username, password: TEST_PASSWORD, codec: new PlainCodec() });
+    const client = await ParleyClient.login({
+      baseUrl: server.url,
+      org: owner.org.slug,
+      username: owner.user.username,
+      password: TEST_PASSWORD,
+      codec: new PlainCodec(),
+    });
     const closes: number[] = [];
-    client.on("connection", (c) => { if (c.closeCode !== undefined) closes.push(c.closeCode); });
+    client.on("connection", (c) => {
+      if (c.closeCode !== undefined) closes.push(c.closeCode);
+    });
     client.on("error", () => {});
     client.connect();
     await client.waitUntilLive();
@@ -25,7 +33,10 @@ test("a burst of 150 sends at 20 frames/s: all acked over the socket, never clos
     assert.equal(results.filter((r) => r.duplicate).length, 0, "no send needed a retry");
     assert.deepEqual(closes, [], "the socket was never closed");
     const seqs = results.map((r) => r.event.seq).sort((a, b) => a - b);
-    assert.deepEqual(seqs, Array.from({ length: 150 }, (_, i) => i + 1));
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: 150 }, (_, i) => i + 1),
+    );
     await client.close();
   } finally {
     await server.stop();

@@ -9,9 +9,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import {
-  startTestServer, createTestDatabase, DIALECTS, TEST_SETUP_TOKEN, type TestDatabase, type TestServer,
-} from "@parley/server/testing/harness";
+import { startTestServer, createTestDatabase, DIALECTS, TEST_SETUP_TOKEN, type TestDatabase, type TestServer } from "@parley/server/testing/harness";
 import { AuthSession, MemoryStore, ParleyClient, bytesToBase64, type ClientOptions, type ReceivedEvent } from "./index.ts";
 import { FileStore, openDeviceKeyStore } from "./node.ts";
 
@@ -32,18 +30,36 @@ async function startOnPort(database: TestDatabase, port?: number): Promise<TestS
 
 async function twoUsers(baseUrl: string, bobOpts: ClientOptions = {}) {
   const alice = await ParleyClient.setup({
-    ...FAST, baseUrl, setupToken: TEST_SETUP_TOKEN, orgSlug: "acme", orgName: "Acme", username: "alice", displayName: "Alice",
-    password: PASSWORD, deviceName: "alice laptop",
+    ...FAST,
+    baseUrl,
+    setupToken: TEST_SETUP_TOKEN,
+    orgSlug: "acme",
+    orgName: "Acme",
+    username: "alice",
+    displayName: "Alice",
+    password: PASSWORD,
+    deviceName: "alice laptop",
   });
   const invite = await alice.api.call("createInvite", { body: {} });
-  const bob = await ParleyClient.acceptInvite({ ...FAST, ...bobOpts, baseUrl, token: invite.token, username: "bob", displayName: "Bob", password: PASSWORD, deviceName: "bob laptop" });
+  const bob = await ParleyClient.acceptInvite({
+    ...FAST,
+    ...bobOpts,
+    baseUrl,
+    token: invite.token,
+    username: "bob",
+    displayName: "Bob",
+    password: PASSWORD,
+    deviceName: "bob laptop",
+  });
   // Creating through the client also creates the channel's MLS group (its first commit is seq 1).
   const channel = await alice.createChannel({ kind: "public", name: "general", members: [bob.userId] });
   return { alice, bob, channelId: channel.id };
 }
 
 function collect(client: ParleyClient, channelId: string, into: ReceivedEvent[] = []): ReceivedEvent[] {
-  client.on("event", (e) => { if (e.channelId === channelId) into.push(e); });
+  client.on("event", (e) => {
+    if (e.channelId === channelId) into.push(e);
+  });
   return into;
 }
 
@@ -89,8 +105,15 @@ for (const dialect of DIALECTS) {
     await until(() => seen.length >= 11, "11 events");
     await bob.idle();
     await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(seen.map((e) => e.seq), range(2, 12), "seq 1 is the commit that added bob");
-    assert.deepEqual(seen.map((e) => e.text), [...range(1, 5).map((i) => `before ${i}`), "while down", ...range(1, 5).map((i) => `after ${i}`)]);
+    assert.deepEqual(
+      seen.map((e) => e.seq),
+      range(2, 12),
+      "seq 1 is the commit that added bob",
+    );
+    assert.deepEqual(
+      seen.map((e) => e.text),
+      [...range(1, 5).map((i) => `before ${i}`), "while down", ...range(1, 5).map((i) => `after ${i}`)],
+    );
     assert.ok(states.includes("offline") && states.lastIndexOf("live") > states.indexOf("offline"), `states: ${states.join(",")}`);
   });
 }
@@ -172,7 +195,10 @@ test("a send whose ack was lost is resent with the same clientId and delivered o
   await Promise.all([alice.idle(), bob.idle()]);
   const all = await alice.api.call("listEvents", { params: { channelId }, query: { after: 0 } });
   assert.equal(all.events.filter((e) => e.clientId === "lost-ack-0001").length, 1, "stored once");
-  assert.deepEqual(seen.map((e) => [e.seq, e.text]), [[first.event.seq, "once"]]);
+  assert.deepEqual(
+    seen.map((e) => [e.seq, e.text]),
+    [[first.event.seq, "once"]],
+  );
 
   // The same send repeated explicitly: the server answers duplicate with the original event.
   const again = await alice.api.call("sendEvent", { params: { channelId }, body: event });
@@ -210,8 +236,15 @@ test("FileStore keeps session, cursors and events across client restarts", async
   await bob2.waitUntilLive();
   await until(() => seen2.length >= 2, "2 new events");
   await bob2.idle();
-  assert.deepEqual(seen2.map((e) => e.text ?? e.content.decodeError), ["m4", "m5"], "only what was missed, once");
-  assert.deepEqual((await store2.listEvents(channelId)).map((e) => e.seq), range(1, 6));
+  assert.deepEqual(
+    seen2.map((e) => e.text ?? e.content.decodeError),
+    ["m4", "m5"],
+    "only what was missed, once",
+  );
+  assert.deepEqual(
+    (await store2.listEvents(channelId)).map((e) => e.seq),
+    range(1, 6),
+  );
   // After hooks run in registration order: the clients (and their last store writes) go first.
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 });
@@ -225,7 +258,13 @@ test("token refresh is single-flight, rotates the refresh token and persists it"
   const old = { ...alice.session!, accessExpiresAt: Date.now() - 1 }; // looks expired locally
   await store.saveSession(old);
   const changes: string[] = [];
-  const auth = new AuthSession({ store, session: old, onChange: (s) => { changes.push(s?.refreshToken ?? "ended"); } });
+  const auth = new AuthSession({
+    store,
+    session: old,
+    onChange: (s) => {
+      changes.push(s?.refreshToken ?? "ended");
+    },
+  });
   t.after(() => auth.close());
   const { createApi } = await import("./http.ts");
   const api = createApi({ baseUrl: server.url, tokens: auth });
@@ -246,7 +285,11 @@ test("the client refreshes ahead of access-token expiry and stays usable", async
   const server = await startTestServer({ config: { accessTokenTtl: 30 } });
   t.after(() => server.stop());
   const sessions: string[] = [];
-  const { alice, bob } = await twoUsers(server.url, { onSessionChange: (s) => { sessions.push(s?.refreshToken ?? "ended"); } });
+  const { alice, bob } = await twoUsers(server.url, {
+    onSessionChange: (s) => {
+      sessions.push(s?.refreshToken ?? "ended");
+    },
+  });
   t.after(() => Promise.all([alice.close(), bob.close()]));
   bob.connect();
   await bob.waitUntilLive();

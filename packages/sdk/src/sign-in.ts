@@ -9,8 +9,24 @@ import { createApi, type Api } from "./http.ts";
 import { clearAccountData, type LocalStore, type StoredSession } from "./store.ts";
 
 export type LoginOptions = ClientOptions & { baseUrl: string; org: string; username: string; password: string; deviceName?: string; deviceId?: string };
-export type SetupOptions = ClientOptions & { baseUrl: string; setupToken: string; orgSlug: string; orgName: string; username: string; displayName: string; password: string; deviceName: string };
-export type AcceptInviteOptions = ClientOptions & { baseUrl: string; token: string; username: string; displayName: string; password: string; deviceName: string };
+export type SetupOptions = ClientOptions & {
+  baseUrl: string;
+  setupToken: string;
+  orgSlug: string;
+  orgName: string;
+  username: string;
+  displayName: string;
+  password: string;
+  deviceName: string;
+};
+export type AcceptInviteOptions = ClientOptions & {
+  baseUrl: string;
+  token: string;
+  username: string;
+  displayName: string;
+  password: string;
+  deviceName: string;
+};
 
 /** The REST transport for the calls made before there is a session. */
 function signInApi(opts: ClientOptions & { baseUrl: string }): Api {
@@ -22,7 +38,13 @@ export async function loginTokens(opts: LoginOptions, store: LocalStore): Promis
   const prev = await store.loadSession();
   const deviceId = opts.deviceId ?? (prev && prev.orgSlug === opts.org && prev.username === opts.username ? prev.deviceId : undefined);
   return signInApi(opts).call("login", {
-    body: { org: opts.org, username: opts.username, password: opts.password, ...(opts.deviceName ? { deviceName: opts.deviceName } : {}), ...(deviceId ? { deviceId } : {}) },
+    body: {
+      org: opts.org,
+      username: opts.username,
+      password: opts.password,
+      ...(opts.deviceName ? { deviceName: opts.deviceName } : {}),
+      ...(deviceId ? { deviceId } : {}),
+    },
   });
 }
 
@@ -37,7 +59,12 @@ export function acceptInviteTokens(opts: AcceptInviteOptions): Promise<AuthToken
 }
 
 /** Save the session of new tokens in `store` (a different account or server first clears the store's account data). */
-export async function saveSignIn(baseUrl: string, tokens: AuthTokens, store: LocalStore, onSessionChange: ClientOptions["onSessionChange"]): Promise<StoredSession> {
+export async function saveSignIn(
+  baseUrl: string,
+  tokens: AuthTokens,
+  store: LocalStore,
+  onSessionChange: ClientOptions["onSessionChange"],
+): Promise<StoredSession> {
   const prev = await store.loadSession();
   // A different account or server must not inherit this store's cursors, events or outbox.
   if (prev && (prev.userId !== tokens.user.id || prev.baseUrl !== baseUrl)) await clearAccountData(store);

@@ -235,7 +235,11 @@ export class MemoryStore implements LocalStore {
     // Once per send: look the id up in an index, not by scanning (or copying) up to maxSent entries.
     const sent = (this.state.sent ??= []);
     const ids = this.#sentIndex();
-    if (ids.has(record.id)) sent.splice(sent.findIndex((s) => s.id === record.id), 1);
+    if (ids.has(record.id))
+      sent.splice(
+        sent.findIndex((s) => s.id === record.id),
+        1,
+      );
     ids.add(record.id);
     sent.push({ ...record, channelId });
     if (sent.length > this.#maxSent) for (const dropped of sent.splice(0, sent.length - this.#maxSent)) ids.delete(dropped.id);
@@ -250,7 +254,10 @@ export class MemoryStore implements LocalStore {
     if (!ids.has(clientId)) return;
     ids.delete(clientId);
     const sent = this.state.sent!;
-    sent.splice(sent.findIndex((s) => s.id === clientId), 1);
+    sent.splice(
+      sent.findIndex((s) => s.id === clientId),
+      1,
+    );
     this.changed();
   }
 

@@ -6,8 +6,19 @@ import { SyncEngine } from "./sync.ts";
 function ev(channelId: string, seq: number): Event {
   // Built through the protocol schema so the unit works on real frame shapes.
   return EventSchema.parse({
-    id: `ev_${channelId}_${seq}`, channelId, seq, clientId: `client-${channelId}-${seq}`, senderId: "u1", senderDeviceId: "d1",
-    kind: "message", epoch: 0, content: btoa(JSON.stringify({ text: `m${seq}` })), threadRoot: null, target: null, mentions: [], createdAt: 1,
+    id: `ev_${channelId}_${seq}`,
+    channelId,
+    seq,
+    clientId: `client-${channelId}-${seq}`,
+    senderId: "u1",
+    senderDeviceId: "d1",
+    kind: "message",
+    epoch: 0,
+    content: btoa(JSON.stringify({ text: `m${seq}` })),
+    threadRoot: null,
+    target: null,
+    mentions: [],
+    createdAt: 1,
   });
 }
 
@@ -22,8 +33,12 @@ function harness(serverEvents: Record<string, Event[]>, cursors = { user: 0, cha
       const all = (serverEvents[channelId] ?? []).filter((e) => e.seq > after);
       return { events: all.slice(0, 2), hasMore: all.length > 2 };
     },
-    async fetchUserItems() { return { items: [], hasMore: false }; },
-    onEvents(channelId, events) { (delivered[channelId] ??= []).push(...events.map((e) => e.seq)); },
+    async fetchUserItems() {
+      return { items: [], hasMore: false };
+    },
+    onEvents(channelId, events) {
+      (delivered[channelId] ??= []).push(...events.map((e) => e.seq));
+    },
     onUserItems() {},
   });
   return { engine, delivered, fetches };
@@ -60,7 +75,14 @@ test("a hole holds back later events and is filled over HTTP once live", async (
   await new Promise((r) => setTimeout(r, 20));
   await engine.idle();
   assert.deepEqual(delivered.c1, [3, 4, 5, 6, 7]);
-  assert.deepEqual(fetches.slice(0, 2), [["c1", 2], ["c1", 4]], "paged after the cursor");
+  assert.deepEqual(
+    fetches.slice(0, 2),
+    [
+      ["c1", 2],
+      ["c1", 4],
+    ],
+    "paged after the cursor",
+  );
   engine.close();
 });
 
@@ -80,10 +102,16 @@ test("per-user stream items are deduplicated and ordered too", () => {
   const got: number[] = [];
   const engine = new SyncEngine({
     cursors: { user: 1, channels: {} },
-    async fetchChannelEvents() { return { events: [], hasMore: false }; },
-    async fetchUserItems() { return { items: [], hasMore: false }; },
+    async fetchChannelEvents() {
+      return { events: [], hasMore: false };
+    },
+    async fetchUserItems() {
+      return { items: [], hasMore: false };
+    },
     onEvents() {},
-    onUserItems(items: UserStreamItem[]) { got.push(...items.map((i) => i.seq)); },
+    onUserItems(items: UserStreamItem[]) {
+      got.push(...items.map((i) => i.seq));
+    },
   });
   const item = (seq: number): UserStreamItem => ({ seq, kind: "channel.joined", channelId: "c1", data: {}, createdAt: 1 });
   engine.receiveUserItems([item(3), item(1), item(2), item(2)]);

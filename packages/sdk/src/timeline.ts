@@ -44,8 +44,17 @@ export class Timeline {
     switch (e.kind) {
       case "message": {
         this.#messages.set(e.seq, {
-          seq: e.seq, senderId: e.senderId, createdAt: e.createdAt, text: e.text ?? "", threadRoot: e.threadRoot, mentions: e.mentions,
-          edited: false, deleted: false, reactions: new Map(), replyCount: 0, decodeError: e.content.decodeError,
+          seq: e.seq,
+          senderId: e.senderId,
+          createdAt: e.createdAt,
+          text: e.text ?? "",
+          threadRoot: e.threadRoot,
+          mentions: e.mentions,
+          edited: false,
+          deleted: false,
+          reactions: new Map(),
+          replyCount: 0,
+          decodeError: e.content.decodeError,
         });
         if (e.threadRoot !== null) {
           const root = this.#messages.get(e.threadRoot);

@@ -34,7 +34,8 @@ function allowedOf(schema: z.ZodType): string {
   const js = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
   if (Array.isArray(js.enum)) return js.enum.map((v) => `\`${String(v)}\``).join(", ");
   if (js.type === "integer" || js.type === "number") {
-    const min = js.minimum, max = js.maximum;
+    const min = js.minimum,
+      max = js.maximum;
     if (min !== undefined && max !== undefined) return `integer ${min}–${max}`;
     return `integer${min !== undefined ? ` ≥ ${min}` : ""}${max !== undefined ? ` ≤ ${max}` : ""}`;
   }

@@ -93,8 +93,12 @@ async function inTransaction<T>(deps: Deps, fn: (tx: Tx, after: AfterCommit) => 
   const emitted: Emitted[] = [];
   const runs: Array<() => void> = [];
   const after: AfterCommit = {
-    publish: (topic, msg) => { emitted.push({ topic, msg } as Emitted); },
-    run: (f) => { runs.push(f); },
+    publish: (topic, msg) => {
+      emitted.push({ topic, msg } as Emitted);
+    },
+    run: (f) => {
+      runs.push(f);
+    },
   };
   let ids: number[] = [];
   const result = await deps.db.transaction().execute(async (tx) => {
@@ -104,7 +108,11 @@ async function inTransaction<T>(deps: Deps, fn: (tx: Tx, after: AfterCommit) => 
   });
   if (emitted.length) deps.relay.committed(ids, emitted);
   for (const f of runs) {
-    try { f(); } catch (err) { deps.log.error({ err }, "after-commit hook failed"); }
+    try {
+      f();
+    } catch (err) {
+      deps.log.error({ err }, "after-commit hook failed");
+    }
   }
   return result;
 }

@@ -44,7 +44,10 @@ export interface Composed {
 export async function composeDeps(config: Config, opts: ComposeOptions): Promise<Composed> {
   const { log } = opts;
   const storage = openStorage({
-    url: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, pgPoolSize: opts.pgPoolSize ?? config.pgPoolSize,
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    sqliteSynchronous: config.sqliteSynchronous,
+    pgPoolSize: opts.pgPoolSize ?? config.pgPoolSize,
     onPoolError: (err) => log.warn({ err: err.message }, "postgres dropped an idle connection; the pool reconnects"),
   });
   try {
@@ -57,11 +60,28 @@ export async function composeDeps(config: Config, opts: ComposeOptions): Promise
     const bus = memoryBus((err, topic) => log.error({ err, topic }, "bus subscriber failed"));
     const metrics = createMetrics();
     const relay = createBusRelay({
-      db: storage.db, dialect: storage.dialect, bus, log, metrics, now, mode: opts.relay ?? "deliver", codecs: { "channel.event": channelEventOutbox },
+      db: storage.db,
+      dialect: storage.dialect,
+      bus,
+      log,
+      metrics,
+      now,
+      mode: opts.relay ?? "deliver",
+      codecs: { "channel.event": channelEventOutbox },
     });
     const deps: Deps = {
-      config, storage, db: storage.db, bus, relay, log, metrics,
-      limits: createLimits(config), kms, keys: await loadTokenKeys(storage.db, now(), kms), nodeId: opts.nodeId ?? crypto.randomBytes(6).toString("hex"), now,
+      config,
+      storage,
+      db: storage.db,
+      bus,
+      relay,
+      log,
+      metrics,
+      limits: createLimits(config),
+      kms,
+      keys: await loadTokenKeys(storage.db, now(), kms),
+      nodeId: opts.nodeId ?? crypto.randomBytes(6).toString("hex"),
+      now,
       blobs: openBlobStore(config),
     };
     return {

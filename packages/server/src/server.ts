@@ -58,7 +58,16 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   log.info({ config: redactedConfig(config), dialect: deps.storage.dialect, node: deps.nodeId }, "starting");
 
   let draining = false;
-  const handlers: Handlers = { ...accountsHandlers, ...orgsHandlers, ...channelsHandlers, ...messagesHandlers, ...e2eeHandlers, ...mlsHandlers, ...filesHandlers, ...auditHandlers };
+  const handlers: Handlers = {
+    ...accountsHandlers,
+    ...orgsHandlers,
+    ...channelsHandlers,
+    ...messagesHandlers,
+    ...e2eeHandlers,
+    ...mlsHandlers,
+    ...filesHandlers,
+    ...auditHandlers,
+  };
   const app = await createHttpApp({ deps, handlers, draining: () => draining });
   const gateway = createGateway(deps);
   gateway.attach(app.server);
@@ -80,8 +89,15 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   // Durable jobs (platform/jobs): after-commit work and periodic sweeps, shared by every process on the database.
   const jobs = createJobRunner({
-    db: deps.db, dialect: deps.storage.dialect, log, metrics: deps.metrics, bus: deps.bus, runnerId: deps.nodeId, now: deps.now,
-    handlers: { ...mlsJobHandlers(deps), ...fileJobHandlers(deps) }, schedules: [fileGcSchedule],
+    db: deps.db,
+    dialect: deps.storage.dialect,
+    log,
+    metrics: deps.metrics,
+    bus: deps.bus,
+    runnerId: deps.nodeId,
+    now: deps.now,
+    handlers: { ...mlsJobHandlers(deps), ...fileJobHandlers(deps) },
+    schedules: [fileGcSchedule],
   });
   jobs.start();
   // Bus messages that committed but were never published (a process died, or the CLI's offline admin wrote them).
@@ -92,7 +108,12 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
 
   let closing: Promise<void> | undefined;
   return {
-    deps, app, gateway, url, setupToken, metricsUrl: metrics,
+    deps,
+    app,
+    gateway,
+    url,
+    setupToken,
+    metricsUrl: metrics,
     close() {
       closing ??= (async () => {
         draining = true;

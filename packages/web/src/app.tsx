@@ -61,23 +61,34 @@ export function App() {
     resume();
   }, [resume]);
 
-  const onSignedIn = useCallback((c: ChatStore) => {
-    setNotice(undefined);
-    setChat(c);
-    if (route.name === "invite") navigate("/", true);
-  }, [route.name]);
+  const onSignedIn = useCallback(
+    (c: ChatStore) => {
+      setNotice(undefined);
+      setChat(c);
+      if (route.name === "invite") navigate("/", true);
+    },
+    [route.name],
+  );
 
-  const onSignedOut = useCallback(async (reason?: string) => {
-    const c = chat;
-    setChat(undefined);
-    await signOut(c);
-    navigate("/", true);
-    await toSignedOut(reason);
-  }, [chat, toSignedOut]);
+  const onSignedOut = useCallback(
+    async (reason?: string) => {
+      const c = chat;
+      setChat(undefined);
+      await signOut(c);
+      navigate("/", true);
+      await toSignedOut(reason);
+    },
+    [chat, toSignedOut],
+  );
 
   if (phase === "elsewhere" || phase === "taking-over") return <InUseScreen onTakeOver={() => void takeOver()} busy={phase === "taking-over"} />;
   if (chat) return <Shell chat={chat} onSignOut={onSignedOut} />;
-  if (phase === "loading") return <div className="splash" role="status">Loading Parley…</div>;
+  if (phase === "loading")
+    return (
+      <div className="splash" role="status">
+        Loading Parley…
+      </div>
+    );
   if (route.name === "invite") return <InviteScreen token={route.token} onSignedIn={onSignedIn} />;
   if (phase === "setup") return <SetupScreen onSignedIn={onSignedIn} onHaveAccount={() => setPhase("signin")} />;
   return <SignInScreen notice={notice} onSignedIn={onSignedIn} />;

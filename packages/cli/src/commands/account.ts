@@ -24,18 +24,29 @@ async function signedInResult(ctx: Ctx, client: ParleyClient, verb: string): Pro
 
 export const accountCommands: Command[] = [
   {
-    name: ["setup"], usage: "--server URL --token TOKEN --org SLUG --org-name NAME --username U --display-name D",
+    name: ["setup"],
+    usage: "--server URL --token TOKEN --org SLUG --org-name NAME --username U --display-name D",
     summary: "First-run setup over HTTP with the token `parley start` printed; signs you in",
     options: {
-      server: { type: "string" }, token: { type: "string" }, org: { type: "string" }, "org-name": { type: "string" },
-      username: { type: "string" }, "display-name": { type: "string" }, "device-name": { type: "string" },
+      server: { type: "string" },
+      token: { type: "string" },
+      org: { type: "string" },
+      "org-name": { type: "string" },
+      username: { type: "string" },
+      "display-name": { type: "string" },
+      "device-name": { type: "string" },
     },
     async run(ctx) {
       const u = "setup --server URL --token TOKEN --org SLUG --org-name NAME --username U --display-name D";
       const baseUrl = serverUrl(required(ctx.opts, "server", u));
       const input = {
-        baseUrl, setupToken: required(ctx.opts, "token", u), orgSlug: required(ctx.opts, "org", u), orgName: required(ctx.opts, "org-name", u),
-        username: required(ctx.opts, "username", u), displayName: required(ctx.opts, "display-name", u), deviceName: deviceName(ctx),
+        baseUrl,
+        setupToken: required(ctx.opts, "token", u),
+        orgSlug: required(ctx.opts, "org", u),
+        orgName: required(ctx.opts, "org-name", u),
+        username: required(ctx.opts, "username", u),
+        displayName: required(ctx.opts, "display-name", u),
+        deviceName: deviceName(ctx),
         password: await readPassword(ctx.env, ctx.stdin),
       };
       const client = await signIn(ctx, async (store) => ParleyClient.setup({ ...input, store, e2ee: await e2eeOptions(ctx) }));
@@ -43,7 +54,8 @@ export const accountCommands: Command[] = [
     },
   },
   {
-    name: ["login"], usage: "--server URL --org SLUG --username U [--device-name N]",
+    name: ["login"],
+    usage: "--server URL --org SLUG --username U [--device-name N]",
     summary: "Sign in (password from PARLEY_PASSWORD or stdin); the session is kept in the profile",
     options: { server: { type: "string" }, org: { type: "string" }, username: { type: "string" }, "device-name": { type: "string" } },
     async run(ctx) {
@@ -53,12 +65,16 @@ export const accountCommands: Command[] = [
       const username = required(ctx.opts, "username", u);
       const password = await readPassword(ctx.env, ctx.stdin);
       // The SDK reuses this profile's device when the same account signs in again.
-      const client = await signIn(ctx, async (store) => ParleyClient.login({ baseUrl, org, username, password, deviceName: deviceName(ctx), store, e2ee: await e2eeOptions(ctx) }));
+      const client = await signIn(ctx, async (store) =>
+        ParleyClient.login({ baseUrl, org, username, password, deviceName: deviceName(ctx), store, e2ee: await e2eeOptions(ctx) }),
+      );
       await signedInResult(ctx, client, "Signed in");
     },
   },
   {
-    name: ["logout"], usage: "", summary: "End this profile's session on the server and forget it locally",
+    name: ["logout"],
+    usage: "",
+    summary: "End this profile's session on the server and forget it locally",
     async run(ctx) {
       // logout() forgets the session locally even when the server already ended it.
       await withClient(ctx, ({ client }) => client.logout().catch(() => undefined));
@@ -66,8 +82,10 @@ export const accountCommands: Command[] = [
     },
   },
   {
-    name: ["invite", "accept"], usage: "TOKEN --server URL --username U --display-name D",
-    summary: "Create your account from an invite token and sign in (password from PARLEY_PASSWORD or stdin)", min: 1,
+    name: ["invite", "accept"],
+    usage: "TOKEN --server URL --username U --display-name D",
+    summary: "Create your account from an invite token and sign in (password from PARLEY_PASSWORD or stdin)",
+    min: 1,
     options: { server: { type: "string" }, username: { type: "string" }, "display-name": { type: "string" }, "device-name": { type: "string" } },
     async run(ctx) {
       const u = "invite accept TOKEN --server URL --username U --display-name D";
@@ -78,26 +96,39 @@ export const accountCommands: Command[] = [
       const username = required(ctx.opts, "username", u);
       const displayName = required(ctx.opts, "display-name", u);
       const password = await readPassword(ctx.env, ctx.stdin);
-      const client = await signIn(ctx, async (store) => ParleyClient.acceptInvite({ baseUrl, token, username, displayName, password, deviceName: deviceName(ctx), store, e2ee: await e2eeOptions(ctx) }));
+      const client = await signIn(ctx, async (store) =>
+        ParleyClient.acceptInvite({ baseUrl, token, username, displayName, password, deviceName: deviceName(ctx), store, e2ee: await e2eeOptions(ctx) }),
+      );
       await signedInResult(ctx, client, "Joined and signed in");
     },
   },
   {
-    name: ["whoami"], usage: "", summary: "Who this profile is signed in as",
+    name: ["whoami"],
+    usage: "",
+    summary: "Who this profile is signed in as",
     async run(ctx) {
       const me = await withClient(ctx, async ({ api, session }) => ({ server: session.baseUrl, ...(await api.call("me")) }));
-      ctx.out.result(me, `${me.user.username} (${me.user.displayName}, ${me.user.role}) in ${me.org.name} (${me.org.slug}) on ${me.server}, device ${me.deviceId}`);
+      ctx.out.result(
+        me,
+        `${me.user.username} (${me.user.displayName}, ${me.user.role}) in ${me.org.name} (${me.org.slug}) on ${me.server}, device ${me.deviceId}`,
+      );
     },
   },
   {
-    name: ["sessions"], usage: "", summary: "Your active sessions",
+    name: ["sessions"],
+    usage: "",
+    summary: "Your active sessions",
     async run(ctx) {
       const { sessions } = await withClient(ctx, ({ api }) => api.call("listSessions"));
-      ctx.out.result({ sessions }, () => table(sessions.map((s) => [s.id, s.deviceName, `since ${when(s.createdAt)}`, `last used ${when(s.lastUsedAt)}`, s.current ? "(this one)" : ""])));
+      ctx.out.result({ sessions }, () =>
+        table(sessions.map((s) => [s.id, s.deviceName, `since ${when(s.createdAt)}`, `last used ${when(s.lastUsedAt)}`, s.current ? "(this one)" : ""])),
+      );
     },
   },
   {
-    name: ["users"], usage: "[--search Q]", summary: "Users of your organisation",
+    name: ["users"],
+    usage: "[--search Q]",
+    summary: "Users of your organisation",
     options: { search: { type: "string" } },
     async run(ctx) {
       const q = str(ctx.opts, "search");

@@ -20,7 +20,11 @@ const DB_DOC = `Database flags (as for parley start):${SERVER_FLAGS_DOC.replace(
 type Server = typeof import("@parley/server");
 async function offline<T>(ctx: Ctx, fn: (deps: Deps, server: Server) => Promise<T>): Promise<T> {
   const db = await openOffline(serverConfigFromFlags(ctx.opts), ctx.env, (name) => ctx.out.note(`migrating database: applied ${name}`));
-  try { return await fn(db.deps, db.server); } finally { await db.close(); }
+  try {
+    return await fn(db.deps, db.server);
+  } finally {
+    await db.close();
+  }
 }
 
 const ROLES: OrgRole[] = ["owner", "admin", "member", "guest"];
@@ -47,7 +51,8 @@ const withDb = (o: ParseArgsOptionsConfig = {}): ParseArgsOptionsConfig => ({ ..
 
 export const adminCommands: Command[] = [
   {
-    name: ["admin", "bootstrap"], usage: "--org SLUG --org-name NAME --username U --display-name D",
+    name: ["admin", "bootstrap"],
+    usage: "--org SLUG --org-name NAME --username U --display-name D",
     summary: "Create an organisation and its owner (password from PARLEY_PASSWORD or stdin)",
     details: `Flags:
   --org SLUG            org slug used at login (lowercase letters, digits, dashes)
@@ -59,8 +64,10 @@ ${DB_DOC}`,
     async run(ctx) {
       const u = "admin bootstrap --org SLUG --org-name NAME --username U --display-name D";
       const input = {
-        orgSlug: required(ctx.opts, "org", u), orgName: required(ctx.opts, "org-name", u),
-        username: required(ctx.opts, "username", u), displayName: required(ctx.opts, "display-name", u),
+        orgSlug: required(ctx.opts, "org", u),
+        orgName: required(ctx.opts, "org-name", u),
+        username: required(ctx.opts, "username", u),
+        displayName: required(ctx.opts, "display-name", u),
       };
       const password = await readPassword(ctx.env, ctx.stdin);
       if (password.length < 10) throw new CliError("validation_failed", "the password must have at least 10 characters", "choose a longer password");
@@ -72,7 +79,8 @@ ${DB_DOC}`,
     },
   },
   {
-    name: ["admin", "invite"], usage: "[--role member|guest|admin] [--max-uses N] [--expires 7d] [--org SLUG]",
+    name: ["admin", "invite"],
+    usage: "[--role member|guest|admin] [--max-uses N] [--expires 7d] [--org SLUG]",
     summary: "Create an invite link; prints its token and the command that accepts it",
     options: withDb({ role: { type: "string" }, "max-uses": { type: "string" }, expires: { type: "string" } }),
     async run(ctx) {
@@ -95,7 +103,9 @@ ${DB_DOC}`,
     },
   },
   {
-    name: ["admin", "users"], usage: "[--org SLUG]", summary: "List the users of an org (deactivated included)",
+    name: ["admin", "users"],
+    usage: "[--org SLUG]",
+    summary: "List the users of an org (deactivated included)",
     options: withDb(),
     async run(ctx) {
       const users = await offline(ctx, async (deps, { listUsers }) => {
@@ -106,7 +116,10 @@ ${DB_DOC}`,
     },
   },
   {
-    name: ["admin", "role"], usage: "USER ROLE [--org SLUG]", summary: "Set a user's org role (owner, admin, member, guest)", min: 2,
+    name: ["admin", "role"],
+    usage: "USER ROLE [--org SLUG]",
+    summary: "Set a user's org role (owner, admin, member, guest)",
+    min: 2,
     options: withDb(),
     async run(ctx) {
       const r = role(ctx.args[1]!);
@@ -118,7 +131,10 @@ ${DB_DOC}`,
     },
   },
   ...(["deactivate", "reactivate"] as const).map((verb): Command => ({
-    name: ["admin", verb], usage: "USER [--org SLUG]", min: 1, options: withDb(),
+    name: ["admin", verb],
+    usage: "USER [--org SLUG]",
+    min: 1,
+    options: withDb(),
     summary: verb === "deactivate" ? "Deactivate a user: no sign-in, every session ends" : "Reactivate a deactivated user",
     async run(ctx) {
       const user = await offline(ctx, async (deps, { deactivateUser, reactivateUser }) => {
@@ -130,7 +146,11 @@ ${DB_DOC}`,
     },
   })),
   {
-    name: ["admin", "devices"], usage: "USER [--org SLUG]", summary: "List a user's devices", min: 1, options: withDb(),
+    name: ["admin", "devices"],
+    usage: "USER [--org SLUG]",
+    summary: "List a user's devices",
+    min: 1,
+    options: withDb(),
     async run(ctx) {
       const devices = await offline(ctx, async (deps, { listDevicesOfUser }) => {
         const org = await resolveOrg(deps, str(ctx.opts, "org"));
@@ -140,8 +160,11 @@ ${DB_DOC}`,
     },
   },
   {
-    name: ["admin", "revoke-device"], usage: "USER DEVICE_ID [--org SLUG]", summary: "Revoke a user's device: its sessions end",
-    min: 2, options: withDb(),
+    name: ["admin", "revoke-device"],
+    usage: "USER DEVICE_ID [--org SLUG]",
+    summary: "Revoke a user's device: its sessions end",
+    min: 2,
+    options: withDb(),
     async run(ctx) {
       await offline(ctx, async (deps, { adminRevokeDevice }) => {
         const org = await resolveOrg(deps, str(ctx.opts, "org"));
@@ -151,10 +174,16 @@ ${DB_DOC}`,
     },
   },
   {
-    name: ["admin", "migrate"], usage: "", summary: "Apply pending database migrations (with progress)", options: SERVER_OPTIONS,
+    name: ["admin", "migrate"],
+    usage: "",
+    summary: "Apply pending database migrations (with progress)",
+    options: SERVER_OPTIONS,
     async run(ctx) {
       const applied: string[] = [];
-      const db = await openOffline(serverConfigFromFlags(ctx.opts), ctx.env, (name) => { applied.push(name); ctx.out.note(`applied ${name}`); });
+      const db = await openOffline(serverConfigFromFlags(ctx.opts), ctx.env, (name) => {
+        applied.push(name);
+        ctx.out.note(`applied ${name}`);
+      });
       const dialect = db.deps.storage.dialect;
       await db.close();
       ctx.out.result({ applied, dialect }, applied.length ? `${applied.length} migration(s) applied (${dialect})` : `database is up to date (${dialect})`);

@@ -41,7 +41,9 @@ function describe(report: AuditVerification, names: Map<string, string>): string
     const bad = report.problems.find((p) => p.orgId === o.orgId);
     const range = o.firstSeq === null ? "no entries" : `${o.entries} entries, seq ${o.firstSeq}..${o.lastSeq ?? o.firstSeq}`;
     const anchored = o.anchored ? "" : " (partial export: starts after seq 1)";
-    return bad ? `FAILED ${name(o.orgId)}: seq ${bad.seq ?? "-"}: ${bad.kind}: ${bad.message}` : `ok     ${name(o.orgId)}: ${range}${anchored}, ${o.checkpointsMatched} signed checkpoint(s) matched`;
+    return bad
+      ? `FAILED ${name(o.orgId)}: seq ${bad.seq ?? "-"}: ${bad.kind}: ${bad.message}`
+      : `ok     ${name(o.orgId)}: ${range}${anchored}, ${o.checkpointsMatched} signed checkpoint(s) matched`;
   });
   const extra = report.problems.filter((p, i) => report.problems.findIndex((q) => q.orgId === p.orgId) !== i || !report.orgs.some((o) => o.orgId === p.orgId));
   for (const p of extra) lines.push(`  also ${name(p.orgId)}: seq ${p.seq ?? "-"}: ${p.kind}: ${p.message}`);
@@ -51,10 +53,18 @@ function describe(report: AuditVerification, names: Map<string, string>): string
 
 export const auditCommands: Command[] = [
   {
-    name: ["audit", "verify"], usage: "[--org SLUG] [--from-export FILE] [--checkpoints FILE] [--public-key ID:KEY ...]",
+    name: ["audit", "verify"],
+    usage: "[--org SLUG] [--from-export FILE] [--checkpoints FILE] [--public-key ID:KEY ...]",
     summary: "Verify the audit log's hash chain, seqs and signed checkpoints (in the database, or an export file); exits 1 naming the first bad entry",
-    details: "--checkpoints FILE adds checkpoints shipped off the box (PARLEY_AUDIT_CHECKPOINT_FILE). --public-key trusts these audit keys instead of the ones in the database (print them with `parley audit keys`).",
-    options: { ...SERVER_OPTIONS, org: { type: "string" }, "from-export": { type: "string" }, checkpoints: { type: "string" }, "public-key": { type: "string", multiple: true } },
+    details:
+      "--checkpoints FILE adds checkpoints shipped off the box (PARLEY_AUDIT_CHECKPOINT_FILE). --public-key trusts these audit keys instead of the ones in the database (print them with `parley audit keys`).",
+    options: {
+      ...SERVER_OPTIONS,
+      org: { type: "string" },
+      "from-export": { type: "string" },
+      checkpoints: { type: "string" },
+      "public-key": { type: "string", multiple: true },
+    },
     async run(ctx) {
       const exportFile = str(ctx.opts, "from-export");
       const checkpointsFile = str(ctx.opts, "checkpoints");
@@ -77,7 +87,8 @@ export const auditCommands: Command[] = [
     },
   },
   {
-    name: ["audit", "export"], usage: "--since DATE --jsonl [--org SLUG] [--out FILE]",
+    name: ["audit", "export"],
+    usage: "--since DATE --jsonl [--org SLUG] [--out FILE]",
     summary: "Export audit entries (sealed PII included as stored) and their checkpoints as JSON Lines; progress on stderr",
     details: "DATE is ISO 8601 (2026-01-31 or 2026-01-31T12:00:00Z). Without --out the lines go to stdout.",
     options: { ...SERVER_OPTIONS, org: { type: "string" }, since: { type: "string" }, jsonl: { type: "boolean" }, out: { type: "string" } },
@@ -95,7 +106,9 @@ export const auditCommands: Command[] = [
         const out = outFile ? fs.createWriteStream(outFile, { mode: 0o600 }) : process.stdout;
         // Records one audit.exported entry per exported org (the CLI acts as the system), once the file is flushed.
         const { entries: n } = await db.server.exportAuditLog(db.deps, out, {
-          sinceMs, ...(orgIds ? { orgIds } : {}), end: Boolean(outFile),
+          sinceMs,
+          ...(orgIds ? { orgIds } : {}),
+          end: Boolean(outFile),
           onProgress: (p) => ctx.out.note(`exported ${p.entries} entries of ${p.orgId}`),
         });
         if (outFile) {
@@ -109,7 +122,8 @@ export const auditCommands: Command[] = [
     },
   },
   {
-    name: ["audit", "keys"], usage: "",
+    name: ["audit", "keys"],
+    usage: "",
     summary: "Print the audit checkpoint public keys (ID:BASE64URL) to give `audit verify --public-key` off the box",
     options: { ...SERVER_OPTIONS },
     async run(ctx) {

@@ -19,76 +19,120 @@ function channelRow(c: MyChannel, name: (id: string) => string): string[] {
 
 export const channelCommands: Command[] = [
   {
-    name: ["channel", "create"], usage: "NAME [--private] [--topic T]", summary: "Create a channel (public unless --private); you become its admin",
-    min: 1, options: { private: { type: "boolean" }, topic: { type: "string" } },
+    name: ["channel", "create"],
+    usage: "NAME [--private] [--topic T]",
+    summary: "Create a channel (public unless --private); you become its admin",
+    min: 1,
+    options: { private: { type: "boolean" }, topic: { type: "string" } },
     async run(ctx) {
-      const ch = await withClient(ctx, ({ client }) => client.createChannel({
-        kind: ctx.opts.private ? "private" : "public", name: ctx.args[0]!.replace(/^#/, ""), topic: str(ctx.opts, "topic") ?? "",
-      }), { sync: true });
+      const ch = await withClient(
+        ctx,
+        ({ client }) =>
+          client.createChannel({
+            kind: ctx.opts.private ? "private" : "public",
+            name: ctx.args[0]!.replace(/^#/, ""),
+            topic: str(ctx.opts, "topic") ?? "",
+          }),
+        { sync: true },
+      );
       ctx.out.result({ channel: ch }, `Created ${ch.kind} channel #${ch.name}. Invite people: parley channel invite ${ch.name} USER...`);
     },
   },
   {
-    name: ["channel", "list"], usage: "", summary: "Channels and DMs you are in, with unread counts",
+    name: ["channel", "list"],
+    usage: "",
+    summary: "Channels and DMs you are in, with unread counts",
     async run(ctx) {
       const { channels, name } = await withClient(ctx, async ({ api }) => {
         const [{ channels }, dir] = await Promise.all([api.call("listChannels"), directory(api)]);
         return { channels, name: dir.name };
       });
-      ctx.out.result({ channels }, () => (channels.length ? table(channels.map((c) => channelRow(c, name))) : "You are in no channel yet: parley channel browse · parley channel create NAME"));
+      ctx.out.result({ channels }, () =>
+        channels.length ? table(channels.map((c) => channelRow(c, name))) : "You are in no channel yet: parley channel browse · parley channel create NAME",
+      );
     },
   },
   {
-    name: ["channel", "browse"], usage: "[--search Q] [--archived]", summary: "Public channels of your organisation",
+    name: ["channel", "browse"],
+    usage: "[--search Q] [--archived]",
+    summary: "Public channels of your organisation",
     options: { search: { type: "string" }, archived: { type: "boolean" } },
     async run(ctx) {
       const q = str(ctx.opts, "search");
-      const { channels } = await withClient(ctx, ({ api }) => api.call("browseChannels", {
-        query: { ...(q ? { q } : {}), ...(ctx.opts.archived ? { includeArchived: "true" as const } : {}) },
-      }));
+      const { channels } = await withClient(ctx, ({ api }) =>
+        api.call("browseChannels", {
+          query: { ...(q ? { q } : {}), ...(ctx.opts.archived ? { includeArchived: "true" as const } : {}) },
+        }),
+      );
       ctx.out.result({ channels }, () => table(channels.map((c) => [`#${c.name}`, kindLabel(c), c.joined ? "joined" : "", c.topic])));
     },
   },
   {
-    name: ["channel", "join"], usage: "NAME", summary: "Join a public channel", min: 1,
+    name: ["channel", "join"],
+    usage: "NAME",
+    summary: "Join a public channel",
+    min: 1,
     async run(ctx) {
-      const ch = await withClient(ctx, async ({ api, client }) => {
-        const name = ctx.args[0]!.replace(/^#/, "");
-        const { channels } = await api.call("browseChannels", { query: { q: name } });
-        const found = channels.find((c) => c.name === name) ?? channels.find((c) => c.name.toLowerCase() === name.toLowerCase());
-        if (!found) throw new CliError("not_found", `no public channel named "${name}"`, "see `parley channel browse`; private channels need an invite from a member");
-        return client.joinChannel(found.id);
-      }, { sync: true });
+      const ch = await withClient(
+        ctx,
+        async ({ api, client }) => {
+          const name = ctx.args[0]!.replace(/^#/, "");
+          const { channels } = await api.call("browseChannels", { query: { q: name } });
+          const found = channels.find((c) => c.name === name) ?? channels.find((c) => c.name.toLowerCase() === name.toLowerCase());
+          if (!found)
+            throw new CliError("not_found", `no public channel named "${name}"`, "see `parley channel browse`; private channels need an invite from a member");
+          return client.joinChannel(found.id);
+        },
+        { sync: true },
+      );
       ctx.out.result({ channel: ch }, `Joined #${ch.name}.`);
     },
   },
   {
-    name: ["channel", "invite"], usage: "NAME USER...", summary: "Add users to a channel", min: 2, max: 1000,
+    name: ["channel", "invite"],
+    usage: "NAME USER...",
+    summary: "Add users to a channel",
+    min: 2,
+    max: 1000,
     async run(ctx) {
-      const { added, ch } = await withClient(ctx, async ({ api, client }) => {
-        const ch = await resolveChannel(client, ctx.args[0]!);
-        const dir = await directory(api);
-        const userIds = ctx.args.slice(1).map((u) => dir.byName(u).id);
-        const added = await client.addMembers(ch.id, userIds);
-        return { added: added.map((id) => dir.name(id)), ch };
-      }, { sync: true });
+      const { added, ch } = await withClient(
+        ctx,
+        async ({ api, client }) => {
+          const ch = await resolveChannel(client, ctx.args[0]!);
+          const dir = await directory(api);
+          const userIds = ctx.args.slice(1).map((u) => dir.byName(u).id);
+          const added = await client.addMembers(ch.id, userIds);
+          return { added: added.map((id) => dir.name(id)), ch };
+        },
+        { sync: true },
+      );
       ctx.out.result({ channel: ch.name, added }, added.length ? `Added ${added.join(", ")} to #${ch.name}.` : "Everyone named is already a member.");
     },
   },
   {
-    name: ["channel", "kick"], usage: "NAME USER", summary: "Remove a member from a channel (channel admins)", min: 2,
+    name: ["channel", "kick"],
+    usage: "NAME USER",
+    summary: "Remove a member from a channel (channel admins)",
+    min: 2,
     async run(ctx) {
-      const ch = await withClient(ctx, async ({ api, client }) => {
-        const ch = await resolveChannel(client, ctx.args[0]!);
-        const user = (await directory(api)).byName(ctx.args[1]!);
-        await client.removeMember(ch.id, user.id);
-        return ch;
-      }, { sync: true });
+      const ch = await withClient(
+        ctx,
+        async ({ api, client }) => {
+          const ch = await resolveChannel(client, ctx.args[0]!);
+          const user = (await directory(api)).byName(ctx.args[1]!);
+          await client.removeMember(ch.id, user.id);
+          return ch;
+        },
+        { sync: true },
+      );
       ctx.out.result({ channel: ch.name, removed: ctx.args[1] }, `Removed ${ctx.args[1]} from #${ch.name}.`);
     },
   },
   {
-    name: ["channel", "leave"], usage: "NAME", summary: "Leave a channel", min: 1,
+    name: ["channel", "leave"],
+    usage: "NAME",
+    summary: "Leave a channel",
+    min: 1,
     async run(ctx) {
       const ch = await withClient(ctx, async ({ api, client }) => {
         const ch = await resolveChannel(client, ctx.args[0]!);
@@ -99,25 +143,39 @@ export const channelCommands: Command[] = [
     },
   },
   {
-    name: ["channel", "rename"], usage: "NAME NEW_NAME", summary: "Rename a channel (channel admins)", min: 2,
+    name: ["channel", "rename"],
+    usage: "NAME NEW_NAME",
+    summary: "Rename a channel (channel admins)",
+    min: 2,
     async run(ctx) {
-      const ch = await withClient(ctx, async ({ api, client }) => api.call("updateChannel", {
-        params: { channelId: (await resolveChannel(client, ctx.args[0]!)).id }, body: { name: ctx.args[1]!.replace(/^#/, "") },
-      }));
+      const ch = await withClient(ctx, async ({ api, client }) =>
+        api.call("updateChannel", {
+          params: { channelId: (await resolveChannel(client, ctx.args[0]!)).id },
+          body: { name: ctx.args[1]!.replace(/^#/, "") },
+        }),
+      );
       ctx.out.result({ channel: ch }, `Renamed to #${ch.name}.`);
     },
   },
   {
-    name: ["channel", "topic"], usage: "NAME TOPIC", summary: "Set a channel's topic (channel admins)", min: 2,
+    name: ["channel", "topic"],
+    usage: "NAME TOPIC",
+    summary: "Set a channel's topic (channel admins)",
+    min: 2,
     async run(ctx) {
-      const ch = await withClient(ctx, async ({ api, client }) => api.call("updateChannel", {
-        params: { channelId: (await resolveChannel(client, ctx.args[0]!)).id }, body: { topic: ctx.args[1]! },
-      }));
+      const ch = await withClient(ctx, async ({ api, client }) =>
+        api.call("updateChannel", {
+          params: { channelId: (await resolveChannel(client, ctx.args[0]!)).id },
+          body: { topic: ctx.args[1]! },
+        }),
+      );
       ctx.out.result({ channel: ch }, `Topic of #${ch.name}: ${ch.topic}`);
     },
   },
   ...(["archive", "unarchive"] as const).map((verb): Command => ({
-    name: ["channel", verb], usage: "NAME", min: 1,
+    name: ["channel", verb],
+    usage: "NAME",
+    min: 1,
     summary: verb === "archive" ? "Archive a channel: read-only until unarchived" : "Unarchive a channel",
     async run(ctx) {
       const ch = await withClient(ctx, async ({ api, client }) => {
@@ -128,14 +186,22 @@ export const channelCommands: Command[] = [
     },
   })),
   {
-    name: ["dm"], usage: "USER...", summary: "Open the DM (or group DM) with these users; then: parley send @USER TEXT", min: 1, max: 50,
+    name: ["dm"],
+    usage: "USER...",
+    summary: "Open the DM (or group DM) with these users; then: parley send @USER TEXT",
+    min: 1,
+    max: 50,
     async run(ctx) {
-      const { ch, names } = await withClient(ctx, async ({ api, client }) => {
-        const dir = await directory(api);
-        const ids = ctx.args.map((u) => dir.byName(u).id);
-        const ch = await client.openDm(ids);
-        return { ch, names: (ch.dmUserIds ?? ids).map(dir.name) };
-      }, { sync: true });
+      const { ch, names } = await withClient(
+        ctx,
+        async ({ api, client }) => {
+          const dir = await directory(api);
+          const ids = ctx.args.map((u) => dir.byName(u).id);
+          const ch = await client.openDm(ids);
+          return { ch, names: (ch.dmUserIds ?? ids).map(dir.name) };
+        },
+        { sync: true },
+      );
       ctx.out.result({ channel: ch }, `DM with ${names.join(", ")} is open. Send: parley send @${ctx.args.map((a) => a.replace(/^@/, "")).join(",")} TEXT`);
     },
   },

@@ -23,30 +23,45 @@ function safetyLines(digits: string): string[] {
 
 export const deviceCommands: Command[] = [
   {
-    name: ["devices"], usage: "", summary: "Your devices with their key fingerprints (compare with `parley devices` on the other device)",
+    name: ["devices"],
+    usage: "",
+    summary: "Your devices with their key fingerprints (compare with `parley devices` on the other device)",
     async run(ctx) {
       const devices = await withClient(ctx, async ({ client, api, session }) => {
         const { devices } = await api.call("listDevices");
-        return Promise.all(devices.map(async (d: Device) => {
-          let fingerprint: string | null = null;
-          if (!d.revoked) {
-            // A device that never set up E2EE (or whose binding the directory key does not verify) has none.
-            fingerprint = await client.fingerprint(session.userId, d.id).catch((err: unknown) => {
-              if (isParleyError(err, "not_found")) return null;
-              throw err;
-            });
-          }
-          return { ...d, current: d.id === session.deviceId, fingerprint };
-        }));
+        return Promise.all(
+          devices.map(async (d: Device) => {
+            let fingerprint: string | null = null;
+            if (!d.revoked) {
+              // A device that never set up E2EE (or whose binding the directory key does not verify) has none.
+              fingerprint = await client.fingerprint(session.userId, d.id).catch((err: unknown) => {
+                if (isParleyError(err, "not_found")) return null;
+                throw err;
+              });
+            }
+            return { ...d, current: d.id === session.deviceId, fingerprint };
+          }),
+        );
       });
-      ctx.out.result({ devices }, () => table(devices.map((d) => [
-        d.current ? "*" : " ", d.id, d.name, `created ${when(d.createdAt)}`, `last seen ${d.lastSeenAt ? when(d.lastSeenAt) : "never"}`,
-        d.revoked ? "revoked" : d.fingerprint ?? "(no E2EE key)",
-      ])).concat("\n* = this device"));
+      ctx.out.result({ devices }, () =>
+        table(
+          devices.map((d) => [
+            d.current ? "*" : " ",
+            d.id,
+            d.name,
+            `created ${when(d.createdAt)}`,
+            `last seen ${d.lastSeenAt ? when(d.lastSeenAt) : "never"}`,
+            d.revoked ? "revoked" : (d.fingerprint ?? "(no E2EE key)"),
+          ]),
+        ).concat("\n* = this device"),
+      );
     },
   },
   {
-    name: ["devices", "revoke"], usage: "DEVICE_ID", summary: "Revoke one of your devices: its sessions end and it is removed from every encryption group", min: 1,
+    name: ["devices", "revoke"],
+    usage: "DEVICE_ID",
+    summary: "Revoke one of your devices: its sessions end and it is removed from every encryption group",
+    min: 1,
     async run(ctx) {
       const id = ctx.args[0]!;
       const current = await withClient(ctx, async ({ api, session }) => {
@@ -61,19 +76,29 @@ export const deviceCommands: Command[] = [
     },
   },
   {
-    name: ["safety-number"], usage: "USER", summary: "The 60-digit safety number of you and USER: compare it with them out of band (both see the same)", min: 1,
+    name: ["safety-number"],
+    usage: "USER",
+    summary: "The 60-digit safety number of you and USER: compare it with them out of band (both see the same)",
+    min: 1,
     async run(ctx) {
       const r = await withClient(ctx, async ({ client, api, session }) => {
         const user = (await directory(api)).byName(ctx.args[0]!);
-        if (user.id === session.userId) throw new CliError("usage", "that is you: compare with another user, or check your devices with `parley devices`", undefined, 2);
+        if (user.id === session.userId)
+          throw new CliError("usage", "that is you: compare with another user, or check your devices with `parley devices`", undefined, 2);
         const [mine, theirs] = await Promise.all([client.fingerprint(session.userId), client.fingerprint(user.id)]).catch((err: unknown) => {
-          if (isParleyError(err, "not_found")) throw new CliError("not_found", `${user.username} has no device with an end-to-end encryption key yet`, "they need to sign in once with an E2EE client");
+          if (isParleyError(err, "not_found"))
+            throw new CliError(
+              "not_found",
+              `${user.username} has no device with an end-to-end encryption key yet`,
+              "they need to sign in once with an E2EE client",
+            );
           throw err;
         });
         return { user: user.username, userId: user.id, safetyNumber: await client.safetyNumber(session.userId, user.id), fingerprints: { mine, theirs } };
       });
       ctx.out.result(r, [
-        `Safety number with ${r.user}:`, ...safetyLines(r.safetyNumber),
+        `Safety number with ${r.user}:`,
+        ...safetyLines(r.safetyNumber),
         `Compare it with ${r.user} in person or on a call (they run \`parley safety-number\` with your name). If it differs, do not trust the conversation.`,
       ]);
     },

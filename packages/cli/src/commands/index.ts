@@ -11,4 +11,15 @@ import { messageCommands } from "./messages.ts";
 import { deviceCommands } from "./devices.ts";
 import { fileCommands } from "./files.ts";
 
-export const COMMANDS: Command[] = [startCommand, ...adminCommands, ...e2eeAdminCommands, ...jobsAdminCommands, ...auditCommands, ...accountCommands, ...channelCommands, ...messageCommands, ...fileCommands, ...deviceCommands];
+export const COMMANDS: Command[] = [
+  startCommand,
+  ...adminCommands,
+  ...e2eeAdminCommands,
+  ...jobsAdminCommands,
+  ...auditCommands,
+  ...accountCommands,
+  ...channelCommands,
+  ...messageCommands,
+  ...fileCommands,
+  ...deviceCommands,
+];

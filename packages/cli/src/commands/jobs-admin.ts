@@ -22,7 +22,8 @@ function line(j: JobView): string {
 
 export const jobsAdminCommands: Command[] = [
   {
-    name: ["admin", "jobs"], usage: "[--state queued|running|done|dead] [--limit N]",
+    name: ["admin", "jobs"],
+    usage: "[--state queued|running|done|dead] [--limit N]",
     summary: "List the server's durable jobs (newest first) and how many are in each state; dead jobs are the ones to look at",
     options: { ...SERVER_OPTIONS, state: { type: "string" }, limit: { type: "string" } },
     async run(ctx) {
@@ -35,17 +36,16 @@ export const jobsAdminCommands: Command[] = [
           db.server.countJobs(db.deps.db),
           db.server.listJobs(db.deps.db, { ...(state ? { state: state as State } : {}), limit }),
         ]);
-        ctx.out.result({ counts, jobs }, () => [
-          STATES.map((s) => `${s} ${counts[s]}`).join("  "),
-          ...jobs.map(line),
-        ]);
+        ctx.out.result({ counts, jobs }, () => [STATES.map((s) => `${s} ${counts[s]}`).join("  "), ...jobs.map(line)]);
       } finally {
         await db.close();
       }
     },
   },
   {
-    name: ["admin", "jobs", "retry"], usage: "JOB_ID", min: 1,
+    name: ["admin", "jobs", "retry"],
+    usage: "JOB_ID",
+    min: 1,
     summary: "Give a dead job a fresh set of attempts (a running server runs it at its next poll, or the next server start does)",
     options: { ...SERVER_OPTIONS },
     async run(ctx) {

@@ -27,8 +27,17 @@ async function sendVia(o: Online, channelId: string, input: SendInput): Promise<
   sending.catch(() => undefined); // the loser of the race below must not become an unhandled rejection
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CliError("unreachable", `the server did not confirm the send within ${SEND_DEADLINE_MS / 1000}s`,
-      "it stays queued in this profile and is sent once when it next connects (parley read CHANNEL --follow)")), SEND_DEADLINE_MS);
+    timer = setTimeout(
+      () =>
+        reject(
+          new CliError(
+            "unreachable",
+            `the server did not confirm the send within ${SEND_DEADLINE_MS / 1000}s`,
+            "it stays queued in this profile and is sent once when it next connects (parley read CHANNEL --follow)",
+          ),
+        ),
+      SEND_DEADLINE_MS,
+    );
   });
   try {
     return (await Promise.race([sending, deadline])).event;
@@ -58,7 +67,18 @@ const seqArg = (v: string | undefined, what = "SEQ") => int(v?.replace(/^#/, "")
 
 /** JSON shape of one message in --json output. */
 function messageJson(m: MessageView) {
-  return { seq: m.seq, threadRoot: m.threadRoot, sender: m.sender, senderId: m.senderId, createdAt: m.createdAt, text: m.text, edited: m.edited, deleted: m.deleted, reactions: m.reactions, files: m.files };
+  return {
+    seq: m.seq,
+    threadRoot: m.threadRoot,
+    sender: m.sender,
+    senderId: m.senderId,
+    createdAt: m.createdAt,
+    text: m.text,
+    edited: m.edited,
+    deleted: m.deleted,
+    reactions: m.reactions,
+    files: m.files,
+  };
 }
 
 /**
@@ -89,38 +109,55 @@ async function history(api: Online["api"], channelId: string, limit: number): Pr
 
 export const messageCommands: Command[] = [
   {
-    name: ["send"], usage: "CHANNEL [TEXT] [--thread SEQ] [--file PATH]",
+    name: ["send"],
+    usage: "CHANNEL [TEXT] [--thread SEQ] [--file PATH]",
     summary: "Send a message (CHANNEL by name, or @user for a DM); --thread replies in a thread; --file attaches a file (encrypted on this device)",
-    min: 1, max: 2, options: { thread: { type: "string" }, file: { type: "string" } },
+    min: 1,
+    max: 2,
+    options: { thread: { type: "string" }, file: { type: "string" } },
     async run(ctx) {
       const threadRoot = int(str(ctx.opts, "thread")?.replace(/^#/, ""), "--thread");
       const file = str(ctx.opts, "file");
       const text = ctx.args[1];
-      if (text === undefined && !file) throw new UsageError("missing argument TEXT (usage: parley send CHANNEL TEXT, or parley send CHANNEL --file PATH [TEXT])");
-      const { event, ch, sent } = await withClient(ctx, async (o) => {
-        const ch = await resolveChannel(o.client, ctx.args[0]!);
-        if (file) {
-          const r = await sendFileVia(ctx, o, ch.id, file, { ...(text !== undefined ? { text } : {}), threadRoot: threadRoot ?? null });
-          return { ch, event: r.event, sent: r.file };
-        }
-        return { ch, sent: undefined, event: await sendVia(o, ch.id, { kind: "message", text: text!, ...(threadRoot ? { threadRoot } : {}) }) };
-      }, { sync: true });
+      if (text === undefined && !file)
+        throw new UsageError("missing argument TEXT (usage: parley send CHANNEL TEXT, or parley send CHANNEL --file PATH [TEXT])");
+      const { event, ch, sent } = await withClient(
+        ctx,
+        async (o) => {
+          const ch = await resolveChannel(o.client, ctx.args[0]!);
+          if (file) {
+            const r = await sendFileVia(ctx, o, ch.id, file, { ...(text !== undefined ? { text } : {}), threadRoot: threadRoot ?? null });
+            return { ch, event: r.event, sent: r.file };
+          }
+          return { ch, sent: undefined, event: await sendVia(o, ch.id, { kind: "message", text: text!, ...(threadRoot ? { threadRoot } : {}) }) };
+        },
+        { sync: true },
+      );
       const where = `${ctx.args[0]!.startsWith("@") ? ctx.args[0] : `#${ch.name}`}${threadRoot ? ` in thread #${threadRoot}` : ""}`;
-      ctx.out.result({ channel: ch.name, channelId: ch.id, seq: event.seq, event, ...(sent ? { file: sent } : {}) },
-        sent ? `sent #${event.seq} with ${sent.name} to ${where}` : `sent #${event.seq} to ${where}`);
+      ctx.out.result(
+        { channel: ch.name, channelId: ch.id, seq: event.seq, event, ...(sent ? { file: sent } : {}) },
+        sent ? `sent #${event.seq} with ${sent.name} to ${where}` : `sent #${event.seq} to ${where}`,
+      );
     },
   },
   {
-    name: ["read"], usage: "CHANNEL [--limit N] [--follow]", summary: "Show recent messages (#seq [time] user: text); --follow streams new ones until Ctrl-C",
-    min: 1, options: { limit: { type: "string" }, follow: { type: "boolean", short: "f" } },
+    name: ["read"],
+    usage: "CHANNEL [--limit N] [--follow]",
+    summary: "Show recent messages (#seq [time] user: text); --follow streams new ones until Ctrl-C",
+    min: 1,
+    options: { limit: { type: "string" }, follow: { type: "boolean", short: "f" } },
     async run(ctx) {
       const limit = int(str(ctx.opts, "limit"), "--limit") ?? 50;
-      const o = await withClient(ctx, async ({ api, client }) => {
-        const ch = await resolveChannel(client, ctx.args[0]!);
-        const [events, dir] = await Promise.all([history(api, ch.id, limit), directory(api)]);
-        const messages = foldTimeline(await readable(ctx, client, events), dir.name).slice(-limit);
-        return { ch, messages, lastSeq: events.at(-1)?.seq ?? 0 };
-      }, { sync: true });
+      const o = await withClient(
+        ctx,
+        async ({ api, client }) => {
+          const ch = await resolveChannel(client, ctx.args[0]!);
+          const [events, dir] = await Promise.all([history(api, ch.id, limit), directory(api)]);
+          const messages = foldTimeline(await readable(ctx, client, events), dir.name).slice(-limit);
+          return { ch, messages, lastSeq: events.at(-1)?.seq ?? 0 };
+        },
+        { sync: true },
+      );
       if (ctx.opts.follow) {
         // Same line shape as the live items that follow, so a script reads one stream.
         for (const m of o.messages) ctx.out.item({ kind: "message", target: null, emoji: null, ...messageJson(m) }, messageLine(m));
@@ -129,53 +166,83 @@ export const messageCommands: Command[] = [
         return;
       }
       ctx.out.result({ channel: o.ch.name, channelId: o.ch.id, messages: o.messages.map(messageJson) }, () =>
-        o.messages.length ? o.messages.map(messageLine) : `no messages in #${o.ch.name} yet`);
+        o.messages.length ? o.messages.map(messageLine) : `no messages in #${o.ch.name} yet`,
+      );
     },
   },
   {
-    name: ["thread"], usage: "CHANNEL SEQ", summary: "Show a thread: its root message and the replies", min: 2,
+    name: ["thread"],
+    usage: "CHANNEL SEQ",
+    summary: "Show a thread: its root message and the replies",
+    min: 2,
     async run(ctx) {
       const rootSeq = seqArg(ctx.args[1]);
-      const { ch, messages } = await withClient(ctx, async ({ api, client }) => {
-        const ch = await resolveChannel(client, ctx.args[0]!);
-        const [t, dir] = await Promise.all([api.call("getThread", { params: { channelId: ch.id, rootSeq }, query: { limit: 200 } }), directory(api)]);
-        const events = [t.root, ...t.events.filter((e) => e.seq !== t.root.seq)].sort((a, b) => a.seq - b.seq);
-        return { ch, messages: foldTimeline(await readable(ctx, client, events), dir.name) };
-      }, { sync: true });
+      const { ch, messages } = await withClient(
+        ctx,
+        async ({ api, client }) => {
+          const ch = await resolveChannel(client, ctx.args[0]!);
+          const [t, dir] = await Promise.all([api.call("getThread", { params: { channelId: ch.id, rootSeq }, query: { limit: 200 } }), directory(api)]);
+          const events = [t.root, ...t.events.filter((e) => e.seq !== t.root.seq)].sort((a, b) => a.seq - b.seq);
+          return { ch, messages: foldTimeline(await readable(ctx, client, events), dir.name) };
+        },
+        { sync: true },
+      );
       ctx.out.result({ channel: ch.name, rootSeq, messages: messages.map(messageJson) }, () => messages.map(messageLine));
     },
   },
   {
-    name: ["react"], usage: "CHANNEL SEQ EMOJI [--remove]", summary: "React to a message (--remove takes your reaction back)", min: 3,
+    name: ["react"],
+    usage: "CHANNEL SEQ EMOJI [--remove]",
+    summary: "React to a message (--remove takes your reaction back)",
+    min: 3,
     options: { remove: { type: "boolean" } },
     async run(ctx) {
       const target = seqArg(ctx.args[1]);
       const emoji = ctx.args[2]!;
       if (!emoji.trim() || emoji.length > 64) throw new UsageError("EMOJI must be 1-64 characters");
-      const event = await withClient(ctx, async (o) => {
-        const ch = await resolveChannel(o.client, ctx.args[0]!);
-        if (!ctx.opts.remove) return sendVia(o, ch.id, { kind: "reaction", emoji, target });
-        // Taking a reaction back is deleting the reaction event.
-        const mine = await ownReaction(o, ch.id, target, emoji);
-        if (mine === undefined) throw new CliError("not_found", `you have not reacted ${emoji} to #${target}`, `see \`parley read ${ctx.args[0]}\``);
-        return sendVia(o, ch.id, { kind: "delete", target: mine });
-      }, { sync: true });
-      ctx.out.result({ seq: event.seq, target, emoji, event }, `${ctx.opts.remove ? "removed" : "reacted"} ${emoji} ${ctx.opts.remove ? "from" : "to"} #${target}`);
+      const event = await withClient(
+        ctx,
+        async (o) => {
+          const ch = await resolveChannel(o.client, ctx.args[0]!);
+          if (!ctx.opts.remove) return sendVia(o, ch.id, { kind: "reaction", emoji, target });
+          // Taking a reaction back is deleting the reaction event.
+          const mine = await ownReaction(o, ch.id, target, emoji);
+          if (mine === undefined) throw new CliError("not_found", `you have not reacted ${emoji} to #${target}`, `see \`parley read ${ctx.args[0]}\``);
+          return sendVia(o, ch.id, { kind: "delete", target: mine });
+        },
+        { sync: true },
+      );
+      ctx.out.result(
+        { seq: event.seq, target, emoji, event },
+        `${ctx.opts.remove ? "removed" : "reacted"} ${emoji} ${ctx.opts.remove ? "from" : "to"} #${target}`,
+      );
     },
   },
   {
-    name: ["edit"], usage: "CHANNEL SEQ TEXT", summary: "Edit one of your messages", min: 3,
+    name: ["edit"],
+    usage: "CHANNEL SEQ TEXT",
+    summary: "Edit one of your messages",
+    min: 3,
     async run(ctx) {
       const target = seqArg(ctx.args[1]);
-      const event = await withClient(ctx, async (o) => sendVia(o, (await resolveChannel(o.client, ctx.args[0]!)).id, { kind: "edit", text: ctx.args[2]!, target }), { sync: true });
+      const event = await withClient(
+        ctx,
+        async (o) => sendVia(o, (await resolveChannel(o.client, ctx.args[0]!)).id, { kind: "edit", text: ctx.args[2]!, target }),
+        { sync: true },
+      );
       ctx.out.result({ seq: event.seq, target, event }, `edited #${target}`);
     },
   },
   {
-    name: ["delete"], usage: "CHANNEL SEQ", summary: "Delete one of your messages", min: 2,
+    name: ["delete"],
+    usage: "CHANNEL SEQ",
+    summary: "Delete one of your messages",
+    min: 2,
     async run(ctx) {
       const target = seqArg(ctx.args[1]);
-      const event = await withClient(ctx, async (o) => sendVia(o, (await resolveChannel(o.client, ctx.args[0]!)).id, { kind: "delete", target }), { sync: true });
+      const event = await withClient(ctx, async (o) => sendVia(o, (await resolveChannel(o.client, ctx.args[0]!)).id, { kind: "delete", target }), {
+        sync: true,
+      });
       ctx.out.result({ seq: event.seq, target, event }, `deleted #${target}`);
     },
   },

@@ -6,7 +6,8 @@ import type { Command } from "../command.ts";
 import { SERVER_FLAGS_DOC, SERVER_OPTIONS, serverConfigFromFlags } from "../server-config.ts";
 
 export const startCommand: Command = {
-  name: ["start"], usage: "[--port N] [--host ADDR] [--data-dir DIR] [--database-url URL] [--log-level L]",
+  name: ["start"],
+  usage: "[--port N] [--host ADDR] [--data-dir DIR] [--database-url URL] [--log-level L]",
   summary: "Run the Parley server (SQLite in ./.data by default); Ctrl-C stops it gracefully",
   details: `Flags:${SERVER_FLAGS_DOC}
 
@@ -18,12 +19,23 @@ With --json the banner is one JSON line on stdout ({"event":"ready",...}) among 
     // Loaded on demand so the client commands start fast.
     const { createServer } = await import("@parley/server");
     const server = await createServer({
-      config: serverConfigFromFlags(opts), env,
+      config: serverConfigFromFlags(opts),
+      env,
       onMigration: (name) => out.note(`migrating database: applied ${name}`),
     });
     const docs = `${server.url}/api/docs`;
     if (out.json) {
-      out.item({ event: "ready", url: server.url, apiDocs: docs, openapi: `${server.url}/api/openapi.json`, metrics: server.metricsUrl ?? null, setupToken: server.setupToken ?? null }, "");
+      out.item(
+        {
+          event: "ready",
+          url: server.url,
+          apiDocs: docs,
+          openapi: `${server.url}/api/openapi.json`,
+          metrics: server.metricsUrl ?? null,
+          setupToken: server.setupToken ?? null,
+        },
+        "",
+      );
     } else {
       out.note(banner(server.url, server.metricsUrl, server.setupToken));
     }
@@ -33,7 +45,10 @@ With --json the banner is one JSON line on stdout ({"event":"ready",...}) among 
     });
     out.note("parley: shutting down (finishing in-flight work)...");
     // A second Ctrl-C while draining exits at once.
-    const force = () => { out.note("parley: forced exit"); process.exit(1); };
+    const force = () => {
+      out.note("parley: forced exit");
+      process.exit(1);
+    };
     process.once("SIGINT", force);
     process.once("SIGTERM", force);
     await server.close();

@@ -13,7 +13,9 @@ import { freePort } from "@parley/server/testing/ports";
 export const BIN = fileURLToPath(new URL("../../bin/parley.js", import.meta.url));
 
 export interface Run {
-  code: number; stdout: string; stderr: string;
+  code: number;
+  stdout: string;
+  stderr: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test convenience: the assertions check the shape
   json(): any;
 }
@@ -28,8 +30,12 @@ export function parley(args: string[], opts: { env?: Record<string, string>; inp
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d) => { stdout += String(d); });
-    child.stderr.on("data", (d) => { stderr += String(d); });
+    child.stdout.on("data", (d) => {
+      stdout += String(d);
+    });
+    child.stderr.on("data", (d) => {
+      stderr += String(d);
+    });
     const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
     child.on("error", reject);
     child.on("close", (code) => {
@@ -69,11 +75,14 @@ export interface StartedServer {
 export async function startParley(args: string[], env: Record<string, string> = {}): Promise<StartedServer> {
   const port = await freePort();
   const child = spawn(process.execPath, [BIN, "start", "--json", "--port", String(port), "--log-level", "warn", ...args], {
-    env: { ...childEnv(), HOME: scratchHome(), ...env }, stdio: ["ignore", "pipe", "pipe"],
+    env: { ...childEnv(), HOME: scratchHome(), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
   let err = "";
-  child.stderr!.on("data", (d) => { err += String(d); });
+  child.stderr!.on("data", (d) => {
+    err += String(d);
+  });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const ready = await new Promise<StartedServer["ready"]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`parley start did not get ready:\n${err}`)), 60_000);
@@ -85,10 +94,16 @@ export async function startParley(args: string[], env: Record<string, string> = 
         resolve(JSON.parse(line));
       }
     });
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`parley start exited with ${code}:\n${err}`)); });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`parley start exited with ${code}:\n${err}`));
+    });
   });
   return {
-    child, url: ready.url, ready, stderr: () => err,
+    child,
+    url: ready.url,
+    ready,
+    stderr: () => err,
     async stop(signal = "SIGTERM") {
       if (child.exitCode !== null) return child.exitCode;
       process.kill(child.pid!, signal);

@@ -14,8 +14,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  createCommit, createGroup as mlsCreateGroup, defaultCredentialTypes, defaultExtensionTypes, defaultProposalTypes, generateKeyPackage,
-  joinGroup, unsafeTestingAuthenticationService, type ClientState, type GroupContextExtension, type MlsFramedMessage,
+  createCommit,
+  createGroup as mlsCreateGroup,
+  defaultCredentialTypes,
+  defaultExtensionTypes,
+  defaultProposalTypes,
+  generateKeyPackage,
+  joinGroup,
+  unsafeTestingAuthenticationService,
+  type ClientState,
+  type GroupContextExtension,
+  type MlsFramedMessage,
 } from "ts-mls";
 import { equalBytes, utf8 } from "../bytes.ts";
 import { createGroup, groupInfoOf } from "../group.ts";
@@ -89,16 +98,19 @@ const EXTERNAL_PROPOSALS_KNOWN = knownFailures(
   { cause: CAUSES.externalSendersList, symptom: /Could not decode group info/, cases: [9, 11, 17, 19, 21, 23, 25, 27] },
   // A GroupContextExtensions proposal adds external senders (epoch 0).
   {
-    cause: CAUSES.externalSendersList, symptom: /reading 'extensions'/,
+    cause: CAUSES.externalSendersList,
+    symptom: /reading 'extensions'/,
     cases: [
-      8, 10, 16, 18, 20, 22, 24, 26, 34, 35, 42, 43, 46, 47, 50, 51, 88, 89, 90, 91, 96, 97, 98, 99, 100, 101, 102, 103, 104, 105,
-      106, 107, 120, 121, 122, 123, 128, 129, 130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 150, 151, 158, 159, 162, 163, 166,
-      167, 168, 169, 170, 171, 172, 173, 174, 175, 184, 185, 186, 187, 192, 193, 194, 195,
+      8, 10, 16, 18, 20, 22, 24, 26, 34, 35, 42, 43, 46, 47, 50, 51, 88, 89, 90, 91, 96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 120, 121, 122, 123,
+      128, 129, 130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 150, 151, 158, 159, 162, 163, 166, 167, 168, 169, 170, 171, 172, 173, 174, 175, 184, 185, 186,
+      187, 192, 193, 194, 195,
     ],
   },
   // The same, then a PrivateMessage commit with an external PSK proposal in a later epoch.
   {
-    cause: CAUSES.externalSendersList, then: CAUSES.privateMessagePsks, symptom: /reading 'extensions'/,
+    cause: CAUSES.externalSendersList,
+    then: CAUSES.privateMessagePsks,
+    symptom: /reading 'extensions'/,
     cases: [32, 33, 40, 41, 44, 45, 48, 49, 148, 149, 156, 157, 160, 161, 164, 165],
   },
 );
@@ -106,7 +118,10 @@ const EXTERNAL_PROPOSALS_KNOWN = knownFailures(
 // branch.json and reinit.json (no known failures) run in mls-interop-resumption.test.ts,
 // so the test runner spreads the interop cases over two processes.
 const INTEROP_FILES: [string, ReturnType<typeof knownFailures> | undefined][] = [
-  ["welcome_join", undefined], ["application", undefined], ["external_join", undefined], ["commit", COMMIT_KNOWN],
+  ["welcome_join", undefined],
+  ["application", undefined],
+  ["external_join", undefined],
+  ["commit", COMMIT_KNOWN],
   ["external_proposals", EXTERNAL_PROPOSALS_KNOWN],
 ];
 
@@ -203,7 +218,10 @@ const EMITTED = [
       const impl = await suiteImpl("default");
       const expected = await impl.hpke.exportPublicKey((await impl.hpke.deriveKeyPair(internalOf(group).state.keySchedule.externalSecret)).publicKey);
       const key = onlyVector(data);
-      assert.ok(key && equalBytes(key, expected), "external_pub extension data is not HPKEPublicKey external_pub<V> holding KEM.DeriveKeyPair(external_secret)");
+      assert.ok(
+        key && equalBytes(key, expected),
+        "external_pub extension data is not HPKEPublicKey external_pub<V> holding KEM.DeriveKeyPair(external_secret)",
+      );
     },
   },
 ];
@@ -237,7 +255,12 @@ async function twoMembers(extensions: GroupContextExtension[]): Promise<{ alice:
   const a = await generateKeyPackage({ credential: credential("alice"), cipherSuite: context.cipherSuite });
   const b = await generateKeyPackage({ credential: credential("bob"), cipherSuite: context.cipherSuite });
   const created = await mlsCreateGroup({ context, groupId: utf8("gce"), keyPackage: a.publicPackage, privateKeyPackage: a.privatePackage, extensions });
-  const add = await createCommit({ context, state: created, extraProposals: [{ proposalType: defaultProposalTypes.add, add: { keyPackage: b.publicPackage } }], ratchetTreeExtension: true });
+  const add = await createCommit({
+    context,
+    state: created,
+    extraProposals: [{ proposalType: defaultProposalTypes.add, add: { keyPackage: b.publicPackage } }],
+    ratchetTreeExtension: true,
+  });
   assert.ok(add.welcome && "welcome" in add.welcome);
   const bob = await joinGroup({ context, welcome: add.welcome.welcome, keyPackage: b.publicPackage, privateKeys: b.privatePackage });
   return { alice: add.newState, bob, context };
@@ -246,12 +269,22 @@ async function twoMembers(extensions: GroupContextExtension[]): Promise<{ alice:
 async function commitExtensions(from: GroupContextExtension[], to: GroupContextExtension[]): Promise<void> {
   const { alice, bob, context } = await twoMembers(from);
   const commit = await createCommit({
-    context, state: alice, wireAsPublicMessage: true,
+    context,
+    state: alice,
+    wireAsPublicMessage: true,
     extraProposals: [{ proposalType: defaultProposalTypes.group_context_extensions, groupContextExtensions: { extensions: to } }],
   });
   const processed = await applyMessage(context, {}, bob, commit.commit as MlsFramedMessage);
-  assert.deepEqual(processed.newState.groupContext.extensions.map((e) => e.extensionType), to.map((e) => e.extensionType), "the receiver's extensions after the commit");
-  assert.deepEqual(commit.newState.groupContext.extensions.map((e) => e.extensionType), to.map((e) => e.extensionType), "the committer's extensions after the commit");
+  assert.deepEqual(
+    processed.newState.groupContext.extensions.map((e) => e.extensionType),
+    to.map((e) => e.extensionType),
+    "the receiver's extensions after the commit",
+  );
+  assert.deepEqual(
+    commit.newState.groupContext.extensions.map((e) => e.extensionType),
+    to.map((e) => e.extensionType),
+    "the committer's extensions after the commit",
+  );
   assert.ok(equalBytes(processed.newState.keySchedule.epochAuthenticator, commit.newState.keySchedule.epochAuthenticator), "both members in the same epoch");
 }
 

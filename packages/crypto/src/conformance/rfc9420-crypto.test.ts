@@ -19,17 +19,32 @@ import { Reader } from "../tree.ts";
 import { createConfirmedHash, createInterimHash, groupContextEncoder } from "../ts-mls-internal.ts";
 import { hex, loadVectors, runVectorFile, VECTORS_DIR } from "../testing/mls-vectors.ts";
 import {
-  authenticatedContentDecoder, computePskSecret, createSecretTree, decryptWithLabel, deriveSecret, deriveTreeSecret, determineLength,
-  encryptWithLabel, expandSenderDataKey, expandSenderDataNonce, expandWithLabel, initializeEpoch, ratchetToGeneration, toLeafIndex,
+  authenticatedContentDecoder,
+  computePskSecret,
+  createSecretTree,
+  decryptWithLabel,
+  deriveSecret,
+  deriveTreeSecret,
+  determineLength,
+  encryptWithLabel,
+  expandSenderDataKey,
+  expandSenderDataNonce,
+  expandWithLabel,
+  initializeEpoch,
+  ratchetToGeneration,
+  toLeafIndex,
 } from "../testing/ts-mls-vectors.ts";
 
 const eqHex = (actual: Uint8Array, expected: string, what: string) => assert.equal(toHex(actual), expected, what);
 
 test("vectors that are not where they should be fail the run, saying where they were expected", () => {
-  assert.throws(() => loadVectors("test-vectors/no-such-file.json"), (err: unknown) => {
-    assert.ok(err instanceof Error && err.message.includes(`${VECTORS_DIR}/test-vectors/no-such-file.json`) && /not skipped/.test(err.message), String(err));
-    return true;
-  });
+  assert.throws(
+    () => loadVectors("test-vectors/no-such-file.json"),
+    (err: unknown) => {
+      assert.ok(err instanceof Error && err.message.includes(`${VECTORS_DIR}/test-vectors/no-such-file.json`) && /not skipped/.test(err.message), String(err));
+      return true;
+    },
+  );
 });
 
 interface CryptoBasics {
@@ -85,10 +100,24 @@ interface KeySchedule {
   group_id: string;
   initial_init_secret: string;
   epochs: {
-    tree_hash: string; commit_secret: string; psk_secret: string; confirmed_transcript_hash: string; group_context: string;
-    joiner_secret: string; welcome_secret: string; init_secret: string; sender_data_secret: string; encryption_secret: string;
-    exporter_secret: string; epoch_authenticator: string; external_secret: string; confirmation_key: string; membership_key: string;
-    resumption_psk: string; external_pub: string; exporter: { label: string; context: string; length: number; secret: string };
+    tree_hash: string;
+    commit_secret: string;
+    psk_secret: string;
+    confirmed_transcript_hash: string;
+    group_context: string;
+    joiner_secret: string;
+    welcome_secret: string;
+    init_secret: string;
+    sender_data_secret: string;
+    encryption_secret: string;
+    exporter_secret: string;
+    epoch_authenticator: string;
+    external_secret: string;
+    confirmation_key: string;
+    membership_key: string;
+    resumption_psk: string;
+    external_pub: string;
+    exporter: { label: string; context: string; length: number; secret: string };
   }[];
 }
 
@@ -101,21 +130,38 @@ test("RFC 9420 vectors: key-schedule.json", async (t) => {
       let initSecret = hex(c.initial_init_secret);
       for (const [n, e] of c.epochs.entries()) {
         const gc: GroupContext = {
-          version: protocolVersions.mls10, cipherSuite: c.cipher_suite as CiphersuiteId, groupId: hex(c.group_id), epoch: BigInt(n),
-          treeHash: hex(e.tree_hash), confirmedTranscriptHash: hex(e.confirmed_transcript_hash), extensions: [],
+          version: protocolVersions.mls10,
+          cipherSuite: c.cipher_suite as CiphersuiteId,
+          groupId: hex(c.group_id),
+          epoch: BigInt(n),
+          treeHash: hex(e.tree_hash),
+          confirmedTranscriptHash: hex(e.confirmed_transcript_hash),
+          extensions: [],
         };
         eqHex(encode(groupContextEncoder, gc), e.group_context, `epoch ${n}: GroupContext (the encoder verify-public.ts uses)`);
         const s = await initializeEpoch(initSecret, hex(e.commit_secret), gc, hex(e.psk_secret), impl.kdf);
         const k = s.keySchedule;
         const got = {
-          joiner_secret: s.joinerSecret, welcome_secret: s.welcomeSecret, init_secret: k.initSecret, sender_data_secret: k.senderDataSecret,
-          encryption_secret: s.encryptionSecret, exporter_secret: k.exporterSecret, epoch_authenticator: k.epochAuthenticator,
-          external_secret: k.externalSecret, confirmation_key: k.confirmationKey, membership_key: k.membershipKey, resumption_psk: k.resumptionPsk,
+          joiner_secret: s.joinerSecret,
+          welcome_secret: s.welcomeSecret,
+          init_secret: k.initSecret,
+          sender_data_secret: k.senderDataSecret,
+          encryption_secret: s.encryptionSecret,
+          exporter_secret: k.exporterSecret,
+          epoch_authenticator: k.epochAuthenticator,
+          external_secret: k.externalSecret,
+          confirmation_key: k.confirmationKey,
+          membership_key: k.membershipKey,
+          resumption_psk: k.resumptionPsk,
         };
         for (const [name, value] of Object.entries(got)) eqHex(value, e[name as keyof typeof got], `epoch ${n}: ${name}`);
         // external_pub = KEM.DeriveKeyPair(external_secret): the key in every GroupInfo Parley posts.
         eqHex(await impl.hpke.exportPublicKey((await impl.hpke.deriveKeyPair(k.externalSecret)).publicKey), e.external_pub, `epoch ${n}: external_pub`);
-        eqHex(await mlsExporter(k.exporterSecret, e.exporter.label, hex(e.exporter.context), e.exporter.length, impl), e.exporter.secret, `epoch ${n}: MLS-Exporter`);
+        eqHex(
+          await mlsExporter(k.exporterSecret, e.exporter.label, hex(e.exporter.context), e.exporter.length, impl),
+          e.exporter.secret,
+          `epoch ${n}: MLS-Exporter`,
+        );
         initSecret = k.initSecret;
       }
     },
@@ -128,7 +174,14 @@ test("RFC 9420 vectors: psk_secret.json", async (t) => {
     suiteOf: (c) => c.cipher_suite,
     async run(c, suite) {
       const psks = c.psks.map((p) => [{ psktype: pskTypes.external, pskId: hex(p.psk_id), pskNonce: hex(p.psk_nonce) }, hex(p.psk)] as const);
-      eqHex(await computePskSecret(psks.map(([id, psk]) => [id, psk]), suite!.impl), c.psk_secret, "psk_secret");
+      eqHex(
+        await computePskSecret(
+          psks.map(([id, psk]) => [id, psk]),
+          suite!.impl,
+        ),
+        c.psk_secret,
+        "psk_secret",
+      );
     },
   });
 });
@@ -187,7 +240,11 @@ test("RFC 9420 vectors: transcript-hashes.json", async (t) => {
       const tag = ac.auth.confirmationTag;
       assert.ok(await impl.hash.verifyMac(hex(c.confirmation_key), tag, hex(c.confirmed_transcript_hash_after)), "confirmation_tag");
       // The two hashes verify-public.ts computes for every commit the server accepts.
-      const confirmed = await createConfirmedHash(hex(c.interim_transcript_hash_before), { wireformat: ac.wireformat, content: ac.content, signature: ac.auth.signature }, impl.hash);
+      const confirmed = await createConfirmedHash(
+        hex(c.interim_transcript_hash_before),
+        { wireformat: ac.wireformat, content: ac.content, signature: ac.auth.signature },
+        impl.hash,
+      );
       eqHex(confirmed, c.confirmed_transcript_hash_after, "confirmed_transcript_hash_after");
       eqHex(await createInterimHash(confirmed, tag, impl.hash), c.interim_transcript_hash_after, "interim_transcript_hash_after");
     },

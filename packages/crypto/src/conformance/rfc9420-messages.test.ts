@@ -11,9 +11,25 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  contentTypes, defaultCapabilities, defaultCredentialTypes, defaultKeyRetentionConfig, defaultPaddingConfig, encode, leafNodeSources,
-  makeKeyPackageRef, mlsMessageEncoder, nodeTypes, protocolVersions, wireformats, type CiphersuiteId, type CiphersuiteImpl, type Decoder,
-  type Encoder, type GroupContext, type MlsMessage, type RatchetTree,
+  contentTypes,
+  defaultCapabilities,
+  defaultCredentialTypes,
+  defaultKeyRetentionConfig,
+  defaultPaddingConfig,
+  encode,
+  leafNodeSources,
+  makeKeyPackageRef,
+  mlsMessageEncoder,
+  nodeTypes,
+  protocolVersions,
+  wireformats,
+  type CiphersuiteId,
+  type CiphersuiteImpl,
+  type Decoder,
+  type Encoder,
+  type GroupContext,
+  type MlsMessage,
+  type RatchetTree,
 } from "ts-mls";
 import { toHex } from "../bytes.ts";
 import { isE2eeError } from "../errors.ts";
@@ -23,11 +39,38 @@ import { verifyFramedContentSignature, verifyGroupInfoSignature } from "../ts-ml
 import { decodeMlsMessage } from "../wire.ts";
 import { hex, runVectorFile } from "../testing/mls-vectors.ts";
 import {
-  addDecoder, addEncoder, commitDecoder, commitEncoder, createSecretTree, decryptGroupInfo, decryptGroupSecrets, externalInitDecoder,
-  externalInitEncoder, groupContextExtensionsDecoder, groupContextExtensionsEncoder, groupSecretsDecoder, groupSecretsEncoder, makeProposalRef,
-  proposalDecoder, proposalEncoder, protectApplicationData, protectProposal, protectProposalPublic, pskDecoder, pskEncoder, ratchetTreeDecoder,
-  ratchetTreeEncoder, reinitDecoder, reinitEncoder, removeDecoder, removeEncoder, unprotectPrivateMessage, unprotectPublicMessage, updateDecoder,
-  updateEncoder, verifyGroupInfoConfirmationTag,
+  addDecoder,
+  addEncoder,
+  commitDecoder,
+  commitEncoder,
+  createSecretTree,
+  decryptGroupInfo,
+  decryptGroupSecrets,
+  externalInitDecoder,
+  externalInitEncoder,
+  groupContextExtensionsDecoder,
+  groupContextExtensionsEncoder,
+  groupSecretsDecoder,
+  groupSecretsEncoder,
+  makeProposalRef,
+  proposalDecoder,
+  proposalEncoder,
+  protectApplicationData,
+  protectProposal,
+  protectProposalPublic,
+  pskDecoder,
+  pskEncoder,
+  ratchetTreeDecoder,
+  ratchetTreeEncoder,
+  reinitDecoder,
+  reinitEncoder,
+  removeDecoder,
+  removeEncoder,
+  unprotectPrivateMessage,
+  unprotectPublicMessage,
+  updateDecoder,
+  updateEncoder,
+  verifyGroupInfoConfirmationTag,
 } from "../testing/ts-mls-vectors.ts";
 
 const eqHex = (actual: Uint8Array, expected: string, what: string) => assert.equal(toHex(actual), expected, what);
@@ -95,7 +138,12 @@ test("RFC 9420 vectors: messages.json", async (t) => {
 });
 
 type LeafSummary = [number, string, number, string];
-const describeLeaf = (l: ReturnType<typeof treeLeaves>[number]): LeafSummary => [l.leafIndex, toHex(l.signaturePublicKey), l.credentialType, l.credentialType === defaultCredentialTypes.basic ? toHex(l.credentialData) : ""];
+const describeLeaf = (l: ReturnType<typeof treeLeaves>[number]): LeafSummary => [
+  l.leafIndex,
+  toHex(l.signaturePublicKey),
+  l.credentialType,
+  l.credentialType === defaultCredentialTypes.basic ? toHex(l.credentialData) : "",
+];
 
 function leavesOf(tree: RatchetTree): LeafSummary[] {
   const out: LeafSummary[] = [];
@@ -108,20 +156,44 @@ function leavesOf(tree: RatchetTree): LeafSummary[] {
 }
 
 interface MessageProtection {
-  cipher_suite: number; group_id: string; epoch: number; tree_hash: string; confirmed_transcript_hash: string;
-  signature_priv: string; signature_pub: string; encryption_secret: string; sender_data_secret: string; membership_key: string;
-  proposal: string; proposal_priv: string; proposal_pub: string; commit: string; commit_priv: string; commit_pub: string;
-  application: string; application_priv: string;
+  cipher_suite: number;
+  group_id: string;
+  epoch: number;
+  tree_hash: string;
+  confirmed_transcript_hash: string;
+  signature_priv: string;
+  signature_pub: string;
+  encryption_secret: string;
+  sender_data_secret: string;
+  membership_key: string;
+  proposal: string;
+  proposal_priv: string;
+  proposal_pub: string;
+  commit: string;
+  commit_priv: string;
+  commit_pub: string;
+  application: string;
+  application_priv: string;
 }
 
 // The PrivateMessages come from leaf 1; unprotecting checks that a leaf sits there.
-const LEAF_1_TREE: RatchetTree = [undefined, undefined, {
-  nodeType: nodeTypes.leaf,
-  leaf: {
-    leafNodeSource: leafNodeSources.commit, parentHash: new Uint8Array(), hpkePublicKey: new Uint8Array(), signaturePublicKey: new Uint8Array(),
-    capabilities: defaultCapabilities(), extensions: [], signature: new Uint8Array(), credential: { credentialType: defaultCredentialTypes.basic, identity: new Uint8Array() },
+const LEAF_1_TREE: RatchetTree = [
+  undefined,
+  undefined,
+  {
+    nodeType: nodeTypes.leaf,
+    leaf: {
+      leafNodeSource: leafNodeSources.commit,
+      parentHash: new Uint8Array(),
+      hpkePublicKey: new Uint8Array(),
+      signaturePublicKey: new Uint8Array(),
+      capabilities: defaultCapabilities(),
+      extensions: [],
+      signature: new Uint8Array(),
+      credential: { credentialType: defaultCredentialTypes.basic, identity: new Uint8Array() },
+    },
   },
-}];
+];
 
 test("RFC 9420 vectors: message-protection.json", async (t) => {
   await runVectorFile<MessageProtection>(t, {
@@ -130,8 +202,13 @@ test("RFC 9420 vectors: message-protection.json", async (t) => {
     async run(c, suite) {
       const { impl, source } = suite!;
       const gc: GroupContext = {
-        version: protocolVersions.mls10, cipherSuite: c.cipher_suite as CiphersuiteId, groupId: hex(c.group_id), epoch: BigInt(c.epoch),
-        treeHash: hex(c.tree_hash), confirmedTranscriptHash: hex(c.confirmed_transcript_hash), extensions: [],
+        version: protocolVersions.mls10,
+        cipherSuite: c.cipher_suite as CiphersuiteId,
+        groupId: hex(c.group_id),
+        epoch: BigInt(c.epoch),
+        treeHash: hex(c.tree_hash),
+        confirmedTranscriptHash: hex(c.confirmed_transcript_hash),
+        extensions: [],
       };
       for (const kind of ["proposal", "commit"] as const) {
         const bytes = hex(c[`${kind}_pub`]);
@@ -141,12 +218,23 @@ test("RFC 9420 vectors: message-protection.json", async (t) => {
         const pm = msg.publicMessage;
         const content = await unprotectPublicMessage(hex(c.membership_key), gc, [], pm, impl, hex(c.signature_pub));
         const body = content.content;
-        eqHex(body.contentType === contentTypes.proposal ? encode(proposalEncoder, body.proposal) : encode(commitEncoder, body.commit), c[kind], `${kind}_pub content`);
+        eqHex(
+          body.contentType === contentTypes.proposal ? encode(proposalEncoder, body.proposal) : encode(commitEncoder, body.commit),
+          c[kind],
+          `${kind}_pub content`,
+        );
         // What the server checks without the membership key: the signature (verify-public.ts) and, for a proposal, its ProposalRef (inspect.ts).
-        assert.ok(await verifyFramedContentSignature(hex(c.signature_pub), wireformats.mls_public_message, pm.content, pm.auth, gc, impl.signature), `${kind}_pub signature as the server verifies it`);
+        assert.ok(
+          await verifyFramedContentSignature(hex(c.signature_pub), wireformats.mls_public_message, pm.content, pm.auth, gc, impl.signature),
+          `${kind}_pub signature as the server verifies it`,
+        );
         if (kind === "proposal" && source === "parley") {
           const info = await inspectMlsMessage(bytes, { suite: "default" });
-          eqHex(await makeProposalRef({ wireformat: wireformats.mls_public_message, content: pm.content, auth: pm.auth }, impl.hash), info.proposalRefHex!, "ProposalRef as the server computes it (inspect.ts)");
+          eqHex(
+            await makeProposalRef({ wireformat: wireformats.mls_public_message, content: pm.content, auth: pm.auth }, impl.hash),
+            info.proposalRefHex!,
+            "ProposalRef as the server computes it (inspect.ts)",
+          );
         }
       }
       for (const kind of ["application", "proposal", "commit"] as const) {
@@ -155,11 +243,28 @@ test("RFC 9420 vectors: message-protection.json", async (t) => {
         assert.equal(msg.wireformat, wireformats.mls_private_message, `${kind}_priv is a PrivateMessage`);
         if (msg.wireformat !== wireformats.mls_private_message) return;
         const header = privateMessageHeader(bytes);
-        assert.deepEqual(header && [toHex(header.groupId), header.epoch, header.contentType], [c.group_id, BigInt(c.epoch), kind], `${kind}_priv header as the server reads it (inspect.ts)`);
-        const { content } = await unprotectPrivateMessage(hex(c.sender_data_secret), msg.privateMessage, createSecretTree(2, hex(c.encryption_secret)), LEAF_1_TREE, gc, defaultKeyRetentionConfig, impl, hex(c.signature_pub));
+        assert.deepEqual(
+          header && [toHex(header.groupId), header.epoch, header.contentType],
+          [c.group_id, BigInt(c.epoch), kind],
+          `${kind}_priv header as the server reads it (inspect.ts)`,
+        );
+        const { content } = await unprotectPrivateMessage(
+          hex(c.sender_data_secret),
+          msg.privateMessage,
+          createSecretTree(2, hex(c.encryption_secret)),
+          LEAF_1_TREE,
+          gc,
+          defaultKeyRetentionConfig,
+          impl,
+          hex(c.signature_pub),
+        );
         const body = content.content;
-        const got = body.contentType === contentTypes.application ? body.applicationData
-          : body.contentType === contentTypes.proposal ? encode(proposalEncoder, body.proposal) : encode(commitEncoder, body.commit);
+        const got =
+          body.contentType === contentTypes.application
+            ? body.applicationData
+            : body.contentType === contentTypes.proposal
+              ? encode(proposalEncoder, body.proposal)
+              : encode(commitEncoder, body.commit);
         eqHex(got, c[kind], `${kind}_priv content`);
       }
       await protectRoundTrips(c, gc, impl);
@@ -172,12 +277,50 @@ async function protectRoundTrips(c: MessageProtection, gc: GroupContext, impl: C
   const proposal = proposalDecoder(hex(c.proposal), 0)![0];
   const signKey = hex(c.signature_priv);
   const sds = hex(c.sender_data_secret);
-  const app = await protectApplicationData(signKey, sds, hex(c.application), new Uint8Array(), gc, createSecretTree(2, hex(c.encryption_secret)), 1, defaultPaddingConfig, impl);
-  const appBack = await unprotectPrivateMessage(sds, app.privateMessage, createSecretTree(2, hex(c.encryption_secret)), LEAF_1_TREE, gc, defaultKeyRetentionConfig, impl, hex(c.signature_pub));
+  const app = await protectApplicationData(
+    signKey,
+    sds,
+    hex(c.application),
+    new Uint8Array(),
+    gc,
+    createSecretTree(2, hex(c.encryption_secret)),
+    1,
+    defaultPaddingConfig,
+    impl,
+  );
+  const appBack = await unprotectPrivateMessage(
+    sds,
+    app.privateMessage,
+    createSecretTree(2, hex(c.encryption_secret)),
+    LEAF_1_TREE,
+    gc,
+    defaultKeyRetentionConfig,
+    impl,
+    hex(c.signature_pub),
+  );
   assert.ok(appBack.content.content.contentType === contentTypes.application);
   eqHex(appBack.content.content.applicationData, c.application, "application round trip");
-  const priv = await protectProposal(signKey, sds, proposal, new Uint8Array(), gc, createSecretTree(2, hex(c.encryption_secret)), 1, defaultPaddingConfig, impl);
-  const privBack = await unprotectPrivateMessage(sds, priv.privateMessage, createSecretTree(2, hex(c.encryption_secret)), LEAF_1_TREE, gc, defaultKeyRetentionConfig, impl, hex(c.signature_pub));
+  const priv = await protectProposal(
+    signKey,
+    sds,
+    proposal,
+    new Uint8Array(),
+    gc,
+    createSecretTree(2, hex(c.encryption_secret)),
+    1,
+    defaultPaddingConfig,
+    impl,
+  );
+  const privBack = await unprotectPrivateMessage(
+    sds,
+    priv.privateMessage,
+    createSecretTree(2, hex(c.encryption_secret)),
+    LEAF_1_TREE,
+    gc,
+    defaultKeyRetentionConfig,
+    impl,
+    hex(c.signature_pub),
+  );
   assert.ok(privBack.content.content.contentType === contentTypes.proposal);
   eqHex(encode(proposalEncoder, privBack.content.content.proposal), c.proposal, "private proposal round trip");
   const pub = await protectProposalPublic(signKey, hex(c.membership_key), gc, new Uint8Array(), proposal, 1, impl);

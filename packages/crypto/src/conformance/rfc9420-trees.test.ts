@@ -16,10 +16,34 @@ import { treeLeaves } from "../tree.ts";
 import { treeHashRoot } from "../ts-mls-internal.ts";
 import { hex, runVectorFile } from "../testing/mls-vectors.ts";
 import {
-  addLeafNodeMutable, applyUpdatePath, applyUpdatePathSecret, createUpdatePath, deriveSecret, getCommitSecret, getHpkePublicKey, leafToNodeIndex,
-  left, nodeToLeafIndex, nodeWidth, parent, proposalDecoder, ratchetTreeDecoder, ratchetTreeEncoder, removeLeafNodeMutable, resolution, right, root,
-  sibling, toLeafIndex, toNodeIndex, treeHash, updateLeafNodeMutable, updatePathDecoder, verifyLeafNodeSignature,
-  verifyParentHashes, type PrivateKeyPath,
+  addLeafNodeMutable,
+  applyUpdatePath,
+  applyUpdatePathSecret,
+  createUpdatePath,
+  deriveSecret,
+  getCommitSecret,
+  getHpkePublicKey,
+  leafToNodeIndex,
+  left,
+  nodeToLeafIndex,
+  nodeWidth,
+  parent,
+  proposalDecoder,
+  ratchetTreeDecoder,
+  ratchetTreeEncoder,
+  removeLeafNodeMutable,
+  resolution,
+  right,
+  root,
+  sibling,
+  toLeafIndex,
+  toNodeIndex,
+  treeHash,
+  updateLeafNodeMutable,
+  updatePathDecoder,
+  verifyLeafNodeSignature,
+  verifyParentHashes,
+  type PrivateKeyPath,
 } from "../testing/ts-mls-vectors.ts";
 
 const eqHex = (actual: Uint8Array, expected: string, what: string) => assert.equal(toHex(actual), expected, what);
@@ -39,10 +63,22 @@ function sameLeavesAsParley(bytes: string, tree: RatchetTree, what: string) {
     const data = "identity" in c ? c.identity : undefined;
     return [[i / 2, toHex(n.leaf.signaturePublicKey), c.credentialType, data ? toHex(data) : undefined]];
   });
-  assert.deepEqual(parley.map((l, i) => (library[i]?.[3] === undefined ? l.slice(0, 3) : l)), library.map((l) => (l[3] === undefined ? l.slice(0, 3) : l)), `${what}: leaves as Parley's reader (tree.ts) lists them`);
+  assert.deepEqual(
+    parley.map((l, i) => (library[i]?.[3] === undefined ? l.slice(0, 3) : l)),
+    library.map((l) => (l[3] === undefined ? l.slice(0, 3) : l)),
+    `${what}: leaves as Parley's reader (tree.ts) lists them`,
+  );
 }
 
-interface TreeMath { n_leaves: number; n_nodes: number; root: number; left: (number | null)[]; right: (number | null)[]; parent: (number | null)[]; sibling: (number | null)[] }
+interface TreeMath {
+  n_leaves: number;
+  n_nodes: number;
+  root: number;
+  left: (number | null)[];
+  right: (number | null)[];
+  parent: (number | null)[];
+  sibling: (number | null)[];
+}
 
 test("RFC 9420 vectors: tree-math.json", async (t) => {
   await runVectorFile<TreeMath>(t, {
@@ -50,7 +86,12 @@ test("RFC 9420 vectors: tree-math.json", async (t) => {
     async run(c) {
       assert.equal(nodeWidth(c.n_leaves), c.n_nodes, "n_nodes");
       assert.equal(root(c.n_leaves), c.root, "root");
-      const rel = { left: (i: number) => left(toNodeIndex(i)), right: (i: number) => right(toNodeIndex(i)), parent: (i: number) => parent(toNodeIndex(i), c.n_leaves), sibling: (i: number) => sibling(toNodeIndex(i), c.n_leaves) };
+      const rel = {
+        left: (i: number) => left(toNodeIndex(i)),
+        right: (i: number) => right(toNodeIndex(i)),
+        parent: (i: number) => parent(toNodeIndex(i), c.n_leaves),
+        sibling: (i: number) => sibling(toNodeIndex(i), c.n_leaves),
+      };
       for (const [name, f] of Object.entries(rel)) {
         for (const [i, expected] of c[name as keyof typeof rel].entries()) {
           // null: the node has no such relative, and ts-mls refuses to compute one.
@@ -62,7 +103,15 @@ test("RFC 9420 vectors: tree-math.json", async (t) => {
   });
 });
 
-interface TreeOperation { cipher_suite: number; tree_before: string; tree_hash_before: string; proposal: string; proposal_sender: number; tree_after: string; tree_hash_after: string }
+interface TreeOperation {
+  cipher_suite: number;
+  tree_before: string;
+  tree_hash_before: string;
+  proposal: string;
+  proposal_sender: number;
+  tree_after: string;
+  tree_hash_after: string;
+}
 
 test("RFC 9420 vectors: tree-operations.json", async (t) => {
   await runVectorFile<TreeOperation>(t, {
@@ -87,7 +136,13 @@ test("RFC 9420 vectors: tree-operations.json", async (t) => {
   });
 });
 
-interface TreeValidation { cipher_suite: number; tree: string; group_id: string; tree_hashes: string[]; resolutions: number[][] }
+interface TreeValidation {
+  cipher_suite: number;
+  tree: string;
+  group_id: string;
+  tree_hashes: string[];
+  resolutions: number[][];
+}
 
 test("RFC 9420 vectors: tree-validation.json", async (t) => {
   await runVectorFile<TreeValidation>(t, {
@@ -102,14 +157,19 @@ test("RFC 9420 vectors: tree-validation.json", async (t) => {
       for (const [i, r] of c.resolutions.entries()) assert.deepEqual(resolution(tree, toNodeIndex(i)), r, `resolution of node ${i}`);
       assert.ok(await verifyParentHashes(tree, impl.hash), "parent hashes");
       for (const [i, n] of tree.entries()) {
-        if (n?.nodeType === nodeTypes.leaf) assert.ok(await verifyLeafNodeSignature(n.leaf, hex(c.group_id), nodeToLeafIndex(toNodeIndex(i)), impl.signature), `leaf ${i / 2} signature`);
+        if (n?.nodeType === nodeTypes.leaf)
+          assert.ok(await verifyLeafNodeSignature(n.leaf, hex(c.group_id), nodeToLeafIndex(toNodeIndex(i)), impl.signature), `leaf ${i / 2} signature`);
       }
     },
   });
 });
 
 interface TreeKem {
-  cipher_suite: number; group_id: string; epoch: number; confirmed_transcript_hash: string; ratchet_tree: string;
+  cipher_suite: number;
+  group_id: string;
+  epoch: number;
+  confirmed_transcript_hash: string;
+  ratchet_tree: string;
   leaves_private: { index: number; encryption_priv: string; signature_priv: string; path_secrets: { node: number; path_secret: string }[] }[];
   update_paths: { sender: number; update_path: string; path_secrets: (string | null)[]; commit_secret: string; tree_hash_after: string }[];
 }
@@ -123,8 +183,13 @@ test("RFC 9420 vectors: treekem.json", async (t) => {
       const tree = decodeTree(c.ratchet_tree, "ratchet_tree");
       sameLeavesAsParley(c.ratchet_tree, tree, "ratchet_tree");
       const gc: GroupContext = {
-        version: protocolVersions.mls10, cipherSuite: c.cipher_suite as CiphersuiteId, groupId: hex(c.group_id), epoch: BigInt(c.epoch),
-        treeHash: await treeHashRoot(tree, impl.hash), confirmedTranscriptHash: hex(c.confirmed_transcript_hash), extensions: [],
+        version: protocolVersions.mls10,
+        cipherSuite: c.cipher_suite as CiphersuiteId,
+        groupId: hex(c.group_id),
+        epoch: BigInt(c.epoch),
+        treeHash: await treeHashRoot(tree, impl.hash),
+        confirmedTranscriptHash: hex(c.confirmed_transcript_hash),
+        extensions: [],
       };
       const members = await privatePaths(c, tree, impl);
       for (const [u, up] of c.update_paths.entries()) {
@@ -143,7 +208,11 @@ test("RFC 9420 vectors: treekem.json", async (t) => {
           }
           const got = await applyUpdatePathSecret(tree, m, toLeafIndex(up.sender), context, path, [], impl);
           eqHex(got.pathSecret, up.path_secrets[m.leafIndex]!, `update path ${u}: path secret of leaf ${m.leafIndex}`);
-          eqHex(await getCommitSecret(tree, got.nodeIndex, got.pathSecret, impl.kdf), up.commit_secret, `update path ${u}: commit secret of leaf ${m.leafIndex}`);
+          eqHex(
+            await getCommitSecret(tree, got.nodeIndex, got.pathSecret, impl.kdf),
+            up.commit_secret,
+            `update path ${u}: commit secret of leaf ${m.leafIndex}`,
+          );
         }
         // A fresh path from the same sender: the others reach the commit secret the committer
         // derives the way Parley's patched createCommit does (walking up to the root). For
@@ -159,7 +228,11 @@ test("RFC 9420 vectors: treekem.json", async (t) => {
         for (const m of members) {
           if (m.leafIndex === up.sender) continue;
           const got = await applyUpdatePathSecret(tree, m, toLeafIndex(up.sender), next, newPath, [], impl);
-          eqHex(await getCommitSecret(tree, got.nodeIndex, got.pathSecret, impl.kdf), toHex(commitSecret), `update path ${u}: commit secret of leaf ${m.leafIndex} for a new path`);
+          eqHex(
+            await getCommitSecret(tree, got.nodeIndex, got.pathSecret, impl.kdf),
+            toHex(commitSecret),
+            `update path ${u}: commit secret of leaf ${m.leafIndex} for a new path`,
+          );
         }
       }
     },

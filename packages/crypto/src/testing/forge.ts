@@ -2,8 +2,21 @@
 // directly from a group's internal state (the wrapper's rules are bypassed on purpose),
 // to show that receivers refuse them.
 import {
-  createCommit, createProposal, defaultCapabilities, defaultCredentialTypes, defaultProposalTypes, encode, generateKeyPackageWithKey, wireformats,
-  mlsMessageEncoder, nodeTypes, type ClientState, type CiphersuiteImpl, type Credential, type LeafNode, type Proposal,
+  createCommit,
+  createProposal,
+  defaultCapabilities,
+  defaultCredentialTypes,
+  defaultProposalTypes,
+  encode,
+  generateKeyPackageWithKey,
+  wireformats,
+  mlsMessageEncoder,
+  nodeTypes,
+  type ClientState,
+  type CiphersuiteImpl,
+  type Credential,
+  type LeafNode,
+  type Proposal,
 } from "ts-mls";
 import { encodeCredentialIdentity } from "../credential.ts";
 import { internalOf, mlsContext, type Group } from "../group-state.ts";
@@ -44,7 +57,10 @@ export async function forgeBundle(group: Group, f: Forgery): Promise<{ commit: U
   if (f.leafHpkeKey) impl = announcingLeafKey(g.impl, f.leafHpkeKey);
   const res = await createCommit({
     context: { ...mlsContext(g, {}), cipherSuite: impl },
-    state, extraProposals: f.proposals ?? [], wireAsPublicMessage: true, ratchetTreeExtension: true,
+    state,
+    extraProposals: f.proposals ?? [],
+    wireAsPublicMessage: true,
+    ratchetTreeExtension: true,
   });
   return {
     commit: encode(mlsMessageEncoder, res.commit),

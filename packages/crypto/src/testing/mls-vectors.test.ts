@@ -26,5 +26,8 @@ test("a listed case that passes fails the run", async (t) => {
 
 test("a listed case failing with another symptom, or a listed case that does not exist, fails the run", async (t) => {
   await assert.rejects(runCases(t, { ...spec, known: knownFailures({ cause: "c", symptom: /reading 'extensions'/, cases: ["broken"] }) }), /fails differently/);
-  await assert.rejects(runCases(t, { ...spec, known: knownFailures({ cause: "c", symptom: /decode/, cases: ["broken", "gone"] }) }), /runner-check#gone is listed as a known failure but there is no such case/);
+  await assert.rejects(
+    runCases(t, { ...spec, known: knownFailures({ cause: "c", symptom: /decode/, cases: ["broken", "gone"] }) }),
+    /runner-check#gone is listed as a known failure but there is no such case/,
+  );
 });

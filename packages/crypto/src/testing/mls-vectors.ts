@@ -23,7 +23,7 @@ export function loadVectors<C>(file: string): C[] {
   if (!existsSync(full)) {
     throw new Error(
       `MLS test vectors missing: expected ${full} (the folder ../shared/mls-vectors/ beside the repository root, ` +
-      `from mlswg/mls-implementations: test-vectors/ and interop-passive/). The conformance tests need it; they are not skipped.`,
+        `from mlswg/mls-implementations: test-vectors/ and interop-passive/). The conformance tests need it; they are not skipped.`,
     );
   }
   const cases: unknown = JSON.parse(readFileSync(full, "utf8"));
@@ -122,12 +122,20 @@ export async function runCases<C>(t: TestContext, spec: CaseSpec<C>): Promise<Fi
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const skipped = unsupportedSuites.size ? ` (suites ${[...unsupportedSuites].sort().join(", ")})` : "";
   // Time per suite: most of it goes to the P-256/384/521 suites of ts-mls's default provider.
-  const perSuite = suiteSeconds.size > 1 && Number(seconds) >= 2 ? ` (${[...suiteSeconds].sort(([a], [b]) => a - b).map(([id, s]) => `suite ${id} ${s.toFixed(1)}`).join(", ")})` : "";
+  const perSuite =
+    suiteSeconds.size > 1 && Number(seconds) >= 2
+      ? ` (${[...suiteSeconds]
+          .sort(([a], [b]) => a - b)
+          .map(([id, s]) => `suite ${id} ${s.toFixed(1)}`)
+          .join(", ")})`
+      : "";
   const line = `${spec.label}: ${result.passed} passed, ${result.knownFailures} known failures, ${result.unsupported} unsupported suite${skipped}, ${seconds} s${perSuite}`;
   t.diagnostic(line);
   if (problems.length > 0) {
     const shown = problems.slice(0, 40).join("\n  ");
-    assert.fail(`${spec.label}: ${problems.length} unexpected outcome(s):\n  ${shown}${problems.length > 40 ? `\n  ... and ${problems.length - 40} more` : ""}`);
+    assert.fail(
+      `${spec.label}: ${problems.length} unexpected outcome(s):\n  ${shown}${problems.length > 40 ? `\n  ... and ${problems.length - 40} more` : ""}`,
+    );
   }
   return result;
 }

@@ -18,7 +18,16 @@
 // confirmation tag a commit leads to, the ProposalRefs the server matches its Remove
 // proposals by, and the Welcome's routing by KeyPackageRef.
 import assert from "node:assert/strict";
-import { bytesToBase64, makeKeyPackageRef, unsafeTestingAuthenticationService, wireformats, type ClientState, type KeyPackage, type MlsContext, type MlsFramedMessage } from "ts-mls";
+import {
+  bytesToBase64,
+  makeKeyPackageRef,
+  unsafeTestingAuthenticationService,
+  wireformats,
+  type ClientState,
+  type KeyPackage,
+  type MlsContext,
+  type MlsFramedMessage,
+} from "ts-mls";
 import { toHex } from "../bytes.ts";
 import { isE2eeError } from "../errors.ts";
 import { encodeGroupInfo, joinWithKeyPackage } from "../group.ts";
@@ -81,7 +90,8 @@ export async function runPassiveClient(c: PassiveCase, suite: VectorSuite): Prom
       const kind = m < epoch.proposals.length ? "proposal" : "commit";
       const step = kind === "proposal" ? `epoch ${e} proposal ${m}` : `epoch ${e} commit`;
       const msg = decodeMlsMessage(hex(bytes));
-      if (msg.wireformat !== wireformats.mls_public_message && msg.wireformat !== wireformats.mls_private_message) assert.fail(`${step} is not a framed message`);
+      if (msg.wireformat !== wireformats.mls_public_message && msg.wireformat !== wireformats.mls_private_message)
+        assert.fail(`${step} is not a framed message`);
       const before = state;
       try {
         state = (await applyMessage(context, probe, state, msg as MlsFramedMessage)).newState;
@@ -126,7 +136,11 @@ class ServerView {
     const header = privateMessageHeader(bytes);
     if (header) {
       // The server sees only the header of a PrivateMessage handshake (and no ProposalRef).
-      assert.deepEqual([toHex(header.groupId), header.epoch, header.contentType], [toHex(before.groupContext.groupId), before.groupContext.epoch, kind], `${step}: PrivateMessage header`);
+      assert.deepEqual(
+        [toHex(header.groupId), header.epoch, header.contentType],
+        [toHex(before.groupContext.groupId), before.groupContext.epoch, kind],
+        `${step}: PrivateMessage header`,
+      );
       if (kind === "proposal") this.refsComplete = false;
       return;
     }
@@ -150,7 +164,11 @@ class ServerView {
     if (this.refsComplete) for (const r of info.proposalRefs) assert.ok(this.refs.has(r), `${step}: commit names a proposal ref the server never saw`);
     const next = verified.next!;
     assert.equal(next.epoch, after.groupContext.epoch, `${step}: epoch the commit leads to`);
-    assert.equal(toHex(next.confirmedTranscriptHash), toHex(after.groupContext.confirmedTranscriptHash), `${step}: transcript hash the server predicts (verify-public.ts)`);
+    assert.equal(
+      toHex(next.confirmedTranscriptHash),
+      toHex(after.groupContext.confirmedTranscriptHash),
+      `${step}: transcript hash the server predicts (verify-public.ts)`,
+    );
     assert.equal(toHex(next.confirmationTag), toHex(after.confirmationTag), `${step}: confirmation tag`);
   }
 }

@@ -14,10 +14,25 @@ export { createSecretTree, ratchetToGeneration } from "../../../../node_modules/
 export { expandSenderDataKey, expandSenderDataNonce } from "../../../../node_modules/ts-mls/dist/src/sender.js";
 export { authenticatedContentDecoder, makeProposalRef } from "../../../../node_modules/ts-mls/dist/src/authenticatedContent.js";
 export {
-  left, leafToNodeIndex, nodeToLeafIndex, nodeWidth, parent, right, root, sibling, toLeafIndex, toNodeIndex,
+  left,
+  leafToNodeIndex,
+  nodeToLeafIndex,
+  nodeWidth,
+  parent,
+  right,
+  root,
+  sibling,
+  toLeafIndex,
+  toNodeIndex,
 } from "../../../../node_modules/ts-mls/dist/src/treemath.js";
 export {
-  addLeafNodeMutable, getHpkePublicKey, ratchetTreeDecoder, ratchetTreeEncoder, removeLeafNodeMutable, resolution, updateLeafNodeMutable,
+  addLeafNodeMutable,
+  getHpkePublicKey,
+  ratchetTreeDecoder,
+  ratchetTreeEncoder,
+  removeLeafNodeMutable,
+  resolution,
+  updateLeafNodeMutable,
 } from "../../../../node_modules/ts-mls/dist/src/ratchetTree.js";
 export { treeHash } from "../../../../node_modules/ts-mls/dist/src/treeHash.js";
 export { verifyParentHashes } from "../../../../node_modules/ts-mls/dist/src/parentHash.js";
@@ -30,8 +45,22 @@ export { verifyGroupInfoConfirmationTag } from "../../../../node_modules/ts-mls/
 export { protectApplicationData, protectProposal, unprotectPrivateMessage } from "../../../../node_modules/ts-mls/dist/src/messageProtection.js";
 export { protectProposalPublic, unprotectPublicMessage } from "../../../../node_modules/ts-mls/dist/src/messageProtectionPublic.js";
 export {
-  addDecoder, addEncoder, externalInitDecoder, externalInitEncoder, groupContextExtensionsDecoder, groupContextExtensionsEncoder,
-  proposalDecoder, proposalEncoder, pskDecoder, pskEncoder, reinitDecoder, reinitEncoder, removeDecoder, removeEncoder, updateDecoder, updateEncoder,
+  addDecoder,
+  addEncoder,
+  externalInitDecoder,
+  externalInitEncoder,
+  groupContextExtensionsDecoder,
+  groupContextExtensionsEncoder,
+  proposalDecoder,
+  proposalEncoder,
+  pskDecoder,
+  pskEncoder,
+  reinitDecoder,
+  reinitEncoder,
+  removeDecoder,
+  removeEncoder,
+  updateDecoder,
+  updateEncoder,
 } from "../../../../node_modules/ts-mls/dist/src/proposal.js";
 export { commitDecoder, commitEncoder } from "../../../../node_modules/ts-mls/dist/src/commit.js";
 export { groupSecretsDecoder, groupSecretsEncoder } from "../../../../node_modules/ts-mls/dist/src/groupSecrets.js";

@@ -29,7 +29,12 @@ function contextOf(groupInfo: Uint8Array): GroupContext {
  * `before` and `after` are the GroupInfos of epochs e and e+1: with them the device
  * rebuilds the provisional GroupContext the path secrets were sealed to.
  */
-export async function openUpdatePath(held: { suiteId: number; keys: Uint8Array[] }, commit: Uint8Array, before: Uint8Array, after: Uint8Array): Promise<number> {
+export async function openUpdatePath(
+  held: { suiteId: number; keys: Uint8Array[] },
+  commit: Uint8Array,
+  before: Uint8Array,
+  after: Uint8Array,
+): Promise<number> {
   const m = decodeMlsMessage(commit);
   if (!("publicMessage" in m) || !("commit" in m.publicMessage.content)) throw new Error("not a PublicMessage commit");
   const path = m.publicMessage.content.commit.path;

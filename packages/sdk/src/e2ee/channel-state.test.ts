@@ -18,7 +18,11 @@ async function fixture() {
 test("the group state and its position are one record; a reload restores both", async () => {
   const { identityFor, group, keyStore } = await fixture();
   let flushed = 0;
-  const ch = new ChannelCrypto("ch1", { beforeSave: async () => { flushed++; } });
+  const ch = new ChannelCrypto("ch1", {
+    beforeSave: async () => {
+      flushed++;
+    },
+  });
   ch.adopt(group, 0, 1234);
   ch.processedSeq = 42;
   ch.unsaved = 3;

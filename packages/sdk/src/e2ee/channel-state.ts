@@ -7,7 +7,17 @@
  * at once after commits, joins and removal, per batch after messages.
  */
 import {
-  epoch, exportGroupState, importGroupState, isE2eeError, parseChannelGroupId, SUITE_NAMES, type DeviceIdentity, type Group, type KeyStore, type LeafPolicy, type SuiteName,
+  epoch,
+  exportGroupState,
+  importGroupState,
+  isE2eeError,
+  parseChannelGroupId,
+  SUITE_NAMES,
+  type DeviceIdentity,
+  type Group,
+  type KeyStore,
+  type LeafPolicy,
+  type SuiteName,
 } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
 import { decodeChannelRecord, encodeChannelRecord, type ChannelMeta } from "./persist.ts";
@@ -175,8 +185,13 @@ export class ChannelCrypto {
     const echoed = this.echoedSends.length;
     await this.#beforeSave?.();
     const meta: ChannelMeta = {
-      joinedEpoch: this.joinedEpoch, removed: this.removed, processedSeq: this.processedSeq, ...(this.group ? { suite: this.group.suite } : {}),
-      leafUpdatedAt: this.leafUpdatedAt, messagesSinceUpdate: this.messagesSinceUpdate, generation: this.generation,
+      joinedEpoch: this.joinedEpoch,
+      removed: this.removed,
+      processedSeq: this.processedSeq,
+      ...(this.group ? { suite: this.group.suite } : {}),
+      leafUpdatedAt: this.leafUpdatedAt,
+      messagesSinceUpdate: this.messagesSinceUpdate,
+      generation: this.generation,
     };
     const state = this.group && !this.removed ? exportGroupState(this.group) : undefined;
     const record = encodeChannelRecord(meta, state);

@@ -27,7 +27,7 @@ export class ContentCache {
 
   /** An own send's plaintext, if still kept. */
   async sent(channelId: string, clientId: string): Promise<MessageContent | undefined> {
-    return this.#sent.get(clientId) ?? await this.#history.getSent(channelId, clientId);
+    return this.#sent.get(clientId) ?? (await this.#history.getSent(channelId, clientId));
   }
 
   /** An own send's plaintext for its echo (forgotten in memory; the sealed copy goes once the echo is processed). */
@@ -45,6 +45,6 @@ export class ContentCache {
 
   /** Content decrypted earlier for an event, if this device has it. */
   async decoded(e: Event): Promise<DecodedContent | undefined> {
-    return this.#decoded.get(e.id) ?? await this.#history.get(e);
+    return this.#decoded.get(e.id) ?? (await this.#history.get(e));
   }
 }

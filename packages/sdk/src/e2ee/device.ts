@@ -9,10 +9,7 @@
  * which is immutable) serves every suite. KeyPackages are per suite: the device
  * keeps a supply for the org's current suite and tops it up when the suite changes.
  */
-import {
-  createDeviceIdentity, generateKeyPackages, isE2eeError, loadDeviceIdentity,
-  type DeviceIdentity, type KeyStore, type SuiteName,
-} from "@parley/crypto";
+import { createDeviceIdentity, generateKeyPackages, isE2eeError, loadDeviceIdentity, type DeviceIdentity, type KeyStore, type SuiteName } from "@parley/crypto";
 import type { E2eeServerApi } from "./server-api.ts";
 
 /** How many KeyPackages a device keeps on the server. */
@@ -28,7 +25,11 @@ export interface KeyPackageSupply {
  * A stored identity of THIS device is kept whatever the org's suite is now:
  * wiping it would orphan the device's groups and its immutable directory binding.
  */
-export async function deviceIdentity(keyStore: KeyStore, who: { orgId: string; userId: string; deviceId: string }, suite: SuiteName): Promise<{ identity: DeviceIdentity; fresh: boolean }> {
+export async function deviceIdentity(
+  keyStore: KeyStore,
+  who: { orgId: string; userId: string; deviceId: string },
+  suite: SuiteName,
+): Promise<{ identity: DeviceIdentity; fresh: boolean }> {
   let identity: DeviceIdentity | undefined;
   try {
     identity = await loadDeviceIdentity(keyStore);

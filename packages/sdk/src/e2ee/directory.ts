@@ -34,7 +34,10 @@ export class DeviceDirectory {
     const key = [...new Set(userIds)].sort().join(",");
     let p = this.#inflight.get(key);
     if (!p) {
-      p = this.#server.bindings(key.split(",")).then((bs) => this.accept(bs)).finally(() => this.#inflight.delete(key));
+      p = this.#server
+        .bindings(key.split(","))
+        .then((bs) => this.accept(bs))
+        .finally(() => this.#inflight.delete(key));
       this.#inflight.set(key, p);
     }
     await p;

@@ -8,7 +8,16 @@
  * content-cache.ts.
  */
 import {
-  encrypt, epoch, hasPendingProposals, identityForSuite, isActive, members, MemoryKeyStore, selfUpdate, type DeviceIdentity, type LeafPolicy,
+  encrypt,
+  epoch,
+  hasPendingProposals,
+  identityForSuite,
+  isActive,
+  members,
+  MemoryKeyStore,
+  selfUpdate,
+  type DeviceIdentity,
+  type LeafPolicy,
   type SuiteName,
 } from "@parley/crypto";
 import type { Event, UserStreamItem } from "@parley/protocol";
@@ -18,9 +27,7 @@ import { ChannelCrypto } from "./channel-state.ts";
 import { ContentCache } from "./content-cache.ts";
 import { deviceIdentity, registerDevice, replenishKeyPackages, type KeyPackageSupply } from "./device.ts";
 import { DeviceDirectory } from "./directory.ts";
-import {
-  addMissingDevices, commitProposals, commitWithRetry, ensureGroup, joinByExternalCommit, joinFromWelcomeItem, type GroupContext,
-} from "./group-ops.ts";
+import { addMissingDevices, commitProposals, commitWithRetry, ensureGroup, joinByExternalCommit, joinFromWelcomeItem, type GroupContext } from "./group-ops.ts";
 import type { E2eeHost, E2eeOptions } from "./engine-types.ts";
 import { SelfUpdates } from "./self-update.ts";
 import { SaveSchedule } from "./persist.ts";
@@ -95,7 +102,9 @@ export class E2eeEngine {
       this.#ctx.config = next;
       if (changed) await replenishKeyPackages(this.server, this.identityFor(next.suite), this.#supply);
       return next;
-    })().finally(() => { this.#refreshing = undefined; });
+    })().finally(() => {
+      this.#refreshing = undefined;
+    });
     return this.#refreshing;
   }
 
@@ -114,15 +123,29 @@ export class E2eeEngine {
       authorizeExternalSender: this.directory.authorizeExternalSender(config.externalSender.signaturePublicKey),
     };
     this.#ctx = {
-      api: host.api, server, keyStore: identity.keyStore, identity, identityFor: (s) => this.identityFor(s), directory: this.directory, config, policy,
+      api: host.api,
+      server,
+      keyStore: identity.keyStore,
+      identity,
+      identityFor: (s) => this.identityFor(s),
+      directory: this.directory,
+      config,
+      policy,
       refreshConfig: () => this.refreshConfig(),
-      catchUp: (id) => host.catchUp(id), resume: (ch) => this.#pipeline.pump(ch),
-      maxCommitAttempts: opts.maxCommitAttempts ?? 8, joinWaitMs: opts.joinWaitMs ?? 3000,
+      catchUp: (id) => host.catchUp(id),
+      resume: (ch) => this.#pipeline.pump(ch),
+      maxCommitAttempts: opts.maxCommitAttempts ?? 8,
+      joinWaitMs: opts.joinWaitMs ?? 3000,
       closed: () => this.#closed,
       now: opts.now ?? Date.now,
       renewed: (ch) => this.#selfUpdates.renewed(ch),
     };
-    this.#selfUpdates = new SelfUpdates(opts.selfUpdate ?? {}, this.#ctx.now, (ch) => this.#selfUpdate(ch), () => this.#channels.values());
+    this.#selfUpdates = new SelfUpdates(
+      opts.selfUpdate ?? {},
+      this.#ctx.now,
+      (ch) => this.#selfUpdate(ch),
+      () => this.#channels.values(),
+    );
     this.#pipeline = new TimelinePipeline(this.#ctx, host, this.history, this.#shown, this.#saves, this.#selfUpdates);
   }
 
@@ -132,7 +155,9 @@ export class E2eeEngine {
     if (!ch) {
       ch = new ChannelCrypto(channelId, {
         beforeSave: () => this.#host.store.flush(),
-        forgetSent: async (clientIds) => { for (const id of clientIds) await this.history.removeSent(id); },
+        forgetSent: async (clientIds) => {
+          for (const id of clientIds) await this.history.removeSent(id);
+        },
       });
       this.#channels.set(channelId, ch);
     }
@@ -252,19 +277,21 @@ export class E2eeEngine {
 
   /** Join every listed channel whose group exists but lacks this device (a new device, a lost state). */
   async reconcile(channelIds: string[]): Promise<void> {
-    await Promise.all(channelIds.map(async (id) => {
-      const ch = this.#channel(id);
-      await ch.load(this.identity.keyStore, this.#identityFor, this.#ctx.policy);
-      if (ch.group || ch.removed || ch.joining) return;
-      try {
-        if (!(await this.server.groupInfo(id))) return;
-      } catch (err) {
-        this.#host.onError(err); // the next time the connection goes live tries again
-        return;
-      }
-      this.#pipeline.rejoin(ch);
-      await ch.rejoining;
-    }));
+    await Promise.all(
+      channelIds.map(async (id) => {
+        const ch = this.#channel(id);
+        await ch.load(this.identity.keyStore, this.#identityFor, this.#ctx.policy);
+        if (ch.group || ch.removed || ch.joining) return;
+        try {
+          if (!(await this.server.groupInfo(id))) return;
+        } catch (err) {
+          this.#host.onError(err); // the next time the connection goes live tries again
+          return;
+        }
+        this.#pipeline.rejoin(ch);
+        await ch.rejoining;
+      }),
+    );
   }
 
   /** The current epoch of a channel's group on this device, or undefined. */

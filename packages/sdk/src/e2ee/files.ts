@@ -35,7 +35,10 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> 
   }
   const out = new Uint8Array(n);
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -44,7 +47,12 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> 
  * ciphertext size is declared up front); without it the stream is read into
  * memory first.
  */
-export async function uploadFile(server: E2eeServerApi, channelId: string, data: Uint8Array | ReadableStream<Uint8Array>, meta: { name: string; mime: string; size?: number }): Promise<FileDescriptor> {
+export async function uploadFile(
+  server: E2eeServerApi,
+  channelId: string,
+  data: Uint8Array | ReadableStream<Uint8Array>,
+  meta: { name: string; mime: string; size?: number },
+): Promise<FileDescriptor> {
   let source: ReadableStream<Uint8Array>;
   let size: number;
   if (data instanceof Uint8Array) {
@@ -67,7 +75,10 @@ export async function uploadFile(server: E2eeServerApi, channelId: string, data:
     if (pendingLen === 0) return;
     const body = new Uint8Array(pendingLen);
     let o = 0;
-    for (const p of pending) { body.set(p, o); o += p.length; }
+    for (const p of pending) {
+      body.set(p, o);
+      o += p.length;
+    }
     pending = [];
     pendingLen = 0;
     offset = await appendWithResume(server, upload.fileId, offset, body);
@@ -81,8 +92,14 @@ export async function uploadFile(server: E2eeServerApi, channelId: string, data:
   const d = await enc.descriptor;
   if (d.size !== size) throw new ParleyError({ code: "bad_request", message: `the stream had ${d.size} bytes, ${size} were declared` });
   return {
-    fileId: upload.fileId, name: meta.name, mime: meta.mime, size: d.size, chunkSize: d.chunkSize,
-    key: bytesToBase64(d.key), nonceBase: bytesToBase64(d.nonceBase), digest: bytesToBase64(d.digest),
+    fileId: upload.fileId,
+    name: meta.name,
+    mime: meta.mime,
+    size: d.size,
+    chunkSize: d.chunkSize,
+    key: bytesToBase64(d.key),
+    nonceBase: bytesToBase64(d.nonceBase),
+    digest: bytesToBase64(d.digest),
   };
 }
 
@@ -93,7 +110,7 @@ async function appendWithResume(server: E2eeServerApi, fileId: string, offset: n
       await server.appendUpload(fileId, offset, body);
       return offset + body.length;
     } catch (err) {
-      if (attempt >= 4 || !isParleyError(err) || !(err.isRetryable() || err.code === "upload_offset_mismatch" as string)) throw err;
+      if (attempt >= 4 || !isParleyError(err) || !(err.isRetryable() || err.code === ("upload_offset_mismatch" as string))) throw err;
       const status = await server.uploadStatus(fileId);
       if (status.uploaded >= offset + body.length) return offset + body.length;
       if (status.uploaded !== offset) {
@@ -110,7 +127,11 @@ async function appendWithResume(server: E2eeServerApi, fileId: string, offset: n
 /** Download and decrypt a file: a stream that errors (E2eeError attachment_*) if the ciphertext was tampered with, truncated or does not match its digest. */
 export async function downloadFile(server: E2eeServerApi, file: FileDescriptor): Promise<ReadableStream<Uint8Array>> {
   const descriptor: AttachmentDescriptor = {
-    key: base64ToBytes(file.key), nonceBase: base64ToBytes(file.nonceBase), digest: base64ToBytes(file.digest), size: file.size, chunkSize: file.chunkSize,
+    key: base64ToBytes(file.key),
+    nonceBase: base64ToBytes(file.nonceBase),
+    digest: base64ToBytes(file.digest),
+    size: file.size,
+    chunkSize: file.chunkSize,
   };
   return (await server.download(file.fileId)).pipeThrough(createAttachmentDecryptor(descriptor));
 }

@@ -7,9 +7,34 @@
  * channel timeline (which applies the winning commit) and tries again.
  */
 import {
-  addMembers, channelGroupId, commitPendingProposals, E2eeError, MLS_ENGINE, parseChannelGroupId, confirmPending, createGroup, discardPending, epoch, epochAuthenticator, groupInfoMembers, groupInfoOf,
-  hasPendingCommit, hasPendingProposals, holdsOwnLeaf, inspectMlsMessage, isE2eeError, joinExternal, joinFromWelcome, members, parseKeyPackage,
-  pendingEpochAuthenticator, type CommitBundle, type DeviceIdentity, type Group, type KeyStore, type LeafPolicy,
+  addMembers,
+  channelGroupId,
+  commitPendingProposals,
+  E2eeError,
+  MLS_ENGINE,
+  parseChannelGroupId,
+  confirmPending,
+  createGroup,
+  discardPending,
+  epoch,
+  epochAuthenticator,
+  groupInfoMembers,
+  groupInfoOf,
+  hasPendingCommit,
+  hasPendingProposals,
+  holdsOwnLeaf,
+  inspectMlsMessage,
+  isE2eeError,
+  joinExternal,
+  joinFromWelcome,
+  members,
+  parseKeyPackage,
+  pendingEpochAuthenticator,
+  type CommitBundle,
+  type DeviceIdentity,
+  type Group,
+  type KeyStore,
+  type LeafPolicy,
 } from "@parley/crypto";
 import type { Api } from "../http.ts";
 import { backoffDelay, sleep } from "../backoff.ts";
@@ -137,9 +162,14 @@ async function commitOnce(ctx: GroupContext, ch: ChannelCrypto, build: (group: G
   const bundle = await build(group);
   if (!bundle) return false;
   try {
-    await ctx.server.postCommit(ch.id, { epoch: Number(bundle.epoch) - 1, commit: bundle.commit, ...(bundle.welcome ? { welcome: bundle.welcome } : {}), groupInfo: bundle.groupInfo });
+    await ctx.server.postCommit(ch.id, {
+      epoch: Number(bundle.epoch) - 1,
+      commit: bundle.commit,
+      ...(bundle.welcome ? { welcome: bundle.welcome } : {}),
+      groupInfo: bundle.groupInfo,
+    });
   } catch (err) {
-    if (outcomeUnknown(err) && await appliedAfterAll(ctx, ch, group, bundle)) {
+    if (outcomeUnknown(err) && (await appliedAfterAll(ctx, ch, group, bundle))) {
       await ch.exclusive(async () => {
         if (bundle.added.length === 0) ctx.renewed(ch);
         await ch.save(ctx.keyStore);
@@ -150,13 +180,17 @@ async function commitOnce(ctx: GroupContext, ch: ChannelCrypto, build: (group: G
       // The channel's encryption was reset: this change belongs to a group that is gone. Catching
       // up processes the "reset" event; the new group is created with every member's devices.
       await ctx.catchUp(ch.id).catch(() => undefined);
-      await ch.exclusive(() => { if (ch.group === group && hasPendingCommit(group)) discardPending(group); });
+      await ch.exclusive(() => {
+        if (ch.group === group && hasPendingCommit(group)) discardPending(group);
+      });
       return false;
     }
     // The echo of an accepted commit may already have confirmed it; otherwise it is dead.
     const retry = isStale(err) || (isParleyError(err) && err.isRetryable());
     if (retry) await ctx.catchUp(ch.id).catch(() => undefined);
-    await ch.exclusive(() => { if (ch.group === group && hasPendingCommit(group)) discardPending(group); });
+    await ch.exclusive(() => {
+      if (ch.group === group && hasPendingCommit(group)) discardPending(group);
+    });
     if (!retry) throw err;
     ch.lastCommitError = err;
     return "retry";
@@ -219,7 +253,12 @@ async function claimMissing(ctx: GroupContext, ch: ChannelCrypto, group: Group, 
     try {
       const info = await parseKeyPackage(c.keyPackage);
       if (info.identity.kind !== "device" || info.identity.deviceId !== c.deviceId) continue;
-      const ok = await ctx.directory.authorizeLeaf({ orgId: info.identity.orgId, userId: info.identity.userId, deviceId: info.identity.deviceId, signaturePublicKey: info.signaturePublicKey });
+      const ok = await ctx.directory.authorizeLeaf({
+        orgId: info.identity.orgId,
+        userId: info.identity.userId,
+        deviceId: info.identity.deviceId,
+        signaturePublicKey: info.signaturePublicKey,
+      });
       if (ok) keyPackages.push(c.keyPackage);
     } catch (err) {
       if (!isE2eeError(err)) throw err; // a malformed KeyPackage is skipped
@@ -230,7 +269,9 @@ async function claimMissing(ctx: GroupContext, ch: ChannelCrypto, group: Group, 
 
 /** Commit the proposals (e.g. the server's Remove) this device holds, unless another member did first. */
 export async function commitProposals(ctx: GroupContext, ch: ChannelCrypto): Promise<void> {
-  await commitWithRetry(ctx, ch, (group) => ch.exclusive(async () => (ch.group === group && hasPendingProposals(group) ? commitPendingProposals(group) : undefined)));
+  await commitWithRetry(ctx, ch, (group) =>
+    ch.exclusive(async () => (ch.group === group && hasPendingProposals(group) ? commitPendingProposals(group) : undefined)),
+  );
 }
 
 /**
@@ -251,27 +292,32 @@ export async function ensureGroup(ctx: GroupContext, ch: ChannelCrypto): Promise
       // Made by another MLS engine (a library upgrade): it cannot be continued, only replaced.
       await requestReset(ctx, ch, "engine_upgrade");
       info = await serverGroup(ctx, ch);
-      if (info && info.engine !== MLS_ENGINE) throw new E2eeError("engine_mismatch", `channel ${ch.id}'s group was made by ${info.engine}; this device runs ${MLS_ENGINE}`);
+      if (info && info.engine !== MLS_ENGINE)
+        throw new E2eeError("engine_mismatch", `channel ${ch.id}'s group was made by ${info.engine}; this device runs ${MLS_ENGINE}`);
     }
     if (!info && (await createChannelGroup(ctx, ch))) return;
     // Someone else's group: a Welcome is usually on its way.
     const until = Date.now() + ctx.joinWaitMs;
     while (!ch.group && (Date.now() < until || ch.welcomesInFlight > 0) && !ctx.closed()) await sleep(25);
     if (!ch.group) await joinByExternalCommit(ctx, ch);
-  })().finally(() => { ch.joining = undefined; });
+  })().finally(() => {
+    ch.joining = undefined;
+  });
   await ch.joining;
   if (!ch.group) throw new ParleyError({ code: "bad_request", message: `could not join the MLS group of channel ${ch.id}` });
   return ch.group;
 }
 
-const isWrongSuite = (err: unknown) => isParleyError(err) && err.code === "bad_request" && (err.details as { reason?: unknown } | undefined)?.reason === "wrong_suite";
+const isWrongSuite = (err: unknown) =>
+  isParleyError(err) && err.code === "bad_request" && (err.details as { reason?: unknown } | undefined)?.reason === "wrong_suite";
 
 async function createChannelGroup(ctx: GroupContext, ch: ChannelCrypto): Promise<boolean> {
   let group: Group;
   for (let attempt = 0; ; attempt++) {
     // New groups use the org's current suite, and the channel's current generation.
     group = await createGroup(ctx.identityFor(ctx.config.suite), channelGroupId(ch.id, ch.generation), {
-      externalSenders: [ctx.config.externalSender], ...ctx.policy,
+      externalSenders: [ctx.config.externalSender],
+      ...ctx.policy,
     });
     try {
       await ctx.server.postCommit(ch.id, { epoch: 0, groupInfo: await groupInfoOf(group) });
@@ -338,7 +384,8 @@ async function externalJoin(ctx: GroupContext, ch: ChannelCrypto): Promise<void>
   for (let attempt = 0; ; attempt++) {
     const info = await serverGroup(ctx, ch);
     if (!info) throw new ParleyError({ code: "not_found", status: 404, message: `channel ${ch.id} has no MLS group yet` });
-    if (info.engine !== MLS_ENGINE) throw new E2eeError("engine_mismatch", `channel ${ch.id}'s group was made by ${info.engine}; this device runs ${MLS_ENGINE}`);
+    if (info.engine !== MLS_ENGINE)
+      throw new E2eeError("engine_mismatch", `channel ${ch.id}'s group was made by ${info.engine}; this device runs ${MLS_ENGINE}`);
     // If this device still has a leaf (its state was lost), the join replaces it.
     const resync = groupInfoMembers(info.groupInfo).some((l) => l.identity.kind === "device" && l.identity.deviceId === ctx.identity.deviceId);
     // The group's suite, whatever the org's current one is.
@@ -353,7 +400,8 @@ async function externalJoin(ctx: GroupContext, ch: ChannelCrypto): Promise<void>
       // The answer was lost: the join was applied if the server's tree holds this join's own leaf
       // (its key exists nowhere else). Dropping an applied join would leave this device unable to
       // read the epochs it opened; it would only rejoin later, after them.
-      const applied = outcomeUnknown(err) && await serverGroup(ctx, ch).then((i) => !!i && i.epoch >= Number(join.epoch) && holdsOwnLeaf(join.group, i.groupInfo));
+      const applied =
+        outcomeUnknown(err) && (await serverGroup(ctx, ch).then((i) => !!i && i.epoch >= Number(join.epoch) && holdsOwnLeaf(join.group, i.groupInfo)));
       if (!applied) {
         ch.pendingJoin = undefined;
         if (!(isStale(err) || isPendingRemovals(err) || outcomeUnknown(err)) || attempt + 1 >= ctx.maxCommitAttempts) throw err;

@@ -62,7 +62,10 @@ test("a restarted client reads its decrypted history and its own messages from t
   await alice.store.close();
 
   const again = await ParleyClient.resume(await profile(aliceDir));
-  t.after(async () => { await again.close(); await again.store.close(); });
+  t.after(async () => {
+    await again.close();
+    await again.store.close();
+  });
   again.connect();
   await again.waitUntilLive();
   await again.idle();
@@ -70,10 +73,16 @@ test("a restarted client reads its decrypted history and its own messages from t
   const tl = new Timeline(ch.id);
   tl.applyAll(events);
   const top = tl.messages();
-  assert.deepEqual(top.map((m) => m.text), [`edited ${canary}`, `last words ${canary}`]);
+  assert.deepEqual(
+    top.map((m) => m.text),
+    [`edited ${canary}`, `last words ${canary}`],
+  );
   assert.equal(top[0]!.edited, true);
-  assert.deepEqual([...top[0]!.reactions.get("👍") ?? []], [bob.userId]);
-  assert.deepEqual(tl.thread(root1.event.seq).map((m) => m.text), [`from bob ${canary}`]);
+  assert.deepEqual([...(top[0]!.reactions.get("👍") ?? [])], [bob.userId]);
+  assert.deepEqual(
+    tl.thread(root1.event.seq).map((m) => m.text),
+    [`from bob ${canary}`],
+  );
   for (const e of events.filter((x) => x.kind === "message" || x.kind === "edit")) {
     assert.equal(e.content.decodeError, undefined, `#${e.seq} (${e.own ? "own" : "bob's"}) decoded from the cache`);
   }
@@ -110,7 +119,10 @@ test("a message waiting for its Welcome when the process stopped is decrypted on
   await carol.store.close();
 
   const next = await ParleyClient.resume(await profile(carolDir));
-  t.after(async () => { await next.close(); await next.store.close(); });
+  t.after(async () => {
+    await next.close();
+    await next.store.close();
+  });
   const seen = collect(next, ch.id);
   next.connect();
   await until(() => seen.some((e) => e.text === "while you were away"), "carol decrypts the waiting message after the restart");

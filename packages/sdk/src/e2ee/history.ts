@@ -79,7 +79,9 @@ export class DecryptedHistory {
       raw.fill(0);
       return key;
     })();
-    this.#key.catch(() => { this.#key = undefined; });
+    this.#key.catch(() => {
+      this.#key = undefined;
+    });
     return this.#key;
   }
 

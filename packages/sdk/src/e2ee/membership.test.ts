@@ -73,7 +73,10 @@ test("two members adding people at once end in the same epoch and read every mes
   await until(() => seen.every((s) => s.length >= 4), "everyone reads 4 messages");
   for (const s of seen) assert.deepEqual(texts(s), ["m0", "m1", "m2", "m3"]);
   const epochs = [alice, bob, carol, dave].map((c) => c.e2ee!.epochOf(ch.id));
-  assert.ok(epochs.every((e) => e === epochs[0]), `epochs ${epochs.join(",")}`);
+  assert.ok(
+    epochs.every((e) => e === epochs[0]),
+    `epochs ${epochs.join(",")}`,
+  );
 });
 
 test("a message that arrives before this device's Welcome waits, then decrypts", async (t) => {
@@ -90,7 +93,9 @@ test("a message that arrives before this device's Welcome waits, then decrypts",
   const undecryptable: unknown[] = [];
   carol.on("undecryptable", (n) => undecryptable.push(n));
   const ch = await alice.createChannel({ kind: "private", name: "fast", members: [carol.userId] });
-  carol.on("event", (e) => { if (e.channelId === ch.id) seen.push(e); });
+  carol.on("event", (e) => {
+    if (e.channelId === ch.id) seen.push(e);
+  });
   await alice.sendMessage(ch.id, "early bird");
   await until(() => seen.length >= 1, "carol reads it once her Welcome is in");
   assert.equal(seen[0]!.text, "early bird");
@@ -168,9 +173,15 @@ test("tampered and replayed ciphertext is reported as undecryptable, and the tim
     { ...genuine, id: "replayed1", seq: next + 2 },
   ]);
   await until(() => bad.length >= 2, "both reported");
-  assert.deepEqual(bad.map((b) => b.reason), ["tampered", "replay"]);
+  assert.deepEqual(
+    bad.map((b) => b.reason),
+    ["tampered", "replay"],
+  );
   // The tampered copy left the group state intact: the genuine one still decrypts.
-  assert.deepEqual(texts(seen).map((x) => (x.startsWith("!") ? "!" : x)), ["genuine", "!", "second", "!"]);
+  assert.deepEqual(
+    texts(seen).map((x) => (x.startsWith("!") ? "!" : x)),
+    ["genuine", "!", "second", "!"],
+  );
 });
 
 test("one device making two changes at once: both commits land in turn and its own echo is never taken for a foreign commit", async (t) => {
@@ -192,7 +203,12 @@ test("one device making two changes at once: both commits land in turn and its o
   const undecryptable: unknown[] = [];
   for (const c of [alice, bob]) c.on("undecryptable", (n) => undecryptable.push(n));
   // Two adds and two key rotations (commits with an UpdatePath, which no device can process as someone else's).
-  await Promise.all([alice.addMembers(ch.id, [carol.userId]), alice.e2ee!.selfUpdate(ch.id), alice.addMembers(ch.id, [dave.userId]), alice.e2ee!.selfUpdate(ch.id)]);
+  await Promise.all([
+    alice.addMembers(ch.id, [carol.userId]),
+    alice.e2ee!.selfUpdate(ch.id),
+    alice.addMembers(ch.id, [dave.userId]),
+    alice.e2ee!.selfUpdate(ch.id),
+  ]);
   const seen = [bob, carol, dave].map((c) => collect(c, ch.id));
   await alice.sendMessage(ch.id, "all here");
   await until(() => seen.every((s) => texts(s).includes("all here")), "bob, carol and dave read it");

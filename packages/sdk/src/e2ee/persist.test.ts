@@ -27,7 +27,8 @@ import { FAST, collect, makeOrg, texts, until } from "../testing/e2ee-clients.ts
  */
 async function profile(dir: string, maxEvents: number, debounceMs = 10): Promise<ClientOptions & { store: FileStore }> {
   return {
-    ...FAST, store: await FileStore.open(dir, { debounceMs }),
+    ...FAST,
+    store: await FileStore.open(dir, { debounceMs }),
     e2ee: { ...FAST.e2ee, keyStore: await openDeviceKeyStore(dir), persist: { maxEvents, maxDelayMs: 600_000 } },
   };
 }
@@ -95,12 +96,12 @@ test("a sender restarted from a state older than its last sends never reuses a g
   await until(() => seenBob.length >= 5 && ownEchoes.length >= 5, "bob reads m1..m5, alice processed her echoes");
   await alice.idle();
   await alice.store.flush();
-  assert.ok(await savedSeq(aliceDir, ch.id) < first.event.seq, "alice's saved state predates her sends (the crash window is real)");
+  assert.ok((await savedSeq(aliceDir, ch.id)) < first.event.seq, "alice's saved state predates her sends (the crash window is real)");
 
   const crashed = path.join(root, "alice-after-crash");
   crashCopy(aliceDir, crashed);
   await alice.close();
-  assert.ok(await savedSeq(aliceDir, ch.id) >= Math.max(...ownEchoes.map((e) => e.seq)), "close() saves the group state with its position");
+  assert.ok((await savedSeq(aliceDir, ch.id)) >= Math.max(...ownEchoes.map((e) => e.seq)), "close() saves the group state with its position");
   const again = await ParleyClient.resume(await profile(crashed, 10_000));
   t.after(() => again.close());
   const seenAgain = collect(again, ch.id);
@@ -128,7 +129,7 @@ test("a sender whose local store keeps no decrypted history, restarted from a st
   await until(() => ownEchoes.length >= 2, "alice processed her echoes");
   await alice.idle();
   await alice.store.flush();
-  assert.ok(await savedSeq(aliceDir, ch.id) < first.event.seq, "alice's saved state predates her echoes");
+  assert.ok((await savedSeq(aliceDir, ch.id)) < first.event.seq, "alice's saved state predates her echoes");
 
   const crashed = path.join(root, "alice-after-crash");
   crashCopy(aliceDir, crashed);
@@ -149,13 +150,20 @@ test("a sender whose local store keeps no decrypted history, restarted from a st
   assert.deepEqual(bad, [], "no own message is unavailable");
   assert.deepEqual(texts(seen), ["mine 1", "mine 2"]);
   const history = await again.history(ch.id, { limit: 50 });
-  assert.deepEqual(history.events.filter((e) => e.kind === "message").map((e) => e.text), ["mine 1", "mine 2"]);
+  assert.deepEqual(
+    history.events.filter((e) => e.kind === "message").map((e) => e.text),
+    ["mine 1", "mine 2"],
+  );
 });
 
 // The local store writes 10 ms after a change (history on disk usually ahead of the group state), or
 // only when flushed (the history on disk is then exactly what the group state saves flushed first).
-for (const [debounceMs, what] of [[10, "history written soon"], [600_000, "history written only before group states"]] as const) {
-  test(`a receiver killed mid-stream (${what}) and restarted from its stores shows every message exactly once; the group keeps working both ways`, (t) => receiverCrash(t, debounceMs));
+for (const [debounceMs, what] of [
+  [10, "history written soon"],
+  [600_000, "history written only before group states"],
+] as const) {
+  test(`a receiver killed mid-stream (${what}) and restarted from its stores shows every message exactly once; the group keeps working both ways`, (t) =>
+    receiverCrash(t, debounceMs));
 }
 
 async function receiverCrash(t: TestContext, debounceMs: number): Promise<void> {
@@ -196,7 +204,11 @@ async function receiverCrash(t: TestContext, debounceMs: number): Promise<void> 
   }
   await bob.close();
   const sealed = sealedSeqs(crashed, ch.id);
-  if (debounceMs < 100) assert.ok([...sealed].some((seq) => seq > saved), "some of them are in its sealed history (processed again, not shown again)");
+  if (debounceMs < 100)
+    assert.ok(
+      [...sealed].some((seq) => seq > saved),
+      "some of them are in its sealed history (processed again, not shown again)",
+    );
 
   const again = await ParleyClient.resume(await profile(crashed, 10, debounceMs));
   t.after(() => again.close());
@@ -209,7 +221,11 @@ async function receiverCrash(t: TestContext, debounceMs: number): Promise<void> 
   await until(() => expected.every((x) => [...shown, ...after].some((e) => e.text === x)), "every message shows", 30_000);
   await again.idle();
   assert.deepEqual(bad, [], "nothing is undecryptable or a replay");
-  assert.deepEqual(after.filter((e) => sealed.has(e.seq)).map((e) => e.text), [], "nothing already in the sealed history is reported again");
+  assert.deepEqual(
+    after.filter((e) => sealed.has(e.seq)).map((e) => e.text),
+    [],
+    "nothing already in the sealed history is reported again",
+  );
   // Shown before the crash but not yet sealed on disk: the restart shows it again (at-least-once), never loses it.
   const shownTwice = after.filter((e) => shown.some((s) => s.seq === e.seq));
   assert.ok(shownTwice.every((e) => !sealed.has(e.seq)));

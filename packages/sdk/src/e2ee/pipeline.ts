@@ -55,7 +55,9 @@ export class TimelinePipeline {
         });
       } while (ch.rerun && !this.#ctx.closed());
       this.#flushHistory(ch);
-    })().finally(() => { ch.pumping = undefined; });
+    })().finally(() => {
+      ch.pumping = undefined;
+    });
   }
 
   async #drain(ch: ChannelCrypto): Promise<void> {
@@ -113,7 +115,7 @@ export class TimelinePipeline {
    */
   async #process(ch: ChannelCrypto, e: Event): Promise<Step> {
     const kind: string = e.kind;
-    const known = kind !== "commit" && kind !== "proposal" && await this.#history.has(e);
+    const known = kind !== "commit" && kind !== "proposal" && (await this.#history.has(e));
     const own = e.senderDeviceId === this.#ctx.identity.deviceId;
     if (known && own) {
       ch.echoedSends.push(e.clientId); // its plaintext copy may still be kept: forgotten at the next save
@@ -133,7 +135,12 @@ export class TimelinePipeline {
       this.#host.deliver(e, { reset: step.info });
       // Every member's device races to create the new group (the first init wins, the others get its
       // Welcome); a moment of jitter spreads the race.
-      const t = setTimeout(() => { if (!this.#ctx.closed() && !ch.group) this.rejoin(ch); }, Math.floor(Math.random() * 300));
+      const t = setTimeout(
+        () => {
+          if (!this.#ctx.closed() && !ch.group) this.rejoin(ch);
+        },
+        Math.floor(Math.random() * 300),
+      );
       t.unref?.();
       return;
     }
@@ -146,7 +153,14 @@ export class TimelinePipeline {
       const content = undecryptableContent(step);
       this.#shown.remember(e.id, content);
       this.#host.deliver(e, content);
-      this.#host.undecryptable({ channelId: e.channelId, seq: e.seq, senderId: e.senderId, senderDeviceId: e.senderDeviceId, reason: step.reason, message: step.message });
+      this.#host.undecryptable({
+        channelId: e.channelId,
+        seq: e.seq,
+        senderId: e.senderId,
+        senderDeviceId: e.senderDeviceId,
+        reason: step.reason,
+        message: step.message,
+      });
     } else if (step.t === "handshake" && step.hasProposals) {
       this.#scheduleProposalCommit(ch);
     }
@@ -186,10 +200,15 @@ export class TimelinePipeline {
       } catch (err) {
         this.#host.onError(err);
         const broken = isE2eeError(err, "invalid_message") || isE2eeError(err, "engine_mismatch");
-        if (broken && !ch.removed) await requestReset(this.#ctx, ch, isE2eeError(err, "engine_mismatch") ? "engine_upgrade" : "unrecoverable").catch((e: unknown) => this.#host.onError(e));
+        if (broken && !ch.removed)
+          await requestReset(this.#ctx, ch, isE2eeError(err, "engine_mismatch") ? "engine_upgrade" : "unrecoverable").catch((e: unknown) =>
+            this.#host.onError(e),
+          );
         if (blockedSeq !== undefined) this.#blocked(ch, blockedSeq); // still blocked: try again later
       }
-    })().finally(() => { ch.rejoining = undefined; });
+    })().finally(() => {
+      ch.rejoining = undefined;
+    });
   }
 
   // A check the event needs could not be made (the directory did not answer): it is neither
@@ -197,20 +216,26 @@ export class TimelinePipeline {
   // as it takes; the rest of the channel waits behind it, as it must (order is the epoch chain).
   #retryLater(ch: ChannelCrypto): void {
     if (ch.retryTimer || this.#ctx.closed()) return;
-    ch.retryTimer = setTimeout(() => {
-      ch.retryTimer = undefined;
-      this.pump(ch);
-    }, backoffDelay(ch.retryAttempt++, { initialMs: 200, maxMs: 30_000 }));
+    ch.retryTimer = setTimeout(
+      () => {
+        ch.retryTimer = undefined;
+        this.pump(ch);
+      },
+      backoffDelay(ch.retryAttempt++, { initialMs: 200, maxMs: 30_000 }),
+    );
     ch.retryTimer.unref?.();
   }
 
   #scheduleProposalCommit(ch: ChannelCrypto): void {
     if (ch.proposalTimer || this.#ctx.closed()) return;
     // Every member races to commit the server's proposals; a small random delay keeps most from trying at once.
-    ch.proposalTimer = setTimeout(() => {
-      ch.proposalTimer = undefined;
-      commitProposals(this.#ctx, ch).catch((err: unknown) => this.#host.onError(err));
-    }, 20 + Math.floor(Math.random() * 150));
+    ch.proposalTimer = setTimeout(
+      () => {
+        ch.proposalTimer = undefined;
+        commitProposals(this.#ctx, ch).catch((err: unknown) => this.#host.onError(err));
+      },
+      20 + Math.floor(Math.random() * 150),
+    );
     ch.proposalTimer.unref?.();
   }
 }

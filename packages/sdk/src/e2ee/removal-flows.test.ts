@@ -17,7 +17,12 @@ import type { ParleyClient } from "../client.ts";
 import { collect, PASSWORD, startOrg, texts, until } from "../testing/e2ee-clients.ts";
 import { decodeChannelRecord } from "./persist.ts";
 
-interface RecordedCommit { event: Event; before: Uint8Array; after: Uint8Array; witnessKeys: Uint8Array }
+interface RecordedCommit {
+  event: Event;
+  before: Uint8Array;
+  after: Uint8Array;
+  witnessKeys: Uint8Array;
+}
 
 /** Process the channel's timeline on the witness, recording each commit with the GroupInfos before and after it. */
 async function record(w: MlsClient, group: Group, channelId: string, after: number): Promise<RecordedCommit[]> {
@@ -41,61 +46,77 @@ const stateOf = async (c: ParleyClient, channelId: string) => {
   return state;
 };
 
-test("revoke then add, kick then invite, leave then join: removed devices open no later UpdatePath; no commit mixes adds with removals", { timeout: 120_000 }, async (t) => {
-  const { server, org } = await startOrg(t);
-  const alice = org.owner;
-  const bob = await org.user("bob");
-  const stolen = await org.device("bob");
-  const carol = await org.user("carol");
-  const dave = await org.user("dave");
-  const erin = await org.user("erin");
-  const wit = await org.user("wit");
-  const all = [alice, bob, stolen, carol, dave, erin, wit];
-  for (const c of all) c.connect();
-  await Promise.all(all.map((c) => c.waitUntilLive()));
-  const witness = await mlsClient(asTestUser(server, await loginUser(server, "acme", "wit", PASSWORD), PASSWORD));
+test(
+  "revoke then add, kick then invite, leave then join: removed devices open no later UpdatePath; no commit mixes adds with removals",
+  { timeout: 120_000 },
+  async (t) => {
+    const { server, org } = await startOrg(t);
+    const alice = org.owner;
+    const bob = await org.user("bob");
+    const stolen = await org.device("bob");
+    const carol = await org.user("carol");
+    const dave = await org.user("dave");
+    const erin = await org.user("erin");
+    const wit = await org.user("wit");
+    const all = [alice, bob, stolen, carol, dave, erin, wit];
+    for (const c of all) c.connect();
+    await Promise.all(all.map((c) => c.waitUntilLive()));
+    const witness = await mlsClient(asTestUser(server, await loginUser(server, "acme", "wit", PASSWORD), PASSWORD));
 
-  const ch = await alice.createChannel({ kind: "public", name: "ops", members: [bob.userId, wit.userId] });
-  const inGroup = (...cs: ParleyClient[]) => until(() => cs.every((c) => c.e2ee!.epochOf(ch.id) === alice.e2ee!.epochOf(ch.id)), "devices reach the channel's epoch");
-  await until(() => alice.e2ee!.members(ch.id)?.some((m) => m.deviceId === witness.user.tokens.deviceId) ?? false, "the witness device is added");
-  const wg = await joinFromStream(witness, ch.id);
-  const startSeq = (await alice.api.call("listEvents", { params: { channelId: ch.id }, query: { after: 0 } })).events.at(-1)!.seq;
-  await inGroup(bob, stolen);
+    const ch = await alice.createChannel({ kind: "public", name: "ops", members: [bob.userId, wit.userId] });
+    const inGroup = (...cs: ParleyClient[]) =>
+      until(() => cs.every((c) => c.e2ee!.epochOf(ch.id) === alice.e2ee!.epochOf(ch.id)), "devices reach the channel's epoch");
+    await until(() => alice.e2ee!.members(ch.id)?.some((m) => m.deviceId === witness.user.tokens.deviceId) ?? false, "the witness device is added");
+    const wg = await joinFromStream(witness, ch.id);
+    const startSeq = (await alice.api.call("listEvents", { params: { channelId: ch.id }, query: { after: 0 } })).events.at(-1)!.seq;
+    await inGroup(bob, stolen);
 
-  // 1. The laptop is stolen: revoked, and right away someone is added.
-  const stolenState = await stateOf(stolen, ch.id);
-  await alice.api.call("adminRevokeDevice", { params: { id: bob.userId, deviceId: stolen.session!.deviceId } });
-  await alice.addMembers(ch.id, [carol.userId]);
-  await inGroup(bob, carol);
-  // 2. carol is kicked, dave invited straight after.
-  const kickedState = await stateOf(carol, ch.id);
-  const seenCarol = collect(carol, ch.id);
-  await alice.removeMember(ch.id, carol.userId);
-  await alice.addMembers(ch.id, [dave.userId]);
-  await inGroup(bob, dave);
-  // 3. dave leaves; erin joins the public channel (external commit) straight after.
-  const leftState = await stateOf(dave, ch.id);
-  const seenDave = collect(dave, ch.id);
-  await dave.api.call("leaveChannel", { params: { channelId: ch.id } });
-  await erin.joinChannel(ch.id);
-  await inGroup(bob, erin);
+    // 1. The laptop is stolen: revoked, and right away someone is added.
+    const stolenState = await stateOf(stolen, ch.id);
+    await alice.api.call("adminRevokeDevice", { params: { id: bob.userId, deviceId: stolen.session!.deviceId } });
+    await alice.addMembers(ch.id, [carol.userId]);
+    await inGroup(bob, carol);
+    // 2. carol is kicked, dave invited straight after.
+    const kickedState = await stateOf(carol, ch.id);
+    const seenCarol = collect(carol, ch.id);
+    await alice.removeMember(ch.id, carol.userId);
+    await alice.addMembers(ch.id, [dave.userId]);
+    await inGroup(bob, dave);
+    // 3. dave leaves; erin joins the public channel (external commit) straight after.
+    const leftState = await stateOf(dave, ch.id);
+    const seenDave = collect(dave, ch.id);
+    await dave.api.call("leaveChannel", { params: { channelId: ch.id } });
+    await erin.joinChannel(ch.id);
+    await inGroup(bob, erin);
 
-  const seen = [bob, erin].map((c) => collect(c, ch.id));
-  await alice.sendMessage(ch.id, "after all that");
-  await until(() => seen.every((s) => texts(s).includes("after all that")), "bob and erin read on");
-  await new Promise((r) => setTimeout(r, 300));
-  assert.ok(!texts(seenCarol).includes("after all that") && !texts(seenDave).includes("after all that"));
+    const seen = [bob, erin].map((c) => collect(c, ch.id));
+    await alice.sendMessage(ch.id, "after all that");
+    await until(() => seen.every((s) => texts(s).includes("after all that")), "bob and erin read on");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(!texts(seenCarol).includes("after all that") && !texts(seenDave).includes("after all that"));
 
-  const commits = await record(witness, wg, ch.id, startSeq);
-  assert.ok(commits.length >= 6, `removals, adds and the join were committed (${commits.length} commits)`);
-  let witnessOpened = 0;
-  for (const c of commits) {
-    const info = await inspectMlsMessage(bytes(c.event.content));
-    assert.ok(info.adds.length === 0 || (info.removes.length === 0 && info.proposalRefs.length === 0), `commit at seq ${c.event.seq} mixes adds with removals`);
-    for (const [who, state] of [["the stolen laptop", stolenState], ["carol (kicked)", kickedState], ["dave (left)", leftState]] as const) {
-      assert.equal(await openUpdatePath(heldPrivateKeys(state), bytes(c.event.content), c.before, c.after), 0, `${who} opens the commit at seq ${c.event.seq}`);
+    const commits = await record(witness, wg, ch.id, startSeq);
+    assert.ok(commits.length >= 6, `removals, adds and the join were committed (${commits.length} commits)`);
+    let witnessOpened = 0;
+    for (const c of commits) {
+      const info = await inspectMlsMessage(bytes(c.event.content));
+      assert.ok(
+        info.adds.length === 0 || (info.removes.length === 0 && info.proposalRefs.length === 0),
+        `commit at seq ${c.event.seq} mixes adds with removals`,
+      );
+      for (const [who, state] of [
+        ["the stolen laptop", stolenState],
+        ["carol (kicked)", kickedState],
+        ["dave (left)", leftState],
+      ] as const) {
+        assert.equal(
+          await openUpdatePath(heldPrivateKeys(state), bytes(c.event.content), c.before, c.after),
+          0,
+          `${who} opens the commit at seq ${c.event.seq}`,
+        );
+      }
+      witnessOpened += await openUpdatePath(heldPrivateKeys(c.witnessKeys), bytes(c.event.content), c.before, c.after);
     }
-    witnessOpened += await openUpdatePath(heldPrivateKeys(c.witnessKeys), bytes(c.event.content), c.before, c.after);
-  }
-  assert.ok(witnessOpened > 0, "control: the witness's own keys open the paths sealed to it");
-});
+    assert.ok(witnessOpened > 0, "control: the witness's own keys open the paths sealed to it");
+  },
+);

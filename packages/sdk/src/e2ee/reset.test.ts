@@ -41,8 +41,9 @@ function undecryptableOf(...clients: ParleyClient[]): unknown[] {
 }
 
 async function reads(seen: ReceivedEvent[], text: string, who: string): Promise<void> {
-  await until(() => texts(seen).includes(text), `${who} reads "${text}"`)
-    .catch((err: unknown) => assert.fail(`${(err as Error).message}: ${who} saw ${JSON.stringify(texts(seen))}`));
+  await until(() => texts(seen).includes(text), `${who} reads "${text}"`).catch((err: unknown) =>
+    assert.fail(`${(err as Error).message}: ${who} saw ${JSON.stringify(texts(seen))}`),
+  );
 }
 
 async function setup(t: TestContext, opts: { alice?: ClientOptions; bob?: ClientOptions } = {}) {
@@ -67,17 +68,24 @@ function channelFramesHeld() {
       super(url, protocols);
       Object.defineProperty(this, "onmessage", {
         get: () => onmessage.get!.call(this) as unknown,
-        set: (fn: ((ev: MessageEvent) => void) | null) => onmessage.set!.call(this, fn && ((ev: MessageEvent) => {
-          const t = typeof ev.data === "string" ? (JSON.parse(ev.data) as { t?: string }).t : undefined;
-          if (holding && (t === "event" || t === "sync")) held.push(() => fn.call(this, ev));
-          else fn.call(this, ev);
-        })),
+        set: (fn: ((ev: MessageEvent) => void) | null) =>
+          onmessage.set!.call(
+            this,
+            fn &&
+              ((ev: MessageEvent) => {
+                const t = typeof ev.data === "string" ? (JSON.parse(ev.data) as { t?: string }).t : undefined;
+                if (holding && (t === "event" || t === "sync")) held.push(() => fn.call(this, ev));
+                else fn.call(this, ev);
+              }),
+          ),
       });
     }
   }
   return {
     WebSocket: HeldWebSocket,
-    hold() { holding = true; },
+    hold() {
+      holding = true;
+    },
     release() {
       holding = false;
       for (const deliver of held.splice(0)) deliver();
@@ -93,8 +101,9 @@ async function chatBothWays(a: ParleyClient, b: ParleyClient, channelId: string,
   const seenB = collect(b, channelId);
   await a.sendMessage(channelId, `${tag} from a`);
   await b.sendMessage(channelId, `${tag} from b`);
-  await until(() => texts(seenB).includes(`${tag} from a`) && texts(seenA).includes(`${tag} from b`), `${tag}: both read each other`)
-    .catch((err: unknown) => assert.fail(`${(err as Error).message}: a saw ${JSON.stringify(texts(seenA))}, b saw ${JSON.stringify(texts(seenB))}`));
+  await until(() => texts(seenB).includes(`${tag} from a`) && texts(seenA).includes(`${tag} from b`), `${tag}: both read each other`).catch((err: unknown) =>
+    assert.fail(`${(err as Error).message}: a saw ${JSON.stringify(texts(seenA))}, b saw ${JSON.stringify(texts(seenB))}`),
+  );
 }
 
 test("a channel admin resets the encryption: a new group, a visible reset event, and both members keep chatting", { timeout: 60_000 }, async (t) => {
@@ -117,7 +126,10 @@ test("a channel admin resets the encryption: a new group, a visible reset event,
   assert.equal(group.generation, 1);
   // What was read before the reset is still readable (the device's history), and shows in order.
   const page = await bob.history(channelId, { limit: 50 });
-  assert.deepEqual(page.events.filter((e) => e.kind === "message").map((e) => e.text), ["before from a", "before from b", "after from a", "after from b"]);
+  assert.deepEqual(
+    page.events.filter((e) => e.kind === "message").map((e) => e.text),
+    ["before from a", "before from b", "after from a", "after from b"],
+  );
   assert.ok(page.events.some((e) => e.kind === "reset" && e.content.reset?.generation === 1));
   assert.deepEqual(undecryptable, []);
 });
@@ -155,7 +167,9 @@ test("a send made while this device sets up the new group waits until every memb
   let sending: Promise<SendResult> | undefined;
   let armed = false;
   let madeGroup!: () => void;
-  const created = new Promise<void>((resolve) => { madeGroup = resolve; });
+  const created = new Promise<void>((resolve) => {
+    madeGroup = resolve;
+  });
   const aliceFetch: typeof fetch = async (input, init) => {
     if (armed && init?.method === "POST" && /\/e2ee\/key-packages\/claim$/.test(String(input))) {
       armed = false;

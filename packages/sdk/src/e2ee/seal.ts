@@ -34,7 +34,13 @@ export async function aesGcmSeal(key: CryptoKey, iv: Uint8Array, aad: Uint8Array
     out.set(tag, head.length + tail.length);
     return out;
   }
-  return new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv: iv as Uint8Array<ArrayBuffer>, additionalData: aad as Uint8Array<ArrayBuffer> }, key, plaintext as Uint8Array<ArrayBuffer>));
+  return new Uint8Array(
+    await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv: iv as Uint8Array<ArrayBuffer>, additionalData: aad as Uint8Array<ArrayBuffer> },
+      key,
+      plaintext as Uint8Array<ArrayBuffer>,
+    ),
+  );
 }
 
 /** Opens what {@link aesGcmSeal} made; throws if it was altered or sealed under another key, IV or AAD. */
@@ -51,5 +57,11 @@ export async function aesGcmOpen(key: CryptoKey, iv: Uint8Array, aad: Uint8Array
     out.set(tail, head.length);
     return out;
   }
-  return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv: iv as Uint8Array<ArrayBuffer>, additionalData: aad as Uint8Array<ArrayBuffer> }, key, sealed as Uint8Array<ArrayBuffer>));
+  return new Uint8Array(
+    await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: iv as Uint8Array<ArrayBuffer>, additionalData: aad as Uint8Array<ArrayBuffer> },
+      key,
+      sealed as Uint8Array<ArrayBuffer>,
+    ),
+  );
 }

@@ -30,7 +30,9 @@ test("devices rotate their leaf keys after the interval (fake clock) and after N
   const leafKeys = async () => {
     const r = await alice.api.call("getGroupInfo", { params: { channelId: ch.id } });
     const leaves = groupInfoMembers(Buffer.from(r.groupInfo!, "base64"));
-    return Object.fromEntries([alice, bob].map((c) => [c.userId, hex(leaves.find((l) => l.identity.kind === "device" && l.identity.deviceId === c.session!.deviceId)!.encryptionKey)]));
+    return Object.fromEntries(
+      [alice, bob].map((c) => [c.userId, hex(leaves.find((l) => l.identity.kind === "device" && l.identity.deviceId === c.session!.deviceId)!.encryptionKey)]),
+    );
   };
   const quiet = async (what: string) => {
     const before = await leafKeys();

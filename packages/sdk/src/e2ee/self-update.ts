@@ -35,7 +35,9 @@ export class SelfUpdates {
     this.#messages = policy.messages ?? 1000;
     this.#now = now;
     this.#run = run;
-    this.#timer = setInterval(() => { for (const ch of channels()) this.check(ch); }, policy.checkEveryMs ?? 3600_000);
+    this.#timer = setInterval(() => {
+      for (const ch of channels()) this.check(ch);
+    }, policy.checkEveryMs ?? 3600_000);
     this.#timer.unref?.();
   }
 
@@ -57,7 +59,9 @@ export class SelfUpdates {
     ch.updating = (async () => {
       await new Promise((r) => setTimeout(r, 50 + Math.floor(Math.random() * 450)));
       await this.#run(ch);
-    })().finally(() => { ch.updating = undefined; });
+    })().finally(() => {
+      ch.updating = undefined;
+    });
     ch.updating.catch(() => undefined);
   }
 

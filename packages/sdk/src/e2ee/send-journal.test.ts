@@ -7,8 +7,22 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  addMembers, confirmPending, createDeviceIdentity, createGroup, encrypt, epoch, exportGroupState, generateKeyPackages, importGroupState, joinFromWelcome,
-  MemoryKeyStore, processMessage, selfUpdate, sendGeneration, type Group, type KeyStore,
+  addMembers,
+  confirmPending,
+  createDeviceIdentity,
+  createGroup,
+  encrypt,
+  epoch,
+  exportGroupState,
+  generateKeyPackages,
+  importGroupState,
+  joinFromWelcome,
+  MemoryKeyStore,
+  processMessage,
+  selfUpdate,
+  sendGeneration,
+  type Group,
+  type KeyStore,
 } from "@parley/crypto";
 import { SendJournal } from "./send-journal.ts";
 
@@ -24,7 +38,16 @@ async function pair() {
 
 /** Count the key store's writes. */
 function counting(ks: KeyStore): KeyStore & { puts: number } {
-  const c = { puts: 0, get: (k: string) => ks.get(k), delete: (k: string) => ks.delete(k), list: (p: string) => ks.list(p), put: (k: string, v: Uint8Array) => { c.puts++; return ks.put(k, v); } };
+  const c = {
+    puts: 0,
+    get: (k: string) => ks.get(k),
+    delete: (k: string) => ks.delete(k),
+    list: (p: string) => ks.list(p),
+    put: (k: string, v: Uint8Array) => {
+      c.puts++;
+      return ks.put(k, v);
+    },
+  };
   return c;
 }
 
@@ -67,7 +90,7 @@ test("a state on disk older than a commit the device applied since: the reservat
   const restored = await importGroupState(alice, savedAt1);
   const again = new SendJournal("ch1");
   again.saved(Number(epoch(restored)));
-  assert.ok(await again.beforeSend(restored, ks) >= 3, "the epoch-1 generations are skipped");
+  assert.ok((await again.beforeSend(restored, ks)) >= 3, "the epoch-1 generations are skipped");
   await encrypt(restored, new TextEncoder().encode("at epoch 1 after the restart")); // bob moved on; never sent here
   // ...then the timeline applies the commit again, and the epoch-2 generations are skipped too.
   await processMessage(restored, commit!.commit);

@@ -101,5 +101,7 @@ export class SendJournal {
 function parse(raw: Uint8Array): Reservation[] {
   const v: unknown = JSON.parse(new TextDecoder().decode(raw));
   if (!Array.isArray(v)) throw new Error("corrupt send journal");
-  return v.filter((r): r is Reservation => !!r && typeof r === "object" && Number.isInteger(r.epoch) && typeof r.auth === "string" && Number.isInteger(r.limit));
+  return v.filter(
+    (r): r is Reservation => !!r && typeof r === "object" && Number.isInteger(r.epoch) && typeof r.auth === "string" && Number.isInteger(r.limit),
+  );
 }

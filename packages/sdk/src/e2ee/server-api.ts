@@ -67,7 +67,13 @@ function b64(v: string, what: string): Uint8Array {
 }
 
 function binding(b: WireBindingJson): WireBinding {
-  return { orgId: b.orgId, userId: b.userId, deviceId: b.deviceId, signaturePublicKey: b64(b.signaturePublicKey, "binding"), signature: b64(b.signature, "binding") };
+  return {
+    orgId: b.orgId,
+    userId: b.userId,
+    deviceId: b.deviceId,
+    signaturePublicKey: b64(b.signaturePublicKey, "binding"),
+    signature: b64(b.signature, "binding"),
+  };
 }
 
 /** Typed calls of the E2EE, MLS and file routes. */
@@ -82,14 +88,18 @@ export class E2eeServerApi {
   async config(): Promise<E2eeConfig> {
     const r = await this.#api.call("getE2eeConfig");
     return {
-      suite: r.suite, directoryKey: b64(r.directoryKey, "config"), keyPackageLowWater: r.keyPackageLowWater,
+      suite: r.suite,
+      directoryKey: b64(r.directoryKey, "config"),
+      keyPackageLowWater: r.keyPackageLowWater,
       externalSender: { signaturePublicKey: b64(r.externalSender.signaturePublicKey, "config"), orgId: r.externalSender.orgId },
     };
   }
 
   /** PUT /e2ee/device-identity for the calling device (idempotent for the same key). */
   async registerDevice(suite: SuiteName, signaturePublicKey: Uint8Array, credential: Uint8Array): Promise<void> {
-    await this.#api.call("putDeviceIdentity", { body: { suite, signaturePublicKey: bytesToBase64(signaturePublicKey), credential: bytesToBase64(credential) } });
+    await this.#api.call("putDeviceIdentity", {
+      body: { suite, signaturePublicKey: bytesToBase64(signaturePublicKey), credential: bytesToBase64(credential) },
+    });
   }
 
   /** GET /e2ee/bindings: bindings of the active devices of `userIds`. */
@@ -129,8 +139,11 @@ export class E2eeServerApi {
       params: { channelId },
       body: {
         // The engine that built the change: the server refuses it for a group of another engine.
-        engine: MLS_ENGINE, epoch: bundle.epoch, groupInfo: bytesToBase64(bundle.groupInfo),
-        ...(bundle.commit ? { commit: bytesToBase64(bundle.commit) } : {}), ...(bundle.welcome ? { welcome: bytesToBase64(bundle.welcome) } : {}),
+        engine: MLS_ENGINE,
+        epoch: bundle.epoch,
+        groupInfo: bytesToBase64(bundle.groupInfo),
+        ...(bundle.commit ? { commit: bytesToBase64(bundle.commit) } : {}),
+        ...(bundle.welcome ? { welcome: bytesToBase64(bundle.welcome) } : {}),
       },
     });
   }
@@ -146,9 +159,10 @@ export class E2eeServerApi {
   /** The channel's current group generation, and its group if it has one (GET /channels/:id/group-info). */
   async groupState(channelId: string): Promise<{ generation: number; group: ServerGroup | undefined }> {
     const r = await this.#api.call("getGroupInfo", { params: { channelId } });
-    const group = r.groupInfo && r.suite
-      ? { epoch: r.epoch, generation: r.generation, engine: r.engine ?? "", suite: r.suite, groupInfo: b64(r.groupInfo, "group-info") }
-      : undefined;
+    const group =
+      r.groupInfo && r.suite
+        ? { epoch: r.epoch, generation: r.generation, engine: r.engine ?? "", suite: r.suite, groupInfo: b64(r.groupInfo, "group-info") }
+        : undefined;
     return { generation: r.generation, group };
   }
 
@@ -176,7 +190,8 @@ export class E2eeServerApi {
   /** PATCH /files/:id: append `bytes` at `offset` (resumable). */
   async appendUpload(fileId: string, offset: number, bytes: Uint8Array): Promise<void> {
     const res = await this.#api.raw("PATCH", `/files/${encodeURIComponent(fileId)}`, {
-      headers: { "content-type": "application/octet-stream", "upload-offset": String(offset) }, body: bytes,
+      headers: { "content-type": "application/octet-stream", "upload-offset": String(offset) },
+      body: bytes,
     });
     await res.body?.cancel();
   }

@@ -30,11 +30,16 @@ const HANDSHAKE = new Set(["commit", "proposal"]);
 function reasonOf(err: unknown): UndecryptableReason {
   if (!isE2eeError(err)) return "malformed";
   switch (err.code) {
-    case "replay": return "replay";
-    case "old_epoch": return "old_epoch";
-    case "unauthorized_leaf": return "unauthorized_leaf";
-    case "bad_input": return "malformed";
-    default: return "tampered";
+    case "replay":
+      return "replay";
+    case "old_epoch":
+      return "old_epoch";
+    case "unauthorized_leaf":
+      return "unauthorized_leaf";
+    case "bad_input":
+      return "malformed";
+    default:
+      return "tampered";
   }
 }
 
@@ -63,7 +68,9 @@ export async function processEvent(ctx: TimelineContext, ch: ChannelCrypto, e: E
   if (ch.isBefore(e)) return { t: "history" };
   if (e.senderDeviceId === ctx.deviceId) {
     const mine = await ctx.takeSent(e.clientId);
-    return mine ? { t: "content", content: mine } : { t: "undecryptable", reason: "own_message_unavailable", message: "sent from this device in an earlier session; its plaintext was not kept" };
+    return mine
+      ? { t: "content", content: mine }
+      : { t: "undecryptable", reason: "own_message_unavailable", message: "sent from this device in an earlier session; its plaintext was not kept" };
   }
   if (e.epoch > current) return { t: "wait" };
   let r;

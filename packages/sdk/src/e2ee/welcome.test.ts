@@ -18,7 +18,9 @@ test("a device added while several commits follow joins from its Welcome and rea
   t.after(() => org.closeAll());
   // Carol's Welcome download fails once (a transient 503), then waits until the channel moved on.
   let release!: () => void;
-  const released = new Promise<void>((r) => { release = r; });
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
   const welcomeFetches: number[] = [];
   const gated: typeof fetch = async (input, init) => {
     if (String(input instanceof Request ? input.url : input).includes("/welcomes/")) {
@@ -62,7 +64,10 @@ test("a device added while several commits follow joins from its Welcome and rea
   await until(() => carol.e2ee!.epochOf(ch.id) === alice.e2ee!.epochOf(ch.id), "carol reaches the current epoch");
   // She joined at the Welcome's epoch, so nothing after her add is reported missing.
   const firstAfterAdd = Math.min(...seen.map((e) => e.seq));
-  assert.ok(gaps.every((g) => g.beforeSeq <= firstAfterAdd), JSON.stringify(gaps));
+  assert.ok(
+    gaps.every((g) => g.beforeSeq <= firstAfterAdd),
+    JSON.stringify(gaps),
+  );
   await bob.sendMessage(ch.id, "still here");
   await until(() => texts(seen).includes("still here"), "carol reads on");
 });

@@ -12,8 +12,16 @@ export const FAST: ClientOptions = { backoff: { initialMs: 50, maxMs: 500 }, gap
 /** The org owner (first-run setup) and a way to add users and devices. */
 export async function makeOrg(baseUrl: string, opts: ClientOptions = {}) {
   const owner = await ParleyClient.setup({
-    ...FAST, ...opts, baseUrl, setupToken: TEST_SETUP_TOKEN, orgSlug: "acme", orgName: "Acme", username: "alice", displayName: "Alice",
-    password: PASSWORD, deviceName: "alice laptop",
+    ...FAST,
+    ...opts,
+    baseUrl,
+    setupToken: TEST_SETUP_TOKEN,
+    orgSlug: "acme",
+    orgName: "Acme",
+    username: "alice",
+    displayName: "Alice",
+    password: PASSWORD,
+    deviceName: "alice laptop",
   });
   const clients: ParleyClient[] = [owner];
   return {
@@ -22,7 +30,16 @@ export async function makeOrg(baseUrl: string, opts: ClientOptions = {}) {
     /** A new user (invite accepted) with one device. */
     async user(username: string, o: ClientOptions = {}) {
       const invite = await owner.api.call("createInvite", { body: {} });
-      const c = await ParleyClient.acceptInvite({ ...FAST, ...o, baseUrl, token: invite.token, username, displayName: username, password: PASSWORD, deviceName: `${username} laptop` });
+      const c = await ParleyClient.acceptInvite({
+        ...FAST,
+        ...o,
+        baseUrl,
+        token: invite.token,
+        username,
+        displayName: username,
+        password: PASSWORD,
+        deviceName: `${username} laptop`,
+      });
       clients.push(c);
       return c;
     },
@@ -39,7 +56,10 @@ export async function makeOrg(baseUrl: string, opts: ClientOptions = {}) {
 }
 
 /** A test server and its org (see {@link makeOrg}), both stopped when the test ends. */
-export async function startOrg(t: { after(fn: () => unknown): void }, opts: ClientOptions = {}): Promise<{ server: TestServer; org: Awaited<ReturnType<typeof makeOrg>> }> {
+export async function startOrg(
+  t: { after(fn: () => unknown): void },
+  opts: ClientOptions = {},
+): Promise<{ server: TestServer; org: Awaited<ReturnType<typeof makeOrg>> }> {
   const server = await startTestServer();
   t.after(() => server.stop());
   const org = await makeOrg(server.url, opts);
@@ -50,7 +70,9 @@ export async function startOrg(t: { after(fn: () => unknown): void }, opts: Clie
 /** Every app-visible event of `channelId` that `client` emits from now on. */
 export function collect(client: ParleyClient, channelId: string): ReceivedEvent[] {
   const got: ReceivedEvent[] = [];
-  client.on("event", (e) => { if (e.channelId === channelId) got.push(e); });
+  client.on("event", (e) => {
+    if (e.channelId === channelId) got.push(e);
+  });
   return got;
 }
 

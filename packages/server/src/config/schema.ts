@@ -10,7 +10,8 @@ import { DEFAULT_LIMITS } from "@parley/protocol";
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** `[HOST:]PORT` (an IPv6 host in brackets); the host defaults to 127.0.0.1 so nothing is exposed by accident. */
-const listenAddress = z.string()
+const listenAddress = z
+  .string()
   .regex(/^(?:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):)?\d{1,5}$/, "expected [HOST:]PORT, e.g. 9464 or 10.0.0.5:9464")
   .transform((v) => {
     const i = v.lastIndexOf(":");
@@ -26,75 +27,104 @@ export const SETTINGS = {
   publicUrl: { env: "PARLEY_PUBLIC_URL", schema: z.string().url().optional(), doc: "External URL, used in invite links. Defaults to http://HOST:PORT." },
   dataDir: { env: "PARLEY_DATA_DIR", schema: z.string().default("./.data"), doc: "Directory for the SQLite database, keys and blobs." },
   databaseUrl: {
-    env: "DATABASE_URL", schema: z.string().optional(), secret: true,
+    env: "DATABASE_URL",
+    schema: z.string().optional(),
+    secret: true,
     doc: "postgres://user:pass@host/db selects PostgreSQL; unset or sqlite:PATH selects SQLite in the data dir.",
   },
   sqliteSynchronous: {
-    env: "PARLEY_SQLITE_SYNCHRONOUS", schema: z.enum(["FULL", "NORMAL"]).default("FULL"),
+    env: "PARLEY_SQLITE_SYNCHRONOUS",
+    schema: z.enum(["FULL", "NORMAL"]).default("FULL"),
     doc: "SQLite fsync policy. FULL fsyncs every (group) commit so acknowledged events survive power loss.",
   },
   pgPoolSize: { env: "PARLEY_PG_POOL_SIZE", schema: int(1, 200).default(10), doc: "PostgreSQL connection pool size." },
-  logLevel: { env: "PARLEY_LOG_LEVEL", schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"), doc: "Log level (JSON lines on stdout)." },
+  logLevel: {
+    env: "PARLEY_LOG_LEVEL",
+    schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    doc: "Log level (JSON lines on stdout).",
+  },
   accessTokenTtl: { env: "PARLEY_ACCESS_TOKEN_TTL", schema: int(30, 3600).default(600), doc: "Access token lifetime, seconds." },
   refreshTokenTtl: { env: "PARLEY_REFRESH_TOKEN_TTL", schema: int(3600, 365 * 86400).default(30 * 86400), doc: "Refresh token lifetime (idle), seconds." },
   bodyLimit: { env: "PARLEY_BODY_LIMIT", schema: int(1024, 100 * 1048576).default(DEFAULT_LIMITS.bodyBytes), doc: "Largest HTTP request body, bytes." },
   mlsBundleLimit: {
-    env: "PARLEY_MLS_BUNDLE_LIMIT", schema: int(1024, 256 * 1048576).default(16 * 1048576),
+    env: "PARLEY_MLS_BUNDLE_LIMIT",
+    schema: int(1024, 256 * 1048576).default(16 * 1048576),
     doc: "Largest MLS commit bundle request body (POST /channels/:channelId/commits), bytes: a 1,000-member group's GroupInfo and Welcome are several MB.",
   },
   checkMlsFraming: {
-    env: "PARLEY_CHECK_MLS_FRAMING", schema: bool.default(true),
+    env: "PARLEY_CHECK_MLS_FRAMING",
+    schema: bool.default(true),
     doc: "Refuse event content that is not an MLS PrivateMessage of the channel's group at the event's epoch, so a faulty client cannot store plaintext. Turn off only to benchmark the transport with opaque bytes.",
   },
   messageLimit: { env: "PARLEY_MESSAGE_LIMIT", schema: int(256, 1048576).default(DEFAULT_LIMITS.messageBytes), doc: "Largest event content, bytes." },
   rateLimitIp: { env: "PARLEY_RATE_LIMIT_IP", schema: int(1, 1_000_000).default(600), doc: "HTTP requests per minute per client address." },
   rateLimitUser: { env: "PARLEY_RATE_LIMIT_USER", schema: int(1, 1_000_000).default(1200), doc: "HTTP requests per minute per user." },
-  wsFramesPerSecond: { env: "PARLEY_WS_FRAMES_PER_SECOND", schema: int(1, 100_000).default(50), doc: "Sustained frames per second a WebSocket client may send (burst: 4x)." },
+  wsFramesPerSecond: {
+    env: "PARLEY_WS_FRAMES_PER_SECOND",
+    schema: int(1, 100_000).default(50),
+    doc: "Sustained frames per second a WebSocket client may send (burst: 4x).",
+  },
   wsMaxBufferedBytes: {
-    env: "PARLEY_WS_MAX_BUFFERED", schema: int(65536, 1 << 30).default(8 * 1048576),
+    env: "PARLEY_WS_MAX_BUFFERED",
+    schema: int(65536, 1 << 30).default(8 * 1048576),
     doc: "Most unsent output the server holds for one WebSocket connection (live frames, replay pages and frames queued during replay together); beyond it the connection is closed as a slow consumer (4430). Replay pauses at half of it (at most 1 MiB) until the client reads.",
   },
   wsMaxConnectionsPerDevice: {
-    env: "PARLEY_WS_MAX_CONNECTIONS_PER_DEVICE", schema: int(1, 1_000_000).default(4),
+    env: "PARLEY_WS_MAX_CONNECTIONS_PER_DEVICE",
+    schema: int(1, 1_000_000).default(4),
     doc: "Most WebSocket connections one device may hold open on a node at once; one more is refused (error too_many_connections, close 4409). A device needs one, plus one while a dead connection is still timing out.",
   },
   wsMaxConnectionsPerUser: {
-    env: "PARLEY_WS_MAX_CONNECTIONS_PER_USER", schema: int(1, 1_000_000).default(16),
+    env: "PARLEY_WS_MAX_CONNECTIONS_PER_USER",
+    schema: int(1, 1_000_000).default(16),
     doc: "Most WebSocket connections one user may hold open on a node at once, over all their devices; one more is refused like the per-device cap.",
   },
   loginAttempts: { env: "PARLEY_LOGIN_ATTEMPTS", schema: int(1, 1000).default(10), doc: "Failed logins per account per 15 minutes before throttling." },
   metricsToken: {
-    env: "PARLEY_METRICS_TOKEN", schema: z.string().min(16).max(256).optional(), secret: true,
+    env: "PARLEY_METRICS_TOKEN",
+    schema: z.string().min(16).max(256).optional(),
+    secret: true,
     doc: "Bearer token /metrics requires (Authorization: Bearer TOKEN). Set alone, /metrics is served on the main listener to holders of the token. With neither this nor PARLEY_METRICS_LISTEN, /metrics is not served at all.",
   },
   metricsListen: {
-    env: "PARLEY_METRICS_LISTEN", schema: listenAddress.optional(),
+    env: "PARLEY_METRICS_LISTEN",
+    schema: listenAddress.optional(),
     doc: "Serve /metrics on a separate listener at [HOST:]PORT (HOST defaults to 127.0.0.1) and not on the main one, for a Prometheus on the same host or a private network. PARLEY_METRICS_TOKEN, when set, is required there too.",
   },
   trustProxy: { env: "PARLEY_TRUST_PROXY", schema: bool.default(false), doc: "Trust X-Forwarded-For from a reverse proxy." },
   shutdownGraceMs: { env: "PARLEY_SHUTDOWN_GRACE_MS", schema: int(0, 120_000).default(10_000), doc: "How long graceful shutdown waits for in-flight work." },
-  setupToken: { env: "PARLEY_SETUP_TOKEN", schema: z.string().min(16).optional(), secret: true, doc: "Fix the first-run setup token (otherwise one is generated and printed)." },
+  setupToken: {
+    env: "PARLEY_SETUP_TOKEN",
+    schema: z.string().min(16).optional(),
+    secret: true,
+    doc: "Fix the first-run setup token (otherwise one is generated and printed).",
+  },
   kmsKeyFile: {
-    env: "PARLEY_KMS_KEY_FILE", schema: z.string().optional(),
+    env: "PARLEY_KMS_KEY_FILE",
+    schema: z.string().optional(),
     doc: "Master key file (32 random bytes, mode 0600) that envelope-encrypts the server's private keys in the database. Defaults to DATA_DIR/master.key (created on first start); every node of a cluster needs the same file.",
   },
   keyPackageLowWater: {
-    env: "PARLEY_KEYPACKAGE_LOW_WATER", schema: int(1, 1000).default(10),
+    env: "PARLEY_KEYPACKAGE_LOW_WATER",
+    schema: int(1, 1000).default(10),
     doc: "When a device has fewer one-time MLS KeyPackages than this left, it is told to upload more (user-stream item keypackages.low).",
   },
   fileLimit: { env: "PARLEY_FILE_LIMIT", schema: int(1, 2 ** 50).default(100 * 1048576), doc: "Largest attachment (ciphertext) a client may upload, bytes." },
   blobDir: { env: "PARLEY_BLOB_DIR", schema: z.string().optional(), doc: "Directory for attachment blobs. Defaults to <data dir>/blobs." },
   webDir: { env: "PARLEY_WEB_DIR", schema: z.string().optional(), doc: "Directory of the built web app to serve at / (optional)." },
   auditCheckpointEvery: {
-    env: "PARLEY_AUDIT_CHECKPOINT_EVERY", schema: int(1, 1_000_000).default(1000),
+    env: "PARLEY_AUDIT_CHECKPOINT_EVERY",
+    schema: int(1, 1_000_000).default(1000),
     doc: "Sign an audit-log checkpoint (org, seq, head hash, time; Ed25519, the server's audit key) every this many entries of an org, in the entry's transaction (docs/audit.md).",
   },
   auditCheckpointSeconds: {
-    env: "PARLEY_AUDIT_CHECKPOINT_SECONDS", schema: int(1, 86400).default(300),
+    env: "PARLEY_AUDIT_CHECKPOINT_SECONDS",
+    schema: int(1, 86400).default(300),
     doc: "Also checkpoint an org's audit chain that moved but has not reached PARLEY_AUDIT_CHECKPOINT_EVERY entries once its last checkpoint is this old, seconds.",
   },
   auditCheckpointFile: {
-    env: "PARLEY_AUDIT_CHECKPOINT_FILE", schema: z.string().optional(),
+    env: "PARLEY_AUDIT_CHECKPOINT_FILE",
+    schema: z.string().optional(),
     doc: "Append every audit checkpoint to this JSON Lines file (ship it off the box: `parley audit verify --checkpoints FILE` checks the log against it). Unset: checkpoints stay in the database only.",
   },
 } as const;
@@ -116,9 +146,12 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [key, s] of Object.entries(SETTINGS)) {
-    const raw = key in overrides && (overrides as Record<string, unknown>)[key] !== undefined
-      ? (overrides as Record<string, unknown>)[key]
-      : env[s.env] === "" ? undefined : env[s.env];
+    const raw =
+      key in overrides && (overrides as Record<string, unknown>)[key] !== undefined
+        ? (overrides as Record<string, unknown>)[key]
+        : env[s.env] === ""
+          ? undefined
+          : env[s.env];
     const value = typeof raw === "boolean" ? String(raw) : raw;
     const r = (s.schema as z.ZodType).safeParse(value);
     if (r.success) out[key] = r.data;

@@ -23,7 +23,9 @@ export interface RequestCtx {
    */
   rawBody?: Readable | undefined;
 }
-export interface AuthedCtx extends RequestCtx { principal: DeviceActor }
+export interface AuthedCtx extends RequestCtx {
+  principal: DeviceActor;
+}
 
 export type Handler<N extends RouteName> = (
   input: { params: RouteParams<Routes[N]>; query: RouteQuery<Routes[N]>; body: RouteBody<Routes[N]> },

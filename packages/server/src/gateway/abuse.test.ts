@@ -107,14 +107,20 @@ test("slow reader: a connection that stops reading is cut (4430); others keep re
   const seqs: number[] = [];
   // Enough to fill the kernel buffers on both sides (loopback autotuning can take several
   // MB) and then our 64 KiB allowance; bounded, and it stops as soon as the cut happens.
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (n < 1500 && (await closedCount(server, "slow_consumer")) === 0) {
-      n++;
-      const r = await owner.api("POST", `/channels/${ch}/events`, { clientId: `big-${n}-${Math.random().toString(36).slice(2)}`, kind: "message", content: big });
-      assert.equal(r.status, 200);
-      seqs.push(r.body.event.seq);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (n < 1500 && (await closedCount(server, "slow_consumer")) === 0) {
+        n++;
+        const r = await owner.api("POST", `/channels/${ch}/events`, {
+          clientId: `big-${n}-${Math.random().toString(36).slice(2)}`,
+          kind: "message",
+          content: big,
+        });
+        assert.equal(r.status, 200);
+        seqs.push(r.body.event.seq);
+      }
+    }),
+  );
   assert.equal(await closedCount(server, "slow_consumer"), 1, `not cut after ${n} events`);
   const last = Math.max(...seqs);
   await healthy.waitFor((f) => f.t === "event" && f.event.seq === last, 10_000);
@@ -150,7 +156,10 @@ test("heartbeat: a connection that misses a pong is terminated", async (t) => {
   const gw = createGateway(server.deps, { heartbeatMs: 100, helloTimeoutMs: 60_000 });
   gw.attach(httpServer);
   await new Promise<void>((r) => httpServer.listen(0, "127.0.0.1", r));
-  t.after(async () => { await gw.drain(); await new Promise((r) => httpServer.close(r)); });
+  t.after(async () => {
+    await gw.drain();
+    await new Promise((r) => httpServer.close(r));
+  });
   const url = `http://127.0.0.1:${(httpServer.address() as { port: number }).port}`;
   const alive = await openSocket(url); // answers pings (ws does it automatically)
   const dead = await openSocket(url);

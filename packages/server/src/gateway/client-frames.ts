@@ -63,7 +63,10 @@ export function chargeFrame(core: GatewayCore, c: Conn): boolean {
 export function onMessage(core: GatewayCore, c: Conn, data: Buffer, isBinary: boolean): void {
   if (!chargeFrame(core, c)) return;
   // `hello` is being verified: keep what the client pipelined behind it.
-  if (c.early !== null) { c.early.push(data); return; }
+  if (c.early !== null) {
+    c.early.push(data);
+    return;
+  }
   handleFrame(core, c, data, isBinary);
 }
 
@@ -87,7 +90,10 @@ function handleFrame(core: GatewayCore, c: Conn, data: Buffer, isBinary: boolean
   }
   const frame = parsed.data;
   if (c.principal === null) {
-    if (frame.t === "hello") { void handleHello(core, c, frame, (conn, d) => handleFrame(core, conn, d, false)); return; }
+    if (frame.t === "hello") {
+      void handleHello(core, c, frame, (conn, d) => handleFrame(core, conn, d, false));
+      return;
+    }
     core.send(c, { t: "error", code: "unauthorized", message: "send hello first" });
     core.close(c, CLOSE_CODES.unauthorized, "unauthorized");
     return;
@@ -101,13 +107,18 @@ function handleFrame(core: GatewayCore, c: Conn, data: Buffer, isBinary: boolean
     case "send": {
       const { t: _t, ref, channelId, ...input } = frame;
       sendEvent(deps, p, channelId, input).then(
-        ({ event, duplicate }) => { if (writable(c)) core.send(c, { t: "ack", ref, event, duplicate }); },
+        ({ event, duplicate }) => {
+          if (writable(c)) core.send(c, { t: "ack", ref, event, duplicate });
+        },
         (err: unknown) => sendError(core, c, ref, err),
       );
       return;
     }
     case "typing": {
-      if (!c.channels.has(frame.channelId)) { sendError(core, c, undefined, new AppError("not_found", "channel not found")); return; }
+      if (!c.channels.has(frame.channelId)) {
+        sendError(core, c, undefined, new AppError("not_found", "channel not found"));
+        return;
+      }
       const now = Date.now();
       c.typingAt ??= new Map();
       const last = c.typingAt.get(frame.channelId);

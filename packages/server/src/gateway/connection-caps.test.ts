@@ -40,7 +40,10 @@ for (const dialect of DIALECTS) {
       assert.equal((a3.first as ServerFrameOf<"error">).code, "too_many_connections");
       assert.deepEqual((a3.first as ServerFrameOf<"error">).details, { scope: "device", limit: 2 });
       assert.equal((await a3.s.closed).code, CLOSE_CODES.tooManyConnections);
-      assert.ok(a3.s.frames.every((f) => f.t !== "ready" && f.t !== "sync"), "nothing was sent before the refusal");
+      assert.ok(
+        a3.s.frames.every((f) => f.t !== "ready" && f.t !== "sync"),
+        "nothing was sent before the refusal",
+      );
 
       // A second device of the same user: the user cap (3) counts every device.
       const other = await loginUser(server, "acme", "owner", TEST_PASSWORD, { deviceName: "laptop" });

@@ -20,7 +20,10 @@ export const PENDING_EVENT = 1;
 export const PENDING_USER = 2;
 
 /** A membership change that arrived while the connection's channel list was loading. */
-export interface MemberOp { channelId: string; add: boolean }
+export interface MemberOp {
+  channelId: string;
+  add: boolean;
+}
 
 export interface Conn {
   id: string;
@@ -63,9 +66,28 @@ export interface Conn {
 
 export function newConn(id: string, ws: WebSocket, socket: Duplex, burst: number, now: number): Conn {
   return {
-    id, ws, socket, principal: null, channels: new Set(), pending: null, pendingBytes: 0, memberOps: null, early: null,
-    alive: true, closing: false, closeReason: null, presence: "online", presencePublished: "online", presenceAt: 0, presenceTimer: null, tokens: burst, refillAt: now,
-    strikes: 0, strikeWindowAt: now, typingAt: null, helloTimer: null,
+    id,
+    ws,
+    socket,
+    principal: null,
+    channels: new Set(),
+    pending: null,
+    pendingBytes: 0,
+    memberOps: null,
+    early: null,
+    alive: true,
+    closing: false,
+    closeReason: null,
+    presence: "online",
+    presencePublished: "online",
+    presenceAt: 0,
+    presenceTimer: null,
+    tokens: burst,
+    refillAt: now,
+    strikes: 0,
+    strikeWindowAt: now,
+    typingAt: null,
+    helloTimer: null,
   };
 }
 

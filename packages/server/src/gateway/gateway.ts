@@ -57,7 +57,10 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
     c.closeReason = reason;
     c.pending = null;
     c.pendingBytes = 0;
-    if (c.helloTimer) { clearTimeout(c.helloTimer); c.helloTimer = null; }
+    if (c.helloTimer) {
+      clearTimeout(c.helloTimer);
+      c.helloTimer = null;
+    }
     if (c.ws.readyState === 1 || c.ws.readyState === 0) c.ws.close(code, reason);
   }
 
@@ -70,14 +73,22 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
   }
 
   const core: GatewayCore = {
-    deps, log, registry: newRegistry(), presence: newPresenceState(), all, heartbeatMs,
+    deps,
+    log,
+    registry: newRegistry(),
+    presence: newPresenceState(),
+    all,
+    heartbeatMs,
     fan: { maxBuffered: deps.config.wsMaxBufferedBytes, onSlow: cutSlow, onPendingOverflow: cutSlow },
     send(c: Conn, frame: ServerFrame) {
       if (!writable(c)) return;
       // The cap covers every frame written to a connection (replay pages, acks,
       // errors, pongs), not only fan-out; checked before writing like fanout(),
       // so a connection holds at most the cap plus one frame.
-      if (unsentBytes(c) > deps.config.wsMaxBufferedBytes) { cutSlow(c); return; }
+      if (unsentBytes(c) > deps.config.wsMaxBufferedBytes) {
+        cutSlow(c);
+        return;
+      }
       c.ws.send(JSON.stringify(frame));
     },
     close,
@@ -109,8 +120,14 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
     c.closing = true;
     c.pending = null;
     c.pendingBytes = 0;
-    if (c.helloTimer) { clearTimeout(c.helloTimer); c.helloTimer = null; }
-    if (c.presenceTimer) { clearTimeout(c.presenceTimer); c.presenceTimer = null; }
+    if (c.helloTimer) {
+      clearTimeout(c.helloTimer);
+      c.helloTimer = null;
+    }
+    if (c.presenceTimer) {
+      clearTimeout(c.presenceTimer);
+      c.presenceTimer = null;
+    }
     const p = c.principal;
     if (p) {
       unregisterConn(core.registry, c);
@@ -133,8 +150,12 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
     }, helloTimeoutMs);
     ws.on("message", (data, isBinary) => onMessage(core, c, data as Buffer, isBinary));
     // ws answers pings by itself; they still count against the frame allowance.
-    ws.on("ping", () => { chargeFrame(core, c); });
-    ws.on("pong", () => { if (chargeFrame(core, c)) c.alive = true; });
+    ws.on("ping", () => {
+      chargeFrame(core, c);
+    });
+    ws.on("pong", () => {
+      if (chargeFrame(core, c)) c.alive = true;
+    });
     ws.on("error", (err: Error & { code?: string }) => {
       // ws closes the socket itself (e.g. 1009 for a frame above maxPayload).
       c.closeReason ??= err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" ? "too_large" : "protocol_error";
@@ -171,7 +192,9 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
 
   let drained: Promise<void> | undefined;
   return {
-    attach(server) { server.on("upgrade", onUpgrade); },
+    attach(server) {
+      server.on("upgrade", onUpgrade);
+    },
     connectionCount: () => all.size,
     bufferedBytes,
     drain() {
@@ -182,10 +205,14 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
         deps.metrics.wsBufferedSources.delete(bufferedBytes);
         log.info({ connections: all.size }, "draining: closing sockets with 1012");
         if (all.size > 0) {
-          const empty = new Promise<void>((resolve) => { onEmpty = resolve; });
+          const empty = new Promise<void>((resolve) => {
+            onEmpty = resolve;
+          });
           for (const c of all) close(c, CLOSE_CODES.serviceRestart, "service_restart");
           let timer: NodeJS.Timeout | undefined;
-          const grace = new Promise<void>((resolve) => { timer = setTimeout(resolve, deps.config.shutdownGraceMs); });
+          const grace = new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, deps.config.shutdownGraceMs);
+          });
           await Promise.race([empty, grace]);
           clearTimeout(timer);
           for (const c of all) c.ws.terminate();

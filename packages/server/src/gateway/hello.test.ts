@@ -75,13 +75,21 @@ test("no hello in time: close 4408; upgrades on other paths are refused", async 
   const gw = createGateway(server.deps, { helloTimeoutMs: 150 });
   gw.attach(httpServer);
   await new Promise<void>((r) => httpServer.listen(0, "127.0.0.1", r));
-  t.after(async () => { await gw.drain(); await new Promise((r) => httpServer.close(r)); });
+  t.after(async () => {
+    await gw.drain();
+    await new Promise((r) => httpServer.close(r));
+  });
   const port = (httpServer.address() as { port: number }).port;
   const s = await openSocket(`http://127.0.0.1:${port}`);
   const closed = await s.closed;
   assert.equal(closed.code, CLOSE_CODES.helloTimeout);
   const res = await new Promise<number>((resolve) => {
-    const req = http.request({ host: "127.0.0.1", port, path: "/elsewhere", headers: { connection: "upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" } });
+    const req = http.request({
+      host: "127.0.0.1",
+      port,
+      path: "/elsewhere",
+      headers: { connection: "upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" },
+    });
     req.on("response", (r) => resolve(r.statusCode ?? 0));
     req.on("upgrade", () => resolve(101));
     req.end();

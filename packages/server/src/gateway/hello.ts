@@ -29,7 +29,9 @@ function refuseOverCap(core: GatewayCore, c: Conn, p: DeviceActor): boolean {
   if (!over) return false;
   core.log.info({ conn: c.id, user: p.userId, device: p.deviceId, ...over }, "too many connections: refusing");
   core.send(c, {
-    t: "error", code: "too_many_connections", details: over,
+    t: "error",
+    code: "too_many_connections",
+    details: over,
     message: `this ${over.scope} already has ${over.limit} open connections on this server; close one or retry later`,
   });
   core.close(c, CLOSE_CODES.tooManyConnections, "too_many_connections");
@@ -38,7 +40,10 @@ function refuseOverCap(core: GatewayCore, c: Conn, p: DeviceActor): boolean {
 
 export async function handleHello(core: GatewayCore, c: Conn, hello: Hello, onEarly: (c: Conn, data: Buffer) => void): Promise<void> {
   const { deps } = core;
-  if (c.helloTimer) { clearTimeout(c.helloTimer); c.helloTimer = null; }
+  if (c.helloTimer) {
+    clearTimeout(c.helloTimer);
+    c.helloTimer = null;
+  }
   c.early = [];
   try {
     const principal = await resolvePrincipal(deps, deps.keys, hello.token);
@@ -78,8 +83,15 @@ export async function handleHello(core: GatewayCore, c: Conn, hello: Hello, onEa
     }
     c.memberOps = null;
     core.send(c, {
-      t: "ready", user: info.user, org: info.org, deviceId: p.deviceId, sessionId: p.sessionId, connectionId: c.id,
-      serverTime: deps.now(), heartbeatMs: core.heartbeatMs, framesPerSecond: deps.config.wsFramesPerSecond,
+      t: "ready",
+      user: info.user,
+      org: info.org,
+      deviceId: p.deviceId,
+      sessionId: p.sessionId,
+      connectionId: c.id,
+      serverTime: deps.now(),
+      heartbeatMs: core.heartbeatMs,
+      framesPerSecond: deps.config.wsFramesPerSecond,
     });
     core.log.info({ conn: c.id, user: p.userId, device: p.deviceId, channels: c.channels.size, live: hello.live ?? false }, "connection authenticated");
     deps.bus.publish("user.presence", { orgId: p.orgId, userId: p.userId, node: deps.nodeId, connectionId: c.id, status: c.presence });

@@ -7,7 +7,11 @@ import { asTestUser, bootstrapOrg, loginUser, makeUser, TEST_PASSWORD, type Test
 import { connectUser, postText, type TestSocket } from "./test-client.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const eventSeqs = (s: TestSocket, ch: string) => s.of("event").filter((f) => f.event.channelId === ch).map((f) => f.event.seq);
+const eventSeqs = (s: TestSocket, ch: string) =>
+  s
+    .of("event")
+    .filter((f) => f.event.channelId === ch)
+    .map((f) => f.event.seq);
 
 async function setup() {
   const server = await startTestServer();
@@ -58,7 +62,8 @@ test("membership: an added user starts receiving, a removed one stops", async (t
   await sb.waitFor((f) => f.t === "event" && f.event.seq === s2);
   await sleep(100);
   assert.deepEqual(eventSeqs(sc, ch), [s1]);
-  await sb.close(); await sc.close();
+  await sb.close();
+  await sc.close();
 });
 
 test("send frame: ack with the persisted event, duplicate on retry, error with the same ref", async (t) => {
@@ -123,7 +128,11 @@ test("presence: aggregated across a user's devices, sent to the org only on chan
   const { server, owner, bob } = await setup();
   t.after(() => server.stop());
   const so = await connectUser(server.url, owner.accessToken);
-  const presenceOf = (userId: string) => so.of("presence").filter((f) => f.userId === userId).map((f) => f.status);
+  const presenceOf = (userId: string) =>
+    so
+      .of("presence")
+      .filter((f) => f.userId === userId)
+      .map((f) => f.status);
   const b1 = await connectUser(server.url, bob.accessToken);
   await so.waitFor((f) => f.t === "presence" && f.userId === bob.user.id && f.status === "online");
   b1.send({ t: "presence", status: "away" });
@@ -140,7 +149,8 @@ test("presence: aggregated across a user's devices, sent to the org only on chan
   // A new connection learns who is online after `synced`.
   const b3 = await connectUser(server.url, bob.accessToken);
   await b3.waitFor((f) => f.t === "presence" && f.userId === owner.user.id && f.status === "online");
-  await b3.close(); await so.close();
+  await b3.close();
+  await so.close();
 });
 
 test("revocation: logging out a session closes its sockets with 4403, others stay", async (t) => {
@@ -168,8 +178,12 @@ test("presence: a connection flipping status fast publishes at most one change p
   for (let i = 0; i < 20; i++) b1.send({ t: "presence", status: i % 2 === 0 ? "away" : "online" });
   b1.send({ t: "presence", status: "away" });
   await new Promise((r) => setTimeout(r, 2600));
-  const seen = so.frames.slice(start).filter((f) => f.t === "presence" && f.userId === bob.user.id).map((f) => (f as { status: string }).status);
+  const seen = so.frames
+    .slice(start)
+    .filter((f) => f.t === "presence" && f.userId === bob.user.id)
+    .map((f) => (f as { status: string }).status);
   assert.ok(seen.length <= 2, `21 flips fanned out as ${seen.length} frames`);
   assert.equal(seen.at(-1), "away", "the latest state is published");
-  await b1.close(); await so.close();
+  await b1.close();
+  await so.close();
 });

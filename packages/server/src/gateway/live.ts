@@ -54,7 +54,10 @@ export function subscribeLive(core: GatewayCore): () => void {
       fanout(fan, set, textFrame(JSON.stringify({ t: "presence", userId: m.userId, status })), PENDING_EPHEMERAL, null, 0, null);
     }),
     bus.subscribe(MEMBERS_TOPIC, (m) => {
-      for (const [users, add] of [[m.added, true], [m.removed, false]] as const) {
+      for (const [users, add] of [
+        [m.added, true],
+        [m.removed, false],
+      ] as const) {
         for (const userId of users) {
           const set = registry.byUser.get(userId);
           if (!set) continue;
@@ -79,5 +82,7 @@ export function subscribeLive(core: GatewayCore): () => void {
       }
     }),
   ];
-  return () => { for (const u of unsubs) u(); };
+  return () => {
+    for (const u of unsubs) u();
+  };
 }

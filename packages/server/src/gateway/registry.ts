@@ -99,9 +99,7 @@ export interface FanoutTarget {
  * `channelId` and `seq` let replay drop what it already sent. Returns how many
  * sockets were written.
  */
-export function fanout(
-  t: FanoutTarget, set: Set<Conn>, frame: Buffer, kind: number, channelId: string | null, seq: number, skipUserId: string | null,
-): number {
+export function fanout(t: FanoutTarget, set: Set<Conn>, frame: Buffer, kind: number, channelId: string | null, seq: number, skipUserId: string | null): number {
   let n = 0;
   const max = t.maxBuffered;
   for (const c of set) {

@@ -41,14 +41,16 @@ async function waitUntil(what: string, cond: () => boolean | Promise<boolean>, t
 /** Post `n` events of `bytes` random content (parallel requests, one group commit batch at a time). */
 async function postBig(owner: TestUser, channelId: string, n: number, bytes: number, tag: string): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next < n) {
-      const i = next++;
-      const content = Buffer.alloc(bytes, i % 251).toString("base64");
-      const r = await owner.api("POST", `/channels/${channelId}/events`, { clientId: `${tag}-event-${i}`, kind: "message", content });
-      assert.equal(r.status, 200, JSON.stringify(r.body));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < n) {
+        const i = next++;
+        const content = Buffer.alloc(bytes, i % 251).toString("base64");
+        const r = await owner.api("POST", `/channels/${channelId}/events`, { clientId: `${tag}-event-${i}`, kind: "message", content });
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+      }
+    }),
+  );
 }
 
 /** `n` sockets that say hello with cursor 0 and then never read. */

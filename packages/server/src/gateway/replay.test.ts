@@ -26,9 +26,14 @@ function seqsOf(frames: ServerFrame[], channelId: string): number[] {
 /** Post `n` messages with `parallel` requests in flight (the server's group commit batches them). */
 async function postMany(owner: TestUser, ch: string, n: number, parallel: number, prefix: string): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: parallel }, async () => {
-    while (next < n) { const i = next++; await postText(owner, ch, `${prefix}${i}`); }
-  }));
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < n) {
+        const i = next++;
+        await postText(owner, ch, `${prefix}${i}`);
+      }
+    }),
+  );
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -48,7 +53,10 @@ test("replay: user stream items, then channel events after each cursor in pages 
   assert.equal(types[0], "ready");
   assert.equal(types[1], "sync.user");
   const synced = types.indexOf("synced");
-  assert.ok(types.slice(2, synced).every((x) => x === "sync"), types.join(","));
+  assert.ok(
+    types.slice(2, synced).every((x) => x === "sync"),
+    types.join(","),
+  );
   const items = s.of("sync.user").flatMap((f) => f.items);
   assert.ok(items.some((i) => i.kind === "channel.joined" && i.channelId === a));
   for (const f of s.of("sync")) assert.ok(f.events.length <= 200);
@@ -70,7 +78,10 @@ test("replay: user stream items, then channel events after each cursor in pages 
 
   // live: true skips replay.
   const s3 = await connectUser(server.url, owner.accessToken, {}, true);
-  assert.deepEqual(s3.frames.map((f) => f.t).filter((x) => x !== "presence"), ["ready", "synced"]);
+  assert.deepEqual(
+    s3.frames.map((f) => f.t).filter((x) => x !== "presence"),
+    ["ready", "synced"],
+  );
   await s3.close();
 });
 
@@ -89,13 +100,19 @@ async function replayDuringSends(dialect: TestDialect) {
     const [first, second] = [await channelWith(owner, "one"), await channelWith(owner, "two")].sort();
     const big = Buffer.alloc(60_000, 7).toString("base64");
     let n = 0;
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      while (n < 200) {
-        n++;
-        const r = await owner.api("POST", `/channels/${second}/events`, { clientId: `big-${n}-${Math.random().toString(36).slice(2)}`, kind: "message", content: big });
-        assert.equal(r.status, 200);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (n < 200) {
+          n++;
+          const r = await owner.api("POST", `/channels/${second}/events`, {
+            clientId: `big-${n}-${Math.random().toString(36).slice(2)}`,
+            kind: "message",
+            content: big,
+          });
+          assert.equal(r.status, 200);
+        }
+      }),
+    );
     await postText(owner, first!, "hello");
 
     const s = await openSocket(server.url);
@@ -103,14 +120,19 @@ async function replayDuringSends(dialect: TestDialect) {
     raw.pause();
     s.send({ t: "hello", token: owner.accessToken, cursors: { user: 0, channels: {} } });
     await new Promise((r) => setTimeout(r, 500)); // replay sends `first` and stalls inside `second`
-    for (let i = 0; i < 3; i++) { await postText(owner, first!, `late-1-${i}`); await postText(owner, second!, `late-2-${i}`); }
+    for (let i = 0; i < 3; i++) {
+      await postText(owner, first!, `late-1-${i}`);
+      await postText(owner, second!, `late-2-${i}`);
+    }
     raw.resume();
     await s.waitFor((f) => f.t === "synced", 15_000);
     await s.waitFor((f) => f.t === "event" && f.event.channelId === first && f.event.seq === 4, 5000);
     assert.deepEqual(seqsOf(s.frames, second!), range(1, 203), "every event exactly once, in order");
     assert.deepEqual(seqsOf(s.frames, first!), range(1, 4));
     // Byte-bounded pages: at most DEFAULT_LIMITS.syncPageBytes of content (60 KB events: 4 a page).
-    const pageBytes = s.of("sync").filter((f) => f.channelId === second)
+    const pageBytes = s
+      .of("sync")
+      .filter((f) => f.channelId === second)
       .map((f) => f.events.reduce((n, e) => n + Buffer.from(e.content, "base64").length, 0));
     assert.ok(pageBytes.length >= 40 && pageBytes.every((n) => n <= DEFAULT_LIMITS.syncPageBytes), pageBytes.join(","));
     const synced = s.frames.findIndex((f) => f.t === "synced");

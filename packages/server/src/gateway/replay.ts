@@ -32,7 +32,11 @@ function highWater(core: GatewayCore): number {
 function waitForRoom(c: Conn, highWater: number): Promise<void> | undefined {
   if (!writable(c) || c.ws.bufferedAmount <= highWater) return undefined;
   return new Promise<void>((resolve) => {
-    const done = () => { c.socket.off("drain", done); c.ws.off("close", done); resolve(); };
+    const done = () => {
+      c.socket.off("drain", done);
+      c.ws.off("close", done);
+      resolve();
+    };
     c.socket.on("drain", done);
     c.ws.on("close", done);
   });
@@ -98,7 +102,12 @@ export async function replay(core: GatewayCore, c: Conn, cursors: Cursors, live:
 
 /** Write the live frames queued during replay that replay did not already cover. */
 function flushPending(
-  core: GatewayCore, c: Conn, cursors: Cursors, sent: Map<string, number>, userSeq: number, live: boolean,
+  core: GatewayCore,
+  c: Conn,
+  cursors: Cursors,
+  sent: Map<string, number>,
+  userSeq: number,
+  live: boolean,
 ): { flushed: number; dropped: number } {
   const queue = c.pending ?? [];
   c.pending = null;
@@ -109,13 +118,22 @@ function flushPending(
     if (!writable(c)) break;
     if (!live && p.kind === PENDING_EVENT) {
       const last = sent.get(p.channelId!) ?? cursors.channels[p.channelId!] ?? 0;
-      if (p.seq <= last) { dropped++; continue; }
+      if (p.seq <= last) {
+        dropped++;
+        continue;
+      }
       sent.set(p.channelId!, p.seq);
     } else if (!live && p.kind === PENDING_USER) {
-      if (p.seq <= userSeq) { dropped++; continue; }
+      if (p.seq <= userSeq) {
+        dropped++;
+        continue;
+      }
       userSeq = p.seq;
     }
-    if (c.socket.writableLength > core.fan.maxBuffered) { core.fan.onSlow(c); break; }
+    if (c.socket.writableLength > core.fan.maxBuffered) {
+      core.fan.onSlow(c);
+      break;
+    }
     c.socket.write(p.frame);
     if (p.kind !== PENDING_EPHEMERAL) flushed++;
   }

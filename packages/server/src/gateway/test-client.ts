@@ -33,12 +33,20 @@ export async function openSocket(httpUrl: string): Promise<TestSocket> {
     for (const w of waiters) w();
   });
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
-    ws.on("close", (code, reason) => { resolve({ code, reason: String(reason) }); for (const w of waiters) w(); });
+    ws.on("close", (code, reason) => {
+      resolve({ code, reason: String(reason) });
+      for (const w of waiters) w();
+    });
   });
   ws.on("error", () => {});
-  await new Promise<void>((resolve, reject) => { ws.once("open", () => resolve()); ws.once("error", reject); });
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
   const sock: TestSocket = {
-    ws, frames, closed,
+    ws,
+    frames,
+    closed,
     send: (f) => ws.send(JSON.stringify(f)),
     sendRaw: (d) => ws.send(d),
     of: (t) => frames.filter((f) => f.t === t) as never,
@@ -46,14 +54,30 @@ export async function openSocket(httpUrl: string): Promise<TestSocket> {
       return new Promise((resolve, reject) => {
         const check = () => {
           for (let i = from; i < frames.length; i++) {
-            if (pred(frames[i]!)) { cleanup(); resolve(frames[i] as never); return true; }
+            if (pred(frames[i]!)) {
+              cleanup();
+              resolve(frames[i] as never);
+              return true;
+            }
           }
-          if (ws.readyState === WebSocket.CLOSED) { cleanup(); reject(new Error(`socket closed while waiting; frames: ${JSON.stringify(frames.map((f) => f.t))}`)); return true; }
+          if (ws.readyState === WebSocket.CLOSED) {
+            cleanup();
+            reject(new Error(`socket closed while waiting; frames: ${JSON.stringify(frames.map((f) => f.t))}`));
+            return true;
+          }
           return false;
         };
-        const timer = setTimeout(() => { cleanup(); reject(new Error(`timed out waiting for a frame; got ${JSON.stringify(frames.map((f) => f.t))}`)); }, timeoutMs);
-        const cleanup = () => { clearTimeout(timer); waiters.delete(onFrame); };
-        const onFrame = () => { check(); };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out waiting for a frame; got ${JSON.stringify(frames.map((f) => f.t))}`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(onFrame);
+        };
+        const onFrame = () => {
+          check();
+        };
         if (!check()) waiters.add(onFrame);
       });
     },
@@ -79,7 +103,9 @@ export async function connectUser(httpUrl: string, token: string, cursors?: Part
 /** POST a plain-text message through the HTTP API as `user`; returns the persisted event's seq. */
 export async function postText(
   user: { api(method: string, path: string, body?: unknown): Promise<{ status: number; body: { event: { seq: number } } }> },
-  channelId: string, text: string, clientId = `c-${Math.random().toString(36).slice(2, 12)}`,
+  channelId: string,
+  text: string,
+  clientId = `c-${Math.random().toString(36).slice(2, 12)}`,
 ): Promise<number> {
   const r = await user.api("POST", `/channels/${channelId}/events`, { clientId, kind: "message", content: Buffer.from(text).toString("base64") });
   if (r.status !== 200) throw new Error(`send failed: HTTP ${r.status} ${JSON.stringify(r.body)}`);

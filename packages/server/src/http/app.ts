@@ -27,11 +27,16 @@ export interface HttpOptions {
 
 function toErrorBody(err: unknown): { status: number; body: ErrorBody; retryAfter?: number } {
   if (err instanceof AppError) {
-    return { status: err.status, body: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) }, ...(err.retryAfter ? { retryAfter: err.retryAfter } : {}) };
+    return {
+      status: err.status,
+      body: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) },
+      ...(err.retryAfter ? { retryAfter: err.retryAfter } : {}),
+    };
   }
   const fe = err as FastifyError;
   if (fe?.code === "FST_ERR_CTP_BODY_TOO_LARGE") return { status: 413, body: { code: "payload_too_large", message: "request body too large" } };
-  if (fe?.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return { status: 400, body: { code: "validation_failed", message: "send JSON with Content-Type: application/json" } };
+  if (fe?.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE")
+    return { status: 400, body: { code: "validation_failed", message: "send JSON with Content-Type: application/json" } };
   if (fe?.code === "FST_ERR_CTP_EMPTY_JSON_BODY" || fe?.code === "FST_ERR_CTP_INVALID_JSON_BODY" || (fe?.statusCode === 400 && fe instanceof SyntaxError)) {
     return { status: 400, body: { code: "validation_failed", message: "request body is not valid JSON" } };
   }
@@ -59,7 +64,14 @@ export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance>
   // all the web app opens; injected script can reach no other host.
   await app.register(helmet, {
     contentSecurityPolicy: {
-      directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", "data:", "blob:"], connectSrc: ["'self'"], workerSrc: ["'self'"] },
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", "data:", "blob:"],
+        connectSrc: ["'self'"],
+        workerSrc: ["'self'"],
+      },
     },
   });
 
@@ -99,7 +111,12 @@ export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance>
   app.get("/healthz", { schema: { hide: true }, config: { limit: PROBE_LIMIT } }, async () => ({ ok: true }));
   app.get("/readyz", { schema: { hide: true }, config: { limit: PROBE_LIMIT } }, async (_req, reply) => {
     const checks: Record<string, boolean> = { db: false, bus: deps.bus.ready(), draining: opts.draining() };
-    try { await deps.storage.ping(); checks.db = true; } catch { /* reported below */ }
+    try {
+      await deps.storage.ping();
+      checks.db = true;
+    } catch {
+      /* reported below */
+    }
     const ok = checks.db && checks.bus && !checks.draining;
     return reply.code(ok ? 200 : 503).send({ ok, checks });
   });

@@ -11,14 +11,19 @@ import { DIALECTS, startTestServer, TEST_SETUP_TOKEN, type TestServer } from "..
 import { call, TEST_PASSWORD, type ApiResponse } from "../testing/factories.ts";
 
 function directive(csp: string, name: string): string[] | undefined {
-  const d = csp.split(";").map((x) => x.trim().split(/\s+/)).find((parts) => parts[0] === name);
+  const d = csp
+    .split(";")
+    .map((x) => x.trim().split(/\s+/))
+    .find((parts) => parts[0] === name);
   return d?.slice(1);
 }
 
 for (const dialect of DIALECTS) {
   describe(`security headers (${dialect})`, () => {
     let s: TestServer;
-    before(async () => { s = await startTestServer({ dialect }); });
+    before(async () => {
+      s = await startTestServer({ dialect });
+    });
     after(() => s.stop());
 
     it("CSP connect-src is 'self' only: no WebSocket or fetch to another host", async () => {
@@ -33,7 +38,13 @@ for (const dialect of DIALECTS) {
     it("responses carrying tokens or secrets are not stored by any cache, success or error", async () => {
       const seen = new Map<string, ApiResponse>();
       const setup = await call(s, "POST", "/setup", {
-        setupToken: TEST_SETUP_TOKEN, orgSlug: "acme", orgName: "Acme", username: "owner", displayName: "Owner", password: TEST_PASSWORD, deviceName: "d",
+        setupToken: TEST_SETUP_TOKEN,
+        orgSlug: "acme",
+        orgName: "Acme",
+        username: "owner",
+        displayName: "Owner",
+        password: TEST_PASSWORD,
+        deviceName: "d",
       });
       assert.equal(setup.status, 201);
       seen.set("setup", setup);
@@ -50,7 +61,13 @@ for (const dialect of DIALECTS) {
       const peek = await call(s, "GET", `/invites/token/${invite.body.token as string}`);
       assert.equal(peek.status, 200);
       seen.set("peekInvite", peek);
-      const accept = await call(s, "POST", "/invites/accept", { token: invite.body.token, username: "bob", displayName: "Bob", password: TEST_PASSWORD, deviceName: "d" });
+      const accept = await call(s, "POST", "/invites/accept", {
+        token: invite.body.token,
+        username: "bob",
+        displayName: "Bob",
+        password: TEST_PASSWORD,
+        deviceName: "d",
+      });
       assert.equal(accept.status, 201);
       seen.set("acceptInvite", accept);
       // The audit log carries personal data (names, addresses, user agents).
@@ -58,7 +75,10 @@ for (const dialect of DIALECTS) {
       assert.equal(audit.status, 200);
       seen.set("listAudit", audit);
 
-      const flagged = Object.entries(routes as Record<string, RouteDef>).filter(([, d]) => d.noStore).map(([n]) => n).sort();
+      const flagged = Object.entries(routes as Record<string, RouteDef>)
+        .filter(([, d]) => d.noStore)
+        .map(([n]) => n)
+        .sort();
       assert.deepEqual([...seen.keys()].sort(), flagged, "this test covers every noStore route");
       for (const [name, res] of seen) assert.equal(res.headers.get("cache-control"), "no-store", name);
       // Errors of those routes too (a wrong password), and not routes without secrets.

@@ -9,9 +9,10 @@ test("requests with bad tokens or bad bodies still count against the address lim
   const statuses: number[] = [];
   let retryAfter: string | null = null;
   for (let i = 0; i < 8; i++) {
-    const r = i % 2 === 0
-      ? await fetch(`${s.url}/api/v1/me`, { headers: { authorization: "Bearer not-a-token" } })
-      : await fetch(`${s.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+    const r =
+      i % 2 === 0
+        ? await fetch(`${s.url}/api/v1/me`, { headers: { authorization: "Bearer not-a-token" } })
+        : await fetch(`${s.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
     statuses.push(r.status);
     if (r.status === 429) {
       retryAfter = r.headers.get("retry-after");

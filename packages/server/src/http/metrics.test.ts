@@ -24,7 +24,11 @@ describe("metrics settings", () => {
     assert.deepEqual(loadConfig({}, { PARLEY_METRICS_LISTEN: "[::1]:9464" }).metricsListen, { host: "::1", port: 9464 });
     assert.equal(loadConfig({}, {}).metricsListen, undefined);
     for (const bad of ["host:", "http://x:1", "70000", "a b:1"]) {
-      assert.throws(() => loadConfig({}, { PARLEY_METRICS_LISTEN: bad }), (e: unknown) => e instanceof ConfigError && /PARLEY_METRICS_LISTEN/.test(e.message), bad);
+      assert.throws(
+        () => loadConfig({}, { PARLEY_METRICS_LISTEN: bad }),
+        (e: unknown) => e instanceof ConfigError && /PARLEY_METRICS_LISTEN/.test(e.message),
+        bad,
+      );
     }
   });
 
@@ -44,7 +48,9 @@ for (const dialect of DIALECTS) {
         const r = await get(`${s.url}/metrics`);
         assert.equal(r.status, 404);
         assert.doesNotMatch(r.text, /parley_/);
-      } finally { await s.stop(); }
+      } finally {
+        await s.stop();
+      }
     });
 
     it("with PARLEY_METRICS_TOKEN: only requests bearing the token get them", async () => {
@@ -60,7 +66,9 @@ for (const dialect of DIALECTS) {
         assert.equal(ok.status, 200);
         assert.match(ok.text, /parley_ws_connections/);
         assert.ok(!s.logs.join("").includes(TOKEN), "the token never reaches the logs");
-      } finally { await s.stop(); }
+      } finally {
+        await s.stop();
+      }
     });
 
     it("GET /ops/jobs: the job queue for operators, with the metrics token; payloads never shown", async () => {
@@ -83,7 +91,9 @@ for (const dialect of DIALECTS) {
           assert.equal(bad.status, 400, q);
           assert.equal(JSON.parse(bad.text).code, "validation_failed", q);
         }
-      } finally { await s.stop(); }
+      } finally {
+        await s.stop();
+      }
     });
 
     it("with PARLEY_METRICS_LISTEN: served on the separate listener only, which also honours the token", async () => {
@@ -100,7 +110,9 @@ for (const dialect of DIALECTS) {
         assert.equal(jobs.status, 200, "the job queue is served beside the metrics");
         assert.deepEqual(JSON.parse(jobs.text).jobs, []);
         assert.equal((await get(`${s.url}/ops/jobs`)).status, 404, "and not on the main listener");
-      } finally { await s.stop(); }
+      } finally {
+        await s.stop();
+      }
       // Closed with the server.
       await assert.rejects(fetch(`http://127.0.0.1:${port}/metrics`));
 
@@ -111,7 +123,9 @@ for (const dialect of DIALECTS) {
         assert.equal((await get(t.metricsUrl)).status, 401);
         assert.equal((await get(t.metricsUrl, TOKEN)).status, 200);
         assert.equal((await get(`${t.url}/metrics`, TOKEN)).status, 404, "not on the main listener, token or not");
-      } finally { await t.stop(); }
+      } finally {
+        await t.stop();
+      }
     });
   });
 }

@@ -47,10 +47,12 @@ function authorized(deps: Deps, authorization: string | undefined): boolean {
 
 const UNAUTHORIZED = "the metrics need Authorization: Bearer <PARLEY_METRICS_TOKEN>";
 
-const JobsQuery = z.object({
-  state: z.enum(["queued", "running", "done", "dead"]).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-}).strict();
+const JobsQuery = z
+  .object({
+    state: z.enum(["queued", "running", "done", "dead"]).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+  })
+  .strict();
 
 /** The answer of GET /ops/jobs for a query string, or a validation error. */
 async function opsJobs(deps: Deps, search: URLSearchParams): Promise<{ status: number; body: unknown }> {
@@ -59,14 +61,26 @@ async function opsJobs(deps: Deps, search: URLSearchParams): Promise<{ status: n
     const issues = parsed.error.issues.map((i) => ({ path: i.path, message: i.message, code: i.code }));
     return { status: 400, body: { code: "validation_failed", message: "state is queued|running|done|dead, limit 1-500", details: { issues } } };
   }
-  const [counts, jobs] = await Promise.all([countJobs(deps.db), listJobs(deps.db, { ...(parsed.data.state ? { state: parsed.data.state } : {}), limit: parsed.data.limit })]);
+  const [counts, jobs] = await Promise.all([
+    countJobs(deps.db),
+    listJobs(deps.db, { ...(parsed.data.state ? { state: parsed.data.state } : {}), limit: parsed.data.limit }),
+  ]);
   return {
     status: 200,
     body: {
       counts,
       jobs: jobs.map((j) => ({
-        id: j.id, name: j.name, state: j.state, attempts: j.attempts, maxAttempts: j.maxAttempts, runAt: j.runAt,
-        lockedBy: j.lockedBy, lockedUntil: j.lockedUntil, lastError: j.lastError, createdAt: j.createdAt, updatedAt: j.updatedAt,
+        id: j.id,
+        name: j.name,
+        state: j.state,
+        attempts: j.attempts,
+        maxAttempts: j.maxAttempts,
+        runAt: j.runAt,
+        lockedBy: j.lockedBy,
+        lockedUntil: j.lockedUntil,
+        lastError: j.lastError,
+        createdAt: j.createdAt,
+        updatedAt: j.updatedAt,
       })),
     },
   };
@@ -130,13 +144,20 @@ export async function startMetricsListener(deps: Deps): Promise<MetricsListener 
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(listen.port, listen.host, () => { server.off("error", reject); resolve(); });
+    server.listen(listen.port, listen.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
   });
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : listen.port;
   const host = listen.host.includes(":") ? `[${listen.host}]` : listen.host;
   return {
     url: `http://${host}:${port}`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -17,7 +17,9 @@ function rawGet(server: TestServer, target: string): Promise<{ status: number; h
     });
     let data = "";
     sock.setEncoding("latin1");
-    sock.on("data", (d: string) => { data += d; });
+    sock.on("data", (d: string) => {
+      data += d;
+    });
     sock.on("error", reject);
     sock.on("end", () => {
       const head = data.slice(0, data.indexOf("\r\n\r\n"));
@@ -31,7 +33,9 @@ const LIMIT = 5;
 for (const dialect of DIALECTS) {
   describe(`per-address rate limit on the routed path (${dialect})`, () => {
     let s: TestServer;
-    before(async () => { s = await startTestServer({ dialect, config: { rateLimitIp: LIMIT } }); });
+    before(async () => {
+      s = await startTestServer({ dialect, config: { rateLimitIp: LIMIT } });
+    });
     after(() => s.stop());
     const fresh = () => s.deps.limits.ip.reset("127.0.0.1");
 

@@ -17,8 +17,10 @@ function parse(schema: z.ZodType | undefined, value: unknown, where: string): un
   if (!schema) return undefined;
   const r = schema.safeParse(value ?? {});
   if (!r.success) {
-    throw new AppError("validation_failed", `invalid ${where}: ${r.error.issues.map((i) => `${i.path.join(".") || where}: ${i.message}`).join("; ")}`,
-      { where, issues: r.error.issues.map((i) => ({ path: i.path, message: i.message, code: i.code })) });
+    throw new AppError("validation_failed", `invalid ${where}: ${r.error.issues.map((i) => `${i.path.join(".") || where}: ${i.message}`).join("; ")}`, {
+      where,
+      issues: r.error.issues.map((i) => ({ path: i.path, message: i.message, code: i.code })),
+    });
   }
   return r.data;
 }
@@ -56,7 +58,7 @@ export function registerRoutes(app: FastifyInstance, opts: RegisterOptions): voi
           query: parse(def.query, req.query, "query"),
           body: parse(def.body, def.body ? req.body : undefined, "body"),
         };
-        const ctx: RequestCtx = { deps: opts.deps, ip: req.ip, requestId: String(req.id), req, reply, rawBody: streamed ? req.body as Readable : undefined };
+        const ctx: RequestCtx = { deps: opts.deps, ip: req.ip, requestId: String(req.id), req, reply, rawBody: streamed ? (req.body as Readable) : undefined };
         const result = await handler(input, principal ? { ...ctx, principal } : ctx);
         if (def.raw?.response) return reply; // the handler sent the bytes
         if (def.response === null) return reply.code(def.status ?? 204).send();

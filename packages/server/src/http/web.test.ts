@@ -12,7 +12,10 @@ test("web app: index and SPA routes revalidate, hashed assets are immutable, API
   fs.writeFileSync(path.join(dir, "assets", "index-abc123.js"), "console.log(1)");
   fs.writeFileSync(path.join(dir, "manifest.webmanifest"), "{}");
   const server = await startTestServer({ config: { webDir: dir } });
-  t.after(async () => { await server.stop(); fs.rmSync(dir, { recursive: true, force: true }); });
+  t.after(async () => {
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
   const html = { accept: "text/html,application/xhtml+xml" };
 
   const root = await fetch(`${server.url}/`, { headers: html });

@@ -7,9 +7,22 @@ import pino from "pino";
 export type Logger = pino.Logger;
 
 const REDACT_PATHS = [
-  "password", "*.password", "token", "*.token", "accessToken", "*.accessToken", "refreshToken", "*.refreshToken",
-  "setupToken", "*.setupToken", "content", "*.content", "req.headers.authorization", "req.headers.cookie",
-  "databaseUrl", "*.databaseUrl",
+  "password",
+  "*.password",
+  "token",
+  "*.token",
+  "accessToken",
+  "*.accessToken",
+  "refreshToken",
+  "*.refreshToken",
+  "setupToken",
+  "*.setupToken",
+  "content",
+  "*.content",
+  "req.headers.authorization",
+  "req.headers.cookie",
+  "databaseUrl",
+  "*.databaseUrl",
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {

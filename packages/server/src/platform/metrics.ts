@@ -44,7 +44,9 @@ export function createMetrics(): Metrics {
   client.collectDefaultMetrics({ register: registry, prefix: "parley_" });
   const wsBufferedSources = new Set<() => number>();
   new client.Gauge({
-    name: "parley_ws_buffered_bytes", help: "Unsent WebSocket output held by the server (socket buffers and frames queued during replay)", registers: [registry],
+    name: "parley_ws_buffered_bytes",
+    help: "Unsent WebSocket output held by the server (socket buffers and frames queued during replay)",
+    registers: [registry],
     collect() {
       let n = 0;
       for (const source of wsBufferedSources) n += source();
@@ -53,10 +55,15 @@ export function createMetrics(): Metrics {
   });
   const jobsQueuedSources = new Set<() => Promise<number>>();
   new client.Gauge({
-    name: "parley_jobs_queued", help: "Durable jobs waiting to run (queued, due or not), server-wide", registers: [registry],
+    name: "parley_jobs_queued",
+    help: "Durable jobs waiting to run (queued, due or not), server-wide",
+    registers: [registry],
     async collect() {
       // Every runner on one database sees the same count: report the first source's.
-      for (const source of jobsQueuedSources) { this.set(await source()); return; }
+      for (const source of jobsQueuedSources) {
+        this.set(await source());
+        return;
+      }
     },
   });
   return {
@@ -64,37 +71,78 @@ export function createMetrics(): Metrics {
     jobsQueuedSources,
     registry,
     wsConnections: new client.Gauge({ name: "parley_ws_connections", help: "Open authenticated WebSocket connections", registers: [registry] }),
-    busRelayed: new client.Counter({ name: "parley_bus_relayed_total", help: "Bus messages published from the outbox, by path (immediate after commit, or sweep of rows left behind)", labelNames: ["path"], registers: [registry] }),
+    busRelayed: new client.Counter({
+      name: "parley_bus_relayed_total",
+      help: "Bus messages published from the outbox, by path (immediate after commit, or sweep of rows left behind)",
+      labelNames: ["path"],
+      registers: [registry],
+    }),
     eventsPersisted: new client.Counter({ name: "parley_events_persisted_total", help: "Channel events persisted", registers: [registry] }),
     deliveries: new client.Counter({ name: "parley_deliveries_total", help: "Event frames delivered to connections", registers: [registry] }),
     fanoutLatency: new client.Histogram({
-      name: "parley_fanout_latency_seconds", help: "Commit to socket write, per event",
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [registry],
+      name: "parley_fanout_latency_seconds",
+      help: "Commit to socket write, per event",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
     }),
     commands: new client.Histogram({
-      name: "parley_command_duration_seconds", help: "Commands (one transaction each), by name, actor kind and outcome", labelNames: ["command", "actor", "outcome"],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry],
+      name: "parley_command_duration_seconds",
+      help: "Commands (one transaction each), by name, actor kind and outcome",
+      labelNames: ["command", "actor", "outcome"],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
     }),
     dbLatency: new client.Histogram({
-      name: "parley_db_latency_seconds", help: "Database operation latency", labelNames: ["op"],
-      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: [registry],
+      name: "parley_db_latency_seconds",
+      help: "Database operation latency",
+      labelNames: ["op"],
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+      registers: [registry],
     }),
     httpDuration: new client.Histogram({
-      name: "parley_http_request_duration_seconds", help: "HTTP request duration", labelNames: ["route", "status"],
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [registry],
+      name: "parley_http_request_duration_seconds",
+      help: "HTTP request duration",
+      labelNames: ["route", "status"],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers: [registry],
     }),
     wsClosed: new client.Counter({ name: "parley_ws_closed_total", help: "WebSocket connections closed", labelNames: ["reason"], registers: [registry] }),
     mlsCommitRejections: new client.Counter({
-      name: "parley_mls_commit_rejections_total", help: "MLS commit bundles refused, by reason", labelNames: ["reason"], registers: [registry],
+      name: "parley_mls_commit_rejections_total",
+      help: "MLS commit bundles refused, by reason",
+      labelNames: ["reason"],
+      registers: [registry],
     }),
-    mlsResyncs: new client.Counter({ name: "parley_mls_resyncs_total", help: "External commits that replaced the joiner's own leaf (resync)", registers: [registry] }),
-    mlsResets: new client.Counter({ name: "parley_mls_resets_total", help: "Channel encryption resets, by reason", labelNames: ["reason"], registers: [registry] }),
+    mlsResyncs: new client.Counter({
+      name: "parley_mls_resyncs_total",
+      help: "External commits that replaced the joiner's own leaf (resync)",
+      registers: [registry],
+    }),
+    mlsResets: new client.Counter({
+      name: "parley_mls_resets_total",
+      help: "Channel encryption resets, by reason",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
     jobsRun: new client.Counter({ name: "parley_jobs_run_total", help: "Durable jobs that succeeded, by name", labelNames: ["name"], registers: [registry] }),
-    jobsFailed: new client.Counter({ name: "parley_jobs_failed_total", help: "Durable job attempts that failed, by name", labelNames: ["name"], registers: [registry] }),
-    jobsDead: new client.Counter({ name: "parley_jobs_dead_total", help: "Durable jobs that used up their attempts (dead letters), by name", labelNames: ["name"], registers: [registry] }),
+    jobsFailed: new client.Counter({
+      name: "parley_jobs_failed_total",
+      help: "Durable job attempts that failed, by name",
+      labelNames: ["name"],
+      registers: [registry],
+    }),
+    jobsDead: new client.Counter({
+      name: "parley_jobs_dead_total",
+      help: "Durable jobs that used up their attempts (dead letters), by name",
+      labelNames: ["name"],
+      registers: [registry],
+    }),
     jobDuration: new client.Histogram({
-      name: "parley_job_duration_seconds", help: "Durable job attempt duration, by name", labelNames: ["name"],
-      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120], registers: [registry],
+      name: "parley_job_duration_seconds",
+      help: "Durable job attempt duration, by name",
+      labelNames: ["name"],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+      registers: [registry],
     }),
   };
 }

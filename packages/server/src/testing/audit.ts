@@ -22,10 +22,18 @@ export async function dropAuditTriggers(db: Kysely<Database>, dialect: Dialect):
 export async function appendSample(db: Kysely<Database>, deps: AuditDeps, orgId: string, n: number): Promise<AuditRecord[]> {
   const out: AuditRecord[] = [];
   for (let i = 0; i < n; i++) {
-    out.push(await db.transaction().execute((tx) => appendAudit(tx, deps, {
-      orgId, actor: { kind: "device", id: `usr_${i % 3}`, deviceId: `dev_${i % 3}` }, action: "test.sample.recorded",
-      target: { kind: "channel", id: `ch_${i}` }, result: "success", details: { i },
-    })));
+    out.push(
+      await db.transaction().execute((tx) =>
+        appendAudit(tx, deps, {
+          orgId,
+          actor: { kind: "device", id: `usr_${i % 3}`, deviceId: `dev_${i % 3}` },
+          action: "test.sample.recorded",
+          target: { kind: "channel", id: `ch_${i}` },
+          result: "success",
+          details: { i },
+        }),
+      ),
+    );
   }
   return out;
 }

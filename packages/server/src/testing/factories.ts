@@ -10,7 +10,15 @@ import type { ParleyServer } from "../server.ts";
 import { TEST_SETUP_TOKEN } from "./harness.ts";
 import { createOrgWithOwner } from "../modules/orgs/create-org.ts";
 
-export interface ApiResponse<T = any> { status: number; body: T; headers: Headers } // eslint-disable-line @typescript-eslint/no-explicit-any -- tests inspect arbitrary bodies
+/** What a test reads from a response body: arbitrary JSON, inspected field by field. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests inspect arbitrary bodies
+export type AnyBody = any;
+
+export interface ApiResponse<T = AnyBody> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
 
 export interface TestUser {
   user: User;
@@ -21,13 +29,19 @@ export interface TestUser {
   headers: Record<string, string>;
   password: string;
   /** Call `${server.url}/api/v1${path}` as this user. */
-  api<T = any>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>>; // eslint-disable-line @typescript-eslint/no-explicit-any -- see ApiResponse
+  api<T = AnyBody>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>>;
 }
 
 type ServerLike = Pick<ParleyServer, "url"> & Partial<Pick<ParleyServer, "deps">>;
 
 /** Call the API without (or with explicit) credentials. */
-export async function call<T = any>(server: ServerLike, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> { // eslint-disable-line @typescript-eslint/no-explicit-any -- see ApiResponse
+export async function call<T = AnyBody>(
+  server: ServerLike,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<ApiResponse<T>> {
   const res = await fetch(`${server.url}/api/v1${path}`, {
     method,
     headers: { ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
@@ -35,7 +49,13 @@ export async function call<T = any>(server: ServerLike, method: string, path: st
   });
   const text = await res.text();
   let parsed: unknown = undefined;
-  if (text) { try { parsed = JSON.parse(text); } catch { parsed = text; } }
+  if (text) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+  }
   return { status: res.status, body: parsed as T, headers: res.headers };
 }
 
@@ -43,7 +63,12 @@ export async function call<T = any>(server: ServerLike, method: string, path: st
 export function asTestUser(server: ServerLike, tokens: AuthTokens, password: string): TestUser {
   const headers = { authorization: `Bearer ${tokens.accessToken}`, "content-type": "application/json" };
   return {
-    user: tokens.user, org: tokens.org, tokens, accessToken: tokens.accessToken, headers, password,
+    user: tokens.user,
+    org: tokens.org,
+    tokens,
+    accessToken: tokens.accessToken,
+    headers,
+    password,
     api: (method, path, body) => call(server, method, path, body, { authorization: headers.authorization }),
   };
 }
@@ -57,19 +82,31 @@ function expectStatus(r: ApiResponse, status: number, what: string): void {
 
 /** First-run setup over HTTP: the first org on this server and its owner. */
 export async function bootstrapOrg(
-  server: ServerLike, opts: { orgSlug?: string; orgName?: string; username?: string; password?: string; setupToken?: string } = {},
+  server: ServerLike,
+  opts: { orgSlug?: string; orgName?: string; username?: string; password?: string; setupToken?: string } = {},
 ): Promise<TestUser & { org: Org }> {
   const password = opts.password ?? TEST_PASSWORD;
   const r = await call<AuthTokens>(server, "POST", "/setup", {
-    setupToken: opts.setupToken ?? TEST_SETUP_TOKEN, orgSlug: opts.orgSlug ?? `org-${rnd()}`, orgName: opts.orgName ?? "Test Org",
-    username: opts.username ?? "owner", displayName: "Owner", password, deviceName: "test device",
+    setupToken: opts.setupToken ?? TEST_SETUP_TOKEN,
+    orgSlug: opts.orgSlug ?? `org-${rnd()}`,
+    orgName: opts.orgName ?? "Test Org",
+    username: opts.username ?? "owner",
+    displayName: "Owner",
+    password,
+    deviceName: "test device",
   });
   expectStatus(r, 201, "setup");
   return asTestUser(server, r.body, password);
 }
 
 /** Sign in over HTTP. */
-export async function loginUser(server: ServerLike, org: string, username: string, password: string, extra: { deviceName?: string; deviceId?: string } = {}): Promise<AuthTokens> {
+export async function loginUser(
+  server: ServerLike,
+  org: string,
+  username: string,
+  password: string,
+  extra: { deviceName?: string; deviceId?: string } = {},
+): Promise<AuthTokens> {
   const r = await call<AuthTokens>(server, "POST", "/auth/login", { org, username, password, deviceName: extra.deviceName ?? "test device", ...extra });
   expectStatus(r, 200, `login ${org}/${username}`);
   return r.body;
@@ -87,7 +124,9 @@ export async function makeOrg(server: ServerLike, slug = `org-${rnd()}`): Promis
 
 /** A new user in `owner`'s org: the owner creates an invite, the user accepts it (both over HTTP). */
 export async function makeUser(
-  server: ServerLike, owner: TestUser, opts: { role?: Exclude<OrgRole, "owner"> | "owner"; username?: string; displayName?: string; password?: string } = {},
+  server: ServerLike,
+  owner: TestUser,
+  opts: { role?: Exclude<OrgRole, "owner"> | "owner"; username?: string; displayName?: string; password?: string } = {},
 ): Promise<TestUser> {
   const role = opts.role ?? "member";
   const password = opts.password ?? TEST_PASSWORD;
@@ -95,7 +134,11 @@ export async function makeUser(
   expectStatus(inv, 201, "create invite");
   const username = opts.username ?? `user-${rnd()}`;
   const acc = await call<AuthTokens>(server, "POST", "/invites/accept", {
-    token: inv.body.token, username, displayName: opts.displayName ?? username, password, deviceName: "test device",
+    token: inv.body.token,
+    username,
+    displayName: opts.displayName ?? username,
+    password,
+    deviceName: "test device",
   });
   expectStatus(acc, 201, "accept invite");
   if (role !== "owner") return asTestUser(server, acc.body, password);
@@ -106,7 +149,10 @@ export async function makeUser(
 
 /** Row count of a table (to prove a rejected request wrote nothing). */
 export async function countRows(server: Pick<ParleyServer, "deps">, table: keyof import("../platform/db/tables.ts").Database): Promise<number> {
-  const r = await server.deps.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+  const r = await server.deps.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 

@@ -4,7 +4,7 @@
  */
 import { blobDirOf } from "../platform/blobs/index.ts";
 import type { ParleyServer } from "../server.ts";
-import type { TestUser } from "./factories.ts";
+import type { AnyBody, TestUser } from "./factories.ts";
 
 /** Directory holding a server's attachment blobs (PARLEY_BLOB_DIR or <dataDir>/blobs). */
 export function blobDirOfServer(server: Pick<ParleyServer, "deps">): string {
@@ -14,9 +14,17 @@ export function blobDirOfServer(server: Pick<ParleyServer, "deps">): string {
 type ServerLike = Pick<ParleyServer, "url">;
 
 /** PATCH one chunk at `offset`; returns status and the JSON body. */
-export async function patchChunk(server: ServerLike, user: TestUser, fileId: string, offset: number, bytes: Uint8Array, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- tests inspect arbitrary bodies
+export async function patchChunk(
+  server: ServerLike,
+  user: TestUser,
+  fileId: string,
+  offset: number,
+  bytes: Uint8Array,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: AnyBody }> {
   const res = await fetch(`${server.url}/api/v1/files/${fileId}`, {
-    method: "PATCH", body: bytes as Uint8Array<ArrayBuffer>,
+    method: "PATCH",
+    body: bytes as Uint8Array<ArrayBuffer>,
     headers: { authorization: `Bearer ${user.accessToken}`, "content-type": "application/octet-stream", "upload-offset": String(offset), ...headers },
   });
   const text = await res.text();
@@ -36,7 +44,12 @@ export async function uploadFile(server: ServerLike, user: TestUser, channelId: 
 }
 
 /** GET a file (optionally a Range): status, headers and the raw bytes (or the error body). */
-export async function fetchFile(server: ServerLike, user: TestUser, fileId: string, range?: string): Promise<{ status: number; headers: Headers; bytes: Buffer; error: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- see patchChunk
+export async function fetchFile(
+  server: ServerLike,
+  user: TestUser,
+  fileId: string,
+  range?: string,
+): Promise<{ status: number; headers: Headers; bytes: Buffer; error: AnyBody }> {
   const res = await fetch(`${server.url}/api/v1/files/${fileId}`, {
     headers: { authorization: `Bearer ${user.accessToken}`, ...(range ? { range } : {}) },
   });

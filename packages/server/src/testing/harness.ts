@@ -30,7 +30,9 @@ export interface TestDatabase {
 function pgAdminUrl(): string {
   const url = process.env.PARLEY_TEST_PG_URL;
   if (!url) {
-    throw new Error("PostgreSQL for tests is not configured: run the suite with ./run test (it starts PostgreSQL), or `bash scripts/pg.sh start` and set PARLEY_TEST_PG_URL=postgres://postgres@127.0.0.1:25432/postgres");
+    throw new Error(
+      "PostgreSQL for tests is not configured: run the suite with ./run test (it starts PostgreSQL), or `bash scripts/pg.sh start` and set PARLEY_TEST_PG_URL=postgres://postgres@127.0.0.1:25432/postgres",
+    );
   }
   return url;
 }
@@ -39,21 +41,38 @@ function pgAdminUrl(): string {
 export async function createTestDatabase(dialect: TestDialect): Promise<TestDatabase> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-test-"));
   if (dialect === "sqlite") {
-    return { dialect, dataDir, url: undefined, async drop() { fs.rmSync(dataDir, { recursive: true, force: true }); } };
+    return {
+      dialect,
+      dataDir,
+      url: undefined,
+      async drop() {
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
   }
   const admin = pgAdminUrl();
   const name = `parley_t_${crypto.randomBytes(6).toString("hex")}`;
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
-  try { await client.query(`CREATE DATABASE ${name}`); } finally { await client.end(); }
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
   const u = new URL(admin);
   u.pathname = `/${name}`;
   return {
-    dialect, dataDir, url: u.toString(),
+    dialect,
+    dataDir,
+    url: u.toString(),
     async drop() {
       const c = new pg.Client({ connectionString: admin });
       await c.connect();
-      try { await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); } finally { await c.end(); }
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -71,7 +90,12 @@ export interface TestServer extends ParleyServer {
 export async function startTestServer(opts: { dialect?: TestDialect; config?: ConfigInput; database?: TestDatabase } = {}): Promise<TestServer> {
   const database = opts.database ?? (await createTestDatabase(opts.dialect ?? "sqlite"));
   const logs: string[] = [];
-  const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
   // A port below 32768, retried if another process takes it before we listen.
   let server: ParleyServer | undefined;
   for (let attempt = 0; !server; attempt++) {
@@ -79,11 +103,18 @@ export async function startTestServer(opts: { dialect?: TestDialect; config?: Co
       server = await createServer({
         env: {},
         config: {
-          host: "127.0.0.1", port: await freePort(), dataDir: database.dataDir, databaseUrl: database.url, logLevel: "info",
-          setupToken: TEST_SETUP_TOKEN, rateLimitIp: 100_000, rateLimitUser: 100_000,
+          host: "127.0.0.1",
+          port: await freePort(),
+          dataDir: database.dataDir,
+          databaseUrl: database.url,
+          logLevel: "info",
+          setupToken: TEST_SETUP_TOKEN,
+          rateLimitIp: 100_000,
+          rateLimitUser: 100_000,
           // The foundation's tests drive the transport with opaque test bytes; E2EE, SDK
           // and canary tests (and every real deployment) keep the MLS framing check on.
-          checkMlsFraming: false, ...opts.config,
+          checkMlsFraming: false,
+          ...opts.config,
         },
         logDestination: sink,
       });
@@ -92,8 +123,11 @@ export async function startTestServer(opts: { dialect?: TestDialect; config?: Co
     }
   }
   return Object.assign(server, {
-    database, logs,
-    async stop() { await server.close(); if (!opts.database) await database.drop(); },
+    database,
+    logs,
+    async stop() {
+      await server.close();
+      if (!opts.database) await database.drop();
+    },
   });
 }
-

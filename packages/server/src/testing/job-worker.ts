@@ -20,8 +20,13 @@ const storage = openStorage({ url: env.DATABASE_URL, dataDir: env.PARLEY_DATA_DI
 const workMs = Number(env.JOB_WORK_MS ?? "0");
 
 const runner = createJobRunner({
-  db: storage.db, dialect: storage.dialect, log: createLogger("warn", process.stderr), runnerId,
-  pollMs: Number(env.JOB_POLL_MS ?? "50"), leaseMs: Number(env.JOB_LEASE_MS ?? "60000"), concurrency: Number(env.JOB_CONCURRENCY ?? "8"),
+  db: storage.db,
+  dialect: storage.dialect,
+  log: createLogger("warn", process.stderr),
+  runnerId,
+  pollMs: Number(env.JOB_POLL_MS ?? "50"),
+  leaseMs: Number(env.JOB_LEASE_MS ?? "60000"),
+  concurrency: Number(env.JOB_CONCURRENCY ?? "8"),
   handlers: {
     async "test.once"(_p: unknown, job: JobInfo) {
       if (workMs) await new Promise((r) => setTimeout(r, workMs));
@@ -37,5 +42,8 @@ const runner = createJobRunner({
 runner.start();
 process.stdout.write("ready\n");
 process.on("SIGTERM", () => {
-  void runner.stop().then(() => storage.close()).then(() => process.exit(0));
+  void runner
+    .stop()
+    .then(() => storage.close())
+    .then(() => process.exit(0));
 });

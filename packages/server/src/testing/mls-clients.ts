@@ -5,8 +5,21 @@
  */
 import assert from "node:assert/strict";
 import {
-  addMembers, MLS_ENGINE, confirmPending, createDeviceIdentity, createGroup, discardPending, epoch, generateKeyPackages, groupInfoOf, joinFromWelcome, processMessage,
-  type CommitBundle, type DeviceIdentity, type Group, type Processed,
+  addMembers,
+  MLS_ENGINE,
+  confirmPending,
+  createDeviceIdentity,
+  createGroup,
+  discardPending,
+  epoch,
+  generateKeyPackages,
+  groupInfoOf,
+  joinFromWelcome,
+  processMessage,
+  type CommitBundle,
+  type DeviceIdentity,
+  type Group,
+  type Processed,
 } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
 import type { ApiResponse, TestUser } from "./factories.ts";
@@ -26,9 +39,13 @@ export interface MlsClient {
 export async function mlsClient(u: TestUser, opts: { register?: boolean; keyPackages?: number } = {}): Promise<MlsClient> {
   const identity = await createDeviceIdentity({ orgId: u.org.id, userId: u.user.id, deviceId: u.tokens.deviceId, suite: "default" });
   if (opts.register !== false) {
-    const r = await u.api("PUT", "/e2ee/device-identity", { suite: "default", signaturePublicKey: b64(identity.signaturePublicKey), credential: b64(identity.credentialIdentity) });
+    const r = await u.api("PUT", "/e2ee/device-identity", {
+      suite: "default",
+      signaturePublicKey: b64(identity.signaturePublicKey),
+      credential: b64(identity.credentialIdentity),
+    });
     assert.equal(r.status, 200, `register device: ${JSON.stringify(r.body)}`);
-    const kps = [...await generateKeyPackages(identity, opts.keyPackages ?? 3), ...await generateKeyPackages(identity, 1, { lastResort: true })];
+    const kps = [...(await generateKeyPackages(identity, opts.keyPackages ?? 3)), ...(await generateKeyPackages(identity, 1, { lastResort: true }))];
     const up = await u.api("POST", "/e2ee/key-packages", { keyPackages: kps.map((k) => ({ data: b64(k.keyPackage), lastResort: k.lastResort })) });
     assert.equal(up.status, 201, `upload key packages: ${JSON.stringify(up.body)}`);
   }
@@ -93,7 +110,10 @@ export async function postBundle(c: MlsClient, channelId: string, b: CommitBundl
 export async function addUsers(c: MlsClient, channelId: string, userIds: string[]): Promise<{ bundle: CommitBundle; res: ApiResponse }> {
   const claim = await c.user.api("POST", "/e2ee/key-packages/claim", { userIds });
   assert.equal(claim.status, 200, JSON.stringify(claim.body));
-  const bundle = await addMembers(groupOf(c, channelId), claim.body.keyPackages.map((k: { keyPackage: string }) => bytes(k.keyPackage)));
+  const bundle = await addMembers(
+    groupOf(c, channelId),
+    claim.body.keyPackages.map((k: { keyPackage: string }) => bytes(k.keyPackage)),
+  );
   return { bundle, res: await postBundle(c, channelId, bundle) };
 }
 

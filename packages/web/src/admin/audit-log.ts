@@ -38,9 +38,13 @@ const FRESH: State = { entries: [], done: false, loading: true, error: undefined
 /** The query of one request: the filters that are set, the cursor, the page size. */
 function queryOf(f: AuditFilters, cursor: number | undefined) {
   return {
-    ...(f.actor ? { actor: f.actor } : {}), ...(f.action ? { action: f.action } : {}), ...(f.target ? { target: f.target } : {}),
-    ...(f.from !== undefined ? { from: f.from } : {}), ...(f.to !== undefined ? { to: f.to } : {}),
-    ...(cursor !== undefined ? { cursor } : {}), limit: AUDIT_PAGE,
+    ...(f.actor ? { actor: f.actor } : {}),
+    ...(f.action ? { action: f.action } : {}),
+    ...(f.target ? { target: f.target } : {}),
+    ...(f.from !== undefined ? { from: f.from } : {}),
+    ...(f.to !== undefined ? { to: f.to } : {}),
+    ...(cursor !== undefined ? { cursor } : {}),
+    limit: AUDIT_PAGE,
   };
 }
 

@@ -45,8 +45,21 @@ function PersonalData({ e }: { e: AuditEntry }) {
   const p = e.personal;
   if (!p) return <span className="muted">none</span>;
   if (p.status === "erased") return <span>Erased: the person's audit key was shredded (GDPR erasure)</span>;
-  if (p.status === "unreadable") return <span className="danger-text">Unreadable: the sealed data is damaged (run <code>parley audit verify</code>)</span>;
-  return <>{Object.entries(p.data).map(([k, v]) => <Fragment key={k}><code>{k}</code> {v}{" "}</Fragment>)}</>;
+  if (p.status === "unreadable")
+    return (
+      <span className="danger-text">
+        Unreadable: the sealed data is damaged (run <code>parley audit verify</code>)
+      </span>
+    );
+  return (
+    <>
+      {Object.entries(p.data).map(([k, v]) => (
+        <Fragment key={k}>
+          <code>{k}</code> {v}{" "}
+        </Fragment>
+      ))}
+    </>
+  );
 }
 
 export function AuditRow(props: { chat: ChatStore; entry: AuditEntry; onFilter: (f: { actor?: string; target?: string }) => void }) {
@@ -58,13 +71,21 @@ export function AuditRow(props: { chat: ChatStore; entry: AuditEntry; onFilter: 
   return (
     <>
       <tr className={`audit-${e.result}`}>
-        <td><time dateTime={new Date(e.at).toISOString()}>{when(e.at)}</time></td>
+        <td>
+          <time dateTime={new Date(e.at).toISOString()}>{when(e.at)}</time>
+        </td>
         <td>{actorLabel(chat, e)}</td>
-        <td><code>{e.action}</code></td>
+        <td>
+          <code>{e.action}</code>
+        </td>
         <td>{targetLabel(chat, e)}</td>
-        <td><span className={`result result-${e.result}`}>{e.result}</span></td>
+        <td>
+          <span className={`result result-${e.result}`}>{e.result}</span>
+        </td>
         <td className="row-actions">
-          <button type="button" aria-expanded={open} aria-label={`Details of entry ${e.seq}`} onClick={() => setOpen(!open)}>Details</button>
+          <button type="button" aria-expanded={open} aria-label={`Details of entry ${e.seq}`} onClick={() => setOpen(!open)}>
+            Details
+          </button>
         </td>
       </tr>
       {open ? (
@@ -72,19 +93,45 @@ export function AuditRow(props: { chat: ChatStore; entry: AuditEntry; onFilter: 
           <td colSpan={COLUMNS}>
             <dl aria-label={`Entry ${e.seq}`}>
               <dt>Details</dt>
-              <dd>{details.length ? details.map(([k, v]) => <Fragment key={k}><code>{k}</code> {show(v)}{" "}</Fragment>) : <span className="muted">none</span>}</dd>
+              <dd>
+                {details.length ? (
+                  details.map(([k, v]) => (
+                    <Fragment key={k}>
+                      <code>{k}</code> {show(v)}{" "}
+                    </Fragment>
+                  ))
+                ) : (
+                  <span className="muted">none</span>
+                )}
+              </dd>
               <dt>Personal data</dt>
-              <dd><PersonalData e={e} /></dd>
+              <dd>
+                <PersonalData e={e} />
+              </dd>
               <dt>Target</dt>
               <dd>{e.target ? `${e.target.kind}${e.target.id ? ` ${e.target.id}` : ""}` : <span className="muted">none</span>}</dd>
               <dt>Actor</dt>
-              <dd>{e.actor.kind}{e.actor.userId ? ` · user ${e.actor.userId}` : ""}{e.actor.deviceId ? ` · device ${e.actor.deviceId}` : ""}</dd>
+              <dd>
+                {e.actor.kind}
+                {e.actor.userId ? ` · user ${e.actor.userId}` : ""}
+                {e.actor.deviceId ? ` · device ${e.actor.deviceId}` : ""}
+              </dd>
               <dt>Entry</dt>
-              <dd>seq {e.seq} · <span title={e.hash}>hash {e.hash.slice(0, 16)}…</span></dd>
+              <dd>
+                seq {e.seq} · <span title={e.hash}>hash {e.hash.slice(0, 16)}…</span>
+              </dd>
             </dl>
             <div className="row-actions">
-              {actorId ? <button type="button" onClick={() => props.onFilter({ actor: actorId })}>Only this actor</button> : null}
-              {targetId ? <button type="button" onClick={() => props.onFilter({ target: targetId })}>Only this target</button> : null}
+              {actorId ? (
+                <button type="button" onClick={() => props.onFilter({ actor: actorId })}>
+                  Only this actor
+                </button>
+              ) : null}
+              {targetId ? (
+                <button type="button" onClick={() => props.onFilter({ target: targetId })}>
+                  Only this target
+                </button>
+              ) : null}
             </div>
           </td>
         </tr>

@@ -13,8 +13,16 @@ const T0 = Date.UTC(2026, 0, 15, 9, 30);
 
 function entry(seq: number, over: Partial<AuditEntry> = {}): AuditEntry {
   return {
-    seq, at: T0 + seq * 60_000, actor: { kind: "device", userId: bob.id, deviceId: "dev-bob" }, action: "channel.member.joined",
-    target: { kind: "channel", id: "ch-1" }, result: "success", details: { userId: bob.id }, personal: null, hash: `${seq}`.padStart(64, "a"), ...over,
+    seq,
+    at: T0 + seq * 60_000,
+    actor: { kind: "device", userId: bob.id, deviceId: "dev-bob" },
+    action: "channel.member.joined",
+    target: { kind: "channel", id: "ch-1" },
+    result: "success",
+    details: { userId: bob.id },
+    personal: null,
+    hash: `${seq}`.padStart(64, "a"),
+    ...over,
   };
 }
 
@@ -45,15 +53,34 @@ describe("Audit tab", () => {
     const f = await chatFixture({ me: owner, users: [bob] });
     serve(f, [
       entry(1, { actor: { kind: "device", userId: owner.id, deviceId: "dev-me" }, action: "channel.created", details: { kind: "public", members: 1 } }),
-      entry(2, { actor: { kind: "device", userId: null, deviceId: null }, action: "auth.login.failed", target: null, result: "failure", details: { reason: "unknown_user" },
-        personal: { status: "clear", subject: "-", data: { username: "mallory", ip: "192.0.2.9" } } }),
-      entry(3, { actor: { kind: "system", userId: null, deviceId: null }, action: "user.deactivated", target: { kind: "user", id: bob.id }, details: {},
-        personal: { status: "erased", subject: bob.id } }),
+      entry(2, {
+        actor: { kind: "device", userId: null, deviceId: null },
+        action: "auth.login.failed",
+        target: null,
+        result: "failure",
+        details: { reason: "unknown_user" },
+        personal: { status: "clear", subject: "-", data: { username: "mallory", ip: "192.0.2.9" } },
+      }),
+      entry(3, {
+        actor: { kind: "system", userId: null, deviceId: null },
+        action: "user.deactivated",
+        target: { kind: "user", id: bob.id },
+        details: {},
+        personal: { status: "erased", subject: bob.id },
+      }),
     ]);
     f.render(<AuditTab />);
     const table = await screen.findByRole("table", { name: "Audit log" });
     await waitFor(() => expect(within(table).getAllByRole("row")).toHaveLength(4));
-    const cells = within(table).getAllByRole("row").slice(1).map((r) => within(r).getAllByRole("cell").slice(1, 5).map((c) => c.textContent));
+    const cells = within(table)
+      .getAllByRole("row")
+      .slice(1)
+      .map((r) =>
+        within(r)
+          .getAllByRole("cell")
+          .slice(1, 5)
+          .map((c) => c.textContent),
+      );
     expect(cells).toEqual([
       ["System", "user.deactivated", "Bob Builder (@bob)", "success"],
       ["Unknown user (tried @mallory)", "auth.login.failed", "—", "failure"],
@@ -75,7 +102,10 @@ describe("Audit tab", () => {
 
   test("scrolling near the end loads the next page from the last seq shown, until the beginning of the log", async () => {
     const f = await chatFixture({ me: owner, users: [bob] });
-    serve(f, Array.from({ length: 60 }, (_, i) => entry(i + 1)));
+    serve(
+      f,
+      Array.from({ length: 60 }, (_, i) => entry(i + 1)),
+    );
     f.render(<AuditTab />);
     // Counted without role queries: those are slow in jsdom on tables of this size.
     const rows = () => document.querySelectorAll("table[aria-label='Audit log'] tbody tr").length;

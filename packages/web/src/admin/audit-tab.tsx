@@ -17,18 +17,42 @@ const NEAR_END = 300;
 
 /** Suggestions for the action field: whole actions and prefixes (docs/audit.md lists them all). */
 const ACTIONS = [
-  "auth.", "auth.login.failed", "auth.login.succeeded", "session.revoked", "device.revoked", "user.", "user.role.changed",
-  "user.deactivated", "user.devices.read", "org.invite.", "org.mls_suite.changed", "channel.", "channel.created",
-  "channel.member.", "e2ee.", "mls.encryption.reset", "file.deleted", "audit.", "audit.read", "audit.exported",
+  "auth.",
+  "auth.login.failed",
+  "auth.login.succeeded",
+  "session.revoked",
+  "device.revoked",
+  "user.",
+  "user.role.changed",
+  "user.deactivated",
+  "user.devices.read",
+  "org.invite.",
+  "org.mls_suite.changed",
+  "channel.",
+  "channel.created",
+  "channel.member.",
+  "e2ee.",
+  "mls.encryption.reset",
+  "file.deleted",
+  "audit.",
+  "audit.read",
+  "audit.exported",
 ];
 
-interface Draft { actor: string; action: string; target: string; from: string; to: string }
+interface Draft {
+  actor: string;
+  action: string;
+  target: string;
+  from: string;
+  to: string;
+}
 const NO_DRAFT: Draft = { actor: "", action: "", target: "", from: "", to: "" };
 
 /** The filters a filled-in form asks for, or what is wrong with it. */
 function filtersOf(d: Draft): AuditFilters | string {
   const action = d.action.trim();
-  if (action && !AuditActionFilter.safeParse(action).success) return "Action: a whole action such as channel.created, or a prefix ending in a dot such as channel.";
+  if (action && !AuditActionFilter.safeParse(action).success)
+    return "Action: a whole action such as channel.created, or a prefix ending in a dot such as channel.";
   const time = (v: string, name: string) => {
     if (!v) return undefined;
     const ms = new Date(v).getTime();
@@ -64,7 +88,10 @@ export function AuditTab() {
   const apply = (e: FormEvent) => {
     e.preventDefault();
     const f = filtersOf(draft);
-    if (typeof f === "string") { setFormError(f); return; }
+    if (typeof f === "string") {
+      setFormError(f);
+      return;
+    }
     setFormError(undefined);
     setFilters(f);
   };
@@ -79,43 +106,88 @@ export function AuditTab() {
   return (
     <div className="audit">
       <form className="audit-filters" aria-label="Audit filters" onSubmit={apply}>
-        <label>Actor
+        <label>
+          Actor
           <select value={draft.actor} onChange={set("actor")}>
             <option value="">Anyone</option>
-            {users.map((u) => <option key={u.id} value={u.id}>{u.displayName} (@{u.username}){u.deactivated ? " · deactivated" : ""}</option>)}
+            {users.map((u) => (
+              <option key={u.id} value={u.id}>
+                {u.displayName} (@{u.username}){u.deactivated ? " · deactivated" : ""}
+              </option>
+            ))}
           </select>
         </label>
-        <label>Action
+        <label>
+          Action
           <input value={draft.action} onChange={set("action")} list="audit-actions" placeholder="e.g. channel." spellCheck={false} />
         </label>
-        <datalist id="audit-actions">{ACTIONS.map((a) => <option key={a} value={a} />)}</datalist>
-        <label>Target
+        <datalist id="audit-actions">
+          {ACTIONS.map((a) => (
+            <option key={a} value={a} />
+          ))}
+        </datalist>
+        <label>
+          Target
           <input value={draft.target} onChange={set("target")} placeholder="an object id" spellCheck={false} />
         </label>
-        <label>From
+        <label>
+          From
           <input type="datetime-local" value={draft.from} onChange={set("from")} />
         </label>
-        <label>To
+        <label>
+          To
           <input type="datetime-local" value={draft.to} onChange={set("to")} />
         </label>
         <div className="row-actions">
-          <button type="submit" className="primary">Apply</button>
-          <button type="button" onClick={() => { setDraft(NO_DRAFT); setFormError(undefined); setFilters({}); }}>Clear</button>
+          <button type="submit" className="primary">
+            Apply
+          </button>
+          <button
+            type="button"
+            onClick={() => {
+              setDraft(NO_DRAFT);
+              setFormError(undefined);
+              setFilters({});
+            }}
+          >
+            Clear
+          </button>
         </div>
       </form>
       <FormError error={formError} />
       <div className="audit-list" ref={list} onScroll={loadIfNearEnd} data-testid="audit-list">
         <table className="table" aria-label="Audit log">
-          <thead><tr><th scope="col">Time</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Target</th><th scope="col">Result</th><th scope="col"><span className="sr-only">Details</span></th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">Time</th>
+              <th scope="col">Actor</th>
+              <th scope="col">Action</th>
+              <th scope="col">Target</th>
+              <th scope="col">Result</th>
+              <th scope="col">
+                <span className="sr-only">Details</span>
+              </th>
+            </tr>
+          </thead>
           <tbody>
-            {log.entries.map((e) => <AuditRow key={e.seq} chat={chat} entry={e} onFilter={only} />)}
+            {log.entries.map((e) => (
+              <AuditRow key={e.seq} chat={chat} entry={e} onFilter={only} />
+            ))}
           </tbody>
         </table>
         <div className="audit-end">
           <FormError error={error} />
-          {loading ? <p className="muted" role="status">Loading…</p>
-            : done ? <p className="muted">{log.entries.length ? "The beginning of the log." : "No entries match these filters."}</p>
-              : <button type="button" onClick={() => void loadMore()}>{error ? "Try again" : "Load older entries"}</button>}
+          {loading ? (
+            <p className="muted" role="status">
+              Loading…
+            </p>
+          ) : done ? (
+            <p className="muted">{log.entries.length ? "The beginning of the log." : "No entries match these filters."}</p>
+          ) : (
+            <button type="button" onClick={() => void loadMore()}>
+              {error ? "Try again" : "Load older entries"}
+            </button>
+          )}
         </div>
       </div>
     </div>

@@ -9,11 +9,23 @@ export function AttachButton(props: { channelId: string; threadRoot?: number | n
   const input = useRef<HTMLInputElement>(null);
   return (
     <>
-      <button type="button" className="icon attach" aria-label="Attach files" title="Attach files (encrypted on this device)" disabled={props.disabled} onClick={() => input.current?.click()}>
+      <button
+        type="button"
+        className="icon attach"
+        aria-label="Attach files"
+        title="Attach files (encrypted on this device)"
+        disabled={props.disabled}
+        onClick={() => input.current?.click()}
+      >
         <Icon name="clip" />
       </button>
       <input
-        ref={input} type="file" multiple hidden aria-label="Choose files to attach" data-testid="file-input"
+        ref={input}
+        type="file"
+        multiple
+        hidden
+        aria-label="Choose files to attach"
+        data-testid="file-input"
         onChange={(e) => {
           const files = [...(e.currentTarget.files ?? [])];
           e.currentTarget.value = "";

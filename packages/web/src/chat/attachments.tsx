@@ -34,17 +34,34 @@ function ImagePreview(props: { file: FileDescriptor; onError: (msg: string) => v
     if (!load) return;
     let revoked = false;
     let made: string | undefined;
-    downloadFile(chat, file).then((blob) => {
-      if (revoked) return;
-      made = URL.createObjectURL(blob);
-      setUrl(made);
-    }, (err: unknown) => { if (!revoked) onError(describeDownloadError(err)); });
-    return () => { revoked = true; if (made) URL.revokeObjectURL(made); };
+    downloadFile(chat, file).then(
+      (blob) => {
+        if (revoked) return;
+        made = URL.createObjectURL(blob);
+        setUrl(made);
+      },
+      (err: unknown) => {
+        if (!revoked) onError(describeDownloadError(err));
+      },
+    );
+    return () => {
+      revoked = true;
+      if (made) URL.revokeObjectURL(made);
+    };
   }, [chat, file, load, onError]);
-  if (!load) return <button type="button" className="preview-load" onClick={() => setLoad(true)}>Show image preview ({formatBytes(file.size)})</button>;
-  return url
-    ? <img className="attachment-image" src={url} alt={file.name} loading="lazy" />
-    : <div className="attachment-image loading muted" role="status">Decrypting {file.name}…</div>;
+  if (!load)
+    return (
+      <button type="button" className="preview-load" onClick={() => setLoad(true)}>
+        Show image preview ({formatBytes(file.size)})
+      </button>
+    );
+  return url ? (
+    <img className="attachment-image" src={url} alt={file.name} loading="lazy" />
+  ) : (
+    <div className="attachment-image loading muted" role="status">
+      Decrypting {file.name}…
+    </div>
+  );
 }
 
 function Attachment(props: { file: FileDescriptor }) {
@@ -68,14 +85,31 @@ function Attachment(props: { file: FileDescriptor }) {
     <figure className={`attachment${image ? " image" : ""}`} data-file-id={file.fileId}>
       {image ? <ImagePreview file={file} onError={setError} /> : null}
       <figcaption className="attachment-card">
-        <span className="attachment-name" title={file.name}>{file.name}</span>
+        <span className="attachment-name" title={file.name}>
+          {file.name}
+        </span>
         <span className="muted">{formatBytes(file.size)}</span>
-        <button type="button" className="icon" aria-label={`Download ${file.name}`} title="Download (decrypted and verified on this device)" disabled={busy} onClick={() => void download()}>
+        <button
+          type="button"
+          className="icon"
+          aria-label={`Download ${file.name}`}
+          title="Download (decrypted and verified on this device)"
+          disabled={busy}
+          onClick={() => void download()}
+        >
           <Icon name="download" />
         </button>
-        {busy ? <span className="muted" role="status">Decrypting…</span> : null}
+        {busy ? (
+          <span className="muted" role="status">
+            Decrypting…
+          </span>
+        ) : null}
       </figcaption>
-      {error ? <p className="form-error" role="alert">{error}</p> : null}
+      {error ? (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
     </figure>
   );
 }
@@ -84,7 +118,9 @@ function Attachment(props: { file: FileDescriptor }) {
 export function Attachments(props: { files: FileDescriptor[] }) {
   return (
     <div className="attachments" role="group" aria-label="Attachments">
-      {props.files.map((f) => <Attachment key={f.fileId} file={f} />)}
+      {props.files.map((f) => (
+        <Attachment key={f.fileId} file={f} />
+      ))}
     </div>
   );
 }

@@ -15,9 +15,21 @@ export function DropZone(props: { channelId: string; title: string; disabled?: b
   return (
     <div
       className="drop-zone"
-      onDragEnter={(e) => { if (!hasFiles(e)) return; depth.current++; setOver(true); }}
-      onDragLeave={() => { depth.current = Math.max(0, depth.current - 1); if (depth.current === 0) setOver(false); }}
-      onDragOver={(e) => { if (hasFiles(e)) { e.preventDefault(); e.dataTransfer.dropEffect = "copy"; } }}
+      onDragEnter={(e) => {
+        if (!hasFiles(e)) return;
+        depth.current++;
+        setOver(true);
+      }}
+      onDragLeave={() => {
+        depth.current = Math.max(0, depth.current - 1);
+        if (depth.current === 0) setOver(false);
+      }}
+      onDragOver={(e) => {
+        if (hasFiles(e)) {
+          e.preventDefault();
+          e.dataTransfer.dropEffect = "copy";
+        }
+      }}
       onDrop={(e) => {
         e.preventDefault();
         depth.current = 0;
@@ -27,7 +39,11 @@ export function DropZone(props: { channelId: string; title: string; disabled?: b
       }}
     >
       {props.children}
-      {over ? <div className="drop-overlay" role="status">Drop to send to {props.title} — encrypted on this device</div> : null}
+      {over ? (
+        <div className="drop-overlay" role="status">
+          Drop to send to {props.title} — encrypted on this device
+        </div>
+      ) : null}
     </div>
   );
 }

@@ -15,14 +15,24 @@ export function UploadList(props: { channelId: string }) {
             <span className="upload-name">{u.name}</span>
             {u.state === "uploading" ? (
               <>
-                <progress max={100} value={pct} aria-label={`Uploading ${u.name}`}>{pct}%</progress>
-                <span className="muted">{formatBytes(u.sent)} / {formatBytes(u.size)}</span>
-                <button type="button" className="icon" aria-label={`Cancel upload of ${u.name}`} onClick={u.cancel}><Icon name="close" /></button>
+                <progress max={100} value={pct} aria-label={`Uploading ${u.name}`}>
+                  {pct}%
+                </progress>
+                <span className="muted">
+                  {formatBytes(u.sent)} / {formatBytes(u.size)}
+                </span>
+                <button type="button" className="icon" aria-label={`Cancel upload of ${u.name}`} onClick={u.cancel}>
+                  <Icon name="close" />
+                </button>
               </>
             ) : (
               <>
-                <span className="form-error" role="alert">Upload failed: {u.error}</span>
-                <button type="button" className="icon" aria-label={`Dismiss ${u.name}`} onClick={() => dismissUpload(u.id)}><Icon name="close" /></button>
+                <span className="form-error" role="alert">
+                  Upload failed: {u.error}
+                </span>
+                <button type="button" className="icon" aria-label={`Dismiss ${u.name}`} onClick={() => dismissUpload(u.id)}>
+                  <Icon name="close" />
+                </button>
               </>
             )}
           </li>

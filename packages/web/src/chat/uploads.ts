@@ -46,9 +46,16 @@ export function startUploads(chat: ChatStore, channelId: string, files: Iterable
     set([...uploads, { id, channelId, name: file.name, size: file.size, sent: 0, state: "uploading", cancel: () => ac.abort() }]);
     let last = 0;
     sendFile(chat, channelId, file, {
-      threadRoot, signal: ac.signal,
+      threadRoot,
+      signal: ac.signal,
       // Progress arrives per encrypted chunk; re-render at most every 100 ms.
-      onProgress: (sent) => { const now = Date.now(); if (now - last > 100 || sent === file.size) { last = now; patch(id, { sent }); } },
+      onProgress: (sent) => {
+        const now = Date.now();
+        if (now - last > 100 || sent === file.size) {
+          last = now;
+          patch(id, { sent });
+        }
+      },
     }).then(
       () => dismissUpload(id),
       (err: unknown) => (ac.signal.aborted ? dismissUpload(id) : patch(id, { state: "failed", error: describeError(err) })),

@@ -32,9 +32,16 @@ test("a decrypted copy replaces the undecrypted one a history page brought in; n
   await until(() => live.some((e) => e.text === "warm-up"), "Bob's device decrypts the message");
   const message = live.find((e) => e.text === "warm-up")!;
   assert.equal(h.add(message), true, "the decrypted copy replaces the undecrypted one");
-  assert.deepEqual(h.messages().map((m) => [m.text, m.decodeError]), [["warm-up", undefined]]);
+  assert.deepEqual(
+    h.messages().map((m) => [m.text, m.decodeError]),
+    [["warm-up", undefined]],
+  );
 
   assert.equal(h.add(message), false, "the same copy again changes nothing");
   h.addOlder(early, page.hasMore);
-  assert.deepEqual(h.messages().map((m) => [m.text, m.decodeError]), [["warm-up", undefined]], "an undecrypted copy never replaces a decrypted one");
+  assert.deepEqual(
+    h.messages().map((m) => [m.text, m.decodeError]),
+    [["warm-up", undefined]],
+    "an undecrypted copy never replaces a decrypted one",
+  );
 });

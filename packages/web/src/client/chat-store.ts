@@ -44,14 +44,21 @@ export class ChatStore {
     const c = client;
     this.#off.push(
       c.on("event", (e) => this.#onEvent(e)),
-      c.on("typing", (n) => { if (n.userId !== this.me.id) this.ephemeral.onTyping(n); }),
+      c.on("typing", (n) => {
+        if (n.userId !== this.me.id) this.ephemeral.onTyping(n);
+      }),
       c.on("presence", (n) => this.ephemeral.onPresence(n)),
       c.on("read", (n) => this.ephemeral.onRead(n)),
       c.on("membership", () => this.#scheduleRefresh()),
-      c.on("user", (item) => { if (item.kind === "user.updated" || item.kind === "member.joined") this.#scheduleRefresh(); }),
+      c.on("user", (item) => {
+        if (item.kind === "user.updated" || item.kind === "member.joined") this.#scheduleRefresh();
+      }),
       c.on("connection", (ch) => this.#onConnection(ch)),
       c.on("sessionEnded", (err) => this.#end(err.message)),
-      c.on("historyUnavailable", (n) => { this.history(n.channelId).unavailableBefore(n.beforeSeq); this.#changed(); }),
+      c.on("historyUnavailable", (n) => {
+        this.history(n.channelId).unavailableBefore(n.beforeSeq);
+        this.#changed();
+      }),
       c.onStateChange(() => this.#changed()),
     );
   }
@@ -87,7 +94,10 @@ export class ChatStore {
   userName(userId: string): string {
     const u = this.users.get(userId);
     // A new member: fetch the user list once for this id (not on every render).
-    if (!u && !this.#askedUsers.has(userId)) { this.#askedUsers.add(userId); this.#scheduleRefresh(); }
+    if (!u && !this.#askedUsers.has(userId)) {
+      this.#askedUsers.add(userId);
+      this.#scheduleRefresh();
+    }
     return u?.displayName ?? "Unknown user";
   }
 
@@ -126,7 +136,10 @@ export class ChatStore {
     const h = this.history(channelId);
     const c = this.channel(channelId);
     if (h.loadingOlder || !h.hasOlder) return;
-    if (c && c.lastSeq === 0) { h.hasOlder = false; return this.#changed(); }
+    if (c && c.lastSeq === 0) {
+      h.hasOlder = false;
+      return this.#changed();
+    }
     h.loadingOlder = true;
     this.#changed();
     try {
@@ -241,7 +254,9 @@ export class ChatStore {
       c.unread = 0;
       c.mentions = 0;
       this.#changed();
-      this.client.markRead(c.id, seq).catch(() => { /* the next read moves it; receipts are best effort */ });
+      this.client.markRead(c.id, seq).catch(() => {
+        /* the next read moves it; receipts are best effort */
+      });
     }, 150);
   }
 
@@ -262,7 +277,9 @@ export class ChatStore {
     if (this.#refreshTimer || this.ended) return;
     this.#refreshTimer = setTimeout(() => {
       this.#refreshTimer = undefined;
-      Promise.all([this.refreshChannels(), this.refreshUsers()]).catch(() => { /* retried on the next membership item or reconnect */ });
+      Promise.all([this.refreshChannels(), this.refreshUsers()]).catch(() => {
+        /* retried on the next membership item or reconnect */
+      });
     }, 300);
   }
 

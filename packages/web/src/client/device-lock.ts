@@ -40,7 +40,12 @@ export class DeviceLock {
     }
     const released = new Promise<void>((resolve) => {
       const t = setTimeout(resolve, RELEASE_WAIT_MS);
-      this.#channel?.addEventListener("message", (ev) => { if (ev.data === "released") { clearTimeout(t); resolve(); } });
+      this.#channel?.addEventListener("message", (ev) => {
+        if (ev.data === "released") {
+          clearTimeout(t);
+          resolve();
+        }
+      });
     });
     await this.#request({ steal: true });
     await released;
@@ -49,16 +54,18 @@ export class DeviceLock {
   #request(opts: LockOptions): Promise<boolean> {
     if (!navigator.locks) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
-      navigator.locks.request(LOCK, opts, (lock) => {
-        resolve(lock !== null);
-        // Held until the tab closes or another tab steals it.
-        return lock ? new Promise<void>(() => undefined) : undefined;
-      }).catch(async (err: unknown) => {
-        // AbortError: another tab stole the lock. Stop first, then tell it to go ahead.
-        if ((err as Error).name !== "AbortError") return resolve(false);
-        await this.#onLost().catch(() => undefined);
-        this.#channel?.postMessage("released");
-      });
+      navigator.locks
+        .request(LOCK, opts, (lock) => {
+          resolve(lock !== null);
+          // Held until the tab closes or another tab steals it.
+          return lock ? new Promise<void>(() => undefined) : undefined;
+        })
+        .catch(async (err: unknown) => {
+          // AbortError: another tab stole the lock. Stop first, then tell it to go ahead.
+          if ((err as Error).name !== "AbortError") return resolve(false);
+          await this.#onLost().catch(() => undefined);
+          this.#channel?.postMessage("released");
+        });
     });
   }
 }

@@ -70,8 +70,15 @@ export class EphemeralState {
 
   #expire(now = Date.now()): void {
     let any = false;
-    for (const [k, t] of this.#typing) if (t.until <= now) { this.#typing.delete(k); any = true; }
-    if (this.#typing.size === 0 && this.#sweep) { clearInterval(this.#sweep); this.#sweep = undefined; }
+    for (const [k, t] of this.#typing)
+      if (t.until <= now) {
+        this.#typing.delete(k);
+        any = true;
+      }
+    if (this.#typing.size === 0 && this.#sweep) {
+      clearInterval(this.#sweep);
+      this.#sweep = undefined;
+    }
     if (any) this.#changed();
   }
 }

@@ -33,9 +33,17 @@ function trackedStream(file: Blob, onProgress: UploadProgress, signal: AbortSign
 }
 
 /** Encrypt a file on this device, upload it and send it as a message to the channel. */
-export async function sendFile(chat: ChatStore, channelId: string, file: File, opts: { threadRoot?: number | null; onProgress: UploadProgress; signal: AbortSignal }): Promise<void> {
+export async function sendFile(
+  chat: ChatStore,
+  channelId: string,
+  file: File,
+  opts: { threadRoot?: number | null; onProgress: UploadProgress; signal: AbortSignal },
+): Promise<void> {
   await chat.client.sendFile(channelId, trackedStream(file, opts.onProgress, opts.signal), {
-    name: file.name || "file", mime: file.type || "application/octet-stream", size: file.size, threadRoot: opts.threadRoot ?? null,
+    name: file.name || "file",
+    mime: file.type || "application/octet-stream",
+    size: file.size,
+    threadRoot: opts.threadRoot ?? null,
   });
 }
 
@@ -43,18 +51,27 @@ export async function sendFile(chat: ChatStore, channelId: string, file: File, o
 export function filesOf(e: Pick<ReceivedEvent, "content"> | undefined): FileDescriptor[] {
   const files = e?.content.files;
   if (!Array.isArray(files)) return [];
-  return files.filter((f): f is FileDescriptor =>
-    typeof f === "object" && f !== null && typeof (f as FileDescriptor).fileId === "string" && typeof (f as FileDescriptor).key === "string"
-    && typeof (f as FileDescriptor).name === "string" && typeof (f as FileDescriptor).size === "number");
+  return files.filter(
+    (f): f is FileDescriptor =>
+      typeof f === "object" &&
+      f !== null &&
+      typeof (f as FileDescriptor).fileId === "string" &&
+      typeof (f as FileDescriptor).key === "string" &&
+      typeof (f as FileDescriptor).name === "string" &&
+      typeof (f as FileDescriptor).size === "number",
+  );
 }
 
 /** Why a download failed, in words that say what it means for the user. */
 export function describeDownloadError(err: unknown): string {
   if (isE2eeError(err)) {
     switch (err.code as string) {
-      case "attachment_digest_mismatch": return "The downloaded file does not match the digest its sender signed: it was altered on the server or on the way. It was not saved.";
-      case "attachment_tampered": return "The file failed its integrity check (it was altered on the server or on the way). It was not saved.";
-      case "attachment_truncated": return "The file arrived incomplete. Try again.";
+      case "attachment_digest_mismatch":
+        return "The downloaded file does not match the digest its sender signed: it was altered on the server or on the way. It was not saved.";
+      case "attachment_tampered":
+        return "The file failed its integrity check (it was altered on the server or on the way). It was not saved.";
+      case "attachment_truncated":
+        return "The file arrived incomplete. Try again.";
     }
   }
   return `Could not download the file: ${err instanceof Error ? err.message : String(err)}`;

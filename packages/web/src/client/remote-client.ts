@@ -61,30 +61,78 @@ export class RemoteClient extends Emitter<ClientEvents> {
     return () => this.#stateListeners.delete(fn);
   }
 
-  connect(): void { void this.#call("connect", []).catch((err: unknown) => this.emit("error", err)); }
-  typing(...a: Args<"typing">): void { void this.#call("typing", a).catch(() => undefined); }
-  setPresence(...a: Args<"setPresence">): void { void this.#call("setPresence", a).catch(() => undefined); }
-  send(...a: Args<"send">): Result<"send"> { return this.#call("send", a); }
-  sendMessage(...a: Args<"sendMessage">): Result<"sendMessage"> { return this.#call("sendMessage", a); }
-  reply(...a: Args<"reply">): Result<"reply"> { return this.#call("reply", a); }
-  react(...a: Args<"react">): Result<"react"> { return this.#call("react", a); }
-  edit(...a: Args<"edit">): Result<"edit"> { return this.#call("edit", a); }
-  delete(...a: Args<"delete">): Result<"delete"> { return this.#call("delete", a); }
-  markRead(...a: Args<"markRead">): Result<"markRead"> { return this.#call("markRead", a); }
-  channels(): Result<"channels"> { return this.#call("channels", []); }
-  createChannel(...a: Args<"createChannel">): Result<"createChannel"> { return this.#call("createChannel", a); }
-  openDm(...a: Args<"openDm">): Result<"openDm"> { return this.#call("openDm", a); }
-  addMembers(...a: Args<"addMembers">): Result<"addMembers"> { return this.#call("addMembers", a); }
-  joinChannel(...a: Args<"joinChannel">): Result<"joinChannel"> { return this.#call("joinChannel", a); }
-  removeMember(...a: Args<"removeMember">): Result<"removeMember"> { return this.#call("removeMember", a); }
-  fingerprint(...a: Args<"fingerprint">): Result<"fingerprint"> { return this.#call("fingerprint", a); }
-  safetyNumber(...a: Args<"safetyNumber">): Result<"safetyNumber"> { return this.#call("safetyNumber", a); }
-  decode(...a: Args<"decode">): Result<"decode"> { return this.#call("decode", a); }
-  history(...a: Args<"history">): Result<"history"> { return this.#call("history", a); }
-  idle(): Result<"idle"> { return this.#call("idle", []); }
-  settled(): Result<"settled"> { return this.#call("settled", []); }
-  waitUntilLive(...a: Args<"waitUntilLive">): Result<"waitUntilLive"> { return this.#call("waitUntilLive", a); }
-  resetEncryption(...a: Args<"resetEncryption">): Result<"resetEncryption"> { return this.#call("resetEncryption", a); }
+  connect(): void {
+    void this.#call("connect", []).catch((err: unknown) => this.emit("error", err));
+  }
+  typing(...a: Args<"typing">): void {
+    void this.#call("typing", a).catch(() => undefined);
+  }
+  setPresence(...a: Args<"setPresence">): void {
+    void this.#call("setPresence", a).catch(() => undefined);
+  }
+  send(...a: Args<"send">): Result<"send"> {
+    return this.#call("send", a);
+  }
+  sendMessage(...a: Args<"sendMessage">): Result<"sendMessage"> {
+    return this.#call("sendMessage", a);
+  }
+  reply(...a: Args<"reply">): Result<"reply"> {
+    return this.#call("reply", a);
+  }
+  react(...a: Args<"react">): Result<"react"> {
+    return this.#call("react", a);
+  }
+  edit(...a: Args<"edit">): Result<"edit"> {
+    return this.#call("edit", a);
+  }
+  delete(...a: Args<"delete">): Result<"delete"> {
+    return this.#call("delete", a);
+  }
+  markRead(...a: Args<"markRead">): Result<"markRead"> {
+    return this.#call("markRead", a);
+  }
+  channels(): Result<"channels"> {
+    return this.#call("channels", []);
+  }
+  createChannel(...a: Args<"createChannel">): Result<"createChannel"> {
+    return this.#call("createChannel", a);
+  }
+  openDm(...a: Args<"openDm">): Result<"openDm"> {
+    return this.#call("openDm", a);
+  }
+  addMembers(...a: Args<"addMembers">): Result<"addMembers"> {
+    return this.#call("addMembers", a);
+  }
+  joinChannel(...a: Args<"joinChannel">): Result<"joinChannel"> {
+    return this.#call("joinChannel", a);
+  }
+  removeMember(...a: Args<"removeMember">): Result<"removeMember"> {
+    return this.#call("removeMember", a);
+  }
+  fingerprint(...a: Args<"fingerprint">): Result<"fingerprint"> {
+    return this.#call("fingerprint", a);
+  }
+  safetyNumber(...a: Args<"safetyNumber">): Result<"safetyNumber"> {
+    return this.#call("safetyNumber", a);
+  }
+  decode(...a: Args<"decode">): Result<"decode"> {
+    return this.#call("decode", a);
+  }
+  history(...a: Args<"history">): Result<"history"> {
+    return this.#call("history", a);
+  }
+  idle(): Result<"idle"> {
+    return this.#call("idle", []);
+  }
+  settled(): Result<"settled"> {
+    return this.#call("settled", []);
+  }
+  waitUntilLive(...a: Args<"waitUntilLive">): Result<"waitUntilLive"> {
+    return this.#call("waitUntilLive", a);
+  }
+  resetEncryption(...a: Args<"resetEncryption">): Result<"resetEncryption"> {
+    return this.#call("resetEncryption", a);
+  }
 
   /** Older history of a channel: this device's sealed copy first, else the server's page decoded by the worker. */
   olderPage(channelId: string, before: number, limit: number): Promise<{ events: ReceivedEvent[]; hasMore: boolean }> {
@@ -96,7 +144,11 @@ export class RemoteClient extends Emitter<ClientEvents> {
    * chunk (a progress-counting or cancellable stream keeps working on the page);
    * bytes are copied once and the copy's buffer transferred.
    */
-  sendFile(channelId: string, data: Uint8Array | ReadableStream<Uint8Array>, opts: Parameters<ParleyClient["sendFile"]>[2]): ReturnType<ParleyClient["sendFile"]> {
+  sendFile(
+    channelId: string,
+    data: Uint8Array | ReadableStream<Uint8Array>,
+    opts: Parameters<ParleyClient["sendFile"]>[2],
+  ): ReturnType<ParleyClient["sendFile"]> {
     if (data instanceof Uint8Array) {
       const copy = data.slice();
       return this.#link.request({ op: "sendFile", channelId, data: copy, opts }, [copy.buffer]);

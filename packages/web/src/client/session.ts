@@ -40,8 +40,26 @@ async function started(start: StartInput): Promise<ChatStore> {
 
 /** A name for this browser as a device ("Chrome on Linux"); the user can change it. */
 export function defaultDeviceName(ua = navigator.userAgent): string {
-  const browser = /Edg\//.test(ua) ? "Edge" : /Firefox\//.test(ua) ? "Firefox" : /Chrom(e|ium)\//.test(ua) ? "Chrome" : /Safari\//.test(ua) ? "Safari" : "Browser";
-  const os = /Android/.test(ua) ? "Android" : /iPhone|iPad/.test(ua) ? "iOS" : /Mac OS X/.test(ua) ? "macOS" : /Windows/.test(ua) ? "Windows" : /Linux/.test(ua) ? "Linux" : "";
+  const browser = /Edg\//.test(ua)
+    ? "Edge"
+    : /Firefox\//.test(ua)
+      ? "Firefox"
+      : /Chrom(e|ium)\//.test(ua)
+        ? "Chrome"
+        : /Safari\//.test(ua)
+          ? "Safari"
+          : "Browser";
+  const os = /Android/.test(ua)
+    ? "Android"
+    : /iPhone|iPad/.test(ua)
+      ? "iOS"
+      : /Mac OS X/.test(ua)
+        ? "macOS"
+        : /Windows/.test(ua)
+          ? "Windows"
+          : /Linux/.test(ua)
+            ? "Linux"
+            : "";
   return os ? `${browser} on ${os}` : browser;
 }
 
@@ -62,7 +80,15 @@ export function signIn(input: { org: string; username: string; password: string;
   return started({ mode: "login", input });
 }
 
-export function setupOrg(input: { setupToken: string; orgSlug: string; orgName: string; username: string; displayName: string; password: string; deviceName: string }): Promise<ChatStore> {
+export function setupOrg(input: {
+  setupToken: string;
+  orgSlug: string;
+  orgName: string;
+  username: string;
+  displayName: string;
+  password: string;
+  deviceName: string;
+}): Promise<ChatStore> {
   return started({ mode: "setup", input });
 }
 
@@ -86,16 +112,29 @@ export async function signOut(chat: ChatStore | undefined): Promise<void> {
 export function describeError(err: unknown): string {
   if (!isParleyError(err)) return err instanceof Error ? err.message : String(err);
   switch (err.code) {
-    case "invalid_credentials": return "Wrong organisation, username or password.";
-    case "login_throttled": return `Too many attempts. Wait ${err.retryAfter ? `${err.retryAfter} s` : "a minute"} and try again.`;
-    case "user_deactivated": return "This account has been deactivated. Ask an admin of your organisation.";
-    case "setup_complete": return "This server is already set up. Sign in instead.";
-    case "invite_invalid": return "This invite link is invalid, expired or used up. Ask an admin for a new one.";
-    case "already_exists": return "That name is taken. Choose another one.";
-    case "forbidden": return "You are not allowed to do that.";
-    case "rate_limited": return "Too many requests. Wait a moment and try again.";
-    case "network": case "timeout": case "unavailable": return "Cannot reach the server. Check your connection and try again.";
-    case "validation_failed": return `Check the form: ${err.message}`;
-    default: return err.message;
+    case "invalid_credentials":
+      return "Wrong organisation, username or password.";
+    case "login_throttled":
+      return `Too many attempts. Wait ${err.retryAfter ? `${err.retryAfter} s` : "a minute"} and try again.`;
+    case "user_deactivated":
+      return "This account has been deactivated. Ask an admin of your organisation.";
+    case "setup_complete":
+      return "This server is already set up. Sign in instead.";
+    case "invite_invalid":
+      return "This invite link is invalid, expired or used up. Ask an admin for a new one.";
+    case "already_exists":
+      return "That name is taken. Choose another one.";
+    case "forbidden":
+      return "You are not allowed to do that.";
+    case "rate_limited":
+      return "Too many requests. Wait a moment and try again.";
+    case "network":
+    case "timeout":
+    case "unavailable":
+      return "Cannot reach the server. Check your connection and try again.";
+    case "validation_failed":
+      return `Check the form: ${err.message}`;
+    default:
+      return err.message;
   }
 }

@@ -33,7 +33,10 @@ export class WorkerLink {
     const network = (ev: Event) => this.#worker.postMessage({ t: "network", online: ev.type === "online" });
     addEventListener("online", network);
     addEventListener("offline", network);
-    this.#unlisten = () => { removeEventListener("online", network); removeEventListener("offline", network); };
+    this.#unlisten = () => {
+      removeEventListener("online", network);
+      removeEventListener("offline", network);
+    };
     this.#worker.onerror = (ev) => {
       ev.preventDefault();
       this.#fail(new Error(`the client worker failed: ${ev.message || "could not load"}`));

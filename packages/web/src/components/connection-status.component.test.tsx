@@ -16,7 +16,9 @@ async function setup() {
 /** Let the store's next-frame notification and the countdown's interval run. */
 const advance = (ms: number) => act(() => vi.advanceTimersByTimeAsync(ms));
 
-afterEach(() => { vi.useRealTimers(); });
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("ConnectionStatus", () => {
   test("follows the connection: connecting, syncing, live", async () => {

@@ -21,7 +21,8 @@ export function ConnectionStatus() {
   return (
     <div className={`conn conn-${c.state}`} role="status" aria-live="polite" data-state={c.state}>
       <span className="conn-dot" aria-hidden="true" />
-      {label}{pending > 0 && c.state !== "live" ? ` · ${pending} queued` : ""}
+      {label}
+      {pending > 0 && c.state !== "live" ? ` · ${pending} queued` : ""}
     </div>
   );
 }

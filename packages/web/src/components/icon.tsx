@@ -19,8 +19,19 @@ const PATHS = {
 
 export function Icon(props: { name: keyof typeof PATHS }) {
   return (
-    <svg className="svg-icon" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false"
-      fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+    <svg
+      className="svg-icon"
+      viewBox="0 0 24 24"
+      width="16"
+      height="16"
+      aria-hidden="true"
+      focusable="false"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth="2"
+      strokeLinecap="round"
+      strokeLinejoin="round"
+    >
       <path d={PATHS[props.name]} />
     </svg>
   );

@@ -59,10 +59,18 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
         <DrawerBackdrop open={drawer.open} onClose={() => drawer.setOpen(false)} />
         <main className="main" aria-label="Conversation">
           <PhoneBar open={drawer.open} onOpen={() => drawer.setOpen(true)} />
-          {route.name === "admin" ? <AdminConsole /> :
-            route.name === "devices" ? <DevicesPage /> :
-              channelId ? <ChannelView key={channelId} channelId={channelId} onAddPeople={() => setDialog("members")} /> :
-                <div className="empty"><h2>Welcome to {chat.org.name}</h2><p>Create or browse channels from the sidebar.</p></div>}
+          {route.name === "admin" ? (
+            <AdminConsole />
+          ) : route.name === "devices" ? (
+            <DevicesPage />
+          ) : channelId ? (
+            <ChannelView key={channelId} channelId={channelId} onAddPeople={() => setDialog("members")} />
+          ) : (
+            <div className="empty">
+              <h2>Welcome to {chat.org.name}</h2>
+              <p>Create or browse channels from the sidebar.</p>
+            </div>
+          )}
         </main>
         {channelId && thread ? <ThreadPanel key={`${channelId}:${thread}`} channelId={channelId} rootSeq={thread} /> : null}
       </div>

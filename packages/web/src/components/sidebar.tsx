@@ -21,13 +21,32 @@ function ChannelLink(props: { c: MyChannel; active: boolean }) {
   return (
     <li>
       <a
-        href={`/c/${c.id}`} className={`channel-link${props.active ? " active" : ""}${c.unread ? " unread" : ""}`}
-        aria-current={props.active ? "page" : undefined} aria-label={label}
-        onClick={(e) => { e.preventDefault(); navigate(`/c/${c.id}`); }}
+        href={`/c/${c.id}`}
+        className={`channel-link${props.active ? " active" : ""}${c.unread ? " unread" : ""}`}
+        aria-current={props.active ? "page" : undefined}
+        aria-label={label}
+        onClick={(e) => {
+          e.preventDefault();
+          navigate(`/c/${c.id}`);
+        }}
       >
-        {other ? <PresenceDot userId={other} /> : <span className="chan-icon" aria-hidden="true">{c.kind === "private" ? <Icon name="lock" /> : isDm ? "@" : "#"}</span>}
+        {other ? (
+          <PresenceDot userId={other} />
+        ) : (
+          <span className="chan-icon" aria-hidden="true">
+            {c.kind === "private" ? <Icon name="lock" /> : isDm ? "@" : "#"}
+          </span>
+        )}
         <span className="chan-name">{title}</span>
-        {c.mentions ? <span className="badge mention" aria-hidden="true">@{c.mentions}</span> : c.unread ? <span className="badge" aria-hidden="true">{c.unread}</span> : null}
+        {c.mentions ? (
+          <span className="badge mention" aria-hidden="true">
+            @{c.mentions}
+          </span>
+        ) : c.unread ? (
+          <span className="badge" aria-hidden="true">
+            {c.unread}
+          </span>
+        ) : null}
       </a>
     </li>
   );
@@ -43,29 +62,71 @@ export function Sidebar(props: { activeChannelId: string | undefined; route: Rou
         <div className="org-name">{chat.org.name}</div>
         <ConnectionStatus />
       </header>
-      <button type="button" className="switcher-hint" onClick={() => props.onDialog("switcher")}>Jump to… <kbd>Ctrl K</kbd></button>
+      <button type="button" className="switcher-hint" onClick={() => props.onDialog("switcher")}>
+        Jump to… <kbd>Ctrl K</kbd>
+      </button>
       <section aria-labelledby="channels-h">
         <div className="section-head">
           <h2 id="channels-h">Channels</h2>
-          <button type="button" className="icon" aria-label="Browse channels" title="Browse channels" onClick={() => props.onDialog("browse")}><Icon name="list" /></button>
-          <button type="button" className="icon" aria-label="Create channel" title="Create channel" onClick={() => props.onDialog("create")}><Icon name="plus" /></button>
+          <button type="button" className="icon" aria-label="Browse channels" title="Browse channels" onClick={() => props.onDialog("browse")}>
+            <Icon name="list" />
+          </button>
+          <button type="button" className="icon" aria-label="Create channel" title="Create channel" onClick={() => props.onDialog("create")}>
+            <Icon name="plus" />
+          </button>
         </div>
-        <ul>{channels.map((c) => <ChannelLink key={c.id} c={c} active={c.id === props.activeChannelId} />)}</ul>
+        <ul>
+          {channels.map((c) => (
+            <ChannelLink key={c.id} c={c} active={c.id === props.activeChannelId} />
+          ))}
+        </ul>
       </section>
       <section aria-labelledby="dms-h">
         <div className="section-head">
           <h2 id="dms-h">Direct messages</h2>
-          <button type="button" className="icon" aria-label="New direct message" title="New direct message" onClick={() => props.onDialog("dm")}><Icon name="plus" /></button>
+          <button type="button" className="icon" aria-label="New direct message" title="New direct message" onClick={() => props.onDialog("dm")}>
+            <Icon name="plus" />
+          </button>
         </div>
-        <ul>{dms.map((c) => <ChannelLink key={c.id} c={c} active={c.id === props.activeChannelId} />)}</ul>
+        <ul>
+          {dms.map((c) => (
+            <ChannelLink key={c.id} c={c} active={c.id === props.activeChannelId} />
+          ))}
+        </ul>
       </section>
       <footer className="sidebar-foot">
-        <div className="me"><PresenceDot userId={chat.me.id} self /> <span>{chat.me.displayName}</span> <span className="muted">@{chat.me.username}</span></div>
+        <div className="me">
+          <PresenceDot userId={chat.me.id} self /> <span>{chat.me.displayName}</span> <span className="muted">@{chat.me.username}</span>
+        </div>
         <div className="foot-actions">
-          {chat.isAdmin ? <a href="/admin" aria-current={props.route === "admin" ? "page" : undefined} onClick={(e) => { e.preventDefault(); navigate("/admin"); }}>Admin</a> : null}
-          <a href="/devices" aria-current={props.route === "devices" ? "page" : undefined} onClick={(e) => { e.preventDefault(); navigate("/devices"); }}>Devices</a>
-          <button type="button" className="link" onClick={() => toggleTheme()} aria-label="Toggle dark or light theme">Theme</button>
-          <button type="button" className="link" onClick={props.onSignOut}>Sign out</button>
+          {chat.isAdmin ? (
+            <a
+              href="/admin"
+              aria-current={props.route === "admin" ? "page" : undefined}
+              onClick={(e) => {
+                e.preventDefault();
+                navigate("/admin");
+              }}
+            >
+              Admin
+            </a>
+          ) : null}
+          <a
+            href="/devices"
+            aria-current={props.route === "devices" ? "page" : undefined}
+            onClick={(e) => {
+              e.preventDefault();
+              navigate("/devices");
+            }}
+          >
+            Devices
+          </a>
+          <button type="button" className="link" onClick={() => toggleTheme()} aria-label="Toggle dark or light theme">
+            Theme
+          </button>
+          <button type="button" className="link" onClick={props.onSignOut}>
+            Sign out
+          </button>
         </div>
       </footer>
     </nav>

@@ -4,13 +4,23 @@ import { parseInline, parseMessage, safeHref } from "./parse.ts";
 
 test("markdown: bold, italic, code, links and mentions", () => {
   assert.deepEqual(parseInline("a **b** *c* _d_ `e` @bob"), [
-    { t: "text", v: "a " }, { t: "bold", c: [{ t: "text", v: "b" }] }, { t: "text", v: " " },
-    { t: "italic", c: [{ t: "text", v: "c" }] }, { t: "text", v: " " }, { t: "italic", c: [{ t: "text", v: "d" }] },
-    { t: "text", v: " " }, { t: "code", v: "e" }, { t: "text", v: " " }, { t: "mention", username: "bob" },
+    { t: "text", v: "a " },
+    { t: "bold", c: [{ t: "text", v: "b" }] },
+    { t: "text", v: " " },
+    { t: "italic", c: [{ t: "text", v: "c" }] },
+    { t: "text", v: " " },
+    { t: "italic", c: [{ t: "text", v: "d" }] },
+    { t: "text", v: " " },
+    { t: "code", v: "e" },
+    { t: "text", v: " " },
+    { t: "mention", username: "bob" },
   ]);
   assert.deepEqual(parseInline("see [docs](https://x.test/a) or https://y.test/b."), [
-    { t: "text", v: "see " }, { t: "link", href: "https://x.test/a", c: [{ t: "text", v: "docs" }] },
-    { t: "text", v: " or " }, { t: "link", href: "https://y.test/b", c: [{ t: "text", v: "https://y.test/b" }] }, { t: "text", v: "." },
+    { t: "text", v: "see " },
+    { t: "link", href: "https://x.test/a", c: [{ t: "text", v: "docs" }] },
+    { t: "text", v: " or " },
+    { t: "link", href: "https://y.test/b", c: [{ t: "text", v: "https://y.test/b" }] },
+    { t: "text", v: "." },
   ]);
 });
 
@@ -28,7 +38,9 @@ test("markdown: unsafe link schemes and raw HTML stay plain text", () => {
 
 test("markdown: fenced blocks and line breaks", () => {
   assert.deepEqual(parseMessage("hi\n```js\nconst a = 1;\n```\nbye"), [
-    { t: "text", v: "hi" }, { t: "pre", v: "const a = 1;" }, { t: "text", v: "bye" },
+    { t: "text", v: "hi" },
+    { t: "pre", v: "const a = 1;" },
+    { t: "text", v: "bye" },
   ]);
   assert.deepEqual(parseMessage("a\nb"), [{ t: "text", v: "a" }, { t: "br" }, { t: "text", v: "b" }]);
   assert.deepEqual(parseMessage("open ``` fence"), [{ t: "text", v: "open ``` fence" }]);

@@ -28,15 +28,18 @@ export function safeHref(href: string): string | undefined {
 }
 
 // One alternative per inline construct; the first match wins at each position.
-const INLINE = new RegExp([
-  "`([^`\\n]+)`", // 1 code
-  "\\*\\*([^\\n]+?)\\*\\*", // 2 bold
-  "(?<![A-Za-z0-9*])\\*([^*\\s](?:[^*\\n]*[^*\\s])?)\\*(?![A-Za-z0-9*])", // 3 italic *
-  "(?<![A-Za-z0-9_])_([^_\\s](?:[^_\\n]*[^_\\s])?)_(?![A-Za-z0-9_])", // 4 italic _
-  "\\[([^\\]\\n]+)\\]\\(([^)\\s]+)\\)", // 5, 6 link
-  "(https?://[^\\s<>]*[^\\s<>.,;:!?)\\]'\"])", // 7 bare URL
-  "(?<![A-Za-z0-9_])@([a-z0-9][a-z0-9._-]*[a-z0-9_]|[a-z0-9])", // 8 mention
-].join("|"), "g");
+const INLINE = new RegExp(
+  [
+    "`([^`\\n]+)`", // 1 code
+    "\\*\\*([^\\n]+?)\\*\\*", // 2 bold
+    "(?<![A-Za-z0-9*])\\*([^*\\s](?:[^*\\n]*[^*\\s])?)\\*(?![A-Za-z0-9*])", // 3 italic *
+    "(?<![A-Za-z0-9_])_([^_\\s](?:[^_\\n]*[^_\\s])?)_(?![A-Za-z0-9_])", // 4 italic _
+    "\\[([^\\]\\n]+)\\]\\(([^)\\s]+)\\)", // 5, 6 link
+    "(https?://[^\\s<>]*[^\\s<>.,;:!?)\\]'\"])", // 7 bare URL
+    "(?<![A-Za-z0-9_])@([a-z0-9][a-z0-9._-]*[a-z0-9_]|[a-z0-9])", // 8 mention
+  ].join("|"),
+  "g",
+);
 
 function pushText(out: MdNode[], v: string): void {
   if (!v) return;
@@ -89,7 +92,9 @@ export function parseMessage(text: string): MdNode[] {
     const literal = idx % 2 === 1 ? "```" + part : part;
     literal.split("\n").forEach((line, li) => {
       if (li > 0) out.push({ t: "br" });
-      for (const n of parseInline(line)) if (n.t === "text") pushText(out, n.v); else out.push(n);
+      for (const n of parseInline(line))
+        if (n.t === "text") pushText(out, n.v);
+        else out.push(n);
     });
   });
   // Drop line breaks right around a code block (the block is already on its own line).

@@ -32,10 +32,14 @@ export function PhoneBar(props: { onOpen: () => void; open: boolean }) {
   return (
     <div className="phone-bar">
       <button type="button" className="icon drawer-toggle" aria-label="Open channels" aria-expanded={props.open} onClick={props.onOpen}>
-        <svg width="20" height="20" viewBox="0 0 20 20" aria-hidden="true"><path d="M3 5h14M3 10h14M3 15h14" stroke="currentColor" strokeWidth="2" strokeLinecap="round" /></svg>
+        <svg width="20" height="20" viewBox="0 0 20 20" aria-hidden="true">
+          <path d="M3 5h14M3 10h14M3 15h14" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+        </svg>
       </button>
       <span className="phone-bar-title">{chat.org.name}</span>
-      <span className={`conn conn-${c.state}`} title={c.state} aria-hidden="true"><span className="conn-dot" /></span>
+      <span className={`conn conn-${c.state}`} title={c.state} aria-hidden="true">
+        <span className="conn-dot" />
+      </span>
     </div>
   );
 }

@@ -29,7 +29,9 @@ function inRoundRect(x: number, y: number, x0: number, y0: number, x1: number, y
 /** Inside the triangle (a, b, c). */
 function inTriangle(x: number, y: number, a: number[], b: number[], c: number[]): boolean {
   const s = (p: number[], q: number[]) => (x - q[0]!) * (p[1]! - q[1]!) - (p[0]! - q[0]!) * (y - q[1]!);
-  const d1 = s(a, b), d2 = s(b, c), d3 = s(c, a);
+  const d1 = s(a, b),
+    d2 = s(b, c),
+    d3 = s(c, a);
   return !((d1 < 0 || d2 < 0 || d3 < 0) && (d1 > 0 || d2 > 0 || d3 > 0));
 }
 
@@ -47,16 +49,26 @@ function render(size: number, maskable: boolean): Buffer {
   const SS = 4;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      let r = 0, g = 0, b = 0, a = 0;
+      let r = 0,
+        g = 0,
+        b = 0,
+        a = 0;
       for (let sy = 0; sy < SS; sy++) {
         for (let sx = 0; sx < SS; sx++) {
           const c = sample(((x + (sx + 0.5) / SS) * 64) / size, ((y + (sy + 0.5) / SS) * 64) / size, maskable);
           if (!c) continue;
-          r += c[0]; g += c[1]; b += c[2]; a++;
+          r += c[0];
+          g += c[1];
+          b += c[2];
+          a++;
         }
       }
       const o = (y * size + x) * 4;
-      if (a) { px[o] = Math.round(r / a); px[o + 1] = Math.round(g / a); px[o + 2] = Math.round(b / a); }
+      if (a) {
+        px[o] = Math.round(r / a);
+        px[o + 1] = Math.round(g / a);
+        px[o + 2] = Math.round(b / a);
+      }
       px[o + 3] = Math.round((a * 255) / (SS * SS));
     }
   }
@@ -90,10 +102,13 @@ export function iconPng(size: number, maskable: boolean): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(size, 0);
   ihdr.writeUInt32BE(size, 4);
-  ihdr[8] = 8; ihdr[9] = 6; // 8-bit RGBA
+  ihdr[8] = 8;
+  ihdr[9] = 6; // 8-bit RGBA
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr), chunk("IDAT", zlib.deflateSync(raw, { level: 9 })), chunk("IEND", Buffer.alloc(0)),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", zlib.deflateSync(raw, { level: 9 })),
+    chunk("IEND", Buffer.alloc(0)),
   ]);
 }
 

@@ -7,8 +7,9 @@ import { useSyncExternalStore } from "react";
 import type { PendingSends } from "./pending-sends.ts";
 
 export function PendingMessages(props: { pending: PendingSends; channelId: string; threadRoot: number | null; online: boolean }) {
-  const items = useSyncExternalStore(props.pending.subscribe, props.pending.snapshot)
-    .filter((p) => p.channelId === props.channelId && p.threadRoot === props.threadRoot);
+  const items = useSyncExternalStore(props.pending.subscribe, props.pending.snapshot).filter(
+    (p) => p.channelId === props.channelId && p.threadRoot === props.threadRoot,
+  );
   if (!items.length) return null;
   return (
     <ul className="pending-sends" aria-label="Messages not yet delivered">
@@ -17,7 +18,9 @@ export function PendingMessages(props: { pending: PendingSends; channelId: strin
         return (
           <li key={p.id} className={`pending-send pending-${p.state}`} data-status={p.state}>
             <span className="pending-text">{p.text}</span>
-            <span className="pending-state" role="status">{label}</span>
+            <span className="pending-state" role="status">
+              {label}
+            </span>
           </li>
         );
       })}

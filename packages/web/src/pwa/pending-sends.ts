@@ -45,7 +45,10 @@ export class PendingSends {
   async track(channelId: string, threadRoot: number | null, text: string, offline: boolean, send: () => Promise<unknown>): Promise<void> {
     const id = this.#next++;
     let shown = false;
-    const show = () => { shown = true; this.#set([...this.#items, { id, channelId, threadRoot, text, state: "pending" }]); };
+    const show = () => {
+      shown = true;
+      this.#set([...this.#items, { id, channelId, threadRoot, text, state: "pending" }]);
+    };
     const showTimer = offline ? (show(), undefined) : setTimeout(show, SHOW_AFTER_MS);
     const drop = () => this.#set(this.#items.filter((p) => p.id !== id));
     try {

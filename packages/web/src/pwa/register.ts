@@ -56,9 +56,14 @@ export function registerServiceWorker(): void {
         if (w.state === "installed" && navigator.serviceWorker.controller) setWaiting(w);
       });
     });
-    const check = () => void reg.update().catch(() => { /* offline: try again later */ });
+    const check = () =>
+      void reg.update().catch(() => {
+        /* offline: try again later */
+      });
     setInterval(check, CHECK_EVERY_MS);
-    document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") check(); });
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") check();
+    });
   };
   // After load, so installing (precaching ~1 MB) never competes with the first paint.
   if (document.readyState === "complete") void start().catch(reportFailure);

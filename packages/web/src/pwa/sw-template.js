@@ -18,28 +18,32 @@ const ASSET_CACHE = "parley-assets";
 const SHELL_KEY = "/index.html";
 
 self.addEventListener("install", (event) => {
-  event.waitUntil((async () => {
-    const shell = await caches.open(SHELL_CACHE);
-    const index = await fetch("/", { cache: "no-cache", headers: { accept: "text/html" } });
-    if (index.ok) await shell.put(SHELL_KEY, index);
-    const assets = await caches.open(ASSET_CACHE);
-    const missing = [];
-    for (const url of PRECACHE) if (!(await assets.match(url))) missing.push(url);
-    await assets.addAll(missing);
-  })());
+  event.waitUntil(
+    (async () => {
+      const shell = await caches.open(SHELL_CACHE);
+      const index = await fetch("/", { cache: "no-cache", headers: { accept: "text/html" } });
+      if (index.ok) await shell.put(SHELL_KEY, index);
+      const assets = await caches.open(ASSET_CACHE);
+      const missing = [];
+      for (const url of PRECACHE) if (!(await assets.match(url))) missing.push(url);
+      await assets.addAll(missing);
+    })(),
+  );
 });
 
 self.addEventListener("activate", (event) => {
-  event.waitUntil((async () => {
-    for (const key of await caches.keys()) {
-      if (key.startsWith("parley-shell-") && key !== SHELL_CACHE) await caches.delete(key);
-    }
-    // Hashed files of older builds are dead weight once this version runs.
-    const keep = new Set(PRECACHE.map((p) => new URL(p, self.location.origin).href));
-    const assets = await caches.open(ASSET_CACHE);
-    for (const req of await assets.keys()) if (!keep.has(req.url) && new URL(req.url).pathname.startsWith("/assets/")) await assets.delete(req);
-    await self.clients.claim();
-  })());
+  event.waitUntil(
+    (async () => {
+      for (const key of await caches.keys()) {
+        if (key.startsWith("parley-shell-") && key !== SHELL_CACHE) await caches.delete(key);
+      }
+      // Hashed files of older builds are dead weight once this version runs.
+      const keep = new Set(PRECACHE.map((p) => new URL(p, self.location.origin).href));
+      const assets = await caches.open(ASSET_CACHE);
+      for (const req of await assets.keys()) if (!keep.has(req.url) && new URL(req.url).pathname.startsWith("/assets/")) await assets.delete(req);
+      await self.clients.claim();
+    })(),
+  );
 });
 
 self.addEventListener("message", (event) => {
@@ -63,12 +67,18 @@ async function shell(req) {
     const res = await fetch(req);
     if (res.ok && (res.headers.get("content-type") || "").includes("text/html")) {
       const copy = res.clone();
-      caches.open(SHELL_CACHE).then((c) => c.put(SHELL_KEY, copy)).catch(() => undefined);
+      caches
+        .open(SHELL_CACHE)
+        .then((c) => c.put(SHELL_KEY, copy))
+        .catch(() => undefined);
     }
     return res;
   } catch {
     const cached = await caches.match(SHELL_KEY, { cacheName: SHELL_CACHE });
-    return cached || new Response("Parley is offline and has not been loaded on this device yet.", { status: 503, headers: { "content-type": "text/plain; charset=utf-8" } });
+    return (
+      cached ||
+      new Response("Parley is offline and has not been loaded on this device yet.", { status: 503, headers: { "content-type": "text/plain; charset=utf-8" } })
+    );
   }
 }
 
@@ -78,7 +88,10 @@ async function cacheFirst(req) {
   const res = await fetch(req);
   if (res.ok) {
     const copy = res.clone();
-    caches.open(ASSET_CACHE).then((c) => c.put(req, copy)).catch(() => undefined);
+    caches
+      .open(ASSET_CACHE)
+      .then((c) => c.put(req, copy))
+      .catch(() => undefined);
   }
   return res;
 }
@@ -88,7 +101,10 @@ async function networkFirst(req) {
     const res = await fetch(req);
     if (res.ok) {
       const copy = res.clone();
-      caches.open(ASSET_CACHE).then((c) => c.put(req, copy)).catch(() => undefined);
+      caches
+        .open(ASSET_CACHE)
+        .then((c) => c.put(req, copy))
+        .catch(() => undefined);
     }
     return res;
   } catch {

@@ -8,7 +8,9 @@ export function UpdatePrompt() {
   return (
     <div className="update-prompt" role="alert">
       <span>A new version of Parley is available.</span>
-      <button type="button" className="primary" onClick={applyUpdate}>Reload</button>
+      <button type="button" className="primary" onClick={applyUpdate}>
+        Reload
+      </button>
     </div>
   );
 }

@@ -17,8 +17,9 @@ const PUBLIC = fileURLToPath(new URL("../../public/", import.meta.url));
 /** Public files worth having offline (the manifest and its icons). */
 function publicFiles(dir = PUBLIC, prefix = "/"): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? publicFiles(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]);
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? publicFiles(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]));
 }
 
 export function serviceWorker(): Plugin {
@@ -26,7 +27,9 @@ export function serviceWorker(): Plugin {
     name: "parley-service-worker",
     apply: "build",
     generateBundle(_options, bundle) {
-      const built = Object.keys(bundle).filter((f) => f !== "index.html" && !f.endsWith(".map")).map((f) => `/${f}`);
+      const built = Object.keys(bundle)
+        .filter((f) => f !== "index.html" && !f.endsWith(".map"))
+        .map((f) => `/${f}`);
       const files = [...built, ...publicFiles()].sort();
       const hash = createHash("sha256");
       for (const f of built) {
@@ -35,9 +38,7 @@ export function serviceWorker(): Plugin {
       }
       for (const f of publicFiles()) hash.update(f).update(fs.readFileSync(path.join(PUBLIC, f.slice(1))));
       const version = hash.digest("hex").slice(0, 16);
-      const source = fs.readFileSync(TEMPLATE, "utf8")
-        .replace("__PARLEY_VERSION__", version)
-        .replace("/* __PARLEY_PRECACHE__ */ []", JSON.stringify(files));
+      const source = fs.readFileSync(TEMPLATE, "utf8").replace("__PARLEY_VERSION__", version).replace("/* __PARLEY_PRECACHE__ */ []", JSON.stringify(files));
       this.emitFile({ type: "asset", fileName: "sw.js", source });
     },
   };

@@ -2,11 +2,22 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { searchMessages, stepResult } from "./search.ts";
 
-const m = (seq: number, text: string, extra: Partial<{ deleted: boolean; decodeError: string; fileNames: string[] }> = {}) =>
-  ({ seq, text, deleted: false, decodeError: undefined, ...extra });
+const m = (seq: number, text: string, extra: Partial<{ deleted: boolean; decodeError: string; fileNames: string[] }> = {}) => ({
+  seq,
+  text,
+  deleted: false,
+  decodeError: undefined,
+  ...extra,
+});
 
 test("search: every word, case and accents folded; deleted, undecryptable skipped; file names match", () => {
-  const msgs = [m(1, "Déjà vu at the Café"), m(2, "the cafe is closed"), m(3, "cafe", { deleted: true }), m(4, "", { decodeError: "x" }), m(5, "see attachment", { fileNames: ["Cafe-menu.pdf"] })];
+  const msgs = [
+    m(1, "Déjà vu at the Café"),
+    m(2, "the cafe is closed"),
+    m(3, "cafe", { deleted: true }),
+    m(4, "", { decodeError: "x" }),
+    m(5, "see attachment", { fileNames: ["Cafe-menu.pdf"] }),
+  ];
   assert.deepEqual(searchMessages(msgs, "CAFE"), [1, 2, 5]);
   assert.deepEqual(searchMessages(msgs, "deja cafe"), [1]);
   assert.deepEqual(searchMessages(msgs, "   "), []);

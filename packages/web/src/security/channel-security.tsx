@@ -24,40 +24,79 @@ function SecurityPanel(props: { channel: MyChannel; onClose: () => void }) {
   const [members, setMembers] = useState<string[]>();
   const [verify, setVerify] = useState<string>();
   const [resetting, setResetting] = useState(false);
-  useEffect(() => { channelMemberIds(chat, c.id).then(setMembers, () => setMembers([])); }, [chat, c.id]);
+  useEffect(() => {
+    channelMemberIds(chat, c.id).then(setMembers, () => setMembers([]));
+  }, [chat, c.id]);
   const h = chat.history(c.id);
   if (verify) return <VerifyDialog chat={chat} userId={verify} onClose={() => setVerify(undefined)} />;
   // Done: close the panel too; the new timeline row shows the reset.
   if (resetting) return <ResetEncryptionDialog channel={c} onCancel={() => setResetting(false)} onDone={props.onClose} />;
   return (
     <Modal title="End-to-end encryption" onClose={props.onClose} wide>
-      <p>Messages and files in this conversation are encrypted on the sender's device and decrypted only on the devices of its members (MLS, RFC 9420). The server stores and relays ciphertext: it cannot read them. Each time someone joins or leaves, or a device is added or removed, the group moves to a new epoch with fresh keys, so removed devices cannot read what follows and new ones cannot read what came before.</p>
+      <p>
+        Messages and files in this conversation are encrypted on the sender's device and decrypted only on the devices of its members (MLS, RFC 9420). The
+        server stores and relays ciphertext: it cannot read them. Each time someone joins or leaves, or a device is added or removed, the group moves to a new
+        epoch with fresh keys, so removed devices cannot read what follows and new ones cannot read what came before.
+      </p>
       <dl className="security-facts">
         <dt>Cipher suite</dt>
-        <dd data-testid="channel-suite">{group ? <>{suiteDescription(group.suite)}{suiteBadge(group.suite) ? <> <span className="e2ee pq">{suiteBadge(group.suite)}</span></> : null}</> : "…"}</dd>
+        <dd data-testid="channel-suite">
+          {group ? (
+            <>
+              {suiteDescription(group.suite)}
+              {suiteBadge(group.suite) ? (
+                <>
+                  {" "}
+                  <span className="e2ee pq">{suiteBadge(group.suite)}</span>
+                </>
+              ) : null}
+            </>
+          ) : (
+            "…"
+          )}
+        </dd>
         <dt>Epoch</dt>
         <dd data-testid="channel-epoch">{group ? group.epoch : c.epoch}</dd>
-        {group && group.generation > 0 ? <><dt>Group generation</dt><dd data-testid="channel-generation">{group.generation} (reset {group.generation === 1 ? "once" : `${group.generation} times`})</dd></> : null}
+        {group && group.generation > 0 ? (
+          <>
+            <dt>Group generation</dt>
+            <dd data-testid="channel-generation">
+              {group.generation} (reset {group.generation === 1 ? "once" : `${group.generation} times`})
+            </dd>
+          </>
+        ) : null}
         <dt>This device</dt>
         <dd>{suiteDescription(deviceSuite(chat))}</dd>
         <dt>History</dt>
-        <dd>{h.historyStartsAt !== undefined && h.historyStartsAt > 1 ? `Messages before #${h.historyStartsAt} were sent before this device joined and cannot be read here.` : "Everything since this device joined is readable here."}</dd>
+        <dd>
+          {h.historyStartsAt !== undefined && h.historyStartsAt > 1
+            ? `Messages before #${h.historyStartsAt} were sent before this device joined and cannot be read here.`
+            : "Everything since this device joined is readable here."}
+        </dd>
       </dl>
       <h3>Members — verify their safety numbers</h3>
       <ul className="pick-list">
-        {(members ?? []).filter((u) => u !== chat.me.id).map((u) => (
-          <li key={u}>
-            <span><PresenceDot userId={u} /> {chat.userName(u)}</span>
-            <button type="button" onClick={() => setVerify(u)} aria-label={`Verify ${chat.userName(u)}`}>Verify</button>
-          </li>
-        ))}
+        {(members ?? [])
+          .filter((u) => u !== chat.me.id)
+          .map((u) => (
+            <li key={u}>
+              <span>
+                <PresenceDot userId={u} /> {chat.userName(u)}
+              </span>
+              <button type="button" onClick={() => setVerify(u)} aria-label={`Verify ${chat.userName(u)}`}>
+                Verify
+              </button>
+            </li>
+          ))}
         {members && members.length <= 1 ? <li className="muted">No one else is in this channel yet.</li> : null}
       </ul>
       {mayResetEncryption(chat, c) ? (
         <section className="reset-section" aria-labelledby="reset-h">
           <h3 id="reset-h">Reset encryption</h3>
           <p className="muted">If messages here cannot be decrypted, give the channel a new encryption group. Everyone's devices rejoin it automatically.</p>
-          <button type="button" className="danger" onClick={() => setResetting(true)}>Reset encryption…</button>
+          <button type="button" className="danger" onClick={() => setResetting(true)}>
+            Reset encryption…
+          </button>
         </section>
       ) : null}
     </Modal>
@@ -73,10 +112,20 @@ export function ChannelSecurityBadge(props: { channel: MyChannel }) {
   const pq = suiteBadge(group?.suite);
   return (
     <>
-      {codec.encrypted
-        ? <button type="button" className="e2ee on" title="End-to-end encrypted — show details" aria-haspopup="dialog" onClick={() => setOpen(true)}><Icon name="lock" /> Encrypted</button>
-        : <span className="e2ee off" role="note" title={`Content codec ${codec.name}: the server can read messages`}><Icon name="warn" /> Not end-to-end encrypted</span>}
-      {pq ? <button type="button" className="e2ee pq" title={suiteDescription(group?.suite)} onClick={() => setOpen(true)}><Icon name="shield" /> {pq}</button> : null}
+      {codec.encrypted ? (
+        <button type="button" className="e2ee on" title="End-to-end encrypted — show details" aria-haspopup="dialog" onClick={() => setOpen(true)}>
+          <Icon name="lock" /> Encrypted
+        </button>
+      ) : (
+        <span className="e2ee off" role="note" title={`Content codec ${codec.name}: the server can read messages`}>
+          <Icon name="warn" /> Not end-to-end encrypted
+        </span>
+      )}
+      {pq ? (
+        <button type="button" className="e2ee pq" title={suiteDescription(group?.suite)} onClick={() => setOpen(true)}>
+          <Icon name="shield" /> {pq}
+        </button>
+      ) : null}
       {open ? <SecurityPanel channel={props.channel} onClose={() => setOpen(false)} /> : null}
     </>
   );

@@ -12,8 +12,29 @@ function memoryStorage() {
 test("device watch: first sight is trusted, later devices are new until acknowledged; survives a reload", () => {
   const storage = memoryStorage();
   const w = new DeviceWatch("mine", storage);
-  assert.deepEqual(w.observe(new Map([["bob", ["b1"]], ["me", ["mine"]]]), "mine"), []);
-  assert.deepEqual(w.observe(new Map([["bob", ["b1", "b2"]], ["me", ["mine", "m2"]]]), "mine"), [{ userId: "bob", deviceId: "b2" }, { userId: "me", deviceId: "m2" }]);
+  assert.deepEqual(
+    w.observe(
+      new Map([
+        ["bob", ["b1"]],
+        ["me", ["mine"]],
+      ]),
+      "mine",
+    ),
+    [],
+  );
+  assert.deepEqual(
+    w.observe(
+      new Map([
+        ["bob", ["b1", "b2"]],
+        ["me", ["mine", "m2"]],
+      ]),
+      "mine",
+    ),
+    [
+      { userId: "bob", deviceId: "b2" },
+      { userId: "me", deviceId: "m2" },
+    ],
+  );
   // Seen once is enough: observing again does not warn twice.
   assert.deepEqual(w.observe(new Map([["bob", ["b1", "b2"]]]), "mine"), []);
   const again = new DeviceWatch("mine", storage);

@@ -37,7 +37,7 @@ export class DeviceWatch {
     this.#key = `parley.device-watch.v1.${ownDeviceId}`;
     this.#storage = storage;
     try {
-      this.#s = { ...empty(), ...(JSON.parse(storage.getItem(this.#key) ?? "null") as Partial<Saved> | null ?? {}) };
+      this.#s = { ...empty(), ...((JSON.parse(storage.getItem(this.#key) ?? "null") as Partial<Saved> | null) ?? {}) };
     } catch {
       this.#s = empty();
     }

@@ -30,7 +30,9 @@ export function NewDeviceBanner(props: { channelId: string; memberCount: number 
         if (!live) return;
         setMembers(ids);
         await checkDevices(chat, ids);
-      })().catch(() => { /* offline: the next tick retries */ });
+      })().catch(() => {
+        /* offline: the next tick retries */
+      });
     };
     check();
     const t = setInterval(check, CHECK_EVERY_MS);
@@ -40,7 +42,12 @@ export function NewDeviceBanner(props: { channelId: string; memberCount: number 
       seenDevices.add(e.senderDeviceId);
       check();
     });
-    return () => { live = false; clearInterval(t); removeEventListener("focus", check); off(); };
+    return () => {
+      live = false;
+      clearInterval(t);
+      removeEventListener("focus", check);
+      off();
+    };
   }, [chat, channelId, memberCount]);
 
   const pending = watch.pending(members);
@@ -53,9 +60,24 @@ export function NewDeviceBanner(props: { channelId: string; memberCount: number 
         return (
           <div key={userId} className="device-banner" role="alert">
             <Icon name="shield" />
-            <span>{who} added {n === 1 ? "a new device" : `${n} new devices`} — <button type="button" className="link" onClick={() => setVerify(userId)}>verify</button></span>
+            <span>
+              {who} added {n === 1 ? "a new device" : `${n} new devices`} —{" "}
+              <button type="button" className="link" onClick={() => setVerify(userId)}>
+                verify
+              </button>
+            </span>
             <span className="spacer" />
-            <button type="button" className="link" onClick={() => { watch.acknowledge(userId); watchChanged(chat); }} aria-label={`Dismiss the new-device warning for ${who}`}>Dismiss</button>
+            <button
+              type="button"
+              className="link"
+              onClick={() => {
+                watch.acknowledge(userId);
+                watchChanged(chat);
+              }}
+              aria-label={`Dismiss the new-device warning for ${who}`}
+            >
+              Dismiss
+            </button>
           </div>
         );
       })}

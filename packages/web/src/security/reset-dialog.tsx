@@ -29,20 +29,33 @@ export function ResetEncryptionDialog(props: { channel: MyChannel; onCancel: () 
     }
   }
   // While the reset runs the dialog stays (Esc and the backdrop do nothing): its outcome is shown here.
-  const cancel = () => { if (!busy) props.onCancel(); };
+  const cancel = () => {
+    if (!busy) props.onCancel();
+  };
   return (
     <Modal title="Reset encryption?" onClose={cancel}>
-      <p>This gives {name} a new encryption group. Use it when the channel's encryption is broken — for example when messages show as "Unable to decrypt" on members' devices.</p>
+      <p>
+        This gives {name} a new encryption group. Use it when the channel's encryption is broken — for example when messages show as "Unable to decrypt" on
+        members' devices.
+      </p>
       <ul className="reset-facts">
         <li>Everyone's devices leave the old group and join the new one automatically. No one has to do anything.</li>
         <li>Messages already read stay readable on the devices that read them.</li>
         <li>The members stay the same, and so do safety numbers.</li>
         <li>Everyone sees a note in the conversation that you reset its encryption.</li>
       </ul>
-      {error ? <p className="form-error" role="alert">{error}</p> : null}
+      {error ? (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
       <div className="dialog-actions">
-        <button type="button" onClick={cancel} disabled={busy}>Cancel</button>
-        <button type="button" className="danger" onClick={() => void confirm()} disabled={busy}>{busy ? "Resetting…" : "Reset encryption"}</button>
+        <button type="button" onClick={cancel} disabled={busy}>
+          Cancel
+        </button>
+        <button type="button" className="danger" onClick={() => void confirm()} disabled={busy}>
+          {busy ? "Resetting…" : "Reset encryption"}
+        </button>
       </div>
     </Modal>
   );

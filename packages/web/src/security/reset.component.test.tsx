@@ -14,11 +14,25 @@ const alice = user("u-alice", "alice", "Alice Liddell");
 /** What the message list does: the channel's reset rows, looked up in the store on every render. */
 function Resets() {
   const chat = useChat();
-  return <>{chat.history("ch-1").resets().map((n) => <ResetRow key={n.seq} notice={n} />)}</>;
+  return (
+    <>
+      {chat
+        .history("ch-1")
+        .resets()
+        .map((n) => (
+          <ResetRow key={n.seq} notice={n} />
+        ))}
+    </>
+  );
 }
 
 function resetEvent(f: ChatFixture, seq: number, reset: EncryptionReset | undefined, senderId = reset?.by ?? "server"): void {
-  f.event({ seq, kind: "reset", senderId, content: reset ? { reset } : { decodeError: "a reset event without a readable generation", decodeReason: "malformed" } });
+  f.event({
+    seq,
+    kind: "reset",
+    senderId,
+    content: reset ? { reset } : { decodeError: "a reset event without a readable generation", decodeReason: "malformed" },
+  });
 }
 
 describe("ResetRow (timeline row of an encryption reset)", () => {
@@ -54,7 +68,10 @@ describe("ResetRow (timeline row of an encryption reset)", () => {
     f.event({ seq: 3, senderId: alice.id, text: "after" });
     const h = f.chat.history("ch-1");
     await waitFor(() => expect(h.maxSeq).toBe(3));
-    expect(h.messages().map((m) => [m.seq, m.text, m.decodeError])).toEqual([[1, "before", undefined], [3, "after", undefined]]);
+    expect(h.messages().map((m) => [m.seq, m.text, m.decodeError])).toEqual([
+      [1, "before", undefined],
+      [3, "after", undefined],
+    ]);
     expect(h.resets().map((n) => n.seq)).toEqual([2]);
     // The channel is not open: the two messages from Alice are unread, the reset is not.
     expect(f.chat.channel("ch-1")!.unread).toBe(2);

@@ -13,7 +13,10 @@ export function UserDevices(props: { chat: ChatStore; userId: string; names?: Ma
   // Names are known for one's own devices only (other people's device list is not shared with members).
   useEffect(() => {
     if (userId !== chat.me.id) return;
-    chat.client.api.call("listDevices").then((r) => setOwnNames(new Map(r.devices.map((d) => [d.id, d.name]))), () => undefined);
+    chat.client.api.call("listDevices").then(
+      (r) => setOwnNames(new Map(r.devices.map((d) => [d.id, d.name]))),
+      () => undefined,
+    );
   }, [chat, userId]);
   const names = props.names ?? ownNames;
   useEffect(() => {
@@ -22,21 +25,45 @@ export function UserDevices(props: { chat: ChatStore; userId: string; names?: Ma
       const ids = (await activeDevices(chat, [userId])).get(userId) ?? [];
       const out = await Promise.all(ids.map(async (deviceId) => ({ deviceId, fp: await fingerprint(chat, userId, deviceId) })));
       if (live) setRows(out);
-    })().catch((err: unknown) => { if (live) setError(describeError(err)); });
-    return () => { live = false; };
+    })().catch((err: unknown) => {
+      if (live) setError(describeError(err));
+    });
+    return () => {
+      live = false;
+    };
   }, [chat, userId]);
   const thisDevice = chat.client.session?.deviceId;
-  if (error) return <p className="form-error" role="alert">{error}</p>;
-  if (!rows) return <p className="muted" role="status">Loading devices…</p>;
+  if (error)
+    return (
+      <p className="form-error" role="alert">
+        {error}
+      </p>
+    );
+  if (!rows)
+    return (
+      <p className="muted" role="status">
+        Loading devices…
+      </p>
+    );
   if (!rows.length) return <p className="muted">No active device with a registered encryption key.</p>;
   return (
     <table className="table" aria-label={`Devices of ${chat.userName(userId)}`}>
-      <thead><tr><th scope="col">Device</th><th scope="col">Fingerprint</th></tr></thead>
+      <thead>
+        <tr>
+          <th scope="col">Device</th>
+          <th scope="col">Fingerprint</th>
+        </tr>
+      </thead>
       <tbody>
         {rows.map((r) => (
           <tr key={r.deviceId}>
-            <td>{names?.get(r.deviceId) ?? <span className="mono">{r.deviceId.slice(0, 10)}…</span>}{r.deviceId === thisDevice ? <span className="badge this-device">current device</span> : null}</td>
-            <td className="digits" data-testid="device-fingerprint" aria-label={`Fingerprint ${groupDigits(r.fp).join(" ")}`}>{groupDigits(r.fp).join(" ")}</td>
+            <td>
+              {names?.get(r.deviceId) ?? <span className="mono">{r.deviceId.slice(0, 10)}…</span>}
+              {r.deviceId === thisDevice ? <span className="badge this-device">current device</span> : null}
+            </td>
+            <td className="digits" data-testid="device-fingerprint" aria-label={`Fingerprint ${groupDigits(r.fp).join(" ")}`}>
+              {groupDigits(r.fp).join(" ")}
+            </td>
           </tr>
         ))}
       </tbody>

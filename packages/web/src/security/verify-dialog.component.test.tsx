@@ -18,7 +18,12 @@ async function setup() {
   const f = await chatFixture({ me, users: [alice] });
   f.worker.answers.set("call:safetyNumber", SAFETY);
   f.worker.answers.set("call:fingerprint", (c: Command) => (c.op === "call" ? FP[c.args[1] as string] : undefined));
-  f.worker.answers.set("api:listBindings", { bindings: [{ userId: me.id, deviceId: "dev-me" }, { userId: alice.id, deviceId: "dev-a1" }] });
+  f.worker.answers.set("api:listBindings", {
+    bindings: [
+      { userId: me.id, deviceId: "dev-me" },
+      { userId: alice.id, deviceId: "dev-a1" },
+    ],
+  });
   f.worker.answers.set("api:listDevices", { devices: [{ id: "dev-me", name: "Laptop" }] });
   f.render(<VerifyDialog chat={f.chat} userId={alice.id} onClose={() => undefined} />);
   return { ...f, u: userEvent.setup() };
@@ -29,7 +34,18 @@ describe("VerifyDialog (safety number and fingerprints)", () => {
     await setup();
     const number = await screen.findByTestId("safety-number");
     expect([...number.children].map((g) => g.textContent)).toEqual([
-      "01234", "56789", "01234", "56789", "01234", "56789", "01234", "56789", "01234", "56789", "01234", "56789",
+      "01234",
+      "56789",
+      "01234",
+      "56789",
+      "01234",
+      "56789",
+      "01234",
+      "56789",
+      "01234",
+      "56789",
+      "01234",
+      "56789",
     ]);
     expect(number.getAttribute("aria-label")).toBe(`Safety number ${SAFETY}`);
     expect(screen.getByRole("heading", { name: "Verify Alice Liddell" })).toBeTruthy();

@@ -24,21 +24,56 @@ export function VerifyDialog(props: { chat: ChatStore; userId: string; onClose: 
   const status = number ? watch.status(userId, number) : undefined;
   return (
     <Modal title={`Verify ${name}`} onClose={props.onClose} wide>
-      <p>Compare this safety number with {name} — in person or on a call, not through Parley. If both screens show the same digits, no one (not even the server) has slipped a device of their own into your conversations.</p>
-      {error ? <p className="form-error" role="alert">{error}</p> : null}
+      <p>
+        Compare this safety number with {name} — in person or on a call, not through Parley. If both screens show the same digits, no one (not even the server)
+        has slipped a device of their own into your conversations.
+      </p>
+      {error ? (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
       {number ? (
         <div className="safety-number digits" data-testid="safety-number" aria-label={`Safety number ${number}`}>
-          {groupDigits(number).map((g, i) => <span key={i}>{g}</span>)}
+          {groupDigits(number).map((g, i) => (
+            <span key={i}>{g}</span>
+          ))}
         </div>
-      ) : !error ? <p className="muted" role="status">Computing the safety number…</p> : null}
-      {status === "verified" ? <p className="verified" role="status">You verified {name}. The number has not changed since.</p> : null}
-      {status === "changed" ? <p className="form-error" role="alert">The safety number changed since you verified {name}: they (or someone) added or replaced a device. Compare again.</p> : null}
+      ) : !error ? (
+        <p className="muted" role="status">
+          Computing the safety number…
+        </p>
+      ) : null}
+      {status === "verified" ? (
+        <p className="verified" role="status">
+          You verified {name}. The number has not changed since.
+        </p>
+      ) : null}
+      {status === "changed" ? (
+        <p className="form-error" role="alert">
+          The safety number changed since you verified {name}: they (or someone) added or replaced a device. Compare again.
+        </p>
+      ) : null}
       {number && status !== "verified" ? (
-        <button type="button" className="primary" onClick={() => { watch.markVerified(userId, number); watchChanged(chat); }}>The numbers match — mark as verified</button>
+        <button
+          type="button"
+          className="primary"
+          onClick={() => {
+            watch.markVerified(userId, number);
+            watchChanged(chat);
+          }}
+        >
+          The numbers match — mark as verified
+        </button>
       ) : null}
       <h3>Devices of {userId === chat.me.id ? "yours" : name}</h3>
       <UserDevices chat={chat} userId={userId} />
-      {userId !== chat.me.id ? (<><h3>Your devices</h3><UserDevices chat={chat} userId={chat.me.id} /></>) : null}
+      {userId !== chat.me.id ? (
+        <>
+          <h3>Your devices</h3>
+          <UserDevices chat={chat} userId={chat.me.id} />
+        </>
+      ) : null}
     </Modal>
   );
 }

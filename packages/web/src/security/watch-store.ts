@@ -8,7 +8,11 @@ import type { ChatStore } from "../client/chat-store.ts";
 import { activeDevices } from "../client/extras.ts";
 import { DeviceWatch } from "./device-watch.ts";
 
-interface Entry { watch: DeviceWatch; version: number; listeners: Set<() => void> }
+interface Entry {
+  watch: DeviceWatch;
+  version: number;
+  listeners: Set<() => void>;
+}
 const entries = new WeakMap<ChatStore, Entry>();
 
 function entry(chat: ChatStore): Entry {
@@ -27,7 +31,13 @@ export function watchChanged(chat: ChatStore): void {
 /** The DeviceWatch, re-rendering the caller when it changes. */
 export function useDeviceWatch(chat: ChatStore): DeviceWatch {
   const e = entry(chat);
-  useSyncExternalStore((fn) => { e.listeners.add(fn); return () => e.listeners.delete(fn); }, () => e.version);
+  useSyncExternalStore(
+    (fn) => {
+      e.listeners.add(fn);
+      return () => e.listeners.delete(fn);
+    },
+    () => e.version,
+  );
   return e.watch;
 }
 

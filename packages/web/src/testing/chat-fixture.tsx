@@ -45,9 +45,9 @@ export class PeerWorker {
     const answer = this.answers.get(key);
     const value = typeof answer === "function" ? (answer as (c: Command) => unknown)(cmd) : answer;
     // Replies are asynchronous, as across a real worker boundary.
-    queueMicrotask(() => this.#deliver(value instanceof Error
-      ? { t: "reply", id: cmd.id, ok: false, error: serializeError(value) }
-      : { t: "reply", id: cmd.id, ok: true, value }));
+    queueMicrotask(() =>
+      this.#deliver(value instanceof Error ? { t: "reply", id: cmd.id, ok: false, error: serializeError(value) } : { t: "reply", id: cmd.id, ok: true, value }),
+    );
   }
 
   /** Client calls the page made (`call` commands), as [method, args]. */
@@ -59,7 +59,9 @@ export class PeerWorker {
     this.#deliver(m);
   }
 
-  terminate(): void { /* nothing runs */ }
+  terminate(): void {
+    /* nothing runs */
+  }
 
   #deliver(data: WorkerMessage): void {
     this.onmessage?.({ data } as MessageEvent<WorkerMessage>);
@@ -83,8 +85,22 @@ export interface ChatFixture {
 export async function chatFixture(opts: { me: User; users: User[]; channelId?: string; channel?: Partial<MyChannel> }): Promise<ChatFixture> {
   const channelId = opts.channelId ?? "ch-1";
   const channel: MyChannel = {
-    id: channelId, orgId: ORG.id, kind: "public", name: "general", topic: "", archived: false, createdBy: opts.me.id, createdAt: ORG.createdAt,
-    lastSeq: 0, memberCount: opts.users.length + 1, epoch: 1, myRole: "member", readSeq: 0, unread: 0, mentions: 0, ...opts.channel,
+    id: channelId,
+    orgId: ORG.id,
+    kind: "public",
+    name: "general",
+    topic: "",
+    archived: false,
+    createdBy: opts.me.id,
+    createdAt: ORG.createdAt,
+    lastSeq: 0,
+    memberCount: opts.users.length + 1,
+    epoch: 1,
+    myRole: "member",
+    readSeq: 0,
+    unread: 0,
+    mentions: 0,
+    ...opts.channel,
   };
   const previous = globalThis.Worker;
   globalThis.Worker = PeerWorker as unknown as typeof Worker;
@@ -95,8 +111,19 @@ export async function chatFixture(opts: { me: User; users: User[]; channelId?: s
   worker.answers.set("call:channels", [channel]);
   worker.answers.set("older", { events: [], hasMore: false });
   const client = new RemoteClient(link, {
-    me: opts.me, org: ORG, codec: { name: "mls", encrypted: true },
-    session: { baseUrl: location.origin, userId: opts.me.id, username: opts.me.username, orgId: ORG.id, orgSlug: ORG.slug, deviceId: "dev-me", sessionId: "sess-1" }, e2eeConfig: undefined,
+    me: opts.me,
+    org: ORG,
+    codec: { name: "mls", encrypted: true },
+    session: {
+      baseUrl: location.origin,
+      userId: opts.me.id,
+      username: opts.me.username,
+      orgId: ORG.id,
+      orgSlug: ORG.slug,
+      deviceId: "dev-me",
+      sessionId: "sess-1",
+    },
+    e2eeConfig: undefined,
   });
   const chat = new ChatStore(client, opts.me, ORG);
   await chat.start();
@@ -105,12 +132,26 @@ export async function chatFixture(opts: { me: User; users: User[]; channelId?: s
   await new Promise((r) => setTimeout(r, 20));
   let clientSeq = 0;
   return {
-    chat, worker, me: opts.me,
+    chat,
+    worker,
+    me: opts.me,
     event(e) {
       const full: ReceivedEvent = {
-        kind: "message", channelId, senderId: opts.me.id, senderDeviceId: "dev", threadRoot: null, target: null, mentions: [],
-        createdAt: ORG.createdAt + e.seq * 60_000, clientId: `c-${++clientSeq}`, content: {} as ReceivedEvent["content"],
-        text: undefined, emoji: undefined, own: (e.senderId ?? opts.me.id) === opts.me.id, raw: {} as ReceivedEvent["raw"], ...e,
+        kind: "message",
+        channelId,
+        senderId: opts.me.id,
+        senderDeviceId: "dev",
+        threadRoot: null,
+        target: null,
+        mentions: [],
+        createdAt: ORG.createdAt + e.seq * 60_000,
+        clientId: `c-${++clientSeq}`,
+        content: {} as ReceivedEvent["content"],
+        text: undefined,
+        emoji: undefined,
+        own: (e.senderId ?? opts.me.id) === opts.me.id,
+        raw: {} as ReceivedEvent["raw"],
+        ...e,
       };
       worker.push({ t: "events", batch: [["event", full]] });
     },

@@ -11,7 +11,17 @@ import { serializeError } from "./errors.ts";
 import { EventCache, LEGACY_DB } from "./event-cache.ts";
 import { deleteDb } from "./idb.ts";
 import { IdbStore } from "./idb-store.ts";
-import { CLIENT_METHODS, FORWARDED_EVENTS, type ClientSnapshot, type Command, type CommandBody, type ForwardedEvent, type PageSession, type StartInput, type WorkerMessage } from "./protocol.ts";
+import {
+  CLIENT_METHODS,
+  FORWARDED_EVENTS,
+  type ClientSnapshot,
+  type Command,
+  type CommandBody,
+  type ForwardedEvent,
+  type PageSession,
+  type StartInput,
+  type WorkerMessage,
+} from "./protocol.ts";
 import { fromWire, toWire } from "./streams.ts";
 
 /** The parts of DedicatedWorkerGlobalScope used here (the web tsconfig has the DOM lib, not "webworker"). */
@@ -53,7 +63,8 @@ async function handle(cmd: Command): Promise<void> {
 
 async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Transferable[] }> {
   switch (cmd.op) {
-    case "start": return { value: await start(cmd.baseUrl, cmd.start) };
+    case "start":
+      return { value: await start(cmd.baseUrl, cmd.start) };
     case "call": {
       if (!ALLOWED.has(cmd.method)) throw new Error(`unknown client method ${cmd.method}`);
       const c = need();
@@ -62,8 +73,10 @@ async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Trans
       postState();
       return { value: value === undefined ? undefined : stripped(value) };
     }
-    case "api": return { value: await (need().api.call as (route: string, input: unknown) => Promise<unknown>)(cmd.route, cmd.input) };
-    case "older": return { value: await older(cmd.channelId, cmd.before, cmd.limit) };
+    case "api":
+      return { value: await (need().api.call as (route: string, input: unknown) => Promise<unknown>)(cmd.route, cmd.input) };
+    case "older":
+      return { value: await older(cmd.channelId, cmd.before, cmd.limit) };
     case "sendFile": {
       const data = cmd.data instanceof Uint8Array ? cmd.data : fromWire(cmd.data);
       const value = await need().sendFile(cmd.channelId, data, cmd.opts);
@@ -74,7 +87,8 @@ async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Trans
       const { wire, transfer } = toWire(await need().downloadFile(cmd.file as FileDescriptor));
       return { value: wire, transfer };
     }
-    case "close": return { value: await shutdown() };
+    case "close":
+      return { value: await shutdown() };
     case "signOut": {
       if (cmd.logout && client) await client.logout().catch(() => undefined); // offline or already ended: wiped below either way
       await shutdown();
@@ -120,7 +134,13 @@ async function start(baseUrl: string, input: StartInput): Promise<ClientSnapshot
   for (const name of FORWARDED_EVENTS) c.on(name, (payload: unknown) => forward(name, payload));
   const me = await c.api.call("me");
   stateTimer = setInterval(postState, 500);
-  return { me: me.user, org: me.org, codec: { name: c.codec.name, encrypted: c.codec.encrypted }, session: pageSession(c.session)!, e2eeConfig: c.e2ee?.config };
+  return {
+    me: me.user,
+    org: me.org,
+    codec: { name: c.codec.name, encrypted: c.codec.encrypted },
+    session: pageSession(c.session)!,
+    e2eeConfig: c.e2ee?.config,
+  };
 }
 
 function forward(name: ForwardedEvent, payload: unknown): void {

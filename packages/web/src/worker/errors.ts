@@ -14,7 +14,8 @@ export type SerializedError =
 
 /** Turn any thrown value into data (details that cannot be cloned are dropped). */
 export function serializeError(err: unknown): SerializedError {
-  if (isParleyError(err)) return { kind: "parley", code: err.code, status: err.status, message: err.message, details: cloneable(err.details), retryAfter: err.retryAfter };
+  if (isParleyError(err))
+    return { kind: "parley", code: err.code, status: err.status, message: err.message, details: cloneable(err.details), retryAfter: err.retryAfter };
   if (isE2eeError(err)) return { kind: "e2ee", code: err.code, message: err.message };
   if (err instanceof Error || err instanceof DOMException) return { kind: "other", name: err.name, message: err.message };
   return { kind: "other", name: "Error", message: String(err) };
@@ -23,8 +24,16 @@ export function serializeError(err: unknown): SerializedError {
 /** Rebuild the error on this side. */
 export function deserializeError(e: SerializedError): Error {
   switch (e.kind) {
-    case "parley": return new ParleyError({ code: e.code, status: e.status, message: e.message, details: e.details, ...(e.retryAfter !== undefined ? { retryAfter: e.retryAfter } : {}) });
-    case "e2ee": return new E2eeError(e.code, e.message);
+    case "parley":
+      return new ParleyError({
+        code: e.code,
+        status: e.status,
+        message: e.message,
+        details: e.details,
+        ...(e.retryAfter !== undefined ? { retryAfter: e.retryAfter } : {}),
+      });
+    case "e2ee":
+      return new E2eeError(e.code, e.message);
     default: {
       if (e.name === "AbortError") return new DOMException(e.message, "AbortError");
       const err = new Error(e.message);

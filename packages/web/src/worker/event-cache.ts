@@ -68,9 +68,13 @@ export class EventCache {
     if (!batch.length) return;
     // Seal first: an IndexedDB transaction cannot stay open across WebCrypto awaits.
     const enc = new TextEncoder();
-    const rows: SealedEvent[] = await Promise.all(batch.map(async (e) => ({
-      channelId: e.channelId, seq: e.seq, sealed: await this.#sealer.seal(name(e.channelId, e.seq), enc.encode(JSON.stringify(e))),
-    })));
+    const rows: SealedEvent[] = await Promise.all(
+      batch.map(async (e) => ({
+        channelId: e.channelId,
+        seq: e.seq,
+        sealed: await this.#sealer.seal(name(e.channelId, e.seq), enc.encode(JSON.stringify(e))),
+      })),
+    );
     // Durable when committed: the SDK saves MLS group states only after this flush (see IdbStore).
     const tx = this.#db.transaction(STORE, "readwrite", { durability: "strict" });
     const s = tx.objectStore(STORE);
@@ -94,10 +98,14 @@ export class EventCache {
       cursor.onerror = () => reject(cursor.error ?? new Error("IndexedDB cursor failed"));
     });
     const dec = new TextDecoder();
-    const out = await Promise.all(rows.map((r) => this.#sealer.unseal(name(r.channelId, r.seq), r.sealed).then(
-      (b) => JSON.parse(dec.decode(b)) as ReceivedEvent,
-      () => undefined, // altered, or sealed under a key that is gone: not part of this device's history
-    )));
+    const out = await Promise.all(
+      rows.map((r) =>
+        this.#sealer.unseal(name(r.channelId, r.seq), r.sealed).then(
+          (b) => JSON.parse(dec.decode(b)) as ReceivedEvent,
+          () => undefined, // altered, or sealed under a key that is gone: not part of this device's history
+        ),
+      ),
+    );
     return out.filter((e): e is ReceivedEvent => e !== undefined).reverse();
   }
 

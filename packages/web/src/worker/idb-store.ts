@@ -43,7 +43,7 @@ export class IdbStore extends MemoryStore {
   static async open(sealer: Sealer, opts: { history?: { flush(): Promise<void> } } = {}): Promise<IdbStore> {
     const db = await openDb(DB, [{ name: STORE }]);
     let snapshot = emptySnapshot();
-    const sealed = await req(db.transaction(STORE).objectStore(STORE).get(RECORD)) as Uint8Array | undefined;
+    const sealed = (await req(db.transaction(STORE).objectStore(STORE).get(RECORD))) as Uint8Array | undefined;
     if (sealed) {
       try {
         const v = JSON.parse(new TextDecoder().decode(await sealer.unseal(NAME, sealed))) as Partial<StoreSnapshot>;
@@ -68,9 +68,11 @@ export class IdbStore extends MemoryStore {
   override flush(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#writing = this.#writing.catch(() => undefined).then(async () => {
-      await Promise.all([this.#write(), this.#history?.flush()]);
-    });
+    this.#writing = this.#writing
+      .catch(() => undefined)
+      .then(async () => {
+        await Promise.all([this.#write(), this.#history?.flush()]);
+      });
     return this.#writing;
   }
 

@@ -17,7 +17,8 @@ export function openDb(name: string, stores: Array<{ name: string; keyPath?: str
   return new Promise((resolve, reject) => {
     const r = indexedDB.open(name, 1);
     r.onupgradeneeded = () => {
-      for (const s of stores) if (!r.result.objectStoreNames.contains(s.name)) r.result.createObjectStore(s.name, s.keyPath ? { keyPath: s.keyPath } : undefined);
+      for (const s of stores)
+        if (!r.result.objectStoreNames.contains(s.name)) r.result.createObjectStore(s.name, s.keyPath ? { keyPath: s.keyPath } : undefined);
     };
     r.onsuccess = () => resolve(r.result);
     r.onerror = () => reject(r.error ?? new Error(`cannot open IndexedDB ${name}`));

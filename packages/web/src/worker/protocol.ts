@@ -17,7 +17,10 @@ export type PageSession = Omit<StoredSession, "accessToken" | "refreshToken" | "
 export type StartInput =
   | { mode: "resume" }
   | { mode: "login"; input: { org: string; username: string; password: string; deviceName: string } }
-  | { mode: "setup"; input: { setupToken: string; orgSlug: string; orgName: string; username: string; displayName: string; password: string; deviceName: string } }
+  | {
+      mode: "setup";
+      input: { setupToken: string; orgSlug: string; orgName: string; username: string; displayName: string; password: string; deviceName: string };
+    }
   | { mode: "acceptInvite"; input: { token: string; username: string; displayName: string; password: string; deviceName: string } };
 
 /** What the page learns once the worker's client is signed in. */
@@ -32,9 +35,30 @@ export interface ClientSnapshot {
 
 /** Client methods the page may call by name (arguments and results are structured-cloneable). */
 export const CLIENT_METHODS = [
-  "connect", "send", "sendMessage", "reply", "react", "edit", "delete", "typing", "setPresence", "markRead", "channels",
-  "createChannel", "openDm", "addMembers", "joinChannel", "removeMember", "fingerprint", "safetyNumber", "decode",
-  "history", "idle", "settled", "waitUntilLive", "resetEncryption",
+  "connect",
+  "send",
+  "sendMessage",
+  "reply",
+  "react",
+  "edit",
+  "delete",
+  "typing",
+  "setPresence",
+  "markRead",
+  "channels",
+  "createChannel",
+  "openDm",
+  "addMembers",
+  "joinChannel",
+  "removeMember",
+  "fingerprint",
+  "safetyNumber",
+  "decode",
+  "history",
+  "idle",
+  "settled",
+  "waitUntilLive",
+  "resetEncryption",
 ] as const satisfies ReadonlyArray<keyof ParleyClient>;
 /** One of {@link CLIENT_METHODS}. */
 export type ClientMethod = (typeof CLIENT_METHODS)[number];
@@ -45,7 +69,12 @@ export type CommandBody =
   | { op: "call"; method: ClientMethod; args: unknown[] }
   | { op: "api"; route: string; input: unknown }
   | { op: "older"; channelId: string; before: number; limit: number }
-  | { op: "sendFile"; channelId: string; data: WireStream | Uint8Array; opts: { name: string; mime: string; size?: number; text?: string; threadRoot?: number | null } }
+  | {
+      op: "sendFile";
+      channelId: string;
+      data: WireStream | Uint8Array;
+      opts: { name: string; mime: string; size?: number; text?: string; threadRoot?: number | null };
+    }
   | { op: "downloadFile"; file: unknown }
   | { op: "close" }
   | { op: "signOut"; logout: boolean };
@@ -58,16 +87,24 @@ export type Reply = { t: "reply"; id: number; ok: true; value: unknown } | { t: 
 
 /** Client events forwarded to the page (the kind-specific duplicates of "event" are re-emitted there). */
 export const FORWARDED_EVENTS = [
-  "event", "typing", "presence", "read", "membership", "user", "connection", "sessionEnded", "sendFailed", "undecryptable",
-  "historyUnavailable", "error",
+  "event",
+  "typing",
+  "presence",
+  "read",
+  "membership",
+  "user",
+  "connection",
+  "sessionEnded",
+  "sendFailed",
+  "undecryptable",
+  "historyUnavailable",
+  "error",
 ] as const satisfies ReadonlyArray<keyof ClientEvents>;
 /** One of {@link FORWARDED_EVENTS}. */
 export type ForwardedEvent = (typeof FORWARDED_EVENTS)[number];
 
 /** Worker -> page: a batch of client events in emission order, or mirrored client state. */
-export type WorkerPush =
-  | { t: "events"; batch: Array<[ForwardedEvent, unknown]> }
-  | { t: "state"; pendingSends: number; session: PageSession | undefined };
+export type WorkerPush = { t: "events"; batch: Array<[ForwardedEvent, unknown]> } | { t: "state"; pendingSends: number; session: PageSession | undefined };
 
 /** Everything the worker posts. */
 export type WorkerMessage = Reply | WorkerPush;

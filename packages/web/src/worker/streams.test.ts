@@ -26,17 +26,34 @@ test("a typed error on the sending side reaches the reader as the same kind of e
       else c.error(new E2eeError("attachment_digest_mismatch", "digest differs"));
     },
   });
-  const err = await collect(fromWire(toWire(src).wire)).then(() => undefined, (e: unknown) => e);
+  const err = await collect(fromWire(toWire(src).wire)).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(isE2eeError(err, "attachment_digest_mismatch"), `got ${String(err)}`);
 });
 
 test("an abort on the sending side arrives as AbortError; cancel on the reader cancels the source", async () => {
-  const aborted = new ReadableStream<Uint8Array>({ pull(c) { c.error(new DOMException("Upload cancelled", "AbortError")); } });
-  const err = await collect(fromWire(toWire(aborted).wire)).then(() => undefined, (e: unknown) => e);
+  const aborted = new ReadableStream<Uint8Array>({
+    pull(c) {
+      c.error(new DOMException("Upload cancelled", "AbortError"));
+    },
+  });
+  const err = await collect(fromWire(toWire(aborted).wire)).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.equal((err as Error).name, "AbortError");
 
   let cancelled = false;
-  const endless = new ReadableStream<Uint8Array>({ pull(c) { c.enqueue(new Uint8Array(10)); }, cancel() { cancelled = true; } });
+  const endless = new ReadableStream<Uint8Array>({
+    pull(c) {
+      c.enqueue(new Uint8Array(10));
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
   const reader = fromWire(toWire(endless).wire).getReader();
   await reader.read();
   await reader.cancel();

@@ -27,19 +27,22 @@ export function toWire(stream: ReadableStream<Uint8Array>): { wire: WireStream; 
       port1.close();
       return;
     }
-    reader.read().then((r) => {
-      if (r.done) {
-        post({ done: true });
+    reader.read().then(
+      (r) => {
+        if (r.done) {
+          post({ done: true });
+          port1.close();
+          return;
+        }
+        // A chunk may be a view into a larger buffer: copy it into its own buffer, then transfer that.
+        const chunk = r.value.slice();
+        post({ chunk }, [chunk.buffer]);
+      },
+      (err: unknown) => {
+        post({ error: serializeError(err) });
         port1.close();
-        return;
-      }
-      // A chunk may be a view into a larger buffer: copy it into its own buffer, then transfer that.
-      const chunk = r.value.slice();
-      post({ chunk }, [chunk.buffer]);
-    }, (err: unknown) => {
-      post({ error: serializeError(err) });
-      port1.close();
-    });
+      },
+    );
   };
   return { wire: { port: port2 }, transfer: [port2] };
 }

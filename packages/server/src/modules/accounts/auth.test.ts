@@ -86,7 +86,9 @@ for (const dialect of DIALECTS) {
       try {
         const r = await call(s, "POST", "/auth/refresh", { refreshToken: t.refreshToken });
         assert.equal(r.body.code, "refresh_token_invalid");
-      } finally { s.deps.now = realNow; }
+      } finally {
+        s.deps.now = realNow;
+      }
     });
 
     it("logout ends the current session only", async () => {
@@ -102,7 +104,10 @@ for (const dialect of DIALECTS) {
     it("publishes JWKS that verify access tokens", async () => {
       const r = await call(s, "GET", "/auth/jwks");
       assert.equal(r.status, 200);
-      assert.ok(r.body.keys.every((k: Record<string, unknown>) => k.d === undefined), "no private key material");
+      assert.ok(
+        r.body.keys.every((k: Record<string, unknown>) => k.d === undefined),
+        "no private key material",
+      );
       const { payload } = await jwtVerify(owner.accessToken, createLocalJWKSet(r.body));
       assert.equal(payload.sub, owner.user.id);
     });
@@ -147,7 +152,10 @@ for (const dialect of DIALECTS) {
     it("a deactivated account with the right password answers exactly like a wrong password", async () => {
       const bob = await makeUser(s, owner, { username: "deact" });
       assert.equal((await owner.api("POST", `/users/${bob.user.id}/deactivate`)).status, 200);
-      const fresh = async () => { await s.deps.limits.loginAccount.reset("acme:deact"); await s.deps.limits.loginIp.reset("127.0.0.1"); };
+      const fresh = async () => {
+        await s.deps.limits.loginAccount.reset("acme:deact");
+        await s.deps.limits.loginIp.reset("127.0.0.1");
+      };
       await fresh();
       const right = await login({ username: "deact" });
       const wrong = await login({ username: "deact", password: "wrong password!" });

@@ -11,7 +11,13 @@ import { findOrgBySlug, findUserByUsername, getUserDevice } from "./store.ts";
 import { verifyDummyPassword, verifyPassword } from "./passwords.ts";
 import { addDevice, authTokens, startSession } from "./sessions.ts";
 
-export interface LoginInput { org: string; username: string; password: string; deviceName?: string | undefined; deviceId?: string | undefined }
+export interface LoginInput {
+  org: string;
+  username: string;
+  password: string;
+  deviceName?: string | undefined;
+  deviceId?: string | undefined;
+}
 
 export async function login(deps: Deps, ip: string, input: LoginInput): Promise<AuthTokens> {
   const accountKey = `${input.org}:${input.username}`;
@@ -35,12 +41,17 @@ export async function login(deps: Deps, ip: string, input: LoginInput): Promise<
     // Recorded in the org the attempt named (an unknown org has no log to record it in);
     // the username and address are PII, sealed under the user's key (or "-" if unknown).
     if (org) {
-      await runCommand(deps, null, "accounts.loginFailed", async (_tx, fx) => fx.audit({
-        orgId: org.id, actor: { kind: "device", id: user?.id ?? null, deviceId: input.deviceId ?? null }, action: "auth.login.failed",
-        target: user ? { kind: "user", id: user.id } : null, result: "failure",
-        details: { reason: user ? (user.deactivated_at !== null ? "deactivated" : "wrong_password") : "unknown_user" },
-        pii: { subject: user?.id ?? "-", data: { username: input.username, ip } },
-      }));
+      await runCommand(deps, null, "accounts.loginFailed", async (_tx, fx) =>
+        fx.audit({
+          orgId: org.id,
+          actor: { kind: "device", id: user?.id ?? null, deviceId: input.deviceId ?? null },
+          action: "auth.login.failed",
+          target: user ? { kind: "user", id: user.id } : null,
+          result: "failure",
+          details: { reason: user ? (user.deactivated_at !== null ? "deactivated" : "wrong_password") : "unknown_user" },
+          pii: { subject: user?.id ?? "-", data: { username: input.username, ip } },
+        }),
+      );
     }
     throw new AppError("invalid_credentials", "wrong organisation, username or password");
   }
@@ -64,8 +75,12 @@ export async function login(deps: Deps, ip: string, input: LoginInput): Promise<
     }
     const session = await startSession(tx, deps, { orgId: org.id, userId: user.id, deviceId });
     fx.audit({
-      orgId: org.id, actor: { kind: "device", id: user.id, deviceId }, action: "auth.login.succeeded",
-      target: { kind: "session", id: session.sessionId }, result: "success", details: { newDevice: !input.deviceId },
+      orgId: org.id,
+      actor: { kind: "device", id: user.id, deviceId },
+      action: "auth.login.succeeded",
+      target: { kind: "session", id: session.sessionId },
+      result: "success",
+      details: { newDevice: !input.deviceId },
       pii: { subject: user.id, data: { ip } },
     });
     return session;

@@ -41,7 +41,10 @@ for (const dialect of DIALECTS) {
       const list = await u.api("GET", "/sessions");
       assert.equal(list.status, 200);
       assert.equal(list.body.sessions.length, 2);
-      assert.deepEqual(list.body.sessions.filter((x: { current: boolean }) => x.current).map((x: { id: string }) => x.id), [u.tokens.sessionId]);
+      assert.deepEqual(
+        list.body.sessions.filter((x: { current: boolean }) => x.current).map((x: { id: string }) => x.id),
+        [u.tokens.sessionId],
+      );
 
       assert.equal((await owner.api("DELETE", `/sessions/${second.tokens.sessionId}`)).status, 404, "another user's session");
       assert.equal((await other.api("DELETE", `/sessions/${second.tokens.sessionId}`)).status, 404, "another org's session");
@@ -84,7 +87,8 @@ for (const dialect of DIALECTS) {
       assert.equal((await u.api("GET", "/devices")).body.devices.find((d: { id: string }) => d.id === phone.tokens.deviceId).revoked, true);
       // A revoked device can never sign in again.
       const again = await fetch(`${s.url}/api/v1/auth/login`, {
-        method: "POST", headers: { "content-type": "application/json" },
+        method: "POST",
+        headers: { "content-type": "application/json" },
         body: JSON.stringify({ org: "acme", username: u.user.username, password: TEST_PASSWORD, deviceId: phone.tokens.deviceId }),
       });
       assert.equal(again.status, 400);

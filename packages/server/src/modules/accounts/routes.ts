@@ -5,7 +5,9 @@ import { login } from "./login.ts";
 import { refreshSession } from "./sessions.ts";
 import { getMe, listMyDevices, listMySessions, logout, renameMyDevice, revokeMyDevice, revokeMySession, updateMe } from "./me.ts";
 
-export const accountsHandlers: ModuleHandlers<"login" | "refresh" | "logout" | "jwks" | "me" | "updateMe" | "listSessions" | "revokeSession" | "listDevices" | "renameDevice" | "revokeDevice"> = {
+export const accountsHandlers: ModuleHandlers<
+  "login" | "refresh" | "logout" | "jwks" | "me" | "updateMe" | "listSessions" | "revokeSession" | "listDevices" | "renameDevice" | "revokeDevice"
+> = {
   login: ({ body }, { deps, ip }) => login(deps, ip, body),
   refresh: ({ body }, { deps }) => refreshSession(deps, body.refreshToken),
   logout: (_input, ctx) => logout(ctx.deps, principalOf(ctx)),

@@ -16,15 +16,30 @@ import { recordPendingRemovals } from "../mls/removals.ts";
 import { findRefreshToken, getOrg, getUserInOrg } from "./store.ts";
 import { toOrg, toUser } from "./views.ts";
 
-export interface IssuedSession { orgId: string; userId: string; deviceId: string; sessionId: string; refreshToken: string }
+export interface IssuedSession {
+  orgId: string;
+  userId: string;
+  deviceId: string;
+  sessionId: string;
+  refreshToken: string;
+}
 
 /** Register a new device for a user and announce it on the user's stream. */
 export async function addDevice(tx: Tx, after: AfterCommit, deps: Deps, a: { orgId: string; userId: string; name: string }): Promise<string> {
   const id = newId("dev");
   const now = deps.now();
-  await tx.insertInto("devices").values({
-    id, org_id: a.orgId, user_id: a.userId, name: a.name, created_at: now, last_seen_at: now, revoked_at: null,
-  }).execute();
+  await tx
+    .insertInto("devices")
+    .values({
+      id,
+      org_id: a.orgId,
+      user_id: a.userId,
+      name: a.name,
+      created_at: now,
+      last_seen_at: now,
+      revoked_at: null,
+    })
+    .execute();
   await appendUserStream(tx, after, { orgId: a.orgId, userId: a.userId, kind: "device.added", data: { deviceId: id, name: a.name }, now });
   return id;
 }
@@ -32,9 +47,16 @@ export async function addDevice(tx: Tx, after: AfterCommit, deps: Deps, a: { org
 async function insertRefreshToken(tx: Tx, deps: Deps, sessionId: string): Promise<string> {
   const token = newSecret();
   const now = deps.now();
-  await tx.insertInto("refresh_tokens").values({
-    token_hash: hashSecret(token), session_id: sessionId, created_at: now, expires_at: now + deps.config.refreshTokenTtl * 1000, used_at: null,
-  }).execute();
+  await tx
+    .insertInto("refresh_tokens")
+    .values({
+      token_hash: hashSecret(token),
+      session_id: sessionId,
+      created_at: now,
+      expires_at: now + deps.config.refreshTokenTtl * 1000,
+      used_at: null,
+    })
+    .execute();
   return token;
 }
 
@@ -42,10 +64,20 @@ async function insertRefreshToken(tx: Tx, deps: Deps, sessionId: string): Promis
 export async function startSession(tx: Tx, deps: Deps, a: { orgId: string; userId: string; deviceId: string }): Promise<IssuedSession> {
   const sessionId = newId("ses");
   const now = deps.now();
-  await tx.insertInto("sessions").values({
-    id: sessionId, org_id: a.orgId, user_id: a.userId, device_id: a.deviceId, created_at: now, last_used_at: now,
-    expires_at: now + deps.config.refreshTokenTtl * 1000, revoked_at: null, revoked_reason: null,
-  }).execute();
+  await tx
+    .insertInto("sessions")
+    .values({
+      id: sessionId,
+      org_id: a.orgId,
+      user_id: a.userId,
+      device_id: a.deviceId,
+      created_at: now,
+      last_used_at: now,
+      expires_at: now + deps.config.refreshTokenTtl * 1000,
+      revoked_at: null,
+      revoked_reason: null,
+    })
+    .execute();
   const refreshToken = await insertRefreshToken(tx, deps, sessionId);
   return { ...a, sessionId, refreshToken };
 }
@@ -57,11 +89,23 @@ export async function authTokens(deps: Deps, s: IssuedSession): Promise<AuthToke
   const ttl = deps.config.accessTokenTtl;
   const accessToken = await signAccessToken(deps.keys, { sub: s.userId, org: s.orgId, dev: s.deviceId, sid: s.sessionId }, ttl, deps.now());
   return {
-    accessToken, refreshToken: s.refreshToken, expiresIn: ttl, user: toUser(user), org: toOrg(org), deviceId: s.deviceId, sessionId: s.sessionId,
+    accessToken,
+    refreshToken: s.refreshToken,
+    expiresIn: ttl,
+    user: toUser(user),
+    org: toOrg(org),
+    deviceId: s.deviceId,
+    sessionId: s.sessionId,
   };
 }
 
-export interface RevokeScope { orgId: string; userId: string; sessionIds?: string[]; deviceIds?: string[]; all?: boolean }
+export interface RevokeScope {
+  orgId: string;
+  userId: string;
+  sessionIds?: string[];
+  deviceIds?: string[];
+  all?: boolean;
+}
 
 /**
  * Revoke sessions (by id, by device, or all of a user's) inside `tx`; after
@@ -69,8 +113,12 @@ export interface RevokeScope { orgId: string; userId: string; sessionIds?: strin
  * because resolvePrincipal() checks the session on every request.
  */
 export async function revokeSessions(tx: Tx, after: AfterCommit, deps: Deps, scope: RevokeScope, reason: string): Promise<void> {
-  let q = tx.updateTable("sessions").set({ revoked_at: deps.now(), revoked_reason: reason })
-    .where("org_id", "=", scope.orgId).where("user_id", "=", scope.userId).where("revoked_at", "is", null);
+  let q = tx
+    .updateTable("sessions")
+    .set({ revoked_at: deps.now(), revoked_reason: reason })
+    .where("org_id", "=", scope.orgId)
+    .where("user_id", "=", scope.userId)
+    .where("revoked_at", "is", null);
   if (!scope.all) {
     if (scope.sessionIds?.length) q = q.where("id", "in", scope.sessionIds);
     else if (scope.deviceIds?.length) q = q.where("device_id", "in", scope.deviceIds);
@@ -81,10 +129,21 @@ export async function revokeSessions(tx: Tx, after: AfterCommit, deps: Deps, sco
 }
 
 /** Revoke a device: it can never sign in again and all its sessions end. */
-export async function revokeDevice(tx: Tx, after: CommandEffects, deps: Deps, a: { orgId: string; userId: string; deviceId: string }, reason: string): Promise<void> {
+export async function revokeDevice(
+  tx: Tx,
+  after: CommandEffects,
+  deps: Deps,
+  a: { orgId: string; userId: string; deviceId: string },
+  reason: string,
+): Promise<void> {
   const now = deps.now();
-  const r = await tx.updateTable("devices").set({ revoked_at: now })
-    .where("org_id", "=", a.orgId).where("user_id", "=", a.userId).where("id", "=", a.deviceId).where("revoked_at", "is", null)
+  const r = await tx
+    .updateTable("devices")
+    .set({ revoked_at: now })
+    .where("org_id", "=", a.orgId)
+    .where("user_id", "=", a.userId)
+    .where("id", "=", a.deviceId)
+    .where("revoked_at", "is", null)
     .executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) return; // already revoked: idempotent
   await revokeSessions(tx, after, deps, { orgId: a.orgId, userId: a.userId, deviceIds: [a.deviceId] }, reason);
@@ -112,16 +171,23 @@ export async function refreshSession(deps: Deps, refreshToken: string): Promise<
     }
     if (row.deactivated_at !== null) return { error: "user_deactivated" };
     // Conditional update: of two concurrent refreshes with one token, only one wins; the other is a reuse.
-    const used = await tx.updateTable("refresh_tokens").set({ used_at: now })
-      .where("token_hash", "=", row.token_hash).where("used_at", "is", null).executeTakeFirst();
+    const used = await tx
+      .updateTable("refresh_tokens")
+      .set({ used_at: now })
+      .where("token_hash", "=", row.token_hash)
+      .where("used_at", "is", null)
+      .executeTakeFirst();
     if (Number(used.numUpdatedRows) !== 1) {
       await revokeSessions(tx, after, deps, scope, "refresh_token_reused");
       return { error: "refresh_token_reused" };
     }
     const next = await insertRefreshToken(tx, deps, row.session_id);
     // Sliding idle expiry: an active session lives on, an idle one ends after refreshTokenTtl.
-    await tx.updateTable("sessions").set({ last_used_at: now, expires_at: now + deps.config.refreshTokenTtl * 1000 })
-      .where("id", "=", row.session_id).execute();
+    await tx
+      .updateTable("sessions")
+      .set({ last_used_at: now, expires_at: now + deps.config.refreshTokenTtl * 1000 })
+      .where("id", "=", row.session_id)
+      .execute();
     await tx.updateTable("devices").set({ last_seen_at: now }).where("id", "=", row.device_id).execute();
     return { ok: { orgId: row.org_id, userId: row.user_id, deviceId: row.device_id, sessionId: row.session_id, refreshToken: next } };
   });

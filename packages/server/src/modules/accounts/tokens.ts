@@ -46,9 +46,17 @@ export async function loadTokenKeys(db: Db, now: number, kms: Kms): Promise<Toke
     const pub = { ...(await exportJWK(publicKey)), kid: id, alg: "EdDSA", use: "sig" };
     const priv = { ...(await exportJWK(privateKey)), kid: id, alg: "EdDSA" };
     // Two nodes booting at once may both insert; the one with the lowest id wins below.
-    await db.insertInto("server_keys").values({
-      id, purpose: "jwt", public_jwk: JSON.stringify(pub), private_jwk: await kms.seal(new TextEncoder().encode(JSON.stringify(priv)), sealContext(id)), created_at: now, retired_at: null,
-    }).execute();
+    await db
+      .insertInto("server_keys")
+      .values({
+        id,
+        purpose: "jwt",
+        public_jwk: JSON.stringify(pub),
+        private_jwk: await kms.seal(new TextEncoder().encode(JSON.stringify(priv)), sealContext(id)),
+        created_at: now,
+        retired_at: null,
+      })
+      .execute();
     rows = await db.selectFrom("server_keys").selectAll().where("purpose", "=", "jwt").where("retired_at", "is", null).execute();
   }
   rows.sort((a, b) => a.created_at - b.created_at || a.id.localeCompare(b.id));
@@ -78,8 +86,11 @@ export async function signAccessToken(keys: TokenKeys, claims: AccessClaims, ttl
   const iat = Math.floor(nowMs / 1000);
   return new SignJWT({ org: claims.org, dev: claims.dev, sid: claims.sid })
     .setProtectedHeader({ alg: "EdDSA", kid: keys.kid, typ: "JWT" })
-    .setSubject(claims.sub).setIssuer(ISSUER).setAudience(AUDIENCE)
-    .setIssuedAt(iat).setExpirationTime(iat + ttlSeconds)
+    .setSubject(claims.sub)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttlSeconds)
     .sign(keys.privateKey);
 }
 
@@ -99,11 +110,15 @@ export async function verifyAccessToken(keys: TokenKeys, token: string, nowMs: n
 
 async function verifySignedToken(keys: TokenKeys, token: string, nowMs: number): Promise<AccessClaims & { expMs: number }> {
   try {
-    const { payload } = await jwtVerify(token, async (header) => {
-      const key = header.kid ? keys.publicKeys.get(header.kid) : undefined;
-      if (!key) throw new AppError("unauthorized", "unknown signing key");
-      return key;
-    }, { issuer: ISSUER, audience: AUDIENCE, algorithms: ["EdDSA"], currentDate: new Date(nowMs) });
+    const { payload } = await jwtVerify(
+      token,
+      async (header) => {
+        const key = header.kid ? keys.publicKeys.get(header.kid) : undefined;
+        if (!key) throw new AppError("unauthorized", "unknown signing key");
+        return key;
+      },
+      { issuer: ISSUER, audience: AUDIENCE, algorithms: ["EdDSA"], currentDate: new Date(nowMs) },
+    );
     const { sub, org, dev, sid, exp } = payload as Record<string, unknown>;
     if (typeof sub !== "string" || typeof org !== "string" || typeof dev !== "string" || typeof sid !== "string" || typeof exp !== "number") {
       throw new AppError("unauthorized", "malformed access token");

@@ -8,24 +8,38 @@ export function toOrg(r: Pick<OrgsTable, "id" | "slug" | "name" | "created_at">)
 
 export function toUser(r: Pick<UsersTable, "id" | "org_id" | "username" | "display_name" | "role" | "deactivated_at" | "created_at">): User {
   return {
-    id: r.id, orgId: r.org_id, username: r.username, displayName: r.display_name, role: r.role,
-    deactivated: r.deactivated_at !== null, createdAt: Number(r.created_at),
+    id: r.id,
+    orgId: r.org_id,
+    username: r.username,
+    displayName: r.display_name,
+    role: r.role,
+    deactivated: r.deactivated_at !== null,
+    createdAt: Number(r.created_at),
   };
 }
 
 export function toDevice(r: DevicesTable, currentDeviceId?: string): Device {
   return {
-    id: r.id, userId: r.user_id, name: r.name, createdAt: Number(r.created_at),
-    lastSeenAt: r.last_seen_at === null ? null : Number(r.last_seen_at), revoked: r.revoked_at !== null,
+    id: r.id,
+    userId: r.user_id,
+    name: r.name,
+    createdAt: Number(r.created_at),
+    lastSeenAt: r.last_seen_at === null ? null : Number(r.last_seen_at),
+    revoked: r.revoked_at !== null,
     ...(currentDeviceId !== undefined ? { current: r.id === currentDeviceId } : {}),
   };
 }
 
 export function toSession(
-  r: { id: string; device_id: string; device_name: string; created_at: number; last_used_at: number }, currentSessionId: string,
+  r: { id: string; device_id: string; device_name: string; created_at: number; last_used_at: number },
+  currentSessionId: string,
 ): Session {
   return {
-    id: r.id, deviceId: r.device_id, deviceName: r.device_name, createdAt: Number(r.created_at),
-    lastUsedAt: Number(r.last_used_at), current: r.id === currentSessionId,
+    id: r.id,
+    deviceId: r.device_id,
+    deviceName: r.device_name,
+    createdAt: Number(r.created_at),
+    lastUsedAt: Number(r.last_used_at),
+    current: r.id === currentSessionId,
   };
 }

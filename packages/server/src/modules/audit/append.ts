@@ -48,12 +48,20 @@ function validate(e: AuditEntryInput): void {
 
 /** Bump the org's head by `n` (creating it at seq 0 first), locking it for this transaction. Returns the new last seq. */
 async function bumpHead(tx: Kysely<Database>, orgId: string, n: number): Promise<{ seq: number; hash: string; checkpoint_seq: number }> {
-  const bump = () => tx.updateTable("audit_heads").set((eb) => ({ seq: eb("seq", "+", n) })).where("org_id", "=", orgId)
-    .returning(["seq", "hash", "checkpoint_seq"]).executeTakeFirst();
+  const bump = () =>
+    tx
+      .updateTable("audit_heads")
+      .set((eb) => ({ seq: eb("seq", "+", n) }))
+      .where("org_id", "=", orgId)
+      .returning(["seq", "hash", "checkpoint_seq"])
+      .executeTakeFirst();
   let head = await bump();
   if (!head) {
-    await tx.insertInto("audit_heads").values({ org_id: orgId, seq: 0, hash: GENESIS_HASH, checkpoint_seq: 0, checkpoint_at: 0 })
-      .onConflict((oc) => oc.column("org_id").doNothing()).execute();
+    await tx
+      .insertInto("audit_heads")
+      .values({ org_id: orgId, seq: 0, hash: GENESIS_HASH, checkpoint_seq: 0, checkpoint_at: 0 })
+      .onConflict((oc) => oc.column("org_id").doNothing())
+      .execute();
     head = await bump();
     if (!head) throw new Error(`audit head of ${orgId} vanished`);
   }
@@ -61,9 +69,21 @@ async function bumpHead(tx: Kysely<Database>, orgId: string, n: number): Promise
 }
 
 const row = (r: AuditRecord) => ({
-  org_id: r.orgId, seq: r.seq, at: r.at, actor_kind: r.actorKind, actor_id: r.actorId, actor_device_id: r.actorDeviceId,
-  action: r.action, target_kind: r.targetKind, target_id: r.targetId, result: r.result, details: r.details,
-  pii_subject: r.piiSubject, pii: r.pii, prev_hash: r.prevHash, hash: r.hash,
+  org_id: r.orgId,
+  seq: r.seq,
+  at: r.at,
+  actor_kind: r.actorKind,
+  actor_id: r.actorId,
+  actor_device_id: r.actorDeviceId,
+  action: r.action,
+  target_kind: r.targetKind,
+  target_id: r.targetId,
+  result: r.result,
+  details: r.details,
+  pii_subject: r.piiSubject,
+  pii: r.pii,
+  prev_hash: r.prevHash,
+  hash: r.hash,
 });
 
 /** Append one org's entries in order: one head bump, one multi-row insert, one head update. */
@@ -76,17 +96,31 @@ async function appendOrg(tx: Kysely<Database>, deps: AuditDeps, orgId: string, e
     const at = deps.now();
     const pii = entry.pii ? await sealPii(tx, deps.kms, orgId, entry.pii, at) : null;
     const unhashed: Omit<AuditRecord, "hash"> = {
-      orgId, seq: ++seq, at, actorKind: entry.actor.kind, actorId: entry.actor.id ?? null,
-      actorDeviceId: entry.actor.deviceId ?? null, action: entry.action, targetKind: entry.target?.kind ?? null,
-      targetId: entry.target?.id ?? null, result: entry.result, details: canonicalJson(entry.details ?? {}),
-      piiSubject: entry.pii ? entry.pii.subject : null, pii, prevHash,
+      orgId,
+      seq: ++seq,
+      at,
+      actorKind: entry.actor.kind,
+      actorId: entry.actor.id ?? null,
+      actorDeviceId: entry.actor.deviceId ?? null,
+      action: entry.action,
+      targetKind: entry.target?.kind ?? null,
+      targetId: entry.target?.id ?? null,
+      result: entry.result,
+      details: canonicalJson(entry.details ?? {}),
+      piiSubject: entry.pii ? entry.pii.subject : null,
+      pii,
+      prevHash,
     };
     const record: AuditRecord = { ...unhashed, hash: entryHash(unhashed) };
     records.push(record);
     prevHash = record.hash;
   }
   // 15 columns a row: 500 rows stay under SQLite's 32,766 bound parameters.
-  for (let i = 0; i < records.length; i += 500) await tx.insertInto("audit_log").values(records.slice(i, i + 500).map(row)).execute();
+  for (let i = 0; i < records.length; i += 500)
+    await tx
+      .insertInto("audit_log")
+      .values(records.slice(i, i + 500).map(row))
+      .execute();
   await tx.updateTable("audit_heads").set({ hash: prevHash }).where("org_id", "=", orgId).execute();
   if (head.seq - head.checkpoint_seq >= deps.config.auditCheckpointEvery) {
     await writeCheckpoint(tx, deps, { orgId, seq: head.seq, headHash: prevHash });
@@ -105,7 +139,7 @@ async function appendOrg(tx: Kysely<Database>, deps: AuditDeps, orgId: string, e
 export async function appendAuditBatch(tx: Kysely<Database>, deps: AuditDeps, entries: readonly AuditEntryInput[]): Promise<AuditRecord[]> {
   for (const e of entries) validate(e);
   const byOrg = new Map<string, AuditEntryInput[]>();
-  for (const e of entries) byOrg.set(e.orgId, [...byOrg.get(e.orgId) ?? [], e]);
+  for (const e of entries) byOrg.set(e.orgId, [...(byOrg.get(e.orgId) ?? []), e]);
   const out = new Map<AuditEntryInput, AuditRecord>();
   for (const [orgId, list] of byOrg) {
     const records = await appendOrg(tx, deps, orgId, list);

@@ -6,7 +6,24 @@ import path from "node:path";
 import { sql } from "kysely";
 import { DIALECTS, startTestServer, type TestServer } from "../../testing/harness.ts";
 import { appendSample, dropAuditTriggers } from "../../testing/audit.ts";
-import { appendAudit, appendAuditBatch, entryHash, encodeCheckpoint, eraseAuditPii, readPii, ERASED, verifyAuditDatabase, verifyAuditExport, writeAuditExport, auditPublicKeys, iterateEntries, checkpointStaleChains, shipCheckpoints, AuditError, type AuditProblem } from "./index.ts";
+import {
+  appendAudit,
+  appendAuditBatch,
+  entryHash,
+  encodeCheckpoint,
+  eraseAuditPii,
+  readPii,
+  ERASED,
+  verifyAuditDatabase,
+  verifyAuditExport,
+  writeAuditExport,
+  auditPublicKeys,
+  iterateEntries,
+  checkpointStaleChains,
+  shipCheckpoints,
+  AuditError,
+  type AuditProblem,
+} from "./index.ts";
 
 const N = 10;
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
@@ -32,7 +49,11 @@ for (const dialect of DIALECTS) {
       for (const name of scenarios) await appendSample(db, s.deps, org(name), N);
       assert.deepEqual((await verifyAuditDatabase(db)).problems, [], "an untouched log verifies");
       const cps = await db.selectFrom("audit_checkpoints").select("seq").where("org_id", "=", org("clean")).orderBy("seq").execute();
-      assert.deepEqual(cps.map((c) => c.seq), [4, 8], "a checkpoint every 4 entries");
+      assert.deepEqual(
+        cps.map((c) => c.seq),
+        [4, 8],
+        "a checkpoint every 4 entries",
+      );
 
       // The triggers refuse changes, even from the owner of the database.
       await assert.rejects(sql`UPDATE audit_log SET action = 'x.y' WHERE org_id = ${org("edit")} AND seq = 4`.execute(db), /append-only/);
@@ -54,11 +75,26 @@ for (const dialect of DIALECTS) {
       // Insert a well-formed entry after the last one (hash chained correctly).
       const last = (await collect(iterateEntries(db, org("insert"))))[N - 1]!;
       const extra = { ...last, seq: N + 1, at: last.at + 1, action: "auth.login.succeeded", prevHash: last.hash };
-      await db.insertInto("audit_log").values({
-        org_id: extra.orgId, seq: extra.seq, at: extra.at, actor_kind: extra.actorKind, actor_id: extra.actorId, actor_device_id: extra.actorDeviceId,
-        action: extra.action, target_kind: extra.targetKind, target_id: extra.targetId, result: extra.result, details: extra.details,
-        pii_subject: null, pii: null, prev_hash: extra.prevHash, hash: entryHash(extra),
-      }).execute();
+      await db
+        .insertInto("audit_log")
+        .values({
+          org_id: extra.orgId,
+          seq: extra.seq,
+          at: extra.at,
+          actor_kind: extra.actorKind,
+          actor_id: extra.actorId,
+          actor_device_id: extra.actorDeviceId,
+          action: extra.action,
+          target_kind: extra.targetKind,
+          target_id: extra.targetId,
+          result: extra.result,
+          details: extra.details,
+          pii_subject: null,
+          pii: null,
+          prev_hash: extra.prevHash,
+          hash: entryHash(extra),
+        })
+        .execute();
       // Swap entries 3 and 6.
       await sql`UPDATE audit_log SET seq = -3 WHERE ${at("reorder", 3)}`.execute(db);
       await sql`UPDATE audit_log SET seq = 3 WHERE ${at("reorder", 6)}`.execute(db);
@@ -76,8 +112,14 @@ for (const dialect of DIALECTS) {
       const report = await verifyAuditDatabase(db);
       assert.equal(report.ok, false);
       const expect: Record<string, [string, number]> = {
-        edit: ["entry_altered", 4], rehash: ["chain_broken", 7], delmid: ["seq_gap", 5], deltail: ["head_mismatch", 7],
-        delfirst: ["bad_start", 2], insert: ["head_mismatch", N + 1], reorder: ["chain_broken", 3], rewrite: ["checkpoint_mismatch", 4],
+        edit: ["entry_altered", 4],
+        rehash: ["chain_broken", 7],
+        delmid: ["seq_gap", 5],
+        deltail: ["head_mismatch", 7],
+        delfirst: ["bad_start", 2],
+        insert: ["head_mismatch", N + 1],
+        reorder: ["chain_broken", 3],
+        rewrite: ["checkpoint_mismatch", 4],
       };
       assert.equal(first(report.problems, org("clean")), undefined, "the untouched org still verifies");
       for (const [name, [kind, seq]] of Object.entries(expect)) {
@@ -103,24 +145,37 @@ for (const dialect of DIALECTS) {
       await exportTo(s, file);
       const ok = await verifyAuditExport(file, { trustedKeys });
       assert.deepEqual(ok.problems, []);
-      assert.deepEqual(ok.orgs.map((o) => [o.orgId, o.entries, o.checkpointsMatched]), [["org_a", 23, 4], ["org_b", 3, 0]]);
+      assert.deepEqual(
+        ok.orgs.map((o) => [o.orgId, o.entries, o.checkpointsMatched]),
+        [
+          ["org_a", 23, 4],
+          ["org_b", 3, 0],
+        ],
+      );
 
       const text = fs.readFileSync(file, "utf8");
       const cut = path.join(s.database.dataDir, "cut.jsonl");
       fs.writeFileSync(cut, text.slice(0, Math.floor(text.length / 2)));
       const midLine = await verifyAuditExport(cut, { trustedKeys });
-      assert.ok(midLine.problems.some((p) => p.kind === "export_truncated"), JSON.stringify(midLine.problems));
+      assert.ok(
+        midLine.problems.some((p) => p.kind === "export_truncated"),
+        JSON.stringify(midLine.problems),
+      );
       const lines = text.trimEnd().split("\n");
       fs.writeFileSync(cut, `${lines.slice(0, 10).join("\n")}\n`);
       const atLine = await verifyAuditExport(cut, { trustedKeys });
       assert.ok(atLine.problems.some((p) => p.kind === "export_truncated" && /no end line/.test(p.message)));
 
       // Checkpoints: one by a key the server never had, one claiming the real key id but signed by another key.
-      const real = (await db.selectFrom("audit_checkpoints").selectAll().where("org_id", "=", "org_a").orderBy("seq").executeTakeFirstOrThrow());
+      const real = await db.selectFrom("audit_checkpoints").selectAll().where("org_id", "=", "org_a").orderBy("seq").executeTakeFirstOrThrow();
       const other = crypto.generateKeyPairSync("ed25519");
       const forge = (keyId: string) => {
         const fields = { orgId: "org_a", seq: Number(real.seq), headHash: real.head_hash, at: Number(real.at), keyId };
-        return JSON.stringify({ type: "checkpoint", ...fields, signature: crypto.sign(null, encodeCheckpoint(fields), other.privateKey).toString("base64url") });
+        return JSON.stringify({
+          type: "checkpoint",
+          ...fields,
+          signature: crypto.sign(null, encodeCheckpoint(fields), other.privateKey).toString("base64url"),
+        });
       };
       const cpFile = path.join(s.database.dataDir, "checkpoints.jsonl");
       fs.writeFileSync(cpFile, `${forge("key_foreign")}\n${forge(real.key_id)}\n`);
@@ -149,10 +204,16 @@ for (const dialect of DIALECTS) {
     const s = await startTestServer({ dialect });
     try {
       const { db } = s.deps;
-      const add = (subject: string, ip: string) => db.transaction().execute((tx) => appendAudit(tx, s.deps, {
-        orgId: "org_p", actor: { kind: "device", id: subject }, action: "auth.login.succeeded", result: "success",
-        pii: { subject, data: { ip, userAgent: "curl/8" } },
-      }));
+      const add = (subject: string, ip: string) =>
+        db.transaction().execute((tx) =>
+          appendAudit(tx, s.deps, {
+            orgId: "org_p",
+            actor: { kind: "device", id: subject },
+            action: "auth.login.succeeded",
+            result: "success",
+            pii: { subject, data: { ip, userAgent: "curl/8" } },
+          }),
+        );
       const a = await add("usr_a", "192.0.2.1");
       const b = await add("usr_b", "192.0.2.2");
       const raw = await db.selectFrom("audit_log").select("pii").where("org_id", "=", "org_p").execute();
@@ -166,20 +227,51 @@ for (const dialect of DIALECTS) {
       assert.equal(await readPii(db, s.deps.kms, "org_p", "usr_a", a.pii!), ERASED, "the new key does not open the erased entry");
       assert.deepEqual((await verifyAuditDatabase(db)).problems, []);
       // Secrets and content are refused; a rolled-back transaction leaves no entry and no seq.
-      await assert.rejects(db.transaction().execute((tx) => appendAudit(tx, s.deps, { orgId: "org_p", actor: { kind: "system" }, action: "x.y", result: "success", details: { password: "x" } })), AuditError);
-      await assert.rejects(db.transaction().execute(async (tx) => {
-        await appendAudit(tx, s.deps, { orgId: "org_p", actor: { kind: "system" }, action: "org.settings.changed", result: "success" });
-        throw new Error("command failed");
-      }), /command failed/);
+      await assert.rejects(
+        db
+          .transaction()
+          .execute((tx) =>
+            appendAudit(tx, s.deps, { orgId: "org_p", actor: { kind: "system" }, action: "x.y", result: "success", details: { password: "x" } }),
+          ),
+        AuditError,
+      );
+      await assert.rejects(
+        db.transaction().execute(async (tx) => {
+          await appendAudit(tx, s.deps, { orgId: "org_p", actor: { kind: "system" }, action: "org.settings.changed", result: "success" });
+          throw new Error("command failed");
+        }),
+        /command failed/,
+      );
       const head = await db.selectFrom("audit_heads").selectAll().where("org_id", "=", "org_p").executeTakeFirstOrThrow();
       assert.equal(head.seq, 3);
       // Concurrent appends of one org get gap-free seqs.
       await Promise.all(Array.from({ length: 20 }, () => appendSample(db, s.deps, "org_p", 2)));
       const seqs = (await db.selectFrom("audit_log").select("seq").where("org_id", "=", "org_p").orderBy("seq").execute()).map((r) => r.seq);
-      assert.deepEqual(seqs, Array.from({ length: 43 }, (_, i) => i + 1));
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: 43 }, (_, i) => i + 1),
+      );
       // A batch over two orgs: per-org seqs continue, results come back in input order.
-      const batch = await db.transaction().execute((tx) => appendAuditBatch(tx, s.deps, ["org_p", "org_q", "org_p"].map((orgId) => ({ orgId, actor: { kind: "system" as const }, action: "test.batch.recorded", result: "success" as const }))));
-      assert.deepEqual(batch.map((r) => [r.orgId, r.seq]), [["org_p", 44], ["org_q", 1], ["org_p", 45]]);
+      const batch = await db.transaction().execute((tx) =>
+        appendAuditBatch(
+          tx,
+          s.deps,
+          ["org_p", "org_q", "org_p"].map((orgId) => ({
+            orgId,
+            actor: { kind: "system" as const },
+            action: "test.batch.recorded",
+            result: "success" as const,
+          })),
+        ),
+      );
+      assert.deepEqual(
+        batch.map((r) => [r.orgId, r.seq]),
+        [
+          ["org_p", 44],
+          ["org_q", 1],
+          ["org_p", 45],
+        ],
+      );
       assert.deepEqual((await verifyAuditDatabase(db)).problems, []);
     } finally {
       await s.stop();

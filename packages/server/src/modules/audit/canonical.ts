@@ -29,7 +29,9 @@ export function canonicalJson(value: AuditJson): string {
     return JSON.stringify(value);
   }
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
+  const keys = Object.keys(value)
+    .filter((k) => value[k] !== undefined)
+    .sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k] as AuditJson)}`).join(",")}}`;
 }
 
@@ -41,7 +43,11 @@ function encodeFields(fields: readonly (string | null)[]): Buffer {
   const out = Buffer.allocUnsafe(size);
   let at = 0;
   for (const f of fields) {
-    if (f === null) { out.writeUInt32BE(NULL_LEN, at); at += 4; continue; }
+    if (f === null) {
+      out.writeUInt32BE(NULL_LEN, at);
+      at += 4;
+      continue;
+    }
     const n = f.length === 0 ? 0 : out.write(f, at + 4, "utf8");
     out.writeUInt32BE(n, at);
     at += 4 + n;
@@ -57,8 +63,21 @@ function piiDigest(pii: Uint8Array | null): string | null {
 /** The bytes an entry's hash covers. */
 function encodeEntry(r: Omit<AuditRecord, "hash">): Buffer {
   return encodeFields([
-    ENTRY_TAG, r.orgId, String(r.seq), String(r.at), r.actorKind, r.actorId, r.actorDeviceId, r.action,
-    r.targetKind, r.targetId, r.result, r.details, r.piiSubject, piiDigest(r.pii), r.prevHash,
+    ENTRY_TAG,
+    r.orgId,
+    String(r.seq),
+    String(r.at),
+    r.actorKind,
+    r.actorId,
+    r.actorDeviceId,
+    r.action,
+    r.targetKind,
+    r.targetId,
+    r.result,
+    r.details,
+    r.piiSubject,
+    piiDigest(r.pii),
+    r.prevHash,
   ]);
 }
 
@@ -68,7 +87,13 @@ export function entryHash(r: Omit<AuditRecord, "hash">): string {
 }
 
 /** What a checkpoint signs. */
-export interface CheckpointFields { orgId: string; seq: number; headHash: string; at: number; keyId: string }
+export interface CheckpointFields {
+  orgId: string;
+  seq: number;
+  headHash: string;
+  at: number;
+  keyId: string;
+}
 
 /** The bytes a checkpoint's Ed25519 signature covers (same field encoding, its own tag). */
 export function encodeCheckpoint(c: CheckpointFields): Buffer {

@@ -12,14 +12,17 @@ import { listCheckpoints, writeCheckpoint, type AuditCheckpoint } from "./checkp
 /** Checkpoint every chain that moved and whose last checkpoint is older than the configured interval. Returns how many. */
 export async function checkpointStaleChains(deps: Pick<Deps, "db" | "kms" | "now" | "config">): Promise<number> {
   const cutoff = deps.now() - deps.config.auditCheckpointSeconds * 1000;
-  const stale = await deps.db.selectFrom("audit_heads").select("org_id")
-    .whereRef("seq", ">", "checkpoint_seq").where("checkpoint_at", "<=", cutoff).execute();
+  const stale = await deps.db.selectFrom("audit_heads").select("org_id").whereRef("seq", ">", "checkpoint_seq").where("checkpoint_at", "<=", cutoff).execute();
   let made = 0;
   for (const { org_id } of stale) {
     await deps.db.transaction().execute(async (tx) => {
       // The no-op UPDATE locks the head, so no append of this org slips in between.
-      const head = await tx.updateTable("audit_heads").set((eb) => ({ seq: eb.ref("seq") })).where("org_id", "=", org_id)
-        .returning(["seq", "hash", "checkpoint_seq"]).executeTakeFirst();
+      const head = await tx
+        .updateTable("audit_heads")
+        .set((eb) => ({ seq: eb.ref("seq") }))
+        .where("org_id", "=", org_id)
+        .returning(["seq", "hash", "checkpoint_seq"])
+        .executeTakeFirst();
       if (!head || Number(head.seq) <= Number(head.checkpoint_seq)) return;
       await writeCheckpoint(tx, deps, { orgId: org_id, seq: Number(head.seq), headHash: head.hash });
       made++;
@@ -39,8 +42,11 @@ export function checkpointLine(cp: AuditCheckpoint): string {
  */
 export async function shipCheckpoints(deps: Pick<Deps, "db">, file: string): Promise<number> {
   const sink = `file:${path.resolve(file)}`;
-  const heads = await deps.db.selectFrom("audit_heads").leftJoin("audit_sink_cursors", (j) => j.onRef("audit_sink_cursors.org_id", "=", "audit_heads.org_id").on("audit_sink_cursors.sink", "=", sink))
-    .select(["audit_heads.org_id as orgId", "audit_sink_cursors.seq as shipped"]).execute();
+  const heads = await deps.db
+    .selectFrom("audit_heads")
+    .leftJoin("audit_sink_cursors", (j) => j.onRef("audit_sink_cursors.org_id", "=", "audit_heads.org_id").on("audit_sink_cursors.sink", "=", sink))
+    .select(["audit_heads.org_id as orgId", "audit_sink_cursors.seq as shipped"])
+    .execute();
   let n = 0;
   for (const h of heads) {
     const shipped = Number(h.shipped ?? 0);
@@ -55,14 +61,19 @@ export async function shipCheckpoints(deps: Pick<Deps, "db">, file: string): Pro
       fs.closeSync(fd);
     }
     const last = cps[cps.length - 1] as AuditCheckpoint;
-    await deps.db.insertInto("audit_sink_cursors").values({ sink, org_id: h.orgId, seq: last.seq })
-      .onConflict((oc) => oc.columns(["sink", "org_id"]).doUpdateSet({ seq: last.seq })).execute();
+    await deps.db
+      .insertInto("audit_sink_cursors")
+      .values({ sink, org_id: h.orgId, seq: last.seq })
+      .onConflict((oc) => oc.columns(["sink", "org_id"]).doUpdateSet({ seq: last.seq }))
+      .execute();
     n += cps.length;
   }
   return n;
 }
 
-export interface AuditCheckpointer { stop(): Promise<void> }
+export interface AuditCheckpointer {
+  stop(): Promise<void>;
+}
 
 /** Run checkpointStaleChains and shipCheckpoints every `intervalMs` until stopped. */
 export function startAuditCheckpointer(deps: Deps, intervalMs = Math.min(deps.config.auditCheckpointSeconds * 1000, 60_000)): AuditCheckpointer {
@@ -72,7 +83,11 @@ export function startAuditCheckpointer(deps: Deps, intervalMs = Math.min(deps.co
     if (deps.config.auditCheckpointFile) await shipCheckpoints(deps, deps.config.auditCheckpointFile);
   };
   const timer = setInterval(() => {
-    running ??= tick().catch((err: unknown) => deps.log.error({ err }, "audit checkpointer failed")).finally(() => { running = undefined; });
+    running ??= tick()
+      .catch((err: unknown) => deps.log.error({ err }, "audit checkpointer failed"))
+      .finally(() => {
+        running = undefined;
+      });
   }, intervalMs);
   timer.unref();
   return {
@@ -80,7 +95,8 @@ export function startAuditCheckpointer(deps: Deps, intervalMs = Math.min(deps.co
       clearInterval(timer);
       await running;
       // Ship what the last appends checkpointed, so a clean shutdown leaves the sink current.
-      if (deps.config.auditCheckpointFile) await shipCheckpoints(deps, deps.config.auditCheckpointFile).catch((err: unknown) => deps.log.error({ err }, "audit checkpoint shipping failed"));
+      if (deps.config.auditCheckpointFile)
+        await shipCheckpoints(deps, deps.config.auditCheckpointFile).catch((err: unknown) => deps.log.error({ err }, "audit checkpoint shipping failed"));
     },
   };
 }

@@ -19,12 +19,19 @@ export interface AuditCheckpoint extends CheckpointFields {
 }
 
 /** Sign and store a checkpoint of (org, seq, head hash) now; marks the head as checkpointed. */
-export async function writeCheckpoint(tx: Kysely<Database>, deps: { kms: Kms; now(): number }, c: { orgId: string; seq: number; headHash: string }): Promise<AuditCheckpoint> {
+export async function writeCheckpoint(
+  tx: Kysely<Database>,
+  deps: { kms: Kms; now(): number },
+  c: { orgId: string; seq: number; headHash: string },
+): Promise<AuditCheckpoint> {
   const key = await deps.kms.key("audit");
   const fields: CheckpointFields = { orgId: c.orgId, seq: c.seq, headHash: c.headHash, at: deps.now(), keyId: key.id };
   const cp: AuditCheckpoint = { ...fields, signature: Buffer.from(key.sign(encodeCheckpoint(fields))).toString("base64url") };
-  await tx.insertInto("audit_checkpoints").values({ org_id: cp.orgId, seq: cp.seq, head_hash: cp.headHash, at: cp.at, key_id: cp.keyId, signature: cp.signature })
-    .onConflict((oc) => oc.columns(["org_id", "seq"]).doNothing()).execute();
+  await tx
+    .insertInto("audit_checkpoints")
+    .values({ org_id: cp.orgId, seq: cp.seq, head_hash: cp.headHash, at: cp.at, key_id: cp.keyId, signature: cp.signature })
+    .onConflict((oc) => oc.columns(["org_id", "seq"]).doNothing())
+    .execute();
   await tx.updateTable("audit_heads").set({ checkpoint_seq: cp.seq, checkpoint_at: cp.at }).where("org_id", "=", cp.orgId).execute();
   return cp;
 }

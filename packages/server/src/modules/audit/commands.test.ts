@@ -36,7 +36,11 @@ for (const dialect of DIALECTS) {
         const r = await run();
         assert.equal(r.status, status, `${what}: HTTP ${r.status}`);
         const rows = await s.deps.db.selectFrom("audit_log").select("action").where("org_id", "=", orgId).where("seq", ">", seen).execute();
-        assert.deepEqual(rows.map((e) => e.action), [], `${what}: no entry`);
+        assert.deepEqual(
+          rows.map((e) => e.action),
+          [],
+          `${what}: no entry`,
+        );
       };
 
       const inv = await owner.api("POST", "/invites", { role: "member" });
@@ -49,11 +53,17 @@ for (const dialect of DIALECTS) {
       await expectNone("a member may not change roles", () => carol.api("PUT", `/users/${bob.user.id}/role`, { role: "member" }), 403);
 
       let ch = "";
-      await expectEntry(owner, "channel.created", undefined, async () => {
-        const r = await owner.api("POST", "/channels", { kind: "private", name: "ops", members: [bob.user.id] });
-        ch = r.body.id;
-        return r;
-      }, 201);
+      await expectEntry(
+        owner,
+        "channel.created",
+        undefined,
+        async () => {
+          const r = await owner.api("POST", "/channels", { kind: "private", name: "ops", members: [bob.user.id] });
+          ch = r.body.id;
+          return r;
+        },
+        201,
+      );
       await expectEntry(owner, "channel.updated", ch, () => owner.api("PATCH", `/channels/${ch}`, { topic: "on call" }));
       await expectEntry(owner, "channel.archived", ch, () => owner.api("POST", `/channels/${ch}/archive`));
       await expectEntry(owner, "channel.unarchived", ch, () => owner.api("POST", `/channels/${ch}/unarchive`));
@@ -71,7 +81,13 @@ for (const dialect of DIALECTS) {
       await expectEntry(owner, "org.mls_suite.changed", orgId, () => owner.api("PUT", "/e2ee/config", { suite: "xwing" }));
       await expectNone("a member may not change the suite", () => carol.api("PUT", "/e2ee/config", { suite: "default" }), 403);
 
-      await expectEntry(owner, "device.revoked", carol.tokens.deviceId, () => owner.api("DELETE", `/users/${carol.user.id}/devices/${carol.tokens.deviceId}`), 204);
+      await expectEntry(
+        owner,
+        "device.revoked",
+        carol.tokens.deviceId,
+        () => owner.api("DELETE", `/users/${carol.user.id}/devices/${carol.tokens.deviceId}`),
+        204,
+      );
       await expectEntry(owner, "user.deactivated", carol.user.id, () => owner.api("POST", `/users/${carol.user.id}/deactivate`));
       await expectEntry(owner, "user.reactivated", carol.user.id, () => owner.api("POST", `/users/${carol.user.id}/reactivate`));
       await expectEntry(bob, "auth.logout", bob.tokens.sessionId, () => bob.api("POST", "/auth/logout"), 204);

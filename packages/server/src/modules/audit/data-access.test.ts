@@ -34,15 +34,22 @@ for (const dialect of DIALECTS) {
       };
       await fresh();
       const send = (u: typeof owner, body: Record<string, unknown>) =>
-        u.api("POST", `/channels/${ch.id}/events`, { clientId: `c-${crypto.randomBytes(6).toString("hex")}`, kind: "message", content: b64("ciphertext"), ...body });
+        u.api("POST", `/channels/${ch.id}/events`, {
+          clientId: `c-${crypto.randomBytes(6).toString("hex")}`,
+          kind: "message",
+          content: b64("ciphertext"),
+          ...body,
+        });
 
       await t.test("an admin listing a user's devices is recorded; the user's own look and refusals are not", async () => {
         const r = await owner.api("GET", `/users/${bob.user.id}/devices`);
         assert.equal(r.status, 200);
         const [e, ...more] = await fresh();
         assert.deepEqual(more, []);
-        assert.deepEqual([e!.action, e!.actor_kind, e!.actor_id, e!.actor_device_id, e!.target_kind, e!.target_id, JSON.parse(e!.details)],
-          ["user.devices.read", "device", owner.user.id, owner.tokens.deviceId, "user", bob.user.id, { devices: 1 }]);
+        assert.deepEqual(
+          [e!.action, e!.actor_kind, e!.actor_id, e!.actor_device_id, e!.target_kind, e!.target_id, JSON.parse(e!.details)],
+          ["user.devices.read", "device", owner.user.id, owner.tokens.deviceId, "user", bob.user.id, { devices: 1 }],
+        );
         assert.equal((await bob.api("GET", `/users/${bob.user.id}/devices`)).status, 200);
         assert.equal((await carol.api("GET", `/users/${bob.user.id}/devices`)).status, 403);
         assert.equal((await owner.api("GET", "/users/usr_nobody/devices")).status, 404);
@@ -59,8 +66,19 @@ for (const dialect of DIALECTS) {
         // The owner moderates: an org admin may delete others' messages.
         assert.equal((await send(owner, { kind: "delete", target: msg.body.event.seq })).status, 200);
         const rows = await fresh();
-        assert.deepEqual(rows.map((e) => [e.action, e.actor_id, e.actor_device_id, e.target_kind, e.target_id, JSON.parse(e.details)]).sort(),
-          ids.map((id) => ["file.deleted", owner.user.id, owner.tokens.deviceId, "file", id, { channelId: ch.id, eventSeq: msg.body.event.seq, reason: "message_deleted" }]).sort());
+        assert.deepEqual(
+          rows.map((e) => [e.action, e.actor_id, e.actor_device_id, e.target_kind, e.target_id, JSON.parse(e.details)]).sort(),
+          ids
+            .map((id) => [
+              "file.deleted",
+              owner.user.id,
+              owner.tokens.deviceId,
+              "file",
+              id,
+              { channelId: ch.id, eventSeq: msg.body.event.seq, reason: "message_deleted" },
+            ])
+            .sort(),
+        );
         const plain = await send(bob, {});
         await send(bob, { kind: "delete", target: plain.body.event.seq });
         assert.deepEqual(await fresh(), [], "deleting a message without files deletes no file");
@@ -73,14 +91,20 @@ for (const dialect of DIALECTS) {
         assert.deepEqual(await fresh(), []);
         assert.deepEqual(await sweepUnlinkedUploads(s.deps, { now: Date.now() + UNLINKED_UPLOAD_TTL_MS + 1000 }), [stale]);
         const rows = await fresh();
-        assert.deepEqual(rows.map((e) => [e.action, e.actor_kind, e.actor_id, e.target_id, JSON.parse(e.details)]),
-          [["file.deleted", "system", null, stale, { channelId: ch.id, uploaderId: carol.user.id, reason: "upload_expired" }]]);
+        assert.deepEqual(
+          rows.map((e) => [e.action, e.actor_kind, e.actor_id, e.target_id, JSON.parse(e.details)]),
+          [["file.deleted", "system", null, stale, { channelId: ch.id, uploaderId: carol.user.id, reason: "upload_expired" }]],
+        );
         assert.deepEqual(await sweepUnlinkedUploads(s.deps, { now: Date.now() + UNLINKED_UPLOAD_TTL_MS + 1000 }), []);
         assert.deepEqual(await fresh(), []);
       });
 
       await t.test("an export is recorded per exported org, after it is written; a failed export is not", async () => {
-        const broken = new Writable({ write(_chunk, _enc, cb) { cb(new Error("disk full")); } });
+        const broken = new Writable({
+          write(_chunk, _enc, cb) {
+            cb(new Error("disk full"));
+          },
+        });
         broken.on("error", () => undefined);
         await assert.rejects(exportAuditLog(s.deps, broken, { orgIds: [orgId] }));
         assert.deepEqual(await fresh(), []);
@@ -89,8 +113,10 @@ for (const dialect of DIALECTS) {
         out.on("data", (c: Buffer) => lines.push(c.toString()));
         const summary = await exportAuditLog(s.deps, out, { orgIds: [orgId], sinceMs: 0 });
         const rows = await fresh();
-        assert.deepEqual(rows.map((e) => [e.action, e.actor_kind, e.target_kind, e.target_id, JSON.parse(e.details)]),
-          [["audit.exported", "system", "org", orgId, { format: "jsonl", since: 0, entries: summary.entries, lastSeq: rows[0]!.seq - 1 }]]);
+        assert.deepEqual(
+          rows.map((e) => [e.action, e.actor_kind, e.target_kind, e.target_id, JSON.parse(e.details)]),
+          [["audit.exported", "system", "org", orgId, { format: "jsonl", since: 0, entries: summary.entries, lastSeq: rows[0]!.seq - 1 }]],
+        );
         assert.ok(!lines.join("").includes("audit.exported"), "the export does not contain its own record");
       });
 

@@ -49,13 +49,20 @@ export async function writeAuditExport(db: Kysely<Database>, out: NodeJS.Writabl
   await write(JSON.stringify({ type: "audit-export", version: 1, createdAt: Date.now(), since: opts.sinceMs ?? null }));
   const ends: Record<string, { entries: number; lastSeq: number; lastHash: string }> = {};
   let total = 0;
-  for (const orgId of opts.orgIds ?? await auditOrgIds(db)) {
-    let n = 0; let first: number | undefined; let last: AuditRecord | undefined;
+  for (const orgId of opts.orgIds ?? (await auditOrgIds(db))) {
+    let n = 0;
+    let first: number | undefined;
+    let last: AuditRecord | undefined;
     let buf: string[] = [];
     for await (const r of iterateEntries(db, orgId, opts.sinceMs === undefined ? {} : { sinceMs: opts.sinceMs })) {
-      first ??= r.seq; last = r; n++;
+      first ??= r.seq;
+      last = r;
+      n++;
       buf.push(entryLine(r));
-      if (buf.length >= 1000) { await write(buf.join("\n")); buf = []; }
+      if (buf.length >= 1000) {
+        await write(buf.join("\n"));
+        buf = [];
+      }
       if (n % 10_000 === 0) opts.onProgress?.({ orgId, entries: n });
     }
     if (buf.length) await write(buf.join("\n"));
@@ -82,7 +89,9 @@ export async function exportAuditLog(deps: Deps, out: NodeJS.WritableStream, opt
   for (const [orgId, end] of Object.entries(summary.orgs)) {
     await runCommand(deps, systemActor(orgId), "audit.export", async (_tx, fx) => {
       fx.audit({
-        action: "audit.exported", target: { kind: "org", id: orgId }, result: "success",
+        action: "audit.exported",
+        target: { kind: "org", id: orgId },
+        result: "success",
         details: { format: "jsonl", since: opts.sinceMs ?? null, entries: end.entries, lastSeq: end.lastSeq },
       });
     });
@@ -102,14 +111,17 @@ export interface ParsedExport {
 
 function push<T>(m: Map<string, T[]>, k: string, v: T): void {
   const list = m.get(k);
-  if (list) list.push(v); else m.set(k, [v]);
+  if (list) list.push(v);
+  else m.set(k, [v]);
 }
 
 /** Parse a JSON Lines file of entries and/or checkpoints (an export, or a checkpoint sink file). */
 export async function readAuditJsonl(file: string): Promise<ParsedExport> {
   const parsed: ParsedExport = { entries: new Map(), checkpoints: new Map(), end: null, truncation: null };
   const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
-  let n = 0; let sawHeader = false; let afterEnd = false;
+  let n = 0;
+  let sawHeader = false;
+  let afterEnd = false;
   for await (const line of lines) {
     n++;
     if (line.trim() === "") continue;

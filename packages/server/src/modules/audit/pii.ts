@@ -31,9 +31,17 @@ async function subjectKey(db: Kysely<Database>, kms: Kms, orgId: string, subject
     key.fill(0);
     // appendAudit holds the org's head row, so no other writer of this org races us here;
     // onConflict keeps a second org-less caller (none today) from failing anyway.
-    await db.insertInto("audit_pii_keys").values({ id, org_id: orgId, subject, sealed_key: sealed, created_at: now })
-      .onConflict((oc) => oc.columns(["org_id", "subject"]).doNothing()).execute();
-    row = await db.selectFrom("audit_pii_keys").select(["id", "sealed_key"]).where("org_id", "=", orgId).where("subject", "=", subject).executeTakeFirstOrThrow();
+    await db
+      .insertInto("audit_pii_keys")
+      .values({ id, org_id: orgId, subject, sealed_key: sealed, created_at: now })
+      .onConflict((oc) => oc.columns(["org_id", "subject"]).doNothing())
+      .execute();
+    row = await db
+      .selectFrom("audit_pii_keys")
+      .select(["id", "sealed_key"])
+      .where("org_id", "=", orgId)
+      .where("subject", "=", subject)
+      .executeTakeFirstOrThrow();
   }
   return { id: row.id, key: await kms.open(row.sealed_key, keyContext(orgId, subject, row.id)) };
 }
@@ -66,7 +74,13 @@ export function piiReader(db: Kysely<Database>, kms: Kms, orgId: string): PiiRea
   const keyOf = async (subject: string, id: string): Promise<Uint8Array | null> => {
     const cacheKey = `${subject}\n${id}`;
     if (keys.has(cacheKey)) return keys.get(cacheKey) ?? null;
-    const row = await db.selectFrom("audit_pii_keys").select("sealed_key").where("id", "=", id).where("org_id", "=", orgId).where("subject", "=", subject).executeTakeFirst();
+    const row = await db
+      .selectFrom("audit_pii_keys")
+      .select("sealed_key")
+      .where("id", "=", id)
+      .where("org_id", "=", orgId)
+      .where("subject", "=", subject)
+      .executeTakeFirst();
     const key = row ? await kms.open(row.sealed_key, keyContext(orgId, subject, id)) : null;
     keys.set(cacheKey, key);
     return key;
@@ -93,7 +107,13 @@ export function piiReader(db: Kysely<Database>, kms: Kms, orgId: string): PiiRea
 }
 
 /** The PII of one entry, or "erased" when its key was deleted (or replaced after an erasure). */
-export async function readPii(db: Kysely<Database>, kms: Kms, orgId: string, subject: string, sealed: Uint8Array): Promise<Record<string, string> | typeof ERASED> {
+export async function readPii(
+  db: Kysely<Database>,
+  kms: Kms,
+  orgId: string,
+  subject: string,
+  sealed: Uint8Array,
+): Promise<Record<string, string> | typeof ERASED> {
   const reader = piiReader(db, kms, orgId);
   try {
     return await reader.read(subject, sealed);

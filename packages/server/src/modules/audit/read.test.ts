@@ -43,13 +43,23 @@ for (const dialect of DIALECTS) {
       const top = all.entries[0]!.seq + 1;
       await t.test("newest first, gap-free, only this org's entries, nothing from the other org", () => {
         assert.equal(all.nextCursor, null);
-        assert.deepEqual(all.entries.map((e) => e.seq), Array.from({ length: all.entries.length }, (_, i) => all.entries.length - i));
+        assert.deepEqual(
+          all.entries.map((e) => e.seq),
+          Array.from({ length: all.entries.length }, (_, i) => all.entries.length - i),
+        );
         const text = JSON.stringify(all);
-        for (const foreign of [other.org.id, other.user.id, otherCh.body.id, other.tokens.deviceId]) assert.ok(!text.includes(foreign), `org bravo's ${foreign} leaked`);
+        for (const foreign of [other.org.id, other.user.id, otherCh.body.id, other.tokens.deviceId])
+          assert.ok(!text.includes(foreign), `org bravo's ${foreign} leaked`);
         const created = all.entries.find((e) => e.action === "channel.created")!;
-        assert.deepEqual([created.actor, created.target, created.result, created.details], [
-          { kind: "device", userId: owner.user.id, deviceId: owner.tokens.deviceId }, { kind: "channel", id: ch.body.id }, "success", { kind: "public", members: 1 },
-        ]);
+        assert.deepEqual(
+          [created.actor, created.target, created.result, created.details],
+          [
+            { kind: "device", userId: owner.user.id, deviceId: owner.tokens.deviceId },
+            { kind: "channel", id: ch.body.id },
+            "success",
+            { kind: "public", members: 1 },
+          ],
+        );
         assert.match(created.hash, /^[0-9a-f]{64}$/);
       });
 
@@ -66,7 +76,11 @@ for (const dialect of DIALECTS) {
         const got = await read(admin, { ...query, cursor: top, limit: 200 });
         const want = all.entries.filter(keep).map((e) => e.seq);
         assert.ok(want.length > 0, `${JSON.stringify(query)} matches something`);
-        assert.deepEqual(got.entries.map((e) => e.seq), want, JSON.stringify(query));
+        assert.deepEqual(
+          got.entries.map((e) => e.seq),
+          want,
+          JSON.stringify(query),
+        );
       };
       await t.test("filters: actor, exact action, action prefix, target, time range", async () => {
         await expectFilter({ actor: bob.user.id }, (e) => e.actor.userId === bob.user.id);
@@ -95,7 +109,10 @@ for (const dialect of DIALECTS) {
           cursor = p.nextCursor;
           pages++;
         }
-        assert.deepEqual(seen, all.entries.map((e) => e.seq));
+        assert.deepEqual(
+          seen,
+          all.entries.map((e) => e.seq),
+        );
         assert.equal(pages, Math.ceil(all.entries.length / 3));
       });
 
@@ -111,8 +128,23 @@ for (const dialect of DIALECTS) {
 
       await t.test("bad input: 400 validation_failed, nothing recorded", async () => {
         const before = await head(s, orgId);
-        for (const q of ["limit=0", "limit=201", "limit=ten", "cursor=0", "cursor=-3", "from=yesterday", "from=20&to=10", "from=10&to=10",
-          "action=Channel.created", "action=channel..", "action=.channel", "action=channel.*", `action=${"a.".repeat(60)}`, "actor=not%20an%20id", "target=a%2Fb"]) {
+        for (const q of [
+          "limit=0",
+          "limit=201",
+          "limit=ten",
+          "cursor=0",
+          "cursor=-3",
+          "from=yesterday",
+          "from=20&to=10",
+          "from=10&to=10",
+          "action=Channel.created",
+          "action=channel..",
+          "action=.channel",
+          "action=channel.*",
+          `action=${"a.".repeat(60)}`,
+          "actor=not%20an%20id",
+          "target=a%2Fb",
+        ]) {
           const r = await admin.api("GET", `/audit?${q}`);
           assert.equal(r.status, 400, `${q}: ${JSON.stringify(r.body)}`);
           assert.equal(r.body.code, "validation_failed", q);
@@ -137,7 +169,9 @@ for (const dialect of DIALECTS) {
         assert.ok(theirs.entries.some((e) => e.target?.id === otherCh.body.id));
         const text = JSON.stringify(theirs);
         for (const mine of [orgId, owner.user.id, bob.user.id, ch.body.id, "alpha"]) assert.ok(!text.includes(mine), `org alpha's ${mine} leaked`);
-        for (const q of [{ actor: owner.user.id }, { target: ch.body.id as string }, { actor: bob.user.id, action: "channel." }] as Array<Record<string, string>>) {
+        for (const q of [{ actor: owner.user.id }, { target: ch.body.id as string }, { actor: bob.user.id, action: "channel." }] as Array<
+          Record<string, string>
+        >) {
           assert.deepEqual((await read(other, q)).entries, [], JSON.stringify(q));
         }
       });
@@ -146,14 +180,35 @@ for (const dialect of DIALECTS) {
         // A row written behind the server's back, its sealed bytes altered (verify flags it; the reader must not fail the page).
         const pii = await sealPii(s.deps.db, s.deps.kms, "org_damaged", { subject: "usr_x", data: { ip: "192.0.2.7" } }, 1);
         pii[pii.length - 1]! ^= 1;
-        await s.deps.db.insertInto("audit_log").values({
-          org_id: "org_damaged", seq: 1, at: 1, actor_kind: "system", actor_id: null, actor_device_id: null, action: "user.deactivated",
-          target_kind: "user", target_id: "usr_x", result: "success", details: "{}", pii_subject: "usr_x", pii,
-          prev_hash: "0".repeat(64), hash: "f".repeat(64),
-        }).execute();
-        await s.deps.db.insertInto("audit_heads").values({ org_id: "org_damaged", seq: 1, hash: "f".repeat(64), checkpoint_seq: 0, checkpoint_at: 0 }).execute();
+        await s.deps.db
+          .insertInto("audit_log")
+          .values({
+            org_id: "org_damaged",
+            seq: 1,
+            at: 1,
+            actor_kind: "system",
+            actor_id: null,
+            actor_device_id: null,
+            action: "user.deactivated",
+            target_kind: "user",
+            target_id: "usr_x",
+            result: "success",
+            details: "{}",
+            pii_subject: "usr_x",
+            pii,
+            prev_hash: "0".repeat(64),
+            hash: "f".repeat(64),
+          })
+          .execute();
+        await s.deps.db
+          .insertInto("audit_heads")
+          .values({ org_id: "org_damaged", seq: 1, hash: "f".repeat(64), checkpoint_seq: 0, checkpoint_at: 0 })
+          .execute();
         const page = await listAuditEntries(s.deps, systemActor("org_damaged"), { limit: 10 });
-        assert.deepEqual(page.entries.map((e) => [e.action, e.personal]), [["user.deactivated", { status: "unreadable", subject: "usr_x" }]]);
+        assert.deepEqual(
+          page.entries.map((e) => [e.action, e.personal]),
+          [["user.deactivated", { status: "unreadable", subject: "usr_x" }]],
+        );
       });
 
       assert.deepEqual((await verifyAuditDatabase(s.deps.db, { orgIds: [orgId, other.org.id] })).problems, []);

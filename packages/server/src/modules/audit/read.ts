@@ -34,9 +34,15 @@ async function personalData(reader: PiiReader, r: AuditRecord): Promise<AuditPer
 /** A stored entry as the API returns it. */
 async function toAuditEntry(reader: PiiReader, r: AuditRecord): Promise<AuditEntry> {
   return {
-    seq: r.seq, at: r.at, actor: { kind: r.actorKind, userId: r.actorId, deviceId: r.actorDeviceId }, action: r.action,
-    target: r.targetKind === null ? null : { kind: r.targetKind, id: r.targetId }, result: r.result as AuditEntry["result"],
-    details: JSON.parse(r.details) as Record<string, unknown>, personal: await personalData(reader, r), hash: r.hash,
+    seq: r.seq,
+    at: r.at,
+    actor: { kind: r.actorKind, userId: r.actorId, deviceId: r.actorDeviceId },
+    action: r.action,
+    target: r.targetKind === null ? null : { kind: r.targetKind, id: r.targetId },
+    result: r.result as AuditEntry["result"],
+    details: JSON.parse(r.details) as Record<string, unknown>,
+    personal: await personalData(reader, r),
+    hash: r.hash,
   };
 }
 
@@ -58,7 +64,12 @@ export async function listAuditEntries(deps: Deps, actor: Actor, q: Query): Prom
   const asked: Record<string, AuditJson> = {};
   for (const k of ["actor", "action", "target", "from", "to", "cursor"] as const) if (q[k] !== undefined) asked[k] = q[k];
   await runCommand(deps, actor, "audit.read", async (_tx, fx) => {
-    fx.audit({ action: "audit.read", target: { kind: "org", id: actor.orgId }, result: "success", details: { filter: asked, limit: q.limit, returned: page.length } });
+    fx.audit({
+      action: "audit.read",
+      target: { kind: "org", id: actor.orgId },
+      result: "success",
+      details: { filter: asked, limit: q.limit, returned: page.length },
+    });
   });
   return { entries, nextCursor: records.length > q.limit ? (page[page.length - 1] as AuditRecord).seq : null };
 }

@@ -6,21 +6,43 @@ import type { AuditRecord } from "./types.ts";
 /** A stored row as the record its hash covers. */
 function toRecord(r: AuditLogTable): AuditRecord {
   return {
-    orgId: r.org_id, seq: Number(r.seq), at: Number(r.at), actorKind: r.actor_kind, actorId: r.actor_id, actorDeviceId: r.actor_device_id,
-    action: r.action, targetKind: r.target_kind, targetId: r.target_id, result: r.result, details: r.details,
-    piiSubject: r.pii_subject, pii: r.pii, prevHash: r.prev_hash, hash: r.hash,
+    orgId: r.org_id,
+    seq: Number(r.seq),
+    at: Number(r.at),
+    actorKind: r.actor_kind,
+    actorId: r.actor_id,
+    actorDeviceId: r.actor_device_id,
+    action: r.action,
+    targetKind: r.target_kind,
+    targetId: r.target_id,
+    result: r.result,
+    details: r.details,
+    piiSubject: r.pii_subject,
+    pii: r.pii,
+    prevHash: r.prev_hash,
+    hash: r.hash,
   };
 }
 
 /** Every entry of an org in seq order (from `fromSeq`, optionally from time `sinceMs`), read in pages. */
-export async function* iterateEntries(db: Kysely<Database>, orgId: string, opts: { fromSeq?: number; sinceMs?: number; pageSize?: number } = {}): AsyncGenerator<AuditRecord> {
+export async function* iterateEntries(
+  db: Kysely<Database>,
+  orgId: string,
+  opts: { fromSeq?: number; sinceMs?: number; pageSize?: number } = {},
+): AsyncGenerator<AuditRecord> {
   let after = (opts.fromSeq ?? 1) - 1;
   const pageSize = opts.pageSize ?? 5000;
   if (opts.sinceMs !== undefined) {
     // `at` follows seq within an org (one clock per append, under the head lock), so the
     // first entry at or after the time is where the export starts.
-    const first = await db.selectFrom("audit_log").select("seq").where("org_id", "=", orgId).where("at", ">=", opts.sinceMs)
-      .orderBy("seq").limit(1).executeTakeFirst();
+    const first = await db
+      .selectFrom("audit_log")
+      .select("seq")
+      .where("org_id", "=", orgId)
+      .where("at", ">=", opts.sinceMs)
+      .orderBy("seq")
+      .limit(1)
+      .executeTakeFirst();
     if (!first) return;
     after = Math.max(after, Number(first.seq) - 1);
   }

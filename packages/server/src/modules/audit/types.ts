@@ -59,5 +59,8 @@ export type AuditErrorCode = "audit_secret_in_details" | "audit_bad_entry";
 export class AuditError extends Error {
   override name = "AuditError";
   readonly code: AuditErrorCode;
-  constructor(code: AuditErrorCode, message: string) { super(message); this.code = code; }
+  constructor(code: AuditErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
 }

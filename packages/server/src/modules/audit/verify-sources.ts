@@ -31,8 +31,10 @@ async function extraCheckpoints(file: string | undefined): Promise<{ byOrg: Map<
   if (!file) return { byOrg: new Map(), problems: [] };
   const parsed = await readAuditJsonl(file);
   // A sink file has no end line; a damaged line is still worth reporting.
-  const problems: AuditProblem[] = parsed.truncation && parsed.truncation.includes("not complete JSON")
-    ? [{ orgId: "-", seq: null, kind: "export_truncated", message: `${file}: ${parsed.truncation}` }] : [];
+  const problems: AuditProblem[] =
+    parsed.truncation && parsed.truncation.includes("not complete JSON")
+      ? [{ orgId: "-", seq: null, kind: "export_truncated", message: `${file}: ${parsed.truncation}` }]
+      : [];
   return { byOrg: parsed.checkpoints, problems };
 }
 
@@ -44,16 +46,19 @@ function dedupe(cps: AuditCheckpoint[]): AuditCheckpoint[] {
 
 /** Verify the chains stored in the database. */
 export async function verifyAuditDatabase(db: Kysely<Database>, opts: VerifySourceOptions = {}): Promise<AuditVerification> {
-  const trustedKeys = opts.trustedKeys ?? await auditPublicKeys(db);
+  const trustedKeys = opts.trustedKeys ?? (await auditPublicKeys(db));
   const extra = await extraCheckpoints(opts.checkpointsFile);
   const out: AuditVerification = { ok: true, orgs: [], problems: [...extra.problems] };
-  for (const orgId of opts.orgIds ?? await auditOrgIds(db)) {
+  for (const orgId of opts.orgIds ?? (await auditOrgIds(db))) {
     const head = await db.selectFrom("audit_heads").select(["seq", "hash"]).where("org_id", "=", orgId).executeTakeFirst();
-    const checkpoints = dedupe([...await listCheckpoints(db, orgId), ...extra.byOrg.get(orgId) ?? []]);
+    const checkpoints = dedupe([...(await listCheckpoints(db, orgId)), ...(extra.byOrg.get(orgId) ?? [])]);
     const { result, problems } = await verifyOrgChain(orgId, iterateEntries(db, orgId), {
-      checkpoints, trustedKeys, end: head ? { seq: Number(head.seq), hash: head.hash, source: "head" } : undefined,
+      checkpoints,
+      trustedKeys,
+      end: head ? { seq: Number(head.seq), hash: head.hash, source: "head" } : undefined,
     });
-    if (!head && result.entries > 0) problems.unshift({ orgId, seq: null, kind: "head_mismatch", message: "the org has entries but no chain head row (deleted)" });
+    if (!head && result.entries > 0)
+      problems.unshift({ orgId, seq: null, kind: "head_mismatch", message: "the org has entries but no chain head row (deleted)" });
     out.orgs.push(result);
     out.problems.push(...problems);
   }
@@ -72,9 +77,11 @@ export async function verifyAuditExport(file: string, opts: VerifySourceOptions 
     const end = parsed.end?.[orgId];
     const entries = parsed.entries.get(orgId) ?? [];
     const first = entries[0]?.seq ?? 1;
-    const checkpoints = dedupe([...parsed.checkpoints.get(orgId) ?? [], ...extra.byOrg.get(orgId) ?? []]).filter((c) => c.seq >= first);
+    const checkpoints = dedupe([...(parsed.checkpoints.get(orgId) ?? []), ...(extra.byOrg.get(orgId) ?? [])]).filter((c) => c.seq >= first);
     const { result, problems } = await verifyOrgChain(orgId, entries, {
-      checkpoints, trustedKeys: opts.trustedKeys, allowPartial: true,
+      checkpoints,
+      trustedKeys: opts.trustedKeys,
+      allowPartial: true,
       end: end ? { seq: end.lastSeq, hash: end.lastHash, source: "export" } : undefined,
     });
     if (end && end.entries !== result.entries && problems.length === 0) {

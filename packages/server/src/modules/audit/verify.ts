@@ -10,9 +10,17 @@ import type { AuditRecord } from "./types.ts";
 
 /** What can be wrong (stable codes; docs/audit.md explains each). */
 export type AuditProblemKind =
-  | "entry_altered" | "chain_broken" | "seq_gap" | "seq_order" | "bad_start"
-  | "head_mismatch" | "export_truncated"
-  | "checkpoint_unknown_key" | "checkpoint_bad_signature" | "checkpoint_mismatch" | "checkpoint_beyond_end";
+  | "entry_altered"
+  | "chain_broken"
+  | "seq_gap"
+  | "seq_order"
+  | "bad_start"
+  | "head_mismatch"
+  | "export_truncated"
+  | "checkpoint_unknown_key"
+  | "checkpoint_bad_signature"
+  | "checkpoint_mismatch"
+  | "checkpoint_beyond_end";
 
 export interface AuditProblem {
   orgId: string;
@@ -35,7 +43,11 @@ export interface OrgVerification {
 }
 
 /** Where a chain must end: the head row in the database, or an export's end line. */
-export interface ChainEnd { seq: number; hash: string; source: "head" | "export" }
+export interface ChainEnd {
+  seq: number;
+  hash: string;
+  source: "head" | "export";
+}
 
 export interface VerifyChainOptions {
   checkpoints: AuditCheckpoint[];
@@ -47,16 +59,30 @@ export interface VerifyChainOptions {
 }
 
 /** Verify one org's entries, given in the order they are stored/exported. */
-export async function verifyOrgChain(orgId: string, records: AsyncIterable<AuditRecord> | Iterable<AuditRecord>, opts: VerifyChainOptions): Promise<{ result: OrgVerification; problems: AuditProblem[] }> {
+export async function verifyOrgChain(
+  orgId: string,
+  records: AsyncIterable<AuditRecord> | Iterable<AuditRecord>,
+  opts: VerifyChainOptions,
+): Promise<{ result: OrgVerification; problems: AuditProblem[] }> {
   const problems: AuditProblem[] = [];
   const result: OrgVerification = { orgId, entries: 0, firstSeq: null, lastSeq: null, lastHash: null, checkpointsMatched: 0, anchored: true };
   const at = new Map<number, AuditCheckpoint[]>();
   for (const cp of opts.checkpoints) {
     const key = opts.trustedKeys.get(cp.keyId);
     if (!key) {
-      problems.push({ orgId, seq: cp.seq, kind: "checkpoint_unknown_key", message: `checkpoint at seq ${cp.seq} is signed by key ${cp.keyId}, which is not a trusted audit key of this server` });
+      problems.push({
+        orgId,
+        seq: cp.seq,
+        kind: "checkpoint_unknown_key",
+        message: `checkpoint at seq ${cp.seq} is signed by key ${cp.keyId}, which is not a trusted audit key of this server`,
+      });
     } else if (cp.orgId !== orgId || !checkpointSignatureValid(cp, key)) {
-      problems.push({ orgId, seq: cp.seq, kind: "checkpoint_bad_signature", message: `checkpoint at seq ${cp.seq} does not carry a valid signature by ${cp.keyId}` });
+      problems.push({
+        orgId,
+        seq: cp.seq,
+        kind: "checkpoint_bad_signature",
+        message: `checkpoint at seq ${cp.seq} does not carry a valid signature by ${cp.keyId}`,
+      });
     } else {
       at.set(cp.seq, [...(at.get(cp.seq) ?? []), cp]);
     }
@@ -65,24 +91,38 @@ export async function verifyOrgChain(orgId: string, records: AsyncIterable<Audit
   let prev: AuditRecord | undefined;
   for await (const r of records) {
     if (chainProblem) break;
-    const bad = (kind: AuditProblemKind, message: string) => { chainProblem = { orgId, seq: r.seq, kind, message }; };
+    const bad = (kind: AuditProblemKind, message: string) => {
+      chainProblem = { orgId, seq: r.seq, kind, message };
+    };
     if (!prev) {
       result.firstSeq = r.seq;
       if (r.seq !== 1 || r.prevHash !== GENESIS_HASH) {
         if (opts.allowPartial && r.seq > 1) result.anchored = false;
-        else { bad("bad_start", `the chain starts at seq ${r.seq} instead of seq 1 chained to the genesis hash: entries before it were deleted`); break; }
+        else {
+          bad("bad_start", `the chain starts at seq ${r.seq} instead of seq 1 chained to the genesis hash: entries before it were deleted`);
+          break;
+        }
       }
     } else if (r.seq > prev.seq + 1) {
-      bad("seq_gap", `entries ${prev.seq + 1}..${r.seq - 1} are missing (deleted) before seq ${r.seq}`); break;
+      bad("seq_gap", `entries ${prev.seq + 1}..${r.seq - 1} are missing (deleted) before seq ${r.seq}`);
+      break;
     } else if (r.seq <= prev.seq) {
-      bad("seq_order", `seq ${r.seq} follows seq ${prev.seq}: entries were reordered or duplicated`); break;
+      bad("seq_order", `seq ${r.seq} follows seq ${prev.seq}: entries were reordered or duplicated`);
+      break;
     } else if (r.prevHash !== prev.hash) {
-      bad("chain_broken", `prev_hash does not match the hash of entry ${prev.seq}: entry ${prev.seq} was replaced, or this one was moved`); break;
+      bad("chain_broken", `prev_hash does not match the hash of entry ${prev.seq}: entry ${prev.seq} was replaced, or this one was moved`);
+      break;
     }
-    if (entryHash(r) !== r.hash) { bad("entry_altered", `the entry's fields do not hash to its stored hash: it was edited (or reordered) after it was written`); break; }
+    if (entryHash(r) !== r.hash) {
+      bad("entry_altered", `the entry's fields do not hash to its stored hash: it was edited (or reordered) after it was written`);
+      break;
+    }
     for (const cp of at.get(r.seq) ?? []) {
       if (cp.headHash !== r.hash) {
-        bad("checkpoint_mismatch", `the signed checkpoint at seq ${r.seq} (made ${new Date(cp.at).toISOString()}) has head hash ${cp.headHash.slice(0, 16)}…, the entry's hash is ${r.hash.slice(0, 16)}…: the chain was rewritten up to here`);
+        bad(
+          "checkpoint_mismatch",
+          `the signed checkpoint at seq ${r.seq} (made ${new Date(cp.at).toISOString()}) has head hash ${cp.headHash.slice(0, 16)}…, the entry's hash is ${r.hash.slice(0, 16)}…: the chain was rewritten up to here`,
+        );
       } else result.checkpointsMatched++;
     }
     result.entries++;
@@ -97,14 +137,22 @@ export async function verifyOrgChain(orgId: string, records: AsyncIterable<Audit
   if (end && (end.seq !== lastSeq || end.hash !== lastHash)) {
     const where = end.source === "head" ? "the chain head" : "the export's end line";
     const kind: AuditProblemKind = end.source === "head" ? "head_mismatch" : "export_truncated";
-    const message = end.seq > lastSeq ? `${where} says seq ${end.seq}, the chain ends at ${lastSeq}: entries ${lastSeq + 1}..${end.seq} were deleted`
-      : end.seq < lastSeq ? `the chain runs to seq ${lastSeq} but ${where} says ${end.seq}: entries after ${end.seq} were inserted`
-      : `the last entry's hash does not match ${where}: entry ${lastSeq} was replaced`;
+    const message =
+      end.seq > lastSeq
+        ? `${where} says seq ${end.seq}, the chain ends at ${lastSeq}: entries ${lastSeq + 1}..${end.seq} were deleted`
+        : end.seq < lastSeq
+          ? `the chain runs to seq ${lastSeq} but ${where} says ${end.seq}: entries after ${end.seq} were inserted`
+          : `the last entry's hash does not match ${where}: entry ${lastSeq} was replaced`;
     problems.unshift({ orgId, seq: Math.min(end.seq, lastSeq) + (end.seq === lastSeq ? 0 : 1), kind, message });
   }
   for (const [seq, cps] of at) {
     if (seq > lastSeq) {
-      problems.push({ orgId, seq, kind: "checkpoint_beyond_end", message: `a signed checkpoint covers seq ${seq} (made ${new Date((cps[0] as AuditCheckpoint).at).toISOString()}) but the chain ends at ${lastSeq}: entries were deleted from the end` });
+      problems.push({
+        orgId,
+        seq,
+        kind: "checkpoint_beyond_end",
+        message: `a signed checkpoint covers seq ${seq} (made ${new Date((cps[0] as AuditCheckpoint).at).toISOString()}) but the chain ends at ${lastSeq}: entries were deleted from the end`,
+      });
     }
   }
   return { result, problems };

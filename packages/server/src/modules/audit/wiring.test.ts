@@ -17,7 +17,10 @@ for (const dialect of DIALECTS) {
       assert.equal(inv.status, 201);
       const [created] = (await entries()).filter((e) => e.action === "org.invite.created");
       assert.ok(created);
-      assert.deepEqual([created.actor_kind, created.actor_id, created.actor_device_id, created.target_id, created.result], ["device", owner.user.id, owner.tokens.deviceId, inv.body.id, "success"]);
+      assert.deepEqual(
+        [created.actor_kind, created.actor_id, created.actor_device_id, created.target_id, created.result],
+        ["device", owner.user.id, owner.tokens.deviceId, inv.body.id, "success"],
+      );
       assert.deepEqual(JSON.parse(created.details), { expiresAt: inv.body.expiresAt, maxUses: 2, role: "member" });
       assert.ok(!JSON.stringify(created).includes(inv.body.token), "the invite token is never recorded");
 
@@ -31,7 +34,10 @@ for (const dialect of DIALECTS) {
       const wrong = await login({ password: "not the password" });
       assert.equal(wrong.status, 401);
       const failed = (await entries()).filter((e) => e.action === "auth.login.failed");
-      assert.deepEqual(failed.map((e) => [e.result, e.target_id, JSON.parse(e.details).reason]), [["failure", owner.user.id, "wrong_password"]]);
+      assert.deepEqual(
+        failed.map((e) => [e.result, e.target_id, JSON.parse(e.details).reason]),
+        [["failure", owner.user.id, "wrong_password"]],
+      );
       assert.ok(!JSON.stringify(failed).includes("not the password"));
 
       // A sign-in whose transaction rolls back (someone else's device) leaves no entry.

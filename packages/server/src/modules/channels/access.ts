@@ -21,7 +21,8 @@ export async function loadChannel(q: Q, p: DeviceActor, channelId: string): Prom
   if (!row) throw new AppError("not_found", "channel not found");
   const membership = await findMembership(q, channelId, p.userId);
   return {
-    row, membership,
+    row,
+    membership,
     resource: { orgId: row.org_id, kind: row.kind, archived: row.archived_at !== null, myRole: membership?.role ?? null },
   };
 }

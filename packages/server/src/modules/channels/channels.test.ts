@@ -20,7 +20,11 @@ for (const dialect of DIALECTS) {
       other = await makeOrg(s, "other");
     });
     after(() => s.stop());
-    const counts = async () => ({ channels: await countRows(s, "channels"), members: await countRows(s, "channel_members"), stream: await countRows(s, "user_stream") });
+    const counts = async () => ({
+      channels: await countRows(s, "channels"),
+      members: await countRows(s, "channel_members"),
+      stream: await countRows(s, "user_stream"),
+    });
 
     it("creates public and private channels; the creator is channel admin", async () => {
       const r = await alice.api("POST", "/channels", { kind: "public", name: "General", topic: "hi", members: [bob.user.id] });
@@ -30,8 +34,13 @@ for (const dialect of DIALECTS) {
       assert.equal(r.body.memberCount, 2);
       assert.equal(r.body.unread, 0);
       const members = await alice.api("GET", `/channels/${r.body.id}/members`);
-      assert.deepEqual(members.body.members.map((m: { userId: string; role: string }) => [m.userId, m.role]).sort(),
-        [[alice.user.id, "admin"], [bob.user.id, "member"]].sort());
+      assert.deepEqual(
+        members.body.members.map((m: { userId: string; role: string }) => [m.userId, m.role]).sort(),
+        [
+          [alice.user.id, "admin"],
+          [bob.user.id, "member"],
+        ].sort(),
+      );
       const list = await bob.api("GET", "/channels");
       assert.ok(list.body.channels.some((c: { id: string; myRole: string }) => c.id === r.body.id && c.myRole === "member"));
       const stream = await bob.api("GET", "/stream?after=0");
@@ -86,14 +95,21 @@ for (const dialect of DIALECTS) {
       const pub = (await alice.api("POST", "/channels", { kind: "public", name: "open" })).body;
       const priv = (await alice.api("POST", "/channels", { kind: "private", name: "closed" })).body;
       const browse = await bob.api("GET", "/channels/browse?q=OPE");
-      assert.deepEqual(browse.body.channels.map((c: { name: string; joined: boolean }) => [c.name, c.joined]), [["open", false]]);
+      assert.deepEqual(
+        browse.body.channels.map((c: { name: string; joined: boolean }) => [c.name, c.joined]),
+        [["open", false]],
+      );
       const join = await bob.api("POST", `/channels/${pub.id}/join`);
       assert.equal(join.status, 200);
       assert.equal(join.body.myRole, "member");
       assert.equal(join.body.memberCount, 2);
       const aliceStream = await alice.api("GET", "/stream?after=0&limit=200");
-      assert.ok(aliceStream.body.items.some((i: { kind: string; channelId: string; data: { userIds: string[] } }) =>
-        i.kind === "member.joined" && i.channelId === pub.id && i.data.userIds.includes(bob.user.id)));
+      assert.ok(
+        aliceStream.body.items.some(
+          (i: { kind: string; channelId: string; data: { userIds: string[] } }) =>
+            i.kind === "member.joined" && i.channelId === pub.id && i.data.userIds.includes(bob.user.id),
+        ),
+      );
       assert.equal((await bob.api("POST", `/channels/${pub.id}/join`)).status, 200); // idempotent
       const before = await counts();
       const g = await guest.api("POST", `/channels/${pub.id}/join`);
@@ -139,8 +155,14 @@ for (const dialect of DIALECTS) {
     it("concurrent invites of the same users add each once, without errors", async () => {
       const c = (await alice.api("POST", "/channels", { kind: "private", name: "race-invites" })).body;
       const rs = await Promise.all(Array.from({ length: 6 }, () => alice.api("POST", `/channels/${c.id}/members`, { userIds: [bob.user.id, guest.user.id] })));
-      assert.deepEqual(rs.map((r) => r.status), [200, 200, 200, 200, 200, 200]);
-      assert.equal(rs.reduce((n, r) => n + r.body.added.length, 0), 2);
+      assert.deepEqual(
+        rs.map((r) => r.status),
+        [200, 200, 200, 200, 200, 200],
+      );
+      assert.equal(
+        rs.reduce((n, r) => n + r.body.added.length, 0),
+        2,
+      );
       const members = (await alice.api("GET", `/channels/${c.id}/members`)).body.members;
       assert.equal(members.length, 3);
     });
@@ -165,8 +187,14 @@ for (const dialect of DIALECTS) {
       assert.equal((await alice.api("PATCH", `/channels/${ch.id}`, { topic: "x" })).body.code, "channel_archived");
       assert.equal((await guest.api("POST", `/channels/${ch.id}/join`)).status, 403);
       assert.equal((await owner.api("POST", `/channels/${ch.id}/join`)).body.code, "channel_archived");
-      assert.equal((await bob.api("GET", "/channels/browse")).body.channels.some((c: { id: string }) => c.id === ch.id), false);
-      assert.equal((await bob.api("GET", "/channels/browse?includeArchived=true")).body.channels.some((c: { id: string }) => c.id === ch.id), true);
+      assert.equal(
+        (await bob.api("GET", "/channels/browse")).body.channels.some((c: { id: string }) => c.id === ch.id),
+        false,
+      );
+      assert.equal(
+        (await bob.api("GET", "/channels/browse?includeArchived=true")).body.channels.some((c: { id: string }) => c.id === ch.id),
+        true,
+      );
       assert.equal((await alice.api("POST", `/channels/${ch.id}/unarchive`)).body.archived, false);
       assert.equal((await bob.api("POST", `/channels/${ch.id}/events`, { clientId: "archived-2", kind: "message", content: "aGk=" })).status, 200);
     });

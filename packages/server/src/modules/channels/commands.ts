@@ -28,7 +28,9 @@ const nameTakenError = (name: string) => new AppError("already_exists", `a chann
 
 /** Create a public or private channel; the creator becomes its admin. */
 export async function createChannel(
-  deps: Deps, p: DeviceActor, input: { kind: "public" | "private"; name: string; topic: string; members: string[] },
+  deps: Deps,
+  p: DeviceActor,
+  input: { kind: "public" | "private"; name: string; topic: string; members: string[] },
 ): Promise<MyChannel> {
   authorize(p, input.kind === "public" ? "channel.create_public" : "channel.create_private", { type: "org", orgId: p.orgId });
   const others = [...new Set(input.members)].filter((id) => id !== p.userId);
@@ -36,13 +38,29 @@ export async function createChannel(
   if (await nameTaken(deps.db, p.orgId, input.name)) throw nameTakenError(input.name);
   const now = deps.now();
   const row: ChannelRow = {
-    id: newId("ch"), org_id: p.orgId, kind: input.kind, name: input.name, topic: input.topic, archived_at: null,
-    created_by: p.userId, created_at: now, last_seq: 0, epoch: 0, mls_generation: 0, mls_reset_at: null, dm_key: null,
+    id: newId("ch"),
+    org_id: p.orgId,
+    kind: input.kind,
+    name: input.name,
+    topic: input.topic,
+    archived_at: null,
+    created_by: p.userId,
+    created_at: now,
+    last_seq: 0,
+    epoch: 0,
+    mls_generation: 0,
+    mls_reset_at: null,
+    dm_key: null,
   };
   try {
     await runCommand(deps, p, "channels.createChannel", async (tx, after) => {
       await insertChannel(tx, row);
-      after.audit({ action: "channel.created", target: { kind: "channel", id: row.id }, result: "success", details: { kind: row.kind, members: others.length + 1 } });
+      after.audit({
+        action: "channel.created",
+        target: { kind: "channel", id: row.id },
+        result: "success",
+        details: { kind: row.kind, members: others.length + 1 },
+      });
       await insertMembers(tx, row.id, p.orgId, [{ userId: p.userId, role: "admin" }, ...others.map((userId) => ({ userId, role: "member" as const }))], now);
       const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId: row.id, now };
       const all = [p.userId, ...others];
@@ -72,14 +90,31 @@ export async function openDm(deps: Deps, p: DeviceActor, userIds: string[]): Pro
   if (existing) return myChannel(deps.db, p, existing.id);
   const now = deps.now();
   const row: ChannelRow = {
-    id: newId("ch"), org_id: p.orgId, kind: others.length === 1 ? "dm" : "group_dm", name: "", topic: "", archived_at: null,
-    created_by: p.userId, created_at: now, last_seq: 0, epoch: 0, mls_generation: 0, mls_reset_at: null, dm_key: dmKey,
+    id: newId("ch"),
+    org_id: p.orgId,
+    kind: others.length === 1 ? "dm" : "group_dm",
+    name: "",
+    topic: "",
+    archived_at: null,
+    created_by: p.userId,
+    created_at: now,
+    last_seq: 0,
+    epoch: 0,
+    mls_generation: 0,
+    mls_reset_at: null,
+    dm_key: dmKey,
   };
   try {
     await runCommand(deps, p, "channels.openDm", async (tx, after) => {
       await insertChannel(tx, row);
       after.audit({ action: "channel.created", target: { kind: "channel", id: row.id }, result: "success", details: { kind: row.kind, members: all.length } });
-      await insertMembers(tx, row.id, p.orgId, all.map((userId) => ({ userId, role: "member" as const })), now);
+      await insertMembers(
+        tx,
+        row.id,
+        p.orgId,
+        all.map((userId) => ({ userId, role: "member" as const })),
+        now,
+      );
       const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId: row.id, now };
       await tellUsers(c, all, "channel.joined", { ...channelData(toChannel(row, all.length)), by: p.userId });
       publishMembers(c, all, []);
@@ -95,21 +130,36 @@ export async function openDm(deps: Deps, p: DeviceActor, userIds: string[]): Pro
 }
 
 /** Write a channel change and tell every member ("channel.updated"). */
-async function changeChannel(deps: Deps, p: DeviceActor, channelId: string, patch: Partial<Pick<ChannelRow, "name" | "topic" | "archived_at">>): Promise<Channel> {
+async function changeChannel(
+  deps: Deps,
+  p: DeviceActor,
+  channelId: string,
+  patch: Partial<Pick<ChannelRow, "name" | "topic" | "archived_at">>,
+): Promise<Channel> {
   const now = deps.now();
   return runCommand(deps, p, "channels.changeChannel", async (tx, after) => {
     const row = await updateChannelRow(tx, channelId, patch);
     const members = await memberIds(tx, channelId);
     const channel = toChannel(row, members.length);
     const action = "archived_at" in patch ? (patch.archived_at === null ? "channel.unarchived" : "channel.archived") : "channel.updated";
-    after.audit({ action, target: { kind: "channel", id: channelId }, result: "success", details: { changed: Object.keys(patch).filter((k) => k !== "archived_at") } });
+    after.audit({
+      action,
+      target: { kind: "channel", id: channelId },
+      result: "success",
+      details: { changed: Object.keys(patch).filter((k) => k !== "archived_at") },
+    });
     await tellUsers({ tx, after, orgId: p.orgId, channelId, now }, members, "channel.updated", { ...channelData(channel), by: p.userId });
     return channel;
   });
 }
 
 /** Rename a channel or change its topic (channel admins, org admins; group DM members). */
-export async function updateChannel(deps: Deps, p: DeviceActor, channelId: string, input: { name?: string | undefined; topic?: string | undefined }): Promise<Channel> {
+export async function updateChannel(
+  deps: Deps,
+  p: DeviceActor,
+  channelId: string,
+  input: { name?: string | undefined; topic?: string | undefined },
+): Promise<Channel> {
   const ch = await channelFor(deps.db, p, channelId, "channel.manage");
   if (ch.row.archived_at !== null) throw new AppError("channel_archived", "the channel is archived; unarchive it first");
   const patch: { name?: string; topic?: string } = {};

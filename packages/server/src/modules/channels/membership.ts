@@ -48,7 +48,12 @@ async function removeFromChannel(deps: Deps, p: DeviceActor, channelId: string, 
   const now = deps.now();
   await runCommand(deps, p, "channels.removeFromChannel", async (tx, after) => {
     if (!(await deleteMember(tx, channelId, userId))) throw new AppError("not_found", "not a member of this channel");
-    after.audit({ action: userId === p.userId ? "channel.member.left" : "channel.member.removed", target: { kind: "channel", id: channelId }, result: "success", details: { userId } });
+    after.audit({
+      action: userId === p.userId ? "channel.member.left" : "channel.member.removed",
+      target: { kind: "channel", id: channelId },
+      result: "success",
+      details: { userId },
+    });
     await recordPendingRemovals(deps, tx, after, { orgId: p.orgId, userId, channelIds: [channelId], reason: userId === p.userId ? "left" : "kicked" });
     const rest = await memberIds(tx, channelId);
     const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId, now };
@@ -81,12 +86,19 @@ export async function addMembers(deps: Deps, p: DeviceActor, channelId: string, 
     const current = new Set(before);
     const fresh = ids.filter((id) => !current.has(id));
     if (fresh.length === 0) return fresh;
-    await insertMembers(tx, channelId, p.orgId, fresh.map((userId) => ({ userId, role: "member" as const })), now);
+    await insertMembers(
+      tx,
+      channelId,
+      p.orgId,
+      fresh.map((userId) => ({ userId, role: "member" as const })),
+      now,
+    );
     const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId, now };
     await tellUsers(c, fresh, "channel.joined", { ...channelData(toChannel(ch.row, before.length + fresh.length)), by: p.userId });
     await tellUsers(c, before, "member.joined", { userIds: fresh, by: p.userId });
     publishMembers(c, fresh, []);
-    if (fresh.length) after.audit({ action: "channel.member.added", target: { kind: "channel", id: channelId }, result: "success", details: { userIds: fresh } });
+    if (fresh.length)
+      after.audit({ action: "channel.member.added", target: { kind: "channel", id: channelId }, result: "success", details: { userIds: fresh } });
     return fresh;
   });
   return { added };

@@ -9,7 +9,13 @@ import type { AfterCommit } from "../../command.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
 import type { Channel } from "@parley/protocol";
 
-export interface NotifyCtx { tx: Tx; after: AfterCommit; orgId: string; channelId: string; now: number }
+export interface NotifyCtx {
+  tx: Tx;
+  after: AfterCommit;
+  orgId: string;
+  channelId: string;
+  now: number;
+}
 
 /** Append the same item to each user's stream. */
 export async function tellUsers(c: NotifyCtx, userIds: Iterable<string>, kind: UserStreamKind, data: Record<string, unknown>): Promise<void> {

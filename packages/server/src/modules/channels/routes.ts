@@ -3,7 +3,22 @@ import type { ModuleHandlers } from "../../core/handlers.ts";
 import { principalOf } from "../accounts/principal-of.ts";
 import * as channels from "./commands.ts";
 
-export const channelsHandlers: ModuleHandlers<"createChannel" | "openDm" | "listChannels" | "browseChannels" | "getChannel" | "updateChannel" | "archiveChannel" | "unarchiveChannel" | "joinChannel" | "leaveChannel" | "listMembers" | "addMembers" | "removeMember" | "setMemberRole"> = {
+export const channelsHandlers: ModuleHandlers<
+  | "createChannel"
+  | "openDm"
+  | "listChannels"
+  | "browseChannels"
+  | "getChannel"
+  | "updateChannel"
+  | "archiveChannel"
+  | "unarchiveChannel"
+  | "joinChannel"
+  | "leaveChannel"
+  | "listMembers"
+  | "addMembers"
+  | "removeMember"
+  | "setMemberRole"
+> = {
   createChannel: ({ body }, ctx) => channels.createChannel(ctx.deps, principalOf(ctx), body),
   openDm: ({ body }, ctx) => channels.openDm(ctx.deps, principalOf(ctx), body.userIds),
   listChannels: async (_in, ctx) => ({ channels: await channels.listMyChannels(ctx.deps.db, principalOf(ctx)) }),

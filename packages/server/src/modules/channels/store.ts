@@ -10,12 +10,25 @@ import type { ChannelsTable } from "../../platform/db/tables.ts";
 export type Q = Db | Tx;
 export type ChannelRow = ChannelsTable;
 
-export interface MembershipRow { role: ChannelRole; read_seq: number; joined_at: number }
+export interface MembershipRow {
+  role: ChannelRole;
+  read_seq: number;
+  joined_at: number;
+}
 
 export function toChannel(r: ChannelRow, memberCount: number): Channel {
   return {
-    id: r.id, orgId: r.org_id, kind: r.kind, name: r.name, topic: r.topic, archived: r.archived_at !== null,
-    createdBy: r.created_by, createdAt: Number(r.created_at), lastSeq: Number(r.last_seq), memberCount, epoch: Number(r.epoch),
+    id: r.id,
+    orgId: r.org_id,
+    kind: r.kind,
+    name: r.name,
+    topic: r.topic,
+    archived: r.archived_at !== null,
+    createdBy: r.created_by,
+    createdAt: Number(r.created_at),
+    lastSeq: Number(r.last_seq),
+    memberCount,
+    epoch: Number(r.epoch),
   };
 }
 
@@ -24,13 +37,20 @@ export async function findChannel(q: Q, orgId: string, channelId: string): Promi
 }
 
 export async function findMembership(q: Q, channelId: string, userId: string): Promise<MembershipRow | undefined> {
-  return q.selectFrom("channel_members").select(["role", "read_seq", "joined_at"])
-    .where("channel_id", "=", channelId).where("user_id", "=", userId).executeTakeFirst();
+  return q
+    .selectFrom("channel_members")
+    .select(["role", "read_seq", "joined_at"])
+    .where("channel_id", "=", channelId)
+    .where("user_id", "=", userId)
+    .executeTakeFirst();
 }
 
 export async function countMembers(q: Q, channelId: string): Promise<number> {
-  const r = await q.selectFrom("channel_members").select((eb) => eb.fn.countAll<number>().as("n"))
-    .where("channel_id", "=", channelId).executeTakeFirstOrThrow();
+  const r = await q
+    .selectFrom("channel_members")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("channel_id", "=", channelId)
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 
@@ -40,16 +60,20 @@ export async function memberIds(q: Q, channelId: string): Promise<string[]> {
 }
 
 export async function listMemberRows(q: Q, channelId: string): Promise<ChannelMember[]> {
-  const rows = await q.selectFrom("channel_members").select(["user_id", "role", "joined_at"])
-    .where("channel_id", "=", channelId).orderBy("joined_at").orderBy("user_id").execute();
+  const rows = await q
+    .selectFrom("channel_members")
+    .select(["user_id", "role", "joined_at"])
+    .where("channel_id", "=", channelId)
+    .orderBy("joined_at")
+    .orderBy("user_id")
+    .execute();
   return rows.map((r) => ({ userId: r.user_id, role: r.role, joinedAt: Number(r.joined_at) }));
 }
 
 /** Which of `ids` are active users of `orgId`. */
 export async function activeOrgUserIds(q: Q, orgId: string, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const rows = await q.selectFrom("users").select("id").where("org_id", "=", orgId)
-    .where("id", "in", ids).where("deactivated_at", "is", null).execute();
+  const rows = await q.selectFrom("users").select("id").where("org_id", "=", orgId).where("id", "in", ids).where("deactivated_at", "is", null).execute();
   return new Set(rows.map((r) => r.id));
 }
 
@@ -59,7 +83,10 @@ export async function findDmChannel(q: Q, orgId: string, dmKey: string): Promise
 
 /** Whether a public/private channel of the org already has this name (case-insensitive). */
 export async function nameTaken(q: Q, orgId: string, name: string, exceptId?: string): Promise<boolean> {
-  let query = q.selectFrom("channels").select("id").where("org_id", "=", orgId)
+  let query = q
+    .selectFrom("channels")
+    .select("id")
+    .where("org_id", "=", orgId)
     .where("kind", "in", ["public", "private"])
     .where((eb) => eb(eb.fn("lower", ["name"]), "=", name.toLowerCase()));
   if (exceptId) query = query.where("id", "<>", exceptId);
@@ -70,16 +97,36 @@ export async function insertChannel(tx: Tx, row: ChannelRow): Promise<void> {
   await tx.insertInto("channels").values(row).execute();
 }
 
-export async function insertMembers(tx: Tx, channelId: string, orgId: string, members: Array<{ userId: string; role: ChannelRole }>, now: number): Promise<void> {
+export async function insertMembers(
+  tx: Tx,
+  channelId: string,
+  orgId: string,
+  members: Array<{ userId: string; role: ChannelRole }>,
+  now: number,
+): Promise<void> {
   if (members.length === 0) return;
-  await tx.insertInto("channel_members").values(members.map((m) => ({
-    channel_id: channelId, user_id: m.userId, org_id: orgId, role: m.role, joined_at: now, read_seq: 0,
-  }))).execute();
+  await tx
+    .insertInto("channel_members")
+    .values(
+      members.map((m) => ({
+        channel_id: channelId,
+        user_id: m.userId,
+        org_id: orgId,
+        role: m.role,
+        joined_at: now,
+        read_seq: 0,
+      })),
+    )
+    .execute();
 }
 
 /** Take the channel row's write lock for the rest of the transaction (a no-op update). */
 export async function lockChannelRow(tx: Tx, channelId: string): Promise<void> {
-  await tx.updateTable("channels").set((eb) => ({ last_seq: eb.ref("last_seq") })).where("id", "=", channelId).execute();
+  await tx
+    .updateTable("channels")
+    .set((eb) => ({ last_seq: eb.ref("last_seq") }))
+    .where("id", "=", channelId)
+    .execute();
 }
 
 export async function deleteMember(tx: Tx, channelId: string, userId: string): Promise<boolean> {
@@ -100,20 +147,37 @@ const UNREAD_CAP = 1000;
 
 /** A user's memberships with the counts MyChannel needs, in one query. */
 export async function myChannelRows(q: Q, userId: string, channelId?: string) {
-  let query = q.selectFrom("channel_members as m").innerJoin("channels as c", "c.id", "m.channel_id")
-    .selectAll("c").select(["m.role as my_role", "m.read_seq as read_seq"])
+  let query = q
+    .selectFrom("channel_members as m")
+    .innerJoin("channels as c", "c.id", "m.channel_id")
+    .selectAll("c")
+    .select(["m.role as my_role", "m.read_seq as read_seq"])
     .select((eb) => [
-      eb.selectFrom("channel_members as mm").whereRef("mm.channel_id", "=", "c.id")
-        .select(eb.fn.countAll<number>().as("n")).as("member_count"),
+      eb.selectFrom("channel_members as mm").whereRef("mm.channel_id", "=", "c.id").select(eb.fn.countAll<number>().as("n")).as("member_count"),
       // Unread: messages after the read receipt that someone else sent (not reactions,
       // edits, deletes or MLS handshakes). Counting stops at UNREAD_CAP so a member who
       // never reads a busy channel does not make every listing scan its whole history.
-      eb.selectFrom(
-        eb.selectFrom("events as e").whereRef("e.channel_id", "=", "c.id").whereRef("e.seq", ">", "m.read_seq")
-          .where("e.sender_id", "<>", userId).where("e.kind", "=", "message").select("e.seq").limit(UNREAD_CAP).as("u"),
-      ).select(eb.fn.countAll<number>().as("n")).as("unread"),
-      eb.selectFrom("mentions as x").whereRef("x.channel_id", "=", "c.id").whereRef("x.seq", ">", "m.read_seq")
-        .where("x.user_id", "=", userId).select(eb.fn.countAll<number>().as("n")).as("mention_count"),
+      eb
+        .selectFrom(
+          eb
+            .selectFrom("events as e")
+            .whereRef("e.channel_id", "=", "c.id")
+            .whereRef("e.seq", ">", "m.read_seq")
+            .where("e.sender_id", "<>", userId)
+            .where("e.kind", "=", "message")
+            .select("e.seq")
+            .limit(UNREAD_CAP)
+            .as("u"),
+        )
+        .select(eb.fn.countAll<number>().as("n"))
+        .as("unread"),
+      eb
+        .selectFrom("mentions as x")
+        .whereRef("x.channel_id", "=", "c.id")
+        .whereRef("x.seq", ">", "m.read_seq")
+        .where("x.user_id", "=", userId)
+        .select(eb.fn.countAll<number>().as("n"))
+        .as("mention_count"),
     ])
     .where("m.user_id", "=", userId);
   if (channelId) query = query.where("c.id", "=", channelId);
@@ -124,8 +188,13 @@ export async function myChannelRows(q: Q, userId: string, channelId?: string) {
 export async function dmPeers(q: Q, channelIds: string[], userId: string): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   if (channelIds.length === 0) return out;
-  const rows = await q.selectFrom("channel_members").select(["channel_id", "user_id"])
-    .where("channel_id", "in", channelIds).where("user_id", "<>", userId).orderBy("user_id").execute();
+  const rows = await q
+    .selectFrom("channel_members")
+    .select(["channel_id", "user_id"])
+    .where("channel_id", "in", channelIds)
+    .where("user_id", "<>", userId)
+    .orderBy("user_id")
+    .execute();
   for (const r of rows) {
     const list = out.get(r.channel_id) ?? [];
     list.push(r.user_id);
@@ -136,12 +205,17 @@ export async function dmPeers(q: Q, channelIds: string[], userId: string): Promi
 
 /** Public channels of an org, with member counts and whether `userId` joined. */
 export async function publicChannelRows(q: Q, orgId: string, userId: string, opts: { q?: string | undefined; includeArchived: boolean }) {
-  let query = q.selectFrom("channels as c").selectAll("c")
+  let query = q
+    .selectFrom("channels as c")
+    .selectAll("c")
     .select((eb) => [
       eb.selectFrom("channel_members as mm").whereRef("mm.channel_id", "=", "c.id").select(eb.fn.countAll<number>().as("n")).as("member_count"),
-      eb.exists(eb.selectFrom("channel_members as me").whereRef("me.channel_id", "=", "c.id").where("me.user_id", "=", userId).select("me.user_id")).as("joined"),
+      eb
+        .exists(eb.selectFrom("channel_members as me").whereRef("me.channel_id", "=", "c.id").where("me.user_id", "=", userId).select("me.user_id"))
+        .as("joined"),
     ])
-    .where("c.org_id", "=", orgId).where("c.kind", "=", "public");
+    .where("c.org_id", "=", orgId)
+    .where("c.kind", "=", "public");
   if (!opts.includeArchived) query = query.where("c.archived_at", "is", null);
   const rows = await query.orderBy("c.name").execute();
   // Substring match in JS: LIKE escaping differs between the dialects.

@@ -15,7 +15,10 @@ function toMyChannel(r: MyRow, peers: Map<string, string[]>): MyChannel {
   const isDm = r.kind === "dm" || r.kind === "group_dm";
   return {
     ...toChannel(r, Number(r.member_count ?? 0)),
-    myRole: r.my_role, readSeq: Number(r.read_seq), unread: Number(r.unread ?? 0), mentions: Number(r.mention_count ?? 0),
+    myRole: r.my_role,
+    readSeq: Number(r.read_seq),
+    unread: Number(r.unread ?? 0),
+    mentions: Number(r.mention_count ?? 0),
     ...(isDm ? { dmUserIds: peers.get(r.id) ?? [] } : {}),
   };
 }
@@ -41,7 +44,11 @@ export async function getChannel(deps: Deps, p: DeviceActor, channelId: string):
   return { ...toChannel(ch.row, await countMembers(deps.db, channelId)), myRole: ch.membership?.role ?? null };
 }
 
-export async function browseChannels(deps: Deps, p: DeviceActor, opts: { q?: string | undefined; includeArchived: boolean }): Promise<Array<Channel & { joined: boolean }>> {
+export async function browseChannels(
+  deps: Deps,
+  p: DeviceActor,
+  opts: { q?: string | undefined; includeArchived: boolean },
+): Promise<Array<Channel & { joined: boolean }>> {
   authorize(p, "channel.browse", { type: "org", orgId: p.orgId });
   const rows = await publicChannelRows(deps.db, p.orgId, p.userId, opts);
   return rows.map((r) => ({ ...toChannel(r, Number(r.member_count ?? 0)), joined: Boolean(r.joined) }));

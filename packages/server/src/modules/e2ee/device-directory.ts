@@ -19,14 +19,21 @@ const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 
 export function toBinding(r: DeviceBindingsTable): DeviceBinding {
   return {
-    orgId: r.org_id, userId: r.user_id, deviceId: r.device_id, suite: r.suite,
-    signaturePublicKey: b64(r.signature_key), signature: b64(r.signature), createdAt: Number(r.created_at),
+    orgId: r.org_id,
+    userId: r.user_id,
+    deviceId: r.device_id,
+    suite: r.suite,
+    signaturePublicKey: b64(r.signature_key),
+    signature: b64(r.signature),
+    createdAt: Number(r.created_at),
   };
 }
 
 /** PUT /e2ee/device-identity: bind the caller's device to its MLS signature key. */
 export async function putDeviceIdentity(
-  deps: Deps, p: DeviceActor, input: { suite: E2eeSuite; signaturePublicKey: string; credential: string },
+  deps: Deps,
+  p: DeviceActor,
+  input: { suite: E2eeSuite; signaturePublicKey: string; credential: string },
 ): Promise<DeviceBinding> {
   authorize(p, "e2ee.directory", { type: "org", orgId: p.orgId });
   const key = new Uint8Array(Buffer.from(input.signaturePublicKey, "base64"));
@@ -45,8 +52,14 @@ export async function putDeviceIdentity(
   const { directory } = await serverMlsKeys(deps);
   const signed = signBinding(directory.privateKey, { orgId: p.orgId, userId: p.userId, deviceId: p.deviceId, signaturePublicKey: key });
   const row: DeviceBindingsTable = {
-    device_id: p.deviceId, org_id: p.orgId, user_id: p.userId, suite: input.suite, signature_key: key,
-    signature: signed.signature, created_at: deps.now(), low_warned_at: null,
+    device_id: p.deviceId,
+    org_id: p.orgId,
+    user_id: p.userId,
+    suite: input.suite,
+    signature_key: key,
+    signature: signed.signature,
+    created_at: deps.now(),
+    low_warned_at: null,
   };
   try {
     await runCommand(deps, p, "e2ee.putDeviceIdentity", async (tx, fx) => {

@@ -21,8 +21,18 @@ import { authorize } from "../access/authorize.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
 import { toBinding } from "./device-directory.ts";
 import {
-  activeBindings, clearLowWarned, deleteLastResort, getBinding, insertKeyPackages, keyPackageSupply, lastResortOf,
-  markLowWarned, orgSuite, takeOneTime, usersInOrg, type Suite,
+  activeBindings,
+  clearLowWarned,
+  deleteLastResort,
+  getBinding,
+  insertKeyPackages,
+  keyPackageSupply,
+  lastResortOf,
+  markLowWarned,
+  orgSuite,
+  takeOneTime,
+  usersInOrg,
+  type Suite,
 } from "./store.ts";
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
@@ -59,8 +69,15 @@ export async function uploadKeyPackages(deps: Deps, p: DeviceActor, uploads: Key
     if (!suite) throw invalid(i, "wrong_suite", "it is for a cipher suite Parley does not offer");
     if (Number(info.notAfter) <= seconds(now)) throw invalid(i, "expired", "it has expired");
     rows.push({
-      ref: info.refHex, org_id: p.orgId, user_id: p.userId, device_id: p.deviceId, suite, data: new Uint8Array(Buffer.from(u.data, "base64")),
-      last_resort: u.lastResort ? 1 : 0, not_after: Number(info.notAfter), created_at: now,
+      ref: info.refHex,
+      org_id: p.orgId,
+      user_id: p.userId,
+      device_id: p.deviceId,
+      suite,
+      data: new Uint8Array(Buffer.from(u.data, "base64")),
+      last_resort: u.lastResort ? 1 : 0,
+      not_after: Number(info.notAfter),
+      created_at: now,
     });
   }
   const lastResortSuites = rows.filter((r) => r.last_resort === 1).map((r) => r.suite);
@@ -70,7 +87,12 @@ export async function uploadKeyPackages(deps: Deps, p: DeviceActor, uploads: Key
     // A new last-resort KeyPackage replaces the old one of its suite (the device keeps only the newest private half).
     for (const suite of lastResortSuites) await deleteLastResort(tx, p.deviceId, suite);
     const stored = await insertKeyPackages(tx, rows);
-    fx.audit({ action: "e2ee.keypackages.uploaded", target: { kind: "device", id: p.deviceId }, result: "success", details: { count: rows.length, lastResort: lastResortSuites.length } });
+    fx.audit({
+      action: "e2ee.keypackages.uploaded",
+      target: { kind: "device", id: p.deviceId },
+      result: "success",
+      details: { count: rows.length, lastResort: lastResortSuites.length },
+    });
     const count = await countOf(deps, tx, p.deviceId, current);
     if (count.available >= deps.config.keyPackageLowWater) await clearLowWarned(tx, p.deviceId);
     return { stored, ...count };
@@ -95,7 +117,9 @@ export async function countKeyPackages(deps: Deps, p: DeviceActor): Promise<KeyP
  * last-resort one is reused only when none is left.
  */
 export async function claimKeyPackages(
-  deps: Deps, p: DeviceActor, input: { userIds: string[]; exclude?: string[]; suite?: E2eeSuite },
+  deps: Deps,
+  p: DeviceActor,
+  input: { userIds: string[]; exclude?: string[]; suite?: E2eeSuite },
 ): Promise<{ keyPackages: ClaimedKeyPackage[]; missing: Array<{ userId: string; deviceId: string }> }> {
   authorize(p, "e2ee.directory", { type: "org", orgId: p.orgId });
   const userIds = [...new Set(input.userIds)];
@@ -120,11 +144,20 @@ export async function claimKeyPackages(
         continue;
       }
       keyPackages.push({
-        userId: b.user_id, deviceId: b.device_id, keyPackage: Buffer.from(kp.data).toString("base64"), suite,
-        lastResort: Number(kp.last_resort) === 1, binding: toBinding(b),
+        userId: b.user_id,
+        deviceId: b.device_id,
+        keyPackage: Buffer.from(kp.data).toString("base64"),
+        suite,
+        lastResort: Number(kp.last_resort) === 1,
+        binding: toBinding(b),
       });
     }
-    after.audit({ action: "e2ee.keypackages.claimed", target: { kind: "org", id: p.orgId }, result: "success", details: { suite, claimed: keyPackages.length, missing: missing.length, users: userIds.length } });
+    after.audit({
+      action: "e2ee.keypackages.claimed",
+      target: { kind: "org", id: p.orgId },
+      result: "success",
+      details: { suite, claimed: keyPackages.length, missing: missing.length, users: userIds.length },
+    });
     return { keyPackages, missing };
   });
 }

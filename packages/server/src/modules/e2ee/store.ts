@@ -21,7 +21,11 @@ export async function orgSuite(q: Q, orgId: string): Promise<Suite> {
 }
 
 export async function setOrgSettings(tx: Tx, orgId: string, settings: Record<string, unknown>): Promise<void> {
-  await tx.updateTable("orgs").set({ settings: JSON.stringify(settings) }).where("id", "=", orgId).execute();
+  await tx
+    .updateTable("orgs")
+    .set({ settings: JSON.stringify(settings) })
+    .where("id", "=", orgId)
+    .execute();
 }
 
 /** Any binding of a device (active or not), scoped to the org. */
@@ -40,12 +44,16 @@ export async function insertBinding(tx: Tx, row: DeviceBindingsTable): Promise<v
  */
 export async function activeBindings(q: Q, orgId: string, filter: { userIds?: string[]; deviceIds?: string[] }): Promise<DeviceBindingsTable[]> {
   if ((filter.userIds && filter.userIds.length === 0) || (filter.deviceIds && filter.deviceIds.length === 0)) return [];
-  let sel = q.selectFrom("device_bindings as b")
+  let sel = q
+    .selectFrom("device_bindings as b")
     .innerJoin("devices as d", "d.id", "b.device_id")
     .innerJoin("users as u", "u.id", "b.user_id")
     .selectAll("b")
-    .where("b.org_id", "=", orgId).where("d.org_id", "=", orgId).where("u.org_id", "=", orgId)
-    .where("d.revoked_at", "is", null).where("u.deactivated_at", "is", null);
+    .where("b.org_id", "=", orgId)
+    .where("d.org_id", "=", orgId)
+    .where("u.org_id", "=", orgId)
+    .where("d.revoked_at", "is", null)
+    .where("u.deactivated_at", "is", null);
   if (filter.userIds) sel = sel.where("b.user_id", "in", filter.userIds);
   if (filter.deviceIds) sel = sel.where("b.device_id", "in", filter.deviceIds);
   return sel.orderBy("b.user_id").orderBy("b.created_at").execute();
@@ -62,7 +70,12 @@ export async function insertKeyPackages(tx: Tx, rows: KeyPackagesTable[]): Promi
   let stored = 0;
   for (const row of rows) {
     // Re-uploading the same KeyPackage is harmless: keep the first copy.
-    const r = await tx.insertInto("key_packages").values(row).onConflict((oc) => oc.column("ref").doNothing()).returning("ref").executeTakeFirst();
+    const r = await tx
+      .insertInto("key_packages")
+      .values(row)
+      .onConflict((oc) => oc.column("ref").doNothing())
+      .returning("ref")
+      .executeTakeFirst();
     if (r) stored++;
   }
   return stored;
@@ -73,12 +86,20 @@ export async function deleteLastResort(tx: Tx, deviceId: string, suite: Suite): 
 }
 
 /** A device's KeyPackages of one suite: one-time ones left, and whether a last-resort one is stored. */
-export interface SuiteSupply { available: number; lastResort: boolean }
+export interface SuiteSupply {
+  available: number;
+  lastResort: boolean;
+}
 
 /** The device's unexpired KeyPackages, per suite (every suite listed, zeros included). */
 export async function keyPackageSupply(q: Q, deviceId: string, nowSeconds: number): Promise<Record<Suite, SuiteSupply>> {
-  const rows = await q.selectFrom("key_packages").select(["suite", "last_resort", (eb) => eb.fn.countAll<number>().as("n")])
-    .where("device_id", "=", deviceId).where("not_after", ">", nowSeconds).groupBy(["suite", "last_resort"]).execute();
+  const rows = await q
+    .selectFrom("key_packages")
+    .select(["suite", "last_resort", (eb) => eb.fn.countAll<number>().as("n")])
+    .where("device_id", "=", deviceId)
+    .where("not_after", ">", nowSeconds)
+    .groupBy(["suite", "last_resort"])
+    .execute();
   const out: Record<Suite, SuiteSupply> = { default: { available: 0, lastResort: false }, xwing: { available: 0, lastResort: false } };
   for (const r of rows) {
     const s = out[r.suite as Suite];
@@ -97,8 +118,17 @@ export async function keyPackageSupply(q: Q, deviceId: string, nowSeconds: numbe
  */
 export async function takeOneTime(tx: Tx, deviceId: string, suite: Suite, nowSeconds: number): Promise<KeyPackagesTable | undefined> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const next = await tx.selectFrom("key_packages").selectAll().where("device_id", "=", deviceId).where("suite", "=", suite).where("last_resort", "=", 0)
-      .where("not_after", ">", nowSeconds).orderBy("created_at").orderBy("ref").limit(1).executeTakeFirst();
+    const next = await tx
+      .selectFrom("key_packages")
+      .selectAll()
+      .where("device_id", "=", deviceId)
+      .where("suite", "=", suite)
+      .where("last_resort", "=", 0)
+      .where("not_after", ">", nowSeconds)
+      .orderBy("created_at")
+      .orderBy("ref")
+      .limit(1)
+      .executeTakeFirst();
     if (!next) return undefined;
     const del = await tx.deleteFrom("key_packages").where("ref", "=", next.ref).executeTakeFirst();
     if (Number(del.numDeletedRows) === 1) return next;
@@ -107,13 +137,26 @@ export async function takeOneTime(tx: Tx, deviceId: string, suite: Suite, nowSec
 }
 
 export async function lastResortOf(q: Q, deviceId: string, suite: Suite, nowSeconds: number): Promise<KeyPackagesTable | undefined> {
-  return q.selectFrom("key_packages").selectAll().where("device_id", "=", deviceId).where("suite", "=", suite).where("last_resort", "=", 1)
-    .where("not_after", ">", nowSeconds).orderBy("created_at", "desc").limit(1).executeTakeFirst();
+  return q
+    .selectFrom("key_packages")
+    .selectAll()
+    .where("device_id", "=", deviceId)
+    .where("suite", "=", suite)
+    .where("last_resort", "=", 1)
+    .where("not_after", ">", nowSeconds)
+    .orderBy("created_at", "desc")
+    .limit(1)
+    .executeTakeFirst();
 }
 
 /** Marks the device warned; true only for the caller that flipped it (one warning per drop). */
 export async function markLowWarned(tx: Tx, deviceId: string, now: number): Promise<boolean> {
-  const r = await tx.updateTable("device_bindings").set({ low_warned_at: now }).where("device_id", "=", deviceId).where("low_warned_at", "is", null).executeTakeFirst();
+  const r = await tx
+    .updateTable("device_bindings")
+    .set({ low_warned_at: now })
+    .where("device_id", "=", deviceId)
+    .where("low_warned_at", "is", null)
+    .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }
 

@@ -26,8 +26,16 @@ export async function createUpload(deps: Deps, p: DeviceActor, channelId: string
     throw new AppError("payload_too_large", `the file is ${size} bytes; the limit is ${deps.config.fileLimit}`, { limit: deps.config.fileLimit });
   }
   const row: FileRow = {
-    id: newId("fil"), org_id: p.orgId, channel_id: ch.row.id, uploader_id: p.userId, size, uploaded: 0,
-    created_at: deps.now(), completed_at: null, event_seq: null, deleted_at: null,
+    id: newId("fil"),
+    org_id: p.orgId,
+    channel_id: ch.row.id,
+    uploader_id: p.userId,
+    size,
+    uploaded: 0,
+    created_at: deps.now(),
+    completed_at: null,
+    event_seq: null,
+    deleted_at: null,
   };
   // Blob first: a crash in between leaves an orphan blob, never a row without bytes.
   await deps.blobs.create(row.id);
@@ -36,10 +44,16 @@ export async function createUpload(deps: Deps, p: DeviceActor, channelId: string
 }
 
 /** Load a file the caller may see: a member of its channel, in the caller's org; else 404. */
-async function visibleFile(deps: Deps, p: DeviceActor, fileId: string): Promise<{ file: FileRow; archived: boolean; resource: Parameters<typeof authorize>[2] }> {
+async function visibleFile(
+  deps: Deps,
+  p: DeviceActor,
+  fileId: string,
+): Promise<{ file: FileRow; archived: boolean; resource: Parameters<typeof authorize>[2] }> {
   const file = await findFile(deps.db, p.orgId, fileId);
   if (!file) throw notFound("file");
-  const ch = await loadChannel(deps.db, p, file.channel_id).catch(() => { throw notFound("file"); });
+  const ch = await loadChannel(deps.db, p, file.channel_id).catch(() => {
+    throw notFound("file");
+  });
   if (!ch.membership) throw notFound("file");
   return { file, archived: ch.resource.archived, resource: { type: "channel", channel: ch.resource } };
 }
@@ -48,15 +62,18 @@ export async function uploadStatus(deps: Deps, p: DeviceActor, fileId: string): 
   return toFileStatus((await visibleFile(deps, p, fileId)).file);
 }
 
-const mismatch = (f: FileRow, message: string) =>
-  new AppError("upload_offset_mismatch", message, { offset: Number(f.uploaded), size: Number(f.size) });
+const mismatch = (f: FileRow, message: string) => new AppError("upload_offset_mismatch", message, { offset: Number(f.uploaded), size: Number(f.size) });
 
 /**
  * Append one chunk at `offsetHeader`. Resolves once the bytes are durable and
  * recorded; a failed or rejected chunk leaves the upload where it was.
  */
 export async function appendChunk(
-  deps: Deps, p: DeviceActor, fileId: string, body: Readable | undefined, headers: { offset: string | undefined; length: string | undefined },
+  deps: Deps,
+  p: DeviceActor,
+  fileId: string,
+  body: Readable | undefined,
+  headers: { offset: string | undefined; length: string | undefined },
 ): Promise<FileStatus> {
   const { file, resource } = await visibleFile(deps, p, fileId);
   authorize(p, "channel.post", resource);
@@ -69,7 +86,11 @@ export async function appendChunk(
   const uploaded = Number(file.uploaded);
   if (offset !== uploaded) throw mismatch(file, `the upload is at byte ${uploaded}, not ${offset}: resume from there`);
   const remaining = Number(file.size) - uploaded;
-  const tooLarge = () => new AppError("payload_too_large", `the upload has ${remaining} bytes left of its declared ${Number(file.size)}`, { offset: uploaded, size: Number(file.size) });
+  const tooLarge = () =>
+    new AppError("payload_too_large", `the upload has ${remaining} bytes left of its declared ${Number(file.size)}`, {
+      offset: uploaded,
+      size: Number(file.size),
+    });
   if (headers.length !== undefined && Number(headers.length) > remaining) throw tooLarge();
   let to: number;
   try {
@@ -89,7 +110,11 @@ export async function appendChunk(
 }
 
 /** What a download sends: the byte stream and its place in the file. */
-export interface Download { stream: Readable; size: number; range: ByteRange | undefined }
+export interface Download {
+  stream: Readable;
+  size: number;
+  range: ByteRange | undefined;
+}
 
 /** Open a complete file for reading, whole or one Range. */
 export async function openDownload(deps: Deps, p: DeviceActor, fileId: string, rangeHeader: string | undefined): Promise<Download> {

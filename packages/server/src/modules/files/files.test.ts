@@ -19,7 +19,10 @@ const rnd = () => crypto.randomBytes(4).toString("hex");
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
 async function blobExists(server: TestServer, fileId: string): Promise<boolean> {
-  return (await server.deps.blobs.list()).includes(fileId) && fs.readdirSync(blobDirOfServer(server), { recursive: true }).some((f) => path.basename(String(f)) === fileId);
+  return (
+    (await server.deps.blobs.list()).includes(fileId) &&
+    fs.readdirSync(blobDirOfServer(server), { recursive: true }).some((f) => path.basename(String(f)) === fileId)
+  );
 }
 
 async function send(user: TestUser, channelId: string, extra: Record<string, unknown> = {}) {
@@ -41,7 +44,10 @@ for (const dialect of DIALECTS) {
         const data = crypto.randomBytes(3_000_000);
         const created = await owner.api("POST", `/channels/${ch.id}/files`, { size: data.length });
         assert.equal(created.status, 201, JSON.stringify(created.body));
-        assert.deepEqual({ uploaded: created.body.uploaded, complete: created.body.complete, size: created.body.size }, { uploaded: 0, complete: false, size: data.length });
+        assert.deepEqual(
+          { uploaded: created.body.uploaded, complete: created.body.complete, size: created.body.size },
+          { uploaded: 0, complete: false, size: data.length },
+        );
         assert.ok(created.body.chunkSize > 0);
         const id = created.body.fileId;
         let off = 0;
@@ -53,7 +59,10 @@ for (const dialect of DIALECTS) {
           assert.equal(r.body.complete, off === data.length);
         }
         const status = await member.api("GET", `/files/${id}/status`);
-        assert.deepEqual({ uploaded: status.body.uploaded, complete: status.body.complete, eventSeq: status.body.eventSeq }, { uploaded: data.length, complete: true, eventSeq: null });
+        assert.deepEqual(
+          { uploaded: status.body.uploaded, complete: status.body.complete, eventSeq: status.body.eventSeq },
+          { uploaded: data.length, complete: true, eventSeq: null },
+        );
         const got = await fetchFile(server, member, id);
         assert.equal(got.status, 200);
         assert.equal(got.headers.get("content-type"), "application/octet-stream");
@@ -73,7 +82,11 @@ for (const dialect of DIALECTS) {
         assert.equal(dup.body.details.offset, 2000);
         const ahead = await patchChunk(server, owner, id, 4000, data.subarray(4000));
         assert.equal(ahead.status, 409);
-        const missingHeader = await fetch(`${server.url}/api/v1/files/${id}`, { method: "PATCH", body: data, headers: { authorization: `Bearer ${owner.accessToken}`, "content-type": "application/octet-stream" } });
+        const missingHeader = await fetch(`${server.url}/api/v1/files/${id}`, {
+          method: "PATCH",
+          body: data,
+          headers: { authorization: `Bearer ${owner.accessToken}`, "content-type": "application/octet-stream" },
+        });
         assert.equal(missingHeader.status, 400);
         const json = await owner.api("PATCH", `/files/${id}`, { bytes: "nope" });
         assert.equal(json.status, 400, "a JSON body is not a chunk");
@@ -113,9 +126,16 @@ for (const dialect of DIALECTS) {
         // Streamed without Content-Length: cut off while streaming, still nothing kept.
         const chunks = [crypto.randomBytes(500), crypto.randomBytes(500)];
         const streamed = await fetch(`${server.url}/api/v1/files/${id}`, {
-          method: "PATCH", duplex: "half",
+          method: "PATCH",
+          duplex: "half",
           headers: { authorization: `Bearer ${owner.accessToken}`, "content-type": "application/octet-stream", "upload-offset": "400" },
-          body: new ReadableStream({ pull(c) { const next = chunks.shift(); if (next) c.enqueue(next); else c.close(); } }),
+          body: new ReadableStream({
+            pull(c) {
+              const next = chunks.shift();
+              if (next) c.enqueue(next);
+              else c.close();
+            },
+          }),
         } as RequestInit);
         assert.equal(streamed.status, 413);
         assert.equal((await owner.api("GET", `/files/${id}/status`)).body.uploaded, 400);

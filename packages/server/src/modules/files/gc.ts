@@ -31,7 +31,11 @@ export async function sweepUnlinkedUploads(deps: Deps, opts: SweepOptions = {}):
     const rows = await deleteUnlinked(tx, candidates, now);
     for (const f of rows) {
       fx.audit({
-        orgId: f.org_id, actor: { kind: "system" }, action: "file.deleted", target: { kind: "file", id: f.id }, result: "success",
+        orgId: f.org_id,
+        actor: { kind: "system" },
+        action: "file.deleted",
+        target: { kind: "file", id: f.id },
+        result: "success",
         details: { channelId: f.channel_id, uploaderId: f.uploader_id, reason: "upload_expired" },
       });
     }
@@ -44,7 +48,11 @@ export async function sweepUnlinkedUploads(deps: Deps, opts: SweepOptions = {}):
 /** Remove blobs whose rows are already marked deleted (after that commit); failures are logged, not thrown. */
 export async function deleteBlobs(deps: Deps, ids: string[]): Promise<void> {
   for (const id of ids) {
-    try { await deps.blobs.delete(id); } catch (err) { deps.log.warn({ err, fileId: id }, "deleting a file blob failed"); }
+    try {
+      await deps.blobs.delete(id);
+    } catch (err) {
+      deps.log.warn({ err, fileId: id }, "deleting a file blob failed");
+    }
   }
 }
 

@@ -9,7 +9,11 @@ import { AppError } from "../../core/errors.ts";
 import { deleteFilesOfEvents, filesByIds, linkFiles } from "./store.ts";
 
 /** What the check needs to know about one send. */
-export interface AttachmentRequest { channelId: string; senderId: string; files: string[] }
+export interface AttachmentRequest {
+  channelId: string;
+  senderId: string;
+  files: string[];
+}
 
 /**
  * Check the files of each send (keyed by the caller's index) in bulk; returns
@@ -30,7 +34,12 @@ export async function checkAttachments(tx: Tx, reqs: Map<number, AttachmentReque
         break;
       }
       if (f.completed_at === null) {
-        errors.set(i, new AppError("bad_request", `file ${id} is incomplete (${Number(f.uploaded)} of ${Number(f.size)} bytes uploaded): finish the upload first`, { fileId: id }));
+        errors.set(
+          i,
+          new AppError("bad_request", `file ${id} is incomplete (${Number(f.uploaded)} of ${Number(f.size)} bytes uploaded): finish the upload first`, {
+            fileId: id,
+          }),
+        );
         break;
       }
       if (f.event_seq !== null || claimed.has(id)) {

@@ -6,7 +6,14 @@ import type { Tx } from "../../platform/db/index.ts";
 import type { ChannelRow, MembershipRow } from "../channels/store.ts";
 import type { EventRef, EventRow } from "./store.ts";
 
-export interface BatchRequest { orgId: string; userId: string; channelId: string; clientId: string; refs: number[]; mentions: string[] }
+export interface BatchRequest {
+  orgId: string;
+  userId: string;
+  channelId: string;
+  clientId: string;
+  refs: number[];
+  mentions: string[];
+}
 
 export interface BatchRows {
   channels: Map<string, ChannelRow>;
@@ -37,21 +44,41 @@ export async function loadBatchRows(tx: Tx, reqs: BatchRequest[]): Promise<Batch
   const mentioned = uniq(reqs.flatMap((r) => r.mentions));
   const rows: BatchRows = { channels: new Map(), memberships: new Map(), committed: new Map(), refs: new Map(), users: new Map() };
   for (const c of await tx.selectFrom("channels").selectAll().where("id", "in", channelIds).execute()) rows.channels.set(c.id, c);
-  const members = await chunked(userIds, (part) => tx.selectFrom("channel_members").select(["channel_id", "user_id", "role", "read_seq", "joined_at"])
-    .where("channel_id", "in", channelIds).where("user_id", "in", part).execute());
+  const members = await chunked(userIds, (part) =>
+    tx
+      .selectFrom("channel_members")
+      .select(["channel_id", "user_id", "role", "read_seq", "joined_at"])
+      .where("channel_id", "in", channelIds)
+      .where("user_id", "in", part)
+      .execute(),
+  );
   for (const m of members) rows.memberships.set(`${m.channel_id}\n${m.user_id}`, m);
-  const committed = await chunked(clientIds, (part) => tx.selectFrom("events").selectAll()
-    .where("channel_id", "in", channelIds).where("client_id", "in", part).execute());
+  const committed = await chunked(clientIds, (part) =>
+    tx.selectFrom("events").selectAll().where("channel_id", "in", channelIds).where("client_id", "in", part).execute(),
+  );
   for (const e of committed) rows.committed.set(`${e.channel_id}\n${e.client_id}`, e);
   if (seqs.length) {
-    const refs = await chunked(seqs, (part) => tx.selectFrom("events").select(["channel_id", "seq", "kind", "sender_id", "thread_root"])
-      .where("channel_id", "in", channelIds).where("seq", "in", part).execute());
+    const refs = await chunked(seqs, (part) =>
+      tx
+        .selectFrom("events")
+        .select(["channel_id", "seq", "kind", "sender_id", "thread_root"])
+        .where("channel_id", "in", channelIds)
+        .where("seq", "in", part)
+        .execute(),
+    );
     for (const r of refs) {
-      rows.refs.set(`${r.channel_id}\n${Number(r.seq)}`, { seq: Number(r.seq), kind: r.kind, sender_id: r.sender_id, thread_root: r.thread_root === null ? null : Number(r.thread_root) });
+      rows.refs.set(`${r.channel_id}\n${Number(r.seq)}`, {
+        seq: Number(r.seq),
+        kind: r.kind,
+        sender_id: r.sender_id,
+        thread_root: r.thread_root === null ? null : Number(r.thread_root),
+      });
     }
   }
   if (mentioned.length) {
-    const users = await chunked(mentioned, (part) => tx.selectFrom("users").select(["id", "org_id"]).where("id", "in", part).where("deactivated_at", "is", null).execute());
+    const users = await chunked(mentioned, (part) =>
+      tx.selectFrom("users").select(["id", "org_id"]).where("id", "in", part).where("deactivated_at", "is", null).execute(),
+    );
     for (const u of users) rows.users.set(u.id, u.org_id);
   }
   return rows;

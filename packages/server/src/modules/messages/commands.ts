@@ -34,8 +34,13 @@ export async function markRead(deps: Deps, p: DeviceActor, channelId: string, se
   return runCommand(deps, p, "messages.markRead", async (tx, after) => {
     const c = await tx.selectFrom("channels").select("last_seq").where("id", "=", channelId).executeTakeFirstOrThrow();
     const target = Math.min(seq, Number(c.last_seq));
-    const moved = await tx.updateTable("channel_members").set({ read_seq: target })
-      .where("channel_id", "=", channelId).where("user_id", "=", p.userId).where("read_seq", "<", target).executeTakeFirst();
+    const moved = await tx
+      .updateTable("channel_members")
+      .set({ read_seq: target })
+      .where("channel_id", "=", channelId)
+      .where("user_id", "=", p.userId)
+      .where("read_seq", "<", target)
+      .executeTakeFirst();
     if (Number(moved.numUpdatedRows) > 0) {
       after.publish("channel.read", { orgId: p.orgId, channelId, userId: p.userId, seq: target });
       return target;
@@ -51,7 +56,12 @@ export function listEventsAfter(db: Db, channelId: string, afterSeq: number, lim
 }
 
 /** Page through a channel: oldest first after `after`, else newest first before `before` (or from the end). */
-export async function listEvents(deps: Deps, p: DeviceActor, channelId: string, q: { before?: number | undefined; after?: number | undefined; limit: number }): Promise<{ events: Event[]; hasMore: boolean }> {
+export async function listEvents(
+  deps: Deps,
+  p: DeviceActor,
+  channelId: string,
+  q: { before?: number | undefined; after?: number | undefined; limit: number },
+): Promise<{ events: Event[]; hasMore: boolean }> {
   await channelFor(deps.db, p, channelId, "channel.read");
   if (q.after !== undefined && q.before !== undefined) throw new AppError("bad_request", "give either before or after, not both");
   if (q.after !== undefined) return eventsAfter(deps.db, channelId, q.after, q.limit);
@@ -70,7 +80,13 @@ export async function listThreads(deps: Deps, p: DeviceActor, channelId: string,
   return threadSummaries(deps.db, channelId, limit);
 }
 
-export async function getThread(deps: Deps, p: DeviceActor, channelId: string, rootSeq: number, q: { after?: number | undefined; limit: number }): Promise<{ root: Event; events: Event[]; hasMore: boolean }> {
+export async function getThread(
+  deps: Deps,
+  p: DeviceActor,
+  channelId: string,
+  rootSeq: number,
+  q: { after?: number | undefined; limit: number },
+): Promise<{ root: Event; events: Event[]; hasMore: boolean }> {
   await channelFor(deps.db, p, channelId, "channel.read");
   const root = await findEventRow(deps.db, channelId, rootSeq);
   if (!root || root.kind !== "message" || root.thread_root !== null) throw new AppError("not_found", "thread not found");

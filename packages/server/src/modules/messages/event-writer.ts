@@ -31,10 +31,19 @@ import { attachFiles, checkAttachments, detachDeleted, type AttachmentRequest } 
 import { deleteBlobs } from "../files/gc.ts";
 import type { LoadedChannel } from "../channels/access.ts";
 
-export interface WriteResult { event: Event; duplicate: boolean }
+export interface WriteResult {
+  event: Event;
+  duplicate: boolean;
+}
 
 /** A send that passed the database-free checks (checkShape). */
-export interface SendRequest { principal: DeviceActor; channelId: string; input: SendEvent; content: Buffer; generation: number | undefined }
+export interface SendRequest {
+  principal: DeviceActor;
+  channelId: string;
+  input: SendEvent;
+  content: Buffer;
+  generation: number | undefined;
+}
 
 export interface EventWriter {
   /** Queue a send; resolves after the commit that persisted it (or found it already persisted). */
@@ -43,7 +52,11 @@ export interface EventWriter {
   close(): Promise<void>;
 }
 
-interface Job { req: SendRequest; resolve(r: WriteResult): void; reject(e: unknown): void }
+interface Job {
+  req: SendRequest;
+  resolve(r: WriteResult): void;
+  reject(e: unknown): void;
+}
 
 /** Most events per transaction (keeps multi-row inserts under parameter limits). */
 const MAX_BATCH = 1000;
@@ -171,12 +184,20 @@ function settleRequest(r: SendRequest, rows: Awaited<ReturnType<typeof loadBatch
   const old = membership ? rows.committed.get(keyOf(r)) : undefined;
   if (old) return { ok: duplicateOf(r, toEvent(old)), fresh: false };
   const ch: LoadedChannel = {
-    row, membership, resource: { orgId: row.org_id, kind: row.kind, archived: row.archived_at !== null, myRole: membership?.role ?? null },
+    row,
+    membership,
+    resource: { orgId: row.org_id, kind: row.kind, archived: row.archived_at !== null, myRole: membership?.role ?? null },
   };
-  return checkSend(p, ch, r.input, { content: r.content, generation: r.generation }, {
-    eventRef: (channelId, seq) => rows.refs.get(`${channelId}\n${seq}`),
-    activeUser: (orgId, userId) => rows.users.get(userId) === orgId,
-  });
+  return checkSend(
+    p,
+    ch,
+    r.input,
+    { content: r.content, generation: r.generation },
+    {
+      eventRef: (channelId, seq) => rows.refs.get(`${channelId}\n${seq}`),
+      activeUser: (orgId, userId) => rows.users.get(userId) === orgId,
+    },
+  );
 }
 
 /** A channel's drafts split by the group generation they were encrypted for (undefined: whatever is current). */
@@ -190,16 +211,27 @@ function byGeneration<T extends { draft: EventDraft }>(items: T[]): T[][] {
 async function whyNotBumped(tx: Tx, channelId: string): Promise<AppError> {
   const c = await tx.selectFrom("channels").select(["archived_at", "mls_generation"]).where("id", "=", channelId).executeTakeFirst();
   if (!c || c.archived_at !== null) return new AppError("channel_archived", "the channel is archived; unarchive it to post");
-  return new AppError("encryption_reset", "the channel's encryption was reset after this content was encrypted: encrypt it for the new group and send it again", { generation: Number(c.mls_generation) });
+  return new AppError(
+    "encryption_reset",
+    "the channel's encryption was reset after this content was encrypted: encrypt it for the new group and send it again",
+    { generation: Number(c.mls_generation) },
+  );
 }
 
 async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], doomedBlobs: string[]): Promise<Outcome[]> {
   const now = deps.now();
   const outcomes: Outcome[] = new Array(jobs.length);
-  const rows = await loadBatchRows(tx, jobs.map(({ req: r }) => ({
-    orgId: r.principal.orgId, userId: r.principal.userId, channelId: r.channelId, clientId: r.input.clientId,
-    refs: [r.input.target, r.input.threadRoot].filter((x): x is number => typeof x === "number"), mentions: r.input.mentions ?? [],
-  })));
+  const rows = await loadBatchRows(
+    tx,
+    jobs.map(({ req: r }) => ({
+      orgId: r.principal.orgId,
+      userId: r.principal.userId,
+      channelId: r.channelId,
+      clientId: r.input.clientId,
+      refs: [r.input.target, r.input.threadRoot].filter((x): x is number => typeof x === "number"),
+      mentions: r.input.mentions ?? [],
+    })),
+  );
   // New events per channel, in arrival order; later sends of a clientId in this batch share the first one's outcome.
   const firstInBatch = new Map<string, number>();
   const perChannel = new Map<string, Array<{ i: number; draft: EventDraft }>>();
@@ -208,8 +240,15 @@ async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], do
     if (firstInBatch.has(k)) return; // settled below
     firstInBatch.set(k, i);
     let settled: EventDraft | Outcome;
-    try { settled = settleRequest(job.req, rows); } catch (err) { settled = { err }; }
-    if ("err" in settled || "ok" in settled) { outcomes[i] = settled; return; }
+    try {
+      settled = settleRequest(job.req, rows);
+    } catch (err) {
+      settled = { err };
+    }
+    if ("err" in settled || "ok" in settled) {
+      outcomes[i] = settled;
+      return;
+    }
     const list = perChannel.get(settled.channelId) ?? [];
     list.push({ i, draft: settled });
     perChannel.set(settled.channelId, list);
@@ -222,7 +261,8 @@ async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], do
   for (const [channelId, items] of perChannel) {
     const kept = items.filter(({ i }) => !fileErrors.has(i));
     for (const { i } of items) if (fileErrors.has(i)) outcomes[i] = { err: fileErrors.get(i) };
-    if (kept.length) perChannel.set(channelId, kept); else perChannel.delete(channelId);
+    if (kept.length) perChannel.set(channelId, kept);
+    else perChannel.delete(channelId);
   }
 
   const fresh: NewEvent[] = [];
@@ -242,9 +282,21 @@ async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], do
       for (const { i, draft: d } of items) {
         seq++;
         const row: EventRow = {
-          channel_id: channelId, seq, id: newId("ev"), client_id: d.clientId, sender_id: d.senderId, sender_device_id: d.senderDeviceId,
-          kind: d.kind, epoch: d.epoch ?? bumped.epoch, generation: bumped.generation, content: d.content,
-          thread_root: d.threadRoot, target: d.target, mentions: JSON.stringify(d.mentions), created_at: now, files: JSON.stringify(d.files),
+          channel_id: channelId,
+          seq,
+          id: newId("ev"),
+          client_id: d.clientId,
+          sender_id: d.senderId,
+          sender_device_id: d.senderDeviceId,
+          kind: d.kind,
+          epoch: d.epoch ?? bumped.epoch,
+          generation: bumped.generation,
+          content: d.content,
+          thread_root: d.threadRoot,
+          target: d.target,
+          mentions: JSON.stringify(d.mentions),
+          created_at: now,
+          files: JSON.stringify(d.files),
         };
         fresh.push({ orgId: jobs[i]!.req.principal.orgId, row, contentB64: d.contentB64 });
         freshJob.push(i);
@@ -255,7 +307,11 @@ async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], do
           const p = jobs[i]!.req.principal;
           for (const fileId of deleted) {
             fx.audit({
-              orgId: p.orgId, actor: auditActor(p), action: "file.deleted", target: { kind: "file", id: fileId }, result: "success",
+              orgId: p.orgId,
+              actor: auditActor(p),
+              action: "file.deleted",
+              target: { kind: "file", id: fileId },
+              result: "success",
               details: { channelId, eventSeq: d.target, reason: "message_deleted" },
             });
           }
@@ -264,15 +320,25 @@ async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], do
       }
     }
   }
-  (await appendEvents(tx, fx, fresh)).forEach((event, k) => { outcomes[freshJob[k]!] = { ok: { event, duplicate: false }, fresh: true }; });
-  for (let i = 0; i < mentionRows.length; i += INSERT_CHUNK) await tx.insertInto("mentions").values(mentionRows.slice(i, i + INSERT_CHUNK)).execute();
+  (await appendEvents(tx, fx, fresh)).forEach((event, k) => {
+    outcomes[freshJob[k]!] = { ok: { event, duplicate: false }, fresh: true };
+  });
+  for (let i = 0; i < mentionRows.length; i += INSERT_CHUNK)
+    await tx
+      .insertInto("mentions")
+      .values(mentionRows.slice(i, i + INSERT_CHUNK))
+      .execute();
 
   jobs.forEach((job, i) => {
     if (outcomes[i]) return;
     const first = outcomes[firstInBatch.get(keyOf(job.req))!]!;
     if ("err" in first) outcomes[i] = first;
     else {
-      try { outcomes[i] = { ok: duplicateOf(job.req, first.ok.event), fresh: false }; } catch (err) { outcomes[i] = { err }; }
+      try {
+        outcomes[i] = { ok: duplicateOf(job.req, first.ok.event), fresh: false };
+      } catch (err) {
+        outcomes[i] = { err };
+      }
     }
   });
   return outcomes;

@@ -74,7 +74,10 @@ for (const dialect of DIALECTS) {
       const [ok, bad] = await Promise.all([Promise.all(good), Promise.all(badOnes)]);
       assert.ok(ok.every((r) => r.status === 200));
       assert.ok(bad.every((r) => r.status === 400));
-      assert.deepEqual(ok.map((r) => r.body.event.seq).sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => i + 1));
+      assert.deepEqual(
+        ok.map((r) => r.body.event.seq).sort((a, b) => a - b),
+        Array.from({ length: 200 }, (_, i) => i + 1),
+      );
       const got = await alice.api("GET", `/channels/${c.id}`);
       assert.equal(got.body.lastSeq, 200);
       const page = await alice.api("GET", `/channels/${c.id}/events?limit=200`);
@@ -82,23 +85,34 @@ for (const dialect of DIALECTS) {
       assert.equal(page.body.hasMore, false);
       assert.equal(page.body.events[0].seq, 200); // newest first
       const older = await alice.api("GET", `/channels/${c.id}/events?before=51&limit=20`);
-      assert.deepEqual(older.body.events.map((e: { seq: number }) => e.seq), Array.from({ length: 20 }, (_, i) => 50 - i));
+      assert.deepEqual(
+        older.body.events.map((e: { seq: number }) => e.seq),
+        Array.from({ length: 20 }, (_, i) => 50 - i),
+      );
       assert.equal(older.body.hasMore, true);
       const after = await alice.api("GET", `/channels/${c.id}/events?after=190&limit=5`);
-      assert.deepEqual(after.body.events.map((e: { seq: number }) => e.seq), [191, 192, 193, 194, 195]);
+      assert.deepEqual(
+        after.body.events.map((e: { seq: number }) => e.seq),
+        [191, 192, 193, 194, 195],
+      );
       assert.equal((await alice.api("GET", `/channels/${c.id}/events?limit=201`)).status, 400);
     });
 
     it("publishes channel.event after commit, in seq order, and counts persisted events", async () => {
       const c = (await alice.api("POST", "/channels", { kind: "private", name: "bus" })).body;
       const seen: number[] = [];
-      const unsubscribe = s.deps.bus.subscribe("channel.event", (m) => { if (m.event.channelId === c.id) seen.push(m.event.seq); });
+      const unsubscribe = s.deps.bus.subscribe("channel.event", (m) => {
+        if (m.event.channelId === c.id) seen.push(m.event.seq);
+      });
       const before = (await s.deps.metrics.eventsPersisted.get()).values[0]?.value ?? 0;
       const clientId = cid();
       await Promise.all(Array.from({ length: 30 }, (_, i) => send(alice, i === 29 ? { clientId } : {}, c.id)));
       await send(alice, { clientId }, c.id); // a duplicate is not published again
       unsubscribe();
-      assert.deepEqual(seen, Array.from({ length: 30 }, (_, i) => i + 1));
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 30 }, (_, i) => i + 1),
+      );
       assert.equal(((await s.deps.metrics.eventsPersisted.get()).values[0]?.value ?? 0) - before, 30);
     });
 
@@ -149,7 +163,11 @@ for (const dialect of DIALECTS) {
       const priv = (await alice.api("POST", "/channels", { kind: "private", name: "inner" })).body;
       const ev = (await send(alice, {}, priv.id)).body.event;
       const before = await counts();
-      for (const [u, c] of [[other, ch.id], [other, priv.id], [carol, priv.id]] as const) {
+      for (const [u, c] of [
+        [other, ch.id],
+        [other, priv.id],
+        [carol, priv.id],
+      ] as const) {
         assert.equal((await send(u, {}, c)).status, 404);
         assert.equal((await u.api("GET", `/channels/${c}/events`)).status, 404);
         assert.equal((await u.api("GET", `/channels/${c}/threads`)).status, 404);
@@ -172,14 +190,25 @@ for (const dialect of DIALECTS) {
       assert.equal(react.threadRoot, r1.seq);
       const last = (await send(bob, { threadRoot: r2.seq }, c.id)).body.event;
       const threads = await alice.api("GET", `/channels/${c.id}/threads`);
-      assert.deepEqual(threads.body.threads.map((t: { rootSeq: number; replies: number; lastReplySeq: number }) => [t.rootSeq, t.replies, t.lastReplySeq]),
-        [[r2.seq, 1, last.seq], [r1.seq, 3, replies[2].seq]]);
+      assert.deepEqual(
+        threads.body.threads.map((t: { rootSeq: number; replies: number; lastReplySeq: number }) => [t.rootSeq, t.replies, t.lastReplySeq]),
+        [
+          [r2.seq, 1, last.seq],
+          [r1.seq, 3, replies[2].seq],
+        ],
+      );
       const t = await alice.api("GET", `/channels/${c.id}/threads/${r1.seq}?limit=2`);
       assert.equal(t.body.root.seq, r1.seq);
-      assert.deepEqual(t.body.events.map((e: { seq: number }) => e.seq), [replies[0].seq, replies[1].seq]);
+      assert.deepEqual(
+        t.body.events.map((e: { seq: number }) => e.seq),
+        [replies[0].seq, replies[1].seq],
+      );
       assert.equal(t.body.hasMore, true);
       const t2 = await alice.api("GET", `/channels/${c.id}/threads/${r1.seq}?after=${replies[1].seq}`);
-      assert.deepEqual(t2.body.events.map((e: { seq: number }) => e.seq), [replies[2].seq, react.seq]);
+      assert.deepEqual(
+        t2.body.events.map((e: { seq: number }) => e.seq),
+        [replies[2].seq, react.seq],
+      );
       assert.equal((await alice.api("GET", `/channels/${c.id}/threads/${replies[0].seq}`)).status, 404);
     });
 
@@ -215,7 +244,10 @@ for (const dialect of DIALECTS) {
       const all = await bob.api("GET", "/stream?after=0&limit=200");
       assert.ok(all.body.items.length > 0);
       const seqs = all.body.items.map((i: { seq: number }) => i.seq);
-      assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1));
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: seqs.length }, (_, i) => i + 1),
+      );
       const tail = await bob.api("GET", `/stream?after=${seqs.length - 1}`);
       assert.equal(tail.body.items.length, 1);
       assert.equal(tail.body.hasMore, false);

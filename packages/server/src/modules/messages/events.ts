@@ -12,13 +12,15 @@ declare module "../../platform/bus/bus.ts" {
 
 export const messagesRoutes = [
   realtimeRoute({
-    topic: "channel.typing", kind: "ephemeral",
+    topic: "channel.typing",
+    kind: "ephemeral",
     // Not echoed to the typist's own sockets.
     audience: (m) => ({ channelId: m.channelId, exceptUserId: m.userId }),
     frame: (m) => JSON.stringify({ t: "typing", channelId: m.channelId, userId: m.userId, threadRoot: m.threadRoot }),
   }),
   realtimeRoute({
-    topic: "channel.read", kind: "ephemeral",
+    topic: "channel.read",
+    kind: "ephemeral",
     // Everyone in the channel, the reader's other devices included (their unread counts follow).
     audience: (m) => ({ channelId: m.channelId }),
     frame: (m) => JSON.stringify({ t: "read", channelId: m.channelId, userId: m.userId, seq: m.seq }),

@@ -12,17 +12,31 @@ export type EventRow = EventsTable;
 
 export function toEvent(r: EventRow, contentB64?: string): Event {
   return {
-    id: r.id, channelId: r.channel_id, seq: Number(r.seq), clientId: r.client_id, senderId: r.sender_id,
-    senderDeviceId: r.sender_device_id, kind: r.kind, epoch: Number(r.epoch), generation: Number(r.generation ?? 0),
+    id: r.id,
+    channelId: r.channel_id,
+    seq: Number(r.seq),
+    clientId: r.client_id,
+    senderId: r.sender_id,
+    senderDeviceId: r.sender_device_id,
+    kind: r.kind,
+    epoch: Number(r.epoch),
+    generation: Number(r.generation ?? 0),
     content: contentB64 ?? Buffer.from(r.content).toString("base64"),
-    threadRoot: r.thread_root === null ? null : Number(r.thread_root), target: r.target === null ? null : Number(r.target),
-    mentions: JSON.parse(r.mentions) as string[], createdAt: Number(r.created_at),
-    files: r.files && r.files !== "[]" ? JSON.parse(r.files) as string[] : [],
+    threadRoot: r.thread_root === null ? null : Number(r.thread_root),
+    target: r.target === null ? null : Number(r.target),
+    mentions: JSON.parse(r.mentions) as string[],
+    createdAt: Number(r.created_at),
+    files: r.files && r.files !== "[]" ? (JSON.parse(r.files) as string[]) : [],
   };
 }
 
 /** What validation needs to know about a referenced event. */
-export interface EventRef { seq: number; kind: EventKind; sender_id: string; thread_root: number | null }
+export interface EventRef {
+  seq: number;
+  kind: EventKind;
+  sender_id: string;
+  thread_root: number | null;
+}
 
 export async function findEventByClientId(q: Q, channelId: string, clientId: string): Promise<EventRow | undefined> {
   return q.selectFrom("events").selectAll().where("channel_id", "=", channelId).where("client_id", "=", clientId).executeTakeFirst();
@@ -36,12 +50,24 @@ export async function findEventByClientId(q: Q, channelId: string, clientId: str
  */
 export async function eventsAfter(q: Q, channelId: string, afterSeq: number, limit: number, maxBytes?: number): Promise<{ events: Event[]; hasMore: boolean }> {
   if (maxBytes === undefined) {
-    const rows = await q.selectFrom("events").selectAll().where("channel_id", "=", channelId).where("seq", ">", afterSeq)
-      .orderBy("seq", "asc").limit(limit + 1).execute();
+    const rows = await q
+      .selectFrom("events")
+      .selectAll()
+      .where("channel_id", "=", channelId)
+      .where("seq", ">", afterSeq)
+      .orderBy("seq", "asc")
+      .limit(limit + 1)
+      .execute();
     return { events: rows.slice(0, limit).map((r) => toEvent(r)), hasMore: rows.length > limit };
   }
-  const sizes = await q.selectFrom("events").select(["seq", sql<number>`length(content)`.as("size")])
-    .where("channel_id", "=", channelId).where("seq", ">", afterSeq).orderBy("seq", "asc").limit(limit + 1).execute();
+  const sizes = await q
+    .selectFrom("events")
+    .select(["seq", sql<number>`length(content)`.as("size")])
+    .where("channel_id", "=", channelId)
+    .where("seq", ">", afterSeq)
+    .orderBy("seq", "asc")
+    .limit(limit + 1)
+    .execute();
   let n = 0;
   let bytes = 0;
   for (; n < Math.min(limit, sizes.length); n++) {
@@ -51,8 +77,14 @@ export async function eventsAfter(q: Q, channelId: string, afterSeq: number, lim
   if (n === 0) return { events: [], hasMore: false };
   // Seqs are gap-free and committed in order, so (afterSeq, last] holds exactly these n events.
   const last = Number(sizes[n - 1]!.seq);
-  const rows = await q.selectFrom("events").selectAll().where("channel_id", "=", channelId).where("seq", ">", afterSeq)
-    .where("seq", "<=", last).orderBy("seq", "asc").execute();
+  const rows = await q
+    .selectFrom("events")
+    .selectAll()
+    .where("channel_id", "=", channelId)
+    .where("seq", ">", afterSeq)
+    .where("seq", "<=", last)
+    .orderBy("seq", "asc")
+    .execute();
   return { events: rows.map((r) => toEvent(r)), hasMore: sizes.length > n };
 }
 
@@ -60,7 +92,10 @@ export async function eventsAfter(q: Q, channelId: string, afterSeq: number, lim
 export async function eventsBefore(q: Q, channelId: string, beforeSeq: number | undefined, limit: number): Promise<{ events: Event[]; hasMore: boolean }> {
   let query = q.selectFrom("events").selectAll().where("channel_id", "=", channelId);
   if (beforeSeq !== undefined) query = query.where("seq", "<", beforeSeq);
-  const rows = await query.orderBy("seq", "desc").limit(limit + 1).execute();
+  const rows = await query
+    .orderBy("seq", "desc")
+    .limit(limit + 1)
+    .execute();
   return { events: rows.slice(0, limit).map((r) => toEvent(r)), hasMore: rows.length > limit };
 }
 
@@ -70,15 +105,29 @@ export async function findEventRow(q: Q, channelId: string, seq: number): Promis
 
 /** A thread's events (replies and the reactions/edits/deletes on them), oldest first. */
 export async function threadEvents(q: Q, channelId: string, rootSeq: number, afterSeq: number, limit: number): Promise<{ events: Event[]; hasMore: boolean }> {
-  const rows = await q.selectFrom("events").selectAll().where("channel_id", "=", channelId).where("thread_root", "=", rootSeq)
-    .where("seq", ">", afterSeq).orderBy("seq", "asc").limit(limit + 1).execute();
+  const rows = await q
+    .selectFrom("events")
+    .selectAll()
+    .where("channel_id", "=", channelId)
+    .where("thread_root", "=", rootSeq)
+    .where("seq", ">", afterSeq)
+    .orderBy("seq", "asc")
+    .limit(limit + 1)
+    .execute();
   return { events: rows.slice(0, limit).map((r) => toEvent(r)), hasMore: rows.length > limit };
 }
 
 /** Threads of a channel, most recently replied first. Only message replies count. */
 export async function threadSummaries(q: Q, channelId: string, limit: number): Promise<ThreadSummary[]> {
-  const rows = await q.selectFrom("events").where("channel_id", "=", channelId).where("thread_root", "is not", null).where("kind", "=", "message")
+  const rows = await q
+    .selectFrom("events")
+    .where("channel_id", "=", channelId)
+    .where("thread_root", "is not", null)
+    .where("kind", "=", "message")
     .select((eb) => ["thread_root", eb.fn.countAll<number>().as("replies"), eb.fn.max("seq").as("last_seq"), eb.fn.max("created_at").as("last_at")])
-    .groupBy("thread_root").orderBy("last_seq", "desc").limit(limit).execute();
+    .groupBy("thread_root")
+    .orderBy("last_seq", "desc")
+    .limit(limit)
+    .execute();
   return rows.map((r) => ({ rootSeq: Number(r.thread_root), replies: Number(r.replies), lastReplySeq: Number(r.last_seq), lastReplyAt: Number(r.last_at) }));
 }

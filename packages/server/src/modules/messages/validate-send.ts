@@ -15,14 +15,19 @@ import type { EventRef } from "./store.ts";
 const bad = (message: string) => new AppError("bad_request", message);
 
 /** What checkShape found: the decoded content and, with the framing check on, the group generation it was encrypted for. */
-export interface Shaped { content: Buffer; generation: number | undefined }
+export interface Shaped {
+  content: Buffer;
+  generation: number | undefined;
+}
 
 /** Checks that need no database: size, MLS framing and kind/target shape. */
 export function checkShape(deps: Deps, channelId: string, input: SendEvent): Shaped {
   rejectHandshake(input);
   const content = Buffer.from(input.content, "base64");
   if (content.length > deps.config.messageLimit) {
-    throw new AppError("message_too_large", `content is ${content.length} bytes; the limit is ${deps.config.messageLimit}`, { limit: deps.config.messageLimit });
+    throw new AppError("message_too_large", `content is ${content.length} bytes; the limit is ${deps.config.messageLimit}`, {
+      limit: deps.config.messageLimit,
+    });
   }
   const generation = deps.config.checkMlsFraming ? checkFraming(channelId, input, content) : undefined;
   const target = input.target ?? null;
@@ -39,17 +44,20 @@ export function checkShape(deps: Deps, channelId: string, input: SendEvent): Sha
 function checkFraming(channelId: string, input: SendEvent, content: Buffer): number {
   const h = privateMessageHeader(content);
   const refuse = (reason: string, message: string) => new AppError("bad_request", message, { reason });
-  if (!h || h.contentType !== "application") throw refuse("not_mls_ciphertext", "content must be an MLS PrivateMessage (application data): this server stores only end-to-end encrypted content");
+  if (!h || h.contentType !== "application")
+    throw refuse("not_mls_ciphertext", "content must be an MLS PrivateMessage (application data): this server stores only end-to-end encrypted content");
   const group = parseChannelGroupId(h.groupId);
   if (!group || group.channelId !== channelId) throw refuse("wrong_group", "the ciphertext belongs to another channel's group");
-  if (input.epoch === undefined || BigInt(input.epoch) !== h.epoch) throw refuse("epoch_mismatch", "the event's epoch must be the epoch the content was encrypted in");
+  if (input.epoch === undefined || BigInt(input.epoch) !== h.epoch)
+    throw refuse("epoch_mismatch", "the event's epoch must be the epoch the content was encrypted in");
   // Which of the channel's groups: checked against the channel's current one where the seq is allocated.
   return group.generation;
 }
 
 /** MLS handshakes enter the timeline only through the commit-bundle route (modules/mls) and the server's own proposals. */
 function rejectHandshake(input: SendEvent): asserts input is SendEvent & { kind: "message" | "reaction" | "edit" | "delete" } {
-  if (input.kind === "commit" || input.kind === "proposal") throw bad(`a ${input.kind} cannot be sent as an event: post commits as bundles to /channels/:channelId/commits`);
+  if (input.kind === "commit" || input.kind === "proposal")
+    throw bad(`a ${input.kind} cannot be sent as an event: post commits as bundles to /channels/:channelId/commits`);
   if (input.kind === "reset") throw bad("a reset cannot be sent as an event: POST /channels/:channelId/encryption/reset");
 }
 
@@ -90,7 +98,11 @@ export function checkSend(p: DeviceActor, ch: LoadedChannel, input: SendEvent, s
   const channelId = ch.row.id;
   // Encrypted for a group the channel has replaced (the batch's seq bump re-checks it against a concurrent reset).
   if (generation !== undefined && generation !== Number(ch.row.mls_generation)) {
-    throw new AppError("encryption_reset", "the channel's encryption was reset after this content was encrypted: encrypt it for the new group and send it again", { generation: Number(ch.row.mls_generation) });
+    throw new AppError(
+      "encryption_reset",
+      "the channel's encryption was reset after this content was encrypted: encrypt it for the new group and send it again",
+      { generation: Number(ch.row.mls_generation) },
+    );
   }
   if (input.epoch !== undefined && input.epoch > Number(ch.row.epoch)) {
     throw new AppError("bad_request", "the event's epoch is ahead of the channel's group", { reason: "epoch_ahead", epoch: Number(ch.row.epoch) });
@@ -117,8 +129,20 @@ export function checkSend(p: DeviceActor, ch: LoadedChannel, input: SendEvent, s
   // Another org's user is reported like a missing one: ids of other orgs leak nothing.
   if (unknown.length) throw new AppError("not_found", "user not found", { userIds: unknown });
   return {
-    orgId: p.orgId, channelId, clientId: input.clientId, senderId: p.userId, senderDeviceId: p.deviceId, kind: input.kind,
-    epoch: input.epoch, generation, content, contentB64: input.content, threadRoot, target, mentions, files,
+    orgId: p.orgId,
+    channelId,
+    clientId: input.clientId,
+    senderId: p.userId,
+    senderDeviceId: p.deviceId,
+    kind: input.kind,
+    epoch: input.epoch,
+    generation,
+    content,
+    contentB64: input.content,
+    threadRoot,
+    target,
+    mentions,
+    files,
   };
 }
 

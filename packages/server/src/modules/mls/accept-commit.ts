@@ -27,14 +27,27 @@ import { bindingKeys } from "./directory.ts";
 import { orgSuite } from "../e2ee/store.ts";
 import { issueRemovalProposals, scheduleRemovalProposals } from "./removals.ts";
 import {
-  channelEpoch, channelMemberIds, claimEpoch, deletePending, deviceFacts, findGroup, insertGroup, insertWelcome,
-  listLeaves, listPending, replaceLeaves, resetPending, updateGroupInfo, type LeafRow,
+  channelEpoch,
+  channelMemberIds,
+  claimEpoch,
+  deletePending,
+  deviceFacts,
+  findGroup,
+  insertGroup,
+  insertWelcome,
+  listLeaves,
+  listPending,
+  replaceLeaves,
+  resetPending,
+  updateGroupInfo,
+  type LeafRow,
 } from "./store.ts";
 
 /** The timeline clientId of a commit: one per epoch of each generation (epochs restart after a reset). */
 const commitClientId = (generation: number, epoch: number) => (generation === 0 ? `mls-commit-${epoch}` : `mls-commit-${generation}-${epoch}`);
 const stale = (epoch: number) => new AppError("stale_epoch", `the channel's group is at epoch ${epoch}: process the newer commits and retry`, { epoch });
-const resetMeanwhile = (generation: number) => new AppError("encryption_reset", `the channel's encryption was reset (generation ${generation}): build the change against the new group`, { generation });
+const resetMeanwhile = (generation: number) =>
+  new AppError("encryption_reset", `the channel's encryption was reset (generation ${generation}): build the change against the new group`, { generation });
 
 /** Post a commit bundle (or the init bundle) for a channel. */
 export async function acceptCommitBundle(deps: Deps, p: DeviceActor, channelId: string, body: CommitBundleBody): Promise<CommitBundleResult> {
@@ -58,7 +71,10 @@ async function accept(deps: Deps, p: DeviceActor, channelId: string, body: Commi
   if (!group && generation > 0) throw resetMeanwhile(generation);
   if (!group) throw refused("no_group", "the channel has no MLS group yet: post the init bundle (epoch 0, groupInfo only)");
   if (body.engine !== undefined && body.engine !== group.engine) {
-    throw refused("engine_mismatch", `the channel's group was made by ${group.engine}; a device on ${body.engine} cannot continue it: reset the channel's encryption (reason "engine_upgrade")`);
+    throw refused(
+      "engine_mismatch",
+      `the channel's group was made by ${group.engine}; a device on ${body.engine} cannot continue it: reset the channel's encryption (reason "engine_upgrade")`,
+    );
   }
   // Cheap early answer for the common race; the claim below is what decides.
   if (body.epoch !== Number(ch.row.epoch)) throw stale(Number(ch.row.epoch));
@@ -103,32 +119,69 @@ async function checkInTx(tx: Tx, p: DeviceActor, ch: LoadedChannel, bundle: Pars
     ...(info.joiner?.identity.kind === "device" ? [info.joiner.identity.deviceId] : []),
   ];
   const [devices, bindings] = await Promise.all([deviceFacts(tx, p.orgId, named), bindingKeys(tx, p.orgId, named)]);
-  return checkCommit({
-    p, orgId: p.orgId, callerIsMember: members.all.has(p.userId), oldLeaves, members, devices, bindings, pending, epoch: bundle.epoch,
-  }, bundle);
+  return checkCommit(
+    {
+      p,
+      orgId: p.orgId,
+      callerIsMember: members.all.has(p.userId),
+      oldLeaves,
+      members,
+      devices,
+      bindings,
+      pending,
+      epoch: bundle.epoch,
+    },
+    bundle,
+  );
 }
 
 async function writeCommit(
-  deps: Deps, tx: Tx, after: CommandEffects, p: DeviceActor, ch: LoadedChannel, bundle: ParsedBundle, plan: CommitPlan, seq: number,
+  deps: Deps,
+  tx: Tx,
+  after: CommandEffects,
+  p: DeviceActor,
+  ch: LoadedChannel,
+  bundle: ParsedBundle,
+  plan: CommitPlan,
+  seq: number,
 ): Promise<CommitBundleResult> {
   const channelId = ch.row.id;
   const now = deps.now();
   const newEpoch = bundle.epoch + 1;
   const row: EventRow = {
-    channel_id: channelId, seq, id: newId("ev"), client_id: commitClientId(Number(ch.row.mls_generation), bundle.epoch), sender_id: p.userId, sender_device_id: p.deviceId,
-    kind: "commit", epoch: bundle.epoch, generation: Number(ch.row.mls_generation), content: bundle.commit!.bytes, thread_root: null, target: null, mentions: "[]", created_at: now,
+    channel_id: channelId,
+    seq,
+    id: newId("ev"),
+    client_id: commitClientId(Number(ch.row.mls_generation), bundle.epoch),
+    sender_id: p.userId,
+    sender_device_id: p.deviceId,
+    kind: "commit",
+    epoch: bundle.epoch,
+    generation: Number(ch.row.mls_generation),
+    content: bundle.commit!.bytes,
+    thread_root: null,
+    target: null,
+    mentions: "[]",
+    created_at: now,
   };
   // A device replacing its own leaf by external commit: it had lost, or could not follow, the group's state.
   if (plan.joiner && plan.removedLeaves.some((l) => l.device_id === p.deviceId)) after.run(() => deps.metrics.mlsResyncs.inc());
   await updateGroupInfo(tx, channelId, newEpoch, bundle.groupInfo.bytes, now);
-  await replaceLeaves(tx, channelId, plan.newLeaves.map((l) => leafRow(channelId, p.orgId, l)));
+  await replaceLeaves(
+    tx,
+    channelId,
+    plan.newLeaves.map((l) => leafRow(channelId, p.orgId, l)),
+  );
 
   if (plan.joinsChannel) {
     // External join of a public channel: membership and group join are one change.
     const before = await memberIds(tx, channelId);
     await insertMembers(tx, channelId, p.orgId, [{ userId: p.userId, role: "member" }], now);
     const c = { tx, after, orgId: p.orgId, channelId, now };
-    await tellUsers(c, [p.userId], "channel.joined", { ...channelData(toChannel({ ...ch.row, epoch: newEpoch, last_seq: seq }, before.length + 1)), by: p.userId });
+    await tellUsers(c, [p.userId], "channel.joined", {
+      ...channelData(toChannel({ ...ch.row, epoch: newEpoch, last_seq: seq }, before.length + 1)),
+      by: p.userId,
+    });
     await tellUsers(c, before, "member.joined", { userIds: [p.userId], by: p.userId });
     publishMembers(c, [p.userId], []);
   }
@@ -139,8 +192,14 @@ async function writeCommit(
     await insertWelcome(tx, {
       // The GroupInfo of the Welcome's epoch goes with it: the joiners take the ratchet tree
       // from it, and mls_groups.group_info will have moved on by the time they fetch.
-      id: welcomeId, channel_id: channelId, org_id: p.orgId, epoch: newEpoch, data: bundle.welcome.bytes, group_info: bundle.groupInfo.bytes,
-      recipients: JSON.stringify(plan.addedUsers), created_at: now,
+      id: welcomeId,
+      channel_id: channelId,
+      org_id: p.orgId,
+      epoch: newEpoch,
+      data: bundle.welcome.bytes,
+      group_info: bundle.groupInfo.bytes,
+      recipients: JSON.stringify(plan.addedUsers),
+      created_at: now,
     });
     for (const userId of plan.addedUsers) {
       await appendUserStream(tx, after, { orgId: p.orgId, userId, kind: "mls.welcome", channelId, data: { channelId, epoch: newEpoch, welcomeId }, now });
@@ -150,7 +209,11 @@ async function writeCommit(
   // Removals this commit made are done; the rest need a proposal for the new epoch.
   const pending = await listPending(tx, channelId);
   const leafOf = new Map(plan.newLeaves.flatMap((l) => (l.identity.kind === "device" ? [[l.identity.deviceId, l.leafIndex] as const] : [])));
-  await deletePending(tx, channelId, pending.filter((r) => !leafOf.has(r.device_id)).map((r) => r.device_id));
+  await deletePending(
+    tx,
+    channelId,
+    pending.filter((r) => !leafOf.has(r.device_id)).map((r) => r.device_id),
+  );
   const remaining = pending.filter((r) => leafOf.has(r.device_id));
   for (const r of remaining) await resetPending(tx, channelId, r.device_id, leafOf.get(r.device_id)!);
 
@@ -181,12 +244,20 @@ async function initGroup(deps: Deps, p: DeviceActor, ch: LoadedChannel, body: Co
   serverSenderIndex(bundle.groupInfo.verified, (await serverMlsKeys(deps)).externalSender.publicKey);
   const leaves = bundle.groupInfo.leaves;
   const only = leaves[0];
-  if (leaves.length !== 1 || !only || only.identity.kind !== "device" || only.identity.orgId !== p.orgId || only.identity.userId !== p.userId || only.identity.deviceId !== p.deviceId) {
+  if (
+    leaves.length !== 1 ||
+    !only ||
+    only.identity.kind !== "device" ||
+    only.identity.orgId !== p.orgId ||
+    only.identity.userId !== p.userId ||
+    only.identity.deviceId !== p.deviceId
+  ) {
     throw refused("not_your_device", "an init GroupInfo must hold exactly the calling device", "forbidden");
   }
   const bound = (await bindingKeys(deps.db, p.orgId, [p.deviceId])).get(p.deviceId);
   if (!bound) throw refused("no_binding", "register this device's MLS identity first (PUT /e2ee/device-identity)");
-  if (Buffer.compare(Buffer.from(bound), Buffer.from(only.signaturePublicKey)) !== 0) throw refused("binding_mismatch", "the leaf's signature key is not this device's directory key");
+  if (Buffer.compare(Buffer.from(bound), Buffer.from(only.signaturePublicKey)) !== 0)
+    throw refused("binding_mismatch", "the leaf's signature key is not this device's directory key");
   const now = deps.now();
   try {
     await runCommand(deps, p, "mls.initGroup", async (tx) => {
@@ -195,7 +266,14 @@ async function initGroup(deps: Deps, p: DeviceActor, ch: LoadedChannel, body: Co
       if (cur && cur.generation !== generation) throw resetMeanwhile(cur.generation);
       if (!cur || cur.epoch !== 0) throw stale(cur?.epoch ?? 0);
       await insertGroup(tx, {
-        channel_id: channelId, org_id: p.orgId, suite, epoch: 0, group_info: bundle.groupInfo.bytes, created_by: p.userId, created_at: now, updated_at: now,
+        channel_id: channelId,
+        org_id: p.orgId,
+        suite,
+        epoch: 0,
+        group_info: bundle.groupInfo.bytes,
+        created_by: p.userId,
+        created_at: now,
+        updated_at: now,
         engine: body.engine!,
       });
       await replaceLeaves(tx, channelId, [leafRow(channelId, p.orgId, only)]);

@@ -9,8 +9,18 @@
  * Anything malformed or unauthenticated is a 400 before a transaction starts.
  */
 import {
-  channelGroupId, checkCommitLeadsTo, groupIdBytes, inspectMlsMessage, isE2eeError, parseChannelGroupId, verifyGroupInfo, verifyPublicMessage,
-  type InspectedMessage, type SuiteName, type TreeLeaf, type VerifiedGroupInfo,
+  channelGroupId,
+  checkCommitLeadsTo,
+  groupIdBytes,
+  inspectMlsMessage,
+  isE2eeError,
+  parseChannelGroupId,
+  verifyGroupInfo,
+  verifyPublicMessage,
+  type InspectedMessage,
+  type SuiteName,
+  type TreeLeaf,
+  type VerifiedGroupInfo,
 } from "@parley/crypto/public";
 import type { CommitBundleBody } from "@parley/protocol";
 import { AppError } from "../../core/errors.ts";
@@ -20,9 +30,23 @@ export function refused(reason: string, message: string, code: "bad_request" | "
   return new AppError(code, message, { reason, ...extra });
 }
 
-export interface ParsedGroupInfo { bytes: Buffer; epoch: number; suite: SuiteName; leaves: TreeLeaf[]; verified: VerifiedGroupInfo }
-export interface ParsedCommit { bytes: Buffer; info: InspectedMessage }
-export interface ParsedBundle { epoch: number; groupInfo: ParsedGroupInfo; commit?: ParsedCommit; welcome?: { bytes: Buffer; for: string[] } }
+export interface ParsedGroupInfo {
+  bytes: Buffer;
+  epoch: number;
+  suite: SuiteName;
+  leaves: TreeLeaf[];
+  verified: VerifiedGroupInfo;
+}
+export interface ParsedCommit {
+  bytes: Buffer;
+  info: InspectedMessage;
+}
+export interface ParsedBundle {
+  epoch: number;
+  groupInfo: ParsedGroupInfo;
+  commit?: ParsedCommit;
+  welcome?: { bytes: Buffer; for: string[] };
+}
 
 const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 
@@ -40,7 +64,11 @@ function sameGroup(info: InspectedMessage, channelId: string, generation: number
   if (info.groupId && equal(info.groupId, groupIdBytes(channelGroupId(channelId, generation)))) return;
   const named = info.groupId ? parseChannelGroupId(info.groupId) : undefined;
   if (named?.channelId === channelId) {
-    throw new AppError("encryption_reset", `${what} is for another of this channel's groups (generation ${named.generation}); the channel's encryption is at generation ${generation}`, { generation });
+    throw new AppError(
+      "encryption_reset",
+      `${what} is for another of this channel's groups (generation ${named.generation}); the channel's encryption is at generation ${generation}`,
+      { generation },
+    );
   }
   throw refused("wrong_group", `${what} belongs to another group than this channel's`);
 }

@@ -111,7 +111,12 @@ export function checkCommit(f: CommitFacts, bundle: ParsedBundle): CommitPlan {
     const dev = f.devices.get(leaf.device_id);
     const allowed = leaf.user_id === f.p.userId || pendingDevices.has(leaf.device_id) || !f.members.active.has(leaf.user_id) || !dev || dev.revoked;
     if (!allowed) {
-      throw refused("remove_not_allowed", `leaf ${idx} belongs to an active device of a current member; ask the channel admins to remove the user`, "forbidden", { leafIndex: idx });
+      throw refused(
+        "remove_not_allowed",
+        `leaf ${idx} belongs to an active device of a current member; ask the channel admins to remove the user`,
+        "forbidden",
+        { leafIndex: idx },
+      );
     }
     removed.add(idx);
   }
@@ -125,9 +130,13 @@ export function checkCommit(f: CommitFacts, bundle: ParsedBundle): CommitPlan {
   // the server's proposals (RFC 9420 §12.4.3.2): it waits until a member commits them.
   const keeps = f.oldLeaves.filter((l) => pendingDevices.has(l.device_id) && !removed.has(Number(l.leaf_index)));
   if (keeps.length > 0) {
-    throw new AppError("pending_removals", sender.type === "new_member_commit"
-      ? "the channel's group is removing devices; a member's client commits that shortly: retry the join then"
-      : "the commit keeps leaves the server is removing: commit its Remove proposals first, then retry", { leafIndexes: keeps.map((l) => Number(l.leaf_index)) });
+    throw new AppError(
+      "pending_removals",
+      sender.type === "new_member_commit"
+        ? "the channel's group is removing devices; a member's client commits that shortly: retry the join then"
+        : "the commit keeps leaves the server is removing: commit its Remove proposals first, then retry",
+      { leafIndexes: keeps.map((l) => Number(l.leaf_index)) },
+    );
   }
 
   const addedUsers = new Set<string>();
@@ -153,7 +162,13 @@ export function checkCommit(f: CommitFacts, bundle: ParsedBundle): CommitPlan {
     const idx = Number(old.leaf_index);
     if (removed.has(idx)) continue;
     const now = newByIndex.get(idx);
-    if (!now || now.identity.kind !== "device" || now.identity.userId !== old.user_id || now.identity.deviceId !== old.device_id || !equalBytes(now.signaturePublicKey, old.signature_key)) {
+    if (
+      !now ||
+      now.identity.kind !== "device" ||
+      now.identity.userId !== old.user_id ||
+      now.identity.deviceId !== old.device_id ||
+      !equalBytes(now.signaturePublicKey, old.signature_key)
+    ) {
       throw refused("group_info_mismatch", `the new GroupInfo does not keep leaf ${idx} as it was`);
     }
   }

@@ -8,24 +8,63 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import {
-  addMembers, MLS_ENGINE, confirmPending, createDeviceIdentity, createGroup, discardPending, encrypt, epoch, epochAuthenticator, exportGroupState, generateKeyPackages,
-  groupInfoOf, importGroupState, joinExternal, processMessage, selfUpdate,
+  addMembers,
+  MLS_ENGINE,
+  confirmPending,
+  createDeviceIdentity,
+  createGroup,
+  discardPending,
+  encrypt,
+  epoch,
+  epochAuthenticator,
+  exportGroupState,
+  generateKeyPackages,
+  groupInfoOf,
+  importGroupState,
+  joinExternal,
+  processMessage,
+  selfUpdate,
 } from "@parley/crypto";
 import { DIALECTS, startTestServer, type TestServer } from "../../testing/harness.ts";
 import { bootstrapOrg, makeOrg, makeUser, type TestUser } from "../../testing/factories.ts";
-import { addUsers, b64, bundleBody, bytes, flipSignatureByte, groupOf, initChannel, joinFromStream, mlsClient, postBundle, sync } from "../../testing/mls-clients.ts";
+import {
+  addUsers,
+  b64,
+  bundleBody,
+  bytes,
+  flipSignatureByte,
+  groupOf,
+  initChannel,
+  joinFromStream,
+  mlsClient,
+  postBundle,
+  sync,
+} from "../../testing/mls-clients.ts";
 
 /** Everything a rejected bundle must leave alone. */
 async function snapshot(server: TestServer, channelId: string) {
   const db = server.deps.db;
   const count = async (t: "events" | "mls_leaves" | "mls_welcomes" | "mls_pending_removals" | "user_stream" | "channel_members") =>
-    Number((await db.selectFrom(t).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await db
+          .selectFrom(t)
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   const ch = await db.selectFrom("channels").select(["epoch", "last_seq"]).where("id", "=", channelId).executeTakeFirstOrThrow();
   const g = await db.selectFrom("mls_groups").select("group_info").where("channel_id", "=", channelId).executeTakeFirst();
   return {
-    epoch: Number(ch.epoch), lastSeq: Number(ch.last_seq), groupInfo: g ? crypto.createHash("sha256").update(g.group_info).digest("hex") : null,
-    events: await count("events"), leaves: await count("mls_leaves"), welcomes: await count("mls_welcomes"),
-    pending: await count("mls_pending_removals"), stream: await count("user_stream"), members: await count("channel_members"),
+    epoch: Number(ch.epoch),
+    lastSeq: Number(ch.last_seq),
+    groupInfo: g ? crypto.createHash("sha256").update(g.group_info).digest("hex") : null,
+    events: await count("events"),
+    leaves: await count("mls_leaves"),
+    welcomes: await count("mls_welcomes"),
+    pending: await count("mls_pending_removals"),
+    stream: await count("user_stream"),
+    members: await count("channel_members"),
   };
 }
 
@@ -57,9 +96,25 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(none.body, { epoch: 0, generation: 0, engine: null, suite: null, groupInfo: null, pendingRemovals: [] });
       // A group that does not list the server as external sender (it could never remove anyone) is refused.
       const noServer = await createGroup(a.identity, channelId);
-      await expectRefused(server, channelId, owner, { engine: MLS_ENGINE, epoch: 0, groupInfo: b64(await groupInfoOf(noServer)) }, 400, "bad_request", "external_sender_missing");
+      await expectRefused(
+        server,
+        channelId,
+        owner,
+        { engine: MLS_ENGINE, epoch: 0, groupInfo: b64(await groupInfoOf(noServer)) },
+        400,
+        "bad_request",
+        "external_sender_missing",
+      );
       const otherKey = await createGroup(a.identity, channelId, { externalSenders: [{ signaturePublicKey: new Uint8Array(32).fill(7), orgId: owner.org.id }] });
-      await expectRefused(server, channelId, owner, { engine: MLS_ENGINE, epoch: 0, groupInfo: b64(await groupInfoOf(otherKey)) }, 400, "bad_request", "external_sender_missing");
+      await expectRefused(
+        server,
+        channelId,
+        owner,
+        { engine: MLS_ENGINE, epoch: 0, groupInfo: b64(await groupInfoOf(otherKey)) },
+        400,
+        "bad_request",
+        "external_sender_missing",
+      );
       assert.equal((await initChannel(a, channelId)).status, 200);
       const second = await initChannel(b, channelId);
       assert.equal(second.status, 409);
@@ -74,12 +129,18 @@ for (const dialect of DIALECTS) {
       assert.equal(res.body.event.epoch, 0);
       assert.ok(res.body.welcomeId);
       const timeline = await owner.api("GET", `/channels/${channelId}/events?after=0`);
-      assert.deepEqual(timeline.body.events.map((e: { kind: string; seq: number }) => [e.kind, e.seq]), [["commit", 1]]);
+      assert.deepEqual(
+        timeline.body.events.map((e: { kind: string; seq: number }) => [e.kind, e.seq]),
+        [["commit", 1]],
+      );
       const gb = await joinFromStream(b, channelId);
       assert.equal(epoch(gb), 1n);
       assert.deepEqual(epochAuthenticator(gb), epochAuthenticator(groupOf(a, channelId)));
       const sent = await owner.api("POST", `/channels/${channelId}/events`, {
-        clientId: "mls-hello-1", kind: "message", epoch: 1, content: b64(await encrypt(groupOf(a, channelId), new TextEncoder().encode("hello bob"))),
+        clientId: "mls-hello-1",
+        kind: "message",
+        epoch: 1,
+        content: b64(await encrypt(groupOf(a, channelId), new TextEncoder().encode("hello bob"))),
       });
       assert.equal(sent.status, 200);
       a.cursors.set(channelId, sent.body.event.seq); // own message: nothing to decrypt
@@ -146,16 +207,34 @@ for (const dialect of DIALECTS) {
       discardPending(ga);
       // A commit for another group (wrong group id).
       const cfg = (await owner.api("GET", "/e2ee/config")).body;
-      const other = await createGroup(a.identity, "not-this-channel", { externalSenders: [{ signaturePublicKey: bytes(cfg.externalSender.signaturePublicKey), orgId: owner.org.id }] });
+      const other = await createGroup(a.identity, "not-this-channel", {
+        externalSenders: [{ signaturePublicKey: bytes(cfg.externalSender.signaturePublicKey), orgId: owner.org.id }],
+      });
       const wrong = await selfUpdate(other);
       await expectRefused(server, channelId, owner, { ...bundleBody(wrong), epoch: 2 }, 400, "bad_request", "wrong_group");
       // Tampered commit bytes (truncated) and a GroupInfo that does not match the commit.
       const good = await selfUpdate(ga);
       const body = bundleBody(good);
-      await expectRefused(server, channelId, owner, { ...body, commit: b64(good.commit.subarray(0, good.commit.length - 40)) }, 400, "bad_request", "malformed");
+      await expectRefused(
+        server,
+        channelId,
+        owner,
+        { ...body, commit: b64(good.commit.subarray(0, good.commit.length - 40)) },
+        400,
+        "bad_request",
+        "malformed",
+      );
       // The server cannot check membership tags: the signature is what must stop a forged commit.
       await expectRefused(server, channelId, owner, { ...body, commit: b64(flipSignatureByte(good.commit, "commit")) }, 400, "bad_request", "bad_signature");
-      await expectRefused(server, channelId, owner, { ...body, groupInfo: b64(flipSignatureByte(good.groupInfo, "groupInfo")) }, 400, "bad_request", "group_info_signature");
+      await expectRefused(
+        server,
+        channelId,
+        owner,
+        { ...body, groupInfo: b64(flipSignatureByte(good.groupInfo, "groupInfo")) },
+        400,
+        "bad_request",
+        "group_info_signature",
+      );
       // Bob processes Alice's (not yet accepted) commit on a copy of his group and signs the next
       // epoch's GroupInfo himself: a valid signature, but not the committer's.
       const bobCopy = await importGroupState(b.identity, exportGroupState(groupOf(b, channelId)));
@@ -201,13 +280,21 @@ for (const dialect of DIALECTS) {
       e.groups.set(channelId, join.group);
       e.cursors.set(channelId, r.body.event.seq);
       const members = await owner.api("GET", `/channels/${channelId}/members`);
-      assert.ok(members.body.members.some((m: { userId: string }) => m.userId === eve.user.id), "the external join made eve a member");
+      assert.ok(
+        members.body.members.some((m: { userId: string }) => m.userId === eve.user.id),
+        "the external join made eve a member",
+      );
       await sync(a, channelId);
       assert.deepEqual(epochAuthenticator(groupOf(a, channelId)), epochAuthenticator(join.group));
       // Eve's device lost its state: it rejoins by external commit replacing its own leaf (a resync), which is counted.
       const gi2 = await eve.api("GET", `/channels/${channelId}/group-info`);
       const rejoin = await joinExternal(e.identity, bytes(gi2.body.groupInfo), { resync: true });
-      const rr = await eve.api("POST", `/channels/${channelId}/commits`, { engine: MLS_ENGINE, epoch: 1, commit: b64(rejoin.commit), groupInfo: b64(rejoin.groupInfo) });
+      const rr = await eve.api("POST", `/channels/${channelId}/commits`, {
+        engine: MLS_ENGINE,
+        epoch: 1,
+        commit: b64(rejoin.commit),
+        groupInfo: b64(rejoin.groupInfo),
+      });
       assert.equal(rr.status, 200, JSON.stringify(rr.body));
       e.groups.set(channelId, rejoin.group);
       await sync(a, channelId);

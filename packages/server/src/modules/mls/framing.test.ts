@@ -25,7 +25,12 @@ test("event content must be MLS ciphertext of the channel's group at the event's
     }
     const text = (s: string) => new TextEncoder().encode(s);
     const send = (ch: string, content: string, epoch?: number) =>
-      owner.api("POST", `/channels/${ch}/events`, { clientId: `framing-${Math.random().toString(36).slice(2, 12)}`, kind: "message", content, ...(epoch === undefined ? {} : { epoch }) });
+      owner.api("POST", `/channels/${ch}/events`, {
+        clientId: `framing-${Math.random().toString(36).slice(2, 12)}`,
+        kind: "message",
+        content,
+        ...(epoch === undefined ? {} : { epoch }),
+      });
     const before = await countRows(server, "events");
 
     const plain = await send(one, Buffer.from(JSON.stringify({ text: "hello in the clear" })).toString("base64"), 1);

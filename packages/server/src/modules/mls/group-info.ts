@@ -18,11 +18,19 @@ export async function getGroupInfo(deps: Deps, p: DeviceActor, channelId: string
   if (!group) return { epoch, generation, engine: null, suite: null, groupInfo: null, pendingRemovals: [] };
   const leafOf = new Map(leaves.map((l) => [l.device_id, Number(l.leaf_index)]));
   return {
-    epoch, generation, engine: group.engine, suite: group.suite, groupInfo: Buffer.from(group.group_info).toString("base64"),
-    pendingRemovals: pending.filter((r) => leafOf.has(r.device_id)).map((r) => ({
-      userId: r.user_id, deviceId: r.device_id, leafIndex: leafOf.get(r.device_id)!,
-      proposalSeq: r.proposal_seq !== null && Number(r.proposed_epoch) === epoch ? Number(r.proposal_seq) : null,
-    })),
+    epoch,
+    generation,
+    engine: group.engine,
+    suite: group.suite,
+    groupInfo: Buffer.from(group.group_info).toString("base64"),
+    pendingRemovals: pending
+      .filter((r) => leafOf.has(r.device_id))
+      .map((r) => ({
+        userId: r.user_id,
+        deviceId: r.device_id,
+        leafIndex: leafOf.get(r.device_id)!,
+        proposalSeq: r.proposal_seq !== null && Number(r.proposed_epoch) === epoch ? Number(r.proposal_seq) : null,
+      })),
   };
 }
 
@@ -35,7 +43,11 @@ export async function getWelcome(deps: Deps, p: DeviceActor, channelId: string, 
   const w = await findWelcome(deps.db, channelId, welcomeId);
   if (!w || w.org_id !== p.orgId || !(JSON.parse(w.recipients) as string[]).includes(p.userId)) throw new AppError("not_found", "welcome not found");
   return {
-    id: w.id, channelId: w.channel_id, epoch: Number(w.epoch), welcome: Buffer.from(w.data).toString("base64"),
-    groupInfo: w.group_info === null ? null : Buffer.from(w.group_info).toString("base64"), createdAt: Number(w.created_at),
+    id: w.id,
+    channelId: w.channel_id,
+    epoch: Number(w.epoch),
+    welcome: Buffer.from(w.data).toString("base64"),
+    groupInfo: w.group_info === null ? null : Buffer.from(w.group_info).toString("base64"),
+    createdAt: Number(w.created_at),
   };
 }

@@ -20,7 +20,15 @@ import { systemActor } from "../../core/actor.ts";
 import type { JobHandler } from "../../platform/jobs/index.ts";
 import type { EventRow } from "../messages/store.ts";
 import {
-  channelEpoch, claimPendingForEpoch, findGroup, insertPending, leavesOfUser, listLeaves, listPending, reserveSeqs, setProposal,
+  channelEpoch,
+  claimPendingForEpoch,
+  findGroup,
+  insertPending,
+  leavesOfUser,
+  listLeaves,
+  listPending,
+  reserveSeqs,
+  setProposal,
   deletePending,
 } from "./store.ts";
 
@@ -47,10 +55,21 @@ export async function recordPendingRemovals(deps: Deps, tx: Tx, fx: CommandEffec
   const leaves = await leavesOfUser(tx, s);
   if (leaves.length === 0) return;
   const now = deps.now();
-  await insertPending(tx, leaves.map((l) => ({
-    channel_id: l.channel_id, device_id: l.device_id, org_id: l.org_id, user_id: l.user_id, leaf_index: Number(l.leaf_index), reason: s.reason,
-    proposed_epoch: null, proposal_seq: null, proposal_ref: null, created_at: now,
-  })));
+  await insertPending(
+    tx,
+    leaves.map((l) => ({
+      channel_id: l.channel_id,
+      device_id: l.device_id,
+      org_id: l.org_id,
+      user_id: l.user_id,
+      leaf_index: Number(l.leaf_index),
+      reason: s.reason,
+      proposed_epoch: null,
+      proposal_seq: null,
+      proposal_ref: null,
+      created_at: now,
+    })),
+  );
   await scheduleRemovalProposals(fx, [...new Set(leaves.map((l) => l.channel_id))]);
 }
 
@@ -92,19 +111,28 @@ export async function issueRemovalProposals(deps: Deps, channelId: string): Prom
   const { externalSender } = await serverMlsKeys(deps);
   // The proposal names the server by its position among the group's external
   // senders (accepted GroupInfos always list it: accept-commit insists).
-  const senderIndex = groupInfoExternalSenders(group.group_info).find((s) => Buffer.from(s.signaturePublicKey).equals(Buffer.from(externalSender.publicKey)))?.index;
+  const senderIndex = groupInfoExternalSenders(group.group_info).find((s) =>
+    Buffer.from(s.signaturePublicKey).equals(Buffer.from(externalSender.publicKey)),
+  )?.index;
   if (senderIndex === undefined) {
     deps.log.warn({ channelId }, "the channel's MLS group does not list the server as external sender: cannot propose removals");
     return [];
   }
   // Signing needs no database: do it before the transaction.
-  const proposals = await Promise.all(todo.map(async (r) => ({
-    row: r,
-    proposal: await externalRemoveProposal({
-      serverPrivateKey: externalSender.privateKey, suite: group.suite, orgId: group.org_id, groupId: channelGroupId(channelId, cur.generation),
-      epoch: BigInt(epoch), leafIndex: leafOf.get(r.device_id)!, senderIndex,
-    }),
-  })));
+  const proposals = await Promise.all(
+    todo.map(async (r) => ({
+      row: r,
+      proposal: await externalRemoveProposal({
+        serverPrivateKey: externalSender.privateKey,
+        suite: group.suite,
+        orgId: group.org_id,
+        groupId: channelGroupId(channelId, cur.generation),
+        epoch: BigInt(epoch),
+        leafIndex: leafOf.get(r.device_id)!,
+        senderIndex,
+      }),
+    })),
+  );
   const events: Event[] = [];
   await runCommand(deps, systemActor(group.org_id, "server"), "mls.issueRemovalProposals", async (tx, after) => {
     await deletePending(tx, channelId, gone);
@@ -117,8 +145,20 @@ export async function issueRemovalProposals(deps: Deps, channelId: string): Prom
     const now = deps.now();
     for (const [i, { row, proposal }] of claimed.entries()) {
       const ev: EventRow = {
-        channel_id: channelId, seq: first + i, id: newId("ev"), client_id: newId("srv"), sender_id: SERVER_SENDER, sender_device_id: SERVER_SENDER,
-        kind: "proposal", epoch, generation: cur.generation, content: Buffer.from(proposal.message), thread_root: null, target: null, mentions: "[]", created_at: now,
+        channel_id: channelId,
+        seq: first + i,
+        id: newId("ev"),
+        client_id: newId("srv"),
+        sender_id: SERVER_SENDER,
+        sender_device_id: SERVER_SENDER,
+        kind: "proposal",
+        epoch,
+        generation: cur.generation,
+        content: Buffer.from(proposal.message),
+        thread_root: null,
+        target: null,
+        mentions: "[]",
+        created_at: now,
       };
       events.push(...(await appendEvents(tx, after, [{ orgId: group.org_id, row: ev }])));
       await setProposal(tx, channelId, row.device_id, ev.seq, proposal.proposalRefHex);

@@ -61,7 +61,10 @@ export async function applyReset(deps: Deps, r: ResetRequest): Promise<ResetEncr
   const now = deps.now();
   const out = await runCommand(deps, r.actor, "mls.resetEncryption", async (tx, after) => {
     const row = await claimSeqs(tx, {
-      channelId: r.channelId, orgId: r.orgId, active: true, advance: { kind: "generation", at: now },
+      channelId: r.channelId,
+      orgId: r.orgId,
+      active: true,
+      advance: { kind: "generation", at: now },
       ...(r.cooldown ? { lastResetAtMost: now - MEMBER_RESET_COOLDOWN_MS } : {}),
     });
     if (!row) throw await whyNot(tx, r, now);
@@ -72,9 +75,20 @@ export async function applyReset(deps: Deps, r: ResetRequest): Promise<ResetEncr
     const info: EncryptionReset = { generation, reason: r.reason, by: r.by };
     after.audit({ action: "mls.encryption.reset", target: { kind: "channel", id: r.channelId }, result: "success", details: { generation, reason: r.reason } });
     const ev: EventRow = {
-      channel_id: r.channelId, seq: row.first, id: newId("ev"), client_id: `mls-reset-${generation}`,
-      sender_id: r.by ?? SERVER_SENDER, sender_device_id: r.deviceId ?? SERVER_SENDER, kind: "reset", epoch: 0, generation,
-      content: Buffer.from(JSON.stringify(info)), thread_root: null, target: null, mentions: "[]", created_at: now,
+      channel_id: r.channelId,
+      seq: row.first,
+      id: newId("ev"),
+      client_id: `mls-reset-${generation}`,
+      sender_id: r.by ?? SERVER_SENDER,
+      sender_device_id: r.deviceId ?? SERVER_SENDER,
+      kind: "reset",
+      epoch: 0,
+      generation,
+      content: Buffer.from(JSON.stringify(info)),
+      thread_root: null,
+      target: null,
+      mentions: "[]",
+      created_at: now,
     };
     const event = (await appendEvents(tx, after, [{ orgId: r.orgId, row: ev }]))[0]!;
     return { generation, event };
@@ -85,9 +99,19 @@ export async function applyReset(deps: Deps, r: ResetRequest): Promise<ResetEncr
 }
 
 async function whyNot(tx: Tx, r: ResetRequest, now: number): Promise<AppError> {
-  const c = await tx.selectFrom("channels").select(["archived_at", "mls_reset_at"]).where("id", "=", r.channelId).where("org_id", "=", r.orgId).executeTakeFirst();
+  const c = await tx
+    .selectFrom("channels")
+    .select(["archived_at", "mls_reset_at"])
+    .where("id", "=", r.channelId)
+    .where("org_id", "=", r.orgId)
+    .executeTakeFirst();
   if (!c) return new AppError("not_found", "channel not found");
   if (c.archived_at !== null) return new AppError("channel_archived", "the channel is archived");
   const wait = Math.max(1, Math.ceil((Number(c.mls_reset_at) + MEMBER_RESET_COOLDOWN_MS - now) / 1000));
-  return new AppError("rate_limited", `the channel's encryption was reset moments ago; a member's device may ask again in ${wait} s (channel admins may reset now)`, { retryAfter: wait }, wait);
+  return new AppError(
+    "rate_limited",
+    `the channel's encryption was reset moments ago; a member's device may ask again in ${wait} s (channel admins may reset now)`,
+    { retryAfter: wait },
+    wait,
+  );
 }

@@ -53,7 +53,11 @@ export async function listLeaves(q: Q, channelId: string): Promise<LeafRow[]> {
 
 export async function replaceLeaves(tx: Tx, channelId: string, leaves: LeafRow[]): Promise<void> {
   await tx.deleteFrom("mls_leaves").where("channel_id", "=", channelId).execute();
-  for (let i = 0; i < leaves.length; i += 500) await tx.insertInto("mls_leaves").values(leaves.slice(i, i + 500)).execute();
+  for (let i = 0; i < leaves.length; i += 500)
+    await tx
+      .insertInto("mls_leaves")
+      .values(leaves.slice(i, i + 500))
+      .execute();
 }
 
 /** Leaves of one user (optionally some devices, some channels) in an org's groups. */
@@ -85,8 +89,11 @@ export async function listPending(q: Q, channelId: string): Promise<PendingRow[]
 /** Record removals; one already recorded for a device stays as it is. */
 export async function insertPending(tx: Tx, rows: PendingRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await tx.insertInto("mls_pending_removals").values(rows)
-    .onConflict((oc) => oc.columns(["channel_id", "device_id"]).doNothing()).execute();
+  await tx
+    .insertInto("mls_pending_removals")
+    .values(rows)
+    .onConflict((oc) => oc.columns(["channel_id", "device_id"]).doNothing())
+    .execute();
 }
 
 export async function deletePending(tx: Tx, channelId: string, deviceIds: string[]): Promise<void> {
@@ -96,40 +103,64 @@ export async function deletePending(tx: Tx, channelId: string, deviceIds: string
 
 /** A commit moved the epoch: the leaf may have moved too, and the old proposal is void. */
 export async function resetPending(tx: Tx, channelId: string, deviceId: string, leafIndex: number): Promise<void> {
-  await tx.updateTable("mls_pending_removals").set({ leaf_index: leafIndex, proposed_epoch: null, proposal_seq: null, proposal_ref: null })
-    .where("channel_id", "=", channelId).where("device_id", "=", deviceId).execute();
+  await tx
+    .updateTable("mls_pending_removals")
+    .set({ leaf_index: leafIndex, proposed_epoch: null, proposal_seq: null, proposal_ref: null })
+    .where("channel_id", "=", channelId)
+    .where("device_id", "=", deviceId)
+    .execute();
 }
 
 /** Claim a pending removal for a proposal at `epoch`; false if another node already proposed it for this epoch. */
 export async function claimPendingForEpoch(tx: Tx, channelId: string, deviceId: string, epoch: number): Promise<boolean> {
-  const r = await tx.updateTable("mls_pending_removals").set({ proposed_epoch: epoch })
-    .where("channel_id", "=", channelId).where("device_id", "=", deviceId)
+  const r = await tx
+    .updateTable("mls_pending_removals")
+    .set({ proposed_epoch: epoch })
+    .where("channel_id", "=", channelId)
+    .where("device_id", "=", deviceId)
     .where((eb) => eb.or([eb("proposed_epoch", "is", null), eb("proposed_epoch", "<", epoch)]))
     .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }
 
 export async function setProposal(tx: Tx, channelId: string, deviceId: string, seq: number, ref: string): Promise<void> {
-  await tx.updateTable("mls_pending_removals").set({ proposal_seq: seq, proposal_ref: ref })
-    .where("channel_id", "=", channelId).where("device_id", "=", deviceId).execute();
+  await tx
+    .updateTable("mls_pending_removals")
+    .set({ proposal_seq: seq, proposal_ref: ref })
+    .where("channel_id", "=", channelId)
+    .where("device_id", "=", deviceId)
+    .execute();
 }
 
 /** What the commit checks need to know about the devices a bundle names. */
-export interface DeviceFacts { userId: string; orgId: string; revoked: boolean; userActive: boolean }
+export interface DeviceFacts {
+  userId: string;
+  orgId: string;
+  revoked: boolean;
+  userActive: boolean;
+}
 
 export async function deviceFacts(q: Q, orgId: string, deviceIds: string[]): Promise<Map<string, DeviceFacts>> {
   const out = new Map<string, DeviceFacts>();
   if (deviceIds.length === 0) return out;
-  const rows = await q.selectFrom("devices").innerJoin("users", "users.id", "devices.user_id")
+  const rows = await q
+    .selectFrom("devices")
+    .innerJoin("users", "users.id", "devices.user_id")
     .select(["devices.id", "devices.user_id", "devices.org_id", "devices.revoked_at", "users.deactivated_at"])
-    .where("devices.org_id", "=", orgId).where("devices.id", "in", [...new Set(deviceIds)]).execute();
+    .where("devices.org_id", "=", orgId)
+    .where("devices.id", "in", [...new Set(deviceIds)])
+    .execute();
   for (const r of rows) out.set(r.id, { userId: r.user_id, orgId: r.org_id, revoked: r.revoked_at !== null, userActive: r.deactivated_at === null });
   return out;
 }
 
 /** Active (not deactivated) users among a channel's members. */
 export async function channelMemberIds(q: Q, channelId: string): Promise<{ all: Set<string>; active: Set<string> }> {
-  const rows = await q.selectFrom("channel_members").innerJoin("users", "users.id", "channel_members.user_id")
-    .select(["channel_members.user_id", "users.deactivated_at"]).where("channel_members.channel_id", "=", channelId).execute();
+  const rows = await q
+    .selectFrom("channel_members")
+    .innerJoin("users", "users.id", "channel_members.user_id")
+    .select(["channel_members.user_id", "users.deactivated_at"])
+    .where("channel_members.channel_id", "=", channelId)
+    .execute();
   return { all: new Set(rows.map((r) => r.user_id)), active: new Set(rows.filter((r) => r.deactivated_at === null).map((r) => r.user_id)) };
 }

@@ -40,8 +40,10 @@ for (const dialect of DIALECTS) {
       assert.ok(bytes(w.body.welcome).length < bytes(w.body.groupInfo).length, "the tree is in the GroupInfo, not in the Welcome");
 
       // The channel's current GroupInfo is the wrong tree for this Welcome: refused.
-      await assert.rejects(joinFromWelcome(b.identity, bytes(w.body.welcome), {}, { groupInfo: bytes(current.body.groupInfo) }),
-        (e: unknown) => isE2eeError(e, "invalid_message") && /epoch 4; the Welcome joins epoch 1/.test(e.message));
+      await assert.rejects(
+        joinFromWelcome(b.identity, bytes(w.body.welcome), {}, { groupInfo: bytes(current.body.groupInfo) }),
+        (e: unknown) => isE2eeError(e, "invalid_message") && /epoch 4; the Welcome joins epoch 1/.test(e.message),
+      );
       const gb = await joinFromWelcome(b.identity, bytes(w.body.welcome), {}, { groupInfo: bytes(w.body.groupInfo) });
       b.groups.set(channelId, gb);
       assert.equal(epoch(gb), 1n);
@@ -49,7 +51,10 @@ for (const dialect of DIALECTS) {
       assert.equal(epoch(gb), 4n);
       assert.deepEqual(epochAuthenticator(gb), epochAuthenticator(groupOf(a, channelId)));
       const sent = await owner.api("POST", `/channels/${channelId}/events`, {
-        clientId: "welcome-hello", kind: "message", epoch: 4, content: b64(await encrypt(groupOf(a, channelId), new TextEncoder().encode("hi bob"))),
+        clientId: "welcome-hello",
+        kind: "message",
+        epoch: 4,
+        content: b64(await encrypt(groupOf(a, channelId), new TextEncoder().encode("hi bob"))),
       });
       assert.equal(sent.status, 200, JSON.stringify(sent.body));
       const got = await sync(b, channelId);

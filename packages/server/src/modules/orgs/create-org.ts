@@ -15,21 +15,40 @@ import { hashPassword } from "../accounts/passwords.ts";
 import { toOrg, toUser } from "../accounts/views.ts";
 
 export interface NewOrgWithOwner {
-  orgSlug: string; orgName: string; username: string; displayName: string; password: string;
+  orgSlug: string;
+  orgName: string;
+  username: string;
+  displayName: string;
+  password: string;
 }
 
 /** Insert a user row (password already hashed). */
-export async function insertUser(tx: Tx, deps: Deps, a: { orgId: string; username: string; displayName: string; passwordHash: string; role: OrgRole }): Promise<User> {
+export async function insertUser(
+  tx: Tx,
+  deps: Deps,
+  a: { orgId: string; username: string; displayName: string; passwordHash: string; role: OrgRole },
+): Promise<User> {
   const row = {
-    id: newId("usr"), org_id: a.orgId, username: a.username, display_name: a.displayName, password_hash: a.passwordHash,
-    role: a.role, deactivated_at: null, created_at: deps.now(), stream_seq: 0,
+    id: newId("usr"),
+    org_id: a.orgId,
+    username: a.username,
+    display_name: a.displayName,
+    password_hash: a.passwordHash,
+    role: a.role,
+    deactivated_at: null,
+    created_at: deps.now(),
+    stream_seq: 0,
   };
   await tx.insertInto("users").values(row).execute();
   return toUser(row);
 }
 
 /** Insert org + owner inside `tx`. A taken slug surfaces as a unique violation. */
-export async function insertOrgWithOwner(tx: Tx, deps: Deps, a: Omit<NewOrgWithOwner, "password"> & { passwordHash: string }): Promise<{ org: Org; user: User }> {
+export async function insertOrgWithOwner(
+  tx: Tx,
+  deps: Deps,
+  a: Omit<NewOrgWithOwner, "password"> & { passwordHash: string },
+): Promise<{ org: Org; user: User }> {
   const org = { id: newId("org"), slug: a.orgSlug, name: a.orgName, settings: "{}", created_at: deps.now() };
   await tx.insertInto("orgs").values(org).execute();
   const user = await insertUser(tx, deps, { orgId: org.id, username: a.username, displayName: a.displayName, passwordHash: a.passwordHash, role: "owner" });

@@ -21,9 +21,15 @@ for (const dialect of DIALECTS) {
     });
     after(() => s.stop());
     let n = 0;
-    const accept = (token: string, over: Record<string, unknown> = {}) => call(s, "POST", "/invites/accept", {
-      token, username: `new-${++n}`, displayName: "New", password: TEST_PASSWORD, deviceName: "laptop", ...over,
-    });
+    const accept = (token: string, over: Record<string, unknown> = {}) =>
+      call(s, "POST", "/invites/accept", {
+        token,
+        username: `new-${++n}`,
+        displayName: "New",
+        password: TEST_PASSWORD,
+        deviceName: "laptop",
+        ...over,
+      });
 
     it("creates, peeks, accepts, lists and revokes", async () => {
       const inv = await admin.api("POST", "/invites", { role: "guest", maxUses: 2 });
@@ -76,7 +82,9 @@ for (const dialect of DIALECTS) {
         assert.equal((await accept(inv.token)).body.code, "invite_invalid");
         assert.equal((await call(s, "GET", `/invites/token/${inv.token}`)).body.code, "invite_invalid");
         assert.deepEqual(await identityCounts(s), before);
-      } finally { s.deps.now = realNow; }
+      } finally {
+        s.deps.now = realNow;
+      }
     });
 
     it("rejects bad input without writing", async () => {

@@ -19,8 +19,14 @@ import { insertUser, mapUniqueViolation, validated } from "./create-org.ts";
 
 function toInvite(r: InvitesTable): Invite {
   return {
-    id: r.id, role: r.role, maxUses: Number(r.max_uses), uses: Number(r.uses), expiresAt: Number(r.expires_at),
-    revoked: r.revoked_at !== null, createdBy: r.created_by, createdAt: Number(r.created_at),
+    id: r.id,
+    role: r.role,
+    maxUses: Number(r.max_uses),
+    uses: Number(r.uses),
+    expiresAt: Number(r.expires_at),
+    revoked: r.revoked_at !== null,
+    createdBy: r.created_by,
+    createdAt: Number(r.created_at),
   };
 }
 
@@ -38,29 +44,46 @@ export async function createInvite(deps: Deps, p: Actor, raw: NewInvite = {}): P
   const token = newSecret();
   const now = deps.now();
   const row: InvitesTable = {
-    id: newId("inv"), org_id: p.orgId, token_hash: hashSecret(token), role: input.role, max_uses: input.maxUses, uses: 0,
-    expires_at: now + input.expiresInSeconds * 1000, revoked_at: null, created_by: actorRef(p), created_at: now,
+    id: newId("inv"),
+    org_id: p.orgId,
+    token_hash: hashSecret(token),
+    role: input.role,
+    max_uses: input.maxUses,
+    uses: 0,
+    expires_at: now + input.expiresInSeconds * 1000,
+    revoked_at: null,
+    created_by: actorRef(p),
+    created_at: now,
   };
   await runCommand(deps, p, "orgs.createInvite", async (tx, fx) => {
     await tx.insertInto("invites").values(row).execute();
     // The token is a secret: only the invite's id, role and limits are recorded.
-    fx.audit({ action: "org.invite.created", target: { kind: "invite", id: row.id }, result: "success", details: { role: row.role, maxUses: row.max_uses, expiresAt: row.expires_at } });
+    fx.audit({
+      action: "org.invite.created",
+      target: { kind: "invite", id: row.id },
+      result: "success",
+      details: { role: row.role, maxUses: row.max_uses, expiresAt: row.expires_at },
+    });
   });
   return { ...toInvite(row), token };
 }
 
 export async function listInvites(deps: Deps, p: Actor): Promise<Invite[]> {
   authorize(p, "org.invite", { type: "org", orgId: p.orgId });
-  const rows = await deps.db.selectFrom("invites").selectAll().where("org_id", "=", p.orgId)
-    .orderBy("created_at", "desc").orderBy("id").execute();
+  const rows = await deps.db.selectFrom("invites").selectAll().where("org_id", "=", p.orgId).orderBy("created_at", "desc").orderBy("id").execute();
   return rows.map(toInvite);
 }
 
 export async function revokeInvite(deps: Deps, p: Actor, inviteId: string): Promise<void> {
   authorize(p, "org.invite", { type: "org", orgId: p.orgId });
   await runCommand(deps, p, "orgs.revokeInvite", async (tx, fx) => {
-    const r = await tx.updateTable("invites").set({ revoked_at: deps.now() })
-      .where("org_id", "=", p.orgId).where("id", "=", inviteId).where("revoked_at", "is", null).executeTakeFirst();
+    const r = await tx
+      .updateTable("invites")
+      .set({ revoked_at: deps.now() })
+      .where("org_id", "=", p.orgId)
+      .where("id", "=", inviteId)
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
     if (Number(r.numUpdatedRows) === 0) {
       const exists = await tx.selectFrom("invites").select("id").where("org_id", "=", p.orgId).where("id", "=", inviteId).executeTakeFirst();
       if (!exists) throw notFound("invite");
@@ -88,7 +111,13 @@ export async function peekInvite(deps: Deps, token: string): Promise<{ org: Org;
   return { org: toOrg(org), role: row.role, expiresAt: Number(row.expires_at) };
 }
 
-export interface AcceptInput { token: string; username: string; displayName: string; password: string; deviceName: string }
+export interface AcceptInput {
+  token: string;
+  username: string;
+  displayName: string;
+  password: string;
+  deviceName: string;
+}
 
 export async function acceptInvite(deps: Deps, input: AcceptInput): Promise<AuthTokens> {
   // Cheap check first so a dead link does not cost an argon2 hash.
@@ -99,17 +128,32 @@ export async function acceptInvite(deps: Deps, input: AcceptInput): Promise<Auth
     issued = await runCommand(deps, null, "orgs.acceptInvite", async (tx, after) => {
       const now = deps.now();
       // Count the use only while the invite is still usable: the row update is the arbiter between racing accepts.
-      const r = await tx.updateTable("invites").set((eb) => ({ uses: eb("uses", "+", 1) }))
-        .where("id", "=", invite.id).where("revoked_at", "is", null).where("expires_at", ">", now)
-        .where((eb) => eb("uses", "<", eb.ref("max_uses"))).executeTakeFirst();
+      const r = await tx
+        .updateTable("invites")
+        .set((eb) => ({ uses: eb("uses", "+", 1) }))
+        .where("id", "=", invite.id)
+        .where("revoked_at", "is", null)
+        .where("expires_at", ">", now)
+        .where((eb) => eb("uses", "<", eb.ref("max_uses")))
+        .executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) throw invalid();
       const taken = await tx.selectFrom("users").select("id").where("org_id", "=", invite.org_id).where("username", "=", input.username).executeTakeFirst();
       if (taken) throw new AppError("already_exists", `username "${input.username}" is taken`);
-      const user = await insertUser(tx, deps, { orgId: invite.org_id, username: input.username, displayName: input.displayName, passwordHash, role: invite.role });
+      const user = await insertUser(tx, deps, {
+        orgId: invite.org_id,
+        username: input.username,
+        displayName: input.displayName,
+        passwordHash,
+        role: invite.role,
+      });
       const deviceId = await addDevice(tx, after, deps, { orgId: invite.org_id, userId: user.id, name: input.deviceName });
       after.audit({
-        orgId: invite.org_id, actor: { kind: "device", id: user.id, deviceId }, action: "org.invite.accepted",
-        target: { kind: "invite", id: invite.id }, result: "success", details: { userId: user.id, role: invite.role },
+        orgId: invite.org_id,
+        actor: { kind: "device", id: user.id, deviceId },
+        action: "org.invite.accepted",
+        target: { kind: "invite", id: invite.id },
+        result: "success",
+        details: { userId: user.id, role: invite.role },
         pii: { subject: user.id, data: { username: input.username } },
       });
       return startSession(tx, deps, { orgId: invite.org_id, userId: user.id, deviceId });

@@ -6,7 +6,22 @@ import { needsSetup, runSetup } from "./setup.ts";
 import { acceptInvite, createInvite, listInvites, peekInvite, revokeInvite } from "./invites.ts";
 import { adminRevokeDevice, deactivateUser, getUser, listDevicesOfUser, listUsers, reactivateUser, setUserRole } from "./users.ts";
 
-export const orgsHandlers: ModuleHandlers<"setupStatus" | "setup" | "createInvite" | "listInvites" | "revokeInvite" | "peekInvite" | "acceptInvite" | "listUsers" | "getUser" | "setUserRole" | "deactivateUser" | "reactivateUser" | "listUserDevices" | "adminRevokeDevice"> = {
+export const orgsHandlers: ModuleHandlers<
+  | "setupStatus"
+  | "setup"
+  | "createInvite"
+  | "listInvites"
+  | "revokeInvite"
+  | "peekInvite"
+  | "acceptInvite"
+  | "listUsers"
+  | "getUser"
+  | "setUserRole"
+  | "deactivateUser"
+  | "reactivateUser"
+  | "listUserDevices"
+  | "adminRevokeDevice"
+> = {
   setupStatus: async (_input, { deps }) => ({ needsSetup: await needsSetup(deps.db), apiVersion: API_VERSION }),
   setup: ({ body }, { deps }) => runSetup(deps, body),
   createInvite: ({ body }, ctx) => createInvite(ctx.deps, principalOf(ctx), body),

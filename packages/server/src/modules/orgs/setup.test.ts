@@ -5,14 +5,22 @@ import { call, identityCounts, TEST_PASSWORD } from "../../testing/factories.ts"
 import { createOrgWithOwner } from "./create-org.ts";
 
 const body = (over: Record<string, unknown> = {}) => ({
-  setupToken: TEST_SETUP_TOKEN, orgSlug: "acme", orgName: "Acme", username: "alice", displayName: "Alice",
-  password: TEST_PASSWORD, deviceName: "laptop", ...over,
+  setupToken: TEST_SETUP_TOKEN,
+  orgSlug: "acme",
+  orgName: "Acme",
+  username: "alice",
+  displayName: "Alice",
+  password: TEST_PASSWORD,
+  deviceName: "laptop",
+  ...over,
 });
 
 for (const dialect of DIALECTS) {
   describe(`first-run setup (${dialect})`, () => {
     const servers: TestServer[] = [];
-    after(async () => { await Promise.all(servers.map((s) => s.stop())); });
+    after(async () => {
+      await Promise.all(servers.map((s) => s.stop()));
+    });
 
     it("creates the first org once; rejects bad input and wrong tokens without writing", async () => {
       const s = await startTestServer({ dialect });

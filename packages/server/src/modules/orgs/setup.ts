@@ -53,7 +53,10 @@ async function checkSetupToken(deps: Deps, given: string): Promise<boolean> {
   return stored.length === candidate.length && crypto.timingSafeEqual(candidate, stored);
 }
 
-export interface SetupInput extends NewOrgWithOwner { setupToken: string; deviceName: string }
+export interface SetupInput extends NewOrgWithOwner {
+  setupToken: string;
+  deviceName: string;
+}
 
 export async function runSetup(deps: Deps, input: SetupInput): Promise<AuthTokens> {
   const closed = () => new AppError("setup_complete", "setup is already complete; sign in instead");
@@ -64,7 +67,10 @@ export async function runSetup(deps: Deps, input: SetupInput): Promise<AuthToken
   try {
     issued = await runCommand(deps, null, "orgs.runSetup", async (tx, after) => {
       if ((await tx.selectFrom("orgs").select("id").limit(1).executeTakeFirst()) !== undefined) throw closed();
-      await tx.insertInto("meta").values({ key: DONE_KEY, value: String(deps.now()) }).execute();
+      await tx
+        .insertInto("meta")
+        .values({ key: DONE_KEY, value: String(deps.now()) })
+        .execute();
       await tx.deleteFrom("meta").where("key", "=", TOKEN_KEY).execute();
       const { org, user } = await insertOrgWithOwner(tx, deps, { ...input, passwordHash });
       const deviceId = await addDevice(tx, after, deps, { orgId: org.id, userId: user.id, name: input.deviceName });

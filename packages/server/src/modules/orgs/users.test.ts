@@ -25,7 +25,10 @@ for (const dialect of DIALECTS) {
       const list = await member.api("GET", "/users");
       assert.equal(list.status, 200);
       assert.deepEqual(list.body.users.map((u: { username: string }) => u.username).sort(), ["adam", "mia", "owner"]);
-      assert.deepEqual((await member.api("GET", "/users?q=AD")).body.users.map((u: { username: string }) => u.username), ["adam"]);
+      assert.deepEqual(
+        (await member.api("GET", "/users?q=AD")).body.users.map((u: { username: string }) => u.username),
+        ["adam"],
+      );
       assert.equal((await member.api("GET", `/users/${admin.user.id}`)).body.username, "adam");
       const cross = await other.api("GET", `/users/${member.user.id}`);
       assert.equal(cross.status, 404);
@@ -87,7 +90,9 @@ for (const dialect of DIALECTS) {
         assert.equal(r.body.role, "member");
         assert.equal((await first.api("POST", "/invites", {})).status, 403, "demotion applies to the live token");
         assert.equal((await second.api("PUT", `/users/${second.user.id}/role`, { role: "admin" })).body.code, "bad_request");
-      } finally { await s2.stop(); }
+      } finally {
+        await s2.stop();
+      }
     });
 
     it("deactivation ends every session at once; reactivation allows sign-in again", async () => {

@@ -29,10 +29,7 @@ export async function listUsers(deps: Deps, p: Actor, opts: { q?: string | undef
   if (opts.q) {
     // Escape LIKE wildcards so a search for "a_b" means that literally.
     const pattern = `%${opts.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    q = q.where((eb) => eb.or([
-      eb(eb.fn("lower", ["username"]), "like", eb.val(pattern)),
-      eb(eb.fn("lower", ["display_name"]), "like", eb.val(pattern)),
-    ]));
+    q = q.where((eb) => eb.or([eb(eb.fn("lower", ["username"]), "like", eb.val(pattern)), eb(eb.fn("lower", ["display_name"]), "like", eb.val(pattern))]));
   }
   const rows = await q.orderBy("username").execute();
   return rows.map(toUser);
@@ -50,8 +47,13 @@ export async function getUser(deps: Deps, p: Actor, userId: string): Promise<Use
 }
 
 async function activeOwners(tx: Tx, orgId: string): Promise<number> {
-  const r = await tx.selectFrom("users").select((eb) => eb.fn.countAll<number>().as("n"))
-    .where("org_id", "=", orgId).where("role", "=", "owner").where("deactivated_at", "is", null).executeTakeFirstOrThrow();
+  const r = await tx
+    .selectFrom("users")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("org_id", "=", orgId)
+    .where("role", "=", "owner")
+    .where("deactivated_at", "is", null)
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 

@@ -11,7 +11,8 @@ declare module "../../platform/bus/bus.ts" {
 
 export const streamsRoutes = [
   realtimeRoute({
-    topic: "user.item", kind: "user",
+    topic: "user.item",
+    kind: "user",
     audience: (m) => ({ userId: m.userId }),
     frame: (m) => `{"t":"user","item":${JSON.stringify(m.item)}}`,
     seq: (m) => m.item.seq,

@@ -22,7 +22,11 @@ export interface NewEvent {
 
 /** Insert channel events whose seqs were claimed in this transaction and emit them; returns them as the API shows them. */
 export async function appendEvents(tx: Tx, fx: Pick<AfterCommit, "publish">, items: readonly NewEvent[]): Promise<Event[]> {
-  for (let i = 0; i < items.length; i += INSERT_CHUNK) await tx.insertInto("events").values(items.slice(i, i + INSERT_CHUNK).map((it) => it.row)).execute();
+  for (let i = 0; i < items.length; i += INSERT_CHUNK)
+    await tx
+      .insertInto("events")
+      .values(items.slice(i, i + INSERT_CHUNK).map((it) => it.row))
+      .execute();
   return items.map((it) => {
     const event = toEvent(it.row, it.contentB64);
     fx.publish("channel.event", { orgId: it.orgId, event });

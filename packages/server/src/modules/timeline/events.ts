@@ -14,7 +14,8 @@ declare module "../../platform/bus/bus.ts" {
 
 export const timelineRoutes = [
   realtimeRoute({
-    topic: "channel.event", kind: "event",
+    topic: "channel.event",
+    kind: "event",
     audience: (m) => ({ channelId: m.event.channelId }),
     frame: (m) => `{"t":"event","event":${JSON.stringify(m.event)}}`,
     seq: (m) => m.event.seq,
@@ -29,8 +30,14 @@ export const channelEventOutbox: OutboxCodec<"channel.event"> = {
   compact: (m): EventRef => [m.orgId, m.event.channelId, m.event.seq],
   async expand(db: Db, refs: unknown[]) {
     const list = refs as EventRef[];
-    const rows = list.length === 0 ? [] : await db.selectFrom("events").selectAll()
-      .where((eb) => eb.or(list.map(([, channelId, seq]) => eb.and([eb("channel_id", "=", channelId), eb("seq", "=", seq)])))).execute();
+    const rows =
+      list.length === 0
+        ? []
+        : await db
+            .selectFrom("events")
+            .selectAll()
+            .where((eb) => eb.or(list.map(([, channelId, seq]) => eb.and([eb("channel_id", "=", channelId), eb("seq", "=", seq)]))))
+            .execute();
     const byKey = new Map(rows.map((r) => [`${r.channel_id}\n${Number(r.seq)}`, r]));
     return list.map(([orgId, channelId, seq]) => {
       const row = byKey.get(`${channelId}\n${seq}`);

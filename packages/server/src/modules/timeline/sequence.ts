@@ -42,7 +42,8 @@ export interface SeqClaim {
 export async function claimSeqs(tx: Tx, req: SeqRequest): Promise<SeqClaim | undefined> {
   const n = req.count ?? 1;
   const adv = req.advance;
-  let q = tx.updateTable("channels")
+  let q = tx
+    .updateTable("channels")
     .set((eb) => ({
       last_seq: eb("last_seq", "+", n),
       ...(adv?.kind === "epoch" ? { epoch: eb("epoch", "+", 1) } : {}),

@@ -8,7 +8,10 @@
 import type { Readable } from "node:stream";
 
 /** An inclusive byte range, as in an HTTP `Range: bytes=start-end` header. */
-export interface ByteRange { start: number; end: number }
+export interface ByteRange {
+  start: number;
+  end: number;
+}
 
 /** Thrown by append when `offset` is not the blob's current length. */
 export class BlobOffsetError extends Error {

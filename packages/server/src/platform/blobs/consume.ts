@@ -20,7 +20,9 @@ export function consumeStream(data: Readable, onChunk: (chunk: Buffer) => Promis
       if (settled) return;
       settled = true;
       cleanup();
-      data.on("error", () => { /* already reported */ });
+      data.on("error", () => {
+        /* already reported */
+      });
       data.resume();
       reject(err);
     }
@@ -29,7 +31,9 @@ export function consumeStream(data: Readable, onChunk: (chunk: Buffer) => Promis
     function onData(chunk: Buffer | string): void {
       data.pause();
       pending = onChunk(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-      pending.then(() => { if (!settled && !data.readableEnded) data.resume(); }, fail);
+      pending.then(() => {
+        if (!settled && !data.readableEnded) data.resume();
+      }, fail);
     }
     function onEnd(): void {
       pending.then(() => {

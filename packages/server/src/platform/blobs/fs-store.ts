@@ -24,7 +24,13 @@ export function fsBlobStore(root: string): BlobStore {
     // Makes the new directory entry itself durable (POSIX); not supported on every platform.
     const d = await fsp.open(dir, "r").catch(() => undefined);
     if (!d) return;
-    try { await d.sync(); } catch { /* e.g. Windows: directory fsync unsupported */ } finally { await d.close(); }
+    try {
+      await d.sync();
+    } catch {
+      /* e.g. Windows: directory fsync unsupported */
+    } finally {
+      await d.close();
+    }
   }
 
   return {
@@ -32,7 +38,11 @@ export function fsBlobStore(root: string): BlobStore {
       const file = fileOf(id);
       await fsp.mkdir(path.dirname(file), { recursive: true });
       const fh = await fsp.open(file, "a");
-      try { await fh.sync(); } finally { await fh.close(); }
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
       await syncDir(path.dirname(file));
     },
 

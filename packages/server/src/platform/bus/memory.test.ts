@@ -8,7 +8,9 @@ test("a throwing subscriber is reported and the others still get the message", a
   const errors: string[] = [];
   const bus = memoryBus((err, topic) => errors.push(`${topic}: ${(err as Error).message}`));
   const got: string[] = [];
-  bus.subscribe("channel.read", () => { throw new Error("boom"); });
+  bus.subscribe("channel.read", () => {
+    throw new Error("boom");
+  });
   bus.subscribe("channel.read", (m) => got.push(m.userId));
   bus.publish("channel.read", { orgId: "o", channelId: "c", userId: "u1", seq: 1 });
   await tick();
@@ -28,7 +30,11 @@ test("delivery is asynchronous, in publish order, and every subscriber gets its 
   assert.equal(a.length, 0, "nothing is delivered inside publish");
   msg.added.push("changed after publish");
   await tick();
-  assert.deepEqual(a.map((m) => m.added), [["u1"], ["u2"]], "in order, as published (later changes to the object do not travel)");
+  assert.deepEqual(
+    a.map((m) => m.added),
+    [["u1"], ["u2"]],
+    "in order, as published (later changes to the object do not travel)",
+  );
   assert.ok(a[0] !== (msg as unknown), "a copy, not the published object");
   assert.ok(a[0] !== b[0], "one copy per subscriber");
   a[0]!.added.push("x");

@@ -44,9 +44,14 @@ export function memoryBus(onError: (err: unknown, topic: Topic) => void = (err, 
       let set = handlers.get(topic);
       if (!set) handlers.set(topic, (set = new Set()));
       set.add(handler as (msg: never) => void);
-      return () => { set.delete(handler as (msg: never) => void); };
+      return () => {
+        set.delete(handler as (msg: never) => void);
+      };
     },
     ready: () => true,
-    async close() { handlers.clear(); queue.length = 0; },
+    async close() {
+      handlers.clear();
+      queue.length = 0;
+    },
   };
 }

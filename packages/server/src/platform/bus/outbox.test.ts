@@ -32,7 +32,15 @@ function listen(c: Composed): string[] {
   return seen;
 }
 
-const rows = async (c: Composed) => Number((await c.deps.db.selectFrom("bus_outbox").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+const rows = async (c: Composed) =>
+  Number(
+    (
+      await c.deps.db
+        .selectFrom("bus_outbox")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 const tick = () => new Promise((r) => setTimeout(r, 20));
 
 for (const dialect of DIALECTS) {
@@ -41,10 +49,13 @@ for (const dialect of DIALECTS) {
     const c = await compose(db, "deliver");
     try {
       const seen = listen(c);
-      await assert.rejects(runCommand(c.deps, null, "t.rolledBack", async (_tx, fx) => {
-        fx.emit("jobs.enqueued", { name: "never" });
-        throw new Error("rollback");
-      }), /rollback/);
+      await assert.rejects(
+        runCommand(c.deps, null, "t.rolledBack", async (_tx, fx) => {
+          fx.emit("jobs.enqueued", { name: "never" });
+          throw new Error("rollback");
+        }),
+        /rollback/,
+      );
       let inside = -1;
       await runCommand(c.deps, null, "t.committed", async (tx, fx) => {
         for (const name of ["a", "b", "c"]) fx.emit("jobs.enqueued", { name });
@@ -73,7 +84,9 @@ for (const dialect of DIALECTS) {
       const names = Array.from({ length: 1_200 }, (_, i) => `m${i}`);
       // 1,200 committed messages whose process publishes nothing (what a crash after COMMIT leaves too).
       for (let i = 0; i < names.length; i += 3) {
-        await runCommand(cli.deps, null, "t.offline", async (_tx, fx) => { for (const name of names.slice(i, i + 3)) fx.emit("jobs.enqueued", { name }); });
+        await runCommand(cli.deps, null, "t.offline", async (_tx, fx) => {
+          for (const name of names.slice(i, i + 3)) fx.emit("jobs.enqueued", { name });
+        });
       }
       await tick();
       assert.deepEqual(seenCli, [], "the offline process publishes nothing");
@@ -86,7 +99,11 @@ for (const dialect of DIALECTS) {
       // Each sweeper publishes in commit order.
       for (const seen of [seenOne, seenTwo]) {
         const order = seen.map((n) => Number(n.slice(1)));
-        assert.deepEqual(order, [...order].sort((a, b) => a - b), "in commit order");
+        assert.deepEqual(
+          order,
+          [...order].sort((a, b) => a - b),
+          "in commit order",
+        );
       }
       assert.equal(await rows(one), 0);
     } finally {
@@ -106,17 +123,37 @@ for (const dialect of DIALECTS) {
       assert.equal(ch.status, 201);
       const channelId = (ch.body as { id: string }).id;
       const seen: Event[] = [];
-      s.deps.bus.subscribe("channel.event", (m) => { if (m.event.channelId === channelId) seen.push(m.event); });
+      s.deps.bus.subscribe("channel.event", (m) => {
+        if (m.event.channelId === channelId) seen.push(m.event);
+      });
       await waitUntil(async () => (await rows(cli)) === 0, 5_000, "the server dropped the rows of its own commands");
       const content = Buffer.alloc(4096, 7);
       // A writer in a process that publishes nothing (the offline admin; or a server killed after COMMIT).
       const [written] = await runCommand(cli.deps, null, "t.append", async (tx, fx) => {
         const claim = await claimSeqs(tx, { channelId });
         assert.ok(claim);
-        return appendEvents(tx, fx, [{ orgId: owner.org.id, row: {
-          channel_id: channelId, seq: claim.first, id: "ev_outboxtest", client_id: "outbox-test-1", sender_id: owner.user.id, sender_device_id: owner.tokens.deviceId,
-          kind: "message", epoch: 0, generation: 0, content, thread_root: null, target: null, mentions: "[]", created_at: Date.now(), files: "[]",
-        } }]);
+        return appendEvents(tx, fx, [
+          {
+            orgId: owner.org.id,
+            row: {
+              channel_id: channelId,
+              seq: claim.first,
+              id: "ev_outboxtest",
+              client_id: "outbox-test-1",
+              sender_id: owner.user.id,
+              sender_device_id: owner.tokens.deviceId,
+              kind: "message",
+              epoch: 0,
+              generation: 0,
+              content,
+              thread_root: null,
+              target: null,
+              mentions: "[]",
+              created_at: Date.now(),
+              files: "[]",
+            },
+          },
+        ]);
       });
       const row = await s.deps.db.selectFrom("bus_outbox").select(["topic", "payload"]).executeTakeFirstOrThrow();
       assert.equal(row.topic, "channel.event");

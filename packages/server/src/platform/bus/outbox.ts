@@ -106,7 +106,9 @@ export function createBusRelay(o: BusRelayOptions): BusRelay {
           o.log.warn({ err: (err as Error).message, rows: ids.length }, "dropping published bus outbox rows failed");
         }
       }
-    })().finally(() => { dropping = null; });
+    })().finally(() => {
+      dropping = null;
+    });
   }
 
   async function sweepOnce(olderThanMs: number): Promise<number> {
@@ -117,11 +119,25 @@ export function createBusRelay(o: BusRelayOptions): BusRelay {
     if (o.dialect === "postgres") {
       // Publish inside the claiming transaction: the rows go only once the publish happened.
       return o.db.transaction().execute(async (tx) => {
-        const claimed = await tx.selectFrom("bus_outbox").select(["id", "topic", "payload"]).where("created_at", "<=", cutoff)
-          .orderBy("id").limit(CHUNK).forUpdate().skipLocked().execute();
+        const claimed = await tx
+          .selectFrom("bus_outbox")
+          .select(["id", "topic", "payload"])
+          .where("created_at", "<=", cutoff)
+          .orderBy("id")
+          .limit(CHUNK)
+          .forUpdate()
+          .skipLocked()
+          .execute();
         if (claimed.length) {
           await publishRows(tx, claimed);
-          await tx.deleteFrom("bus_outbox").where("id", "in", claimed.map((r) => r.id)).execute();
+          await tx
+            .deleteFrom("bus_outbox")
+            .where(
+              "id",
+              "in",
+              claimed.map((r) => r.id),
+            )
+            .execute();
         }
         return claimed.length;
       });
@@ -129,9 +145,11 @@ export function createBusRelay(o: BusRelayOptions): BusRelay {
     // SQLite: one DELETE ... RETURNING (a read-then-write transaction would fail with SQLITE_BUSY
     // against another process's writer instead of waiting), published in the same tick; the bus is
     // in-process, so a crash in between loses nothing a subscriber could still have received.
-    const rows = await o.db.deleteFrom("bus_outbox")
+    const rows = await o.db
+      .deleteFrom("bus_outbox")
       .where("id", "in", (eb) => eb.selectFrom("bus_outbox").select("id").where("created_at", "<=", cutoff).orderBy("id").limit(CHUNK))
-      .returning(["id", "topic", "payload"]).execute();
+      .returning(["id", "topic", "payload"])
+      .execute();
     rows.sort((a, b) => Number(a.id) - Number(b.id));
     await publishRows(o.db, rows);
     return rows.length;
@@ -145,13 +163,21 @@ export function createBusRelay(o: BusRelayOptions): BusRelay {
       const topic = r.topic as Topic;
       if (!o.codecs?.[topic]) return;
       const at = byTopic.get(topic);
-      if (at) at.push(i); else byTopic.set(topic, [i]);
+      if (at) at.push(i);
+      else byTopic.set(topic, [i]);
     });
     for (const [topic, at] of byTopic) {
-      const expanded = await (o.codecs![topic] as OutboxCodec).expand(db, at.map((i) => msgs[i]));
-      at.forEach((i, k) => { msgs[i] = expanded[k]; });
+      const expanded = await (o.codecs![topic] as OutboxCodec).expand(
+        db,
+        at.map((i) => msgs[i]),
+      );
+      at.forEach((i, k) => {
+        msgs[i] = expanded[k];
+      });
     }
-    rows.forEach((r, i) => { if (msgs[i] !== undefined) publish(r.topic as Topic, msgs[i]); });
+    rows.forEach((r, i) => {
+      if (msgs[i] !== undefined) publish(r.topic as Topic, msgs[i]);
+    });
     if (rows.length) o.metrics.busRelayed.inc({ path: "sweep" }, rows.length);
   }
 
@@ -181,12 +207,14 @@ export function createBusRelay(o: BusRelayOptions): BusRelay {
       const run = async (): Promise<number> => {
         if (sweeping) await sweeping.catch(() => 0);
         let n = 0;
-        for (let got = CHUNK; got === CHUNK && !closed;) n += (got = await sweepOnce(olderThanMs));
+        for (let got = CHUNK; got === CHUNK && !closed;) n += got = await sweepOnce(olderThanMs);
         return n;
       };
       const p = run();
       sweeping = p;
-      return p.finally(() => { if (sweeping === p) sweeping = null; });
+      return p.finally(() => {
+        if (sweeping === p) sweeping = null;
+      });
     },
     start() {
       if (timer || o.mode === "leave") return;

@@ -58,7 +58,10 @@ function withMigrator(db: Db, dialect: Dialect): Storage["migrate"] {
     const { error, results } = await migrator.migrateToLatest();
     const applied: string[] = [];
     for (const r of results ?? []) {
-      if (r.status === "Success") { applied.push(r.migrationName); onProgress?.(r.migrationName); }
+      if (r.status === "Success") {
+        applied.push(r.migrationName);
+        onProgress?.(r.migrationName);
+      }
       if (r.status === "Error") throw new Error(`migration ${r.migrationName} failed: ${String(error)}`);
     }
     if (error) throw error instanceof Error ? error : new Error(String(error));
@@ -77,10 +80,17 @@ function openSqlite(file: string, synchronous: "FULL" | "NORMAL"): Storage {
   raw.defaultSafeIntegers(false);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
   return {
-    db, dialect: "sqlite", file: file === ":memory:" ? undefined : path.resolve(file), sqlite: raw,
+    db,
+    dialect: "sqlite",
+    file: file === ":memory:" ? undefined : path.resolve(file),
+    sqlite: raw,
     migrate: withMigrator(db, "sqlite"),
-    async ping() { await sql`select 1`.execute(db); },
-    async close() { await db.destroy(); },
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+    },
   };
 }
 
@@ -99,10 +109,15 @@ function openPostgres(url: string, max: number, onPoolError?: (err: Error) => vo
   pool.on("error", (err) => onPoolError?.(err));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
-    db, dialect: "postgres",
+    db,
+    dialect: "postgres",
     migrate: withMigrator(db, "postgres"),
-    async ping() { await sql`select 1`.execute(db); },
-    async close() { await db.destroy(); },
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+    },
   };
 }
 

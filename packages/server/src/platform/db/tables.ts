@@ -1,32 +1,74 @@
 /** Kysely table types. Timestamps are Unix epoch milliseconds; JSON is stored as text. */
 import type { Generated } from "kysely";
 
-export interface OrgsTable { id: string; slug: string; name: string; settings: string; created_at: number }
+export interface OrgsTable {
+  id: string;
+  slug: string;
+  name: string;
+  settings: string;
+  created_at: number;
+}
 export interface UsersTable {
-  id: string; org_id: string; username: string; display_name: string; password_hash: string;
-  role: "owner" | "admin" | "member" | "guest"; deactivated_at: number | null; created_at: number;
+  id: string;
+  org_id: string;
+  username: string;
+  display_name: string;
+  password_hash: string;
+  role: "owner" | "admin" | "member" | "guest";
+  deactivated_at: number | null;
+  created_at: number;
   /** Last per-user stream seq (gap-free counter, bumped in the writing transaction). */
   stream_seq: number;
 }
 export interface DevicesTable {
-  id: string; org_id: string; user_id: string; name: string; created_at: number;
-  last_seen_at: number | null; revoked_at: number | null;
+  id: string;
+  org_id: string;
+  user_id: string;
+  name: string;
+  created_at: number;
+  last_seen_at: number | null;
+  revoked_at: number | null;
 }
 /** A session is one refresh-token family on one device. */
 export interface SessionsTable {
-  id: string; org_id: string; user_id: string; device_id: string; created_at: number;
-  last_used_at: number; expires_at: number; revoked_at: number | null; revoked_reason: string | null;
+  id: string;
+  org_id: string;
+  user_id: string;
+  device_id: string;
+  created_at: number;
+  last_used_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
 }
 export interface RefreshTokensTable {
-  token_hash: string; session_id: string; created_at: number; expires_at: number; used_at: number | null;
+  token_hash: string;
+  session_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
 }
 export interface InvitesTable {
-  id: string; org_id: string; token_hash: string; role: "admin" | "member" | "guest";
-  max_uses: number; uses: number; expires_at: number; revoked_at: number | null; created_by: string; created_at: number;
+  id: string;
+  org_id: string;
+  token_hash: string;
+  role: "admin" | "member" | "guest";
+  max_uses: number;
+  uses: number;
+  expires_at: number;
+  revoked_at: number | null;
+  created_by: string;
+  created_at: number;
 }
 export interface ChannelsTable {
-  id: string; org_id: string; kind: "public" | "private" | "dm" | "group_dm"; name: string; topic: string;
-  archived_at: number | null; created_by: string; created_at: number;
+  id: string;
+  org_id: string;
+  kind: "public" | "private" | "dm" | "group_dm";
+  name: string;
+  topic: string;
+  archived_at: number | null;
+  created_by: string;
+  created_at: number;
   /** Highest event seq; bumped in the writing transaction so seqs are gap-free. */
   last_seq: number;
   epoch: number;
@@ -38,39 +80,87 @@ export interface ChannelsTable {
   dm_key: string | null;
 }
 export interface ChannelMembersTable {
-  channel_id: string; user_id: string; org_id: string; role: "admin" | "member"; joined_at: number; read_seq: number;
+  channel_id: string;
+  user_id: string;
+  org_id: string;
+  role: "admin" | "member";
+  joined_at: number;
+  read_seq: number;
 }
 export interface EventsTable {
-  channel_id: string; seq: number; id: string; client_id: string; sender_id: string; sender_device_id: string;
-  kind: "message" | "reaction" | "edit" | "delete" | "commit" | "proposal" | "reset"; epoch: number; content: Uint8Array;
+  channel_id: string;
+  seq: number;
+  id: string;
+  client_id: string;
+  sender_id: string;
+  sender_device_id: string;
+  kind: "message" | "reaction" | "edit" | "delete" | "commit" | "proposal" | "reset";
+  epoch: number;
+  content: Uint8Array;
   /** The channel's group generation the event belongs to (migration 0006, default 0). */
   generation?: number;
-  thread_root: number | null; target: number | null; mentions: string; created_at: number;
+  thread_root: number | null;
+  target: number | null;
+  mentions: string;
+  created_at: number;
   /** JSON array of attached file ids (migration 0004; the column defaults to "[]"). */
   files?: string;
 }
-export interface MentionsTable { channel_id: string; seq: number; user_id: string }
+export interface MentionsTable {
+  channel_id: string;
+  seq: number;
+  user_id: string;
+}
 export interface UserStreamTable {
-  user_id: string; seq: number; kind: string; channel_id: string | null; data: string; created_at: number;
+  user_id: string;
+  seq: number;
+  kind: string;
+  channel_id: string | null;
+  data: string;
+  created_at: number;
 }
 export interface ServerKeysTable {
-  id: string; purpose: string; public_jwk: string; private_jwk: string; created_at: number; retired_at: number | null;
+  id: string;
+  purpose: string;
+  public_jwk: string;
+  private_jwk: string;
+  created_at: number;
+  retired_at: number | null;
 }
 /** An attachment upload (ciphertext in platform/blobs under the same id). */
 export interface FilesTable {
-  id: string; org_id: string; channel_id: string; uploader_id: string; size: number; uploaded: number;
-  created_at: number; completed_at: number | null; event_seq: number | null; deleted_at: number | null;
+  id: string;
+  org_id: string;
+  channel_id: string;
+  uploader_id: string;
+  size: number;
+  uploaded: number;
+  created_at: number;
+  completed_at: number | null;
+  event_seq: number | null;
+  deleted_at: number | null;
 }
 /** A channel's MLS group (migration 0003): the latest GroupInfo; channels.epoch is the authority for the epoch. */
 export interface MlsGroupsTable {
-  channel_id: string; org_id: string; suite: "default" | "xwing"; epoch: number; group_info: Uint8Array;
-  created_by: string; created_at: number; updated_at: number;
+  channel_id: string;
+  org_id: string;
+  suite: "default" | "xwing";
+  epoch: number;
+  group_info: Uint8Array;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
   /** The MLS engine that made the group (migration 0006). */
   engine: string;
 }
 /** Which device sits at which leaf of a channel's group (from the latest GroupInfo's ratchet tree). */
 export interface MlsLeavesTable {
-  channel_id: string; leaf_index: number; org_id: string; user_id: string; device_id: string; signature_key: Uint8Array;
+  channel_id: string;
+  leaf_index: number;
+  org_id: string;
+  user_id: string;
+  device_id: string;
+  signature_key: Uint8Array;
 }
 /**
  * A Welcome for the devices a commit added (migration 0003). `group_info` (0005): the
@@ -78,52 +168,131 @@ export interface MlsLeavesTable {
  * stored before 0005, which carry the tree themselves.
  */
 export interface MlsWelcomesTable {
-  id: string; channel_id: string; org_id: string; epoch: number; data: Uint8Array; group_info: Uint8Array | null; recipients: string; created_at: number;
+  id: string;
+  channel_id: string;
+  org_id: string;
+  epoch: number;
+  data: Uint8Array;
+  group_info: Uint8Array | null;
+  recipients: string;
+  created_at: number;
 }
 /** A leaf the server asked the group to remove (kick, leave, revocation, deactivation) that no commit removed yet. */
 export interface MlsPendingRemovalsTable {
-  channel_id: string; device_id: string; org_id: string; user_id: string; leaf_index: number; reason: string;
-  proposed_epoch: number | null; proposal_seq: number | null; proposal_ref: string | null; created_at: number;
+  channel_id: string;
+  device_id: string;
+  org_id: string;
+  user_id: string;
+  leaf_index: number;
+  reason: string;
+  proposed_epoch: number | null;
+  proposal_seq: number | null;
+  proposal_ref: string | null;
+  created_at: number;
 }
 /** A device's signed directory binding (migration 0002). */
 export interface DeviceBindingsTable {
-  device_id: string; org_id: string; user_id: string; suite: "default" | "xwing"; signature_key: Uint8Array; signature: Uint8Array;
-  created_at: number; low_warned_at: number | null;
+  device_id: string;
+  org_id: string;
+  user_id: string;
+  suite: "default" | "xwing";
+  signature_key: Uint8Array;
+  signature: Uint8Array;
+  created_at: number;
+  low_warned_at: number | null;
 }
 /** A stored KeyPackage (ref = KeyPackageRef hex); last_resort is 0/1. */
 export interface KeyPackagesTable {
-  ref: string; org_id: string; user_id: string; device_id: string; suite: "default" | "xwing"; data: Uint8Array;
-  last_resort: number; not_after: number; created_at: number;
+  ref: string;
+  org_id: string;
+  user_id: string;
+  device_id: string;
+  suite: "default" | "xwing";
+  data: Uint8Array;
+  last_resort: number;
+  not_after: number;
+  created_at: number;
 }
 /** The states of a durable job (platform/jobs). */
 export type JobState = "queued" | "running" | "done" | "dead";
 /** A durable job (migration 0007): payload is JSON text; times are ms. */
 export interface JobsTable {
-  id: string; name: string; payload: string; state: JobState; attempts: number; max_attempts: number; run_at: number;
-  locked_by: string | null; locked_until: number | null; last_error: string | null; created_at: number; updated_at: number;
+  id: string;
+  name: string;
+  payload: string;
+  state: JobState;
+  attempts: number;
+  max_attempts: number;
+  run_at: number;
+  locked_by: string | null;
+  locked_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
   dedupe_key: string | null;
 }
 /** A bus message written by a committed command, not yet published by the relay (migration 0009). */
-export interface BusOutboxTable { id: Generated<number>; topic: string; payload: string; created_at: number }
-export interface MetaTable { key: string; value: string }
+export interface BusOutboxTable {
+  id: Generated<number>;
+  topic: string;
+  payload: string;
+  created_at: number;
+}
+export interface MetaTable {
+  key: string;
+  value: string;
+}
 /** One audit entry (migration 0008; append-only, hash-chained per org: docs/audit.md). */
 export interface AuditLogTable {
-  org_id: string; seq: number; at: number; actor_kind: string; actor_id: string | null; actor_device_id: string | null;
-  action: string; target_kind: string | null; target_id: string | null; result: string;
+  org_id: string;
+  seq: number;
+  at: number;
+  actor_kind: string;
+  actor_id: string | null;
+  actor_device_id: string | null;
+  action: string;
+  target_kind: string | null;
+  target_id: string | null;
+  result: string;
   /** Canonical JSON. */
   details: string;
   /** Subject whose PII key sealed `pii`, and the sealed bytes (iv | tag | ciphertext); null when there is none. */
-  pii_subject: string | null; pii: Uint8Array | null;
-  prev_hash: string; hash: string;
+  pii_subject: string | null;
+  pii: Uint8Array | null;
+  prev_hash: string;
+  hash: string;
 }
 /** Each org's chain head: last seq and hash, last checkpoint. */
-export interface AuditHeadsTable { org_id: string; seq: number; hash: string; checkpoint_seq: number; checkpoint_at: number }
+export interface AuditHeadsTable {
+  org_id: string;
+  seq: number;
+  hash: string;
+  checkpoint_seq: number;
+  checkpoint_at: number;
+}
 /** A signed checkpoint of an org's chain (append-only). */
-export interface AuditCheckpointsTable { org_id: string; seq: number; head_hash: string; at: number; key_id: string; signature: string }
+export interface AuditCheckpointsTable {
+  org_id: string;
+  seq: number;
+  head_hash: string;
+  at: number;
+  key_id: string;
+  signature: string;
+}
 /** A per-subject audit PII key, sealed by the KMS; deleted to erase the subject's PII. */
-export interface AuditPiiKeysTable { id: string; org_id: string; subject: string; sealed_key: string; created_at: number }
+export interface AuditPiiKeysTable {
+  id: string;
+  org_id: string;
+  subject: string;
+  sealed_key: string;
+  created_at: number;
+}
 /** How far a checkpoint sink has been written, per org. */
-export interface AuditSinkCursorsTable { sink: string; org_id: string; seq: number }
+export interface AuditSinkCursorsTable {
+  sink: string;
+  org_id: string;
+  seq: number;
+}
 
 export interface Database {
   orgs: OrgsTable;

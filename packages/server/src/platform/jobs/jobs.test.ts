@@ -25,7 +25,15 @@ async function open(dialect: (typeof DIALECTS)[number]): Promise<{ db: TestDatab
 }
 
 function runner(storage: Storage, handlers: Record<string, JobHandler>, extra: Partial<JobRunnerOptions> = {}) {
-  return createJobRunner({ db: storage.db, dialect: storage.dialect, log, runnerId: `r-${Math.random().toString(36).slice(2, 8)}`, handlers, pollMs: 50, ...extra });
+  return createJobRunner({
+    db: storage.db,
+    dialect: storage.dialect,
+    log,
+    runnerId: `r-${Math.random().toString(36).slice(2, 8)}`,
+    handlers,
+    pollMs: 50,
+    ...extra,
+  });
 }
 
 for (const dialect of DIALECTS) {
@@ -34,15 +42,28 @@ for (const dialect of DIALECTS) {
     const seen: unknown[] = [];
     const bus = memoryBus(() => {});
     // A long poll: only the commit's nudge can make it run quickly.
-    const r = runner(storage, { "t.echo": async (p) => { seen.push(p); } }, { pollMs: 60_000, bus });
+    const r = runner(
+      storage,
+      {
+        "t.echo": async (p) => {
+          seen.push(p);
+        },
+      },
+      { pollMs: 60_000, bus },
+    );
     try {
       r.start();
-      await assert.rejects(storage.db.transaction().execute(async (tx) => {
-        await enqueueJob(tx, "t.echo", { n: 1 });
-        throw new Error("rollback");
-      }), /rollback/);
+      await assert.rejects(
+        storage.db.transaction().execute(async (tx) => {
+          await enqueueJob(tx, "t.echo", { n: 1 });
+          throw new Error("rollback");
+        }),
+        /rollback/,
+      );
       assert.equal((await listJobs(storage.db)).length, 0, "the rolled-back job was not written");
-      await storage.db.transaction().execute(async (tx) => { await enqueueJob(tx, "t.echo", { n: 2 }); });
+      await storage.db.transaction().execute(async (tx) => {
+        await enqueueJob(tx, "t.echo", { n: 2 });
+      });
       bus.publish("jobs.enqueued", { name: "t.echo" });
       const t0 = Date.now();
       await waitUntil(async () => seen.length === 1, 5_000, "the committed job ran");
@@ -64,7 +85,16 @@ for (const dialect of DIALECTS) {
     const { db, storage } = await open(dialect);
     const at: number[] = [];
     const metrics = createMetrics();
-    const r = runner(storage, { "t.fail": async () => { at.push(Date.now()); throw new Error("always broken"); } }, { metrics, backoff: { baseMs: 200, maxMs: 800 }, pollMs: 10 });
+    const r = runner(
+      storage,
+      {
+        "t.fail": async () => {
+          at.push(Date.now());
+          throw new Error("always broken");
+        },
+      },
+      { metrics, backoff: { baseMs: 200, maxMs: 800 }, pollMs: 10 },
+    );
     try {
       const id = await enqueueJob(storage.db, "t.fail", {}, { maxAttempts: 4 });
       r.start();
@@ -98,7 +128,11 @@ for (const dialect of DIALECTS) {
   test(`a claim whose runner died runs again once its lease expires (${dialect})`, { timeout: 20_000 }, async () => {
     const { db, storage } = await open(dialect);
     const runs: number[] = [];
-    const r = runner(storage, { "t.crash": async (_p, job) => { runs.push(job.attempt); } });
+    const r = runner(storage, {
+      "t.crash": async (_p, job) => {
+        runs.push(job.attempt);
+      },
+    });
     try {
       await enqueueJob(storage.db, "t.crash", {});
       // A "process" claims it with a 500 ms lease and is never heard of again (kill -9).
@@ -122,9 +156,16 @@ for (const dialect of DIALECTS) {
     const { db, storage } = await open(dialect);
     let ticks = 0;
     let release: () => void = () => {};
-    const hang = new Promise<void>((res) => { release = res; });
+    const hang = new Promise<void>((res) => {
+      release = res;
+    });
     const schedules = [{ name: "t.tick", everyMs: 3_600_000 }];
-    const handlers: Record<string, JobHandler> = { "t.tick": async () => { ticks++; }, "t.hang": () => hang };
+    const handlers: Record<string, JobHandler> = {
+      "t.tick": async () => {
+        ticks++;
+      },
+      "t.hang": () => hang,
+    };
     const a = runner(storage, handlers, { schedules, stopTimeoutMs: 200 });
     const b = runner(storage, handlers, { schedules });
     try {

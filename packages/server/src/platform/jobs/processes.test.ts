@@ -20,18 +20,33 @@ import { enqueueJob, listJobs } from "./index.ts";
 
 const WORKER = fileURLToPath(new URL("../../testing/job-worker.ts", import.meta.url));
 
-interface Worker { proc: ChildProcess; exited: Promise<unknown>; logs(): string }
+interface Worker {
+  proc: ChildProcess;
+  exited: Promise<unknown>;
+  logs(): string;
+}
 
 async function startWorker(url: string, runnerId: string, env: Record<string, string>): Promise<Worker> {
   const proc = spawn(process.execPath, [WORKER], { env: { ...childEnv(), DATABASE_URL: url, RUNNER_ID: runnerId, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let logs = "";
   proc.stderr!.setEncoding("utf8");
-  proc.stderr!.on("data", (d: string) => { logs += d; });
+  proc.stderr!.on("data", (d: string) => {
+    logs += d;
+  });
   const exited = new Promise((resolve) => proc.once("exit", resolve));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { proc.kill("SIGKILL"); reject(new Error(`worker did not start:\n${logs}`)); }, 15_000);
-    readline.createInterface({ input: proc.stdout! }).once("line", () => { clearTimeout(timer); resolve(); });
-    void exited.then(() => { clearTimeout(timer); reject(new Error(`worker exited before ready:\n${logs}`)); });
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(new Error(`worker did not start:\n${logs}`));
+    }, 15_000);
+    readline.createInterface({ input: proc.stdout! }).once("line", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited before ready:\n${logs}`));
+    });
   });
   return { proc, exited, logs: () => logs };
 }
@@ -69,10 +84,20 @@ for (const dialect of DIALECTS) {
       await enqueueMany(storage, "test.once", 200);
       await waitUntil(async () => (await listJobs(storage.db, { state: "done", limit: 1000 })).length === 200, 30_000, "200 jobs done");
       const jobs = await listJobs(storage.db, { limit: 1000 });
-      assert.deepEqual(jobs.filter((j) => j.state !== "done" || j.attempts !== 1), [], "every job done on its first attempt (a second run fails on the key)");
+      assert.deepEqual(
+        jobs.filter((j) => j.state !== "done" || j.attempts !== 1),
+        [],
+        "every job done on its first attempt (a second run fails on the key)",
+      );
       assert.equal(await countRows(storage.db, "job_runs"), 200);
-      const by = await sql<{ runner: string; n: number | string }>`SELECT runner, count(*) AS n FROM job_runs GROUP BY runner ORDER BY runner`.execute(storage.db);
-      assert.deepEqual(by.rows.map((r) => r.runner), ["A", "B"], `both processes claimed jobs: ${JSON.stringify(by.rows)}`);
+      const by = await sql<{ runner: string; n: number | string }>`SELECT runner, count(*) AS n FROM job_runs GROUP BY runner ORDER BY runner`.execute(
+        storage.db,
+      );
+      assert.deepEqual(
+        by.rows.map((r) => r.runner),
+        ["A", "B"],
+        `both processes claimed jobs: ${JSON.stringify(by.rows)}`,
+      );
     } finally {
       for (const w of workers) await stopWorker(w, "SIGTERM");
       await storage.close();

@@ -17,7 +17,12 @@ import { buryExpired, claimJobs, markDone, markFailed, purgeDone, releaseClaim, 
 import { enqueueSchedules, type JobSchedule } from "./schedule.ts";
 
 /** What a handler learns about the job it runs. */
-export interface JobInfo { id: string; name: string; attempt: number; maxAttempts: number }
+export interface JobInfo {
+  id: string;
+  name: string;
+  attempt: number;
+  maxAttempts: number;
+}
 
 /** Runs one job; throwing means "failed, retry later". Must be idempotent (a job may run again after a crash). */
 export type JobHandler = (payload: unknown, job: JobInfo) => Promise<void>;
@@ -86,9 +91,17 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
   }
 
   function sleep(ms: number): Promise<void> {
-    if (nudged || stopping) { nudged = false; return Promise.resolve(); }
+    if (nudged || stopping) {
+      nudged = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const done = () => { clearTimeout(timer); wake = undefined; nudged = false; resolve(); };
+      const done = () => {
+        clearTimeout(timer);
+        wake = undefined;
+        nudged = false;
+        resolve();
+      };
       const timer = setTimeout(done, ms);
       wake = done;
     });
@@ -113,16 +126,25 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
     moreWaiting = jobs.length === free;
     for (const job of jobs) {
       const ref: ClaimRef = { id: job.id, runner: o.runnerId, attempts: job.attempts };
-      running.set(job.id, { ref, done: run(job, ref).finally(() => { running.delete(job.id); if (moreWaiting) nudge(); }) });
+      running.set(job.id, {
+        ref,
+        done: run(job, ref).finally(() => {
+          running.delete(job.id);
+          if (moreWaiting) nudge();
+        }),
+      });
     }
   }
 
   async function run(job: ClaimedJob, ref: ClaimRef): Promise<void> {
     const handler = o.handlers[job.name]!;
     const started = performance.now();
-    const renew = setInterval(() => {
-      renewLease(o.db, ref, now() + leaseMs, now()).catch((err: unknown) => log.warn({ err, jobId: job.id }, "renewing a job lease failed"));
-    }, Math.max(50, Math.floor(leaseMs / 3)));
+    const renew = setInterval(
+      () => {
+        renewLease(o.db, ref, now() + leaseMs, now()).catch((err: unknown) => log.warn({ err, jobId: job.id }, "renewing a job lease failed"));
+      },
+      Math.max(50, Math.floor(leaseMs / 3)),
+    );
     renew.unref();
     try {
       await handler(JSON.parse(job.payload) as unknown, { id: job.id, name: job.name, attempt: job.attempts, maxAttempts: job.maxAttempts });
@@ -173,7 +195,9 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
     nudge,
     start() {
       if (loop) return;
-      unsubscribe = o.bus?.subscribe("jobs.enqueued", (m) => { if (m.name in o.handlers) nudge(); });
+      unsubscribe = o.bus?.subscribe("jobs.enqueued", (m) => {
+        if (m.name in o.handlers) nudge();
+      });
       o.metrics?.jobsQueuedSources.add(queuedSource);
       loop = runLoop();
     },
@@ -187,7 +211,9 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.allSettled(inFlight.map((r) => r.done)),
-        new Promise((resolve) => { timer = setTimeout(resolve, o.stopTimeoutMs ?? 10_000); }),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, o.stopTimeoutMs ?? 10_000);
+        }),
       ]);
       clearTimeout(timer);
       for (const { ref } of running.values()) {

@@ -101,7 +101,11 @@ export function createKeyFileKms(opts: KeyFileKmsOptions): Kms {
     async seal(plaintext, context) {
       const dek = crypto.randomBytes(32);
       try {
-        const rec: Sealed = { kek: kekId, dek: gcmSeal(master, dek, `parley-kms-dek/1|${context}`), data: gcmSeal(dek, plaintext, `parley-kms-data/1|${context}`) };
+        const rec: Sealed = {
+          kek: kekId,
+          dek: gcmSeal(master, dek, `parley-kms-dek/1|${context}`),
+          data: gcmSeal(dek, plaintext, `parley-kms-data/1|${context}`),
+        };
         return SEALED_PREFIX + JSON.stringify(rec);
       } finally {
         dek.fill(0);
@@ -116,7 +120,9 @@ export function createKeyFileKms(opts: KeyFileKmsOptions): Kms {
         throw new KmsError(`${context}: malformed sealed value`);
       }
       if (rec.kek !== kekId) {
-        throw new KmsError(`${context} was sealed with master key ${rec.kek}, but ${opts.keyFile} holds key ${kekId}: restore the original master key file (PARLEY_KMS_KEY_FILE)`);
+        throw new KmsError(
+          `${context} was sealed with master key ${rec.kek}, but ${opts.keyFile} holds key ${kekId}: restore the original master key file (PARLEY_KMS_KEY_FILE)`,
+        );
       }
       const dek = gcmOpen(master, rec.dek, `parley-kms-dek/1|${context}`);
       try {
@@ -137,9 +143,15 @@ export function createKeyFileKms(opts: KeyFileKmsOptions): Kms {
     },
   };
 
-  const active = (purpose: SigningKeyPurpose) => opts.db.selectFrom("server_keys").selectAll()
-    .where("purpose", "=", purpose).where("retired_at", "is", null)
-    .orderBy("created_at").orderBy("id").executeTakeFirst();
+  const active = (purpose: SigningKeyPurpose) =>
+    opts.db
+      .selectFrom("server_keys")
+      .selectAll()
+      .where("purpose", "=", purpose)
+      .where("retired_at", "is", null)
+      .orderBy("created_at")
+      .orderBy("id")
+      .executeTakeFirst();
 
   async function loadOrCreate(purpose: SigningKeyPurpose): Promise<ServerSigningKey> {
     let row = await active(purpose);
@@ -148,10 +160,17 @@ export function createKeyFileKms(opts: KeyFileKmsOptions): Kms {
       const id = newId("key");
       const publicJwk = { kty: "OKP", crv: "Ed25519", x: b64url(publicKey), kid: id, use: "sig" };
       // Two nodes creating at once both insert; every node then uses the oldest row.
-      await opts.db.insertInto("server_keys").values({
-        id, purpose, public_jwk: JSON.stringify(publicJwk), private_jwk: await kms.seal(privateKey, `server_keys/${id}/${purpose}`),
-        created_at: opts.now(), retired_at: null,
-      }).execute();
+      await opts.db
+        .insertInto("server_keys")
+        .values({
+          id,
+          purpose,
+          public_jwk: JSON.stringify(publicJwk),
+          private_jwk: await kms.seal(privateKey, `server_keys/${id}/${purpose}`),
+          created_at: opts.now(),
+          retired_at: null,
+        })
+        .execute();
       privateKey.fill(0);
       row = await active(purpose);
       if (!row) throw new KmsError(`server key ${purpose} vanished after insert`);

@@ -30,8 +30,12 @@ function memoryLimiter(opts: { points: number; durationSeconds: number; code: "r
         throw e;
       }
     },
-    async reset(key) { await rl.delete(key); },
-    async refund(key, points = 1) { await rl.reward(key, points); },
+    async reset(key) {
+      await rl.delete(key);
+    },
+    async refund(key, points = 1) {
+      await rl.reward(key, points);
+    },
     async blocked(key) {
       const r = await rl.get(key);
       return r && r.remainingPoints <= 0 ? Math.max(1, Math.ceil(r.msBeforeNext / 1000)) : 0;
@@ -53,7 +57,17 @@ export function createLimits(cfg: { rateLimitIp: number; rateLimitUser: number; 
   return {
     ip: memoryLimiter({ points: cfg.rateLimitIp, durationSeconds: 60, code: "rate_limited", message: "too many requests from this address" }),
     user: memoryLimiter({ points: cfg.rateLimitUser, durationSeconds: 60, code: "rate_limited", message: "too many requests from this account" }),
-    loginAccount: memoryLimiter({ points: cfg.loginAttempts, durationSeconds: 15 * 60, code: "login_throttled", message: "too many failed sign-ins for this account" }),
-    loginIp: memoryLimiter({ points: cfg.loginAttempts * 5, durationSeconds: 15 * 60, code: "login_throttled", message: "too many failed sign-ins from this address" }),
+    loginAccount: memoryLimiter({
+      points: cfg.loginAttempts,
+      durationSeconds: 15 * 60,
+      code: "login_throttled",
+      message: "too many failed sign-ins for this account",
+    }),
+    loginIp: memoryLimiter({
+      points: cfg.loginAttempts * 5,
+      durationSeconds: 15 * 60,
+      code: "login_throttled",
+      message: "too many failed sign-ins from this address",
+    }),
   };
 }

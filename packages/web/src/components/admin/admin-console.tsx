@@ -13,7 +13,13 @@ const LABELS: Record<Tab, string> = { users: "Users", invites: "Invites", channe
 export function AdminConsole() {
   const chat = useChat();
   const [tab, setTab] = useState<Tab>("users");
-  if (!chat.isAdmin) return <div className="empty"><h2>Admins only</h2><p>Ask an owner or admin of {chat.org.name} for access.</p></div>;
+  if (!chat.isAdmin)
+    return (
+      <div className="empty">
+        <h2>Admins only</h2>
+        <p>Ask an owner or admin of {chat.org.name} for access.</p>
+      </div>
+    );
   return (
     <section className="admin" aria-labelledby="admin-title">
       <header className="channel-head">
@@ -28,7 +34,17 @@ export function AdminConsole() {
       </div>
       {/* The audit log scrolls inside its own list (below its filters), so its panel does not scroll. */}
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className={tab === "audit" ? "admin-panel fill" : "admin-panel"}>
-        {tab === "users" ? <UsersTab /> : tab === "invites" ? <InvitesTab /> : tab === "channels" ? <ChannelsTab /> : tab === "audit" ? <AuditTab /> : <SettingsTab />}
+        {tab === "users" ? (
+          <UsersTab />
+        ) : tab === "invites" ? (
+          <InvitesTab />
+        ) : tab === "channels" ? (
+          <ChannelsTab />
+        ) : tab === "audit" ? (
+          <AuditTab />
+        ) : (
+          <SettingsTab />
+        )}
       </div>
     </section>
   );

@@ -19,28 +19,61 @@ export function UsersTab() {
     <>
       <FormError error={error} />
       <table className="table">
-        <thead><tr><th scope="col">Name</th><th scope="col">Username</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Actions</th></tr></thead>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Username</th>
+            <th scope="col">Role</th>
+            <th scope="col">Status</th>
+            <th scope="col">Actions</th>
+          </tr>
+        </thead>
         <tbody>
           {users.map((u) => (
             <Fragment key={u.id}>
               <tr className={u.deactivated ? "inactive" : ""}>
-                <td>{u.displayName}{u.id === chat.me.id ? " (you)" : ""}</td>
+                <td>
+                  {u.displayName}
+                  {u.id === chat.me.id ? " (you)" : ""}
+                </td>
                 <td>@{u.username}</td>
                 <td>
-                  <select aria-label={`Role of ${u.username}`} value={u.role} disabled={u.id === chat.me.id}
-                    onChange={(e) => void run(chat.client.api.call("setUserRole", { params: { id: u.id }, body: { role: e.target.value as OrgRole } }))}>
-                    {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
+                  <select
+                    aria-label={`Role of ${u.username}`}
+                    value={u.role}
+                    disabled={u.id === chat.me.id}
+                    onChange={(e) => void run(chat.client.api.call("setUserRole", { params: { id: u.id }, body: { role: e.target.value as OrgRole } }))}
+                  >
+                    {ROLES.map((r) => (
+                      <option key={r} value={r}>
+                        {r}
+                      </option>
+                    ))}
                   </select>
                 </td>
                 <td>{u.deactivated ? "Deactivated" : "Active"}</td>
                 <td className="row-actions">
-                  <button type="button" aria-expanded={devicesOf === u.id} onClick={() => setDevicesOf(devicesOf === u.id ? undefined : u.id)}>Devices</button>
-                  {u.id === chat.me.id ? null : u.deactivated
-                    ? <button type="button" onClick={() => void act(u, "reactivate")} aria-label={`Reactivate ${u.username}`}>Reactivate</button>
-                    : <button type="button" className="danger" onClick={() => void act(u, "deactivate")} aria-label={`Deactivate ${u.username}`}>Deactivate</button>}
+                  <button type="button" aria-expanded={devicesOf === u.id} onClick={() => setDevicesOf(devicesOf === u.id ? undefined : u.id)}>
+                    Devices
+                  </button>
+                  {u.id === chat.me.id ? null : u.deactivated ? (
+                    <button type="button" onClick={() => void act(u, "reactivate")} aria-label={`Reactivate ${u.username}`}>
+                      Reactivate
+                    </button>
+                  ) : (
+                    <button type="button" className="danger" onClick={() => void act(u, "deactivate")} aria-label={`Deactivate ${u.username}`}>
+                      Deactivate
+                    </button>
+                  )}
                 </td>
               </tr>
-              {devicesOf === u.id ? <tr><td colSpan={5}><DeviceTable userId={u.id} admin /></td></tr> : null}
+              {devicesOf === u.id ? (
+                <tr>
+                  <td colSpan={5}>
+                    <DeviceTable userId={u.id} admin />
+                  </td>
+                </tr>
+              ) : null}
             </Fragment>
           ))}
         </tbody>

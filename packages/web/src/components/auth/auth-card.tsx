@@ -5,7 +5,9 @@ export function AuthCard(props: { title: string; subtitle?: ReactNode; children:
   return (
     <main className="auth">
       <section className="auth-card" aria-labelledby="auth-title">
-        <div className="brand" aria-hidden="true">Parley</div>
+        <div className="brand" aria-hidden="true">
+          Parley
+        </div>
         <h1 id="auth-title">{props.title}</h1>
         {props.subtitle ? <p className="muted">{props.subtitle}</p> : null}
         {props.children}
@@ -15,24 +17,48 @@ export function AuthCard(props: { title: string; subtitle?: ReactNode; children:
 }
 
 export function Field(props: {
-  label: string; name: string; value: string; onChange: (v: string) => void;
-  type?: string; hint?: string; autoComplete?: string; required?: boolean; minLength?: number; autoFocus?: boolean; pattern?: string;
+  label: string;
+  name: string;
+  value: string;
+  onChange: (v: string) => void;
+  type?: string;
+  hint?: string;
+  autoComplete?: string;
+  required?: boolean;
+  minLength?: number;
+  autoFocus?: boolean;
+  pattern?: string;
 }) {
   const id = useId();
   return (
     <div className="field">
       <label htmlFor={id}>{props.label}</label>
       <input
-        id={id} name={props.name} type={props.type ?? "text"} value={props.value} required={props.required ?? true}
-        autoComplete={props.autoComplete} minLength={props.minLength} autoFocus={props.autoFocus} pattern={props.pattern}
+        id={id}
+        name={props.name}
+        type={props.type ?? "text"}
+        value={props.value}
+        required={props.required ?? true}
+        autoComplete={props.autoComplete}
+        minLength={props.minLength}
+        autoFocus={props.autoFocus}
+        pattern={props.pattern}
         aria-describedby={props.hint ? `${id}-hint` : undefined}
         onChange={(e) => props.onChange(e.target.value)}
       />
-      {props.hint ? <small id={`${id}-hint`} className="muted">{props.hint}</small> : null}
+      {props.hint ? (
+        <small id={`${id}-hint`} className="muted">
+          {props.hint}
+        </small>
+      ) : null}
     </div>
   );
 }
 
 export function FormError(props: { error: string | undefined }) {
-  return props.error ? <p className="form-error" role="alert">{props.error}</p> : null;
+  return props.error ? (
+    <p className="form-error" role="alert">
+      {props.error}
+    </p>
+  ) : null;
 }

@@ -30,15 +30,40 @@ export function InviteScreen(props: { token: string; onSignedIn: (c: ChatStore) 
     }
   }
 
-  const subtitle = invite ? <>You are invited to <strong>{invite.org.name}</strong> as {invite.role}. Create your account.</> : "Checking the invite…";
+  const subtitle = invite ? (
+    <>
+      You are invited to <strong>{invite.org.name}</strong> as {invite.role}. Create your account.
+    </>
+  ) : (
+    "Checking the invite…"
+  );
   return (
     <AuthCard title="Join your team" subtitle={subtitle}>
       <form onSubmit={submit} aria-label="Accept invite">
         <Field label="Your name" name="displayName" value={f.displayName} onChange={set("displayName")} autoComplete="name" autoFocus />
-        <Field label="Username" name="username" value={f.username} onChange={set("username")} autoComplete="username" pattern="[a-z0-9][a-z0-9._\-]*" hint="Lowercase letters, digits, dot, dash, underscore." />
-        <Field label="Password" name="password" type="password" value={f.password} onChange={set("password")} autoComplete="new-password" minLength={10} hint="At least 10 characters." />
+        <Field
+          label="Username"
+          name="username"
+          value={f.username}
+          onChange={set("username")}
+          autoComplete="username"
+          pattern="[a-z0-9][a-z0-9._\-]*"
+          hint="Lowercase letters, digits, dot, dash, underscore."
+        />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          value={f.password}
+          onChange={set("password")}
+          autoComplete="new-password"
+          minLength={10}
+          hint="At least 10 characters."
+        />
         <FormError error={error} />
-        <button type="submit" className="primary" disabled={busy || !invite}>{busy ? "Joining…" : "Join"}</button>
+        <button type="submit" className="primary" disabled={busy || !invite}>
+          {busy ? "Joining…" : "Join"}
+        </button>
       </form>
     </AuthCard>
   );

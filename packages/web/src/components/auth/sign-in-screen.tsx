@@ -29,14 +29,26 @@ export function SignInScreen(props: { notice: string | undefined; onSignedIn: (c
 
   return (
     <AuthCard title="Sign in" subtitle="Use the organisation, username and password your admin gave you.">
-      {props.notice ? <p className="notice" role="status">{props.notice}</p> : null}
+      {props.notice ? (
+        <p className="notice" role="status">
+          {props.notice}
+        </p>
+      ) : null}
       <form onSubmit={submit} aria-label="Sign in">
         <Field label="Organisation" name="org" value={org} onChange={setOrg} autoComplete="organization" autoFocus={!org} />
         <Field label="Username" name="username" value={username} onChange={setUsername} autoComplete="username" autoFocus={!!org} />
         <Field label="Password" name="password" type="password" value={password} onChange={setPassword} autoComplete="current-password" />
-        <Field label="This device" name="deviceName" value={deviceName} onChange={setDeviceName} hint="Shown in your device list, so you can recognise and revoke it." />
+        <Field
+          label="This device"
+          name="deviceName"
+          value={deviceName}
+          onChange={setDeviceName}
+          hint="Shown in your device list, so you can recognise and revoke it."
+        />
         <FormError error={error} />
-        <button type="submit" className="primary" disabled={busy}>{busy ? "Signing in…" : "Sign in"}</button>
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? "Signing in…" : "Sign in"}
+        </button>
       </form>
     </AuthCard>
   );

@@ -22,13 +22,21 @@ export function ChannelView(props: { channelId: string; onAddPeople: () => void 
   // Ctrl/Cmd+F finds in this channel's decrypted history instead of the page (which holds only the rendered rows).
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "f") { e.preventDefault(); setSearching(true); }
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "f") {
+        e.preventDefault();
+        setSearching(true);
+      }
     };
     addEventListener("keydown", onKey);
     return () => removeEventListener("keydown", onKey);
   }, []);
   if (!c) {
-    return <div className="empty"><h2>Channel not available</h2><p>You are not a member of this channel, or it no longer exists.</p></div>;
+    return (
+      <div className="empty">
+        <h2>Channel not available</h2>
+        <p>You are not a member of this channel, or it no longer exists.</p>
+      </div>
+    );
   }
   const title = chat.channelTitle(c);
   const isDm = c.kind === "dm" || c.kind === "group_dm";
@@ -36,30 +44,63 @@ export function ChannelView(props: { channelId: string; onAddPeople: () => void 
   const last = messages[messages.length - 1];
   return (
     <DropZone channelId={c.id} title={isDm ? title : `#${title}`} disabled={c.archived}>
-    <section className="channel" aria-labelledby="channel-title">
-      <header className="channel-head">
-        <div>
-          <h1 id="channel-title">{isDm ? title : <>{c.kind === "private" ? <Icon name="lock" /> : "# "}{title}</>}</h1>
-          {c.topic ? <p className="topic muted">{c.topic}</p> : null}
+      <section className="channel" aria-labelledby="channel-title">
+        <header className="channel-head">
+          <div>
+            <h1 id="channel-title">
+              {isDm ? (
+                title
+              ) : (
+                <>
+                  {c.kind === "private" ? <Icon name="lock" /> : "# "}
+                  {title}
+                </>
+              )}
+            </h1>
+            {c.topic ? <p className="topic muted">{c.topic}</p> : null}
+          </div>
+          <div className="head-actions">
+            <ChannelSecurityBadge channel={c} />
+            <button
+              type="button"
+              className="icon"
+              aria-label="Search in this channel"
+              title="Search in this channel (Ctrl F)"
+              aria-expanded={searching}
+              onClick={() => setSearching(!searching)}
+            >
+              <Icon name="search" />
+            </button>
+            <span className="muted">
+              {c.memberCount} {c.memberCount === 1 ? "member" : "members"}
+            </span>
+            {!isDm ? (
+              <button type="button" onClick={props.onAddPeople}>
+                Add people
+              </button>
+            ) : null}
+            {!isDm ? (
+              <button type="button" onClick={() => void chat.leaveChannel(c.id).then(() => navigate("/"))}>
+                Leave
+              </button>
+            ) : null}
+          </div>
+        </header>
+        {searching ? <SearchBar channelId={c.id} onClose={() => setSearching(false)} onHighlight={onHighlight} /> : null}
+        <NewDeviceBanner channelId={c.id} memberCount={c.memberCount} />
+        <MessageList
+          channelId={c.id}
+          title={isDm ? title : `#${title}`}
+          onOpenThread={(seq) => navigate(`/c/${c.id}?thread=${seq}`)}
+          highlight={searching ? highlight : undefined}
+        />
+        <TypingLine channelId={c.id} threadRoot={null} lastSeq={last && !last.deleted ? last.seq : undefined} />
+        <UploadList channelId={c.id} />
+        <div className="composer-row">
+          <AttachButton channelId={c.id} disabled={c.archived} />
+          <Composer channelId={c.id} threadRoot={null} placeholder={`Message ${isDm ? title : `#${title}`}`} disabled={c.archived} />
         </div>
-        <div className="head-actions">
-          <ChannelSecurityBadge channel={c} />
-          <button type="button" className="icon" aria-label="Search in this channel" title="Search in this channel (Ctrl F)" aria-expanded={searching} onClick={() => setSearching(!searching)}><Icon name="search" /></button>
-          <span className="muted">{c.memberCount} {c.memberCount === 1 ? "member" : "members"}</span>
-          {!isDm ? <button type="button" onClick={props.onAddPeople}>Add people</button> : null}
-          {!isDm ? <button type="button" onClick={() => void chat.leaveChannel(c.id).then(() => navigate("/"))}>Leave</button> : null}
-        </div>
-      </header>
-      {searching ? <SearchBar channelId={c.id} onClose={() => setSearching(false)} onHighlight={onHighlight} /> : null}
-      <NewDeviceBanner channelId={c.id} memberCount={c.memberCount} />
-      <MessageList channelId={c.id} title={isDm ? title : `#${title}`} onOpenThread={(seq) => navigate(`/c/${c.id}?thread=${seq}`)} highlight={searching ? highlight : undefined} />
-      <TypingLine channelId={c.id} threadRoot={null} lastSeq={last && !last.deleted ? last.seq : undefined} />
-      <UploadList channelId={c.id} />
-      <div className="composer-row">
-        <AttachButton channelId={c.id} disabled={c.archived} />
-        <Composer channelId={c.id} threadRoot={null} placeholder={`Message ${isDm ? title : `#${title}`}`} disabled={c.archived} />
-      </div>
-    </section>
+      </section>
     </DropZone>
   );
 }

@@ -24,9 +24,12 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
   const ref = useRef<HTMLTextAreaElement>(null);
 
   const q = mentionQueryAt(text, caret);
-  const matches: User[] = q && closedAt !== q.start
-    ? [...chat.users.values()].filter((u) => !u.deactivated && u.id !== chat.me.id && (u.username.startsWith(q.query) || u.displayName.toLowerCase().startsWith(q.query))).slice(0, 6)
-    : [];
+  const matches: User[] =
+    q && closedAt !== q.start
+      ? [...chat.users.values()]
+          .filter((u) => !u.deactivated && u.id !== chat.me.id && (u.username.startsWith(q.query) || u.displayName.toLowerCase().startsWith(q.query)))
+          .slice(0, 6)
+      : [];
 
   function complete(u: User) {
     if (!q) return;
@@ -45,7 +48,9 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
     setError(undefined);
     try {
       // Shown above the composer until acknowledged (queued while offline; the SDK outbox resends).
-      await pendingSendsOf(chat).track(props.channelId, props.threadRoot, body, chat.connection.state !== "live", () => chat.send(props.channelId, body, props.threadRoot));
+      await pendingSendsOf(chat).track(props.channelId, props.threadRoot, body, chat.connection.state !== "live", () =>
+        chat.send(props.channelId, body, props.threadRoot),
+      );
     } catch (err) {
       setError(`Not sent: ${describeError(err)}`);
       setText(body);
@@ -58,14 +63,26 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
       {matches.length ? (
         <ul className="autocomplete" role="listbox" aria-label="Mention someone">
           {matches.map((u, i) => (
-            <li key={u.id} role="option" aria-selected={i === pick % matches.length} onMouseDown={(e) => { e.preventDefault(); complete(u); }}>
+            <li
+              key={u.id}
+              role="option"
+              aria-selected={i === pick % matches.length}
+              onMouseDown={(e) => {
+                e.preventDefault();
+                complete(u);
+              }}
+            >
               {u.displayName} <span className="muted">@{u.username}</span>
             </li>
           ))}
         </ul>
       ) : null}
       <textarea
-        ref={ref} value={text} placeholder={props.placeholder} aria-label={props.placeholder} disabled={props.disabled}
+        ref={ref}
+        value={text}
+        placeholder={props.placeholder}
+        aria-label={props.placeholder}
+        disabled={props.disabled}
         rows={Math.min(8, text.split("\n").length)}
         onChange={(e) => {
           setText(e.target.value);
@@ -80,9 +97,21 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
         onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
         onKeyDown={(e) => {
           if (matches.length) {
-            if (e.key === "ArrowDown" || e.key === "ArrowUp") { e.preventDefault(); setPick((p) => p + (e.key === "ArrowDown" ? 1 : matches.length - 1)); return; }
-            if (e.key === "Enter" || e.key === "Tab") { e.preventDefault(); complete(matches[pick % matches.length]!); return; }
-            if (e.key === "Escape") { e.preventDefault(); setClosedAt(q?.start); return; }
+            if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+              e.preventDefault();
+              setPick((p) => p + (e.key === "ArrowDown" ? 1 : matches.length - 1));
+              return;
+            }
+            if (e.key === "Enter" || e.key === "Tab") {
+              e.preventDefault();
+              complete(matches[pick % matches.length]!);
+              return;
+            }
+            if (e.key === "Escape") {
+              e.preventDefault();
+              setClosedAt(q?.start);
+              return;
+            }
           }
           if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
             e.preventDefault();
@@ -90,7 +119,11 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
           }
         }}
       />
-      {error ? <p className="form-error" role="alert">{error}</p> : null}
+      {error ? (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
     </div>
   );
 }

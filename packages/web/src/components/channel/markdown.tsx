@@ -17,14 +17,36 @@ function parsed(text: string): MdNode[] {
 function render(nodes: MdNode[], isKnownUser: (u: string) => boolean): ReactNode[] {
   return nodes.map((n, i) => {
     switch (n.t) {
-      case "text": return <Fragment key={i}>{n.v}</Fragment>;
-      case "br": return <br key={i} />;
-      case "bold": return <strong key={i}>{render(n.c, isKnownUser)}</strong>;
-      case "italic": return <em key={i}>{render(n.c, isKnownUser)}</em>;
-      case "code": return <code key={i}>{n.v}</code>;
-      case "pre": return <pre key={i}><code>{n.v}</code></pre>;
-      case "link": return <a key={i} href={n.href} target="_blank" rel="noopener noreferrer nofollow">{render(n.c, isKnownUser)}</a>;
-      case "mention": return isKnownUser(n.username) ? <span key={i} className="mention">@{n.username}</span> : <Fragment key={i}>@{n.username}</Fragment>;
+      case "text":
+        return <Fragment key={i}>{n.v}</Fragment>;
+      case "br":
+        return <br key={i} />;
+      case "bold":
+        return <strong key={i}>{render(n.c, isKnownUser)}</strong>;
+      case "italic":
+        return <em key={i}>{render(n.c, isKnownUser)}</em>;
+      case "code":
+        return <code key={i}>{n.v}</code>;
+      case "pre":
+        return (
+          <pre key={i}>
+            <code>{n.v}</code>
+          </pre>
+        );
+      case "link":
+        return (
+          <a key={i} href={n.href} target="_blank" rel="noopener noreferrer nofollow">
+            {render(n.c, isKnownUser)}
+          </a>
+        );
+      case "mention":
+        return isKnownUser(n.username) ? (
+          <span key={i} className="mention">
+            @{n.username}
+          </span>
+        ) : (
+          <Fragment key={i}>@{n.username}</Fragment>
+        );
     }
   });
 }

@@ -84,7 +84,12 @@ describe("MessageItem", () => {
     const f = await setup();
     f.event({ seq: 1, senderId: alice.id, text: "theirs" });
     f.event({ seq: 2, senderId: me.id, text: "mine" });
-    f.render(<><Item seq={1} /><Item seq={2} /></>);
+    f.render(
+      <>
+        <Item seq={1} />
+        <Item seq={2} />
+      </>,
+    );
     const theirs = await screen.findByRole("article", { name: /^Alice Liddell/ });
     expect(within(theirs).queryByRole("button", { name: "Edit message" })).toBeNull();
     expect(within(theirs).queryByRole("button", { name: "Delete message" })).toBeNull();

@@ -19,7 +19,13 @@ function time(ts: number): string {
   return new Date(ts).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
 }
 
-export function MessageItem(props: { channelId: string; m: TimelineMessage; showHeader: boolean; onOpenThread?: (seq: number) => void; mark?: "hit" | "current" | undefined }) {
+export function MessageItem(props: {
+  channelId: string;
+  m: TimelineMessage;
+  showHeader: boolean;
+  onOpenThread?: (seq: number) => void;
+  mark?: "hit" | "current" | undefined;
+}) {
   const chat = useChat();
   const { m, channelId } = props;
   const [picker, setPicker] = useState(false);
@@ -32,7 +38,11 @@ export function MessageItem(props: { channelId: string; m: TimelineMessage; show
   const files = m.deleted || m.decodeError ? [] : filesOf(chat.history(channelId).event(m.seq));
 
   return (
-    <article className={`msg${props.showHeader ? " with-header" : ""}${mentionsMe ? " mentions-me" : ""}${props.mark ? ` search-hit${props.mark === "current" ? " search-current" : ""}` : ""}`} aria-label={`${sender} at ${time(m.createdAt)}`} data-seq={m.seq}>
+    <article
+      className={`msg${props.showHeader ? " with-header" : ""}${mentionsMe ? " mentions-me" : ""}${props.mark ? ` search-hit${props.mark === "current" ? " search-current" : ""}` : ""}`}
+      aria-label={`${sender} at ${time(m.createdAt)}`}
+      data-seq={m.seq}
+    >
       {props.showHeader ? (
         <header className="msg-head">
           <PresenceDot userId={m.senderId} />
@@ -40,42 +50,102 @@ export function MessageItem(props: { channelId: string; m: TimelineMessage; show
           <time dateTime={new Date(m.createdAt).toISOString()}>{time(m.createdAt)}</time>
         </header>
       ) : null}
-      {m.deleted ? <p className="msg-body deleted">This message was deleted.</p> :
-        m.decodeError ? <p className="msg-body undecryptable" title={m.decodeError}>Unable to decrypt this message on this device.</p> :
-          editing ? <MessageEditor initial={m.text} onCancel={() => setEditing(false)} onSave={async (text) => { setEditing(false); if (text !== m.text) await chat.edit(channelId, m.seq, text); }} /> :
-            m.text || !files.length ? <div className="msg-body"><Markdown text={m.text} isKnownUser={knownUser} />{m.edited ? <span className="edited"> (edited)</span> : null}</div> : null}
+      {m.deleted ? (
+        <p className="msg-body deleted">This message was deleted.</p>
+      ) : m.decodeError ? (
+        <p className="msg-body undecryptable" title={m.decodeError}>
+          Unable to decrypt this message on this device.
+        </p>
+      ) : editing ? (
+        <MessageEditor
+          initial={m.text}
+          onCancel={() => setEditing(false)}
+          onSave={async (text) => {
+            setEditing(false);
+            if (text !== m.text) await chat.edit(channelId, m.seq, text);
+          }}
+        />
+      ) : m.text || !files.length ? (
+        <div className="msg-body">
+          <Markdown text={m.text} isKnownUser={knownUser} />
+          {m.edited ? <span className="edited"> (edited)</span> : null}
+        </div>
+      ) : null}
       {files.length ? <Attachments files={files} /> : null}
       {m.reactions.size > 0 ? (
         <div className="reactions" role="group" aria-label="Reactions">
           {[...m.reactions].map(([emoji, users]) => (
             <button
-              key={emoji} type="button" className="reaction" aria-pressed={users.has(chat.me.id)}
+              key={emoji}
+              type="button"
+              className="reaction"
+              aria-pressed={users.has(chat.me.id)}
               aria-label={`${emoji} ${users.size}, by ${[...users].map((u) => chat.userName(u)).join(", ")}`}
               onClick={() => void chat.toggleReaction(channelId, m.seq, emoji)}
-            >{emoji} {users.size}</button>
+            >
+              {emoji} {users.size}
+            </button>
           ))}
         </div>
       ) : null}
       {props.onOpenThread && m.replyCount > 0 ? (
-        <button type="button" className="link thread-link" onClick={() => props.onOpenThread!(m.seq)}>{m.replyCount} {m.replyCount === 1 ? "reply" : "replies"}</button>
+        <button type="button" className="link thread-link" onClick={() => props.onOpenThread!(m.seq)}>
+          {m.replyCount} {m.replyCount === 1 ? "reply" : "replies"}
+        </button>
       ) : null}
       {confirmDelete ? (
         <div className="confirm" role="alertdialog" aria-label="Delete message?">
           Delete this message for everyone?
-          <button type="button" className="danger" onClick={() => { setConfirmDelete(false); void chat.remove(channelId, m.seq); }}>Delete</button>
-          <button type="button" onClick={() => setConfirmDelete(false)}>Cancel</button>
+          <button
+            type="button"
+            className="danger"
+            onClick={() => {
+              setConfirmDelete(false);
+              void chat.remove(channelId, m.seq);
+            }}
+          >
+            Delete
+          </button>
+          <button type="button" onClick={() => setConfirmDelete(false)}>
+            Cancel
+          </button>
         </div>
       ) : null}
       {!m.deleted && !editing ? (
         <div className="msg-actions" role="toolbar" aria-label="Message actions">
-          <button type="button" className="icon" aria-label="Add reaction" aria-expanded={picker} onClick={() => setPicker(!picker)}><Icon name="smile" /></button>
-          {props.onOpenThread ? <button type="button" className="icon" aria-label="Reply in thread" onClick={() => props.onOpenThread!(m.seq)}><Icon name="reply" /></button> : null}
-          {own ? <button type="button" className="icon" aria-label="Edit message" onClick={() => setEditing(true)}><Icon name="edit" /></button> : null}
-          {own ? <button type="button" className="icon" aria-label="Delete message" onClick={() => setConfirmDelete(true)}><Icon name="trash" /></button> : null}
+          <button type="button" className="icon" aria-label="Add reaction" aria-expanded={picker} onClick={() => setPicker(!picker)}>
+            <Icon name="smile" />
+          </button>
+          {props.onOpenThread ? (
+            <button type="button" className="icon" aria-label="Reply in thread" onClick={() => props.onOpenThread!(m.seq)}>
+              <Icon name="reply" />
+            </button>
+          ) : null}
+          {own ? (
+            <button type="button" className="icon" aria-label="Edit message" onClick={() => setEditing(true)}>
+              <Icon name="edit" />
+            </button>
+          ) : null}
+          {own ? (
+            <button type="button" className="icon" aria-label="Delete message" onClick={() => setConfirmDelete(true)}>
+              <Icon name="trash" />
+            </button>
+          ) : null}
           {picker ? (
             <div className="picker" role="menu" aria-label="Pick a reaction">
               {QUICK_REACTIONS.map((e) => (
-                <button key={e} type="button" role="menuitem" aria-label={`React with ${e}`} onClick={() => { setPicker(false); void chat.toggleReaction(channelId, m.seq, e); }}>{e}</button>
+                <button
+                  key={e}
+                  type="button"
+                  role="menuitem"
+                  aria-label={`React with ${e}`}
+                  onClick={() => {
+                    setPicker(false);
+                    void chat.toggleReaction(channelId, m.seq, e);
+                  }}
+                >
+                  {e}
+                </button>
               ))}
             </div>
           ) : null}

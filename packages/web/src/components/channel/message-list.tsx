@@ -39,7 +39,9 @@ export function MessageList(props: { channelId: string; title: string; onOpenThr
     const el = scroller.current;
     if (!el || !h.hasOlder || h.loadingOlder) return;
     anchor.current = { firstKey: rows[0]?.key, total: v.getTotalSize(), top: el.scrollTop };
-    void chat.loadOlder(props.channelId).catch(() => { anchor.current = undefined; });
+    void chat.loadOlder(props.channelId).catch(() => {
+      anchor.current = undefined;
+    });
   };
 
   useLayoutEffect(() => {
@@ -82,21 +84,32 @@ export function MessageList(props: { channelId: string; title: string; onOpenThr
     <div className="messages" ref={scroller} onScroll={onScroll} role="log" aria-label={`Messages in ${props.title}`} tabIndex={0}>
       <div className="virtual" style={{ height: v.getTotalSize() }}>
         <div className="history-edge" aria-live="polite">
-        {h.loadingOlder ? "Loading older messages…" : h.hasOlder ? "" : h.historyStartsAt !== undefined && h.historyStartsAt > 1
-          ? "Earlier messages were sent before this device joined: they are end-to-end encrypted and cannot be read here."
-          : `This is the beginning of ${props.title}.`}
+          {h.loadingOlder
+            ? "Loading older messages…"
+            : h.hasOlder
+              ? ""
+              : h.historyStartsAt !== undefined && h.historyStartsAt > 1
+                ? "Earlier messages were sent before this device joined: they are end-to-end encrypted and cannot be read here."
+                : `This is the beginning of ${props.title}.`}
         </div>
         {v.getVirtualItems().map((item) => {
           const row = rows[item.index]!;
           return (
             <div key={item.key} data-index={item.index} ref={v.measureElement} className="vrow" style={{ transform: `translateY(${item.start}px)` }}>
               {row.kind === "day" ? (
-                <div className="day" role="separator" aria-label={row.label}><span>{row.label}</span></div>
+                <div className="day" role="separator" aria-label={row.label}>
+                  <span>{row.label}</span>
+                </div>
               ) : row.kind === "reset" ? (
                 <ResetRow notice={row.notice} />
               ) : (
-                <MessageItem channelId={props.channelId} m={row.message} showHeader={row.showHeader} onOpenThread={props.onOpenThread}
-                  mark={row.message.seq === current ? "current" : props.highlight?.hits.has(row.message.seq) ? "hit" : undefined} />
+                <MessageItem
+                  channelId={props.channelId}
+                  m={row.message}
+                  showHeader={row.showHeader}
+                  onOpenThread={props.onOpenThread}
+                  mark={row.message.seq === current ? "current" : props.highlight?.hits.has(row.message.seq) ? "hit" : undefined}
+                />
               )}
             </div>
           );

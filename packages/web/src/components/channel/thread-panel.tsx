@@ -13,25 +13,33 @@ export function ThreadPanel(props: { channelId: string; rootSeq: number }) {
   const root = h.get(props.rootSeq);
   const replies = h.thread(props.rootSeq);
   const end = useRef<HTMLDivElement>(null);
-  useEffect(() => { end.current?.scrollIntoView({ block: "end" }); }, [replies.length]);
+  useEffect(() => {
+    end.current?.scrollIntoView({ block: "end" });
+  }, [replies.length]);
   // A thread opened by link may start before the loaded history: page back until its root is in.
   useEffect(() => {
     let stop = false;
     void (async () => {
       while (!stop && !h.get(props.rootSeq) && h.hasOlder) await chat.loadOlder(props.channelId);
     })().catch(() => undefined);
-    return () => { stop = true; };
+    return () => {
+      stop = true;
+    };
   }, [chat, h, props.channelId, props.rootSeq]);
   const close = () => navigate(`/c/${props.channelId}`);
   return (
     <aside className="thread" aria-label="Thread">
       <header className="thread-head">
         <h2>Thread</h2>
-        <button type="button" className="icon" aria-label="Close thread" onClick={close}><Icon name="close" /></button>
+        <button type="button" className="icon" aria-label="Close thread" onClick={close}>
+          <Icon name="close" />
+        </button>
       </header>
       <div className="thread-body">
         {root ? <MessageItem channelId={props.channelId} m={root} showHeader /> : <p className="muted">Loading the thread…</p>}
-        <div className="thread-count muted">{replies.length} {replies.length === 1 ? "reply" : "replies"}</div>
+        <div className="thread-count muted">
+          {replies.length} {replies.length === 1 ? "reply" : "replies"}
+        </div>
         {replies.map((m, i) => (
           <MessageItem key={m.seq} channelId={props.channelId} m={m} showHeader={i === 0 || replies[i - 1]!.senderId !== m.senderId} />
         ))}

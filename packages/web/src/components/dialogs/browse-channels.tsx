@@ -13,7 +13,10 @@ export function BrowseChannelsDialog(props: { onClose: () => void }) {
   const [error, setError] = useState<string>();
   useEffect(() => {
     const t = setTimeout(() => {
-      chat.client.api.call("browseChannels", { query: q ? { q } : {} }).then((r) => setList(r.channels), (err: unknown) => setError(describeError(err)));
+      chat.client.api.call("browseChannels", { query: q ? { q } : {} }).then(
+        (r) => setList(r.channels),
+        (err: unknown) => setError(describeError(err)),
+      );
     }, 150);
     return () => clearTimeout(t);
   }, [chat, q]);
@@ -28,14 +31,29 @@ export function BrowseChannelsDialog(props: { onClose: () => void }) {
   }
   return (
     <Modal title="Browse channels" onClose={props.onClose} wide>
-      <input type="search" className="search" aria-label="Search channels" placeholder="Search channels" value={q} onChange={(e) => setQ(e.target.value)} autoFocus />
+      <input
+        type="search"
+        className="search"
+        aria-label="Search channels"
+        placeholder="Search channels"
+        value={q}
+        onChange={(e) => setQ(e.target.value)}
+        autoFocus
+      />
       <FormError error={error} />
       <ul className="pick-list">
         {list?.length === 0 ? <li className="muted">No public channels match.</li> : null}
         {list?.map((c) => (
           <li key={c.id}>
-            <div><strong># {c.name}</strong> <span className="muted">{c.memberCount} members{c.topic ? ` · ${c.topic}` : ""}</span></div>
-            <button type="button" className={c.joined ? "" : "primary"} aria-label={`${c.joined ? "Open" : "Join"} ${c.name}`} onClick={() => void open(c)}>{c.joined ? "Open" : "Join"}</button>
+            <div>
+              <strong># {c.name}</strong>{" "}
+              <span className="muted">
+                {c.memberCount} members{c.topic ? ` · ${c.topic}` : ""}
+              </span>
+            </div>
+            <button type="button" className={c.joined ? "" : "primary"} aria-label={`${c.joined ? "Open" : "Join"} ${c.name}`} onClick={() => void open(c)}>
+              {c.joined ? "Open" : "Join"}
+            </button>
           </li>
         ))}
       </ul>

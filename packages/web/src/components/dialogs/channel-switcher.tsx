@@ -14,17 +14,40 @@ export function ChannelSwitcher(props: { onClose: () => void }) {
     .filter((x) => !needle || x.title.toLowerCase().includes(needle))
     .sort((a, b) => b.c.unread - a.c.unread || a.title.localeCompare(b.title))
     .slice(0, 12);
-  const go = (id: string) => { props.onClose(); navigate(`/c/${id}`); };
+  const go = (id: string) => {
+    props.onClose();
+    navigate(`/c/${id}`);
+  };
   return (
     <Modal title="Jump to a conversation" onClose={props.onClose}>
       <input
-        type="search" className="search" aria-label="Channel name" placeholder="Channel or person" value={q} autoFocus
-        role="combobox" aria-expanded="true" aria-controls="switcher-list" aria-activedescendant={list[sel] ? `sw-${list[sel].c.id}` : undefined}
-        onChange={(e) => { setQ(e.target.value); setSel(0); }}
+        type="search"
+        className="search"
+        aria-label="Channel name"
+        placeholder="Channel or person"
+        value={q}
+        autoFocus
+        role="combobox"
+        aria-expanded="true"
+        aria-controls="switcher-list"
+        aria-activedescendant={list[sel] ? `sw-${list[sel].c.id}` : undefined}
+        onChange={(e) => {
+          setQ(e.target.value);
+          setSel(0);
+        }}
         onKeyDown={(e) => {
-          if (e.key === "ArrowDown") { e.preventDefault(); setSel((s) => Math.min(s + 1, list.length - 1)); }
-          if (e.key === "ArrowUp") { e.preventDefault(); setSel((s) => Math.max(s - 1, 0)); }
-          if (e.key === "Enter" && list[sel]) { e.preventDefault(); go(list[sel].c.id); }
+          if (e.key === "ArrowDown") {
+            e.preventDefault();
+            setSel((s) => Math.min(s + 1, list.length - 1));
+          }
+          if (e.key === "ArrowUp") {
+            e.preventDefault();
+            setSel((s) => Math.max(s - 1, 0));
+          }
+          if (e.key === "Enter" && list[sel]) {
+            e.preventDefault();
+            go(list[sel].c.id);
+          }
         }}
       />
       <ul id="switcher-list" className="pick-list" role="listbox" aria-label="Conversations">

@@ -28,11 +28,17 @@ export function CreateChannelDialog(props: { onClose: () => void }) {
         <Field label="Topic" name="topic" value={topic} onChange={setTopic} required={false} />
         <fieldset className="radio">
           <legend>Who can find it</legend>
-          <label><input type="radio" name="kind" checked={kind === "public"} onChange={() => setKind("public")} /> Public — anyone in the organisation can join</label>
-          <label><input type="radio" name="kind" checked={kind === "private"} onChange={() => setKind("private")} /> Private — only people you add</label>
+          <label>
+            <input type="radio" name="kind" checked={kind === "public"} onChange={() => setKind("public")} /> Public — anyone in the organisation can join
+          </label>
+          <label>
+            <input type="radio" name="kind" checked={kind === "private"} onChange={() => setKind("private")} /> Private — only people you add
+          </label>
         </fieldset>
         <FormError error={error} />
-        <button type="submit" className="primary">Create</button>
+        <button type="submit" className="primary">
+          Create
+        </button>
       </form>
     </Modal>
   );

@@ -12,21 +12,39 @@ export function Dialogs(props: { open: DialogName; channelId: string | undefined
   const chat = useChat();
   const { onClose, channelId } = props;
   switch (props.open) {
-    case "create": return <CreateChannelDialog onClose={onClose} />;
-    case "browse": return <BrowseChannelsDialog onClose={onClose} />;
-    case "switcher": return <ChannelSwitcher onClose={onClose} />;
+    case "create":
+      return <CreateChannelDialog onClose={onClose} />;
+    case "browse":
+      return <BrowseChannelsDialog onClose={onClose} />;
+    case "switcher":
+      return <ChannelSwitcher onClose={onClose} />;
     case "dm":
-      return <PeoplePicker title="New direct message" action="Start conversation" onClose={onClose} onPick={async (ids) => {
-        const c = await chat.openDm(ids);
-        onClose();
-        navigate(`/c/${c.id}`);
-      }} />;
+      return (
+        <PeoplePicker
+          title="New direct message"
+          action="Start conversation"
+          onClose={onClose}
+          onPick={async (ids) => {
+            const c = await chat.openDm(ids);
+            onClose();
+            navigate(`/c/${c.id}`);
+          }}
+        />
+      );
     case "members":
-      return channelId ? <PeoplePicker title="Add people to this channel" action="Add" onClose={onClose} onPick={async (ids) => {
-        await chat.addMembers(channelId, ids);
-        await chat.refreshChannels();
-        onClose();
-      }} /> : null;
-    default: return null;
+      return channelId ? (
+        <PeoplePicker
+          title="Add people to this channel"
+          action="Add"
+          onClose={onClose}
+          onPick={async (ids) => {
+            await chat.addMembers(channelId, ids);
+            await chat.refreshChannels();
+            onClose();
+          }}
+        />
+      ) : null;
+    default:
+      return null;
   }
 }

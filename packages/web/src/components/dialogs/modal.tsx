@@ -10,13 +10,22 @@ export function Modal(props: { title: string; onClose: () => void; children: Rea
   }, []);
   return (
     <dialog
-      ref={ref} className={`modal${props.wide ? " wide" : ""}`} aria-labelledby="modal-title"
-      onCancel={(e) => { e.preventDefault(); props.onClose(); }}
-      onClick={(e) => { if (e.target === ref.current) props.onClose(); }}
+      ref={ref}
+      className={`modal${props.wide ? " wide" : ""}`}
+      aria-labelledby="modal-title"
+      onCancel={(e) => {
+        e.preventDefault();
+        props.onClose();
+      }}
+      onClick={(e) => {
+        if (e.target === ref.current) props.onClose();
+      }}
     >
       <header className="modal-head">
         <h2 id="modal-title">{props.title}</h2>
-        <button type="button" className="icon" aria-label="Close" onClick={props.onClose}><Icon name="close" /></button>
+        <button type="button" className="icon" aria-label="Close" onClick={props.onClose}>
+          <Icon name="close" />
+        </button>
       </header>
       {props.children}
     </dialog>

@@ -18,7 +18,15 @@ export function PeoplePicker(props: { title: string; action: string; onClose: ()
   const toggle = (id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id]));
   return (
     <Modal title={props.title} onClose={props.onClose}>
-      <input type="search" className="search" aria-label="Search people" placeholder="Search people" value={q} onChange={(e) => setQ(e.target.value)} autoFocus />
+      <input
+        type="search"
+        className="search"
+        aria-label="Search people"
+        placeholder="Search people"
+        value={q}
+        onChange={(e) => setQ(e.target.value)}
+        autoFocus
+      />
       <ul className="pick-list">
         {people.map((u) => (
           <li key={u.id}>
@@ -31,7 +39,14 @@ export function PeoplePicker(props: { title: string; action: string; onClose: ()
         {people.length === 0 ? <li className="muted">Nobody matches.</li> : null}
       </ul>
       <FormError error={error} />
-      <button type="button" className="primary" disabled={picked.length === 0} onClick={() => props.onPick(picked).catch((err: unknown) => setError(describeError(err)))}>{props.action}</button>
+      <button
+        type="button"
+        className="primary"
+        disabled={picked.length === 0}
+        onClick={() => props.onPick(picked).catch((err: unknown) => setError(describeError(err)))}
+      >
+        {props.action}
+      </button>
     </Modal>
   );
 }

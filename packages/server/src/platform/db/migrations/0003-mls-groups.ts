@@ -13,7 +13,8 @@ export function mlsGroups({ bytes }: MigrationContext): Migration {
   return {
     async up(db: Kysely<unknown>) {
       // channels.epoch stays the authority for the epoch (the conditional UPDATE that picks the winner).
-      await db.schema.createTable("mls_groups")
+      await db.schema
+        .createTable("mls_groups")
         .addColumn("channel_id", "text", (c) => c.primaryKey().references("channels.id"))
         .addColumn("org_id", "text", (c) => c.notNull())
         .addColumn("suite", "text", (c) => c.notNull())
@@ -21,19 +22,23 @@ export function mlsGroups({ bytes }: MigrationContext): Migration {
         .addColumn("group_info", sql.raw(bytes), (c) => c.notNull())
         .addColumn("created_by", "text", (c) => c.notNull())
         .addColumn("created_at", "bigint", (c) => c.notNull())
-        .addColumn("updated_at", "bigint", (c) => c.notNull()).execute();
-      await db.schema.createTable("mls_leaves")
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("mls_leaves")
         .addColumn("channel_id", "text", (c) => c.notNull().references("channels.id"))
         .addColumn("leaf_index", "integer", (c) => c.notNull())
         .addColumn("org_id", "text", (c) => c.notNull())
         .addColumn("user_id", "text", (c) => c.notNull())
         .addColumn("device_id", "text", (c) => c.notNull())
         .addColumn("signature_key", sql.raw(bytes), (c) => c.notNull())
-        .addPrimaryKeyConstraint("mls_leaves_pk", ["channel_id", "leaf_index"]).execute();
+        .addPrimaryKeyConstraint("mls_leaves_pk", ["channel_id", "leaf_index"])
+        .execute();
       // Revocation and deactivation find every group a device / user is in.
       await db.schema.createIndex("mls_leaves_device").on("mls_leaves").column("device_id").execute();
       await db.schema.createIndex("mls_leaves_user").on("mls_leaves").columns(["user_id", "channel_id"]).execute();
-      await db.schema.createTable("mls_welcomes")
+      await db.schema
+        .createTable("mls_welcomes")
         .addColumn("id", "text", (c) => c.primaryKey())
         .addColumn("channel_id", "text", (c) => c.notNull().references("channels.id"))
         .addColumn("org_id", "text", (c) => c.notNull())
@@ -41,9 +46,11 @@ export function mlsGroups({ bytes }: MigrationContext): Migration {
         .addColumn("data", sql.raw(bytes), (c) => c.notNull())
         // JSON array of the user ids whose devices it adds: only they may fetch it.
         .addColumn("recipients", "text", (c) => c.notNull())
-        .addColumn("created_at", "bigint", (c) => c.notNull()).execute();
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
       await db.schema.createIndex("mls_welcomes_channel").on("mls_welcomes").columns(["channel_id", "epoch"]).execute();
-      await db.schema.createTable("mls_pending_removals")
+      await db.schema
+        .createTable("mls_pending_removals")
         .addColumn("channel_id", "text", (c) => c.notNull().references("channels.id"))
         .addColumn("device_id", "text", (c) => c.notNull())
         .addColumn("org_id", "text", (c) => c.notNull())
@@ -55,7 +62,8 @@ export function mlsGroups({ bytes }: MigrationContext): Migration {
         .addColumn("proposal_seq", "bigint")
         .addColumn("proposal_ref", "text")
         .addColumn("created_at", "bigint", (c) => c.notNull())
-        .addPrimaryKeyConstraint("mls_pending_removals_pk", ["channel_id", "device_id"]).execute();
+        .addPrimaryKeyConstraint("mls_pending_removals_pk", ["channel_id", "device_id"])
+        .execute();
     },
   };
 }

@@ -9,7 +9,8 @@ import type { MigrationContext } from "./context.ts";
 export function files(_ctx: MigrationContext): Migration {
   return {
     async up(db: Kysely<unknown>) {
-      await db.schema.createTable("files")
+      await db.schema
+        .createTable("files")
         .addColumn("id", "text", (c) => c.primaryKey())
         .addColumn("org_id", "text", (c) => c.notNull())
         .addColumn("channel_id", "text", (c) => c.notNull().references("channels.id"))
@@ -21,11 +22,15 @@ export function files(_ctx: MigrationContext): Migration {
         .addColumn("completed_at", "bigint")
         // The event that carries the file (set once, when the message is written).
         .addColumn("event_seq", "bigint")
-        .addColumn("deleted_at", "bigint").execute();
+        .addColumn("deleted_at", "bigint")
+        .execute();
       await db.schema.createIndex("files_event").on("files").columns(["channel_id", "event_seq"]).execute();
       // The GC sweep looks for old unlinked uploads.
       await sql`CREATE INDEX files_unlinked ON files (created_at) WHERE event_seq IS NULL AND deleted_at IS NULL`.execute(db);
-      await db.schema.alterTable("events").addColumn("files", "text", (c) => c.notNull().defaultTo("[]")).execute();
+      await db.schema
+        .alterTable("events")
+        .addColumn("files", "text", (c) => c.notNull().defaultTo("[]"))
+        .execute();
     },
   };
 }

@@ -14,11 +14,20 @@ const LEGACY_ENGINE = "ts-mls@2.0.0-rc.10";
 export function mlsGenerations(_ctx: MigrationContext): Migration {
   return {
     async up(db: Kysely<unknown>) {
-      await db.schema.alterTable("channels").addColumn("mls_generation", "integer", (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable("channels")
+        .addColumn("mls_generation", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
       // When the last reset happened (members' resets are rate-limited per channel).
       await db.schema.alterTable("channels").addColumn("mls_reset_at", "bigint").execute();
-      await db.schema.alterTable("events").addColumn("generation", "integer", (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.alterTable("mls_groups").addColumn("engine", "text", (c) => c.notNull().defaultTo(LEGACY_ENGINE)).execute();
+      await db.schema
+        .alterTable("events")
+        .addColumn("generation", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable("mls_groups")
+        .addColumn("engine", "text", (c) => c.notNull().defaultTo(LEGACY_ENGINE))
+        .execute();
     },
   };
 }

@@ -12,7 +12,8 @@ import type { MigrationContext } from "./context.ts";
 export function jobs(_ctx: MigrationContext): Migration {
   return {
     async up(db: Kysely<unknown>) {
-      await db.schema.createTable("jobs")
+      await db.schema
+        .createTable("jobs")
         .addColumn("id", "text", (c) => c.primaryKey())
         .addColumn("name", "text", (c) => c.notNull())
         // JSON text, parsed by the job's handler.

@@ -16,7 +16,8 @@ const APPEND_ONLY = ["audit_log", "audit_checkpoints"] as const;
 export function audit(ctx: MigrationContext): Migration {
   return {
     async up(db: Kysely<unknown>) {
-      await db.schema.createTable("audit_log")
+      await db.schema
+        .createTable("audit_log")
         .addColumn("org_id", "text", (c) => c.notNull())
         .addColumn("seq", "bigint", (c) => c.notNull())
         .addColumn("at", "bigint", (c) => c.notNull())
@@ -34,22 +35,26 @@ export function audit(ctx: MigrationContext): Migration {
         .addColumn("pii", sql.raw(ctx.bytes))
         .addColumn("prev_hash", "text", (c) => c.notNull())
         .addColumn("hash", "text", (c) => c.notNull())
-        .addPrimaryKeyConstraint("audit_log_pk", ["org_id", "seq"]).execute();
+        .addPrimaryKeyConstraint("audit_log_pk", ["org_id", "seq"])
+        .execute();
       await db.schema.createIndex("audit_log_action").on("audit_log").columns(["org_id", "action", "seq"]).execute();
       await db.schema.createIndex("audit_log_actor").on("audit_log").columns(["org_id", "actor_id", "seq"]).execute();
       await db.schema.createIndex("audit_log_at").on("audit_log").columns(["org_id", "at"]).execute();
 
       // The per-org chain head: seq allocation (the UPDATE that bumps it locks the row for
       // the transaction on both dialects) and the hash the next entry chains to.
-      await db.schema.createTable("audit_heads")
+      await db.schema
+        .createTable("audit_heads")
         .addColumn("org_id", "text", (c) => c.primaryKey())
         .addColumn("seq", "bigint", (c) => c.notNull())
         .addColumn("hash", "text", (c) => c.notNull())
         // Last checkpointed seq and when (ms): drives "every N entries or T seconds".
         .addColumn("checkpoint_seq", "bigint", (c) => c.notNull().defaultTo(0))
-        .addColumn("checkpoint_at", "bigint", (c) => c.notNull().defaultTo(0)).execute();
+        .addColumn("checkpoint_at", "bigint", (c) => c.notNull().defaultTo(0))
+        .execute();
 
-      await db.schema.createTable("audit_checkpoints")
+      await db.schema
+        .createTable("audit_checkpoints")
         .addColumn("org_id", "text", (c) => c.notNull())
         .addColumn("seq", "bigint", (c) => c.notNull())
         .addColumn("head_hash", "text", (c) => c.notNull())
@@ -57,23 +62,28 @@ export function audit(ctx: MigrationContext): Migration {
         .addColumn("key_id", "text", (c) => c.notNull())
         // Ed25519 over the checkpoint's canonical encoding, base64url.
         .addColumn("signature", "text", (c) => c.notNull())
-        .addPrimaryKeyConstraint("audit_checkpoints_pk", ["org_id", "seq"]).execute();
+        .addPrimaryKeyConstraint("audit_checkpoints_pk", ["org_id", "seq"])
+        .execute();
 
       // Per-subject PII keys, sealed by platform/kms. Deleting a row is the GDPR erasure.
-      await db.schema.createTable("audit_pii_keys")
+      await db.schema
+        .createTable("audit_pii_keys")
         .addColumn("id", "text", (c) => c.primaryKey())
         .addColumn("org_id", "text", (c) => c.notNull())
         .addColumn("subject", "text", (c) => c.notNull())
         .addColumn("sealed_key", "text", (c) => c.notNull())
         .addColumn("created_at", "bigint", (c) => c.notNull())
-        .addUniqueConstraint("audit_pii_keys_subject", ["org_id", "subject"]).execute();
+        .addUniqueConstraint("audit_pii_keys_subject", ["org_id", "subject"])
+        .execute();
 
       // Where the checkpoint sink (JSON Lines file) has got to, per org.
-      await db.schema.createTable("audit_sink_cursors")
+      await db.schema
+        .createTable("audit_sink_cursors")
         .addColumn("sink", "text", (c) => c.notNull())
         .addColumn("org_id", "text", (c) => c.notNull())
         .addColumn("seq", "bigint", (c) => c.notNull())
-        .addPrimaryKeyConstraint("audit_sink_cursors_pk", ["sink", "org_id"]).execute();
+        .addPrimaryKeyConstraint("audit_sink_cursors_pk", ["sink", "org_id"])
+        .execute();
 
       if (ctx.dialect === "postgres") {
         await sql`CREATE FUNCTION parley_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -85,7 +95,9 @@ export function audit(ctx: MigrationContext): Migration {
       } else {
         for (const t of APPEND_ONLY) {
           for (const op of ["UPDATE", "DELETE"]) {
-            await sql.raw(`CREATE TRIGGER ${t}_no_${op.toLowerCase()} BEFORE ${op} ON ${t} BEGIN SELECT RAISE(ABORT, '${t} is append-only: ${op} refused'); END`).execute(db);
+            await sql
+              .raw(`CREATE TRIGGER ${t}_no_${op.toLowerCase()} BEFORE ${op} ON ${t} BEGIN SELECT RAISE(ABORT, '${t} is append-only: ${op} refused'); END`)
+              .execute(db);
           }
         }
       }

@@ -11,7 +11,8 @@ import type { MigrationContext } from "./context.ts";
 export function busOutbox(ctx: MigrationContext): Migration {
   return {
     async up(db: Kysely<unknown>) {
-      await db.schema.createTable("bus_outbox")
+      await db.schema
+        .createTable("bus_outbox")
         // Publish order: a serial (SQLite: the rowid).
         .addColumn("id", ctx.dialect === "postgres" ? "bigserial" : "integer", (c) => c.primaryKey())
         .addColumn("topic", "text", (c) => c.notNull())
