@@ -14,6 +14,13 @@ for (const dialect of DIALECTS) {
     });
     after(() => s.stop());
     const login = (over: Record<string, unknown>) => call(s, "POST", "/auth/login", { org: "acme", password: TEST_PASSWORD, deviceName: "phone", ...over });
+    /** The org's `auth.login.throttled` audit entries: [limit, target user id]. */
+    const throttledEntries = async () =>
+      (await s.deps.db.selectFrom("audit_log").selectAll().where("action", "=", "auth.login.throttled").orderBy("seq").execute()).map((e) => [
+        JSON.parse(e.details).limit,
+        e.target_id,
+        e.result,
+      ]);
 
     it("registers a new device, or reuses an own unrevoked one", async () => {
       const bob = await makeUser(s, owner, { username: "bob" });
@@ -115,10 +122,14 @@ for (const dialect of DIALECTS) {
     it("throttles repeated failures per account with 429 and Retry-After, even for the right password", async () => {
       const victim = await makeUser(s, owner, { username: "victim" });
       for (let i = 0; i < 3; i++) assert.equal((await login({ username: "victim", password: "wrong password!" })).status, 401);
+      const throttledBefore = (await throttledEntries()).length;
       const r = await login({ username: "victim" });
       assert.equal(r.status, 429);
       assert.equal(r.body.code, "login_throttled");
       assert.ok(Number(r.headers.get("retry-after")) > 0);
+      assert.equal((await login({ username: "victim", password: "wrong password!" })).status, 429);
+      // The refusal that locked the account is audited; the ones after it are not (no flooding the log).
+      assert.deepEqual((await throttledEntries()).slice(throttledBefore), [["account", victim.user.id, "failure"]]);
       // Another account is not affected by this account's lock.
       assert.equal((await login({ username: "owner" })).status, 200);
       assert.equal((await victim.api("GET", "/me")).status, 200, "existing sessions keep working");
@@ -129,23 +140,31 @@ for (const dialect of DIALECTS) {
       const before = await identityCounts(s);
       // loginAttempts 3 -> 15 failures per address; one failure each on 15 different names.
       for (let i = 0; i < 15; i++) assert.equal((await login({ username: `guess-${i}`, password: "wrong password!" })).status, 401);
+      const throttledBefore = (await throttledEntries()).length;
       const r = await login({ username: "owner" });
       assert.equal(r.status, 429);
       assert.equal(r.body.code, "login_throttled");
       assert.ok(Number(r.headers.get("retry-after")) > 0);
+      assert.equal((await login({ username: "owner" })).status, 429);
+      assert.deepEqual((await throttledEntries()).slice(throttledBefore), [["address", owner.user.id, "failure"]]);
       assert.deepEqual(await identityCounts(s), before);
       await s.deps.limits.loginIp.reset("127.0.0.1");
       assert.equal((await login({ username: "owner" })).status, 200);
     });
 
     it("parallel guesses cannot outrun the account limit", async () => {
-      await makeUser(s, owner, { username: "parallel" });
+      const parallelUser = await makeUser(s, owner, { username: "parallel" });
       await s.deps.limits.loginIp.reset("127.0.0.1");
       // loginAttempts 3: of 20 guesses in flight at once, at most 3 reach the password check.
       const rs = await Promise.all(Array.from({ length: 20 }, () => login({ username: "parallel", password: "wrong password!" })));
       const checked = rs.filter((r) => r.status === 401).length;
       assert.ok(checked <= 3, `${checked} guesses were checked`);
       assert.equal(rs.filter((r) => r.status === 429).length, 20 - checked);
+      assert.deepEqual(
+        (await throttledEntries()).filter(([, target]) => target === parallelUser.user.id),
+        [["account", parallelUser.user.id, "failure"]],
+        "the lock of the parallel guesses is audited once",
+      );
       await s.deps.limits.loginIp.reset("127.0.0.1");
     });
 

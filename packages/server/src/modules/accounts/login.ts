@@ -7,6 +7,7 @@ import type { AuthTokens } from "@parley/protocol";
 import type { Deps } from "../../context.ts";
 import { runCommand } from "../../command.ts";
 import { AppError } from "../../core/errors.ts";
+import { LimitExceeded } from "../../platform/limits/index.ts";
 import { findOrgBySlug, findUserByUsername, getUserDevice } from "./store.ts";
 import { verifyDummyPassword, verifyPassword } from "./passwords.ts";
 import { addDevice, authTokens, startSession } from "./sessions.ts";
@@ -24,11 +25,17 @@ export async function login(deps: Deps, ip: string, input: LoginInput): Promise<
   // Take the attempt's point BEFORE verifying: checking first and consuming only on
   // failure let every parallel attempt in flight past the limit (argon2 is slow).
   // consume() throws login_throttled once the account or address is exhausted.
-  await deps.limits.loginAccount.consume(accountKey);
+  try {
+    await deps.limits.loginAccount.consume(accountKey);
+  } catch (err) {
+    await auditLock(deps, err, "account", ip, input);
+    throw err;
+  }
   try {
     await deps.limits.loginIp.consume(ip);
   } catch (err) {
     await deps.limits.loginAccount.refund(accountKey);
+    await auditLock(deps, err, "address", ip, input);
     throw err;
   }
   const org = await findOrgBySlug(deps.db, input.org);
@@ -86,4 +93,27 @@ export async function login(deps: Deps, ip: string, input: LoginInput): Promise<
     return session;
   });
   return authTokens(deps, issued);
+}
+
+/**
+ * A sign-in refused by a throttle is recorded once per lock, in the org the attempt named: the
+ * refusal that locked the account or address, not each one after it (an attacker cannot flood the
+ * log; every refusal is counted in /metrics as a 429 of the route). An unknown org has no log.
+ */
+async function auditLock(deps: Deps, err: unknown, limit: "account" | "address", ip: string, input: LoginInput): Promise<void> {
+  if (!(err instanceof LimitExceeded) || !err.first) return;
+  const org = await findOrgBySlug(deps.db, input.org);
+  if (!org) return;
+  const user = await findUserByUsername(deps.db, org.id, input.username);
+  await runCommand(deps, null, "accounts.loginThrottled", async (_tx, fx) =>
+    fx.audit({
+      orgId: org.id,
+      actor: { kind: "device", id: user?.id ?? null, deviceId: input.deviceId ?? null },
+      action: "auth.login.throttled",
+      target: user ? { kind: "user", id: user.id } : null,
+      result: "failure",
+      details: { limit, retryAfterSeconds: err.retryAfter ?? 0 },
+      pii: { subject: user?.id ?? "-", data: { username: input.username, ip } },
+    }),
+  );
 }

@@ -20,6 +20,14 @@ export async function updateMe(deps: Deps, p: DeviceActor, input: { displayName:
     if (!row) throw notFound("user");
     await tx.updateTable("users").set({ display_name: input.displayName }).where("id", "=", p.userId).execute();
     const user = toUser({ ...row, display_name: input.displayName });
+    // A changed display name is how an impersonation starts: recorded, the names kept in the sealed part.
+    after.audit({
+      action: "user.profile.updated",
+      target: { kind: "user", id: p.userId },
+      result: "success",
+      details: { fields: ["displayName"] },
+      pii: { subject: p.userId, data: { from: row.display_name, to: input.displayName } },
+    });
     await appendUserStream(tx, after, { orgId: p.orgId, userId: p.userId, kind: "user.updated", data: { user }, now: deps.now() });
     return user;
   });
@@ -51,10 +59,19 @@ export async function listMyDevices(deps: Deps, p: DeviceActor): Promise<Device[
 }
 
 export async function renameMyDevice(deps: Deps, p: DeviceActor, deviceId: string, name: string): Promise<Device> {
-  const dev = await getUserDevice(deps.db, p.orgId, p.userId, deviceId);
-  if (!dev) throw notFound("device");
-  await deps.db.updateTable("devices").set({ name }).where("id", "=", dev.id).execute();
-  return toDevice({ ...dev, name }, p.deviceId);
+  return runCommand(deps, p, "accounts.renameMyDevice", async (tx, fx) => {
+    const dev = await getUserDevice(tx, p.orgId, p.userId, deviceId);
+    if (!dev) throw notFound("device");
+    await tx.updateTable("devices").set({ name }).where("id", "=", dev.id).execute();
+    // Other users see the name beside the device's key: recorded, the names in the sealed part.
+    fx.audit({
+      action: "device.renamed",
+      target: { kind: "device", id: dev.id },
+      result: "success",
+      pii: { subject: p.userId, data: { from: dev.name, to: name } },
+    });
+    return toDevice({ ...dev, name }, p.deviceId);
+  });
 }
 
 export async function revokeMyDevice(deps: Deps, p: DeviceActor, deviceId: string): Promise<void> {

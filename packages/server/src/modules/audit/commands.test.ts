@@ -8,7 +8,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { DIALECTS, startTestServer } from "../../testing/harness.ts";
 import { bootstrapOrg, makeUser, type TestUser } from "../../testing/factories.ts";
-import { verifyAuditDatabase } from "./index.ts";
+import { readPii, verifyAuditDatabase } from "./index.ts";
 
 for (const dialect of DIALECTS) {
   test(`users, sessions, devices, channels, membership and the MLS suite are audited; refusals are not (${dialect})`, { timeout: 90_000 }, async () => {
@@ -90,6 +90,16 @@ for (const dialect of DIALECTS) {
       );
       await expectEntry(owner, "user.deactivated", carol.user.id, () => owner.api("POST", `/users/${carol.user.id}/deactivate`));
       await expectEntry(owner, "user.reactivated", carol.user.id, () => owner.api("POST", `/users/${carol.user.id}/reactivate`));
+      const renamed = await expectEntry(bob, "device.renamed", bob.tokens.deviceId, () =>
+        bob.api("PATCH", `/devices/${bob.tokens.deviceId}`, { name: "work laptop" }),
+      );
+      const names = (await readPii(s.deps.db, s.deps.kms, orgId, bob.user.id, renamed.pii!)) as { from: string; to: string };
+      assert.equal(names.to, "work laptop", "the names are in the sealed part");
+      assert.ok(!renamed.details.includes("work laptop"), "and only there");
+      await expectNone("renaming another user's device", () => bob.api("PATCH", `/devices/${owner.tokens.deviceId}`, { name: "mine now" }), 404);
+      const profile = await expectEntry(bob, "user.profile.updated", bob.user.id, () => bob.api("PATCH", "/me", { displayName: "Bobby Tables" }));
+      assert.deepEqual(JSON.parse(profile.details), { fields: ["displayName"] });
+      assert.equal(((await readPii(s.deps.db, s.deps.kms, orgId, bob.user.id, profile.pii!)) as { to: string }).to, "Bobby Tables");
       await expectEntry(bob, "auth.logout", bob.tokens.sessionId, () => bob.api("POST", "/auth/logout"), 204);
 
       assert.deepEqual((await verifyAuditDatabase(s.deps.db)).problems, []);

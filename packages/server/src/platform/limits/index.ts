@@ -5,8 +5,17 @@
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { AppError } from "../../core/errors.ts";
 
+/** A limiter said no; `first` is set on the first refusal of the key's window (the moment it locked). */
+export class LimitExceeded extends AppError {
+  readonly first: boolean;
+  constructor(code: "rate_limited" | "login_throttled", message: string, retryAfterSeconds: number, first: boolean) {
+    super(code, message, { retryAfterSeconds }, retryAfterSeconds);
+    this.first = first;
+  }
+}
+
 export interface Limiter {
-  /** Consume `points` for `key`; throws AppError(code) with retryAfter when exhausted. */
+  /** Consume `points` for `key`; throws LimitExceeded (an AppError with retryAfter) when exhausted. */
   consume(key: string, points?: number): Promise<void>;
   /** Forget a key (e.g. successful login resets failures). */
   reset(key: string): Promise<void>;
@@ -25,7 +34,9 @@ function memoryLimiter(opts: { points: number; durationSeconds: number; code: "r
       } catch (e) {
         if (e instanceof RateLimiterRes) {
           const retry = Math.max(1, Math.ceil(e.msBeforeNext / 1000));
-          throw new AppError(opts.code, `${opts.message}; retry in ${retry}s`, { retryAfterSeconds: retry }, retry);
+          // Points consumed before this call were still within the allowance: this refusal locked the key.
+          const first = e.consumedPoints - points <= opts.points;
+          throw new LimitExceeded(opts.code, `${opts.message}; retry in ${retry}s`, retry, first);
         }
         throw e;
       }
