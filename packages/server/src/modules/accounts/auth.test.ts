@@ -215,6 +215,18 @@ for (const dialect of DIALECTS) {
       assert.equal([a, b].find((r) => r.status === 401)!.body.code, "refresh_token_reused");
       const winner = [a, b].find((r) => r.status === 200)!.body;
       assert.equal((await call(s, "POST", "/auth/refresh", { refreshToken: winner.refreshToken })).body.code, "refresh_token_invalid");
+      assert.equal((await call(s, "POST", "/auth/refresh", { refreshToken: t.refreshToken })).body.code, "refresh_token_reused");
+      // The reuse that ended the session is audited once (a reuse on an ended session changes nothing).
+      const reuses = await s.deps.db
+        .selectFrom("audit_log")
+        .selectAll()
+        .where("action", "=", "session.refresh_token_reused")
+        .where("target_id", "=", t.sessionId)
+        .execute();
+      assert.deepEqual(
+        reuses.map((e) => [e.target_id, e.actor_id, e.actor_device_id, e.result]),
+        [[t.sessionId, owner.user.id, t.deviceId, "failure"]],
+      );
     });
   });
 }

@@ -162,8 +162,21 @@ export async function refreshSession(deps: Deps, refreshToken: string): Promise<
     const row = await findRefreshToken(tx, hashSecret(refreshToken));
     if (!row) return { error: "refresh_token_invalid" };
     const scope = { orgId: row.org_id, userId: row.user_id, sessionIds: [row.session_id] };
+    /** A rotated token came back: someone else may hold it. The session ends, and that is recorded (once). */
+    const reused = async (): Promise<RefreshOutcome> => {
+      await revokeSessions(tx, after, deps, scope, "refresh_token_reused");
+      after.audit({
+        orgId: row.org_id,
+        actor: { kind: "device", id: row.user_id, deviceId: row.device_id },
+        action: "session.refresh_token_reused",
+        target: { kind: "session", id: row.session_id },
+        result: "failure",
+        details: { sessionEnded: true },
+      });
+      return { error: "refresh_token_reused" };
+    };
     if (row.used_at !== null) {
-      if (row.session_revoked === null) await revokeSessions(tx, after, deps, scope, "refresh_token_reused");
+      if (row.session_revoked === null) return reused();
       return { error: "refresh_token_reused" };
     }
     if (row.session_revoked !== null || row.device_revoked !== null || row.expires_at <= now || row.session_expires <= now) {
@@ -177,10 +190,7 @@ export async function refreshSession(deps: Deps, refreshToken: string): Promise<
       .where("token_hash", "=", row.token_hash)
       .where("used_at", "is", null)
       .executeTakeFirst();
-    if (Number(used.numUpdatedRows) !== 1) {
-      await revokeSessions(tx, after, deps, scope, "refresh_token_reused");
-      return { error: "refresh_token_reused" };
-    }
+    if (Number(used.numUpdatedRows) !== 1) return reused();
     const next = await insertRefreshToken(tx, deps, row.session_id);
     // Sliding idle expiry: an active session lives on, an idle one ends after refreshTokenTtl.
     await tx
