@@ -63,6 +63,20 @@ export type ChannelRole = z.infer<typeof ChannelRole>;
 /** Channel kinds. */
 export const ChannelKind = z.enum(["public", "private", "dm", "group_dm"]);
 export type ChannelKind = z.infer<typeof ChannelKind>;
+
+/**
+ * Who reads a channel's past (ADR 0007): `shared` — members' devices keep archive copies
+ * under per-epoch history keys and a new member receives the past keys from whoever adds
+ * them; `joined` — archive copies too, but a new member reads only what follows their
+ * joining; `device-only` — no archive copies (each device reads only what it received live).
+ */
+export const HistoryPolicy = z.enum(["shared", "joined", "device-only"]);
+export type HistoryPolicy = z.infer<typeof HistoryPolicy>;
+
+/** The policy a channel of this kind gets when its creator names none: shared for channels, joined for DMs. */
+export function defaultHistoryPolicy(kind: ChannelKind): HistoryPolicy {
+  return kind === "dm" || kind === "group_dm" ? "joined" : "shared";
+}
 /**
  * Event kinds. Reactions, edits and deletions refer to a target event by seq.
  * "commit" (an accepted MLS commit, PublicMessage), "proposal" (the server's
@@ -155,6 +169,8 @@ export const Channel = z.object({
   memberCount: z.number().int().nonnegative(),
   /** MLS epoch of the channel's group (0 until the E2EE layer commits). */
   epoch: z.number().int().nonnegative(),
+  /** Who reads the channel's past (HistoryPolicy). */
+  history: HistoryPolicy,
 });
 export type Channel = z.infer<typeof Channel>;
 

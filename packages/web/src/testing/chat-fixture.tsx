@@ -96,6 +96,7 @@ export async function chatFixture(opts: { me: User; users: User[]; channelId?: s
     lastSeq: 0,
     memberCount: opts.users.length + 1,
     epoch: 1,
+    history: "shared",
     myRole: "member",
     readSeq: 0,
     unread: 0,

@@ -167,6 +167,57 @@ for (const dialect of DIALECTS) {
       assert.equal(members.length, 3);
     });
 
+    it("history policy: shared for channels and joined for DMs by default, chosen at creation, changed by channel admins only (audited, members told)", async () => {
+      const pub = (await alice.api("POST", "/channels", { kind: "public", name: "policy-default", members: [bob.user.id] })).body;
+      const priv = (await alice.api("POST", "/channels", { kind: "private", name: "policy-private" })).body;
+      const dm = (await alice.api("POST", "/dms", { userIds: [bob.user.id] })).body;
+      const group = (await alice.api("POST", "/dms", { userIds: [bob.user.id, guest.user.id] })).body;
+      assert.deepEqual([pub.history, priv.history, dm.history, group.history], ["shared", "shared", "joined", "joined"]);
+      const chosen = await alice.api("POST", "/channels", { kind: "private", name: "policy-chosen", history: "device-only" });
+      assert.equal(chosen.status, 201);
+      assert.equal(chosen.body.history, "device-only");
+      assert.equal((await alice.api("GET", `/channels/${chosen.body.id}`)).body.history, "device-only");
+
+      const before = await counts();
+      const audits = await countRows(s, "audit_log");
+      const bad = await alice.api("POST", "/channels", { kind: "public", name: "policy-bad", history: "everyone" });
+      assert.equal(bad.status, 400);
+      assert.equal(bad.body.code, "validation_failed");
+      assert.equal((await alice.api("PATCH", `/channels/${pub.id}`, { history: "nobody" })).status, 400);
+      assert.equal((await bob.api("PATCH", `/channels/${pub.id}`, { history: "joined" })).status, 403, "a member is not a channel admin");
+      assert.equal((await other.api("PATCH", `/channels/${pub.id}`, { history: "joined" })).status, 404, "another org sees nothing");
+      assert.deepEqual(await counts(), before, "nothing written on refusal");
+      assert.equal(await countRows(s, "audit_log"), audits);
+
+      const changed = await alice.api("PATCH", `/channels/${pub.id}`, { history: "joined" });
+      assert.equal(changed.status, 200);
+      assert.equal(changed.body.history, "joined");
+      const told = (await bob.api("GET", "/stream?after=0&limit=200")).body.items.filter(
+        (i: { kind: string; channelId: string }) => i.kind === "channel.updated" && i.channelId === pub.id,
+      );
+      assert.equal(told.at(-1).data.channel.history, "joined", "members are told the new policy");
+      const entries = await s.deps.db
+        .selectFrom("audit_log")
+        .selectAll()
+        .where("action", "=", "channel.history.changed")
+        .where("target_id", "=", pub.id)
+        .execute();
+      assert.deepEqual(
+        entries.map((e) => [e.actor_id, JSON.parse(e.details)]),
+        [[alice.user.id, { from: "shared", to: "joined" }]],
+      );
+      // Setting the policy it already has changes nothing and records nothing.
+      const again = await alice.api("PATCH", `/channels/${pub.id}`, { history: "joined" });
+      assert.equal(again.status, 200);
+      assert.equal(
+        (await s.deps.db.selectFrom("audit_log").select("seq").where("action", "=", "channel.history.changed").where("target_id", "=", pub.id).execute())
+          .length,
+        1,
+      );
+      // Any member of a DM may change its policy (a DM has no channel admins).
+      assert.equal((await bob.api("PATCH", `/channels/${dm.id}`, { history: "shared" })).body.history, "shared");
+    });
+
     it("renames, archives and unarchives (admins only); archived channels reject posts", async () => {
       const ch = (await alice.api("POST", "/channels", { kind: "public", name: "rename-me", members: [bob.user.id] })).body;
       await alice.api("POST", "/channels", { kind: "public", name: "taken" });

@@ -1,5 +1,5 @@
 /**
- * Channel commands: create, open DMs, rename/topic, archive. Membership
+ * Channel commands: create, open DMs, rename/topic/history policy, archive. Membership
  * commands live in membership.ts and are re-exported here, so other modules
  * (the gateway) import everything channel-related from this one file.
  *
@@ -7,7 +7,7 @@
  * - `listMyChannelIds(db, principal): Promise<string[]>` — ids of the channels the user belongs to.
  * Events after a cursor come from `listEventsAfter` in modules/messages/commands.ts.
  */
-import type { Channel, MyChannel } from "@parley/protocol";
+import { defaultHistoryPolicy, type Channel, type HistoryPolicy, type MyChannel } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";
 import type { Db } from "../../platform/db/index.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
@@ -30,7 +30,7 @@ const nameTakenError = (name: string) => new AppError("already_exists", `a chann
 export async function createChannel(
   deps: Deps,
   p: DeviceActor,
-  input: { kind: "public" | "private"; name: string; topic: string; members: string[] },
+  input: { kind: "public" | "private"; name: string; topic: string; members: string[]; history?: HistoryPolicy | undefined },
 ): Promise<MyChannel> {
   authorize(p, input.kind === "public" ? "channel.create_public" : "channel.create_private", { type: "org", orgId: p.orgId });
   const others = [...new Set(input.members)].filter((id) => id !== p.userId);
@@ -51,6 +51,7 @@ export async function createChannel(
     mls_generation: 0,
     mls_reset_at: null,
     dm_key: null,
+    history: input.history ?? defaultHistoryPolicy(input.kind),
   };
   try {
     await runCommand(deps, p, "channels.createChannel", async (tx, after) => {
@@ -59,7 +60,7 @@ export async function createChannel(
         action: "channel.created",
         target: { kind: "channel", id: row.id },
         result: "success",
-        details: { kind: row.kind, members: others.length + 1 },
+        details: { kind: row.kind, members: others.length + 1, history: row.history },
       });
       await insertMembers(tx, row.id, p.orgId, [{ userId: p.userId, role: "admin" }, ...others.map((userId) => ({ userId, role: "member" as const }))], now);
       const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId: row.id, now };
@@ -103,11 +104,17 @@ export async function openDm(deps: Deps, p: DeviceActor, userIds: string[]): Pro
     mls_generation: 0,
     mls_reset_at: null,
     dm_key: dmKey,
+    history: defaultHistoryPolicy(others.length === 1 ? "dm" : "group_dm"),
   };
   try {
     await runCommand(deps, p, "channels.openDm", async (tx, after) => {
       await insertChannel(tx, row);
-      after.audit({ action: "channel.created", target: { kind: "channel", id: row.id }, result: "success", details: { kind: row.kind, members: all.length } });
+      after.audit({
+        action: "channel.created",
+        target: { kind: "channel", id: row.id },
+        result: "success",
+        details: { kind: row.kind, members: all.length, history: row.history },
+      });
       await insertMembers(
         tx,
         row.id,
@@ -134,20 +141,20 @@ async function changeChannel(
   deps: Deps,
   p: DeviceActor,
   channelId: string,
-  patch: Partial<Pick<ChannelRow, "name" | "topic" | "archived_at">>,
+  patch: Partial<Pick<ChannelRow, "name" | "topic" | "archived_at" | "history">>,
+  before: ChannelRow,
 ): Promise<Channel> {
   const now = deps.now();
   return runCommand(deps, p, "channels.changeChannel", async (tx, after) => {
     const row = await updateChannelRow(tx, channelId, patch);
     const members = await memberIds(tx, channelId);
     const channel = toChannel(row, members.length);
-    const action = "archived_at" in patch ? (patch.archived_at === null ? "channel.unarchived" : "channel.archived") : "channel.updated";
-    after.audit({
-      action,
-      target: { kind: "channel", id: channelId },
-      result: "success",
-      details: { changed: Object.keys(patch).filter((k) => k !== "archived_at") },
-    });
+    const target = { kind: "channel", id: channelId };
+    if ("archived_at" in patch) after.audit({ action: patch.archived_at === null ? "channel.unarchived" : "channel.archived", target, result: "success" });
+    const renamed = (["name", "topic"] as const).filter((k) => k in patch);
+    if (renamed.length) after.audit({ action: "channel.updated", target, result: "success", details: { changed: renamed } });
+    // Who may read the past is a security setting of its own: recorded with both values.
+    if (patch.history) after.audit({ action: "channel.history.changed", target, result: "success", details: { from: before.history, to: patch.history } });
     await tellUsers({ tx, after, orgId: p.orgId, channelId, now }, members, "channel.updated", { ...channelData(channel), by: p.userId });
     return channel;
   });
@@ -158,11 +165,12 @@ export async function updateChannel(
   deps: Deps,
   p: DeviceActor,
   channelId: string,
-  input: { name?: string | undefined; topic?: string | undefined },
+  input: { name?: string | undefined; topic?: string | undefined; history?: HistoryPolicy | undefined },
 ): Promise<Channel> {
   const ch = await channelFor(deps.db, p, channelId, "channel.manage");
   if (ch.row.archived_at !== null) throw new AppError("channel_archived", "the channel is archived; unarchive it first");
-  const patch: { name?: string; topic?: string } = {};
+  const patch: { name?: string; topic?: string; history?: HistoryPolicy } = {};
+  if (input.history !== undefined && input.history !== ch.row.history) patch.history = input.history;
   if (input.name !== undefined && input.name !== ch.row.name) {
     if (ch.row.kind === "dm") throw new AppError("bad_request", "a DM has no name");
     if (ch.row.kind !== "group_dm" && (await nameTaken(deps.db, p.orgId, input.name, channelId))) throw nameTakenError(input.name);
@@ -171,7 +179,7 @@ export async function updateChannel(
   if (input.topic !== undefined && input.topic !== ch.row.topic) patch.topic = input.topic;
   if (Object.keys(patch).length === 0) return toChannel(ch.row, await countMembers(deps.db, channelId));
   try {
-    return await changeChannel(deps, p, channelId, patch);
+    return await changeChannel(deps, p, channelId, patch, ch.row);
   } catch (err) {
     if (isUniqueViolation(err)) throw nameTakenError(input.name ?? "");
     throw err;
@@ -182,7 +190,7 @@ async function setArchived(deps: Deps, p: DeviceActor, channelId: string, archiv
   const ch = await channelFor(deps.db, p, channelId, "channel.manage");
   if (ch.row.kind === "dm" || ch.row.kind === "group_dm") throw new AppError("bad_request", "DMs cannot be archived");
   if ((ch.row.archived_at !== null) === archived) return toChannel(ch.row, await countMembers(deps.db, channelId));
-  return changeChannel(deps, p, channelId, { archived_at: archived ? deps.now() : null });
+  return changeChannel(deps, p, channelId, { archived_at: archived ? deps.now() : null }, ch.row);
 }
 
 /** Archive: the channel becomes read-only (posts get channel_archived). */

@@ -29,6 +29,7 @@ export function toChannel(r: ChannelRow, memberCount: number): Channel {
     lastSeq: Number(r.last_seq),
     memberCount,
     epoch: Number(r.epoch),
+    history: r.history,
   };
 }
 

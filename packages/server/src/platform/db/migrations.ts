@@ -17,6 +17,7 @@ import { jobs } from "./migrations/0007-jobs.ts";
 import { audit } from "./migrations/0008-audit.ts";
 import { busOutbox } from "./migrations/0009-bus-outbox.ts";
 import { auditTargetIndex } from "./migrations/0010-audit-target-index.ts";
+import { channelHistoryPolicy } from "./migrations/0011-channel-history-policy.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const ctx: MigrationContext = { dialect, bytes: dialect === "postgres" ? "bytea" : "blob" };
@@ -31,5 +32,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0008_audit": audit(ctx),
     "0009_bus_outbox": busOutbox(ctx),
     "0010_audit_target_index": auditTargetIndex(ctx),
+    "0011_channel_history_policy": channelHistoryPolicy(ctx),
   };
 }

@@ -78,6 +78,8 @@ export interface ChannelsTable {
   mls_reset_at: number | null;
   /** For DMs: sorted member ids joined by ",", unique per org; null otherwise. */
   dm_key: string | null;
+  /** Who reads the channel's past (migration 0011, ADR 0007). */
+  history: "shared" | "joined" | "device-only";
 }
 export interface ChannelMembersTable {
   channel_id: string;
