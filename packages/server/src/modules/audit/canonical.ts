@@ -35,12 +35,16 @@ export function canonicalJson(value: AuditJson): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k] as AuditJson)}`).join(",")}}`;
 }
 
-function encodeFields(fields: readonly (string | null)[]): Buffer {
-  // One allocation per encoding, sized for the worst case (3 UTF-8 bytes per UTF-16 unit),
-  // each length written after its field: verification hashes every entry, so this is its hot path.
+/**
+ * Encode into `scratch` when it is large enough (the caller consumes the bytes before the
+ * next encoding), else into a new buffer.
+ */
+function encodeFields(fields: readonly (string | null)[], scratch?: Buffer): Buffer {
+  // Sized for the worst case (3 UTF-8 bytes per UTF-16 unit), each length written after its
+  // field: verification hashes every entry, so this is its hot path.
   let size = 0;
   for (const f of fields) size += 4 + (f === null ? 0 : 3 * f.length);
-  const out = Buffer.allocUnsafe(size);
+  const out = scratch && scratch.length >= size ? scratch : Buffer.allocUnsafe(size);
   let at = 0;
   for (const f of fields) {
     if (f === null) {
@@ -61,29 +65,35 @@ function piiDigest(pii: Uint8Array | null): string | null {
 }
 
 /** The bytes an entry's hash covers. */
-function encodeEntry(r: Omit<AuditRecord, "hash">): Buffer {
-  return encodeFields([
-    ENTRY_TAG,
-    r.orgId,
-    String(r.seq),
-    String(r.at),
-    r.actorKind,
-    r.actorId,
-    r.actorDeviceId,
-    r.action,
-    r.targetKind,
-    r.targetId,
-    r.result,
-    r.details,
-    r.piiSubject,
-    piiDigest(r.pii),
-    r.prevHash,
-  ]);
+function encodeEntry(r: Omit<AuditRecord, "hash">, scratch?: Buffer): Buffer {
+  return encodeFields(
+    [
+      ENTRY_TAG,
+      r.orgId,
+      String(r.seq),
+      String(r.at),
+      r.actorKind,
+      r.actorId,
+      r.actorDeviceId,
+      r.action,
+      r.targetKind,
+      r.targetId,
+      r.result,
+      r.details,
+      r.piiSubject,
+      piiDigest(r.pii),
+      r.prevHash,
+    ],
+    scratch,
+  );
 }
+
+// Reused by entryHash: crypto.hash reads it synchronously, before any other encoding.
+const entryScratch = Buffer.allocUnsafe(16 * 1024);
 
 /** The entry's hash: lowercase hex SHA-256 of encodeEntry. */
 export function entryHash(r: Omit<AuditRecord, "hash">): string {
-  return crypto.hash("sha256", encodeEntry(r), "hex");
+  return crypto.hash("sha256", encodeEntry(r, entryScratch), "hex");
 }
 
 /** What a checkpoint signs. */

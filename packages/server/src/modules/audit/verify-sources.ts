@@ -7,7 +7,7 @@ import type { Kysely } from "kysely";
 import type { Database } from "../../platform/db/tables.ts";
 import { auditPublicKeys, listCheckpoints, type AuditCheckpoint } from "./checkpoints.ts";
 import { readAuditJsonl } from "./export.ts";
-import { auditOrgIds, iterateEntries } from "./store.ts";
+import { auditOrgIds, iterateEntryPages } from "./store.ts";
 import { verifyOrgChain, type AuditProblem, type OrgVerification } from "./verify.ts";
 
 /** The outcome of a verification run. */
@@ -52,7 +52,7 @@ export async function verifyAuditDatabase(db: Kysely<Database>, opts: VerifySour
   for (const orgId of opts.orgIds ?? (await auditOrgIds(db))) {
     const head = await db.selectFrom("audit_heads").select(["seq", "hash"]).where("org_id", "=", orgId).executeTakeFirst();
     const checkpoints = dedupe([...(await listCheckpoints(db, orgId)), ...(extra.byOrg.get(orgId) ?? [])]);
-    const { result, problems } = await verifyOrgChain(orgId, iterateEntries(db, orgId), {
+    const { result, problems } = await verifyOrgChain(orgId, iterateEntryPages(db, orgId), {
       checkpoints,
       trustedKeys,
       end: head ? { seq: Number(head.seq), hash: head.hash, source: "head" } : undefined,
@@ -78,7 +78,7 @@ export async function verifyAuditExport(file: string, opts: VerifySourceOptions 
     const entries = parsed.entries.get(orgId) ?? [];
     const first = entries[0]?.seq ?? 1;
     const checkpoints = dedupe([...(parsed.checkpoints.get(orgId) ?? []), ...(extra.byOrg.get(orgId) ?? [])]).filter((c) => c.seq >= first);
-    const { result, problems } = await verifyOrgChain(orgId, entries, {
+    const { result, problems } = await verifyOrgChain(orgId, [entries], {
       checkpoints,
       trustedKeys: opts.trustedKeys,
       allowPartial: true,

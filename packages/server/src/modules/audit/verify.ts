@@ -58,10 +58,35 @@ export interface VerifyChainOptions {
   allowPartial?: boolean;
 }
 
-/** Verify one org's entries, given in the order they are stored/exported. */
+const NONE: readonly AuditCheckpoint[] = [];
+
+/**
+ * What is wrong with entry `r` read after `prev` (undefined for the first entry read), if
+ * anything: its place in the chain, then its own hash. Runs once per entry: no allocation
+ * unless there is a problem.
+ */
+function entryProblem(r: AuditRecord, prev: AuditRecord | undefined, allowPartial: boolean): { kind: AuditProblemKind; message: string } | undefined {
+  if (!prev) {
+    if ((r.seq !== 1 || r.prevHash !== GENESIS_HASH) && !(allowPartial && r.seq > 1)) {
+      return { kind: "bad_start", message: `the chain starts at seq ${r.seq} instead of seq 1 chained to the genesis hash: entries before it were deleted` };
+    }
+  } else if (r.seq > prev.seq + 1) {
+    return { kind: "seq_gap", message: `entries ${prev.seq + 1}..${r.seq - 1} are missing (deleted) before seq ${r.seq}` };
+  } else if (r.seq <= prev.seq) {
+    return { kind: "seq_order", message: `seq ${r.seq} follows seq ${prev.seq}: entries were reordered or duplicated` };
+  } else if (r.prevHash !== prev.hash) {
+    return { kind: "chain_broken", message: `prev_hash does not match the hash of entry ${prev.seq}: entry ${prev.seq} was replaced, or this one was moved` };
+  }
+  if (entryHash(r) !== r.hash) {
+    return { kind: "entry_altered", message: `the entry's fields do not hash to its stored hash: it was edited (or reordered) after it was written` };
+  }
+  return undefined;
+}
+
+/** Verify one org's entries, given in pages in the order they are stored/exported. */
 export async function verifyOrgChain(
   orgId: string,
-  records: AsyncIterable<AuditRecord> | Iterable<AuditRecord>,
+  pages: AsyncIterable<readonly AuditRecord[]> | Iterable<readonly AuditRecord[]>,
   opts: VerifyChainOptions,
 ): Promise<{ result: OrgVerification; problems: AuditProblem[] }> {
   const problems: AuditProblem[] = [];
@@ -89,44 +114,33 @@ export async function verifyOrgChain(
   }
   let chainProblem: AuditProblem | undefined;
   let prev: AuditRecord | undefined;
-  for await (const r of records) {
-    if (chainProblem) break;
-    const bad = (kind: AuditProblemKind, message: string) => {
-      chainProblem = { orgId, seq: r.seq, kind, message };
-    };
-    if (!prev) {
-      result.firstSeq = r.seq;
-      if (r.seq !== 1 || r.prevHash !== GENESIS_HASH) {
-        if (opts.allowPartial && r.seq > 1) result.anchored = false;
+  chain: for await (const page of pages) {
+    for (const r of page) {
+      if (!prev) {
+        result.firstSeq = r.seq;
+        result.anchored = !(opts.allowPartial && r.seq > 1);
+      }
+      const problem = entryProblem(r, prev, opts.allowPartial === true);
+      if (problem) {
+        chainProblem = { orgId, seq: r.seq, ...problem };
+        break chain;
+      }
+      // Most entries have no checkpoint: look up without allocating an empty list.
+      for (const cp of at.get(r.seq) ?? NONE) {
+        if (cp.headHash === r.hash) result.checkpointsMatched++;
         else {
-          bad("bad_start", `the chain starts at seq ${r.seq} instead of seq 1 chained to the genesis hash: entries before it were deleted`);
-          break;
+          chainProblem = {
+            orgId,
+            seq: r.seq,
+            kind: "checkpoint_mismatch",
+            message: `the signed checkpoint at seq ${r.seq} (made ${new Date(cp.at).toISOString()}) has head hash ${cp.headHash.slice(0, 16)}…, the entry's hash is ${r.hash.slice(0, 16)}…: the chain was rewritten up to here`,
+          };
         }
       }
-    } else if (r.seq > prev.seq + 1) {
-      bad("seq_gap", `entries ${prev.seq + 1}..${r.seq - 1} are missing (deleted) before seq ${r.seq}`);
-      break;
-    } else if (r.seq <= prev.seq) {
-      bad("seq_order", `seq ${r.seq} follows seq ${prev.seq}: entries were reordered or duplicated`);
-      break;
-    } else if (r.prevHash !== prev.hash) {
-      bad("chain_broken", `prev_hash does not match the hash of entry ${prev.seq}: entry ${prev.seq} was replaced, or this one was moved`);
-      break;
+      result.entries++;
+      prev = r;
+      if (chainProblem) break chain;
     }
-    if (entryHash(r) !== r.hash) {
-      bad("entry_altered", `the entry's fields do not hash to its stored hash: it was edited (or reordered) after it was written`);
-      break;
-    }
-    for (const cp of at.get(r.seq) ?? []) {
-      if (cp.headHash !== r.hash) {
-        bad(
-          "checkpoint_mismatch",
-          `the signed checkpoint at seq ${r.seq} (made ${new Date(cp.at).toISOString()}) has head hash ${cp.headHash.slice(0, 16)}…, the entry's hash is ${r.hash.slice(0, 16)}…: the chain was rewritten up to here`,
-        );
-      } else result.checkpointsMatched++;
-    }
-    result.entries++;
-    prev = r;
   }
   if (chainProblem) return { result, problems: [chainProblem, ...problems] };
   result.lastSeq = prev?.seq ?? null;

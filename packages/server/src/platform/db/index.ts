@@ -10,6 +10,7 @@ import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import type { Database } from "./tables.ts";
 import { migrations } from "./migrations.ts";
+import { registerDriver } from "./row-arrays.ts";
 
 import type { Dialect } from "./dialect.ts";
 
@@ -79,6 +80,7 @@ function openSqlite(file: string, synchronous: "FULL" | "NORMAL"): Storage {
   // Our timestamps and seqs fit in 2^53: read integers as JS numbers.
   raw.defaultSafeIntegers(false);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  registerDriver(db, { sqlite: raw });
   return {
     db,
     dialect: "sqlite",
@@ -108,6 +110,7 @@ function openPostgres(url: string, max: number, onPoolError?: (err: Error) => vo
   // the client and the next query opens a new one, so reporting it is all there is to do.
   pool.on("error", (err) => onPoolError?.(err));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  registerDriver(db, { pool });
   return {
     db,
     dialect: "postgres",
