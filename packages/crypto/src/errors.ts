@@ -39,7 +39,17 @@ export type E2eeErrorCode =
   /** Attachment ciphertext ended before its final chunk. */
   | "attachment_truncated"
   /** Attachment ciphertext did not hash to the digest in its descriptor. */
-  | "attachment_digest_mismatch";
+  | "attachment_digest_mismatch"
+  /** An archive copy ends before its framing does (ADR 0007). */
+  | "archive_truncated"
+  /** An archive copy's framing is wrong: unknown version, or larger than allowed. */
+  | "archive_bad_framing"
+  /** An archive copy names another epoch or generation than the event it came with. */
+  | "archive_wrong_epoch"
+  /** An archive copy's signature is not the named sender device's over these bytes and this event (org, channel, clientId). */
+  | "archive_bad_signature"
+  /** An archive copy failed AES-GCM authentication under the history key (tampered, or another key). */
+  | "archive_tampered";
 
 /** Every error this package throws on purpose is an `E2eeError` with a stable {@link E2eeErrorCode}. */
 export class E2eeError extends Error {

@@ -45,3 +45,7 @@ export {
 export { encrypt, processMessage, type Processed, type MessageSender, type ProposalSummary } from "./messages.ts";
 export { sendGeneration, skipSendGenerations } from "./send-ratchet.ts";
 export * from "./attachments.ts";
+// Encrypted history (ADR 0007): history keys, archive copies, the key locker, the recovery
+// key, the user identity key with device approvals, and the hand-off to a new device.
+export { historyKey } from "./history/history-key.ts";
+export { sealArchiveCopy, openArchiveCopy, type ArchiveCopyContext } from "./history/archive-copy.ts";
