@@ -49,7 +49,9 @@ export type E2eeErrorCode =
   /** An archive copy's signature is not the named sender device's over these bytes and this event (org, channel, clientId). */
   | "archive_bad_signature"
   /** An archive copy failed AES-GCM authentication under the history key (tampered, or another key). */
-  | "archive_tampered";
+  | "archive_tampered"
+  /** A sealed locker batch did not open: another locker key, or its metadata or bytes were changed. */
+  | "locker_open_failed";
 
 /** Every error this package throws on purpose is an `E2eeError` with a stable {@link E2eeErrorCode}. */
 export class E2eeError extends Error {

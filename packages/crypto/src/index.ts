@@ -49,3 +49,15 @@ export * from "./attachments.ts";
 // key, the user identity key with device approvals, and the hand-off to a new device.
 export { historyKey } from "./history/history-key.ts";
 export { sealArchiveCopy, openArchiveCopy, type ArchiveCopyContext } from "./history/archive-copy.ts";
+export type { X25519KeyPair } from "./history/hpke.ts";
+export type { LockerEntry } from "./history/locker-batch.ts";
+export {
+  generateLockerKeyPair,
+  lockerBatchMeta,
+  sealLockerBatch,
+  sealLockerBatchToEach,
+  openLockerBatch,
+  openLockerBatches,
+  type LockerOwner,
+  type LockerBatchMeta,
+} from "./history/locker.ts";

@@ -8,7 +8,7 @@ import { internalOf, type Group } from "../group-state.ts";
 
 const LABEL = "parley history v1";
 /** Size of a history key. */
-const HISTORY_KEY_BYTES = 32;
+export const HISTORY_KEY_BYTES = 32;
 
 /** The exporter context of a history key. */
 function historyKeyContext(channelId: string, generation: number): Uint8Array {
