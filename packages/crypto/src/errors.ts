@@ -51,7 +51,13 @@ export type E2eeErrorCode =
   /** An archive copy failed AES-GCM authentication under the history key (tampered, or another key). */
   | "archive_tampered"
   /** A sealed locker batch did not open: another locker key, or its metadata or bytes were changed. */
-  | "locker_open_failed";
+  | "locker_open_failed"
+  /** A recovery key as typed is malformed: wrong length, a character outside Crockford base32, or a failed checksum (a typo). */
+  | "recovery_key_invalid"
+  /** A well-formed recovery key that does not open the recovery blob (another key, another user, or a changed blob). */
+  | "recovery_key_wrong"
+  /** Secrets sealed to a new device did not open: another ephemeral key, another context, or changed bytes. */
+  | "handoff_open_failed";
 
 /** Every error this package throws on purpose is an `E2eeError` with a stable {@link E2eeErrorCode}. */
 export class E2eeError extends Error {

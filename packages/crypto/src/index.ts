@@ -61,3 +61,22 @@ export {
   type LockerOwner,
   type LockerBatchMeta,
 } from "./history/locker.ts";
+export type { UserSecrets } from "./history/user-secrets.ts";
+export { generateRecoveryKey, formatRecoveryKey, parseRecoveryKey, sealRecoveryBlob, openRecoveryBlob, type RecoveryKey } from "./history/recovery-key.ts";
+export {
+  generateUserIdentity,
+  signDeviceApproval,
+  verifyDeviceApproval,
+  type UserIdentityKeyPair,
+  type ApprovalFields,
+  type DeviceApproval,
+} from "./history/device-approval.ts";
+export {
+  generateApprovalKeyPair,
+  approvalCommitment,
+  checkApprovalCommitment,
+  approvalCode,
+  sealToDevice,
+  openFromDevice,
+  type HandoffContext,
+} from "./history/device-handoff.ts";

@@ -4,7 +4,7 @@
 import { E2eeError } from "../errors.ts";
 
 /** AES-GCM nonce size. */
-const NONCE_BYTES = 12;
+export const NONCE_BYTES = 12;
 
 const view = (b: Uint8Array) => b as Uint8Array<ArrayBuffer>;
 

@@ -32,6 +32,12 @@ export function generateX25519KeyPair(): X25519KeyPair {
   return { privateKey, publicKey: x25519.getPublicKey(privateKey) };
 }
 
+/** Internal: the X25519 public key of a private key. */
+export function x25519PublicKey(privateKey: Uint8Array): Uint8Array {
+  if (privateKey.length !== X25519_KEY_BYTES) throw new E2eeError("bad_input", "an X25519 private key is 32 bytes");
+  return x25519.getPublicKey(privateKey);
+}
+
 /** Internal: single-shot HPKE seal to a raw public key; returns `enc ‖ ciphertext`. */
 export async function hpkeSeal(publicKey: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
   if (publicKey.length !== X25519_KEY_BYTES) throw new E2eeError("bad_input", "an X25519 public key is 32 bytes");
