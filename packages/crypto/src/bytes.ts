@@ -54,3 +54,24 @@ export function mlsVarint(n: number): Uint8Array {
   if (n < 1 << 30) return new Uint8Array([0x80 | (n >>> 24), (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
   throw new RangeError("value too large for an MLS varint");
 }
+
+/** Four-byte big-endian unsigned integer. */
+export function u32(n: number): Uint8Array {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError("not a u32");
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, n);
+  return out;
+}
+
+/** Eight-byte big-endian unsigned integer. */
+export function u64(n: bigint): Uint8Array {
+  if (n < 0n || n > 0xffffffffffffffffn) throw new RangeError("not a u64");
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, n);
+  return out;
+}
+
+/** Each field with its two-byte length prefix, joined: an unambiguous encoding of a tuple of short fields. */
+export function lengthPrefixedAll(...fields: Uint8Array[]): Uint8Array {
+  return concat(...fields.map(lengthPrefixed));
+}

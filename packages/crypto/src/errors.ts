@@ -39,7 +39,25 @@ export type E2eeErrorCode =
   /** Attachment ciphertext ended before its final chunk. */
   | "attachment_truncated"
   /** Attachment ciphertext did not hash to the digest in its descriptor. */
-  | "attachment_digest_mismatch";
+  | "attachment_digest_mismatch"
+  /** An archive copy ends before its framing does (ADR 0007). */
+  | "archive_truncated"
+  /** An archive copy's framing is wrong: unknown version, or larger than allowed. */
+  | "archive_bad_framing"
+  /** An archive copy names another epoch or generation than the event it came with. */
+  | "archive_wrong_epoch"
+  /** An archive copy's signature is not the named sender device's over these bytes and this event (org, channel, clientId). */
+  | "archive_bad_signature"
+  /** An archive copy failed AES-GCM authentication under the history key (tampered, or another key). */
+  | "archive_tampered"
+  /** A sealed locker batch did not open: another locker key, or its metadata or bytes were changed. */
+  | "locker_open_failed"
+  /** A recovery key as typed is malformed: wrong length, a character outside Crockford base32, or a failed checksum (a typo). */
+  | "recovery_key_invalid"
+  /** A well-formed recovery key that does not open the recovery blob (another key, another user, or a changed blob). */
+  | "recovery_key_wrong"
+  /** Secrets sealed to a new device did not open: another ephemeral key, another context, or changed bytes. */
+  | "handoff_open_failed";
 
 /** Every error this package throws on purpose is an `E2eeError` with a stable {@link E2eeErrorCode}. */
 export class E2eeError extends Error {

@@ -45,3 +45,38 @@ export {
 export { encrypt, processMessage, type Processed, type MessageSender, type ProposalSummary } from "./messages.ts";
 export { sendGeneration, skipSendGenerations } from "./send-ratchet.ts";
 export * from "./attachments.ts";
+// Encrypted history (ADR 0007): history keys, archive copies, the key locker, the recovery
+// key, the user identity key with device approvals, and the hand-off to a new device.
+export { historyKey } from "./history/history-key.ts";
+export { sealArchiveCopy, openArchiveCopy, type ArchiveCopyContext } from "./history/archive-copy.ts";
+export type { X25519KeyPair } from "./history/hpke.ts";
+export type { LockerEntry } from "./history/locker-batch.ts";
+export {
+  generateLockerKeyPair,
+  lockerBatchMeta,
+  sealLockerBatch,
+  sealLockerBatchToEach,
+  openLockerBatch,
+  openLockerBatches,
+  type LockerOwner,
+  type LockerBatchMeta,
+} from "./history/locker.ts";
+export type { UserSecrets } from "./history/user-secrets.ts";
+export { generateRecoveryKey, formatRecoveryKey, parseRecoveryKey, sealRecoveryBlob, openRecoveryBlob, type RecoveryKey } from "./history/recovery-key.ts";
+export {
+  generateUserIdentity,
+  signDeviceApproval,
+  verifyDeviceApproval,
+  type UserIdentityKeyPair,
+  type ApprovalFields,
+  type DeviceApproval,
+} from "./history/device-approval.ts";
+export {
+  generateApprovalKeyPair,
+  approvalCommitment,
+  checkApprovalCommitment,
+  approvalCode,
+  sealToDevice,
+  openFromDevice,
+  type HandoffContext,
+} from "./history/device-handoff.ts";

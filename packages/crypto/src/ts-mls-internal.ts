@@ -23,3 +23,7 @@ export { expandWithLabel, deriveSecret, deriveTreeSecret } from "../../../node_m
 export { refhash } from "../../../node_modules/ts-mls/dist/src/crypto/hash.js";
 export { signWithLabel, verifyWithLabel } from "../../../node_modules/ts-mls/dist/src/crypto/signature.js";
 export { encryptWithLabel, decryptWithLabel } from "../../../node_modules/ts-mls/dist/src/crypto/hpke.js";
+// The default provider's HPKE (@hpke/core on WebCrypto) for any algorithm triple: the key
+// locker and device hand-off (history/hpke.ts) use DHKEM-X25519 with AES-256-GCM, which no
+// MLS suite Parley runs combines.
+export { makeHpke } from "../../../node_modules/ts-mls/dist/src/crypto/implementation/default/makeHpke.js";

@@ -15,4 +15,5 @@ export * from "./mls-routes.ts";
 export * from "./mls-models.ts";
 export * from "./audit-routes.ts";
 export * from "./frames.ts";
+export * from "./archive-copy.ts";
 export * from "./openapi.ts";

@@ -1,0 +1,112 @@
+// Archive copies (ADR 0007): the payload of a content event sealed under its epoch's
+// history key, so any holder of that key reads it in any order without MLS state. The
+// sender device signs the ciphertext (not the plaintext, which a public signature over
+// its hash would let the server confirm by guessing), with MLS SignWithLabel.
+import { sha256 } from "@noble/hashes/sha2.js";
+import { ARCHIVE_COPY_SIGNATURE_BYTES, ARCHIVE_COPY_VERSION, parseArchiveFraming, type ArchiveFramingProblem } from "@parley/protocol";
+import { concat, lengthPrefixedAll, u32, u64, utf8 } from "../bytes.ts";
+import { E2eeError, type E2eeErrorCode } from "../errors.ts";
+import { implOf, signaturePrivateKey, type DeviceIdentity } from "../identity.ts";
+import { signContent } from "../inspect.ts";
+import { suiteImpl, type SuiteName } from "../suites.ts";
+import { aesGcmOpen, aesGcmSeal, randomNonce } from "./aes-gcm.ts";
+
+const SIGN_LABEL = "parley archive copy v1";
+const AAD_LABEL = utf8("parley archive copy v1");
+
+/** The event an archive copy belongs to: every field is bound by its AAD and signature. */
+export interface ArchiveCopyContext {
+  /** Org of the channel. */
+  orgId: string;
+  /** The channel. */
+  channelId: string;
+  /** Channel encryption generation (ADR 0006). */
+  generation: number;
+  /** MLS epoch whose history key seals the copy. */
+  epoch: bigint;
+  /** The event's client id (idempotency key). */
+  clientId: string;
+  /** Device that sent the event. */
+  senderDeviceId: string;
+}
+
+function checkContext(c: ArchiveCopyContext): void {
+  if (!Number.isInteger(c.generation) || c.generation < 0 || c.generation > 0xffffffff) throw new E2eeError("bad_input", "generation is not a u32");
+  if (typeof c.epoch !== "bigint" || c.epoch < 0n || c.epoch > 0xffffffffffffffffn) throw new E2eeError("bad_input", "epoch is not a u64");
+}
+
+function header(c: ArchiveCopyContext): Uint8Array {
+  return concat(Uint8Array.of(ARCHIVE_COPY_VERSION), u64(c.epoch), u32(c.generation));
+}
+
+/** AAD: the framing fields before the nonce, then the event's ids. */
+function aadOf(c: ArchiveCopyContext): Uint8Array {
+  return concat(AAD_LABEL, header(c), lengthPrefixedAll(utf8(c.orgId), utf8(c.channelId), utf8(c.clientId), utf8(c.senderDeviceId)));
+}
+
+/** What the sender signs (under SignWithLabel): org ‖ channel ‖ generation ‖ epoch ‖ clientId ‖ sender ‖ SHA-256(nonce ‖ ciphertext). */
+function signedContent(c: ArchiveCopyContext, nonce: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+  return signContent(
+    SIGN_LABEL,
+    concat(
+      lengthPrefixedAll(utf8(c.orgId), utf8(c.channelId)),
+      u32(c.generation),
+      u64(c.epoch),
+      lengthPrefixedAll(utf8(c.clientId), utf8(c.senderDeviceId)),
+      sha256(concat(nonce, ciphertext)),
+    ),
+  );
+}
+
+/** Internal (known-answer tests): {@link sealArchiveCopy} with a given nonce. */
+export async function sealArchiveCopyWithNonce(
+  params: Omit<ArchiveCopyContext, "orgId" | "senderDeviceId"> & { hk: Uint8Array; payload: Uint8Array; signer: DeviceIdentity },
+  nonce: Uint8Array,
+): Promise<Uint8Array> {
+  const { hk, payload, signer } = params;
+  const c: ArchiveCopyContext = { ...params, orgId: signer.orgId, senderDeviceId: signer.deviceId };
+  checkContext(c);
+  const ciphertext = await aesGcmSeal(hk, nonce, aadOf(c), payload);
+  const impl = await implOf(signer);
+  const signature = await impl.signature.sign(signaturePrivateKey(signer), signedContent(c, nonce, ciphertext));
+  if (signature.length !== ARCHIVE_COPY_SIGNATURE_BYTES) throw new E2eeError("invalid_state", "the device's signature scheme is not Ed25519");
+  return concat(header(c), nonce, ciphertext, signature);
+}
+
+/**
+ * Seals a content event's payload as its archive copy under the epoch's history key `hk`,
+ * signed by `signer` (the sending device; org and sender id are the signer's).
+ */
+export function sealArchiveCopy(
+  params: Omit<ArchiveCopyContext, "orgId" | "senderDeviceId"> & { hk: Uint8Array; payload: Uint8Array; signer: DeviceIdentity },
+): Promise<Uint8Array> {
+  return sealArchiveCopyWithNonce(params, randomNonce());
+}
+
+const FRAMING_CODES: Record<ArchiveFramingProblem, E2eeErrorCode> = {
+  truncated: "archive_truncated",
+  too_large: "archive_bad_framing",
+  bad_version: "archive_bad_framing",
+  wrong_epoch: "archive_wrong_epoch",
+  wrong_generation: "archive_wrong_epoch",
+};
+
+/**
+ * Checks and opens an archive copy of the event `context` names, sent by the device whose
+ * MLS signature key is `senderSignaturePublicKey`. Returns the payload.
+ * Errors (E2eeError): `archive_truncated`, `archive_bad_framing`, `archive_wrong_epoch`, `archive_bad_signature`, `archive_tampered`.
+ */
+export async function openArchiveCopy(
+  params: ArchiveCopyContext & { hk: Uint8Array; bytes: Uint8Array; senderSignaturePublicKey: Uint8Array; suite: SuiteName; maxBytes?: number },
+): Promise<Uint8Array> {
+  checkContext(params);
+  const parsed = parseArchiveFraming(params.bytes, { epoch: params.epoch, generation: params.generation, maxBytes: params.maxBytes });
+  if (!parsed.ok) throw new E2eeError(FRAMING_CODES[parsed.problem], `archive copy refused: ${parsed.problem.replace("_", " ")}`);
+  const { nonce, ciphertext, signature } = parsed.framing;
+  const impl = await suiteImpl(params.suite);
+  const signed = await impl.signature.verify(params.senderSignaturePublicKey, signedContent(params, nonce, ciphertext), signature).catch(() => false);
+  if (!signed) throw new E2eeError("archive_bad_signature", "archive copy is not signed by its sender device for this event");
+  const payload = await aesGcmOpen(params.hk, nonce, aadOf(params), ciphertext);
+  if (!payload) throw new E2eeError("archive_tampered", "archive copy failed authentication under the history key");
+  return payload;
+}
