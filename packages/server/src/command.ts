@@ -16,7 +16,7 @@ import type { Deps } from "./context.ts";
 import type { Actor } from "./core/actor.ts";
 import type { Tx } from "./platform/db/index.ts";
 import type { BusTopics, Topic } from "./platform/bus/bus.ts";
-import type { Emitted } from "./platform/bus/outbox.ts";
+import type { Emitted, OutboxWrite } from "./platform/bus/outbox.ts";
 import { enqueueJob, type EnqueueOptions } from "./platform/jobs/index.ts";
 import { auditActor } from "./modules/audit/actors.ts";
 import { appendAuditBatch } from "./modules/audit/append.ts";
@@ -100,13 +100,13 @@ async function inTransaction<T>(deps: Deps, fn: (tx: Tx, after: AfterCommit) => 
       runs.push(f);
     },
   };
-  let ids: number[] = [];
+  let written: OutboxWrite = { ids: [], dropped: [] };
   const result = await deps.db.transaction().execute(async (tx) => {
     const out = await fn(tx, after);
-    if (emitted.length) ids = await deps.relay.write(tx, emitted, deps.now());
+    if (emitted.length) written = await deps.relay.write(tx, emitted, deps.now());
     return out;
   });
-  if (emitted.length) deps.relay.committed(ids, emitted);
+  if (emitted.length) deps.relay.committed(written, emitted);
   for (const f of runs) {
     try {
       f();

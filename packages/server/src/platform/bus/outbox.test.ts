@@ -74,6 +74,45 @@ for (const dialect of DIALECTS) {
     }
   });
 
+  if (dialect === "sqlite") {
+    test("SQLite: the next write deletes the rows published before it in its own transaction (no commit of their own); a rollback leaves them", async () => {
+      const db = await createTestDatabase(dialect);
+      const c = await compose(db, "deliver");
+      try {
+        const seen = listen(c);
+        const ids = async () => (await c.deps.db.selectFrom("bus_outbox").select("id").orderBy("id").execute()).map((r) => Number(r.id));
+        const emit = (name: string) =>
+          runCommand(c.deps, null, `t.${name}`, async (_tx, fx) => {
+            fx.emit("jobs.enqueued", { name });
+          });
+        await emit("first");
+        const [first] = await ids();
+        assert.ok(first !== undefined, "the first row stays for now (published; the drop waits for a write)");
+        // A transaction whose outbox write deleted the published row, then rolled back: the row is back.
+        await assert.rejects(
+          c.deps.db.transaction().execute(async (tx) => {
+            await c.deps.relay.write(tx, [{ topic: "jobs.enqueued", msg: { name: "rolled back" } }], c.deps.now());
+            assert.deepEqual((await tx.selectFrom("bus_outbox").select("id").execute()).length, 1, "inside: the first row deleted, this one written");
+            throw new Error("rollback");
+          }),
+          /rollback/,
+        );
+        assert.deepEqual(await ids(), [first], "after the rollback the first row is there again, and stays due for deletion");
+        await emit("second");
+        const after = await ids();
+        assert.equal(after.length, 1, "the second write deleted the first's row");
+        assert.ok(after[0]! > first!);
+        await waitUntil(async () => (await rows(c)) === 0, 5_000, "with no more writes, the last row is dropped on its own");
+        await waitUntil(async () => seen.length === 2, 5_000, "published once each");
+        assert.deepEqual(seen, ["first", "second"]);
+        assert.equal(await c.deps.relay.sweep(0), 0, "nothing left to sweep");
+      } finally {
+        await c.close();
+        await db.drop();
+      }
+    });
+  }
+
   test(`messages left in the outbox are swept up by a server, each exactly once across two (${dialect})`, { timeout: 60_000 }, async () => {
     const db = await createTestDatabase(dialect);
     const cli = await compose(db, "leave");

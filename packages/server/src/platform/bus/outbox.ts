@@ -64,11 +64,17 @@ export interface BusRelayOptions {
   codecs?: OutboxCodecs;
 }
 
+/** What {@link BusRelay.write} did in a transaction: the rows it wrote, and published rows it deleted on the way. */
+export interface OutboxWrite {
+  ids: readonly number[];
+  dropped: readonly number[];
+}
+
 export interface BusRelay {
-  /** Write a command's messages in its transaction; returns their row ids (publish order). */
-  write(tx: Tx, msgs: readonly Emitted[], now: number): Promise<number[]>;
-  /** The transaction that wrote `ids` committed: publish `msgs` now (fast path). */
-  committed(ids: readonly number[], msgs: readonly Emitted[]): void;
+  /** Write a command's messages in its transaction (their row ids are in publish order). */
+  write(tx: Tx, msgs: readonly Emitted[], now: number): Promise<OutboxWrite>;
+  /** The transaction of `written` committed: publish `msgs` now (fast path). */
+  committed(written: OutboxWrite, msgs: readonly Emitted[]): void;
   /** Publish and delete rows older than `olderThanMs` (default staleMs); returns how many. */
   sweep(olderThanMs?: number): Promise<number>;
   /** Sweep every `sweepMs` until closed. */
@@ -79,6 +85,12 @@ export interface BusRelay {
 
 /** Rows per DELETE of published rows (the ids are one array parameter). */
 const DROP = 10_000;
+/**
+ * SQLite: how long published rows wait for the next write to delete them in its own transaction
+ * before a transaction of their own does (each SQLite commit is an fsync; under load the next
+ * write comes within milliseconds, so the drop costs no commit at all).
+ */
+const PIGGYBACK_MS = 200;
 
 export function createBusRelay(o: BusRelayOptions): BusRelay {
   /** Delete rows by id: on PostgreSQL as one array parameter (`= any`), on SQLite as an IN list. */
@@ -88,8 +100,11 @@ export function createBusRelay(o: BusRelayOptions): BusRelay {
   }
 
   const staleMs = o.staleMs ?? 5_000;
-  const published: number[] = [];
+  /** Published rows not yet deleted. */
+  const published = new Set<number>();
   let dropping: Promise<void> | null = null;
+  /** Ends the wait of a pending SQLite drop at once (close). */
+  let wake: (() => void) | null = null;
   let timer: ReturnType<typeof setInterval> | null = null;
   let sweeping: Promise<number> | null = null;
   let closed = false;
@@ -102,13 +117,37 @@ export function createBusRelay(o: BusRelayOptions): BusRelay {
     }
   }
 
-  /** Delete published rows in batches, off the command's path (one statement per batch of commits). */
+  /** Up to DROP published ids, taken out of the set. */
+  function takePublished(): number[] {
+    const ids: number[] = [];
+    for (const id of published) {
+      if (ids.length === DROP) break;
+      ids.push(id);
+    }
+    for (const id of ids) published.delete(id);
+    return ids;
+  }
+
+  /**
+   * Delete published rows in batches, off the command's path: on PostgreSQL one statement per batch of
+   * commits; on SQLite only rows no write deleted within PIGGYBACK_MS (see write()).
+   */
   function scheduleDrop(): void {
     if (dropping) return;
     dropping = (async () => {
-      await new Promise<void>((r) => setImmediate(r));
-      while (published.length) {
-        const ids = published.splice(0, DROP);
+      await new Promise<void>((resolve) => {
+        if (o.dialect !== "sqlite" || closed) return setImmediate(resolve);
+        const t = setTimeout(() => {
+          wake = null;
+          resolve();
+        }, PIGGYBACK_MS);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      while (published.size) {
+        const ids = takePublished();
         try {
           await deleteIds(o.db, ids);
         } catch (err) {
@@ -189,7 +228,7 @@ export function createBusRelay(o: BusRelayOptions): BusRelay {
 
   const relay: BusRelay = {
     async write(tx, msgs, now) {
-      if (!msgs.length) return [];
+      if (!msgs.length) return { ids: [], dropped: [] };
       const topics: string[] = [];
       const payloads: string[] = [];
       for (const m of msgs) {
@@ -208,13 +247,19 @@ export function createBusRelay(o: BusRelayOptions): BusRelay {
           : await sql<{ id: string | number }>`insert into bus_outbox (topic, payload, created_at)
               select m.value ->> 0, m.value ->> 1, ${now} from json_each(${JSON.stringify(topics.map((t, k) => [t, payloads[k]]))}) as m
               order by m.key returning id`.execute(tx);
-      return out.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+      // SQLite runs one transaction at a time: rows published after earlier commits are deleted in this
+      // one (they stay in `published` until it commits, so a rollback leaves them for the next try).
+      // PostgreSQL drops them in the background instead: two transactions deleting one row would wait on each other.
+      const dropped = o.dialect === "sqlite" && published.size ? [...published].slice(0, DROP) : [];
+      if (dropped.length) await deleteIds(tx, dropped);
+      return { ids: out.rows.map((r) => Number(r.id)).sort((a, b) => a - b), dropped };
     },
-    committed(ids, msgs) {
+    committed(written, msgs) {
+      for (const id of written.dropped) published.delete(id);
       if (o.mode === "leave") return;
       for (const m of msgs) publish(m.topic, m.msg);
       o.metrics.busRelayed.inc({ path: "immediate" }, msgs.length);
-      published.push(...ids);
+      for (const id of written.ids) published.add(id);
       scheduleDrop();
     },
     sweep(olderThanMs = staleMs) {
@@ -245,6 +290,8 @@ export function createBusRelay(o: BusRelayOptions): BusRelay {
       if (timer) clearInterval(timer);
       timer = null;
       await sweeping?.catch(() => 0);
+      wake?.();
+      await dropping;
       scheduleDrop();
       await dropping;
     },
