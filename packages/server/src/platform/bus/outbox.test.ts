@@ -153,57 +153,73 @@ for (const dialect of DIALECTS) {
 }
 
 for (const dialect of DIALECTS) {
-  test(`a channel event is kept in the outbox as a reference and swept up whole from its events row (${dialect})`, { timeout: 60_000 }, async () => {
-    const s = await startTestServer({ dialect });
-    const cli = await compose(s.database, "leave");
-    try {
-      const owner = await bootstrapOrg(s);
-      const ch = await owner.api("POST", "/channels", { kind: "public", name: "outboxed" });
-      assert.equal(ch.status, 201);
-      const channelId = (ch.body as { id: string }).id;
-      const seen: Event[] = [];
-      s.deps.bus.subscribe("channel.event", (m) => {
-        if (m.event.channelId === channelId) seen.push(m.event);
-      });
-      await waitUntil(async () => (await rows(cli)) === 0, 5_000, "the server dropped the rows of its own commands");
-      const content = Buffer.alloc(4096, 7);
-      // A writer in a process that publishes nothing (the offline admin; or a server killed after COMMIT).
-      const [written] = await runCommand(cli.deps, null, "t.append", async (tx, fx) => {
-        const claim = await claimSeqs(tx, { channelId });
-        assert.ok(claim);
-        return appendEvents(tx, fx, [
-          {
-            orgId: owner.org.id,
-            row: {
-              channel_id: channelId,
-              seq: claim.first,
-              id: "ev_outboxtest",
-              client_id: "outbox-test-1",
-              sender_id: owner.user.id,
-              sender_device_id: owner.tokens.deviceId,
-              kind: "message",
-              epoch: 0,
-              generation: 0,
-              content,
-              thread_root: null,
-              target: null,
-              mentions: "[]",
-              created_at: Date.now(),
-              files: "[]",
-            },
-          },
-        ]);
-      });
-      const row = await s.deps.db.selectFrom("bus_outbox").select(["topic", "payload"]).executeTakeFirstOrThrow();
-      assert.equal(row.topic, "channel.event");
-      assert.ok(row.payload.length < 200, `a reference, not the ciphertext again (${row.payload.length} bytes)`);
-      assert.equal(await s.deps.relay.sweep(0), 1);
-      await waitUntil(async () => seen.length === 1, 5_000, "the swept event reaches the server's bus");
-      assert.deepEqual(seen[0], written, "the whole event, content included");
-      assert.equal(seen[0]!.content, content.toString("base64"));
-    } finally {
-      await cli.close();
-      await s.stop();
-    }
-  });
+  test(
+    `channel events are kept in the outbox as one reference per run and swept up whole from their events rows (${dialect})`,
+    { timeout: 60_000 },
+    async () => {
+      const s = await startTestServer({ dialect });
+      const cli = await compose(s.database, "leave");
+      try {
+        const owner = await bootstrapOrg(s);
+        const ch = await owner.api("POST", "/channels", { kind: "public", name: "outboxed" });
+        assert.equal(ch.status, 201);
+        const channelId = (ch.body as { id: string }).id;
+        const seen: Event[] = [];
+        s.deps.bus.subscribe("channel.event", (m) => {
+          if (m.event.channelId === channelId) seen.push(m.event);
+        });
+        await waitUntil(async () => (await rows(cli)) === 0, 5_000, "the server dropped the rows of its own commands");
+        const content = Buffer.alloc(4096, 7);
+        // A writer in a process that publishes nothing (the offline admin; or a server killed after COMMIT):
+        // three events in one command, consecutive seqs of one channel.
+        const written = await runCommand(cli.deps, null, "t.append", async (tx, fx) => {
+          const claim = await claimSeqs(tx, { channelId, count: 3 });
+          assert.ok(claim);
+          return appendEvents(
+            tx,
+            fx,
+            [0, 1, 2].map((k) => ({
+              orgId: owner.org.id,
+              row: {
+                channel_id: channelId,
+                seq: claim.first + k,
+                id: `ev_outboxtest${k}`,
+                client_id: `outbox-test-${k}`,
+                sender_id: owner.user.id,
+                sender_device_id: owner.tokens.deviceId,
+                kind: "message" as const,
+                epoch: 0,
+                generation: 0,
+                content,
+                thread_root: null,
+                target: null,
+                mentions: "[]",
+                created_at: Date.now(),
+                files: "[]",
+              },
+            })),
+          );
+        });
+        const outboxRows = await s.deps.db.selectFrom("bus_outbox").select(["topic", "payload"]).execute();
+        assert.equal(outboxRows.length, 1, "a run of one channel's events is one row");
+        assert.equal(outboxRows[0]!.topic, "channel.event");
+        assert.ok(outboxRows[0]!.payload.length < 200, `a reference, not the ciphertext again (${outboxRows[0]!.payload.length} bytes)`);
+        assert.equal(await s.deps.relay.sweep(0), 1);
+        await waitUntil(async () => seen.length === 3, 5_000, "the swept events reach the server's bus");
+        assert.deepEqual(seen, written, "the whole events, content included, in seq order");
+        assert.equal(seen[0]!.content, content.toString("base64"));
+        // A row written before runs were folded (a single seq) still expands.
+        await s.deps.db
+          .insertInto("bus_outbox")
+          .values({ topic: "channel.event", payload: JSON.stringify([owner.org.id, channelId, written[1]!.seq]), created_at: 0 })
+          .execute();
+        assert.equal(await s.deps.relay.sweep(0), 1);
+        await waitUntil(async () => seen.length === 4, 5_000, "the legacy reference is published");
+        assert.deepEqual(seen[3], written[1]);
+      } finally {
+        await cli.close();
+        await s.stop();
+      }
+    },
+  );
 }

@@ -8,7 +8,8 @@
  * are claimed by whichever process sweeps first, published and deleted in one
  * transaction (PostgreSQL: FOR UPDATE SKIP LOCKED, so two nodes never take the
  * same row; SQLite: one DELETE ... RETURNING). A topic whose message repeats
- * durable rows (a channel event) is kept as a reference to them (OutboxCodec).
+ * durable rows (a channel event) is kept as a reference to them (OutboxCodec), and
+ * a run of them (consecutive seqs of one channel) as one reference.
  *
  * Delivery is at least once: a row swept while its own process is about to
  * publish it goes out twice. Every subscriber tolerates that (clients dedupe
@@ -38,8 +39,14 @@ const CHUNK = 500;
  */
 export interface OutboxCodec<T extends Topic = Topic> {
   compact(msg: BusTopics[T]): unknown;
-  /** The messages of `refs`, in order; a ref whose rows are gone (e.g. retention) yields nothing. */
-  expand(db: Db, refs: unknown[]): Promise<Array<BusTopics[T] | undefined>>;
+  /**
+   * Fold `msg` into `ref`, the compact form of the message(s) just before it on the same topic, or
+   * return undefined when it does not fold: a run of channel events (one channel, consecutive seqs)
+   * is one outbox row, so a batch of sends writes and deletes one row per channel, not one per send.
+   */
+  extend?(ref: unknown, msg: BusTopics[T]): unknown;
+  /** The messages of each ref, in order (all a folded ref covers); rows that are gone (e.g. retention) yield nothing. */
+  expand(db: Db, refs: unknown[]): Promise<Array<Array<BusTopics[T]>>>;
 }
 
 export type OutboxCodecs = { [T in Topic]?: OutboxCodec<T> };
@@ -202,7 +209,8 @@ export function createBusRelay(o: BusRelayOptions): BusRelay {
 
   /** Publish swept rows in order, references expanded from their durable rows. */
   async function publishRows(db: Db, rows: ReadonlyArray<{ topic: string; payload: string }>): Promise<void> {
-    const msgs: unknown[] = rows.map((r) => JSON.parse(r.payload));
+    const parsed: unknown[] = rows.map((r) => JSON.parse(r.payload));
+    const msgs: unknown[][] = parsed.map((m) => [m]);
     const byTopic = new Map<Topic, number[]>();
     rows.forEach((r, i) => {
       const topic = r.topic as Topic;
@@ -214,28 +222,37 @@ export function createBusRelay(o: BusRelayOptions): BusRelay {
     for (const [topic, at] of byTopic) {
       const expanded = await (o.codecs![topic] as OutboxCodec).expand(
         db,
-        at.map((i) => msgs[i]),
+        at.map((i) => parsed[i]),
       );
       at.forEach((i, k) => {
-        msgs[i] = expanded[k];
+        msgs[i] = expanded[k] ?? [];
       });
     }
+    let published = 0;
     rows.forEach((r, i) => {
-      if (msgs[i] !== undefined) publish(r.topic as Topic, msgs[i]);
+      for (const m of msgs[i]!) publish(r.topic as Topic, m);
+      published += msgs[i]!.length;
     });
-    if (rows.length) o.metrics.busRelayed.inc({ path: "sweep" }, rows.length);
+    if (published) o.metrics.busRelayed.inc({ path: "sweep" }, published);
   }
 
   const relay: BusRelay = {
     async write(tx, msgs, now) {
       if (!msgs.length) return { ids: [], dropped: [] };
       const topics: string[] = [];
-      const payloads: string[] = [];
+      const refs: unknown[] = [];
       for (const m of msgs) {
         const codec = o.codecs?.[m.topic] as OutboxCodec | undefined;
+        const last = refs.length - 1;
+        const folded = codec?.extend && topics[last] === m.topic ? codec.extend(refs[last], m.msg) : undefined;
+        if (folded !== undefined) {
+          refs[last] = folded;
+          continue;
+        }
         topics.push(m.topic);
-        payloads.push(JSON.stringify(codec ? codec.compact(m.msg) : m.msg));
+        refs.push(codec ? codec.compact(m.msg) : m.msg);
       }
+      const payloads = refs.map((r) => JSON.stringify(r));
       // The whole batch as two array parameters (PostgreSQL arrays, SQLite JSON arrays): one short statement
       // to build, bind and parse, whatever the batch's size (a VALUES list of 500 rows, built and compiled
       // by Kysely, costs the server process more CPU than the insert itself).
