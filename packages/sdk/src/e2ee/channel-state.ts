@@ -4,10 +4,12 @@
  * processed, and a lock that serialises every change of the group. The group
  * state and its position are persisted in the device's KeyStore as one record
  * (persist.ts), replacing the previous one (superseded states are never kept):
- * at once after commits, joins and removal, per batch after messages.
+ * at once after commits, joins and removal, per batch after messages. Before a
+ * state of a new epoch is saved, that epoch's history key is kept (history-keys.ts).
  */
 import {
   epoch,
+  isActive,
   exportGroupState,
   importGroupState,
   isE2eeError,
@@ -22,6 +24,7 @@ import {
 import type { Event } from "@parley/protocol";
 import { decodeChannelRecord, encodeChannelRecord, type ChannelMeta } from "./persist.ts";
 import { SendJournal } from "./send-journal.ts";
+import { recordHistoryKey } from "./history-keys.ts";
 import type { Step } from "./step.ts";
 
 const STATE = (id: string) => `sdk/group/${id}`;
@@ -97,6 +100,8 @@ export class ChannelCrypto {
   readonly #beforeSave: (() => Promise<void>) | undefined;
   readonly #forgetSent: ((clientIds: string[]) => Promise<void>) | undefined;
   #legacyMeta = false;
+  /** The "generation:epoch" whose history key is known to be kept (saves within one epoch skip the key store). */
+  #historyKeyKept = "";
   #lock: Promise<unknown> = Promise.resolve();
   #commitLock: Promise<unknown> = Promise.resolve();
   #loaded: Promise<void> | undefined;
@@ -193,6 +198,15 @@ export class ChannelCrypto {
       messagesSinceUpdate: this.messagesSinceUpdate,
       generation: this.generation,
     };
+    // The epoch's history key is kept before a state of that epoch is: whoever holds the state holds its key.
+    if (this.group && !this.removed && isActive(this.group)) {
+      const e = Number(epoch(this.group));
+      const kept = `${this.generation}:${e}`;
+      if (kept !== this.#historyKeyKept) {
+        await recordHistoryKey(keyStore, this.id, this.generation, e, this.group);
+        this.#historyKeyKept = kept;
+      }
+    }
     const state = this.group && !this.removed ? exportGroupState(this.group) : undefined;
     const record = encodeChannelRecord(meta, state);
     await keyStore.put(STATE(this.id), record);
