@@ -57,7 +57,7 @@ for (const dialect of DIALECTS) {
             { kind: "device", userId: owner.user.id, deviceId: owner.tokens.deviceId },
             { kind: "channel", id: ch.body.id },
             "success",
-            { kind: "public", members: 1 },
+            { kind: "public", members: 1, history: "shared" },
           ],
         );
         assert.match(created.hash, /^[0-9a-f]{64}$/);
