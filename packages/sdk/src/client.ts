@@ -13,6 +13,7 @@ import { createApi, type Api, type CallInput } from "./http.ts";
 import { newClientId, Outbox, type SendResult } from "./outbox.ts";
 import { MemoryStore, type LocalStore, type OutboxEntry, type StoredSession } from "./store.ts";
 import { eventsBetween } from "./backfill.ts";
+import { backoffDelay, sleep, type BackoffOptions } from "./backoff.ts";
 import { SyncEngine } from "./sync.ts";
 import { MEMBERSHIP_KINDS, toReceivedEvent, type ClientEvents, type ReceivedEvent } from "./client-events.ts";
 import { E2eeEngine, type E2eeOptions } from "./e2ee/engine.ts";
@@ -36,6 +37,10 @@ export class ParleyClient extends Emitter<ClientEvents> {
   #e2ee: E2eeEngine | undefined;
   #reconciled = false;
   #reconciling: Promise<void> | undefined;
+  /** Another reconcile is due after the one under way (the connection went live again meanwhile, or it failed). */
+  #reconcileAgain = false;
+  /** Stops the reconcile loop's waits (close). */
+  readonly #closing = new AbortController();
   /** Local persistence. */
   readonly store: LocalStore;
   readonly #auth: AuthSession;
@@ -168,9 +173,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
             if (this.#reconciled) this.#e2ee.refreshConfig().catch((err: unknown) => this.emit("error", err));
             this.#reconciled = true;
             // Every time: a join that an outage interrupted is picked up again (channels with a group are skipped).
-            this.#reconciling ??= this.#reconcile().finally(() => {
-              this.#reconciling = undefined;
-            });
+            this.#requestReconcile(opts.backoff);
           }
         }
         this.emit("connection", change);
@@ -257,14 +260,37 @@ export class ParleyClient extends Emitter<ClientEvents> {
     await this.idle();
   }
 
+  /**
+   * Reconcile now, or right after the run under way: a run that started before an outage may fail
+   * after the connection is live again, and that "live" must not be lost (a new device would
+   * never join its channels' groups). A failed run is tried again with backoff while the
+   * connection stays live (up to 6 tries; the next "live" starts over).
+   */
+  #requestReconcile(backoff: BackoffOptions | undefined): void {
+    this.#reconcileAgain = true;
+    this.#reconciling ??= (async () => {
+      for (let failures = 0; this.#reconcileAgain && !this.#closing.signal.aborted;) {
+        this.#reconcileAgain = false;
+        if (await this.#reconcile()) continue;
+        if (++failures > 5 || this.#conn.state !== "live") break;
+        await sleep(backoffDelay(failures - 1, backoff), this.#closing.signal);
+        this.#reconcileAgain = true;
+      }
+    })().finally(() => {
+      this.#reconciling = undefined;
+    });
+  }
+
   // A device that is new (or lost its state) joins the groups of its channels by external commit.
-  async #reconcile(): Promise<void> {
+  async #reconcile(): Promise<boolean> {
     try {
       await this.#chain; // Welcomes from the user stream replay first
       const channels = await this.channels();
       await this.#e2ee?.reconcile(channels.map((c) => c.id));
+      return true;
     } catch (err) {
       this.emit("error", err);
+      return false;
     }
   }
 
@@ -464,6 +490,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   /** Disconnect and stop background work; unsent messages stay in the outbox for the next run. */
   async close(): Promise<void> {
+    this.#closing.abort();
     this.#conn.stop();
     await this.#e2ee?.close(); // saves the group states changed since their last save
     this.#outbox.close();

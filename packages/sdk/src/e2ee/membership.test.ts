@@ -215,3 +215,33 @@ test("one device making two changes at once: both commits land in turn and its o
   assert.deepEqual(undecryptable, []);
   assert.equal(alice.e2ee!.epochOf(ch.id), bob.e2ee!.epochOf(ch.id));
 });
+
+// Regression (seen in test/e2ee-faults.test.ts): a new device's first look at its channels failed while
+// the server was away, and it never joined their groups. Here the listing fails twice while the
+// connection stays live: the device tries again and joins.
+test("a new device whose channel listing fails at first still joins its channels' groups", async (t) => {
+  const { org } = await setup(t);
+  const alice = org.owner;
+  const bob = await org.user("bob");
+  await live(alice, bob);
+  const ch = await alice.createChannel({ kind: "private", name: "retry", members: [bob.userId] });
+  let refused = 0;
+  const flaky: typeof fetch = (input, init) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    if ((init?.method ?? "GET") === "GET" && new URL(url).pathname === "/api/v1/channels" && refused < 2) {
+      refused++;
+      return Promise.reject(new TypeError("fetch failed"));
+    }
+    return fetch(input, init);
+  };
+  const phone = await org.device("bob", { fetch: flaky });
+  const errors: unknown[] = [];
+  phone.on("error", (e) => errors.push(e));
+  const seen = collect(phone, ch.id);
+  await live(phone);
+  await until(() => phone.e2ee!.members(ch.id)?.some((m) => m.deviceId === phone.session?.deviceId) ?? false, "the new device joined the group", 20_000);
+  assert.equal(refused, 2, "the listing failed twice");
+  assert.ok(errors.length >= 2, "and each failure was reported");
+  await alice.sendMessage(ch.id, "for every device");
+  await until(() => seen.some((e) => e.text === "for every device"), "the new device reads the channel");
+});
