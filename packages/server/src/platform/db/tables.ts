@@ -107,6 +107,8 @@ export interface EventsTable {
   created_at: number;
   /** JSON array of attached file ids (migration 0004; the column defaults to "[]"). */
   files?: string;
+  /** The event's archive copy (migration 0012, ADR 0007), or null: framing-checked bytes, sealed under a history key the server never has. */
+  archive?: Uint8Array | null;
 }
 export interface MentionsTable {
   channel_id: string;
