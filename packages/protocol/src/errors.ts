@@ -53,6 +53,11 @@ export const ERROR_STATUS = {
    * old group (`details.generation` is the current one): encrypt it again for the new group.
    */
   encryption_reset: 409,
+  /**
+   * The user's key locker already holds another locker public key or identity key: replacing them
+   * (key rotation) is not supported yet. The recovery blob alone may be replaced.
+   */
+  locker_key_conflict: 409,
   /** An upload chunk's Upload-Offset is not the file's current offset: resume from `details.offset`. */
   upload_offset_mismatch: 409,
   /** The invite link has expired, been used up or been revoked. */

@@ -19,6 +19,7 @@ import { busOutbox } from "./migrations/0009-bus-outbox.ts";
 import { auditTargetIndex } from "./migrations/0010-audit-target-index.ts";
 import { channelHistoryPolicy } from "./migrations/0011-channel-history-policy.ts";
 import { eventArchiveCopies } from "./migrations/0012-event-archive-copies.ts";
+import { keyLockers } from "./migrations/0013-key-lockers.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const ctx: MigrationContext = { dialect, bytes: dialect === "postgres" ? "bytea" : "blob" };
@@ -35,5 +36,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0010_audit_target_index": auditTargetIndex(ctx),
     "0011_channel_history_policy": channelHistoryPolicy(ctx),
     "0012_event_archive_copies": eventArchiveCopies(ctx),
+    "0013_key_lockers": keyLockers(ctx),
   };
 }
