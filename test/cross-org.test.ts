@@ -18,6 +18,7 @@ import { DIALECTS, startTestServer, type TestServer } from "@parley/server/testi
 import { bootstrapOrg, makeOrg, makeUser, countRows, type TestUser } from "@parley/server/testing/factories";
 import type { Database } from "../packages/server/src/platform/db/tables.ts";
 import { e2eeSamplesFor } from "./support/e2ee-samples.ts";
+import { lockerMaterialFor } from "@parley/server/testing/locker";
 import { uploadFile } from "@parley/server/testing/files";
 
 const TABLES: Array<keyof Database> = [
@@ -40,6 +41,8 @@ const TABLES: Array<keyof Database> = [
   "mls_welcomes",
   "mls_pending_removals",
   "files",
+  "user_lockers",
+  "locker_entries",
 ];
 
 /** Routes without a principal: nothing to isolate (the invite token or password is the credential). */
@@ -107,6 +110,11 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     "A reply",
   );
   const invite = await ok<Invite & { token: string }>(owner.api("POST", "/invites", { role: "member", maxUses: 5 }), 201, "A invite");
+  // A key locker with an entry, so /users/:id/identity and the locker routes have something to leak.
+  const locker = (await lockerMaterialFor(member)).body;
+  await ok(member.api("PUT", "/me/locker", locker), 200, "A locker");
+  const entry = { channelId: pub.id, generation: 0, fromEpoch: 0, toEpoch: 0, sealed: crypto.randomBytes(48).toString("base64") };
+  await ok(member.api("POST", "/me/locker/entries", { entries: [entry] }), 201, "A locker entry");
   const fileId = await uploadFile(server, owner, pub.id, crypto.randomBytes(64));
   const secrets = [
     owner.org.id,
@@ -133,6 +141,10 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     member.tokens.sessionId,
     owner.tokens.deviceId,
     owner.tokens.sessionId,
+    locker.publicKey,
+    locker.identityKey,
+    locker.recoveryBlob,
+    entry.sealed,
   ].filter((s) => s.length >= 6); // an empty or tiny string would "match" anything
   return {
     owner,
@@ -209,6 +221,9 @@ function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
     setE2eeConfig: { suite: "default" },
     claimKeyPackages: { userIds: [a.member.user.id] },
     resetEncryption: { reason: "admin" },
+    appendLockerEntries: {
+      entries: [{ channelId: a.channels.public.id, generation: 0, fromEpoch: 0, toEpoch: 0, sealed: Buffer.from("sealed").toString("base64") }],
+    },
     ...bSamples,
   };
   if (name in samples) return samples[name];
@@ -242,6 +257,9 @@ for (const dialect of DIALECTS) {
       const a = await buildOrgA(server);
       let b = await makeOrg(server, `bravo-${rnd()}`);
       bSamples = await e2eeSamplesFor(b);
+      // B's own locker, so its locker routes answer (putLocker with the same body is idempotent).
+      bSamples.putLocker = (await lockerMaterialFor(b)).body;
+      await ok(b.api("PUT", "/me/locker", bSamples.putLocker), 200, "B locker");
       // logout ends B's own session: run it last.
       const names = (Object.keys(routes) as RouteName[]).filter((n) => !PUBLIC_ROUTES.has(n)).sort((x, y) => Number(x === "logout") - Number(y === "logout"));
       let checked = 0;

@@ -10,6 +10,14 @@ export const ERROR_STATUS = {
   bad_request: 400,
   /** An uploaded MLS KeyPackage is malformed, badly signed, in another suite, or not the caller's device's (`details` says which and why); nothing was stored. */
   key_package_invalid: 400,
+  /**
+   * An event's archive copy (ADR 0007) is refused, nothing was written; `details.reason` says why:
+   * `truncated`, `too_large`, `bad_version` (its framing), `wrong_epoch` / `wrong_generation` (its
+   * framing names another epoch or generation than the event's), `epoch_missing` (the send names no
+   * epoch), `not_content` (only messages, reactions, edits and deletes carry one), `device_only`
+   * (the channel's history policy is device-only: send no archive copy).
+   */
+  archive_invalid: 400,
   /** No or invalid access token. */
   unauthorized: 401,
   /** The access token has expired: refresh it. */
@@ -45,6 +53,11 @@ export const ERROR_STATUS = {
    * old group (`details.generation` is the current one): encrypt it again for the new group.
    */
   encryption_reset: 409,
+  /**
+   * The user's key locker already holds another locker public key or identity key: replacing them
+   * (key rotation) is not supported yet. The recovery blob alone may be replaced.
+   */
+  locker_key_conflict: 409,
   /** An upload chunk's Upload-Offset is not the file's current offset: resume from `details.offset`. */
   upload_offset_mismatch: 409,
   /** The invite link has expired, been used up or been revoked. */

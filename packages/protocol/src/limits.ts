@@ -4,12 +4,12 @@ export const DEFAULT_LIMITS = {
   bodyBytes: 1_048_576,
   /** Largest event content (the opaque, base64-decoded bytes). */
   messageBytes: 65_536,
-  /** Largest WebSocket frame, bytes. */
-  frameBytes: 131_072,
+  /** Largest WebSocket frame, bytes: a `send` frame carries the content and its archive copy, both up to messageBytes, as base64. */
+  frameBytes: 262_144,
   /** Page size cap for event listings and sync pages. */
   pageSize: 200,
   /**
-   * Most event content bytes in one replay (`sync`) page; a page always holds at
+   * Most event content bytes (archive copies included) in one replay (`sync`) page; a page always holds at
    * least one event. Keeps each frame, and what the server holds per replaying
    * connection, small whatever the events' sizes.
    */

@@ -205,6 +205,12 @@ export const Event = z.object({
    */
   generation: z.number().int().nonnegative().default(0),
   content: Base64,
+  /**
+   * The event's archive copy (ADR 0007): its content sealed under the epoch's history key
+   * and signed by the sending device, framed as `parseArchiveFraming` reads it. Absent (or
+   * null) when the sender sent none: server events, `device-only` channels, older clients.
+   */
+  archive: Base64.nullish(),
   threadRoot: Seq.nullable(),
   target: Seq.nullable(),
   mentions: z.array(Id),
@@ -242,6 +248,13 @@ export const SendEvent = z.object({
   clientId: ClientId,
   kind: EventKind,
   content: Base64.max(Math.ceil((DEFAULT_LIMITS.messageBytes * 4) / 3) + 4),
+  /**
+   * Archive copy of the content (ADR 0007; messages, reactions, edits and deletes only, never
+   * in a `device-only` channel). The server checks only its framing: version, size, and that
+   * its epoch and generation are the event's (so a send with one must name its `epoch`).
+   * Optional while clients do not send it yet.
+   */
+  archive: Base64.max(Math.ceil((DEFAULT_LIMITS.messageBytes * 4) / 3) + 4).optional(),
   threadRoot: Seq.min(1).nullable().optional(),
   target: Seq.min(1).nullable().optional(),
   mentions: z.array(Id).max(DEFAULT_LIMITS.mentions).optional(),

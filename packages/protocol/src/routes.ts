@@ -39,6 +39,7 @@ import { e2eeRoutes } from "./e2ee-routes.ts";
 import { fileRoutes } from "./file-routes.ts";
 import { mlsRoutes } from "./mls-routes.ts";
 import { auditRoutes } from "./audit-routes.ts";
+import { lockerRoutes } from "./locker-routes.ts";
 
 const ChannelParams = z.object({ channelId: Id });
 const MemberParams = z.object({ channelId: Id, userId: Id });
@@ -536,8 +537,8 @@ export const coreRoutes = {
   }),
 } as const;
 
-/** Every route of the API: core, E2EE directories, MLS groups, encrypted files, and the audit log. */
-export const routes = { ...coreRoutes, ...e2eeRoutes, ...mlsRoutes, ...fileRoutes, ...auditRoutes } as const;
+/** Every route of the API: core, E2EE directories, MLS groups, encrypted files, the audit log, and key lockers. */
+export const routes = { ...coreRoutes, ...e2eeRoutes, ...mlsRoutes, ...fileRoutes, ...auditRoutes, ...lockerRoutes } as const;
 
 /** The route table's type. */
 export type Routes = typeof routes;

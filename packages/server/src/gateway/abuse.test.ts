@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import type { Socket } from "node:net";
-import { CLOSE_CODES, type ServerFrameOf } from "@parley/protocol";
+import { CLOSE_CODES, DEFAULT_LIMITS, type ServerFrameOf } from "@parley/protocol";
 import { startTestServer, type TestServer } from "../testing/harness.ts";
 import type { ConfigInput } from "../config/schema.ts";
 import { bootstrapOrg, makeUser, type TestUser } from "../testing/factories.ts";
@@ -91,7 +91,7 @@ test("oversized frame: closed by ws with 1009", async (t) => {
   const { server, owner, bob, ch, healthy } = await setup();
   t.after(() => server.stop());
   const a = await connectUser(server.url, bob.accessToken);
-  a.sendRaw(JSON.stringify({ t: "ping", ref: "x".repeat(200_000) }));
+  a.sendRaw(JSON.stringify({ t: "ping", ref: "x".repeat(DEFAULT_LIMITS.frameBytes + 1) }));
   assert.equal((await a.closed).code, 1009);
   await stillReceives(owner, healthy, ch);
   assert.equal(await closedCount(server, "too_large"), 1);

@@ -43,6 +43,7 @@ export interface SendRequest {
   input: SendEvent;
   content: Buffer;
   generation: number | undefined;
+  archive: Buffer | null;
 }
 
 export interface EventWriter {
@@ -192,7 +193,7 @@ function settleRequest(r: SendRequest, rows: Awaited<ReturnType<typeof loadBatch
     p,
     ch,
     r.input,
-    { content: r.content, generation: r.generation },
+    { content: r.content, generation: r.generation, archive: r.archive },
     {
       eventRef: (channelId, seq) => rows.refs.get(`${channelId}\n${seq}`),
       activeUser: (orgId, userId) => rows.users.get(userId) === orgId,
@@ -292,6 +293,7 @@ async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], do
           epoch: d.epoch ?? bumped.epoch,
           generation: bumped.generation,
           content: d.content,
+          archive: d.archive,
           thread_root: d.threadRoot,
           target: d.target,
           mentions: JSON.stringify(d.mentions),

@@ -11,7 +11,7 @@ export type Q = Db | Tx;
 export type EventRow = EventsTable;
 
 export function toEvent(r: EventRow, contentB64?: string): Event {
-  return {
+  const event: Event = {
     id: r.id,
     channelId: r.channel_id,
     seq: Number(r.seq),
@@ -28,6 +28,9 @@ export function toEvent(r: EventRow, contentB64?: string): Event {
     createdAt: Number(r.created_at),
     files: r.files && r.files !== "[]" ? (JSON.parse(r.files) as string[]) : [],
   };
+  // Only events that carry one show the field (most JSON stays as it was).
+  if (r.archive) event.archive = Buffer.from(r.archive).toString("base64");
+  return event;
 }
 
 /** What validation needs to know about a referenced event. */
@@ -44,7 +47,7 @@ export async function findEventByClientId(q: Q, channelId: string, clientId: str
 
 /**
  * Events with seq > afterSeq, oldest first: at most `limit`, and — when
- * `maxBytes` is given — no more than fit in `maxBytes` of content (always at
+ * `maxBytes` is given — no more than fit in `maxBytes` of content and archive copies (always at
  * least one). The sizes are read first (length() reads no blob), so a page of
  * large events never loads more than it returns.
  */
@@ -62,7 +65,7 @@ export async function eventsAfter(q: Q, channelId: string, afterSeq: number, lim
   }
   const sizes = await q
     .selectFrom("events")
-    .select(["seq", sql<number>`length(content)`.as("size")])
+    .select(["seq", sql<number>`length(content) + coalesce(length(archive), 0)`.as("size")])
     .where("channel_id", "=", channelId)
     .where("seq", ">", afterSeq)
     .orderBy("seq", "asc")

@@ -11,17 +11,24 @@ import { authorize } from "../access/authorize.ts";
 import { AppError } from "../../core/errors.ts";
 import type { LoadedChannel } from "../channels/access.ts";
 import type { EventRef } from "./store.ts";
+import { checkArchiveFraming, checkArchiveKind, checkArchivePolicy } from "./archive-copy.ts";
 
 const bad = (message: string) => new AppError("bad_request", message);
 
-/** What checkShape found: the decoded content and, with the framing check on, the group generation it was encrypted for. */
+/**
+ * What checkShape found: the decoded content and archive copy, and the group generation the
+ * content was encrypted for (from the MLS framing when that check is on, else from the archive
+ * copy's framing when there is one).
+ */
 export interface Shaped {
   content: Buffer;
   generation: number | undefined;
+  archive: Buffer | null;
 }
 
-/** Checks that need no database: size, MLS framing and kind/target shape. */
+/** Checks that need no database: size, MLS framing, the archive copy's framing and kind/target shape. */
 export function checkShape(deps: Deps, channelId: string, input: SendEvent): Shaped {
+  checkArchiveKind(input);
   rejectHandshake(input);
   const content = Buffer.from(input.content, "base64");
   if (content.length > deps.config.messageLimit) {
@@ -30,10 +37,11 @@ export function checkShape(deps: Deps, channelId: string, input: SendEvent): Sha
     });
   }
   const generation = deps.config.checkMlsFraming ? checkFraming(channelId, input, content) : undefined;
+  const archive = input.archive === undefined ? undefined : checkArchiveFraming(deps, { ...input, archive: input.archive }, generation);
   const target = input.target ?? null;
   if (input.kind === "message" && target !== null) throw bad("a message has no target; reactions, edits and deletes do");
   if (input.kind !== "message" && target === null) throw bad(`a ${input.kind} needs a target`);
-  return { content, generation };
+  return { content, generation: generation ?? archive?.generation, archive: archive?.bytes ?? null };
 }
 
 /**
@@ -83,6 +91,8 @@ export interface EventDraft {
   content: Buffer;
   /** The content as the client sent it (saves re-encoding). */
   contentB64: string;
+  /** The archive copy (framing checked), or null. */
+  archive: Buffer | null;
   threadRoot: number | null;
   target: number | null;
   mentions: string[];
@@ -92,9 +102,10 @@ export interface EventDraft {
 
 /** Authorize and check references; the channel was loaded through the principal. */
 export function checkSend(p: DeviceActor, ch: LoadedChannel, input: SendEvent, shaped: Shaped, look: SendLookups): EventDraft {
-  const { content, generation } = shaped;
+  const { content, generation, archive } = shaped;
   rejectHandshake(input);
   authorize(p, "channel.post", { type: "channel", channel: ch.resource });
+  checkArchivePolicy(ch.row, archive);
   const channelId = ch.row.id;
   // Encrypted for a group the channel has replaced (the batch's seq bump re-checks it against a concurrent reset).
   if (generation !== undefined && generation !== Number(ch.row.mls_generation)) {
@@ -139,6 +150,7 @@ export function checkSend(p: DeviceActor, ch: LoadedChannel, input: SendEvent, s
     generation,
     content,
     contentB64: input.content,
+    archive,
     threadRoot,
     target,
     mentions,

@@ -18,6 +18,8 @@ import { audit } from "./migrations/0008-audit.ts";
 import { busOutbox } from "./migrations/0009-bus-outbox.ts";
 import { auditTargetIndex } from "./migrations/0010-audit-target-index.ts";
 import { channelHistoryPolicy } from "./migrations/0011-channel-history-policy.ts";
+import { eventArchiveCopies } from "./migrations/0012-event-archive-copies.ts";
+import { keyLockers } from "./migrations/0013-key-lockers.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const ctx: MigrationContext = { dialect, bytes: dialect === "postgres" ? "bytea" : "blob" };
@@ -33,5 +35,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0009_bus_outbox": busOutbox(ctx),
     "0010_audit_target_index": auditTargetIndex(ctx),
     "0011_channel_history_policy": channelHistoryPolicy(ctx),
+    "0012_event_archive_copies": eventArchiveCopies(ctx),
+    "0013_key_lockers": keyLockers(ctx),
   };
 }

@@ -107,6 +107,8 @@ export interface EventsTable {
   created_at: number;
   /** JSON array of attached file ids (migration 0004; the column defaults to "[]"). */
   files?: string;
+  /** The event's archive copy (migration 0012, ADR 0007), or null: framing-checked bytes, sealed under a history key the server never has. */
+  archive?: Uint8Array | null;
 }
 export interface MentionsTable {
   channel_id: string;
@@ -295,6 +297,34 @@ export interface AuditSinkCursorsTable {
   org_id: string;
   seq: number;
 }
+/** A user's key locker (migration 0013, ADR 0007): public keys and the recovery blob; no private key. */
+export interface UserLockersTable {
+  user_id: string;
+  org_id: string;
+  /** X25519 locker public key (32 bytes). */
+  public_key: Uint8Array;
+  /** Ed25519 user identity public key (32 bytes). */
+  identity_key: Uint8Array;
+  /** The locker and identity private keys under the user's recovery key (AES-256-GCM). */
+  recovery_blob: Uint8Array;
+  created_at: number;
+  updated_at: number;
+}
+/** A sealed locker entry (migration 0013): history keys HPKE-sealed to the owner's locker key, with their batch's metadata. */
+export interface LockerEntriesTable {
+  id: Generated<number>;
+  org_id: string;
+  user_id: string;
+  /** The owner's device that appended it. */
+  device_id: string;
+  /** The batch's one channel, or null for a batch of several. */
+  channel_id: string | null;
+  generation: number | null;
+  from_epoch: number;
+  to_epoch: number;
+  sealed: Uint8Array;
+  created_at: number;
+}
 
 export interface Database {
   orgs: OrgsTable;
@@ -324,4 +354,6 @@ export interface Database {
   audit_checkpoints: AuditCheckpointsTable;
   audit_pii_keys: AuditPiiKeysTable;
   audit_sink_cursors: AuditSinkCursorsTable;
+  user_lockers: UserLockersTable;
+  locker_entries: LockerEntriesTable;
 }
