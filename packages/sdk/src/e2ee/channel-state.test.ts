@@ -29,7 +29,8 @@ test("the group state and its position are one record; a reload restores both", 
   await ch.save(keyStore);
   assert.equal(flushed, 1, "the history is flushed before the state is written");
   assert.equal(ch.unsaved, 0);
-  assert.deepEqual(await keyStore.list("sdk/"), ["sdk/group/ch1"], "one key per channel");
+  assert.deepEqual(await keyStore.list("sdk/group"), ["sdk/group/ch1"], "one key per channel");
+  assert.deepEqual(await keyStore.list("sdk/hk/"), ["sdk/hk/ch1/0/000000000000"], "and the history key of its epoch, kept before it");
   const record = decodeChannelRecord((await keyStore.get("sdk/group/ch1"))!);
   assert.equal(record?.meta.processedSeq, 42);
 
@@ -50,6 +51,6 @@ test("a state saved before records existed loads, and the first save replaces bo
   assert.equal(ch.processedSeq, 7);
   assert.deepEqual(epochAuthenticator(ch.group!), epochAuthenticator(group));
   await ch.save(keyStore);
-  assert.deepEqual(await keyStore.list("sdk/"), ["sdk/group/ch1"]);
+  assert.deepEqual(await keyStore.list("sdk/group"), ["sdk/group/ch1"], "the old meta key is gone");
   assert.equal(decodeChannelRecord((await keyStore.get("sdk/group/ch1"))!)?.meta.processedSeq, 7);
 });

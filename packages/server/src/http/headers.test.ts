@@ -74,6 +74,17 @@ for (const dialect of DIALECTS) {
       const audit = await call(s, "GET", "/audit?limit=5", undefined, auth);
       assert.equal(audit.status, 200);
       seen.set("listAudit", audit);
+      // The locker carries the recovery blob and sealed history keys.
+      const key = (fill: number) => Buffer.alloc(32, fill).toString("base64");
+      const putLocker = await call(s, "PUT", "/me/locker", { publicKey: key(1), identityKey: key(2), recoveryBlob: key(3) }, auth);
+      assert.equal(putLocker.status, 200);
+      seen.set("putLocker", putLocker);
+      const getLocker = await call(s, "GET", "/me/locker", undefined, auth);
+      assert.equal(getLocker.status, 200);
+      seen.set("getLocker", getLocker);
+      const entries = await call(s, "GET", "/me/locker/entries", undefined, auth);
+      assert.equal(entries.status, 200);
+      seen.set("listLockerEntries", entries);
 
       const flagged = Object.entries(routes as Record<string, RouteDef>)
         .filter(([, d]) => d.noStore)
