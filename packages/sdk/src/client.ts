@@ -3,7 +3,7 @@
  * (token refresh), the realtime connection, the sync engine, the outbox and
  * the content codec together, and emits typed events to the app.
  */
-import type { AuthTokens, Event, MyChannel, PresenceStatus, SendEvent, UserStreamItem } from "@parley/protocol";
+import type { AuthTokens, Channel, Event, HistoryPolicy, MyChannel, PresenceStatus, SendEvent, UserStreamItem } from "@parley/protocol";
 import { AuthSession } from "./auth.ts";
 import { base64ToBytes, bytesToBase64, type ContentCodec, type DecodedContent, type MessageContent } from "./codec.ts";
 import { Connection, type ConnectionState } from "./connection.ts";
@@ -37,6 +37,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
   #e2ee: E2eeEngine | undefined;
   #reconciled = false;
   #reconciling: Promise<void> | undefined;
+  /**
+   * History policy of each channel this client has seen (channel listings, creations, joins, and
+   * `channel.joined` / `channel.updated` items): sends carry an archive copy only where it is
+   * `shared` or `joined`. Unknown: none (the server takes copies as optional).
+   */
+  readonly #historyPolicy = new Map<string, HistoryPolicy>();
   /** Another reconcile is due after the one under way (the connection went live again meanwhile, or it failed). */
   #reconcileAgain = false;
   /** Stops the reconcile loop's waits (close). */
@@ -202,8 +208,30 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const { clientId, kind, threadRoot, target } = entry.event;
     const content = await e2ee.sentContent(entry.channelId, clientId);
     if (!content) throw new ParleyError({ code: "bad_request", message: `the content of send ${clientId} is no longer on this device` });
-    const encoded = await this.#codec.encode(entry.channelId, content, { clientId, kind, threadRoot: threadRoot ?? null, target: target ?? null });
-    return { ...entry.event, content: bytesToBase64(encoded.bytes), ...(encoded.epoch !== undefined ? { epoch: encoded.epoch } : {}) };
+    const encoded = await this.#codec.encode(entry.channelId, content, {
+      clientId,
+      kind,
+      threadRoot: threadRoot ?? null,
+      target: target ?? null,
+      archive: this.#keepsArchive(entry.channelId),
+    });
+    const { archive: _old, ...event } = entry.event;
+    return {
+      ...event,
+      content: bytesToBase64(encoded.bytes),
+      ...(encoded.epoch !== undefined ? { epoch: encoded.epoch } : {}),
+      ...(encoded.archive ? { archive: bytesToBase64(encoded.archive) } : {}),
+    };
+  }
+
+  /** Whether sends in the channel carry an archive copy (its history policy keeps them). */
+  #keepsArchive(channelId: string): boolean {
+    const policy = this.#historyPolicy.get(channelId);
+    return policy === "shared" || policy === "joined";
+  }
+
+  #notePolicies(channels: ReadonlyArray<Pick<Channel, "id" | "history">>): void {
+    for (const c of channels) if (c.history) this.#historyPolicy.set(c.id, c.history);
   }
 
   /** The signed-in session (ids, tokens), or undefined after logout or when the server ended it. */
@@ -299,13 +327,20 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const { kind = "message", threadRoot, target, mentions, files, ...rest } = input;
     const clientId = newClientId();
     const content: MessageContent = files ? { ...rest, files } : rest;
-    const encoded = await this.#codec.encode(channelId, content, { clientId, kind, threadRoot: threadRoot ?? null, target: target ?? null });
+    const encoded = await this.#codec.encode(channelId, content, {
+      clientId,
+      kind,
+      threadRoot: threadRoot ?? null,
+      target: target ?? null,
+      archive: this.#keepsArchive(channelId),
+    });
     const fileIds = Array.isArray(files) ? (files as { fileId: string }[]).map((f) => f.fileId) : [];
     const event: SendEvent = {
       clientId,
       kind,
       content: bytesToBase64(encoded.bytes),
       ...(encoded.epoch !== undefined ? { epoch: encoded.epoch } : {}),
+      ...(encoded.archive ? { archive: bytesToBase64(encoded.archive) } : {}),
       // Attachment ids let the server link uploads to the event (their keys stay inside the ciphertext).
       ...(fileIds.length ? ({ files: fileIds } as object) : {}),
       ...(threadRoot != null ? { threadRoot } : {}),
@@ -359,6 +394,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Fetch the channel list from the server and store it. */
   async channels(): Promise<MyChannel[]> {
     const { channels } = await this.api.call("listChannels");
+    this.#notePolicies(channels);
     await this.store.saveChannels(channels);
     for (const c of channels) this.#sync.track(c.id, this.#sync.channelCursor(c.id));
     return channels;
@@ -367,6 +403,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Create a public or private channel and its MLS group (every member's devices are added). */
   async createChannel(input: CallInput<"createChannel">["body"]): Promise<MyChannel> {
     const channel = await this.api.call("createChannel", { body: input });
+    this.#notePolicies([channel]);
     await this.#e2ee?.ensureGroup(channel.id);
     return channel;
   }
@@ -374,6 +411,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Open the DM / group DM with these users (creating its MLS group if it has none). */
   async openDm(userIds: string[]): Promise<MyChannel> {
     const channel = await this.api.call("openDm", { body: { userIds } });
+    this.#notePolicies([channel]);
     await this.#e2ee?.ensureGroup(channel.id);
     return channel;
   }
@@ -388,6 +426,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Join a public channel and its MLS group (external commit). */
   async joinChannel(channelId: string): Promise<MyChannel> {
     const channel = await this.api.call("joinChannel", { params: { channelId } });
+    this.#notePolicies([channel]);
     this.#sync.track(channelId, this.#sync.channelCursor(channelId));
     await this.#e2ee?.join(channelId);
     return channel;
@@ -523,6 +562,10 @@ export class ParleyClient extends Emitter<ClientEvents> {
     await this.store.setUserCursor(items[items.length - 1]!.seq);
     await this.#e2ee?.onUserItems(items);
     for (const item of items) {
+      if ((item.kind === "channel.joined" || item.kind === "channel.updated") && item.channelId) {
+        const channel = (item.data as { channel?: Channel } | undefined)?.channel;
+        if (channel?.id === item.channelId) this.#notePolicies([channel]);
+      }
       if (item.kind === "channel.joined" && item.channelId) this.#sync.track(item.channelId, this.#sync.channelCursor(item.channelId));
       if (item.kind === "channel.left" && item.channelId) {
         this.#sync.forget(item.channelId);

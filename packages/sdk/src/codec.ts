@@ -39,12 +39,16 @@ export interface EncodeMeta {
   kind: SendEvent["kind"];
   threadRoot?: number | null;
   target?: number | null;
+  /** Also seal an archive copy under the epoch's history key (ADR 0007): the channel's history policy keeps them. */
+  archive?: boolean;
 }
 
 /** Encoded content: the bytes, and the MLS epoch they were encrypted in (when the codec has one). */
 export interface EncodedContent {
   bytes: Uint8Array;
   epoch?: number;
+  /** The archive copy (when asked for and the codec has one): the same payload under the epoch's history key, signed. */
+  archive?: Uint8Array;
 }
 
 /**

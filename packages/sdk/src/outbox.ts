@@ -154,6 +154,14 @@ export class Outbox {
             // could not re-encrypt: fails below like any non-retryable error
           }
         }
+        if (err.code === "archive_invalid" && entry.event.archive !== undefined && archiveRefusedByPolicy(err) && entry.attempts < 8) {
+          // The channel keeps no archive copies (its policy changed to device-only after this client
+          // last heard): the MLS content is sound, send it without the copy.
+          const { archive: _refused, ...event } = entry.event;
+          entry.event = event;
+          await store.putOutbox(entry);
+          continue;
+        }
         if (!err.isRetryable()) {
           // Auth failures keep the entry: after signing in again it can still go out with the same clientId.
           if (!err.isAuthError()) {
@@ -211,4 +219,9 @@ export class Outbox {
   #viaHttp(entry: OutboxEntry): Promise<SendResult> {
     return this.#o.api.call("sendEvent", { params: { channelId: entry.channelId }, body: entry.event });
   }
+}
+
+/** The server refused a send's archive copy because the channel's history policy keeps none. */
+function archiveRefusedByPolicy(err: ParleyError): boolean {
+  return (err.details as { reason?: unknown } | undefined)?.reason === "device_only";
 }

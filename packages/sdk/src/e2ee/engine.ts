@@ -32,6 +32,7 @@ import type { E2eeHost, E2eeOptions } from "./engine-types.ts";
 import { SelfUpdates } from "./self-update.ts";
 import { SaveSchedule } from "./persist.ts";
 import { sealPayload, type SealedMeta } from "./payload.ts";
+import { sealArchive } from "./history-keys.ts";
 import { E2eeServerApi, type E2eeConfig } from "./server-api.ts";
 import { parseReset } from "./timeline.ts";
 import { TimelinePipeline } from "./pipeline.ts";
@@ -165,7 +166,11 @@ export class E2eeEngine {
   }
 
   /** Encrypt content for a channel (creating or joining its group first if needed). */
-  async encrypt(channelId: string, content: MessageContent, meta: SealedMeta & { clientId: string }): Promise<{ bytes: Uint8Array; epoch: number }> {
+  async encrypt(
+    channelId: string,
+    content: MessageContent,
+    meta: SealedMeta & { clientId: string; archive?: boolean | undefined },
+  ): Promise<{ bytes: Uint8Array; epoch: number; archive?: Uint8Array }> {
     const ch = this.#channel(channelId);
     await this.#shown.keepSent(channelId, meta.clientId, content);
     for (;;) {
@@ -177,10 +182,13 @@ export class E2eeEngine {
         // The state is saved per batch, so the generation this send uses must be reserved
         // durably before its ciphertext exists (never reused after a crash; send-journal.ts).
         await ch.sendJournal.beforeSend(g, this.identity.keyStore);
-        const bytes = await encrypt(g, sealPayload(content, meta));
+        const payload = sealPayload(content, meta);
+        const bytes = await encrypt(g, payload);
+        // The archive copy carries the very payload the MLS message does (receivers compare them).
+        const archive = meta.archive ? await sealArchive(g, this.identityFor(g.suite), channelId, meta.clientId, payload) : undefined;
         ch.messagesSinceUpdate++;
         await this.#saves.changed(ch);
-        return { bytes, epoch: Number(epoch(g)) };
+        return { bytes, epoch: Number(epoch(g)), ...(archive ? { archive } : {}) };
       });
       if (out === "proposals") await commitProposals(this.#ctx, ch);
       else if (out) {

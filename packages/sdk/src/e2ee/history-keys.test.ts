@@ -5,9 +5,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MemoryKeyStore } from "@parley/crypto";
+import { MemoryKeyStore, openArchiveCopy } from "@parley/crypto";
 import { startTestServer } from "@parley/server/testing/harness";
-import { FAST, makeOrg, until } from "../testing/e2ee-clients.ts";
+import { collect, FAST, makeOrg, until } from "../testing/e2ee-clients.ts";
 import { heldHistoryEpochs, heldHistoryKey } from "./history-keys.ts";
 
 test("each device keeps the history key of every epoch it was in: equal across members, none before joining or after removal", async (t) => {
@@ -64,4 +64,52 @@ test("each device keeps the history key of every epoch it was in: equal across m
   assert.deepEqual(await epochs(stores.carol), [added], "a removed member holds no key from after its removal");
   const carolKeys = await stores.carol.list("sdk/hk/");
   assert.ok(carolKeys.every((k) => k.endsWith(String(added).padStart(12, "0"))));
+});
+
+test("sends carry an archive copy that members' history keys open to the same payload; device-only channels get none, even when the client's view of the policy is stale", async (t) => {
+  const server = await startTestServer();
+  t.after(() => server.stop());
+  const stores = { alice: new MemoryKeyStore(), bob: new MemoryKeyStore() };
+  const opts = (ks: MemoryKeyStore) => ({ e2ee: { ...FAST.e2ee, keyStore: ks } });
+  const org = await makeOrg(server.url, opts(stores.alice));
+  t.after(() => org.closeAll());
+  const alice = org.owner;
+  const bob = await org.user("bob", opts(stores.bob));
+  for (const c of [alice, bob]) c.connect();
+  await Promise.all([alice, bob].map((c) => c.waitUntilLive()));
+
+  const ch = await alice.createChannel({ kind: "private", name: "archived", members: [bob.userId] });
+  assert.equal(ch.history, "shared");
+  const seenBob = collect(bob, ch.id);
+  const sent = await alice.sendMessage(ch.id, "kept for later devices");
+  await until(() => seenBob.length >= 1, "bob reads it live");
+  const { events } = await bob.api.call("listEvents", { params: { channelId: ch.id }, query: { after: 0 } });
+  const stored = events.find((e) => e.clientId === sent.event.clientId)!;
+  assert.ok(stored.archive, "the server stores the archive copy with the event");
+  const hk = await heldHistoryKey(stores.bob, ch.id, 0, stored.epoch);
+  assert.ok(hk, "bob holds the key of the message's epoch");
+  const payload = await openArchiveCopy({
+    hk,
+    orgId: alice.session!.orgId,
+    channelId: ch.id,
+    generation: 0,
+    epoch: BigInt(stored.epoch),
+    clientId: stored.clientId,
+    senderDeviceId: stored.senderDeviceId,
+    bytes: Buffer.from(stored.archive, "base64"),
+    senderSignaturePublicKey: alice.e2ee!.identity.signaturePublicKey,
+    suite: "default",
+  });
+  const opened = JSON.parse(new TextDecoder().decode(payload)) as { kind: string; content: { text: string } };
+  assert.deepEqual([opened.kind, opened.content.text], ["message", "kept for later devices"], "the copy holds what the MLS message holds");
+
+  const quiet = await alice.createChannel({ kind: "private", name: "device-only", members: [bob.userId], history: "device-only" });
+  const none = await alice.sendMessage(quiet.id, "no copy");
+  assert.equal(none.event.archive, undefined, "a device-only channel gets no archive copy");
+
+  // The policy changes behind the client's back (no channel.updated reaches it): the copy is refused, the send goes out without it.
+  await server.deps.db.updateTable("channels").set({ history: "device-only" }).where("id", "=", ch.id).execute();
+  const stale = await alice.sendMessage(ch.id, "sent after the switch");
+  assert.equal(stale.event.archive, undefined, "sent again without the copy");
+  await until(() => seenBob.some((e) => e.text === "sent after the switch"), "bob reads it");
 });

@@ -3,10 +3,11 @@
  * epoch of a channel's group this device was in, derived from the MLS exporter when the group
  * state of that epoch is saved (ChannelCrypto.save: after every commit and join), and kept in the
  * device's key store (encrypted at rest, like the group states). An HK opens that epoch's archive
- * copies and nothing else. What uses them comes in later slices: sealing and opening archive
- * copies, handing past keys to new members of `shared` channels, the user's key locker.
+ * copies and nothing else. A send seals its archive copy with the group's current key
+ * (sealArchive). Later slices: opening and checking archive copies, handing past keys to new
+ * members of `shared` channels, the user's key locker.
  */
-import { historyKey, type Group, type KeyStore } from "@parley/crypto";
+import { epoch, historyKey, parseChannelGroupId, sealArchiveCopy, type DeviceIdentity, type Group, type KeyStore } from "@parley/crypto";
 
 /** Epochs are zero-padded so the key store lists a channel's keys in epoch order. */
 const PAD = 12;
@@ -32,4 +33,19 @@ export function heldHistoryKey(keyStore: KeyStore, channelId: string, generation
 export async function heldHistoryEpochs(keyStore: KeyStore, channelId: string, generation: number): Promise<number[]> {
   const prefix = PREFIX(channelId, generation);
   return (await keyStore.list(prefix)).map((k) => Number(k.slice(prefix.length)));
+}
+
+/**
+ * The archive copy of a content payload this device sends in `group`'s current epoch: sealed under
+ * that epoch's history key and signed by the device (ADR 0007). The group's generation comes from
+ * its id, as the server reads it from the MLS message.
+ */
+export async function sealArchive(group: Group, signer: DeviceIdentity, channelId: string, clientId: string, payload: Uint8Array): Promise<Uint8Array> {
+  const generation = parseChannelGroupId(group.groupId)?.generation ?? 0;
+  const hk = await historyKey(group, channelId, generation);
+  try {
+    return await sealArchiveCopy({ hk, channelId, generation, epoch: epoch(group), clientId, payload, signer });
+  } finally {
+    hk.fill(0);
+  }
 }
