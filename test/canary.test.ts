@@ -4,7 +4,8 @@
  * exchange messages, thread replies, reactions, edits and files carrying a
  * random canary in a private channel, a public channel (joined by external
  * commit), a DM and a group DM; every other device must decrypt every one of
- * them. Then the server's storage is scanned as raw bytes for the canary in
+ * them (content events carry archive copies, ADR 0007: those are checked to exist and
+ * scanned too). Then the server's storage is scanned as raw bytes for the canary in
  * UTF-8, UTF-16, hex and base64: the SQLite file with its -wal and -shm
  * (while the server runs and after it stopped), every file of the data
  * directory (blobs included), the captured logs (level trace), and on
@@ -161,6 +162,14 @@ async function runCanary(dialect: TestDialect, t: import("node:test").TestContex
     }
   }
   assert.ok(decrypted >= 50 && sent.length === 22, `only ${decrypted} decryptions of ${sent.length} events checked`);
+  // Archive copies (issue 9) are part of what is scanned: every content event of these channels carries one.
+  const archived = await server.deps.db
+    .selectFrom("events")
+    .select(["archive", "kind"])
+    .where("kind", "in", ["message", "reaction", "edit", "delete"])
+    .execute();
+  assert.ok(archived.length >= sent.length && archived.every((e) => (e.archive?.length ?? 0) > 0), "the content events were stored with archive copies");
+  for (const e of archived) assert.deepEqual(scanBuffer(Buffer.from(e.archive!), needles, "archive copy"), []);
 
   // Controls: the server legitimately stores a topic and raw upload bytes in clear.
   await a1.client.api.call("updateChannel", { params: { channelId: pub.id }, body: { topic: `topic ${control}` } });
