@@ -5,49 +5,17 @@
  */
 import { z } from "zod";
 import { route } from "./route.ts";
-import {
-  AuthTokens,
-  Channel,
-  ChannelKind,
-  HistoryPolicy,
-  ChannelMember,
-  ChannelName,
-  ChannelRole,
-  ClientId,
-  Device,
-  DeviceName,
-  DisplayName,
-  Event,
-  Id,
-  Invite,
-  MyChannel,
-  Org,
-  OrgRole,
-  Password,
-  Seq,
-  SendEvent,
-  Session,
-  Slug,
-  ThreadSummary,
-  Topic,
-  User,
-  UserStreamItem,
-  Username,
-} from "./models.ts";
-import { DEFAULT_LIMITS } from "./limits.ts";
+import { AuthTokens, Device, DeviceName, DisplayName, Id, Invite, Org, OrgRole, Password, Session, Slug, User, Username } from "./models.ts";
 import { e2eeRoutes } from "./e2ee-routes.ts";
 import { fileRoutes } from "./file-routes.ts";
 import { mlsRoutes } from "./mls-routes.ts";
 import { auditRoutes } from "./audit-routes.ts";
 import { lockerRoutes } from "./locker-routes.ts";
+import { channelRoutes } from "./channel-routes.ts";
 
-const ChannelParams = z.object({ channelId: Id });
-const MemberParams = z.object({ channelId: Id, userId: Id });
 const IdParams = z.object({ id: Id });
-const Limit = z.coerce.number().int().min(1).max(DEFAULT_LIMITS.pageSize).default(50);
-const QuerySeq = z.coerce.number().int().nonnegative();
 
-/** Core routes (issue 2): setup, auth, me, invites, users, channels, events. */
+/** Core routes (issue 2): setup, auth, me, invites, users (channels and events: channel-routes.ts). */
 export const coreRoutes = {
   // ---- first run ------------------------------------------------------
   setupStatus: route({
@@ -322,223 +290,10 @@ export const coreRoutes = {
     params: z.object({ id: Id, deviceId: Id }),
     response: null,
   }),
-
-  // ---- channels -------------------------------------------------------
-  createChannel: route({
-    method: "POST",
-    path: "/channels",
-    tag: "channels",
-    auth: "user",
-    status: 201,
-    summary: "Create a public or private channel; the creator becomes channel admin",
-    body: z.object({
-      kind: ChannelKind.extract(["public", "private"]),
-      name: ChannelName,
-      topic: Topic.default(""),
-      members: z.array(Id).max(1000).default([]),
-      /** Who reads the past; default `shared` (HistoryPolicy). */
-      history: HistoryPolicy.optional(),
-    }),
-    response: MyChannel,
-    errors: ["already_exists"],
-  }),
-  openDm: route({
-    method: "POST",
-    path: "/dms",
-    tag: "channels",
-    auth: "user",
-    summary: "Open the DM (one other user) or group DM (several) with exactly these users; returns the existing one if any",
-    body: z.object({ userIds: z.array(Id).min(1).max(DEFAULT_LIMITS.groupDmMembers) }),
-    response: MyChannel,
-  }),
-  listChannels: route({
-    method: "GET",
-    path: "/channels",
-    tag: "channels",
-    auth: "user",
-    summary: "Channels the user is a member of, with unread and mention counts",
-    response: z.object({ channels: z.array(MyChannel) }),
-  }),
-  browseChannels: route({
-    method: "GET",
-    path: "/channels/browse",
-    tag: "channels",
-    auth: "user",
-    summary: "Public channels of the org",
-    query: z.object({ q: z.string().max(80).optional(), includeArchived: z.enum(["true", "false"]).optional() }),
-    response: z.object({ channels: z.array(Channel.extend({ joined: z.boolean() })) }),
-  }),
-  getChannel: route({
-    method: "GET",
-    path: "/channels/:channelId",
-    tag: "channels",
-    auth: "user",
-    summary: "One channel (members, or anyone in the org for public channels)",
-    params: ChannelParams,
-    response: Channel.extend({ myRole: ChannelRole.nullable() }),
-  }),
-  updateChannel: route({
-    method: "PATCH",
-    path: "/channels/:channelId",
-    tag: "channels",
-    auth: "user",
-    summary: "Rename a channel, change its topic or its history policy (channel admins, org admins; any member of a DM)",
-    params: ChannelParams,
-    body: z.object({ name: ChannelName.optional(), topic: Topic.optional(), history: HistoryPolicy.optional() }),
-    response: Channel,
-    errors: ["channel_archived", "already_exists"],
-  }),
-  archiveChannel: route({
-    method: "POST",
-    path: "/channels/:channelId/archive",
-    tag: "channels",
-    auth: "user",
-    summary: "Archive a channel: read-only until unarchived",
-    params: ChannelParams,
-    response: Channel,
-  }),
-  unarchiveChannel: route({
-    method: "POST",
-    path: "/channels/:channelId/unarchive",
-    tag: "channels",
-    auth: "user",
-    summary: "Unarchive a channel",
-    params: ChannelParams,
-    response: Channel,
-  }),
-  joinChannel: route({
-    method: "POST",
-    path: "/channels/:channelId/join",
-    tag: "channels",
-    auth: "user",
-    summary: "Join a public channel",
-    params: ChannelParams,
-    response: MyChannel,
-    errors: ["channel_archived"],
-  }),
-  leaveChannel: route({
-    method: "POST",
-    path: "/channels/:channelId/leave",
-    tag: "channels",
-    auth: "user",
-    summary: "Leave a channel (not a DM)",
-    params: ChannelParams,
-    response: null,
-  }),
-  listMembers: route({
-    method: "GET",
-    path: "/channels/:channelId/members",
-    tag: "channels",
-    auth: "user",
-    summary: "Members of a channel",
-    params: ChannelParams,
-    response: z.object({ members: z.array(ChannelMember) }),
-  }),
-  addMembers: route({
-    method: "POST",
-    path: "/channels/:channelId/members",
-    tag: "channels",
-    auth: "user",
-    summary: "Invite users to a channel (members of public channels; channel admins of private ones)",
-    params: ChannelParams,
-    body: z.object({ userIds: z.array(Id).min(1).max(1000) }),
-    response: z.object({ added: z.array(Id) }),
-    errors: ["channel_archived"],
-  }),
-  removeMember: route({
-    method: "DELETE",
-    path: "/channels/:channelId/members/:userId",
-    tag: "channels",
-    auth: "user",
-    summary: "Remove (kick) a member (channel admins, org admins)",
-    params: MemberParams,
-    response: null,
-  }),
-  setMemberRole: route({
-    method: "PUT",
-    path: "/channels/:channelId/members/:userId/role",
-    tag: "channels",
-    auth: "user",
-    summary: "Make a member channel admin or plain member (channel admins, org admins)",
-    params: MemberParams,
-    body: z.object({ role: ChannelRole }),
-    response: ChannelMember,
-  }),
-
-  // ---- events ---------------------------------------------------------
-  sendEvent: route({
-    method: "POST",
-    path: "/channels/:channelId/events",
-    tag: "events",
-    auth: "user",
-    summary: "Append an event (message, reply, reaction, edit, delete); idempotent per clientId",
-    params: ChannelParams,
-    body: SendEvent,
-    response: z.object({ event: Event, duplicate: z.boolean() }),
-    errors: ["message_too_large", "channel_archived"],
-  }),
-  listEvents: route({
-    method: "GET",
-    path: "/channels/:channelId/events",
-    tag: "events",
-    auth: "user",
-    summary: "Page through a channel: newest first before `before`, or oldest first after `after`",
-    params: ChannelParams,
-    query: z.object({ before: QuerySeq.optional(), after: QuerySeq.optional(), limit: Limit }),
-    response: z.object({ events: z.array(Event), hasMore: z.boolean() }),
-  }),
-  getEventByClientId: route({
-    method: "GET",
-    path: "/channels/:channelId/events/by-client-id/:clientId",
-    tag: "events",
-    auth: "user",
-    summary: "Look up an event by its idempotency key (to confirm a send after a lost ack)",
-    params: z.object({ channelId: Id, clientId: ClientId }),
-    response: Event,
-  }),
-  listThreads: route({
-    method: "GET",
-    path: "/channels/:channelId/threads",
-    tag: "events",
-    auth: "user",
-    summary: "Threads of a channel, most recently active first",
-    params: ChannelParams,
-    query: z.object({ limit: Limit }),
-    response: z.object({ threads: z.array(ThreadSummary) }),
-  }),
-  getThread: route({
-    method: "GET",
-    path: "/channels/:channelId/threads/:rootSeq",
-    tag: "events",
-    auth: "user",
-    summary: "A thread: its root and its replies (and their reactions/edits/deletes), oldest first",
-    params: z.object({ channelId: Id, rootSeq: z.coerce.number().int().min(1) }),
-    query: z.object({ after: QuerySeq.optional(), limit: Limit }),
-    response: z.object({ root: Event, events: z.array(Event), hasMore: z.boolean() }),
-  }),
-  markRead: route({
-    method: "POST",
-    path: "/channels/:channelId/read",
-    tag: "events",
-    auth: "user",
-    summary: "Read receipt: the user has read up to `seq` (never moves backwards)",
-    params: ChannelParams,
-    body: z.object({ seq: Seq }),
-    response: z.object({ readSeq: Seq }),
-  }),
-  userStream: route({
-    method: "GET",
-    path: "/stream",
-    tag: "events",
-    auth: "user",
-    summary: "The per-user stream (membership, device and profile changes) after a cursor",
-    query: z.object({ after: QuerySeq.default(0), limit: Limit }),
-    response: z.object({ items: z.array(UserStreamItem), hasMore: z.boolean() }),
-  }),
 } as const;
 
-/** Every route of the API: core, E2EE directories, MLS groups, encrypted files, the audit log, and key lockers. */
-export const routes = { ...coreRoutes, ...e2eeRoutes, ...mlsRoutes, ...fileRoutes, ...auditRoutes, ...lockerRoutes } as const;
+/** Every route of the API: core, channels and events, E2EE directories, MLS groups, encrypted files, the audit log, and key lockers. */
+export const routes = { ...coreRoutes, ...channelRoutes, ...e2eeRoutes, ...mlsRoutes, ...fileRoutes, ...auditRoutes, ...lockerRoutes } as const;
 
 /** The route table's type. */
 export type Routes = typeof routes;
