@@ -3,7 +3,7 @@
  * (token refresh), the realtime connection, the sync engine, the outbox and
  * the content codec together, and emits typed events to the app.
  */
-import type { AuthTokens, Channel, Event, HistoryPolicy, MyChannel, PresenceStatus, SendEvent, UserStreamItem } from "@parley/protocol";
+import type { AuthTokens, Event, MyChannel, PresenceStatus, SendEvent, UserStreamItem } from "@parley/protocol";
 import { AuthSession } from "./auth.ts";
 import { base64ToBytes, bytesToBase64, type ContentCodec, type DecodedContent, type MessageContent } from "./codec.ts";
 import { Connection, type ConnectionState } from "./connection.ts";
@@ -13,7 +13,8 @@ import { createApi, type Api, type CallInput } from "./http.ts";
 import { newClientId, Outbox, type SendResult } from "./outbox.ts";
 import { MemoryStore, type LocalStore, type OutboxEntry, type StoredSession } from "./store.ts";
 import { eventsBetween } from "./backfill.ts";
-import { backoffDelay, sleep, type BackoffOptions } from "./backoff.ts";
+import { ReconcileLoop } from "./reconcile-loop.ts";
+import { HistoryPolicies } from "./history-policies.ts";
 import { SyncEngine } from "./sync.ts";
 import { MEMBERSHIP_KINDS, toReceivedEvent, type ClientEvents, type ReceivedEvent } from "./client-events.ts";
 import { E2eeEngine, type E2eeOptions } from "./e2ee/engine.ts";
@@ -36,17 +37,10 @@ export class ParleyClient extends Emitter<ClientEvents> {
   #codec: ContentCodec;
   #e2ee: E2eeEngine | undefined;
   #reconciled = false;
-  #reconciling: Promise<void> | undefined;
-  /**
-   * History policy of each channel this client has seen (channel listings, creations, joins, and
-   * `channel.joined` / `channel.updated` items): sends carry an archive copy only where it is
-   * `shared` or `joined`. Unknown: none (the server takes copies as optional).
-   */
-  readonly #historyPolicy = new Map<string, HistoryPolicy>();
-  /** Another reconcile is due after the one under way (the connection went live again meanwhile, or it failed). */
-  #reconcileAgain = false;
   /** Stops the reconcile loop's waits (close). */
   readonly #closing = new AbortController();
+  readonly #reconciler: ReconcileLoop;
+  readonly #policies = new HistoryPolicies();
   /** Local persistence. */
   readonly store: LocalStore;
   readonly #auth: AuthSession;
@@ -179,7 +173,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
             if (this.#reconciled) this.#e2ee.refreshConfig().catch((err: unknown) => this.emit("error", err));
             this.#reconciled = true;
             // Every time: a join that an outage interrupted is picked up again (channels with a group are skipped).
-            this.#requestReconcile(opts.backoff);
+            this.#reconciler.request();
           }
         }
         this.emit("connection", change);
@@ -187,6 +181,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
       ...(opts.validateFrames !== undefined ? { validateFrames: opts.validateFrames } : {}),
       ...(opts.WebSocket ? { WebSocket: opts.WebSocket } : {}),
+    });
+    this.#reconciler = new ReconcileLoop({
+      run: () => this.#reconcile(),
+      live: () => this.#conn.state === "live",
+      backoff: opts.backoff,
+      signal: this.#closing.signal,
     });
     this.#outbox = new Outbox({
       store: this.store,
@@ -205,33 +205,28 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const e2ee = this.#requireE2ee();
     await this.#sync.catchUp(entry.channelId, Number.MAX_SAFE_INTEGER);
     await this.idle();
-    const { clientId, kind, threadRoot, target } = entry.event;
+    const { clientId } = entry.event;
     const content = await e2ee.sentContent(entry.channelId, clientId);
     if (!content) throw new ParleyError({ code: "bad_request", message: `the content of send ${clientId} is no longer on this device` });
-    const encoded = await this.#codec.encode(entry.channelId, content, {
-      clientId,
-      kind,
-      threadRoot: threadRoot ?? null,
-      target: target ?? null,
-      archive: this.#keepsArchive(entry.channelId),
+    const { archive: _old, content: _sealed, epoch: _epoch, ...event } = entry.event;
+    return this.#encodeEvent(entry.channelId, content, event);
+  }
+
+  /** Encode content for the channel (with an archive copy where its history policy keeps them) into the event to send. */
+  async #encodeEvent(channelId: string, content: MessageContent, event: Omit<SendEvent, "content" | "epoch" | "archive">): Promise<SendEvent> {
+    const encoded = await this.#codec.encode(channelId, content, {
+      clientId: event.clientId,
+      kind: event.kind,
+      threadRoot: event.threadRoot ?? null,
+      target: event.target ?? null,
+      archive: this.#policies.keepsArchive(channelId),
     });
-    const { archive: _old, ...event } = entry.event;
     return {
       ...event,
       content: bytesToBase64(encoded.bytes),
       ...(encoded.epoch !== undefined ? { epoch: encoded.epoch } : {}),
       ...(encoded.archive ? { archive: bytesToBase64(encoded.archive) } : {}),
     };
-  }
-
-  /** Whether sends in the channel carry an archive copy (its history policy keeps them). */
-  #keepsArchive(channelId: string): boolean {
-    const policy = this.#historyPolicy.get(channelId);
-    return policy === "shared" || policy === "joined";
-  }
-
-  #notePolicies(channels: ReadonlyArray<Pick<Channel, "id" | "history">>): void {
-    for (const c of channels) if (c.history) this.#historyPolicy.set(c.id, c.history);
   }
 
   /** The signed-in session (ids, tokens), or undefined after logout or when the server ended it. */
@@ -284,29 +279,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
    */
   async settled(): Promise<void> {
     await this.idle();
-    await this.#reconciling;
+    await this.#reconciler.running;
     await this.idle();
-  }
-
-  /**
-   * Reconcile now, or right after the run under way: a run that started before an outage may fail
-   * after the connection is live again, and that "live" must not be lost (a new device would
-   * never join its channels' groups). A failed run is tried again with backoff while the
-   * connection stays live (up to 6 tries; the next "live" starts over).
-   */
-  #requestReconcile(backoff: BackoffOptions | undefined): void {
-    this.#reconcileAgain = true;
-    this.#reconciling ??= (async () => {
-      for (let failures = 0; this.#reconcileAgain && !this.#closing.signal.aborted;) {
-        this.#reconcileAgain = false;
-        if (await this.#reconcile()) continue;
-        if (++failures > 5 || this.#conn.state !== "live") break;
-        await sleep(backoffDelay(failures - 1, backoff), this.#closing.signal);
-        this.#reconcileAgain = true;
-      }
-    })().finally(() => {
-      this.#reconciling = undefined;
-    });
   }
 
   // A device that is new (or lost its state) joins the groups of its channels by external commit.
@@ -327,26 +301,16 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const { kind = "message", threadRoot, target, mentions, files, ...rest } = input;
     const clientId = newClientId();
     const content: MessageContent = files ? { ...rest, files } : rest;
-    const encoded = await this.#codec.encode(channelId, content, {
-      clientId,
-      kind,
-      threadRoot: threadRoot ?? null,
-      target: target ?? null,
-      archive: this.#keepsArchive(channelId),
-    });
     const fileIds = Array.isArray(files) ? (files as { fileId: string }[]).map((f) => f.fileId) : [];
-    const event: SendEvent = {
+    const event = await this.#encodeEvent(channelId, content, {
       clientId,
       kind,
-      content: bytesToBase64(encoded.bytes),
-      ...(encoded.epoch !== undefined ? { epoch: encoded.epoch } : {}),
-      ...(encoded.archive ? { archive: bytesToBase64(encoded.archive) } : {}),
       // Attachment ids let the server link uploads to the event (their keys stay inside the ciphertext).
       ...(fileIds.length ? ({ files: fileIds } as object) : {}),
       ...(threadRoot != null ? { threadRoot } : {}),
       ...(target != null ? { target } : {}),
       ...(mentions?.length ? { mentions } : {}),
-    };
+    });
     return this.#outbox.send(channelId, event);
   }
 
@@ -394,7 +358,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Fetch the channel list from the server and store it. */
   async channels(): Promise<MyChannel[]> {
     const { channels } = await this.api.call("listChannels");
-    this.#notePolicies(channels);
+    this.#policies.note(channels);
     await this.store.saveChannels(channels);
     for (const c of channels) this.#sync.track(c.id, this.#sync.channelCursor(c.id));
     return channels;
@@ -403,7 +367,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Create a public or private channel and its MLS group (every member's devices are added). */
   async createChannel(input: CallInput<"createChannel">["body"]): Promise<MyChannel> {
     const channel = await this.api.call("createChannel", { body: input });
-    this.#notePolicies([channel]);
+    this.#policies.note([channel]);
     await this.#e2ee?.ensureGroup(channel.id);
     return channel;
   }
@@ -411,7 +375,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Open the DM / group DM with these users (creating its MLS group if it has none). */
   async openDm(userIds: string[]): Promise<MyChannel> {
     const channel = await this.api.call("openDm", { body: { userIds } });
-    this.#notePolicies([channel]);
+    this.#policies.note([channel]);
     await this.#e2ee?.ensureGroup(channel.id);
     return channel;
   }
@@ -426,7 +390,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Join a public channel and its MLS group (external commit). */
   async joinChannel(channelId: string): Promise<MyChannel> {
     const channel = await this.api.call("joinChannel", { params: { channelId } });
-    this.#notePolicies([channel]);
+    this.#policies.note([channel]);
     this.#sync.track(channelId, this.#sync.channelCursor(channelId));
     await this.#e2ee?.join(channelId);
     return channel;
@@ -562,10 +526,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     await this.store.setUserCursor(items[items.length - 1]!.seq);
     await this.#e2ee?.onUserItems(items);
     for (const item of items) {
-      if ((item.kind === "channel.joined" || item.kind === "channel.updated") && item.channelId) {
-        const channel = (item.data as { channel?: Channel } | undefined)?.channel;
-        if (channel?.id === item.channelId) this.#notePolicies([channel]);
-      }
+      this.#policies.noteItem(item);
       if (item.kind === "channel.joined" && item.channelId) this.#sync.track(item.channelId, this.#sync.channelCursor(item.channelId));
       if (item.kind === "channel.left" && item.channelId) {
         this.#sync.forget(item.channelId);

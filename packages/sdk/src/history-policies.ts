@@ -1,0 +1,29 @@
+/**
+ * The history policy (ADR 0007) of each channel a client has seen: from channel listings,
+ * creations and joins, and `channel.joined` / `channel.updated` items of the user stream. Sends
+ * carry an archive copy only where the policy is `shared` or `joined`; a channel not seen yet
+ * gets none (the server takes copies as optional).
+ */
+import type { Channel, HistoryPolicy, UserStreamItem } from "@parley/protocol";
+
+export class HistoryPolicies {
+  readonly #byChannel = new Map<string, HistoryPolicy>();
+
+  /** Remember the policies of these channels. */
+  note(channels: ReadonlyArray<Pick<Channel, "id" | "history">>): void {
+    for (const c of channels) if (c.history) this.#byChannel.set(c.id, c.history);
+  }
+
+  /** Remember the policy a `channel.joined` or `channel.updated` item carries. */
+  noteItem(item: UserStreamItem): void {
+    if ((item.kind !== "channel.joined" && item.kind !== "channel.updated") || !item.channelId) return;
+    const channel = (item.data as { channel?: Channel } | undefined)?.channel;
+    if (channel?.id === item.channelId) this.note([channel]);
+  }
+
+  /** Whether sends in the channel carry an archive copy. */
+  keepsArchive(channelId: string): boolean {
+    const policy = this.#byChannel.get(channelId);
+    return policy === "shared" || policy === "joined";
+  }
+}
