@@ -178,5 +178,7 @@ export function liveLine(e: Event, c: Content, name: (userId: string) => string)
       return `#${e.seq} [${when(e.createdAt)}] (encryption group updated)`;
     case "reset":
       return `#${e.seq} [${when(e.createdAt)}] (encryption was reset${e.senderId === "server" ? " by an operator" : ` by ${who}`}: a new group from here on)`;
+    case "keys":
+      return `#${e.seq} [${when(e.createdAt)}] (${who} shared the channel's earlier history keys with new members)`;
   }
 }

@@ -55,8 +55,9 @@ export const e2eeRoutes = {
     path: "/e2ee/bindings",
     tag: "e2ee",
     auth: "user",
-    summary: "Directory bindings of the active devices of these users and/or devices in the org (default: the caller's own)",
-    query: z.object({ userIds: IdList.optional(), deviceIds: IdList.optional() }),
+    summary:
+      "Directory bindings of the active devices of these users and/or devices in the org (default: the caller's own); includeRevoked=true adds revoked devices and deactivated users (to verify their old archive copies)",
+    query: z.object({ userIds: IdList.optional(), deviceIds: IdList.optional(), includeRevoked: z.enum(["true", "false"]).optional() }),
     response: z.object({ bindings: z.array(DeviceBinding) }),
   }),
   uploadKeyPackages: route({

@@ -85,7 +85,12 @@ export function defaultHistoryPolicy(kind: ChannelKind): HistoryPolicy {
  * JSON) are written by the server only: clients post commits as bundles
  * (`postCommitBundle`) and resets through `resetEncryption`, never via sendEvent.
  */
-export const EventKind = z.enum(["message", "reaction", "edit", "delete", "commit", "proposal", "reset"]);
+/**
+ * Kinds of timeline events. `keys` (ADR 0007) carries past history keys of a `shared` channel
+ * to members who just joined it (MLS ciphertext like a message; no target, thread, mentions,
+ * files or archive copy; not counted as unread).
+ */
+export const EventKind = z.enum(["message", "reaction", "edit", "delete", "commit", "proposal", "reset", "keys"]);
 export type EventKind = z.infer<typeof EventKind>;
 /** Presence states. */
 export const PresenceStatus = z.enum(["online", "away", "offline"]);

@@ -3,7 +3,7 @@
  * (token refresh), the realtime connection, the sync engine, the outbox and
  * the content codec together, and emits typed events to the app.
  */
-import type { AuthTokens, Event, MyChannel, PresenceStatus, SendEvent, UserStreamItem } from "@parley/protocol";
+import type { AuthTokens, Event, HistoryPolicy, MyChannel, PresenceStatus, SendEvent, UserStreamItem } from "@parley/protocol";
 import { AuthSession } from "./auth.ts";
 import { base64ToBytes, bytesToBase64, type ContentCodec, type DecodedContent, type MessageContent } from "./codec.ts";
 import { Connection, type ConnectionState } from "./connection.ts";
@@ -40,7 +40,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Stops the reconcile loop's waits (close). */
   readonly #closing = new AbortController();
   readonly #reconciler: ReconcileLoop;
-  readonly #policies = new HistoryPolicies();
+  readonly #policies = new HistoryPolicies((channelId) => this.api.call("getChannel", { params: { channelId } }));
   /** Local persistence. */
   readonly store: LocalStore;
   readonly #auth: AuthSession;
@@ -111,6 +111,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
         deliver: (e, content) => this.#emitEvent(e, content),
         undecryptable: (n) => this.emit("undecryptable", n),
         historyUnavailable: (n) => this.emit("historyUnavailable", n),
+        expectsArchive: (channelId) => this.#policies.expectsArchive(channelId),
         onError: (err) => this.emit("error", err),
       },
       opts,
@@ -195,16 +196,21 @@ export class ParleyClient extends Emitter<ClientEvents> {
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
       onAcked: (channelId, r) => this.#sync.receiveEvents(channelId, [r.event]),
       onFailed: (entry, error) => this.emit("sendFailed", { entry, error }),
-      reencode: (entry) => this.#reencode(entry),
+      reencode: (entry, why) => this.#reencode(entry, why?.history),
     });
   }
 
   // A send encrypted for a group the channel has since replaced (a reset): process the reset,
-  // then encrypt the same content (kept sealed for the echo) again for the new group.
-  async #reencode(entry: OutboxEntry): Promise<SendEvent> {
+  // then encrypt the same content (kept sealed for the echo) again for the new group. A send
+  // refused for want of an archive copy (`history`: the channel's policy, which this client did
+  // not know) is encrypted again with one.
+  async #reencode(entry: OutboxEntry, history?: HistoryPolicy): Promise<SendEvent> {
     const e2ee = this.#requireE2ee();
-    await this.#sync.catchUp(entry.channelId, Number.MAX_SAFE_INTEGER);
-    await this.idle();
+    if (history) this.#policies.note([{ id: entry.channelId, history }]);
+    else {
+      await this.#sync.catchUp(entry.channelId, Number.MAX_SAFE_INTEGER);
+      await this.idle();
+    }
     const { clientId } = entry.event;
     const content = await e2ee.sentContent(entry.channelId, clientId);
     if (!content) throw new ParleyError({ code: "bad_request", message: `the content of send ${clientId} is no longer on this device` });
@@ -219,7 +225,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       kind: event.kind,
       threadRoot: event.threadRoot ?? null,
       target: event.target ?? null,
-      archive: this.#policies.keepsArchive(channelId),
+      archive: await this.#policies.expectsArchive(channelId),
     });
     return {
       ...event,

@@ -30,6 +30,12 @@ export interface DecodedContent extends MessageContent {
   decodeReason?: string;
   /** A "reset" event: the channel's encryption was reset (who, why, the new generation). */
   reset?: EncryptionReset;
+  /**
+   * The message's archive copy (ADR 0007) is missing, bad or says something else than the
+   * message: later devices and new members would not read what is shown here. Reason: missing,
+   * truncated, bad_framing, wrong_epoch, bad_signature, tampered, mismatch.
+   */
+  archiveFault?: { reason: string; message: string };
 }
 
 /** Event metadata a codec may bind to the content (the MLS codec seals it inside the ciphertext). */

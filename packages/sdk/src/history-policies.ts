@@ -2,12 +2,20 @@
  * The history policy (ADR 0007) of each channel a client has seen: from channel listings,
  * creations and joins, and `channel.joined` / `channel.updated` items of the user stream. Sends
  * carry an archive copy only where the policy is `shared` or `joined`; a channel not seen yet
- * gets none (the server takes copies as optional).
+ * gets none (the server takes copies as optional). Receivers ask {@link expectsArchive}, which
+ * looks the channel up once when its policy is not known yet.
  */
 import type { Channel, HistoryPolicy, UserStreamItem } from "@parley/protocol";
 
 export class HistoryPolicies {
   readonly #byChannel = new Map<string, HistoryPolicy>();
+  readonly #lookups = new Map<string, Promise<void>>();
+  readonly #fetch: ((channelId: string) => Promise<Pick<Channel, "id" | "history">>) | undefined;
+
+  /** `fetch` looks a channel up when a receiver needs a policy not seen yet. */
+  constructor(fetch?: (channelId: string) => Promise<Pick<Channel, "id" | "history">>) {
+    this.#fetch = fetch;
+  }
 
   /** Remember the policies of these channels. */
   note(channels: ReadonlyArray<Pick<Channel, "id" | "history">>): void {
@@ -25,5 +33,21 @@ export class HistoryPolicies {
   keepsArchive(channelId: string): boolean {
     const policy = this.#byChannel.get(channelId);
     return policy === "shared" || policy === "joined";
+  }
+
+  /** Whether received events of the channel should carry one: looked up once if not known (a failed look-up: false, asked again next time). */
+  async expectsArchive(channelId: string): Promise<boolean> {
+    if (!this.#byChannel.has(channelId) && this.#fetch) {
+      let p = this.#lookups.get(channelId);
+      if (!p) {
+        p = this.#fetch(channelId)
+          .then((c) => this.note([c]))
+          .catch(() => undefined)
+          .finally(() => this.#lookups.delete(channelId));
+        this.#lookups.set(channelId, p);
+      }
+      await p;
+    }
+    return this.keepsArchive(channelId);
   }
 }

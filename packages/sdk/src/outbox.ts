@@ -37,8 +37,10 @@ export interface OutboxOptions {
   /**
    * The channel's encryption was reset after the entry was encrypted (`encryption_reset`):
    * return the event encrypted again for the new group (same clientId). Without it such a send fails.
+   * With `why.history`: the send was refused for want of an archive copy in a channel of that
+   * policy; return it encrypted again with one.
    */
-  reencode?(entry: OutboxEntry): Promise<SendEvent>;
+  reencode?(entry: OutboxEntry, why?: { history: "shared" | "joined" | undefined }): Promise<SendEvent>;
   backoff?: BackoffOptions;
   /**
    * Most sends on the wire at once (default 32). A burst of sends beyond it waits
@@ -154,6 +156,17 @@ export class Outbox {
             // could not re-encrypt: fails below like any non-retryable error
           }
         }
+        if (err.code === "archive_invalid" && entry.event.archive === undefined && this.#o.reencode && archiveRequired(err) && entry.attempts < 8) {
+          // The channel keeps archive copies (this client did not know its policy, or knew an old one):
+          // encrypt the content again with its copy.
+          try {
+            entry.event = await this.#o.reencode(entry, { history: archiveRequired(err) });
+            await store.putOutbox(entry);
+            continue;
+          } catch {
+            // could not re-encrypt: fails below like any non-retryable error
+          }
+        }
         if (err.code === "archive_invalid" && entry.event.archive !== undefined && archiveRefusedByPolicy(err) && entry.attempts < 8) {
           // The channel keeps no archive copies (its policy changed to device-only after this client
           // last heard): the MLS content is sound, send it without the copy.
@@ -219,6 +232,12 @@ export class Outbox {
   #viaHttp(entry: OutboxEntry): Promise<SendResult> {
     return this.#o.api.call("sendEvent", { params: { channelId: entry.channelId }, body: entry.event });
   }
+}
+
+/** The server refused a send without an archive copy because the channel's policy keeps them: that policy. */
+function archiveRequired(err: ParleyError): "shared" | "joined" | undefined {
+  const d = err.details as { reason?: unknown; history?: unknown } | undefined;
+  return d?.reason === "missing" && (d.history === "shared" || d.history === "joined") ? d.history : undefined;
 }
 
 /** The server refused a send's archive copy because the channel's history policy keeps none. */

@@ -24,6 +24,11 @@ export interface TimelineMessage {
   replyCount: number;
   /** Set when the content could not be decoded. */
   decodeError: string | undefined;
+  /**
+   * Set when this message's (or its last edit's) archive copy is missing or says something else
+   * (ADR 0007): devices and members that read it later from history may see something else or nothing.
+   */
+  archiveFault: string | undefined;
 }
 
 /** Channel timeline that applies edits, deletes and reactions to messages. */
@@ -55,6 +60,7 @@ export class Timeline {
           reactions: new Map(),
           replyCount: 0,
           decodeError: e.content.decodeError,
+          archiveFault: e.content.archiveFault?.message,
         });
         if (e.threadRoot !== null) {
           const root = this.#messages.get(e.threadRoot);
@@ -68,6 +74,7 @@ export class Timeline {
         if (m && !m.deleted && m.senderId === e.senderId) {
           m.text = e.text ?? "";
           m.edited = true;
+          if (e.content.archiveFault) m.archiveFault = e.content.archiveFault.message;
         }
         return;
       }

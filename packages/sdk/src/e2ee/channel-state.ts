@@ -89,6 +89,8 @@ export class ChannelCrypto {
   unsaved = 0;
   /** A save scheduled for an idle channel (see PersistPolicy.maxDelayMs). */
   saveTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The history key last used to open or check an archive copy (most events are of the current epoch). */
+  historyKeyMemo: { generation: number; epoch: number; key: Uint8Array } | undefined;
   /** Reservations of sending generations (never reuse one after a crash). */
   readonly sendJournal: SendJournal;
   /**

@@ -15,6 +15,8 @@ export class DeviceDirectory {
   readonly #directoryKey: Uint8Array;
   readonly #byDevice = new Map<string, WireBinding>();
   readonly #inflight = new Map<string, Promise<void>>();
+  /** Bindings of revoked devices, for verifying what they signed in the past only (never admitted as leaves). */
+  readonly #past = new Map<string, WireBinding>();
 
   constructor(server: E2eeServerApi, orgId: string, directoryKey: Uint8Array) {
     this.#server = server;
@@ -51,6 +53,22 @@ export class DeviceDirectory {
       b = this.#byDevice.get(deviceId);
     }
     return b && b.userId === userId ? b : undefined;
+  }
+
+  /**
+   * The signature key of a device that signed something in the past (an archive copy): its
+   * verified binding, revoked devices and deactivated users included. Undefined when the
+   * directory has none for that device of that user.
+   */
+  async pastSignatureKey(userId: string, deviceId: string): Promise<Uint8Array | undefined> {
+    let b = this.#byDevice.get(deviceId) ?? this.#past.get(deviceId);
+    if (!b) {
+      for (const x of await this.#server.bindings([userId], { includeRevoked: true })) {
+        if (x.orgId === this.#orgId && verifyBinding(x, this.#directoryKey)) this.#past.set(x.deviceId, x);
+      }
+      b = this.#past.get(deviceId);
+    }
+    return b && b.userId === userId ? b.signaturePublicKey : undefined;
   }
 
   /** Verified bindings of every active device of `userId` (fetched fresh). */

@@ -59,5 +59,7 @@ export interface E2eeHost {
   deliver(e: Event, content: DecodedContent): void;
   undecryptable(n: UndecryptableNotice): void;
   historyUnavailable(n: HistoryUnavailableNotice): void;
+  /** Whether senders attach archive copies in the channel (its history policy is shared or joined; looked up when not known; unknown: false). */
+  expectsArchive(channelId: string): Promise<boolean>;
   onError(err: unknown): void;
 }

@@ -35,7 +35,8 @@ import { sealPayload, type SealedMeta } from "./payload.ts";
 import { sealArchive } from "./history-keys.ts";
 import { E2eeServerApi, type E2eeConfig } from "./server-api.ts";
 import { parseReset } from "./timeline.ts";
-import { TimelinePipeline } from "./pipeline.ts";
+import { TimelinePipeline, undecryptableContent } from "./pipeline.ts";
+import { ArchiveReader } from "./archive.ts";
 
 export type { E2eeHost, E2eeOptions, HistoryUnavailableNotice, UndecryptableNotice } from "./engine-types.ts";
 
@@ -58,6 +59,7 @@ export class E2eeEngine {
   readonly #selfUpdates: SelfUpdates;
   readonly #saves: SaveSchedule;
   readonly #pipeline: TimelinePipeline;
+  readonly #archive: ArchiveReader;
   #refreshing: Promise<E2eeConfig> | undefined;
   #closed = false;
 
@@ -147,7 +149,20 @@ export class E2eeEngine {
       (ch) => this.#selfUpdate(ch),
       () => this.#channels.values(),
     );
-    this.#pipeline = new TimelinePipeline(this.#ctx, host, this.history, this.#shown, this.#saves, this.#selfUpdates);
+    this.#archive = new ArchiveReader({
+      orgId: identity.orgId,
+      keyStore: identity.keyStore,
+      directory: this.directory,
+      suite: identity.suite,
+      expected: (channelId) => host.expectsArchive(channelId),
+    });
+    this.#pipeline = new TimelinePipeline(this.#ctx, host, {
+      history: this.history,
+      shown: this.#shown,
+      saves: this.#saves,
+      selfUpdates: this.#selfUpdates,
+      archive: this.#archive,
+    });
   }
 
   #channel(channelId: string): ChannelCrypto {
@@ -316,8 +331,10 @@ export class E2eeEngine {
 
   /**
    * Content decrypted earlier for an event (MLS keys are single-use, so history
-   * is served from here: memory, then the sealed history in the local store).
-   * Events from before this device joined get `decodeReason: "history_unavailable"`.
+   * is served from here: memory, then the sealed history in the local store),
+   * else read from its archive copy when this device holds its epoch's key.
+   * Events from before this device joined that it holds no key for get
+   * `decodeReason: "history_unavailable"`.
    */
   async decoded(e: Event): Promise<DecodedContent> {
     // MLS handshakes carry no app content (and are public messages): nothing to show, nothing missing.
@@ -330,6 +347,12 @@ export class E2eeEngine {
     if (hit) return hit;
     const ch = this.#channel(e.channelId);
     await ch.load(this.identity.keyStore, this.#identityFor, this.#ctx.policy);
+    const archived = await this.#archive.read(ch, e).catch((err: unknown) => void this.#host.onError(err));
+    if (archived?.t === "content" || archived?.t === "undecryptable") {
+      const content = archived.t === "content" ? archived.content : undecryptableContent(archived);
+      this.#shown.remember(e.id, content);
+      return content;
+    }
     if ((ch.group || ch.hasSavedPosition) && ch.isBefore(e)) {
       return { decodeError: "sent before this device joined the channel's encryption group", decodeReason: "history_unavailable" };
     }

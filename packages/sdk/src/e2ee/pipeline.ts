@@ -17,8 +17,9 @@ import type { SaveSchedule } from "./persist.ts";
 import type { SelfUpdates } from "./self-update.ts";
 import type { Step } from "./step.ts";
 import { processEvent } from "./timeline.ts";
+import type { ArchiveReader } from "./archive.ts";
 
-function undecryptableContent(step: { reason: string; message: string }): DecodedContent {
+export function undecryptableContent(step: { reason: string; message: string }): DecodedContent {
   return { decodeError: `${step.reason}: ${step.message}`, decodeReason: step.reason };
 }
 
@@ -29,14 +30,20 @@ export class TimelinePipeline {
   readonly #shown: ContentCache;
   readonly #saves: SaveSchedule;
   readonly #selfUpdates: SelfUpdates;
+  readonly #archive: ArchiveReader;
 
-  constructor(ctx: GroupContext, host: E2eeHost, history: DecryptedHistory, shown: ContentCache, saves: SaveSchedule, selfUpdates: SelfUpdates) {
+  constructor(
+    ctx: GroupContext,
+    host: E2eeHost,
+    parts: { history: DecryptedHistory; shown: ContentCache; saves: SaveSchedule; selfUpdates: SelfUpdates; archive: ArchiveReader },
+  ) {
     this.#ctx = ctx;
     this.#host = host;
-    this.#history = history;
-    this.#shown = shown;
-    this.#saves = saves;
-    this.#selfUpdates = selfUpdates;
+    this.#history = parts.history;
+    this.#shown = parts.shown;
+    this.#saves = parts.saves;
+    this.#selfUpdates = parts.selfUpdates;
+    this.#archive = parts.archive;
   }
 
   /** Process the channel's queued events, in order (one run at a time; a call while one runs makes it go again). */
@@ -121,7 +128,7 @@ export class TimelinePipeline {
       ch.echoedSends.push(e.clientId); // its plaintext copy may still be kept: forgotten at the next save
       return { t: "skip" }; // own messages never touch the group state
     }
-    const s = await processEvent({ deviceId: this.#ctx.identity.deviceId, takeSent: (id) => this.#shown.takeSent(ch.id, id) }, ch, e);
+    const s = await processEvent({ deviceId: this.#ctx.identity.deviceId, takeSent: (id) => this.#shown.takeSent(ch.id, id), archive: this.#archive }, ch, e);
     return known && s.t !== "wait" && s.t !== "retry" ? { t: "skip" } : s;
   }
 

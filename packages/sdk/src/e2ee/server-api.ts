@@ -102,10 +102,10 @@ export class E2eeServerApi {
     });
   }
 
-  /** GET /e2ee/bindings: bindings of the active devices of `userIds`. */
-  async bindings(userIds: string[]): Promise<WireBinding[]> {
+  /** GET /e2ee/bindings: bindings of the active devices of `userIds` (with `includeRevoked`, of their revoked devices too). */
+  async bindings(userIds: string[], opts: { includeRevoked?: boolean } = {}): Promise<WireBinding[]> {
     // The query's parsed type is the id list; buildPath joins an array with commas, as the route expects.
-    const r = await this.#api.call("listBindings", { query: { userIds } });
+    const r = await this.#api.call("listBindings", { query: { userIds, ...(opts.includeRevoked ? { includeRevoked: "true" as const } : {}) } });
     return r.bindings.map(binding);
   }
 

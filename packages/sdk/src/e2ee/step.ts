@@ -5,7 +5,16 @@ import type { DecodedContent } from "../codec.ts";
 
 /** Why an event could not be decrypted. */
 export type UndecryptableReason =
-  "tampered" | "replay" | "old_epoch" | "removed" | "sender_mismatch" | "metadata_mismatch" | "malformed" | "own_message_unavailable" | "unauthorized_leaf";
+  | "tampered"
+  | "replay"
+  | "old_epoch"
+  | "removed"
+  | "sender_mismatch"
+  | "metadata_mismatch"
+  | "malformed"
+  | "own_message_unavailable"
+  | "unauthorized_leaf"
+  | "archive_invalid";
 
 /** Outcome of one event. */
 export type Step =

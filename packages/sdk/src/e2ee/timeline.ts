@@ -8,13 +8,14 @@
  * is tried again. What can never be decrypted (tampered, replayed, after
  * removal) is reported as undecryptable with a reason, and the timeline moves on.
  */
-import { epoch, isE2eeError, processMessage, type Group } from "@parley/crypto";
+import { epoch, isE2eeError, members, processMessage, type Group } from "@parley/crypto";
 import { equalBytes } from "./bytes.ts";
 import { EncryptionReset, type Event } from "@parley/protocol";
 import type { Step, UndecryptableReason } from "./step.ts";
 import { base64ToBytes, type DecodedContent } from "../codec.ts";
 import type { ChannelCrypto } from "./channel-state.ts";
 import { openPayload } from "./payload.ts";
+import type { ArchiveReader } from "./archive.ts";
 
 export type { Step, UndecryptableReason } from "./step.ts";
 
@@ -23,6 +24,8 @@ export interface TimelineContext {
   deviceId: string;
   /** Plaintext of this device's own sends by clientId (MLS cannot decrypt one's own messages). */
   takeSent(clientId: string): Promise<DecodedContent | undefined>;
+  /** Opens and checks archive copies (history this device has keys for but no MLS state). */
+  archive: ArchiveReader;
 }
 
 const HANDSHAKE = new Set(["commit", "proposal"]);
@@ -48,12 +51,14 @@ export async function processEvent(ctx: TimelineContext, ch: ChannelCrypto, e: E
   const kind: string = e.kind;
   if (kind === "reset") return resetStep(e);
   // A group this device has left behind (an earlier generation), or one it has yet to reach.
-  if ((e.generation ?? 0) < ch.generation) return HANDSHAKE.has(kind) ? { t: "skip" } : { t: "history" };
+  if ((e.generation ?? 0) < ch.generation) return HANDSHAKE.has(kind) ? { t: "skip" } : ((await ctx.archive.read(ch, e)) ?? { t: "history" });
   if ((e.generation ?? 0) > ch.generation) return { t: "wait" };
   const group = ch.group;
   if (!group) {
     if (!ch.removed) return { t: "wait" };
-    return HANDSHAKE.has(kind) ? { t: "skip" } : { t: "undecryptable", reason: "removed", message: "this device is no longer in the channel's group" };
+    if (HANDSHAKE.has(kind)) return { t: "skip" };
+    // Only epochs it was in (it derives no key after its removal).
+    return (await ctx.archive.read(ch, e)) ?? { t: "undecryptable", reason: "removed", message: "this device is no longer in the channel's group" };
   }
   const current = Number(epoch(group));
   if (kind === "commit" && ch.pendingJoin && equalBytes(base64ToBytes(e.content), ch.pendingJoin.commit)) {
@@ -65,12 +70,18 @@ export async function processEvent(ctx: TimelineContext, ch: ChannelCrypto, e: E
     if (e.epoch > current) return { t: "wait" };
     return handshake(group, kind as "commit" | "proposal", e);
   }
-  if (ch.isBefore(e)) return { t: "history" };
+  // Before this device joined: readable from the archive copy when the device holds that epoch's key.
+  if (ch.isBefore(e)) return (await ctx.archive.read(ch, e)) ?? { t: "history" };
   if (e.senderDeviceId === ctx.deviceId) {
     const mine = await ctx.takeSent(e.clientId);
-    return mine
-      ? { t: "content", content: mine }
-      : { t: "undecryptable", reason: "own_message_unavailable", message: "sent from this device in an earlier session; its plaintext was not kept" };
+    if (mine) return { t: "content", content: mine };
+    return (
+      (await ctx.archive.read(ch, e)) ?? {
+        t: "undecryptable",
+        reason: "own_message_unavailable",
+        message: "sent from this device in an earlier session; its plaintext was not kept",
+      }
+    );
   }
   if (e.epoch > current) return { t: "wait" };
   let r;
@@ -84,7 +95,12 @@ export async function processEvent(ctx: TimelineContext, ch: ChannelCrypto, e: E
   if (r.sender.userId !== e.senderId || r.sender.deviceId !== e.senderDeviceId) {
     return { t: "undecryptable", reason: "sender_mismatch", message: "the event's sender differs from the MLS sender" };
   }
-  return openPayload(r.plaintext, e);
+  const step = openPayload(r.plaintext, e);
+  if (step.t !== "content") return step;
+  // The live and archive copies must agree (what later devices and members read is what was said).
+  const leaf = members(group).find((m) => m.leafIndex === r.sender.leafIndex);
+  const archiveFault = leaf && (await ctx.archive.check(ch, e, r.plaintext, leaf.signaturePublicKey, group));
+  return archiveFault ? { t: "content", content: { ...step.content, archiveFault } } : step;
 }
 
 async function handshake(group: Group, kind: "commit" | "proposal", e: Event): Promise<Step> {

@@ -19,6 +19,7 @@ const msg = (seq: number, senderId: string, createdAt: number): TimelineMessage 
   reactions: new Map(),
   replyCount: 0,
   decodeError: undefined,
+  archiveFault: undefined,
 });
 
 test("rows: day separators and sender grouping within five minutes", () => {

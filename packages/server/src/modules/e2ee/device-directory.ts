@@ -84,17 +84,22 @@ function sameOrConflict(existing: DeviceBindingsTable, key: Uint8Array): DeviceB
 }
 
 /**
- * GET /e2ee/bindings: bindings of active devices. Naming a user of another org
- * (or an unknown one) is 404, like every lookup across orgs; unknown device ids
- * simply have no binding.
+ * GET /e2ee/bindings: bindings of active devices (with `includeRevoked`, of revoked
+ * devices and deactivated users too: what verifies their old archive copies). Naming a
+ * user of another org (or an unknown one) is 404, like every lookup across orgs; unknown
+ * device ids simply have no binding.
  */
-export async function listBindings(deps: Deps, p: DeviceActor, q: { userIds?: string[]; deviceIds?: string[] }): Promise<DeviceBinding[]> {
+export async function listBindings(
+  deps: Deps,
+  p: DeviceActor,
+  q: { userIds?: string[]; deviceIds?: string[]; includeRevoked?: "true" | "false" },
+): Promise<DeviceBinding[]> {
   authorize(p, "e2ee.directory", { type: "org", orgId: p.orgId });
-  const filter = !q.userIds && !q.deviceIds ? { userIds: [p.userId] } : q;
+  const filter = !q.userIds && !q.deviceIds ? { userIds: [p.userId] } : { userIds: q.userIds, deviceIds: q.deviceIds };
   if (filter.userIds) {
     const unique = [...new Set(filter.userIds)];
     const known = await usersInOrg(deps.db, p.orgId, unique);
     if (known.size !== unique.length) throw notFound("user");
   }
-  return (await activeBindings(deps.db, p.orgId, filter)).map(toBinding);
+  return (await activeBindings(deps.db, p.orgId, filter, { includeRevoked: q.includeRevoked === "true" })).map(toBinding);
 }

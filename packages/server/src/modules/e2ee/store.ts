@@ -42,7 +42,12 @@ export async function insertBinding(tx: Tx, row: DeviceBindingsTable): Promise<v
  * filtered by users and/or devices. Revoked devices' bindings are never returned,
  * so a client never accepts their leaves as current.
  */
-export async function activeBindings(q: Q, orgId: string, filter: { userIds?: string[]; deviceIds?: string[] }): Promise<DeviceBindingsTable[]> {
+export async function activeBindings(
+  q: Q,
+  orgId: string,
+  filter: { userIds?: string[]; deviceIds?: string[] },
+  opts: { includeRevoked?: boolean } = {},
+): Promise<DeviceBindingsTable[]> {
   if ((filter.userIds && filter.userIds.length === 0) || (filter.deviceIds && filter.deviceIds.length === 0)) return [];
   let sel = q
     .selectFrom("device_bindings as b")
@@ -51,9 +56,9 @@ export async function activeBindings(q: Q, orgId: string, filter: { userIds?: st
     .selectAll("b")
     .where("b.org_id", "=", orgId)
     .where("d.org_id", "=", orgId)
-    .where("u.org_id", "=", orgId)
-    .where("d.revoked_at", "is", null)
-    .where("u.deactivated_at", "is", null);
+    .where("u.org_id", "=", orgId);
+  // Revoked devices and deactivated users keep their bindings: their old archive copies still verify (never admitted as leaves).
+  if (!opts.includeRevoked) sel = sel.where("d.revoked_at", "is", null).where("u.deactivated_at", "is", null);
   if (filter.userIds) sel = sel.where("b.user_id", "in", filter.userIds);
   if (filter.deviceIds) sel = sel.where("b.device_id", "in", filter.deviceIds);
   return sel.orderBy("b.user_id").orderBy("b.created_at").execute();

@@ -2,7 +2,8 @@
  * Archive copies on events (ADR 0007): stored beside the content, returned by every read
  * (REST pages, the gateway's live and replay frames, the bus outbox's expansion), and
  * refused with `archive_invalid` — nothing written — when their framing, the event's kind
- * or the channel's history policy does not allow them.
+ * or the channel's history policy does not allow them, or (content checked as MLS) when a
+ * channel that keeps them gets content without one.
  */
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -146,6 +147,11 @@ for (const dialect of DIALECTS) {
         assert.equal(wrongGeneration.body.details?.reason, "wrong_generation", JSON.stringify(wrongGeneration.body));
         const wrongEpoch = await post({ archive: framing(0, 0).toString("base64") });
         assert.equal(wrongEpoch.body.details?.reason, "wrong_epoch");
+        // Where content must be MLS, a channel that keeps copies refuses content without one (its policy named).
+        const missing = await post({});
+        assert.equal(missing.status, 400);
+        assert.equal(missing.body.code, "archive_invalid");
+        assert.deepEqual(missing.body.details, { reason: "missing", history: "shared" });
         assert.equal(await countRows(mls, "events"), before);
 
         const ok = await post({ archive: b64(archive) });

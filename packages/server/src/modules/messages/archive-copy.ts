@@ -2,7 +2,7 @@
  * The server's checks on an event's archive copy (ADR 0007). It holds no history key, so
  * it checks only what needs none: the framing (`parseArchiveFraming` of @parley/protocol:
  * version, size, and that the copy names the event's epoch and generation), the event's
- * kind, and the channel's history policy. Whether the copy opens, is signed by the sender
+ * kind, and the channel's history policy (which also makes a copy required). Whether the copy opens, is signed by the sender
  * and agrees with the MLS message is for the receiving devices to check.
  */
 import { parseArchiveFraming, type ArchiveFramingProblem, type EventKind, type SendEvent } from "@parley/protocol";
@@ -11,7 +11,7 @@ import { AppError } from "../../core/errors.ts";
 import type { ChannelRow } from "../channels/store.ts";
 
 /** Why an archive copy is refused, beyond its framing. */
-type ArchiveProblem = ArchiveFramingProblem | "epoch_missing" | "not_content" | "device_only";
+type ArchiveProblem = ArchiveFramingProblem | "epoch_missing" | "not_content" | "device_only" | "missing";
 
 const MESSAGES: Record<ArchiveProblem, string> = {
   truncated: "the archive copy is shorter than its framing (version, epoch, generation, nonce, ciphertext, signature)",
@@ -22,6 +22,7 @@ const MESSAGES: Record<ArchiveProblem, string> = {
   epoch_missing: "a send with an archive copy must name its epoch",
   not_content: "only messages, reactions, edits and deletes carry an archive copy",
   device_only: "the channel's history policy is device-only: send no archive copy",
+  missing: "the channel's history policy keeps archive copies: seal one under the epoch's history key and send it with the content",
 };
 
 const refuse = (reason: ArchiveProblem, extra: Record<string, unknown> = {}) =>
@@ -55,7 +56,12 @@ export function checkArchiveFraming(deps: Deps, input: SendEvent & { archive: st
   return { bytes, generation: parsed.framing.generation };
 }
 
-/** Refuses an archive copy in a channel whose history policy keeps none (checked on the batch's channel row). */
-export function checkArchivePolicy(channel: Pick<ChannelRow, "history">, archive: Buffer | null): void {
+/**
+ * Refuses an archive copy in a channel whose history policy keeps none, and — where content must
+ * be MLS ciphertext (`required`: the framing check is on, as in every deployment) — content sent
+ * without one in a channel whose policy keeps them (checked on the batch's channel row).
+ */
+export function checkArchivePolicy(channel: Pick<ChannelRow, "history">, archive: Buffer | null, required: boolean): void {
   if (archive !== null && channel.history === "device-only") throw refuse("device_only");
+  if (archive === null && required && channel.history !== "device-only") throw refuse("missing", { history: channel.history });
 }

@@ -176,7 +176,7 @@ async function settleAlone(deps: Deps, r: SendRequest, err: unknown): Promise<Ou
 }
 
 /** Check one send against the batch's rows: a draft, a duplicate, or an error. */
-function settleRequest(r: SendRequest, rows: Awaited<ReturnType<typeof loadBatchRows>>): EventDraft | Outcome {
+function settleRequest(r: SendRequest, rows: Awaited<ReturnType<typeof loadBatchRows>>, requireArchive: boolean): EventDraft | Outcome {
   const p = r.principal;
   const row = rows.channels.get(r.channelId);
   if (!row || row.org_id !== p.orgId) return { err: new AppError("not_found", "channel not found") };
@@ -198,6 +198,7 @@ function settleRequest(r: SendRequest, rows: Awaited<ReturnType<typeof loadBatch
       eventRef: (channelId, seq) => rows.refs.get(`${channelId}\n${seq}`),
       activeUser: (orgId, userId) => rows.users.get(userId) === orgId,
     },
+    requireArchive,
   );
 }
 
@@ -242,7 +243,7 @@ async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], do
     firstInBatch.set(k, i);
     let settled: EventDraft | Outcome;
     try {
-      settled = settleRequest(job.req, rows);
+      settled = settleRequest(job.req, rows, deps.config.checkMlsFraming);
     } catch (err) {
       settled = { err };
     }

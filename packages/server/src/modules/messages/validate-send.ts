@@ -39,8 +39,10 @@ export function checkShape(deps: Deps, channelId: string, input: SendEvent): Sha
   const generation = deps.config.checkMlsFraming ? checkFraming(channelId, input, content) : undefined;
   const archive = input.archive === undefined ? undefined : checkArchiveFraming(deps, { ...input, archive: input.archive }, generation);
   const target = input.target ?? null;
-  if (input.kind === "message" && target !== null) throw bad("a message has no target; reactions, edits and deletes do");
-  if (input.kind !== "message" && target === null) throw bad(`a ${input.kind} needs a target`);
+  if ((input.kind === "message" || input.kind === "keys") && target !== null) throw bad(`a ${input.kind} has no target; reactions, edits and deletes do`);
+  if (input.kind !== "message" && input.kind !== "keys" && target === null) throw bad(`a ${input.kind} needs a target`);
+  if (input.kind === "keys" && (input.threadRoot != null || input.mentions?.length || input.files?.length))
+    throw bad("a keys event has no thread, mentions or files");
   return { content, generation: generation ?? archive?.generation, archive: archive?.bytes ?? null };
 }
 
@@ -63,7 +65,7 @@ function checkFraming(channelId: string, input: SendEvent, content: Buffer): num
 }
 
 /** MLS handshakes enter the timeline only through the commit-bundle route (modules/mls) and the server's own proposals. */
-function rejectHandshake(input: SendEvent): asserts input is SendEvent & { kind: "message" | "reaction" | "edit" | "delete" } {
+function rejectHandshake(input: SendEvent): asserts input is SendEvent & { kind: "message" | "reaction" | "edit" | "delete" | "keys" } {
   if (input.kind === "commit" || input.kind === "proposal")
     throw bad(`a ${input.kind} cannot be sent as an event: post commits as bundles to /channels/:channelId/commits`);
   if (input.kind === "reset") throw bad("a reset cannot be sent as an event: POST /channels/:channelId/encryption/reset");
@@ -101,11 +103,10 @@ export interface EventDraft {
 }
 
 /** Authorize and check references; the channel was loaded through the principal. */
-export function checkSend(p: DeviceActor, ch: LoadedChannel, input: SendEvent, shaped: Shaped, look: SendLookups): EventDraft {
+export function checkSend(p: DeviceActor, ch: LoadedChannel, input: SendEvent, shaped: Shaped, look: SendLookups, requireArchive: boolean): EventDraft {
   const { content, generation, archive } = shaped;
   rejectHandshake(input);
   authorize(p, "channel.post", { type: "channel", channel: ch.resource });
-  checkArchivePolicy(ch.row, archive);
   const channelId = ch.row.id;
   // Encrypted for a group the channel has replaced (the batch's seq bump re-checks it against a concurrent reset).
   if (generation !== undefined && generation !== Number(ch.row.mls_generation)) {
@@ -118,9 +119,13 @@ export function checkSend(p: DeviceActor, ch: LoadedChannel, input: SendEvent, s
   if (input.epoch !== undefined && input.epoch > Number(ch.row.epoch)) {
     throw new AppError("bad_request", "the event's epoch is ahead of the channel's group", { reason: "epoch_ahead", epoch: Number(ch.row.epoch) });
   }
+  // After the generation: content for a replaced group is re-encrypted anyway (with its copy).
+  checkArchivePolicy(ch.row, archive, requireArchive && input.kind !== "keys");
   let threadRoot = input.threadRoot ?? null;
   const target = input.target ?? null;
-  if (input.kind === "message") {
+  if (input.kind === "keys") {
+    // past history keys for new members: nothing to check beyond the MLS framing
+  } else if (input.kind === "message") {
     if (threadRoot !== null) {
       const root = look.eventRef(channelId, threadRoot);
       if (!root || root.kind !== "message" || root.thread_root !== null) throw bad("threadRoot must name a top-level message of this channel");

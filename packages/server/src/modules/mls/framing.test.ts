@@ -15,7 +15,9 @@ test("event content must be MLS ciphertext of the channel's group at the event's
   try {
     const owner = await bootstrapOrg(server);
     const bob = await makeUser(server, owner);
-    const mk = async (name: string) => (await owner.api("POST", "/channels", { kind: "private", name, members: [bob.user.id] })).body.id as string;
+    // device-only: these sends carry no archive copy (modules/messages/archive-copy.test.ts covers that requirement).
+    const mk = async (name: string) =>
+      (await owner.api("POST", "/channels", { kind: "private", name, members: [bob.user.id], history: "device-only" })).body.id as string;
     const [one, two] = [await mk("framing-one"), await mk("framing-two")];
     const a = await mlsClient(owner);
     await mlsClient(bob);

@@ -96,7 +96,7 @@ export interface EventsTable {
   client_id: string;
   sender_id: string;
   sender_device_id: string;
-  kind: "message" | "reaction" | "edit" | "delete" | "commit" | "proposal" | "reset";
+  kind: "message" | "reaction" | "edit" | "delete" | "commit" | "proposal" | "reset" | "keys";
   epoch: number;
   content: Uint8Array;
   /** The channel's group generation the event belongs to (migration 0006, default 0). */

@@ -71,6 +71,11 @@ export function MessageItem(props: {
           {m.edited ? <span className="edited"> (edited)</span> : null}
         </div>
       ) : null}
+      {m.archiveFault && !m.deleted && !m.decodeError ? (
+        <p className="msg-archive-fault" role="note" title={m.archiveFault}>
+          <Icon name="warn" /> This message&apos;s history copy is missing or differs: devices that read it later may show something else.
+        </p>
+      ) : null}
       {files.length ? <Attachments files={files} /> : null}
       {m.reactions.size > 0 ? (
         <div className="reactions" role="group" aria-label="Reactions">

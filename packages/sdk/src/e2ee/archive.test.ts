@@ -1,0 +1,164 @@
+/**
+ * Receivers and archive copies (issue 9, ADR 0007), through real SDK clients and a real server:
+ * a live message's copy is checked against its MLS payload (a sender whose copy says something
+ * else, and a server that strips, cuts or alters stored copies, are shown on the message); a
+ * device that holds an epoch's history key reads that epoch's events from their copies with no
+ * MLS state (events before it joined, its own sends whose plaintext it lost).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { MemoryKeyStore } from "@parley/crypto";
+import { startTestServer } from "@parley/server/testing/harness";
+import { collect, FAST, makeOrg, startOrg, until } from "../testing/e2ee-clients.ts";
+import { MemoryStore } from "../store.ts";
+import { ParleyClient } from "../client.ts";
+import { heldHistoryEpochs, heldHistoryKey } from "./history-keys.ts";
+
+const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
+
+test("a copy that disagrees with its message is shown as a fault on it; stripped, cut or altered stored copies are caught at catch-up", async (t) => {
+  const { server, org } = await startOrg(t);
+  const alice = org.owner;
+  const bobDevice = { store: new MemoryStore(), keyStore: new MemoryKeyStore() };
+  const bob = await org.user("bob", { store: bobDevice.store, e2ee: { ...FAST.e2ee, keyStore: bobDevice.keyStore } });
+  for (const c of [alice, bob]) c.connect();
+  await Promise.all([alice, bob].map((c) => c.waitUntilLive()));
+  const ch = await alice.createChannel({ kind: "private", name: "checked", members: [bob.userId] });
+  const seen = collect(bob, ch.id);
+
+  await alice.sendMessage(ch.id, "honest");
+  await until(() => seen.some((e) => e.text === "honest"), "bob reads the honest message");
+  assert.equal(seen.find((e) => e.text === "honest")!.content.archiveFault, undefined, "an honest copy agrees");
+
+  // A sender (a modified client) whose copy says something else than its MLS message.
+  const clientId = "two-faced-send-1";
+  const live = await alice.e2ee!.encrypt(ch.id, { text: "what bob sees" }, { kind: "message", clientId, archive: true });
+  const other = await alice.e2ee!.encrypt(ch.id, { text: "what the archive keeps" }, { kind: "message", clientId, archive: true });
+  assert.equal(live.epoch, other.epoch);
+  await alice.api.call("sendEvent", {
+    params: { channelId: ch.id },
+    body: { clientId, kind: "message", content: b64(live.bytes), epoch: live.epoch, archive: b64(other.archive!) },
+  });
+  await until(() => seen.some((e) => e.clientId === clientId), "bob gets the two-faced message");
+  const twoFaced = seen.find((e) => e.clientId === clientId)!;
+  assert.equal(twoFaced.text, "what bob sees", "the live copy is shown");
+  assert.equal(twoFaced.content.archiveFault?.reason, "mismatch");
+
+  // Sent with no copy in a shared channel.
+  const bare = await alice.e2ee!.encrypt(ch.id, { text: "no copy" }, { kind: "message", clientId: "bare-send-01" });
+  await alice.api.call("sendEvent", {
+    params: { channelId: ch.id },
+    body: { clientId: "bare-send-01", kind: "message", content: b64(bare.bytes), epoch: bare.epoch },
+  });
+  await until(() => seen.some((e) => e.clientId === "bare-send-01"), "bob gets the message without a copy");
+  assert.equal(seen.find((e) => e.clientId === "bare-send-01")!.content.archiveFault?.reason, "missing");
+
+  // A server that alters stored copies while bob is offline: bob's catch-up reads them from the database.
+  await bob.close();
+  const sends = ["stripped", "cut", "resigned", "flipped", "moved"];
+  const clientIds = new Map<string, string>();
+  for (const text of sends) clientIds.set(text, (await alice.sendMessage(ch.id, text)).event.clientId);
+  const rows = await server.deps.db.selectFrom("events").select(["id", "client_id", "archive"]).where("channel_id", "=", ch.id).execute();
+  const row = (text: string) => rows.find((r) => r.client_id === clientIds.get(text))!;
+  const bytesOf = (text: string) => new Uint8Array(row(text).archive as Uint8Array);
+  const set = (text: string, archive: Uint8Array | null) =>
+    server.deps.db
+      .updateTable("events")
+      .set({ archive: archive === null ? null : Buffer.from(archive) })
+      .where("id", "=", row(text).id)
+      .execute();
+  await set("stripped", null);
+  await set("cut", bytesOf("cut").slice(0, 20));
+  const resigned = bytesOf("resigned");
+  resigned[resigned.length - 1]! ^= 1; // the signature's last byte
+  await set("resigned", resigned);
+  const flipped = bytesOf("flipped");
+  flipped[30]! ^= 1; // inside the ciphertext: the signature covers it
+  await set("flipped", flipped);
+  const moved = bytesOf("moved");
+  moved[8]! ^= 1; // the framing's epoch (u64 after the version byte)
+  await set("moved", moved);
+
+  const bobAgain = await ParleyClient.resume({ ...FAST, store: bobDevice.store, e2ee: { ...FAST.e2ee, keyStore: bobDevice.keyStore } });
+  t.after(() => bobAgain.close());
+  const again = collect(bobAgain, ch.id);
+  bobAgain.connect();
+  await until(() => sends.every((s) => again.some((e) => e.text === s)), "bob's device catches up and reads the five sends from MLS");
+  const faults = Object.fromEntries(sends.map((s) => [s, again.find((e) => e.text === s)!.content.archiveFault?.reason]));
+  assert.deepEqual(faults, { stripped: "missing", cut: "truncated", resigned: "bad_signature", flipped: "bad_signature", moved: "wrong_epoch" });
+});
+
+test("a device holding an epoch's history key reads that epoch from archive copies with no MLS state: before it joined, and its own lost sends", async (t) => {
+  const { org } = await startOrg(t);
+  const stores = { carol: new MemoryKeyStore() };
+  const alice = org.owner;
+  const carol = await org.user("carol", { e2ee: { ...FAST.e2ee, keyStore: stores.carol } });
+  for (const c of [alice, carol]) c.connect();
+  await Promise.all([alice, carol].map((c) => c.waitUntilLive()));
+  const aliceKs = alice.e2ee!.identity.keyStore;
+  const ch = await alice.createChannel({ kind: "private", name: "before-carol" });
+  await alice.sendMessage(ch.id, "before carol joined");
+  await alice.react(ch.id, 1, "👍").catch(() => undefined);
+  const before = await heldHistoryEpochs(aliceKs, ch.id, 0);
+  assert.ok(before.length > 0);
+
+  await alice.addMembers(ch.id, [carol.userId]);
+  const seen = collect(carol, ch.id);
+  await alice.sendMessage(ch.id, "after carol joined");
+  await until(() => seen.some((e) => e.text === "after carol joined"), "carol reads the live message");
+  const { events } = await carol.api.call("listEvents", { params: { channelId: ch.id }, query: { after: 0 } });
+  const carolFirst = Math.min(...(await heldHistoryEpochs(stores.carol, ch.id, 0)));
+  const early = events.find((e) => e.kind === "message" && e.epoch < carolFirst)!;
+  const decoded = async (c: ParleyClient, e: typeof early) => (await c.decode([e]))[0]!.content;
+  assert.equal((await decoded(carol, early)).decodeReason, "history_unavailable", "without the key, the earlier message is history this device never had");
+
+  // Hand carol the keys of the epochs before she joined (what the adder does on `shared` channels).
+  for (const e of before) await stores.carol.put(`sdk/hk/${ch.id}/0/${String(e).padStart(12, "0")}`, (await heldHistoryKey(aliceKs, ch.id, 0, e))!);
+  const read = await decoded(carol, early);
+  assert.equal(read.text, "before carol joined", "read from its archive copy");
+  assert.equal(read.archiveFault, undefined);
+
+  // Alice's own send, on a device whose local history was lost (same keys, fresh store).
+  const session = alice.session!;
+  await alice.close();
+  const store = new MemoryStore();
+  await store.saveSession(session);
+  const restarted = await ParleyClient.resume({ ...FAST, store, e2ee: { ...FAST.e2ee, keyStore: aliceKs } });
+  t.after(() => restarted.close());
+  const own = events.find((e) => e.clientId === early.clientId)!;
+  const mine = await decoded(restarted, own);
+  assert.equal(mine.text, "before carol joined", "its own send, read from the copy");
+});
+
+test("where content must be MLS, a send without a copy in a channel that keeps them is refused, and the client sends it again with one", async (t) => {
+  const server = await startTestServer({ config: { checkMlsFraming: true } });
+  t.after(() => server.stop());
+  const org = await makeOrg(server.url);
+  t.after(() => org.closeAll());
+  const alice = org.owner;
+  const bob = await org.user("bob");
+  for (const c of [alice, bob]) c.connect();
+  await Promise.all([alice, bob].map((c) => c.waitUntilLive()));
+  const ch = await alice.createChannel({ kind: "private", name: "switched", members: [bob.userId], history: "device-only" });
+  const seen = collect(bob, ch.id);
+  const none = await alice.sendMessage(ch.id, "device-only");
+  assert.equal(none.event.archive, undefined);
+
+  // The policy becomes shared behind alice's back (no channel.updated reaches her client).
+  await server.deps.db.updateTable("channels").set({ history: "shared" }).where("id", "=", ch.id).execute();
+  const sent = await alice.sendMessage(ch.id, "now kept");
+  assert.ok(sent.event.archive, "encrypted again with its archive copy");
+  await until(() => seen.some((e) => e.text === "now kept"), "bob reads it");
+  assert.equal(seen.find((e) => e.text === "now kept")!.content.archiveFault, undefined, "and its copy agrees");
+  const rows = await server.deps.db
+    .selectFrom("events")
+    .select(["client_id", "archive"])
+    .where("channel_id", "=", ch.id)
+    .where("kind", "=", "message")
+    .execute();
+  assert.deepEqual(
+    rows.map((r) => r.archive !== null),
+    [false, true],
+    "nothing was stored without the copy",
+  );
+});
