@@ -7,7 +7,7 @@ import type { DecodedContent } from "./codec.ts";
 import type { ConnectionChange } from "./connection.ts";
 import type { ParleyError } from "./errors.ts";
 import type { OutboxEntry } from "./store.ts";
-import type { HistoryUnavailableNotice, UndecryptableNotice } from "./e2ee/engine.ts";
+import type { HistoryKeysNotice, HistoryUnavailableNotice, UndecryptableNotice } from "./e2ee/engine.ts";
 
 /** A channel event as the app sees it: metadata plus decoded content. */
 export interface ReceivedEvent {
@@ -85,6 +85,8 @@ export interface ClientEvents {
   undecryptable: UndecryptableNotice;
   /** Events of the channel before `beforeSeq` were sent before this device joined its group: their history is not available here. */
   historyUnavailable: HistoryUnavailableNotice;
+  /** Past history keys of a channel arrived (a `keys` event): events before this device joined may now be readable — decode them again (`client.history`). */
+  historyKeys: HistoryKeysNotice;
   /** A background failure that did not stop the client (gap fill, listener error, store write). */
   error: unknown;
 }

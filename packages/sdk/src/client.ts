@@ -111,7 +111,11 @@ export class ParleyClient extends Emitter<ClientEvents> {
         deliver: (e, content) => this.#emitEvent(e, content),
         undecryptable: (n) => this.emit("undecryptable", n),
         historyUnavailable: (n) => this.emit("historyUnavailable", n),
-        expectsArchive: (channelId) => this.#policies.expectsArchive(channelId),
+        historyKeys: (n) => this.emit("historyKeys", n),
+        historyPolicy: (channelId) => this.#policies.policy(channelId),
+        sendKeys: async (channelId, content) => {
+          await this.send(channelId, { ...content, kind: "keys" });
+        },
         onError: (err) => this.emit("error", err),
       },
       opts,
@@ -225,7 +229,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       kind: event.kind,
       threadRoot: event.threadRoot ?? null,
       target: event.target ?? null,
-      archive: await this.#policies.expectsArchive(channelId),
+      archive: event.kind !== "keys" && (await this.#policies.expectsArchive(channelId)),
     });
     return {
       ...event,

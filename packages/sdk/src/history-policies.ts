@@ -2,8 +2,7 @@
  * The history policy (ADR 0007) of each channel a client has seen: from channel listings,
  * creations and joins, and `channel.joined` / `channel.updated` items of the user stream. Sends
  * carry an archive copy only where the policy is `shared` or `joined`; a channel not seen yet
- * gets none (the server takes copies as optional). Receivers ask {@link expectsArchive}, which
- * looks the channel up once when its policy is not known yet.
+ * is looked up first ({@link policy}, once per channel until it is known).
  */
 import type { Channel, HistoryPolicy, UserStreamItem } from "@parley/protocol";
 
@@ -35,8 +34,8 @@ export class HistoryPolicies {
     return policy === "shared" || policy === "joined";
   }
 
-  /** Whether received events of the channel should carry one: looked up once if not known (a failed look-up: false, asked again next time). */
-  async expectsArchive(channelId: string): Promise<boolean> {
+  /** The channel's policy: looked up once if not known (a failed look-up: undefined, asked again next time). */
+  async policy(channelId: string): Promise<HistoryPolicy | undefined> {
     if (!this.#byChannel.has(channelId) && this.#fetch) {
       let p = this.#lookups.get(channelId);
       if (!p) {
@@ -48,6 +47,12 @@ export class HistoryPolicies {
       }
       await p;
     }
-    return this.keepsArchive(channelId);
+    return this.#byChannel.get(channelId);
+  }
+
+  /** Whether sends in the channel carry an archive copy, looking its policy up if not known. */
+  async expectsArchive(channelId: string): Promise<boolean> {
+    const policy = await this.policy(channelId);
+    return policy === "shared" || policy === "joined";
   }
 }

@@ -3,8 +3,8 @@
  * needs from the client (the host), and the notices it reports.
  */
 import type { KeyStore } from "@parley/crypto";
-import type { Event } from "@parley/protocol";
-import type { DecodedContent } from "../codec.ts";
+import type { Event, HistoryPolicy } from "@parley/protocol";
+import type { DecodedContent, MessageContent } from "../codec.ts";
 import type { Api } from "../http.ts";
 import type { LocalStore } from "../store.ts";
 import type { KeyPackageSupply } from "./device.ts";
@@ -26,6 +26,12 @@ export interface UndecryptableNotice {
 export interface HistoryUnavailableNotice {
   channelId: string;
   beforeSeq: number;
+}
+
+/** This device received `added` history keys of the channel's past (a `keys` event): earlier events may now be readable. */
+export interface HistoryKeysNotice {
+  channelId: string;
+  added: number;
 }
 
 /** E2EE settings of a client. */
@@ -59,7 +65,10 @@ export interface E2eeHost {
   deliver(e: Event, content: DecodedContent): void;
   undecryptable(n: UndecryptableNotice): void;
   historyUnavailable(n: HistoryUnavailableNotice): void;
-  /** Whether senders attach archive copies in the channel (its history policy is shared or joined; looked up when not known; unknown: false). */
-  expectsArchive(channelId: string): Promise<boolean>;
+  historyKeys(n: HistoryKeysNotice): void;
+  /** The channel's history policy (looked up when not known; undefined: unknown). */
+  historyPolicy(channelId: string): Promise<HistoryPolicy | undefined>;
+  /** Send a `keys` event (content from share-keys.ts) through the client's outbox. */
+  sendKeys(channelId: string, content: MessageContent): Promise<void>;
   onError(err: unknown): void;
 }

@@ -37,8 +37,9 @@ import { E2eeServerApi, type E2eeConfig } from "./server-api.ts";
 import { parseReset } from "./timeline.ts";
 import { TimelinePipeline, undecryptableContent } from "./pipeline.ts";
 import { ArchiveReader } from "./archive.ts";
+import { heldKeysBefore, sharedKeysContents } from "./share-keys.ts";
 
-export type { E2eeHost, E2eeOptions, HistoryUnavailableNotice, UndecryptableNotice } from "./engine-types.ts";
+export type { E2eeHost, E2eeOptions, HistoryKeysNotice, HistoryUnavailableNotice, UndecryptableNotice } from "./engine-types.ts";
 
 /** One device's MLS state across channels. */
 export class E2eeEngine {
@@ -142,6 +143,7 @@ export class E2eeEngine {
       closed: () => this.#closed,
       now: opts.now ?? Date.now,
       renewed: (ch) => this.#selfUpdates.renewed(ch),
+      shareKeys: (ch) => this.#shareKeys(ch),
     };
     this.#selfUpdates = new SelfUpdates(
       opts.selfUpdate ?? {},
@@ -154,7 +156,10 @@ export class E2eeEngine {
       keyStore: identity.keyStore,
       directory: this.directory,
       suite: identity.suite,
-      expected: (channelId) => host.expectsArchive(channelId),
+      expected: async (channelId) => {
+        const policy = await host.historyPolicy(channelId);
+        return policy === "shared" || policy === "joined";
+      },
     });
     this.#pipeline = new TimelinePipeline(this.#ctx, host, {
       history: this.history,
@@ -162,7 +167,20 @@ export class E2eeEngine {
       saves: this.#saves,
       selfUpdates: this.#selfUpdates,
       archive: this.#archive,
+      shareKeys: (ch) => this.#shareKeys(ch),
     });
+  }
+
+  // Hand a `shared` channel's past history keys to the users a commit just brought in: every key
+  // this device holds for earlier epochs, in `keys` events of the current epoch (share-keys.ts).
+  #shareKeys(ch: ChannelCrypto): void {
+    void (async () => {
+      if ((await this.#host.historyPolicy(ch.id)) !== "shared") return;
+      const g = ch.group;
+      if (!g || this.#closed) return;
+      const keys = await heldKeysBefore(this.identity.keyStore, ch.id, ch.generation, Number(epoch(g)));
+      for (const content of sharedKeysContents(keys)) await this.#host.sendKeys(ch.id, content);
+    })().catch((err: unknown) => this.#host.onError(err));
   }
 
   #channel(channelId: string): ChannelCrypto {

@@ -35,6 +35,7 @@ import {
   type Group,
   type KeyStore,
   type LeafPolicy,
+  type Member,
 } from "@parley/crypto";
 import type { Api } from "../http.ts";
 import { backoffDelay, sleep } from "../backoff.ts";
@@ -73,6 +74,8 @@ export interface GroupContext {
   now(): number;
   /** This device's leaf keys in the channel were just renewed by one of its commits. */
   renewed(ch: ChannelCrypto): void;
+  /** A commit of this device brought users into the group who were not in it: hand them the channel's past keys (on `shared` channels). */
+  shareKeys(ch: ChannelCrypto): void;
 }
 
 const isStale = (err: unknown) => isParleyError(err) && err.code === "stale_epoch";
@@ -174,6 +177,7 @@ async function commitOnce(ctx: GroupContext, ch: ChannelCrypto, build: (group: G
         if (bundle.added.length === 0) ctx.renewed(ch);
         await ch.save(ctx.keyStore);
       });
+      if (bringsNewUsers(group, bundle.added)) ctx.shareKeys(ch);
       return true;
     }
     if (resetGeneration(err) !== undefined) {
@@ -201,7 +205,20 @@ async function commitOnce(ctx: GroupContext, ch: ChannelCrypto, build: (group: G
     if (bundle.added.length === 0) ctx.renewed(ch);
     await ch.save(ctx.keyStore);
   });
+  if (bringsNewUsers(group, bundle.added)) ctx.shareKeys(ch);
   return true;
+}
+
+/** Whether `added` (now in the group) includes devices of users who had no device in it before. */
+function bringsNewUsers(group: Group, added: Member[]): boolean {
+  if (added.length === 0) return false;
+  const addedDevices = new Set(added.map((m) => m.deviceId));
+  const stayed = new Set(
+    members(group)
+      .filter((m) => !addedDevices.has(m.deviceId))
+      .map((m) => m.userId),
+  );
+  return added.some((m) => !stayed.has(m.userId));
 }
 
 /**

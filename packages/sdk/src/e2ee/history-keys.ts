@@ -11,8 +11,12 @@ import { epoch, historyKey, parseChannelGroupId, sealArchiveCopy, type DeviceIde
 
 /** Epochs are zero-padded so the key store lists a channel's keys in epoch order. */
 const PAD = 12;
-const PREFIX = (channelId: string, generation: number) => `sdk/hk/${channelId}/${generation}/`;
+/** Where a channel's history keys are kept: `sdk/hk/<channel>/<generation>/<epoch, 12 digits>`. */
+export const HISTORY_KEY_PREFIX = (channelId: string) => `sdk/hk/${channelId}/`;
+const PREFIX = (channelId: string, generation: number) => `${HISTORY_KEY_PREFIX(channelId)}${generation}/`;
 const NAME = (channelId: string, generation: number, epoch: number) => `${PREFIX(channelId, generation)}${String(epoch).padStart(PAD, "0")}`;
+/** The key-store name of one history key. */
+export const historyKeyName = NAME;
 
 /** Derive and keep the history key of `group`'s current epoch, unless it is kept already; returns whether it was new. */
 export async function recordHistoryKey(keyStore: KeyStore, channelId: string, generation: number, epoch: number, group: Group): Promise<boolean> {

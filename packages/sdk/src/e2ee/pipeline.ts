@@ -18,6 +18,7 @@ import type { SelfUpdates } from "./self-update.ts";
 import type { Step } from "./step.ts";
 import { processEvent } from "./timeline.ts";
 import type { ArchiveReader } from "./archive.ts";
+import { acceptSharedKeys } from "./share-keys.ts";
 
 export function undecryptableContent(step: { reason: string; message: string }): DecodedContent {
   return { decodeError: `${step.reason}: ${step.message}`, decodeReason: step.reason };
@@ -31,11 +32,20 @@ export class TimelinePipeline {
   readonly #saves: SaveSchedule;
   readonly #selfUpdates: SelfUpdates;
   readonly #archive: ArchiveReader;
+  readonly #shareKeys: (ch: ChannelCrypto) => void;
 
   constructor(
     ctx: GroupContext,
     host: E2eeHost,
-    parts: { history: DecryptedHistory; shown: ContentCache; saves: SaveSchedule; selfUpdates: SelfUpdates; archive: ArchiveReader },
+    parts: {
+      history: DecryptedHistory;
+      shown: ContentCache;
+      saves: SaveSchedule;
+      selfUpdates: SelfUpdates;
+      archive: ArchiveReader;
+      /** Hand the channel's past history keys to the users a commit just brought in (share-keys.ts). */
+      shareKeys: (ch: ChannelCrypto) => void;
+    },
   ) {
     this.#ctx = ctx;
     this.#host = host;
@@ -44,6 +54,7 @@ export class TimelinePipeline {
     this.#saves = parts.saves;
     this.#selfUpdates = parts.selfUpdates;
     this.#archive = parts.archive;
+    this.#shareKeys = parts.shareKeys;
   }
 
   /** Process the channel's queued events, in order (one run at a time; a call while one runs makes it go again). */
@@ -86,7 +97,7 @@ export class TimelinePipeline {
         if (s.t === "content") await this.#history.put(e, s.content);
         else if (s.t === "undecryptable") await this.#history.put(e, undecryptableContent(s));
         ch.processedSeq = e.seq;
-        if (s.t === "content" && e.senderDeviceId === this.#ctx.identity.deviceId) ch.echoedSends.push(e.clientId);
+        if ((s.t === "content" || s.t === "keys") && e.senderDeviceId === this.#ctx.identity.deviceId) ch.echoedSends.push(e.clientId);
         if (s.t === "handshake" && s.removedSelf) await ch.drop(ks);
         else if (s.t === "reset") await ch.resetTo(s.info.generation, ks);
         else if (s.t === "joined") {
@@ -129,6 +140,8 @@ export class TimelinePipeline {
       return { t: "skip" }; // own messages never touch the group state
     }
     const s = await processEvent({ deviceId: this.#ctx.identity.deviceId, takeSent: (id) => this.#shown.takeSent(ch.id, id), archive: this.#archive }, ch, e);
+    // Past history keys for new members: kept in the key store, never shown or sealed in the history.
+    if (s.t === "content" && kind === "keys") return { t: "keys", added: await acceptSharedKeys(this.#ctx.keyStore, e, s.content) };
     return known && s.t !== "wait" && s.t !== "retry" ? { t: "skip" } : s;
   }
 
@@ -170,6 +183,10 @@ export class TimelinePipeline {
       });
     } else if (step.t === "handshake" && step.hasProposals) {
       this.#scheduleProposalCommit(ch);
+    } else if (step.t === "handshake" && step.shareKeys) {
+      this.#shareKeys(ch);
+    } else if (step.t === "keys" && step.added > 0) {
+      this.#host.historyKeys({ channelId: ch.id, added: step.added });
     }
   }
 

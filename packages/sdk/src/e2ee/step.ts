@@ -25,7 +25,10 @@ export type Step =
   | { t: "history" }
   | { t: "content"; content: DecodedContent }
   | { t: "undecryptable"; reason: UndecryptableReason; message: string }
-  | { t: "handshake"; kind: "commit" | "proposal"; removedSelf: boolean; hasProposals: boolean }
+  /** `shareKeys`: the commit brought in new users and this device is the one to hand them the channel's past keys (share-keys.ts). */
+  | { t: "handshake"; kind: "commit" | "proposal"; removedSelf: boolean; hasProposals: boolean; shareKeys?: boolean }
+  /** A `keys` event: `added` past history keys were new to this device. */
+  | { t: "keys"; added: number }
   /** The channel's encryption was reset: a new group (generation) from here on. */
   | { t: "reset"; info: EncryptionReset }
   /** This device's own external join, echoed before its answer came: the joined group takes over. */

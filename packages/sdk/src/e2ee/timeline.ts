@@ -68,7 +68,7 @@ export async function processEvent(ctx: TimelineContext, ch: ChannelCrypto, e: E
     // Past epochs: applied already (our own commit confirmed by the server) or before this device joined.
     if (e.epoch < current) return { t: "skip" };
     if (e.epoch > current) return { t: "wait" };
-    return handshake(group, kind as "commit" | "proposal", e);
+    return handshake(group, kind as "commit" | "proposal", e, ctx.deviceId);
   }
   // Before this device joined: readable from the archive copy when the device holds that epoch's key.
   if (ch.isBefore(e)) return (await ctx.archive.read(ch, e)) ?? { t: "history" };
@@ -103,10 +103,17 @@ export async function processEvent(ctx: TimelineContext, ch: ChannelCrypto, e: E
   return archiveFault ? { t: "content", content: { ...step.content, archiveFault } } : step;
 }
 
-async function handshake(group: Group, kind: "commit" | "proposal", e: Event): Promise<Step> {
+async function handshake(group: Group, kind: "commit" | "proposal", e: Event, deviceId: string): Promise<Step> {
   try {
+    const before = members(group);
     const r = await processMessage(group, base64ToBytes(e.content));
-    if (r.kind === "commit") return { t: "handshake", kind, removedSelf: r.removedSelf, hasProposals: false };
+    if (r.kind === "commit") {
+      // An external join (no member committed it) of a new user: the lowest pre-existing leaf hands over the past keys.
+      const present = new Set(before.map((m) => m.userId));
+      const lowest = before.reduce<(typeof before)[number] | undefined>((lo, m) => (!lo || m.leafIndex < lo.leafIndex ? m : lo), undefined);
+      const shareKeys = !r.committer && r.added.some((m) => !present.has(m.userId)) && lowest?.deviceId === deviceId;
+      return { t: "handshake", kind, removedSelf: r.removedSelf, hasProposals: false, ...(shareKeys ? { shareKeys } : {}) };
+    }
     if (r.kind === "proposal") return { t: "handshake", kind, removedSelf: false, hasProposals: true };
     return { t: "undecryptable", reason: "malformed", message: "an application message posted as a handshake event" };
   } catch (err) {

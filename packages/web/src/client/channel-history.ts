@@ -97,6 +97,13 @@ export class ChannelHistory {
     this.version++;
   }
 
+  /** Past history keys arrived (ADR 0007): what was unreadable before this device joined may now be read, and older pages loaded. */
+  keysArrived(): void {
+    this.historyStartsAt = undefined;
+    this.hasOlder = this.#minSeq > 1;
+    this.version++;
+  }
+
   /** Top-level messages, oldest first (cached until the next change). */
   messages(): TimelineMessage[] {
     return (this.#messages ??= this.#timeline.messages());

@@ -59,6 +59,7 @@ export class ChatStore {
         this.history(n.channelId).unavailableBefore(n.beforeSeq);
         this.#changed();
       }),
+      c.on("historyKeys", (n) => void this.#reread(n.channelId).catch(() => undefined)),
       c.onStateChange(() => this.#changed()),
     );
   }
@@ -151,6 +152,22 @@ export class ChatStore {
       h.loadingOlder = false;
       this.#changed();
     }
+  }
+
+  // Past history keys arrived for a channel: decode the pages held again (what could not be read before
+  // this device joined now opens from archive copies), newest first.
+  async #reread(channelId: string): Promise<void> {
+    const h = this.history(channelId);
+    h.keysArrived();
+    this.#changed();
+    let before = h.maxSeq + 1;
+    for (let i = 0; i < 100 && Number.isFinite(h.minSeq) && before > h.minSeq; i++) {
+      const page = await this.client.olderPage(channelId, before, PAGE);
+      if (!page.events.length) break;
+      h.addOlder(page.events, page.hasMore);
+      before = Math.min(...page.events.map((e) => e.seq));
+    }
+    this.#changed();
   }
 
   async send(channelId: string, text: string, threadRoot: number | null = null): Promise<void> {

@@ -98,6 +98,7 @@ export const FORWARDED_EVENTS = [
   "sendFailed",
   "undecryptable",
   "historyUnavailable",
+  "historyKeys",
   "error",
 ] as const satisfies ReadonlyArray<keyof ClientEvents>;
 /** One of {@link FORWARDED_EVENTS}. */

@@ -124,6 +124,28 @@ for (const dialect of DIALECTS) {
       assert.equal(await countRows(s, "events"), before + 2);
     });
 
+    it("takes `keys` events (past history keys for new members) without a copy, target, thread, mentions or files", async () => {
+      const before = await countRows(s, "events");
+      const keys = (body: Record<string, unknown>) => send(alice, { kind: "keys", ...body });
+      const refusedAs = async (body: Record<string, unknown>, code: string) => {
+        const r = await keys(body);
+        assert.equal(r.status, 400, JSON.stringify(r.body));
+        assert.equal(r.body.code, code, JSON.stringify(r.body));
+      };
+      await refusedAs({ target: 1 }, "bad_request");
+      await refusedAs({ threadRoot: 1 }, "bad_request");
+      await refusedAs({ mentions: [bob.user.id] }, "bad_request");
+      await refusedAs({ archive: framing(0, 0).toString("base64") }, "archive_invalid");
+      assert.equal(await countRows(s, "events"), before, "nothing written");
+      const unreadBefore = (await bob.api("GET", "/channels")).body.channels.find((c: { id: string }) => c.id === ch).unread;
+      const ok = await keys({});
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      assert.equal(ok.body.event.kind, "keys");
+      const unreadAfter = (await bob.api("GET", "/channels")).body.channels.find((c: { id: string }) => c.id === ch).unread;
+      assert.equal(typeof unreadBefore, "number");
+      assert.equal(unreadAfter, unreadBefore, "a keys event is not unread");
+    });
+
     it("checks a real archive copy's epoch and generation against the MLS message", { timeout: 60_000 }, async () => {
       const mls = await startTestServer({ dialect, config: { checkMlsFraming: true } });
       try {
