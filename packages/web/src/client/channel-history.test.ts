@@ -45,3 +45,38 @@ test("a decrypted copy replaces the undecrypted one a history page brought in; n
     "an undecrypted copy never replaces a decrypted one",
   );
 });
+
+test("events from before this device joined are no rows (the note says why) until past keys arrive; then their decrypted copies are", async (t) => {
+  const { org } = await startOrg(t);
+  const alice = org.owner;
+  const bob = await org.user("bob");
+  for (const c of [alice, bob]) c.connect();
+  await Promise.all([alice, bob].map((c) => c.waitUntilLive()));
+  const ch = await alice.createChannel({ kind: "private", name: "later", history: "joined" });
+  await alice.sendMessage(ch.id, "before bob");
+  await alice.addMembers(ch.id, [bob.userId]);
+  const live = collect(bob, ch.id);
+  await alice.sendMessage(ch.id, "after bob");
+  await until(() => live.some((e) => e.text === "after bob"), "bob reads what follows");
+
+  const h = new ChannelHistory(ch.id);
+  const page = await bob.history(ch.id);
+  h.addOlder(page.events, page.hasMore);
+  assert.deepEqual(
+    h.messages().map((m) => m.text),
+    ["after bob"],
+    "the unreadable earlier message is not a row",
+  );
+  const before = page.events.find((e) => e.kind === "message" && e.content.decodeReason === "history_unavailable")!;
+  assert.equal(h.historyStartsAt, before.seq + 1);
+  assert.equal(h.hasOlder, false);
+
+  h.keysArrived();
+  assert.equal(h.historyStartsAt, undefined);
+  // A decrypted copy of the earlier message (as a device that received the keys reads it) is a row.
+  h.addOlder([{ ...before, text: "before bob", content: { text: "before bob" } }], false);
+  assert.deepEqual(
+    h.messages().map((m) => m.text),
+    ["before bob", "after bob"],
+  );
+});

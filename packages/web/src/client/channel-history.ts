@@ -61,6 +61,7 @@ export class ChannelHistory {
 
   /** Add one event (duplicates ignored, but a decrypted copy replaces one held undecrypted); returns whether it was new or replaced one. */
   add(e: ReceivedEvent): boolean {
+    if (this.#beforeJoining(e)) return false;
     const held = this.#events.get(e.seq);
     if (held && !supersedes(e, held)) return false;
     this.#events.set(e.seq, e);
@@ -79,6 +80,10 @@ export class ChannelHistory {
   /** Add a page of older events (any order). */
   addOlder(events: ReceivedEvent[], hasMore: boolean): void {
     for (const e of events) {
+      if (this.#beforeJoining(e)) {
+        this.#minSeq = Math.min(this.#minSeq, e.seq);
+        continue;
+      }
       const held = this.#events.get(e.seq);
       if (held && !supersedes(e, held)) continue;
       this.#events.set(e.seq, e);
@@ -150,6 +155,14 @@ export class ChannelHistory {
     this.#ownReactions = new Map();
     this.#resets = [];
     for (const seq of [...this.#events.keys()].sort((a, b) => a - b)) this.#apply(this.#events.get(seq)!);
+  }
+
+  // An event sent before this device joined, with no key to read it here: not a row of its own (the
+  // note at the top of the history says why), but the history this device can read starts after it.
+  #beforeJoining(e: ReceivedEvent): boolean {
+    if (e.content.decodeReason !== "history_unavailable") return false;
+    this.historyStartsAt = Math.max(this.historyStartsAt ?? 0, e.seq + 1);
+    return true;
   }
 
   #changed(): void {

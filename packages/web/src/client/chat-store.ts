@@ -5,7 +5,7 @@
  * users, per-channel histories and ephemeral state, and notifies React
  * through subscribe()/version (useSyncExternalStore).
  */
-import type { ChannelKind, MyChannel, Org, User } from "@parley/protocol";
+import type { ChannelKind, HistoryPolicy, MyChannel, Org, User } from "@parley/protocol";
 import type { ConnectionChange, ReceivedEvent } from "@parley/sdk";
 import { ChannelHistory } from "./channel-history.ts";
 import { EphemeralState } from "./ephemeral.ts";
@@ -190,10 +190,16 @@ export class ChatStore {
     await this.client.delete(channelId, seq);
   }
 
-  async createChannel(name: string, kind: Extract<ChannelKind, "public" | "private">, topic: string): Promise<MyChannel> {
-    const ch = await this.client.createChannel({ name, kind, topic, members: [] });
+  async createChannel(name: string, kind: Extract<ChannelKind, "public" | "private">, topic: string, history: HistoryPolicy = "shared"): Promise<MyChannel> {
+    const ch = await this.client.createChannel({ name, kind, topic, members: [], history });
     await this.refreshChannels();
     return ch;
+  }
+
+  /** Change a channel's history policy (channel admins; any member of a DM). */
+  async setHistoryPolicy(channelId: string, history: HistoryPolicy): Promise<void> {
+    await this.client.api.call("updateChannel", { params: { channelId }, body: { history } });
+    await this.refreshChannels();
   }
 
   async joinChannel(channelId: string): Promise<void> {

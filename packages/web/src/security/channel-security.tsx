@@ -16,6 +16,8 @@ import { suiteBadge, suiteDescription } from "./suite.ts";
 import { useChannelGroup } from "./use-channel-group.ts";
 import { VerifyDialog } from "./verify-dialog.tsx";
 import { ResetEncryptionDialog } from "./reset-dialog.tsx";
+import { HistoryPolicyChoice, historyMeaning } from "./history-policy.tsx";
+import { describeError } from "../client/session.ts";
 
 function SecurityPanel(props: { channel: MyChannel; onClose: () => void }) {
   const chat = useChat();
@@ -24,6 +26,7 @@ function SecurityPanel(props: { channel: MyChannel; onClose: () => void }) {
   const [members, setMembers] = useState<string[]>();
   const [verify, setVerify] = useState<string>();
   const [resetting, setResetting] = useState(false);
+  const [policyError, setPolicyError] = useState<string>();
   useEffect(() => {
     channelMemberIds(chat, c.id).then(setMembers, () => setMembers([]));
   }, [chat, c.id]);
@@ -36,7 +39,8 @@ function SecurityPanel(props: { channel: MyChannel; onClose: () => void }) {
       <p>
         Messages and files in this conversation are encrypted on the sender's device and decrypted only on the devices of its members (MLS, RFC 9420). The
         server stores and relays ciphertext: it cannot read them. Each time someone joins or leaves, or a device is added or removed, the group moves to a new
-        epoch with fresh keys, so removed devices cannot read what follows and new ones cannot read what came before.
+        epoch with fresh keys, so removed devices cannot read what follows. Earlier messages reach new members and new devices only as the channel's history
+        policy allows, through history copies encrypted under per-epoch keys the server never has.
       </p>
       <dl className="security-facts">
         <dt>Cipher suite</dt>
@@ -73,7 +77,30 @@ function SecurityPanel(props: { channel: MyChannel; onClose: () => void }) {
             ? `Messages before #${h.historyStartsAt} were sent before this device joined and cannot be read here.`
             : "Everything since this device joined is readable here."}
         </dd>
+        {c.history ? (
+          <>
+            <dt>History policy</dt>
+            <dd data-testid="history-meaning">{historyMeaning(c.history)}</dd>
+          </>
+        ) : null}
       </dl>
+      {c.history && mayResetEncryption(chat, c) ? (
+        <section aria-label="History policy">
+          <HistoryPolicyChoice
+            value={c.history}
+            onChange={(p) => {
+              setPolicyError(undefined);
+              chat.setHistoryPolicy(c.id, p).catch((err: unknown) => setPolicyError(describeError(err)));
+            }}
+          />
+          <p className="muted">A change applies to what is said from now on; nothing already shared is taken back.</p>
+          {policyError ? (
+            <p className="error" role="alert">
+              {policyError}
+            </p>
+          ) : null}
+        </section>
+      ) : null}
       <h3>Members — verify their safety numbers</h3>
       <ul className="pick-list">
         {(members ?? [])

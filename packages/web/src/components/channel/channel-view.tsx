@@ -1,4 +1,5 @@
 /** A channel: header with its encryption state, search, messages, uploads, typing line and composer (drop files anywhere). */
+import { HistoryPolicyBadge } from "../../security/history-policy.tsx";
 import { useCallback, useEffect, useState } from "react";
 import { useChat } from "../../client/use-chat.ts";
 import { navigate } from "../../router.ts";
@@ -61,6 +62,7 @@ export function ChannelView(props: { channelId: string; onAddPeople: () => void 
           </div>
           <div className="head-actions">
             <ChannelSecurityBadge channel={c} />
+            {c.history ? <HistoryPolicyBadge policy={c.history} /> : null}
             <button
               type="button"
               className="icon"
@@ -93,6 +95,7 @@ export function ChannelView(props: { channelId: string; onAddPeople: () => void 
           title={isDm ? title : `#${title}`}
           onOpenThread={(seq) => navigate(`/c/${c.id}?thread=${seq}`)}
           highlight={searching ? highlight : undefined}
+          history={c.history}
         />
         <TypingLine channelId={c.id} threadRoot={null} lastSeq={last && !last.deleted ? last.seq : undefined} />
         <UploadList channelId={c.id} />

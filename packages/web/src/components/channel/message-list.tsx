@@ -4,6 +4,7 @@
  * bottom while the user is there; scrolling near the top pages in older
  * history and keeps the visible message in place.
  */
+import type { HistoryPolicy } from "@parley/protocol";
 import { useEffect, useLayoutEffect, useMemo, useRef } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useChat } from "../../client/use-chat.ts";
@@ -16,7 +17,14 @@ const NEAR_TOP_PX = 400;
 const NEAR_BOTTOM_PX = 80;
 const EDGE_PX = 32;
 
-export function MessageList(props: { channelId: string; title: string; onOpenThread: (seq: number) => void; highlight?: SearchHighlight | undefined }) {
+export function MessageList(props: {
+  channelId: string;
+  title: string;
+  onOpenThread: (seq: number) => void;
+  highlight?: SearchHighlight | undefined;
+  /** The channel's history policy (the note at the top of a history this device cannot read further back differs for `joined`). */
+  history?: HistoryPolicy | undefined;
+}) {
   const chat = useChat();
   const h = chat.history(props.channelId);
   const version = h.version;
@@ -89,7 +97,9 @@ export function MessageList(props: { channelId: string; title: string; onOpenThr
             : h.hasOlder
               ? ""
               : h.historyStartsAt !== undefined && h.historyStartsAt > 1
-                ? "Earlier messages were sent before this device joined: they are end-to-end encrypted and cannot be read here."
+                ? props.history === "joined"
+                  ? "This channel shares its history from each member's joining on: earlier messages are not shared with you."
+                  : "Earlier messages were sent before this device joined: they are end-to-end encrypted and cannot be read here."
                 : `This is the beginning of ${props.title}.`}
         </div>
         {v.getVirtualItems().map((item) => {

@@ -4,17 +4,20 @@ import { describeError } from "../../client/session.ts";
 import { navigate } from "../../router.ts";
 import { Field, FormError } from "../auth/auth-card.tsx";
 import { Modal } from "./modal.tsx";
+import type { HistoryPolicy } from "@parley/protocol";
+import { HistoryPolicyChoice } from "../../security/history-policy.tsx";
 
 export function CreateChannelDialog(props: { onClose: () => void }) {
   const chat = useChat();
   const [name, setName] = useState("");
   const [topic, setTopic] = useState("");
   const [kind, setKind] = useState<"public" | "private">("public");
+  const [history, setHistory] = useState<HistoryPolicy>("shared");
   const [error, setError] = useState<string>();
   async function submit(e: FormEvent) {
     e.preventDefault();
     try {
-      const c = await chat.createChannel(name.trim(), kind, topic);
+      const c = await chat.createChannel(name.trim(), kind, topic, history);
       props.onClose();
       navigate(`/c/${c.id}`);
     } catch (err) {
@@ -35,6 +38,7 @@ export function CreateChannelDialog(props: { onClose: () => void }) {
             <input type="radio" name="kind" checked={kind === "private"} onChange={() => setKind("private")} /> Private — only people you add
           </label>
         </fieldset>
+        <HistoryPolicyChoice value={history} onChange={setHistory} />
         <FormError error={error} />
         <button type="submit" className="primary">
           Create

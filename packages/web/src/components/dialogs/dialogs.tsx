@@ -5,6 +5,7 @@ import { PeoplePicker } from "./people-picker.tsx";
 import { ChannelSwitcher } from "./channel-switcher.tsx";
 import { useChat } from "../../client/use-chat.ts";
 import { navigate } from "../../router.ts";
+import { historyForNewMembers } from "../../security/history-policy.tsx";
 
 export type DialogName = "create" | "browse" | "dm" | "switcher" | "members" | undefined;
 
@@ -36,6 +37,10 @@ export function Dialogs(props: { open: DialogName; channelId: string | undefined
         <PeoplePicker
           title="Add people to this channel"
           action="Add"
+          note={(() => {
+            const h = chat.channel(channelId)?.history;
+            return h ? historyForNewMembers(h) : undefined;
+          })()}
           onClose={onClose}
           onPick={async (ids) => {
             await chat.addMembers(channelId, ids);

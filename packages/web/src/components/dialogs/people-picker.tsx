@@ -6,7 +6,13 @@ import { PresenceDot } from "../presence-dot.tsx";
 import { Modal } from "./modal.tsx";
 
 /** Pick one or more people of the org (DMs, adding channel members). */
-export function PeoplePicker(props: { title: string; action: string; onClose: () => void; onPick: (userIds: string[]) => Promise<void> }) {
+export function PeoplePicker(props: {
+  title: string;
+  action: string;
+  note?: string | undefined;
+  onClose: () => void;
+  onPick: (userIds: string[]) => Promise<void>;
+}) {
   const chat = useChat();
   const [q, setQ] = useState("");
   const [picked, setPicked] = useState<string[]>([]);
@@ -38,6 +44,11 @@ export function PeoplePicker(props: { title: string; action: string; onClose: ()
         ))}
         {people.length === 0 ? <li className="muted">Nobody matches.</li> : null}
       </ul>
+      {props.note ? (
+        <p className="muted picker-note" role="note">
+          {props.note}
+        </p>
+      ) : null}
       <FormError error={error} />
       <button
         type="button"
