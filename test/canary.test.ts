@@ -5,7 +5,8 @@
  * random canary in a private channel, a public channel (joined by external
  * commit), a DM and a group DM; every other device must decrypt every one of
  * them (content events carry archive copies, ADR 0007: those are checked to exist and
- * scanned too). Then the server's storage is scanned as raw bytes for the canary in
+ * scanned too; alice's key locker is set up and restored, and its entries, its recovery blob,
+ * the recovery key and every history key her device holds are scanned for as well). Then the server's storage is scanned as raw bytes for the canary in
  * UTF-8, UTF-16, hex and base64: the SQLite file with its -wal and -shm
  * (while the server runs and after it stopped), every file of the data
  * directory (blobs included), the captured logs (level trace), and on
@@ -20,6 +21,7 @@ import { DIALECTS, createTestDatabase, startTestServer, type TestDialect, type T
 import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
 import { blobDirOfServer, uploadFile } from "@parley/server/testing/files";
 import { readStream } from "../packages/sdk/src/e2ee/files.ts";
+import { parseRecoveryKey } from "@parley/crypto";
 import type { FileDescriptor } from "@parley/sdk";
 import { deviceRoot, signIn, until, type CanaryDevice } from "./support/canary-clients.ts";
 import {
@@ -170,6 +172,26 @@ async function runCanary(dialect: TestDialect, t: import("node:test").TestContex
     .execute();
   assert.ok(archived.length >= sent.length && archived.every((e) => (e.archive?.length ?? 0) > 0), "the content events were stored with archive copies");
   for (const e of archived) assert.deepEqual(scanBuffer(Buffer.from(e.archive!), needles, "archive copy"), []);
+
+  // Key lockers (issue 9): alice's first device sets hers up, her second restores it with the recovery
+  // key. The sealed entries and the recovery blob are scanned for the canary like everything else, and
+  // from here on the recovery key and every history key alice's device holds are needles too: none may
+  // reach the server's storage or logs in any form.
+  const recoveryKey = await a1.client.e2ee!.locker.setUp();
+  await a1.client.e2ee!.locker.flush();
+  await a2.client.e2ee!.locker.restore(recoveryKey);
+  const lockerRows = await server.deps.db.selectFrom("locker_entries").select(["sealed"]).execute();
+  const blobs = await server.deps.db.selectFrom("user_lockers").select(["recovery_blob"]).execute();
+  assert.ok(lockerRows.length > 0 && blobs.length === 1, "a locker with sealed entries and a recovery blob is stored");
+  for (const r of lockerRows) assert.deepEqual(scanBuffer(Buffer.from(r.sealed), needles, "locker entry"), []);
+  assert.deepEqual(scanBuffer(Buffer.from(blobs[0]!.recovery_blob), needles, "recovery blob"), []);
+  const aliceKeys = a1.client.e2ee!.identity.keyStore;
+  const secrets = [parseRecoveryKey(recoveryKey)];
+  for (const name of await aliceKeys.list("sdk/hk/")) secrets.push((await aliceKeys.get(name))!);
+  assert.ok(secrets.length > 5, "alice's device holds history keys");
+  needles.push(...needlesOf(recoveryKey));
+  for (const k of secrets)
+    needles.push({ encoding: "raw key", bytes: Buffer.from(k) }, { encoding: "hex key", bytes: Buffer.from(Buffer.from(k).toString("hex")) });
 
   // Controls: the server legitimately stores a topic and raw upload bytes in clear.
   await a1.client.api.call("updateChannel", { params: { channelId: pub.id }, body: { topic: `topic ${control}` } });

@@ -5,13 +5,22 @@
  */
 import { CliError } from "./errors.ts";
 
-export async function readPassword(env: NodeJS.ProcessEnv, stdin: NodeJS.ReadStream | NodeJS.ReadableStream, prompt = "Password: "): Promise<string> {
-  const fromEnv = env.PARLEY_PASSWORD;
+export function readPassword(env: NodeJS.ProcessEnv, stdin: NodeJS.ReadStream | NodeJS.ReadableStream, prompt = "Password: "): Promise<string> {
+  return readSecret(env, stdin, { envVar: "PARLEY_PASSWORD", prompt, what: "password", code: "no_password" });
+}
+
+/** A secret (a password, a recovery key) from the environment variable `envVar`, else stdin as for passwords. */
+export async function readSecret(
+  env: NodeJS.ProcessEnv,
+  stdin: NodeJS.ReadStream | NodeJS.ReadableStream,
+  o: { envVar: string; prompt: string; what: string; code: string },
+): Promise<string> {
+  const fromEnv = env[o.envVar];
   if (fromEnv) return fromEnv;
   const tty = stdin as NodeJS.ReadStream;
-  const pw = tty.isTTY ? await promptHidden(tty, prompt) : await firstLine(stdin);
-  if (!pw) throw new CliError("no_password", "no password given", "set PARLEY_PASSWORD or pipe the password on stdin");
-  return pw;
+  const value = tty.isTTY ? await promptHidden(tty, o.prompt) : await firstLine(stdin);
+  if (!value) throw new CliError(o.code, `no ${o.what} given`, `set ${o.envVar} or pipe the ${o.what} on stdin`);
+  return value;
 }
 
 async function firstLine(stdin: NodeJS.ReadableStream): Promise<string> {

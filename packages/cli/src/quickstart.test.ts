@@ -50,6 +50,10 @@ test("quickstart: bootstrap, start, invite, two users chat (E2EE), thread, react
     });
     assert.equal(login.code, 0, login.stderr);
     assert.equal(login.json().user.username, "alice");
+    // Alice's first device sets up her key locker: the recovery key is printed once (a warning on stderr with --json).
+    const recoveryKey = login.json().recoveryKey as string;
+    assert.match(recoveryKey, /^([0-9A-Z]{4}-){13}[0-9A-Z]{4}$/);
+    assert.match(login.stderr, /shown only now/);
     const store = path.join(dir, "alice", "parley-store.json");
     assert.equal(fs.statSync(store).mode & 0o777, 0o600, "session file is private");
 
@@ -175,6 +179,33 @@ test("quickstart: bootstrap, start, invite, two users chat (E2EE), thread, react
       for (const e of fs.readdirSync(where, { recursive: true, withFileTypes: true })) {
         if (e.isFile()) assert.ok(!fs.readFileSync(path.join(e.parentPath, e.name)).includes(canary), `${e.name} holds the canary`);
       }
+    }
+
+    // A new device of alice's (another profile) reads nothing earlier until she restores with her recovery key.
+    const phone = (args: string[], env: Record<string, string> = {}) =>
+      parley(["--profile-dir", path.join(dir, "alice-phone"), ...args], { env: { PARLEY_PASSWORD: ALICE_PW, ...env } });
+    const phoneLogin = await phone(["login", "--server", server.url, "--org", "acme", "--username", "alice"]);
+    assert.equal(phoneLogin.code, 0, phoneLogin.stderr);
+    assert.match(phoneLogin.stdout, /parley recovery-key restore/);
+    assert.doesNotMatch(phoneLogin.stdout, /Recovery key:/, "the key is not made again");
+    assert.match((await phone(["recovery-key", "status"])).stdout, /does not read your key locker yet/);
+    const wrong = await phone(["recovery-key", "restore"], { PARLEY_RECOVERY_KEY: `${recoveryKey.slice(0, -1)}${recoveryKey.endsWith("0") ? "1" : "0"}` });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /checksum.*nothing on this device was changed/);
+    const restored = await phone(["recovery-key", "restore", "--json"], { PARLEY_RECOVERY_KEY: recoveryKey });
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.ok(restored.json().restored > 0);
+    const phoneRead = await phone(["read", "general", "--json"]);
+    assert.equal(phoneRead.code, 0, phoneRead.stderr);
+    const phoneTexts = phoneRead.json().messages.map((m: { text: string; decodeError?: string }) => m.decodeError ?? m.text);
+    assert.ok(
+      phoneTexts.some((t: string) => t === `Hello Bob, edited ${canary}`),
+      `the phone reads what alice's laptop said (as edited): ${JSON.stringify(phoneTexts)}`,
+    );
+    assert.ok(phoneTexts.includes("Hi Alice") && phoneTexts.includes("a thread reply"), "and what bob said");
+    assert.equal(phoneRead.json().messages.filter((m: { decodeError?: string }) => m.decodeError).length, 0, "nothing unreadable");
+    for (const e of fs.readdirSync(path.join(dir, "alice-phone"), { recursive: true, withFileTypes: true })) {
+      if (e.isFile()) assert.ok(!fs.readFileSync(path.join(e.parentPath, e.name)).includes(canary), `the phone's ${e.name} holds the canary`);
     }
 
     const list = await alice(["channel", "list", "--json"]);

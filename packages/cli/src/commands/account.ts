@@ -10,16 +10,30 @@ import { signIn, serverUrl, withClient } from "../session.ts";
 import { e2eeOptions } from "../content.ts";
 import { table, when } from "../render.ts";
 import { userLine } from "./admin.ts";
+import { lockerAfterSignIn, recoveryKeyLines } from "./recovery-key.ts";
 
 const deviceName = (ctx: Ctx) => str(ctx.opts, "device-name") ?? `parley cli on ${os.hostname()}`.slice(0, 80);
 
 async function signedInResult(ctx: Ctx, client: ParleyClient, verb: string): Promise<void> {
   const s = client.session!;
-  const me = await withClient(ctx, ({ api }) => api.call("me"));
-  ctx.out.result({ server: s.baseUrl, user: me.user, org: me.org, deviceId: s.deviceId, sessionId: s.sessionId }, [
-    `${verb} as ${me.user.username} (${me.user.role}) in ${me.org.name} (${me.org.slug}) on ${s.baseUrl}`,
-    "Next: parley channel list · parley channel create NAME · parley send CHANNEL TEXT",
-  ]);
+  // The user's first device sets up the key locker: its recovery key is printed once, here.
+  const { me, locker } = await withClient(ctx, async ({ api, client: c }) => ({ me: await api.call("me"), locker: await lockerAfterSignIn(c) }));
+  ctx.out.result(
+    {
+      server: s.baseUrl,
+      user: me.user,
+      org: me.org,
+      deviceId: s.deviceId,
+      sessionId: s.sessionId,
+      ...(locker.recoveryKey ? { recoveryKey: locker.recoveryKey } : {}),
+    },
+    [
+      `${verb} as ${me.user.username} (${me.user.role}) in ${me.org.name} (${me.org.slug}) on ${s.baseUrl}`,
+      ...(locker.recoveryKey ? recoveryKeyLines(ctx, locker.recoveryKey) : []),
+      ...(locker.hint ? [locker.hint] : []),
+      "Next: parley channel list · parley channel create NAME · parley send CHANNEL TEXT",
+    ],
+  );
 }
 
 export const accountCommands: Command[] = [

@@ -10,6 +10,7 @@ import { channelCommands } from "./channels.ts";
 import { messageCommands } from "./messages.ts";
 import { deviceCommands } from "./devices.ts";
 import { fileCommands } from "./files.ts";
+import { recoveryKeyCommands } from "./recovery-key.ts";
 
 export const COMMANDS: Command[] = [
   startCommand,
@@ -22,4 +23,5 @@ export const COMMANDS: Command[] = [
   ...messageCommands,
   ...fileCommands,
   ...deviceCommands,
+  ...recoveryKeyCommands,
 ];

@@ -8,8 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryKeyStore } from "@parley/crypto";
-import { startTestServer } from "@parley/server/testing/harness";
-import { collect, FAST, makeOrg, startOrg, until } from "../testing/e2ee-clients.ts";
+import { collect, FAST, startLivePair, startOrg, until } from "../testing/e2ee-clients.ts";
 import { MemoryStore } from "../store.ts";
 import { ParleyClient } from "../client.ts";
 import { heldHistoryEpochs, heldHistoryKey } from "./history-keys.ts";
@@ -96,7 +95,8 @@ test("a device holding an epoch's history key reads that epoch from archive copi
   for (const c of [alice, carol]) c.connect();
   await Promise.all([alice, carol].map((c) => c.waitUntilLive()));
   const aliceKs = alice.e2ee!.identity.keyStore;
-  const ch = await alice.createChannel({ kind: "private", name: "before-carol" });
+  // joined: nothing is handed to carol when she is added (the keys are copied by hand below, as the locker would).
+  const ch = await alice.createChannel({ kind: "private", name: "before-carol", history: "joined" });
   await alice.sendMessage(ch.id, "before carol joined");
   await alice.react(ch.id, 1, "👍").catch(() => undefined);
   const before = await heldHistoryEpochs(aliceKs, ch.id, 0);
@@ -112,7 +112,7 @@ test("a device holding an epoch's history key reads that epoch from archive copi
   const decoded = async (c: ParleyClient, e: typeof early) => (await c.decode([e]))[0]!.content;
   assert.equal((await decoded(carol, early)).decodeReason, "history_unavailable", "without the key, the earlier message is history this device never had");
 
-  // Hand carol the keys of the epochs before she joined (what the adder does on `shared` channels).
+  // Hand carol the keys of the epochs before she joined.
   for (const e of before) await stores.carol.put(`sdk/hk/${ch.id}/0/${String(e).padStart(12, "0")}`, (await heldHistoryKey(aliceKs, ch.id, 0, e))!);
   const read = await decoded(carol, early);
   assert.equal(read.text, "before carol joined", "read from its archive copy");
@@ -131,14 +131,7 @@ test("a device holding an epoch's history key reads that epoch from archive copi
 });
 
 test("where content must be MLS, a send without a copy in a channel that keeps them is refused, and the client sends it again with one", async (t) => {
-  const server = await startTestServer({ config: { checkMlsFraming: true } });
-  t.after(() => server.stop());
-  const org = await makeOrg(server.url);
-  t.after(() => org.closeAll());
-  const alice = org.owner;
-  const bob = await org.user("bob");
-  for (const c of [alice, bob]) c.connect();
-  await Promise.all([alice, bob].map((c) => c.waitUntilLive()));
+  const { server, alice, bob } = await startLivePair(t);
   const ch = await alice.createChannel({ kind: "private", name: "switched", members: [bob.userId], history: "device-only" });
   const seen = collect(bob, ch.id);
   const none = await alice.sendMessage(ch.id, "device-only");

@@ -38,6 +38,7 @@ import { parseReset } from "./timeline.ts";
 import { TimelinePipeline, undecryptableContent } from "./pipeline.ts";
 import { ArchiveReader } from "./archive.ts";
 import { heldKeysBefore, sharedKeysContents } from "./share-keys.ts";
+import { KeyLocker } from "./locker.ts";
 
 export type { E2eeHost, E2eeOptions, HistoryKeysNotice, HistoryUnavailableNotice, UndecryptableNotice } from "./engine-types.ts";
 
@@ -52,6 +53,8 @@ export class E2eeEngine {
   readonly #identityFor = (suite: SuiteName) => this.identityFor(suite);
   readonly #channels = new Map<string, ChannelCrypto>();
   readonly #shown: ContentCache;
+  /** The user's key locker (history keys for every device of the user; the recovery key). */
+  readonly locker: KeyLocker;
   /** Sealed, persisted copy of what this device decrypted and sent (history across restarts). */
   readonly history: DecryptedHistory;
   readonly #supply: KeyPackageSupply;
@@ -151,6 +154,13 @@ export class E2eeEngine {
       (ch) => this.#selfUpdate(ch),
       () => this.#channels.values(),
     );
+    this.locker = new KeyLocker({
+      api: host.api,
+      keyStore: identity.keyStore,
+      owner: { orgId: identity.orgId, userId: identity.userId },
+      onError: (err) => host.onError(err),
+      onKeys: (channelId, added) => host.historyKeys({ channelId, added }),
+    });
     this.#archive = new ArchiveReader({
       orgId: identity.orgId,
       keyStore: identity.keyStore,
@@ -168,6 +178,7 @@ export class E2eeEngine {
       selfUpdates: this.#selfUpdates,
       archive: this.#archive,
       shareKeys: (ch) => this.#shareKeys(ch),
+      locker: this.locker,
     });
   }
 
@@ -192,6 +203,7 @@ export class E2eeEngine {
         forgetSent: async (clientIds) => {
           for (const id of clientIds) await this.history.removeSent(id);
         },
+        keptHistoryKey: (generation, epoch) => this.locker.noteKey(channelId, generation, epoch),
       });
       this.#channels.set(channelId, ch);
     }
@@ -406,6 +418,8 @@ export class E2eeEngine {
     this.#selfUpdates.stop();
     for (const ch of this.#channels.values()) ch.close();
     await this.idle(); // a running drain stops after its current event
+    this.locker.close();
+    await this.locker.flush().catch((err: unknown) => this.#host.onError(err));
     await this.#saves.close(this.#channels.values());
   }
 }

@@ -19,6 +19,7 @@ import type { Step } from "./step.ts";
 import { processEvent } from "./timeline.ts";
 import type { ArchiveReader } from "./archive.ts";
 import { acceptSharedKeys } from "./share-keys.ts";
+import type { KeyLocker } from "./locker.ts";
 
 export function undecryptableContent(step: { reason: string; message: string }): DecodedContent {
   return { decodeError: `${step.reason}: ${step.message}`, decodeReason: step.reason };
@@ -33,6 +34,7 @@ export class TimelinePipeline {
   readonly #selfUpdates: SelfUpdates;
   readonly #archive: ArchiveReader;
   readonly #shareKeys: (ch: ChannelCrypto) => void;
+  readonly #locker: KeyLocker;
 
   constructor(
     ctx: GroupContext,
@@ -43,6 +45,7 @@ export class TimelinePipeline {
       saves: SaveSchedule;
       selfUpdates: SelfUpdates;
       archive: ArchiveReader;
+      locker: KeyLocker;
       /** Hand the channel's past history keys to the users a commit just brought in (share-keys.ts). */
       shareKeys: (ch: ChannelCrypto) => void;
     },
@@ -55,6 +58,7 @@ export class TimelinePipeline {
     this.#selfUpdates = parts.selfUpdates;
     this.#archive = parts.archive;
     this.#shareKeys = parts.shareKeys;
+    this.#locker = parts.locker;
   }
 
   /** Process the channel's queued events, in order (one run at a time; a call while one runs makes it go again). */
@@ -141,7 +145,8 @@ export class TimelinePipeline {
     }
     const s = await processEvent({ deviceId: this.#ctx.identity.deviceId, takeSent: (id) => this.#shown.takeSent(ch.id, id), archive: this.#archive }, ch, e);
     // Past history keys for new members: kept in the key store, never shown or sealed in the history.
-    if (s.t === "content" && kind === "keys") return { t: "keys", added: await acceptSharedKeys(this.#ctx.keyStore, e, s.content) };
+    if (s.t === "content" && kind === "keys")
+      return { t: "keys", added: await acceptSharedKeys(this.#ctx.keyStore, e, s.content, (g, ep) => this.#locker.noteKey(ch.id, g, ep)) };
     return known && s.t !== "wait" && s.t !== "retry" ? { t: "skip" } : s;
   }
 

@@ -9,18 +9,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryKeyStore, openArchiveCopy } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
-import { startTestServer } from "@parley/server/testing/harness";
-import { FAST, makeOrg, until } from "../testing/e2ee-clients.ts";
+import { FAST, startOrg, until } from "../testing/e2ee-clients.ts";
 import type { ParleyClient } from "../client.ts";
 import { HISTORY_KEY_PREFIX } from "./history-keys.ts";
 
-async function setup(t: { after(fn: () => unknown): void }) {
-  const server = await startTestServer({ config: { checkMlsFraming: true } });
-  t.after(() => server.stop());
-  const org = await makeOrg(server.url);
-  t.after(() => org.closeAll());
-  return { server, org };
-}
+const setup = (t: { after(fn: () => unknown): void }) => startOrg(t, {}, { config: { checkMlsFraming: true } });
 
 /** Wait until the async `cond` holds. */
 async function eventually(cond: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {

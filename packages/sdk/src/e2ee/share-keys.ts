@@ -50,7 +50,12 @@ export function sharedKeysContents(keys: SharedKey[]): SharedKeysContent[] {
 }
 
 /** Keep the keys a `keys` event carries that this device lacks; returns how many were new (malformed content: 0). */
-export async function acceptSharedKeys(keyStore: KeyStore, e: Event, content: MessageContent): Promise<number> {
+export async function acceptSharedKeys(
+  keyStore: KeyStore,
+  e: Event,
+  content: MessageContent,
+  kept: (generation: number, epoch: number) => void = () => undefined,
+): Promise<number> {
   const hk = (content as Partial<SharedKeysContent>).historyKeys;
   if (!hk || hk.v !== 1 || !Array.isArray(hk.keys)) return 0;
   const generation = e.generation ?? 0;
@@ -69,6 +74,7 @@ export async function acceptSharedKeys(keyStore: KeyStore, e: Event, content: Me
     }
     if (key.length !== 32 || (await heldHistoryKey(keyStore, e.channelId, g, ep))) continue;
     await keyStore.put(historyKeyName(e.channelId, g, ep), key);
+    kept(g, ep);
     added++;
   }
   return added;

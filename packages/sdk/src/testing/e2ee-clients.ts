@@ -59,12 +59,23 @@ export async function makeOrg(baseUrl: string, opts: ClientOptions = {}) {
 export async function startOrg(
   t: { after(fn: () => unknown): void },
   opts: ClientOptions = {},
+  serverOpts?: Parameters<typeof startTestServer>[0],
 ): Promise<{ server: TestServer; org: Awaited<ReturnType<typeof makeOrg>> }> {
-  const server = await startTestServer();
+  const server = await startTestServer(serverOpts);
   t.after(() => server.stop());
   const org = await makeOrg(server.url, opts);
   t.after(() => org.closeAll());
   return { server, org };
+}
+
+/** {@link startOrg} with the MLS framing check on (as in every deployment), and alice (the owner) and bob connected and live. */
+export async function startLivePair(t: { after(fn: () => unknown): void }) {
+  const { server, org } = await startOrg(t, {}, { config: { checkMlsFraming: true } });
+  const alice = org.owner;
+  const bob = await org.user("bob");
+  for (const c of [alice, bob]) c.connect();
+  await Promise.all([alice, bob].map((c) => c.waitUntilLive()));
+  return { server, org, alice, bob };
 }
 
 /** Every app-visible event of `channelId` that `client` emits from now on. */

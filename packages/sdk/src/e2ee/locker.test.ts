@@ -1,0 +1,76 @@
+/**
+ * The key locker and the recovery key from devices (issue 9, ADR 0007), real clients and server:
+ * the first device sets the locker up and gets a recovery key; every device appends the history
+ * keys it learns; a new device of the user, with no other device online, restores everything with
+ * the recovery key and reads every earlier message (shared and joined channels alike: they were
+ * the user's own). A mistyped or wrong key is refused with nothing written; changing the key
+ * from a device that reads the locker retires the old one.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { generateRecoveryKey, isE2eeError, MemoryKeyStore } from "@parley/crypto";
+import { FAST, startLivePair, until } from "../testing/e2ee-clients.ts";
+import type { ParleyClient } from "../client.ts";
+
+async function readable(c: ParleyClient, channelId: string): Promise<string[]> {
+  const { events } = await c.history(channelId, { limit: 200 });
+  return events.filter((e) => e.kind === "message").map((e) => (e.content.decodeReason ? `!${e.content.decodeReason}` : e.text!));
+}
+
+test("a new device restores every channel's past with the recovery key alone; wrong keys change nothing; a changed key retires the old one", async (t) => {
+  const { server, org, alice, bob } = await startLivePair(t);
+
+  assert.deepEqual(await alice.e2ee!.locker.status(), { exists: false, canRead: false });
+  const shared = await alice.createChannel({ kind: "private", name: "locker-shared", members: [bob.userId] });
+  await alice.sendMessage(shared.id, "said before the locker existed");
+  const recoveryKey = await alice.e2ee!.locker.setUp();
+  assert.match(recoveryKey, /^([0-9A-HJKMNP-TV-Z]{4}-){13}[0-9A-HJKMNP-TV-Z]{4}$/, "14 groups of 4 characters");
+  assert.deepEqual(await alice.e2ee!.locker.status(), { exists: true, canRead: true });
+  await assert.rejects(alice.e2ee!.locker.setUp(), { code: "already_exists" });
+
+  const dm = await alice.openDm([bob.userId]);
+  assert.equal(dm.history, "joined");
+  await bob.sendMessage(dm.id, "a DM from bob");
+  await alice.sendMessage(shared.id, "said after the locker was set up");
+  await alice.e2ee!.selfUpdate(shared.id);
+  await bob.sendMessage(shared.id, "bob in a later epoch");
+  await alice.idle();
+  await alice.e2ee!.locker.flush();
+  const entries = await server.deps.db.selectFrom("locker_entries").select(["channel_id"]).where("user_id", "=", alice.userId).execute();
+  assert.ok(entries.some((e) => e.channel_id === shared.id) && entries.some((e) => e.channel_id === dm.id), "keys of both channels were appended");
+
+  // Alice's only device goes away; a new one signs in and joins the channels.
+  await alice.close();
+  const phoneKeys = new MemoryKeyStore();
+  const phone = await org.device("alice", { e2ee: { ...FAST.e2ee, keyStore: phoneKeys } });
+  const keysFor = new Map<string, number>();
+  phone.on("historyKeys", (n) => keysFor.set(n.channelId, (keysFor.get(n.channelId) ?? 0) + n.added));
+  phone.connect();
+  await phone.waitUntilLive();
+  await until(() => phone.e2ee!.members(shared.id) !== undefined && phone.e2ee!.members(dm.id) !== undefined, "the phone joins both groups");
+  assert.deepEqual(await phone.e2ee!.locker.status(), { exists: true, canRead: false });
+  assert.ok(
+    (await readable(phone, shared.id)).every((t) => t === "!history_unavailable"),
+    "nothing earlier is readable yet",
+  );
+
+  const typo = recoveryKey.slice(0, -1) + (recoveryKey.endsWith("0") ? "1" : "0");
+  await assert.rejects(phone.e2ee!.locker.restore(typo), (err) => isE2eeError(err, "recovery_key_invalid"));
+  await assert.rejects(phone.e2ee!.locker.restore(generateRecoveryKey().display), (err) => isE2eeError(err, "recovery_key_wrong"));
+  assert.deepEqual(await phoneKeys.list("sdk/locker/"), [], "nothing written on a wrong key");
+  assert.equal((await phone.e2ee!.locker.status()).canRead, false);
+
+  const added = await phone.e2ee!.locker.restore(recoveryKey.toLowerCase().replace(/-/g, " "));
+  assert.ok(added >= 4, `keys restored: ${added}`);
+  assert.ok((keysFor.get(shared.id) ?? 0) > 0 && (keysFor.get(dm.id) ?? 0) > 0, "the app is told per channel");
+  assert.deepEqual(await readable(phone, shared.id), ["said before the locker existed", "said after the locker was set up", "bob in a later epoch"]);
+  assert.deepEqual(await readable(phone, dm.id), ["a DM from bob"]);
+
+  // A new recovery key from the phone (it reads the locker now): the old one stops working.
+  const newKey = await phone.e2ee!.locker.changeRecoveryKey();
+  assert.notEqual(newKey, recoveryKey);
+  const tabletKeys = new MemoryKeyStore();
+  const tablet = await org.device("alice", { e2ee: { ...FAST.e2ee, keyStore: tabletKeys } });
+  await assert.rejects(tablet.e2ee!.locker.restore(recoveryKey), (err) => isE2eeError(err, "recovery_key_wrong"));
+  assert.ok((await tablet.e2ee!.locker.restore(newKey)) >= 4);
+});

@@ -1,0 +1,294 @@
+/**
+ * The user's key locker from a device (issue 9, ADR 0007). The first device of a user sets it up:
+ * a locker key pair, a user identity key pair, and a recovery key shown once — the server keeps
+ * the two public keys and the recovery blob (both private keys under the recovery key). Every
+ * device appends the history keys it learns, HPKE-sealed in per-channel batches to the locker
+ * public key (writing needs no secret). A device holding the locker private key — the first one,
+ * or one restored with the recovery key (later: one approved from another device) — reads the
+ * whole locker and so every channel's past. Keys are read from the device's key store when a
+ * batch is sealed; the private keys live there too (encrypted at rest like the group states).
+ */
+import {
+  generateLockerKeyPair,
+  generateRecoveryKey,
+  generateUserIdentity,
+  isE2eeError,
+  lockerBatchMeta,
+  openLockerBatches,
+  openRecoveryBlob,
+  parseRecoveryKey,
+  sealLockerBatch,
+  sealRecoveryBlob,
+  type KeyStore,
+  type LockerEntry,
+  type LockerOwner,
+} from "@parley/crypto";
+import { LOCKER_LIMITS, type Locker } from "@parley/protocol";
+import { base64ToBytes, bytesToBase64 } from "../codec.ts";
+import { ParleyError } from "../errors.ts";
+import type { Api } from "../http.ts";
+import { heldHistoryKey, historyKeyName } from "./history-keys.ts";
+
+const PRIVATE = "sdk/locker/private";
+const IDENTITY = "sdk/locker/identity";
+/** History keys per sealed batch (32 bytes each: well under the server's 64 KiB per entry). */
+const KEYS_PER_BATCH = 1000;
+const FLUSH_DELAY_MS = 500;
+/** How long "this user has no locker" is believed before asking again (another device may set one up). */
+const NO_LOCKER_RECHECK_MS = 60_000;
+
+/** What this device can do with its user's locker. */
+export interface LockerStatus {
+  /** The user has set up a locker (on some device). */
+  exists: boolean;
+  /** This device holds the locker private key: it reads the locker (every channel's past keys). */
+  canRead: boolean;
+}
+
+/** A user's key locker as seen from one device. */
+export class KeyLocker {
+  readonly #api: Api;
+  readonly #keyStore: KeyStore;
+  readonly #owner: LockerOwner;
+  readonly #onError: (err: unknown) => void;
+  readonly #onKeys: (channelId: string, added: number) => void;
+  /** The locker public key, once known (undefined: not looked up yet; null: no locker). */
+  #publicKey: Uint8Array | null | undefined;
+  #lookup: Promise<Uint8Array | null> | undefined;
+  #noLockerSince = 0;
+  /** Key-store names of history keys to append. */
+  readonly #pending = new Set<string>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #flushing: Promise<void> | undefined;
+
+  constructor(opts: {
+    api: Api;
+    keyStore: KeyStore;
+    owner: LockerOwner;
+    onError: (err: unknown) => void;
+    /** History keys arrived from the locker for a channel (earlier events may now be readable). */
+    onKeys: (channelId: string, added: number) => void;
+  }) {
+    this.#api = opts.api;
+    this.#keyStore = opts.keyStore;
+    this.#owner = opts.owner;
+    this.#onError = opts.onError;
+    this.#onKeys = opts.onKeys;
+  }
+
+  /** Whether the user has a locker and whether this device reads it. */
+  async status(): Promise<LockerStatus> {
+    this.#publicKey = this.#publicKey === null ? undefined : this.#publicKey; // ask again
+    const exists = (await this.#locker()) !== null;
+    return { exists, canRead: exists && (await this.#keyStore.get(PRIVATE)) !== undefined };
+  }
+
+  /**
+   * Set the locker up (the user's first device): returns the recovery key, to show the user once.
+   * Every history key this device holds is appended. Errors: `already_exists` when the user has one.
+   */
+  async setUp(): Promise<string> {
+    if ((await this.#locker()) !== null) throw new ParleyError({ code: "already_exists", status: 409, message: "this user's key locker is set up already" });
+    const locker = generateLockerKeyPair();
+    const identity = generateUserIdentity();
+    const recovery = generateRecoveryKey();
+    const blob = await sealRecoveryBlob(recovery.key, { lockerPrivateKey: locker.privateKey, identityPrivateKey: identity.privateKey }, this.#owner);
+    try {
+      await this.#api.call("putLocker", {
+        body: { publicKey: bytesToBase64(locker.publicKey), identityKey: bytesToBase64(identity.publicKey), recoveryBlob: bytesToBase64(blob) },
+      });
+    } catch (err) {
+      // Another device of the user set one up first: this device appends to that one (and needs approval or the recovery key to read).
+      if (err instanceof ParleyError && err.code === "locker_key_conflict") this.#publicKey = undefined;
+      throw err;
+    }
+    await this.#keyStore.put(PRIVATE, locker.privateKey);
+    await this.#keyStore.put(IDENTITY, identity.privateKey);
+    this.#publicKey = locker.publicKey;
+    await this.#appendAllHeld();
+    return recovery.display;
+  }
+
+  /**
+   * Restore on this device with the recovery key: the locker private key from the recovery blob,
+   * then every history key in the locker. Returns how many keys were new here.
+   * Errors (nothing is written on any): E2eeError `recovery_key_invalid` (a typo: the checksum),
+   * `recovery_key_wrong` (another key); ParleyError `not_found` (no locker).
+   */
+  async restore(recoveryKeyText: string): Promise<number> {
+    const key = parseRecoveryKey(recoveryKeyText);
+    const locker = await this.#api.call("getLocker");
+    const secrets = await openRecoveryBlob(key, base64ToBytes(locker.recoveryBlob), this.#owner);
+    key.fill(0);
+    await this.#keyStore.put(PRIVATE, secrets.lockerPrivateKey);
+    await this.#keyStore.put(IDENTITY, secrets.identityPrivateKey);
+    this.#publicKey = base64ToBytes(locker.publicKey);
+    const added = await this.readAll();
+    await this.#appendAllHeld(); // what this device knew before, for the user's other devices
+    return added;
+  }
+
+  /**
+   * Replace the recovery key (the old one stops working): needs the locker private key on this
+   * device. Returns the new recovery key, to show once.
+   */
+  async changeRecoveryKey(): Promise<string> {
+    const lockerPrivateKey = await this.#keyStore.get(PRIVATE);
+    const identityPrivateKey = await this.#keyStore.get(IDENTITY);
+    if (!lockerPrivateKey || !identityPrivateKey)
+      throw new ParleyError({ code: "forbidden", status: 403, message: "this device cannot read the key locker: restore it with the recovery key first" });
+    const locker = await this.#api.call("getLocker");
+    const recovery = generateRecoveryKey();
+    const blob = await sealRecoveryBlob(recovery.key, { lockerPrivateKey, identityPrivateKey }, this.#owner);
+    await this.#api.call("putLocker", { body: { publicKey: locker.publicKey, identityKey: locker.identityKey, recoveryBlob: bytesToBase64(blob) } });
+    return recovery.display;
+  }
+
+  /** Read every locker entry and keep the history keys this device lacks; returns how many were new. */
+  async readAll(): Promise<number> {
+    const privateKey = await this.#keyStore.get(PRIVATE);
+    if (!privateKey) return 0;
+    const perChannel = new Map<string, number>();
+    let after = 0;
+    for (;;) {
+      const page = await this.#api.call("listLockerEntries", { query: { after, limit: LOCKER_LIMITS.pageSize } });
+      const batches = page.entries.map((e) => ({
+        sealed: base64ToBytes(e.sealed),
+        meta: { channelId: e.channelId, generation: e.generation, fromEpoch: BigInt(e.fromEpoch), toEpoch: BigInt(e.toEpoch) },
+      }));
+      for (const entry of await openLockerBatches(privateKey, this.#owner, batches)) {
+        const epoch = Number(entry.epoch);
+        if (await heldHistoryKey(this.#keyStore, entry.channelId, entry.generation, epoch)) continue;
+        await this.#keyStore.put(historyKeyName(entry.channelId, entry.generation, epoch), entry.hk);
+        perChannel.set(entry.channelId, (perChannel.get(entry.channelId) ?? 0) + 1);
+      }
+      if (page.nextCursor === null) break;
+      after = page.nextCursor;
+    }
+    let added = 0;
+    for (const [channelId, n] of perChannel) {
+      added += n;
+      this.#onKeys(channelId, n);
+    }
+    return added;
+  }
+
+  /** This device learned the history key of (channel, generation, epoch): append it (batched). */
+  noteKey(channelId: string, generation: number, epoch: number): void {
+    this.#pending.add(historyKeyName(channelId, generation, epoch));
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined;
+      void this.flush().catch((err: unknown) => this.#onError(err));
+    }, FLUSH_DELAY_MS);
+    this.#timer.unref?.();
+  }
+
+  /** Append the keys noted so far (nothing without a locker: its setup appends what the device holds then). */
+  flush(): Promise<void> {
+    this.#flushing ??= this.#flush().finally(() => {
+      this.#flushing = undefined;
+    });
+    return this.#flushing;
+  }
+
+  /** Stop the flush timer (pending keys are appended by the next run's full append, if any). */
+  close(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async #flush(): Promise<void> {
+    const names = [...this.#pending];
+    if (names.length === 0) return;
+    const publicKey = await this.#locker();
+    if (!publicKey) {
+      this.#pending.clear();
+      return;
+    }
+    for (const n of names) this.#pending.delete(n);
+    try {
+      await this.#append(publicKey, names);
+    } catch (err) {
+      for (const n of names) this.#pending.add(n); // tried again with the next key
+      throw err;
+    }
+  }
+
+  async #appendAllHeld(): Promise<void> {
+    const publicKey = await this.#locker();
+    if (publicKey) await this.#append(publicKey, await this.#keyStore.list("sdk/hk/"));
+  }
+
+  // Seal the named keys in per-channel-generation batches and append them, 500 entries per call.
+  // A channel the user has left is refused by the server (forbidden): its batch is dropped.
+  async #append(publicKey: Uint8Array, names: string[]): Promise<void> {
+    const runs = new Map<string, LockerEntry[]>();
+    for (const name of names) {
+      const parsed = parseName(name);
+      if (!parsed) continue;
+      const hk = await this.#keyStore.get(name);
+      if (!hk) continue;
+      const k = `${parsed.channelId}/${parsed.generation}`;
+      runs.set(k, [...(runs.get(k) ?? []), { ...parsed, hk }]);
+    }
+    const uploads: { channelId: string; entries: LockerEntry[] }[] = [];
+    for (const entries of runs.values()) {
+      for (let i = 0; i < entries.length; i += KEYS_PER_BATCH)
+        uploads.push({ channelId: entries[0]!.channelId, entries: entries.slice(i, i + KEYS_PER_BATCH) });
+    }
+    const sealed = await Promise.all(
+      uploads.map(async ({ entries }) => {
+        const meta = lockerBatchMeta(entries);
+        return {
+          channelId: meta.channelId,
+          generation: meta.generation,
+          fromEpoch: Number(meta.fromEpoch),
+          toEpoch: Number(meta.toEpoch),
+          sealed: bytesToBase64(await sealLockerBatch(publicKey, this.#owner, entries, meta)),
+        };
+      }),
+    );
+    for (let i = 0; i < sealed.length; i += LOCKER_LIMITS.entriesPerAppend) {
+      const chunk = sealed.slice(i, i + LOCKER_LIMITS.entriesPerAppend);
+      try {
+        await this.#api.call("appendLockerEntries", { body: { entries: chunk } });
+      } catch (err) {
+        if (!(err instanceof ParleyError && err.code === "forbidden")) throw err;
+        // One of the chunk's channels is no longer the user's: append the others one by one.
+        for (const entry of chunk) await this.#api.call("appendLockerEntries", { body: { entries: [entry] } }).catch(() => undefined);
+      }
+    }
+  }
+
+  #locker(): Promise<Uint8Array | null> {
+    if (this.#publicKey === null && Date.now() - this.#noLockerSince > NO_LOCKER_RECHECK_MS) this.#publicKey = undefined;
+    if (this.#publicKey !== undefined) return Promise.resolve(this.#publicKey);
+    this.#lookup ??= this.#api
+      .call("getLocker")
+      .then(
+        (l: Locker) => base64ToBytes(l.publicKey),
+        (err: unknown) => {
+          if (err instanceof ParleyError && err.code === "not_found") return null;
+          throw err;
+        },
+      )
+      .then((pk) => {
+        if (pk === null) this.#noLockerSince = Date.now();
+        return (this.#publicKey = pk);
+      })
+      .finally(() => {
+        this.#lookup = undefined;
+      });
+    return this.#lookup;
+  }
+}
+
+function parseName(name: string): { channelId: string; generation: number; epoch: bigint } | undefined {
+  const m = /^sdk\/hk\/([^/]+)\/(\d+)\/(\d+)$/.exec(name);
+  return m ? { channelId: m[1]!, generation: Number(m[2]), epoch: BigInt(m[3]!) } : undefined;
+}
+
+/** Whether `err` says a recovery key was mistyped or is not this user's. */
+export function isRecoveryKeyError(err: unknown): boolean {
+  return isE2eeError(err, "recovery_key_invalid") || isE2eeError(err, "recovery_key_wrong");
+}
