@@ -37,7 +37,7 @@ import { E2eeServerApi, type E2eeConfig } from "./server-api.ts";
 import { parseReset } from "./timeline.ts";
 import { TimelinePipeline, undecryptableContent } from "./pipeline.ts";
 import { ArchiveReader } from "./archive.ts";
-import { heldKeysBefore, sharedKeysContents } from "./share-keys.ts";
+import { hasContent, heldKeysBefore, sharedKeysContents } from "./share-keys.ts";
 import { KeyLocker } from "./locker.ts";
 
 export type { E2eeHost, E2eeOptions, HistoryKeysNotice, HistoryUnavailableNotice, UndecryptableNotice } from "./engine-types.ts";
@@ -188,7 +188,7 @@ export class E2eeEngine {
     void (async () => {
       if ((await this.#host.historyPolicy(ch.id)) !== "shared") return;
       const g = ch.group;
-      if (!g || this.#closed) return;
+      if (!g || this.#closed || !(await hasContent(this.#host.api, ch.id))) return;
       const keys = await heldKeysBefore(this.identity.keyStore, ch.id, ch.generation, Number(epoch(g)));
       for (const content of sharedKeysContents(keys)) await this.#host.sendKeys(ch.id, content);
     })().catch((err: unknown) => this.#host.onError(err));

@@ -23,7 +23,8 @@ test("each device keeps the history key of every epoch it was in: equal across m
   for (const c of [alice, bob, carol]) c.connect();
   await Promise.all([alice, bob, carol].map((c) => c.waitUntilLive()));
 
-  const ch = await alice.createChannel({ kind: "private", name: "keys", members: [bob.userId] });
+  // joined: no past keys are handed to carol when she is added (share-keys.test.ts covers shared channels).
+  const ch = await alice.createChannel({ kind: "private", name: "keys", members: [bob.userId], history: "joined" });
   const epochs = (ks: MemoryKeyStore) => heldHistoryEpochs(ks, ch.id, 0);
   const key = async (ks: MemoryKeyStore, e: number) => {
     const k = await heldHistoryKey(ks, ch.id, 0, e);

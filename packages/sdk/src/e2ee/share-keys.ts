@@ -13,6 +13,7 @@
  */
 import type { KeyStore } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
+import type { Api } from "../http.ts";
 import { base64ToBytes, bytesToBase64, type MessageContent } from "../codec.ts";
 import { heldHistoryKey, historyKeyName, HISTORY_KEY_PREFIX } from "./history-keys.ts";
 
@@ -39,6 +40,24 @@ export async function heldKeysBefore(keyStore: KeyStore, channelId: string, gene
   }
   return out.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
 }
+
+/**
+ * Whether the channel's timeline holds anything said (a message, reaction, edit or delete): a
+ * channel just created with its members has only handshakes, and nothing to hand over. Looks at
+ * up to five pages; a longer run of handshakes alone counts as content (sharing then costs one event).
+ */
+export async function hasContent(api: Api, channelId: string): Promise<boolean> {
+  let after = 0;
+  for (let page = 0; page < 5; page++) {
+    const r = await api.call("listEvents", { params: { channelId }, query: { after, limit: 200 } });
+    if (r.events.some((e) => CONTENT.has(e.kind))) return true;
+    if (!r.hasMore || r.events.length === 0) return false;
+    after = Math.max(...r.events.map((e) => e.seq));
+  }
+  return true;
+}
+
+const CONTENT = new Set(["message", "reaction", "edit", "delete"]);
 
 /** `keys` event contents carrying `keys`, at most {@link KEYS_PER_EVENT} each. */
 export function sharedKeysContents(keys: SharedKey[]): SharedKeysContent[] {

@@ -6,7 +6,7 @@
  * through subscribe()/version (useSyncExternalStore).
  */
 import type { ChannelKind, HistoryPolicy, MyChannel, Org, User } from "@parley/protocol";
-import type { ConnectionChange, ReceivedEvent } from "@parley/sdk";
+import type { ConnectionChange, LockerStatus, ReceivedEvent } from "@parley/sdk";
 import { ChannelHistory } from "./channel-history.ts";
 import { EphemeralState } from "./ephemeral.ts";
 import type { RemoteClient } from "./remote-client.ts";
@@ -27,6 +27,8 @@ export class ChatStore {
   /** Why the session ended (deactivated, revoked): the app shows sign-in with this message. */
   ended: string | undefined;
   activeChannelId: string | undefined;
+  /** The user's key locker as this device sees it (undefined: not known yet, or E2EE off). */
+  locker: LockerStatus | undefined;
   version = 0;
   readonly #histories = new Map<string, ChannelHistory>();
   readonly #listeners = new Set<() => void>();
@@ -64,10 +66,11 @@ export class ChatStore {
     );
   }
 
-  /** Load users and channels, then connect. */
+  /** Load users and channels, then connect (and look at the key locker, for the recovery banner). */
   async start(): Promise<void> {
     await Promise.all([this.refreshUsers(), this.refreshChannels()]);
     this.client.connect();
+    void this.refreshLocker();
   }
 
   subscribe = (fn: () => void): (() => void) => {
@@ -194,6 +197,28 @@ export class ChatStore {
     const ch = await this.client.createChannel({ name, kind, topic, members: [], history });
     await this.refreshChannels();
     return ch;
+  }
+
+  /** Look the key locker's status up again (undefined while unknown or when E2EE is off). */
+  async refreshLocker(): Promise<void> {
+    this.locker = await this.client.lockerStatus().catch(() => undefined);
+    this.#changed();
+  }
+
+  /** Set up the user's key locker: the recovery key, to show once. */
+  async setUpRecoveryKey(): Promise<string> {
+    const key = await this.client.setUpLocker();
+    this.locker = { exists: true, canRead: true };
+    this.#changed();
+    return key;
+  }
+
+  /** Read every channel's past on this device with the recovery key (the channels re-read as their keys arrive). */
+  async restoreWithRecoveryKey(key: string): Promise<number> {
+    const added = await this.client.restoreLocker(key);
+    this.locker = { exists: true, canRead: true };
+    this.#changed();
+    return added;
   }
 
   /** Change a channel's history policy (channel admins; any member of a DM). */

@@ -5,7 +5,16 @@
  * synchronously (codec, session ids, pending sends, E2EE config). Screens use
  * it through `chat.client` exactly as they used the client itself.
  */
-import { Emitter, type Api, type ClientEvents, type E2eeEngine, type FileDescriptor, type ParleyClient, type ReceivedEvent } from "@parley/sdk";
+import {
+  Emitter,
+  type Api,
+  type ClientEvents,
+  type E2eeEngine,
+  type FileDescriptor,
+  type LockerStatus,
+  type ParleyClient,
+  type ReceivedEvent,
+} from "@parley/sdk";
 import { deserializeError, type SerializedError } from "../worker/errors.ts";
 import type { ClientMethod, ClientSnapshot, PageSession, WorkerPush } from "../worker/protocol.ts";
 import { fromWire, toWire, type WireStream } from "../worker/streams.ts";
@@ -132,6 +141,26 @@ export class RemoteClient extends Emitter<ClientEvents> {
   }
   resetEncryption(...a: Args<"resetEncryption">): Result<"resetEncryption"> {
     return this.#call("resetEncryption", a);
+  }
+
+  /** Whether the user has a key locker and whether this device reads it. */
+  lockerStatus(): Promise<LockerStatus> {
+    return this.#link.request({ op: "locker", action: "status" });
+  }
+
+  /** Set up the user's key locker (first device): the recovery key, to show once. */
+  setUpLocker(): Promise<string> {
+    return this.#link.request({ op: "locker", action: "setUp" });
+  }
+
+  /** Read every channel's past on this device with the recovery key; the number of history keys that were new. */
+  restoreLocker(recoveryKey: string): Promise<number> {
+    return this.#link.request({ op: "locker", action: "restore", recoveryKey });
+  }
+
+  /** Replace the recovery key (from a device that reads the locker): the new key, to show once. */
+  changeRecoveryKey(): Promise<string> {
+    return this.#link.request({ op: "locker", action: "changeRecoveryKey" });
   }
 
   /** Older history of a channel: this device's sealed copy first, else the server's page decoded by the worker. */

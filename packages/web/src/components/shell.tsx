@@ -14,6 +14,7 @@ import { AdminConsole } from "./admin/admin-console.tsx";
 import { DevicesPage } from "./devices-page.tsx";
 import { Dialogs, type DialogName } from "./dialogs/dialogs.tsx";
 import { DrawerBackdrop, PhoneBar, useDrawer } from "../pwa/drawer.tsx";
+import { RecoveryBanner } from "../security/recovery-key.tsx";
 
 export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => void }) {
   const { chat, onSignOut } = props;
@@ -59,6 +60,7 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
         <DrawerBackdrop open={drawer.open} onClose={() => drawer.setOpen(false)} />
         <main className="main" aria-label="Conversation">
           <PhoneBar open={drawer.open} onOpen={() => drawer.setOpen(true)} />
+          <RecoveryBanner chat={chat} />
           {route.name === "admin" ? (
             <AdminConsole />
           ) : route.name === "devices" ? (

@@ -18,6 +18,7 @@ import {
   type Command,
   type CommandBody,
   type ForwardedEvent,
+  type LockerAction,
   type PageSession,
   type StartInput,
   type WorkerMessage,
@@ -61,6 +62,22 @@ async function handle(cmd: Command): Promise<void> {
   }
 }
 
+// The key locker runs in the worker like the rest of E2EE: only the recovery key (typed or shown) crosses to the page.
+async function lockerOp(action: LockerAction, recoveryKey: string | undefined): Promise<unknown> {
+  const locker = need().e2ee?.locker;
+  if (!locker) throw new Error("end-to-end encryption is off");
+  switch (action) {
+    case "status":
+      return locker.status();
+    case "setUp":
+      return locker.setUp();
+    case "restore":
+      return locker.restore(recoveryKey ?? "");
+    case "changeRecoveryKey":
+      return locker.changeRecoveryKey();
+  }
+}
+
 async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Transferable[] }> {
   switch (cmd.op) {
     case "start":
@@ -87,6 +104,8 @@ async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Trans
       const { wire, transfer } = toWire(await need().downloadFile(cmd.file as FileDescriptor));
       return { value: wire, transfer };
     }
+    case "locker":
+      return { value: await lockerOp(cmd.action, cmd.recoveryKey) };
     case "close":
       return { value: await shutdown() };
     case "signOut": {

@@ -63,6 +63,9 @@ export const CLIENT_METHODS = [
 /** One of {@link CLIENT_METHODS}. */
 export type ClientMethod = (typeof CLIENT_METHODS)[number];
 
+/** What the page may do with the key locker. */
+export type LockerAction = "status" | "setUp" | "restore" | "changeRecoveryKey";
+
 /** A command without its id. */
 export type CommandBody =
   | { op: "start"; baseUrl: string; start: StartInput }
@@ -76,6 +79,8 @@ export type CommandBody =
       opts: { name: string; mime: string; size?: number; text?: string; threadRoot?: number | null };
     }
   | { op: "downloadFile"; file: unknown }
+  /** The user's key locker (ADR 0007): status, set up (returns the recovery key), restore with the key, change the key. */
+  | { op: "locker"; action: LockerAction; recoveryKey?: string }
   | { op: "close" }
   | { op: "signOut"; logout: boolean };
 
