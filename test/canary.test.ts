@@ -22,6 +22,7 @@ import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
 import { blobDirOfServer, uploadFile } from "@parley/server/testing/files";
 import { readStream } from "../packages/sdk/src/e2ee/files.ts";
 import { parseRecoveryKey } from "@parley/crypto";
+import { historyKeysOf } from "../packages/sdk/src/e2ee/history-keys.ts";
 import type { FileDescriptor } from "@parley/sdk";
 import { deviceRoot, signIn, until, type CanaryDevice } from "./support/canary-clients.ts";
 import {
@@ -187,7 +188,8 @@ async function runCanary(dialect: TestDialect, t: import("node:test").TestContex
   assert.deepEqual(scanBuffer(Buffer.from(blobs[0]!.recovery_blob), needles, "recovery blob"), []);
   const aliceKeys = a1.client.e2ee!.identity.keyStore;
   const secrets = [parseRecoveryKey(recoveryKey)];
-  for (const name of await aliceKeys.list("sdk/hk/")) secrets.push((await aliceKeys.get(name))!);
+  const held = historyKeysOf(aliceKeys);
+  for (const channelId of await held.channels()) for (const k of await held.ofChannel(channelId)) secrets.push(k.key);
   assert.ok(secrets.length > 5, "alice's device holds history keys");
   needles.push(...needlesOf(recoveryKey));
   for (const k of secrets)

@@ -11,7 +11,7 @@ import { MemoryKeyStore } from "@parley/crypto";
 import { collect, FAST, startLivePair, startOrg, until } from "../testing/e2ee-clients.ts";
 import { MemoryStore } from "../store.ts";
 import { ParleyClient } from "../client.ts";
-import { heldHistoryEpochs, heldHistoryKey } from "./history-keys.ts";
+import { heldHistoryEpochs, heldHistoryKey, historyKeysOf } from "./history-keys.ts";
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 
@@ -113,7 +113,11 @@ test("a device holding an epoch's history key reads that epoch from archive copi
   assert.equal((await decoded(carol, early)).decodeReason, "history_unavailable", "without the key, the earlier message is history this device never had");
 
   // Hand carol the keys of the epochs before she joined.
-  for (const e of before) await stores.carol.put(`sdk/hk/${ch.id}/0/${String(e).padStart(12, "0")}`, (await heldHistoryKey(aliceKs, ch.id, 0, e))!);
+  await historyKeysOf(stores.carol).add(
+    ch.id,
+    0,
+    await Promise.all(before.map(async (e) => ({ epoch: e, key: (await heldHistoryKey(aliceKs, ch.id, 0, e))! }))),
+  );
   const read = await decoded(carol, early);
   assert.equal(read.text, "before carol joined", "read from its archive copy");
   assert.equal(read.archiveFault, undefined);

@@ -2,6 +2,7 @@
  * How a channel's group state is stored: one record (state + position) per channel,
  * and states saved by earlier versions (bare state, meta under its own key) still load.
  */
+import { heldHistoryEpochs } from "./history-keys.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createDeviceIdentity, createGroup, epochAuthenticator, exportGroupState, MemoryKeyStore, type SuiteName } from "@parley/crypto";
@@ -30,7 +31,8 @@ test("the group state and its position are one record; a reload restores both", 
   assert.equal(flushed, 1, "the history is flushed before the state is written");
   assert.equal(ch.unsaved, 0);
   assert.deepEqual(await keyStore.list("sdk/group"), ["sdk/group/ch1"], "one key per channel");
-  assert.deepEqual(await keyStore.list("sdk/hk/"), ["sdk/hk/ch1/0/000000000000"], "and the history key of its epoch, kept before it");
+  assert.deepEqual(await keyStore.list("sdk/hks/"), ["sdk/hks/ch1/0"], "and the history key of its epoch, kept before it (one record per generation)");
+  assert.deepEqual(await heldHistoryEpochs(keyStore, "ch1", 0), [0]);
   const record = decodeChannelRecord((await keyStore.get("sdk/group/ch1"))!);
   assert.equal(record?.meta.processedSeq, 42);
 

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { MemoryKeyStore, openArchiveCopy } from "@parley/crypto";
 import { startTestServer } from "@parley/server/testing/harness";
 import { collect, FAST, makeOrg, until } from "../testing/e2ee-clients.ts";
-import { heldHistoryEpochs, heldHistoryKey } from "./history-keys.ts";
+import { heldHistoryEpochs, heldHistoryKey, HistoryKeys, historyKeysOf } from "./history-keys.ts";
 
 test("each device keeps the history key of every epoch it was in: equal across members, none before joining or after removal", async (t) => {
   const server = await startTestServer();
@@ -63,8 +63,11 @@ test("each device keeps the history key of every epoch it was in: equal across m
   await alice.sendMessage(ch.id, "after carol");
   await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual(await epochs(stores.carol), [added], "a removed member holds no key from after its removal");
-  const carolKeys = await stores.carol.list("sdk/hk/");
-  assert.ok(carolKeys.every((k) => k.endsWith(String(added).padStart(12, "0"))));
+  assert.deepEqual(
+    (await historyKeysOf(stores.carol).ofChannel(ch.id)).map((k) => k.epoch),
+    [added],
+    "in any generation",
+  );
 });
 
 test("sends carry an archive copy that members' history keys open to the same payload; device-only channels get none, even when the client's view of the policy is stale", async (t) => {
@@ -113,4 +116,39 @@ test("sends carry an archive copy that members' history keys open to the same pa
   const stale = await alice.sendMessage(ch.id, "sent after the switch");
   assert.equal(stale.event.archive, undefined, "sent again without the copy");
   await until(() => seenBob.some((e) => e.text === "sent after the switch"), "bob reads it");
+});
+
+test("keys are kept one record per channel generation; keys kept one per entry by earlier versions move into records once", async () => {
+  const ks = new MemoryKeyStore();
+  const key = (n: number) => new Uint8Array(32).fill(n);
+  await ks.put("sdk/hk/chA/0/000000000003", key(3));
+  await ks.put("sdk/hk/chA/0/000000000001", key(1));
+  await ks.put("sdk/hk/chA/1/000000000000", key(9));
+  const hks = historyKeysOf(ks);
+  assert.equal(historyKeysOf(ks), hks, "one instance per key store");
+  assert.deepEqual(await hks.epochs("chA", 0), [1, 3]);
+  assert.deepEqual(await ks.list("sdk/hk/"), [], "the legacy entries are gone");
+  assert.deepEqual(await ks.list("sdk/hks/"), ["sdk/hks/chA/0", "sdk/hks/chA/1"]);
+  assert.deepEqual(
+    await hks.add("chA", 0, [
+      { epoch: 3, key: key(7) },
+      { epoch: 2, key: key(2) },
+      { epoch: 5, key: new Uint8Array(5) },
+    ]),
+    [2],
+    "held keys are never replaced; malformed ones are skipped",
+  );
+  assert.deepEqual(await hks.get("chA", 0, 3), key(3));
+  // A fresh instance over the same store reads the same record back.
+  const again = new HistoryKeys(ks);
+  assert.deepEqual(
+    (await again.ofChannel("chA")).map((k) => [k.generation, k.epoch, k.key[0]]),
+    [
+      [0, 1, 1],
+      [0, 2, 2],
+      [0, 3, 3],
+      [1, 0, 9],
+    ],
+  );
+  assert.deepEqual(await again.channels(), ["chA"]);
 });

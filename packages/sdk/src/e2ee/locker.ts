@@ -23,17 +23,19 @@ import {
   type LockerEntry,
   type LockerOwner,
 } from "@parley/crypto";
-import { LOCKER_LIMITS, type Locker } from "@parley/protocol";
+import { DEFAULT_LIMITS, LOCKER_LIMITS, type Locker } from "@parley/protocol";
 import { base64ToBytes, bytesToBase64 } from "../codec.ts";
 import { ParleyError } from "../errors.ts";
 import type { Api } from "../http.ts";
-import { heldHistoryKey, historyKeyName } from "./history-keys.ts";
+import { historyKeysOf } from "./history-keys.ts";
 
 const PRIVATE = "sdk/locker/private";
 const IDENTITY = "sdk/locker/identity";
 /** History keys per sealed batch (32 bytes each: well under the server's 64 KiB per entry). */
 const KEYS_PER_BATCH = 1000;
 const FLUSH_DELAY_MS = 500;
+/** Base64 bytes per append request (the server's default body limit is 1 MiB). */
+const APPEND_BODY_BYTES = Math.floor(DEFAULT_LIMITS.bodyBytes / 2);
 /** How long "this user has no locker" is believed before asking again (another device may set one up). */
 const NO_LOCKER_RECHECK_MS = 60_000;
 
@@ -56,7 +58,7 @@ export class KeyLocker {
   #publicKey: Uint8Array | null | undefined;
   #lookup: Promise<Uint8Array | null> | undefined;
   #noLockerSince = 0;
-  /** Key-store names of history keys to append. */
+  /** History keys to append, as "channel/generation/epoch". */
   readonly #pending = new Set<string>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> | undefined;
@@ -123,8 +125,9 @@ export class KeyLocker {
     await this.#keyStore.put(PRIVATE, secrets.lockerPrivateKey);
     await this.#keyStore.put(IDENTITY, secrets.identityPrivateKey);
     this.#publicKey = base64ToBytes(locker.publicKey);
+    const before = await this.#heldNames(); // what this device knew before, for the user's other devices
     const added = await this.readAll();
-    await this.#appendAllHeld(); // what this device knew before, for the user's other devices
+    await this.#append(this.#publicKey, before);
     return added;
   }
 
@@ -156,11 +159,17 @@ export class KeyLocker {
         sealed: base64ToBytes(e.sealed),
         meta: { channelId: e.channelId, generation: e.generation, fromEpoch: BigInt(e.fromEpoch), toEpoch: BigInt(e.toEpoch) },
       }));
+      // One key-store write per channel generation of the page.
+      const runs = new Map<string, { channelId: string; generation: number; keys: { epoch: number; key: Uint8Array }[] }>();
       for (const entry of await openLockerBatches(privateKey, this.#owner, batches)) {
-        const epoch = Number(entry.epoch);
-        if (await heldHistoryKey(this.#keyStore, entry.channelId, entry.generation, epoch)) continue;
-        await this.#keyStore.put(historyKeyName(entry.channelId, entry.generation, epoch), entry.hk);
-        perChannel.set(entry.channelId, (perChannel.get(entry.channelId) ?? 0) + 1);
+        const k = `${entry.channelId}/${entry.generation}`;
+        let run = runs.get(k);
+        if (!run) runs.set(k, (run = { channelId: entry.channelId, generation: entry.generation, keys: [] }));
+        run.keys.push({ epoch: Number(entry.epoch), key: entry.hk });
+      }
+      for (const run of runs.values()) {
+        const added = await historyKeysOf(this.#keyStore).add(run.channelId, run.generation, run.keys);
+        if (added.length) perChannel.set(run.channelId, (perChannel.get(run.channelId) ?? 0) + added.length);
       }
       if (page.nextCursor === null) break;
       after = page.nextCursor;
@@ -175,7 +184,7 @@ export class KeyLocker {
 
   /** This device learned the history key of (channel, generation, epoch): append it (batched). */
   noteKey(channelId: string, generation: number, epoch: number): void {
-    this.#pending.add(historyKeyName(channelId, generation, epoch));
+    this.#pending.add(`${channelId}/${generation}/${epoch}`);
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
       void this.flush().catch((err: unknown) => this.#onError(err));
@@ -216,7 +225,15 @@ export class KeyLocker {
 
   async #appendAllHeld(): Promise<void> {
     const publicKey = await this.#locker();
-    if (publicKey) await this.#append(publicKey, await this.#keyStore.list("sdk/hk/"));
+    if (publicKey) await this.#append(publicKey, await this.#heldNames());
+  }
+
+  /** Every history key this device holds, as "channel/generation/epoch". */
+  async #heldNames(): Promise<string[]> {
+    const hks = historyKeysOf(this.#keyStore);
+    const names: string[] = [];
+    for (const channelId of await hks.channels()) for (const k of await hks.ofChannel(channelId)) names.push(`${channelId}/${k.generation}/${k.epoch}`);
+    return names;
   }
 
   // Seal the named keys in per-channel-generation batches and append them, 500 entries per call.
@@ -226,10 +243,12 @@ export class KeyLocker {
     for (const name of names) {
       const parsed = parseName(name);
       if (!parsed) continue;
-      const hk = await this.#keyStore.get(name);
+      const hk = await historyKeysOf(this.#keyStore).get(parsed.channelId, parsed.generation, Number(parsed.epoch));
       if (!hk) continue;
       const k = `${parsed.channelId}/${parsed.generation}`;
-      runs.set(k, [...(runs.get(k) ?? []), { ...parsed, hk }]);
+      let run = runs.get(k);
+      if (!run) runs.set(k, (run = []));
+      run.push({ ...parsed, hk });
     }
     const uploads: { channelId: string; entries: LockerEntry[] }[] = [];
     for (const entries of runs.values()) {
@@ -248,8 +267,7 @@ export class KeyLocker {
         };
       }),
     );
-    for (let i = 0; i < sealed.length; i += LOCKER_LIMITS.entriesPerAppend) {
-      const chunk = sealed.slice(i, i + LOCKER_LIMITS.entriesPerAppend);
+    for (const chunk of appendChunks(sealed)) {
       try {
         await this.#api.call("appendLockerEntries", { body: { entries: chunk } });
       } catch (err) {
@@ -283,8 +301,26 @@ export class KeyLocker {
   }
 }
 
+/** Entries in appends the server takes: at most 500 each, and bodies well under the request size limit. */
+function appendChunks<T extends { sealed: string }>(entries: T[]): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const e of entries) {
+    if (current.length && (current.length >= LOCKER_LIMITS.entriesPerAppend || bytes + e.sealed.length > APPEND_BODY_BYTES)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(e);
+    bytes += e.sealed.length + 200;
+  }
+  if (current.length) chunks.push(current);
+  return chunks;
+}
+
 function parseName(name: string): { channelId: string; generation: number; epoch: bigint } | undefined {
-  const m = /^sdk\/hk\/([^/]+)\/(\d+)\/(\d+)$/.exec(name);
+  const m = /^([^/]+)\/(\d+)\/(\d+)$/.exec(name);
   return m ? { channelId: m[1]!, generation: Number(m[2]), epoch: BigInt(m[3]!) } : undefined;
 }
 

@@ -11,7 +11,7 @@ import { MemoryKeyStore, openArchiveCopy } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
 import { FAST, startOrg, until } from "../testing/e2ee-clients.ts";
 import type { ParleyClient } from "../client.ts";
-import { HISTORY_KEY_PREFIX } from "./history-keys.ts";
+import { historyKeysOf } from "./history-keys.ts";
 
 const setup = (t: { after(fn: () => unknown): void }) => startOrg(t, {}, { config: { checkMlsFraming: true } });
 
@@ -90,12 +90,11 @@ test("a user joining a public shared channel by itself gets the past keys from a
   await until(() => !alice.e2ee!.members(pub.id)!.some((m) => m.userId === eve.userId), "eve's leaf is removed");
   const after = await alice.sendMessage(pub.id, "eve must not read this");
   assert.ok(after.event.archive);
-  const held = await eveKeys.list(HISTORY_KEY_PREFIX(pub.id));
+  const held = await historyKeysOf(eveKeys).ofChannel(pub.id);
   assert.ok(held.length >= 2, "eve holds keys of earlier epochs");
   const copy = (await server.deps.db.selectFrom("events").select("archive").where("id", "=", after.event.id).executeTakeFirstOrThrow()).archive!;
   const e: Event = after.event;
-  for (const name of held) {
-    const hk = (await eveKeys.get(name))!;
+  for (const { generation, epoch: heldEpoch, key: hk } of held) {
     await assert.rejects(
       openArchiveCopy({
         hk,
@@ -110,7 +109,7 @@ test("a user joining a public shared channel by itself gets the past keys from a
         suite: "default",
       }),
       /history key/,
-      `key ${name} opens nothing after the removal`,
+      `the key of generation ${generation}, epoch ${heldEpoch} opens nothing after the removal`,
     );
   }
   // A public channel's events stay listable by the org: whatever she fetches, her device reads none of it.

@@ -15,7 +15,7 @@ import type { KeyStore } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
 import type { Api } from "../http.ts";
 import { base64ToBytes, bytesToBase64, type MessageContent } from "../codec.ts";
-import { heldHistoryKey, historyKeyName, HISTORY_KEY_PREFIX } from "./history-keys.ts";
+import { historyKeysOf } from "./history-keys.ts";
 
 /** Keys per `keys` event: about 20 KB of payload, well under the message size limit. */
 const KEYS_PER_EVENT = 256;
@@ -30,15 +30,9 @@ interface SharedKeysContent extends MessageContent {
 
 /** The history keys this device holds for the channel's epochs before (generation, epoch), oldest first. */
 export async function heldKeysBefore(keyStore: KeyStore, channelId: string, generation: number, epoch: number): Promise<SharedKey[]> {
-  const prefix = HISTORY_KEY_PREFIX(channelId);
-  const out: SharedKey[] = [];
-  for (const name of await keyStore.list(prefix)) {
-    const [g, e] = name.slice(prefix.length).split("/").map(Number) as [number, number];
-    if (!Number.isSafeInteger(g) || !Number.isSafeInteger(e) || !(g < generation || (g === generation && e < epoch))) continue;
-    const key = await keyStore.get(name);
-    if (key) out.push([g, e, key]);
-  }
-  return out.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return (await historyKeysOf(keyStore).ofChannel(channelId))
+    .filter((k) => k.generation < generation || (k.generation === generation && k.epoch < epoch))
+    .map((k): SharedKey => [k.generation, k.epoch, k.key]);
 }
 
 /**
@@ -78,7 +72,7 @@ export async function acceptSharedKeys(
   const hk = (content as Partial<SharedKeysContent>).historyKeys;
   if (!hk || hk.v !== 1 || !Array.isArray(hk.keys)) return 0;
   const generation = e.generation ?? 0;
-  let added = 0;
+  const byGeneration = new Map<number, { epoch: number; key: Uint8Array }[]>();
   for (const entry of hk.keys) {
     if (!Array.isArray(entry) || entry.length !== 3) continue;
     const [g, ep, b64] = entry;
@@ -91,10 +85,18 @@ export async function acceptSharedKeys(
     } catch {
       continue;
     }
-    if (key.length !== 32 || (await heldHistoryKey(keyStore, e.channelId, g, ep))) continue;
-    await keyStore.put(historyKeyName(e.channelId, g, ep), key);
-    kept(g, ep);
-    added++;
+    if (key.length !== 32) continue;
+    let run = byGeneration.get(g);
+    if (!run) byGeneration.set(g, (run = []));
+    run.push({ epoch: ep, key });
+  }
+  let added = 0;
+  for (const [g, keys] of byGeneration) {
+    // Never replacing a key held: one write per generation.
+    for (const ep of await historyKeysOf(keyStore).add(e.channelId, g, keys)) {
+      kept(g, ep);
+      added++;
+    }
   }
   return added;
 }
