@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { generateRecoveryKey, isE2eeError, MemoryKeyStore } from "@parley/crypto";
 import { FAST, startLivePair, until } from "../testing/e2ee-clients.ts";
 import type { ParleyClient } from "../client.ts";
+import { historyKeysOf } from "./history-keys.ts";
 
 async function readable(c: ParleyClient, channelId: string): Promise<string[]> {
   const { events } = await c.history(channelId, { limit: 200 });
@@ -73,4 +74,38 @@ test("a new device restores every channel's past with the recovery key alone; wr
   const tablet = await org.device("alice", { e2ee: { ...FAST.e2ee, keyStore: tabletKeys } });
   await assert.rejects(tablet.e2ee!.locker.restore(recoveryKey), (err) => isE2eeError(err, "recovery_key_wrong"));
   assert.ok((await tablet.e2ee!.locker.restore(newKey)) >= 4);
+});
+
+test("a device revoked in the middle of reading the past gets nothing more: no locker entries, no history pages, no key to what follows", async (t) => {
+  const { server, org, alice, bob } = await startLivePair(t);
+  const ch = await alice.createChannel({ kind: "private", name: "revoked-midway", members: [bob.userId] });
+  for (let i = 0; i < 6; i++) await bob.sendMessage(ch.id, `before ${i}`);
+  const recoveryKey = await alice.e2ee!.locker.setUp();
+  await alice.e2ee!.locker.flush();
+
+  const phoneKeys = new MemoryKeyStore();
+  const phone = await org.device("alice", { e2ee: { ...FAST.e2ee, keyStore: phoneKeys } });
+  phone.connect();
+  await phone.waitUntilLive();
+  await until(() => phone.e2ee!.members(ch.id) !== undefined, "the phone joins the group");
+  await phone.e2ee!.locker.restore(recoveryKey);
+  const firstPage = await phone.history(ch.id, { limit: 4 });
+  const texts = firstPage.events.filter((e) => e.kind === "message").map((e) => e.text ?? `!${e.content.decodeReason}`);
+  assert.ok(texts.length >= 2 && texts.every((x) => x.startsWith("before ")), `the newest page reads: ${texts.join(", ")}`);
+
+  // Revoked from the laptop between two pages of its backfill.
+  const phoneDevice = phone.session!.deviceId;
+  await alice.api.call("revokeDevice", { params: { id: phoneDevice } });
+  await assert.rejects(phone.history(ch.id, { before: firstPage.events[0]!.seq, limit: 3 }), { code: "unauthorized" });
+  await assert.rejects(phone.api.call("listLockerEntries", { query: {} }), { code: "unauthorized" });
+
+  // What follows is sealed under keys the phone never gets (its leaf is removed first).
+  await until(() => !alice.e2ee!.members(ch.id)!.some((m) => m.deviceId === phoneDevice), "the phone's leaf is removed", 20_000);
+  const after = await bob.sendMessage(ch.id, "after the revocation");
+  const held = await historyKeysOf(phoneKeys).epochs(ch.id, 0);
+  assert.ok(!held.includes(after.event.epoch), `the phone holds no key of epoch ${after.event.epoch} (holds ${held.join(", ")})`);
+  const copy = (await server.deps.db.selectFrom("events").select("archive").where("id", "=", after.event.id).executeTakeFirstOrThrow()).archive;
+  assert.ok(copy, "the copy exists");
+  const read = await phone.decode([after.event]);
+  assert.equal(read[0]!.text, undefined, "the revoked device reads nothing of it");
 });
