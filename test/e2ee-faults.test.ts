@@ -115,6 +115,19 @@ for (const dialect of DIALECTS) {
       stop = true;
       await Promise.all(talkers);
 
+      // bob2's join by external commit may still be under way on a loaded machine (it retries after the kills): wait for it,
+      // so the check below is about what every member reads, not about how fast a join recovers.
+      const joinWait = Date.now();
+      await until(
+        () => bob2.e2ee!.epochOf(ch.id) !== undefined,
+        `bob2 joins the group (errors: ${errors
+          .filter((e) => e.startsWith("bob2"))
+          .slice(-6)
+          .join(" | ")})`,
+        60_000,
+      );
+      t.diagnostic(`bob2 was in the group ${Date.now() - joinWait} ms after the talk ended`);
+
       // Who had to read what: from the epoch the device's first join opened.
       const timeline: Event[] = [];
       for (let after = 0; ;) {
