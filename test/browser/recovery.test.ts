@@ -6,7 +6,8 @@
  * changed; her key restores everything — every message, the edit, the reaction and the file
  * (downloaded byte-identical), and no "Unable to decrypt" anywhere. A user whose first device is
  * the browser sets the key up there: shown once, with copy and download, confirmed by its last
- * group. Screenshots: recovery-banner, recovery-restore, recovery-restored, recovery-key-setup.
+ * group, and replaces it later from the Devices page (the old recovery blob is gone). Screenshots:
+ * recovery-banner, recovery-restore, recovery-restored, recovery-key-setup, recovery-key-devices.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -90,7 +91,7 @@ test(
 );
 
 test(
-  "a user whose first device is the browser sets up the recovery key: shown once, copy and download, confirmed by its last group",
+  "a user whose first device is the browser sets up the recovery key (shown once, copy and download, confirmed by its last group) and replaces it from the Devices page",
   { timeout: 120_000 },
   async () => {
     const carol = await makeUser(suite.server, await ownerOf(), { username: "carol", displayName: "Carol" });
@@ -113,8 +114,27 @@ test(
     await confirm.click();
     await dialog.waitFor({ state: "detached" });
     assert.equal(await banner.count(), 0);
-    const row = await suite.server.deps.db.selectFrom("user_lockers").select("user_id").where("user_id", "=", carol.user.id).executeTakeFirst();
+    const row = await suite.server.deps.db
+      .selectFrom("user_lockers")
+      .select(["user_id", "recovery_blob"])
+      .where("user_id", "=", carol.user.id)
+      .executeTakeFirst();
     assert.ok(row, "carol's locker is stored");
+
+    // From this device (it reads the locker), the Devices page replaces the key after a confirm; the old blob is gone.
+    await page.getByRole("link", { name: "Devices" }).click();
+    await page.getByTestId("recovery-status").getByText("This device reads your key locker").waitFor();
+    await shot(page, "recovery-key-devices");
+    await page.getByRole("button", { name: "Create a new recovery key…" }).click();
+    await page.getByRole("alertdialog", { name: "Replace your recovery key?" }).getByRole("button", { name: "Replace it" }).click();
+    const fresh = page.getByRole("dialog", { name: "Your new recovery key" });
+    const newKey = (await fresh.getByTestId("recovery-key").innerText()).trim();
+    assert.notEqual(newKey, key.trim());
+    await fresh.getByLabel("Last four characters of the key").fill(newKey.slice(-4));
+    await fresh.getByRole("button", { name: "I have saved my recovery key" }).click();
+    await fresh.waitFor({ state: "detached" });
+    const after = await suite.server.deps.db.selectFrom("user_lockers").select("recovery_blob").where("user_id", "=", carol.user.id).executeTakeFirstOrThrow();
+    assert.notDeepEqual(Buffer.from(after.recovery_blob), Buffer.from(row.recovery_blob), "the recovery blob was replaced");
     assert.deepEqual(suite.errors, []);
   },
 );

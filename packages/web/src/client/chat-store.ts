@@ -213,6 +213,11 @@ export class ChatStore {
     return key;
   }
 
+  /** Replace the recovery key (this device reads the locker): the new key, to show once; the old one stops working. */
+  changeRecoveryKey(): Promise<string> {
+    return this.client.changeRecoveryKey();
+  }
+
   /** Read every channel's past on this device with the recovery key (the channels re-read as their keys arrive). */
   async restoreWithRecoveryKey(key: string): Promise<number> {
     const added = await this.client.restoreLocker(key);

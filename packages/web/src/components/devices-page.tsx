@@ -2,6 +2,7 @@ import { useChat } from "../client/use-chat.ts";
 import { DeviceTable } from "./device-table.tsx";
 import { EncryptionBadge } from "./channel/encryption-badge.tsx";
 import { UserDevices } from "../security/user-devices.tsx";
+import { RecoveryKeySection } from "../security/recovery-key.tsx";
 
 /** The signed-in user's devices: name this one, revoke lost ones. */
 export function DevicesPage() {
@@ -26,6 +27,7 @@ export function DevicesPage() {
           not recognise is a reason to revoke it.
         </p>
         <UserDevices chat={chat} userId={chat.me.id} />
+        <RecoveryKeySection chat={chat} />
       </div>
     </section>
   );

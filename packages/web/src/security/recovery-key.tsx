@@ -6,7 +6,7 @@
  * step (typing its last group); the restore dialog takes the key as typed. Everything runs in the
  * client worker: only the recovery key crosses to the page.
  */
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import type { ChatStore } from "../client/chat-store.ts";
 import { describeError } from "../client/session.ts";
 import { Modal } from "../components/dialogs/modal.tsx";
@@ -17,6 +17,7 @@ export function RecoveryBanner(props: { chat: ChatStore }) {
   const { chat } = props;
   const [open, setOpen] = useState<"setup" | "restore">();
   const [later, setLater] = useState(false);
+  const setUp = useCallback(() => chat.setUpRecoveryKey(), [chat]);
   const status = chat.locker;
   // One tree whether or not the banner shows: the open dialog must not remount when the status changes under it.
   return (
@@ -46,29 +47,30 @@ export function RecoveryBanner(props: { chat: ChatStore }) {
   );
 
   function dialog() {
-    if (open === "setup") return <RecoveryKeySetup chat={chat} onClose={() => setOpen(undefined)} />;
+    if (open === "setup") return <RecoveryKeySetup chat={chat} create={setUp} onClose={() => setOpen(undefined)} />;
     if (open === "restore") return <RecoveryKeyRestore chat={chat} onClose={() => setOpen(undefined)} />;
     return null;
   }
 }
 
-/** Create the recovery key and show it once: copy, download, then confirm by typing its last group. */
-function RecoveryKeySetup(props: { chat: ChatStore; onClose: () => void }) {
+/** Create the recovery key (`create`: set up, or replace) and show it once: copy, download, then confirm by typing its last group. */
+function RecoveryKeySetup(props: { chat: ChatStore; create: () => Promise<string>; title?: string; onClose: () => void }) {
   const { chat } = props;
   const [key, setKey] = useState<string>();
   const [error, setError] = useState<string>();
   const [typed, setTyped] = useState("");
   const [copied, setCopied] = useState(false);
+  const { create } = props;
   useEffect(() => {
     let live = true;
-    chat.setUpRecoveryKey().then(
+    create().then(
       (k) => live && setKey(k),
       (err: unknown) => live && setError(describeError(err)),
     );
     return () => {
       live = false;
     };
-  }, [chat]);
+  }, [create]);
   const lastGroup = key?.split("-").pop() ?? "";
   const confirmed = key !== undefined && typed.trim().toUpperCase() === lastGroup;
   const download = () => {
@@ -82,7 +84,7 @@ function RecoveryKeySetup(props: { chat: ChatStore; onClose: () => void }) {
     URL.revokeObjectURL(a.href);
   };
   return (
-    <Modal title="Save your recovery key" onClose={props.onClose}>
+    <Modal title={props.title ?? "Save your recovery key"} onClose={props.onClose}>
       <p>
         With this key, any new device of yours reads all your earlier messages, even when no other device of yours is at hand. It is shown only now: store it in
         a password manager or print it. Without it and without another device, your history cannot be recovered — not even by your administrator.
@@ -178,5 +180,55 @@ function RecoveryKeyRestore(props: { chat: ChatStore; onClose: () => void }) {
         </button>
       </form>
     </Modal>
+  );
+}
+
+/** The Devices page's section: whether this device reads the locker, and replacing the recovery key from one that does. */
+export function RecoveryKeySection(props: { chat: ChatStore }) {
+  const { chat } = props;
+  const [changing, setChanging] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const change = useCallback(() => chat.changeRecoveryKey(), [chat]);
+  const status = chat.locker;
+  return (
+    <section aria-labelledby="recovery-title">
+      <h2 className="section-title" id="recovery-title">
+        Recovery key
+      </h2>
+      <p className="muted" data-testid="recovery-status">
+        {!status
+          ? "…"
+          : !status.exists
+            ? "You have no recovery key yet: set one up from the banner at the top, or a new device of yours will not read your earlier messages."
+            : status.canRead
+              ? "This device reads your key locker: your earlier messages are readable here, and it can replace your recovery key."
+              : "This device does not read your key locker yet: enter your recovery key from the banner at the top."}
+      </p>
+      {status?.canRead ? (
+        confirming ? (
+          <div className="confirm" role="alertdialog" aria-label="Replace your recovery key?">
+            Your current recovery key will stop working. Replace it?
+            <button
+              type="button"
+              className="danger"
+              onClick={() => {
+                setConfirming(false);
+                setChanging(true);
+              }}
+            >
+              Replace it
+            </button>
+            <button type="button" onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </div>
+        ) : (
+          <button type="button" onClick={() => setConfirming(true)}>
+            Create a new recovery key…
+          </button>
+        )
+      ) : null}
+      {changing ? <RecoveryKeySetup chat={chat} create={change} title="Your new recovery key" onClose={() => setChanging(false)} /> : null}
+    </section>
   );
 }
