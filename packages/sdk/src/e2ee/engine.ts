@@ -419,7 +419,9 @@ export class E2eeEngine {
     for (const ch of this.#channels.values()) ch.close();
     await this.idle(); // a running drain stops after its current event
     this.locker.close();
-    await this.locker.flush().catch((err: unknown) => this.#host.onError(err));
+    // Keys noted in the last half second go to the locker now; a server that does not answer does not hold the close up.
+    const flushed = this.locker.flush().catch((err: unknown) => this.#host.onError(err));
+    await Promise.race([flushed, new Promise<void>((r) => setTimeout(r, 2000).unref?.())]);
     await this.#saves.close(this.#channels.values());
   }
 }
