@@ -7,7 +7,7 @@
  * its copy when the device holds that epoch's history key. A copy needs no group state: any
  * order, microseconds per event.
  */
-import { historyKey, isE2eeError, openArchiveCopy, type Group, type KeyStore, type SuiteName } from "@parley/crypto";
+import { epoch, historyKey, isE2eeError, openArchiveCopy, type Group, type KeyStore, type SuiteName } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
 import { ParleyError } from "../errors.ts";
 import { base64ToBytes } from "../codec.ts";
@@ -70,7 +70,8 @@ export class ArchiveReader {
     const memo = ch.historyKeyMemo;
     if (memo && memo.generation === generation && memo.epoch === epochNo) return memo.key;
     let key = await heldHistoryKey(this.#a.keyStore, ch.id, generation, epochNo);
-    if (!key && group) key = await historyKey(group, ch.id, generation);
+    // Derived only for the epoch the group is at (the exporter knows no other).
+    if (!key && group && ch.generation === generation && Number(epoch(group)) === epochNo) key = await historyKey(group, ch.id, generation);
     if (key) ch.historyKeyMemo = { generation, epoch: epochNo, key };
     return key;
   }
