@@ -113,6 +113,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
         historyUnavailable: (n) => this.emit("historyUnavailable", n),
         historyKeys: (n) => this.emit("historyKeys", n),
         historyPolicy: (channelId) => this.#policies.policy(channelId),
+        isPublicChannel: (channelId) => this.#policies.isPublic(channelId),
         sendKeys: async (channelId, content) => {
           await this.send(channelId, { ...content, kind: "keys" });
         },

@@ -8,17 +8,27 @@ import type { Channel, HistoryPolicy, UserStreamItem } from "@parley/protocol";
 
 export class HistoryPolicies {
   readonly #byChannel = new Map<string, HistoryPolicy>();
+  readonly #public = new Set<string>();
   readonly #lookups = new Map<string, Promise<void>>();
-  readonly #fetch: ((channelId: string) => Promise<Pick<Channel, "id" | "history">>) | undefined;
+  readonly #fetch: ((channelId: string) => Promise<Pick<Channel, "id" | "history" | "kind">>) | undefined;
 
   /** `fetch` looks a channel up when a receiver needs a policy not seen yet. */
-  constructor(fetch?: (channelId: string) => Promise<Pick<Channel, "id" | "history">>) {
+  constructor(fetch?: (channelId: string) => Promise<Pick<Channel, "id" | "history" | "kind">>) {
     this.#fetch = fetch;
   }
 
   /** Remember the policies of these channels. */
-  note(channels: ReadonlyArray<Pick<Channel, "id" | "history">>): void {
-    for (const c of channels) if (c.history) this.#byChannel.set(c.id, c.history);
+  note(channels: ReadonlyArray<Pick<Channel, "id" | "history"> & { kind?: Channel["kind"] }>): void {
+    for (const c of channels) {
+      if (c.history) this.#byChannel.set(c.id, c.history);
+      if (c.kind === "public") this.#public.add(c.id);
+      else if (c.kind) this.#public.delete(c.id);
+    }
+  }
+
+  /** Whether the channel is public, as last seen (after {@link policy}, it has been seen). */
+  isPublic(channelId: string): boolean {
+    return this.#public.has(channelId);
   }
 
   /** Remember the policy a `channel.joined` or `channel.updated` item carries. */

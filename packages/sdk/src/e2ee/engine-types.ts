@@ -68,6 +68,8 @@ export interface E2eeHost {
   historyKeys(n: HistoryKeysNotice): void;
   /** The channel's history policy (looked up when not known; undefined: unknown). */
   historyPolicy(channelId: string): Promise<HistoryPolicy | undefined>;
+  /** Whether the channel is public (as last seen; asked after {@link historyPolicy}). */
+  isPublicChannel(channelId: string): boolean;
   /** Send a `keys` event (content from share-keys.ts) through the client's outbox. */
   sendKeys(channelId: string, content: MessageContent): Promise<void>;
   onError(err: unknown): void;

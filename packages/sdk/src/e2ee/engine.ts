@@ -146,7 +146,7 @@ export class E2eeEngine {
       closed: () => this.#closed,
       now: opts.now ?? Date.now,
       renewed: (ch) => this.#selfUpdates.renewed(ch),
-      shareKeys: (ch) => this.#shareKeys(ch),
+      shareKeys: (ch, how) => this.#shareKeys(ch, how),
     };
     this.#selfUpdates = new SelfUpdates(
       opts.selfUpdate ?? {},
@@ -177,16 +177,20 @@ export class E2eeEngine {
       saves: this.#saves,
       selfUpdates: this.#selfUpdates,
       archive: this.#archive,
-      shareKeys: (ch) => this.#shareKeys(ch),
+      shareKeys: (ch, how) => this.#shareKeys(ch, how),
       locker: this.locker,
     });
   }
 
   // Hand a `shared` channel's past history keys to the users a commit just brought in: every key
   // this device holds for earlier epochs, in `keys` events of the current epoch (share-keys.ts).
-  #shareKeys(ch: ChannelCrypto): void {
+  // Users added by this device's own commit (a person chose to add them) get them; a user who joined
+  // by themselves only in a public channel (a private one takes no self-joins: an external join of
+  // a new user there is not answered with the channel's past).
+  #shareKeys(ch: ChannelCrypto, how: "added" | "joined"): void {
     void (async () => {
       if ((await this.#host.historyPolicy(ch.id)) !== "shared") return;
+      if (how === "joined" && !this.#host.isPublicChannel(ch.id)) return;
       const g = ch.group;
       if (!g || this.#closed || !(await hasContent(this.#host.api, ch.id))) return;
       const keys = await heldKeysBefore(this.identity.keyStore, ch.id, ch.generation, Number(epoch(g)));

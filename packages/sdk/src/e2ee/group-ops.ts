@@ -74,8 +74,12 @@ export interface GroupContext {
   now(): number;
   /** This device's leaf keys in the channel were just renewed by one of its commits. */
   renewed(ch: ChannelCrypto): void;
-  /** A commit of this device brought users into the group who were not in it: hand them the channel's past keys (on `shared` channels). */
-  shareKeys(ch: ChannelCrypto): void;
+  /**
+   * This device's commit brought users into the group who were not in it (`added`), or it is the
+   * member to answer another user's external join (`joined`): hand them the channel's past keys
+   * (on `shared` channels; for a join, on public ones only).
+   */
+  shareKeys(ch: ChannelCrypto, how: "added" | "joined"): void;
 }
 
 const isStale = (err: unknown) => isParleyError(err) && err.code === "stale_epoch";
@@ -177,7 +181,7 @@ async function commitOnce(ctx: GroupContext, ch: ChannelCrypto, build: (group: G
         if (bundle.added.length === 0) ctx.renewed(ch);
         await ch.save(ctx.keyStore);
       });
-      if (bringsNewUsers(group, bundle.added)) ctx.shareKeys(ch);
+      if (bringsNewUsers(group, bundle.added)) ctx.shareKeys(ch, "added");
       return true;
     }
     if (resetGeneration(err) !== undefined) {
@@ -205,7 +209,7 @@ async function commitOnce(ctx: GroupContext, ch: ChannelCrypto, build: (group: G
     if (bundle.added.length === 0) ctx.renewed(ch);
     await ch.save(ctx.keyStore);
   });
-  if (bringsNewUsers(group, bundle.added)) ctx.shareKeys(ch);
+  if (bringsNewUsers(group, bundle.added)) ctx.shareKeys(ch, "added");
   return true;
 }
 

@@ -33,7 +33,7 @@ export class TimelinePipeline {
   readonly #saves: SaveSchedule;
   readonly #selfUpdates: SelfUpdates;
   readonly #archive: ArchiveReader;
-  readonly #shareKeys: (ch: ChannelCrypto) => void;
+  readonly #shareKeys: (ch: ChannelCrypto, how: "joined") => void;
   readonly #locker: KeyLocker;
 
   constructor(
@@ -47,7 +47,7 @@ export class TimelinePipeline {
       archive: ArchiveReader;
       locker: KeyLocker;
       /** Hand the channel's past history keys to the users a commit just brought in (share-keys.ts). */
-      shareKeys: (ch: ChannelCrypto) => void;
+      shareKeys: (ch: ChannelCrypto, how: "joined") => void;
     },
   ) {
     this.#ctx = ctx;
@@ -189,7 +189,7 @@ export class TimelinePipeline {
     } else if (step.t === "handshake" && step.hasProposals) {
       this.#scheduleProposalCommit(ch);
     } else if (step.t === "handshake" && step.shareKeys) {
-      this.#shareKeys(ch);
+      this.#shareKeys(ch, "joined");
     } else if (step.t === "keys" && step.added > 0) {
       this.#host.historyKeys({ channelId: ch.id, added: step.added });
     }
