@@ -101,7 +101,6 @@ export class ChannelCrypto {
   readonly echoedSends: string[] = [];
   readonly #beforeSave: (() => Promise<void>) | undefined;
   readonly #forgetSent: ((clientIds: string[]) => Promise<void>) | undefined;
-  readonly #keptHistoryKey: ((generation: number, epoch: number) => void) | undefined;
   #legacyMeta = false;
   /** The "generation:epoch" whose history key is known to be kept (saves within one epoch skip the key store). */
   #historyKeyKept = "";
@@ -119,15 +118,12 @@ export class ChannelCrypto {
     opts: {
       beforeSave?: () => Promise<void>;
       forgetSent?: (clientIds: string[]) => Promise<void>;
-      /** A history key this device did not hold was kept (the key locker appends it). */
-      keptHistoryKey?: (generation: number, epoch: number) => void;
     } = {},
   ) {
     this.id = id;
     this.sendJournal = new SendJournal(id);
     this.#beforeSave = opts.beforeSave;
     this.#forgetSent = opts.forgetSent;
-    this.#keptHistoryKey = opts.keptHistoryKey;
   }
 
   /** Run `fn` with the group lock held (no other change of this group interleaves). */
@@ -215,7 +211,7 @@ export class ChannelCrypto {
       const e = Number(epoch(this.group));
       const kept = `${this.generation}:${e}`;
       if (kept !== this.#historyKeyKept) {
-        if (await recordHistoryKey(keyStore, this.id, this.generation, e, this.group)) this.#keptHistoryKey?.(this.generation, e);
+        await recordHistoryKey(keyStore, this.id, this.generation, e, this.group);
         this.#historyKeyKept = kept;
       }
     }

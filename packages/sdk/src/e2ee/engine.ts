@@ -32,7 +32,7 @@ import type { E2eeHost, E2eeOptions } from "./engine-types.ts";
 import { SelfUpdates } from "./self-update.ts";
 import { SaveSchedule } from "./persist.ts";
 import { sealPayload, type SealedMeta } from "./payload.ts";
-import { sealArchive } from "./history-keys.ts";
+import { historyKeysOf, sealArchive } from "./history-keys.ts";
 import { E2eeServerApi, type E2eeConfig } from "./server-api.ts";
 import { parseReset } from "./timeline.ts";
 import { TimelinePipeline, undecryptableContent } from "./pipeline.ts";
@@ -161,6 +161,10 @@ export class E2eeEngine {
       onError: (err) => host.onError(err),
       onKeys: (channelId, added) => host.historyKeys({ channelId, added }),
     });
+    // Every history key this device comes to hold (a new epoch, a `keys` event) goes to the user's locker.
+    historyKeysOf(identity.keyStore).onAdded = (channelId, generation, epochs) => {
+      for (const e of epochs) this.locker.noteKey(channelId, generation, e);
+    };
     this.#archive = new ArchiveReader({
       orgId: identity.orgId,
       keyStore: identity.keyStore,
@@ -178,7 +182,6 @@ export class E2eeEngine {
       selfUpdates: this.#selfUpdates,
       archive: this.#archive,
       shareKeys: (ch, how) => this.#shareKeys(ch, how),
-      locker: this.locker,
     });
   }
 
@@ -207,7 +210,6 @@ export class E2eeEngine {
         forgetSent: async (clientIds) => {
           for (const id of clientIds) await this.history.removeSent(id);
         },
-        keptHistoryKey: (generation, epoch) => this.locker.noteKey(channelId, generation, epoch),
       });
       this.#channels.set(channelId, ch);
     }

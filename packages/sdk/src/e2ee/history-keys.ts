@@ -25,6 +25,11 @@ export interface HeldKey {
   key: Uint8Array;
 }
 
+/** One history key with its channel. */
+export interface ChannelKey extends HeldKey {
+  channelId: string;
+}
+
 function decode(bytes: Uint8Array): Map<number, Uint8Array> {
   const out = new Map<number, Uint8Array>();
   if (bytes[0] !== RECORD_VERSION || (bytes.length - 1) % ENTRY !== 0) return out;
@@ -51,6 +56,8 @@ export class HistoryKeys {
   readonly #records = new Map<string, Promise<Map<number, Uint8Array>>>();
   readonly #writes = new Map<string, Promise<unknown>>();
   #migrated: Promise<void> | undefined;
+  /** Told of every key kept that was not held before (the key locker appends them), unless the add is `quiet`. */
+  onAdded: ((channelId: string, generation: number, epochs: number[]) => void) | undefined;
 
   constructor(keyStore: KeyStore) {
     this.#keyStore = keyStore;
@@ -87,8 +94,29 @@ export class HistoryKeys {
     return [...ids];
   }
 
+  /**
+   * Keep keys of any channels not held yet, one write per channel generation; returns those that
+   * were new. `quiet`: keys read back from the locker (not reported to {@link onAdded}).
+   */
+  async addMany(keys: ReadonlyArray<ChannelKey>, opts: { quiet?: boolean } = {}): Promise<ChannelKey[]> {
+    const runs = new Map<string, ChannelKey[]>();
+    for (const k of keys) {
+      const id = `${k.channelId}/${k.generation}`;
+      let run = runs.get(id);
+      if (!run) runs.set(id, (run = []));
+      run.push(k);
+    }
+    const added: ChannelKey[] = [];
+    for (const run of runs.values()) {
+      const { channelId, generation } = run[0]!;
+      const epochs = new Set(await this.add(channelId, generation, run, opts));
+      for (const k of run) if (epochs.delete(k.epoch)) added.push(k);
+    }
+    return added;
+  }
+
   /** Keep the keys of a channel generation not held yet (one write); returns the epochs that were new. */
-  add(channelId: string, generation: number, keys: ReadonlyArray<{ epoch: number; key: Uint8Array }>): Promise<number[]> {
+  add(channelId: string, generation: number, keys: ReadonlyArray<{ epoch: number; key: Uint8Array }>, opts: { quiet?: boolean } = {}): Promise<number[]> {
     const name = NAME(channelId, generation);
     const run = (this.#writes.get(name) ?? Promise.resolve()).then(async () => {
       const record = await this.#record(channelId, generation);
@@ -105,6 +133,7 @@ export class HistoryKeys {
         for (const e of added) record.delete(e); // not kept: the cache says what the store holds
         throw err;
       }
+      if (!opts.quiet) this.onAdded?.(channelId, generation, added);
       return added;
     });
     this.#writes.set(

@@ -58,8 +58,8 @@ export class KeyLocker {
   #publicKey: Uint8Array | null | undefined;
   #lookup: Promise<Uint8Array | null> | undefined;
   #noLockerSince = 0;
-  /** History keys to append, as "channel/generation/epoch". */
-  readonly #pending = new Set<string>();
+  /** History keys to append, by "channel/generation/epoch". */
+  readonly #pending = new Map<string, { channelId: string; generation: number; epoch: number }>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> | undefined;
 
@@ -125,7 +125,7 @@ export class KeyLocker {
     await this.#keyStore.put(PRIVATE, secrets.lockerPrivateKey);
     await this.#keyStore.put(IDENTITY, secrets.identityPrivateKey);
     this.#publicKey = base64ToBytes(locker.publicKey);
-    const before = await this.#heldNames(); // what this device knew before, for the user's other devices
+    const before = await this.#held(); // what this device knew before, for the user's other devices
     const added = await this.readAll();
     await this.#append(this.#publicKey, before);
     return added;
@@ -159,18 +159,14 @@ export class KeyLocker {
         sealed: base64ToBytes(e.sealed),
         meta: { channelId: e.channelId, generation: e.generation, fromEpoch: BigInt(e.fromEpoch), toEpoch: BigInt(e.toEpoch) },
       }));
-      // One key-store write per channel generation of the page.
-      const runs = new Map<string, { channelId: string; generation: number; keys: { epoch: number; key: Uint8Array }[] }>();
-      for (const entry of await openLockerBatches(privateKey, this.#owner, batches)) {
-        const k = `${entry.channelId}/${entry.generation}`;
-        let run = runs.get(k);
-        if (!run) runs.set(k, (run = { channelId: entry.channelId, generation: entry.generation, keys: [] }));
-        run.keys.push({ epoch: Number(entry.epoch), key: entry.hk });
-      }
-      for (const run of runs.values()) {
-        const added = await historyKeysOf(this.#keyStore).add(run.channelId, run.generation, run.keys);
-        if (added.length) perChannel.set(run.channelId, (perChannel.get(run.channelId) ?? 0) + added.length);
-      }
+      const opened = (await openLockerBatches(privateKey, this.#owner, batches)).map((x) => ({
+        channelId: x.channelId,
+        generation: x.generation,
+        epoch: Number(x.epoch),
+        key: x.hk,
+      }));
+      // Quiet: these are in the locker already.
+      for (const k of await historyKeysOf(this.#keyStore).addMany(opened, { quiet: true })) perChannel.set(k.channelId, (perChannel.get(k.channelId) ?? 0) + 1);
       if (page.nextCursor === null) break;
       after = page.nextCursor;
     }
@@ -184,7 +180,7 @@ export class KeyLocker {
 
   /** This device learned the history key of (channel, generation, epoch): append it (batched). */
   noteKey(channelId: string, generation: number, epoch: number): void {
-    this.#pending.add(`${channelId}/${generation}/${epoch}`);
+    this.#pending.set(`${channelId}/${generation}/${epoch}`, { channelId, generation, epoch });
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
       void this.flush().catch((err: unknown) => this.#onError(err));
@@ -207,56 +203,54 @@ export class KeyLocker {
   }
 
   async #flush(): Promise<void> {
-    const names = [...this.#pending];
-    if (names.length === 0) return;
+    const pending = [...this.#pending];
+    if (pending.length === 0) return;
     const publicKey = await this.#locker();
-    if (!publicKey) {
-      this.#pending.clear();
-      return;
+    this.#pending.clear();
+    if (!publicKey) return;
+    const hks = historyKeysOf(this.#keyStore);
+    const entries: LockerEntry[] = [];
+    for (const [, { channelId, generation, epoch }] of pending) {
+      const hk = await hks.get(channelId, generation, epoch);
+      if (hk) entries.push({ channelId, generation, epoch: BigInt(epoch), hk });
     }
-    for (const n of names) this.#pending.delete(n);
     try {
-      await this.#append(publicKey, names);
+      await this.#append(publicKey, entries);
     } catch (err) {
-      for (const n of names) this.#pending.add(n); // tried again with the next key
+      for (const [name, ref] of pending) this.#pending.set(name, ref); // tried again with the next key
       throw err;
     }
   }
 
   async #appendAllHeld(): Promise<void> {
     const publicKey = await this.#locker();
-    if (publicKey) await this.#append(publicKey, await this.#heldNames());
+    if (publicKey) await this.#append(publicKey, await this.#held());
   }
 
-  /** Every history key this device holds, as "channel/generation/epoch". */
-  async #heldNames(): Promise<string[]> {
+  /** Every history key this device holds, as locker entries. */
+  async #held(): Promise<LockerEntry[]> {
     const hks = historyKeysOf(this.#keyStore);
-    const names: string[] = [];
-    for (const channelId of await hks.channels()) for (const k of await hks.ofChannel(channelId)) names.push(`${channelId}/${k.generation}/${k.epoch}`);
-    return names;
+    const entries: LockerEntry[] = [];
+    for (const channelId of await hks.channels()) {
+      for (const k of await hks.ofChannel(channelId)) entries.push({ channelId, generation: k.generation, epoch: BigInt(k.epoch), hk: k.key });
+    }
+    return entries;
   }
 
-  // Seal the named keys in per-channel-generation batches and append them, 500 entries per call.
+  // Seal the keys in per-channel-generation batches and append them, in requests the server takes.
   // A channel the user has left is refused by the server (forbidden): its batch is dropped.
-  async #append(publicKey: Uint8Array, names: string[]): Promise<void> {
+  async #append(publicKey: Uint8Array, keys: LockerEntry[]): Promise<void> {
     const runs = new Map<string, LockerEntry[]>();
-    for (const name of names) {
-      const parsed = parseName(name);
-      if (!parsed) continue;
-      const hk = await historyKeysOf(this.#keyStore).get(parsed.channelId, parsed.generation, Number(parsed.epoch));
-      if (!hk) continue;
-      const k = `${parsed.channelId}/${parsed.generation}`;
+    for (const entry of keys) {
+      const k = `${entry.channelId}/${entry.generation}`;
       let run = runs.get(k);
       if (!run) runs.set(k, (run = []));
-      run.push({ ...parsed, hk });
+      run.push(entry);
     }
-    const uploads: { channelId: string; entries: LockerEntry[] }[] = [];
-    for (const entries of runs.values()) {
-      for (let i = 0; i < entries.length; i += KEYS_PER_BATCH)
-        uploads.push({ channelId: entries[0]!.channelId, entries: entries.slice(i, i + KEYS_PER_BATCH) });
-    }
+    const batches: LockerEntry[][] = [];
+    for (const run of runs.values()) for (let i = 0; i < run.length; i += KEYS_PER_BATCH) batches.push(run.slice(i, i + KEYS_PER_BATCH));
     const sealed = await Promise.all(
-      uploads.map(async ({ entries }) => {
+      batches.map(async (entries) => {
         const meta = lockerBatchMeta(entries);
         return {
           channelId: meta.channelId,
@@ -317,11 +311,6 @@ function appendChunks<T extends { sealed: string }>(entries: T[]): T[][] {
   }
   if (current.length) chunks.push(current);
   return chunks;
-}
-
-function parseName(name: string): { channelId: string; generation: number; epoch: bigint } | undefined {
-  const m = /^([^/]+)\/(\d+)\/(\d+)$/.exec(name);
-  return m ? { channelId: m[1]!, generation: Number(m[2]), epoch: BigInt(m[3]!) } : undefined;
 }
 
 /** Whether `err` says a recovery key was mistyped or is not this user's. */

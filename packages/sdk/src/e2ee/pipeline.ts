@@ -19,7 +19,6 @@ import type { Step } from "./step.ts";
 import { processEvent } from "./timeline.ts";
 import type { ArchiveReader } from "./archive.ts";
 import { acceptSharedKeys } from "./share-keys.ts";
-import type { KeyLocker } from "./locker.ts";
 
 export function undecryptableContent(step: { reason: string; message: string }): DecodedContent {
   return { decodeError: `${step.reason}: ${step.message}`, decodeReason: step.reason };
@@ -34,7 +33,6 @@ export class TimelinePipeline {
   readonly #selfUpdates: SelfUpdates;
   readonly #archive: ArchiveReader;
   readonly #shareKeys: (ch: ChannelCrypto, how: "joined") => void;
-  readonly #locker: KeyLocker;
 
   constructor(
     ctx: GroupContext,
@@ -45,7 +43,6 @@ export class TimelinePipeline {
       saves: SaveSchedule;
       selfUpdates: SelfUpdates;
       archive: ArchiveReader;
-      locker: KeyLocker;
       /** Hand the channel's past history keys to the users a commit just brought in (share-keys.ts). */
       shareKeys: (ch: ChannelCrypto, how: "joined") => void;
     },
@@ -58,7 +55,6 @@ export class TimelinePipeline {
     this.#selfUpdates = parts.selfUpdates;
     this.#archive = parts.archive;
     this.#shareKeys = parts.shareKeys;
-    this.#locker = parts.locker;
   }
 
   /** Process the channel's queued events, in order (one run at a time; a call while one runs makes it go again). */
@@ -145,8 +141,7 @@ export class TimelinePipeline {
     }
     const s = await processEvent({ deviceId: this.#ctx.identity.deviceId, takeSent: (id) => this.#shown.takeSent(ch.id, id), archive: this.#archive }, ch, e);
     // Past history keys for new members: kept in the key store, never shown or sealed in the history.
-    if (s.t === "content" && kind === "keys")
-      return { t: "keys", added: await acceptSharedKeys(this.#ctx.keyStore, e, s.content, (g, ep) => this.#locker.noteKey(ch.id, g, ep)) };
+    if (s.t === "content" && kind === "keys") return { t: "keys", added: await acceptSharedKeys(this.#ctx.keyStore, e, s.content) };
     return known && s.t !== "wait" && s.t !== "retry" ? { t: "skip" } : s;
   }
 

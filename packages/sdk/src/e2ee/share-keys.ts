@@ -15,7 +15,7 @@ import type { KeyStore } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
 import type { Api } from "../http.ts";
 import { base64ToBytes, bytesToBase64, type MessageContent } from "../codec.ts";
-import { historyKeysOf } from "./history-keys.ts";
+import { historyKeysOf, type ChannelKey } from "./history-keys.ts";
 
 /** Keys per `keys` event: about 20 KB of payload, well under the message size limit. */
 const KEYS_PER_EVENT = 256;
@@ -63,16 +63,11 @@ export function sharedKeysContents(keys: SharedKey[]): SharedKeysContent[] {
 }
 
 /** Keep the keys a `keys` event carries that this device lacks; returns how many were new (malformed content: 0). */
-export async function acceptSharedKeys(
-  keyStore: KeyStore,
-  e: Event,
-  content: MessageContent,
-  kept: (generation: number, epoch: number) => void = () => undefined,
-): Promise<number> {
+export async function acceptSharedKeys(keyStore: KeyStore, e: Event, content: MessageContent): Promise<number> {
   const hk = (content as Partial<SharedKeysContent>).historyKeys;
   if (!hk || hk.v !== 1 || !Array.isArray(hk.keys)) return 0;
   const generation = e.generation ?? 0;
-  const byGeneration = new Map<number, { epoch: number; key: Uint8Array }[]>();
+  const keys: ChannelKey[] = [];
   for (const entry of hk.keys) {
     if (!Array.isArray(entry) || entry.length !== 3) continue;
     const [g, ep, b64] = entry;
@@ -85,18 +80,8 @@ export async function acceptSharedKeys(
     } catch {
       continue;
     }
-    if (key.length !== 32) continue;
-    let run = byGeneration.get(g);
-    if (!run) byGeneration.set(g, (run = []));
-    run.push({ epoch: ep, key });
+    keys.push({ channelId: e.channelId, generation: g, epoch: ep, key });
   }
-  let added = 0;
-  for (const [g, keys] of byGeneration) {
-    // Never replacing a key held: one write per generation.
-    for (const ep of await historyKeysOf(keyStore).add(e.channelId, g, keys)) {
-      kept(g, ep);
-      added++;
-    }
-  }
-  return added;
+  // Never replacing a key held (malformed keys are skipped there): one write per generation.
+  return (await historyKeysOf(keyStore).addMany(keys)).length;
 }
