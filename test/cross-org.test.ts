@@ -19,6 +19,7 @@ import { bootstrapOrg, makeOrg, makeUser, countRows, type TestUser } from "@parl
 import type { Database } from "../packages/server/src/platform/db/tables.ts";
 import { e2eeSamplesFor } from "./support/e2ee-samples.ts";
 import { lockerMaterialFor } from "@parley/server/testing/locker";
+import { approvalSignature } from "@parley/server/testing/approvals";
 import { uploadFile } from "@parley/server/testing/files";
 
 const TABLES: Array<keyof Database> = [
@@ -43,6 +44,8 @@ const TABLES: Array<keyof Database> = [
   "files",
   "user_lockers",
   "locker_entries",
+  "device_approvals",
+  "approval_requests",
 ];
 
 /** Routes without a principal: nothing to isolate (the invite token or password is the credential). */
@@ -62,11 +65,14 @@ interface OrgA {
   fileId: string;
   deviceId: string;
   sessionId: string;
+  /** An open approval request of the member's device. */
+  approvalRequestId: string;
   /** Every id, name and token of org A that must never appear in B's responses. */
   secrets: string[];
 }
 
 const rnd = () => crypto.randomBytes(4).toString("hex");
+const random = (n: number) => crypto.randomBytes(n).toString("base64");
 
 async function ok<T>(r: Promise<{ status: number; body: T }>, status: number, what: string): Promise<T> {
   const res = await r;
@@ -115,6 +121,8 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
   await ok(member.api("PUT", "/me/locker", locker), 200, "A locker");
   const entry = { channelId: pub.id, generation: 0, fromEpoch: 0, toEpoch: 0, sealed: crypto.randomBytes(48).toString("base64") };
   await ok(member.api("POST", "/me/locker/entries", { entries: [entry] }), 201, "A locker entry");
+  const commitment = crypto.randomBytes(32).toString("base64");
+  const approval = await ok<{ id: string }>(member.api("POST", "/me/approval-requests", { commitment }), 201, "A approval request");
   const fileId = await uploadFile(server, owner, pub.id, crypto.randomBytes(64));
   const secrets = [
     owner.org.id,
@@ -145,6 +153,8 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     locker.identityKey,
     locker.recoveryBlob,
     entry.sealed,
+    approval.id,
+    commitment,
   ].filter((s) => s.length >= 6); // an empty or tiny string would "match" anything
   return {
     owner,
@@ -155,6 +165,7 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     fileId,
     deviceId: member.tokens.deviceId,
     sessionId: member.tokens.sessionId,
+    approvalRequestId: approval.id,
     secrets,
   };
 }
@@ -165,6 +176,7 @@ function idFor(path: string, a: OrgA): string {
   if (path.startsWith("/devices/")) return a.deviceId;
   if (path.startsWith("/invites/")) return a.invite.id;
   if (path.startsWith("/users/")) return a.member.user.id;
+  if (path.startsWith("/me/approval-requests/")) return a.approvalRequestId;
   throw new Error(`cross-org.test.ts does not know which object ":id" names in ${path}: teach idFor()`);
 }
 
@@ -224,6 +236,10 @@ function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
     appendLockerEntries: {
       entries: [{ channelId: a.channels.public.id, generation: 0, fromEpoch: 0, toEpoch: 0, sealed: Buffer.from("sealed").toString("base64") }],
     },
+    createApprovalRequest: { commitment: random(32) },
+    acceptApprovalRequest: { publicKey: random(32) },
+    revealApprovalKey: { publicKey: random(32) },
+    completeApprovalRequest: { sealed: random(80), signature: random(64) },
     ...bSamples,
   };
   if (name in samples) return samples[name];
@@ -258,8 +274,12 @@ for (const dialect of DIALECTS) {
       let b = await makeOrg(server, `bravo-${rnd()}`);
       bSamples = await e2eeSamplesFor(b);
       // B's own locker, so its locker routes answer (putLocker with the same body is idempotent).
-      bSamples.putLocker = (await lockerMaterialFor(b)).body;
+      const bLocker = await lockerMaterialFor(b);
+      bSamples.putLocker = bLocker.body;
       await ok(b.api("PUT", "/me/locker", bSamples.putLocker), 200, "B locker");
+      // B's device approves itself over the key putDeviceIdentity (an earlier route) registers.
+      const bKey = Buffer.from((bSamples.putDeviceIdentity as { signaturePublicKey: string }).signaturePublicKey, "base64");
+      bSamples.approveOwnDevice = { signature: approvalSignature(bLocker.identity.privateKey, b, b.tokens.deviceId, bKey) };
       // logout ends B's own session: run it last.
       const names = (Object.keys(routes) as RouteName[]).filter((n) => !PUBLIC_ROUTES.has(n)).sort((x, y) => Number(x === "logout") - Number(y === "logout"));
       let checked = 0;

@@ -23,6 +23,12 @@ export async function readSecret(
   return value;
 }
 
+/** One line typed (visibly) at `prompt` on a terminal, or the first line of piped input. */
+export async function readLine(stdin: NodeJS.ReadStream | NodeJS.ReadableStream, prompt: string): Promise<string> {
+  if ((stdin as NodeJS.ReadStream).isTTY) process.stderr.write(prompt);
+  return (await firstLine(stdin)).trim();
+}
+
 async function firstLine(stdin: NodeJS.ReadableStream): Promise<string> {
   let data = "";
   for await (const chunk of stdin) {

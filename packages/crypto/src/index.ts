@@ -63,14 +63,8 @@ export {
 } from "./history/locker.ts";
 export type { UserSecrets } from "./history/user-secrets.ts";
 export { generateRecoveryKey, formatRecoveryKey, parseRecoveryKey, sealRecoveryBlob, openRecoveryBlob, type RecoveryKey } from "./history/recovery-key.ts";
-export {
-  generateUserIdentity,
-  signDeviceApproval,
-  verifyDeviceApproval,
-  type UserIdentityKeyPair,
-  type ApprovalFields,
-  type DeviceApproval,
-} from "./history/device-approval.ts";
+// verifyDeviceApproval and its types come with ./public.ts (the server checks approvals too).
+export { generateUserIdentity, signDeviceApproval, type UserIdentityKeyPair } from "./history/device-approval.ts";
 export {
   generateApprovalKeyPair,
   approvalCommitment,

@@ -1,7 +1,7 @@
 /**
- * `@parley/crypto/public`: parsing and verifying PUBLIC MLS structures and the device
- * directory binding — no private keys, no group state. The server (MLS Delivery and
- * Authentication Service) imports only this entry.
+ * `@parley/crypto/public`: parsing and verifying PUBLIC MLS structures, the device
+ * directory binding and device approvals — no private keys, no group state. The server (MLS
+ * Delivery and Authentication Service) imports only this entry.
  * @packageDocumentation
  */
 export {
@@ -36,6 +36,8 @@ export {
   type VerifiedMessage,
   type ExternalSenderInfo,
 } from "./verify-public.ts";
+// The server checks an approval before storing it; clients check it again (ADR 0007).
+export { verifyDeviceApproval, type ApprovalFields, type DeviceApproval } from "./history/device-approval.ts";
 export { groupIdBytes, channelGroupId, parseChannelGroupId } from "./group-id.ts";
 export { MLS_ENGINE } from "./engine.ts";
 export { E2eeError, isE2eeError, type E2eeErrorCode } from "./errors.ts";

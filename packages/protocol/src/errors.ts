@@ -18,6 +18,8 @@ export const ERROR_STATUS = {
    * (the channel's history policy is device-only: send no archive copy).
    */
   archive_invalid: 400,
+  /** A device approval's signature does not verify with the user's identity key over this device and its MLS signature key (ADR 0007); nothing was stored. */
+  approval_invalid: 400,
   /** No or invalid access token. */
   unauthorized: 401,
   /** The access token has expired: refresh it. */
@@ -58,6 +60,12 @@ export const ERROR_STATUS = {
    * (key rotation) is not supported yet. The recovery blob alone may be replaced.
    */
   locker_key_conflict: 409,
+  /** The approval request is not in a state that allows this step (`details.state` says which it is in). */
+  approval_state: 409,
+  /** The calling device is already approved: it needs no approval request. */
+  already_approved: 409,
+  /** Only an approved device (one that holds the user's identity key) can approve another. */
+  not_approved: 403,
   /** An upload chunk's Upload-Offset is not the file's current offset: resume from `details.offset`. */
   upload_offset_mismatch: 409,
   /** The invite link has expired, been used up or been revoked. */

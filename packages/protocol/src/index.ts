@@ -16,6 +16,7 @@ export * from "./mls-routes.ts";
 export * from "./mls-models.ts";
 export * from "./audit-routes.ts";
 export * from "./locker-routes.ts";
+export * from "./approval-routes.ts";
 export * from "./frames.ts";
 export * from "./archive-copy.ts";
 export * from "./openapi.ts";

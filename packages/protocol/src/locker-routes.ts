@@ -9,12 +9,12 @@ import { route } from "./route.ts";
 import { Base64, Id, Timestamp } from "./models.ts";
 
 /** How many bytes a valid, padded base64 string decodes to. */
-function base64Length(s: string): number {
+export function base64Length(s: string): number {
   return (s.length / 4) * 3 - (s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0);
 }
 
 /** Base64 of `min` to `max` decoded bytes: another size is `validation_failed`, like bad base64. */
-function sizedBase64(min: number, max: number, what: string) {
+export function sizedBase64(min: number, max: number, what: string) {
   return Base64.max(Math.ceil(max / 3) * 4).refine(
     (s) => {
       const n = base64Length(s);
@@ -37,7 +37,7 @@ export const LOCKER_LIMITS = {
 } as const;
 
 /** An X25519 (locker) or Ed25519 (identity) public key: 32 bytes. */
-const PublicKey32 = (what: string) => sizedBase64(32, 32, what);
+export const PublicKey32 = (what: string) => sizedBase64(32, 32, what);
 
 /** An MLS epoch (u64 on the wire of MLS; a safe integer here, as `Event.epoch`). */
 const Epoch = z.number().int().nonnegative();
@@ -152,6 +152,11 @@ export const lockerRoutes = {
     auth: "user",
     summary: "A user's identity public key (Ed25519), which signs their device approvals (`not_found` before they set up their key locker)",
     params: z.object({ id: Id }),
-    response: z.object({ userId: Id, identityKey: Base64 }),
+    response: z.object({
+      userId: Id,
+      identityKey: Base64,
+      /** The identity key's approvals of the user's active devices (ADR 0007): clients verify each against the device's binding. */
+      approvals: z.array(z.object({ deviceId: Id, signature: Base64, createdAt: Timestamp })),
+    }),
   }),
 } as const;

@@ -118,6 +118,8 @@ export const Device = z.object({
   lastSeenAt: Timestamp.nullable(),
   revoked: z.boolean(),
   current: z.boolean().optional(),
+  /** The device holds an approval signed with the user identity key (ADR 0007); clients verify it themselves before trusting it. */
+  approved: z.boolean(),
 });
 export type Device = z.infer<typeof Device>;
 
@@ -289,6 +291,13 @@ export const UserStreamKind = z.enum([
    * "suite_changed" } without deviceId (every device of the user).
    */
   "keypackages.low",
+  /** A device of the user asks to be approved: data { requestId, deviceId, deviceName }. */
+  "approval.requested",
+  /**
+   * An approval request moved on: data { requestId, deviceId, state } (the state it moved to);
+   * requestId is null when a device approved itself (state "approved", `PUT /me/approval`).
+   */
+  "approval.updated",
   /** An MLS Welcome for the user's devices: data { channelId, epoch, welcomeId } (fetch it with getWelcome). */
   "mls.welcome",
 ]);

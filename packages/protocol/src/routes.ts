@@ -11,6 +11,7 @@ import { fileRoutes } from "./file-routes.ts";
 import { mlsRoutes } from "./mls-routes.ts";
 import { auditRoutes } from "./audit-routes.ts";
 import { lockerRoutes } from "./locker-routes.ts";
+import { approvalRoutes } from "./approval-routes.ts";
 import { channelRoutes } from "./channel-routes.ts";
 
 const IdParams = z.object({ id: Id });
@@ -292,8 +293,17 @@ export const coreRoutes = {
   }),
 } as const;
 
-/** Every route of the API: core, channels and events, E2EE directories, MLS groups, encrypted files, the audit log, and key lockers. */
-export const routes = { ...coreRoutes, ...channelRoutes, ...e2eeRoutes, ...mlsRoutes, ...fileRoutes, ...auditRoutes, ...lockerRoutes } as const;
+/** Every route of the API: core, channels and events, E2EE directories, MLS groups, encrypted files, the audit log, key lockers and device approvals. */
+export const routes = {
+  ...coreRoutes,
+  ...channelRoutes,
+  ...e2eeRoutes,
+  ...mlsRoutes,
+  ...fileRoutes,
+  ...auditRoutes,
+  ...lockerRoutes,
+  ...approvalRoutes,
+} as const;
 
 /** The route table's type. */
 export type Routes = typeof routes;

@@ -17,6 +17,8 @@ export type ClientErrorCode =
   | "timeout"
   /** The client was closed while the operation was pending. */
   | "closed"
+  /** The caller stopped waiting (its AbortSignal fired). */
+  | "aborted"
   /** The server answered with something that is not a Parley error body. */
   | "bad_response";
 

@@ -21,6 +21,7 @@ export * from "./client.ts";
 export type { AcceptInviteOptions, LoginOptions, SetupOptions } from "./sign-in.ts";
 export * from "./timeline.ts";
 export { KeyLocker, isRecoveryKeyError, type LockerStatus } from "./e2ee/locker.ts";
+export { DeviceApprovals, type AcceptedApproval, type DeviceTrust } from "./e2ee/approval.ts";
 export { E2eeEngine, type E2eeOptions, type UndecryptableNotice, type HistoryUnavailableNotice, type HistoryKeysNotice } from "./e2ee/engine.ts";
 export type { PersistPolicy } from "./e2ee/persist.ts";
 export { MlsCodec } from "./e2ee/mls-codec.ts";

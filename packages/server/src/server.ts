@@ -18,7 +18,7 @@ import { e2eeHandlers } from "./modules/e2ee/routes.ts";
 import { filesHandlers } from "./modules/files/routes.ts";
 import { mlsHandlers } from "./modules/mls/routes.ts";
 import { auditHandlers } from "./modules/audit/routes.ts";
-import { lockerHandlers } from "./modules/locker/routes.ts";
+import { approvalHandlers, lockerHandlers } from "./modules/locker/routes.ts";
 import { fileGcSchedule, fileJobHandlers } from "./modules/files/gc.ts";
 import { mlsJobHandlers } from "./modules/mls/removals.ts";
 import { createJobRunner } from "./platform/jobs/index.ts";
@@ -69,6 +69,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     ...filesHandlers,
     ...auditHandlers,
     ...lockerHandlers,
+    ...approvalHandlers,
   };
   const app = await createHttpApp({ deps, handlers, draining: () => draining });
   const gateway = createGateway(deps);

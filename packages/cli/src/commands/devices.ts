@@ -52,8 +52,9 @@ export const deviceCommands: Command[] = [
             `created ${when(d.createdAt)}`,
             `last seen ${d.lastSeenAt ? when(d.lastSeenAt) : "never"}`,
             d.revoked ? "revoked" : (d.fingerprint ?? "(no E2EE key)"),
+            d.revoked ? "" : d.approved ? "approved" : "not approved",
           ]),
-        ).concat("\n* = this device"),
+        ).concat("\n* = this device; approve a new one from an approved one with `parley devices approve`"),
       );
     },
   },

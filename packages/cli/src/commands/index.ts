@@ -11,6 +11,7 @@ import { messageCommands } from "./messages.ts";
 import { deviceCommands } from "./devices.ts";
 import { fileCommands } from "./files.ts";
 import { recoveryKeyCommands } from "./recovery-key.ts";
+import { approvalCommands } from "./approval.ts";
 
 export const COMMANDS: Command[] = [
   startCommand,
@@ -24,4 +25,5 @@ export const COMMANDS: Command[] = [
   ...fileCommands,
   ...deviceCommands,
   ...recoveryKeyCommands,
+  ...approvalCommands,
 ];

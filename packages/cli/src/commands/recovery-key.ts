@@ -41,7 +41,10 @@ export async function lockerAfterSignIn(client: ParleyClient): Promise<{ recover
   if (!locker) return {};
   const status = await locker.status();
   if (!status.exists) return { recoveryKey: await locker.setUp() };
-  if (!status.canRead) return { hint: "To read messages from before this device, run: parley recovery-key restore" };
+  if (!status.canRead)
+    return {
+      hint: "To read messages from before this device, approve it from another device (`parley devices request-approval` here), or run: parley recovery-key restore",
+    };
   return {};
 }
 

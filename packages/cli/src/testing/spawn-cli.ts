@@ -20,8 +20,8 @@ export interface Run {
   json(): any;
 }
 
-/** Run `parley ARGS` to completion; never throws on a non-zero exit. */
-export function parley(args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<Run> {
+/** Run `parley ARGS` to completion; never throws on a non-zero exit. `input` (stdin) may arrive later, as a promise. */
+export function parley(args: string[], opts: { env?: Record<string, string>; input?: string | Promise<string>; timeoutMs?: number } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       // A private HOME so no test touches the real ~/.config/parley.
@@ -42,7 +42,10 @@ export function parley(args: string[], opts: { env?: Record<string, string>; inp
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr, json: () => JSON.parse(stdout) });
     });
-    child.stdin.end(opts.input ?? "");
+    void Promise.resolve(opts.input ?? "").then(
+      (input) => child.stdin.end(input),
+      () => child.stdin.end(),
+    );
   });
 }
 

@@ -50,6 +50,8 @@ export interface E2eeOptions {
   now?: () => number;
   /** How often group states are saved while messages flow (default: every 256 messages or 1 s; see {@link PersistPolicy}). */
   persist?: PersistPolicy;
+  /** How often a device approval in progress asks the server whether the other device moved on (default 1000 ms). */
+  approvalPollMs?: number;
 }
 
 /** What the engine needs from the client. */

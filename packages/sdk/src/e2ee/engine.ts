@@ -39,6 +39,7 @@ import { TimelinePipeline, undecryptableContent } from "./pipeline.ts";
 import { ArchiveReader } from "./archive.ts";
 import { hasContent, heldKeysBefore, sharedKeysContents } from "./share-keys.ts";
 import { KeyLocker } from "./locker.ts";
+import { DeviceApprovals } from "./approval.ts";
 
 export type { E2eeHost, E2eeOptions, HistoryKeysNotice, HistoryUnavailableNotice, UndecryptableNotice } from "./engine-types.ts";
 
@@ -55,6 +56,8 @@ export class E2eeEngine {
   readonly #shown: ContentCache;
   /** The user's key locker (history keys for every device of the user; the recovery key). */
   readonly locker: KeyLocker;
+  /** Device approval (cross-signing): approve this device from another, or others from this one; which devices are trusted. */
+  readonly approvals: DeviceApprovals;
   /** Sealed, persisted copy of what this device decrypted and sent (history across restarts). */
   readonly history: DecryptedHistory;
   readonly #supply: KeyPackageSupply;
@@ -160,6 +163,14 @@ export class E2eeEngine {
       owner: { orgId: identity.orgId, userId: identity.userId },
       onError: (err) => host.onError(err),
       onKeys: (channelId, added) => host.historyKeys({ channelId, added }),
+      approveSelf: () => this.approvals.approveSelf(),
+    });
+    this.approvals = new DeviceApprovals({
+      api: host.api,
+      identity,
+      directory: this.directory,
+      locker: this.locker,
+      ...(opts.approvalPollMs !== undefined ? { pollMs: opts.approvalPollMs } : {}),
     });
     // Every history key this device comes to hold (a new epoch, a `keys` event) goes to the user's locker.
     historyKeysOf(identity.keyStore).onAdded = (channelId, generation, epochs) => {

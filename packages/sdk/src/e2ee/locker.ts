@@ -4,7 +4,7 @@
  * the two public keys and the recovery blob (both private keys under the recovery key). Every
  * device appends the history keys it learns, HPKE-sealed in per-channel batches to the locker
  * public key (writing needs no secret). A device holding the locker private key — the first one,
- * or one restored with the recovery key (later: one approved from another device) — reads the
+ * one restored with the recovery key, or one approved from another device (approval.ts) — reads the
  * whole locker and so every channel's past. Keys are read from the device's key store when a
  * batch is sealed; the private keys live there too (encrypted at rest like the group states).
  */
@@ -22,6 +22,7 @@ import {
   type KeyStore,
   type LockerEntry,
   type LockerOwner,
+  type UserSecrets,
 } from "@parley/crypto";
 import { DEFAULT_LIMITS, LOCKER_LIMITS, type Locker } from "@parley/protocol";
 import { base64ToBytes, bytesToBase64 } from "../codec.ts";
@@ -54,6 +55,7 @@ export class KeyLocker {
   readonly #owner: LockerOwner;
   readonly #onError: (err: unknown) => void;
   readonly #onKeys: (channelId: string, added: number) => void;
+  readonly #approveSelf: () => Promise<unknown>;
   /** The locker public key, once known (undefined: not looked up yet; null: no locker). */
   #publicKey: Uint8Array | null | undefined;
   #lookup: Promise<Uint8Array | null> | undefined;
@@ -70,12 +72,15 @@ export class KeyLocker {
     onError: (err: unknown) => void;
     /** History keys arrived from the locker for a channel (earlier events may now be readable). */
     onKeys: (channelId: string, added: number) => void;
+    /** This device came to hold the identity key by itself (setup, recovery key): sign and post its approval. */
+    approveSelf?: () => Promise<unknown>;
   }) {
     this.#api = opts.api;
     this.#keyStore = opts.keyStore;
     this.#owner = opts.owner;
     this.#onError = opts.onError;
     this.#onKeys = opts.onKeys;
+    this.#approveSelf = opts.approveSelf ?? (() => Promise.resolve());
   }
 
   /** Whether the user has a locker and whether this device reads it. */
@@ -107,6 +112,7 @@ export class KeyLocker {
     await this.#keyStore.put(PRIVATE, locker.privateKey);
     await this.#keyStore.put(IDENTITY, identity.privateKey);
     this.#publicKey = locker.publicKey;
+    await this.#selfApproved();
     await this.#appendAllHeld();
     return recovery.display;
   }
@@ -122,13 +128,41 @@ export class KeyLocker {
     const locker = await this.#api.call("getLocker");
     const secrets = await openRecoveryBlob(key, base64ToBytes(locker.recoveryBlob), this.#owner);
     key.fill(0);
+    const added = await this.#keep(secrets, base64ToBytes(locker.publicKey));
+    await this.#selfApproved();
+    return added;
+  }
+
+  /**
+   * Keep the user's private keys handed over by another device (device approval), then read every
+   * history key in the locker. Returns how many keys were new here.
+   */
+  async adopt(secrets: UserSecrets): Promise<number> {
+    const locker = await this.#api.call("getLocker");
+    return this.#keep(secrets, base64ToBytes(locker.publicKey));
+  }
+
+  /** The user's private keys, when this device holds them (copies: the caller wipes them). */
+  async secrets(): Promise<UserSecrets | undefined> {
+    const lockerPrivateKey = await this.#keyStore.get(PRIVATE);
+    const identityPrivateKey = await this.#keyStore.get(IDENTITY);
+    return lockerPrivateKey && identityPrivateKey ? { lockerPrivateKey: lockerPrivateKey.slice(), identityPrivateKey: identityPrivateKey.slice() } : undefined;
+  }
+
+  async #keep(secrets: UserSecrets, publicKey: Uint8Array): Promise<number> {
     await this.#keyStore.put(PRIVATE, secrets.lockerPrivateKey);
     await this.#keyStore.put(IDENTITY, secrets.identityPrivateKey);
-    this.#publicKey = base64ToBytes(locker.publicKey);
+    this.#publicKey = publicKey;
     const before = await this.#held(); // what this device knew before, for the user's other devices
     const added = await this.readAll();
-    await this.#append(this.#publicKey, before);
+    await this.#append(publicKey, before);
     return added;
+  }
+
+  // A failed self-approval is reported, not thrown: the keys are kept, and the device approves
+  // itself again before it approves another.
+  async #selfApproved(): Promise<void> {
+    await this.#approveSelf().catch((err: unknown) => this.#onError(err));
   }
 
   /**
@@ -136,13 +170,12 @@ export class KeyLocker {
    * device. Returns the new recovery key, to show once.
    */
   async changeRecoveryKey(): Promise<string> {
-    const lockerPrivateKey = await this.#keyStore.get(PRIVATE);
-    const identityPrivateKey = await this.#keyStore.get(IDENTITY);
-    if (!lockerPrivateKey || !identityPrivateKey)
+    const secrets = await this.secrets();
+    if (!secrets)
       throw new ParleyError({ code: "forbidden", status: 403, message: "this device cannot read the key locker: restore it with the recovery key first" });
     const locker = await this.#api.call("getLocker");
     const recovery = generateRecoveryKey();
-    const blob = await sealRecoveryBlob(recovery.key, { lockerPrivateKey, identityPrivateKey }, this.#owner);
+    const blob = await sealRecoveryBlob(recovery.key, secrets, this.#owner);
     await this.#api.call("putLocker", { body: { publicKey: locker.publicKey, identityKey: locker.identityKey, recoveryBlob: bytesToBase64(blob) } });
     return recovery.display;
   }

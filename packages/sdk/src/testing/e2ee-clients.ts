@@ -69,8 +69,8 @@ export async function startOrg(
 }
 
 /** {@link startOrg} with the MLS framing check on (as in every deployment), and alice (the owner) and bob connected and live. */
-export async function startLivePair(t: { after(fn: () => unknown): void }) {
-  const { server, org } = await startOrg(t, {}, { config: { checkMlsFraming: true } });
+export async function startLivePair(t: { after(fn: () => unknown): void }, opts: ClientOptions = {}) {
+  const { server, org } = await startOrg(t, opts, { config: { checkMlsFraming: true } });
   const alice = org.owner;
   const bob = await org.user("bob");
   for (const c of [alice, bob]) c.connect();

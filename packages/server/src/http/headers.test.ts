@@ -85,6 +85,25 @@ for (const dialect of DIALECTS) {
       const entries = await call(s, "GET", "/me/locker/entries", undefined, auth);
       assert.equal(entries.status, 200);
       seen.set("listLockerEntries", entries);
+      // Approval requests relay the hand-off's keys and the sealed private keys; refused steps (the asking
+      // device cannot accept or complete its own request, nor reveal before an accept) are errors of those routes.
+      const created = await call(s, "POST", "/me/approval-requests", { commitment: key(4) }, auth);
+      assert.equal(created.status, 201);
+      seen.set("createApprovalRequest", created);
+      const request = `/me/approval-requests/${created.body.id as string}`;
+      const steps = [
+        ["listApprovalRequests", "GET", "/me/approval-requests", undefined, 200],
+        ["getApprovalRequest", "GET", request, undefined, 200],
+        ["acceptApprovalRequest", "POST", `${request}/accept`, { publicKey: key(5) }, 403],
+        ["revealApprovalKey", "POST", `${request}/reveal`, { publicKey: key(5) }, 409],
+        ["completeApprovalRequest", "POST", `${request}/complete`, { sealed: key(6), signature: Buffer.alloc(64, 7).toString("base64") }, 403],
+        ["declineApprovalRequest", "POST", `${request}/decline`, undefined, 200],
+      ] as const;
+      for (const [name, method, path, body, status] of steps) {
+        const res = await call(s, method, path, body, auth);
+        assert.equal(res.status, status, `${name}: ${JSON.stringify(res.body)}`);
+        seen.set(name, res);
+      }
 
       const flagged = Object.entries(routes as Record<string, RouteDef>)
         .filter(([, d]) => d.noStore)

@@ -1,5 +1,13 @@
 /** Test-only: real key locker material for a user (ADR 0007), built with @parley/crypto. */
-import { generateLockerKeyPair, generateRecoveryKey, generateUserIdentity, sealRecoveryBlob, type LockerOwner, type X25519KeyPair } from "@parley/crypto";
+import {
+  generateLockerKeyPair,
+  generateRecoveryKey,
+  generateUserIdentity,
+  sealRecoveryBlob,
+  type LockerOwner,
+  type UserIdentityKeyPair,
+  type X25519KeyPair,
+} from "@parley/crypto";
 import type { TestUser } from "./factories.ts";
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
@@ -7,6 +15,8 @@ const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 export interface LockerMaterial {
   owner: LockerOwner;
   locker: X25519KeyPair;
+  /** The user identity key pair (its private key signs device approvals). */
+  identity: UserIdentityKeyPair;
   /** A `PUT /me/locker` body: the public keys and a recovery blob of both private keys. */
   body: { publicKey: string; identityKey: string; recoveryBlob: string };
 }
@@ -17,5 +27,5 @@ export async function lockerMaterialFor(u: Pick<TestUser, "org" | "user">): Prom
   const identity = generateUserIdentity();
   const owner = { orgId: u.org.id, userId: u.user.id };
   const blob = await sealRecoveryBlob(generateRecoveryKey().key, { lockerPrivateKey: locker.privateKey, identityPrivateKey: identity.privateKey }, owner);
-  return { owner, locker, body: { publicKey: b64(locker.publicKey), identityKey: b64(identity.publicKey), recoveryBlob: b64(blob) } };
+  return { owner, locker, identity, body: { publicKey: b64(locker.publicKey), identityKey: b64(identity.publicKey), recoveryBlob: b64(blob) } };
 }

@@ -5,7 +5,7 @@
  * users, per-channel histories and ephemeral state, and notifies React
  * through subscribe()/version (useSyncExternalStore).
  */
-import type { ChannelKind, HistoryPolicy, MyChannel, Org, User } from "@parley/protocol";
+import type { ApprovalRequest, ChannelKind, HistoryPolicy, MyChannel, Org, User } from "@parley/protocol";
 import type { ConnectionChange, LockerStatus, ReceivedEvent } from "@parley/sdk";
 import { ChannelHistory } from "./channel-history.ts";
 import { EphemeralState } from "./ephemeral.ts";
@@ -29,6 +29,8 @@ export class ChatStore {
   activeChannelId: string | undefined;
   /** The user's key locker as this device sees it (undefined: not known yet, or E2EE off). */
   locker: LockerStatus | undefined;
+  /** Open approval requests of the user's other devices, for this device to approve (ADR 0007). */
+  approvals: ApprovalRequest[] = [];
   version = 0;
   readonly #histories = new Map<string, ChannelHistory>();
   readonly #listeners = new Set<() => void>();
@@ -54,6 +56,7 @@ export class ChatStore {
       c.on("membership", () => this.#scheduleRefresh()),
       c.on("user", (item) => {
         if (item.kind === "user.updated" || item.kind === "member.joined") this.#scheduleRefresh();
+        if (item.kind === "approval.requested" || item.kind === "approval.updated") void this.refreshApprovals().catch(() => undefined);
       }),
       c.on("connection", (ch) => this.#onConnection(ch)),
       c.on("sessionEnded", (err) => this.#end(err.message)),
@@ -70,7 +73,9 @@ export class ChatStore {
   async start(): Promise<void> {
     await Promise.all([this.refreshUsers(), this.refreshChannels()]);
     this.client.connect();
-    void this.refreshLocker();
+    void this.refreshLocker()
+      .then(() => this.refreshApprovals())
+      .catch(() => undefined);
   }
 
   subscribe = (fn: () => void): (() => void) => {
@@ -205,6 +210,17 @@ export class ChatStore {
     this.#changed();
   }
 
+  /**
+   * Look the open approval requests of the user's other devices up again (only a device that reads
+   * the locker can approve: on others the list stays empty).
+   */
+  async refreshApprovals(): Promise<void> {
+    const next = this.locker?.canRead ? await this.client.pendingApprovals().catch(() => this.approvals) : [];
+    if (next.length === 0 && this.approvals.length === 0) return;
+    this.approvals = next;
+    this.#changed();
+  }
+
   /** Set up the user's key locker: the recovery key, to show once. */
   async setUpRecoveryKey(): Promise<string> {
     const key = await this.client.setUpLocker();
@@ -220,9 +236,18 @@ export class ChatStore {
 
   /** Read every channel's past on this device with the recovery key (the channels re-read as their keys arrive). */
   async restoreWithRecoveryKey(key: string): Promise<number> {
-    const added = await this.client.restoreLocker(key);
+    return this.#nowReads(await this.client.restoreLocker(key));
+  }
+
+  /** This device was approved from another one (device approval's last step): it reads the locker now. */
+  approved(added: number): number {
+    return this.#nowReads(added);
+  }
+
+  #nowReads(added: number): number {
     this.locker = { exists: true, canRead: true };
     this.#changed();
+    void this.refreshApprovals().catch(() => undefined);
     return added;
   }
 

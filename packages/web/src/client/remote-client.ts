@@ -12,9 +12,12 @@ import {
   type E2eeEngine,
   type FileDescriptor,
   type LockerStatus,
+  type AcceptedApproval,
+  type DeviceTrust,
   type ParleyClient,
   type ReceivedEvent,
 } from "@parley/sdk";
+import type { ApprovalRequest } from "@parley/protocol";
 import { deserializeError, type SerializedError } from "../worker/errors.ts";
 import type { ClientMethod, ClientSnapshot, PageSession, WorkerPush } from "../worker/protocol.ts";
 import { fromWire, toWire, type WireStream } from "../worker/streams.ts";
@@ -161,6 +164,51 @@ export class RemoteClient extends Emitter<ClientEvents> {
   /** Replace the recovery key (from a device that reads the locker): the new key, to show once. */
   changeRecoveryKey(): Promise<string> {
     return this.#link.request({ op: "locker", action: "changeRecoveryKey" });
+  }
+
+  /** Device approval, new device: ask the user's other devices (the request, with its id). */
+  requestApproval(): Promise<ApprovalRequest> {
+    return this.#link.request({ op: "approval", action: "request" });
+  }
+
+  /** New device: wait until another device accepts; the six-digit code to show. */
+  approvalCode(requestId: string): Promise<string> {
+    return this.#link.request({ op: "approval", action: "code", requestId });
+  }
+
+  /** New device: wait for the approval, then read the key locker; the number of history keys that were new. */
+  awaitApproval(requestId: string): Promise<number> {
+    return this.#link.request({ op: "approval", action: "await", requestId });
+  }
+
+  /** New device: withdraw the request. */
+  cancelApproval(requestId: string): Promise<void> {
+    return this.#link.request({ op: "approval", action: "cancel", requestId });
+  }
+
+  /** Approving device: the open requests of the user's other devices. */
+  pendingApprovals(): Promise<ApprovalRequest[]> {
+    return this.#link.request({ op: "approval", action: "pending" });
+  }
+
+  /** Approving device: accept a request; the code to compare (once the new device revealed its key). */
+  acceptApproval(requestId: string): Promise<AcceptedApproval> {
+    return this.#link.request({ op: "approval", action: "accept", requestId });
+  }
+
+  /** Approving device: the codes matched — hand the keys over and approve. */
+  confirmApproval(requestId: string): Promise<void> {
+    return this.#link.request({ op: "approval", action: "confirm", requestId });
+  }
+
+  /** Approving device: decline a request. */
+  declineApproval(requestId: string): Promise<void> {
+    return this.#link.request({ op: "approval", action: "decline", requestId });
+  }
+
+  /** Which devices of these users carry an approval that verifies. */
+  deviceTrust(userIds: string[]): Promise<DeviceTrust[]> {
+    return this.#link.request({ op: "approval", action: "trust", userIds });
   }
 
   /** Older history of a channel: this device's sealed copy first, else the server's page decoded by the worker. */

@@ -15,6 +15,7 @@ import { DevicesPage } from "./devices-page.tsx";
 import { Dialogs, type DialogName } from "./dialogs/dialogs.tsx";
 import { DrawerBackdrop, PhoneBar, useDrawer } from "../pwa/drawer.tsx";
 import { RecoveryBanner } from "../security/recovery-key.tsx";
+import { ApprovalPrompt } from "../security/device-approval.tsx";
 
 export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => void }) {
   const { chat, onSignOut } = props;
@@ -61,6 +62,7 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
         <main className="main" aria-label="Conversation">
           <PhoneBar open={drawer.open} onOpen={() => drawer.setOpen(true)} />
           <RecoveryBanner chat={chat} />
+          <ApprovalPrompt chat={chat} />
           {route.name === "admin" ? (
             <AdminConsole />
           ) : route.name === "devices" ? (

@@ -77,6 +77,15 @@ export class DeviceWatch {
     this.#save();
   }
 
+  /** Stop warning about these devices (their owner approved them with their identity key). */
+  settle(deviceIds: ReadonlySet<string>): boolean {
+    const before = this.#s.pending.length;
+    this.#s.pending = this.#s.pending.filter((d) => !deviceIds.has(d.deviceId));
+    if (this.#s.pending.length === before) return false;
+    this.#save();
+    return true;
+  }
+
   /** Remember that the user compared this safety number with `userId`. */
   markVerified(userId: string, safetyNumber: string): void {
     this.#s.verified[userId] = safetyNumber;

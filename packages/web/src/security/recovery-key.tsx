@@ -1,7 +1,7 @@
 /**
  * The key locker in the web app (issue 9, ADR 0007). A banner at the top of the app asks the user
  * to set up their recovery key (their first device with a locker), or — on a device that does not
- * read the locker yet — to enter it (or, later, approve the device from another one) to read
+ * read the locker yet — to enter it or approve the device from another one (device-approval.tsx) to read
  * earlier messages. The setup dialog shows the key once, with copy and download, and a confirm
  * step (typing its last group); the restore dialog takes the key as typed. Everything runs in the
  * client worker: only the recovery key crosses to the page.
@@ -11,11 +11,12 @@ import type { ChatStore } from "../client/chat-store.ts";
 import { describeError } from "../client/session.ts";
 import { Modal } from "../components/dialogs/modal.tsx";
 import { Icon } from "../components/icon.tsx";
+import { ApproveThisDevice } from "./device-approval.tsx";
 
 /** The banner (none when the device reads the locker, or while its status is unknown). */
 export function RecoveryBanner(props: { chat: ChatStore }) {
   const { chat } = props;
-  const [open, setOpen] = useState<"setup" | "restore">();
+  const [open, setOpen] = useState<"setup" | "restore" | "approve">();
   const [later, setLater] = useState(false);
   const setUp = useCallback(() => chat.setUpRecoveryKey(), [chat]);
   const status = chat.locker;
@@ -34,7 +35,12 @@ export function RecoveryBanner(props: { chat: ChatStore }) {
             <span>Protect your message history: set up a recovery key. Without it, a new device of yours cannot read your earlier messages.</span>
           )}
           <span className="spacer" />
-          <button type="button" className="primary" onClick={() => setOpen(status.exists ? "restore" : "setup")}>
+          {status.exists ? (
+            <button type="button" className="primary" onClick={() => setOpen("approve")}>
+              Approve from another device
+            </button>
+          ) : null}
+          <button type="button" className={status.exists ? "" : "primary"} onClick={() => setOpen(status.exists ? "restore" : "setup")}>
             {status.exists ? "Enter recovery key" : "Set up recovery key"}
           </button>
           <button type="button" className="link" onClick={() => setLater(true)}>
@@ -49,6 +55,7 @@ export function RecoveryBanner(props: { chat: ChatStore }) {
   function dialog() {
     if (open === "setup") return <RecoveryKeySetup chat={chat} create={setUp} onClose={() => setOpen(undefined)} />;
     if (open === "restore") return <RecoveryKeyRestore chat={chat} onClose={() => setOpen(undefined)} />;
+    if (open === "approve") return <ApproveThisDevice chat={chat} onClose={() => setOpen(undefined)} />;
     return null;
   }
 }
@@ -202,7 +209,7 @@ export function RecoveryKeySection(props: { chat: ChatStore }) {
             ? "You have no recovery key yet: set one up from the banner at the top, or a new device of yours will not read your earlier messages."
             : status.canRead
               ? "This device reads your key locker: your earlier messages are readable here, and it can replace your recovery key."
-              : "This device does not read your key locker yet: enter your recovery key from the banner at the top."}
+              : "This device does not read your key locker yet: approve it from another device, or enter your recovery key, from the banner at the top."}
       </p>
       {status?.canRead ? (
         confirming ? (

@@ -25,6 +25,12 @@ async function setup() {
     ],
   });
   f.worker.answers.set("api:listDevices", { devices: [{ id: "dev-me", name: "Laptop" }] });
+  // Alice approved her device with her identity key; this one is not approved.
+  f.worker.answers.set("approval", (c: Command) =>
+    c.op === "approval" && c.action === "trust"
+      ? c.userIds!.map((userId) => ({ userId, approved: userId === alice.id ? ["dev-a1"] : [], hasIdentity: true, identityKeyChanged: false }))
+      : undefined,
+  );
   f.render(<VerifyDialog chat={f.chat} userId={alice.id} onClose={() => undefined} />);
   return { ...f, u: userEvent.setup() };
 }
@@ -51,7 +57,7 @@ describe("VerifyDialog (safety number and fingerprints)", () => {
     expect(screen.getByRole("heading", { name: "Verify Alice Liddell" })).toBeTruthy();
   });
 
-  test("lists both people's devices with 30-digit fingerprints in groups of five", async () => {
+  test("lists both people's devices with 30-digit fingerprints in groups of five, and whether each is approved", async () => {
     await setup();
     const theirs = await screen.findByRole("table", { name: "Devices of Alice Liddell" });
     await waitFor(() => expect(within(theirs).getByTestId("device-fingerprint").textContent).toBe("98765 43210 98765 43210 98765 43210"));
@@ -59,6 +65,8 @@ describe("VerifyDialog (safety number and fingerprints)", () => {
     const row = within(mine).getByRole("row", { name: /Laptop/ });
     expect(within(row).getByTestId("device-fingerprint").textContent).toBe("11111 22222 33333 44444 55555 66666");
     expect(within(row).getByText("current device")).toBeTruthy();
+    expect(within(theirs).getByTestId("device-approval").textContent).toBe("approved");
+    expect(within(row).getByTestId("device-approval").textContent).toBe("not approved");
   });
 
   test("marking the numbers as matching records the verification", async () => {

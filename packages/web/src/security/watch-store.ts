@@ -41,9 +41,19 @@ export function useDeviceWatch(chat: ChatStore): DeviceWatch {
   return e.watch;
 }
 
-/** Compare users' active devices with what this device has seen; new ones become warnings. */
+/**
+ * Compare users' active devices with what this device has seen; new ones become warnings, except
+ * those their owner approved with their identity key (checked here, ADR 0007).
+ */
 export async function checkDevices(chat: ChatStore, userIds: string[]): Promise<void> {
+  const { watch } = entry(chat);
   const devices = await activeDevices(chat, userIds);
-  const fresh = entry(chat).watch.observe(devices, chat.client.session?.deviceId);
-  if (fresh.length) watchChanged(chat);
+  const fresh = watch.observe(devices, chat.client.session?.deviceId);
+  const pending = watch.pending(userIds);
+  let settled = false;
+  if (pending.length) {
+    const trust = await chat.client.deviceTrust([...new Set(pending.map((d) => d.userId))]);
+    settled = watch.settle(new Set(trust.flatMap((t) => t.approved)));
+  }
+  if (fresh.length || settled) watchChanged(chat);
 }

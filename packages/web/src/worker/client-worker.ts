@@ -19,6 +19,7 @@ import {
   type CommandBody,
   type ForwardedEvent,
   type LockerAction,
+  type ApprovalAction,
   type PageSession,
   type StartInput,
   type WorkerMessage,
@@ -78,6 +79,32 @@ async function lockerOp(action: LockerAction, recoveryKey: string | undefined): 
   }
 }
 
+// Device approval runs in the worker too: ephemeral keys and the handed-over private keys never reach the page.
+async function approvalOp(action: ApprovalAction, requestId = "", userIds: string[] = []): Promise<unknown> {
+  const approvals = need().e2ee?.approvals;
+  if (!approvals) throw new Error("end-to-end encryption is off");
+  switch (action) {
+    case "request":
+      return approvals.request();
+    case "code":
+      return approvals.code(requestId);
+    case "await":
+      return approvals.awaitApproval(requestId);
+    case "cancel":
+      return approvals.cancel(requestId);
+    case "pending":
+      return approvals.pending();
+    case "accept":
+      return approvals.accept(requestId);
+    case "confirm":
+      return approvals.confirm(requestId);
+    case "decline":
+      return approvals.decline(requestId);
+    case "trust":
+      return approvals.trust(userIds);
+  }
+}
+
 async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Transferable[] }> {
   switch (cmd.op) {
     case "start":
@@ -106,6 +133,8 @@ async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Trans
     }
     case "locker":
       return { value: await lockerOp(cmd.action, cmd.recoveryKey) };
+    case "approval":
+      return { value: await approvalOp(cmd.action, cmd.requestId, cmd.userIds) };
     case "close":
       return { value: await shutdown() };
     case "signOut": {

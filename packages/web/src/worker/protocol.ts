@@ -66,6 +66,13 @@ export type ClientMethod = (typeof CLIENT_METHODS)[number];
 /** What the page may do with the key locker. */
 export type LockerAction = "status" | "setUp" | "restore" | "changeRecoveryKey";
 
+/**
+ * What the page may do with device approval (ADR 0007): the new device's steps (`request`, `code`,
+ * `await`, `cancel`), the approving device's (`pending`, `accept`, `confirm`, `decline`), and
+ * which devices of some users are trusted (`trust`).
+ */
+export type ApprovalAction = "request" | "code" | "await" | "cancel" | "pending" | "accept" | "confirm" | "decline" | "trust";
+
 /** A command without its id. */
 export type CommandBody =
   | { op: "start"; baseUrl: string; start: StartInput }
@@ -81,6 +88,8 @@ export type CommandBody =
   | { op: "downloadFile"; file: unknown }
   /** The user's key locker (ADR 0007): status, set up (returns the recovery key), restore with the key, change the key. */
   | { op: "locker"; action: LockerAction; recoveryKey?: string }
+  /** Device approval: the handshake's ephemeral keys and the user's private keys stay in the worker; codes and request views cross. */
+  | { op: "approval"; action: ApprovalAction; requestId?: string; userIds?: string[] }
   | { op: "close" }
   | { op: "signOut"; logout: boolean };
 

@@ -7,6 +7,7 @@ import { appendUserStream } from "../streams/user-stream.ts";
 import { getActiveSession, getOrg, getUserDevice, getUserInOrg, listActiveSessions, listUserDevices } from "./store.ts";
 import { revokeDevice, revokeSessions } from "./sessions.ts";
 import { toDevice, toOrg, toSession, toUser } from "./views.ts";
+import { approvedDeviceIds } from "../locker/approval-store.ts";
 
 export async function getMe(deps: Deps, p: DeviceActor): Promise<{ user: User; org: Org; deviceId: string; sessionId: string }> {
   const [user, org] = await Promise.all([getUserInOrg(deps.db, p.orgId, p.userId), getOrg(deps.db, p.orgId)]);
@@ -55,7 +56,12 @@ export async function revokeMySession(deps: Deps, p: DeviceActor, sessionId: str
 
 export async function listMyDevices(deps: Deps, p: DeviceActor): Promise<Device[]> {
   const rows = await listUserDevices(deps.db, p.orgId, p.userId);
-  return rows.map((r) => toDevice(r, p.deviceId));
+  const approved = await approvedDeviceIds(
+    deps.db,
+    p.orgId,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => toDevice(r, approved.has(r.id), p.deviceId));
 }
 
 export async function renameMyDevice(deps: Deps, p: DeviceActor, deviceId: string, name: string): Promise<Device> {
@@ -70,7 +76,8 @@ export async function renameMyDevice(deps: Deps, p: DeviceActor, deviceId: strin
       result: "success",
       pii: { subject: p.userId, data: { from: dev.name, to: name } },
     });
-    return toDevice({ ...dev, name }, p.deviceId);
+    const approved = await approvedDeviceIds(tx, p.orgId, [dev.id]);
+    return toDevice({ ...dev, name }, approved.has(dev.id), p.deviceId);
   });
 }
 

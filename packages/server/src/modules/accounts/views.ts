@@ -18,7 +18,8 @@ export function toUser(r: Pick<UsersTable, "id" | "org_id" | "username" | "displ
   };
 }
 
-export function toDevice(r: DevicesTable, currentDeviceId?: string): Device {
+/** A device row as the protocol shows it; `approved`: it holds an approval (ADR 0007; clients verify it themselves). */
+export function toDevice(r: DevicesTable, approved: boolean, currentDeviceId?: string): Device {
   return {
     id: r.id,
     userId: r.user_id,
@@ -26,6 +27,7 @@ export function toDevice(r: DevicesTable, currentDeviceId?: string): Device {
     createdAt: Number(r.created_at),
     lastSeenAt: r.last_seen_at === null ? null : Number(r.last_seen_at),
     revoked: r.revoked_at !== null,
+    approved,
     ...(currentDeviceId !== undefined ? { current: r.id === currentDeviceId } : {}),
   };
 }

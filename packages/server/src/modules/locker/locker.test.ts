@@ -85,7 +85,8 @@ for (const dialect of DIALECTS) {
 
       // The identity directory: the same org reads it, another org finds nothing.
       const identity = await bob.api("GET", `/users/${alice.user.id}/identity`);
-      assert.deepEqual(identity.body, { userId: alice.user.id, identityKey: mine.body.identityKey });
+      // No device approved yet (approvals.test.ts fills this in).
+      assert.deepEqual(identity.body, { userId: alice.user.id, identityKey: mine.body.identityKey, approvals: [] });
       const foreign = await other.api("GET", `/users/${alice.user.id}/identity`);
       assert.equal(foreign.status, 404);
       assert.equal(foreign.body.code, "not_found");

@@ -5,13 +5,14 @@
  * are fixed once set (rotation is a later slice); the recovery blob may be replaced
  * ("change recovery key").
  */
-import type { Locker } from "@parley/protocol";
+import type { Locker, RouteResponse, Routes } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";
 import { runCommand } from "../../command.ts";
 import { AppError, notFound } from "../../core/errors.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
 import { authorize } from "../access/authorize.ts";
 import { findLocker, insertLocker, replaceRecoveryBlob, type LockerRow } from "./store.ts";
+import { approvalsOfActiveDevices } from "./approval-store.ts";
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
@@ -70,11 +71,19 @@ export async function putLocker(deps: Deps, p: DeviceActor, input: { publicKey: 
   }
 }
 
-/** GET /users/:id/identity: a user's identity public key, for users of the caller's org only. */
-export async function getUserIdentity(deps: Deps, p: DeviceActor, userId: string): Promise<{ userId: string; identityKey: string }> {
+/**
+ * GET /users/:id/identity: a user's identity public key and its approvals of the user's active
+ * devices, for users of the caller's org only (clients verify each approval themselves).
+ */
+export async function getUserIdentity(deps: Deps, p: DeviceActor, userId: string): Promise<RouteResponse<Routes["getUserIdentity"]>> {
   authorize(p, "e2ee.directory", { type: "org", orgId: p.orgId });
   const row = await findLocker(deps.db, p.orgId, userId);
   // Another org's user, an unknown id and a user without a locker answer alike.
   if (!row) throw notFound("user identity");
-  return { userId, identityKey: b64(row.identity_key) };
+  const approvals = await approvalsOfActiveDevices(deps.db, p.orgId, userId);
+  return {
+    userId,
+    identityKey: b64(row.identity_key),
+    approvals: approvals.map((a) => ({ deviceId: a.device_id, signature: b64(a.signature), createdAt: Number(a.created_at) })),
+  };
 }

@@ -18,6 +18,7 @@ import { deleteKeyPackagesOf } from "../e2ee/store.ts";
 import { recordPendingRemovals } from "../mls/removals.ts";
 import { validated } from "./create-org.ts";
 import { toDevice, toUser } from "../accounts/views.ts";
+import { approvedDeviceIds } from "../locker/approval-store.ts";
 
 const org = (p: Actor) => ({ type: "org" as const, orgId: p.orgId });
 const PRIVILEGED: ReadonlySet<OrgRole> = new Set(["owner", "admin"]);
@@ -127,7 +128,12 @@ export async function listDevicesOfUser(deps: Deps, p: Actor, userId: string): P
       fx.audit({ action: "user.devices.read", target: { kind: "user", id: target.id }, result: "success", details: { devices: rows.length } });
     });
   }
-  return rows.map((r) => toDevice(r, p.kind === "device" && target.id === p.userId ? p.deviceId : undefined));
+  const approved = await approvedDeviceIds(
+    deps.db,
+    p.orgId,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => toDevice(r, approved.has(r.id), p.kind === "device" && target.id === p.userId ? p.deviceId : undefined));
 }
 
 /** Admins revoke any device of a user (an owner's only by owners). */

@@ -20,6 +20,7 @@ import { auditTargetIndex } from "./migrations/0010-audit-target-index.ts";
 import { channelHistoryPolicy } from "./migrations/0011-channel-history-policy.ts";
 import { eventArchiveCopies } from "./migrations/0012-event-archive-copies.ts";
 import { keyLockers } from "./migrations/0013-key-lockers.ts";
+import { deviceApprovals } from "./migrations/0014-device-approvals.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const ctx: MigrationContext = { dialect, bytes: dialect === "postgres" ? "bytea" : "blob" };
@@ -37,5 +38,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0011_channel_history_policy": channelHistoryPolicy(ctx),
     "0012_event_archive_copies": eventArchiveCopies(ctx),
     "0013_key_lockers": keyLockers(ctx),
+    "0014_device_approvals": deviceApprovals(ctx),
   };
 }

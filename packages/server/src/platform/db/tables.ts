@@ -325,6 +325,40 @@ export interface LockerEntriesTable {
   sealed: Uint8Array;
   created_at: number;
 }
+/** A device's approval (migration 0014, ADR 0007): the user identity key's signature over the device and its MLS signature key. */
+export interface DeviceApprovalsTable {
+  device_id: string;
+  org_id: string;
+  user_id: string;
+  /** Ed25519 signature (64 bytes), checked against user_lockers.identity_key before it was stored. */
+  signature: Uint8Array;
+  /** The device that approved it; null when the device approved itself. */
+  approved_by: string | null;
+  created_at: number;
+}
+/** States stored for an approval request ("expired" is derived from expires_at, never stored). */
+export type StoredApprovalState = "pending" | "accepted" | "revealed" | "approved" | "declined";
+/** A device approval request (migration 0014): the hand-off's public keys and sealed bytes, relayed by the server. */
+export interface ApprovalRequestsTable {
+  id: string;
+  org_id: string;
+  user_id: string;
+  /** The device asking to be approved. */
+  device_id: string;
+  /** SHA-256 commitment to the asking device's ephemeral X25519 key. */
+  commitment: Uint8Array;
+  approver_device_id: string | null;
+  /** The approving device's ephemeral X25519 public key. */
+  approver_key: Uint8Array | null;
+  /** The asking device's ephemeral X25519 public key, once revealed. */
+  device_key: Uint8Array | null;
+  /** The user's private keys HPKE-sealed to the asking device, once approved. */
+  sealed: Uint8Array | null;
+  state: StoredApprovalState;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+}
 
 export interface Database {
   orgs: OrgsTable;
@@ -356,4 +390,6 @@ export interface Database {
   audit_sink_cursors: AuditSinkCursorsTable;
   user_lockers: UserLockersTable;
   locker_entries: LockerEntriesTable;
+  device_approvals: DeviceApprovalsTable;
+  approval_requests: ApprovalRequestsTable;
 }
