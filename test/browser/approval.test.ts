@@ -11,17 +11,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import crypto from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
 import type { Page } from "playwright-core";
-import { bootstrapOrg, makeUser, TEST_PASSWORD } from "@parley/server/testing/factories";
-import { parley, tempDir } from "../../packages/cli/src/testing/spawn-cli.ts";
+import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
+import { chatFromCli, expectCliHistory, msg } from "./cli-history.ts";
 import { browserSuite, newUserPage, shot, signIn } from "./browser-support.ts";
 
 const suite = browserSuite();
-
-const msg = (page: Page, text: string) => page.locator("main article.msg", { hasText: text });
 
 /** Open "Approve from another device" from the banner of a device that does not read the locker. */
 async function askForApproval(page: Page) {
@@ -40,36 +35,17 @@ test(
     const url = suite.server.url;
     const owner = await bootstrapOrg(suite.server, { orgSlug: "approve", username: "alice" });
     await makeUser(suite.server, owner, { username: "bob", displayName: "Bob Builder" });
-    const dir = tempDir("approval-cli");
-    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const env = { PARLEY_PASSWORD: TEST_PASSWORD };
-    const cli = async (who: string, args: string[]) => {
-      const r = await parley(["--profile-dir", path.join(dir, who), ...args], { env });
-      assert.equal(r.code, 0, `parley ${args.join(" ")}: ${r.stderr}`);
-      return r;
-    };
-
-    await cli("alice", ["login", "--server", url, "--org", "approve", "--username", "alice"]);
-    await cli("bob", ["login", "--server", url, "--org", "approve", "--username", "bob"]);
-    await cli("alice", ["channel", "create", "general"]);
-    await cli("bob", ["channel", "join", "general"]);
-    const first = (await cli("alice", ["send", "general", "the first plan", "--json"])).json().seq as number;
-    await cli("bob", ["send", "general", "bob agrees"]);
-    await cli("alice", ["edit", "general", String(first), "the first plan, revised"]);
-    await cli("bob", ["react", "general", String(first), "👍"]);
-    const report = crypto.randomBytes(100_000);
-    const file = path.join(dir, "report.bin");
-    fs.writeFileSync(file, report);
-    await cli("alice", ["send", "general", "--file", file, "the report"]);
+    const { run, report } = await chatFromCli(t, url, "approve");
 
     // A fresh browser asks; a wrong code typed into the CLI approves nothing.
     const page = await newUserPage(suite.browser, suite.errors);
     await signIn(page, url, "approve", "alice", { deviceName: "Alice browser", until: "signed-in" });
     let dialog = await askForApproval(page);
-    const wrong = await parley(["--profile-dir", path.join(dir, "alice"), "devices", "approve", "--wait", "60"], {
-      env,
-      input: codeOf(dialog).then((c) => `${c.slice(0, 5)}${c.endsWith("0") ? "1" : "0"}\n`),
-    });
+    const wrong = await run(
+      "alice",
+      ["devices", "approve", "--wait", "60"],
+      codeOf(dialog).then((c) => `${c.slice(0, 5)}${c.endsWith("0") ? "1" : "0"}\n`),
+    );
     assert.equal(wrong.code, 1, wrong.stderr);
     assert.match(wrong.stderr, /codes differ.*NOT approved/);
     await dialog
@@ -83,14 +59,15 @@ test(
     // Again, with the right code: the CLI shows the same code and approves.
     dialog = await askForApproval(page);
     let browserCode = "";
-    const approve = parley(["--profile-dir", path.join(dir, "alice"), "devices", "approve", "--wait", "60"], {
-      env,
-      input: codeOf(dialog).then(async (c) => {
+    const approve = run(
+      "alice",
+      ["devices", "approve", "--wait", "60"],
+      codeOf(dialog).then(async (c) => {
         browserCode = c;
         await shot(page, "approval-new-device");
         return `${c}\n`;
       }),
-    });
+    );
     const done = await approve;
     assert.equal(done.code, 0, done.stderr);
     assert.match(done.stderr, new RegExp(`This device shows: ${browserCode.slice(0, 3)} ${browserCode.slice(3)}`), "both show the same code");
@@ -98,15 +75,7 @@ test(
     await dialog.getByRole("button", { name: "Done" }).click();
     assert.equal(await page.getByTestId("recovery-banner").count(), 0, "the banner is gone");
 
-    await page.getByRole("link", { name: /^Channel general/ }).click();
-    await page.getByRole("heading", { name: "# general" }).waitFor();
-    await msg(page, "the first plan, revised").getByText("(edited)").waitFor({ timeout: 60_000 });
-    await msg(page, "bob agrees").waitFor();
-    await msg(page, "the first plan, revised").getByRole("button", { name: /^👍 1/ }).waitFor();
-    const [dl] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download report.bin" }).click()]);
-    assert.deepEqual(fs.readFileSync((await dl.path())!), report, "the file decrypts byte-identical");
-    const unreadable = await page.locator("main .msg-body.undecryptable").count();
-    assert.equal(unreadable, 0, `no "Unable to decrypt" anywhere:\n${await page.locator("main").innerText()}`);
+    await expectCliHistory(page, report);
 
     // The approved browser approves the next one through its dialog.
     const tablet = await newUserPage(suite.browser, suite.errors);

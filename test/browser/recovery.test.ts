@@ -11,20 +11,15 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import crypto from "node:crypto";
 import fs from "node:fs";
-import path from "node:path";
-import type { Page } from "playwright-core";
-import { bootstrapOrg, makeUser, TEST_PASSWORD } from "@parley/server/testing/factories";
-import { parley, tempDir } from "../../packages/cli/src/testing/spawn-cli.ts";
+import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
+import { chatFromCli, expectCliHistory } from "./cli-history.ts";
 import { browserSuite, newUserPage, shot, signIn } from "./browser-support.ts";
 
 const suite = browserSuite();
 let org: ReturnType<typeof bootstrapOrg> | undefined;
 /** The org both tests use (one setup per server). */
 const ownerOf = () => (org ??= bootstrapOrg(suite.server, { orgSlug: "recover", username: "alice" }));
-
-const msg = (page: Page, text: string) => page.locator("main article.msg", { hasText: text });
 
 test(
   "a user chats from the CLI, then reads every earlier message, edit, reaction and file on a fresh browser with the recovery key",
@@ -33,28 +28,8 @@ test(
     const url = suite.server.url;
     const owner = await ownerOf();
     await makeUser(suite.server, owner, { username: "bob", displayName: "Bob Builder" });
-    const dir = tempDir("recovery-cli");
-    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const cli = async (who: string, args: string[]) => {
-      const r = await parley(["--profile-dir", path.join(dir, who), ...args], { env: { PARLEY_PASSWORD: TEST_PASSWORD } });
-      assert.equal(r.code, 0, `parley ${args.join(" ")}: ${r.stderr}`);
-      return r;
-    };
-
-    const login = await cli("alice", ["login", "--server", url, "--org", "recover", "--username", "alice", "--json"]);
-    const recoveryKey = login.json().recoveryKey as string;
+    const { report, recoveryKey } = await chatFromCli(t, url, "recover");
     assert.ok(recoveryKey, "alice's first device set up her key locker");
-    await cli("bob", ["login", "--server", url, "--org", "recover", "--username", "bob"]);
-    await cli("alice", ["channel", "create", "general"]);
-    await cli("bob", ["channel", "join", "general"]);
-    const first = (await cli("alice", ["send", "general", "the first plan", "--json"])).json().seq as number;
-    await cli("bob", ["send", "general", "bob agrees"]);
-    await cli("alice", ["edit", "general", String(first), "the first plan, revised"]);
-    await cli("bob", ["react", "general", String(first), "👍"]);
-    const report = crypto.randomBytes(100_000);
-    const file = path.join(dir, "report.bin");
-    fs.writeFileSync(file, report);
-    await cli("alice", ["send", "general", "--file", file, "the report"]);
 
     // A fresh browser: a new device of alice's, with no other device online.
     const page = await newUserPage(suite.browser, suite.errors);
@@ -76,15 +51,7 @@ test(
     await dialog.waitFor({ state: "detached", timeout: 60_000 });
     assert.equal(await banner.count(), 0, "the banner is gone");
 
-    await page.getByRole("link", { name: /^Channel general/ }).click();
-    await page.getByRole("heading", { name: "# general" }).waitFor();
-    await msg(page, "the first plan, revised").getByText("(edited)").waitFor({ timeout: 60_000 });
-    await msg(page, "bob agrees").waitFor();
-    await msg(page, "the first plan, revised").getByRole("button", { name: /^👍 1/ }).waitFor();
-    const [dl] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download report.bin" }).click()]);
-    assert.deepEqual(fs.readFileSync((await dl.path())!), report, "the file decrypts byte-identical");
-    const unreadable = await page.locator("main .msg-body.undecryptable").count();
-    assert.equal(unreadable, 0, `no "Unable to decrypt" anywhere:\n${await page.locator("main").innerText()}`);
+    await expectCliHistory(page, report);
     await shot(page, "recovery-restored");
     assert.deepEqual(suite.errors, []);
   },

@@ -27,6 +27,7 @@ import {
   type DeviceIdentity,
   type HandoffContext,
   type KeyStore,
+  type UserSecrets,
   type X25519KeyPair,
 } from "@parley/crypto";
 import type { ApprovalRequest, ApprovalState } from "@parley/protocol";
@@ -180,17 +181,10 @@ export class DeviceApprovals {
     if (!secrets) throw cannotApprove();
     const binding = await this.#bindingOf(a.deviceId);
     const sealed = await sealToDevice(a.ephemeral, a.deviceKey, secrets, this.#context(this.#identity.deviceId, a.deviceId));
-    const approval = signDeviceApproval(secrets.identityPrivateKey, {
-      orgId: this.#identity.orgId,
-      userId: this.#identity.userId,
-      deviceId: a.deviceId,
-      deviceSignaturePublicKey: binding,
-    });
-    secrets.lockerPrivateKey.fill(0);
-    secrets.identityPrivateKey.fill(0);
+    const signature = this.#signApproval(secrets, a.deviceId, binding);
     await this.#api.call("completeApprovalRequest", {
       params: { id: requestId },
-      body: { sealed: bytesToBase64(sealed), signature: bytesToBase64(approval.signature) },
+      body: { sealed: bytesToBase64(sealed), signature },
     });
     this.#accepted.delete(requestId);
     a.ephemeral.privateKey.fill(0);
@@ -206,16 +200,18 @@ export class DeviceApprovals {
   async approveSelf(): Promise<boolean> {
     const secrets = await this.#locker.secrets();
     if (!secrets) return false;
-    const approval = signDeviceApproval(secrets.identityPrivateKey, {
-      orgId: this.#identity.orgId,
-      userId: this.#identity.userId,
-      deviceId: this.#identity.deviceId,
-      deviceSignaturePublicKey: this.#identity.signaturePublicKey,
-    });
+    const signature = this.#signApproval(secrets, this.#identity.deviceId, this.#identity.signaturePublicKey);
+    await this.#api.call("approveOwnDevice", { body: { signature } });
+    return true;
+  }
+
+  /** The identity key's approval of a device of this user (base64), wiping the secrets it was given. */
+  #signApproval(secrets: UserSecrets, deviceId: string, deviceSignaturePublicKey: Uint8Array): string {
+    const { orgId, userId } = this.#identity;
+    const approval = signDeviceApproval(secrets.identityPrivateKey, { orgId, userId, deviceId, deviceSignaturePublicKey });
     secrets.lockerPrivateKey.fill(0);
     secrets.identityPrivateKey.fill(0);
-    await this.#api.call("approveOwnDevice", { body: { signature: bytesToBase64(approval.signature) } });
-    return true;
+    return bytesToBase64(approval.signature);
   }
 
   // ---- trust ----

@@ -13,6 +13,7 @@ import type { Db, Tx } from "../../platform/db/index.ts";
 import type { StoredApprovalState } from "../../platform/db/tables.ts";
 import { runCommand, type CommandEffects } from "../../command.ts";
 import { AppError, notFound } from "../../core/errors.ts";
+import { fromBase64, toBase64 } from "../../core/base64.ts";
 import { newId } from "../../platform/ids.ts";
 import { authorize } from "../access/authorize.ts";
 import { getUserDevice } from "../accounts/store.ts";
@@ -31,8 +32,7 @@ import {
   type RequestRow,
 } from "./approval-store.ts";
 
-const b64 = (b: Uint8Array | null) => (b === null ? null : Buffer.from(b).toString("base64"));
-const bytes = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
+const orNull = (b: Uint8Array | null) => (b === null ? null : toBase64(b));
 
 /** Open: waiting for a step, and not past its time. */
 const isOpen = (r: RequestRow, now: number) => OPEN_STATES.includes(r.state) && now < Number(r.expires_at);
@@ -49,11 +49,11 @@ export function toApprovalRequest(r: RequestRow, viewer: DeviceActor, now: numbe
     deviceId: r.device_id,
     deviceName: r.device_name,
     state: stateOf(r, now),
-    commitment: b64(r.commitment)!,
+    commitment: toBase64(r.commitment),
     approverDeviceId: r.approver_device_id,
-    approverKey: b64(r.approver_key),
-    deviceKey: b64(r.device_key),
-    sealed: viewer.deviceId === r.device_id ? b64(r.sealed) : null,
+    approverKey: orNull(r.approver_key),
+    deviceKey: orNull(r.device_key),
+    sealed: viewer.deviceId === r.device_id ? orNull(r.sealed) : null,
     createdAt: Number(r.created_at),
     expiresAt: Number(r.expires_at),
   };
@@ -145,7 +145,7 @@ export async function createApprovalRequest(deps: Deps, p: DeviceActor, commitme
       org_id: p.orgId,
       user_id: p.userId,
       device_id: p.deviceId,
-      commitment: bytes(commitment),
+      commitment: fromBase64(commitment),
       approver_device_id: null,
       approver_key: null,
       device_key: null,
@@ -189,7 +189,7 @@ export async function acceptApprovalRequest(deps: Deps, p: DeviceActor, id: stri
     if (!(await findApproval(tx, p.orgId, p.deviceId))) {
       throw new AppError("not_approved", "only an approved device can approve another (approve this one first, e.g. with the recovery key)");
     }
-    const next = await advance(tx, fx, p, now, r, ["pending"], { state: "accepted", approver_device_id: p.deviceId, approver_key: bytes(publicKey) });
+    const next = await advance(tx, fx, p, now, r, ["pending"], { state: "accepted", approver_device_id: p.deviceId, approver_key: fromBase64(publicKey) });
     return toApprovalRequest(next, p, now);
   });
 }
@@ -201,7 +201,7 @@ export async function revealApprovalKey(deps: Deps, p: DeviceActor, id: string, 
     const now = deps.now();
     const r = await loadRequest(tx, p, id);
     if (r.device_id !== p.deviceId) throw new AppError("forbidden", "only the device that asked reveals its key");
-    const next = await advance(tx, fx, p, now, r, ["accepted"], { state: "revealed", device_key: bytes(publicKey) });
+    const next = await advance(tx, fx, p, now, r, ["accepted"], { state: "revealed", device_key: fromBase64(publicKey) });
     return toApprovalRequest(next, p, now);
   });
 }

@@ -12,13 +12,13 @@ import type { Deps, DeviceActor } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import { runCommand } from "../../command.ts";
 import { AppError, notFound } from "../../core/errors.ts";
+import { fromBase64 } from "../../core/base64.ts";
 import { authorize } from "../access/authorize.ts";
 import { activeBindings } from "../e2ee/store.ts";
 import { findLocker } from "./store.ts";
 import { findApproval, upsertApproval } from "./approval-store.ts";
 import { advance, announce, closeRequestsOf, loadRequest, requireState, toApprovalRequest } from "./approval-requests.ts";
 
-const bytes = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
 /**
@@ -55,9 +55,9 @@ export async function completeApprovalRequest(deps: Deps, p: DeviceActor, id: st
     const r = await loadRequest(tx, p, id);
     if (r.approver_device_id !== p.deviceId) throw new AppError("forbidden", "only the device that accepted the request completes it");
     requireState(r, ["revealed"], now);
-    const signature = bytes(input.signature);
+    const signature = fromBase64(input.signature);
     await checkApproval(tx, p, r.device_id, signature);
-    const next = await advance(tx, fx, p, now, r, ["revealed"], { state: "approved", sealed: bytes(input.sealed) });
+    const next = await advance(tx, fx, p, now, r, ["revealed"], { state: "approved", sealed: fromBase64(input.sealed) });
     await upsertApproval(tx, { device_id: r.device_id, org_id: p.orgId, user_id: p.userId, signature, approved_by: p.deviceId, created_at: now });
     fx.audit({ action: "device.approved", target: { kind: "device", id: r.device_id }, result: "success", details: { by: p.deviceId, requestId: r.id } });
     return toApprovalRequest(next, p, now);
@@ -67,7 +67,7 @@ export async function completeApprovalRequest(deps: Deps, p: DeviceActor, id: st
 /** PUT /me/approval: the calling device stores its own approval (it holds the identity key). */
 export async function approveOwnDevice(deps: Deps, p: DeviceActor, input: { signature: string }): Promise<{ deviceId: string; approved: true }> {
   authorize(p, "e2ee.directory", { type: "org", orgId: p.orgId });
-  const signature = bytes(input.signature);
+  const signature = fromBase64(input.signature);
   await runCommand(deps, p, "locker.approveOwnDevice", async (tx, fx) => {
     await checkApproval(tx, p, p.deviceId, signature);
     // Ed25519 signatures are deterministic: the same approval again changes nothing and records nothing.

@@ -9,20 +9,19 @@ import type { Locker, RouteResponse, Routes } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";
 import { runCommand } from "../../command.ts";
 import { AppError, notFound } from "../../core/errors.ts";
+import { fromBase64, toBase64 } from "../../core/base64.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
 import { authorize } from "../access/authorize.ts";
 import { findLocker, insertLocker, replaceRecoveryBlob, type LockerRow } from "./store.ts";
 import { approvalsOfActiveDevices } from "./approval-store.ts";
 
-const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
-const bytes = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
 function toLocker(r: LockerRow): Locker {
   return {
-    publicKey: b64(r.public_key),
-    identityKey: b64(r.identity_key),
-    recoveryBlob: b64(r.recovery_blob),
+    publicKey: toBase64(r.public_key),
+    identityKey: toBase64(r.identity_key),
+    recoveryBlob: toBase64(r.recovery_blob),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };
@@ -39,7 +38,7 @@ export async function getLocker(deps: Deps, p: DeviceActor): Promise<Locker> {
 /** PUT /me/locker: first setup, or the same keys with a (possibly new) recovery blob. */
 export async function putLocker(deps: Deps, p: DeviceActor, input: { publicKey: string; identityKey: string; recoveryBlob: string }): Promise<Locker> {
   authorize(p, "e2ee.directory", { type: "org", orgId: p.orgId });
-  const want = { public_key: bytes(input.publicKey), identity_key: bytes(input.identityKey), recovery_blob: bytes(input.recoveryBlob) };
+  const want = { public_key: fromBase64(input.publicKey), identity_key: fromBase64(input.identityKey), recovery_blob: fromBase64(input.recoveryBlob) };
   const put = () =>
     runCommand(deps, p, "locker.put", async (tx, fx) => {
       const now = deps.now();
@@ -83,7 +82,7 @@ export async function getUserIdentity(deps: Deps, p: DeviceActor, userId: string
   const approvals = await approvalsOfActiveDevices(deps.db, p.orgId, userId);
   return {
     userId,
-    identityKey: b64(row.identity_key),
-    approvals: approvals.map((a) => ({ deviceId: a.device_id, signature: b64(a.signature), createdAt: Number(a.created_at) })),
+    identityKey: toBase64(row.identity_key),
+    approvals: approvals.map((a) => ({ deviceId: a.device_id, signature: toBase64(a.signature), createdAt: Number(a.created_at) })),
   };
 }
