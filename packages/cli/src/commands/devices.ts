@@ -51,8 +51,9 @@ export const deviceCommands: Command[] = [
             d.name,
             `created ${when(d.createdAt)}`,
             `last seen ${d.lastSeenAt ? when(d.lastSeenAt) : "never"}`,
-            d.revoked ? "revoked" : (d.fingerprint ?? "(no E2EE key)"),
+            // The fingerprint stays last: it is what people read out and compare.
             d.revoked ? "" : d.approved ? "approved" : "not approved",
+            d.revoked ? "revoked" : (d.fingerprint ?? "(no E2EE key)"),
           ]),
         ).concat("\n* = this device; approve a new one from an approved one with `parley devices approve`"),
       );
