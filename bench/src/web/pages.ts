@@ -4,9 +4,56 @@
  * not a cache the bench filled), sign-in through the UI, and the in-page
  * probes (composer usable, message-row MutationObserver, scroll frames).
  */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { API_PREFIX } from "@parley/protocol";
+import { freePort } from "@parley/server/testing/ports";
+import { startServerProcess, type ServerProcess } from "../processes.ts";
+import { BENCH_SETUP_TOKEN } from "../parley-setup.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
+/** The built web app (bash scripts/web-build.sh). */
+export const WEB_DIST = path.join(fileURLToPath(new URL("../../../", import.meta.url)), "packages/web/dist");
+
+/** Password of every bench account. */
+export const BENCH_PASSWORD = "bench-password-0123456789";
+
+/** Set the server up: org "bench" owned by alice (password {@link BENCH_PASSWORD}); returns her tokens. */
+export async function setupBenchOrg(url: string): Promise<{ accessToken: string }> {
+  const res = await fetch(`${url}${API_PREFIX}/setup`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      setupToken: BENCH_SETUP_TOKEN,
+      orgSlug: "bench",
+      orgName: "Bench",
+      username: "alice",
+      displayName: "Alice",
+      password: BENCH_PASSWORD,
+      deviceName: "setup",
+    }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  if (!res.ok) throw new Error(`setup -> ${res.status}: ${(await res.text()).slice(0, 200)}`);
+  return (await res.json()) as { accessToken: string };
+}
+
+/** A Parley server (SQLite in `dataDir`) in its own process on 127.0.0.1, serving the built web app, with the rate limits lifted for load. */
+export async function startWebServer(dataDir: string): Promise<ServerProcess> {
+  return startServerProcess("parley", {
+    host: "127.0.0.1",
+    port: await freePort(),
+    dataDir,
+    logLevel: "warn",
+    setupToken: BENCH_SETUP_TOKEN,
+    webDir: WEB_DIST,
+    rateLimitIp: 1_000_000,
+    rateLimitUser: 1_000_000,
+    wsFramesPerSecond: 100_000,
+    accessTokenTtl: 3600,
+  });
+}
 
 export async function launch(): Promise<Browser> {
   return chromium.launch({

@@ -17,19 +17,26 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
-import { fileURLToPath } from "node:url";
 import { ParleyClient } from "@parley/sdk";
 import { API_PREFIX } from "@parley/protocol";
-import { startServerProcess, type ServerProcess } from "../processes.ts";
-import { BENCH_SETUP_TOKEN } from "../parley-setup.ts";
+import type { ServerProcess } from "../processes.ts";
 import { log } from "../report.ts";
-import { freePort } from "@parley/server/testing/ports";
-import { composerUsableAt, launch, newContext, renderLatency, scrollToTop, signIn, watchRenders, type ScrollStats } from "./pages.ts";
+import {
+  BENCH_PASSWORD,
+  composerUsableAt,
+  launch,
+  setupBenchOrg,
+  startWebServer,
+  WEB_DIST,
+  newContext,
+  renderLatency,
+  scrollToTop,
+  signIn,
+  watchRenders,
+  type ScrollStats,
+} from "./pages.ts";
 import { recordWeb, type WebResults } from "./record.ts";
 
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const WEB_DIST = path.join(ROOT, "packages/web/dist");
-const PASSWORD = "bench-password-0123456789";
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
@@ -63,32 +70,13 @@ async function main(): Promise<void> {
   let server: ServerProcess | undefined;
   const browser = await launch();
   try {
-    server = await startServerProcess("parley", {
-      host: "127.0.0.1",
-      port: await freePort(),
-      dataDir,
-      logLevel: "warn",
-      setupToken: BENCH_SETUP_TOKEN,
-      webDir: WEB_DIST,
-      rateLimitIp: 1_000_000,
-      rateLimitUser: 1_000_000,
-      wsFramesPerSecond: 100_000,
-      accessTokenTtl: 3600,
-    });
+    server = await startWebServer(dataDir);
     const url = server.url;
     log(`web: server pid ${server.pid} at ${url}`);
-    const owner = await call<{ accessToken: string }>(url, "POST", "/setup", {
-      setupToken: BENCH_SETUP_TOKEN,
-      orgSlug: "bench",
-      orgName: "Bench",
-      username: "alice",
-      displayName: "Alice",
-      password: PASSWORD,
-      deviceName: "setup",
-    });
+    const owner = await setupBenchOrg(url);
     const invite = await call<{ token: string }>(url, "POST", "/invites", { role: "member", maxUses: 2, expiresInSeconds: 3600 }, owner.accessToken);
     for (const u of ["bob", "carol"])
-      await call(url, "POST", "/invites/accept", { token: invite.token, username: u, displayName: u, password: PASSWORD, deviceName: "setup" });
+      await call(url, "POST", "/invites/accept", { token: invite.token, username: u, displayName: u, password: BENCH_PASSWORD, deviceName: "setup" });
 
     // ---- (a) + (b): Alice signs in on a cold browser, creates #general -------------
     const aliceCtx = await newContext(browser);
@@ -103,7 +91,7 @@ async function main(): Promise<void> {
     const signInFormMs = await alice.evaluate(() => performance.now());
     // A fresh org has no channel: the composer appears once one exists, so create it through the API first.
     await call(url, "POST", "/channels", { kind: "public", name: "general", topic: "", members: [] }, owner.accessToken).catch(() => undefined);
-    const signInToComposerMs = await signIn(alice, "bench", "alice", PASSWORD);
+    const signInToComposerMs = await signIn(alice, "bench", "alice", BENCH_PASSWORD);
     await alice.waitForTimeout(1_000); // lazily loaded chunks (client worker, crypto) settle
     let rawBytes = 0,
       gzipBytes = 0;
@@ -130,7 +118,7 @@ async function main(): Promise<void> {
     const bobCtx = await newContext(browser);
     const bob = await bobCtx.newPage();
     await bob.goto(url);
-    await signIn(bob, "bench", "bob", PASSWORD, false);
+    await signIn(bob, "bench", "bob", BENCH_PASSWORD, false);
     await bob.getByRole("button", { name: "Browse channels" }).click();
     await bob.getByRole("button", { name: "Join general" }).click();
     await composerUsableAt(bob);
@@ -166,7 +154,7 @@ async function main(): Promise<void> {
 
     // ---- (d): a large channel seeded by carol's SDK client, scrolled in Bob's page --------
     const seedStarted = Date.now();
-    const carol = await ParleyClient.login({ baseUrl: url, org: "bench", username: "carol", password: PASSWORD });
+    const carol = await ParleyClient.login({ baseUrl: url, org: "bench", username: "carol", password: BENCH_PASSWORD });
     let scroll:
       | (ScrollStats & { messages: number; seedMs: number; renderNewestMs: number; domRows: number; firstRendered: boolean })
       | { messages: number; error: string };

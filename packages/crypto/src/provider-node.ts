@@ -142,6 +142,26 @@ function makeEd25519(): Signature {
   };
 }
 
+const concurrentKeys = new PublicKeyCache<KeyObject | null>(VERIFY_KEYS_MAX, (k) => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString("base64"));
+
+/**
+ * Ed25519 verification on libuv's thread pool, for many independent signatures at once (archive
+ * copies of a history page): the MLS provider verifies synchronously, which suits one message at a
+ * time but keeps a whole page on one core.
+ * @alias both provider files export this name for `#crypto-provider` (knip: a deliberate duplicate)
+ */
+export function verifyEd25519Concurrently(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  const key = concurrentKeys.get(publicKey, publicKeyOf);
+  if (!key) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    try {
+      edVerify(null, message, key, signature, (err, ok) => resolve(!err && ok));
+    } catch {
+      resolve(false); // malformed signature
+    }
+  });
+}
+
 /**
  * Internal (benchmarks, tests): the node:crypto provider with the default suite's HPKE on
  * node:crypto (`"node"`, what Parley runs) or on the default provider's @hpke (`"@hpke"`,

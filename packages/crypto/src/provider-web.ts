@@ -122,6 +122,23 @@ function makeEd25519(base: Signature): Signature {
   };
 }
 
+const concurrentKeys = new PublicKeyCache<Promise<CryptoKey | null>>(VERIFY_KEYS_MAX, toHex);
+
+/**
+ * Ed25519 verification for many independent signatures at once (archive copies of a history
+ * page): WebCrypto runs each off the calling thread.
+ * @alias both provider files export this name for `#crypto-provider` (knip: a deliberate duplicate)
+ */
+export async function verifyEd25519Concurrently(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  const key = await concurrentKeys.get(publicKey, importVerifyKey);
+  if (!key) return false;
+  try {
+    return await subtle().verify("Ed25519", key, src(signature), src(message));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * ts-mls {@link CryptoProvider} for browsers: @noble for HMAC, HKDF and small hashes,
  * WebCrypto for AES-GCM, large hashes and Ed25519 (with cached imported keys). Suites

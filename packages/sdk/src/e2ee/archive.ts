@@ -93,6 +93,11 @@ export class ArchiveReader {
     }
   }
 
+  /** Whether this device could read the event from its archive copy (it has one, and the device holds its epoch's key). */
+  async readable(ch: ChannelCrypto, e: Event): Promise<boolean> {
+    return !!e.archive && !!(await this.key(ch, e.generation ?? 0, e.epoch));
+  }
+
   /**
    * Read an event from its archive copy. Undefined when it has none or this device holds no key
    * for its epoch; an undecryptable step when the copy is bad. Throws only when the sender's

@@ -63,9 +63,19 @@ export class DeviceDirectory {
   async pastSignatureKey(userId: string, deviceId: string): Promise<Uint8Array | undefined> {
     let b = this.#byDevice.get(deviceId) ?? this.#past.get(deviceId);
     if (!b) {
-      for (const x of await this.#server.bindings([userId], { includeRevoked: true })) {
-        if (x.orgId === this.#orgId && verifyBinding(x, this.#directoryKey)) this.#past.set(x.deviceId, x);
+      // Single flight per user: a page of history asks for the same sender's key many times at once.
+      const key = `past:${userId}`;
+      let p = this.#inflight.get(key);
+      if (!p) {
+        p = this.#server
+          .bindings([userId], { includeRevoked: true })
+          .then((bs) => {
+            for (const x of bs) if (x.orgId === this.#orgId && verifyBinding(x, this.#directoryKey)) this.#past.set(x.deviceId, x);
+          })
+          .finally(() => this.#inflight.delete(key));
+        this.#inflight.set(key, p);
       }
+      await p;
       b = this.#past.get(deviceId);
     }
     return b && b.userId === userId ? b.signaturePublicKey : undefined;

@@ -23,6 +23,8 @@ export type Step =
   | { t: "retry"; message: string }
   | { t: "skip" }
   | { t: "history" }
+  /** Sent before this device joined, with the key of its epoch held: read from its archive copy when a page of history is (archive.ts), not here. */
+  | { t: "archived" }
   | { t: "content"; content: DecodedContent }
   | { t: "undecryptable"; reason: UndecryptableReason; message: string }
   /** `shareKeys`: the commit brought in new users and this device is the one to hand them the channel's past keys (share-keys.ts). */

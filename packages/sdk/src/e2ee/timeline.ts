@@ -51,7 +51,7 @@ export async function processEvent(ctx: TimelineContext, ch: ChannelCrypto, e: E
   const kind: string = e.kind;
   if (kind === "reset") return resetStep(e);
   // A group this device has left behind (an earlier generation), or one it has yet to reach.
-  if ((e.generation ?? 0) < ch.generation) return HANDSHAKE.has(kind) ? { t: "skip" } : ((await ctx.archive.read(ch, e)) ?? { t: "history" });
+  if ((e.generation ?? 0) < ch.generation) return HANDSHAKE.has(kind) ? { t: "skip" } : beforeJoining(ctx, ch, e);
   if ((e.generation ?? 0) > ch.generation) return { t: "wait" };
   const group = ch.group;
   if (!group) {
@@ -70,8 +70,7 @@ export async function processEvent(ctx: TimelineContext, ch: ChannelCrypto, e: E
     if (e.epoch > current) return { t: "wait" };
     return handshake(group, kind as "commit" | "proposal", e, ctx.deviceId);
   }
-  // Before this device joined: readable from the archive copy when the device holds that epoch's key.
-  if (ch.isBefore(e)) return (await ctx.archive.read(ch, e)) ?? { t: "history" };
+  if (ch.isBefore(e)) return beforeJoining(ctx, ch, e);
   if (e.senderDeviceId === ctx.deviceId) {
     const mine = await ctx.takeSent(e.clientId);
     if (mine) return { t: "content", content: mine };
@@ -101,6 +100,16 @@ export async function processEvent(ctx: TimelineContext, ch: ChannelCrypto, e: E
   const leaf = members(group).find((m) => m.leafIndex === r.sender.leafIndex);
   const archiveFault = leaf && (await ctx.archive.check(ch, e, r.plaintext, leaf.signaturePublicKey, group));
   return archiveFault ? { t: "content", content: { ...step.content, archiveFault } } : step;
+}
+
+/**
+ * An event sent before this device joined (ADR 0007, fast history): readable from its archive copy
+ * when the device holds that epoch's key — then it is read with the page of history it is shown in,
+ * in any order, and the timeline moves on without opening it (a backlog of 10,000 costs no more
+ * than its commits).
+ */
+async function beforeJoining(ctx: TimelineContext, ch: ChannelCrypto, e: Event): Promise<Step> {
+  return (await ctx.archive.readable(ch, e)) ? { t: "archived" } : { t: "history" };
 }
 
 async function handshake(group: Group, kind: "commit" | "proposal", e: Event, deviceId: string): Promise<Step> {

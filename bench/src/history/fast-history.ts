@@ -1,0 +1,151 @@
+/**
+ * Fast history bench (issue 9): a channel of N messages (default 10,000, MLS-encrypted with archive
+ * copies, seeded by alice's Node SDK device) is opened
+ *   (a) on a new browser device of alice's, right after it restored her key locker with the
+ *       recovery key: ms from the click on the channel to its newest message rendered, and to the
+ *       newest 50 all held by the page (target <= 1 s; the issue measured ~38 s before);
+ *   (b) on a new Node SDK device (the CLI's path): every page of the whole history fetched and decoded
+ *       from archive copies — events/s of decoding alone and with the fetches (target >= 10,000/s).
+ * A real server (SQLite, web app served) in a child process on 127.0.0.1; Debian chromium.
+ *
+ *   node bench/src/history/fast-history.ts [--messages 10000] [--cpu-profile FILE.cpuprofile (of (b)'s decoding)]
+ */
+import fs from "node:fs";
+import { Session } from "node:inspector/promises";
+import os from "node:os";
+import path from "node:path";
+import { MemoryKeyStore } from "@parley/crypto";
+import { ParleyClient, type ReceivedEvent } from "@parley/sdk";
+import type { Event } from "@parley/protocol";
+import type { ServerProcess } from "../processes.ts";
+import { log } from "../report.ts";
+import { BENCH_PASSWORD, launch, newContext, setupBenchOrg, signIn, startWebServer, WEB_DIST } from "../web/pages.ts";
+
+const num = (flag: string, dflt: number) => {
+  const i = process.argv.indexOf(flag);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const N = num("--messages", 10_000);
+const text = (i: number) => `history message ${i} of the big channel`;
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(path.join(WEB_DIST, "sw.js"))) throw new Error("build the web app first: bash scripts/web-build.sh");
+  log(
+    `fast history: load average at start ${os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(" ")} (${os.cpus().length} cores)`,
+  );
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-bench-history-"));
+  let server: ServerProcess | undefined;
+  const browser = await launch();
+  const clients: ParleyClient[] = [];
+  try {
+    server = await startWebServer(dataDir);
+    const url = server.url;
+    await setupBenchOrg(url);
+    const login = (keyStore = new MemoryKeyStore()) =>
+      ParleyClient.login({ baseUrl: url, org: "bench", username: "alice", password: BENCH_PASSWORD, e2ee: { keyStore } });
+
+    // ---- seed: alice's first device sets up her locker and fills #big ----------------
+    const alice = await login();
+    clients.push(alice);
+    alice.connect();
+    await alice.waitUntilLive();
+    const recoveryKey = await alice.e2ee!.locker.setUp();
+    const big = await alice.createChannel({ name: "big", kind: "public", topic: "", members: [] });
+    const seedStart = Date.now();
+    for (let sent = 0; sent < N;) {
+      const n = Math.min(100, N - sent);
+      await Promise.all(Array.from({ length: n }, (_, k) => alice.sendMessage(big.id, text(sent + k + 1))));
+      sent += n;
+      if (sent % 1000 === 0) process.stderr.write(`\rseeded ${sent}/${N}`);
+    }
+    await alice.idle();
+    process.stderr.write("\n");
+    log(`fast history: seeded ${N} messages in ${Date.now() - seedStart} ms`);
+
+    // ---- (a) a new browser device restores the locker and opens #big ------------------
+    const ctx = await newContext(browser);
+    const page = await ctx.newPage();
+    await page.goto(url);
+    await signIn(page, "bench", "alice", BENCH_PASSWORD, false);
+    const banner = page.getByTestId("recovery-banner");
+    await banner.getByRole("button", { name: "Enter recovery key" }).click({ timeout: 60_000 });
+    const dialog = page.getByRole("dialog", { name: "Enter your recovery key" });
+    await dialog.getByLabel("Recovery key").fill(recoveryKey);
+    const restoreAt = Date.now();
+    await dialog.getByRole("button", { name: "Restore my history" }).click();
+    await dialog.waitFor({ state: "detached", timeout: 120_000 });
+    const restoreMs = Date.now() - restoreAt;
+    const openAt = Date.now();
+    await page.getByRole("link", { name: /Channel big/ }).click();
+    await page.locator("article.msg", { hasText: text(N) }).waitFor({ timeout: 600_000 });
+    const newestMs = Date.now() - openAt;
+    // The newest 50 are read once the 50th newest renders: the list is scrolled up a little each frame until it does.
+    await page.evaluate(
+      async (want) => {
+        const el = document.querySelector<HTMLElement>(".messages")!;
+        const has = () => Array.from(el.querySelectorAll("article.msg")).some((a) => a.textContent?.includes(want));
+        for (let i = 0; i < 20_000 && !has(); i++) {
+          el.scrollTop = Math.max(0, el.scrollTop - 400);
+          await new Promise((r) => requestAnimationFrame(r));
+        }
+        if (!has()) throw new Error(`"${want}" never rendered`);
+      },
+      text(N - 49),
+    );
+    const newest50Ms = Date.now() - openAt;
+    const undecryptable = await page.locator("main .msg-body.undecryptable").count();
+    log(
+      `fast history: (a) new browser device: locker restore ${restoreMs} ms; newest message ${newestMs} ms; newest 50 ${newest50Ms} ms; undecryptable rows ${undecryptable}`,
+    );
+    await ctx.close();
+
+    // ---- (b) a new Node device reads the whole history from archive copies -------------
+    const reader = await login();
+    clients.push(reader);
+    await reader.e2ee!.locker.restore(recoveryKey);
+    const pages: Event[][] = [];
+    let fetchMs = 0;
+    let t = performance.now();
+    for (let before: number | undefined; ;) {
+      const r = await reader.api.call("listEvents", { params: { channelId: big.id }, query: { limit: 200, ...(before ? { before } : {}) } });
+      if (r.events.length === 0) break;
+      pages.push(r.events);
+      before = Math.min(...r.events.map((e) => e.seq));
+      if (!r.hasMore) break;
+    }
+    fetchMs = performance.now() - t;
+    const profile = process.argv.includes("--cpu-profile") ? new Session() : undefined;
+    if (profile) {
+      profile.connect();
+      await profile.post("Profiler.enable");
+      await profile.post("Profiler.start");
+    }
+    t = performance.now();
+    const decoded: ReceivedEvent[] = [];
+    for (const p of pages) decoded.push(...(await reader.decode(p)));
+    const decodeMs = performance.now() - t;
+    if (profile) {
+      const { profile: data } = await profile.post("Profiler.stop");
+      fs.writeFileSync(process.argv[process.argv.indexOf("--cpu-profile") + 1]!, JSON.stringify(data));
+      profile.disconnect();
+    }
+    const messages = decoded.filter((e) => e.kind === "message");
+    const unread = messages.filter((e) => e.content.decodeError).length;
+    const rate = (ms: number) => Math.round(decoded.length / (ms / 1000)).toLocaleString("en");
+    log(
+      `fast history: (b) new Node device: ${decoded.length} events (${messages.length} messages, ${unread} unreadable) decoded in ${Math.round(decodeMs)} ms = ${rate(decodeMs)} events/s; with the fetches (${Math.round(fetchMs)} ms) ${rate(decodeMs + fetchMs)} events/s`,
+    );
+  } finally {
+    for (const c of clients) await c.close().catch(() => undefined);
+    await browser.close().catch(() => undefined);
+    await server?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+// An error rejects the top-level await: the process prints it and exits with code 1.
+await main();
+process.exit(0); // the browser and the server are stopped; nothing else should keep the process
