@@ -40,6 +40,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Stops the reconcile loop's waits (close). */
   readonly #closing = new AbortController();
   readonly #reconciler: ReconcileLoop;
+  /** Per channel: the last send still being encrypted and queued (sends of a channel take turns: #send). */
+  readonly #sendOrder = new Map<string, Promise<void>>();
   readonly #policies = new HistoryPolicies((channelId) => this.api.call("getChannel", { params: { channelId } }));
   /** Local persistence. */
   readonly store: LocalStore;
@@ -313,16 +315,31 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const clientId = newClientId();
     const content: MessageContent = files ? { ...rest, files } : rest;
     const fileIds = Array.isArray(files) ? (files as { fileId: string }[]).map((f) => f.fileId) : [];
-    const event = await this.#encodeEvent(channelId, content, {
-      clientId,
-      kind,
-      // Attachment ids let the server link uploads to the event (their keys stay inside the ciphertext).
-      ...(fileIds.length ? ({ files: fileIds } as object) : {}),
-      ...(threadRoot != null ? { threadRoot } : {}),
-      ...(target != null ? { target } : {}),
-      ...(mentions?.length ? { mentions } : {}),
+    // Encrypted and queued in the order of the calls, per channel: MLS hands out a sender's message
+    // generations in encryption order, and receivers keep only a few keys for generations that come
+    // out of order (a burst of concurrent sends reordered on its way to the outbox left the later
+    // devices "Unable to decrypt" the overtaken ones). Only encryption and queueing wait their turn.
+    const turn = (this.#sendOrder.get(channelId) ?? Promise.resolve()).then(async () => {
+      const event = await this.#encodeEvent(channelId, content, {
+        clientId,
+        kind,
+        // Attachment ids let the server link uploads to the event (their keys stay inside the ciphertext).
+        ...(fileIds.length ? ({ files: fileIds } as object) : {}),
+        ...(threadRoot != null ? { threadRoot } : {}),
+        ...(target != null ? { target } : {}),
+        ...(mentions?.length ? { mentions } : {}),
+      });
+      return this.#outbox.enqueue(channelId, event);
     });
-    return this.#outbox.send(channelId, event);
+    const settled = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#sendOrder.set(channelId, settled);
+    void settled.then(() => {
+      if (this.#sendOrder.get(channelId) === settled) this.#sendOrder.delete(channelId);
+    });
+    return (await turn).sent;
   }
 
   /** Send a text message. */

@@ -78,6 +78,8 @@ export class Connection {
   #lastFrameAt = 0;
   #refSeq = 0;
   #stopped = true;
+  /** The sends waiting for a token, in order (#pace). */
+  #paceQueue: Promise<void> = Promise.resolve();
   /** Token bucket pacing `send` frames to the server's allowance (ready.framesPerSecond, burst 4x). */
   #rate = 50;
   #tokens = 100;
@@ -140,8 +142,18 @@ export class Connection {
     return true;
   }
 
-  /** Wait for a token of the send allowance, so a burst never trips the server's frame limit (4429). */
-  async #pace(): Promise<void> {
+  /**
+   * Wait for a token of the send allowance, so a burst never trips the server's frame limit (4429).
+   * First come, first served: sends leave in the order they asked (the outbox hands over a channel's
+   * sends in MLS generation order, and receivers keep only a few keys for generations that come late).
+   */
+  #pace(): Promise<void> {
+    const turn = this.#paceQueue.then(() => this.#takeToken());
+    this.#paceQueue = turn;
+    return turn;
+  }
+
+  async #takeToken(): Promise<void> {
     for (;;) {
       const now = Date.now();
       this.#tokens = Math.min(this.#rate * 2, this.#tokens + ((now - this.#refillAt) / 1000) * this.#rate);

@@ -80,11 +80,20 @@ export class Outbox {
 
   /** Persist `event` and send it until acknowledged. Resolves with the server's event. */
   async send(channelId: string, event: SendEvent): Promise<SendResult> {
+    return (await this.enqueue(channelId, event)).sent;
+  }
+
+  /**
+   * Persist a send and take its place in its channel's lane; `sent` settles when the server has
+   * acknowledged it (or it failed for good). Sends enqueued one after another reach the server
+   * in that order.
+   */
+  async enqueue(channelId: string, event: SendEvent): Promise<{ sent: Promise<SendResult> }> {
     const entry: OutboxEntry = { channelId, event, createdAt: Date.now(), attempts: 0 };
     // Persisted before the first attempt: if the process dies mid-send, resume() sends it again with the same clientId.
     await this.#o.store.putOutbox(entry);
     await this.#o.store.flush();
-    return this.#run(entry);
+    return { sent: this.#run(entry) };
   }
 
   /** Resend every entry left in the store (after a restart). Failures are reported through onFailed. */

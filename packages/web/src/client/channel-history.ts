@@ -2,7 +2,7 @@
  * What the app holds of one channel: the decoded events it has seen (live,
  * replayed, or paged in from history), materialised through the SDK's
  * Timeline. Older pages arrive out of order, so the timeline is rebuilt from
- * all events then (an edit paged in before its target must still apply);
+ * all events then, once, when it is next read (an edit paged in before its target must still apply);
  * live events, which arrive in seq order, are applied incrementally. One copy
  * is held per event; a decrypted copy replaces one a page brought in before
  * the device had decrypted it.
@@ -29,6 +29,8 @@ export class ChannelHistory {
   /** Own reaction seqs by "target:emoji", so a second click retracts the reaction. */
   #ownReactions = new Map<string, number>();
   #messages: TimelineMessage[] | undefined;
+  /** Events arrived out of seq order: the timeline is rebuilt from all of them when next read. */
+  #stale = false;
   /** Encryption resets, oldest first. */
   #resets: ResetNotice[] = [];
   /** Bumped on every change; views cache derived data by it. */
@@ -67,11 +69,12 @@ export class ChannelHistory {
     this.#events.set(e.seq, e);
     this.#minSeq = Math.min(this.#minSeq, e.seq);
     if (e.seq <= 1) this.hasOlder = false;
-    if (!held && e.seq > this.#maxSeq) {
+    if (!held && e.seq > this.#maxSeq && !this.#stale) {
       this.#maxSeq = e.seq;
       this.#apply(e);
     } else {
-      this.#rebuild();
+      this.#maxSeq = Math.max(this.#maxSeq, e.seq);
+      this.#stale = true; // rebuilt once when next read: a backlog arriving under a loaded page costs one rebuild, not one per event
     }
     this.#changed();
     return true;
@@ -91,7 +94,7 @@ export class ChannelHistory {
       this.#maxSeq = Math.max(this.#maxSeq, e.seq);
     }
     this.hasOlder = hasMore && this.#minSeq > 1 && !(this.historyStartsAt !== undefined && this.#minSeq <= this.historyStartsAt);
-    this.#rebuild();
+    this.#stale = true;
     this.#changed();
   }
 
@@ -111,22 +114,23 @@ export class ChannelHistory {
 
   /** Top-level messages, oldest first (cached until the next change). */
   messages(): TimelineMessage[] {
-    return (this.#messages ??= this.#timeline.messages());
+    return (this.#messages ??= this.#fresh().messages());
   }
 
   /** Encryption resets of the channel, oldest first. */
   resets(): readonly ResetNotice[] {
+    this.#fresh();
     return this.#resets;
   }
 
   /** Replies of a thread, oldest first. */
   thread(rootSeq: number): TimelineMessage[] {
-    return this.#timeline.thread(rootSeq);
+    return this.#fresh().thread(rootSeq);
   }
 
   /** One message. */
   get(seq: number): TimelineMessage | undefined {
-    return this.#timeline.get(seq);
+    return this.#fresh().get(seq);
   }
 
   /** The decoded event at `seq` (its content carries what the timeline drops, e.g. `files`). */
@@ -136,6 +140,7 @@ export class ChannelHistory {
 
   /** Seq of the signed-in user's reaction `emoji` on `target`, if there is one. */
   ownReaction(target: number, emoji: string): number | undefined {
+    this.#fresh();
     return this.#ownReactions.get(`${target}:${emoji}`);
   }
 
@@ -150,7 +155,14 @@ export class ChannelHistory {
     }
   }
 
+  // The timeline, rebuilt from every event held first if events arrived out of seq order since.
+  #fresh(): Timeline {
+    if (this.#stale) this.#rebuild();
+    return this.#timeline;
+  }
+
   #rebuild(): void {
+    this.#stale = false;
     this.#timeline = new Timeline(this.channelId);
     this.#ownReactions = new Map();
     this.#resets = [];
@@ -175,8 +187,11 @@ export class ChannelHistory {
  * Whether `next` replaces the copy of the same event held: a decrypted copy replaces one that
  * was not decrypted. A page of history fetched while the device has not processed its newest
  * events yet (a Welcome still on its way, a backlog after a reload) holds them undecrypted
- * ("not decrypted on this device"); the device delivers them decrypted a moment later.
+ * ("not decrypted on this device"); the device delivers them decrypted a moment later. A page
+ * read from archive copies ahead of MLS is replaced when MLS finds a copy that disagrees.
  */
 function supersedes(next: ReceivedEvent, held: ReceivedEvent): boolean {
-  return held.content.decodeError !== undefined && next.content.decodeError === undefined;
+  if (held.content.decodeError !== undefined) return next.content.decodeError === undefined;
+  // A page read from the archive copy before MLS opened the message: MLS found the copy disagrees, and says so on the message.
+  return next.content.decodeError === undefined && next.content.archiveFault !== undefined && held.content.archiveFault === undefined;
 }

@@ -249,12 +249,23 @@ function isReceived(v: unknown): v is ReceivedEvent {
 }
 
 // Older history: this device's own decrypted copy first (MLS ciphertext cannot be opened twice), else the server's page.
+// The server's page, each event from this device's own decrypted copy when it has one (MLS ciphertext
+// opens once; device-only channels have no archive copy), else decoded (archive copies: fast history).
+// The server's page, not the cache's, says which events are the newest: a device still working
+// through a backlog holds only older ones. Offline, the cache alone.
 async function older(channelId: string, before: number, limit: number): Promise<{ events: ReceivedEvent[]; hasMore: boolean }> {
-  const cached = await cache!.before(channelId, before, limit);
-  if (cached.length) return { events: cached, hasMore: cached[0]!.seq > 1 };
   const c = need();
-  const page = await c.api.call("listEvents", { params: { channelId }, query: { before, limit } });
-  return { events: (await c.decode(page.events)).map(strip), hasMore: page.hasMore };
+  const [page, cached] = await Promise.all([
+    c.api.call("listEvents", { params: { channelId }, query: { before, limit } }).catch((err: unknown) => err as Error),
+    cache!.before(channelId, before, limit),
+  ]);
+  if (page instanceof Error) {
+    if (cached.length) return { events: cached, hasMore: cached[0]!.seq > 1 };
+    throw page;
+  }
+  const held = new Map(cached.map((e) => [e.seq, e]));
+  const decoded = new Map((await c.decode(page.events.filter((e) => !held.has(e.seq)))).map((e) => [e.seq, strip(e)]));
+  return { events: page.events.map((e) => held.get(e.seq) ?? decoded.get(e.seq)!), hasMore: page.hasMore };
 }
 
 async function shutdown(): Promise<void> {
