@@ -22,6 +22,21 @@ const KEY_NAME = "sdk/history-key";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/**
+ * A device-local AES-256-GCM key kept under `name` in the key store (made on first use): what
+ * seals the device's own records at rest (its decrypted history, its search index).
+ */
+export async function deviceSealingKey(keyStore: KeyStore, name: string): Promise<CryptoKey> {
+  let raw = await keyStore.get(name);
+  if (!raw || raw.length !== 32) {
+    raw = crypto.getRandomValues(new Uint8Array(32));
+    await keyStore.put(name, raw);
+  }
+  const key = await crypto.subtle.importKey("raw", raw as Uint8Array<ArrayBuffer>, "AES-GCM", false, ["encrypt", "decrypt"]);
+  raw.fill(0);
+  return key;
+}
+
 /** Sealed decrypted-content cache of one device over its local store. */
 export class DecryptedHistory {
   readonly #store: LocalStore;
@@ -69,16 +84,7 @@ export class DecryptedHistory {
   }
 
   #cryptoKey(): Promise<CryptoKey> {
-    this.#key ??= (async () => {
-      let raw = await this.#keyStore.get(KEY_NAME);
-      if (!raw || raw.length !== 32) {
-        raw = crypto.getRandomValues(new Uint8Array(32));
-        await this.#keyStore.put(KEY_NAME, raw);
-      }
-      const key = await crypto.subtle.importKey("raw", raw as Uint8Array<ArrayBuffer>, "AES-GCM", false, ["encrypt", "decrypt"]);
-      raw.fill(0);
-      return key;
-    })();
+    this.#key ??= deviceSealingKey(this.#keyStore, KEY_NAME);
     this.#key.catch(() => {
       this.#key = undefined;
     });
