@@ -12,6 +12,7 @@ import { deviceCommands } from "./devices.ts";
 import { fileCommands } from "./files.ts";
 import { recoveryKeyCommands } from "./recovery-key.ts";
 import { approvalCommands } from "./approval.ts";
+import { searchCommands } from "./search.ts";
 
 export const COMMANDS: Command[] = [
   startCommand,
@@ -22,6 +23,7 @@ export const COMMANDS: Command[] = [
   ...accountCommands,
   ...channelCommands,
   ...messageCommands,
+  ...searchCommands,
   ...fileCommands,
   ...deviceCommands,
   ...recoveryKeyCommands,
