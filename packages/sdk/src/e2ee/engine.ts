@@ -28,7 +28,7 @@ import { ContentCache } from "./content-cache.ts";
 import { deviceIdentity, registerDevice, replenishKeyPackages, type KeyPackageSupply } from "./device.ts";
 import { DeviceDirectory } from "./directory.ts";
 import { addMissingDevices, commitProposals, commitWithRetry, ensureGroup, joinByExternalCommit, joinFromWelcomeItem, type GroupContext } from "./group-ops.ts";
-import type { E2eeHost, E2eeOptions } from "./engine-types.ts";
+import type { E2eeHost, E2eeOptions, HistoryUnavailableNotice } from "./engine-types.ts";
 import { SelfUpdates } from "./self-update.ts";
 import { SaveSchedule } from "./persist.ts";
 import { sealPayload, type SealedMeta } from "./payload.ts";
@@ -186,7 +186,14 @@ export class E2eeEngine {
         return policy === "shared" || policy === "joined";
       },
     });
-    this.#pipeline = new TimelinePipeline(this.#ctx, host, {
+    // History this device has no key for may be in the user's locker by now: look again.
+    const pipelineHost = Object.assign(Object.create(host) as E2eeHost, {
+      historyUnavailable: (n: HistoryUnavailableNotice) => {
+        host.historyUnavailable(n);
+        this.locker.catchUp();
+      },
+    });
+    this.#pipeline = new TimelinePipeline(this.#ctx, pipelineHost, {
       history: this.history,
       shown: this.#shown,
       saves: this.#saves,

@@ -109,3 +109,30 @@ test("a device revoked in the middle of reading the past gets nothing more: no l
   const read = await phone.decode([after.event]);
   assert.equal(read[0]!.text, undefined, "the revoked device reads nothing of it");
 });
+
+test("a device that reads the locker and joins a channel's group epochs later looks in the locker again for the keys of the epochs between", async (t) => {
+  const { org, alice } = await startLivePair(t);
+  const recoveryKey = await alice.e2ee!.locker.setUp();
+  const ch = await alice.createChannel({ kind: "private", name: "later" });
+  await alice.sendMessage(ch.id, "before the restore");
+  await alice.idle();
+  await alice.e2ee!.locker.flush();
+
+  // The phone restores now, then stays away while the channel moves on to a new epoch.
+  const phone = await org.device("alice", { e2ee: { ...FAST.e2ee, keyStore: new MemoryKeyStore() } });
+  await phone.e2ee!.locker.restore(recoveryKey);
+  await alice.e2ee!.selfUpdate(ch.id);
+  await alice.sendMessage(ch.id, "after the restore, in an epoch the phone never had");
+  await alice.idle();
+  await alice.e2ee!.locker.flush(); // alice's device appends the new epoch's key
+
+  let fromLocker = 0;
+  phone.on("historyKeys", (n) => {
+    if (n.channelId === ch.id) fromLocker += n.added;
+  });
+  phone.connect();
+  await phone.waitUntilLive();
+  await until(() => phone.e2ee!.members(ch.id) !== undefined, "the phone joins the group, at the latest epoch");
+  await until(() => fromLocker > 0, "the phone looks in the locker again and finds the missing epoch's key");
+  assert.deepEqual(await readable(phone, ch.id), ["before the restore", "after the restore, in an epoch the phone never had"]);
+});

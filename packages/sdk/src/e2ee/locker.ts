@@ -48,6 +48,9 @@ export interface LockerStatus {
   canRead: boolean;
 }
 
+/** Least time between two reads of the whole locker prompted by the timeline (catchUp). */
+const CATCH_UP_MS = 10_000;
+
 /** A user's key locker as seen from one device. */
 export class KeyLocker {
   readonly #api: Api;
@@ -64,6 +67,8 @@ export class KeyLocker {
   readonly #pending = new Map<string, { channelId: string; generation: number; epoch: number }>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> | undefined;
+  #catchingUp: Promise<unknown> | undefined;
+  #caughtUpAt = 0;
 
   constructor(opts: {
     api: Api;
@@ -209,6 +214,21 @@ export class KeyLocker {
       this.#onKeys(channelId, n);
     }
     return added;
+  }
+
+  /**
+   * The timeline met events this device has no key for: when it reads the locker, look there again
+   * (the user's other devices append the keys of epochs this one was not in — e.g. it restored, then
+   * joined a channel's group epochs later). One read at a time, at most one every 10 s.
+   */
+  catchUp(): void {
+    if (this.#catchingUp || Date.now() - this.#caughtUpAt < CATCH_UP_MS) return;
+    this.#catchingUp = this.readAll()
+      .catch((err: unknown) => this.#onError(err))
+      .finally(() => {
+        this.#catchingUp = undefined;
+        this.#caughtUpAt = Date.now();
+      });
   }
 
   /** This device learned the history key of (channel, generation, epoch): append it (batched). */
