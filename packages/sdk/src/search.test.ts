@@ -77,3 +77,34 @@ test("a new device finds words said before it existed, in every channel, from a 
   t.after(() => other.close());
   assert.equal(other.size, 0, "another device's key does not open it");
 });
+
+test("an index back-filled before the device held the keys reads those messages again once it restores", async (t) => {
+  const { org, alice } = await startLivePair(t);
+  const recoveryKey = await alice.e2ee!.locker.setUp();
+  const alpha = await alice.createChannel({ kind: "public", name: "alpha" });
+  await alice.sendMessage(alpha.id, "the quokka budget");
+  await alice.sendMessage(alpha.id, "more quokka notes");
+  await alice.idle();
+  await alice.e2ee!.locker.flush();
+
+  const phone = await org.device("alice", { e2ee: { ...FAST.e2ee, keyStore: new MemoryKeyStore() } });
+  phone.connect();
+  await phone.waitUntilLive();
+  await until(() => phone.e2ee!.members(alpha.id) !== undefined, "the phone joins the group");
+  await phone.idle();
+  const search = await MessageSearch.open(phone, new MemorySearchIndexStore());
+  t.after(() => search.close());
+  await search.backfill(phone, [alpha.id]);
+  assert.equal(search.search("quokka").length, 0, "sent before this device existed, and not restored yet");
+  assert.equal(await search.backfill(phone, [alpha.id]), 0, "no new keys: nothing is read again");
+
+  await phone.e2ee!.locker.restore(recoveryKey);
+  assert.ok((await search.backfill(phone, [alpha.id])) >= 2, "the unreadable part is read again");
+  assert.deepEqual(
+    search
+      .search("quokka")
+      .map((h) => h.text)
+      .sort(),
+    ["more quokka notes", "the quokka budget"],
+  );
+});

@@ -10,6 +10,7 @@ import type { KeyStore } from "@parley/crypto";
 import type { ParleyClient } from "./client.ts";
 import type { ReceivedEvent } from "./client-events.ts";
 import { deviceSealingKey } from "./e2ee/history.ts";
+import { historyKeysOf } from "./e2ee/history-keys.ts";
 import { aesGcmOpen, aesGcmSeal } from "./e2ee/seal.ts";
 
 /** Where the sealed index is kept between runs (a file for the CLI, IndexedDB in the web app). */
@@ -55,7 +56,17 @@ interface Coverage {
   newest: number;
   oldest: number;
   complete: boolean;
+  /**
+   * The newest event read while this device held no key for it (sent before it joined, before it
+   * restored or was approved), and how many history keys it held then: when it holds more, the
+   * back-fill reads up to there again.
+   */
+  unreadableTo?: number;
+  keys?: number;
 }
+
+/** Where history pages come from: a {@link ParleyClient}, or an app's own page source (the web worker adds its cached copies). */
+export type HistorySource = Pick<ParleyClient, "history">;
 
 interface Saved {
   v: 1;
@@ -82,6 +93,7 @@ function newIndex(): MiniSearch<Doc> {
 /** The device's message index: feed it events (it follows the client once opened), back-fill it, query it. */
 export class MessageSearch {
   readonly #store: SearchIndexStore;
+  readonly #keyStore: KeyStore;
   readonly #key: Promise<CryptoKey>;
   #index: MiniSearch<Doc>;
   #coverage: Record<string, Coverage>;
@@ -91,6 +103,7 @@ export class MessageSearch {
 
   private constructor(store: SearchIndexStore, keyStore: KeyStore, saved: Saved | undefined) {
     this.#store = store;
+    this.#keyStore = keyStore;
     this.#key = deviceSealingKey(keyStore, KEY_NAME);
     this.#index = saved ? MiniSearch.loadJS<Doc>(saved.index as never, { fields: FIELDS, storeFields: STORED, processTerm: fold }) : newIndex();
     this.#coverage = saved?.coverage ?? {};
@@ -127,8 +140,11 @@ export class MessageSearch {
    * where an edit or delete comes before the message it changes.
    */
   apply(e: ReceivedEvent, direction: "forward" | "backward" = "forward"): void {
-    if (e.content.decodeError) return;
     const cov = (this.#coverage[e.channelId] ??= { newest: 0, oldest: 0, complete: false });
+    if (e.content.decodeError) {
+      if (e.content.decodeReason === "history_unavailable") cov.unreadableTo = Math.max(cov.unreadableTo ?? 0, e.seq);
+      return;
+    }
     if (direction === "forward" && e.seq > cov.newest) {
       // Live events right after what is indexed extend it; after a gap the back-fill reads what lies between.
       if (cov.newest === 0 || e.seq === cov.newest + 1) cov.newest = e.seq;
@@ -175,43 +191,59 @@ export class MessageSearch {
   }
 
   /**
-   * Index what is missing of these channels from their history pages: what came since the newest
-   * indexed message, then older pages until each channel's first. Returns the events read.
+   * Index what is missing of these channels from their history pages: what it could not read before
+   * when it holds more keys now, what came since the newest indexed message, then older pages until
+   * each channel's first. Returns the events read.
    */
-  async backfill(client: ParleyClient, channelIds: readonly string[], onProgress?: (p: { channelId: string; read: number }) => void): Promise<number> {
+  async backfill(source: HistorySource, channelIds: readonly string[], onProgress?: (p: { channelId: string; read: number }) => void): Promise<number> {
     let total = 0;
     for (const channelId of channelIds) {
       const cov = (this.#coverage[channelId] ??= { newest: 0, oldest: 0, complete: false });
+      const keys = (await historyKeysOf(this.#keyStore).ofChannel(channelId)).length;
       let read = 0;
+      const page = (before: number | undefined) => source.history(channelId, { limit: PAGE, ...(before !== undefined ? { before } : {}) });
+      const indexed = (events: readonly ReceivedEvent[]) => {
+        for (const e of [...events].reverse()) this.apply(e, "backward");
+        read += events.length;
+        onProgress?.({ channelId, read });
+      };
+      // Read again what this device could not read before, now that it holds more keys (restored, approved, shared).
+      if (cov.unreadableTo && keys > (cov.keys ?? 0)) {
+        let before = cov.unreadableTo + 1;
+        cov.unreadableTo = 0;
+        for (let more = true; more && before > 1;) {
+          const p = await page(before);
+          indexed(p.events);
+          more = p.hasMore && p.events.length > 0;
+          before = p.events[0]?.seq ?? 1;
+        }
+      }
       // Newer than what is indexed: newest first down to it (a new device reads these from archive copies).
       let before: number | undefined;
       let newest = cov.newest;
       for (let more = true; more;) {
-        const page = await client.history(channelId, { limit: PAGE, ...(before !== undefined ? { before } : {}) });
-        const fresh = page.events.filter((e) => e.seq > cov.newest);
-        for (const e of [...fresh].reverse()) this.apply(e, "backward");
-        read += fresh.length;
-        newest = Math.max(newest, ...page.events.map((e) => e.seq));
-        more = page.hasMore && fresh.length === page.events.length && page.events.length > 0;
-        before = page.events[0]?.seq;
+        const p = await page(before);
+        const fresh = p.events.filter((e) => e.seq > cov.newest);
+        indexed(fresh);
+        newest = Math.max(newest, ...p.events.map((e) => e.seq));
+        more = p.hasMore && fresh.length === p.events.length && p.events.length > 0;
+        before = p.events[0]?.seq;
         if (cov.newest === 0) {
           // Nothing indexed before: this walk is the back-fill of the whole channel.
           cov.oldest = before ?? 0;
-          cov.complete = !page.hasMore;
+          cov.complete = !p.hasMore;
         }
-        onProgress?.({ channelId, read });
       }
       cov.newest = newest;
       // Older than what is indexed, down to the first message.
       while (!cov.complete && cov.oldest > 1) {
-        const page = await client.history(channelId, { limit: PAGE, before: cov.oldest });
-        for (const e of [...page.events].reverse()) this.apply(e, "backward");
-        read += page.events.length;
-        cov.oldest = page.events[0]?.seq ?? 1;
-        cov.complete = !page.hasMore || page.events.length === 0;
-        onProgress?.({ channelId, read });
+        const p = await page(cov.oldest);
+        indexed(p.events);
+        cov.oldest = p.events[0]?.seq ?? 1;
+        cov.complete = !p.hasMore || p.events.length === 0;
       }
       cov.complete = true;
+      cov.keys = keys;
       total += read;
     }
     return total;
