@@ -57,9 +57,9 @@ interface Coverage {
   oldest: number;
   complete: boolean;
   /**
-   * The newest event read while this device held no key for it (sent before it joined, before it
-   * restored or was approved), and how many history keys it held then: when it holds more, the
-   * back-fill reads up to there again.
+   * The newest event this device could not read (sent before it joined, before it restored or was
+   * approved, or before it joined the channel's group at all), and how many history keys it held
+   * then: when it holds more, the back-fill reads up to there again.
    */
   unreadableTo?: number;
   keys?: number;
@@ -113,11 +113,12 @@ export class MessageSearch {
 
   /**
    * Open the index kept in `store` (a new one when there is none, or when it does not open under this
-   * device's key) and follow the client's events from now on.
+   * device's key) and follow the client's events from now on. The index is sealed under a key of
+   * `opts.keyStore` (default: the client's E2EE key store).
    */
-  static async open(client: ParleyClient, store: SearchIndexStore): Promise<MessageSearch> {
-    const keyStore = client.e2ee?.identity.keyStore;
-    if (!keyStore) throw new Error("search needs end-to-end encryption (its key store seals the index)");
+  static async open(client: ParleyClient, store: SearchIndexStore, opts: { keyStore?: KeyStore } = {}): Promise<MessageSearch> {
+    const keyStore = opts.keyStore ?? client.e2ee?.identity.keyStore;
+    if (!keyStore) throw new Error("search needs a device key store to seal its index (end-to-end encryption is off)");
     const key = await deviceSealingKey(keyStore, KEY_NAME);
     let saved: Saved | undefined;
     const sealed = await store.load();
@@ -142,7 +143,8 @@ export class MessageSearch {
   apply(e: ReceivedEvent, direction: "forward" | "backward" = "forward"): void {
     const cov = (this.#coverage[e.channelId] ??= { newest: 0, oldest: 0, complete: false });
     if (e.content.decodeError) {
-      if (e.content.decodeReason === "history_unavailable") cov.unreadableTo = Math.max(cov.unreadableTo ?? 0, e.seq);
+      // Not readable now (sent before this device joined, or before it joined the group at all): maybe later.
+      if (e.kind !== "commit" && e.kind !== "proposal") cov.unreadableTo = Math.max(cov.unreadableTo ?? 0, e.seq);
       return;
     }
     if (direction === "forward" && e.seq > cov.newest) {

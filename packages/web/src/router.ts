@@ -1,5 +1,6 @@
 /**
- * The app's few routes, on the History API: /, /c/:channelId, /admin,
+ * The app's few routes, on the History API: /, /c/:channelId (?thread=N opens
+ * a thread, ?at=N shows message N), /search (?q=words&in=channelId), /admin,
  * /devices, /invite/:token. No router library: the server's SPA fallback
  * serves index.html for each of them.
  */
@@ -8,19 +9,25 @@ import { useSyncExternalStore } from "react";
 /** A parsed location. */
 export type Route =
   | { name: "home" }
-  | { name: "channel"; channelId: string; thread: number | undefined }
+  | { name: "channel"; channelId: string; thread: number | undefined; at: number | undefined }
+  | { name: "search"; query: string; channelId: string | undefined }
   | { name: "admin" }
   | { name: "devices" }
   | { name: "invite"; token: string };
 
-/** Parse a pathname (and search, for the open thread). */
+/** A positive integer query parameter, if present. */
+function seqParam(q: URLSearchParams, name: string): number | undefined {
+  const n = Number(q.get(name));
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+/** Parse a pathname (and search, for the open thread, the message shown, or a search). */
 function parseRoute(pathname: string, search = ""): Route {
   const parts = pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  const q = new URLSearchParams(search);
   if (parts[0] === "invite" && parts[1]) return { name: "invite", token: parts[1] };
-  if (parts[0] === "c" && parts[1]) {
-    const thread = Number(new URLSearchParams(search).get("thread"));
-    return { name: "channel", channelId: parts[1], thread: Number.isInteger(thread) && thread > 0 ? thread : undefined };
-  }
+  if (parts[0] === "c" && parts[1]) return { name: "channel", channelId: parts[1], thread: seqParam(q, "thread"), at: seqParam(q, "at") };
+  if (parts[0] === "search") return { name: "search", query: q.get("q") ?? "", channelId: q.get("in") || undefined };
   if (parts[0] === "admin") return { name: "admin" };
   if (parts[0] === "devices") return { name: "devices" };
   return { name: "home" };
@@ -28,6 +35,15 @@ function parseRoute(pathname: string, search = ""): Route {
 
 const listeners = new Set<() => void>();
 addEventListener("popstate", () => listeners.forEach((fn) => fn()));
+
+/** The path of a search (`in`: one channel only). */
+export function searchPath(query: string, channelId?: string): string {
+  const q = new URLSearchParams();
+  if (query) q.set("q", query);
+  if (channelId) q.set("in", channelId);
+  const s = q.toString();
+  return s ? `/search?${s}` : "/search";
+}
 
 /** Go to a path (pushes a history entry). */
 export function navigate(path: string, replace = false): void {

@@ -162,6 +162,22 @@ export class ChatStore {
     }
   }
 
+  /**
+   * Page in older history until message `seq` is loaded (or the channel's readable history ends):
+   * a link to a message (a search result) shows it in place. At most `maxPages` pages.
+   */
+  async loadUntil(channelId: string, seq: number, maxPages = 500): Promise<boolean> {
+    const h = this.history(channelId);
+    for (let i = 0; i < maxPages && h.minSeq > seq && h.hasOlder;) {
+      if (h.loadingOlder) await new Promise((r) => setTimeout(r, 30));
+      else {
+        await this.loadOlder(channelId);
+        i++;
+      }
+    }
+    return h.minSeq <= seq;
+  }
+
   // Past history keys arrived for a channel: decode the pages held again (what could not be read before
   // this device joined now opens from archive copies), newest first.
   async #reread(channelId: string): Promise<void> {

@@ -19,7 +19,7 @@ import {
 } from "@parley/sdk";
 import type { ApprovalRequest } from "@parley/protocol";
 import { deserializeError, type SerializedError } from "../worker/errors.ts";
-import type { ClientMethod, ClientSnapshot, PageSession, WorkerPush } from "../worker/protocol.ts";
+import type { ClientMethod, ClientSnapshot, PageSession, SearchAnswer, WorkerPush } from "../worker/protocol.ts";
 import { fromWire, toWire, type WireStream } from "../worker/streams.ts";
 import type { WorkerLink } from "./worker-link.ts";
 
@@ -209,6 +209,11 @@ export class RemoteClient extends Emitter<ClientEvents> {
   /** Which devices of these users carry an approval that verifies. */
   deviceTrust(userIds: string[]): Promise<DeviceTrust[]> {
     return this.#link.request({ op: "approval", action: "trust", userIds });
+  }
+
+  /** Search every channel's messages in this device's index (in the worker): hits, best first, and how far the index is. */
+  searchMessages(query: string, opts: { channelId?: string; limit?: number } = {}): Promise<SearchAnswer> {
+    return this.#link.request({ op: "search", query, ...opts });
   }
 
   /** Older history of a channel: this device's sealed copy first, else the server's page decoded by the worker. */

@@ -1,12 +1,14 @@
 /**
  * The signed-in app: sidebar, the main view for the route (channel, admin
- * console, devices) and the thread panel. Owns the keyboard shortcuts:
- * Ctrl/Cmd+K opens the channel switcher, Esc closes the top-most panel.
+ * console, devices, search) and the thread panel. Owns the keyboard shortcuts:
+ * Ctrl/Cmd+K opens the channel switcher, Ctrl/Cmd+Shift+F searches every
+ * channel, Esc closes the top-most panel.
  */
 import { useEffect, useState, useSyncExternalStore } from "react";
 import type { ChatStore } from "../client/chat-store.ts";
 import { ChatContext } from "../client/use-chat.ts";
-import { navigate, useRoute } from "../router.ts";
+import { navigate, searchPath, useRoute } from "../router.ts";
+import { SearchPage } from "../search/search-page.tsx";
 import { Sidebar } from "./sidebar.tsx";
 import { ChannelView } from "./channel/channel-view.tsx";
 import { ThreadPanel } from "./channel/thread-panel.tsx";
@@ -24,6 +26,7 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
   const [dialog, setDialog] = useState<DialogName>();
   const channelId = route.name === "channel" ? route.channelId : undefined;
   const thread = route.name === "channel" ? route.thread : undefined;
+  const at = route.name === "channel" ? route.at : undefined;
   // Phone width: the sidebar is a drawer, closed again by any navigation.
   const drawer = useDrawer(`${route.name}:${channelId ?? ""}:${thread ?? ""}`);
 
@@ -45,6 +48,9 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
       if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "k") {
         e.preventDefault();
         setDialog("switcher");
+      } else if ((e.ctrlKey || e.metaKey) && e.shiftKey && e.key.toLowerCase() === "f") {
+        e.preventDefault();
+        navigate(searchPath(""));
       } else if (e.key === "Escape" && !e.defaultPrevented) {
         if (dialog) setDialog(undefined);
         else if (thread && channelId) navigate(`/c/${channelId}`);
@@ -67,8 +73,10 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
             <AdminConsole />
           ) : route.name === "devices" ? (
             <DevicesPage />
+          ) : route.name === "search" ? (
+            <SearchPage query={route.query} channelId={route.channelId} />
           ) : channelId ? (
-            <ChannelView key={channelId} channelId={channelId} onAddPeople={() => setDialog("members")} />
+            <ChannelView key={channelId} channelId={channelId} at={thread ? undefined : at} onAddPeople={() => setDialog("members")} />
           ) : (
             <div className="empty">
               <h2>Welcome to {chat.org.name}</h2>
@@ -76,7 +84,7 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
             </div>
           )}
         </main>
-        {channelId && thread ? <ThreadPanel key={`${channelId}:${thread}`} channelId={channelId} rootSeq={thread} /> : null}
+        {channelId && thread ? <ThreadPanel key={`${channelId}:${thread}`} channelId={channelId} rootSeq={thread} at={at} /> : null}
       </div>
       <Dialogs open={dialog} channelId={channelId} onClose={() => setDialog(undefined)} />
     </ChatContext.Provider>

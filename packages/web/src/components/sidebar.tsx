@@ -4,7 +4,7 @@
  */
 import type { MyChannel } from "@parley/protocol";
 import { useChat } from "../client/use-chat.ts";
-import { navigate, type Route } from "../router.ts";
+import { navigate, searchPath, type Route } from "../router.ts";
 import { toggleTheme } from "../theme.ts";
 import { ConnectionStatus } from "./connection-status.tsx";
 import { PresenceDot } from "./presence-dot.tsx";
@@ -65,6 +65,20 @@ export function Sidebar(props: { activeChannelId: string | undefined; route: Rou
       <button type="button" className="switcher-hint" onClick={() => props.onDialog("switcher")}>
         Jump to… <kbd>Ctrl K</kbd>
       </button>
+      <a
+        href="/search"
+        className={`switcher-hint search-link${props.route === "search" ? " active" : ""}`}
+        aria-current={props.route === "search" ? "page" : undefined}
+        onClick={(e) => {
+          e.preventDefault();
+          navigate(searchPath(""));
+        }}
+      >
+        <span>
+          <Icon name="search" /> Search messages
+        </span>
+        <kbd>Ctrl ⇧ F</kbd>
+      </a>
       <section aria-labelledby="channels-h">
         <div className="section-head">
           <h2 id="channels-h">Channels</h2>

@@ -7,6 +7,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { useChat } from "../client/use-chat.ts";
 import { filesOf } from "../client/extras.ts";
 import { Icon } from "../components/icon.tsx";
+import { navigate, searchPath } from "../router.ts";
 import { searchMessages, stepResult } from "./search.ts";
 
 /** What the message list highlights. */
@@ -88,6 +89,9 @@ export function SearchBar(props: { channelId: string; onClose: () => void; onHig
           Load older messages
         </button>
       ) : null}
+      <button type="button" className="link" onClick={() => navigate(searchPath(q.trim(), props.channelId))}>
+        Search all of its history
+      </button>
       <span className="muted" title="The server only stores encrypted messages: search runs on this device">
         on this device only
       </span>

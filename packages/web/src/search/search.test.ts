@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { searchMessages, stepResult } from "./search.ts";
+import { highlightParts, searchMessages, stepResult } from "./search.ts";
 
 const m = (seq: number, text: string, extra: Partial<{ deleted: boolean; decodeError: string; fileNames: string[] }> = {}) => ({
   seq,
@@ -28,4 +28,14 @@ test("search: result navigation wraps", () => {
   assert.equal(stepResult(2, 3, 1), 0);
   assert.equal(stepResult(0, 3, -1), 2);
   assert.equal(stepResult(0, 0, 1), -1);
+});
+
+test("search: result text split into matched words and the rest, folded, prefixes of words, rejoining to the text", () => {
+  const parts = highlightParts("Le Café ouvre: cafés, CAFETERIA & decaf.", ["cafe"]);
+  assert.equal(parts.map((p) => p.text).join(""), "Le Café ouvre: cafés, CAFETERIA & decaf.");
+  assert.deepEqual(
+    parts.filter((p) => p.match).map((p) => p.text),
+    ["Café", "cafés", "CAFETERIA"],
+  );
+  assert.deepEqual(highlightParts("nothing here", []), [{ text: "nothing here", match: false }]);
 });

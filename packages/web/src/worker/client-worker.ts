@@ -11,6 +11,7 @@ import { serializeError } from "./errors.ts";
 import { EventCache, LEGACY_DB } from "./event-cache.ts";
 import { deleteDb } from "./idb.ts";
 import { IdbStore } from "./idb-store.ts";
+import { WorkerSearch } from "./search-index.ts";
 import {
   CLIENT_METHODS,
   FORWARDED_EVENTS,
@@ -41,6 +42,7 @@ let keys: BrowserKeyStore | undefined;
 let store: IdbStore | undefined;
 let cache: EventCache | undefined;
 let client: ParleyClient | undefined;
+let search: WorkerSearch | undefined;
 let batch: Array<[ForwardedEvent, unknown]> = [];
 let batchTimer: ReturnType<typeof setTimeout> | undefined;
 let stateTimer: ReturnType<typeof setInterval> | undefined;
@@ -131,6 +133,9 @@ async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Trans
       const { wire, transfer } = toWire(await need().downloadFile(cmd.file as FileDescriptor));
       return { value: wire, transfer };
     }
+    case "search":
+      if (!search) throw new Error("search is not available on this device");
+      return { value: search.query(cmd.query, { ...(cmd.channelId ? { channelId: cmd.channelId } : {}), limit: cmd.limit ?? 50 }) };
     case "locker":
       return { value: await lockerOp(cmd.action, cmd.recoveryKey) };
     case "approval":
@@ -141,7 +146,7 @@ async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Trans
       if (cmd.logout && client) await client.logout().catch(() => undefined); // offline or already ended: wiped below either way
       await shutdown();
       // This device's keys, session and decrypted history go with the session: the next sign-in is a new device.
-      await Promise.all([BrowserKeyStore.wipe(), IdbStore.wipe(), EventCache.wipe(), deleteDb(LEGACY_DB)]);
+      await Promise.all([BrowserKeyStore.wipe(), IdbStore.wipe(), EventCache.wipe(), WorkerSearch.wipe(), deleteDb(LEGACY_DB)]);
       return { value: undefined };
     }
   }
@@ -181,6 +186,8 @@ async function start(baseUrl: string, input: StartInput): Promise<ClientSnapshot
   const c = client;
   for (const name of FORWARDED_EVENTS) c.on(name, (payload: unknown) => forward(name, payload));
   const me = await c.api.call("me");
+  // Search across channels: its own pages are the app's (cached copies first), so device-only channels are found too.
+  search = await WorkerSearch.open(c, { history: (id, o = {}) => older(id, o.before ?? Number.MAX_SAFE_INTEGER, o.limit ?? 200) }, keys);
   stateTimer = setInterval(postState, 500);
   return {
     me: me.user,
@@ -270,6 +277,8 @@ async function older(channelId: string, before: number, limit: number): Promise<
 
 async function shutdown(): Promise<void> {
   if (stateTimer) clearInterval(stateTimer);
+  await search?.close().catch(() => undefined);
+  search = undefined;
   flushBatch();
   await client?.close().catch(() => undefined);
   client = undefined;

@@ -6,7 +6,7 @@
  * Tokens never cross: the page sees the session's ids only.
  */
 import type { Org, User } from "@parley/protocol";
-import type { ClientEvents, E2eeEngine, ParleyClient, StoredSession } from "@parley/sdk";
+import type { ClientEvents, E2eeEngine, ParleyClient, SearchHit, StoredSession } from "@parley/sdk";
 import type { SerializedError } from "./errors.ts";
 import type { WireStream } from "./streams.ts";
 
@@ -73,6 +73,21 @@ export type LockerAction = "status" | "setUp" | "restore" | "changeRecoveryKey";
  */
 export type ApprovalAction = "request" | "code" | "await" | "cancel" | "pending" | "accept" | "confirm" | "decline" | "trust";
 
+/** How far the index is: messages indexed, whether a back-fill runs and what it has read so far. */
+export interface SearchStatus {
+  indexed: number;
+  backfilling: boolean;
+  read: number;
+  /** Set when the last back-fill failed (it is tried again on the next trigger). */
+  error?: string;
+}
+
+/** What the page gets for a query. */
+export interface SearchAnswer {
+  hits: SearchHit[];
+  status: SearchStatus;
+}
+
 /** A command without its id. */
 export type CommandBody =
   | { op: "start"; baseUrl: string; start: StartInput }
@@ -86,6 +101,8 @@ export type CommandBody =
       opts: { name: string; mime: string; size?: number; text?: string; threadRoot?: number | null };
     }
   | { op: "downloadFile"; file: unknown }
+  /** Search every channel's messages on this device (the worker's sealed index): hits and how far the index is. */
+  | { op: "search"; query: string; channelId?: string; limit?: number }
   /** The user's key locker (ADR 0007): status, set up (returns the recovery key), restore with the key, change the key. */
   | { op: "locker"; action: LockerAction; recoveryKey?: string }
   /** Device approval: the handshake's ephemeral keys and the user's private keys stay in the worker; codes and request views cross. */

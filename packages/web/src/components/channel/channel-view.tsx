@@ -1,6 +1,6 @@
 /** A channel: header with its encryption state, search, messages, uploads, typing line and composer (drop files anywhere). */
 import { HistoryPolicyBadge } from "../../security/history-policy.tsx";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { useChat } from "../../client/use-chat.ts";
 import { navigate } from "../../router.ts";
 import { MessageList } from "./message-list.tsx";
@@ -14,16 +14,32 @@ import { UploadList } from "../../chat/upload-list.tsx";
 import { AttachButton } from "../../chat/attach-button.tsx";
 import { SearchBar, type SearchHighlight } from "../../search/search-bar.tsx";
 
-export function ChannelView(props: { channelId: string; onAddPeople: () => void }) {
+export function ChannelView(props: { channelId: string; at?: number | undefined; onAddPeople: () => void }) {
   const chat = useChat();
   const c = chat.channel(props.channelId);
   const [searching, setSearching] = useState(false);
   const [highlight, setHighlight] = useState<SearchHighlight>();
   const onHighlight = useCallback((h: SearchHighlight | undefined) => setHighlight(h), []);
+  // A link to one message (?at=N, from a search result): page back to it, then show it marked.
+  const [jumped, setJumped] = useState<number>();
+  const { at, channelId } = props;
+  useEffect(() => {
+    setJumped(undefined);
+    if (at === undefined) return;
+    let stop = false;
+    void chat.loadUntil(channelId, at).then(
+      () => !stop && setJumped(at),
+      () => undefined,
+    );
+    return () => {
+      stop = true;
+    };
+  }, [chat, channelId, at]);
+  const jumpMark = useMemo<SearchHighlight | undefined>(() => (jumped === undefined ? undefined : { hits: new Set([jumped]), current: jumped }), [jumped]);
   // Ctrl/Cmd+F finds in this channel's decrypted history instead of the page (which holds only the rendered rows).
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "f") {
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "f") {
         e.preventDefault();
         setSearching(true);
       }
@@ -94,7 +110,7 @@ export function ChannelView(props: { channelId: string; onAddPeople: () => void 
           channelId={c.id}
           title={isDm ? title : `#${title}`}
           onOpenThread={(seq) => navigate(`/c/${c.id}?thread=${seq}`)}
-          highlight={searching ? highlight : undefined}
+          highlight={searching ? highlight : jumpMark}
           history={c.history}
         />
         <TypingLine channelId={c.id} threadRoot={null} lastSeq={last && !last.deleted ? last.seq : undefined} />

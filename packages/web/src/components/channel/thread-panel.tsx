@@ -7,25 +7,21 @@ import { Composer } from "./composer.tsx";
 import { TypingLine } from "./typing-line.tsx";
 import { Icon } from "../icon.tsx";
 
-export function ThreadPanel(props: { channelId: string; rootSeq: number }) {
+export function ThreadPanel(props: { channelId: string; rootSeq: number; at?: number | undefined }) {
   const chat = useChat();
   const h = chat.history(props.channelId);
   const root = h.get(props.rootSeq);
   const replies = h.thread(props.rootSeq);
   const end = useRef<HTMLDivElement>(null);
+  const at = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    end.current?.scrollIntoView({ block: "end" });
+    // A reply linked to (a search result) is brought into view; otherwise the newest reply.
+    (at.current ?? end.current)?.scrollIntoView({ block: at.current ? "center" : "end" });
   }, [replies.length]);
   // A thread opened by link may start before the loaded history: page back until its root is in.
   useEffect(() => {
-    let stop = false;
-    void (async () => {
-      while (!stop && !h.get(props.rootSeq) && h.hasOlder) await chat.loadOlder(props.channelId);
-    })().catch(() => undefined);
-    return () => {
-      stop = true;
-    };
-  }, [chat, h, props.channelId, props.rootSeq]);
+    void chat.loadUntil(props.channelId, props.rootSeq).catch(() => undefined);
+  }, [chat, props.channelId, props.rootSeq]);
   const close = () => navigate(`/c/${props.channelId}`);
   return (
     <aside className="thread" aria-label="Thread">
@@ -41,7 +37,14 @@ export function ThreadPanel(props: { channelId: string; rootSeq: number }) {
           {replies.length} {replies.length === 1 ? "reply" : "replies"}
         </div>
         {replies.map((m, i) => (
-          <MessageItem key={m.seq} channelId={props.channelId} m={m} showHeader={i === 0 || replies[i - 1]!.senderId !== m.senderId} />
+          <div key={m.seq} ref={m.seq === props.at ? at : undefined}>
+            <MessageItem
+              channelId={props.channelId}
+              m={m}
+              showHeader={i === 0 || replies[i - 1]!.senderId !== m.senderId}
+              mark={m.seq === props.at ? "current" : undefined}
+            />
+          </div>
         ))}
         <div ref={end} />
       </div>
