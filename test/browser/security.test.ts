@@ -47,6 +47,12 @@ test("security: fingerprints, matching safety numbers, new-device warning, post-
   await box.fill("hello vault");
   await box.press("Enter");
   await bob.locator("main article.msg", { hasText: "hello vault" }).waitFor();
+  // Bob reads that even when alice sent it before her group took his join (from its archive copy):
+  // his reply, sent in an epoch after his join, tells that alice's group is past it.
+  const reply = bob.getByRole("textbox", { name: "Message #vault" });
+  await reply.fill("hello alice");
+  await reply.press("Enter");
+  await alice.locator("main article.msg", { hasText: "hello alice" }).waitFor();
 
   // ---- the encryption panel: suite and epoch of the channel's group --------------
   await alice
