@@ -7,17 +7,20 @@
  *   (c) on that browser device again after N more messages arrived while it was closed (a backlog
  *       its MLS group decrypts in order): ms from the click to the newest message rendered;
  *   (b) on a new Node SDK device (the CLI's path): every page of the whole history fetched and decoded
- *       from archive copies — events/s of decoding alone and with the fetches (target >= 10,000/s).
+ *       from archive copies — events/s of decoding alone and with the fetches (target >= 10,000/s);
+ *   (d) on another new Node device: the whole history decoded *and indexed* for search (MessageSearch's
+ *       back-fill, as `parley search` and the web app's worker do), fetches included — events/s.
  * A real server (SQLite, web app served) in a child process on 127.0.0.1; Debian chromium.
  *
- *   node bench/src/history/fast-history.ts [--messages 10000] [--cpu-profile FILE.cpuprofile (of (b)'s decoding)]
+ *   node bench/src/history/fast-history.ts [--messages 10000] [--node-only (skip (a) and (c))]
+ *     [--cpu-profile FILE.cpuprofile (of (b)'s decoding)] [--index-profile FILE.cpuprofile (of (d))]
  */
 import fs from "node:fs";
 import { Session } from "node:inspector/promises";
 import os from "node:os";
 import path from "node:path";
 import { MemoryKeyStore } from "@parley/crypto";
-import { ParleyClient, type ReceivedEvent } from "@parley/sdk";
+import { MemorySearchIndexStore, MessageSearch, ParleyClient, type ReceivedEvent } from "@parley/sdk";
 import type { Event } from "@parley/protocol";
 import type { ServerProcess } from "../processes.ts";
 import { log } from "../report.ts";
@@ -28,6 +31,24 @@ const num = (flag: string, dflt: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const N = num("--messages", 10_000);
+const NODE_ONLY = process.argv.includes("--node-only");
+
+/** Profile `run` with the inspector into the file after `flag`, when the flag is given. */
+async function profiled<T>(flag: string, run: () => Promise<T>): Promise<T> {
+  const at = process.argv.indexOf(flag);
+  if (at < 0) return run();
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  try {
+    return await run();
+  } finally {
+    const { profile } = await session.post("Profiler.stop");
+    fs.writeFileSync(process.argv[at + 1]!, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
 const text = (i: number) => `history message ${i} of the big channel`;
 
 async function main(): Promise<void> {
@@ -70,63 +91,65 @@ async function main(): Promise<void> {
     await seed(1, N);
     log(`fast history: seeded ${N} messages in ${Date.now() - seedStart} ms`);
 
-    // ---- (a) a new browser device restores the locker and opens #big ------------------
-    const ctx = await newContext(browser);
-    const page = await ctx.newPage();
-    await page.goto(url);
-    await signIn(page, "bench", "alice", BENCH_PASSWORD, false);
-    const banner = page.getByTestId("recovery-banner");
-    await banner.getByRole("button", { name: "Enter recovery key" }).click({ timeout: 60_000 });
-    const dialog = page.getByRole("dialog", { name: "Enter your recovery key" });
-    await dialog.getByLabel("Recovery key").fill(recoveryKey);
-    const restoreAt = Date.now();
-    await dialog.getByRole("button", { name: "Restore my history" }).click();
-    await dialog.waitFor({ state: "detached", timeout: 120_000 });
-    const restoreMs = Date.now() - restoreAt;
-    const openAt = Date.now();
-    await page.getByRole("link", { name: /Channel big/ }).click();
-    await page.locator("article.msg", { hasText: text(N) }).waitFor({ timeout: 600_000 });
-    const newestMs = Date.now() - openAt;
-    // The newest 50 are read once the 50th newest renders: the list is scrolled up a little each frame until it does.
-    await page.evaluate(
-      async (want) => {
-        const el = document.querySelector<HTMLElement>(".messages")!;
-        const has = () => Array.from(el.querySelectorAll("article.msg")).some((a) => a.textContent?.includes(want));
-        for (let i = 0; i < 20_000 && !has(); i++) {
-          el.scrollTop = Math.max(0, el.scrollTop - 400);
-          await new Promise((r) => requestAnimationFrame(r));
-        }
-        if (!has()) throw new Error(`"${want}" never rendered`);
-      },
-      text(N - 49),
-    );
-    const newest50Ms = Date.now() - openAt;
-    const undecryptable = await page.locator("main .msg-body.undecryptable").count();
-    log(
-      `fast history: (a) new browser device: locker restore ${restoreMs} ms; newest message ${newestMs} ms; newest 50 ${newest50Ms} ms; undecryptable rows ${undecryptable}`,
-    );
+    if (!NODE_ONLY) {
+      // ---- (a) a new browser device restores the locker and opens #big ------------------
+      const ctx = await newContext(browser);
+      const page = await ctx.newPage();
+      await page.goto(url);
+      await signIn(page, "bench", "alice", BENCH_PASSWORD, false);
+      const banner = page.getByTestId("recovery-banner");
+      await banner.getByRole("button", { name: "Enter recovery key" }).click({ timeout: 60_000 });
+      const dialog = page.getByRole("dialog", { name: "Enter your recovery key" });
+      await dialog.getByLabel("Recovery key").fill(recoveryKey);
+      const restoreAt = Date.now();
+      await dialog.getByRole("button", { name: "Restore my history" }).click();
+      await dialog.waitFor({ state: "detached", timeout: 120_000 });
+      const restoreMs = Date.now() - restoreAt;
+      const openAt = Date.now();
+      await page.getByRole("link", { name: /Channel big/ }).click();
+      await page.locator("article.msg", { hasText: text(N) }).waitFor({ timeout: 600_000 });
+      const newestMs = Date.now() - openAt;
+      // The newest 50 are read once the 50th newest renders: the list is scrolled up a little each frame until it does.
+      await page.evaluate(
+        async (want) => {
+          const el = document.querySelector<HTMLElement>(".messages")!;
+          const has = () => Array.from(el.querySelectorAll("article.msg")).some((a) => a.textContent?.includes(want));
+          for (let i = 0; i < 20_000 && !has(); i++) {
+            el.scrollTop = Math.max(0, el.scrollTop - 400);
+            await new Promise((r) => requestAnimationFrame(r));
+          }
+          if (!has()) throw new Error(`"${want}" never rendered`);
+        },
+        text(N - 49),
+      );
+      const newest50Ms = Date.now() - openAt;
+      const undecryptable = await page.locator("main .msg-body.undecryptable").count();
+      log(
+        `fast history: (a) new browser device: locker restore ${restoreMs} ms; newest message ${newestMs} ms; newest 50 ${newest50Ms} ms; undecryptable rows ${undecryptable}`,
+      );
 
-    // ---- (c) the same browser device, closed while N more arrive, opens #big again -------
-    // Messages after the device joined: its MLS group decrypts them in order in the background
-    // (the issue's ~38 s was this wait); the newest page is read from the archive copies meanwhile.
-    // Close it only once it is a member of the channel's group (its own commit is on the timeline):
-    // a device closed before it joined meets the backlog as history from before its joining.
-    const joined = async () => {
-      const r = await alice.api.call("listEvents", { params: { channelId: big.id }, query: { limit: 20 } });
-      return r.events.some((e) => e.kind === "commit" && e.senderDeviceId !== alice.session!.deviceId);
-    };
-    for (let i = 0; i < 600 && !(await joined()); i++) await new Promise((r) => setTimeout(r, 100));
-    if (!(await joined())) throw new Error("the browser device never joined the channel's group");
-    await page.close();
-    await seed(N + 1, N);
-    const again = await ctx.newPage();
-    await again.goto(url);
-    await again.getByRole("link", { name: /Channel big/ }).click({ timeout: 60_000 });
-    const reopenAt = Date.now();
-    await again.locator("article.msg", { hasText: text(2 * N) }).waitFor({ timeout: 600_000 });
-    const backlogNewestMs = Date.now() - reopenAt;
-    log(`fast history: (c) the same device after a backlog of ${N}: newest message ${backlogNewestMs} ms after the channel opened`);
-    await ctx.close();
+      // ---- (c) the same browser device, closed while N more arrive, opens #big again -------
+      // Messages after the device joined: its MLS group decrypts them in order in the background
+      // (the issue's ~38 s was this wait); the newest page is read from the archive copies meanwhile.
+      // Close it only once it is a member of the channel's group (its own commit is on the timeline):
+      // a device closed before it joined meets the backlog as history from before its joining.
+      const joined = async () => {
+        const r = await alice.api.call("listEvents", { params: { channelId: big.id }, query: { limit: 20 } });
+        return r.events.some((e) => e.kind === "commit" && e.senderDeviceId !== alice.session!.deviceId);
+      };
+      for (let i = 0; i < 600 && !(await joined()); i++) await new Promise((r) => setTimeout(r, 100));
+      if (!(await joined())) throw new Error("the browser device never joined the channel's group");
+      await page.close();
+      await seed(N + 1, N);
+      const again = await ctx.newPage();
+      await again.goto(url);
+      await again.getByRole("link", { name: /Channel big/ }).click({ timeout: 60_000 });
+      const reopenAt = Date.now();
+      await again.locator("article.msg", { hasText: text(2 * N) }).waitFor({ timeout: 600_000 });
+      const backlogNewestMs = Date.now() - reopenAt;
+      log(`fast history: (c) the same device after a backlog of ${N}: newest message ${backlogNewestMs} ms after the channel opened`);
+      await ctx.close();
+    }
 
     // ---- (b) a new Node device reads the whole history from archive copies -------------
     const reader = await login();
@@ -143,26 +166,30 @@ async function main(): Promise<void> {
       if (!r.hasMore) break;
     }
     fetchMs = performance.now() - t;
-    const profile = process.argv.includes("--cpu-profile") ? new Session() : undefined;
-    if (profile) {
-      profile.connect();
-      await profile.post("Profiler.enable");
-      await profile.post("Profiler.start");
-    }
     t = performance.now();
     const decoded: ReceivedEvent[] = [];
-    for (const p of pages) decoded.push(...(await reader.decode(p)));
+    await profiled("--cpu-profile", async () => {
+      for (const p of pages) decoded.push(...(await reader.decode(p)));
+    });
     const decodeMs = performance.now() - t;
-    if (profile) {
-      const { profile: data } = await profile.post("Profiler.stop");
-      fs.writeFileSync(process.argv[process.argv.indexOf("--cpu-profile") + 1]!, JSON.stringify(data));
-      profile.disconnect();
-    }
     const messages = decoded.filter((e) => e.kind === "message");
     const unread = messages.filter((e) => e.content.decodeError).length;
     const rate = (ms: number) => Math.round(decoded.length / (ms / 1000)).toLocaleString("en");
     log(
       `fast history: (b) new Node device: ${decoded.length} events (${messages.length} messages, ${unread} unreadable) decoded in ${Math.round(decodeMs)} ms = ${rate(decodeMs)} events/s; with the fetches (${Math.round(fetchMs)} ms) ${rate(decodeMs + fetchMs)} events/s`,
+    );
+
+    // ---- (d) another new Node device decodes and indexes the whole history (search back-fill) ----
+    const indexer = await login();
+    clients.push(indexer);
+    await indexer.e2ee!.locker.restore(recoveryKey);
+    const search = await MessageSearch.open(indexer, new MemorySearchIndexStore());
+    t = performance.now();
+    const read = await profiled("--index-profile", () => search.backfill(indexer, [big.id]));
+    const indexMs = performance.now() - t;
+    search.close();
+    log(
+      `fast history: (d) new Node device, decoded and indexed (search back-fill, fetches included): ${read} events, ${search.size} messages indexed in ${Math.round(indexMs)} ms = ${Math.round(read / (indexMs / 1000)).toLocaleString("en")} events/s`,
     );
   } finally {
     for (const c of clients) await c.close().catch(() => undefined);

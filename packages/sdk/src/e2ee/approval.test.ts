@@ -9,6 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { generateApprovalKeyPair, MemoryKeyStore } from "@parley/crypto";
+import { sql } from "kysely";
 import { FAST, startLivePair, until } from "../testing/e2ee-clients.ts";
 import type { ParleyClient } from "../client.ts";
 import type { ClientOptions } from "../client-options.ts";
@@ -98,17 +99,19 @@ test("declining, a key swapped by the relay, a swapped identity key and a forged
   await assert.rejects(code, { code: "approval_state" });
   assert.equal((await phone.e2ee!.locker.status()).canRead, false);
 
-  // The relay swaps the key the phone revealed: the laptop's commitment check refuses it.
+  // The relay swaps the key the phone revealed: the laptop's commitment check refuses it. The swap
+  // is made in the reveal's own write (a trigger), so the laptop never sees the real key.
+  const swapped = generateApprovalKeyPair().publicKey;
+  await sql
+    .raw(
+      `CREATE TRIGGER swap_revealed_key AFTER UPDATE OF state ON approval_requests WHEN NEW.state = 'revealed' BEGIN UPDATE approval_requests SET device_key = X'${Buffer.from(swapped).toString("hex")}' WHERE id = NEW.id; END`,
+    )
+    .execute(db);
   const second = await phone.e2ee!.approvals.request();
   const phoneCode = phone.e2ee!.approvals.code(second.id).catch((err: unknown) => err);
-  const swapped = generateApprovalKeyPair().publicKey;
   const accepting = alice.e2ee!.approvals.accept(second.id);
-  for (let i = 0; (await db.selectFrom("approval_requests").select("state").where("id", "=", second.id).executeTakeFirstOrThrow()).state !== "revealed"; i++) {
-    assert.ok(i < 500, "the phone reveals its key");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  await db.updateTable("approval_requests").set({ device_key: swapped }).where("id", "=", second.id).execute();
   await assert.rejects(accepting, { code: "approval_invalid" });
+  await sql.raw("DROP TRIGGER swap_revealed_key").execute(db);
   await phoneCode;
   const after = await phone.api.call("getApprovalRequest", { params: { id: second.id } });
   assert.equal(after.state, "declined", "the laptop declined it");
