@@ -163,6 +163,20 @@ export function verifyEd25519Concurrently(publicKey: Uint8Array, message: Uint8A
 }
 
 /**
+ * AES-256-GCM decryption for the history modules (archive copies, lockers, sealed history):
+ * node:crypto, synchronous — a page of archive copies opens without a WebCrypto round trip
+ * (and key import) per copy. Undefined when the tag does not verify.
+ * @alias both provider files export this name for `#crypto-provider` (knip: a deliberate duplicate)
+ */
+export async function aesGcmDecrypt(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array | undefined> {
+  try {
+    return aeadDecrypt("aes-256-gcm", key, nonce, aad, ciphertext);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Internal (benchmarks, tests): the node:crypto provider with the default suite's HPKE on
  * node:crypto (`"node"`, what Parley runs) or on the default provider's @hpke (`"@hpke"`,
  * as before issue 7). Suites other than Parley's two get the default provider unchanged.

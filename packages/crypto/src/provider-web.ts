@@ -139,6 +139,28 @@ export async function verifyEd25519Concurrently(publicKey: Uint8Array, message: 
   }
 }
 
+// Imported AES keys by the key's bytes object (a history key is one object for all the copies of
+// its epoch); the bytes are compared too, so a reused, changed array never opens with a stale key.
+const aesKeys = new WeakMap<Uint8Array, { bytes: Uint8Array; key: Promise<CryptoKey> }>();
+
+/**
+ * AES-256-GCM decryption for the history modules (archive copies, lockers, sealed history):
+ * WebCrypto, importing each key once rather than once per copy. Undefined when the tag does not verify.
+ * @alias both provider files export this name for `#crypto-provider` (knip: a deliberate duplicate)
+ */
+export async function aesGcmDecrypt(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array | undefined> {
+  let held = aesKeys.get(key);
+  if (!held || !equalBytes(held.bytes, key)) {
+    held = { bytes: key.slice(), key: subtle().importKey("raw", src(key.slice()), "AES-GCM", false, ["decrypt"]) };
+    aesKeys.set(key, held);
+  }
+  try {
+    return new Uint8Array(await subtle().decrypt({ name: "AES-GCM", iv: src(nonce), additionalData: src(aad) }, await held.key, src(ciphertext)));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * ts-mls {@link CryptoProvider} for browsers: @noble for HMAC, HKDF and small hashes,
  * WebCrypto for AES-GCM, large hashes and Ed25519 (with cached imported keys). Suites

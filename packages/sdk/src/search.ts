@@ -90,6 +90,35 @@ function newIndex(): MiniSearch<Doc> {
   return new MiniSearch<Doc>({ fields: FIELDS, storeFields: STORED, processTerm: fold, searchOptions: { processTerm: fold } });
 }
 
+/**
+ * Pages of a channel newest first, from before `from` (undefined: the newest) down to the page that
+ * reaches `floor` or the channel's first event; each is handed to `each` while the next one is
+ * already being fetched and decoded. Returns the last page.
+ */
+async function walk(
+  source: HistorySource,
+  channelId: string,
+  from: number | undefined,
+  floor: number,
+  each: (page: { events: ReceivedEvent[]; hasMore: boolean }) => void,
+): Promise<{ events: ReceivedEvent[]; hasMore: boolean }> {
+  const page = (before: number | undefined) => source.history(channelId, { limit: PAGE, ...(before !== undefined ? { before } : {}) });
+  let next = page(from);
+  for (;;) {
+    const p = await next;
+    const first = p.events[0]?.seq;
+    const further = p.hasMore && first !== undefined && first > floor + 1;
+    if (further) next = page(first);
+    try {
+      each(p);
+    } catch (err) {
+      if (further) next.catch(() => undefined); // not awaited any more
+      throw err;
+    }
+    if (!further) return p;
+  }
+}
+
 /** The device's message index: feed it events (it follows the client once opened), back-fill it, query it. */
 export class MessageSearch {
   readonly #store: SearchIndexStore;
@@ -203,7 +232,6 @@ export class MessageSearch {
       const cov = (this.#coverage[channelId] ??= { newest: 0, oldest: 0, complete: false });
       const keys = (await historyKeysOf(this.#keyStore).ofChannel(channelId)).length;
       let read = 0;
-      const page = (before: number | undefined) => source.history(channelId, { limit: PAGE, ...(before !== undefined ? { before } : {}) });
       const indexed = (events: readonly ReceivedEvent[]) => {
         for (const e of [...events].reverse()) this.apply(e, "backward");
         read += events.length;
@@ -211,39 +239,27 @@ export class MessageSearch {
       };
       // Read again what this device could not read before, now that it holds more keys (restored, approved, shared).
       if (cov.unreadableTo && keys > (cov.keys ?? 0)) {
-        let before = cov.unreadableTo + 1;
+        const from = cov.unreadableTo + 1;
         cov.unreadableTo = 0;
-        for (let more = true; more && before > 1;) {
-          const p = await page(before);
-          indexed(p.events);
-          more = p.hasMore && p.events.length > 0;
-          before = p.events[0]?.seq ?? 1;
-        }
+        await walk(source, channelId, from, 0, (p) => indexed(p.events));
       }
       // Newer than what is indexed: newest first down to it (a new device reads these from archive copies).
-      let before: number | undefined;
-      let newest = cov.newest;
-      for (let more = true; more;) {
-        const p = await page(before);
-        const fresh = p.events.filter((e) => e.seq > cov.newest);
-        indexed(fresh);
-        newest = Math.max(newest, ...p.events.map((e) => e.seq));
-        more = p.hasMore && fresh.length === p.events.length && p.events.length > 0;
-        before = p.events[0]?.seq;
-        if (cov.newest === 0) {
-          // Nothing indexed before: this walk is the back-fill of the whole channel.
-          cov.oldest = before ?? 0;
-          cov.complete = !p.hasMore;
-        }
-      }
+      const floor = cov.newest;
+      let newest = floor;
+      const last = await walk(source, channelId, undefined, floor, (p) => {
+        indexed(p.events.filter((e) => e.seq > floor));
+        for (const e of p.events) newest = Math.max(newest, e.seq);
+        // Nothing indexed before: this walk is the back-fill of the whole channel.
+        if (floor === 0) cov.oldest = p.events[0]?.seq ?? 0;
+      });
+      if (floor === 0) cov.complete = !last.hasMore || (last.events[0]?.seq ?? 1) <= 1;
       cov.newest = newest;
       // Older than what is indexed, down to the first message.
-      while (!cov.complete && cov.oldest > 1) {
-        const p = await page(cov.oldest);
-        indexed(p.events);
-        cov.oldest = p.events[0]?.seq ?? 1;
-        cov.complete = !p.hasMore || p.events.length === 0;
-      }
+      if (!cov.complete && cov.oldest > 1)
+        await walk(source, channelId, cov.oldest, 0, (p) => {
+          indexed(p.events);
+          cov.oldest = p.events[0]?.seq ?? 1;
+        });
       cov.complete = true;
       cov.keys = keys;
       total += read;

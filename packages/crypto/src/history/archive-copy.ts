@@ -4,10 +4,9 @@
 // its hash would let the server confirm by guessing), with MLS SignWithLabel.
 import { sha256 } from "@noble/hashes/sha2.js";
 import { ARCHIVE_COPY_SIGNATURE_BYTES, ARCHIVE_COPY_VERSION, parseArchiveFraming, type ArchiveFramingProblem } from "@parley/protocol";
-import { concat, lengthPrefixedAll, u32, u64, utf8 } from "../bytes.ts";
+import { concat, lengthPrefixed, mlsVarint, u32, u64, utf8 } from "../bytes.ts";
 import { E2eeError, type E2eeErrorCode } from "../errors.ts";
 import { implOf, signaturePrivateKey, type DeviceIdentity } from "../identity.ts";
-import { signContent } from "../inspect.ts";
 import { SUITE_NAMES, type SuiteName } from "../suites.ts";
 import { verifyEd25519Concurrently } from "#crypto-provider";
 import { aesGcmOpen, aesGcmSeal, randomNonce } from "./aes-gcm.ts";
@@ -40,23 +39,47 @@ function header(c: ArchiveCopyContext): Uint8Array {
   return concat(Uint8Array.of(ARCHIVE_COPY_VERSION), u64(c.epoch), u32(c.generation));
 }
 
-/** AAD: the framing fields before the nonce, then the event's ids. */
-function aadOf(c: ArchiveCopyContext): Uint8Array {
-  return concat(AAD_LABEL, header(c), lengthPrefixedAll(utf8(c.orgId), utf8(c.channelId), utf8(c.clientId), utf8(c.senderDeviceId)));
+// Ids that repeat across the copies of a page (org, channel, sending device), UTF-8 with their
+// length prefix, kept (bounded) so a page of copies does not encode them once per copy.
+const encodedIds = new Map<string, Uint8Array>();
+const ENCODED_IDS_MAX = 4096;
+
+function prefixedId(id: string): Uint8Array {
+  let b = encodedIds.get(id);
+  if (!b) {
+    b = lengthPrefixed(utf8(id));
+    if (encodedIds.size >= ENCODED_IDS_MAX) encodedIds.clear();
+    encodedIds.set(id, b);
+  }
+  return b;
 }
 
-/** What the sender signs (under SignWithLabel): org ‖ channel ‖ generation ‖ epoch ‖ clientId ‖ sender ‖ SHA-256(nonce ‖ ciphertext). */
+/** AAD: the framing fields before the nonce, then the event's ids (each with its two-byte length). */
+function aadOf(c: ArchiveCopyContext): Uint8Array {
+  return concat(AAD_LABEL, header(c), prefixedId(c.orgId), prefixedId(c.channelId), lengthPrefixed(utf8(c.clientId)), prefixedId(c.senderDeviceId));
+}
+
+/** SignWithLabel's label part (RFC 9420 §5.1.2): varint length ‖ "MLS 1.0 " ‖ label. */
+const SIGN_PREFIX = (() => {
+  const l = utf8(`MLS 1.0 ${SIGN_LABEL}`);
+  return concat(mlsVarint(l.length), l);
+})();
+
+/**
+ * What the sender signs (under SignWithLabel): org ‖ channel ‖ generation ‖ epoch ‖ clientId ‖
+ * sender ‖ SHA-256(nonce ‖ ciphertext), the ids length-prefixed; built in one allocation.
+ */
 function signedContent(c: ArchiveCopyContext, nonce: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-  return signContent(
-    SIGN_LABEL,
-    concat(
-      lengthPrefixedAll(utf8(c.orgId), utf8(c.channelId)),
-      u32(c.generation),
-      u64(c.epoch),
-      lengthPrefixedAll(utf8(c.clientId), utf8(c.senderDeviceId)),
-      sha256(concat(nonce, ciphertext)),
-    ),
-  );
+  const content = [
+    prefixedId(c.orgId),
+    prefixedId(c.channelId),
+    u32(c.generation),
+    u64(c.epoch),
+    lengthPrefixed(utf8(c.clientId)),
+    prefixedId(c.senderDeviceId),
+    sha256.create().update(nonce).update(ciphertext).digest(),
+  ];
+  return concat(SIGN_PREFIX, mlsVarint(content.reduce((n, p) => n + p.length, 0)), ...content);
 }
 
 /** Internal (known-answer tests): {@link sealArchiveCopy} with a given nonce. */
