@@ -410,6 +410,9 @@ export class E2eeEngine {
     if ((ch.group || ch.hasSavedPosition) && ch.isBefore(e)) {
       return { decodeError: "sent before this device joined the channel's encryption group", decodeReason: "history_unavailable" };
     }
+    // Not reached by this device's group yet (a backlog it is still decrypting in order): the user's
+    // other devices may have put that epoch's key in the locker — then the page reads the copy.
+    if (e.archive) this.locker.catchUp();
     return { decodeError: "not decrypted on this device (not yet received in order, or dropped from its history cache)", decodeReason: "not_decrypted" };
   }
 
