@@ -9,7 +9,11 @@
  *   (b) on a new Node SDK device (the CLI's path): every page of the whole history fetched and decoded
  *       from archive copies — events/s of decoding alone and with the fetches (target >= 10,000/s);
  *   (d) on another new Node device: the whole history decoded *and indexed* for search (MessageSearch's
- *       back-fill, as `parley search` and the web app's worker do), fetches included — events/s.
+ *       back-fill, as `parley search` and the web app's worker do), fetches included — events/s;
+ *   (e) bob's only Node device (no locker, no other device) away while alice sends B messages, then back:
+ *       ms until its timeline has delivered the last, when the backlog's epoch stays open (MLS opens every
+ *       message) and when it ends within the backlog (a self-update after it: the messages are read from
+ *       their copies, MLS opens the commit) — same run, same B (--backlog, default 2,000).
  * A real server (SQLite, web app served) in a child process on 127.0.0.1; Debian chromium.
  *
  *   node bench/src/history/fast-history.ts [--messages 10000] [--node-only (skip (a) and (c))]
@@ -20,7 +24,7 @@ import { Session } from "node:inspector/promises";
 import os from "node:os";
 import path from "node:path";
 import { MemoryKeyStore } from "@parley/crypto";
-import { MemorySearchIndexStore, MessageSearch, ParleyClient, type HistorySource, type ReceivedEvent } from "@parley/sdk";
+import { MemorySearchIndexStore, MemoryStore, MessageSearch, ParleyClient, type HistorySource, type ReceivedEvent } from "@parley/sdk";
 import type { Event } from "@parley/protocol";
 import type { ServerProcess } from "../processes.ts";
 import { log } from "../report.ts";
@@ -32,6 +36,7 @@ const num = (flag: string, dflt: number) => {
 };
 const N = num("--messages", 10_000);
 const NODE_ONLY = process.argv.includes("--node-only");
+const BACKLOG = num("--backlog", 2_000);
 
 /** Profile `run` with the inspector into the file after `flag`, when the flag is given. */
 async function profiled<T>(flag: string, run: () => Promise<T>): Promise<T> {
@@ -211,6 +216,45 @@ async function main(): Promise<void> {
       }),
       "--index-profile",
     );
+
+    // ---- (e) bob's only device back after a backlog: MLS in order, or copies for an epoch that ended ----
+    const invite = await alice.api.call("createInvite", { body: { role: "member", maxUses: 1, expiresInSeconds: 3600 } });
+    const bobDevice = { store: new MemoryStore(), keyStore: new MemoryKeyStore() };
+    const bob = await ParleyClient.acceptInvite({
+      baseUrl: url,
+      token: invite.token,
+      username: "bob",
+      displayName: "Bob",
+      password: BENCH_PASSWORD,
+      deviceName: "bob",
+      store: bobDevice.store,
+      e2ee: { keyStore: bobDevice.keyStore },
+    });
+    bob.connect();
+    await bob.waitUntilLive();
+    const trip = await alice.createChannel({ name: "trip", kind: "private", topic: "", members: [bob.userId] });
+    for (let i = 0; i < 600 && bob.e2ee!.members(trip.id) === undefined; i++) await new Promise((r) => setTimeout(r, 100));
+    await bob.close();
+    let device = bob;
+    const away = async (label: string, endEpoch: boolean, round: number) => {
+      for (let sent = 0; sent < BACKLOG; sent += 100)
+        await Promise.all(Array.from({ length: Math.min(100, BACKLOG - sent) }, (_, k) => alice.sendMessage(trip.id, `trip ${round} ${sent + k}`)));
+      if (endEpoch) await alice.e2ee!.selfUpdate(trip.id);
+      await alice.idle();
+      device = await ParleyClient.resume({ store: bobDevice.store, e2ee: { keyStore: bobDevice.keyStore } });
+      const last = `trip ${round} ${BACKLOG - 1}`;
+      const started = performance.now();
+      const done = new Promise<void>((resolve) => device.on("event", (e) => void (e.text === last && resolve())));
+      device.connect();
+      await done;
+      const ms = performance.now() - started;
+      await device.close();
+      log(`fast history: (e) bob's only device back after ${BACKLOG} messages, ${label}: last delivered after ${Math.round(ms)} ms`);
+      return ms;
+    };
+    const mls = await away("its epoch still open (MLS opens each)", false, 1);
+    const copies = await away("its epoch ended within the backlog (read from copies)", true, 2);
+    log(`fast history: (e) copies vs MLS for the same backlog: ${(mls / copies).toFixed(1)}x faster`);
   } finally {
     for (const c of clients) await c.close().catch(() => undefined);
     await browser.close().catch(() => undefined);

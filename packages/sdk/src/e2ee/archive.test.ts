@@ -15,13 +15,19 @@ import { heldHistoryEpochs, heldHistoryKey, historyKeysOf } from "./history-keys
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 
-test("a copy that disagrees with its message is shown as a fault on it; stripped, cut or altered stored copies are caught at catch-up", async (t) => {
+/** Alice and bob live, bob's device with its store and key store at hand (to resume it later as the same device). */
+async function aliceAndBob(t: import("node:test").TestContext) {
   const { server, org } = await startOrg(t);
   const alice = org.owner;
   const bobDevice = { store: new MemoryStore(), keyStore: new MemoryKeyStore() };
   const bob = await org.user("bob", { store: bobDevice.store, e2ee: { ...FAST.e2ee, keyStore: bobDevice.keyStore } });
   for (const c of [alice, bob]) c.connect();
   await Promise.all([alice, bob].map((c) => c.waitUntilLive()));
+  return { server, org, alice, bob, bobDevice };
+}
+
+test("a copy that disagrees with its message is shown as a fault on it; stripped, cut or altered stored copies are caught at catch-up", async (t) => {
+  const { server, alice, bob, bobDevice } = await aliceAndBob(t);
   const ch = await alice.createChannel({ kind: "private", name: "checked", members: [bob.userId] });
   const seen = collect(bob, ch.id);
 
@@ -196,4 +202,55 @@ test("fast history: a new device holding the past keys opens none of a 60-event 
     before = page.events[0]!.seq;
   }
   assert.deepEqual(texts, [...Array.from({ length: 60 }, (_, i) => `backlog ${i + 1}`), "after the phone joined"]);
+});
+
+test("fast history for a returning member: messages of epochs that end within its backlog are read from their copies, MLS opens the commits and what follows the last", async (t) => {
+  const { server, alice, bob, bobDevice } = await aliceAndBob(t);
+  const ch = await alice.createChannel({ kind: "private", name: "backlog", members: [bob.userId] });
+  await alice.sendMessage(ch.id, "before bob went away");
+  await until(() => bob.e2ee!.members(ch.id) !== undefined, "bob is in the group");
+  await bob.idle();
+  await bob.close();
+
+  // Away: 250 messages (more than the 200 generations MLS may skip at once), a new epoch, 250 more, another, and 20.
+  const clientIds = new Map<string, string>();
+  const say = async (from: number, n: number) => {
+    for (let i = 0; i < n; i += 50)
+      await Promise.all(
+        Array.from({ length: Math.min(50, n - i) }, async (_, k) => {
+          const text = `m${from + i + k}`;
+          clientIds.set(text, (await alice.sendMessage(ch.id, text)).event.clientId);
+        }),
+      );
+  };
+  await say(0, 250);
+  await alice.e2ee!.selfUpdate(ch.id);
+  await say(250, 250);
+  await alice.e2ee!.selfUpdate(ch.id);
+  await say(500, 20);
+  await alice.idle();
+  // A server that alters the MLS message of one event in an ended epoch and one in the last: the
+  // first is read from its (intact) copy, the second still goes through MLS and is refused.
+  const rows = await server.deps.db.selectFrom("events").select(["id", "client_id", "content"]).where("channel_id", "=", ch.id).execute();
+  for (const text of ["m100", "m510"]) {
+    const row = rows.find((r) => r.client_id === clientIds.get(text))!;
+    const content = Buffer.from(row.content as Uint8Array);
+    content[content.length - 5]! ^= 1;
+    await server.deps.db.updateTable("events").set({ content }).where("id", "=", row.id).execute();
+  }
+
+  const bobAgain = await ParleyClient.resume({ ...FAST, store: bobDevice.store, e2ee: { ...FAST.e2ee, keyStore: bobDevice.keyStore } });
+  t.after(() => bobAgain.close());
+  const again = collect(bobAgain, ch.id);
+  bobAgain.connect();
+  await until(() => again.filter((e) => e.kind === "message").length >= 520, "bob's device goes through the backlog", 60_000);
+  const messages = again.filter((e) => e.kind === "message");
+  const unreadable = messages.filter((e) => e.content.decodeError).map((e) => e.text ?? e.clientId);
+  assert.equal(unreadable.length, 1, `only the altered message of the last epoch: ${unreadable.join(", ")}`);
+  assert.ok(messages.find((e) => e.clientId === clientIds.get("m510"))!.content.decodeError, "m510 (the last epoch) went through MLS");
+  assert.deepEqual(
+    messages.filter((e) => !e.content.decodeError).map((e) => e.text),
+    Array.from({ length: 520 }, (_, i) => `m${i}`).filter((s) => s !== "m510"),
+    "in order; m100 read from its copy",
+  );
 });

@@ -24,6 +24,24 @@ export function undecryptableContent(step: { reason: string; message: string }):
   return { decodeError: `${step.reason}: ${step.message}`, decodeReason: step.reason };
 }
 
+// The epochs (of the channel's current generation) with a commit in its queue, kept up to date by
+// looking only at what was queued since the last look (the queue only grows at its tail; a commit
+// shifted off its head has been applied, and its epoch is in the past then).
+const commitScan = new WeakMap<ChannelCrypto, { upTo: number; generation: number; epochs: Set<number> }>();
+
+function queuedCommitEpochs(ch: ChannelCrypto): Set<number> {
+  let scan = commitScan.get(ch);
+  if (!scan || scan.generation !== ch.generation) commitScan.set(ch, (scan = { upTo: 0, generation: ch.generation, epochs: new Set() }));
+  let upTo = scan.upTo;
+  for (let i = ch.queue.length - 1; i >= 0 && ch.queue[i]!.seq > scan.upTo; i--) {
+    const q = ch.queue[i]!;
+    upTo = Math.max(upTo, q.seq);
+    if (q.kind === "commit" && (q.generation ?? 0) === ch.generation) scan.epochs.add(q.epoch);
+  }
+  scan.upTo = upTo;
+  return scan.epochs;
+}
+
 export class TimelinePipeline {
   readonly #ctx: GroupContext;
   readonly #host: E2eeHost;
@@ -139,7 +157,16 @@ export class TimelinePipeline {
       ch.echoedSends.push(e.clientId); // its plaintext copy may still be kept: forgotten at the next save
       return { t: "skip" }; // own messages never touch the group state
     }
-    const s = await processEvent({ deviceId: this.#ctx.identity.deviceId, takeSent: (id) => this.#shown.takeSent(ch.id, id), archive: this.#archive }, ch, e);
+    const s = await processEvent(
+      {
+        deviceId: this.#ctx.identity.deviceId,
+        takeSent: (id) => this.#shown.takeSent(ch.id, id),
+        archive: this.#archive,
+        epochEnds: (epochNo) => queuedCommitEpochs(ch).has(epochNo),
+      },
+      ch,
+      e,
+    );
     // Past history keys for new members: kept in the key store, never shown or sealed in the history.
     if (s.t === "content" && kind === "keys") return { t: "keys", added: await acceptSharedKeys(this.#ctx.keyStore, e, s.content) };
     return known && s.t !== "wait" && s.t !== "retry" ? { t: "skip" } : s;

@@ -26,6 +26,8 @@ export interface TimelineContext {
   takeSent(clientId: string): Promise<DecodedContent | undefined>;
   /** Opens and checks archive copies (history this device has keys for but no MLS state). */
   archive: ArchiveReader;
+  /** Whether a commit of this epoch (of the channel's current generation) is queued behind the event: the epoch ends within the backlog. */
+  epochEnds?: (epochNo: number) => boolean;
 }
 
 const HANDSHAKE = new Set(["commit", "proposal"]);
@@ -83,6 +85,13 @@ export async function processEvent(ctx: TimelineContext, ch: ChannelCrypto, e: E
     );
   }
   if (e.epoch > current) return { t: "wait" };
+  // Fast history for a backlog (ADR 0007): a message of an epoch this group has left, or of one whose
+  // commit is already queued, is read from its copy (the group never needs that epoch's ratchet
+  // again); MLS opens the commits, and the messages after the last one queued.
+  if (e.archive && (e.epoch < current || ctx.epochEnds?.(e.epoch))) {
+    const copy = await ctx.archive.read(ch, e);
+    if (copy) return copy;
+  }
   let r;
   try {
     r = await processMessage(group, base64ToBytes(e.content));
