@@ -3,15 +3,17 @@
  * (token refresh), the realtime connection, the sync engine, the outbox and
  * the content codec together, and emits typed events to the app.
  */
-import type { AuthTokens, Event, HistoryPolicy, MyChannel, PresenceStatus, SendEvent, UserStreamItem } from "@parley/protocol";
+import type { AuthTokens, Event, MyChannel, PresenceStatus, UserStreamItem } from "@parley/protocol";
 import { AuthSession } from "./auth.ts";
-import { base64ToBytes, bytesToBase64, type ContentCodec, type DecodedContent, type MessageContent } from "./codec.ts";
+import { decodeContent, NOT_STARTED_CODEC, type ContentCodec, type DecodedContent } from "./codec.ts";
 import { Connection, type ConnectionState } from "./connection.ts";
 import { Emitter } from "./emitter.ts";
 import { ParleyError } from "./errors.ts";
 import { createApi, type Api, type CallInput } from "./http.ts";
-import { newClientId, Outbox, type SendResult } from "./outbox.ts";
-import { MemoryStore, type LocalStore, type OutboxEntry, type StoredSession } from "./store.ts";
+import { Outbox, type SendResult } from "./outbox.ts";
+import { Sender } from "./sender.ts";
+import { routeFrame } from "./frames.ts";
+import { MemoryStore, type LocalStore, type StoredSession } from "./store.ts";
 import { eventsBetween } from "./backfill.ts";
 import { ReconcileLoop } from "./reconcile-loop.ts";
 import { HistoryPolicies } from "./history-policies.ts";
@@ -23,8 +25,8 @@ import type { ClientOptions, SendInput } from "./client-options.ts";
 import { acceptInviteTokens, loginTokens, saveSignIn, setupTokens, type AcceptInviteOptions, type LoginOptions, type SetupOptions } from "./sign-in.ts";
 
 export type { ClientOptions, SendInput } from "./client-options.ts";
-import { downloadFile, uploadFile, type FileDescriptor } from "./e2ee/files.ts";
-import { combineFingerprints, fingerprintOf } from "./e2ee/safety-number.ts";
+import { downloadFile, sendFileMessage, type FileDescriptor, type SendFileOptions } from "./e2ee/files.ts";
+import { combineFingerprints, userFingerprint } from "./e2ee/safety-number.ts";
 
 /** A signed-in Parley device. */
 export class ParleyClient extends Emitter<ClientEvents> {
@@ -40,8 +42,6 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Stops the reconcile loop's waits (close). */
   readonly #closing = new AbortController();
   readonly #reconciler: ReconcileLoop;
-  /** Per channel: the last send still being encrypted and queued (sends of a channel take turns: #send). */
-  readonly #sendOrder = new Map<string, Promise<void>>();
   readonly #policies = new HistoryPolicies((channelId) => this.api.call("getChannel", { params: { channelId } }));
   /** Local persistence. */
   readonly store: LocalStore;
@@ -49,6 +49,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly #conn: Connection;
   readonly #sync: SyncEngine;
   readonly #outbox: Outbox;
+  readonly #sender: Sender;
   #chain: Promise<void> = Promise.resolve();
 
   /** Sign in with org, username and password. Reuses the device stored for this account unless `deviceId` says otherwise. */
@@ -106,10 +107,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
         session: { orgId: session.orgId, userId: session.userId, deviceId: session.deviceId },
         store: this.store,
         backfill: (channelId, after, upTo) => eventsBetween(this.store, this.api, channelId, after, upTo),
-        catchUp: async (channelId) => {
-          await this.#sync.catchUp(channelId, Number.MAX_SAFE_INTEGER);
-          await this.idle();
-        },
+        catchUp: (channelId) => this.#catchUpChannel(channelId),
         deliver: (e, content) => this.#emitEvent(e, content),
         undecryptable: (n) => this.emit("undecryptable", n),
         historyUnavailable: (n) => this.emit("historyUnavailable", n),
@@ -137,13 +135,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       if (this.listenerCount("error")) this.emit("error", err);
     };
     this.store = opts.store;
-    // Replaced by the MLS codec in #create before the client is handed out; this one refuses to encode.
-    this.#codec = opts.codec ?? {
-      name: "mls",
-      encrypted: true,
-      encode: () => Promise.reject(new Error("E2EE not started")),
-      decode: async () => ({ decodeError: "E2EE not started" }),
-    };
+    this.#codec = opts.codec ?? NOT_STARTED_CODEC; // the MLS codec replaces it in #create
     this.#auth = new AuthSession({
       store: this.store,
       session,
@@ -171,7 +163,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       accessToken: () => this.#auth.accessToken(),
       onUnauthorized: (t) => this.#auth.onUnauthorized(t),
       cursors: () => this.#sync.cursors(),
-      onFrame: (f) => this.#onFrame(f),
+      onFrame: (f) => routeFrame(f, this.#sync, (name, payload) => this.emit(name, payload)),
       onState: (change) => {
         this.#sync.setLive(change.state === "live");
         if (change.state === "live") {
@@ -203,43 +195,15 @@ export class ParleyClient extends Emitter<ClientEvents> {
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
       onAcked: (channelId, r) => this.#sync.receiveEvents(channelId, [r.event]),
       onFailed: (entry, error) => this.emit("sendFailed", { entry, error }),
-      reencode: (entry, why) => this.#reencode(entry, why?.history),
+      reencode: (entry, why) => this.#sender.reencode(entry, why?.history),
     });
-  }
-
-  // A send encrypted for a group the channel has since replaced (a reset): process the reset,
-  // then encrypt the same content (kept sealed for the echo) again for the new group. A send
-  // refused for want of an archive copy (`history`: the channel's policy, which this client did
-  // not know) is encrypted again with one.
-  async #reencode(entry: OutboxEntry, history?: HistoryPolicy): Promise<SendEvent> {
-    const e2ee = this.#requireE2ee();
-    if (history) this.#policies.note([{ id: entry.channelId, history }]);
-    else {
-      await this.#sync.catchUp(entry.channelId, Number.MAX_SAFE_INTEGER);
-      await this.idle();
-    }
-    const { clientId } = entry.event;
-    const content = await e2ee.sentContent(entry.channelId, clientId);
-    if (!content) throw new ParleyError({ code: "bad_request", message: `the content of send ${clientId} is no longer on this device` });
-    const { archive: _old, content: _sealed, epoch: _epoch, ...event } = entry.event;
-    return this.#encodeEvent(entry.channelId, content, event);
-  }
-
-  /** Encode content for the channel (with an archive copy where its history policy keeps them) into the event to send. */
-  async #encodeEvent(channelId: string, content: MessageContent, event: Omit<SendEvent, "content" | "epoch" | "archive">): Promise<SendEvent> {
-    const encoded = await this.#codec.encode(channelId, content, {
-      clientId: event.clientId,
-      kind: event.kind,
-      threadRoot: event.threadRoot ?? null,
-      target: event.target ?? null,
-      archive: event.kind !== "keys" && (await this.#policies.expectsArchive(channelId)),
+    this.#sender = new Sender({
+      codec: () => this.#codec,
+      policies: this.#policies,
+      outbox: () => this.#outbox,
+      e2ee: () => this.#requireE2ee(),
+      catchUp: (channelId) => this.#catchUpChannel(channelId),
     });
-    return {
-      ...event,
-      content: bytesToBase64(encoded.bytes),
-      ...(encoded.epoch !== undefined ? { epoch: encoded.epoch } : {}),
-      ...(encoded.archive ? { archive: bytesToBase64(encoded.archive) } : {}),
-    };
   }
 
   /** The signed-in session (ids, tokens), or undefined after logout or when the server ended it. */
@@ -310,36 +274,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   /** Send an event: encoded by the codec, persisted in the outbox, retried with the same clientId until acknowledged. */
-  async send(channelId: string, input: SendInput): Promise<SendResult> {
-    const { kind = "message", threadRoot, target, mentions, files, ...rest } = input;
-    const clientId = newClientId();
-    const content: MessageContent = files ? { ...rest, files } : rest;
-    const fileIds = Array.isArray(files) ? (files as { fileId: string }[]).map((f) => f.fileId) : [];
-    // Encrypted and queued in the order of the calls, per channel: MLS hands out a sender's message
-    // generations in encryption order, and receivers keep only a few keys for generations that come
-    // out of order (a burst of concurrent sends reordered on its way to the outbox left the later
-    // devices "Unable to decrypt" the overtaken ones). Only encryption and queueing wait their turn.
-    const turn = (this.#sendOrder.get(channelId) ?? Promise.resolve()).then(async () => {
-      const event = await this.#encodeEvent(channelId, content, {
-        clientId,
-        kind,
-        // Attachment ids let the server link uploads to the event (their keys stay inside the ciphertext).
-        ...(fileIds.length ? ({ files: fileIds } as object) : {}),
-        ...(threadRoot != null ? { threadRoot } : {}),
-        ...(target != null ? { target } : {}),
-        ...(mentions?.length ? { mentions } : {}),
-      });
-      return this.#outbox.enqueue(channelId, event);
-    });
-    const settled = turn.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#sendOrder.set(channelId, settled);
-    void settled.then(() => {
-      if (this.#sendOrder.get(channelId) === settled) this.#sendOrder.delete(channelId);
-    });
-    return (await turn).sent;
+  send(channelId: string, input: SendInput): Promise<SendResult> {
+    return this.#sender.send(channelId, input);
   }
 
   /** Send a text message. */
@@ -447,19 +383,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
    * and announced by an MLS-encrypted message whose content carries
    * `files: [FileDescriptor]` (key, nonce base, digest never reach the server).
    */
-  async sendFile(
-    channelId: string,
-    data: Uint8Array | ReadableStream<Uint8Array>,
-    opts: { name: string; mime: string; size?: number; text?: string; threadRoot?: number | null },
-  ): Promise<SendResult & { file: FileDescriptor }> {
-    const file = await uploadFile(this.#requireE2ee().server, channelId, data, opts);
-    const r = await this.send(channelId, {
-      kind: "message",
-      ...(opts.text !== undefined ? { text: opts.text } : {}),
-      threadRoot: opts.threadRoot ?? null,
-      files: [file],
-    });
-    return { ...r, file };
+  sendFile(channelId: string, data: Uint8Array | ReadableStream<Uint8Array>, opts: SendFileOptions): Promise<SendResult & { file: FileDescriptor }> {
+    return sendFileMessage(this.#requireE2ee().server, (id, input) => this.send(id, input), channelId, data, opts);
   }
 
   /** Download and decrypt a file from a message's `content.files`; the stream errors (E2eeError `attachment_*`) on tampering, truncation or a digest mismatch. */
@@ -473,10 +398,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
    * (each binding verified against the server's directory key).
    */
   async fingerprint(userId: string, deviceId?: string): Promise<string> {
-    const devices = await this.#requireE2ee().directory.devicesOf(userId);
-    const keys = devices.filter((d) => deviceId === undefined || d.deviceId === deviceId);
-    if (keys.length === 0) throw new ParleyError({ code: "not_found", status: 404, message: "no verified device key for this user/device" });
-    return fingerprintOf(userId, keys);
+    return userFingerprint(this.#requireE2ee().directory, userId, deviceId);
   }
 
   /** Safety number of two users (60 digits, the same on both sides): compare it out of band. */
@@ -491,7 +413,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   /** Decode server events (e.g. a history page from `api.call("listEvents")`) without touching the sync state. */
   async decode(events: Event[]): Promise<ReceivedEvent[]> {
-    return Promise.all(events.map((e) => this.#decode(e)));
+    return Promise.all(events.map(async (e) => toReceivedEvent(e, await decodeContent(this.#codec, e), this.userId)));
   }
 
   /**
@@ -531,6 +453,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
     await this.store.flush();
   }
 
+  // Everything the server has for the channel, fetched and processed.
+  async #catchUpChannel(channelId: string): Promise<void> {
+    await this.#sync.catchUp(channelId, Number.MAX_SAFE_INTEGER);
+    await this.idle();
+  }
+
   #enqueue(job: () => Promise<void>): void {
     // One chain for all deliveries: persistence and listeners see events in the order the engine released them.
     this.#chain = this.#chain.then(job).catch((err: unknown) => this.emit("error", err));
@@ -541,7 +469,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     await this.store.setChannelCursor(channelId, events[events.length - 1]!.seq);
     // With E2EE the engine decrypts in order (possibly waiting for a Welcome or commit) and emits through #emitEvent.
     if (this.#e2ee) return this.#e2ee.receive(channelId, events);
-    for (const e of events) this.#emitEvent(e, await this.#decodeContent(e));
+    for (const e of events) this.#emitEvent(e, await decodeContent(this.#codec, e));
   }
 
   #emitEvent(e: Event, content: DecodedContent): void {
@@ -562,43 +490,6 @@ export class ParleyClient extends Emitter<ClientEvents> {
       }
       this.emit("user", item);
       if (MEMBERSHIP_KINDS.has(item.kind)) this.emit("membership", item);
-    }
-  }
-
-  async #decode(e: Event): Promise<ReceivedEvent> {
-    return toReceivedEvent(e, await this.#decodeContent(e), this.userId);
-  }
-
-  async #decodeContent(e: Event): Promise<DecodedContent> {
-    try {
-      return await this.#codec.decode(e.channelId, e, base64ToBytes(e.content));
-    } catch (err) {
-      return { decodeError: (err as Error).message };
-    }
-  }
-
-  #onFrame(f: import("@parley/protocol").ServerFrame): void {
-    switch (f.t) {
-      case "sync":
-        return this.#sync.receiveEvents(f.channelId, f.events);
-      case "event":
-        return this.#sync.receiveEvents(f.event.channelId, [f.event]);
-      case "ack":
-        return this.#sync.receiveEvents(f.event.channelId, [f.event]);
-      case "sync.user":
-        return this.#sync.receiveUserItems(f.items);
-      case "user":
-        return this.#sync.receiveUserItems([f.item]);
-      case "typing":
-        return this.emit("typing", { channelId: f.channelId, userId: f.userId, threadRoot: f.threadRoot });
-      case "presence":
-        return this.emit("presence", { userId: f.userId, status: f.status });
-      case "read":
-        return this.emit("read", { channelId: f.channelId, userId: f.userId, seq: f.seq });
-      case "error":
-        return this.emit("error", new ParleyError({ code: f.code as ParleyError["code"], message: f.message, details: f.details }));
-      default:
-        return;
     }
   }
 }

@@ -119,3 +119,20 @@ export function base64ToBytes(b64: string): Uint8Array {
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
+
+/** The codec of a client whose E2EE engine has not started yet (replaced before the client is handed out): it refuses to encode. */
+export const NOT_STARTED_CODEC: ContentCodec = {
+  name: "mls",
+  encrypted: true,
+  encode: () => Promise.reject(new Error("E2EE not started")),
+  decode: async () => ({ decodeError: "E2EE not started" }),
+};
+
+/** An event's content decoded with `codec`; a failure comes back as `decodeError`, never thrown. */
+export async function decodeContent(codec: ContentCodec, e: Event): Promise<DecodedContent> {
+  try {
+    return await codec.decode(e.channelId, e, base64ToBytes(e.content));
+  } catch (err) {
+    return { decodeError: (err as Error).message };
+  }
+}

@@ -29,4 +29,5 @@ export type { FileDescriptor } from "./e2ee/files.ts";
 export type { UndecryptableReason } from "./e2ee/timeline.ts";
 export { fingerprintOf, combineFingerprints } from "./e2ee/safety-number.ts";
 export { E2eeError, isE2eeError, type E2eeErrorCode, type KeyStore, MemoryKeyStore } from "@parley/crypto";
+export { foldSearchText } from "./search-text.ts";
 export { MessageSearch, MemorySearchIndexStore, type SearchIndexStore, type SearchHit, type HistorySource } from "./search.ts";

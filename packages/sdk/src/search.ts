@@ -12,6 +12,7 @@ import type { ReceivedEvent } from "./client-events.ts";
 import { deviceSealingKey } from "./e2ee/history.ts";
 import { historyKeysOf } from "./e2ee/history-keys.ts";
 import { aesGcmOpen, aesGcmSeal } from "./e2ee/seal.ts";
+import { foldSearchText } from "./search-text.ts";
 
 /** Where the sealed index is kept between runs (a file for the CLI, IndexedDB in the web app). */
 export interface SearchIndexStore {
@@ -83,7 +84,7 @@ const AAD = new TextEncoder().encode("parley search index v1");
 const PAGE = 200;
 const FIELDS = ["text", "files"];
 const STORED = ["channelId", "seq", "threadRoot", "senderId", "createdAt", "text", "editSeq"];
-const fold = (term: string) => term.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
+const fold = foldSearchText;
 const keyOf = (channelId: string, seq: number) => `${channelId}:${seq}`;
 
 function newIndex(): MiniSearch<Doc> {

@@ -4,9 +4,10 @@
 // its hash would let the server confirm by guessing), with MLS SignWithLabel.
 import { sha256 } from "@noble/hashes/sha2.js";
 import { ARCHIVE_COPY_SIGNATURE_BYTES, ARCHIVE_COPY_VERSION, parseArchiveFraming, type ArchiveFramingProblem } from "@parley/protocol";
-import { concat, lengthPrefixed, mlsVarint, u32, u64, utf8 } from "../bytes.ts";
+import { concat, lengthPrefixed, u32, u64, utf8 } from "../bytes.ts";
 import { E2eeError, type E2eeErrorCode } from "../errors.ts";
 import { implOf, signaturePrivateKey, type DeviceIdentity } from "../identity.ts";
+import { signContent } from "../inspect.ts";
 import { SUITE_NAMES, type SuiteName } from "../suites.ts";
 import { verifyEd25519Concurrently } from "#crypto-provider";
 import { aesGcmOpen, aesGcmSeal, randomNonce } from "./aes-gcm.ts";
@@ -59,27 +60,20 @@ function aadOf(c: ArchiveCopyContext): Uint8Array {
   return concat(AAD_LABEL, header(c), prefixedId(c.orgId), prefixedId(c.channelId), lengthPrefixed(utf8(c.clientId)), prefixedId(c.senderDeviceId));
 }
 
-/** SignWithLabel's label part (RFC 9420 §5.1.2): varint length ‖ "MLS 1.0 " ‖ label. */
-const SIGN_PREFIX = (() => {
-  const l = utf8(`MLS 1.0 ${SIGN_LABEL}`);
-  return concat(mlsVarint(l.length), l);
-})();
-
-/**
- * What the sender signs (under SignWithLabel): org ‖ channel ‖ generation ‖ epoch ‖ clientId ‖
- * sender ‖ SHA-256(nonce ‖ ciphertext), the ids length-prefixed; built in one allocation.
- */
+/** What the sender signs (under SignWithLabel): org ‖ channel ‖ generation ‖ epoch ‖ clientId ‖ sender ‖ SHA-256(nonce ‖ ciphertext), the ids length-prefixed. */
 function signedContent(c: ArchiveCopyContext, nonce: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-  const content = [
-    prefixedId(c.orgId),
-    prefixedId(c.channelId),
-    u32(c.generation),
-    u64(c.epoch),
-    lengthPrefixed(utf8(c.clientId)),
-    prefixedId(c.senderDeviceId),
-    sha256.create().update(nonce).update(ciphertext).digest(),
-  ];
-  return concat(SIGN_PREFIX, mlsVarint(content.reduce((n, p) => n + p.length, 0)), ...content);
+  return signContent(
+    SIGN_LABEL,
+    concat(
+      prefixedId(c.orgId),
+      prefixedId(c.channelId),
+      u32(c.generation),
+      u64(c.epoch),
+      lengthPrefixed(utf8(c.clientId)),
+      prefixedId(c.senderDeviceId),
+      sha256.create().update(nonce).update(ciphertext).digest(),
+    ),
+  );
 }
 
 /** Internal (known-answer tests): {@link sealArchiveCopy} with a given nonce. */

@@ -8,6 +8,8 @@ import { attachmentCiphertextSize, createAttachmentDecryptor, createAttachmentEn
 import { base64ToBytes, bytesToBase64 } from "../codec.ts";
 import { isParleyError, ParleyError } from "../errors.ts";
 import type { E2eeServerApi } from "./server-api.ts";
+import type { SendInput } from "../client-options.ts";
+import type { SendResult } from "../outbox.ts";
 
 /** A file as referenced in message content (`content.files`); decrypt it with `client.downloadFile`. */
 export interface FileDescriptor {
@@ -42,12 +44,39 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> 
   return out;
 }
 
+/** A file to send: its name and type, its size when `data` is a stream, and the message's text and thread. */
+export interface SendFileOptions {
+  name: string;
+  mime: string;
+  size?: number;
+  text?: string;
+  threadRoot?: number | null;
+}
+
+/** Upload a file and announce it with a message (sent through `send`) whose content carries its descriptor. */
+export async function sendFileMessage(
+  server: E2eeServerApi,
+  send: (channelId: string, input: SendInput) => Promise<SendResult>,
+  channelId: string,
+  data: Uint8Array | ReadableStream<Uint8Array>,
+  opts: SendFileOptions,
+): Promise<SendResult & { file: FileDescriptor }> {
+  const file = await uploadFile(server, channelId, data, opts);
+  const r = await send(channelId, {
+    kind: "message",
+    ...(opts.text !== undefined ? { text: opts.text } : {}),
+    threadRoot: opts.threadRoot ?? null,
+    files: [file],
+  });
+  return { ...r, file };
+}
+
 /**
  * Encrypt and upload `data` to a channel. A stream needs `size` (the
  * ciphertext size is declared up front); without it the stream is read into
  * memory first.
  */
-export async function uploadFile(
+async function uploadFile(
   server: E2eeServerApi,
   channelId: string,
   data: Uint8Array | ReadableStream<Uint8Array>,

@@ -10,6 +10,8 @@
  * digits (each 5-byte group mod 100000). A safety number of two users is
  * their two fingerprints, lower one first, so both sides see the same digits.
  */
+import { ParleyError } from "../errors.ts";
+import type { DeviceDirectory } from "./directory.ts";
 
 const LABEL = "parley-fingerprint/1";
 const ITERATIONS = 1024;
@@ -54,6 +56,13 @@ export async function fingerprintOf(userId: string, keys: FingerprintKey[]): Pro
     groups.push(String(v).padStart(5, "0"));
   }
   return groups.join(" ");
+}
+
+/** The fingerprint of a user's devices (or of one) from the keys the directory vouches for; not_found when it has none. */
+export async function userFingerprint(directory: Pick<DeviceDirectory, "devicesOf">, userId: string, deviceId?: string): Promise<string> {
+  const keys = (await directory.devicesOf(userId)).filter((d) => deviceId === undefined || d.deviceId === deviceId);
+  if (keys.length === 0) throw new ParleyError({ code: "not_found", status: 404, message: "no verified device key for this user/device" });
+  return fingerprintOf(userId, keys);
 }
 
 /** The safety number of two users: both fingerprints, lower one first (the same on both sides). */

@@ -5,13 +5,13 @@
  * (/search?q=…&in=…) keeps it for back and forward. A result opens the message in its channel
  * (or its thread), paged in and marked.
  */
-import type { SearchHit } from "@parley/sdk";
+import { foldSearchText, type SearchHit } from "@parley/sdk";
 import { useEffect, useRef, useState } from "react";
 import { useChat } from "../client/use-chat.ts";
 import { navigate, searchPath } from "../router.ts";
 import { Icon } from "../components/icon.tsx";
 import type { SearchStatus } from "../worker/protocol.ts";
-import { foldText, highlightParts } from "./search.ts";
+import { highlightParts } from "./search.ts";
 
 /** Typing settles this long before the index is asked. */
 const DEBOUNCE_MS = 120;
@@ -72,7 +72,7 @@ export function SearchPage(props: { query: string; channelId: string | undefined
   }, [chat, query, channelId]);
 
   const channels = [...chat.channels].sort((a, b) => chat.channelTitle(a).localeCompare(chat.channelTitle(b)));
-  const words = foldText(query).split(/\s+/).filter(Boolean);
+  const words = foldSearchText(query).split(/\s+/).filter(Boolean);
   const hits = answer?.query === query ? answer.hits : [];
 
   return (

@@ -1,7 +1,9 @@
 /**
  * Search within the history this device has loaded and decrypted. Runs on
  * the device only: the server holds ciphertext and never sees the query.
+ * Words are folded as the device's index folds them (the SDK's foldSearchText).
  */
+import { foldSearchText } from "@parley/sdk";
 
 /** What search looks at in one message. */
 export interface Searchable {
@@ -13,19 +15,14 @@ export interface Searchable {
   fileNames?: readonly string[];
 }
 
-/** Case- and accent-insensitive form of a string for matching. */
-export function foldText(s: string): string {
-  return s.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
-}
-
 /** Seqs of messages matching every word of `query`, oldest first (deleted and undecryptable ones never match). */
 export function searchMessages(messages: readonly Searchable[], query: string): number[] {
-  const words = foldText(query).split(/\s+/).filter(Boolean);
+  const words = foldSearchText(query).split(/\s+/).filter(Boolean);
   if (!words.length) return [];
   const out: number[] = [];
   for (const m of messages) {
     if (m.deleted || m.decodeError) continue;
-    const hay = foldText(`${m.text}\n${(m.fileNames ?? []).join("\n")}`);
+    const hay = foldSearchText(`${m.text}\n${(m.fileNames ?? []).join("\n")}`);
     if (words.every((w) => hay.includes(w))) out.push(m.seq);
   }
   return out;
@@ -52,7 +49,7 @@ export function highlightParts(text: string, words: readonly string[]): TextPart
   const out: TextPart[] = [];
   for (const piece of text.split(/([\p{L}\p{N}_]+)/u)) {
     if (!piece) continue;
-    const f = foldText(piece);
+    const f = foldSearchText(piece);
     const match = /[\p{L}\p{N}_]/u.test(piece) && words.some((w) => f.startsWith(w));
     const last = out[out.length - 1];
     if (last && last.match === match) last.text += piece;

@@ -255,8 +255,7 @@ function isReceived(v: unknown): v is ReceivedEvent {
   return !!v && typeof v === "object" && "raw" in v && "content" in v;
 }
 
-// Older history: this device's own decrypted copy first (MLS ciphertext cannot be opened twice), else the server's page.
-// The server's page, each event from this device's own decrypted copy when it has one (MLS ciphertext
+// Older history: the server's page, each event from this device's own decrypted copy when it has one (MLS ciphertext
 // opens once; device-only channels have no archive copy), else decoded (archive copies: fast history).
 // The server's page, not the cache's, says which events are the newest: a device still working
 // through a backlog holds only older ones. Offline, the cache alone.
