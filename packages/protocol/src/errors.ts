@@ -30,6 +30,14 @@ export const ERROR_STATUS = {
   refresh_token_reused: 401,
   /** The refresh token is unknown, expired or revoked. */
   refresh_token_invalid: 401,
+  /**
+   * A new password breaks the org's password policy; `details.reason` says how: `too_short`
+   * (`details.minLength`), `common` (it is on the list of common breached passwords), or
+   * `contains_name` (it contains the username or the org's name). Nothing was changed.
+   */
+  password_rejected: 400,
+  /** A password-reset or email-verification link is unknown, used, expired or superseded: ask for a new one. */
+  token_invalid: 400,
   /** The principal may not perform this action. */
   forbidden: 403,
   /** The user account has been deactivated by an admin. */
@@ -38,6 +46,8 @@ export const ERROR_STATUS = {
   not_found: 404,
   /** A unique name is already taken. */
   already_exists: 409,
+  /** Another account of the org already uses this email address. */
+  email_taken: 409,
   /** First-run setup has already been completed. */
   setup_complete: 409,
   /** The channel is archived: unarchive it first. */
@@ -86,6 +96,8 @@ export const ERROR_STATUS = {
   internal: 500,
   /** The server is shutting down or a dependency is unreachable: retry shortly. */
   unavailable: 503,
+  /** The server has no outgoing email configured (PARLEY_SMTP_URL): ask an admin to reset the password or set the address. */
+  email_unavailable: 503,
 } as const;
 
 /** A stable, machine-readable error code. */

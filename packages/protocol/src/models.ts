@@ -23,8 +23,20 @@ export const Username = z
   .min(2)
   .max(40)
   .regex(/^[a-z0-9][a-z0-9._-]*$/, "lowercase letters, digits, dot, dash, underscore");
-/** Password: at least 10 characters (NIST 800-63B style: length over composition). */
-export const Password = z.string().min(10).max(256);
+/**
+ * A new password as the wire accepts it: 8 to 256 characters (NIST 800-63B: length over
+ * composition). The org's password policy (minimum length, the common-password check)
+ * is applied by the server on top and answered with `password_rejected`.
+ */
+export const Password = z.string().min(8).max(256);
+/** An email address, stored lowercased. */
+export const Email = z.string().trim().toLowerCase().max(254).pipe(z.email());
+/** A user's status line ("In a meeting until 3"), shown beside their name. */
+export const StatusText = z
+  .string()
+  .trim()
+  .max(140)
+  .regex(/^[^\n\r\t]*$/, "single line");
 /** Human-readable name. */
 export const DisplayName = z.string().trim().min(1).max(80);
 /** Device label such as "laptop" or "Firefox on Linux". */
@@ -107,6 +119,12 @@ export const User = z.object({
   role: OrgRole,
   deactivated: z.boolean(),
   createdAt: Timestamp,
+  /** Status line, or null. */
+  statusText: StatusText.nullable().optional(),
+  /** Version of the user's avatar image (fetch it with `getAvatar`), or null when they have none. */
+  avatar: z.string().max(64).nullable().optional(),
+  /** Email address: only in the user's own view and in admins' views. */
+  email: Email.nullable().optional(),
 });
 export type User = z.infer<typeof User>;
 
@@ -156,6 +174,8 @@ export const Invite = z.object({
   revoked: z.boolean(),
   createdBy: Id,
   createdAt: Timestamp,
+  /** The address the link was emailed to, if it was. */
+  email: Email.nullable().optional(),
 });
 export type Invite = z.infer<typeof Invite>;
 

@@ -40,5 +40,6 @@ test("every route whose response or path carries a token or secret is marked noS
     if (def.noStore) flagged.push(name);
   }
   // The sign-in routes at least; the check above is what keeps new ones from being forgotten.
-  for (const name of ["setup", "login", "refresh", "acceptInvite", "createInvite"]) assert.ok(flagged.includes(name), name);
+  for (const name of ["setup", "login", "refresh", "acceptInvite", "createInvite", "adminResetPassword", "completePasswordReset"])
+    assert.ok(flagged.includes(name), name);
 });

@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import { route } from "./route.ts";
-import { AuthTokens, Device, DeviceName, DisplayName, Id, Invite, Org, OrgRole, Password, Session, Slug, User, Username } from "./models.ts";
+import { AuthTokens, Device, DeviceName, DisplayName, Email, Id, Invite, Org, OrgRole, Password, Session, Slug, StatusText, User, Username } from "./models.ts";
+import { accountRoutes } from "./account-routes.ts";
 import { e2eeRoutes } from "./e2ee-routes.ts";
 import { fileRoutes } from "./file-routes.ts";
 import { mlsRoutes } from "./mls-routes.ts";
@@ -42,9 +43,11 @@ export const coreRoutes = {
       displayName: DisplayName,
       password: Password,
       deviceName: DeviceName,
+      /** The owner's email address (password resets, security notices). */
+      email: Email.optional(),
     }),
     response: AuthTokens,
-    errors: ["setup_complete", "forbidden"],
+    errors: ["setup_complete", "forbidden", "password_rejected"],
     noStore: true,
   }),
 
@@ -109,8 +112,10 @@ export const coreRoutes = {
     path: "/me",
     tag: "me",
     auth: "user",
-    summary: "Change own display name",
-    body: z.object({ displayName: DisplayName }),
+    summary: "Change own display name and status line (null clears it)",
+    body: z
+      .object({ displayName: DisplayName.optional(), statusText: StatusText.nullable().optional() })
+      .refine((b) => b.displayName !== undefined || b.statusText !== undefined, "name a field to change: displayName or statusText"),
     response: User,
   }),
   listSessions: route({
@@ -175,8 +180,11 @@ export const coreRoutes = {
         .min(60)
         .max(30 * 86_400)
         .default(7 * 86_400),
+      /** Email the link to this address (one use); the account created from it gets the address. */
+      email: Email.optional(),
     }),
-    response: Invite.extend({ token: z.string() }),
+    response: Invite.extend({ token: z.string(), emailed: z.boolean() }),
+    errors: ["email_unavailable", "email_taken"],
     noStore: true,
   }),
   listInvites: route({
@@ -222,7 +230,7 @@ export const coreRoutes = {
       deviceName: DeviceName,
     }),
     response: AuthTokens,
-    errors: ["invite_invalid", "already_exists"],
+    errors: ["invite_invalid", "already_exists", "password_rejected", "email_taken"],
     noStore: true,
   }),
 
@@ -296,6 +304,7 @@ export const coreRoutes = {
 /** Every route of the API: core, channels and events, E2EE directories, MLS groups, encrypted files, the audit log, key lockers and device approvals. */
 export const routes = {
   ...coreRoutes,
+  ...accountRoutes,
   ...channelRoutes,
   ...e2eeRoutes,
   ...mlsRoutes,

@@ -13,6 +13,7 @@ import { createBusRelay } from "./platform/bus/outbox.ts";
 import { openStorage } from "./platform/db/index.ts";
 import { createKms } from "./platform/kms/index.ts";
 import { createLimits } from "./platform/limits/index.ts";
+import { createMailer } from "./platform/mail/index.ts";
 import type { Logger } from "./platform/log.ts";
 import { createMetrics } from "./platform/metrics.ts";
 import { loadTokenKeys } from "./modules/accounts/tokens.ts";
@@ -83,11 +84,13 @@ export async function composeDeps(config: Config, opts: ComposeOptions): Promise
       nodeId: opts.nodeId ?? crypto.randomBytes(6).toString("hex"),
       now,
       blobs: openBlobStore(config),
+      mail: createMailer(config),
     };
     return {
       deps,
       async close() {
         await closeEventWriter(deps);
+        deps.mail.close();
         await deps.relay.close();
         await deps.bus.close();
         await storage.close();

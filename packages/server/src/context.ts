@@ -12,6 +12,7 @@ import type { Limits } from "./platform/limits/index.ts";
 import type { TokenKeys } from "./modules/accounts/tokens.ts";
 import type { Kms } from "./platform/kms/index.ts";
 import type { BlobStore } from "./platform/blobs/blob-store.ts";
+import type { Mailer } from "./platform/mail/index.ts";
 
 /** Server-wide dependencies: platform seams only. Built by composeDeps() (compose.ts). */
 export interface Deps {
@@ -34,6 +35,8 @@ export interface Deps {
   now(): number;
   /** Attachment ciphertext storage (platform/blobs). */
   blobs: BlobStore;
+  /** Outgoing email (platform/mail); sent by the `mail.send` job. */
+  mail: Mailer;
 }
 
 export type { Actor, DeviceActor, SystemActor } from "./core/actor.ts";

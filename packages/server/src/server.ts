@@ -21,6 +21,8 @@ import { auditHandlers } from "./modules/audit/routes.ts";
 import { approvalHandlers, lockerHandlers } from "./modules/locker/routes.ts";
 import { fileGcSchedule, fileJobHandlers } from "./modules/files/gc.ts";
 import { mlsJobHandlers } from "./modules/mls/removals.ts";
+import { mailJobHandlers } from "./modules/accounts/mail.ts";
+import { passwordResetJobHandlers } from "./modules/accounts/password-reset.ts";
 import { createJobRunner } from "./platform/jobs/index.ts";
 import { startAuditCheckpointer } from "./modules/audit/checkpointer.ts";
 import { createGateway, type Gateway } from "./gateway/gateway.ts";
@@ -90,6 +92,8 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   const addr = app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  // Links in email lead to the web app: PARLEY_PUBLIC_URL, else the address the server listens on.
+  deps.mail.setLinkBase(url);
   // Durable jobs (platform/jobs): after-commit work and periodic sweeps, shared by every process on the database.
   const jobs = createJobRunner({
     db: deps.db,
@@ -99,7 +103,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     bus: deps.bus,
     runnerId: deps.nodeId,
     now: deps.now,
-    handlers: { ...mlsJobHandlers(deps), ...fileJobHandlers(deps) },
+    handlers: { ...mlsJobHandlers(deps), ...fileJobHandlers(deps), ...mailJobHandlers(deps), ...passwordResetJobHandlers(deps) },
     schedules: [fileGcSchedule],
   });
   jobs.start();

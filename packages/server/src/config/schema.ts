@@ -127,6 +127,30 @@ export const SETTINGS = {
     schema: z.string().optional(),
     doc: "Append every audit checkpoint to this JSON Lines file (ship it off the box: `parley audit verify --checkpoints FILE` checks the log against it). Unset: checkpoints stay in the database only.",
   },
+  smtpUrl: {
+    env: "PARLEY_SMTP_URL",
+    schema: z
+      .string()
+      .regex(/^smtps?:\/\/[^\s]+$/, "expected smtp://[USER:PASS@]HOST[:PORT] or smtps://…")
+      .optional(),
+    secret: true,
+    doc: "Outgoing email (invites, password resets, security notices; never message content): smtp://[USER:PASS@]HOST[:PORT] (STARTTLS) or smtps://… (TLS from the first byte; port 465). Unset: Parley sends no email, and self-service password reset answers email_unavailable.",
+  },
+  smtpRequireTls: {
+    env: "PARLEY_SMTP_REQUIRE_TLS",
+    schema: bool.default(true),
+    doc: "Refuse to send over an SMTP connection that did not upgrade to TLS (STARTTLS). Turn off only for a relay on the same host.",
+  },
+  smtpCaFile: {
+    env: "PARLEY_SMTP_CA_FILE",
+    schema: z.string().optional(),
+    doc: "PEM file of the CA (or self-signed certificate) to trust for the SMTP server's certificate, besides the system's.",
+  },
+  mailFrom: {
+    env: "PARLEY_MAIL_FROM",
+    schema: z.string().min(3).max(320).optional(),
+    doc: "From address of Parley's email, e.g. \"Parley <parley@example.org>\". Defaults to parley@ the public URL's host.",
+  },
 } as const;
 
 type Settings = typeof SETTINGS;

@@ -27,6 +27,8 @@ export const ORG_PERMISSIONS = {
   "channel.manage_any": ["owner", "admin"],
   /** Read the org's audit log (with its personal data). */
   "org.read_audit": ["owner", "admin"],
+  /** Set the org's security policies (password policy). */
+  "org.manage_security": ["owner", "admin"],
   /** Choose the org's MLS cipher suite. */
   "e2ee.configure": ["owner", "admin"],
   /** Use the device and KeyPackage directories (register own device key, read bindings, claim KeyPackages). */

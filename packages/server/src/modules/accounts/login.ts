@@ -11,6 +11,7 @@ import { LimitExceeded } from "../../platform/limits/index.ts";
 import { findOrgBySlug, findUserByUsername, getUserDevice } from "./store.ts";
 import { verifyDummyPassword, verifyPassword } from "./passwords.ts";
 import { addDevice, authTokens, startSession } from "./sessions.ts";
+import { mails, queueMail } from "./mail.ts";
 
 export interface LoginInput {
   org: string;
@@ -81,6 +82,11 @@ export async function login(deps: Deps, ip: string, input: LoginInput): Promise<
       deviceId = await addDevice(tx, fx, deps, { orgId: org.id, userId: user.id, name: input.deviceName ?? "unnamed device" });
     }
     const session = await startSession(tx, deps, { orgId: org.id, userId: user.id, deviceId });
+    // A sign-in on a new device is worth knowing about when it was not you.
+    if (!input.deviceId && user.email) {
+      const name = input.deviceName ?? "unnamed device";
+      await queueMail(deps, fx, mails.newDevice(user.email, { orgName: org.name, username: user.username, deviceName: name, ip, at: deps.now() }));
+    }
     fx.audit({
       orgId: org.id,
       actor: { kind: "device", id: user.id, deviceId },

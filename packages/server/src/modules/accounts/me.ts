@@ -6,31 +6,43 @@ import { notFound } from "../../core/errors.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
 import { getActiveSession, getOrg, getUserDevice, getUserInOrg, listActiveSessions, listUserDevices } from "./store.ts";
 import { revokeDevice, revokeSessions } from "./sessions.ts";
-import { toDevice, toOrg, toSession, toUser } from "./views.ts";
+import { toDevice, toOrg, toSession, toUser, toUserWithEmail } from "./views.ts";
 import { approvedDeviceIds } from "../locker/approval-store.ts";
 
 export async function getMe(deps: Deps, p: DeviceActor): Promise<{ user: User; org: Org; deviceId: string; sessionId: string }> {
   const [user, org] = await Promise.all([getUserInOrg(deps.db, p.orgId, p.userId), getOrg(deps.db, p.orgId)]);
   if (!user) throw notFound("user");
-  return { user: toUser(user), org: toOrg(org), deviceId: p.deviceId, sessionId: p.sessionId };
+  return { user: toUserWithEmail(user), org: toOrg(org), deviceId: p.deviceId, sessionId: p.sessionId };
 }
 
-export async function updateMe(deps: Deps, p: DeviceActor, input: { displayName: string }): Promise<User> {
+/** Change own display name and/or status line (null clears it). */
+export async function updateMe(deps: Deps, p: DeviceActor, input: { displayName?: string | undefined; statusText?: string | null | undefined }): Promise<User> {
   return runCommand(deps, p, "accounts.updateMe", async (tx, after) => {
     const row = await getUserInOrg(tx, p.orgId, p.userId);
     if (!row) throw notFound("user");
-    await tx.updateTable("users").set({ display_name: input.displayName }).where("id", "=", p.userId).execute();
-    const user = toUser({ ...row, display_name: input.displayName });
+    const displayName = input.displayName ?? row.display_name;
+    // An empty status is no status.
+    const statusText = input.statusText === undefined ? row.status_text : input.statusText || null;
+    const fields = [...(displayName !== row.display_name ? ["displayName"] : []), ...(statusText !== row.status_text ? ["statusText"] : [])];
+    const next = { ...row, display_name: displayName, status_text: statusText };
+    if (fields.length === 0) return toUserWithEmail(next);
+    await tx.updateTable("users").set({ display_name: displayName, status_text: statusText }).where("id", "=", p.userId).execute();
     // A changed display name is how an impersonation starts: recorded, the names kept in the sealed part.
     after.audit({
       action: "user.profile.updated",
       target: { kind: "user", id: p.userId },
       result: "success",
-      details: { fields: ["displayName"] },
-      pii: { subject: p.userId, data: { from: row.display_name, to: input.displayName } },
+      details: { fields },
+      pii: {
+        subject: p.userId,
+        data: {
+          ...(fields.includes("displayName") ? { from: row.display_name, to: displayName } : {}),
+          ...(fields.includes("statusText") ? { status: statusText ?? "" } : {}),
+        },
+      },
     });
-    await appendUserStream(tx, after, { orgId: p.orgId, userId: p.userId, kind: "user.updated", data: { user }, now: deps.now() });
-    return user;
+    await appendUserStream(tx, after, { orgId: p.orgId, userId: p.userId, kind: "user.updated", data: { user: toUser(next) }, now: deps.now() });
+    return toUserWithEmail(next);
   });
 }
 

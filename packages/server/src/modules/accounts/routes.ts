@@ -3,10 +3,38 @@ import type { ModuleHandlers } from "../../core/handlers.ts";
 import { principalOf } from "./principal-of.ts";
 import { login } from "./login.ts";
 import { refreshSession } from "./sessions.ts";
+import { changePassword } from "./password-change.ts";
+import { adminResetPassword, checkPasswordReset, completePasswordReset, requestPasswordReset } from "./password-reset.ts";
+import { adminSetEmail, changeEmail, verifyEmail } from "./email-address.ts";
+import { deleteAvatar, getAvatar, setAvatar } from "./avatar.ts";
+import { getPasswordPolicy, setPasswordPolicy } from "./password-policy.ts";
 import { getMe, listMyDevices, listMySessions, logout, renameMyDevice, revokeMyDevice, revokeMySession, updateMe } from "./me.ts";
 
 export const accountsHandlers: ModuleHandlers<
-  "login" | "refresh" | "logout" | "jwks" | "me" | "updateMe" | "listSessions" | "revokeSession" | "listDevices" | "renameDevice" | "revokeDevice"
+  | "login"
+  | "refresh"
+  | "logout"
+  | "jwks"
+  | "me"
+  | "updateMe"
+  | "listSessions"
+  | "revokeSession"
+  | "listDevices"
+  | "renameDevice"
+  | "revokeDevice"
+  | "changePassword"
+  | "changeEmail"
+  | "verifyEmail"
+  | "setAvatar"
+  | "deleteAvatar"
+  | "getAvatar"
+  | "requestPasswordReset"
+  | "checkPasswordReset"
+  | "completePasswordReset"
+  | "adminResetPassword"
+  | "adminSetEmail"
+  | "getPasswordPolicy"
+  | "setPasswordPolicy"
 > = {
   login: ({ body }, { deps, ip }) => login(deps, ip, body),
   refresh: ({ body }, { deps }) => refreshSession(deps, body.refreshToken),
@@ -19,4 +47,27 @@ export const accountsHandlers: ModuleHandlers<
   listDevices: async (_input, ctx) => ({ devices: await listMyDevices(ctx.deps, principalOf(ctx)) }),
   renameDevice: ({ params, body }, ctx) => renameMyDevice(ctx.deps, principalOf(ctx), params.id, body.name),
   revokeDevice: ({ params }, ctx) => revokeMyDevice(ctx.deps, principalOf(ctx), params.id),
+  changePassword: ({ body }, ctx) => changePassword(ctx.deps, principalOf(ctx), ctx.ip, body),
+  changeEmail: ({ body }, ctx) => changeEmail(ctx.deps, principalOf(ctx), ctx.ip, body),
+  verifyEmail: ({ body }, { deps, ip }) => verifyEmail(deps, ip, body.token),
+  setAvatar: ({ body }, ctx) => setAvatar(ctx.deps, principalOf(ctx), body),
+  deleteAvatar: (_input, ctx) => deleteAvatar(ctx.deps, principalOf(ctx)),
+  getAvatar: async ({ params }, ctx) => {
+    const a = await getAvatar(ctx.deps, principalOf(ctx), params.id);
+    // Only the image types the upload checked; never sniffed into anything else, never a document.
+    await ctx.reply
+      .header("Content-Type", a.contentType)
+      .header("X-Content-Type-Options", "nosniff")
+      .header("Content-Security-Policy", "default-src 'none'; sandbox")
+      .header("Cache-Control", "private, max-age=300")
+      .header("ETag", `"${a.version}"`)
+      .send(a.data);
+  },
+  requestPasswordReset: ({ body }, { deps, ip }) => requestPasswordReset(deps, ip, body),
+  checkPasswordReset: ({ body }, { deps, ip }) => checkPasswordReset(deps, ip, body.token),
+  completePasswordReset: ({ body }, { deps, ip }) => completePasswordReset(deps, ip, body),
+  adminResetPassword: ({ params }, ctx) => adminResetPassword(ctx.deps, principalOf(ctx), params.id),
+  adminSetEmail: ({ params, body }, ctx) => adminSetEmail(ctx.deps, principalOf(ctx), params.id, body.email),
+  getPasswordPolicy: (_input, ctx) => getPasswordPolicy(ctx.deps, principalOf(ctx)),
+  setPasswordPolicy: ({ body }, ctx) => setPasswordPolicy(ctx.deps, principalOf(ctx), body),
 };

@@ -6,7 +6,11 @@ export function toOrg(r: Pick<OrgsTable, "id" | "slug" | "name" | "created_at">)
   return { id: r.id, slug: r.slug, name: r.name, createdAt: Number(r.created_at) };
 }
 
-export function toUser(r: Pick<UsersTable, "id" | "org_id" | "username" | "display_name" | "role" | "deactivated_at" | "created_at">): User {
+type UserRow = Pick<UsersTable, "id" | "org_id" | "username" | "display_name" | "role" | "deactivated_at" | "created_at"> &
+  Partial<Pick<UsersTable, "status_text" | "avatar_version" | "email">>;
+
+/** A user as everyone in the org sees them (no email address). */
+export function toUser(r: UserRow): User {
   return {
     id: r.id,
     orgId: r.org_id,
@@ -15,7 +19,14 @@ export function toUser(r: Pick<UsersTable, "id" | "org_id" | "username" | "displ
     role: r.role,
     deactivated: r.deactivated_at !== null,
     createdAt: Number(r.created_at),
+    statusText: r.status_text ?? null,
+    avatar: r.avatar_version ?? null,
   };
+}
+
+/** A user as they themselves and admins see them: with the email address. */
+export function toUserWithEmail(r: UserRow): User {
+  return { ...toUser(r), email: r.email ?? null };
 }
 
 /** A device row as the protocol shows it; `approved`: it holds an approval (ADR 0007; clients verify it themselves). */

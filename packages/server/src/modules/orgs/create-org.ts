@@ -4,12 +4,14 @@
  * need a second org on one server.
  */
 import { z } from "zod";
-import { DisplayName, Password, Slug, Username, type Org, type OrgRole, type User } from "@parley/protocol";
+import { DisplayName, Email, Password, Slug, Username, type Org, type OrgRole, type User } from "@parley/protocol";
 import type { Deps } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
 import { runCommand } from "../../command.ts";
 import { AppError } from "../../core/errors.ts";
+import { validated } from "../../core/validate.ts";
+import { checkPassword, DEFAULT_PASSWORD_POLICY } from "../accounts/password-policy.ts";
 import { newId } from "../../platform/ids.ts";
 import { hashPassword } from "../accounts/passwords.ts";
 import { toOrg, toUser } from "../accounts/views.ts";
@@ -20,13 +22,15 @@ export interface NewOrgWithOwner {
   username: string;
   displayName: string;
   password: string;
+  /** The owner's email address. */
+  email?: string | undefined;
 }
 
 /** Insert a user row (password already hashed). */
 export async function insertUser(
   tx: Tx,
   deps: Deps,
-  a: { orgId: string; username: string; displayName: string; passwordHash: string; role: OrgRole },
+  a: { orgId: string; username: string; displayName: string; passwordHash: string; role: OrgRole; email?: string },
 ): Promise<User> {
   const row = {
     id: newId("usr"),
@@ -38,6 +42,10 @@ export async function insertUser(
     deactivated_at: null,
     created_at: deps.now(),
     stream_seq: 0,
+    email: a.email ?? null,
+    status_text: null,
+    avatar_version: null,
+    password_changed_at: null,
   };
   await tx.insertInto("users").values(row).execute();
   return toUser(row);
@@ -51,7 +59,14 @@ export async function insertOrgWithOwner(
 ): Promise<{ org: Org; user: User }> {
   const org = { id: newId("org"), slug: a.orgSlug, name: a.orgName, settings: "{}", created_at: deps.now() };
   await tx.insertInto("orgs").values(org).execute();
-  const user = await insertUser(tx, deps, { orgId: org.id, username: a.username, displayName: a.displayName, passwordHash: a.passwordHash, role: "owner" });
+  const user = await insertUser(tx, deps, {
+    orgId: org.id,
+    username: a.username,
+    displayName: a.displayName,
+    passwordHash: a.passwordHash,
+    role: "owner",
+    ...(a.email ? { email: a.email } : {}),
+  });
   return { org: toOrg(org), user };
 }
 
@@ -60,17 +75,14 @@ export function mapUniqueViolation(err: unknown, message: string): unknown {
   return isUniqueViolation(err) ? new AppError("already_exists", message) : err;
 }
 
-/** Parse command input with a protocol schema (the CLI bypasses the HTTP validation). */
-export function validated<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({ path: i.path, message: i.message, code: i.code }));
-    throw new AppError("validation_failed", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "), { issues });
-  }
-  return parsed.data;
-}
-
-const NewOrgSchema = z.object({ orgSlug: Slug, orgName: DisplayName, username: Username, displayName: DisplayName, password: Password });
+const NewOrgSchema = z.object({
+  orgSlug: Slug,
+  orgName: DisplayName,
+  username: Username,
+  displayName: DisplayName,
+  password: Password,
+  email: Email.optional(),
+});
 
 /**
  * Create an org and its owner (no device or session: the owner signs in
@@ -78,10 +90,16 @@ const NewOrgSchema = z.object({ orgSlug: Slug, orgName: DisplayName, username: U
  */
 export async function createOrgWithOwner(deps: Deps, raw: NewOrgWithOwner): Promise<{ org: Org; user: User }> {
   const input = validated(NewOrgSchema, raw);
+  checkNewOrgPassword(input);
   const passwordHash = await hashPassword(input.password);
   try {
     return await runCommand(deps, null, "orgs.createOrgWithOwner", (tx) => insertOrgWithOwner(tx, deps, { ...input, passwordHash }));
   } catch (err) {
     throw mapUniqueViolation(err, `an org with slug "${input.orgSlug}" already exists`);
   }
+}
+
+/** A new org has the default password policy: its owner's password must meet it. */
+export function checkNewOrgPassword(input: Pick<NewOrgWithOwner, "password" | "username" | "orgSlug" | "orgName">): void {
+  checkPassword(DEFAULT_PASSWORD_POLICY, input.password, { username: input.username, orgSlug: input.orgSlug, orgName: input.orgName });
 }

@@ -9,13 +9,18 @@ import type { Actor, Deps } from "../../context.ts";
 import { actorRef } from "../../core/actor.ts";
 import type { InvitesTable } from "../../platform/db/tables.ts";
 import { runCommand } from "../../command.ts";
-import { AppError, notFound } from "../../core/errors.ts";
+import { AppError, badRequest, notFound } from "../../core/errors.ts";
 import { hashSecret, newId, newSecret } from "../../platform/ids.ts";
 import { authorize } from "../access/authorize.ts";
 import { hashPassword } from "../accounts/passwords.ts";
 import { addDevice, authTokens, startSession } from "../accounts/sessions.ts";
 import { toOrg } from "../accounts/views.ts";
-import { insertUser, mapUniqueViolation, validated } from "./create-org.ts";
+import { getOrg, getUserInOrg } from "../accounts/store.ts";
+import { mails, queueMail, requireMail } from "../accounts/mail.ts";
+import { assertEmailFree } from "../accounts/email-address.ts";
+import { checkPassword, passwordPolicyOf } from "../accounts/password-policy.ts";
+import { insertUser, mapUniqueViolation } from "./create-org.ts";
+import { validated } from "../../core/validate.ts";
 
 function toInvite(r: InvitesTable): Invite {
   return {
@@ -27,6 +32,7 @@ function toInvite(r: InvitesTable): Invite {
     revoked: r.revoked_at !== null,
     createdBy: r.created_by,
     createdAt: Number(r.created_at),
+    email: r.email ?? null,
   };
 }
 
@@ -36,11 +42,16 @@ export type NewInvite = RouteBodyInput<typeof routes.createInvite>;
 const NewInviteSchema = routes.createInvite.body as NonNullable<typeof routes.createInvite.body>;
 
 /** Create an invite. Validates its input itself because the CLI calls it directly. */
-export async function createInvite(deps: Deps, p: Actor, raw: NewInvite = {}): Promise<Invite & { token: string }> {
+export async function createInvite(deps: Deps, p: Actor, raw: NewInvite = {}): Promise<Invite & { token: string; emailed: boolean }> {
   const input = validated(NewInviteSchema, raw);
   authorize(p, "org.invite", { type: "org", orgId: p.orgId });
   // Inviting an admin is granting admin: owners only.
   if (input.role === "admin") authorize(p, "org.manage_admins", { type: "org", orgId: p.orgId });
+  // An emailed link is for one person: one use.
+  if (input.email) {
+    requireMail(deps, "an invite cannot be emailed (share the link yourself)");
+    if (input.maxUses !== 1) throw badRequest("an emailed invite is for one person: leave maxUses at 1");
+  }
   const token = newSecret();
   const now = deps.now();
   const row: InvitesTable = {
@@ -54,6 +65,7 @@ export async function createInvite(deps: Deps, p: Actor, raw: NewInvite = {}): P
     revoked_at: null,
     created_by: actorRef(p),
     created_at: now,
+    email: input.email ?? null,
   };
   await runCommand(deps, p, "orgs.createInvite", async (tx, fx) => {
     await tx.insertInto("invites").values(row).execute();
@@ -62,10 +74,18 @@ export async function createInvite(deps: Deps, p: Actor, raw: NewInvite = {}): P
       action: "org.invite.created",
       target: { kind: "invite", id: row.id },
       result: "success",
-      details: { role: row.role, maxUses: row.max_uses, expiresAt: row.expires_at },
+      details: { role: row.role, maxUses: row.max_uses, expiresAt: row.expires_at, emailed: Boolean(input.email) },
+      ...(input.email ? { pii: { subject: row.id, data: { email: input.email } } } : {}),
     });
+    if (input.email) {
+      await assertEmailFree(tx, p.orgId, input.email);
+      const org = await getOrg(tx, p.orgId);
+      const inviter = p.kind === "device" ? ((await getUserInOrg(tx, p.orgId, p.userId))?.display_name ?? "An admin") : "An admin";
+      const url = `${deps.mail.linkBase}/invite/${token}`;
+      await queueMail(deps, fx, mails.invite(input.email, { orgName: org.name, inviter, role: row.role, url, expiresAt: row.expires_at }));
+    }
   });
-  return { ...toInvite(row), token };
+  return { ...toInvite(row), token, emailed: Boolean(input.email) };
 }
 
 export async function listInvites(deps: Deps, p: Actor): Promise<Invite[]> {
@@ -122,6 +142,8 @@ export interface AcceptInput {
 export async function acceptInvite(deps: Deps, input: AcceptInput): Promise<AuthTokens> {
   // Cheap check first so a dead link does not cost an argon2 hash.
   const invite = await findUsableInvite(deps, input.token);
+  const org = await getOrg(deps.db, invite.org_id);
+  checkPassword(await passwordPolicyOf(deps.db, invite.org_id), input.password, { username: input.username, orgSlug: org.slug, orgName: org.name });
   const passwordHash = await hashPassword(input.password);
   let issued;
   try {
@@ -139,12 +161,16 @@ export async function acceptInvite(deps: Deps, input: AcceptInput): Promise<Auth
       if (Number(r.numUpdatedRows) !== 1) throw invalid();
       const taken = await tx.selectFrom("users").select("id").where("org_id", "=", invite.org_id).where("username", "=", input.username).executeTakeFirst();
       if (taken) throw new AppError("already_exists", `username "${input.username}" is taken`);
+      // An emailed invite proves the address: the account gets it (unless someone took it since).
+      const email = invite.email ?? undefined;
+      if (email) await assertEmailFree(tx, invite.org_id, email);
       const user = await insertUser(tx, deps, {
         orgId: invite.org_id,
         username: input.username,
         displayName: input.displayName,
         passwordHash,
         role: invite.role,
+        ...(email ? { email } : {}),
       });
       const deviceId = await addDevice(tx, after, deps, { orgId: invite.org_id, userId: user.id, name: input.deviceName });
       after.audit({

@@ -14,7 +14,7 @@ import { AppError } from "../../core/errors.ts";
 import { hashSecret, newSecret } from "../../platform/ids.ts";
 import { hashPassword } from "../accounts/passwords.ts";
 import { addDevice, authTokens, startSession } from "../accounts/sessions.ts";
-import { insertOrgWithOwner, mapUniqueViolation, type NewOrgWithOwner } from "./create-org.ts";
+import { checkNewOrgPassword, insertOrgWithOwner, mapUniqueViolation, type NewOrgWithOwner } from "./create-org.ts";
 
 const TOKEN_KEY = "setup_token_hash";
 /** Written in the setup transaction; its primary key makes two racing setups collide. */
@@ -62,6 +62,7 @@ export async function runSetup(deps: Deps, input: SetupInput): Promise<AuthToken
   const closed = () => new AppError("setup_complete", "setup is already complete; sign in instead");
   if (!(await needsSetup(deps.db))) throw closed();
   if (!(await checkSetupToken(deps, input.setupToken))) throw new AppError("forbidden", "wrong setup token (it is printed when the server starts)");
+  checkNewOrgPassword(input);
   const passwordHash = await hashPassword(input.password);
   let issued;
   try {

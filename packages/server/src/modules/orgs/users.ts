@@ -16,12 +16,15 @@ import { getUserDevice, getUserInOrg, listUserDevices as selectUserDevices } fro
 import { revokeDevice, revokeSessions } from "../accounts/sessions.ts";
 import { deleteKeyPackagesOf } from "../e2ee/store.ts";
 import { recordPendingRemovals } from "../mls/removals.ts";
-import { validated } from "./create-org.ts";
-import { toDevice, toUser } from "../accounts/views.ts";
+import { validated } from "../../core/validate.ts";
+import { toDevice, toUser, toUserWithEmail } from "../accounts/views.ts";
+import { roleAllows } from "../access/permissions.ts";
 import { approvedDeviceIds } from "../locker/approval-store.ts";
 
 const org = (p: Actor) => ({ type: "org" as const, orgId: p.orgId });
 const PRIVILEGED: ReadonlySet<OrgRole> = new Set(["owner", "admin"]);
+/** Admins see users' email addresses; everyone else does not. */
+const viewFor = (p: Actor) => (roleAllows(p.role, "org.manage_users") ? toUserWithEmail : toUser);
 
 export async function listUsers(deps: Deps, p: Actor, opts: { q?: string | undefined; includeDeactivated?: boolean } = {}): Promise<User[]> {
   authorize(p, "org.list_users", org(p));
@@ -33,7 +36,7 @@ export async function listUsers(deps: Deps, p: Actor, opts: { q?: string | undef
     q = q.where((eb) => eb.or([eb(eb.fn("lower", ["username"]), "like", eb.val(pattern)), eb(eb.fn("lower", ["display_name"]), "like", eb.val(pattern))]));
   }
   const rows = await q.orderBy("username").execute();
-  return rows.map(toUser);
+  return rows.map(viewFor(p));
 }
 
 async function loadUser(db: Deps["db"] | Tx, p: Actor, userId: string): Promise<UsersTable> {
@@ -44,7 +47,7 @@ async function loadUser(db: Deps["db"] | Tx, p: Actor, userId: string): Promise<
 
 export async function getUser(deps: Deps, p: Actor, userId: string): Promise<User> {
   authorize(p, "org.list_users", org(p));
-  return toUser(await loadUser(deps.db, p, userId));
+  return viewFor(p)(await loadUser(deps.db, p, userId));
 }
 
 async function activeOwners(tx: Tx, orgId: string): Promise<number> {

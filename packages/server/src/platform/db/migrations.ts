@@ -21,6 +21,7 @@ import { channelHistoryPolicy } from "./migrations/0011-channel-history-policy.t
 import { eventArchiveCopies } from "./migrations/0012-event-archive-copies.ts";
 import { keyLockers } from "./migrations/0013-key-lockers.ts";
 import { deviceApprovals } from "./migrations/0014-device-approvals.ts";
+import { accounts } from "./migrations/0015-accounts.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const ctx: MigrationContext = { dialect, bytes: dialect === "postgres" ? "bytea" : "blob" };
@@ -39,5 +40,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0012_event_archive_copies": eventArchiveCopies(ctx),
     "0013_key_lockers": keyLockers(ctx),
     "0014_device_approvals": deviceApprovals(ctx),
+    "0015_accounts": accounts(ctx),
   };
 }

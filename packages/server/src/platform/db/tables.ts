@@ -19,6 +19,12 @@ export interface UsersTable {
   created_at: number;
   /** Last per-user stream seq (gap-free counter, bumped in the writing transaction). */
   stream_seq: number;
+  /** Lowercased; unique in the org. */
+  email: string | null;
+  status_text: string | null;
+  /** Version of the profile picture in user_avatars, or null. */
+  avatar_version: string | null;
+  password_changed_at: number | null;
 }
 export interface DevicesTable {
   id: string;
@@ -59,6 +65,8 @@ export interface InvitesTable {
   revoked_at: number | null;
   created_by: string;
   created_at: number;
+  /** The address the link was emailed to. */
+  email: string | null;
 }
 export interface ChannelsTable {
   id: string;
@@ -360,6 +368,27 @@ export interface ApprovalRequestsTable {
   expires_at: number;
 }
 
+/** Single-use links: password resets and email verifications (only the token's hash is stored). */
+export interface AccountTokensTable {
+  id: string;
+  token_hash: string;
+  purpose: "password_reset" | "email_verify";
+  org_id: string;
+  user_id: string;
+  email: string | null;
+  created_by: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+export interface UserAvatarsTable {
+  user_id: string;
+  org_id: string;
+  content_type: string;
+  data: Uint8Array;
+  version: string;
+  updated_at: number;
+}
 export interface Database {
   orgs: OrgsTable;
   users: UsersTable;
@@ -392,4 +421,6 @@ export interface Database {
   locker_entries: LockerEntriesTable;
   device_approvals: DeviceApprovalsTable;
   approval_requests: ApprovalRequestsTable;
+  account_tokens: AccountTokensTable;
+  user_avatars: UserAvatarsTable;
 }

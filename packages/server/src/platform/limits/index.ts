@@ -62,6 +62,10 @@ export interface Limits {
   loginAccount: Limiter;
   /** Failed logins per client address. */
   loginIp: Limiter;
+  /** Password-reset requests per org+login (emails sent to one account). */
+  resetAccount: Limiter;
+  /** Password-reset requests, and reset/verification links tried, per client address. */
+  resetIp: Limiter;
 }
 
 export function createLimits(cfg: { rateLimitIp: number; rateLimitUser: number; loginAttempts: number }): Limits {
@@ -80,5 +84,7 @@ export function createLimits(cfg: { rateLimitIp: number; rateLimitUser: number; 
       code: "login_throttled",
       message: "too many failed sign-ins from this address",
     }),
+    resetAccount: memoryLimiter({ points: 5, durationSeconds: 60 * 60, code: "rate_limited", message: "too many password-reset emails for this account" }),
+    resetIp: memoryLimiter({ points: 30, durationSeconds: 60 * 60, code: "rate_limited", message: "too many password-reset attempts from this address" }),
   };
 }
