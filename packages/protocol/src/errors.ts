@@ -38,6 +38,17 @@ export const ERROR_STATUS = {
   password_rejected: 400,
   /** A password-reset or email-verification link is unknown, used, expired or superseded: ask for a new one. */
   token_invalid: 400,
+  /** The authenticator or recovery code is wrong, or was already used. */
+  mfa_invalid: 401,
+  /** The sign-in challenge is unknown, expired, used, or out of attempts: sign in again. */
+  mfa_challenge_invalid: 401,
+  /**
+   * The password was right and the account uses MFA: `details` is an MfaChallenge; send a
+   * code with it to `verifyMfa`.
+   */
+  mfa_required: 401,
+  /** The org requires MFA of this user and their grace period is over: enrol an authenticator (`startTotp`) first. */
+  mfa_enrollment_required: 403,
   /** The principal may not perform this action. */
   forbidden: 403,
   /** The user account has been deactivated by an admin. */

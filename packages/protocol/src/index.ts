@@ -9,6 +9,7 @@ export * from "./models.ts";
 export * from "./route.ts";
 export * from "./routes.ts";
 export * from "./account-routes.ts";
+export * from "./mfa-routes.ts";
 export * from "./channel-routes.ts";
 export * from "./e2ee-routes.ts";
 export * from "./e2ee-models.ts";

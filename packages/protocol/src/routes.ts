@@ -7,6 +7,7 @@ import { z } from "zod";
 import { route } from "./route.ts";
 import { AuthTokens, Device, DeviceName, DisplayName, Email, Id, Invite, Org, OrgRole, Password, Session, Slug, StatusText, User, Username } from "./models.ts";
 import { accountRoutes } from "./account-routes.ts";
+import { mfaRoutes } from "./mfa-routes.ts";
 import { e2eeRoutes } from "./e2ee-routes.ts";
 import { fileRoutes } from "./file-routes.ts";
 import { mlsRoutes } from "./mls-routes.ts";
@@ -67,7 +68,7 @@ export const coreRoutes = {
       deviceId: Id.optional(),
     }),
     response: AuthTokens,
-    errors: ["invalid_credentials", "login_throttled"],
+    errors: ["invalid_credentials", "login_throttled", "mfa_required"],
     noStore: true,
   }),
   refresh: route({
@@ -305,6 +306,7 @@ export const coreRoutes = {
 export const routes = {
   ...coreRoutes,
   ...accountRoutes,
+  ...mfaRoutes,
   ...channelRoutes,
   ...e2eeRoutes,
   ...mlsRoutes,

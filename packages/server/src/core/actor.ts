@@ -17,6 +17,8 @@ export interface DeviceActor {
   deviceId: string;
   sessionId: string;
   role: OrgRole;
+  /** The org requires MFA of the user and they have none: the session may only enrol an authenticator. */
+  restricted?: "mfa_enrollment";
 }
 
 /** The server or an operator's offline admin command, with an owner's authority in `orgId`. */

@@ -4,7 +4,7 @@
  * pending queue) before its channel list and replay pages are read.
  */
 import { CLOSE_CODES, type ClientFrame } from "@parley/protocol";
-import { resolvePrincipal } from "../modules/accounts/principal.ts";
+import { mfaEnrollmentRequired, resolvePrincipal } from "../modules/accounts/principal.ts";
 import { AppError } from "../core/errors.ts";
 import type { DeviceActor } from "../context.ts";
 import { writable, type Conn } from "./connection.ts";
@@ -47,6 +47,8 @@ export async function handleHello(core: GatewayCore, c: Conn, hello: Hello, onEa
   c.early = [];
   try {
     const principal = await resolvePrincipal(deps, deps.keys, hello.token);
+    // A session restricted to enrolling an authenticator gets no realtime stream.
+    if (principal.restricted) throw mfaEnrollmentRequired();
     // A hello costs a token check and possibly a full replay: it counts against the
     // user's request allowance like an HTTP call, so a reconnect loop is throttled.
     await deps.limits.user.consume(principal.userId);

@@ -105,6 +105,26 @@ for (const dialect of DIALECTS) {
         seen.set(name, res);
       }
 
+      // Account recovery and MFA: links, reset URLs, authenticator secrets, recovery codes, sign-in tokens.
+      const reset = await call(s, "POST", `/users/${accept.body.user.id as string}/password-reset`, undefined, auth);
+      assert.equal(reset.status, 200);
+      seen.set("adminResetPassword", reset);
+      const resetToken = new URL(reset.body.resetUrl as string).hash.replace("#token=", "");
+      const more = [
+        ["checkPasswordReset", "POST", "/auth/password-reset/check", { token: resetToken }, 200],
+        ["completePasswordReset", "POST", "/auth/password-reset/complete", { token: resetToken, newPassword: "a brand new password" }, 204],
+        ["verifyEmail", "POST", "/auth/email/verify", { token: "x".repeat(40) }, 400],
+        ["startTotp", "POST", "/me/mfa/totp", { currentPassword: TEST_PASSWORD }, 200],
+        ["confirmTotp", "POST", "/me/mfa/totp/confirm", { code: "000000" }, 401],
+        ["regenerateRecoveryCodes", "POST", "/me/mfa/recovery-codes", { code: "000000" }, 400],
+        ["verifyMfa", "POST", "/auth/mfa", { mfaToken: "x".repeat(40), code: "000000" }, 401],
+      ] as const;
+      for (const [name, method, path, body, status] of more) {
+        const res = await call(s, method, path, body, auth);
+        assert.equal(res.status, status, `${name}: ${JSON.stringify(res.body)}`);
+        seen.set(name, res);
+      }
+
       const flagged = Object.entries(routes as Record<string, RouteDef>)
         .filter(([, d]) => d.noStore)
         .map(([n]) => n)

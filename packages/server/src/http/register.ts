@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { z } from "zod";
 import { API_PREFIX, routes, type RouteDef, type RouteName } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../context.ts";
+import { ENROLMENT_ROUTES, mfaEnrollmentRequired } from "../modules/accounts/principal.ts";
 import { AppError } from "../core/errors.ts";
 import type { AuthedCtx, Handlers, RequestCtx } from "../core/handlers.ts";
 import { STANDARD_LIMIT } from "./rate-limit.ts";
@@ -50,6 +51,7 @@ export function registerRoutes(app: FastifyInstance, opts: RegisterOptions): voi
         if (def.noStore) void reply.header("Cache-Control", "no-store");
         let principal: DeviceActor | undefined;
         if (def.auth === "user") principal = await opts.authenticate(req);
+        if (principal?.restricted && !ENROLMENT_ROUTES.has(name)) throw mfaEnrollmentRequired();
         await opts.limit(req, principal);
         const streamed = req.body instanceof Readable;
         if (streamed && !def.raw?.request) throw new AppError("validation_failed", "send JSON with Content-Type: application/json");

@@ -12,6 +12,10 @@ import { findOrgBySlug, findUserByUsername, getUserDevice } from "./store.ts";
 import { verifyDummyPassword, verifyPassword } from "./passwords.ts";
 import { addDevice, authTokens, startSession } from "./sessions.ts";
 import { mails, queueMail } from "./mail.ts";
+import { CHALLENGE_ATTEMPTS, createMfaChallenge, hasSecondFactor, mfaRestriction, throttled, useRecoveryCode, useTotpCode } from "./mfa-factors.ts";
+import { getOrg, getUserInOrg } from "./store.ts";
+import { hashSecret } from "../../platform/ids.ts";
+import type { UsersTable } from "../../platform/db/tables.ts";
 
 export interface LoginInput {
   org: string;
@@ -69,22 +73,45 @@ export async function login(deps: Deps, ip: string, input: LoginInput): Promise<
   await deps.limits.loginAccount.reset(accountKey);
   await deps.limits.loginIp.refund(ip);
 
+  // With an authenticator, the password alone opens nothing: the answer is a challenge for the code.
+  if (await hasSecondFactor(deps.db, user.id)) {
+    const challenge = await createMfaChallenge(deps, { orgId: org.id, userId: user.id, deviceId: input.deviceId, deviceName: input.deviceName });
+    throw new AppError("mfa_required", "enter the code from your authenticator app (or a recovery code)", challenge);
+  }
+  return completeSignIn(deps, ip, { org, user, deviceId: input.deviceId, deviceName: input.deviceName, secondFactor: null });
+}
+
+/** What a sign-in that passed every factor needs to start a session. */
+export interface SignInOf {
+  org: { id: string; name: string };
+  user: UsersTable;
+  /** Reuse this device; undefined registers a new one named `deviceName`. */
+  deviceId: string | undefined;
+  deviceName: string | undefined;
+  /** The second factor used, if any. */
+  secondFactor: "totp" | "recovery_code" | null;
+}
+
+/** Register or reuse the device, start the session (restricted when the org requires MFA the user lacks), record it. */
+async function completeSignIn(deps: Deps, ip: string, a: SignInOf): Promise<AuthTokens> {
+  const { org, user } = a;
   const issued = await runCommand(deps, null, "accounts.login", async (tx, fx) => {
     let deviceId: string;
-    if (input.deviceId) {
-      const dev = await getUserDevice(tx, org.id, user.id, input.deviceId);
+    if (a.deviceId) {
+      const dev = await getUserDevice(tx, org.id, user.id, a.deviceId);
       if (!dev || dev.revoked_at !== null) {
         throw new AppError("bad_request", "that device is revoked or not yours; sign in without deviceId to register a new device");
       }
       deviceId = dev.id;
       await tx.updateTable("devices").set({ last_seen_at: deps.now() }).where("id", "=", deviceId).execute();
     } else {
-      deviceId = await addDevice(tx, fx, deps, { orgId: org.id, userId: user.id, name: input.deviceName ?? "unnamed device" });
+      deviceId = await addDevice(tx, fx, deps, { orgId: org.id, userId: user.id, name: a.deviceName ?? "unnamed device" });
     }
-    const session = await startSession(tx, deps, { orgId: org.id, userId: user.id, deviceId });
+    const restriction = await mfaRestriction(tx, deps, user);
+    const session = await startSession(tx, deps, { orgId: org.id, userId: user.id, deviceId, restriction });
     // A sign-in on a new device is worth knowing about when it was not you.
-    if (!input.deviceId && user.email) {
-      const name = input.deviceName ?? "unnamed device";
+    if (!a.deviceId && user.email) {
+      const name = a.deviceName ?? "unnamed device";
       await queueMail(deps, fx, mails.newDevice(user.email, { orgName: org.name, username: user.username, deviceName: name, ip, at: deps.now() }));
     }
     fx.audit({
@@ -93,7 +120,7 @@ export async function login(deps: Deps, ip: string, input: LoginInput): Promise<
       action: "auth.login.succeeded",
       target: { kind: "session", id: session.sessionId },
       result: "success",
-      details: { newDevice: !input.deviceId },
+      details: { newDevice: !a.deviceId, secondFactor: a.secondFactor, restricted: restriction },
       pii: { subject: user.id, data: { ip } },
     });
     return session;
@@ -122,4 +149,66 @@ async function auditLock(deps: Deps, err: unknown, limit: "account" | "address",
       pii: { subject: user?.id ?? "-", data: { username: input.username, ip } },
     }),
   );
+}
+
+/** The second step of sign-in. */
+export async function verifyMfa(deps: Deps, ip: string, input: { mfaToken: string; code?: string; recoveryCode?: string }): Promise<AuthTokens> {
+  const challengeInvalid = () => new AppError("mfa_challenge_invalid", "this sign-in expired or had too many wrong codes; sign in again");
+  const ch = await deps.db.selectFrom("mfa_challenges").selectAll().where("token_hash", "=", hashSecret(input.mfaToken)).executeTakeFirst();
+  if (!ch || ch.used_at !== null || Number(ch.expires_at) <= deps.now() || ch.attempts >= CHALLENGE_ATTEMPTS) {
+    await deps.limits.resetIp.consume(ip);
+    throw challengeInvalid();
+  }
+  const [org, user] = await Promise.all([getOrg(deps.db, ch.org_id), getUserInOrg(deps.db, ch.org_id, ch.user_id)]);
+  if (!user || user.deactivated_at !== null) throw challengeInvalid();
+  const method = input.code ? ("totp" as const) : ("recovery_code" as const);
+  let recoveryLeft: number | undefined;
+  try {
+    await throttled(deps, user.id, () =>
+      runCommand(deps, null, "accounts.verifyMfa", async (tx, fx) => {
+        // Claim the challenge first: a second request with it finds it used.
+        const claimed = await tx
+          .updateTable("mfa_challenges")
+          .set({ used_at: deps.now() })
+          .where("id", "=", ch.id)
+          .where("used_at", "is", null)
+          .executeTakeFirst();
+        if (Number(claimed.numUpdatedRows) !== 1) throw challengeInvalid();
+        if (input.code) await useTotpCode(tx, deps, user.id, input.code);
+        else recoveryLeft = await useRecoveryCode(tx, deps, user.id, input.recoveryCode ?? "");
+        if (method === "recovery_code") {
+          fx.audit({
+            orgId: org.id,
+            actor: { kind: "device", id: user.id, deviceId: ch.device_id },
+            action: "mfa.recovery_code.used",
+            target: { kind: "user", id: user.id },
+            result: "success",
+            details: { left: recoveryLeft ?? 0 },
+          });
+          if (user.email) await queueMail(deps, fx, mails.mfaChanged(user.email, { orgName: org.name, username: user.username, change: "recovery_code_used" }));
+        }
+      }),
+    );
+  } catch (err) {
+    if (err instanceof AppError && err.code === "mfa_invalid") {
+      await runCommand(deps, null, "accounts.mfaFailed", async (tx, fx) => {
+        await tx
+          .updateTable("mfa_challenges")
+          .set((eb) => ({ attempts: eb("attempts", "+", 1) }))
+          .where("id", "=", ch.id)
+          .execute();
+        fx.audit({
+          orgId: org.id,
+          actor: { kind: "device", id: user.id, deviceId: ch.device_id },
+          action: "auth.mfa.failed",
+          target: { kind: "user", id: user.id },
+          result: "failure",
+          details: { method },
+          pii: { subject: user.id, data: { ip } },
+        });
+      });
+    }
+    throw err;
+  }
+  return completeSignIn(deps, ip, { org, user, deviceId: ch.device_id ?? undefined, deviceName: ch.device_name ?? undefined, secondFactor: method });
 }

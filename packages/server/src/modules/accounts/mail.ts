@@ -115,6 +115,22 @@ export const mails = {
       { text: NOT_YOU },
     ]);
   },
+  mfaChanged(
+    to: string,
+    a: AccountRef & { change: "enabled" | "disabled" | "reset_by_admin" | "recovery_codes_regenerated" | "recovery_code_used" },
+  ): MailMessage {
+    const what = {
+      enabled: "An authenticator app was set up as a second sign-in factor",
+      disabled: "The authenticator app was turned off: signing in needs only the password now",
+      reset_by_admin: "An admin removed your second sign-in factors and signed you out everywhere; set up an authenticator again after signing in",
+      recovery_codes_regenerated: "New recovery codes were made; the old ones no longer work",
+      recovery_code_used: "A recovery code was used to sign in; each works once",
+    }[a.change];
+    return render(to, `Your Parley sign-in security changed (${a.orgName})`, [
+      { text: `${what} for your account ${a.username} in ${a.orgName}.` },
+      { text: NOT_YOU },
+    ]);
+  },
   newDevice(to: string, a: AccountRef & { deviceName: string; ip: string; at: number }): MailMessage {
     return render(to, `New sign-in to your Parley account (${a.orgName})`, [
       { text: `Your account ${a.username} in ${a.orgName} signed in on a new device, "${a.deviceName}", at ${when(a.at)} from ${a.ip}.` },

@@ -13,7 +13,7 @@ export async function resolvePrincipal(deps: Deps, keys: TokenKeys, token: strin
     .selectFrom("sessions as s")
     .innerJoin("users as u", "u.id", "s.user_id")
     .innerJoin("devices as d", "d.id", "s.device_id")
-    .select(["s.revoked_at as sessionRevoked", "s.expires_at", "u.role", "u.deactivated_at", "u.org_id", "d.revoked_at as deviceRevoked"])
+    .select(["s.revoked_at as sessionRevoked", "s.expires_at", "s.restriction", "u.role", "u.deactivated_at", "u.org_id", "d.revoked_at as deviceRevoked"])
     .where("s.id", "=", claims.sid)
     .where("s.user_id", "=", claims.sub)
     .executeTakeFirst();
@@ -23,7 +23,15 @@ export async function resolvePrincipal(deps: Deps, keys: TokenKeys, token: strin
   // The session's idle lifetime bounds its access tokens too.
   if (row.expires_at <= deps.now()) throw new AppError("unauthorized", "session expired; sign in again");
   if (row.deactivated_at !== null) throw new AppError("user_deactivated", "this account has been deactivated by an admin");
-  return { kind: "device", orgId: claims.org, userId: claims.sub, deviceId: claims.dev, sessionId: claims.sid, role: row.role };
+  return {
+    kind: "device",
+    orgId: claims.org,
+    userId: claims.sub,
+    deviceId: claims.dev,
+    sessionId: claims.sid,
+    role: row.role,
+    ...(row.restriction ? { restricted: row.restriction } : {}),
+  };
 }
 
 /** Extract a bearer token from an Authorization header. */
@@ -31,4 +39,11 @@ export function bearerToken(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const m = /^Bearer\s+(\S+)$/i.exec(header);
   return m?.[1];
+}
+
+/** Routes a session restricted to MFA enrolment may call: who am I, enrol, sign out. */
+export const ENROLMENT_ROUTES: ReadonlySet<string> = new Set(["me", "getMfa", "startTotp", "confirmTotp", "logout", "getMfaPolicy"]);
+
+export function mfaEnrollmentRequired(): AppError {
+  return new AppError("mfa_enrollment_required", "your organisation requires multi-factor authentication: set up an authenticator app to continue");
 }

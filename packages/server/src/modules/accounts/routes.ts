@@ -1,13 +1,16 @@
 /** HTTP handlers of the accounts module: sign-in, tokens, own profile, sessions and devices. */
 import type { ModuleHandlers } from "../../core/handlers.ts";
 import { principalOf } from "./principal-of.ts";
-import { login } from "./login.ts";
 import { refreshSession } from "./sessions.ts";
 import { changePassword } from "./password-change.ts";
 import { adminResetPassword, checkPasswordReset, completePasswordReset, requestPasswordReset } from "./password-reset.ts";
 import { adminSetEmail, changeEmail, verifyEmail } from "./email-address.ts";
 import { deleteAvatar, getAvatar, setAvatar } from "./avatar.ts";
 import { getPasswordPolicy, setPasswordPolicy } from "./password-policy.ts";
+import { login, verifyMfa } from "./login.ts";
+import { adminResetMfa, confirmTotp, disableTotp, getMfaStatus, regenerateRecoveryCodes, startTotp } from "./mfa.ts";
+import { getMfaPolicy, setMfaPolicy } from "./mfa-policy.ts";
+import { hasSecondFactor } from "./mfa-factors.ts";
 import { getMe, listMyDevices, listMySessions, logout, renameMyDevice, revokeMyDevice, revokeMySession, updateMe } from "./me.ts";
 
 export const accountsHandlers: ModuleHandlers<
@@ -35,6 +38,15 @@ export const accountsHandlers: ModuleHandlers<
   | "adminSetEmail"
   | "getPasswordPolicy"
   | "setPasswordPolicy"
+  | "verifyMfa"
+  | "getMfa"
+  | "startTotp"
+  | "confirmTotp"
+  | "disableTotp"
+  | "regenerateRecoveryCodes"
+  | "adminResetMfa"
+  | "getMfaPolicy"
+  | "setMfaPolicy"
 > = {
   login: ({ body }, { deps, ip }) => login(deps, ip, body),
   refresh: ({ body }, { deps }) => refreshSession(deps, body.refreshToken),
@@ -70,4 +82,16 @@ export const accountsHandlers: ModuleHandlers<
   adminSetEmail: ({ params, body }, ctx) => adminSetEmail(ctx.deps, principalOf(ctx), params.id, body.email),
   getPasswordPolicy: (_input, ctx) => getPasswordPolicy(ctx.deps, principalOf(ctx)),
   setPasswordPolicy: ({ body }, ctx) => setPasswordPolicy(ctx.deps, principalOf(ctx), body),
+  verifyMfa: ({ body }, { deps, ip }) => verifyMfa(deps, ip, body),
+  getMfa: (_input, ctx) => getMfaStatus(ctx.deps, principalOf(ctx)),
+  startTotp: ({ body }, ctx) => startTotp(ctx.deps, principalOf(ctx), ctx.ip, body.currentPassword),
+  confirmTotp: ({ body }, ctx) => confirmTotp(ctx.deps, principalOf(ctx), body.code),
+  disableTotp: ({ body }, ctx) => disableTotp(ctx.deps, principalOf(ctx), ctx.ip, body),
+  regenerateRecoveryCodes: ({ body }, ctx) => regenerateRecoveryCodes(ctx.deps, principalOf(ctx), body.code),
+  adminResetMfa: ({ params }, ctx) => adminResetMfa(ctx.deps, principalOf(ctx), params.id),
+  getMfaPolicy: (_input, ctx) => getMfaPolicy(ctx.deps, principalOf(ctx)),
+  setMfaPolicy: async ({ body }, ctx) => {
+    const p = principalOf(ctx);
+    return setMfaPolicy(ctx.deps, p, body, await hasSecondFactor(ctx.deps.db, p.userId));
+  },
 };

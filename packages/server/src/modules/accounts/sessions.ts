@@ -61,7 +61,11 @@ async function insertRefreshToken(tx: Tx, deps: Deps, sessionId: string): Promis
 }
 
 /** Start a session (a new refresh-token family) on a device. */
-export async function startSession(tx: Tx, deps: Deps, a: { orgId: string; userId: string; deviceId: string }): Promise<IssuedSession> {
+export async function startSession(
+  tx: Tx,
+  deps: Deps,
+  a: { orgId: string; userId: string; deviceId: string; restriction?: "mfa_enrollment" | null },
+): Promise<IssuedSession> {
   const sessionId = newId("ses");
   const now = deps.now();
   await tx
@@ -76,10 +80,11 @@ export async function startSession(tx: Tx, deps: Deps, a: { orgId: string; userI
       expires_at: now + deps.config.refreshTokenTtl * 1000,
       revoked_at: null,
       revoked_reason: null,
+      restriction: a.restriction ?? null,
     })
     .execute();
   const refreshToken = await insertRefreshToken(tx, deps, sessionId);
-  return { ...a, sessionId, refreshToken };
+  return { orgId: a.orgId, userId: a.userId, deviceId: a.deviceId, sessionId, refreshToken };
 }
 
 /** Sign an access token for an issued session and build the AuthTokens answer (after commit). */

@@ -22,6 +22,7 @@ import { eventArchiveCopies } from "./migrations/0012-event-archive-copies.ts";
 import { keyLockers } from "./migrations/0013-key-lockers.ts";
 import { deviceApprovals } from "./migrations/0014-device-approvals.ts";
 import { accounts } from "./migrations/0015-accounts.ts";
+import { mfa } from "./migrations/0016-mfa.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const ctx: MigrationContext = { dialect, bytes: dialect === "postgres" ? "bytea" : "blob" };
@@ -41,5 +42,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0013_key_lockers": keyLockers(ctx),
     "0014_device_approvals": deviceApprovals(ctx),
     "0015_accounts": accounts(ctx),
+    "0016_mfa": mfa(ctx),
   };
 }

@@ -46,6 +46,8 @@ export interface SessionsTable {
   expires_at: number;
   revoked_at: number | null;
   revoked_reason: string | null;
+  /** "mfa_enrollment": the session may only enrol an authenticator. */
+  restriction: "mfa_enrollment" | null;
 }
 export interface RefreshTokensTable {
   token_hash: string;
@@ -389,6 +391,37 @@ export interface UserAvatarsTable {
   version: string;
   updated_at: number;
 }
+/** A user's authenticator app: the secret sealed through platform/kms (context `totp:<user id>`). */
+export interface UserMfaTable {
+  user_id: string;
+  org_id: string;
+  totp_secret: string | null;
+  totp_enabled_at: number | null;
+  /** The time step of the last code accepted: a code is accepted once. */
+  totp_last_step: number | null;
+  /** A secret being enrolled, until confirmed. */
+  pending_secret: string | null;
+  pending_at: number | null;
+}
+export interface MfaRecoveryCodesTable {
+  code_hash: string;
+  user_id: string;
+  org_id: string;
+  created_at: number;
+  used_at: number | null;
+}
+export interface MfaChallengesTable {
+  id: string;
+  token_hash: string;
+  org_id: string;
+  user_id: string;
+  device_id: string | null;
+  device_name: string | null;
+  attempts: number;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
 export interface Database {
   orgs: OrgsTable;
   users: UsersTable;
@@ -423,4 +456,7 @@ export interface Database {
   approval_requests: ApprovalRequestsTable;
   account_tokens: AccountTokensTable;
   user_avatars: UserAvatarsTable;
+  user_mfa: UserMfaTable;
+  mfa_recovery_codes: MfaRecoveryCodesTable;
+  mfa_challenges: MfaChallengesTable;
 }

@@ -66,6 +66,8 @@ export interface Limits {
   resetAccount: Limiter;
   /** Password-reset requests, and reset/verification links tried, per client address. */
   resetIp: Limiter;
+  /** Second-factor codes tried per user (sign-in, enrolment, changes). */
+  mfa: Limiter;
 }
 
 export function createLimits(cfg: { rateLimitIp: number; rateLimitUser: number; loginAttempts: number }): Limits {
@@ -85,6 +87,12 @@ export function createLimits(cfg: { rateLimitIp: number; rateLimitUser: number; 
       message: "too many failed sign-ins from this address",
     }),
     resetAccount: memoryLimiter({ points: 5, durationSeconds: 60 * 60, code: "rate_limited", message: "too many password-reset emails for this account" }),
+    mfa: memoryLimiter({
+      points: 10,
+      durationSeconds: 15 * 60,
+      code: "login_throttled",
+      message: "too many wrong authenticator or recovery codes for this account",
+    }),
     resetIp: memoryLimiter({ points: 30, durationSeconds: 60 * 60, code: "rate_limited", message: "too many password-reset attempts from this address" }),
   };
 }
