@@ -2,13 +2,30 @@
  * The calls that make a session before a client exists (sign in, first-run
  * setup, accepting an invite), and saving the session they return.
  */
-import type { AuthTokens } from "@parley/protocol";
+import type { AuthTokens, MfaChallenge } from "@parley/protocol";
+import { ParleyError } from "./errors.ts";
 import { sessionFromTokens } from "./auth.ts";
 import type { ClientOptions } from "./client-options.ts";
 import { createApi, type Api } from "./http.ts";
 import { clearAccountData, type LocalStore, type StoredSession } from "./store.ts";
 
-export type LoginOptions = ClientOptions & { baseUrl: string; org: string; username: string; password: string; deviceName?: string; deviceId?: string };
+/** What a second-factor prompt answers: a code from the authenticator app, or a recovery code. */
+export type SecondFactor = { code: string } | { recoveryCode: string };
+
+export type LoginOptions = ClientOptions & {
+  baseUrl: string;
+  org: string;
+  username: string;
+  password: string;
+  deviceName?: string;
+  deviceId?: string;
+  /**
+   * Asked for a code when the account uses MFA (the password was right); called again after a
+   * wrong code (`previousError` says why), until the challenge runs out. Without it, sign-in to
+   * such an account fails with the `mfa_required` error, whose `details` is the MfaChallenge.
+   */
+  secondFactor?: (challenge: MfaChallenge, previousError?: ParleyError) => Promise<SecondFactor>;
+};
 export type SetupOptions = ClientOptions & {
   baseUrl: string;
   setupToken: string;
@@ -37,15 +54,32 @@ function signInApi(opts: ClientOptions & { baseUrl: string }): Api {
 export async function loginTokens(opts: LoginOptions, store: LocalStore): Promise<AuthTokens> {
   const prev = await store.loadSession();
   const deviceId = opts.deviceId ?? (prev && prev.orgSlug === opts.org && prev.username === opts.username ? prev.deviceId : undefined);
-  return signInApi(opts).call("login", {
-    body: {
-      org: opts.org,
-      username: opts.username,
-      password: opts.password,
-      ...(opts.deviceName ? { deviceName: opts.deviceName } : {}),
-      ...(deviceId ? { deviceId } : {}),
-    },
-  });
+  const api = signInApi(opts);
+  try {
+    return await api.call("login", {
+      body: {
+        org: opts.org,
+        username: opts.username,
+        password: opts.password,
+        ...(opts.deviceName ? { deviceName: opts.deviceName } : {}),
+        ...(deviceId ? { deviceId } : {}),
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof ParleyError) || err.code !== "mfa_required" || !opts.secondFactor) throw err;
+    const challenge = err.details as MfaChallenge;
+    let previous: ParleyError | undefined;
+    for (;;) {
+      const factor = await opts.secondFactor(challenge, previous);
+      try {
+        return await api.call("verifyMfa", { body: { mfaToken: challenge.mfaToken, ...factor } });
+      } catch (e) {
+        // A wrong code asks again; anything else (the challenge ran out, throttling) ends the sign-in.
+        if (!(e instanceof ParleyError) || e.code !== "mfa_invalid") throw e;
+        previous = e;
+      }
+    }
+  }
 }
 
 export function setupTokens(opts: SetupOptions): Promise<AuthTokens> {

@@ -25,7 +25,7 @@ const RECOVERY_CODES = 10;
 const TOLERANCE_SECONDS = 30;
 
 export const sealContext = (userId: string) => `totp:${userId}`;
-export const mfaInvalid = () => new AppError("mfa_invalid", "that code is wrong or was already used; wait for the next code");
+const mfaInvalid = () => new AppError("mfa_invalid", "that code is wrong or was already used; wait for the next code");
 
 export async function mfaRow(q: Db | Tx, userId: string) {
   return q.selectFrom("user_mfa").selectAll().where("user_id", "=", userId).executeTakeFirst();
