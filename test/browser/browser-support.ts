@@ -22,10 +22,13 @@ export function ensureWebBuild(): void {
   execFileSync("bash", [path.join(ROOT, "scripts/web-build.sh")], { stdio: "inherit" });
 }
 
+/** Server settings a browser test may add (e.g. an SMTP server). */
+export type WebServerConfig = NonNullable<NonNullable<Parameters<typeof startTestServer>[0]>["config"]>;
+
 /** A server serving the built app at / over a fresh SQLite database. */
-export async function startWebServer(): Promise<TestServer> {
+export async function startWebServer(config: WebServerConfig = {}): Promise<TestServer> {
   ensureWebBuild();
-  return startTestServer({ dialect: "sqlite", config: { webDir: WEB_DIST } });
+  return startTestServer({ dialect: "sqlite", config: { ...config, webDir: WEB_DIST } });
 }
 
 /** A test file's server and browser: started before its tests, stopped after them; page errors collect in `errors`. */

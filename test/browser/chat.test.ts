@@ -33,7 +33,7 @@ test("two users chat end to end in the browser", async () => {
   assert.equal(await alice.getByLabel("Organisation id").inputValue(), "acme-bank");
   await alice.getByLabel("Your name").fill("Alice Admin");
   await alice.getByLabel("Username").fill("alice");
-  await alice.getByLabel("Password").fill("alice-password-1");
+  await alice.getByLabel("Password").fill("harbour-lights-1");
   await alice.getByRole("button", { name: "Create organisation" }).click();
   await alice.getByText("Welcome to Acme Bank").waitFor();
 

@@ -46,7 +46,7 @@ test("admin commands act on the database directly", { timeout: 300_000 }, async 
         "--display-name",
         "Owner",
       ],
-      { env: { PARLEY_PASSWORD: "owner-password-1" } },
+      { env: { PARLEY_PASSWORD: "boss-secret-pw-1" } },
     );
     assert.equal(setup.code, 0, setup.stderr);
 

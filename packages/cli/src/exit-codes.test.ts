@@ -14,7 +14,7 @@ import { BIN, freePort, parley, tempDir } from "./testing/spawn-cli.ts";
 
 let server: TestServer;
 let dir: string;
-const PW = "owner-password-123";
+const PW = "boss-secret-pw-123";
 
 before(async () => {
   server = await startTestServer();

@@ -17,7 +17,11 @@ const HINTS: Partial<Record<keyof typeof ERROR_STATUS, string>> = {
   already_exists: "pick another name",
   setup_complete: "this server is already set up: sign in with `parley login`",
   channel_archived: "unarchive it first: `parley channel unarchive NAME`",
-  invite_invalid: "ask an admin for a new invite (`parley admin invite`)",
+  invite_invalid: "ask an admin for a new invite (`parley invite create`)",
+  token_invalid: "links work once and expire: ask for a new one (`parley password-reset request`, or `parley account email ADDRESS` again)",
+  email_taken: "another account of this organisation uses that address: use another one, or ask an org admin",
+  email_unavailable:
+    "this server sends no email (its operator has not set PARLEY_SMTP_URL): an org admin can reset a password with `parley users reset-password USER` and hand out invite links directly",
   payload_too_large: "send less data",
   message_too_large: "send a shorter message",
   rate_limited: "wait a moment and retry",
@@ -53,6 +57,7 @@ export function toCliError(err: unknown): CliError {
     const k = code as keyof typeof ERROR_STATUS;
     let hint = HINTS[k];
     if ((k === "rate_limited" || k === "login_throttled") && typeof e.retryAfter === "number") hint = `wait ${e.retryAfter}s and retry`;
+    if (k === "password_rejected") return passwordRejected(e.details);
     const detail = k === "validation_failed" ? describeIssues(e.details) : "";
     return new CliError(code, `${message}${detail}`, hint);
   }
@@ -68,6 +73,23 @@ export function toCliError(err: unknown): CliError {
     return new CliError("unreachable", `cannot reach the server (${rootMessage(err)})`, "check --server, or start one with `parley start`");
   }
   return new CliError("internal", message, "this looks like a bug: rerun with PARLEY_DEBUG=1 for details");
+}
+
+/** A new password the org's policy refuses, by `details.reason` (nothing was changed). */
+export function passwordRejected(details: unknown): CliError {
+  const d = (details ?? {}) as { reason?: unknown; minLength?: unknown };
+  const [message, hint] =
+    d.reason === "too_short"
+      ? [
+          `the new password is too short: this organisation requires at least ${typeof d.minLength === "number" ? d.minLength : "more"} characters`,
+          "choose a longer one (a few unrelated words make a strong, memorable password)",
+        ]
+      : d.reason === "common"
+        ? ["the new password is one of the most commonly used (and guessed) passwords", "choose one that is not a common word or pattern"]
+        : d.reason === "contains_name"
+          ? ["the new password contains your username or the organisation's name", "choose one without them"]
+          : ["the new password breaks the organisation's password policy", "choose a longer, less common one"];
+  return new CliError("password_rejected", `${message}; nothing was changed`, hint);
 }
 
 function describeIssues(details: unknown): string {

@@ -23,11 +23,18 @@ function line(c: Command): string {
   return u.length <= 46 ? `  ${u.padEnd(46)} ${c.summary}` : `  ${u}\n  ${"".padEnd(46)} ${c.summary}`;
 }
 
+/** Online admin commands: `org ...`, and the subcommands of `users` and `invite` but accepting an invite. */
+const orgAdmin = (c: Command) => c.name[0] === "org" || (["users", "invite"].includes(c.name[0]!) && c.name.length > 1 && c.name[1] !== "accept");
+
 export function mainHelp(commands: Command[]): string {
   const sections: Array<[string, (c: Command) => boolean]> = [
     ["Server", (c) => c.name[0] === "start"],
     ["Offline administration (directly on the database; same --data-dir/--database-url as start)", (c) => c.name[0] === "admin"],
-    ["Account", (c) => ["setup", "login", "logout", "invite", "whoami", "sessions", "devices", "users"].includes(c.name[0]!)],
+    [
+      "Account",
+      (c) => !orgAdmin(c) && ["setup", "login", "logout", "invite", "whoami", "sessions", "account", "password-reset", "devices", "users"].includes(c.name[0]!),
+    ],
+    ["Organisation administration (signed in as an org admin)", orgAdmin],
     ["Channels", (c) => ["channel", "dm"].includes(c.name[0]!)],
     ["Messages", (c) => ["send", "read", "thread", "react", "edit", "delete"].includes(c.name[0]!)],
   ];

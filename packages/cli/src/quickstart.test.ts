@@ -12,7 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parley, startParley, tempDir } from "./testing/spawn-cli.ts";
 
-const ALICE_PW = "alice-password-123";
+const ALICE_PW = "a-secret-pw-123";
 const BOB_PW = "bob-password-4567";
 
 // Dozens of CLI processes and a server: minutes on a loaded 2-core box, so more than the suite's 120 s default.
@@ -270,7 +270,7 @@ test("first start on an empty data dir prints the setup token and `parley setup`
         "Peter",
         "--json",
       ],
-      { env: { PARLEY_PASSWORD: "peter-password-1" } },
+      { env: { PARLEY_PASSWORD: "p-secret-pw-1" } },
     );
     assert.equal(setup.code, 0, setup.stderr);
     assert.equal(setup.json().org.slug, "initech");
@@ -294,7 +294,7 @@ test("first start on an empty data dir prints the setup token and `parley setup`
         "M",
         "--json",
       ],
-      { env: { PARLEY_PASSWORD: "mallory-password" } },
+      { env: { PARLEY_PASSWORD: "m-secret-pw-99" } },
     );
     assert.equal(again.code, 1);
     assert.equal(again.json().error.code, "setup_complete");

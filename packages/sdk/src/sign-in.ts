@@ -35,6 +35,8 @@ export type SetupOptions = ClientOptions & {
   displayName: string;
   password: string;
   deviceName: string;
+  /** The owner's email address (password resets, security notices). */
+  email?: string;
 };
 export type AcceptInviteOptions = ClientOptions & {
   baseUrl: string;
@@ -83,8 +85,8 @@ export async function loginTokens(opts: LoginOptions, store: LocalStore): Promis
 }
 
 export function setupTokens(opts: SetupOptions): Promise<AuthTokens> {
-  const { setupToken, orgSlug, orgName, username, displayName, password, deviceName } = opts;
-  return signInApi(opts).call("setup", { body: { setupToken, orgSlug, orgName, username, displayName, password, deviceName } });
+  const { setupToken, orgSlug, orgName, username, displayName, password, deviceName, email } = opts;
+  return signInApi(opts).call("setup", { body: { setupToken, orgSlug, orgName, username, displayName, password, deviceName, ...(email ? { email } : {}) } });
 }
 
 export function acceptInviteTokens(opts: AcceptInviteOptions): Promise<AuthTokens> {

@@ -3,17 +3,22 @@
  * invite acceptance; once signed in, the chat shell. A session the server
  * ends (deactivated, revoked) returns here with the reason shown. Only one
  * tab of the browser runs the client (DeviceLock); the others offer to take over.
+ * The links of account emails (/reset-password, /verify-email) open their own
+ * screens whatever the session and the tab lock: they need neither.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { ChatStore } from "./client/chat-store.ts";
 import { describeError, needsSetup, resumeSession, signOut } from "./client/session.ts";
 import { DeviceLock } from "./client/device-lock.ts";
 import { InUseScreen } from "./client/in-use-screen.tsx";
-import { navigate, useRoute } from "./router.ts";
+import { navigate, SIGNED_OUT_ROUTES, useRoute } from "./router.ts";
 import { SetupScreen } from "./components/auth/setup-screen.tsx";
 import { SignInScreen } from "./components/auth/sign-in-screen.tsx";
 import { InviteScreen } from "./components/auth/invite-screen.tsx";
 import { Shell } from "./components/shell.tsx";
+import { ForgotPasswordScreen } from "./account/forgot-password-screen.tsx";
+import { ResetPasswordScreen } from "./account/reset-password-screen.tsx";
+import { VerifyEmailScreen } from "./account/verify-email-screen.tsx";
 
 type Phase = "loading" | "setup" | "signin" | "elsewhere" | "taking-over";
 
@@ -65,7 +70,7 @@ export function App() {
     (c: ChatStore) => {
       setNotice(undefined);
       setChat(c);
-      if (route.name === "invite") navigate("/", true);
+      if (SIGNED_OUT_ROUTES.has(route.name)) navigate("/", true);
     },
     [route.name],
   );
@@ -81,6 +86,8 @@ export function App() {
     [chat, toSignedOut],
   );
 
+  if (route.name === "reset-password") return <ResetPasswordScreen />;
+  if (route.name === "verify-email") return <VerifyEmailScreen signedIn={!!chat} />;
   if (phase === "elsewhere" || phase === "taking-over") return <InUseScreen onTakeOver={() => void takeOver()} busy={phase === "taking-over"} />;
   if (chat) return <Shell chat={chat} onSignOut={onSignedOut} />;
   if (phase === "loading")
@@ -90,6 +97,8 @@ export function App() {
       </div>
     );
   if (route.name === "invite") return <InviteScreen token={route.token} onSignedIn={onSignedIn} />;
-  if (phase === "setup") return <SetupScreen onSignedIn={onSignedIn} onHaveAccount={() => setPhase("signin")} />;
+  if (route.name === "forgot-password") return <ForgotPasswordScreen org={route.org} login={route.login} />;
+  if (phase === "setup" && route.name !== "sign-in") return <SetupScreen onSignedIn={onSignedIn} onHaveAccount={() => setPhase("signin")} />;
+  if (route.name === "sign-in") return <SignInScreen notice={notice} org={route.org} username={route.username} onSignedIn={onSignedIn} />;
   return <SignInScreen notice={notice} onSignedIn={onSignedIn} />;
 }

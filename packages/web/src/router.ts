@@ -1,8 +1,11 @@
 /**
  * The app's few routes, on the History API: /, /c/:channelId (?thread=N opens
  * a thread, ?at=N shows message N), /search (?q=words&in=channelId), /admin,
- * /devices, /invite/:token. No router library: the server's SPA fallback
- * serves index.html for each of them.
+ * /devices, /profile, /invite/:token; signed out: /sign-in (?org=&username=
+ * pre-fill it), /forgot-password (?org=&login=), and the emailed links
+ * /reset-password#token=… and /verify-email#token=… (the token stays in the
+ * fragment, which browsers never send to the server). No router library: the
+ * server's SPA fallback serves index.html for each of them.
  */
 import { useSyncExternalStore } from "react";
 
@@ -13,7 +16,15 @@ export type Route =
   | { name: "search"; query: string; channelId: string | undefined }
   | { name: "admin" }
   | { name: "devices" }
-  | { name: "invite"; token: string };
+  | { name: "profile" }
+  | { name: "invite"; token: string }
+  | { name: "sign-in"; org: string | undefined; username: string | undefined }
+  | { name: "forgot-password"; org: string | undefined; login: string | undefined }
+  | { name: "reset-password" }
+  | { name: "verify-email" };
+
+/** Routes for the signed-out (a signed-in user landing on one goes home). */
+export const SIGNED_OUT_ROUTES: ReadonlySet<Route["name"]> = new Set(["invite", "sign-in", "forgot-password", "reset-password", "verify-email"]);
 
 /** A positive integer query parameter, if present. */
 function seqParam(q: URLSearchParams, name: string): number | undefined {
@@ -30,6 +41,11 @@ function parseRoute(pathname: string, search = ""): Route {
   if (parts[0] === "search") return { name: "search", query: q.get("q") ?? "", channelId: q.get("in") || undefined };
   if (parts[0] === "admin") return { name: "admin" };
   if (parts[0] === "devices") return { name: "devices" };
+  if (parts[0] === "profile") return { name: "profile" };
+  if (parts[0] === "sign-in") return { name: "sign-in", org: q.get("org") || undefined, username: q.get("username") || undefined };
+  if (parts[0] === "forgot-password") return { name: "forgot-password", org: q.get("org") || undefined, login: q.get("login") || undefined };
+  if (parts[0] === "reset-password") return { name: "reset-password" };
+  if (parts[0] === "verify-email") return { name: "verify-email" };
   return { name: "home" };
 }
 
@@ -43,6 +59,14 @@ export function searchPath(query: string, channelId?: string): string {
   if (channelId) q.set("in", channelId);
   const s = q.toString();
   return s ? `/search?${s}` : "/search";
+}
+
+/** A signed-out path with its query (`/sign-in?org=…`), empty values left out. */
+export function signedOutPath(path: "/sign-in" | "/forgot-password", query: Record<string, string | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v) q.set(k, v);
+  const s = q.toString();
+  return s ? `${path}?${s}` : path;
 }
 
 /** Go to a path (pushes a history entry). */

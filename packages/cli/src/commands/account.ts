@@ -10,6 +10,7 @@ import { signIn, serverUrl, withClient } from "../session.ts";
 import { e2eeOptions } from "../content.ts";
 import { table, when } from "../render.ts";
 import { userLine } from "./admin.ts";
+import { emailArg, profileLines } from "./account-settings.ts";
 import { lockerAfterSignIn, recoveryKeyLines } from "./recovery-key.ts";
 
 const deviceName = (ctx: Ctx) => str(ctx.opts, "device-name") ?? `parley cli on ${os.hostname()}`.slice(0, 80);
@@ -39,9 +40,21 @@ async function signedInResult(ctx: Ctx, client: ParleyClient, verb: string): Pro
 export const accountCommands: Command[] = [
   {
     name: ["setup"],
-    usage: "--server URL --token TOKEN --org SLUG --org-name NAME --username U --display-name D",
+    usage: "--server URL --token TOKEN --org SLUG --org-name NAME --username U --display-name D [--email ADDRESS]",
     summary: "First-run setup over HTTP with the token `parley start` printed; signs you in",
+    details: `Flags:
+  --server URL          the server \`parley start\` runs
+  --token TOKEN         the one-time setup token it printed
+  --org SLUG            org slug used at sign-in (lowercase letters, digits, dashes)
+  --org-name NAME       org display name
+  --username U          your (the owner's) username
+  --display-name D      your display name
+  --email ADDRESS       your email address, for password resets and security notices (optional)
+  --device-name N       this device's name (default "parley cli on HOST")
+
+The password is read from PARLEY_PASSWORD or stdin.`,
     options: {
+      email: { type: "string" },
       server: { type: "string" },
       token: { type: "string" },
       org: { type: "string" },
@@ -53,8 +66,10 @@ export const accountCommands: Command[] = [
     async run(ctx) {
       const u = "setup --server URL --token TOKEN --org SLUG --org-name NAME --username U --display-name D";
       const baseUrl = serverUrl(required(ctx.opts, "server", u));
+      const email = str(ctx.opts, "email");
       const input = {
         baseUrl,
+        ...(email !== undefined ? { email: emailArg(email) } : {}),
         setupToken: required(ctx.opts, "token", u),
         orgSlug: required(ctx.opts, "org", u),
         orgName: required(ctx.opts, "org-name", u),
@@ -122,10 +137,10 @@ export const accountCommands: Command[] = [
     summary: "Who this profile is signed in as",
     async run(ctx) {
       const me = await withClient(ctx, async ({ api, session }) => ({ server: session.baseUrl, ...(await api.call("me")) }));
-      ctx.out.result(
-        me,
+      ctx.out.result(me, [
         `${me.user.username} (${me.user.displayName}, ${me.user.role}) in ${me.org.name} (${me.org.slug}) on ${me.server}, device ${me.deviceId}`,
-      );
+        ...profileLines(me.user),
+      ]);
     },
   },
   {

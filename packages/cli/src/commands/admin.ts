@@ -28,13 +28,14 @@ async function offline<T>(ctx: Ctx, fn: (deps: Deps, server: Server) => Promise<
 }
 
 const ROLES: OrgRole[] = ["owner", "admin", "member", "guest"];
-function role(value: string, allowed: OrgRole[] = ROLES): OrgRole {
+/** An org role named on the command line, or a usage error. */
+export function role(value: string, allowed: OrgRole[] = ROLES): OrgRole {
   if (!allowed.includes(value as OrgRole)) throw new UsageError(`role must be one of ${allowed.join(", ")}, got '${value}'`);
   return value as OrgRole;
 }
 
 /** "7d", "12h", "30m", "90s" or plain seconds -> seconds. */
-function parseDuration(value: string): number {
+export function parseDuration(value: string): number {
   const m = /^(\d+)([smhd]?)$/.exec(value.trim());
   if (!m) throw new UsageError(`--expires must look like 7d, 12h, 30m or 3600, got '${value}'`);
   return Number(m[1]) * ({ "": 1, s: 1, m: 60, h: 3600, d: 86400 } as Record<string, number>)[m[2]!]!;

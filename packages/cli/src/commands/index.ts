@@ -6,6 +6,9 @@ import { e2eeAdminCommands } from "./e2ee-admin.ts";
 import { jobsAdminCommands } from "./jobs-admin.ts";
 import { auditCommands } from "./audit.ts";
 import { accountCommands } from "./account.ts";
+import { accountSettingsCommands } from "./account-settings.ts";
+import { passwordResetCommands } from "./password-reset.ts";
+import { orgAdminCommands } from "./org-admin.ts";
 import { channelCommands } from "./channels.ts";
 import { messageCommands } from "./messages.ts";
 import { deviceCommands } from "./devices.ts";
@@ -21,6 +24,9 @@ export const COMMANDS: Command[] = [
   ...jobsAdminCommands,
   ...auditCommands,
   ...accountCommands,
+  ...accountSettingsCommands,
+  ...passwordResetCommands,
+  ...orgAdminCommands,
   ...channelCommands,
   ...messageCommands,
   ...searchCommands,

@@ -1,6 +1,7 @@
 /**
  * Admin console: org settings. The MLS cipher suite for new groups (PUT
- * /e2ee/config) and the limits the API exposes. Changing the suite does not
+ * /e2ee/config), the password policy (password-policy-section.tsx) and the
+ * limits the API exposes. Changing the suite does not
  * touch existing channels: every group keeps the suite it was created with.
  */
 import { useEffect, useState } from "react";
@@ -11,6 +12,7 @@ import { describeError } from "../client/session.ts";
 import { FormError } from "../components/auth/auth-card.tsx";
 import { formatBytes } from "../chat/format.ts";
 import { suiteBadge, suiteDescription } from "../security/suite.ts";
+import { PasswordPolicySection } from "./password-policy-section.tsx";
 
 const SUITES: E2eeSuite[] = ["default", "xwing"];
 
@@ -86,6 +88,8 @@ export function SettingsTab() {
       <p>
         Current org suite: <strong data-testid="org-suite">{config ? (suiteBadge(config.suite) ?? "standard") : "…"}</strong>
       </p>
+
+      <PasswordPolicySection />
 
       <h2>Limits</h2>
       <p className="muted">

@@ -19,7 +19,7 @@ import {
 } from "@parley/sdk";
 import type { ApprovalRequest } from "@parley/protocol";
 import { deserializeError, type SerializedError } from "../worker/errors.ts";
-import type { ClientMethod, ClientSnapshot, PageSession, SearchAnswer, WorkerPush } from "../worker/protocol.ts";
+import type { AvatarImage, ClientMethod, ClientSnapshot, PageSession, SearchAnswer, WorkerPush } from "../worker/protocol.ts";
 import { fromWire, toWire, type WireStream } from "../worker/streams.ts";
 import type { WorkerLink } from "./worker-link.ts";
 
@@ -242,6 +242,11 @@ export class RemoteClient extends Emitter<ClientEvents> {
   /** Download and decrypt a file in the worker; the stream errors (E2eeError `attachment_*`) as the SDK's does. */
   async downloadFile(file: FileDescriptor): Promise<ReadableStream<Uint8Array>> {
     return fromWire(await this.#link.request<WireStream>({ op: "downloadFile", file }));
+  }
+
+  /** A user's profile picture (fetched with the session by the worker), or null when they have none. */
+  avatar(userId: string): Promise<AvatarImage | null> {
+    return this.#link.request({ op: "avatar", userId });
   }
 
   /** Disconnect and stop the worker (unsent messages stay in its outbox for the next run). */

@@ -5,6 +5,7 @@
  * session, keys and history in IndexedDB, sealed.
  */
 import { isParleyError } from "@parley/sdk";
+import { passwordRejectedMessage } from "../account/password-rules.ts";
 import type { ClientSnapshot, StartInput } from "../worker/protocol.ts";
 import { ChatStore } from "./chat-store.ts";
 import { RemoteClient } from "./remote-client.ts";
@@ -124,6 +125,14 @@ export function describeError(err: unknown): string {
       return "This invite link is invalid, expired or used up. Ask an admin for a new one.";
     case "already_exists":
       return "That name is taken. Choose another one.";
+    case "password_rejected":
+      return passwordRejectedMessage(err.details);
+    case "token_invalid":
+      return "This link has expired or was already used. Ask for a new one.";
+    case "email_taken":
+      return "Another account of your organisation already uses that email address. Use a different one.";
+    case "email_unavailable":
+      return "This server cannot send email. Ask an admin of your organisation for help.";
     case "forbidden":
       return "You are not allowed to do that.";
     case "rate_limited":

@@ -1,19 +1,20 @@
 /**
  * The signed-in app: sidebar, the main view for the route (channel, admin
- * console, devices, search) and the thread panel. Owns the keyboard shortcuts:
+ * console, devices, profile, search) and the thread panel. Owns the keyboard shortcuts:
  * Ctrl/Cmd+K opens the channel switcher, Ctrl/Cmd+Shift+F searches every
  * channel, Esc closes the top-most panel.
  */
 import { useEffect, useState, useSyncExternalStore } from "react";
 import type { ChatStore } from "../client/chat-store.ts";
 import { ChatContext } from "../client/use-chat.ts";
-import { navigate, searchPath, useRoute } from "../router.ts";
+import { navigate, searchPath, SIGNED_OUT_ROUTES, useRoute } from "../router.ts";
 import { SearchPage } from "../search/search-page.tsx";
 import { Sidebar } from "./sidebar.tsx";
 import { ChannelView } from "./channel/channel-view.tsx";
 import { ThreadPanel } from "./channel/thread-panel.tsx";
 import { AdminConsole } from "./admin/admin-console.tsx";
 import { DevicesPage } from "./devices-page.tsx";
+import { ProfilePage } from "../account/profile-page.tsx";
 import { Dialogs, type DialogName } from "./dialogs/dialogs.tsx";
 import { DrawerBackdrop, PhoneBar, useDrawer } from "../pwa/drawer.tsx";
 import { RecoveryBanner } from "../security/recovery-key.tsx";
@@ -42,6 +43,11 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
   useEffect(() => {
     if (route.name === "home" && chat.channels[0]) navigate(`/c/${chat.channels[0].id}`, true);
   }, [route.name, chat.channels]);
+
+  // A signed-out screen's path (sign-in, forgot password, an invite) while signed in: go home.
+  useEffect(() => {
+    if (SIGNED_OUT_ROUTES.has(route.name)) navigate("/", true);
+  }, [route.name]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -73,6 +79,8 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
             <AdminConsole />
           ) : route.name === "devices" ? (
             <DevicesPage />
+          ) : route.name === "profile" ? (
+            <ProfilePage />
           ) : route.name === "search" ? (
             <SearchPage query={route.query} channelId={route.channelId} />
           ) : channelId ? (

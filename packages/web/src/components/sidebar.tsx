@@ -10,6 +10,7 @@ import { ConnectionStatus } from "./connection-status.tsx";
 import { PresenceDot } from "./presence-dot.tsx";
 import type { DialogName } from "./dialogs/dialogs.tsx";
 import { Icon } from "./icon.tsx";
+import { Avatar } from "../account/avatar.tsx";
 
 function ChannelLink(props: { c: MyChannel; active: boolean }) {
   const chat = useChat();
@@ -110,8 +111,10 @@ export function Sidebar(props: { activeChannelId: string | undefined; route: Rou
       </section>
       <footer className="sidebar-foot">
         <div className="me">
+          <Avatar user={chat.me} size={24} />
           <PresenceDot userId={chat.me.id} self /> <span>{chat.me.displayName}</span> <span className="muted">@{chat.me.username}</span>
         </div>
+        {chat.me.statusText ? <div className="me-status muted">{chat.me.statusText}</div> : null}
         <div className="foot-actions">
           {chat.isAdmin ? (
             <a
@@ -125,6 +128,16 @@ export function Sidebar(props: { activeChannelId: string | undefined; route: Rou
               Admin
             </a>
           ) : null}
+          <a
+            href="/profile"
+            aria-current={props.route === "profile" ? "page" : undefined}
+            onClick={(e) => {
+              e.preventDefault();
+              navigate("/profile");
+            }}
+          >
+            Profile
+          </a>
           <a
             href="/devices"
             aria-current={props.route === "devices" ? "page" : undefined}

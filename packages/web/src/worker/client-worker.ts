@@ -21,6 +21,7 @@ import {
   type ForwardedEvent,
   type LockerAction,
   type ApprovalAction,
+  type AvatarImage,
   type PageSession,
   type StartInput,
   type WorkerMessage,
@@ -133,6 +134,10 @@ async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Trans
       const { wire, transfer } = toWire(await need().downloadFile(cmd.file as FileDescriptor));
       return { value: wire, transfer };
     }
+    case "avatar": {
+      const image = await avatar(cmd.userId);
+      return image ? { value: image, transfer: [image.bytes.buffer] } : { value: null };
+    }
     case "search":
       if (!search) throw new Error("search is not available on this device");
       return { value: search.query(cmd.query, { ...(cmd.channelId ? { channelId: cmd.channelId } : {}), limit: cmd.limit ?? 50 }) };
@@ -150,6 +155,19 @@ async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Trans
       return { value: undefined };
     }
   }
+}
+
+// The picture is an authenticated raw response (not JSON), so it comes through api.raw; none is a 404.
+async function avatar(userId: string): Promise<AvatarImage | undefined> {
+  let res: Response;
+  try {
+    res = await need().api.raw("GET", `/users/${encodeURIComponent(userId)}/avatar`);
+  } catch (err) {
+    if (isParleyError(err) && err.code === "not_found") return undefined;
+    throw err;
+  }
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  return { type: res.headers.get("content-type")?.split(";")[0]?.trim() || "application/octet-stream", bytes };
 }
 
 function need(): ParleyClient {

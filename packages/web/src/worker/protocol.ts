@@ -88,6 +88,12 @@ export interface SearchAnswer {
   status: SearchStatus;
 }
 
+/** A profile picture's bytes and type, as the worker fetched them. */
+export interface AvatarImage {
+  type: string;
+  bytes: Uint8Array;
+}
+
 /** A command without its id. */
 export type CommandBody =
   | { op: "start"; baseUrl: string; start: StartInput }
@@ -101,6 +107,8 @@ export type CommandBody =
       opts: { name: string; mime: string; size?: number; text?: string; threadRoot?: number | null };
     }
   | { op: "downloadFile"; file: unknown }
+  /** A user's profile picture (GET /users/:id/avatar, raw bytes): the image, or null when they have none. */
+  | { op: "avatar"; userId: string }
   /** Search every channel's messages on this device (the worker's sealed index): hits and how far the index is. */
   | { op: "search"; query: string; channelId?: string; limit?: number }
   /** The user's key locker (ADR 0007): status, set up (returns the recovery key), restore with the key, change the key. */

@@ -4,6 +4,8 @@ import { useChat } from "../../client/use-chat.ts";
 import { describeError } from "../../client/session.ts";
 import { FormError } from "../auth/auth-card.tsx";
 import { DeviceTable } from "../device-table.tsx";
+import { ResetPasswordDialog } from "../../admin/reset-password-dialog.tsx";
+import { SetEmailDialog } from "../../admin/set-email-dialog.tsx";
 
 const ROLES: OrgRole[] = ["owner", "admin", "member", "guest"];
 
@@ -11,6 +13,7 @@ export function UsersTab() {
   const chat = useChat();
   const [error, setError] = useState<string>();
   const [devicesOf, setDevicesOf] = useState<string>();
+  const [dialog, setDialog] = useState<{ kind: "reset-password" | "set-email"; user: User }>();
   const users = [...chat.users.values()].sort((a, b) => Number(a.deactivated) - Number(b.deactivated) || a.displayName.localeCompare(b.displayName));
   const run = (p: Promise<unknown>) => p.then(() => chat.refreshUsers()).catch((err: unknown) => setError(describeError(err)));
   const act = (u: User, what: "deactivate" | "reactivate") =>
@@ -23,6 +26,7 @@ export function UsersTab() {
           <tr>
             <th scope="col">Name</th>
             <th scope="col">Username</th>
+            <th scope="col">Email</th>
             <th scope="col">Role</th>
             <th scope="col">Status</th>
             <th scope="col">Actions</th>
@@ -37,6 +41,7 @@ export function UsersTab() {
                   {u.id === chat.me.id ? " (you)" : ""}
                 </td>
                 <td>@{u.username}</td>
+                <td>{u.email ?? <span className="muted">none</span>}</td>
                 <td>
                   <select
                     aria-label={`Role of ${u.username}`}
@@ -56,6 +61,15 @@ export function UsersTab() {
                   <button type="button" aria-expanded={devicesOf === u.id} onClick={() => setDevicesOf(devicesOf === u.id ? undefined : u.id)}>
                     Devices
                   </button>
+                  <button type="button" onClick={() => setDialog({ kind: "set-email", user: u })} aria-label={`Set email of ${u.username}`}>
+                    Set email
+                  </button>
+                  {/* Your own password changes on your profile, with the current one. */}
+                  {u.id === chat.me.id ? null : (
+                    <button type="button" onClick={() => setDialog({ kind: "reset-password", user: u })} aria-label={`Reset password of ${u.username}`}>
+                      Reset password
+                    </button>
+                  )}
                   {u.id === chat.me.id ? null : u.deactivated ? (
                     <button type="button" onClick={() => void act(u, "reactivate")} aria-label={`Reactivate ${u.username}`}>
                       Reactivate
@@ -69,7 +83,7 @@ export function UsersTab() {
               </tr>
               {devicesOf === u.id ? (
                 <tr>
-                  <td colSpan={5}>
+                  <td colSpan={6}>
                     <DeviceTable userId={u.id} admin />
                   </td>
                 </tr>
@@ -78,6 +92,14 @@ export function UsersTab() {
           ))}
         </tbody>
       </table>
+      {dialog?.kind === "reset-password" ? <ResetPasswordDialog user={dialog.user} onClose={() => setDialog(undefined)} /> : null}
+      {dialog?.kind === "set-email" ? (
+        <SetEmailDialog
+          user={dialog.user}
+          onClose={() => setDialog(undefined)}
+          onSaved={() => void chat.refreshUsers().catch((err: unknown) => setError(describeError(err)))}
+        />
+      ) : null}
     </>
   );
 }

@@ -1,5 +1,6 @@
-/** The card every signed-out screen uses, and its labelled fields. */
+/** The card every signed-out screen uses, its labelled fields and its links. */
 import { useId, type ReactNode } from "react";
+import { navigate } from "../../router.ts";
 
 export function AuthCard(props: { title: string; subtitle?: ReactNode; children: ReactNode }) {
   return (
@@ -26,6 +27,7 @@ export function Field(props: {
   autoComplete?: string;
   required?: boolean;
   minLength?: number;
+  maxLength?: number;
   autoFocus?: boolean;
   pattern?: string;
 }) {
@@ -41,6 +43,7 @@ export function Field(props: {
         required={props.required ?? true}
         autoComplete={props.autoComplete}
         minLength={props.minLength}
+        maxLength={props.maxLength}
         autoFocus={props.autoFocus}
         pattern={props.pattern}
         aria-describedby={props.hint ? `${id}-hint` : undefined}
@@ -61,4 +64,20 @@ export function FormError(props: { error: string | undefined }) {
       {props.error}
     </p>
   ) : null;
+}
+
+/** A link to an in-app path: navigates in the app, with a real href for new tabs and screen readers. */
+export function PathLink(props: { path: string; primary?: boolean; children: ReactNode }) {
+  return (
+    <a
+      href={props.path}
+      className={props.primary ? "auth-link button-like primary" : "auth-link"}
+      onClick={(e) => {
+        e.preventDefault();
+        navigate(props.path);
+      }}
+    >
+      {props.children}
+    </a>
+  );
 }

@@ -1,13 +1,16 @@
 import { useState, type FormEvent } from "react";
 import type { ChatStore } from "../../client/chat-store.ts";
 import { defaultDeviceName, describeError, signIn } from "../../client/session.ts";
-import { AuthCard, Field, FormError } from "./auth-card.tsx";
+import { signedOutPath } from "../../router.ts";
+import { AuthCard, Field, FormError, PathLink } from "./auth-card.tsx";
 
-const LAST_ORG = "parley.lastOrg";
+/** Where the organisation of the last sign-in is remembered (pre-fills sign-in and "Forgot password?"). */
+export const LAST_ORG_KEY = "parley.lastOrg";
 
-export function SignInScreen(props: { notice: string | undefined; onSignedIn: (c: ChatStore) => void }) {
-  const [org, setOrg] = useState(() => localStorage.getItem(LAST_ORG) ?? "");
-  const [username, setUsername] = useState("");
+/** Sign in; `org` and `username` pre-fill the form (a link from a finished password reset). */
+export function SignInScreen(props: { notice: string | undefined; org?: string; username?: string; onSignedIn: (c: ChatStore) => void }) {
+  const [org, setOrg] = useState(() => props.org ?? localStorage.getItem(LAST_ORG_KEY) ?? "");
+  const [username, setUsername] = useState(props.username ?? "");
   const [password, setPassword] = useState("");
   const [deviceName, setDeviceName] = useState(defaultDeviceName);
   const [error, setError] = useState<string>();
@@ -19,7 +22,7 @@ export function SignInScreen(props: { notice: string | undefined; onSignedIn: (c
     setError(undefined);
     try {
       const chat = await signIn({ org: org.trim().toLowerCase(), username: username.trim().toLowerCase(), password, deviceName });
-      localStorage.setItem(LAST_ORG, org.trim().toLowerCase());
+      localStorage.setItem(LAST_ORG_KEY, org.trim().toLowerCase());
       props.onSignedIn(chat);
     } catch (err) {
       setError(describeError(err));
@@ -27,6 +30,7 @@ export function SignInScreen(props: { notice: string | undefined; onSignedIn: (c
     }
   }
 
+  const forgotPath = signedOutPath("/forgot-password", { org: org.trim().toLowerCase(), login: username.trim().toLowerCase() });
   return (
     <AuthCard title="Sign in" subtitle="Use the organisation, username and password your admin gave you.">
       {props.notice ? (
@@ -36,8 +40,17 @@ export function SignInScreen(props: { notice: string | undefined; onSignedIn: (c
       ) : null}
       <form onSubmit={submit} aria-label="Sign in">
         <Field label="Organisation" name="org" value={org} onChange={setOrg} autoComplete="organization" autoFocus={!org} />
-        <Field label="Username" name="username" value={username} onChange={setUsername} autoComplete="username" autoFocus={!!org} />
-        <Field label="Password" name="password" type="password" value={password} onChange={setPassword} autoComplete="current-password" />
+        <Field label="Username" name="username" value={username} onChange={setUsername} autoComplete="username" autoFocus={!!org && !username} />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          value={password}
+          onChange={setPassword}
+          autoComplete="current-password"
+          autoFocus={!!org && !!username}
+        />
+        <PathLink path={forgotPath}>Forgot password?</PathLink>
         <Field
           label="This device"
           name="deviceName"

@@ -1,0 +1,105 @@
+import { describe, expect, test } from "vitest";
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { ParleyError } from "@parley/sdk";
+import type { Command } from "../worker/protocol.ts";
+import { chatFixture, user } from "../testing/chat-fixture.tsx";
+import { ProfilePage } from "./profile-page.tsx";
+import { ResetPasswordDialog } from "../admin/reset-password-dialog.tsx";
+
+const me = user("u-me", "me", "Me Myself", { statusText: "Out to lunch", email: null, avatar: null });
+const bob = user("u-bob", "bob", "Bob Builder", { email: null });
+
+const apiBodies = (cmds: Command[], route: string) => cmds.flatMap((c) => (c.op === "api" && c.route === route ? [(c.input as { body?: unknown }).body] : []));
+
+async function profile() {
+  const f = await chatFixture({ me, users: [bob] });
+  f.worker.answers.set("api:me", { user: { ...me, email: "me@example.org" }, org: f.chat.org, deviceId: "dev-me", sessionId: "sess-1" });
+  f.worker.answers.set("api:getPasswordPolicy", { minLength: 12, blockCommon: true });
+  f.render(<ProfilePage />);
+  await screen.findByText("me@example.org");
+  return { ...f, u: userEvent.setup() };
+}
+
+describe("Profile page", () => {
+  test("saves the name and status; the status clears on its own", async () => {
+    const f = await profile();
+    f.worker.answers.set("api:updateMe", (c: Command) => ({ ...me, ...((c as { input: { body: object } }).input.body as object) }));
+    const form = screen.getByRole("form", { name: "Name and status" });
+    await f.u.clear(within(form).getByLabelText("Display name"));
+    await f.u.type(within(form).getByLabelText("Display name"), "Me Again");
+    await f.u.clear(within(form).getByLabelText("Status"));
+    await f.u.type(within(form).getByLabelText("Status"), "  Travelling  ");
+    await f.u.click(within(form).getByRole("button", { name: "Save" }));
+    await within(form).findByText("Saved.");
+    await f.u.click(within(form).getByRole("button", { name: "Clear status" }));
+    await within(form).findByText("Status cleared.");
+    expect(apiBodies(f.worker.commands, "updateMe")).toEqual([{ displayName: "Me Again", statusText: "Travelling" }, { statusText: null }]);
+    expect((within(form).getByLabelText("Status") as HTMLInputElement).value).toBe("");
+  });
+
+  test("change password: the policy's length is checked here, the server's reasons are shown, other sessions can be signed out", async () => {
+    const f = await profile();
+    const form = screen.getByRole("form", { name: "Change password" });
+    await screen.findByText(/At least 12 characters/);
+    let answer: unknown = new ParleyError({ code: "password_rejected", status: 400, message: "x", details: { reason: "contains_name" } });
+    f.worker.answers.set("api:changePassword", () => answer);
+    await f.u.type(within(form).getByLabelText("Current password"), "old password here");
+    await f.u.type(within(form).getByLabelText("New password"), "too short");
+    await f.u.type(within(form).getByLabelText("Confirm new password"), "too short");
+    await f.u.click(within(form).getByRole("button", { name: "Change password" }));
+    expect((await within(form).findByRole("alert")).textContent).toMatch(/at least 12 characters/);
+    expect(apiBodies(f.worker.commands, "changePassword")).toEqual([]);
+
+    await f.u.type(within(form).getByLabelText("New password"), " me me me");
+    await f.u.type(within(form).getByLabelText("Confirm new password"), " me me me");
+    await f.u.click(within(form).getByRole("button", { name: "Change password" }));
+    await waitFor(() => expect(within(form).getByRole("alert").textContent).toMatch(/contains your username/));
+
+    answer = new ParleyError({ code: "invalid_credentials", status: 401, message: "x" });
+    await f.u.click(within(form).getByRole("button", { name: "Change password" }));
+    await waitFor(() => expect(within(form).getByRole("alert").textContent).toMatch(/current password is wrong/));
+
+    answer = undefined;
+    await f.u.click(within(form).getByLabelText("Sign out my other sessions"));
+    await f.u.click(within(form).getByRole("button", { name: "Change password" }));
+    await within(form).findByText("Password changed. Your other sessions are signed out.");
+    expect(apiBodies(f.worker.commands, "changePassword").at(-1)).toEqual({
+      currentPassword: "old password here",
+      newPassword: "too short me me me",
+      signOutOtherSessions: true,
+    });
+    expect((within(form).getByLabelText("New password") as HTMLInputElement).value).toBe("");
+  });
+
+  test("change email: current password and new address; says where the link went", async () => {
+    const f = await profile();
+    f.worker.answers.set("api:changeEmail", { pendingEmail: "new@example.org", expiresAt: Date.now() + 86_400_000 });
+    const form = screen.getByRole("form", { name: "Change email address" });
+    await f.u.type(within(form).getByLabelText("New email address"), "New@Example.org");
+    await f.u.type(within(form).getByLabelText("Current password"), "my password");
+    await f.u.click(within(form).getByRole("button", { name: "Change email address" }));
+    await screen.findByText(/We sent a link to/);
+    expect(screen.getByText("new@example.org")).toBeTruthy();
+    expect(apiBodies(f.worker.commands, "changeEmail")).toEqual([{ currentPassword: "my password", email: "New@Example.org" }]);
+  });
+});
+
+describe("Admin: reset a user's password", () => {
+  test("explains what happens, then shows the one-time link when it could not be emailed", async () => {
+    const f = await chatFixture({ me: { ...me, role: "admin" }, users: [bob] });
+    const url = `${location.origin}/reset-password#token=admin-link-0123456789abcdef`;
+    f.worker.answers.set("api:adminResetPassword", { emailed: false, resetUrl: url, expiresAt: Date.now() + 3_600_000 });
+    f.render(<ResetPasswordDialog user={bob} onClose={() => undefined} />);
+    const u = userEvent.setup();
+    const dialog = screen.getByRole("dialog", { name: "Reset password?" });
+    expect(dialog.textContent).toMatch(/current password stops working at once, and every session they have ends/);
+    expect(dialog.textContent).toMatch(/no email address, so you get a link to hand over/);
+    await u.click(within(dialog).getByRole("button", { name: "Reset password" }));
+    const result = await screen.findByRole("dialog", { name: "Password reset for @bob" });
+    expect((within(result).getByLabelText("One-time reset link for @bob") as HTMLInputElement).value).toBe(url);
+    expect(
+      f.worker.commands.some((c) => c.op === "api" && c.route === "adminResetPassword" && (c.input as { params: { id: string } }).params.id === bob.id),
+    ).toBe(true);
+  });
+});
