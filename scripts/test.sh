@@ -15,6 +15,13 @@ if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
   else echo "parley: browser tests need Debian's chromium at /usr/bin/chromium: run 'sudo apt-get install -y chromium'" >&2; exit 1; fi
 fi
+# The LDAP tests start Debian's OpenLDAP server (slapd) themselves (packages/server/src/testing/ldap.ts).
+if [ ! -x /usr/sbin/slapd ] || [ ! -x /usr/bin/ldapmodify ]; then
+  if [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends slapd ldap-utils >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends slapd ldap-utils >/dev/null; }
+  else echo "parley: LDAP tests need Debian's OpenLDAP server: run 'sudo apt-get install -y slapd ldap-utils'" >&2; exit 1; fi
+fi
 npm run --silent typecheck
 npm run --silent lint
 # Web component tests (*.component.test.tsx: vitest, React Testing Library, jsdom); a failure fails the suite.

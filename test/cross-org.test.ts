@@ -15,12 +15,14 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import { routes, type RouteDef, type RouteName, type Event, type MyChannel, type Invite } from "@parley/protocol";
 import { DIALECTS, startTestServer, type TestServer } from "@parley/server/testing/harness";
-import { bootstrapOrg, makeOrg, makeUser, countRows, type TestUser } from "@parley/server/testing/factories";
+import { bootstrapOrg, makeOrg, makeUser, countRows, TEST_PASSWORD, type TestUser } from "@parley/server/testing/factories";
 import type { Database } from "../packages/server/src/platform/db/tables.ts";
 import { e2eeSamplesFor } from "./support/e2ee-samples.ts";
 import { lockerMaterialFor } from "@parley/server/testing/locker";
 import { approvalSignature } from "@parley/server/testing/approvals";
 import { uploadFile } from "@parley/server/testing/files";
+import { scimClient } from "@parley/server/testing/scim";
+import { startTestSmtp } from "@parley/server/testing/smtp";
 
 const TABLES: Array<keyof Database> = [
   "orgs",
@@ -46,7 +48,39 @@ const TABLES: Array<keyof Database> = [
   "locker_entries",
   "device_approvals",
   "approval_requests",
+  "scim_tokens",
+  "scim_users",
+  "scim_groups",
+  "scim_group_members",
+  "scim_group_channels",
+  "scim_channel_grants",
+  "sso_providers",
+  "sso_identities",
+  "account_tokens",
+  "user_avatars",
+  "user_mfa",
+  "mfa_recovery_codes",
+  "mfa_challenges",
+  "passkeys",
+  "webauthn_challenges",
+  "api_keys",
+  "operator_tokens",
 ];
+
+/**
+ * Routes B calls on its own account that need state B cannot have when the test reaches them
+ * (an authenticator being enrolled, a passkey ceremony's answer): their refusal of B's own
+ * request with one of these codes is the expected answer. Isolation is still checked: no leak,
+ * and calls naming A's objects still 404.
+ */
+const OWN_STATE_REFUSALS: Partial<Record<RouteName, string[]>> = {
+  confirmTotp: ["mfa_invalid", "bad_request"],
+  disableTotp: ["bad_request"],
+  regenerateRecoveryCodes: ["bad_request"],
+  registerPasskey: ["passkey_invalid"],
+};
+/** B's password after changePassword (routes run in the table's order, changePassword first of these, so it is B's password from then on). */
+const B_NEW_PASSWORD = "bravo changed its passphrase";
 
 /** Routes without a principal: nothing to isolate (the invite token or password is the credential). */
 const PUBLIC_ROUTES = new Set(
@@ -67,6 +101,14 @@ interface OrgA {
   sessionId: string;
   /** An open approval request of the member's device. */
   approvalRequestId: string;
+  /** A SCIM token of A and a group its identity provider pushed. */
+  scimTokenId: string;
+  scimGroupId: string;
+  /** An OIDC single sign-on provider of A. */
+  ssoProviderId: string;
+  /** An API key of A's member, and a service account of A with a key. */
+  apiKeyId: string;
+  serviceAccountId: string;
   /** Every id, name and token of org A that must never appear in B's responses. */
   secrets: string[];
 }
@@ -124,6 +166,38 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
   const commitment = crypto.randomBytes(32).toString("base64");
   const approval = await ok<{ id: string }>(member.api("POST", "/me/approval-requests", { commitment }), 201, "A approval request");
   const fileId = await uploadFile(server, owner, pub.id, crypto.randomBytes(64));
+  const idp = await scimClient(server, owner, { name: `alpha-idp-${tag}` });
+  const scimGroup = await idp.req("POST", "/Groups", {
+    schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+    displayName: `alpha-group-${tag}`,
+    members: [{ value: member.user.id }],
+  });
+  assert.equal(scimGroup.status, 201, `A SCIM group: ${JSON.stringify(scimGroup.body)}`);
+  const sso = await ok<{ id: string }>(
+    owner.api("POST", "/sso/providers", {
+      name: `Alpha SSO ${tag}`,
+      issuer: `https://idp-${tag}.alpha.example/realms/alpha`,
+      clientId: `alpha-client-${tag}`,
+      clientSecret: `alpha-sso-secret-${tag}`,
+    }),
+    201,
+    "A SSO provider",
+  );
+  const apiKey = await ok<{ key: string; apiKey: { id: string } }>(
+    member.api("POST", "/me/api-keys", { name: `alpha-key-${tag}`, scopes: ["read"] }),
+    201,
+    "A API key",
+  );
+  const bot = await ok<{ id: string; username: string }>(
+    owner.api("POST", "/service-accounts", { username: `alpha-bot-${tag}`, displayName: `Alpha Bot ${tag}` }),
+    201,
+    "A service account",
+  );
+  const botKey = await ok<{ key: string; apiKey: { id: string } }>(
+    owner.api("POST", `/service-accounts/${bot.id}/api-keys`, { name: `alpha-bot-key-${tag}`, scopes: ["read"] }),
+    201,
+    "A bot key",
+  );
   const secrets = [
     owner.org.id,
     owner.org.slug,
@@ -155,6 +229,22 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     entry.sealed,
     approval.id,
     commitment,
+    idp.tokenId,
+    idp.token,
+    `alpha-idp-${tag}`,
+    scimGroup.body.id,
+    `alpha-group-${tag}`,
+    sso.id,
+    `Alpha SSO ${tag}`,
+    `alpha-client-${tag}`,
+    `alpha-sso-secret-${tag}`,
+    apiKey.key,
+    apiKey.apiKey.id,
+    `alpha-key-${tag}`,
+    bot.id,
+    bot.username,
+    botKey.key,
+    botKey.apiKey.id,
   ].filter((s) => s.length >= 6); // an empty or tiny string would "match" anything
   return {
     owner,
@@ -166,6 +256,11 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     deviceId: member.tokens.deviceId,
     sessionId: member.tokens.sessionId,
     approvalRequestId: approval.id,
+    scimTokenId: idp.tokenId,
+    scimGroupId: scimGroup.body.id,
+    ssoProviderId: sso.id,
+    apiKeyId: apiKey.apiKey.id,
+    serviceAccountId: bot.id,
     secrets,
   };
 }
@@ -177,6 +272,13 @@ function idFor(path: string, a: OrgA): string {
   if (path.startsWith("/invites/")) return a.invite.id;
   if (path.startsWith("/users/")) return a.member.user.id;
   if (path.startsWith("/me/approval-requests/")) return a.approvalRequestId;
+  if (path.startsWith("/scim/tokens/")) return a.scimTokenId;
+  if (path.startsWith("/scim/groups/")) return a.scimGroupId;
+  if (path.startsWith("/sso/providers/")) return a.ssoProviderId;
+  if (path.startsWith("/me/api-keys/") || path.startsWith("/api-keys/")) return a.apiKeyId;
+  if (path.startsWith("/service-accounts/")) return a.serviceAccountId;
+  // A credential id no one registered: a passkey is its owner's alone, so any other is "not found".
+  if (path.startsWith("/me/passkeys/")) return "alpha-passkey-credential";
   throw new Error(`cross-org.test.ts does not know which object ":id" names in ${path}: teach idFor()`);
 }
 
@@ -190,6 +292,8 @@ function pathsFor(def: RouteDef, a: OrgA): string[] {
           return channelId;
         case "userId":
           return a.member.user.id;
+        case "sessionId":
+          return a.sessionId;
         case "deviceId":
           return a.deviceId;
         case "clientId":
@@ -240,6 +344,28 @@ function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
     acceptApprovalRequest: { publicKey: random(32) },
     revealApprovalKey: { publicKey: random(32) },
     completeApprovalRequest: { sealed: random(80), signature: random(64) },
+    createScimToken: { name: "B's identity provider" },
+    setScimGroupMapping: { role: "guest", channelIds: [a.channels.public.id] },
+    createSsoProvider: { name: "B's IdP", issuer: "https://idp.bravo.example", clientId: "bravo" },
+    updateSsoProvider: { name: "pwned" },
+    changeEmail: { currentPassword: B_NEW_PASSWORD, email: `bravo-${rnd()}@example.org` },
+    changePassword: { currentPassword: TEST_PASSWORD, newPassword: B_NEW_PASSWORD },
+    startTotp: { currentPassword: B_NEW_PASSWORD },
+    confirmTotp: { code: "000000" },
+    disableTotp: { currentPassword: B_NEW_PASSWORD, code: "000000" },
+    regenerateRecoveryCodes: { code: "000000" },
+    passkeyRegistrationOptions: { currentPassword: B_NEW_PASSWORD },
+    registerPasskey: { challengeId: "wac_unknown", name: "B's key", response: {} },
+    renamePasskey: { name: "pwned" },
+    setAvatar: { contentType: "image/png", data: Buffer.from("89504e470d0a1a0a0000000d49484452", "hex").toString("base64") },
+    adminSetEmail: { email: `pwned-${rnd()}@example.org` },
+    setPasswordPolicy: { minLength: 10, blockCommon: true },
+    setMfaPolicy: { required: false, roles: ["member"], graceDays: 7 },
+    setSessionPolicy: { idleTimeoutMinutes: null, absoluteTimeoutHours: null, ipAllowList: [] },
+    signOutEverywhere: { keepCurrent: true },
+    createApiKey: { name: "B's key", scopes: ["read"] },
+    createServiceAccount: { username: `bravo-bot-${rnd()}`, displayName: "B bot" },
+    createServiceAccountKey: { name: "B's bot key", scopes: ["read"] },
     ...bSamples,
   };
   if (name in samples) return samples[name];
@@ -268,7 +394,9 @@ function assertNoLeak(text: string, a: OrgA, what: string, sentByB = ""): void {
 
 for (const dialect of DIALECTS) {
   test(`no route lets org B see or touch org A's objects (${dialect})`, { timeout: 120_000 }, async (t) => {
-    const server = await startTestServer({ dialect });
+    // Email is configured, so the routes that send some (changeEmail) answer B's own calls.
+    const smtp = await startTestSmtp();
+    const server = await startTestServer({ dialect, config: { smtpUrl: smtp.url, smtpRequireTls: false } });
     try {
       const a = await buildOrgA(server);
       let b = await makeOrg(server, `bravo-${rnd()}`);
@@ -298,6 +426,12 @@ for (const dialect of DIALECTS) {
             assert.deepEqual(await counts(server), before, `${what} wrote rows`);
           } else if (bodyNamesA(body, a)) {
             assert.ok([403, 404].includes(res.status), `${what}: expected 404/403, got ${res.status} ${text}`);
+            assert.deepEqual(await counts(server), before, `${what} wrote rows`);
+          } else if (OWN_STATE_REFUSALS[name] && res.status >= 400) {
+            assert.ok(
+              OWN_STATE_REFUSALS[name].includes(res.body.code),
+              `${what}: B's own call: expected ${OWN_STATE_REFUSALS[name].join("/")}, got ${res.status} ${text}`,
+            );
             assert.deepEqual(await counts(server), before, `${what} wrote rows`);
           } else {
             assert.ok(res.status >= 200 && res.status < 300, `${what}: B's own call failed: ${res.status} ${text}`);
@@ -332,6 +466,7 @@ for (const dialect of DIALECTS) {
       assertNoLeak(JSON.stringify((await b.api("GET", "/users")).body), a, "B's user directory");
     } finally {
       await server.stop();
+      await smtp.stop();
     }
   });
 }

@@ -92,7 +92,7 @@ function pngImage(width: number, height: number): Buffer {
 /** Sign in through the form with a given password; resolves once the outcome shows. */
 async function signInWith(page: Page, password: string): Promise<"signed-in" | string> {
   await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   const outcome = await Promise.race([
     page
       .getByRole("button", { name: "Sign out" })

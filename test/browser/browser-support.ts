@@ -103,7 +103,7 @@ export async function signIn(
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(TEST_PASSWORD);
   if (opts.deviceName) await page.getByLabel("This device").fill(opts.deviceName);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   if ((opts.until ?? "welcome") === "welcome") await page.getByText("Welcome to").waitFor();
   else await page.getByRole("button", { name: "Sign out" }).waitFor({ timeout: 30_000 });
   if (opts.live) await page.locator('.sidebar .conn[data-state="live"]').waitFor();

@@ -146,7 +146,7 @@ test("two users chat end to end in the browser", async () => {
   await alice.getByRole("button", { name: "Deactivate bob" }).click();
   await alice.getByRole("button", { name: "Reactivate bob" }).waitFor();
   await bob.getByText(/Your session has ended/).waitFor();
-  await bob.getByRole("button", { name: "Sign in" }).waitFor();
+  await bob.getByRole("button", { name: "Sign in", exact: true }).waitFor();
   await shot(bob, "session-ended");
 
   assert.deepEqual(

@@ -139,7 +139,7 @@ test("the service worker serves the app shell offline and never caches /api", as
 test("a new build is offered with a reload prompt and takes over after Reload", async () => {
   const page = await newUserPage(browser, errors);
   await page.goto(server.url);
-  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
   await page.evaluate(async () => {
     await navigator.serviceWorker.ready;
   });
@@ -163,7 +163,7 @@ test("a new build is offered with a reload prompt and takes over after Reload", 
   await page.getByRole("alert").filter({ hasText: "A new version of Parley is available." }).waitFor();
   await shot(page, "pwa-update-prompt");
   await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Reload" }).click()]);
-  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
   assert.equal(await version(), `${before}-next`);
   await page.context().close();
 });

@@ -42,7 +42,7 @@ test(`a ${N}-message channel scrolls virtualised back to its first message`, { t
   await page.getByLabel("Organisation").fill("scroll");
   await page.getByLabel("Username").fill("bob");
   await page.getByLabel("Password").fill(TEST_PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.getByText("Welcome to").waitFor();
   await page.getByText("Connected").waitFor();
 

@@ -120,7 +120,7 @@ test(
     assert.ok(stored && stored.length > 100, "the index is saved");
     assert.ok(!Buffer.from(stored).toString("latin1").toLowerCase().includes("zebrafish"), "no plaintext at rest");
     await page.getByRole("button", { name: "Sign out" }).click();
-    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
     const dbs = () => page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
     for (let i = 0; i < 100 && (await dbs()).includes("parley-search"); i++) await new Promise((r) => setTimeout(r, 100));
     assert.ok(!(await dbs()).includes("parley-search"), `sign-out deletes the index: ${(await dbs()).join(", ")}`);

@@ -77,7 +77,7 @@ test(`typing stays responsive while ${N} messages decrypt; a second tab shows th
   await page.getByLabel("Organisation").fill("worker");
   await page.getByLabel("Username").fill("bob");
   await page.getByLabel("Password").fill(TEST_PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.getByText("Connected").waitFor();
 
   const channel = await alice.createChannel({ name: "burst", kind: "public", topic: "", members: [] });

@@ -11,6 +11,11 @@ const HINTS: Partial<Record<keyof typeof ERROR_STATUS, string>> = {
   refresh_token_invalid: "your session ended: sign in again with `parley login`",
   refresh_token_reused: "your session was revoked for safety: sign in again with `parley login`",
   invalid_credentials: "check the org slug, username and password",
+  mfa_required: "this account uses multi-factor authentication: type the code from your authenticator app when asked (scripts: set PARLEY_MFA_CODE)",
+  mfa_invalid: "codes change every 30 seconds and each works once: use the next one from your authenticator app (and check the clock of the device it runs on)",
+  mfa_challenge_invalid: "this sign-in expired (after 5 minutes) or had too many wrong codes: run `parley login` again",
+  mfa_enrollment_required:
+    "your organisation requires multi-factor authentication: run `parley account mfa enable` to set up an authenticator app (this profile stays signed in for it), then retry",
   user_deactivated: "ask an org admin to reactivate the account (`parley admin reactivate USER`)",
   forbidden: "ask an org admin or channel admin to do this, or to grant you the role",
   not_found: "check the name or number (`parley channel list`, `parley users`, `parley read CHANNEL`)",

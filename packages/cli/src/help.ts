@@ -10,7 +10,9 @@ Global flags:
   -h, --help          help for any command: parley channel --help, parley send --help
 
 Passwords are never taken from the command line: set PARLEY_PASSWORD or pipe
-the password on stdin (you are prompted when stdin is a terminal).
+the password on stdin (you are prompted when stdin is a terminal). Codes from an
+authenticator app (multi-factor authentication) likewise: PARLEY_MFA_CODE, or the
+next line of stdin after the password.
 
 Exit codes:
   0  success

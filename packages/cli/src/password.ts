@@ -54,6 +54,8 @@ function nextLine(stdin: Stdin): Promise<string> {
   let state = unread.get(stdin);
   if (!state) unread.set(stdin, (state = { text: "", ended: (stdin as NodeJS.ReadStream).readableEnded === true }));
   const s = state;
+  // The end may have come while no line was awaited (no listener saw it).
+  if ((stdin as NodeJS.ReadStream).readableEnded === true) s.ended = true;
   const take = (): string | undefined => {
     const i = s.text.indexOf("\n");
     if (i < 0 && !s.ended) return undefined;

@@ -6,7 +6,7 @@
  * (channels, users) so commands take names, never ids.
  */
 import type { MyChannel, User } from "@parley/protocol";
-import { FileStore, ParleyClient, isParleyError, type Api, type StoredSession } from "@parley/sdk/node";
+import { AuthSession, FileStore, ParleyClient, createApi, isParleyError, type Api, type StoredSession } from "@parley/sdk/node";
 import type { Ctx } from "./command.ts";
 import { e2eeOptions } from "./content.ts";
 import { CliError } from "./errors.ts";
@@ -90,6 +90,41 @@ export async function withClient<T>(ctx: Ctx, fn: (o: Online) => Promise<T>, opt
   }
   await o.close();
   return result;
+}
+
+/** The profile's session as a bare REST client, and a way to forget it (after logout). */
+export interface AccountApi {
+  api: Api;
+  session: StoredSession;
+  forget(): Promise<void>;
+}
+
+/**
+ * Run `fn` with the profile's session over plain REST: no E2EE engine, no realtime link. A
+ * session the org restricts to MFA enrolment may call only its own account's routes, and
+ * starting the full client (withClient) already fails there; managing one's second factors
+ * and signing out go this way so such a session can still enrol or leave.
+ */
+export async function withAccount<T>(ctx: Ctx, fn: (a: AccountApi) => Promise<T>): Promise<T> {
+  const unlock = await lockProfile(profileDir(ctx.opts, ctx.env));
+  try {
+    const store = await openStore(ctx);
+    try {
+      const session = await store.loadSession();
+      if (!session) throw new CliError("not_signed_in", "not signed in", SIGN_IN);
+      // Persists every rotated refresh token to the store, as the full client does.
+      const auth = new AuthSession({ store, session });
+      try {
+        return await fn({ api: createApi({ baseUrl: session.baseUrl, tokens: auth }), session, forget: () => auth.clear() });
+      } finally {
+        auth.close();
+      }
+    } finally {
+      await store.close();
+    }
+  } finally {
+    unlock();
+  }
 }
 
 /**

@@ -38,6 +38,12 @@ export const ERROR_STATUS = {
   password_rejected: 400,
   /** A password-reset or email-verification link is unknown, used, expired or superseded: ask for a new one. */
   token_invalid: 400,
+  /**
+   * A passkey (WebAuthn) response does not verify: wrong or used challenge, another origin or
+   * relying party, a bad signature, an unknown credential, a signature counter that went
+   * backwards, or no user verification where it is required. `details.reason` says which.
+   */
+  passkey_invalid: 401,
   /** The authenticator or recovery code is wrong, or was already used. */
   mfa_invalid: 401,
   /** The sign-in challenge is unknown, expired, used, or out of attempts: sign in again. */
@@ -49,6 +55,29 @@ export const ERROR_STATUS = {
   mfa_required: 401,
   /** The org requires MFA of this user and their grace period is over: enrol an authenticator (`startTotp`) first. */
   mfa_enrollment_required: 403,
+  /** The org allows sign-in and requests only from listed addresses, and this one is not listed. */
+  ip_not_allowed: 403,
+  /**
+   * A single sign-on did not complete; `details.reason` says why: `state_invalid` (unknown,
+   * used, expired, or started in another browser), `idp_error` (the IdP refused or the user
+   * cancelled), `code_rejected` (the IdP refused the authorization code or PKCE verifier),
+   * `token_invalid` (the ID token failed a check: signature, algorithm, issuer, audience,
+   * expiry, nonce; `details.check`), `not_provisioned` (no linked account and no just-in-time
+   * provisioning), `username_unusable`, `account_conflict` (the account with the verified
+   * address is linked to another subject), `deactivated`, `provider_unknown` (removed or
+   * disabled), `configuration` (the provider is misconfigured), `code_invalid` (the one-time
+   * code of `completeSso` is unknown, used, expired or from another browser). Nothing was
+   * signed in; start again from the sign-in screen.
+   */
+  sso_failed: 401,
+  /**
+   * The org signs in through single sign-on only: use the provider's button
+   * (`details.providers`: `{ id, name }`). Owners and admins may be allowed to sign in with
+   * their Parley password while the IdP is down.
+   */
+  sso_required: 403,
+  /** The server's operator suspended this organisation: nobody can sign in until it is restored. */
+  org_suspended: 403,
   /** The principal may not perform this action. */
   forbidden: 403,
   /** The user account has been deactivated by an admin. */
@@ -107,6 +136,14 @@ export const ERROR_STATUS = {
   internal: 500,
   /** The server is shutting down or a dependency is unreachable: retry shortly. */
   unavailable: 503,
+  /**
+   * The org signs in through its directory (LDAP / Active Directory) and the directory cannot
+   * be reached or refuses the server's service account: try again in a few minutes; if it
+   * persists, an admin should check the org's LDAP settings (owners and admins may be allowed
+   * to sign in with their Parley password meanwhile). Also the answer of a single sign-on
+   * whose identity provider (OIDC discovery or token endpoint) cannot be reached.
+   */
+  idp_unavailable: 503,
   /** The server has no outgoing email configured (PARLEY_SMTP_URL): ask an admin to reset the password or set the address. */
   email_unavailable: 503,
 } as const;

@@ -30,7 +30,7 @@ export const RecoveryCode = z
 export const MfaChallenge = z.object({
   mfaToken: z.string(),
   /** Second factors the account can use. */
-  methods: z.array(z.enum(["totp", "recovery_code"])),
+  methods: z.array(z.enum(["totp", "recovery_code", "passkey"])),
   expiresAt: Timestamp,
 });
 export type MfaChallenge = z.infer<typeof MfaChallenge>;
@@ -68,9 +68,11 @@ export const mfaRoutes = {
     body: z.union([
       z.object({ mfaToken: z.string().min(16).max(128), code: TotpCode }),
       z.object({ mfaToken: z.string().min(16).max(128), recoveryCode: RecoveryCode }),
+      /** A passkey's WebAuthn authentication response to the options of mfaPasskeyOptions. */
+      z.object({ mfaToken: z.string().min(16).max(128), passkey: z.record(z.string(), z.unknown()) }),
     ]),
     response: AuthTokens,
-    errors: ["mfa_invalid", "mfa_challenge_invalid", "login_throttled"],
+    errors: ["mfa_invalid", "mfa_challenge_invalid", "passkey_invalid", "login_throttled"],
     noStore: true,
   }),
   getMfa: route({

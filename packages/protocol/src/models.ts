@@ -123,6 +123,8 @@ export const User = z.object({
   statusText: StatusText.nullable().optional(),
   /** Version of the user's avatar image (fetch it with `getAvatar`), or null when they have none. */
   avatar: z.string().max(64).nullable().optional(),
+  /** A service account (a non-human user whose only credentials are API keys). */
+  service: z.boolean().optional(),
   /** Email address: only in the user's own view and in admins' views. */
   email: Email.nullable().optional(),
 });

@@ -8,6 +8,10 @@ import { route } from "./route.ts";
 import { AuthTokens, Device, DeviceName, DisplayName, Email, Id, Invite, Org, OrgRole, Password, Session, Slug, StatusText, User, Username } from "./models.ts";
 import { accountRoutes } from "./account-routes.ts";
 import { mfaRoutes } from "./mfa-routes.ts";
+import { passkeyRoutes } from "./passkey-routes.ts";
+import { sessionRoutes } from "./session-routes.ts";
+import { apiKeyRoutes } from "./api-key-routes.ts";
+import { operatorRoutes } from "./operator-routes.ts";
 import { e2eeRoutes } from "./e2ee-routes.ts";
 import { fileRoutes } from "./file-routes.ts";
 import { mlsRoutes } from "./mls-routes.ts";
@@ -15,6 +19,9 @@ import { auditRoutes } from "./audit-routes.ts";
 import { lockerRoutes } from "./locker-routes.ts";
 import { approvalRoutes } from "./approval-routes.ts";
 import { channelRoutes } from "./channel-routes.ts";
+import { scimRoutes } from "./scim-routes.ts";
+import { ldapRoutes } from "./ldap-routes.ts";
+import { ssoRoutes } from "./sso-routes.ts";
 
 const IdParams = z.object({ id: Id });
 
@@ -68,7 +75,7 @@ export const coreRoutes = {
       deviceId: Id.optional(),
     }),
     response: AuthTokens,
-    errors: ["invalid_credentials", "login_throttled", "mfa_required"],
+    errors: ["invalid_credentials", "login_throttled", "mfa_required", "idp_unavailable", "sso_required"],
     noStore: true,
   }),
   refresh: route({
@@ -307,6 +314,10 @@ export const routes = {
   ...coreRoutes,
   ...accountRoutes,
   ...mfaRoutes,
+  ...passkeyRoutes,
+  ...sessionRoutes,
+  ...apiKeyRoutes,
+  ...operatorRoutes,
   ...channelRoutes,
   ...e2eeRoutes,
   ...mlsRoutes,
@@ -314,6 +325,9 @@ export const routes = {
   ...auditRoutes,
   ...lockerRoutes,
   ...approvalRoutes,
+  ...ldapRoutes,
+  ...scimRoutes,
+  ...ssoRoutes,
 } as const;
 
 /** The route table's type. */

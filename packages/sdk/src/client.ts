@@ -22,7 +22,19 @@ import { MEMBERSHIP_KINDS, toReceivedEvent, type ClientEvents, type ReceivedEven
 import { E2eeEngine, type E2eeOptions } from "./e2ee/engine.ts";
 import { MlsCodec } from "./e2ee/mls-codec.ts";
 import type { ClientOptions, SendInput } from "./client-options.ts";
-import { acceptInviteTokens, loginTokens, saveSignIn, setupTokens, type AcceptInviteOptions, type LoginOptions, type SetupOptions } from "./sign-in.ts";
+import {
+  acceptInviteTokens,
+  apiKeyTokens,
+  loginTokens,
+  saveSignIn,
+  setupTokens,
+  ssoTokens,
+  type AcceptInviteOptions,
+  type ApiKeyLoginOptions,
+  type LoginOptions,
+  type SetupOptions,
+  type SsoSignInOptions,
+} from "./sign-in.ts";
 
 export type { ClientOptions, SendInput } from "./client-options.ts";
 import { downloadFile, sendFileMessage, type FileDescriptor, type SendFileOptions } from "./e2ee/files.ts";
@@ -56,6 +68,24 @@ export class ParleyClient extends Emitter<ClientEvents> {
   static async login(opts: LoginOptions): Promise<ParleyClient> {
     const store = opts.store ?? new MemoryStore();
     return ParleyClient.#fromTokens(opts.baseUrl, await loginTokens(opts, store), { ...opts, store });
+  }
+
+  /**
+   * Sign in with an API key (a bot, a script, a CI job): a session on a device limited to the
+   * key's scopes. Reuses the device stored for the key's account unless `deviceId` says otherwise.
+   */
+  static async loginWithApiKey(opts: ApiKeyLoginOptions): Promise<ParleyClient> {
+    const store = opts.store ?? new MemoryStore();
+    return ParleyClient.#fromTokens(opts.baseUrl, await apiKeyTokens(opts, store), { ...opts, store });
+  }
+
+  /**
+   * Finish a single sign-on (OIDC): exchange the one-time code of the web app's `/sso#code=` for
+   * a session, in the browser that started the sign-in.
+   */
+  static async completeSso(opts: SsoSignInOptions): Promise<ParleyClient> {
+    const store = opts.store ?? new MemoryStore();
+    return ParleyClient.#fromTokens(opts.baseUrl, await ssoTokens(opts, store), { ...opts, store });
   }
 
   /** First-run setup: create the first org and its owner with the server's one-time setup token. */

@@ -18,7 +18,7 @@ export * from "./connection.ts";
 export * from "./outbox.ts";
 export * from "./client-events.ts";
 export * from "./client.ts";
-export type { AcceptInviteOptions, LoginOptions, SecondFactor, SetupOptions } from "./sign-in.ts";
+export type { AcceptInviteOptions, ApiKeyLoginOptions, LoginOptions, SecondFactor, SetupOptions, SsoSignInOptions } from "./sign-in.ts";
 export * from "./timeline.ts";
 export { KeyLocker, isRecoveryKeyError, type LockerStatus } from "./e2ee/locker.ts";
 export { DeviceApprovals, type AcceptedApproval, type DeviceTrust } from "./e2ee/approval.ts";

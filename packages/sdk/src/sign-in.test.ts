@@ -47,3 +47,26 @@ test("sign-in with MFA: the prompt is asked again after a wrong code; without a 
   assert.deepEqual(asked, [undefined, "mfa_invalid"]);
   assert.equal((await bob.api.call("me")).user.username, "alice");
 });
+
+test("a bot signs in with an API key and reads; its key's scopes bound what it may do", async (t) => {
+  const server = await startTestServer();
+  t.after(() => server.stop());
+  const alice = await ParleyClient.setup({
+    baseUrl: server.url,
+    setupToken: TEST_SETUP_TOKEN,
+    orgSlug: "acme",
+    orgName: "Acme",
+    username: "alice",
+    displayName: "Alice",
+    password: PASSWORD,
+    deviceName: "laptop",
+  });
+  t.after(() => alice.close());
+  const bot = await alice.api.call("createServiceAccount", { body: { username: "deploy-bot", displayName: "Deploy bot" } });
+  const { key } = await alice.api.call("createServiceAccountKey", { params: { id: bot.id }, body: { name: "ci", scopes: ["read"] } });
+  const client = await ParleyClient.loginWithApiKey({ baseUrl: server.url, apiKey: key, deviceName: "ci runner" });
+  t.after(() => client.close());
+  assert.equal((await client.api.call("me")).user.username, "deploy-bot");
+  await assert.rejects(client.api.call("createChannel", { body: { kind: "public", name: "nope" } }), { code: "forbidden" });
+  await assert.rejects(ParleyClient.loginWithApiKey({ baseUrl: server.url, apiKey: "pk_" + "0".repeat(43) }), { code: "invalid_credentials" });
+});

@@ -9,8 +9,11 @@ import type { ClientOptions } from "./client-options.ts";
 import { createApi, type Api } from "./http.ts";
 import { clearAccountData, type LocalStore, type StoredSession } from "./store.ts";
 
-/** What a second-factor prompt answers: a code from the authenticator app, or a recovery code. */
-export type SecondFactor = { code: string } | { recoveryCode: string };
+/**
+ * What a second-factor prompt answers: a code from the authenticator app, a recovery code, or a
+ * passkey's WebAuthn answer to the options of `mfaPasskeyOptions` (ask for them with the challenge's token).
+ */
+export type SecondFactor = { code: string } | { recoveryCode: string } | { passkey: Record<string, unknown> };
 
 export type LoginOptions = ClientOptions & {
   baseUrl: string;
@@ -76,11 +79,58 @@ export async function loginTokens(opts: LoginOptions, store: LocalStore): Promis
       try {
         return await api.call("verifyMfa", { body: { mfaToken: challenge.mfaToken, ...factor } });
       } catch (e) {
-        // A wrong code asks again; anything else (the challenge ran out, throttling) ends the sign-in.
-        if (!(e instanceof ParleyError) || e.code !== "mfa_invalid") throw e;
+        // A wrong code (or a passkey answer that did not verify) asks again; anything else (the
+        // challenge ran out, throttling) ends the sign-in.
+        if (!(e instanceof ParleyError) || (e.code !== "mfa_invalid" && e.code !== "passkey_invalid")) throw e;
         previous = e;
       }
     }
+  }
+}
+
+export type ApiKeyLoginOptions = ClientOptions & { baseUrl: string; apiKey: string; deviceName?: string; deviceId?: string };
+
+/** Exchange an API key for a session; reuses the device stored in `store` when it is the key's account's. */
+export async function apiKeyTokens(opts: ApiKeyLoginOptions, store: LocalStore): Promise<AuthTokens> {
+  const api = signInApi(opts);
+  const prev = await store.loadSession();
+  const body = { key: opts.apiKey, ...(opts.deviceName ? { deviceName: opts.deviceName } : {}) };
+  const deviceId = opts.deviceId ?? (prev?.baseUrl === opts.baseUrl ? prev.deviceId : undefined);
+  if (!deviceId) return api.call("signInWithApiKey", { body });
+  try {
+    return await api.call("signInWithApiKey", { body: { ...body, deviceId } });
+  } catch (err) {
+    // The stored device belongs to another account (or was revoked): register a new one.
+    if (!opts.deviceId && err instanceof ParleyError && err.code === "bad_request") return api.call("signInWithApiKey", { body });
+    throw err;
+  }
+}
+
+export type SsoSignInOptions = ClientOptions & {
+  baseUrl: string;
+  /** The one-time code the server put in the web app's `/sso#code=` fragment. */
+  code: string;
+  deviceName?: string;
+  deviceId?: string;
+};
+
+/**
+ * Finish a single sign-on: exchange its one-time code for tokens. Only works from the browser
+ * that started the sign-in (the server checks its cookie). Reuses the device stored in `store`
+ * when it is the signed-in account's (the server says whose the code is).
+ */
+export async function ssoTokens(opts: SsoSignInOptions, store: LocalStore): Promise<AuthTokens> {
+  const api = signInApi(opts);
+  const prev = await store.loadSession();
+  const body = { code: opts.code, ...(opts.deviceName ? { deviceName: opts.deviceName } : {}) };
+  const deviceId = opts.deviceId ?? (prev?.baseUrl === opts.baseUrl ? prev.deviceId : undefined);
+  if (!deviceId) return api.call("completeSso", { body });
+  try {
+    return await api.call("completeSso", { body: { ...body, deviceId } });
+  } catch (err) {
+    // The stored device is another account's (or revoked): the code is still unused; register a new device.
+    if (!opts.deviceId && err instanceof ParleyError && err.code === "bad_request") return api.call("completeSso", { body });
+    throw err;
   }
 }
 

@@ -14,6 +14,7 @@ import { openStorage } from "./platform/db/index.ts";
 import { createKms } from "./platform/kms/index.ts";
 import { createLimits } from "./platform/limits/index.ts";
 import { createMailer } from "./platform/mail/index.ts";
+import { createPublicUrl } from "./platform/public-url.ts";
 import type { Logger } from "./platform/log.ts";
 import { createMetrics } from "./platform/metrics.ts";
 import { loadTokenKeys } from "./modules/accounts/tokens.ts";
@@ -70,6 +71,7 @@ export async function composeDeps(config: Config, opts: ComposeOptions): Promise
       mode: opts.relay ?? "deliver",
       codecs: { "channel.event": channelEventOutbox },
     });
+    const publicUrl = createPublicUrl(config);
     const deps: Deps = {
       config,
       storage,
@@ -84,7 +86,8 @@ export async function composeDeps(config: Config, opts: ComposeOptions): Promise
       nodeId: opts.nodeId ?? crypto.randomBytes(6).toString("hex"),
       now,
       blobs: openBlobStore(config),
-      mail: createMailer(config),
+      publicUrl,
+      mail: createMailer(config, publicUrl),
     };
     return {
       deps,

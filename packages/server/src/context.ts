@@ -13,6 +13,7 @@ import type { TokenKeys } from "./modules/accounts/tokens.ts";
 import type { Kms } from "./platform/kms/index.ts";
 import type { BlobStore } from "./platform/blobs/blob-store.ts";
 import type { Mailer } from "./platform/mail/index.ts";
+import type { PublicUrl } from "./platform/public-url.ts";
 
 /** Server-wide dependencies: platform seams only. Built by composeDeps() (compose.ts). */
 export interface Deps {
@@ -35,6 +36,8 @@ export interface Deps {
   now(): number;
   /** Attachment ciphertext storage (platform/blobs). */
   blobs: BlobStore;
+  /** The web app's public URL (links in email, WebAuthn and SSO origins). */
+  publicUrl: PublicUrl;
   /** Outgoing email (platform/mail); sent by the `mail.send` job. */
   mail: Mailer;
 }

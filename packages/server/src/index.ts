@@ -16,6 +16,7 @@ export { actorRef, systemActor } from "./core/actor.ts";
 export { createOrgWithOwner } from "./modules/orgs/create-org.ts";
 export { needsSetup } from "./modules/orgs/setup.ts";
 export { createInvite } from "./modules/orgs/invites.ts";
+export { createOperatorToken } from "./modules/orgs/operator.ts";
 export { listUsers, setUserRole, deactivateUser, reactivateUser, listDevicesOfUser, adminRevokeDevice } from "./modules/orgs/users.ts";
 export { composeDeps, type Composed, type ComposeOptions } from "./compose.ts";
 export { applyReset, type ResetRequest } from "./modules/mls/reset.ts";

@@ -23,6 +23,11 @@ import { fileGcSchedule, fileJobHandlers } from "./modules/files/gc.ts";
 import { mlsJobHandlers } from "./modules/mls/removals.ts";
 import { mailJobHandlers } from "./modules/accounts/mail.ts";
 import { passwordResetJobHandlers } from "./modules/accounts/password-reset.ts";
+import { ldapHandlers } from "./modules/ldap/routes.ts";
+import { scimHandlers } from "./modules/scim/routes.ts";
+import { ssoHandlers } from "./modules/sso/routes.ts";
+import { registerSsoRoutes } from "./http/sso.ts";
+import { ldapJobHandlers, ldapSyncSchedule } from "./modules/ldap/sync.ts";
 import { createJobRunner } from "./platform/jobs/index.ts";
 import { startAuditCheckpointer } from "./modules/audit/checkpointer.ts";
 import { createGateway, type Gateway } from "./gateway/gateway.ts";
@@ -72,8 +77,13 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     ...auditHandlers,
     ...lockerHandlers,
     ...approvalHandlers,
+    ...ldapHandlers,
+    ...scimHandlers,
+    ...ssoHandlers,
   };
   const app = await createHttpApp({ deps, handlers, draining: () => draining });
+  // Single sign-on's browser redirects (start, callback) and back-channel logout: not JSON API routes.
+  registerSsoRoutes(app, deps);
   const gateway = createGateway(deps);
   gateway.attach(app.server);
   // Rotate the setup token before accepting requests, so the previous run's token
@@ -93,7 +103,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   const port = typeof addr === "object" && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   // Links in email lead to the web app: PARLEY_PUBLIC_URL, else the address the server listens on.
-  deps.mail.setLinkBase(url);
+  deps.publicUrl.listening(url);
   // Durable jobs (platform/jobs): after-commit work and periodic sweeps, shared by every process on the database.
   const jobs = createJobRunner({
     db: deps.db,
@@ -103,8 +113,8 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     bus: deps.bus,
     runnerId: deps.nodeId,
     now: deps.now,
-    handlers: { ...mlsJobHandlers(deps), ...fileJobHandlers(deps), ...mailJobHandlers(deps), ...passwordResetJobHandlers(deps) },
-    schedules: [fileGcSchedule],
+    handlers: { ...mlsJobHandlers(deps), ...fileJobHandlers(deps), ...mailJobHandlers(deps), ...passwordResetJobHandlers(deps), ...ldapJobHandlers(deps) },
+    schedules: [fileGcSchedule, ldapSyncSchedule],
   });
   jobs.start();
   // Bus messages that committed but were never published (a process died, or the CLI's offline admin wrote them).

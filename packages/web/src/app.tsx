@@ -1,14 +1,16 @@
 /**
  * Top level: resume the saved session or show first-run setup, sign-in or
  * invite acceptance; once signed in, the chat shell. A session the server
- * ends (deactivated, revoked) returns here with the reason shown. Only one
+ * ends (deactivated, revoked) returns here with the reason shown. A session
+ * the org restricts until the user sets up two-factor authentication shows
+ * the enrolment screen instead of the shell, and the shell once they have. Only one
  * tab of the browser runs the client (DeviceLock); the others offer to take over.
  * The links of account emails (/reset-password, /verify-email) open their own
  * screens whatever the session and the tab lock: they need neither.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { ChatStore } from "./client/chat-store.ts";
-import { describeError, needsSetup, resumeSession, signOut } from "./client/session.ts";
+import { describeError, EnrolmentSession, needsSetup, resumeSession, signOut, type SignedIn } from "./client/session.ts";
 import { DeviceLock } from "./client/device-lock.ts";
 import { InUseScreen } from "./client/in-use-screen.tsx";
 import { navigate, SIGNED_OUT_ROUTES, useRoute } from "./router.ts";
@@ -19,17 +21,23 @@ import { Shell } from "./components/shell.tsx";
 import { ForgotPasswordScreen } from "./account/forgot-password-screen.tsx";
 import { ResetPasswordScreen } from "./account/reset-password-screen.tsx";
 import { VerifyEmailScreen } from "./account/verify-email-screen.tsx";
+import { ForcedEnrolmentScreen } from "./mfa/forced-enrolment-screen.tsx";
+import { SsoLandingScreen } from "./sso/sso-landing-screen.tsx";
+import { ssoLogoutUrl } from "./sso/sso-sign-out.ts";
 
 type Phase = "loading" | "setup" | "signin" | "elsewhere" | "taking-over";
 
 export function App() {
   const route = useRoute();
   const [chat, setChat] = useState<ChatStore>();
+  const [enrolment, setEnrolment] = useState<EnrolmentSession>();
   const [phase, setPhase] = useState<Phase>("loading");
   const [notice, setNotice] = useState<string>();
   const booted = useRef(false);
   const chatRef = useRef<ChatStore>(undefined);
   chatRef.current = chat;
+  const enrolmentRef = useRef<EnrolmentSession>(undefined);
+  enrolmentRef.current = enrolment;
   const lock = useRef<DeviceLock>(undefined);
 
   const toSignedOut = useCallback(async (message?: string) => {
@@ -37,12 +45,17 @@ export function App() {
     setPhase((await needsSetup().catch(() => false)) ? "setup" : "signin");
   }, []);
 
+  const adopt = useCallback((s: SignedIn) => {
+    if (s instanceof EnrolmentSession) setEnrolment(s);
+    else setChat(s);
+  }, []);
+
   const resume = useCallback(() => {
     resumeSession().then(
-      (c) => (c ? setChat(c) : toSignedOut()),
+      (s) => (s ? adopt(s) : toSignedOut()),
       (err: unknown) => toSignedOut(describeError(err)),
     );
-  }, [toSignedOut]);
+  }, [adopt, toSignedOut]);
 
   useEffect(() => {
     if (booted.current) return;
@@ -50,8 +63,11 @@ export function App() {
     // Another tab took over: stop this tab's client (gracefully, but not for long) before it starts there.
     lock.current = new DeviceLock(async () => {
       const c = chatRef.current;
+      const e = enrolmentRef.current;
       setChat(undefined);
+      setEnrolment(undefined);
       setPhase("elsewhere");
+      if (e) return e.close();
       if (!c) return;
       await Promise.race([c.close(), new Promise((r) => setTimeout(r, 1_500))]).catch(() => undefined);
       c.client.terminate();
@@ -67,35 +83,61 @@ export function App() {
   }, [resume]);
 
   const onSignedIn = useCallback(
-    (c: ChatStore) => {
+    (s: SignedIn) => {
       setNotice(undefined);
-      setChat(c);
+      adopt(s);
       if (SIGNED_OUT_ROUTES.has(route.name)) navigate("/", true);
     },
-    [route.name],
+    [adopt, route.name],
   );
 
   const onSignedOut = useCallback(
     async (reason?: string) => {
-      const c = chat;
+      const s = chat ?? enrolment;
+      // A session from single sign-on signs out at the IdP too (asked before the session ends).
+      const idpLogout = !reason && chat ? await ssoLogoutUrl(chat) : null;
       setChat(undefined);
-      await signOut(c);
+      setEnrolment(undefined);
+      await signOut(s);
+      if (idpLogout) return location.assign(idpLogout);
       navigate("/", true);
       await toSignedOut(reason);
     },
-    [chat, toSignedOut],
+    [chat, enrolment, toSignedOut],
   );
+
+  // Enrolled: the restricted session's worker starts the client (the server lifted the restriction).
+  const onEnrolled = useCallback(async () => {
+    if (!enrolment) return;
+    const c = await enrolment.continue();
+    setEnrolment(undefined);
+    setChat(c);
+  }, [enrolment]);
+
+  // A running session the server began to refuse until MFA is set up, now enrolled: start afresh
+  // (a new socket, every list loaded again) from the same saved session.
+  const onRestart = useCallback(async () => {
+    const c = chat;
+    if (!c) return;
+    setChat(undefined);
+    setPhase("loading");
+    await c.close().catch(() => undefined);
+    resume();
+  }, [chat, resume]);
 
   if (route.name === "reset-password") return <ResetPasswordScreen />;
   if (route.name === "verify-email") return <VerifyEmailScreen signedIn={!!chat} />;
   if (phase === "elsewhere" || phase === "taking-over") return <InUseScreen onTakeOver={() => void takeOver()} busy={phase === "taking-over"} />;
-  if (chat) return <Shell chat={chat} onSignOut={onSignedOut} />;
+  if (enrolment)
+    return <ForcedEnrolmentScreen api={enrolment.api} me={enrolment.me} org={enrolment.org} onEnrolled={onEnrolled} onSignOut={() => void onSignedOut()} />;
+  if (chat) return <Shell chat={chat} onSignOut={onSignedOut} onRestart={onRestart} />;
   if (phase === "loading")
     return (
       <div className="splash" role="status">
         Loading Parley…
       </div>
     );
+  if (route.name === "sso") return <SsoLandingScreen onSignedIn={onSignedIn} />;
   if (route.name === "invite") return <InviteScreen token={route.token} onSignedIn={onSignedIn} />;
   if (route.name === "forgot-password") return <ForgotPasswordScreen org={route.org} login={route.login} />;
   if (phase === "setup" && route.name !== "sign-in") return <SetupScreen onSignedIn={onSignedIn} onHaveAccount={() => setPhase("signin")} />;

@@ -4,7 +4,8 @@
  * /devices, /profile, /invite/:token; signed out: /sign-in (?org=&username=
  * pre-fill it), /forgot-password (?org=&login=), and the emailed links
  * /reset-password#token=… and /verify-email#token=… (the token stays in the
- * fragment, which browsers never send to the server). No router library: the
+ * fragment, which browsers never send to the server), and /sso#code=… where a
+ * single sign-on lands. No router library: the
  * server's SPA fallback serves index.html for each of them.
  */
 import { useSyncExternalStore } from "react";
@@ -21,10 +22,11 @@ export type Route =
   | { name: "sign-in"; org: string | undefined; username: string | undefined }
   | { name: "forgot-password"; org: string | undefined; login: string | undefined }
   | { name: "reset-password" }
-  | { name: "verify-email" };
+  | { name: "verify-email" }
+  | { name: "sso" };
 
 /** Routes for the signed-out (a signed-in user landing on one goes home). */
-export const SIGNED_OUT_ROUTES: ReadonlySet<Route["name"]> = new Set(["invite", "sign-in", "forgot-password", "reset-password", "verify-email"]);
+export const SIGNED_OUT_ROUTES: ReadonlySet<Route["name"]> = new Set(["invite", "sign-in", "forgot-password", "reset-password", "verify-email", "sso"]);
 
 /** A positive integer query parameter, if present. */
 function seqParam(q: URLSearchParams, name: string): number | undefined {
@@ -46,6 +48,7 @@ function parseRoute(pathname: string, search = ""): Route {
   if (parts[0] === "forgot-password") return { name: "forgot-password", org: q.get("org") || undefined, login: q.get("login") || undefined };
   if (parts[0] === "reset-password") return { name: "reset-password" };
   if (parts[0] === "verify-email") return { name: "verify-email" };
+  if (parts[0] === "sso") return { name: "sso" };
   return { name: "home" };
 }
 

@@ -15,10 +15,10 @@ import { when } from "../render.ts";
 import { serverUrl, withClient } from "../session.ts";
 
 /** The current password, as the first secret of a command (PARLEY_PASSWORD, else prompt or the first piped line). */
-const currentPassword = (ctx: Ctx) => readPassword(ctx.env, ctx.stdin, "Current password: ");
+export const currentPassword = (ctx: Ctx) => readPassword(ctx.env, ctx.stdin, "Current password: ");
 
 /** A refused current password says so (the generic hint speaks of org slugs and usernames). */
-function wrongCurrentPassword(err: unknown): never {
+export function wrongCurrentPassword(err: unknown): never {
   if (isParleyError(err, "invalid_credentials"))
     throw new CliError(
       "invalid_credentials",

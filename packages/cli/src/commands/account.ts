@@ -3,10 +3,12 @@
  * can see about themselves: whoami, sessions, devices, the user directory.
  */
 import os from "node:os";
-import { ParleyClient } from "@parley/sdk/node";
+import { ParleyClient, isParleyError } from "@parley/sdk/node";
 import { required, str, type Command, type Ctx } from "../command.ts";
 import { readPassword } from "../password.ts";
-import { signIn, serverUrl, withClient } from "../session.ts";
+import { CliError } from "../errors.ts";
+import { signInSecondFactor } from "../second-factor.ts";
+import { signIn, serverUrl, withAccount, withClient } from "../session.ts";
 import { e2eeOptions } from "../content.ts";
 import { table, when } from "../render.ts";
 import { userLine } from "./admin.ts";
@@ -15,12 +17,22 @@ import { lockerAfterSignIn, recoveryKeyLines } from "./recovery-key.ts";
 
 const deviceName = (ctx: Ctx) => str(ctx.opts, "device-name") ?? `parley cli on ${os.hostname()}`.slice(0, 80);
 
-async function signedInResult(ctx: Ctx, client: ParleyClient, verb: string): Promise<void> {
-  const s = client.session!;
+/** What a finished sign-in shows: who and where, a first device's recovery key, an MFA requirement still to meet. */
+export async function signedInSummary(ctx: Ctx, verb: string): Promise<{ data: Record<string, unknown>; lines: string[] }> {
   // The user's first device sets up the key locker: its recovery key is printed once, here.
-  const { me, locker } = await withClient(ctx, async ({ api, client: c }) => ({ me: await api.call("me"), locker: await lockerAfterSignIn(c) }));
-  ctx.out.result(
-    {
+  const { me, locker, mfa, s } = await withClient(ctx, async ({ api, client, session }) => ({
+    me: await api.call("me"),
+    locker: await lockerAfterSignIn(client),
+    mfa: await api.call("getMfa"),
+    s: session,
+  }));
+  const enrollBy = mfa.required && !mfa.totp.enabled ? mfa.enrollBy : null;
+  const mfaDue =
+    enrollBy === null ? [] : [`Your organisation requires multi-factor authentication by ${when(enrollBy)}: set it up with \`parley account mfa enable\`.`];
+  // With --json the reminder goes to stderr, like the recovery key's warning.
+  if (ctx.out.json) for (const line of mfaDue) ctx.out.note(line);
+  return {
+    data: {
       server: s.baseUrl,
       user: me.user,
       org: me.org,
@@ -28,13 +40,19 @@ async function signedInResult(ctx: Ctx, client: ParleyClient, verb: string): Pro
       sessionId: s.sessionId,
       ...(locker.recoveryKey ? { recoveryKey: locker.recoveryKey } : {}),
     },
-    [
+    lines: [
       `${verb} as ${me.user.username} (${me.user.role}) in ${me.org.name} (${me.org.slug}) on ${s.baseUrl}`,
       ...(locker.recoveryKey ? recoveryKeyLines(ctx, locker.recoveryKey) : []),
       ...(locker.hint ? [locker.hint] : []),
+      ...(ctx.out.json ? [] : mfaDue),
       "Next: parley channel list · parley channel create NAME · parley send CHANNEL TEXT",
     ],
-  );
+  };
+}
+
+async function signedInResult(ctx: Ctx, verb: string): Promise<void> {
+  const { data, lines } = await signedInSummary(ctx, verb);
+  ctx.out.result(data, lines);
 }
 
 export const accountCommands: Command[] = [
@@ -78,14 +96,27 @@ The password is read from PARLEY_PASSWORD or stdin.`,
         deviceName: deviceName(ctx),
         password: await readPassword(ctx.env, ctx.stdin),
       };
-      const client = await signIn(ctx, async (store) => ParleyClient.setup({ ...input, store, e2ee: await e2eeOptions(ctx) }));
-      await signedInResult(ctx, client, "Created the org and signed in");
+      await signIn(ctx, async (store) => ParleyClient.setup({ ...input, store, e2ee: await e2eeOptions(ctx) }));
+      await signedInResult(ctx, "Created the org and signed in");
     },
   },
   {
     name: ["login"],
     usage: "--server URL --org SLUG --username U [--device-name N]",
-    summary: "Sign in (password from PARLEY_PASSWORD or stdin); the session is kept in the profile",
+    summary: "Sign in (password from PARLEY_PASSWORD or stdin; an authenticator code, if asked, from PARLEY_MFA_CODE or stdin)",
+    details: `Flags:
+  --server URL          the Parley server
+  --org SLUG            your organisation's slug
+  --username U          your username
+  --device-name N       this device's name (default "parley cli on HOST")
+
+The password is read from PARLEY_PASSWORD, else typed (echo off), else the first line of
+stdin. When the account uses multi-factor authentication you are then asked for the code
+your authenticator app shows, or one of your recovery codes (six digits are a code, anything
+else a recovery code): from PARLEY_MFA_CODE, else typed, else the next line of stdin. A wrong
+code is asked for again until the sign-in runs out (five tries, five minutes).
+
+The session is kept in the profile.`,
     options: { server: { type: "string" }, org: { type: "string" }, username: { type: "string" }, "device-name": { type: "string" } },
     async run(ctx) {
       const u = "login --server URL --org SLUG --username U";
@@ -94,10 +125,28 @@ The password is read from PARLEY_PASSWORD or stdin.`,
       const username = required(ctx.opts, "username", u);
       const password = await readPassword(ctx.env, ctx.stdin);
       // The SDK reuses this profile's device when the same account signs in again.
-      const client = await signIn(ctx, async (store) =>
-        ParleyClient.login({ baseUrl, org, username, password, deviceName: deviceName(ctx), store, e2ee: await e2eeOptions(ctx) }),
-      );
-      await signedInResult(ctx, client, "Signed in");
+      await signIn(ctx, async (store) =>
+        ParleyClient.login({
+          baseUrl,
+          org,
+          username,
+          password,
+          secondFactor: signInSecondFactor(ctx),
+          deviceName: deviceName(ctx),
+          store,
+          e2ee: await e2eeOptions(ctx),
+        }),
+      ).catch((err: unknown) => {
+        // The session is kept, restricted to enrolling: `account mfa enable` continues in it.
+        if (isParleyError(err, "mfa_enrollment_required"))
+          throw new CliError(
+            "mfa_enrollment_required",
+            `signed in as ${username}, but your organisation requires multi-factor authentication before anything else`,
+            "set up an authenticator app with `parley account mfa enable` (this profile stays signed in for it)",
+          );
+        throw err;
+      });
+      await signedInResult(ctx, "Signed in");
     },
   },
   {
@@ -106,7 +155,14 @@ The password is read from PARLEY_PASSWORD or stdin.`,
     summary: "End this profile's session on the server and forget it locally",
     async run(ctx) {
       // logout() forgets the session locally even when the server already ended it.
-      await withClient(ctx, ({ client }) => client.logout().catch(() => undefined));
+      await withClient(ctx, ({ client }) => client.logout().catch(() => undefined)).catch(async (err: unknown) => {
+        // A session restricted to MFA enrolment cannot start the full client, but may sign out.
+        if (!isParleyError(err, "mfa_enrollment_required")) throw err;
+        await withAccount(ctx, async ({ api, forget }) => {
+          await api.call("logout").catch(() => undefined);
+          await forget();
+        });
+      });
       ctx.out.result({ signedOut: true }, "Signed out.");
     },
   },
@@ -125,10 +181,10 @@ The password is read from PARLEY_PASSWORD or stdin.`,
       const username = required(ctx.opts, "username", u);
       const displayName = required(ctx.opts, "display-name", u);
       const password = await readPassword(ctx.env, ctx.stdin);
-      const client = await signIn(ctx, async (store) =>
+      await signIn(ctx, async (store) =>
         ParleyClient.acceptInvite({ baseUrl, token, username, displayName, password, deviceName: deviceName(ctx), store, e2ee: await e2eeOptions(ctx) }),
       );
-      await signedInResult(ctx, client, "Joined and signed in");
+      await signedInResult(ctx, "Joined and signed in");
     },
   },
   {

@@ -9,6 +9,8 @@ import { accountCommands } from "./account.ts";
 import { accountSettingsCommands } from "./account-settings.ts";
 import { passwordResetCommands } from "./password-reset.ts";
 import { orgAdminCommands } from "./org-admin.ts";
+import { mfaCommands } from "./mfa.ts";
+import { mfaAdminCommands } from "./mfa-admin.ts";
 import { channelCommands } from "./channels.ts";
 import { messageCommands } from "./messages.ts";
 import { deviceCommands } from "./devices.ts";
@@ -25,8 +27,10 @@ export const COMMANDS: Command[] = [
   ...auditCommands,
   ...accountCommands,
   ...accountSettingsCommands,
+  ...mfaCommands,
   ...passwordResetCommands,
   ...orgAdminCommands,
+  ...mfaAdminCommands,
   ...channelCommands,
   ...messageCommands,
   ...searchCommands,

@@ -20,8 +20,21 @@ export interface Run {
   json(): any;
 }
 
-/** Run `parley ARGS` to completion; never throws on a non-zero exit. `input` (stdin) may arrive later, as a promise. */
-export function parley(args: string[], opts: { env?: Record<string, string>; input?: string | Promise<string>; timeoutMs?: number } = {}): Promise<Run> {
+/** What the child wrote to stderr so far, for input that answers a prompt. */
+export interface Progress {
+  /** Resolves once stderr matches `re` (rejects if the child exits first). */
+  stderrMatch(re: RegExp): Promise<RegExpExecArray>;
+}
+
+/**
+ * Run `parley ARGS` to completion; never throws on a non-zero exit. `input` (stdin) may arrive
+ * later, as a promise, or from a function that reads the child's stderr first (a secret it
+ * printed before asking for a code).
+ */
+export function parley(
+  args: string[],
+  opts: { env?: Record<string, string>; input?: string | Promise<string> | ((p: Progress) => Promise<string>); timeoutMs?: number } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       // A private HOME so no test touches the real ~/.config/parley.
@@ -30,19 +43,41 @@ export function parley(args: string[], opts: { env?: Record<string, string>; inp
     });
     let stdout = "";
     let stderr = "";
+    const waiters = new Set<() => void>();
     child.stdout.on("data", (d) => {
       stdout += String(d);
     });
     child.stderr.on("data", (d) => {
       stderr += String(d);
+      for (const w of waiters) w();
     });
+    const progress: Progress = {
+      stderrMatch: (re) =>
+        new Promise((resolve, reject) => {
+          const check = () => {
+            const m = re.exec(stderr);
+            if (m) {
+              waiters.delete(check);
+              resolve(m);
+            }
+          };
+          waiters.add(check);
+          child.once("close", () => {
+            if (waiters.delete(check)) reject(new Error(`stderr never matched ${re}:\n${stderr}`));
+          });
+          check();
+        }),
+    };
     const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr, json: () => JSON.parse(stdout) });
     });
-    void Promise.resolve(opts.input ?? "").then(
+    // Input that arrives after the child exited must not crash the test with EPIPE.
+    child.stdin.on("error", () => undefined);
+    const input = typeof opts.input === "function" ? opts.input(progress) : opts.input;
+    void Promise.resolve(input ?? "").then(
       (input) => child.stdin.end(input),
       () => child.stdin.end(),
     );

@@ -127,6 +127,25 @@ export const SETTINGS = {
     schema: z.string().optional(),
     doc: "Append every audit checkpoint to this JSON Lines file (ship it off the box: `parley audit verify --checkpoints FILE` checks the log against it). Unset: checkpoints stay in the database only.",
   },
+  webauthnRpId: {
+    env: "PARLEY_WEBAUTHN_RP_ID",
+    schema: z.string().min(1).max(253).optional(),
+    doc: "WebAuthn relying-party id for passkeys: the public URL's host name or a parent domain of it. Defaults to the host of PARLEY_PUBLIC_URL. Passkeys are bound to it: changing it makes every registered passkey unusable.",
+  },
+  webauthnOrigins: {
+    env: "PARLEY_WEBAUTHN_ORIGINS",
+    schema: z
+      .string()
+      .transform((v) =>
+        v
+          .split(",")
+          .map((o) => o.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().url()))
+      .optional(),
+    doc: "Comma-separated origins (https://chat.example.org) allowed to use passkeys, besides the public URL's own.",
+  },
   smtpUrl: {
     env: "PARLEY_SMTP_URL",
     schema: z
@@ -150,6 +169,11 @@ export const SETTINGS = {
     env: "PARLEY_MAIL_FROM",
     schema: z.string().min(3).max(320).optional(),
     doc: "From address of Parley's email, e.g. \"Parley <parley@example.org>\". Defaults to parley@ the public URL's host.",
+  },
+  ssoAllowHttpIssuers: {
+    env: "PARLEY_SSO_ALLOW_HTTP_ISSUERS",
+    schema: bool.default(false),
+    doc: "Allow single sign-on providers (OIDC issuers) on plain http:// on any host, not only 127.0.0.1 and localhost. For a test IdP on a private network; never in production.",
   },
 } as const;
 

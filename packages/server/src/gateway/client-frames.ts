@@ -14,6 +14,7 @@
  * - before `ready`: anything but a valid `hello` closes (4400 if invalid,
  *   4401 if it is another frame type).
  */
+import { mayWrite } from "../modules/accounts/scopes.ts";
 import { CLOSE_CODES, ClientFrame, type ErrorCode } from "@parley/protocol";
 import { AppError } from "../core/errors.ts";
 import { strike, takeToken, writable, type Conn } from "./connection.ts";
@@ -106,6 +107,10 @@ function handleFrame(core: GatewayCore, c: Conn, data: Buffer, isBinary: boolean
       return;
     case "send": {
       const { t: _t, ref, channelId, ...input } = frame;
+      if (!mayWrite(p)) {
+        sendError(core, c, ref, new AppError("forbidden", "this API key lacks the write scope"));
+        return;
+      }
       sendEvent(deps, p, channelId, input).then(
         ({ event, duplicate }) => {
           if (writable(c)) core.send(c, { t: "ack", ref, event, duplicate });

@@ -30,6 +30,8 @@ export interface Conn {
   ws: WebSocket;
   /** The raw TCP socket; live fan-out writes pre-framed buffers to it directly. */
   socket: Duplex;
+  /** The client's address (X-Forwarded-For's first entry behind a trusted proxy). */
+  ip: string;
   /** Set once `hello` is verified. */
   principal: DeviceActor | null;
   /** Channels this connection receives (mirror of the gateway's channel index). */
@@ -64,11 +66,12 @@ export interface Conn {
   helloTimer: NodeJS.Timeout | null;
 }
 
-export function newConn(id: string, ws: WebSocket, socket: Duplex, burst: number, now: number): Conn {
+export function newConn(id: string, ws: WebSocket, socket: Duplex, burst: number, now: number, ip = "unknown"): Conn {
   return {
     id,
     ws,
     socket,
+    ip,
     principal: null,
     channels: new Set(),
     pending: null,

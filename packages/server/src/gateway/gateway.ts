@@ -140,8 +140,8 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
     if (all.size === 0 && onEmpty) onEmpty();
   }
 
-  function onConnection(ws: WebSocket, socket: Duplex): void {
-    const c = newConn(`${deps.nodeId}-${(++counter).toString(36)}`, ws, socket, deps.config.wsFramesPerSecond * 4, Date.now());
+  function onConnection(ws: WebSocket, socket: Duplex, ip: string): void {
+    const c = newConn(`${deps.nodeId}-${(++counter).toString(36)}`, ws, socket, deps.config.wsFramesPerSecond * 4, Date.now(), ip);
     all.add(c);
     c.helloTimer = setTimeout(() => {
       c.helloTimer = null;
@@ -180,8 +180,14 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
       return;
     }
     // Upgrades count against the address's request allowance like HTTP requests.
-    deps.limits.ip.consume(req.socket.remoteAddress ?? "unknown").then(
-      () => wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket)),
+    const forwarded = deps.config.trustProxy
+      ? String(req.headers["x-forwarded-for"] ?? "")
+          .split(",")[0]
+          ?.trim()
+      : undefined;
+    const ip = forwarded || (req.socket.remoteAddress ?? "unknown");
+    deps.limits.ip.consume(ip).then(
+      () => wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, ip)),
       (err: unknown) => {
         const retry = err instanceof AppError && err.retryAfter ? err.retryAfter : 60;
         socket.on("error", () => socket.destroy());

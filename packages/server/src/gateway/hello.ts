@@ -5,6 +5,7 @@
  */
 import { CLOSE_CODES, type ClientFrame } from "@parley/protocol";
 import { mfaEnrollmentRequired, resolvePrincipal } from "../modules/accounts/principal.ts";
+import { checkIpAllowed } from "../modules/accounts/session-policy.ts";
 import { AppError } from "../core/errors.ts";
 import type { DeviceActor } from "../context.ts";
 import { writable, type Conn } from "./connection.ts";
@@ -49,6 +50,7 @@ export async function handleHello(core: GatewayCore, c: Conn, hello: Hello, onEa
     const principal = await resolvePrincipal(deps, deps.keys, hello.token);
     // A session restricted to enrolling an authenticator gets no realtime stream.
     if (principal.restricted) throw mfaEnrollmentRequired();
+    await checkIpAllowed(deps, principal.orgId, c.ip);
     // A hello costs a token check and possibly a full replay: it counts against the
     // user's request allowance like an HTTP call, so a reconnect loop is throttled.
     await deps.limits.user.consume(principal.userId);

@@ -17,6 +17,7 @@ import { bearerToken, resolvePrincipal } from "../modules/accounts/principal.ts"
 import { newId } from "../platform/ids.ts";
 import { limitAddress, limitUser, PROBE_LIMIT } from "./rate-limit.ts";
 import { registerMetricsRoute } from "./metrics.ts";
+import { registerScim } from "./scim.ts";
 
 export interface HttpOptions {
   deps: Deps;
@@ -134,6 +135,8 @@ export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance>
     // The per-address limit ran in onRequest, before the body and the token were looked at.
     limit: (req, principal) => limitUser(deps, req, principal),
   });
+  // SCIM 2.0 provisioning at /scim/v2: its own media type, errors and tokens (scim.ts).
+  await registerScim(app, deps);
   // The web app last: its SPA fallback route is the least specific one.
   await registerWebApp(app, deps.config.webDir);
   return app;

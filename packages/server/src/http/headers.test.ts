@@ -118,6 +118,11 @@ for (const dialect of DIALECTS) {
         ["confirmTotp", "POST", "/me/mfa/totp/confirm", { code: "000000" }, 401],
         ["regenerateRecoveryCodes", "POST", "/me/mfa/recovery-codes", { code: "000000" }, 400],
         ["verifyMfa", "POST", "/auth/mfa", { mfaToken: "x".repeat(40), code: "000000" }, 401],
+        ["passkeySignIn", "POST", "/auth/passkey", { challengeId: "nope", response: {} }, 401],
+        ["mfaPasskeyOptions", "POST", "/auth/mfa/passkey", { mfaToken: "x".repeat(40) }, 401],
+        // LDAP settings name whether a service password is stored (never the password).
+        ["getLdap", "GET", "/ldap", undefined, 200],
+        ["setLdap", "PUT", "/ldap", { enabled: true, url: "ldap://h", bindDn: "cn=x,dc=o", userBase: "ou=p,dc=o" }, 400],
       ] as const;
       for (const [name, method, path, body, status] of more) {
         const res = await call(s, method, path, body, auth);

@@ -10,6 +10,8 @@ import type { z } from "zod";
 import { API_PREFIX, routes, type RouteDef, type RouteName } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../context.ts";
 import { ENROLMENT_ROUTES, mfaEnrollmentRequired } from "../modules/accounts/principal.ts";
+import { checkIpAllowed } from "../modules/accounts/session-policy.ts";
+import { checkScopes } from "../modules/accounts/scopes.ts";
 import { AppError } from "../core/errors.ts";
 import type { AuthedCtx, Handlers, RequestCtx } from "../core/handlers.ts";
 import { STANDARD_LIMIT } from "./rate-limit.ts";
@@ -52,6 +54,10 @@ export function registerRoutes(app: FastifyInstance, opts: RegisterOptions): voi
         let principal: DeviceActor | undefined;
         if (def.auth === "user") principal = await opts.authenticate(req);
         if (principal?.restricted && !ENROLMENT_ROUTES.has(name)) throw mfaEnrollmentRequired();
+        if (principal) {
+          checkScopes(principal, def);
+          await checkIpAllowed(opts.deps, principal.orgId, req.ip);
+        }
         await opts.limit(req, principal);
         const streamed = req.body instanceof Readable;
         if (streamed && !def.raw?.request) throw new AppError("validation_failed", "send JSON with Content-Type: application/json");

@@ -37,6 +37,8 @@ export interface Metrics {
   busRelayed: client.Counter<"path">;
   /** Sources of the `parley_jobs_queued` gauge, read when scraped: the job runner adds one (a count in the database). */
   jobsQueuedSources: Set<() => Promise<number>>;
+  /** Uses of orgs' LDAP directories (sign_in, sync, test, reauth), by outcome (ok, rejected, unavailable): an unreachable directory shows here first. */
+  ldap: client.Counter<"operation" | "outcome">;
 }
 
 export function createMetrics(): Metrics {
@@ -142,6 +144,12 @@ export function createMetrics(): Metrics {
       help: "Durable job attempt duration, by name",
       labelNames: ["name"],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+      registers: [registry],
+    }),
+    ldap: new client.Counter({
+      name: "parley_ldap_operations_total",
+      help: "Uses of orgs' LDAP directories, by operation (sign_in, sync, test, reauth) and outcome (ok, rejected, unavailable)",
+      labelNames: ["operation", "outcome"],
       registers: [registry],
     }),
   };

@@ -1,6 +1,6 @@
 /**
  * The signed-in user's profile (/profile): name and status line, profile picture,
- * email address and password. The page loads the user's own view (GET /me, which
+ * email address, password, two-factor authentication and passkeys. The page loads the user's own view (GET /me, which
  * carries the email address) and keeps it as each form saves; the app's user list
  * is refreshed too, so the sidebar and messages show the change.
  */
@@ -12,11 +12,16 @@ import { describeAccountError } from "./account-errors.ts";
 import { AvatarSection } from "./avatar-section.tsx";
 import { EmailSection } from "./email-section.tsx";
 import { PasswordSection } from "./password-section.tsx";
+import { MfaSection } from "../mfa/mfa-section.tsx";
+import { PasskeysSection } from "../passkeys/passkeys-section.tsx";
 
 export function ProfilePage() {
   const chat = useChat();
   const [me, setMe] = useState<User>(chat.me);
   const [error, setError] = useState<string>();
+  // How many passkeys the user has: they are a second factor too, which the two-factor section says.
+  const [passkeys, setPasskeys] = useState<number>();
+  const passkeysChanged = useCallback((list: unknown[]) => setPasskeys(list.length), []);
   useEffect(() => {
     chat.client.api.call("me").then(
       (r) => setMe(r.user),
@@ -47,6 +52,8 @@ export function ProfilePage() {
           <AvatarSection me={me} onSaved={saved} />
           <EmailSection me={me} />
           <PasswordSection />
+          <MfaSection passkeys={passkeys} />
+          <PasskeysSection onChange={passkeysChanged} />
         </div>
       </div>
     </section>

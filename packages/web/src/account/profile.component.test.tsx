@@ -16,6 +16,7 @@ async function profile() {
   const f = await chatFixture({ me, users: [bob] });
   f.worker.answers.set("api:me", { user: { ...me, email: "me@example.org" }, org: f.chat.org, deviceId: "dev-me", sessionId: "sess-1" });
   f.worker.answers.set("api:getPasswordPolicy", { minLength: 12, blockCommon: true });
+  f.worker.answers.set("api:listPasskeys", { passkeys: [] });
   f.render(<ProfilePage />);
   await screen.findByText("me@example.org");
   return { ...f, u: userEvent.setup() };

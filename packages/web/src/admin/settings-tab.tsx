@@ -1,6 +1,7 @@
 /**
  * Admin console: org settings. The MLS cipher suite for new groups (PUT
- * /e2ee/config), the password policy (password-policy-section.tsx) and the
+ * /e2ee/config), the password policy (password-policy-section.tsx), the
+ * two-factor authentication policy (mfa-policy-section.tsx) and the
  * limits the API exposes. Changing the suite does not
  * touch existing channels: every group keeps the suite it was created with.
  */
@@ -13,6 +14,7 @@ import { FormError } from "../components/auth/auth-card.tsx";
 import { formatBytes } from "../chat/format.ts";
 import { suiteBadge, suiteDescription } from "../security/suite.ts";
 import { PasswordPolicySection } from "./password-policy-section.tsx";
+import { MfaPolicySection } from "./mfa-policy-section.tsx";
 
 const SUITES: E2eeSuite[] = ["default", "xwing"];
 
@@ -90,6 +92,8 @@ export function SettingsTab() {
       </p>
 
       <PasswordPolicySection />
+
+      <MfaPolicySection />
 
       <h2>Limits</h2>
       <p className="muted">

@@ -6,7 +6,7 @@
  * through subscribe()/version (useSyncExternalStore).
  */
 import type { ApprovalRequest, ChannelKind, HistoryPolicy, MyChannel, Org, User } from "@parley/protocol";
-import type { ConnectionChange, LockerStatus, ReceivedEvent } from "@parley/sdk";
+import { isParleyError, type ConnectionChange, type LockerStatus, type ReceivedEvent } from "@parley/sdk";
 import { ChannelHistory } from "./channel-history.ts";
 import { EphemeralState } from "./ephemeral.ts";
 import type { RemoteClient } from "./remote-client.ts";
@@ -26,6 +26,11 @@ export class ChatStore {
   connection: ConnectionChange = { state: "connecting", previous: "offline" };
   /** Why the session ended (deactivated, revoked): the app shows sign-in with this message. */
   ended: string | undefined;
+  /**
+   * The server refused this session until the user sets up two-factor authentication (an API call or
+   * the socket's hello answered mfa_enrollment_required): the app shows the enrolment screen.
+   */
+  enrolmentRequired = false;
   activeChannelId: string | undefined;
   /** The user's key locker as this device sees it (undefined: not known yet, or E2EE off). */
   locker: LockerStatus | undefined;
@@ -60,6 +65,12 @@ export class ChatStore {
       }),
       c.on("connection", (ch) => this.#onConnection(ch)),
       c.on("sessionEnded", (err) => this.#end(err.message)),
+      c.on("error", (err) => {
+        if (isParleyError(err, "mfa_enrollment_required") && !this.enrolmentRequired) {
+          this.enrolmentRequired = true;
+          this.#changed();
+        }
+      }),
       c.on("historyUnavailable", (n) => {
         this.history(n.channelId).unavailableBefore(n.beforeSeq);
         this.#changed();

@@ -7,6 +7,7 @@
  */
 import {
   Emitter,
+  isParleyError,
   type Api,
   type ClientEvents,
   type E2eeEngine,
@@ -47,7 +48,7 @@ export class RemoteClient extends Emitter<ClientEvents> {
     this.#session = snapshot.session;
     this.api = {
       baseUrl: location.origin,
-      call: ((route: string, input?: unknown) => link.request({ op: "api", route, input })) as Api["call"],
+      call: ((route: string, input?: unknown) => this.#watch(link.request({ op: "api", route, input }))) as Api["call"],
     };
     link.onPush = (m) => this.#onPush(m);
   }
@@ -273,7 +274,16 @@ export class RemoteClient extends Emitter<ClientEvents> {
   }
 
   #call<M extends ClientMethod>(method: M, args: unknown[]): Result<M> {
-    return this.#link.request({ op: "call", method, args });
+    return this.#watch(this.#link.request({ op: "call", method, args }));
+  }
+
+  // The org began to require MFA of this session (mfa_enrollment_required): the app's listener of "error"
+  // (ChatStore) shows the enrolment screen, whichever call found out. The caller still gets the error.
+  #watch<T>(p: Promise<T>): Promise<T> {
+    return p.catch((err: unknown) => {
+      if (isParleyError(err, "mfa_enrollment_required")) this.emit("error", err);
+      throw err;
+    });
   }
 
   #onPush(m: WorkerPush): void {
@@ -283,6 +293,7 @@ export class RemoteClient extends Emitter<ClientEvents> {
       for (const fn of this.#stateListeners) fn();
       return;
     }
+    if (m.t !== "events") return; // a sign-in's question (session.ts answers those before the client exists)
     for (const [name, payload] of m.batch) {
       if (name === "sessionEnded" || name === "error") {
         this.emit(name, deserializeError(payload as SerializedError) as ClientEvents["sessionEnded"]);

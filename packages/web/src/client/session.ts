@@ -1,12 +1,16 @@
 /**
- * Signing in and out: first-run setup, password sign-in, invite acceptance
- * and resuming the saved session. Each runs the client in a new client
- * worker (src/worker/) and ends in a started ChatStore; the worker keeps the
- * session, keys and history in IndexedDB, sealed.
+ * Signing in and out: first-run setup, password sign-in (with the second
+ * factor asked of the user when the account uses MFA), passkey sign-in, invite acceptance and
+ * resuming the saved session. Each runs the client in a new client worker
+ * (src/worker/) and ends in a started ChatStore — or, when the org requires
+ * MFA the user has not set up, in an EnrolmentSession that may only enrol; the
+ * worker keeps the session, keys and history in IndexedDB, sealed.
  */
-import { isParleyError } from "@parley/sdk";
+import type { MfaChallenge, Org, User } from "@parley/protocol";
+import { isParleyError, type Api, type ParleyError, type SecondFactor } from "@parley/sdk";
 import { passwordRejectedMessage } from "../account/password-rules.ts";
-import type { ClientSnapshot, StartInput } from "../worker/protocol.ts";
+import { deserializeError } from "../worker/errors.ts";
+import type { ClientSnapshot, EnrolmentSnapshot, StartInput, StartResult } from "../worker/protocol.ts";
 import { ChatStore } from "./chat-store.ts";
 import { RemoteClient } from "./remote-client.ts";
 import { WorkerLink } from "./worker-link.ts";
@@ -14,29 +18,106 @@ import { WorkerLink } from "./worker-link.ts";
 /** Where builds before the client worker kept the session (tokens in clear): removed on sight. */
 const LEGACY_SESSION_KEY = "parley.store.v1";
 
+/** Asks the user for the second factor of a sign-in (again after a wrong code: `previousError` says why). */
+export type SecondFactorPrompt = (challenge: MfaChallenge, previousError: ParleyError | undefined) => Promise<SecondFactor>;
+
+/** What a sign-in ends in: the running app, or a session the org restricts to setting up MFA. */
+export type SignedIn = ChatStore | EnrolmentSession;
+
+/**
+ * A signed-in session the org restricts to setting up two-factor authentication (its policy
+ * requires MFA of the user and their grace period is over): its worker holds the tokens and makes
+ * the few calls allowed (me, getMfa, startTotp, confirmTotp, logout); no keys, no socket.
+ */
+export class EnrolmentSession {
+  readonly me: User;
+  readonly org: Org;
+  /** REST calls made by the worker with the restricted session. */
+  readonly api: Pick<Api, "call">;
+  readonly #link: WorkerLink;
+
+  constructor(link: WorkerLink, snapshot: EnrolmentSnapshot) {
+    this.#link = link;
+    this.me = snapshot.me;
+    this.org = snapshot.org;
+    this.api = { call: ((route: string, input?: unknown) => link.request({ op: "api", route, input })) as Api["call"] };
+  }
+
+  /** Enrolled: the same worker starts the client from the session, which the server no longer restricts. */
+  async continue(): Promise<ChatStore> {
+    const snapshot = await this.#link.request<StartResult | undefined>({ op: "start", baseUrl: location.origin, start: { mode: "resume" } });
+    if (!snapshot || "enrolmentRequired" in snapshot) throw new Error("Two-factor authentication is not set up yet. Finish setting it up first.");
+    return startChat(this.#link, snapshot);
+  }
+
+  /** End the session on the server (best effort), forget what this browser stored and stop the worker. */
+  async signOut(): Promise<void> {
+    try {
+      await this.#link.request({ op: "signOut", logout: true });
+    } finally {
+      this.#link.terminate();
+    }
+  }
+
+  /** Stop the worker (the session stays saved for the next start: another tab takes this device over). */
+  async close(): Promise<void> {
+    try {
+      await Promise.race([this.#link.request({ op: "close" }), new Promise((r) => setTimeout(r, 1_500))]);
+    } finally {
+      this.#link.terminate();
+    }
+  }
+}
+
+async function startChat(link: WorkerLink, snapshot: ClientSnapshot): Promise<ChatStore> {
+  const chat = new ChatStore(new RemoteClient(link, snapshot), snapshot.me, snapshot.org);
+  await chat.start();
+  return chat;
+}
+
+/** Options of a sign-in: the second-factor prompt, and a signal that abandons it (stopping its worker). */
+interface StartOptions {
+  secondFactor?: SecondFactorPrompt;
+  signal?: AbortSignal;
+}
+
 // A new worker signs in; undefined when resuming finds no saved session.
-async function startClient(start: StartInput): Promise<ChatStore | undefined> {
+async function startClient(start: StartInput, opts: StartOptions = {}): Promise<SignedIn | undefined> {
   localStorage.removeItem(LEGACY_SESSION_KEY);
   const link = new WorkerLink();
+  const stop = () => link.terminate();
+  opts.signal?.addEventListener("abort", stop);
+  // The worker asks for the second factor while `start` is pending; the user's answer goes back as a command.
+  const ask = opts.secondFactor;
+  link.onPush = (m) => {
+    if (m.t !== "secondFactor") return;
+    if (!ask) return link.terminate();
+    ask(m.challenge, m.previousError && (deserializeError(m.previousError) as ParleyError)).then(
+      (answer) => link.request({ op: "secondFactor", answer }).catch(() => undefined),
+      () => link.terminate(),
+    );
+  };
   try {
-    const snapshot = await link.request<ClientSnapshot | undefined>({ op: "start", baseUrl: location.origin, start });
+    const snapshot = await link.request<StartResult | undefined>({ op: "start", baseUrl: location.origin, start });
+    opts.signal?.throwIfAborted();
     if (!snapshot) {
       link.terminate();
       return undefined;
     }
-    const chat = new ChatStore(new RemoteClient(link, snapshot), snapshot.me, snapshot.org);
-    await chat.start();
-    return chat;
+    if ("enrolmentRequired" in snapshot) return new EnrolmentSession(link, snapshot);
+    return await startChat(link, snapshot);
   } catch (err) {
     link.terminate();
     throw err;
+  } finally {
+    opts.signal?.removeEventListener("abort", stop);
   }
 }
 
-async function started(start: StartInput): Promise<ChatStore> {
-  const chat = await startClient(start);
-  if (!chat) throw new Error("sign-in did not start a session");
-  return chat;
+async function started(start: StartInput, opts?: StartOptions): Promise<SignedIn> {
+  const signedIn = await startClient(start, opts);
+  if (!signedIn) throw new Error("sign-in did not start a session");
+  return signedIn;
 }
 
 /** A name for this browser as a device ("Chrome on Linux"); the user can change it. */
@@ -72,13 +153,14 @@ export async function needsSetup(): Promise<boolean> {
 }
 
 /** Continue the saved session, or undefined when there is none (or it is no longer valid). */
-export function resumeSession(): Promise<ChatStore | undefined> {
+export function resumeSession(): Promise<SignedIn | undefined> {
   // The worker forgets a dead session (revoked, deactivated); a network error keeps it for the next load.
   return startClient({ mode: "resume" });
 }
 
-export function signIn(input: { org: string; username: string; password: string; deviceName: string }): Promise<ChatStore> {
-  return started({ mode: "login", input });
+/** Sign in with a password; `secondFactor` is asked for a code when the account uses MFA (again after a wrong one). */
+export function signIn(input: { org: string; username: string; password: string; deviceName: string }, opts: StartOptions = {}): Promise<SignedIn> {
+  return started({ mode: "login", input }, opts);
 }
 
 export function setupOrg(input: {
@@ -89,17 +171,33 @@ export function setupOrg(input: {
   displayName: string;
   password: string;
   deviceName: string;
-}): Promise<ChatStore> {
+}): Promise<SignedIn> {
   return started({ mode: "setup", input });
 }
 
-export function acceptInvite(input: { token: string; username: string; displayName: string; password: string; deviceName: string }): Promise<ChatStore> {
+export function acceptInvite(input: { token: string; username: string; displayName: string; password: string; deviceName: string }): Promise<SignedIn> {
   return started({ mode: "acceptInvite", input });
 }
 
+/** Finish a single sign-on with the one-time code the server put in `/sso#code=`. */
+export function completeSso(input: { code: string; deviceName?: string }): Promise<SignedIn> {
+  return started({ mode: "sso", input });
+}
+
+/**
+ * Sign in with a passkey: the page ran the ceremony (passkeys/ceremony.ts) and passes the
+ * authenticator's answer; the worker finishes the sign-in, so the tokens stay in the worker.
+ */
+export function signInWithPasskey(
+  input: { challengeId: string; response: Record<string, unknown>; deviceName: string },
+  opts: StartOptions = {},
+): Promise<SignedIn> {
+  return started({ mode: "passkey", input }, opts);
+}
+
 /** End the session on the server (best effort) and forget everything stored locally. */
-export async function signOut(chat: ChatStore | undefined): Promise<void> {
-  if (chat) return chat.signOut().catch(() => undefined);
+export async function signOut(signedIn: SignedIn | undefined): Promise<void> {
+  if (signedIn) return signedIn.signOut().catch(() => undefined);
   // No running client: a worker of its own wipes what a previous run left.
   const link = new WorkerLink();
   try {
@@ -143,6 +241,18 @@ export function describeError(err: unknown): string {
       return "Cannot reach the server. Check your connection and try again.";
     case "validation_failed":
       return `Check the form: ${err.message}`;
+    case "mfa_invalid":
+      return "That code is wrong or was already used; wait for the next code.";
+    case "mfa_challenge_invalid":
+      return "This sign-in expired or had too many wrong codes. Sign in again.";
+    case "mfa_enrollment_required":
+      return "Your organisation requires two-factor authentication. Set it up to continue.";
+    case "sso_required":
+      return "Your organisation signs in with single sign-on: use the “Sign in with …” button below.";
+    case "sso_failed":
+      return `Single sign-on did not complete: ${err.message}. Start again from the sign-in screen.`;
+    case "idp_unavailable":
+      return "Your organisation's identity provider cannot be reached right now. Try again in a few minutes.";
     default:
       return err.message;
   }

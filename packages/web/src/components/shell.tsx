@@ -19,8 +19,13 @@ import { Dialogs, type DialogName } from "./dialogs/dialogs.tsx";
 import { DrawerBackdrop, PhoneBar, useDrawer } from "../pwa/drawer.tsx";
 import { RecoveryBanner } from "../security/recovery-key.tsx";
 import { ApprovalPrompt } from "../security/device-approval.tsx";
+import { ForcedEnrolmentScreen } from "../mfa/forced-enrolment-screen.tsx";
 
-export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => void }) {
+/**
+ * `onRestart`: start the client afresh (after the user set up two-factor authentication the server
+ * had begun to require of this session).
+ */
+export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => void; onRestart: () => Promise<void> }) {
   const { chat, onSignOut } = props;
   useSyncExternalStore(chat.subscribe, chat.getVersion);
   const route = useRoute();
@@ -65,6 +70,10 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
     addEventListener("keydown", onKey);
     return () => removeEventListener("keydown", onKey);
   }, [dialog, thread, channelId]);
+
+  // The server refuses this session until the user sets up two-factor authentication: nothing else until then.
+  if (chat.enrolmentRequired)
+    return <ForcedEnrolmentScreen api={chat.client.api} me={chat.me} org={chat.org} onEnrolled={props.onRestart} onSignOut={() => onSignOut()} />;
 
   return (
     <ChatContext.Provider value={chat}>

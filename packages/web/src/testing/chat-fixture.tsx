@@ -32,7 +32,7 @@ export class PeerWorker {
   onmessage: ((ev: MessageEvent<WorkerMessage>) => void) | null = null;
   onerror: ((ev: ErrorEvent) => void) | null = null;
   readonly commands: Command[] = [];
-  /** Reply values by `op` or by `call:<method>` / `api:<route>`; a function gets the command; an Error is a failed reply. */
+  /** Reply values by `op` or by `call:<method>` / `api:<route>`; a function gets the command; an Error is a failed reply; a promise replies when it settles. */
   readonly answers = new Map<string, unknown>();
 
   constructor() {
@@ -44,10 +44,11 @@ export class PeerWorker {
     const key = cmd.op === "call" ? `call:${cmd.method}` : cmd.op === "api" ? `api:${cmd.route}` : cmd.op;
     const answer = this.answers.get(key);
     const value = typeof answer === "function" ? (answer as (c: Command) => unknown)(cmd) : answer;
-    // Replies are asynchronous, as across a real worker boundary.
-    queueMicrotask(() =>
-      this.#deliver(value instanceof Error ? { t: "reply", id: cmd.id, ok: false, error: serializeError(value) } : { t: "reply", id: cmd.id, ok: true, value }),
-    );
+    const reply = (v: unknown) =>
+      this.#deliver(v instanceof Error ? { t: "reply", id: cmd.id, ok: false, error: serializeError(v) } : { t: "reply", id: cmd.id, ok: true, value: v });
+    // Replies are asynchronous, as across a real worker boundary; a promise answers when it settles (a sign-in waiting for its code).
+    if (value instanceof Promise) void value.then(reply, reply);
+    else queueMicrotask(() => reply(value));
   }
 
   /** Client calls the page made (`call` commands), as [method, args]. */

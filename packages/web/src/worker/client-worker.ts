@@ -6,16 +6,25 @@
  * key store, session store and history cache); the page holds no tokens.
  */
 import { BrowserKeyStore } from "@parley/crypto/browser";
-import { isParleyError, ParleyClient, type ClientOptions, type FileDescriptor, type ReceivedEvent, type StoredSession } from "@parley/sdk";
+import {
+  isParleyError,
+  type ClientOptions,
+  type FileDescriptor,
+  type ParleyClient,
+  type ReceivedEvent,
+  type SecondFactor,
+  type StoredSession,
+} from "@parley/sdk";
+import type { MfaChallenge } from "@parley/protocol";
 import { serializeError } from "./errors.ts";
 import { EventCache, LEGACY_DB } from "./event-cache.ts";
 import { deleteDb } from "./idb.ts";
 import { IdbStore } from "./idb-store.ts";
 import { WorkerSearch } from "./search-index.ts";
+import { signIn, type EnrolmentSession } from "./sign-in.ts";
 import {
   CLIENT_METHODS,
   FORWARDED_EVENTS,
-  type ClientSnapshot,
   type Command,
   type CommandBody,
   type ForwardedEvent,
@@ -24,6 +33,7 @@ import {
   type AvatarImage,
   type PageSession,
   type StartInput,
+  type StartResult,
   type WorkerMessage,
 } from "./protocol.ts";
 import { fromWire, toWire } from "./streams.ts";
@@ -43,6 +53,10 @@ let keys: BrowserKeyStore | undefined;
 let store: IdbStore | undefined;
 let cache: EventCache | undefined;
 let client: ParleyClient | undefined;
+/** The session while the org's MFA policy restricts it to enrolling (no client yet). */
+let enrolment: EnrolmentSession | undefined;
+/** The sign-in waiting for the page's answer to its `secondFactor` push. */
+let awaitingFactor: ((answer: SecondFactor) => void) | undefined;
 let search: WorkerSearch | undefined;
 let batch: Array<[ForwardedEvent, unknown]> = [];
 let batchTimer: ReturnType<typeof setTimeout> | undefined;
@@ -112,6 +126,13 @@ async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Trans
   switch (cmd.op) {
     case "start":
       return { value: await start(cmd.baseUrl, cmd.start) };
+    case "secondFactor": {
+      const answer = awaitingFactor;
+      awaitingFactor = undefined;
+      if (!answer) throw new Error("no sign-in is waiting for a code");
+      answer(cmd.answer);
+      return { value: undefined };
+    }
     case "call": {
       if (!ALLOWED.has(cmd.method)) throw new Error(`unknown client method ${cmd.method}`);
       const c = need();
@@ -120,8 +141,11 @@ async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Trans
       postState();
       return { value: value === undefined ? undefined : stripped(value) };
     }
-    case "api":
-      return { value: await (need().api.call as (route: string, input: unknown) => Promise<unknown>)(cmd.route, cmd.input) };
+    case "api": {
+      // A session restricted to enrolling has no client: its own REST session makes the (few) calls it may.
+      const api = client?.api ?? enrolment?.api ?? need().api;
+      return { value: await (api.call as (route: string, input: unknown) => Promise<unknown>)(cmd.route, cmd.input) };
+    }
     case "older":
       return { value: await older(cmd.channelId, cmd.before, cmd.limit) };
     case "sendFile": {
@@ -148,7 +172,8 @@ async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Trans
     case "close":
       return { value: await shutdown() };
     case "signOut": {
-      if (cmd.logout && client) await client.logout().catch(() => undefined); // offline or already ended: wiped below either way
+      // Offline or already ended: wiped below either way.
+      if (cmd.logout) await (client ? client.logout() : enrolment?.logout())?.catch(() => undefined);
       await shutdown();
       // This device's keys, session and decrypted history go with the session: the next sign-in is a new device.
       await Promise.all([BrowserKeyStore.wipe(), IdbStore.wipe(), EventCache.wipe(), WorkerSearch.wipe(), deleteDb(LEGACY_DB)]);
@@ -175,32 +200,27 @@ function need(): ParleyClient {
   return client;
 }
 
-async function start(baseUrl: string, input: StartInput): Promise<ClientSnapshot | undefined> {
+async function start(baseUrl: string, input: StartInput): Promise<StartResult | undefined> {
   if (client) throw new Error("the client worker is already signed in");
   keys ??= await BrowserKeyStore.open();
   cache ??= await EventCache.open(keys);
   store ??= await IdbStore.open(keys, { history: cache });
   void deleteDb(LEGACY_DB); // the unsealed cache of earlier builds
+  // Enrolled (or signing in again): the restricted session's tokens are saved; the client takes them over.
+  enrolment?.close();
+  enrolment = undefined;
   const opts: ClientOptions & { store: IdbStore } = { store, e2ee: { keyStore: keys } };
-  if (input.mode === "resume") {
-    if (!(await store.loadSession())) return undefined;
-    try {
-      client = await ParleyClient.resume(opts);
-    } catch (err) {
-      // A dead session (revoked, deactivated) sends the user to sign-in; a network error keeps it for the next load.
-      if (isParleyError(err) && !err.isRetryable()) {
-        await store.saveSession(undefined);
-        await store.flush();
-      }
+  const signedIn = await signIn(baseUrl, input, opts, askSecondFactor);
+  if (!signedIn) return undefined;
+  if ("enrolment" in signedIn) {
+    const me = await signedIn.enrolment.api.call("me").catch((err: unknown) => {
+      signedIn.enrolment.close();
       throw err;
-    }
-  } else if (input.mode === "login") {
-    client = await ParleyClient.login({ ...opts, baseUrl, ...input.input });
-  } else if (input.mode === "setup") {
-    client = await ParleyClient.setup({ ...opts, baseUrl, ...input.input });
-  } else {
-    client = await ParleyClient.acceptInvite({ ...opts, baseUrl, ...input.input });
+    });
+    enrolment = signedIn.enrolment;
+    return { enrolmentRequired: true, me: me.user, org: me.org };
   }
+  client = signedIn.client;
   const c = client;
   for (const name of FORWARDED_EVENTS) c.on(name, (payload: unknown) => forward(name, payload));
   const me = await c.api.call("me");
@@ -214,6 +234,14 @@ async function start(baseUrl: string, input: StartInput): Promise<ClientSnapshot
     session: pageSession(c.session)!,
     e2eeConfig: c.e2ee?.config,
   };
+}
+
+// The SDK asks for the second factor; the page shows the code step and answers with the `secondFactor` command.
+function askSecondFactor(challenge: MfaChallenge, previousError?: unknown): Promise<SecondFactor> {
+  return new Promise((resolve) => {
+    awaitingFactor = resolve;
+    scope.postMessage({ t: "secondFactor", challenge, previousError: previousError === undefined ? undefined : serializeError(previousError) });
+  });
 }
 
 function forward(name: ForwardedEvent, payload: unknown): void {
@@ -294,6 +322,8 @@ async function older(channelId: string, before: number, limit: number): Promise<
 
 async function shutdown(): Promise<void> {
   if (stateTimer) clearInterval(stateTimer);
+  enrolment?.close();
+  enrolment = undefined;
   await search?.close().catch(() => undefined);
   search = undefined;
   flushBatch();

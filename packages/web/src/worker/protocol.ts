@@ -5,8 +5,8 @@
  * uploads and downloads) travel over their own MessagePorts (streams.ts).
  * Tokens never cross: the page sees the session's ids only.
  */
-import type { Org, User } from "@parley/protocol";
-import type { ClientEvents, E2eeEngine, ParleyClient, SearchHit, StoredSession } from "@parley/sdk";
+import type { MfaChallenge, Org, User } from "@parley/protocol";
+import type { ClientEvents, E2eeEngine, ParleyClient, SearchHit, SecondFactor, StoredSession } from "@parley/sdk";
 import type { SerializedError } from "./errors.ts";
 import type { WireStream } from "./streams.ts";
 
@@ -21,7 +21,11 @@ export type StartInput =
       mode: "setup";
       input: { setupToken: string; orgSlug: string; orgName: string; username: string; displayName: string; password: string; deviceName: string };
     }
-  | { mode: "acceptInvite"; input: { token: string; username: string; displayName: string; password: string; deviceName: string } };
+  | { mode: "acceptInvite"; input: { token: string; username: string; displayName: string; password: string; deviceName: string } }
+  /** Finish a single sign-on: the one-time code of `/sso#code=` (the worker's fetch sends the browser's SSO cookie). */
+  | { mode: "sso"; input: { code: string; deviceName?: string } }
+  /** A passkey's answer to passkeySignInOptions (the ceremony ran in the page); the worker signs in with it. */
+  | { mode: "passkey"; input: { challengeId: string; response: Record<string, unknown>; deviceName: string } };
 
 /** What the page learns once the worker's client is signed in. */
 export interface ClientSnapshot {
@@ -32,6 +36,21 @@ export interface ClientSnapshot {
   /** The E2EE engine's view of the org settings (suite, directory and external-sender keys). */
   e2eeConfig: E2eeEngine["config"] | undefined;
 }
+
+/**
+ * What the page learns when the org requires two-factor authentication of the user and their grace
+ * period is over (`mfa_enrollment_required`): the session may only enrol an authenticator, so the
+ * worker holds its tokens without a client (no keys, no socket) and its `api` command takes only
+ * the enrolment routes; `start` with `resume` then starts the client from the same session.
+ */
+export interface EnrolmentSnapshot {
+  enrolmentRequired: true;
+  me: User;
+  org: Org;
+}
+
+/** What `start` answers: the signed-in client, or a session restricted to enrolling (undefined: no saved session to resume). */
+export type StartResult = ClientSnapshot | EnrolmentSnapshot;
 
 /** Client methods the page may call by name (arguments and results are structured-cloneable). */
 export const CLIENT_METHODS = [
@@ -97,6 +116,8 @@ export interface AvatarImage {
 /** A command without its id. */
 export type CommandBody =
   | { op: "start"; baseUrl: string; start: StartInput }
+  /** The answer to the `secondFactor` push of a sign-in in progress (a code the user typed). */
+  | { op: "secondFactor"; answer: SecondFactor }
   | { op: "call"; method: ClientMethod; args: unknown[] }
   | { op: "api"; route: string; input: unknown }
   | { op: "older"; channelId: string; before: number; limit: number }
@@ -143,8 +164,15 @@ export const FORWARDED_EVENTS = [
 /** One of {@link FORWARDED_EVENTS}. */
 export type ForwardedEvent = (typeof FORWARDED_EVENTS)[number];
 
-/** Worker -> page: a batch of client events in emission order, or mirrored client state. */
-export type WorkerPush = { t: "events"; batch: Array<[ForwardedEvent, unknown]> } | { t: "state"; pendingSends: number; session: PageSession | undefined };
+/**
+ * Worker -> page: a batch of client events in emission order, mirrored client state, or — during a
+ * password sign-in to an account with MFA — a request for the second factor (again after a wrong
+ * code, `previousError` saying why), answered with the `secondFactor` command.
+ */
+export type WorkerPush =
+  | { t: "events"; batch: Array<[ForwardedEvent, unknown]> }
+  | { t: "state"; pendingSends: number; session: PageSession | undefined }
+  | { t: "secondFactor"; challenge: MfaChallenge; previousError: SerializedError | undefined };
 
 /** Everything the worker posts. */
 export type WorkerMessage = Reply | WorkerPush;

@@ -29,8 +29,11 @@ export function authorize(p: Actor, action: OrgAction | ChannelAction, resource:
   if (ch.orgId !== p.orgId) throw new AppError("not_found", "channel not found");
   const member = ch.myRole !== null;
   const orgAdmin = roleAllows(p.role, "channel.manage_any");
+  // A SCIM client (modules/scim/mapping.ts) or the LDAP sync (modules/ldap) adds members to the channels an admin mapped
+  // their groups to, private ones included.
+  const provisioning = (p.kind === "scim" || p.kind === "idp") && orgAdmin && (action === "channel.invite" || action === "channel.kick");
   // Non-members may not learn anything about private channels and DMs.
-  if (!member && ch.kind !== "public" && !(orgAdmin && (action === "channel.manage" || action === "channel.kick"))) {
+  if (!member && ch.kind !== "public" && !provisioning && !(orgAdmin && (action === "channel.manage" || action === "channel.kick"))) {
     throw new AppError("not_found", "channel not found");
   }
   switch (action) {

@@ -62,7 +62,7 @@ export async function changeEmail(
       result: "success",
       pii: { subject: p.userId, data: { email: input.email, ip } },
     });
-    const url = `${deps.mail.linkBase}/verify-email#token=${token}`;
+    const url = `${deps.publicUrl.get()}/verify-email#token=${token}`;
     await queueMail(deps, fx, mails.verifyEmail(input.email, { orgName: org.name, username: user.username, url, expiresAt }));
     return { pendingEmail: input.email, expiresAt };
   });
@@ -108,7 +108,8 @@ export async function adminSetEmail(deps: Deps, p: Actor, userId: string, email:
   );
 }
 
-async function setEmail(
+/** Set or clear a user's address inside a caller's command (admins, verification links, SCIM): audited, the old address told. */
+export async function setEmail(
   tx: Tx,
   fx: CommandEffects,
   deps: Deps,

@@ -14,7 +14,12 @@ import { addDevice, authTokens, startSession } from "./sessions.ts";
 import { mails, queueMail } from "./mail.ts";
 import { CHALLENGE_ATTEMPTS, createMfaChallenge, hasSecondFactor, mfaRestriction, throttled, useRecoveryCode, useTotpCode } from "./mfa-factors.ts";
 import { getOrg, getUserInOrg } from "./store.ts";
+import { checkIpAllowed } from "./session-policy.ts";
+import { authenticationOptions, verifyPasskeyAssertion } from "./passkeys.ts";
 import { hashSecret } from "../../platform/ids.ts";
+import { authenticateExternal } from "../ldap/sign-in.ts";
+import { checkPasswordSignIn } from "../sso/enforce.ts";
+import type { Tx } from "../../platform/db/index.ts";
 import type { UsersTable } from "../../platform/db/tables.ts";
 
 export interface LoginInput {
@@ -44,8 +49,11 @@ export async function login(deps: Deps, ip: string, input: LoginInput): Promise<
     throw err;
   }
   const org = await findOrgBySlug(deps.db, input.org);
-  const user = org ? await findUserByUsername(deps.db, org.id, input.username) : undefined;
-  const ok = user ? await verifyPassword(user.password_hash, input.password) : await verifyDummyPassword(input.password);
+  // An org with a directory (LDAP) signs its users in there (modules/ldap/sign-in.ts, audited
+  // there); local accounts, and orgs without one, get no user from it and go on to the password.
+  const external = org ? await authenticateExternal(deps, ip, org, input) : undefined;
+  const user = external ?? (org ? await findUserByUsername(deps.db, org.id, input.username) : undefined);
+  const ok = external ? true : user ? await verifyPassword(user.password_hash, input.password) : await verifyDummyPassword(input.password);
   // A deactivated account fails exactly like a wrong password — same answer, same
   // argon2 work, and the attempt stays counted — so a right guess reveals nothing
   // about the password or the account's state.
@@ -73,6 +81,9 @@ export async function login(deps: Deps, ip: string, input: LoginInput): Promise<
   await deps.limits.loginAccount.reset(accountKey);
   await deps.limits.loginIp.refund(ip);
 
+  // An org that signs in through single sign-on only refuses the password (modules/sso/enforce.ts).
+  await checkPasswordSignIn(deps, ip, org, user);
+
   // With an authenticator, the password alone opens nothing: the answer is a challenge for the code.
   if (await hasSecondFactor(deps.db, user.id)) {
     const challenge = await createMfaChallenge(deps, { orgId: org.id, userId: user.id, deviceId: input.deviceId, deviceName: input.deviceName });
@@ -88,14 +99,28 @@ export interface SignInOf {
   /** Reuse this device; undefined registers a new one named `deviceName`. */
   deviceId: string | undefined;
   deviceName: string | undefined;
+  /** The API key signing in (the session is limited to its scopes and ends no later than it). */
+  apiKey?: { id: string; scopes: string[]; expiresAt: number };
   /** The second factor used, if any. */
-  secondFactor: "totp" | "recovery_code" | null;
+  secondFactor: "totp" | "recovery_code" | "passkey" | null;
+  /**
+   * A single sign-on (modules/sso): the IdP authenticated, with its own MFA (its `amr` is
+   * recorded), so no enrolment restriction applies; the session remembers the provider and
+   * the IdP's session id for back-channel logout.
+   */
+  sso?: { providerId: string; sid: string | null; amr: string[] | null };
+  /** Runs first in the sign-in's transaction (SSO claims its one-time code there: all or nothing). */
+  claim?: (tx: Tx) => Promise<void>;
 }
 
 /** Register or reuse the device, start the session (restricted when the org requires MFA the user lacks), record it. */
-async function completeSignIn(deps: Deps, ip: string, a: SignInOf): Promise<AuthTokens> {
+export async function completeSignIn(deps: Deps, ip: string, a: SignInOf): Promise<AuthTokens> {
   const { org, user } = a;
+  const suspended = await deps.db.selectFrom("orgs").select("suspended_at").where("id", "=", org.id).executeTakeFirst();
+  if (suspended?.suspended_at != null) throw new AppError("org_suspended", "this organisation is suspended by the server's operator; contact them");
+  await checkIpAllowed(deps, org.id, ip);
   const issued = await runCommand(deps, null, "accounts.login", async (tx, fx) => {
+    if (a.claim) await a.claim(tx);
     let deviceId: string;
     if (a.deviceId) {
       const dev = await getUserDevice(tx, org.id, user.id, a.deviceId);
@@ -107,8 +132,22 @@ async function completeSignIn(deps: Deps, ip: string, a: SignInOf): Promise<Auth
     } else {
       deviceId = await addDevice(tx, fx, deps, { orgId: org.id, userId: user.id, name: a.deviceName ?? "unnamed device" });
     }
-    const restriction = await mfaRestriction(tx, deps, user);
-    const session = await startSession(tx, deps, { orgId: org.id, userId: user.id, deviceId, restriction });
+    // API keys and service accounts are credentials of their own: no second-factor enrolment.
+    const restriction = a.apiKey || a.sso || user.kind === "service" ? null : await mfaRestriction(tx, deps, user);
+    const session = await startSession(tx, deps, { orgId: org.id, userId: user.id, deviceId, restriction, ...(a.apiKey ? { apiKey: a.apiKey } : {}) });
+    if (a.sso) await tx.updateTable("sessions").set({ sso_provider_id: a.sso.providerId, sso_sid: a.sso.sid }).where("id", "=", session.sessionId).execute();
+    if (a.apiKey) {
+      await tx.updateTable("api_keys").set({ last_used_at: deps.now() }).where("id", "=", a.apiKey.id).execute();
+      fx.audit({
+        orgId: org.id,
+        actor: { kind: "service_token", id: a.apiKey.id },
+        action: "api_key.used",
+        target: { kind: "api_key", id: a.apiKey.id },
+        result: "success",
+        details: { userId: user.id, session: session.sessionId, scopes: a.apiKey.scopes },
+        pii: { subject: user.id, data: { ip } },
+      });
+    }
     // A sign-in on a new device is worth knowing about when it was not you.
     if (!a.deviceId && user.email) {
       const name = a.deviceName ?? "unnamed device";
@@ -120,7 +159,12 @@ async function completeSignIn(deps: Deps, ip: string, a: SignInOf): Promise<Auth
       action: "auth.login.succeeded",
       target: { kind: "session", id: session.sessionId },
       result: "success",
-      details: { newDevice: !a.deviceId, secondFactor: a.secondFactor, restricted: restriction },
+      details: {
+        newDevice: !a.deviceId,
+        secondFactor: a.secondFactor,
+        restricted: restriction,
+        ...(a.sso ? { via: "oidc", providerId: a.sso.providerId, amr: a.sso.amr } : {}),
+      },
       pii: { subject: user.id, data: { ip } },
     });
     return session;
@@ -152,16 +196,13 @@ async function auditLock(deps: Deps, err: unknown, limit: "account" | "address",
 }
 
 /** The second step of sign-in. */
-export async function verifyMfa(deps: Deps, ip: string, input: { mfaToken: string; code?: string; recoveryCode?: string }): Promise<AuthTokens> {
-  const challengeInvalid = () => new AppError("mfa_challenge_invalid", "this sign-in expired or had too many wrong codes; sign in again");
-  const ch = await deps.db.selectFrom("mfa_challenges").selectAll().where("token_hash", "=", hashSecret(input.mfaToken)).executeTakeFirst();
-  if (!ch || ch.used_at !== null || Number(ch.expires_at) <= deps.now() || ch.attempts >= CHALLENGE_ATTEMPTS) {
-    await deps.limits.resetIp.consume(ip);
-    throw challengeInvalid();
-  }
-  const [org, user] = await Promise.all([getOrg(deps.db, ch.org_id), getUserInOrg(deps.db, ch.org_id, ch.user_id)]);
-  if (!user || user.deactivated_at !== null) throw challengeInvalid();
-  const method = input.code ? ("totp" as const) : ("recovery_code" as const);
+export async function verifyMfa(
+  deps: Deps,
+  ip: string,
+  input: { mfaToken: string; code?: string; recoveryCode?: string; passkey?: Record<string, unknown> },
+): Promise<AuthTokens> {
+  const { ch, org, user } = await liveMfaChallenge(deps, ip, input.mfaToken);
+  const method = input.code ? ("totp" as const) : input.passkey ? ("passkey" as const) : ("recovery_code" as const);
   let recoveryLeft: number | undefined;
   try {
     await throttled(deps, user.id, () =>
@@ -175,6 +216,7 @@ export async function verifyMfa(deps: Deps, ip: string, input: { mfaToken: strin
           .executeTakeFirst();
         if (Number(claimed.numUpdatedRows) !== 1) throw challengeInvalid();
         if (input.code) await useTotpCode(tx, deps, user.id, input.code);
+        else if (input.passkey) await verifyPasskeyAssertion(tx, deps, { purpose: "mfa", response: input.passkey, userId: user.id });
         else recoveryLeft = await useRecoveryCode(tx, deps, user.id, input.recoveryCode ?? "");
         if (method === "recovery_code") {
           fx.audit({
@@ -190,7 +232,7 @@ export async function verifyMfa(deps: Deps, ip: string, input: { mfaToken: strin
       }),
     );
   } catch (err) {
-    if (err instanceof AppError && err.code === "mfa_invalid") {
+    if (err instanceof AppError && (err.code === "mfa_invalid" || err.code === "passkey_invalid")) {
       await runCommand(deps, null, "accounts.mfaFailed", async (tx, fx) => {
         await tx
           .updateTable("mfa_challenges")
@@ -211,4 +253,72 @@ export async function verifyMfa(deps: Deps, ip: string, input: { mfaToken: strin
     throw err;
   }
   return completeSignIn(deps, ip, { org, user, deviceId: ch.device_id ?? undefined, deviceName: ch.device_name ?? undefined, secondFactor: method });
+}
+
+const challengeInvalid = () => new AppError("mfa_challenge_invalid", "this sign-in expired or had too many wrong codes; sign in again");
+
+/** A sign-in's second-step challenge that is still usable, with its org and user. */
+async function liveMfaChallenge(deps: Deps, ip: string, mfaToken: string) {
+  const ch = await deps.db.selectFrom("mfa_challenges").selectAll().where("token_hash", "=", hashSecret(mfaToken)).executeTakeFirst();
+  if (!ch || ch.used_at !== null || Number(ch.expires_at) <= deps.now() || ch.attempts >= CHALLENGE_ATTEMPTS) {
+    await deps.limits.resetIp.consume(ip);
+    throw challengeInvalid();
+  }
+  const [org, user] = await Promise.all([getOrg(deps.db, ch.org_id), getUserInOrg(deps.db, ch.org_id, ch.user_id)]);
+  if (!user || user.deactivated_at !== null) throw challengeInvalid();
+  return { ch, org, user };
+}
+
+/** WebAuthn request options for the second step with one of the account's passkeys. */
+export async function mfaPasskeyOptions(deps: Deps, ip: string, mfaToken: string): Promise<{ challengeId: string; options: Record<string, unknown> }> {
+  const { org, user } = await liveMfaChallenge(deps, ip, mfaToken);
+  return authenticationOptions(deps, { orgId: org.id, userId: user.id });
+}
+
+/** WebAuthn request options for a passwordless sign-in (any passkey registered in the org). */
+export async function passkeySignInOptions(deps: Deps, ip: string, orgSlug: string): Promise<{ challengeId: string; options: Record<string, unknown> }> {
+  await deps.limits.ip.consume(ip);
+  const org = await findOrgBySlug(deps.db, orgSlug);
+  // An unknown org gets options too (no org enumeration); no credential will match them.
+  return authenticationOptions(deps, { orgId: org?.id ?? "-", userId: null });
+}
+
+/** A passwordless sign-in: a passkey with user verification is multi-factor on its own. */
+export async function passkeySignIn(
+  deps: Deps,
+  ip: string,
+  input: { challengeId: string; response: Record<string, unknown>; deviceName?: string | undefined; deviceId?: string | undefined },
+): Promise<AuthTokens> {
+  await deps.limits.loginIp.consume(ip);
+  let key;
+  try {
+    key = await runCommand(deps, null, "accounts.passkeySignIn", (tx) =>
+      verifyPasskeyAssertion(tx, deps, { challengeId: input.challengeId, purpose: "sign_in", response: input.response }),
+    );
+  } catch (err) {
+    if (err instanceof AppError && err.code === "passkey_invalid") {
+      const known =
+        typeof input.response.id === "string"
+          ? await deps.db.selectFrom("passkeys").select(["org_id", "user_id"]).where("id", "=", input.response.id).executeTakeFirst()
+          : undefined;
+      if (known) {
+        await runCommand(deps, null, "accounts.passkeyFailed", async (_tx, fx) =>
+          fx.audit({
+            orgId: known.org_id,
+            actor: { kind: "device", id: known.user_id, deviceId: input.deviceId ?? null },
+            action: "auth.login.failed",
+            target: { kind: "user", id: known.user_id },
+            result: "failure",
+            details: { reason: "passkey", check: (err.details as { reason: string }).reason },
+            pii: { subject: known.user_id, data: { ip } },
+          }),
+        );
+      }
+    }
+    throw err;
+  }
+  await deps.limits.loginIp.refund(ip);
+  const [org, user] = await Promise.all([getOrg(deps.db, key.org_id), getUserInOrg(deps.db, key.org_id, key.user_id)]);
+  if (!user || user.deactivated_at !== null) throw new AppError("invalid_credentials", "wrong organisation, username or password");
+  return completeSignIn(deps, ip, { org, user, deviceId: input.deviceId, deviceName: input.deviceName, secondFactor: "passkey" });
 }

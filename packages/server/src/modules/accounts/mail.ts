@@ -117,7 +117,9 @@ export const mails = {
   },
   mfaChanged(
     to: string,
-    a: AccountRef & { change: "enabled" | "disabled" | "reset_by_admin" | "recovery_codes_regenerated" | "recovery_code_used" },
+    a: AccountRef & {
+      change: "enabled" | "disabled" | "reset_by_admin" | "recovery_codes_regenerated" | "recovery_code_used" | "passkey_added" | "passkey_removed";
+    },
   ): MailMessage {
     const what = {
       enabled: "An authenticator app was set up as a second sign-in factor",
@@ -125,6 +127,8 @@ export const mails = {
       reset_by_admin: "An admin removed your second sign-in factors and signed you out everywhere; set up an authenticator again after signing in",
       recovery_codes_regenerated: "New recovery codes were made; the old ones no longer work",
       recovery_code_used: "A recovery code was used to sign in; each works once",
+      passkey_added: "A passkey was added: it signs in without a password",
+      passkey_removed: "A passkey was removed",
     }[a.change];
     return render(to, `Your Parley sign-in security changed (${a.orgName})`, [
       { text: `${what} for your account ${a.username} in ${a.orgName}.` },

@@ -100,3 +100,18 @@ export async function revokeMyDevice(deps: Deps, p: DeviceActor, deviceId: strin
     after.audit({ action: "device.revoked", target: { kind: "device", id: deviceId }, result: "success", details: { userId: p.userId, by: "self" } });
   });
 }
+
+/** "Sign out everywhere": every own session ends (all but this one with keepCurrent). */
+export async function signOutEverywhere(deps: Deps, p: DeviceActor, keepCurrent: boolean): Promise<{ ended: number }> {
+  return runCommand(deps, p, "accounts.signOutEverywhere", async (tx, fx) => {
+    const ids = (await listActiveSessions(tx, p.orgId, p.userId, deps.now())).map((s) => s.id).filter((id) => !keepCurrent || id !== p.sessionId);
+    if (ids.length) await revokeSessions(tx, fx, deps, { orgId: p.orgId, userId: p.userId, sessionIds: ids }, "signed_out_everywhere");
+    fx.audit({
+      action: "session.revoked_all",
+      target: { kind: "user", id: p.userId },
+      result: "success",
+      details: { ended: ids.length, keptCurrent: keepCurrent },
+    });
+    return { ended: ids.length };
+  });
+}

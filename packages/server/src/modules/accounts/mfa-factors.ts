@@ -31,10 +31,23 @@ export async function mfaRow(q: Db | Tx, userId: string) {
   return q.selectFrom("user_mfa").selectAll().where("user_id", "=", userId).executeTakeFirst();
 }
 
-/** Whether the user has a confirmed authenticator. */
+/** Whether the user has a second factor: a confirmed authenticator app or a passkey. */
 export async function hasSecondFactor(q: Db | Tx, userId: string): Promise<boolean> {
-  const row = await mfaRow(q, userId);
-  return Boolean(row?.totp_enabled_at);
+  return (await secondFactorsOf(q, userId)).length > 0;
+}
+
+/** The second factors a sign-in of the user may use. */
+async function secondFactorsOf(q: Db | Tx, userId: string): Promise<MfaChallenge["methods"]> {
+  const [row, passkey, codes] = await Promise.all([
+    mfaRow(q, userId),
+    q.selectFrom("passkeys").select("id").where("user_id", "=", userId).limit(1).executeTakeFirst(),
+    q.selectFrom("mfa_recovery_codes").select("code_hash").where("user_id", "=", userId).where("used_at", "is", null).limit(1).executeTakeFirst(),
+  ]);
+  const methods: MfaChallenge["methods"] = [];
+  if (row?.totp_enabled_at) methods.push("totp");
+  if (passkey) methods.push("passkey");
+  if (methods.length && codes) methods.push("recovery_code");
+  return methods;
 }
 
 /** The restriction a new session of `user` gets: enrolment only, when the org requires MFA of them and their grace is over. */
@@ -125,7 +138,7 @@ export async function createMfaChallenge(
   const token = newSecret();
   const now = deps.now();
   const expiresAt = now + CHALLENGE_TTL_MS;
-  const methods: MfaChallenge["methods"] = ["totp", "recovery_code"];
+  const methods = await secondFactorsOf(deps.db, a.userId);
   await runCommand(deps, null, "accounts.mfaChallenge", async (tx) => {
     await tx
       .insertInto("mfa_challenges")

@@ -20,7 +20,7 @@ import { revokeSessions } from "./sessions.ts";
 import { getOrg, getUserInOrg } from "./store.ts";
 import { mails, queueMail } from "./mail.ts";
 import { mfaPolicyOf, mfaDeadline } from "./mfa-policy.ts";
-import { hasSecondFactor, mfaRow, newRecoveryCodes, sealContext, throttled, useTotpCode } from "./mfa-factors.ts";
+import { mfaRow, newRecoveryCodes, sealContext, throttled, useTotpCode } from "./mfa-factors.ts";
 
 // ---- the user's own factors -------------------------------------------------------
 
@@ -51,7 +51,7 @@ export async function startTotp(
   currentPassword: string,
 ): Promise<{ secret: string; otpauthUri: string; qrSvg: string }> {
   const { user, org } = await reauthenticate(deps, p, ip, currentPassword, "mfa.enrol");
-  if (await hasSecondFactor(deps.db, p.userId)) throw badRequest("an authenticator app is already set up; turn it off first to replace it");
+  if ((await mfaRow(deps.db, p.userId))?.totp_enabled_at) throw badRequest("an authenticator app is already set up; turn it off first to replace it");
   const secret = generateSecret();
   const sealed = await deps.kms.seal(new TextEncoder().encode(secret), sealContext(p.userId));
   const now = deps.now();
@@ -129,6 +129,7 @@ export async function adminResetMfa(deps: Deps, p: Actor, userId: string): Promi
     if (!user) throw notFound("user");
     if (user.role === "owner" || user.role === "admin") authorize(p, "org.manage_admins", { type: "org", orgId: p.orgId });
     await removeFactors(tx, user.id);
+    await tx.deleteFrom("passkeys").where("user_id", "=", user.id).execute();
     await revokeSessions(tx, fx, deps, { orgId: p.orgId, userId: user.id, all: true }, "mfa_reset_by_admin");
     fx.audit({ action: "user.mfa.reset", target: { kind: "user", id: user.id }, result: "success" });
     await notify(tx, deps, fx, user, "reset_by_admin");

@@ -8,6 +8,8 @@ import { revokeSessions } from "./sessions.ts";
 import { listActiveSessions } from "./store.ts";
 import { mails, queueMail } from "./mail.ts";
 import { supersedeAccountTokens } from "./account-tokens.ts";
+import { isDirectoryAccount } from "../ldap/sign-in.ts";
+import { badRequest } from "../../core/errors.ts";
 
 export async function changePassword(
   deps: Deps,
@@ -15,6 +17,9 @@ export async function changePassword(
   ip: string,
   input: { currentPassword: string; newPassword: string; signOutOtherSessions: boolean },
 ): Promise<void> {
+  if (await isDirectoryAccount(deps, { id: p.userId, org_id: p.orgId })) {
+    throw badRequest("your password is your organisation's directory (LDAP) password: change it there");
+  }
   const { user, org } = await reauthenticate(deps, p, ip, input.currentPassword, "password.change");
   checkPassword(await passwordPolicyOf(deps.db, p.orgId), input.newPassword, { username: user.username, orgSlug: org.slug, orgName: org.name });
   const passwordHash = await hashPassword(input.newPassword);

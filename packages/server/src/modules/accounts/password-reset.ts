@@ -26,7 +26,7 @@ const RESET_JOB = "accounts.password_reset";
 const NO_PASSWORD = "!reset";
 
 /** The web app's page for a reset link; the token rides in the fragment, which browsers never send. */
-const resetUrl = (deps: Deps, token: string) => `${deps.mail.linkBase}/reset-password#token=${token}`;
+const resetUrl = (deps: Deps, token: string) => `${deps.publicUrl.get()}/reset-password#token=${token}`;
 
 /** Ask for a reset link. Always the same answer (after the throttles and the email check). */
 export async function requestPasswordReset(deps: Deps, ip: string, input: { org: string; login: string }): Promise<{ accepted: true }> {

@@ -13,7 +13,18 @@ export async function resolvePrincipal(deps: Deps, keys: TokenKeys, token: strin
     .selectFrom("sessions as s")
     .innerJoin("users as u", "u.id", "s.user_id")
     .innerJoin("devices as d", "d.id", "s.device_id")
-    .select(["s.revoked_at as sessionRevoked", "s.expires_at", "s.restriction", "u.role", "u.deactivated_at", "u.org_id", "d.revoked_at as deviceRevoked"])
+    .innerJoin("orgs as o", "o.id", "s.org_id")
+    .select([
+      "s.revoked_at as sessionRevoked",
+      "s.expires_at",
+      "s.restriction",
+      "s.scopes",
+      "u.role",
+      "u.deactivated_at",
+      "u.org_id",
+      "d.revoked_at as deviceRevoked",
+      "o.suspended_at",
+    ])
     .where("s.id", "=", claims.sid)
     .where("s.user_id", "=", claims.sub)
     .executeTakeFirst();
@@ -23,6 +34,7 @@ export async function resolvePrincipal(deps: Deps, keys: TokenKeys, token: strin
   // The session's idle lifetime bounds its access tokens too.
   if (row.expires_at <= deps.now()) throw new AppError("unauthorized", "session expired; sign in again");
   if (row.deactivated_at !== null) throw new AppError("user_deactivated", "this account has been deactivated by an admin");
+  if (row.suspended_at !== null) throw new AppError("org_suspended", "this organisation is suspended by the server's operator; contact them");
   return {
     kind: "device",
     orgId: claims.org,
@@ -31,6 +43,7 @@ export async function resolvePrincipal(deps: Deps, keys: TokenKeys, token: strin
     sessionId: claims.sid,
     role: row.role,
     ...(row.restriction ? { restricted: row.restriction } : {}),
+    ...(row.scopes ? { scopes: JSON.parse(row.scopes) as DeviceActor["scopes"] } : {}),
   };
 }
 
@@ -42,7 +55,17 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 /** Routes a session restricted to MFA enrolment may call: who am I, enrol, sign out. */
-export const ENROLMENT_ROUTES: ReadonlySet<string> = new Set(["me", "getMfa", "startTotp", "confirmTotp", "logout", "getMfaPolicy"]);
+export const ENROLMENT_ROUTES: ReadonlySet<string> = new Set([
+  "me",
+  "getMfa",
+  "startTotp",
+  "confirmTotp",
+  "passkeyRegistrationOptions",
+  "registerPasskey",
+  "listPasskeys",
+  "logout",
+  "getMfaPolicy",
+]);
 
 export function mfaEnrollmentRequired(): AppError {
   return new AppError("mfa_enrollment_required", "your organisation requires multi-factor authentication: set up an authenticator app to continue");

@@ -8,7 +8,7 @@ import type { UsersTable } from "../../platform/db/tables.ts";
 import { runCommand } from "../../command.ts";
 import { AppError, notFound } from "../../core/errors.ts";
 import { getOrg, getUserInOrg } from "./store.ts";
-import { verifyPassword } from "./passwords.ts";
+import { checkCurrentPassword } from "../ldap/sign-in.ts";
 
 /** The caller's user and org rows, once `password` proved to be their current password. */
 export async function reauthenticate(
@@ -28,7 +28,8 @@ export async function reauthenticate(
     await deps.limits.loginAccount.refund(accountKey);
     throw err;
   }
-  if (!(await verifyPassword(user.password_hash, password))) {
+  // A directory (LDAP) account's password is the directory's.
+  if (!(await checkCurrentPassword(deps, user, password))) {
     await runCommand(deps, p, "accounts.reauthFailed", async (_tx, fx) =>
       fx.audit({
         action: "auth.reauth.failed",

@@ -7,11 +7,15 @@ import { adminResetPassword, checkPasswordReset, completePasswordReset, requestP
 import { adminSetEmail, changeEmail, verifyEmail } from "./email-address.ts";
 import { deleteAvatar, getAvatar, setAvatar } from "./avatar.ts";
 import { getPasswordPolicy, setPasswordPolicy } from "./password-policy.ts";
-import { login, verifyMfa } from "./login.ts";
+import { login, mfaPasskeyOptions, passkeySignIn, passkeySignInOptions, verifyMfa } from "./login.ts";
+import { getSessionPolicy, setSessionPolicy } from "./session-policy.ts";
+import { createApiKey, createServiceAccount, createServiceAccountKey, listApiKeys, listServiceAccounts, revokeApiKey, signInWithApiKey } from "./api-keys.ts";
+import { adminListUserSessions, adminRevokeUserSessions } from "../orgs/users.ts";
+import { deletePasskey, listPasskeys, passkeyRegistrationOptions, registerPasskey, renamePasskey } from "./passkeys.ts";
 import { adminResetMfa, confirmTotp, disableTotp, getMfaStatus, regenerateRecoveryCodes, startTotp } from "./mfa.ts";
 import { getMfaPolicy, setMfaPolicy } from "./mfa-policy.ts";
 import { hasSecondFactor } from "./mfa-factors.ts";
-import { getMe, listMyDevices, listMySessions, logout, renameMyDevice, revokeMyDevice, revokeMySession, updateMe } from "./me.ts";
+import { signOutEverywhere, getMe, listMyDevices, listMySessions, logout, renameMyDevice, revokeMyDevice, revokeMySession, updateMe } from "./me.ts";
 
 export const accountsHandlers: ModuleHandlers<
   | "login"
@@ -47,9 +51,32 @@ export const accountsHandlers: ModuleHandlers<
   | "adminResetMfa"
   | "getMfaPolicy"
   | "setMfaPolicy"
+  | "passkeyRegistrationOptions"
+  | "registerPasskey"
+  | "listPasskeys"
+  | "renamePasskey"
+  | "deletePasskey"
+  | "passkeySignInOptions"
+  | "passkeySignIn"
+  | "mfaPasskeyOptions"
+  | "getSessionPolicy"
+  | "setSessionPolicy"
+  | "signOutEverywhere"
+  | "adminListUserSessions"
+  | "adminRevokeUserSession"
+  | "adminRevokeUserSessions"
+  | "signInWithApiKey"
+  | "createApiKey"
+  | "listMyApiKeys"
+  | "revokeMyApiKey"
+  | "listApiKeys"
+  | "revokeApiKey"
+  | "createServiceAccount"
+  | "listServiceAccounts"
+  | "createServiceAccountKey"
 > = {
   login: ({ body }, { deps, ip }) => login(deps, ip, body),
-  refresh: ({ body }, { deps }) => refreshSession(deps, body.refreshToken),
+  refresh: ({ body }, { deps, ip }) => refreshSession(deps, body.refreshToken, ip),
   logout: (_input, ctx) => logout(ctx.deps, principalOf(ctx)),
   jwks: async (_input, { deps }) => ({ keys: deps.keys.jwks as Array<Record<string, unknown>> }),
   me: (_input, ctx) => getMe(ctx.deps, principalOf(ctx)),
@@ -90,6 +117,31 @@ export const accountsHandlers: ModuleHandlers<
   regenerateRecoveryCodes: ({ body }, ctx) => regenerateRecoveryCodes(ctx.deps, principalOf(ctx), body.code),
   adminResetMfa: ({ params }, ctx) => adminResetMfa(ctx.deps, principalOf(ctx), params.id),
   getMfaPolicy: (_input, ctx) => getMfaPolicy(ctx.deps, principalOf(ctx)),
+  passkeyRegistrationOptions: ({ body }, ctx) => passkeyRegistrationOptions(ctx.deps, principalOf(ctx), ctx.ip, body.currentPassword),
+  registerPasskey: ({ body }, ctx) => registerPasskey(ctx.deps, principalOf(ctx), body),
+  listPasskeys: async (_input, ctx) => ({ passkeys: await listPasskeys(ctx.deps, principalOf(ctx)) }),
+  renamePasskey: ({ params, body }, ctx) => renamePasskey(ctx.deps, principalOf(ctx), params.id, body.name),
+  deletePasskey: ({ params }, ctx) => deletePasskey(ctx.deps, principalOf(ctx), params.id),
+  passkeySignInOptions: ({ body }, { deps, ip }) => passkeySignInOptions(deps, ip, body.org),
+  passkeySignIn: ({ body }, { deps, ip }) => passkeySignIn(deps, ip, body),
+  mfaPasskeyOptions: ({ body }, { deps, ip }) => mfaPasskeyOptions(deps, ip, body.mfaToken),
+  getSessionPolicy: (_input, ctx) => getSessionPolicy(ctx.deps, principalOf(ctx)),
+  setSessionPolicy: ({ body }, ctx) => setSessionPolicy(ctx.deps, principalOf(ctx), body, ctx.ip),
+  signOutEverywhere: ({ body }, ctx) => signOutEverywhere(ctx.deps, principalOf(ctx), body.keepCurrent),
+  adminListUserSessions: async ({ params }, ctx) => ({ sessions: await adminListUserSessions(ctx.deps, principalOf(ctx), params.id) }),
+  adminRevokeUserSession: async ({ params }, ctx) => {
+    await adminRevokeUserSessions(ctx.deps, principalOf(ctx), params.id, params.sessionId);
+  },
+  adminRevokeUserSessions: ({ params }, ctx) => adminRevokeUserSessions(ctx.deps, principalOf(ctx), params.id),
+  signInWithApiKey: ({ body }, { deps, ip }) => signInWithApiKey(deps, ip, body),
+  createApiKey: ({ body }, ctx) => createApiKey(ctx.deps, principalOf(ctx), body),
+  listMyApiKeys: async (_input, ctx) => ({ apiKeys: await listApiKeys(ctx.deps, principalOf(ctx), true) }),
+  revokeMyApiKey: ({ params }, ctx) => revokeApiKey(ctx.deps, principalOf(ctx), params.id, true),
+  listApiKeys: async (_input, ctx) => ({ apiKeys: await listApiKeys(ctx.deps, principalOf(ctx), false) }),
+  revokeApiKey: ({ params }, ctx) => revokeApiKey(ctx.deps, principalOf(ctx), params.id, false),
+  createServiceAccount: ({ body }, ctx) => createServiceAccount(ctx.deps, principalOf(ctx), body),
+  listServiceAccounts: async (_input, ctx) => ({ serviceAccounts: await listServiceAccounts(ctx.deps, principalOf(ctx)) }),
+  createServiceAccountKey: ({ params, body }, ctx) => createServiceAccountKey(ctx.deps, principalOf(ctx), params.id, body),
   setMfaPolicy: async ({ body }, ctx) => {
     const p = principalOf(ctx);
     return setMfaPolicy(ctx.deps, p, body, await hasSecondFactor(ctx.deps.db, p.userId));

@@ -15,6 +15,7 @@ import { deleteKeyPackagesOf } from "../e2ee/store.ts";
 import { recordPendingRemovals } from "../mls/removals.ts";
 import { findRefreshToken, getOrg, getUserInOrg } from "./store.ts";
 import { toOrg, toUser } from "./views.ts";
+import { checkIpAllowed, idleLifetimeMs, pastAbsoluteTimeout, sessionPolicyOf } from "./session-policy.ts";
 
 export interface IssuedSession {
   orgId: string;
@@ -64,10 +65,18 @@ async function insertRefreshToken(tx: Tx, deps: Deps, sessionId: string): Promis
 export async function startSession(
   tx: Tx,
   deps: Deps,
-  a: { orgId: string; userId: string; deviceId: string; restriction?: "mfa_enrollment" | null },
+  a: {
+    orgId: string;
+    userId: string;
+    deviceId: string;
+    restriction?: "mfa_enrollment" | null;
+    /** An API-key session: limited to the key's scopes, never outliving it. */
+    apiKey?: { id: string; scopes: string[]; expiresAt: number };
+  },
 ): Promise<IssuedSession> {
   const sessionId = newId("ses");
   const now = deps.now();
+  const idle = idleLifetimeMs(deps, await sessionPolicyOf(tx, a.orgId));
   await tx
     .insertInto("sessions")
     .values({
@@ -77,10 +86,12 @@ export async function startSession(
       device_id: a.deviceId,
       created_at: now,
       last_used_at: now,
-      expires_at: now + deps.config.refreshTokenTtl * 1000,
+      expires_at: Math.min(now + idle, a.apiKey?.expiresAt ?? Infinity),
       revoked_at: null,
       revoked_reason: null,
       restriction: a.restriction ?? null,
+      api_key_id: a.apiKey?.id ?? null,
+      scopes: a.apiKey ? JSON.stringify(a.apiKey.scopes) : null,
     })
     .execute();
   const refreshToken = await insertRefreshToken(tx, deps, sessionId);
@@ -133,6 +144,15 @@ export async function revokeSessions(tx: Tx, after: AfterCommit, deps: Deps, sco
   after.publish("auth.revoked", { ...scope });
 }
 
+/** End every session of every user of an org (suspension); returns how many ended. */
+export async function revokeAllOrgSessions(tx: Tx, after: AfterCommit, deps: Deps, orgId: string, reason: string): Promise<number> {
+  const rows = await tx.selectFrom("sessions").select(["id", "user_id"]).where("org_id", "=", orgId).where("revoked_at", "is", null).execute();
+  const byUser = new Map<string, string[]>();
+  for (const r of rows) byUser.set(r.user_id, [...(byUser.get(r.user_id) ?? []), r.id]);
+  for (const [userId, sessionIds] of byUser) await revokeSessions(tx, after, deps, { orgId, userId, sessionIds }, reason);
+  return rows.length;
+}
+
 /** Revoke a device: it can never sign in again and all its sessions end. */
 export async function revokeDevice(
   tx: Tx,
@@ -157,10 +177,10 @@ export async function revokeDevice(
   await appendUserStream(tx, after, { orgId: a.orgId, userId: a.userId, kind: "device.revoked", data: { deviceId: a.deviceId, reason }, now });
 }
 
-type RefreshOutcome = { ok: IssuedSession } | { error: "refresh_token_invalid" | "refresh_token_reused" | "user_deactivated" };
+type RefreshOutcome = { ok: IssuedSession } | { error: "refresh_token_invalid" | "refresh_token_reused" | "user_deactivated" | "session_too_old" };
 
 /** Rotate a refresh token. Reuse of a rotated token revokes the whole session (family). */
-export async function refreshSession(deps: Deps, refreshToken: string): Promise<AuthTokens> {
+export async function refreshSession(deps: Deps, refreshToken: string, ip: string): Promise<AuthTokens> {
   // The outcome is returned, not thrown, so the family revocation on reuse commits.
   const out = await runCommand(deps, null, "accounts.refreshSession", async (tx, after): Promise<RefreshOutcome> => {
     const now = deps.now();
@@ -188,6 +208,11 @@ export async function refreshSession(deps: Deps, refreshToken: string): Promise<
       return { error: "refresh_token_invalid" };
     }
     if (row.deactivated_at !== null) return { error: "user_deactivated" };
+    const policy = await sessionPolicyOf(tx, row.org_id);
+    if (pastAbsoluteTimeout(policy, Number(row.session_created), now)) {
+      await revokeSessions(tx, after, deps, scope, "absolute_timeout");
+      return { error: "session_too_old" };
+    }
     // Conditional update: of two concurrent refreshes with one token, only one wins; the other is a reuse.
     const used = await tx
       .updateTable("refresh_tokens")
@@ -200,7 +225,10 @@ export async function refreshSession(deps: Deps, refreshToken: string): Promise<
     // Sliding idle expiry: an active session lives on, an idle one ends after refreshTokenTtl.
     await tx
       .updateTable("sessions")
-      .set({ last_used_at: now, expires_at: now + deps.config.refreshTokenTtl * 1000 })
+      .set({
+        last_used_at: now,
+        expires_at: Math.min(now + idleLifetimeMs(deps, policy), row.api_key_expires === null ? Infinity : Number(row.api_key_expires)),
+      })
       .where("id", "=", row.session_id)
       .execute();
     await tx.updateTable("devices").set({ last_seen_at: now }).where("id", "=", row.device_id).execute();
@@ -211,8 +239,10 @@ export async function refreshSession(deps: Deps, refreshToken: string): Promise<
       refresh_token_invalid: "refresh token is unknown, expired or revoked; sign in again",
       refresh_token_reused: "refresh token was already used; the session has been ended for safety, sign in again",
       user_deactivated: "this account has been deactivated by an admin",
+      session_too_old: "the session reached your organisation's maximum age; sign in again",
     } as const;
-    throw new AppError(out.error, messages[out.error]);
+    throw new AppError(out.error === "session_too_old" ? "refresh_token_invalid" : out.error, messages[out.error]);
   }
+  await checkIpAllowed(deps, out.ok.orgId, ip);
   return authTokens(deps, out.ok);
 }

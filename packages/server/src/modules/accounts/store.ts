@@ -74,6 +74,8 @@ export function findRefreshToken(db: Q, tokenHash: string) {
       "s.device_id",
       "s.revoked_at as session_revoked",
       "s.expires_at as session_expires",
+      "s.created_at as session_created",
+      (eb) => eb.selectFrom("api_keys as k").select("k.expires_at").whereRef("k.id", "=", "s.api_key_id").as("api_key_expires"),
       "u.deactivated_at",
       "d.revoked_at as device_revoked",
     ])

@@ -7,7 +7,7 @@ export function toOrg(r: Pick<OrgsTable, "id" | "slug" | "name" | "created_at">)
 }
 
 type UserRow = Pick<UsersTable, "id" | "org_id" | "username" | "display_name" | "role" | "deactivated_at" | "created_at"> &
-  Partial<Pick<UsersTable, "status_text" | "avatar_version" | "email">>;
+  Partial<Pick<UsersTable, "status_text" | "avatar_version" | "email" | "kind">>;
 
 /** A user as everyone in the org sees them (no email address). */
 export function toUser(r: UserRow): User {
@@ -21,6 +21,7 @@ export function toUser(r: UserRow): User {
     createdAt: Number(r.created_at),
     statusText: r.status_text ?? null,
     avatar: r.avatar_version ?? null,
+    ...(r.kind === "service" ? { service: true } : {}),
   };
 }
 

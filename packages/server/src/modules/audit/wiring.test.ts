@@ -21,7 +21,7 @@ for (const dialect of DIALECTS) {
         [created.actor_kind, created.actor_id, created.actor_device_id, created.target_id, created.result],
         ["device", owner.user.id, owner.tokens.deviceId, inv.body.id, "success"],
       );
-      assert.deepEqual(JSON.parse(created.details), { expiresAt: inv.body.expiresAt, maxUses: 2, role: "member" });
+      assert.deepEqual(JSON.parse(created.details), { emailed: false, expiresAt: inv.body.expiresAt, maxUses: 2, role: "member" });
       assert.ok(!JSON.stringify(created).includes(inv.body.token), "the invite token is never recorded");
 
       const ok = await login({ deviceName: "laptop" });

@@ -8,11 +8,12 @@ import type { Deps, DeviceActor } from "../../context.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
 import { authorize } from "../access/authorize.ts";
 import { AppError } from "../../core/errors.ts";
-import { runCommand } from "../../command.ts";
+import { runCommand, type CommandEffects } from "../../command.ts";
+import type { Tx } from "../../platform/db/index.ts";
 import { channelFor, loadChannel } from "./access.ts";
 import { requireOrgUsers } from "./users.ts";
 import { channelData, publishMembers, tellUsers, type NotifyCtx } from "./notify.ts";
-import { deleteMember, findMembership, insertMembers, lockChannelRow, memberIds, setMemberRoleRow, toChannel } from "./store.ts";
+import { deleteMember, findMembership, insertMembers, lockChannelRow, memberIds, setMemberRoleRow, toChannel, type ChannelRow } from "./store.ts";
 import { myChannel } from "./views.ts";
 import { recordPendingRemovals } from "../mls/removals.ts";
 
@@ -45,22 +46,44 @@ export async function joinChannel(deps: Deps, p: DeviceActor, channelId: string)
 
 /** Remove `userId` and tell everyone concerned. */
 async function removeFromChannel(deps: Deps, p: DeviceActor, channelId: string, userId: string): Promise<void> {
-  const now = deps.now();
   await runCommand(deps, p, "channels.removeFromChannel", async (tx, after) => {
-    if (!(await deleteMember(tx, channelId, userId))) throw new AppError("not_found", "not a member of this channel");
+    const reason = userId === p.userId ? "left" : "kicked";
+    const removed = await removeChannelMembersIn(tx, after, deps, { orgId: p.orgId, channelId, userIds: [userId], by: p.userId, reason });
+    if (removed.length === 0) throw new AppError("not_found", "not a member of this channel");
+  });
+}
+
+/**
+ * Inside a command: remove these members (those that are members), record the server's MLS
+ * removals of their devices, tell them and the rest, and announce it. Returns who was removed.
+ * Used by leave/kick and by SCIM group mappings (`by` null: no user acted).
+ */
+export async function removeChannelMembersIn(
+  tx: Tx,
+  after: CommandEffects,
+  deps: Deps,
+  a: { orgId: string; channelId: string; userIds: string[]; by: string | null; reason: "left" | "kicked" },
+): Promise<string[]> {
+  const now = deps.now();
+  const removed: string[] = [];
+  for (const userId of new Set(a.userIds)) {
+    if (!(await deleteMember(tx, a.channelId, userId))) continue;
+    removed.push(userId);
     after.audit({
-      action: userId === p.userId ? "channel.member.left" : "channel.member.removed",
-      target: { kind: "channel", id: channelId },
+      action: a.reason === "left" ? "channel.member.left" : "channel.member.removed",
+      target: { kind: "channel", id: a.channelId },
       result: "success",
       details: { userId },
     });
-    await recordPendingRemovals(deps, tx, after, { orgId: p.orgId, userId, channelIds: [channelId], reason: userId === p.userId ? "left" : "kicked" });
-    const rest = await memberIds(tx, channelId);
-    const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId, now };
-    await tellUsers(c, [userId], "channel.left", { channelId, by: p.userId });
-    await tellUsers(c, rest, "member.left", { userIds: [userId], by: p.userId });
-    publishMembers(c, [], [userId]);
-  });
+    await recordPendingRemovals(deps, tx, after, { orgId: a.orgId, userId, channelIds: [a.channelId], reason: a.reason });
+  }
+  if (removed.length === 0) return removed;
+  const rest = await memberIds(tx, a.channelId);
+  const c: NotifyCtx = { tx, after, orgId: a.orgId, channelId: a.channelId, now };
+  await tellUsers(c, removed, "channel.left", { channelId: a.channelId, by: a.by });
+  await tellUsers(c, rest, "member.left", { userIds: removed, by: a.by });
+  publishMembers(c, [], removed);
+  return removed;
 }
 
 /** Leave a channel (not a DM: a DM's members are fixed by its dm_key). */
@@ -77,31 +100,45 @@ export async function addMembers(deps: Deps, p: DeviceActor, channelId: string, 
   if (ch.row.kind === "group_dm") throw new AppError("bad_request", "a group DM's members are fixed; open a new group DM instead");
   const ids = [...new Set(userIds)];
   await requireOrgUsers(deps.db, p.orgId, ids);
-  const now = deps.now();
-  const added = await runCommand(deps, p, "channels.addMembers", async (tx, after) => {
-    // Serialise concurrent invites to this channel (PostgreSQL row lock; SQLite
-    // transactions are serial anyway) so two of them cannot both insert a user.
-    await lockChannelRow(tx, channelId);
-    const before = await memberIds(tx, channelId);
-    const current = new Set(before);
-    const fresh = ids.filter((id) => !current.has(id));
-    if (fresh.length === 0) return fresh;
-    await insertMembers(
-      tx,
-      channelId,
-      p.orgId,
-      fresh.map((userId) => ({ userId, role: "member" as const })),
-      now,
-    );
-    const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId, now };
-    await tellUsers(c, fresh, "channel.joined", { ...channelData(toChannel(ch.row, before.length + fresh.length)), by: p.userId });
-    await tellUsers(c, before, "member.joined", { userIds: fresh, by: p.userId });
-    publishMembers(c, fresh, []);
-    if (fresh.length)
-      after.audit({ action: "channel.member.added", target: { kind: "channel", id: channelId }, result: "success", details: { userIds: fresh } });
-    return fresh;
-  });
+  const added = await runCommand(deps, p, "channels.addMembers", (tx, after) =>
+    addChannelMembersIn(tx, after, deps, { orgId: p.orgId, channel: ch.row, userIds: ids, by: p.userId }),
+  );
   return { added };
+}
+
+/**
+ * Inside a command: add these (checked, active) users who are not members yet, tell them and
+ * the members, and announce it. Returns who was added. Used by invites and by SCIM group
+ * mappings (`by` null: no user acted).
+ */
+export async function addChannelMembersIn(
+  tx: Tx,
+  after: CommandEffects,
+  deps: Deps,
+  a: { orgId: string; channel: ChannelRow; userIds: string[]; by: string | null },
+): Promise<string[]> {
+  const now = deps.now();
+  const channelId = a.channel.id;
+  // Serialise concurrent invites to this channel (PostgreSQL row lock; SQLite
+  // transactions are serial anyway) so two of them cannot both insert a user.
+  await lockChannelRow(tx, channelId);
+  const before = await memberIds(tx, channelId);
+  const current = new Set(before);
+  const fresh = [...new Set(a.userIds)].filter((id) => !current.has(id));
+  if (fresh.length === 0) return fresh;
+  await insertMembers(
+    tx,
+    channelId,
+    a.orgId,
+    fresh.map((userId) => ({ userId, role: "member" as const })),
+    now,
+  );
+  const c: NotifyCtx = { tx, after, orgId: a.orgId, channelId, now };
+  await tellUsers(c, fresh, "channel.joined", { ...channelData(toChannel(a.channel, before.length + fresh.length)), by: a.by });
+  await tellUsers(c, before, "member.joined", { userIds: fresh, by: a.by });
+  publishMembers(c, fresh, []);
+  after.audit({ action: "channel.member.added", target: { kind: "channel", id: channelId }, result: "success", details: { userIds: fresh } });
+  return fresh;
 }
 
 /** Kick a member (channel admins, org admins). Removing yourself is leaving. */

@@ -30,7 +30,7 @@ export interface NewOrgWithOwner {
 export async function insertUser(
   tx: Tx,
   deps: Deps,
-  a: { orgId: string; username: string; displayName: string; passwordHash: string; role: OrgRole; email?: string },
+  a: { orgId: string; username: string; displayName: string; passwordHash: string; role: OrgRole; email?: string; kind?: "human" | "service" },
 ): Promise<User> {
   const row = {
     id: newId("usr"),
@@ -46,6 +46,7 @@ export async function insertUser(
     status_text: null,
     avatar_version: null,
     password_changed_at: null,
+    kind: a.kind ?? "human",
   };
   await tx.insertInto("users").values(row).execute();
   return toUser(row);

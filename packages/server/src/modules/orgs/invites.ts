@@ -81,7 +81,7 @@ export async function createInvite(deps: Deps, p: Actor, raw: NewInvite = {}): P
       await assertEmailFree(tx, p.orgId, input.email);
       const org = await getOrg(tx, p.orgId);
       const inviter = p.kind === "device" ? ((await getUserInOrg(tx, p.orgId, p.userId))?.display_name ?? "An admin") : "An admin";
-      const url = `${deps.mail.linkBase}/invite/${token}`;
+      const url = `${deps.publicUrl.get()}/invite/${token}`;
       await queueMail(deps, fx, mails.invite(input.email, { orgName: org.name, inviter, role: row.role, url, expiresAt: row.expires_at }));
     }
   });

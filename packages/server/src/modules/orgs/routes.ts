@@ -3,6 +3,7 @@ import { API_VERSION } from "@parley/protocol";
 import type { ModuleHandlers } from "../../core/handlers.ts";
 import { principalOf } from "../accounts/principal-of.ts";
 import { needsSetup, runSetup } from "./setup.ts";
+import { operatorCreateOrg, operatorListOrgs, operatorOf, operatorRestoreOrg, operatorSuspendOrg } from "./operator.ts";
 import { acceptInvite, createInvite, listInvites, peekInvite, revokeInvite } from "./invites.ts";
 import { adminRevokeDevice, deactivateUser, getUser, listDevicesOfUser, listUsers, reactivateUser, setUserRole } from "./users.ts";
 
@@ -21,6 +22,10 @@ export const orgsHandlers: ModuleHandlers<
   | "reactivateUser"
   | "listUserDevices"
   | "adminRevokeDevice"
+  | "operatorListOrgs"
+  | "operatorCreateOrg"
+  | "operatorSuspendOrg"
+  | "operatorRestoreOrg"
 > = {
   setupStatus: async (_input, { deps }) => ({ needsSetup: await needsSetup(deps.db), apiVersion: API_VERSION }),
   setup: ({ body }, { deps }) => runSetup(deps, body),
@@ -38,4 +43,11 @@ export const orgsHandlers: ModuleHandlers<
   reactivateUser: ({ params }, ctx) => reactivateUser(ctx.deps, principalOf(ctx), params.id),
   listUserDevices: async ({ params }, ctx) => ({ devices: await listDevicesOfUser(ctx.deps, principalOf(ctx), params.id) }),
   adminRevokeDevice: ({ params }, ctx) => adminRevokeDevice(ctx.deps, principalOf(ctx), params.id, params.deviceId),
+  operatorListOrgs: async (_input, ctx) => {
+    await operatorOf(ctx);
+    return { orgs: await operatorListOrgs(ctx.deps) };
+  },
+  operatorCreateOrg: async ({ body }, ctx) => operatorCreateOrg(ctx.deps, await operatorOf(ctx), body),
+  operatorSuspendOrg: async ({ params, body }, ctx) => operatorSuspendOrg(ctx.deps, await operatorOf(ctx), params.id, body.reason),
+  operatorRestoreOrg: async ({ params }, ctx) => operatorRestoreOrg(ctx.deps, await operatorOf(ctx), params.id),
 };

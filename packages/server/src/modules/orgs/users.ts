@@ -3,21 +3,21 @@
  * and a user's devices. Every lookup is scoped to the principal's org, so
  * another org's user id is simply not found.
  */
-import { OrgRole as OrgRoleSchema, type Device, type OrgRole, type User } from "@parley/protocol";
+import { OrgRole as OrgRoleSchema, type Device, type OrgRole, type Session, type User } from "@parley/protocol";
 import type { Actor, Deps } from "../../context.ts";
 import { actingUserId } from "../../core/actor.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import type { UsersTable } from "../../platform/db/tables.ts";
-import { runCommand } from "../../command.ts";
+import { runCommand, type CommandEffects } from "../../command.ts";
 import { badRequest, notFound } from "../../core/errors.ts";
 import { authorize } from "../access/authorize.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
-import { getUserDevice, getUserInOrg, listUserDevices as selectUserDevices } from "../accounts/store.ts";
+import { getUserDevice, getUserInOrg, listActiveSessions, listUserDevices as selectUserDevices } from "../accounts/store.ts";
 import { revokeDevice, revokeSessions } from "../accounts/sessions.ts";
 import { deleteKeyPackagesOf } from "../e2ee/store.ts";
 import { recordPendingRemovals } from "../mls/removals.ts";
 import { validated } from "../../core/validate.ts";
-import { toDevice, toUser, toUserWithEmail } from "../accounts/views.ts";
+import { toDevice, toSession, toUser, toUserWithEmail } from "../accounts/views.ts";
 import { roleAllows } from "../access/permissions.ts";
 import { approvedDeviceIds } from "../locker/approval-store.ts";
 
@@ -65,55 +65,68 @@ async function activeOwners(tx: Tx, orgId: string): Promise<number> {
 export async function setUserRole(deps: Deps, p: Actor, userId: string, rawRole: OrgRole): Promise<User> {
   authorize(p, "org.manage_roles", org(p));
   const role = validated(OrgRoleSchema, rawRole);
-  return runCommand(deps, p, "orgs.setUserRole", async (tx, after) => {
-    const target = await loadUser(tx, p, userId);
-    if (PRIVILEGED.has(target.role) || PRIVILEGED.has(role)) authorize(p, "org.manage_admins", org(p));
-    if (target.role === role) return toUser(target);
-    after.audit({ action: "user.role.changed", target: { kind: "user", id: target.id }, result: "success", details: { from: target.role, to: role } });
-    if (target.role === "owner" && target.deactivated_at === null && (await activeOwners(tx, p.orgId)) <= 1) {
-      throw badRequest("the last owner cannot be demoted; make someone else owner first");
-    }
-    await tx.updateTable("users").set({ role }).where("id", "=", target.id).execute();
-    const user = toUser({ ...target, role });
-    await appendUserStream(tx, after, { orgId: p.orgId, userId: target.id, kind: "user.updated", data: { user }, now: deps.now() });
-    return user;
-  });
+  return runCommand(deps, p, "orgs.setUserRole", (tx, after) => setUserRoleIn(tx, after, deps, p, userId, role));
+}
+
+/** setUserRole inside a caller's command (SCIM group mappings); the caller has checked org.manage_roles. */
+export async function setUserRoleIn(tx: Tx, after: CommandEffects, deps: Deps, p: Actor, userId: string, role: OrgRole): Promise<User> {
+  const target = await loadUser(tx, p, userId);
+  if (PRIVILEGED.has(target.role) || PRIVILEGED.has(role)) authorize(p, "org.manage_admins", org(p));
+  if (target.role === role) return toUser(target);
+  after.audit({ action: "user.role.changed", target: { kind: "user", id: target.id }, result: "success", details: { from: target.role, to: role } });
+  if (target.role === "owner" && target.deactivated_at === null && (await activeOwners(tx, p.orgId)) <= 1) {
+    throw badRequest("the last owner cannot be demoted; make someone else owner first");
+  }
+  await tx.updateTable("users").set({ role }).where("id", "=", target.id).execute();
+  const user = toUser({ ...target, role });
+  await appendUserStream(tx, after, { orgId: p.orgId, userId: target.id, kind: "user.updated", data: { user }, now: deps.now() });
+  return user;
 }
 
 /** Deactivate a user: they cannot sign in, and every session ends at once. */
 export async function deactivateUser(deps: Deps, p: Actor, userId: string): Promise<User> {
   authorize(p, "org.manage_users", org(p));
   if (userId === actingUserId(p)) throw badRequest("you cannot deactivate yourself");
-  return runCommand(deps, p, "orgs.deactivateUser", async (tx, after) => {
-    const target = await loadUser(tx, p, userId);
-    if (PRIVILEGED.has(target.role)) authorize(p, "org.manage_admins", org(p));
-    if (target.deactivated_at !== null) return toUser(target);
-    after.audit({ action: "user.deactivated", target: { kind: "user", id: target.id }, result: "success" });
-    if (target.role === "owner" && (await activeOwners(tx, p.orgId)) <= 1) throw badRequest("the last owner cannot be deactivated");
-    const now = deps.now();
-    await tx.updateTable("users").set({ deactivated_at: now }).where("id", "=", target.id).execute();
-    await revokeSessions(tx, after, deps, { orgId: p.orgId, userId: target.id, all: true }, "user_deactivated");
-    await deleteKeyPackagesOf(tx, { orgId: p.orgId, userId: target.id });
-    await recordPendingRemovals(deps, tx, after, { orgId: p.orgId, userId: target.id, reason: "user_deactivated" });
-    const user = toUser({ ...target, deactivated_at: now });
-    await appendUserStream(tx, after, { orgId: p.orgId, userId: target.id, kind: "user.updated", data: { user }, now });
-    return user;
-  });
+  return runCommand(deps, p, "orgs.deactivateUser", (tx, after) => deactivateUserIn(tx, after, deps, p, userId));
+}
+
+/**
+ * deactivateUser inside a caller's command (SCIM deprovisioning): sessions end, KeyPackages go,
+ * and the server proposes the removal of every device from every MLS group. The caller has
+ * checked org.manage_users.
+ */
+export async function deactivateUserIn(tx: Tx, after: CommandEffects, deps: Deps, p: Actor, userId: string): Promise<User> {
+  const target = await loadUser(tx, p, userId);
+  if (PRIVILEGED.has(target.role)) authorize(p, "org.manage_admins", org(p));
+  if (target.deactivated_at !== null) return toUser(target);
+  after.audit({ action: "user.deactivated", target: { kind: "user", id: target.id }, result: "success" });
+  if (target.role === "owner" && (await activeOwners(tx, p.orgId)) <= 1) throw badRequest("the last owner cannot be deactivated");
+  const now = deps.now();
+  await tx.updateTable("users").set({ deactivated_at: now }).where("id", "=", target.id).execute();
+  await revokeSessions(tx, after, deps, { orgId: p.orgId, userId: target.id, all: true }, "user_deactivated");
+  await deleteKeyPackagesOf(tx, { orgId: p.orgId, userId: target.id });
+  await recordPendingRemovals(deps, tx, after, { orgId: p.orgId, userId: target.id, reason: "user_deactivated" });
+  const user = toUser({ ...target, deactivated_at: now });
+  await appendUserStream(tx, after, { orgId: p.orgId, userId: target.id, kind: "user.updated", data: { user }, now });
+  return user;
 }
 
 /** Reactivate a user; they sign in again (old sessions stay ended). */
 export async function reactivateUser(deps: Deps, p: Actor, userId: string): Promise<User> {
   authorize(p, "org.manage_users", org(p));
-  return runCommand(deps, p, "orgs.reactivateUser", async (tx, after) => {
-    const target = await loadUser(tx, p, userId);
-    if (PRIVILEGED.has(target.role)) authorize(p, "org.manage_admins", org(p));
-    if (target.deactivated_at === null) return toUser(target);
-    after.audit({ action: "user.reactivated", target: { kind: "user", id: target.id }, result: "success" });
-    await tx.updateTable("users").set({ deactivated_at: null }).where("id", "=", target.id).execute();
-    const user = toUser({ ...target, deactivated_at: null });
-    await appendUserStream(tx, after, { orgId: p.orgId, userId: target.id, kind: "user.updated", data: { user }, now: deps.now() });
-    return user;
-  });
+  return runCommand(deps, p, "orgs.reactivateUser", (tx, after) => reactivateUserIn(tx, after, deps, p, userId));
+}
+
+/** reactivateUser inside a caller's command (SCIM); the caller has checked org.manage_users. */
+export async function reactivateUserIn(tx: Tx, after: CommandEffects, deps: Deps, p: Actor, userId: string): Promise<User> {
+  const target = await loadUser(tx, p, userId);
+  if (PRIVILEGED.has(target.role)) authorize(p, "org.manage_admins", org(p));
+  if (target.deactivated_at === null) return toUser(target);
+  after.audit({ action: "user.reactivated", target: { kind: "user", id: target.id }, result: "success" });
+  await tx.updateTable("users").set({ deactivated_at: null }).where("id", "=", target.id).execute();
+  const user = toUser({ ...target, deactivated_at: null });
+  await appendUserStream(tx, after, { orgId: p.orgId, userId: target.id, kind: "user.updated", data: { user }, now: deps.now() });
+  return user;
 }
 
 /**
@@ -149,5 +162,36 @@ export async function adminRevokeDevice(deps: Deps, p: Actor, userId: string, de
     if (!dev) throw notFound("device");
     after.audit({ action: "device.revoked", target: { kind: "device", id: deviceId }, result: "success", details: { userId: target.id, by: "admin" } });
     await revokeDevice(tx, after, deps, { orgId: p.orgId, userId: target.id, deviceId }, "revoked_by_admin");
+  });
+}
+
+/** A user's active sessions, for admins (an admin read of user data: recorded). */
+export async function adminListUserSessions(deps: Deps, p: Actor, userId: string): Promise<Session[]> {
+  authorize(p, "org.manage_users", org(p));
+  const target = await loadUser(deps.db, p, userId);
+  const rows = await listActiveSessions(deps.db, p.orgId, target.id, deps.now());
+  await runCommand(deps, p, "orgs.readUserSessions", async (_tx, fx) => {
+    fx.audit({ action: "user.sessions.read", target: { kind: "user", id: target.id }, result: "success", details: { sessions: rows.length } });
+  });
+  return rows.map((r) => toSession(r, p.kind === "device" ? p.sessionId : ""));
+}
+
+/** Admins end one or every session of a user (an owner's or admin's only by owners). */
+export async function adminRevokeUserSessions(deps: Deps, p: Actor, userId: string, sessionId?: string): Promise<{ ended: number }> {
+  authorize(p, "org.manage_users", org(p));
+  return runCommand(deps, p, "orgs.adminRevokeUserSessions", async (tx, fx) => {
+    const target = await loadUser(tx, p, userId);
+    if (PRIVILEGED.has(target.role) && target.id !== actingUserId(p)) authorize(p, "org.manage_admins", org(p));
+    const active = (await listActiveSessions(tx, p.orgId, target.id, deps.now())).map((s) => s.id);
+    const ids = sessionId ? active.filter((id) => id === sessionId) : active;
+    if (sessionId && ids.length === 0) throw notFound("session");
+    if (ids.length) await revokeSessions(tx, fx, deps, { orgId: p.orgId, userId: target.id, sessionIds: ids }, "revoked_by_admin");
+    fx.audit({
+      action: sessionId ? "session.revoked" : "session.revoked_all",
+      target: sessionId ? { kind: "session", id: sessionId } : { kind: "user", id: target.id },
+      result: "success",
+      details: { userId: target.id, by: "admin", ended: ids.length },
+    });
+    return { ended: ids.length };
   });
 }

@@ -23,6 +23,12 @@ import { keyLockers } from "./migrations/0013-key-lockers.ts";
 import { deviceApprovals } from "./migrations/0014-device-approvals.ts";
 import { accounts } from "./migrations/0015-accounts.ts";
 import { mfa } from "./migrations/0016-mfa.ts";
+import { scim } from "./migrations/0017-scim.ts";
+import { passkeys } from "./migrations/0019-passkeys.ts";
+import { apiKeys } from "./migrations/0021-api-keys.ts";
+import { operators } from "./migrations/0022-operators.ts";
+import { ldap } from "./migrations/0018-ldap.ts";
+import { sso } from "./migrations/0020-sso.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const ctx: MigrationContext = { dialect, bytes: dialect === "postgres" ? "bytea" : "blob" };
@@ -43,5 +49,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0014_device_approvals": deviceApprovals(ctx),
     "0015_accounts": accounts(ctx),
     "0016_mfa": mfa(ctx),
+    "0017_scim": scim(ctx),
+    "0019_passkeys": passkeys(ctx),
+    "0021_api_keys": apiKeys(ctx),
+    "0022_operators": operators(ctx),
+    "0018_ldap": ldap(ctx),
+    "0020_sso": sso(ctx),
   };
 }

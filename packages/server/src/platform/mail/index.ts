@@ -9,6 +9,7 @@
 import fs from "node:fs";
 import nodemailer from "nodemailer";
 import type { Config } from "../../config/schema.ts";
+import type { PublicUrl } from "../public-url.ts";
 
 /** One email. */
 export interface MailMessage {
@@ -21,18 +22,13 @@ export interface MailMessage {
 export interface Mailer {
   /** Whether an SMTP server is configured; when not, send() throws and commands that need email answer email_unavailable. */
   readonly configured: boolean;
-  /** The web app's URL that links in email point to (PARLEY_PUBLIC_URL, or the address the server listens on). */
-  readonly linkBase: string;
-  /** Set the link base once the server knows its address (PARLEY_PUBLIC_URL unset). */
-  setLinkBase(url: string): void;
   /** Send one message; throws on an SMTP failure (the job retries). */
   send(msg: MailMessage): Promise<void>;
   close(): void;
 }
 
 /** Build the mailer of a config. */
-export function createMailer(config: Pick<Config, "smtpUrl" | "smtpRequireTls" | "smtpCaFile" | "mailFrom" | "publicUrl" | "host" | "port">): Mailer {
-  let linkBase = (config.publicUrl ?? `http://${config.host}:${config.port}`).replace(/\/+$/, "");
+export function createMailer(config: Pick<Config, "smtpUrl" | "smtpRequireTls" | "smtpCaFile" | "mailFrom">, publicUrl: PublicUrl): Mailer {
   const transport = config.smtpUrl
     ? nodemailer.createTransport({
         ...smtpEndpoint(config.smtpUrl),
@@ -44,15 +40,9 @@ export function createMailer(config: Pick<Config, "smtpUrl" | "smtpRequireTls" |
         socketTimeout: 30_000,
       })
     : undefined;
-  const from = () => config.mailFrom ?? `Parley <parley@${new URL(linkBase).hostname}>`;
+  const from = () => config.mailFrom ?? `Parley <parley@${new URL(publicUrl.get()).hostname}>`;
   return {
     configured: transport !== undefined,
-    get linkBase() {
-      return linkBase;
-    },
-    setLinkBase(url) {
-      if (!config.publicUrl) linkBase = url.replace(/\/+$/, "");
-    },
     async send(msg) {
       if (!transport) throw new Error("no SMTP server is configured (PARLEY_SMTP_URL)");
       await transport.sendMail({ from: from(), to: msg.to, subject: msg.subject, text: msg.text, html: msg.html });

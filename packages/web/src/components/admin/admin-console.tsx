@@ -1,4 +1,4 @@
-/** Admin console (owners and admins): users, roles, deactivation, devices, invites, channels, org settings, the audit log. */
+/** Admin console (owners and admins): users, roles, deactivation, devices, invites, channels, org settings, single sign-on, the audit log. */
 import { useState } from "react";
 import { useChat } from "../../client/use-chat.ts";
 import { UsersTab } from "./users-tab.tsx";
@@ -6,9 +6,17 @@ import { InvitesTab } from "./invites-tab.tsx";
 import { ChannelsTab } from "../../admin/channels-tab.tsx";
 import { SettingsTab } from "../../admin/settings-tab.tsx";
 import { AuditTab } from "../../admin/audit-tab.tsx";
+import { SsoAdminTab } from "../../sso/sso-admin-tab.tsx";
 
-type Tab = "users" | "invites" | "channels" | "settings" | "audit";
-const LABELS: Record<Tab, string> = { users: "Users", invites: "Invites", channels: "Channels", settings: "Org settings", audit: "Audit" };
+type Tab = "users" | "invites" | "channels" | "settings" | "sso" | "audit";
+const LABELS: Record<Tab, string> = {
+  users: "Users",
+  invites: "Invites",
+  channels: "Channels",
+  settings: "Org settings",
+  sso: "Single sign-on",
+  audit: "Audit",
+};
 
 export function AdminConsole() {
   const chat = useChat();
@@ -26,7 +34,7 @@ export function AdminConsole() {
         <h1 id="admin-title">Admin · {chat.org.name}</h1>
       </header>
       <div className="tabs" role="tablist" aria-label="Admin sections">
-        {(["users", "invites", "channels", "settings", "audit"] as const).map((t) => (
+        {(["users", "invites", "channels", "settings", "sso", "audit"] as const).map((t) => (
           <button key={t} type="button" role="tab" id={`tab-${t}`} aria-selected={tab === t} aria-controls={`panel-${t}`} onClick={() => setTab(t)}>
             {LABELS[t]}
           </button>
@@ -42,6 +50,8 @@ export function AdminConsole() {
           <ChannelsTab />
         ) : tab === "audit" ? (
           <AuditTab />
+        ) : tab === "sso" ? (
+          <SsoAdminTab />
         ) : (
           <SettingsTab />
         )}

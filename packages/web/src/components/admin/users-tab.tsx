@@ -6,6 +6,7 @@ import { FormError } from "../auth/auth-card.tsx";
 import { DeviceTable } from "../device-table.tsx";
 import { ResetPasswordDialog } from "../../admin/reset-password-dialog.tsx";
 import { SetEmailDialog } from "../../admin/set-email-dialog.tsx";
+import { ResetMfaDialog } from "../../admin/reset-mfa-dialog.tsx";
 
 const ROLES: OrgRole[] = ["owner", "admin", "member", "guest"];
 
@@ -13,7 +14,7 @@ export function UsersTab() {
   const chat = useChat();
   const [error, setError] = useState<string>();
   const [devicesOf, setDevicesOf] = useState<string>();
-  const [dialog, setDialog] = useState<{ kind: "reset-password" | "set-email"; user: User }>();
+  const [dialog, setDialog] = useState<{ kind: "reset-password" | "reset-mfa" | "set-email"; user: User }>();
   const users = [...chat.users.values()].sort((a, b) => Number(a.deactivated) - Number(b.deactivated) || a.displayName.localeCompare(b.displayName));
   const run = (p: Promise<unknown>) => p.then(() => chat.refreshUsers()).catch((err: unknown) => setError(describeError(err)));
   const act = (u: User, what: "deactivate" | "reactivate") =>
@@ -64,11 +65,20 @@ export function UsersTab() {
                   <button type="button" onClick={() => setDialog({ kind: "set-email", user: u })} aria-label={`Set email of ${u.username}`}>
                     Set email
                   </button>
-                  {/* Your own password changes on your profile, with the current one. */}
+                  {/* Your own password and second factor change on your profile, with the current password. */}
                   {u.id === chat.me.id ? null : (
-                    <button type="button" onClick={() => setDialog({ kind: "reset-password", user: u })} aria-label={`Reset password of ${u.username}`}>
-                      Reset password
-                    </button>
+                    <>
+                      <button type="button" onClick={() => setDialog({ kind: "reset-password", user: u })} aria-label={`Reset password of ${u.username}`}>
+                        Reset password
+                      </button>
+                      <button
+                        type="button"
+                        onClick={() => setDialog({ kind: "reset-mfa", user: u })}
+                        aria-label={`Reset two-factor authentication of ${u.username}`}
+                      >
+                        Reset 2FA
+                      </button>
+                    </>
                   )}
                   {u.id === chat.me.id ? null : u.deactivated ? (
                     <button type="button" onClick={() => void act(u, "reactivate")} aria-label={`Reactivate ${u.username}`}>
@@ -93,6 +103,7 @@ export function UsersTab() {
         </tbody>
       </table>
       {dialog?.kind === "reset-password" ? <ResetPasswordDialog user={dialog.user} onClose={() => setDialog(undefined)} /> : null}
+      {dialog?.kind === "reset-mfa" ? <ResetMfaDialog user={dialog.user} onClose={() => setDialog(undefined)} /> : null}
       {dialog?.kind === "set-email" ? (
         <SetEmailDialog
           user={dialog.user}

@@ -2,10 +2,11 @@
 import { useId, type ReactNode } from "react";
 import { navigate } from "../../router.ts";
 
-export function AuthCard(props: { title: string; subtitle?: ReactNode; children: ReactNode }) {
+/** `wide`: room for more than a form (the two-factor setup's QR code beside its instructions). */
+export function AuthCard(props: { title: string; subtitle?: ReactNode; wide?: boolean; children: ReactNode }) {
   return (
     <main className="auth">
-      <section className="auth-card" aria-labelledby="auth-title">
+      <section className={props.wide ? "auth-card wide" : "auth-card"} aria-labelledby="auth-title">
         <div className="brand" aria-hidden="true">
           Parley
         </div>

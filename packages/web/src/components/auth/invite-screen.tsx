@@ -1,11 +1,10 @@
 import { useEffect, useState, type FormEvent } from "react";
 import type { Org, OrgRole } from "@parley/protocol";
-import type { ChatStore } from "../../client/chat-store.ts";
-import { acceptInvite, defaultDeviceName, describeError } from "../../client/session.ts";
+import { acceptInvite, defaultDeviceName, describeError, type SignedIn } from "../../client/session.ts";
 import { AuthCard, Field, FormError } from "./auth-card.tsx";
 
 /** /invite/:token — create an account from an invite link. */
-export function InviteScreen(props: { token: string; onSignedIn: (c: ChatStore) => void }) {
+export function InviteScreen(props: { token: string; onSignedIn: (s: SignedIn) => void }) {
   const [invite, setInvite] = useState<{ org: Org; role: OrgRole; expiresAt: number }>();
   const [f, setF] = useState({ displayName: "", username: "", password: "" });
   const [error, setError] = useState<string>();

@@ -1,10 +1,9 @@
 import { useState, type FormEvent } from "react";
-import type { ChatStore } from "../../client/chat-store.ts";
-import { defaultDeviceName, describeError, setupOrg } from "../../client/session.ts";
+import { defaultDeviceName, describeError, setupOrg, type SignedIn } from "../../client/session.ts";
 import { AuthCard, Field, FormError } from "./auth-card.tsx";
 
 /** First run: no org exists yet; the one-time setup token from the server's log creates the first org and owner. */
-export function SetupScreen(props: { onSignedIn: (c: ChatStore) => void; onHaveAccount: () => void }) {
+export function SetupScreen(props: { onSignedIn: (s: SignedIn) => void; onHaveAccount: () => void }) {
   const [f, setF] = useState({ setupToken: "", orgName: "", orgSlug: "", displayName: "", username: "", password: "" });
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
