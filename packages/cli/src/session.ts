@@ -5,6 +5,7 @@
  * a later run resumes the session and its groups; plus lookups by name
  * (channels, users) so commands take names, never ids.
  */
+import os from "node:os";
 import type { MyChannel, User } from "@parley/protocol";
 import { AuthSession, FileStore, ParleyClient, createApi, isParleyError, type Api, type StoredSession } from "@parley/sdk/node";
 import type { Ctx } from "./command.ts";
@@ -28,7 +29,31 @@ function openStore(ctx: Ctx): Promise<FileStore> {
   return FileStore.open(profileDir(ctx.opts, ctx.env));
 }
 
-const SIGN_IN = "run `parley login --server URL --org SLUG --username USER` (or pass --profile/--profile-dir)";
+const SIGN_IN = "run `parley login --server URL --org SLUG --username USER` (or pass --profile/--profile-dir, or set PARLEY_API_KEY and PARLEY_SERVER)";
+
+/**
+ * The profile's session; with PARLEY_API_KEY set (scripts, CI, bots) and no usable session,
+ * a session is opened with the key on the server PARLEY_SERVER names, and kept in the profile.
+ */
+async function resumeOrApiKey(ctx: Ctx, store: FileStore): Promise<ParleyClient> {
+  const e2ee = await e2eeOptions(ctx);
+  const apiKey = ctx.env.PARLEY_API_KEY;
+  if (!apiKey) return ParleyClient.resume({ store, e2ee });
+  try {
+    return await ParleyClient.resume({ store, e2ee });
+  } catch (err) {
+    if (!isParleyError(err, "unauthorized")) throw err;
+    const server = ctx.env.PARLEY_SERVER;
+    if (!server) throw new CliError("not_signed_in", "PARLEY_API_KEY is set but PARLEY_SERVER is not", "set PARLEY_SERVER=https://chat.example.org as well");
+    return ParleyClient.loginWithApiKey({
+      baseUrl: serverUrl(server),
+      apiKey,
+      store,
+      e2ee,
+      deviceName: `parley cli (API key) on ${os.hostname()}`.slice(0, 80),
+    });
+  }
+}
 
 /** The signed-in client of this profile, or a CliError telling how to sign in. */
 export async function signedIn(ctx: Ctx, prepare?: (store: FileStore) => Promise<void>): Promise<Online> {
@@ -38,7 +63,7 @@ export async function signedIn(ctx: Ctx, prepare?: (store: FileStore) => Promise
   try {
     store = await openStore(ctx);
     await prepare?.(store);
-    client = await ParleyClient.resume({ store, e2ee: await e2eeOptions(ctx) });
+    client = await resumeOrApiKey(ctx, store);
   } catch (err) {
     await store?.close();
     unlock();

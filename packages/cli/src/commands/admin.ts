@@ -52,6 +52,27 @@ const withDb = (o: ParseArgsOptionsConfig = {}): ParseArgsOptionsConfig => ({ ..
 
 export const adminCommands: Command[] = [
   {
+    name: ["admin", "operator-token", "create"],
+    usage: "NAME",
+    min: 1,
+    max: 1,
+    summary: "Make a server operator token (shown once) for the operator API: list, create, suspend and restore orgs",
+    details: `The token (op_…) is stored hashed; use it as Authorization: Bearer TOKEN on /api/v1/operator/…
+(docs/identity.md, "Operators and tenants").
+${DB_DOC}`,
+    options: { ...SERVER_OPTIONS },
+    async run(ctx) {
+      const name = ctx.args[0];
+      if (!name) throw new UsageError("admin operator-token create NAME");
+      const { id, token } = await offline(ctx, (deps, server) => server.createOperatorToken(deps, name.slice(0, 80)));
+      ctx.out.result({ id, name, token }, [
+        `Operator token "${name}" (${id}):`,
+        `  ${token}`,
+        "It is shown once: store it now (a password manager, a secret store).",
+      ]);
+    },
+  },
+  {
     name: ["admin", "bootstrap"],
     usage: "--org SLUG --org-name NAME --username U --display-name D",
     summary: "Create an organisation and its owner (password from PARLEY_PASSWORD or stdin)",

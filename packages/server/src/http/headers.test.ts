@@ -120,15 +120,38 @@ for (const dialect of DIALECTS) {
         ["verifyMfa", "POST", "/auth/mfa", { mfaToken: "x".repeat(40), code: "000000" }, 401],
         ["passkeySignIn", "POST", "/auth/passkey", { challengeId: "nope", response: {} }, 401],
         ["mfaPasskeyOptions", "POST", "/auth/mfa/passkey", { mfaToken: "x".repeat(40) }, 401],
+        ["createApiKey", "POST", "/me/api-keys", { name: "k", scopes: ["read"] }, 201],
+        ["signInWithApiKey", "POST", "/auth/api-key", { key: "pk_" + "x".repeat(43) }, 401],
+        ["operatorCreateOrg", "POST", "/operator/orgs", { slug: "ops-org", name: "Ops", owner: { username: "boss", displayName: "Boss" } }, 401],
+        ["createScimToken", "POST", "/scim/tokens", { name: "idp" }, 201],
+        ["listScimTokens", "GET", "/scim/tokens", undefined, 200],
+        [
+          "createSsoProvider",
+          "POST",
+          "/sso/providers",
+          { name: "IdP", issuer: "https://idp.example/realms/x", clientId: "parley", clientSecret: "s3cret-value" },
+          201,
+        ],
+        ["listSsoProviders", "GET", "/sso/providers", undefined, 200],
+        ["completeSso", "POST", "/auth/sso/complete", { code: "x".repeat(43) }, 401],
         // LDAP settings name whether a service password is stored (never the password).
         ["getLdap", "GET", "/ldap", undefined, 200],
         ["setLdap", "PUT", "/ldap", { enabled: true, url: "ldap://h", bindDn: "cn=x,dc=o", userBase: "ou=p,dc=o" }, 400],
-      ] as const;
+      ] as Array<readonly [string, string, string, unknown, number]>;
+      const bot = await call(s, "POST", "/service-accounts", { username: "ci-bot", displayName: "CI" }, auth);
+      more.push(["createServiceAccountKey", "POST", `/service-accounts/${bot.body.id as string}/api-keys`, { name: "k", scopes: ["read"] }, 201]);
       for (const [name, method, path, body, status] of more) {
         const res = await call(s, method, path, body, auth);
         assert.equal(res.status, status, `${name}: ${JSON.stringify(res.body)}`);
         seen.set(name, res);
       }
+
+      const providerId = (seen.get("createSsoProvider")?.body as { id: string }).id;
+      const updated = await call(s, "PATCH", `/sso/providers/${providerId}`, { name: "IdP 2" }, auth);
+      assert.equal(updated.status, 200, JSON.stringify(updated.body));
+      seen.set("updateSsoProvider", updated);
+      // Discovery of an unreachable issuer: an error answer, which must not be cached either.
+      seen.set("testSsoProvider", await call(s, "POST", `/sso/providers/${providerId}/test`, undefined, auth));
 
       const flagged = Object.entries(routes as Record<string, RouteDef>)
         .filter(([, d]) => d.noStore)

@@ -320,5 +320,8 @@ export async function passkeySignIn(
   await deps.limits.loginIp.refund(ip);
   const [org, user] = await Promise.all([getOrg(deps.db, key.org_id), getUserInOrg(deps.db, key.org_id, key.user_id)]);
   if (!user || user.deactivated_at !== null) throw new AppError("invalid_credentials", "wrong organisation, username or password");
-  return completeSignIn(deps, ip, { org, user, deviceId: input.deviceId, deviceName: input.deviceName, secondFactor: "passkey" });
+  // The prompt's challenge is used up: a stale or foreign device id must not waste it — a new device is registered instead.
+  const device = input.deviceId ? await getUserDevice(deps.db, org.id, user.id, input.deviceId) : undefined;
+  const deviceId = device && device.revoked_at === null ? device.id : undefined;
+  return completeSignIn(deps, ip, { org, user, deviceId, deviceName: input.deviceName, secondFactor: "passkey" });
 }

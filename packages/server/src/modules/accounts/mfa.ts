@@ -20,7 +20,7 @@ import { revokeSessions } from "./sessions.ts";
 import { getOrg, getUserInOrg } from "./store.ts";
 import { mails, queueMail } from "./mail.ts";
 import { mfaPolicyOf, mfaDeadline } from "./mfa-policy.ts";
-import { mfaRow, newRecoveryCodes, sealContext, throttled, useTotpCode } from "./mfa-factors.ts";
+import { hasSecondFactor, mfaRow, newRecoveryCodes, sealContext, throttled, useTotpCode } from "./mfa-factors.ts";
 
 // ---- the user's own factors -------------------------------------------------------
 
@@ -35,11 +35,13 @@ export async function getMfaStatus(deps: Deps, p: DeviceActor): Promise<MfaStatu
     .executeTakeFirstOrThrow();
   const enabled = Boolean(row?.totp_enabled_at);
   const deadline = mfaDeadline(policy, user);
+  // A passkey is a second factor too: nothing to enrol by then.
+  const anyFactor = enabled || (await hasSecondFactor(deps.db, p.userId));
   return {
     totp: { enabled, enabledAt: row?.totp_enabled_at ? Number(row.totp_enabled_at) : null },
     recoveryCodesLeft: Number(left.n),
     required: deadline !== null,
-    enrollBy: enabled ? null : deadline,
+    enrollBy: anyFactor ? null : deadline,
   };
 }
 

@@ -29,8 +29,7 @@ import { mfaDeadline, mfaPolicyOf } from "./mfa-policy.ts";
 const CEREMONY_TTL_MS = 5 * 60_000;
 
 type Reason = "challenge" | "unknown_credential" | "verification" | "user_verification" | "wrong_user";
-const passkeyInvalid = (reason: Reason, message = "the passkey's answer does not verify; try again") =>
-  new AppError("passkey_invalid", message, { reason });
+const passkeyInvalid = (reason: Reason, message = "the passkey's answer does not verify; try again") => new AppError("passkey_invalid", message, { reason });
 
 function relyingParty(deps: Deps): { rpID: string; origins: string[] } {
   const base = new URL(deps.publicUrl.get());
