@@ -78,6 +78,10 @@ const OWN_STATE_REFUSALS: Partial<Record<RouteName, string[]>> = {
   disableTotp: ["bad_request"],
   regenerateRecoveryCodes: ["bad_request"],
   registerPasskey: ["passkey_invalid"],
+  // B has no directory: saving one without its bind password, testing or syncing it is refused.
+  setLdap: ["bad_request", "validation_failed"],
+  testLdap: ["bad_request", "idp_unavailable"],
+  syncLdap: ["bad_request"],
 };
 /** B's password after changePassword (routes run in the table's order, changePassword first of these, so it is B's password from then on). */
 const B_NEW_PASSWORD = "bravo changed its passphrase";
@@ -366,6 +370,7 @@ function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
     createApiKey: { name: "B's key", scopes: ["read"] },
     createServiceAccount: { username: `bravo-bot-${rnd()}`, displayName: "B bot" },
     createServiceAccountKey: { name: "B's bot key", scopes: ["read"] },
+    setLdap: { enabled: true, url: "ldap://127.0.0.1:1", bindDn: "cn=x,dc=bravo", userBase: "ou=people,dc=bravo" },
     ...bSamples,
   };
   if (name in samples) return samples[name];
