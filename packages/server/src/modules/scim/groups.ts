@@ -21,7 +21,7 @@ import { reconcileUsers } from "./mapping.ts";
 import { findGroup, groupsQuery, lockGroup, membersOfGroups, visibleUserIds } from "./store.ts";
 import { canonicalGroupBody, groupFieldMap, groupResource, groupStateFrom, type GroupState } from "./group-doc.ts";
 import { scimBase } from "./base.ts";
-import type { ScimResult } from "./users.ts";
+import { resultOf, type ScimResult } from "./users.ts";
 
 const orgOf = (p: ScimActor) => ({ type: "org" as const, orgId: p.orgId });
 /** Most members one write may add. */
@@ -71,10 +71,6 @@ export async function getGroup(deps: Deps, p: ScimActor, groupId: string): Promi
 async function resourceOf(q: Deps["db"] | Tx, deps: Deps, g: ScimGroupsTable): Promise<ScimDoc> {
   const members = await membersOfGroups(q, [g.id]);
   return groupResource(g, members.get(g.id) ?? [], scimBase(deps));
-}
-
-function resultOf(doc: ScimDoc, status: number): ScimResult {
-  return { status, body: doc, etag: (doc.meta as { version: string }).version };
 }
 
 async function uniquely<T>(fn: () => Promise<T>): Promise<T> {

@@ -87,7 +87,8 @@ async function resourceOf(q: Deps["db"] | Tx, deps: Deps, row: ScimUserRow): Pro
   return userResource(row, groups.get(row.id) ?? [], scimBase(deps));
 }
 
-function resultOf(doc: ScimDoc, status: number): ScimResult {
+/** A resource as a response, its ETag being its version. */
+export function resultOf(doc: ScimDoc, status: number): ScimResult {
   return { status, body: doc, etag: (doc.meta as { version: string }).version };
 }
 
