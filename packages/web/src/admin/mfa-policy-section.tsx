@@ -82,6 +82,7 @@ export function MfaPolicySection() {
           id={requiredId}
           type="checkbox"
           checked={required}
+          disabled={!saved}
           onChange={(e) => {
             setRequired(e.target.checked);
             edit();
@@ -93,7 +94,7 @@ export function MfaPolicySection() {
       <small id={`${requiredId}-hint`} className="muted">
         Users of the roles below sign in with their password and a code from an authenticator app.
       </small>
-      <fieldset className="roles" disabled={!required}>
+      <fieldset className="roles" disabled={!saved || !required}>
         <legend>Required of</legend>
         {ROLES.map((r) => (
           <label key={r}>
@@ -109,7 +110,7 @@ export function MfaPolicySection() {
           min={0}
           max={MAX_GRACE}
           value={grace}
-          disabled={!required}
+          disabled={!saved || !required}
           onChange={(e) => {
             setGrace(e.target.value);
             edit();

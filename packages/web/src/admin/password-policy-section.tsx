@@ -2,7 +2,8 @@
  * Admin console, org settings: the password policy (NIST 800-63B): a minimum length
  * (8–64) and whether common or leaked passwords, and ones containing the username or
  * the org's name, are refused. It applies to passwords chosen from now on; existing
- * passwords keep working.
+ * passwords keep working. The fields stay disabled until the stored policy has loaded,
+ * so an edit made meanwhile is never overwritten by the late answer.
  */
 import { useEffect, useId, useState, type FormEvent } from "react";
 import type { PasswordPolicy } from "@parley/protocol";
@@ -64,6 +65,7 @@ export function PasswordPolicySection() {
           min={MIN}
           max={MAX}
           value={minLength}
+          disabled={!saved}
           onChange={(e) => {
             setMinLength(e.target.value);
             setDone(false);
@@ -80,6 +82,7 @@ export function PasswordPolicySection() {
           id={commonId}
           type="checkbox"
           checked={blockCommon}
+          disabled={!saved}
           onChange={(e) => {
             setBlockCommon(e.target.checked);
             setDone(false);
