@@ -65,6 +65,9 @@ const TABLES: Array<keyof Database> = [
   "webauthn_challenges",
   "api_keys",
   "operator_tokens",
+  "org_policies",
+  "org_roles",
+  "org_role_members",
 ];
 
 /**
@@ -113,6 +116,9 @@ interface OrgA {
   /** An API key of A's member, and a service account of A with a key. */
   apiKeyId: string;
   serviceAccountId: string;
+  /** An org policy of A and a custom role of A (held by A's member). */
+  policyId: string;
+  roleId: string;
   /** Every id, name and token of org A that must never appear in B's responses. */
   secrets: string[];
 }
@@ -202,7 +208,23 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     201,
     "A bot key",
   );
+  const policy = await ok<{ id: string }>(
+    owner.api("POST", "/org/policies", {
+      name: `alpha-policy-${tag}`,
+      text: `forbid (principal, action == Action::"channel.read", resource) when { principal.role == "guest" && resource.labels.contains("alpha-${tag}") };`,
+    }),
+    201,
+    "A policy",
+  );
+  const role = await ok<{ id: string }>(owner.api("POST", "/org/roles", { name: `alpha-role-${tag}`, permissions: ["org.read_audit"] }), 201, "A custom role");
+  await ok(owner.api("PUT", `/users/${member.user.id}/custom-roles`, { roleIds: [role.id] }), 200, "A role holder");
+  await ok(owner.api("PUT", `/channels/${priv.id}/labels`, { labels: [`alpha-${tag}`] }), 200, "A labels");
   const secrets = [
+    policy.id,
+    `alpha-policy-${tag}`,
+    role.id,
+    `alpha-role-${tag}`,
+    `alpha-${tag}`,
     owner.org.id,
     owner.org.slug,
     owner.org.name,
@@ -265,6 +287,8 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     ssoProviderId: sso.id,
     apiKeyId: apiKey.apiKey.id,
     serviceAccountId: bot.id,
+    policyId: policy.id,
+    roleId: role.id,
     secrets,
   };
 }
@@ -281,6 +305,8 @@ function idFor(path: string, a: OrgA): string {
   if (path.startsWith("/sso/providers/")) return a.ssoProviderId;
   if (path.startsWith("/me/api-keys/") || path.startsWith("/api-keys/")) return a.apiKeyId;
   if (path.startsWith("/service-accounts/")) return a.serviceAccountId;
+  if (path.startsWith("/org/policies/")) return a.policyId;
+  if (path.startsWith("/org/roles/")) return a.roleId;
   // A credential id no one registered: a passkey is its owner's alone, so any other is "not found".
   if (path.startsWith("/me/passkeys/")) return "alpha-passkey-credential";
   throw new Error(`cross-org.test.ts does not know which object ":id" names in ${path}: teach idFor()`);
@@ -371,6 +397,17 @@ function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
     createServiceAccount: { username: `bravo-bot-${rnd()}`, displayName: "B bot" },
     createServiceAccountKey: { name: "B's bot key", scopes: ["read"] },
     setLdap: { enabled: true, url: "ldap://127.0.0.1:1", bindDn: "cn=x,dc=bravo", userBase: "ou=people,dc=bravo" },
+    setChannelLabels: { labels: ["pwned"] },
+    createPolicy: {
+      name: `bravo-policy-${rnd()}`,
+      text: `forbid (principal, action == Action::"channel.read", resource) when { principal.role == "guest" && resource.labels.contains("bravo") };`,
+    },
+    updatePolicy: { enabled: false },
+    validatePolicy: { text: `forbid (principal, action, resource) when { principal.role == "guest" };` },
+    dryRunPolicy: { action: "channel.read", channelId: a.channels.public.id },
+    createCustomRole: { name: `bravo-role-${rnd()}`, permissions: ["org.read_audit"] },
+    updateCustomRole: { name: "pwned" },
+    setUserCustomRoles: { roleIds: [] },
     ...bSamples,
   };
   if (name in samples) return samples[name];

@@ -97,7 +97,7 @@ test("the owner adds and tests an OIDC provider in the admin console", { timeout
   const row = table.getByRole("row").filter({ hasText: "Test IdP" });
   await row.waitFor();
   assert.match(await row.innerText(), /Enabled/);
-  await row.getByRole("button", { name: "Test" }).click();
+  await row.getByRole("button", { name: "Test", exact: true }).click();
   await page.getByRole("status").filter({ hasText: "Test IdP: works" }).waitFor();
   await shot(page, "sso-admin");
 

@@ -17,6 +17,9 @@ const HINTS: Partial<Record<keyof typeof ERROR_STATUS, string>> = {
   mfa_enrollment_required:
     "your organisation requires multi-factor authentication: run `parley account mfa enable` to set up an authenticator app (this profile stays signed in for it), then retry",
   user_deactivated: "ask an org admin to reactivate the account (`parley admin reactivate USER`)",
+  ip_not_allowed: "your organisation allows sign-in only from certain networks: connect from one (VPN, office), or ask an org admin",
+  org_suspended: "the server's operator has suspended this organisation: contact them",
+  idp_unavailable: "your organisation's identity provider cannot be reached: retry shortly, or ask an org admin",
   forbidden: "ask an org admin or channel admin to do this, or to grant you the role",
   not_found: "check the name or number (`parley channel list`, `parley users`, `parley read CHANNEL`)",
   already_exists: "pick another name",
@@ -33,6 +36,9 @@ const HINTS: Partial<Record<keyof typeof ERROR_STATUS, string>> = {
   login_throttled: "too many attempts: wait a few minutes and retry",
   too_many_connections: "this device or account has too many live connections: close one (another `parley` or browser tab), or wait a minute",
   validation_failed: "check the values you passed (`parley COMMAND --help`)",
+  policy_invalid: "fix the policy text (check it with `parley policies validate --file FILE`); nothing was stored",
+  policy_lockout:
+    'at least one owner or admin must still be able to manage the org\'s security: exempt them (e.g. unless { principal.role == "owner" }); try it with `parley policies dry-run --action org.manage_security --file FILE`; nothing was stored',
   unavailable: "the server is busy or shutting down: retry shortly",
   internal: "retry; if it persists, check the server log",
 };
@@ -63,7 +69,14 @@ export function toCliError(err: unknown): CliError {
     let hint = HINTS[k];
     if ((k === "rate_limited" || k === "login_throttled") && typeof e.retryAfter === "number") hint = `wait ${e.retryAfter}s and retry`;
     if (k === "password_rejected") return passwordRejected(e.details);
-    const detail = k === "validation_failed" ? describeIssues(e.details) : "";
+    const detail =
+      k === "validation_failed"
+        ? describeIssues(e.details)
+        : k === "policy_invalid"
+          ? describeProblems(e.details)
+          : k === "policy_lockout"
+            ? describeDenials(e.details)
+            : "";
     return new CliError(code, `${message}${detail}`, hint);
   }
   // By name, like ConfigError: E2EE failures (a refused key, a group that cannot be joined) are not CLI bugs.
@@ -104,6 +117,26 @@ function describeIssues(details: unknown): string {
     .slice(0, 3)
     .map((i) => `${(i.path ?? []).join(".") || "value"} ${i.message ?? ""}`.trim())
     .join("; ")}`;
+}
+
+/** A policy problem as "line:column: message (help)", the position left out when Cedar gave none. */
+export function located(p: { message: string; help: string | null; at?: { line: number; column: number } | null | undefined }): string {
+  return `${p.at ? `${p.at.line}:${p.at.column}: ` : " "}${p.message}${p.help ? ` (${p.help})` : ""}`;
+}
+
+/** Where the first problem is, its help, and how many more there are: the message already names it. */
+function describeProblems(details: unknown): string {
+  const problems = (details as { problems?: unknown } | undefined)?.problems as Array<Parameters<typeof located>[0]> | undefined;
+  const first = Array.isArray(problems) ? problems[0] : undefined;
+  if (!first) return "";
+  const more = problems!.length - 1;
+  return `${first.at ? ` (line ${first.at.line}, column ${first.at.column})` : ""}${first.help ? `; ${first.help}` : ""}${more > 0 ? `; and ${more} more problem(s)` : ""}`;
+}
+
+function describeDenials(details: unknown): string {
+  const policies = (details as { policies?: unknown } | undefined)?.policies;
+  if (!Array.isArray(policies) || !policies.length) return "";
+  return ` (denied by ${policies.map((n) => `"${String(n)}"`).join(", ")})`;
 }
 
 function rootMessage(err: unknown): string {

@@ -12,7 +12,8 @@ Global flags:
 Passwords are never taken from the command line: set PARLEY_PASSWORD or pipe
 the password on stdin (you are prompted when stdin is a terminal). Codes from an
 authenticator app (multi-factor authentication) likewise: PARLEY_MFA_CODE, or the
-next line of stdin after the password.
+next line of stdin after the password. Scripts sign in with an API key: PARLEY_API_KEY and
+PARLEY_SERVER; \`parley operator\` commands with PARLEY_OPERATOR_TOKEN and PARLEY_SERVER.
 
 Exit codes:
   0  success
@@ -25,16 +26,24 @@ function line(c: Command): string {
   return u.length <= 46 ? `  ${u.padEnd(46)} ${c.summary}` : `  ${u}\n  ${"".padEnd(46)} ${c.summary}`;
 }
 
-/** Online admin commands: `org ...`, and the subcommands of `users` and `invite` but accepting an invite. */
-const orgAdmin = (c: Command) => c.name[0] === "org" || (["users", "invite"].includes(c.name[0]!) && c.name.length > 1 && c.name[1] !== "accept");
+/**
+ * Online admin commands: `org ...`, service accounts, the identity providers (sso, scim,
+ * ldap), custom roles and policies, and the subcommands of `users` and `invite` but accepting an invite.
+ */
+const orgAdmin = (c: Command) =>
+  ["org", "service-accounts", "sso", "scim", "ldap", "roles", "policies"].includes(c.name[0]!) ||
+  (["users", "invite"].includes(c.name[0]!) && c.name.length > 1 && c.name[1] !== "accept");
 
 export function mainHelp(commands: Command[]): string {
   const sections: Array<[string, (c: Command) => boolean]> = [
     ["Server", (c) => c.name[0] === "start"],
     ["Offline administration (directly on the database; same --data-dir/--database-url as start)", (c) => c.name[0] === "admin"],
+    ["Server operator (over HTTP with PARLEY_OPERATOR_TOKEN and PARLEY_SERVER)", (c) => c.name[0] === "operator"],
     [
       "Account",
-      (c) => !orgAdmin(c) && ["setup", "login", "logout", "invite", "whoami", "sessions", "account", "password-reset", "devices", "users"].includes(c.name[0]!),
+      (c) =>
+        !orgAdmin(c) &&
+        ["setup", "login", "logout", "invite", "whoami", "sessions", "api-keys", "account", "password-reset", "devices", "users"].includes(c.name[0]!),
     ],
     ["Organisation administration (signed in as an org admin)", orgAdmin],
     ["Channels", (c) => ["channel", "dm"].includes(c.name[0]!)],

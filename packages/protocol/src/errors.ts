@@ -86,6 +86,18 @@ export const ERROR_STATUS = {
   not_found: 404,
   /** A unique name is already taken. */
   already_exists: 409,
+  /**
+   * An org policy text is refused (nothing was stored): it does not parse, is not exactly one
+   * `forbid` statement (org policies only restrict), or fails validation against the Parley
+   * Cedar schema; `details.problems` lists `{ message, help }`.
+   */
+  policy_invalid: 400,
+  /**
+   * A policy change is refused because afterwards no owner or admin could still manage the
+   * org's security (`org.manage_security`); nothing was stored. `details.policies` names the
+   * policies that would deny them.
+   */
+  policy_lockout: 409,
   /** Another account of the org already uses this email address. */
   email_taken: 409,
   /** First-run setup has already been completed. */

@@ -13,6 +13,7 @@ export * from "./mfa-routes.ts";
 export * from "./passkey-routes.ts";
 export * from "./session-routes.ts";
 export * from "./api-key-routes.ts";
+export * from "./access-routes.ts";
 export * from "./operator-routes.ts";
 export * from "./channel-routes.ts";
 export * from "./e2ee-routes.ts";

@@ -200,6 +200,8 @@ export const Channel = z.object({
   epoch: z.number().int().nonnegative(),
   /** Who reads the channel's past (HistoryPolicy). */
   history: HistoryPolicy,
+  /** The channel's labels (e.g. "confidential"), which org policies can name. */
+  labels: z.array(z.string()),
 });
 export type Channel = z.infer<typeof Channel>;
 

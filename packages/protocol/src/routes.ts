@@ -22,6 +22,7 @@ import { channelRoutes } from "./channel-routes.ts";
 import { scimRoutes } from "./scim-routes.ts";
 import { ldapRoutes } from "./ldap-routes.ts";
 import { ssoRoutes } from "./sso-routes.ts";
+import { accessRoutes, OrgPermission } from "./access-routes.ts";
 
 const IdParams = z.object({ id: Id });
 
@@ -112,8 +113,15 @@ export const coreRoutes = {
     path: "/me",
     tag: "me",
     auth: "user",
-    summary: "The signed-in user, org and device",
-    response: z.object({ user: User, org: Org, deviceId: Id, sessionId: Id }),
+    summary: "The signed-in user, org and device, and the org permissions their built-in and custom roles give them",
+    response: z.object({
+      user: User,
+      org: Org,
+      deviceId: Id,
+      sessionId: Id,
+      /** The catalogue permissions the user's built-in role and custom roles grant (org policies may still forbid some). */
+      permissions: z.array(OrgPermission),
+    }),
   }),
   updateMe: route({
     method: "PATCH",
@@ -328,6 +336,7 @@ export const routes = {
   ...ldapRoutes,
   ...scimRoutes,
   ...ssoRoutes,
+  ...accessRoutes,
 } as const;
 
 /** The route table's type. */

@@ -12,6 +12,11 @@
  * get them. The IdP ends sessions with `POST /auth/sso/oidc/backchannel` (OIDC Back-Channel
  * Logout 1.0). docs/identity.md describes the whole flow.
  *
+ * SAML 2.0 providers (`kind: "saml"`) share the table, the start, the one-time code and the
+ * mappings; their IdP answers at the provider's own `POST /auth/sso/:providerId/saml/acs`,
+ * the SP metadata is public at `GET /auth/sso/:providerId/saml/metadata`, and single logout
+ * runs through `GET|POST /auth/sso/:providerId/saml/slo` (all outside this table).
+ *
  * The client secret is write-only: stored sealed and never returned. Changing the issuer or
  * the client id requires sending it again, so a stored secret is never sent to an IdP it was
  * not entered for.
@@ -80,16 +85,12 @@ const ChannelMapping = z.array(z.object({ group: SsoGroup, channelId: Id })).max
 const ClientId = z.string().trim().min(1).max(256).regex(singleLine, "single line");
 const DefaultRole = z.enum(["member", "guest"]);
 
-/** An OIDC provider's settings, as stored and returned (never the client secret). */
-export const OidcSettings = z.object({
+/** What every kind of provider shares: its name and switch, and what a sign-in through it may do to accounts. */
+const SsoAccessSettings = z.object({
   /** Shown on the sign-in screen: "Sign in with {name}". */
   name: DisplayName,
   /** Off: the provider stays configured but nobody signs in with it. */
   enabled: z.boolean().default(true),
-  issuer: IssuerUrl,
-  clientId: ClientId,
-  scopes: Scopes.default(["openid", "email", "profile"]),
-  claims: SsoClaims.default({ username: "preferred_username", email: "email", name: "name", groups: "groups" }),
   /** Members of a group get its role; with several, the most privileged. Empty: the IdP does not manage roles. */
   roleMapping: RoleMapping.default([]),
   /** Members of a group are added to the channel at sign-in (and removed when they leave the group). */
@@ -104,29 +105,98 @@ export const OidcSettings = z.object({
   enforce: z.boolean().default(false),
   /** With `enforce`: while the IdP cannot be reached, owners and admins may sign in with their Parley password. */
   localAdminsWhenDown: z.boolean().default(true),
+});
+export type SsoAccessSettings = z.infer<typeof SsoAccessSettings>;
+
+/** An OIDC provider's settings, as stored and returned (never the client secret). */
+export const OidcSettings = SsoAccessSettings.extend({
+  issuer: IssuerUrl,
+  clientId: ClientId,
+  scopes: Scopes.default(["openid", "email", "profile"]),
+  claims: SsoClaims.default({ username: "preferred_username", email: "email", name: "name", groups: "groups" }),
   /** The ID token signature algorithm the client is registered with at the IdP. */
   idTokenSigningAlg: IdTokenAlg.default("RS256"),
 });
 export type OidcSettings = z.infer<typeof OidcSettings>;
 
+/** A SAML attribute name: a short name (`email`) or a URI (`http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress`). */
+export const SamlAttributeName = z
+  .string()
+  .trim()
+  .regex(/^[^\s<>"]{1,256}$/, "an attribute name such as email or a URI, without spaces");
+
+/** Which attributes of the assertion Parley reads. */
+export const SamlAttributes = z.object({
+  /** The attribute that identifies the user at the IdP; null: the assertion's NameID (use a persistent NameID format). */
+  subject: SamlAttributeName.nullable().default(null),
+  username: SamlAttributeName.default("username"),
+  email: SamlAttributeName.default("email"),
+  name: SamlAttributeName.default("displayName"),
+  /** A multi-valued attribute of groups, for the role and channel mappings. */
+  groups: SamlAttributeName.default("groups"),
+});
+export type SamlAttributes = z.infer<typeof SamlAttributes>;
+
+function isHttpUrl(s: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return false;
+  }
+  return (u.protocol === "https:" || u.protocol === "http:") && u.hostname !== "" && !u.username && !u.password && !u.hash;
+}
+
+/** An endpoint of the IdP (https; http for 127.0.0.1 and localhost only, checked by the server). */
+export const SamlUrl = z.string().trim().max(1024).refine(isHttpUrl, "an https:// URL without fragment");
+
+/** An X.509 certificate in PEM (the IdP's signing certificate). */
+export const PemCertificate = z
+  .string()
+  .trim()
+  .max(16_384)
+  .regex(/^-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----$/, "a PEM certificate (-----BEGIN CERTIFICATE----- …)");
+
+/** A SAML entity ID (a URI, often the metadata URL). */
+export const SamlEntityId = z.string().trim().min(1).max(1024).regex(/^\S+$/, "an entity ID without spaces");
+
+/** A SAML provider's settings, as stored and returned (never the SP's private key). */
+export const SamlSettings = SsoAccessSettings.extend({
+  idpEntityId: SamlEntityId,
+  /** The IdP's single sign-on service, HTTP-Redirect binding. */
+  idpSsoUrl: SamlUrl,
+  /** The IdP's single logout service (HTTP-Redirect binding); null: no single logout. */
+  idpSloUrl: SamlUrl.nullable().default(null),
+  /** The IdP's signing certificates: one, or two while the IdP rolls its key over. */
+  idpCertificates: z.array(PemCertificate).min(1).max(2),
+  attributes: SamlAttributes.default({ subject: null, username: "username", email: "email", name: "displayName", groups: "groups" }),
+});
+export type SamlSettings = z.infer<typeof SamlSettings>;
+
 /** The client secret: a string to set it, null for a public client (PKCE only), absent to keep the stored one. */
 const ClientSecret = z.string().min(1).max(1024).nullable().optional();
 
-/** What an admin sends to add a provider. */
-export const CreateSsoProvider = OidcSettings.extend({ kind: z.literal("oidc").default("oidc"), clientSecret: ClientSecret });
+/** The IdP's metadata XML (EntityDescriptor), pasted by an admin: its entity ID, endpoints and signing certificates are read from it. */
+const IdpMetadataXml = z.string().min(1).max(200_000);
+
+const CreateOidcProvider = OidcSettings.extend({ kind: z.literal("oidc").default("oidc"), clientSecret: ClientSecret });
+/** A SAML provider: the IdP's fields, or its metadata (`idpMetadataXml`; fields sent beside it win). */
+const CreateSamlProvider = SamlSettings.extend({
+  kind: z.literal("saml"),
+  idpEntityId: SamlEntityId.optional(),
+  idpSsoUrl: SamlUrl.optional(),
+  idpSloUrl: SamlUrl.nullable().optional(),
+  idpCertificates: z.array(PemCertificate).min(1).max(2).optional(),
+  idpMetadataXml: IdpMetadataXml.optional(),
+});
+
+/** What an admin sends to add a provider (`kind` "oidc" when absent). */
+export const CreateSsoProvider = z.discriminatedUnion("kind", [CreateOidcProvider, CreateSamlProvider]);
 export type CreateSsoProvider = z.input<typeof CreateSsoProvider>;
 
-/**
- * What an admin sends to change a provider: any of the fields; absent ones keep their value
- * (no defaults here). Send `clientSecret` again when `issuer` or `clientId` change.
- */
-export const UpdateSsoProvider = z.object({
+const CommonUpdate = {
   name: DisplayName.optional(),
   enabled: z.boolean().optional(),
-  issuer: IssuerUrl.optional(),
-  clientId: ClientId.optional(),
-  scopes: Scopes.optional(),
-  claims: z.object({ username: ClaimName.optional(), email: ClaimName.optional(), name: ClaimName.optional(), groups: ClaimName.optional() }).optional(),
   roleMapping: RoleMapping.optional(),
   channelMapping: ChannelMapping.optional(),
   defaultRole: DefaultRole.optional(),
@@ -134,13 +204,46 @@ export const UpdateSsoProvider = z.object({
   linkByVerifiedEmail: z.boolean().optional(),
   enforce: z.boolean().optional(),
   localAdminsWhenDown: z.boolean().optional(),
-  idTokenSigningAlg: IdTokenAlg.optional(),
-  clientSecret: ClientSecret,
-});
+};
+
+/**
+ * What an admin sends to change a provider: any of the fields; absent ones keep their value
+ * (no defaults here). Send `clientSecret` again when `issuer` or `clientId` change. A SAML
+ * provider's change carries `kind: "saml"`; the kind of a provider never changes.
+ */
+export const UpdateSsoProvider = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("oidc").optional(),
+    ...CommonUpdate,
+    issuer: IssuerUrl.optional(),
+    clientId: ClientId.optional(),
+    scopes: Scopes.optional(),
+    claims: z.object({ username: ClaimName.optional(), email: ClaimName.optional(), name: ClaimName.optional(), groups: ClaimName.optional() }).optional(),
+    idTokenSigningAlg: IdTokenAlg.optional(),
+    clientSecret: ClientSecret,
+  }),
+  z.object({
+    kind: z.literal("saml"),
+    ...CommonUpdate,
+    idpEntityId: SamlEntityId.optional(),
+    idpSsoUrl: SamlUrl.optional(),
+    idpSloUrl: SamlUrl.nullable().optional(),
+    idpCertificates: z.array(PemCertificate).min(1).max(2).optional(),
+    attributes: z
+      .object({
+        subject: SamlAttributeName.nullable().optional(),
+        username: SamlAttributeName.optional(),
+        email: SamlAttributeName.optional(),
+        name: SamlAttributeName.optional(),
+        groups: SamlAttributeName.optional(),
+      })
+      .optional(),
+    idpMetadataXml: IdpMetadataXml.optional(),
+  }),
+]);
 export type UpdateSsoProvider = z.input<typeof UpdateSsoProvider>;
 
-/** A provider as admins see it: its settings and what to register at the IdP. */
-export const SsoProvider = OidcSettings.extend({
+const OidcProvider = OidcSettings.extend({
   id: Id,
   kind: z.literal("oidc"),
   /** Whether a client secret is stored (it is never returned). */
@@ -154,19 +257,39 @@ export const SsoProvider = OidcSettings.extend({
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
+
+const SamlProvider = SamlSettings.extend({
+  id: Id,
+  kind: z.literal("saml"),
+  /** Parley's entity ID at the IdP (the SP metadata URL). */
+  spEntityId: z.string(),
+  /** The assertion consumer service (HTTP-POST binding). */
+  acsUrl: z.string(),
+  /** The single logout service (HTTP-Redirect and HTTP-POST bindings). */
+  sloUrl: z.string(),
+  /** The SP metadata (public): what the IdP imports. */
+  metadataUrl: z.string(),
+  /** The SP's signing certificate (PEM; the private key never leaves the server). */
+  spCertificate: z.string(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+
+/** A provider as admins see it: its settings and what to register at the IdP. */
+export const SsoProvider = z.discriminatedUnion("kind", [OidcProvider, SamlProvider]);
 export type SsoProvider = z.infer<typeof SsoProvider>;
 
 /** A provider as the sign-in screen shows it. */
 export const SsoProviderButton = z.object({ id: Id, name: z.string() });
 export type SsoProviderButton = z.infer<typeof SsoProviderButton>;
 
-/** What a provider test found (discovery; nothing is changed). */
+/** What a provider test found (OIDC: discovery; SAML: certificates and the SSO URL; nothing is changed). */
 export const SsoTestResult = z.object({
   ok: z.boolean(),
   /** The step that failed, or `done`. */
-  stage: z.enum(["discovery", "metadata", "jwks", "done"]),
+  stage: z.enum(["discovery", "metadata", "jwks", "certificates", "sso_url", "done"]),
   message: z.string(),
-  /** What discovery returned, when it did. */
+  /** What OIDC discovery returned, when it did (null for SAML). */
   metadata: z
     .object({
       issuer: z.string(),
@@ -198,7 +321,7 @@ export const ssoRoutes = {
     tag: "sso",
     auth: "user",
     status: 201,
-    summary: "Add an OpenID Connect provider (owners and admins; owners for mappings that grant owner or admin and for linking by email)",
+    summary: "Add an OpenID Connect or SAML 2.0 provider (owners and admins; owners for mappings that grant owner or admin and for linking by email)",
     body: CreateSsoProvider,
     response: SsoProvider,
     noStore: true,

@@ -26,6 +26,7 @@ import { passwordResetJobHandlers } from "./modules/accounts/password-reset.ts";
 import { ldapHandlers } from "./modules/ldap/routes.ts";
 import { scimHandlers } from "./modules/scim/routes.ts";
 import { ssoHandlers } from "./modules/sso/routes.ts";
+import { accessHandlers } from "./modules/access/routes.ts";
 import { registerSsoRoutes } from "./http/sso.ts";
 import { ldapJobHandlers, ldapSyncSchedule } from "./modules/ldap/sync.ts";
 import { createJobRunner } from "./platform/jobs/index.ts";
@@ -68,6 +69,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   let draining = false;
   const handlers: Handlers = {
     ...accountsHandlers,
+    ...accessHandlers,
     ...orgsHandlers,
     ...channelsHandlers,
     ...messagesHandlers,

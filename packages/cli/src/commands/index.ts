@@ -18,12 +18,21 @@ import { fileCommands } from "./files.ts";
 import { recoveryKeyCommands } from "./recovery-key.ts";
 import { approvalCommands } from "./approval.ts";
 import { searchCommands } from "./search.ts";
+import { operatorCommands } from "./operator.ts";
+import { apiKeyCommands } from "./api-keys.ts";
+import { sessionAdminCommands } from "./sessions-admin.ts";
+import { scimCommands } from "./scim.ts";
+import { ldapCommands } from "./ldap.ts";
+import { ssoCommands } from "./sso.ts";
+import { channelLabelsCommand, policyCommands } from "./policies.ts";
+import { roleCommands } from "./roles.ts";
 
 export const COMMANDS: Command[] = [
   startCommand,
   ...adminCommands,
   ...e2eeAdminCommands,
   ...jobsAdminCommands,
+  ...operatorCommands,
   ...auditCommands,
   ...accountCommands,
   ...accountSettingsCommands,
@@ -31,7 +40,15 @@ export const COMMANDS: Command[] = [
   ...passwordResetCommands,
   ...orgAdminCommands,
   ...mfaAdminCommands,
+  ...apiKeyCommands,
+  ...sessionAdminCommands,
+  ...ssoCommands,
+  ...scimCommands,
+  ...ldapCommands,
+  ...roleCommands,
+  ...policyCommands,
   ...channelCommands,
+  channelLabelsCommand,
   ...messageCommands,
   ...searchCommands,
   ...fileCommands,

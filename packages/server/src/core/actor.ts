@@ -11,6 +11,7 @@
  * Bots, service tokens and MQTT devices join this union with the issues that bring them.
  */
 import type { OrgRole } from "@parley/protocol";
+import type { PrincipalAccess } from "../modules/access/access-state.ts";
 
 /** A user's signed-in device (one session on one device of one user in one org). */
 export interface DeviceActor {
@@ -24,6 +25,8 @@ export interface DeviceActor {
   restricted?: "mfa_enrollment";
   /** A session opened with an API key is limited to the key's scopes (undefined: not limited). */
   scopes?: Array<"read" | "write" | "admin">;
+  /** The org's custom roles and policies and the user's attributes, when the org has any (modules/access/org-access.ts). */
+  access?: PrincipalAccess;
 }
 
 /** The server or an operator's offline admin command, with an owner's authority in `orgId`. */
@@ -57,7 +60,7 @@ export interface IdpActor {
   orgId: string;
   role: "owner";
   /** Which identity provider: the LDAP directory, or an OIDC provider's sign-in provisioning (modules/sso). */
-  idp: "ldap" | "oidc";
+  idp: "ldap" | "oidc" | "saml";
 }
 
 export type Actor = DeviceActor | SystemActor | ScimActor | IdpActor;

@@ -47,7 +47,7 @@ export async function handleHello(core: GatewayCore, c: Conn, hello: Hello, onEa
   }
   c.early = [];
   try {
-    const principal = await resolvePrincipal(deps, deps.keys, hello.token);
+    const principal = await resolvePrincipal(deps, deps.keys, hello.token, c.ip);
     // A session restricted to enrolling an authenticator gets no realtime stream.
     if (principal.restricted) throw mfaEnrollmentRequired();
     await checkIpAllowed(deps, principal.orgId, c.ip);

@@ -16,6 +16,10 @@ import { PENDING_EPHEMERAL, PENDING_EVENT, PENDING_USER } from "./connection.ts"
 import type { GatewayCore } from "./core.ts";
 import { applyPresence } from "./presence.ts";
 import { fanout, joinChannel, leaveChannel, textFrame } from "./registry.ts";
+import type { Conn } from "./connection.ts";
+import { policyAllowsRead, refreshConnAccess } from "./channel-policy.ts";
+import { ACCESS_TOPIC } from "../modules/access/events.ts";
+import { refreshOrgAccess } from "../modules/access/org-access.ts";
 
 /** Every module's realtime routes. */
 const ROUTES: readonly RealtimeRoute[] = [...timelineRoutes, ...messagesRoutes, ...streamsRoutes];
@@ -31,7 +35,9 @@ function subscribeRoute(core: GatewayCore, route: RealtimeRoute): () => void {
     if (!set) return;
     const frame = textFrame(route.frame(m));
     const channelId = route.kind === "event" && "channelId" in to ? to.channelId : null;
-    const n = fanout(fan, set, frame, PENDING[route.kind], channelId, route.seq?.(m) ?? 0, ("exceptUserId" in to ? to.exceptUserId : undefined) ?? null);
+    // A channel's frames (events, typing, receipts) reach only connections an org policy lets read it.
+    const allow = "channelId" in to ? (c: Conn) => policyAllowsRead(c, to.channelId) : undefined;
+    const n = fanout(fan, set, frame, PENDING[route.kind], channelId, route.seq?.(m) ?? 0, ("exceptUserId" in to ? to.exceptUserId : undefined) ?? null, allow);
     if (n > 0 && route.kind === "event") {
       metrics.deliveries.inc(n);
       const at = route.committedAt?.(m);
@@ -68,6 +74,13 @@ export function subscribeLive(core: GatewayCore): () => void {
           }
         }
       }
+    }),
+    bus.subscribe(ACCESS_TOPIC, (m) => {
+      // Another node (or this one) changed the org's roles, policies or labels: reload, then
+      // bring open connections up to date. Failing here only delays it to the next change.
+      void refreshOrgAccess(core.deps, m.orgId, m.version)
+        .then(() => refreshConnAccess(core, m.orgId, m.version))
+        .catch((err: unknown) => core.log.error({ err, orgId: m.orgId }, "reloading the org's access state failed"));
     }),
     bus.subscribe(REVOKED_TOPIC, (m) => {
       const set = registry.byUser.get(m.userId);

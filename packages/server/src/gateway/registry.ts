@@ -99,12 +99,22 @@ export interface FanoutTarget {
  * `channelId` and `seq` let replay drop what it already sent. Returns how many
  * sockets were written.
  */
-export function fanout(t: FanoutTarget, set: Set<Conn>, frame: Buffer, kind: number, channelId: string | null, seq: number, skipUserId: string | null): number {
+export function fanout(
+  t: FanoutTarget,
+  set: Set<Conn>,
+  frame: Buffer,
+  kind: number,
+  channelId: string | null,
+  seq: number,
+  skipUserId: string | null,
+  allow?: (c: Conn) => boolean,
+): number {
   let n = 0;
   const max = t.maxBuffered;
   for (const c of set) {
     if (c.closing) continue;
     if (skipUserId !== null && c.principal!.userId === skipUserId) continue;
+    if (allow && !allow(c)) continue;
     if (c.pending !== null) {
       c.pending.push({ kind, channelId, seq, frame });
       c.pendingBytes += frame.length;

@@ -14,6 +14,7 @@ import { PENDING_EPHEMERAL, PENDING_EVENT, PENDING_USER, writable, type Conn } f
 import type { GatewayCore } from "./core.ts";
 import { listEventsAfter } from "../modules/messages/commands.ts";
 import { orgPresence } from "./presence.ts";
+import { policyAllowsRead } from "./channel-policy.ts";
 
 const PAGE = DEFAULT_LIMITS.pageSize;
 /** Content bytes per page: a page (and the memory replay holds for it) stays small whatever the events' sizes. */
@@ -74,6 +75,8 @@ export async function replay(core: GatewayCore, c: Conn, cursors: Cursors, live:
     }
     // A copy (membership may change while we page), in id order so replay is deterministic.
     for (const channelId of [...c.channels].sort()) {
+      // An org policy that forbids reading the channel: nothing of it is replayed (nor sent live).
+      if (!policyAllowsRead(c, channelId)) continue;
       let after = cursors.channels[channelId] ?? 0;
       for (;;) {
         await waitForRoom(c, room);

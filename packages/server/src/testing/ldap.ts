@@ -16,6 +16,7 @@ import path from "node:path";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import type { LdapSettingsInput } from "@parley/protocol";
+import { selfSignedCertificate, type SelfSigned } from "./certs.ts";
 import { freePort } from "./ports.ts";
 
 const SLAPD = "/usr/sbin/slapd";
@@ -121,7 +122,7 @@ function baseLdif(): string {
   ].join("\n");
 }
 
-function slapdConf(dir: string, tls: { cert: string; key: string } | undefined): string {
+function slapdConf(dir: string, tls: SelfSigned | undefined): string {
   return `include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
@@ -133,7 +134,7 @@ moduleload back_mdb
 allow bind_anon_dn
 pidfile ${dir}/slapd.pid
 argsfile ${dir}/slapd.args
-${tls ? `TLSCertificateFile ${tls.cert}\nTLSCertificateKeyFile ${tls.key}\n` : ""}
+${tls ? `TLSCertificateFile ${tls.certFile}\nTLSCertificateKeyFile ${tls.keyFile}\n` : ""}
 database mdb
 maxsize 67108864
 suffix "${LDAP_BASE}"
@@ -152,35 +153,6 @@ access to *
   by self read
   by * none
 `;
-}
-
-function selfSigned(dir: string): { cert: string; key: string } {
-  const key = path.join(dir, "key.pem");
-  const cert = path.join(dir, "cert.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-    ],
-    { stdio: "ignore" },
-  );
-  return { cert, key };
 }
 
 async function waitForPort(port: number, proc: ChildProcess, log: () => string, timeoutMs = 10_000): Promise<void> {
@@ -206,7 +178,7 @@ export async function startTestLdap(opts: { people?: LdapPerson[]; groups?: Ldap
   ensureSlapd();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-ldap-"));
   fs.mkdirSync(path.join(dir, "data"));
-  const tls = opts.tls ? selfSigned(dir) : undefined;
+  const tls = opts.tls ? selfSignedCertificate(dir) : undefined;
   const conf = path.join(dir, "slapd.conf");
   fs.writeFileSync(conf, slapdConf(dir, tls));
   const ldif = path.join(dir, "init.ldif");
@@ -266,7 +238,7 @@ export async function startTestLdap(opts: { people?: LdapPerson[]; groups?: Ldap
   return {
     url,
     port,
-    caPem: tls ? fs.readFileSync(tls.cert, "utf8") : undefined,
+    caPem: tls?.cert,
     dnOf: (uid) => `uid=${uid},${LDAP_PEOPLE}`,
     async add(entries) {
       const text = [...(entries.people ?? []).map(person), ...(entries.groups ?? []).map(group)].map((e) => e.replace(/^(dn: .*)$/m, "$1\nchangetype: add"));

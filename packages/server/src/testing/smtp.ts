@@ -8,9 +8,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { execFileSync } from "node:child_process";
 import { SMTPServer, type SMTPServerSession } from "smtp-server";
 import { simpleParser } from "mailparser";
+import { selfSignedCertificate } from "./certs.ts";
 import { freePort, isAddressInUse } from "./ports.ts";
 
 /** One received message. */
@@ -52,35 +52,6 @@ export interface TestSmtpOptions {
   auth?: { user: string; pass: string };
   /** Offer STARTTLS with a self-signed certificate for 127.0.0.1 (otherwise STARTTLS is not offered). */
   tls?: boolean;
-}
-
-function selfSignedCertificate(dir: string): { key: string; cert: string; certFile: string } {
-  const keyFile = path.join(dir, "key.pem");
-  const certFile = path.join(dir, "cert.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-      "-keyout",
-      keyFile,
-      "-out",
-      certFile,
-    ],
-    { stdio: "ignore" },
-  );
-  return { key: fs.readFileSync(keyFile, "utf8"), cert: fs.readFileSync(certFile, "utf8"), certFile };
 }
 
 /** Start a test SMTP server on 127.0.0.1 (a free port below 32768). */

@@ -1,6 +1,6 @@
 /**
  * The signed-in user's profile (/profile): name and status line, profile picture,
- * email address, password, two-factor authentication and passkeys. The page loads the user's own view (GET /me, which
+ * email address, password, two-factor authentication, passkeys and sessions. The page loads the user's own view (GET /me, which
  * carries the email address) and keeps it as each form saves; the app's user list
  * is refreshed too, so the sidebar and messages show the change.
  */
@@ -14,8 +14,9 @@ import { EmailSection } from "./email-section.tsx";
 import { PasswordSection } from "./password-section.tsx";
 import { MfaSection } from "../mfa/mfa-section.tsx";
 import { PasskeysSection } from "../passkeys/passkeys-section.tsx";
+import { SessionsSection } from "./sessions-section.tsx";
 
-export function ProfilePage() {
+export function ProfilePage(props: { onSignOut: (reason?: string) => void }) {
   const chat = useChat();
   const [me, setMe] = useState<User>(chat.me);
   const [error, setError] = useState<string>();
@@ -54,6 +55,7 @@ export function ProfilePage() {
           <PasswordSection />
           <MfaSection passkeys={passkeys} />
           <PasskeysSection onChange={passkeysChanged} />
+          <SessionsSection onSignedOut={props.onSignOut} />
         </div>
       </div>
     </section>

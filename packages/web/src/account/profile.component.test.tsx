@@ -17,7 +17,8 @@ async function profile() {
   f.worker.answers.set("api:me", { user: { ...me, email: "me@example.org" }, org: f.chat.org, deviceId: "dev-me", sessionId: "sess-1" });
   f.worker.answers.set("api:getPasswordPolicy", { minLength: 12, blockCommon: true });
   f.worker.answers.set("api:listPasskeys", { passkeys: [] });
-  f.render(<ProfilePage />);
+  f.worker.answers.set("api:listSessions", { sessions: [] });
+  f.render(<ProfilePage onSignOut={() => undefined} />);
   await screen.findByText("me@example.org");
   return { ...f, u: userEvent.setup() };
 }

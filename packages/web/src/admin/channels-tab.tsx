@@ -1,6 +1,6 @@
 /**
- * Admin console: the org's channels with member counts; rename, archive and
- * unarchive. The API lists public channels (browse, archived included) and
+ * Admin console: the org's channels with member counts and labels; rename, label, archive
+ * and unarchive. The API lists public channels (browse, archived included) and
  * the private channels the admin is a member of; private channels the admin
  * is not in are not listed by any route.
  */
@@ -10,6 +10,8 @@ import { useChat } from "../client/use-chat.ts";
 import { orgChannels } from "../client/extras.ts";
 import { describeError } from "../client/session.ts";
 import { FormError } from "../components/auth/auth-card.tsx";
+import { ChannelLabels } from "../components/channel-labels.tsx";
+import { ChannelLabelsForm } from "./channel-labels-form.tsx";
 
 type Row = Channel & { joined: boolean };
 
@@ -18,6 +20,7 @@ export function ChannelsTab() {
   const [rows, setRows] = useState<Row[]>();
   const [error, setError] = useState<string>();
   const [renaming, setRenaming] = useState<{ id: string; name: string }>();
+  const [labelling, setLabelling] = useState<string>();
   const api = chat.client.api;
   const load = useCallback(
     () =>
@@ -53,6 +56,7 @@ export function ChannelsTab() {
             <th scope="col">Channel</th>
             <th scope="col">Kind</th>
             <th scope="col">Members</th>
+            <th scope="col">Labels</th>
             <th scope="col">State</th>
             <th scope="col">
               <span className="sr-only">Actions</span>
@@ -93,11 +97,29 @@ export function ChannelsTab() {
               </td>
               <td>{c.kind}</td>
               <td>{c.memberCount}</td>
+              <td>
+                {labelling === c.id ? (
+                  <ChannelLabelsForm
+                    channel={c}
+                    onDone={(saved) => {
+                      setLabelling(undefined);
+                      if (saved) void run(Promise.resolve());
+                    }}
+                  />
+                ) : (
+                  <ChannelLabels labels={c.labels} />
+                )}
+              </td>
               <td>{c.archived ? "Archived" : "Active"}</td>
               <td className="row-actions">
                 {!c.archived && renaming?.id !== c.id ? (
                   <button type="button" aria-label={`Rename ${c.name}`} onClick={() => setRenaming({ id: c.id, name: c.name })}>
                     Rename
+                  </button>
+                ) : null}
+                {labelling !== c.id ? (
+                  <button type="button" aria-label={`Labels of ${c.name}`} onClick={() => setLabelling(c.id)}>
+                    Labels
                   </button>
                 ) : null}
                 {c.archived ? (
@@ -123,7 +145,7 @@ export function ChannelsTab() {
           ))}
           {rows?.length === 0 ? (
             <tr>
-              <td colSpan={5} className="muted">
+              <td colSpan={6} className="muted">
                 No channels yet.
               </td>
             </tr>

@@ -7,40 +7,23 @@ import { useState } from "react";
 import type { User } from "@parley/protocol";
 import { useChat } from "../client/use-chat.ts";
 import { Modal } from "../components/dialogs/modal.tsx";
+import { ConfirmDialog } from "../components/dialogs/confirm-dialog.tsx";
 import { describeMfaError } from "../mfa/mfa-errors.ts";
 
 export function ResetMfaDialog(props: { user: User; onClose: () => void }) {
   const chat = useChat();
   const u = props.user;
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
   const [reset, setReset] = useState(false);
-
-  async function confirm() {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await chat.client.api.call("adminResetMfa", { params: { id: u.id } });
-      setReset(true);
-    } catch (err) {
-      setError(describeMfaError(err, "admin-reset"));
-    } finally {
-      setBusy(false);
-    }
-  }
-  const close = () => {
-    if (!busy) props.onClose();
-  };
 
   if (reset)
     return (
-      <Modal title={`Two-factor authentication reset for @${u.username}`} onClose={close}>
+      <Modal title={`Two-factor authentication reset for @${u.username}`} onClose={props.onClose}>
         <p className="notice" role="status">
           {u.displayName} has no passkeys, authenticator app or recovery codes any more and is signed out everywhere. They sign in with their password alone; if
           your organisation requires two-factor authentication, they set it up again at sign-in.
         </p>
         <div className="dialog-actions">
-          <button type="button" className="primary" onClick={close}>
+          <button type="button" className="primary" onClick={props.onClose}>
             Done
           </button>
         </div>
@@ -48,7 +31,17 @@ export function ResetMfaDialog(props: { user: User; onClose: () => void }) {
     );
 
   return (
-    <Modal title="Reset two-factor authentication?" onClose={close}>
+    <ConfirmDialog
+      title="Reset two-factor authentication?"
+      confirmLabel="Reset two-factor authentication"
+      busyLabel="Resetting…"
+      onConfirm={async () => {
+        await chat.client.api.call("adminResetMfa", { params: { id: u.id } });
+        setReset(true);
+      }}
+      describe={(err) => describeMfaError(err, "admin-reset")}
+      onClose={props.onClose}
+    >
       <p>
         Reset the two-factor authentication of <strong>{u.displayName}</strong> (@{u.username}), for example after they lost their phone and their recovery
         codes:
@@ -58,19 +51,6 @@ export function ResetMfaDialog(props: { user: User; onClose: () => void }) {
         <li>Every session they have ends: they are signed out everywhere.</li>
         <li>Their password, devices, keys and messages stay. Make sure it is really them asking: whoever knows the password can then sign in.</li>
       </ul>
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      <div className="dialog-actions">
-        <button type="button" onClick={close} disabled={busy}>
-          Cancel
-        </button>
-        <button type="button" className="danger" onClick={() => void confirm()} disabled={busy}>
-          {busy ? "Resetting…" : "Reset two-factor authentication"}
-        </button>
-      </div>
-    </Modal>
+    </ConfirmDialog>
   );
 }

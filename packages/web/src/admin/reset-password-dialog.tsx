@@ -8,6 +8,8 @@ import { useState } from "react";
 import type { User } from "@parley/protocol";
 import { useChat } from "../client/use-chat.ts";
 import { Modal } from "../components/dialogs/modal.tsx";
+import { ConfirmDialog } from "../components/dialogs/confirm-dialog.tsx";
+import { CopyField } from "../components/copy-field.tsx";
 import { describeAccountError } from "../account/account-errors.ts";
 
 type Outcome = { emailed: boolean; resetUrl?: string | undefined; expiresAt: number };
@@ -15,25 +17,8 @@ type Outcome = { emailed: boolean; resetUrl?: string | undefined; expiresAt: num
 export function ResetPasswordDialog(props: { user: User; onClose: () => void }) {
   const chat = useChat();
   const u = props.user;
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
   const [outcome, setOutcome] = useState<Outcome>();
-  const [copied, setCopied] = useState(false);
-
-  async function confirm() {
-    setBusy(true);
-    setError(undefined);
-    try {
-      setOutcome(await chat.client.api.call("adminResetPassword", { params: { id: u.id } }));
-    } catch (err) {
-      setError(describeAccountError(err, "admin-reset-password"));
-    } finally {
-      setBusy(false);
-    }
-  }
-  const close = () => {
-    if (!busy) props.onClose();
-  };
+  const close = props.onClose;
   const until = outcome ? new Date(outcome.expiresAt).toLocaleString() : "";
 
   if (outcome)
@@ -51,19 +36,7 @@ export function ResetPasswordDialog(props: { user: User; onClose: () => void }) 
               lets whoever opens it choose the password. It works once, until {until}, and is shown only now.
             </p>
             <div className="invite-link">
-              <label htmlFor="reset-url">One-time reset link for @{u.username}</label>
-              <input id="reset-url" readOnly value={outcome.resetUrl} onFocus={(e) => e.currentTarget.select()} />
-              <button
-                type="button"
-                onClick={() =>
-                  void navigator.clipboard?.writeText(outcome.resetUrl!).then(
-                    () => setCopied(true),
-                    () => setCopied(false),
-                  )
-                }
-              >
-                {copied ? "Copied" : "Copy"}
-              </button>
+              <CopyField label={`One-time reset link for @${u.username}`} value={outcome.resetUrl} />
             </div>
           </div>
         ) : (
@@ -80,7 +53,14 @@ export function ResetPasswordDialog(props: { user: User; onClose: () => void }) 
     );
 
   return (
-    <Modal title="Reset password?" onClose={close}>
+    <ConfirmDialog
+      title="Reset password?"
+      confirmLabel="Reset password"
+      busyLabel="Resetting…"
+      onConfirm={async () => setOutcome(await chat.client.api.call("adminResetPassword", { params: { id: u.id } }))}
+      describe={(err) => describeAccountError(err, "admin-reset-password")}
+      onClose={close}
+    >
       <p>
         Reset the password of <strong>{u.displayName}</strong> (@{u.username}):
       </p>
@@ -94,19 +74,6 @@ export function ResetPasswordDialog(props: { user: User; onClose: () => void }) 
         </li>
         <li>The link works once, for one hour.</li>
       </ul>
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      <div className="dialog-actions">
-        <button type="button" onClick={close} disabled={busy}>
-          Cancel
-        </button>
-        <button type="button" className="danger" onClick={() => void confirm()} disabled={busy}>
-          {busy ? "Resetting…" : "Reset password"}
-        </button>
-      </div>
-    </Modal>
+    </ConfirmDialog>
   );
 }

@@ -40,6 +40,8 @@ export class ChannelHistory {
   loadingOlder = false;
   /** Events before this seq predate this device's membership of the MLS group: not readable here. */
   historyStartsAt: number | undefined;
+  /** Why the server refuses to show this channel (an org policy forbids reading it), or undefined. */
+  denied: string | undefined;
 
   constructor(channelId: string) {
     this.channelId = channelId;

@@ -5,7 +5,7 @@
  * users, per-channel histories and ephemeral state, and notifies React
  * through subscribe()/version (useSyncExternalStore).
  */
-import type { ApprovalRequest, ChannelKind, HistoryPolicy, MyChannel, Org, User } from "@parley/protocol";
+import type { ApprovalRequest, ChannelKind, HistoryPolicy, MyChannel, Org, OrgPermission, User } from "@parley/protocol";
 import { isParleyError, type ConnectionChange, type LockerStatus, type ReceivedEvent } from "@parley/sdk";
 import { ChannelHistory } from "./channel-history.ts";
 import { EphemeralState } from "./ephemeral.ts";
@@ -36,6 +36,8 @@ export class ChatStore {
   locker: LockerStatus | undefined;
   /** Open approval requests of the user's other devices, for this device to approve (ADR 0007). */
   approvals: ApprovalRequest[] = [];
+  /** The org permissions the user's built-in and custom roles grant (GET /me), once loaded: they decide which admin pages show. */
+  permissions: ReadonlySet<OrgPermission> = new Set();
   version = 0;
   readonly #histories = new Map<string, ChannelHistory>();
   readonly #listeners = new Set<() => void>();
@@ -84,6 +86,7 @@ export class ChatStore {
   async start(): Promise<void> {
     await Promise.all([this.refreshUsers(), this.refreshChannels()]);
     this.client.connect();
+    void this.refreshPermissions().catch(() => undefined);
     void this.refreshLocker()
       .then(() => this.refreshApprovals())
       .catch(() => undefined);
@@ -99,6 +102,18 @@ export class ChatStore {
   /** Whether the signed-in user administers the org. */
   get isAdmin(): boolean {
     return this.me.role === "owner" || this.me.role === "admin";
+  }
+
+  /** Whether the user may do `p` by their roles: the built-in role, or a custom role (loaded at start). */
+  can(p: OrgPermission): boolean {
+    return this.permissions.has(p) || (this.isAdmin && p !== "org.manage_admins") || (this.me.role === "owner" && p === "org.manage_admins");
+  }
+
+  /** Load the permissions the user's roles grant (custom roles change what the admin console shows). */
+  async refreshPermissions(): Promise<void> {
+    const me = await this.client.api.call("me");
+    this.permissions = new Set(me.permissions);
+    this.#changed();
   }
 
   history(channelId: string): ChannelHistory {
@@ -147,8 +162,27 @@ export class ChatStore {
     this.#changed();
     if (!channelId) return;
     const h = this.history(channelId);
+    void this.#checkAccess(channelId).catch(() => undefined);
     if (h.size < 30 && h.hasOlder) await this.loadOlder(channelId);
     this.#markActiveRead();
+  }
+
+  /**
+   * Ask the server about a channel being opened: an org policy may have stopped this user reading it since
+   * (its live frames stop silently; the channel then says why), and its labels may have changed.
+   */
+  async #checkAccess(channelId: string): Promise<void> {
+    const h = this.history(channelId);
+    try {
+      const fresh = await this.client.api.call("getChannel", { params: { channelId } });
+      const c = this.channel(channelId);
+      if (c && c.labels?.join() !== fresh.labels.join()) c.labels = fresh.labels;
+      h.denied = undefined;
+    } catch (err) {
+      if (!isParleyError(err, "forbidden")) return;
+      h.denied = err.message || "You may not read this channel.";
+    }
+    this.#changed();
   }
 
   /** Page in older history of a channel (no-op while a page is loading or when there is none). */
@@ -156,10 +190,8 @@ export class ChatStore {
     const h = this.history(channelId);
     const c = this.channel(channelId);
     if (h.loadingOlder || !h.hasOlder) return;
-    if (c && c.lastSeq === 0) {
-      h.hasOlder = false;
-      return this.#changed();
-    }
+    // Asked even when the channel looks empty: its last seq may be stale (an org policy stops the live
+    // frames), and the server's refusal is what tells the channel view to say why it shows nothing.
     h.loadingOlder = true;
     this.#changed();
     try {
@@ -167,6 +199,12 @@ export class ChatStore {
       // The worker serves this device's own decrypted copy first (MLS ciphertext cannot be opened twice), else decodes the server's page.
       const page = await this.client.olderPage(channelId, before, PAGE);
       h.addOlder(page.events, page.hasMore);
+      h.denied = undefined;
+    } catch (err) {
+      // An org policy can forbid reading a channel one is a member of: say so instead of a blank channel.
+      if (!isParleyError(err, "forbidden")) throw err;
+      h.denied = err.message || "You may not read this channel.";
+      h.hasOlder = false;
     } finally {
       h.loadingOlder = false;
       this.#changed();

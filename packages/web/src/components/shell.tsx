@@ -89,7 +89,7 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
           ) : route.name === "devices" ? (
             <DevicesPage />
           ) : route.name === "profile" ? (
-            <ProfilePage />
+            <ProfilePage onSignOut={onSignOut} />
           ) : route.name === "search" ? (
             <SearchPage query={route.query} channelId={route.channelId} />
           ) : channelId ? (

@@ -11,6 +11,7 @@ import { PresenceDot } from "./presence-dot.tsx";
 import type { DialogName } from "./dialogs/dialogs.tsx";
 import { Icon } from "./icon.tsx";
 import { Avatar } from "../account/avatar.tsx";
+import { consoleTabs } from "./admin/console-tabs.ts";
 
 function ChannelLink(props: { c: MyChannel; active: boolean }) {
   const chat = useChat();
@@ -116,7 +117,7 @@ export function Sidebar(props: { activeChannelId: string | undefined; route: Rou
         </div>
         {chat.me.statusText ? <div className="me-status muted">{chat.me.statusText}</div> : null}
         <div className="foot-actions">
-          {chat.isAdmin ? (
+          {consoleTabs(chat).length ? (
             <a
               href="/admin"
               aria-current={props.route === "admin" ? "page" : undefined}

@@ -98,6 +98,7 @@ export async function chatFixture(opts: { me: User; users: User[]; channelId?: s
     memberCount: opts.users.length + 1,
     epoch: 1,
     history: "shared",
+    labels: [],
     myRole: "member",
     readSeq: 0,
     unread: 0,

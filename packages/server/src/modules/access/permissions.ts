@@ -2,7 +2,7 @@
  * The permission matrix: the one place that says which org role may do what.
  * Channel-level rules (membership, channel admin) are applied by authorize().
  */
-import type { OrgRole } from "@parley/protocol";
+import type { OrgPermission, OrgRole } from "@parley/protocol";
 
 export const ORG_PERMISSIONS = {
   /** Create and revoke invite links. */
@@ -36,6 +36,11 @@ export const ORG_PERMISSIONS = {
 } as const satisfies Record<string, readonly OrgRole[]>;
 
 export type OrgAction = keyof typeof ORG_PERMISSIONS;
+
+// The protocol's catalogue (OrgPermission, which custom roles and Cedar policies name) and this matrix list the same permissions.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const catalogueMatches: Same<OrgAction, OrgPermission> = true;
+void catalogueMatches;
 
 /** Channel-scoped actions, checked against membership and channel role. */
 export type ChannelAction =

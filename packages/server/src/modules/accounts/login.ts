@@ -108,7 +108,7 @@ export interface SignInOf {
    * recorded), so no enrolment restriction applies; the session remembers the provider and
    * the IdP's session id for back-channel logout.
    */
-  sso?: { providerId: string; sid: string | null; amr: string[] | null };
+  sso?: { providerId: string; via: "oidc" | "saml"; sid: string | null; amr: string[] | null; nameId: string | null; nameIdFormat: string | null };
   /** Runs first in the sign-in's transaction (SSO claims its one-time code there: all or nothing). */
   claim?: (tx: Tx) => Promise<void>;
 }
@@ -135,7 +135,17 @@ export async function completeSignIn(deps: Deps, ip: string, a: SignInOf): Promi
     // API keys and service accounts are credentials of their own: no second-factor enrolment.
     const restriction = a.apiKey || a.sso || user.kind === "service" ? null : await mfaRestriction(tx, deps, user);
     const session = await startSession(tx, deps, { orgId: org.id, userId: user.id, deviceId, restriction, ...(a.apiKey ? { apiKey: a.apiKey } : {}) });
-    if (a.sso) await tx.updateTable("sessions").set({ sso_provider_id: a.sso.providerId, sso_sid: a.sso.sid }).where("id", "=", session.sessionId).execute();
+    // Org policies can require a second factor (principal.mfa): ours, or the IdP's when it reports one.
+    if (a.secondFactor !== null || a.sso?.amr?.some((m) => m === "mfa" || m === "otp" || m === "hwk" || m === "swk")) {
+      await tx.updateTable("sessions").set({ mfa: 1 }).where("id", "=", session.sessionId).execute();
+    }
+    if (a.sso) {
+      await tx
+        .updateTable("sessions")
+        .set({ sso_provider_id: a.sso.providerId, sso_sid: a.sso.sid, sso_name_id: a.sso.nameId, sso_name_id_format: a.sso.nameIdFormat })
+        .where("id", "=", session.sessionId)
+        .execute();
+    }
     if (a.apiKey) {
       await tx.updateTable("api_keys").set({ last_used_at: deps.now() }).where("id", "=", a.apiKey.id).execute();
       fx.audit({
@@ -163,7 +173,7 @@ export async function completeSignIn(deps: Deps, ip: string, a: SignInOf): Promi
         newDevice: !a.deviceId,
         secondFactor: a.secondFactor,
         restricted: restriction,
-        ...(a.sso ? { via: "oidc", providerId: a.sso.providerId, amr: a.sso.amr } : {}),
+        ...(a.sso ? { via: a.sso.via, providerId: a.sso.providerId, amr: a.sso.amr } : {}),
       },
       pii: { subject: user.id, data: { ip } },
     });

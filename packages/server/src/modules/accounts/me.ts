@@ -8,11 +8,15 @@ import { getActiveSession, getOrg, getUserDevice, getUserInOrg, listActiveSessio
 import { revokeDevice, revokeSessions } from "./sessions.ts";
 import { toDevice, toOrg, toSession, toUser, toUserWithEmail } from "./views.ts";
 import { approvedDeviceIds } from "../locker/approval-store.ts";
+import { actorAllows } from "../access/authorize.ts";
+import { ORG_PERMISSIONS, type OrgAction } from "../access/permissions.ts";
 
-export async function getMe(deps: Deps, p: DeviceActor): Promise<{ user: User; org: Org; deviceId: string; sessionId: string }> {
+export async function getMe(deps: Deps, p: DeviceActor): Promise<{ user: User; org: Org; deviceId: string; sessionId: string; permissions: OrgAction[] }> {
   const [user, org] = await Promise.all([getUserInOrg(deps.db, p.orgId, p.userId), getOrg(deps.db, p.orgId)]);
   if (!user) throw notFound("user");
-  return { user: toUserWithEmail(user), org: toOrg(org), deviceId: p.deviceId, sessionId: p.sessionId };
+  // What the roles grant, so a client shows the pages a custom role opens (policies may still refuse an action).
+  const permissions = (Object.keys(ORG_PERMISSIONS) as OrgAction[]).filter((a) => actorAllows(p, a));
+  return { user: toUserWithEmail(user), org: toOrg(org), deviceId: p.deviceId, sessionId: p.sessionId, permissions };
 }
 
 /** Change own display name and/or status line (null clears it). */

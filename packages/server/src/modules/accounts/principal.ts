@@ -1,13 +1,14 @@
 import type { Deps, DeviceActor } from "../../context.ts";
 import { AppError } from "../../core/errors.ts";
 import { verifyAccessToken, type TokenKeys } from "./tokens.ts";
+import { principalAccess } from "../access/org-access.ts";
 
 /**
  * Turn a bearer token into a principal. Beyond the JWT itself, the session,
  * device and user are checked on every call so logout, device revocation and
  * deactivation take effect at once rather than when the token expires.
  */
-export async function resolvePrincipal(deps: Deps, keys: TokenKeys, token: string): Promise<DeviceActor> {
+export async function resolvePrincipal(deps: Deps, keys: TokenKeys, token: string, ip = "0.0.0.0"): Promise<DeviceActor> {
   const claims = await verifyAccessToken(keys, token, deps.now());
   const row = await deps.db
     .selectFrom("sessions as s")
@@ -24,6 +25,7 @@ export async function resolvePrincipal(deps: Deps, keys: TokenKeys, token: strin
       "u.org_id",
       "d.revoked_at as deviceRevoked",
       "o.suspended_at",
+      "o.access_version",
     ])
     .where("s.id", "=", claims.sid)
     .where("s.user_id", "=", claims.sub)
@@ -35,6 +37,14 @@ export async function resolvePrincipal(deps: Deps, keys: TokenKeys, token: strin
   if (row.expires_at <= deps.now()) throw new AppError("unauthorized", "session expired; sign in again");
   if (row.deactivated_at !== null) throw new AppError("user_deactivated", "this account has been deactivated by an admin");
   if (row.suspended_at !== null) throw new AppError("org_suspended", "this organisation is suspended by the server's operator; contact them");
+  // The org's custom roles and policies (version 0: it never had any, nothing to load).
+  const access = await principalAccess(deps, Number(row.access_version ?? 0), {
+    orgId: claims.org,
+    userId: claims.sub,
+    deviceId: claims.dev,
+    sessionId: claims.sid,
+    ip,
+  });
   return {
     kind: "device",
     orgId: claims.org,
@@ -44,6 +54,7 @@ export async function resolvePrincipal(deps: Deps, keys: TokenKeys, token: strin
     role: row.role,
     ...(row.restriction ? { restricted: row.restriction } : {}),
     ...(row.scopes ? { scopes: JSON.parse(row.scopes) as DeviceActor["scopes"] } : {}),
+    ...(access ? { access } : {}),
   };
 }
 

@@ -4,7 +4,7 @@
  * authorize() decides on.
  */
 import type { DeviceActor } from "../../context.ts";
-import { authorize, type ChannelResource } from "../access/authorize.ts";
+import { authorize, channelResourceOf, type ChannelResource } from "../access/authorize.ts";
 import type { ChannelAction } from "../access/permissions.ts";
 import { AppError } from "../../core/errors.ts";
 import { findChannel, findMembership, type ChannelRow, type MembershipRow, type Q } from "./store.ts";
@@ -23,7 +23,7 @@ export async function loadChannel(q: Q, p: DeviceActor, channelId: string): Prom
   return {
     row,
     membership,
-    resource: { orgId: row.org_id, kind: row.kind, archived: row.archived_at !== null, myRole: membership?.role ?? null },
+    resource: channelResourceOf(row, membership?.role ?? null),
   };
 }
 

@@ -20,6 +20,7 @@ import { requireOrgUsers } from "./users.ts";
 import { channelData, publishMembers, tellUsers, type NotifyCtx } from "./notify.ts";
 import { countMembers, findDmChannel, insertChannel, insertMembers, memberIds, nameTaken, toChannel, updateChannelRow, type ChannelRow } from "./store.ts";
 import { myChannel } from "./views.ts";
+import { channelAttrsChanged } from "../access/org-access.ts";
 
 export { joinChannel, leaveChannel, addMembers, removeMember, setMemberRole } from "./membership.ts";
 export { listMyChannels, getChannel, browseChannels, listMembers } from "./views.ts";
@@ -56,6 +57,7 @@ export async function createChannel(
   try {
     await runCommand(deps, p, "channels.createChannel", async (tx, after) => {
       await insertChannel(tx, row);
+      await channelAttrsChanged(tx, after, row.org_id);
       after.audit({
         action: "channel.created",
         target: { kind: "channel", id: row.id },
@@ -109,6 +111,7 @@ export async function openDm(deps: Deps, p: DeviceActor, userIds: string[]): Pro
   try {
     await runCommand(deps, p, "channels.openDm", async (tx, after) => {
       await insertChannel(tx, row);
+      await channelAttrsChanged(tx, after, row.org_id);
       after.audit({
         action: "channel.created",
         target: { kind: "channel", id: row.id },
@@ -147,6 +150,7 @@ async function changeChannel(
   const now = deps.now();
   return runCommand(deps, p, "channels.changeChannel", async (tx, after) => {
     const row = await updateChannelRow(tx, channelId, patch);
+    if (patch.archived_at !== undefined) await channelAttrsChanged(tx, after, row.org_id);
     const members = await memberIds(tx, channelId);
     const channel = toChannel(row, members.length);
     const target = { kind: "channel", id: channelId };

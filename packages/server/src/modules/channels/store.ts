@@ -2,6 +2,7 @@
  * Channel and membership queries. Every read that starts from a channel id
  * also names the org, so a row of another org is simply not found.
  */
+import { parseLabels } from "../access/labels.ts";
 import type { Channel, ChannelMember, ChannelRole } from "@parley/protocol";
 import type { Db, Tx } from "../../platform/db/index.ts";
 import type { ChannelsTable } from "../../platform/db/tables.ts";
@@ -30,6 +31,7 @@ export function toChannel(r: ChannelRow, memberCount: number): Channel {
     memberCount,
     epoch: Number(r.epoch),
     history: r.history,
+    labels: parseLabels(r.labels),
   };
 }
 

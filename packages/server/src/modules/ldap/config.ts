@@ -25,7 +25,7 @@ import { runCommand } from "../../command.ts";
 import { actorRef } from "../../core/actor.ts";
 import { AppError, badRequest } from "../../core/errors.ts";
 import { validated } from "../../core/validate.ts";
-import { authorize } from "../access/authorize.ts";
+import { authorize, channelResourceOf } from "../access/authorize.ts";
 import { findChannel, findMembership } from "../channels/store.ts";
 import { checkFilterSyntax, DirectoryUnavailable, withDirectory, type DirectorySettings } from "./directory.ts";
 import { desiredAccess, grantsPrivilege } from "./mapping.ts";
@@ -103,7 +103,7 @@ async function checkSettings(deps: Deps, q: Db | Tx, p: Actor, s: LdapSettings):
       // Whoever maps a group to a channel must be able to invite to it themselves.
       const mine = await findMembership(q, ch.id, p.userId);
       try {
-        authorize(p, "channel.invite", { type: "channel", channel: { orgId: ch.org_id, kind: ch.kind, archived: false, myRole: mine?.role ?? null } });
+        authorize(p, "channel.invite", { type: "channel", channel: channelResourceOf(ch, mine?.role ?? null) });
       } catch {
         issues.push({ path: ["channelMapping", i, "channelId"], message: ch.kind === "public" ? "you may not invite to this channel" : "no such channel" });
       }

@@ -21,7 +21,7 @@ import { insertUser } from "../orgs/create-org.ts";
 import { deactivateUserIn, reactivateUserIn, setUserRoleIn } from "../orgs/users.ts";
 import { addChannelMembersIn, removeChannelMembersIn } from "../channels/membership.ts";
 import { findChannel, findMembership, type ChannelRow } from "../channels/store.ts";
-import { authorize } from "../access/authorize.ts";
+import { authorize, channelResourceOf } from "../access/authorize.ts";
 import { findUserByUsername, getUserInOrg } from "../accounts/store.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
 import { toUser } from "../accounts/views.ts";
@@ -228,7 +228,7 @@ async function applyRole(tx: Tx, deps: Deps, fx: CommandEffects, actor: IdpActor
 /** The channel as authorize() sees it for the directory, which is no member of it. */
 const asResource = (ch: ChannelRow) => ({
   type: "channel" as const,
-  channel: { orgId: ch.org_id, kind: ch.kind, archived: ch.archived_at !== null, myRole: null },
+  channel: channelResourceOf(ch, null),
 });
 
 async function applyChannels(tx: Tx, deps: Deps, fx: CommandEffects, actor: IdpActor, out: AccountOutcome, channelIds: string[]): Promise<void> {

@@ -15,6 +15,7 @@
  *
  * One writer per server (created in server.ts, hung off Deps): no module state.
  */
+import { channelResourceOf } from "../access/authorize.ts";
 import { appendEvents, type NewEvent } from "../timeline/append.ts";
 import { runCommand, type CommandEffects } from "../../command.ts";
 import { auditActor } from "../audit/actors.ts";
@@ -187,7 +188,7 @@ function settleRequest(r: SendRequest, rows: Awaited<ReturnType<typeof loadBatch
   const ch: LoadedChannel = {
     row,
     membership,
-    resource: { orgId: row.org_id, kind: row.kind, archived: row.archived_at !== null, myRole: membership?.role ?? null },
+    resource: channelResourceOf(row, membership?.role ?? null),
   };
   return checkSend(
     p,

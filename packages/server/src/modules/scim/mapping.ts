@@ -20,7 +20,7 @@ import type { Tx } from "../../platform/db/index.ts";
 import type { ScimGroupsTable } from "../../platform/db/tables.ts";
 import { runCommand, type CommandEffects } from "../../command.ts";
 import { AppError, notFound } from "../../core/errors.ts";
-import { authorize, type ChannelResource } from "../access/authorize.ts";
+import { authorize, channelResourceOf, type ChannelResource } from "../access/authorize.ts";
 import { setUserRoleIn } from "../orgs/users.ts";
 import { addChannelMembersIn, removeChannelMembersIn } from "../channels/membership.ts";
 import { findChannel, findMembership, type ChannelRow } from "../channels/store.ts";
@@ -33,7 +33,7 @@ const org = (p: Actor) => ({ type: "org" as const, orgId: p.orgId });
 /** The channel as authorize() sees it for `p` (a SCIM client is in no channel). */
 async function channelResource(tx: Tx, p: Actor, ch: ChannelRow): Promise<ChannelResource> {
   const mine = p.kind === "device" ? await findMembership(tx, ch.id, p.userId) : undefined;
-  return { orgId: ch.org_id, kind: ch.kind, archived: ch.archived_at !== null, myRole: mine?.role ?? null };
+  return channelResourceOf(ch, mine?.role ?? null);
 }
 
 /** Bring these users' roles and mapped channel memberships in line with their groups (inside the caller's command). */

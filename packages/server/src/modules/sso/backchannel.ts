@@ -21,7 +21,7 @@ import { idpActor } from "../../core/actor.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
 import { revokeSessions } from "../accounts/sessions.ts";
 import { discover, IdpUnavailable } from "./oidc.ts";
-import { providerOf, type Provider } from "./settings.ts";
+import { providerOf, type OidcProvider as Provider } from "./settings.ts";
 import { findIdentity, listEnabledProviderRows, sessionsToEnd } from "./store.ts";
 
 const LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout";
@@ -42,7 +42,7 @@ async function providerFor(deps: Deps, payload: JWTPayload): Promise<Provider | 
   const rows = await listEnabledProviderRows(deps.db);
   return rows
     .map((r) => providerOf(deps, r))
-    .find((p): p is Provider => p !== undefined && p.enabled && p.settings.issuer === payload.iss && aud.includes(p.settings.clientId));
+    .find((p): p is Provider => p?.kind === "oidc" && p.enabled && p.settings.issuer === payload.iss && aud.includes(p.settings.clientId));
 }
 
 async function verified(deps: Deps, p: Provider, token: string): Promise<JWTPayload> {

@@ -16,8 +16,14 @@ import { hashSecret } from "../../platform/ids.ts";
 import { completeSignIn } from "../accounts/login.ts";
 import { findOrgBySlug, getOrg, getUserInOrg } from "../accounts/store.ts";
 import { discover, endSessionUrl } from "./oidc.ts";
+import { logoutRequestUrl } from "./saml.ts";
 import { providerOf, registeredUrls } from "./settings.ts";
 import { claimCode, findCode, findProviderRow, listProviderRows } from "./store.ts";
+
+/** How a provider signs in, for audit entries (`via`). */
+async function viaOf(deps: Deps, providerId: string): Promise<"oidc" | "saml"> {
+  return (await findProviderRow(deps.db, providerId))?.kind ?? "oidc";
+}
 
 /** The org's enabled providers as buttons; an unknown org has none (no org enumeration). */
 export async function ssoProviderButtons(deps: Deps, orgSlug: string): Promise<{ providers: SsoProviderButton[] }> {
@@ -50,6 +56,8 @@ export async function completeSso(
           : null;
   if (!row || check) {
     if (row) {
+      // Read before the command: a query on deps.db inside its transaction would wait for it (SQLite has one connection).
+      const via = await viaOf(deps, row.provider_id);
       await runCommand(deps, null, "sso.completeFailed", async (_tx, fx) =>
         fx.audit({
           orgId: row.org_id,
@@ -57,7 +65,7 @@ export async function completeSso(
           action: "auth.login.failed",
           target: { kind: "user", id: row.user_id },
           result: "failure",
-          details: { reason: "code_invalid", via: "oidc", providerId: row.provider_id, check: check ?? "unknown" },
+          details: { reason: "code_invalid", via, providerId: row.provider_id, check: check ?? "unknown" },
           pii: { subject: row.user_id, data: { ip } },
         }),
       );
@@ -67,13 +75,21 @@ export async function completeSso(
   const [org, user] = await Promise.all([getOrg(deps.db, row.org_id), getUserInOrg(deps.db, row.org_id, row.user_id)]);
   if (!user || user.deactivated_at !== null) throw new AppError("sso_failed", "this account has been deactivated by an admin", { reason: "deactivated" });
   const amr = row.amr ? (JSON.parse(row.amr) as string[]) : null;
+  const via = await viaOf(deps, row.provider_id);
   const tokens = await completeSignIn(deps, ip, {
     org,
     user,
     deviceId: body.deviceId,
     deviceName: body.deviceName ?? row.device_name ?? undefined,
     secondFactor: null,
-    sso: { providerId: row.provider_id, sid: row.sid, amr },
+    sso: {
+      providerId: row.provider_id,
+      via,
+      sid: row.sid,
+      amr,
+      nameId: row.name_id ?? null,
+      nameIdFormat: row.name_id_format ?? null,
+    },
     // Claimed in the sign-in's own transaction: a sign-in that fails leaves the code as it was.
     claim: async (tx) => {
       if (!(await claimCode(tx, codeHash, deps.now()))) throw codeInvalid();
@@ -83,11 +99,15 @@ export async function completeSso(
   return tokens;
 }
 
-/** The IdP's end-session URL for the caller's session, when it came from single sign-on (RP-initiated logout). */
+/**
+ * The IdP's end-session URL for the caller's session, when it came from single sign-on
+ * (OIDC RP-initiated logout; SAML: the IdP's SLO URL with our signed LogoutRequest for the
+ * session's NameID and SessionIndex).
+ */
 export async function ssoLogoutUrl(deps: Deps, p: DeviceActor): Promise<{ url: string | null }> {
   const session = await deps.db
     .selectFrom("sessions")
-    .select(["sso_provider_id"])
+    .select(["sso_provider_id", "sso_sid", "sso_name_id", "sso_name_id_format"])
     .where("id", "=", p.sessionId)
     .where("org_id", "=", p.orgId)
     .executeTakeFirst();
@@ -96,6 +116,16 @@ export async function ssoLogoutUrl(deps: Deps, p: DeviceActor): Promise<{ url: s
   const provider = row && row.org_id === p.orgId ? providerOf(deps, row) : undefined;
   if (!provider) return { url: null };
   try {
+    if (provider.kind === "saml") {
+      if (!session.sso_name_id) return { url: null };
+      return {
+        url: await logoutRequestUrl(deps, provider, {
+          nameId: session.sso_name_id,
+          nameIdFormat: session.sso_name_id_format ?? null,
+          sessionIndex: session.sso_sid ?? null,
+        }),
+      };
+    }
     const config = await discover(deps, provider, { timeoutSeconds: 5 });
     return { url: endSessionUrl(config, provider.settings.clientId, registeredUrls(deps).postLogoutRedirectUri) };
   } catch (err) {

@@ -11,6 +11,7 @@ import type { UsersTable } from "../../platform/db/tables.ts";
 import { runCommand } from "../../command.ts";
 import { AppError } from "../../core/errors.ts";
 import { discover, IdpUnavailable } from "./oidc.ts";
+import { reachable } from "./saml.ts";
 import { providerOf, type Provider } from "./settings.ts";
 import { listProviderRows } from "./store.ts";
 
@@ -34,7 +35,9 @@ export async function checkPasswordSignIn(deps: Deps, ip: string, org: { id: str
   if (user.role === "owner" || user.role === "admin") {
     for (const p of enforcing.filter((e) => e.settings.localAdminsWhenDown)) {
       try {
-        await discover(deps, p, { timeoutSeconds: 5 });
+        // An IdP is down when its discovery (OIDC) or its SSO URL (SAML) does not answer.
+        if (p.kind === "oidc") await discover(deps, p, { timeoutSeconds: 5 });
+        else await reachable(p.settings.idpSsoUrl, 5_000);
       } catch (err) {
         if (!(err instanceof IdpUnavailable)) continue;
         deps.log.warn({ module: "sso", orgId: org.id, providerId: p.id, stage: err.stage }, "IdP unreachable: an owner or admin signs in with a password");

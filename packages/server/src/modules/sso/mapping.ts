@@ -3,7 +3,7 @@
  * claim names the provider is configured with), the role the group mapping gives (the most
  * privileged matching group wins) and the channels it puts them in.
  */
-import { DisplayName, Email, Username, type OidcSettings, type OrgRole } from "@parley/protocol";
+import { DisplayName, Email, Username, type SsoAccessSettings, type SsoClaims, type OrgRole } from "@parley/protocol";
 
 /** Most privileged first. */
 const RANK: readonly OrgRole[] = ["owner", "admin", "member", "guest"];
@@ -30,7 +30,7 @@ export interface ClaimedProfile {
   groups: string[];
 }
 
-export function profileOf(s: Pick<OidcSettings, "claims">, claims: Record<string, unknown>): ClaimedProfile {
+export function profileOf(s: { claims: SsoClaims }, claims: Record<string, unknown>): ClaimedProfile {
   const rawGroups = claimAt(claims, s.claims.groups);
   const groups = Array.isArray(rawGroups)
     ? rawGroups.filter((g): g is string => typeof g === "string")
@@ -55,7 +55,7 @@ export interface DesiredAccess {
   channelIds: string[];
 }
 
-export function desiredAccess(s: Pick<OidcSettings, "roleMapping" | "channelMapping" | "defaultRole">, groups: string[]): DesiredAccess {
+export function desiredAccess(s: Pick<SsoAccessSettings, "roleMapping" | "channelMapping" | "defaultRole">, groups: string[]): DesiredAccess {
   const inGroup = (g: string) => groups.includes(g);
   let role: OrgRole | null = null;
   if (s.roleMapping.length) {
@@ -67,7 +67,7 @@ export function desiredAccess(s: Pick<OidcSettings, "roleMapping" | "channelMapp
 }
 
 /** Whether a role mapping grants owner or admin (saving one needs an owner). */
-export function grantsPrivilege(s: Pick<OidcSettings, "roleMapping">): boolean {
+export function grantsPrivilege(s: Pick<SsoAccessSettings, "roleMapping">): boolean {
   return s.roleMapping.some((m) => m.role === "owner" || m.role === "admin");
 }
 

@@ -16,7 +16,7 @@
  */
 import * as client from "openid-client";
 import type { Deps } from "../../context.ts";
-import type { Provider } from "./settings.ts";
+import type { OidcProvider as Provider } from "./settings.ts";
 
 /** Seconds before a request to the IdP gives up. */
 const IDP_TIMEOUT_SECONDS = 10;
@@ -123,6 +123,8 @@ export interface SignInClaims {
   /** The IdP's session id, for back-channel logout. */
   sid: string | null;
   amr: string[] | null;
+  /** SAML: the assertion's NameID, which single logout names. */
+  nameId?: { value: string; format: string | null };
 }
 
 /**

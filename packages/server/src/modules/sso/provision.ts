@@ -9,7 +9,7 @@
  * skipped and audited), the channel mapping removes only memberships it granted, and does
  * not add a user again who left a channel it had put them in.
  */
-import type { OidcSettings, OrgRole } from "@parley/protocol";
+import type { OrgRole, SsoAccessSettings } from "@parley/protocol";
 import type { Deps } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import type { UsersTable } from "../../platform/db/tables.ts";
@@ -25,7 +25,7 @@ import { findChannel, findMembership } from "../channels/store.ts";
 import { findUserByUsername, getUserInOrg } from "../accounts/store.ts";
 import { desiredAccess, profileOf, usernameCandidates, usernameFrom, type ClaimedProfile } from "./mapping.ts";
 import type { SignInClaims } from "./oidc.ts";
-import type { Provider } from "./settings.ts";
+import { claimNamesOf, type Provider } from "./settings.ts";
 import { activeOwnerCount, addGrant, deleteGrant, findIdentity, findIdentityOfUser, grantedChannelIds } from "./store.ts";
 
 /** The password hash of accounts made by single sign-on: not an argon2 hash, so no password ever verifies against it. */
@@ -92,7 +92,7 @@ async function resolveAccount(
   }
   if (!s.jit) throw refused("not_provisioned", "you have no Parley account in this organisation yet; ask an admin to create one");
   const base = usernameFrom(profile.username) ?? usernameFrom(profile.verifiedEmail);
-  if (!base) throw refused("username_unusable", `the IdP's ${s.claims.username} claim cannot be made into a Parley username; ask an admin`);
+  if (!base) throw refused("username_unusable", `the IdP's ${claimNamesOf(p).username} claim cannot be made into a Parley username; ask an admin`);
   let username: string | undefined;
   for (const candidate of usernameCandidates(base)) {
     if (!(await findUserByUsername(tx, p.orgId, candidate))) {
@@ -114,7 +114,7 @@ async function resolveAccount(
     action: "user.created",
     target: { kind: "user", id: created.id },
     result: "success",
-    details: { via: "oidc", providerId: p.id, role, emailSkipped: profile.verifiedEmail !== null && email === null },
+    details: { via: p.kind, providerId: p.id, role, emailSkipped: profile.verifiedEmail !== null && email === null },
     pii: { subject: created.id, data: { username: created.username, displayName: created.displayName } },
   });
   const user = await getUserInOrg(tx, p.orgId, created.id);
@@ -158,9 +158,9 @@ export async function provisionSignIn(
   signIn: SignInClaims,
   handoff: { browserHash: string; deviceName: string | null },
 ): Promise<Provisioned> {
-  const actor = idpActor(p.orgId, "oidc");
-  const s: OidcSettings = p.settings;
-  const profile = profileOf(s, signIn.claims);
+  const actor = idpActor(p.orgId, p.kind);
+  const s: SsoAccessSettings = p.settings;
+  const profile = profileOf({ claims: claimNamesOf(p) }, signIn.claims);
   const access = desiredAccess(s, profile.groups);
   const once = () =>
     runCommand(deps, actor, "sso.signIn", async (tx, fx): Promise<Provisioned> => {
@@ -181,6 +181,8 @@ export async function provisionSignIn(
           browser_hash: handoff.browserHash,
           sid: signIn.sid,
           amr: signIn.amr ? JSON.stringify(signIn.amr) : null,
+          name_id: signIn.nameId?.value ?? null,
+          name_id_format: signIn.nameId?.format ?? null,
           device_name: handoff.deviceName,
           created_at: now,
           expires_at: now + CODE_TTL_MS,

@@ -70,6 +70,7 @@ export async function sweepExpired(q: Q, now: number): Promise<void> {
   await q.deleteFrom("sso_states").where("expires_at", "<", before).execute();
   await q.deleteFrom("sso_codes").where("expires_at", "<", before).execute();
   await q.deleteFrom("sso_logout_tokens").where("expires_at", "<", before).execute();
+  await q.deleteFrom("sso_saml_replay").where("expires_at", "<", before).execute();
 }
 
 export async function activeOwnerCount(q: Q, orgId: string): Promise<number> {
@@ -98,6 +99,19 @@ export async function addGrant(tx: Tx, a: { orgId: string; providerId: string; c
 
 export async function deleteGrant(tx: Tx, channelId: string, userId: string): Promise<void> {
   await tx.deleteFrom("sso_channel_grants").where("channel_id", "=", channelId).where("user_id", "=", userId).execute();
+}
+
+/** Active sessions a SAML LogoutRequest names: the NameID's, of that IdP session (SessionIndex) when it names one. */
+export function samlSessionsToEnd(q: Q, a: { providerId: string; nameId: string; sessionIndex: string | null; now: number }) {
+  let query = q
+    .selectFrom("sessions")
+    .select(["id", "org_id", "user_id"])
+    .where("sso_provider_id", "=", a.providerId)
+    .where("sso_name_id", "=", a.nameId)
+    .where("revoked_at", "is", null)
+    .where("expires_at", ">", a.now);
+  if (a.sessionIndex !== null) query = query.where("sso_sid", "=", a.sessionIndex);
+  return query.execute();
 }
 
 /** Active sessions a back-channel logout names: by the IdP session id, or every SSO session of the provider of one user. */

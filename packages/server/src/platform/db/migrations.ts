@@ -27,6 +27,8 @@ import { scim } from "./migrations/0017-scim.ts";
 import { passkeys } from "./migrations/0019-passkeys.ts";
 import { apiKeys } from "./migrations/0021-api-keys.ts";
 import { operators } from "./migrations/0022-operators.ts";
+import { saml } from "./migrations/0023-saml.ts";
+import { policies } from "./migrations/0024-policies.ts";
 import { ldap } from "./migrations/0018-ldap.ts";
 import { sso } from "./migrations/0020-sso.ts";
 
@@ -53,6 +55,8 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0019_passkeys": passkeys(ctx),
     "0021_api_keys": apiKeys(ctx),
     "0022_operators": operators(ctx),
+    "0023_saml": saml(ctx),
+    "0024_policies": policies(ctx),
     "0018_ldap": ldap(ctx),
     "0020_sso": sso(ctx),
   };

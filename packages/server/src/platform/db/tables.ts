@@ -10,6 +10,8 @@ export interface OrgsTable {
   /** Set while the server's operator has suspended the org. */
   suspended_at: number | null;
   suspended_reason: string | null;
+  /** Bumped by every change to the org's policies, custom roles or channel labels (migration 0024). */
+  access_version?: number;
 }
 export interface UsersTable {
   id: string;
@@ -59,8 +61,13 @@ export interface SessionsTable {
   scopes: string | null;
   /** The SSO provider that signed the session in (migration 0020), or null. */
   sso_provider_id?: string | null;
-  /** The IdP's session id (`sid`) of that sign-in, which back-channel logout names, or null. */
+  /** The IdP's session id (`sid`) of that sign-in, which back-channel logout names, or null (SAML: the SessionIndex). */
   sso_sid?: string | null;
+  /** A SAML sign-in's NameID and its format, which single logout names (migration 0023). */
+  sso_name_id?: string | null;
+  sso_name_id_format?: string | null;
+  /** 1 when the session was opened with a second factor (migration 0024; Cedar's principal.mfa). */
+  mfa?: number;
 }
 export interface RefreshTokensTable {
   token_hash: string;
@@ -103,6 +110,40 @@ export interface ChannelsTable {
   dm_key: string | null;
   /** Who reads the channel's past (migration 0011, ADR 0007). */
   history: "shared" | "joined" | "device-only";
+  /** JSON array of the channel's labels (migration 0024), e.g. ["confidential"]. */
+  labels?: string;
+}
+/** An org's Cedar policy (migration 0024): one `forbid` statement; modules/access/policies.ts. */
+export interface OrgPoliciesTable {
+  id: string;
+  org_id: string;
+  name: string;
+  description: string;
+  text: string;
+  /** 1 while enforced. */
+  enabled: number;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+/** A custom org role (migration 0024): a named subset of the permission catalogue. */
+export interface OrgRolesTable {
+  id: string;
+  org_id: string;
+  name: string;
+  description: string;
+  /** JSON array of catalogue permissions. */
+  permissions: string;
+  created_at: number;
+  updated_at: number;
+}
+/** Who holds a custom org role (migration 0024). */
+export interface OrgRoleMembersTable {
+  role_id: string;
+  user_id: string;
+  org_id: string;
+  granted_by: string;
+  granted_at: number;
 }
 export interface ChannelMembersTable {
   channel_id: string;
@@ -577,17 +618,21 @@ export interface ScimChannelGrantsTable {
   org_id: string;
   created_at: number;
 }
-/** An org's single sign-on provider (migration 0020): `settings` is JSON (protocol OidcSettings for kind "oidc"). */
+/** An org's single sign-on provider (migration 0020): `settings` is JSON (protocol OidcSettings or SamlSettings by `kind`). */
 export interface SsoProvidersTable {
   id: string;
   org_id: string;
-  kind: "oidc";
+  kind: "oidc" | "saml";
   name: string;
   /** 1 or 0. */
   enabled: number;
   settings: string;
   /** Sealed through platform/kms (context `sso-client-secret:<provider id>`); null for a public client. */
   client_secret: string | null;
+  /** SAML: the SP's signing key (PKCS#8 PEM) sealed through platform/kms (context `sso-saml-key:<provider id>`; migration 0023). */
+  sp_private_key?: string | null;
+  /** SAML: the SP's self-signed signing certificate (PEM), published in the SP metadata. */
+  sp_certificate?: string | null;
   created_by: string;
   created_at: number;
   updated_by: string;
@@ -631,9 +676,18 @@ export interface SsoCodesTable {
   /** JSON array of the ID token's `amr`, or null. */
   amr: string | null;
   device_name: string | null;
+  /** SAML: the assertion's NameID and its format, handed on to the session (migration 0023). */
+  name_id?: string | null;
+  name_id_format?: string | null;
   created_at: number;
   expires_at: number;
   used_at: number | null;
+}
+/** SAML assertion and LogoutRequest IDs already acted on (migration 0023), kept until they expire: a replay is refused. */
+export interface SsoSamlReplayTable {
+  provider_id: string;
+  message_id: string;
+  expires_at: number;
 }
 /** Back-channel logout tokens already acted on (migration 0020), kept until they expire. */
 export interface SsoLogoutTokensTable {
@@ -650,6 +704,9 @@ export interface SsoChannelGrantsTable {
   created_at: number;
 }
 export interface Database {
+  org_policies: OrgPoliciesTable;
+  org_roles: OrgRolesTable;
+  org_role_members: OrgRoleMembersTable;
   orgs: OrgsTable;
   users: UsersTable;
   devices: DevicesTable;
@@ -698,6 +755,7 @@ export interface Database {
   sso_states: SsoStatesTable;
   sso_codes: SsoCodesTable;
   sso_logout_tokens: SsoLogoutTokensTable;
+  sso_saml_replay: SsoSamlReplayTable;
   sso_channel_grants: SsoChannelGrantsTable;
   scim_tokens: ScimTokensTable;
   scim_users: ScimUsersTable;

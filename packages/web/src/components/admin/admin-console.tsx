@@ -1,4 +1,8 @@
-/** Admin console (owners and admins): users, roles, deactivation, devices, invites, channels, org settings, single sign-on, the audit log. */
+/**
+ * Admin console (owners and admins): users, roles, deactivation, devices, invites, channels, single sign-on, the directory (SCIM, LDAP),
+ * sessions (policy, anyone's sessions), API keys and service accounts, roles and policies, org settings, the audit log.
+ * A member whose custom role grants one of these permissions sees the pages it opens (console-tabs.ts).
+ */
 import { useState } from "react";
 import { useChat } from "../../client/use-chat.ts";
 import { UsersTab } from "./users-tab.tsx";
@@ -7,21 +11,32 @@ import { ChannelsTab } from "../../admin/channels-tab.tsx";
 import { SettingsTab } from "../../admin/settings-tab.tsx";
 import { AuditTab } from "../../admin/audit-tab.tsx";
 import { SsoAdminTab } from "../../sso/sso-admin-tab.tsx";
+import { DirectoryTab } from "../../admin/directory-tab.tsx";
+import { SessionsTab } from "../../admin/sessions-tab.tsx";
+import { ApiKeysTab } from "../../admin/api-keys-tab.tsx";
+import { RolesPoliciesTab } from "../../admin/roles-policies-tab.tsx";
+import { consoleTabs, type Tab } from "./console-tabs.ts";
 
-type Tab = "users" | "invites" | "channels" | "settings" | "sso" | "audit";
 const LABELS: Record<Tab, string> = {
   users: "Users",
   invites: "Invites",
   channels: "Channels",
   settings: "Org settings",
   sso: "Single sign-on",
+  directory: "Directory",
+  sessions: "Sessions",
+  "api-keys": "API keys",
+  roles: "Roles & policies",
   audit: "Audit",
 };
 
 export function AdminConsole() {
   const chat = useChat();
-  const [tab, setTab] = useState<Tab>("users");
-  if (!chat.isAdmin)
+  const tabs = consoleTabs(chat);
+  const [chosen, setTab] = useState<Tab>();
+  // Owners and admins start on Users; someone a custom role lets in starts on the first page it opens.
+  const tab = chosen && tabs.includes(chosen) ? chosen : tabs[0];
+  if (!tab)
     return (
       <div className="empty">
         <h2>Admins only</h2>
@@ -34,7 +49,7 @@ export function AdminConsole() {
         <h1 id="admin-title">Admin · {chat.org.name}</h1>
       </header>
       <div className="tabs" role="tablist" aria-label="Admin sections">
-        {(["users", "invites", "channels", "settings", "sso", "audit"] as const).map((t) => (
+        {tabs.map((t) => (
           <button key={t} type="button" role="tab" id={`tab-${t}`} aria-selected={tab === t} aria-controls={`panel-${t}`} onClick={() => setTab(t)}>
             {LABELS[t]}
           </button>
@@ -52,6 +67,14 @@ export function AdminConsole() {
           <AuditTab />
         ) : tab === "sso" ? (
           <SsoAdminTab />
+        ) : tab === "directory" ? (
+          <DirectoryTab />
+        ) : tab === "sessions" ? (
+          <SessionsTab />
+        ) : tab === "api-keys" ? (
+          <ApiKeysTab />
+        ) : tab === "roles" ? (
+          <RolesPoliciesTab />
         ) : (
           <SettingsTab />
         )}

@@ -7,15 +7,19 @@ import { DeviceTable } from "../device-table.tsx";
 import { ResetPasswordDialog } from "../../admin/reset-password-dialog.tsx";
 import { SetEmailDialog } from "../../admin/set-email-dialog.tsx";
 import { ResetMfaDialog } from "../../admin/reset-mfa-dialog.tsx";
+import { UserSessions } from "../../admin/user-sessions.tsx";
+import { UserRolesDialog } from "../../admin/user-roles-dialog.tsx";
 
 const ROLES: OrgRole[] = ["owner", "admin", "member", "guest"];
 
 export function UsersTab() {
   const chat = useChat();
   const [error, setError] = useState<string>();
-  const [devicesOf, setDevicesOf] = useState<string>();
-  const [dialog, setDialog] = useState<{ kind: "reset-password" | "reset-mfa" | "set-email"; user: User }>();
+  // The row whose devices or sessions show under it.
+  const [open, setOpen] = useState<{ userId: string; view: "devices" | "sessions" }>();
+  const [dialog, setDialog] = useState<{ kind: "reset-password" | "reset-mfa" | "set-email" | "roles"; user: User }>();
   const users = [...chat.users.values()].sort((a, b) => Number(a.deactivated) - Number(b.deactivated) || a.displayName.localeCompare(b.displayName));
+  const toggle = (userId: string, view: "devices" | "sessions") => setOpen(open?.userId === userId && open.view === view ? undefined : { userId, view });
   const run = (p: Promise<unknown>) => p.then(() => chat.refreshUsers()).catch((err: unknown) => setError(describeError(err)));
   const act = (u: User, what: "deactivate" | "reactivate") =>
     run(chat.client.api.call(what === "deactivate" ? "deactivateUser" : "reactivateUser", { params: { id: u.id } }));
@@ -59,8 +63,24 @@ export function UsersTab() {
                 </td>
                 <td>{u.deactivated ? "Deactivated" : "Active"}</td>
                 <td className="row-actions">
-                  <button type="button" aria-expanded={devicesOf === u.id} onClick={() => setDevicesOf(devicesOf === u.id ? undefined : u.id)}>
+                  <button
+                    type="button"
+                    aria-expanded={open?.userId === u.id && open.view === "devices"}
+                    aria-label={`Devices of ${u.username}`}
+                    onClick={() => toggle(u.id, "devices")}
+                  >
                     Devices
+                  </button>
+                  <button
+                    type="button"
+                    aria-expanded={open?.userId === u.id && open.view === "sessions"}
+                    aria-label={`Sessions of ${u.username}`}
+                    onClick={() => toggle(u.id, "sessions")}
+                  >
+                    Sessions
+                  </button>
+                  <button type="button" onClick={() => setDialog({ kind: "roles", user: u })} aria-label={`Custom roles of ${u.username}`}>
+                    Roles
                   </button>
                   <button type="button" onClick={() => setDialog({ kind: "set-email", user: u })} aria-label={`Set email of ${u.username}`}>
                     Set email
@@ -91,11 +111,9 @@ export function UsersTab() {
                   )}
                 </td>
               </tr>
-              {devicesOf === u.id ? (
+              {open?.userId === u.id ? (
                 <tr>
-                  <td colSpan={6}>
-                    <DeviceTable userId={u.id} admin />
-                  </td>
+                  <td colSpan={6}>{open.view === "devices" ? <DeviceTable userId={u.id} admin /> : <UserSessions user={u} />}</td>
                 </tr>
               ) : null}
             </Fragment>
@@ -103,6 +121,7 @@ export function UsersTab() {
         </tbody>
       </table>
       {dialog?.kind === "reset-password" ? <ResetPasswordDialog user={dialog.user} onClose={() => setDialog(undefined)} /> : null}
+      {dialog?.kind === "roles" ? <UserRolesDialog user={dialog.user} onClose={() => setDialog(undefined)} /> : null}
       {dialog?.kind === "reset-mfa" ? <ResetMfaDialog user={dialog.user} onClose={() => setDialog(undefined)} /> : null}
       {dialog?.kind === "set-email" ? (
         <SetEmailDialog

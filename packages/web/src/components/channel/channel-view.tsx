@@ -9,6 +9,7 @@ import { TypingLine } from "./typing-line.tsx";
 import { ChannelSecurityBadge } from "../../security/channel-security.tsx";
 import { NewDeviceBanner } from "../../security/new-device-banner.tsx";
 import { Icon } from "../icon.tsx";
+import { ChannelLabels } from "../channel-labels.tsx";
 import { DropZone } from "../../chat/drop-zone.tsx";
 import { UploadList } from "../../chat/upload-list.tsx";
 import { AttachButton } from "../../chat/attach-button.tsx";
@@ -73,6 +74,7 @@ export function ChannelView(props: { channelId: string; at?: number | undefined;
                   {title}
                 </>
               )}
+              <ChannelLabels labels={c.labels} />
             </h1>
             {c.topic ? <p className="topic muted">{c.topic}</p> : null}
           </div>
@@ -104,6 +106,11 @@ export function ChannelView(props: { channelId: string; at?: number | undefined;
             ) : null}
           </div>
         </header>
+        {chat.history(c.id).denied ? (
+          <p className="notice channel-denied" role="alert">
+            You cannot read this channel: {chat.history(c.id).denied}. Ask an admin of {chat.org.name} if you need it.
+          </p>
+        ) : null}
         {searching ? <SearchBar channelId={c.id} onClose={() => setSearching(false)} onHighlight={onHighlight} /> : null}
         <NewDeviceBanner channelId={c.id} memberCount={c.memberCount} />
         <MessageList

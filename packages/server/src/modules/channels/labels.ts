@@ -1,0 +1,35 @@
+/**
+ * Channel labels (issue 10): short tags such as "confidential" that org policies name
+ * (`resource.labels.contains("confidential")`). Set by the channel's admins or org admins;
+ * DMs carry none. A change bumps the org's access version (gateways reload the channel
+ * attributes they decide live frames with) and is audited.
+ */
+import type { Channel } from "@parley/protocol";
+import type { Deps, DeviceActor } from "../../context.ts";
+import { runCommand } from "../../command.ts";
+import { AppError } from "../../core/errors.ts";
+import { bumpAccessVersion } from "../access/org-access.ts";
+import { parseLabels } from "../access/labels.ts";
+import { channelFor } from "./access.ts";
+import { countMembers, toChannel } from "./store.ts";
+
+export async function setChannelLabels(deps: Deps, p: DeviceActor, channelId: string, labels: string[]): Promise<Channel> {
+  const next = [...new Set(labels)].sort();
+  return runCommand(deps, p, "channels.setLabels", async (tx, fx) => {
+    const ch = await channelFor(tx, p, channelId, "channel.manage");
+    if (ch.row.kind === "dm" || ch.row.kind === "group_dm") throw new AppError("bad_request", "DMs and group DMs carry no labels");
+    const before = parseLabels(ch.row.labels);
+    const row = { ...ch.row, labels: JSON.stringify(next) };
+    if (before.join("\n") !== next.join("\n")) {
+      await tx.updateTable("channels").set({ labels: row.labels }).where("id", "=", channelId).execute();
+      await bumpAccessVersion(tx, fx, p.orgId);
+      fx.audit({
+        action: "channel.labels.set",
+        target: { kind: "channel", id: channelId },
+        result: "success",
+        details: { channelId, labels: next, previous: before },
+      });
+    }
+    return toChannel(row, await countMembers(tx, channelId));
+  });
+}

@@ -1,0 +1,32 @@
+/**
+ * Which admin console pages a user sees: owners and admins all of them; anyone else the
+ * pages their custom roles open (e.g. an "auditor" role with org.read_audit sees Audit).
+ */
+import type { OrgPermission } from "@parley/protocol";
+
+export type Tab = "users" | "invites" | "channels" | "sso" | "directory" | "sessions" | "api-keys" | "roles" | "settings" | "audit";
+
+/** The permission each page needs; null: owners and admins only (the page mixes several). */
+const NEEDS: Record<Tab, OrgPermission | readonly OrgPermission[] | null> = {
+  users: "org.manage_users",
+  invites: "org.invite",
+  channels: "channel.manage_any",
+  sso: null,
+  directory: null,
+  sessions: null,
+  "api-keys": null,
+  roles: ["org.manage_roles", "org.manage_security"],
+  settings: null,
+  audit: "org.read_audit",
+};
+
+const ORDER: Tab[] = ["users", "invites", "channels", "sso", "directory", "sessions", "api-keys", "roles", "settings", "audit"];
+
+/** The pages, in order, that `user` may open. */
+export function consoleTabs(user: { isAdmin: boolean; can: (p: OrgPermission) => boolean }): Tab[] {
+  if (user.isAdmin) return ORDER;
+  return ORDER.filter((t) => {
+    const need = NEEDS[t];
+    return need !== null && (typeof need === "string" ? user.can(need) : need.some((p) => user.can(p)));
+  });
+}
