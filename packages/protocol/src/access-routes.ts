@@ -34,8 +34,8 @@ export const OrgPermission = z.enum([
 ]);
 export type OrgPermission = z.infer<typeof OrgPermission>;
 
-/** Channel-scoped actions (membership and channel role decide them, then policies). */
-export const ChannelActionName = z.enum(["channel.read", "channel.post", "channel.manage", "channel.invite", "channel.kick"]);
+/** Channel-scoped actions (membership and channel role decide them, then policies); `channel.moderate`: delete others' messages. */
+export const ChannelActionName = z.enum(["channel.read", "channel.post", "channel.manage", "channel.invite", "channel.kick", "channel.moderate"]);
 /** Every action a Cedar policy can name (`Action::"channel.read"`). */
 export const PolicyAction = z.union([OrgPermission, ChannelActionName]);
 export type PolicyAction = z.infer<typeof PolicyAction>;

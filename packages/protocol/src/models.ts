@@ -69,8 +69,13 @@ export const Seq = z.number().int().nonnegative();
 /** Org roles, from most to least privileged. */
 export const OrgRole = z.enum(["owner", "admin", "member", "guest"]);
 export type OrgRole = z.infer<typeof OrgRole>;
-/** Channel roles. */
-export const ChannelRole = z.enum(["admin", "member"]);
+/**
+ * Channel roles, from most to least privileged: `admin` manages the channel (name, topic,
+ * archive, roles, labels, history); `moderator` invites and removes members (not admins or
+ * moderators) and deletes others' messages; `member` reads and posts; `reader` only reads.
+ * DMs and group DMs have members only.
+ */
+export const ChannelRole = z.enum(["admin", "moderator", "member", "reader"]);
 export type ChannelRole = z.infer<typeof ChannelRole>;
 /** Channel kinds. */
 export const ChannelKind = z.enum(["public", "private", "dm", "group_dm"]);

@@ -4,7 +4,7 @@
  * follows (create makes the group, invite adds the devices, join joins by
  * external commit; a kick or leave makes the server propose the removal).
  */
-import type { Channel, MyChannel } from "@parley/protocol";
+import { ChannelRole, type Channel, type MyChannel } from "@parley/protocol";
 import { str, type Command } from "../command.ts";
 import { CliError } from "../errors.ts";
 import { table } from "../render.ts";
@@ -112,7 +112,7 @@ export const channelCommands: Command[] = [
   {
     name: ["channel", "kick"],
     usage: "NAME USER",
-    summary: "Remove a member from a channel (channel admins)",
+    summary: "Remove a member from a channel (channel admins; moderators remove members and readers)",
     min: 2,
     async run(ctx) {
       const ch = await withClient(
@@ -126,6 +126,24 @@ export const channelCommands: Command[] = [
         { sync: true },
       );
       ctx.out.result({ channel: ch.name, removed: ctx.args[1] }, `Removed ${ctx.args[1]} from #${ch.name}.`);
+    },
+  },
+  {
+    name: ["channel", "role"],
+    usage: "NAME USER ROLE",
+    summary: "Set a member's channel role: admin, moderator, member or reader (channel admins, org admins)",
+    min: 3,
+    max: 3,
+    async run(ctx) {
+      const role = ChannelRole.safeParse(ctx.args[2]!.toLowerCase());
+      if (!role.success) throw new CliError("usage", `"${ctx.args[2]}" is not a channel role`, `one of: ${ChannelRole.options.join(", ")}`, 2);
+      const { ch, member } = await withClient(ctx, async ({ api, client }) => {
+        const ch = await resolveChannel(client, ctx.args[0]!);
+        const user = (await directory(api)).byName(ctx.args[1]!);
+        const member = await api.call("setMemberRole", { params: { channelId: ch.id, userId: user.id }, body: { role: role.data } });
+        return { ch, member };
+      });
+      ctx.out.result({ channel: ch.name, member }, `${ctx.args[1]} is now ${member.role === "admin" ? "an" : "a"} ${member.role} of #${ch.name}.`);
     },
   },
   {

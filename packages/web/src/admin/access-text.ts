@@ -26,12 +26,13 @@ export const PERMISSION_TEXT: Record<OrgPermission, string> = {
 };
 
 /** The channel actions a policy or a dry run can name, with what they mean. */
-export const CHANNEL_ACTION_TEXT: Record<Extract<PolicyAction, `channel.${"read" | "post" | "manage" | "invite" | "kick"}`>, string> = {
+export const CHANNEL_ACTION_TEXT: Record<Extract<PolicyAction, `channel.${"read" | "post" | "manage" | "invite" | "kick" | "moderate"}`>, string> = {
   "channel.read": "Read the channel (messages, members, threads)",
   "channel.post": "Post in the channel",
   "channel.manage": "Rename, archive, set member roles",
   "channel.invite": "Add members",
   "channel.kick": "Remove members",
+  "channel.moderate": "Delete others' messages",
 };
 
 /** Whether a dry-run action is about a channel (then it needs one). */

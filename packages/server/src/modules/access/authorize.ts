@@ -9,6 +9,7 @@
  * Org policies only ever take away. System, SCIM and IdP actors are not users:
  * policies do not apply to them.
  */
+import type { ChannelRole } from "@parley/protocol";
 import type { Actor } from "../../context.ts";
 import { AppError } from "../../core/errors.ts";
 import { roleAllows, type ChannelAction, type OrgAction } from "./permissions.ts";
@@ -25,7 +26,7 @@ export interface ChannelResource {
   /** The channel's labels (org policies name them as resource.labels). */
   labels: readonly string[];
   /** The caller's channel role, or null if not a member. */
-  myRole: "admin" | "member" | null;
+  myRole: ChannelRole | null;
 }
 
 export type Resource = { type: "org"; orgId: string } | { type: "channel"; channel: ChannelResource };
@@ -101,7 +102,12 @@ function roleDecision(p: Actor, action: OrgAction | ChannelAction, resource: Res
   // their groups to, private ones included.
   const provisioning = (p.kind === "scim" || p.kind === "idp") && orgAdmin && (action === "channel.invite" || action === "channel.kick");
   // Non-members may not learn anything about private channels and DMs.
-  if (!member && ch.kind !== "public" && !provisioning && !(orgAdmin && (action === "channel.manage" || action === "channel.kick"))) {
+  if (
+    !member &&
+    ch.kind !== "public" &&
+    !provisioning &&
+    !(orgAdmin && (action === "channel.manage" || action === "channel.kick" || action === "channel.moderate"))
+  ) {
     throw new AppError("not_found", "channel not found");
   }
   switch (action) {
@@ -110,21 +116,29 @@ function roleDecision(p: Actor, action: OrgAction | ChannelAction, resource: Res
       return;
     case "channel.post":
       if (!member) throw new AppError("forbidden", "join the channel first");
+      if (ch.myRole === "reader") throw new AppError("forbidden", "readers of this channel may not post");
       if (ch.archived) throw new AppError("channel_archived", "the channel is archived; unarchive it to post");
       return;
     case "channel.invite":
       if (ch.kind === "dm") throw new AppError("bad_request", "a DM has exactly two members; open a group DM instead");
       if (ch.archived) throw new AppError("channel_archived", "the channel is archived");
-      if (ch.kind === "public" && member && p.role !== "guest") return;
-      if (ch.myRole === "admin" || orgAdmin) return;
+      if (ch.kind === "public" && member && ch.myRole !== "reader" && p.role !== "guest") return;
+      if (ch.myRole === "admin" || ch.myRole === "moderator" || orgAdmin) return;
       if (ch.kind === "group_dm" && member) return;
-      throw new AppError("forbidden", "only channel admins may invite to this channel");
-    case "channel.manage":
+      throw new AppError("forbidden", "only channel admins and moderators may invite to this channel");
     case "channel.kick":
+    case "channel.moderate":
       if (ch.kind === "dm" || ch.kind === "group_dm") {
-        if (action === "channel.kick") throw new AppError("bad_request", "members cannot be removed from a DM");
-        if (member) return; // group DM members may name it
+        throw new AppError(
+          action === "channel.kick" ? "bad_request" : "forbidden",
+          action === "channel.kick" ? "members cannot be removed from a DM" : "only the sender may delete this",
+        );
       }
+      // Moderators remove members and readers only: removeMember checks the target's role.
+      if (ch.myRole === "admin" || ch.myRole === "moderator" || orgAdmin) return;
+      throw new AppError("forbidden", "only channel admins and moderators may do this");
+    case "channel.manage":
+      if ((ch.kind === "dm" || ch.kind === "group_dm") && member) return; // group DM members may name it
       if (ch.myRole === "admin" || orgAdmin) return;
       throw new AppError("forbidden", "only channel admins may do this");
     default:

@@ -4,7 +4,7 @@
  * org's enabled policies), once as things stand and once with a draft policy added (or in
  * place of the one it edits). Nothing is stored; nothing cached changes.
  */
-import type { DryRunUser, PolicyAction } from "@parley/protocol";
+import { ChannelActionName, type DryRunUser, type PolicyAction } from "@parley/protocol";
 import type { Actor, Deps, DeviceActor } from "../../context.ts";
 import { AppError, notFound } from "../../core/errors.ts";
 import { findChannel } from "../channels/store.ts";
@@ -14,7 +14,7 @@ import type { OrgAccessState, PrincipalAttrs } from "./access-state.ts";
 import { loadOrgAccess } from "./org-access.ts";
 import { assumedAttrs, requireValidText, withPolicies } from "./policies.ts";
 
-const CHANNEL_ACTIONS: ReadonlySet<string> = new Set(["channel.read", "channel.post", "channel.manage", "channel.invite", "channel.kick"]);
+const CHANNEL_ACTIONS: ReadonlySet<string> = new Set(ChannelActionName.options);
 
 export interface DryRunInput {
   action: PolicyAction;

@@ -46,9 +46,10 @@ void catalogueMatches;
 export type ChannelAction =
   | "channel.read" // see events, members, threads
   | "channel.post" // send events
-  | "channel.manage" // rename, topic, archive, set member roles
-  | "channel.invite" // add members
-  | "channel.kick"; // remove others
+  | "channel.manage" // rename, topic, archive, set member roles, labels, history (channel admins)
+  | "channel.invite" // add members (not readers)
+  | "channel.kick" // remove others (channel admins; moderators remove members and readers)
+  | "channel.moderate"; // delete others' messages (channel admins and moderators)
 
 export function roleAllows(role: OrgRole, action: OrgAction): boolean {
   return (ORG_PERMISSIONS[action] as readonly OrgRole[]).includes(role);

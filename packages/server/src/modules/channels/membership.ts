@@ -6,7 +6,7 @@
 import type { ChannelMember, ChannelRole, MyChannel } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";
 import { isUniqueViolation } from "../../platform/db/index.ts";
-import { authorize } from "../access/authorize.ts";
+import { actorAllows, authorize } from "../access/authorize.ts";
 import { AppError } from "../../core/errors.ts";
 import { runCommand, type CommandEffects } from "../../command.ts";
 import type { Tx } from "../../platform/db/index.ts";
@@ -44,10 +44,13 @@ export async function joinChannel(deps: Deps, p: DeviceActor, channelId: string)
   return myChannel(deps.db, p, channelId);
 }
 
-/** Remove `userId` and tell everyone concerned. */
-async function removeFromChannel(deps: Deps, p: DeviceActor, channelId: string, userId: string): Promise<void> {
+/** Remove `userId` and tell everyone concerned; `moderator`: the caller may remove members and readers only. */
+async function removeFromChannel(deps: Deps, p: DeviceActor, channelId: string, userId: string, moderator = false): Promise<void> {
   await runCommand(deps, p, "channels.removeFromChannel", async (tx, after) => {
     const reason = userId === p.userId ? "left" : "kicked";
+    // Read in the transaction, so a promotion that commits first is seen.
+    const role = moderator ? (await findMembership(tx, channelId, userId))?.role : undefined;
+    if (role === "admin" || role === "moderator") throw new AppError("forbidden", "moderators may not remove channel admins or other moderators");
     const removed = await removeChannelMembersIn(tx, after, deps, { orgId: p.orgId, channelId, userIds: [userId], by: p.userId, reason });
     if (removed.length === 0) throw new AppError("not_found", "not a member of this channel");
   });
@@ -141,14 +144,14 @@ export async function addChannelMembersIn(
   return fresh;
 }
 
-/** Kick a member (channel admins, org admins). Removing yourself is leaving. */
+/** Kick a member (channel admins, org admins; moderators kick members and readers). Removing yourself is leaving. */
 export async function removeMember(deps: Deps, p: DeviceActor, channelId: string, userId: string): Promise<void> {
   if (userId === p.userId) return leaveChannel(deps, p, channelId);
-  await channelFor(deps.db, p, channelId, "channel.kick");
-  await removeFromChannel(deps, p, channelId, userId);
+  const ch = await channelFor(deps.db, p, channelId, "channel.kick");
+  await removeFromChannel(deps, p, channelId, userId, ch.resource.myRole === "moderator" && !actorAllows(p, "channel.manage_any"));
 }
 
-/** Make a member channel admin or plain member (channel admins, org admins). */
+/** Set a member's channel role: admin, moderator, member or reader (channel admins, org admins). */
 export async function setMemberRole(deps: Deps, p: DeviceActor, channelId: string, userId: string, role: ChannelRole): Promise<ChannelMember> {
   const ch = await channelFor(deps.db, p, channelId, "channel.manage");
   if (isDm(ch.row.kind)) throw new AppError("bad_request", "DMs have no channel roles");

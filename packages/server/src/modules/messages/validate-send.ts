@@ -106,7 +106,10 @@ export interface EventDraft {
 export function checkSend(p: DeviceActor, ch: LoadedChannel, input: SendEvent, shaped: Shaped, look: SendLookups, requireArchive: boolean): EventDraft {
   const { content, generation, archive } = shaped;
   rejectHandshake(input);
-  authorize(p, "channel.post", { type: "channel", channel: ch.resource });
+  // A reader's device still hands past history keys to the members its commits add: key
+  // distribution, not a post (readers are refused every message, reaction, edit and delete).
+  const asPoster = input.kind === "keys" && ch.resource.myRole === "reader" ? { ...ch.resource, myRole: "member" as const } : ch.resource;
+  authorize(p, "channel.post", { type: "channel", channel: asPoster });
   const channelId = ch.row.id;
   // Encrypted for a group the channel has replaced (the batch's seq bump re-checks it against a concurrent reset).
   if (generation !== undefined && generation !== Number(ch.row.mls_generation)) {
@@ -176,8 +179,8 @@ function checkTarget(p: DeviceActor, ch: LoadedChannel, kind: "reaction" | "edit
     case "delete":
       if (ref.kind !== "message" && ref.kind !== "reaction") throw bad("deletes target messages or reactions");
       if (own) return;
-      // Moderation: channel admins and org admins may delete others' events, never in DMs.
+      // Moderation: channel admins, moderators and org admins may delete others' events, never in DMs.
       if (ch.row.kind === "dm" || ch.row.kind === "group_dm") throw new AppError("forbidden", "only the sender may delete this");
-      authorize(p, "channel.manage", { type: "channel", channel: ch.resource });
+      authorize(p, "channel.moderate", { type: "channel", channel: ch.resource });
   }
 }

@@ -149,7 +149,7 @@ export interface ChannelMembersTable {
   channel_id: string;
   user_id: string;
   org_id: string;
-  role: "admin" | "member";
+  role: "admin" | "moderator" | "member" | "reader";
   joined_at: number;
   read_seq: number;
 }

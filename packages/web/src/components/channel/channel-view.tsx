@@ -14,11 +14,15 @@ import { DropZone } from "../../chat/drop-zone.tsx";
 import { UploadList } from "../../chat/upload-list.tsx";
 import { AttachButton } from "../../chat/attach-button.tsx";
 import { SearchBar, type SearchHighlight } from "../../search/search-bar.tsx";
+import { mayInvite, mayPost } from "../../chat/channel-roles.ts";
+import { MembersPanel } from "./members-panel.tsx";
+import { ReaderNote } from "./reader-note.tsx";
 
 export function ChannelView(props: { channelId: string; at?: number | undefined; onAddPeople: () => void }) {
   const chat = useChat();
   const c = chat.channel(props.channelId);
   const [searching, setSearching] = useState(false);
+  const [membersOpen, setMembersOpen] = useState(false);
   const [highlight, setHighlight] = useState<SearchHighlight>();
   const onHighlight = useCallback((h: SearchHighlight | undefined) => setHighlight(h), []);
   // A link to one message (?at=N, from a search result): page back to it, then show it marked.
@@ -91,10 +95,16 @@ export function ChannelView(props: { channelId: string; at?: number | undefined;
             >
               <Icon name="search" />
             </button>
-            <span className="muted">
-              {c.memberCount} {c.memberCount === 1 ? "member" : "members"}
-            </span>
-            {!isDm ? (
+            {isDm ? (
+              <span className="muted">
+                {c.memberCount} {c.memberCount === 1 ? "member" : "members"}
+              </span>
+            ) : (
+              <button type="button" className="link" aria-haspopup="dialog" onClick={() => setMembersOpen(true)}>
+                {c.memberCount} {c.memberCount === 1 ? "member" : "members"}
+              </button>
+            )}
+            {mayInvite(chat, c) ? (
               <button type="button" onClick={props.onAddPeople}>
                 Add people
               </button>
@@ -122,10 +132,24 @@ export function ChannelView(props: { channelId: string; at?: number | undefined;
         />
         <TypingLine channelId={c.id} threadRoot={null} lastSeq={last && !last.deleted ? last.seq : undefined} />
         <UploadList channelId={c.id} />
-        <div className="composer-row">
-          <AttachButton channelId={c.id} disabled={c.archived} />
-          <Composer channelId={c.id} threadRoot={null} placeholder={`Message ${isDm ? title : `#${title}`}`} disabled={c.archived} />
-        </div>
+        {mayPost(c) ? (
+          <div className="composer-row">
+            <AttachButton channelId={c.id} disabled={c.archived} />
+            <Composer channelId={c.id} threadRoot={null} placeholder={`Message ${isDm ? title : `#${title}`}`} disabled={c.archived} />
+          </div>
+        ) : (
+          <ReaderNote />
+        )}
+        {membersOpen ? (
+          <MembersPanel
+            channel={c}
+            onClose={() => setMembersOpen(false)}
+            onAddPeople={() => {
+              setMembersOpen(false);
+              props.onAddPeople();
+            }}
+          />
+        ) : null}
       </section>
     </DropZone>
   );

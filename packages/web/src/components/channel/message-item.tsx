@@ -12,6 +12,7 @@ import { MessageEditor } from "./message-editor.tsx";
 import { Icon } from "../icon.tsx";
 import { filesOf } from "../../client/extras.ts";
 import { Attachments } from "../../chat/attachments.tsx";
+import { mayDeleteOthers, mayPost } from "../../chat/channel-roles.ts";
 
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀", "✅"];
 
@@ -32,6 +33,9 @@ export function MessageItem(props: {
   const [editing, setEditing] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const own = m.senderId === chat.me.id;
+  const channel = chat.channel(channelId);
+  // Readers react, edit and delete nothing; moderators and admins delete others' messages too.
+  const posts = !channel || mayPost(channel);
   const sender = chat.userName(m.senderId);
   const knownUser = (u: string) => [...chat.users.values()].some((x) => x.username === u);
   const mentionsMe = m.mentions.includes(chat.me.id);
@@ -86,6 +90,7 @@ export function MessageItem(props: {
               className="reaction"
               aria-pressed={users.has(chat.me.id)}
               aria-label={`${emoji} ${users.size}, by ${[...users].map((u) => chat.userName(u)).join(", ")}`}
+              disabled={!posts}
               onClick={() => void chat.toggleReaction(channelId, m.seq, emoji)}
             >
               {emoji} {users.size}
@@ -118,20 +123,22 @@ export function MessageItem(props: {
       ) : null}
       {!m.deleted && !editing ? (
         <div className="msg-actions" role="toolbar" aria-label="Message actions">
-          <button type="button" className="icon" aria-label="Add reaction" aria-expanded={picker} onClick={() => setPicker(!picker)}>
-            <Icon name="smile" />
-          </button>
+          {posts ? (
+            <button type="button" className="icon" aria-label="Add reaction" aria-expanded={picker} onClick={() => setPicker(!picker)}>
+              <Icon name="smile" />
+            </button>
+          ) : null}
           {props.onOpenThread ? (
             <button type="button" className="icon" aria-label="Reply in thread" onClick={() => props.onOpenThread!(m.seq)}>
               <Icon name="reply" />
             </button>
           ) : null}
-          {own ? (
+          {own && posts ? (
             <button type="button" className="icon" aria-label="Edit message" onClick={() => setEditing(true)}>
               <Icon name="edit" />
             </button>
           ) : null}
-          {own ? (
+          {(own && posts) || mayDeleteOthers(chat, channel) ? (
             <button type="button" className="icon" aria-label="Delete message" onClick={() => setConfirmDelete(true)}>
               <Icon name="trash" />
             </button>

@@ -6,11 +6,14 @@ import { MessageItem } from "./message-item.tsx";
 import { Composer } from "./composer.tsx";
 import { TypingLine } from "./typing-line.tsx";
 import { Icon } from "../icon.tsx";
+import { ReaderNote } from "./reader-note.tsx";
+import { mayPost } from "../../chat/channel-roles.ts";
 
 export function ThreadPanel(props: { channelId: string; rootSeq: number; at?: number | undefined }) {
   const chat = useChat();
   const h = chat.history(props.channelId);
   const root = h.get(props.rootSeq);
+  const channel = chat.channel(props.channelId);
   const replies = h.thread(props.rootSeq);
   const end = useRef<HTMLDivElement>(null);
   const at = useRef<HTMLDivElement>(null);
@@ -49,7 +52,7 @@ export function ThreadPanel(props: { channelId: string; rootSeq: number; at?: nu
         <div ref={end} />
       </div>
       <TypingLine channelId={props.channelId} threadRoot={props.rootSeq} />
-      <Composer channelId={props.channelId} threadRoot={props.rootSeq} placeholder="Reply in thread" />
+      {channel && !mayPost(channel) ? <ReaderNote /> : <Composer channelId={props.channelId} threadRoot={props.rootSeq} placeholder="Reply in thread" />}
     </aside>
   );
 }
