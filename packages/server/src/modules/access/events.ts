@@ -3,8 +3,16 @@ declare module "../../platform/bus/bus.ts" {
   interface BusTopics {
     /** An org's custom roles, policies or channel labels changed: processes reload their cached copy. */
     "access.changed": { orgId: string; version: number };
+    /**
+     * These users' built-in role or SCIM groups changed: gateways close their open connections
+     * (1012, the SDK reconnects at once) so each comes back with a freshly resolved principal.
+     */
+    "access.identity": { orgId: string; userIds: string[]; what: "role" | "groups" };
   }
 }
 
 /** The topic by name (the gateway subscribes to it). */
 export const ACCESS_TOPIC = "access.changed" as const;
+
+/** The topic by name (the gateway subscribes to it). */
+export const IDENTITY_TOPIC = "access.identity" as const;

@@ -13,7 +13,7 @@ import type { CommandEffects } from "../../command.ts";
 import { compilePolicySet } from "./cedar.ts";
 import type { ChannelAttrs, OrgAccessHolder, OrgAccessState, PrincipalAccess, PrincipalAttrs } from "./access-state.ts";
 import { parseLabels } from "./labels.ts";
-import { ACCESS_TOPIC } from "./events.ts";
+import { ACCESS_TOPIC, IDENTITY_TOPIC } from "./events.ts";
 
 interface OrgCache {
   entries: Map<string, { holder: OrgAccessHolder; version: number }>;
@@ -108,6 +108,16 @@ export async function bumpAccessVersion(tx: Tx, fx: CommandEffects, orgId: strin
     .returning("access_version")
     .executeTakeFirstOrThrow();
   fx.emit(ACCESS_TOPIC, { orgId, version: Number(row.access_version) });
+}
+
+/**
+ * Users' built-in role or SCIM groups changed inside a command: after the commit, gateways make
+ * their open connections pick up the new identity (a connection resolves its principal once, at
+ * `hello`; requests resolve it every time).
+ */
+export function identityChanged(fx: CommandEffects, orgId: string, userIds: readonly string[], what: "role" | "groups"): void {
+  const ids = [...new Set(userIds)];
+  if (ids.length > 0) fx.emit(IDENTITY_TOPIC, { orgId, userIds: ids, what });
 }
 
 /**

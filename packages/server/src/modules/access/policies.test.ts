@@ -10,6 +10,7 @@ import { DIALECTS, startTestServer, type TestServer } from "../../testing/harnes
 import { bootstrapOrg, countRows, makeOrg, makeUser, type TestUser } from "../../testing/factories.ts";
 import { connectUser, postText } from "../../gateway/test-client.ts";
 import { cachedAccessVersion } from "./org-access.ts";
+import { fetchFile, uploadFile } from "../../testing/files.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -53,8 +54,18 @@ for (const dialect of DIALECTS) {
       assert.equal(r.status, 200);
       assert.deepEqual(r.body.labels, ["confidential", "deals"]);
       assert.deepEqual((await member.api("GET", `/channels/${ch}`)).body.labels, ["confidential", "deals"]);
+      // A channel's own admin adds a label but may not take one away (that could lift a policy).
+      const own = (await member.api("POST", "/channels", { kind: "private", name: "mias-room" })).body;
+      assert.equal((await member.api("PUT", `/channels/${own.id}/labels`, { labels: ["confidential"] })).status, 200);
+      const lift = await member.api("PUT", `/channels/${own.id}/labels`, { labels: [] });
+      assert.equal(lift.status, 403);
+      assert.match(lift.body.message, /only org admins may remove a label \(confidential\)/);
+      assert.deepEqual((await member.api("GET", `/channels/${own.id}`)).body.labels, ["confidential"]);
       const audit = await owner.api("GET", "/audit?action=channel.labels.set");
-      assert.equal(audit.body.entries[0].details.channelId, ch);
+      assert.deepEqual(
+        (audit.body.entries as Array<{ details: { channelId: string } }>).map((e) => e.details.channelId),
+        [own.id, ch],
+      );
     });
 
     it("refuses policies that do not parse, permit, fail the schema or lock every admin out; nothing written", async () => {
@@ -93,10 +104,17 @@ for (const dialect of DIALECTS) {
       assert.equal((await owner.api("DELETE", `/org/policies/${ok.body.id}`)).status, 204);
       assert.equal(await countRows(s, "org_policies"), before);
       assert.equal((await member.api("POST", "/org/policies", { name: "x", text: CONFIDENTIAL })).status, 403);
+      // Every refusal is an audit entry of its own: 4 invalid, 2 lock-outs on create, 1 on enable.
+      const refused = (await owner.api("GET", "/audit?action=policy.refused")).body.entries as Array<{ result: string; details: Record<string, unknown> }>;
+      assert.equal(refused.filter((e) => e.details.code === "policy_invalid").length, 4);
+      assert.equal(refused.filter((e) => e.details.code === "policy_lockout").length, 3);
+      assert.ok(refused.every((e) => e.result === "failure" && typeof e.details.reason === "string"));
+      assert.deepEqual(refused.find((e) => e.details.policyId === disabled.body.id)?.details.policies, ["later"]);
     });
 
     it("guests may not read channels labelled confidential: REST and WebSocket; members still read; dry-run lists the guest", async () => {
       const seq0 = await postText(owner, ch, "before the policy");
+      const fileId = await uploadFile(s, owner, ch, new Uint8Array(1000).fill(7));
       // Dry-run of the draft: the guest is the one affected.
       const dry = await owner.api("POST", "/org/policies/dry-run", { action: "channel.read", channelId: ch, draft: { text: CONFIDENTIAL } });
       assert.equal(dry.status, 200);
@@ -118,6 +136,11 @@ for (const dialect of DIALECTS) {
       assert.equal(refused.body.code, "forbidden");
       assert.match(refused.body.message, /confidential: no guests/);
       assert.equal((await member.api("GET", `/channels/${ch}/events?after=0`)).status, 200);
+      // Nor its files' ciphertext.
+      const file = await fetchFile(s, guest, fileId);
+      assert.equal(file.status, 403);
+      assert.equal(file.error.code, "forbidden");
+      assert.equal((await fetchFile(s, member, fileId)).status, 200);
 
       // Live: the member gets the new event, the already-connected guest nothing.
       await gatewayCaughtUp(s, owner.org.id);
@@ -202,6 +225,14 @@ for (const dialect of DIALECTS) {
       assert.equal(cat.status, 200);
       assert.equal(cat.body.catalogue.find((c: { permission: string }) => c.permission === "org.manage_admins").grantable, false);
       assert.equal((await owner.api("POST", "/org/roles", { name: "boss", permissions: ["org.manage_admins"] })).status, 403);
+      // Nor who can sign in: a custom org.manage_security could mint a SCIM token with an admin's authority.
+      assert.equal(cat.body.catalogue.find((c: { permission: string }) => c.permission === "org.manage_security").grantable, false);
+      assert.equal((await owner.api("POST", "/org/roles", { name: "secops", permissions: ["org.manage_security"] })).status, 403);
+      const roleRefusals = (await owner.api("GET", "/audit?action=role.refused")).body.entries as Array<{ details: Record<string, unknown> }>;
+      assert.deepEqual(
+        roleRefusals.map((e) => e.details.permissions),
+        [["org.manage_security"], ["org.manage_admins"]],
+      );
       assert.equal((await owner.api("POST", "/org/roles", { name: "admin", permissions: [] })).status, 400);
       const auditor = await owner.api("POST", "/org/roles", { name: "auditor", description: "reads the log", permissions: ["org.read_audit"] });
       assert.equal(auditor.status, 201);
@@ -226,7 +257,7 @@ for (const dialect of DIALECTS) {
       assert.equal((await owner.api("DELETE", `/org/roles/${auditor.body.id}`)).status, 204);
       assert.equal((await member.api("GET", "/audit")).status, 403);
       const entries = (await owner.api("GET", "/audit?action=role.")).body.entries.map((e: { action: string }) => e.action);
-      assert.deepEqual(entries.sort(), ["role.created", "role.deleted"]);
+      assert.deepEqual(entries.sort(), ["role.created", "role.deleted", "role.refused", "role.refused"]);
       assert.equal((await other.api("GET", "/org/roles")).body.roles.length, 0);
     });
   });

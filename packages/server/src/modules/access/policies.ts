@@ -17,6 +17,7 @@ import { newId } from "../../platform/ids.ts";
 import { mapUniqueViolation } from "../orgs/create-org.ts";
 import { authorize, policyDenials } from "./authorize.ts";
 import { CEDAR_SCHEMA, checkPolicyText, compilePolicySet, policyTextHash, type PolicyProblem } from "./cedar.ts";
+import { auditRefusals } from "./refusals.ts";
 import { bumpAccessVersion, loadOrgAccess } from "./org-access.ts";
 import type { CompiledPolicy, OrgAccessState, PrincipalAttrs } from "./access-state.ts";
 
@@ -143,36 +144,38 @@ export async function createPolicy(
   input: { name: string; description: string; text: string; enabled: boolean },
 ): Promise<OrgPolicy> {
   authorize(p, "org.manage_security", org(p));
-  requireValidText(input.text);
-  try {
-    return await runCommand(deps, p, "access.createPolicy", async (tx, fx) => {
-      await requireFreeName(tx, p.orgId, input.name);
-      const now = deps.now();
-      const row: OrgPoliciesTable = {
-        id: newId("pol"),
-        org_id: p.orgId,
-        name: input.name,
-        description: input.description,
-        text: input.text,
-        enabled: input.enabled ? 1 : 0,
-        created_by: actorRef(p),
-        created_at: now,
-        updated_at: now,
-      };
-      await tx.insertInto("org_policies").values(row).execute();
-      if (input.enabled) await checkLockOut(tx, deps, p.orgId, ip);
-      await bumpAccessVersion(tx, fx, p.orgId);
-      fx.audit({
-        action: "policy.created",
-        target: { kind: "policy", id: row.id },
-        result: "success",
-        details: { policyId: row.id, name: row.name, textHash: policyTextHash(row.text), enabled: input.enabled },
+  return auditRefusals(deps, p, "policy.refused", null, { name: input.name, textHash: policyTextHash(input.text), enabled: input.enabled }, async () => {
+    requireValidText(input.text);
+    try {
+      return await runCommand(deps, p, "access.createPolicy", async (tx, fx) => {
+        await requireFreeName(tx, p.orgId, input.name);
+        const now = deps.now();
+        const row: OrgPoliciesTable = {
+          id: newId("pol"),
+          org_id: p.orgId,
+          name: input.name,
+          description: input.description,
+          text: input.text,
+          enabled: input.enabled ? 1 : 0,
+          created_by: actorRef(p),
+          created_at: now,
+          updated_at: now,
+        };
+        await tx.insertInto("org_policies").values(row).execute();
+        if (input.enabled) await checkLockOut(tx, deps, p.orgId, ip);
+        await bumpAccessVersion(tx, fx, p.orgId);
+        fx.audit({
+          action: "policy.created",
+          target: { kind: "policy", id: row.id },
+          result: "success",
+          details: { policyId: row.id, name: row.name, textHash: policyTextHash(row.text), enabled: input.enabled },
+        });
+        return toPolicy(row);
       });
-      return toPolicy(row);
-    });
-  } catch (err) {
-    throw mapUniqueViolation(err, `a policy named "${input.name}" already exists`);
-  }
+    } catch (err) {
+      throw mapUniqueViolation(err, `a policy named "${input.name}" already exists`);
+    }
+  });
 }
 
 export async function updatePolicy(
@@ -183,44 +186,63 @@ export async function updatePolicy(
   input: { name?: string | undefined; description?: string | undefined; text?: string | undefined; enabled?: boolean | undefined },
 ): Promise<OrgPolicy> {
   authorize(p, "org.manage_security", org(p));
-  if (input.text !== undefined) requireValidText(input.text);
-  try {
-    return await runCommand(deps, p, "access.updatePolicy", async (tx, fx) => {
-      const old = await findPolicy(tx, p.orgId, id);
-      if (input.name !== undefined) await requireFreeName(tx, p.orgId, input.name, id);
-      const row: OrgPoliciesTable = {
-        ...old,
-        name: input.name ?? old.name,
-        description: input.description ?? old.description,
-        text: input.text ?? old.text,
-        enabled: input.enabled === undefined ? Number(old.enabled) : input.enabled ? 1 : 0,
-        updated_at: deps.now(),
-      };
-      await tx
-        .updateTable("org_policies")
-        .set({ name: row.name, description: row.description, text: row.text, enabled: row.enabled, updated_at: row.updated_at })
-        .where("id", "=", id)
-        .execute();
-      if (row.enabled === 1) await checkLockOut(tx, deps, p.orgId, ip);
-      await bumpAccessVersion(tx, fx, p.orgId);
-      const wasEnabled = Number(old.enabled) === 1;
-      const action =
-        wasEnabled !== (row.enabled === 1) && row.text === old.text && row.name === old.name
-          ? wasEnabled
-            ? "policy.disabled"
-            : "policy.enabled"
-          : "policy.updated";
-      fx.audit({
-        action,
-        target: { kind: "policy", id },
-        result: "success",
-        details: { policyId: id, name: row.name, textHash: policyTextHash(row.text), previousTextHash: policyTextHash(old.text), enabled: row.enabled === 1 },
-      });
-      return toPolicy(row);
-    });
-  } catch (err) {
-    throw mapUniqueViolation(err, `a policy named "${input.name}" already exists`);
-  }
+  return auditRefusals(
+    deps,
+    p,
+    "policy.refused",
+    { kind: "policy", id },
+    {
+      policyId: id,
+      ...(input.text !== undefined ? { textHash: policyTextHash(input.text) } : {}),
+      ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
+    },
+    async () => {
+      if (input.text !== undefined) requireValidText(input.text);
+      try {
+        return await runCommand(deps, p, "access.updatePolicy", async (tx, fx) => {
+          const old = await findPolicy(tx, p.orgId, id);
+          if (input.name !== undefined) await requireFreeName(tx, p.orgId, input.name, id);
+          const row: OrgPoliciesTable = {
+            ...old,
+            name: input.name ?? old.name,
+            description: input.description ?? old.description,
+            text: input.text ?? old.text,
+            enabled: input.enabled === undefined ? Number(old.enabled) : input.enabled ? 1 : 0,
+            updated_at: deps.now(),
+          };
+          await tx
+            .updateTable("org_policies")
+            .set({ name: row.name, description: row.description, text: row.text, enabled: row.enabled, updated_at: row.updated_at })
+            .where("id", "=", id)
+            .execute();
+          if (row.enabled === 1) await checkLockOut(tx, deps, p.orgId, ip);
+          await bumpAccessVersion(tx, fx, p.orgId);
+          const wasEnabled = Number(old.enabled) === 1;
+          const action =
+            wasEnabled !== (row.enabled === 1) && row.text === old.text && row.name === old.name
+              ? wasEnabled
+                ? "policy.disabled"
+                : "policy.enabled"
+              : "policy.updated";
+          fx.audit({
+            action,
+            target: { kind: "policy", id },
+            result: "success",
+            details: {
+              policyId: id,
+              name: row.name,
+              textHash: policyTextHash(row.text),
+              previousTextHash: policyTextHash(old.text),
+              enabled: row.enabled === 1,
+            },
+          });
+          return toPolicy(row);
+        });
+      } catch (err) {
+        throw mapUniqueViolation(err, `a policy named "${input.name}" already exists`);
+      }
+    },
+  );
 }
 
 export async function deletePolicy(deps: Deps, p: Actor, id: string): Promise<void> {

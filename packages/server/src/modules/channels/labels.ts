@@ -1,6 +1,7 @@
 /**
  * Channel labels (issue 10): short tags such as "confidential" that org policies name
- * (`resource.labels.contains("confidential")`). Set by the channel's admins or org admins;
+ * (`resource.labels.contains("confidential")`). Added by the channel's admins or org admins,
+ * removed by org admins only (removing one may lift a policy);
  * DMs carry none. A change bumps the org's access version (gateways reload the channel
  * attributes they decide live frames with) and is audited.
  */
@@ -8,6 +9,7 @@ import type { Channel } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";
 import { runCommand } from "../../command.ts";
 import { AppError } from "../../core/errors.ts";
+import { actorAllows } from "../access/authorize.ts";
 import { bumpAccessVersion } from "../access/org-access.ts";
 import { parseLabels } from "../access/labels.ts";
 import { channelFor } from "./access.ts";
@@ -19,6 +21,12 @@ export async function setChannelLabels(deps: Deps, p: DeviceActor, channelId: st
     const ch = await channelFor(tx, p, channelId, "channel.manage");
     if (ch.row.kind === "dm" || ch.row.kind === "group_dm") throw new AppError("bad_request", "DMs and group DMs carry no labels");
     const before = parseLabels(ch.row.labels);
+    // Labels carry the org's policies ("confidential"): a channel's admins may add them, but
+    // taking one away would lift a policy, which is for the org's admins (channel.manage_any).
+    const removed = before.filter((l) => !next.includes(l));
+    if (removed.length > 0 && !actorAllows(p, "channel.manage_any")) {
+      throw new AppError("forbidden", `only org admins may remove a label (${removed.join(", ")}): org policies may depend on it`);
+    }
     const row = { ...ch.row, labels: JSON.stringify(next) };
     if (before.join("\n") !== next.join("\n")) {
       await tx.updateTable("channels").set({ labels: row.labels }).where("id", "=", channelId).execute();

@@ -43,7 +43,7 @@ export async function createUpload(deps: Deps, p: DeviceActor, channelId: string
   return { ...toFileStatus(row), chunkSize: CHUNK_SIZE };
 }
 
-/** Load a file the caller may see: a member of its channel, in the caller's org; else 404. */
+/** Load a file the caller may see: a member of its channel who may read it, in the caller's org; else 404 (403 from a policy). */
 async function visibleFile(
   deps: Deps,
   p: DeviceActor,
@@ -55,7 +55,10 @@ async function visibleFile(
     throw notFound("file");
   });
   if (!ch.membership) throw notFound("file");
-  return { file, archived: ch.resource.archived, resource: { type: "channel", channel: ch.resource } };
+  const resource = { type: "channel" as const, channel: ch.resource };
+  // Reading the channel (an org policy may forbid it to a member) covers its files' bytes and status.
+  authorize(p, "channel.read", resource);
+  return { file, archived: ch.resource.archived, resource };
 }
 
 export async function uploadStatus(deps: Deps, p: DeviceActor, fileId: string): Promise<FileStatus> {

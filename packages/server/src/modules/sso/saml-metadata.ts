@@ -25,6 +25,7 @@ const unescape = (s: string) =>
     const named: Record<string, string> = { lt: "<", gt: ">", quot: '"', apos: "'", amp: "&" };
     if (named[e.toLowerCase()]) return named[e.toLowerCase()]!;
     const code = e[1] === "x" || e[1] === "X" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+    if (!(code > 0 && code <= 0x10ffff)) throw new MetadataUnreadable(`the metadata has an invalid character reference (&${e};)`);
     return String.fromCodePoint(code);
   });
 

@@ -284,6 +284,7 @@ for (const dialect of DIALECTS) {
           { kind: "saml", name: "X", idpMetadataXml: '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><EntityDescriptor entityID="x"/>' },
           "idpMetadataXml",
         ],
+        [{ kind: "saml", name: "X", idpMetadataXml: '<EntityDescriptor entityID="&#x110000;"/>' }, "idpMetadataXml"],
         [{ kind: "saml", name: "X" }, "idpEntityId"],
       ];
       for (const [body, path] of cases) {
