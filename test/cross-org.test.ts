@@ -33,6 +33,7 @@ const TABLES: Array<keyof Database> = [
   "invites",
   "channels",
   "channel_members",
+  "channel_restrictions",
   "events",
   "mentions",
   "user_stream",

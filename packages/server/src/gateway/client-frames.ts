@@ -21,6 +21,7 @@ import { strike, takeToken, writable, type Conn } from "./connection.ts";
 import type { GatewayCore } from "./core.ts";
 import { handleHello } from "./hello.ts";
 import { markRead, sendEvent } from "../modules/messages/commands.ts";
+import { channelFor } from "../modules/channels/access.ts";
 
 /** Least time between two typing notices of one connection for one channel. */
 const TYPING_INTERVAL_MS = 1000;
@@ -129,8 +130,20 @@ function handleFrame(core: GatewayCore, c: Conn, data: Buffer, isBinary: boolean
       const last = c.typingAt.get(frame.channelId);
       // Silently coalesced: typing is a hint, not worth an error.
       if (last !== undefined && now - last < TYPING_INTERVAL_MS) return;
+      // Set before the check, so a refused typist also costs at most one lookup a second.
       c.typingAt.set(frame.channelId, now);
-      deps.bus.publish("channel.typing", { orgId: p.orgId, channelId: frame.channelId, userId: p.userId, threadRoot: frame.threadRoot ?? null });
+      // Typing announces a post: whoever may not post (readers, an org policy, a read-only API key) is refused like a send.
+      if (!mayWrite(p)) {
+        sendError(core, c, undefined, new AppError("forbidden", "this API key lacks the write scope"));
+        return;
+      }
+      channelFor(deps.db, p, frame.channelId, "channel.post").then(
+        () => {
+          if (c.closing) return;
+          deps.bus.publish("channel.typing", { orgId: p.orgId, channelId: frame.channelId, userId: p.userId, threadRoot: frame.threadRoot ?? null });
+        },
+        (err: unknown) => sendError(core, c, undefined, err),
+      );
       return;
     }
     case "presence": {

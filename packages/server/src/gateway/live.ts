@@ -17,8 +17,8 @@ import type { GatewayCore } from "./core.ts";
 import { applyPresence } from "./presence.ts";
 import { fanout, joinChannel, leaveChannel, textFrame } from "./registry.ts";
 import type { Conn } from "./connection.ts";
-import { policyAllowsRead, refreshConnAccess } from "./channel-policy.ts";
-import { ACCESS_TOPIC } from "../modules/access/events.ts";
+import { policyAllowsRead, refreshConnAccess, renewIdentities } from "./channel-policy.ts";
+import { ACCESS_TOPIC, IDENTITY_TOPIC } from "../modules/access/events.ts";
 import { refreshOrgAccess } from "../modules/access/org-access.ts";
 
 /** Every module's realtime routes. */
@@ -82,6 +82,8 @@ export function subscribeLive(core: GatewayCore): () => void {
         .then(() => refreshConnAccess(core, m.orgId, m.version))
         .catch((err: unknown) => core.log.error({ err, orgId: m.orgId }, "reloading the org's access state failed"));
     }),
+    // A user's role or groups changed: their connections reconnect with a fresh principal.
+    bus.subscribe(IDENTITY_TOPIC, (m) => renewIdentities(core, m)),
     bus.subscribe(REVOKED_TOPIC, (m) => {
       const set = registry.byUser.get(m.userId);
       if (!set) return;

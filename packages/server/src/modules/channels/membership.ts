@@ -15,6 +15,7 @@ import { requireOrgUsers } from "./users.ts";
 import { channelData, publishMembers, tellUsers, type NotifyCtx } from "./notify.ts";
 import { deleteMember, findMembership, insertMembers, lockChannelRow, memberIds, setMemberRoleRow, toChannel, type ChannelRow } from "./store.ts";
 import { myChannel } from "./views.ts";
+import { entryRoles, rememberRole } from "./restrictions.ts";
 import { recordPendingRemovals } from "../mls/removals.ts";
 
 const isDm = (kind: string) => kind === "dm" || kind === "group_dm";
@@ -31,8 +32,14 @@ export async function joinChannel(deps: Deps, p: DeviceActor, channelId: string)
   try {
     await runCommand(deps, p, "channels.joinChannel", async (tx, after) => {
       const before = await memberIds(tx, channelId);
-      await insertMembers(tx, channelId, p.orgId, [{ userId: p.userId, role: "member" }], now);
-      after.audit({ action: "channel.member.joined", target: { kind: "channel", id: channelId }, result: "success", details: { userId: p.userId } });
+      const entry = await entryRoles(tx, channelId, [p.userId]); // a former reader comes back as one
+      await insertMembers(tx, channelId, p.orgId, entry, now);
+      after.audit({
+        action: "channel.member.joined",
+        target: { kind: "channel", id: channelId },
+        result: "success",
+        details: { userId: p.userId, role: entry[0]!.role },
+      });
       const c: NotifyCtx = { tx, after, orgId: p.orgId, channelId, now };
       await tellUsers(c, [p.userId], "channel.joined", { ...channelData(toChannel(ch.row, before.length + 1)), by: p.userId });
       await tellUsers(c, before, "member.joined", { userIds: [p.userId], by: p.userId });
@@ -89,10 +96,14 @@ export async function removeChannelMembersIn(
   return removed;
 }
 
-/** Leave a channel (not a DM: a DM's members are fixed by its dm_key). */
+/**
+ * Leave a channel (not a DM: a DM's members are fixed by its dm_key). Membership is all it
+ * takes: an org policy that forbids reading the channel must not keep the user in it.
+ */
 export async function leaveChannel(deps: Deps, p: DeviceActor, channelId: string): Promise<void> {
-  const ch = await channelFor(deps.db, p, channelId, "channel.read");
-  if (!ch.membership) throw new AppError("not_found", "not a member of this channel");
+  const ch = await loadChannel(deps.db, p, channelId);
+  // A non-member learns nothing more about a private channel or DM than that it is not found.
+  if (!ch.membership) throw new AppError("not_found", ch.row.kind === "public" ? "not a member of this channel" : "channel not found");
   if (isDm(ch.row.kind)) throw new AppError("bad_request", "you cannot leave a DM");
   await removeFromChannel(deps, p, channelId, p.userId);
 }
@@ -129,18 +140,20 @@ export async function addChannelMembersIn(
   const current = new Set(before);
   const fresh = [...new Set(a.userIds)].filter((id) => !current.has(id));
   if (fresh.length === 0) return fresh;
-  await insertMembers(
-    tx,
-    channelId,
-    a.orgId,
-    fresh.map((userId) => ({ userId, role: "member" as const })),
-    now,
-  );
+  // Former readers come back as readers, whoever invites them (restrictions.ts).
+  const entries = await entryRoles(tx, channelId, fresh);
+  await insertMembers(tx, channelId, a.orgId, entries, now);
   const c: NotifyCtx = { tx, after, orgId: a.orgId, channelId, now };
   await tellUsers(c, fresh, "channel.joined", { ...channelData(toChannel(a.channel, before.length + fresh.length)), by: a.by });
   await tellUsers(c, before, "member.joined", { userIds: fresh, by: a.by });
   publishMembers(c, fresh, []);
-  after.audit({ action: "channel.member.added", target: { kind: "channel", id: channelId }, result: "success", details: { userIds: fresh } });
+  const readers = entries.filter((e) => e.role === "reader").map((e) => e.userId);
+  after.audit({
+    action: "channel.member.added",
+    target: { kind: "channel", id: channelId },
+    result: "success",
+    details: { userIds: fresh, ...(readers.length > 0 ? { readers } : {}) },
+  });
   return fresh;
 }
 
@@ -151,7 +164,7 @@ export async function removeMember(deps: Deps, p: DeviceActor, channelId: string
   await removeFromChannel(deps, p, channelId, userId, ch.resource.myRole === "moderator" && !actorAllows(p, "channel.manage_any"));
 }
 
-/** Set a member's channel role: admin, moderator, member or reader (channel admins, org admins). */
+/** Set a member's channel role: admin, moderator, member or reader (channel admins, org admins); "reader" sticks (restrictions.ts). */
 export async function setMemberRole(deps: Deps, p: DeviceActor, channelId: string, userId: string, role: ChannelRole): Promise<ChannelMember> {
   const ch = await channelFor(deps.db, p, channelId, "channel.manage");
   if (isDm(ch.row.kind)) throw new AppError("bad_request", "DMs have no channel roles");
@@ -161,6 +174,7 @@ export async function setMemberRole(deps: Deps, p: DeviceActor, channelId: strin
     const now = deps.now();
     await runCommand(deps, p, "channels.setMemberRole", async (tx, after) => {
       await setMemberRoleRow(tx, channelId, userId, role);
+      await rememberRole(tx, { orgId: p.orgId, channelId, userId, role, by: p.userId, now });
       after.audit({ action: "channel.member.role_changed", target: { kind: "channel", id: channelId }, result: "success", details: { userId, role } });
       const everyone = await memberIds(tx, channelId);
       await tellUsers({ tx, after, orgId: p.orgId, channelId, now }, everyone, "member.role", { userId, role, by: p.userId });

@@ -17,6 +17,7 @@ import { AppError } from "../../core/errors.ts";
 import { authorize } from "../access/authorize.ts";
 import { loadChannel, type LoadedChannel } from "../channels/access.ts";
 import { insertMembers, memberIds, toChannel } from "../channels/store.ts";
+import { entryRoles } from "../channels/restrictions.ts";
 import { channelData, publishMembers, tellUsers } from "../channels/notify.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
 import type { EventRow } from "../messages/store.ts";
@@ -176,7 +177,8 @@ async function writeCommit(
   if (plan.joinsChannel) {
     // External join of a public channel: membership and group join are one change.
     const before = await memberIds(tx, channelId);
-    await insertMembers(tx, channelId, p.orgId, [{ userId: p.userId, role: "member" }], now);
+    // A former reader of the channel comes back as one (channels/restrictions.ts).
+    await insertMembers(tx, channelId, p.orgId, await entryRoles(tx, channelId, [p.userId]), now);
     const c = { tx, after, orgId: p.orgId, channelId, now };
     await tellUsers(c, [p.userId], "channel.joined", {
       ...channelData(toChannel({ ...ch.row, epoch: newEpoch, last_seq: seq }, before.length + 1)),

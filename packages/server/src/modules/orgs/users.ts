@@ -20,6 +20,7 @@ import { validated } from "../../core/validate.ts";
 import { toDevice, toSession, toUser, toUserWithEmail } from "../accounts/views.ts";
 import { roleAllows } from "../access/permissions.ts";
 import { approvedDeviceIds } from "../locker/approval-store.ts";
+import { identityChanged } from "../access/org-access.ts";
 
 const org = (p: Actor) => ({ type: "org" as const, orgId: p.orgId });
 const PRIVILEGED: ReadonlySet<OrgRole> = new Set(["owner", "admin"]);
@@ -78,6 +79,8 @@ export async function setUserRoleIn(tx: Tx, after: CommandEffects, deps: Deps, p
     throw badRequest("the last owner cannot be demoted; make someone else owner first");
   }
   await tx.updateTable("users").set({ role }).where("id", "=", target.id).execute();
+  // Open WebSocket connections carry the role they said hello with: gateways renew them.
+  identityChanged(after, p.orgId, [target.id], "role");
   const user = toUser({ ...target, role });
   await appendUserStream(tx, after, { orgId: p.orgId, userId: target.id, kind: "user.updated", data: { user }, now: deps.now() });
   return user;

@@ -13,6 +13,7 @@ import type { ScimGroupsTable } from "../../platform/db/tables.ts";
 import { newId } from "../../platform/ids.ts";
 import { runCommand, type CommandEffects } from "../../command.ts";
 import { authorize } from "../access/authorize.ts";
+import { identityChanged } from "../access/org-access.ts";
 import { invalidValue, preconditionFailed, scimNotFound, tooMany, uniqueness } from "./errors.ts";
 import { filterToSql, sortExpression } from "./filter-sql.ts";
 import { etagMatches, listResponse, project, type ListParams } from "./list.ts";
@@ -101,6 +102,8 @@ export async function createGroup(deps: Deps, p: ScimActor, body: unknown): Prom
       await assertNameFree(tx, p.orgId, row.display_name_key, row.id);
       await tx.insertInto("scim_groups").values(row).execute();
       const { added } = await setMembers(tx, p, row.id, [], state.members, now);
+      // principal.groups of its members changed (open connections are renewed).
+      identityChanged(fx, p.orgId, added, "groups");
       fx.audit({
         action: "scim.group.created",
         target: { kind: "scim_group", id: row.id },
@@ -155,6 +158,12 @@ export async function deleteGroup(deps: Deps, p: ScimActor, groupId: string, ifM
     await tx.deleteFrom("scim_group_members").where("group_id", "=", row.id).execute();
     await tx.deleteFrom("scim_group_channels").where("group_id", "=", row.id).execute();
     await tx.deleteFrom("scim_groups").where("id", "=", row.id).execute();
+    identityChanged(
+      fx,
+      p.orgId,
+      members.map((m) => m.user_id),
+      "groups",
+    );
     fx.audit({
       action: "scim.group.deleted",
       target: { kind: "scim_group", id: row.id },
@@ -191,6 +200,8 @@ async function writeGroup(tx: Tx, fx: CommandEffects, deps: Deps, p: ScimActor, 
   const { added, removed } = await setMembers(tx, p, row.id, before, state.members, now);
   const changed = renamed || state.externalId !== row.external_id || added.length > 0 || removed.length > 0;
   if (!changed) return doc;
+  // principal.groups names groups by displayName: a rename changes it for every member.
+  identityChanged(fx, p.orgId, renamed ? [...state.members, ...removed] : [...added, ...removed], "groups");
   const next = { ...row, display_name: state.displayName, display_name_key: state.displayName.toLowerCase(), external_id: state.externalId, updated_at: now };
   await tx
     .updateTable("scim_groups")

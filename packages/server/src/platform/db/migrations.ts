@@ -29,6 +29,7 @@ import { apiKeys } from "./migrations/0021-api-keys.ts";
 import { operators } from "./migrations/0022-operators.ts";
 import { saml } from "./migrations/0023-saml.ts";
 import { policies } from "./migrations/0024-policies.ts";
+import { channelRestrictions } from "./migrations/0025-channel-restrictions.ts";
 import { ldap } from "./migrations/0018-ldap.ts";
 import { sso } from "./migrations/0020-sso.ts";
 
@@ -57,6 +58,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0022_operators": operators(ctx),
     "0023_saml": saml(ctx),
     "0024_policies": policies(ctx),
+    "0025_channel_restrictions": channelRestrictions(ctx),
     "0018_ldap": ldap(ctx),
     "0020_sso": sso(ctx),
   };

@@ -153,6 +153,16 @@ export interface ChannelMembersTable {
   joined_at: number;
   read_seq: number;
 }
+/** A channel role that outlives the membership (migration 0025): today only "reader"; modules/channels/restrictions.ts. */
+export interface ChannelRestrictionsTable {
+  channel_id: string;
+  user_id: string;
+  org_id: string;
+  role: "reader";
+  /** Who made the user a reader; null: recorded by migration 0025 from an existing reader. */
+  set_by: string | null;
+  set_at: number;
+}
 export interface EventsTable {
   channel_id: string;
   seq: number;
@@ -715,6 +725,7 @@ export interface Database {
   invites: InvitesTable;
   channels: ChannelsTable;
   channel_members: ChannelMembersTable;
+  channel_restrictions: ChannelRestrictionsTable;
   events: EventsTable;
   mentions: MentionsTable;
   user_stream: UserStreamTable;
