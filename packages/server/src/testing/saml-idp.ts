@@ -47,6 +47,21 @@ export interface Craft {
   /** Change the signed XML afterwards. */
   tamper?: (xml: string) => string;
   sessionIndex?: string;
+  /** null: no NameID element. */
+  nameId?: string | null;
+  /** null: a NameID without a Format. */
+  nameIdFormat?: string | null;
+  /** null: the bearer confirmation names no request (the Response still does). */
+  confirmationInResponseTo?: null;
+  /** No SubjectConfirmation at all. */
+  noSubjectConfirmation?: boolean;
+  /** Leave NotOnOrAfter out of the Conditions, or out of the Conditions and the confirmation. */
+  omitNotOnOrAfter?: "conditions" | "all";
+  /** Sign the assertion (default true) and/or the whole Response. */
+  signAssertion?: boolean;
+  signResponse?: boolean;
+  /** A Response without an assertion, with this status (signed when signResponse). */
+  status?: { code: string; subCode?: string; message?: string };
 }
 
 /** A request the SP sent (AuthnRequest), as the IdP received it. */
@@ -63,6 +78,8 @@ export interface TestSamlIdp {
   metadataXml: string;
   /** The IdP's signing certificate (PEM). */
   certificate: string;
+  /** The certificate of the other key (`otherKey`), e.g. for a key rollover. */
+  otherCertificate: string;
   /** Trust an SP: its metadata (the IdP verifies its requests' signatures with it). */
   registerSp(spMetadataXml: string): void;
   /** The AuthnRequests and LogoutRequests that verified, newest last. */
@@ -71,7 +88,19 @@ export interface TestSamlIdp {
   /** A base64 SAMLResponse for `req` and `account`, possibly crafted. */
   response(req: SeenRequest, account: SamlAccount, craft?: Craft): string;
   /** An IdP-initiated LogoutRequest (base64, signed) for the SP's SLO (HTTP-POST binding). */
-  logoutRequest(sp: { sloUrl: string; spEntityId: string }, nameId: string, sessionIndex: string | null, opts?: { otherKey?: boolean; id?: string }): string;
+  logoutRequest(
+    sp: { sloUrl: string; spEntityId: string },
+    nameId: string,
+    sessionIndex: string | null,
+    opts?: { otherKey?: boolean; id?: string; issuer?: string },
+  ): string;
+  /** The same as a URL of the SP's SLO with the HTTP-Redirect binding (signed in the query unless `unsigned`). */
+  logoutRequestRedirect(
+    sp: { sloUrl: string; spEntityId: string },
+    nameId: string,
+    sessionIndex: string | null,
+    opts?: { otherKey?: boolean; unsigned?: boolean; issuer?: string; relayState?: string },
+  ): string;
   stop(): Promise<void>;
 }
 
@@ -137,9 +166,20 @@ export async function startSamlIdp(opts: { accounts: SamlAccount[] }): Promise<T
   const authnRequests: SeenRequest[] = [];
   const logoutRequests: TestSamlIdp["logoutRequests"] = [];
 
-  const sign = (raw: string, root: "Response" | "LogoutRequest", otherKey: boolean) => {
+  const logoutRequestXml = (sloUrl: string, nameId: string, sessionIndex: string | null, o: { id?: string; issuer?: string }) =>
+    `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${xml(o.id ?? newId())}" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${xml(sloUrl)}">` +
+    `<saml:Issuer>${xml(o.issuer ?? entityId)}</saml:Issuer><saml:NameID Format="${PERSISTENT}">${xml(nameId)}</saml:NameID>` +
+    (sessionIndex ? `<samlp:SessionIndex>${xml(sessionIndex)}</samlp:SessionIndex>` : "") +
+    `</samlp:LogoutRequest>`;
+
+  const sign = (raw: string, root: "Response" | "LogoutRequest" | "WholeResponse", otherKey: boolean) => {
     const k = otherKey ? other : keys;
-    const ref = root === "Response" ? "/*[local-name(.)='Response']/*[local-name(.)='Assertion']" : "/*[local-name(.)='LogoutRequest']";
+    const ref =
+      root === "Response"
+        ? "/*[local-name(.)='Response']/*[local-name(.)='Assertion']"
+        : root === "WholeResponse"
+          ? "/*[local-name(.)='Response']"
+          : "/*[local-name(.)='LogoutRequest']";
     return samlify.SamlLib.constructSAMLSignature({
       rawSamlMessage: raw,
       referenceTagXPath: ref,
@@ -158,18 +198,33 @@ export async function startSamlIdp(opts: { accounts: SamlAccount[] }): Promise<T
     const irtAttr = irt === null ? "" : ` InResponseTo="${xml(irt)}"`;
     const issuer = xml(c.issuer ?? entityId);
     const spEntityId = sp?.entityMeta.getEntityID() ?? "";
+    const until = (c.notOnOrAfter ?? later).toISOString();
+    const format = c.nameIdFormat === undefined ? PERSISTENT : c.nameIdFormat;
+    const nameId = c.nameId === undefined ? account.nameId : c.nameId;
+    const nameIdXml = nameId === null ? "" : `<saml:NameID${format === null ? "" : ` Format="${xml(format)}"`}>${xml(nameId)}</saml:NameID>`;
+    const confirmIrt = c.confirmationInResponseTo === null ? "" : irtAttr;
+    const confirmUntil = c.omitNotOnOrAfter === "all" ? "" : ` NotOnOrAfter="${until}"`;
+    const conditionsUntil = c.omitNotOnOrAfter ? "" : ` NotOnOrAfter="${until}"`;
+    const confirmation = c.noSubjectConfirmation
+      ? ""
+      : `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData${confirmUntil} Recipient="${xml(c.recipient ?? req.acsUrl)}"${confirmIrt}/></saml:SubjectConfirmation>`;
+    const status = c.status
+      ? `<samlp:Status><samlp:StatusCode Value="${xml(c.status.code)}">${c.status.subCode ? `<samlp:StatusCode Value="${xml(c.status.subCode)}"/>` : ""}</samlp:StatusCode>${c.status.message ? `<samlp:StatusMessage>${xml(c.status.message)}</samlp:StatusMessage>` : ""}</samlp:Status>`
+      : `<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>`;
+    const assertion = c.status
+      ? ""
+      : `<saml:Assertion xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xs="http://www.w3.org/2001/XMLSchema" ID="${xml(c.assertionId ?? newId())}" Version="2.0" IssueInstant="${now.toISOString()}">` +
+        `<saml:Issuer>${issuer}</saml:Issuer>` +
+        `<saml:Subject>${nameIdXml}${confirmation}</saml:Subject>` +
+        `<saml:Conditions NotBefore="${(c.notBefore ?? now).toISOString()}"${conditionsUntil}><saml:AudienceRestriction><saml:Audience>${xml(c.audience ?? spEntityId)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
+        `<saml:AuthnStatement AuthnInstant="${now.toISOString()}" SessionIndex="${xml(c.sessionIndex ?? `s-${account.username}-${crypto.randomBytes(4).toString("hex")}`)}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
+        attributeStatement(account.attributes) +
+        `</saml:Assertion>`;
     const raw =
       `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${newId()}" Version="2.0" IssueInstant="${now.toISOString()}" Destination="${xml(c.destination ?? req.acsUrl)}"${irtAttr}>` +
-      `<saml:Issuer>${issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>` +
-      `<saml:Assertion xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xs="http://www.w3.org/2001/XMLSchema" ID="${xml(c.assertionId ?? newId())}" Version="2.0" IssueInstant="${now.toISOString()}">` +
-      `<saml:Issuer>${issuer}</saml:Issuer>` +
-      `<saml:Subject><saml:NameID Format="${PERSISTENT}">${xml(account.nameId)}</saml:NameID>` +
-      `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="${(c.notOnOrAfter ?? later).toISOString()}" Recipient="${xml(c.recipient ?? req.acsUrl)}"${irtAttr}/></saml:SubjectConfirmation></saml:Subject>` +
-      `<saml:Conditions NotBefore="${(c.notBefore ?? now).toISOString()}" NotOnOrAfter="${(c.notOnOrAfter ?? later).toISOString()}"><saml:AudienceRestriction><saml:Audience>${xml(c.audience ?? spEntityId)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
-      `<saml:AuthnStatement AuthnInstant="${now.toISOString()}" SessionIndex="${xml(c.sessionIndex ?? `s-${account.username}-${crypto.randomBytes(4).toString("hex")}`)}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
-      attributeStatement(account.attributes) +
-      `</saml:Assertion></samlp:Response>`;
-    const signed = sign(raw, "Response", c.otherKey ?? false);
+      `<saml:Issuer>${issuer}</saml:Issuer>${status}${assertion}</samlp:Response>`;
+    let signed = assertion && (c.signAssertion ?? true) ? sign(raw, "Response", c.otherKey ?? false) : raw;
+    if (c.signResponse) signed = sign(signed, "WholeResponse", c.otherKey ?? false);
     return Buffer.from(c.tamper ? c.tamper(signed) : signed).toString("base64");
   };
 
@@ -241,6 +296,7 @@ export async function startSamlIdp(opts: { accounts: SamlAccount[] }): Promise<T
     metadataUrl: `${url}/metadata`,
     metadataXml,
     certificate: keys.certificate,
+    otherCertificate: other.certificate,
     authnRequests,
     logoutRequests,
     registerSp(spMetadataXml) {
@@ -248,12 +304,19 @@ export async function startSamlIdp(opts: { accounts: SamlAccount[] }): Promise<T
     },
     response,
     logoutRequest(target, nameId, sessionIndex, o = {}) {
-      const raw =
-        `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${xml(o.id ?? newId())}" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${xml(target.sloUrl)}">` +
-        `<saml:Issuer>${xml(entityId)}</saml:Issuer><saml:NameID Format="${PERSISTENT}">${xml(nameId)}</saml:NameID>` +
-        (sessionIndex ? `<samlp:SessionIndex>${xml(sessionIndex)}</samlp:SessionIndex>` : "") +
-        `</samlp:LogoutRequest>`;
-      return Buffer.from(sign(raw, "LogoutRequest", o.otherKey ?? false)).toString("base64");
+      return Buffer.from(sign(logoutRequestXml(target.sloUrl, nameId, sessionIndex, o), "LogoutRequest", o.otherKey ?? false)).toString("base64");
+    },
+    logoutRequestRedirect(target, nameId, sessionIndex, o = {}) {
+      // HTTP-Redirect: the deflated message in the query, the signature over the query's own bytes.
+      const enc = encodeURIComponent;
+      const deflated = zlib.deflateRawSync(Buffer.from(logoutRequestXml(target.sloUrl, nameId, sessionIndex, o))).toString("base64");
+      let query = `SAMLRequest=${enc(deflated)}${o.relayState ? `&RelayState=${enc(o.relayState)}` : ""}`;
+      if (!o.unsigned) {
+        query += `&SigAlg=${enc("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")}`;
+        const signature = crypto.sign("sha256", Buffer.from(query), (o.otherKey ? other : keys).privateKey).toString("base64");
+        query += `&Signature=${enc(signature)}`;
+      }
+      return `${target.sloUrl}?${query}`;
     },
     async stop() {
       for (const s of sockets) s.destroy();

@@ -9,8 +9,8 @@ import { actingUserId } from "../../core/actor.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import type { UsersTable } from "../../platform/db/tables.ts";
 import { runCommand, type CommandEffects } from "../../command.ts";
-import { badRequest, notFound } from "../../core/errors.ts";
-import { authorize } from "../access/authorize.ts";
+import { AppError, badRequest, notFound } from "../../core/errors.ts";
+import { actorAllows, authorize } from "../access/authorize.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
 import { getUserDevice, getUserInOrg, listActiveSessions, listUserDevices as selectUserDevices } from "../accounts/store.ts";
 import { revokeDevice, revokeSessions } from "../accounts/sessions.ts";
@@ -18,7 +18,7 @@ import { deleteKeyPackagesOf } from "../e2ee/store.ts";
 import { recordPendingRemovals } from "../mls/removals.ts";
 import { validated } from "../../core/validate.ts";
 import { toDevice, toSession, toUser, toUserWithEmail } from "../accounts/views.ts";
-import { roleAllows } from "../access/permissions.ts";
+import { ORG_PERMISSIONS, roleAllows, type OrgAction } from "../access/permissions.ts";
 import { approvedDeviceIds } from "../locker/approval-store.ts";
 import { identityChanged } from "../access/org-access.ts";
 
@@ -74,6 +74,13 @@ export async function setUserRoleIn(tx: Tx, after: CommandEffects, deps: Deps, p
   const target = await loadUser(tx, p, userId);
   if (PRIVILEGED.has(target.role) || PRIVILEGED.has(role)) authorize(p, "org.manage_admins", org(p));
   if (target.role === role) return toUser(target);
+  // As with custom roles: a holder of org.manage_roles through a custom role (a guest, say) gives or takes no
+  // permission they do not hold themselves, so cannot climb by changing their own built-in role.
+  for (const perm of Object.keys(ORG_PERMISSIONS) as OrgAction[]) {
+    if (roleAllows(target.role, perm) !== roleAllows(role, perm) && !actorAllows(p, perm)) {
+      throw new AppError("forbidden", `you may not grant ${perm}: you do not hold it yourself`);
+    }
+  }
   after.audit({ action: "user.role.changed", target: { kind: "user", id: target.id }, result: "success", details: { from: target.role, to: role } });
   if (target.role === "owner" && target.deactivated_at === null && (await activeOwners(tx, p.orgId)) <= 1) {
     throw badRequest("the last owner cannot be demoted; make someone else owner first");

@@ -248,7 +248,7 @@ export async function acs(
       deps,
       p,
       {
-        claims: claimsOf(profile),
+        claims: claimsOf(p, profile),
         sub,
         sid: profile.sessionIndex ?? null,
         amr: null,

@@ -73,7 +73,8 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
   const slo = redirect("SingleLogoutService");
   const idpCertificates = elements(idp.body, "KeyDescriptor")
     .filter((k) => (attr(k.tag, "use") ?? "signing") === "signing")
-    .flatMap((k) => elements(k.body, "X509Certificate").map((c) => pem(c.body)));
+    // Character references count too: some IdPs end the base64 lines with &#13;.
+    .flatMap((k) => elements(k.body, "X509Certificate").map((c) => pem(unescape(c.body))));
   const unique = [...new Set(idpCertificates)];
   if (unique.length === 0) throw new MetadataUnreadable("the IdP publishes no signing certificate");
   if (unique.length > 2) throw new MetadataUnreadable(`the IdP publishes ${unique.length} signing certificates; Parley keeps at most 2: enter them by hand`);

@@ -165,10 +165,15 @@ export function subjectOf(p: SamlProvider, profile: Profile): string {
   return v.trim();
 }
 
-/** The assertion's attributes as claims for the mappings: an IdP vouches for the email it signs. */
-export function claimsOf(profile: Profile): Record<string, unknown> {
+/**
+ * The assertion's attributes as claims for the mappings: an IdP vouches for the email it signs.
+ * Each AttributeValue of the groups attribute is one group: node-saml hands a single value
+ * over as a string, which the mappings would split at spaces ("Domain Users"), so it becomes a list.
+ */
+export function claimsOf(p: SamlProvider, profile: Profile): Record<string, unknown> {
   const attrs = (profile.attributes ?? {}) as Record<string, unknown>;
-  return { ...attrs, email_verified: true };
+  const groups = attrs[p.settings.attributes.groups];
+  return { ...attrs, ...(typeof groups === "string" ? { [p.settings.attributes.groups]: [groups] } : {}), email_verified: true };
 }
 
 /** A signed LogoutRequest URL (HTTP-Redirect) for a session, or null when the IdP has no SLO URL. */
