@@ -20,8 +20,8 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import type { Browser, Page } from "playwright-core";
 import type { AuthTokens } from "@parley/protocol";
-import { asTestUser, call, makeUser, TEST_PASSWORD, type TestUser } from "@parley/server/testing/factories";
-import { TEST_SETUP_TOKEN, type TestServer } from "@parley/server/testing/harness";
+import { bootstrapOrg, call, makeUser, type TestUser } from "@parley/server/testing/factories";
+import type { TestServer } from "@parley/server/testing/harness";
 import { LDAP_GROUPS, LDAP_PEOPLE, LDAP_SERVICE_DN, LDAP_SERVICE_PASSWORD, startTestLdap } from "@parley/server/testing/ldap";
 import { launchChromium, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
 
@@ -35,17 +35,7 @@ const errors: string[] = [];
 before(async () => {
   server = await startWebServer();
   browser = await launchChromium();
-  const setup = await call<AuthTokens>(server, "POST", "/setup", {
-    setupToken: TEST_SETUP_TOKEN,
-    orgSlug: ORG,
-    orgName: "Acme Identity",
-    username: "olivia",
-    displayName: "Olivia Owner",
-    password: TEST_PASSWORD,
-    deviceName: "test device",
-  });
-  assert.equal(setup.status, 201, JSON.stringify(setup.body));
-  owner = asTestUser(server, setup.body, TEST_PASSWORD);
+  owner = await bootstrapOrg(server, { orgSlug: ORG, orgName: "Acme Identity", username: "olivia", displayName: "Olivia Owner" });
   await makeUser(server, owner, { username: "mia", displayName: "Mia Member" });
   page = await newUserPage(browser, errors);
   await signIn(page, server.url, ORG, "olivia", { deviceName: "Olivia laptop", until: "signed-in" });

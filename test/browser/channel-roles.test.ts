@@ -8,9 +8,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
-import type { AuthTokens } from "@parley/protocol";
-import { asTestUser, call, makeUser, TEST_PASSWORD } from "@parley/server/testing/factories";
-import { TEST_SETUP_TOKEN, type TestServer } from "@parley/server/testing/harness";
+import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
+import type { TestServer } from "@parley/server/testing/harness";
 import { createAndJoinChannel, launchChromium, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
 
 const ORG = "roles";
@@ -23,17 +22,8 @@ const errors: string[] = [];
 before(async () => {
   server = await startWebServer();
   browser = await launchChromium();
-  const setup = await call<AuthTokens>(server, "POST", "/setup", {
-    setupToken: TEST_SETUP_TOKEN,
-    orgSlug: ORG,
-    orgName: "Acme Roles",
-    username: "alice",
-    displayName: "Alice Admin",
-    password: TEST_PASSWORD,
-    deviceName: "test device",
-  });
-  assert.equal(setup.status, 201, JSON.stringify(setup.body));
-  await makeUser(server, asTestUser(server, setup.body, TEST_PASSWORD), { username: "bob", displayName: "Bob Reader" });
+  const owner = await bootstrapOrg(server, { orgSlug: ORG, orgName: "Acme Roles", username: "alice", displayName: "Alice Admin" });
+  await makeUser(server, owner, { username: "bob", displayName: "Bob Reader" });
   alice = await newUserPage(browser, errors);
   bob = await newUserPage(browser, errors);
   await signIn(alice, server.url, ORG, "alice", { deviceName: "Alice laptop", until: "signed-in" });

@@ -15,9 +15,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
-import type { AuthTokens } from "@parley/protocol";
-import { asTestUser, call, makeUser, TEST_PASSWORD, type TestUser } from "@parley/server/testing/factories";
-import { TEST_SETUP_TOKEN, type TestServer } from "@parley/server/testing/harness";
+import { bootstrapOrg, makeUser, type TestUser } from "@parley/server/testing/factories";
+import type { TestServer } from "@parley/server/testing/harness";
 import { launchChromium, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
 
 const ORG = "policies";
@@ -33,17 +32,7 @@ const errors: string[] = [];
 before(async () => {
   server = await startWebServer();
   browser = await launchChromium();
-  const setup = await call<AuthTokens>(server, "POST", "/setup", {
-    setupToken: TEST_SETUP_TOKEN,
-    orgSlug: ORG,
-    orgName: "Acme Policies",
-    username: "olivia",
-    displayName: "Olivia Owner",
-    password: TEST_PASSWORD,
-    deviceName: "test device",
-  });
-  assert.equal(setup.status, 201, JSON.stringify(setup.body));
-  owner = asTestUser(server, setup.body, TEST_PASSWORD);
+  owner = await bootstrapOrg(server, { orgSlug: ORG, orgName: "Acme Policies", username: "olivia", displayName: "Olivia Owner" });
   await makeUser(server, owner, { username: "mia", displayName: "Mia Member" });
   await makeUser(server, owner, { username: "gus", displayName: "Gus Guest", role: "guest" });
   olivia = await newUserPage(browser, errors);

@@ -83,7 +83,7 @@ function expectStatus(r: ApiResponse, status: number, what: string): void {
 /** First-run setup over HTTP: the first org on this server and its owner. */
 export async function bootstrapOrg(
   server: ServerLike,
-  opts: { orgSlug?: string; orgName?: string; username?: string; password?: string; setupToken?: string } = {},
+  opts: { orgSlug?: string; orgName?: string; username?: string; displayName?: string; password?: string; setupToken?: string } = {},
 ): Promise<TestUser & { org: Org }> {
   const password = opts.password ?? TEST_PASSWORD;
   const r = await call<AuthTokens>(server, "POST", "/setup", {
@@ -91,7 +91,7 @@ export async function bootstrapOrg(
     orgSlug: opts.orgSlug ?? `org-${rnd()}`,
     orgName: opts.orgName ?? "Test Org",
     username: opts.username ?? "owner",
-    displayName: "Owner",
+    displayName: opts.displayName ?? "Owner",
     password,
     deviceName: "test device",
   });
