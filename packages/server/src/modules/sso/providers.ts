@@ -135,6 +135,30 @@ export async function createSsoProvider(deps: Deps, p: Actor, raw: CreateSsoProv
   await checkSettings(deps, deps.db, p, { kind: "oidc", ...settings }, null);
   const id = newId("idp");
   const sealed = clientSecret ? await sealSecret(deps, id, clientSecret) : null;
+  return insertProvider(
+    deps,
+    p,
+    id,
+    "oidc",
+    settings,
+    { client_secret: sealed },
+    {
+      issuer: settings.issuer,
+      secretSet: sealed !== null,
+    },
+  );
+}
+
+/** Store a new provider (its sealed secrets by kind), audited with what it is; its view. */
+async function insertProvider(
+  deps: Deps,
+  p: Actor,
+  id: string,
+  kind: "oidc" | "saml",
+  settings: { name: string; enabled: boolean; enforce: boolean; jit: boolean },
+  secrets: Pick<SsoProvidersTable, "client_secret"> & Partial<Pick<SsoProvidersTable, "sp_private_key" | "sp_certificate">>,
+  details: Record<string, string | boolean>,
+): Promise<SsoProvider> {
   const now = deps.now();
   await runCommand(deps, p, "sso.createProvider", async (tx, fx) => {
     await tx
@@ -142,11 +166,11 @@ export async function createSsoProvider(deps: Deps, p: Actor, raw: CreateSsoProv
       .values({
         id,
         org_id: p.orgId,
-        kind: "oidc",
+        kind,
         name: settings.name,
         enabled: settings.enabled ? 1 : 0,
         settings: JSON.stringify(settings),
-        client_secret: sealed,
+        ...secrets,
         created_by: actorRef(p),
         created_at: now,
         updated_by: actorRef(p),
@@ -157,7 +181,7 @@ export async function createSsoProvider(deps: Deps, p: Actor, raw: CreateSsoProv
       action: "org.sso.provider.created",
       target: { kind: "sso_provider", id },
       result: "success",
-      details: { kind: "oidc", issuer: settings.issuer, enabled: settings.enabled, secretSet: sealed !== null, enforce: settings.enforce, jit: settings.jit },
+      details: { kind, ...details, enabled: settings.enabled, enforce: settings.enforce, jit: settings.jit },
     });
   });
   return view(deps, (await getProviderRow(deps.db, p.orgId, id))!);
@@ -170,41 +194,15 @@ async function createSamlProvider(deps: Deps, p: Actor, body: Extract<ReturnType
   const id = newId("idp");
   const keys = makeSigningKeyPair(`Parley SP ${samlUrls(deps, id).spEntityId}`);
   const sealedKey = await deps.kms.seal(new TextEncoder().encode(keys.privateKey), samlKeyContext(id));
-  const now = deps.now();
-  await runCommand(deps, p, "sso.createProvider", async (tx, fx) => {
-    await tx
-      .insertInto("sso_providers")
-      .values({
-        id,
-        org_id: p.orgId,
-        kind: "saml",
-        name: settings.name,
-        enabled: settings.enabled ? 1 : 0,
-        settings: JSON.stringify(settings),
-        client_secret: null,
-        sp_private_key: sealedKey,
-        sp_certificate: keys.certificate,
-        created_by: actorRef(p),
-        created_at: now,
-        updated_by: actorRef(p),
-        updated_at: now,
-      })
-      .execute();
-    fx.audit({
-      action: "org.sso.provider.created",
-      target: { kind: "sso_provider", id },
-      result: "success",
-      details: {
-        kind: "saml",
-        idpEntityId: settings.idpEntityId,
-        fromMetadata: idpMetadataXml !== undefined,
-        enabled: settings.enabled,
-        enforce: settings.enforce,
-        jit: settings.jit,
-      },
-    });
-  });
-  return view(deps, (await getProviderRow(deps.db, p.orgId, id))!);
+  return insertProvider(
+    deps,
+    p,
+    id,
+    "saml",
+    settings,
+    { client_secret: null, sp_private_key: sealedKey, sp_certificate: keys.certificate },
+    { idpEntityId: settings.idpEntityId, fromMetadata: idpMetadataXml !== undefined },
+  );
 }
 
 async function loadRow(deps: Deps, p: Actor, id: string): Promise<SsoProvidersTable> {
