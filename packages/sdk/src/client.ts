@@ -66,8 +66,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   /** Sign in with org, username and password. Reuses the device stored for this account unless `deviceId` says otherwise. */
   static async login(opts: LoginOptions): Promise<ParleyClient> {
-    const store = opts.store ?? new MemoryStore();
-    return ParleyClient.#fromTokens(opts.baseUrl, await loginTokens(opts, store), { ...opts, store });
+    return ParleyClient.#signIn(opts, (store) => loginTokens(opts, store));
   }
 
   /**
@@ -75,8 +74,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
    * key's scopes. Reuses the device stored for the key's account unless `deviceId` says otherwise.
    */
   static async loginWithApiKey(opts: ApiKeyLoginOptions): Promise<ParleyClient> {
-    const store = opts.store ?? new MemoryStore();
-    return ParleyClient.#fromTokens(opts.baseUrl, await apiKeyTokens(opts, store), { ...opts, store });
+    return ParleyClient.#signIn(opts, (store) => apiKeyTokens(opts, store));
   }
 
   /**
@@ -84,18 +82,17 @@ export class ParleyClient extends Emitter<ClientEvents> {
    * a session, in the browser that started the sign-in.
    */
   static async completeSso(opts: SsoSignInOptions): Promise<ParleyClient> {
-    const store = opts.store ?? new MemoryStore();
-    return ParleyClient.#fromTokens(opts.baseUrl, await ssoTokens(opts, store), { ...opts, store });
+    return ParleyClient.#signIn(opts, (store) => ssoTokens(opts, store));
   }
 
   /** First-run setup: create the first org and its owner with the server's one-time setup token. */
   static async setup(opts: SetupOptions): Promise<ParleyClient> {
-    return ParleyClient.#fromTokens(opts.baseUrl, await setupTokens(opts), opts);
+    return ParleyClient.#signIn(opts, () => setupTokens(opts));
   }
 
   /** Create an account from an invite token and sign in. */
   static async acceptInvite(opts: AcceptInviteOptions): Promise<ParleyClient> {
-    return ParleyClient.#fromTokens(opts.baseUrl, await acceptInviteTokens(opts), opts);
+    return ParleyClient.#signIn(opts, () => acceptInviteTokens(opts));
   }
 
   /** Continue the session saved in `store` (throws `unauthorized` if there is none). */
@@ -105,9 +102,11 @@ export class ParleyClient extends Emitter<ClientEvents> {
     return ParleyClient.#create(session, opts);
   }
 
-  static async #fromTokens(baseUrl: string, tokens: AuthTokens, opts: ClientOptions): Promise<ParleyClient> {
+  /** Get tokens one way or another (with the store the session goes to), save the sign-in, start. */
+  static async #signIn(opts: ClientOptions & { baseUrl: string }, tokensFor: (store: LocalStore) => Promise<AuthTokens>): Promise<ParleyClient> {
     const store = opts.store ?? new MemoryStore();
-    return ParleyClient.#create(await saveSignIn(baseUrl, tokens, store, opts.onSessionChange), { ...opts, store });
+    const tokens = await tokensFor(store);
+    return ParleyClient.#create(await saveSignIn(opts.baseUrl, tokens, store, opts.onSessionChange), { ...opts, store });
   }
 
   static async #create(session: StoredSession, opts: ClientOptions & { store: LocalStore }): Promise<ParleyClient> {
