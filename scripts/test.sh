@@ -22,6 +22,13 @@ if [ ! -x /usr/sbin/slapd ] || [ ! -x /usr/bin/ldapmodify ]; then
     apt-get install -y -qq --no-install-recommends slapd ldap-utils >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends slapd ldap-utils >/dev/null; }
   else echo "parley: LDAP tests need Debian's OpenLDAP server: run 'sudo apt-get install -y slapd ldap-utils'" >&2; exit 1; fi
 fi
+# The KMS tests make their own SoftHSM2 token in a temp dir (packages/server/src/testing/softhsm.ts).
+if [ ! -e /usr/lib/softhsm/libsofthsm2.so ] || [ ! -x /usr/bin/softhsm2-util ]; then
+  if [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends softhsm2 >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends softhsm2 >/dev/null; }
+  else echo "parley: the HSM tests need Debian's SoftHSM2: run 'sudo apt-get install -y softhsm2'" >&2; exit 1; fi
+fi
 npm run --silent typecheck
 npm run --silent lint
 # Web component tests (*.component.test.tsx: vitest, React Testing Library, jsdom); a failure fails the suite.

@@ -23,6 +23,7 @@ import { approvalSignature } from "@parley/server/testing/approvals";
 import { uploadFile } from "@parley/server/testing/files";
 import { scimClient } from "@parley/server/testing/scim";
 import { startTestSmtp } from "@parley/server/testing/smtp";
+import { newArchiveKeys, signedArchivePolicy } from "@parley/server/testing/archive";
 
 const TABLES: Array<keyof Database> = [
   "orgs",
@@ -69,6 +70,9 @@ const TABLES: Array<keyof Database> = [
   "org_policies",
   "org_roles",
   "org_role_members",
+  "legal_holds",
+  "retention_policies",
+  "gdpr_requests",
 ];
 
 /**
@@ -120,6 +124,10 @@ interface OrgA {
   /** An org policy of A and a custom role of A (held by A's member). */
   policyId: string;
   roleId: string;
+  /** A legal hold of A on A's member (matter named by `tag`). */
+  holdId: string;
+  /** A pending erasure request of A's member (docs/gdpr.md). */
+  gdprRequestId: string;
   /** Every id, name and token of org A that must never appear in B's responses. */
   secrets: string[];
 }
@@ -220,6 +228,17 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
   const role = await ok<{ id: string }>(owner.api("POST", "/org/roles", { name: `alpha-role-${tag}`, permissions: ["org.read_audit"] }), 201, "A custom role");
   await ok(owner.api("PUT", `/users/${member.user.id}/custom-roles`, { roleIds: [role.id] }), 200, "A role holder");
   await ok(owner.api("PUT", `/channels/${priv.id}/labels`, { labels: [`alpha-${tag}`] }), 200, "A labels");
+  const hold = await ok<{ id: string }>(
+    owner.api("POST", "/compliance/holds", { matter: `alpha-matter-${tag}`, scope: "user", targetId: member.user.id }),
+    201,
+    "A legal hold",
+  );
+  const gdprRequest = await ok<{ id: string }>(
+    member.api("POST", "/me/gdpr-requests", { kind: "erase", note: `alpha-leaving-${tag}` }),
+    201,
+    "A erasure request",
+  );
+  await ok(owner.api("PUT", `/compliance/retention/channels/${pub.id}`, { eventsDays: 3650, filesDays: null }), 200, "A channel retention");
   const secrets = [
     policy.id,
     `alpha-policy-${tag}`,
@@ -290,7 +309,9 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     serviceAccountId: bot.id,
     policyId: policy.id,
     roleId: role.id,
-    secrets,
+    holdId: hold.id,
+    gdprRequestId: gdprRequest.id,
+    secrets: [...secrets, hold.id, `alpha-matter-${tag}`, gdprRequest.id, `alpha-leaving-${tag}`],
   };
 }
 
@@ -308,6 +329,8 @@ function idFor(path: string, a: OrgA): string {
   if (path.startsWith("/service-accounts/")) return a.serviceAccountId;
   if (path.startsWith("/org/policies/")) return a.policyId;
   if (path.startsWith("/org/roles/")) return a.roleId;
+  if (path.startsWith("/compliance/users/")) return a.member.user.id;
+  if (path.startsWith("/compliance/gdpr-requests/")) return a.gdprRequestId;
   // A credential id no one registered: a passkey is its owner's alone, so any other is "not found".
   if (path.startsWith("/me/passkeys/")) return "alpha-passkey-credential";
   throw new Error(`cross-org.test.ts does not know which object ":id" names in ${path}: teach idFor()`);
@@ -335,6 +358,8 @@ function pathsFor(def: RouteDef, a: OrgA): string[] {
           return a.invite.token;
         case "fileId":
           return a.fileId;
+        case "holdId":
+          return a.holdId;
         case "welcomeId":
           return "wel_unknown"; // the :channelId part already names A's object
         case "id":
@@ -409,6 +434,23 @@ function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
     createCustomRole: { name: `bravo-role-${rnd()}`, permissions: ["org.read_audit"] },
     updateCustomRole: { name: "pwned" },
     setUserCustomRoles: { roleIds: [] },
+    setRetention: { eventsDays: 30, filesDays: null, auditDays: null },
+    setChannelRetention: { eventsDays: 1, filesDays: 1 },
+    createHold: { matter: "bravo matter", scope: "user", targetId: a.member.user.id },
+    appendArchiveKeys: { policyVersion: 1, entries: [{ generation: 0, fromEpoch: 0, toEpoch: 0, sealed: random(64) }] },
+    recordArchiveExport: {
+      channelIds: [a.channels.public.id],
+      userId: null,
+      from: null,
+      to: null,
+      items: 1,
+      attachments: 0,
+      manifestSha256: "ab".repeat(32),
+      signerFingerprint: "0000",
+    },
+    createGdprRequest: { kind: "erase", note: "bravo leaves" },
+    declineGdprRequest: { response: "pwned" },
+    eraseUser: { confirm: a.member.user.username },
     ...bSamples,
   };
   if (name in samples) return samples[name];
@@ -444,6 +486,8 @@ for (const dialect of DIALECTS) {
       const a = await buildOrgA(server);
       let b = await makeOrg(server, `bravo-${rnd()}`);
       bSamples = await e2eeSamplesFor(b);
+      // B's own archive policy (B's officers sign it), so B's own setArchivePolicy call succeeds.
+      bSamples.setArchivePolicy = signedArchivePolicy(newArchiveKeys(), b.org.id, 1, { kinds: ["private"], labels: [], channelIds: [] });
       // B's own locker, so its locker routes answer (putLocker with the same body is idempotent).
       const bLocker = await lockerMaterialFor(b);
       bSamples.putLocker = bLocker.body;

@@ -12,7 +12,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { openStorage, createKms, type Storage } from "@parley/server";
+import { openStorage, createKms, loadConfig, type Storage } from "@parley/server";
 import { appendAudit, appendAuditBatch, verifyAuditDatabase, type AuditEntryInput } from "../../../packages/server/src/modules/audit/index.ts";
 import { createPgDatabase } from "../pg-database.ts";
 
@@ -32,7 +32,7 @@ const entry = (orgId: string, i: number, pii: boolean): AuditEntryInput => ({
 
 async function run(label: string, storage: Storage, dataDir: string): Promise<void> {
   await storage.migrate();
-  const kms = createKms({ dataDir, kmsKeyFile: undefined }, storage.db, Date.now);
+  const kms = await createKms(loadConfig({ dataDir }, {}), storage.db, Date.now);
   await kms.key("audit");
   const deps = { kms, now: Date.now, config: { auditCheckpointEvery: 1000 } };
   const rate = (n: number, ms: number) => `${Math.round(n / (ms / 1000)).toLocaleString("en")}/s`;

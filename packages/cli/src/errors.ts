@@ -4,7 +4,15 @@
  */
 
 /** Exit codes, documented in `parley --help`. */
-export const EXIT = { ok: 0, error: 1, usage: 2 } as const;
+export const EXIT = {
+  ok: 0,
+  error: 1,
+  usage: 2,
+  /** A backup or restore refused before anything changed: damaged, truncated, wrong passphrase, newer schema. */
+  refused: 3,
+  /** Verification after a restore (or of a backup) found a mismatch. */
+  mismatch: 4,
+} as const;
 
 /** A failure the user can act on: `message` says what happened, `hint` what to do next. */
 export class CliError extends Error {

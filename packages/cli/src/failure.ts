@@ -79,6 +79,10 @@ export function toCliError(err: unknown): CliError {
             : "";
     return new CliError(code, `${message}${detail}`, hint);
   }
+  // By name, like ConfigError: the KMS message names the key file, HSM module, slot or token and what to fix.
+  if (err instanceof Error && err.constructor.name === "KmsError") {
+    return new CliError("kms", message, "fix the KMS settings (PARLEY_KMS, PARLEY_KMS_KEY_FILE, PARLEY_PKCS11_*): docs/operations.md, KMS and HSM");
+  }
   // By name, like ConfigError: E2EE failures (a refused key, a group that cannot be joined) are not CLI bugs.
   if (err instanceof Error && err.constructor.name === "E2eeError") {
     return new CliError(

@@ -19,6 +19,9 @@ Exit codes:
   0  success
   1  error (server refused, not found, cannot connect, bad configuration)
   2  usage error (unknown command or flag, missing or extra argument)
+  3  backup or restore refused, nothing changed (damaged or truncated file,
+     wrong passphrase, newer schema, server still running)
+  4  verification found a mismatch (restore, backup verify, compliance verify-bundle)
 `;
 
 function line(c: Command): string {
@@ -31,19 +34,21 @@ function line(c: Command): string {
  * ldap), custom roles and policies, and the subcommands of `users` and `invite` but accepting an invite.
  */
 const orgAdmin = (c: Command) =>
-  ["org", "service-accounts", "sso", "scim", "ldap", "roles", "policies"].includes(c.name[0]!) ||
+  ["org", "service-accounts", "sso", "scim", "ldap", "roles", "policies", "compliance"].includes(c.name[0]!) ||
   (["users", "invite"].includes(c.name[0]!) && c.name.length > 1 && c.name[1] !== "accept");
 
 export function mainHelp(commands: Command[]): string {
   const sections: Array<[string, (c: Command) => boolean]> = [
     ["Server", (c) => c.name[0] === "start"],
     ["Offline administration (directly on the database; same --data-dir/--database-url as start)", (c) => c.name[0] === "admin"],
+    ["Server keys (KMS/HSM; offline, same --data-dir/--database-url and PARLEY_KMS settings as start)", (c) => c.name[0] === "keys"],
+    ["Backup and restore (on the server's machine; same --data-dir/--database-url as start)", (c) => ["backup", "restore"].includes(c.name[0]!)],
     ["Server operator (over HTTP with PARLEY_OPERATOR_TOKEN and PARLEY_SERVER)", (c) => c.name[0] === "operator"],
     [
       "Account",
       (c) =>
         !orgAdmin(c) &&
-        ["setup", "login", "logout", "invite", "whoami", "sessions", "api-keys", "account", "password-reset", "devices", "users"].includes(c.name[0]!),
+        ["setup", "login", "logout", "invite", "whoami", "sessions", "api-keys", "account", "password-reset", "devices", "users", "me"].includes(c.name[0]!),
     ],
     ["Organisation administration (signed in as an org admin)", orgAdmin],
     ["Channels", (c) => ["channel", "dm"].includes(c.name[0]!)],

@@ -57,7 +57,19 @@ export type E2eeErrorCode =
   /** A well-formed recovery key that does not open the recovery blob (another key, another user, or a changed blob). */
   | "recovery_key_wrong"
   /** Secrets sealed to a new device did not open: another ephemeral key, another context, or changed bytes. */
-  | "handoff_open_failed";
+  | "handoff_open_failed"
+  /** A Shamir share as typed is not a share: wrong prefix, field count, split id, threshold, index or payload. */
+  | "share_malformed"
+  /** A Shamir share's checksum does not match its text: a typo. */
+  | "share_checksum"
+  /** Shamir shares of two different splits (or of one split that disagree on its threshold or size). */
+  | "share_split_mismatch"
+  /** The same Shamir share index was given twice. */
+  | "share_duplicate"
+  /** Fewer Shamir shares than the split's threshold. */
+  | "share_too_few"
+  /** Shamir shares combined to a value that fails the secret's check value: one share was altered. */
+  | "share_secret_mismatch";
 
 /** Every error this package throws on purpose is an `E2eeError` with a stable {@link E2eeErrorCode}. */
 export class E2eeError extends Error {

@@ -48,7 +48,19 @@ export * from "./attachments.ts";
 // Encrypted history (ADR 0007): history keys, archive copies, the key locker, the recovery
 // key, the user identity key with device approvals, and the hand-off to a new device.
 export { historyKey } from "./history/history-key.ts";
-export { sealArchiveCopy, openArchiveCopy, type ArchiveCopyContext } from "./history/archive-copy.ts";
+export {
+  generateArchiveSecret,
+  archiveKeysFromSecret,
+  encodeArchivePolicy,
+  signArchivePolicy,
+  verifyArchivePolicy,
+  archiveCovers,
+  archiveKeyFingerprint,
+  type ArchivePolicyFields,
+  type ArchiveScope,
+  type ArchiveKeys,
+} from "./history/archive-policy.ts";
+export { sealArchiveCopy, openArchiveCopy, examineArchiveCopy, type ArchiveCopyContext } from "./history/archive-copy.ts";
 export type { X25519KeyPair } from "./history/hpke.ts";
 export type { LockerEntry } from "./history/locker-batch.ts";
 export {
@@ -63,6 +75,8 @@ export {
 } from "./history/locker.ts";
 export type { UserSecrets } from "./history/user-secrets.ts";
 export { generateRecoveryKey, formatRecoveryKey, parseRecoveryKey, sealRecoveryBlob, openRecoveryBlob, type RecoveryKey } from "./history/recovery-key.ts";
+// The compliance archive key split M-of-N among officers (issue 11).
+export { splitSecret, combineSecretShares, parseSecretShare, type SecretShareInfo } from "./history/shamir.ts";
 // verifyDeviceApproval and its types come with ./public.ts (the server checks approvals too).
 export { generateUserIdentity, signDeviceApproval, type UserIdentityKeyPair } from "./history/device-approval.ts";
 export {

@@ -36,6 +36,8 @@ export {
   type VerifiedMessage,
   type ExternalSenderInfo,
 } from "./verify-public.ts";
+// The server checks a compliance archive policy's signature before storing it; devices check it again (ADR 0008).
+export { verifyArchivePolicy, archiveCovers, type ArchivePolicyFields, type ArchiveScope } from "./history/archive-policy.ts";
 // The server checks an approval before storing it; clients check it again (ADR 0007).
 export { verifyDeviceApproval, type ApprovalFields, type DeviceApproval } from "./history/device-approval.ts";
 export { groupIdBytes, channelGroupId, parseChannelGroupId } from "./group-id.ts";

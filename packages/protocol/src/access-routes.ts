@@ -29,6 +29,7 @@ export const OrgPermission = z.enum([
   "channel.manage_any",
   "org.read_audit",
   "org.manage_security",
+  "org.manage_compliance",
   "e2ee.configure",
   "e2ee.directory",
 ]);

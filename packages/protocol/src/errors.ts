@@ -122,6 +122,26 @@ export const ERROR_STATUS = {
    * (key rotation) is not supported yet. The recovery blob alone may be replaced.
    */
   locker_key_conflict: 409,
+  /**
+   * A legal hold covers what the request would remove or erase (`details.matters` names the
+   * holds' matters): a compliance officer must release the hold first.
+   */
+  legal_hold: 409,
+  /** The legal hold was already released. */
+  hold_released: 409,
+  /**
+   * A compliance archive policy is refused (nothing stored): its signature does not verify, it
+   * names another org, its version is not the next one, or it is signed by another key than the
+   * current policy's (`details.reason`). Archive keys sealed under another policy version than the
+   * current one are refused the same way: fetch the policy again.
+   */
+  archive_policy_invalid: 400,
+  /** The channel is not under the org's compliance archive (as the server reads the current policy): nothing to append. */
+  not_archived: 409,
+  /** The user was already erased (GDPR erasure, `details.erasedAt`): there is nothing left to erase or ask for. */
+  already_erased: 409,
+  /** The data-subject request is no longer pending (`details.status`: completed or declined). */
+  gdpr_request_closed: 409,
   /** The approval request is not in a state that allows this step (`details.state` says which it is in). */
   approval_state: 409,
   /** The calling device is already approved: it needs no approval request. */

@@ -207,6 +207,8 @@ export const Channel = z.object({
   history: HistoryPolicy,
   /** The channel's labels (e.g. "confidential"), which org policies can name. */
   labels: z.array(z.string()),
+  /** Events below this seq were removed by the org's retention policy: clients delete their copies of them. */
+  retentionFloor: Seq,
 });
 export type Channel = z.infer<typeof Channel>;
 
@@ -329,6 +331,8 @@ export const UserStreamKind = z.enum([
   "approval.updated",
   /** An MLS Welcome for the user's devices: data { channelId, epoch, welcomeId } (fetch it with getWelcome). */
   "mls.welcome",
+  /** The org's compliance archive policy changed: data { version }; fetch it with getArchivePolicy and check its signature. */
+  "archive.policy",
 ]);
 export type UserStreamKind = z.infer<typeof UserStreamKind>;
 

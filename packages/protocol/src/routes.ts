@@ -16,6 +16,9 @@ import { e2eeRoutes } from "./e2ee-routes.ts";
 import { fileRoutes } from "./file-routes.ts";
 import { mlsRoutes } from "./mls-routes.ts";
 import { auditRoutes } from "./audit-routes.ts";
+import { complianceRoutes } from "./compliance-routes.ts";
+import { archiveRoutes } from "./archive-routes.ts";
+import { gdprRoutes } from "./gdpr-routes.ts";
 import { lockerRoutes } from "./locker-routes.ts";
 import { approvalRoutes } from "./approval-routes.ts";
 import { channelRoutes } from "./channel-routes.ts";
@@ -337,6 +340,9 @@ export const routes = {
   ...scimRoutes,
   ...ssoRoutes,
   ...accessRoutes,
+  ...complianceRoutes,
+  ...archiveRoutes,
+  ...gdprRoutes,
 } as const;
 
 /** The route table's type. */

@@ -7,7 +7,9 @@ import type { DecodedContent } from "./codec.ts";
 import type { ConnectionChange } from "./connection.ts";
 import type { ParleyError } from "./errors.ts";
 import type { OutboxEntry } from "./store.ts";
+import type { PurgeNotice } from "./retention.ts";
 import type { HistoryKeysNotice, HistoryUnavailableNotice, UndecryptableNotice } from "./e2ee/engine.ts";
+import type { ArchiveStatusNotice } from "./e2ee/archive-policy.ts";
 
 /** A channel event as the app sees it: metadata plus decoded content. */
 export interface ReceivedEvent {
@@ -87,6 +89,16 @@ export interface ClientEvents {
   historyUnavailable: HistoryUnavailableNotice;
   /** Past history keys of a channel arrived (a `keys` event): events before this device joined may now be readable — decode them again (`client.history`). */
   historyKeys: HistoryKeysNotice;
+  /**
+   * The org's retention policy removed the channel's events below `floor`: this device deleted its
+   * copies (stored events, decrypted content); drop them from views and indexes too.
+   */
+  "channel.purged": PurgeNotice;
+  /**
+   * Channels' compliance archive statuses changed (ADR 0008): every known channel's, as
+   * `client.archiveStatus` gives them; one with a `problem` takes no sends (`archive_mismatch`).
+   */
+  "archive.status": ArchiveStatusNotice;
   /** A background failure that did not stop the client (gap fill, listener error, store write). */
   error: unknown;
 }

@@ -18,6 +18,7 @@ import { eventsBetween } from "./backfill.ts";
 import { ReconcileLoop } from "./reconcile-loop.ts";
 import { HistoryPolicies } from "./history-policies.ts";
 import { SyncEngine } from "./sync.ts";
+import { RetentionFloors } from "./retention.ts";
 import { MEMBERSHIP_KINDS, toReceivedEvent, type ClientEvents, type ReceivedEvent } from "./client-events.ts";
 import { E2eeEngine, type E2eeOptions } from "./e2ee/engine.ts";
 import { MlsCodec } from "./e2ee/mls-codec.ts";
@@ -39,6 +40,7 @@ import {
 export type { ClientOptions, SendInput } from "./client-options.ts";
 import { downloadFile, sendFileMessage, type FileDescriptor, type SendFileOptions } from "./e2ee/files.ts";
 import { combineFingerprints, userFingerprint } from "./e2ee/safety-number.ts";
+import type { ArchiveStatus } from "./e2ee/archive-policy.ts";
 
 /** A signed-in Parley device. */
 export class ParleyClient extends Emitter<ClientEvents> {
@@ -62,6 +64,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly #sync: SyncEngine;
   readonly #outbox: Outbox;
   readonly #sender: Sender;
+  readonly #retention: RetentionFloors;
   #chain: Promise<void> = Promise.resolve();
 
   /** Sign in with org, username and password. Reuses the device stored for this account unless `deviceId` says otherwise. */
@@ -112,6 +115,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   static async #create(session: StoredSession, opts: ClientOptions & { store: LocalStore }): Promise<ParleyClient> {
     const cursors = await opts.store.loadCursors();
     const client = new ParleyClient(session, opts, cursors);
+    await client.#retention.load();
     if (!opts.codec) {
       try {
         await client.#startE2ee(session, opts.e2ee);
@@ -143,6 +147,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
         historyKeys: (n) => this.emit("historyKeys", n),
         historyPolicy: (channelId) => this.#policies.policy(channelId),
         isPublicChannel: (channelId) => this.#policies.isPublic(channelId),
+        channelFacts: (channelId, fresh) => this.#policies.facts(channelId, fresh),
+        knownChannels: () => this.#policies.allFacts(),
+        archiveStatus: (n) => this.emit("archive.status", n),
         sendKeys: async (channelId, content) => {
           await this.send(channelId, { ...content, kind: "keys" });
         },
@@ -151,6 +158,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       opts,
     );
     this.#codec = new MlsCodec(this.#e2ee);
+    this.#policies.onFactsChanged = () => this.#e2ee?.archive.channelsChanged();
   }
 
   /** The E2EE engine of this device (undefined only with an explicit test codec). */
@@ -186,6 +194,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
       onUserItems: (items) => this.#enqueue(() => this.#deliverUserItems(items)),
       onError: (err) => this.emit("error", err),
       onChannelGone: (channelId) => this.#enqueue(() => this.store.removeChannel(channelId)),
+    });
+    this.#retention = new RetentionFloors({
+      store: this.store,
+      floorKnown: (channelId, floor) => this.#sync.setFloor(channelId, floor),
+      forget: (channelId, floor) => this.#e2ee?.forgetBelow(channelId, floor),
+      purged: (n) => this.emit("channel.purged", n),
     });
     this.#conn = new Connection({
       baseUrl: session.baseUrl,
@@ -232,6 +246,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       outbox: () => this.#outbox,
       e2ee: () => this.#requireE2ee(),
       catchUp: (channelId) => this.#catchUpChannel(channelId),
+      archiveCheck: (channelId) => this.#e2ee?.archive.check(channelId),
     });
   }
 
@@ -348,10 +363,36 @@ export class ParleyClient extends Emitter<ClientEvents> {
     await this.api.call("markRead", { params: { channelId }, body: { seq } });
   }
 
+  /** The retention floor of a channel as this device applied it: its events below it were removed by the org's retention policy (0: none). */
+  retentionFloor(channelId: string): number {
+    return this.#retention.floor(channelId);
+  }
+
+  /** Every channel whose retention floor is above 0, as applied on this device. */
+  retentionFloors(): ReadonlyMap<string, number> {
+    return this.#retention.all();
+  }
+
+  /**
+   * A channel's compliance archive status as this device checked it (ADR 0008): whether the org's
+   * signed policy archives it, which policy, and a `problem` when the server's account does not
+   * hold up (sends there are refused with `archive_mismatch`). Changes come as `archive.status`.
+   */
+  archiveStatus(channelId: string): ArchiveStatus | undefined {
+    return this.#e2ee?.archive.status(channelId);
+  }
+
+  /** Every known channel's compliance archive status (see {@link archiveStatus}). */
+  archiveStatuses(): Record<string, ArchiveStatus> {
+    return this.#e2ee?.archive.statuses() ?? {};
+  }
+
   /** Fetch the channel list from the server and store it. */
   async channels(): Promise<MyChannel[]> {
     const { channels } = await this.api.call("listChannels");
     this.#policies.note(channels);
+    // Purged before the list (with its floors) is saved: a stored floor is one already applied.
+    await this.#retention.note(channels);
     await this.store.saveChannels(channels);
     for (const c of channels) this.#sync.track(c.id, this.#sync.channelCursor(c.id));
     return channels;
@@ -384,6 +425,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   async joinChannel(channelId: string): Promise<MyChannel> {
     const channel = await this.api.call("joinChannel", { params: { channelId } });
     this.#policies.note([channel]);
+    await this.#retention.note([channel]);
     this.#sync.track(channelId, this.#sync.channelCursor(channelId));
     await this.#e2ee?.join(channelId);
     return channel;
@@ -412,7 +454,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
    * and announced by an MLS-encrypted message whose content carries
    * `files: [FileDescriptor]` (key, nonce base, digest never reach the server).
    */
-  sendFile(channelId: string, data: Uint8Array | ReadableStream<Uint8Array>, opts: SendFileOptions): Promise<SendResult & { file: FileDescriptor }> {
+  async sendFile(channelId: string, data: Uint8Array | ReadableStream<Uint8Array>, opts: SendFileOptions): Promise<SendResult & { file: FileDescriptor }> {
+    await this.#e2ee?.archive.check(channelId); // refused before the upload, like the message would be
     return sendFileMessage(this.#requireE2ee().server, (id, input) => this.send(id, input), channelId, data, opts);
   }
 
@@ -502,6 +545,14 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   #emitEvent(e: Event, content: DecodedContent): void {
+    const floor = this.#retention.floor(e.channelId);
+    if (e.seq < floor && e.kind !== "commit" && e.kind !== "proposal" && e.kind !== "reset") {
+      // Fetched before retention removed it and processed after this device purged: not shown, its copies go again.
+      void this.idle()
+        .then(() => this.store.purgeBelow(e.channelId, floor))
+        .catch((err: unknown) => this.emit("error", err));
+      return;
+    }
     const r = toReceivedEvent(e, content, this.userId);
     this.emit("event", r);
     this.emit(r.kind, r);
@@ -512,6 +563,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     await this.#e2ee?.onUserItems(items);
     for (const item of items) {
       this.#policies.noteItem(item);
+      await this.#retention.noteItem(item);
       if (item.kind === "channel.joined" && item.channelId) this.#sync.track(item.channelId, this.#sync.channelCursor(item.channelId));
       if (item.kind === "channel.left" && item.channelId) {
         this.#sync.forget(item.channelId);

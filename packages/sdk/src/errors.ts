@@ -20,7 +20,12 @@ export type ClientErrorCode =
   /** The caller stopped waiting (its AbortSignal fired). */
   | "aborted"
   /** The server answered with something that is not a Parley error body. */
-  | "bad_response";
+  | "bad_response"
+  /**
+   * The device refuses to send in the channel: the server's account of the org's compliance
+   * archive does not hold up against the signed policy (`details.problem` says how; ADR 0008).
+   */
+  | "archive_mismatch";
 
 /** A server error code or a client-side one. */
 export type ParleyErrorCode = ErrorCode | ClientErrorCode;

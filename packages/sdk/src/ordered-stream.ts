@@ -23,6 +23,11 @@ export interface OrderedStreamOptions<T> {
   onError(err: unknown): void;
   /** The server says the stream is gone (not_found/forbidden): stop filling. */
   onGone?(): void;
+  /**
+   * Items below this seq may be missing for good (a channel's retention floor: the org's retention
+   * policy removed them). A hole below it that the server's page confirms is skipped.
+   */
+  floor?(): number;
 }
 
 /** Delivery state of one sequence. */
@@ -51,17 +56,23 @@ export class OrderedStream<T> {
     return this.#pending.size > 0;
   }
 
-  /** Accept items from any source; deliver what became contiguous. */
-  receive(items: readonly T[]): void {
+  /**
+   * Accept items from any source; deliver what became contiguous. Seqs up to `goneThrough` that are
+   * not among them were removed for good (see {@link OrderedStreamOptions.floor}): skipped.
+   */
+  receive(items: readonly T[], goneThrough = 0): void {
     if (this.#closed) return;
     for (const item of items) {
       const seq = this.#o.seqOf(item);
       if (seq > this.#cursor && !this.#pending.has(seq)) this.#pending.set(seq, item);
     }
     const out: T[] = [];
-    for (let next = this.#pending.get(this.#cursor + 1); next !== undefined; next = this.#pending.get(this.#cursor + 1)) {
-      this.#pending.delete(this.#cursor + 1);
+    for (;;) {
+      const next = this.#pending.get(this.#cursor + 1);
+      if (next === undefined && this.#cursor + 1 > goneThrough) break;
       this.#cursor++;
+      if (next === undefined) continue;
+      this.#pending.delete(this.#cursor);
       out.push(next);
     }
     if (out.length > 0) this.#o.deliver(out);
@@ -75,6 +86,15 @@ export class OrderedStream<T> {
   setFillEnabled(on: boolean): void {
     this.#fillEnabled = on;
     if (on && this.#pending.size > 0) this.#scheduleFill(0);
+  }
+
+  /** What could fill a hole changed (the floor moved up): look again now instead of after the back-off. */
+  retryFill(): void {
+    if (this.#pending.size === 0 || this.#filling) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#failures = 0;
+    this.#scheduleFill(0);
   }
 
   /** Fetch everything after the cursor now (e.g. the server says lastSeq is ahead). */
@@ -98,6 +118,15 @@ export class OrderedStream<T> {
     this.#pending.clear();
   }
 
+  // The server's page holds every item it still has after the cursor, up to its last one (or all of
+  // them when there is no more): a seq it lacks below the floor was removed by retention.
+  #goneThrough(page: { items: T[]; hasMore: boolean }): number {
+    const floor = this.#o.floor?.() ?? 0;
+    if (floor <= this.#cursor + 1) return 0;
+    const last = page.items.at(-1);
+    return Math.min(floor - 1, page.hasMore && last !== undefined ? this.#o.seqOf(last) : Number.MAX_SAFE_INTEGER);
+  }
+
   #scheduleFill(delayMs: number): void {
     if (!this.#fillEnabled || this.#closed || this.#timer || this.#filling) return;
     this.#timer = setTimeout(() => {
@@ -117,7 +146,7 @@ export class OrderedStream<T> {
           if (this.#closed) return;
           const before = this.#cursor;
           const page = await this.#o.fetchAfter(before);
-          this.receive(page.items);
+          this.receive(page.items, this.#goneThrough(page));
           // No progress means the server cannot fill the hole (yet): back off instead of spinning.
           this.#failures = this.#cursor === before ? this.#failures + 1 : 0;
           if (!page.hasMore || this.#cursor === before) break;

@@ -129,7 +129,7 @@ export class MessageSearch {
   #coverage: Record<string, Coverage>;
   #edits: Map<string, [number, string]>;
   #deleted: Set<string>;
-  #off: (() => void) | undefined;
+  #offs: Array<() => void> = [];
 
   private constructor(store: SearchIndexStore, keyStore: KeyStore, saved: Saved | undefined) {
     this.#store = store;
@@ -162,7 +162,12 @@ export class MessageSearch {
       }
     }
     const search = new MessageSearch(store, keyStore, saved);
-    search.#off = client.on("event", (e) => search.apply(e, "forward"));
+    // Floors applied while the index was closed (a CLI run, a reload): what retention removed goes from it too.
+    for (const [channelId, floor] of client.retentionFloors()) search.purgeBelow(channelId, floor);
+    search.#offs = [
+      client.on("event", (e) => search.apply(e, "forward")),
+      client.on("channel.purged", (n) => search.purgeBelow(n.channelId, n.floor)),
+    ];
     return search;
   }
 
@@ -287,6 +292,23 @@ export class MessageSearch {
     }));
   }
 
+  /**
+   * Forget a channel's messages below `floor` (the org's retention policy removed them): they are
+   * not found any more, and back-fills no longer look for them. Returns how many were indexed.
+   */
+  purgeBelow(channelId: string, floor: number): number {
+    const below = (key: string) => key.startsWith(`${channelId}:`) && Number(key.slice(channelId.length + 1)) < floor;
+    const ids = this.#index.search(MiniSearch.wildcard, { filter: (r) => r.channelId === channelId && (r.seq as number) < floor }).map((r) => r.id as string);
+    this.#index.discardAll(ids);
+    for (const key of [...this.#edits.keys()]) if (below(key)) this.#edits.delete(key);
+    for (const key of [...this.#deleted]) if (below(key)) this.#deleted.delete(key);
+    const cov = this.#coverage[channelId];
+    // What is indexed starts at the floor now; nothing older is left to read.
+    if (cov && cov.oldest > 0 && cov.oldest < floor) cov.oldest = floor;
+    if (cov?.unreadableTo !== undefined && cov.unreadableTo < floor) cov.unreadableTo = 0;
+    return ids.length;
+  }
+
   /** Messages indexed. */
   get size(): number {
     return this.#index.documentCount;
@@ -305,7 +327,7 @@ export class MessageSearch {
 
   /** Stop following the client. */
   close(): void {
-    this.#off?.();
-    this.#off = undefined;
+    for (const off of this.#offs) off();
+    this.#offs = [];
   }
 }

@@ -23,6 +23,8 @@ export interface SenderDeps {
   e2ee(): E2eeEngine;
   /** Bring the channel's timeline up to date (a reset the send must follow). */
   catchUp(channelId: string): Promise<void>;
+  /** Refuse a send where the channel's compliance archive status does not hold up (throws `archive_mismatch`). */
+  archiveCheck(channelId: string): Promise<void> | undefined;
 }
 
 export class Sender {
@@ -41,6 +43,8 @@ export class Sender {
     const content: MessageContent = files ? { ...rest, files } : rest;
     const fileIds = Array.isArray(files) ? (files as { fileId: string }[]).map((f) => f.fileId) : [];
     const turn = (this.#order.get(channelId) ?? Promise.resolve()).then(async () => {
+      // History keys for new members are no content of the user's: they go whatever the archive's state.
+      if (kind !== "keys") await this.#d.archiveCheck(channelId);
       const event = await this.#encode(channelId, content, {
         clientId,
         kind,

@@ -81,6 +81,12 @@ export interface LocalStore {
   saveChannels(channels: MyChannel[]): Promise<void>;
   /** Forget a channel (left or removed): its events and cursor go too. */
   removeChannel(channelId: string): Promise<void>;
+  /**
+   * Delete what is kept of a channel's events with seq < `seq` — the events and their sealed
+   * decrypted content — because the org's retention policy removed them (the channel's
+   * `retentionFloor` moved up). Cursors, the outbox and own sends awaiting their echo stay.
+   */
+  purgeBelow(channelId: string, seq: number): Promise<void>;
   /** Store sealed decrypted content of events (replacing entries of the same seq); the oldest beyond the store's bound are dropped. */
   putDecrypted(channelId: string, records: SealedContent[]): Promise<void>;
   /** The sealed decrypted content of one event, if kept. */
@@ -200,6 +206,16 @@ export class MemoryStore implements LocalStore {
     if (this.state.decrypted) delete this.state.decrypted[channelId];
     if (this.state.sent) this.state.sent = this.state.sent.filter((s) => s.channelId !== channelId);
     this.#sentIds = undefined;
+    this.changed();
+  }
+  async purgeBelow(channelId: string, seq: number): Promise<void> {
+    const events = this.state.events[channelId];
+    const decrypted = this.state.decrypted?.[channelId];
+    const keptEvents = events?.filter((e) => e.seq >= seq);
+    const keptDecrypted = decrypted?.filter((r) => r.seq >= seq);
+    if (keptEvents?.length === events?.length && keptDecrypted?.length === decrypted?.length) return;
+    if (keptEvents) this.state.events[channelId] = keptEvents;
+    if (keptDecrypted) this.state.decrypted![channelId] = keptDecrypted;
     this.changed();
   }
   async putDecrypted(channelId: string, records: SealedContent[]): Promise<void> {

@@ -118,3 +118,23 @@ test("per-user stream items are deduplicated and ordered too", () => {
   assert.deepEqual(got, [2, 3]);
   engine.close();
 });
+
+test("holes below a channel's retention floor are skipped once the server's page confirms them; holes above it still wait", async () => {
+  // Retention removed 2..5 and 7 (content); commit-like 1 and 6 stay; the floor is 8.
+  const server = { c1: [1, 6, 8, 9].map((s) => ev("c1", s)) };
+  const { engine, delivered } = harness(server);
+  engine.setLive(true);
+  engine.receiveEvents("c1", [ev("c1", 1), ev("c1", 6), ev("c1", 9)]);
+  await new Promise((r) => setTimeout(r, 50)); // not idle(): a hole keeps its fill scheduled
+  assert.deepEqual(delivered.c1, [1], "the floor is not known yet: 6 waits");
+  engine.setFloor("c1", 8);
+  await new Promise((r) => setTimeout(r, 30));
+  await engine.idle();
+  assert.deepEqual(delivered.c1, [1, 6, 8, 9]);
+  assert.equal(engine.channelCursor("c1"), 9);
+  // Above the floor a hole is a late event, never skipped.
+  engine.receiveEvents("c1", [ev("c1", 11)]);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(engine.channelCursor("c1"), 9);
+  engine.close();
+});

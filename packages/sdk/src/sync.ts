@@ -33,6 +33,8 @@ export class SyncEngine {
   readonly #o: SyncEngineOptions;
   readonly #channels = new Map<string, OrderedStream<Event>>();
   readonly #user: OrderedStream<UserStreamItem>;
+  /** Retention floors: a channel's events below its floor may be gone from the server for good. */
+  readonly #floors = new Map<string, number>();
   #fillEnabled = false;
 
   constructor(opts: SyncEngineOptions) {
@@ -84,6 +86,16 @@ export class SyncEngine {
     if (lastSeq > s.cursor) await s.catchUp();
   }
 
+  /**
+   * The channel's retention floor (`Channel.retentionFloor`): the org's retention policy removed its
+   * events below it, so holes there that the server confirms are skipped instead of waited for.
+   */
+  setFloor(channelId: string, floor: number): void {
+    if (floor <= (this.#floors.get(channelId) ?? 0)) return;
+    this.#floors.set(channelId, floor);
+    this.#channels.get(channelId)?.retryFill();
+  }
+
   /** Fetch per-user items after the cursor now. */
   async catchUpUser(): Promise<void> {
     await this.#user.catchUp();
@@ -131,6 +143,7 @@ export class SyncEngine {
           this.#channels.delete(channelId);
           this.#o.onChannelGone?.(channelId);
         },
+        floor: () => this.#floors.get(channelId) ?? 0,
       });
       s.setFillEnabled(this.#fillEnabled);
       this.#channels.set(channelId, s);

@@ -11,7 +11,7 @@ import { openBlobStore } from "./platform/blobs/index.ts";
 import { memoryBus } from "./platform/bus/memory.ts";
 import { createBusRelay } from "./platform/bus/outbox.ts";
 import { openStorage } from "./platform/db/index.ts";
-import { createKms } from "./platform/kms/index.ts";
+import { createKms, type Kms } from "./platform/kms/index.ts";
 import { createLimits } from "./platform/limits/index.ts";
 import { createMailer } from "./platform/mail/index.ts";
 import { createPublicUrl } from "./platform/public-url.ts";
@@ -52,10 +52,11 @@ export async function composeDeps(config: Config, opts: ComposeOptions): Promise
     pgPoolSize: opts.pgPoolSize ?? config.pgPoolSize,
     onPoolError: (err) => log.warn({ err: err.message }, "postgres dropped an idle connection; the pool reconnects"),
   });
+  let kms: Kms | undefined;
   try {
     await storage.migrate(opts.onMigration);
     const now = () => Date.now();
-    const kms = createKms(config, storage.db, now, log);
+    kms = await createKms(config, storage.db, now, log);
     // Audit checkpoints are signed inside the appending transaction; on SQLite that
     // transaction holds the only connection, so the key must be loaded before any.
     await kms.key("audit");
@@ -82,7 +83,7 @@ export async function composeDeps(config: Config, opts: ComposeOptions): Promise
       metrics,
       limits: createLimits(config),
       kms,
-      keys: await loadTokenKeys(storage.db, now(), kms),
+      keys: await loadTokenKeys(storage.db, now(), kms, config.keyRefreshSeconds * 1000),
       nodeId: opts.nodeId ?? crypto.randomBytes(6).toString("hex"),
       now,
       blobs: openBlobStore(config),
@@ -97,10 +98,12 @@ export async function composeDeps(config: Config, opts: ComposeOptions): Promise
         await deps.relay.close();
         await deps.bus.close();
         await storage.close();
+        deps.kms.close();
       },
     };
   } catch (err) {
     await storage.close().catch(() => {});
+    kms?.close();
     throw err;
   }
 }

@@ -24,3 +24,7 @@ export { openBlobStore, blobDirOf, type BlobStore } from "./platform/blobs/index
 export { listJobs, countJobs, retryDeadJob, type JobView } from "./platform/jobs/index.ts";
 // `parley audit verify|export|keys` (docs/audit.md).
 export { verifyAuditDatabase, verifyAuditExport, exportAuditLog, auditPublicKeys, type AuditVerification, type AuditProblem } from "./modules/audit/index.ts";
+// `parley keys rotate | retire | status` (docs/operations.md, KMS and HSM).
+export { kekStatus, retireKeks, rotateKek, rotateSigningKey, signingKeyStatus, type KekStatus, type RotatableSigningKey } from "./modules/keys/index.ts";
+// `parley backup | restore | backup verify` (docs/operations.md, Backup and restore).
+export { createBackup, restoreBackup, verifyBackupFile, BackupError, type BackupProgress, type VerifyCheck } from "./modules/backup/index.ts";

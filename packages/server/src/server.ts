@@ -20,6 +20,9 @@ import { mlsHandlers } from "./modules/mls/routes.ts";
 import { auditHandlers } from "./modules/audit/routes.ts";
 import { approvalHandlers, lockerHandlers } from "./modules/locker/routes.ts";
 import { fileGcSchedule, fileJobHandlers } from "./modules/files/gc.ts";
+import { archiveHandlers, complianceHandlers } from "./modules/compliance/routes.ts";
+import { gdprHandlers } from "./modules/gdpr/routes.ts";
+import { complianceJobHandlers, retentionSchedule } from "./modules/compliance/retention-run.ts";
 import { mlsJobHandlers } from "./modules/mls/removals.ts";
 import { mailJobHandlers } from "./modules/accounts/mail.ts";
 import { passwordResetJobHandlers } from "./modules/accounts/password-reset.ts";
@@ -82,6 +85,9 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     ...ldapHandlers,
     ...scimHandlers,
     ...ssoHandlers,
+    ...complianceHandlers,
+    ...archiveHandlers,
+    ...gdprHandlers,
   };
   const app = await createHttpApp({ deps, handlers, draining: () => draining });
   // Single sign-on's browser redirects (start, callback) and back-channel logout: not JSON API routes.
@@ -115,8 +121,15 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     bus: deps.bus,
     runnerId: deps.nodeId,
     now: deps.now,
-    handlers: { ...mlsJobHandlers(deps), ...fileJobHandlers(deps), ...mailJobHandlers(deps), ...passwordResetJobHandlers(deps), ...ldapJobHandlers(deps) },
-    schedules: [fileGcSchedule, ldapSyncSchedule],
+    handlers: {
+      ...mlsJobHandlers(deps),
+      ...fileJobHandlers(deps),
+      ...mailJobHandlers(deps),
+      ...passwordResetJobHandlers(deps),
+      ...ldapJobHandlers(deps),
+      ...complianceJobHandlers(deps),
+    },
+    schedules: [fileGcSchedule, ldapSyncSchedule, retentionSchedule],
   });
   jobs.start();
   // Bus messages that committed but were never published (a process died, or the CLI's offline admin wrote them).

@@ -5,6 +5,8 @@ import { adminCommands } from "./admin.ts";
 import { e2eeAdminCommands } from "./e2ee-admin.ts";
 import { jobsAdminCommands } from "./jobs-admin.ts";
 import { auditCommands } from "./audit.ts";
+import { keysCommands } from "./keys.ts";
+import { backupCommands } from "./backup.ts";
 import { accountCommands } from "./account.ts";
 import { accountSettingsCommands } from "./account-settings.ts";
 import { passwordResetCommands } from "./password-reset.ts";
@@ -26,6 +28,10 @@ import { ldapCommands } from "./ldap.ts";
 import { ssoCommands } from "./sso.ts";
 import { channelLabelsCommand, policyCommands } from "./policies.ts";
 import { roleCommands } from "./roles.ts";
+import { gdprCommands } from "./gdpr.ts";
+import { complianceHoldCommands } from "./compliance-holds.ts";
+import { complianceArchiveCommands } from "./compliance-archive.ts";
+import { complianceExportCommands } from "./compliance-export.ts";
 
 export const COMMANDS: Command[] = [
   startCommand,
@@ -34,6 +40,8 @@ export const COMMANDS: Command[] = [
   ...jobsAdminCommands,
   ...operatorCommands,
   ...auditCommands,
+  ...keysCommands,
+  ...backupCommands,
   ...accountCommands,
   ...accountSettingsCommands,
   ...mfaCommands,
@@ -46,6 +54,9 @@ export const COMMANDS: Command[] = [
   ...scimCommands,
   ...ldapCommands,
   ...roleCommands,
+  ...complianceHoldCommands,
+  ...complianceArchiveCommands,
+  ...complianceExportCommands,
   ...policyCommands,
   ...channelCommands,
   channelLabelsCommand,
@@ -55,4 +66,5 @@ export const COMMANDS: Command[] = [
   ...deviceCommands,
   ...recoveryKeyCommands,
   ...approvalCommands,
+  ...gdprCommands,
 ];

@@ -109,7 +109,7 @@ export const LIST_OPTIONS = { set: { type: "string" }, add: { type: "string" }, 
  * A channel by name or id for org-level commands: one you are in, else a public one, else (org
  * admins managing a private channel they are not in) the id as given.
  */
-async function orgChannel(client: ParleyClient, ref: string): Promise<{ id: string; name: string; labels: string[] | undefined }> {
+export async function orgChannel(client: ParleyClient, ref: string): Promise<{ id: string; name: string; labels: string[] | undefined }> {
   const name = ref.replace(/^#/, "");
   const { channels } = await client.api.call("listChannels");
   const mine =

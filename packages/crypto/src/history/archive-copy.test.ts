@@ -4,7 +4,15 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { ARCHIVE_COPY_MIN_BYTES, parseArchiveFraming } from "@parley/protocol";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { gcm } from "@noble/ciphers/aes.js";
-import { createDeviceIdentity, loadDeviceIdentity, MemoryKeyStore, openArchiveCopy, sealArchiveCopy, type ArchiveCopyContext } from "../index.ts";
+import {
+  createDeviceIdentity,
+  examineArchiveCopy,
+  loadDeviceIdentity,
+  MemoryKeyStore,
+  openArchiveCopy,
+  sealArchiveCopy,
+  type ArchiveCopyContext,
+} from "../index.ts";
 import { isE2eeError } from "../public.ts";
 import { concat, fromHex, toHex, utf8 } from "../bytes.ts";
 import { sealArchiveCopyWithNonce } from "./archive-copy.ts";
@@ -89,6 +97,22 @@ test("a copy of another event, epoch, channel, clientId or sender does not open"
   // Correctly signed, but under another history key: only the AEAD can tell.
   const otherKey = sha256(utf8("another epoch's key"));
   await expectCode(open({ hk: otherKey }), "archive_tampered", "another history key");
+});
+
+test("examineArchiveCopy (eDiscovery) reports the signature apart from opening: a bad signature or a missing key never hides the rest", async () => {
+  const { bytes, ctx, signer } = await setup();
+  const otherKey = sha256(utf8("another epoch's key"));
+  const examine = (over: Partial<Parameters<typeof examineArchiveCopy>[0]> = {}) =>
+    examineArchiveCopy({ ...ctx, hks: [otherKey, hk], bytes, senderSignaturePublicKey: signer.signaturePublicKey, suite: "default", ...over });
+  assert.deepEqual(await examine(), { signed: true, payload }, "the candidate key that opens it is used");
+  assert.deepEqual(await examine({ hks: [] }), { signed: true, payload: undefined }, "no key: the signature is still checked");
+  assert.deepEqual(await examine({ hks: [otherKey] }), { signed: true, payload: undefined });
+  assert.deepEqual(await examine({ senderSignaturePublicKey: undefined }), { signed: false, payload });
+  const mallory = await createDeviceIdentity({ orgId: ORG, userId: "mallory", deviceId: "a1", suite: "default" });
+  assert.deepEqual(await examine({ senderSignaturePublicKey: mallory.signaturePublicKey }), { signed: false, payload });
+  // The AEAD still binds the event: another channel's context opens nothing.
+  assert.deepEqual(await examine({ channelId: "chan2" }), { signed: false, payload: undefined });
+  await expectCode(examine({ bytes: bytes.slice(0, 20) }), "archive_truncated", "framing errors still throw");
 });
 
 test("known answer: fixed key, nonce and signing key pin the archive copy format, rebuilt here by hand", async () => {

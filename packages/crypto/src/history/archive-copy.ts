@@ -117,15 +117,50 @@ const FRAMING_CODES: Record<ArchiveFramingProblem, E2eeErrorCode> = {
 export async function openArchiveCopy(
   params: ArchiveCopyContext & { hk: Uint8Array; bytes: Uint8Array; senderSignaturePublicKey: Uint8Array; suite: SuiteName; maxBytes?: number },
 ): Promise<Uint8Array> {
+  const { framing, signed } = await checkCopy(params);
+  if (!signed) throw new E2eeError("archive_bad_signature", "archive copy is not signed by its sender device for this event");
+  return decryptCopy(params, params.hk, framing);
+}
+
+type Framing = { nonce: Uint8Array; ciphertext: Uint8Array; signature: Uint8Array };
+
+/** Parses the framing against the event and checks the signature (false without a key). */
+async function checkCopy(
+  params: ArchiveCopyContext & { bytes: Uint8Array; senderSignaturePublicKey?: Uint8Array | undefined; suite: SuiteName; maxBytes?: number | undefined },
+): Promise<{ framing: Framing; signed: boolean }> {
   checkContext(params);
   const parsed = parseArchiveFraming(params.bytes, { epoch: params.epoch, generation: params.generation, maxBytes: params.maxBytes });
   if (!parsed.ok) throw new E2eeError(FRAMING_CODES[parsed.problem], `archive copy refused: ${parsed.problem.replace("_", " ")}`);
   const { nonce, ciphertext, signature } = parsed.framing;
   // Every suite Parley offers signs with Ed25519 (checked when sealing); copies are opened many at once, off the calling thread.
   if (!SUITE_NAMES.includes(params.suite)) throw new E2eeError("bad_input", `unknown suite ${String(params.suite)}`);
-  const signed = await verifyEd25519Concurrently(params.senderSignaturePublicKey, signedContent(params, nonce, ciphertext), signature).catch(() => false);
-  if (!signed) throw new E2eeError("archive_bad_signature", "archive copy is not signed by its sender device for this event");
-  const payload = await aesGcmOpen(params.hk, nonce, aadOf(params), ciphertext);
+  const key = params.senderSignaturePublicKey;
+  const signed = key ? await verifyEd25519Concurrently(key, signedContent(params, nonce, ciphertext), signature).catch(() => false) : false;
+  return { framing: { nonce, ciphertext, signature }, signed };
+}
+
+async function decryptCopy(c: ArchiveCopyContext, hk: Uint8Array, { nonce, ciphertext }: Framing): Promise<Uint8Array> {
+  const payload = await aesGcmOpen(hk, nonce, aadOf(c), ciphertext);
   if (!payload) throw new E2eeError("archive_tampered", "archive copy failed authentication under the history key");
   return payload;
+}
+
+/**
+ * For an eDiscovery export, which must keep and flag an event rather than drop it: checks the
+ * sender device's signature (`signed`: false when it fails or no key is known) and, apart from
+ * it, opens the copy with each of `hks` in turn (the first that opens gives `payload`; none
+ * given or none opens: undefined). The AES-GCM tag still binds the payload to the event under
+ * its history key; only the attribution to the sending device rests on `signed`. Devices use
+ * {@link openArchiveCopy}, which opens nothing whose signature fails.
+ * Errors (E2eeError): `archive_truncated`, `archive_bad_framing`, `archive_wrong_epoch`.
+ */
+export async function examineArchiveCopy(
+  params: ArchiveCopyContext & { hks: readonly Uint8Array[]; bytes: Uint8Array; senderSignaturePublicKey?: Uint8Array | undefined; suite: SuiteName },
+): Promise<{ signed: boolean; payload: Uint8Array | undefined }> {
+  const { framing, signed } = await checkCopy(params);
+  for (const hk of params.hks) {
+    const payload = await decryptCopy(params, hk, framing).catch(() => undefined);
+    if (payload) return { signed, payload };
+  }
+  return { signed, payload: undefined };
 }

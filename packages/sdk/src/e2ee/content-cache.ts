@@ -13,7 +13,7 @@ const DECODED_MAX = 5000;
 export class ContentCache {
   readonly #history: DecryptedHistory;
   readonly #sent = new Map<string, MessageContent>();
-  readonly #decoded = new Map<string, DecodedContent>();
+  readonly #decoded = new Map<string, { channelId: string; seq: number; content: DecodedContent }>();
 
   constructor(history: DecryptedHistory) {
     this.#history = history;
@@ -38,13 +38,18 @@ export class ContentCache {
   }
 
   /** Content just shown for an event (bounded: the oldest goes first). */
-  remember(eventId: string, content: DecodedContent): void {
-    this.#decoded.set(eventId, content);
+  remember(e: Pick<Event, "id" | "channelId" | "seq">, content: DecodedContent): void {
+    this.#decoded.set(e.id, { channelId: e.channelId, seq: e.seq, content });
     if (this.#decoded.size > DECODED_MAX) this.#decoded.delete(this.#decoded.keys().next().value!);
   }
 
   /** Content decrypted earlier for an event, if this device has it. */
   async decoded(e: Event): Promise<DecodedContent | undefined> {
-    return this.#decoded.get(e.id) ?? (await this.#history.get(e));
+    return this.#decoded.get(e.id)?.content ?? (await this.#history.get(e));
+  }
+
+  /** Forget what was shown of a channel's events below `seq` (retention removed them; the sealed copies go from the store). */
+  forgetBelow(channelId: string, seq: number): void {
+    for (const [id, d] of this.#decoded) if (d.channelId === channelId && d.seq < seq) this.#decoded.delete(id);
   }
 }

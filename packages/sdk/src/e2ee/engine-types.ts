@@ -7,6 +7,8 @@ import type { Event, HistoryPolicy } from "@parley/protocol";
 import type { DecodedContent, MessageContent } from "../codec.ts";
 import type { Api } from "../http.ts";
 import type { LocalStore } from "../store.ts";
+import type { ChannelFacts } from "../history-policies.ts";
+import type { ArchiveStatusNotice } from "./archive-policy.ts";
 import type { KeyPackageSupply } from "./device.ts";
 import type { PersistPolicy } from "./persist.ts";
 import type { SelfUpdatePolicy } from "./self-update.ts";
@@ -72,6 +74,12 @@ export interface E2eeHost {
   historyPolicy(channelId: string): Promise<HistoryPolicy | undefined>;
   /** Whether the channel is public (as last seen; asked after {@link historyPolicy}). */
   isPublicChannel(channelId: string): boolean;
+  /** A channel's kind, labels and membership (looked up when not known, or when `fresh`; undefined: unknown). */
+  channelFacts(channelId: string, fresh?: boolean): Promise<ChannelFacts | undefined>;
+  /** Every channel whose kind, labels and membership the client knows. */
+  knownChannels(): ChannelFacts[];
+  /** Channels' compliance archive statuses changed. */
+  archiveStatus(n: ArchiveStatusNotice): void;
   /** Send a `keys` event (content from share-keys.ts) through the client's outbox. */
   sendKeys(channelId: string, content: MessageContent): Promise<void>;
   onError(err: unknown): void;

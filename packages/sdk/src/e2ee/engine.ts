@@ -40,6 +40,7 @@ import { ArchiveReader } from "./archive.ts";
 import { hasContent, heldKeysBefore, sharedKeysContents } from "./share-keys.ts";
 import { KeyLocker } from "./locker.ts";
 import { DeviceApprovals } from "./approval.ts";
+import { ComplianceArchive } from "./compliance-archive.ts";
 
 export type { E2eeHost, E2eeOptions, HistoryKeysNotice, HistoryUnavailableNotice, UndecryptableNotice } from "./engine-types.ts";
 
@@ -58,6 +59,8 @@ export class E2eeEngine {
   readonly locker: KeyLocker;
   /** Device approval (cross-signing): approve this device from another, or others from this one; which devices are trusted. */
   readonly approvals: DeviceApprovals;
+  /** The org's compliance archive: the signed policy as this device checks it, and the history keys it seals to it (ADR 0008). */
+  readonly archive: ComplianceArchive;
   /** Sealed, persisted copy of what this device decrypted and sent (history across restarts). */
   readonly history: DecryptedHistory;
   readonly #supply: KeyPackageSupply;
@@ -83,7 +86,10 @@ export class E2eeEngine {
     // Keep the supply above the server's low-water mark, or every claim would trigger a warning.
     const supply = { target: Math.max(opts.keyPackages?.target ?? 30, config.keyPackageLowWater + 1) };
     await registerDevice(server, identity, identityForSuite(identity, config.suite), supply);
-    return new E2eeEngine(host, server, config, identity, { ...opts, keyPackages: supply });
+    const engine = new E2eeEngine(host, server, config, identity, { ...opts, keyPackages: supply });
+    // Before the first send: which channels the org archives, checked against its signature (offline: at the first send).
+    await engine.archive.refresh().catch((err: unknown) => host.onError(err));
+    return engine;
   }
 
   /** The org's E2EE config as last fetched: `suite` is the one new groups use (existing channels keep theirs). */
@@ -172,7 +178,17 @@ export class E2eeEngine {
       locker: this.locker,
       ...(opts.approvalPollMs !== undefined ? { pollMs: opts.approvalPollMs } : {}),
     });
-    // Every history key this device comes to hold (a new epoch, a `keys` event) goes to the user's locker.
+    this.archive = new ComplianceArchive({
+      api: host.api,
+      keyStore: identity.keyStore,
+      owner: { orgId: identity.orgId, userId: identity.userId },
+      facts: (channelId, fresh) => host.channelFacts(channelId, fresh),
+      known: () => host.knownChannels(),
+      onStatus: (n) => host.archiveStatus(n),
+      onError: (err) => host.onError(err),
+    });
+    this.locker.addRecipient(this.archive);
+    // Every history key this device comes to hold (a new epoch, a `keys` event) goes to the user's locker (and archive).
     historyKeysOf(identity.keyStore).onAdded = (channelId, generation, epochs) => {
       for (const e of epochs) this.locker.noteKey(channelId, generation, e);
     };
@@ -321,6 +337,8 @@ export class E2eeEngine {
           // The warning is for the org's current suite, which may just have changed (data.suite): look first.
           await this.refreshConfig();
           await replenishKeyPackages(this.server, this.identityFor(this.#config.suite), this.#supply);
+        } else if (kind === "archive.policy") {
+          await this.archive.refresh();
         } else if (kind === "channel.left" && item.channelId) {
           const ch = this.#channel(item.channelId);
           await ch.exclusive(() => ch.drop(this.identity.keyStore));
@@ -404,7 +422,7 @@ export class E2eeEngine {
     const archived = await this.#archive.read(ch, e).catch((err: unknown) => void this.#host.onError(err));
     if (archived?.t === "content" || archived?.t === "undecryptable") {
       const content = archived.t === "content" ? archived.content : undecryptableContent(archived);
-      this.#shown.remember(e.id, content);
+      this.#shown.remember(e, content);
       return content;
     }
     if ((ch.group || ch.hasSavedPosition) && ch.isBefore(e)) {
@@ -414,6 +432,11 @@ export class E2eeEngine {
     // other devices may have put that epoch's key in the locker — then the page reads the copy.
     if (e.archive) this.locker.catchUp();
     return { decodeError: "not decrypted on this device (not yet received in order, or dropped from its history cache)", decodeReason: "not_decrypted" };
+  }
+
+  /** Forget the decrypted content kept in memory of a channel's events below `seq` (retention removed them). */
+  forgetBelow(channelId: string, seq: number): void {
+    this.#shown.forgetBelow(channelId, seq);
   }
 
   /** Resolves once no channel queue is being processed (queues waiting for a Welcome or commit stay queued). */
@@ -446,6 +469,7 @@ export class E2eeEngine {
     for (const ch of this.#channels.values()) ch.close();
     await this.idle(); // a running drain stops after its current event
     this.locker.close();
+    this.archive.close();
     // Keys noted in the last half second go to the locker now; a server that does not answer does not hold the close up.
     const flushed = this.locker.flush().catch((err: unknown) => this.#host.onError(err));
     await Promise.race([flushed, new Promise<void>((r) => setTimeout(r, 2000).unref?.())]);

@@ -40,6 +40,19 @@ const APPEND_BODY_BYTES = Math.floor(DEFAULT_LIMITS.bodyBytes / 2);
 /** How long "this user has no locker" is believed before asking again (another device may set one up). */
 const NO_LOCKER_RECHECK_MS = 60_000;
 
+/** A history key this device learned, waiting for a flush. */
+interface KeyRef {
+  channelId: string;
+  generation: number;
+  epoch: number;
+}
+
+/** One more public key the history keys a device learns are sealed to (the compliance archive, ADR 0008). */
+export interface HistoryKeyRecipient {
+  /** Seal and append the keys it takes (of any channels); a throw keeps them for the next flush. */
+  append(keys: LockerEntry[]): Promise<void>;
+}
+
 /** What this device can do with its user's locker. */
 export interface LockerStatus {
   /** The user has set up a locker (on some device). */
@@ -63,8 +76,8 @@ export class KeyLocker {
   #publicKey: Uint8Array | null | undefined;
   #lookup: Promise<Uint8Array | null> | undefined;
   #noLockerSince = 0;
-  /** History keys to append, by "channel/generation/epoch". */
-  readonly #pending = new Map<string, { channelId: string; generation: number; epoch: number }>();
+  /** Per recipient (this locker first, then e.g. the compliance archive): history keys to append, by "channel/generation/epoch". */
+  readonly #pending = new Map<HistoryKeyRecipient, Map<string, KeyRef>>([[{ append: (keys) => this.#appendToLocker(keys) }, new Map()]]);
   #timer: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> | undefined;
   #catchingUp: Promise<unknown> | undefined;
@@ -231,9 +244,17 @@ export class KeyLocker {
       });
   }
 
-  /** This device learned the history key of (channel, generation, epoch): append it (batched). */
+  /**
+   * One more public key the keys this device learns are sealed to, in the same batches and
+   * flushes (ADR 0007: "a second recipient is one more seal of the same batch").
+   */
+  addRecipient(recipient: HistoryKeyRecipient): void {
+    if (!this.#pending.has(recipient)) this.#pending.set(recipient, new Map());
+  }
+
+  /** This device learned the history key of (channel, generation, epoch): append it (batched) to the locker and every other recipient. */
   noteKey(channelId: string, generation: number, epoch: number): void {
-    this.#pending.set(`${channelId}/${generation}/${epoch}`, { channelId, generation, epoch });
+    for (const pending of this.#pending.values()) pending.set(`${channelId}/${generation}/${epoch}`, { channelId, generation, epoch });
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
       void this.flush().catch((err: unknown) => this.#onError(err));
@@ -255,24 +276,34 @@ export class KeyLocker {
     this.#timer = undefined;
   }
 
+  // Each recipient gets the keys noted for it; one that fails keeps its keys for the next flush
+  // (the others are not sent theirs twice).
   async #flush(): Promise<void> {
-    const pending = [...this.#pending];
-    if (pending.length === 0) return;
-    const publicKey = await this.#locker();
-    this.#pending.clear();
-    if (!publicKey) return;
     const hks = historyKeysOf(this.#keyStore);
-    const entries: LockerEntry[] = [];
-    for (const [, { channelId, generation, epoch }] of pending) {
-      const hk = await hks.get(channelId, generation, epoch);
-      if (hk) entries.push({ channelId, generation, epoch: BigInt(epoch), hk });
+    const errors: unknown[] = [];
+    for (const [recipient, pending] of this.#pending) {
+      const refs = [...pending];
+      if (refs.length === 0) continue;
+      pending.clear();
+      try {
+        const entries: LockerEntry[] = [];
+        for (const [, { channelId, generation, epoch }] of refs) {
+          const hk = await hks.get(channelId, generation, epoch);
+          if (hk) entries.push({ channelId, generation, epoch: BigInt(epoch), hk });
+        }
+        await recipient.append(entries);
+      } catch (err) {
+        for (const [name, ref] of refs) if (!pending.has(name)) pending.set(name, ref); // tried again with the next key
+        errors.push(err);
+      }
     }
-    try {
-      await this.#append(publicKey, entries);
-    } catch (err) {
-      for (const [name, ref] of pending) this.#pending.set(name, ref); // tried again with the next key
-      throw err;
-    }
+    if (errors.length) throw errors[0];
+  }
+
+  // Nothing without a locker: its setup appends what the device holds then.
+  async #appendToLocker(entries: LockerEntry[]): Promise<void> {
+    const publicKey = await this.#locker();
+    if (publicKey && entries.length) await this.#append(publicKey, entries);
   }
 
   async #appendAllHeld(): Promise<void> {
@@ -293,28 +324,7 @@ export class KeyLocker {
   // Seal the keys in per-channel-generation batches and append them, in requests the server takes.
   // A channel the user has left is refused by the server (forbidden): its batch is dropped.
   async #append(publicKey: Uint8Array, keys: LockerEntry[]): Promise<void> {
-    const runs = new Map<string, LockerEntry[]>();
-    for (const entry of keys) {
-      const k = `${entry.channelId}/${entry.generation}`;
-      let run = runs.get(k);
-      if (!run) runs.set(k, (run = []));
-      run.push(entry);
-    }
-    const batches: LockerEntry[][] = [];
-    for (const run of runs.values()) for (let i = 0; i < run.length; i += KEYS_PER_BATCH) batches.push(run.slice(i, i + KEYS_PER_BATCH));
-    const sealed = await Promise.all(
-      batches.map(async (entries) => {
-        const meta = lockerBatchMeta(entries);
-        return {
-          channelId: meta.channelId,
-          generation: meta.generation,
-          fromEpoch: Number(meta.fromEpoch),
-          toEpoch: Number(meta.toEpoch),
-          sealed: bytesToBase64(await sealLockerBatch(publicKey, this.#owner, entries, meta)),
-        };
-      }),
-    );
-    for (const chunk of appendChunks(sealed)) {
+    for (const chunk of appendChunks(await sealBatches(publicKey, this.#owner, keys))) {
       try {
         await this.#api.call("appendLockerEntries", { body: { entries: chunk } });
       } catch (err) {
@@ -348,8 +358,45 @@ export class KeyLocker {
   }
 }
 
+/** One sealed batch as the locker and archive routes take it. */
+export interface SealedBatch {
+  channelId: string;
+  generation: number;
+  fromEpoch: number;
+  toEpoch: number;
+  sealed: string;
+}
+
+/**
+ * History keys sealed to `publicKey` (the user's locker, or the org's archive key) in batches of
+ * one channel generation each, at most 1,000 keys a batch.
+ */
+export async function sealBatches(publicKey: Uint8Array, owner: LockerOwner, keys: readonly LockerEntry[]): Promise<SealedBatch[]> {
+  const runs = new Map<string, LockerEntry[]>();
+  for (const entry of keys) {
+    const k = `${entry.channelId}/${entry.generation}`;
+    let run = runs.get(k);
+    if (!run) runs.set(k, (run = []));
+    run.push(entry);
+  }
+  const batches: LockerEntry[][] = [];
+  for (const run of runs.values()) for (let i = 0; i < run.length; i += KEYS_PER_BATCH) batches.push(run.slice(i, i + KEYS_PER_BATCH));
+  return Promise.all(
+    batches.map(async (entries) => {
+      const meta = lockerBatchMeta(entries);
+      return {
+        channelId: meta.channelId!,
+        generation: meta.generation!,
+        fromEpoch: Number(meta.fromEpoch),
+        toEpoch: Number(meta.toEpoch),
+        sealed: bytesToBase64(await sealLockerBatch(publicKey, owner, entries, meta)),
+      };
+    }),
+  );
+}
+
 /** Entries in appends the server takes: at most 500 each, and bodies well under the request size limit. */
-function appendChunks<T extends { sealed: string }>(entries: T[]): T[][] {
+export function appendChunks<T extends { sealed: string }>(entries: T[]): T[][] {
   const chunks: T[][] = [];
   let current: T[] = [];
   let bytes = 0;

@@ -193,12 +193,12 @@ export class TimelinePipeline {
     }
     this.#flushHistory(ch);
     if (step.t === "content") {
-      this.#shown.remember(e.id, step.content);
+      this.#shown.remember(e, step.content);
       this.#host.deliver(e, step.content);
       if (e.senderDeviceId !== this.#ctx.identity.deviceId) this.#selfUpdates.counted(ch);
     } else if (step.t === "undecryptable") {
       const content = undecryptableContent(step);
-      this.#shown.remember(e.id, content);
+      this.#shown.remember(e, content);
       this.#host.deliver(e, content);
       this.#host.undecryptable({
         channelId: e.channelId,

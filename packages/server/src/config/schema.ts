@@ -99,10 +99,56 @@ export const SETTINGS = {
     secret: true,
     doc: "Fix the first-run setup token (otherwise one is generated and printed).",
   },
+  kms: {
+    env: "PARLEY_KMS",
+    schema: z.enum(["key-file", "pkcs11"]).default("key-file"),
+    doc: "Where the key-encryption key (KEK) that wraps the data keys of every server secret lives: `key-file` (PARLEY_KMS_KEY_FILE) or `pkcs11`, an HSM through its PKCS#11 module (PARLEY_PKCS11_*; docs/operations.md, KMS and HSM).",
+  },
   kmsKeyFile: {
     env: "PARLEY_KMS_KEY_FILE",
     schema: z.string().optional(),
-    doc: "Master key file (32 random bytes, mode 0600) that envelope-encrypts the server's private keys in the database. Defaults to DATA_DIR/master.key (created on first start); every node of a cluster needs the same file.",
+    doc: "Key file of the `key-file` KMS (mode 0600): one 32-byte key (raw, or a line of hex or base64), or several lines after `parley keys rotate` (the first wraps, the others only unwrap). Defaults to DATA_DIR/master.key (created on first start); every node of a cluster needs the same file. With PARLEY_KMS=pkcs11 an existing file is still read, to open what it sealed before the switch.",
+  },
+  pkcs11Module: {
+    env: "PARLEY_PKCS11_MODULE",
+    schema: z.string().optional(),
+    doc: "PARLEY_KMS=pkcs11: path of the HSM's PKCS#11 module (SoftHSM2: /usr/lib/softhsm/libsofthsm2.so).",
+  },
+  pkcs11Token: {
+    env: "PARLEY_PKCS11_TOKEN",
+    schema: z.string().min(1).max(32).optional(),
+    doc: "PARLEY_KMS=pkcs11: label of the token that holds the KEK (or give PARLEY_PKCS11_SLOT).",
+  },
+  pkcs11Slot: {
+    env: "PARLEY_PKCS11_SLOT",
+    schema: z.coerce.number().int().min(0).optional(),
+    doc: "PARLEY_KMS=pkcs11: slot id of the token (decimal, as `softhsm2-util --show-slots` prints it), instead of PARLEY_PKCS11_TOKEN.",
+  },
+  pkcs11Pin: {
+    env: "PARLEY_PKCS11_PIN",
+    schema: z.string().min(1).optional(),
+    secret: true,
+    doc: "PARLEY_KMS=pkcs11: the token's user PIN (or PARLEY_PKCS11_PIN_FILE).",
+  },
+  pkcs11PinFile: {
+    env: "PARLEY_PKCS11_PIN_FILE",
+    schema: z.string().optional(),
+    doc: "PARLEY_KMS=pkcs11: file holding the user PIN (trailing newline ignored), e.g. a mounted secret.",
+  },
+  pkcs11KeyLabel: {
+    env: "PARLEY_PKCS11_KEY_LABEL",
+    schema: z.string().min(1).max(64).default("parley-kek"),
+    doc: "PARLEY_KMS=pkcs11: CKA_LABEL of the KEK objects (AES-256, sensitive, not extractable); the one with the highest CKA_ID wraps, older ones only unwrap.",
+  },
+  pkcs11CreateKey: {
+    env: "PARLEY_PKCS11_CREATE_KEY",
+    schema: bool.default(false),
+    doc: "PARLEY_KMS=pkcs11: generate the KEK in the token at start when the token holds none with PARLEY_PKCS11_KEY_LABEL (first start). Off: the server refuses to start without it.",
+  },
+  keyRefreshSeconds: {
+    env: "PARLEY_KEY_REFRESH_SECONDS",
+    schema: int(1, 3600).default(30),
+    doc: "How often a running node re-reads the server's signing keys and checks its cached data keys, so `parley keys rotate` and crypto-shredding reach it without a restart, seconds.",
   },
   keyPackageLowWater: {
     env: "PARLEY_KEYPACKAGE_LOW_WATER",

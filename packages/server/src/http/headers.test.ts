@@ -74,6 +74,13 @@ for (const dialect of DIALECTS) {
       const audit = await call(s, "GET", "/audit?limit=5", undefined, auth);
       assert.equal(audit.status, 200);
       seen.set("listAudit", audit);
+      // Data-subject exports carry everything the server holds about a person (docs/gdpr.md).
+      const myExport = await call(s, "POST", "/me/export", undefined, auth);
+      assert.equal(myExport.status, 200);
+      seen.set("exportMyData", myExport);
+      const userExport = await call(s, "POST", `/compliance/users/${accept.body.user.id as string}/export`, undefined, auth);
+      assert.equal(userExport.status, 200);
+      seen.set("exportUserData", userExport);
       // The locker carries the recovery blob and sealed history keys.
       const key = (fill: number) => Buffer.alloc(32, fill).toString("base64");
       const putLocker = await call(s, "PUT", "/me/locker", { publicKey: key(1), identityKey: key(2), recoveryBlob: key(3) }, auth);
@@ -152,6 +159,11 @@ for (const dialect of DIALECTS) {
       seen.set("updateSsoProvider", updated);
       // Discovery of an unreachable issuer: an error answer, which must not be cached either.
       seen.set("testSsoProvider", await call(s, "POST", `/sso/providers/${providerId}/test`, undefined, auth));
+      // The compliance archive's officer reads: sealed keys and archive copies.
+      const archived = await call(s, "POST", "/channels", { name: "archived", kind: "public" }, auth);
+      seen.set("listArchiveKeys", await call(s, "GET", `/compliance/archive/channels/${archived.body.id as string}/keys`, undefined, auth));
+      seen.set("listArchiveEvents", await call(s, "GET", `/compliance/archive/channels/${archived.body.id as string}/events`, undefined, auth));
+      seen.set("listArchivedChannels", await call(s, "GET", "/compliance/archive/channels", undefined, auth));
 
       const flagged = Object.entries(routes as Record<string, RouteDef>)
         .filter(([, d]) => d.noStore)

@@ -39,6 +39,8 @@ export interface Metrics {
   jobsQueuedSources: Set<() => Promise<number>>;
   /** Uses of orgs' LDAP directories (sign_in, sync, test, reauth), by outcome (ok, rejected, unavailable): an unreachable directory shows here first. */
   ldap: client.Counter<"operation" | "outcome">;
+  /** What retention runs removed, by kind (events, events_held: moved aside for a legal hold, files, audit). */
+  retentionRemoved: client.Counter<"kind">;
 }
 
 export function createMetrics(): Metrics {
@@ -124,6 +126,12 @@ export function createMetrics(): Metrics {
       name: "parley_mls_resets_total",
       help: "Channel encryption resets, by reason",
       labelNames: ["reason"],
+      registers: [registry],
+    }),
+    retentionRemoved: new client.Counter({
+      name: "parley_retention_removed_total",
+      help: "Rows removed by retention runs, by kind (events, events_held: kept aside for a legal hold, files, audit)",
+      labelNames: ["kind"],
       registers: [registry],
     }),
     jobsRun: new client.Counter({ name: "parley_jobs_run_total", help: "Durable jobs that succeeded, by name", labelNames: ["name"], registers: [registry] }),

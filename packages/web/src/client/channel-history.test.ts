@@ -8,6 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { collect, startOrg, until } from "../../../sdk/src/testing/e2ee-clients.ts";
+import { toReceivedEvent, type ReceivedEvent } from "@parley/sdk";
 import { ChannelHistory } from "./channel-history.ts";
 
 test("a decrypted copy replaces the undecrypted one a history page brought in; never the other way round", async (t) => {
@@ -78,5 +79,48 @@ test("events from before this device joined are no rows (the note says why) unti
   assert.deepEqual(
     h.messages().map((m) => m.text),
     ["before bob", "after bob"],
+  );
+});
+
+test("retention: events below the floor go and never come back; the top of the history is reached at the floor", () => {
+  const ev = (seq: number, kind: ReceivedEvent["kind"], text?: string, target: number | null = null): ReceivedEvent => {
+    const raw = { id: `e${seq}`, channelId: "c", seq, clientId: `c-${seq}`, senderId: "u", senderDeviceId: "d", kind, epoch: 0, generation: 0, content: "", threadRoot: null, target, mentions: [], files: [], createdAt: seq };
+    return toReceivedEvent(raw, text === undefined ? {} : { text }, "u");
+  };
+  const h = new ChannelHistory("c");
+  h.addOlder([ev(1, "commit"), ev(2, "message", "old one"), ev(3, "message", "old two"), ev(4, "reaction", undefined, 3)], true);
+  for (const e of [ev(5, "commit"), ev(6, "message", "fresh"), ev(7, "edit", "fresh, edited", 6)]) h.add(e);
+  assert.deepEqual(
+    h.messages().map((m) => m.text),
+    ["old one", "old two", "fresh, edited"],
+  );
+  const version = h.version;
+  h.purgeBelow(6);
+  assert.ok(h.version > version, "views re-render");
+  assert.deepEqual(
+    h.messages().map((m) => m.text),
+    ["fresh, edited"],
+  );
+  assert.equal(h.retentionFloor, 6);
+  assert.equal(h.hasOlder, false, "nothing older is left to page in");
+  assert.equal(h.event(2), undefined);
+  // A late copy (live or from a page) below the floor is not taken in again; a lower floor changes nothing.
+  assert.equal(h.add(ev(3, "message", "old two")), false);
+  h.addOlder([ev(2, "message", "old one")], false);
+  h.purgeBelow(4);
+  assert.deepEqual(
+    h.messages().map((m) => m.text),
+    ["fresh, edited"],
+  );
+  // A history that had not paged that far back keeps paging, down to the floor.
+  const later = new ChannelHistory("c");
+  later.add(ev(9, "message", "newest"));
+  later.purgeBelow(6);
+  assert.equal(later.hasOlder, true);
+  later.addOlder([ev(5, "commit"), ev(6, "message", "fresh"), ev(8, "message", "eight")], true);
+  assert.equal(later.hasOlder, false, "the page reached below the floor");
+  assert.deepEqual(
+    later.messages().map((m) => m.text),
+    ["fresh", "eight", "newest"],
   );
 });

@@ -8,6 +8,8 @@
  * the device had decrypted it.
  * Encryption resets are kept beside the timeline as notices (the SDK's Timeline
  * holds messages only): the channel view shows each as a row of its own.
+ * Events below the channel's retention floor (the org's retention policy removed
+ * them) are dropped and never taken in again.
  */
 import type { EncryptionReset } from "@parley/protocol";
 import { Timeline, type ReceivedEvent, type TimelineMessage } from "@parley/sdk";
@@ -42,6 +44,8 @@ export class ChannelHistory {
   historyStartsAt: number | undefined;
   /** Why the server refuses to show this channel (an org policy forbids reading it), or undefined. */
   denied: string | undefined;
+  /** Events below this seq were removed by the org's retention policy (0: none). */
+  retentionFloor = 0;
 
   constructor(channelId: string) {
     this.channelId = channelId;
@@ -65,7 +69,7 @@ export class ChannelHistory {
 
   /** Add one event (duplicates ignored, but a decrypted copy replaces one held undecrypted); returns whether it was new or replaced one. */
   add(e: ReceivedEvent): boolean {
-    if (this.#beforeJoining(e)) return false;
+    if (e.seq < this.retentionFloor || this.#beforeJoining(e)) return false;
     const held = this.#events.get(e.seq);
     if (held && !supersedes(e, held)) return false;
     this.#events.set(e.seq, e);
@@ -85,7 +89,8 @@ export class ChannelHistory {
   /** Add a page of older events (any order). */
   addOlder(events: ReceivedEvent[], hasMore: boolean): void {
     for (const e of events) {
-      if (this.#beforeJoining(e)) {
+      // Below the floor (what a page still brings: MLS handshakes) or before joining: marks how far back the page reached.
+      if (e.seq < this.retentionFloor || this.#beforeJoining(e)) {
         this.#minSeq = Math.min(this.#minSeq, e.seq);
         continue;
       }
@@ -95,7 +100,8 @@ export class ChannelHistory {
       this.#minSeq = Math.min(this.#minSeq, e.seq);
       this.#maxSeq = Math.max(this.#maxSeq, e.seq);
     }
-    this.hasOlder = hasMore && this.#minSeq > 1 && !(this.historyStartsAt !== undefined && this.#minSeq <= this.historyStartsAt);
+    this.hasOlder =
+      hasMore && this.#minSeq > Math.max(1, this.retentionFloor) && !(this.historyStartsAt !== undefined && this.#minSeq <= this.historyStartsAt);
     this.#stale = true;
     this.#changed();
   }
@@ -107,10 +113,29 @@ export class ChannelHistory {
     this.version++;
   }
 
+  /** The org's retention policy removed the channel's events below `floor`: drop them (a lower or equal floor changes nothing). */
+  purgeBelow(floor: number): void {
+    if (floor <= this.retentionFloor) return;
+    this.retentionFloor = floor;
+    let removed = false;
+    for (const seq of this.#events.keys()) {
+      if (seq >= floor) continue;
+      this.#events.delete(seq);
+      removed = true;
+    }
+    // Held pages reached below the floor: what is left starts at it, and nothing older remains.
+    if (this.#minSeq < floor) {
+      this.#minSeq = floor;
+      this.hasOlder = false;
+    }
+    if (removed) this.#stale = true;
+    this.#changed();
+  }
+
   /** Past history keys arrived (ADR 0007): what was unreadable before this device joined may now be read, and older pages loaded. */
   keysArrived(): void {
     this.historyStartsAt = undefined;
-    this.hasOlder = this.#minSeq > 1;
+    this.hasOlder = this.#minSeq > Math.max(1, this.retentionFloor);
     this.version++;
   }
 

@@ -6,11 +6,14 @@
  * through subscribe()/version (useSyncExternalStore).
  */
 import type { ApprovalRequest, ChannelKind, HistoryPolicy, MyChannel, Org, OrgPermission, User } from "@parley/protocol";
-import { isParleyError, type ConnectionChange, type LockerStatus, type ReceivedEvent } from "@parley/sdk";
+import { isParleyError, type ArchiveStatus, type ConnectionChange, type LockerStatus, type ReceivedEvent } from "@parley/sdk";
 import { ChannelHistory } from "./channel-history.ts";
 import { EphemeralState } from "./ephemeral.ts";
 import type { RemoteClient } from "./remote-client.ts";
 import { mentionedUserIds } from "../chat/mentions.ts";
+
+/** Permissions admins do not hold by their built-in role (a custom role may still grant them). */
+const OWNER_ONLY: ReadonlySet<OrgPermission> = new Set(["org.manage_admins", "org.manage_compliance"]);
 
 /** History page size when scrolling back. */
 const PAGE = 100;
@@ -36,6 +39,9 @@ export class ChatStore {
   locker: LockerStatus | undefined;
   /** Open approval requests of the user's other devices, for this device to approve (ADR 0007). */
   approvals: ApprovalRequest[] = [];
+  /** Each channel's compliance archive status as this device checked it (ADR 0008); a `problem` blocks sending there. */
+  archive: Record<string, ArchiveStatus> = {};
+  #archiveHeard = false;
   /** The org permissions the user's built-in and custom roles grant (GET /me), once loaded: they decide which admin pages show. */
   permissions: ReadonlySet<OrgPermission> = new Set();
   version = 0;
@@ -78,6 +84,18 @@ export class ChatStore {
         this.#changed();
       }),
       c.on("historyKeys", (n) => void this.#reread(n.channelId).catch(() => undefined)),
+      // The org's retention policy removed old events: the device deleted its copies, the view drops them.
+      c.on("channel.purged", (n) => {
+        const ch = this.channel(n.channelId);
+        if (ch) ch.retentionFloor = Math.max(ch.retentionFloor ?? 0, n.floor);
+        this.history(n.channelId).purgeBelow(n.floor);
+        this.#changed();
+      }),
+      c.on("archive.status", (n) => {
+        this.#archiveHeard = true;
+        this.archive = n.statuses;
+        this.#changed();
+      }),
       c.onStateChange(() => this.#changed()),
     );
   }
@@ -86,6 +104,14 @@ export class ChatStore {
   async start(): Promise<void> {
     await Promise.all([this.refreshUsers(), this.refreshChannels()]);
     this.client.connect();
+    void this.client
+      .archiveStatuses()
+      .then((s) => {
+        if (this.#archiveHeard || !s) return; // a pushed change is newer
+        this.archive = s;
+        this.#changed();
+      })
+      .catch(() => undefined);
     void this.refreshPermissions().catch(() => undefined);
     void this.refreshLocker()
       .then(() => this.refreshApprovals())
@@ -106,7 +132,7 @@ export class ChatStore {
 
   /** Whether the user may do `p` by their roles: the built-in role, or a custom role (loaded at start). */
   can(p: OrgPermission): boolean {
-    return this.permissions.has(p) || (this.isAdmin && p !== "org.manage_admins") || (this.me.role === "owner" && p === "org.manage_admins");
+    return this.permissions.has(p) || (OWNER_ONLY.has(p) ? this.me.role === "owner" : this.isAdmin);
   }
 
   /** Load the permissions the user's roles grant (custom roles change what the admin console shows). */
@@ -118,7 +144,10 @@ export class ChatStore {
 
   history(channelId: string): ChannelHistory {
     let h = this.#histories.get(channelId);
-    if (!h) this.#histories.set(channelId, (h = new ChannelHistory(channelId)));
+    if (!h) {
+      this.#histories.set(channelId, (h = new ChannelHistory(channelId)));
+      h.purgeBelow(this.channel(channelId)?.retentionFloor ?? 0);
+    }
     return h;
   }
 
@@ -153,6 +182,7 @@ export class ChatStore {
 
   async refreshChannels(): Promise<void> {
     this.channels = await this.client.channels();
+    for (const c of this.channels) this.#histories.get(c.id)?.purgeBelow(c.retentionFloor ?? 0);
     this.#changed();
   }
 

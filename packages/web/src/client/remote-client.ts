@@ -146,6 +146,10 @@ export class RemoteClient extends Emitter<ClientEvents> {
   resetEncryption(...a: Args<"resetEncryption">): Result<"resetEncryption"> {
     return this.#call("resetEncryption", a);
   }
+  /** Every known channel's compliance archive status (changes come as `archive.status`). */
+  archiveStatuses(): Result<"archiveStatuses"> {
+    return this.#call("archiveStatuses", []);
+  }
 
   /** Whether the user has a key locker and whether this device reads it. */
   lockerStatus(): Promise<LockerStatus> {

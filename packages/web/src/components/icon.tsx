@@ -3,6 +3,7 @@ const PATHS = {
   plus: "M12 5v14M5 12h14",
   list: "M4 6h16M4 12h16M4 18h16",
   lock: "M6 11h12v9H6zM8.5 11V8a3.5 3.5 0 0 1 7 0v3",
+  archive: "M3 4h18v4H3zM5 8v12h14V8M10 12h4",
   warn: "M12 3 2 20h20L12 3zM12 10v5M12 17.5v.5",
   trash: "M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13",
   edit: "M4 20h4L19 9l-4-4L4 16v4z",

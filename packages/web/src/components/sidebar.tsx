@@ -12,6 +12,7 @@ import type { DialogName } from "./dialogs/dialogs.tsx";
 import { Icon } from "./icon.tsx";
 import { Avatar } from "../account/avatar.tsx";
 import { consoleTabs } from "./admin/console-tabs.ts";
+import { ArchiveBadge } from "../security/archive-badge.tsx";
 
 function ChannelLink(props: { c: MyChannel; active: boolean }) {
   const chat = useChat();
@@ -19,7 +20,9 @@ function ChannelLink(props: { c: MyChannel; active: boolean }) {
   const title = chat.channelTitle(c);
   const isDm = c.kind === "dm" || c.kind === "group_dm";
   const other = c.kind === "dm" ? (c.dmUserIds ?? []).find((id) => id !== chat.me.id) : undefined;
-  const label = `${isDm ? "Direct message with " : "Channel "}${title}${c.unread ? `, ${c.unread} unread` : ""}${c.mentions ? `, ${c.mentions} mentions` : ""}`;
+  const archive = chat.archive[c.id];
+  const archived = archive?.problem ? ", archive status disputed" : archive?.archived ? ", archived for compliance" : "";
+  const label = `${isDm ? "Direct message with " : "Channel "}${title}${archived}${c.unread ? `, ${c.unread} unread` : ""}${c.mentions ? `, ${c.mentions} mentions` : ""}`;
   return (
     <li>
       <a
@@ -40,6 +43,7 @@ function ChannelLink(props: { c: MyChannel; active: boolean }) {
           </span>
         )}
         <span className="chan-name">{title}</span>
+        <ArchiveBadge channelId={c.id} compact />
         {c.mentions ? (
           <span className="badge mention" aria-hidden="true">
             @{c.mentions}

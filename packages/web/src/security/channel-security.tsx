@@ -18,6 +18,7 @@ import { VerifyDialog } from "./verify-dialog.tsx";
 import { ResetEncryptionDialog } from "./reset-dialog.tsx";
 import { HistoryPolicyChoice, historyMeaning } from "./history-policy.tsx";
 import { describeError } from "../client/session.ts";
+import { ArchiveFacts } from "./archive-badge.tsx";
 
 function SecurityPanel(props: { channel: MyChannel; onClose: () => void }) {
   const chat = useChat();
@@ -83,6 +84,7 @@ function SecurityPanel(props: { channel: MyChannel; onClose: () => void }) {
             <dd data-testid="history-meaning">{historyMeaning(c.history)}</dd>
           </>
         ) : null}
+        <ArchiveFacts channelId={c.id} />
       </dl>
       {c.history && mayResetEncryption(chat, c) ? (
         <section aria-label="History policy">

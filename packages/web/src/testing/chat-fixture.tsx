@@ -99,6 +99,7 @@ export async function chatFixture(opts: { me: User; users: User[]; channelId?: s
     epoch: 1,
     history: "shared",
     labels: [],
+    retentionFloor: 0,
     myRole: "member",
     readSeq: 0,
     unread: 0,

@@ -82,6 +82,18 @@ export class EventCache {
     await done(tx);
   }
 
+  /**
+   * Delete a channel's events with seq < `seq` (the org's retention policy removed them): pending
+   * ones are dropped, stored ones deleted in one transaction.
+   */
+  async purgeBelow(channelId: string, seq: number): Promise<void> {
+    this.#pending = this.#pending.filter((e) => e.channelId !== channelId || e.seq >= seq);
+    await this.flush();
+    const tx = this.#db.transaction(STORE, "readwrite", { durability: "strict" });
+    tx.objectStore(STORE).delete(IDBKeyRange.bound([channelId, 0], [channelId, seq], false, true));
+    await done(tx);
+  }
+
   /** Up to `limit` events of a channel with seq < `before`, oldest first (records that fail to open are skipped). */
   async before(channelId: string, before: number, limit: number): Promise<ReceivedEvent[]> {
     await this.flush();

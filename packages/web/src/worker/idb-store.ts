@@ -7,6 +7,8 @@
  * records. Events are not saved: history comes from the event cache or the
  * server. Writes are debounced, kept in order, and durable on flush().
  *
+ * purgeBelow() (retention removed a channel's old events) deletes them from the event cache too.
+ *
  * flush() also flushes the device's decrypted history (the event cache): the
  * SDK flushes the store before it saves a channel's MLS group state, and a saved
  * state must never have consumed the key of a message whose decrypted copy could
@@ -20,15 +22,21 @@ const STORE = "state";
 const RECORD = "snapshot";
 const NAME = "store/snapshot";
 
+/** The device's decrypted history (the event cache), flushed and purged with the store. */
+interface History {
+  flush(): Promise<void>;
+  purgeBelow(channelId: string, seq: number): Promise<void>;
+}
+
 /** A MemoryStore persisted to IndexedDB, sealed. */
 export class IdbStore extends MemoryStore {
   readonly #db: IDBDatabase;
   readonly #sealer: Sealer;
-  readonly #history: { flush(): Promise<void> } | undefined;
+  readonly #history: History | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #writing: Promise<void> = Promise.resolve();
 
-  private constructor(db: IDBDatabase, sealer: Sealer, snapshot: StoreSnapshot, history: { flush(): Promise<void> } | undefined) {
+  private constructor(db: IDBDatabase, sealer: Sealer, snapshot: StoreSnapshot, history: History | undefined) {
     // Bounded memory: the app keeps history in the event cache, not in the store.
     super({ maxEventsPerChannel: 200, maxDecryptedPerChannel: 500 }, snapshot);
     this.#db = db;
@@ -40,7 +48,7 @@ export class IdbStore extends MemoryStore {
    * Open the store with what was saved (empty when nothing was, or it cannot be opened any more).
    * `history` (the event cache) is flushed with the store.
    */
-  static async open(sealer: Sealer, opts: { history?: { flush(): Promise<void> } } = {}): Promise<IdbStore> {
+  static async open(sealer: Sealer, opts: { history?: History } = {}): Promise<IdbStore> {
     const db = await openDb(DB, [{ name: STORE }]);
     let snapshot = emptySnapshot();
     const sealed = (await req(db.transaction(STORE).objectStore(STORE).get(RECORD))) as Uint8Array | undefined;
@@ -63,6 +71,11 @@ export class IdbStore extends MemoryStore {
   protected override changed(): void {
     // Batch bursts (a replay writes a cursor per page) into one write.
     this.#timer ??= setTimeout(() => void this.flush().catch(() => undefined), 200);
+  }
+
+  override async purgeBelow(channelId: string, seq: number): Promise<void> {
+    await super.purgeBelow(channelId, seq);
+    await this.#history?.purgeBelow(channelId, seq);
   }
 
   override flush(): Promise<void> {

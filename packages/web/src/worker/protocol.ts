@@ -78,6 +78,7 @@ export const CLIENT_METHODS = [
   "settled",
   "waitUntilLive",
   "resetEncryption",
+  "archiveStatuses",
 ] as const satisfies ReadonlyArray<keyof ParleyClient>;
 /** One of {@link CLIENT_METHODS}. */
 export type ClientMethod = (typeof CLIENT_METHODS)[number];
@@ -159,6 +160,8 @@ export const FORWARDED_EVENTS = [
   "undecryptable",
   "historyUnavailable",
   "historyKeys",
+  "archive.status",
+  "channel.purged",
   "error",
 ] as const satisfies ReadonlyArray<keyof ClientEvents>;
 /** One of {@link FORWARDED_EVENTS}. */

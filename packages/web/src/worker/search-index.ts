@@ -62,6 +62,8 @@ export class WorkerSearch {
       client.on("membership", () => this.refresh()),
       client.on("historyKeys", () => this.refresh()),
       client.on("event", () => this.#changed()),
+      // MessageSearch drops what retention removed; the sealed copy at rest follows.
+      client.on("channel.purged", () => this.#changed()),
     ];
   }
 

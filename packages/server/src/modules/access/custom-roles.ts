@@ -28,8 +28,14 @@ const org = (p: Actor) => ({ type: "org" as const, orgId: p.orgId });
  */
 const RESERVED: ReadonlySet<OrgAction> = new Set(["org.manage_security"]);
 
-/** Never part of a custom role: permissions only owners hold, and the reserved ones. */
-const grantable = (perm: OrgAction) => !RESERVED.has(perm) && (ORG_PERMISSIONS[perm] as readonly string[]).some((r) => r !== "owner");
+/**
+ * Owner-only permissions an owner may still hand to a custom role: compliance officers
+ * (retention, legal holds) are usually neither owners nor admins.
+ */
+const DELEGABLE: ReadonlySet<OrgAction> = new Set(["org.manage_compliance"]);
+
+/** Never part of a custom role: permissions only owners hold (unless delegable), and the reserved ones. */
+const grantable = (perm: OrgAction) => !RESERVED.has(perm) && (DELEGABLE.has(perm) || (ORG_PERMISSIONS[perm] as readonly string[]).some((r) => r !== "owner"));
 
 /** The catalogue as the API lists it. */
 function catalogue() {

@@ -29,6 +29,11 @@ export const ORG_PERMISSIONS = {
   "org.read_audit": ["owner", "admin"],
   /** Set the org's security policies (password policy). */
   "org.manage_security": ["owner", "admin"],
+  /**
+   * Retention, legal holds and (later) the compliance archive: owners, and compliance
+   * officers given it through a custom role (admins do not have it: separation of duties).
+   */
+  "org.manage_compliance": ["owner"],
   /** Choose the org's MLS cipher suite. */
   "e2ee.configure": ["owner", "admin"],
   /** Use the device and KeyPackage directories (register own device key, read bindings, claim KeyPackages). */

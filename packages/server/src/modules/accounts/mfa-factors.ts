@@ -70,7 +70,7 @@ export async function useTotpCode(tx: Tx, deps: Deps, userId: string, code: stri
   const row = await mfaRow(tx, userId);
   const sealed = which === "confirmed" ? row?.totp_secret : row?.pending_secret;
   if (!row || !sealed) throw badRequest(which === "confirmed" ? "no authenticator app is set up" : "start enrolling first");
-  const secret = new TextDecoder().decode(await deps.kms.open(sealed, sealContext(userId)));
+  const secret = new TextDecoder().decode(await deps.kms.open(sealed, sealContext(userId), { orgId: row.org_id, db: tx }));
   const last = row.totp_last_step === null ? undefined : Number(row.totp_last_step);
   const result = await verify({
     secret,

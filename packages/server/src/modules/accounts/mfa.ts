@@ -55,7 +55,7 @@ export async function startTotp(
   const { user, org } = await reauthenticate(deps, p, ip, currentPassword, "mfa.enrol");
   if ((await mfaRow(deps.db, p.userId))?.totp_enabled_at) throw badRequest("an authenticator app is already set up; turn it off first to replace it");
   const secret = generateSecret();
-  const sealed = await deps.kms.seal(new TextEncoder().encode(secret), sealContext(p.userId));
+  const sealed = await deps.kms.seal(new TextEncoder().encode(secret), sealContext(p.userId), { orgId: p.orgId });
   const now = deps.now();
   await runCommand(deps, p, "accounts.startTotp", async (tx) => {
     await tx

@@ -2,6 +2,7 @@
 import type { ModuleHandlers } from "../../core/handlers.ts";
 import { principalOf } from "./principal-of.ts";
 import { refreshSession } from "./sessions.ts";
+import { publishedJwks } from "./tokens.ts";
 import { changePassword } from "./password-change.ts";
 import { adminResetPassword, checkPasswordReset, completePasswordReset, requestPasswordReset } from "./password-reset.ts";
 import { adminSetEmail, changeEmail, verifyEmail } from "./email-address.ts";
@@ -78,7 +79,7 @@ export const accountsHandlers: ModuleHandlers<
   login: ({ body }, { deps, ip }) => login(deps, ip, body),
   refresh: ({ body }, { deps, ip }) => refreshSession(deps, body.refreshToken, ip),
   logout: (_input, ctx) => logout(ctx.deps, principalOf(ctx)),
-  jwks: async (_input, { deps }) => ({ keys: deps.keys.jwks as Array<Record<string, unknown>> }),
+  jwks: async (_input, { deps }) => ({ keys: publishedJwks(deps.keys, deps.now()) as Array<Record<string, unknown>> }),
   me: (_input, ctx) => getMe(ctx.deps, principalOf(ctx)),
   updateMe: ({ body }, ctx) => updateMe(ctx.deps, principalOf(ctx), body),
   listSessions: async (_input, ctx) => ({ sessions: await listMySessions(ctx.deps, principalOf(ctx)) }),

@@ -10,15 +10,17 @@ import type { RouteDef } from "@parley/protocol";
 import type { DeviceActor } from "../../context.ts";
 import { AppError } from "../../core/errors.ts";
 
-const ADMIN_TAGS: ReadonlySet<string> = new Set(["org", "invites", "audit", "users", "scim", "ldap", "sso"]);
-const DEVICE_TAGS: ReadonlySet<string> = new Set(["e2ee", "mls", "locker"]);
+const ADMIN_TAGS: ReadonlySet<string> = new Set(["org", "invites", "audit", "users", "scim", "ldap", "sso", "policies", "compliance"]);
+/** Admin routes whose reads need the admin scope too: they return personal data or archive material, and each read is audited. */
+const ADMIN_READ_TAGS: ReadonlySet<string> = new Set(["audit", "compliance"]);
+const DEVICE_TAGS: ReadonlySet<string> = new Set(["e2ee", "mls", "locker", "archive"]);
 const CREDENTIAL_TAGS: ReadonlySet<string> = new Set(["api-keys", "passkeys", "mfa"]);
 
 export function checkScopes(p: DeviceActor, def: Pick<RouteDef, "method" | "tag">): void {
   if (!p.scopes) return;
   const read = def.method === "GET" || DEVICE_TAGS.has(def.tag);
   if (!read && CREDENTIAL_TAGS.has(def.tag)) throw new AppError("forbidden", "an API key session cannot manage keys or sign-in factors; sign in as the user");
-  const needed = ADMIN_TAGS.has(def.tag) && (!read || def.tag === "audit") ? "admin" : read ? "read" : "write";
+  const needed = ADMIN_TAGS.has(def.tag) && (!read || ADMIN_READ_TAGS.has(def.tag)) ? "admin" : read ? "read" : "write";
   const has = p.scopes.includes(needed) || (needed === "read" && p.scopes.includes("write"));
   if (!has) throw new AppError("forbidden", `this API key lacks the ${needed} scope`);
 }

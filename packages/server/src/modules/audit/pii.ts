@@ -27,7 +27,7 @@ async function subjectKey(db: Kysely<Database>, kms: Kms, orgId: string, subject
   if (!row) {
     const id = newId("apk");
     const key = crypto.randomBytes(32);
-    const sealed = await kms.seal(key, keyContext(orgId, subject, id));
+    const sealed = await kms.seal(key, keyContext(orgId, subject, id), { orgId, db });
     key.fill(0);
     // appendAudit holds the org's head row, so no other writer of this org races us here;
     // onConflict keeps a second org-less caller (none today) from failing anyway.
@@ -43,7 +43,7 @@ async function subjectKey(db: Kysely<Database>, kms: Kms, orgId: string, subject
       .where("subject", "=", subject)
       .executeTakeFirstOrThrow();
   }
-  return { id: row.id, key: await kms.open(row.sealed_key, keyContext(orgId, subject, row.id)) };
+  return { id: row.id, key: await kms.open(row.sealed_key, keyContext(orgId, subject, row.id), { orgId, db }) };
 }
 
 /** Seal `pii` under its subject's key (created on first use). */
@@ -81,7 +81,7 @@ export function piiReader(db: Kysely<Database>, kms: Kms, orgId: string): PiiRea
       .where("org_id", "=", orgId)
       .where("subject", "=", subject)
       .executeTakeFirst();
-    const key = row ? await kms.open(row.sealed_key, keyContext(orgId, subject, id)) : null;
+    const key = row ? await kms.open(row.sealed_key, keyContext(orgId, subject, id), { orgId, db }) : null;
     keys.set(cacheKey, key);
     return key;
   };

@@ -52,9 +52,11 @@ export async function verifyAuditDatabase(db: Kysely<Database>, opts: VerifySour
   for (const orgId of opts.orgIds ?? (await auditOrgIds(db))) {
     const head = await db.selectFrom("audit_heads").select(["seq", "hash"]).where("org_id", "=", orgId).executeTakeFirst();
     const checkpoints = dedupe([...(await listCheckpoints(db, orgId)), ...(extra.byOrg.get(orgId) ?? [])]);
+    const floor = await db.selectFrom("audit_prune_floors").select("seq").where("org_id", "=", orgId).executeTakeFirst();
     const { result, problems } = await verifyOrgChain(orgId, iterateEntryPages(db, orgId), {
       checkpoints,
       trustedKeys,
+      prunedTo: floor ? Number(floor.seq) : undefined,
       end: head ? { seq: Number(head.seq), hash: head.hash, source: "head" } : undefined,
     });
     if (!head && result.entries > 0)

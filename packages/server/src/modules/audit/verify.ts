@@ -56,6 +56,11 @@ export interface VerifyChainOptions {
   end?: ChainEnd | undefined;
   /** Accept a chain that starts after seq 1 (a partial export): its first prev_hash is taken on trust. */
   allowPartial?: boolean;
+  /**
+   * The org's entries up to this seq were pruned by retention (audit_prune_floors): the chain
+   * must start at the next seq, chained to the hash of the signed checkpoint at this seq.
+   */
+  prunedTo?: number | undefined;
 }
 
 const NONE: readonly AuditCheckpoint[] = [];
@@ -65,9 +70,20 @@ const NONE: readonly AuditCheckpoint[] = [];
  * anything: its place in the chain, then its own hash. Runs once per entry: no allocation
  * unless there is a problem.
  */
-function entryProblem(r: AuditRecord, prev: AuditRecord | undefined, allowPartial: boolean): { kind: AuditProblemKind; message: string } | undefined {
+function entryProblem(
+  r: AuditRecord,
+  prev: AuditRecord | undefined,
+  allowPartial: boolean,
+  start: { seq: number; hash: string },
+): { kind: AuditProblemKind; message: string } | undefined {
   if (!prev) {
-    if ((r.seq !== 1 || r.prevHash !== GENESIS_HASH) && !(allowPartial && r.seq > 1)) {
+    if (start.seq > 0 && (r.seq !== start.seq + 1 || r.prevHash !== start.hash)) {
+      return {
+        kind: "bad_start",
+        message: `entries up to seq ${start.seq} were pruned by retention, so the chain must go on at seq ${start.seq + 1} from the signed checkpoint's hash; it starts at seq ${r.seq}${r.seq === start.seq + 1 ? " with another prev_hash" : ""}`,
+      };
+    }
+    if (start.seq === 0 && (r.seq !== 1 || r.prevHash !== GENESIS_HASH) && !(allowPartial && r.seq > 1)) {
       return { kind: "bad_start", message: `the chain starts at seq ${r.seq} instead of seq 1 chained to the genesis hash: entries before it were deleted` };
     }
   } else if (r.seq > prev.seq + 1) {
@@ -113,14 +129,27 @@ export async function verifyOrgChain(
     }
   }
   let chainProblem: AuditProblem | undefined;
+  // Where the chain starts: the genesis, or the signed checkpoint retention pruned down to.
+  const start = { seq: 0, hash: GENESIS_HASH };
+  if (opts.prunedTo) {
+    const cp = at.get(opts.prunedTo)?.[0];
+    if (cp) Object.assign(start, { seq: opts.prunedTo, hash: cp.headHash });
+    else
+      chainProblem = {
+        orgId,
+        seq: opts.prunedTo,
+        kind: "bad_start",
+        message: `entries up to seq ${opts.prunedTo} were pruned, but no validly signed checkpoint at that seq anchors the rest of the chain`,
+      };
+  }
   let prev: AuditRecord | undefined;
-  chain: for await (const page of pages) {
+  chain: for await (const page of chainProblem ? [] : pages) {
     for (const r of page) {
       if (!prev) {
         result.firstSeq = r.seq;
         result.anchored = !(opts.allowPartial && r.seq > 1);
       }
-      const problem = entryProblem(r, prev, opts.allowPartial === true);
+      const problem = entryProblem(r, prev, opts.allowPartial === true, start);
       if (problem) {
         chainProblem = { orgId, seq: r.seq, ...problem };
         break chain;
@@ -145,8 +174,8 @@ export async function verifyOrgChain(
   if (chainProblem) return { result, problems: [chainProblem, ...problems] };
   result.lastSeq = prev?.seq ?? null;
   result.lastHash = prev?.hash ?? null;
-  const lastSeq = prev?.seq ?? 0;
-  const lastHash = prev?.hash ?? GENESIS_HASH;
+  const lastSeq = prev?.seq ?? start.seq;
+  const lastHash = prev?.hash ?? start.hash;
   const end = opts.end;
   if (end && (end.seq !== lastSeq || end.hash !== lastHash)) {
     const where = end.source === "head" ? "the chain head" : "the export's end line";
@@ -160,7 +189,7 @@ export async function verifyOrgChain(
     problems.unshift({ orgId, seq: Math.min(end.seq, lastSeq) + (end.seq === lastSeq ? 0 : 1), kind, message });
   }
   for (const [seq, cps] of at) {
-    if (seq > lastSeq) {
+    if (seq > lastSeq && seq > start.seq) {
       problems.push({
         orgId,
         seq,

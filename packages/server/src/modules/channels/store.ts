@@ -32,6 +32,7 @@ export function toChannel(r: ChannelRow, memberCount: number): Channel {
     epoch: Number(r.epoch),
     history: r.history,
     labels: parseLabels(r.labels),
+    retentionFloor: Number(r.retention_floor ?? 0),
   };
 }
 

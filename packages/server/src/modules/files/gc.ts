@@ -62,9 +62,19 @@ const FILE_GC_JOB = "files.gc";
 /** One sweep every 10 minutes, server-wide (whichever process claims the period's job). */
 export const fileGcSchedule: JobSchedule = { name: FILE_GC_JOB, everyMs: 10 * 60_000, maxAttempts: 3 };
 
+/**
+ * The durable job that removes blobs whose rows a command marked deleted (`{ ids }`, enqueued
+ * in that command's transaction): unlike the best-effort deleteBlobs, a failure is retried, so
+ * rows and blobs end up agreeing even if the process dies right after the commit.
+ */
+export const DELETE_BLOBS_JOB = "files.delete_blobs";
+
 /** Job handlers of the files module. */
 export function fileJobHandlers(deps: Deps): Record<string, JobHandler> {
   return {
+    async [DELETE_BLOBS_JOB](payload) {
+      for (const id of (payload as { ids: string[] }).ids) await deps.blobs.delete(id);
+    },
     async [FILE_GC_JOB]() {
       const ids = await sweepUnlinkedUploads(deps);
       if (ids.length) deps.log.info({ count: ids.length }, "deleted unattached uploads");

@@ -77,7 +77,7 @@ export async function enabledDirectory(deps: Deps, q: Db | Tx, orgId: string): P
   const row = await getLdapRow(q, orgId);
   const settings = row ? storedSettings(deps, row) : undefined;
   if (!row || !settings?.enabled) return undefined;
-  return { ...settings, bindPassword: new TextDecoder().decode(await deps.kms.open(row.bind_password, sealContext(orgId))) };
+  return { ...settings, bindPassword: new TextDecoder().decode(await deps.kms.open(row.bind_password, sealContext(orgId), { orgId, db: q })) };
 }
 
 /** The settings part of an input (without the password). */
@@ -133,7 +133,9 @@ export async function setLdapConfig(deps: Deps, p: Actor, raw: LdapSettingsInput
     throw badRequest("you sign in with a Parley password: keep allowLocalAccounts on, or sign in through the directory first", { field: "allowLocalAccounts" });
   }
   const sealed =
-    input.bindPassword !== undefined ? await deps.kms.seal(new TextEncoder().encode(input.bindPassword), sealContext(p.orgId)) : before!.bind_password;
+    input.bindPassword !== undefined
+      ? await deps.kms.seal(new TextEncoder().encode(input.bindPassword), sealContext(p.orgId), { orgId: p.orgId })
+      : before!.bind_password;
   const now = deps.now();
   await runCommand(deps, p, "ldap.setConfig", async (tx, fx) => {
     await upsertLdapRow(tx, { org_id: p.orgId, settings: JSON.stringify(next), bind_password: sealed, updated_by: actorRef(p), updated_at: now });
@@ -171,14 +173,14 @@ export async function testLdapConfig(
     let password = input.bindPassword;
     // The stored password only ever goes to the server and account it was entered for.
     if (password === undefined && row && prev && prev.url === next.url && prev.bindDn === next.bindDn) {
-      password = new TextDecoder().decode(await deps.kms.open(row.bind_password, sealContext(p.orgId)));
+      password = new TextDecoder().decode(await deps.kms.open(row.bind_password, sealContext(p.orgId), { orgId: p.orgId }));
     }
     if (password === undefined) throw badRequest("send bindPassword: no stored password belongs to this URL and bind DN", { field: "bindPassword" });
     settings = { ...next, bindPassword: password };
   } else {
     const prev = row ? storedSettings(deps, row) : undefined;
     if (!row || !prev) throw badRequest("no LDAP settings are saved; send settings to test");
-    settings = { ...prev, bindPassword: new TextDecoder().decode(await deps.kms.open(row.bind_password, sealContext(p.orgId))) };
+    settings = { ...prev, bindPassword: new TextDecoder().decode(await deps.kms.open(row.bind_password, sealContext(p.orgId), { orgId: p.orgId })) };
   }
   const result = await tryDirectory(settings, body.username);
   deps.metrics.ldap.inc({ operation: "test", outcome: result.ok ? "ok" : "unavailable" });

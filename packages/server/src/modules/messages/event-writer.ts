@@ -29,6 +29,7 @@ import { findEventByClientId, toEvent, type EventRow } from "./store.ts";
 import { loadBatchRows } from "./batch-reads.ts";
 import { checkSend, type EventDraft } from "./validate-send.ts";
 import { attachFiles, checkAttachments, detachDeleted, type AttachmentRequest } from "../files/links.ts";
+import { keepHeldFiles } from "../compliance/holds.ts";
 import { deleteBlobs } from "../files/gc.ts";
 import type { LoadedChannel } from "../channels/access.ts";
 
@@ -307,8 +308,10 @@ async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], do
         await attachFiles(tx, channelId, d.files, seq);
         if (d.kind === "delete" && d.target !== null) {
           const deleted = await detachDeleted(tx, channelId, [d.target], now);
-          doomedBlobs.push(...deleted);
           const p = jobs[i]!.req.principal;
+          // A legal hold keeps the blobs of what it covers (held_files); members can no longer fetch them.
+          const kept = await keepHeldFiles(tx, p.orgId, channelId, d.target, deleted, now);
+          doomedBlobs.push(...deleted.filter((id) => !kept.includes(id)));
           for (const fileId of deleted) {
             fx.audit({
               orgId: p.orgId,
@@ -316,7 +319,7 @@ async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], do
               action: "file.deleted",
               target: { kind: "file", id: fileId },
               result: "success",
-              details: { channelId, eventSeq: d.target, reason: "message_deleted" },
+              details: { channelId, eventSeq: d.target, reason: "message_deleted", ...(kept.includes(fileId) ? { keptForLegalHold: true } : {}) },
             });
           }
         }

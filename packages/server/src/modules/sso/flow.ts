@@ -141,7 +141,7 @@ export async function start(deps: Deps, ip: string, a: { providerId: string; dev
       const config = await discover(deps, p);
       const oidc = await authorizationRequest(config, p, deps.publicUrl.get() + CALLBACK_PATH);
       req = { url: oidc.url.href, state: oidc.state, nonce: oidc.nonce };
-      sealedVerifier = await deps.kms.seal(new TextEncoder().encode(oidc.codeVerifier), `sso-pkce:${hashSecret(oidc.state)}`);
+      sealedVerifier = await deps.kms.seal(new TextEncoder().encode(oidc.codeVerifier), `sso-pkce:${hashSecret(oidc.state)}`, { orgId: p.orgId });
     }
     const stateHash = hashSecret(req.state);
     const now = deps.now();
@@ -198,7 +198,7 @@ export async function callback(deps: Deps, ip: string, a: { query: URLSearchPara
     const config = await discover(deps, p);
     const callbackUrl = new URL(deps.publicUrl.get() + CALLBACK_PATH);
     for (const [k, v] of a.query) callbackUrl.searchParams.append(k, v);
-    const codeVerifier = new TextDecoder().decode(await deps.kms.open(row.code_verifier, `sso-pkce:${row.state_hash}`));
+    const codeVerifier = new TextDecoder().decode(await deps.kms.open(row.code_verifier, `sso-pkce:${row.state_hash}`, { orgId: row.org_id }));
     const signIn = await exchangeCode(config, callbackUrl, { state, nonce: row.nonce, codeVerifier });
     const out = await provisionSignIn(deps, p, signIn, { browserHash: row.browser_hash, deviceName: row.device_name });
     const f = new URLSearchParams({ code: out.code });

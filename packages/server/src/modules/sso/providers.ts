@@ -102,7 +102,8 @@ async function checkSettings(deps: Deps, q: Db | Tx, p: Actor, s: Settings, prov
   }
 }
 
-const sealSecret = (deps: Deps, providerId: string, secret: string) => deps.kms.seal(new TextEncoder().encode(secret), secretContext(providerId));
+const sealSecret = (deps: Deps, orgId: string, providerId: string, secret: string) =>
+  deps.kms.seal(new TextEncoder().encode(secret), secretContext(providerId), { orgId });
 
 /** Settings with what changed, for the audit entry (names only, never values). */
 function changedFields<S extends object>(prev: S | undefined, next: S): string[] {
@@ -134,7 +135,7 @@ export async function createSsoProvider(deps: Deps, p: Actor, raw: CreateSsoProv
   const { kind: _kind, clientSecret, ...settings } = body;
   await checkSettings(deps, deps.db, p, { kind: "oidc", ...settings }, null);
   const id = newId("idp");
-  const sealed = clientSecret ? await sealSecret(deps, id, clientSecret) : null;
+  const sealed = clientSecret ? await sealSecret(deps, p.orgId, id, clientSecret) : null;
   return insertProvider(
     deps,
     p,
@@ -193,7 +194,7 @@ async function createSamlProvider(deps: Deps, p: Actor, body: Extract<ReturnType
   await checkSettings(deps, deps.db, p, { kind: "saml", ...settings }, null);
   const id = newId("idp");
   const keys = makeSigningKeyPair(`Parley SP ${samlUrls(deps, id).spEntityId}`);
-  const sealedKey = await deps.kms.seal(new TextEncoder().encode(keys.privateKey), samlKeyContext(id));
+  const sealedKey = await deps.kms.seal(new TextEncoder().encode(keys.privateKey), samlKeyContext(id), { orgId: p.orgId });
   return insertProvider(
     deps,
     p,
@@ -237,7 +238,7 @@ export async function updateSsoProvider(deps: Deps, p: Actor, id: string, raw: U
   if (clientSecret === undefined && row.client_secret !== null && !sameClient) {
     throw badRequest("send clientSecret again (or null for a public client): the issuer or client id changed", { field: "clientSecret" });
   }
-  const sealed = clientSecret === undefined ? row.client_secret : clientSecret === null ? null : await sealSecret(deps, id, clientSecret);
+  const sealed = clientSecret === undefined ? row.client_secret : clientSecret === null ? null : await sealSecret(deps, p.orgId, id, clientSecret);
   await runCommand(deps, p, "sso.updateProvider", async (tx, fx) => {
     await tx
       .updateTable("sso_providers")

@@ -91,7 +91,7 @@ export function providerOf(deps: Deps, row: SsoProvidersTable): Provider | undef
       enabled: row.enabled === 1 && settings.enabled,
       settings,
       spCertificate: row.sp_certificate,
-      spPrivateKey: async () => new TextDecoder().decode(await deps.kms.open(sealedKey, samlKeyContext(row.id))),
+      spPrivateKey: async () => new TextDecoder().decode(await deps.kms.open(sealedKey, samlKeyContext(row.id), { orgId: row.org_id })),
     };
   }
   const settings = settingsOf(deps, { ...row, kind: "oidc" });
@@ -101,7 +101,8 @@ export function providerOf(deps: Deps, row: SsoProvidersTable): Provider | undef
     kind: "oidc",
     enabled: row.enabled === 1 && settings.enabled,
     settings,
-    clientSecret: async () => (row.client_secret === null ? null : new TextDecoder().decode(await deps.kms.open(row.client_secret, secretContext(row.id)))),
+    clientSecret: async () =>
+      row.client_secret === null ? null : new TextDecoder().decode(await deps.kms.open(row.client_secret, secretContext(row.id), { orgId: row.org_id })),
   };
 }
 

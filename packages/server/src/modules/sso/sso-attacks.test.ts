@@ -202,7 +202,7 @@ for (const dialect of DIALECTS) {
       const state = new URL(cb.url).searchParams.get("state")!;
       const { hashSecret } = await import("../../platform/ids.ts");
       const stateHash = hashSecret(state);
-      const forged = await s.deps.kms.seal(new TextEncoder().encode("x".repeat(64)), `sso-pkce:${stateHash}`);
+      const forged = await s.deps.kms.seal(new TextEncoder().encode("x".repeat(64)), `sso-pkce:${stateHash}`, { orgId: acme.org.id });
       await s.deps.db.updateTable("sso_states").set({ code_verifier: forged }).where("state_hash", "=", stateHash).execute();
       await refusedWith(async () => (await followCallback(s, cb.jar, cb.url, false)).fragment, "code_rejected", /invalid_grant/);
     });

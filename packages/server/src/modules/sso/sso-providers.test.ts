@@ -75,7 +75,7 @@ for (const dialect of DIALECTS) {
       // Sealed at rest, in no log line, no audit entry.
       const row = await s.deps.db.selectFrom("sso_providers").selectAll().where("id", "=", p.id).executeTakeFirstOrThrow();
       assert.ok(row.client_secret && !row.client_secret.includes(SECRET));
-      assert.equal(new TextDecoder().decode(await s.deps.kms.open(row.client_secret, `sso-client-secret:${p.id}`)), SECRET);
+      assert.equal(new TextDecoder().decode(await s.deps.kms.open(row.client_secret, `sso-client-secret:${p.id}`, { orgId: row.org_id })), SECRET);
       assert.ok(!row.settings.includes(SECRET));
       assert.ok(!s.logs.some((l) => l.includes(SECRET)));
 

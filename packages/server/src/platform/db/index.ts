@@ -46,10 +46,15 @@ export interface Storage {
 
 /** Open storage as configured (does not migrate). */
 export function openStorage(opts: DbOptions): Storage {
-  const url = opts.url;
-  if (url && /^postgres(ql)?:\/\//.test(url)) return openPostgres(url, opts.pgPoolSize ?? 10, opts.onPoolError);
-  const file = url ? url.replace(/^sqlite:/, "") : path.join(opts.dataDir, "parley.db");
+  const file = sqliteFileOf(opts);
+  if (file === undefined) return openPostgres(opts.url as string, opts.pgPoolSize ?? 10, opts.onPoolError);
   return openSqlite(file, opts.sqliteSynchronous ?? "FULL");
+}
+
+/** The SQLite file a config names (sqlite:PATH, a plain path, or dataDir/parley.db); undefined for PostgreSQL. */
+export function sqliteFileOf(opts: Pick<DbOptions, "url" | "dataDir">): string | undefined {
+  if (opts.url && /^postgres(ql)?:\/\//.test(opts.url)) return undefined;
+  return opts.url ? opts.url.replace(/^sqlite:/, "") : path.join(opts.dataDir, "parley.db");
 }
 
 function withMigrator(db: Db, dialect: Dialect): Storage["migrate"] {

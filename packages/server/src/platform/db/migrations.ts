@@ -30,8 +30,12 @@ import { operators } from "./migrations/0022-operators.ts";
 import { saml } from "./migrations/0023-saml.ts";
 import { policies } from "./migrations/0024-policies.ts";
 import { channelRestrictions } from "./migrations/0025-channel-restrictions.ts";
+import { compliance } from "./migrations/0026-compliance.ts";
 import { ldap } from "./migrations/0018-ldap.ts";
 import { sso } from "./migrations/0020-sso.ts";
+import { kmsDataKeys } from "./migrations/0027-kms-data-keys.ts";
+import { gdprRequests } from "./migrations/0028-gdpr-requests.ts";
+import { archive } from "./migrations/0030-archive.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const ctx: MigrationContext = { dialect, bytes: dialect === "postgres" ? "bytea" : "blob" };
@@ -59,7 +63,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0023_saml": saml(ctx),
     "0024_policies": policies(ctx),
     "0025_channel_restrictions": channelRestrictions(ctx),
+    "0026_compliance": compliance(ctx),
     "0018_ldap": ldap(ctx),
     "0020_sso": sso(ctx),
+    "0027_kms_data_keys": kmsDataKeys(ctx),
+    "0028_gdpr_requests": gdprRequests(ctx),
+    "0030_archive": archive(ctx),
   };
 }

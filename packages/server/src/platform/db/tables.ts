@@ -1,6 +1,7 @@
 /** Kysely table types. Timestamps are Unix epoch milliseconds; JSON is stored as text. */
 import type { Generated } from "kysely";
 import type * as Identity from "./identity-tables.ts";
+import type * as Compliance from "./compliance-tables.ts";
 export type * from "./identity-tables.ts";
 
 export interface OrgsTable {
@@ -114,6 +115,8 @@ export interface ChannelsTable {
   history: "shared" | "joined" | "device-only";
   /** JSON array of the channel's labels (migration 0024), e.g. ["confidential"]. */
   labels?: string;
+  /** Events below this seq are gone for members (retention, migration 0026); clients purge their copies. */
+  retention_floor?: number;
 }
 export interface ChannelMembersTable {
   channel_id: string;
@@ -173,6 +176,18 @@ export interface ServerKeysTable {
   public_jwk: string;
   private_jwk: string;
   created_at: number;
+  retired_at: number | null;
+}
+/** A data key of platform/kms: one active per org (scope = org id) plus the server's (scope "server"), wrapped by a KEK. */
+export interface KmsDataKeysTable {
+  id: string;
+  scope: string;
+  /** The KEK that wraps it: a key-file key's hash id, or `p11:` and the HSM object's CKA_ID. */
+  kek_id: string;
+  /** base64 AES-256-GCM of the key under the KEK, associated data "parley-kms-dek/2|id|scope". */
+  wrapped_key: string;
+  created_at: number;
+  rewrapped_at: number | null;
   retired_at: number | null;
 }
 /** An attachment upload (ciphertext in platform/blobs under the same id). */
@@ -404,6 +419,24 @@ export interface ApprovalRequestsTable {
   expires_at: number;
 }
 
+/** A data-subject request (migration 0028, docs/gdpr.md): an export made, an erasure asked for or done. */
+export interface GdprRequestsTable {
+  id: string;
+  org_id: string;
+  user_id: string;
+  kind: "export" | "erase";
+  status: "pending" | "completed" | "declined";
+  /** The user who asked (the subject, or the officer acting on their own); null: the system. */
+  requested_by: string | null;
+  requested_at: number;
+  /** The subject's message with an erasure request; cleared by the erasure. */
+  note: string;
+  decided_by: string | null;
+  decided_at: number | null;
+  /** The officer's answer (a decline's reason, an erasure's note). */
+  response: string;
+}
+
 export interface Database {
   org_policies: Identity.OrgPoliciesTable;
   org_roles: Identity.OrgRolesTable;
@@ -421,6 +454,7 @@ export interface Database {
   mentions: MentionsTable;
   user_stream: UserStreamTable;
   server_keys: ServerKeysTable;
+  kms_data_keys: KmsDataKeysTable;
   meta: MetaTable;
   device_bindings: DeviceBindingsTable;
   key_packages: KeyPackagesTable;
@@ -465,4 +499,14 @@ export interface Database {
   scim_group_members: Identity.ScimGroupMembersTable;
   scim_group_channels: Identity.ScimGroupChannelsTable;
   scim_channel_grants: Identity.ScimChannelGrantsTable;
+  retention_policies: Compliance.RetentionPoliciesTable;
+  legal_holds: Compliance.LegalHoldsTable;
+  held_events: Compliance.HeldEventsTable;
+  held_files: Compliance.HeldFilesTable;
+  retention_status: Compliance.RetentionStatusTable;
+  audit_prune_floors: Compliance.AuditPruneFloorsTable;
+  archive_policies: Compliance.ArchivePoliciesTable;
+  archive_key_entries: Compliance.ArchiveKeyEntriesTable;
+  archive_exports: Compliance.ArchiveExportsTable;
+  gdpr_requests: GdprRequestsTable;
 }

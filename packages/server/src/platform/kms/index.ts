@@ -1,22 +1,75 @@
 /**
- * platform/kms: envelope encryption of server secrets and the server's
- * signing keys. Today the master key is a file; a PKCS#11 HSM implementation
- * is a later issue (the Kms interface is the seam).
+ * platform/kms: envelope encryption of server secrets and the server's signing keys.
+ * The KEK lives in a key file (key-file.ts) or an HSM reached through PKCS#11
+ * (pkcs11.ts); it wraps per-org data keys (data-keys.ts) that seal the values
+ * (envelope.ts). docs/operations.md (KMS and HSM) is the operator's side.
  */
+import fs from "node:fs";
 import path from "node:path";
 import type { Config } from "../../config/schema.ts";
 import type { Db } from "../db/index.ts";
 import type { Logger } from "../log.ts";
-import { createKeyFileKms } from "./key-file.ts";
-import type { Kms, ServerSigningKey } from "./kms.ts";
+import { createEnvelopeKms } from "./envelope.ts";
+import { withLegacy, type KekRing } from "./kek.ts";
+import { createKeyFileRing } from "./key-file.ts";
+import { KmsError, type Kms, type ServerSigningKey } from "./kms.ts";
+import { createPkcs11Ring, readPin } from "./pkcs11.ts";
 
 export { KmsError, type Kms, type ServerSigningKey } from "./kms.ts";
-export { loadMasterKey } from "./key-file.ts";
+export type { KekInfo } from "./kek.ts";
+export { loadKeyFile } from "./key-file.ts";
+export { dataKeyReferences, rewrapDataKeys } from "./data-keys.ts";
 
-/** The Kms the config selects: the key file PARLEY_KMS_KEY_FILE, or DATA_DIR/master.key. */
-export function createKms(config: Pick<Config, "dataDir" | "kmsKeyFile">, db: Db, now: () => number, log?: Logger): Kms {
+type KmsConfig = Pick<
+  Config,
+  | "dataDir"
+  | "kms"
+  | "kmsKeyFile"
+  | "pkcs11Module"
+  | "pkcs11Token"
+  | "pkcs11Slot"
+  | "pkcs11Pin"
+  | "pkcs11PinFile"
+  | "pkcs11KeyLabel"
+  | "pkcs11CreateKey"
+  | "keyRefreshSeconds"
+>;
+
+/** The KEK ring the config selects. Throws one KmsError naming what is wrong (and what to do) when it cannot be used. */
+async function openRing(config: KmsConfig, log: Logger | undefined): Promise<KekRing> {
   const keyFile = config.kmsKeyFile ?? path.join(config.dataDir, "master.key");
-  return createKeyFileKms({ keyFile, db, now, log });
+  if (config.kms === "key-file") return createKeyFileRing(keyFile, { create: true, log });
+  if (!config.pkcs11Module) throw new KmsError("PARLEY_KMS=pkcs11 needs PARLEY_PKCS11_MODULE: the path of the HSM's PKCS#11 library");
+  if (config.pkcs11Token === undefined && config.pkcs11Slot === undefined) {
+    throw new KmsError("PARLEY_KMS=pkcs11 needs the token that holds the KEK: set PARLEY_PKCS11_TOKEN (its label) or PARLEY_PKCS11_SLOT (its slot id)");
+  }
+  const ring = await createPkcs11Ring({
+    module: config.pkcs11Module,
+    token: config.pkcs11Token,
+    slot: config.pkcs11Slot,
+    pin: readPin(config.pkcs11Pin, config.pkcs11PinFile),
+    keyLabel: config.pkcs11KeyLabel,
+    createKey: config.pkcs11CreateKey,
+    log,
+  });
+  // A key file from before the move to the HSM still opens what it sealed.
+  try {
+    return withLegacy(ring, fs.existsSync(keyFile) ? createKeyFileRing(keyFile, { create: false, log }) : undefined);
+  } catch (err) {
+    ring.close();
+    throw err;
+  }
+}
+
+/** The Kms the config selects, every data key unwrapped (a missing KEK fails here, at boot). */
+export async function createKms(config: KmsConfig, db: Db, now: () => number, log?: Logger): Promise<Kms> {
+  const ring = await openRing(config, log);
+  try {
+    return await createEnvelopeKms({ ring, db, now, refreshMs: config.keyRefreshSeconds * 1000, log });
+  } catch (err) {
+    ring.close();
+    throw err;
+  }
 }
 
 /** The server's MLS-facing keys. */

@@ -1,184 +1,132 @@
 /**
- * Key-file KMS: a 32-byte master key in a file (DATA_DIR/master.key, mode
- * 0600, or PARLEY_KMS_KEY_FILE) wraps per-record data keys; the records (the
- * server's private keys) live sealed in the database, so every node with the
- * same key file shares them and a database dump alone reveals no key.
+ * Key-file KEKs: 32-byte AES keys in a file (DATA_DIR/master.key, mode 0600, or
+ * PARLEY_KMS_KEY_FILE). The file holds one key — 32 raw bytes, or one line of hex or
+ * base64, as every file written before key rotation did — or, once `parley keys rotate`
+ * has run, one key per line (hex, `#` comments allowed): the first wraps new data keys,
+ * the others only unwrap until `parley keys retire` removes them. Every node of a
+ * cluster needs the same file; a node re-reads it when it meets a KEK id it does not
+ * know, so a rotated file (shared volume, or copied over) is picked up without restart.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { generateServerSigningKey } from "@parley/crypto/public";
-import type { Db } from "../db/index.ts";
 import type { Logger } from "../log.ts";
-import { newId } from "../ids.ts";
-import { KmsError, type Kms, type ServerSigningKey, type SigningKeyPurpose } from "./kms.ts";
+import { gcmOpen, gcmSeal, type Kek, type KekRing } from "./kek.ts";
+import { KmsError } from "./kms.ts";
 
-const SEALED_PREFIX = "kms1:";
-
-interface Sealed {
-  /** Master key id (a hash of it): names the key that wrapped `dek`, so a wrong key file gets a clear error. */
-  kek: string;
-  /** iv | tag | ciphertext of the data key under the master key. */
-  dek: string;
-  /** iv | tag | ciphertext of the plaintext under the data key. */
-  data: string;
+/** A key's id: a hash of it, so a record names the key that wrapped it without revealing it. */
+export function kekIdOf(key: Uint8Array): string {
+  return crypto.createHash("sha256").update("parley-kms-kek-id/1").update(key).digest("hex").slice(0, 16);
 }
 
-/** Reads the master key file, creating it (32 random bytes, 0600) if it does not exist. */
-export function loadMasterKey(file: string, log?: Logger): Buffer {
+function parseKey(text: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, "hex");
+  if (/^[A-Za-z0-9+/]{43}=$/.test(text)) return Buffer.from(text, "base64");
+  return undefined;
+}
+
+/**
+ * The keys of a key file, the wrapping one first. With `create`, a missing file is
+ * created holding one new key (32 random bytes, 0600).
+ */
+export function loadKeyFile(file: string, opts: { create?: boolean; log?: Logger | undefined } = {}): Buffer[] {
   let raw: Buffer;
   try {
     raw = fs.readFileSync(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw new KmsError(`cannot read the KMS master key file ${file}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT" || !opts.create) {
+      throw new KmsError(`cannot read the KMS key file ${file}: ${(err as Error).message} (PARLEY_KMS_KEY_FILE)`);
+    }
     fs.mkdirSync(path.dirname(file), { recursive: true });
     try {
       // "wx": two nodes starting at once on a shared volume must not overwrite each other's key.
       fs.writeFileSync(file, crypto.randomBytes(32), { flag: "wx", mode: 0o600 });
-      log?.info({ file }, "created the KMS master key file: back it up, the server's keys cannot be recovered without it");
+      opts.log?.info({ file }, "created the KMS key file: back it up, the server's secrets cannot be recovered without it");
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new KmsError(`cannot create the KMS master key file ${file}: ${(e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new KmsError(`cannot create the KMS key file ${file}: ${(e as Error).message}`);
     }
     raw = fs.readFileSync(file);
   }
   if (process.platform !== "win32" && (fs.statSync(file).mode & 0o077) !== 0) {
-    log?.warn({ file }, "the KMS master key file is readable by other users: chmod 600 it");
+    opts.log?.warn({ file }, "the KMS key file is readable by other users: chmod 600 it");
   }
-  if (raw.length === 32) return raw;
-  // Also accept the key as hex or base64 text (e.g. mounted from a secret store).
-  const text = raw.toString("utf8").trim();
-  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, "hex");
-  const b64 = Buffer.from(text, "base64");
-  if (b64.length === 32 && /^[A-Za-z0-9+/]{43}=$/.test(text)) return b64;
-  throw new KmsError(`the KMS master key file ${file} must hold exactly 32 bytes (raw, 64 hex digits or base64); it holds ${raw.length} bytes`);
-}
-
-function gcmSeal(key: Buffer, plaintext: Uint8Array, aad: string): string {
-  const iv = crypto.randomBytes(12);
-  const c = crypto.createCipheriv("aes-256-gcm", key, iv);
-  c.setAAD(Buffer.from(aad, "utf8"));
-  const ct = Buffer.concat([c.update(plaintext), c.final()]);
-  return Buffer.concat([iv, c.getAuthTag(), ct]).toString("base64");
-}
-
-function gcmOpen(key: Buffer, sealed: string, aad: string): Buffer {
-  const buf = Buffer.from(sealed, "base64");
-  if (buf.length < 28) throw new KmsError("sealed value is truncated");
-  const d = crypto.createDecipheriv("aes-256-gcm", key, buf.subarray(0, 12));
-  d.setAAD(Buffer.from(aad, "utf8"));
-  d.setAuthTag(buf.subarray(12, 28));
-  try {
-    return Buffer.concat([d.update(buf.subarray(28)), d.final()]);
-  } catch {
-    throw new KmsError("sealed value does not authenticate (altered, or moved from another record)");
-  }
-}
-
-const b64url = (b: Uint8Array) => Buffer.from(b).toString("base64url");
-
-/** A signing key from its raw Ed25519 seed and public key; signs with node:crypto. */
-function signingKeyFrom(id: string, purpose: SigningKeyPurpose, privateKey: Uint8Array, publicKey: Uint8Array): ServerSigningKey {
-  const keyObject = crypto.createPrivateKey({ key: { kty: "OKP", crv: "Ed25519", d: b64url(privateKey), x: b64url(publicKey) }, format: "jwk" });
-  return { id, purpose, privateKey, publicKey, sign: (data) => new Uint8Array(crypto.sign(null, data, keyObject)) };
-}
-
-export interface KeyFileKmsOptions {
-  /** Path of the master key file. */
-  keyFile: string;
-  db: Db;
-  now(): number;
-  log?: Logger;
-}
-
-/** The key-file Kms (see the file comment). */
-export function createKeyFileKms(opts: KeyFileKmsOptions): Kms {
-  const master = loadMasterKey(opts.keyFile, opts.log);
-  const kekId = crypto.createHash("sha256").update("parley-kms-kek-id/1").update(master).digest("hex").slice(0, 16);
-  const cache = new Map<SigningKeyPurpose, Promise<ServerSigningKey>>();
-
-  const kms: Kms = {
-    kind: "key-file",
-    async seal(plaintext, context) {
-      const dek = crypto.randomBytes(32);
-      try {
-        const rec: Sealed = {
-          kek: kekId,
-          dek: gcmSeal(master, dek, `parley-kms-dek/1|${context}`),
-          data: gcmSeal(dek, plaintext, `parley-kms-data/1|${context}`),
-        };
-        return SEALED_PREFIX + JSON.stringify(rec);
-      } finally {
-        dek.fill(0);
-      }
-    },
-    async open(sealed, context) {
-      if (!kms.isSealed(sealed)) throw new KmsError(`${context}: value is not sealed by the KMS`);
-      let rec: Sealed;
-      try {
-        rec = JSON.parse(sealed.slice(SEALED_PREFIX.length)) as Sealed;
-      } catch {
-        throw new KmsError(`${context}: malformed sealed value`);
-      }
-      if (rec.kek !== kekId) {
-        throw new KmsError(
-          `${context} was sealed with master key ${rec.kek}, but ${opts.keyFile} holds key ${kekId}: restore the original master key file (PARLEY_KMS_KEY_FILE)`,
-        );
-      }
-      const dek = gcmOpen(master, rec.dek, `parley-kms-dek/1|${context}`);
-      try {
-        return new Uint8Array(gcmOpen(dek, rec.data, `parley-kms-data/1|${context}`));
-      } finally {
-        dek.fill(0);
-      }
-    },
-    isSealed: (value) => value.startsWith(SEALED_PREFIX),
-    key(purpose) {
-      let p = cache.get(purpose);
-      if (!p) {
-        p = loadOrCreate(purpose);
-        cache.set(purpose, p);
-        p.catch(() => cache.delete(purpose)); // a failed load is retried on the next call
-      }
-      return p;
-    },
-  };
-
-  const active = (purpose: SigningKeyPurpose) =>
-    opts.db
-      .selectFrom("server_keys")
-      .selectAll()
-      .where("purpose", "=", purpose)
-      .where("retired_at", "is", null)
-      .orderBy("created_at")
-      .orderBy("id")
-      .executeTakeFirst();
-
-  async function loadOrCreate(purpose: SigningKeyPurpose): Promise<ServerSigningKey> {
-    let row = await active(purpose);
-    if (!row) {
-      const { privateKey, publicKey } = generateServerSigningKey();
-      const id = newId("key");
-      const publicJwk = { kty: "OKP", crv: "Ed25519", x: b64url(publicKey), kid: id, use: "sig" };
-      // Two nodes creating at once both insert; every node then uses the oldest row.
-      await opts.db
-        .insertInto("server_keys")
-        .values({
-          id,
-          purpose,
-          public_jwk: JSON.stringify(publicJwk),
-          private_jwk: await kms.seal(privateKey, `server_keys/${id}/${purpose}`),
-          created_at: opts.now(),
-          retired_at: null,
-        })
-        .execute();
-      privateKey.fill(0);
-      row = await active(purpose);
-      if (!row) throw new KmsError(`server key ${purpose} vanished after insert`);
+  if (raw.length === 32) return [raw];
+  const keys: Buffer[] = [];
+  const lines = raw.toString("utf8").split(/\r?\n/);
+  for (const [i, line] of lines.entries()) {
+    const text = line.trim();
+    if (text === "" || text.startsWith("#")) continue;
+    const key = parseKey(text);
+    if (!key) {
+      throw new KmsError(
+        `the KMS key file ${file} must hold 32-byte keys (32 raw bytes, or one key per line as 64 hex digits or base64); line ${i + 1} is not one`,
+      );
     }
-    const publicKey = new Uint8Array(Buffer.from((JSON.parse(row.public_jwk) as { x: string }).x, "base64url"));
-    const privateKey = await kms.open(row.private_jwk, `server_keys/${row.id}/${purpose}`);
-    return signingKeyFrom(row.id, purpose, privateKey, publicKey);
+    keys.push(key);
   }
+  if (keys.length === 0) throw new KmsError(`the KMS key file ${file} holds no key (32 raw bytes, or one key per line as 64 hex digits or base64)`);
+  return keys;
+}
 
-  return kms;
+/** Replace the key file's contents (atomically: a temp file renamed over it, mode 0600). */
+function writeKeyFile(file: string, keys: Buffer[]): void {
+  const text = [
+    "# Parley KMS key file: one 32-byte key per line (hex). The first wraps new data keys;",
+    "# the others only unwrap until `parley keys retire` removes them. Keep it secret (0600) and backed up.",
+    ...keys.map((k) => k.toString("hex")),
+    "",
+  ].join("\n");
+  const tmp = `${file}.${crypto.randomBytes(4).toString("hex")}.tmp`;
+  fs.writeFileSync(tmp, text, { mode: 0o600, flag: "wx" });
+  try {
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+function kekOf(key: Buffer): Kek {
+  return {
+    id: kekIdOf(key),
+    wrap: async (dek, aad) => gcmSeal(key, dek, aad),
+    unwrap: async (wrapped, aad) => gcmOpen(key, wrapped, aad),
+  };
+}
+
+/** The key file as a KekRing. With `create`, a missing file is created (a first start). */
+export function createKeyFileRing(file: string, opts: { create: boolean; log?: Logger | undefined }): KekRing {
+  let keks = loadKeyFile(file, opts).map(kekOf);
+  const reload = () => {
+    keks = loadKeyFile(file).map(kekOf);
+    return keks;
+  };
+  return {
+    kind: "key-file",
+    where: `key file ${file}`,
+    async active() {
+      return reload()[0]!;
+    },
+    async get(id) {
+      return keks.find((k) => k.id === id) ?? reload().find((k) => k.id === id);
+    },
+    async list() {
+      return reload().map((k, i) => ({ id: k.id, active: i === 0, source: "key-file" as const }));
+    },
+    async create() {
+      const keys = loadKeyFile(file);
+      const fresh = crypto.randomBytes(32);
+      writeKeyFile(file, [fresh, ...keys]);
+      return reload()[0]!;
+    },
+    async destroy(id) {
+      const keys = loadKeyFile(file);
+      if (kekIdOf(keys[0]!) === id) throw new KmsError(`KEK ${id} is the active one in ${file}: rotate first`);
+      const rest = keys.filter((k) => kekIdOf(k) !== id);
+      if (rest.length === keys.length) return;
+      writeKeyFile(file, rest);
+      reload();
+    },
+    close() {},
+  };
 }

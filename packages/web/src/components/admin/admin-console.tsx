@@ -1,6 +1,7 @@
 /**
  * Admin console (owners and admins): users, roles, deactivation, devices, invites, channels, single sign-on, the directory (SCIM, LDAP),
- * sessions (policy, anyone's sessions), API keys and service accounts, roles and policies, org settings, the audit log.
+ * sessions (policy, anyone's sessions), API keys and service accounts, roles and policies, org settings, the audit log,
+ * compliance (retention and legal holds: owners and compliance officers only).
  * A member whose custom role grants one of these permissions sees the pages it opens (console-tabs.ts).
  */
 import { useState } from "react";
@@ -15,6 +16,7 @@ import { DirectoryTab } from "../../admin/directory-tab.tsx";
 import { SessionsTab } from "../../admin/sessions-tab.tsx";
 import { ApiKeysTab } from "../../admin/api-keys-tab.tsx";
 import { RolesPoliciesTab } from "../../admin/roles-policies-tab.tsx";
+import { ComplianceTab } from "../../admin/compliance-tab.tsx";
 import { consoleTabs, type Tab } from "./console-tabs.ts";
 
 const LABELS: Record<Tab, string> = {
@@ -28,6 +30,7 @@ const LABELS: Record<Tab, string> = {
   "api-keys": "API keys",
   roles: "Roles & policies",
   audit: "Audit",
+  compliance: "Compliance",
 };
 
 export function AdminConsole() {
@@ -75,6 +78,8 @@ export function AdminConsole() {
           <ApiKeysTab />
         ) : tab === "roles" ? (
           <RolesPoliciesTab />
+        ) : tab === "compliance" ? (
+          <ComplianceTab />
         ) : (
           <SettingsTab />
         )}

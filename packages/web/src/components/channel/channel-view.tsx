@@ -17,6 +17,7 @@ import { SearchBar, type SearchHighlight } from "../../search/search-bar.tsx";
 import { mayInvite, mayPost } from "../../chat/channel-roles.ts";
 import { MembersPanel } from "./members-panel.tsx";
 import { ReaderNote } from "./reader-note.tsx";
+import { ArchiveBadge } from "../../security/archive-badge.tsx";
 
 export function ChannelView(props: { channelId: string; at?: number | undefined; onAddPeople: () => void }) {
   const chat = useChat();
@@ -85,6 +86,7 @@ export function ChannelView(props: { channelId: string; at?: number | undefined;
           <div className="head-actions">
             <ChannelSecurityBadge channel={c} />
             {c.history ? <HistoryPolicyBadge policy={c.history} /> : null}
+            <ArchiveBadge channelId={c.id} />
             <button
               type="button"
               className="icon"

@@ -10,6 +10,7 @@ import { describeError } from "../../client/session.ts";
 import { mentionQueryAt } from "../../chat/mentions.ts";
 import { pendingSendsOf } from "../../pwa/pending-sends.ts";
 import { PendingMessages } from "../../pwa/pending-messages.tsx";
+import { ArchiveBlockedNote, useArchiveBlocked } from "../../security/archive-badge.tsx";
 
 const TYPING_EVERY_MS = 3_000;
 
@@ -22,6 +23,8 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
   const [error, setError] = useState<string>();
   const lastTyping = useRef(0);
   const ref = useRef<HTMLTextAreaElement>(null);
+  // The device found the server's account of the compliance archive wrong here: the SDK refuses sends (and the note says why).
+  const blocked = useArchiveBlocked(props.channelId);
 
   const q = mentionQueryAt(text, caret);
   const matches: User[] =
@@ -60,6 +63,7 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
   return (
     <div className="composer">
       <PendingMessages pending={pendingSendsOf(chat)} channelId={props.channelId} threadRoot={props.threadRoot} online={chat.connection.state === "live"} />
+      <ArchiveBlockedNote channelId={props.channelId} />
       {matches.length ? (
         <ul className="autocomplete" role="listbox" aria-label="Mention someone">
           {matches.map((u, i) => (
@@ -82,7 +86,7 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
         value={text}
         placeholder={props.placeholder}
         aria-label={props.placeholder}
-        disabled={props.disabled}
+        disabled={props.disabled || blocked}
         rows={Math.min(8, text.split("\n").length)}
         onChange={(e) => {
           setText(e.target.value);

@@ -96,7 +96,9 @@ export function MessageList(props: {
             ? "Loading older messages…"
             : h.hasOlder
               ? ""
-              : h.historyStartsAt !== undefined && h.historyStartsAt > 1
+              : h.retentionFloor > 1 && !(h.historyStartsAt !== undefined && h.historyStartsAt > h.retentionFloor)
+                ? "Older messages were removed by your organisation's retention policy."
+                : h.historyStartsAt !== undefined && h.historyStartsAt > 1
                 ? props.history === "joined"
                   ? "This channel shares its history from each member's joining on: earlier messages are not shared with you."
                   : "Earlier messages were sent before this device joined: they are end-to-end encrypted and cannot be read here."

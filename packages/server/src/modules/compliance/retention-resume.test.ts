@@ -1,0 +1,96 @@
+/**
+ * A retention run killed midway (kill -9 of the process running it) leaves whole batches
+ * done, nothing half-deleted, and the channel's floor unmoved; the next run finishes the
+ * work, and rows and blobs agree afterwards.
+ */
+import test from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import crypto from "node:crypto";
+import { DIALECTS, startTestServer } from "../../testing/harness.ts";
+import { bootstrapOrg } from "../../testing/factories.ts";
+import { uploadFile } from "../../testing/files.ts";
+import { runRetention } from "./retention-run.ts";
+
+const DAY = 86_400_000;
+const CHILD = new URL("../../testing/retention-child.ts", import.meta.url).pathname;
+
+for (const dialect of DIALECTS) {
+  test(`retention killed midway resumes; rows and blobs agree (${dialect})`, { timeout: 120_000 }, async () => {
+    const server = await startTestServer({ dialect });
+    try {
+      const owner = await bootstrapOrg(server);
+      const ch = (await owner.api("POST", "/channels", { name: "old", kind: "public" })).body.id as string;
+      const N = 150;
+      const fileSeqs = new Map<number, string>();
+      for (let i = 0; i < N; i++) {
+        const files = i % 10 === 0 ? [await uploadFile(server, owner, ch, crypto.randomBytes(500))] : [];
+        const r = await owner.api("POST", `/channels/${ch}/events`, { clientId: `c-resume-${i}-0000`, kind: "message", content: "AAAA", files });
+        assert.equal(r.status, 200);
+        if (files.length) fileSeqs.set(r.body.event.seq, files[0]!);
+      }
+      const db = server.deps.db;
+      await db
+        .updateTable("events")
+        .set({ created_at: Date.now() - 40 * DAY })
+        .where("channel_id", "=", ch)
+        .execute();
+      assert.equal((await owner.api("PUT", "/compliance/retention", { eventsDays: 30, filesDays: null, auditDays: null })).status, 200);
+
+      // Run it in another process, one event per batch, and kill it once some batches committed.
+      const child = spawn(process.execPath, [CHILD, server.database.dataDir, server.database.url ?? "", owner.org.id], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+      try {
+        let removed = 0;
+        for (let i = 0; i < 400 && removed < 20; i++) {
+          await new Promise((r) => setTimeout(r, 25));
+          removed = Number(
+            (
+              await db
+                .selectFrom("audit_log")
+                .select((eb) => eb.fn.countAll<number>().as("n"))
+                .where("action", "=", "retention.events.removed")
+                .executeTakeFirstOrThrow()
+            ).n,
+          );
+        }
+        assert.ok(removed >= 20, "the child removed some batches");
+      } finally {
+        child.kill("SIGKILL");
+        await exited;
+      }
+      const left = (await db.selectFrom("events").select("seq").where("channel_id", "=", ch).where("kind", "=", "message").execute()).map((r) => Number(r.seq));
+      assert.ok(left.length > 0 && left.length < N, `killed midway: ${left.length} of ${N} left`);
+      const floorAfterKill = await db.selectFrom("channels").select("retention_floor").where("id", "=", ch).executeTakeFirstOrThrow();
+      assert.equal(Number(floorAfterKill.retention_floor), 0, "the floor moves only once everything below it is gone");
+      // Nothing half-done: an event is either there with its file, or gone with its file marked deleted.
+      for (const [seq, fileId] of fileSeqs) {
+        const f = await db.selectFrom("files").select("deleted_at").where("id", "=", fileId).executeTakeFirstOrThrow();
+        assert.equal(f.deleted_at !== null, !left.includes(seq), `event ${seq} and its file agree`);
+      }
+
+      const run = await runRetention(server.deps, owner.org.id);
+      assert.equal(run.eventsDeleted, left.length);
+      const after = await db.selectFrom("events").select("seq").where("channel_id", "=", ch).where("kind", "=", "message").execute();
+      assert.equal(after.length, 0);
+      const floor = await db.selectFrom("channels").select(["retention_floor", "last_seq"]).where("id", "=", ch).executeTakeFirstOrThrow();
+      assert.equal(Number(floor.retention_floor), Number(floor.last_seq) + 1);
+      // Blobs follow their rows (the durable blob jobs run after each batch's commit, also those the killed process queued).
+      const live = new Set((await db.selectFrom("files").select("id").where("deleted_at", "is", null).execute()).map((r) => r.id));
+      for (let i = 0; i < 200; i++) {
+        const blobs = await server.deps.blobs.list();
+        if (blobs.every((b) => live.has(b))) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.deepEqual(
+        (await server.deps.blobs.list()).filter((b) => !live.has(b)),
+        [],
+        "no blob outlives its row",
+      );
+    } finally {
+      await server.stop();
+    }
+  });
+}
