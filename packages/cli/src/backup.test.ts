@@ -210,6 +210,16 @@ for (const dialect of DIALECTS) {
           await assert.rejects(restoreBackup(config, file, { passphrase: "not the passphrase at all", confirm: true }), { code: "backup_passphrase" });
           assert.deepEqual(state(), untouched, "wrong passphrase: nothing overwritten");
           await assert.rejects(restoreBackup(config, file, { passphrase: PASS, confirm: false }), { code: "backup_needs_confirmation" });
+          // Another KEK than the one that sealed the backup's server keys: refused before the swap.
+          const keyFile = path.join(database.dataDir, "master.key");
+          const key = fs.readFileSync(keyFile);
+          fs.writeFileSync(keyFile, crypto.randomBytes(32));
+          try {
+            await assert.rejects(restoreBackup(config, file, { passphrase: PASS, confirm: true }), { code: "backup_key" });
+          } finally {
+            fs.writeFileSync(keyFile, key);
+          }
+          assert.deepEqual(state(), untouched, "another KEK: nothing overwritten");
         } finally {
           fs.rmSync(bad, { force: true });
         }

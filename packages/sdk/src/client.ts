@@ -200,6 +200,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
       floorKnown: (channelId, floor) => this.#sync.setFloor(channelId, floor),
       forget: (channelId, floor) => this.#e2ee?.forgetBelow(channelId, floor),
       purged: (n) => this.emit("channel.purged", n),
+      idle: () => this.idle(),
+      onError: (err) => this.emit("error", err),
     });
     this.#conn = new Connection({
       baseUrl: session.baseUrl,
@@ -545,14 +547,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   #emitEvent(e: Event, content: DecodedContent): void {
-    const floor = this.#retention.floor(e.channelId);
-    if (e.seq < floor && e.kind !== "commit" && e.kind !== "proposal" && e.kind !== "reset") {
-      // Fetched before retention removed it and processed after this device purged: not shown, its copies go again.
-      void this.idle()
-        .then(() => this.store.purgeBelow(e.channelId, floor))
-        .catch((err: unknown) => this.emit("error", err));
-      return;
-    }
+    if (this.#retention.removed(e)) return;
     const r = toReceivedEvent(e, content, this.userId);
     this.emit("event", r);
     this.emit(r.kind, r);

@@ -7,12 +7,16 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { MemoryKeyStore } from "@parley/crypto";
 import { DIALECTS } from "@parley/server/testing/harness";
 import { backdateEvents, runRetentionNow } from "@parley/server/testing/retention";
 import { FAST, collect, startOrg, until } from "./testing/e2ee-clients.ts";
 import { ParleyClient } from "./client.ts";
-import { MemoryStore } from "./store.ts";
+import { FileStore } from "./node.ts";
+import type { StoreSnapshot } from "./store.ts";
 import { MemorySearchIndexStore, MessageSearch } from "./search.ts";
 import type { PurgeNotice } from "./retention.ts";
 
@@ -23,10 +27,11 @@ for (const dialect of DIALECTS) {
     const { server, org } = await startOrg(t, {}, { dialect, config: { checkMlsFraming: true } });
     const alice = org.owner;
     const bob = await org.user("bob");
-    // Carol's device keeps its store and keys across a restart (she is offline during the run).
-    const carolStore = new MemoryStore();
+    // Carol's device keeps its store (a file, as the CLI's) and keys across a restart (she is offline during the run).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-retention-"));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
     const carolKeys = new MemoryKeyStore();
-    const carol = await org.user("carol", { store: carolStore, e2ee: { ...FAST.e2ee, keyStore: carolKeys } });
+    const carol = await org.user("carol", { store: await FileStore.open(dir, { debounceMs: 10 }), e2ee: { ...FAST.e2ee, keyStore: carolKeys } });
     for (const c of [alice, bob, carol]) c.connect();
     await Promise.all([alice, bob, carol].map((c) => c.waitUntilLive()));
 
@@ -50,14 +55,19 @@ for (const dialect of DIALECTS) {
     assert.equal(bobIndex.search("quokka").length, 2);
     assert.equal(carolIndex.search("quokka").length, 2);
     await Promise.all([bob.idle(), carol.idle()]);
-    assert.ok(await carolStore.getDecrypted(general.id, old[0]!), "carol keeps what she decrypted");
+    assert.ok(await carol.store.getDecrypted(general.id, old[0]!), "carol keeps what she decrypted");
 
     // Carol goes offline; everything so far is 40 days old; one fresh message; a 30-day policy runs.
     await carolIndex.save();
     carolIndex.close();
     await carol.close();
     const last = (await alice.api.call("listEvents", { params: { channelId: general.id }, query: { limit: 1 } })).events[0]!.seq;
-    await backdateEvents(server, general.id, Array.from({ length: last }, (_, i) => i + 1), 40);
+    await backdateEvents(
+      server,
+      general.id,
+      Array.from({ length: last }, (_, i) => i + 1),
+      40,
+    );
     const fresh = (await alice.sendMessage(general.id, "a fresh quokka")).event.seq;
     await until(() => bobSeen.some((e) => e.seq === fresh), "bob reads the fresh message");
     await alice.api.call("setRetention", { body: { eventsDays: 30, filesDays: null, auditDays: null } });
@@ -72,7 +82,10 @@ for (const dialect of DIALECTS) {
     await bob.idle();
     assert.equal(bob.retentionFloor(general.id), floor);
     const bobEvents = await bob.store.listEvents(general.id);
-    assert.ok(bobEvents.every((e) => e.seq >= floor), `bob's store keeps nothing below ${floor}: ${bobEvents.map((e) => e.seq).join(",")}`);
+    assert.ok(
+      bobEvents.every((e) => e.seq >= floor),
+      `bob's store keeps nothing below ${floor}: ${bobEvents.map((e) => e.seq).join(",")}`,
+    );
     for (const seq of old) assert.equal(await bob.store.getDecrypted(general.id, seq), undefined);
     assert.deepEqual(
       bobIndex.search("quokka").map((h) => h.text),
@@ -84,9 +97,18 @@ for (const dialect of DIALECTS) {
       page.events.filter((e) => e.kind === "message").map((e) => e.text),
       ["a fresh quokka"],
     );
-    assert.ok(page.events.every((e) => e.seq >= floor || !CONTENT.has(e.kind)), "below the floor only MLS handshakes remain");
+    assert.ok(
+      page.events.every((e) => e.seq >= floor || !CONTENT.has(e.kind)),
+      "below the floor only MLS handshakes remain",
+    );
 
     // Carol reconnects: the channel.updated item she missed makes her device purge too, and her index with it.
+    const onDisk = () => JSON.parse(fs.readFileSync(path.join(dir, "parley-store.json"), "utf8")) as StoreSnapshot;
+    assert.ok(
+      onDisk().decrypted![general.id]!.some((r) => r.seq === old[0]),
+      "the file holds her decrypted copies",
+    );
+    const carolStore = await FileStore.open(dir, { debounceMs: 10 });
     const back = await ParleyClient.resume({ ...FAST, store: carolStore, e2ee: { ...FAST.e2ee, keyStore: carolKeys } });
     t.after(() => back.close());
     const carolSearch = await MessageSearch.open(back, carolIndexStore);
@@ -100,6 +122,9 @@ for (const dialect of DIALECTS) {
     await back.idle();
     assert.ok((await carolStore.listEvents(general.id)).every((e) => e.seq >= floor));
     for (const seq of old) assert.equal(await carolStore.getDecrypted(general.id, seq), undefined);
+    await carolStore.flush();
+    const file = onDisk();
+    assert.ok(file.events[general.id]!.every((e) => e.seq >= floor) && file.decrypted![general.id]!.every((r) => r.seq >= floor), "nor does the file");
     assert.equal(carolSearch.search("wombat").length, 0, "nothing of the removed messages is found");
     await carolSearch.backfill(back, [general.id]);
     assert.deepEqual(

@@ -8,7 +8,7 @@
  * memory; then it emits `channel.purged`, on which apps drop them from their views and the
  * search index its entries.
  */
-import type { Channel, UserStreamItem } from "@parley/protocol";
+import type { Channel, Event, UserStreamItem } from "@parley/protocol";
 import type { LocalStore } from "./store.ts";
 
 /** This device deleted its copies of a channel's events below `floor` (its retention floor moved up). */
@@ -25,7 +25,13 @@ interface RetentionHost {
   /** Drop in-memory copies of the channel's events below the floor. */
   forget(channelId: string, floor: number): void;
   purged(notice: PurgeNotice): void;
+  /** Resolves once everything received was processed (the client's idle()). */
+  idle(): Promise<void>;
+  onError(err: unknown): void;
 }
+
+/** Event kinds retention removes (MLS handshakes and encryption resets stay on the server). */
+const CONTENT_KINDS: ReadonlySet<string> = new Set(["message", "reaction", "edit", "delete", "keys"]);
 
 type WithFloor = Pick<Channel, "id"> & { retentionFloor?: number | undefined };
 
@@ -56,6 +62,21 @@ export class RetentionFloors {
   /** Every channel with a floor above 0. */
   all(): ReadonlyMap<string, number> {
     return this.#floors;
+  }
+
+  /**
+   * Whether the event is one retention removed: content below its channel's floor, fetched before
+   * the run and processed after this device purged. It is not shown, and once everything received
+   * was processed, what was stored of it goes again.
+   */
+  removed(e: Pick<Event, "channelId" | "seq" | "kind">): boolean {
+    const floor = this.floor(e.channelId);
+    if (e.seq >= floor || !CONTENT_KINDS.has(e.kind)) return false;
+    void this.#host
+      .idle()
+      .then(() => this.#host.store.purgeBelow(e.channelId, floor))
+      .catch((err: unknown) => this.#host.onError(err));
+    return true;
   }
 
   /** Note these channels' floors; where one moved up, delete this device's copies below it. */

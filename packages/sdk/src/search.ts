@@ -164,10 +164,7 @@ export class MessageSearch {
     const search = new MessageSearch(store, keyStore, saved);
     // Floors applied while the index was closed (a CLI run, a reload): what retention removed goes from it too.
     for (const [channelId, floor] of client.retentionFloors()) search.purgeBelow(channelId, floor);
-    search.#offs = [
-      client.on("event", (e) => search.apply(e, "forward")),
-      client.on("channel.purged", (n) => search.purgeBelow(n.channelId, n.floor)),
-    ];
+    search.#offs = [client.on("event", (e) => search.apply(e, "forward")), client.on("channel.purged", (n) => search.purgeBelow(n.channelId, n.floor))];
     return search;
   }
 

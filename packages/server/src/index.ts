@@ -12,6 +12,7 @@ export { createMetrics } from "./platform/metrics.ts";
 export { createLimits } from "./platform/limits/index.ts";
 export { loadTokenKeys } from "./modules/accounts/tokens.ts";
 export { createKms, serverMlsKeys, type Kms } from "./platform/kms/index.ts";
+export { createPkcs11Ring, readPin } from "./platform/kms/pkcs11.ts";
 export { actorRef, systemActor } from "./core/actor.ts";
 export { createOrgWithOwner } from "./modules/orgs/create-org.ts";
 export { needsSetup } from "./modules/orgs/setup.ts";

@@ -48,10 +48,13 @@ const HINTS: Record<string, string> = {
 };
 
 /** Run `fn`; a BackupError (refused, nothing changed) becomes exit 3 with its stable code. */
-async function refusing<T>(fn: () => Promise<T>): Promise<T> {
+async function refusing<T>(ctx: Ctx, what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
+    if (ctx.signal.aborted && err instanceof Error && err.name === "AbortError") {
+      throw new CliError("interrupted", `${what} interrupted`, "nothing was changed; run it again");
+    }
     if (err instanceof Error && err.name === "BackupError") {
       const code = (err as Error & { code: string }).code;
       throw new CliError(code, err.message, HINTS[code], EXIT.refused);
@@ -74,13 +77,13 @@ function progress(ctx: Ctx, verb: string): (p: BackupProgress) => void {
   };
 }
 
-function table(checks: VerifyCheck[]): string[] {
+function table(checks: VerifyCheck[], now: string): string[] {
   const w1 = Math.max(5, ...checks.map((c) => c.check.length));
   const w2 = Math.max(6, ...checks.map((c) => c.expected.length));
   const w3 = Math.max(8, ...checks.map((c) => c.actual.length));
   const row = (a: string, b: string, c: string, d: string) => `${a.padEnd(w1)}  ${b.padEnd(w2)}  ${c.padEnd(w3)}  ${d}`;
   return [
-    row("check", "backup", "restored", ""),
+    row("check", "backup", now, ""),
     ...checks.flatMap((c) => [row(c.check, c.expected, c.actual, c.ok ? "ok" : "MISMATCH"), ...c.details.slice(0, 20).map((d) => `  ${d}`)]),
   ];
 }
@@ -100,7 +103,9 @@ export const backupCommands: Command[] = [
       const server = await import("@parley/server");
       const config = server.loadConfig({ logLevel: "silent", ...serverConfigFromFlags(ctx.opts) }, ctx.env);
       const started = Date.now();
-      const r = await refusing(() => server.createBackup(config, { out, passphrase: pass, onProgress: progress(ctx, "backup") }));
+      const r = await refusing(ctx, "backup", () =>
+        server.createBackup(config, { out, passphrase: pass, onProgress: progress(ctx, "backup"), signal: ctx.signal }),
+      );
       if (r.missingBlobs.length)
         ctx.out.note(`note: ${r.missingBlobs.length} attachment(s) were deleted while the backup ran; their rows are kept without bytes`);
       if (!r.auditOk) ctx.out.note("warning: the audit log does not verify (run `parley audit verify`); the backup records it as it is");
@@ -122,11 +127,11 @@ export const backupCommands: Command[] = [
       if (!fs.existsSync(file)) throw new CliError("not_found", `no file ${file}`);
       const pass = passphrase(ctx, false);
       const server = await import("@parley/server");
-      const r = await refusing(() => server.verifyBackupFile(file, { passphrase: pass, onProgress: progress(ctx, "verify") }));
+      const r = await refusing(ctx, "verify", () => server.verifyBackupFile(file, { passphrase: pass, onProgress: progress(ctx, "verify") }));
       const m = r.manifest;
       ctx.out.result({ ok: r.ok, createdAt: m.createdAt, dialect: m.dialect, schema: m.migrations.at(-1), items: m.items.length, checks: r.checks }, () => [
         `backup of ${m.createdAt} (${m.dialect}, schema ${m.migrations.at(-1)}): ${m.items.length} items decrypted and matching the manifest`,
-        ...table(r.checks),
+        ...table(r.checks, "recomputed"),
         r.ok ? "backup verified" : "backup verification FAILED",
       ]);
       return r.ok ? EXIT.ok : EXIT.mismatch;
@@ -146,9 +151,10 @@ export const backupCommands: Command[] = [
       const server = await import("@parley/server");
       const config = server.loadConfig({ logLevel: "silent", ...serverConfigFromFlags(ctx.opts) }, ctx.env);
       const started = Date.now();
-      const r = await refusing(() =>
+      const r = await refusing(ctx, "restore", () =>
         server.restoreBackup(config, file, {
           passphrase: pass,
+          signal: ctx.signal,
           confirm: ctx.opts.yes === true,
           onProgress: progress(ctx, "restore"),
           onMigration: (name) => ctx.out.note(`restore: applied migration ${name}`),
@@ -158,7 +164,7 @@ export const backupCommands: Command[] = [
       const m = r.manifest;
       ctx.out.result({ ok: r.ok, createdAt: m.createdAt, dialect: m.dialect, migrated: r.migrated, checks: r.checks, ms }, () => [
         `restored the backup of ${m.createdAt} (${m.dialect}, schema ${m.migrations.at(-1)}${r.migrated.length ? `, then ${r.migrated.length} migration(s)` : ""}) in ${seconds(ms)}`,
-        ...table(r.checks),
+        ...table(r.checks, "restored"),
         r.ok ? "restore verified: start the server" : "restore verification FAILED: do not start the server before you know why",
       ]);
       return r.ok ? EXIT.ok : EXIT.mismatch;

@@ -10,7 +10,6 @@ import path from "node:path";
 import {
   archiveKeyFingerprint,
   archiveKeysFromSecret,
-  combineSecretShares,
   generateArchiveSecret,
   signArchivePolicy,
   splitSecret,
@@ -22,35 +21,11 @@ import type { Api, ParleyClient } from "@parley/sdk/node";
 import { int, required, str, type Command, type Opts } from "../command.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { withClient } from "../session.ts";
+import { archiveSecretFrom, wrapArchiveSecret } from "../archive-secret.ts";
 import { orgChannel } from "./policies.ts";
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 const list = (v: string | undefined) => (v === undefined ? [] : [...new Set(v.split(",").map((s) => s.trim()))].filter(Boolean));
-
-/** The archive secret from M share files (`--shares a.txt,b.txt`): refused clearly when they do not fit together. */
-export function archiveSecretFromShares(opts: Opts, cmd: string): Uint8Array {
-  const files = list(required(opts, "shares", cmd));
-  const texts = files.map((f) => {
-    try {
-      return fs.readFileSync(f, "utf8").trim();
-    } catch (err) {
-      throw new CliError(
-        "share_unreadable",
-        `cannot read the share file ${f}: ${(err as Error).message}`,
-        "pass the share files the officers hold, comma-separated",
-      );
-    }
-  });
-  try {
-    return combineSecretShares(texts);
-  } catch (err) {
-    throw new CliError(
-      "shares_invalid",
-      `the shares do not rebuild the archive secret: ${(err as Error).message}`,
-      "bring enough shares of the same split (each officer's share file as written by `parley compliance archive init`)",
-    );
-  }
-}
 
 /** Scope flags to ids: kinds checked, labels as given, channels (#name or id) looked up. */
 async function scopeOf(client: ParleyClient, opts: Opts): Promise<ArchivePolicy["scope"]> {
@@ -97,13 +72,17 @@ export const complianceArchiveCommands: Command[] = [
   },
   {
     name: ["compliance", "archive", "init"],
-    usage: "--name N --shares-out DIR --threshold M --count N [--kinds K,K] [--labels L,L] [--channels C,C]",
+    usage: "--name N (--shares-out DIR --threshold M --count N | --hsm-out FILE) [--kinds K,K] [--labels L,L] [--channels C,C]",
     summary: "Create the org's compliance archive: the secret, its M-of-N share files, and the first signed policy",
     details: `Flags:
   --name N           shown to members ("Acme compliance archive")
   --shares-out DIR   where the N share files are written (one per officer; hand them out, then delete)
   --threshold M      how many shares rebuild the secret (2 or more)
   --count N          how many shares (M to 255)
+  --hsm-out FILE     also (or instead) wrap the secret with an AES key inside your HSM and write the
+                     wrapped secret to FILE: the token is named by PARLEY_PKCS11_MODULE, PARLEY_PKCS11_TOKEN
+                     (or _SLOT) and PARLEY_PKCS11_PIN (or _PIN_FILE); the key (label PARLEY_ARCHIVE_KEY_LABEL,
+                     default parley-archive) is created in the token and never leaves it
 ${SCOPE_FLAGS}
 
 The secret never leaves this machine: the server receives the archive and signer public keys and the
@@ -114,18 +93,24 @@ signed scope. Reading the archive (\`parley compliance export\`) and changing it
       "shares-out": { type: "string" },
       threshold: { type: "string" },
       count: { type: "string" },
+      "hsm-out": { type: "string" },
       kinds: { type: "string" },
       labels: { type: "string" },
       channels: { type: "string" },
     },
     async run(ctx) {
-      const usage = "compliance archive init --name N --shares-out DIR --threshold M --count N";
+      const usage = "compliance archive init --name N (--shares-out DIR --threshold M --count N | --hsm-out FILE)";
       const name = required(ctx.opts, "name", usage);
-      const dir = required(ctx.opts, "shares-out", usage);
-      const threshold = int(required(ctx.opts, "threshold", usage), "--threshold", 2)!;
-      const count = int(required(ctx.opts, "count", usage), "--count", threshold)!;
+      const hsmOut = str(ctx.opts, "hsm-out");
+      const dir = str(ctx.opts, "shares-out");
+      if (dir === undefined && hsmOut === undefined)
+        throw new UsageError(`keep the secret as shares (--shares-out) or in an HSM (--hsm-out), or both (usage: parley ${usage})`);
+      const threshold = dir === undefined ? 0 : int(required(ctx.opts, "threshold", usage), "--threshold", 2)!;
+      const count = dir === undefined ? 0 : int(required(ctx.opts, "count", usage), "--count", threshold)!;
       if (count > 255) throw new UsageError("--count is at most 255");
-      if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw new UsageError(`--shares-out ${dir} is not empty: give a new directory`);
+      if (dir !== undefined && fs.existsSync(dir) && fs.readdirSync(dir).length > 0)
+        throw new UsageError(`--shares-out ${dir} is not empty: give a new directory`);
+      if (hsmOut !== undefined && fs.existsSync(hsmOut)) throw new UsageError(`--hsm-out ${hsmOut} exists: give a new file`);
       const r = await withClient(ctx, async ({ client, api, session }) => {
         const existing = await current(api);
         if (existing)
@@ -133,38 +118,58 @@ signed scope. Reading the archive (\`parley compliance export\`) and changing it
         const scope = await scopeOf(client, ctx.opts);
         const secret = generateArchiveSecret();
         const keys = archiveKeysFromSecret(secret);
-        const shares = splitSecret(secret, threshold, count);
-        secret.fill(0);
-        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-        const files = shares.map((s, i) => {
-          const file = path.join(dir, `share-${i + 1}-of-${count}.txt`);
-          fs.writeFileSync(file, `${s}\n`, { mode: 0o600, flag: "wx" });
-          return file;
-        });
         const orgId = session.orgId;
+        const files: string[] = [];
+        try {
+          if (hsmOut !== undefined) await wrapArchiveSecret(secret, orgId, ctx.env, hsmOut);
+          if (dir !== undefined) {
+            const shares = splitSecret(secret, threshold, count);
+            fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+            shares.forEach((s, i) => {
+              const file = path.join(dir, `share-${i + 1}-of-${count}.txt`);
+              fs.writeFileSync(file, `${s}\n`, { mode: 0o600, flag: "wx" });
+              files.push(file);
+            });
+          }
+        } finally {
+          secret.fill(0);
+        }
         const stored = await api.call("setArchivePolicy", { body: sign(keys, { orgId, version: 1, name, scope, issuedAt: Date.now() }) });
-        return { policy: stored.policy, shareFiles: files, signerFingerprint: archiveKeyFingerprint(keys.signer.publicKey) };
+        return { policy: stored.policy, shareFiles: files, hsmWrapped: hsmOut ?? null, signerFingerprint: archiveKeyFingerprint(keys.signer.publicKey) };
       });
       ctx.out.result(r, [
         describe(r.policy),
-        `Wrote ${r.shareFiles.length} share files (${threshold} of them rebuild the secret) to ${dir}: give one to each officer and delete the rest from this machine.`,
+        ...(dir !== undefined
+          ? [
+              `Wrote ${r.shareFiles.length} share files (${threshold} of them rebuild the secret) to ${dir}: give one to each officer and delete the rest from this machine.`,
+            ]
+          : []),
+        ...(hsmOut !== undefined ? [`Wrote the secret wrapped by your HSM's archive key to ${hsmOut}: it opens only with that token.`] : []),
         `Publish the signer fingerprint ${r.signerFingerprint} to members: their devices show it in the security panel.`,
       ]);
     },
   },
   {
     name: ["compliance", "archive", "scope"],
-    usage: "--shares F,F [--kinds K,K] [--labels L,L] [--channels C,C] [--name N]",
+    usage: "(--shares F,F | --hsm-wrapped FILE) [--kinds K,K] [--labels L,L] [--channels C,C] [--name N]",
     summary: "Change which channels the archive covers (signed with the secret rebuilt from M shares)",
     details: `Flags:
   --shares F,F       M officers' share files
+  --hsm-wrapped FILE or the secret wrapped by the HSM (init --hsm-out; PARLEY_PKCS11_* name the token)
 ${SCOPE_FLAGS}
   --name N           a new name
 
 The new scope replaces the old one (list everything it should cover).`,
-    options: { shares: { type: "string" }, kinds: { type: "string" }, labels: { type: "string" }, channels: { type: "string" }, name: { type: "string" } },
+    options: {
+      shares: { type: "string" },
+      "hsm-wrapped": { type: "string" },
+      kinds: { type: "string" },
+      labels: { type: "string" },
+      channels: { type: "string" },
+      name: { type: "string" },
+    },
     async run(ctx) {
-      const secret = archiveSecretFromShares(ctx.opts, "compliance archive scope --shares F,F ...");
+      const secret = await archiveSecretFrom(ctx.opts, ctx.env);
       const keys = archiveKeysFromSecret(secret);
       secret.fill(0);
       const r = await withClient(ctx, async ({ client, api }) => {

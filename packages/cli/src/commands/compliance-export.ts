@@ -23,10 +23,10 @@ import { writeEdiscoveryBundle, zipEdiscoveryBundle, type BundleProgress } from 
 import { BundleError, type ExportChannel, type ExportItem, type ExportPerson } from "../ediscovery/items.ts";
 import { MANIFEST_FILE } from "../ediscovery/manifest.ts";
 import { generateOfficerKey, loadOfficerKey } from "../ediscovery/officer-key.ts";
-import { archiveSecretFromShares } from "./compliance-archive.ts";
+import { archiveSecretFrom } from "../archive-secret.ts";
 import { verifyBundleCommand } from "./compliance-verify-bundle.ts";
 
-const USAGE = "(--channel C[,C] | --user U) [--from ISO] [--to ISO] --shares F,F --out DIR [--zip FILE] [--officer-key PEM_FILE]";
+const USAGE = "(--channel C[,C] | --user U) [--from ISO] [--to ISO] (--shares F,F | --hsm-wrapped FILE) --out DIR [--zip FILE] [--officer-key PEM_FILE]";
 const list = (v: string | undefined) => (v === undefined ? [] : [...new Set(v.split(",").map((s) => s.trim()))].filter(Boolean));
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 
@@ -39,9 +39,14 @@ function bound(ctx: Ctx, key: "from" | "to"): { iso: string; ms: number } | null
   return { iso: v, ms };
 }
 
+const BUNDLE_HINTS = {
+  bundle_bad_target: "give a new, empty --out directory (and a --zip file that does not exist, outside it)",
+  bundle_bad_key: "pass an Ed25519 private key in PKCS#8 PEM (`openssl genpkey -algorithm ed25519`), or leave --officer-key out to make one",
+  bundle_bad_item: "the archive holds an item the bundle cannot take: report it with the message above",
+} as const;
+
 function bundleRefusal(err: unknown): never {
-  if (err instanceof BundleError)
-    throw new CliError(err.code, err.message, "give a new, empty --out directory (and a --zip file that does not exist, outside it)");
+  if (err instanceof BundleError) throw new CliError(err.code, err.message, BUNDLE_HINTS[err.code]);
   throw err;
 }
 
@@ -111,6 +116,7 @@ const exportCommand: Command = {
   --from ISO, --to ISO only items the server stored at or after --from and before --to (UTC unless
                        the time names a zone; --to 2026-04-01 ends with March 31)
   --shares F,F         M officers' share files (as written by \`parley compliance archive init\`)
+  --hsm-wrapped FILE   or the secret wrapped by your HSM (init --hsm-out; PARLEY_PKCS11_* name the token)
   --out DIR            the bundle's directory (new or empty)
   --zip FILE           also pack the bundle into FILE (outside DIR)
   --officer-key PEM    your Ed25519 signing key (PKCS#8 PEM, e.g. \`openssl genpkey -algorithm ed25519\`);
@@ -127,6 +133,7 @@ archive) is kept with the reason. Check a bundle with \`parley compliance verify
     from: { type: "string" },
     to: { type: "string" },
     shares: { type: "string" },
+    "hsm-wrapped": { type: "string" },
     out: { type: "string" },
     zip: { type: "string" },
     "officer-key": { type: "string" },
@@ -153,7 +160,7 @@ archive) is kept with the reason. Check a bundle with \`parley compliance verify
       bundleRefusal(err);
     }
 
-    const secret = archiveSecretFromShares(ctx.opts, `compliance export ${USAGE}`);
+    const secret = await archiveSecretFrom(ctx.opts, ctx.env);
     const keys = archiveKeysFromSecret(secret);
     secret.fill(0);
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "parley-export-"));

@@ -49,7 +49,7 @@ export interface AcceptedPolicy {
 }
 
 /** The policy's fields with its keys as bytes (undefined when they do not decode). */
-export function policyFields(signed: SignedArchivePolicy): ArchivePolicyFields | undefined {
+function policyFields(signed: SignedArchivePolicy): ArchivePolicyFields | undefined {
   try {
     const p = signed.policy;
     return { ...p, archiveKey: base64ToBytes(p.archiveKey), signerKey: base64ToBytes(p.signerKey) };

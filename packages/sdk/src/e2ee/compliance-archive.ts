@@ -32,6 +32,7 @@ const POLICY = "sdk/archive/policy";
 /** Channels whose held history keys were sealed to the archive, with the archive key (JSON: channelId -> key). */
 const SEALED = "sdk/archive/sealed";
 const REFRESH_DELAY_MS = 200;
+const CHECK_WAIT_MS = 5000;
 
 interface Judged {
   claimed: Set<string>;
@@ -43,6 +44,11 @@ interface Target {
   archiveKey: Uint8Array;
   keyText: string;
   version: number;
+}
+
+function waitAtMost(p: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
 }
 
 const isCode = (err: unknown, code: string) => err instanceof ParleyError && err.code === code;
@@ -104,12 +110,17 @@ export class ComplianceArchive implements HistoryKeyRecipient {
 
   /**
    * Refuse a send in a channel whose archive status does not hold up: ParleyError
-   * `archive_mismatch` saying why. Waits for a check in progress; without any (offline at start)
-   * tries once, and lets the send go when the server cannot be asked.
+   * `archive_mismatch` saying why. Waits (at most 5 s) for a check in progress; without any
+   * (offline at start) tries once, and lets the send go when the server cannot be asked.
    */
   async check(channelId: string): Promise<void> {
-    if (!this.#judged || this.#timer) await this.refresh().catch(() => undefined);
-    else await (this.#queued ?? this.#running);
+    const pending = !this.#judged || this.#timer ? this.refresh() : (this.#queued ?? this.#running);
+    // A send waits a little for a check under way (a channel just joined), never for a server that does not answer.
+    if (pending)
+      await waitAtMost(
+        pending.catch(() => undefined),
+        CHECK_WAIT_MS,
+      );
     const st = channelStatus(channelId, await this.#facts(channelId), this.#accepted, this.#judged);
     if (st.problem) {
       throw new ParleyError({

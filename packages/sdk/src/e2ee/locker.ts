@@ -359,7 +359,7 @@ export class KeyLocker {
 }
 
 /** One sealed batch as the locker and archive routes take it. */
-export interface SealedBatch {
+interface SealedBatch {
   channelId: string;
   generation: number;
   fromEpoch: number;

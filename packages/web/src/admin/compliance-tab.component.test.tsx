@@ -50,7 +50,8 @@ type Stored = { org: OrgRetention; channels: ChannelRetention[]; lastRun: Retent
 /** The server's side of the tab: retention, channels, holds; every write recorded. */
 function serve(f: ChatFixture, stored: Stored, holds: LegalHold[] = []) {
   const writes: Array<[string, unknown]> = [];
-  const input = (cmd: Command) => (cmd as Extract<Command, { op: "api" }>).input as { params?: Record<string, string>; body?: unknown; query?: Record<string, string> };
+  const input = (cmd: Command) =>
+    (cmd as Extract<Command, { op: "api" }>).input as { params?: Record<string, string>; body?: unknown; query?: Record<string, string> };
   f.worker.answers.set("api:getRetention", () => structuredClone(stored));
   f.worker.answers.set("api:browseChannels", { channels: [channel("ch-1", "general"), channel("ch-2", "records")] });
   f.worker.answers.set("api:listChannels", { channels: [] });
@@ -62,7 +63,12 @@ function serve(f: ChatFixture, stored: Stored, holds: LegalHold[] = []) {
   f.worker.answers.set("api:setChannelRetention", (cmd: Command) => {
     const { params, body } = input(cmd);
     writes.push(["setChannelRetention", { ...params, ...(body as object) }]);
-    const row = { channelId: params!.channelId!, channelName: params!.channelId === "ch-2" ? "records" : "general", updatedAt: T0, ...(body as { eventsDays: number | null; filesDays: number | null }) };
+    const row = {
+      channelId: params!.channelId!,
+      channelName: params!.channelId === "ch-2" ? "records" : "general",
+      updatedAt: T0,
+      ...(body as { eventsDays: number | null; filesDays: number | null }),
+    };
     stored.channels = [...stored.channels.filter((c) => c.channelId !== row.channelId), row];
     return row;
   });
@@ -102,7 +108,10 @@ describe("Compliance tab", () => {
     const gate = new Promise<void>((r) => (release = r));
     const stored: Stored = { org: { eventsDays: 365, filesDays: null, auditDays: 2555 }, channels: [], lastRun: null };
     const writes = serve(f, stored);
-    f.worker.answers.set("api:getRetention", gate.then(() => structuredClone(stored)));
+    f.worker.answers.set(
+      "api:getRetention",
+      gate.then(() => structuredClone(stored)),
+    );
     f.render(<ComplianceTab />);
     const form = screen.getByRole("form", { name: "Organisation retention policy" });
     const messages = within(within(form).getByRole("group", { name: "Messages" })).getByRole("spinbutton", { name: "Days" });
@@ -146,7 +155,12 @@ describe("Compliance tab", () => {
     await u.click(within(within(form).getByRole("group", { name: "Messages" })).getByRole("checkbox", { name: "Keep forever" }));
     await u.click(within(form).getByRole("button", { name: "Save override" }));
     const table = await screen.findByRole("table", { name: "Channel retention overrides" });
-    expect(within(table).getAllByRole("cell").slice(0, 3).map((c) => c.textContent)).toEqual(["#records", "Forever", "30 days"]);
+    expect(
+      within(table)
+        .getAllByRole("cell")
+        .slice(0, 3)
+        .map((c) => c.textContent),
+    ).toEqual(["#records", "Forever", "30 days"]);
     expect(writes.filter(([w]) => w === "setChannelRetention")).toEqual([["setChannelRetention", { channelId: "ch-2", eventsDays: null, filesDays: 30 }]]);
 
     await u.click(screen.getByRole("button", { name: "Edit retention of #records" }));
@@ -182,8 +196,12 @@ describe("Compliance tab", () => {
 
     const now = Date.now();
     expect(runState({ startedAt: now - 60_000, finishedAt: null, eventsDeleted: 0, eventsHeld: 0, filesDeleted: 0, auditDeleted: 0 }, now)).toBe("running");
-    expect(runState({ startedAt: now - 3_600_000, finishedAt: null, eventsDeleted: 0, eventsHeld: 0, filesDeleted: 0, auditDeleted: 0 }, now)).toBe("interrupted");
-    expect(parsePeriod("Audit log", { forever: false, days: "2.5" })).toEqual({ error: "Audit log: a whole number of days from 1 to 36,500, or keep forever." });
+    expect(runState({ startedAt: now - 3_600_000, finishedAt: null, eventsDeleted: 0, eventsHeld: 0, filesDeleted: 0, auditDeleted: 0 }, now)).toBe(
+      "interrupted",
+    );
+    expect(parsePeriod("Audit log", { forever: false, days: "2.5" })).toEqual({
+      error: "Audit log: a whole number of days from 1 to 36,500, or keep forever.",
+    });
     expect(parsePeriod("Audit log", { forever: true, days: "junk" })).toEqual({ days: null });
   });
 
@@ -225,7 +243,10 @@ describe("Compliance tab", () => {
     await u.type(within(dialog).getByRole("textbox", { name: "Note" }), "all of #records");
     await u.click(within(dialog).getByRole("button", { name: "Place hold" }));
     await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
-    expect(writes.filter(([w]) => w === "createHold").at(-1)).toEqual(["createHold", { matter: "SEC inquiry 2026-14", scope: "channel", targetId: "ch-2", note: "all of #records" }]);
+    expect(writes.filter(([w]) => w === "createHold").at(-1)).toEqual([
+      "createHold",
+      { matter: "SEC inquiry 2026-14", scope: "channel", targetId: "ch-2", note: "all of #records" },
+    ]);
     await within(await screen.findByRole("table", { name: "Legal holds" })).findByText("Channel #records");
 
     await u.click(screen.getByRole("button", { name: "Release hold “SEC inquiry 2026-14” on @bob" }));
@@ -253,11 +274,21 @@ describe("Compliance tab", () => {
 
     const officerUser = user("u-o", "officer", "Olive Officer");
     const officer = await chatFixture({ me: officerUser, users: [owner] });
-    officer.worker.answers.set("api:me", { user: officerUser, org: officer.chat.org, deviceId: "dev-me", sessionId: "sess-1", permissions: ["org.manage_compliance"] });
+    officer.worker.answers.set("api:me", {
+      user: officerUser,
+      org: officer.chat.org,
+      deviceId: "dev-me",
+      sessionId: "sess-1",
+      permissions: ["org.manage_compliance"],
+    });
     await officer.chat.refreshPermissions();
     serve(officer, { org: { eventsDays: null, filesDays: null, auditDays: null }, channels: [], lastRun: null });
     const officerView = officer.render(<AdminConsole />);
-    expect(within(officerView.container).getAllByRole("tab").map((t) => t.textContent)).toEqual(["Compliance"]);
+    expect(
+      within(officerView.container)
+        .getAllByRole("tab")
+        .map((t) => t.textContent),
+    ).toEqual(["Compliance"]);
     await within(officerView.container).findByRole("form", { name: "Organisation retention policy" });
   });
 });

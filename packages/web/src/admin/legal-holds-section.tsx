@@ -41,8 +41,8 @@ export function LegalHoldsSection() {
     <section aria-labelledby="holds-title">
       <h2 id="holds-title">Legal holds</h2>
       <p className="note">
-        A hold keeps what it covers past retention and deletion, for a matter (a case, an inquiry), until it is released. Placing and releasing a hold are recorded in the
-        audit log.
+        A hold keeps what it covers past retention and deletion, for a matter (a case, an inquiry), until it is released. Placing and releasing a hold are
+        recorded in the audit log.
       </p>
       <div className="inline-fields">
         <label>
@@ -139,7 +139,8 @@ export function LegalHoldsSection() {
           onClose={() => setReleasing(undefined)}
         >
           <p>
-            What this hold alone kept of {target(releasing)} is removed by the next retention run when it is past its period. Other holds still keep what they cover.
+            What this hold alone kept of {target(releasing)} is removed by the next retention run when it is past its period. Other holds still keep what they
+            cover.
           </p>
           <label className="block">
             Note

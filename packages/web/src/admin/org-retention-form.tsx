@@ -13,7 +13,11 @@ import { parsePeriods, periodInput, type PeriodInput } from "./retention-periods
 
 type Fields = Record<keyof OrgRetention, PeriodInput>;
 
-const fieldsOf = (p: OrgRetention): Fields => ({ eventsDays: periodInput(p.eventsDays), filesDays: periodInput(p.filesDays), auditDays: periodInput(p.auditDays) });
+const fieldsOf = (p: OrgRetention): Fields => ({
+  eventsDays: periodInput(p.eventsDays),
+  filesDays: periodInput(p.filesDays),
+  auditDays: periodInput(p.auditDays),
+});
 const same = (a: PeriodInput, b: PeriodInput) => a.forever === b.forever && (a.forever || a.days.trim() === b.days.trim());
 
 export function OrgRetentionForm(props: { saved: OrgRetention | undefined; onSaved: () => void }) {
@@ -38,7 +42,11 @@ export function OrgRetentionForm(props: { saved: OrgRetention | undefined; onSav
   async function submit(e: FormEvent) {
     e.preventDefault();
     if (!fields) return;
-    const parsed = parsePeriods({ eventsDays: ["Messages", fields.eventsDays], filesDays: ["Attachments", fields.filesDays], auditDays: ["Audit log", fields.auditDays] });
+    const parsed = parsePeriods({
+      eventsDays: ["Messages", fields.eventsDays],
+      filesDays: ["Attachments", fields.filesDays],
+      auditDays: ["Audit log", fields.auditDays],
+    });
     if ("error" in parsed) return setError(parsed.error);
     setBusy(true);
     setError(undefined);

@@ -26,7 +26,9 @@ export function parsePeriod(label: string, p: PeriodInput): { days: number | nul
 }
 
 /** Parse several labelled periods at once: all the values, or the first error. */
-export function parsePeriods<K extends string>(fields: Record<K, [label: string, input: PeriodInput]>): { values: Record<K, number | null> } | { error: string } {
+export function parsePeriods<K extends string>(
+  fields: Record<K, [label: string, input: PeriodInput]>,
+): { values: Record<K, number | null> } | { error: string } {
   const values = {} as Record<K, number | null>;
   for (const key of Object.keys(fields) as K[]) {
     const [label, input] = fields[key];

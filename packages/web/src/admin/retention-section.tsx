@@ -45,8 +45,8 @@ export function RetentionSection() {
     <section aria-labelledby="retention-title">
       <h2 id="retention-title">Retention</h2>
       <p className="note">
-        Retention removes what is older than its period, on the server and on members' devices (which delete their copies when told). Anything a legal hold covers is
-        kept until the hold is released.
+        Retention removes what is older than its period, on the server and on members' devices (which delete their copies when told). Anything a legal hold
+        covers is kept until the hold is released.
       </p>
       <FormError error={error} />
       <OrgRetentionForm saved={data?.org} onSaved={() => void load()} />

@@ -84,7 +84,23 @@ test("events from before this device joined are no rows (the note says why) unti
 
 test("retention: events below the floor go and never come back; the top of the history is reached at the floor", () => {
   const ev = (seq: number, kind: ReceivedEvent["kind"], text?: string, target: number | null = null): ReceivedEvent => {
-    const raw = { id: `e${seq}`, channelId: "c", seq, clientId: `c-${seq}`, senderId: "u", senderDeviceId: "d", kind, epoch: 0, generation: 0, content: "", threadRoot: null, target, mentions: [], files: [], createdAt: seq };
+    const raw = {
+      id: `e${seq}`,
+      channelId: "c",
+      seq,
+      clientId: `c-${seq}`,
+      senderId: "u",
+      senderDeviceId: "d",
+      kind,
+      epoch: 0,
+      generation: 0,
+      content: "",
+      threadRoot: null,
+      target,
+      mentions: [],
+      files: [],
+      createdAt: seq,
+    };
     return toReceivedEvent(raw, text === undefined ? {} : { text }, "u");
   };
   const h = new ChannelHistory("c");

@@ -100,8 +100,7 @@ export class ChannelHistory {
       this.#minSeq = Math.min(this.#minSeq, e.seq);
       this.#maxSeq = Math.max(this.#maxSeq, e.seq);
     }
-    this.hasOlder =
-      hasMore && this.#minSeq > Math.max(1, this.retentionFloor) && !(this.historyStartsAt !== undefined && this.#minSeq <= this.historyStartsAt);
+    this.hasOlder = hasMore && this.#minSeq > Math.max(1, this.retentionFloor) && !(this.historyStartsAt !== undefined && this.#minSeq <= this.historyStartsAt);
     this.#stale = true;
     this.#changed();
   }

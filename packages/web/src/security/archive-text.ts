@@ -5,7 +5,7 @@
 import type { ArchiveStatus } from "@parley/sdk";
 
 /** The warning shown wherever sending is blocked (composer, security panel). */
-export const ARCHIVE_BLOCKED = "Sending is blocked: the server reports this channel's archive status differently from your organisation's signed policy.";
+const ARCHIVE_BLOCKED = "Sending is blocked: the server reports this channel's archive status differently from your organisation's signed policy.";
 
 const date = (ms: number) => new Date(ms).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
 

@@ -40,6 +40,8 @@ export interface BackupOptions {
   /** scrypt cost (tests lower it); the default is for real backups. */
   kdf?: KdfParams;
   onProgress?: (p: BackupProgress) => void;
+  /** Stops the backup (pg_dump by PID, the file never written). */
+  signal?: AbortSignal;
 }
 
 export interface BackupResult {
@@ -107,7 +109,7 @@ async function sqliteSide(config: Config, work: string, report: (done: number, t
   }
 }
 
-async function postgresSide(config: Config, work: string): Promise<Snapshot> {
+async function postgresSide(config: Config, work: string, signal: AbortSignal | undefined): Promise<Snapshot> {
   const storage = openStorage({ url: config.databaseUrl, dataDir: config.dataDir, pgPoolSize: 1 });
   const dbFile = path.join(work, "parley.pgdump");
   try {
@@ -118,6 +120,8 @@ async function postgresSide(config: Config, work: string): Promise<Snapshot> {
         // The first statement fixes the transaction's snapshot; pg_dump imports the same one.
         const id = (await sql<{ id: string }>`select pg_export_snapshot() as id`.execute(trx)).rows[0]!.id;
         const dump = pgDump(config.databaseUrl!, id, dbFile);
+        const stop = () => dump.stop();
+        signal?.addEventListener("abort", stop);
         try {
           const rows = await snapshotRows(trx, "postgres");
           await dump.done;
@@ -126,6 +130,8 @@ async function postgresSide(config: Config, work: string): Promise<Snapshot> {
           dump.stop();
           await dump.done.catch(() => undefined);
           throw err;
+        } finally {
+          signal?.removeEventListener("abort", stop);
         }
       });
   } finally {
@@ -162,6 +168,7 @@ async function openBlob(store: BlobStore, b: BlobRef): Promise<Readable | undefi
 export async function createBackup(config: Config, opts: BackupOptions): Promise<BackupResult> {
   const out = path.resolve(opts.out);
   if (fs.existsSync(out)) throw new BackupError("backup_source", `${out} exists: backups never overwrite a file (use a dated name)`);
+  if (!fs.existsSync(path.dirname(out))) throw new BackupError("backup_source", `the directory ${path.dirname(out)} does not exist`);
   const dialect: Dialect = sqliteFileOf({ url: config.databaseUrl, dataDir: config.dataDir }) === undefined ? "postgres" : "sqlite";
   // Next to the output: it must have room for the backup anyway, and /tmp is often small.
   const work = await fsp.mkdtemp(path.join(path.dirname(out), ".parley-backup-"));
@@ -171,7 +178,8 @@ export async function createBackup(config: Config, opts: BackupOptions): Promise
     const snap =
       dialect === "sqlite"
         ? await sqliteSide(config, work, (done, total) => opts.onProgress?.({ step: "database", done, total, bytes: 0, totalBytes: 0 }))
-        : await postgresSide(config, work);
+        : await postgresSide(config, work, opts.signal);
+    opts.signal?.throwIfAborted();
     const store = openBlobStore(config);
     const meta: BackupMeta = {
       format: MANIFEST_FORMAT,
@@ -204,7 +212,9 @@ export async function createBackup(config: Config, opts: BackupOptions): Promise
       yield recordHead(RECORD.manifest, "", body.length);
       yield body;
     }
-    await pipeline(Readable.from(plaintext(), { objectMode: false }), sealer, fs.createWriteStream(partial, { mode: 0o600 }));
+    await pipeline(Readable.from(plaintext(), { objectMode: false }), sealer, fs.createWriteStream(partial, { mode: 0o600 }), {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     const fh = await fsp.open(partial, "r");
     try {
       await fh.sync();

@@ -32,13 +32,16 @@ export function schemaDiff(applied: string[], dialect: Dialect): { pending: stri
 
 /** Copy a live database with the online backup API (consistent even while a server writes to it). */
 export async function sqliteSnapshot(source: BetterSqlite3.Database, dest: string, onPages?: (done: number, total: number) => void): Promise<void> {
+  let pages = 0;
   await source.backup(dest, {
     progress({ totalPages, remainingPages }) {
+      pages = totalPages;
       onPages?.(totalPages - remainingPages, totalPages);
       // Copy the rest in one step: a write by the server between steps restarts the copy.
       return Math.max(100, remainingPages);
     },
   });
+  onPages?.(pages, pages);
   // A self-contained file (no -wal to go with it) that opens read-only; the server turns WAL back on.
   const copy = new BetterSqlite3(dest);
   try {

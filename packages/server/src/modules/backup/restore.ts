@@ -40,6 +40,7 @@ interface ExtractOptions {
   dialect?: Dialect;
   keepBlobs: boolean;
   onProgress?: ((p: BackupProgress) => void) | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 const damaged = (message: string) => new BackupError("backup_damaged", message);
@@ -92,6 +93,7 @@ async function extract(file: string, opts: ExtractOptions): Promise<Extracted> {
     const meta = JSON.parse((await reader.all(first.size, 1 << 20)).toString("utf8")) as BackupMeta;
     checkMeta(meta, opts.dialect);
     for (;;) {
+      opts.signal?.throwIfAborted();
       const head = await reader.next();
       if (!head) throw damaged("the backup ends before its manifest");
       if (head.kind === RECORD.manifest) {
@@ -121,7 +123,7 @@ async function extract(file: string, opts: ExtractOptions): Promise<Extracted> {
       if (kind === "blob" && target) blobs.set(head.name.slice(BLOB_PREFIX.length), target);
     }
   } catch (err) {
-    if (err instanceof BackupError) throw err;
+    if (err instanceof BackupError || opts.signal?.aborted) throw err;
     throw damaged(`the backup's contents are malformed: ${(err as Error).message}`);
   } finally {
     source.destroy();
@@ -181,6 +183,8 @@ export interface RestoreOptions {
   confirm: boolean;
   onProgress?: (p: BackupProgress) => void;
   onMigration?: (name: string) => void;
+  /** Stops the restore while it is still checking the backup; once replacing has begun it runs to the end. */
+  signal?: AbortSignal;
 }
 
 export interface RestoreResult extends VerifyResult {
@@ -285,7 +289,7 @@ export async function restoreBackup(config: Config, file: string, opts: RestoreO
   const dir = await fsp.mkdtemp(path.join(parent, ".parley-restore-"));
   const migrated: string[] = [];
   try {
-    const ex = await extract(file, { passphrase: opts.passphrase, dir, dialect, keepBlobs: true, onProgress: opts.onProgress });
+    const ex = await extract(file, { passphrase: opts.passphrase, dir, dialect, keepBlobs: true, onProgress: opts.onProgress, signal: opts.signal });
     let checks: VerifyCheck[];
     if (dialect === "sqlite") {
       // Migrate the extracted copy and open it with the configured KMS, then compare, all before the swap.
@@ -303,12 +307,14 @@ export async function restoreBackup(config: Config, file: string, opts: RestoreO
       }
       const bad = checks.filter((c) => !c.ok);
       if (bad.length) throw damaged(`the database in the backup does not match its manifest: ${bad.flatMap((c) => [c.check, ...c.details]).join("; ")}`);
+      opts.signal?.throwIfAborted();
       if (sqliteInUse(target!))
         throw new BackupError("backup_target_busy", `a process (a running server?) opened ${target} meanwhile: stop it and restore again`);
       await installSqlite(ex.dbFile, target!);
     } else {
       await pgDumpOpens(ex.dbFile);
       await checkTarget(config, dialect, undefined, true);
+      opts.signal?.throwIfAborted();
       try {
         await pgRestore(config.databaseUrl!, ex.dbFile);
       } catch (err) {

@@ -13,7 +13,8 @@ import { actorAllows } from "../access/authorize.ts";
 import { bumpAccessVersion } from "../access/org-access.ts";
 import { parseLabels } from "../access/labels.ts";
 import { channelFor } from "./access.ts";
-import { countMembers, toChannel } from "./store.ts";
+import { channelData, tellUsers } from "./notify.ts";
+import { memberIds, toChannel } from "./store.ts";
 
 export async function setChannelLabels(deps: Deps, p: DeviceActor, channelId: string, labels: string[]): Promise<Channel> {
   const next = [...new Set(labels)].sort();
@@ -28,6 +29,7 @@ export async function setChannelLabels(deps: Deps, p: DeviceActor, channelId: st
       throw new AppError("forbidden", `only org admins may remove a label (${removed.join(", ")}): org policies may depend on it`);
     }
     const row = { ...ch.row, labels: JSON.stringify(next) };
+    const members = await memberIds(tx, channelId);
     if (before.join("\n") !== next.join("\n")) {
       await tx.updateTable("channels").set({ labels: row.labels }).where("id", "=", channelId).execute();
       await bumpAccessVersion(tx, fx, p.orgId);
@@ -37,7 +39,12 @@ export async function setChannelLabels(deps: Deps, p: DeviceActor, channelId: st
         result: "success",
         details: { channelId, labels: next, previous: before },
       });
+      // Members' devices learn the labels at once: a label-scoped compliance archive may now cover the channel (ADR 0008).
+      await tellUsers({ tx, after: fx, orgId: p.orgId, channelId, now: deps.now() }, members, "channel.updated", {
+        ...channelData(toChannel(row, members.length)),
+        by: p.userId,
+      });
     }
-    return toChannel(row, await countMembers(tx, channelId));
+    return toChannel(row, members.length);
   });
 }

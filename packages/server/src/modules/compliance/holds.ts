@@ -88,7 +88,7 @@ export async function refuseIfUserHeld(q: Q, orgId: string, userId: string, what
  * Whether a hold keeps what an event of `senderId` in `channelId` carries (its attachments
  * when the message is deleted): the channel is held, or the sender is, or a held user is a member.
  */
-export async function holdCovers(q: Q, orgId: string, channelId: string, senderId: string): Promise<boolean> {
+async function holdCovers(q: Q, orgId: string, channelId: string, senderId: string): Promise<boolean> {
   const holds = await activeHolds(q, orgId);
   if (holds.users.size === 0 && holds.channels.size === 0) return false;
   if (holds.channels.has(channelId) || holds.users.has(senderId)) return true;

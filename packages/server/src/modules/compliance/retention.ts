@@ -15,7 +15,7 @@ import { requireCompliance } from "./holds.ts";
 type Q = Tx | Deps["db"];
 const DAY_MS = 86_400_000;
 /** The org's default row has channel_id ''. */
-export const ORG_DEFAULT = "";
+const ORG_DEFAULT = "";
 
 const toDays = (ms: number | null) => (ms === null ? null : Math.round(Number(ms) / DAY_MS));
 const toMs = (days: number | null) => (days === null ? null : days * DAY_MS);

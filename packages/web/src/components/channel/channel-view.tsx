@@ -136,7 +136,7 @@ export function ChannelView(props: { channelId: string; at?: number | undefined;
         <UploadList channelId={c.id} />
         {mayPost(c) ? (
           <div className="composer-row">
-            <AttachButton channelId={c.id} disabled={c.archived} />
+            <AttachButton channelId={c.id} disabled={c.archived || !!chat.archive[c.id]?.problem} />
             <Composer channelId={c.id} threadRoot={null} placeholder={`Message ${isDm ? title : `#${title}`}`} disabled={c.archived} />
           </div>
         ) : (

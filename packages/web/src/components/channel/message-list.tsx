@@ -99,10 +99,10 @@ export function MessageList(props: {
               : h.retentionFloor > 1 && !(h.historyStartsAt !== undefined && h.historyStartsAt > h.retentionFloor)
                 ? "Older messages were removed by your organisation's retention policy."
                 : h.historyStartsAt !== undefined && h.historyStartsAt > 1
-                ? props.history === "joined"
-                  ? "This channel shares its history from each member's joining on: earlier messages are not shared with you."
-                  : "Earlier messages were sent before this device joined: they are end-to-end encrypted and cannot be read here."
-                : `This is the beginning of ${props.title}.`}
+                  ? props.history === "joined"
+                    ? "This channel shares its history from each member's joining on: earlier messages are not shared with you."
+                    : "Earlier messages were sent before this device joined: they are end-to-end encrypted and cannot be read here."
+                  : `This is the beginning of ${props.title}.`}
         </div>
         {v.getVirtualItems().map((item) => {
           const row = rows[item.index]!;
