@@ -6,21 +6,31 @@
  *   device drops them from #general, whose top now says retention removed older messages.
  * - The owner places a legal hold on Bob for a matter, sees it listed, releases it with a note
  *   (after confirming), and finds it among the released holds.
+ * - The compliance archive (a signed policy stored through the API, as `parley compliance archive
+ *   init` stores it) reads back in the console: name, version, scope with #records by name, the
+ *   signer key's fingerprint, the archived channels; an export recorded through the API shows in
+ *   the exports log; Bob's erasure request (made through the API) is declined with a reason,
+ *   which Bob then reads; the owner downloads Bob's data export (a ZIP).
  * Screenshots (test-results/screenshots/; copies in docs/screenshots/): compliance-retention,
- * compliance-holds, retention-marker.
+ * compliance-holds, retention-marker, compliance-archive, compliance-exports, compliance-gdpr.
  */
+import fs from "node:fs";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { bootstrapOrg, makeUser, type TestUser } from "@parley/server/testing/factories";
 import type { TestServer } from "@parley/server/testing/harness";
 import { backdateEvents } from "@parley/server/testing/retention";
+import { newArchiveKeys, signedArchivePolicy } from "@parley/server/testing/archive";
+import { archiveKeyFingerprint } from "@parley/crypto";
 import { createChannel, launchChromium, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
 
 const ORG = "compliance";
 let server: TestServer;
 let browser: Browser;
 let owner: TestUser;
+let bob: TestUser;
+let recordsId: string;
 let olivia: Page;
 const errors: string[] = [];
 
@@ -28,8 +38,10 @@ before(async () => {
   server = await startWebServer();
   browser = await launchChromium();
   owner = await bootstrapOrg(server, { orgSlug: ORG, orgName: "Acme Compliance", username: "olivia", displayName: "Olivia Owner" });
-  await makeUser(server, owner, { username: "bob", displayName: "Bob Builder" });
-  assert.equal((await owner.api("POST", "/channels", { name: "records", kind: "public" })).status, 201);
+  bob = await makeUser(server, owner, { username: "bob", displayName: "Bob Builder" });
+  const records = await owner.api("POST", "/channels", { name: "records", kind: "public" });
+  assert.equal(records.status, 201);
+  recordsId = records.body.id;
   olivia = await newUserPage(browser, errors);
   await signIn(olivia, server.url, ORG, "olivia", { deviceName: "Olivia laptop", until: "signed-in", live: true });
 });
@@ -151,5 +163,87 @@ test("the owner places a legal hold on Bob, sees it listed, and releases it", { 
   const stored = (await owner.api("GET", "/compliance/holds?status=released")).body.holds;
   assert.equal(stored.length, 1);
   assert.ok(stored[0].releasedAt);
+  assert.deepEqual(unexpectedErrors(), []);
+});
+
+/** Bring a section's heading to the top of the window (as far as the page goes) and take the screenshot. */
+async function sectionShot(page: Page, heading: string, name: string): Promise<void> {
+  // Scroll the console's own scroller only (scrollIntoView would move the whole app shell too).
+  await page.getByRole("heading", { name: heading, exact: true }).evaluate((h) => {
+    let box = h.parentElement;
+    while (box && !(box.scrollHeight > box.clientHeight && /auto|scroll/.test(getComputedStyle(box).overflowY))) box = box.parentElement;
+    if (box) box.scrollTop += h.getBoundingClientRect().top - box.getBoundingClientRect().top - 12;
+  });
+  await shot(page, name);
+}
+
+test("the owner reads the archive policy, the exports log, and declines Bob's erasure request", { timeout: 120_000 }, async () => {
+  const keys = newArchiveKeys();
+  const policy = signedArchivePolicy(keys, owner.org.id, 1, { kinds: [], labels: ["regulated"], channelIds: [recordsId] });
+  assert.equal((await owner.api("PUT", "/compliance/archive", policy)).status, 200);
+  const manifestSha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  const recorded = await owner.api("POST", "/compliance/archive/exports", {
+    channelIds: [recordsId],
+    userId: null,
+    from: Date.UTC(2026, 0, 1),
+    to: Date.UTC(2026, 3, 1),
+    items: 42,
+    attachments: 3,
+    manifestSha256,
+    signerFingerprint: "5e1c 0a9b 33f0 77d2 c4e8",
+  });
+  assert.equal(recorded.status, 201);
+  assert.equal((await bob.api("POST", "/me/gdpr-requests", { kind: "erase", note: "I am leaving Acme" })).status, 201);
+
+  // Leave the console (the last test ended in it), so it loads afresh.
+  await olivia.getByRole("link", { name: "general" }).first().click();
+  await openCompliance(olivia);
+  const panel = olivia.getByRole("tabpanel");
+  const facts = panel.getByLabel("Archive policy");
+  await facts.waitFor();
+  const text = await facts.innerText();
+  assert.match(text, /Acme compliance archive/);
+  assert.match(text, /Channels labelled regulated/);
+  assert.match(text, /The channels #records/);
+  assert.ok(text.includes(archiveKeyFingerprint(keys.signer.publicKey)), "the signer key's fingerprint, as members see it");
+  await panel.getByRole("table", { name: "Archived channels" }).getByRole("cell", { name: "#records", exact: true }).waitFor();
+  await sectionShot(olivia, "Compliance archive", "compliance-archive");
+
+  const exportsLog = panel.getByRole("table", { name: "eDiscovery exports" });
+  const row = exportsLog.getByRole("row", { name: /#records/ });
+  await row.waitFor();
+  const exportText = await row.innerText();
+  assert.match(exportText, /Olivia Owner/);
+  assert.match(exportText, /42 items, 3 attachments/);
+  assert.match(exportText, /1 Jan 2026 – 1 Apr 2026/);
+  assert.equal(await row.getByTitle(manifestSha256).count(), 1);
+  await sectionShot(olivia, "Exports log", "compliance-exports");
+
+  const requests = panel.getByRole("table", { name: "Data-subject requests" });
+  const pending = requests.getByRole("row", { name: /I am leaving Acme/ });
+  await pending.waitFor();
+  assert.match(await pending.innerText(), /Bob Builder \(@bob\)[\s\S]*Erasure[\s\S]*Pending/);
+  await sectionShot(olivia, "GDPR requests", "compliance-gdpr");
+  await pending.getByRole("button", { name: "Decline the erasure request of @bob" }).click();
+  const confirm = olivia.getByRole("dialog", { name: "Decline @bob's erasure request?" });
+  await confirm.getByRole("textbox", { name: "Reason" }).fill("Trading records are kept for six years (SEC 17a-4)");
+  await confirm.getByRole("button", { name: "Decline request" }).click();
+  await confirm.waitFor({ state: "detached" });
+  await requests.getByRole("row", { name: /Declined/ }).waitFor();
+  // Bob's data as the officer downloads it: the worker fetches the ZIP, the page saves it.
+  await panel.getByRole("combobox", { name: "Data subject" }).selectOption({ label: "Bob Builder (@bob)" });
+  const [download] = await Promise.all([olivia.waitForEvent("download"), panel.getByRole("button", { name: "Download their data" }).click()]);
+  assert.match(download.suggestedFilename(), /\.zip$/);
+  const zip = fs.readFileSync((await download.path())!);
+  assert.equal(zip.subarray(0, 2).toString("latin1"), "PK");
+  await requests.getByRole("row", { name: /Export.*By Olivia Owner/ }).waitFor();
+  const mine = (await bob.api("GET", "/me/gdpr-requests")).body.requests;
+  assert.deepEqual(
+    mine.map((r: { status: string; response: string }) => [r.status, r.response]),
+    [
+      ["completed", ""],
+      ["declined", "Trading records are kept for six years (SEC 17a-4)"],
+    ],
+  );
   assert.deepEqual(unexpectedErrors(), []);
 });

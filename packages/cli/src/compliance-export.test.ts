@@ -243,6 +243,14 @@ for (const dialect of DIALECTS) {
     for (const a of ["archive.channels.read", "archive.keys.read", "archive.events.read", "archive.file.read", "archive.exported"])
       assert.ok(actions.has(a), a);
 
+    // The same export with the secret from the HSM instead of the shares: the same items, the attachment byte for byte.
+    const hsmOut = path.join(dir, "deals-hsm-bundle");
+    const viaHsm = await owner(["compliance", "export", "--channel", "#deals", "--hsm-wrapped", hsmWrapped, "--out", hsmOut], hsm.env);
+    assert.equal(viaHsm.code, 0, viaHsm.stderr);
+    assert.deepEqual(itemsOf(hsmOut), items, "every message, the deleted one marked, as with the shares");
+    assert.deepEqual(fs.readFileSync(path.join(hsmOut, att!.path!)), termSheet);
+    assert.equal((await verifyEdiscoveryBundle(hsmOut)).ok, true);
+
     // Bob's messages across the archive, signed with the officer's own key (his #desk message only
     // the hold kept); meanwhile the first bundle verifies against the fingerprint the officer publishes.
     const keyFile = path.join(dir, "officer.pem");
@@ -288,7 +296,7 @@ for (const dialect of DIALECTS) {
     const [gapItem] = itemsOf(gapOut);
     assert.match(gapItem!.unavailable!, /history key of epoch \d+ \(generation 0\) is not in the archive/);
     assert.deepEqual([gapItem!.text, gapItem!.sender.username, gapItem!.legalHold, gapItem!.signature.status], [null, "bob", true, "verified"]);
-    assert.equal(await countExports(), 3);
+    assert.equal(await countExports(), 4);
 
     async function countExports(): Promise<number> {
       return (await server.deps.db.selectFrom("archive_exports").select("id").execute()).length;

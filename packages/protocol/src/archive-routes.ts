@@ -158,7 +158,7 @@ export const archiveRoutes = {
   listArchivedChannels: route({
     method: "GET",
     path: "/compliance/archive/channels",
-    tag: "archive",
+    tag: "compliance",
     auth: "user",
     summary: "The channels an export can cover: those the current policy covers and those with sealed archive keys, with their members (officers; audited)",
     response: z.object({ channels: z.array(ArchivedChannel) }),

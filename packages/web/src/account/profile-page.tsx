@@ -1,6 +1,6 @@
 /**
  * The signed-in user's profile (/profile): name and status line, profile picture,
- * email address, password, two-factor authentication, passkeys and sessions. The page loads the user's own view (GET /me, which
+ * email address, password, two-factor authentication, passkeys, sessions and your data (export, erasure request). The page loads the user's own view (GET /me, which
  * carries the email address) and keeps it as each form saves; the app's user list
  * is refreshed too, so the sidebar and messages show the change.
  */
@@ -15,6 +15,7 @@ import { PasswordSection } from "./password-section.tsx";
 import { MfaSection } from "../mfa/mfa-section.tsx";
 import { PasskeysSection } from "../passkeys/passkeys-section.tsx";
 import { SessionsSection } from "./sessions-section.tsx";
+import { YourDataSection } from "./your-data-section.tsx";
 
 export function ProfilePage(props: { onSignOut: (reason?: string) => void }) {
   const chat = useChat();
@@ -56,6 +57,7 @@ export function ProfilePage(props: { onSignOut: (reason?: string) => void }) {
           <MfaSection passkeys={passkeys} />
           <PasskeysSection onChange={passkeysChanged} />
           <SessionsSection onSignedOut={props.onSignOut} />
+          <YourDataSection />
         </div>
       </div>
     </section>

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { ParleyError } from "@parley/sdk";
@@ -18,6 +18,7 @@ async function profile() {
   f.worker.answers.set("api:getPasswordPolicy", { minLength: 12, blockCommon: true });
   f.worker.answers.set("api:listPasskeys", { passkeys: [] });
   f.worker.answers.set("api:listSessions", { sessions: [] });
+  f.worker.answers.set("api:listMyGdprRequests", { requests: [] });
   f.render(<ProfilePage onSignOut={() => undefined} />);
   await screen.findByText("me@example.org");
   return { ...f, u: userEvent.setup() };
@@ -84,6 +85,60 @@ describe("Profile page", () => {
     await screen.findByText(/We sent a link to/);
     expect(screen.getByText("new@example.org")).toBeTruthy();
     expect(apiBodies(f.worker.commands, "changeEmail")).toEqual([{ currentPassword: "my password", email: "New@Example.org" }]);
+  });
+});
+
+const erasure = {
+  id: "gdpr-1",
+  kind: "erase" as const,
+  status: "pending" as const,
+  userId: me.id,
+  username: me.username,
+  requestedBy: me.id,
+  requestedAt: Date.UTC(2026, 0, 15),
+  note: "",
+  decidedBy: null,
+  decidedAt: null,
+  response: "",
+};
+
+describe("Profile → Your data", () => {
+  test("downloads the server's export as a ZIP and says where the decrypted history comes from; asks for erasure once", async () => {
+    const f = await profile();
+    const section = screen.getByRole("region", { name: "Your data" });
+    expect(section.textContent).toContain("parley me export");
+    f.worker.answers.set("dataExport", { filename: "parley-export-me.zip", bytes: new Uint8Array([80, 75, 5, 6]) });
+    const blobs: Blob[] = [];
+    // jsdom has no object URLs: the download's blob is caught here, its click does nothing.
+    vi.stubGlobal(
+      "URL",
+      class extends URL {
+        static override createObjectURL = (b: Blob) => (blobs.push(b), "blob:export");
+        static override revokeObjectURL = () => undefined;
+      },
+    );
+    const click = vi.spyOn(HTMLAnchorElement.prototype, "click").mockImplementation(() => undefined);
+    await f.u.click(within(section).getByRole("button", { name: "Download my data" }));
+    expect((await within(section).findByRole("status")).textContent).toBe("Saved parley-export-me.zip.");
+    expect(f.worker.commands.filter((c) => c.op === "dataExport")).toEqual([expect.not.objectContaining({ userId: expect.anything() })]);
+    expect(blobs.map((b) => b.type)).toEqual(["application/zip"]);
+    expect(click).toHaveBeenCalledTimes(1);
+    vi.unstubAllGlobals();
+    vi.restoreAllMocks();
+
+    const asked = { ...erasure, note: "Leaving the company" };
+    f.worker.answers.set("api:createGdprRequest", asked);
+    await f.u.click(within(section).getByRole("button", { name: "Ask to erase my account" }));
+    const dialog = screen.getByRole("dialog");
+    await f.u.type(within(dialog).getByRole("textbox", { name: "Message to the officers (optional)" }), "Leaving the company");
+    f.worker.answers.set("api:listMyGdprRequests", { requests: [asked] });
+    await f.u.click(within(dialog).getByRole("button", { name: "Send request" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect((await within(section).findByTestId("erasure-request")).textContent).toMatch(
+      /^You asked for your erasure on .*The compliance officers will answer\.$/,
+    );
+    expect((within(section).getByRole("button", { name: "Ask to erase my account" }) as HTMLButtonElement).disabled).toBe(true);
+    expect(apiBodies(f.worker.commands, "createGdprRequest")).toEqual([{ kind: "erase", note: "Leaving the company" }]);
   });
 });
 

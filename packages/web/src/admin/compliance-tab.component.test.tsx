@@ -1,13 +1,25 @@
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import type { Channel, ChannelRetention, LegalHold, OrgRetention, RetentionRun } from "@parley/protocol";
+import { archiveKeyFingerprint } from "@parley/crypto";
+import type {
+  ArchivedChannel,
+  ArchiveExport,
+  Channel,
+  ChannelRetention,
+  GdprRequest,
+  LegalHold,
+  OrgRetention,
+  RetentionRun,
+  SignedArchivePolicy,
+} from "@parley/protocol";
 import { ParleyError } from "@parley/sdk";
 import { chatFixture, user, type ChatFixture } from "../testing/chat-fixture.tsx";
 import type { Command } from "../worker/protocol.ts";
 import { AdminConsole } from "../components/admin/admin-console.tsx";
 import { ComplianceTab } from "./compliance-tab.tsx";
 import { parseMatter, parsePeriod, runState } from "./retention-periods.ts";
+import { describeEraseError, periodOf, scopeLines, shortHash } from "./compliance-text.ts";
 
 const owner = user("u-me", "me", "Me Myself", { role: "owner" });
 const bob = user("u-bob", "bob", "Bob Builder");
@@ -53,6 +65,10 @@ function serve(f: ChatFixture, stored: Stored, holds: LegalHold[] = []) {
   const input = (cmd: Command) =>
     (cmd as Extract<Command, { op: "api" }>).input as { params?: Record<string, string>; body?: unknown; query?: Record<string, string> };
   f.worker.answers.set("api:getRetention", () => structuredClone(stored));
+  // The archive, exports and GDPR sections: nothing set up, nothing recorded (the tests below answer them).
+  f.worker.answers.set("api:getArchivePolicy", { current: null, storedAt: null, archivedChannelIds: [] });
+  f.worker.answers.set("api:listArchiveExports", { exports: [] });
+  f.worker.answers.set("api:listGdprRequests", { requests: [] });
   f.worker.answers.set("api:browseChannels", { channels: [channel("ch-1", "general"), channel("ch-2", "records")] });
   f.worker.answers.set("api:listChannels", { channels: [] });
   f.worker.answers.set("api:setRetention", (cmd: Command) => {
@@ -290,5 +306,249 @@ describe("Compliance tab", () => {
         .map((t) => t.textContent),
     ).toEqual(["Compliance"]);
     await within(officerView.container).findByRole("form", { name: "Organisation retention policy" });
+  });
+});
+
+const noRetention = (): Stored => ({ org: { eventsDays: null, filesDays: null, auditDays: null }, channels: [], lastRun: null });
+const key32 = (byte: number) => btoa(String.fromCharCode(byte).repeat(32));
+const signed: SignedArchivePolicy = {
+  policy: {
+    orgId: "org-1",
+    version: 3,
+    name: "Acme compliance archive",
+    archiveKey: key32(1),
+    signerKey: key32(7),
+    scope: { kinds: ["private"], labels: ["regulated"], channelIds: ["ch-2"] },
+    issuedAt: T0,
+  },
+  signature: btoa("\0".repeat(64)),
+};
+const archived = (over: Partial<ArchivedChannel> = {}): ArchivedChannel => ({
+  id: "ch-2",
+  name: "records",
+  kind: "public",
+  labels: [],
+  covered: true,
+  keyBatches: 4,
+  memberIds: [owner.id, bob.id],
+  ...over,
+});
+const exported = (over: Partial<ArchiveExport> = {}): ArchiveExport => ({
+  id: "exp-1",
+  by: owner.id,
+  createdAt: T0,
+  channelIds: ["ch-2"],
+  userId: null,
+  from: Date.UTC(2026, 0, 1),
+  to: Date.UTC(2026, 3, 1),
+  items: 1234,
+  attachments: 5,
+  manifestSha256: "ab".repeat(32),
+  signerFingerprint: "3fa2 9c01 77de 0b4e 1234",
+  ...over,
+});
+const request = (over: Partial<GdprRequest> = {}): GdprRequest => ({
+  id: "gdpr-1",
+  kind: "erase",
+  status: "pending",
+  userId: bob.id,
+  username: "bob",
+  requestedBy: bob.id,
+  requestedAt: T0,
+  note: "Please delete me",
+  decidedBy: null,
+  decidedAt: null,
+  response: "",
+  held: true,
+  ...over,
+});
+const rowCells = (table: HTMLElement, row: number) =>
+  within(within(table).getAllByRole("row")[row]!)
+    .getAllByRole("cell")
+    .map((c) => c.textContent);
+
+describe("Compliance tab: archive, exports log, GDPR requests", () => {
+  test("the archive: without a policy, the command that creates one; with one, its name, version, scope by channel name, signer key and channels", async () => {
+    const f = await chatFixture({ me: owner, users: [bob] });
+    serve(f, noRetention());
+    const view = f.render(<ComplianceTab />);
+    await screen.findByText("No compliance archive is set up.");
+    expect(screen.getByText(/^parley compliance archive init --name/)).toBeTruthy();
+    expect(
+      f.worker.commands.some((c) => c.op === "api" && c.route === "listArchivedChannels"),
+      "no audited read without an archive",
+    ).toBe(false);
+    view.unmount();
+
+    const g = await chatFixture({ me: owner, users: [bob] });
+    serve(g, noRetention());
+    g.worker.answers.set("api:getArchivePolicy", { current: signed, storedAt: T0 + 60_000, archivedChannelIds: [] });
+    g.worker.answers.set("api:listArchivedChannels", {
+      channels: [archived(), archived({ id: "ch-3", name: "deals", kind: "private", labels: ["regulated"], covered: false, keyBatches: 1 })],
+    });
+    g.render(<ComplianceTab />);
+    const facts = await screen.findByLabelText("Archive policy");
+    expect(facts.textContent).toContain("Acme compliance archive");
+    expect(facts.textContent).toContain("3, signed");
+    expect(
+      within(facts)
+        .getAllByRole("listitem")
+        .map((li) => li.textContent),
+    ).toEqual(["All private channels", "Channels labelled regulated", "The channels #records"]);
+    expect(within(facts).getByText(archiveKeyFingerprint(new Uint8Array(32).fill(7)))).toBeTruthy();
+    const table = screen.getByRole("table", { name: "Archived channels" });
+    expect(rowCells(table, 1)).toEqual(["#records", "Public", "—", "Now", "4", "2"]);
+    expect(rowCells(table, 2)).toEqual(["#deals", "Private", "regulated", "Under an earlier scope", "1", "2"]);
+    expect(screen.getByText(/sign version 4 on their own/)).toBeTruthy();
+    expect(screen.getByText(/^parley compliance archive scope --shares/)).toBeTruthy();
+  });
+
+  test("the exports log: who, what, period, counts, the manifest hash shortened and copied whole; empty, it says where exports are made", async () => {
+    const f = await chatFixture({ me: owner, users: [bob] });
+    serve(f, noRetention());
+    const view = f.render(<ComplianceTab />);
+    expect((await screen.findByText(/^No export yet\./)).textContent).toContain("parley compliance export");
+    view.unmount();
+
+    const g = await chatFixture({ me: owner, users: [bob] });
+    serve(g, noRetention());
+    g.worker.answers.set("api:getArchivePolicy", { current: signed, storedAt: T0, archivedChannelIds: [] });
+    g.worker.answers.set("api:listArchivedChannels", { channels: [archived()] });
+    g.worker.answers.set("api:listArchiveExports", {
+      exports: [exported(), exported({ id: "exp-0", channelIds: [], userId: bob.id, from: null, to: null, items: 1, attachments: 0 })],
+    });
+    g.render(<ComplianceTab />);
+    const table = await screen.findByRole("table", { name: "eDiscovery exports" });
+    await waitFor(() => expect(rowCells(table, 1)[2]).toBe("#records"));
+    expect(rowCells(table, 1).slice(1)).toEqual([
+      "Me Myself",
+      "#records",
+      "1 Jan 2026 – 1 Apr 2026 (UTC, end excluded)",
+      "1,234 items, 5 attachments",
+      "Manifest SHA-256 abababababababab… CopySigner key 3fa2 9c01 77de 0b4e 1234",
+    ]);
+    expect(rowCells(table, 2).slice(2, 5)).toEqual(["Every archived channelMessages of @bob", "All time", "1 items, 0 attachments"]);
+    expect(within(table).getAllByText("abababababababab…")[0]!.getAttribute("title")).toBe("ab".repeat(32));
+    const u = userEvent.setup();
+    await u.click(within(table).getAllByRole("button", { name: "Copy manifest SHA-256 abababababababab…" })[0]!);
+    expect(await navigator.clipboard.readText()).toBe("ab".repeat(32));
+  });
+
+  test("GDPR requests: erasure refused by a legal hold names the matter; decline needs a reason; an officer downloads a user's data and erases them", async () => {
+    const f = await chatFixture({ me: owner, users: [bob] });
+    serve(f, noRetention());
+    const requests = [
+      request(),
+      request({
+        id: "gdpr-0",
+        kind: "export",
+        status: "completed",
+        requestedBy: owner.id,
+        requestedAt: T0 - 1000,
+        note: "",
+        decidedBy: owner.id,
+        decidedAt: T0 - 1000,
+      }),
+    ];
+    const writes: Array<[string, unknown]> = [];
+    const input = (c: Command) => (c as Extract<Command, { op: "api" }>).input as { params: { id: string }; body: Record<string, string> };
+    f.worker.answers.set("api:listGdprRequests", () => ({ requests: structuredClone(requests) }));
+    f.worker.answers.set("api:declineGdprRequest", (c: Command) => {
+      writes.push(["decline", { ...input(c).params, ...input(c).body }]);
+      Object.assign(requests[0]!, { status: "declined", decidedBy: owner.id, decidedAt: T0 + 1000, response: input(c).body.response });
+      return requests[0];
+    });
+    let erase: unknown = new ParleyError({ code: "legal_hold", status: 409, message: "held", details: { matters: ["SEC inquiry 2026-14"] } });
+    f.worker.answers.set("api:eraseUser", (c: Command) => (writes.push(["erase", { ...input(c).params, ...input(c).body }]), erase));
+    f.worker.answers.set("dataExport", { filename: "parley-export-bob.zip", bytes: new Uint8Array([80, 75, 3, 4]) });
+    const blobs: Blob[] = [];
+    // jsdom has no object URLs: the download's blob is caught here, its click does nothing.
+    vi.stubGlobal(
+      "URL",
+      class extends URL {
+        static override createObjectURL = (b: Blob) => (blobs.push(b), "blob:export");
+        static override revokeObjectURL = () => undefined;
+      },
+    );
+    vi.spyOn(HTMLAnchorElement.prototype, "click").mockImplementation(() => undefined);
+    f.render(<ComplianceTab />);
+    const u = userEvent.setup();
+    const table = await screen.findByRole("table", { name: "Data-subject requests" });
+    expect(rowCells(table, 1).slice(0, 4)).toEqual([
+      "Bob Builder (@bob) Legal hold",
+      `ErasureBy the user, ${new Date(T0).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })}`,
+      "Pending",
+      "Please delete me",
+    ]);
+    expect(rowCells(table, 2)[1]).toMatch(/^ExportBy Me Myself, /);
+    expect(rowCells(table, 2)[2]).toBe("Completed");
+
+    // Erase from the request: the username must be typed; the hold refuses it and is named.
+    await u.click(within(table).getByRole("button", { name: "Erase @bob" }));
+    let dialog = screen.getByRole("dialog");
+    expect(within(dialog).getByText(/This cannot be undone\./)).toBeTruthy();
+    expect(within(dialog).getByText(/A legal hold covers @bob now/)).toBeTruthy();
+    const eraseButton = within(dialog).getByRole("button", { name: "Erase user" }) as HTMLButtonElement;
+    await u.type(within(dialog).getByRole("textbox", { name: "Type bob to confirm" }), "bo");
+    expect(eraseButton.disabled).toBe(true);
+    await u.type(within(dialog).getByRole("textbox", { name: "Type bob to confirm" }), "b");
+    await u.click(eraseButton);
+    expect((await within(dialog).findByRole("alert")).textContent).toBe(
+      "Refused: a legal hold covers @bob (“SEC inquiry 2026-14”). Nothing was erased. Release the hold when the matter closes, or decline the request saying why.",
+    );
+    await u.click(within(dialog).getByRole("button", { name: "Cancel" }));
+
+    // Decline it, saying why.
+    await u.click(within(table).getByRole("button", { name: "Decline the erasure request of @bob" }));
+    dialog = screen.getByRole("dialog");
+    await u.click(within(dialog).getByRole("button", { name: "Decline request" }));
+    expect(within(dialog).getByRole("alert").textContent).toMatch(/Say why/);
+    await u.type(within(dialog).getByRole("textbox", { name: "Reason" }), "Records kept until 2031");
+    await u.click(within(dialog).getByRole("button", { name: "Decline request" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    await waitFor(() => expect(rowCells(screen.getByRole("table", { name: "Data-subject requests" }), 1)[2]).toMatch(/^Declined.*“Records kept until 2031”$/));
+    expect(writes).toEqual([
+      ["erase", { id: bob.id, confirm: "bob", note: "" }],
+      ["decline", { id: "gdpr-1", response: "Records kept until 2031" }],
+    ]);
+
+    // For any user: their data as a ZIP download, then the erasure.
+    const subject = screen.getByRole("combobox", { name: "Data subject" });
+    expect((screen.getByRole("button", { name: "Download their data" }) as HTMLButtonElement).disabled, "no user chosen yet").toBe(true);
+    await u.selectOptions(subject, "Bob Builder (@bob)");
+    await u.click(screen.getByRole("button", { name: "Download their data" }));
+    expect((await screen.findByRole("status")).textContent).toMatch(/^Saved parley-export-bob\.zip/);
+    expect(f.worker.commands.filter((c) => c.op === "dataExport")).toEqual([expect.objectContaining({ userId: bob.id })]);
+    expect(blobs.map((b) => b.type)).toEqual(["application/zip"]);
+    expect(new Uint8Array(await blobs[0]!.arrayBuffer())).toEqual(new Uint8Array([80, 75, 3, 4]));
+
+    erase = { userId: bob.id, username: "erased-1a2b", erasedAt: T0 + 5000, devicesRevoked: 2, sessionsEnded: 1, completedRequests: [] };
+    await u.click(screen.getByRole("button", { name: "Erase…" }));
+    dialog = screen.getByRole("dialog");
+    await u.type(within(dialog).getByRole("textbox", { name: "Type bob to confirm" }), "bob");
+    await u.type(within(dialog).getByRole("textbox", { name: "Note" }), "Letter of 2026-01-10");
+    await u.click(within(dialog).getByRole("button", { name: "Erase user" }));
+    expect((await within(dialog).findByRole("status")).textContent).toMatch(/deactivated pseudonym @erased-1a2b: 2 devices revoked, 1 session ended\.$/);
+    expect(writes.at(-1)).toEqual(["erase", { id: bob.id, confirm: "bob", note: "Letter of 2026-01-10" }]);
+    vi.unstubAllGlobals();
+    vi.restoreAllMocks();
+  });
+
+  test("the words: scope lines, periods, hashes, erasure refusals", () => {
+    expect(scopeLines({ kinds: [], labels: [], channelIds: [] }, String)).toEqual(["No channel: the scope is empty"]);
+    expect(scopeLines({ kinds: ["public", "group_dm"], labels: [], channelIds: ["x"] }, (id) => `#${id}`)).toEqual([
+      "All public channels, group direct messages",
+      "The channels #x",
+    ]);
+    expect(periodOf(Date.UTC(2026, 0, 1), null)).toBe("From 1 Jan 2026 (UTC)");
+    expect(periodOf(null, Date.UTC(2026, 0, 1, 12, 30))).toBe("Before 1 Jan 2026, 12:30 (UTC)");
+    expect(shortHash("abc")).toBe("abc");
+    expect(describeEraseError(new ParleyError({ code: "already_erased", status: 409, message: "x" }), "bob")).toBe("@bob was already erased.");
+    expect(describeEraseError(new ParleyError({ code: "legal_hold", status: 409, message: "x", details: {} }), "bob")).toMatch(
+      /^Refused: a legal hold covers @bob\. /,
+    );
+    expect(describeEraseError(new ParleyError({ code: "bad_request", status: 400, message: "you cannot erase yourself: ask another officer" }), "me")).toBe(
+      "You cannot erase yourself: ask another officer.",
+    );
   });
 });

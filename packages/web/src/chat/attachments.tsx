@@ -10,20 +10,7 @@ import { useChat } from "../client/use-chat.ts";
 import { describeDownloadError, downloadFile, type FileDescriptor } from "../client/extras.ts";
 import { Icon } from "../components/icon.tsx";
 import { formatBytes, isPreviewableImage, PREVIEW_MAX_BYTES } from "./format.ts";
-
-/** Save a blob under a file name through a temporary <a download> link. */
-function saveBlob(blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  a.rel = "noopener";
-  document.body.append(a);
-  a.click();
-  a.remove();
-  // The download has started from the URL; give the browser a moment before releasing it.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
+import { saveBlob } from "../components/save-blob.ts";
 
 function ImagePreview(props: { file: FileDescriptor; onError: (msg: string) => void }) {
   const chat = useChat();

@@ -20,7 +20,7 @@ import {
 } from "@parley/sdk";
 import type { ApprovalRequest } from "@parley/protocol";
 import { deserializeError, type SerializedError } from "../worker/errors.ts";
-import type { AvatarImage, ClientMethod, ClientSnapshot, PageSession, SearchAnswer, WorkerPush } from "../worker/protocol.ts";
+import type { AvatarImage, ClientMethod, DataExport, ClientSnapshot, PageSession, SearchAnswer, WorkerPush } from "../worker/protocol.ts";
 import { fromWire, toWire, type WireStream } from "../worker/streams.ts";
 import type { WorkerLink } from "./worker-link.ts";
 
@@ -252,6 +252,11 @@ export class RemoteClient extends Emitter<ClientEvents> {
   /** A user's profile picture (fetched with the session by the worker), or null when they have none. */
   avatar(userId: string): Promise<AvatarImage | null> {
     return this.#link.request({ op: "avatar", userId });
+  }
+
+  /** A data-subject export ZIP made by the server: the user's own, or (officers) the user `userId`'s. */
+  dataExport(userId?: string): Promise<DataExport> {
+    return this.#link.request({ op: "dataExport", ...(userId === undefined ? {} : { userId }) });
   }
 
   /** Disconnect and stop the worker (unsent messages stay in its outbox for the next run). */

@@ -15,7 +15,7 @@ import {
   type SecondFactor,
   type StoredSession,
 } from "@parley/sdk";
-import type { MfaChallenge } from "@parley/protocol";
+import { routes, type MfaChallenge } from "@parley/protocol";
 import { serializeError } from "./errors.ts";
 import { EventCache, LEGACY_DB } from "./event-cache.ts";
 import { deleteDb } from "./idb.ts";
@@ -31,6 +31,7 @@ import {
   type LockerAction,
   type ApprovalAction,
   type AvatarImage,
+  type DataExport,
   type PageSession,
   type StartInput,
   type StartResult,
@@ -162,6 +163,10 @@ async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Trans
       const image = await avatar(cmd.userId);
       return image ? { value: image, transfer: [image.bytes.buffer] } : { value: null };
     }
+    case "dataExport": {
+      const out = await dataExport(cmd.userId);
+      return { value: out, transfer: [out.bytes.buffer] };
+    }
     case "search":
       if (!search) throw new Error("search is not available on this device");
       return { value: search.query(cmd.query, { ...(cmd.channelId ? { channelId: cmd.channelId } : {}), limit: cmd.limit ?? 50 }) };
@@ -193,6 +198,14 @@ async function avatar(userId: string): Promise<AvatarImage | undefined> {
   }
   const bytes = new Uint8Array(await res.arrayBuffer());
   return { type: res.headers.get("content-type")?.split(";")[0]?.trim() || "application/octet-stream", bytes };
+}
+
+// A data-subject export is a ZIP (a raw response), so it comes through api.raw: the user's own, or one user's for an officer.
+async function dataExport(userId: string | undefined): Promise<DataExport> {
+  const path = userId === undefined ? routes.exportMyData.path : routes.exportUserData.path.replace(":id", encodeURIComponent(userId));
+  const res = await need().api.raw(routes.exportMyData.method, path, { timeoutMs: 120_000 });
+  const named = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1];
+  return { filename: named ?? "parley-export.zip", bytes: new Uint8Array(await res.arrayBuffer()) };
 }
 
 function need(): ParleyClient {

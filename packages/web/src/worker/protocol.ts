@@ -114,6 +114,12 @@ export interface AvatarImage {
   bytes: Uint8Array;
 }
 
+/** A data-subject export (a ZIP the server made) as the worker downloaded it. */
+export interface DataExport {
+  filename: string;
+  bytes: Uint8Array;
+}
+
 /** A command without its id. */
 export type CommandBody =
   | { op: "start"; baseUrl: string; start: StartInput }
@@ -131,6 +137,8 @@ export type CommandBody =
   | { op: "downloadFile"; file: unknown }
   /** A user's profile picture (GET /users/:id/avatar, raw bytes): the image, or null when they have none. */
   | { op: "avatar"; userId: string }
+  /** A data-subject export (POST /me/export, or /compliance/users/:id/export with `userId`; a raw ZIP): its bytes and file name. */
+  | { op: "dataExport"; userId?: string }
   /** Search every channel's messages on this device (the worker's sealed index): hits and how far the index is. */
   | { op: "search"; query: string; channelId?: string; limit?: number }
   /** The user's key locker (ADR 0007): status, set up (returns the recovery key), restore with the key, change the key. */

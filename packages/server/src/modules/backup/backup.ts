@@ -86,8 +86,15 @@ async function snapshotRows(db: Kysely<Database>, dialect: Dialect): Promise<Omi
   const migrations = await appliedMigrations(db);
   checkSchema(migrations, dialect);
   const summary = await summarize(db, dialect);
-  // Deleted files' blobs are gone (or about to be); the rest are copied up to their acknowledged length.
-  const rows = await db.selectFrom("files").select(["id", "uploaded"]).where("deleted_at", "is", null).orderBy("id").execute();
+  // Deleted files' blobs are gone (or about to be), except those a legal hold keeps (held_files);
+  // the rest are copied up to their acknowledged length.
+  const rows = await db
+    .selectFrom("files as f")
+    .leftJoin("held_files as h", "h.file_id", "f.id")
+    .select(["f.id", "f.uploaded"])
+    .where((eb) => eb.or([eb("f.deleted_at", "is", null), eb("h.file_id", "is not", null)]))
+    .orderBy("f.id")
+    .execute();
   return { migrations, summary, blobs: rows.map((r) => ({ id: r.id, size: Number(r.uploaded) })) };
 }
 

@@ -161,6 +161,30 @@ export async function pgDumpOpens(file: string): Promise<void> {
   }
 }
 
+/** Un-escape one field of COPY's text format (`\N` is null). */
+function copyField(s: string): string | null {
+  if (s === "\\N") return null;
+  return s.replace(/\\(.)/g, (_, c: string) => ({ t: "\t", n: "\n", r: "\r", "\\": "\\" })[c] ?? c);
+}
+
+/** The rows of one table of a dump (`pg_restore --data-only --table`), as column -> text. */
+export async function pgDumpTableRows(file: string, table: string): Promise<Array<Record<string, string | null>>> {
+  const text = await runTool("pg_restore", ["--data-only", `--table=${table}`, "--file=-", file], process.env).done;
+  const lines = text.split("\n");
+  const start = lines.findIndex((l) => l.startsWith(`COPY `) && l.includes(`${table} (`));
+  if (start < 0) return [];
+  const columns = /\(([^)]*)\)/
+    .exec(lines[start]!)![1]!
+    .split(",")
+    .map((c) => c.trim().replace(/^"|"$/g, ""));
+  const rows: Array<Record<string, string | null>> = [];
+  for (let i = start + 1; i < lines.length && lines[i] !== "\\."; i++) {
+    const fields = lines[i]!.split("\t").map(copyField);
+    rows.push(Object.fromEntries(columns.map((c, k) => [c, fields[k] ?? null])));
+  }
+  return rows;
+}
+
 /**
  * pg_restore into the configured database in one transaction (`--clean --if-exists`): if
  * anything fails, the database is left as it was. Owners and grants are not restored (the

@@ -80,3 +80,39 @@ test("backups from a newer schema or the other dialect are refused before anythi
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a PostgreSQL restore whose data keys the configured KMS cannot open is refused before the database is replaced", { timeout: 90_000 }, async () => {
+  const { startTestServer } = await import("../../testing/harness.ts");
+  const { bootstrapOrg, countRows } = await import("../../testing/factories.ts");
+  const { createBackup } = await import("./backup.ts");
+  const server = await startTestServer({ dialect: "postgres" });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-restore-key-"));
+  try {
+    await bootstrapOrg(server);
+    const file = path.join(dir, "b.pbk");
+    await createBackup(server.deps.config, { out: file, passphrase: "pass phrase 123", kdf: { log2N: 10, r: 8, p: 1 } });
+    const users = await countRows(server, "users");
+    const config = server.deps.config;
+    await server.close();
+    // The key file now holds another KEK (the backup's was rotated away and retired, or the wrong file is in place).
+    fs.writeFileSync(path.join(config.dataDir, "master.key"), crypto.randomBytes(32), { mode: 0o600 });
+    await assert.rejects(restoreBackup(config, file, { passphrase: "pass phrase 123", confirm: true }), {
+      code: "backup_key",
+      message: /nothing was replaced: .*data key/,
+    });
+    const { openStorage } = await import("../../platform/db/index.ts");
+    const storage = openStorage({ url: config.databaseUrl, dataDir: config.dataDir, pgPoolSize: 1 });
+    try {
+      const r = await storage.db
+        .selectFrom("users")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(r.n), users, "the live database is untouched");
+    } finally {
+      await storage.close();
+    }
+  } finally {
+    await server.database.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -17,11 +17,11 @@ import type { Config } from "../../config/schema.ts";
 import { composeDeps, type Composed } from "../../compose.ts";
 import { openBlobStore } from "../../platform/blobs/index.ts";
 import { openStorage, sqliteFileOf, type Dialect } from "../../platform/db/index.ts";
-import { KmsError } from "../../platform/kms/index.ts";
+import { checkDataKeysOpen, KmsError } from "../../platform/kms/index.ts";
 import { createLogger } from "../../platform/log.ts";
 import type { BackupProgress } from "./backup.ts";
 import { BackupError, openingStream } from "./container.ts";
-import { installSqlite, openSqliteFile, pgDumpOpens, pgOtherSessions, pgRestore, pgTables, schemaDiff, sqliteInUse } from "./database.ts";
+import { installSqlite, openSqliteFile, pgDumpOpens, pgDumpTableRows, pgOtherSessions, pgRestore, pgTables, schemaDiff, sqliteInUse } from "./database.ts";
 import { BLOB_PREFIX, MANIFEST_FORMAT, MANIFEST_VERSION, itemKind, type BackupManifest, type BackupMeta } from "./manifest.ts";
 import { RECORD, RecordReader } from "./records.ts";
 import { compareSummaries, summarize, type VerifyCheck } from "./summary.ts";
@@ -313,6 +313,18 @@ export async function restoreBackup(config: Config, file: string, opts: RestoreO
       await installSqlite(ex.dbFile, target!);
     } else {
       await pgDumpOpens(ex.dbFile);
+      // The configured KMS must open the backup's data keys before the live database is replaced
+      // (a KEK rotated and retired since the backup, the wrong key file or token).
+      const dataKeys = await pgDumpTableRows(ex.dbFile, "kms_data_keys");
+      try {
+        await checkDataKeysOpen(
+          config,
+          dataKeys.map((r) => ({ id: r.id ?? "", scope: r.scope ?? "", kek_id: r.kek_id ?? "", wrapped_key: r.wrapped_key ?? "" })),
+        );
+      } catch (err) {
+        if (err instanceof KmsError) throw new BackupError("backup_key", `the KMS cannot open the keys in this backup, nothing was replaced: ${err.message}`);
+        throw err;
+      }
       await checkTarget(config, dialect, undefined, true);
       opts.signal?.throwIfAborted();
       try {

@@ -5,13 +5,14 @@
  * DMs carry none. A change bumps the org's access version (gateways reload the channel
  * attributes they decide live frames with) and is audited.
  */
-import type { Channel } from "@parley/protocol";
+import type { ArchivePolicy, Channel } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";
 import { runCommand } from "../../command.ts";
 import { AppError } from "../../core/errors.ts";
 import { actorAllows } from "../access/authorize.ts";
 import { bumpAccessVersion } from "../access/org-access.ts";
 import { parseLabels } from "../access/labels.ts";
+import { currentArchivePolicy } from "../compliance/archive.ts";
 import { channelFor } from "./access.ts";
 import { channelData, tellUsers } from "./notify.ts";
 import { memberIds, toChannel } from "./store.ts";
@@ -27,6 +28,16 @@ export async function setChannelLabels(deps: Deps, p: DeviceActor, channelId: st
     const removed = before.filter((l) => !next.includes(l));
     if (removed.length > 0 && !actorAllows(p, "channel.manage_any")) {
       throw new AppError("forbidden", `only org admins may remove a label (${removed.join(", ")}): org policies may depend on it`);
+    }
+    // A label the compliance archive's signed scope names would take the channel out of the archive:
+    // that is the compliance officers' decision, not the admins' (separation of duties, ADR 0008).
+    const archive = removed.length > 0 ? await currentArchivePolicy(tx, p.orgId) : undefined;
+    const archived = archive ? (JSON.parse(archive.policy) as ArchivePolicy).scope.labels.filter((l) => removed.includes(l)) : [];
+    if (archived.length > 0 && !actorAllows(p, "org.manage_compliance")) {
+      throw new AppError(
+        "forbidden",
+        `only compliance officers may remove ${archived.join(", ")}: the compliance archive covers channels labelled so, and removing it takes this channel out of the archive`,
+      );
     }
     const row = { ...ch.row, labels: JSON.stringify(next) };
     const members = await memberIds(tx, channelId);

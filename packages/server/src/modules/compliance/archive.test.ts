@@ -168,6 +168,19 @@ for (const dialect of DIALECTS) {
       for (const a of ["archive.policy.set", "archive.channels.read", "archive.keys.read", "archive.events.read", "archive.file.read", "archive.exported"])
         assert.ok(actions.includes(a), a);
 
+      // A label the archive's scope names: admins may not remove it (that would take the channel out of the archive).
+      const admin = await makeUser(server, owner, { role: "admin" });
+      assert.equal((await owner.api("PUT", `/channels/${lunch}/labels`, { labels: ["regulated"] })).status, 200);
+      assert.equal(
+        (await owner.api("PUT", "/compliance/archive", signed(keys, orgId, 2, { kinds: [], labels: ["regulated"], channelIds: [trading] }))).status,
+        200,
+      );
+      assert.deepEqual((await alice.api("GET", "/e2ee/archive-policy")).body.archivedChannelIds, [trading, lunch].sort());
+      const unlabel = await admin.api("PUT", `/channels/${lunch}/labels`, { labels: [] });
+      assert.equal(unlabel.status, 403);
+      assert.match(unlabel.body.message, /only compliance officers may remove regulated/);
+      assert.equal((await owner.api("PUT", `/channels/${lunch}/labels`, { labels: [] })).status, 200, "an officer may");
+
       // Another org's officer sees none of it.
       const other = await makeOrg(server);
       assert.deepEqual((await other.api("GET", "/compliance/archive/channels")).body.channels, []);

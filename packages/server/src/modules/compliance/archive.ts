@@ -33,7 +33,7 @@ function fieldsOf(p: ArchivePolicy) {
 const signedOf = (r: ArchivePoliciesTable): SignedArchivePolicy => ({ policy: JSON.parse(r.policy) as ArchivePolicy, signature: r.signature });
 
 /** The org's current policy row, if any. */
-async function currentArchivePolicy(q: Q, orgId: string): Promise<ArchivePoliciesTable | undefined> {
+export async function currentArchivePolicy(q: Q, orgId: string): Promise<ArchivePoliciesTable | undefined> {
   return q.selectFrom("archive_policies").selectAll().where("org_id", "=", orgId).orderBy("version", "desc").limit(1).executeTakeFirst();
 }
 

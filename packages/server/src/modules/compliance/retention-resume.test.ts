@@ -94,3 +94,59 @@ for (const dialect of DIALECTS) {
     }
   });
 }
+
+// PostgreSQL: two processes writing at once (the run and the server placing the hold) is its topology;
+// SQLite has one writer process, where the run is the server's own job.
+test("a legal hold placed while a retention run is under way stops it at the next batch (postgres)", { timeout: 120_000 }, async () => {
+  const server = await startTestServer({ dialect: "postgres" });
+  try {
+    const owner = await bootstrapOrg(server);
+    const ch = (await owner.api("POST", "/channels", { name: "deals", kind: "public" })).body.id as string;
+    const N = 150;
+    for (let i = 0; i < N; i++) {
+      const r = await owner.api("POST", `/channels/${ch}/events`, { clientId: `c-held-${i}-00000`, kind: "message", content: "AAAA" });
+      assert.equal(r.status, 200);
+    }
+    const db = server.deps.db;
+    await db
+      .updateTable("events")
+      .set({ created_at: Date.now() - 40 * DAY })
+      .where("channel_id", "=", ch)
+      .execute();
+    assert.equal((await owner.api("PUT", "/compliance/retention", { eventsDays: 30, filesDays: null, auditDays: null })).status, 200);
+    const child = spawn(process.execPath, [CHILD, server.database.dataDir, server.database.url!, owner.org.id], { stdio: ["ignore", "pipe", "inherit"] });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+      const left = async () =>
+        Number(
+          (
+            await db
+              .selectFrom("events")
+              .select((eb) => eb.fn.countAll<number>().as("n"))
+              .where("channel_id", "=", ch)
+              .where("kind", "=", "message")
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      for (let i = 0; i < 400 && (await left()) > N - 10; i++) await new Promise((r) => setTimeout(r, 25));
+      const placed = await owner.api("POST", "/compliance/holds", { matter: "Deal review", scope: "channel", targetId: ch });
+      assert.equal(
+        placed.status,
+        201,
+        server.logs
+          .filter((l) => l.includes('"level":50'))
+          .join("\n")
+          .slice(0, 2000),
+      );
+      assert.equal(await exited, 0, "the run ends normally");
+      const kept = await left();
+      assert.ok(kept > 0 && kept < N, `the run stopped once the hold was placed: ${kept} of ${N} kept`);
+      const floor = await db.selectFrom("channels").select("retention_floor").where("id", "=", ch).executeTakeFirstOrThrow();
+      assert.equal(Number(floor.retention_floor), 0, "a held channel's floor does not move");
+    } finally {
+      child.kill("SIGKILL");
+    }
+  } finally {
+    await server.stop();
+  }
+});

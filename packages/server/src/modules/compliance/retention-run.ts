@@ -19,13 +19,14 @@ import type { RetentionRun } from "@parley/protocol";
 import type { Deps } from "../../context.ts";
 import type { JobHandler, JobSchedule } from "../../platform/jobs/index.ts";
 import type { EventsTable } from "../../platform/db/tables.ts";
+import type { Tx } from "../../platform/db/index.ts";
 import type { RetentionPoliciesTable } from "../../platform/db/compliance-tables.ts";
 import { runCommand, type CommandEffects } from "../../command.ts";
 import { deleteFilesOfEvents } from "../files/store.ts";
 import { DELETE_BLOBS_JOB } from "../files/gc.ts";
 import { channelData, tellUsers } from "../channels/notify.ts";
 import { memberIds, toChannel } from "../channels/store.ts";
-import { activeHolds, heldChannelIds, type ActiveHolds } from "./holds.ts";
+import { activeHolds, heldChannelIds } from "./holds.ts";
 import { retentionRows } from "./retention.ts";
 
 /** Event kinds retention removes: what users wrote, and the history keys sent with it. */
@@ -46,7 +47,7 @@ interface RunCtx {
   orgId: string;
   now: number;
   batch: number;
-  holds: ActiveHolds;
+  /** Channels held when the run started (skipped outright; each batch checks again). */
   heldChannels: Set<string>;
   counts: Counts;
 }
@@ -76,6 +77,15 @@ async function blobJob(fx: CommandEffects, ids: readonly string[]): Promise<void
   if (ids.length) await fx.job(DELETE_BLOBS_JOB, { ids });
 }
 
+/**
+ * The holds as they stand in this batch's transaction: a hold placed while a long run is under
+ * way covers what the run has not reached yet.
+ */
+async function holdsNow(tx: Tx, orgId: string): Promise<{ users: Set<string>; channels: Set<string> }> {
+  const holds = await activeHolds(tx, orgId);
+  return { users: holds.users, channels: await heldChannelIds(tx, orgId, holds) };
+}
+
 /** The first seq a member may still see: the oldest event written at or after the cut-off. */
 async function newFloor(c: RunCtx, channelId: string, from: number, cutoff: number): Promise<number> {
   const first = await c.deps.db
@@ -98,6 +108,8 @@ async function expireEvents(c: RunCtx, channelId: string, cutoff: number): Promi
   const floor = await newFloor(c, channelId, current, cutoff);
   for (;;) {
     const done = await runCommand(c.deps, null, "compliance.retention.events", async (tx, fx) => {
+      const holds = await holdsNow(tx, c.orgId);
+      if (holds.channels.has(channelId)) return true; // held since the run started: leave it all, floor unmoved
       const rows = await tx
         .selectFrom("events")
         .selectAll()
@@ -127,7 +139,7 @@ async function expireEvents(c: RunCtx, channelId: string, cutoff: number): Promi
         });
         return true;
       }
-      const held = rows.filter((r) => c.holds.users.has(r.sender_id));
+      const held = rows.filter((r) => holds.users.has(r.sender_id));
       if (held.length) {
         await tx
           .insertInto("held_events")
@@ -194,6 +206,8 @@ async function expireEvents(c: RunCtx, channelId: string, cutoff: number): Promi
 async function expireFiles(c: RunCtx, channelId: string, cutoff: number): Promise<void> {
   for (;;) {
     const n = await runCommand(c.deps, null, "compliance.retention.files", async (tx, fx) => {
+      const holds = await holdsNow(tx, c.orgId);
+      if (holds.channels.has(channelId)) return 0;
       let q = tx
         .selectFrom("files")
         .select("id")
@@ -201,7 +215,7 @@ async function expireFiles(c: RunCtx, channelId: string, cutoff: number): Promis
         .where("deleted_at", "is", null)
         .where("event_seq", "is not", null)
         .where("created_at", "<", cutoff);
-      if (c.holds.users.size) q = q.where("uploader_id", "not in", [...c.holds.users]);
+      if (holds.users.size) q = q.where("uploader_id", "not in", [...holds.users]);
       const ids = (await q.orderBy("created_at").limit(c.batch).execute()).map((r) => r.id);
       if (!ids.length) return 0;
       await tx.updateTable("files").set({ deleted_at: c.now }).where("id", "in", ids).execute();
@@ -224,10 +238,11 @@ async function expireFiles(c: RunCtx, channelId: string, cutoff: number): Promis
 
 /** Remove what only a released hold kept: held events and held attachments no active hold covers. */
 async function purgeReleased(c: RunCtx): Promise<void> {
-  const users = [...c.holds.users];
-  const channels = [...c.heldChannels];
   for (;;) {
     const n = await runCommand(c.deps, null, "compliance.retention.released", async (tx, fx) => {
+      const holds = await holdsNow(tx, c.orgId);
+      const users = [...holds.users];
+      const channels = [...holds.channels];
       let ev = tx.selectFrom("held_events").select(["channel_id", "seq"]).where("org_id", "=", c.orgId);
       if (channels.length) ev = ev.where("channel_id", "not in", channels);
       if (users.length) ev = ev.where("sender_id", "not in", users);
@@ -315,7 +330,6 @@ export async function runRetention(deps: Deps, orgId: string, opts: RetentionOpt
     orgId,
     now,
     batch: opts.batch ?? DEFAULT_BATCH,
-    holds,
     heldChannels: await heldChannelIds(deps.db, orgId, holds),
     counts: { eventsDeleted: 0, eventsHeld: 0, filesDeleted: 0, auditDeleted: 0 },
   };

@@ -170,6 +170,10 @@ export async function auditFile(deps: Deps, u: UsersTable): Promise<{ text: stri
   const lines: unknown[] = [];
   try {
     for (const r of rows) {
+      // Legal holds on the person stay confidential (Art. 23(1)(f) / (j): the protection of judicial
+      // proceedings and the enforcement of civil claims): entries placing, releasing or enforcing
+      // one are left out, unless the person acted themselves (an officer's own actions).
+      if (r.actor_id !== u.id && (r.action.startsWith("legal_hold.") || r.action === "gdpr.erase.refused")) continue;
       let personal: unknown = null;
       if (r.pii_subject !== null && r.pii !== null) {
         if (r.pii_subject !== u.id) personal = { status: "withheld", reason: "another person's data" };

@@ -190,6 +190,14 @@ for (const dialect of DIALECTS) {
       assert.equal((await admin.api("POST", `/compliance/users/${alice.user.id}/erase`, { confirm: "alice-gdpr" })).status, 403);
       assert.equal((await other.api("POST", `/compliance/users/${alice.user.id}/erase`, { confirm: "alice-gdpr" })).status, 404);
       assert.deepEqual(await snapshot(), before);
+      // Alice's own export does not tip her off: no entry about the hold or the refused erasure.
+      const tipped = await download(server, alice, "/me/export");
+      assert.equal(tipped.status, 200);
+      const auditText = strFromU8(tipped.files["audit.jsonl"]!);
+      assert.ok(
+        !auditText.includes("legal_hold.") && !auditText.includes("Case 7") && !auditText.includes("gdpr.erase.refused"),
+        "the hold stays confidential",
+      );
 
       // ---- released: erased in one command -----------------------------------------------
       assert.equal((await owner.api("POST", `/compliance/holds/${hold.body.id}/release`, { note: "closed" })).status, 200);

@@ -37,6 +37,17 @@ type Row = { id: string; scope: string; kek_id: string; wrapped_key: string; ret
 
 const aad = (id: string, scope: string) => `parley-kms-dek/2|${id}|${scope}`;
 
+/** Unwrap one stored data key with `ring` (throws KmsError naming the key and KEK when it does not open). */
+export async function unwrapDataKeyRow(ring: KekRing, row: { id: string; scope: string; kek_id: string; wrapped_key: string }): Promise<void> {
+  const kek = await ring.get(row.kek_id);
+  if (!kek) throw new KmsError(`data key ${row.id} is wrapped by KEK ${row.kek_id}, which ${ring.where} does not hold`);
+  try {
+    (await kek.unwrap(row.wrapped_key, aad(row.id, row.scope))).fill(0);
+  } catch (err) {
+    throw new KmsError(`data key ${row.id} does not unwrap with KEK ${row.kek_id}: ${(err as Error).message}`);
+  }
+}
+
 const isTx = (q: Kysely<Database>) => q.isTransaction;
 
 export interface DataKeyOptions {

@@ -10,6 +10,7 @@ import type { Config } from "../../config/schema.ts";
 import type { Db } from "../db/index.ts";
 import type { Logger } from "../log.ts";
 import { createEnvelopeKms } from "./envelope.ts";
+import { unwrapDataKeyRow } from "./data-keys.ts";
 import { withLegacy, type KekRing } from "./kek.ts";
 import { createKeyFileRing } from "./key-file.ts";
 import { KmsError, type Kms, type ServerSigningKey } from "./kms.ts";
@@ -58,6 +59,22 @@ async function openRing(config: KmsConfig, log: Logger | undefined): Promise<Kek
   } catch (err) {
     ring.close();
     throw err;
+  }
+}
+
+/**
+ * Whether the configured KEKs open every one of these stored data keys (e.g. those of a
+ * backup, before it replaces a database); throws KmsError naming the first that does not.
+ */
+export async function checkDataKeysOpen(
+  config: KmsConfig,
+  rows: ReadonlyArray<{ id: string; scope: string; kek_id: string; wrapped_key: string }>,
+): Promise<void> {
+  const ring = await openRing(config, undefined);
+  try {
+    for (const row of rows) await unwrapDataKeyRow(ring, row);
+  } finally {
+    ring.close();
   }
 }
 
