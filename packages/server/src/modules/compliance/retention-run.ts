@@ -27,7 +27,7 @@ import { DELETE_BLOBS_JOB } from "../files/gc.ts";
 import { channelData, tellUsers } from "../channels/notify.ts";
 import { memberIds, toChannel } from "../channels/store.ts";
 import { activeHolds, heldChannelIds } from "./holds.ts";
-import { retentionRows } from "./retention.ts";
+import { RETENTION_JOB, retentionRows } from "./retention.ts";
 
 /** Event kinds retention removes: what users wrote, and the history keys sent with it. */
 const CONTENT_KINDS: EventsTable["kind"][] = ["message", "reaction", "edit", "delete", "keys"];
@@ -351,12 +351,10 @@ export async function runRetention(deps: Deps, orgId: string, opts: RetentionOpt
   return { startedAt, finishedAt: deps.now(), ...c.counts };
 }
 
-/** The durable job: one org (`{ orgId }`, on demand), or every org with a policy or held rows (hourly). */
-export const RETENTION_JOB = "compliance.retention";
-
 /** Hourly, server-wide (whichever process claims the period's job). */
 export const retentionSchedule: JobSchedule = { name: RETENTION_JOB, everyMs: 3600_000, maxAttempts: 5 };
 
+/** The retention job: one org (`{ orgId }`, on demand), or every org with a policy or held rows (hourly). */
 export function complianceJobHandlers(deps: Deps): Record<string, JobHandler> {
   return {
     async [RETENTION_JOB](payload) {

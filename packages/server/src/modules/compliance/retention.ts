@@ -146,3 +146,16 @@ export async function clearChannelRetention(deps: Deps, p: Actor, channelId: str
       fx.audit({ action: "retention.channel.cleared", target: { kind: "channel", id: channelId }, result: "success", details: { channelId } });
   });
 }
+
+/** The durable job that runs an org's retention (retention-run.ts handles it). */
+export const RETENTION_JOB = "compliance.retention";
+
+/** Enqueue the org's retention run now (a durable job; the answer names it). */
+export async function requestRetentionRun(deps: Deps, p: Actor): Promise<{ jobId: string }> {
+  requireCompliance(p);
+  return runCommand(deps, p, "compliance.runRetention", async (_tx, fx) => {
+    const jobId = (await fx.job(RETENTION_JOB, { orgId: p.orgId }, { maxAttempts: 5 }))!;
+    fx.audit({ action: "retention.run.requested", target: { kind: "org", id: p.orgId }, result: "success", details: { jobId } });
+    return { jobId };
+  });
+}

@@ -1,10 +1,7 @@
 import type { ModuleHandlers } from "../../core/handlers.ts";
-import type { Actor, Deps } from "../../context.ts";
-import { runCommand } from "../../command.ts";
 import { principalOf } from "../accounts/principal-of.ts";
-import { createHold, listHolds, releaseHold, requireCompliance } from "./holds.ts";
-import { clearChannelRetention, getRetention, setChannelRetention, setRetention } from "./retention.ts";
-import { RETENTION_JOB } from "./retention-run.ts";
+import { createHold, listHolds, releaseHold } from "./holds.ts";
+import { clearChannelRetention, getRetention, requestRetentionRun, setChannelRetention, setRetention } from "./retention.ts";
 import {
   appendArchiveKeys,
   getArchivePolicy,
@@ -16,16 +13,6 @@ import {
   recordArchiveExport,
   setArchivePolicy,
 } from "./archive.ts";
-
-/** Enqueue the org's retention run now (a durable job; the answer names it). */
-async function requestRetentionRun(deps: Deps, p: Actor): Promise<{ jobId: string }> {
-  requireCompliance(p);
-  return runCommand(deps, p, "compliance.runRetention", async (_tx, fx) => {
-    const jobId = (await fx.job(RETENTION_JOB, { orgId: p.orgId }, { maxAttempts: 5 }))!;
-    fx.audit({ action: "retention.run.requested", target: { kind: "org", id: p.orgId }, result: "success", details: { jobId } });
-    return { jobId };
-  });
-}
 
 /** Compliance routes (protocol compliance-routes.ts). */
 export const complianceHandlers: ModuleHandlers<

@@ -7,7 +7,7 @@
 import type { GdprRequest } from "@parley/protocol";
 import type { Actor, Deps } from "../../context.ts";
 import type { Tx } from "../../platform/db/index.ts";
-import type { GdprRequestsTable } from "../../platform/db/tables.ts";
+import type { GdprRequestsTable } from "../../platform/db/compliance-tables.ts";
 import { runCommand } from "../../command.ts";
 import { actingUserId, actorRef } from "../../core/actor.ts";
 import { AppError, notFound } from "../../core/errors.ts";

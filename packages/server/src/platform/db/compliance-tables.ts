@@ -1,5 +1,5 @@
 /**
- * Tables of retention and legal holds (migration 0026, issue 11; docs/compliance.md).
+ * Tables of retention, legal holds, the compliance archive and GDPR requests (migrations 0026, 0028, 0030; issue 11).
  * The Database interface in tables.ts names them.
  */
 
@@ -111,4 +111,21 @@ export interface ArchiveExportsTable {
   attachments: number;
   manifest_sha256: string;
   signer_fingerprint: string;
+}
+/** A data-subject request (migration 0028, docs/gdpr.md): an export made, an erasure asked for or done. */
+export interface GdprRequestsTable {
+  id: string;
+  org_id: string;
+  user_id: string;
+  kind: "export" | "erase";
+  status: "pending" | "completed" | "declined";
+  /** The user who asked (the subject, or the officer acting on their own); null: the system. */
+  requested_by: string | null;
+  requested_at: number;
+  /** The subject's message with an erasure request; cleared by the erasure. */
+  note: string;
+  decided_by: string | null;
+  decided_at: number | null;
+  /** The officer's answer (a decline's reason, an erasure's note). */
+  response: string;
 }

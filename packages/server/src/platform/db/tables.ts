@@ -419,24 +419,6 @@ export interface ApprovalRequestsTable {
   expires_at: number;
 }
 
-/** A data-subject request (migration 0028, docs/gdpr.md): an export made, an erasure asked for or done. */
-export interface GdprRequestsTable {
-  id: string;
-  org_id: string;
-  user_id: string;
-  kind: "export" | "erase";
-  status: "pending" | "completed" | "declined";
-  /** The user who asked (the subject, or the officer acting on their own); null: the system. */
-  requested_by: string | null;
-  requested_at: number;
-  /** The subject's message with an erasure request; cleared by the erasure. */
-  note: string;
-  decided_by: string | null;
-  decided_at: number | null;
-  /** The officer's answer (a decline's reason, an erasure's note). */
-  response: string;
-}
-
 export interface Database {
   org_policies: Identity.OrgPoliciesTable;
   org_roles: Identity.OrgRolesTable;
@@ -508,5 +490,5 @@ export interface Database {
   archive_policies: Compliance.ArchivePoliciesTable;
   archive_key_entries: Compliance.ArchiveKeyEntriesTable;
   archive_exports: Compliance.ArchiveExportsTable;
-  gdpr_requests: GdprRequestsTable;
+  gdpr_requests: Compliance.GdprRequestsTable;
 }
