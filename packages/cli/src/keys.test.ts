@@ -60,9 +60,38 @@ test("keys rotate, status and retire on a running server's database", { timeout:
       ["kms.kek_rotated", "kms.kek_retired", "kms.signing_key_rotated"],
     );
 
-    const bad = await keys(["rotate", "--signing", "directory"]);
+    // The directory key: the running server serves both keys, the new one endorsed by the old one.
+    const oldDirectory = (await server.deps.kms.key("directory")).id;
+    const dir = await keys(["rotate", "--signing", "directory", "--overlap", "3600"]);
+    assert.equal(dir.code, 0, dir.stderr);
+    assert.deepEqual(dir.json().previous, [oldDirectory]);
+    const listed = await (async () => {
+      for (const end = Date.now() + 5000; ; await new Promise((res) => setTimeout(res, 200))) {
+        const cfg = (await owner.api("GET", "/e2ee/config")).body;
+        if (cfg.directoryKey !== undefined && cfg.directoryKeys.at(-1).publicKey === cfg.directoryKey) return cfg;
+        if (Date.now() > end) assert.fail("the server does not serve the new directory key");
+      }
+    })();
+    assert.deepEqual(
+      listed.directoryKeys.map((k: { id: string; endorsement: { by: string } | null }) => [k.id, k.endorsement?.by ?? null]),
+      [
+        [oldDirectory, null],
+        [dir.json().id, oldDirectory],
+      ],
+    );
+    const after = (await keys(["status"])).json();
+    assert.deepEqual(
+      after.signingKeys.filter((k: { purpose: string }) => k.purpose === "directory").map((k: { id: string; state: string }) => [k.id, k.state]),
+      [
+        [oldDirectory, "verifying"],
+        [dir.json().id, "active"],
+      ],
+    );
+    assert.equal(after.bindingsToResign, 0);
+
+    const bad = await keys(["rotate", "--signing", "external-sender"]);
     assert.equal(bad.code, 2);
-    assert.match(bad.json().error.message, /--signing takes jwt or audit/);
+    assert.match(bad.json().error.message, /--signing takes jwt, audit or directory/);
   } finally {
     await server.stop();
   }

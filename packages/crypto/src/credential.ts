@@ -2,7 +2,7 @@
 // device-directory binding clients check each leaf against. Pure: no keys held here.
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { Id } from "@parley/protocol";
-import { concat, fromUtf8, lengthPrefixed, utf8 } from "./bytes.ts";
+import { concat, fromUtf8, lengthPrefixed, u64, utf8 } from "./bytes.ts";
 import { E2eeError } from "./errors.ts";
 
 /**
@@ -100,6 +100,38 @@ export function signBinding(serverPrivateKey: Uint8Array, fields: BindingFields)
 export function verifyBinding(binding: DeviceBinding, serverPublicKey: Uint8Array): boolean {
   try {
     return ed25519.verify(binding.signature, encodeBinding(binding), serverPublicKey);
+  } catch {
+    return false; // malformed key or signature lengths
+  }
+}
+
+/** A directory key as the server lists it: a new one carries the signature of the key it replaced. */
+export interface DirectoryKeyFields {
+  /** The server's id of the key (server_keys row). */
+  id: string;
+  /** Ed25519 public key, 32 bytes. */
+  publicKey: Uint8Array;
+  /** When the key was made (ms). */
+  createdAt: number;
+}
+
+const ENDORSEMENT_LABEL = utf8("parley-directory-key/1");
+
+/** Canonical bytes a directory key signs to endorse its successor: label, id, key (length-prefixed), creation time (u64). */
+export function encodeDirectoryEndorsement(next: DirectoryKeyFields): Uint8Array {
+  checkId("id", next.id);
+  return concat(lengthPrefixed(ENDORSEMENT_LABEL), lengthPrefixed(utf8(next.id)), lengthPrefixed(next.publicKey), u64(BigInt(next.createdAt)));
+}
+
+/** Server side: the outgoing directory key (32-byte seed) signs its successor, so devices that pinned it trust the new one. */
+export function endorseDirectoryKey(previousPrivateKey: Uint8Array, next: DirectoryKeyFields): Uint8Array {
+  return ed25519.sign(encodeDirectoryEndorsement(next), previousPrivateKey);
+}
+
+/** Client side: true when `signature` is `previousPublicKey`'s endorsement of `next`. */
+export function verifyDirectoryEndorsement(signature: Uint8Array, previousPublicKey: Uint8Array, next: DirectoryKeyFields): boolean {
+  try {
+    return ed25519.verify(signature, encodeDirectoryEndorsement(next), previousPublicKey);
   } catch {
     return false; // malformed key or signature lengths
   }

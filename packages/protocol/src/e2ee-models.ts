@@ -41,8 +41,28 @@ export type DeviceBinding = z.infer<typeof DeviceBinding>;
 export const E2eeConfig = z.object({
   /** Suite for groups created from now on (each channel keeps the suite it was created with). */
   suite: E2eeSuite,
-  /** Ed25519 public key (32 bytes) that signs device bindings. */
+  /** Ed25519 public key (32 bytes) that signs device bindings: the active directory key. */
   directoryKey: Base64,
+  /**
+   * Every directory key the server has had, oldest first (the last is `directoryKey`). A key
+   * after the first carries `endorsement`: the signature of the key it replaced over its id, key
+   * and creation time (`encodeDirectoryEndorsement` in @parley/crypto), so a device that pinned
+   * an older key follows the chain. Bindings verify with the active key and with keys still in
+   * their overlap (`verifiesUntil` in the future; null for the active key): a rotation re-signs
+   * every binding in the background meanwhile.
+   */
+  directoryKeys: z
+    .array(
+      z.object({
+        id: z.string().min(1).max(64),
+        publicKey: Base64,
+        createdAt: Timestamp,
+        verifiesUntil: Timestamp.nullable(),
+        endorsement: z.object({ by: z.string().min(1).max(64), signature: Base64 }).nullable(),
+      }),
+    )
+    .min(1)
+    .max(1000),
   /**
    * The server as MLS external sender: list it in every group's external_senders
    * (credential `parley/1/server/<orgId>`, see ExternalSenderKey in @parley/crypto).

@@ -25,7 +25,12 @@ export type ClientErrorCode =
    * The device refuses to send in the channel: the server's account of the org's compliance
    * archive does not hold up against the signed policy (`details.problem` says how; ADR 0008).
    */
-  | "archive_mismatch";
+  | "archive_mismatch"
+  /**
+   * The server shows a directory key (what signs device bindings) that the key this device
+   * pinned did not endorse: bindings it signed are refused, so new devices are not admitted.
+   */
+  | "directory_key_changed";
 
 /** A server error code or a client-side one. */
 export type ParleyErrorCode = ErrorCode | ClientErrorCode;

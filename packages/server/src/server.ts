@@ -23,6 +23,7 @@ import { fileGcSchedule, fileJobHandlers } from "./modules/files/gc.ts";
 import { archiveHandlers, complianceHandlers } from "./modules/compliance/routes.ts";
 import { gdprHandlers } from "./modules/gdpr/routes.ts";
 import { complianceJobHandlers, retentionSchedule } from "./modules/compliance/retention-run.ts";
+import { e2eeJobHandlers } from "./modules/e2ee/directory-keys.ts";
 import { mlsJobHandlers } from "./modules/mls/removals.ts";
 import { mailJobHandlers } from "./modules/accounts/mail.ts";
 import { passwordResetJobHandlers } from "./modules/accounts/password-reset.ts";
@@ -128,6 +129,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
       ...passwordResetJobHandlers(deps),
       ...ldapJobHandlers(deps),
       ...complianceJobHandlers(deps),
+      ...e2eeJobHandlers(deps),
     },
     schedules: [fileGcSchedule, ldapSyncSchedule, retentionSchedule],
   });

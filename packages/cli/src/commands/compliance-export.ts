@@ -200,7 +200,14 @@ archive) is kept with the reason. Check a bundle with \`parley compliance verify
             userId: user?.id ?? null,
             note: (t) => ctx.out.note(t),
           },
-          senderKeys(api, session.orgId, new Uint8Array(Buffer.from(config.directoryKey, "base64"))),
+          senderKeys(
+            api,
+            session.orgId,
+            // The active directory key and those still in their overlap after a rotation.
+            config.directoryKeys
+              .filter((k) => k.verifiesUntil === null || k.verifiesUntil > Date.now())
+              .map((k) => new Uint8Array(Buffer.from(k.publicKey, "base64"))),
+          ),
         );
         if (read.keyMissing.length)
           ctx.out.note(

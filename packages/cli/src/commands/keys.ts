@@ -44,8 +44,9 @@ export const keysCommands: Command[] = [
     async run(ctx) {
       const db = await open(ctx);
       try {
-        const [keks, signing] = await Promise.all([db.server.kekStatus(db.deps), db.server.signingKeyStatus(db.deps)]);
-        const data = { kms: db.deps.kms.kind, where: db.deps.kms.keks.where, keks, signingKeys: signing };
+        const [keks, status] = await Promise.all([db.server.kekStatus(db.deps), db.server.signingKeyStatus(db.deps)]);
+        const signing = status.keys;
+        const data = { kms: db.deps.kms.kind, where: db.deps.kms.keks.where, keks, signingKeys: signing, bindingsToResign: status.bindingsToResign };
         ctx.out.result(data, () => [
           `KMS: ${data.kms}, ${data.where}`,
           "Key-encryption keys:",
@@ -55,6 +56,9 @@ export const keysCommands: Command[] = [
             (s) =>
               `  ${s.state.padEnd(9)}  ${s.purpose.padEnd(15)}  ${s.id}  created ${when(s.createdAt)}${s.retiredAt !== null ? `  until ${when(s.retiredAt)}` : ""}`,
           ),
+          ...(status.bindingsToResign
+            ? [`${status.bindingsToResign} device bindings still to re-sign with the new directory key (a running server does it)`]
+            : []),
         ]);
       } finally {
         await db.close();
@@ -63,8 +67,8 @@ export const keysCommands: Command[] = [
   },
   {
     name: ["keys", "rotate"],
-    usage: "[--retire-old] | --signing jwt|audit [--overlap SECONDS]",
-    summary: "Make a new key-encryption key and re-wrap every data key under it (no downtime); or rotate the JWT or audit signing key",
+    usage: "[--retire-old] | --signing jwt|audit|directory [--overlap SECONDS]",
+    summary: "Make a new key-encryption key and re-wrap every data key under it (no downtime); or rotate the JWT, audit or directory signing key",
     details: `Without --signing: a new KEK (a new first line of the key file, or a new AES key
 object in the HSM token) becomes the one that wraps, and every data key is re-wrapped
 under it, with progress. Running servers keep working: the old KEK still unwraps until
@@ -76,14 +80,19 @@ it is retired. Run it again to finish a rotation that stopped halfway.
 within PARLEY_KEY_REFRESH_SECONDS); the old one keeps verifying, and stays in the JWKS,
 for --overlap SECONDS (default: the access-token lifetime + the refresh interval + 60).
 --signing audit: a new audit checkpoint key; the old one still verifies old checkpoints.
+--signing directory: a new device-directory key, signed by the old one so devices that
+pinned the old key trust it; the old one keeps verifying device bindings for --overlap
+SECONDS (default 86400) while a running server re-signs every binding with the new key
+(\`parley keys status\` shows how many are left). The MLS external-sender key does not
+rotate: every encrypted channel's group lists it.
 Every rotation is recorded in each organisation's audit log.`,
     options: { ...SERVER_OPTIONS, "retire-old": { type: "boolean" }, signing: { type: "string" }, overlap: { type: "string" } },
     async run(ctx) {
       const signing = str(ctx.opts, "signing");
       const overlap = int(str(ctx.opts, "overlap"), "--overlap", 0);
-      if (signing !== undefined && !["jwt", "audit"].includes(signing))
-        throw new UsageError("--signing takes jwt or audit (the directory and MLS external-sender keys do not rotate: clients pin them)");
-      if (overlap !== undefined && signing !== "jwt") throw new UsageError("--overlap goes with --signing jwt");
+      if (signing !== undefined && !["jwt", "audit", "directory"].includes(signing))
+        throw new UsageError("--signing takes jwt, audit or directory (the MLS external-sender key does not rotate: every group lists it)");
+      if (overlap !== undefined && signing !== "jwt" && signing !== "directory") throw new UsageError("--overlap goes with --signing jwt or directory");
       if (signing !== undefined && ctx.opts["retire-old"]) throw new UsageError("--retire-old goes with a KEK rotation, not --signing");
       const db = await open(ctx);
       try {
@@ -91,8 +100,8 @@ Every rotation is recorded in each organisation's audit log.`,
           const r = await db.server.rotateSigningKey(db.deps, signing as RotatableSigningKey, overlap !== undefined ? { overlapSeconds: overlap } : {});
           ctx.out.result(
             r,
-            signing === "jwt"
-              ? `new jwt signing key ${r.id}; ${r.previous.join(", ") || "no previous key"} keeps verifying until ${when(r.verifiesUntil)}`
+            signing === "jwt" || signing === "directory"
+              ? `new ${signing} signing key ${r.id}; ${r.previous.join(", ") || "no previous key"} keeps verifying until ${when(r.verifiesUntil)}${signing === "directory" ? " (a running server re-signs every device binding meanwhile)" : ""}`
               : `new audit signing key ${r.id}; ${r.previous.join(", ") || "no previous key"} retired (it still verifies the checkpoints it signed)`,
           );
           return;

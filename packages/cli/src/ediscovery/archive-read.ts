@@ -43,8 +43,8 @@ export interface ArchiveRead {
   relabelled: number;
 }
 
-/** The verified signature keys of the org's devices, fetched per user on first use. */
-export function senderKeys(api: Api, orgId: string, directoryKey: Uint8Array): ChannelReader["senderKey"] {
+/** The verified signature keys of the org's devices, fetched per user on first use (bindings signed by any of `directoryKeys`). */
+export function senderKeys(api: Api, orgId: string, directoryKeys: Uint8Array[]): ChannelReader["senderKey"] {
   const byUser = new Map<string, Promise<Map<string, { key: Uint8Array; suite: SuiteName }>>>();
   return async (userId, deviceId) => {
     let p = byUser.get(userId);
@@ -53,7 +53,7 @@ export function senderKeys(api: Api, orgId: string, directoryKey: Uint8Array): C
         const m = new Map<string, { key: Uint8Array; suite: SuiteName }>();
         for (const x of bindings) {
           const binding = { orgId: x.orgId, userId: x.userId, deviceId: x.deviceId, signaturePublicKey: b(x.signaturePublicKey), signature: b(x.signature) };
-          if (x.orgId === orgId && x.userId === userId && verifyBinding(binding, directoryKey))
+          if (x.orgId === orgId && x.userId === userId && directoryKeys.some((k) => verifyBinding(binding, k)))
             m.set(x.deviceId, { key: binding.signaturePublicKey, suite: x.suite });
         }
         return m;

@@ -8,27 +8,54 @@ import { verifyBinding, type LeafCandidate } from "@parley/crypto";
 import type { E2eeServerApi, WireBinding } from "./server-api.ts";
 import { equalBytes } from "./bytes.ts";
 
+/** The directory keys bindings verify with (directory-trust.ts), and a way to fetch them again. */
+export interface DirectoryVerifiers {
+  current(): Uint8Array[];
+  /** Fetch the org's E2EE config again (a rotated directory key); the engine updates `current`. */
+  refresh(): Promise<unknown>;
+}
+
+/** At most one config refetch per this many ms because of bindings that did not verify. */
+const TRUST_REFRESH_MS = 60_000;
+
 /** Verified bindings of the org's devices, by device id. */
 export class DeviceDirectory {
   readonly #server: E2eeServerApi;
   readonly #orgId: string;
-  readonly #directoryKey: Uint8Array;
+  readonly #keys: DirectoryVerifiers;
+  #trustRefreshedAt = -Infinity;
   readonly #byDevice = new Map<string, WireBinding>();
   readonly #inflight = new Map<string, Promise<void>>();
   /** Bindings of revoked devices, for verifying what they signed in the past only (never admitted as leaves). */
   readonly #past = new Map<string, WireBinding>();
 
-  constructor(server: E2eeServerApi, orgId: string, directoryKey: Uint8Array) {
+  constructor(server: E2eeServerApi, orgId: string, keys: DirectoryVerifiers) {
     this.#server = server;
     this.#orgId = orgId;
-    this.#directoryKey = directoryKey;
+    this.#keys = keys;
+  }
+
+  /**
+   * The bindings of this org whose signature verifies with a trusted directory key. When some do
+   * not, the config is fetched again once (at most once a minute): the server may have rotated its
+   * directory key since this device last looked.
+   */
+  async #verified(bindings: Iterable<WireBinding>): Promise<WireBinding[]> {
+    const ok = (b: WireBinding) => b.orgId === this.#orgId && this.#keys.current().some((k) => verifyBinding(b, k));
+    const all = [...bindings];
+    const good = all.filter(ok);
+    const bad = all.filter((b) => b.orgId === this.#orgId && !good.includes(b));
+    if (bad.length && Date.now() - this.#trustRefreshedAt > TRUST_REFRESH_MS) {
+      this.#trustRefreshedAt = Date.now();
+      await this.#keys.refresh();
+      good.push(...bad.filter(ok));
+    }
+    return good;
   }
 
   /** Adds bindings (e.g. those returned with claimed KeyPackages) after checking the server's signature. */
-  accept(bindings: Iterable<WireBinding>): void {
-    for (const b of bindings) {
-      if (b.orgId === this.#orgId && verifyBinding(b, this.#directoryKey)) this.#byDevice.set(b.deviceId, b);
-    }
+  async accept(bindings: Iterable<WireBinding>): Promise<void> {
+    for (const b of await this.#verified(bindings)) this.#byDevice.set(b.deviceId, b);
   }
 
   /** Fetch the bindings of `userIds` again (single flight per user set). */
@@ -69,8 +96,9 @@ export class DeviceDirectory {
       if (!p) {
         p = this.#server
           .bindings([userId], { includeRevoked: true })
+          .then((bs) => this.#verified(bs))
           .then((bs) => {
-            for (const x of bs) if (x.orgId === this.#orgId && verifyBinding(x, this.#directoryKey)) this.#past.set(x.deviceId, x);
+            for (const x of bs) this.#past.set(x.deviceId, x);
           })
           .finally(() => this.#inflight.delete(key));
         this.#inflight.set(key, p);

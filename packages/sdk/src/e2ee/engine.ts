@@ -27,6 +27,9 @@ import { ChannelCrypto } from "./channel-state.ts";
 import { ContentCache } from "./content-cache.ts";
 import { deviceIdentity, registerDevice, replenishKeyPackages, type KeyPackageSupply } from "./device.ts";
 import { DeviceDirectory } from "./directory.ts";
+import { directoryTrust } from "./directory-trust.ts";
+import { equalBytes } from "./bytes.ts";
+import { ParleyError } from "../errors.ts";
 import { addMissingDevices, commitProposals, commitWithRetry, ensureGroup, joinByExternalCommit, joinFromWelcomeItem, type GroupContext } from "./group-ops.ts";
 import type { E2eeHost, E2eeOptions, HistoryUnavailableNotice } from "./engine-types.ts";
 import { SelfUpdates } from "./self-update.ts";
@@ -43,6 +46,9 @@ import { DeviceApprovals } from "./approval.ts";
 import { ComplianceArchive } from "./compliance-archive.ts";
 
 export type { E2eeHost, E2eeOptions, HistoryKeysNotice, HistoryUnavailableNotice, UndecryptableNotice } from "./engine-types.ts";
+
+/** Key-store entry of the directory key this device pinned (directory-trust.ts). */
+const DIRECTORY_PIN = "directory-pin";
 
 /** One device's MLS state across channels. */
 export class E2eeEngine {
@@ -72,6 +78,10 @@ export class E2eeEngine {
   readonly #archive: ArchiveReader;
   #refreshing: Promise<E2eeConfig> | undefined;
   #closed = false;
+  /** Directory keys bindings verify with (directory-trust.ts); set from each config fetched. */
+  #directoryVerifiers: Uint8Array[] = [];
+  /** The active directory key last reported as not endorsed by the pinned one (reported once). */
+  #reportedDirectoryKey: Uint8Array | undefined;
 
   /**
    * Set the device up: fetch the org's E2EE config, load or create the identity,
@@ -87,9 +97,34 @@ export class E2eeEngine {
     const supply = { target: Math.max(opts.keyPackages?.target ?? 30, config.keyPackageLowWater + 1) };
     await registerDevice(server, identity, identityForSuite(identity, config.suite), supply);
     const engine = new E2eeEngine(host, server, config, identity, { ...opts, keyPackages: supply });
+    await engine.#trustDirectory(config);
     // Before the first send: which channels the org archives, checked against its signature (offline: at the first send).
     await engine.archive.refresh().catch((err: unknown) => host.onError(err));
     return engine;
+  }
+
+  /**
+   * Which directory keys verify bindings: the pinned key (the first one seen, kept in the key
+   * store) and those its endorsement chain reaches (`parley keys rotate --signing directory`);
+   * the pin moves to the active key once trusted. An active key the chain does not reach is
+   * reported once as `directory_key_changed` and not used.
+   */
+  async #trustDirectory(config: E2eeConfig): Promise<void> {
+    const keyStore = this.identity.keyStore;
+    const pinned = await keyStore.get(DIRECTORY_PIN);
+    const trust = directoryTrust(config.directoryKeys, config.directoryKey, pinned, this.#ctx.now());
+    this.#directoryVerifiers = trust.verifiers;
+    if (!pinned || !equalBytes(pinned, trust.pin)) await keyStore.put(DIRECTORY_PIN, trust.pin);
+    if (trust.problem && !(this.#reportedDirectoryKey && equalBytes(this.#reportedDirectoryKey, config.directoryKey))) {
+      this.#reportedDirectoryKey = config.directoryKey;
+      this.#host.onError(
+        new ParleyError({
+          code: trust.problem,
+          message:
+            "the server's directory key is not endorsed by the one this device trusts: new devices it vouches for are refused (ask your administrator; a restored or replaced server shows this)",
+        }),
+      );
+    }
   }
 
   /** The org's E2EE config as last fetched: `suite` is the one new groups use (existing channels keep theirs). */
@@ -113,6 +148,7 @@ export class E2eeEngine {
   refreshConfig(): Promise<E2eeConfig> {
     this.#refreshing ??= (async () => {
       const next = await this.server.config();
+      await this.#trustDirectory(next);
       const changed = next.suite !== this.#config.suite;
       this.#config = next;
       this.#ctx.config = next;
@@ -130,7 +166,10 @@ export class E2eeEngine {
     this.#config = config;
     this.identity = identity;
     this.#supply = opts.keyPackages ?? {};
-    this.directory = new DeviceDirectory(server, identity.orgId, config.directoryKey);
+    this.directory = new DeviceDirectory(server, identity.orgId, {
+      current: () => this.#directoryVerifiers,
+      refresh: () => this.refreshConfig(),
+    });
     this.history = new DecryptedHistory(host.store, identity.keyStore);
     this.#shown = new ContentCache(this.history);
     this.#saves = new SaveSchedule(opts.persist ?? {}, identity.keyStore, (err) => host.onError(err));

@@ -267,7 +267,7 @@ async function claimMissing(ctx: GroupContext, ch: ChannelCrypto, group: Group, 
   const present = new Set(members(group).map((m) => m.deviceId));
   // KeyPackages of the group's own suite: a channel created before the org switched suites keeps its suite.
   const { claimed } = await ctx.server.claimKeyPackages(users, [...present], group.suite);
-  ctx.directory.accept(claimed.map((c) => c.binding));
+  await ctx.directory.accept(claimed.map((c) => c.binding));
   const keyPackages: Uint8Array[] = [];
   for (const c of claimed) {
     if (present.has(c.deviceId)) continue;

@@ -8,12 +8,15 @@ import { MLS_ENGINE, type SuiteName } from "@parley/crypto";
 import type { Api } from "../http.ts";
 import { base64ToBytes, bytesToBase64 } from "../codec.ts";
 import { ParleyError } from "../errors.ts";
+import type { DirectoryKey } from "./directory-trust.ts";
 
 /** GET /e2ee/config: the org's suite and the server's public keys. */
 export interface E2eeConfig {
   suite: SuiteName;
-  /** Ed25519 key that signs device-directory bindings. */
+  /** Ed25519 key that signs device-directory bindings (the active one). */
   directoryKey: Uint8Array;
+  /** Every directory key, oldest first, with the endorsement chain (see directory-trust.ts). */
+  directoryKeys: DirectoryKey[];
   /** The server as MLS external sender (Remove proposals): its Ed25519 key and org. */
   externalSender: { signaturePublicKey: Uint8Array; orgId: string };
   /** One-time KeyPackages below which the server warns ("keypackages.low"). */
@@ -90,6 +93,13 @@ export class E2eeServerApi {
     return {
       suite: r.suite,
       directoryKey: b64(r.directoryKey, "config"),
+      directoryKeys: r.directoryKeys.map((k) => ({
+        id: k.id,
+        publicKey: b64(k.publicKey, "config"),
+        createdAt: k.createdAt,
+        verifiesUntil: k.verifiesUntil,
+        endorsement: k.endorsement ? { by: k.endorsement.by, signature: b64(k.endorsement.signature, "config") } : null,
+      })),
       keyPackageLowWater: r.keyPackageLowWater,
       externalSender: { signaturePublicKey: b64(r.externalSender.signaturePublicKey, "config"), orgId: r.externalSender.orgId },
     };

@@ -5,6 +5,7 @@ import { serverMlsKeys } from "../../platform/kms/index.ts";
 import { runCommand } from "../../command.ts";
 import { authorize } from "../access/authorize.ts";
 import { appendUserStream } from "../streams/user-stream.ts";
+import { listDirectoryKeys } from "./directory-keys.ts";
 import { activeBindings, clearOrgLowWarned, orgSettings, orgSuite, setOrgSettings } from "./store.ts";
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
@@ -14,6 +15,7 @@ async function configOf(deps: Deps, orgId: string, suite: E2eeSuite): Promise<E2
   return {
     suite,
     directoryKey: b64(keys.directory.publicKey),
+    directoryKeys: await listDirectoryKeys(deps.db),
     externalSender: { signaturePublicKey: b64(keys.externalSender.publicKey), orgId },
     keyPackageLowWater: deps.config.keyPackageLowWater,
   };

@@ -58,6 +58,7 @@ export async function putDeviceIdentity(
     suite: input.suite,
     signature_key: key,
     signature: signed.signature,
+    signed_by: directory.id,
     created_at: deps.now(),
     low_warned_at: null,
   };

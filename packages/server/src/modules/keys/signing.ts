@@ -7,21 +7,27 @@
  * a minute, so no token any node signed with it is still alive then.
  * audit: the new key signs checkpoints; the old one is retired at once and its public
  * half stays in server_keys, so every checkpoint it signed still verifies.
- * The directory and external-sender keys are not rotated here: clients pin the first
- * (device bindings) and every MLS group lists the second (docs/operations.md).
+ * directory: the new key, endorsed by the old one (devices that pinned the old key follow the
+ * endorsement), signs bindings from now on; the old one keeps verifying for the overlap
+ * (default a day) while a job re-signs every binding (modules/e2ee/directory-keys.ts).
+ * The MLS external-sender key is not rotated: every MLS group lists it (docs/operations.md).
  */
 import type { Deps } from "../../context.ts";
 import { rotateJwtKey } from "../accounts/tokens.ts";
 import { auditEveryOrg } from "./kek.ts";
+import { bindingsToResign, rotateDirectoryKey } from "../e2ee/directory-keys.ts";
 
-export type RotatableSigningKey = "jwt" | "audit";
+/** Default directory overlap: a day, for the re-signing job to finish and long-connected devices to refetch the config. */
+const DIRECTORY_OVERLAP_SECONDS = 86_400;
+
+export type RotatableSigningKey = "jwt" | "audit" | "directory";
 
 export interface SigningRotation {
   purpose: RotatableSigningKey;
   /** The new active key (server_keys id). */
   id: string;
   previous: string[];
-  /** Until when (ms) the previous keys verify: the jwt overlap; for audit, now (they verify old checkpoints forever). */
+  /** Until when (ms) the previous keys verify: the jwt or directory overlap; for audit, now (they verify old checkpoints forever). */
   verifiesUntil: number;
 }
 
@@ -38,6 +44,8 @@ export async function rotateSigningKey(deps: Deps, purpose: RotatableSigningKey,
     // This process signs with the new key from now on.
     await deps.keys.refresh(deps.now(), true);
     out = { purpose, ...r };
+  } else if (purpose === "directory") {
+    out = { purpose, ...(await rotateDirectoryKey(deps, (opts.overlapSeconds ?? DIRECTORY_OVERLAP_SECONDS) * 1000)) };
   } else {
     const r = await deps.kms.rotateSigningKey("audit");
     out = { purpose, ...r, verifiesUntil: deps.now() };
@@ -60,7 +68,12 @@ export interface SigningKeyStatus {
   state: "active" | "verifying" | "retired";
 }
 
-export async function signingKeyStatus(deps: Deps): Promise<SigningKeyStatus[]> {
+/** The signing keys, and how many device bindings still wait to be re-signed with the active directory key. */
+export async function signingKeyStatus(deps: Deps): Promise<{ keys: SigningKeyStatus[]; bindingsToResign: number }> {
+  return { keys: await signingKeys(deps), bindingsToResign: await bindingsToResign(deps.db) };
+}
+
+async function signingKeys(deps: Deps): Promise<SigningKeyStatus[]> {
   const rows = await deps.db
     .selectFrom("server_keys")
     .select(["id", "purpose", "created_at", "retired_at"])

@@ -36,6 +36,7 @@ import { sso } from "./migrations/0020-sso.ts";
 import { kmsDataKeys } from "./migrations/0027-kms-data-keys.ts";
 import { gdprRequests } from "./migrations/0028-gdpr-requests.ts";
 import { archive } from "./migrations/0030-archive.ts";
+import { directoryRotation } from "./migrations/0031-directory-rotation.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const ctx: MigrationContext = { dialect, bytes: dialect === "postgres" ? "bytea" : "blob" };
@@ -69,5 +70,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0027_kms_data_keys": kmsDataKeys(ctx),
     "0028_gdpr_requests": gdprRequests(ctx),
     "0030_archive": archive(ctx),
+    "0031_directory_rotation": directoryRotation(ctx),
   };
 }

@@ -177,6 +177,8 @@ export interface ServerKeysTable {
   private_jwk: string;
   created_at: number;
   retired_at: number | null;
+  /** A rotated directory key: JSON `{ by, signature }`, the replaced key's endorsement of this one (migration 0031). */
+  endorsement: string | null;
 }
 /** A data key of platform/kms: one active per org (scope = org id) plus the server's (scope "server"), wrapped by a KEK. */
 export interface KmsDataKeysTable {
@@ -261,6 +263,8 @@ export interface DeviceBindingsTable {
   suite: "default" | "xwing";
   signature_key: Uint8Array;
   signature: Uint8Array;
+  /** The directory key (server_keys id) whose signature `signature` is; a rotation re-signs the rest (migration 0031). */
+  signed_by: string | null;
   created_at: number;
   low_warned_at: number | null;
 }

@@ -79,7 +79,7 @@ export async function createEnvelopeKms(opts: EnvelopeKmsOptions): Promise<Kms> 
     isSealed: (value) => value.startsWith(V2) || value.startsWith(V1),
     isLegacy: (value) => value.startsWith(V1),
     key: (purpose) => signing.key(purpose),
-    rotateSigningKey: (purpose) => signing.rotate(purpose),
+    rotateSigningKey: (purpose, retireAt) => signing.rotate(purpose, retireAt),
     shredOrg: (orgId, db) => dataKeys.shred(orgId, db),
     close: () => ring.close(),
   };

@@ -74,11 +74,13 @@ export interface Kms {
    */
   key(purpose: SigningKeyPurpose): Promise<ServerSigningKey>;
   /**
-   * A new audit key becomes the active one; the previous ones are marked retired now (their
-   * public halves stay in server_keys, so old checkpoints still verify). The directory and
-   * external-sender keys are pinned by clients and MLS groups: they do not rotate this way.
+   * A new audit or directory key becomes the active one. The previous ones are marked retired
+   * now (audit: their public halves stay in server_keys, so old checkpoints still verify) or at
+   * `retireAt` (directory: they verify bindings until the re-signing is done). A new directory
+   * key is endorsed by the one it replaces. The external-sender key is listed in every MLS
+   * group's context: it does not rotate.
    */
-  rotateSigningKey(purpose: "audit"): Promise<{ id: string; previous: string[] }>;
+  rotateSigningKey(purpose: "audit" | "directory", retireAt?: number): Promise<{ id: string; previous: string[] }>;
   /**
    * Crypto-shreds an org: deletes its data keys, so nothing sealed for it opens again
    * (anywhere: other nodes drop their cached copy within PARLEY_KEY_REFRESH_SECONDS).

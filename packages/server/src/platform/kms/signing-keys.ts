@@ -7,8 +7,8 @@
  */
 import crypto from "node:crypto";
 import type { Kysely } from "kysely";
-import { generateServerSigningKey } from "@parley/crypto/public";
-import type { Database } from "../db/tables.ts";
+import { endorseDirectoryKey, generateServerSigningKey } from "@parley/crypto/public";
+import type { Database, ServerKeysTable } from "../db/tables.ts";
 import { newId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import { KmsError, type Kms, type ServerSigningKey, type SigningKeyPurpose } from "./kms.ts";
@@ -22,6 +22,20 @@ function signingKeyFrom(id: string, purpose: SigningKeyPurpose, privateKey: Uint
   return { id, purpose, privateKey, publicKey, sign: (data) => new Uint8Array(crypto.sign(null, data, keyObject)) };
 }
 
+/** The Ed25519 public key of a server_keys row. */
+export function publicKeyOf(row: Pick<ServerKeysTable, "public_jwk">): Uint8Array {
+  return new Uint8Array(Buffer.from((JSON.parse(row.public_jwk) as { x: string }).x, "base64url"));
+}
+
+interface CacheEntry {
+  key: Promise<ServerSigningKey>;
+  checkedAt: number;
+  checking?: Promise<ServerSigningKey> | undefined;
+}
+
+/** Keys `parley keys rotate --signing` rotates here (jwt keys rotate in modules/accounts/tokens.ts). */
+export type RotatablePurpose = "audit" | "directory";
+
 export interface SigningKeyOptions {
   db: Kysely<Database>;
   kms: Pick<Kms, "seal" | "open" | "isLegacy">;
@@ -32,7 +46,7 @@ export interface SigningKeyOptions {
 
 export function createSigningKeys(opts: SigningKeyOptions) {
   const { db, kms } = opts;
-  const cache = new Map<SigningKeyPurpose, { key: Promise<ServerSigningKey>; checkedAt: number; checking?: boolean }>();
+  const cache = new Map<SigningKeyPurpose, CacheEntry>();
 
   const active = (purpose: SigningKeyPurpose) =>
     db
@@ -71,7 +85,7 @@ export function createSigningKeys(opts: SigningKeyOptions) {
       row = await active(purpose);
       if (!row) throw new KmsError(`server key ${purpose} vanished after insert`);
     }
-    const publicKey = new Uint8Array(Buffer.from((JSON.parse(row.public_jwk) as { x: string }).x, "base64url"));
+    const publicKey = publicKeyOf(row);
     const privateKey = await kms.open(row.private_jwk, sealContext(row.id, purpose));
     if (kms.isLegacy(row.private_jwk)) {
       // Sealed before per-org data keys: seal it again under the server's data key.
@@ -81,16 +95,24 @@ export function createSigningKeys(opts: SigningKeyOptions) {
     return signingKeyFrom(row.id, purpose, privateKey, publicKey);
   }
 
-  /** In the background: if another key became active, load it for the next callers. */
-  function recheck(purpose: SigningKeyPurpose, entry: { key: Promise<ServerSigningKey>; checkedAt: number; checking?: boolean }): void {
-    entry.checking = true;
-    entry.checkedAt = opts.now();
-    Promise.all([entry.key, active(purpose)])
-      .then(async ([current, row]) => {
+  /**
+   * If another key became active (a rotation, here or on another node), load it. Callers wait
+   * for it (one small query per purpose per refresh interval), so no node signs with a rotated
+   * key later than PARLEY_KEY_REFRESH_SECONDS after the rotation. On a database error the
+   * current key stays in use.
+   */
+  function recheck(purpose: SigningKeyPurpose, entry: CacheEntry): Promise<ServerSigningKey> {
+    return (entry.checking ??= (async () => {
+      const current = await entry.key;
+      try {
+        const row = await active(purpose);
         if (row && row.id !== current.id) entry.key = Promise.resolve(await load(purpose));
-      })
-      .catch((err: unknown) => opts.log?.warn({ err: (err as Error).message, purpose }, "could not re-read the active signing key"))
-      .finally(() => (entry.checking = false));
+      } catch (err) {
+        opts.log?.warn({ err: (err as Error).message, purpose }, "could not re-read the active signing key");
+      }
+      entry.checkedAt = opts.now();
+      return entry.key;
+    })().finally(() => (entry.checking = undefined)));
   }
 
   return {
@@ -102,17 +124,27 @@ export function createSigningKeys(opts: SigningKeyOptions) {
         key.catch(() => cache.delete(purpose)); // a failed load is retried on the next call
         return key;
       }
-      if (!entry.checking && opts.now() - entry.checkedAt > opts.refreshMs) recheck(purpose, entry);
-      return entry.key;
+      return opts.now() - entry.checkedAt > opts.refreshMs ? recheck(purpose, entry) : entry.key;
     },
-    async rotate(purpose: "audit"): Promise<{ id: string; previous: string[] }> {
-      const row = await newRow(purpose);
+    /**
+     * A new key of `purpose` becomes the active one. The previous ones are retired at once
+     * (audit) or at `retireAt` (directory: they keep verifying bindings until then). A new
+     * directory key is endorsed by the active one, so devices that pinned it follow.
+     */
+    async rotate(purpose: RotatablePurpose, retireAt?: number): Promise<{ id: string; previous: string[] }> {
+      const row: ServerKeysTable = { ...(await newRow(purpose)), endorsement: null };
+      if (purpose === "directory") {
+        const current = await load(purpose);
+        const publicKey = publicKeyOf(row);
+        const signature = endorseDirectoryKey(current.privateKey, { id: row.id, publicKey, createdAt: row.created_at });
+        row.endorsement = JSON.stringify({ by: current.id, signature: Buffer.from(signature).toString("base64") });
+      }
       const previous = await db.transaction().execute(async (tx) => {
         const old = await tx.selectFrom("server_keys").select("id").where("purpose", "=", purpose).where("retired_at", "is", null).execute();
         await tx.insertInto("server_keys").values(row).execute();
         await tx
           .updateTable("server_keys")
-          .set({ retired_at: opts.now() })
+          .set({ retired_at: retireAt ?? opts.now() })
           .where("purpose", "=", purpose)
           .where("retired_at", "is", null)
           .where("id", "!=", row.id)
