@@ -14,9 +14,9 @@ import { archiveKeyFingerprint, MemoryKeyStore, openArchiveCopy, openLockerBatch
 import type { ArchivePolicy } from "@parley/protocol";
 import { DIALECTS, type TestDialect } from "@parley/server/testing/harness";
 import { newArchiveKeys, signedArchivePolicy } from "@parley/server/testing/archive";
-import type { ParleyClient } from "../client.ts";
+import { ParleyClient } from "../client.ts";
 import type { ArchiveStatusNotice } from "./archive-policy.ts";
-import { FAST, startOrg, until } from "../testing/e2ee-clients.ts";
+import { collect, FAST, startOrg, until } from "../testing/e2ee-clients.ts";
 
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
 const scopeOf = (channelIds: string[], labels: string[] = []): ArchivePolicy["scope"] => ({ kinds: [], labels, channelIds });
@@ -259,3 +259,54 @@ test("a server that misreports the archive is caught: the device refuses to send
   assert.equal(bob.archiveStatus(trading)?.problem, null);
   await bob.sendMessage(trading, "back to normal");
 });
+
+test(
+  "exactly once across a restart in an archived channel: a device closed with a re-check under way and its own send held by it shows nothing twice",
+  { timeout: 120_000 },
+  async (t) => {
+    // Bob's policy look-ups answer slowly once `slow` is set: a send waits in the archive check while the device closes.
+    let slow = false;
+    const slowFetch: typeof fetch = async (input, init) => {
+      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+      if (slow && url.includes("/e2ee/archive-policy")) await new Promise((r) => setTimeout(r, 1000));
+      return fetch(input, init);
+    };
+    const { alice, bob, bobKeys, orgId, trading } = await startArchivedOrg(t, "sqlite", slowFetch);
+    await alice.api.call("setArchivePolicy", { body: signedArchivePolicy(newArchiveKeys(), orgId, 1, scopeOf([trading])) });
+    await until(() => alice.archiveStatus(trading)?.archived === true && bob.archiveStatus(trading)?.archived === true, "both devices see the policy");
+    const first = collect(bob, trading);
+    await alice.sendMessage(trading, "shown before the restart");
+    await until(() => first.some((e) => e.text === "shown before the restart"), "bob's device shows the message");
+
+    // A channel bob is added to changes what the archive may cover: his device checks the policy again.
+    slow = true;
+    const news = await alice.createChannel({ kind: "private", name: "news", members: [bob.userId] });
+    await until(() => news.id in bob.archiveStatuses(), "bob's device learns of the new channel");
+    const held = bob.sendMessage(trading, "held by the archive check").catch((err: unknown) => err);
+    await bob.idle();
+    await bob.close();
+    await held; // sent before the close, or left in the outbox for the next run
+    slow = false;
+
+    await alice.sendMessage(trading, "sent while bob was away");
+    await alice.e2ee!.selfUpdate(trading);
+    await alice.sendMessage(trading, "in a later epoch");
+    const bobAgain = await ParleyClient.resume({ ...FAST, store: bob.store, e2ee: { ...FAST.e2ee, keyStore: bobKeys } });
+    t.after(() => bobAgain.close());
+    const again = collect(bobAgain, trading);
+    bobAgain.connect();
+    const shown = () => [...first, ...again].filter((e) => e.kind === "message").map((e) => e.text);
+    await until(() => shown().includes("in a later epoch") && shown().includes("held by the archive check"), "bob's device catches up");
+    await bobAgain.idle();
+    await alice.idle();
+    assert.equal(
+      again.find((e) => e.text === "shown before the restart"),
+      undefined,
+      "what the device showed before it closed is not shown again",
+    );
+    const expected = ["shown before the restart", "held by the archive check", "sent while bob was away", "in a later epoch"];
+    assert.deepEqual([...shown()].sort(), [...expected].sort(), "each message once on bob's device");
+    const aliceSaw = (await alice.history(trading)).events.filter((e) => e.kind === "message").map((e) => e.text);
+    assert.deepEqual([...aliceSaw].sort(), [...expected].sort(), "bob's held send went once");
+  },
+);

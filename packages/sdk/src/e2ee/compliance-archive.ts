@@ -152,9 +152,6 @@ export class ComplianceArchive implements HistoryKeyRecipient {
 
   /** Channels' kinds, labels or membership changed (or were first seen): check again shortly. */
   channelsChanged(): void {
-    // An org without an archive (none accepted, none claimed by the server): nothing to re-check;
-    // a policy arriving later comes with its own `archive.policy` item.
-    if (this.#judged && !this.#accepted && this.#judged.claimed.size === 0 && !this.#judged.problem) return;
     this.#notify();
     if (!this.#judged) return; // the first check is still to come
     this.#timer ??= setTimeout(() => {
