@@ -519,6 +519,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   async close(): Promise<void> {
     this.#closing.abort();
     this.#conn.stop();
+    // Sends still being encrypted (e.g. held by the compliance archive check) reach the outbox before it closes.
+    await this.#sender.idle();
     await this.#e2ee?.close(); // saves the group states changed since their last save
     this.#outbox.close();
     this.#sync.close();

@@ -36,6 +36,11 @@ export class Sender {
     this.#d = deps;
   }
 
+  /** Every send still being encrypted and queued has reached the outbox (or failed). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.#order.values()]);
+  }
+
   /** Encode, persist in the outbox and send until acknowledged. */
   async send(channelId: string, input: SendInput): Promise<SendResult> {
     const { kind = "message", threadRoot, target, mentions, files, ...rest } = input;

@@ -285,7 +285,13 @@ test(
     const held = bob.sendMessage(trading, "held by the archive check").catch((err: unknown) => err);
     await bob.idle();
     await bob.close();
-    await held; // sent before the close, or left in the outbox for the next run
+    // close() waited for the send held by the check: it is in the outbox the store saved (the connection
+    // is down, so it cannot have been acknowledged), not written after the store's last flush.
+    assert.ok(
+      (await bob.store.loadOutbox()).some((e) => e.channelId === trading),
+      "the held send is in the saved outbox when close() returns",
+    );
+    await held;
     slow = false;
 
     await alice.sendMessage(trading, "sent while bob was away");
