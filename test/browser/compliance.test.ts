@@ -11,8 +11,11 @@
  *   signer key's fingerprint, the archived channels; an export recorded through the API shows in
  *   the exports log; Bob's erasure request (made through the API) is declined with a reason,
  *   which Bob then reads; the owner downloads Bob's data export (a ZIP).
+ * - Profile → Your data: after a reload, the owner downloads her own data, one ZIP holding the
+ *   server's files and her messages as her browser keeps them decrypted (the server's part holds no text).
  * Screenshots (test-results/screenshots/; copies in docs/screenshots/): compliance-retention,
- * compliance-holds, retention-marker, compliance-archive, compliance-exports, compliance-gdpr.
+ * compliance-holds, retention-marker, compliance-archive, compliance-exports, compliance-gdpr,
+ * profile-your-data.
  */
 import fs from "node:fs";
 import { after, before, test } from "node:test";
@@ -21,6 +24,7 @@ import type { Browser, Page } from "playwright-core";
 import { bootstrapOrg, makeUser, type TestUser } from "@parley/server/testing/factories";
 import type { TestServer } from "@parley/server/testing/harness";
 import { backdateEvents } from "@parley/server/testing/retention";
+import { zipTexts } from "@parley/server/testing/zip";
 import { newArchiveKeys, signedArchivePolicy } from "@parley/server/testing/archive";
 import { archiveKeyFingerprint } from "@parley/crypto";
 import { createChannel, launchChromium, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
@@ -245,5 +249,49 @@ test("the owner reads the archive policy, the exports log, and declines Bob's er
       ["declined", "Trading records are kept for six years (SEC 17a-4)"],
     ],
   );
+  assert.deepEqual(unexpectedErrors(), []);
+});
+
+test("Profile → Your data: one ZIP with the server's files and the messages decrypted in the browser", { timeout: 120_000 }, async () => {
+  await olivia.getByRole("link", { name: "general" }).first().click();
+  await olivia.getByRole("textbox", { name: "Message #general" }).fill("the walrus and the carpenter");
+  await olivia.keyboard.press("Enter");
+  await msg(olivia, "the walrus and the carpenter").waitFor();
+  // After a restart of the app, MLS cannot open these again: the export reads the device's sealed copies.
+  await olivia.reload();
+  await msg(olivia, "the walrus and the carpenter").waitFor();
+  await olivia.getByRole("link", { name: "Profile" }).click();
+  const section = olivia.getByRole("region", { name: "Your data" });
+  assert.equal(await section.getByRole("checkbox", { name: "Include my decrypted messages from this device" }).isChecked(), true);
+  const [download] = await Promise.all([olivia.waitForEvent("download"), section.getByRole("button", { name: "Download my data" }).click()]);
+  await section
+    .getByRole("status")
+    .getByText(/^Saved .*\.zip: your data from the server and \d+ events from \d+ channels/)
+    .waitFor();
+  assert.match(download.suggestedFilename(), /\.zip$/);
+  const files = zipTexts(fs.readFileSync((await download.path())!));
+  for (const name of ["README.txt", "manifest.json", "profile.json", "audit.jsonl", "messages/index.json", "messages/general.jsonl"])
+    assert.ok(files[name], name);
+  const index = JSON.parse(files["messages/index.json"]!);
+  assert.equal(index.exportedBy, "parley web");
+  assert.ok(index.channels.some((c: { name: string; file: string }) => c.name === "general" && c.file === "messages/general.jsonl"));
+  const lines = files["messages/general.jsonl"]!.trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { kind: string; text?: string; sender: string; own: boolean });
+  assert.deepEqual(
+    lines.filter((e) => e.text === "the walrus and the carpenter").map(({ kind, sender, own }) => ({ kind, sender, own })),
+    [{ kind: "message", sender: "olivia", own: true }],
+  );
+  assert.ok(
+    lines.some((e) => e.text === "fresh news"),
+    "earlier messages this device decrypted",
+  );
+  const serverSide = Object.entries(files)
+    .filter(([name]) => !name.startsWith("messages/"))
+    .map(([, text]) => text)
+    .join("\n");
+  assert.ok(!serverSide.includes("walrus"), "the server's part holds no message content");
+  await section.scrollIntoViewIfNeeded();
+  await shot(olivia, "profile-your-data");
   assert.deepEqual(unexpectedErrors(), []);
 });

@@ -118,7 +118,7 @@ export interface DirectoryKeyFields {
 const ENDORSEMENT_LABEL = utf8("parley-directory-key/1");
 
 /** Canonical bytes a directory key signs to endorse its successor: label, id, key (length-prefixed), creation time (u64). */
-export function encodeDirectoryEndorsement(next: DirectoryKeyFields): Uint8Array {
+function encodeDirectoryEndorsement(next: DirectoryKeyFields): Uint8Array {
   checkId("id", next.id);
   return concat(lengthPrefixed(ENDORSEMENT_LABEL), lengthPrefixed(utf8(next.id)), lengthPrefixed(next.publicKey), u64(BigInt(next.createdAt)));
 }

@@ -34,4 +34,12 @@ export { fingerprintOf, combineFingerprints } from "./e2ee/safety-number.ts";
 export { E2eeError, isE2eeError, type E2eeErrorCode, type KeyStore, MemoryKeyStore } from "@parley/crypto";
 export { foldSearchText } from "./search-text.ts";
 export { MessageSearch, MemorySearchIndexStore, type SearchIndexStore, type SearchHit, type HistorySource } from "./search.ts";
-export { exportChannelHistory, type ExportedEvent } from "./history-export.ts";
+export {
+  exportChannelHistory,
+  exportHistory,
+  type ExportedEvent,
+  type ExportedChannel,
+  type HistoryExport,
+  type HistoryExportOptions,
+  type HistoryExportProgress,
+} from "./history-export.ts";

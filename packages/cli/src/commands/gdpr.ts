@@ -6,8 +6,8 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { strToU8, unzipSync, zipSync, type Zippable } from "fflate";
-import type { GdprRequest, MyChannel } from "@parley/protocol";
-import { exportChannelHistory, type Api } from "@parley/sdk/node";
+import type { GdprRequest } from "@parley/protocol";
+import { exportHistory, type Api } from "@parley/sdk/node";
 import { required, str, type Command, type Ctx } from "../command.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { table, when } from "../render.ts";
@@ -39,20 +39,6 @@ async function download(api: Api, routePath: string): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/** The file name of a channel's history: its name, or for DMs the people in it; unique in the archive. */
-function channelFile(ch: MyChannel, me: string, name: (id: string) => string, taken: Set<string>): string {
-  const base =
-    ch.name ||
-    `dm-${(ch.dmUserIds ?? [])
-      .filter((id) => id !== me)
-      .map(name)
-      .join("-")}`;
-  let file = base.replace(/[^\p{L}\p{N}._-]+/gu, "_").slice(0, 80) || ch.id;
-  if (taken.has(file)) file = `${file}-${ch.id}`;
-  taken.add(file);
-  return file;
-}
-
 const requestLine = (r: GdprRequest) => [
   r.id,
   r.kind,
@@ -82,31 +68,19 @@ Progress goes to stderr. --no-messages writes the server's part only.`,
         async ({ api, client, session }) => {
           ctx.out.note("downloading the server's export…");
           const files: Zippable = unzipSync(await download(api, "/me/export"));
-          const index: Array<{ channelId: string; name: string; kind: string; file: string; events: number; unreadable: number }> = [];
-          let total = 0;
-          if (withMessages) {
-            const dir = await directory(api);
-            const channels = await client.channels();
-            const taken = new Set<string>();
-            for (const [i, ch] of channels.entries()) {
-              const file = `messages/${channelFile(ch, session.userId, dir.name, taken)}.jsonl`;
-              const lines: string[] = [];
-              let unreadable = 0;
-              const n = await exportChannelHistory(client, ch.id, (events) => {
-                for (const e of events) {
-                  if (e.unreadable) unreadable++;
-                  lines.push(JSON.stringify({ ...e, sender: dir.name(e.senderId) }));
-                }
-                ctx.out.note(`messages: ${i + 1}/${channels.length} ${ch.name || file} — ${lines.length} events`);
-              });
-              files[file] = strToU8(lines.length ? `${lines.join("\n")}\n` : "");
-              index.push({ channelId: ch.id, name: ch.name, kind: ch.kind, file, events: n, unreadable });
-              total += n;
-            }
-            files["messages/index.json"] = strToU8(`${JSON.stringify({ exportedBy: "parley cli", deviceId: session.deviceId, channels: index }, null, 2)}\n`);
-          }
+          if (!withMessages) return { file: await writeZip(out, zipSync(files, { level: 6 })), channels: 0, events: 0 };
+          const dir = await directory(api);
+          const history = await exportHistory(client, {
+            userId: session.userId,
+            deviceId: session.deviceId,
+            exportedBy: "parley cli",
+            name: dir.name,
+            // A line per page read (a channel's start, with 0 events, is not worth one on a terminal).
+            onProgress: (p) => void (p.events && ctx.out.note(`messages: ${p.channel}/${p.channels} ${p.name || p.file} — ${p.events} events`)),
+          });
+          for (const [name, text] of Object.entries(history.files)) files[name] = strToU8(text);
           const file = await writeZip(out, zipSync(files, { level: 6 }));
-          return { file, channels: index.length, events: total };
+          return { file, channels: history.channels, events: history.events };
         },
         { sync: withMessages },
       );

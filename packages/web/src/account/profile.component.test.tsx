@@ -1,9 +1,10 @@
-import { describe, expect, test, vi } from "vitest";
+import { describe, expect, test } from "vitest";
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { ParleyError } from "@parley/sdk";
 import type { Command } from "../worker/protocol.ts";
 import { chatFixture, user } from "../testing/chat-fixture.tsx";
+import { catchDownloads } from "../testing/downloads.ts";
 import { ProfilePage } from "./profile-page.tsx";
 import { ResetPasswordDialog } from "../admin/reset-password-dialog.tsx";
 
@@ -102,29 +103,40 @@ const erasure = {
   response: "",
 };
 
+type ExportCommand = Extract<Command, { op: "dataExport" }>;
+
 describe("Profile → Your data", () => {
-  test("downloads the server's export as a ZIP and says where the decrypted history comes from; asks for erasure once", async () => {
+  test("downloads one ZIP with this device's decrypted messages, showing progress; asks for erasure once", async () => {
     const f = await profile();
     const section = screen.getByRole("region", { name: "Your data" });
-    expect(section.textContent).toContain("parley me export");
-    f.worker.answers.set("dataExport", { filename: "parley-export-me.zip", bytes: new Uint8Array([80, 75, 5, 6]) });
-    const blobs: Blob[] = [];
-    // jsdom has no object URLs: the download's blob is caught here, its click does nothing.
-    vi.stubGlobal(
-      "URL",
-      class extends URL {
-        static override createObjectURL = (b: Blob) => (blobs.push(b), "blob:export");
-        static override revokeObjectURL = () => undefined;
-      },
-    );
-    const click = vi.spyOn(HTMLAnchorElement.prototype, "click").mockImplementation(() => undefined);
+    expect(section.textContent).toContain("this device decrypts the messages of every channel you are in");
+    expect((within(section).getByRole("checkbox", { name: "Include my decrypted messages from this device" }) as HTMLInputElement).checked).toBe(true);
+    // The worker's side: progress on the command's port, then the ZIP once the test lets it finish.
+    let finish: () => void = () => undefined;
+    f.worker.answers.set("dataExport", (c: ExportCommand) => {
+      c.history!.postMessage({ channel: 2, channels: 3, name: "general", file: "messages/general.jsonl", events: 40, total: 57 });
+      return new Promise((resolve) => {
+        finish = () => {
+          c.history!.postMessage({ channel: 3, channels: 3, name: "", file: "messages/dm-bob.jsonl", events: 3, total: 60 });
+          setTimeout(() => resolve({ filename: "parley-export-me.zip", bytes: new Uint8Array([80, 75, 5, 6]) }), 20);
+        };
+      });
+    });
+    const saved = catchDownloads();
     await f.u.click(within(section).getByRole("button", { name: "Download my data" }));
-    expect((await within(section).findByRole("status")).textContent).toBe("Saved parley-export-me.zip.");
-    expect(f.worker.commands.filter((c) => c.op === "dataExport")).toEqual([expect.not.objectContaining({ userId: expect.anything() })]);
-    expect(blobs.map((b) => b.type)).toEqual(["application/zip"]);
-    expect(click).toHaveBeenCalledTimes(1);
-    vi.unstubAllGlobals();
-    vi.restoreAllMocks();
+    const progress = await within(section).findByRole("status", { name: "Export progress" });
+    await waitFor(() => expect(progress.textContent).toBe("Decrypting your messages on this device: channel 2 of 3 (#general), 57 events so far…"));
+    expect((within(section).getByRole("checkbox") as HTMLInputElement).disabled).toBe(true);
+    finish();
+    await waitFor(() =>
+      expect(within(section).getByRole("status").textContent).toBe(
+        "Saved parley-export-me.zip: your data from the server and 60 events from 3 channels, decrypted on this device.",
+      ),
+    );
+    expect(f.worker.commands.filter((c) => c.op === "dataExport")).toEqual([expect.objectContaining({ history: expect.anything() })]);
+    expect(saved.blobs.map((b) => b.type)).toEqual(["application/zip"]);
+    expect(saved.clicks()).toBe(1);
+    saved.restore();
 
     const asked = { ...erasure, note: "Leaving the company" };
     f.worker.answers.set("api:createGdprRequest", asked);
@@ -139,6 +151,32 @@ describe("Profile → Your data", () => {
     );
     expect((within(section).getByRole("button", { name: "Ask to erase my account" }) as HTMLButtonElement).disabled).toBe(true);
     expect(apiBodies(f.worker.commands, "createGdprRequest")).toEqual([{ kind: "erase", note: "Leaving the company" }]);
+  });
+
+  test("Cancel stops the history export and saves nothing; unticked, only the server's export is fetched", async () => {
+    const f = await profile();
+    const section = screen.getByRole("region", { name: "Your data" });
+    const heard: unknown[] = [];
+    f.worker.answers.set("dataExport", (c: ExportCommand) => {
+      if (!c.history) return { filename: "parley-export-me.zip", bytes: new Uint8Array([80, 75, 5, 6]) };
+      c.history.onmessage = (m: MessageEvent) => heard.push(m.data);
+      return new Promise(() => undefined); // still reading when the user cancels
+    });
+    const saved = catchDownloads();
+    await f.u.click(within(section).getByRole("button", { name: "Download my data" }));
+    expect((await within(section).findByRole("status", { name: "Export progress" })).textContent).toBe("Downloading your data from the server…");
+    await f.u.click(within(section).getByRole("button", { name: "Cancel" }));
+    await waitFor(() => expect(within(section).getByRole("status").textContent).toBe("Cancelled: nothing was saved."));
+    await waitFor(() => expect(heard).toEqual(["cancel"]));
+    expect(within(section).queryByRole("button", { name: "Cancel" })).toBeNull();
+    expect(saved.clicks()).toBe(0);
+
+    await f.u.click(within(section).getByRole("checkbox", { name: "Include my decrypted messages from this device" }));
+    await f.u.click(within(section).getByRole("button", { name: "Download my data" }));
+    await waitFor(() => expect(within(section).getByRole("status").textContent).toBe("Saved parley-export-me.zip."));
+    expect(f.worker.commands.filter((c) => c.op === "dataExport").at(-1)).toEqual(expect.not.objectContaining({ history: expect.anything() }));
+    expect(saved.clicks()).toBe(1);
+    saved.restore();
   });
 });
 

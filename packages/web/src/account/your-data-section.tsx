@@ -1,18 +1,19 @@
 /**
  * Profile → Your data (GDPR Art. 15, 17, 20): "Download my data" saves the server's export of
  * the account (a ZIP of JSON files; message content is end-to-end encrypted, so the server's
- * export holds none — `parley me export` adds the decrypted history on a device), and "Ask to
- * erase my account" files a request the org's compliance officers answer; the latest request
- * and its answer show here.
+ * export holds none) with, unless unticked, this device's decrypted history added to the same ZIP
+ * as `parley me export` does — read in the client worker with progress shown and a Cancel button;
+ * "Ask to erase my account" files a request the org's compliance officers answer; the latest
+ * request and its answer show here.
  */
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useId, useRef, useState } from "react";
 import type { GdprRequest } from "@parley/protocol";
-import { isParleyError } from "@parley/sdk";
+import { isParleyError, type HistoryExportProgress } from "@parley/sdk";
 import { useChat } from "../client/use-chat.ts";
 import { describeError } from "../client/session.ts";
 import { FormError } from "../components/auth/auth-card.tsx";
 import { ConfirmDialog } from "../components/dialogs/confirm-dialog.tsx";
-import { downloadDataExport } from "./data-export.ts";
+import { downloadDataExport, downloadMyDataWithHistory } from "./data-export.ts";
 
 const when = (t: number) => new Date(t).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 
@@ -21,8 +22,6 @@ export function YourDataSection() {
   const api = chat.client.api;
   const [requests, setRequests] = useState<GdprRequest[]>();
   const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const [saved, setSaved] = useState<string>();
   const [asking, setAsking] = useState(false);
   const [note, setNote] = useState("");
   const load = useCallback(
@@ -38,40 +37,12 @@ export function YourDataSection() {
   }, [load]);
   const erasure = requests?.find((r) => r.kind === "erase");
 
-  async function download() {
-    setBusy(true);
-    setError(undefined);
-    setSaved(undefined);
-    try {
-      setSaved(`Saved ${await downloadDataExport(chat)}.`);
-      void load();
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setBusy(false);
-    }
-  }
-
   return (
     <section aria-labelledby="profile-data-h">
       <h2 id="profile-data-h" className="section-title">
         Your data
       </h2>
-      <p className="muted">
-        Download what the server holds about you: your profile, devices, sessions, channels, the metadata of what you sent and uploaded, and your audit entries,
-        as JSON files in a ZIP. Your messages are end-to-end encrypted, so the server cannot add them: export your decrypted history from a signed-in device
-        with <code>parley me export --out my-data.zip</code> (the command-line app).
-      </p>
-      <div className="form-actions">
-        <button type="button" onClick={() => void download()} disabled={busy}>
-          {busy ? "Preparing…" : "Download my data"}
-        </button>
-        {saved ? (
-          <span className="verified" role="status">
-            {saved}
-          </span>
-        ) : null}
-      </div>
+      <DownloadMyData onSaved={() => void load()} />
       <p className="muted">
         You can ask your organisation's compliance officers to erase your account and personal data. They erase it or tell you why they cannot (records they
         must keep, a legal hold).
@@ -114,6 +85,94 @@ export function YourDataSection() {
         </ConfirmDialog>
       ) : null}
     </section>
+  );
+}
+
+const count = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`;
+
+function describeProgress(p: HistoryExportProgress | undefined): string {
+  if (!p) return "Downloading your data from the server…";
+  const where = p.name ? `#${p.name}` : "a direct message";
+  return `Decrypting your messages on this device: channel ${p.channel} of ${p.channels} (${where}), ${count(p.total, "event")} so far…`;
+}
+
+/** "Download my data": the server's ZIP, with this device's decrypted messages added unless unticked. */
+function DownloadMyData(props: { onSaved: () => void }) {
+  const chat = useChat();
+  const checkboxId = useId();
+  const [withMessages, setWithMessages] = useState(true);
+  const [busy, setBusy] = useState(false);
+  const [progress, setProgress] = useState<HistoryExportProgress>();
+  const [saved, setSaved] = useState<string>();
+  const [error, setError] = useState<string>();
+  const running = useRef<AbortController>(undefined);
+  // Leaving the page stops an export in progress (its result would have nowhere to go).
+  useEffect(() => () => running.current?.abort(), []);
+
+  async function download() {
+    const stop = new AbortController();
+    running.current = stop;
+    setBusy(true);
+    setError(undefined);
+    setSaved(undefined);
+    setProgress(undefined);
+    let last: HistoryExportProgress | undefined;
+    try {
+      if (!withMessages) setSaved(`Saved ${await downloadDataExport(chat)}.`);
+      else {
+        const file = await downloadMyDataWithHistory(chat, { signal: stop.signal, onProgress: (p) => setProgress((last = p)) });
+        setSaved(
+          last
+            ? `Saved ${file}: your data from the server and ${count(last.total, "event")} from ${count(last.channels, "channel")}, decrypted on this device.`
+            : `Saved ${file}.`,
+        );
+      }
+      props.onSaved();
+    } catch (err) {
+      if (stop.signal.aborted) setSaved("Cancelled: nothing was saved.");
+      else setError(describeError(err));
+    } finally {
+      running.current = undefined;
+      setBusy(false);
+      setProgress(undefined);
+    }
+  }
+
+  return (
+    <>
+      <p className="muted">
+        Download what the server holds about you: your profile, devices, sessions, channels, the metadata of what you sent and uploaded, and your audit entries,
+        as JSON files in a ZIP. Your messages are end-to-end encrypted, so the server cannot add them: this device decrypts the messages of every channel you
+        are in and adds them to the same ZIP (<code>messages/</code>, one line per event). They are read and packed here and sent nowhere; messages this device
+        cannot read (from before it could read a channel) are listed as unreadable. This can take a while with a long history.
+      </p>
+      <div className="check">
+        <input id={checkboxId} type="checkbox" checked={withMessages} onChange={(e) => setWithMessages(e.target.checked)} disabled={busy} />
+        <label htmlFor={checkboxId}>Include my decrypted messages from this device</label>
+      </div>
+      <div className="form-actions">
+        <button type="button" onClick={() => void download()} disabled={busy}>
+          {busy ? "Preparing…" : "Download my data"}
+        </button>
+        {busy && withMessages ? (
+          <button type="button" onClick={() => running.current?.abort()}>
+            Cancel
+          </button>
+        ) : null}
+        {saved ? (
+          <span className="verified" role="status">
+            {saved}
+          </span>
+        ) : null}
+      </div>
+      {busy && withMessages ? (
+        <div className="export-progress" role="status" aria-label="Export progress">
+          <progress max={progress?.channels ?? 1} value={progress ? progress.channel : undefined} aria-label="Channels read" />
+          <span className="muted">{describeProgress(progress)}</span>
+        </div>
+      ) : null}
+      <FormError error={error} />
+    </>
   );
 }
 

@@ -1,4 +1,4 @@
-import { describe, expect, test, vi } from "vitest";
+import { describe, expect, test } from "vitest";
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { archiveKeyFingerprint } from "@parley/crypto";
@@ -15,6 +15,7 @@ import type {
 } from "@parley/protocol";
 import { ParleyError } from "@parley/sdk";
 import { chatFixture, user, type ChatFixture } from "../testing/chat-fixture.tsx";
+import { catchDownloads } from "../testing/downloads.ts";
 import type { Command } from "../worker/protocol.ts";
 import { AdminConsole } from "../components/admin/admin-console.tsx";
 import { ComplianceTab } from "./compliance-tab.tsx";
@@ -461,16 +462,8 @@ describe("Compliance tab: archive, exports log, GDPR requests", () => {
     let erase: unknown = new ParleyError({ code: "legal_hold", status: 409, message: "held", details: { matters: ["SEC inquiry 2026-14"] } });
     f.worker.answers.set("api:eraseUser", (c: Command) => (writes.push(["erase", { ...input(c).params, ...input(c).body }]), erase));
     f.worker.answers.set("dataExport", { filename: "parley-export-bob.zip", bytes: new Uint8Array([80, 75, 3, 4]) });
-    const blobs: Blob[] = [];
-    // jsdom has no object URLs: the download's blob is caught here, its click does nothing.
-    vi.stubGlobal(
-      "URL",
-      class extends URL {
-        static override createObjectURL = (b: Blob) => (blobs.push(b), "blob:export");
-        static override revokeObjectURL = () => undefined;
-      },
-    );
-    vi.spyOn(HTMLAnchorElement.prototype, "click").mockImplementation(() => undefined);
+    const downloads = catchDownloads();
+    const { blobs } = downloads;
     f.render(<ComplianceTab />);
     const u = userEvent.setup();
     const table = await screen.findByRole("table", { name: "Data-subject requests" });
@@ -530,8 +523,7 @@ describe("Compliance tab: archive, exports log, GDPR requests", () => {
     await u.click(within(dialog).getByRole("button", { name: "Erase user" }));
     expect((await within(dialog).findByRole("status")).textContent).toMatch(/deactivated pseudonym @erased-1a2b: 2 devices revoked, 1 session ended\.$/);
     expect(writes.at(-1)).toEqual(["erase", { id: bob.id, confirm: "bob", note: "Letter of 2026-01-10" }]);
-    vi.unstubAllGlobals();
-    vi.restoreAllMocks();
+    downloads.restore();
   });
 
   test("the words: scope lines, periods, hashes, erasure refusals", () => {

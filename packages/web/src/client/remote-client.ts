@@ -15,6 +15,7 @@ import {
   type LockerStatus,
   type AcceptedApproval,
   type DeviceTrust,
+  type HistoryExportProgress,
   type ParleyClient,
   type ReceivedEvent,
 } from "@parley/sdk";
@@ -257,6 +258,32 @@ export class RemoteClient extends Emitter<ClientEvents> {
   /** A data-subject export ZIP made by the server: the user's own, or (officers) the user `userId`'s. */
   dataExport(userId?: string): Promise<DataExport> {
     return this.#link.request({ op: "dataExport", ...(userId === undefined ? {} : { userId }) });
+  }
+
+  /**
+   * The user's own export with this device's decrypted history added (`messages/…`, read and zipped
+   * in the worker). `onProgress` hears after each page; aborting `signal` stops the worker's export
+   * and rejects at once with an AbortError.
+   */
+  dataExportWithHistory(opts: { onProgress?: (p: HistoryExportProgress) => void; signal?: AbortSignal } = {}): Promise<DataExport> {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = (m: MessageEvent<HistoryExportProgress>) => opts.onProgress?.(m.data);
+    const { signal } = opts;
+    let cancel: () => void = () => undefined;
+    const cancelled = new Promise<never>((_, reject) => {
+      cancel = () => {
+        port1.postMessage("cancel");
+        reject(new DOMException("The export was cancelled", "AbortError"));
+      };
+    });
+    // The port stays open until the worker answers, so the "cancel" reaches it.
+    const done = this.#link.request<DataExport>({ op: "dataExport", history: port2 }, [port2]).finally(() => {
+      signal?.removeEventListener("abort", cancel);
+      port1.close();
+    });
+    if (signal?.aborted) cancel();
+    else signal?.addEventListener("abort", cancel, { once: true });
+    return Promise.race([done, cancelled]);
   }
 
   /** Disconnect and stop the worker (unsent messages stay in its outbox for the next run). */

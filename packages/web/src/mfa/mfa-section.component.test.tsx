@@ -4,6 +4,7 @@ import userEvent from "@testing-library/user-event";
 import { ParleyError } from "@parley/sdk";
 import type { MfaStatus } from "@parley/protocol";
 import { chatFixture, user } from "../testing/chat-fixture.tsx";
+import { catchDownloads } from "../testing/downloads.ts";
 import { serializeError } from "../worker/errors.ts";
 import type { Command } from "../worker/protocol.ts";
 import { MfaSection } from "./mfa-section.tsx";
@@ -33,16 +34,7 @@ describe("Profile: two-factor authentication", () => {
     f.worker.answers.set("api:startTotp", { secret: SECRET, otpauthUri: `otpauth://totp/Parley:me?secret=${SECRET}`, qrSvg: QR });
     let confirm: unknown = new ParleyError({ code: "mfa_invalid", status: 401, message: "wrong" });
     f.worker.answers.set("api:confirmTotp", () => confirm);
-    const blobs: Blob[] = [];
-    // jsdom has no object URLs: the download's blob is caught here, its click does nothing.
-    vi.stubGlobal(
-      "URL",
-      class extends URL {
-        static override createObjectURL = (b: Blob) => (blobs.push(b), "blob:codes");
-        static override revokeObjectURL = () => undefined;
-      },
-    );
-    const click = vi.spyOn(HTMLAnchorElement.prototype, "click").mockImplementation(() => undefined);
+    const { blobs, clicks } = catchDownloads();
     f.render(<MfaSection />);
     const u = userEvent.setup();
 
@@ -82,7 +74,7 @@ describe("Profile: two-factor authentication", () => {
     expect(bodies(f.worker.commands, "confirmTotp")).toEqual([{ code: "000000" }, { code: "123456" }]);
 
     await u.click(screen.getByRole("button", { name: "Download as text" }));
-    expect(click).toHaveBeenCalled();
+    expect(clicks()).toBeGreaterThan(0);
     const text = await blobs[0]!.text();
     expect(text).toMatch(/^Parley recovery codes for me in Acme/);
     for (const c of CODES) expect(text).toContain(`\n${c}\n`);

@@ -15,7 +15,8 @@ import {
   type SecondFactor,
   type StoredSession,
 } from "@parley/sdk";
-import { routes, type MfaChallenge } from "@parley/protocol";
+import type { Event as ServerEvent, MfaChallenge } from "@parley/protocol";
+import { exportWithHistory, serverExport } from "./data-export.ts";
 import { serializeError } from "./errors.ts";
 import { EventCache, LEGACY_DB } from "./event-cache.ts";
 import { deleteDb } from "./idb.ts";
@@ -31,7 +32,6 @@ import {
   type LockerAction,
   type ApprovalAction,
   type AvatarImage,
-  type DataExport,
   type PageSession,
   type StartInput,
   type StartResult,
@@ -164,7 +164,8 @@ async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Trans
       return image ? { value: image, transfer: [image.bytes.buffer] } : { value: null };
     }
     case "dataExport": {
-      const out = await dataExport(cmd.userId);
+      const c = need();
+      const out = cmd.history ? await exportWithHistory(c, (events) => readable(c, events), cmd.history) : await serverExport(c.api, cmd.userId);
       return { value: out, transfer: [out.bytes.buffer] };
     }
     case "search":
@@ -198,14 +199,6 @@ async function avatar(userId: string): Promise<AvatarImage | undefined> {
   }
   const bytes = new Uint8Array(await res.arrayBuffer());
   return { type: res.headers.get("content-type")?.split(";")[0]?.trim() || "application/octet-stream", bytes };
-}
-
-// A data-subject export is a ZIP (a raw response), so it comes through api.raw: the user's own, or one user's for an officer.
-async function dataExport(userId: string | undefined): Promise<DataExport> {
-  const path = userId === undefined ? routes.exportMyData.path : routes.exportUserData.path.replace(":id", encodeURIComponent(userId));
-  const res = await need().api.raw(routes.exportMyData.method, path, { timeoutMs: 120_000 });
-  const named = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1];
-  return { filename: named ?? "parley-export.zip", bytes: new Uint8Array(await res.arrayBuffer()) };
 }
 
 function need(): ParleyClient {
@@ -328,9 +321,23 @@ async function older(channelId: string, before: number, limit: number): Promise<
     if (cached.length) return { events: cached, hasMore: cached[0]!.seq > 1 };
     throw page;
   }
+  return { events: await merged(c, page.events, cached), hasMore: page.hasMore };
+}
+
+// Server events of one channel as this device reads them: its own decrypted copy when it has one, else decoded.
+async function merged(c: ParleyClient, events: ServerEvent[], cached: ReceivedEvent[]): Promise<ReceivedEvent[]> {
   const held = new Map(cached.map((e) => [e.seq, e]));
-  const decoded = new Map((await c.decode(page.events.filter((e) => !held.has(e.seq)))).map((e) => [e.seq, strip(e)]));
-  return { events: page.events.map((e) => held.get(e.seq) ?? decoded.get(e.seq)!), hasMore: page.hasMore };
+  const decoded = new Map((await c.decode(events.filter((e) => !held.has(e.seq)))).map((e) => [e.seq, strip(e)]));
+  return events.map((e) => held.get(e.seq) ?? decoded.get(e.seq)!);
+}
+
+// A page of one channel's events (ascending) as `older` reads them, for the history export: the cached copies in its seq range.
+async function readable(c: ParleyClient, events: ServerEvent[]): Promise<ReceivedEvent[]> {
+  const first = events[0];
+  const last = events[events.length - 1];
+  if (!first || !last) return [];
+  const cached = await cache!.before(first.channelId, last.seq + 1, last.seq - first.seq + 1);
+  return merged(c, events, cached);
 }
 
 async function shutdown(): Promise<void> {

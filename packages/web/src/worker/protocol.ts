@@ -137,8 +137,12 @@ export type CommandBody =
   | { op: "downloadFile"; file: unknown }
   /** A user's profile picture (GET /users/:id/avatar, raw bytes): the image, or null when they have none. */
   | { op: "avatar"; userId: string }
-  /** A data-subject export (POST /me/export, or /compliance/users/:id/export with `userId`; a raw ZIP): its bytes and file name. */
-  | { op: "dataExport"; userId?: string }
+  /**
+   * A data-subject export (POST /me/export, or /compliance/users/:id/export with `userId`; a raw ZIP): its bytes and file name.
+   * With `history` (the user's own only), this device's decrypted messages are added (worker/data-export.ts): progress
+   * (HistoryExportProgress) is posted on the port, and "cancel" posted to it stops the export.
+   */
+  | { op: "dataExport"; userId?: string; history?: MessagePort }
   /** Search every channel's messages on this device (the worker's sealed index): hits and how far the index is. */
   | { op: "search"; query: string; channelId?: string; limit?: number }
   /** The user's key locker (ADR 0007): status, set up (returns the recovery key), restore with the key, change the key. */

@@ -14,7 +14,7 @@ import { publicKeyOf } from "../../platform/kms/signing-keys.ts";
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 
-export const DIRECTORY_RESIGN_JOB = "e2ee.directory_resign";
+const DIRECTORY_RESIGN_JOB = "e2ee.directory_resign";
 
 /** One directory key as /e2ee/config lists it. */
 export interface ListedDirectoryKey {
@@ -86,7 +86,7 @@ export async function bindingsToResign(db: Db): Promise<number> {
  * Re-signs, in batches, every binding another directory key signed. Throws (the job retries)
  * while this process still signs with an older key than the database's active one.
  */
-export async function resignBindings(deps: Deps, batch = 500): Promise<number> {
+async function resignBindings(deps: Deps, batch = 500): Promise<number> {
   const key = await deps.kms.key("directory");
   const active = await deps.db
     .selectFrom("server_keys")
