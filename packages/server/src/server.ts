@@ -6,6 +6,7 @@ import type { FastifyInstance } from "fastify";
 import { loadConfig, redactedConfig, type Config, type ConfigInput } from "./config/schema.ts";
 import { createLogger, type Logger } from "./platform/log.ts";
 import { createHttpApp } from "./http/app.ts";
+import { reloadTls, tlsFiles } from "./http/tls.ts";
 import { metricsUrl, startMetricsListener, type MetricsListener } from "./http/metrics.ts";
 import type { Handlers } from "./core/handlers.ts";
 import type { Deps } from "./context.ts";
@@ -51,6 +52,12 @@ export interface ParleyServer {
   setupToken: string | undefined;
   /** Graceful shutdown: stop accepting, close sockets with 1012, finish in-flight work, flush. */
   close(): Promise<void>;
+  /**
+   * Re-read PARLEY_TLS_CERT / PARLEY_TLS_KEY and serve them to new connections (`parley start`
+   * does it on SIGHUP). Throws, keeping the old pair, when they are unreadable or do not match;
+   * false when the server does not serve TLS.
+   */
+  reloadTls(): boolean;
 }
 
 export interface CreateServerOptions {
@@ -65,6 +72,8 @@ export interface CreateServerOptions {
 
 export async function createServer(opts: CreateServerOptions = {}): Promise<ParleyServer> {
   const config: Config = loadConfig(opts.config, opts.env);
+  // Before anything opens: unreadable or mismatched TLS files fail the start with a readable message.
+  const tls = tlsFiles(config);
   const log = opts.logger ?? createLogger(config.logLevel, opts.logDestination);
   const composed = await composeDeps(config, { log, ...(opts.onMigration ? { onMigration: opts.onMigration } : {}) });
   const { deps } = composed;
@@ -90,7 +99,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     ...archiveHandlers,
     ...gdprHandlers,
   };
-  const app = await createHttpApp({ deps, handlers, draining: () => draining });
+  const app = await createHttpApp({ deps, handlers, draining: () => draining, tls });
   // Single sign-on's browser redirects (start, callback) and back-channel logout: not JSON API routes.
   registerSsoRoutes(app, deps);
   const gateway = createGateway(deps);
@@ -110,7 +119,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   }
   const addr = app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.port;
-  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  const url = `${tls ? "https" : "http"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   // Links in email lead to the web app: PARLEY_PUBLIC_URL, else the address the server listens on.
   deps.publicUrl.listening(url);
   // Durable jobs (platform/jobs): after-commit work and periodic sweeps, shared by every process on the database.
@@ -148,6 +157,12 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     url,
     setupToken,
     metricsUrl: metrics,
+    reloadTls() {
+      if (!tls) return false;
+      reloadTls(app.server, tls);
+      log.info({ cert: tls.cert }, "TLS certificate reloaded");
+      return true;
+    },
     close() {
       closing ??= (async () => {
         draining = true;

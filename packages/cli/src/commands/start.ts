@@ -13,7 +13,9 @@ export const startCommand: Command = {
 
 Prints the URL, the API docs and — while no organisation exists — the one-time
 setup token with the exact command that creates the first org and its owner.
-With --json the banner is one JSON line on stdout ({"event":"ready",...}) among the logs.`,
+With --json the banner is one JSON line on stdout ({"event":"ready",...}) among the logs.
+With PARLEY_TLS_CERT and PARLEY_TLS_KEY it serves HTTPS/WSS; SIGHUP re-reads both files
+(a renewed certificate is served to new connections; a bad pair keeps the old one).`,
   options: SERVER_OPTIONS,
   async run({ opts, out, env, signal }) {
     // Loaded on demand so the client commands start fast.
@@ -39,10 +41,19 @@ With --json the banner is one JSON line on stdout ({"event":"ready",...}) among 
     } else {
       out.note(banner(server.url, server.metricsUrl, server.setupToken));
     }
+    const reload = () => {
+      try {
+        out.note(server.reloadTls() ? "parley: TLS certificate reloaded" : "parley: SIGHUP ignored (no PARLEY_TLS_CERT: nothing to reload)");
+      } catch (err) {
+        out.note(`parley: TLS reload failed, still serving the previous certificate: ${(err as Error).message}`);
+      }
+    };
+    process.on("SIGHUP", reload);
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       else signal.addEventListener("abort", () => resolve(), { once: true });
     });
+    process.off("SIGHUP", reload);
     out.note("parley: shutting down (finishing in-flight work)...");
     // A second Ctrl-C while draining exits at once.
     const force = () => {

@@ -24,6 +24,16 @@ const listenAddress = z
 export const SETTINGS = {
   host: { env: "PARLEY_HOST", schema: z.string().default("127.0.0.1"), doc: "Address to listen on." },
   port: { env: "PARLEY_PORT", schema: int(0, 65535).default(8080), doc: "HTTP/WebSocket port (0 picks a free one)." },
+  tlsCert: {
+    env: "PARLEY_TLS_CERT",
+    schema: z.string().min(1).optional(),
+    doc: "PEM certificate chain file: serve HTTPS and WSS on PARLEY_PORT (with PARLEY_TLS_KEY). Re-read on SIGHUP. Unset: plain HTTP (put a TLS proxy in front).",
+  },
+  tlsKey: {
+    env: "PARLEY_TLS_KEY",
+    schema: z.string().min(1).optional(),
+    doc: "PEM private key file of PARLEY_TLS_CERT. Re-read on SIGHUP.",
+  },
   publicUrl: { env: "PARLEY_PUBLIC_URL", schema: z.string().url().optional(), doc: "External URL, used in invite links. Defaults to http://HOST:PORT." },
   dataDir: { env: "PARLEY_DATA_DIR", schema: z.string().default("./.data"), doc: "Directory for the SQLite database, keys and blobs." },
   databaseUrl: {

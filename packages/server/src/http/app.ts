@@ -19,11 +19,14 @@ import { limitAddress, limitUser, PROBE_LIMIT } from "./rate-limit.ts";
 import { registerMetricsRoute } from "./metrics.ts";
 import { registerScim } from "./scim.ts";
 
+import { serverFactory, type TlsFiles } from "./tls.ts";
 export interface HttpOptions {
   deps: Deps;
   handlers: Handlers;
   /** Whether the node is draining (readyz fails, new requests get 503). */
   draining(): boolean;
+  /** Serve HTTPS with this certificate and key (PARLEY_TLS_CERT / PARLEY_TLS_KEY). */
+  tls?: TlsFiles | undefined;
 }
 
 function toErrorBody(err: unknown): { status: number; body: ErrorBody; retryAfter?: number } {
@@ -59,6 +62,7 @@ export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance>
     genReqId: () => newId("req"),
     requestIdHeader: false,
     return503OnClosing: true,
+    serverFactory: serverFactory(opts.tls),
   });
 
   // connect-src 'self' also covers ws:/wss: to this origin (CSP Level 3), which is

@@ -119,7 +119,10 @@ export async function startTestServer(opts: { dialect?: TestDialect; config?: Co
         logDestination: sink,
       });
     } catch (err) {
-      if (!isAddressInUse(err) || attempt >= 4) throw err;
+      if (!isAddressInUse(err) || attempt >= 4) {
+        if (!opts.database) await database.drop(); // a start that failed leaves no test database behind
+        throw err;
+      }
     }
   }
   return Object.assign(server, {
