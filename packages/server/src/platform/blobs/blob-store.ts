@@ -1,9 +1,8 @@
 /**
  * Attachment storage seam (ARCHITECTURE §3 platform/blobs). Blobs are opaque
  * ciphertext named by server-generated ids; callers never pass user paths.
- * The filesystem implementation (fs-store.ts) is the default; an
- * S3-compatible one can implement the same interface (multipart parts for
- * append, ranged GET for read).
+ * The filesystem implementation (fs-store.ts) is the default; s3-store.ts
+ * keeps blobs in an S3-compatible bucket (segment objects, ranged GETs).
  */
 import type { Readable } from "node:stream";
 
@@ -47,6 +46,8 @@ export interface BlobStore {
   delete(id: string): Promise<void>;
   /** Ids of every stored blob (operators' consistency checks, tests). */
   list(): Promise<string[]>;
+  /** Release connections (the S3 client); the filesystem store has none. */
+  close?(): void;
 }
 
 /** Blob ids are server-generated (`fil_...`): anything else is refused before touching storage. */

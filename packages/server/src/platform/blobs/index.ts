@@ -1,7 +1,8 @@
-/** Picks the blob store from the config: the filesystem under PARLEY_BLOB_DIR or <dataDir>/blobs. */
+/** Picks the blob store from the config: an S3-compatible bucket (PARLEY_BLOB_URL), or the filesystem under PARLEY_BLOB_DIR or <dataDir>/blobs. */
 import path from "node:path";
 import type { BlobStore } from "./blob-store.ts";
 import { fsBlobStore } from "./fs-store.ts";
+import { parseBlobUrl, s3BlobStore } from "./s3-store.ts";
 
 export type { BlobStore, ByteRange } from "./blob-store.ts";
 export { BlobBusyError, BlobTooLargeError } from "./blob-store.ts";
@@ -11,6 +12,6 @@ export function blobDirOf(config: { dataDir: string; blobDir?: string | undefine
   return path.resolve(config.blobDir ?? path.join(config.dataDir, "blobs"));
 }
 
-export function openBlobStore(config: { dataDir: string; blobDir?: string | undefined }): BlobStore {
-  return fsBlobStore(blobDirOf(config));
+export function openBlobStore(config: { dataDir: string; blobDir?: string | undefined; blobUrl?: string | undefined }): BlobStore {
+  return config.blobUrl ? s3BlobStore(parseBlobUrl(config.blobUrl)) : fsBlobStore(blobDirOf(config));
 }
