@@ -29,12 +29,26 @@ if [ ! -e /usr/lib/softhsm/libsofthsm2.so ] || [ ! -x /usr/bin/softhsm2-util ]; 
     apt-get install -y -qq --no-install-recommends softhsm2 >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends softhsm2 >/dev/null; }
   else echo "parley: the HSM tests need Debian's SoftHSM2: run 'sudo apt-get install -y softhsm2'" >&2; exit 1; fi
 fi
+# The shared rate-limit tests start Debian's Redis themselves (packages/server/src/testing/redis.ts).
+if [ ! -x /usr/bin/redis-server ]; then
+  if [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends redis-server >/dev/null; }
+  else echo "parley: the Redis tests need Debian's redis-server: run 'sudo apt-get install -y redis-server'" >&2; exit 1; fi
+fi
 # test/prometheus.test.ts lints /metrics and deploy/prometheus/alerts.yml with Prometheus's promtool.
 if [ ! -x /usr/bin/promtool ]; then
   if [ "$(id -u)" = 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get install -y -qq --no-install-recommends prometheus >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
   else echo "parley: the metrics tests need Prometheus's promtool: run 'sudo apt-get install -y --no-install-recommends prometheus'" >&2; exit 1; fi
+fi
+# The bus tests start Debian's NATS server themselves (packages/server/src/testing/nats.ts).
+if [ ! -x /usr/sbin/nats-server ] && [ ! -x /usr/bin/nats-server ]; then
+  if [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends nats-server >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends nats-server >/dev/null; }
+  else echo "parley: the bus tests need Debian's NATS server: run 'sudo apt-get install -y nats-server'" >&2; exit 1; fi
 fi
 npm run --silent typecheck
 npm run --silent lint

@@ -10,7 +10,6 @@
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { stopAll } from "./processes.ts";
@@ -19,6 +18,7 @@ import { startPrepared, type Prepared } from "./prepared.ts";
 import { createPgDatabase, type PgDatabase } from "./pg-database.ts";
 import { loadAverage, median, round } from "./results.ts";
 import { log } from "./report.ts";
+import { extractBaseline } from "./baseline.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const arg = (name: string, fallback: string) => {
@@ -29,21 +29,6 @@ const arg = (name: string, fallback: string) => {
 const BASELINE = arg("baseline", "0ceb52b");
 const ROUNDS = Number(arg("rounds", "4"));
 const WINDOW_MS = Number(arg("window-ms", "5000"));
-
-/** Extract the baseline's packages next to symlinks to this checkout's dependencies; returns its server entry. */
-function extractBaseline(rev: string): { dir: string; entry: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-funnel-base-"));
-  const tar = execFileSync("git", ["-C", ROOT, "archive", "--format=tar", rev, "packages"], { maxBuffer: 1 << 30 });
-  execFileSync("tar", ["-x", "-C", dir], { input: tar });
-  const modules = path.join(dir, "node_modules");
-  fs.mkdirSync(path.join(modules, "@parley"), { recursive: true });
-  for (const name of fs.readdirSync(path.join(ROOT, "node_modules"))) {
-    if (name !== "@parley") fs.symlinkSync(path.join(ROOT, "node_modules", name), path.join(modules, name));
-  }
-  // Our own packages resolve to the baseline's copies, not to this checkout's.
-  for (const pkg of fs.readdirSync(path.join(dir, "packages"))) fs.symlinkSync(path.join(dir, "packages", pkg), path.join(modules, "@parley", pkg));
-  return { dir, entry: path.join(dir, "packages/server/src/index.ts") };
-}
 
 interface Side {
   label: string;
@@ -89,7 +74,7 @@ async function main(): Promise<void> {
   log(
     `funnel bench: baseline ${BASELINE} vs current ${execFileSync("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"]).toString().trim()}; ${ROUNDS} rounds of ${WINDOW_MS} ms per side; load average ${loadAverage().join(" ")}`,
   );
-  const base = extractBaseline(BASELINE);
+  const base = extractBaseline(ROOT, BASELINE);
   try {
     const out: Record<string, unknown> = {};
     for (const dialect of ["sqlite", "postgres"] as const) {

@@ -9,7 +9,8 @@ import { API_PREFIX } from "@parley/protocol";
 import type { BenchTarget } from "./target.ts";
 
 export const BENCH_SETUP_TOKEN = "bench-setup-token-0123456789abcdef";
-const PASSWORD = "bench-password-0123456789";
+// Must not contain the org name or a username (the password policy rejects those).
+const PASSWORD = "load-client-password-0123456789";
 
 interface Tokens {
   accessToken: string;

@@ -1,7 +1,9 @@
 /**
  * A fault-injecting reverse proxy on 127.0.0.1 for system tests: clients talk to it,
  * it forwards HTTP requests and WebSocket upgrades to the server's port (which may
- * be down while the server restarts). The test can drop every connection and refuse
+ * be down while the server restarts), or, given several ports, to each in turn like a
+ * load balancer: an upstream that refuses a connection is skipped for a while, so
+ * clients whose node died reconnect to another. The test can drop every connection and refuse
  * new ones for a while (a network outage), or drop only requests whose path matches
  * (a flaky route), to show what clients do when answers never come.
  */
@@ -20,7 +22,21 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy> {
+export async function startFaultProxy(upstream: number | number[]): Promise<FaultProxy> {
+  const upstreams = Array.isArray(upstream) ? upstream : [upstream];
+  const skipUntil = new Map<number, number>();
+  let turn = 0;
+  /** The next upstream in turn that has not refused a connection in the last second. */
+  const pick = (): number => {
+    for (let i = 0; i < upstreams.length; i++) {
+      const port = upstreams[turn++ % upstreams.length]!;
+      if ((skipUntil.get(port) ?? 0) <= Date.now()) return port;
+    }
+    return upstreams[turn++ % upstreams.length]!;
+  };
+  const refused = (port: number, err: NodeJS.ErrnoException) => {
+    if (err.code === "ECONNREFUSED" && upstreams.length > 1) skipUntil.set(port, Date.now() + 1000);
+  };
   const sockets = new Set<net.Socket>();
   let downUntil = 0;
   const pathDrops: { pattern: RegExp; until: number }[] = [];
@@ -34,12 +50,16 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
       req.socket.destroy();
       return;
     }
-    const up = http.request({ host: "127.0.0.1", port: upstreamPort, method: req.method, path: req.url, headers: req.headers }, (r) => {
+    const port = pick();
+    const up = http.request({ host: "127.0.0.1", port, method: req.method, path: req.url, headers: req.headers }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
       r.pipe(res);
     });
     // The server is down (restarting): the client sees the connection drop, as it would.
-    up.on("error", () => req.socket.destroy());
+    up.on("error", (err) => {
+      refused(port, err);
+      req.socket.destroy();
+    });
     req.pipe(up);
   });
   server.on("upgrade", (req, socket, head) => {
@@ -48,7 +68,8 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
       socket.destroy();
       return;
     }
-    const up = net.connect(upstreamPort, "127.0.0.1", () => {
+    const port = pick();
+    const up = net.connect(port, "127.0.0.1", () => {
       const lines = [`${req.method} ${req.url} HTTP/1.1`];
       for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
       up.write(`${lines.join("\r\n")}\r\n\r\n`);
@@ -57,7 +78,10 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
       socket.pipe(up);
     });
     track(up);
-    up.on("error", () => socket.destroy());
+    up.on("error", (err) => {
+      refused(port, err);
+      socket.destroy();
+    });
     socket.on("error", () => up.destroy());
     up.on("close", () => socket.destroy());
     socket.on("close", () => up.destroy());

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { Event, Id, PresenceStatus, Seq, SendEvent, User, UserStreamItem, Org } from "./models.ts";
 import { ERROR_CODES } from "./errors.ts";
+import { DEFAULT_LIMITS } from "./limits.ts";
 
 /** Where a client is in each stream; the server replays everything after. */
 export const Cursors = z.object({
@@ -32,8 +33,17 @@ export const TypingFrame = z.object({ t: z.literal("typing"), channelId: Id, thr
 export const PresenceFrame = z.object({ t: z.literal("presence"), status: PresenceStatus.exclude(["offline"]) });
 export const ReadFrame = z.object({ t: z.literal("read"), channelId: Id, seq: Seq });
 export const PingFrame = z.object({ t: z.literal("ping"), ref: Ref.optional() });
+/**
+ * Watch these users' presence (API 12): replaces the connection's watch set (empty: watch
+ * nobody). Answered by `presence.users` with `full: true`; afterwards changes of watched users only.
+ */
+export const PresenceWatchFrame = z.object({
+  t: z.literal("presence.watch"),
+  ref: Ref.optional(),
+  userIds: z.array(Id).max(DEFAULT_LIMITS.presenceWatch),
+});
 
-export const ClientFrame = z.discriminatedUnion("t", [HelloFrame, SendFrame, TypingFrame, PresenceFrame, ReadFrame, PingFrame]);
+export const ClientFrame = z.discriminatedUnion("t", [HelloFrame, SendFrame, TypingFrame, PresenceFrame, PresenceWatchFrame, ReadFrame, PingFrame]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameInput = z.input<typeof ClientFrame>;
 
@@ -72,8 +82,17 @@ export const ErrorFrame = z.object({
 });
 /** Someone is typing (ephemeral, expires after a few seconds). */
 export const TypingOutFrame = z.object({ t: z.literal("typing"), channelId: Id, userId: Id, threadRoot: Seq.nullable() });
-/** A user's aggregated presence across devices. */
-export const PresenceOutFrame = z.object({ t: z.literal("presence"), userId: Id, status: PresenceStatus });
+/**
+ * Aggregated presence (across devices and nodes) of watched users (API 12): `full: true` answers a
+ * `presence.watch` (every watched id, offline ones included; another org's users and unknown
+ * ids always read offline), `full: false` carries the changes since the last frame (coalesced, at most one frame per 500 ms).
+ */
+export const PresenceUsersFrame = z.object({
+  t: z.literal("presence.users"),
+  ref: Ref.optional(),
+  full: z.boolean(),
+  users: z.array(z.object({ userId: Id, status: PresenceStatus })),
+});
 /** A member's read receipt moved. */
 export const ReadOutFrame = z.object({ t: z.literal("read"), channelId: Id, userId: Id, seq: Seq });
 export const PongFrame = z.object({ t: z.literal("pong"), ref: Ref.optional(), serverTime: z.number().int() });
@@ -88,7 +107,7 @@ export const ServerFrame = z.discriminatedUnion("t", [
   AckFrame,
   ErrorFrame,
   TypingOutFrame,
-  PresenceOutFrame,
+  PresenceUsersFrame,
   ReadOutFrame,
   PongFrame,
 ]);

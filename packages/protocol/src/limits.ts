@@ -20,6 +20,8 @@ export const DEFAULT_LIMITS = {
   groupDmMembers: 15,
   /** Most attachments on one event. */
   filesPerEvent: 10,
+  /** Most users one connection watches the presence of (`presence.watch`). */
+  presenceWatch: 500,
 } as const;
 
 /** WebSocket close codes used by the gateway. */

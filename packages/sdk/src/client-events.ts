@@ -43,7 +43,7 @@ export interface TypingNotice {
   userId: string;
   threadRoot: number | null;
 }
-/** A user's aggregated presence changed. */
+/** A watched user's aggregated presence (see ParleyClient.watchPresence): their status now, or a change. */
 export interface PresenceNotice {
   userId: string;
   status: PresenceStatus;

@@ -3,7 +3,7 @@
  * (token refresh), the realtime connection, the sync engine, the outbox and
  * the content codec together, and emits typed events to the app.
  */
-import type { AuthTokens, Event, MyChannel, PresenceStatus, UserStreamItem } from "@parley/protocol";
+import { DEFAULT_LIMITS, type AuthTokens, type Event, type MyChannel, type PresenceStatus, type UserStreamItem } from "@parley/protocol";
 import { AuthSession } from "./auth.ts";
 import { decodeContent, NOT_STARTED_CODEC, type ContentCodec, type DecodedContent } from "./codec.ts";
 import { Connection, type ConnectionState } from "./connection.ts";
@@ -61,6 +61,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly store: LocalStore;
   readonly #auth: AuthSession;
   readonly #conn: Connection;
+  /** Users whose presence this client watches (re-sent on every connection). */
+  #watching: string[] = [];
   readonly #sync: SyncEngine;
   readonly #outbox: Outbox;
   readonly #sender: Sender;
@@ -213,6 +215,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
         this.#sync.setLive(change.state === "live");
         if (change.state === "live") {
           this.#outbox.wake();
+          // Each connection starts watching nobody: name the users again.
+          if (this.#watching.length > 0) this.#conn.send({ t: "presence.watch", userIds: this.#watching });
           if (this.#e2ee) {
             // Back online: the org may have switched MLS suites meanwhile (start() looked at the first connect).
             if (this.#reconciled) this.#e2ee.refreshConfig().catch((err: unknown) => this.emit("error", err));
@@ -352,6 +356,19 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Tell the channel the user is typing (ephemeral; dropped when offline). */
   typing(channelId: string, threadRoot: number | null = null): void {
     this.#conn.send({ t: "typing", channelId, threadRoot });
+  }
+
+  /**
+   * Watch the presence of these users (replacing the previous set; at most
+   * DEFAULT_LIMITS.presenceWatch, extra ids are dropped): the users the app shows —
+   * DM partners, the open channel's members, a profile card. Their current status
+   * arrives as `presence` events, then their changes; kept across reconnects.
+   */
+  watchPresence(userIds: Iterable<string>): void {
+    const next = [...new Set(userIds)].slice(0, DEFAULT_LIMITS.presenceWatch);
+    if (next.length === this.#watching.length && next.every((id, i) => id === this.#watching[i])) return;
+    this.#watching = next;
+    this.#conn.send({ t: "presence.watch", userIds: next });
   }
 
   /** Set this device's presence (online/away). */

@@ -24,8 +24,10 @@ export function routeFrame(f: ServerFrame, sync: SyncEngine, emit: Emit): void {
       return sync.receiveUserItems([f.item]);
     case "typing":
       return emit("typing", { channelId: f.channelId, userId: f.userId, threadRoot: f.threadRoot });
-    case "presence":
-      return emit("presence", { userId: f.userId, status: f.status });
+    case "presence.users":
+      // The answer to a watch (full) and later changes alike: one notice per user.
+      for (const u of f.users) emit("presence", { userId: u.userId, status: u.status });
+      return;
     case "read":
       return emit("read", { channelId: f.channelId, userId: f.userId, seq: f.seq });
     case "error":

@@ -21,6 +21,7 @@ import { enqueueJob, type EnqueueOptions } from "./platform/jobs/index.ts";
 import { auditActor } from "./modules/audit/actors.ts";
 import { appendAuditBatch } from "./modules/audit/append.ts";
 import type { AuditEntryInput } from "./modules/audit/types.ts";
+import { inSpan } from "./platform/tracing.ts";
 
 export interface CommandEffects extends AfterCommit {
   /** Publish on the bus after the commit. */
@@ -38,7 +39,12 @@ export type AuditInput = Omit<AuditEntryInput, "orgId" | "actor"> & Partial<Pick
 export type CommandActor = Actor | null;
 
 /** Run one command in one transaction; its effects happen after the commit, or not at all. */
-export async function runCommand<T>(deps: Deps, actor: CommandActor, name: string, fn: (tx: Tx, fx: CommandEffects) => Promise<T>): Promise<T> {
+export function runCommand<T>(deps: Deps, actor: CommandActor, name: string, fn: (tx: Tx, fx: CommandEffects) => Promise<T>): Promise<T> {
+  // One span per command (platform/tracing.ts; just the call when tracing is off): its queries and bus publish are children.
+  return inSpan(`command ${name}`, { "parley.command": name, "parley.actor": actor?.kind ?? "anonymous" }, () => execute(deps, actor, name, fn));
+}
+
+async function execute<T>(deps: Deps, actor: CommandActor, name: string, fn: (tx: Tx, fx: CommandEffects) => Promise<T>): Promise<T> {
   const started = performance.now();
   try {
     const out = await inTransaction(deps, (tx, after) => {

@@ -9,6 +9,9 @@ import type { Config } from "./config/schema.ts";
 import type { Deps } from "./context.ts";
 import { openBlobStore } from "./platform/blobs/index.ts";
 import { memoryBus } from "./platform/bus/memory.ts";
+import { natsBus } from "./platform/bus/nats.ts";
+import type { Bus } from "./platform/bus/bus.ts";
+import { busKeyOf } from "./core/bus-keys.ts";
 import { createBusRelay } from "./platform/bus/outbox.ts";
 import { openStorage } from "./platform/db/index.ts";
 import { createKms, type Kms } from "./platform/kms/index.ts";
@@ -53,6 +56,7 @@ export async function composeDeps(config: Config, opts: ComposeOptions): Promise
     onPoolError: (err) => log.warn({ err: err.message }, "postgres dropped an idle connection; the pool reconnects"),
   });
   let kms: Kms | undefined;
+  let openedBus: Bus | undefined;
   try {
     await storage.migrate(opts.onMigration);
     const now = () => Date.now();
@@ -60,8 +64,16 @@ export async function composeDeps(config: Config, opts: ComposeOptions): Promise
     // Audit checkpoints are signed inside the appending transaction; on SQLite that
     // transaction holds the only connection, so the key must be loaded before any.
     await kms.key("audit");
-    const bus = memoryBus((err, topic) => log.error({ err, topic }, "bus subscriber failed"));
     const metrics = createMetrics();
+    const nodeId = opts.nodeId ?? crypto.randomBytes(6).toString("hex");
+    const onBusError = (err: unknown, topic: string) => log.error({ err, topic }, "bus subscriber failed");
+    // PARLEY_NATS_URL: several nodes on one database deliver to each other's clients; else one process.
+    // The CLI's offline admin publishes nothing (its rows wait for a server's sweep): no NATS for it.
+    const nats = opts.relay !== "leave" ? config.natsUrl : undefined;
+    const bus = (openedBus = nats
+      ? await natsBus({ url: nats, keyOf: busKeyOf, log, metrics, name: nodeId, onError: onBusError })
+      : memoryBus(onBusError, busKeyOf));
+    if (!nats) metrics.busConnected.set(1);
     const relay = createBusRelay({
       db: storage.db,
       dialect: storage.dialect,
@@ -84,7 +96,7 @@ export async function composeDeps(config: Config, opts: ComposeOptions): Promise
       limits: createLimits(config),
       kms,
       keys: await loadTokenKeys(storage.db, now(), kms, config.keyRefreshSeconds * 1000),
-      nodeId: opts.nodeId ?? crypto.randomBytes(6).toString("hex"),
+      nodeId,
       now,
       blobs: openBlobStore(config),
       publicUrl,
@@ -97,11 +109,14 @@ export async function composeDeps(config: Config, opts: ComposeOptions): Promise
         deps.mail.close();
         await deps.relay.close();
         await deps.bus.close();
+        await deps.limits.close();
         await storage.close();
         deps.kms.close();
+        deps.blobs.close?.();
       },
     };
   } catch (err) {
+    await openedBus?.close().catch(() => {});
     await storage.close().catch(() => {});
     kms?.close();
     throw err;

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from "fastify";
 import { loadConfig, redactedConfig, type Config, type ConfigInput } from "./config/schema.ts";
 import { createLogger, type Logger } from "./platform/log.ts";
+import { startTracing } from "./platform/tracing.ts";
 import { createHttpApp } from "./http/app.ts";
 import { reloadTls, tlsFiles } from "./http/tls.ts";
 import { metricsUrl, startMetricsListener, type MetricsListener } from "./http/metrics.ts";
@@ -75,7 +76,15 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   // Before anything opens: unreadable or mismatched TLS files fail the start with a readable message.
   const tls = tlsFiles(config);
   const log = opts.logger ?? createLogger(config.logLevel, opts.logDestination);
-  const composed = await composeDeps(config, { log, ...(opts.onMigration ? { onMigration: opts.onMigration } : {}) });
+  // OpenTelemetry (OTEL_* settings): before anything opens, so the database gets its query spans.
+  const tracing = startTracing(config, log);
+  let composed: Awaited<ReturnType<typeof composeDeps>>;
+  try {
+    composed = await composeDeps(config, { log, ...(opts.onMigration ? { onMigration: opts.onMigration } : {}) });
+  } catch (err) {
+    await tracing?.shutdown();
+    throw err;
+  }
   const { deps } = composed;
   log.info({ config: redactedConfig(config), dialect: deps.storage.dialect, node: deps.nodeId }, "starting");
 
@@ -115,6 +124,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     // e.g. the port is taken: release what we opened so a retry starts clean.
     await app.close();
     await composed.close();
+    await tracing?.shutdown();
     throw err;
   }
   const addr = app.server.address();
@@ -173,6 +183,8 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
         await app.close();
         await metricsListener?.close();
         await composed.close();
+        // The last spans (this shutdown's included) go out before the process may exit.
+        await tracing?.shutdown();
         log.info("stopped");
       })();
       return closing;

@@ -48,6 +48,26 @@ export const SETTINGS = {
     doc: "SQLite fsync policy. FULL fsyncs every (group) commit so acknowledged events survive power loss.",
   },
   pgPoolSize: { env: "PARLEY_PG_POOL_SIZE", schema: int(1, 200).default(10), doc: "PostgreSQL connection pool size." },
+  natsUrl: {
+    env: "PARLEY_NATS_URL",
+    alias: "NATS_URL",
+    schema: z
+      .string()
+      .regex(/^(?:(?:nats|tls):\/\/[^\s,]+)(?:,(?:nats|tls):\/\/[^\s,]+)*$/, "expected nats://[USER:PASS@]HOST:PORT, several comma-separated")
+      .optional(),
+    secret: true,
+    doc: "NATS server(s) of the bus between several Parley nodes on one database (nats://HOST:4222, comma-separated for a cluster); NATS_URL is read when it is unset. Unset: the in-process bus (one node).",
+  },
+  redisUrl: {
+    env: "PARLEY_REDIS_URL",
+    alias: "REDIS_URL",
+    schema: z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/, "expected redis://[USER:PASS@]HOST:PORT[/DB] (rediss:// for TLS)")
+      .optional(),
+    secret: true,
+    doc: "Redis shared by every node for rate limits and login throttling (redis://HOST:6379). Unset: each node counts in its own memory. While Redis is unreachable each node falls back to its own counters and /readyz shows `redis: false` (docs/operations.md).",
+  },
   logLevel: {
     env: "PARLEY_LOG_LEVEL",
     schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -167,6 +187,15 @@ export const SETTINGS = {
   },
   fileLimit: { env: "PARLEY_FILE_LIMIT", schema: int(1, 2 ** 50).default(100 * 1048576), doc: "Largest attachment (ciphertext) a client may upload, bytes." },
   blobDir: { env: "PARLEY_BLOB_DIR", schema: z.string().optional(), doc: "Directory for attachment blobs. Defaults to <data dir>/blobs." },
+  blobUrl: {
+    env: "PARLEY_BLOB_URL",
+    schema: z
+      .string()
+      .regex(/^s3:\/\/[^/?#]+/, "expected s3://[KEY:SECRET@]BUCKET[/PREFIX][?endpoint=URL&region=R&pathStyle=true]")
+      .optional(),
+    secret: true,
+    doc: "Keep attachment blobs in an S3-compatible bucket instead of PARLEY_BLOB_DIR, so every node serves every file: s3://[KEY:SECRET@]BUCKET[/PREFIX][?endpoint=URL&region=R&pathStyle=true]. Without KEY:SECRET the AWS SDK's usual chain applies (AWS_ACCESS_KEY_ID, instance roles).",
+  },
   webDir: { env: "PARLEY_WEB_DIR", schema: z.string().optional(), doc: "Directory of the built web app to serve at / (optional)." },
   auditCheckpointEvery: {
     env: "PARLEY_AUDIT_CHECKPOINT_EVERY",
@@ -231,6 +260,61 @@ export const SETTINGS = {
     schema: bool.default(false),
     doc: "Allow single sign-on providers (OIDC issuers) on plain http:// on any host, not only 127.0.0.1 and localhost. For a test IdP on a private network; never in production.",
   },
+  // OpenTelemetry tracing (platform/tracing.ts): the standard OTEL_* names, so the usual
+  // collector setups work unchanged; validated here like every other setting.
+  otelEndpoint: {
+    env: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    schema: z.string().url().optional(),
+    doc: "Base URL of an OTLP/HTTP receiver (an OpenTelemetry Collector, e.g. http://otel-collector:4318): spans go to its /v1/traces. Unset, and OTEL_EXPORTER_OTLP_TRACES_ENDPOINT unset too: tracing is off and costs nothing (docs/operations.md, Tracing).",
+  },
+  otelTracesEndpoint: {
+    env: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    schema: z.string().url().optional(),
+    doc: "Full URL spans are POSTed to, used as is; wins over OTEL_EXPORTER_OTLP_ENDPOINT.",
+  },
+  otelProtocol: {
+    env: "OTEL_EXPORTER_OTLP_PROTOCOL",
+    schema: z.enum(["http/json", "http/protobuf"]).default("http/json"),
+    doc: "OTLP encoding. Parley sends http/json; `http/protobuf` (OpenTelemetry's default) is accepted and sent as JSON too, with a warning at start (a collector takes both at the same URL). gRPC is not supported.",
+  },
+  otelHeaders: {
+    env: "OTEL_EXPORTER_OTLP_HEADERS",
+    schema: z.string().optional(),
+    secret: true,
+    doc: "Headers of every export request: `key=value` pairs separated by commas, values URL-encoded (e.g. a hosted backend's API key).",
+  },
+  otelServiceName: { env: "OTEL_SERVICE_NAME", schema: z.string().min(1).max(255).default("parley"), doc: "`service.name` of every span." },
+  otelResourceAttributes: {
+    env: "OTEL_RESOURCE_ATTRIBUTES",
+    schema: z.string().optional(),
+    doc: "More resource attributes of every span, `key=value` pairs separated by commas (e.g. `deployment.environment.name=prod`).",
+  },
+  otelTracesSampler: {
+    env: "OTEL_TRACES_SAMPLER",
+    schema: z
+      .enum(["always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"])
+      .default("parentbased_always_on"),
+    doc: "Which traces are recorded. `parentbased_*` follow the sampled flag of an incoming `traceparent` header and apply the rest to new traces.",
+  },
+  otelTracesSamplerArg: {
+    env: "OTEL_TRACES_SAMPLER_ARG",
+    schema: z
+      .string()
+      .regex(/^(0(\.\d+)?|1(\.0*)?|\.\d+)$/, "expected a number from 0 to 1")
+      .transform(Number)
+      .optional(),
+    doc: "The fraction of new traces the `traceidratio` samplers record, 0 to 1 (default 1).",
+  },
+  otelTracesExporter: {
+    env: "OTEL_TRACES_EXPORTER",
+    schema: z.enum(["otlp", "none"]).default("otlp"),
+    doc: "`none` turns tracing off whatever the endpoint; `otlp` is the only exporter.",
+  },
+  otelSdkDisabled: {
+    env: "OTEL_SDK_DISABLED",
+    schema: bool.default(false),
+    doc: "`true` turns tracing off whatever the endpoint (OpenTelemetry's standard off switch).",
+  },
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -249,13 +333,12 @@ export class ConfigError extends Error {}
 export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
+  const fromEnv = (name: string) => (env[name] === "" ? undefined : env[name]);
   for (const [key, s] of Object.entries(SETTINGS)) {
     const raw =
       key in overrides && (overrides as Record<string, unknown>)[key] !== undefined
         ? (overrides as Record<string, unknown>)[key]
-        : env[s.env] === ""
-          ? undefined
-          : env[s.env];
+        : (fromEnv(s.env) ?? ("alias" in s ? fromEnv(s.alias) : undefined));
     const value = typeof raw === "boolean" ? String(raw) : raw;
     const r = (s.schema as z.ZodType).safeParse(value);
     if (r.success) out[key] = r.data;

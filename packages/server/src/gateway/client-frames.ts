@@ -20,14 +20,16 @@ import { AppError } from "../core/errors.ts";
 import { strike, takeToken, writable, type Conn } from "./connection.ts";
 import type { GatewayCore } from "./core.ts";
 import { handleHello } from "./hello.ts";
+import { publishLocal, watchPresence } from "./presence-sync.ts";
 import { markRead, sendEvent } from "../modules/messages/commands.ts";
 import { channelFor } from "../modules/channels/access.ts";
+import { inSpan, SpanKind, tracingOn } from "../platform/tracing.ts";
 
 /** Least time between two typing notices of one connection for one channel. */
 const TYPING_INTERVAL_MS = 1000;
 /**
- * Presence changes fan out to every connection of the org, so one connection
- * publishes at most one change per interval; a change inside the interval is
+ * Presence changes go on the bus to every node, so one connection publishes
+ * at most one change per interval; a change inside the interval is
  * published at its end (the latest state wins, nothing is lost).
  */
 const PRESENCE_INTERVAL_MS = 2000;
@@ -91,10 +93,16 @@ function handleFrame(core: GatewayCore, c: Conn, data: Buffer, isBinary: boolean
     return;
   }
   const frame = parsed.data;
+  // With tracing on, one span per frame, ending when the work the frame started does (platform/tracing.ts).
+  if (tracingOn()) void inSpan(`ws ${frame.t}`, { "parley.frame.type": frame.t, "parley.conn": c.id }, () => dispatchFrame(core, c, frame), SpanKind.SERVER);
+  else void dispatchFrame(core, c, frame);
+}
+
+/** Act on one valid frame; returns the work it started (settling without a rejection), if any. */
+function dispatchFrame(core: GatewayCore, c: Conn, frame: ClientFrame): Promise<unknown> | undefined {
   if (c.principal === null) {
     if (frame.t === "hello") {
-      void handleHello(core, c, frame, (conn, d) => handleFrame(core, conn, d, false));
-      return;
+      return handleHello(core, c, frame, (conn, d) => handleFrame(core, conn, d, false));
     }
     core.send(c, { t: "error", code: "unauthorized", message: "send hello first" });
     core.close(c, CLOSE_CODES.unauthorized, "unauthorized");
@@ -112,13 +120,12 @@ function handleFrame(core: GatewayCore, c: Conn, data: Buffer, isBinary: boolean
         sendError(core, c, ref, new AppError("forbidden", "this API key lacks the write scope"));
         return;
       }
-      sendEvent(deps, p, channelId, input).then(
+      return sendEvent(deps, p, channelId, input).then(
         ({ event, duplicate }) => {
           if (writable(c)) core.send(c, { t: "ack", ref, event, duplicate });
         },
         (err: unknown) => sendError(core, c, ref, err),
       );
-      return;
     }
     case "typing": {
       if (!c.channels.has(frame.channelId)) {
@@ -137,14 +144,13 @@ function handleFrame(core: GatewayCore, c: Conn, data: Buffer, isBinary: boolean
         sendError(core, c, undefined, new AppError("forbidden", "this API key lacks the write scope"));
         return;
       }
-      channelFor(deps.db, p, frame.channelId, "channel.post").then(
+      return channelFor(deps.db, p, frame.channelId, "channel.post").then(
         () => {
           if (c.closing) return;
           deps.bus.publish("channel.typing", { orgId: p.orgId, channelId: frame.channelId, userId: p.userId, threadRoot: frame.threadRoot ?? null });
         },
         (err: unknown) => sendError(core, c, undefined, err),
       );
-      return;
     }
     case "presence": {
       c.presence = frame.status;
@@ -154,16 +160,18 @@ function handleFrame(core: GatewayCore, c: Conn, data: Buffer, isBinary: boolean
         if (c.closing || c.presence === c.presencePublished) return;
         c.presencePublished = c.presence;
         c.presenceAt = Date.now();
-        deps.bus.publish("user.presence", { orgId: p.orgId, userId: p.userId, node: deps.nodeId, connectionId: c.id, status: c.presence });
+        publishLocal(core, p.orgId, p.userId);
       };
       const wait = c.presenceAt + PRESENCE_INTERVAL_MS - Date.now();
       if (wait <= 0) publish();
       else c.presenceTimer = setTimeout(publish, wait);
       return;
     }
-    case "read":
-      markRead(deps, p, frame.channelId, frame.seq).catch((err: unknown) => sendError(core, c, undefined, err));
+    case "presence.watch":
+      watchPresence(core, c, frame);
       return;
+    case "read":
+      return markRead(deps, p, frame.channelId, frame.seq).catch((err: unknown) => sendError(core, c, undefined, err));
     case "ping":
       core.send(c, { t: "pong", ...(frame.ref ? { ref: frame.ref } : {}), serverTime: deps.now() });
       return;

@@ -55,6 +55,8 @@ export interface Conn {
   presencePublished: "online" | "away";
   presenceAt: number;
   presenceTimer: NodeJS.Timeout | null;
+  /** Users whose presence this connection watches (`presence.watch`). */
+  watching: readonly string[] | null;
   /** Token bucket for the per-connection frame rate. */
   tokens: number;
   refillAt: number;
@@ -85,6 +87,7 @@ export function newConn(id: string, ws: WebSocket, socket: Duplex, burst: number
     presencePublished: "online",
     presenceAt: 0,
     presenceTimer: null,
+    watching: null,
     tokens: burst,
     refillAt: now,
     strikes: 0,

@@ -5,7 +5,8 @@
  *
  * Parts: connection.ts (per-socket state, rate limit), client-frames.ts
  * (incoming frames), hello.ts + replay.ts (auth and sync), live.ts + registry.ts
- * (bus -> fan-out), presence.ts (aggregation across devices).
+ * (bus -> fan-out), presence.ts + presence-sync.ts (aggregation across devices
+ * and nodes, watches).
  */
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
@@ -17,7 +18,8 @@ import { newConn, unsentBytes, writable, type Conn } from "./connection.ts";
 import type { GatewayCore } from "./core.ts";
 import { chargeFrame, onMessage } from "./client-frames.ts";
 import { subscribeLive } from "./live.ts";
-import { newPresenceState } from "./presence.ts";
+import { newPresenceState, unwatch } from "./presence.ts";
+import { publishLocal, startPresence } from "./presence-sync.ts";
 import { newRegistry, unregisterConn } from "./registry.ts";
 
 export interface Gateway {
@@ -75,8 +77,9 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
   const core: GatewayCore = {
     deps,
     log,
-    registry: newRegistry(),
-    presence: newPresenceState(),
+    // The bus delivers channel, user and org messages to this node only while it serves one.
+    registry: newRegistry((key, on) => deps.bus.interest(key, on)),
+    presence: newPresenceState(deps.nodeId),
     all,
     heartbeatMs,
     fan: { maxBuffered: deps.config.wsMaxBufferedBytes, onSlow: cutSlow, onPendingOverflow: cutSlow },
@@ -93,7 +96,12 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
     },
     close,
   };
-  const unsubscribe = subscribeLive(core);
+  const unsubscribeLive = subscribeLive(core);
+  const stopPresence = startPresence(core);
+  const unsubscribe = () => {
+    unsubscribeLive();
+    stopPresence();
+  };
   const bufferedBytes = () => {
     let n = 0;
     for (const c of all) n += unsentBytes(c);
@@ -132,7 +140,8 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
     if (p) {
       unregisterConn(core.registry, c);
       deps.metrics.wsConnections.dec();
-      deps.bus.publish("user.presence", { orgId: p.orgId, userId: p.userId, node: deps.nodeId, connectionId: c.id, status: "offline" });
+      unwatch(core.presence, c);
+      publishLocal(core, p.orgId, p.userId);
     }
     const reason = c.closeReason ?? "client";
     deps.metrics.wsClosed.inc({ reason });

@@ -12,8 +12,9 @@ import { writable, type Conn } from "./connection.ts";
 import type { GatewayCore } from "./core.ts";
 import { countConns, joinChannel, leaveChannel, registerConn } from "./registry.ts";
 import { replay } from "./replay.ts";
+import { publishLocal } from "./presence-sync.ts";
 import { getMe } from "../modules/accounts/me.ts";
-import { listMyChannelIds } from "../modules/channels/commands.ts";
+import { listMyChannelHeads } from "../modules/channels/commands.ts";
 
 type Hello = Extract<ClientFrame, { t: "hello" }>;
 
@@ -77,9 +78,9 @@ export async function handleHello(core: GatewayCore, c: Conn, hello: Hello, onEa
   registerConn(core.registry, c);
   deps.metrics.wsConnections.inc();
   try {
-    const [info, channelIds] = await Promise.all([getMe(deps, p), listMyChannelIds(deps.db, p)]);
+    const [info, heads] = await Promise.all([getMe(deps, p), listMyChannelHeads(deps.db, p)]);
     if (!writable(c)) return;
-    for (const id of channelIds) joinChannel(core.registry, c, id);
+    for (const id of heads.keys()) joinChannel(core.registry, c, id);
     // Membership changes that raced the query win over its (possibly stale) result.
     for (const op of c.memberOps) {
       if (op.add) joinChannel(core.registry, c, op.channelId);
@@ -98,12 +99,12 @@ export async function handleHello(core: GatewayCore, c: Conn, hello: Hello, onEa
       framesPerSecond: deps.config.wsFramesPerSecond,
     });
     core.log.info({ conn: c.id, user: p.userId, device: p.deviceId, channels: c.channels.size, live: hello.live ?? false }, "connection authenticated");
-    deps.bus.publish("user.presence", { orgId: p.orgId, userId: p.userId, node: deps.nodeId, connectionId: c.id, status: c.presence });
+    publishLocal(core, p.orgId, p.userId);
     // Frames the client pipelined behind `hello` (already counted by the rate limiter).
     const early = c.early;
     c.early = null;
     for (const data of early) onEarly(c, data);
-    const stats = await replay(core, c, hello.cursors, hello.live ?? false);
+    const stats = await replay(core, c, hello.cursors, hello.live ?? false, heads);
     if (stats) core.log.info({ conn: c.id, ...stats }, "replay finished");
   } catch (err) {
     core.log.error({ conn: c.id, err }, "hello: replay failed");

@@ -1,4 +1,4 @@
-/** Live frames: fan-out, membership changes, send/ack, typing, presence, read receipts, revocation. */
+/** Live frames: fan-out, membership changes, send/ack, typing, read receipts, revocation (presence: presence.test.ts). */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { CLOSE_CODES, type ServerFrameOf } from "@parley/protocol";
@@ -124,35 +124,6 @@ test("read: the channel's connections get the receipt", async (t) => {
   for (const s of [so, sb]) await s.close();
 });
 
-test("presence: aggregated across a user's devices, sent to the org only on change", async (t) => {
-  const { server, owner, bob } = await setup();
-  t.after(() => server.stop());
-  const so = await connectUser(server.url, owner.accessToken);
-  const presenceOf = (userId: string) =>
-    so
-      .of("presence")
-      .filter((f) => f.userId === userId)
-      .map((f) => f.status);
-  const b1 = await connectUser(server.url, bob.accessToken);
-  await so.waitFor((f) => f.t === "presence" && f.userId === bob.user.id && f.status === "online");
-  b1.send({ t: "presence", status: "away" });
-  await so.waitFor((f) => f.t === "presence" && f.userId === bob.user.id && f.status === "away");
-  const bobPhone = await loginUser(server, owner.org.slug, bob.user.username, TEST_PASSWORD, { deviceName: "phone" });
-  const b2 = await connectUser(server.url, bobPhone.accessToken); // online on the phone -> online overall
-  await so.waitFor((f) => f.t === "presence" && f.userId === bob.user.id && f.status === "online", 5000, so.frames.length - 1);
-  b2.send({ t: "presence", status: "online" }); // no change: nothing sent
-  await b2.close(); // only the away laptop is left
-  await so.waitFor((f) => f.t === "presence" && f.userId === bob.user.id && f.status === "away", 5000, so.frames.length - 1);
-  await b1.close();
-  await so.waitFor((f) => f.t === "presence" && f.userId === bob.user.id && f.status === "offline");
-  assert.deepEqual(presenceOf(bob.user.id), ["online", "away", "online", "away", "offline"]);
-  // A new connection learns who is online after `synced`.
-  const b3 = await connectUser(server.url, bob.accessToken);
-  await b3.waitFor((f) => f.t === "presence" && f.userId === owner.user.id && f.status === "online");
-  await b3.close();
-  await so.close();
-});
-
 test("revocation: logging out a session closes its sockets with 4403, others stay", async (t) => {
   const { server, owner, bob } = await setup();
   t.after(() => server.stop());
@@ -166,24 +137,4 @@ test("revocation: logging out a session closes its sockets with 4403, others sta
   // Deactivating the user closes all of them.
   assert.ok((await owner.api("POST", `/users/${bob.user.id}/deactivate`)).status < 300);
   assert.equal((await laptop.closed).code, CLOSE_CODES.revoked);
-});
-
-test("presence: a connection flipping status fast publishes at most one change per interval, ending on its latest state", async (t) => {
-  const { server, owner, bob } = await setup();
-  t.after(() => server.stop());
-  const so = await connectUser(server.url, owner.accessToken);
-  const b1 = await connectUser(server.url, bob.accessToken);
-  await so.waitFor((f) => f.t === "presence" && f.userId === bob.user.id && f.status === "online");
-  const start = so.frames.length;
-  for (let i = 0; i < 20; i++) b1.send({ t: "presence", status: i % 2 === 0 ? "away" : "online" });
-  b1.send({ t: "presence", status: "away" });
-  await new Promise((r) => setTimeout(r, 2600));
-  const seen = so.frames
-    .slice(start)
-    .filter((f) => f.t === "presence" && f.userId === bob.user.id)
-    .map((f) => (f as { status: string }).status);
-  assert.ok(seen.length <= 2, `21 flips fanned out as ${seen.length} frames`);
-  assert.equal(seen.at(-1), "away", "the latest state is published");
-  await b1.close();
-  await so.close();
 });

@@ -9,6 +9,7 @@
  */
 import * as wsModule from "ws";
 import type { Conn } from "./connection.ts";
+import type { BusKey } from "../platform/bus/bus.ts";
 
 interface SenderStatic {
   frame(data: Buffer, options: { fin: boolean; rsv1: boolean; opcode: number; mask: boolean; readOnly: boolean }): Buffer[];
@@ -27,39 +28,55 @@ export interface Registry {
   byChannel: Map<string, Set<Conn>>;
   byUser: Map<string, Set<Conn>>;
   byOrg: Map<string, Set<Conn>>;
+  /**
+   * Told when the node gets its first connection for a channel, user or org (`on`) and when it
+   * loses the last one: the bus delivers the messages keyed by it to this node only in between.
+   */
+  interest(key: BusKey, on: boolean): void;
 }
 
-export function newRegistry(): Registry {
-  return { byChannel: new Map(), byUser: new Map(), byOrg: new Map() };
+export function newRegistry(interest: (key: BusKey, on: boolean) => void = () => {}): Registry {
+  return { byChannel: new Map(), byUser: new Map(), byOrg: new Map(), interest };
 }
 
-function addTo(map: Map<string, Set<Conn>>, key: string, c: Conn): void {
+type Index = "byChannel" | "byUser" | "byOrg";
+const PREFIX = { byChannel: "c", byUser: "u", byOrg: "o" } as const;
+
+function addTo(r: Registry, index: Index, key: string, c: Conn): void {
+  const map = r[index];
   let set = map.get(key);
-  if (!set) map.set(key, (set = new Set()));
+  if (!set) {
+    map.set(key, (set = new Set()));
+    r.interest(`${PREFIX[index]}.${key}`, true);
+  }
   set.add(c);
 }
 
-function removeFrom(map: Map<string, Set<Conn>>, key: string, c: Conn): void {
+function removeFrom(r: Registry, index: Index, key: string, c: Conn): void {
+  const map = r[index];
   const set = map.get(key);
   if (!set) return;
   set.delete(c);
-  if (set.size === 0) map.delete(key);
+  if (set.size === 0) {
+    map.delete(key);
+    r.interest(`${PREFIX[index]}.${key}`, false);
+  }
 }
 
 /** Register an authenticated connection under its user and org. */
 export function registerConn(r: Registry, c: Conn): void {
-  addTo(r.byUser, c.principal!.userId, c);
-  addTo(r.byOrg, c.principal!.orgId, c);
+  addTo(r, "byUser", c.principal!.userId, c);
+  addTo(r, "byOrg", c.principal!.orgId, c);
 }
 
 export function joinChannel(r: Registry, c: Conn, channelId: string): void {
   c.channels.add(channelId);
-  addTo(r.byChannel, channelId, c);
+  addTo(r, "byChannel", channelId, c);
 }
 
 export function leaveChannel(r: Registry, c: Conn, channelId: string): void {
   c.channels.delete(channelId);
-  removeFrom(r.byChannel, channelId, c);
+  removeFrom(r, "byChannel", channelId, c);
 }
 
 /** Open connections (not being closed) of a user on this node, and of one of their devices. */
@@ -76,11 +93,11 @@ export function countConns(r: Registry, userId: string, deviceId: string): { use
 
 /** Forget a connection everywhere (on close). */
 export function unregisterConn(r: Registry, c: Conn): void {
-  for (const ch of c.channels) removeFrom(r.byChannel, ch, c);
+  for (const ch of c.channels) removeFrom(r, "byChannel", ch, c);
   c.channels.clear();
   if (c.principal) {
-    removeFrom(r.byUser, c.principal.userId, c);
-    removeFrom(r.byOrg, c.principal.orgId, c);
+    removeFrom(r, "byUser", c.principal.userId, c);
+    removeFrom(r, "byOrg", c.principal.orgId, c);
   }
 }
 

@@ -1,7 +1,10 @@
 /**
  * Replay after `hello`: per-user stream items after cursors.user, then for
  * every channel of the user the events after the client's cursor, in pages,
- * then `synced`, then the live frames that arrived meanwhile.
+ * then `synced`, then the live frames that arrived meanwhile. Only channels
+ * whose last seq (read with the channel list, in one query) is past the
+ * client's cursor are queried: a reconnect with nothing new costs no query
+ * per channel.
  *
  * No gap, no duplicate: the connection is in the live indexes (with
  * `pending` set) BEFORE the first replay query, so anything committed after
@@ -13,7 +16,6 @@ import { listUserStream } from "../modules/streams/user-stream.ts";
 import { PENDING_EPHEMERAL, PENDING_EVENT, PENDING_USER, writable, type Conn } from "./connection.ts";
 import type { GatewayCore } from "./core.ts";
 import { listEventsAfter } from "../modules/messages/commands.ts";
-import { orgPresence } from "./presence.ts";
 import { policyAllowsRead } from "./channel-policy.ts";
 
 const PAGE = DEFAULT_LIMITS.pageSize;
@@ -43,22 +45,36 @@ function waitForRoom(c: Conn, highWater: number): Promise<void> | undefined {
   });
 }
 
-/** Run replay for an authenticated connection whose `pending` queue is already set. */
 /** What replay did, for the log line (and tests that check the live buffer was exercised). */
 export interface ReplayStats {
   pages: number;
+  /** Channels whose events were queried (the others had nothing after the client's cursor). */
+  queried: number;
   /** Live channel events / user items buffered during replay and sent after it. */
   flushed: number;
   /** Live ones buffered during replay that replay had already sent. */
   dropped: number;
 }
 
-export async function replay(core: GatewayCore, c: Conn, cursors: Cursors, live: boolean): Promise<ReplayStats | undefined> {
+/**
+ * Run replay for an authenticated connection whose `pending` queue is already set.
+ * `heads`: each channel's last seq, read after the connection joined the live indexes, so
+ * anything committed after that read arrives live; a channel missing from it (joined while
+ * the list was read) is queried.
+ */
+export async function replay(
+  core: GatewayCore,
+  c: Conn,
+  cursors: Cursors,
+  live: boolean,
+  heads: ReadonlyMap<string, number>,
+): Promise<ReplayStats | undefined> {
   const { db } = core.deps;
   const userId = c.principal!.userId;
   let userSeq = cursors.user;
   const sent = new Map<string, number>();
   let pages = 0;
+  let queried = 0;
   const room = highWater(core);
   if (!live) {
     for (;;) {
@@ -78,6 +94,10 @@ export async function replay(core: GatewayCore, c: Conn, cursors: Cursors, live:
       // An org policy that forbids reading the channel: nothing of it is replayed (nor sent live).
       if (!policyAllowsRead(c, channelId)) continue;
       let after = cursors.channels[channelId] ?? 0;
+      const head = heads.get(channelId);
+      // Nothing committed after the cursor when the heads were read; later events arrive live.
+      if (head !== undefined && head <= after) continue;
+      queried++;
       for (;;) {
         await waitForRoom(c, room);
         // A kick or leave while we page removes the channel from c.channels at
@@ -97,10 +117,7 @@ export async function replay(core: GatewayCore, c: Conn, cursors: Cursors, live:
   }
   core.send(c, { t: "synced" });
   const { flushed, dropped } = flushPending(core, c, cursors, sent, userSeq, live);
-  for (const [uid, status] of orgPresence(core.presence, c.principal!.orgId)) {
-    core.send(c, { t: "presence", userId: uid, status });
-  }
-  return { pages, flushed, dropped };
+  return { pages, queried, flushed, dropped };
 }
 
 /** Write the live frames queued during replay that replay did not already cover. */

@@ -18,6 +18,8 @@ import { newId } from "../platform/ids.ts";
 import { limitAddress, limitUser, PROBE_LIMIT } from "./rate-limit.ts";
 import { registerMetricsRoute } from "./metrics.ts";
 import { registerScim } from "./scim.ts";
+import { traceRequests } from "./tracing.ts";
+import { tracingOn } from "../platform/tracing.ts";
 
 import { serverFactory, type TlsFiles } from "./tls.ts";
 export interface HttpOptions {
@@ -90,6 +92,8 @@ export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance>
     void reply.code(404).send({ code: "not_found", message: `no route ${req.method} ${req.url.split("?")[0]}` } satisfies ErrorBody);
   });
 
+  // A span per request, only when tracing is on (http/tracing.ts); first, so the hooks below run inside it.
+  if (tracingOn()) traceRequests(app);
   app.addHook("onRequest", async (req, reply) => {
     void reply.header("X-Request-Id", req.id);
     // The routed path, not the raw URL: the router decodes and normalises it.
@@ -122,6 +126,8 @@ export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance>
     } catch {
       /* reported below */
     }
+    // Redis down does not fail readiness: the limits fall back to this node's memory (platform/limits).
+    if (deps.limits.backend() !== "memory") checks.redis = deps.limits.backend() === "redis";
     const ok = checks.db && checks.bus && !checks.draining;
     return reply.code(ok ? 200 : 503).send({ ok, checks });
   });

@@ -1,8 +1,11 @@
 /**
  * JSON-lines logging (pino). Modules take a child logger
  * (`log.child({ module: "gateway" })`). Secrets and content are redacted by path.
+ * With tracing on (platform/tracing.ts), a line written inside a span carries its
+ * `trace_id` and `span_id`.
  */
 import pino from "pino";
+import { traceFields } from "./tracing.ts";
 
 export type Logger = pino.Logger;
 
@@ -26,5 +29,5 @@ const REDACT_PATHS = [
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, base: { service: "parley" }, redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, destination);
+  return pino({ level, base: { service: "parley" }, mixin: traceFields, redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, destination);
 }

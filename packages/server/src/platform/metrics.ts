@@ -35,6 +35,10 @@ export interface Metrics {
   jobDuration: client.Histogram<"name">;
   /** Bus messages the outbox relay published: at once after their commit, or swept up later (platform/bus/outbox.ts). */
   busRelayed: client.Counter<"path">;
+  /** Messages this node sent to and received from NATS, by direction and topic (the in-process bus counts none). */
+  busMessages: client.Counter<"direction" | "topic">;
+  /** 1 while the bus is connected: NATS's connection is up (0 while it reconnects); always 1 in process. */
+  busConnected: client.Gauge;
   /** Sources of the `parley_jobs_queued` gauge, read when scraped: the job runner adds one (a count in the database). */
   jobsQueuedSources: Set<() => Promise<number>>;
   /** Uses of orgs' LDAP directories (sign_in, sync, test, reauth), by outcome (ok, rejected, unavailable): an unreachable directory shows here first. */
@@ -46,6 +50,10 @@ export interface Metrics {
 export function createMetrics(): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: "parley_" });
+  // prom-client's sums of the per-type handle/request/resource gauges end in `_total`, which
+  // Prometheus reserves for counters (`promtool check metrics` refuses them): sum() the
+  // per-type gauges (parley_nodejs_active_handles etc.) instead.
+  for (const kind of ["handles", "requests", "resources"]) registry.removeSingleMetric(`parley_nodejs_active_${kind}_total`);
   const wsBufferedSources = new Set<() => number>();
   new client.Gauge({
     name: "parley_ws_buffered_bytes",
@@ -79,6 +87,17 @@ export function createMetrics(): Metrics {
       name: "parley_bus_relayed_total",
       help: "Bus messages published from the outbox, by path (immediate after commit, or sweep of rows left behind)",
       labelNames: ["path"],
+      registers: [registry],
+    }),
+    busMessages: new client.Counter({
+      name: "parley_bus_messages_total",
+      help: "Bus messages sent to (published) and received from (received) NATS, by topic",
+      labelNames: ["direction", "topic"],
+      registers: [registry],
+    }),
+    busConnected: new client.Gauge({
+      name: "parley_bus_connected",
+      help: "1 while the bus is connected (NATS: 0 while it reconnects; the in-process bus: always 1)",
       registers: [registry],
     }),
     eventsPersisted: new client.Counter({ name: "parley_events_persisted_total", help: "Channel events persisted", registers: [registry] }),

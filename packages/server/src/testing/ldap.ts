@@ -14,10 +14,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import type { LdapSettingsInput } from "@parley/protocol";
 import { selfSignedCertificate, type SelfSigned } from "./certs.ts";
-import { freePort } from "./ports.ts";
+import { freePort, waitForListening } from "./ports.ts";
 
 const SLAPD = "/usr/sbin/slapd";
 const SLAPADD = "/usr/sbin/slapadd";
@@ -155,24 +154,6 @@ access to *
 `;
 }
 
-async function waitForPort(port: number, proc: ChildProcess, log: () => string, timeoutMs = 10_000): Promise<void> {
-  const t0 = Date.now();
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`slapd exited with ${proc.exitCode}:\n${log()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, "127.0.0.1");
-      s.once("connect", () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`slapd did not listen on 127.0.0.1:${port} within ${timeoutMs} ms:\n${log()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** Start a throwaway slapd loaded with `people` and `groups`. */
 export async function startTestLdap(opts: { people?: LdapPerson[]; groups?: LdapGroup[]; tls?: boolean } = {}): Promise<TestLdap> {
   ensureSlapd();
@@ -201,7 +182,7 @@ export async function startTestLdap(opts: { people?: LdapPerson[]; groups?: Ldap
     process.once("exit", killOnExit);
     p.once("exit", () => process.off("exit", killOnExit));
     try {
-      await waitForPort(port, p, () => output);
+      await waitForListening(port, { child: p, what: "slapd", output: () => output });
     } catch (err) {
       await stop();
       throw err;

@@ -4,11 +4,10 @@
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { freePort } from "./ports.ts";
+import { freePort, waitForListening } from "./ports.ts";
 
 export interface TestS3 {
   /** PARLEY_BLOB_URL for the bucket (s3rver's fixed credentials, path-style). */
@@ -28,21 +27,11 @@ export async function startTestS3(): Promise<TestS3> {
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += String(d)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  // Ready once it accepts connections (bounded).
-  for (let i = 0; ; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, "127.0.0.1", () => {
-        s.end();
-        resolve(true);
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (ok) break;
-    if (child.exitCode !== null || i > 100) {
-      child.kill("SIGKILL");
-      throw new Error(`s3rver did not start on 127.0.0.1:${port}: ${stderr || "no output"}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await waitForListening(port, { child, what: "s3rver", output: () => stderr });
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw err;
   }
   return {
     blobUrl: (prefix = "") => `s3://S3RVER:S3RVER@${BUCKET}/${prefix}?endpoint=http://127.0.0.1:${port}&region=us-east-1`,

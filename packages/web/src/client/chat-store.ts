@@ -9,6 +9,7 @@ import type { ApprovalRequest, ChannelKind, HistoryPolicy, MyChannel, Org, OrgPe
 import { isParleyError, type ArchiveStatus, type ConnectionChange, type LockerStatus, type ReceivedEvent } from "@parley/sdk";
 import { ChannelHistory } from "./channel-history.ts";
 import { EphemeralState } from "./ephemeral.ts";
+import { PresenceWatch } from "./presence-watch.ts";
 import type { RemoteClient } from "./remote-client.ts";
 import { mentionedUserIds } from "../chat/mentions.ts";
 
@@ -24,6 +25,8 @@ export class ChatStore {
   readonly org: Org;
   me: User;
   readonly ephemeral: EphemeralState;
+  /** The users whose presence is on screen (presence dots add theirs): the server sends presence only for them. */
+  readonly presenceWatch: PresenceWatch;
   users = new Map<string, User>();
   channels: MyChannel[] = [];
   connection: ConnectionChange = { state: "connecting", previous: "offline" };
@@ -58,6 +61,7 @@ export class ChatStore {
     this.me = me;
     this.org = org;
     this.ephemeral = new EphemeralState(() => this.#changed());
+    this.presenceWatch = new PresenceWatch((ids) => client.watchPresence(ids));
     const c = client;
     this.#off.push(
       c.on("event", (e) => this.#onEvent(e)),
@@ -393,6 +397,7 @@ export class ChatStore {
     for (const off of this.#off) off();
     this.#off.length = 0;
     this.ephemeral.close();
+    this.presenceWatch.stop();
     if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
     if (this.#readTimer) clearTimeout(this.#readTimer);
   }

@@ -81,6 +81,9 @@ export class RemoteClient extends Emitter<ClientEvents> {
   typing(...a: Args<"typing">): void {
     void this.#call("typing", a).catch(() => undefined);
   }
+  watchPresence(...a: Args<"watchPresence">): void {
+    void this.#call("watchPresence", a).catch(() => undefined);
+  }
   setPresence(...a: Args<"setPresence">): void {
     void this.#call("setPresence", a).catch(() => undefined);
   }

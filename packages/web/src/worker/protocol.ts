@@ -63,6 +63,7 @@ export const CLIENT_METHODS = [
   "delete",
   "typing",
   "setPresence",
+  "watchPresence",
   "markRead",
   "channels",
   "createChannel",

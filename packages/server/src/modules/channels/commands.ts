@@ -4,7 +4,9 @@
  * (the gateway) import everything channel-related from this one file.
  *
  * For the gateway's replay:
- * - `listMyChannelIds(db, principal): Promise<string[]>` — ids of the channels the user belongs to.
+ * - `listMyChannelHeads(db, principal): Promise<Map<string, number>>` — the channels the user belongs to,
+ *   each with its last seq (`channels.last_seq`, bumped by timeline/sequence.ts in the transaction that
+ *   inserts the events), so replay queries only the channels with something after the client's cursor.
  * Events after a cursor come from `listEventsAfter` in modules/messages/commands.ts.
  */
 import { defaultHistoryPolicy, type Channel, type HistoryPolicy, type MyChannel } from "@parley/protocol";
@@ -201,8 +203,14 @@ async function setArchived(deps: Deps, p: DeviceActor, channelId: string, archiv
 export const archiveChannel = (deps: Deps, p: DeviceActor, channelId: string) => setArchived(deps, p, channelId, true);
 export const unarchiveChannel = (deps: Deps, p: DeviceActor, channelId: string) => setArchived(deps, p, channelId, false);
 
-/** Ids of the channels `p` belongs to. */
-export async function listMyChannelIds(db: Db, p: DeviceActor): Promise<string[]> {
-  const rows = await db.selectFrom("channel_members").select("channel_id").where("user_id", "=", p.userId).where("org_id", "=", p.orgId).execute();
-  return rows.map((r) => r.channel_id);
+/** The channels `p` belongs to, each with its last seq, in one query. */
+export async function listMyChannelHeads(db: Db, p: DeviceActor): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom("channel_members as m")
+    .innerJoin("channels as c", "c.id", "m.channel_id")
+    .select(["m.channel_id", "c.last_seq"])
+    .where("m.user_id", "=", p.userId)
+    .where("m.org_id", "=", p.orgId)
+    .execute();
+  return new Map(rows.map((r) => [r.channel_id, Number(r.last_seq)]));
 }

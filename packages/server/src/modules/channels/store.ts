@@ -156,36 +156,49 @@ export async function myChannelRows(q: Q, userId: string, channelId?: string) {
     .innerJoin("channels as c", "c.id", "m.channel_id")
     .selectAll("c")
     .select(["m.role as my_role", "m.read_seq as read_seq"])
-    .select((eb) => [
-      eb.selectFrom("channel_members as mm").whereRef("mm.channel_id", "=", "c.id").select(eb.fn.countAll<number>().as("n")).as("member_count"),
-      // Unread: messages after the read receipt that someone else sent (not reactions,
-      // edits, deletes or MLS handshakes). Counting stops at UNREAD_CAP so a member who
-      // never reads a busy channel does not make every listing scan its whole history.
-      eb
-        .selectFrom(
-          eb
-            .selectFrom("events as e")
-            .whereRef("e.channel_id", "=", "c.id")
-            .whereRef("e.seq", ">", "m.read_seq")
-            .where("e.sender_id", "<>", userId)
-            .where("e.kind", "=", "message")
-            .select("e.seq")
-            .limit(UNREAD_CAP)
-            .as("u"),
-        )
-        .select(eb.fn.countAll<number>().as("n"))
-        .as("unread"),
-      eb
-        .selectFrom("mentions as x")
-        .whereRef("x.channel_id", "=", "c.id")
-        .whereRef("x.seq", ">", "m.read_seq")
-        .where("x.user_id", "=", userId)
-        .select(eb.fn.countAll<number>().as("n"))
-        .as("mention_count"),
-    ])
+    .select((eb) => {
+      // The oldest / newest UNREAD_CAP messages after the read receipt, walked on the events
+      // primary key (channel_id, seq): at most 2 x UNREAD_CAP rows whoever sent them.
+      const window = (order: "asc" | "desc", as: "a" | "b") =>
+        eb
+          .selectFrom(
+            eb
+              .selectFrom("events as e")
+              .whereRef("e.channel_id", "=", "c.id")
+              .whereRef("e.seq", ">", "m.read_seq")
+              .where("e.kind", "=", "message")
+              .select(["e.seq", "e.sender_id"])
+              .orderBy("e.seq", order)
+              .limit(UNREAD_CAP)
+              .as(as),
+          )
+          .select([`${as}.seq`, `${as}.sender_id`]);
+      return [
+        eb.selectFrom("channel_members as mm").whereRef("mm.channel_id", "=", "c.id").select(eb.fn.countAll<number>().as("n")).as("member_count"),
+        // Unread: messages after the read receipt that someone else sent (not reactions,
+        // edits, deletes or MLS handshakes), counted in the two windows above: exact up to
+        // UNREAD_CAP unless the user posted more than ~UNREAD_CAP messages after their receipt
+        // and others' messages sit between the windows. Filtering the sender before the limit
+        // would make a heavy poster's listing scan every row after the receipt.
+        eb
+          .selectFrom(window("asc", "a").union(window("desc", "b")).as("u"))
+          .where("u.sender_id", "<>", userId)
+          .select(eb.fn.countAll<number>().as("n"))
+          .as("unread"),
+        eb
+          .selectFrom("mentions as x")
+          .whereRef("x.channel_id", "=", "c.id")
+          .whereRef("x.seq", ">", "m.read_seq")
+          .where("x.user_id", "=", userId)
+          .select(eb.fn.countAll<number>().as("n"))
+          .as("mention_count"),
+      ];
+    })
     .where("m.user_id", "=", userId);
   if (channelId) query = query.where("c.id", "=", channelId);
-  return query.orderBy("c.created_at").orderBy("c.id").execute();
+  const rows = await query.orderBy("c.created_at").orderBy("c.id").execute();
+  for (const r of rows) r.unread = Math.min(UNREAD_CAP, Number(r.unread ?? 0));
+  return rows;
 }
 
 /** Other members of the given DM channels, by channel id. */

@@ -9,7 +9,7 @@
  *   backwards nor beyond the channel's last seq); publishes "channel.read" after commit if it moved.
  * - `listEventsAfter(db, channelId, afterSeq, limit, maxBytes): Promise<{ events: Event[]; hasMore: boolean }>` —
  *   replay page, oldest first, bounded by count and content bytes, no authorization (the caller already knows the user's channels,
- *   see `listMyChannelIds` in modules/channels/commands.ts).
+ *   see `listMyChannelHeads` in modules/channels/commands.ts).
  */
 import type { Event, SendEvent, ThreadSummary } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";

@@ -40,3 +40,27 @@ test("delivery is asynchronous, in publish order, and every subscriber gets its 
   a[0]!.added.push("x");
   assert.deepEqual(b[0]!.added, ["u1"]);
 });
+
+test("a scoped subscriber gets a keyed message only while the node has interest in its key; a tap gets every one", async () => {
+  const bus = memoryBus(undefined, (_topic, m) => `c.${(m as { channelId: string }).channelId}`);
+  const scoped: string[] = [];
+  const tapped: string[] = [];
+  bus.subscribe("channel.read", (m) => scoped.push(m.channelId), { scoped: true });
+  bus.subscribe("channel.read", (m) => tapped.push(m.channelId));
+  const read = (channelId: string) => bus.publish("channel.read", { orgId: "o", channelId, userId: "u", seq: 1 });
+  read("c1");
+  await tick();
+  bus.interest("c.c1", true);
+  bus.interest("c.c1", true);
+  read("c1");
+  read("c2");
+  await tick();
+  bus.interest("c.c1", false);
+  read("c1");
+  await tick();
+  bus.interest("c.c1", false);
+  read("c1");
+  await tick();
+  assert.deepEqual(scoped, ["c1", "c1"], "before any interest nothing; counted: one withdrawal of two keeps it");
+  assert.deepEqual(tapped, ["c1", "c1", "c2", "c1", "c1"]);
+});

@@ -1,4 +1,88 @@
-import type { Bus, BusTopics, Topic } from "./bus.ts";
+import type { Bus, BusKey, BusTopics, KeyOf, Topic } from "./bus.ts";
+
+type Handler = (msg: never) => void;
+type OnError = (err: unknown, topic: Topic) => void;
+
+/** Which of a node's subscribers a message goes to (see {@link LocalDispatch.deliver}). */
+export type DeliverTo = "scoped" | "taps" | "both";
+
+/**
+ * A node's own subscribers and interests: the delivery half of every bus. The in-process bus is
+ * only this; the NATS bus hands it what it receives from other nodes.
+ */
+interface LocalDispatch {
+  /** Queue `json` for this node's subscribers of `topic` (asynchronously, in order). */
+  deliver(topic: Topic, key: BusKey, json: string, to: DeliverTo): void;
+  /** Whether this node has any subscriber of `topic`. */
+  has(topic: Topic): boolean;
+  /** Add a subscriber; returns the function that removes it. */
+  subscribe(topic: Topic, handler: Handler, scoped: boolean): () => void;
+  /** Count interest in `key`; true when it went from none to some (`on`) or back to none. */
+  interest(key: BusKey, on: boolean): boolean;
+  clear(): void;
+}
+
+export function localDispatch(onError: OnError): LocalDispatch {
+  const scoped = new Map<Topic, Set<Handler>>();
+  const taps = new Map<Topic, Set<Handler>>();
+  const interests = new Map<BusKey, number>();
+  const queue: Array<{ topic: Topic; key: BusKey; json: string; to: DeliverTo }> = [];
+  let draining = false;
+
+  function run(set: Set<Handler> | undefined, topic: Topic, json: string): void {
+    if (!set) return;
+    for (const h of [...set]) {
+      try {
+        (h as (msg: unknown) => void)(JSON.parse(json));
+      } catch (err) {
+        onError(err, topic);
+      }
+    }
+  }
+
+  function drain(): void {
+    draining = false;
+    for (let m = queue.shift(); m; m = queue.shift()) {
+      // Interest is looked at when the message is delivered: a connection that joined a channel
+      // (in the same tick as the publish) gets it here; on NATS it might not (docs/architecture.md).
+      if (m.to !== "taps" && (m.key === "all" || interests.has(m.key))) run(scoped.get(m.topic), m.topic, m.json);
+      if (m.to !== "scoped") run(taps.get(m.topic), m.topic, m.json);
+    }
+  }
+
+  return {
+    deliver(topic, key, json, to) {
+      queue.push({ topic, key, json, to });
+      if (!draining) {
+        draining = true;
+        queueMicrotask(drain);
+      }
+    },
+    has: (topic) => Boolean(scoped.get(topic)?.size || taps.get(topic)?.size),
+    subscribe(topic, handler, isScoped) {
+      const map = isScoped ? scoped : taps;
+      let set = map.get(topic);
+      if (!set) map.set(topic, (set = new Set()));
+      // Its own entry, so the same function subscribed twice is called twice (and removed once).
+      const h = (msg: never) => handler(msg);
+      set.add(h);
+      const mine = set;
+      return () => void mine.delete(h);
+    },
+    interest(key, on) {
+      const n = (interests.get(key) ?? 0) + (on ? 1 : -1);
+      if (n > 0) interests.set(key, n);
+      else interests.delete(key);
+      return on ? n === 1 : n === 0;
+    },
+    clear() {
+      scoped.clear();
+      taps.clear();
+      interests.clear();
+      queue.length = 0;
+    },
+  };
+}
 
 /**
  * In-process bus for a single node. It behaves like a networked bus (NATS) where
@@ -7,51 +91,28 @@ import type { Bus, BusTopics, Topic } from "./bus.ts";
  *   `publish` (messages are delivered in publish order, on a later microtask);
  * - every message is a copy made by a JSON round trip at publish time: a
  *   subscriber never shares objects with the publisher (or with another
- *   subscriber's copy), and a payload that is not plain JSON fails at once.
+ *   subscriber's copy), and a payload that is not plain JSON fails at once;
+ * - a scoped subscriber receives a keyed message only while the node declared
+ *   interest in its key (`keyOf`; without one every message is keyed `all`).
  * A subscriber that throws is reported to `onError` and does not keep the
  * message from the others.
  */
-export function memoryBus(onError: (err: unknown, topic: Topic) => void = (err, topic) => console.error(`bus subscriber for ${topic} failed`, err)): Bus {
-  const handlers = new Map<Topic, Set<(msg: never) => void>>();
-  const queue: Array<{ topic: Topic; json: string }> = [];
-  let draining = false;
-
-  function drain(): void {
-    draining = false;
-    for (let m = queue.shift(); m; m = queue.shift()) {
-      const set = handlers.get(m.topic);
-      if (!set) continue;
-      for (const h of [...set]) {
-        try {
-          (h as (msg: unknown) => void)(JSON.parse(m.json));
-        } catch (err) {
-          onError(err, m.topic);
-        }
-      }
-    }
-  }
-
+export function memoryBus(onError: OnError = (err, topic) => console.error(`bus subscriber for ${topic} failed`, err), keyOf: KeyOf = () => "all"): Bus {
+  const local = localDispatch(onError);
   return {
     publish(topic, msg) {
-      if (!handlers.get(topic)?.size) return;
-      queue.push({ topic, json: JSON.stringify(msg) });
-      if (!draining) {
-        draining = true;
-        queueMicrotask(drain);
-      }
+      if (!local.has(topic)) return;
+      local.deliver(topic, keyOf(topic, msg), JSON.stringify(msg), "both");
     },
-    subscribe<T extends Topic>(topic: T, handler: (msg: BusTopics[T]) => void) {
-      let set = handlers.get(topic);
-      if (!set) handlers.set(topic, (set = new Set()));
-      set.add(handler as (msg: never) => void);
-      return () => {
-        set.delete(handler as (msg: never) => void);
-      };
+    subscribe<T extends Topic>(topic: T, handler: (msg: BusTopics[T]) => void, opts?: { scoped?: boolean }) {
+      return local.subscribe(topic, handler as Handler, opts?.scoped ?? false);
+    },
+    interest(key, on) {
+      local.interest(key, on);
     },
     ready: () => true,
     async close() {
-      handlers.clear();
-      queue.length = 0;
+      local.clear();
     },
   };
 }

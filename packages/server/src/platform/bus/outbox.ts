@@ -11,7 +11,9 @@
  * durable rows (a channel event) is kept as a reference to them (OutboxCodec), and
  * a run of them (consecutive seqs of one channel) as one reference.
  *
- * Delivery is at least once: a row swept while its own process is about to
+ * While a networked bus (NATS) is unreachable, committed messages are delivered
+ * on this node only and their rows stay; the sweep publishes them once the bus
+ * is back. Delivery is at least once: a row swept while its own process is about to
  * publish it goes out twice. Every subscriber tolerates that (clients dedupe
  * channel events and stream items by seq; membership, revocation and job
  * nudges are idempotent).
@@ -21,6 +23,7 @@ import type { Db, Dialect, Tx } from "../db/index.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Bus, BusTopics, Topic } from "./bus.ts";
+import { inSpan, SpanKind, tracingOn } from "../tracing.ts";
 
 /** One bus message, as a command emits it. */
 export interface Emitted<T extends Topic = Topic> {
@@ -124,6 +127,19 @@ export function createBusRelay(o: BusRelayOptions): BusRelay {
     }
   }
 
+  /** Run `send` (publishing `batch`) in a "bus publish" span when tracing is on (platform/tracing.ts). */
+  function traced(path: "immediate" | "sweep", batch: ReadonlyArray<{ topic: string }>, send: () => void): void {
+    if (!tracingOn()) return send();
+    const topics = [...new Set(batch.map((m) => m.topic))];
+    const attributes = {
+      "messaging.operation.type": "send",
+      "messaging.batch.message_count": batch.length,
+      "parley.bus.path": path,
+      "parley.bus.topics": topics,
+    };
+    inSpan("bus publish", attributes, send, SpanKind.PRODUCER);
+  }
+
   /** Up to DROP published ids, taken out of the set. */
   function takePublished(): number[] {
     const ids: number[] = [];
@@ -168,6 +184,8 @@ export function createBusRelay(o: BusRelayOptions): BusRelay {
   }
 
   async function sweepOnce(olderThanMs: number): Promise<number> {
+    // Rows wait while the bus is unreachable (swept, they would reach no other node).
+    if (!o.bus.ready()) return 0;
     const cutoff = o.now() - olderThanMs;
     // Usually there is nothing: look before taking any lock (no write, no transaction every second).
     const any = await o.db.selectFrom("bus_outbox").select("id").where("created_at", "<=", cutoff).limit(1).executeTakeFirst();
@@ -229,10 +247,12 @@ export function createBusRelay(o: BusRelayOptions): BusRelay {
       });
     }
     let published = 0;
-    rows.forEach((r, i) => {
-      for (const m of msgs[i]!) publish(r.topic as Topic, m);
-      published += msgs[i]!.length;
-    });
+    traced("sweep", rows, () =>
+      rows.forEach((r, i) => {
+        for (const m of msgs[i]!) publish(r.topic as Topic, m);
+        published += msgs[i]!.length;
+      }),
+    );
     if (published) o.metrics.busRelayed.inc({ path: "sweep" }, published);
   }
 
@@ -274,8 +294,14 @@ export function createBusRelay(o: BusRelayOptions): BusRelay {
     committed(written, msgs) {
       for (const id of written.dropped) published.delete(id);
       if (o.mode === "leave") return;
-      for (const m of msgs) publish(m.topic, m.msg);
+      // A networked bus that is down delivers to this node only: the rows stay for the sweep,
+      // which publishes them everywhere once it is back (this node's clients dedupe the repeat).
+      const reachable = o.bus.ready();
+      traced("immediate", msgs, () => {
+        for (const m of msgs) publish(m.topic, m.msg);
+      });
       o.metrics.busRelayed.inc({ path: "immediate" }, msgs.length);
+      if (!reachable) return;
       for (const id of written.ids) published.add(id);
       scheduleDrop();
     },

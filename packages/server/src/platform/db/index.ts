@@ -11,6 +11,8 @@ import pg from "pg";
 import type { Database } from "./tables.ts";
 import { migrations } from "./migrations.ts";
 import { registerDriver } from "./row-arrays.ts";
+import { cachedStatements } from "./statement-cache.ts";
+import { queryTracer } from "../tracing.ts";
 
 import type { Dialect } from "./dialect.ts";
 
@@ -84,7 +86,8 @@ function openSqlite(file: string, synchronous: "FULL" | "NORMAL"): Storage {
   raw.pragma("busy_timeout = 5000");
   // Our timestamps and seqs fit in 2^53: read integers as JS numbers.
   raw.defaultSafeIntegers(false);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  // With tracing on, each query inside a span becomes a child span (platform/tracing.ts).
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachedStatements(raw) }), log: queryTracer("sqlite") });
   registerDriver(db, { sqlite: raw });
   return {
     db,
@@ -114,7 +117,10 @@ function openPostgres(url: string, max: number, onPoolError?: (err: Error) => vo
   // emitted as "error"; without a listener that would crash the process. The pool discards
   // the client and the next query opens a new one, so reporting it is all there is to do.
   pool.on("error", (err) => onPoolError?.(err));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // A connection in use can be dropped too (a restart terminates every backend): its query
+  // fails on its own, but the client also emits "error" — caught here, not a process crash.
+  pool.on("connect", (client) => client.on("error", (err) => onPoolError?.(err)));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: queryTracer("postgresql") });
   registerDriver(db, { pool });
   return {
     db,

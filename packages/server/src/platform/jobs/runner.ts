@@ -15,6 +15,7 @@ import type { Metrics } from "../metrics.ts";
 import { DEFAULT_BACKOFF, retryDelay, type Backoff } from "./backoff.ts";
 import { buryExpired, claimJobs, markDone, markFailed, purgeDone, releaseClaim, renewLease, type ClaimRef, type ClaimedJob } from "./claim.ts";
 import { enqueueSchedules, type JobSchedule } from "./schedule.ts";
+import { annotateSpan, inSpan, SpanKind } from "../tracing.ts";
 
 /** What a handler learns about the job it runs. */
 export interface JobInfo {
@@ -128,7 +129,13 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
       const ref: ClaimRef = { id: job.id, runner: o.runnerId, attempts: job.attempts };
       running.set(job.id, {
         ref,
-        done: run(job, ref).finally(() => {
+        // A span per run when tracing is on (platform/tracing.ts): name, attempt, outcome.
+        done: inSpan(
+          `job ${job.name}`,
+          { "parley.job.name": job.name, "parley.job.id": job.id, "parley.job.attempt": job.attempts, "parley.job.max_attempts": job.maxAttempts },
+          () => run(job, ref),
+          SpanKind.CONSUMER,
+        ).finally(() => {
           running.delete(job.id);
           if (moreWaiting) nudge();
         }),
@@ -150,6 +157,7 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
       await handler(JSON.parse(job.payload) as unknown, { id: job.id, name: job.name, attempt: job.attempts, maxAttempts: job.maxAttempts });
       clearInterval(renew);
       o.metrics?.jobsRun.inc({ name: job.name });
+      annotateSpan({ "parley.job.outcome": "done" });
       if (!(await markDone(o.db, ref, now()))) log.warn({ jobId: job.id, job: job.name }, "job finished after its claim was lost (it may run again)");
     } catch (err) {
       clearInterval(renew);
@@ -157,6 +165,7 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
       const message = (err instanceof Error ? err.message : String(err)).slice(0, 2000);
       const dead = job.attempts >= job.maxAttempts;
       const retryAt = dead ? undefined : now() + retryDelay(job.attempts, o.backoff ?? DEFAULT_BACKOFF);
+      annotateSpan({ "parley.job.outcome": dead ? "dead" : "retry" }, err);
       try {
         const settled = await markFailed(o.db, ref, message, now(), retryAt);
         if (dead && settled) {

@@ -1,8 +1,16 @@
 /**
- * Rate limiting seam (rate-limiter-flexible). In-memory on one node; the
- * scale-out work swaps in the Redis limiter behind the same interface.
+ * Rate limiting seam (rate-limiter-flexible). In-memory on one node by default;
+ * with PARLEY_REDIS_URL the counters live in Redis, shared by every node, so a
+ * login throttle or request limit hit through one node applies on all.
+ *
+ * Redis down: each node falls back to its own in-memory counters (the
+ * library's insurance limiter) — limits keep applying, per node, instead of
+ * failing open (no limit) or closed (nobody may sign in). /readyz reports it
+ * (`checks.redis: false`) without failing readiness; the client reconnects by
+ * itself and the shared counters are used again once Redis answers.
  */
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { AppError } from "../../core/errors.ts";
 
 /** A limiter said no; `first` is set on the first refusal of the key's window (the moment it locked). */
@@ -25,8 +33,24 @@ export interface Limiter {
   blocked(key: string): Promise<number>;
 }
 
-function memoryLimiter(opts: { points: number; durationSeconds: number; code: "rate_limited" | "login_throttled"; message: string }): Limiter {
-  const rl = new RateLimiterMemory({ points: opts.points, duration: opts.durationSeconds });
+interface LimiterOpts {
+  points: number;
+  durationSeconds: number;
+  code: "rate_limited" | "login_throttled";
+  message: string;
+}
+
+function makeLimiter(name: string, opts: LimiterOpts, redis: Redis | undefined): Limiter {
+  const memory = new RateLimiterMemory({ points: opts.points, duration: opts.durationSeconds });
+  const rl: RateLimiterAbstract = redis
+    ? new RateLimiterRedis({
+        storeClient: redis,
+        keyPrefix: `parley:rl:${name}`,
+        points: opts.points,
+        duration: opts.durationSeconds,
+        insuranceLimiter: memory,
+      })
+    : memory;
   return {
     async consume(key, points = 1) {
       try {
@@ -56,6 +80,9 @@ function memoryLimiter(opts: { points: number; durationSeconds: number; code: "r
 
 /** The limiters the server uses. */
 export interface Limits {
+  /** Where the counters are: this node's memory, Redis, or (Redis unreachable) this node's memory for now. */
+  backend(): "memory" | "redis" | "redis-down";
+  close(): Promise<void>;
   ip: Limiter;
   user: Limiter;
   /** Failed logins per org+username. */
@@ -70,29 +97,50 @@ export interface Limits {
   mfa: Limiter;
 }
 
-export function createLimits(cfg: { rateLimitIp: number; rateLimitUser: number; loginAttempts: number }): Limits {
+export function createLimits(cfg: { rateLimitIp: number; rateLimitUser: number; loginAttempts: number; redisUrl?: string | undefined }): Limits {
+  const redis = cfg.redisUrl
+    ? new Redis(cfg.redisUrl, {
+        // Fail at once while disconnected (the memory fallback answers), reconnect in the background.
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        connectTimeout: 2000,
+        retryStrategy: (times) => Math.min(100 * times, 2000),
+      })
+    : undefined;
+  // Reported through backend() and /readyz; ioredis reconnects by itself.
+  redis?.on("error", () => undefined);
+  const limiter = (name: string, opts: LimiterOpts) => makeLimiter(name, opts, redis);
   return {
-    ip: memoryLimiter({ points: cfg.rateLimitIp, durationSeconds: 60, code: "rate_limited", message: "too many requests from this address" }),
-    user: memoryLimiter({ points: cfg.rateLimitUser, durationSeconds: 60, code: "rate_limited", message: "too many requests from this account" }),
-    loginAccount: memoryLimiter({
+    backend: () => (!redis ? "memory" : redis.status === "ready" ? "redis" : "redis-down"),
+    async close() {
+      if (redis) await redis.quit().catch(() => redis.disconnect());
+    },
+    ip: limiter("ip", { points: cfg.rateLimitIp, durationSeconds: 60, code: "rate_limited", message: "too many requests from this address" }),
+    user: limiter("user", { points: cfg.rateLimitUser, durationSeconds: 60, code: "rate_limited", message: "too many requests from this account" }),
+    loginAccount: limiter("loginAccount", {
       points: cfg.loginAttempts,
       durationSeconds: 15 * 60,
       code: "login_throttled",
       message: "too many failed sign-ins for this account",
     }),
-    loginIp: memoryLimiter({
+    loginIp: limiter("loginIp", {
       points: cfg.loginAttempts * 5,
       durationSeconds: 15 * 60,
       code: "login_throttled",
       message: "too many failed sign-ins from this address",
     }),
-    resetAccount: memoryLimiter({ points: 5, durationSeconds: 60 * 60, code: "rate_limited", message: "too many password-reset emails for this account" }),
-    mfa: memoryLimiter({
+    resetAccount: limiter("resetAccount", {
+      points: 5,
+      durationSeconds: 60 * 60,
+      code: "rate_limited",
+      message: "too many password-reset emails for this account",
+    }),
+    mfa: limiter("mfa", {
       points: 10,
       durationSeconds: 15 * 60,
       code: "login_throttled",
       message: "too many wrong authenticator or recovery codes for this account",
     }),
-    resetIp: memoryLimiter({ points: 30, durationSeconds: 60 * 60, code: "rate_limited", message: "too many password-reset attempts from this address" }),
+    resetIp: limiter("resetIp", { points: 30, durationSeconds: 60 * 60, code: "rate_limited", message: "too many password-reset attempts from this address" }),
   };
 }
