@@ -12,7 +12,8 @@ import assert from "node:assert/strict";
 import { inspectMlsMessage } from "@parley/crypto";
 import type { Event } from "@parley/protocol";
 import type { ParleyClient } from "../packages/sdk/src/client.ts";
-import { FAST, makeOrg, until } from "../packages/sdk/src/testing/e2ee-clients.ts";
+import { until } from "../packages/sdk/src/testing/e2ee-clients.ts";
+import { chatter, threeMembers } from "./support/members.ts";
 import { createTestDatabase, DIALECTS, TEST_SETUP_TOKEN } from "@parley/server/testing/harness";
 import { freePort, startChildServer, type ChildServer } from "./support/child.ts";
 import { startFaultProxy } from "./support/fault-proxy.ts";
@@ -39,17 +40,7 @@ for (const dialect of DIALECTS) {
       };
       const proxy = await startFaultProxy(port);
       t.after(() => proxy.close());
-      const opts = { e2ee: { ...FAST.e2ee, joinWaitMs: 1500 } };
-      const org = await makeOrg(proxy.url, opts);
-      t.after(() => org.closeAll());
-      const alice = org.owner;
-      const bob = await org.user("bob", opts);
-      const carol = await org.user("carol", opts);
-      const devices = new Map<ParleyClient, string>([
-        [alice, "alice"],
-        [bob, "bob"],
-        [carol, "carol"],
-      ]);
+      const { org, opts, alice, bob, carol, devices } = await threeMembers(t, proxy.url);
       const undecryptable: string[] = [];
       const errors: string[] = [];
       const decrypted = new Map<ParleyClient, Set<string>>();
@@ -69,19 +60,8 @@ for (const dialect of DIALECTS) {
       await until(() => bob.e2ee!.epochOf(ch.id) === alice.e2ee!.epochOf(ch.id), "bob is in the group");
 
       // Members talk all along; a send counts once the server acknowledged it.
-      const acked = new Map<string, Event>();
-      let stop = false;
-      const talk = async (c: ParleyClient, tag: string) => {
-        for (let i = 0; !stop; i++) {
-          const text = `${tag} ${i}`;
-          try {
-            acked.set(text, (await c.sendMessage(ch.id, text)).event);
-          } catch {
-            // never acknowledged: nobody owes it
-          }
-          await sleep(jitter(40, 120));
-        }
-      };
+      const chat = chatter(ch.id, [40, 120]);
+      const { acked, talk } = chat;
       const talkers = [talk(alice, "alice"), talk(bob, "bob")];
       await sleep(800);
 
@@ -112,7 +92,7 @@ for (const dialect of DIALECTS) {
       await sleep(jitter(500, 1500));
       await kill9AndRestart(jitter(300, 900));
       await sleep(1500);
-      stop = true;
+      chat.stop();
       await Promise.all(talkers);
 
       // bob2's join by external commit may still be under way on a loaded machine (it retries after the kills): wait for it,

@@ -19,20 +19,24 @@ export interface FaultProxy {
   dropPaths(pattern: RegExp, ms: number): void;
   /** Requests dropped so far (outages and path drops). */
   readonly dropped: number;
+  /** WebSocket upgrades forwarded so far, per upstream port. */
+  readonly upgrades: ReadonlyMap<number, number>;
   close(): Promise<void>;
 }
 
 export async function startFaultProxy(upstream: number | number[]): Promise<FaultProxy> {
   const upstreams = Array.isArray(upstream) ? upstream : [upstream];
   const skipUntil = new Map<number, number>();
-  let turn = 0;
+  const upgrades = new Map<number, number>();
+  // Requests and upgrades take turns separately, so WebSockets spread over the upstreams whatever the HTTP traffic.
+  const turns = { http: 0, ws: 0 };
   /** The next upstream in turn that has not refused a connection in the last second. */
-  const pick = (): number => {
+  const pick = (kind: "http" | "ws"): number => {
     for (let i = 0; i < upstreams.length; i++) {
-      const port = upstreams[turn++ % upstreams.length]!;
+      const port = upstreams[turns[kind]++ % upstreams.length]!;
       if ((skipUntil.get(port) ?? 0) <= Date.now()) return port;
     }
-    return upstreams[turn++ % upstreams.length]!;
+    return upstreams[turns[kind]++ % upstreams.length]!;
   };
   const refused = (port: number, err: NodeJS.ErrnoException) => {
     if (err.code === "ECONNREFUSED" && upstreams.length > 1) skipUntil.set(port, Date.now() + 1000);
@@ -50,7 +54,7 @@ export async function startFaultProxy(upstream: number | number[]): Promise<Faul
       req.socket.destroy();
       return;
     }
-    const port = pick();
+    const port = pick("http");
     const up = http.request({ host: "127.0.0.1", port, method: req.method, path: req.url, headers: req.headers }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
       r.pipe(res);
@@ -68,7 +72,8 @@ export async function startFaultProxy(upstream: number | number[]): Promise<Faul
       socket.destroy();
       return;
     }
-    const port = pick();
+    const port = pick("ws");
+    upgrades.set(port, (upgrades.get(port) ?? 0) + 1);
     const up = net.connect(port, "127.0.0.1", () => {
       const lines = [`${req.method} ${req.url} HTTP/1.1`];
       for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
@@ -112,6 +117,7 @@ export async function startFaultProxy(upstream: number | number[]): Promise<Faul
     get dropped() {
       return dropped;
     },
+    upgrades,
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -98,9 +98,16 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
   };
   const unsubscribeLive = subscribeLive(core);
   const stopPresence = startPresence(core);
+  // Back on the bus after a disconnect (a NATS restart, a partition): what other nodes published
+  // meanwhile never came here, so every client reconnects and replays from its cursors.
+  const offReconnect = deps.bus.onReconnect?.(() => {
+    log.warn({ connections: all.size }, "bus reconnected: closing sockets with 1012 so clients replay what they missed");
+    for (const c of [...all]) close(c, CLOSE_CODES.serviceRestart, "bus_reconnected");
+  });
   const unsubscribe = () => {
     unsubscribeLive();
     stopPresence();
+    offReconnect?.();
   };
   const bufferedBytes = () => {
     let n = 0;

@@ -14,7 +14,7 @@ import { countConns, joinChannel, leaveChannel, registerConn } from "./registry.
 import { replay } from "./replay.ts";
 import { publishLocal } from "./presence-sync.ts";
 import { getMe } from "../modules/accounts/me.ts";
-import { listMyChannelHeads } from "../modules/channels/commands.ts";
+import { channelHeads, listMyChannelHeads } from "../modules/channels/commands.ts";
 
 type Hello = Extract<ClientFrame, { t: "hello" }>;
 
@@ -87,6 +87,13 @@ export async function handleHello(core: GatewayCore, c: Conn, hello: Hello, onEa
       else leaveChannel(core.registry, c, op.channelId);
     }
     c.memberOps = null;
+    // The heads above were read before this connection joined its channels (and, on NATS, before
+    // the node subscribed to them): an event committed in between would be neither replayed nor
+    // live. Once the subscriptions are in place (the bus confirms them), read the heads again.
+    await deps.bus.flush?.();
+    if (!writable(c)) return;
+    const fresh = c.channels.size ? await channelHeads(deps.db, p.orgId, c.channels) : new Map<string, number>();
+    if (!writable(c)) return;
     core.send(c, {
       t: "ready",
       user: info.user,
@@ -104,7 +111,7 @@ export async function handleHello(core: GatewayCore, c: Conn, hello: Hello, onEa
     const early = c.early;
     c.early = null;
     for (const data of early) onEarly(c, data);
-    const stats = await replay(core, c, hello.cursors, hello.live ?? false, heads);
+    const stats = await replay(core, c, hello.cursors, hello.live ?? false, fresh);
     if (stats) core.log.info({ conn: c.id, ...stats }, "replay finished");
   } catch (err) {
     core.log.error({ conn: c.id, err }, "hello: replay failed");

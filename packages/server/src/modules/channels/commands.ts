@@ -6,7 +6,8 @@
  * For the gateway's replay:
  * - `listMyChannelHeads(db, principal): Promise<Map<string, number>>` — the channels the user belongs to,
  *   each with its last seq (`channels.last_seq`, bumped by timeline/sequence.ts in the transaction that
- *   inserts the events), so replay queries only the channels with something after the client's cursor.
+ *   inserts the events); `channelHeads(db, orgId, ids)` reads them again once the connection is
+ *   subscribed, so replay queries only the channels with something after the client's cursor.
  * Events after a cursor come from `listEventsAfter` in modules/messages/commands.ts.
  */
 import { defaultHistoryPolicy, type Channel, type HistoryPolicy, type MyChannel } from "@parley/protocol";
@@ -204,6 +205,22 @@ export const archiveChannel = (deps: Deps, p: DeviceActor, channelId: string) =>
 export const unarchiveChannel = (deps: Deps, p: DeviceActor, channelId: string) => setArchived(deps, p, channelId, false);
 
 /** The channels `p` belongs to, each with its last seq, in one query. */
+/** The last seq of each of the org's channels `ids` (channels that are gone are left out). */
+export async function channelHeads(db: Db, orgId: string, ids: Iterable<string>): Promise<Map<string, number>> {
+  const all = [...ids];
+  const heads = new Map<string, number>();
+  for (let i = 0; i < all.length; i += 1000) {
+    const rows = await db
+      .selectFrom("channels")
+      .select(["id", "last_seq"])
+      .where("org_id", "=", orgId)
+      .where("id", "in", all.slice(i, i + 1000))
+      .execute();
+    for (const r of rows) heads.set(r.id, Number(r.last_seq));
+  }
+  return heads;
+}
+
 export async function listMyChannelHeads(db: Db, p: DeviceActor): Promise<Map<string, number>> {
   const rows = await db
     .selectFrom("channel_members as m")

@@ -57,6 +57,18 @@ export interface Bus {
    */
   subscribe<T extends Topic>(topic: T, handler: (msg: BusTopics[T]) => void, opts?: { scoped?: boolean }): () => void;
   /**
+   * Called each time the bus is back after a disconnect: messages other nodes published
+   * meanwhile never reached this node (the gateway makes its clients reconnect and replay from
+   * their cursors). The in-process bus never disconnects and may leave it out.
+   */
+  onReconnect?(listener: () => void): () => void;
+  /**
+   * Resolves once the subscriptions asked for so far are in effect (NATS: a round trip to the
+   * server), so a read made afterwards cannot miss a message published in between. The
+   * in-process bus's subscriptions take effect at once and may leave it out.
+   */
+  flush?(): Promise<void>;
+  /**
    * Declare (`on`) or withdraw this node's interest in a key, counted: the gateway's registry
    * declares one for each channel, user and org it has connections for while it has any.
    */

@@ -3,7 +3,9 @@
  * each other's clients — channel events, user-stream items and revocations cross nodes; a node
  * receives from NATS only what is for a channel, user or org it has a connection for (no
  * per-message broadcast); while NATS is down the nodes report not ready, and what was committed
- * meanwhile reaches the other nodes' clients once it is back (the outbox sweep).
+ * meanwhile reaches the other nodes' clients once it is back (the outbox sweep, and the clients'
+ * replay: a node back on the bus closes its sockets with 1012). A node partitioned from NATS
+ * alone misses what the others publish; back on the bus, its clients reconnect and replay it.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -11,6 +13,7 @@ import { CLOSE_CODES, type ServerFrameOf } from "@parley/protocol";
 import { createTestDatabase, startTestServer, type TestServer } from "../../testing/harness.ts";
 import { asTestUser, bootstrapOrg, makeUser, type TestUser } from "../../testing/factories.ts";
 import { startTestNats, type TestNats } from "../../testing/nats.ts";
+import { startTcpProxy } from "../../testing/tcp-proxy.ts";
 import { connectUser, postText, type TestSocket } from "../../gateway/test-client.ts";
 import { waitUntil } from "../../testing/jobs.ts";
 
@@ -108,6 +111,7 @@ describe("NATS bus: three nodes on one PostgreSQL database", { timeout: 120_000 
 
   it("NATS down: the bus and /readyz say not ready; after a restart on the same port, what was committed meanwhile arrives", { timeout: 30_000 }, async () => {
     const sc = sockets[1]!;
+    const seen = Math.max(0, ...eventSeqs(sc, ch));
     await nats.stop();
     await waitUntil(async () => !a.deps.bus.ready() && !b.deps.bus.ready(), 10_000, "the nodes see NATS gone");
     const ready = await readyz(a);
@@ -120,10 +124,54 @@ describe("NATS bus: three nodes on one PostgreSQL database", { timeout: 120_000 
     await nats.start();
     await waitUntil(async () => a.deps.bus.ready() && b.deps.bus.ready() && c.deps.bus.ready(), 15_000, "the nodes reconnect");
     assert.equal((await readyz(a)).status, 200);
-    // The outbox rows stayed while the bus was down; the sweep publishes them (within staleMs + a tick).
-    await sc.waitFor((f) => f.t === "event" && f.event.seq === seq, 12_000);
+    // Node A was off the bus: it closes its sockets with 1012; the client reconnects with its
+    // cursor and the replay brings what it missed (the outbox sweep also publishes B's rows).
+    const closed = await Promise.race([sc.closed, sleep(10_000).then(() => null)]);
+    assert.equal(closed?.code, CLOSE_CODES.serviceRestart);
+    const again = await connectUser(a.url, carol.accessToken, { channels: { [ch]: seen } });
+    sockets.push(again);
+    await again.waitFor((f) => (f.t === "event" || f.t === "sync") && JSON.stringify(f).includes(`"seq":${seq}`), 12_000);
     // Subscriptions came back with the connection: live delivery resumes.
     const next = await postText(ownerOnB, ch, "after the restart");
-    await sc.waitFor((f) => f.t === "event" && f.event.seq === next, 5_000);
+    await again.waitFor((f) => f.t === "event" && f.event.seq === next, 5_000);
+  });
+});
+
+describe("NATS partition of one node", { timeout: 120_000 }, () => {
+  it("a node cut off from NATS misses what others publish; once back, its clients reconnect and replay it", async (t) => {
+    const nats = await startTestNats();
+    t.after(() => nats.cleanup());
+    const cutA = await startTcpProxy(nats.port);
+    t.after(() => cutA.close());
+    const database = await createTestDatabase("postgres");
+    const a = await startTestServer({ database, config: { natsUrl: `nats://127.0.0.1:${cutA.port}` } });
+    const b = await startTestServer({ database, config: { natsUrl: nats.url } });
+    t.after(async () => {
+      await a.close();
+      await b.stop();
+    });
+    const owner = await bootstrapOrg(b);
+    const member = await makeUser(b, owner);
+    const ch = (await owner.api("POST", "/channels", { kind: "public", name: "partition", members: [member.user.id] })).body.id as string;
+    const onA = await connectUser(a.url, member.accessToken);
+    const first = await postText(owner, ch, "before the partition");
+    await onA.waitFor((f) => f.t === "event" && f.event.seq === first);
+
+    cutA.cut();
+    await waitUntil(async () => !a.deps.bus.ready(), 10_000, "node A sees the partition");
+    assert.equal(b.deps.bus.ready(), true, "node B is still on the bus");
+    const missed = await postText(owner, ch, "sent through B during the partition");
+    await sleep(500);
+    assert.equal(eventSeqs(onA, ch).includes(missed), false, "node A never got it from NATS");
+
+    cutA.heal();
+    const closed = await Promise.race([onA.closed, sleep(15_000).then(() => null)]);
+    assert.equal(closed?.code, CLOSE_CODES.serviceRestart, "back on the bus, node A makes its clients reconnect");
+    const again = await connectUser(a.url, member.accessToken, { channels: { [ch]: first } });
+    t.after(() => again.close());
+    const replayed = await again.waitFor((f) => f.t === "sync" && f.channelId === ch);
+    assert.deepEqual(replayed.t === "sync" ? replayed.events.map((e) => e.seq) : [], [missed], "the replay brings exactly what it missed");
+    const live = await postText(owner, ch, "after the partition");
+    await again.waitFor((f) => f.t === "event" && f.event.seq === live, 5_000);
   });
 });

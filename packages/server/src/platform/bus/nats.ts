@@ -19,6 +19,8 @@
  * readable message); after that the client reconnects forever, `reconnectMs` (+ jitter) between
  * attempts, and re-subscribes. `ready()` is false while disconnected (/readyz says so; the outbox
  * relay keeps the rows of messages committed meanwhile and its sweep publishes them once back).
+ * What other nodes published meanwhile is lost to this node: `onReconnect` tells the gateway,
+ * which closes its sockets with 1012 so the clients reconnect and replay from their cursors.
  */
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import type { Logger } from "../log.ts";
@@ -91,6 +93,7 @@ export async function natsBus(o: NatsBusOptions): Promise<Bus> {
   const { busMessages, busConnected } = o.metrics;
   let connected = true;
   let closed = false;
+  const reconnected = new Set<() => void>();
   busConnected.set(1);
   void (async () => {
     for await (const s of nc.status()) {
@@ -100,6 +103,7 @@ export async function natsBus(o: NatsBusOptions): Promise<Bus> {
       } else if (s.type === "reconnect") {
         connected = true;
         o.log.info({ server: s.server }, "NATS connection back");
+        for (const l of [...reconnected]) l();
       } else if (s.type === "close") connected = false;
       busConnected.set(connected ? 1 : 0);
     }
@@ -167,6 +171,14 @@ export async function natsBus(o: NatsBusOptions): Promise<Bus> {
         keyed.delete(key);
         if (sub) unsubscribe(sub);
       }
+    },
+    async flush() {
+      // Disconnected: nothing to confirm (the gateway closes its sockets when the bus is back).
+      if (connected && !closed) await nc.flush().catch(() => {});
+    },
+    onReconnect(listener) {
+      reconnected.add(listener);
+      return () => reconnected.delete(listener);
     },
     ready: () => connected && !closed,
     async close() {
