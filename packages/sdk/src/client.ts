@@ -43,6 +43,17 @@ import { combineFingerprints, userFingerprint } from "./e2ee/safety-number.ts";
 import type { ArchiveStatus } from "./e2ee/archive-policy.ts";
 
 /** A signed-in Parley device. */
+/** How long close() waits for sends still being encrypted. */
+const CLOSE_SEND_GRACE_MS = 3_000;
+
+/** Resolves after `ms` without keeping a Node process alive. */
+function closeGrace(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms) as unknown as { unref?: () => void };
+    timer.unref?.();
+  });
+}
+
 export class ParleyClient extends Emitter<ClientEvents> {
   /** Typed REST client, authenticated as this device. */
   readonly api: Api;
@@ -536,8 +547,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
   async close(): Promise<void> {
     this.#closing.abort();
     this.#conn.stop();
-    // Sends still being encrypted (e.g. held by the compliance archive check) reach the outbox before it closes.
-    await this.#sender.idle();
+    // Sends still being encrypted (e.g. held by the compliance archive check) reach the outbox before it
+    // closes — for a while only: one waiting on the group (a commit it can no longer receive) would never.
+    await Promise.race([this.#sender.idle(), closeGrace(CLOSE_SEND_GRACE_MS)]);
     await this.#e2ee?.close(); // saves the group states changed since their last save
     this.#outbox.close();
     this.#sync.close();

@@ -174,7 +174,11 @@ export async function natsBus(o: NatsBusOptions): Promise<Bus> {
     },
     async flush() {
       // Disconnected: nothing to confirm (the gateway closes its sockets when the bus is back).
-      if (connected && !closed) await nc.flush().catch(() => {});
+      // Bounded: a NATS server that stops answering must not hold every hello.
+      if (!connected || closed) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([nc.flush().catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)))]);
+      clearTimeout(timer);
     },
     onReconnect(listener) {
       reconnected.add(listener);
