@@ -14,7 +14,7 @@ import { publicKeyOf } from "../../platform/kms/signing-keys.ts";
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 
-const DIRECTORY_RESIGN_JOB = "e2ee.directory_resign";
+export const DIRECTORY_RESIGN_JOB = "e2ee.directory_resign";
 
 /** One directory key as /e2ee/config lists it. */
 export interface ListedDirectoryKey {

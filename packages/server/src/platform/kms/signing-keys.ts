@@ -96,23 +96,24 @@ export function createSigningKeys(opts: SigningKeyOptions) {
   }
 
   /**
-   * If another key became active (a rotation, here or on another node), load it. Callers wait
-   * for it (one small query per purpose per refresh interval), so no node signs with a rotated
-   * key later than PARLEY_KEY_REFRESH_SECONDS after the rotation. On a database error the
-   * current key stays in use.
+   * In the background: if another key became active (a rotation, here or on another node), load
+   * it for the next callers. Never awaited by a caller: a key is asked for inside transactions
+   * (audit checkpoints), and on SQLite that transaction holds the only connection, so waiting
+   * for this query there would deadlock. A node may thus sign once more with a rotated key after
+   * its refresh interval; the directory re-signing job re-checks until none is left.
    */
-  function recheck(purpose: SigningKeyPurpose, entry: CacheEntry): Promise<ServerSigningKey> {
-    return (entry.checking ??= (async () => {
-      const current = await entry.key;
-      try {
-        const row = await active(purpose);
+  function recheck(purpose: SigningKeyPurpose, entry: CacheEntry): void {
+    entry.checkedAt = opts.now();
+    entry.checking ??= Promise.all([entry.key, active(purpose)])
+      .then(async ([current, row]) => {
         if (row && row.id !== current.id) entry.key = Promise.resolve(await load(purpose));
-      } catch (err) {
+        return entry.key;
+      })
+      .catch((err: unknown) => {
         opts.log?.warn({ err: (err as Error).message, purpose }, "could not re-read the active signing key");
-      }
-      entry.checkedAt = opts.now();
-      return entry.key;
-    })().finally(() => (entry.checking = undefined)));
+        return entry.key;
+      })
+      .finally(() => (entry.checking = undefined));
   }
 
   return {
@@ -124,7 +125,8 @@ export function createSigningKeys(opts: SigningKeyOptions) {
         key.catch(() => cache.delete(purpose)); // a failed load is retried on the next call
         return key;
       }
-      return opts.now() - entry.checkedAt > opts.refreshMs ? recheck(purpose, entry) : entry.key;
+      if (opts.now() - entry.checkedAt > opts.refreshMs) recheck(purpose, entry);
+      return entry.key;
     },
     /**
      * A new key of `purpose` becomes the active one. The previous ones are retired at once
