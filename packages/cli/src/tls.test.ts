@@ -2,22 +2,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { certDir, httpsPeek, makeCert } from "@parley/server/testing/tls";
+import { httpsPeek, renewableCert } from "@parley/server/testing/tls";
 import { startParley, tempDir } from "./testing/spawn-cli.ts";
 
 test("parley start serves TLS and reloads the certificate on SIGHUP", { timeout: 90_000 }, async () => {
-  const dir = certDir();
-  const first = makeCert(dir, "first");
-  const renewed = makeCert(dir, "renewed");
-  const live = { cert: `${dir}/live.crt`, key: `${dir}/live.key` };
-  fs.copyFileSync(first.cert, live.cert);
-  fs.copyFileSync(first.key, live.key);
+  const { dir, first, renewed, live, install } = renewableCert();
   const server = await startParley(["--data-dir", tempDir("tls")], { PARLEY_TLS_CERT: live.cert, PARLEY_TLS_KEY: live.key });
   try {
     assert.match(server.url, /^https:\/\//);
     assert.equal((await httpsPeek(`${server.url}/healthz`, first.pem)).cn, "first");
-    fs.copyFileSync(renewed.cert, live.cert);
-    fs.copyFileSync(renewed.key, live.key);
+    install(renewed);
     process.kill(server.child.pid!, "SIGHUP");
     for (const end = Date.now() + 10_000; !server.stderr().includes("TLS certificate reloaded"); await new Promise((r) => setTimeout(r, 100))) {
       if (Date.now() > end) assert.fail(`no reload after SIGHUP:\n${server.stderr()}`);

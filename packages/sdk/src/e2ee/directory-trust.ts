@@ -8,8 +8,12 @@
  * gets `directory_key_changed`: the device keeps verifying with its pinned key only, so
  * bindings signed by the unknown key are refused and leaves they vouch for are not admitted.
  */
-import { verifyDirectoryEndorsement } from "@parley/crypto";
+import { verifyDirectoryEndorsement, type KeyStore } from "@parley/crypto";
+import { ParleyError } from "../errors.ts";
 import { equalBytes } from "./bytes.ts";
+
+/** Key-store entry of the directory key this device pinned. */
+const DIRECTORY_PIN = "directory-pin";
 
 /** A directory key as /e2ee/config lists it (bytes decoded). */
 export interface DirectoryKey {
@@ -53,4 +57,35 @@ export function directoryTrust(keys: DirectoryKey[], active: Uint8Array, pinned:
     return { verifiers: [pinned], pin: pinned, problem: "directory_key_changed" };
   }
   return { verifiers: chain.filter(verifying).map((k) => k.publicKey), pin: active };
+}
+
+/**
+ * This device's pin and the keys bindings verify with, from each config fetched: the pinned key
+ * (the first one seen, in the key store) and those its endorsement chain reaches; the pin moves
+ * to the active key once trusted. An active key the chain does not reach is returned as a
+ * `directory_key_changed` error once (the caller reports it) and not used.
+ */
+export class DirectoryPins {
+  readonly #keyStore: KeyStore;
+  /** Keys to verify bindings with (empty until the first config is applied). */
+  verifiers: Uint8Array[] = [];
+  #reported: Uint8Array | undefined;
+
+  constructor(keyStore: KeyStore) {
+    this.#keyStore = keyStore;
+  }
+
+  async apply(keys: DirectoryKey[], active: Uint8Array, now: number): Promise<ParleyError | undefined> {
+    const pinned = await this.#keyStore.get(DIRECTORY_PIN);
+    const trust = directoryTrust(keys, active, pinned, now);
+    this.verifiers = trust.verifiers;
+    if (!pinned || !equalBytes(pinned, trust.pin)) await this.#keyStore.put(DIRECTORY_PIN, trust.pin);
+    if (!trust.problem || (this.#reported && equalBytes(this.#reported, active))) return undefined;
+    this.#reported = active;
+    return new ParleyError({
+      code: trust.problem,
+      message:
+        "the server's directory key is not endorsed by the one this device trusts: new devices it vouches for are refused (ask your administrator; a restored or replaced server shows this)",
+    });
+  }
 }

@@ -27,9 +27,7 @@ import { ChannelCrypto } from "./channel-state.ts";
 import { ContentCache } from "./content-cache.ts";
 import { deviceIdentity, registerDevice, replenishKeyPackages, type KeyPackageSupply } from "./device.ts";
 import { DeviceDirectory } from "./directory.ts";
-import { directoryTrust } from "./directory-trust.ts";
-import { equalBytes } from "./bytes.ts";
-import { ParleyError } from "../errors.ts";
+import { DirectoryPins } from "./directory-trust.ts";
 import { addMissingDevices, commitProposals, commitWithRetry, ensureGroup, joinByExternalCommit, joinFromWelcomeItem, type GroupContext } from "./group-ops.ts";
 import type { E2eeHost, E2eeOptions, HistoryUnavailableNotice } from "./engine-types.ts";
 import { SelfUpdates } from "./self-update.ts";
@@ -46,9 +44,6 @@ import { DeviceApprovals } from "./approval.ts";
 import { ComplianceArchive } from "./compliance-archive.ts";
 
 export type { E2eeHost, E2eeOptions, HistoryKeysNotice, HistoryUnavailableNotice, UndecryptableNotice } from "./engine-types.ts";
-
-/** Key-store entry of the directory key this device pinned (directory-trust.ts). */
-const DIRECTORY_PIN = "directory-pin";
 
 /** One device's MLS state across channels. */
 export class E2eeEngine {
@@ -78,10 +73,8 @@ export class E2eeEngine {
   readonly #archive: ArchiveReader;
   #refreshing: Promise<E2eeConfig> | undefined;
   #closed = false;
-  /** Directory keys bindings verify with (directory-trust.ts); set from each config fetched. */
-  #directoryVerifiers: Uint8Array[] = [];
-  /** The active directory key last reported as not endorsed by the pinned one (reported once). */
-  #reportedDirectoryKey: Uint8Array | undefined;
+  /** The pinned directory key and the keys bindings verify with (directory-trust.ts). */
+  readonly #pins: DirectoryPins;
 
   /**
    * Set the device up: fetch the org's E2EE config, load or create the identity,
@@ -103,28 +96,10 @@ export class E2eeEngine {
     return engine;
   }
 
-  /**
-   * Which directory keys verify bindings: the pinned key (the first one seen, kept in the key
-   * store) and those its endorsement chain reaches (`parley keys rotate --signing directory`);
-   * the pin moves to the active key once trusted. An active key the chain does not reach is
-   * reported once as `directory_key_changed` and not used.
-   */
+  /** Apply the directory keys of a config just fetched (directory-trust.ts); a refused key is reported once. */
   async #trustDirectory(config: E2eeConfig): Promise<void> {
-    const keyStore = this.identity.keyStore;
-    const pinned = await keyStore.get(DIRECTORY_PIN);
-    const trust = directoryTrust(config.directoryKeys, config.directoryKey, pinned, this.#ctx.now());
-    this.#directoryVerifiers = trust.verifiers;
-    if (!pinned || !equalBytes(pinned, trust.pin)) await keyStore.put(DIRECTORY_PIN, trust.pin);
-    if (trust.problem && !(this.#reportedDirectoryKey && equalBytes(this.#reportedDirectoryKey, config.directoryKey))) {
-      this.#reportedDirectoryKey = config.directoryKey;
-      this.#host.onError(
-        new ParleyError({
-          code: trust.problem,
-          message:
-            "the server's directory key is not endorsed by the one this device trusts: new devices it vouches for are refused (ask your administrator; a restored or replaced server shows this)",
-        }),
-      );
-    }
+    const problem = await this.#pins.apply(config.directoryKeys, config.directoryKey, this.#ctx.now());
+    if (problem) this.#host.onError(problem);
   }
 
   /** The org's E2EE config as last fetched: `suite` is the one new groups use (existing channels keep theirs). */
@@ -166,8 +141,9 @@ export class E2eeEngine {
     this.#config = config;
     this.identity = identity;
     this.#supply = opts.keyPackages ?? {};
+    this.#pins = new DirectoryPins(identity.keyStore);
     this.directory = new DeviceDirectory(server, identity.orgId, {
-      current: () => this.#directoryVerifiers,
+      current: () => this.#pins.verifiers,
       refresh: () => this.refreshConfig(),
     });
     this.history = new DecryptedHistory(host.store, identity.keyStore);

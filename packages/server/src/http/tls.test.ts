@@ -9,16 +9,11 @@ import fs from "node:fs";
 import WebSocket from "ws";
 import { WS_PATH } from "@parley/protocol";
 import { startTestServer } from "../testing/harness.ts";
-import { certDir, httpsPeek, makeCert } from "../testing/tls.ts";
+import { certDir, httpsPeek, makeCert, renewableCert } from "../testing/tls.ts";
 import { ConfigError } from "../config/schema.ts";
 
 test("TLS: HTTPS and WSS with the configured pair; reload serves a renewed certificate; a bad pair is refused", { timeout: 60_000 }, async () => {
-  const dir = certDir();
-  const first = makeCert(dir, "first");
-  const renewed = makeCert(dir, "renewed");
-  const live = { cert: `${dir}/live.crt`, key: `${dir}/live.key` };
-  fs.copyFileSync(first.cert, live.cert);
-  fs.copyFileSync(first.key, live.key);
+  const { dir, first, renewed, live, install } = renewableCert();
   const server = await startTestServer({ config: { tlsCert: live.cert, tlsKey: live.key } });
   try {
     assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
@@ -33,8 +28,7 @@ test("TLS: HTTPS and WSS with the configured pair; reload serves a renewed certi
     });
 
     // Renewed on disk, then reloaded: new connections get the new certificate, the open socket stays.
-    fs.copyFileSync(renewed.cert, live.cert);
-    fs.copyFileSync(renewed.key, live.key);
+    install(renewed);
     assert.equal(server.reloadTls(), true);
     assert.deepEqual(await httpsPeek(`${server.url}/healthz`, [first.pem, renewed.pem]), { status: 200, cn: "renewed" });
     assert.equal(ws.readyState, WebSocket.OPEN);

@@ -61,3 +61,20 @@ export function httpsPeek(url: string, ca: string | string[]): Promise<{ status:
     req.on("error", reject);
   });
 }
+
+/**
+ * A "first" and a "renewed" certificate in a new directory, and the live pair a server is
+ * configured with (a copy of "first"): `install(c)` copies another pair over it, as a renewal does.
+ */
+export function renewableCert(): { dir: string; first: TestCert; renewed: TestCert; live: { cert: string; key: string }; install(c: TestCert): void } {
+  const dir = certDir();
+  const first = makeCert(dir, "first");
+  const renewed = makeCert(dir, "renewed");
+  const live = { cert: path.join(dir, "live.crt"), key: path.join(dir, "live.key") };
+  const install = (c: TestCert) => {
+    fs.copyFileSync(c.cert, live.cert);
+    fs.copyFileSync(c.key, live.key);
+  };
+  install(first);
+  return { dir, first, renewed, live, install };
+}

@@ -14,7 +14,7 @@ import { AppError, badRequest, notFound } from "../../core/errors.ts";
 import { runCommand } from "../../command.ts";
 import { authorize } from "../access/authorize.ts";
 import { activeBindings, getBinding, insertBinding, usersInOrg } from "./store.ts";
-import { DIRECTORY_RESIGN_JOB } from "./directory-keys.ts";
+import { activeDirectoryKeyId, DIRECTORY_RESIGN_JOB } from "./directory-keys.ts";
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 
@@ -68,15 +68,8 @@ export async function putDeviceIdentity(
       await insertBinding(tx, row);
       // Signed with a key a rotation already retired (this node had not re-read its keys yet):
       // the re-signing job runs again for it.
-      const active = await tx
-        .selectFrom("server_keys")
-        .select("id")
-        .where("purpose", "=", "directory")
-        .where("retired_at", "is", null)
-        .orderBy("created_at")
-        .orderBy("id")
-        .executeTakeFirst();
-      if (active && active.id !== directory.id) await fx.job(DIRECTORY_RESIGN_JOB, { keyId: active.id }, { runAt: deps.now() + 5_000 });
+      const active = await activeDirectoryKeyId(tx);
+      if (active && active !== directory.id) await fx.job(DIRECTORY_RESIGN_JOB, { keyId: active }, { runAt: deps.now() + 5_000 });
       fx.audit({ action: "e2ee.device.registered", target: { kind: "device", id: p.deviceId }, result: "success", details: { suite: input.suite } });
     });
   } catch (err) {

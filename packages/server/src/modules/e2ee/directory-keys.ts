@@ -7,7 +7,7 @@
  */
 import { signBinding } from "@parley/crypto/public";
 import type { Deps } from "../../context.ts";
-import type { Db } from "../../platform/db/index.ts";
+import type { Db, Tx } from "../../platform/db/index.ts";
 import type { JobHandler } from "../../platform/jobs/index.ts";
 import { enqueueJob } from "../../platform/jobs/index.ts";
 import { publicKeyOf } from "../../platform/kms/signing-keys.ts";
@@ -63,9 +63,9 @@ export async function rotateDirectoryKey(deps: Deps, overlapMs: number): Promise
   return { ...r, verifiesUntil };
 }
 
-/** Bindings not yet signed by the active directory key (`parley keys status`). */
-export async function bindingsToResign(db: Db): Promise<number> {
-  const active = await db
+/** The active directory key's id (the oldest not retired: platform/kms/signing-keys.ts), if there is one. */
+export async function activeDirectoryKeyId(q: Db | Tx): Promise<string | undefined> {
+  const row = await q
     .selectFrom("server_keys")
     .select("id")
     .where("purpose", "=", "directory")
@@ -73,11 +73,17 @@ export async function bindingsToResign(db: Db): Promise<number> {
     .orderBy("created_at")
     .orderBy("id")
     .executeTakeFirst();
+  return row?.id;
+}
+
+/** Bindings not yet signed by the active directory key (`parley keys status`). */
+export async function bindingsToResign(db: Db): Promise<number> {
+  const active = await activeDirectoryKeyId(db);
   if (!active) return 0;
   const row = await db
     .selectFrom("device_bindings")
     .select((eb) => eb.fn.countAll<number | string>().as("n"))
-    .where((eb) => eb.or([eb("signed_by", "is", null), eb("signed_by", "!=", active.id)]))
+    .where((eb) => eb.or([eb("signed_by", "is", null), eb("signed_by", "!=", active)]))
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -88,15 +94,8 @@ export async function bindingsToResign(db: Db): Promise<number> {
  */
 async function resignBindings(deps: Deps, batch = 500): Promise<number> {
   const key = await deps.kms.key("directory");
-  const active = await deps.db
-    .selectFrom("server_keys")
-    .select("id")
-    .where("purpose", "=", "directory")
-    .where("retired_at", "is", null)
-    .orderBy("created_at")
-    .orderBy("id")
-    .executeTakeFirst();
-  if (!active || active.id !== key.id) throw new Error("this process does not sign with the active directory key yet; retrying after its refresh");
+  if ((await activeDirectoryKeyId(deps.db)) !== key.id)
+    throw new Error("this process does not sign with the active directory key yet; retrying after its refresh");
   let done = 0;
   for (;;) {
     const rows = await deps.db
