@@ -66,6 +66,11 @@ export interface Conn {
   /** Last typing notice per channel (rate limit); allocated on first use. */
   typingAt: Map<string, number> | null;
   helloTimer: NodeJS.Timeout | null;
+  /** The gateway's write turn of this connection's last write, and whether its socket is corked until the turn ends (registry.ts). */
+  writeTurn: number;
+  corked: boolean;
+  /** Bytes written since the socket was corked: held by us for the turn, not refused by a slow reader. */
+  corkedBytes: number;
 }
 
 export function newConn(id: string, ws: WebSocket, socket: Duplex, burst: number, now: number, ip = "unknown"): Conn {
@@ -94,6 +99,9 @@ export function newConn(id: string, ws: WebSocket, socket: Duplex, burst: number
     strikeWindowAt: now,
     typingAt: null,
     helloTimer: null,
+    writeTurn: -1,
+    corked: false,
+    corkedBytes: 0,
   };
 }
 
@@ -102,13 +110,18 @@ export function writable(c: Conn): boolean {
   return !c.closing && c.ws.readyState === 1;
 }
 
+/** Bytes written to the socket that the kernel has not taken (not counting those corked for the current write turn). */
+export function backlog(c: Conn): number {
+  return c.socket.writableLength - c.corkedBytes;
+}
+
 /**
  * Bytes the server holds for this connection and has not handed to the
  * kernel: the socket's write buffer plus live frames queued during replay.
  * PARLEY_WS_MAX_BUFFERED caps this sum, whatever put the bytes there.
  */
 export function unsentBytes(c: Conn): number {
-  return c.socket.writableLength + c.pendingBytes;
+  return backlog(c) + c.pendingBytes;
 }
 
 /** Take one token; false means the client is flooding. Burst = 4x the sustained rate. */

@@ -20,7 +20,7 @@ import { chargeFrame, onMessage } from "./client-frames.ts";
 import { subscribeLive } from "./live.ts";
 import { newPresenceState, unwatch } from "./presence.ts";
 import { publishLocal, startPresence } from "./presence-sync.ts";
-import { newRegistry, unregisterConn } from "./registry.ts";
+import { beforeWrite, newRegistry, newWriteTurns, unregisterConn } from "./registry.ts";
 
 export interface Gateway {
   /** Serve WebSocket upgrades of `server` at WS_PATH. */
@@ -82,7 +82,7 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
     presence: newPresenceState(deps.nodeId),
     all,
     heartbeatMs,
-    fan: { maxBuffered: deps.config.wsMaxBufferedBytes, onSlow: cutSlow, onPendingOverflow: cutSlow },
+    fan: { ...newWriteTurns(), maxBuffered: deps.config.wsMaxBufferedBytes, onSlow: cutSlow, onPendingOverflow: cutSlow },
     send(c: Conn, frame: ServerFrame) {
       if (!writable(c)) return;
       // The cap covers every frame written to a connection (replay pages, acks,
@@ -92,7 +92,9 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
         cutSlow(c);
         return;
       }
-      c.ws.send(JSON.stringify(frame));
+      const text = JSON.stringify(frame);
+      beforeWrite(core.fan, c, Buffer.byteLength(text));
+      c.ws.send(text);
     },
     close,
   };

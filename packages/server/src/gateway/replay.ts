@@ -11,9 +11,10 @@
  * a query is caught live; at the end, queued live channel events / user items
  * with seq <= what replay already sent are dropped.
  */
+import { beforeWrite } from "./registry.ts";
 import { DEFAULT_LIMITS, type Cursors } from "@parley/protocol";
 import { listUserStream } from "../modules/streams/user-stream.ts";
-import { PENDING_EPHEMERAL, PENDING_EVENT, PENDING_USER, writable, type Conn } from "./connection.ts";
+import { backlog, PENDING_EPHEMERAL, PENDING_EVENT, PENDING_USER, writable, type Conn } from "./connection.ts";
 import type { GatewayCore } from "./core.ts";
 import { listEventsAfter } from "../modules/messages/commands.ts";
 import { policyAllowsRead } from "./channel-policy.ts";
@@ -150,10 +151,11 @@ function flushPending(
       }
       userSeq = p.seq;
     }
-    if (c.socket.writableLength > core.fan.maxBuffered) {
+    if (backlog(c) > core.fan.maxBuffered) {
       core.fan.onSlow(c);
       break;
     }
+    beforeWrite(core.fan, c, p.frame.length);
     c.socket.write(p.frame);
     if (p.kind !== PENDING_EPHEMERAL) flushed++;
   }
