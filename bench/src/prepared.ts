@@ -26,7 +26,8 @@ function parleyConfig(port: number, dataDir: string, databaseUrl?: string): Reco
     wsFramesPerSecond: 100_000,
     wsMaxBufferedBytes: 64 * 1048576,
     accessTokenTtl: 3600,
-    sqliteSynchronous: "FULL",
+    // FULL (the server's default: every acknowledged send survives power loss); PARLEY_BENCH_SQLITE_SYNCHRONOUS=NORMAL shows what the fsyncs cost.
+    sqliteSynchronous: process.env.PARLEY_BENCH_SQLITE_SYNCHRONOUS === "NORMAL" ? "NORMAL" : "FULL",
     // The idle benchmark opens 1,000 sockets per user (10,000 over 10 users).
     wsMaxConnectionsPerDevice: 1_000_000,
     wsMaxConnectionsPerUser: 1_000_000,
