@@ -66,6 +66,8 @@ export interface PhaseResult {
   firstSendError?: string;
   receiversClosed: number;
   perWindowCpuUsPerDelivery?: number[];
+  /** With several nodes (BenchTarget.receiverUrls): delivery latency of the receivers on each node (node 0 is the sender's). */
+  latencyByReceiverNode?: Array<ReturnType<typeof summaryMs>>;
 }
 
 interface Side {
@@ -86,6 +88,8 @@ interface Window {
   expected: number;
   cpuUs: number;
   lat: Histogram;
+  /** Per receiver worker (same order as Side.workers). */
+  latByWorker: Histogram[];
   acks: Histogram;
   errors: number;
   firstError: string;
@@ -122,6 +126,11 @@ async function measureWindow(side: Side, sendsPerSec: number, windowMs: number):
   // Let any backlog drain before the next window so windows do not overlap.
   await sleep(2_000);
   const lat = newHistogram();
+  const latByWorker = measured.map((m) => {
+    const h = newHistogram();
+    mergeInto(h, m.latency);
+    return h;
+  });
   let deliveries = 0,
     closed = 0;
   for (const m of measured) {
@@ -138,6 +147,7 @@ async function measureWindow(side: Side, sendsPerSec: number, windowMs: number):
     expected: Math.round(sendsPerSec * side.receivers * (windowMs / 1000)),
     cpuUs: cpuDeltaUs(u0, u1),
     lat,
+    latByWorker,
     acks,
     errors: s.errors,
     firstError: s.firstError,
@@ -145,7 +155,14 @@ async function measureWindow(side: Side, sendsPerSec: number, windowMs: number):
   };
 }
 
-function summarise(ws: Window[], receivers: number): PhaseResult {
+/** Latency per receiver node: worker i's receivers are on node i % nodes. */
+function byNode(ws: Window[], nodes: number): Array<ReturnType<typeof summaryMs>> {
+  const hs = Array.from({ length: nodes }, () => newHistogram());
+  for (const w of ws) w.latByWorker.forEach((h, i) => mergeInto(hs[i % nodes]!, serialize(h)));
+  return hs.map((h) => summaryMs(h));
+}
+
+function summarise(ws: Window[], receivers: number, nodes = 1): PhaseResult {
   const lat = newHistogram(),
     acks = newHistogram();
   let elapsed = 0,
@@ -182,6 +199,7 @@ function summarise(ws: Window[], receivers: number): PhaseResult {
     sendErrors: errors,
     ...(firstError ? { firstSendError: firstError } : {}),
     receiversClosed: closed,
+    ...(nodes > 1 ? { latencyByReceiverNode: byNode(ws, nodes) } : {}),
     ...(ws.length > 1 ? { perWindowCpuUsPerDelivery: ws.map((w) => (w.deliveries ? Math.round((w.cpuUs / w.deliveries) * 1000) / 1000 : 0)) } : {}),
   };
 }
@@ -208,7 +226,7 @@ async function connectSide(server: ServerProcess, target: BenchTarget, opts: Fan
       w.call<{ ok: number; failed: number; firstError: string }>(
         {
           cmd: "connect",
-          url: target.url,
+          url: target.receiverUrls?.[i % target.receiverUrls.length] ?? target.url,
           tokens: target.receiverTokens,
           count: Math.min(per, opts.receivers - i * per),
           localAddress: `127.0.0.${10 * index + 2 + i}`,
@@ -257,13 +275,14 @@ export async function runFanout(
     }
     const out: Partial<Record<ServerKind, FanoutResult>> = {};
     for (const side of sides) {
-      const at40k = summarise(windows.get(side) ?? [], side.receivers);
+      const nodes = side.target.receiverUrls?.length ?? 1;
+      const at40k = summarise(windows.get(side) ?? [], side.receivers, nodes);
       log(
         `  ${side.server.kind}: at ${opts.fixedRate}/s offered -> ${at40k.deliveriesPerSec}/s, p50 ${at40k.latency.p50Ms} ms, p99 ${at40k.latency.p99Ms} ms, ${at40k.serverCpuUsPerDelivery} µs CPU/delivery (${at40k.serverCpuPercent}% of a core)`,
       );
       const ramp: PhaseResult[] = [];
       for (const sends of opts.rampSends) {
-        const r = summarise([await measureWindow(side, sends, opts.rampMs)], side.receivers);
+        const r = summarise([await measureWindow(side, sends, opts.rampMs)], side.receivers, nodes);
         ramp.push(r);
         log(
           `  ${side.server.kind}: ramp ${r.offeredDeliveriesPerSec}/s offered -> ${r.deliveriesPerSec}/s, p99 ${r.latency.p99Ms} ms, server ${r.serverCpuPercent}% CPU, ${r.serverCpuUsPerDelivery} µs/delivery`,

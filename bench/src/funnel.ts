@@ -17,14 +17,10 @@ import { DEFAULT_PERSIST, runPersist, type PersistResult } from "./persist.ts";
 import { startPrepared, type Prepared } from "./prepared.ts";
 import { createPgDatabase, type PgDatabase } from "./pg-database.ts";
 import { loadAverage, median, round } from "./results.ts";
-import { log } from "./report.ts";
+import { arg, log } from "./report.ts";
 import { extractBaseline } from "./baseline.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : fallback;
-};
 /** The last commit before issue 8's pipeline work. */
 const BASELINE = arg("baseline", "0ceb52b");
 const ROUNDS = Number(arg("rounds", "4"));

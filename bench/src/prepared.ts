@@ -13,7 +13,7 @@ import { log } from "./report.ts";
 import type { ServerKind } from "./server-child.ts";
 
 /** Parley tuned for load: limits that would throttle a benchmark client raised, everything else default. */
-function parleyConfig(port: number, dataDir: string, databaseUrl?: string): Record<string, unknown> {
+export function parleyConfig(port: number, dataDir: string, databaseUrl?: string): Record<string, unknown> {
   return {
     host: "127.0.0.1",
     port,

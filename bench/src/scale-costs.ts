@@ -39,14 +39,10 @@ import { DEFAULT_FANOUT, runFanout } from "./fanout.ts";
 import { stopAll } from "./processes.ts";
 import { extractBaseline } from "./baseline.ts";
 import { loadAverage, machine, median, round } from "./results.ts";
-import { log } from "./report.ts";
+import { arg, log } from "./report.ts";
 import type { ServerKind } from "./server-child.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : fallback;
-};
 const ONLY = new Set(arg("only", "reconnect,unread,fanout").split(","));
 const RECEIVERS = arg("receivers", "100,1000").split(",").map(Number);
 const BASELINE = arg("baseline", "HEAD");

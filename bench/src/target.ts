@@ -6,6 +6,8 @@ export interface BenchTarget {
   senderToken: string;
   /** Tokens shared round-robin by receiver sockets. */
   receiverTokens: string[];
+  /** Several nodes of one cluster: receiver worker i connects to `receiverUrls[i % length]` (the sender always to `url`). */
+  receiverUrls?: string[];
 }
 
 /** The bare server accepts any token and has one implicit channel. */
