@@ -6,9 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
 import crypto from "node:crypto";
-import type { AddressInfo } from "node:net";
 import { DIALECTS, startTestServer } from "../testing/harness.ts";
 import { bootstrapOrg, call } from "../testing/factories.ts";
 import { waitForJobsIdle } from "../testing/jobs.ts";
@@ -18,65 +16,7 @@ import { DELETE_BLOBS_JOB } from "../modules/files/gc.ts";
 import { loadConfig } from "../config/schema.ts";
 import { startTracing, tracesUrl, tracingOn, traceFields } from "./tracing.ts";
 import { createLogger } from "./log.ts";
-
-interface OtlpValue {
-  stringValue?: string;
-  intValue?: string | number;
-  boolValue?: boolean;
-  arrayValue?: { values: OtlpValue[] };
-}
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  attributes: Array<{ key: string; value: OtlpValue }>;
-  status?: { code?: number };
-}
-interface Received {
-  service: string | undefined;
-  span: OtlpSpan;
-}
-
-/** An OTLP/HTTP JSON receiver: what a collector does at /v1/traces, keeping every span. */
-async function startReceiver(): Promise<{ url: string; spans: Received[]; requests: () => number; close(): Promise<void> }> {
-  const spans: Received[] = [];
-  let requests = 0;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      requests++;
-      if (req.method !== "POST" || req.url !== "/v1/traces" || !String(req.headers["content-type"]).startsWith("application/json")) {
-        res.writeHead(404).end();
-        return;
-      }
-      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
-        resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: OtlpValue }> }; scopeSpans: Array<{ spans: OtlpSpan[] }> }>;
-      };
-      for (const rs of body.resourceSpans) {
-        const service = rs.resource.attributes.find((a) => a.key === "service.name")?.value.stringValue;
-        for (const ss of rs.scopeSpans) for (const span of ss.spans) spans.push({ service, span });
-      }
-      res.writeHead(200, { "content-type": "application/json" }).end("{}");
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    spans,
-    requests: () => requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
-function attr(s: OtlpSpan, key: string): string | number | boolean | undefined {
-  const v = s.attributes.find((a) => a.key === key)?.value;
-  if (!v) return undefined;
-  return v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : v.boolValue);
-}
+import { spanAttr as attr, startOtlpReceiver as startReceiver } from "../testing/otlp.ts";
 
 for (const dialect of DIALECTS) {
   test(`traces reach an OTLP receiver: HTTP (traceparent honoured), WebSocket frames, commands, queries, bus, jobs; trace ids in logs [${dialect}]`, async (t) => {

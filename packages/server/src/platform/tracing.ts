@@ -6,8 +6,10 @@
  * (http/tracing.ts, honouring an incoming `traceparent`), one span per WebSocket frame
  * (gateway/client-frames.ts), one per command transaction (command.ts) with its queries as
  * children (a Kysely `log` hook, platform/db), bus publishes (platform/bus/outbox.ts) and job
- * runs (platform/jobs/runner.ts). Log lines carry `trace_id`/`span_id` of the active span
- * (platform/log.ts).
+ * runs (platform/jobs/runner.ts). Across nodes the trace follows the bus: the NATS bus sends
+ * the publishing span's `traceparent` as message headers and the receiving node delivers the
+ * message inside a consumer span continuing it (platform/bus/nats.ts). Log lines carry
+ * `trace_id`/`span_id` of the active span (platform/log.ts).
  *
  * Off, every helper here is one branch on a module variable: no span objects, no context
  * switches, no hooks installed. The state is per process (the context manager is global), so
@@ -24,6 +26,7 @@ import {
   SpanStatusCode,
   trace,
   defaultTextMapGetter,
+  defaultTextMapSetter,
   type Attributes,
   type Context,
   type Span,
@@ -235,6 +238,49 @@ export function startServerSpan(name: string, headers: Record<string, string | s
   const parent = propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
   const span = active!.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
   return { span, ctx: trace.setSpan(parent, span) };
+}
+
+/** W3C trace context as text headers (`traceparent`, and `tracestate` when there is one). */
+export interface TraceHeaders {
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/**
+ * The W3C trace context of the active span, to send along with a message to another process;
+ * undefined when tracing is off (one branch, nothing allocated) or no span is active.
+ */
+export function traceHeaders(): TraceHeaders | undefined {
+  if (!active) return undefined;
+  const ctx = context.active();
+  if (!trace.getSpan(ctx)) return undefined;
+  const carrier: TraceHeaders = {};
+  propagator.inject(ctx, carrier, defaultTextMapSetter);
+  return carrier.traceparent ? carrier : undefined;
+}
+
+/** Runs work inside a span and ends the span once the work returns (see {@link startConsumerSpan}). */
+export type RunInSpan = (work: () => void) => void;
+
+/**
+ * Start a consumer span for a message another process sent, its parent the trace context the
+ * message carried (`headers`): the work it causes here joins the sender's trace. A malformed
+ * `traceparent` is ignored (the span starts a new trace). Tracing must be on.
+ */
+export function startConsumerSpan(name: string, headers: TraceHeaders, attributes: Attributes): RunInSpan {
+  const parent = propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
+  const span = active!.tracer.startSpan(name, { kind: SpanKind.CONSUMER, attributes }, parent);
+  const ctx = trace.setSpan(parent, span);
+  return (work) => {
+    try {
+      context.with(ctx, work);
+    } catch (err) {
+      failSpan(span, err);
+      throw err;
+    } finally {
+      span.end();
+    }
+  };
 }
 
 /** Run `fn` with `ctx` active (its spans and log lines belong to that trace). */

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
+import { connect, headers } from "@nats-io/transport-node";
 import { freePort, waitForListening } from "./ports.ts";
 
 const BINARY = ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"];
@@ -71,4 +72,43 @@ export async function startTestNats(): Promise<TestNats> {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Publish one message to `url` as a foreign NATS client would, with the given headers (a test
+ * shaping what another node, or a stranger, puts on the wire); resolves once the server has it.
+ */
+export async function publishRaw(url: string, subject: string, payload: string, hdrs: Record<string, string> = {}): Promise<void> {
+  const nc = await connect({ servers: url });
+  try {
+    const h = headers();
+    for (const [k, v] of Object.entries(hdrs)) h.set(k, v);
+    nc.publish(subject, payload, { headers: h });
+    await nc.flush();
+  } finally {
+    await nc.close();
+  }
+}
+
+/** A message seen on the wire by {@link watchRaw}. */
+export interface RawMessage {
+  subject: string;
+  /** Its NATS headers, or undefined when it had none. */
+  headers: Record<string, string> | undefined;
+  data: string;
+}
+
+/** Record every message on `subject` (wildcards allowed) as a foreign NATS client sees it. */
+export async function watchRaw(url: string, subject: string): Promise<{ messages: RawMessage[]; close(): Promise<void> }> {
+  const nc = await connect({ servers: url });
+  const messages: RawMessage[] = [];
+  nc.subscribe(subject, {
+    callback: (err, msg) => {
+      if (err) return;
+      const h = msg.headers;
+      messages.push({ subject: msg.subject, headers: h ? Object.fromEntries(h.keys().map((k) => [k, h.get(k)])) : undefined, data: msg.string() });
+    },
+  });
+  await nc.flush();
+  return { messages, close: () => nc.close() };
 }

@@ -1,4 +1,5 @@
 import type { Bus, BusKey, BusTopics, KeyOf, Topic } from "./bus.ts";
+import type { RunInSpan } from "../tracing.ts";
 
 type Handler = (msg: never) => void;
 type OnError = (err: unknown, topic: Topic) => void;
@@ -11,8 +12,11 @@ export type DeliverTo = "scoped" | "taps" | "both";
  * only this; the NATS bus hands it what it receives from other nodes.
  */
 interface LocalDispatch {
-  /** Queue `json` for this node's subscribers of `topic` (asynchronously, in order). */
-  deliver(topic: Topic, key: BusKey, json: string, to: DeliverTo): void;
+  /**
+   * Queue `json` for this node's subscribers of `topic` (asynchronously, in order). `within`, if
+   * given, runs the delivery (a span continuing the trace of the node that published it).
+   */
+  deliver(topic: Topic, key: BusKey, json: string, to: DeliverTo, within?: RunInSpan): void;
   /** Whether this node has any subscriber of `topic`. */
   has(topic: Topic): boolean;
   /** Add a subscriber; returns the function that removes it. */
@@ -26,7 +30,7 @@ export function localDispatch(onError: OnError): LocalDispatch {
   const scoped = new Map<Topic, Set<Handler>>();
   const taps = new Map<Topic, Set<Handler>>();
   const interests = new Map<BusKey, number>();
-  const queue: Array<{ topic: Topic; key: BusKey; json: string; to: DeliverTo }> = [];
+  const queue: Array<{ topic: Topic; key: BusKey; json: string; to: DeliverTo; within: RunInSpan | undefined }> = [];
   let draining = false;
 
   function run(set: Set<Handler> | undefined, topic: Topic, json: string): void {
@@ -40,19 +44,27 @@ export function localDispatch(onError: OnError): LocalDispatch {
     }
   }
 
+  function dispatch(topic: Topic, key: BusKey, json: string, to: DeliverTo): void {
+    // Interest is looked at when the message is delivered: a connection that joined a channel
+    // (in the same tick as the publish) gets it here; on NATS it might not (docs/architecture.md).
+    if (to !== "taps" && (key === "all" || interests.has(key))) run(scoped.get(topic), topic, json);
+    if (to !== "scoped") run(taps.get(topic), topic, json);
+  }
+
   function drain(): void {
     draining = false;
     for (let m = queue.shift(); m; m = queue.shift()) {
-      // Interest is looked at when the message is delivered: a connection that joined a channel
-      // (in the same tick as the publish) gets it here; on NATS it might not (docs/architecture.md).
-      if (m.to !== "taps" && (m.key === "all" || interests.has(m.key))) run(scoped.get(m.topic), m.topic, m.json);
-      if (m.to !== "scoped") run(taps.get(m.topic), m.topic, m.json);
+      if (!m.within) dispatch(m.topic, m.key, m.json, m.to);
+      else {
+        const { topic, key, json, to } = m;
+        m.within(() => dispatch(topic, key, json, to));
+      }
     }
   }
 
   return {
-    deliver(topic, key, json, to) {
-      queue.push({ topic, key, json, to });
+    deliver(topic, key, json, to, within) {
+      queue.push({ topic, key, json, to, within });
       if (!draining) {
         draining = true;
         queueMicrotask(drain);

@@ -6,13 +6,14 @@
  * meanwhile reaches the other nodes' clients once it is back (the outbox sweep, and the clients'
  * replay: a node back on the bus closes its sockets with 1012). A node partitioned from NATS
  * alone misses what the others publish; back on the bus, its clients reconnect and replay it.
+ * With tracing off a message carries no headers (test/trace-across-nodes.test.ts: with it on).
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CLOSE_CODES, type ServerFrameOf } from "@parley/protocol";
 import { createTestDatabase, startTestServer, type TestServer } from "../../testing/harness.ts";
 import { asTestUser, bootstrapOrg, makeUser, type TestUser } from "../../testing/factories.ts";
-import { startTestNats, type TestNats } from "../../testing/nats.ts";
+import { startTestNats, watchRaw, type TestNats } from "../../testing/nats.ts";
 import { startTcpProxy } from "../../testing/tcp-proxy.ts";
 import { connectUser, postText, type TestSocket } from "../../gateway/test-client.ts";
 import { waitUntil } from "../../testing/jobs.ts";
@@ -73,6 +74,19 @@ describe("NATS bus: three nodes on one PostgreSQL database", { timeout: 120_000 
     assert.equal(Buffer.from(f.event.content, "base64").toString(), "hello across nodes");
     assert.equal(a.deps.bus.ready(), true);
     assert.equal((await readyz(a)).status, 200);
+  });
+
+  it("with tracing off, a message goes on the wire without headers (no trace context)", { timeout: 30_000 }, async () => {
+    const wire = await watchRaw(nats.url, `parley.c.${ch}.>`);
+    try {
+      const seq = await postText(ownerOnB, ch, "untraced");
+      await waitUntil(async () => wire.messages.some((m) => m.data.includes(`"seq":${seq}`)), 5_000, "the event on the wire");
+      const m = wire.messages.find((x) => x.data.includes(`"seq":${seq}`))!;
+      assert.equal(m.subject, `parley.c.${ch}.channel.event`);
+      assert.equal(m.headers, undefined);
+    } finally {
+      await wire.close();
+    }
   });
 
   it("user-stream items cross nodes: added on B, the client on A is told and then receives the channel", { timeout: 30_000 }, async () => {

@@ -21,12 +21,20 @@
  * relay keeps the rows of messages committed meanwhile and its sweep publishes them once back).
  * What other nodes published meanwhile is lost to this node: `onReconnect` tells the gateway,
  * which closes its sockets with 1012 so the clients reconnect and replay from their cursors.
+ *
+ * Tracing (platform/tracing.ts): a message published inside a span (the outbox relay's "bus
+ * publish") carries its W3C `traceparent`/`tracestate` as NATS headers; the receiving node
+ * delivers it to its subscribers inside a "bus deliver <topic>" consumer span continuing that
+ * trace, so a command on one node and the fan-out it causes on another are one trace. A message
+ * without the headers is delivered as before, with no span; a malformed `traceparent` starts a
+ * new trace. Tracing off, nothing is added to a message and nothing is read from one.
  */
-import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { connect, headers, Match, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Bus, BusKey, BusTopics, KeyOf, Topic } from "./bus.ts";
 import { localDispatch, type DeliverTo } from "./memory.ts";
+import { startConsumerSpan, traceHeaders, tracingOn, type RunInSpan, type TraceHeaders } from "../tracing.ts";
 
 interface NatsBusOptions {
   /** `nats://host:port`, several comma-separated. */
@@ -59,6 +67,31 @@ function subjectKey(key: BusKey): string {
 function topicOf(subject: string): Topic {
   const parts = subject.split(".");
   return parts.slice(parts[1] === "all" ? 2 : 3).join(".") as Topic;
+}
+
+/** NATS headers carrying `trace` (W3C trace context). */
+function natsHeaders(trace: TraceHeaders): MsgHdrs {
+  const h = headers();
+  h.set("traceparent", trace.traceparent!);
+  if (trace.tracestate) h.set("tracestate", trace.tracestate);
+  return h;
+}
+
+/**
+ * The span to deliver `msg` in, continuing the trace its headers name; undefined when it carries
+ * none (header names matched in any case: other publishers may capitalise them). Tracing must be on.
+ */
+function deliverSpan(msg: Msg, topic: Topic): RunInSpan | undefined {
+  const h = msg.headers;
+  const traceparent = h?.get("traceparent", Match.IgnoreCase);
+  if (!traceparent) return undefined;
+  const tracestate = h!.get("tracestate", Match.IgnoreCase);
+  return startConsumerSpan(`bus deliver ${topic}`, tracestate ? { traceparent, tracestate } : { traceparent }, {
+    "messaging.system": "nats",
+    "messaging.operation.type": "process",
+    "messaging.destination.name": msg.subject,
+    "parley.bus.topic": topic,
+  });
 }
 
 /** Connect (retrying until `connectTimeoutMs`) and return the bus. */
@@ -117,7 +150,7 @@ export async function natsBus(o: NatsBusOptions): Promise<Bus> {
         const topic = topicOf(msg.subject);
         busMessages.inc({ direction: "received", topic });
         // A tap learns nothing of the key; it delivers to taps only, whatever the key.
-        local.deliver(topic, key ?? "all", msg.string(), to);
+        local.deliver(topic, key ?? "all", msg.string(), to, tracingOn() ? deliverSpan(msg, topic) : undefined);
       },
     });
   }
@@ -142,7 +175,12 @@ export async function natsBus(o: NatsBusOptions): Promise<Bus> {
       const json = JSON.stringify(msg);
       local.deliver(topic, key, json, "both");
       if (!connected || closed) return;
-      nc.publish(`${PREFIX}.${subjectKey(key)}.${topic}`, json);
+      const subject = `${PREFIX}.${subjectKey(key)}.${topic}`;
+      // Tracing off (or no active span): undefined, and the plain publish below.
+      const trace = traceHeaders();
+      // A server without header support (before NATS 2.2) would refuse the message: it goes without.
+      if (trace && (!nc.info || nc.info.headers)) nc.publish(subject, json, { headers: natsHeaders(trace) });
+      else nc.publish(subject, json);
       busMessages.inc({ direction: "published", topic });
     },
     subscribe<T extends Topic>(topic: T, handler: (msg: BusTopics[T]) => void, opts?: { scoped?: boolean }) {
