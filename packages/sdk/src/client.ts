@@ -3,23 +3,24 @@
  * (token refresh), the realtime connection, the sync engine, the outbox and
  * the content codec together, and emits typed events to the app.
  */
-import { DEFAULT_LIMITS, type AuthTokens, type Event, type MyChannel, type PresenceStatus, type UserStreamItem } from "@parley/protocol";
+import type { AuthTokens, MyChannel, PresenceStatus } from "@parley/protocol";
 import { AuthSession } from "./auth.ts";
-import { decodeContent, NOT_STARTED_CODEC, type ContentCodec, type DecodedContent } from "./codec.ts";
+import { NOT_STARTED_CODEC, type ContentCodec } from "./codec.ts";
 import { Connection, type ConnectionState } from "./connection.ts";
-import { Emitter } from "./emitter.ts";
 import { ParleyError } from "./errors.ts";
 import { createApi, type Api, type CallInput } from "./http.ts";
 import { Outbox, type SendResult } from "./outbox.ts";
 import { Sender } from "./sender.ts";
 import { routeFrame } from "./frames.ts";
 import { MemoryStore, type LocalStore, type StoredSession } from "./store.ts";
-import { eventsBetween } from "./backfill.ts";
 import { ReconcileLoop } from "./reconcile-loop.ts";
 import { HistoryPolicies } from "./history-policies.ts";
 import { SyncEngine } from "./sync.ts";
 import { RetentionFloors } from "./retention.ts";
-import { MEMBERSHIP_KINDS, toReceivedEvent, type ClientEvents, type ReceivedEvent } from "./client-events.ts";
+import { ClientMessages, requireE2ee } from "./client-messages.ts";
+import { Delivery } from "./delivery.ts";
+import { e2eeHost } from "./e2ee-host.ts";
+import { PresenceWatch } from "./presence.ts";
 import { E2eeEngine, type E2eeOptions } from "./e2ee/engine.ts";
 import { MlsCodec } from "./e2ee/mls-codec.ts";
 import type { ClientOptions, SendInput } from "./client-options.ts";
@@ -38,11 +39,9 @@ import {
 } from "./sign-in.ts";
 
 export type { ClientOptions, SendInput } from "./client-options.ts";
-import { downloadFile, sendFileMessage, type FileDescriptor, type SendFileOptions } from "./e2ee/files.ts";
 import { combineFingerprints, userFingerprint } from "./e2ee/safety-number.ts";
 import type { ArchiveStatus } from "./e2ee/archive-policy.ts";
 
-/** A signed-in Parley device. */
 /** How long close() waits for sends still being encrypted. */
 const CLOSE_SEND_GRACE_MS = 3_000;
 
@@ -54,11 +53,12 @@ function closeGrace(ms: number): Promise<void> {
   });
 }
 
-export class ParleyClient extends Emitter<ClientEvents> {
+/** A signed-in Parley device. */
+export class ParleyClient extends ClientMessages {
   /** Typed REST client, authenticated as this device. */
-  readonly api: Api;
+  override readonly api: Api;
   /** Content codec in use (MLS unless a test codec was named); when `codec.encrypted` is false, show an "unencrypted" warning. */
-  get codec(): ContentCodec {
+  override get codec(): ContentCodec {
     return this.#codec;
   }
   #codec: ContentCodec;
@@ -72,13 +72,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly store: LocalStore;
   readonly #auth: AuthSession;
   readonly #conn: Connection;
-  /** Users whose presence this client watches (re-sent on every connection). */
-  #watching: string[] = [];
+  readonly #presence = new PresenceWatch((frame) => this.#conn.send(frame));
   readonly #sync: SyncEngine;
   readonly #outbox: Outbox;
   readonly #sender: Sender;
   readonly #retention: RetentionFloors;
-  #chain: Promise<void> = Promise.resolve();
+  readonly #delivery: Delivery;
 
   /** Sign in with org, username and password. Reuses the device stored for this account unless `deviceId` says otherwise. */
   static async login(opts: LoginOptions): Promise<ParleyClient> {
@@ -137,7 +136,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
         throw err;
       }
       // Before any delivery: requeue events that waited for a Welcome/commit when the last run ended.
-      client.#enqueue(async () => {
+      client.#delivery.enqueue(async () => {
         for (const [channelId, seq] of Object.entries(cursors.channels)) {
           await client.#e2ee!.resumeBacklog(channelId, seq).catch((err: unknown) => client.emit("error", err));
         }
@@ -147,35 +146,14 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   async #startE2ee(session: StoredSession, opts: E2eeOptions | undefined): Promise<void> {
-    this.#e2ee = await E2eeEngine.start(
-      {
-        api: this.api,
-        session: { orgId: session.orgId, userId: session.userId, deviceId: session.deviceId },
-        store: this.store,
-        backfill: (channelId, after, upTo) => eventsBetween(this.store, this.api, channelId, after, upTo),
-        catchUp: (channelId) => this.#catchUpChannel(channelId),
-        deliver: (e, content) => this.#emitEvent(e, content),
-        undecryptable: (n) => this.emit("undecryptable", n),
-        historyUnavailable: (n) => this.emit("historyUnavailable", n),
-        historyKeys: (n) => this.emit("historyKeys", n),
-        historyPolicy: (channelId) => this.#policies.policy(channelId),
-        isPublicChannel: (channelId) => this.#policies.isPublic(channelId),
-        channelFacts: (channelId, fresh) => this.#policies.facts(channelId, fresh),
-        knownChannels: () => this.#policies.allFacts(),
-        archiveStatus: (n) => this.emit("archive.status", n),
-        sendKeys: async (channelId, content) => {
-          await this.send(channelId, { ...content, kind: "keys" });
-        },
-        onError: (err) => this.emit("error", err),
-      },
-      opts,
-    );
+    const parts = { session, store: this.store, policies: this.#policies, delivery: this.#delivery, catchUp: (id: string) => this.#catchUpChannel(id) };
+    this.#e2ee = await E2eeEngine.start(e2eeHost(this, parts), opts);
     this.#codec = new MlsCodec(this.#e2ee);
     this.#policies.onFactsChanged = () => this.#e2ee?.archive.channelsChanged();
   }
 
   /** The E2EE engine of this device (undefined only with an explicit test codec). */
-  get e2ee(): E2eeEngine | undefined {
+  override get e2ee(): E2eeEngine | undefined {
     return this.#e2ee;
   }
 
@@ -203,10 +181,10 @@ export class ParleyClient extends Emitter<ClientEvents> {
       ...(opts.gapFillDelayMs !== undefined ? { gapFillDelayMs: opts.gapFillDelayMs } : {}),
       fetchChannelEvents: (channelId, after) => this.api.call("listEvents", { params: { channelId }, query: { after, limit: 200 } }),
       fetchUserItems: (after) => this.api.call("userStream", { query: { after, limit: 200 } }),
-      onEvents: (channelId, events) => this.#enqueue(() => this.#deliverEvents(channelId, events)),
-      onUserItems: (items) => this.#enqueue(() => this.#deliverUserItems(items)),
+      onEvents: (channelId, events) => this.#delivery.events(channelId, events),
+      onUserItems: (items) => this.#delivery.userItems(items),
       onError: (err) => this.emit("error", err),
-      onChannelGone: (channelId) => this.#enqueue(() => this.store.removeChannel(channelId)),
+      onChannelGone: (channelId) => this.#delivery.enqueue(() => this.store.removeChannel(channelId)),
     });
     this.#retention = new RetentionFloors({
       store: this.store,
@@ -215,6 +193,16 @@ export class ParleyClient extends Emitter<ClientEvents> {
       purged: (n) => this.emit("channel.purged", n),
       idle: () => this.idle(),
       onError: (err) => this.emit("error", err),
+    });
+    this.#delivery = new Delivery({
+      store: this.store,
+      emitter: this,
+      codec: () => this.#codec,
+      e2ee: () => this.#e2ee,
+      sync: this.#sync,
+      retention: this.#retention,
+      policies: this.#policies,
+      userId: () => this.userId,
     });
     this.#conn = new Connection({
       baseUrl: session.baseUrl,
@@ -226,8 +214,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
         this.#sync.setLive(change.state === "live");
         if (change.state === "live") {
           this.#outbox.wake();
-          // Each connection starts watching nobody: name the users again.
-          if (this.#watching.length > 0) this.#conn.send({ t: "presence.watch", userIds: this.#watching });
+          this.#presence.renew(); // each connection starts watching nobody
           if (this.#e2ee) {
             // Back online: the org may have switched MLS suites meanwhile (start() looked at the first connect).
             if (this.#reconciled) this.#e2ee.refreshConfig().catch((err: unknown) => this.emit("error", err));
@@ -261,7 +248,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       codec: () => this.#codec,
       policies: this.#policies,
       outbox: () => this.#outbox,
-      e2ee: () => this.#requireE2ee(),
+      e2ee: () => requireE2ee(this.#e2ee),
       catchUp: (channelId) => this.#catchUpChannel(channelId),
       archiveCheck: (channelId) => this.#e2ee?.archive.check(channelId),
     });
@@ -273,7 +260,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   /** The signed-in user's id. */
-  get userId(): string {
+  override get userId(): string {
     return this.#auth.session?.userId ?? "";
   }
 
@@ -304,9 +291,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Wait until every received event has been processed and delivered to listeners and every hole filled (events waiting for a Welcome or commit stay queued). */
   async idle(): Promise<void> {
     await this.#sync.idle();
-    await this.#chain;
+    await this.#delivery.drained;
     await this.#e2ee?.idle();
-    await this.#chain;
+    await this.#delivery.drained;
   }
 
   /**
@@ -324,7 +311,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   // A device that is new (or lost its state) joins the groups of its channels by external commit.
   async #reconcile(): Promise<boolean> {
     try {
-      await this.#chain; // Welcomes from the user stream replay first
+      await this.#delivery.drained; // Welcomes from the user stream replay first
       const channels = await this.channels();
       await this.#e2ee?.reconcile(channels.map((c) => c.id));
       return true;
@@ -335,33 +322,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   /** Send an event: encoded by the codec, persisted in the outbox, retried with the same clientId until acknowledged. */
-  send(channelId: string, input: SendInput): Promise<SendResult> {
+  override send(channelId: string, input: SendInput): Promise<SendResult> {
     return this.#sender.send(channelId, input);
-  }
-
-  /** Send a text message. */
-  sendMessage(channelId: string, text: string, opts: { mentions?: string[] } = {}): Promise<SendResult> {
-    return this.send(channelId, { kind: "message", text, ...opts });
-  }
-
-  /** Reply in the thread rooted at `rootSeq`. */
-  reply(channelId: string, rootSeq: number, text: string, opts: { mentions?: string[] } = {}): Promise<SendResult> {
-    return this.send(channelId, { kind: "message", text, threadRoot: rootSeq, ...opts });
-  }
-
-  /** React to event `targetSeq` with `emoji` (remove it later with {@link delete} on the reaction's seq). */
-  react(channelId: string, targetSeq: number, emoji: string): Promise<SendResult> {
-    return this.send(channelId, { kind: "reaction", emoji, target: targetSeq });
-  }
-
-  /** Replace the text of own message `targetSeq`. */
-  edit(channelId: string, targetSeq: number, text: string): Promise<SendResult> {
-    return this.send(channelId, { kind: "edit", text, target: targetSeq });
-  }
-
-  /** Delete event `targetSeq` (a message, or a reaction to retract it). */
-  delete(channelId: string, targetSeq: number): Promise<SendResult> {
-    return this.send(channelId, { kind: "delete", target: targetSeq });
   }
 
   /** Tell the channel the user is typing (ephemeral; dropped when offline). */
@@ -376,10 +338,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
    * arrives as `presence` events, then their changes; kept across reconnects.
    */
   watchPresence(userIds: Iterable<string>): void {
-    const next = [...new Set(userIds)].slice(0, DEFAULT_LIMITS.presenceWatch);
-    if (next.length === this.#watching.length && next.every((id, i) => id === this.#watching[i])) return;
-    this.#watching = next;
-    this.#conn.send({ t: "presence.watch", userIds: next });
+    this.#presence.watch(userIds);
   }
 
   /** Set this device's presence (online/away). */
@@ -468,7 +427,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
    * that read them. Use when a channel's group is broken.
    */
   async resetEncryption(channelId: string): Promise<number> {
-    const { generation } = await this.#requireE2ee().server.resetEncryption(channelId, "admin");
+    const { generation } = await requireE2ee(this.#e2ee).server.resetEncryption(channelId, "admin");
     await this.#sync.catchUp(channelId, Number.MAX_SAFE_INTEGER);
     await this.idle();
     return generation;
@@ -480,57 +439,17 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   /**
-   * Send a file: encrypted on this device (fresh key), uploaded as ciphertext,
-   * and announced by an MLS-encrypted message whose content carries
-   * `files: [FileDescriptor]` (key, nonce base, digest never reach the server).
-   */
-  async sendFile(channelId: string, data: Uint8Array | ReadableStream<Uint8Array>, opts: SendFileOptions): Promise<SendResult & { file: FileDescriptor }> {
-    await this.#e2ee?.archive.check(channelId); // refused before the upload, like the message would be
-    return sendFileMessage(this.#requireE2ee().server, (id, input) => this.send(id, input), channelId, data, opts);
-  }
-
-  /** Download and decrypt a file from a message's `content.files`; the stream errors (E2eeError `attachment_*`) on tampering, truncation or a digest mismatch. */
-  downloadFile(file: FileDescriptor): Promise<ReadableStream<Uint8Array>> {
-    return downloadFile(this.#requireE2ee().server, file);
-  }
-
-  /**
    * Fingerprint (30 digits) of a user's active devices, or of one device when
    * `deviceId` is given, from the signature keys the directory vouches for
    * (each binding verified against the server's directory key).
    */
   async fingerprint(userId: string, deviceId?: string): Promise<string> {
-    return userFingerprint(this.#requireE2ee().directory, userId, deviceId);
+    return userFingerprint(requireE2ee(this.#e2ee).directory, userId, deviceId);
   }
 
   /** Safety number of two users (60 digits, the same on both sides): compare it out of band. */
   async safetyNumber(userA: string, userB: string): Promise<string> {
     return combineFingerprints(await this.fingerprint(userA), await this.fingerprint(userB));
-  }
-
-  #requireE2ee(): E2eeEngine {
-    if (!this.#e2ee) throw new ParleyError({ code: "bad_request", message: "end-to-end encryption is off (a test codec was named)" });
-    return this.#e2ee;
-  }
-
-  /** Decode server events (e.g. a history page from `api.call("listEvents")`) without touching the sync state. */
-  async decode(events: Event[]): Promise<ReceivedEvent[]> {
-    return Promise.all(events.map(async (e) => toReceivedEvent(e, await decodeContent(this.#codec, e), this.userId)));
-  }
-
-  /**
-   * A page of a channel's history from the server, decoded: content this device
-   * decrypted earlier comes from its sealed history cache (also across restarts);
-   * events from before it joined carry `content.decodeReason === "history_unavailable"`.
-   * Oldest first; feed it to a {@link Timeline}.
-   */
-  async history(channelId: string, opts: { before?: number; limit?: number } = {}): Promise<{ events: ReceivedEvent[]; hasMore: boolean }> {
-    const r = await this.api.call("listEvents", {
-      params: { channelId },
-      query: { limit: opts.limit ?? 100, ...(opts.before !== undefined ? { before: opts.before } : {}) },
-    });
-    const events = [...r.events].sort((a, b) => a.seq - b.seq);
-    return { events: await this.decode(events), hasMore: r.hasMore };
   }
 
   /** Sign out: end the session on the server and forget it locally. */
@@ -554,7 +473,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.#outbox.close();
     this.#sync.close();
     this.#auth.close();
-    await this.#chain;
+    await this.#delivery.drained;
     await this.store.flush();
   }
 
@@ -562,41 +481,5 @@ export class ParleyClient extends Emitter<ClientEvents> {
   async #catchUpChannel(channelId: string): Promise<void> {
     await this.#sync.catchUp(channelId, Number.MAX_SAFE_INTEGER);
     await this.idle();
-  }
-
-  #enqueue(job: () => Promise<void>): void {
-    // One chain for all deliveries: persistence and listeners see events in the order the engine released them.
-    this.#chain = this.#chain.then(job).catch((err: unknown) => this.emit("error", err));
-  }
-
-  async #deliverEvents(channelId: string, events: Event[]): Promise<void> {
-    await this.store.appendEvents(channelId, events);
-    await this.store.setChannelCursor(channelId, events[events.length - 1]!.seq);
-    // With E2EE the engine decrypts in order (possibly waiting for a Welcome or commit) and emits through #emitEvent.
-    if (this.#e2ee) return this.#e2ee.receive(channelId, events);
-    for (const e of events) this.#emitEvent(e, await decodeContent(this.#codec, e));
-  }
-
-  #emitEvent(e: Event, content: DecodedContent): void {
-    if (this.#retention.removed(e)) return;
-    const r = toReceivedEvent(e, content, this.userId);
-    this.emit("event", r);
-    this.emit(r.kind, r);
-  }
-
-  async #deliverUserItems(items: UserStreamItem[]): Promise<void> {
-    await this.store.setUserCursor(items[items.length - 1]!.seq);
-    await this.#e2ee?.onUserItems(items);
-    for (const item of items) {
-      this.#policies.noteItem(item);
-      await this.#retention.noteItem(item);
-      if (item.kind === "channel.joined" && item.channelId) this.#sync.track(item.channelId, this.#sync.channelCursor(item.channelId));
-      if (item.kind === "channel.left" && item.channelId) {
-        this.#sync.forget(item.channelId);
-        await this.store.removeChannel(item.channelId);
-      }
-      this.emit("user", item);
-      if (MEMBERSHIP_KINDS.has(item.kind)) this.emit("membership", item);
-    }
   }
 }
