@@ -2,11 +2,15 @@
  * One load-client process. The orchestrator forks several (a process may hold
  * at most 20,000 sockets, and spreading them uses both cores evenly) and
  * drives them over IPC:
- *   connect  open N receiver sockets (hello -> ready), optionally from a given
+ *   connect  open N receiver sockets (hello -> ready, or a full hello -> synced),
+ *            to one URL or round-robin over several, optionally from a given
  *            127.0.0.x source address so 10k+ sockets never exhaust ports;
- *   measure  start/stop counting `event` frames and their latency;
+ *   measure  start/peek/stop counting `event` frames and their latency;
  *   send     open sender sockets and send `send` frames at a paced rate (or as
  *            fast as acks come back), measuring ack latency;
+ *   post     the same over HTTP;
+ *   chat     some of the connected sockets send at a steady rate (chat-load.ts);
+ *   usage    this process's CPU and RSS;
  *   exit.
  * Latency = receive time - the send time the sender wrote into the event's
  * content bytes (both processes read the same clock).
@@ -14,12 +18,29 @@
 import crypto from "node:crypto";
 import http from "node:http";
 import { WebSocket } from "ws";
-import { API_PREFIX, WS_PATH } from "@parley/protocol";
-import { newHistogram, record, serialize, type Histogram } from "./histogram.ts";
+import { API_PREFIX } from "@parley/protocol";
+import { newHistogram, record, serialize, type Histogram, type SerializedHistogram } from "./histogram.ts";
+import { ackOf, now, openSocket, sendFrame, sentAt, type HelloUntil } from "./client-frames.ts";
+import { runChat, type ChatRequest } from "./chat-load.ts";
 
 export type WorkerRequest =
-  | { cmd: "connect"; url: string; tokens: string[]; count: number; localAddress?: string; sampleEvery: number; concurrency: number }
-  | { cmd: "measure"; action: "start" | "stop" }
+  | {
+      cmd: "connect";
+      /** Several URLs: connection i goes to url[i % url.length]. */
+      url: string | string[];
+      tokens: string[];
+      count: number;
+      localAddress?: string;
+      sampleEvery: number;
+      concurrency: number;
+      /** Default "ready" (a live-only hello). */
+      until?: HelloUntil;
+      /** Further attempts per connection that fails (refused, reset, timeout); default 0. */
+      retries?: number;
+      /** Send {type:"connect-progress"} this often while connecting; default never. */
+      progressMs?: number;
+    }
+  | { cmd: "measure"; action: "start" | "stop" | "peek" }
   | {
       cmd: "send";
       url: string;
@@ -32,71 +53,15 @@ export type WorkerRequest =
       localAddress?: string;
     }
   | { cmd: "post"; url: string; token: string; channelId: string; concurrency: number; durationMs: number; localAddress?: string }
+  | ChatRequest
+  | { cmd: "usage" }
   | { cmd: "exit" };
 
 const EVENT_TAG = Buffer.from('"t":"event"');
-const CONTENT_TAG = Buffer.from('"content":"');
-const now = () => performance.timeOrigin + performance.now();
-
-function wsUrl(url: string): string {
-  return `${url.replace(/^http/, "ws")}${WS_PATH}`;
-}
-
-function hello(token: string): string {
-  return JSON.stringify({ t: "hello", token, cursors: { user: 0, channels: {} }, live: true });
-}
-
-/** Open one socket, send hello, resolve on `ready`. */
-function open(url: string, token: string, localAddress: string | undefined, onFrame: (data: Buffer) => void): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(wsUrl(url), { perMessageDeflate: false, skipUTF8Validation: true, ...(localAddress ? { localAddress } : {}) });
-    const timer = setTimeout(() => {
-      ws.terminate();
-      reject(new Error("connect timeout (30 s)"));
-    }, 30_000);
-    let ready = false;
-    ws.on("open", () => ws.send(hello(token)));
-    ws.on("message", (data: Buffer) => {
-      if (!ready) {
-        const s = data.toString("utf8", 0, 40);
-        if (s.includes('"t":"ready"')) {
-          ready = true;
-          clearTimeout(timer);
-          resolve(ws);
-        } else if (s.includes('"t":"error"')) {
-          clearTimeout(timer);
-          ws.terminate();
-          reject(new Error(`hello rejected: ${data.toString().slice(0, 200)}`));
-        }
-        return;
-      }
-      onFrame(data);
-    });
-    ws.on("error", (err) => {
-      if (!ready) {
-        clearTimeout(timer);
-        reject(err);
-      }
-    });
-    ws.on("close", (code) => {
-      if (!ready) {
-        clearTimeout(timer);
-        reject(new Error(`closed before ready: ${code}`));
-      }
-    });
-  });
-}
-
-/** Send time written by the sender into the first 8 content bytes. */
-function sentAt(data: Buffer): number | undefined {
-  const i = data.indexOf(CONTENT_TAG);
-  if (i < 0) return undefined;
-  const start = i + CONTENT_TAG.length;
-  const bytes = Buffer.from(data.toString("latin1", start, start + 12), "base64");
-  return bytes.length >= 8 ? bytes.readDoubleLE(0) : undefined;
-}
 
 const receivers: WebSocket[] = [];
+/** The last connect request's sockets by their index in it (chat senders name them so). */
+const byIndex = new Map<number, WebSocket>();
 let measuring = false;
 let deliveries = 0;
 let closedDuringRun = 0;
@@ -105,41 +70,81 @@ let latency: Histogram = newHistogram();
 
 async function connect(req: Extract<WorkerRequest, { cmd: "connect" }>): Promise<Record<string, unknown>> {
   const t0 = now();
-  let failed = 0;
+  const urls = Array.isArray(req.url) ? req.url : [req.url];
+  let ok = 0;
+  let retried = 0;
   let firstError = "";
+  const failedIndexes: number[] = [];
+  /** Socket open -> hello done, of each connection's successful attempt. */
+  const handshake = newHistogram();
   let next = 0;
+  byIndex.clear();
+  const progress = req.progressMs
+    ? setInterval(() => process.send?.({ type: "connect-progress", ok, failed: failedIndexes.length, retried }), req.progressMs)
+    : undefined;
   const one = async (): Promise<void> => {
     while (next < req.count) {
       const i = next++;
       const sampled = req.sampleEvery > 0 && i % req.sampleEvery === 0;
       const token = req.tokens[i % req.tokens.length] as string;
-      try {
-        const ws = await open(req.url, token, req.localAddress, (data) => {
-          if (!measuring || !data.includes(EVENT_TAG)) return;
-          deliveries++;
-          if (sampled) {
-            const t = sentAt(data);
-            if (t !== undefined) record(latency, (now() - t) * 1000);
+      const onFrame = (data: Buffer) => {
+        if (!measuring || !data.includes(EVENT_TAG)) return;
+        deliveries++;
+        if (sampled) {
+          const t = sentAt(data);
+          if (t !== undefined) record(latency, (now() - t) * 1000);
+        }
+      };
+      for (let attempt = 0; ; attempt++) {
+        const at = now();
+        try {
+          const ws = await openSocket(urls[i % urls.length] as string, token, req.localAddress, onFrame, req.until);
+          record(handshake, (now() - at) * 1000);
+          ws.on("close", (code) => {
+            closedDuringRun++;
+            closeCodes[code] = (closeCodes[code] ?? 0) + 1;
+          });
+          receivers.push(ws);
+          byIndex.set(i, ws);
+          ok++;
+          break;
+        } catch (err) {
+          firstError ||= err instanceof Error ? err.message : String(err);
+          if (attempt >= (req.retries ?? 0)) {
+            failedIndexes.push(i);
+            break;
           }
-        });
-        ws.on("close", (code) => {
-          closedDuringRun++;
-          closeCodes[code] = (closeCodes[code] ?? 0) + 1;
-        });
-        receivers.push(ws);
-      } catch (err) {
-        failed++;
-        firstError ||= err instanceof Error ? err.message : String(err);
+          retried++;
+          // Back off like a client would (a full accept queue, a server busy with the storm).
+          await new Promise((r) => setTimeout(r, 200 + Math.random() * 800 * (attempt + 1)));
+        }
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, req.concurrency) }, one));
-  return { type: "connected", ok: receivers.length, failed, firstError, ms: Math.round(now() - t0) };
+  clearInterval(progress);
+  return {
+    type: "connected",
+    ok,
+    failed: failedIndexes.length,
+    failedIndexes,
+    retried,
+    firstError,
+    ms: Math.round(now() - t0),
+    handshake: serialize(handshake),
+    ...usage(),
+  };
+}
+
+/** This process's CPU (µs, user+system) and RSS. */
+function usage(): { cpuUs: number; rss: number } {
+  const c = process.cpuUsage();
+  return { cpuUs: c.user + c.system, rss: process.memoryUsage().rss };
 }
 
 async function send(req: Extract<WorkerRequest, { cmd: "send" }>): Promise<Record<string, unknown>> {
   const runId = crypto.randomBytes(4).toString("hex");
-  const conns = await Promise.all(Array.from({ length: req.connections }, () => open(req.url, req.token, req.localAddress, () => {})));
+  const conns = await Promise.all(Array.from({ length: req.connections }, () => openSocket(req.url, req.token, req.localAddress, () => {})));
   const acks = newHistogram();
   const pending = new Map<string, number>();
   const inflight = new Array<number>(conns.length).fill(0);
@@ -149,26 +154,14 @@ async function send(req: Extract<WorkerRequest, { cmd: "send" }>): Promise<Recor
     firstError = "";
   let done = false;
   const t0 = now();
-  const content = Buffer.alloc(16);
 
   const sendOne = (ci: number): void => {
     const ws = conns[ci] as WebSocket;
     const ref = `${ci}.${sent}`;
-    content.writeDoubleLE(now(), 0);
-    content.writeUInt32LE(sent, 8);
     pending.set(ref, now());
     inflight[ci] = (inflight[ci] ?? 0) + 1;
+    ws.send(sendFrame(ref, req.channelId, `b${runId}x${ref.replace(".", "x")}`, sent));
     sent++;
-    ws.send(
-      JSON.stringify({
-        t: "send",
-        ref,
-        channelId: req.channelId,
-        clientId: `b${runId}x${ref.replace(".", "x")}`,
-        kind: "message",
-        content: content.toString("base64"),
-      }),
-    );
   };
   const canSend = (ci: number) => (inflight[ci] ?? 0) < req.inflightPerConn;
   const due = () => (req.ratePerSec > 0 ? Math.floor(((now() - t0) / 1000) * req.ratePerSec) : Infinity);
@@ -189,15 +182,12 @@ async function send(req: Extract<WorkerRequest, { cmd: "send" }>): Promise<Recor
 
   conns.forEach((ws, ci) => {
     ws.on("message", (data: Buffer) => {
-      const head = data.toString("utf8", 0, 48);
-      if (!head.includes('"t":"ack"') && !head.includes('"t":"error"')) return;
-      const m = /"ref":"([^"]+)"/.exec(data.toString());
-      const ref = m?.[1];
-      const at = ref ? pending.get(ref) : undefined;
-      if (ref === undefined || at === undefined) return;
-      pending.delete(ref);
+      const ack = ackOf(data);
+      const at = ack && pending.get(ack.ref);
+      if (!ack || at === undefined) return;
+      pending.delete(ack.ref);
       inflight[ci] = (inflight[ci] ?? 1) - 1;
-      if (head.includes('"t":"ack"')) {
+      if (ack.ok) {
         acked++;
         record(acks, (now() - at) * 1000);
       } else {
@@ -286,6 +276,30 @@ async function post(req: Extract<WorkerRequest, { cmd: "post" }>): Promise<Recor
   return { type: "posted", sent, acked, ackedInWindow: acked, errors, firstError, unacked: 0, elapsedMs: Math.round(elapsedMs), ackLatency: serialize(acks) };
 }
 
+/** The reply to measure stop ("measured") and peek ("peeked"): `event` frames counted since start. */
+export interface MeasuredReply {
+  type: "measured" | "peeked";
+  t: number;
+  deliveries: number;
+  /** Sockets closed since start, and their close codes. */
+  closed: number;
+  closeCodes: Record<string, number>;
+  open: number;
+  latency: SerializedHistogram;
+}
+
+function measured(type: MeasuredReply["type"]): MeasuredReply {
+  return {
+    type,
+    t: now(),
+    deliveries,
+    closed: closedDuringRun,
+    closeCodes: { ...closeCodes },
+    open: receivers.filter((w) => w.readyState === WebSocket.OPEN).length,
+    latency: serialize(latency),
+  };
+}
+
 async function handle(req: WorkerRequest): Promise<Record<string, unknown> | undefined> {
   switch (req.cmd) {
     case "connect":
@@ -294,24 +308,23 @@ async function handle(req: WorkerRequest): Promise<Record<string, unknown> | und
       if (req.action === "start") {
         deliveries = 0;
         closedDuringRun = 0;
+        for (const code of Object.keys(closeCodes)) delete closeCodes[code];
         latency = newHistogram();
         measuring = true;
         return { type: "measuring", t: now() };
       }
+      // peek: the figures so far, still measuring.
+      if (req.action === "peek") return { ...measured("peeked") };
       measuring = false;
-      return {
-        type: "measured",
-        t: now(),
-        deliveries,
-        closed: closedDuringRun,
-        closeCodes,
-        open: receivers.filter((w) => w.readyState === WebSocket.OPEN).length,
-        latency: serialize(latency),
-      };
+      return { ...measured("measured") };
     case "send":
       return send(req);
     case "post":
       return post(req);
+    case "chat":
+      return { ...(await runChat(byIndex, req)) };
+    case "usage":
+      return { type: "worker-usage", ...usage() };
     case "exit":
       for (const ws of receivers) ws.terminate();
       setTimeout(() => process.exit(0), 100);

@@ -10,6 +10,7 @@ import type { BenchTarget } from "./target.ts";
 import { cpuDeltaUs, startWorker, type ServerProcess, type WorkerProcess } from "./processes.ts";
 import { mergeInto, newHistogram, serialize, summaryMs, type Histogram, type SerializedHistogram } from "./histogram.ts";
 import type { ServerKind } from "./server-child.ts";
+import type { MeasuredReply } from "./client-worker.ts";
 import { log, sleep } from "./report.ts";
 
 export interface FanoutOptions {
@@ -32,13 +33,6 @@ export const DEFAULT_FANOUT: FanoutOptions = {
   rampMs: 4_000,
 };
 
-interface Measured {
-  deliveries: number;
-  closed: number;
-  closeCodes: Record<string, number>;
-  open: number;
-  latency: SerializedHistogram;
-}
 interface Sent {
   sent: number;
   acked: number;
@@ -120,7 +114,7 @@ async function measureWindow(side: Side, sendsPerSec: number, windowMs: number):
   const t0 = performance.now();
   await sleep(windowMs);
   const u1 = await server.usage();
-  const measured = await Promise.all(workers.map((w) => w.call<Measured>({ cmd: "measure", action: "stop" }, "measured", 10_000)));
+  const measured = await Promise.all(workers.map((w) => w.call<MeasuredReply>({ cmd: "measure", action: "stop" }, "measured", 10_000)));
   const elapsedMs = performance.now() - t0;
   const s = await sent;
   // Let any backlog drain before the next window so windows do not overlap.

@@ -1,7 +1,8 @@
 /**
  * Keeps the bench harness from rotting (not a benchmark: no timing asserted):
- * the histogram's quantiles, and one small fan-out through the real child
- * processes against the bare server, every process stopped by PID.
+ * the histogram's quantiles, one small fan-out through the real child
+ * processes against the bare server, and connected sockets chatting across two
+ * bare servers (hundred-k's path), every process stopped by PID.
  */
 import test from "node:test";
 import assert from "node:assert/strict";
@@ -61,6 +62,53 @@ test("a small fan-out through the bare server reaches every receiver", { timeout
     await receivers.stop();
     await sender.stop();
     await server.stop();
+    await stopAll();
+  }
+});
+
+test("sockets spread over two servers (full hello) chat from the ones chosen; deliveries match the acks", { timeout: 60_000 }, async () => {
+  const a = await startServerProcess("bare", { port: await freePort() });
+  const b = await startServerProcess("bare", { port: await freePort() });
+  const worker = startWorker();
+  try {
+    const progress: number[] = [];
+    const off = worker.on<{ ok: number }>("connect-progress", (m) => progress.push(m.ok));
+    // Connection i goes to [a, b][i % 2]: 10 sockets on each bare server (one broadcast channel per server).
+    const conn = await worker.call<{ ok: number; failedIndexes: number[]; handshake: { total: number } }>(
+      { cmd: "connect", url: [a.url, b.url], tokens: ["t"], count: 20, sampleEvery: 1, concurrency: 4, until: "synced", retries: 1, progressMs: 1 },
+      "connected",
+      30_000,
+    );
+    off();
+    assert.equal(conn.ok, 20);
+    assert.deepEqual(conn.failedIndexes, []);
+    assert.equal(conn.handshake.total, 20);
+    assert.ok(progress.length > 0, "progress reported while connecting");
+    await worker.call({ cmd: "measure", action: "start" }, "measuring", 5_000);
+    // Sockets 0 and 2 are on server a: each of their sends reaches a's 10 sockets only.
+    const chat = await worker.call<{ sent: number; acked: number; errors: number; ackedByChannel: Record<string, number> }>(
+      {
+        cmd: "chat",
+        senders: [
+          { conn: 0, channelId: "c" },
+          { conn: 2, channelId: "c" },
+        ],
+        intervalMs: 100,
+        durationMs: 450,
+      },
+      "chatted",
+      30_000,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const m = await worker.call<{ deliveries: number; latency: { total: number } }>({ cmd: "measure", action: "stop" }, "measured", 5_000);
+    assert.ok(chat.acked >= 8 && chat.acked === chat.sent && chat.errors === 0, JSON.stringify(chat));
+    assert.deepEqual(chat.ackedByChannel, { c: chat.acked });
+    assert.equal(m.deliveries, chat.acked * 10);
+    assert.equal(m.latency.total, m.deliveries);
+  } finally {
+    await worker.stop();
+    await a.stop();
+    await b.stop();
     await stopAll();
   }
 });

@@ -9,8 +9,8 @@ import { API_PREFIX } from "@parley/protocol";
 import type { BenchTarget } from "./target.ts";
 
 export const BENCH_SETUP_TOKEN = "bench-setup-token-0123456789abcdef";
-// Must not contain the org name or a username (the password policy rejects those).
-const PASSWORD = "load-client-password-0123456789";
+/** Every bench account's password. Must not contain the org name or a username (the password policy rejects those). */
+export const BENCH_PASSWORD = "load-client-password-0123456789";
 
 interface Tokens {
   accessToken: string;
@@ -40,7 +40,7 @@ export async function prepareParley(url: string, users: number): Promise<BenchTa
     orgName: "Bench",
     username: "owner",
     displayName: "Owner",
-    password: PASSWORD,
+    password: BENCH_PASSWORD,
     deviceName: "bench-sender",
   });
   const members: Tokens[] = [];
@@ -53,7 +53,7 @@ export async function prepareParley(url: string, users: number): Promise<BenchTa
           token: invite.token,
           username: `member${i}`,
           displayName: `Member ${i}`,
-          password: PASSWORD,
+          password: BENCH_PASSWORD,
           deviceName: "bench",
         }),
       );

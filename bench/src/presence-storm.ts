@@ -4,8 +4,8 @@
  * server's CPU per hello — for the baseline commit's server (git archive, default HEAD: the
  * per-user presence fan-out) and this checkout's (presence by subscription), one after the other.
  *
- * Users are inserted straight into the server's database (argon2 for 5,000 accounts would take
- * ~10 minutes) with a device, a session and a signed access token each. Each client opens its
+ * Users are inserted straight into the server's database (bench/src/seed-org.ts: argon2 for 5,000
+ * accounts would take ~10 minutes) with a device, a session and a signed access token each. Each client opens its
  * socket and sends `hello` at once; with --watch N (current server only) it then watches N other
  * users, like an app showing a channel's members.
  *
@@ -18,12 +18,13 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import WebSocket from "ws";
-import { API_PREFIX, WS_PATH } from "@parley/protocol";
+import { WS_PATH } from "@parley/protocol";
 import { freePort } from "@parley/server/testing/ports";
 import { extractBaseline } from "./baseline.ts";
 import { BENCH_SETUP_TOKEN } from "./parley-setup.ts";
 import { cpuDeltaUs, startServerProcess, stopAll } from "./processes.ts";
 import { loadAverage, machine, round } from "./results.ts";
+import { insertMembers, setupOrg, signMemberTokens } from "./seed-org.ts";
 import { log } from "./report.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -35,7 +36,6 @@ const USERS = Number(arg("users", "5000"));
 const WATCH = Number(arg("watch", "20"));
 const ONLY = arg("only", "before,after").split(",");
 const BASELINE = arg("baseline", "HEAD");
-const PASSWORD = "load-client-password-0123456789";
 
 interface Prepared {
   config: Record<string, unknown>;
@@ -61,78 +61,10 @@ async function prepare(srcRoot: string): Promise<Prepared> {
   )) as typeof import("../../packages/server/src/modules/accounts/tokens.ts");
   const s = await createServer({ env: {}, config });
   try {
-    const res = await fetch(`${s.url}${API_PREFIX}/setup`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        setupToken: BENCH_SETUP_TOKEN,
-        orgSlug: "storm",
-        orgName: "Storm",
-        username: "owner",
-        displayName: "Owner",
-        password: PASSWORD,
-        deviceName: "d",
-      }),
-    });
-    if (!res.ok) throw new Error(`setup: ${res.status} ${await res.text()}`);
-    const owner = (await res.json()) as { user: { id: string; orgId: string } };
-    const db = s.deps.db;
-    const { password_hash } = await db.selectFrom("users").select("password_hash").where("id", "=", owner.user.id).executeTakeFirstOrThrow();
-    const orgId = owner.user.orgId;
-    const now = Date.now();
-    const rows = Array.from({ length: USERS }, (_, i) => ({ i, user: `usr_storm${i}`, dev: `dev_storm${i}`, ses: `ses_storm${i}` }));
-    for (let k = 0; k < rows.length; k += 500) {
-      const chunk = rows.slice(k, k + 500);
-      await db.transaction().execute(async (tx) => {
-        await tx
-          .insertInto("users")
-          .values(
-            chunk.map((r) => ({
-              id: r.user,
-              org_id: orgId,
-              username: `storm${r.i}`,
-              display_name: `Storm ${r.i}`,
-              password_hash,
-              role: "member" as const,
-              deactivated_at: null,
-              created_at: now,
-              stream_seq: 0,
-              email: null,
-              status_text: null,
-              avatar_version: null,
-              password_changed_at: null,
-              kind: "human" as const,
-            })),
-          )
-          .execute();
-        await tx
-          .insertInto("devices")
-          .values(chunk.map((r) => ({ id: r.dev, org_id: orgId, user_id: r.user, name: "storm", created_at: now, last_seen_at: now, revoked_at: null })))
-          .execute();
-        await tx
-          .insertInto("sessions")
-          .values(
-            chunk.map((r) => ({
-              id: r.ses,
-              org_id: orgId,
-              user_id: r.user,
-              device_id: r.dev,
-              created_at: now,
-              last_used_at: now,
-              expires_at: now + 86_400_000,
-              revoked_at: null,
-              revoked_reason: null,
-              restriction: null,
-              api_key_id: null,
-              scopes: null,
-            })),
-          )
-          .execute();
-      });
-    }
-    const tokens: string[] = [];
-    for (const r of rows) tokens.push(await signAccessToken(s.deps.keys, { sub: r.user, org: orgId, dev: r.dev, sid: r.ses }, 3600, Date.now()));
-    return { config, tokens, userIds: rows.map((r) => r.user) };
+    const owner = await setupOrg(s.url, "storm", "Storm");
+    const members = await insertMembers(s.deps.db, owner, USERS, "storm");
+    const tokens = await signMemberTokens(signAccessToken, s.deps.keys, owner.orgId, members);
+    return { config, tokens, userIds: members.map((m) => m.userId) };
   } finally {
     await s.close();
   }

@@ -11,6 +11,22 @@ import type { WorkerRequest } from "./client-worker.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const started = new Set<ChildProcess>();
+const exitWatchers = new Set<(what: string) => void>();
+
+/** Call `fn` when a child this module started exits while nobody was stopping it (a crash, an OOM kill). */
+export function onUnexpectedExit(fn: (what: string) => void): () => void {
+  exitWatchers.add(fn);
+  return () => exitWatchers.delete(fn);
+}
+
+function track(child: ChildProcess, name: string): void {
+  started.add(child);
+  child.once("exit", (code, signal) => {
+    // stopChild() takes a child out of `started` before it signals it.
+    if (!started.delete(child)) return;
+    for (const fn of exitWatchers) fn(`${name} (pid ${child.pid}) exited unexpectedly: ${signal ?? `code ${code}`}`);
+  });
+}
 
 /** Stop one child by its PID; resolves when it has exited (SIGKILL after graceMs). */
 export async function stopChild(child: ChildProcess, graceMs = 12_000): Promise<void> {
@@ -36,6 +52,16 @@ export async function stopChild(child: ChildProcess, graceMs = 12_000): Promise<
 /** Stop every child still running (on error paths). */
 export async function stopAll(): Promise<void> {
   await Promise.all([...started].map((c) => stopChild(c, 3_000)));
+}
+
+/**
+ * Send an IPC message; throws at once if the child is gone. Its exit rejects whoever waits for a
+ * reply (nextMessage), so a failure to send is not reported again (without the callback it would be
+ * an unhandled 'error' event on the child, which ends this process).
+ */
+function post(child: ChildProcess, msg: object): void {
+  if (!child.connected) throw new Error(`child ${child.pid} has exited`);
+  child.send(msg, () => {});
 }
 
 /** Wait for the next IPC message of a given type (bounded). */
@@ -90,7 +116,7 @@ export async function startServerProcess(kind: ServerKind, config: Record<string
     env: { ...process.env, PARLEY_BENCH_CONFIG: JSON.stringify(config), ...(serverEntry ? { PARLEY_BENCH_SERVER_ENTRY: serverEntry } : {}) },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  started.add(child);
+  track(child, `${kind} server`);
   const ready = await nextMessage<{ url: string }>(child, "ready", 60_000).catch(async (err: unknown) => {
     await stopChild(child, 1_000);
     throw err;
@@ -101,9 +127,9 @@ export async function startServerProcess(kind: ServerKind, config: Record<string
     url: ready.url,
     async usage(gc = false) {
       const id = ++usageId;
-      const reply = nextMessage<UsageReply>(child, "usage", 30_000);
-      child.send({ type: "usage", id, gc });
-      return reply;
+      // Sent first: a child that is gone throws here, leaving no wait behind (replies arrive on a later turn).
+      post(child, { type: "usage", id, gc });
+      return nextMessage<UsageReply>(child, "usage", 30_000);
     },
     stop: () => stopChild(child),
   };
@@ -115,24 +141,32 @@ export interface WorkerProcess {
   call<T = Record<string, unknown>>(req: WorkerRequest, replyType: string, timeoutMs: number): Promise<T>;
   /** Wait for a message the worker sends on its own (register before the call that causes it). */
   expect<T = Record<string, unknown>>(type: string, timeoutMs: number): Promise<T>;
+  /** Every message of `type` the worker sends (progress reports); returns the unsubscribe function. */
+  on<T = Record<string, unknown>>(type: string, handler: (msg: T) => void): () => void;
   stop(): Promise<void>;
 }
 
 export function startWorker(): WorkerProcess {
   const child = fork(path.join(here, "client-worker.ts"), [], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  started.add(child);
+  track(child, "client worker");
   return {
     pid: child.pid as number,
-    call<T>(req: WorkerRequest, replyType: string, timeoutMs: number) {
-      const reply = nextMessage<T>(child, replyType, timeoutMs);
-      child.send(req);
-      return reply;
+    async call<T>(req: WorkerRequest, replyType: string, timeoutMs: number) {
+      post(child, req);
+      return nextMessage<T>(child, replyType, timeoutMs);
     },
     expect<T>(type: string, timeoutMs: number) {
       return nextMessage<T>(child, type, timeoutMs);
     },
+    on<T>(type: string, handler: (msg: T) => void) {
+      const listener = (msg: { type?: string }) => {
+        if (msg?.type === type) handler(msg as T);
+      };
+      child.on("message", listener);
+      return () => child.off("message", listener);
+    },
     async stop() {
-      if (child.connected) child.send({ cmd: "exit" } satisfies WorkerRequest);
+      if (child.connected) post(child, { cmd: "exit" } satisfies WorkerRequest);
       await stopChild(child, 2_000);
     },
   };

@@ -16,6 +16,8 @@ export interface TestNats {
   /** nats://127.0.0.1:PORT */
   url: string;
   port: number;
+  /** The running server's PID (undefined while stopped), e.g. to read its CPU time. */
+  pid(): number | undefined;
   /** Kill the server (SIGKILL by PID) and wait until it is gone. */
   stop(): Promise<void>;
   /** Start it again on the same port and store. */
@@ -65,6 +67,7 @@ export async function startTestNats(): Promise<TestNats> {
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    pid: () => child?.pid,
     stop,
     start,
     async cleanup() {
