@@ -64,7 +64,12 @@ export function startPresence(core: GatewayCore, opts: { flushMs?: number; heart
     }),
   ];
   const beat = setInterval(() => {
-    bus.publish("presence.heartbeat", heartbeat(state));
+    try {
+      for (const part of heartbeat(state)) bus.publish("presence.heartbeat", part);
+    } catch (err) {
+      // A timer must not throw (it would end the process): the next beat tries again, expiry elsewhere waits 3 beats.
+      core.log.error({ err }, "presence: publishing the heartbeat failed");
+    }
     const dead = expireNodes(state, now(), ttlMs);
     if (dead.length > 0) core.log.warn({ nodes: dead }, "presence: nodes silent too long, their users dropped");
     schedule();

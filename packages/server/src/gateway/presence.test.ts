@@ -10,7 +10,18 @@ import { CLOSE_CODES, DEFAULT_LIMITS, type ServerFrame, type ServerFrameOf } fro
 import { DIALECTS, startTestServer, type TestServer } from "../testing/harness.ts";
 import { bootstrapOrg, loginUser, makeOrg, makeUser, TEST_PASSWORD, type TestUser } from "../testing/factories.ts";
 import { connectUser, type TestSocket } from "./test-client.ts";
-import { applyHeartbeat, applyPresence, expireNodes, heartbeat, localChange, newPresenceState, setWatch, statusOf, takeChanges } from "./presence.ts";
+import {
+  applyHeartbeat,
+  applyPresence,
+  expireNodes,
+  heartbeat,
+  HEARTBEAT_PART_USERS,
+  localChange,
+  newPresenceState,
+  setWatch,
+  statusOf,
+  takeChanges,
+} from "./presence.ts";
 import type { Conn } from "./connection.ts";
 
 type Users = ServerFrameOf<"presence.users">;
@@ -169,7 +180,7 @@ test("across nodes: each node's contribution counts, heartbeats sync a late node
   assert.equal(statusOf(b, "u1", "org"), "online");
   assert.equal(statusOf(b, "u2", "org"), "offline", "B has not heard of u2 yet (it started after A published)");
   // A's heartbeat brings B up to date.
-  applyHeartbeat(b, heartbeat(a), 1000);
+  for (const m of heartbeat(a)) applyHeartbeat(b, m, 1000);
   assert.equal(statusOf(b, "u2", "org"), "away");
   assert.deepEqual([...takeChanges(b).values()].flat(), [
     { userId: "u1", status: "online" },
@@ -191,4 +202,38 @@ test("across nodes: each node's contribution counts, heartbeats sync a late node
   assert.equal(statusOf(a, "u1", "other-org"), "offline", "another org never sees u1");
   applyHeartbeat(a, { node: "node-c", users: [["other-org", "u1", "online"]] }, 5);
   assert.equal(a.users.get("u1")!.nodes.has("node-c"), false, "a user id is not claimed for another org");
+});
+
+test("a large heartbeat goes in parts under NATS's payload limit; a whole beat removes the unlisted, a beat with a part lost removes nobody", () => {
+  const conn = (userId: string) => ({ closing: false, principal: { userId }, presencePublished: "online" }) as unknown as Conn;
+  const a = newPresenceState("node-a");
+  const b = newPresenceState("node-b");
+  // Ids as long as real ones; 20,000 users in one message were ~1.4 MB, over NATS's default 1 MiB.
+  const ids = Array.from({ length: 20_000 }, (_, i) => `usr_${String(i).padStart(22, "0")}`);
+  for (const id of ids) assert.ok(localChange(a, "org_0000000000000000000000", id, [conn(id)]));
+  const beat1 = heartbeat(a);
+  assert.equal(beat1.length, Math.ceil(20_000 / HEARTBEAT_PART_USERS));
+  for (const m of beat1) assert.ok(Buffer.byteLength(JSON.stringify(m)) < (1024 * 1024) / 2, "each part far below 1 MiB");
+  for (const m of beat1) applyHeartbeat(b, m, 1000);
+  assert.equal(statusOf(b, ids[0]!, "org_0000000000000000000000"), "online");
+  assert.equal(statusOf(b, ids[19_999]!, "org_0000000000000000000000"), "online");
+  // Two users leave node A. A beat whose last part is lost takes nobody away...
+  assert.ok(localChange(a, "org_0000000000000000000000", ids[0]!, []));
+  assert.ok(localChange(a, "org_0000000000000000000000", ids[19_999]!, []));
+  const beat2 = heartbeat(a);
+  for (const m of beat2.slice(0, -1)) applyHeartbeat(b, m, 2000);
+  assert.equal(statusOf(b, ids[0]!, "org_0000000000000000000000"), "online", "not listed yet, but the beat is incomplete");
+  assert.equal(statusOf(b, ids[5_000]!, "org_0000000000000000000000"), "online");
+  // ...the next whole beat does (even arriving after a stray part of the old one).
+  const beat3 = heartbeat(a);
+  applyHeartbeat(b, beat2.at(-1)!, 2500);
+  for (const m of beat3) applyHeartbeat(b, m, 3000);
+  assert.equal(statusOf(b, ids[0]!, "org_0000000000000000000000"), "offline");
+  assert.equal(statusOf(b, ids[19_999]!, "org_0000000000000000000000"), "offline");
+  assert.equal(statusOf(b, ids[10_000]!, "org_0000000000000000000000"), "online");
+  assert.equal(b.partial.size, 0);
+  // A heartbeat of a node before the split (no parts) is a whole beat.
+  applyHeartbeat(b, { node: "node-a", users: [["org_0000000000000000000000", ids[1]!, "away"]] }, 4000);
+  assert.equal(statusOf(b, ids[1]!, "org_0000000000000000000000"), "away");
+  assert.equal(statusOf(b, ids[10_000]!, "org_0000000000000000000000"), "offline");
 });

@@ -45,10 +45,24 @@ export interface PresenceState {
   watchers: Map<string, Set<Conn>>;
   /** Changes of watched users not yet sent (the latest status wins). */
   changed: Map<string, { orgId: string; status: PresenceStatus }>;
+  /** This node's heartbeats so far (numbers its beats). */
+  beats: number;
+  /** node -> the beat whose parts are arriving: which parts came, and the users they listed. */
+  partial: Map<string, { beat: number; parts: Set<number>; listed: Set<string> }>;
 }
 
 export function newPresenceState(node: string): PresenceState {
-  return { node, users: new Map(), byNode: new Map(), seen: new Map(), local: new Map(), watchers: new Map(), changed: new Map() };
+  return {
+    node,
+    users: new Map(),
+    byNode: new Map(),
+    seen: new Map(),
+    local: new Map(),
+    watchers: new Map(),
+    changed: new Map(),
+    beats: 0,
+    partial: new Map(),
+  };
 }
 
 function aggregate(values: Iterable<Active>): PresenceStatus {
@@ -123,21 +137,44 @@ export function localChange(state: PresenceState, orgId: string, userId: string,
   return { orgId, userId, node: state.node, status };
 }
 
-/** This node's heartbeat: every user it has a connection of, with its aggregate. */
-export function heartbeat(state: PresenceState): BusTopics["presence.heartbeat"] {
+/**
+ * Users per heartbeat message: an entry is two ids and a status (~70 bytes of JSON), so a part stays
+ * near 300 KB, far below NATS's 1 MiB payload limit (a node of 16,000 users once exceeded it in one message).
+ */
+export const HEARTBEAT_PART_USERS = 4_000;
+
+/** This node's heartbeat: every user it has a connection of, with its aggregate, in parts of at most `perPart` users. */
+export function heartbeat(state: PresenceState, perPart = HEARTBEAT_PART_USERS): Array<BusTopics["presence.heartbeat"]> {
   const users: Array<[string, string, Active]> = [];
   for (const [userId, { orgId, status }] of state.local) users.push([orgId, userId, status]);
-  return { node: state.node, users };
+  const parts = Math.max(1, Math.ceil(users.length / perPart));
+  const beat = ++state.beats;
+  return Array.from({ length: parts }, (_, part) => ({ node: state.node, beat, part, parts, users: users.slice(part * perPart, (part + 1) * perPart) }));
 }
 
-/** Another node's heartbeat replaces what we hold of it. */
+/**
+ * Another node's heartbeat replaces what we hold of it. Each part adds what it lists; once every part
+ * of a beat arrived, users of that node no part listed go. A beat with a part lost (or overtaken by
+ * the next beat) removes nobody: the next whole beat does.
+ */
 export function applyHeartbeat(state: PresenceState, msg: BusTopics["presence.heartbeat"], now: number): void {
   if (msg.node === state.node) return;
   state.seen.set(msg.node, now);
-  const listed = new Set<string>();
+  const parts = msg.parts ?? 1;
+  let listed = new Set<string>();
+  if (parts > 1) {
+    let p = state.partial.get(msg.node);
+    if (!p || p.beat !== msg.beat) state.partial.set(msg.node, (p = { beat: msg.beat ?? 0, parts: new Set(), listed: new Set() }));
+    p.parts.add(msg.part ?? 0);
+    listed = p.listed;
+  }
   for (const [orgId, userId, status] of msg.users) {
     listed.add(userId);
     applyNodeStatus(state, orgId, userId, msg.node, status);
+  }
+  if (parts > 1) {
+    if (state.partial.get(msg.node)!.parts.size < parts) return;
+    state.partial.delete(msg.node);
   }
   for (const userId of [...(state.byNode.get(msg.node) ?? [])]) {
     if (listed.has(userId)) continue;
@@ -153,6 +190,7 @@ export function expireNodes(state: PresenceState, now: number, ttlMs: number): s
     if (now - at <= ttlMs) continue;
     dead.push(node);
     state.seen.delete(node);
+    state.partial.delete(node);
     for (const userId of [...(state.byNode.get(node) ?? [])]) {
       const up = state.users.get(userId);
       if (up) applyNodeStatus(state, up.orgId, userId, node, "offline");

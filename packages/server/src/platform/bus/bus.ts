@@ -13,8 +13,12 @@ import type { PresenceStatus } from "@parley/protocol";
 export interface BusTopics {
   /** A user's aggregate over one node's connections changed (gateway/presence.ts: every node aggregates the nodes). */
   "user.presence": { orgId: string; userId: string; node: string; status: PresenceStatus };
-  /** Every few seconds, each node's whole presence contribution ([orgId, userId, status]); a node not heard of expires. */
-  "presence.heartbeat": { node: string; users: Array<[string, string, "online" | "away"]> };
+  /**
+   * Every few seconds, each node's whole presence contribution ([orgId, userId, status]); a node not heard of expires.
+   * A large contribution goes in `parts` messages of one `beat` (each far below NATS's 1 MiB payload limit); a message
+   * without them is a whole beat (nodes before the split).
+   */
+  "presence.heartbeat": { node: string; users: Array<[string, string, "online" | "away"]>; beat?: number; part?: number; parts?: number };
   /** A durable job was committed (platform/jobs): job runners claim now instead of at their next poll. */
   "jobs.enqueued": { name: string };
 }
