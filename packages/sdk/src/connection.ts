@@ -75,6 +75,11 @@ export class Connection {
   #attempt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #pingTimer: ReturnType<typeof setInterval> | undefined;
+  /**
+   * Gives up on a socket that got no `ready` in time. Cleared once it is ready, closes or is
+   * dropped: left running after stop() it held a Node process open for up to 15 s.
+   */
+  #helloTimer: ReturnType<typeof setTimeout> | undefined;
   #lastFrameAt = 0;
   #refSeq = 0;
   #stopped = true;
@@ -217,7 +222,8 @@ export class Connection {
     }
     this.#ws = ws;
     this.#lastFrameAt = Date.now();
-    const helloTimer = setTimeout(() => {
+    this.#clearHello();
+    this.#helloTimer = setTimeout(() => {
       if (this.#ws === ws && this.#state === "connecting") this.#drop(4000, "no ready in time", true, token);
     }, 15_000);
     ws.onopen = () => {
@@ -235,7 +241,7 @@ export class Connection {
         return; // a frame from a newer server we do not understand: ignore rather than drop the link
       }
       if (frame.t === "ready") {
-        clearTimeout(helloTimer);
+        this.#clearHello();
         this.#attempt = 0;
         // Use half the burst and 80% of the rate for sends: typing, read and ping frames need room too.
         this.#rate = Math.max(1, (frame.framesPerSecond ?? 50) * 0.8);
@@ -259,8 +265,8 @@ export class Connection {
       this.#o.onFrame(frame);
     };
     ws.onclose = (ev: CloseEvent) => {
-      clearTimeout(helloTimer);
       if (this.#ws !== ws) return;
+      this.#clearHello();
       this.#ws = undefined;
       this.#closed(ev.code, ev.reason, token);
     };
@@ -282,6 +288,11 @@ export class Connection {
     (this.#pingTimer as { unref?: () => void }).unref?.();
   }
 
+  #clearHello(): void {
+    if (this.#helloTimer) clearTimeout(this.#helloTimer);
+    this.#helloTimer = undefined;
+  }
+
   #stopPing(): void {
     if (this.#pingTimer) clearInterval(this.#pingTimer);
     this.#pingTimer = undefined;
@@ -292,6 +303,7 @@ export class Connection {
     const ws = this.#ws;
     this.#ws = undefined;
     this.#stopPing();
+    this.#clearHello();
     if (ws) {
       ws.onmessage = null;
       ws.onclose = null;
