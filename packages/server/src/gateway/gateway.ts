@@ -40,6 +40,12 @@ export interface GatewayOptions {
   helloTimeoutMs?: number;
 }
 
+/** Answer an upgrade request with an HTTP error (and Retry-After seconds) instead of a WebSocket. */
+function refuse(socket: Duplex, status: string, retryAfter?: number): void {
+  socket.on("error", () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status}\r\n${retryAfter ? `Retry-After: ${retryAfter}\r\n` : ""}Connection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
 /** How long a slow consumer gets to read our 4430 close frame before the socket is cut. */
 const SLOW_CONSUMER_GRACE_MS = 1000;
 
@@ -188,15 +194,9 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
     if (path !== WS_PATH) {
       // Leave it to another upgrade handler if there is one.
       if (this.listenerCount("upgrade") > 1) return;
-      socket.on("error", () => socket.destroy());
-      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-      return;
+      return refuse(socket, "404 Not Found");
     }
-    if (draining) {
-      socket.on("error", () => socket.destroy());
-      socket.end("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-      return;
-    }
+    if (draining) return refuse(socket, "503 Service Unavailable", 1);
     // Upgrades count against the address's request allowance like HTTP requests.
     const forwarded = deps.config.trustProxy
       ? String(req.headers["x-forwarded-for"] ?? "")
@@ -205,12 +205,13 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
       : undefined;
     const ip = forwarded || (req.socket.remoteAddress ?? "unknown");
     deps.limits.ip.consume(ip).then(
-      () => wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, ip)),
-      (err: unknown) => {
-        const retry = err instanceof AppError && err.retryAfter ? err.retryAfter : 60;
-        socket.on("error", () => socket.destroy());
-        socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${retry}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      () => {
+        // The drain may have started while the check ran (Redis answers asynchronously): a socket
+        // accepted now would never get its 1012 and would hold the drain until the grace ends.
+        if (draining) return refuse(socket, "503 Service Unavailable", 1);
+        wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, ip));
       },
+      (err: unknown) => refuse(socket, "429 Too Many Requests", err instanceof AppError && err.retryAfter ? err.retryAfter : 60),
     );
   }
 

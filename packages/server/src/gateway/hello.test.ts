@@ -2,8 +2,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
+import { once } from "node:events";
+import type { Duplex } from "node:stream";
 import { CLOSE_CODES, WS_PATH } from "@parley/protocol";
 import { startTestServer } from "../testing/harness.ts";
+import { startTestRedis } from "../testing/redis.ts";
 import { bootstrapOrg } from "../testing/factories.ts";
 import { createGateway } from "./gateway.ts";
 import { connectUser, openSocket } from "./test-client.ts";
@@ -109,4 +112,39 @@ test("drain closes every socket with 1012 and refuses new upgrades", async (t) =
   assert.equal((await b.closed).code, CLOSE_CODES.serviceRestart);
   assert.equal(server.gateway.connectionCount(), 0);
   await assert.rejects(openSocket(server.url));
+});
+
+test("an upgrade still being checked when the drain starts is refused, not left open on the draining gateway", async (t) => {
+  // The per-address check of an upgrade asks Redis: frozen, it holds the upgrade while the drain runs.
+  const redis = await startTestRedis();
+  t.after(() => redis.stop());
+  const server = await startTestServer({ config: { redisUrl: redis.url, shutdownGraceMs: 1500 } });
+  t.after(() => server.stop());
+  t.after(() => redis.thaw());
+  for (const end = Date.now() + 5000; server.deps.limits.backend() !== "redis"; await new Promise((r) => setTimeout(r, 20))) {
+    assert.ok(Date.now() < end, "the server reaches Redis");
+  }
+  // A socket that never reads keeps the drain waiting (its close handshake never completes) for the grace.
+  const stuck = await new Promise<Duplex>((resolve, reject) => {
+    const req = http.request({
+      host: "127.0.0.1",
+      port: new URL(server.url).port,
+      path: WS_PATH,
+      headers: { connection: "upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" },
+    });
+    req.on("upgrade", (_res, socket) => resolve(socket.pause()));
+    req.on("error", reject);
+    req.end();
+  });
+  t.after(() => stuck.destroy());
+  redis.freeze();
+  const arrived = once(server.app.server, "upgrade");
+  const late = openSocket(server.url);
+  late.catch(() => undefined);
+  await arrived;
+  const drained = server.gateway.drain();
+  redis.thaw();
+  await assert.rejects(late, "the upgrade is refused (503) once its check answers");
+  assert.equal(server.gateway.connectionCount(), 1, "only the socket that does not read is left (until the grace ends)");
+  await drained;
 });

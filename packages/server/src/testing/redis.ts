@@ -16,6 +16,9 @@ export interface TestRedis {
   /** Stop the process (Redis is "down"); `start()` brings a fresh one back on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** SIGSTOP the process: Redis stops answering but its connections stay open (a hung Redis) until `thaw()`. */
+  freeze(): void;
+  thaw(): void;
 }
 
 export async function startTestRedis(): Promise<TestRedis> {
@@ -35,6 +38,9 @@ export async function startTestRedis(): Promise<TestRedis> {
     process.kill(c.pid, "SIGTERM");
     await gone;
   };
+  const signal = (sig: NodeJS.Signals) => {
+    if (child?.pid !== undefined && child.exitCode === null) process.kill(child.pid, sig);
+  };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, stop, start };
+  return { url: `redis://127.0.0.1:${port}`, port, stop, start, freeze: () => signal("SIGSTOP"), thaw: () => signal("SIGCONT") };
 }
