@@ -18,6 +18,8 @@ export interface ChildServer {
   url: string;
   port: number;
   setupToken: string | null;
+  /** The node id this process chose (the prefix of its WebSocket connection ids). */
+  nodeId: string;
   proc: ChildProcess;
   /** Everything the server logged (stderr). */
   logs(): string;
@@ -63,7 +65,7 @@ export async function startChildServer(opts: ChildOptions): Promise<ChildServer>
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     proc.once("exit", (code, signal) => resolve({ code, signal }));
   });
-  const ready = await new Promise<{ url: string; setupToken: string | null }>((resolve, reject) => {
+  const ready = await new Promise<{ url: string; setupToken: string | null; node: string }>((resolve, reject) => {
     const rl = readline.createInterface({ input: proc.stdout! });
     const timer = setTimeout(() => {
       proc.kill("SIGKILL");
@@ -71,7 +73,7 @@ export async function startChildServer(opts: ChildOptions): Promise<ChildServer>
     }, 30_000);
     rl.once("line", (line) => {
       clearTimeout(timer);
-      resolve(JSON.parse(line) as { url: string; setupToken: string | null });
+      resolve(JSON.parse(line) as { url: string; setupToken: string | null; node: string });
     });
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
@@ -82,6 +84,7 @@ export async function startChildServer(opts: ChildOptions): Promise<ChildServer>
     url: ready.url,
     port,
     setupToken: ready.setupToken,
+    nodeId: ready.node,
     proc,
     exited,
     logs: () => logs,
