@@ -37,7 +37,7 @@ const RAMP = arg("ramp", "40,80,160,320").split(",").map(Number).filter(Boolean)
 interface Cluster {
   label: string;
   nodes: ServerProcess[];
-  dataDirs: string[];
+  dataDir: string;
   db: PgDatabase;
 }
 
@@ -72,7 +72,7 @@ async function startCluster(label: string, count: number, nats: TestNats | null)
   const db = await createPgDatabase(ROOT);
   // One data directory for the cluster's nodes: they share the key file (and the files' blobs), like nodes on shared storage.
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-xnode-"));
-  const c: Cluster = { label, nodes: [], dataDirs: [dataDir], db };
+  const c: Cluster = { label, nodes: [], dataDir, db };
   for (let i = 0; i < count; i++) {
     const config = { ...parleyConfig(await freePort(), dataDir, db.url), ...(nats ? { natsUrl: nats.url } : {}) };
     const node = await startServerProcess("parley", config);
@@ -85,7 +85,7 @@ async function startCluster(label: string, count: number, nats: TestNats | null)
 async function stopCluster(c: Cluster): Promise<void> {
   for (const n of c.nodes) await n.stop().catch(() => undefined);
   await c.db.drop().catch(() => undefined);
-  for (const d of c.dataDirs) fs.rmSync(d, { recursive: true, force: true });
+  fs.rmSync(c.dataDir, { recursive: true, force: true });
 }
 
 async function main(): Promise<void> {

@@ -161,19 +161,17 @@ export function applyHeartbeat(state: PresenceState, msg: BusTopics["presence.he
   if (msg.node === state.node) return;
   state.seen.set(msg.node, now);
   const parts = msg.parts ?? 1;
-  let listed = new Set<string>();
-  if (parts > 1) {
-    let p = state.partial.get(msg.node);
-    if (!p || p.beat !== msg.beat) state.partial.set(msg.node, (p = { beat: msg.beat ?? 0, parts: new Set(), listed: new Set() }));
-    p.parts.add(msg.part ?? 0);
-    listed = p.listed;
-  }
+  // A beat in parts collects what its parts list; a whole beat (one message) needs no record.
+  let p = parts > 1 ? state.partial.get(msg.node) : undefined;
+  if (parts > 1 && (!p || p.beat !== msg.beat)) state.partial.set(msg.node, (p = { beat: msg.beat ?? 0, parts: new Set(), listed: new Set() }));
+  p?.parts.add(msg.part ?? 0);
+  const listed = p?.listed ?? new Set<string>();
   for (const [orgId, userId, status] of msg.users) {
     listed.add(userId);
     applyNodeStatus(state, orgId, userId, msg.node, status);
   }
-  if (parts > 1) {
-    if (state.partial.get(msg.node)!.parts.size < parts) return;
+  if (p) {
+    if (p.parts.size < parts) return;
     state.partial.delete(msg.node);
   }
   for (const userId of [...(state.byNode.get(msg.node) ?? [])]) {
