@@ -1,8 +1,24 @@
 import crypto from "node:crypto";
 
+/**
+ * Random bytes for ids, drawn from the CSPRNG 4 KiB at a time: one `randomBytes` call per
+ * 256 ids instead of one per id (each call costs 7 µs warm and 100+ µs on a cold core, a
+ * visible share of a lone message send). Ids are public names, not secrets; each byte is
+ * handed out once. Secrets (newSecret, keys) never come from this pool.
+ */
+const ID_POOL_BYTES = 4096;
+let idPool = Buffer.alloc(0);
+let idPoolAt = 0;
+
 /** A new opaque id: a type prefix and 16 random bytes, base64url (`usr_Q2...`). */
 export function newId(prefix: string): string {
-  return `${prefix}_${crypto.randomBytes(16).toString("base64url")}`;
+  if (idPoolAt + 16 > idPool.length) {
+    idPool = crypto.randomBytes(ID_POOL_BYTES);
+    idPoolAt = 0;
+  }
+  const bytes = idPool.subarray(idPoolAt, idPoolAt + 16);
+  idPoolAt += 16;
+  return `${prefix}_${bytes.toString("base64url")}`;
 }
 
 /**
