@@ -3,6 +3,7 @@ import { createRoot } from "react-dom/client";
 import { App } from "./app.tsx";
 import { applyTheme } from "./theme.ts";
 import { registerServiceWorker } from "./pwa/register.ts";
+import { answerServiceWorker } from "./notify/notifier.ts";
 import { UpdatePrompt } from "./pwa/update-prompt.tsx";
 import "./styles.css";
 import "./pwa/pwa.css";
@@ -15,3 +16,4 @@ createRoot(document.getElementById("root")!).render(
   </StrictMode>,
 );
 registerServiceWorker();
+answerServiceWorker();

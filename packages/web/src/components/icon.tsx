@@ -16,6 +16,7 @@ const PATHS = {
   search: "M10.5 17a6.5 6.5 0 1 0 0-13 6.5 6.5 0 0 0 0 13zM15.5 15.5 20 20",
   up: "M6 15l6-6 6 6",
   down: "M6 9l6 6 6-6",
+  bell: "M6 16V11a6 6 0 0 1 12 0v5l2 2H4l2-2zM10 20a2 2 0 0 0 4 0",
 } as const;
 
 export function Icon(props: { name: keyof typeof PATHS }) {

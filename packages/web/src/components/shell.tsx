@@ -20,6 +20,8 @@ import { DrawerBackdrop, PhoneBar, useDrawer } from "../pwa/drawer.tsx";
 import { RecoveryBanner } from "../security/recovery-key.tsx";
 import { ApprovalPrompt } from "../security/device-approval.tsx";
 import { ForcedEnrolmentScreen } from "../mfa/forced-enrolment-screen.tsx";
+import { Notifier } from "../notify/notifier.ts";
+import { NotifyBanner } from "../notify/notify-banner.tsx";
 
 /**
  * `onRestart`: start the client afresh (after the user set up two-factor authentication the server
@@ -43,6 +45,13 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
   useEffect(() => {
     void chat.openChannel(channelId).catch(() => undefined);
   }, [chat, channelId]);
+
+  // Desktop notifications, the service worker's push lookups and the app badge (notify/notifier.ts).
+  useEffect(() => {
+    const notifier = new Notifier(chat);
+    notifier.start();
+    return () => notifier.stop();
+  }, [chat]);
 
   // Home: go to the first channel, so a newcomer lands somewhere useful.
   useEffect(() => {
@@ -83,6 +92,7 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
         <main className="main" aria-label="Conversation">
           <PhoneBar open={drawer.open} onOpen={() => drawer.setOpen(true)} />
           <RecoveryBanner chat={chat} />
+          <NotifyBanner />
           <ApprovalPrompt chat={chat} />
           {route.name === "admin" ? (
             <AdminConsole />

@@ -1,4 +1,4 @@
-/* global self, caches, Response */
+/* global self, caches, Response, MessageChannel */
 /**
  * Parley's service worker (source template: the build fills in VERSION and
  * PRECACHE, see src/pwa/vite-plugin.ts, and writes it to dist/sw.js).
@@ -10,6 +10,12 @@
  *   responses carry per-user, end-to-end-encrypted data and tokens.
  * - A new version installs in the background and waits; the page asks the
  *   user to reload and then posts SKIP_WAITING (no surprise reloads mid-typing).
+ * - Web Push (issue 13): a push names a message (org, channel, seq, sender) and
+ *   carries no content. The open tabs hold the device's decrypted history: each
+ *   is asked (src/notify/notifier.ts) and the first that can open the message
+ *   gives the notification's text; a tab showing that channel says to stay
+ *   quiet. With no tab that can open it, the notification says "New message".
+ *   A click focuses a tab (or opens one) at the message.
  */
 const VERSION = "__PARLEY_VERSION__";
 const PRECACHE = /* __PARLEY_PRECACHE__ */ [];
@@ -49,6 +55,81 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "SKIP_WAITING") self.skipWaiting();
   if (event.data && event.data.type === "VERSION") event.source?.postMessage({ type: "VERSION", version: VERSION });
+});
+
+/** How long the tabs get to open a pushed message. */
+const LOOKUP_MS = 6000;
+
+self.addEventListener("push", (event) => {
+  event.waitUntil(notifyPush(pushData(event)));
+});
+
+/** The push's JSON, or null when it has none or it does not parse. */
+function pushData(event) {
+  try {
+    return event.data ? event.data.json() : null;
+  } catch {
+    return null;
+  }
+}
+
+async function notifyPush(push) {
+  const valid = push && typeof push.channelId === "string" && Number.isSafeInteger(push.seq);
+  const tag = valid ? `parley:${push.channelId}:${push.seq}` : "parley";
+  const data = valid ? { channelId: push.channelId, seq: push.seq, threadRoot: null } : {};
+  const tabs = valid ? await self.clients.matchAll({ type: "window", includeUncontrolled: true }) : [];
+  const known = await firstAnswer(tabs, push);
+  if (known && known.quiet) return;
+  if (known) {
+    const n = known.show;
+    return self.registration.showNotification(n.title, { body: String(n.body || ""), tag: n.tag || tag, data: n.data || data, icon: "/icon.svg" });
+  }
+  return self.registration.showNotification("Parley", { body: "New message", tag, data, icon: "/icon.svg" });
+}
+
+/** The first tab's answer that shows or silences the message (null: none of them can open it). */
+function firstAnswer(tabs, push) {
+  return new Promise((resolve) => {
+    let left = tabs.length;
+    if (!left) return resolve(null);
+    for (const tab of tabs) {
+      ask(tab, push).then((a) => {
+        left--;
+        if (a && (a.quiet || (a.show && typeof a.show.title === "string"))) resolve(a);
+        else if (!left) resolve(null);
+      });
+    }
+  });
+}
+
+/** Ask one tab about a pushed message: its answer, or null when it does not answer in time. */
+function ask(tab, push) {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    const timer = setTimeout(() => resolve(null), LOOKUP_MS);
+    channel.port1.onmessage = (ev) => {
+      clearTimeout(timer);
+      resolve(ev.data);
+    };
+    tab.postMessage({ type: "PARLEY_PUSH", push }, [channel.port2]);
+  });
+}
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const d = event.notification.data || {};
+  const id = typeof d.channelId === "string" ? encodeURIComponent(d.channelId) : "";
+  const seq = Number.isSafeInteger(d.seq) ? d.seq : 0;
+  const path = !id ? "/" : Number.isSafeInteger(d.threadRoot) && d.threadRoot > 0 ? `/c/${id}?thread=${d.threadRoot}&at=${seq}` : `/c/${id}?at=${seq}`;
+  event.waitUntil(
+    (async () => {
+      const tabs = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+      const tab = tabs.find((t) => t.focused) || tabs[0];
+      if (!tab) return self.clients.openWindow(path);
+      await tab.focus();
+      tab.postMessage({ type: "PARLEY_OPEN", path });
+    })(),
+  );
 });
 
 self.addEventListener("fetch", (event) => {
