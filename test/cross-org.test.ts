@@ -38,6 +38,9 @@ const TABLES: Array<keyof Database> = [
   "events",
   "mentions",
   "user_stream",
+  "notification_settings",
+  "channel_notification_settings",
+  "push_subscriptions",
   "server_keys",
   "device_bindings",
   "key_packages",
@@ -128,12 +131,19 @@ interface OrgA {
   holdId: string;
   /** A pending erasure request of A's member (docs/gdpr.md). */
   gdprRequestId: string;
+  /** A Web Push subscription of A's member (made after A's sends, so no push is attempted). */
+  pushSubscriptionId: string;
   /** Every id, name and token of org A that must never appear in B's responses. */
   secrets: string[];
 }
 
 const rnd = () => crypto.randomBytes(4).toString("hex");
 const random = (n: number) => crypto.randomBytes(n).toString("base64");
+/** A browser-shaped PushSubscription key pair (an uncompressed P-256 point and a 16-byte auth secret). */
+const PUSH_KEYS = {
+  p256dh: Buffer.concat([Buffer.from([4]), crypto.randomBytes(64)]).toString("base64url"),
+  auth: crypto.randomBytes(16).toString("base64url"),
+};
 
 async function ok<T>(r: Promise<{ status: number; body: T }>, status: number, what: string): Promise<T> {
   const res = await r;
@@ -292,6 +302,11 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     botKey.key,
     botKey.apiKey.id,
   ].filter((s) => s.length >= 6); // an empty or tiny string would "match" anything
+  const pushSub = await ok(
+    member.api("POST", "/push/subscriptions", { endpoint: `https://push.alpha.example/${tag}`, keys: PUSH_KEYS }),
+    201,
+    "A push subscription",
+  );
   return {
     owner,
     member,
@@ -311,7 +326,8 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     roleId: role.id,
     holdId: hold.id,
     gdprRequestId: gdprRequest.id,
-    secrets: [...secrets, hold.id, `alpha-matter-${tag}`, gdprRequest.id, `alpha-leaving-${tag}`],
+    pushSubscriptionId: pushSub.id,
+    secrets: [...secrets, hold.id, `alpha-matter-${tag}`, gdprRequest.id, `alpha-leaving-${tag}`, pushSub.id, `push.alpha.example/${tag}`],
   };
 }
 
@@ -360,6 +376,8 @@ function pathsFor(def: RouteDef, a: OrgA): string[] {
           return a.fileId;
         case "holdId":
           return a.holdId;
+        case "subscriptionId":
+          return a.pushSubscriptionId;
         case "welcomeId":
           return "wel_unknown"; // the :channelId part already names A's object
         case "id":
@@ -451,6 +469,8 @@ function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
     createGdprRequest: { kind: "erase", note: "bravo leaves" },
     declineGdprRequest: { response: "pwned" },
     eraseUser: { confirm: a.member.user.username },
+    setChannelNotifications: { level: "muted" },
+    createPushSubscription: { endpoint: `https://push.bravo.example/${rnd()}`, keys: PUSH_KEYS },
     ...bSamples,
   };
   if (name in samples) return samples[name];

@@ -20,6 +20,10 @@ export const ERROR_STATUS = {
   archive_invalid: 400,
   /** A device approval's signature does not verify with the user's identity key over this device and its MLS signature key (ADR 0007); nothing was stored. */
   approval_invalid: 400,
+  /** A Web Push subscription's endpoint is not an https URL (`details.reason`); nothing was stored. */
+  push_endpoint_invalid: 400,
+  /** A device already has as many Web Push subscriptions as allowed (`details.limit`): delete one first. */
+  push_subscription_limit: 409,
   /** No or invalid access token. */
   unauthorized: 401,
   /** The access token has expired: refresh it. */

@@ -25,6 +25,7 @@ export * from "./audit-routes.ts";
 export * from "./compliance-routes.ts";
 export * from "./archive-routes.ts";
 export * from "./gdpr-routes.ts";
+export * from "./notification-routes.ts";
 export * from "./locker-routes.ts";
 export * from "./approval-routes.ts";
 export * from "./scim-routes.ts";

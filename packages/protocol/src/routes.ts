@@ -26,6 +26,7 @@ import { scimRoutes } from "./scim-routes.ts";
 import { ldapRoutes } from "./ldap-routes.ts";
 import { ssoRoutes } from "./sso-routes.ts";
 import { accessRoutes, OrgPermission } from "./access-routes.ts";
+import { notificationRoutes } from "./notification-routes.ts";
 
 const IdParams = z.object({ id: Id });
 
@@ -343,6 +344,7 @@ export const routes = {
   ...complianceRoutes,
   ...archiveRoutes,
   ...gdprRoutes,
+  ...notificationRoutes,
 } as const;
 
 /** The route table's type. */

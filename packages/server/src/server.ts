@@ -24,6 +24,9 @@ import { approvalHandlers, lockerHandlers } from "./modules/locker/routes.ts";
 import { fileGcSchedule, fileJobHandlers } from "./modules/files/gc.ts";
 import { archiveHandlers, complianceHandlers } from "./modules/compliance/routes.ts";
 import { gdprHandlers } from "./modules/gdpr/routes.ts";
+import { notificationHandlers } from "./modules/notifications/routes.ts";
+import { fanoutJobHandlers } from "./modules/notifications/fanout.ts";
+import { pushJobHandlers } from "./modules/notifications/push-send.ts";
 import { complianceJobHandlers, retentionSchedule } from "./modules/compliance/retention-run.ts";
 import { e2eeJobHandlers } from "./modules/e2ee/directory-keys.ts";
 import { mlsJobHandlers } from "./modules/mls/removals.ts";
@@ -107,6 +110,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     ...complianceHandlers,
     ...archiveHandlers,
     ...gdprHandlers,
+    ...notificationHandlers,
   };
   const app = await createHttpApp({ deps, handlers, draining: () => draining, tls });
   // Single sign-on's browser redirects (start, callback) and back-channel logout: not JSON API routes.
@@ -149,6 +153,8 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
       ...ldapJobHandlers(deps),
       ...complianceJobHandlers(deps),
       ...e2eeJobHandlers(deps),
+      ...fanoutJobHandlers(deps),
+      ...pushJobHandlers(deps),
     },
     schedules: [fileGcSchedule, ldapSyncSchedule, retentionSchedule],
   });

@@ -305,6 +305,29 @@ export const SETTINGS = {
       .optional(),
     doc: "The fraction of new traces the `traceidratio` samplers record, 0 to 1 (default 1).",
   },
+  pushContact: {
+    env: "PARLEY_PUSH_CONTACT",
+    schema: z
+      .string()
+      .regex(/^(mailto:|https:\/\/)\S+$/, "expected a mailto: address or an https:// URL")
+      .optional(),
+    doc: "Who push services may contact about this server's Web Push traffic (the VAPID `sub` claim): a `mailto:` address or an `https://` URL. Defaults to PARLEY_PUBLIC_URL when that is https, else `mailto:postmaster@localhost`.",
+  },
+  pushMinIntervalSeconds: {
+    env: "PARLEY_PUSH_MIN_INTERVAL_SECONDS",
+    schema: int(0, 3600).default(10),
+    doc: "At most one Web Push per subscription in this many seconds: a busy channel notifies a device once, not once per message.",
+  },
+  pushSubscriptionsPerDevice: {
+    env: "PARLEY_PUSH_SUBSCRIPTIONS_PER_DEVICE",
+    schema: int(1, 100).default(5),
+    doc: "Most Web Push subscriptions one device may register.",
+  },
+  pushAllowLoopback: {
+    env: "PARLEY_PUSH_ALLOW_LOOPBACK",
+    schema: bool.default(false),
+    doc: "Test only: also accept push endpoints on http://127.0.0.1 (a local push receiver). Never set it in production: push endpoints must be https.",
+  },
   otelTracesExporter: {
     env: "OTEL_TRACES_EXPORTER",
     schema: z.enum(["otlp", "none"]).default("otlp"),

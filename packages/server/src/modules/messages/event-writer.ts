@@ -32,6 +32,7 @@ import { attachFiles, checkAttachments, detachDeleted, type AttachmentRequest } 
 import { keepHeldFiles } from "../compliance/holds.ts";
 import { deleteBlobs } from "../files/gc.ts";
 import type { LoadedChannel } from "../channels/access.ts";
+import { queueNotifications } from "../notifications/fanout.ts";
 
 export interface WriteResult {
   event: Event;
@@ -330,6 +331,7 @@ async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], do
   (await appendEvents(tx, fx, fresh)).forEach((event, k) => {
     outcomes[freshJob[k]!] = { ok: { event, duplicate: false }, fresh: true };
   });
+  await queueNotifications(tx, fx, fresh);
   for (let i = 0; i < mentionRows.length; i += INSERT_CHUNK)
     await tx
       .insertInto("mentions")

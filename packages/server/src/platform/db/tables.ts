@@ -2,6 +2,7 @@
 import type { Generated } from "kysely";
 import type * as Identity from "./identity-tables.ts";
 import type * as Compliance from "./compliance-tables.ts";
+import type * as Notifications from "./notification-tables.ts";
 export type * from "./identity-tables.ts";
 
 export interface OrgsTable {
@@ -495,4 +496,7 @@ export interface Database {
   archive_key_entries: Compliance.ArchiveKeyEntriesTable;
   archive_exports: Compliance.ArchiveExportsTable;
   gdpr_requests: Compliance.GdprRequestsTable;
+  notification_settings: Notifications.NotificationSettingsTable;
+  channel_notification_settings: Notifications.ChannelNotificationSettingsTable;
+  push_subscriptions: Notifications.PushSubscriptionsTable;
 }

@@ -1,0 +1,164 @@
+/**
+ * Notifications (issue 13): a user's notification settings (default level, per-channel
+ * overrides, do-not-disturb with a weekly schedule and a snooze) and their devices' Web Push
+ * subscriptions. Keywords are matched on the device and never sent to the server. A push
+ * carries no content: only the org, channel, seq and sender ids ({@link PushPayload}); the
+ * device opens the message from its own keys.
+ */
+import { z } from "zod";
+import { route } from "./route.ts";
+import { Id, Timestamp } from "./models.ts";
+
+/** What a user is notified of by default: every message, mentions and DMs only, or nothing. */
+export const NotifyLevel = z.enum(["all", "mentions", "nothing"]);
+export type NotifyLevel = z.infer<typeof NotifyLevel>;
+
+/** A channel's override: a level, `muted` (never notified, not even of mentions), or `default` (the user's level). */
+export const ChannelNotifyLevel = z.enum(["default", "all", "mentions", "nothing", "muted"]);
+export type ChannelNotifyLevel = z.infer<typeof ChannelNotifyLevel>;
+
+/** Minutes since local midnight (0–1439). */
+const MinuteOfDay = z.number().int().min(0).max(1439);
+
+/**
+ * One do-not-disturb window of the weekly schedule, in the user's time zone: on `day` (0 = Sunday)
+ * from `start` to `end` minutes after midnight; an `end` at or before `start` runs past midnight
+ * into the next day.
+ */
+export const DndWindow = z.object({ day: z.number().int().min(0).max(6), start: MinuteOfDay, end: MinuteOfDay });
+export type DndWindow = z.infer<typeof DndWindow>;
+
+/** An IANA time zone name the server's Intl knows (`Europe/Berlin`, `UTC`). */
+export const TimeZone = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine(
+    (tz) => {
+      try {
+        new Intl.DateTimeFormat("en-US", { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: "unknown time zone" },
+  );
+
+/** A user's notification settings as the API shows them. */
+export const NotificationSettings = z.object({
+  level: NotifyLevel,
+  /** The time zone the do-not-disturb schedule is read in. */
+  timeZone: TimeZone,
+  /** Weekly do-not-disturb windows (at most 28). */
+  dndSchedule: z.array(DndWindow).max(28),
+  /** No notifications before this time (ms); null: not snoozed. */
+  snoozeUntil: Timestamp.nullable(),
+  /** Per-channel overrides (channels left at `default` are not listed). */
+  channels: z.array(z.object({ channelId: Id, level: ChannelNotifyLevel.exclude(["default"]) })),
+});
+export type NotificationSettings = z.infer<typeof NotificationSettings>;
+
+/**
+ * A Web Push subscription of one of the caller's devices (the browser's PushSubscription).
+ * The endpoint must be https (a test-only setting also allows http://127.0.0.1).
+ */
+export const PushSubscription = z.object({
+  id: Id,
+  deviceId: Id,
+  endpoint: z.string(),
+  createdAt: Timestamp,
+});
+export type PushSubscription = z.infer<typeof PushSubscription>;
+
+const B64Url = z.string().regex(/^[A-Za-z0-9_-]+={0,2}$/, "base64url");
+
+/** What a push message carries: ids only, never content. The service worker opens the message from the device's keys. */
+export const PushPayload = z.object({
+  v: z.literal(1),
+  orgId: Id,
+  channelId: Id,
+  seq: z.number().int().positive(),
+  senderId: Id,
+});
+export type PushPayload = z.infer<typeof PushPayload>;
+
+export const notificationRoutes = {
+  getNotificationSettings: route({
+    method: "GET",
+    path: "/me/notifications",
+    tag: "notifications",
+    auth: "user",
+    summary: "Your notification settings: default level, do-not-disturb schedule and snooze, per-channel overrides",
+    response: NotificationSettings,
+  }),
+  updateNotificationSettings: route({
+    method: "PATCH",
+    path: "/me/notifications",
+    tag: "notifications",
+    auth: "user",
+    summary: "Change your default level, time zone, do-not-disturb schedule or snooze (fields left out stay as they are)",
+    body: z
+      .object({
+        level: NotifyLevel.optional(),
+        timeZone: TimeZone.optional(),
+        dndSchedule: z.array(DndWindow).max(28).optional(),
+        snoozeUntil: Timestamp.nullable().optional(),
+      })
+      .strict(),
+    response: NotificationSettings,
+  }),
+  setChannelNotifications: route({
+    method: "PUT",
+    path: "/me/notifications/channels/:channelId",
+    tag: "notifications",
+    auth: "user",
+    summary: "Set how a channel you are a member of notifies you (`default` removes the override)",
+    params: z.object({ channelId: Id }),
+    body: z.object({ level: ChannelNotifyLevel }).strict(),
+    response: NotificationSettings,
+    errors: ["not_found", "forbidden"],
+  }),
+  getPushKey: route({
+    method: "GET",
+    path: "/push/vapid-key",
+    tag: "notifications",
+    auth: "user",
+    summary: "The server's VAPID public key (uncompressed P-256 point, base64url): the applicationServerKey of PushManager.subscribe()",
+    response: z.object({ publicKey: z.string() }),
+  }),
+  createPushSubscription: route({
+    method: "POST",
+    path: "/push/subscriptions",
+    tag: "notifications",
+    auth: "user",
+    status: 201,
+    summary: "Register this device's Web Push subscription (the same endpoint again replaces its keys)",
+    body: z
+      .object({
+        endpoint: z.string().max(2048),
+        keys: z.object({ p256dh: B64Url.max(200), auth: B64Url.max(100) }),
+      })
+      .strict(),
+    response: PushSubscription,
+    errors: ["push_endpoint_invalid", "push_subscription_limit"],
+  }),
+  listPushSubscriptions: route({
+    method: "GET",
+    path: "/push/subscriptions",
+    tag: "notifications",
+    auth: "user",
+    summary: "Your devices' Web Push subscriptions",
+    response: z.object({ subscriptions: z.array(PushSubscription) }),
+  }),
+  deletePushSubscription: route({
+    method: "DELETE",
+    path: "/push/subscriptions/:subscriptionId",
+    tag: "notifications",
+    auth: "user",
+    summary: "Remove one of your Web Push subscriptions",
+    params: z.object({ subscriptionId: Id }),
+    response: null,
+    errors: ["not_found"],
+  }),
+};
