@@ -5,7 +5,7 @@
  * - a Web Push naming a message (org, channel, seq, sender — no content), handed to the service
  *   worker's push handler through the DevTools protocol (ServiceWorker.deliverPushMessage; no push
  *   service is reachable here), is shown with the text the background tab decrypted;
- * - a push for a message no tab can open says "New message"; with Bob's tab in front showing the
+ * - a push for a message no tab can open says "New message" in #ops; with Bob's tab in front showing the
  *   channel, a push for it stays quiet.
  * Screenshot (test-results/screenshots/; copy in docs/screenshots/): notifications-banner.
  */
@@ -123,10 +123,10 @@ test("mentions and pushes show the text decrypted by the background tab; unknown
   // ---- a push no tab can open (a message that never arrives; another org's): "New message" ----
   await push(ops, plainSeq + 50);
   const unknown = await waitForNotification(page, `parley:${ops}:${plainSeq + 50}`);
-  assert.deepEqual([unknown.title, unknown.body], ["Parley", "New message"]);
+  assert.deepEqual([unknown.title, unknown.body], ["New message", "in #ops"]);
   await push(ops, plainSeq, "org_someone_else");
   const foreign = await waitForNotification(page, `parley:${ops}:${plainSeq}`);
-  assert.deepEqual([foreign.title, foreign.body], ["Parley", "New message"], "another org's push is not opened with this org's history");
+  assert.deepEqual([foreign.title, foreign.body], ["New message", "in #ops"], "another org's push is not opened with this org's history");
   assert.deepEqual((await notifications(page)).map((n) => n.tag).sort(), [`parley:${ops}:${plainSeq + 50}`, `parley:${ops}:${plainSeq}`].sort());
   await closeAll(page);
 

@@ -16,6 +16,7 @@ import { MfaSection } from "../mfa/mfa-section.tsx";
 import { PasskeysSection } from "../passkeys/passkeys-section.tsx";
 import { SessionsSection } from "./sessions-section.tsx";
 import { YourDataSection } from "./your-data-section.tsx";
+import { NotificationsSection } from "../notifications/notifications-section.tsx";
 
 export function ProfilePage(props: { onSignOut: (reason?: string) => void }) {
   const chat = useChat();
@@ -56,6 +57,7 @@ export function ProfilePage(props: { onSignOut: (reason?: string) => void }) {
           <PasswordSection />
           <MfaSection passkeys={passkeys} />
           <PasskeysSection onChange={passkeysChanged} />
+          <NotificationsSection />
           <SessionsSection onSignedOut={props.onSignOut} />
           <YourDataSection />
         </div>

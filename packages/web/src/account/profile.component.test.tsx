@@ -20,6 +20,7 @@ async function profile() {
   f.worker.answers.set("api:listPasskeys", { passkeys: [] });
   f.worker.answers.set("api:listSessions", { sessions: [] });
   f.worker.answers.set("api:listMyGdprRequests", { requests: [] });
+  f.worker.answers.set("api:getNotificationSettings", { level: "all", timeZone: "UTC", dndSchedule: [], snoozeUntil: null, channels: [] });
   f.render(<ProfilePage onSignOut={() => undefined} />);
   await screen.findByText("me@example.org");
   return { ...f, u: userEvent.setup() };

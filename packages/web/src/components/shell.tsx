@@ -5,6 +5,7 @@
  * channel, Esc closes the top-most panel.
  */
 import { useEffect, useState, useSyncExternalStore } from "react";
+import { tellChannelNames } from "../notifications/push-device.ts";
 import type { ChatStore } from "../client/chat-store.ts";
 import { ChatContext } from "../client/use-chat.ts";
 import { navigate, searchPath, SIGNED_OUT_ROUTES, useRoute } from "../router.ts";
@@ -57,6 +58,9 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
   useEffect(() => {
     if (route.name === "home" && chat.channels[0]) navigate(`/c/${chat.channels[0].id}`, true);
   }, [route.name, chat.channels]);
+
+  // The service worker names the channel of a push no tab can open (pushes carry ids only).
+  useEffect(() => tellChannelNames(chat.channels, (c) => chat.channelTitle(c)), [chat, chat.channels]);
 
   // A signed-out screen's path (sign-in, forgot password, an invite) while signed in: go home.
   useEffect(() => {

@@ -156,7 +156,7 @@ export class Notifier {
 
   async #show(n: MessageNotice): Promise<void> {
     if (!("Notification" in window) || Notification.permission !== "granted") return;
-    const options: NotificationOptions = { body: n.body, tag: n.tag, data: n.data, icon: "/icon.svg" };
+    const options: NotificationOptions = { body: n.body, tag: n.tag, data: n.data, icon: "/icons/icon-192.png" };
     try {
       // Through the service worker when there is one: its notifications survive the tab and open the message on click.
       const reg = "serviceWorker" in navigator ? await navigator.serviceWorker.getRegistration() : undefined;

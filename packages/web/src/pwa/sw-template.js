@@ -14,8 +14,10 @@
  *   carries no content. The open tabs hold the device's decrypted history: each
  *   is asked (src/notify/notifier.ts) and the first that can open the message
  *   gives the notification's text; a tab showing that channel says to stay
- *   quiet. With no tab that can open it, the notification says "New message".
- *   A click focuses a tab (or opens one) at the message.
+ *   quiet. With no tab that can open it, the notification says "New message"
+ *   and where (the page posts the channels' names: CHANNEL_NAMES, kept in a
+ *   cache so they outlive this worker). A click focuses a tab (or opens one)
+ *   at the message.
  */
 const VERSION = "__PARLEY_VERSION__";
 const PRECACHE = /* __PARLEY_PRECACHE__ */ [];
@@ -54,11 +56,34 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "SKIP_WAITING") self.skipWaiting();
+  if (event.data && event.data.type === "CHANNEL_NAMES") event.waitUntil(saveChannelNames(event.data.names));
   if (event.data && event.data.type === "VERSION") event.source?.postMessage({ type: "VERSION", version: VERSION });
 });
 
+// ---- Web Push ----------------------------------------------------------------
+
 /** How long the tabs get to open a pushed message. */
 const LOOKUP_MS = 6000;
+const META_CACHE = "parley-meta";
+const NAMES_KEY = "/__parley/channel-names";
+const ICON = "/icons/icon-192.png";
+
+async function saveChannelNames(names) {
+  if (!names || typeof names !== "object") return;
+  const cache = await caches.open(META_CACHE);
+  await cache.put(NAMES_KEY, new Response(JSON.stringify(names), { headers: { "content-type": "application/json" } }));
+}
+
+/** The channel's display name the page last posted ("#general", a DM partner's name), if any. */
+async function channelName(channelId) {
+  try {
+    const res = await caches.match(NAMES_KEY, { cacheName: META_CACHE });
+    const names = res ? await res.json() : {};
+    return typeof names[channelId] === "string" ? names[channelId] : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 self.addEventListener("push", (event) => {
   event.waitUntil(notifyPush(pushData(event)));
@@ -74,17 +99,18 @@ function pushData(event) {
 }
 
 async function notifyPush(push) {
-  const valid = push && typeof push.channelId === "string" && Number.isSafeInteger(push.seq);
+  const valid = push && push.v === 1 && typeof push.channelId === "string" && Number.isSafeInteger(push.seq);
   const tag = valid ? `parley:${push.channelId}:${push.seq}` : "parley";
-  const data = valid ? { channelId: push.channelId, seq: push.seq, threadRoot: null } : {};
+  const data = valid ? { channelId: push.channelId, seq: push.seq } : {};
   const tabs = valid ? await self.clients.matchAll({ type: "window", includeUncontrolled: true }) : [];
   const known = await firstAnswer(tabs, push);
   if (known && known.quiet) return;
   if (known) {
     const n = known.show;
-    return self.registration.showNotification(n.title, { body: String(n.body || ""), tag: n.tag || tag, data: n.data || data, icon: "/icon.svg" });
+    return self.registration.showNotification(n.title, { body: String(n.body || ""), tag: n.tag || tag, data: n.data || data, icon: ICON });
   }
-  return self.registration.showNotification("Parley", { body: "New message", tag, data, icon: "/icon.svg" });
+  const where = valid ? await channelName(push.channelId) : undefined;
+  return self.registration.showNotification("New message", { body: where ? `in ${where}` : "Open Parley to read it.", tag, data, icon: ICON });
 }
 
 /** The first tab's answer that shows or silences the message (null: none of them can open it). */

@@ -1,5 +1,6 @@
 /** A channel: header with its encryption state, search, messages, uploads, typing line and composer (drop files anywhere). */
 import { HistoryPolicyBadge } from "../../security/history-policy.tsx";
+import { ChannelNotifySelect } from "../../notifications/channel-notify-select.tsx";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { useChat } from "../../client/use-chat.ts";
 import { navigate } from "../../router.ts";
@@ -87,6 +88,7 @@ export function ChannelView(props: { channelId: string; at?: number | undefined;
             <ChannelSecurityBadge channel={c} />
             {c.history ? <HistoryPolicyBadge policy={c.history} /> : null}
             <ArchiveBadge channelId={c.id} />
+            <ChannelNotifySelect channelId={c.id} />
             <button
               type="button"
               className="icon"
