@@ -173,6 +173,8 @@ export async function revokeDevice(
   if (Number(r.numUpdatedRows) === 0) return; // already revoked: idempotent
   await revokeSessions(tx, after, deps, { orgId: a.orgId, userId: a.userId, deviceIds: [a.deviceId] }, reason);
   await deleteKeyPackagesOf(tx, { orgId: a.orgId, deviceIds: [a.deviceId] });
+  // A revoked device is never pushed to again.
+  await tx.deleteFrom("push_subscriptions").where("org_id", "=", a.orgId).where("device_id", "=", a.deviceId).execute();
   await recordPendingRemovals(deps, tx, after, { orgId: a.orgId, userId: a.userId, deviceIds: [a.deviceId], reason: "device_revoked" });
   await appendUserStream(tx, after, { orgId: a.orgId, userId: a.userId, kind: "device.revoked", data: { deviceId: a.deviceId, reason }, now });
 }

@@ -34,7 +34,19 @@ const ERASED_PASSWORD = "!erased";
 
 /** Delete the rows that only describe the person: factors, links, keys, identity-provider records. */
 async function deletePersonalRows(tx: Tx, orgId: string, userId: string): Promise<void> {
-  const byUser = ["user_avatars", "user_mfa", "mfa_recovery_codes", "mfa_challenges", "passkeys", "webauthn_challenges", "account_tokens", "api_keys"] as const;
+  const byUser = [
+    "user_avatars",
+    "user_mfa",
+    "mfa_recovery_codes",
+    "mfa_challenges",
+    "passkeys",
+    "webauthn_challenges",
+    "account_tokens",
+    "api_keys",
+    "notification_settings",
+    "channel_notification_settings",
+    "push_subscriptions",
+  ] as const;
   for (const table of byUser) await tx.deleteFrom(table).where("org_id", "=", orgId).where("user_id", "=", userId).execute();
   const links = [
     "sso_identities",

@@ -61,13 +61,13 @@ async function fanout(deps: Deps, job: FanoutJob): Promise<void> {
   if (!events.length) return;
   const direct = channel.kind === "dm" || channel.kind === "group_dm";
   const now = deps.now();
+  const subs = await memberSubscriptions(deps.db, job.channelId);
+  if (!subs.length) return;
+  const users = [...new Set(subs.map((s) => s.user_id))];
+  const [settings, overrides] = await Promise.all([settingsOf(deps.db, job.orgId, users), channelLevels(deps.db, job.channelId, users)]);
   // Per subscription, the latest message of the run its owner should hear about.
   const chosen = new Map<string, PushJob>();
   for (const ev of events) {
-    const subs = await memberSubscriptions(deps.db, job.channelId, ev.sender_id);
-    if (!subs.length) continue;
-    const users = [...new Set(subs.map((s) => s.user_id))];
-    const [settings, overrides] = await Promise.all([settingsOf(deps.db, job.orgId, users), channelLevels(deps.db, job.channelId, users)]);
     const msg = { senderId: ev.sender_id, mentions: JSON.parse(ev.mentions) as string[], direct };
     for (const s of subs)
       if (shouldNotify(s.user_id, msg, settings.get(s.user_id)!, overrides.get(s.user_id), now))

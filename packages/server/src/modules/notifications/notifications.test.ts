@@ -105,6 +105,32 @@ for (const dialect of DIALECTS) {
       assert.equal((await bob.api("DELETE", `/push/subscriptions/${a.body.id}`)).status, 404);
     });
 
+    it("a revoked device's subscriptions and an erased user's settings and subscriptions are deleted", async () => {
+      const carol = await makeUser(s, owner);
+      const dave = await makeUser(s, owner, { username: "dave-erased" });
+      for (const u of [carol, dave]) {
+        assert.equal((await u.api("POST", "/push/subscriptions", { endpoint: `https://push.example.com/${u.user.id}`, keys: KEYS })).status, 201);
+        assert.equal((await u.api("PATCH", "/me/notifications", { level: "nothing" })).status, 200);
+      }
+      assert.equal(
+        (await dave.api("PUT", `/me/notifications/channels/${ch.id}`, { level: "muted" })).body.code,
+        "forbidden",
+        "dave is not in the public channel",
+      );
+      assert.equal((await owner.api("POST", `/channels/${ch.id}/members`, { userIds: [dave.user.id] })).status, 200);
+      assert.equal((await dave.api("PUT", `/me/notifications/channels/${ch.id}`, { level: "muted" })).status, 200);
+      const rowsOf = async (userId: string) => ({
+        subs: (await s.deps.db.selectFrom("push_subscriptions").select("id").where("user_id", "=", userId).execute()).length,
+        settings: (await s.deps.db.selectFrom("notification_settings").select("user_id").where("user_id", "=", userId).execute()).length,
+        channels: (await s.deps.db.selectFrom("channel_notification_settings").select("user_id").where("user_id", "=", userId).execute()).length,
+      });
+      assert.equal((await owner.api("DELETE", `/users/${carol.user.id}/devices/${carol.tokens.deviceId}`)).status, 204);
+      assert.deepEqual(await rowsOf(carol.user.id), { subs: 0, settings: 1, channels: 0 });
+      const erased = await owner.api("POST", `/compliance/users/${dave.user.id}/erase`, { confirm: "dave-erased", note: "asked" });
+      assert.equal(erased.status, 200, JSON.stringify(erased.body));
+      assert.deepEqual(await rowsOf(dave.user.id), { subs: 0, settings: 0, channels: 0 });
+    });
+
     it("another org's principal reaches nothing of this org", async () => {
       const sub = await bob.api("GET", "/push/subscriptions");
       const id = sub.body.subscriptions[0].id;

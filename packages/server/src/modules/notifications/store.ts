@@ -83,8 +83,8 @@ export async function settingsView(q: Q, orgId: string, userId: string): Promise
   return { ...s, channels: channels.map((c) => ({ channelId: c.channel_id, level: c.level })) };
 }
 
-/** Subscriptions of the members of a channel (the sender's excluded), for the fan-out of a push. */
-export async function memberSubscriptions(q: Q, channelId: string, exceptUserId: string): Promise<PushSubscriptionsTable[]> {
+/** Subscriptions of the members of a channel on devices not revoked, for the fan-out of a push (decide.ts leaves out the sender). */
+export async function memberSubscriptions(q: Q, channelId: string): Promise<PushSubscriptionsTable[]> {
   return q
     .selectFrom("push_subscriptions")
     .innerJoin("channel_members", "channel_members.user_id", "push_subscriptions.user_id")
@@ -92,6 +92,5 @@ export async function memberSubscriptions(q: Q, channelId: string, exceptUserId:
     .selectAll("push_subscriptions")
     .where("channel_members.channel_id", "=", channelId)
     .where("devices.revoked_at", "is", null)
-    .where("push_subscriptions.user_id", "!=", exceptUserId)
     .execute();
 }
