@@ -2,20 +2,37 @@
  * Desktop notifications with the text decrypted on the device (issue 13), in real chromium against
  * a real server. Bob's tab is in the background (another tab in front, focus not emulated):
  * - a mention from Olivia pops up an in-tab notification with the decrypted text;
- * - a Web Push naming a message (org, channel, seq, sender — no content), handed to the service
+ * - the server's Web Push for that mention (RFC 8291, VAPID-signed, ids only) reaches a local push
+ *   endpoint (testing/push-receiver.ts: it holds the subscription's keys, checks the signature and
+ *   decrypts, as a push service and the browser would); its payload is handed to the service
  *   worker's push handler through the DevTools protocol (ServiceWorker.deliverPushMessage; no push
- *   service is reachable here), is shown with the text the background tab decrypted;
- * - a push for a message no tab can open says "New message" in #ops; with Bob's tab in front showing the
- *   channel, a push for it stays quiet.
+ *   service is reachable here), which shows the text the background tab decrypted. The
+ *   subscription is registered by another device of Bob's (a push goes to each of his devices);
+ * - a push for a message no tab can open says "New message" in #ops; with Bob's tab in front showing
+ *   the channel, a push for it stays quiet;
+ * - after Bob mutes #ops in the channel header, a mention neither pops up nor is pushed.
  * Screenshot (test-results/screenshots/; copy in docs/screenshots/): notifications-banner.
  */
-import { test } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import type { CDPSession, Page } from "playwright-core";
+import type { Browser, CDPSession, Page } from "playwright-core";
 import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
-import { browserSuite, newUserPage, shot, signIn } from "./browser-support.ts";
+import type { TestServer } from "@parley/server/testing/harness";
+import { waitForJobsIdle } from "@parley/server/testing/jobs";
+import { startPushReceiver, type PushReceiver } from "@parley/server/testing/push-receiver";
+import { launchChromium, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
 
-const suite = browserSuite();
+const suite = { errors: [] as string[] } as { server: TestServer; browser: Browser; errors: string[] };
+let receiver: PushReceiver | undefined;
+before(async () => {
+  suite.server = await startWebServer({ pushAllowLoopback: true, pushMinIntervalSeconds: 0 });
+  suite.browser = await launchChromium();
+});
+after(async () => {
+  await suite.browser?.close();
+  await suite.server?.stop();
+  await receiver?.close();
+});
 
 interface Shown {
   title: string;
@@ -36,6 +53,19 @@ async function waitForNotification(page: Page, tag: string): Promise<Shown> {
     if (Date.now() > deadline) throw new Error(`no notification ${tag}; shown: ${JSON.stringify(await notifications(page))}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Wait until the server has `level` as the user's override of `channelId` (the select saves asynchronously). */
+async function expectSetting(
+  u: { api: (m: string, p: string) => Promise<{ body: { channels: Array<{ channelId: string; level: string }> } }> },
+  channelId: string,
+  level: string,
+): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    if ((await u.api("GET", "/me/notifications")).body.channels.some((c) => c.channelId === channelId && c.level === level)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the override of ${channelId} did not become ${level}`);
 }
 
 async function closeAll(page: Page): Promise<void> {
@@ -62,6 +92,14 @@ test("mentions and pushes show the text decrypted by the background tab; unknown
   const orgId = owner.org.id;
   const ops = (await owner.api("POST", "/channels", { name: "ops", kind: "private", members: [bob.user.id] })).body.id as string;
   const origin = suite.server.url;
+  const r = (receiver = await startPushReceiver((await bob.api("GET", "/push/vapid-key")).body.publicKey));
+  const sub = r.subscribe("bob-phone");
+  assert.equal((await bob.api("POST", "/push/subscriptions", { endpoint: sub.endpoint, keys: sub.keys })).status, 201);
+  /** The payloads the push endpoint accepted for Bob, once the server's jobs are done. */
+  const pushed = async (): Promise<Array<Record<string, unknown>>> => {
+    await waitForJobsIdle(suite.server.deps.db);
+    return r.accepted().map((p) => JSON.parse(p.plaintext!) as Record<string, unknown>);
+  };
 
   const olivia = await newUserPage(suite.browser, suite.errors);
   await signIn(olivia, origin, "notify", "olivia", { deviceName: "Olivia desktop", until: "signed-in", live: true });
@@ -105,10 +143,20 @@ test("mentions and pushes show the text decrypted by the background tab; unknown
   assert.equal(mention.body, "@bob the deploy window opens at 17:00");
   await closeAll(page);
 
+  // ---- the server's Web Push for the mention: ids only; the service worker shows the decrypted text ----
+  const [payload, ...more] = await pushed();
+  assert.deepEqual(payload, { v: 1, orgId, channelId: ops, seq: mentionSeq, senderId: owner.user.id });
+  assert.deepEqual(more, [], "one push for one mention");
+  assert.ok(!r.accepted()[0]!.plaintext!.includes("deploy"), "the push carries no text");
+  await cdp.send("ServiceWorker.deliverPushMessage", { origin: `${origin}/`, registrationId: regId, data: r.accepted()[0]!.plaintext! });
+  assert.deepEqual(await waitForNotification(page, `parley:${ops}:${mentionSeq}`), mention);
+  await closeAll(page);
+
   // ---- a push for a message that is no mention: the background tab opens it for the service worker ----
   const plainSeq = await say("lunch menu is on the wiki");
   await new Promise((r) => setTimeout(r, 500));
   assert.deepEqual(await notifications(page), [], "no in-tab notification for a message that does not mention bob");
+  assert.equal((await pushed()).length, 1, "no push either (default level: mentions and direct messages)");
   const push = (channelId: string, seq: number, org = orgId) =>
     cdp.send("ServiceWorker.deliverPushMessage", {
       origin: `${origin}/`,
@@ -116,8 +164,8 @@ test("mentions and pushes show the text decrypted by the background tab; unknown
       data: JSON.stringify({ v: 1, orgId: org, channelId, seq, senderId: owner.user.id }),
     });
   await push(ops, plainSeq);
-  const pushed = await waitForNotification(page, `parley:${ops}:${plainSeq}`);
-  assert.deepEqual(pushed, { title: "Olivia Owner in #ops", body: "lunch menu is on the wiki", tag: `parley:${ops}:${plainSeq}` });
+  const opened = await waitForNotification(page, `parley:${ops}:${plainSeq}`);
+  assert.deepEqual(opened, { title: "Olivia Owner in #ops", body: "lunch menu is on the wiki", tag: `parley:${ops}:${plainSeq}` });
   await closeAll(page);
 
   // ---- a push no tab can open (a message that never arrives; another org's): "New message" ----
@@ -138,6 +186,17 @@ test("mentions and pushes show the text decrypted by the background tab; unknown
   await push(ops, seenSeq);
   await new Promise((r) => setTimeout(r, 1_500));
   assert.deepEqual(await notifications(page), [], "nothing pops up for the channel on screen");
+
+  // ---- Bob mutes #ops in its header, then turns to another tab: a mention neither pops up nor is pushed ----
+  await page.getByLabel("Notifications for this channel").selectOption("muted");
+  await expectSetting(bob, ops, "muted");
+  await cdp.send("Emulation.setFocusEmulationEnabled", { enabled: false });
+  await other.bringToFront();
+  await page.waitForFunction(() => !document.hasFocus());
+  const mutedSeq = await say("@bob are you around?");
+  await new Promise((r) => setTimeout(r, 1_000));
+  assert.deepEqual(await notifications(page), [], "a muted channel's mention does not pop up");
+  assert.ok(!(await pushed()).some((p) => p.seq === mutedSeq), "nor is it pushed");
 
   await other.close();
   assert.deepEqual(suite.errors, []);

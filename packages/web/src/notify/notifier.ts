@@ -2,9 +2,11 @@
  * Desktop notifications and the app badge for a signed-in tab (issue 13). Message text is read
  * on this device only, from what it decrypted:
  *
- * - In-tab: a message for the user (a direct message, or one that mentions them) arriving while
- *   the tab is in the background (hidden, or its window not focused) is shown through the
- *   service worker's registration, tagged by channel and seq.
+ * - In-tab: a message the user's notification settings say to notify of (by default a direct
+ *   message or a mention; protocol's shouldNotify, the rule the server's pushes follow) arriving
+ *   while the tab is in the background (hidden, or its window not focused) is shown through the
+ *   service worker's registration, tagged by channel and seq. The settings are read at start and
+ *   again whenever the tab loses the user's attention (a change made here is then in force).
  * - Push: a Web Push names a message (org, channel, seq, sender; no content). The service worker
  *   (pwa/sw-template.js) asks the open tabs; this answers from the tab's decrypted history,
  *   waiting a few seconds for a message still on its way over the socket, or says to stay quiet
@@ -13,6 +15,7 @@
  * - A click on a notification: the service worker focuses a tab and posts the message's path.
  * - Badge: unread direct messages plus unread mentions, on the installed app's icon.
  */
+import { DEFAULT_NOTIFY_SETTINGS, shouldNotify, type NotificationSettings } from "@parley/protocol";
 import type { ReceivedEvent } from "@parley/sdk";
 import type { ChatStore } from "../client/chat-store.ts";
 import { onChannelEvent } from "../client/extras.ts";
@@ -75,6 +78,7 @@ export class Notifier {
   /** Lookups waiting for a message to arrive: key channel/seq. */
   readonly #waiting = new Map<string, Array<(e: ReceivedEvent) => void>>();
   #badge = -1;
+  #settings: NotificationSettings = { ...DEFAULT_NOTIFY_SETTINGS, dndSchedule: [], channels: [] };
 
   constructor(chat: ChatStore) {
     this.#chat = chat;
@@ -86,6 +90,14 @@ export class Notifier {
     this.#off.push(this.#chat.subscribe(() => this.#updateBadge()));
     activate(this);
     this.#updateBadge();
+    const reload = () => void this.#loadSettings();
+    addEventListener("blur", reload);
+    document.addEventListener("visibilitychange", reload);
+    this.#off.push(() => {
+      removeEventListener("blur", reload);
+      document.removeEventListener("visibilitychange", reload);
+    });
+    reload();
   }
 
   stop(): void {
@@ -105,6 +117,14 @@ export class Notifier {
     const e = this.#chat.history(channelId).event(seq) ?? (await this.#arrival(channelId, seq));
     if (!e || e.content.decodeError !== undefined || e.kind !== "message") return { unknown: true };
     return { show: this.#notice(e) };
+  }
+
+  async #loadSettings(): Promise<void> {
+    try {
+      this.#settings = await this.#chat.client.api.call("getNotificationSettings");
+    } catch {
+      // Offline: the last settings read stay in force.
+    }
   }
 
   #notice(e: ReceivedEvent): MessageNotice {
@@ -146,12 +166,14 @@ export class Notifier {
     void this.#show(this.#notice(e));
   }
 
-  /** A message the user wants to hear of: someone else's, decrypted, in a direct conversation or mentioning them. */
+  /** A new message of someone else's, decrypted and not yet read, that the user's settings say to notify of. */
   #forMe(e: ReceivedEvent): boolean {
     if (e.kind !== "message" || e.own || e.content.decodeError !== undefined) return false;
     const channel = this.#chat.channel(e.channelId);
     if (!channel || e.seq <= channel.readSeq || Date.now() - e.createdAt > FRESH_MS) return false;
-    return isDirect(channel.kind) || e.mentions.includes(this.#chat.me.id);
+    const override = this.#settings.channels.find((c) => c.channelId === e.channelId)?.level;
+    const facts = { senderId: e.senderId, mentions: e.mentions, direct: isDirect(channel.kind) };
+    return shouldNotify(this.#chat.me.id, facts, this.#settings, override, Date.now());
   }
 
   async #show(n: MessageNotice): Promise<void> {

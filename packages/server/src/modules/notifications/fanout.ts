@@ -15,7 +15,7 @@ import type { NewEvent } from "../timeline/append.ts";
 import { runCommand } from "../../command.ts";
 import { systemActor } from "../../core/actor.ts";
 import { channelLevels, memberSubscriptions, settingsOf } from "./store.ts";
-import { shouldNotify } from "./decide.ts";
+import { shouldNotify } from "@parley/protocol";
 import { PUSH_SEND_JOB, type PushJob } from "./push-send.ts";
 
 const FANOUT_JOB = "notify.fanout";

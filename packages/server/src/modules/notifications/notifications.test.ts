@@ -6,7 +6,7 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { DIALECTS, startTestServer, type TestServer } from "../../testing/harness.ts";
 import { bootstrapOrg, countRows, makeOrg, makeUser, type TestUser } from "../../testing/factories.ts";
-import { isQuiet } from "./quiet-hours.ts";
+import { isQuiet } from "@parley/protocol";
 
 const KEYS = { p256dh: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 7)]).toString("base64url"), auth: Buffer.alloc(16, 9).toString("base64url") };
 
@@ -34,17 +34,23 @@ for (const dialect of DIALECTS) {
     after(() => s.stop());
 
     it("reads defaults, changes settings and channel overrides", async () => {
-      assert.deepEqual((await bob.api("GET", "/me/notifications")).body, { level: "all", timeZone: "UTC", dndSchedule: [], snoozeUntil: null, channels: [] });
+      assert.deepEqual((await bob.api("GET", "/me/notifications")).body, {
+        level: "mentions",
+        timeZone: "UTC",
+        dndSchedule: [],
+        snoozeUntil: null,
+        channels: [],
+      });
       const dnd = [{ day: 1, start: 22 * 60, end: 7 * 60 }];
-      const put = await bob.api("PATCH", "/me/notifications", { level: "mentions", timeZone: "Europe/Berlin", dndSchedule: dnd });
+      const put = await bob.api("PATCH", "/me/notifications", { level: "all", timeZone: "Europe/Berlin", dndSchedule: dnd });
       assert.equal(put.status, 200);
-      assert.deepEqual(put.body, { level: "mentions", timeZone: "Europe/Berlin", dndSchedule: dnd, snoozeUntil: null, channels: [] });
+      assert.deepEqual(put.body, { level: "all", timeZone: "Europe/Berlin", dndSchedule: dnd, snoozeUntil: null, channels: [] });
       const muted = await bob.api("PUT", `/me/notifications/channels/${ch.id}`, { level: "muted" });
       assert.deepEqual(muted.body.channels, [{ channelId: ch.id, level: "muted" }]);
-      assert.equal(muted.body.level, "mentions", "fields not sent stay as they were");
+      assert.equal(muted.body.level, "all", "fields not sent stay as they were");
       assert.deepEqual((await bob.api("PUT", `/me/notifications/channels/${ch.id}`, { level: "default" })).body.channels, []);
       // Owner's settings are their own.
-      assert.equal((await owner.api("GET", "/me/notifications")).body.level, "all");
+      assert.equal((await owner.api("GET", "/me/notifications")).body.level, "mentions");
     });
 
     it("refuses bad input with a 4xx and writes nothing", async () => {

@@ -1,5 +1,5 @@
 /** SQL of the notifications module: settings, channel overrides, push subscriptions. */
-import type { ChannelNotifyLevel, DndWindow, NotificationSettings, NotifyLevel } from "@parley/protocol";
+import { DEFAULT_NOTIFY_SETTINGS, type ChannelNotifyLevel, type DndWindow, type NotificationSettings, type NotifyLevel } from "@parley/protocol";
 import type { Tx } from "../../platform/db/index.ts";
 import type { Deps } from "../../context.ts";
 import type { PushSubscriptionsTable } from "../../platform/db/notification-tables.ts";
@@ -14,7 +14,7 @@ export interface UserNotifySettings {
   snoozeUntil: number | null;
 }
 
-const DEFAULT_SETTINGS: UserNotifySettings = { level: "all", timeZone: "UTC", dndSchedule: [], snoozeUntil: null };
+const DEFAULT_SETTINGS: UserNotifySettings = { ...DEFAULT_NOTIFY_SETTINGS, dndSchedule: [] };
 
 /** Settings of these users (defaults for those without a row). */
 export async function settingsOf(q: Q, orgId: string, userIds: readonly string[]): Promise<Map<string, UserNotifySettings>> {
@@ -83,7 +83,7 @@ export async function settingsView(q: Q, orgId: string, userId: string): Promise
   return { ...s, channels: channels.map((c) => ({ channelId: c.channel_id, level: c.level })) };
 }
 
-/** Subscriptions of the members of a channel on devices not revoked, for the fan-out of a push (decide.ts leaves out the sender). */
+/** Subscriptions of the members of a channel on devices not revoked, for the fan-out of a push (protocol's shouldNotify leaves out the sender). */
 export async function memberSubscriptions(q: Q, channelId: string): Promise<PushSubscriptionsTable[]> {
   return q
     .selectFrom("push_subscriptions")
