@@ -72,9 +72,14 @@ export const channelRoutes = {
     path: "/channels/browse",
     tag: "channels",
     auth: "user",
-    summary: "Public channels of the org",
-    query: z.object({ q: z.string().max(80).optional(), includeArchived: z.enum(["true", "false"]).optional() }),
-    response: z.object({ channels: z.array(Channel.extend({ joined: z.boolean() })) }),
+    summary: "Public channels of the org by name; `q` matches name or topic (case-insensitive substring); pages of `limit` from `offset`",
+    query: z.object({
+      q: z.string().max(80).optional(),
+      includeArchived: z.enum(["true", "false"]).optional(),
+      limit: z.coerce.number().int().min(1).max(DEFAULT_LIMITS.pageSize).default(100),
+      offset: z.coerce.number().int().min(0).max(100_000).default(0),
+    }),
+    response: z.object({ channels: z.array(Channel.extend({ joined: z.boolean() })), hasMore: z.boolean() }),
   }),
   getChannel: route({
     method: "GET",

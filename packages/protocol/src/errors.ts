@@ -131,6 +131,13 @@ export const ERROR_STATUS = {
    * holds' matters): a compliance officer must release the hold first.
    */
   legal_hold: 409,
+  /**
+   * A pin names no message that can be pinned; `details.reason`: `missing` (no event with that
+   * seq), `not_a_message` (a reaction, edit, delete or handshake) or `deleted` (the message was deleted).
+   */
+  pin_target_invalid: 409,
+  /** The channel already holds as many pins as allowed (`details.limit`): unpin one first. */
+  pin_limit: 409,
   /** The legal hold was already released. */
   hold_released: 409,
   /**

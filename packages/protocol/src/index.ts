@@ -16,6 +16,7 @@ export * from "./api-key-routes.ts";
 export * from "./access-routes.ts";
 export * from "./operator-routes.ts";
 export * from "./channel-routes.ts";
+export * from "./pin-routes.ts";
 export * from "./e2ee-routes.ts";
 export * from "./e2ee-models.ts";
 export * from "./file-routes.ts";

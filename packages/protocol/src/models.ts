@@ -310,6 +310,10 @@ export const UserStreamKind = z.enum([
   "channel.joined",
   "channel.left",
   "channel.updated",
+  /** A message of the channel was pinned or unpinned: data { seq, pinned, by, at } (refetch with listPins or apply it). */
+  "channel.pins",
+  /** The channel was deleted for good: data { by }; drop it and its local history. */
+  "channel.deleted",
   "member.joined",
   "member.left",
   "member.role",

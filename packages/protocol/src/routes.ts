@@ -22,6 +22,7 @@ import { gdprRoutes } from "./gdpr-routes.ts";
 import { lockerRoutes } from "./locker-routes.ts";
 import { approvalRoutes } from "./approval-routes.ts";
 import { channelRoutes } from "./channel-routes.ts";
+import { pinRoutes } from "./pin-routes.ts";
 import { scimRoutes } from "./scim-routes.ts";
 import { ldapRoutes } from "./ldap-routes.ts";
 import { ssoRoutes } from "./sso-routes.ts";
@@ -331,6 +332,7 @@ export const routes = {
   ...apiKeyRoutes,
   ...operatorRoutes,
   ...channelRoutes,
+  ...pinRoutes,
   ...e2eeRoutes,
   ...mlsRoutes,
   ...fileRoutes,

@@ -2,6 +2,7 @@
  * Channel and membership queries. Every read that starts from a channel id
  * also names the org, so a row of another org is simply not found.
  */
+import { sql } from "kysely";
 import { parseLabels } from "../access/labels.ts";
 import type { Channel, ChannelMember, ChannelRole } from "@parley/protocol";
 import type { Db, Tx } from "../../platform/db/index.ts";
@@ -220,8 +221,21 @@ export async function dmPeers(q: Q, channelIds: string[], userId: string): Promi
   return out;
 }
 
-/** Public channels of an org, with member counts and whether `userId` joined. */
-export async function publicChannelRows(q: Q, orgId: string, userId: string, opts: { q?: string | undefined; includeArchived: boolean }) {
+/** LIKE pattern for a substring, with the wildcards in it escaped (ESCAPE '\\' on both dialects). */
+function containsPattern(needle: string): string {
+  return `%${needle.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * A page of the org's public channels by name (one more row than `limit`, to tell whether more
+ * follow), with member counts and whether `userId` joined; `q` matches name or topic, ignoring case.
+ */
+export async function publicChannelRows(
+  q: Q,
+  orgId: string,
+  userId: string,
+  opts: { q?: string | undefined; includeArchived: boolean; limit: number; offset: number },
+) {
   let query = q
     .selectFrom("channels as c")
     .selectAll("c")
@@ -234,8 +248,15 @@ export async function publicChannelRows(q: Q, orgId: string, userId: string, opt
     .where("c.org_id", "=", orgId)
     .where("c.kind", "=", "public");
   if (!opts.includeArchived) query = query.where("c.archived_at", "is", null);
-  const rows = await query.orderBy("c.name").execute();
-  // Substring match in JS: LIKE escaping differs between the dialects.
-  const needle = opts.q?.toLowerCase();
-  return needle ? rows.filter((r) => r.name.toLowerCase().includes(needle)) : rows;
+  const needle = opts.q?.trim();
+  if (needle) {
+    const pattern = containsPattern(needle);
+    query = query.where((eb) => eb.or([sql<boolean>`lower(c.name) LIKE ${pattern} ESCAPE '\\'`, sql<boolean>`lower(c.topic) LIKE ${pattern} ESCAPE '\\'`]));
+  }
+  return query
+    .orderBy((eb) => eb.fn("lower", ["c.name"]))
+    .orderBy("c.id")
+    .limit(opts.limit + 1)
+    .offset(opts.offset)
+    .execute();
 }

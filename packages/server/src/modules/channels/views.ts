@@ -44,14 +44,16 @@ export async function getChannel(deps: Deps, p: DeviceActor, channelId: string):
   return { ...toChannel(ch.row, await countMembers(deps.db, channelId)), myRole: ch.membership?.role ?? null };
 }
 
+/** A page of the org's public channels by name, matching `q` in name or topic. */
 export async function browseChannels(
   deps: Deps,
   p: DeviceActor,
-  opts: { q?: string | undefined; includeArchived: boolean },
-): Promise<Array<Channel & { joined: boolean }>> {
+  opts: { q?: string | undefined; includeArchived: boolean; limit: number; offset: number },
+): Promise<{ channels: Array<Channel & { joined: boolean }>; hasMore: boolean }> {
   authorize(p, "channel.browse", { type: "org", orgId: p.orgId });
   const rows = await publicChannelRows(deps.db, p.orgId, p.userId, opts);
-  return rows.map((r) => ({ ...toChannel(r, Number(r.member_count ?? 0)), joined: Boolean(r.joined) }));
+  const hasMore = rows.length > opts.limit;
+  return { channels: rows.slice(0, opts.limit).map((r) => ({ ...toChannel(r, Number(r.member_count ?? 0)), joined: Boolean(r.joined) })), hasMore };
 }
 
 export async function listMembers(deps: Deps, p: DeviceActor, channelId: string): Promise<ChannelMember[]> {

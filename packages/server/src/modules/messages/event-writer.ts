@@ -30,6 +30,7 @@ import { loadBatchRows } from "./batch-reads.ts";
 import { checkSend, type EventDraft } from "./validate-send.ts";
 import { attachFiles, checkAttachments, detachDeleted, type AttachmentRequest } from "../files/links.ts";
 import { keepHeldFiles } from "../compliance/holds.ts";
+import { unpinDeleted } from "../channels/pins.ts";
 import { deleteBlobs } from "../files/gc.ts";
 import type { LoadedChannel } from "../channels/access.ts";
 import { queueNotifications } from "../notifications/fanout.ts";
@@ -310,6 +311,7 @@ async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], do
         if (d.kind === "delete" && d.target !== null) {
           const deleted = await detachDeleted(tx, channelId, [d.target], now);
           const p = jobs[i]!.req.principal;
+          await unpinDeleted(tx, fx, { orgId: p.orgId, channelId, seqs: [d.target], by: p.userId, now });
           // A legal hold keeps the blobs of what it covers (held_files); members can no longer fetch them.
           const kept = await keepHeldFiles(tx, p.orgId, channelId, d.target, deleted, now);
           doomedBlobs.push(...deleted.filter((id) => !kept.includes(id)));

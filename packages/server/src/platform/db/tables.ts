@@ -137,6 +137,14 @@ export interface ChannelRestrictionsTable {
   set_by: string | null;
   set_at: number;
 }
+/** A pinned message (migration 0032): a reference, never content. */
+export interface ChannelPinsTable {
+  channel_id: string;
+  seq: number;
+  org_id: string;
+  pinned_by: string;
+  pinned_at: number;
+}
 export interface EventsTable {
   channel_id: string;
   seq: number;
@@ -437,6 +445,7 @@ export interface Database {
   channels: ChannelsTable;
   channel_members: ChannelMembersTable;
   channel_restrictions: ChannelRestrictionsTable;
+  channel_pins: ChannelPinsTable;
   events: EventsTable;
   mentions: MentionsTable;
   user_stream: UserStreamTable;
