@@ -107,6 +107,7 @@ export interface ClientEvents {
 export const MEMBERSHIP_KINDS: ReadonlySet<string> = new Set([
   "channel.joined",
   "channel.left",
+  "channel.deleted",
   "channel.updated",
   "member.joined",
   "member.left",

@@ -81,7 +81,8 @@ export class Delivery {
       this.#d.policies.noteItem(item);
       await this.#d.retention.noteItem(item);
       if (item.kind === "channel.joined" && item.channelId) sync.track(item.channelId, sync.channelCursor(item.channelId));
-      if (item.kind === "channel.left" && item.channelId) {
+      // A deleted channel is left like any other: its cursor and local history go.
+      if ((item.kind === "channel.left" || item.kind === "channel.deleted") && item.channelId) {
         sync.forget(item.channelId);
         await store.removeChannel(item.channelId);
       }

@@ -84,7 +84,7 @@ export class HistoryPolicies {
 
   /** Remember the policy a `channel.joined` or `channel.updated` item carries. */
   noteItem(item: UserStreamItem): void {
-    if (item.kind === "channel.left" && item.channelId) return this.#left(item.channelId);
+    if ((item.kind === "channel.left" || item.kind === "channel.deleted") && item.channelId) return this.#left(item.channelId);
     if ((item.kind !== "channel.joined" && item.kind !== "channel.updated") || !item.channelId) return;
     const channel = (item.data as { channel?: Channel } | undefined)?.channel;
     if (channel?.id === item.channelId) this.note([channel]);

@@ -15,6 +15,7 @@ import { mfaCommands } from "./mfa.ts";
 import { mfaAdminCommands } from "./mfa-admin.ts";
 import { channelCommands } from "./channels.ts";
 import { messageCommands } from "./messages.ts";
+import { pinCommands } from "./pins.ts";
 import { deviceCommands } from "./devices.ts";
 import { fileCommands } from "./files.ts";
 import { recoveryKeyCommands } from "./recovery-key.ts";
@@ -61,6 +62,7 @@ export const COMMANDS: Command[] = [
   ...channelCommands,
   channelLabelsCommand,
   ...messageCommands,
+  ...pinCommands,
   ...searchCommands,
   ...fileCommands,
   ...deviceCommands,

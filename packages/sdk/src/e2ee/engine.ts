@@ -354,7 +354,7 @@ export class E2eeEngine {
           await replenishKeyPackages(this.server, this.identityFor(this.#config.suite), this.#supply);
         } else if (kind === "archive.policy") {
           await this.archive.refresh();
-        } else if (kind === "channel.left" && item.channelId) {
+        } else if ((kind === "channel.left" || kind === "channel.deleted") && item.channelId) {
           const ch = this.#channel(item.channelId);
           await ch.exclusive(() => ch.drop(this.identity.keyStore));
         }

@@ -1,6 +1,6 @@
 /**
- * Admin console: the org's channels with member counts and labels; rename, label, archive
- * and unarchive. The API lists public channels (browse, archived included) and
+ * Admin console: the org's channels with member counts and labels; rename, label, archive,
+ * unarchive and delete. The API lists public channels (browse, archived included) and
  * the private channels the admin is a member of; private channels the admin
  * is not in are not listed by any route.
  */
@@ -12,6 +12,7 @@ import { describeError } from "../client/session.ts";
 import { FormError } from "../components/auth/auth-card.tsx";
 import { ChannelLabels } from "../components/channel-labels.tsx";
 import { ChannelLabelsForm } from "./channel-labels-form.tsx";
+import { DeleteChannelDialog } from "../chat/delete-channel-dialog.tsx";
 
 type Row = Channel & { joined: boolean };
 
@@ -21,6 +22,7 @@ export function ChannelsTab() {
   const [error, setError] = useState<string>();
   const [renaming, setRenaming] = useState<{ id: string; name: string }>();
   const [labelling, setLabelling] = useState<string>();
+  const [deleting, setDeleting] = useState<Row>();
   const api = chat.client.api;
   const load = useCallback(
     () =>
@@ -140,6 +142,9 @@ export function ChannelsTab() {
                     Archive
                   </button>
                 )}
+                <button type="button" className="danger" aria-label={`Delete ${c.name}`} onClick={() => setDeleting(c)}>
+                  Delete
+                </button>
               </td>
             </tr>
           ))}
@@ -152,6 +157,17 @@ export function ChannelsTab() {
           ) : null}
         </tbody>
       </table>
+      {deleting ? (
+        <DeleteChannelDialog
+          chat={chat}
+          channel={deleting}
+          onClose={() => setDeleting(undefined)}
+          onDeleted={() => {
+            setDeleting(undefined);
+            void load();
+          }}
+        />
+      ) : null}
     </>
   );
 }

@@ -158,13 +158,20 @@ export function deviceSuite(chat: ChatStore): E2eeSuite | undefined {
 
 /** Every public and private channel of the org (admins): public ones from browse, plus the private ones the admin is in. */
 export async function orgChannels(chat: ChatStore): Promise<Array<Channel & { joined: boolean }>> {
-  const [browse, mine] = await Promise.all([
-    chat.client.api.call("browseChannels", { query: { includeArchived: "true" } }),
-    chat.client.api.call("listChannels"),
-  ]);
-  const byId = new Map(browse.channels.map((c) => [c.id, c]));
+  const [browse, mine] = await Promise.all([allPublicChannels(chat), chat.client.api.call("listChannels")]);
+  const byId = new Map(browse.map((c) => [c.id, c]));
   for (const c of mine.channels) if (c.kind === "private" && !byId.has(c.id)) byId.set(c.id, { ...c, joined: true });
   return [...byId.values()];
+}
+
+/** Every public channel, archived ones included, page by page. */
+async function allPublicChannels(chat: ChatStore): Promise<Array<Channel & { joined: boolean }>> {
+  const out: Array<Channel & { joined: boolean }> = [];
+  for (;;) {
+    const page = await chat.client.api.call("browseChannels", { query: { includeArchived: "true", limit: 200, offset: out.length } });
+    out.push(...page.channels);
+    if (!page.hasMore || page.channels.length === 0) return out;
+  }
 }
 
 /** Listen to decoded channel events (the SDK's "event"); returns the unsubscribe function. */

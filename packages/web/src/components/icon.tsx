@@ -17,6 +17,7 @@ const PATHS = {
   up: "M6 15l6-6 6 6",
   down: "M6 9l6 6 6-6",
   bell: "M6 16V11a6 6 0 0 1 12 0v5l2 2H4l2-2zM10 20a2 2 0 0 0 4 0",
+  pin: "M9 4h6l-1 6 3 3H7l3-3-1-6zM12 13v7",
 } as const;
 
 export function Icon(props: { name: keyof typeof PATHS }) {

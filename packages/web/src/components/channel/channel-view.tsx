@@ -19,12 +19,15 @@ import { mayInvite, mayPost } from "../../chat/channel-roles.ts";
 import { MembersPanel } from "./members-panel.tsx";
 import { ReaderNote } from "./reader-note.tsx";
 import { ArchiveBadge } from "../../security/archive-badge.tsx";
+import { PinnedButton } from "../../chat/pinned-panel.tsx";
+import { DeleteChannelDialog, mayDeleteChannel } from "../../chat/delete-channel-dialog.tsx";
 
 export function ChannelView(props: { channelId: string; at?: number | undefined; onAddPeople: () => void }) {
   const chat = useChat();
   const c = chat.channel(props.channelId);
   const [searching, setSearching] = useState(false);
   const [membersOpen, setMembersOpen] = useState(false);
+  const [deleting, setDeleting] = useState(false);
   const [highlight, setHighlight] = useState<SearchHighlight>();
   const onHighlight = useCallback((h: SearchHighlight | undefined) => setHighlight(h), []);
   // A link to one message (?at=N, from a search result): page back to it, then show it marked.
@@ -89,6 +92,7 @@ export function ChannelView(props: { channelId: string; at?: number | undefined;
             {c.history ? <HistoryPolicyBadge policy={c.history} /> : null}
             <ArchiveBadge channelId={c.id} />
             <ChannelNotifySelect channelId={c.id} />
+            <PinnedButton channelId={c.id} />
             <button
               type="button"
               className="icon"
@@ -118,6 +122,11 @@ export function ChannelView(props: { channelId: string; at?: number | undefined;
                 Leave
               </button>
             ) : null}
+            {mayDeleteChannel(chat, c) ? (
+              <button type="button" className="danger" onClick={() => setDeleting(true)}>
+                Delete channel
+              </button>
+            ) : null}
           </div>
         </header>
         {chat.history(c.id).denied ? (
@@ -144,6 +153,7 @@ export function ChannelView(props: { channelId: string; at?: number | undefined;
         ) : (
           <ReaderNote />
         )}
+        {deleting ? <DeleteChannelDialog chat={chat} channel={c} onClose={() => setDeleting(false)} onDeleted={() => navigate("/")} /> : null}
         {membersOpen ? (
           <MembersPanel
             channel={c}

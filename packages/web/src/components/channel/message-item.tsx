@@ -13,6 +13,7 @@ import { Icon } from "../icon.tsx";
 import { filesOf } from "../../client/extras.ts";
 import { Attachments } from "../../chat/attachments.tsx";
 import { mayDeleteOthers, mayPost } from "../../chat/channel-roles.ts";
+import { PinAction } from "../../chat/pin-action.tsx";
 
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀", "✅"];
 
@@ -133,6 +134,7 @@ export function MessageItem(props: {
               <Icon name="reply" />
             </button>
           ) : null}
+          {posts && channel && !channel.archived && !m.decodeError ? <PinAction channelId={channelId} seq={m.seq} /> : null}
           {own && posts ? (
             <button type="button" className="icon" aria-label="Edit message" onClick={() => setEditing(true)}>
               <Icon name="edit" />

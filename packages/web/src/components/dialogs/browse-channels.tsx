@@ -10,14 +10,19 @@ export function BrowseChannelsDialog(props: { onClose: () => void }) {
   const chat = useChat();
   const [q, setQ] = useState("");
   const [list, setList] = useState<Array<Channel & { joined: boolean }>>();
+  const [hasMore, setHasMore] = useState(false);
   const [error, setError] = useState<string>();
+  // The server searches names and topics and answers a page at a time; "Show more" asks for the next.
+  const page = (offset: number, before: Array<Channel & { joined: boolean }>) =>
+    chat.client.api.call("browseChannels", { query: { ...(q ? { q } : {}), offset } }).then(
+      (r) => {
+        setList([...before, ...r.channels]);
+        setHasMore(r.hasMore);
+      },
+      (err: unknown) => setError(describeError(err)),
+    );
   useEffect(() => {
-    const t = setTimeout(() => {
-      chat.client.api.call("browseChannels", { query: q ? { q } : {} }).then(
-        (r) => setList(r.channels),
-        (err: unknown) => setError(describeError(err)),
-      );
-    }, 150);
+    const t = setTimeout(() => void page(0, []), 150);
     return () => clearTimeout(t);
   }, [chat, q]);
   async function open(c: Channel & { joined: boolean }) {
@@ -35,7 +40,7 @@ export function BrowseChannelsDialog(props: { onClose: () => void }) {
         type="search"
         className="search"
         aria-label="Search channels"
-        placeholder="Search channels"
+        placeholder="Search channels by name or topic"
         value={q}
         onChange={(e) => setQ(e.target.value)}
         autoFocus
@@ -57,6 +62,11 @@ export function BrowseChannelsDialog(props: { onClose: () => void }) {
           </li>
         ))}
       </ul>
+      {hasMore && list ? (
+        <button type="button" className="link" onClick={() => void page(list.length, list)}>
+          Show more
+        </button>
+      ) : null}
     </Modal>
   );
 }
