@@ -36,7 +36,7 @@ export async function deleteChannel(deps: Deps, p: DeviceActor, channelId: strin
         action: "channel.deleted",
         target: { kind: "channel", id: channelId },
         result: "success",
-        details: { name: ch.row.name, kind: ch.row.kind, members: members.length, events, files: blobIds.length },
+        details: { kind: ch.row.kind, members: members.length, events, files: blobIds.length },
       });
       const c = { tx, after: fx, orgId: p.orgId, channelId, now };
       await tellUsers(c, members, "channel.deleted", { by: p.userId });
