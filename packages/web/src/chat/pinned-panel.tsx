@@ -25,7 +25,9 @@ export function PinnedButton(props: { channelId: string }) {
   const chat = useChat();
   const board = usePinBoard(chat);
   const [open, setOpen] = useState(false);
-  const pins = board.pins(props.channelId) ?? [];
+  // Retention removed the messages below the channel's floor, and the server their pins.
+  const floor = chat.channel(props.channelId)?.retentionFloor ?? 0;
+  const pins = (board.pins(props.channelId) ?? []).filter((p) => p.seq >= floor);
   return (
     <>
       <button type="button" className="link" aria-haspopup="dialog" aria-label={`Pinned messages: ${pins.length}`} onClick={() => setOpen(true)}>

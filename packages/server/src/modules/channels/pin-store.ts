@@ -49,6 +49,11 @@ export async function deletePins(tx: Tx, channelId: string, seqs: readonly numbe
   return rows.map((r) => Number(r.seq));
 }
 
+/** Remove the pins of messages below a channel's retention floor (their events are gone). */
+export async function deletePinsBelow(tx: Tx, channelId: string, floor: number): Promise<void> {
+  await tx.deleteFrom("channel_pins").where("channel_id", "=", channelId).where("seq", "<", floor).execute();
+}
+
 /** What a pin would point at: the event's kind, and whether a later delete event targets it. */
 export async function pinTarget(q: Q, channelId: string, seq: number): Promise<{ kind: string; deleted: boolean } | undefined> {
   const ev = await q.selectFrom("events").select("kind").where("channel_id", "=", channelId).where("seq", "=", seq).executeTakeFirst();

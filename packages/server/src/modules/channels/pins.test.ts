@@ -5,6 +5,7 @@ import { MAX_PINS_PER_CHANNEL, type ServerFrameOf } from "@parley/protocol";
 import { DIALECTS, startTestServer, type TestServer } from "../../testing/harness.ts";
 import { bootstrapOrg, countRows, makeOrg, makeUser, type TestUser } from "../../testing/factories.ts";
 import { connectUser, postText } from "../../gateway/test-client.ts";
+import { backdateEvents, runRetentionNow } from "../../testing/retention.ts";
 
 let n = 0;
 const cid = () => `pin-${++n}-${Math.random().toString(36).slice(2, 8)}`;
@@ -149,6 +150,19 @@ for (const dialect of DIALECTS) {
       // After an unpin there is room again.
       assert.equal((await alice.api("DELETE", `/channels/${full}/pins/${seqs[0]}`)).status, 204);
       assert.equal((await alice.api("PUT", `/channels/${full}/pins/${seqs[MAX_PINS_PER_CHANNEL]}`)).status, 200);
+    });
+
+    it("retention that removes a pinned message removes its pin; newer pins stay", async () => {
+      const kept = (await alice.api("POST", "/channels", { kind: "public", name: "retained" })).body.id;
+      const old = await postText(alice, kept, "old news");
+      const recent = await postText(alice, kept, "fresh news");
+      for (const seq of [old, recent]) assert.equal((await alice.api("PUT", `/channels/${kept}/pins/${seq}`)).status, 200);
+      await backdateEvents(s, kept, [old], 40);
+      assert.equal((await owner.api("PUT", "/compliance/retention", { eventsDays: 30, filesDays: null, auditDays: null })).status, 200);
+      await runRetentionNow(s, owner.user.orgId);
+      assert.equal((await owner.api("PUT", "/compliance/retention", { eventsDays: null, filesDays: null, auditDays: null })).status, 200);
+      const pins = (await alice.api("GET", `/channels/${kept}/pins`)).body.pins.map((p: { seq: number }) => p.seq);
+      assert.deepEqual(pins, [recent]);
     });
 
     it("non-members and other orgs get not_found; readers and archived channels may not pin", async () => {

@@ -23,6 +23,7 @@ import type { Tx } from "../../platform/db/index.ts";
 import type { RetentionPoliciesTable } from "../../platform/db/compliance-tables.ts";
 import { runCommand, type CommandEffects } from "../../command.ts";
 import { deleteFilesOfEvents } from "../files/store.ts";
+import { deletePinsBelow } from "../channels/pin-store.ts";
 import { DELETE_BLOBS_JOB } from "../files/gc.ts";
 import { channelData, tellUsers } from "../channels/notify.ts";
 import { memberIds, toChannel } from "../channels/store.ts";
@@ -123,6 +124,8 @@ async function expireEvents(c: RunCtx, channelId: string, cutoff: number): Promi
         if (floor <= current) return true;
         // Everything below the floor is gone: move it and tell the members' devices to purge.
         const row = await tx.updateTable("channels").set({ retention_floor: floor }).where("id", "=", channelId).returningAll().executeTakeFirstOrThrow();
+        // Pins of removed messages go with them (clients drop pins below the floor they are told of).
+        await deletePinsBelow(tx, channelId, floor);
         const members = await memberIds(tx, channelId);
         await tellUsers({ tx, after: fx, orgId: c.orgId, channelId, now: c.now }, members, "channel.updated", {
           ...channelData(toChannel(row, members.length)),
