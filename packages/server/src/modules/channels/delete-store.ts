@@ -9,6 +9,7 @@ import type { Tx } from "../../platform/db/index.ts";
 /** Tables keyed by channel_id whose rows go with the channel, in deletion order. */
 const CHANNEL_TABLES = [
   "channel_pins",
+  "channel_notification_settings",
   "mentions",
   "events",
   "mls_welcomes",
