@@ -36,3 +36,5 @@ export * from "./sso-routes.ts";
 export * from "./frames.ts";
 export * from "./archive-copy.ts";
 export * from "./openapi.ts";
+export * from "./profile-models.ts";
+export * from "./profile-routes.ts";

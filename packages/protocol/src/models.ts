@@ -3,6 +3,7 @@
  * every request with these and the OpenAPI document is generated from them.
  */
 import { z } from "zod";
+import { StatusEmoji, TimeZone, Title } from "./profile-models.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
 
 /** An opaque server-generated identifier. */
@@ -126,6 +127,12 @@ export const User = z.object({
   createdAt: Timestamp,
   /** Status line, or null. */
   statusText: StatusText.nullable().optional(),
+  /** The status's emoji, and when the status ends (null: when cleared); an ended status is not shown (issue 13). */
+  statusEmoji: StatusEmoji.nullable().optional(),
+  statusExpiresAt: Timestamp.nullable().optional(),
+  /** Job title and IANA time zone (issue 13). */
+  title: Title.nullable().optional(),
+  timeZone: TimeZone.nullable().optional(),
   /** Version of the user's avatar image (fetch it with `getAvatar`), or null when they have none. */
   avatar: z.string().max(64).nullable().optional(),
   /** A service account (a non-human user whose only credentials are API keys). */

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { route } from "./route.ts";
 import { Id, Timestamp } from "./models.ts";
+import { KnownTimeZone } from "./profile-models.ts";
 
 /** What a user is notified of by default: every message, mentions and DMs only, or nothing. */
 export const NotifyLevel = z.enum(["all", "mentions", "nothing"]);
@@ -28,28 +29,11 @@ const MinuteOfDay = z.number().int().min(0).max(1439);
 export const DndWindow = z.object({ day: z.number().int().min(0).max(6), start: MinuteOfDay, end: MinuteOfDay });
 export type DndWindow = z.infer<typeof DndWindow>;
 
-/** An IANA time zone name the server's Intl knows (`Europe/Berlin`, `UTC`). */
-export const TimeZone = z
-  .string()
-  .min(1)
-  .max(64)
-  .refine(
-    (tz) => {
-      try {
-        new Intl.DateTimeFormat("en-US", { timeZone: tz });
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: "unknown time zone" },
-  );
-
 /** A user's notification settings as the API shows them. */
 export const NotificationSettings = z.object({
   level: NotifyLevel,
   /** The time zone the do-not-disturb schedule is read in. */
-  timeZone: TimeZone,
+  timeZone: KnownTimeZone,
   /** Weekly do-not-disturb windows (at most 28). */
   dndSchedule: z.array(DndWindow).max(28),
   /** No notifications before this time (ms); null: not snoozed. */
@@ -101,7 +85,7 @@ export const notificationRoutes = {
     body: z
       .object({
         level: NotifyLevel.optional(),
-        timeZone: TimeZone.optional(),
+        timeZone: KnownTimeZone.optional(),
         dndSchedule: z.array(DndWindow).max(28).optional(),
         snoozeUntil: Timestamp.nullable().optional(),
       })

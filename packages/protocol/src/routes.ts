@@ -5,7 +5,24 @@
  */
 import { z } from "zod";
 import { route } from "./route.ts";
-import { AuthTokens, Device, DeviceName, DisplayName, Email, Id, Invite, Org, OrgRole, Password, Session, Slug, StatusText, User, Username } from "./models.ts";
+import {
+  AuthTokens,
+  Device,
+  DeviceName,
+  DisplayName,
+  Email,
+  Id,
+  Invite,
+  Org,
+  OrgRole,
+  Password,
+  Session,
+  Slug,
+  StatusText,
+  Timestamp,
+  User,
+  Username,
+} from "./models.ts";
 import { accountRoutes } from "./account-routes.ts";
 import { mfaRoutes } from "./mfa-routes.ts";
 import { passkeyRoutes } from "./passkey-routes.ts";
@@ -28,6 +45,8 @@ import { ldapRoutes } from "./ldap-routes.ts";
 import { ssoRoutes } from "./sso-routes.ts";
 import { accessRoutes, OrgPermission } from "./access-routes.ts";
 import { notificationRoutes } from "./notification-routes.ts";
+import { profileRoutes } from "./profile-routes.ts";
+import { KnownTimeZone, StatusEmoji, Title } from "./profile-models.ts";
 
 const IdParams = z.object({ id: Id });
 
@@ -133,10 +152,19 @@ export const coreRoutes = {
     path: "/me",
     tag: "me",
     auth: "user",
-    summary: "Change own display name and status line (null clears it)",
+    summary:
+      "Change own profile: display name, status, title, time zone (null clears a field). The status (statusText, statusEmoji, statusExpiresAt) is set as one: naming any of its fields replaces it, an omitted one is cleared.",
     body: z
-      .object({ displayName: DisplayName.optional(), statusText: StatusText.nullable().optional() })
-      .refine((b) => b.displayName !== undefined || b.statusText !== undefined, "name a field to change: displayName or statusText"),
+      .object({
+        displayName: DisplayName.optional(),
+        statusText: StatusText.nullable().optional(),
+        statusEmoji: StatusEmoji.nullable().optional(),
+        /** When the status ends (ms since the epoch, in the future, at most a year ahead); null or omitted: never. */
+        statusExpiresAt: Timestamp.nullable().optional(),
+        title: Title.nullable().optional(),
+        timeZone: KnownTimeZone.nullable().optional(),
+      })
+      .refine((b) => Object.values(b).some((v) => v !== undefined), "name a field to change"),
     response: User,
   }),
   listSessions: route({
@@ -347,6 +375,7 @@ export const routes = {
   ...archiveRoutes,
   ...gdprRoutes,
   ...notificationRoutes,
+  ...profileRoutes,
 } as const;
 
 /** The route table's type. */

@@ -38,6 +38,7 @@ import { ssoHandlers } from "./modules/sso/routes.ts";
 import { accessHandlers } from "./modules/access/routes.ts";
 import { registerSsoRoutes } from "./http/sso.ts";
 import { ldapJobHandlers, ldapSyncSchedule } from "./modules/ldap/sync.ts";
+import { profileJobHandlers, statusSweepSchedule } from "./modules/accounts/profile.ts";
 import { createJobRunner } from "./platform/jobs/index.ts";
 import { startAuditCheckpointer } from "./modules/audit/checkpointer.ts";
 import { createGateway, type Gateway } from "./gateway/gateway.ts";
@@ -155,8 +156,9 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
       ...e2eeJobHandlers(deps),
       ...fanoutJobHandlers(deps),
       ...pushJobHandlers(deps),
+      ...profileJobHandlers(deps),
     },
-    schedules: [fileGcSchedule, ldapSyncSchedule, retentionSchedule],
+    schedules: [fileGcSchedule, ldapSyncSchedule, retentionSchedule, statusSweepSchedule],
   });
   jobs.start();
   // Bus messages that committed but were never published (a process died, or the CLI's offline admin wrote them).

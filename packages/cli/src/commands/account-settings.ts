@@ -12,6 +12,7 @@ import { passwordRejected } from "../failure.ts";
 import { tokenFromLink } from "../link.ts";
 import { readLine, readNewPassword, readPassword } from "../password.ts";
 import { when } from "../render.ts";
+import { PROFILE_USAGE, profileChange, statusLine } from "../profile-flags.ts";
 import { serverUrl, withClient } from "../session.ts";
 
 /** The current password, as the first secret of a command (PARLEY_PASSWORD, else prompt or the first piped line). */
@@ -44,7 +45,13 @@ export function emailArg(value: string): string {
 
 /** The profile as shown by `account profile` and `whoami`: only what is set. */
 export function profileLines(u: User): string[] {
-  return [...(u.email ? [`  email:   ${u.email}`] : []), ...(u.statusText ? [`  status:  ${u.statusText}`] : []), ...(u.avatar ? ["  picture: set"] : [])];
+  return [
+    ...(u.email ? [`  email:   ${u.email}`] : []),
+    ...(statusLine(u) ? [`  status:  ${statusLine(u)}`] : []),
+    ...(u.title ? [`  title:   ${u.title}`] : []),
+    ...(u.timeZone ? [`  time zone: ${u.timeZone}`] : []),
+    ...(u.avatar ? ["  picture: set"] : []),
+  ];
 }
 
 export const accountSettingsCommands: Command[] = [
@@ -114,46 +121,52 @@ browser, or with \`parley account verify-email LINK\`.`,
   },
   {
     name: ["account", "profile"],
-    usage: "[--display-name NAME] [--status TEXT | --clear-status] [--avatar FILE | --remove-avatar]",
-    summary: "Show or change your display name, status line and profile picture",
+    usage: PROFILE_USAGE,
+    summary: "Show or change your display name, status, title, time zone and profile picture",
     details: `Without flags it shows them.
 Flags:
   --display-name NAME   the name others see beside your username
   --status TEXT         a status line shown beside your name ("In a meeting until 3"; one line, at most 140 characters)
-  --clear-status        remove the status line
+  --clear-status        remove the status (line, emoji and expiry)
+  --status-emoji EMOJI  one emoji before the status line (setting any part of a status replaces the whole status)
+  --status-until WHEN   the status ends: 30m, 1h, 4h, today, week (end of Sunday), or a date-time such as 2026-12-24T18:00
+  --title TEXT          your job title (at most 100 characters); --clear-title removes it
+  --time-zone TZ        your IANA time zone ("Europe/Berlin"); --clear-time-zone removes it
   --avatar FILE         a profile picture: PNG, JPEG or WebP, at most 256 KiB (the CLI does not resize pictures)
   --remove-avatar       remove your profile picture`,
     options: {
       "display-name": { type: "string" },
       status: { type: "string" },
       "clear-status": { type: "boolean" },
+      "status-emoji": { type: "string" },
+      "status-until": { type: "string" },
+      title: { type: "string" },
+      "clear-title": { type: "boolean" },
+      "time-zone": { type: "string" },
+      "clear-time-zone": { type: "boolean" },
       avatar: { type: "string" },
       "remove-avatar": { type: "boolean" },
     },
     async run(ctx) {
-      const u = "parley account profile [--display-name NAME] [--status TEXT | --clear-status] [--avatar FILE | --remove-avatar]";
+      const u = `parley account profile ${PROFILE_USAGE}`;
       const displayName = str(ctx.opts, "display-name");
-      const status = str(ctx.opts, "status");
       const avatarFile = str(ctx.opts, "avatar");
-      if (status !== undefined && ctx.opts["clear-status"]) throw new UsageError(`--status and --clear-status exclude each other (usage: ${u})`);
       if (avatarFile !== undefined && ctx.opts["remove-avatar"]) throw new UsageError(`--avatar and --remove-avatar exclude each other (usage: ${u})`);
-      // An empty --status clears it, as --clear-status does.
-      const statusText = ctx.opts["clear-status"] || status === "" ? null : status;
+      const change = { ...(displayName !== undefined ? { displayName } : {}), ...profileChange(ctx.opts, u, new Date()) };
       // The picture is checked before anything is changed.
       const avatar = avatarFile === undefined ? undefined : await readAvatarFile(avatarFile);
       const user = await withClient(ctx, async ({ api }) => {
         let user: User | undefined;
-        if (displayName !== undefined || statusText !== undefined)
-          user = await api.call("updateMe", {
-            body: { ...(displayName !== undefined ? { displayName } : {}), ...(statusText !== undefined ? { statusText } : {}) },
-          });
+        if (Object.keys(change).length) user = await api.call("updateMe", { body: change });
         if (avatar) user = await api.call("setAvatar", { body: { contentType: avatar.contentType, data: avatar.data } });
         if (ctx.opts["remove-avatar"]) user = await api.call("deleteAvatar");
         return user ?? (await api.call("me")).user;
       });
       ctx.out.result({ user }, [
         `${user.username} (${user.displayName})`,
-        `  status:  ${user.statusText ?? "(none)"}`,
+        `  status:  ${statusLine(user) || "(none)"}`,
+        `  title:   ${user.title ?? "(none)"}`,
+        `  time zone: ${user.timeZone ?? "(none)"}`,
         `  picture: ${user.avatar ? "set" : "none"}`,
         ...(user.email ? [`  email:   ${user.email}`] : []),
       ]);

@@ -191,7 +191,7 @@ export async function createServiceAccount(
 export async function listServiceAccounts(deps: Deps, p: Actor): Promise<User[]> {
   authorize(p, "org.manage_users", { type: "org", orgId: p.orgId });
   const rows = await deps.db.selectFrom("users").selectAll().where("org_id", "=", p.orgId).where("kind", "=", "service").orderBy("username").execute();
-  return rows.map(toUser);
+  return rows.map((r) => toUser(r));
 }
 
 export async function createServiceAccountKey(

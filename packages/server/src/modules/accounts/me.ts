@@ -1,12 +1,11 @@
-/** The signed-in user's own profile, sessions and devices. */
+/** The signed-in user's own account, sessions and devices (profile changes: profile.ts). */
 import type { Device, Org, Session, User } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";
 import { runCommand } from "../../command.ts";
 import { notFound } from "../../core/errors.ts";
-import { appendUserStream } from "../streams/user-stream.ts";
 import { getActiveSession, getOrg, getUserDevice, getUserInOrg, listActiveSessions, listUserDevices } from "./store.ts";
 import { revokeDevice, revokeSessions } from "./sessions.ts";
-import { toDevice, toOrg, toSession, toUser, toUserWithEmail } from "./views.ts";
+import { toDevice, toOrg, toSession, toUserWithEmail } from "./views.ts";
 import { approvedDeviceIds } from "../locker/approval-store.ts";
 import { actorAllows } from "../access/authorize.ts";
 import { ORG_PERMISSIONS, type OrgAction } from "../access/permissions.ts";
@@ -16,38 +15,7 @@ export async function getMe(deps: Deps, p: DeviceActor): Promise<{ user: User; o
   if (!user) throw notFound("user");
   // What the roles grant, so a client shows the pages a custom role opens (policies may still refuse an action).
   const permissions = (Object.keys(ORG_PERMISSIONS) as OrgAction[]).filter((a) => actorAllows(p, a));
-  return { user: toUserWithEmail(user), org: toOrg(org), deviceId: p.deviceId, sessionId: p.sessionId, permissions };
-}
-
-/** Change own display name and/or status line (null clears it). */
-export async function updateMe(deps: Deps, p: DeviceActor, input: { displayName?: string | undefined; statusText?: string | null | undefined }): Promise<User> {
-  return runCommand(deps, p, "accounts.updateMe", async (tx, after) => {
-    const row = await getUserInOrg(tx, p.orgId, p.userId);
-    if (!row) throw notFound("user");
-    const displayName = input.displayName ?? row.display_name;
-    // An empty status is no status.
-    const statusText = input.statusText === undefined ? row.status_text : input.statusText || null;
-    const fields = [...(displayName !== row.display_name ? ["displayName"] : []), ...(statusText !== row.status_text ? ["statusText"] : [])];
-    const next = { ...row, display_name: displayName, status_text: statusText };
-    if (fields.length === 0) return toUserWithEmail(next);
-    await tx.updateTable("users").set({ display_name: displayName, status_text: statusText }).where("id", "=", p.userId).execute();
-    // A changed display name is how an impersonation starts: recorded, the names kept in the sealed part.
-    after.audit({
-      action: "user.profile.updated",
-      target: { kind: "user", id: p.userId },
-      result: "success",
-      details: { fields },
-      pii: {
-        subject: p.userId,
-        data: {
-          ...(fields.includes("displayName") ? { from: row.display_name, to: displayName } : {}),
-          ...(fields.includes("statusText") ? { status: statusText ?? "" } : {}),
-        },
-      },
-    });
-    await appendUserStream(tx, after, { orgId: p.orgId, userId: p.userId, kind: "user.updated", data: { user: toUser(next) }, now: deps.now() });
-    return toUserWithEmail(next);
-  });
+  return { user: toUserWithEmail(user, deps.now()), org: toOrg(org), deviceId: p.deviceId, sessionId: p.sessionId, permissions };
 }
 
 export async function logout(deps: Deps, p: DeviceActor): Promise<void> {

@@ -16,7 +16,9 @@ import { deletePasskey, listPasskeys, passkeyRegistrationOptions, registerPasske
 import { adminResetMfa, confirmTotp, disableTotp, getMfaStatus, regenerateRecoveryCodes, startTotp } from "./mfa.ts";
 import { getMfaPolicy, setMfaPolicy } from "./mfa-policy.ts";
 import { hasSecondFactor } from "./mfa-factors.ts";
-import { signOutEverywhere, getMe, listMyDevices, listMySessions, logout, renameMyDevice, revokeMyDevice, revokeMySession, updateMe } from "./me.ts";
+import { signOutEverywhere, getMe, listMyDevices, listMySessions, logout, renameMyDevice, revokeMyDevice, revokeMySession } from "./me.ts";
+import { updateMe } from "./profile.ts";
+import { listDirectory } from "./directory.ts";
 
 export const accountsHandlers: ModuleHandlers<
   | "login"
@@ -75,6 +77,7 @@ export const accountsHandlers: ModuleHandlers<
   | "createServiceAccount"
   | "listServiceAccounts"
   | "createServiceAccountKey"
+  | "listDirectory"
 > = {
   login: ({ body }, { deps, ip }) => login(deps, ip, body),
   refresh: ({ body }, { deps, ip }) => refreshSession(deps, body.refreshToken, ip),
@@ -82,6 +85,7 @@ export const accountsHandlers: ModuleHandlers<
   jwks: async (_input, { deps }) => ({ keys: publishedJwks(deps.keys, deps.now()) as Array<Record<string, unknown>> }),
   me: (_input, ctx) => getMe(ctx.deps, principalOf(ctx)),
   updateMe: ({ body }, ctx) => updateMe(ctx.deps, principalOf(ctx), body),
+  listDirectory: ({ query }, ctx) => listDirectory(ctx.deps, principalOf(ctx), { ...query, includeDeactivated: query.includeDeactivated === "true" }),
   listSessions: async (_input, ctx) => ({ sessions: await listMySessions(ctx.deps, principalOf(ctx)) }),
   revokeSession: ({ params }, ctx) => revokeMySession(ctx.deps, principalOf(ctx), params.id),
   listDevices: async (_input, ctx) => ({ devices: await listMyDevices(ctx.deps, principalOf(ctx)) }),

@@ -62,6 +62,8 @@ for (const dialect of DIALECTS) {
       assert.equal((await alice.api("POST", `/channels/${ch.body.id}/read`, { seq })).status, 200);
       assert.equal((await owner.api("PUT", `/users/${alice.user.id}/email`, { email: "alice@example.org" })).status, 200);
       assert.equal((await alice.api("PUT", "/me/avatar", { contentType: "image/png", data: PNG })).status, 200);
+      const profileChange = { statusEmoji: "🐇", statusText: "Late", statusExpiresAt: Date.now() + 3600_000, title: "Explorer", timeZone: "Europe/London" };
+      assert.equal((await alice.api("PATCH", "/me", profileChange)).status, 200);
       const totp = await alice.api("POST", "/me/mfa/totp", { currentPassword: TEST_PASSWORD });
       assert.equal(totp.status, 200, JSON.stringify(totp.body));
       const apiKey = await alice.api("POST", "/me/api-keys", { name: "alice script", scopes: ["read"] });
@@ -83,6 +85,7 @@ for (const dialect of DIALECTS) {
       assert.equal(profile.username, "alice-gdpr");
       assert.equal(profile.email, "alice@example.org");
       assert.equal(profile.role, "member");
+      assert.deepEqual([profile.statusEmoji, profile.title, profile.timeZone], ["🐇", "Explorer", "Europe/London"]);
       const channels = JSON.parse(file("channels.json"));
       assert.deepEqual(
         channels.memberships.map((m: { name: string; readUpTo: number }) => [m.name, m.readUpTo]),
@@ -217,6 +220,7 @@ for (const dialect of DIALECTS) {
       assert.equal(row.username, erased.body.username);
       assert.equal(row.display_name, "Erased user");
       assert.equal(row.email, null);
+      assert.deepEqual([row.status_text, row.status_emoji, row.status_expires_at, row.title, row.time_zone], [null, null, null, null, null]);
       assert.equal(row.password_hash, "!erased");
       assert.notEqual(row.deactivated_at, null);
       for (const table of ["user_avatars", "user_mfa", "api_keys", "user_lockers", "scim_users"] as const) {

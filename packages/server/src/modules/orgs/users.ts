@@ -37,7 +37,8 @@ export async function listUsers(deps: Deps, p: Actor, opts: { q?: string | undef
     q = q.where((eb) => eb.or([eb(eb.fn("lower", ["username"]), "like", eb.val(pattern)), eb(eb.fn("lower", ["display_name"]), "like", eb.val(pattern))]));
   }
   const rows = await q.orderBy("username").execute();
-  return rows.map(viewFor(p));
+  const view = viewFor(p);
+  return rows.map((r) => view(r, deps.now()));
 }
 
 async function loadUser(db: Deps["db"] | Tx, p: Actor, userId: string): Promise<UsersTable> {
@@ -48,7 +49,7 @@ async function loadUser(db: Deps["db"] | Tx, p: Actor, userId: string): Promise<
 
 export async function getUser(deps: Deps, p: Actor, userId: string): Promise<User> {
   authorize(p, "org.list_users", org(p));
-  return viewFor(p)(await loadUser(deps.db, p, userId));
+  return viewFor(p)(await loadUser(deps.db, p, userId), deps.now());
 }
 
 async function activeOwners(tx: Tx, orgId: string): Promise<number> {

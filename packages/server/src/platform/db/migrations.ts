@@ -38,6 +38,7 @@ import { gdprRequests } from "./migrations/0028-gdpr-requests.ts";
 import { archive } from "./migrations/0030-archive.ts";
 import { directoryRotation } from "./migrations/0031-directory-rotation.ts";
 import { pins } from "./migrations/0032-pins.ts";
+import { profiles } from "./migrations/0033-profiles.ts";
 import { notifications } from "./migrations/0035-notifications.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -74,6 +75,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0030_archive": archive(ctx),
     "0031_directory_rotation": directoryRotation(ctx),
     "0032_pins": pins(ctx),
+    "0033_profiles": profiles(ctx),
     "0035_notifications": notifications(ctx),
   };
 }

@@ -31,6 +31,12 @@ export interface UsersTable {
   /** Lowercased; unique in the org. */
   email: string | null;
   status_text: string | null;
+  /** The status's emoji (issue 13), and when the status ends (ms; null: never). */
+  status_emoji: string | null;
+  status_expires_at: number | null;
+  /** Job title and IANA time zone (issue 13). */
+  title: string | null;
+  time_zone: string | null;
   /** Version of the profile picture in user_avatars, or null. */
   avatar_version: string | null;
   password_changed_at: number | null;
