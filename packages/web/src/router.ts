@@ -1,7 +1,7 @@
 /**
  * The app's few routes, on the History API: /, /c/:channelId (?thread=N opens
  * a thread, ?at=N shows message N), /search (?q=words&in=channelId), /admin,
- * /devices, /profile, /invite/:token; signed out: /sign-in (?org=&username=
+ * /devices, /profile, /people, /invite/:token; signed out: /sign-in (?org=&username=
  * pre-fill it), /forgot-password (?org=&login=), and the emailed links
  * /reset-password#token=… and /verify-email#token=… (the token stays in the
  * fragment, which browsers never send to the server), and /sso#code=… where a
@@ -18,6 +18,7 @@ export type Route =
   | { name: "admin" }
   | { name: "devices" }
   | { name: "profile" }
+  | { name: "people" }
   | { name: "invite"; token: string }
   | { name: "sign-in"; org: string | undefined; username: string | undefined }
   | { name: "forgot-password"; org: string | undefined; login: string | undefined }
@@ -44,6 +45,7 @@ function parseRoute(pathname: string, search = ""): Route {
   if (parts[0] === "admin") return { name: "admin" };
   if (parts[0] === "devices") return { name: "devices" };
   if (parts[0] === "profile") return { name: "profile" };
+  if (parts[0] === "people") return { name: "people" };
   if (parts[0] === "sign-in") return { name: "sign-in", org: q.get("org") || undefined, username: q.get("username") || undefined };
   if (parts[0] === "forgot-password") return { name: "forgot-password", org: q.get("org") || undefined, login: q.get("login") || undefined };
   if (parts[0] === "reset-password") return { name: "reset-password" };

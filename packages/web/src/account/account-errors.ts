@@ -46,7 +46,8 @@ export function describeAccountError(err: unknown, action: AccountAction): strin
       if (action === "forgot-password") return "Check the organisation id and the username or email address: one of them is not valid.";
       if (action === "change-email" || action === "admin-set-email" || action === "invite")
         return "That does not look like an email address (name@example.org). Check it and try again.";
-      if (action === "profile") return "Check the name and status: a name needs 1 to 80 characters, a status at most 140 on one line.";
+      if (action === "profile")
+        return "Check the profile: a name needs 1 to 80 characters, a status at most 140 on one line and one emoji, a title at most 100 characters, a time zone from the list, and a status must end in the future.";
       break;
     case "payload_too_large":
       if (action === "avatar") return "That picture is too large even after resizing. Try a smaller image.";

@@ -1,6 +1,6 @@
 /**
- * Profile pictures before upload: decoded by the browser, scaled down on a canvas to
- * fit 256×256 (never up), and encoded as WebP (PNG where the browser cannot encode
+ * Profile pictures before upload: decoded by the browser, cropped to the centred square
+ * (avatars show square or round), scaled down on a canvas to 256×256 (never up), and encoded as WebP (PNG where the browser cannot encode
  * WebP; JPEG when a PNG would still be over the size limit), then base64 for setAvatar.
  * Resizing here keeps uploads small and strips whatever metadata (location, camera) the
  * original file carried.
@@ -22,6 +22,12 @@ export interface EncodedAvatar {
 export function fitWithin(width: number, height: number, max = AVATAR_SIZE): { width: number; height: number } {
   const scale = Math.min(1, max / Math.max(width, height, 1));
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+/** The centred square of a `width`×`height` picture: where it starts and its side. */
+export function centreSquare(width: number, height: number): { x: number; y: number; side: number } {
+  const side = Math.max(1, Math.min(width, height));
+  return { x: Math.max(0, Math.floor((width - side) / 2)), y: Math.max(0, Math.floor((height - side) / 2)), side };
 }
 
 /** Base64 of `bytes` (in chunks: a spread of a large array overflows the call stack). */
@@ -48,14 +54,15 @@ export async function encodeAvatar(file: Blob): Promise<EncodedAvatar> {
   } catch {
     throw new Error("This browser cannot read that file as a picture. Choose a PNG, JPEG or WebP image.");
   }
-  const size = fitWithin(bitmap.width, bitmap.height);
+  const crop = centreSquare(bitmap.width, bitmap.height);
+  const size = fitWithin(crop.side, crop.side);
   const canvas = document.createElement("canvas");
   canvas.width = size.width;
   canvas.height = size.height;
   const ctx = canvas.getContext("2d");
   if (!ctx) throw new Error("This browser cannot resize pictures (no canvas). Try another browser.");
   ctx.imageSmoothingQuality = "high";
-  ctx.drawImage(bitmap, 0, 0, size.width, size.height);
+  ctx.drawImage(bitmap, crop.x, crop.y, crop.side, crop.side, 0, 0, size.width, size.height);
   bitmap.close();
   for (const [type, quality] of ATTEMPTS) {
     const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, type, quality));

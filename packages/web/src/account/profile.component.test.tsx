@@ -39,8 +39,28 @@ describe("Profile page", () => {
     await within(form).findByText("Saved.");
     await f.u.click(within(form).getByRole("button", { name: "Clear status" }));
     await within(form).findByText("Status cleared.");
-    expect(apiBodies(f.worker.commands, "updateMe")).toEqual([{ displayName: "Me Again", statusText: "Travelling" }, { statusText: null }]);
+    expect(apiBodies(f.worker.commands, "updateMe")).toEqual([
+      { displayName: "Me Again", statusText: "Travelling", statusEmoji: null, statusExpiresAt: null, title: null, timeZone: null },
+      { statusText: null },
+    ]);
     expect((within(form).getByLabelText("Status") as HTMLInputElement).value).toBe("");
+  });
+
+  test("a suggested status with its expiry, a title and a time zone are saved as one change", async () => {
+    const f = await profile();
+    f.worker.answers.set("api:updateMe", (c: Command) => ({ ...me, ...((c as { input: { body: object } }).input.body as object) }));
+    const form = screen.getByRole("form", { name: "Name and status" });
+    await f.u.click(within(form).getByRole("button", { name: "📅 In a meeting" }));
+    expect((within(form).getByLabelText("Clear status after") as HTMLSelectElement).value).toBe("1h");
+    await f.u.type(within(form).getByLabelText("Title"), "Head of Payments");
+    await f.u.type(within(form).getByLabelText("Time zone"), "Europe/Berlin");
+    const before = Date.now();
+    await f.u.click(within(form).getByRole("button", { name: "Save" }));
+    await within(form).findByText("Saved.");
+    const [body] = apiBodies(f.worker.commands, "updateMe") as Array<Record<string, unknown>>;
+    expect(body).toMatchObject({ statusEmoji: "📅", statusText: "In a meeting", title: "Head of Payments", timeZone: "Europe/Berlin" });
+    expect(body!.statusExpiresAt as number).toBeGreaterThanOrEqual(before + 3600_000);
+    expect(body!.statusExpiresAt as number).toBeLessThanOrEqual(Date.now() + 3600_000);
   });
 
   test("change password: the policy's length is checked here, the server's reasons are shown, other sessions can be signed out", async () => {

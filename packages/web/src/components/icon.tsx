@@ -18,6 +18,7 @@ const PATHS = {
   down: "M6 9l6 6 6-6",
   bell: "M6 16V11a6 6 0 0 1 12 0v5l2 2H4l2-2zM10 20a2 2 0 0 0 4 0",
   pin: "M9 4h6l-1 6 3 3H7l3-3-1-6zM12 13v7",
+  people: "M9 11a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7zM2.5 20c0-3.6 2.9-6 6.5-6s6.5 2.4 6.5 6M16 4.5a3.5 3.5 0 0 1 0 6.5M18 14c2.2.6 3.5 2.9 3.5 6",
 } as const;
 
 export function Icon(props: { name: keyof typeof PATHS }) {

@@ -16,6 +16,7 @@ import { ThreadPanel } from "./channel/thread-panel.tsx";
 import { AdminConsole } from "./admin/admin-console.tsx";
 import { DevicesPage } from "./devices-page.tsx";
 import { ProfilePage } from "../account/profile-page.tsx";
+import { PeoplePage } from "../people/people-page.tsx";
 import { Dialogs, type DialogName } from "./dialogs/dialogs.tsx";
 import { DrawerBackdrop, PhoneBar, useDrawer } from "../pwa/drawer.tsx";
 import { RecoveryBanner } from "../security/recovery-key.tsx";
@@ -104,6 +105,8 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
             <DevicesPage />
           ) : route.name === "profile" ? (
             <ProfilePage onSignOut={onSignOut} />
+          ) : route.name === "people" ? (
+            <PeoplePage />
           ) : route.name === "search" ? (
             <SearchPage query={route.query} channelId={route.channelId} />
           ) : channelId ? (

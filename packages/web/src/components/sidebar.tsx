@@ -85,6 +85,19 @@ export function Sidebar(props: { activeChannelId: string | undefined; route: Rou
         </span>
         <kbd>Ctrl ⇧ F</kbd>
       </a>
+      <a
+        href="/people"
+        className={`switcher-hint search-link${props.route === "people" ? " active" : ""}`}
+        aria-current={props.route === "people" ? "page" : undefined}
+        onClick={(e) => {
+          e.preventDefault();
+          navigate("/people");
+        }}
+      >
+        <span>
+          <Icon name="people" /> People
+        </span>
+      </a>
       <section aria-labelledby="channels-h">
         <div className="section-head">
           <h2 id="channels-h">Channels</h2>

@@ -6,6 +6,7 @@ import { useChat } from "../../client/use-chat.ts";
 import { describeError } from "../../client/session.ts";
 import { FormError } from "../auth/auth-card.tsx";
 import { PresenceDot } from "../presence-dot.tsx";
+import { PersonButton } from "../../people/profile-card.tsx";
 import { Modal } from "../dialogs/modal.tsx";
 import { CHANNEL_ROLES, channelMembers, mayInvite, mayManageRoles, mayRemove, removeChannelMember, setChannelRole } from "../../chat/channel-roles.ts";
 
@@ -43,7 +44,10 @@ export function MembersPanel(props: { channel: MyChannel; onClose: () => void; o
           return (
             <li key={m.userId} className="member-row">
               <span className="member-name">
-                <PresenceDot userId={m.userId} /> {name}
+                <PresenceDot userId={m.userId} />{" "}
+                <PersonButton userId={m.userId} onLeave={props.onClose}>
+                  {name}
+                </PersonButton>
                 {m.userId === chat.me.id ? <span className="muted"> (you)</span> : null}
               </span>
               {roles ? (

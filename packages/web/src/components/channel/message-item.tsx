@@ -8,6 +8,7 @@ import type { TimelineMessage } from "@parley/sdk";
 import { useChat } from "../../client/use-chat.ts";
 import { Markdown } from "./markdown.tsx";
 import { PresenceDot } from "../presence-dot.tsx";
+import { PersonButton } from "../../people/profile-card.tsx";
 import { MessageEditor } from "./message-editor.tsx";
 import { Icon } from "../icon.tsx";
 import { filesOf } from "../../client/extras.ts";
@@ -51,7 +52,9 @@ export function MessageItem(props: {
       {props.showHeader ? (
         <header className="msg-head">
           <PresenceDot userId={m.senderId} />
-          <span className="sender">{sender}</span>
+          <PersonButton userId={m.senderId} className="sender">
+            {sender}
+          </PersonButton>
           <time dateTime={new Date(m.createdAt).toISOString()}>{time(m.createdAt)}</time>
         </header>
       ) : null}
