@@ -62,6 +62,8 @@ test("hovering or clicking a name opens the profile card; Message opens the DM",
   const msg = alice.locator("main article.msg", { hasText: "invoices are out" });
   await msg.waitFor({ timeout: 60_000 });
 
+  // The status emoji beside the sender's name.
+  await msg.getByLabel("status: 🌴 On leave").waitFor();
   // Hover: nothing at once, the card after the delay.
   await msg.getByRole("button", { name: "Bob Builder" }).hover();
   assert.equal(await card(alice, "Bob Builder").count(), 0, "not opened at once");

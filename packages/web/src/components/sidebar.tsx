@@ -13,6 +13,7 @@ import { Icon } from "./icon.tsx";
 import { Avatar } from "../account/avatar.tsx";
 import { consoleTabs } from "./admin/console-tabs.ts";
 import { ArchiveBadge } from "../security/archive-badge.tsx";
+import { activeStatus } from "../people/profile-format.ts";
 
 function ChannelLink(props: { c: MyChannel; active: boolean }) {
   const chat = useChat();
@@ -62,6 +63,7 @@ export function Sidebar(props: { activeChannelId: string | undefined; route: Rou
   const chat = useChat();
   const channels = chat.channels.filter((c) => c.kind === "public" || c.kind === "private").sort((a, b) => a.name.localeCompare(b.name));
   const dms = chat.channels.filter((c) => c.kind === "dm" || c.kind === "group_dm");
+  const myStatus = activeStatus(chat.me, Date.now());
   return (
     <nav className="sidebar" aria-label="Channels and direct messages">
       <header className="sidebar-head">
@@ -132,7 +134,7 @@ export function Sidebar(props: { activeChannelId: string | undefined; route: Rou
           <Avatar user={chat.me} size={24} />
           <PresenceDot userId={chat.me.id} self /> <span>{chat.me.displayName}</span> <span className="muted">@{chat.me.username}</span>
         </div>
-        {chat.me.statusText ? <div className="me-status muted">{chat.me.statusText}</div> : null}
+        {myStatus ? <div className="me-status muted">{[myStatus.emoji, myStatus.text].filter(Boolean).join(" ")}</div> : null}
         <div className="foot-actions">
           {consoleTabs(chat).length ? (
             <a

@@ -9,6 +9,7 @@ import { useChat } from "../../client/use-chat.ts";
 import { Markdown } from "./markdown.tsx";
 import { PresenceDot } from "../presence-dot.tsx";
 import { PersonButton } from "../../people/profile-card.tsx";
+import { activeStatus } from "../../people/profile-format.ts";
 import { MessageEditor } from "./message-editor.tsx";
 import { Icon } from "../icon.tsx";
 import { filesOf } from "../../client/extras.ts";
@@ -39,6 +40,8 @@ export function MessageItem(props: {
   // Readers react, edit and delete nothing; moderators and admins delete others' messages too.
   const posts = !channel || mayPost(channel);
   const sender = chat.userName(m.senderId);
+  const senderUser = chat.users.get(m.senderId);
+  const senderStatus = senderUser ? activeStatus(senderUser, Date.now()) : undefined;
   const knownUser = (u: string) => [...chat.users.values()].some((x) => x.username === u);
   const mentionsMe = m.mentions.includes(chat.me.id);
   const files = m.deleted || m.decodeError ? [] : filesOf(chat.history(channelId).event(m.seq));
@@ -55,6 +58,11 @@ export function MessageItem(props: {
           <PersonButton userId={m.senderId} className="sender">
             {sender}
           </PersonButton>
+          {senderStatus?.emoji ? (
+            <span className="status-emoji" title={senderStatus.text ?? ""} aria-label={`status: ${senderStatus.emoji} ${senderStatus.text ?? ""}`.trim()}>
+              {senderStatus.emoji}
+            </span>
+          ) : null}
           <time dateTime={new Date(m.createdAt).toISOString()}>{time(m.createdAt)}</time>
         </header>
       ) : null}
