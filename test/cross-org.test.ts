@@ -369,6 +369,7 @@ function pathsFor(def: RouteDef, a: OrgA): string[] {
         case "clientId":
           return a.event.clientId;
         case "rootSeq":
+        case "seq":
           return String(a.event.seq);
         case "token":
           return a.invite.token;

@@ -21,12 +21,18 @@ export const TimeZone = z
 /** Latest a status may be set to end: one year ahead. */
 export const STATUS_MAX_DURATION_MS = 366 * 24 * 3600_000;
 
-/** Whether this runtime's Intl knows `tz` (its canonical list, plus what it resolves, such as "UTC"). */
+/**
+ * Whether this runtime's Intl knows `tz` as written: its canonical list, names it resolves to
+ * themselves ("UTC"), and IANA links it resolves to another name ("Asia/Kathmandu" → ICU's
+ * "Asia/Katmandu", "Europe/Kyiv", "US/Eastern"); not a known name in the wrong case
+ * ("europe/berlin"), which would be stored as typed.
+ */
 export function isKnownTimeZone(tz: string): boolean {
   if (supported === undefined) supported = new Set(Intl.supportedValuesOf("timeZone"));
   if (supported.has(tz)) return true;
   try {
-    return new Intl.DateTimeFormat("en", { timeZone: tz }).resolvedOptions().timeZone === tz;
+    const resolved = new Intl.DateTimeFormat("en", { timeZone: tz }).resolvedOptions().timeZone;
+    return resolved === tz || resolved.toLowerCase() !== tz.toLowerCase();
   } catch {
     return false;
   }
