@@ -6,6 +6,7 @@ import { z } from "zod";
 import { Event, Id, PresenceStatus, Seq, SendEvent, User, UserStreamItem, Org } from "./models.ts";
 import { ERROR_CODES } from "./errors.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
+import { ThreadState } from "./inbox-routes.ts";
 
 /** Where a client is in each stream; the server replays everything after. */
 export const Cursors = z.object({
@@ -95,6 +96,8 @@ export const PresenceUsersFrame = z.object({
 });
 /** A member's read receipt moved. */
 export const ReadOutFrame = z.object({ t: z.literal("read"), channelId: Id, userId: Id, seq: Seq });
+/** The user's state in a thread changed (followed, unfollowed, read) on one of their devices; sent to all of them (issue 13). */
+export const ThreadOutFrame = ThreadState.extend({ t: z.literal("thread") });
 export const PongFrame = z.object({ t: z.literal("pong"), ref: Ref.optional(), serverTime: z.number().int() });
 
 export const ServerFrame = z.discriminatedUnion("t", [
@@ -109,6 +112,7 @@ export const ServerFrame = z.discriminatedUnion("t", [
   TypingOutFrame,
   PresenceUsersFrame,
   ReadOutFrame,
+  ThreadOutFrame,
   PongFrame,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;

@@ -47,6 +47,7 @@ import { accessRoutes, OrgPermission } from "./access-routes.ts";
 import { notificationRoutes } from "./notification-routes.ts";
 import { profileRoutes } from "./profile-routes.ts";
 import { KnownTimeZone, StatusEmoji, Title } from "./profile-models.ts";
+import { inboxRoutes } from "./inbox-routes.ts";
 
 const IdParams = z.object({ id: Id });
 
@@ -376,6 +377,7 @@ export const routes = {
   ...gdprRoutes,
   ...notificationRoutes,
   ...profileRoutes,
+  ...inboxRoutes,
 } as const;
 
 /** The route table's type. */

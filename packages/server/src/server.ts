@@ -16,6 +16,7 @@ import { accountsHandlers } from "./modules/accounts/routes.ts";
 import { orgsHandlers } from "./modules/orgs/routes.ts";
 import { channelsHandlers } from "./modules/channels/routes.ts";
 import { messagesHandlers } from "./modules/messages/routes.ts";
+import { inboxHandlers } from "./modules/inbox/routes.ts";
 import { e2eeHandlers } from "./modules/e2ee/routes.ts";
 import { filesHandlers } from "./modules/files/routes.ts";
 import { mlsHandlers } from "./modules/mls/routes.ts";
@@ -112,6 +113,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     ...archiveHandlers,
     ...gdprHandlers,
     ...notificationHandlers,
+    ...inboxHandlers,
   };
   const app = await createHttpApp({ deps, handlers, draining: () => draining, tls });
   // Single sign-on's browser redirects (start, callback) and back-channel logout: not JSON API routes.

@@ -8,12 +8,13 @@ import { accessBusKeys } from "../modules/access/events.ts";
 import { accountsBusKeys } from "../modules/accounts/events.ts";
 import { channelsBusKeys } from "../modules/channels/events.ts";
 import { messagesRoutes } from "../modules/messages/events.ts";
+import { inboxRoutes } from "../modules/inbox/events.ts";
 import { streamsRoutes } from "../modules/streams/events.ts";
 import { timelineRoutes } from "../modules/timeline/events.ts";
 import type { Audience, RealtimeRoute } from "./realtime.ts";
 
 /** Every module's realtime routes (the gateway subscribes to each). */
-export const REALTIME_ROUTES = [...timelineRoutes, ...messagesRoutes, ...streamsRoutes];
+export const REALTIME_ROUTES = [...timelineRoutes, ...messagesRoutes, ...streamsRoutes, ...inboxRoutes];
 type RouteTopic = (typeof REALTIME_ROUTES)[number]["topic"];
 
 const audienceKey = (a: Audience): BusKey => ("channelId" in a ? channelKey(a.channelId) : userKey(a.userId));

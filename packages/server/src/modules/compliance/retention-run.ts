@@ -29,6 +29,7 @@ import { channelData, tellUsers } from "../channels/notify.ts";
 import { memberIds, toChannel } from "../channels/store.ts";
 import { activeHolds, heldChannelIds } from "./holds.ts";
 import { RETENTION_JOB, retentionRows } from "./retention.ts";
+import { forgetThreads } from "../inbox/thread-activity.ts";
 
 /** Event kinds retention removes: what users wrote, and the history keys sent with it. */
 const CONTENT_KINDS: EventsTable["kind"][] = ["message", "reaction", "edit", "delete", "keys"];
@@ -185,6 +186,7 @@ async function expireEvents(c: RunCtx, channelId: string, cutoff: number): Promi
       );
       await blobJob(fx, doomed);
       await tx.deleteFrom("mentions").where("channel_id", "=", channelId).where("seq", "in", seqs).execute();
+      await forgetThreads(tx, channelId, seqs);
       await tx.deleteFrom("events").where("channel_id", "=", channelId).where("seq", "in", seqs).execute();
       fx.audit({
         orgId: c.orgId,

@@ -34,6 +34,7 @@ import { unpinDeleted } from "../channels/pins.ts";
 import { deleteBlobs } from "../files/gc.ts";
 import type { LoadedChannel } from "../channels/access.ts";
 import { queueNotifications } from "../notifications/fanout.ts";
+import { recordThreadReplies } from "../inbox/thread-activity.ts";
 
 export interface WriteResult {
   event: Event;
@@ -273,7 +274,7 @@ async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], do
 
   const fresh: NewEvent[] = [];
   const freshJob: number[] = [];
-  const mentionRows: Array<{ channel_id: string; seq: number; user_id: string }> = [];
+  const mentionRows: Array<{ channel_id: string; seq: number; user_id: string; created_at: number }> = [];
   for (const [channelId, all] of perChannel) {
     for (const items of byGeneration(all)) {
       // Archived or reset meanwhile? The WHERE makes the bump and the checks one step.
@@ -326,7 +327,7 @@ async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], do
             });
           }
         }
-        for (const userId of d.mentions) mentionRows.push({ channel_id: channelId, seq, user_id: userId });
+        for (const userId of d.mentions) mentionRows.push({ channel_id: channelId, seq, user_id: userId, created_at: now });
       }
     }
   }
@@ -339,6 +340,11 @@ async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], do
       .insertInto("mentions")
       .values(mentionRows.slice(i, i + INSERT_CHUNK))
       .execute();
+  // Thread counters and followers (the inbox) commit with the replies.
+  await recordThreadReplies(
+    tx,
+    fresh.map((f) => f.row),
+  );
 
   jobs.forEach((job, i) => {
     if (outcomes[i]) return;

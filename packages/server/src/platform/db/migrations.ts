@@ -39,6 +39,7 @@ import { archive } from "./migrations/0030-archive.ts";
 import { directoryRotation } from "./migrations/0031-directory-rotation.ts";
 import { pins } from "./migrations/0032-pins.ts";
 import { profiles } from "./migrations/0033-profiles.ts";
+import { inbox } from "./migrations/0034-inbox.ts";
 import { notifications } from "./migrations/0035-notifications.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -76,6 +77,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0031_directory_rotation": directoryRotation(ctx),
     "0032_pins": pins(ctx),
     "0033_profiles": profiles(ctx),
+    "0034_inbox": inbox(ctx),
     "0035_notifications": notifications(ctx),
   };
 }

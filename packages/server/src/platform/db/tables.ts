@@ -3,6 +3,7 @@ import type { Generated } from "kysely";
 import type * as Identity from "./identity-tables.ts";
 import type * as Compliance from "./compliance-tables.ts";
 import type * as Notifications from "./notification-tables.ts";
+import type * as Inbox from "./inbox-tables.ts";
 export type * from "./identity-tables.ts";
 
 export interface OrgsTable {
@@ -176,6 +177,8 @@ export interface MentionsTable {
   channel_id: string;
   seq: number;
   user_id: string;
+  /** The event's time (migration 0034): orders a user's mentions across channels. */
+  created_at: Generated<number>;
 }
 export interface UserStreamTable {
   user_id: string;
@@ -454,6 +457,8 @@ export interface Database {
   channel_pins: ChannelPinsTable;
   events: EventsTable;
   mentions: MentionsTable;
+  threads: Inbox.ThreadsTable;
+  thread_follows: Inbox.ThreadFollowsTable;
   user_stream: UserStreamTable;
   server_keys: ServerKeysTable;
   kms_data_keys: KmsDataKeysTable;
