@@ -14,6 +14,7 @@ import type { E2eeEngine } from "./e2ee/engine.ts";
 import { downloadFile, sendFileMessage, type FileDescriptor, type SendFileOptions } from "./e2ee/files.ts";
 import type { Api } from "./http.ts";
 import type { SendResult } from "./outbox.ts";
+import { Inbox } from "./inbox.ts";
 
 /** The E2EE engine, or a `bad_request` error when encryption is off (a test codec was named). */
 export function requireE2ee(e2ee: E2eeEngine | undefined): E2eeEngine {
@@ -76,6 +77,18 @@ export abstract class ClientMessages extends Emitter<ClientEvents> {
   /** Decode server events (e.g. a history page from `api.call("listEvents")`) without touching the sync state. */
   async decode(events: Event[]): Promise<ReceivedEvent[]> {
     return Promise.all(events.map(async (e) => toReceivedEvent(e, await decodeContent(this.codec, e), this.userId)));
+  }
+
+  /** The inbox: mentions, followed threads, thread follow/read state, mark as unread (open an item with {@link eventAt}). */
+  get inbox(): Inbox {
+    return new Inbox(this.api);
+  }
+
+  /** Event `seq` of a channel decoded on this device (an inbox item's text), or undefined when the server has no such event. */
+  async eventAt(channelId: string, seq: number): Promise<ReceivedEvent | undefined> {
+    const r = await this.api.call("listEvents", { params: { channelId }, query: { after: seq - 1, limit: 1 } });
+    const e = r.events.find((x) => x.seq === seq);
+    return e ? (await this.decode([e]))[0] : undefined;
   }
 
   /**

@@ -19,6 +19,7 @@ export * from "./outbox.ts";
 export * from "./client-events.ts";
 export type { PurgeNotice } from "./retention.ts";
 export * from "./client.ts";
+export { Inbox, type InboxPage } from "./inbox.ts";
 export type { AcceptInviteOptions, ApiKeyLoginOptions, LoginOptions, SecondFactor, SetupOptions, SsoSignInOptions } from "./sign-in.ts";
 export * from "./timeline.ts";
 export { KeyLocker, isRecoveryKeyError, type LockerStatus } from "./e2ee/locker.ts";
