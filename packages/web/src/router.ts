@@ -1,6 +1,7 @@
 /**
  * The app's few routes, on the History API: /, /c/:channelId (?thread=N opens
- * a thread, ?at=N shows message N), /search (?q=words&in=channelId), /admin,
+ * a thread, ?at=N shows message N), /search (?q=words&in=channelId), /inbox
+ * (?tab=mentions|threads|unreads), /admin,
  * /devices, /profile, /people, /invite/:token; signed out: /sign-in (?org=&username=
  * pre-fill it), /forgot-password (?org=&login=), and the emailed links
  * /reset-password#token=… and /verify-email#token=… (the token stays in the
@@ -10,11 +11,15 @@
  */
 import { useSyncExternalStore } from "react";
 
+/** The inbox's tabs (/inbox?tab=…). */
+export type InboxTab = "mentions" | "threads" | "unreads";
+
 /** A parsed location. */
 export type Route =
   | { name: "home" }
   | { name: "channel"; channelId: string; thread: number | undefined; at: number | undefined }
   | { name: "search"; query: string; channelId: string | undefined }
+  | { name: "inbox"; tab: InboxTab }
   | { name: "admin" }
   | { name: "devices" }
   | { name: "profile" }
@@ -42,6 +47,7 @@ function parseRoute(pathname: string, search = ""): Route {
   if (parts[0] === "invite" && parts[1]) return { name: "invite", token: parts[1] };
   if (parts[0] === "c" && parts[1]) return { name: "channel", channelId: parts[1], thread: seqParam(q, "thread"), at: seqParam(q, "at") };
   if (parts[0] === "search") return { name: "search", query: q.get("q") ?? "", channelId: q.get("in") || undefined };
+  if (parts[0] === "inbox") return { name: "inbox", tab: q.get("tab") === "threads" ? "threads" : q.get("tab") === "unreads" ? "unreads" : "mentions" };
   if (parts[0] === "admin") return { name: "admin" };
   if (parts[0] === "devices") return { name: "devices" };
   if (parts[0] === "profile") return { name: "profile" };

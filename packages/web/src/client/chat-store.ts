@@ -48,6 +48,8 @@ export class ChatStore {
   /** The org permissions the user's built-in and custom roles grant (GET /me), once loaded: they decide which admin pages show. */
   permissions: ReadonlySet<OrgPermission> = new Set();
   version = 0;
+  /** Per channel, the first unread seq when the user opened it or marked it unread (the "Jump to first unread" bar). */
+  readonly firstUnread = new Map<string, number>();
   readonly #histories = new Map<string, ChannelHistory>();
   readonly #listeners = new Set<() => void>();
   readonly #off: Array<() => void> = [];
@@ -69,7 +71,10 @@ export class ChatStore {
         if (n.userId !== this.me.id) this.ephemeral.onTyping(n);
       }),
       c.on("presence", (n) => this.ephemeral.onPresence(n)),
-      c.on("read", (n) => this.ephemeral.onRead(n)),
+      c.on("read", (n) => {
+        this.ephemeral.onRead(n);
+        if (n.userId === this.me.id) this.#ownReadMovedBack(n.channelId, n.seq);
+      }),
       c.on("membership", () => this.#scheduleRefresh()),
       c.on("user", (item) => {
         if (item.kind === "user.updated" || item.kind === "member.joined") this.#scheduleRefresh();
@@ -196,6 +201,8 @@ export class ChatStore {
     this.#changed();
     if (!channelId) return;
     const h = this.history(channelId);
+    const opened = this.channel(channelId);
+    if (opened && opened.unread > 0) this.firstUnread.set(channelId, opened.readSeq + 1);
     void this.#checkAccess(channelId).catch(() => undefined);
     if (h.size < 30 && h.hasOlder) await this.loadOlder(channelId);
     this.#markActiveRead();
@@ -417,6 +424,22 @@ export class ChatStore {
       if (e.mentions.includes(this.me.id)) c.mentions++;
     }
     this.#changed();
+  }
+
+  /** "Mark as unread": the read receipt moves back to just before `seq`; the counts come from the server. */
+  async markUnread(channelId: string, seq: number): Promise<void> {
+    const { readSeq } = await this.client.api.call("markUnread", { params: { channelId }, body: { seq } });
+    this.#ownReadMovedBack(channelId, readSeq);
+  }
+
+  // Mark-as-unread on this or another device: counts are recomputed by the server, fetched with the list.
+  #ownReadMovedBack(channelId: string, seq: number): void {
+    const c = this.channel(channelId);
+    if (!c || seq >= c.readSeq) return;
+    c.readSeq = seq;
+    this.firstUnread.set(channelId, seq + 1);
+    this.#changed();
+    this.#scheduleRefresh();
   }
 
   #markActiveRead(): void {

@@ -138,6 +138,9 @@ export class RemoteClient extends Emitter<ClientEvents> {
   history(...a: Args<"history">): Result<"history"> {
     return this.#call("history", a);
   }
+  eventAt(...a: Args<"eventAt">): Result<"eventAt"> {
+    return this.#call("eventAt", a);
+  }
   idle(): Result<"idle"> {
     return this.#call("idle", []);
   }

@@ -10,6 +10,7 @@ import type { ChatStore } from "../client/chat-store.ts";
 import { ChatContext } from "../client/use-chat.ts";
 import { navigate, searchPath, SIGNED_OUT_ROUTES, useRoute } from "../router.ts";
 import { SearchPage } from "../search/search-page.tsx";
+import { InboxPage } from "../inbox/inbox-page.tsx";
 import { Sidebar } from "./sidebar.tsx";
 import { ChannelView } from "./channel/channel-view.tsx";
 import { ThreadPanel } from "./channel/thread-panel.tsx";
@@ -109,6 +110,8 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
             <PeoplePage />
           ) : route.name === "search" ? (
             <SearchPage query={route.query} channelId={route.channelId} />
+          ) : route.name === "inbox" ? (
+            <InboxPage tab={route.tab} />
           ) : channelId ? (
             <ChannelView key={channelId} channelId={channelId} at={thread ? undefined : at} onAddPeople={() => setDialog("members")} />
           ) : (

@@ -14,6 +14,7 @@ import { Avatar } from "../account/avatar.tsx";
 import { consoleTabs } from "./admin/console-tabs.ts";
 import { ArchiveBadge } from "../security/archive-badge.tsx";
 import { activeStatus } from "../people/profile-format.ts";
+import { InboxLink } from "../inbox/inbox-link.tsx";
 
 function ChannelLink(props: { c: MyChannel; active: boolean }) {
   const chat = useChat();
@@ -100,6 +101,7 @@ export function Sidebar(props: { activeChannelId: string | undefined; route: Rou
           <Icon name="people" /> People
         </span>
       </a>
+      <InboxLink active={props.route === "inbox"} />
       <section aria-labelledby="channels-h">
         <div className="section-head">
           <h2 id="channels-h">Channels</h2>

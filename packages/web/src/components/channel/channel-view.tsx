@@ -21,6 +21,7 @@ import { ReaderNote } from "./reader-note.tsx";
 import { ArchiveBadge } from "../../security/archive-badge.tsx";
 import { PinnedButton } from "../../chat/pinned-panel.tsx";
 import { DeleteChannelDialog, mayDeleteChannel } from "../../chat/delete-channel-dialog.tsx";
+import { FirstUnreadBar } from "../../inbox/first-unread-bar.tsx";
 
 export function ChannelView(props: { channelId: string; at?: number | undefined; onAddPeople: () => void }) {
   const chat = useChat();
@@ -136,6 +137,7 @@ export function ChannelView(props: { channelId: string; at?: number | undefined;
         ) : null}
         {searching ? <SearchBar channelId={c.id} onClose={() => setSearching(false)} onHighlight={onHighlight} /> : null}
         <NewDeviceBanner channelId={c.id} memberCount={c.memberCount} />
+        <FirstUnreadBar channelId={c.id} />
         <MessageList
           channelId={c.id}
           title={isDm ? title : `#${title}`}

@@ -146,6 +146,15 @@ export function MessageItem(props: {
             </button>
           ) : null}
           {posts && channel && !channel.archived && !m.decodeError ? <PinAction channelId={channelId} seq={m.seq} /> : null}
+          <button
+            type="button"
+            className="icon"
+            aria-label="Mark as unread"
+            title="Mark as unread from here"
+            onClick={() => void chat.markUnread(channelId, m.seq)}
+          >
+            <span aria-hidden="true">●</span>
+          </button>
           {own && posts ? (
             <button type="button" className="icon" aria-label="Edit message" onClick={() => setEditing(true)}>
               <Icon name="edit" />
