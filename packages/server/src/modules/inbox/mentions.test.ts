@@ -1,7 +1,7 @@
 /**
  * The Mentions view and "mark as unread" (issue 13), on SQLite and PostgreSQL: mentions across
  * the caller's channels newest first, paged by cursor, flagged unread after the read receipt,
- * gone once the caller leaves the channel and never visible to another org; marking unread
+ * gone once the caller leaves the channel or the message is deleted, never visible to another org; marking unread
  * moves the receipt back (never forward), the channel list's counts follow, the user's other
  * device gets the `read` frame, and bad input or a foreign channel changes nothing.
  */
@@ -92,6 +92,17 @@ for (const dialect of DIALECTS) {
       (await mentionsOf(other)).mentions.map((m) => m.channelId),
       [foreign],
     );
+
+    // Alice deletes the message that mentioned bob in b: it leaves his list and b's mention count.
+    assert.equal((await alice.api("POST", `/channels/${b}/events`, { clientId: "del-b1-abcdef", kind: "delete", target: b1, content: "" })).status, 200);
+    assert.deepEqual(
+      (await mentionsOf(bob)).mentions.map((m) => [m.channelId, m.seq]),
+      [
+        [a, a2],
+        [a, a1],
+      ],
+    );
+    assert.equal((await counts(bob, b)).mentions, 0);
 
     // Bad input: clear 400s.
     const badQueries: Array<[string, string]> = [

@@ -1,8 +1,10 @@
 /**
- * Thread bookkeeping written in the event writer's transaction (messages/event-writer.ts), so a
- * reply, its thread's counters and its followers commit together: per thread one upsert of
- * `threads`; the replier follows the thread and has read up to their reply; the root's author
- * and users mentioned in a reply follow it, unless they unfollowed it before (that sticks).
+ * Inbox bookkeeping written in the event writer's transaction (messages/event-writer.ts), so an
+ * event and what the inbox derives from it commit together. Thread replies: per thread one
+ * upsert of `threads`; the replier follows the thread and has read up to their reply; the root's
+ * author and users mentioned in a reply follow it, unless they unfollowed it before (that
+ * sticks). Deletes: the deleted message's mention rows go, so it leaves the Mentions view and
+ * the mention counts.
  */
 import { sql } from "kysely";
 import type { Tx } from "../../platform/db/index.ts";
@@ -14,6 +16,7 @@ export interface ThreadedEvent {
   kind: string;
   sender_id: string;
   thread_root: number | null;
+  target: number | null;
   /** JSON array of user ids (the events column). */
   mentions: string;
   created_at: number;
@@ -28,8 +31,15 @@ interface FollowRow {
   updated_at: number;
 }
 
-/** Record the thread replies among `events` (a batch, seq order per channel). */
-export async function recordThreadReplies(tx: Tx, events: ThreadedEvent[]): Promise<void> {
+/** Record what the inbox derives from `events` (a batch, seq order per channel). */
+export async function recordInboxActivity(tx: Tx, events: ThreadedEvent[]): Promise<void> {
+  const deletes = new Map<string, number[]>();
+  for (const e of events) if (e.kind === "delete" && e.target !== null) deletes.set(e.channel_id, [...(deletes.get(e.channel_id) ?? []), e.target]);
+  for (const [channelId, seqs] of deletes) await tx.deleteFrom("mentions").where("channel_id", "=", channelId).where("seq", "in", seqs).execute();
+  await recordThreadReplies(tx, events);
+}
+
+async function recordThreadReplies(tx: Tx, events: ThreadedEvent[]): Promise<void> {
   const replies = events.filter((e) => e.kind === "message" && e.thread_root !== null);
   if (replies.length === 0) return;
   const byThread = new Map<string, ThreadedEvent[]>();

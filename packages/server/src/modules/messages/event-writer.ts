@@ -34,7 +34,7 @@ import { unpinDeleted } from "../channels/pins.ts";
 import { deleteBlobs } from "../files/gc.ts";
 import type { LoadedChannel } from "../channels/access.ts";
 import { queueNotifications } from "../notifications/fanout.ts";
-import { recordThreadReplies } from "../inbox/thread-activity.ts";
+import { recordInboxActivity } from "../inbox/thread-activity.ts";
 
 export interface WriteResult {
   event: Event;
@@ -340,8 +340,8 @@ async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], do
       .insertInto("mentions")
       .values(mentionRows.slice(i, i + INSERT_CHUNK))
       .execute();
-  // Thread counters and followers (the inbox) commit with the replies.
-  await recordThreadReplies(
+  // Thread counters and followers, deleted messages' mentions (the inbox) commit with the events.
+  await recordInboxActivity(
     tx,
     fresh.map((f) => f.row),
   );
