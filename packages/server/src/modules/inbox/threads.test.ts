@@ -3,7 +3,8 @@
  * author and repliers, the mentioned, explicit followers), unfollow that sticks through later
  * replies and mentions, unread reply counts from a per-user read position, "mark thread read"
  * reaching the user's other devices, ordering and paging by latest reply, threads of a left
- * channel invisible, and bad input or another org's principal rejected with nothing written.
+ * channel invisible, bad input or another org's principal rejected with nothing written, and
+ * threads whose root retention removed gone from every inbox.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,6 +12,7 @@ import { DIALECTS, startTestServer } from "../../testing/harness.ts";
 import { bootstrapOrg, countRows, makeOrg, makeUser, type TestUser } from "../../testing/factories.ts";
 import { connectUser } from "../../gateway/test-client.ts";
 import { send } from "../../testing/inbox.ts";
+import { runRetention } from "../compliance/retention-run.ts";
 
 type Row = { channelId: string; rootSeq: number; replies: number; unread: number; readSeq: number; lastReplySeq: number };
 
@@ -130,5 +132,29 @@ for (const dialect of DIALECTS) {
     assert.deepEqual((await threadsOf(other)).threads, []);
     assert.equal((await other.api("GET", "/inbox/threads?cursor=bm90anNvbg")).body.code, "bad_request");
     assert.equal((await other.api("GET", "/inbox/threads?limit=1000")).status, 400);
+  });
+}
+
+for (const dialect of DIALECTS) {
+  test(`inbox threads (${dialect}): retention removing a thread's root removes the thread from every inbox`, async (t) => {
+    const server = await startTestServer({ dialect });
+    t.after(() => server.stop());
+    const alice = await bootstrapOrg(server);
+    const bob = await makeUser(server, alice);
+    const c = (await alice.api("POST", "/channels", { kind: "private", name: "threads-retention", members: [bob.user.id] })).body.id as string;
+    const root = await send(alice, c, {});
+    await send(bob, c, { threadRoot: root });
+    assert.deepEqual(await brief(alice), [[root, 1, 1]]);
+    assert.equal((await alice.api("PUT", "/compliance/retention", { eventsDays: 30, filesDays: null, auditDays: null })).status, 200);
+    await server.deps.db
+      .updateTable("events")
+      .set({ created_at: Date.now() - 40 * 86_400_000 })
+      .where("channel_id", "=", c)
+      .execute();
+    await runRetention(server.deps, alice.org.id);
+    assert.deepEqual(await brief(alice), []);
+    assert.deepEqual(await brief(bob), []);
+    assert.equal(await countRows(server, "thread_follows"), 0);
+    assert.equal(await countRows(server, "threads"), 0);
   });
 }
