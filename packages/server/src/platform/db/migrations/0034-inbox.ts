@@ -18,9 +18,6 @@ export function inbox(_ctx: MigrationContext): Migration {
         .alterTable("mentions")
         .addColumn("created_at", "bigint", (c) => c.notNull().defaultTo(0))
         .execute();
-      await sql`UPDATE mentions SET created_at = COALESCE((SELECT e.created_at FROM events e WHERE e.channel_id = mentions.channel_id AND e.seq = mentions.seq), 0)`.execute(
-        db,
-      );
       await db.schema.createIndex("mentions_user_time").on("mentions").columns(["user_id", "created_at", "channel_id", "seq"]).execute();
 
       await db.schema
@@ -45,18 +42,26 @@ export function inbox(_ctx: MigrationContext): Migration {
         .execute();
       await db.schema.createIndex("thread_follows_thread").on("thread_follows").columns(["channel_id", "root_seq"]).execute();
 
-      await sql`INSERT INTO threads (channel_id, root_seq, root_sender_id, replies, last_reply_seq, last_reply_at)
-        SELECT r.channel_id, r.thread_root, root.sender_id, COUNT(*), MAX(r.seq), MAX(r.created_at)
-        FROM events r JOIN events root ON root.channel_id = r.channel_id AND root.seq = r.thread_root
-        WHERE r.thread_root IS NOT NULL AND r.kind = 'message'
-        GROUP BY r.channel_id, r.thread_root, root.sender_id`.execute(db);
-      await sql`INSERT INTO thread_follows (user_id, channel_id, root_seq, following, read_seq, updated_at)
-        SELECT p.user_id, p.channel_id, p.root_seq, 1, t.last_reply_seq, t.last_reply_at
-        FROM (
-          SELECT sender_id AS user_id, channel_id, thread_root AS root_seq FROM events WHERE thread_root IS NOT NULL AND kind = 'message'
-          UNION
-          SELECT root_sender_id, channel_id, root_seq FROM threads
-        ) p JOIN threads t ON t.channel_id = p.channel_id AND t.root_seq = p.root_seq`.execute(db);
+      await backfillInbox(db);
     },
   };
+}
+
+/** Fill the inbox from existing rows: mention times, threads with replies, their authors' and repliers' follows (read up to the last reply). */
+export async function backfillInbox(db: Kysely<unknown>): Promise<void> {
+  await sql`UPDATE mentions SET created_at = COALESCE((SELECT e.created_at FROM events e WHERE e.channel_id = mentions.channel_id AND e.seq = mentions.seq), 0)`.execute(
+    db,
+  );
+  await sql`INSERT INTO threads (channel_id, root_seq, root_sender_id, replies, last_reply_seq, last_reply_at)
+    SELECT r.channel_id, r.thread_root, root.sender_id, COUNT(*), MAX(r.seq), MAX(r.created_at)
+    FROM events r JOIN events root ON root.channel_id = r.channel_id AND root.seq = r.thread_root
+    WHERE r.thread_root IS NOT NULL AND r.kind = 'message'
+    GROUP BY r.channel_id, r.thread_root, root.sender_id`.execute(db);
+  await sql`INSERT INTO thread_follows (user_id, channel_id, root_seq, following, read_seq, updated_at)
+    SELECT p.user_id, p.channel_id, p.root_seq, 1, t.last_reply_seq, t.last_reply_at
+    FROM (
+      SELECT sender_id AS user_id, channel_id, thread_root AS root_seq FROM events WHERE thread_root IS NOT NULL AND kind = 'message'
+      UNION
+      SELECT root_sender_id, channel_id, root_seq FROM threads
+    ) p JOIN threads t ON t.channel_id = p.channel_id AND t.root_seq = p.root_seq`.execute(db);
 }
