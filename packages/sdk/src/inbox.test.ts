@@ -33,7 +33,12 @@ test("inbox: mentions open decrypted on the device, threads count unread replies
   bob.connect();
   await Promise.all([alice.waitUntilLive(), bob.waitUntilLive()]);
 
+  const seen = new Set<number>();
+  bob.on("message", (e) => void (e.channelId === channelId && seen.add(e.seq)));
   const root = (await alice.sendMessage(channelId, "deploy at noon?", { mentions: [bob.userId] })).event.seq;
+  // The device has received (and decrypted) it live before the inbox opens it from its history.
+  for (let i = 0; i < 1000 && !seen.has(root); i++) await new Promise((r) => setTimeout(r, 10));
+  await bob.idle();
   const page = await bob.inbox.mentions();
   assert.deepEqual(
     page.items.map((m) => [m.channelId, m.seq, m.senderId, m.unread]),
