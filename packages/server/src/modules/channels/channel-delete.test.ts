@@ -15,7 +15,9 @@ const cid = () => `del-${++n}-${Math.random().toString(36).slice(2, 8)}`;
 /** Rows of every table the deletion clears that still name the channel. */
 async function leftovers(s: TestServer, channelId: string): Promise<Record<string, number>> {
   const db = s.deps.db;
-  const count = async (table: "events" | "channel_members" | "channel_pins" | "files" | "mentions" | "mls_groups" | "channel_notification_settings") =>
+  const count = async (
+    table: "events" | "channel_members" | "channel_pins" | "files" | "mentions" | "mls_groups" | "channel_notification_settings" | "thread_follows",
+  ) =>
     Number(
       (
         await db
@@ -43,10 +45,11 @@ async function leftovers(s: TestServer, channelId: string): Promise<Record<strin
     mentions: await count("mentions"),
     mls: await count("mls_groups"),
     notify: await count("channel_notification_settings"),
+    follows: await count("thread_follows"),
   };
 }
 
-const NONE = { channels: 0, events: 0, members: 0, pins: 0, files: 0, mentions: 0, mls: 0, notify: 0 };
+const NONE = { channels: 0, events: 0, members: 0, pins: 0, files: 0, mentions: 0, mls: 0, notify: 0, follows: 0 };
 
 for (const dialect of DIALECTS) {
   describe(`channel delete (${dialect})`, () => {
@@ -81,6 +84,7 @@ for (const dialect of DIALECTS) {
       const seq = await postText(bob, id, "second");
       assert.equal((await bob.api("PUT", `/channels/${id}/pins/${seq}`)).status, 200);
       assert.equal((await bob.api("PUT", `/me/notifications/channels/${id}`, { level: "muted" })).status, 200);
+      assert.equal((await bob.api("PUT", `/channels/${id}/threads/${seq}/follow`)).status, 200);
       await s.deps.db
         .insertInto("mls_groups")
         .values({

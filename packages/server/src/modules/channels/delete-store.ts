@@ -10,6 +10,8 @@ import type { Tx } from "../../platform/db/index.ts";
 const CHANNEL_TABLES = [
   "channel_pins",
   "channel_notification_settings",
+  "threads",
+  "thread_follows",
   "mentions",
   "events",
   "mls_welcomes",

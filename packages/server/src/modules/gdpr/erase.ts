@@ -48,6 +48,8 @@ async function deletePersonalRows(tx: Tx, orgId: string, userId: string): Promis
     "push_subscriptions",
   ] as const;
   for (const table of byUser) await tx.deleteFrom(table).where("org_id", "=", orgId).where("user_id", "=", userId).execute();
+  // Which threads the person follows and how far they read them (no org column: user ids are unique).
+  await tx.deleteFrom("thread_follows").where("user_id", "=", userId).execute();
   const links = [
     "sso_identities",
     "sso_codes",

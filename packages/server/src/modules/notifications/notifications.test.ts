@@ -129,12 +129,18 @@ for (const dialect of DIALECTS) {
         subs: (await s.deps.db.selectFrom("push_subscriptions").select("id").where("user_id", "=", userId).execute()).length,
         settings: (await s.deps.db.selectFrom("notification_settings").select("user_id").where("user_id", "=", userId).execute()).length,
         channels: (await s.deps.db.selectFrom("channel_notification_settings").select("user_id").where("user_id", "=", userId).execute()).length,
+        follows: (await s.deps.db.selectFrom("thread_follows").select("user_id").where("user_id", "=", userId).execute()).length,
       });
+      // A thread dave follows (the inbox's row, written directly: what erasure must remove).
+      await s.deps.db
+        .insertInto("thread_follows")
+        .values({ user_id: dave.user.id, channel_id: ch.id, root_seq: 1, following: 1, read_seq: 0, updated_at: 1 })
+        .execute();
       assert.equal((await owner.api("DELETE", `/users/${carol.user.id}/devices/${carol.tokens.deviceId}`)).status, 204);
-      assert.deepEqual(await rowsOf(carol.user.id), { subs: 0, settings: 1, channels: 0 });
+      assert.deepEqual(await rowsOf(carol.user.id), { subs: 0, settings: 1, channels: 0, follows: 0 });
       const erased = await owner.api("POST", `/compliance/users/${dave.user.id}/erase`, { confirm: "dave-erased", note: "asked" });
       assert.equal(erased.status, 200, JSON.stringify(erased.body));
-      assert.deepEqual(await rowsOf(dave.user.id), { subs: 0, settings: 0, channels: 0 });
+      assert.deepEqual(await rowsOf(dave.user.id), { subs: 0, settings: 0, channels: 0, follows: 0 });
     });
 
     it("another org's principal reaches nothing of this org", async () => {
