@@ -407,6 +407,8 @@ function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
     setMemberRole: { role: "admin" },
     sendEvent: { clientId: `b-${rnd()}-cross`, kind: "message", content: Buffer.from("intruder").toString("base64") },
     markRead: { seq: 1 },
+    markThreadRead: { seq: 1 },
+    markUnread: { seq: 1 },
     createFile: { size: 10 },
     postCommitBundle: { epoch: 0, groupInfo: Buffer.from("not a group info").toString("base64") },
     setE2eeConfig: { suite: "default" },
