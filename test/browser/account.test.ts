@@ -203,7 +203,7 @@ test(
     // Name and status.
     const names = page.getByRole("form", { name: "Name and status" });
     await names.getByLabel("Display name").fill("Pat the Builder");
-    await names.getByLabel("Status").fill("Fixing the roof until 3");
+    await names.getByLabel("Status", { exact: true }).fill("Fixing the roof until 3");
     await names.getByRole("button", { name: "Save" }).click();
     await names.getByText("Saved.").waitFor();
     const foot = page.locator(".sidebar-foot");
