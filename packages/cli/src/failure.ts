@@ -32,6 +32,7 @@ const HINTS: Partial<Record<keyof typeof ERROR_STATUS, string>> = {
     "this server sends no email (its operator has not set PARLEY_SMTP_URL): an org admin can reset a password with `parley users reset-password USER` and hand out invite links directly",
   payload_too_large: "send less data",
   message_too_large: "send a shorter message",
+  edit_not_allowed: "your organisation limits editing (the error says how): send a correction as a new message, or delete and resend",
   rate_limited: "wait a moment and retry",
   login_throttled: "too many attempts: wait a few minutes and retry",
   too_many_connections: "this device or account has too many live connections: close one (another `parley` or browser tab), or wait a minute",

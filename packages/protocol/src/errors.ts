@@ -59,6 +59,12 @@ export const ERROR_STATUS = {
   mfa_required: 401,
   /** The org requires MFA of this user and their grace period is over: enrol an authenticator (`startTotp`) first. */
   mfa_enrollment_required: 403,
+  /**
+   * The org's edit policy refuses this edit (nothing was written): `details.reason` is
+   * `disabled` (the org turned editing off) or `window_closed` (the message is older than
+   * `details.windowMinutes`). Deletes are not limited by it.
+   */
+  edit_not_allowed: 403,
   /** The org allows sign-in and requests only from listed addresses, and this one is not listed. */
   ip_not_allowed: 403,
   /**

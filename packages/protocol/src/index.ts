@@ -10,6 +10,7 @@ export * from "./route.ts";
 export * from "./routes.ts";
 export * from "./account-routes.ts";
 export * from "./mfa-routes.ts";
+export * from "./edit-routes.ts";
 export * from "./passkey-routes.ts";
 export * from "./session-routes.ts";
 export * from "./api-key-routes.ts";

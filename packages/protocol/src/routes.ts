@@ -25,6 +25,7 @@ import {
 } from "./models.ts";
 import { accountRoutes } from "./account-routes.ts";
 import { mfaRoutes } from "./mfa-routes.ts";
+import { editRoutes } from "./edit-routes.ts";
 import { passkeyRoutes } from "./passkey-routes.ts";
 import { sessionRoutes } from "./session-routes.ts";
 import { apiKeyRoutes } from "./api-key-routes.ts";
@@ -378,6 +379,7 @@ export const routes = {
   ...notificationRoutes,
   ...profileRoutes,
   ...inboxRoutes,
+  ...editRoutes,
 } as const;
 
 /** The route table's type. */

@@ -1,7 +1,8 @@
 /**
  * Admin console: org settings. The MLS cipher suite for new groups (PUT
  * /e2ee/config), the password policy (password-policy-section.tsx), the
- * two-factor authentication policy (mfa-policy-section.tsx) and the
+ * two-factor authentication policy (mfa-policy-section.tsx), the message
+ * edit policy (edit-policy-section.tsx) and the
  * limits the API exposes. Changing the suite does not
  * touch existing channels: every group keeps the suite it was created with.
  */
@@ -15,6 +16,7 @@ import { formatBytes } from "../chat/format.ts";
 import { suiteBadge, suiteDescription } from "../security/suite.ts";
 import { PasswordPolicySection } from "./password-policy-section.tsx";
 import { MfaPolicySection } from "./mfa-policy-section.tsx";
+import { EditPolicySection } from "./edit-policy-section.tsx";
 
 const SUITES: E2eeSuite[] = ["default", "xwing"];
 
@@ -94,6 +96,8 @@ export function SettingsTab() {
       <PasswordPolicySection />
 
       <MfaPolicySection />
+
+      <EditPolicySection />
 
       <h2>Limits</h2>
       <p className="muted">

@@ -5,6 +5,9 @@
 import type { Tx } from "../../platform/db/index.ts";
 import type { ChannelRow, MembershipRow } from "../channels/store.ts";
 import type { EventRef, EventRow } from "./store.ts";
+import type { EditPolicy } from "@parley/protocol";
+import { orgSettings } from "../e2ee/store.ts";
+import { editPolicyIn } from "./edit-policy.ts";
 
 export interface BatchRequest {
   orgId: string;
@@ -13,6 +16,8 @@ export interface BatchRequest {
   clientId: string;
   refs: number[];
   mentions: string[];
+  /** The request is an edit: its org's edit policy is loaded. */
+  edit: boolean;
 }
 
 export interface BatchRows {
@@ -25,6 +30,8 @@ export interface BatchRows {
   refs: Map<string, EventRef>;
   /** Active users by id, with their org. */
   users: Map<string, string>;
+  /** Edit policies of the orgs with an edit in the batch. */
+  editPolicies: Map<string, EditPolicy>;
 }
 
 const uniq = <T>(xs: T[]) => [...new Set(xs)];
@@ -42,7 +49,7 @@ export async function loadBatchRows(tx: Tx, reqs: BatchRequest[]): Promise<Batch
   const clientIds = uniq(reqs.map((r) => r.clientId));
   const seqs = uniq(reqs.flatMap((r) => r.refs));
   const mentioned = uniq(reqs.flatMap((r) => r.mentions));
-  const rows: BatchRows = { channels: new Map(), memberships: new Map(), committed: new Map(), refs: new Map(), users: new Map() };
+  const rows: BatchRows = { channels: new Map(), memberships: new Map(), committed: new Map(), refs: new Map(), users: new Map(), editPolicies: new Map() };
   for (const c of await tx.selectFrom("channels").selectAll().where("id", "in", channelIds).execute()) rows.channels.set(c.id, c);
   const members = await chunked(userIds, (part) =>
     tx
@@ -61,7 +68,7 @@ export async function loadBatchRows(tx: Tx, reqs: BatchRequest[]): Promise<Batch
     const refs = await chunked(seqs, (part) =>
       tx
         .selectFrom("events")
-        .select(["channel_id", "seq", "kind", "sender_id", "thread_root"])
+        .select(["channel_id", "seq", "kind", "sender_id", "thread_root", "created_at"])
         .where("channel_id", "in", channelIds)
         .where("seq", "in", part)
         .execute(),
@@ -72,6 +79,7 @@ export async function loadBatchRows(tx: Tx, reqs: BatchRequest[]): Promise<Batch
         kind: r.kind,
         sender_id: r.sender_id,
         thread_root: r.thread_root === null ? null : Number(r.thread_root),
+        created_at: Number(r.created_at),
       });
     }
   }
@@ -81,5 +89,6 @@ export async function loadBatchRows(tx: Tx, reqs: BatchRequest[]): Promise<Batch
     );
     for (const u of users) rows.users.set(u.id, u.org_id);
   }
+  for (const orgId of uniq(reqs.filter((r) => r.edit).map((r) => r.orgId))) rows.editPolicies.set(orgId, editPolicyIn(await orgSettings(tx, orgId)));
   return rows;
 }

@@ -20,7 +20,7 @@ import { appendEvents, type NewEvent } from "../timeline/append.ts";
 import { runCommand, type CommandEffects } from "../../command.ts";
 import { auditActor } from "../audit/actors.ts";
 import { claimSeqs } from "../timeline/sequence.ts";
-import type { Event, SendEvent } from "@parley/protocol";
+import { DEFAULT_EDIT_POLICY, type Event, type SendEvent } from "@parley/protocol";
 import type { Deps, DeviceActor } from "../../context.ts";
 import { isUniqueViolation, type Tx } from "../../platform/db/index.ts";
 import { AppError } from "../../core/errors.ts";
@@ -181,7 +181,7 @@ async function settleAlone(deps: Deps, r: SendRequest, err: unknown): Promise<Ou
 }
 
 /** Check one send against the batch's rows: a draft, a duplicate, or an error. */
-function settleRequest(r: SendRequest, rows: Awaited<ReturnType<typeof loadBatchRows>>, requireArchive: boolean): EventDraft | Outcome {
+function settleRequest(r: SendRequest, rows: Awaited<ReturnType<typeof loadBatchRows>>, requireArchive: boolean, now: number): EventDraft | Outcome {
   const p = r.principal;
   const row = rows.channels.get(r.channelId);
   if (!row || row.org_id !== p.orgId) return { err: new AppError("not_found", "channel not found") };
@@ -202,6 +202,8 @@ function settleRequest(r: SendRequest, rows: Awaited<ReturnType<typeof loadBatch
     {
       eventRef: (channelId, seq) => rows.refs.get(`${channelId}\n${seq}`),
       activeUser: (orgId, userId) => rows.users.get(userId) === orgId,
+      editPolicy: (orgId) => rows.editPolicies.get(orgId) ?? DEFAULT_EDIT_POLICY,
+      now,
     },
     requireArchive,
   );
@@ -237,6 +239,7 @@ async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], do
       clientId: r.input.clientId,
       refs: [r.input.target, r.input.threadRoot].filter((x): x is number => typeof x === "number"),
       mentions: r.input.mentions ?? [],
+      edit: r.input.kind === "edit",
     })),
   );
   // New events per channel, in arrival order; later sends of a clientId in this batch share the first one's outcome.
@@ -248,7 +251,7 @@ async function writeInTx(deps: Deps, tx: Tx, fx: CommandEffects, jobs: Job[], do
     firstInBatch.set(k, i);
     let settled: EventDraft | Outcome;
     try {
-      settled = settleRequest(job.req, rows, deps.config.checkMlsFraming);
+      settled = settleRequest(job.req, rows, deps.config.checkMlsFraming, now);
     } catch (err) {
       settled = { err };
     }

@@ -39,6 +39,8 @@ export interface EventRef {
   kind: EventKind;
   sender_id: string;
   thread_root: number | null;
+  /** When the event was written (ms): edits are checked against the org's edit window. */
+  created_at: number;
 }
 
 export async function findEventByClientId(q: Q, channelId: string, clientId: string): Promise<EventRow | undefined> {

@@ -4,7 +4,7 @@
  * rows the batch loaded in bulk (see batch-reads.ts), so a bad send is
  * rejected on its own and never fails the batch it joined.
  */
-import type { EventKind, SendEvent } from "@parley/protocol";
+import { editAllowed, type EditPolicy, type EventKind, type SendEvent } from "@parley/protocol";
 import { parseChannelGroupId, privateMessageHeader } from "@parley/crypto/public";
 import type { Deps, DeviceActor } from "../../context.ts";
 import { authorize } from "../access/authorize.ts";
@@ -76,6 +76,10 @@ export interface SendLookups {
   eventRef(channelId: string, seq: number): EventRef | undefined;
   /** Whether `userId` is an active user of `orgId`. */
   activeUser(orgId: string, userId: string): boolean;
+  /** The org's edit policy (loaded for batches holding an edit). */
+  editPolicy(orgId: string): EditPolicy;
+  /** The batch's clock (ms). */
+  now: number;
 }
 
 /** A validated send, ready to be written. */
@@ -137,6 +141,7 @@ export function checkSend(p: DeviceActor, ch: LoadedChannel, input: SendEvent, s
     const ref = look.eventRef(channelId, target!);
     if (!ref) throw bad("target must name an event of this channel");
     checkTarget(p, ch, input.kind, ref);
+    if (input.kind === "edit") checkEditPolicy(look.editPolicy(p.orgId), ref, look.now);
     // A reaction/edit/delete lives in the thread of what it refers to, so a thread page carries it.
     if (threadRoot !== null && threadRoot !== ref.thread_root) throw bad("threadRoot does not match the target's thread");
     threadRoot = ref.thread_root;
@@ -164,6 +169,19 @@ export function checkSend(p: DeviceActor, ch: LoadedChannel, input: SendEvent, s
     mentions,
     files,
   };
+}
+
+/** The org's edit policy, on the target's time (the server cannot read the edit, but knows when its target was sent). */
+function checkEditPolicy(policy: EditPolicy, ref: EventRef, now: number): void {
+  const verdict = editAllowed(policy, ref.created_at, now);
+  if (verdict === "disabled") throw new AppError("edit_not_allowed", "your organisation does not allow editing messages", { reason: "disabled" });
+  if (verdict === "window_closed") {
+    const minutes = policy.windowMinutes!;
+    throw new AppError("edit_not_allowed", `messages can be edited for ${minutes} minute${minutes === 1 ? "" : "s"} after sending; this one is older`, {
+      reason: "window_closed",
+      windowMinutes: minutes,
+    });
+  }
 }
 
 function checkTarget(p: DeviceActor, ch: LoadedChannel, kind: "reaction" | "edit" | "delete", ref: EventRef): void {

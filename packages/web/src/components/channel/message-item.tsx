@@ -16,6 +16,7 @@ import { filesOf } from "../../client/extras.ts";
 import { Attachments } from "../../chat/attachments.tsx";
 import { mayDeleteOthers, mayPost } from "../../chat/channel-roles.ts";
 import { PinAction } from "../../chat/pin-action.tsx";
+import { editBlockedReason, useEditPolicy } from "../../chat/edit-window.ts";
 
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀", "✅"];
 
@@ -45,6 +46,8 @@ export function MessageItem(props: {
   const knownUser = (u: string) => [...chat.users.values()].some((x) => x.username === u);
   const mentionsMe = m.mentions.includes(chat.me.id);
   const files = m.deleted || m.decodeError ? [] : filesOf(chat.history(channelId).event(m.seq));
+  // Past the org's edit window (or with editing off) "Edit" stays visible but inert, its title saying why.
+  const editBlocked = editBlockedReason(useEditPolicy(chat), m.createdAt, Date.now());
 
   return (
     <article
@@ -156,7 +159,14 @@ export function MessageItem(props: {
             <span aria-hidden="true">●</span>
           </button>
           {own && posts ? (
-            <button type="button" className="icon" aria-label="Edit message" onClick={() => setEditing(true)}>
+            <button
+              type="button"
+              className="icon"
+              aria-label="Edit message"
+              aria-disabled={editBlocked ? true : undefined}
+              title={editBlocked ?? undefined}
+              onClick={() => !editBlocked && setEditing(true)}
+            >
               <Icon name="edit" />
             </button>
           ) : null}
