@@ -39,9 +39,12 @@ test("markdown: unsafe link schemes and raw HTML stay plain text", () => {
 test("markdown: fenced blocks and line breaks", () => {
   assert.deepEqual(parseMessage("hi\n```js\nconst a = 1;\n```\nbye"), [
     { t: "text", v: "hi" },
-    { t: "pre", v: "const a = 1;" },
+    { t: "pre", v: "const a = 1;", lang: "js" },
     { t: "text", v: "bye" },
   ]);
+  // The tag is kept (lower-cased) for highlighting; a block without one has no lang.
+  assert.deepEqual(parseMessage("```Python\nx = 1\n```"), [{ t: "pre", v: "x = 1", lang: "python" }]);
+  assert.deepEqual(parseMessage("```\nplain <b>\n```"), [{ t: "pre", v: "plain <b>" }]);
   assert.deepEqual(parseMessage("a\nb"), [{ t: "text", v: "a" }, { t: "br" }, { t: "text", v: "b" }]);
   assert.deepEqual(parseMessage("open ``` fence"), [{ t: "text", v: "open ``` fence" }]);
 });

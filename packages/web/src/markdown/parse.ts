@@ -12,7 +12,8 @@ export type MdNode =
   | { t: "bold"; c: MdNode[] }
   | { t: "italic"; c: MdNode[] }
   | { t: "code"; v: string }
-  | { t: "pre"; v: string }
+  /** A fenced block; `lang` is the fence's tag (```ts), when it has one. */
+  | { t: "pre"; v: string; lang?: string }
   | { t: "link"; href: string; c: MdNode[] }
   | { t: "mention"; username: string }
   | { t: "br" };
@@ -86,7 +87,9 @@ export function parseMessage(text: string): MdNode[] {
     // Odd parts are inside a fence (an unclosed fence stays literal text).
     const fenced = idx % 2 === 1 && idx < parts.length - 1;
     if (fenced) {
-      out.push({ t: "pre", v: part.replace(/^[a-z0-9+-]*\n/i, "").replace(/\n$/, "") });
+      const tag = /^([a-z0-9+#-]*)\n/i.exec(part);
+      const v = (tag ? part.slice(tag[0].length) : part).replace(/\n$/, "");
+      out.push(tag?.[1] ? { t: "pre", v, lang: tag[1].toLowerCase() } : { t: "pre", v });
       return;
     }
     const literal = idx % 2 === 1 ? "```" + part : part;

@@ -1,6 +1,7 @@
 /** Renders parsed message markdown as React elements (never as HTML). */
 import { Fragment, type ReactNode } from "react";
 import { parseMessage, type MdNode } from "../../markdown/parse.ts";
+import { CodeBlock } from "./code-block.tsx";
 
 // Parsing is cheap but runs for every visible row on every render: keep recent results.
 const cache = new Map<string, MdNode[]>();
@@ -28,11 +29,7 @@ function render(nodes: MdNode[], isKnownUser: (u: string) => boolean): ReactNode
       case "code":
         return <code key={i}>{n.v}</code>;
       case "pre":
-        return (
-          <pre key={i}>
-            <code>{n.v}</code>
-          </pre>
-        );
+        return <CodeBlock key={i} code={n.v} lang={n.lang} />;
       case "link":
         return (
           <a key={i} href={n.href} target="_blank" rel="noopener noreferrer nofollow">
