@@ -22,6 +22,14 @@ export interface ResetNotice {
 }
 
 /** Per-channel history with paging state. */
+/** One version of a message (the original or an edit), as decrypted on this device. */
+export interface MessageVersion {
+  seq: number;
+  createdAt: number;
+  text: string;
+  decodeError: string | undefined;
+}
+
 export class ChannelHistory {
   readonly channelId: string;
   readonly #events = new Map<number, ReceivedEvent>();
@@ -162,6 +170,19 @@ export class ChannelHistory {
   /** The decoded event at `seq` (its content carries what the timeline drops, e.g. `files`). */
   event(seq: number): ReceivedEvent | undefined {
     return this.#events.get(seq);
+  }
+
+  /**
+   * Every version of message `seq` this device holds, oldest first: the message, then each
+   * edit its sender made (each edit is its own encrypted event; none replaces another). A
+   * version this device could not decrypt carries its `decodeError` and no text.
+   */
+  versions(seq: number): MessageVersion[] {
+    const original = this.#events.get(seq);
+    if (!original || original.kind !== "message") return [];
+    const of = (e: ReceivedEvent): MessageVersion => ({ seq: e.seq, createdAt: e.createdAt, text: e.text ?? "", decodeError: e.content.decodeError });
+    const edits = [...this.#events.values()].filter((e) => e.kind === "edit" && e.target === seq && e.senderId === original.senderId);
+    return [original, ...edits.sort((a, b) => a.seq - b.seq)].map(of);
   }
 
   /** Seq of the signed-in user's reaction `emoji` on `target`, if there is one. */

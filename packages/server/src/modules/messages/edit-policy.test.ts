@@ -47,6 +47,26 @@ for (const dialect of DIALECTS) {
       assert.equal((await send(alice, { kind: "edit", target: old, content: b64("fixed") })).status, 200);
     });
 
+    it("keeps every version: an edit is its own event and the original's stored content is untouched", async () => {
+      const seq = (await send(alice, { content: b64("v1") })).body.event.seq as number;
+      const e1 = (await send(alice, { kind: "edit", target: seq, content: b64("v2") })).body.event;
+      const e2 = (await send(alice, { kind: "edit", target: seq, content: b64("v3") })).body.event;
+      const page = await bob.api("GET", `/channels/${ch.id}/events?after=${seq - 1}`);
+      const versions = (page.body.events as Array<{ seq: number; kind: string; target: number | null; content: string }>).filter(
+        (e) => e.seq === seq || (e.kind === "edit" && e.target === seq),
+      );
+      assert.deepEqual(
+        versions.map((e) => Buffer.from(e.content, "base64").toString()),
+        ["v1", "v2", "v3"],
+      );
+      assert.deepEqual(
+        versions.map((e) => e.seq),
+        [seq, e1.seq, e2.seq],
+      );
+      const stored = await s.deps.db.selectFrom("events").select("content").where("channel_id", "=", ch.id).where("seq", "=", seq).executeTakeFirstOrThrow();
+      assert.equal(Buffer.from(stored.content).toString(), "v1");
+    });
+
     it("lets admins set it (audited); members and bad input are refused with nothing stored", async () => {
       const before = await countRows(s, "audit_log");
       const member = await setPolicy(alice, { enabled: true, windowMinutes: 15 });

@@ -17,6 +17,7 @@ import { Attachments } from "../../chat/attachments.tsx";
 import { mayDeleteOthers, mayPost } from "../../chat/channel-roles.ts";
 import { PinAction } from "../../chat/pin-action.tsx";
 import { editBlockedReason, useEditPolicy } from "../../chat/edit-window.ts";
+import { EditHistoryDialog } from "./edit-history-dialog.tsx";
 
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀", "✅"];
 
@@ -36,6 +37,7 @@ export function MessageItem(props: {
   const [picker, setPicker] = useState(false);
   const [editing, setEditing] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const [showEdits, setShowEdits] = useState(false);
   const own = m.senderId === chat.me.id;
   const channel = chat.channel(channelId);
   // Readers react, edit and delete nothing; moderators and admins delete others' messages too.
@@ -87,7 +89,15 @@ export function MessageItem(props: {
       ) : m.text || !files.length ? (
         <div className="msg-body">
           <Markdown text={m.text} isKnownUser={knownUser} />
-          {m.edited ? <span className="edited"> (edited)</span> : null}
+          {m.edited ? (
+            <>
+              {" "}
+              <button type="button" className="link edited" title="Show edits" onClick={() => setShowEdits(true)}>
+                (edited)
+              </button>
+            </>
+          ) : null}
+          {showEdits ? <EditHistoryDialog channelId={channelId} seq={m.seq} onClose={() => setShowEdits(false)} /> : null}
         </div>
       ) : null}
       {m.archiveFault && !m.deleted && !m.decodeError ? (
