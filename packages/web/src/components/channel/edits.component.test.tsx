@@ -4,7 +4,7 @@ import userEvent from "@testing-library/user-event";
 import { chatFixture, user } from "../../testing/chat-fixture.tsx";
 import { useChat } from "../../client/use-chat.ts";
 import { MessageItem } from "./message-item.tsx";
-import type { ReceivedEvent } from "@parley/sdk";
+import { ParleyError, type ReceivedEvent } from "@parley/sdk";
 import { EditPolicySection } from "../../admin/edit-policy-section.tsx";
 
 const me = user("u-me", "me", "Me Myself", { role: "admin" });
@@ -39,6 +39,24 @@ describe("edit window and edit history", () => {
     expect(open.getAttribute("aria-disabled")).toBeNull();
     await u.click(open);
     expect(within(recent!).getByRole("textbox", { name: "Edit message" })).toBeTruthy();
+  });
+
+  test("an edit the server refuses (the window closed while editing) is reported on the message", async () => {
+    const f = await chatFixture({ me, users: [] });
+    f.worker.answers.set(
+      "call:edit",
+      new ParleyError({ code: "edit_not_allowed", status: 403, message: "messages can be edited for 15 minutes after sending; this one is older" }),
+    );
+    f.event({ seq: 1, text: "draft" });
+    f.render(<Item seq={1} />);
+    const u = userEvent.setup();
+    const msg = await screen.findByRole("article");
+    await u.click(within(msg).getByRole("button", { name: "Edit message" }));
+    const editor = within(msg).getByRole("textbox", { name: "Edit message" });
+    await u.clear(editor);
+    await u.type(editor, "too late{Enter}");
+    expect((await within(msg).findByRole("alert")).textContent).toBe("Not edited: messages can be edited for 15 minutes after sending; this one is older");
+    expect(within(msg).getByText("draft")).toBeTruthy();
   });
 
   test("admins set a window in settings; the page's messages follow the saved policy", async () => {

@@ -18,6 +18,7 @@ import { mayDeleteOthers, mayPost } from "../../chat/channel-roles.ts";
 import { PinAction } from "../../chat/pin-action.tsx";
 import { editBlockedReason, useEditPolicy } from "../../chat/edit-window.ts";
 import { EditHistoryDialog } from "./edit-history-dialog.tsx";
+import { describeError } from "../../client/session.ts";
 
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀", "✅"];
 
@@ -38,6 +39,7 @@ export function MessageItem(props: {
   const [editing, setEditing] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [showEdits, setShowEdits] = useState(false);
+  const [editError, setEditError] = useState<string>();
   const own = m.senderId === chat.me.id;
   const channel = chat.channel(channelId);
   // Readers react, edit and delete nothing; moderators and admins delete others' messages too.
@@ -83,7 +85,9 @@ export function MessageItem(props: {
           onCancel={() => setEditing(false)}
           onSave={async (text) => {
             setEditing(false);
-            if (text !== m.text) await chat.edit(channelId, m.seq, text);
+            setEditError(undefined);
+            // A refusal (the org's edit window closed meanwhile, edit_not_allowed) is shown, not swallowed.
+            if (text !== m.text) await chat.edit(channelId, m.seq, text).catch((err: unknown) => setEditError(`Not edited: ${describeError(err)}`));
           }}
         />
       ) : m.text || !files.length ? (
@@ -99,6 +103,11 @@ export function MessageItem(props: {
           ) : null}
           {showEdits ? <EditHistoryDialog channelId={channelId} seq={m.seq} onClose={() => setShowEdits(false)} /> : null}
         </div>
+      ) : null}
+      {editError ? (
+        <p className="form-error" role="alert">
+          {editError}
+        </p>
       ) : null}
       {m.archiveFault && !m.deleted && !m.decodeError ? (
         <p className="msg-archive-fault" role="note" title={m.archiveFault}>
