@@ -6,8 +6,8 @@
  *   email's link opens the reset screen (the token leaves the address bar) → a too-short
  *   password shows the policy's minimum → a good one → "Password changed — sign in" with the
  *   form pre-filled → the old password fails, the new one signs in; the link is dead after.
- * - The profile page: name and status, a picture (a generated 300×200 PNG, resized to
- *   256×171 in the browser), the email address changed through its emailed link, the password
+ * - The profile page: name and status, a picture (a generated 300×200 PNG, cropped to its
+ *   centred 200×200 square in the browser), the email address changed through its emailed link, the password
  *   changed with "Sign out my other sessions" (the user's other browser is signed out).
  * - The admin console: an invite emailed, a user without email reset by the admin (the
  *   one-time link shown, and it works), an address set, the password policy changed.
@@ -210,13 +210,13 @@ test(
     await foot.getByText("Pat the Builder").waitFor();
     await foot.getByText("Fixing the roof until 3").waitFor();
 
-    // A picture: 300×200 in, at most 256×256 out (WebP from chromium).
+    // A picture: 300×200 in, cropped to its centred square and at most 256×256 out (WebP from chromium): 200×200.
     await page.getByLabel("Profile picture file").setInputFiles({ name: "me.png", mimeType: "image/png", buffer: pngImage(300, 200) });
     await page.getByText("Picture updated.").waitFor({ timeout: 30_000 });
     const img = page.locator(".profile").getByTestId("avatar-image");
     await img.waitFor();
     await page.waitForFunction(() => (document.querySelector(".profile [data-testid=avatar-image]") as HTMLImageElement | null)?.complete === true);
-    assert.deepEqual(await img.evaluate((el: HTMLImageElement) => [el.naturalWidth, el.naturalHeight]), [256, 171]);
+    assert.deepEqual(await img.evaluate((el: HTMLImageElement) => [el.naturalWidth, el.naturalHeight]), [200, 200]);
     const users = await owner.api("GET", "/users");
     const pat = (users.body.users as Array<{ id: string; username: string; avatar?: string | null; statusText?: string | null; displayName: string }>).find(
       (u) => u.username === "pat",
