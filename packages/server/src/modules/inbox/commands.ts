@@ -2,8 +2,9 @@
  * Inbox commands (issue 13): list the caller's mentions and followed threads, follow /
  * unfollow / read a thread, and mark a channel unread from a message. Lists read only the
  * caller's rows joined to their current memberships, so a channel they left or another org's
- * channel never shows; thread and channel commands load the channel through the principal
- * (channelFor) first, and validate everything before they write.
+ * channel never shows, and drop the channels an org policy forbids them to read (as the
+ * gateway drops their events); thread and channel commands load the channel through the
+ * principal (channelFor) first, and validate everything before they write.
  */
 import { z } from "zod";
 import type { InboxThread, MentionItem, ThreadState } from "@parley/protocol";
@@ -33,6 +34,25 @@ function decodeCursor(cursor: string | undefined): PageKey | undefined {
   return r.data;
 }
 
+/**
+ * The page's items in channels `p` may read: with the org's policies enabled, each distinct
+ * channel is checked as a read of it would be (channelFor + authorize); items of a channel a
+ * policy forbids are dropped (the page may come out short; the cursor still moves past them).
+ */
+async function readable<T extends { channelId: string }>(deps: Deps, p: DeviceActor, items: T[]): Promise<T[]> {
+  if ((p.access?.org.current.policySetId ?? null) === null) return items;
+  const allowed = new Set<string>();
+  for (const id of new Set(items.map((i) => i.channelId))) {
+    try {
+      await channelFor(deps.db, p, id, "channel.read");
+      allowed.add(id);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+    }
+  }
+  return items.filter((i) => allowed.has(i.channelId));
+}
+
 /** The page and the cursor of the next one (null when this page is the last). */
 function paged<T>(rows: T[], limit: number, key: (last: T) => PageKey): { items: T[]; next: string | null } {
   const items = rows.slice(0, limit);
@@ -47,7 +67,7 @@ export async function listMentions(
   const before = decodeCursor(q.cursor);
   const rows = await mentionRows(deps.db, p.orgId, p.userId, { before, limit: q.limit + 1, unreadOnly: q.unreadOnly === "true" });
   const { items, next } = paged(rows, q.limit, (m) => [m.createdAt, m.channelId, m.seq]);
-  return { mentions: items, next };
+  return { mentions: await readable(deps, p, items), next };
 }
 
 export async function listFollowedThreads(
@@ -58,7 +78,7 @@ export async function listFollowedThreads(
   const before = decodeCursor(q.cursor);
   const rows = await followedThreadRows(deps.db, p.orgId, p.userId, { before, limit: q.limit + 1 });
   const { items, next } = paged(rows, q.limit, (t) => [t.lastReplyAt, t.channelId, t.rootSeq]);
-  return { threads: items, next };
+  return { threads: await readable(deps, p, items), next };
 }
 
 /** The channel (a member's, readable) and the thread's root, or the error; nothing written. */
