@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
 import { bootstrapOrg, type TestUser } from "@parley/server/testing/factories";
 import type { TestServer } from "@parley/server/testing/harness";
-import { createChannel, launchChromium, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
+import { createChannel, launchChromium, newUserPage, serviceWorkerRegistrationId, shot, signIn, startWebServer } from "./browser-support.ts";
 
 const ORG = "notify";
 let server: TestServer;
@@ -77,15 +77,9 @@ test("notification settings on the profile and in a channel's header; a push sho
   // A push as the server sends it (ids only), delivered to the service worker through CDP.
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
   const cdp = await page.context().newCDPSession(page);
-  const registrationId = new Promise<string>((resolve) =>
-    cdp.on("ServiceWorker.workerRegistrationUpdated", (e: { registrations: Array<{ registrationId: string; scopeURL: string; isDeleted: boolean }> }) => {
-      const reg = e.registrations.find((r) => !r.isDeleted && r.scopeURL.startsWith(server.url));
-      if (reg) resolve(reg.registrationId);
-    }),
-  );
-  await cdp.send("ServiceWorker.enable");
+  const registrationId = await serviceWorkerRegistrationId(cdp, server.url);
   const payload = { v: 1, orgId: owner.org.id, channelId, seq: 1, senderId: owner.user.id };
-  await cdp.send("ServiceWorker.deliverPushMessage", { origin: server.url, registrationId: await registrationId, data: JSON.stringify(payload) });
+  await cdp.send("ServiceWorker.deliverPushMessage", { origin: server.url, registrationId, data: JSON.stringify(payload) });
   const shown = await eventually(
     () =>
       page.evaluate(async () =>

@@ -15,12 +15,12 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, CDPSession, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
 import type { TestServer } from "@parley/server/testing/harness";
-import { waitForJobsIdle } from "@parley/server/testing/jobs";
+import { waitForJobsIdle, waitUntil } from "@parley/server/testing/jobs";
 import { startPushReceiver, type PushReceiver } from "@parley/server/testing/push-receiver";
-import { launchChromium, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
+import { launchChromium, newUserPage, serviceWorkerRegistrationId, shot, signIn, startWebServer } from "./browser-support.ts";
 
 const suite = { errors: [] as string[] } as { server: TestServer; browser: Browser; errors: string[] };
 let receiver: PushReceiver | undefined;
@@ -56,34 +56,19 @@ async function waitForNotification(page: Page, tag: string): Promise<Shown> {
 }
 
 /** Wait until the server has `level` as the user's override of `channelId` (the select saves asynchronously). */
-async function expectSetting(
+function expectSetting(
   u: { api: (m: string, p: string) => Promise<{ body: { channels: Array<{ channelId: string; level: string }> } }> },
   channelId: string,
   level: string,
 ): Promise<void> {
-  for (let i = 0; i < 150; i++) {
-    if ((await u.api("GET", "/me/notifications")).body.channels.some((c) => c.channelId === channelId && c.level === level)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the override of ${channelId} did not become ${level}`);
+  const has = async () => (await u.api("GET", "/me/notifications")).body.channels.some((c) => c.channelId === channelId && c.level === level);
+  return waitUntil(has, 15_000, `the override of ${channelId} becomes ${level}`);
 }
 
 async function closeAll(page: Page): Promise<void> {
   await page.evaluate(async () => {
     for (const n of await (await navigator.serviceWorker.ready).getNotifications()) n.close();
   });
-}
-
-/** The service worker's registration id (for ServiceWorker.deliverPushMessage). */
-async function registrationId(cdp: CDPSession): Promise<string> {
-  const ids: string[] = [];
-  cdp.on("ServiceWorker.workerRegistrationUpdated", (e) => {
-    for (const r of e.registrations) if (!r.isDeleted) ids.push(r.registrationId);
-  });
-  await cdp.send("ServiceWorker.enable");
-  for (let i = 0; i < 100 && !ids.length; i++) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(ids[0] !== undefined, "the service worker is registered");
-  return ids[0]!;
 }
 
 test("mentions and pushes show the text decrypted by the background tab; unknown messages say New message", { timeout: 240_000 }, async () => {
@@ -116,7 +101,7 @@ test("mentions and pushes show the text decrypted by the background tab; unknown
   await page.getByRole("heading", { name: "ops" }).waitFor();
   await page.evaluate(() => navigator.serviceWorker.ready);
   const cdp = await page.context().newCDPSession(page);
-  const regId = await registrationId(cdp);
+  const regId = await serviceWorkerRegistrationId(cdp, origin);
 
   // Bob's tab goes to the background: another tab of his in front, and focus as the browser has it.
   await cdp.send("Emulation.setFocusEmulationEnabled", { enabled: false });
