@@ -133,7 +133,7 @@ test("two users chat end to end in the browser", async () => {
 
   // ---- devices and admin console; deactivation ends Bob's session ---------
   await alice.getByRole("link", { name: "Devices" }).click();
-  await alice.getByText("this device").waitFor();
+  await alice.getByText("this device", { exact: true }).waitFor();
   await shot(alice, "devices");
   await alice.getByRole("link", { name: "Admin" }).click();
   await alice.getByRole("cell", { name: "@bob" }).waitFor();
