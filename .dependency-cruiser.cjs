@@ -2,7 +2,7 @@
  * Module-graph rules (run by `npm run lint`): no import cycles, and the
  * one-way package boundaries of docs/architecture.md §2 / ARCHITECTURE §2:
  *
- *   protocol  <-  crypto  <-  sdk  <-  cli, web
+ *   protocol  <-  crypto  <-  sdk  <-  cli, web, bot (and bot <- cli)
  *   protocol  <-  server  <-  cli (`parley start` embeds the server)
  *
  * Tests (`*.test.ts`, test/) and bench/ may import anything. The server's
@@ -13,7 +13,7 @@ const TEST_FILE = "(^test/|\\.test\\.ts$|^bench/|^packages/[^/]+/src/testing/)";
 
 /** A boundary rule: files under `from` may import only the listed packages (besides themselves and npm deps). */
 function onlyImports(name, pkg, allowed) {
-  const others = ["protocol", "crypto", "sdk", "server", "cli", "web"].filter((p) => p !== pkg && !allowed.includes(p));
+  const others = ["protocol", "crypto", "sdk", "server", "cli", "web", "bot"].filter((p) => p !== pkg && !allowed.includes(p));
   return {
     name,
     severity: "error",
@@ -54,7 +54,9 @@ module.exports = {
       from: { path: "^packages/server/", pathNot: TEST_FILE },
       to: { path: "^packages/crypto/", pathNot: "^packages/crypto/src/public\\.ts$" },
     },
-    onlyImports("cli-imports-sdk-protocol-server", "cli", ["sdk", "protocol", "server", "crypto"]),
+    onlyImports("cli-imports-sdk-protocol-server", "cli", ["sdk", "protocol", "server", "crypto", "bot"]),
+    // Bots are SDK clients with their own devices and keys (issue 13): the server never holds their keys.
+    onlyImports("bot-imports-sdk-protocol-crypto", "bot", ["sdk", "protocol", "crypto"]),
     onlyImports("web-imports-sdk-protocol-crypto", "web", ["sdk", "protocol", "crypto"]),
     {
       name: "server-testing-is-test-only",
