@@ -7,6 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DIALECTS, startTestServer } from "../../testing/harness.ts";
+import { sealFromMembers } from "../../testing/policies.ts";
 import { bootstrapOrg, makeUser } from "../../testing/factories.ts";
 import { send } from "../../testing/inbox.ts";
 
@@ -29,16 +30,10 @@ for (const dialect of DIALECTS) {
     const both = [open, sealed].sort();
     assert.deepEqual(await lists(), { mentions: both, threads: both });
 
-    assert.equal((await owner.api("PUT", `/channels/${sealed}/labels`, { labels: ["sealed"] })).status, 200);
-    const policy = await owner.api("POST", "/org/policies", {
-      name: "sealed: no members",
-      text: `forbid (principal, action == Action::"channel.read", resource) when { principal.role == "member" && resource.labels.contains("sealed") };`,
-    });
-    assert.equal(policy.status, 201, JSON.stringify(policy.body));
-    assert.equal((await bob.api("GET", `/channels/${sealed}/events?after=0`)).status, 403, "the policy forbids reading the channel");
+    const policyId = await sealFromMembers(owner, bob, sealed);
     assert.deepEqual(await lists(), { mentions: [open], threads: [open] }, "nor does the inbox list it");
 
-    assert.equal((await owner.api("DELETE", `/org/policies/${policy.body.id}`)).status, 204);
+    assert.equal((await owner.api("DELETE", `/org/policies/${policyId}`)).status, 204);
     assert.deepEqual(await lists(), { mentions: both, threads: both });
   });
 }

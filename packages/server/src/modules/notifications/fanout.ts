@@ -2,7 +2,8 @@
  * From a committed message to the pushes it causes. The send's transaction enqueues one
  * `notify.fanout` job per channel run of new messages (only when the org has push
  * subscriptions at all, so orgs without push pay one indexed read per batch); the job reads
- * the messages, the members' subscriptions and settings, and enqueues one `push.send` job per
+ * the messages, the members' subscriptions on devices that may read the channel now
+ * (access/offline-read.ts: a live session, an active user, the org's policies) and their settings, and enqueues one `push.send` job per
  * subscription to notify — in one transaction, each with a dedupe key, so a retried fan-out
  * never pushes twice. A subscription pushed within PARLEY_PUSH_MIN_INTERVAL_SECONDS is skipped
  * (its next_push_at is moved in the same conditional UPDATE): a busy channel does not flood.
@@ -15,6 +16,7 @@ import type { NewEvent } from "../timeline/append.ts";
 import { runCommand } from "../../command.ts";
 import { systemActor } from "../../core/actor.ts";
 import { channelLevels, memberSubscriptions, settingsOf } from "./store.ts";
+import { devicesMayRead } from "../access/offline-read.ts";
 import { shouldNotify } from "@parley/protocol";
 import { PUSH_SEND_JOB, type PushJob } from "./push-send.ts";
 
@@ -61,7 +63,15 @@ async function fanout(deps: Deps, job: FanoutJob): Promise<void> {
   if (!events.length) return;
   const direct = channel.kind === "dm" || channel.kind === "group_dm";
   const now = deps.now();
-  const subs = await memberSubscriptions(deps.db, job.channelId);
+  const members = await memberSubscriptions(deps.db, job.channelId);
+  // Only devices that could read the channel now: a live session, an active user, the org's policies.
+  const readers = await devicesMayRead(
+    deps,
+    job.orgId,
+    job.channelId,
+    members.map((s) => ({ userId: s.user_id, deviceId: s.device_id })),
+  );
+  const subs = members.filter((s) => readers.has(s.device_id));
   if (!subs.length) return;
   const users = [...new Set(subs.map((s) => s.user_id))];
   const [settings, overrides] = await Promise.all([settingsOf(deps.db, job.orgId, users), channelLevels(deps.db, job.channelId, users)]);
