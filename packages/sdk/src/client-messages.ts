@@ -15,6 +15,7 @@ import { downloadFile, sendFileMessage, type FileDescriptor, type SendFileOption
 import type { Api } from "./http.ts";
 import type { SendResult } from "./outbox.ts";
 import { Inbox } from "./inbox.ts";
+import { pollContent, type PollSpec } from "./polls.ts";
 
 /** The E2EE engine, or a `bad_request` error when encryption is off (a test codec was named). */
 export function requireE2ee(e2ee: E2eeEngine | undefined): E2eeEngine {
@@ -42,6 +43,11 @@ export abstract class ClientMessages extends Emitter<ClientEvents> {
   /** Reply in the thread rooted at `rootSeq`. */
   reply(channelId: string, rootSeq: number, text: string, opts: { mentions?: string[] } = {}): Promise<SendResult> {
     return this.send(channelId, { kind: "message", text, threadRoot: rootSeq, ...opts });
+  }
+
+  /** Send a poll (polls.ts: members vote by reacting with the option's keycap; all of it end to end encrypted). */
+  sendPoll(channelId: string, spec: PollSpec, opts: { threadRoot?: number | null } = {}): Promise<SendResult> {
+    return this.send(channelId, { kind: "message", ...pollContent(spec), threadRoot: opts.threadRoot ?? null });
   }
 
   /** React to event `targetSeq` with `emoji` (remove it later with {@link delete} on the reaction's seq). */

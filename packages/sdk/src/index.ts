@@ -22,6 +22,7 @@ export * from "./client.ts";
 export { Inbox, type InboxPage } from "./inbox.ts";
 export type { AcceptInviteOptions, ApiKeyLoginOptions, LoginOptions, SecondFactor, SetupOptions, SsoSignInOptions } from "./sign-in.ts";
 export * from "./timeline.ts";
+export * from "./polls.ts";
 export { KeyLocker, isRecoveryKeyError, type LockerStatus } from "./e2ee/locker.ts";
 export { DeviceApprovals, type AcceptedApproval, type DeviceTrust } from "./e2ee/approval.ts";
 export { E2eeEngine, type E2eeOptions, type UndecryptableNotice, type HistoryUnavailableNotice, type HistoryKeysNotice } from "./e2ee/engine.ts";

@@ -6,7 +6,7 @@
  * through subscribe()/version (useSyncExternalStore).
  */
 import type { ApprovalRequest, ChannelKind, HistoryPolicy, MyChannel, Org, OrgPermission, User } from "@parley/protocol";
-import { isParleyError, type ArchiveStatus, type ConnectionChange, type LockerStatus, type ReceivedEvent } from "@parley/sdk";
+import { isParleyError, parsePollCommand, pollContent, type ArchiveStatus, type ConnectionChange, type LockerStatus, type ReceivedEvent } from "@parley/sdk";
 import { ChannelHistory } from "./channel-history.ts";
 import { EphemeralState } from "./ephemeral.ts";
 import { PresenceWatch } from "./presence-watch.ts";
@@ -284,7 +284,13 @@ export class ChatStore {
     this.#changed();
   }
 
+  /** Send what the composer holds: a message, or `/poll …` as a poll (sdk polls.ts; a malformed one rejects with what to fix). */
   async send(channelId: string, text: string, threadRoot: number | null = null): Promise<void> {
+    const poll = /^\/poll(?:\s+([\s\S]*))?$/.exec(text);
+    if (poll) {
+      await this.client.send(channelId, { kind: "message", ...pollContent(parsePollCommand(poll[1] ?? "")), threadRoot });
+      return;
+    }
     const mentions = mentionedUserIds(text, [...this.users.values()]);
     await this.client.send(channelId, { kind: "message", text, threadRoot, mentions });
   }

@@ -1,20 +1,14 @@
 import { describe, expect, test } from "vitest";
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import { MessageAt } from "../../testing/message-at.tsx";
 import { chatFixture, user } from "../../testing/chat-fixture.tsx";
-import { useChat } from "../../client/use-chat.ts";
-import { MessageItem } from "./message-item.tsx";
 
 const me = user("u-me", "me", "Me Myself");
 const alice = user("u-alice", "alice", "Alice Liddell");
 const bob = user("u-bob", "bob", "Bob Ross");
 
-/** What the message list does: look the message up in the store on every render. */
-function Item(props: { seq: number }) {
-  const chat = useChat();
-  const m = chat.history("ch-1").get(props.seq);
-  return m ? <MessageItem channelId="ch-1" m={m} showHeader /> : null;
-}
+const Item = MessageAt;
 
 async function setup() {
   const f = await chatFixture({ me, users: [alice, bob] });

@@ -4,7 +4,7 @@
  * delete own messages).
  */
 import { useState } from "react";
-import type { TimelineMessage } from "@parley/sdk";
+import { pollOf, type TimelineMessage } from "@parley/sdk";
 import { useChat } from "../../client/use-chat.ts";
 import { Markdown } from "./markdown.tsx";
 import { PresenceDot } from "../presence-dot.tsx";
@@ -16,6 +16,7 @@ import { filesOf } from "../../client/extras.ts";
 import { Attachments } from "../../chat/attachments.tsx";
 import { mayDeleteOthers, mayPost } from "../../chat/channel-roles.ts";
 import { PinAction } from "../../chat/pin-action.tsx";
+import { PollView, nonVoteReactions } from "../../chat/poll.tsx";
 import { editBlockedReason, useEditPolicy } from "../../chat/edit-window.ts";
 import { EditHistoryDialog } from "./edit-history-dialog.tsx";
 import { describeError } from "../../client/session.ts";
@@ -49,7 +50,10 @@ export function MessageItem(props: {
   const senderStatus = senderUser ? activeStatus(senderUser, Date.now()) : undefined;
   const knownUser = (u: string) => [...chat.users.values()].some((x) => x.username === u);
   const mentionsMe = m.mentions.includes(chat.me.id);
-  const files = m.deleted || m.decodeError ? [] : filesOf(chat.history(channelId).event(m.seq));
+  const event = m.deleted || m.decodeError ? undefined : chat.history(channelId).event(m.seq);
+  const files = filesOf(event);
+  const poll = pollOf(event?.content);
+  const reactions = nonVoteReactions(m, poll);
   // Past the org's edit window (or with editing off) "Edit" stays visible but inert, its title saying why.
   const editBlocked = editBlockedReason(useEditPolicy(chat), m.createdAt, Date.now());
 
@@ -90,6 +94,8 @@ export function MessageItem(props: {
             if (text !== m.text) await chat.edit(channelId, m.seq, text).catch((err: unknown) => setEditError(`Not edited: ${describeError(err)}`));
           }}
         />
+      ) : poll ? (
+        <PollView channelId={channelId} m={m} poll={poll} canVote={posts} />
       ) : m.text || !files.length ? (
         <div className="msg-body">
           <Markdown text={m.text} isKnownUser={knownUser} />
@@ -115,9 +121,9 @@ export function MessageItem(props: {
         </p>
       ) : null}
       {files.length ? <Attachments files={files} /> : null}
-      {m.reactions.size > 0 ? (
+      {reactions.length > 0 ? (
         <div className="reactions" role="group" aria-label="Reactions">
-          {[...m.reactions].map(([emoji, users]) => (
+          {reactions.map(([emoji, users]) => (
             <button
               key={emoji}
               type="button"
@@ -177,7 +183,7 @@ export function MessageItem(props: {
           >
             <span aria-hidden="true">●</span>
           </button>
-          {own && posts ? (
+          {own && posts && !poll ? (
             <button
               type="button"
               className="icon"
