@@ -98,6 +98,8 @@ export const PresenceUsersFrame = z.object({
 export const ReadOutFrame = z.object({ t: z.literal("read"), channelId: Id, userId: Id, seq: Seq });
 /** The user's state in a thread changed (followed, unfollowed, read) on one of their devices; sent to all of them (issue 13). */
 export const ThreadOutFrame = ThreadState.extend({ t: z.literal("thread") });
+/** A user of the org changed their profile (name, status, avatar, title) or an admin changed it (role, deactivation): the org's view of them, without the email (issue 13). */
+export const ProfileOutFrame = z.object({ t: z.literal("profile"), user: User });
 export const PongFrame = z.object({ t: z.literal("pong"), ref: Ref.optional(), serverTime: z.number().int() });
 
 export const ServerFrame = z.discriminatedUnion("t", [
@@ -113,6 +115,7 @@ export const ServerFrame = z.discriminatedUnion("t", [
   PresenceUsersFrame,
   ReadOutFrame,
   ThreadOutFrame,
+  ProfileOutFrame,
   PongFrame,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;

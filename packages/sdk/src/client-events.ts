@@ -2,7 +2,7 @@
  * What a {@link ParleyClient} emits to apps: decoded channel events, typing,
  * presence, read receipts, membership and connection changes.
  */
-import type { Event, EventKind, PresenceStatus, ThreadState, UserStreamItem } from "@parley/protocol";
+import type { Event, EventKind, PresenceStatus, ThreadState, User, UserStreamItem } from "@parley/protocol";
 import type { DecodedContent } from "./codec.ts";
 import type { ConnectionChange } from "./connection.ts";
 import type { ParleyError } from "./errors.ts";
@@ -75,6 +75,8 @@ export interface ClientEvents {
   read: ReadNotice;
   /** The user's follow state or read position in a thread changed on one of their devices (inbox). */
   thread: ThreadState;
+  /** A user of the org changed their profile, or an admin changed it (the org's view: no email). */
+  profile: User;
   /** Membership items of the per-user stream (channel.joined/left/updated, member.*). */
   membership: UserStreamItem;
   /** Every per-user stream item, in order, exactly once. */

@@ -8,8 +8,8 @@
  */
 import type { BusTopics, Topic } from "../platform/bus/bus.ts";
 
-/** Who receives a frame: a channel's sockets (optionally not the acting user's own), or one user's. */
-export type Audience = { channelId: string; exceptUserId?: string } | { userId: string };
+/** Who receives a frame: a channel's sockets (optionally not the acting user's own), one user's, or every socket of an org. */
+export type Audience = { channelId: string; exceptUserId?: string } | { userId: string } | { orgId: string };
 
 export interface RealtimeRoute<T extends Topic = Topic> {
   topic: T;

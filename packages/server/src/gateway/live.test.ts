@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { CLOSE_CODES, type ServerFrameOf } from "@parley/protocol";
 import { startTestServer } from "../testing/harness.ts";
-import { asTestUser, bootstrapOrg, loginUser, makeUser, TEST_PASSWORD, type TestUser } from "../testing/factories.ts";
+import { asTestUser, bootstrapOrg, loginUser, makeOrg, makeUser, TEST_PASSWORD, type TestUser } from "../testing/factories.ts";
 import { connectUser, postText, type TestSocket } from "./test-client.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -137,4 +137,27 @@ test("revocation: logging out a session closes its sockets with 4403, others sta
   // Deactivating the user closes all of them.
   assert.ok((await owner.api("POST", `/users/${bob.user.id}/deactivate`)).status < 300);
   assert.equal((await laptop.closed).code, CLOSE_CODES.revoked);
+});
+
+test("profile: a user's new status reaches every socket of their org without the email; another org's sockets get nothing", async (t) => {
+  const { server, owner, bob } = await setup();
+  t.after(() => server.stop());
+  const other = await makeOrg(server);
+  // Bob shares no channel with the owner's change: the frame goes to the org, not to a channel.
+  const [sb, so, sx] = await Promise.all([bob, owner, other].map((u) => connectUser(server.url, u.accessToken)));
+  const res = await owner.api("PATCH", "/me", { statusText: "in a meeting", statusEmoji: "📅", title: "Head of Ops" });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  for (const s of [sb!, so!]) {
+    const f = await s.waitFor<ServerFrameOf<"profile">>((x) => x.t === "profile" && x.user.id === owner.user.id);
+    assert.equal(f.user.statusText, "in a meeting");
+    assert.equal(f.user.statusEmoji, "📅");
+    assert.equal(f.user.title, "Head of Ops");
+    assert.equal("email" in f.user, false, "the email stays out of the org's view");
+  }
+  // An admin's change to another user (deactivation) is a profile change too.
+  assert.equal((await owner.api("POST", `/users/${bob.user.id}/deactivate`)).status, 200);
+  await so!.waitFor<ServerFrameOf<"profile">>((x) => x.t === "profile" && x.user.id === bob.user.id && x.user.deactivated);
+  await sleep(100);
+  assert.deepEqual(sx!.of("profile"), []);
+  for (const s of [sb!, so!, sx!]) await s.close();
 });

@@ -36,7 +36,7 @@ function subscribeRoute(core: GatewayCore, route: RealtimeRoute): () => void {
     route.topic,
     (m) => {
       const to = route.audience(m);
-      const set = "channelId" in to ? registry.byChannel.get(to.channelId) : registry.byUser.get(to.userId);
+      const set = "channelId" in to ? registry.byChannel.get(to.channelId) : "userId" in to ? registry.byUser.get(to.userId) : registry.byOrg.get(to.orgId);
       if (!set) return;
       const frame = textFrame(route.frame(m));
       const channelId = route.kind === "event" && "channelId" in to ? to.channelId : null;

@@ -76,6 +76,12 @@ export class ChatStore {
         if (n.userId === this.me.id) this.#ownReadMovedBack(n.channelId, n.seq);
       }),
       c.on("membership", () => this.#scheduleRefresh()),
+      // Another user's new name, status or avatar shows at once (the frame leaves out the email, which admins keep).
+      c.on("profile", (u) => {
+        const known = this.users.get(u.id);
+        this.users.set(u.id, { ...u, ...(known?.email !== undefined ? { email: known.email } : {}) });
+        this.#changed();
+      }),
       c.on("user", (item) => {
         if (item.kind === "user.updated" || item.kind === "member.joined") this.#scheduleRefresh();
         if (item.kind === "approval.requested" || item.kind === "approval.updated") void this.refreshApprovals().catch(() => undefined);

@@ -167,6 +167,7 @@ export const FORWARDED_EVENTS = [
   "presence",
   "read",
   "thread",
+  "profile",
   "membership",
   "user",
   "connection",

@@ -3,7 +3,7 @@
  * in any channel's timeline. Each user has a gap-free seq (users.stream_seq,
  * bumped in the writing transaction).
  */
-import type { UserStreamItem, UserStreamKind } from "@parley/protocol";
+import type { User, UserStreamItem, UserStreamKind } from "@parley/protocol";
 import type { Tx } from "../../platform/db/index.ts";
 import type { AfterCommit } from "../../command.ts";
 
@@ -37,6 +37,11 @@ export async function appendUserStream(tx: Tx, after: AfterCommit, a: StreamAppe
     })
     .execute();
   after.publish("user.item", { orgId: a.orgId, userId: a.userId, item });
+  // Every change of a user's profile is a "user.updated" item: their org sees it live (without the email, which only they and admins see).
+  if (a.kind === "user.updated") {
+    const { email: _email, ...user } = (a.data as { user: User }).user;
+    after.publish("user.profile", { orgId: a.orgId, user });
+  }
   return item;
 }
 
