@@ -76,6 +76,9 @@ const TABLES: Array<keyof Database> = [
   "legal_holds",
   "retention_policies",
   "gdpr_requests",
+  "personal_items",
+  "personal_heads",
+  "custom_emoji",
 ];
 
 /**
@@ -93,6 +96,16 @@ const OWN_STATE_REFUSALS: Partial<Record<RouteName, string[]>> = {
   setLdap: ["bad_request", "validation_failed"],
   testLdap: ["bad_request", "idp_unavailable"],
   syncLdap: ["bad_request"],
+};
+/**
+ * Routes whose path parameters name a slot in the caller's own space, never another org's
+ * object: a personal item key is the caller's own (an HMAC their devices compute), and an emoji
+ * shortcode B uploads is B's org's. B's calls succeed on B's own rows; A's stay unchanged.
+ */
+const CALLER_SCOPED: Partial<Record<RouteName, string>> = {
+  putPersonalItem: "",
+  deletePersonalItem: "?clientTs=1",
+  createCustomEmoji: "",
 };
 /** B's password after changePassword (routes run in the table's order, changePassword first of these, so it is B's password from then on). */
 const B_NEW_PASSWORD = "bravo changed its passphrase";
@@ -133,6 +146,9 @@ interface OrgA {
   gdprRequestId: string;
   /** A Web Push subscription of A's member (made after A's sends, so no push is attempted). */
   pushSubscriptionId: string;
+  /** A saved-item key of A's member, and a custom emoji of A. */
+  itemKey: string;
+  emojiName: string;
   /** Every id, name and token of org A that must never appear in B's responses. */
   secrets: string[];
 }
@@ -307,9 +323,20 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     201,
     "A push subscription",
   );
+  // A saved item of A's member and a custom emoji of A: B's calls on the same key or name touch B's own only.
+  const itemKey = crypto.randomBytes(24).toString("base64url");
+  const item = await ok<{ sealed: string }>(member.api("PUT", `/me/items/saved/${itemKey}`, { sealed: random(64), clientTs: 1000 }), 200, "A saved item");
+  const emojiName = `alpha-emoji-${tag}`;
+  await ok(
+    owner.api("PUT", `/emoji/${emojiName}`, { contentType: "image/gif", data: Buffer.from("474946383961100010000000", "hex").toString("base64") }),
+    201,
+    "A emoji",
+  );
   return {
     owner,
     member,
+    itemKey,
+    emojiName,
     channels: { public: pub, private: priv, dm },
     event: sent.event,
     invite,
@@ -327,7 +354,7 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     holdId: hold.id,
     gdprRequestId: gdprRequest.id,
     pushSubscriptionId: pushSub.id,
-    secrets: [...secrets, hold.id, `alpha-matter-${tag}`, gdprRequest.id, `alpha-leaving-${tag}`, pushSub.id, `push.alpha.example/${tag}`],
+    secrets: [...secrets, item.sealed, hold.id, `alpha-matter-${tag}`, gdprRequest.id, `alpha-leaving-${tag}`, pushSub.id, `push.alpha.example/${tag}`],
   };
 }
 
@@ -353,40 +380,48 @@ function idFor(path: string, a: OrgA): string {
 }
 
 /** The path with A's objects filled in, one variant per A channel for channel routes. */
-function pathsFor(def: RouteDef, a: OrgA): string[] {
+function pathsFor(name: RouteName, def: RouteDef, a: OrgA): string[] {
   const channels = def.path.includes(":channelId") ? Object.values(a.channels).map((c) => c.id) : [""];
-  return channels.map((channelId) =>
-    def.path.replace(/:([A-Za-z]+)/g, (_, p: string) => {
-      switch (p) {
-        case "channelId":
-          return channelId;
-        case "userId":
-          return a.member.user.id;
-        case "sessionId":
-          return a.sessionId;
-        case "deviceId":
-          return a.deviceId;
-        case "clientId":
-          return a.event.clientId;
-        case "rootSeq":
-        case "seq":
-          return String(a.event.seq);
-        case "token":
-          return a.invite.token;
-        case "fileId":
-          return a.fileId;
-        case "holdId":
-          return a.holdId;
-        case "subscriptionId":
-          return a.pushSubscriptionId;
-        case "welcomeId":
-          return "wel_unknown"; // the :channelId part already names A's object
-        case "id":
-          return idFor(def.path, a);
-        default:
-          throw new Error(`cross-org.test.ts does not know path parameter :${p} (${def.path}): teach pathsFor()`);
-      }
-    }),
+  return channels.map(
+    (channelId) =>
+      def.path.replace(/:([A-Za-z]+)/g, (_, p: string) => {
+        switch (p) {
+          case "channelId":
+            return channelId;
+          case "userId":
+            return a.member.user.id;
+          case "sessionId":
+            return a.sessionId;
+          case "deviceId":
+            return a.deviceId;
+          case "clientId":
+            return a.event.clientId;
+          case "rootSeq":
+          case "seq":
+            return String(a.event.seq);
+          case "token":
+            return a.invite.token;
+          case "fileId":
+            return a.fileId;
+          case "holdId":
+            return a.holdId;
+          case "subscriptionId":
+            return a.pushSubscriptionId;
+          case "welcomeId":
+            return "wel_unknown"; // the :channelId part already names A's object
+          case "kind":
+            return "saved";
+          case "key":
+            return a.itemKey;
+          case "name":
+            // B uploads under a name of its own (A's would be B's own slot too); the other emoji routes name A's.
+            return name === "createCustomEmoji" ? `bravo-emoji-${rnd()}` : a.emojiName;
+          case "id":
+            return idFor(def.path, a);
+          default:
+            throw new Error(`cross-org.test.ts does not know path parameter :${p} (${def.path}): teach pathsFor()`);
+        }
+      }) + (CALLER_SCOPED[name] ?? ""),
   );
 }
 
@@ -475,6 +510,8 @@ function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
     eraseUser: { confirm: a.member.user.username },
     setChannelNotifications: { level: "muted" },
     createPushSubscription: { endpoint: `https://push.bravo.example/${rnd()}`, keys: PUSH_KEYS },
+    putPersonalItem: { sealed: random(48), clientTs: 1 },
+    createCustomEmoji: { contentType: "image/gif", data: Buffer.from("474946383961100010000000", "hex").toString("base64") },
     ...bSamples,
   };
   if (name in samples) return samples[name];
@@ -524,14 +561,16 @@ for (const dialect of DIALECTS) {
       let checked = 0;
       for (const name of names) {
         const def = routes[name] as RouteDef;
-        for (const path of pathsFor(def, a)) {
+        for (const path of pathsFor(name, def, a)) {
           const body = bodyFor(name, def, a);
           const before = await counts(server);
           const res = await b.api(def.method, path, body);
           const text = JSON.stringify(res.body ?? "");
           const what = `${name} ${def.method} ${path}`;
           assertNoLeak(text, a, what, path + JSON.stringify(body ?? ""));
-          if (path !== def.path) {
+          if (name in CALLER_SCOPED) {
+            assert.ok(res.status >= 200 && res.status < 300, `${what}: B's own call failed: ${res.status} ${text}`);
+          } else if (path !== def.path) {
             assert.equal(res.status, 404, `${what}: expected 404, got ${res.status} ${text}`);
             assert.equal(res.body.code, "not_found", what);
             assert.deepEqual(await counts(server), before, `${what} wrote rows`);
@@ -575,6 +614,12 @@ for (const dialect of DIALECTS) {
         "an event from org B landed in A's channel",
       );
       assertNoLeak(JSON.stringify((await b.api("GET", "/users")).body), a, "B's user directory");
+      const items = await a.member.api("GET", "/me/items?kind=saved");
+      assert.deepEqual(
+        items.body.items.map((i: { key: string; clientTs: number; sealed: string | null }) => [i.key, i.clientTs, i.sealed !== null]),
+        [[a.itemKey, 1000, true]],
+      );
+      assert.ok((await a.member.api("GET", "/emoji")).body.emoji.some((e: { name: string }) => e.name === a.emojiName));
     } finally {
       await server.stop();
       await smtp.stop();

@@ -52,6 +52,8 @@ export type E2eeErrorCode =
   | "archive_tampered"
   /** A sealed locker batch did not open: another locker key, or its metadata or bytes were changed. */
   | "locker_open_failed"
+  /** A sealed personal item (saved message, draft, setting) did not open: another user's keys, another kind or item key, or changed bytes. */
+  | "personal_open_failed"
   /** A recovery key as typed is malformed: wrong length, a character outside Crockford base32, or a failed checksum (a typo). */
   | "recovery_key_invalid"
   /** A well-formed recovery key that does not open the recovery blob (another key, another user, or a changed blob). */

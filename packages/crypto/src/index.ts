@@ -74,6 +74,8 @@ export {
   type LockerBatchMeta,
 } from "./history/locker.ts";
 export type { UserSecrets } from "./history/user-secrets.ts";
+// The personal store (issue 13, ADR 0009): saved messages, drafts and settings sealed under the locker key.
+export { personalKeys, type PersonalKeys } from "./history/personal-items.ts";
 export { generateRecoveryKey, formatRecoveryKey, parseRecoveryKey, sealRecoveryBlob, openRecoveryBlob, type RecoveryKey } from "./history/recovery-key.ts";
 // The compliance archive key split M-of-N among officers (issue 11).
 export { splitSecret, combineSecretShares, parseSecretShare, type SecretShareInfo } from "./history/shamir.ts";

@@ -28,6 +28,7 @@ export const OrgPermission = z.enum([
   "channel.browse",
   "channel.manage_any",
   "org.read_audit",
+  "org.manage_emoji",
   "org.manage_security",
   "org.manage_compliance",
   "e2ee.configure",

@@ -144,6 +144,22 @@ export const ERROR_STATUS = {
   pin_target_invalid: 409,
   /** The channel already holds as many pins as allowed (`details.limit`): unpin one first. */
   pin_limit: 409,
+  /**
+   * A personal item write (put or delete) is older (`clientTs`) than the stored change: another
+   * device wrote later. `details.item` is the stored item (a PersonalItem): adopt it.
+   */
+  personal_item_stale: 409,
+  /** The user already holds as many live items of this kind as allowed (`details.limit`): delete some first. */
+  personal_item_limit: 409,
+  /** A custom emoji with this shortcode exists: delete it first to replace it. */
+  emoji_exists: 409,
+  /** The org holds as many custom emoji as allowed (`details.limit`). */
+  emoji_limit: 409,
+  /**
+   * A custom emoji image is refused, nothing stored; `details.reason`: `type` (the bytes are not
+   * the claimed image type), `dimensions` (unreadable, or larger than the limit: `details.maxPixels`).
+   */
+  emoji_image_invalid: 400,
   /** The legal hold was already released. */
   hold_released: 409,
   /**

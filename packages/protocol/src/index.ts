@@ -19,6 +19,8 @@ export * from "./operator-routes.ts";
 export * from "./channel-routes.ts";
 export * from "./pin-routes.ts";
 export * from "./inbox-routes.ts";
+export * from "./personal-routes.ts";
+export * from "./emoji-routes.ts";
 export * from "./e2ee-routes.ts";
 export * from "./e2ee-models.ts";
 export * from "./file-routes.ts";

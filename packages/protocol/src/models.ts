@@ -344,6 +344,8 @@ export const UserStreamKind = z.enum([
   "mls.welcome",
   /** The org's compliance archive policy changed: data { version }; fetch it with getArchivePolicy and check its signature. */
   "archive.policy",
+  /** One of the user's personal items (saved, draft, setting) changed: data { kind, version } (sync with listPersonalItems). */
+  "personal.items",
 ]);
 export type UserStreamKind = z.infer<typeof UserStreamKind>;
 

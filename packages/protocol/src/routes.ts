@@ -49,6 +49,8 @@ import { notificationRoutes } from "./notification-routes.ts";
 import { profileRoutes } from "./profile-routes.ts";
 import { KnownTimeZone, StatusEmoji, Title } from "./profile-models.ts";
 import { inboxRoutes } from "./inbox-routes.ts";
+import { personalRoutes } from "./personal-routes.ts";
+import { emojiRoutes } from "./emoji-routes.ts";
 
 const IdParams = z.object({ id: Id });
 
@@ -380,6 +382,8 @@ export const routes = {
   ...profileRoutes,
   ...inboxRoutes,
   ...editRoutes,
+  ...personalRoutes,
+  ...emojiRoutes,
 } as const;
 
 /** The route table's type. */

@@ -30,7 +30,12 @@ export type ClientErrorCode =
    * The server shows a directory key (what signs device bindings) that the key this device
    * pinned did not endorse: bindings it signed are refused, so new devices are not admitted.
    */
-  | "directory_key_changed";
+  | "directory_key_changed"
+  /**
+   * The personal store (saved messages, drafts) needs the user's key-locker private key on this
+   * device: set the locker up, restore it with the recovery key, or approve this device first.
+   */
+  | "locker_unavailable";
 
 /** A server error code or a client-side one. */
 export type ParleyErrorCode = ErrorCode | ClientErrorCode;

@@ -20,6 +20,7 @@ export * from "./client-events.ts";
 export type { PurgeNotice } from "./retention.ts";
 export * from "./client.ts";
 export { Inbox, type InboxPage } from "./inbox.ts";
+export { PersonalStore, SAVED_PREVIEW_CHARS, type Draft, type SavedMessage, type PersonalStoreOptions } from "./personal.ts";
 export type { AcceptInviteOptions, ApiKeyLoginOptions, LoginOptions, SecondFactor, SetupOptions, SsoSignInOptions } from "./sign-in.ts";
 export * from "./timeline.ts";
 export * from "./polls.ts";

@@ -17,6 +17,7 @@ import { orgsHandlers } from "./modules/orgs/routes.ts";
 import { channelsHandlers } from "./modules/channels/routes.ts";
 import { messagesHandlers } from "./modules/messages/routes.ts";
 import { inboxHandlers } from "./modules/inbox/routes.ts";
+import { emojiHandlers, personalHandlers } from "./modules/personal/routes.ts";
 import { e2eeHandlers } from "./modules/e2ee/routes.ts";
 import { filesHandlers } from "./modules/files/routes.ts";
 import { mlsHandlers } from "./modules/mls/routes.ts";
@@ -114,6 +115,8 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     ...gdprHandlers,
     ...notificationHandlers,
     ...inboxHandlers,
+    ...personalHandlers,
+    ...emojiHandlers,
   };
   const app = await createHttpApp({ deps, handlers, draining: () => draining, tls });
   // Single sign-on's browser redirects (start, callback) and back-channel logout: not JSON API routes.

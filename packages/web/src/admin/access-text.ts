@@ -20,6 +20,7 @@ export const PERMISSION_TEXT: Record<OrgPermission, string> = {
   "channel.browse": "Browse and join public channels",
   "channel.manage_any": "Manage any channel (rename, archive, labels, remove members) without being its admin",
   "org.read_audit": "Read the org's audit log (with its personal data)",
+  "org.manage_emoji": "Upload and delete the org's custom emoji",
   "org.manage_security": "Set the org's security policies (passwords, MFA, sessions, policies)",
   "org.manage_compliance": "Set retention, place and release legal holds (compliance officers; owners only by default)",
   "e2ee.configure": "Choose the org's encryption cipher suite",

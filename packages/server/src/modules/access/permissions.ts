@@ -27,6 +27,8 @@ export const ORG_PERMISSIONS = {
   "channel.manage_any": ["owner", "admin"],
   /** Read the org's audit log (with its personal data). */
   "org.read_audit": ["owner", "admin"],
+  /** Upload and delete the org's custom emoji. */
+  "org.manage_emoji": ["owner", "admin"],
   /** Set the org's security policies (password policy). */
   "org.manage_security": ["owner", "admin"],
   /**

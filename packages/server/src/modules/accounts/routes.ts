@@ -7,6 +7,7 @@ import { changePassword } from "./password-change.ts";
 import { adminResetPassword, checkPasswordReset, completePasswordReset, requestPasswordReset } from "./password-reset.ts";
 import { adminSetEmail, changeEmail, verifyEmail } from "./email-address.ts";
 import { deleteAvatar, getAvatar, setAvatar } from "./avatar.ts";
+import { sendStoredImage } from "../../core/stored-image.ts";
 import { getPasswordPolicy, setPasswordPolicy } from "./password-policy.ts";
 import { login, mfaPasskeyOptions, passkeySignIn, passkeySignInOptions, verifyMfa } from "./login.ts";
 import { getSessionPolicy, setSessionPolicy } from "./session-policy.ts";
@@ -96,17 +97,7 @@ export const accountsHandlers: ModuleHandlers<
   verifyEmail: ({ body }, { deps, ip }) => verifyEmail(deps, ip, body.token),
   setAvatar: ({ body }, ctx) => setAvatar(ctx.deps, principalOf(ctx), body),
   deleteAvatar: (_input, ctx) => deleteAvatar(ctx.deps, principalOf(ctx)),
-  getAvatar: async ({ params }, ctx) => {
-    const a = await getAvatar(ctx.deps, principalOf(ctx), params.id);
-    // Only the image types the upload checked; never sniffed into anything else, never a document.
-    await ctx.reply
-      .header("Content-Type", a.contentType)
-      .header("X-Content-Type-Options", "nosniff")
-      .header("Content-Security-Policy", "default-src 'none'; sandbox")
-      .header("Cache-Control", "private, max-age=300")
-      .header("ETag", `"${a.version}"`)
-      .send(a.data);
-  },
+  getAvatar: async ({ params }, ctx) => sendStoredImage(ctx.reply, await getAvatar(ctx.deps, principalOf(ctx), params.id)),
   requestPasswordReset: ({ body }, { deps, ip }) => requestPasswordReset(deps, ip, body),
   checkPasswordReset: ({ body }, { deps, ip }) => checkPasswordReset(deps, ip, body.token),
   completePasswordReset: ({ body }, { deps, ip }) => completePasswordReset(deps, ip, body),

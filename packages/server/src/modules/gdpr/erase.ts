@@ -46,10 +46,12 @@ async function deletePersonalRows(tx: Tx, orgId: string, userId: string): Promis
     "notification_settings",
     "channel_notification_settings",
     "push_subscriptions",
+    "personal_items",
   ] as const;
   for (const table of byUser) await tx.deleteFrom(table).where("org_id", "=", orgId).where("user_id", "=", userId).execute();
   // Which threads the person follows and how far they read them (no org column: user ids are unique).
   await tx.deleteFrom("thread_follows").where("user_id", "=", userId).execute();
+  await tx.deleteFrom("personal_heads").where("user_id", "=", userId).execute();
   const links = [
     "sso_identities",
     "sso_codes",

@@ -41,6 +41,7 @@ import { pins } from "./migrations/0032-pins.ts";
 import { profiles } from "./migrations/0033-profiles.ts";
 import { inbox } from "./migrations/0034-inbox.ts";
 import { notifications } from "./migrations/0035-notifications.ts";
+import { personal } from "./migrations/0040-personal.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const ctx: MigrationContext = { dialect, bytes: dialect === "postgres" ? "bytea" : "blob" };
@@ -79,5 +80,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0033_profiles": profiles(ctx),
     "0034_inbox": inbox(ctx),
     "0035_notifications": notifications(ctx),
+    "0040_personal": personal(ctx),
   };
 }

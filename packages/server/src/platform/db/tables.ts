@@ -4,6 +4,7 @@ import type * as Identity from "./identity-tables.ts";
 import type * as Compliance from "./compliance-tables.ts";
 import type * as Notifications from "./notification-tables.ts";
 import type * as Inbox from "./inbox-tables.ts";
+import type * as Personal from "./personal-tables.ts";
 import type { MlsGroupsTable, MlsLeavesTable, MlsWelcomesTable, MlsPendingRemovalsTable, DeviceBindingsTable, KeyPackagesTable } from "./mls-tables.ts";
 export type { MlsGroupsTable, MlsLeavesTable, MlsWelcomesTable, MlsPendingRemovalsTable, DeviceBindingsTable, KeyPackagesTable } from "./mls-tables.ts";
 export type * from "./identity-tables.ts";
@@ -386,6 +387,9 @@ export interface Database {
   mentions: MentionsTable;
   threads: Inbox.ThreadsTable;
   thread_follows: Inbox.ThreadFollowsTable;
+  personal_items: Personal.PersonalItemsTable;
+  personal_heads: Personal.PersonalHeadsTable;
+  custom_emoji: Personal.CustomEmojiTable;
   user_stream: UserStreamTable;
   server_keys: ServerKeysTable;
   kms_data_keys: KmsDataKeysTable;
