@@ -16,6 +16,7 @@ import { mfaAdminCommands } from "./mfa-admin.ts";
 import { channelCommands } from "./channels.ts";
 import { messageCommands } from "./messages.ts";
 import { pinCommands } from "./pins.ts";
+import { notifyCommands } from "./notify.ts";
 import { deviceCommands } from "./devices.ts";
 import { fileCommands } from "./files.ts";
 import { recoveryKeyCommands } from "./recovery-key.ts";
@@ -63,6 +64,7 @@ export const COMMANDS: Command[] = [
   channelLabelsCommand,
   ...messageCommands,
   ...pinCommands,
+  ...notifyCommands,
   ...searchCommands,
   ...fileCommands,
   ...deviceCommands,
