@@ -2,7 +2,7 @@
  * The app's few routes, on the History API: /, /c/:channelId (?thread=N opens
  * a thread, ?at=N shows message N), /search (?q=words&in=channelId), /inbox
  * (?tab=mentions|threads|unreads), /admin,
- * /devices, /profile, /people, /invite/:token; signed out: /sign-in (?org=&username=
+ * /devices, /profile, /people, /saved, /invite/:token; signed out: /sign-in (?org=&username=
  * pre-fill it), /forgot-password (?org=&login=), and the emailed links
  * /reset-password#token=… and /verify-email#token=… (the token stays in the
  * fragment, which browsers never send to the server), and /sso#code=… where a
@@ -24,6 +24,7 @@ export type Route =
   | { name: "devices" }
   | { name: "profile" }
   | { name: "people" }
+  | { name: "saved" }
   | { name: "invite"; token: string }
   | { name: "sign-in"; org: string | undefined; username: string | undefined }
   | { name: "forgot-password"; org: string | undefined; login: string | undefined }
@@ -52,6 +53,7 @@ function parseRoute(pathname: string, search = ""): Route {
   if (parts[0] === "devices") return { name: "devices" };
   if (parts[0] === "profile") return { name: "profile" };
   if (parts[0] === "people") return { name: "people" };
+  if (parts[0] === "saved") return { name: "saved" };
   if (parts[0] === "sign-in") return { name: "sign-in", org: q.get("org") || undefined, username: q.get("username") || undefined };
   if (parts[0] === "forgot-password") return { name: "forgot-password", org: q.get("org") || undefined, login: q.get("login") || undefined };
   if (parts[0] === "reset-password") return { name: "reset-password" };

@@ -46,22 +46,32 @@ const ATTEMPTS: Array<[AvatarType, number]> = [
   ["image/jpeg", 0.6],
 ];
 
-/** Decode, resize and encode `file`; throws an Error whose message tells the user what to do. */
-export async function encodeAvatar(file: Blob): Promise<EncodedAvatar> {
-  let bitmap: ImageBitmap;
+/** `file` decoded by the browser; throws an Error naming the `formats` to choose instead. */
+export async function decodePicture(file: Blob, formats: string): Promise<ImageBitmap> {
   try {
-    bitmap = await createImageBitmap(file);
+    return await createImageBitmap(file);
   } catch {
-    throw new Error("This browser cannot read that file as a picture. Choose a PNG, JPEG or WebP image.");
+    throw new Error(`This browser cannot read that file as a picture. Choose a ${formats} image.`);
   }
-  const crop = centreSquare(bitmap.width, bitmap.height);
-  const size = fitWithin(crop.side, crop.side);
+}
+
+/** A `width`×`height` canvas and its 2D context, smoothing at high quality. */
+export function pictureCanvas(width: number, height: number): { canvas: HTMLCanvasElement; ctx: CanvasRenderingContext2D } {
   const canvas = document.createElement("canvas");
-  canvas.width = size.width;
-  canvas.height = size.height;
+  canvas.width = width;
+  canvas.height = height;
   const ctx = canvas.getContext("2d");
   if (!ctx) throw new Error("This browser cannot resize pictures (no canvas). Try another browser.");
   ctx.imageSmoothingQuality = "high";
+  return { canvas, ctx };
+}
+
+/** Decode, resize and encode `file`; throws an Error whose message tells the user what to do. */
+export async function encodeAvatar(file: Blob): Promise<EncodedAvatar> {
+  const bitmap = await decodePicture(file, "PNG, JPEG or WebP");
+  const crop = centreSquare(bitmap.width, bitmap.height);
+  const size = fitWithin(crop.side, crop.side);
+  const { canvas, ctx } = pictureCanvas(size.width, size.height);
   ctx.drawImage(bitmap, crop.x, crop.y, crop.side, crop.side, 0, 0, size.width, size.height);
   bitmap.close();
   for (const [type, quality] of ATTEMPTS) {

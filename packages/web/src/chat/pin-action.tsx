@@ -1,35 +1,19 @@
 /** The message menu's pin / unpin button (members who may post; the server checks again and its refusal shows beside it). */
-import { useState } from "react";
 import { useChat } from "../client/use-chat.ts";
-import { describeError } from "../client/session.ts";
 import { Icon } from "../components/icon.tsx";
+import { MenuToggle } from "../components/menu-toggle.tsx";
 import { usePinBoard } from "./pins.ts";
 
 export function PinAction(props: { channelId: string; seq: number }) {
   const chat = useChat();
   const board = usePinBoard(chat);
-  const [error, setError] = useState<string>();
-  const pinned = board.isPinned(props.channelId, props.seq);
   return (
-    <>
-      <button
-        type="button"
-        className="icon"
-        aria-label={pinned ? "Unpin message" : "Pin message"}
-        aria-pressed={pinned}
-        title={pinned ? "Unpin" : "Pin to this channel"}
-        onClick={() => {
-          setError(undefined);
-          void board.setPinned(props.channelId, props.seq, !pinned).catch((err: unknown) => setError(describeError(err)));
-        }}
-      >
-        <Icon name="pin" />
-      </button>
-      {error ? (
-        <span className="form-error" role="alert">
-          {error}
-        </span>
-      ) : null}
-    </>
+    <MenuToggle
+      on={board.isPinned(props.channelId, props.seq)}
+      labels={["Pin message", "Unpin message"]}
+      titles={["Pin to this channel", "Unpin"]}
+      icon={<Icon name="pin" />}
+      toggle={(next) => board.setPinned(props.channelId, props.seq, next)}
+    />
   );
 }

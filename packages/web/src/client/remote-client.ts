@@ -21,7 +21,17 @@ import {
 } from "@parley/sdk";
 import type { ApprovalRequest } from "@parley/protocol";
 import { deserializeError, type SerializedError } from "../worker/errors.ts";
-import type { AvatarImage, ClientMethod, DataExport, ClientSnapshot, PageSession, SearchAnswer, WorkerPush } from "../worker/protocol.ts";
+import type {
+  AvatarImage,
+  ClientMethod,
+  DataExport,
+  ClientSnapshot,
+  PageSession,
+  PersonalAction,
+  PersonalSnapshot,
+  SearchAnswer,
+  WorkerPush,
+} from "../worker/protocol.ts";
 import { fromWire, toWire, type WireStream } from "../worker/streams.ts";
 import type { WorkerLink } from "./worker-link.ts";
 
@@ -259,6 +269,16 @@ export class RemoteClient extends Emitter<ClientEvents> {
   /** A user's profile picture (fetched with the session by the worker), or null when they have none. */
   avatar(userId: string): Promise<AvatarImage | null> {
     return this.#link.request({ op: "avatar", userId });
+  }
+
+  /** A custom emoji's image (fetched with the session by the worker), or null when the org has no such emoji. */
+  emojiImage(name: string): Promise<AvatarImage | null> {
+    return this.#link.request({ op: "emojiImage", name });
+  }
+
+  /** The personal store (saved messages, drafts, synced settings), sealed in the worker: sync and read, or change and read. */
+  personal(action: PersonalAction, ...args: unknown[]): Promise<PersonalSnapshot> {
+    return this.#link.request({ op: "personal", action, args });
   }
 
   /** A data-subject export ZIP made by the server: the user's own, or (officers) the user `userId`'s. */

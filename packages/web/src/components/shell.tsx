@@ -11,6 +11,7 @@ import { ChatContext } from "../client/use-chat.ts";
 import { navigate, searchPath, SIGNED_OUT_ROUTES, useRoute } from "../router.ts";
 import { SearchPage } from "../search/search-page.tsx";
 import { InboxPage } from "../inbox/inbox-page.tsx";
+import { SavedPage } from "../personal/saved-page.tsx";
 import { Sidebar } from "./sidebar.tsx";
 import { ChannelView } from "./channel/channel-view.tsx";
 import { ThreadPanel } from "./channel/thread-panel.tsx";
@@ -112,6 +113,8 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
             <SearchPage query={route.query} channelId={route.channelId} />
           ) : route.name === "inbox" ? (
             <InboxPage tab={route.tab} />
+          ) : route.name === "saved" ? (
+            <SavedPage />
           ) : channelId ? (
             <ChannelView key={channelId} channelId={channelId} at={thread ? undefined : at} onAddPeople={() => setDialog("members")} />
           ) : (

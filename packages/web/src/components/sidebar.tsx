@@ -102,6 +102,19 @@ export function Sidebar(props: { activeChannelId: string | undefined; route: Rou
         </span>
       </a>
       <InboxLink active={props.route === "inbox"} />
+      <a
+        href="/saved"
+        className={`switcher-hint${props.route === "saved" ? " active" : ""}`}
+        aria-current={props.route === "saved" ? "page" : undefined}
+        onClick={(e) => {
+          e.preventDefault();
+          navigate("/saved");
+        }}
+      >
+        <span>
+          <span aria-hidden="true">★</span> Saved
+        </span>
+      </a>
       <section aria-labelledby="channels-h">
         <div className="section-head">
           <h2 id="channels-h">Channels</h2>

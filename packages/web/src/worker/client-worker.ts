@@ -33,6 +33,8 @@ import {
   type ApprovalAction,
   type AvatarImage,
   type PageSession,
+  type PersonalAction,
+  type PersonalSnapshot,
   type StartInput,
   type StartResult,
   type WorkerMessage,
@@ -163,6 +165,12 @@ async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Trans
       const image = await avatar(cmd.userId);
       return image ? { value: image, transfer: [image.bytes.buffer] } : { value: null };
     }
+    case "emojiImage": {
+      const img = await image(`/emoji/${encodeURIComponent(cmd.name)}/image`);
+      return img ? { value: img, transfer: [img.bytes.buffer] } : { value: null };
+    }
+    case "personal":
+      return { value: await personalOp(cmd.action, cmd.args) };
     case "dataExport": {
       const c = need();
       const out = cmd.history ? await exportWithHistory(c, (events) => readable(c, events), cmd.history) : await serverExport(c.api, cmd.userId);
@@ -189,10 +197,36 @@ async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Trans
 }
 
 // The picture is an authenticated raw response (not JSON), so it comes through api.raw; none is a 404.
+/** The synced settings the page reads. */
+const PERSONAL_SETTINGS = ["emoji.usage"];
+
+// The personal store runs in the worker, where the locker key is: the page gets opened items only.
+async function personalOp(action: PersonalAction, args: unknown[]): Promise<PersonalSnapshot> {
+  const p = need().personal;
+  try {
+    if (action === "snapshot") await p.sync();
+    else if (action === "save") await p.save(args[0] as Parameters<typeof p.save>[0]);
+    else if (action === "unsave") await p.unsave(args[0] as string, args[1] as number);
+    else if (action === "setDraft") await p.setDraft(args[0] as string, args[1] as string, (args[2] as number | null) ?? null);
+    else await p.setSetting(args[0] as string, args[1]);
+  } catch (err) {
+    if (isParleyError(err) && err.code === "locker_unavailable") return { available: false, saved: [], drafts: [], settings: {} };
+    throw err;
+  }
+  const settings: Record<string, unknown> = {};
+  for (const name of PERSONAL_SETTINGS) settings[name] = await p.setting(name);
+  return { available: true, saved: p.saved(), drafts: p.drafts(), settings };
+}
+
 async function avatar(userId: string): Promise<AvatarImage | undefined> {
+  return image(`/users/${encodeURIComponent(userId)}/avatar`);
+}
+
+/** An image the API serves (profile pictures, custom emoji), or undefined when there is none. */
+async function image(path: string): Promise<AvatarImage | undefined> {
   let res: Response;
   try {
-    res = await need().api.raw("GET", `/users/${encodeURIComponent(userId)}/avatar`);
+    res = await need().api.raw("GET", path);
   } catch (err) {
     if (isParleyError(err) && err.code === "not_found") return undefined;
     throw err;

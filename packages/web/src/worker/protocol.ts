@@ -6,7 +6,7 @@
  * Tokens never cross: the page sees the session's ids only.
  */
 import type { MfaChallenge, Org, User } from "@parley/protocol";
-import type { ClientEvents, E2eeEngine, ParleyClient, SearchHit, SecondFactor, StoredSession } from "@parley/sdk";
+import type { ClientEvents, Draft, E2eeEngine, ParleyClient, SavedMessage, SearchHit, SecondFactor, StoredSession } from "@parley/sdk";
 import type { SerializedError } from "./errors.ts";
 import type { WireStream } from "./streams.ts";
 
@@ -116,6 +116,19 @@ export interface AvatarImage {
   bytes: Uint8Array;
 }
 
+/** What the page may do with the personal store (saved messages, drafts, synced settings; ADR 0009). */
+export type PersonalAction = "snapshot" | "save" | "unsave" | "setDraft" | "setSetting";
+
+/** The personal store as the worker's client holds it after an action. */
+export interface PersonalSnapshot {
+  /** False when this device does not hold the key locker (nothing is read or written then). */
+  available: boolean;
+  saved: SavedMessage[];
+  drafts: Draft[];
+  /** Synced settings by name (the recently used emoji: "emoji.usage"). */
+  settings: Record<string, unknown>;
+}
+
 /** A data-subject export (a ZIP the server made) as the worker downloaded it. */
 export interface DataExport {
   filename: string;
@@ -139,6 +152,10 @@ export type CommandBody =
   | { op: "downloadFile"; file: unknown }
   /** A user's profile picture (GET /users/:id/avatar, raw bytes): the image, or null when they have none. */
   | { op: "avatar"; userId: string }
+  /** A custom emoji's image (GET /emoji/:name/image, raw bytes), or null when the org has no such emoji. */
+  | { op: "emojiImage"; name: string }
+  /** The personal store: sync and read (`snapshot`), or a change (args as the SDK's PersonalStore method); answers a PersonalSnapshot. */
+  | { op: "personal"; action: PersonalAction; args: unknown[] }
   /**
    * A data-subject export (POST /me/export, or /compliance/users/:id/export with `userId`; a raw ZIP): its bytes and file name.
    * With `history` (the user's own only), this device's decrypted messages are added (worker/data-export.ts): progress

@@ -17,12 +17,14 @@ import { SessionsTab } from "../../admin/sessions-tab.tsx";
 import { ApiKeysTab } from "../../admin/api-keys-tab.tsx";
 import { RolesPoliciesTab } from "../../admin/roles-policies-tab.tsx";
 import { ComplianceTab } from "../../admin/compliance-tab.tsx";
+import { EmojiTab } from "../../admin/emoji-tab.tsx";
 import { consoleTabs, type Tab } from "./console-tabs.ts";
 
 const LABELS: Record<Tab, string> = {
   users: "Users",
   invites: "Invites",
   channels: "Channels",
+  emoji: "Emoji",
   settings: "Org settings",
   sso: "Single sign-on",
   directory: "Directory",
@@ -66,6 +68,8 @@ export function AdminConsole() {
           <InvitesTab />
         ) : tab === "channels" ? (
           <ChannelsTab />
+        ) : tab === "emoji" ? (
+          <EmojiTab />
         ) : tab === "audit" ? (
           <AuditTab />
         ) : tab === "sso" ? (

@@ -6,13 +6,14 @@
  */
 import type { OrgPermission } from "@parley/protocol";
 
-export type Tab = "users" | "invites" | "channels" | "sso" | "directory" | "sessions" | "api-keys" | "roles" | "settings" | "audit" | "compliance";
+export type Tab = "users" | "invites" | "channels" | "emoji" | "sso" | "directory" | "sessions" | "api-keys" | "roles" | "settings" | "audit" | "compliance";
 
 /** The permission each page needs; null: owners and admins only (the page mixes several). */
 const NEEDS: Record<Tab, OrgPermission | readonly OrgPermission[] | null> = {
   users: "org.manage_users",
   invites: "org.invite",
   channels: "channel.manage_any",
+  emoji: "org.manage_emoji",
   sso: null,
   directory: null,
   sessions: null,
@@ -23,7 +24,7 @@ const NEEDS: Record<Tab, OrgPermission | readonly OrgPermission[] | null> = {
   compliance: "org.manage_compliance",
 };
 
-const ORDER: Tab[] = ["users", "invites", "channels", "sso", "directory", "sessions", "api-keys", "roles", "settings", "audit", "compliance"];
+const ORDER: Tab[] = ["users", "invites", "channels", "emoji", "sso", "directory", "sessions", "api-keys", "roles", "settings", "audit", "compliance"];
 
 /** The pages, in order, that `user` may open. */
 export function consoleTabs(user: { isAdmin: boolean; can: (p: OrgPermission) => boolean }): Tab[] {

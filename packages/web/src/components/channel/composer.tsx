@@ -4,6 +4,7 @@
  * sent at most every 3 s.
  */
 import { useRef, useState } from "react";
+import { Icon } from "../icon.tsx";
 import type { User } from "@parley/protocol";
 import { useChat } from "../../client/use-chat.ts";
 import { describeError } from "../../client/session.ts";
@@ -11,6 +12,8 @@ import { mentionQueryAt } from "../../chat/mentions.ts";
 import { pendingSendsOf } from "../../pwa/pending-sends.ts";
 import { PendingMessages } from "../../pwa/pending-messages.tsx";
 import { ArchiveBlockedNote, useArchiveBlocked } from "../../security/archive-badge.tsx";
+import { useDraft } from "../../personal/use-draft.ts";
+import { EmojiPicker } from "../../emoji/emoji-picker.tsx";
 
 const TYPING_EVERY_MS = 3_000;
 
@@ -21,6 +24,8 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
   const [pick, setPick] = useState(0);
   const [closedAt, setClosedAt] = useState<number>();
   const [error, setError] = useState<string>();
+  const [emoji, setEmoji] = useState(false);
+  const draft = useDraft(props.channelId, props.threadRoot, text, setText);
   const lastTyping = useRef(0);
   const ref = useRef<HTMLTextAreaElement>(null);
   // The device found the server's account of the compliance archive wrong here: the SDK refuses sends (and the note says why).
@@ -43,12 +48,21 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
     requestAnimationFrame(() => ref.current?.setSelectionRange(pos, pos));
   }
 
+  function insertAtCaret(e: string) {
+    const at = Math.min(caret, text.length);
+    const next = `${text.slice(0, at)}${e}${text.slice(at)}`;
+    setText(next);
+    setCaret(at + e.length);
+    ref.current?.focus();
+  }
+
   async function send() {
     const body = text.trim();
     if (!body) return;
     setText("");
     setCaret(0);
     setError(undefined);
+    draft.sent();
     try {
       // Shown above the composer until acknowledged (queued while offline; the SDK outbox resends).
       await pendingSendsOf(chat).track(props.channelId, props.threadRoot, body, chat.connection.state !== "live", () =>
@@ -123,6 +137,26 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
           }
         }}
       />
+      <button
+        type="button"
+        className="icon composer-emoji"
+        aria-label="Insert emoji"
+        aria-expanded={emoji}
+        disabled={props.disabled || blocked}
+        onClick={() => setEmoji(!emoji)}
+      >
+        <Icon name="smile" />
+      </button>
+      {emoji ? (
+        <EmojiPicker
+          label="Insert emoji"
+          onClose={() => setEmoji(false)}
+          onPick={(e) => {
+            setEmoji(false);
+            insertAtCaret(e);
+          }}
+        />
+      ) : null}
       {error ? (
         <p className="form-error" role="alert">
           {error}

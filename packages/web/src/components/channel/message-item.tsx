@@ -17,11 +17,14 @@ import { Attachments } from "../../chat/attachments.tsx";
 import { mayDeleteOthers, mayPost } from "../../chat/channel-roles.ts";
 import { PinAction } from "../../chat/pin-action.tsx";
 import { PollView, nonVoteReactions } from "../../chat/poll.tsx";
+import { SaveAction } from "../../personal/save-action.tsx";
+import { ReactionMenu } from "../../emoji/reaction-menu.tsx";
+import { EmojiGlyph } from "../../emoji/emoji-glyph.tsx";
+import { useCustomEmoji } from "../../emoji/custom-emoji.ts";
+import { personalShelf } from "../../personal/shelf.ts";
 import { editBlockedReason, useEditPolicy } from "../../chat/edit-window.ts";
 import { EditHistoryDialog } from "./edit-history-dialog.tsx";
 import { describeError } from "../../client/session.ts";
-
-const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀", "✅"];
 
 function time(ts: number): string {
   return new Date(ts).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
@@ -37,6 +40,7 @@ export function MessageItem(props: {
   const chat = useChat();
   const { m, channelId } = props;
   const [picker, setPicker] = useState(false);
+  const customEmoji = useCustomEmoji(chat);
   const [editing, setEditing] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [showEdits, setShowEdits] = useState(false);
@@ -98,7 +102,7 @@ export function MessageItem(props: {
         <PollView channelId={channelId} m={m} poll={poll} canVote={posts} />
       ) : m.text || !files.length ? (
         <div className="msg-body">
-          <Markdown text={m.text} isKnownUser={knownUser} />
+          <Markdown text={m.text} isKnownUser={knownUser} isCustomEmoji={(name) => customEmoji.byName(name) !== undefined} />
           {m.edited ? (
             <>
               {" "}
@@ -133,7 +137,7 @@ export function MessageItem(props: {
               disabled={!posts}
               onClick={() => void chat.toggleReaction(channelId, m.seq, emoji)}
             >
-              {emoji} {users.size}
+              <EmojiGlyph emoji={emoji} /> {users.size}
             </button>
           ))}
         </div>
@@ -174,6 +178,7 @@ export function MessageItem(props: {
             </button>
           ) : null}
           {posts && channel && !channel.archived && !m.decodeError ? <PinAction channelId={channelId} seq={m.seq} /> : null}
+          {!m.decodeError ? <SaveAction channelId={channelId} seq={m.seq} senderId={m.senderId} text={m.text} /> : null}
           <button
             type="button"
             className="icon"
@@ -201,22 +206,14 @@ export function MessageItem(props: {
             </button>
           ) : null}
           {picker ? (
-            <div className="picker" role="menu" aria-label="Pick a reaction">
-              {QUICK_REACTIONS.map((e) => (
-                <button
-                  key={e}
-                  type="button"
-                  role="menuitem"
-                  aria-label={`React with ${e}`}
-                  onClick={() => {
-                    setPicker(false);
-                    void chat.toggleReaction(channelId, m.seq, e);
-                  }}
-                >
-                  {e}
-                </button>
-              ))}
-            </div>
+            <ReactionMenu
+              onClose={() => setPicker(false)}
+              onPick={(e) => {
+                setPicker(false);
+                personalShelf(chat).recordEmoji(e);
+                void chat.toggleReaction(channelId, m.seq, e);
+              }}
+            />
           ) : null}
         </div>
       ) : null}

@@ -1,0 +1,90 @@
+/**
+ * Saved messages and drafts in the web app (issue 13, ADR 0009), against a real Parley server:
+ * Alice sets up her recovery key on her laptop, saves a message from its menu and leaves a draft
+ * in #launch; on her phone (a second browser, restored with the key) the Saved view lists the
+ * message, decrypted, and opens it in its channel, and the composer of #launch shows the draft.
+ * The server's rows hold neither the text nor the channel. Screenshot (test-results/screenshots/;
+ * a copy in docs/screenshots/): saved-messages.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
+import { bootstrapOrg } from "@parley/server/testing/factories";
+import { browserSuite, createChannel, newUserPage, shot, signIn } from "./browser-support.ts";
+
+const suite = browserSuite();
+const unexpectedErrors = () => suite.errors.filter((e) => !/status of 40[0-9]/.test(e));
+
+/** The first device sets the recovery key up through the banner; returns the key. */
+async function setUpRecovery(page: Page): Promise<string> {
+  const banner = page.getByTestId("recovery-banner");
+  await banner.getByRole("button", { name: "Set up recovery key" }).click({ timeout: 30_000 });
+  const dialog = page.getByRole("dialog", { name: "Save your recovery key" });
+  const key = (await dialog.getByTestId("recovery-key").innerText()).trim();
+  await Promise.all([page.waitForEvent("download"), dialog.getByRole("button", { name: "Download" }).click()]);
+  await dialog.getByLabel("Last four characters of the key").fill(key.slice(-4));
+  await dialog.getByRole("button", { name: "I have saved my recovery key" }).click();
+  await dialog.waitFor({ state: "detached" });
+  return key;
+}
+
+test("a message saved and a draft typed on one device show on the user's other device; the server stores neither", { timeout: 300_000 }, async () => {
+  await bootstrapOrg(suite.server, { orgSlug: "saved", orgName: "Acme Saved", username: "alice", displayName: "Alice Owner" });
+  const laptop = await newUserPage(suite.browser, suite.errors);
+  await signIn(laptop, suite.server.url, "saved", "alice", { deviceName: "Alice laptop", until: "signed-in" });
+  const key = await setUpRecovery(laptop);
+
+  await createChannel(laptop, "launch");
+  const box = laptop.getByRole("textbox", { name: "Message #launch" });
+  for (const text of ["kick-off is at nine", "the release is on Friday at 14:00", "retro next week"]) {
+    await box.fill(text);
+    await box.press("Enter");
+  }
+  const msg = laptop.locator("main article.msg", { hasText: "the release is on Friday" });
+  await msg.waitFor({ timeout: 60_000 });
+  await msg.hover();
+  await msg.getByRole("button", { name: "Save message" }).click();
+  await msg.getByRole("button", { name: "Remove from saved" }).waitFor();
+  await box.fill("draft: ask about the rollback plan");
+  // Saved after a pause in typing; switching away saves it too.
+  await laptop.waitForTimeout(1500);
+  await laptop.getByRole("link", { name: "Saved" }).click();
+  await laptop.getByRole("list", { name: "Saved messages" }).getByText("the release is on Friday at 14:00").waitFor();
+
+  // The phone: another device of alice, restored with the recovery key.
+  const phone = await newUserPage(suite.browser, suite.errors);
+  await signIn(phone, suite.server.url, "saved", "alice", { deviceName: "Alice phone", until: "signed-in" });
+  const banner = phone.getByTestId("recovery-banner");
+  await banner.getByRole("button", { name: "Enter recovery key" }).click({ timeout: 30_000 });
+  const dialog = phone.getByRole("dialog", { name: "Enter your recovery key" });
+  await dialog.getByLabel("Recovery key").fill(key);
+  await dialog.getByRole("button", { name: "Restore my history" }).click();
+  await dialog.waitFor({ state: "detached", timeout: 60_000 });
+
+  await phone.getByRole("link", { name: "Saved" }).click();
+  const list = phone.getByRole("list", { name: "Saved messages" });
+  const item = list.getByRole("link", { name: /the release is on Friday at 14:00/ });
+  await item.waitFor({ timeout: 30_000 });
+  assert.match((await item.textContent()) ?? "", /Alice Owner.*#launch/);
+  await shot(phone, "saved-messages");
+  await item.click();
+  await phone.waitForURL(/\/c\/[^?]+\?at=\d+/);
+  await phone.getByRole("heading", { name: "# launch" }).waitFor();
+  const phoneBox = phone.getByRole("textbox", { name: "Message #launch" });
+  await phone.waitForFunction(
+    () => (document.querySelector('textarea[aria-label="Message #launch"]') as HTMLTextAreaElement | null)?.value.includes("rollback plan"),
+    null,
+    {
+      timeout: 30_000,
+    },
+  );
+  assert.equal(await phoneBox.inputValue(), "draft: ask about the rollback plan");
+
+  // What the server holds: sealed items under opaque keys.
+  const rows = await suite.server.deps.db.selectFrom("personal_items").selectAll().execute();
+  assert.ok(rows.some((r) => r.kind === "saved") && rows.some((r) => r.kind === "draft"));
+  const channel = await suite.server.deps.db.selectFrom("channels").select("id").where("name", "=", "launch").executeTakeFirstOrThrow();
+  const stored = Buffer.concat(rows.flatMap((r) => [Buffer.from(r.item_key), Buffer.from(r.sealed ?? new Uint8Array())]));
+  for (const needle of ["release is on Friday", "rollback plan", channel.id]) assert.equal(stored.includes(Buffer.from(needle)), false, needle);
+  assert.deepEqual(unexpectedErrors(), []);
+});
