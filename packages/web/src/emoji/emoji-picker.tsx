@@ -4,12 +4,14 @@
  * custom emoji, then the standard groups. Picking one records the use. Esc closes.
  */
 import { useState } from "react";
+import { createPortal } from "react-dom";
 import { useChat } from "../client/use-chat.ts";
 import { usePersonalShelf } from "../personal/shelf.ts";
 import { useCustomEmoji } from "./custom-emoji.ts";
 import { EMOJI_GROUPS, searchStandard, STANDARD_EMOJI } from "./emoji-data.ts";
 import { EmojiGlyph } from "./emoji-glyph.tsx";
 import { frequentOf } from "./emoji-usage.ts";
+import { pickerPlacement } from "./placement.ts";
 
 /** One button of the picker: what it inserts and what it is called. */
 interface Choice {
@@ -19,7 +21,7 @@ interface Choice {
 
 const NAMES = new Map(STANDARD_EMOJI.map((e) => [e.char, e.words[0]!]));
 
-export function EmojiPicker(props: { label: string; onPick: (emoji: string) => void; onClose: () => void }) {
+export function EmojiPicker(props: { label: string; onPick: (emoji: string) => void; onClose: () => void; anchor?: HTMLElement | null }) {
   const chat = useChat();
   const shelf = usePersonalShelf(chat);
   const custom = useCustomEmoji(chat);
@@ -47,9 +49,10 @@ export function EmojiPicker(props: { label: string; onPick: (emoji: string) => v
     props.onPick(emoji);
   };
 
-  return (
+  const picker = (
     <div
       className="emoji-picker"
+      style={props.anchor ? pickerPlacement(props.anchor.getBoundingClientRect(), { width: innerWidth, height: innerHeight }) : undefined}
       role="dialog"
       aria-label={props.label}
       onKeyDown={(e) => {
@@ -77,4 +80,6 @@ export function EmojiPicker(props: { label: string; onPick: (emoji: string) => v
       </div>
     </div>
   );
+  // Anchored to a button: in the body, so a transformed or scrolling message list cannot move or clip it.
+  return props.anchor ? createPortal(picker, props.anchor.closest("dialog") ?? document.body) : picker;
 }

@@ -1,11 +1,12 @@
 /** The message menu's reaction picker: quick reactions, then "More emoji" for the full picker (frequent, custom, all). */
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { EmojiPicker } from "./emoji-picker.tsx";
 
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀", "✅"];
 
 export function ReactionMenu(props: { onPick: (emoji: string) => void; onClose: () => void }) {
   const [more, setMore] = useState(false);
+  const moreButton = useRef<HTMLButtonElement>(null);
   return (
     <div className="picker" role="menu" aria-label="Pick a reaction">
       {QUICK_REACTIONS.map((e) => (
@@ -13,10 +14,10 @@ export function ReactionMenu(props: { onPick: (emoji: string) => void; onClose: 
           {e}
         </button>
       ))}
-      <button type="button" role="menuitem" aria-label="More emoji" aria-expanded={more} onClick={() => setMore(!more)}>
+      <button ref={moreButton} type="button" role="menuitem" aria-label="More emoji" aria-expanded={more} onClick={() => setMore(!more)}>
         …
       </button>
-      {more ? <EmojiPicker label="Pick any reaction" onPick={props.onPick} onClose={props.onClose} /> : null}
+      {more ? <EmojiPicker label="Pick any reaction" anchor={moreButton.current} onPick={props.onPick} onClose={props.onClose} /> : null}
     </div>
   );
 }

@@ -25,6 +25,7 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
   const [closedAt, setClosedAt] = useState<number>();
   const [error, setError] = useState<string>();
   const [emoji, setEmoji] = useState(false);
+  const emojiButton = useRef<HTMLButtonElement>(null);
   const draft = useDraft(props.channelId, props.threadRoot, text, setText);
   const lastTyping = useRef(0);
   const ref = useRef<HTMLTextAreaElement>(null);
@@ -138,6 +139,7 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
         }}
       />
       <button
+        ref={emojiButton}
         type="button"
         className="icon composer-emoji"
         aria-label="Insert emoji"
@@ -150,6 +152,7 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
       {emoji ? (
         <EmojiPicker
           label="Insert emoji"
+          anchor={emojiButton.current}
           onClose={() => setEmoji(false)}
           onPick={(e) => {
             setEmoji(false);
