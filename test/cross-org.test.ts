@@ -41,6 +41,7 @@ const TABLES: Array<keyof Database> = [
   "notification_settings",
   "channel_notification_settings",
   "push_subscriptions",
+  "bot_commands",
   "server_keys",
   "device_bindings",
   "key_packages",
@@ -96,6 +97,8 @@ const OWN_STATE_REFUSALS: Partial<Record<RouteName, string[]>> = {
   setLdap: ["bad_request", "validation_failed"],
   testLdap: ["bad_request", "idp_unavailable"],
   syncLdap: ["bad_request"],
+  // B's owner is a person: only bots (service accounts) register slash commands.
+  setBotCommands: ["forbidden"],
 };
 /**
  * Routes whose path parameters name a slot in the caller's own space, never another org's
@@ -442,6 +445,7 @@ function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
     setMemberRole: { role: "admin" },
     sendEvent: { clientId: `b-${rnd()}-cross`, kind: "message", content: Buffer.from("intruder").toString("base64") },
     markRead: { seq: 1 },
+    setBotCommands: { commands: [{ name: "bravo", description: "B's command", usage: "" }] },
     markThreadRead: { seq: 1 },
     markUnread: { seq: 1 },
     createFile: { size: 10 },

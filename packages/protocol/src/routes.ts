@@ -41,6 +41,7 @@ import { lockerRoutes } from "./locker-routes.ts";
 import { approvalRoutes } from "./approval-routes.ts";
 import { channelRoutes } from "./channel-routes.ts";
 import { pinRoutes } from "./pin-routes.ts";
+import { commandRoutes } from "./command-routes.ts";
 import { scimRoutes } from "./scim-routes.ts";
 import { ldapRoutes } from "./ldap-routes.ts";
 import { ssoRoutes } from "./sso-routes.ts";
@@ -365,6 +366,7 @@ export const routes = {
   ...operatorRoutes,
   ...channelRoutes,
   ...pinRoutes,
+  ...commandRoutes,
   ...e2eeRoutes,
   ...mlsRoutes,
   ...fileRoutes,

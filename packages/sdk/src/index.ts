@@ -36,6 +36,7 @@ export type { UndecryptableReason } from "./e2ee/timeline.ts";
 export { fingerprintOf, combineFingerprints } from "./e2ee/safety-number.ts";
 export { E2eeError, isE2eeError, type E2eeErrorCode, type KeyStore, MemoryKeyStore } from "@parley/crypto";
 export { foldSearchText } from "./search-text.ts";
+export { parseSlashCommand, slashCommandContent, commandOf, type SlashCommandInvocation } from "./slash-command.ts";
 export { MessageSearch, MemorySearchIndexStore, type SearchIndexStore, type SearchHit, type HistorySource } from "./search.ts";
 export {
   exportChannelHistory,

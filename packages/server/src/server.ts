@@ -18,6 +18,7 @@ import { channelsHandlers } from "./modules/channels/routes.ts";
 import { messagesHandlers } from "./modules/messages/routes.ts";
 import { inboxHandlers } from "./modules/inbox/routes.ts";
 import { emojiHandlers, personalHandlers } from "./modules/personal/routes.ts";
+import { botHandlers } from "./modules/bots/routes.ts";
 import { e2eeHandlers } from "./modules/e2ee/routes.ts";
 import { filesHandlers } from "./modules/files/routes.ts";
 import { mlsHandlers } from "./modules/mls/routes.ts";
@@ -117,6 +118,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     ...inboxHandlers,
     ...personalHandlers,
     ...emojiHandlers,
+    ...botHandlers,
   };
   const app = await createHttpApp({ deps, handlers, draining: () => draining, tls });
   // Single sign-on's browser redirects (start, callback) and back-channel logout: not JSON API routes.

@@ -47,6 +47,7 @@ async function deletePersonalRows(tx: Tx, orgId: string, userId: string): Promis
     "channel_notification_settings",
     "push_subscriptions",
     "personal_items",
+    "bot_commands",
   ] as const;
   for (const table of byUser) await tx.deleteFrom(table).where("org_id", "=", orgId).where("user_id", "=", userId).execute();
   // Which threads the person follows and how far they read them (no org column: user ids are unique).

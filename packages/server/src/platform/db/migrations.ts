@@ -41,6 +41,7 @@ import { pins } from "./migrations/0032-pins.ts";
 import { profiles } from "./migrations/0033-profiles.ts";
 import { inbox } from "./migrations/0034-inbox.ts";
 import { notifications } from "./migrations/0035-notifications.ts";
+import { botCommands } from "./migrations/0036-bot-commands.ts";
 import { personal } from "./migrations/0040-personal.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -80,6 +81,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0033_profiles": profiles(ctx),
     "0034_inbox": inbox(ctx),
     "0035_notifications": notifications(ctx),
+    "0036_bot_commands": botCommands(ctx),
     "0040_personal": personal(ctx),
   };
 }

@@ -3,6 +3,7 @@ import type { Generated } from "kysely";
 import type * as Identity from "./identity-tables.ts";
 import type * as Compliance from "./compliance-tables.ts";
 import type * as Notifications from "./notification-tables.ts";
+import type * as Bots from "./bot-tables.ts";
 import type * as Inbox from "./inbox-tables.ts";
 import type * as Personal from "./personal-tables.ts";
 import type { MlsGroupsTable, MlsLeavesTable, MlsWelcomesTable, MlsPendingRemovalsTable, DeviceBindingsTable, KeyPackagesTable } from "./mls-tables.ts";
@@ -450,4 +451,5 @@ export interface Database {
   notification_settings: Notifications.NotificationSettingsTable;
   channel_notification_settings: Notifications.ChannelNotificationSettingsTable;
   push_subscriptions: Notifications.PushSubscriptionsTable;
+  bot_commands: Bots.BotCommandsTable;
 }
