@@ -17,6 +17,7 @@ import { channelCommands } from "./channels.ts";
 import { messageCommands } from "./messages.ts";
 import { pinCommands } from "./pins.ts";
 import { notifyCommands } from "./notify.ts";
+import { botCommands } from "./bots.ts";
 import { deviceCommands } from "./devices.ts";
 import { fileCommands } from "./files.ts";
 import { recoveryKeyCommands } from "./recovery-key.ts";
@@ -65,6 +66,7 @@ export const COMMANDS: Command[] = [
   ...messageCommands,
   ...pinCommands,
   ...notifyCommands,
+  ...botCommands,
   ...searchCommands,
   ...fileCommands,
   ...deviceCommands,

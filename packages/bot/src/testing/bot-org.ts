@@ -1,0 +1,60 @@
+/**
+ * Test helpers of the bot package: a real server, an org whose owner signs in with a real SDK
+ * client (MLS), and bots made the way an admin makes them (service account + API key).
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ParleyClient, type ClientOptions, type ReceivedEvent } from "@parley/sdk";
+import { TEST_SETUP_TOKEN, type TestServer } from "@parley/server/testing/harness";
+import { startBot, type Bot, type BotOptions } from "../index.ts";
+
+export const FAST: ClientOptions = { backoff: { initialMs: 50, maxMs: 500 }, gapFillDelayMs: 20, e2ee: { joinWaitMs: 1500, keyPackages: { target: 5 } } };
+const PASSWORD = "correct horse battery staple";
+
+/** The org owner, signed in and live. */
+export async function ownerClient(server: TestServer): Promise<ParleyClient> {
+  const owner = await ParleyClient.setup({
+    ...FAST,
+    baseUrl: server.url,
+    setupToken: TEST_SETUP_TOKEN,
+    orgSlug: "acme",
+    orgName: "Acme",
+    username: "alice",
+    displayName: "Alice",
+    password: PASSWORD,
+    deviceName: "alice laptop",
+  });
+  owner.connect();
+  await owner.waitUntilLive();
+  return owner;
+}
+
+/** A service account made by `admin` and an API key for it (read + write). */
+export async function makeBotAccount(admin: ParleyClient, username: string): Promise<{ userId: string; apiKey: string }> {
+  const account = await admin.api.call("createServiceAccount", { body: { username, displayName: `${username} bot`, role: "member" } });
+  const { key } = await admin.api.call("createServiceAccountKey", {
+    params: { id: account.id },
+    body: { name: `${username} runtime`, scopes: ["read", "write"], expiresInDays: 30 },
+  });
+  return { userId: account.id, apiKey: key };
+}
+
+/** A fresh state directory, removed when the process exits (after hooks run first-registered first: a bot still stopping writes to it). */
+export function tempStateDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-bot-"));
+  process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Start a bot with fast client timings; stopped when the test ends. */
+export async function startTestBot(t: { after(fn: () => unknown): void }, opts: Omit<BotOptions, "client">): Promise<Bot> {
+  const bot = await startBot({ ...opts, client: FAST });
+  t.after(() => bot.stop());
+  return bot;
+}
+
+/** The next message `client` receives in `channelId` from `senderId` that matches. */
+export function nextMessageFrom(client: ParleyClient, channelId: string, senderId: string, match: (e: ReceivedEvent) => boolean = () => true, ms = 20_000) {
+  return client.next("message", (e) => e.channelId === channelId && e.senderId === senderId && !e.content.decodeError && match(e), ms);
+}
