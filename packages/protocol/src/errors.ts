@@ -97,6 +97,12 @@ export const ERROR_STATUS = {
   /** A unique name is already taken. */
   already_exists: 409,
   /**
+   * An integration cannot be registered as asked (nothing was written); `details.reason`:
+   * `bot_not_service_account` (the bot user is not a service account of the org),
+   * `channel_not_found`, or `bot_not_member` (the bot is not a member of the channel).
+   */
+  integration_invalid: 400,
+  /**
    * An org policy text is refused (nothing was stored): it does not parse, is not exactly one
    * `forbid` statement (org policies only restrict), or fails validation against the Parley
    * Cedar schema; `details.problems` lists `{ message, help }`.

@@ -19,6 +19,7 @@ export * from "./operator-routes.ts";
 export * from "./channel-routes.ts";
 export * from "./pin-routes.ts";
 export * from "./command-routes.ts";
+export * from "./integration-routes.ts";
 export * from "./inbox-routes.ts";
 export * from "./personal-routes.ts";
 export * from "./emoji-routes.ts";

@@ -52,6 +52,7 @@ import { KnownTimeZone, StatusEmoji, Title } from "./profile-models.ts";
 import { inboxRoutes } from "./inbox-routes.ts";
 import { personalRoutes } from "./personal-routes.ts";
 import { emojiRoutes } from "./emoji-routes.ts";
+import { integrationRoutes } from "./integration-routes.ts";
 
 const IdParams = z.object({ id: Id });
 
@@ -386,6 +387,7 @@ export const routes = {
   ...editRoutes,
   ...personalRoutes,
   ...emojiRoutes,
+  ...integrationRoutes,
 } as const;
 
 /** The route table's type. */

@@ -19,6 +19,7 @@ import { messagesHandlers } from "./modules/messages/routes.ts";
 import { inboxHandlers } from "./modules/inbox/routes.ts";
 import { emojiHandlers, personalHandlers } from "./modules/personal/routes.ts";
 import { botHandlers } from "./modules/bots/routes.ts";
+import { integrationHandlers } from "./modules/integrations/routes.ts";
 import { e2eeHandlers } from "./modules/e2ee/routes.ts";
 import { filesHandlers } from "./modules/files/routes.ts";
 import { mlsHandlers } from "./modules/mls/routes.ts";
@@ -119,6 +120,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     ...personalHandlers,
     ...emojiHandlers,
     ...botHandlers,
+    ...integrationHandlers,
   };
   const app = await createHttpApp({ deps, handlers, draining: () => draining, tls });
   // Single sign-on's browser redirects (start, callback) and back-channel logout: not JSON API routes.

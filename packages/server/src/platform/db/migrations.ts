@@ -42,6 +42,7 @@ import { profiles } from "./migrations/0033-profiles.ts";
 import { inbox } from "./migrations/0034-inbox.ts";
 import { notifications } from "./migrations/0035-notifications.ts";
 import { botCommands } from "./migrations/0036-bot-commands.ts";
+import { integrations } from "./migrations/0037-integrations.ts";
 import { personal } from "./migrations/0040-personal.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -82,6 +83,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0034_inbox": inbox(ctx),
     "0035_notifications": notifications(ctx),
     "0036_bot_commands": botCommands(ctx),
+    "0037_integrations": integrations(ctx),
     "0040_personal": personal(ctx),
   };
 }

@@ -4,6 +4,7 @@ import type * as Identity from "./identity-tables.ts";
 import type * as Compliance from "./compliance-tables.ts";
 import type * as Notifications from "./notification-tables.ts";
 import type * as Bots from "./bot-tables.ts";
+import type * as Integrations from "./integration-tables.ts";
 import type * as Inbox from "./inbox-tables.ts";
 import type * as Personal from "./personal-tables.ts";
 import type { MlsGroupsTable, MlsLeavesTable, MlsWelcomesTable, MlsPendingRemovalsTable, DeviceBindingsTable, KeyPackagesTable } from "./mls-tables.ts";
@@ -452,4 +453,6 @@ export interface Database {
   channel_notification_settings: Notifications.ChannelNotificationSettingsTable;
   push_subscriptions: Notifications.PushSubscriptionsTable;
   bot_commands: Bots.BotCommandsTable;
+  integrations: Integrations.IntegrationsTable;
+  integration_dead_letters: Integrations.IntegrationDeadLettersTable;
 }

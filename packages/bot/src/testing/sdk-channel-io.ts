@@ -1,0 +1,52 @@
+/**
+ * A {@link ChannelIO} over a plain SDK client signed in as the bot's service account (API key),
+ * for tests until the Bot framework implements the same two operations. Posts go through the
+ * client's MLS codec with the integration label sealed in the content; heard messages are the
+ * client's decrypted "message" events, minus the bot's own, in order per channel (a handler's
+ * promise is awaited before the channel's next message). It also reports dead letters to the
+ * server's integration registry with the bot's session.
+ */
+import type { ParleyClient } from "@parley/sdk";
+import type { ChannelIO, ChannelMessage, MessageHandler } from "../webhooks/channel-io.ts";
+import type { DeadLetter } from "../webhooks/outgoing.ts";
+
+export interface SdkChannelIO extends ChannelIO {
+  /** Report a dead letter with the bot's session (idempotent on the server). */
+  reportDeadLetter(d: DeadLetter): Promise<void>;
+}
+
+export function sdkChannelIO(client: ParleyClient): SdkChannelIO {
+  const chains = new Map<string, Promise<void>>();
+  return {
+    async post(channelId, text, opts = {}) {
+      const r = await client.send(channelId, {
+        kind: "message",
+        text,
+        ...(opts.threadRoot ? { threadRoot: opts.threadRoot } : {}),
+        ...(opts.integration ? { integration: opts.integration } : {}),
+      });
+      return r.event.seq;
+    },
+    onMessage(handler: MessageHandler) {
+      return client.on("message", (e) => {
+        if (e.own || e.text === undefined || e.content.decodeError !== undefined) return;
+        const m: ChannelMessage = {
+          channelId: e.channelId,
+          seq: e.seq,
+          senderId: e.senderId,
+          text: e.text,
+          ...(e.threadRoot ? { threadRoot: e.threadRoot } : {}),
+        };
+        const prev = chains.get(e.channelId) ?? Promise.resolve();
+        chains.set(
+          e.channelId,
+          prev.then(() => handler(m)).catch((err: unknown) => client.onListenerError(err, "message")),
+        );
+      });
+    },
+    async reportDeadLetter(d) {
+      const { integrationId, ...body } = d;
+      await client.api.call("reportIntegrationDeadLetter", { params: { id: integrationId }, body });
+    },
+  };
+}
