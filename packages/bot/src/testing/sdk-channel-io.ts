@@ -3,7 +3,9 @@
  * for tests until the Bot framework implements the same two operations. Posts go through the
  * client's MLS codec with the integration label sealed in the content; heard messages are the
  * client's decrypted "message" events, minus the bot's own, in order per channel (a handler's
- * promise is awaited before the channel's next message). It also reports dead letters to the
+ * promise is awaited before the channel's next message). The SDK hands each event to its
+ * listeners once and then moves its cursor on: to stop without losing messages, close the client
+ * first, then wait for {@link SdkChannelIO.idle}, then stop the runtime. It also reports dead letters to the
  * server's integration registry with the bot's session.
  */
 import type { ParleyClient } from "@parley/sdk";
@@ -11,6 +13,8 @@ import type { ChannelIO, ChannelMessage, MessageHandler } from "../webhooks/chan
 import type { DeadLetter } from "../webhooks/outgoing.ts";
 
 export interface SdkChannelIO extends ChannelIO {
+  /** Resolves once every message heard so far has been through the handlers (stop the client first, then wait for this). */
+  idle(): Promise<void>;
   /** Report a dead letter with the bot's session (idempotent on the server). */
   reportDeadLetter(d: DeadLetter): Promise<void>;
 }
@@ -43,6 +47,9 @@ export function sdkChannelIO(client: ParleyClient): SdkChannelIO {
           prev.then(() => handler(m)).catch((err: unknown) => client.onListenerError(err, "message")),
         );
       });
+    },
+    async idle() {
+      await Promise.all(chains.values());
     },
     async reportDeadLetter(d) {
       const { integrationId, ...body } = d;

@@ -80,10 +80,11 @@ test(
       refused: await register(refusedState, "Not allowlisted", "/ok", { words: ["deploy"] }),
       refusedByName: await register(refusedState, "Localhost by name", "/ok", { words: ["deploy"] }, receiver.url.replace("127.0.0.1", "localhost")),
     };
-    const io = () => sdkChannelIO(bot);
+    let current = sdkChannelIO(bot); // the ChannelIO of the allowlisted runtime
     const common = { timeoutMs: 400, maxAttempts: 3, backoff: { baseMs: 100, maxMs: 400 }, pollMs: 50 };
     const start = (s: WebhookState, allow: string[], maxAttempts = common.maxAttempts) => {
-      const channel = io();
+      const channel = sdkChannelIO(bot);
+      if (s === state) current = channel;
       return startOutgoingWebhooks({ ...common, maxAttempts, state: s, io: channel, allow, report: (d) => channel.reportDeadLetter(d) });
     };
     let runtime = start(state, [receiver.hostPort]);
@@ -175,9 +176,11 @@ test(
       for (let i = 1; i <= 4; i++) await say(`deploy batch ${i}`);
       await until(() => receiver.got.filter((g) => g.payload.text.startsWith("deploy batch")).length >= 4, "the batch was attempted (503)", 20_000);
       const device = bot.session!.deviceId;
+      // Stop hearing first, let what was heard reach the outbox, then stop delivering.
+      await bot.close();
+      await current.idle();
       await runtime.close();
       state.close();
-      await bot.close();
       for (let i = 5; i <= 7; i++) await say(`deploy batch ${i}`);
       receiver.paused = false;
       // The same device comes back from its state directory.
