@@ -22,6 +22,8 @@ export const ERROR_STATUS = {
   approval_invalid: 400,
   /** A Web Push subscription's endpoint is not an https URL (`details.reason`); nothing was stored. */
   push_endpoint_invalid: 400,
+  /** An unsubscribe link's token is malformed, altered or from another server; nothing was changed. */
+  unsubscribe_token_invalid: 400,
   /** A device already has as many Web Push subscriptions as allowed (`details.limit`): delete one first. */
   push_subscription_limit: 409,
   /** No or invalid access token. */

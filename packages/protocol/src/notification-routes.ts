@@ -1,7 +1,9 @@
 /**
  * Notifications (issue 13): a user's notification settings (default level, per-channel
  * overrides, do-not-disturb with a weekly schedule and a snooze) and their devices' Web Push
- * subscriptions. Keywords are matched on the device and never sent to the server. A push
+ * subscriptions, and the email sent about unread mentions after some minutes offline (counts and
+ * channel names only; an unsubscribe link). Keywords are matched on the device and never sent to
+ * the server in clear (they travel sealed in the user's key locker). A push
  * carries no content: only the org, channel, seq and sender ids ({@link PushPayload}); the
  * device opens the message from its own keys.
  */
@@ -29,6 +31,18 @@ const MinuteOfDay = z.number().int().min(0).max(1439);
 export const DndWindow = z.object({ day: z.number().int().min(0).max(6), start: MinuteOfDay, end: MinuteOfDay });
 export type DndWindow = z.infer<typeof DndWindow>;
 
+/**
+ * Email about unread mentions: when on, a user who is mentioned and has no device online for
+ * `delayMinutes` gets one email with the number of unread mentions per channel (never content),
+ * at most one per PARLEY_MENTION_EMAIL_WINDOW_MINUTES.
+ */
+export const MentionEmailSettings = z.object({
+  enabled: z.boolean(),
+  /** Minutes offline after a mention before the email (1–1440). */
+  delayMinutes: z.number().int().min(1).max(1440),
+});
+export type MentionEmailSettings = z.infer<typeof MentionEmailSettings>;
+
 /** A user's notification settings as the API shows them. */
 export const NotificationSettings = z.object({
   level: NotifyLevel,
@@ -38,6 +52,14 @@ export const NotificationSettings = z.object({
   dndSchedule: z.array(DndWindow).max(28),
   /** No notifications before this time (ms); null: not snoozed. */
   snoozeUntil: Timestamp.nullable(),
+  /** Email about unread mentions while offline (off by default). */
+  email: MentionEmailSettings,
+  /**
+   * The user's notification keywords, sealed by one of their devices to their key locker's public
+   * key (base64; null: none). Opaque to the server: only the user's devices open it and match
+   * keywords against decrypted messages.
+   */
+  keywordsSealed: z.string().max(8192).nullable(),
   /** Per-channel overrides (channels left at `default` are not listed). */
   channels: z.array(z.object({ channelId: Id, level: ChannelNotifyLevel.exclude(["default"]) })),
 });
@@ -81,16 +103,34 @@ export const notificationRoutes = {
     path: "/me/notifications",
     tag: "notifications",
     auth: "user",
-    summary: "Change your default level, time zone, do-not-disturb schedule or snooze (fields left out stay as they are)",
+    summary: "Change your default level, time zone, do-not-disturb schedule, snooze or mention email (fields left out stay as they are)",
     body: z
       .object({
         level: NotifyLevel.optional(),
         timeZone: KnownTimeZone.optional(),
         dndSchedule: z.array(DndWindow).max(28).optional(),
         snoozeUntil: Timestamp.nullable().optional(),
+        email: MentionEmailSettings.partial().strict().optional(),
+        keywordsSealed: z
+          .string()
+          .max(8192)
+          .regex(/^[A-Za-z0-9+/_-]*={0,2}$/, "base64")
+          .nullable()
+          .optional(),
       })
       .strict(),
     response: NotificationSettings,
+  }),
+  unsubscribeMentionEmail: route({
+    method: "POST",
+    path: "/notifications/email/unsubscribe",
+    tag: "notifications",
+    auth: "none",
+    summary:
+      "Turn off mention email with the token of an email's unsubscribe link (no sign-in needed; the token names the user). Idempotent: `changed` is false when it was already off",
+    body: z.object({ token: z.string().min(1).max(2048) }).strict(),
+    response: z.object({ changed: z.boolean() }),
+    errors: ["unsubscribe_token_invalid"],
   }),
   setChannelNotifications: route({
     method: "PUT",

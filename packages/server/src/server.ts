@@ -31,6 +31,7 @@ import { gdprHandlers } from "./modules/gdpr/routes.ts";
 import { notificationHandlers } from "./modules/notifications/routes.ts";
 import { fanoutJobHandlers } from "./modules/notifications/fanout.ts";
 import { pushJobHandlers } from "./modules/notifications/push-send.ts";
+import { mentionEmailJobHandlers } from "./modules/notifications/mention-email.ts";
 import { complianceJobHandlers, retentionSchedule } from "./modules/compliance/retention-run.ts";
 import { e2eeJobHandlers } from "./modules/e2ee/directory-keys.ts";
 import { mlsJobHandlers } from "./modules/mls/removals.ts";
@@ -165,6 +166,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
       ...e2eeJobHandlers(deps),
       ...fanoutJobHandlers(deps),
       ...pushJobHandlers(deps),
+      ...mentionEmailJobHandlers(deps, (orgId, userId) => gateway.presenceOf(orgId, userId)),
       ...profileJobHandlers(deps),
     },
     schedules: [fileGcSchedule, ldapSyncSchedule, retentionSchedule, statusSweepSchedule],

@@ -21,6 +21,7 @@ import { Shell } from "./components/shell.tsx";
 import { ForgotPasswordScreen } from "./account/forgot-password-screen.tsx";
 import { ResetPasswordScreen } from "./account/reset-password-screen.tsx";
 import { VerifyEmailScreen } from "./account/verify-email-screen.tsx";
+import { UnsubscribeScreen } from "./notifications/unsubscribe-screen.tsx";
 import { ForcedEnrolmentScreen } from "./mfa/forced-enrolment-screen.tsx";
 import { SsoLandingScreen } from "./sso/sso-landing-screen.tsx";
 import { ssoLogoutUrl } from "./sso/sso-sign-out.ts";
@@ -127,6 +128,7 @@ export function App() {
 
   if (route.name === "reset-password") return <ResetPasswordScreen />;
   if (route.name === "verify-email") return <VerifyEmailScreen signedIn={!!chat} />;
+  if (route.name === "unsubscribe") return <UnsubscribeScreen signedIn={!!chat} />;
   if (phase === "elsewhere" || phase === "taking-over") return <InUseScreen onTakeOver={() => void takeOver()} busy={phase === "taking-over"} />;
   if (enrolment)
     return <ForcedEnrolmentScreen api={enrolment.api} me={enrolment.me} org={enrolment.org} onEnrolled={onEnrolled} onSignOut={() => void onSignedOut()} />;

@@ -4,7 +4,8 @@
  * (?tab=mentions|threads|unreads), /admin,
  * /devices, /profile, /people, /saved, /invite/:token; signed out: /sign-in (?org=&username=
  * pre-fill it), /forgot-password (?org=&login=), and the emailed links
- * /reset-password#token=… and /verify-email#token=… (the token stays in the
+ * /reset-password#token=… and /verify-email#token=…, signed in or out /unsubscribe#token=…
+ * (mention email's link) (the token stays in the
  * fragment, which browsers never send to the server), and /sso#code=… where a
  * single sign-on lands. No router library: the
  * server's SPA fallback serves index.html for each of them.
@@ -30,6 +31,7 @@ export type Route =
   | { name: "forgot-password"; org: string | undefined; login: string | undefined }
   | { name: "reset-password" }
   | { name: "verify-email" }
+  | { name: "unsubscribe" }
   | { name: "sso" };
 
 /** Routes for the signed-out (a signed-in user landing on one goes home). */
@@ -58,6 +60,7 @@ function parseRoute(pathname: string, search = ""): Route {
   if (parts[0] === "forgot-password") return { name: "forgot-password", org: q.get("org") || undefined, login: q.get("login") || undefined };
   if (parts[0] === "reset-password") return { name: "reset-password" };
   if (parts[0] === "verify-email") return { name: "verify-email" };
+  if (parts[0] === "unsubscribe") return { name: "unsubscribe" };
   if (parts[0] === "sso") return { name: "sso" };
   return { name: "home" };
 }

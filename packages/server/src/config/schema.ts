@@ -318,6 +318,11 @@ export const SETTINGS = {
     schema: int(0, 3600).default(10),
     doc: "At most one Web Push per subscription in this many seconds: a busy channel notifies a device once, not once per message.",
   },
+  mentionEmailWindowMinutes: {
+    env: "PARLEY_MENTION_EMAIL_WINDOW_MINUTES",
+    schema: int(1, 10080).default(60),
+    doc: "At most one email about unread mentions per user in this many minutes (users turn mention email on in their notification settings).",
+  },
   pushSubscriptionsPerDevice: {
     env: "PARLEY_PUSH_SUBSCRIPTIONS_PER_DEVICE",
     schema: int(1, 100).default(5),

@@ -11,15 +11,15 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { CLOSE_CODES, DEFAULT_LIMITS, WS_PATH, type ServerFrame } from "@parley/protocol";
+import { CLOSE_CODES, DEFAULT_LIMITS, WS_PATH, type PresenceStatus, type ServerFrame } from "@parley/protocol";
 import { AppError } from "../core/errors.ts";
 import type { Deps } from "../context.ts";
 import { newConn, unsentBytes, writable, type Conn } from "./connection.ts";
 import type { GatewayCore } from "./core.ts";
 import { chargeFrame, onMessage } from "./client-frames.ts";
 import { subscribeLive } from "./live.ts";
-import { newPresenceState, unwatch } from "./presence.ts";
-import { publishLocal, startPresence } from "./presence-sync.ts";
+import { newPresenceState, statusOf, unwatch } from "./presence.ts";
+import { markSeen, publishLocal, startPresence } from "./presence-sync.ts";
 import { beforeWrite, newRegistry, newWriteTurns, unregisterConn } from "./registry.ts";
 
 export interface Gateway {
@@ -29,6 +29,8 @@ export interface Gateway {
   drain(): Promise<void>;
   /** Open sockets (authenticated or not). */
   connectionCount(): number;
+  /** A user's presence across every node as this node knows it (the mention email's "is the user here"). */
+  presenceOf(orgId: string, userId: string): PresenceStatus;
   /** Unsent output held for all sockets (each capped at PARLEY_WS_MAX_BUFFERED); also the `parley_ws_buffered_bytes` gauge. */
   bufferedBytes(): number;
 }
@@ -157,6 +159,7 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
       deps.metrics.wsConnections.dec();
       unwatch(core.presence, c);
       publishLocal(core, p.orgId, p.userId);
+      markSeen(core, p.deviceId);
     }
     const reason = c.closeReason ?? "client";
     deps.metrics.wsClosed.inc({ reason });
@@ -221,6 +224,7 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
       server.on("upgrade", onUpgrade);
     },
     connectionCount: () => all.size,
+    presenceOf: (orgId, userId) => statusOf(core.presence, userId, orgId),
     bufferedBytes,
     drain() {
       drained ??= (async () => {

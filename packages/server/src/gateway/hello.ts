@@ -12,7 +12,7 @@ import { writable, type Conn } from "./connection.ts";
 import type { GatewayCore } from "./core.ts";
 import { countConns, joinChannel, leaveChannel, registerConn } from "./registry.ts";
 import { replay } from "./replay.ts";
-import { publishLocal } from "./presence-sync.ts";
+import { markSeen, publishLocal } from "./presence-sync.ts";
 import { getMe } from "../modules/accounts/me.ts";
 import { channelHeads, listMyChannelHeads } from "../modules/channels/commands.ts";
 
@@ -107,6 +107,7 @@ export async function handleHello(core: GatewayCore, c: Conn, hello: Hello, onEa
     });
     core.log.info({ conn: c.id, user: p.userId, device: p.deviceId, channels: c.channels.size, live: hello.live ?? false }, "connection authenticated");
     publishLocal(core, p.orgId, p.userId);
+    markSeen(core, p.deviceId);
     // Frames the client pipelined behind `hello` (already counted by the rate limiter).
     const early = c.early;
     c.early = null;

@@ -22,6 +22,20 @@ export function publishLocal(core: GatewayCore, orgId: string, userId: string): 
 }
 
 /**
+ * Record that a device was connected now (`devices.last_seen_at`), when its socket opens and when
+ * it closes: with live presence it tells the mention email whether the user was back meanwhile.
+ * Not awaited; a failed write is logged (the next open or close writes again).
+ */
+export function markSeen(core: GatewayCore, deviceId: string): void {
+  core.deps.db
+    .updateTable("devices")
+    .set({ last_seen_at: core.deps.now() })
+    .where("id", "=", deviceId)
+    .execute()
+    .catch((err: unknown) => core.log.warn({ err, device: deviceId }, "presence: recording last seen failed"));
+}
+
+/**
  * `presence.watch`: replace the connection's watch set and answer with every watched user's
  * status. No database lookup (a watch costs the hello storm nothing): a user is only ever seen
  * as online by connections of their own org, so an id of another org — or no user at all —

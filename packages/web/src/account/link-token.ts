@@ -9,8 +9,8 @@
 const MIN = 16;
 const MAX = 128;
 
-/** The token in a fragment such as `#token=abc`, or undefined when there is none that could be valid. */
-export function tokenFromFragment(hash: string): string | undefined {
+/** The token in a fragment such as `#token=abc`, or undefined when there is none that could be valid (longer tokens than account links': `max`). */
+export function tokenFromFragment(hash: string, max = MAX): string | undefined {
   // Not URLSearchParams: it reads "+" as a space, and a token may contain one.
   const pair = hash
     .replace(/^#/, "")
@@ -22,7 +22,7 @@ export function tokenFromFragment(hash: string): string | undefined {
   } catch {
     return undefined; // a broken %-escape: the link was mangled
   }
-  return token.length >= MIN && token.length <= MAX ? token : undefined;
+  return token.length >= MIN && token.length <= max ? token : undefined;
 }
 
 /** Take the fragment out of the address bar (keeping path and query) without a new history entry. */

@@ -11,6 +11,16 @@ import { ResetPasswordDialog } from "../admin/reset-password-dialog.tsx";
 const me = user("u-me", "me", "Me Myself", { statusText: "Out to lunch", email: null, avatar: null });
 const bob = user("u-bob", "bob", "Bob Builder", { email: null });
 
+const NOTIFY_SETTINGS = {
+  level: "all",
+  timeZone: "UTC",
+  dndSchedule: [],
+  snoozeUntil: null,
+  email: { enabled: false, delayMinutes: 15 },
+  keywordsSealed: null,
+  channels: [],
+};
+
 const apiBodies = (cmds: Command[], route: string) => cmds.flatMap((c) => (c.op === "api" && c.route === route ? [(c.input as { body?: unknown }).body] : []));
 
 async function profile() {
@@ -20,7 +30,7 @@ async function profile() {
   f.worker.answers.set("api:listPasskeys", { passkeys: [] });
   f.worker.answers.set("api:listSessions", { sessions: [] });
   f.worker.answers.set("api:listMyGdprRequests", { requests: [] });
-  f.worker.answers.set("api:getNotificationSettings", { level: "all", timeZone: "UTC", dndSchedule: [], snoozeUntil: null, channels: [] });
+  f.worker.answers.set("api:getNotificationSettings", NOTIFY_SETTINGS);
   f.render(<ProfilePage onSignOut={() => undefined} />);
   await screen.findByText("me@example.org");
   return { ...f, u: userEvent.setup() };
@@ -217,5 +227,19 @@ describe("Admin: reset a user's password", () => {
     expect(
       f.worker.commands.some((c) => c.op === "api" && c.route === "adminResetPassword" && (c.input as { params: { id: string } }).params.id === bob.id),
     ).toBe(true);
+  });
+
+  test("mention email: turned on with its delay in the notification settings", async () => {
+    const { u, worker } = await profile();
+    const form = await screen.findByRole("form", { name: "Notification settings" });
+    worker.answers.set("api:updateNotificationSettings", { ...NOTIFY_SETTINGS, email: { enabled: true, delayMinutes: 30 } });
+    await u.click(within(form).getByRole("checkbox", { name: /Email me about unread mentions/ }));
+    const minutes = within(form).getByRole("spinbutton", { name: "Minutes away before the email" });
+    await u.clear(minutes);
+    await u.type(minutes, "30");
+    await u.click(within(form).getByRole("button", { name: "Save" }));
+    await screen.findByText("Notification settings saved.");
+    const body = apiBodies(worker.commands, "updateNotificationSettings").at(-1) as { email: unknown };
+    expect(body.email).toEqual({ enabled: true, delayMinutes: 30 });
   });
 });

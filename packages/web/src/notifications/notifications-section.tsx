@@ -1,6 +1,7 @@
 /**
  * Profile → Notifications (issue 13): the default level, quiet hours (the same window every
- * day, in the browser's time zone), a snooze, and push notifications on this device. Each
+ * day, in the browser's time zone), a snooze, email about unread mentions after some minutes
+ * offline, and push notifications on this device. Each
  * channel's override is in the channel's header (ChannelNotifySelect). Keywords are matched on
  * the device and are not part of these settings.
  */
@@ -36,11 +37,15 @@ export function NotificationsSection() {
   const [saved, setSaved] = useState<string>();
   const [busy, setBusy] = useState(false);
   const [push, setPush] = useState<boolean>();
+  const [emailOn, setEmailOn] = useState(false);
+  const [delay, setDelay] = useState("15");
 
   const show = (s: NotificationSettings) => {
     setSettings(s);
     setLevel(s.level);
     setQuiet(s.dndSchedule.length > 0);
+    setEmailOn(s.email.enabled);
+    setDelay(String(s.email.delayMinutes));
     if (s.dndSchedule[0]) {
       setFrom(toTime(s.dndSchedule[0].start));
       setTo(toTime(s.dndSchedule[0].end));
@@ -68,7 +73,11 @@ export function NotificationsSection() {
     run(async () => {
       const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
       const dndSchedule = quiet ? EVERY_DAY.map((day) => ({ day, start: toMinutes(from), end: toMinutes(to) })) : [];
-      show(await api.call("updateNotificationSettings", { body: { level, timeZone, dndSchedule } }));
+      show(
+        await api.call("updateNotificationSettings", {
+          body: { level, timeZone, dndSchedule, email: { enabled: emailOn, delayMinutes: Math.min(1440, Math.max(1, Math.round(Number(delay) || 15))) } },
+        }),
+      );
     }, "Notification settings saved.");
   const snooze = (ms: number | null) =>
     run(
@@ -110,6 +119,27 @@ export function NotificationsSection() {
               to <input type="time" aria-label="Quiet until" value={to} onChange={(e) => setTo(e.target.value)} required />
             </label>{" "}
             <span className="muted">({Intl.DateTimeFormat().resolvedOptions().timeZone})</span>
+          </div>
+        ) : null}
+        <label className="block">
+          <input type="checkbox" checked={emailOn} onChange={(e) => setEmailOn(e.target.checked)} /> Email me about unread mentions when I am away
+        </label>
+        {emailOn ? (
+          <div>
+            <label>
+              after{" "}
+              <input
+                type="number"
+                aria-label="Minutes away before the email"
+                min={1}
+                max={1440}
+                value={delay}
+                onChange={(e) => setDelay(e.target.value)}
+                required
+              />{" "}
+              minutes offline
+            </label>{" "}
+            <span className="muted">(channel names and counts only, never what was said)</span>
           </div>
         ) : null}
         <FormError error={error} />

@@ -78,7 +78,13 @@ export class Notifier {
   /** Lookups waiting for a message to arrive: key channel/seq. */
   readonly #waiting = new Map<string, Array<(e: ReceivedEvent) => void>>();
   #badge = -1;
-  #settings: NotificationSettings = { ...DEFAULT_NOTIFY_SETTINGS, dndSchedule: [], channels: [] };
+  #settings: NotificationSettings = {
+    ...DEFAULT_NOTIFY_SETTINGS,
+    dndSchedule: [],
+    channels: [],
+    email: { enabled: false, delayMinutes: 15 },
+    keywordsSealed: null,
+  };
 
   constructor(chat: ChatStore) {
     this.#chat = chat;

@@ -38,8 +38,9 @@ function decodeCursor(cursor: string | undefined): PageKey | undefined {
  * The page's items in channels `p` may read: with the org's policies enabled, each distinct
  * channel is checked as a read of it would be (channelFor + authorize); items of a channel a
  * policy forbids are dropped (the page may come out short; the cursor still moves past them).
+ * Also what the mention email counts (notifications/mention-email.ts), for the user it goes to.
  */
-async function readable<T extends { channelId: string }>(deps: Deps, p: DeviceActor, items: T[]): Promise<T[]> {
+export async function readable<T extends { channelId: string }>(deps: Deps, p: DeviceActor, items: T[]): Promise<T[]> {
   if ((p.access?.org.current.policySetId ?? null) === null) return items;
   const allowed = new Set<string>();
   for (const id of new Set(items.map((i) => i.channelId))) {

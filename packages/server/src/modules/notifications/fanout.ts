@@ -19,6 +19,7 @@ import { channelLevels, memberSubscriptions, settingsOf } from "./store.ts";
 import { devicesMayRead } from "../access/offline-read.ts";
 import { shouldNotify } from "@parley/protocol";
 import { PUSH_SEND_JOB, type PushJob } from "./push-send.ts";
+import { queueMentionEmails } from "./mention-email.ts";
 
 const FANOUT_JOB = "notify.fanout";
 
@@ -29,8 +30,9 @@ interface FanoutJob {
   to: number;
 }
 
-/** In a send's transaction: the fan-out job for the new messages (none when their orgs have no push subscription). */
+/** In a send's transaction: the mention-email checks, and the fan-out job for the new messages (none when their orgs have no push subscription). */
 export async function queueNotifications(tx: Tx, fx: Pick<CommandEffects, "job">, fresh: readonly NewEvent[]): Promise<void> {
+  await queueMentionEmails(tx, fx, fresh);
   const runs = new Map<string, FanoutJob>();
   for (const { orgId, row } of fresh) {
     if (row.kind !== "message") continue;

@@ -39,12 +39,25 @@ for (const dialect of DIALECTS) {
         timeZone: "UTC",
         dndSchedule: [],
         snoozeUntil: null,
+        email: { enabled: false, delayMinutes: 15 },
+        keywordsSealed: null,
         channels: [],
       });
       const dnd = [{ day: 1, start: 22 * 60, end: 7 * 60 }];
       const put = await bob.api("PATCH", "/me/notifications", { level: "all", timeZone: "Europe/Berlin", dndSchedule: dnd });
       assert.equal(put.status, 200);
-      assert.deepEqual(put.body, { level: "all", timeZone: "Europe/Berlin", dndSchedule: dnd, snoozeUntil: null, channels: [] });
+      assert.deepEqual(put.body, {
+        level: "all",
+        timeZone: "Europe/Berlin",
+        dndSchedule: dnd,
+        snoozeUntil: null,
+        email: { enabled: false, delayMinutes: 15 },
+        keywordsSealed: null,
+        channels: [],
+      });
+      const sealed = Buffer.alloc(48, 3).toString("base64");
+      const email = await bob.api("PATCH", "/me/notifications", { email: { enabled: true }, keywordsSealed: sealed });
+      assert.deepEqual([email.body.email, email.body.keywordsSealed, email.body.level], [{ enabled: true, delayMinutes: 15 }, sealed, "all"]);
       const muted = await bob.api("PUT", `/me/notifications/channels/${ch.id}`, { level: "muted" });
       assert.deepEqual(muted.body.channels, [{ channelId: ch.id, level: "muted" }]);
       assert.equal(muted.body.level, "all", "fields not sent stay as they were");
@@ -61,6 +74,11 @@ for (const dialect of DIALECTS) {
         { dndSchedule: [{ day: 7, start: 0, end: 10 }] },
         { dndSchedule: [{ day: 1, start: 0, end: 1440 }] },
         { extra: 1 },
+        { email: { delayMinutes: 0 } },
+        { email: { enabled: "yes" } },
+        { email: { enabled: true, extra: 1 } },
+        { keywordsSealed: "not base64!" },
+        { keywordsSealed: "A".repeat(8193) },
       ]) {
         const r = await bob.api("PATCH", "/me/notifications", body);
         assert.equal(r.status, 400, JSON.stringify(body));

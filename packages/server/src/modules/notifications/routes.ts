@@ -4,6 +4,7 @@ import { principalOf } from "../accounts/principal-of.ts";
 import { getNotificationSettings, setChannelNotifications, updateNotificationSettings } from "./settings.ts";
 import { createPushSubscription, deletePushSubscription, listPushSubscriptions } from "./subscriptions.ts";
 import { vapidKeys } from "./vapid.ts";
+import { unsubscribeMentionEmail } from "./unsubscribe.ts";
 
 export const notificationHandlers: ModuleHandlers<
   | "getNotificationSettings"
@@ -13,6 +14,7 @@ export const notificationHandlers: ModuleHandlers<
   | "createPushSubscription"
   | "listPushSubscriptions"
   | "deletePushSubscription"
+  | "unsubscribeMentionEmail"
 > = {
   getNotificationSettings: (_input, ctx) => getNotificationSettings(ctx.deps, principalOf(ctx)),
   updateNotificationSettings: ({ body }, ctx) => updateNotificationSettings(ctx.deps, principalOf(ctx), body),
@@ -24,4 +26,5 @@ export const notificationHandlers: ModuleHandlers<
   createPushSubscription: ({ body }, ctx) => createPushSubscription(ctx.deps, principalOf(ctx), body),
   listPushSubscriptions: (_input, ctx) => listPushSubscriptions(ctx.deps, principalOf(ctx)),
   deletePushSubscription: ({ params }, ctx) => deletePushSubscription(ctx.deps, principalOf(ctx), params.subscriptionId),
+  unsubscribeMentionEmail: ({ body }, ctx) => unsubscribeMentionEmail(ctx.deps, body.token),
 };

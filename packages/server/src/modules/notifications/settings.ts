@@ -2,7 +2,7 @@
  * Notification settings commands: a user's default level, time zone, do-not-disturb schedule
  * and snooze, and their per-channel overrides. Only the user changes their own; a channel
  * override needs the channel to be visible to them (another org's channel is not found).
- * Keywords are never stored: the device matches them.
+ * Keywords are stored only sealed by the user's device to their key locker: the device matches them.
  */
 import type { ChannelNotifyLevel, NotificationSettings, RouteBody } from "@parley/protocol";
 import type { DeviceActor, Deps } from "../../context.ts";
@@ -29,6 +29,8 @@ export function updateNotificationSettings(deps: Deps, p: DeviceActor, patch: Se
         timeZone: patch.timeZone ?? current.timeZone,
         dndSchedule: patch.dndSchedule ?? current.dndSchedule,
         snoozeUntil: patch.snoozeUntil === undefined ? current.snoozeUntil : patch.snoozeUntil,
+        email: { ...current.email, ...patch.email },
+        keywordsSealed: patch.keywordsSealed === undefined ? current.keywordsSealed : patch.keywordsSealed,
       },
       deps.now(),
     );

@@ -1,5 +1,12 @@
 /** SQL of the notifications module: settings, channel overrides, push subscriptions. */
-import { DEFAULT_NOTIFY_SETTINGS, type ChannelNotifyLevel, type DndWindow, type NotificationSettings, type NotifyLevel } from "@parley/protocol";
+import {
+  DEFAULT_NOTIFY_SETTINGS,
+  type MentionEmailSettings,
+  type ChannelNotifyLevel,
+  type DndWindow,
+  type NotificationSettings,
+  type NotifyLevel,
+} from "@parley/protocol";
 import type { Tx } from "../../platform/db/index.ts";
 import type { Deps } from "../../context.ts";
 import type { PushSubscriptionsTable } from "../../platform/db/notification-tables.ts";
@@ -12,9 +19,14 @@ export interface UserNotifySettings {
   timeZone: string;
   dndSchedule: DndWindow[];
   snoozeUntil: number | null;
+  email: MentionEmailSettings;
+  keywordsSealed: string | null;
 }
 
-const DEFAULT_SETTINGS: UserNotifySettings = { ...DEFAULT_NOTIFY_SETTINGS, dndSchedule: [] };
+/** Mention email is off until the user turns it on; 15 minutes offline when on. */
+const DEFAULT_EMAIL: MentionEmailSettings = { enabled: false, delayMinutes: 15 };
+
+const DEFAULT_SETTINGS: UserNotifySettings = { ...DEFAULT_NOTIFY_SETTINGS, dndSchedule: [], email: DEFAULT_EMAIL, keywordsSealed: null };
 
 /** Settings of these users (defaults for those without a row). */
 export async function settingsOf(q: Q, orgId: string, userIds: readonly string[]): Promise<Map<string, UserNotifySettings>> {
@@ -27,6 +39,8 @@ export async function settingsOf(q: Q, orgId: string, userIds: readonly string[]
       timeZone: r.time_zone,
       dndSchedule: JSON.parse(r.dnd_schedule) as DndWindow[],
       snoozeUntil: r.snooze_until === null ? null : Number(r.snooze_until),
+      email: { enabled: Number(r.email_enabled) === 1, delayMinutes: Number(r.email_delay_minutes) },
+      keywordsSealed: r.keywords_sealed,
     });
   return out;
 }
@@ -37,11 +51,14 @@ export async function putSettings(tx: Tx, orgId: string, userId: string, s: User
     time_zone: s.timeZone,
     dnd_schedule: JSON.stringify(s.dndSchedule),
     snooze_until: s.snoozeUntil,
+    email_enabled: s.email.enabled ? 1 : 0,
+    email_delay_minutes: s.email.delayMinutes,
+    keywords_sealed: s.keywordsSealed,
     updated_at: now,
   };
   await tx
     .insertInto("notification_settings")
-    .values({ user_id: userId, org_id: orgId, ...row })
+    .values({ user_id: userId, org_id: orgId, email_sent_at: null, ...row })
     .onConflict((oc) => oc.column("user_id").doUpdateSet(row))
     .execute();
 }

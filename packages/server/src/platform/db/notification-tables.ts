@@ -11,6 +11,14 @@ export interface NotificationSettingsTable {
   dnd_schedule: string;
   snooze_until: number | null;
   updated_at: number;
+  /** Mention email on (1) or off (0) (migration 0039). */
+  email_enabled: number;
+  /** Minutes offline after a mention before the email. */
+  email_delay_minutes: number;
+  /** When the last mention email was queued (ms): at most one per window. */
+  email_sent_at: number | null;
+  /** The user's keywords, sealed by their device to their key locker (opaque to the server). */
+  keywords_sealed: string | null;
 }
 
 /** A user's override for one channel. */
