@@ -10,7 +10,7 @@ import { checkFloors, isTypeOnly, perPackage, table, type Floors, type Summary }
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const SUMMARY = `${root}coverage/coverage-summary.json`;
-const PACKAGES = ["protocol", "crypto", "sdk", "server", "cli", "web"];
+const PACKAGES = ["protocol", "crypto", "sdk", "bot", "server", "cli", "web"];
 
 if (!existsSync(SUMMARY)) {
   console.error(`coverage: ${SUMMARY} is missing (c8 wrote no report)`);

@@ -55,7 +55,13 @@ export type BotCommand = z.infer<typeof BotCommand>;
  * Data only: a built-in (such as /remind or /poll) is added here with its name, description and
  * usage, and the channel command list and the composer's autocomplete show it.
  */
-export const BUILTIN_COMMANDS: readonly SlashCommandSpec[] = [];
+export const BUILTIN_COMMANDS: readonly SlashCommandSpec[] = [
+  {
+    name: "poll",
+    description: "Start a poll; members vote with reactions, all of it end-to-end encrypted",
+    usage: '"Question" "Option 1" "Option 2" (or Question | Option 1 | Option 2; --multiple to pick several)',
+  },
+];
 
 const ChannelParams = z.object({ channelId: Id });
 

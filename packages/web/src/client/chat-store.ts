@@ -6,7 +6,7 @@
  * through subscribe()/version (useSyncExternalStore).
  */
 import type { ApprovalRequest, ChannelKind, HistoryPolicy, MyChannel, Org, OrgPermission, User } from "@parley/protocol";
-import { isParleyError, parsePollCommand, pollContent, type ArchiveStatus, type ConnectionChange, type LockerStatus, type ReceivedEvent } from "@parley/sdk";
+import { isParleyError, parsePollCommand, pollContent, slashCommandContent, type ArchiveStatus, type ConnectionChange, type LockerStatus, type ReceivedEvent } from "@parley/sdk";
 import { ChannelHistory } from "./channel-history.ts";
 import { EphemeralState } from "./ephemeral.ts";
 import { PresenceWatch } from "./presence-watch.ts";
@@ -290,15 +290,20 @@ export class ChatStore {
     this.#changed();
   }
 
-  /** Send what the composer holds: a message, or `/poll …` as a poll (sdk polls.ts; a malformed one rejects with what to fix). */
-  async send(channelId: string, text: string, threadRoot: number | null = null): Promise<void> {
+  /**
+   * Send what the composer holds: `/poll …` as a poll (sdk polls.ts; a malformed one rejects with
+   * what to fix); with `command`, the text runs a slash command (its content says so, encrypted
+   * like any message; `bot`: who answers); anything else as a message.
+   */
+  async send(channelId: string, text: string, threadRoot: number | null = null, command?: { bot?: string }): Promise<void> {
     const poll = /^\/poll(?:\s+([\s\S]*))?$/.exec(text);
     if (poll) {
       await this.client.send(channelId, { kind: "message", ...pollContent(parsePollCommand(poll[1] ?? "")), threadRoot });
       return;
     }
     const mentions = mentionedUserIds(text, [...this.users.values()]);
-    await this.client.send(channelId, { kind: "message", text, threadRoot, mentions });
+    const content = (command && slashCommandContent(text, command.bot)) || { text };
+    await this.client.send(channelId, { kind: "message", ...content, threadRoot, mentions });
   }
 
   /** Add a reaction, or retract it when the user already reacted with this emoji. */

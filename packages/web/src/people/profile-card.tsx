@@ -14,6 +14,7 @@ import { FormError } from "../components/auth/auth-card.tsx";
 import { navigate } from "../router.ts";
 import { Avatar } from "../account/avatar.tsx";
 import { PresenceDot } from "../components/presence-dot.tsx";
+import { BotBadge } from "./bot-badge.tsx";
 import { activeStatus, localTime, untilLabel } from "./profile-format.ts";
 
 /** How long the pointer rests on a name before its card opens, and leaves it before an opened-by-hover card closes. */
@@ -61,7 +62,10 @@ function ProfileCard(props: { user: User; onClose: () => void; onLeave?: (() => 
       <div className="profile-card-head">
         <Avatar user={user} size={64} />
         <div>
-          <div className="profile-card-name">{user.displayName}</div>
+          <div className="profile-card-name">
+            {user.displayName}
+            <BotBadge user={user} />
+          </div>
           <div className="muted">@{user.username}</div>
           {user.title ? <div className="profile-card-title">{user.title}</div> : null}
         </div>

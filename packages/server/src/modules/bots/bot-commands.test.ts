@@ -1,7 +1,7 @@
 /** Slash commands of bots: registration (service accounts only, audited, idempotent), the channel list, bad input, other orgs. */
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import type { AuthTokens, ChannelCommand } from "@parley/protocol";
+import { BUILTIN_COMMANDS, type AuthTokens, type ChannelCommand } from "@parley/protocol";
 import { DIALECTS, startTestServer, type TestServer } from "../../testing/harness.ts";
 import { asTestUser, bootstrapOrg, call, countRows, makeOrg, makeUser, type TestUser } from "../../testing/factories.ts";
 import { listChannelCommands } from "./commands.ts";
@@ -49,6 +49,7 @@ for (const dialect of DIALECTS) {
       const listed = await alice.api("GET", `/channels/${ch}/commands`);
       assert.equal(listed.status, 200);
       assert.deepEqual(listed.body.commands, [
+        ...BUILTIN_COMMANDS.map((c) => ({ ...c, source: "builtin", botUserId: null })),
         { ...DEPLOY, source: "bot", botUserId: bot.user.id },
         { ...TICKET, source: "bot", botUserId: bot.user.id },
       ] satisfies ChannelCommand[]);
@@ -96,7 +97,7 @@ for (const dialect of DIALECTS) {
       // Once the bot is added to the channel its command is listed too.
       assert.equal((await alice.api("POST", `/channels/${ch}/members`, { userIds: [other.user.id] })).status, 200);
       const names = (await alice.api("GET", `/channels/${ch}/commands`)).body.commands.map((c: ChannelCommand) => c.name);
-      assert.deepEqual(names, ["ticket", "weather"]);
+      assert.deepEqual(names, ["poll", "ticket", "weather"]);
     });
 
     it("refuses people, duplicate names, bad names and too many commands: clear 4xx, nothing written", async () => {

@@ -1,11 +1,12 @@
 /**
  * Message composer: Enter sends, Shift+Enter adds a line, @ opens member
- * autocomplete (arrows + Enter/Tab pick, Esc closes), typing notices are
- * sent at most every 3 s.
+ * autocomplete and / at the start the channel's slash commands (arrows +
+ * Enter/Tab pick, Esc closes), typing notices are sent at most every 3 s.
+ * A known /command is sent as an encrypted message marked as a command.
  */
 import { useRef, useState } from "react";
 import { Icon } from "../icon.tsx";
-import type { User } from "@parley/protocol";
+import type { ChannelCommand, User } from "@parley/protocol";
 import { useChat } from "../../client/use-chat.ts";
 import { describeError } from "../../client/session.ts";
 import { mentionQueryAt } from "../../chat/mentions.ts";
@@ -14,6 +15,8 @@ import { PendingMessages } from "../../pwa/pending-messages.tsx";
 import { ArchiveBlockedNote, useArchiveBlocked } from "../../security/archive-badge.tsx";
 import { useDraft } from "../../personal/use-draft.ts";
 import { EmojiPicker } from "../../emoji/emoji-picker.tsx";
+import { commandFor, commandQueryAt, matchCommands } from "../../chat/slash-commands.ts";
+import { useChannelCommands } from "../../chat/use-channel-commands.ts";
 
 const TYPING_EVERY_MS = 3_000;
 
@@ -32,13 +35,31 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
   // The device found the server's account of the compliance archive wrong here: the SDK refuses sends (and the note says why).
   const blocked = useArchiveBlocked(props.channelId);
 
+  const [picked, setPicked] = useState<ChannelCommand>();
+  const cq = commandQueryAt(text, caret);
+  const commands = useChannelCommands(props.channelId, text.startsWith("/"));
+  const commandMatches = cq && closedAt !== -1 ? matchCommands(commands, cq.query) : [];
   const q = mentionQueryAt(text, caret);
-  const matches: User[] =
+  const userMatches: User[] =
     q && closedAt !== q.start
       ? [...chat.users.values()]
           .filter((u) => !u.deactivated && u.id !== chat.me.id && (u.username.startsWith(q.query) || u.displayName.toLowerCase().startsWith(q.query)))
           .slice(0, 6)
       : [];
+  const listed = commandMatches.length || userMatches.length;
+
+  function completeCommand(c: ChannelCommand) {
+    const next = `/${c.name} `;
+    setText(next);
+    setCaret(next.length);
+    setPicked(c);
+    requestAnimationFrame(() => ref.current?.setSelectionRange(next.length, next.length));
+  }
+
+  function pickAt(i: number) {
+    if (commandMatches.length) completeCommand(commandMatches[i % commandMatches.length]!);
+    else complete(userMatches[i % userMatches.length]!);
+  }
 
   function complete(u: User) {
     if (!q) return;
@@ -60,14 +81,16 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
   async function send() {
     const body = text.trim();
     if (!body) return;
+    const command = commandFor(body, commands, picked);
     setText("");
     setCaret(0);
+    setPicked(undefined);
     setError(undefined);
     draft.sent();
     try {
       // Shown above the composer until acknowledged (queued while offline; the SDK outbox resends).
       await pendingSendsOf(chat).track(props.channelId, props.threadRoot, body, chat.connection.state !== "live", () =>
-        chat.send(props.channelId, body, props.threadRoot),
+        chat.send(props.channelId, body, props.threadRoot, command),
       );
     } catch (err) {
       setError(`Not sent: ${describeError(err)}`);
@@ -79,13 +102,31 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
     <div className="composer">
       <PendingMessages pending={pendingSendsOf(chat)} channelId={props.channelId} threadRoot={props.threadRoot} online={chat.connection.state === "live"} />
       <ArchiveBlockedNote channelId={props.channelId} />
-      {matches.length ? (
+      {commandMatches.length ? (
+        <ul className="autocomplete" role="listbox" aria-label="Slash commands">
+          {commandMatches.map((c, i) => (
+            <li
+              key={`${c.name} ${c.botUserId ?? ""}`}
+              role="option"
+              aria-selected={i === pick % commandMatches.length}
+              onMouseDown={(e) => {
+                e.preventDefault();
+                completeCommand(c);
+              }}
+            >
+              /{c.name}
+              {c.usage ? <span className="muted"> {c.usage}</span> : null} <span className="command-description">{c.description}</span>
+              {c.botUserId ? <span className="muted"> · {chat.userName(c.botUserId)}</span> : null}
+            </li>
+          ))}
+        </ul>
+      ) : userMatches.length ? (
         <ul className="autocomplete" role="listbox" aria-label="Mention someone">
-          {matches.map((u, i) => (
+          {userMatches.map((u, i) => (
             <li
               key={u.id}
               role="option"
-              aria-selected={i === pick % matches.length}
+              aria-selected={i === pick % userMatches.length}
               onMouseDown={(e) => {
                 e.preventDefault();
                 complete(u);
@@ -107,6 +148,7 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
           setText(e.target.value);
           setCaret(e.target.selectionStart);
           setPick(0);
+          if (!e.target.value.startsWith("/") && closedAt === -1) setClosedAt(undefined);
           const now = Date.now();
           if (e.target.value && now - lastTyping.current > TYPING_EVERY_MS) {
             lastTyping.current = now;
@@ -115,20 +157,21 @@ export function Composer(props: { channelId: string; threadRoot: number | null; 
         }}
         onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
         onKeyDown={(e) => {
-          if (matches.length) {
+          if (listed) {
             if (e.key === "ArrowDown" || e.key === "ArrowUp") {
               e.preventDefault();
-              setPick((p) => p + (e.key === "ArrowDown" ? 1 : matches.length - 1));
+              setPick((p) => p + (e.key === "ArrowDown" ? 1 : listed - 1));
               return;
             }
             if (e.key === "Enter" || e.key === "Tab") {
               e.preventDefault();
-              complete(matches[pick % matches.length]!);
+              pickAt(pick);
               return;
             }
             if (e.key === "Escape") {
               e.preventDefault();
-              setClosedAt(q?.start);
+              // -1 closes the command list until the text no longer starts with "/".
+              setClosedAt(commandMatches.length ? -1 : q?.start);
               return;
             }
           }

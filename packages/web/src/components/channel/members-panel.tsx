@@ -7,6 +7,7 @@ import { describeError } from "../../client/session.ts";
 import { FormError } from "../auth/auth-card.tsx";
 import { PresenceDot } from "../presence-dot.tsx";
 import { PersonButton } from "../../people/profile-card.tsx";
+import { BotBadge } from "../../people/bot-badge.tsx";
 import { Modal } from "../dialogs/modal.tsx";
 import { CHANNEL_ROLES, channelMembers, mayInvite, mayManageRoles, mayRemove, removeChannelMember, setChannelRole } from "../../chat/channel-roles.ts";
 
@@ -48,6 +49,7 @@ export function MembersPanel(props: { channel: MyChannel; onClose: () => void; o
                 <PersonButton userId={m.userId} onLeave={props.onClose}>
                   {name}
                 </PersonButton>
+                <BotBadge user={chat.users.get(m.userId)} />
                 {m.userId === chat.me.id ? <span className="muted"> (you)</span> : null}
               </span>
               {roles ? (

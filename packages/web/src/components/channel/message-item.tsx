@@ -9,6 +9,7 @@ import { useChat } from "../../client/use-chat.ts";
 import { Markdown } from "./markdown.tsx";
 import { PresenceDot } from "../presence-dot.tsx";
 import { PersonButton } from "../../people/profile-card.tsx";
+import { BotBadge } from "../../people/bot-badge.tsx";
 import { activeStatus } from "../../people/profile-format.ts";
 import { MessageEditor } from "./message-editor.tsx";
 import { Icon } from "../icon.tsx";
@@ -73,6 +74,7 @@ export function MessageItem(props: {
           <PersonButton userId={m.senderId} className="sender">
             {sender}
           </PersonButton>
+          <BotBadge user={senderUser} />
           {senderStatus?.emoji ? (
             <span className="status-emoji" title={senderStatus.text ?? ""} aria-label={`status: ${senderStatus.emoji} ${senderStatus.text ?? ""}`.trim()}>
               {senderStatus.emoji}
