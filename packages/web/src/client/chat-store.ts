@@ -6,7 +6,16 @@
  * through subscribe()/version (useSyncExternalStore).
  */
 import type { ApprovalRequest, ChannelKind, HistoryPolicy, MyChannel, Org, OrgPermission, User } from "@parley/protocol";
-import { isParleyError, parsePollCommand, pollContent, slashCommandContent, type ArchiveStatus, type ConnectionChange, type LockerStatus, type ReceivedEvent } from "@parley/sdk";
+import {
+  isParleyError,
+  parsePollCommand,
+  pollContent,
+  slashCommandContent,
+  type ArchiveStatus,
+  type ConnectionChange,
+  type LockerStatus,
+  type ReceivedEvent,
+} from "@parley/sdk";
 import { ChannelHistory } from "./channel-history.ts";
 import { EphemeralState } from "./ephemeral.ts";
 import { PresenceWatch } from "./presence-watch.ts";

@@ -49,7 +49,7 @@ for (const dialect of DIALECTS) {
       const listed = await alice.api("GET", `/channels/${ch}/commands`);
       assert.equal(listed.status, 200);
       assert.deepEqual(listed.body.commands, [
-        ...BUILTIN_COMMANDS.map((c) => ({ ...c, source: "builtin", botUserId: null })),
+        ...BUILTIN_COMMANDS.map((c) => ({ ...c, source: "builtin" as const, botUserId: null })),
         { ...DEPLOY, source: "bot", botUserId: bot.user.id },
         { ...TICKET, source: "bot", botUserId: bot.user.id },
       ] satisfies ChannelCommand[]);
