@@ -232,9 +232,12 @@ export async function identityProvidersFile(db: Db, u: UsersTable) {
   };
 }
 
-/** key-locker.json: that the user has a locker (never its blob or keys), its entries by count, approval requests. */
+/**
+ * key-locker.json: that the user has a locker (never its blob or keys), its entries by count, approval
+ * requests, and the saved messages, drafts and settings sealed under it by count (ADR 0009).
+ */
 export async function keyLockerFile(db: Db, u: UsersTable) {
-  const [locker, entries, requests] = await Promise.all([
+  const [locker, entries, requests, items] = await Promise.all([
     db.selectFrom("user_lockers").select(["created_at", "updated_at"]).where("user_id", "=", u.id).executeTakeFirst(),
     db
       .selectFrom("locker_entries")
@@ -247,8 +250,17 @@ export async function keyLockerFile(db: Db, u: UsersTable) {
       .where("user_id", "=", u.id)
       .orderBy("created_at")
       .execute(),
+    db
+      .selectFrom("personal_items")
+      .select((eb) => ["kind", eb.fn.countAll<number>().as("n")])
+      .where("user_id", "=", u.id)
+      .where("sealed", "is not", null)
+      .groupBy("kind")
+      .execute(),
   ]);
+  const count = (kind: string) => Number(items.find((i) => i.kind === kind)?.n ?? 0);
   return {
+    personalItems: { saved: count("saved"), draft: count("draft"), setting: count("setting") },
     locker: locker ? { createdAt: ms(locker.created_at), recoveryChangedAt: ms(locker.updated_at) } : null,
     sealedEntries: { count: Number(entries.n), firstAt: ms(entries.first as number | null), lastAt: ms(entries.last as number | null) },
     approvalRequests: requests.map((r) => ({

@@ -70,6 +70,8 @@ for (const dialect of DIALECTS) {
       assert.equal(apiKey.status, 201);
       const locker = (await lockerMaterialFor(alice)).body;
       assert.equal((await alice.api("PUT", "/me/locker", locker)).status, 200);
+      const itemKey = crypto.randomBytes(24).toString("base64url");
+      assert.equal((await alice.api("PUT", `/me/items/saved/${itemKey}`, { sealed: crypto.randomBytes(64).toString("base64"), clientTs: 1 })).status, 200);
 
       // ---- export: every file, the user's data, no secret ------------------------------
       const mine = await download(server, alice, "/me/export");
@@ -93,7 +95,10 @@ for (const dialect of DIALECTS) {
       );
       assert.equal(file("events-sent.jsonl").trim().split("\n").filter(Boolean).length, 1);
       assert.equal(JSON.parse(file("security.json")).apiKeys[0].name, "alice script");
-      assert.equal(JSON.parse(file("key-locker.json")).locker !== null, true);
+      const lockerJson = JSON.parse(file("key-locker.json"));
+      assert.equal(lockerJson.locker !== null, true);
+      // Saved messages and drafts are sealed under the locker: counted, never their bytes.
+      assert.deepEqual(lockerJson.personalItems, { saved: 1, draft: 0, setting: 0 });
       const audit = file("audit.jsonl")
         .trim()
         .split("\n")
