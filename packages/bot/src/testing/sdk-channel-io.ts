@@ -5,7 +5,8 @@
  * client's decrypted "message" events, minus the bot's own, in order per channel (a handler's
  * promise is awaited before the channel's next message). The SDK hands each event to its
  * listeners once and then moves its cursor on: to stop without losing messages, close the client
- * first, then wait for {@link SdkChannelIO.idle}, then stop the runtime. It also reports dead letters to the
+ * first, then wait for {@link SdkChannelIO.idle}, then stop the runtime. `enabled` reads the
+ * server's registry (the bot lists the integrations it serves) so an admin's Disable takes effect. It also reports dead letters to the
  * server's integration registry with the bot's session.
  */
 import type { ParleyClient } from "@parley/sdk";
@@ -15,12 +16,15 @@ import type { DeadLetter } from "../webhooks/outgoing.ts";
 export interface SdkChannelIO extends ChannelIO {
   /** Resolves once every message heard so far has been through the handlers (stop the client first, then wait for this). */
   idle(): Promise<void>;
+  /** Whether the server's registry has the integration enabled (asked at most every `cacheMs`). */
+  enabled(integrationId: string): Promise<boolean>;
   /** Report a dead letter with the bot's session (idempotent on the server). */
   reportDeadLetter(d: DeadLetter): Promise<void>;
 }
 
-export function sdkChannelIO(client: ParleyClient): SdkChannelIO {
+export function sdkChannelIO(client: ParleyClient, o: { cacheMs?: number } = {}): SdkChannelIO {
   const chains = new Map<string, Promise<void>>();
+  let registry: { at: number; enabled: Set<string> } | undefined;
   return {
     async post(channelId, text, opts = {}) {
       const r = await client.send(channelId, {
@@ -50,6 +54,13 @@ export function sdkChannelIO(client: ParleyClient): SdkChannelIO {
     },
     async idle() {
       await Promise.all(chains.values());
+    },
+    async enabled(integrationId) {
+      if (!registry || Date.now() - registry.at > (o.cacheMs ?? 5000)) {
+        const { integrations } = await client.api.call("listIntegrations");
+        registry = { at: Date.now(), enabled: new Set(integrations.filter((i) => i.enabled).map((i) => i.id)) };
+      }
+      return registry.enabled.has(integrationId);
     },
     async reportDeadLetter(d) {
       const { integrationId, ...body } = d;

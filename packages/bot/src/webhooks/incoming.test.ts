@@ -47,9 +47,12 @@ test("incoming webhooks: a valid call posts encrypted into the channel; bad inpu
   t.after(() => fs.rmSync(tlsDir, { recursive: true, force: true }));
   const tls = selfSignedCertificate(tlsDir);
   let clock = Date.now();
+  const io = sdkChannelIO(bot, { cacheMs: 0 });
   const hooks = await startIncomingWebhooks({
     state,
-    io: sdkChannelIO(bot),
+    io,
+    // Only the registered integration is checked against the registry; the others are runtime-only.
+    enabled: (id) => (id === reg.id ? io.enabled(id) : Promise.resolve(true)),
     tls: { key: tls.key, cert: tls.cert },
     port: await freePort(),
     maxBodyBytes: 4096,
@@ -182,5 +185,16 @@ test("incoming webhooks: a valid call posts encrypted into the channel; bad inpu
     assert.equal(other.status, 200, "another integration is not limited by the flood");
     clock += 10_000;
     assert.equal((await call("flood-hook", flood.token, { text: "after the wait" })).status, 200, "after Retry-After it posts again");
+  });
+
+  await t.test("an integration an admin disabled answers 403 integration_disabled until enabled again", async () => {
+    await alice.api.call("updateIntegration", { params: { id: reg.id }, body: { enabled: false } });
+    const n = before();
+    await refused("disabled", call(reg.id, plain.token, { text: "while disabled" }), 403, "integration_disabled");
+    await alice.api.call("updateIntegration", { params: { id: reg.id }, body: { enabled: true } });
+    assert.equal((await call(reg.id, plain.token, { text: "enabled again" })).status, 200);
+    await until(() => aliceGot.some((e) => e.text === "enabled again"), "posted after re-enabling");
+    assert.ok(!aliceGot.some((e) => e.text === "while disabled"));
+    assert.ok(before() > n);
   });
 });

@@ -21,6 +21,7 @@ export const INCOMING_ERRORS = {
   not_found: 404,
   method_not_allowed: 405,
   unauthorized: 401,
+  integration_disabled: 403,
   signature_missing: 401,
   signature_invalid: 401,
   signature_stale: 401,
@@ -78,6 +79,11 @@ export interface IncomingOptions {
   port: number;
   /** Largest body accepted (default 64 KiB). */
   maxBodyBytes?: number;
+  /**
+   * Whether an admin left the integration enabled in the server's registry (e.g. the bot's view of
+   * `listIntegrations`); a disabled one answers 403 `integration_disabled`. Default: always.
+   */
+  enabled?: (integrationId: string) => Promise<boolean>;
   /** Per integration (default 60 a minute, bursts of 10). */
   rateLimit?: RateLimit;
   now?: () => number;
@@ -142,6 +148,7 @@ export async function startIncomingWebhooks(o: IncomingOptions): Promise<Incomin
     if (!row || !token || !crypto.timingSafeEqual(Buffer.from(hash(token), "hex"), Buffer.from(row.token_hash, "hex"))) {
       throw new Refusal("unauthorized", "unknown integration or wrong token");
     }
+    if (o.enabled && !(await o.enabled(row.id))) throw new Refusal("integration_disabled", "an admin disabled this integration");
     const slot = buckets.take(row.id);
     if (!slot.ok) throw new Refusal("rate_limited", "too many calls for this integration", { "Retry-After": String(slot.retryAfterS) });
     if (!/^application\/json\b/i.test(req.headers["content-type"] ?? "")) throw new Refusal("unsupported_media_type", "send application/json");

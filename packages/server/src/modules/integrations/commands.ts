@@ -71,7 +71,8 @@ export async function listIntegrations(deps: Deps, p: DeviceActor): Promise<{ in
   let own: string | undefined;
   try {
     manage(p);
-  } catch {
+  } catch (err) {
+    if (!(err instanceof AppError) || err.code !== "forbidden") throw err;
     own = p.userId;
   }
   return { integrations: (await integrationsOfOrg(deps.db, p.orgId, own)).map(toIntegration) };

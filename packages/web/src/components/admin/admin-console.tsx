@@ -1,6 +1,6 @@
 /**
  * Admin console (owners and admins): users, roles, deactivation, devices, invites, channels, single sign-on, the directory (SCIM, LDAP),
- * sessions (policy, anyone's sessions), API keys and service accounts, roles and policies, org settings, the audit log,
+ * sessions (policy, anyone's sessions), API keys and service accounts, integrations (webhooks and their dead letters), roles and policies, org settings, the audit log,
  * compliance (retention and legal holds: owners and compliance officers only).
  * A member whose custom role grants one of these permissions sees the pages it opens (console-tabs.ts).
  */
@@ -15,6 +15,7 @@ import { SsoAdminTab } from "../../sso/sso-admin-tab.tsx";
 import { DirectoryTab } from "../../admin/directory-tab.tsx";
 import { SessionsTab } from "../../admin/sessions-tab.tsx";
 import { ApiKeysTab } from "../../admin/api-keys-tab.tsx";
+import { IntegrationsTab } from "../../admin/integrations-tab.tsx";
 import { RolesPoliciesTab } from "../../admin/roles-policies-tab.tsx";
 import { ComplianceTab } from "../../admin/compliance-tab.tsx";
 import { EmojiTab } from "../../admin/emoji-tab.tsx";
@@ -30,6 +31,7 @@ const LABELS: Record<Tab, string> = {
   directory: "Directory",
   sessions: "Sessions",
   "api-keys": "API keys",
+  integrations: "Integrations",
   roles: "Roles & policies",
   audit: "Audit",
   compliance: "Compliance",
@@ -80,6 +82,8 @@ export function AdminConsole() {
           <SessionsTab />
         ) : tab === "api-keys" ? (
           <ApiKeysTab />
+        ) : tab === "integrations" ? (
+          <IntegrationsTab />
         ) : tab === "roles" ? (
           <RolesPoliciesTab />
         ) : tab === "compliance" ? (
