@@ -80,6 +80,8 @@ const TABLES: Array<keyof Database> = [
   "personal_items",
   "personal_heads",
   "custom_emoji",
+  "integrations",
+  "integration_dead_letters",
 ];
 
 /**
@@ -147,6 +149,8 @@ interface OrgA {
   holdId: string;
   /** A pending erasure request of A's member (docs/gdpr.md). */
   gdprRequestId: string;
+  /** An outgoing integration served by A's service account in A's private channel. */
+  integrationId: string;
   /** A Web Push subscription of A's member (made after A's sends, so no push is attempted). */
   pushSubscriptionId: string;
   /** A saved-item key of A's member, and a custom emoji of A. */
@@ -245,6 +249,13 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     owner.api("POST", `/service-accounts/${bot.id}/api-keys`, { name: `alpha-bot-key-${tag}`, scopes: ["read"] }),
     201,
     "A bot key",
+  );
+  // The bot serves an integration in the private channel, with a dead letter reported.
+  await ok(owner.api("POST", `/channels/${priv.id}/members`, { userIds: [bot.id] }), 200, "A bot in the private channel");
+  const integration = await ok<{ id: string }>(
+    owner.api("POST", "/integrations", { kind: "outgoing", name: `alpha-hook-${tag}`, botUserId: bot.id, channelId: priv.id, runsAt: `alpha-runner-${tag}` }),
+    201,
+    "A integration",
   );
   const policy = await ok<{ id: string }>(
     owner.api("POST", "/org/policies", {
@@ -357,7 +368,20 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     holdId: hold.id,
     gdprRequestId: gdprRequest.id,
     pushSubscriptionId: pushSub.id,
-    secrets: [...secrets, item.sealed, hold.id, `alpha-matter-${tag}`, gdprRequest.id, `alpha-leaving-${tag}`, pushSub.id, `push.alpha.example/${tag}`],
+    integrationId: integration.id,
+    secrets: [
+      ...secrets,
+      item.sealed,
+      integration.id,
+      `alpha-hook-${tag}`,
+      `alpha-runner-${tag}`,
+      hold.id,
+      `alpha-matter-${tag}`,
+      gdprRequest.id,
+      `alpha-leaving-${tag}`,
+      pushSub.id,
+      `push.alpha.example/${tag}`,
+    ],
   };
 }
 
@@ -377,6 +401,7 @@ function idFor(path: string, a: OrgA): string {
   if (path.startsWith("/org/roles/")) return a.roleId;
   if (path.startsWith("/compliance/users/")) return a.member.user.id;
   if (path.startsWith("/compliance/gdpr-requests/")) return a.gdprRequestId;
+  if (path.startsWith("/integrations/")) return a.integrationId;
   // A credential id no one registered: a passkey is its owner's alone, so any other is "not found".
   if (path.startsWith("/me/passkeys/")) return "alpha-passkey-credential";
   throw new Error(`cross-org.test.ts does not know which object ":id" names in ${path}: teach idFor()`);
@@ -516,6 +541,18 @@ function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
     createPushSubscription: { endpoint: `https://push.bravo.example/${rnd()}`, keys: PUSH_KEYS },
     putPersonalItem: { sealed: random(48), clientTs: 1 },
     createCustomEmoji: { contentType: "image/gif", data: Buffer.from("474946383961100010000000", "hex").toString("base64") },
+    createIntegration: { kind: "incoming", name: `bravo-hook-${rnd()}`, botUserId: a.serviceAccountId, channelId: a.channels.private.id, runsAt: "bravo" },
+    updateIntegration: { enabled: false },
+    reportIntegrationDeadLetter: {
+      deliveryId: `dlv_bravo_${rnd()}`,
+      channelId: a.channels.private.id,
+      seq: 1,
+      targetHost: "bravo.example:443",
+      lastStatus: null,
+      lastError: "pwned",
+      attempts: 1,
+      failedAt: 1,
+    },
     ...bSamples,
   };
   if (name in samples) return samples[name];

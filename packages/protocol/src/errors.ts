@@ -100,8 +100,8 @@ export const ERROR_STATUS = {
   already_exists: 409,
   /**
    * An integration cannot be registered as asked (nothing was written); `details.reason`:
-   * `bot_not_service_account` (the bot user is not a service account of the org),
-   * `channel_not_found`, or `bot_not_member` (the bot is not a member of the channel).
+   * `bot_not_service_account` (the bot user is not a service account) or `bot_not_member` (the
+   * bot is not a member of the channel). A bot or channel of another org is `not_found`.
    */
   integration_invalid: 400,
   /**

@@ -26,10 +26,12 @@ export async function createIntegration(deps: Deps, p: DeviceActor, body: NewInt
   manage(p);
   try {
     return await runCommand(deps, p, "integrations.create", async (tx, fx) => {
+      // Another org's user or channel is simply not found (nothing about it leaks).
       const bot = await tx.selectFrom("users").select(["id", "kind"]).where("org_id", "=", p.orgId).where("id", "=", body.botUserId).executeTakeFirst();
-      if (bot?.kind !== "service") throw invalid("bot_not_service_account", "the bot must be a service account of this org");
+      if (!bot) throw notFound("bot user");
+      if (bot.kind !== "service") throw invalid("bot_not_service_account", "the bot must be a service account of this org");
       const channel = await tx.selectFrom("channels").select("id").where("org_id", "=", p.orgId).where("id", "=", body.channelId).executeTakeFirst();
-      if (!channel) throw invalid("channel_not_found", "no such channel in this org");
+      if (!channel) throw notFound("channel");
       const member = await tx
         .selectFrom("channel_members")
         .select("user_id")
