@@ -14,6 +14,7 @@ export * from "./edit-routes.ts";
 export * from "./passkey-routes.ts";
 export * from "./session-routes.ts";
 export * from "./api-key-routes.ts";
+export * from "./oauth-routes.ts";
 export * from "./access-routes.ts";
 export * from "./operator-routes.ts";
 export * from "./channel-routes.ts";

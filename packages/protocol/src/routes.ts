@@ -53,6 +53,7 @@ import { inboxRoutes } from "./inbox-routes.ts";
 import { personalRoutes } from "./personal-routes.ts";
 import { emojiRoutes } from "./emoji-routes.ts";
 import { integrationRoutes } from "./integration-routes.ts";
+import { oauthRoutes } from "./oauth-routes.ts";
 
 const IdParams = z.object({ id: Id });
 
@@ -388,6 +389,7 @@ export const routes = {
   ...personalRoutes,
   ...emojiRoutes,
   ...integrationRoutes,
+  ...oauthRoutes,
 } as const;
 
 /** The route table's type. */

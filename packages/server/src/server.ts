@@ -42,6 +42,8 @@ import { scimHandlers } from "./modules/scim/routes.ts";
 import { ssoHandlers } from "./modules/sso/routes.ts";
 import { accessHandlers } from "./modules/access/routes.ts";
 import { registerSsoRoutes } from "./http/sso.ts";
+import { registerOAuthRoutes } from "./http/oauth.ts";
+import { oauthHandlers } from "./modules/oauth/routes.ts";
 import { ldapJobHandlers, ldapSyncSchedule } from "./modules/ldap/sync.ts";
 import { profileJobHandlers, statusSweepSchedule } from "./modules/accounts/profile.ts";
 import { createJobRunner } from "./platform/jobs/index.ts";
@@ -122,10 +124,13 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     ...emojiHandlers,
     ...botHandlers,
     ...integrationHandlers,
+    ...oauthHandlers,
   };
   const app = await createHttpApp({ deps, handlers, draining: () => draining, tls });
   // Single sign-on's browser redirects (start, callback) and back-channel logout: not JSON API routes.
   registerSsoRoutes(app, deps);
+  // OAuth2 apps: oidc-provider's endpoints under /oauth and the consent page's calls.
+  registerOAuthRoutes(app, deps);
   const gateway = createGateway(deps);
   gateway.attach(app.server);
   // Rotate the setup token before accepting requests, so the previous run's token

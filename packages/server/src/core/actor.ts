@@ -25,6 +25,8 @@ export interface DeviceActor {
   restricted?: "mfa_enrollment";
   /** A session opened with an API key is limited to the key's scopes (undefined: not limited). */
   scopes?: Array<"read" | "write" | "admin">;
+  /** The OAuth2 app whose access token opened this session (modules/oauth): REST only, no end-to-end-encryption routes. */
+  oauthApp?: string;
   /** The org's custom roles and policies and the user's attributes, when the org has any (modules/access/org-access.ts). */
   access?: PrincipalAccess;
 }

@@ -140,7 +140,7 @@ export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance>
     async authenticate(req): Promise<DeviceActor> {
       const token = bearerToken(req.headers.authorization);
       if (!token) throw new AppError("unauthorized", "sign in first (missing Authorization: Bearer token)");
-      return resolvePrincipal(deps, deps.keys, token, req.ip);
+      return resolvePrincipal(deps, deps.keys, token, req.ip, { apps: true });
     },
     // The per-address limit ran in onRequest, before the body and the token were looked at.
     limit: (req, principal) => limitUser(deps, req, principal),

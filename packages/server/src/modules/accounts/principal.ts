@@ -2,14 +2,18 @@ import type { Deps, DeviceActor } from "../../context.ts";
 import { AppError } from "../../core/errors.ts";
 import { verifyAccessToken, type TokenKeys } from "./tokens.ts";
 import { principalAccess } from "../access/org-access.ts";
+import { isOAuthAccessToken, oauthTokenClaims } from "../oauth/access-token.ts";
 
 /**
  * Turn a bearer token into a principal. Beyond the JWT itself, the session,
  * device and user are checked on every call so logout, device revocation and
  * deactivation take effect at once rather than when the token expires.
+ * With `apps`, an OAuth2 app's access token is accepted too (REST only): it opens
+ * its grant's session, limited to the granted scopes (modules/oauth/access-token.ts).
  */
-export async function resolvePrincipal(deps: Deps, keys: TokenKeys, token: string, ip = "0.0.0.0"): Promise<DeviceActor> {
-  const claims = await verifyAccessToken(keys, token, deps.now());
+export async function resolvePrincipal(deps: Deps, keys: TokenKeys, token: string, ip = "0.0.0.0", opts: { apps?: boolean } = {}): Promise<DeviceActor> {
+  const app = opts.apps && isOAuthAccessToken(token) ? await oauthTokenClaims(deps, token) : undefined;
+  const claims = app ?? (await verifyAccessToken(keys, token, deps.now()));
   const row = await deps.db
     .selectFrom("sessions as s")
     .innerJoin("users as u", "u.id", "s.user_id")
@@ -53,7 +57,7 @@ export async function resolvePrincipal(deps: Deps, keys: TokenKeys, token: strin
     sessionId: claims.sid,
     role: row.role,
     ...(row.restriction ? { restricted: row.restriction } : {}),
-    ...(row.scopes ? { scopes: JSON.parse(row.scopes) as DeviceActor["scopes"] } : {}),
+    ...(app ? { scopes: app.scopes, oauthApp: app.appId } : row.scopes ? { scopes: JSON.parse(row.scopes) as DeviceActor["scopes"] } : {}),
     ...(access ? { access } : {}),
   };
 }

@@ -48,6 +48,7 @@ async function deletePersonalRows(tx: Tx, orgId: string, userId: string): Promis
     "push_subscriptions",
     "personal_items",
     "bot_commands",
+    "oauth_grants",
   ] as const;
   for (const table of byUser) await tx.deleteFrom(table).where("org_id", "=", orgId).where("user_id", "=", userId).execute();
   // Which threads the person follows and how far they read them (no org column: user ids are unique).

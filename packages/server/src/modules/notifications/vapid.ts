@@ -5,6 +5,7 @@
  */
 import crypto from "node:crypto";
 import type { Deps } from "../../context.ts";
+import { oncePerServer } from "../../core/once-per-server.ts";
 
 const META_KEY = "push.vapid";
 const SEAL_CONTEXT = "meta/push.vapid";
@@ -15,9 +16,6 @@ export interface VapidKeys {
   /** The 32-byte private scalar, base64url. Never log or return it. */
   privateKey: string;
 }
-
-/** Loaded keys per server (deps), so the sealed half is opened once per process. */
-const cache = new WeakMap<Deps, Promise<VapidKeys>>();
 
 function newKeyPair(): VapidKeys {
   const { publicKey, privateKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
@@ -47,13 +45,5 @@ async function loadOrCreate(deps: Deps): Promise<VapidKeys> {
   return { publicKey: stored.publicKey, privateKey: Buffer.from(priv).toString("base64url") };
 }
 
-/** The VAPID keys, created on first use. */
-export function vapidKeys(deps: Deps): Promise<VapidKeys> {
-  let keys = cache.get(deps);
-  if (!keys) {
-    keys = loadOrCreate(deps);
-    keys.catch(() => cache.delete(deps));
-    cache.set(deps, keys);
-  }
-  return keys;
-}
+/** The VAPID keys, created on first use; loaded once per server, so the sealed half is opened once per process. */
+export const vapidKeys = oncePerServer(loadOrCreate);

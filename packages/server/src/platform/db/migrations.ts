@@ -43,6 +43,7 @@ import { inbox } from "./migrations/0034-inbox.ts";
 import { notifications } from "./migrations/0035-notifications.ts";
 import { botCommands } from "./migrations/0036-bot-commands.ts";
 import { integrations } from "./migrations/0037-integrations.ts";
+import { oauthApps } from "./migrations/0038-oauth-apps.ts";
 import { mentionEmail } from "./migrations/0039-mention-email.ts";
 import { personal } from "./migrations/0040-personal.ts";
 
@@ -85,6 +86,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0035_notifications": notifications(ctx),
     "0036_bot_commands": botCommands(ctx),
     "0037_integrations": integrations(ctx),
+    "0038_oauth_apps": oauthApps(ctx),
     "0039_mention_email": mentionEmail(ctx),
     "0040_personal": personal(ctx),
   };

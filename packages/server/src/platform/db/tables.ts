@@ -7,6 +7,7 @@ import type * as Bots from "./bot-tables.ts";
 import type * as Integrations from "./integration-tables.ts";
 import type * as Inbox from "./inbox-tables.ts";
 import type * as Personal from "./personal-tables.ts";
+import type * as OAuth from "./oauth-tables.ts";
 import type { MlsGroupsTable, MlsLeavesTable, MlsWelcomesTable, MlsPendingRemovalsTable, DeviceBindingsTable, KeyPackagesTable } from "./mls-tables.ts";
 export type { MlsGroupsTable, MlsLeavesTable, MlsWelcomesTable, MlsPendingRemovalsTable, DeviceBindingsTable, KeyPackagesTable } from "./mls-tables.ts";
 export type * from "./identity-tables.ts";
@@ -455,4 +456,7 @@ export interface Database {
   bot_commands: Bots.BotCommandsTable;
   integrations: Integrations.IntegrationsTable;
   integration_dead_letters: Integrations.IntegrationDeadLettersTable;
+  oauth_apps: OAuth.OAuthAppsTable;
+  oauth_grants: OAuth.OAuthGrantsTable;
+  oauth_store: OAuth.OAuthStoreTable;
 }
