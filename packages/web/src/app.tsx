@@ -24,6 +24,7 @@ import { VerifyEmailScreen } from "./account/verify-email-screen.tsx";
 import { UnsubscribeScreen } from "./notifications/unsubscribe-screen.tsx";
 import { ForcedEnrolmentScreen } from "./mfa/forced-enrolment-screen.tsx";
 import { SsoLandingScreen } from "./sso/sso-landing-screen.tsx";
+import { OAuthConsentScreen } from "./oauth/consent-screen.tsx";
 import { ssoLogoutUrl } from "./sso/sso-sign-out.ts";
 
 type Phase = "loading" | "setup" | "signin" | "elsewhere" | "taking-over";
@@ -132,6 +133,8 @@ export function App() {
   if (phase === "elsewhere" || phase === "taking-over") return <InUseScreen onTakeOver={() => void takeOver()} busy={phase === "taking-over"} />;
   if (enrolment)
     return <ForcedEnrolmentScreen api={enrolment.api} me={enrolment.me} org={enrolment.org} onEnrolled={onEnrolled} onSignOut={() => void onSignedOut()} />;
+  // An OAuth2 app's consent page; signed out, the sign-in screen below comes first and this follows.
+  if (chat && route.name === "oauth-consent") return <OAuthConsentScreen chat={chat} uid={route.uid} />;
   if (chat) return <Shell chat={chat} onSignOut={onSignedOut} onRestart={onRestart} />;
   if (phase === "loading")
     return (

@@ -7,7 +7,8 @@
  * /reset-password#token=… and /verify-email#token=…, signed in or out /unsubscribe#token=…
  * (mention email's link) (the token stays in the
  * fragment, which browsers never send to the server), and /sso#code=… where a
- * single sign-on lands. No router library: the
+ * single sign-on lands, and /oauth-consent/:uid, where an OAuth2 app's authorization asks the
+ * signed-in user (signed out, the sign-in screen shows first and the page follows). No router library: the
  * server's SPA fallback serves index.html for each of them.
  */
 import { useSyncExternalStore } from "react";
@@ -32,7 +33,8 @@ export type Route =
   | { name: "reset-password" }
   | { name: "verify-email" }
   | { name: "unsubscribe" }
-  | { name: "sso" };
+  | { name: "sso" }
+  | { name: "oauth-consent"; uid: string };
 
 /** Routes for the signed-out (a signed-in user landing on one goes home). */
 export const SIGNED_OUT_ROUTES: ReadonlySet<Route["name"]> = new Set(["invite", "sign-in", "forgot-password", "reset-password", "verify-email", "sso"]);
@@ -62,6 +64,7 @@ function parseRoute(pathname: string, search = ""): Route {
   if (parts[0] === "verify-email") return { name: "verify-email" };
   if (parts[0] === "unsubscribe") return { name: "unsubscribe" };
   if (parts[0] === "sso") return { name: "sso" };
+  if (parts[0] === "oauth-consent" && parts[1]) return { name: "oauth-consent", uid: parts[1] };
   return { name: "home" };
 }
 

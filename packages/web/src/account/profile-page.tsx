@@ -1,6 +1,6 @@
 /**
  * The signed-in user's profile (/profile): name, status, title and time zone (name-section.tsx), profile picture,
- * email address, password, two-factor authentication, passkeys, sessions and your data (export, erasure request). The page loads the user's own view (GET /me, which
+ * email address, password, two-factor authentication, passkeys, sessions, connected apps and your data (export, erasure request). The page loads the user's own view (GET /me, which
  * carries the email address) and keeps it as each form saves; the app's user list
  * is refreshed too, so the sidebar and messages show the change.
  */
@@ -17,6 +17,7 @@ import { MfaSection } from "../mfa/mfa-section.tsx";
 import { PasskeysSection } from "../passkeys/passkeys-section.tsx";
 import { SessionsSection } from "./sessions-section.tsx";
 import { YourDataSection } from "./your-data-section.tsx";
+import { ConnectedAppsSection } from "../oauth/connected-apps-section.tsx";
 import { NotificationsSection } from "../notifications/notifications-section.tsx";
 
 export function ProfilePage(props: { onSignOut: (reason?: string) => void }) {
@@ -60,6 +61,7 @@ export function ProfilePage(props: { onSignOut: (reason?: string) => void }) {
           <PasskeysSection onChange={passkeysChanged} />
           <NotificationsSection />
           <SessionsSection onSignedOut={props.onSignOut} />
+          <ConnectedAppsSection />
           <YourDataSection />
         </div>
       </div>

@@ -1,6 +1,6 @@
 /**
  * Admin console (owners and admins): users, roles, deactivation, devices, invites, channels, single sign-on, the directory (SCIM, LDAP),
- * sessions (policy, anyone's sessions), API keys and service accounts, integrations (webhooks and their dead letters), roles and policies, org settings, the audit log,
+ * sessions (policy, anyone's sessions), API keys and service accounts, integrations (webhooks and their dead letters), OAuth apps, roles and policies, org settings, the audit log,
  * compliance (retention and legal holds: owners and compliance officers only).
  * A member whose custom role grants one of these permissions sees the pages it opens (console-tabs.ts).
  */
@@ -16,6 +16,7 @@ import { DirectoryTab } from "../../admin/directory-tab.tsx";
 import { SessionsTab } from "../../admin/sessions-tab.tsx";
 import { ApiKeysTab } from "../../admin/api-keys-tab.tsx";
 import { IntegrationsTab } from "../../admin/integrations-tab.tsx";
+import { OAuthAppsTab } from "../../oauth/oauth-apps-tab.tsx";
 import { RolesPoliciesTab } from "../../admin/roles-policies-tab.tsx";
 import { ComplianceTab } from "../../admin/compliance-tab.tsx";
 import { EmojiTab } from "../../admin/emoji-tab.tsx";
@@ -32,6 +33,7 @@ const LABELS: Record<Tab, string> = {
   sessions: "Sessions",
   "api-keys": "API keys",
   integrations: "Integrations",
+  "oauth-apps": "OAuth apps",
   roles: "Roles & policies",
   audit: "Audit",
   compliance: "Compliance",
@@ -84,6 +86,8 @@ export function AdminConsole() {
           <ApiKeysTab />
         ) : tab === "integrations" ? (
           <IntegrationsTab />
+        ) : tab === "oauth-apps" ? (
+          <OAuthAppsTab />
         ) : tab === "roles" ? (
           <RolesPoliciesTab />
         ) : tab === "compliance" ? (

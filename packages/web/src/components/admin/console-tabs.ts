@@ -6,7 +6,7 @@
  */
 import type { OrgPermission } from "@parley/protocol";
 
-export type Tab = "users" | "invites" | "channels" | "emoji" | "sso" | "directory" | "sessions" | "api-keys" | "integrations" | "roles" | "settings" | "audit" | "compliance";
+export type Tab = "users" | "invites" | "channels" | "emoji" | "sso" | "directory" | "sessions" | "api-keys" | "integrations" | "oauth-apps" | "roles" | "settings" | "audit" | "compliance";
 
 /** The permission each page needs; null: owners and admins only (the page mixes several). */
 const NEEDS: Record<Tab, OrgPermission | readonly OrgPermission[] | null> = {
@@ -19,13 +19,14 @@ const NEEDS: Record<Tab, OrgPermission | readonly OrgPermission[] | null> = {
   sessions: null,
   "api-keys": null,
   integrations: null,
+  "oauth-apps": null,
   roles: ["org.manage_roles", "org.manage_security"],
   settings: null,
   audit: "org.read_audit",
   compliance: "org.manage_compliance",
 };
 
-const ORDER: Tab[] = ["users", "invites", "channels", "emoji", "sso", "directory", "sessions", "api-keys", "integrations", "roles", "settings", "audit", "compliance"];
+const ORDER: Tab[] = ["users", "invites", "channels", "emoji", "sso", "directory", "sessions", "api-keys", "integrations", "oauth-apps", "roles", "settings", "audit", "compliance"];
 
 /** The pages, in order, that `user` may open. */
 export function consoleTabs(user: { isAdmin: boolean; can: (p: OrgPermission) => boolean }): Tab[] {
