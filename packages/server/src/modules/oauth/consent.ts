@@ -77,7 +77,7 @@ export async function decideConsent(
   if (!view.scopes.length) throw new AppError("forbidden", "your role cannot grant any scope this app asks for");
   const grant = new provider.Grant({ accountId: p.userId, clientId: app.id });
   const asked = (details.params.scope ?? "").split(" ");
-  for (const s of ["openid", "offline_access"]) if (asked.includes(s)) grant.addOIDCScope(s);
+  if (asked.includes("offline_access")) grant.addOIDCScope("offline_access");
   // The API scopes are in the provider's scope list (so an app asking for one it was not
   // registered with is refused at the authorization endpoint): the grant names them both as
   // the request's scopes and as the API resource's, which the access token carries.

@@ -166,6 +166,32 @@ for (const dialect of DIALECTS) {
       assert.equal((await audits("oauth.app.deleted")).length, 1);
     });
 
+    it("publishes its metadata, and gives a rotating refresh token that dies with the grant", async () => {
+      const meta = await fetch(`${s.url}/oauth/.well-known/oauth-authorization-server`);
+      assert.equal(meta.status, 200);
+      const doc = (await meta.json()) as Record<string, unknown>;
+      assert.equal(doc.issuer, `${s.url}/oauth`);
+      assert.equal(doc.token_endpoint, `${s.url}/oauth/token`);
+      assert.deepEqual(doc.code_challenge_methods_supported, ["S256"]);
+
+      const t = await authorizeAndExchange(s.url, app, member.accessToken, "read");
+      assert.equal(t.status, 200, JSON.stringify(t.body));
+      const rt = String(t.body.refresh_token);
+      assert.ok(rt && rt !== "undefined");
+      const refreshed = await tokenRequest(s.url, { grant_type: "refresh_token", refresh_token: rt, client_id: app.clientId });
+      assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+      const at = String(refreshed.body.access_token);
+      assert.equal((await call(s, "GET", "/me", undefined, bearer(at))).status, 200);
+      const replay = await tokenRequest(s.url, { grant_type: "refresh_token", refresh_token: rt, client_id: app.clientId });
+      assert.equal(replay.status, 400, "a rotated refresh token is spent");
+      const grant = (await member.api("GET", "/me/oauth-grants")).body.grants[0];
+      assert.equal((await member.api("DELETE", `/me/oauth-grants/${grant.id}`)).status, 204);
+      assert.equal((await call(s, "GET", "/me", undefined, bearer(at))).status, 401);
+      const after = await tokenRequest(s.url, { grant_type: "refresh_token", refresh_token: String(refreshed.body.refresh_token), client_id: app.clientId });
+      assert.equal(after.status, 400);
+      assert.equal(after.body.error, "invalid_grant");
+    });
+
     it("refuses a wrong code_verifier and a reused code (and the reuse revokes the tokens)", async () => {
       const jar = new CookieJar();
       const pkce = newPkce();

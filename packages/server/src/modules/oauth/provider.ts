@@ -3,7 +3,7 @@
  * once per server on first use (the issuer is the public URL + /oauth, known once the server
  * listens). Only the authorization code flow with PKCE S256 for public clients; access tokens
  * are opaque, for one resource (this server's REST API, `/api/v1`), carrying the scopes the user
- * granted; refresh tokens when the app asks for `offline_access`.
+ * granted; a rotating refresh token with each, valid while the grant is.
  *
  * Every authorization request goes through the web app's consent page (the extra login check
  * below): the person signed in to Parley in that browser answers, and the provider's own
@@ -76,6 +76,10 @@ async function build(deps: Deps): Promise<Provider> {
         },
       },
     },
+    // Every code gives a refresh token (rotated on use: public clients), valid as long as the
+    // grant; offline_access is not needed (OIDC would also demand prompt=consent for it, and
+    // every authorization here asks the user anyway).
+    issueRefreshToken: (_ctx, client) => client.grantTypeAllowed("refresh_token"),
     // The grant (oauth_grants) governs how long tokens live, not the provider's browser session.
     expiresWithSession: () => false,
     ttl: {
