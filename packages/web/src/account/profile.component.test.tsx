@@ -29,6 +29,7 @@ async function profile() {
   f.worker.answers.set("api:getPasswordPolicy", { minLength: 12, blockCommon: true });
   f.worker.answers.set("api:listPasskeys", { passkeys: [] });
   f.worker.answers.set("api:listSessions", { sessions: [] });
+  f.worker.answers.set("api:listMyOAuthGrants", { grants: [] });
   f.worker.answers.set("api:listMyGdprRequests", { requests: [] });
   f.worker.answers.set("api:getNotificationSettings", NOTIFY_SETTINGS);
   f.render(<ProfilePage onSignOut={() => undefined} />);
