@@ -73,6 +73,7 @@ export {
   type LockerOwner,
   type LockerBatchMeta,
 } from "./history/locker.ts";
+export { sealKeywords, openKeywords, KEYWORD_LIMITS } from "./history/sealed-keywords.ts";
 export type { UserSecrets } from "./history/user-secrets.ts";
 // The personal store (issue 13, ADR 0009): saved messages, drafts and settings sealed under the locker key.
 export { personalKeys, type PersonalKeys } from "./history/personal-items.ts";

@@ -15,8 +15,10 @@ import {
   isE2eeError,
   lockerBatchMeta,
   openLockerBatches,
+  openKeywords,
   openRecoveryBlob,
   parseRecoveryKey,
+  sealKeywords,
   sealLockerBatch,
   sealRecoveryBlob,
   type KeyStore,
@@ -333,6 +335,30 @@ export class KeyLocker {
         for (const entry of chunk) await this.#api.call("appendLockerEntries", { body: { entries: [entry] } }).catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * The user's notification keywords sealed to this locker (base64, for `keywordsSealed` in the
+   * notification settings); null for an empty list. Throws `bad_request` when the user has no
+   * locker yet: keywords are never stored in the clear.
+   */
+  async sealKeywords(keywords: readonly string[]): Promise<string | null> {
+    if (!keywords.length) return null;
+    const publicKey = await this.#locker();
+    if (!publicKey)
+      throw new ParleyError({
+        code: "bad_request",
+        message: "set up your key locker (Security) before saving keywords: they are stored sealed to it, never in the clear",
+      });
+    return bytesToBase64(await sealKeywords(publicKey, this.#owner, keywords));
+  }
+
+  /** Open `keywordsSealed` of the settings; undefined when this device cannot (it does not hold the locker key, or the value is not this user's). */
+  async openKeywords(sealed: string | null): Promise<string[] | undefined> {
+    if (sealed === null) return [];
+    const privateKey = await this.#keyStore.get(PRIVATE);
+    if (!privateKey) return undefined;
+    return openKeywords(privateKey, this.#owner, base64ToBytes(sealed));
   }
 
   #locker(): Promise<Uint8Array | null> {

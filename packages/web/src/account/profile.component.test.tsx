@@ -23,7 +23,7 @@ const NOTIFY_SETTINGS = {
 
 const apiBodies = (cmds: Command[], route: string) => cmds.flatMap((c) => (c.op === "api" && c.route === route ? [(c.input as { body?: unknown }).body] : []));
 
-async function profile() {
+async function profile(notify: { settings?: object; keywords?: unknown } = {}) {
   const f = await chatFixture({ me, users: [bob] });
   f.worker.answers.set("api:me", { user: { ...me, email: "me@example.org" }, org: f.chat.org, deviceId: "dev-me", sessionId: "sess-1" });
   f.worker.answers.set("api:getPasswordPolicy", { minLength: 12, blockCommon: true });
@@ -31,7 +31,8 @@ async function profile() {
   f.worker.answers.set("api:listSessions", { sessions: [] });
   f.worker.answers.set("api:listMyOAuthGrants", { grants: [] });
   f.worker.answers.set("api:listMyGdprRequests", { requests: [] });
-  f.worker.answers.set("api:getNotificationSettings", NOTIFY_SETTINGS);
+  f.worker.answers.set("api:getNotificationSettings", notify.settings ?? NOTIFY_SETTINGS);
+  f.worker.answers.set("keywords", "keywords" in notify ? notify.keywords : (c: Command) => ("seal" in c ? "c2VhbGVk" : []));
   f.render(<ProfilePage onSignOut={() => undefined} />);
   await screen.findByText("me@example.org");
   return { ...f, u: userEvent.setup() };
@@ -229,7 +230,9 @@ describe("Admin: reset a user's password", () => {
       f.worker.commands.some((c) => c.op === "api" && c.route === "adminResetPassword" && (c.input as { params: { id: string } }).params.id === bob.id),
     ).toBe(true);
   });
+});
 
+describe("Profile → Notifications", () => {
   test("mention email: turned on with its delay in the notification settings", async () => {
     const { u, worker } = await profile();
     const form = await screen.findByRole("form", { name: "Notification settings" });
@@ -242,5 +245,32 @@ describe("Admin: reset a user's password", () => {
     await screen.findByText("Notification settings saved.");
     const body = apiBodies(worker.commands, "updateNotificationSettings").at(-1) as { email: unknown };
     expect(body.email).toEqual({ enabled: true, delayMinutes: 30 });
+  });
+
+  test("keywords are sealed to the key locker in the worker and only the sealed list is sent", async () => {
+    const { u, worker } = await profile();
+    const form = await screen.findByRole("form", { name: "Notification settings" });
+    const field = within(form).getByRole("textbox", { name: "Keywords" });
+    await waitFor(() => expect((field as HTMLInputElement).disabled).toBe(false));
+    worker.answers.set("api:updateNotificationSettings", { ...NOTIFY_SETTINGS, keywordsSealed: "c2VhbGVk" });
+    await u.type(field, "deploy, Zoë, deploy");
+    await u.click(within(form).getByRole("button", { name: "Save" }));
+    await screen.findByText("Notification settings saved.");
+    const seals = worker.commands.flatMap((c) => (c.op === "keywords" && "seal" in c ? [c.seal] : []));
+    expect(seals).toEqual([["deploy", "Zoë"]]);
+    const body = apiBodies(worker.commands, "updateNotificationSettings").at(-1) as { keywordsSealed: unknown };
+    expect(body.keywordsSealed).toBe("c2VhbGVk");
+    expect(JSON.stringify(apiBodies(worker.commands, "updateNotificationSettings"))).not.toContain("deploy");
+  });
+
+  test("a device without the locker key cannot edit the keywords (and does not overwrite them)", async () => {
+    const f = await profile({ settings: { ...NOTIFY_SETTINGS, keywordsSealed: "b3RoZXI=" }, keywords: undefined });
+    const form = await screen.findByRole("form", { name: "Notification settings" });
+    await screen.findByText(/This device cannot read your keywords/);
+    expect((within(form).getByRole("textbox", { name: "Keywords" }) as HTMLInputElement).disabled).toBe(true);
+    f.worker.answers.set("api:updateNotificationSettings", NOTIFY_SETTINGS);
+    await f.u.click(within(form).getByRole("button", { name: "Save" }));
+    await screen.findByText("Notification settings saved.");
+    expect(apiBodies(f.worker.commands, "updateNotificationSettings").at(-1)).not.toHaveProperty("keywordsSealed");
   });
 });

@@ -173,6 +173,16 @@ export class RemoteClient extends Emitter<ClientEvents> {
     return this.#link.request({ op: "locker", action: "status" });
   }
 
+  /** Notification keywords sealed to the user's key locker, for the settings' `keywordsSealed` (null: none). */
+  sealKeywords(keywords: string[]): Promise<string | null> {
+    return this.#link.request({ op: "keywords", seal: keywords });
+  }
+
+  /** The settings' `keywordsSealed` opened; undefined when this device does not hold the locker key. */
+  openKeywords(sealed: string | null): Promise<string[] | undefined> {
+    return this.#link.request({ op: "keywords", open: sealed });
+  }
+
   /** Set up the user's key locker (first device): the recovery key, to show once. */
   setUpLocker(): Promise<string> {
     return this.#link.request({ op: "locker", action: "setUp" });

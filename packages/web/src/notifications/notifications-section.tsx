@@ -3,7 +3,8 @@
  * day, in the browser's time zone), a snooze, email about unread mentions after some minutes
  * offline, and push notifications on this device. Each
  * channel's override is in the channel's header (ChannelNotifySelect). Keywords are matched on
- * the device and are not part of these settings.
+ * the device (notify/keywords.ts) and saved sealed to the user's key locker: the worker seals and
+ * opens them, the server stores only the sealed list.
  */
 import { useEffect, useState } from "react";
 import type { NotificationSettings, NotifyLevel } from "@parley/protocol";
@@ -11,6 +12,7 @@ import { useChat } from "../client/use-chat.ts";
 import { describeError } from "../client/session.ts";
 import { FormError } from "../components/auth/auth-card.tsx";
 import { disablePush, enablePush, pushEnabled, pushSupported } from "./push-device.ts";
+import { parseKeywords } from "../notify/keywords.ts";
 
 const LEVELS: Array<{ value: NotifyLevel; label: string }> = [
   { value: "all", label: "All new messages" },
@@ -39,6 +41,9 @@ export function NotificationsSection() {
   const [push, setPush] = useState<boolean>();
   const [emailOn, setEmailOn] = useState(false);
   const [delay, setDelay] = useState("15");
+  /** The keywords as typed; undefined while they are opened, or when this device cannot open them (no locker key). */
+  const [keywords, setKeywords] = useState<string>();
+  const [keywordsOpened, setKeywordsOpened] = useState<string>();
 
   const show = (s: NotificationSettings) => {
     setSettings(s);
@@ -50,6 +55,14 @@ export function NotificationsSection() {
       setFrom(toTime(s.dndSchedule[0].start));
       setTo(toTime(s.dndSchedule[0].end));
     }
+    void chat.client.openKeywords(s.keywordsSealed).then(
+      (list) => {
+        const text = list?.join(", ");
+        setKeywords(text);
+        setKeywordsOpened(text);
+      },
+      () => setKeywords(undefined),
+    );
   };
   useEffect(() => {
     api.call("getNotificationSettings").then(show, (err: unknown) => setError(describeError(err)));
@@ -73,9 +86,12 @@ export function NotificationsSection() {
     run(async () => {
       const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
       const dndSchedule = quiet ? EVERY_DAY.map((day) => ({ day, start: toMinutes(from), end: toMinutes(to) })) : [];
+      const email = { enabled: emailOn, delayMinutes: Math.min(1440, Math.max(1, Math.round(Number(delay) || 15))) };
+      // Sealed to the key locker in the worker; sent only when changed (another device's list is not overwritten unseen).
+      const keywordsSealed = keywords !== undefined && keywords !== keywordsOpened ? await chat.client.sealKeywords(parseKeywords(keywords)) : undefined;
       show(
         await api.call("updateNotificationSettings", {
-          body: { level, timeZone, dndSchedule, email: { enabled: emailOn, delayMinutes: Math.min(1440, Math.max(1, Math.round(Number(delay) || 15))) } },
+          body: { level, timeZone, dndSchedule, email, ...(keywordsSealed !== undefined ? { keywordsSealed } : {}) },
         }),
       );
     }, "Notification settings saved.");
@@ -121,6 +137,22 @@ export function NotificationsSection() {
             <span className="muted">({Intl.DateTimeFormat().resolvedOptions().timeZone})</span>
           </div>
         ) : null}
+        <label className="block">
+          Keywords that notify like a mention{" "}
+          <input
+            type="text"
+            aria-label="Keywords"
+            placeholder="deploy, on call, your nickname"
+            value={keywords ?? ""}
+            disabled={keywords === undefined}
+            onChange={(e) => setKeywords(e.target.value)}
+          />
+        </label>
+        <p className="muted">
+          {keywords === undefined
+            ? "This device cannot read your keywords: they are sealed to your key locker, which it does not hold (see Security)."
+            : "Separated by commas; matched on your devices only, as whole words, ignoring case and accents. The server stores them sealed."}
+        </p>
         <label className="block">
           <input type="checkbox" checked={emailOn} onChange={(e) => setEmailOn(e.target.checked)} /> Email me about unread mentions when I am away
         </label>

@@ -5,7 +5,9 @@
  * - In-tab: a message the user's notification settings say to notify of (by default a direct
  *   message or a mention; protocol's shouldNotify, the rule the server's pushes follow) arriving
  *   while the tab is in the background (hidden, or its window not focused) is shown through the
- *   service worker's registration, tagged by channel and seq. The settings are read at start and
+ *   service worker's registration, tagged by channel and seq. A message containing one of the
+ *   user's keywords (keywords.ts; the list is sealed to their key locker and opened in the worker)
+ *   counts as a mention. The settings are read at start and
  *   again whenever the tab loses the user's attention (a change made here is then in force).
  * - Push: a Web Push names a message (org, channel, seq, sender; no content). The service worker
  *   (pwa/sw-template.js) asks the open tabs; this answers from the tab's decrypted history,
@@ -21,6 +23,7 @@ import type { ChatStore } from "../client/chat-store.ts";
 import { onChannelEvent } from "../client/extras.ts";
 import { navigate } from "../router.ts";
 import { messageNotice, messagePath, type MessageNotice } from "./message-notice.ts";
+import { matchKeyword } from "./keywords.ts";
 
 /** How long a push's lookup waits for its message to arrive on this tab's socket. */
 const ARRIVAL_WAIT_MS = 5_000;
@@ -78,6 +81,8 @@ export class Notifier {
   /** Lookups waiting for a message to arrive: key channel/seq. */
   readonly #waiting = new Map<string, Array<(e: ReceivedEvent) => void>>();
   #badge = -1;
+  /** The user's keywords, opened from the settings (empty when this device cannot open them). */
+  #keywords: string[] = [];
   #settings: NotificationSettings = {
     ...DEFAULT_NOTIFY_SETTINGS,
     dndSchedule: [],
@@ -128,6 +133,7 @@ export class Notifier {
   async #loadSettings(): Promise<void> {
     try {
       this.#settings = await this.#chat.client.api.call("getNotificationSettings");
+      this.#keywords = (await this.#chat.client.openKeywords(this.#settings.keywordsSealed).catch(() => undefined)) ?? [];
     } catch {
       // Offline: the last settings read stay in force.
     }
@@ -178,7 +184,9 @@ export class Notifier {
     const channel = this.#chat.channel(e.channelId);
     if (!channel || e.seq <= channel.readSeq || Date.now() - e.createdAt > FRESH_MS) return false;
     const override = this.#settings.channels.find((c) => c.channelId === e.channelId)?.level;
-    const facts = { senderId: e.senderId, mentions: e.mentions, direct: isDirect(channel.kind) };
+    // A keyword in the decrypted text notifies like a mention of the user.
+    const keyword = e.text !== undefined && matchKeyword(e.text, this.#keywords) !== undefined;
+    const facts = { senderId: e.senderId, mentions: keyword ? [...e.mentions, this.#chat.me.id] : e.mentions, direct: isDirect(channel.kind) };
     return shouldNotify(this.#chat.me.id, facts, this.#settings, override, Date.now());
   }
 

@@ -181,6 +181,11 @@ async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Trans
       return { value: search.query(cmd.query, { ...(cmd.channelId ? { channelId: cmd.channelId } : {}), limit: cmd.limit ?? 50 }) };
     case "locker":
       return { value: await lockerOp(cmd.action, cmd.recoveryKey) };
+    case "keywords": {
+      const locker = need().e2ee?.locker;
+      if (!locker) throw new Error("end-to-end encryption is off");
+      return { value: "seal" in cmd ? await locker.sealKeywords(cmd.seal) : await locker.openKeywords(cmd.open) };
+    }
     case "approval":
       return { value: await approvalOp(cmd.action, cmd.requestId, cmd.userIds) };
     case "close":

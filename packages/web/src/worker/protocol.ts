@@ -166,6 +166,9 @@ export type CommandBody =
   | { op: "search"; query: string; channelId?: string; limit?: number }
   /** The user's key locker (ADR 0007): status, set up (returns the recovery key), restore with the key, change the key. */
   | { op: "locker"; action: LockerAction; recoveryKey?: string }
+  /** Notification keywords sealed to / opened from the user's key locker (the settings' `keywordsSealed`): the locker keys stay in the worker. */
+  | { op: "keywords"; seal: string[] }
+  | { op: "keywords"; open: string | null }
   /** Device approval: the handshake's ephemeral keys and the user's private keys stay in the worker; codes and request views cross. */
   | { op: "approval"; action: ApprovalAction; requestId?: string; userIds?: string[] }
   | { op: "close" }
