@@ -6,7 +6,21 @@
  */
 import type { OrgPermission } from "@parley/protocol";
 
-export type Tab = "users" | "invites" | "channels" | "emoji" | "sso" | "directory" | "sessions" | "api-keys" | "integrations" | "oauth-apps" | "roles" | "settings" | "audit" | "compliance";
+export type Tab =
+  | "users"
+  | "invites"
+  | "channels"
+  | "emoji"
+  | "sso"
+  | "directory"
+  | "sessions"
+  | "api-keys"
+  | "integrations"
+  | "oauth-apps"
+  | "roles"
+  | "settings"
+  | "audit"
+  | "compliance";
 
 /** The permission each page needs; null: owners and admins only (the page mixes several). */
 const NEEDS: Record<Tab, OrgPermission | readonly OrgPermission[] | null> = {
@@ -26,7 +40,22 @@ const NEEDS: Record<Tab, OrgPermission | readonly OrgPermission[] | null> = {
   compliance: "org.manage_compliance",
 };
 
-const ORDER: Tab[] = ["users", "invites", "channels", "emoji", "sso", "directory", "sessions", "api-keys", "integrations", "oauth-apps", "roles", "settings", "audit", "compliance"];
+const ORDER: Tab[] = [
+  "users",
+  "invites",
+  "channels",
+  "emoji",
+  "sso",
+  "directory",
+  "sessions",
+  "api-keys",
+  "integrations",
+  "oauth-apps",
+  "roles",
+  "settings",
+  "audit",
+  "compliance",
+];
 
 /** The pages, in order, that `user` may open. */
 export function consoleTabs(user: { isAdmin: boolean; can: (p: OrgPermission) => boolean }): Tab[] {
