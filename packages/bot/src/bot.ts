@@ -14,6 +14,7 @@ import type { ParleyClient, ReceivedEvent, SlashCommandInvocation } from "@parle
 import { commandOf, parseSlashCommand } from "@parley/sdk";
 import { BotState } from "./state.ts";
 import { signInBot, type BotCredentials } from "./identity.ts";
+import type { IntegrationLabel } from "./webhooks/channel-io.ts";
 
 /** A decrypted message from someone else in one of the bot's channels. */
 export interface BotMessage {
@@ -126,9 +127,18 @@ export class Bot {
     return this.on("message", handler);
   }
 
-  /** Integration seam: post `text` into a channel the bot is in (MLS-encrypted); resolves to the message's seq. */
-  async post(channelId: string, text: string, opts: { threadRoot?: number | null } = {}): Promise<number> {
-    const r = await this.client.send(channelId, { kind: "message", text, ...(opts.threadRoot ? { threadRoot: opts.threadRoot } : {}) });
+  /**
+   * Integration seam: post `text` into a channel the bot is in (MLS-encrypted); resolves to the
+   * message's seq. `integration` (an incoming webhook's id, name and where it runs) is sealed in
+   * the content beside the text, so members see who posted through the bot.
+   */
+  async post(channelId: string, text: string, opts: { threadRoot?: number | null; integration?: IntegrationLabel } = {}): Promise<number> {
+    const r = await this.client.send(channelId, {
+      kind: "message",
+      text,
+      ...(opts.threadRoot ? { threadRoot: opts.threadRoot } : {}),
+      ...(opts.integration ? { integration: opts.integration } : {}),
+    });
     return r.event.seq;
   }
 

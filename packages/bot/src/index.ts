@@ -12,3 +12,4 @@ export { openWebhookState, type WebhookState } from "./webhooks/state.ts";
 export { addIncomingWebhook, startIncomingWebhooks, INCOMING_ERRORS, type IncomingOptions, type IncomingServer } from "./webhooks/incoming.ts";
 export { addOutgoingWebhook, startOutgoingWebhooks, type DeadLetter, type OutgoingOptions, type OutgoingPayload, type Triggers } from "./webhooks/outgoing.ts";
 export { signBody, verifySignature } from "./webhooks/signature.ts";
+export { botChannelIO } from "./webhooks/bot-io.ts";
