@@ -24,6 +24,8 @@ import { uploadFile } from "@parley/server/testing/files";
 import { scimClient } from "@parley/server/testing/scim";
 import { startTestSmtp } from "@parley/server/testing/smtp";
 import { newArchiveKeys, signedArchivePolicy } from "@parley/server/testing/archive";
+import { authorizeAndExchange, authorizeUrl, newPkce, startAuthorization } from "@parley/server/testing/oauth-client";
+import { CookieJar } from "@parley/server/testing/oidc-idp";
 
 const TABLES: Array<keyof Database> = [
   "orgs",
@@ -151,6 +153,10 @@ interface OrgA {
   gdprRequestId: string;
   /** An outgoing integration served by A's service account in A's private channel. */
   integrationId: string;
+  /** An OAuth app of A's, the grant A's owner gave it, and a consent request A's owner has not answered. */
+  oauthAppId: string;
+  oauthGrantId: string;
+  oauthUid: string;
   /** A Web Push subscription of A's member (made after A's sends, so no push is attempted). */
   pushSubscriptionId: string;
   /** A saved-item key of A's member, and a custom emoji of A. */
@@ -257,6 +263,18 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     201,
     "A integration",
   );
+  // An OAuth app with a grant (the full code + PKCE flow) and a consent request still open.
+  const oauthApp = await ok<{ id: string; clientId: string }>(
+    owner.api("POST", "/oauth-apps", { name: `alpha-app-${tag}`, redirectUris: ["https://alpha.example/cb"], scopes: ["read"] }),
+    201,
+    "A OAuth app",
+  );
+  const appRef = { clientId: oauthApp.clientId, redirectUri: "https://alpha.example/cb" };
+  const exchanged = await authorizeAndExchange(server.url, appRef, owner.accessToken, "read");
+  assert.equal(exchanged.status, 200, JSON.stringify(exchanged.body));
+  const grants = await ok<{ grants: Array<{ id: string }> }>(owner.api("GET", "/me/oauth-grants"), 200, "A grants");
+  const pending = await startAuthorization(new CookieJar(), authorizeUrl(server.url, appRef, { scope: "read", state: "st", challenge: newPkce().challenge }));
+  assert.ok(pending.uid, "A consent request is open");
   const policy = await ok<{ id: string }>(
     owner.api("POST", "/org/policies", {
       name: `alpha-policy-${tag}`,
@@ -369,12 +387,17 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     gdprRequestId: gdprRequest.id,
     pushSubscriptionId: pushSub.id,
     integrationId: integration.id,
+    oauthAppId: oauthApp.id,
+    oauthGrantId: grants.grants[0]!.id,
+    oauthUid: pending.uid,
     secrets: [
       ...secrets,
       item.sealed,
       integration.id,
       `alpha-hook-${tag}`,
       `alpha-runner-${tag}`,
+      oauthApp.id,
+      `alpha-app-${tag}`,
       hold.id,
       `alpha-matter-${tag}`,
       gdprRequest.id,
@@ -402,6 +425,8 @@ function idFor(path: string, a: OrgA): string {
   if (path.startsWith("/compliance/users/")) return a.member.user.id;
   if (path.startsWith("/compliance/gdpr-requests/")) return a.gdprRequestId;
   if (path.startsWith("/integrations/")) return a.integrationId;
+  if (path.startsWith("/oauth-apps/")) return a.oauthAppId;
+  if (path.startsWith("/oauth-grants/") || path.startsWith("/me/oauth-grants/")) return a.oauthGrantId;
   // A credential id no one registered: a passkey is its owner's alone, so any other is "not found".
   if (path.startsWith("/me/passkeys/")) return "alpha-passkey-credential";
   throw new Error(`cross-org.test.ts does not know which object ":id" names in ${path}: teach idFor()`);
@@ -446,6 +471,8 @@ function pathsFor(name: RouteName, def: RouteDef, a: OrgA): string[] {
             return name === "createCustomEmoji" ? `bravo-emoji-${rnd()}` : a.emojiName;
           case "id":
             return idFor(def.path, a);
+          case "uid":
+            return a.oauthUid;
           default:
             throw new Error(`cross-org.test.ts does not know path parameter :${p} (${def.path}): teach pathsFor()`);
         }
@@ -543,6 +570,8 @@ function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
     createCustomEmoji: { contentType: "image/gif", data: Buffer.from("474946383961100010000000", "hex").toString("base64") },
     createIntegration: { kind: "incoming", name: `bravo-hook-${rnd()}`, botUserId: a.serviceAccountId, channelId: a.channels.private.id, runsAt: "bravo" },
     updateIntegration: { enabled: false },
+    answerOAuthConsent: { allow: true },
+    createOAuthApp: { name: `bravo-app-${rnd()}`, redirectUris: ["https://bravo.example/cb"], scopes: ["read", "write"] },
     reportIntegrationDeadLetter: {
       deliveryId: `dlv_bravo_${rnd()}`,
       channelId: a.channels.private.id,
