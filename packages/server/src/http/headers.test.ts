@@ -164,6 +164,10 @@ for (const dialect of DIALECTS) {
       seen.set("listArchiveKeys", await call(s, "GET", `/compliance/archive/channels/${archived.body.id as string}/keys`, undefined, auth));
       seen.set("listArchiveEvents", await call(s, "GET", `/compliance/archive/channels/${archived.body.id as string}/events`, undefined, auth));
       seen.set("listArchivedChannels", await call(s, "GET", "/compliance/archive/channels", undefined, auth));
+      // Sealed personal items, and the OAuth consent page's calls (an unknown request: the error answer must not be cached either).
+      seen.set("listPersonalItems", await call(s, "GET", "/me/items", undefined, auth));
+      seen.set("getOAuthConsent", await call(s, "GET", "/oauth/consent/unknown-request-0001", undefined, auth));
+      seen.set("answerOAuthConsent", await call(s, "POST", "/oauth/consent/unknown-request-0001", { allow: false }, auth));
 
       const flagged = Object.entries(routes as Record<string, RouteDef>)
         .filter(([, d]) => d.noStore)
