@@ -52,12 +52,13 @@ async function runBotCanary(dialect: TestDialect, t: import("node:test").TestCon
   const channel = await alice.createChannel({ kind: "private", name: "support", topic: `topic ${control}` });
   await alice.addMembers(channel.id, [bot.userId]);
   const listed = await alice.api.call("listChannelCommands", { params: { channelId: channel.id } });
+  const botCommands = listed.commands.filter((c) => c.source === "bot");
   assert.deepEqual(
-    listed.commands.map((c) => c.name),
+    botCommands.map((c) => c.name),
     ["ticket"],
   );
   const replied = nextMessageFrom(alice, channel.id, bot.userId);
-  const sent = await alice.send(channel.id, slashCommandContent(`/ticket ${command}`, listed.commands[0]!.botUserId!)!);
+  const sent = await alice.send(channel.id, slashCommandContent(`/ticket ${command}`, botCommands[0]!.botUserId!)!);
   const reply = await replied;
   assert.equal(reply.text, `Opened "${command}" as ${answer}`);
   // What went over the wire is ciphertext.
