@@ -5,7 +5,7 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import crypto from "node:crypto";
+import { writeFileDurably } from "@parley/sdk/node";
 
 /** JSON values a bot may keep. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -79,15 +79,7 @@ export class BotState {
       .then(async () => {
         if (!this.#dirty) return;
         this.#dirty = false;
-        const tmp = `${this.file}.${crypto.randomBytes(4).toString("hex")}.tmp`;
-        const fh = await fs.open(tmp, "w", 0o600);
-        try {
-          await fh.writeFile(JSON.stringify(this.#data), "utf8");
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await fs.rename(tmp, this.file);
+        await writeFileDurably(this.file, JSON.stringify(this.#data));
       });
     return this.#writing;
   }

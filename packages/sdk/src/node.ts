@@ -73,16 +73,7 @@ export class FileStore extends MemoryStore {
       .then(async () => {
         if (!this.#dirty) return;
         this.#dirty = false;
-        const data = JSON.stringify(this.state);
-        const tmp = `${this.file}.${crypto.randomBytes(4).toString("hex")}.tmp`;
-        const fh = await fs.open(tmp, "w", 0o600);
-        try {
-          await fh.writeFile(data, "utf8");
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await fs.rename(tmp, this.file);
+        await writeFileDurably(this.file, JSON.stringify(this.state));
       });
     return this.#writing;
   }
@@ -104,6 +95,22 @@ export class FileStore extends MemoryStore {
  * (`<dir>/keys.key`, mode 0600) — as safe as the profile's file permissions.
  * Pass it as `e2ee: { keyStore }` so a resumed client keeps its groups.
  */
+/**
+ * Replace `file` with `data` so a crash leaves the old or the new content, never a torn one: a
+ * private (0600) temporary file beside it, synced, then renamed over it.
+ */
+export async function writeFileDurably(file: string, data: string): Promise<void> {
+  const tmp = `${file}.${crypto.randomBytes(4).toString("hex")}.tmp`;
+  const fh = await fs.open(tmp, "w", 0o600);
+  try {
+    await fh.writeFile(data, "utf8");
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fs.rename(tmp, file);
+}
+
 export async function openDeviceKeyStore(dir: string, opts: { passphrase?: string } = {}): Promise<KeyStore> {
   const keysDir = path.join(dir, "keys");
   if (opts.passphrase !== undefined) return EncryptedFileKeyStore.openWithPassphrase(keysDir, opts.passphrase);
