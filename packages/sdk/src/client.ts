@@ -23,7 +23,7 @@ import { e2eeHost } from "./e2ee-host.ts";
 import { PresenceWatch } from "./presence.ts";
 import { E2eeEngine, type E2eeOptions } from "./e2ee/engine.ts";
 import { MlsCodec } from "./e2ee/mls-codec.ts";
-import { PersonalStore } from "./personal.ts";
+import { personalStoreOf, type PersonalStore } from "./personal.ts";
 import type { ClientOptions, SendInput } from "./client-options.ts";
 import {
   acceptInviteTokens,
@@ -159,27 +159,9 @@ export class ParleyClient extends ClientMessages {
   }
 
   #personal: PersonalStore | undefined;
-  /**
-   * The user's saved messages, drafts and synced settings, sealed under the key locker (ADR 0009).
-   * Created on first use; it pulls changes when the server announces one to this device.
-   */
+  /** The user's saved messages, drafts and synced settings, sealed under the key locker (ADR 0009); created on first use. */
   get personal(): PersonalStore {
-    if (!this.#personal) {
-      const store = new PersonalStore({
-        api: this.api,
-        owner: () => ({ orgId: this.session?.orgId ?? "", userId: this.userId }),
-        lockerPrivateKey: async () => {
-          const secrets = await this.#e2ee?.locker.secrets();
-          secrets?.identityPrivateKey.fill(0);
-          return secrets?.lockerPrivateKey;
-        },
-      });
-      this.on("user", (item) => {
-        if (item.kind === "personal.items") store.sync().catch((err: unknown) => this.emit("error", err));
-      });
-      this.#personal = store;
-    }
-    return this.#personal;
+    return (this.#personal ??= personalStoreOf(this));
   }
 
   private constructor(session: StoredSession, opts: ClientOptions & { store: LocalStore }, cursors: Awaited<ReturnType<LocalStore["loadCursors"]>>) {

@@ -15,6 +15,7 @@ import { PERSONAL_LIMITS, type PersonalItem, type PersonalItemKind } from "@parl
 import { base64ToBytes, bytesToBase64 } from "./codec.ts";
 import { ParleyError } from "./errors.ts";
 import type { Api } from "./http.ts";
+import type { ClientMessages } from "./client-messages.ts";
 
 /** A saved message: a reference to it, and what the user saw when saving it. */
 export interface SavedMessage {
@@ -51,6 +52,26 @@ export interface PersonalStoreOptions {
   /** The locker private key (a copy the store may wipe), or undefined when this device does not hold it. */
   lockerPrivateKey: () => Promise<Uint8Array | undefined>;
   now?: () => number;
+}
+
+/**
+ * A client's personal store: the locker private key from its E2EE engine (the identity key read
+ * beside it is wiped at once), and a sync whenever the server announces a change to this user.
+ */
+export function personalStoreOf(client: ClientMessages & { readonly session: { orgId: string } | undefined }): PersonalStore {
+  const store = new PersonalStore({
+    api: client.api,
+    owner: () => ({ orgId: client.session?.orgId ?? "", userId: client.userId }),
+    lockerPrivateKey: async () => {
+      const secrets = await client.e2ee?.locker.secrets();
+      secrets?.identityPrivateKey.fill(0);
+      return secrets?.lockerPrivateKey;
+    },
+  });
+  client.on("user", (item) => {
+    if (item.kind === "personal.items") store.sync().catch((err: unknown) => client.emit("error", err));
+  });
+  return store;
 }
 
 const savedName = (channelId: string, seq: number) => `${channelId}/${seq}`;
