@@ -5,22 +5,14 @@
  * users, per-channel histories and ephemeral state, and notifies React
  * through subscribe()/version (useSyncExternalStore).
  */
-import type { ApprovalRequest, ChannelKind, HistoryPolicy, MyChannel, Org, OrgPermission, User } from "@parley/protocol";
-import {
-  isParleyError,
-  parsePollCommand,
-  pollContent,
-  slashCommandContent,
-  type ArchiveStatus,
-  type ConnectionChange,
-  type LockerStatus,
-  type ReceivedEvent,
-} from "@parley/sdk";
+import type { ChannelKind, HistoryPolicy, MyChannel, Org, OrgPermission, User } from "@parley/protocol";
+import { isParleyError, parsePollCommand, pollContent, slashCommandContent, type ArchiveStatus, type ConnectionChange, type ReceivedEvent } from "@parley/sdk";
 import { ChannelHistory } from "./channel-history.ts";
 import { EphemeralState } from "./ephemeral.ts";
 import { PresenceWatch } from "./presence-watch.ts";
 import type { RemoteClient } from "./remote-client.ts";
 import { mentionedUserIds } from "../chat/mentions.ts";
+import { ChatKeys } from "./chat-keys.ts";
 
 /** Permissions admins do not hold by their built-in role (a custom role may still grant them). */
 const OWNER_ONLY: ReadonlySet<OrgPermission> = new Set(["org.manage_admins", "org.manage_compliance"]);
@@ -29,7 +21,7 @@ const OWNER_ONLY: ReadonlySet<OrgPermission> = new Set(["org.manage_admins", "or
 const PAGE = 100;
 
 /** Signed-in state shown by the app shell. */
-export class ChatStore {
+export class ChatStore extends ChatKeys {
   readonly client: RemoteClient;
   readonly org: Org;
   me: User;
@@ -47,10 +39,6 @@ export class ChatStore {
    */
   enrolmentRequired = false;
   activeChannelId: string | undefined;
-  /** The user's key locker as this device sees it (undefined: not known yet, or E2EE off). */
-  locker: LockerStatus | undefined;
-  /** Open approval requests of the user's other devices, for this device to approve (ADR 0007). */
-  approvals: ApprovalRequest[] = [];
   /** Each channel's compliance archive status as this device checked it (ADR 0008); a `problem` blocks sending there. */
   archive: Record<string, ArchiveStatus> = {};
   #archiveHeard = false;
@@ -68,6 +56,7 @@ export class ChatStore {
   #readTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(client: RemoteClient, me: User, org: Org) {
+    super();
     this.client = client;
     this.me = me;
     this.org = org;
@@ -336,53 +325,6 @@ export class ChatStore {
     return ch;
   }
 
-  /** Look the key locker's status up again (undefined while unknown or when E2EE is off). */
-  async refreshLocker(): Promise<void> {
-    this.locker = await this.client.lockerStatus().catch(() => undefined);
-    this.#changed();
-  }
-
-  /**
-   * Look the open approval requests of the user's other devices up again (only a device that reads
-   * the locker can approve: on others the list stays empty).
-   */
-  async refreshApprovals(): Promise<void> {
-    const next = this.locker?.canRead ? await this.client.pendingApprovals().catch(() => this.approvals) : [];
-    if (next.length === 0 && this.approvals.length === 0) return;
-    this.approvals = next;
-    this.#changed();
-  }
-
-  /** Set up the user's key locker: the recovery key, to show once. */
-  async setUpRecoveryKey(): Promise<string> {
-    const key = await this.client.setUpLocker();
-    this.locker = { exists: true, canRead: true };
-    this.#changed();
-    return key;
-  }
-
-  /** Replace the recovery key (this device reads the locker): the new key, to show once; the old one stops working. */
-  changeRecoveryKey(): Promise<string> {
-    return this.client.changeRecoveryKey();
-  }
-
-  /** Read every channel's past on this device with the recovery key (the channels re-read as their keys arrive). */
-  async restoreWithRecoveryKey(key: string): Promise<number> {
-    return this.#nowReads(await this.client.restoreLocker(key));
-  }
-
-  /** This device was approved from another one (device approval's last step): it reads the locker now. */
-  approved(added: number): number {
-    return this.#nowReads(added);
-  }
-
-  #nowReads(added: number): number {
-    this.locker = { exists: true, canRead: true };
-    this.#changed();
-    void this.refreshApprovals().catch(() => undefined);
-    return added;
-  }
-
   /** Change a channel's history policy (channel admins; any member of a DM). */
   async setHistoryPolicy(channelId: string, history: HistoryPolicy): Promise<void> {
     await this.client.api.call("updateChannel", { params: { channelId }, body: { history } });
@@ -508,6 +450,10 @@ export class ChatStore {
         /* retried on the next membership item or reconnect */
       });
     }, 300);
+  }
+
+  protected changed(): void {
+    this.#changed();
   }
 
   #changed(): void {
