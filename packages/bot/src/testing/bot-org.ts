@@ -5,26 +5,16 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ParleyClient, type ClientOptions, type ReceivedEvent } from "@parley/sdk";
-import { TEST_SETUP_TOKEN, type TestServer } from "@parley/server/testing/harness";
+import type { ParleyClient, ReceivedEvent } from "@parley/sdk";
+import type { TestServer } from "@parley/server/testing/harness";
+import { FAST, makeOrg } from "../../../sdk/src/testing/e2ee-clients.ts";
 import { startBot, type Bot, type BotOptions } from "../index.ts";
 
-export const FAST: ClientOptions = { backoff: { initialMs: 50, maxMs: 500 }, gapFillDelayMs: 20, e2ee: { joinWaitMs: 1500, keyPackages: { target: 5 } } };
-const PASSWORD = "correct horse battery staple";
+export { FAST };
 
-/** The org owner, signed in and live. */
+/** The org owner (alice, first-run setup), signed in and live. */
 export async function ownerClient(server: TestServer): Promise<ParleyClient> {
-  const owner = await ParleyClient.setup({
-    ...FAST,
-    baseUrl: server.url,
-    setupToken: TEST_SETUP_TOKEN,
-    orgSlug: "acme",
-    orgName: "Acme",
-    username: "alice",
-    displayName: "Alice",
-    password: PASSWORD,
-    deviceName: "alice laptop",
-  });
+  const { owner } = await makeOrg(server.url);
   owner.connect();
   await owner.waitUntilLive();
   return owner;
