@@ -12,24 +12,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { ParleyClient, slashCommandContent } from "@parley/sdk";
 import { childEnv } from "@parley/server/testing/child-env";
-import { startTestServer, TEST_SETUP_TOKEN } from "@parley/server/testing/harness";
-import { BIN, parley, tempDir } from "./testing/spawn-cli.ts";
-
-const PASSWORD = "olga-secret-pw-123";
+import { BIN, CLI_OWNER_PASSWORD, cliOwnerOrg, parley } from "./testing/spawn-cli.ts";
 
 test("parley bot create, run (answers a slash command, stops on SIGTERM), lost keys, provision (sqlite)", { timeout: 300_000 }, async (t) => {
-  const server = await startTestServer({ dialect: "sqlite", config: { checkMlsFraming: true } });
-  const dir = tempDir("bot");
-  t.after(async () => {
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const owner = (args: string[], opts: { env?: Record<string, string> } = {}) => parley(["--profile-dir", path.join(dir, "owner"), ...args], opts);
-  const setup = await owner(
-    ["setup", "--server", server.url, "--token", TEST_SETUP_TOKEN, "--org", "acme", "--org-name", "Acme", "--username", "owner", "--display-name", "Owner"],
-    { env: { PARLEY_PASSWORD: PASSWORD } },
-  );
-  assert.equal(setup.code, 0, setup.stderr);
+  const { server, dir, owner } = await cliOwnerOrg(t, "bot", { config: { checkMlsFraming: true } });
   const created = await owner(["bot", "create", "pinger", "--display-name", "Pinger", "--json"]);
   assert.equal(created.code, 0, created.stderr);
   const { key, user } = created.json() as { key: string; user: { id: string; service: boolean } };
@@ -62,7 +48,7 @@ test("parley bot create, run (answers a slash command, stops on SIGTERM), lost k
   assert.match(stderr, /signed in as pinger/);
   assert.match(stderr, /commands registered: \/ping/);
 
-  const alice = await ParleyClient.login({ baseUrl: server.url, org: "acme", username: "owner", password: PASSWORD, deviceName: "test" });
+  const alice = await ParleyClient.login({ baseUrl: server.url, org: "acme", username: "owner", password: CLI_OWNER_PASSWORD, deviceName: "test" });
   t.after(() => alice.close());
   alice.connect();
   await alice.waitUntilLive();

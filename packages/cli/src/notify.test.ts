@@ -6,24 +6,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
-import { startTestServer, TEST_SETUP_TOKEN } from "@parley/server/testing/harness";
-import { parley, tempDir } from "./testing/spawn-cli.ts";
+import { cliOwnerOrg } from "./testing/spawn-cli.ts";
 
 test("parley notify show, level, channel, snooze, dnd, email (sqlite)", { timeout: 300_000 }, async (t) => {
-  const server = await startTestServer({ dialect: "sqlite" });
-  const dir = tempDir("notify");
-  t.after(async () => {
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const owner = (args: string[], opts: { env?: Record<string, string> } = {}) => parley(["--profile-dir", path.join(dir, "owner"), ...args], opts);
-  const setup = await owner(
-    ["setup", "--server", server.url, "--token", TEST_SETUP_TOKEN, "--org", "acme", "--org-name", "Acme", "--username", "owner", "--display-name", "Owner"],
-    { env: { PARLEY_PASSWORD: "olga-secret-pw-123" } },
-  );
-  assert.equal(setup.code, 0, setup.stderr);
+  const { owner } = await cliOwnerOrg(t, "notify");
   assert.equal((await owner(["channel", "create", "news"])).code, 0);
   const show = async () => {
     const r = await owner(["notify", "show", "--json"]);

@@ -9,6 +9,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { childEnv } from "@parley/server/testing/child-env";
 import { freePort } from "@parley/server/testing/ports";
+import assert from "node:assert/strict";
+import { startTestServer, TEST_SETUP_TOKEN, type TestServer } from "@parley/server/testing/harness";
 
 export const BIN = fileURLToPath(new URL("../../bin/parley.js", import.meta.url));
 
@@ -148,4 +150,31 @@ export async function startParley(args: string[], env: Record<string, string> = 
       return exited;
     },
   };
+}
+
+/** The password of the owner {@link cliOwnerOrg} sets up. */
+export const CLI_OWNER_PASSWORD = "olga-secret-pw-123";
+
+/**
+ * A test server on SQLite (stopped when the test ends) whose org the CLI set up: `owner(args)`
+ * runs `parley` as its owner ("owner" in org "acme"), from a profile in a temporary directory.
+ */
+export async function cliOwnerOrg(
+  t: { after(fn: () => unknown): void },
+  name: string,
+  serverOpts: Omit<NonNullable<Parameters<typeof startTestServer>[0]>, "dialect"> = {},
+): Promise<{ server: TestServer; dir: string; owner: (args: string[], opts?: { env?: Record<string, string> }) => Promise<Run> }> {
+  const server = await startTestServer({ dialect: "sqlite", ...serverOpts });
+  const dir = tempDir(name);
+  t.after(async () => {
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const owner = (args: string[], opts: { env?: Record<string, string> } = {}) => parley(["--profile-dir", path.join(dir, "owner"), ...args], opts);
+  const setup = await owner(
+    ["setup", "--server", server.url, "--token", TEST_SETUP_TOKEN, "--org", "acme", "--org-name", "Acme", "--username", "owner", "--display-name", "Owner"],
+    { env: { PARLEY_PASSWORD: CLI_OWNER_PASSWORD } },
+  );
+  assert.equal(setup.code, 0, setup.stderr);
+  return { server, dir, owner };
 }
