@@ -91,3 +91,6 @@ export {
   openFromDevice,
   type HandoffContext,
 } from "./history/device-handoff.ts";
+// Media keys for calls (issue 14, ADR 0010): SFrame base keys from the MLS exporter per epoch.
+// The SFrame engine itself is `@parley/crypto/sframe` (no MLS inside, for the media worker).
+export { callKeys, CallKeyWatch, type CallKeys, type CallKeyListener } from "./sframe/call-keys.ts";

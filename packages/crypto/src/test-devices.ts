@@ -5,6 +5,8 @@ import { generateServerSigningKey, signBinding, verifyBinding, type DeviceBindin
 import { equalBytes } from "./bytes.ts";
 import type { LeafCandidate } from "./group-state.ts";
 import type { CryptoProviderName, SuiteName } from "./suites.ts";
+import { createGroup, joinFromWelcome } from "./group.ts";
+import { addMembers, confirmPending } from "./commits.ts";
 
 export const ORG = "org1";
 
@@ -32,4 +34,18 @@ export async function device(userId: string, deviceId: string, suite: SuiteName 
   const identity = await createDeviceIdentity({ orgId: ORG, userId, deviceId, suite, cryptoProvider });
   const [kp] = await generateKeyPackages(identity, 1);
   return { identity, keyPackage: kp!.keyPackage };
+}
+
+/** A channel group "chan1" of alice (a1, the creator), bob (b1) and carol (c1), each holding its state. */
+export async function threeMemberChannel(suite: SuiteName = "default") {
+  const dir = makeDirectory();
+  const [a, b, c] = await Promise.all([device("alice", "a1", suite), device("bob", "b1", suite), device("carol", "c1", suite)]);
+  for (const d of [a, b, c]) dir.register(d.identity);
+  const policy = { authorizeLeaf: dir.authorizeLeaf };
+  const ga = await createGroup(a.identity, "chan1", policy);
+  const bundle = await addMembers(ga, [b.keyPackage, c.keyPackage]);
+  confirmPending(ga);
+  const gb = await joinFromWelcome(b.identity, bundle.welcome!, policy, { groupInfo: bundle.groupInfo });
+  const gc = await joinFromWelcome(c.identity, bundle.welcome!, policy, { groupInfo: bundle.groupInfo });
+  return { ga, gb, gc };
 }

@@ -1,27 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { addMembers, confirmPending, createGroup, epoch, historyKey, joinFromWelcome, processMessage, removeMembers, selfUpdate } from "../index.ts";
+import { confirmPending, epoch, historyKey, processMessage, removeMembers, selfUpdate } from "../index.ts";
 import { isE2eeError } from "../public.ts";
 import { equalBytes } from "../bytes.ts";
-import { device, makeDirectory } from "../test-devices.ts";
-import type { SuiteName } from "../suites.ts";
-
-async function channel(suite: SuiteName) {
-  const dir = makeDirectory();
-  const [a, b, c] = await Promise.all([device("alice", "a1", suite), device("bob", "b1", suite), device("carol", "c1", suite)]);
-  for (const d of [a, b, c]) dir.register(d.identity);
-  const policy = { authorizeLeaf: dir.authorizeLeaf };
-  const ga = await createGroup(a.identity, "chan1", policy);
-  const bundle = await addMembers(ga, [b.keyPackage, c.keyPackage]);
-  confirmPending(ga);
-  const gb = await joinFromWelcome(b.identity, bundle.welcome!, policy, { groupInfo: bundle.groupInfo });
-  const gc = await joinFromWelcome(c.identity, bundle.welcome!, policy, { groupInfo: bundle.groupInfo });
-  return { ga, gb, gc };
-}
+import { threeMemberChannel } from "../test-devices.ts";
 
 for (const suite of ["default", "xwing"] as const) {
   test(`history keys (${suite}): shared by members, per channel, generation and epoch; none for a removed member`, async () => {
-    const { ga, gb, gc } = await channel(suite);
+    const { ga, gb, gc } = await threeMemberChannel(suite);
     const k1 = await historyKey(ga, "chan1", 0);
     assert.equal(k1.length, 32);
     assert.ok(equalBytes(k1, await historyKey(gb, "chan1", 0)), "two members derive the same key");
@@ -55,7 +41,7 @@ for (const suite of ["default", "xwing"] as const) {
 }
 
 test("history key arguments: a generation must be a u32", async () => {
-  const { ga } = await channel("default");
+  const { ga } = await threeMemberChannel();
   await assert.rejects(historyKey(ga, "chan1", -1), (e: unknown) => isE2eeError(e, "bad_input"));
   await assert.rejects(historyKey(ga, "chan1", 2 ** 32), (e: unknown) => isE2eeError(e, "bad_input"));
 });
