@@ -50,6 +50,14 @@ if [ ! -x /usr/sbin/nats-server ] && [ ! -x /usr/bin/nats-server ]; then
     apt-get install -y -qq --no-install-recommends nats-server >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends nats-server >/dev/null; }
   else echo "parley: the bus tests need Debian's NATS server: run 'sudo apt-get install -y nats-server'" >&2; exit 1; fi
 fi
+# The call media tests start Debian's coturn (TURN) and Janus (SFU) per test file through
+# scripts/coturn.sh and scripts/janus.sh (packages/server/src/testing/coturn.ts, janus.ts).
+if [ ! -x /usr/bin/turnserver ] || [ ! -x /usr/bin/janus ]; then
+  if [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends coturn janus >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends coturn janus >/dev/null; }
+  else echo "parley: the call media tests need Debian's coturn and Janus: run 'sudo apt-get install -y --no-install-recommends coturn janus'" >&2; exit 1; fi
+fi
 npm run --silent typecheck
 npm run --silent lint
 # Web component tests (*.component.test.tsx: vitest, React Testing Library, jsdom); a failure fails the suite.

@@ -34,6 +34,7 @@ export * from "./compliance-routes.ts";
 export * from "./archive-routes.ts";
 export * from "./gdpr-routes.ts";
 export * from "./notification-routes.ts";
+export * from "./ice-routes.ts";
 export * from "./notify-rule.ts";
 export * from "./locker-routes.ts";
 export * from "./approval-routes.ts";

@@ -54,6 +54,7 @@ import { personalRoutes } from "./personal-routes.ts";
 import { emojiRoutes } from "./emoji-routes.ts";
 import { integrationRoutes } from "./integration-routes.ts";
 import { oauthRoutes } from "./oauth-routes.ts";
+import { iceRoutes } from "./ice-routes.ts";
 
 const IdParams = z.object({ id: Id });
 
@@ -390,6 +391,7 @@ export const routes = {
   ...emojiRoutes,
   ...integrationRoutes,
   ...oauthRoutes,
+  ...iceRoutes,
 } as const;
 
 /** The route table's type. */

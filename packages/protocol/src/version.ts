@@ -2,7 +2,7 @@
  * Wire API version ("feature level"). Bumped on every change to a route, a
  * frame or an error code; CHANGELOG.md says what each level added.
  */
-export const API_VERSION = 13;
+export const API_VERSION = 14;
 
 /** Prefix of every REST route. */
 export const API_PREFIX = "/api/v1";

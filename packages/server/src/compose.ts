@@ -20,6 +20,7 @@ import { createMailer } from "./platform/mail/index.ts";
 import { createPublicUrl } from "./platform/public-url.ts";
 import type { Logger } from "./platform/log.ts";
 import { createMetrics } from "./platform/metrics.ts";
+import { registerTurnAllocationsGauge, turnCliOf } from "./platform/turn/allocations.ts";
 import { loadTokenKeys } from "./modules/accounts/tokens.ts";
 import { closeEventWriter } from "./modules/messages/event-writer.ts";
 import { channelEventOutbox } from "./modules/timeline/events.ts";
@@ -65,6 +66,11 @@ export async function composeDeps(config: Config, opts: ComposeOptions): Promise
     // transaction holds the only connection, so the key must be loaded before any.
     await kms.key("audit");
     const metrics = createMetrics();
+    if (config.turnCli && config.turnCliPassword) {
+      registerTurnAllocationsGauge(metrics.registry, turnCliOf(config.turnCli, config.turnCliPassword), (err) =>
+        log.warn({ err: err.message }, "coturn's CLI did not answer: parley_turn_allocations is NaN"),
+      );
+    }
     const nodeId = opts.nodeId ?? crypto.randomBytes(6).toString("hex");
     const onBusError = (err: unknown, topic: string) => log.error({ err, topic }, "bus subscriber failed");
     // PARLEY_NATS_URL: several nodes on one database deliver to each other's clients; else one process.

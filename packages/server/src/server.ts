@@ -29,6 +29,7 @@ import { fileGcSchedule, fileJobHandlers } from "./modules/files/gc.ts";
 import { archiveHandlers, complianceHandlers } from "./modules/compliance/routes.ts";
 import { gdprHandlers } from "./modules/gdpr/routes.ts";
 import { notificationHandlers } from "./modules/notifications/routes.ts";
+import { turnHandlers } from "./modules/turn/routes.ts";
 import { fanoutJobHandlers } from "./modules/notifications/fanout.ts";
 import { pushJobHandlers } from "./modules/notifications/push-send.ts";
 import { mentionEmailJobHandlers } from "./modules/notifications/mention-email.ts";
@@ -119,6 +120,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     ...archiveHandlers,
     ...gdprHandlers,
     ...notificationHandlers,
+    ...turnHandlers,
     ...inboxHandlers,
     ...personalHandlers,
     ...emojiHandlers,

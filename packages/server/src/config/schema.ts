@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { DEFAULT_LIMITS } from "@parley/protocol";
+import { MEDIA_SETTINGS } from "./media-settings.ts";
 
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -343,6 +344,7 @@ export const SETTINGS = {
     schema: bool.default(false),
     doc: "`true` turns tracing off whatever the endpoint (OpenTelemetry's standard off switch).",
   },
+  ...MEDIA_SETTINGS,
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -372,6 +374,7 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
     if (r.success) out[key] = r.data;
     else problems.push(`${s.env}: ${r.error.issues.map((i) => i.message).join("; ")}`);
   }
+  if (out.turnServer && !out.turnSecret) problems.push("PARLEY_TURN_SECRET: required with PARLEY_TURN_SERVER (coturn's static-auth-secret)");
   if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
   return out as Config;
 }

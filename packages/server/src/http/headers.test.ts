@@ -168,6 +168,8 @@ for (const dialect of DIALECTS) {
       seen.set("listPersonalItems", await call(s, "GET", "/me/items", undefined, auth));
       seen.set("getOAuthConsent", await call(s, "GET", "/oauth/consent/unknown-request-0001", undefined, auth));
       seen.set("answerOAuthConsent", await call(s, "POST", "/oauth/consent/unknown-request-0001", { allow: false }, auth));
+      // Call ICE servers: a TURN credential (an empty list here, no TURN configured: the header is the route's, not the answer's).
+      seen.set("getIceServers", await call(s, "GET", "/calls/ice-servers", undefined, auth));
 
       const flagged = Object.entries(routes as Record<string, RouteDef>)
         .filter(([, d]) => d.noStore)

@@ -45,6 +45,8 @@ export interface Metrics {
   ldap: client.Counter<"operation" | "outcome">;
   /** What retention runs removed, by kind (events, events_held: moved aside for a legal hold, files, audit). */
   retentionRemoved: client.Counter<"kind">;
+  /** TURN credentials handed to devices (modules/turn). The SFU and coturn-allocation gauges are registered by their adapters (platform/sfu, platform/turn). */
+  turnCredentials: client.Counter;
 }
 
 export function createMetrics(): Metrics {
@@ -171,6 +173,11 @@ export function createMetrics(): Metrics {
       help: "Durable job attempt duration, by name",
       labelNames: ["name"],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+      registers: [registry],
+    }),
+    turnCredentials: new client.Counter({
+      name: "parley_turn_credentials_issued_total",
+      help: "Time-limited TURN credentials issued to devices",
       registers: [registry],
     }),
     ldap: new client.Counter({

@@ -95,9 +95,17 @@ export interface Limits {
   resetIp: Limiter;
   /** Second-factor codes tried per user (sign-in, enrolment, changes). */
   mfa: Limiter;
+  /** TURN credentials minted per device per hour (modules/turn). */
+  turnCredentials: Limiter;
 }
 
-export function createLimits(cfg: { rateLimitIp: number; rateLimitUser: number; loginAttempts: number; redisUrl?: string | undefined }): Limits {
+export function createLimits(cfg: {
+  rateLimitIp: number;
+  rateLimitUser: number;
+  loginAttempts: number;
+  redisUrl?: string | undefined;
+  turnCredentialsPerHour?: number;
+}): Limits {
   const redis = cfg.redisUrl
     ? new Redis(cfg.redisUrl, {
         // Fail at once while disconnected (the memory fallback answers), reconnect in the background.
@@ -140,6 +148,12 @@ export function createLimits(cfg: { rateLimitIp: number; rateLimitUser: number; 
       durationSeconds: 15 * 60,
       code: "login_throttled",
       message: "too many wrong authenticator or recovery codes for this account",
+    }),
+    turnCredentials: limiter("turnCredentials", {
+      points: cfg.turnCredentialsPerHour ?? 120,
+      durationSeconds: 60 * 60,
+      code: "rate_limited",
+      message: "too many TURN credentials requested by this device",
     }),
     resetIp: limiter("resetIp", { points: 30, durationSeconds: 60 * 60, code: "rate_limited", message: "too many password-reset attempts from this address" }),
   };
