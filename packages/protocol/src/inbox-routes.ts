@@ -73,6 +73,15 @@ export const inboxRoutes = {
     query: z.object({ cursor: InboxCursor.optional(), limit: Limit }),
     response: z.object({ threads: z.array(InboxThread), next: z.string().nullable() }),
   }),
+  getThreadState: route({
+    method: "GET",
+    path: "/channels/:channelId/threads/:rootSeq/follow",
+    tag: "inbox",
+    auth: "user",
+    summary: "The caller's state in a thread: whether they follow it and how far they have read it",
+    params: ThreadParams,
+    response: ThreadState,
+  }),
   followThread: route({
     method: "PUT",
     path: "/channels/:channelId/threads/:rootSeq/follow",

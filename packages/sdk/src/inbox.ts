@@ -33,6 +33,11 @@ export class Inbox {
     return { items: r.threads, next: r.next };
   }
 
+  /** The user's state in a thread: whether they follow it (replying or a mention follows it too) and their read position. */
+  threadState(channelId: string, rootSeq: number): Promise<ThreadState> {
+    return this.#api.call("getThreadState", { params: { channelId, rootSeq } });
+  }
+
   /** Follow a thread (it shows in {@link threads}). */
   followThread(channelId: string, rootSeq: number): Promise<ThreadState> {
     return this.#api.call("followThread", { params: { channelId, rootSeq } });

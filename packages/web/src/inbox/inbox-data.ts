@@ -56,6 +56,48 @@ export async function loadThreads(chat: ChatStore, cursor?: string): Promise<{ r
   return { rows, next: r.next };
 }
 
+/** What changed in the inbox: a list's first page should be fetched again. */
+export type InboxChange = "mentions" | "threads";
+
+/**
+ * Call `changed` (debounced, at most every `delayMs`) when a list of the inbox may have changed:
+ * a message mentioning the user or deleting one (Mentions), a thread reply arriving, or the user's
+ * follow or read state in a thread changing on any of their devices (`thread` frame; Threads).
+ * Replying and being mentioned follow a thread on the server without a frame, hence the replies.
+ * Returns the unsubscribe.
+ */
+export function watchInbox(chat: ChatStore, changed: (what: InboxChange) => void, delayMs = 250): () => void {
+  const pending = new Set<InboxChange>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const mark = (what: InboxChange) => {
+    pending.add(what);
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      const all = [...pending];
+      pending.clear();
+      for (const w of all) changed(w);
+    }, delayMs);
+  };
+  const offs = [
+    chat.client.on("event", (e) => {
+      if (e.kind === "message" && e.mentions.includes(chat.me.id)) mark("mentions");
+      if (e.kind === "delete") mark("mentions");
+      if (e.kind === "message" && e.threadRoot !== null) mark("threads");
+    }),
+    chat.client.on("thread", () => mark("threads")),
+  ];
+  return () => {
+    for (const off of offs) off();
+    if (timer) clearTimeout(timer);
+  };
+}
+
+/** Others' unread replies across the threads the user follows (the first page's; each capped at THREAD_UNREAD_CAP). */
+export async function threadUnread(chat: ChatStore): Promise<number> {
+  const r = await chat.client.api.call("listInboxThreads", { query: { limit: 50 } });
+  return r.threads.reduce((n, t) => n + t.unread, 0);
+}
+
 /** Up to `perChannel` unread messages (others', after the read receipt) of each channel with unreads. */
 export async function loadUnreads(chat: ChatStore, channels: MyChannel[], perChannel = 20): Promise<Array<{ channel: MyChannel; rows: UnreadRow[] }>> {
   return Promise.all(

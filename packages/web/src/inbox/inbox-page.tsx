@@ -8,7 +8,18 @@ import "./inbox.css";
 import type { MyChannel } from "@parley/protocol";
 import { useChat } from "../client/use-chat.ts";
 import { navigate, type InboxTab } from "../router.ts";
-import { itemPath, loadMentions, loadThreads, loadUnreads, type ItemText, type MentionRow, type ThreadRow, type UnreadRow } from "./inbox-data.ts";
+import {
+  itemPath,
+  loadMentions,
+  loadThreads,
+  loadUnreads,
+  watchInbox,
+  type InboxChange,
+  type ItemText,
+  type MentionRow,
+  type ThreadRow,
+  type UnreadRow,
+} from "./inbox-data.ts";
 
 const TABS: Array<[InboxTab, string]> = [
   ["mentions", "Mentions"],
@@ -53,17 +64,30 @@ function useWhere(): (channelId: string) => string {
   };
 }
 
-/** A newest-first list paged by the server's cursor: first page on mount, more on demand. */
-function usePaged<T>(load: (cursor?: string) => Promise<{ rows: T[]; next: string | null }>) {
+/**
+ * A newest-first list paged by the server's cursor: first page on mount, more on demand, and the
+ * first page again whenever `what` changes live (a mention or thread reply arrives, or a thread is
+ * followed, unfollowed or read on any of the user's devices). A live reload shows the newest page.
+ */
+function usePaged<T>(what: InboxChange, load: (cursor?: string) => Promise<{ rows: T[]; next: string | null }>) {
+  const chat = useChat();
   const [rows, setRows] = useState<T[]>();
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<string>();
   useEffect(() => {
-    load().then(
-      (r) => (setRows(r.rows), setNext(r.next)),
-      (e: Error) => setError(e.message),
-    );
-  }, [load]);
+    let live = true;
+    const first = () =>
+      load().then(
+        (r) => live && (setRows(r.rows), setNext(r.next), setError(undefined)),
+        (e: Error) => live && setError(e.message),
+      );
+    void first();
+    const off = watchInbox(chat, (changed) => changed === what && void first());
+    return () => {
+      live = false;
+      off();
+    };
+  }, [chat, what, load]);
   const more = () =>
     void load(next ?? undefined).then(
       (r) => (setRows((prev) => [...(prev ?? []), ...r.rows]), setNext(r.next)),
@@ -98,7 +122,10 @@ function PagedList<T>(props: { what: string; empty: string; page: ReturnType<typ
 function Mentions() {
   const chat = useChat();
   const where = useWhere();
-  const page = usePaged<MentionRow>(useCallback((cursor?: string) => loadMentions(chat, cursor), [chat]));
+  const page = usePaged<MentionRow>(
+    "mentions",
+    useCallback((cursor?: string) => loadMentions(chat, cursor), [chat]),
+  );
   return (
     <PagedList what="mentions" empty="Nobody has mentioned you yet." page={page}>
       {(rows) => (
@@ -126,7 +153,10 @@ function Mentions() {
 function Threads() {
   const chat = useChat();
   const where = useWhere();
-  const page = usePaged<ThreadRow>(useCallback((cursor?: string) => loadThreads(chat, cursor), [chat]));
+  const page = usePaged<ThreadRow>(
+    "threads",
+    useCallback((cursor?: string) => loadThreads(chat, cursor), [chat]),
+  );
   // Opening a thread from here reads it up to its last reply.
   const markRead = (t: ThreadRow) =>
     void chat.client.api

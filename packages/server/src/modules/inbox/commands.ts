@@ -91,6 +91,13 @@ async function loadThread(deps: Deps, p: DeviceActor, channelId: string, rootSeq
   return { seq: Number(root.seq), sender_id: root.sender_id, created_at: Number(root.created_at) };
 }
 
+/** The caller's state in a thread (not following, read up to 0, when they never took part in it). */
+export async function threadState(deps: Deps, p: DeviceActor, channelId: string, rootSeq: number): Promise<ThreadState> {
+  await loadThread(deps, p, channelId, rootSeq);
+  const row = await findFollow(deps.db, p.userId, channelId, rootSeq);
+  return { channelId, rootSeq, following: row?.following === 1, readSeq: row?.readSeq ?? 0 };
+}
+
 type ThreadChange = (current: { following: number | null; readSeq: number } | undefined, lastReplySeq: number) => { following: number | null; readSeq: number };
 
 /** Change the caller's state in a thread and tell their devices (`thread` frame) when it changed. */

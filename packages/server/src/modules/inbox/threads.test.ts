@@ -57,6 +57,11 @@ for (const dialect of DIALECTS) {
     await send(bob, c, { threadRoot: r1, mentions: [carol.user.id] });
     await send(carol, c, { threadRoot: r1 });
     assert.deepEqual(await brief(carol), [], "unfollow sticks after a mention and a reply");
+    // Each user's state in the thread, as the thread panel's Follow button reads it.
+    const state = async (u: TestUser) => (await u.api("GET", `/channels/${c}/threads/${r1}/follow`)).body;
+    assert.equal((await state(carol)).following, false);
+    assert.equal((await state(bob)).following, true, "a replier follows");
+    assert.deepEqual(await state(dan), { channelId: c, rootSeq: r1, following: false, readSeq: 0 }, "never took part");
 
     // Dan follows explicitly: starts read up to the last reply, then counts new ones.
     const f = await dan.api("PUT", `/channels/${c}/threads/${r1}/follow`);
@@ -113,6 +118,8 @@ for (const dialect of DIALECTS) {
       [alice, "PUT", `/channels/${c}/threads/${reply}/follow`, undefined, 404, "not_found"], // a reply is no root
       [alice, "PUT", `/channels/${c}/threads/${reaction}/follow`, undefined, 404, "not_found"],
       [alice, "PUT", `/channels/${c}/threads/999/follow`, undefined, 404, "not_found"],
+      [alice, "GET", `/channels/${c}/threads/${reply}/follow`, undefined, 404, "not_found"],
+      [alice, "GET", `/channels/${c}/threads/abc/follow`, undefined, 400, "validation_failed"],
       [alice, "PUT", `/channels/${c}/threads/0/follow`, undefined, 400, "validation_failed"],
       [alice, "PUT", `/channels/${c}/threads/abc/follow`, undefined, 400, "validation_failed"],
       [alice, "POST", `/channels/${c}/threads/${root}/read`, { seq: -1 }, 400, "validation_failed"],
@@ -120,6 +127,8 @@ for (const dialect of DIALECTS) {
       [outsider, "PUT", `/channels/${c}/threads/${root}/follow`, undefined, 403, "forbidden"], // public, not joined
       [other, "PUT", `/channels/${c}/threads/${root}/follow`, undefined, 404, "not_found"],
       [other, "DELETE", `/channels/${c}/threads/${root}/follow`, undefined, 404, "not_found"],
+      [other, "GET", `/channels/${c}/threads/${root}/follow`, undefined, 404, "not_found"],
+      [outsider, "GET", `/channels/${c}/threads/${root}/follow`, undefined, 403, "forbidden"],
       [other, "POST", `/channels/${c}/threads/${root}/read`, { seq: reply }, 404, "not_found"],
     ];
     for (const [u, method, path, body, status, code] of cases) {

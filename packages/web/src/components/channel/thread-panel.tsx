@@ -1,4 +1,4 @@
-/** The thread panel: root message, replies and a reply composer. Esc or ✕ closes it. */
+/** The thread panel: root message, replies, Follow / Unfollow and a reply composer. Esc or ✕ closes it. */
 import { useEffect, useRef } from "react";
 import { useChat } from "../../client/use-chat.ts";
 import { navigate } from "../../router.ts";
@@ -8,6 +8,7 @@ import { TypingLine } from "./typing-line.tsx";
 import { Icon } from "../icon.tsx";
 import { ReaderNote } from "./reader-note.tsx";
 import { mayPost } from "../../chat/channel-roles.ts";
+import { FollowThreadButton } from "../../chat/follow-thread.tsx";
 
 export function ThreadPanel(props: { channelId: string; rootSeq: number; at?: number | undefined }) {
   const chat = useChat();
@@ -30,6 +31,9 @@ export function ThreadPanel(props: { channelId: string; rootSeq: number; at?: nu
     <aside className="thread" aria-label="Thread">
       <header className="thread-head">
         <h2>Thread</h2>
+        <span className="thread-actions">
+          <FollowThreadButton channelId={props.channelId} rootSeq={props.rootSeq} />
+        </span>
         <button type="button" className="icon" aria-label="Close thread" onClick={close}>
           <Icon name="close" />
         </button>
