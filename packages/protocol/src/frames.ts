@@ -7,6 +7,7 @@ import { Event, Id, PresenceStatus, Seq, SendEvent, User, UserStreamItem, Org } 
 import { ERROR_CODES } from "./errors.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
 import { ThreadState } from "./inbox-routes.ts";
+import { CustomEmoji, EmojiShortcode } from "./emoji-routes.ts";
 
 /** Where a client is in each stream; the server replays everything after. */
 export const Cursors = z.object({
@@ -100,6 +101,11 @@ export const ReadOutFrame = z.object({ t: z.literal("read"), channelId: Id, user
 export const ThreadOutFrame = ThreadState.extend({ t: z.literal("thread") });
 /** A user of the org changed their profile (name, status, avatar, title) or an admin changed it (role, deactivation): the org's view of them, without the email (issue 13). */
 export const ProfileOutFrame = z.object({ t: z.literal("profile"), user: User });
+/**
+ * An admin added or removed a custom emoji of the org (issue 13): `emoji` is the new one, or null when
+ * `name` was deleted; sent to every connection of the org. A hint: clients read `GET /emoji` again on reconnect.
+ */
+export const EmojiOutFrame = z.object({ t: z.literal("emoji"), name: EmojiShortcode, emoji: CustomEmoji.nullable() });
 export const PongFrame = z.object({ t: z.literal("pong"), ref: Ref.optional(), serverTime: z.number().int() });
 
 export const ServerFrame = z.discriminatedUnion("t", [
@@ -116,6 +122,7 @@ export const ServerFrame = z.discriminatedUnion("t", [
   ReadOutFrame,
   ThreadOutFrame,
   ProfileOutFrame,
+  EmojiOutFrame,
   PongFrame,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;

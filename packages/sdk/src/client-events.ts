@@ -2,7 +2,7 @@
  * What a {@link ParleyClient} emits to apps: decoded channel events, typing,
  * presence, read receipts, membership and connection changes.
  */
-import type { Event, EventKind, PresenceStatus, ThreadState, User, UserStreamItem } from "@parley/protocol";
+import type { CustomEmoji, Event, EventKind, PresenceStatus, ThreadState, User, UserStreamItem } from "@parley/protocol";
 import type { DecodedContent } from "./codec.ts";
 import type { ConnectionChange } from "./connection.ts";
 import type { ParleyError } from "./errors.ts";
@@ -77,6 +77,8 @@ export interface ClientEvents {
   thread: ThreadState;
   /** A user of the org changed their profile, or an admin changed it (the org's view: no email). */
   profile: User;
+  /** An admin uploaded (`emoji`) or deleted (`emoji` null) a custom emoji of the org: show or drop it. */
+  emoji: { name: string; emoji: CustomEmoji | null };
   /** Membership items of the per-user stream (channel.joined/left/updated, member.*). */
   membership: UserStreamItem;
   /** Every per-user stream item, in order, exactly once. */

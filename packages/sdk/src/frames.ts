@@ -8,7 +8,7 @@ import type { ClientEvents } from "./client-events.ts";
 import { ParleyError } from "./errors.ts";
 import type { SyncEngine } from "./sync.ts";
 
-type Emit = <K extends "typing" | "presence" | "read" | "thread" | "profile" | "error">(name: K, payload: ClientEvents[K]) => void;
+type Emit = <K extends "typing" | "presence" | "read" | "thread" | "profile" | "emoji" | "error">(name: K, payload: ClientEvents[K]) => void;
 
 /** Hand one frame on. */
 export function routeFrame(f: ServerFrame, sync: SyncEngine, emit: Emit): void {
@@ -34,6 +34,8 @@ export function routeFrame(f: ServerFrame, sync: SyncEngine, emit: Emit): void {
       return emit("thread", { channelId: f.channelId, rootSeq: f.rootSeq, following: f.following, readSeq: f.readSeq });
     case "profile":
       return emit("profile", f.user);
+    case "emoji":
+      return emit("emoji", { name: f.name, emoji: f.emoji });
     case "error":
       return emit("error", new ParleyError({ code: f.code as ParleyError["code"], message: f.message, details: f.details }));
     default:

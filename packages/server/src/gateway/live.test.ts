@@ -1,4 +1,4 @@
-/** Live frames: fan-out, membership changes, send/ack, typing, read receipts, revocation (presence: presence.test.ts). */
+/** Live frames: fan-out, membership changes, send/ack, typing, read receipts, revocation, profiles, custom emoji (presence: presence.test.ts). */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { CLOSE_CODES, type ServerFrameOf } from "@parley/protocol";
@@ -159,5 +159,34 @@ test("profile: a user's new status reaches every socket of their org without the
   await so!.waitFor<ServerFrameOf<"profile">>((x) => x.t === "profile" && x.user.id === bob.user.id && x.user.deactivated);
   await sleep(100);
   assert.deepEqual(sx!.of("profile"), []);
+  for (const s of [sb!, so!, sx!]) await s.close();
+});
+
+test("emoji: an admin's upload and delete of a custom emoji reach every socket of the org (no image bytes); another org's sockets get nothing", async (t) => {
+  const { server, owner, bob } = await setup();
+  t.after(() => server.stop());
+  const other = await makeOrg(server);
+  const [sb, so, sx] = await Promise.all([bob, owner, other].map((u) => connectUser(server.url, u.accessToken)));
+  const ihdr = Buffer.alloc(8);
+  ihdr.writeUInt32BE(32, 0);
+  ihdr.writeUInt32BE(24, 4);
+  const image = Buffer.concat([Buffer.from("89504e470d0a1a0a0000000d49484452", "hex"), ihdr, Buffer.alloc(32, 7)]);
+  const put = await owner.api("PUT", "/emoji/ship-it", { contentType: "image/png", data: image.toString("base64") });
+  assert.equal(put.status, 201, JSON.stringify(put.body));
+  for (const s of [sb!, so!]) {
+    const f = await s.waitFor<ServerFrameOf<"emoji">>((x) => x.t === "emoji" && x.name === "ship-it" && x.emoji !== null);
+    assert.deepEqual(f.emoji, put.body);
+    assert.equal("data" in f.emoji!, false);
+  }
+  // A refused upload (a member without org.manage_emoji) tells nobody.
+  assert.equal((await bob.api("PUT", "/emoji/nope", { contentType: "image/png", data: image.toString("base64") })).status, 403);
+  assert.equal((await owner.api("DELETE", "/emoji/ship-it")).status, 204);
+  for (const s of [sb!, so!]) await s.waitFor<ServerFrameOf<"emoji">>((x) => x.t === "emoji" && x.name === "ship-it" && x.emoji === null);
+  await sleep(100);
+  assert.deepEqual(sx!.of("emoji"), []);
+  assert.deepEqual(
+    sb!.of("emoji").map((f) => f.name),
+    ["ship-it", "ship-it"],
+  );
   for (const s of [sb!, so!, sx!]) await s.close();
 });

@@ -1,6 +1,7 @@
 /**
- * The org's custom emoji on the page: the list (GET /emoji, loaded once per session and after
- * an upload or delete here) and each image as an object URL, fetched by the worker with the
+ * The org's custom emoji on the page: the list (GET /emoji, loaded once per session, after an
+ * upload or delete here, and live when an admin changes it anywhere: the `emoji` frame; again
+ * after a reconnect, which may have missed one) and each image as an object URL, fetched by the worker with the
  * session (an <img> cannot send the bearer token). Custom emoji are org assets, not end-to-end
  * encrypted; a message carries only `:shortcode:` inside its ciphertext.
  */
@@ -19,6 +20,15 @@ export class CustomEmojiSet {
 
   constructor(chat: ChatStore) {
     this.#chat = chat;
+    // Listens as long as the client runs (one set per store); a set never listed yet has nothing to update.
+    chat.client.on("emoji", (n) => {
+      if (this.#list === undefined) return;
+      this.#list = [...this.#list.filter((e) => e.name !== n.name), ...(n.emoji ? [n.emoji] : [])].sort((a, b) => (a.name < b.name ? -1 : 1));
+      this.#changed();
+    });
+    chat.client.on("connection", (c) => {
+      if (c.state === "live" && c.previous !== "live" && this.#list !== undefined) void this.reload();
+    });
   }
 
   /** The org's custom emoji by shortcode (empty until loaded; the first call loads them). */

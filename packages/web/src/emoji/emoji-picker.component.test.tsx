@@ -106,6 +106,35 @@ describe("EmojiPicker", () => {
     await waitFor(() => expect(f.worker.calls("react")).toHaveLength(1));
     expect(f.worker.calls("react")[0]![1]).toEqual(["ch-1", 1, ":party-parrot:"]);
   });
+
+  test("an admin's new or deleted custom emoji shows in open messages and pickers at once (the org's emoji frame)", async () => {
+    const f = await setup();
+    f.event({ seq: 1, senderId: alice.id, text: "ship it :party-parrot: and :deploy-cat:" });
+    f.render(
+      <>
+        <Item seq={1} />
+        <EmojiPicker label="Pick" onPick={() => undefined} onClose={() => undefined} />
+      </>,
+    );
+    const msg = await screen.findByRole("article", { name: /^Alice Liddell at / });
+    await waitFor(() => expect(within(msg).getByRole("img", { name: ":party-parrot:" })).toBeTruthy());
+    expect(within(msg).queryByRole("img", { name: ":deploy-cat:" })).toBeNull();
+    const CAT: CustomEmoji = { ...PARROT, name: "deploy-cat", version: "v2" };
+    f.worker.push({ t: "events", batch: [["emoji", { name: CAT.name, emoji: CAT }]] });
+    await waitFor(() => expect(within(msg).getByRole("img", { name: ":deploy-cat:" })).toBeTruthy());
+    const custom = screen.getByRole("region", { name: "Custom" });
+    await waitFor(() =>
+      expect(
+        within(custom)
+          .getAllByRole("button")
+          .map((b) => b.getAttribute("aria-label")),
+      ).toEqual([":deploy-cat:", ":party-parrot:"]),
+    );
+    f.worker.push({ t: "events", batch: [["emoji", { name: PARROT.name, emoji: null }]] });
+    await waitFor(() => expect(within(msg).queryByRole("img", { name: ":party-parrot:" })).toBeNull());
+    expect(within(msg).getByText(/:party-parrot:/)).toBeTruthy();
+    await waitFor(() => expect(within(screen.getByRole("region", { name: "Custom" })).queryByRole("button", { name: ":party-parrot:" })).toBeNull());
+  });
 });
 
 describe("drafts and saved messages", () => {

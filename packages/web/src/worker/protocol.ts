@@ -188,6 +188,7 @@ export const FORWARDED_EVENTS = [
   "read",
   "thread",
   "profile",
+  "emoji",
   "membership",
   "user",
   "connection",

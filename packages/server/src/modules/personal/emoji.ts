@@ -3,7 +3,7 @@
  * every member lists them and fetches their images. They are org assets stored in the clear in
  * the database (like profile pictures, so every node serves them), not message content: a
  * message names `:shortcode:` inside its ciphertext and the device renders the image.
- * Upload and delete are audited.
+ * Upload and delete are audited and told to the org's open clients (`emoji` frame, emoji-events.ts).
  */
 import crypto from "node:crypto";
 import { EMOJI_LIMITS, type CustomEmoji, type EmojiImageType } from "@parley/protocol";
@@ -87,7 +87,9 @@ export async function createCustomEmoji(deps: Deps, p: DeviceActor, name: string
         result: "success",
         details: { bytes: data.length, type: input.contentType, width: size.width, height: size.height },
       });
-      return toCustomEmoji(row);
+      const emoji = toCustomEmoji(row);
+      fx.publish("org.emoji", { orgId: p.orgId, name, emoji });
+      return emoji;
     });
   } catch (err) {
     // Two admins uploading the same name at once: the primary key decides.
@@ -103,6 +105,7 @@ export async function deleteCustomEmoji(deps: Deps, p: DeviceActor, name: string
     const gone = await tx.deleteFrom("custom_emoji").where("org_id", "=", p.orgId).where("name", "=", name).executeTakeFirst();
     if (Number(gone.numDeletedRows) === 0) throw notFound("custom emoji");
     fx.audit({ action: "emoji.deleted", target: { kind: "emoji", id: name }, result: "success" });
+    fx.publish("org.emoji", { orgId: p.orgId, name, emoji: null });
   });
 }
 
