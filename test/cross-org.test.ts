@@ -81,6 +81,7 @@ const TABLES: Array<keyof Database> = [
   "gdpr_requests",
   "personal_items",
   "personal_heads",
+  "reminders",
   "custom_emoji",
   "integrations",
   "integration_dead_letters",
@@ -159,6 +160,7 @@ interface OrgA {
   oauthUid: string;
   /** A Web Push subscription of A's member (made after A's sends, so no push is attempted). */
   pushSubscriptionId: string;
+  reminderId: string;
   /** A saved-item key of A's member, and a custom emoji of A. */
   itemKey: string;
   emojiName: string;
@@ -358,6 +360,8 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
   // A saved item of A's member and a custom emoji of A: B's calls on the same key or name touch B's own only.
   const itemKey = crypto.randomBytes(24).toString("base64url");
   const item = await ok<{ sealed: string }>(member.api("PUT", `/me/items/saved/${itemKey}`, { sealed: random(64), clientTs: 1000 }), 200, "A saved item");
+  // A reminder of A's member: B's calls naming its id find nothing.
+  const reminder = await ok<{ id: string }>(member.api("POST", "/me/reminders", { dueAt: Date.now() + 3_600_000 }), 201, "A reminder");
   const emojiName = `alpha-emoji-${tag}`;
   await ok(
     owner.api("PUT", `/emoji/${emojiName}`, { contentType: "image/gif", data: Buffer.from("474946383961100010000000", "hex").toString("base64") }),
@@ -386,6 +390,7 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     holdId: hold.id,
     gdprRequestId: gdprRequest.id,
     pushSubscriptionId: pushSub.id,
+    reminderId: reminder.id,
     integrationId: integration.id,
     oauthAppId: oauthApp.id,
     oauthGrantId: grants.grants[0]!.id,
@@ -403,6 +408,7 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
       gdprRequest.id,
       `alpha-leaving-${tag}`,
       pushSub.id,
+      reminder.id,
       `push.alpha.example/${tag}`,
     ],
   };
@@ -425,6 +431,7 @@ function idFor(path: string, a: OrgA): string {
   if (path.startsWith("/compliance/users/")) return a.member.user.id;
   if (path.startsWith("/compliance/gdpr-requests/")) return a.gdprRequestId;
   if (path.startsWith("/integrations/")) return a.integrationId;
+  if (path.startsWith("/me/reminders/")) return a.reminderId;
   if (path.startsWith("/oauth-apps/")) return a.oauthAppId;
   if (path.startsWith("/oauth-grants/") || path.startsWith("/me/oauth-grants/")) return a.oauthGrantId;
   // A credential id no one registered: a passkey is its owner's alone, so any other is "not found".
@@ -567,6 +574,8 @@ function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
     setChannelNotifications: { level: "muted" },
     createPushSubscription: { endpoint: `https://push.bravo.example/${rnd()}`, keys: PUSH_KEYS },
     putPersonalItem: { sealed: random(48), clientTs: 1 },
+    createReminder: { dueAt: Date.now() + 3_600_000 },
+    updateReminder: { dueAt: Date.now() + 7_200_000 },
     createCustomEmoji: { contentType: "image/gif", data: Buffer.from("474946383961100010000000", "hex").toString("base64") },
     createIntegration: { kind: "incoming", name: `bravo-hook-${rnd()}`, botUserId: a.serviceAccountId, channelId: a.channels.private.id, runsAt: "bravo" },
     updateIntegration: { enabled: false },

@@ -61,6 +61,11 @@ export const BUILTIN_COMMANDS: readonly SlashCommandSpec[] = [
     description: "Start a poll; members vote with reactions, all of it end-to-end encrypted",
     usage: '"Question" "Option 1" "Option 2" (or Question | Option 1 | Option 2; --multiple to pick several)',
   },
+  {
+    name: "remind",
+    description: "Remind yourself later; the text is end-to-end encrypted, the server only knows when",
+    usage: "me in 20 minutes | in 2 hours | tomorrow at 9am | at 15:30 | on 2026-12-24 at 9:00 <text>",
+  },
 ];
 
 const ChannelParams = z.object({ channelId: Id });

@@ -159,6 +159,13 @@ export const ERROR_STATUS = {
   personal_item_stale: 409,
   /** The user already holds as many live items of this kind as allowed (`details.limit`): delete some first. */
   personal_item_limit: 409,
+  /**
+   * A reminder's due time is refused, nothing stored: `details.reason` `past` (more than a minute
+   * ago) or `too_far` (beyond `REMINDER_LIMITS.maxAheadMs`).
+   */
+  reminder_due_invalid: 400,
+  /** The user already has as many pending reminders as allowed (`details.limit`). */
+  reminder_limit: 409,
   /** A custom emoji with this shortcode exists: delete it first to replace it. */
   emoji_exists: 409,
   /** The org holds as many custom emoji as allowed (`details.limit`). */

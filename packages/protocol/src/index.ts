@@ -23,6 +23,7 @@ export * from "./command-routes.ts";
 export * from "./integration-routes.ts";
 export * from "./inbox-routes.ts";
 export * from "./personal-routes.ts";
+export * from "./reminder-routes.ts";
 export * from "./emoji-routes.ts";
 export * from "./e2ee-routes.ts";
 export * from "./e2ee-models.ts";

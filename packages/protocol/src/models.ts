@@ -346,6 +346,11 @@ export const UserStreamKind = z.enum([
   "archive.policy",
   /** One of the user's personal items (saved, draft, setting) changed: data { kind, version } (sync with listPersonalItems). */
   "personal.items",
+  /**
+   * One of the user's reminders is due: data { reminderId, dueAt }. Open its sealed text from the
+   * personal store (kind `reminder`) and show it; the user snoozes (updateReminder) or dismisses it (deleteReminder).
+   */
+  "reminder.due",
 ]);
 export type UserStreamKind = z.infer<typeof UserStreamKind>;
 

@@ -16,17 +16,17 @@ import { route } from "./route.ts";
 import { Base64, Id, Timestamp } from "./models.ts";
 import { base64Length } from "./locker-routes.ts";
 
-/** What a personal item is: a saved message, a channel's draft, or a synced setting. */
-export const PersonalItemKind = z.enum(["saved", "draft", "setting"]);
+/** What a personal item is: a saved message, a channel's draft, a synced setting, or a reminder's text and target (reminder-routes.ts). */
+export const PersonalItemKind = z.enum(["saved", "draft", "setting", "reminder"]);
 /** What a personal item is. */
 export type PersonalItemKind = z.infer<typeof PersonalItemKind>;
 
 /** Limits of the personal store, per kind. */
 export const PERSONAL_LIMITS = {
   /** Largest sealed item, bytes. */
-  sealedBytes: { saved: 8192, draft: 65_536, setting: 16_384 } satisfies Record<PersonalItemKind, number>,
+  sealedBytes: { saved: 8192, draft: 65_536, setting: 16_384, reminder: 8192 } satisfies Record<PersonalItemKind, number>,
   /** Most live (not deleted) items of a kind per user; one more is `personal_item_limit`. */
-  items: { saved: 2000, draft: 500, setting: 32 } satisfies Record<PersonalItemKind, number>,
+  items: { saved: 2000, draft: 500, setting: 32, reminder: 1000 } satisfies Record<PersonalItemKind, number>,
   /** Largest page of `listPersonalItems`. */
   pageSize: 200,
 } as const;

@@ -51,6 +51,7 @@ import { profileRoutes } from "./profile-routes.ts";
 import { KnownTimeZone, StatusEmoji, Title } from "./profile-models.ts";
 import { inboxRoutes } from "./inbox-routes.ts";
 import { personalRoutes } from "./personal-routes.ts";
+import { reminderRoutes } from "./reminder-routes.ts";
 import { emojiRoutes } from "./emoji-routes.ts";
 import { integrationRoutes } from "./integration-routes.ts";
 import { oauthRoutes } from "./oauth-routes.ts";
@@ -388,6 +389,7 @@ export const routes = {
   ...inboxRoutes,
   ...editRoutes,
   ...personalRoutes,
+  ...reminderRoutes,
   ...emojiRoutes,
   ...integrationRoutes,
   ...oauthRoutes,

@@ -24,6 +24,7 @@ import { PresenceWatch } from "./presence.ts";
 import { E2eeEngine, type E2eeOptions } from "./e2ee/engine.ts";
 import { MlsCodec } from "./e2ee/mls-codec.ts";
 import { personalStoreOf, type PersonalStore } from "./personal.ts";
+import { remindersOf, type Reminders } from "./reminders.ts";
 import type { ClientOptions, SendInput } from "./client-options.ts";
 import {
   acceptInviteTokens,
@@ -162,6 +163,12 @@ export class ParleyClient extends ClientMessages {
   /** The user's saved messages, drafts and synced settings, sealed under the key locker (ADR 0009); created on first use. */
   get personal(): PersonalStore {
     return (this.#personal ??= personalStoreOf(this));
+  }
+
+  #reminders: Reminders | undefined;
+  /** The user's reminders (`/remind`): times on the server, text sealed in the personal store; created on first use. */
+  get reminders(): Reminders {
+    return (this.#reminders ??= remindersOf(this, this.personal));
   }
 
   private constructor(session: StoredSession, opts: ClientOptions & { store: LocalStore }, cursors: Awaited<ReturnType<LocalStore["loadCursors"]>>) {

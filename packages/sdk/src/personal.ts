@@ -37,6 +37,16 @@ export interface Draft {
   updatedAt: number;
 }
 
+/** What a reminder says and points at (reminders.ts): sealed here, the server holds only its time. */
+export interface ReminderNote {
+  /** The server's reminder id. */
+  id: string;
+  text: string;
+  /** The message it is about ("Remind me" on a message), if any. */
+  target?: { channelId: string; seq: number };
+  createdAt: number;
+}
+
 /** Longest saved preview, characters. */
 export const SAVED_PREVIEW_CHARS = 280;
 
@@ -179,6 +189,23 @@ export class PersonalStore {
   /** Store a synced setting (JSON, sealed like the rest). */
   async setSetting(name: string, value: unknown): Promise<void> {
     await this.#put("setting", name, { name, value });
+  }
+
+  // ---- reminders' text -------------------------------------------------
+
+  /** A reminder's sealed note (as of the last sync). */
+  async reminderNote(id: string): Promise<ReminderNote | undefined> {
+    return this.#items.get(`reminder/${(await this.#k()).itemKey("reminder", id)}`)?.value as ReminderNote | undefined;
+  }
+
+  /** Seal a reminder's note under its id. */
+  async setReminderNote(note: ReminderNote): Promise<void> {
+    await this.#put("reminder", note.id, note);
+  }
+
+  /** Delete a reminder's note (the reminder was cancelled or done). */
+  async deleteReminderNote(id: string): Promise<void> {
+    await this.#delete("reminder", id);
   }
 
   // ---- internals ----------------------------------------------------------

@@ -18,6 +18,8 @@ import { channelsHandlers } from "./modules/channels/routes.ts";
 import { messagesHandlers } from "./modules/messages/routes.ts";
 import { inboxHandlers } from "./modules/inbox/routes.ts";
 import { emojiHandlers, personalHandlers } from "./modules/personal/routes.ts";
+import { reminderHandlers } from "./modules/reminders/routes.ts";
+import { reminderJobHandlers } from "./modules/reminders/fire.ts";
 import { botHandlers } from "./modules/bots/routes.ts";
 import { integrationHandlers } from "./modules/integrations/routes.ts";
 import { e2eeHandlers } from "./modules/e2ee/routes.ts";
@@ -123,6 +125,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     ...turnHandlers,
     ...inboxHandlers,
     ...personalHandlers,
+    ...reminderHandlers,
     ...emojiHandlers,
     ...botHandlers,
     ...integrationHandlers,
@@ -175,6 +178,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
       ...pushJobHandlers(deps),
       ...mentionEmailJobHandlers(deps, (orgId, userId) => gateway.presenceOf(orgId, userId)),
       ...profileJobHandlers(deps),
+      ...reminderJobHandlers(deps),
     },
     schedules: [fileGcSchedule, ldapSyncSchedule, retentionSchedule, statusSweepSchedule],
   });

@@ -164,8 +164,9 @@ for (const dialect of DIALECTS) {
       seen.set("listArchiveKeys", await call(s, "GET", `/compliance/archive/channels/${archived.body.id as string}/keys`, undefined, auth));
       seen.set("listArchiveEvents", await call(s, "GET", `/compliance/archive/channels/${archived.body.id as string}/events`, undefined, auth));
       seen.set("listArchivedChannels", await call(s, "GET", "/compliance/archive/channels", undefined, auth));
-      // Sealed personal items, and the OAuth consent page's calls (an unknown request: the error answer must not be cached either).
+      // Sealed personal items, the user's reminder times, and the OAuth consent page's calls (an unknown request: the error answer must not be cached either).
       seen.set("listPersonalItems", await call(s, "GET", "/me/items", undefined, auth));
+      seen.set("listReminders", await call(s, "GET", "/me/reminders", undefined, auth));
       seen.set("getOAuthConsent", await call(s, "GET", "/oauth/consent/unknown-request-0001", undefined, auth));
       seen.set("answerOAuthConsent", await call(s, "POST", "/oauth/consent/unknown-request-0001", { allow: false }, auth));
       // Call ICE servers: a TURN credential (an empty list here, no TURN configured: the header is the route's, not the answer's).

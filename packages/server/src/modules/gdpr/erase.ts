@@ -47,6 +47,7 @@ async function deletePersonalRows(tx: Tx, orgId: string, userId: string): Promis
     "channel_notification_settings",
     "push_subscriptions",
     "personal_items",
+    "reminders",
     "bot_commands",
     "oauth_grants",
   ] as const;

@@ -46,6 +46,7 @@ import { integrations } from "./migrations/0037-integrations.ts";
 import { oauthApps } from "./migrations/0038-oauth-apps.ts";
 import { mentionEmail } from "./migrations/0039-mention-email.ts";
 import { personal } from "./migrations/0040-personal.ts";
+import { reminders } from "./migrations/0042-reminders.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const ctx: MigrationContext = { dialect, bytes: dialect === "postgres" ? "bytea" : "blob" };
@@ -89,5 +90,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0038_oauth_apps": oauthApps(ctx),
     "0039_mention_email": mentionEmail(ctx),
     "0040_personal": personal(ctx),
+    "0042_reminders": reminders(ctx),
   };
 }

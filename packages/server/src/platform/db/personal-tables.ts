@@ -1,4 +1,4 @@
-/** Tables of the personal store and custom emoji (migration 0040, issue 13). */
+/** Tables of the personal store and custom emoji (migration 0040, issue 13), and reminders (0042). */
 
 /** A user's sealed personal item (saved message, draft, setting); `sealed` null is a tombstone. */
 export interface PersonalItemsTable {
@@ -32,4 +32,16 @@ export interface CustomEmojiTable {
   height: number;
   created_by: string;
   created_at: number;
+}
+
+/** A user's reminder: when it is due and whether it fired; its text is a sealed personal item (kind "reminder"). */
+export interface RemindersTable {
+  id: string;
+  org_id: string;
+  user_id: string;
+  due_at: number;
+  /** "pending" until due, then "fired" until the user dismisses (deletes) or snoozes it. */
+  state: string;
+  created_at: number;
+  fired_at: number | null;
 }

@@ -392,6 +392,7 @@ export interface Database {
   thread_follows: Inbox.ThreadFollowsTable;
   personal_items: Personal.PersonalItemsTable;
   personal_heads: Personal.PersonalHeadsTable;
+  reminders: Personal.RemindersTable;
   custom_emoji: Personal.CustomEmojiTable;
   user_stream: UserStreamTable;
   server_keys: ServerKeysTable;
