@@ -10,9 +10,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
-import type { Page } from "playwright-core";
 import { bootstrapOrg } from "@parley/server/testing/factories";
-import { browserSuite, createChannel, newUserPage, shot, signIn } from "./browser-support.ts";
+import { browserSuite, createChannel, newUserPage, setUpRecovery, shot, signIn } from "./browser-support.ts";
 
 const suite = browserSuite();
 
@@ -35,19 +34,6 @@ function png(w: number, h: number, rgba: [number, number, number, number]): Buff
   return Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), chunk("IHDR", ihdr), chunk("IDAT", pixels), chunk("IEND", Buffer.alloc(0))]);
 }
 const unexpectedErrors = () => suite.errors.filter((e) => !/status of 40[0-9]/.test(e));
-
-/** The first device sets the recovery key up through the banner; returns the key. */
-async function setUpRecovery(page: Page): Promise<string> {
-  const banner = page.getByTestId("recovery-banner");
-  await banner.getByRole("button", { name: "Set up recovery key" }).click({ timeout: 30_000 });
-  const dialog = page.getByRole("dialog", { name: "Save your recovery key" });
-  const key = (await dialog.getByTestId("recovery-key").innerText()).trim();
-  await Promise.all([page.waitForEvent("download"), dialog.getByRole("button", { name: "Download" }).click()]);
-  await dialog.getByLabel("Last four characters of the key").fill(key.slice(-4));
-  await dialog.getByRole("button", { name: "I have saved my recovery key" }).click();
-  await dialog.waitFor({ state: "detached" });
-  return key;
-}
 
 test("a message saved and a draft typed on one device show on the user's other device; the server stores neither", { timeout: 300_000 }, async () => {
   const owner = await bootstrapOrg(suite.server, { orgSlug: "saved", orgName: "Acme Saved", username: "alice", displayName: "Alice Owner" });

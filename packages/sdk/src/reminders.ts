@@ -62,7 +62,7 @@ export class Reminders {
 
   /** The user's reminders (pending and fired, not yet done), soonest first, with their notes opened. */
   async list(state?: Reminder["state"]): Promise<ReminderView[]> {
-    const [{ reminders }] = await Promise.all([this.#api.call("listReminders", { query: state ? { state } : {} }), this.#personal.sync()]);
+    const [{ reminders }] = await Promise.all([this.#api.call("listReminders", { query: state ? { state } : {} }), this.#sync()]);
     return Promise.all(reminders.map((r) => this.#view(r)));
   }
 
@@ -85,11 +85,20 @@ export class Reminders {
   async due(data: Record<string, unknown>): Promise<ReminderView | undefined> {
     const id = typeof data.reminderId === "string" ? data.reminderId : undefined;
     if (!id) return undefined;
-    await this.#personal.sync();
+    await this.#sync();
     const dueAt = typeof data.dueAt === "number" ? data.dueAt : this.#now();
     const view = await this.#view({ id, dueAt, state: "fired", createdAt: dueAt, firedAt: this.#now() });
     for (const fn of this.#listeners) fn(view);
     return view;
+  }
+
+  /** Pull the notes; a device without the locker lists the reminders without their text. */
+  async #sync(): Promise<void> {
+    try {
+      await this.#personal.sync();
+    } catch (err) {
+      if (!isParleyError(err, "locker_unavailable")) throw err;
+    }
   }
 
   async #view(r: Reminder): Promise<ReminderView> {

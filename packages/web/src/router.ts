@@ -14,7 +14,9 @@
 import { useSyncExternalStore } from "react";
 
 /** The inbox's tabs (/inbox?tab=…). */
-export type InboxTab = "mentions" | "threads" | "unreads";
+export type InboxTab = "mentions" | "threads" | "unreads" | "reminders";
+
+const INBOX_TABS: readonly InboxTab[] = ["mentions", "threads", "unreads", "reminders"];
 
 /** A parsed location. */
 export type Route =
@@ -52,7 +54,7 @@ function parseRoute(pathname: string, search = ""): Route {
   if (parts[0] === "invite" && parts[1]) return { name: "invite", token: parts[1] };
   if (parts[0] === "c" && parts[1]) return { name: "channel", channelId: parts[1], thread: seqParam(q, "thread"), at: seqParam(q, "at") };
   if (parts[0] === "search") return { name: "search", query: q.get("q") ?? "", channelId: q.get("in") || undefined };
-  if (parts[0] === "inbox") return { name: "inbox", tab: q.get("tab") === "threads" ? "threads" : q.get("tab") === "unreads" ? "unreads" : "mentions" };
+  if (parts[0] === "inbox") return { name: "inbox", tab: INBOX_TABS.find((t) => t === q.get("tab")) ?? "mentions" };
   if (parts[0] === "admin") return { name: "admin" };
   if (parts[0] === "devices") return { name: "devices" };
   if (parts[0] === "profile") return { name: "profile" };

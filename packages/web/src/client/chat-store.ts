@@ -6,7 +6,16 @@
  * through subscribe()/version (useSyncExternalStore).
  */
 import type { ChannelKind, HistoryPolicy, MyChannel, Org, OrgPermission, User } from "@parley/protocol";
-import { isParleyError, parsePollCommand, pollContent, slashCommandContent, type ArchiveStatus, type ConnectionChange, type ReceivedEvent } from "@parley/sdk";
+import {
+  isParleyError,
+  parsePollCommand,
+  parseReminder,
+  pollContent,
+  slashCommandContent,
+  type ArchiveStatus,
+  type ConnectionChange,
+  type ReceivedEvent,
+} from "@parley/sdk";
 import { ChannelHistory } from "./channel-history.ts";
 import { EphemeralState } from "./ephemeral.ts";
 import { PresenceWatch } from "./presence-watch.ts";
@@ -290,7 +299,8 @@ export class ChatStore extends ChatKeys {
 
   /**
    * Send what the composer holds: `/poll …` as a poll (sdk polls.ts; a malformed one rejects with
-   * what to fix); with `command`, the text runs a slash command (its content says so, encrypted
+   * what to fix); `/remind …` sets a reminder and sends nothing (the time read in the user's zone,
+   * the text sealed in the worker; an unreadable time rejects with what to fix); with `command`, the text runs a slash command (its content says so, encrypted
    * like any message; `bot`: who answers); anything else as a message.
    */
   async send(channelId: string, text: string, threadRoot: number | null = null, command?: { bot?: string }): Promise<void> {
@@ -299,9 +309,19 @@ export class ChatStore extends ChatKeys {
       await this.client.send(channelId, { kind: "message", ...pollContent(parsePollCommand(poll[1] ?? "")), threadRoot });
       return;
     }
+    const remind = /^\/remind(?:\s+([\s\S]*))?$/i.exec(text);
+    if (remind) {
+      await this.client.reminders("create", parseReminder(remind[1] ?? "", { now: Date.now(), timeZone: this.timeZone }));
+      return;
+    }
     const mentions = mentionedUserIds(text, [...this.users.values()]);
     const content = (command && slashCommandContent(text, command.bot)) || { text };
     await this.client.send(channelId, { kind: "message", ...content, threadRoot, mentions });
+  }
+
+  /** The user's time zone (their profile's, else this device's): `/remind` reads times in it. */
+  get timeZone(): string {
+    return this.me.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   }
 
   /** Add a reaction, or retract it when the user already reacted with this emoji. */

@@ -16,8 +16,10 @@ import {
   type AcceptedApproval,
   type DeviceTrust,
   type HistoryExportProgress,
+  type NewReminder,
   type ParleyClient,
   type ReceivedEvent,
+  type ReminderView,
 } from "@parley/sdk";
 import type { ApprovalRequest } from "@parley/protocol";
 import { deserializeError, type SerializedError } from "../worker/errors.ts";
@@ -289,6 +291,18 @@ export class RemoteClient extends Emitter<ClientEvents> {
   /** The personal store (saved messages, drafts, synced settings), sealed in the worker: sync and read, or change and read. */
   personal(action: PersonalAction, ...args: unknown[]): Promise<PersonalSnapshot> {
     return this.#link.request({ op: "personal", action, args });
+  }
+
+  /** The user's reminders, their notes opened in the worker: pending and fired ones, soonest first. */
+  reminders(action: "list"): Promise<ReminderView[]>;
+  /** Set a reminder (its text and target sealed in the worker). */
+  reminders(action: "create", r: NewReminder): Promise<ReminderView>;
+  /** Move a reminder to another time. */
+  reminders(action: "snooze", id: string, dueAt: number): Promise<ReminderView>;
+  /** Cancel or dismiss a reminder, with its note. */
+  reminders(action: "dismiss", id: string): Promise<void>;
+  reminders(action: "list" | "create" | "snooze" | "dismiss", ...args: unknown[]): Promise<unknown> {
+    return this.#link.request({ op: "reminders", action, args });
   }
 
   /** A data-subject export ZIP made by the server: the user's own, or (officers) the user `userId`'s. */

@@ -26,6 +26,7 @@ import { ApprovalPrompt } from "../security/device-approval.tsx";
 import { ForcedEnrolmentScreen } from "../mfa/forced-enrolment-screen.tsx";
 import { Notifier } from "../notify/notifier.ts";
 import { NotifyBanner } from "../notify/notify-banner.tsx";
+import { ReminderBanner } from "../reminders/reminder-banner.tsx";
 
 /**
  * `onRestart`: start the client afresh (after the user set up two-factor authentication the server
@@ -100,6 +101,7 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
           <PhoneBar open={drawer.open} onOpen={() => drawer.setOpen(true)} />
           <RecoveryBanner chat={chat} />
           <NotifyBanner />
+          <ReminderBanner />
           <ApprovalPrompt chat={chat} />
           {route.name === "admin" ? (
             <AdminConsole />

@@ -1,5 +1,5 @@
 /**
- * The inbox (issue 13): Mentions, Threads and All unreads, each item decrypted on this device
+ * The inbox (issue 13): Mentions, Threads, All unreads and Reminders (reminders/), each item decrypted on this device
  * (the server lists only where, who and when) or marked "message not available on this device";
  * an item opens its message in the channel or thread.
  */
@@ -8,6 +8,7 @@ import "./inbox.css";
 import type { MyChannel } from "@parley/protocol";
 import { useChat } from "../client/use-chat.ts";
 import { navigate, type InboxTab } from "../router.ts";
+import { RemindersList } from "../reminders/reminder-list.tsx";
 import {
   itemPath,
   loadMentions,
@@ -25,6 +26,7 @@ const TABS: Array<[InboxTab, string]> = [
   ["mentions", "Mentions"],
   ["threads", "Threads"],
   ["unreads", "All unreads"],
+  ["reminders", "Reminders"],
 ];
 
 function Text(props: { text: ItemText }) {
@@ -252,7 +254,15 @@ export function InboxPage(props: { tab: InboxTab }) {
         ))}
       </div>
       <div role="tabpanel" className="search-results" aria-label={TABS.find(([t]) => t === props.tab)![1]}>
-        {props.tab === "mentions" ? <Mentions /> : props.tab === "threads" ? <Threads /> : <AllUnreads key="unreads" />}
+        {props.tab === "mentions" ? (
+          <Mentions />
+        ) : props.tab === "threads" ? (
+          <Threads />
+        ) : props.tab === "reminders" ? (
+          <RemindersList />
+        ) : (
+          <AllUnreads key="unreads" />
+        )}
       </div>
     </section>
   );

@@ -10,6 +10,7 @@ import {
   isParleyError,
   type ClientOptions,
   type FileDescriptor,
+  type NewReminder,
   type ParleyClient,
   type ReceivedEvent,
   type SecondFactor,
@@ -35,6 +36,7 @@ import {
   type PageSession,
   type PersonalAction,
   type PersonalSnapshot,
+  type ReminderAction,
   type StartInput,
   type StartResult,
   type WorkerMessage,
@@ -171,6 +173,8 @@ async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Trans
     }
     case "personal":
       return { value: await personalOp(cmd.action, cmd.args) };
+    case "reminders":
+      return { value: await remindersOp(cmd.action, cmd.args) };
     case "dataExport": {
       const c = need();
       const out = cmd.history ? await exportWithHistory(c, (events) => readable(c, events), cmd.history) : await serverExport(c.api, cmd.userId);
@@ -221,6 +225,15 @@ async function personalOp(action: PersonalAction, args: unknown[]): Promise<Pers
   const settings: Record<string, unknown> = {};
   for (const name of PERSONAL_SETTINGS) settings[name] = await p.setting(name);
   return { available: true, saved: p.saved(), drafts: p.drafts(), settings };
+}
+
+// Reminders open their sealed notes here, like the personal store they live in.
+async function remindersOp(action: ReminderAction, args: unknown[]): Promise<unknown> {
+  const r = need().reminders;
+  if (action === "list") return r.list();
+  if (action === "create") return r.create(args[0] as NewReminder);
+  if (action === "snooze") return r.snooze(args[0] as string, args[1] as number);
+  return r.dismiss(args[0] as string);
 }
 
 async function avatar(userId: string): Promise<AvatarImage | undefined> {

@@ -129,6 +129,9 @@ export interface PersonalSnapshot {
   settings: Record<string, unknown>;
 }
 
+/** What the page may do with the user's reminders (`/remind`; the SDK's Reminders: list, create, snooze, dismiss); answers ReminderView(s). */
+export type ReminderAction = "list" | "create" | "snooze" | "dismiss";
+
 /** A data-subject export (a ZIP the server made) as the worker downloaded it. */
 export interface DataExport {
   filename: string;
@@ -156,6 +159,8 @@ export type CommandBody =
   | { op: "emojiImage"; name: string }
   /** The personal store: sync and read (`snapshot`), or a change (args as the SDK's PersonalStore method); answers a PersonalSnapshot. */
   | { op: "personal"; action: PersonalAction; args: unknown[] }
+  /** Reminders: times on the server, text sealed in the personal store in the worker; answers opened ReminderViews. */
+  | { op: "reminders"; action: ReminderAction; args: unknown[] }
   /**
    * A data-subject export (POST /me/export, or /compliance/users/:id/export with `userId`; a raw ZIP): its bytes and file name.
    * With `history` (the user's own only), this device's decrypted messages are added (worker/data-export.ts): progress

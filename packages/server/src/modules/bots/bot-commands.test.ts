@@ -97,7 +97,7 @@ for (const dialect of DIALECTS) {
       // Once the bot is added to the channel its command is listed too.
       assert.equal((await alice.api("POST", `/channels/${ch}/members`, { userIds: [other.user.id] })).status, 200);
       const names = (await alice.api("GET", `/channels/${ch}/commands`)).body.commands.map((c: ChannelCommand) => c.name);
-      assert.deepEqual(names, ["poll", "ticket", "weather"]);
+      assert.deepEqual(names, ["poll", "remind", "ticket", "weather"]);
     });
 
     it("refuses people, duplicate names, bad names and too many commands: clear 4xx, nothing written", async () => {

@@ -19,6 +19,7 @@ import { mayDeleteOthers, mayPost } from "../../chat/channel-roles.ts";
 import { PinAction } from "../../chat/pin-action.tsx";
 import { PollView, nonVoteReactions } from "../../chat/poll.tsx";
 import { SaveAction } from "../../personal/save-action.tsx";
+import { RemindAction } from "../../reminders/remind-action.tsx";
 import { ReactionMenu } from "../../emoji/reaction-menu.tsx";
 import { EmojiGlyph } from "../../emoji/emoji-glyph.tsx";
 import { useCustomEmoji } from "../../emoji/custom-emoji.ts";
@@ -181,6 +182,7 @@ export function MessageItem(props: {
           ) : null}
           {posts && channel && !channel.archived && !m.decodeError ? <PinAction channelId={channelId} seq={m.seq} /> : null}
           {!m.decodeError ? <SaveAction channelId={channelId} seq={m.seq} senderId={m.senderId} text={m.text} /> : null}
+          {!m.decodeError ? <RemindAction channelId={channelId} seq={m.seq} senderId={m.senderId} text={m.text} /> : null}
           <button
             type="button"
             className="icon"
