@@ -26,6 +26,7 @@ import { startTestSmtp } from "@parley/server/testing/smtp";
 import { newArchiveKeys, signedArchivePolicy } from "@parley/server/testing/archive";
 import { authorizeAndExchange, authorizeUrl, newPkce, startAuthorization } from "@parley/server/testing/oauth-client";
 import { CookieJar } from "@parley/server/testing/oidc-idp";
+import { startCallIn } from "@parley/server/testing/calls";
 
 const TABLES: Array<keyof Database> = [
   "orgs",
@@ -85,6 +86,9 @@ const TABLES: Array<keyof Database> = [
   "custom_emoji",
   "integrations",
   "integration_dead_letters",
+  "calls",
+  "call_participants",
+  "call_rings",
 ];
 
 /**
@@ -164,6 +168,8 @@ interface OrgA {
   /** A saved-item key of A's member, and a custom emoji of A. */
   itemKey: string;
   emojiName: string;
+  /** An active call in A's public channel (A's owner's device is in it). */
+  callId: string;
   /** Every id, name and token of org A that must never appear in B's responses. */
   secrets: string[];
 }
@@ -368,11 +374,14 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
     201,
     "A emoji",
   );
+  // A call going on in A's public channel: B can neither see it nor end it.
+  const callId = await startCallIn(server.url, owner.accessToken, pub.id);
   return {
     owner,
     member,
     itemKey,
     emojiName,
+    callId,
     channels: { public: pub, private: priv, dm },
     event: sent.event,
     invite,
@@ -410,6 +419,7 @@ async function buildOrgA(server: TestServer): Promise<OrgA> {
       pushSub.id,
       reminder.id,
       `push.alpha.example/${tag}`,
+      callId,
     ],
   };
 }
@@ -480,6 +490,8 @@ function pathsFor(name: RouteName, def: RouteDef, a: OrgA): string[] {
             return idFor(def.path, a);
           case "uid":
             return a.oauthUid;
+          case "callId":
+            return a.callId;
           default:
             throw new Error(`cross-org.test.ts does not know path parameter :${p} (${def.path}): teach pathsFor()`);
         }

@@ -166,6 +166,16 @@ export const ERROR_STATUS = {
   reminder_due_invalid: 400,
   /** The user already has as many pending reminders as allowed (`details.limit`). */
   reminder_limit: 409,
+  /** The channel already has an active call (`details.callId`): join it instead of starting another. */
+  call_active: 409,
+  /** The call has ended (or never rang this user): nothing was changed. */
+  call_ended: 409,
+  /** This device is not in the call (join it first), or the signalling target is not a device in the call. */
+  call_not_joined: 409,
+  /** The call holds as many devices as allowed (`details.limit`). */
+  call_full: 409,
+  /** Too many call starts (rings) from this user: `details.retryAfterSeconds` until the next is accepted. */
+  call_ring_throttled: 429,
   /** A custom emoji with this shortcode exists: delete it first to replace it. */
   emoji_exists: 409,
   /** The org holds as many custom emoji as allowed (`details.limit`). */
@@ -250,6 +260,7 @@ export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "unavailable",
   "stale_epoch",
   "pending_removals",
+  "call_ring_throttled",
 ]);
 
 /** Whether `code` names an error a client may retry. */

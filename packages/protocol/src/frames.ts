@@ -8,6 +8,7 @@ import { ERROR_CODES } from "./errors.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
 import { ThreadState } from "./inbox-routes.ts";
 import { CustomEmoji, EmojiShortcode } from "./emoji-routes.ts";
+import { CALL_CLIENT_FRAMES, CALL_SERVER_FRAMES } from "./call-models.ts";
 
 /** Where a client is in each stream; the server replays everything after. */
 export const Cursors = z.object({
@@ -45,7 +46,17 @@ export const PresenceWatchFrame = z.object({
   userIds: z.array(Id).max(DEFAULT_LIMITS.presenceWatch),
 });
 
-export const ClientFrame = z.discriminatedUnion("t", [HelloFrame, SendFrame, TypingFrame, PresenceFrame, PresenceWatchFrame, ReadFrame, PingFrame]);
+export const ClientFrame = z.discriminatedUnion("t", [
+  HelloFrame,
+  SendFrame,
+  TypingFrame,
+  PresenceFrame,
+  PresenceWatchFrame,
+  ReadFrame,
+  PingFrame,
+  // Call signalling (issue 14).
+  ...CALL_CLIENT_FRAMES,
+]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameInput = z.input<typeof ClientFrame>;
 
@@ -124,6 +135,8 @@ export const ServerFrame = z.discriminatedUnion("t", [
   ProfileOutFrame,
   EmojiOutFrame,
   PongFrame,
+  // Call signalling (issue 14).
+  ...CALL_SERVER_FRAMES,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 export type ServerFrameOf<T extends ServerFrame["t"]> = Extract<ServerFrame, { t: T }>;

@@ -53,6 +53,7 @@ import { inboxRoutes } from "./inbox-routes.ts";
 import { personalRoutes } from "./personal-routes.ts";
 import { reminderRoutes } from "./reminder-routes.ts";
 import { emojiRoutes } from "./emoji-routes.ts";
+import { callRoutes } from "./call-routes.ts";
 import { integrationRoutes } from "./integration-routes.ts";
 import { oauthRoutes } from "./oauth-routes.ts";
 import { iceRoutes } from "./ice-routes.ts";
@@ -391,6 +392,7 @@ export const routes = {
   ...personalRoutes,
   ...reminderRoutes,
   ...emojiRoutes,
+  ...callRoutes,
   ...integrationRoutes,
   ...oauthRoutes,
   ...iceRoutes,

@@ -14,6 +14,7 @@ import type { Kms } from "./platform/kms/index.ts";
 import type { BlobStore } from "./platform/blobs/blob-store.ts";
 import type { Mailer } from "./platform/mail/index.ts";
 import type { PublicUrl } from "./platform/public-url.ts";
+import type { CallRooms } from "./modules/calls/rooms.ts";
 
 /** Server-wide dependencies: platform seams only. Built by composeDeps() (compose.ts). */
 export interface Deps {
@@ -40,6 +41,8 @@ export interface Deps {
   publicUrl: PublicUrl;
   /** Outgoing email (platform/mail); sent by the `mail.send` job. */
   mail: Mailer;
+  /** The SFU's rooms for group calls (platform/sfu); unset: no SFU configured. */
+  callRooms?: CallRooms;
 }
 
 export type { Actor, DeviceActor, SystemActor } from "./core/actor.ts";

@@ -20,6 +20,9 @@ import { inboxHandlers } from "./modules/inbox/routes.ts";
 import { emojiHandlers, personalHandlers } from "./modules/personal/routes.ts";
 import { reminderHandlers } from "./modules/reminders/routes.ts";
 import { reminderJobHandlers } from "./modules/reminders/fire.ts";
+import { callsHandlers } from "./modules/calls/routes.ts";
+import { ringTimeoutHandlers } from "./modules/calls/commands.ts";
+import { activeCounts } from "./modules/calls/store.ts";
 import { botHandlers } from "./modules/bots/routes.ts";
 import { integrationHandlers } from "./modules/integrations/routes.ts";
 import { e2eeHandlers } from "./modules/e2ee/routes.ts";
@@ -130,6 +133,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
     ...botHandlers,
     ...integrationHandlers,
     ...oauthHandlers,
+    ...callsHandlers,
   };
   const app = await createHttpApp({ deps, handlers, draining: () => draining, tls });
   // Single sign-on's browser redirects (start, callback) and back-channel logout: not JSON API routes.
@@ -179,10 +183,14 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
       ...mentionEmailJobHandlers(deps, (orgId, userId) => gateway.presenceOf(orgId, userId)),
       ...profileJobHandlers(deps),
       ...reminderJobHandlers(deps),
+      ...ringTimeoutHandlers(deps),
     },
     schedules: [fileGcSchedule, ldapSyncSchedule, retentionSchedule, statusSweepSchedule],
   });
   jobs.start();
+  // The active calls and participants gauges read the database when scraped.
+  const callCounts = () => activeCounts(deps.db);
+  deps.metrics.callCountSources.add(callCounts);
   // Bus messages that committed but were never published (a process died, or the CLI's offline admin wrote them).
   deps.relay.start();
   const auditCheckpointer = startAuditCheckpointer(deps);
@@ -209,6 +217,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
         log.info("shutting down: draining connections");
         await gateway.drain();
         await jobs.stop();
+        deps.metrics.callCountSources.delete(callCounts);
         await auditCheckpointer.stop();
         await app.close();
         await metricsListener?.close();

@@ -324,6 +324,16 @@ export const SETTINGS = {
     schema: int(1, 10080).default(60),
     doc: "At most one email about unread mentions per user in this many minutes (users turn mention email on in their notification settings).",
   },
+  callRingSeconds: {
+    env: "PARLEY_CALL_RING_SECONDS",
+    schema: int(1, 600).default(45),
+    doc: "How long a call rings (a DM's peer, a group DM's members) before it ends as missed when nobody answered.",
+  },
+  callRingsPerMinute: {
+    env: "PARLEY_CALL_RINGS_PER_MINUTE",
+    schema: int(1, 100_000).default(30),
+    doc: "Calls one user may start (each may ring people) per minute; more are refused with call_ring_throttled.",
+  },
   pushSubscriptionsPerDevice: {
     env: "PARLEY_PUSH_SUBSCRIPTIONS_PER_DEVICE",
     schema: int(1, 100).default(5),

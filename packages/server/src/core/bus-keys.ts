@@ -12,10 +12,11 @@ import { inboxRoutes } from "../modules/inbox/events.ts";
 import { profileRoutes, streamsRoutes } from "../modules/streams/events.ts";
 import { timelineRoutes } from "../modules/timeline/events.ts";
 import { emojiRoutes } from "../modules/personal/emoji-events.ts";
+import { callsRoutes } from "../modules/calls/events.ts";
 import type { Audience, RealtimeRoute } from "./realtime.ts";
 
 /** Every module's realtime routes (the gateway subscribes to each). */
-export const REALTIME_ROUTES = [...timelineRoutes, ...messagesRoutes, ...streamsRoutes, ...inboxRoutes, ...profileRoutes, ...emojiRoutes];
+export const REALTIME_ROUTES = [...timelineRoutes, ...messagesRoutes, ...streamsRoutes, ...inboxRoutes, ...profileRoutes, ...emojiRoutes, ...callsRoutes];
 type RouteTopic = (typeof REALTIME_ROUTES)[number]["topic"];
 
 const audienceKey = (a: Audience): BusKey => ("channelId" in a ? channelKey(a.channelId) : "userId" in a ? userKey(a.userId) : orgKey(a.orgId));

@@ -8,8 +8,8 @@
  */
 import type { BusTopics, Topic } from "../platform/bus/bus.ts";
 
-/** Who receives a frame: a channel's sockets (optionally not the acting user's own), one user's, or every socket of an org. */
-export type Audience = { channelId: string; exceptUserId?: string } | { userId: string } | { orgId: string };
+/** Who receives a frame: a channel's sockets (optionally not the acting user's own), one user's (optionally only one device's), or every socket of an org. */
+export type Audience = { channelId: string; exceptUserId?: string } | { userId: string; deviceId?: string } | { orgId: string };
 
 export interface RealtimeRoute<T extends Topic = Topic> {
   topic: T;

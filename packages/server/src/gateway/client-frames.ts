@@ -24,6 +24,7 @@ import { publishLocal, watchPresence } from "./presence-sync.ts";
 import { markRead, sendEvent } from "../modules/messages/commands.ts";
 import { channelFor } from "../modules/channels/access.ts";
 import { inSpan, SpanKind, tracingOn } from "../platform/tracing.ts";
+import { handleCallFrame } from "../modules/calls/frames.ts";
 
 /** Least time between two typing notices of one connection for one channel. */
 const TYPING_INTERVAL_MS = 1000;
@@ -175,5 +176,28 @@ function dispatchFrame(core: GatewayCore, c: Conn, frame: ClientFrame): Promise<
     case "ping":
       core.send(c, { t: "pong", ...(frame.ref ? { ref: frame.ref } : {}), serverTime: deps.now() });
       return;
+    case "call.start":
+    case "call.accept":
+    case "call.decline":
+    case "call.busy":
+    case "call.cancel":
+    case "call.join":
+    case "call.leave":
+    case "call.media":
+    case "call.hand":
+    case "call.signal": {
+      const ref = frame.ref;
+      // Calls take part like posting does: a read-only API key may not.
+      if (!mayWrite(p)) {
+        sendError(core, c, ref, new AppError("forbidden", "this API key lacks the write scope"));
+        return;
+      }
+      return handleCallFrame(deps, p, frame).then(
+        (call) => {
+          if (ref && writable(c)) core.send(c, { t: "call.ack", ref, ...(call ? { call } : {}) });
+        },
+        (err: unknown) => sendError(core, c, ref, err),
+      );
+    }
   }
 }

@@ -41,7 +41,13 @@ function subscribeRoute(core: GatewayCore, route: RealtimeRoute): () => void {
       const frame = textFrame(route.frame(m));
       const channelId = route.kind === "event" && "channelId" in to ? to.channelId : null;
       // A channel's frames (events, typing, receipts) reach only connections an org policy lets read it.
-      const allow = "channelId" in to ? (c: Conn) => policyAllowsRead(c, to.channelId) : undefined;
+      // One device's frames (relayed call signalling) reach only that device's sockets.
+      const allow =
+        "channelId" in to
+          ? (c: Conn) => policyAllowsRead(c, to.channelId)
+          : "deviceId" in to && to.deviceId !== undefined
+            ? (c: Conn) => c.principal?.deviceId === to.deviceId
+            : undefined;
       const n = fanout(
         fan,
         set,

@@ -47,6 +47,12 @@ export interface Metrics {
   retentionRemoved: client.Counter<"kind">;
   /** TURN credentials handed to devices (modules/turn). The SFU and coturn-allocation gauges are registered by their adapters (platform/sfu, platform/turn). */
   turnCredentials: client.Counter;
+  /** Sources of the `parley_calls_active` and `parley_call_participants` gauges (a count in the database), read when scraped. */
+  callCountSources: Set<() => Promise<{ calls: number; participants: number }>>;
+  /** Seconds from a call's start to a second device joining it (call setup, signalling part). */
+  callSetup: client.Histogram;
+  /** Call starts refused by the per-user ring limit. */
+  callRingsThrottled: client.Counter;
 }
 
 export function createMetrics(): Metrics {
@@ -80,9 +86,42 @@ export function createMetrics(): Metrics {
       }
     },
   });
+  const callCountSources = new Set<() => Promise<{ calls: number; participants: number }>>();
+  const callCounts = async () => {
+    for (const source of callCountSources) return source();
+    return { calls: 0, participants: 0 };
+  };
+  new client.Gauge({
+    name: "parley_calls_active",
+    help: "Calls going on, server-wide",
+    registers: [registry],
+    async collect() {
+      this.set((await callCounts()).calls);
+    },
+  });
+  new client.Gauge({
+    name: "parley_call_participants",
+    help: "Devices in calls going on, server-wide",
+    registers: [registry],
+    async collect() {
+      this.set((await callCounts()).participants);
+    },
+  });
   return {
     wsBufferedSources,
     jobsQueuedSources,
+    callCountSources,
+    callSetup: new client.Histogram({
+      name: "parley_call_setup_seconds",
+      help: "Time from a call's start to a second device joining it",
+      buckets: [0.25, 0.5, 1, 2, 5, 10, 20, 30, 60],
+      registers: [registry],
+    }),
+    callRingsThrottled: new client.Counter({
+      name: "parley_call_rings_throttled_total",
+      help: "Call starts refused by the per-user ring limit",
+      registers: [registry],
+    }),
     registry,
     wsConnections: new client.Gauge({ name: "parley_ws_connections", help: "Open authenticated WebSocket connections", registers: [registry] }),
     busRelayed: new client.Counter({

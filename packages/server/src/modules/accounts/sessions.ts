@@ -16,6 +16,7 @@ import { recordPendingRemovals } from "../mls/removals.ts";
 import { findRefreshToken, getOrg, getUserInOrg } from "./store.ts";
 import { toOrg, toUser } from "./views.ts";
 import { checkIpAllowed, idleLifetimeMs, pastAbsoluteTimeout, sessionPolicyOf } from "./session-policy.ts";
+import { dropDevicesFromCalls } from "../calls/lifecycle.ts";
 
 export interface IssuedSession {
   orgId: string;
@@ -141,6 +142,10 @@ export async function revokeSessions(tx: Tx, after: AfterCommit, deps: Deps, sco
     else return;
   }
   await q.execute();
+  // A revoked device, or a user with no session left (deactivated), is dropped from calls at once.
+  if (scope.all) await dropDevicesFromCalls(tx, after, scope.orgId, { userId: scope.userId }, deps.now(), deps.callRooms);
+  else if (!scope.sessionIds?.length && scope.deviceIds?.length)
+    await dropDevicesFromCalls(tx, after, scope.orgId, { deviceIds: scope.deviceIds }, deps.now(), deps.callRooms);
   after.publish("auth.revoked", { ...scope });
 }
 

@@ -17,6 +17,7 @@ import { channelFor } from "./access.ts";
 import { publishMembers, tellUsers } from "./notify.ts";
 import { lockChannelRow, memberIds } from "./store.ts";
 import { deleteChannelRows, heldUsersIn } from "./delete-store.ts";
+import { endChannelCall } from "../calls/lifecycle.ts";
 
 export async function deleteChannel(deps: Deps, p: DeviceActor, channelId: string): Promise<void> {
   const ch = await channelFor(deps.db, p, channelId, "channel.manage");
@@ -29,6 +30,7 @@ export async function deleteChannel(deps: Deps, p: DeviceActor, channelId: strin
       const matters = await holdingMatters(tx, p.orgId, channelId);
       if (matters.length > 0) throw new AppError("legal_hold", `deleting this channel is refused: a legal hold covers it (${matters.join(", ")})`, { matters });
       const members = await memberIds(tx, channelId);
+      await endChannelCall(tx, fx, channelId, now, deps.callRooms);
       const { blobIds, events } = await deleteChannelRows(tx, p.orgId, channelId);
       await channelAttrsChanged(tx, fx, p.orgId);
       if (blobIds.length) await fx.job(DELETE_BLOBS_JOB, { ids: blobIds });

@@ -17,6 +17,7 @@ import { deleteMember, findMembership, insertMembers, lockChannelRow, memberIds,
 import { myChannel } from "./views.ts";
 import { entryRoles, rememberRole } from "./restrictions.ts";
 import { recordPendingRemovals } from "../mls/removals.ts";
+import { dropUsersFromChannelCall } from "../calls/lifecycle.ts";
 
 const isDm = (kind: string) => kind === "dm" || kind === "group_dm";
 
@@ -92,6 +93,8 @@ export async function removeChannelMembersIn(
   const c: NotifyCtx = { tx, after, orgId: a.orgId, channelId: a.channelId, now };
   await tellUsers(c, removed, "channel.left", { channelId: a.channelId, by: a.by });
   await tellUsers(c, rest, "member.left", { userIds: removed, by: a.by });
+  // Whoever left the channel leaves its call in the same transaction (the others re-key).
+  await dropUsersFromChannelCall(tx, after, a.channelId, removed, now, deps.callRooms);
   publishMembers(c, [], removed);
   return removed;
 }

@@ -46,6 +46,7 @@ import { integrations } from "./migrations/0037-integrations.ts";
 import { oauthApps } from "./migrations/0038-oauth-apps.ts";
 import { mentionEmail } from "./migrations/0039-mention-email.ts";
 import { personal } from "./migrations/0040-personal.ts";
+import { calls } from "./migrations/0041-calls.ts";
 import { reminders } from "./migrations/0042-reminders.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -90,6 +91,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0038_oauth_apps": oauthApps(ctx),
     "0039_mention_email": mentionEmail(ctx),
     "0040_personal": personal(ctx),
+    "0041_calls": calls(),
     "0042_reminders": reminders(ctx),
   };
 }

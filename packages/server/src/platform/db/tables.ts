@@ -7,6 +7,7 @@ import type * as Bots from "./bot-tables.ts";
 import type * as Integrations from "./integration-tables.ts";
 import type * as Inbox from "./inbox-tables.ts";
 import type * as Personal from "./personal-tables.ts";
+import type * as Calls from "./call-tables.ts";
 import type * as OAuth from "./oauth-tables.ts";
 import type { MlsGroupsTable, MlsLeavesTable, MlsWelcomesTable, MlsPendingRemovalsTable, DeviceBindingsTable, KeyPackagesTable } from "./mls-tables.ts";
 export type { MlsGroupsTable, MlsLeavesTable, MlsWelcomesTable, MlsPendingRemovalsTable, DeviceBindingsTable, KeyPackagesTable } from "./mls-tables.ts";
@@ -394,6 +395,9 @@ export interface Database {
   personal_heads: Personal.PersonalHeadsTable;
   reminders: Personal.RemindersTable;
   custom_emoji: Personal.CustomEmojiTable;
+  calls: Calls.CallsTable;
+  call_participants: Calls.CallParticipantsTable;
+  call_rings: Calls.CallRingsTable;
   user_stream: UserStreamTable;
   server_keys: ServerKeysTable;
   kms_data_keys: KmsDataKeysTable;

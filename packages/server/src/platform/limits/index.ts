@@ -16,7 +16,7 @@ import { AppError } from "../../core/errors.ts";
 /** A limiter said no; `first` is set on the first refusal of the key's window (the moment it locked). */
 export class LimitExceeded extends AppError {
   readonly first: boolean;
-  constructor(code: "rate_limited" | "login_throttled", message: string, retryAfterSeconds: number, first: boolean) {
+  constructor(code: "rate_limited" | "login_throttled" | "call_ring_throttled", message: string, retryAfterSeconds: number, first: boolean) {
     super(code, message, { retryAfterSeconds }, retryAfterSeconds);
     this.first = first;
   }
@@ -36,7 +36,7 @@ export interface Limiter {
 interface LimiterOpts {
   points: number;
   durationSeconds: number;
-  code: "rate_limited" | "login_throttled";
+  code: "rate_limited" | "login_throttled" | "call_ring_throttled";
   message: string;
 }
 
@@ -97,6 +97,8 @@ export interface Limits {
   mfa: Limiter;
   /** TURN credentials minted per device per hour (modules/turn). */
   turnCredentials: Limiter;
+  /** Call starts (each may ring people) per user (issue 14). */
+  callRings: Limiter;
 }
 
 export function createLimits(cfg: {
@@ -105,6 +107,7 @@ export function createLimits(cfg: {
   loginAttempts: number;
   redisUrl?: string | undefined;
   turnCredentialsPerHour?: number;
+  callRingsPerMinute: number;
 }): Limits {
   const redis = cfg.redisUrl
     ? new Redis(cfg.redisUrl, {
@@ -154,6 +157,12 @@ export function createLimits(cfg: {
       durationSeconds: 60 * 60,
       code: "rate_limited",
       message: "too many TURN credentials requested by this device",
+    }),
+    callRings: limiter("callRings", {
+      points: cfg.callRingsPerMinute,
+      durationSeconds: 60,
+      code: "call_ring_throttled",
+      message: "too many calls started by this user",
     }),
     resetIp: limiter("resetIp", { points: 30, durationSeconds: 60 * 60, code: "rate_limited", message: "too many password-reset attempts from this address" }),
   };

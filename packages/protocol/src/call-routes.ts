@@ -1,0 +1,32 @@
+/**
+ * Call routes of API v1 (issue 14): the active calls the caller may see, and an org admin ending
+ * a call. Starting, joining and signalling go over the WebSocket (call-models.ts). Part of the
+ * route table in routes.ts.
+ */
+import { z } from "zod";
+import { route } from "./route.ts";
+import { Id } from "./models.ts";
+import { Call } from "./call-models.ts";
+
+/** Call routes (issue 14). */
+export const callRoutes = {
+  listCalls: route({
+    method: "GET",
+    path: "/calls",
+    tag: "calls",
+    auth: "user",
+    summary: "Active calls of the channels the caller is a member of (with `all=true`, owners and admins: every active call of the org), newest first",
+    query: z.object({ all: z.enum(["true", "false"]).default("false") }),
+    response: z.object({ calls: z.array(Call) }),
+  }),
+  endCall: route({
+    method: "POST",
+    path: "/calls/:callId/end",
+    tag: "calls",
+    auth: "user",
+    summary: "End an active call (owners and admins; audited): every participant is dropped and told (`call.ended`, reason `admin`)",
+    params: z.object({ callId: Id }),
+    response: Call,
+    errors: ["call_ended"],
+  }),
+};

@@ -1,0 +1,70 @@
+/**
+ * Realtime kinds of calls (issue 14). Call state and call ends go to the channel's sockets (every
+ * member sees a call as ongoing); rings go to the rung user's sockets; relayed WebRTC signalling
+ * goes to one device's sockets only. State, ring and end messages come from committed commands
+ * (the bus outbox); `call.signal` is published directly, like typing: it is relayed, never stored.
+ * All are ephemeral: a reconnecting client fetches the active calls with `GET /calls`.
+ */
+import type { Call, CallChange, CallEndReason, CallKind, CallSignal } from "@parley/protocol";
+import { realtimeRoute } from "../../core/realtime.ts";
+
+declare module "../../platform/bus/bus.ts" {
+  interface BusTopics {
+    /** A call of a channel changed: who is in it, their media state. */
+    "call.state": { orgId: string; channelId: string; call: Call; change: CallChange };
+    /** A call rings one user. */
+    "call.ring": {
+      orgId: string;
+      userId: string;
+      callId: string;
+      channelId: string;
+      kind: CallKind;
+      fromUserId: string;
+      fromDeviceId: string;
+      startedAt: number;
+      expiresAt: number;
+    };
+    /** A call ended. */
+    "call.ended": { orgId: string; channelId: string; callId: string; reason: CallEndReason; endedAt: number };
+    /** Signalling from one device of a call to another (relayed, never stored). */
+    "call.signal": { orgId: string; userId: string; deviceId: string; callId: string; fromUserId: string; fromDeviceId: string; signal: CallSignal };
+  }
+}
+
+export const callsRoutes = [
+  realtimeRoute({
+    topic: "call.state",
+    kind: "ephemeral",
+    audience: (m) => ({ channelId: m.channelId }),
+    frame: (m) => JSON.stringify({ t: "call.state", call: m.call, change: m.change }),
+  }),
+  realtimeRoute({
+    topic: "call.ring",
+    kind: "ephemeral",
+    audience: (m) => ({ userId: m.userId }),
+    frame: (m) =>
+      JSON.stringify({
+        t: "call.ring",
+        callId: m.callId,
+        channelId: m.channelId,
+        kind: m.kind,
+        fromUserId: m.fromUserId,
+        fromDeviceId: m.fromDeviceId,
+        startedAt: m.startedAt,
+        expiresAt: m.expiresAt,
+      }),
+  }),
+  realtimeRoute({
+    topic: "call.ended",
+    kind: "ephemeral",
+    audience: (m) => ({ channelId: m.channelId }),
+    frame: (m) => JSON.stringify({ t: "call.ended", callId: m.callId, channelId: m.channelId, reason: m.reason, endedAt: m.endedAt }),
+  }),
+  realtimeRoute({
+    topic: "call.signal",
+    kind: "ephemeral",
+    // One device's sockets: the user's other devices never see this device's SDP or candidates.
+    audience: (m) => ({ userId: m.userId, deviceId: m.deviceId }),
+    frame: (m) => JSON.stringify({ t: "call.signal", callId: m.callId, fromUserId: m.fromUserId, fromDeviceId: m.fromDeviceId, signal: m.signal }),
+  }),
+];

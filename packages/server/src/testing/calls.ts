@@ -1,0 +1,47 @@
+/** Test helpers for call signalling: a well-formed SDP and ICE candidate, and a call frame answered by ref. */
+import type { ServerFrame } from "@parley/protocol";
+import { connectUser, type TestSocket } from "../gateway/test-client.ts";
+
+/** An SDP shaped like a browser's offer (one audio section, a DTLS fingerprint). */
+export const TEST_SDP = [
+  "v=0",
+  "o=- 4611731400430051336 2 IN IP4 127.0.0.1",
+  "s=-",
+  "t=0 0",
+  "a=group:BUNDLE 0",
+  "a=fingerprint:sha-256 8B:87:09:8A:5D:C2:F3:33:EF:C5:B1:F6:84:3A:3D:D6:A3:E2:9C:17:4C:E7:46:3B:1B:CE:84:98:DD:8E:AF:7B",
+  "m=audio 9 UDP/TLS/RTP/SAVPF 111",
+  "c=IN IP4 0.0.0.0",
+  "a=mid:0",
+  "a=ice-ufrag:EsAw",
+  "a=ice-pwd:bP+XJMM09aR8AiX1jdukzR6Y",
+  "a=setup:actpass",
+  "a=rtpmap:111 opus/48000/2",
+  "",
+].join("\r\n");
+
+/** A server-reflexive ICE candidate as a browser writes it. */
+export const TEST_CANDIDATE =
+  "candidate:842163049 1 udp 1677729535 192.0.2.10 50000 typ srflx raddr 10.0.0.1 rport 50000 generation 0 ufrag EsAw network-cost 999";
+
+let refs = 0;
+
+/** Send a call frame with a fresh ref; resolves with its `call.ack` or `error` answer. */
+export async function callFrame(sock: TestSocket, frame: Record<string, unknown>): Promise<Extract<ServerFrame, { t: "call.ack" | "error" }>> {
+  const ref = `r${++refs}`;
+  const mark = sock.frames.length;
+  sock.send({ ...frame, ref });
+  return sock.waitFor((f) => (f.t === "call.ack" || f.t === "error") && f.ref === ref, 10_000, mark);
+}
+
+/** Start a call in a channel from a socket of `token`'s device, then close the socket (the device stays in the call); returns the call id. */
+export async function startCallIn(httpUrl: string, token: string, channelId: string): Promise<string> {
+  const sock = await connectUser(httpUrl, token);
+  try {
+    const r = await callFrame(sock, { t: "call.start", channelId });
+    if (r.t !== "call.ack" || !r.call) throw new Error(`call.start failed: ${JSON.stringify(r)}`);
+    return r.call.id;
+  } finally {
+    await sock.close();
+  }
+}
