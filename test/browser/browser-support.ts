@@ -38,11 +38,11 @@ export interface BrowserSuite {
   errors: string[];
 }
 
-/** Register the before/after hooks of a browser test file (call at module level). */
-export function browserSuite(): BrowserSuite {
+/** Register the before/after hooks of a browser test file (call at module level); `config`: the server's extra settings. */
+export function browserSuite(config: WebServerConfig = {}): BrowserSuite {
   const suite = { errors: [] } as unknown as BrowserSuite;
   before(async () => {
-    suite.server = await startWebServer();
+    suite.server = await startWebServer(config);
     suite.browser = await launchChromium();
   });
   after(async () => {

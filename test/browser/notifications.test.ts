@@ -15,15 +15,14 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
-import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
+import type { Browser } from "playwright-core";
 import type { TestServer } from "@parley/server/testing/harness";
 import { waitForJobsIdle, waitUntil } from "@parley/server/testing/jobs";
-import { startPushReceiver, type PushReceiver } from "@parley/server/testing/push-receiver";
 import { launchChromium, newUserPage, serviceWorkerRegistrationId, shot, signIn, startWebServer } from "./browser-support.ts";
+import { closeAll, notifications, oliviaInOps, oliviaSays, pushOrg, waitForNotification, type PushOrg } from "./push-support.ts";
 
 const suite = { errors: [] as string[] } as { server: TestServer; browser: Browser; errors: string[] };
-let receiver: PushReceiver | undefined;
+let org: PushOrg | undefined;
 before(async () => {
   suite.server = await startWebServer({ pushAllowLoopback: true, pushMinIntervalSeconds: 0 });
   suite.browser = await launchChromium();
@@ -31,29 +30,8 @@ before(async () => {
 after(async () => {
   await suite.browser?.close();
   await suite.server?.stop();
-  await receiver?.close();
+  await org?.receiver.close();
 });
-
-interface Shown {
-  title: string;
-  body: string;
-  tag: string;
-}
-
-/** The notifications the page's service worker registration shows. */
-function notifications(page: Page): Promise<Shown[]> {
-  return page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag })));
-}
-
-async function waitForNotification(page: Page, tag: string): Promise<Shown> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const n = (await notifications(page)).find((x) => x.tag === tag);
-    if (n) return n;
-    if (Date.now() > deadline) throw new Error(`no notification ${tag}; shown: ${JSON.stringify(await notifications(page))}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Wait until the server has `level` as the user's override of `channelId` (the select saves asynchronously). */
 function expectSetting(
@@ -65,21 +43,10 @@ function expectSetting(
   return waitUntil(has, 15_000, `the override of ${channelId} becomes ${level}`);
 }
 
-async function closeAll(page: Page): Promise<void> {
-  await page.evaluate(async () => {
-    for (const n of await (await navigator.serviceWorker.ready).getNotifications()) n.close();
-  });
-}
-
 test("mentions and pushes show the text decrypted by the background tab; unknown messages say New message", { timeout: 240_000 }, async () => {
-  const owner = await bootstrapOrg(suite.server, { orgSlug: "notify", orgName: "Acme Notify", username: "olivia", displayName: "Olivia Owner" });
-  const bob = await makeUser(suite.server, owner, { username: "bob", displayName: "Bob Builder" });
-  const orgId = owner.org.id;
-  const ops = (await owner.api("POST", "/channels", { name: "ops", kind: "private", members: [bob.user.id] })).body.id as string;
+  const o = (org = await pushOrg(suite.server));
+  const { owner, bob, orgId, ops, receiver: r } = o;
   const origin = suite.server.url;
-  const r = (receiver = await startPushReceiver((await bob.api("GET", "/push/vapid-key")).body.publicKey));
-  const sub = r.subscribe("bob-phone");
-  assert.equal((await bob.api("POST", "/push/subscriptions", { endpoint: sub.endpoint, keys: sub.keys })).status, 201);
   /** The payloads the push endpoint accepted for Bob, once the server's jobs are done. */
   const pushed = async (): Promise<Array<Record<string, unknown>>> => {
     await waitForJobsIdle(suite.server.deps.db);
@@ -110,16 +77,7 @@ test("mentions and pushes show the text decrypted by the background tab; unknown
   await other.bringToFront();
   await page.waitForFunction(() => !document.hasFocus());
 
-  await olivia.getByRole("link", { name: "Channel ops" }).click();
-  const box = olivia.getByRole("textbox", { name: "Message #ops" });
-  const say = async (text: string): Promise<number> => {
-    await box.fill(text);
-    await box.press("Escape"); // close the mention autocomplete, if open
-    await box.press("Enter");
-    await page.locator("main article.msg", { hasText: text }).waitFor();
-    const { body } = await owner.api("GET", `/channels/${ops}/events?limit=1`);
-    return (body.events as Array<{ seq: number }>)[0]!.seq;
-  };
+  const say = await oliviaSays(olivia, o, page);
 
   // ---- a mention while in the background: an in-tab notification with the decrypted text ----
   const mentionSeq = await say("@bob the deploy window opens at 17:00");
@@ -150,7 +108,7 @@ test("mentions and pushes show the text decrypted by the background tab; unknown
     });
   await push(ops, plainSeq);
   const opened = await waitForNotification(page, `parley:${ops}:${plainSeq}`);
-  assert.deepEqual(opened, { title: "Olivia Owner in #ops", body: "lunch menu is on the wiki", tag: `parley:${ops}:${plainSeq}` });
+  assert.deepEqual(opened, oliviaInOps(ops, plainSeq, "lunch menu is on the wiki"));
   await closeAll(page);
 
   // ---- a push no tab can open (a message that never arrives; another org's): "New message" ----

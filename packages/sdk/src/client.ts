@@ -335,6 +335,18 @@ export class ParleyClient extends ClientMessages {
     }
   }
 
+  /**
+   * Without the realtime connection, fetch and process what the server has for the user's stream
+   * (Welcomes, commits) and then for one channel, and wait until it is delivered: a short-lived
+   * run that opens one message (the web app's service worker opening a pushed message while no
+   * tab runs the client). Listeners get the events as usual; {@link close} saves the state.
+   */
+  async catchUpChannel(channelId: string): Promise<void> {
+    await this.#sync.catchUpUser();
+    await this.idle();
+    await this.#catchUpChannel(channelId);
+  }
+
   /** Send an event: encoded by the codec, persisted in the outbox, retried with the same clientId until acknowledged. */
   override send(channelId: string, input: SendInput): Promise<SendResult> {
     return this.#sender.send(channelId, input);

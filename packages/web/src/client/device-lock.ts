@@ -11,11 +11,22 @@
  * bound to every other tab, so the lock is used (docs: web client).
  * Without the Web Locks API (very old browsers) every tab runs: the
  * pre-lock behaviour.
+ *
+ * The service worker takes the same lock, for a few seconds, to open a pushed
+ * message while no tab runs the client (pwa/sw-push.ts); it holds
+ * {@link SW_LOCK} meanwhile, so a tab opening then waits for it instead of
+ * saying "open in another tab".
  */
 
-const LOCK = "parley-device";
+/** The Web Lock held by whichever context (a tab, or briefly the service worker) runs this device's client. */
+export const DEVICE_LOCK = "parley-device";
+/** Held by the service worker while it holds {@link DEVICE_LOCK} to open a pushed message. */
+export const SW_LOCK = "parley-device-sw";
+const LOCK = DEVICE_LOCK;
 /** How long a taking-over tab waits for the old one to stop (a frozen tab never answers). */
 const RELEASE_WAIT_MS = 3_000;
+/** How long a starting tab waits for the service worker to finish with the device (its push budget plus closing). */
+const SW_WAIT_MS = 15_000;
 
 /** The tab's claim on running the client. */
 export class DeviceLock {
@@ -27,9 +38,14 @@ export class DeviceLock {
     this.#onLost = onLost;
   }
 
-  /** Take the lock if no other tab holds it; false when one does. */
-  acquire(): Promise<boolean> {
-    return this.#request({ ifAvailable: true });
+  /** Take the lock if no other tab holds it (waiting for the service worker if it has it briefly); false when a tab does. */
+  async acquire(): Promise<boolean> {
+    if (await this.#request({ ifAvailable: true })) return true;
+    const held = (await navigator.locks.query()).held ?? [];
+    // Released between the two looks: try once more.
+    if (!held.some((l) => l.name === LOCK)) return this.#request({ ifAvailable: true });
+    if (!held.some((l) => l.name === SW_LOCK)) return false;
+    return this.#request({ signal: AbortSignal.timeout(SW_WAIT_MS) });
   }
 
   /** Take the lock from the tab that holds it; resolves once that tab has stopped its client (or did not answer in time). */

@@ -1,7 +1,8 @@
-/* global self, caches, Response, MessageChannel */
+/* global self, caches, Response, MessageChannel, ParleyPush */
 /**
  * Parley's service worker (source template: the build fills in VERSION and
- * PRECACHE, see src/pwa/vite-plugin.ts, and writes it to dist/sw.js).
+ * PRECACHE, see src/pwa/vite-plugin.ts, and writes it to dist/sw.js after the
+ * bundle of src/pwa/sw-push.ts, which defines `ParleyPush`).
  *
  * - /assets/* are content-hashed, hence immutable: cache-first.
  * - Navigations (the SPA's index.html): network-first, so a deploy is seen at
@@ -11,13 +12,21 @@
  * - A new version installs in the background and waits; the page asks the
  *   user to reload and then posts SKIP_WAITING (no surprise reloads mid-typing).
  * - Web Push (issue 13): a push names a message (org, channel, seq, sender) and
- *   carries no content. The open tabs hold the device's decrypted history: each
- *   is asked (src/notify/notifier.ts) and the first that can open the message
- *   gives the notification's text; a tab showing that channel says to stay
- *   quiet. With no tab that can open it, the notification says "New message"
- *   and where (the page posts the channels' names: CHANNEL_NAMES, kept in a
- *   cache so they outlive this worker). A click focuses a tab (or opens one)
- *   at the message.
+ *   carries no content; it is opened on this device, and only one context at a
+ *   time may touch the device's MLS state (the Web Lock of client/device-lock.ts):
+ *   - a tab runs the client (holds the lock): each open tab is asked
+ *     (src/notify/notifier.ts) and the first that can open the message gives
+ *     the notification's text; a tab showing that channel says to stay quiet;
+ *   - no tab runs it: this worker takes the lock and opens the message itself
+ *     from the device's stored keys and session (ParleyPush.openPushed,
+ *     src/pwa/sw-push.ts: catch-up of the channel, decryption, the decrypted
+ *     copy kept in the device's history for the tab), applying the user's
+ *     notification settings (a muted channel shows nothing), within a budget
+ *     of a few seconds.
+ *   When the message cannot be opened either way, the notification says
+ *   "New message" and where (the page posts the channels' names:
+ *   CHANNEL_NAMES, kept in a cache so they outlive this worker). A click
+ *   focuses a tab (or opens one) at the message.
  */
 const VERSION = "__PARLEY_VERSION__";
 const PRECACHE = /* __PARLEY_PRECACHE__ */ [];
@@ -99,18 +108,29 @@ function pushData(event) {
 }
 
 async function notifyPush(push) {
-  const valid = push && push.v === 1 && typeof push.channelId === "string" && Number.isSafeInteger(push.seq);
+  const valid = push && push.v === 1 && typeof push.orgId === "string" && typeof push.channelId === "string" && Number.isSafeInteger(push.seq) && push.seq > 0;
   const tag = valid ? `parley:${push.channelId}:${push.seq}` : "parley";
   const data = valid ? { channelId: push.channelId, seq: push.seq } : {};
-  const tabs = valid ? await self.clients.matchAll({ type: "window", includeUncontrolled: true }) : [];
-  const known = await firstAnswer(tabs, push);
-  if (known && known.quiet) return;
-  if (known) {
-    const n = known.show;
-    return self.registration.showNotification(n.title, { body: String(n.body || ""), tag: n.tag || tag, data: n.data || data, icon: ICON });
+  // No tab runs the client: this worker opens the message (null: a tab does, ask the tabs).
+  const headless = valid ? ParleyPush.openPushed({ orgId: push.orgId, channelId: push.channelId, seq: push.seq }) : undefined;
+  const opened = headless ? await headless.answer : { busy: true };
+  let known = null;
+  if (opened.busy) {
+    const tabs = valid ? await self.clients.matchAll({ type: "window", includeUncontrolled: true }) : [];
+    known = await firstAnswer(tabs, push);
+  } else if (opened.show || opened.quiet) known = opened;
+  try {
+    if (known && known.quiet) return;
+    if (known) {
+      const n = known.show;
+      return await self.registration.showNotification(n.title, { body: String(n.body || ""), tag: n.tag || tag, data: n.data || data, icon: ICON });
+    }
+    const where = valid ? await channelName(push.channelId) : undefined;
+    return await self.registration.showNotification("New message", { body: where ? `in ${where}` : "Open Parley to read it.", tag, data, icon: ICON });
+  } finally {
+    // The device's state saved and its lock released before the push event ends.
+    await headless?.settled;
   }
-  const where = valid ? await channelName(push.channelId) : undefined;
-  return self.registration.showNotification("New message", { body: where ? `in ${where}` : "Open Parley to read it.", tag, data, icon: ICON });
 }
 
 /** The first tab's answer that shows or silences the message (null: none of them can open it). */
