@@ -17,6 +17,7 @@ import { channelCommands } from "./channels.ts";
 import { messageCommands } from "./messages.ts";
 import { pinCommands } from "./pins.ts";
 import { notifyCommands } from "./notify.ts";
+import { remindCommands } from "./remind.ts";
 import { botCommands } from "./bots.ts";
 import { deviceCommands } from "./devices.ts";
 import { fileCommands } from "./files.ts";
@@ -66,6 +67,7 @@ export const COMMANDS: Command[] = [
   ...messageCommands,
   ...pinCommands,
   ...notifyCommands,
+  ...remindCommands,
   ...botCommands,
   ...searchCommands,
   ...fileCommands,
