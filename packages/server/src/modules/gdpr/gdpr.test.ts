@@ -209,6 +209,7 @@ for (const dialect of DIALECTS) {
 
       // ---- released: erased in one command -----------------------------------------------
       assert.equal((await owner.api("POST", `/compliance/holds/${hold.body.id}/release`, { note: "closed" })).status, 200);
+      assert.equal((await alice.api("POST", "/me/reminders", { dueAt: Date.now() + 3_600_000 })).status, 201);
       const eventsBefore = await db.selectFrom("events").select("seq").where("sender_id", "=", alice.user.id).execute();
       const erased = await owner.api("POST", `/compliance/users/${alice.user.id}/erase`, { confirm: "alice-gdpr", note: "request of the subject" });
       assert.equal(erased.status, 200, JSON.stringify(erased.body));
@@ -228,7 +229,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([row.status_text, row.status_emoji, row.status_expires_at, row.title, row.time_zone], [null, null, null, null, null]);
       assert.equal(row.password_hash, "!erased");
       assert.notEqual(row.deactivated_at, null);
-      for (const table of ["user_avatars", "user_mfa", "api_keys", "user_lockers", "scim_users"] as const) {
+      for (const table of ["user_avatars", "user_mfa", "api_keys", "user_lockers", "scim_users", "reminders"] as const) {
         const n = await db.selectFrom(table).select("user_id").where("user_id", "=", alice.user.id).execute();
         assert.equal(n.length, 0, table);
       }
