@@ -52,8 +52,8 @@ export function browserSuite(config: WebServerConfig = {}): BrowserSuite {
   return suite;
 }
 
-/** Headless Debian chromium; playwright gives each launch a fresh temporary profile. */
-export async function launchChromium(): Promise<Browser> {
+/** Headless Debian chromium; playwright gives each launch a fresh temporary profile. `extraArgs` add switches (e.g. fake media devices). */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`chromium is missing at ${CHROMIUM}: run ./run test (installs it as root) or apt-get install -y chromium`);
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -66,6 +66,7 @@ export async function launchChromium(): Promise<Browser> {
       "--disable-sync",
       "--no-first-run",
       "--disable-quic",
+      ...extraArgs,
     ],
   });
 }
