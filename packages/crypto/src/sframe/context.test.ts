@@ -142,3 +142,15 @@ test("SFrame context: the 80-bit-tag AES-CTR-HMAC suite works end to end", async
   assert.equal(ct.length, decodeSFrameHeader(ct)!.length + 64 + 10, "a 10-byte tag");
   assert.deepEqual(await b.decrypt(ct), { ok: true, plaintext: frame(64), epoch: 7n, leafIndex: 4 });
 });
+
+test("SFrame context: many senders' keys (more than the per-epoch cache) all work, evicted keys are derived again", async () => {
+  const bob = new SFrameContext();
+  bob.setEpoch(keys(1n, 1));
+  const senders = Array.from({ length: 70 }, (_, i) => {
+    const s = new SFrameContext({ kidContext: BigInt(i) });
+    s.setEpoch(keys(1n, 0));
+    return s;
+  });
+  for (const s of senders) assert.ok((await bob.decrypt(await s.encrypt(frame(8)))).ok);
+  assert.ok((await bob.decrypt(await senders[0]!.encrypt(frame(8)))).ok, "the first sender's key was evicted and comes back");
+});

@@ -3,9 +3,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fromHex, toHex } from "../bytes.ts";
-import { decodeSFrameHeader, encodeSFrameHeader } from "./header.ts";
-import { sframeOpen, sframeSeal } from "./frame.ts";
-import { aeadOpen, aeadSeal, deriveKeySalt, importSFrameKey, type SFrameSuiteId } from "./suites.ts";
+// Through the package entry (@parley/crypto/sframe) where it exports the piece.
+import { decodeSFrameHeader, encodeSFrameHeader, sframeOpen, sframeSeal, deriveKeySalt, importSFrameKey, type SFrameSuiteId } from "./index.ts";
+import { aeadOpen, aeadSeal } from "./suites.ts";
 
 interface Vectors {
   header: { kid: string; ctr: string; header: string }[];
