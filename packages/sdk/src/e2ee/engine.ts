@@ -8,6 +8,7 @@
  * content-cache.ts.
  */
 import {
+  callKeys,
   encrypt,
   epoch,
   hasPendingProposals,
@@ -16,6 +17,7 @@ import {
   members,
   MemoryKeyStore,
   selfUpdate,
+  type CallKeys,
   type DeviceIdentity,
   type LeafPolicy,
   type SuiteName,
@@ -408,6 +410,12 @@ export class E2eeEngine {
   epochOf(channelId: string): number | undefined {
     const g = this.#channels.get(channelId)?.group;
     return g ? Number(epoch(g)) : undefined;
+  }
+
+  /** SFrame call keys of a channel's current epoch here (ADR 0010); undefined without an active group (not joined, removed). */
+  async callKeys(channelId: string): Promise<CallKeys | undefined> {
+    const g = this.#channels.get(channelId)?.group;
+    return g && isActive(g) ? callKeys(g, channelId) : undefined;
   }
 
   /** Device leaves of a channel's group as this device sees them, or undefined without a group. */
