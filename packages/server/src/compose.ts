@@ -21,6 +21,8 @@ import { createPublicUrl } from "./platform/public-url.ts";
 import type { Logger } from "./platform/log.ts";
 import { createMetrics } from "./platform/metrics.ts";
 import { registerTurnAllocationsGauge, turnCliOf } from "./platform/turn/allocations.ts";
+import { createJanusSfu } from "./platform/sfu/janus.ts";
+import { loadRoomSecrets } from "./platform/sfu/room-key.ts";
 import { loadTokenKeys } from "./modules/accounts/tokens.ts";
 import { closeEventWriter } from "./modules/messages/event-writer.ts";
 import { channelEventOutbox } from "./modules/timeline/events.ts";
@@ -108,9 +110,20 @@ export async function composeDeps(config: Config, opts: ComposeOptions): Promise
       publicUrl,
       mail: createMailer(config, publicUrl),
     };
+    if (config.janusUrl && opts.relay !== "leave") {
+      deps.sfu = await createJanusSfu({
+        url: config.janusUrl,
+        apiSecret: config.janusApiSecret,
+        adminKey: config.janusAdminKey,
+        roomSecret: await loadRoomSecrets(storage.db, kms),
+        log,
+        registry: metrics.registry,
+      });
+    }
     return {
       deps,
       async close() {
+        await deps.sfu?.close();
         await closeEventWriter(deps);
         deps.mail.close();
         await deps.relay.close();

@@ -15,6 +15,7 @@ import type { BlobStore } from "./platform/blobs/blob-store.ts";
 import type { Mailer } from "./platform/mail/index.ts";
 import type { PublicUrl } from "./platform/public-url.ts";
 import type { CallRooms } from "./modules/calls/rooms.ts";
+import type { Sfu } from "./platform/sfu/types.ts";
 
 /** Server-wide dependencies: platform seams only. Built by composeDeps() (compose.ts). */
 export interface Deps {
@@ -43,6 +44,8 @@ export interface Deps {
   mail: Mailer;
   /** The SFU's rooms for group calls (platform/sfu); unset: no SFU configured. */
   callRooms?: CallRooms;
+  /** The SFU of group calls (platform/sfu, Janus), when PARLEY_JANUS_URL is set. */
+  sfu?: Sfu;
 }
 
 export type { Actor, DeviceActor, SystemActor } from "./core/actor.ts";

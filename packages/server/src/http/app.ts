@@ -128,6 +128,8 @@ export async function createHttpApp(opts: HttpOptions): Promise<FastifyInstance>
     }
     // Redis down does not fail readiness: the limits fall back to this node's memory (platform/limits).
     if (deps.limits.backend() !== "memory") checks.redis = deps.limits.backend() === "redis";
+    // The SFU down does not fail readiness either: messaging works; group calls wait for it (platform/sfu).
+    if (deps.sfu) checks.sfu = deps.sfu.health().up;
     const ok = checks.db && checks.bus && !checks.draining;
     return reply.code(ok ? 200 : 503).send({ ok, checks });
   });

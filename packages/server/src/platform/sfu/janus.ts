@@ -1,0 +1,283 @@
+/**
+ * The SFU on Janus's VideoRoom plugin, driven through janode: one WebSocket connection and
+ * one Janus session per node, a control handle for rooms, and per participant a publisher and a
+ * (multistream) subscriber handle. Rooms are named by call id (Janus's `string_ids`), guarded
+ * by a secret derived per call (room-key.ts) that clients never see, and require end-to-end
+ * encrypted media, so Janus relays SFrame frames it cannot read.
+ *
+ * When the connection drops (Janus restarted, network), every room and handle on it is gone:
+ * the adapter forgets them, reports `down`, reconnects with backoff and reports `reconnected`;
+ * rooms are created again on demand (ensureRoom) when clients re-join.
+ */
+import Janode, { type JanodeConnection, type JanodeSession, type Jsep } from "janode";
+import VideoRoomPlugin, { type VideoRoomHandle } from "janode/plugins/videoroom";
+import { Gauge, type Registry } from "prom-client";
+import type { Logger } from "../log.ts";
+import type { IceCandidate, SessionDescription, Sfu, SfuEvent, SfuHealth, SfuRole } from "./types.ts";
+
+export interface JanusSfuOptions {
+  /** ws://HOST:PORT of Janus's WebSocket transport. */
+  url: string;
+  apiSecret?: string | undefined;
+  /** The VideoRoom admin_key (room creation). */
+  adminKey?: string | undefined;
+  /** A call's room secret (room-key.ts). */
+  roomSecret: (callId: string) => string;
+  log: Logger;
+  /** Where parley_sfu_up and parley_sfu_rooms are registered. */
+  registry?: Registry;
+  /** Largest publishers per room (group calls: 3 to 50). */
+  maxPublishers?: number;
+  /** First reconnect delay, ms (doubles up to 10 s). */
+  retryMs?: number;
+}
+
+/** Janus error code of a janode error ("427 Room already exists"), or undefined. */
+const codeOf = (err: unknown): number | undefined => {
+  const e = err as { _code?: number; message?: string };
+  return e._code ?? (Number(/^(\d{3}) /.exec(e.message ?? "")?.[1]) || undefined);
+};
+const ROOM_EXISTS = 427;
+const NO_SUCH_ROOM = 426;
+
+const asJsep = (d: SessionDescription): Jsep => ({ type: d.type, sdp: d.sdp });
+function description(j: Jsep | undefined, what: string): SessionDescription {
+  if (!j) throw new Error(`Janus gave no SDP for ${what}`);
+  return { type: j.type, sdp: j.sdp };
+}
+
+interface Participant {
+  publisher?: VideoRoomHandle;
+  subscriber?: VideoRoomHandle;
+}
+
+export async function createJanusSfu(o: JanusSfuOptions): Promise<Sfu> {
+  Janode.Logger.setLevel("none");
+  const log = o.log.child({ module: "sfu" });
+  const listeners = new Set<(e: SfuEvent) => void>();
+  const emit = (e: SfuEvent) => {
+    for (const l of listeners) l(e);
+  };
+  let connection: JanodeConnection | undefined;
+  let session: JanodeSession | undefined;
+  let control: VideoRoomHandle | undefined;
+  let closed = false;
+  let reconnects = 0;
+  let retry: NodeJS.Timeout | undefined;
+  const rooms = new Set<string>();
+  const participants = new Map<string, Participant>();
+  const key = (callId: string, participantId: string) => `${callId}\u0000${participantId}`;
+
+  if (o.registry) {
+    new Gauge({
+      name: "parley_sfu_up",
+      help: "1 while connected to the SFU (Janus) with a live session",
+      registers: [o.registry],
+      collect() {
+        this.set(session ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "parley_sfu_rooms",
+      help: "SFU rooms (calls) this node created and has not destroyed",
+      registers: [o.registry],
+      collect() {
+        this.set(rooms.size);
+      },
+    });
+  }
+
+  function lost(why: string): void {
+    if (!session && !connection) return;
+    log.warn({ why }, "SFU connection lost: rooms and media sessions on it are gone; reconnecting");
+    connection = session = control = undefined;
+    rooms.clear();
+    participants.clear();
+    emit({ kind: "down" });
+    schedule(o.retryMs ?? 250);
+  }
+
+  function schedule(delay: number): void {
+    if (closed || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      connect().then(
+        () => {
+          reconnects++;
+          log.info({ reconnects }, "SFU connection back");
+          emit({ kind: "reconnected" });
+        },
+        (err: Error) => {
+          log.warn({ err: err.message, nextMs: Math.min(delay * 2, 10_000) }, "SFU reconnect failed");
+          schedule(Math.min(delay * 2, 10_000));
+        },
+      );
+    }, delay);
+  }
+
+  async function connect(): Promise<void> {
+    const c = await Janode.connect({ address: { url: o.url, ...(o.apiSecret ? { apisecret: o.apiSecret } : {}) }, retry_time_secs: 1, max_retries: 1 });
+    try {
+      const s = await c.create(15);
+      const h = await s.attach(VideoRoomPlugin);
+      if (closed) throw new Error("closed");
+      connection = c;
+      session = s;
+      control = h;
+      c.once(Janode.EVENT.CONNECTION_CLOSED, () => lost("connection closed"));
+      c.once(Janode.EVENT.CONNECTION_ERROR, (err: Error) => lost(err.message));
+      s.once(Janode.EVENT.SESSION_DESTROYED, () => lost("session destroyed"));
+    } catch (err) {
+      await c.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  function live(): { session: JanodeSession; control: VideoRoomHandle } {
+    if (!session || !control) throw new Error("the SFU is unavailable (reconnecting)");
+    return { session, control };
+  }
+
+  async function attach(callId: string, participantId: string, role: SfuRole): Promise<VideoRoomHandle> {
+    const h = await live().session.attach(VideoRoomPlugin);
+    const hangup = (reason: string) => emit({ kind: "hangup", callId, participantId, role, reason });
+    h.on(Janode.EVENT.HANDLE_HANGUP, (d: { reason?: string }) => hangup(d?.reason ?? "hangup"));
+    h.on(Janode.EVENT.HANDLE_ICE_FAILED, () => hangup("ice_failed"));
+    if (role === "publisher") {
+      const feeds = () =>
+        void listFeeds(callId).then(
+          (f) => emit({ kind: "feeds", callId, feeds: f }),
+          () => undefined,
+        );
+      h.on(VideoRoomPlugin.EVENT.VIDEOROOM_PUB_LIST, feeds);
+      h.on(VideoRoomPlugin.EVENT.VIDEOROOM_UNPUBLISHED, feeds);
+      h.on(VideoRoomPlugin.EVENT.VIDEOROOM_LEAVING, feeds);
+    }
+    return h;
+  }
+
+  async function listFeeds(callId: string): Promise<string[]> {
+    const { participants: list } = await live().control.listParticipants({ room: callId, secret: o.roomSecret(callId) });
+    return list.filter((p) => p.publisher).map((p) => String(p.feed));
+  }
+
+  function handleOf(callId: string, participantId: string, role: SfuRole): VideoRoomHandle {
+    const h = participants.get(key(callId, participantId))?.[role];
+    if (!h) throw new Error(`no ${role} session for this participant on the SFU`);
+    return h;
+  }
+
+  // Janus down at boot does not stop the server: the adapter reports down and keeps trying.
+  await connect().catch((err: Error) => {
+    log.warn({ err: err.message }, "SFU unreachable at start; retrying");
+    emit({ kind: "down" });
+    schedule(o.retryMs ?? 250);
+  });
+
+  const sfu: Sfu = {
+    async ensureRoom(callId) {
+      if (rooms.has(callId)) return;
+      try {
+        await live().control.create({
+          room: callId,
+          secret: o.roomSecret(callId),
+          ...(o.adminKey ? { admin_key: o.adminKey } : {}),
+          is_private: true,
+          max_publishers: o.maxPublishers ?? 50,
+          audiocodec: "opus",
+          videocodec: "vp8",
+          require_e2ee: true,
+          notify_joining: true,
+          talking_events: true,
+        });
+      } catch (err) {
+        // Another node made it, or this node before a reconnect to the same Janus.
+        if (codeOf(err) !== ROOM_EXISTS) throw err;
+      }
+      rooms.add(callId);
+    },
+    async destroyRoom(callId) {
+      rooms.delete(callId);
+      for (const k of [...participants.keys()]) if (k.startsWith(`${callId}\u0000`)) await sfu.leave(callId, k.slice(callId.length + 1));
+      try {
+        await live().control.destroy({ room: callId, secret: o.roomSecret(callId) });
+      } catch (err) {
+        if (codeOf(err) !== NO_SUCH_ROOM) throw err;
+      }
+    },
+    async publish(callId, participantId, offer, display) {
+      await sfu.ensureRoom(callId);
+      const h = await attach(callId, participantId, "publisher");
+      const p = participants.get(key(callId, participantId)) ?? {};
+      participants.set(key(callId, participantId), { ...p, publisher: h });
+      try {
+        const joined = await h.joinConfigurePublisher({ room: callId, feed: participantId, e2ee: true, jsep: asJsep(offer), ...(display ? { display } : {}) });
+        return { answer: description(joined.jsep, "a publisher"), feeds: joined.publishers.map((x) => String(x.feed)) };
+      } catch (err) {
+        participants.set(key(callId, participantId), { ...p });
+        await h.detach().catch(() => undefined);
+        throw err;
+      }
+    },
+    async configure(callId, participantId, c) {
+      const h = handleOf(callId, participantId, "publisher");
+      const res = await h.configure({
+        ...(c.audio !== undefined ? { audio: c.audio } : {}),
+        ...(c.video !== undefined ? { video: c.video } : {}),
+        ...(c.offer ? { jsep: asJsep(c.offer), e2ee: true } : {}),
+      });
+      return { answer: res.jsep ? description(res.jsep, "a configure") : undefined };
+    },
+    async subscribe(callId, participantId, feeds) {
+      const existing = participants.get(key(callId, participantId))?.subscriber;
+      if (existing) {
+        // One multistream subscription per participant: add the feeds it lacks.
+        const res = await existing.update({ subscribe: feeds.map((feed) => ({ feed })) });
+        return { offer: description(res.jsep, "a subscription update") };
+      }
+      const h = await attach(callId, participantId, "subscriber");
+      try {
+        const joined = await h.joinSubscriber({ room: callId, streams: feeds.map((feed) => ({ feed })), autoupdate: true });
+        participants.set(key(callId, participantId), { ...participants.get(key(callId, participantId)), subscriber: h });
+        return { offer: description(joined.jsep, "a subscription") };
+      } catch (err) {
+        await h.detach().catch(() => undefined);
+        throw err;
+      }
+    },
+    async start(callId, participantId, answer) {
+      await handleOf(callId, participantId, "subscriber").start({ jsep: asJsep(answer), e2ee: true });
+    },
+    async restartSubscriber(callId, participantId) {
+      const res = await handleOf(callId, participantId, "subscriber").configure({ restart: true });
+      return { offer: description(res.jsep, "an ICE restart") };
+    },
+    async trickle(callId, participantId, role, candidate: IceCandidate) {
+      const h = handleOf(callId, participantId, role);
+      if (candidate) await h.trickle(candidate);
+      else await h.trickleComplete();
+    },
+    async leave(callId, participantId) {
+      const p = participants.get(key(callId, participantId));
+      participants.delete(key(callId, participantId));
+      for (const h of [p?.publisher, p?.subscriber]) {
+        if (h) await h.detach().catch(() => undefined);
+      }
+    },
+    health(): SfuHealth {
+      return { up: !!session, rooms: rooms.size, reconnects };
+    },
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      const c = connection;
+      connection = session = control = undefined;
+      await c?.close().catch(() => undefined);
+    },
+  };
+  return sfu;
+}
