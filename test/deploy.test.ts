@@ -380,6 +380,54 @@ describe("deploy/helm/parley", () => {
     rendered(helm, { replicaCount: 2, database: { url: "postgres://x/y" }, secrets: { kmsKey: KMS_KEY }, persistence: { accessModes: ["ReadWriteMany"] } });
   });
 
+  it("calls: optional coturn and Janus on hostNetwork, wired to Parley by ConfigMap and Secret, never behind Parley's Service", () => {
+    const calls = {
+      turn: { server: "turn.example.org:3478", tlsServer: "turn.example.org:443", secret: "0123456789abcdef0123" },
+      coturn: { enabled: true, cliPassword: "cli-password", tlsSecret: "turn-tls", externalIp: "203.0.113.5" },
+      janus: { enabled: true, image: { repository: "registry.example.org/janus", tag: "1.1.2" }, apiSecret: "api-secret", adminKey: "admin-key" },
+    };
+    const objects = rendered(helm, { calls });
+    const deployments = objects.filter((o) => o.kind === "Deployment");
+    const byName = (suffix: string) => obj(deployments.find((d) => String(obj(d.metadata).name).endsWith(suffix)));
+    const coturn = obj(obj(byName("-coturn").spec).template);
+    const janus = obj(obj(byName("-janus").spec).template);
+    for (const pod of [coturn, janus]) {
+      assert.equal(obj(pod.spec).hostNetwork, true);
+      assert.equal(obj(obj(pod.spec).securityContext).runAsNonRoot, true);
+    }
+    const args = arr(obj(arr(obj(coturn.spec).containers)[0]).args).map(String);
+    for (const a of ["--use-auth-secret", "--static-auth-secret=$(TURN_SECRET)", "--external-ip=203.0.113.5", "--tls-listening-port=443", "--min-port=49160"]) {
+      assert.ok(args.includes(a), `coturn ${a}`);
+    }
+    const janusSecret = obj(objects.find((o) => o.kind === "Secret" && String(obj(o.metadata).name).endsWith("-janus"))?.stringData);
+    assert.match(String(janusSecret["janus.plugin.videoroom.jcfg"]), /admin_key = "admin-key"[\s\S]*string_ids = true/);
+    assert.match(String(janusSecret["janus.jcfg"]), /disable = "[^"]*libjanus_echotest\.so[^"]*"/);
+    assert.doesNotMatch(String(janusSecret["janus.jcfg"]), /disable = "[^"]*libjanus_videoroom/);
+    const cm = obj(objects.find((o) => o.kind === "ConfigMap")?.data);
+    assert.equal(cm.PARLEY_TURN_SERVER, "turn.example.org:3478");
+    assert.equal(cm.PARLEY_TURN_TLS_SERVER, "turn.example.org:443");
+    assert.equal(cm.PARLEY_JANUS_URL, "ws://chat-parley-janus:8188");
+    assert.equal(cm.PARLEY_TURN_CLI, "chat-parley-coturn:5766");
+    assertKnownEnv(Object.keys(cm), "ConfigMap");
+    const parleyEnv = arr(obj(arr(obj(obj(obj(byName("chat-parley").spec).template).spec).containers)[0]).env).map((e) => String(obj(e).name));
+    for (const k of ["PARLEY_TURN_SECRET", "PARLEY_TURN_CLI_PASSWORD", "PARLEY_JANUS_API_SECRET", "PARLEY_JANUS_ADMIN_KEY"])
+      assert.ok(parleyEnv.includes(k), k);
+    // The Parley Service must not select the media pods.
+    const services = objects.filter((o) => o.kind === "Service");
+    const parleySelector = obj(obj(services.find((o) => String(obj(o.metadata).name) === "chat-parley")?.spec).selector);
+    for (const pod of [coturn, janus]) {
+      const labels = obj(obj(pod.metadata).labels);
+      assert.ok(
+        Object.entries(parleySelector).some(([k, v]) => labels[k] !== v),
+        "a media pod matches the Parley Service's selector",
+      );
+    }
+    const missing = render(helm, { calls: { ...calls, turn: { server: "turn.example.org:3478" } } });
+    assert.ok(!missing.ok && /calls\.turn\.secret/.test(missing.error), "coturn without the shared secret is refused");
+    const noImage = render(helm, { calls: { ...calls, janus: { enabled: true, apiSecret: "a", adminKey: "b" } } });
+    assert.ok(!noImage.ok && /calls\.janus\.image\.repository/.test(noImage.error));
+  });
+
   it("the NetworkPolicy admits HTTP, and metrics only from the given sources; egress rules keep DNS", () => {
     const metricsFrom = [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }];
     const egress = [{ to: [{ ipBlock: { cidr: "10.0.0.0/8" } }] }];

@@ -3,15 +3,18 @@
  * topology, alerts"): a real server's /metrics passes Prometheus's own linter
  * (`promtool check metrics`, Debian's `prometheus` package, installed by scripts/test.sh),
  * deploy/prometheus/alerts.yml passes `promtool check rules` and its unit tests, and every
- * metric the alert rules and the Grafana dashboard name is one the server exports.
+ * metric the alert rules and the Grafana dashboard name is one the server exports (with the
+ * call media servers configured: a real coturn and Janus, so their gauges are exported too).
  */
-import { describe, it, before } from "node:test";
+import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { DIALECTS, startTestServer } from "@parley/server/testing/harness";
 import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
+import { startTestCoturn, type TestCoturn } from "@parley/server/testing/coturn";
+import { startTestJanus, type TestJanus } from "@parley/server/testing/janus";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const PROM = path.join(ROOT, "deploy", "prometheus");
@@ -61,9 +64,27 @@ describe("deploy/prometheus", () => {
     }
   });
 
+  let coturn: TestCoturn;
+  let janus: TestJanus;
+  before(async () => {
+    [coturn, janus] = await Promise.all([startTestCoturn(), startTestJanus()]);
+  });
+  after(async () => {
+    await Promise.all([coturn?.stop(), janus?.stop()]);
+  });
+  const media = () => ({
+    turnServer: `127.0.0.1:${coturn.port}`,
+    turnSecret: coturn.secret,
+    turnCli: `127.0.0.1:${coturn.cliPort}`,
+    turnCliPassword: coturn.cliPassword,
+    janusUrl: janus.url,
+    janusApiSecret: janus.apiSecret,
+    janusAdminKey: janus.adminKey,
+  });
+
   for (const dialect of DIALECTS) {
     it(`a running server's /metrics passes promtool check metrics, and the rules and dashboard name only exported metrics (${dialect})`, async () => {
-      const s = await startTestServer({ dialect, config: { metricsToken: TOKEN } });
+      const s = await startTestServer({ dialect, config: { metricsToken: TOKEN, ...media() } });
       try {
         // Some traffic, so labelled series (routes, commands, statuses) are in the output too.
         const owner = await bootstrapOrg(s);

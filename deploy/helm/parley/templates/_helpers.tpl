@@ -45,7 +45,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{/* Whether the chart renders its own Secret (something to put in it, no existingSecret). */}}
 {{- define "parley.ownSecret" -}}
 {{- $s := .Values.secrets -}}
-{{- if and (not .Values.existingSecret) (or .Values.database.url .Values.nats.url .Values.redis.url .Values.blobs.url $s.setupToken $s.metricsToken $s.kmsKey) -}}true{{- end -}}
+{{- $c := .Values.calls -}}
+{{- if and (not .Values.existingSecret) (or .Values.database.url .Values.nats.url .Values.redis.url .Values.blobs.url $s.setupToken $s.metricsToken $s.kmsKey $c.turn.secret $c.coturn.cliPassword $c.janus.apiSecret $c.janus.adminKey) -}}true{{- end -}}
 {{- end -}}
 
 {{/* Whether the KMS key file comes from a Secret (else the server creates it on the data volume). */}}
@@ -92,4 +93,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- fail "parley: secrets.setupToken and secrets.metricsToken need 16 or more characters" -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+
+{{/* Labels of a calls component (coturn, janus): never the Parley pods' selector labels. */}}
+{{- define "parley.componentLabels" -}}
+app.kubernetes.io/name: {{ include "parley.name" .root }}-{{ .component }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
 {{- end -}}
