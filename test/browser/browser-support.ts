@@ -11,6 +11,8 @@ import { after, before } from "node:test";
 import { chromium, type Browser, type CDPSession, type Page } from "playwright-core";
 import { startTestServer, type TestServer } from "@parley/server/testing/harness";
 import { TEST_PASSWORD } from "@parley/server/testing/factories";
+import { MemoryKeyStore } from "@parley/crypto";
+import { ParleyClient } from "@parley/sdk";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const WEB_DIST = path.join(ROOT, "packages/web/dist");
@@ -103,6 +105,19 @@ export async function shot(page: Page, name: string): Promise<string> {
   return file;
 }
 
+/**
+ * A user's SDK device beside the browsers (keys in memory), signed in with TEST_PASSWORD; with
+ * `live`, connected and caught up. The caller closes it.
+ */
+export async function sdkDevice(serverUrl: string, org: string, username: string, opts: { live?: boolean } = {}): Promise<ParleyClient> {
+  const client = await ParleyClient.login({ baseUrl: serverUrl, org, username, password: TEST_PASSWORD, e2ee: { keyStore: new MemoryKeyStore() } });
+  if (opts.live) {
+    client.connect();
+    await client.waitUntilLive();
+  }
+  return client;
+}
+
 /** Sign in through the sign-in form (as the factories' users: TEST_PASSWORD). */
 export async function signIn(
   page: Page,
@@ -120,6 +135,19 @@ export async function signIn(
   if ((opts.until ?? "welcome") === "welcome") await page.getByText("Welcome to").waitFor();
   else await page.getByRole("button", { name: "Sign out" }).waitFor({ timeout: 30_000 });
   if (opts.live) await page.locator('.sidebar .conn[data-state="live"]').waitFor();
+}
+
+/** The first device sets the recovery key up through the banner; returns the key. */
+export async function setUpRecovery(page: Page): Promise<string> {
+  const banner = page.getByTestId("recovery-banner");
+  await banner.getByRole("button", { name: "Set up recovery key" }).click({ timeout: 30_000 });
+  const dialog = page.getByRole("dialog", { name: "Save your recovery key" });
+  const key = (await dialog.getByTestId("recovery-key").innerText()).trim();
+  await Promise.all([page.waitForEvent("download"), dialog.getByRole("button", { name: "Download" }).click()]);
+  await dialog.getByLabel("Last four characters of the key").fill(key.slice(-4));
+  await dialog.getByRole("button", { name: "I have saved my recovery key" }).click();
+  await dialog.waitFor({ state: "detached" });
+  return key;
 }
 
 /** `creator` creates a public channel `name` through the dialog and ends in it. */

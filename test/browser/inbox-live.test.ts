@@ -7,10 +7,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MemoryKeyStore } from "@parley/crypto";
-import { ParleyClient } from "@parley/sdk";
-import { bootstrapOrg, makeUser, TEST_PASSWORD } from "@parley/server/testing/factories";
-import { browserSuite, newUserPage, signIn } from "./browser-support.ts";
+import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
+import { browserSuite, newUserPage, sdkDevice, signIn } from "./browser-support.ts";
 
 const suite = browserSuite();
 
@@ -18,16 +16,8 @@ test("inbox Threads and the Follow button update live: a reply, an unfollow and 
   const url = suite.server.url;
   const owner = await bootstrapOrg(suite.server, { orgSlug: "inbox-live", username: "alice", displayName: "Alice Admin" });
   const bobId = (await makeUser(suite.server, owner, { username: "bob", displayName: "Bob Builder" })).user.id;
-  const alice = await ParleyClient.login({
-    baseUrl: url,
-    org: "inbox-live",
-    username: "alice",
-    password: TEST_PASSWORD,
-    e2ee: { keyStore: new MemoryKeyStore() },
-  });
+  const alice = await sdkDevice(url, "inbox-live", "alice", { live: true });
   t.after(() => alice.close());
-  alice.connect();
-  await alice.waitUntilLive();
 
   const bob = await newUserPage(suite.browser, suite.errors);
   await signIn(bob, url, "inbox-live", "bob", { deviceName: "Bob browser", until: "signed-in", live: true });
@@ -61,13 +51,7 @@ test("inbox Threads and the Follow button update live: a reply, an unfollow and 
   assert.equal(await bob.evaluate(() => (window as unknown as { inboxMarker?: number }).inboxMarker), marker, "the page was not reloaded");
 
   // ---- Bob's other device unfollows: the thread leaves the list ---------------
-  const bob2 = await ParleyClient.login({
-    baseUrl: url,
-    org: "inbox-live",
-    username: "bob",
-    password: TEST_PASSWORD,
-    e2ee: { keyStore: new MemoryKeyStore() },
-  });
+  const bob2 = await sdkDevice(url, "inbox-live", "bob");
   t.after(() => bob2.close());
   await bob2.inbox.unfollowThread(general.id, root.event.seq);
   await bob.getByText("No threads yet: reply in a thread or follow one.").waitFor({ timeout: 30_000 });
