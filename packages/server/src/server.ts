@@ -49,6 +49,7 @@ import { ssoHandlers } from "./modules/sso/routes.ts";
 import { accessHandlers } from "./modules/access/routes.ts";
 import { registerSsoRoutes } from "./http/sso.ts";
 import { registerOAuthRoutes } from "./http/oauth.ts";
+import { registerMailUnsubscribe } from "./http/mail-unsubscribe.ts";
 import { oauthHandlers } from "./modules/oauth/routes.ts";
 import { ldapJobHandlers, ldapSyncSchedule } from "./modules/ldap/sync.ts";
 import { profileJobHandlers, statusSweepSchedule } from "./modules/accounts/profile.ts";
@@ -140,6 +141,8 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   registerSsoRoutes(app, deps);
   // OAuth2 apps: oidc-provider's endpoints under /oauth and the consent page's calls.
   registerOAuthRoutes(app, deps);
+  // Mention email's one-click unsubscribe (RFC 8058): mail clients POST a form, not JSON.
+  registerMailUnsubscribe(app, deps);
   const gateway = createGateway(deps);
   gateway.attach(app.server);
   // Rotate the setup token before accepting requests, so the previous run's token

@@ -142,15 +142,20 @@ export const mails = {
     ]);
   },
   /** Unread mentions while offline: counts and channel names only, never content (notifications/mention-email.ts). */
-  mentions(to: string, a: AccountRef & { channels: Array<{ name: string; count: number }>; url: string; unsubscribeUrl: string }): MailMessage {
+  /** With `oneClickUrl`, the RFC 8058 headers: mail clients offer "Unsubscribe" and POST to it. */
+  mentions(
+    to: string,
+    a: AccountRef & { channels: Array<{ name: string; count: number }>; url: string; unsubscribeUrl: string; oneClickUrl: string },
+  ): MailMessage {
     const total = a.channels.reduce((n, c) => n + c.count, 0);
     const lines = a.channels.map((c) => `${c.name}: ${c.count} ${c.count === 1 ? "mention" : "mentions"}`).join("\n");
-    return render(to, `${total} unread ${total === 1 ? "mention" : "mentions"} in ${a.orgName} on Parley`, [
+    const msg = render(to, `${total} unread ${total === 1 ? "mention" : "mentions"} in ${a.orgName} on Parley`, [
       { text: `You were mentioned while you were away (${a.username} in ${a.orgName}):` },
       { text: lines },
       { text: "Open Parley to read them:", link: { label: "Open Parley", url: a.url } },
       { text: "To stop these emails (you can turn them on again in your notification settings):", link: { label: "Unsubscribe", url: a.unsubscribeUrl } },
     ]);
+    return { ...msg, headers: { "List-Unsubscribe": `<${a.oneClickUrl}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" } };
   },
   invite(to: string, a: { orgName: string; inviter: string; role: string; url: string; expiresAt: number }): MailMessage {
     return render(to, `${a.inviter} invited you to ${a.orgName} on Parley`, [

@@ -3,7 +3,8 @@
  * user offline gets one email with counts and channel names — no message text (a canary in every
  * message is absent from the whole email), no muted channel, no channel a policy forbids; nothing
  * when they came online meanwhile or read the mentions; at most one per window; the unsubscribe
- * link works without signing in, is idempotent and audited; a bad token is a stable error.
+ * link and the RFC 8058 one-click POST its List-Unsubscribe header names work without signing in,
+ * are idempotent and audited; a bad token is a stable error.
  * The delay is fast-forwarded by moving the queued check's run_at (the job runner's clock is the
  * wall clock).
  */
@@ -118,10 +119,23 @@ for (const dialect of DIALECTS) {
       assert.equal(later.length, 1, "the check is moved to the end of the window");
       assert.ok(Number(later[0]!.run_at) > Date.now() + 50 * 60_000);
 
-      // Unsubscribe: no sign-in, idempotent, audited.
+      // RFC 8058 headers: the mail client's one-click unsubscribe POSTs to the token's URL.
+      const head = mail.raw.slice(0, mail.raw.search(/\r?\n\r?\n/)).replace(/\r?\n[ \t]+/g, " ");
       const token = linkIn(mail, `${s.url}/unsubscribe#token=`).split("#token=")[1]!;
-      const first = await call(s, "POST", "/notifications/email/unsubscribe", { token });
-      assert.deepEqual([first.status, first.body], [200, { changed: true }]);
+      assert.match(head, /^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
+      const listUnsubscribe = /^List-Unsubscribe: <([^>]+)>$/m.exec(head)?.[1]?.replace(/\s+/g, "");
+      assert.equal(listUnsubscribe, `${s.url}/mail/unsubscribe?token=${token}`, head);
+      const oneClick = (body: string, url = listUnsubscribe!) =>
+        fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+      // A POST without the one-click form, or with a bad token, changes nothing; a GET is no unsubscribe.
+      assert.equal((await oneClick("List-Unsubscribe=Other")).status, 400);
+      assert.equal((await oneClick("List-Unsubscribe=One-Click", `${s.url}/mail/unsubscribe?token=garbage`)).status, 400);
+      assert.equal((await fetch(listUnsubscribe!)).status, 404);
+      assert.equal((await bob.api("GET", "/me/notifications")).body.email.enabled, true);
+
+      // Unsubscribe: no sign-in (the one-click POST, or the link's page), idempotent, audited.
+      const first = await oneClick("List-Unsubscribe=One-Click");
+      assert.deepEqual([first.status, await first.json()], [200, { changed: true }]);
       const again = await call(s, "POST", "/notifications/email/unsubscribe", { token });
       assert.deepEqual([again.status, again.body], [200, { changed: false }]);
       assert.equal((await bob.api("GET", "/me/notifications")).body.email.enabled, false);

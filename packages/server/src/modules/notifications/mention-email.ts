@@ -29,7 +29,7 @@ import { mails, queueMail } from "../accounts/mail.ts";
 import { readable } from "../inbox/commands.ts";
 import { mentionRows } from "../inbox/store.ts";
 import { channelLevels, settingsOf } from "./store.ts";
-import { unsubscribeToken } from "./unsubscribe.ts";
+import { ONE_CLICK_PATH, unsubscribeToken } from "./unsubscribe.ts";
 
 export const MENTION_EMAIL_JOB = "notify.mention-email";
 
@@ -173,6 +173,7 @@ async function checkMentionEmail(deps: Deps, presenceOf: PresenceOf, job: Mentio
         channels,
         url: `${base}/inbox`,
         unsubscribeUrl: `${base}/unsubscribe#token=${token}`,
+        oneClickUrl: `${base}${ONE_CLICK_PATH}?token=${token}`,
       }),
     );
   });

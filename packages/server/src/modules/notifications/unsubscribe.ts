@@ -12,6 +12,9 @@ import { systemActor } from "../../core/actor.ts";
 import { AppError } from "../../core/errors.ts";
 
 const CONTEXT = "notify.unsubscribe";
+
+/** Where the email's List-Unsubscribe header points, under the public URL (RFC 8058 one-click POST; http/mail-unsubscribe.ts). */
+export const ONE_CLICK_PATH = "/mail/unsubscribe";
 const Claims = z.object({ u: z.string().min(1).max(64), p: z.literal("mention-email") });
 const Outer = z.object({ o: z.string().min(1).max(64), s: z.string().min(1).max(1500) });
 

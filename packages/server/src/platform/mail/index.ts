@@ -17,6 +17,8 @@ export interface MailMessage {
   subject: string;
   text: string;
   html: string;
+  /** Extra header fields (e.g. List-Unsubscribe), ASCII values. */
+  headers?: Record<string, string>;
 }
 
 export interface Mailer {
@@ -45,7 +47,14 @@ export function createMailer(config: Pick<Config, "smtpUrl" | "smtpRequireTls" |
     configured: transport !== undefined,
     async send(msg) {
       if (!transport) throw new Error("no SMTP server is configured (PARLEY_SMTP_URL)");
-      await transport.sendMail({ from: from(), to: msg.to, subject: msg.subject, text: msg.text, html: msg.html });
+      await transport.sendMail({
+        from: from(),
+        to: msg.to,
+        subject: msg.subject,
+        text: msg.text,
+        html: msg.html,
+        ...(msg.headers ? { headers: msg.headers } : {}),
+      });
     },
     close() {
       transport?.close();
