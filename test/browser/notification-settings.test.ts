@@ -5,7 +5,8 @@
  * - The service worker's `push` handler: a push with Parley's ids-only payload, delivered to
  *   the registered worker through CDP (`ServiceWorker.deliverPushMessage`; no real push service
  *   is reachable here), shows "New message" with the channel's name and carries the channel and
- *   seq for the click. Decrypting the text in the worker is not built yet.
+ *   seq for the click (seq 1 is no message the tab can show; decrypted text: notifications.test.ts,
+ *   push-no-tab.test.ts).
  * Screenshot (test-results/screenshots/; copy in docs/screenshots/): notification-settings.
  */
 import { after, before, test } from "node:test";

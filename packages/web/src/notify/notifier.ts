@@ -9,8 +9,9 @@
  *   user's keywords (keywords.ts; the list is sealed to their key locker and opened in the worker)
  *   counts as a mention. The settings are read at start and
  *   again whenever the tab loses the user's attention (a change made here is then in force).
- * - Push: a Web Push names a message (org, channel, seq, sender; no content). The service worker
- *   (pwa/sw-template.js) asks the open tabs; this answers from the tab's decrypted history,
+ * - Push: a Web Push names a message (org, channel, seq, sender; no content). While a tab runs the
+ *   client (holds the device lock) the service worker (pwa/sw-template.js) asks the open tabs (with
+ *   none, it opens the message itself: pwa/sw-push.ts); this answers from the tab's decrypted history,
  *   waiting a few seconds for a message still on its way over the socket, or says to stay quiet
  *   when the user is looking at that channel. The same tag makes the in-tab notification and
  *   the push's one the same notification.
