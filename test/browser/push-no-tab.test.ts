@@ -8,10 +8,14 @@
  * reachable here). With no tab holding the device's Web Lock, the service worker opens the
  * message itself from the device's stored keys and session:
  * - the notification shows the sender and the decrypted text;
- * - reopening the app shows the message from the device's history (its MLS key is used up: the
- *   service worker's decrypted copy is what the tab shows) and the tab starts normally (lock released);
- * - a push it cannot open (a message that never arrives; another org's) says "New message";
- * - a push for a channel Bob muted meanwhile shows nothing.
+ * - the worker releases the device's Web Lock when done;
+ * - a push it cannot open (a message that never arrives; another org's; a channel Bob is not in)
+ *   says "New message";
+ * - a push for a channel Bob muted meanwhile shows nothing;
+ * - a tab opened while the device is held as the worker holds it (the device lock plus the worker's
+ *   marker lock, taken by the manifest page for the test) waits rather than saying "open in
+ *   another tab", then starts and shows the messages the worker decrypted (their MLS keys are used
+ *   up: the worker's copies in the device's history are what the tab shows).
  * Notifications are read with registration.getNotifications() from a page of the origin that does
  * not run the app (the manifest), so no tab takes the device.
  */
@@ -101,6 +105,10 @@ test("with no tab open, the service worker opens a pushed mention from the devic
   const foreign = await waitForNotification(shown, `parley:${ops}:${mentionSeq}`);
   assert.equal(foreign.title, "New message", "another org's push is not opened with this device's session");
   assert.ok(!foreign.body.includes("deploy"));
+  const secret = (await owner.api("POST", "/channels", { name: "secret", kind: "private" })).body.id as string;
+  await deliver(JSON.stringify({ v: 1, orgId, channelId: secret, seq: 1, senderId: owner.user.id }));
+  const elsewhere = await waitForNotification(shown, `parley:${secret}:1`);
+  assert.equal(elsewhere.title, "New message", "a channel Bob is not a member of is not opened");
   await closeAll(shown);
 
   // ---- Bob mutes #ops (on another device): a push for a mention there shows nothing, content least of all ----
@@ -113,11 +121,28 @@ test("with no tab open, the service worker opens a pushed mention from the devic
   assert.deepEqual(await notifications(shown), [], "nothing shown for a muted channel");
   assert.equal((await bob.api("PUT", `/me/notifications/channels/${ops}`, { level: "default" })).status, 200);
 
-  // ---- Bob opens the app again: it starts (the device is free) and shows the messages the worker decrypted ----
+  // ---- Bob opens the app again while the device is held as the service worker holds it (the device lock
+  // and the worker's marker, taken here by the manifest page): the tab waits instead of saying
+  // "open in another tab", then starts and shows the messages the worker decrypted ----
+  await shown.evaluate(
+    () =>
+      new Promise<void>((held) => {
+        void navigator.locks.request("parley-device", () =>
+          navigator.locks.request("parley-device-sw", () => {
+            held();
+            return new Promise<void>((release) => ((window as unknown as { release: () => void }).release = release));
+          }),
+        );
+      }),
+  );
   const again = await context.newPage();
   again.setDefaultTimeout(15_000);
   again.on("pageerror", (err) => suite.errors.push(`pageerror: ${err.message}`));
   await again.goto(`${origin}/c/${ops}`);
+  await new Promise((r) => setTimeout(r, 3_000));
+  assert.equal(await again.getByText("Parley is open in another tab").count(), 0, "the tab waits for the service worker");
+  assert.equal(await again.getByRole("button", { name: "Sign out" }).count(), 0, "and does not run the client meanwhile");
+  await shown.evaluate(() => (window as unknown as { release: () => void }).release());
   await again.getByRole("button", { name: "Sign out" }).waitFor({ timeout: 30_000 });
   await again.getByRole("heading", { name: "ops" }).waitFor();
   await again.locator("main article.msg", { hasText: "the deploy window opens at 17:00" }).waitFor();

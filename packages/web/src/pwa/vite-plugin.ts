@@ -22,7 +22,7 @@ const PUSH_ENTRY = fileURLToPath(new URL("./sw-push.ts", import.meta.url));
 async function pushBundle(): Promise<string> {
   const out = await build({
     configFile: false,
-    logLevel: "warn",
+    logLevel: "error", // as the app's own build: e.g. the crypto libraries' optional Node "crypto" import, unused in browsers
     publicDir: false,
     build: {
       write: false,
