@@ -169,16 +169,3 @@ export async function createAndJoinChannel(creator: Page, joiner: Page, name: st
   await joiner.getByRole("dialog", { name: "Browse channels" }).waitFor({ state: "detached", timeout: 30_000 });
   await joiner.getByRole("heading", { name: `# ${name}` }).waitFor();
 }
-
-/** The first device sets the recovery key up through the banner; returns the key. */
-export async function setUpRecovery(page: Page): Promise<string> {
-  const banner = page.getByTestId("recovery-banner");
-  await banner.getByRole("button", { name: "Set up recovery key" }).click({ timeout: 30_000 });
-  const dialog = page.getByRole("dialog", { name: "Save your recovery key" });
-  const key = (await dialog.getByTestId("recovery-key").innerText()).trim();
-  await Promise.all([page.waitForEvent("download"), dialog.getByRole("button", { name: "Download" }).click()]);
-  await dialog.getByLabel("Last four characters of the key").fill(key.slice(-4));
-  await dialog.getByRole("button", { name: "I have saved my recovery key" }).click();
-  await dialog.waitFor({ state: "detached" });
-  return key;
-}
