@@ -67,7 +67,9 @@ function attach(readable: ReadableStream<EncodedFrame>, writable: WritableStream
   const step = opts.direction === "send" ? encryptFrame : decryptFrame;
   // Frames are handled one after the other (TransformStream awaits each), which keeps the
   // counter order equal to the frame order.
-  void readable.pipeThrough(new TransformStream<EncodedFrame, EncodedFrame>({ transform: (f, c) => step(f, opts, c) })).pipeTo(writable);
+  // A frame that throws is dropped, not allowed to error the stream (which would end the track).
+  const transform = (f: EncodedFrame, c: TransformStreamDefaultController<EncodedFrame>) => step(f, opts, c).catch(() => drop("malformed"));
+  void readable.pipeThrough(new TransformStream<EncodedFrame, EncodedFrame>({ transform })).pipeTo(writable);
 }
 
 scope.onrtctransform = (e) => attach(e.transformer.readable, e.transformer.writable, e.transformer.options);
