@@ -249,6 +249,51 @@ test("FileStore keeps session, cursors and events across client restarts", async
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 });
 
+test("catchUpChannel opens new events without the realtime connection, and a later run does not see them again", async (t) => {
+  const server = await startTestServer();
+  t.after(() => server.stop());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-sdk-"));
+  const device = async () => ({ store: await FileStore.open(dir, { debounceMs: 10 }), e2ee: { keyStore: await openDeviceKeyStore(dir) } });
+  const { alice, bob, channelId } = await twoUsers(server.url, await device());
+  t.after(() => alice.close());
+  const seen = collect(bob, channelId);
+  alice.connect();
+  bob.connect();
+  await Promise.all([alice.waitUntilLive(), bob.waitUntilLive()]);
+  await alice.sendMessage(channelId, "m1");
+  await until(() => seen.length === 1, "m1");
+  await bob.close();
+  await alice.sendMessage(channelId, "m2");
+  await alice.sendMessage(channelId, "m3");
+
+  // A short headless run (the web app's service worker opening a push): no socket, one channel.
+  const headless = await ParleyClient.resume({ ...FAST, ...(await device()) });
+  const opened = collect(headless, channelId);
+  await headless.catchUpChannel(channelId);
+  assert.equal(headless.state, "offline", "never connected");
+  assert.deepEqual(
+    opened.map((e) => e.text ?? e.content.decodeError),
+    ["m2", "m3"],
+  );
+  await headless.close();
+
+  // The next run starts after them: their MLS keys are used up, the device's copies are its history.
+  await alice.sendMessage(channelId, "m4");
+  const next = await ParleyClient.resume({ ...FAST, ...(await device()) });
+  t.after(() => next.close());
+  const later = collect(next, channelId);
+  next.connect();
+  await next.waitUntilLive();
+  await until(() => later.some((e) => e.text === "m4"), "m4");
+  await next.idle();
+  assert.deepEqual(
+    later.map((e) => e.seq),
+    [opened.at(-1)!.seq + 1],
+    "m4 only: m2 and m3 are not delivered again",
+  );
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+});
+
 test("token refresh is single-flight, rotates the refresh token and persists it", async (t) => {
   const server = await startTestServer();
   t.after(() => server.stop());
