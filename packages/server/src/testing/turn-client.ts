@@ -1,11 +1,12 @@
 /**
  * A minimal TURN client for tests (RFC 8656 Allocate with long-term credentials, RFC 8489
- * message integrity), over UDP or TCP to a real coturn: enough to prove which credentials the
+ * message integrity), over UDP, TCP or TLS to a real coturn: enough to prove which credentials the
  * relay accepts. Not a general STUN implementation: one request at a time, IPv4 only.
  */
 import crypto from "node:crypto";
 import dgram from "node:dgram";
 import net from "node:net";
+import tls from "node:tls";
 
 const MAGIC = 0x2112a442;
 const ALLOCATE = 0x0003;
@@ -94,9 +95,10 @@ function udpChannel(port: number): Channel {
   };
 }
 
-async function tcpChannel(port: number): Promise<Channel> {
-  const sock = net.connect(port, "127.0.0.1");
-  await new Promise<void>((resolve, reject) => sock.once("connect", resolve).once("error", reject));
+/** TURN over TCP, or over TLS when `ca` (the server certificate to trust) is given. */
+async function tcpChannel(port: number, ca?: string): Promise<Channel> {
+  const sock = ca ? tls.connect({ port, host: "127.0.0.1", ca }) : net.connect(port, "127.0.0.1");
+  await new Promise<void>((resolve, reject) => sock.once(ca ? "secureConnect" : "connect", () => resolve()).once("error", reject));
   let buf = Buffer.alloc(0);
   let waiting: ((m: Buffer) => void) | null = null;
   const drain = () => {
@@ -117,7 +119,7 @@ async function tcpChannel(port: number): Promise<Channel> {
   return {
     request: (msg) =>
       new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("no TURN answer over TCP within 3 s")), 3000);
+        const timer = setTimeout(() => reject(new Error(`no TURN answer over ${ca ? "TLS" : "TCP"} within 3 s`)), 3000);
         waiting = (m) => {
           clearTimeout(timer);
           resolve(m);
@@ -141,8 +143,17 @@ function errorOf(attrs: Map<number, Buffer>): { error: number; reason: string } 
  * request, the 401 carrying realm and nonce, then the signed request. The allocation is released
  * again (Refresh with lifetime 0) unless `keep` is set.
  */
-export async function turnAllocate(o: { port: number; transport: "udp" | "tcp"; username: string; password: string; keep?: boolean }): Promise<AllocateResult> {
-  const ch = o.transport === "udp" ? udpChannel(o.port) : await tcpChannel(o.port);
+export async function turnAllocate(o: {
+  port: number;
+  transport: "udp" | "tcp" | "tls";
+  username: string;
+  password: string;
+  keep?: boolean;
+  /** For `tls`: the server certificate to trust (PEM). */
+  ca?: string;
+}): Promise<AllocateResult> {
+  if (o.transport === "tls" && !o.ca) throw new Error("TURN over TLS needs the server certificate to trust (ca)");
+  const ch = o.transport === "udp" ? udpChannel(o.port) : await tcpChannel(o.port, o.transport === "tls" ? o.ca : undefined);
   try {
     const transportAttr = { type: ATTR.TRANSPORT, value: Buffer.from([17, 0, 0, 0]) };
     const first = decode(await ch.request(encode(ALLOCATE, crypto.randomBytes(12), [transportAttr])));

@@ -1,6 +1,6 @@
 /**
  * TURN credentials against a real coturn (scripts/coturn.sh, one per test file): a fresh
- * credential allocates a relay over UDP and over TCP; an expired one, one signed with another
+ * credential allocates a relay over UDP, TCP and TLS; an expired one, one signed with another
  * secret, and one whose username was altered are refused with 401; the allocation count read
  * from coturn's CLI follows the allocations held.
  */
@@ -13,14 +13,15 @@ import { readTurnAllocations } from "./allocations.ts";
 
 let turn: TestCoturn;
 before(async () => {
-  turn = await startTestCoturn();
+  turn = await startTestCoturn({ tls: true });
 });
 after(() => turn?.stop());
 
-test("a fresh credential allocates a relay over UDP and over TCP (the fallback when UDP is blocked)", async () => {
+test("a fresh credential allocates a relay over UDP, TCP and TLS (the fallbacks when UDP or all but HTTPS is blocked)", async () => {
   const cred = mintTurnCredential(turn.secret, opaqueUserRef(turn.secret, "user-1"), 600);
-  for (const transport of ["udp", "tcp"] as const) {
-    const r = await turnAllocate({ port: turn.port, transport, username: cred.username, password: cred.credential });
+  for (const transport of ["udp", "tcp", "tls"] as const) {
+    const port = transport === "tls" ? turn.tlsPort! : turn.port;
+    const r = await turnAllocate({ port, transport, username: cred.username, password: cred.credential, ca: turn.caPem });
     assert.equal(r.ok, true, `${transport}: ${JSON.stringify(r)}`);
     assert.ok(r.ok && r.relayPort > 0);
   }
