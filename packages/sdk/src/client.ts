@@ -21,6 +21,7 @@ import { ClientMessages, requireE2ee } from "./client-messages.ts";
 import { Delivery } from "./delivery.ts";
 import { e2eeHost } from "./e2ee-host.ts";
 import { PresenceWatch } from "./presence.ts";
+import { CallsApi } from "./calls.ts";
 import { E2eeEngine, type E2eeOptions } from "./e2ee/engine.ts";
 import { MlsCodec } from "./e2ee/mls-codec.ts";
 import { personalStoreOf, type PersonalStore } from "./personal.ts";
@@ -75,6 +76,12 @@ export class ParleyClient extends ClientMessages {
   readonly #auth: AuthSession;
   readonly #conn: Connection;
   readonly #presence = new PresenceWatch((frame) => this.#conn.send(frame));
+  /** Call signalling (issue 14): start, answer, join, leave calls, media state, WebRTC signalling; its own events (docs/calls.md). */
+  readonly calls: CallsApi = new CallsApi({
+    request: (frame) => this.#conn.callRequest(frame),
+    post: (channelId, content) => this.send(channelId, { kind: "message", ...content }),
+    list: async (all) => (await this.api.call("listCalls", { query: { all: all ? "true" : "false" } })).calls,
+  });
   readonly #sync: SyncEngine;
   readonly #outbox: Outbox;
   readonly #sender: Sender;
@@ -223,7 +230,9 @@ export class ParleyClient extends ClientMessages {
       accessToken: () => this.#auth.accessToken(),
       onUnauthorized: (t) => this.#auth.onUnauthorized(t),
       cursors: () => this.#sync.cursors(),
-      onFrame: (f) => routeFrame(f, this.#sync, (name, payload) => this.emit(name, payload)),
+      onFrame: (f) => {
+        if (!this.calls.receive(f)) routeFrame(f, this.#sync, (name, payload) => this.emit(name, payload));
+      },
       onState: (change) => {
         this.#sync.setLive(change.state === "live");
         if (change.state === "live") {

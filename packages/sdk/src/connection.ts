@@ -56,8 +56,13 @@ export interface ConnectionOptions {
 
 type AckFrame = ServerFrameOf<"ack">;
 
+type CallAckFrame = ServerFrameOf<"call.ack">;
+/** A call request (issue 14): a `call.*` frame, answered by `call.ack`. */
+export type CallRequestFrame = WithoutRef<Extract<ClientFrameInput, { t: `call.${string}` }>>;
+type WithoutRef<F> = F extends unknown ? Omit<F, "ref"> : never;
+
 interface Pending {
-  resolve(f: AckFrame): void;
+  resolve(f: AckFrame | CallAckFrame): void;
   reject(e: ParleyError): void;
   timer: ReturnType<typeof setTimeout>;
 }
@@ -172,10 +177,19 @@ export class Connection {
   }
 
   /** Send a `send` frame and wait for its `ack` (or `error`, timeout, disconnect — all as {@link ParleyError}). */
-  async request(frame: Omit<Extract<ClientFrameInput, { t: "send" }>, "ref">): Promise<AckFrame> {
+  request(frame: Omit<Extract<ClientFrameInput, { t: "send" }>, "ref">): Promise<AckFrame> {
+    return this.#ask(frame) as Promise<AckFrame>;
+  }
+
+  /** Send a `call.*` frame and wait for its `call.ack` (errors as in {@link request}). */
+  callRequest(frame: CallRequestFrame): Promise<CallAckFrame> {
+    return this.#ask(frame) as Promise<CallAckFrame>;
+  }
+
+  async #ask(frame: Omit<Extract<ClientFrameInput, { t: "send" }>, "ref"> | CallRequestFrame): Promise<AckFrame | CallAckFrame> {
     await this.#pace();
     const ref = `r${++this.#refSeq}`;
-    return new Promise<AckFrame>((resolve, reject) => {
+    return new Promise<AckFrame | CallAckFrame>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(ref);
         reject(new ParleyError({ code: "timeout", message: "no ack from the server in time" }));
@@ -252,15 +266,15 @@ export class Connection {
         this.#setState({ state: "live" });
       } else if (frame.t === "pong") {
         return;
-      } else if (frame.t === "ack" || (frame.t === "error" && frame.ref)) {
+      } else if (frame.t === "ack" || frame.t === "call.ack" || (frame.t === "error" && frame.ref)) {
         const p = this.#pending.get(frame.ref!);
         if (p) {
           this.#pending.delete(frame.ref!);
           clearTimeout(p.timer);
-          if (frame.t === "ack") p.resolve(frame);
-          else p.reject(errorFromBody(0, frame));
+          if (frame.t === "error") p.reject(errorFromBody(0, frame));
+          else p.resolve(frame);
         }
-        if (frame.t === "error") return;
+        if (frame.t !== "ack") return;
       }
       this.#o.onFrame(frame);
     };

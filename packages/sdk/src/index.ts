@@ -26,6 +26,7 @@ export { parseReminder, zonedInstant, REMIND_USAGE, DEFAULT_REMINDER_HOUR, type 
 export type { AcceptInviteOptions, ApiKeyLoginOptions, LoginOptions, SecondFactor, SetupOptions, SsoSignInOptions } from "./sign-in.ts";
 export * from "./timeline.ts";
 export * from "./polls.ts";
+export * from "./calls.ts";
 export { KeyLocker, isRecoveryKeyError, type LockerStatus } from "./e2ee/locker.ts";
 export { DeviceApprovals, type AcceptedApproval, type DeviceTrust } from "./e2ee/approval.ts";
 export { E2eeEngine, type E2eeOptions, type UndecryptableNotice, type HistoryUnavailableNotice, type HistoryKeysNotice } from "./e2ee/engine.ts";

@@ -1,0 +1,180 @@
+/**
+ * Call signalling for apps (issue 14): `client.calls` starts, answers, joins and leaves calls,
+ * sets this device's media state, and relays WebRTC signalling to another device of the call.
+ * Each request is a `call.*` WebSocket frame with a `ref` (paced like sends), answered by
+ * `call.ack` (or `error`, thrown as a ParleyError; `network` when not connected). Events: `ringing`, `state`, `signal`, `ended` and `missed` (a call
+ * that rang nobody answered). The media path (RTCPeerConnection, SFrame keys from the MLS epoch)
+ * is the app's; docs/calls.md ("Signalling") describes the flow.
+ *
+ * The server never writes content into a channel: call events in a channel's history are
+ * ordinary encrypted messages whose content carries `call` ({@link CallEventContent}) beside a
+ * text fallback, posted by a participant's device with {@link CallsApi.postEvent}.
+ */
+import type { Call, CallEndReason, CallKind, CallSignal, ServerFrame, ServerFrameOf } from "@parley/protocol";
+import type { CallRequestFrame } from "./connection.ts";
+import { Emitter } from "./emitter.ts";
+import { ParleyError } from "./errors.ts";
+import type { MessageContent } from "./codec.ts";
+
+/** A call ringing this user (the `call.ring` frame). */
+export type CallRinging = Omit<ServerFrameOf<"call.ring">, "t">;
+/** A call of one of the user's channels changed (a device joined or left, or its media state). */
+export type CallStateNotice = Omit<ServerFrameOf<"call.state">, "t">;
+/** Signalling from another device of a call. */
+export type CallSignalNotice = Omit<ServerFrameOf<"call.signal">, "t">;
+/** A call ended. */
+export type CallEndedNotice = Omit<ServerFrameOf<"call.ended">, "t">;
+
+/** Events of {@link CallsApi}. */
+export interface CallEvents {
+  [key: string]: unknown;
+  ringing: CallRinging;
+  state: CallStateNotice;
+  signal: CallSignalNotice;
+  ended: CallEndedNotice;
+  /** A call ended as `missed` (also emitted as `ended`): post the "missed call" event with {@link CallsApi.postEvent} if this device started it. */
+  missed: CallEndedNotice;
+}
+
+/** What a call event in a channel's history says (sealed inside an MLS message). */
+export interface CallEventContent {
+  event: "started" | "ended" | "missed";
+  callId: string;
+  kind: CallKind;
+  /** Why it ended (`ended` and `missed`). */
+  reason?: CallEndReason;
+  /** How long it lasted, ms (`ended`). */
+  durationMs?: number;
+}
+
+/** Message content for a call event: `call` for clients that know it, `text` for those that do not. */
+export function callEventContent(info: CallEventContent): MessageContent {
+  const text =
+    info.event === "started"
+      ? "📞 Call started"
+      : info.event === "missed"
+        ? "📞 Missed call"
+        : `📞 Call ended${info.durationMs !== undefined ? ` (${Math.round(info.durationMs / 1000)} s)` : ""}`;
+  return { text, call: { ...info } };
+}
+
+/** The call event a decoded message carries, if any (checks its shape: content comes from other devices). */
+export function callEventOf(content: MessageContent): CallEventContent | undefined {
+  const c = content["call"] as Partial<CallEventContent> | undefined;
+  if (!c || typeof c !== "object") return undefined;
+  if (c.event !== "started" && c.event !== "ended" && c.event !== "missed") return undefined;
+  if (typeof c.callId !== "string" || (c.kind !== "p2p" && c.kind !== "sfu")) return undefined;
+  return {
+    event: c.event,
+    callId: c.callId,
+    kind: c.kind,
+    ...(typeof c.reason === "string" ? { reason: c.reason } : {}),
+    ...(typeof c.durationMs === "number" ? { durationMs: c.durationMs } : {}),
+  };
+}
+
+/** What the calls API needs from its client. */
+export interface CallsHost {
+  /** Send a call frame on the live connection and wait for its `call.ack` (ParleyError on `error`, timeout or disconnect). */
+  request(frame: CallRequestFrame): Promise<{ call?: Call | undefined }>;
+  /** Post message content in a channel (encrypted by the client's codec). */
+  post(channelId: string, content: MessageContent): Promise<unknown>;
+  /** GET /calls. */
+  list(all: boolean): Promise<Call[]>;
+}
+
+/** `client.calls`: call signalling over the client's connection. */
+export class CallsApi extends Emitter<CallEvents> {
+  readonly #host: CallsHost;
+
+  constructor(host: CallsHost) {
+    super();
+    this.#host = host;
+  }
+
+  /** Start a call in a channel or DM (rings a DM's peer); this device joins. */
+  start(channelId: string): Promise<Call> {
+    return this.#call({ t: "call.start", channelId });
+  }
+  /** Accept a ringing call on this device (joins it). */
+  accept(callId: string): Promise<Call> {
+    return this.#call({ t: "call.accept", callId });
+  }
+  /** Decline a ringing call (`busy`: because the user is in another call). */
+  decline(callId: string, opts: { busy?: boolean } = {}): Promise<Call> {
+    return this.#call({ t: opts.busy ? "call.busy" : "call.decline", callId });
+  }
+  /** Hang up a call nobody answered yet (the caller only). */
+  cancel(callId: string): Promise<Call> {
+    return this.#call({ t: "call.cancel", callId });
+  }
+  /** Join an ongoing call of one of the user's channels. */
+  join(callId: string): Promise<Call> {
+    return this.#call({ t: "call.join", callId });
+  }
+  /** Leave a call (the last device leaving ends it). */
+  leave(callId: string): Promise<Call> {
+    return this.#call({ t: "call.leave", callId });
+  }
+  /** This device's media state. */
+  setMedia(callId: string, media: { audioMuted?: boolean; videoMuted?: boolean; screenSharing?: boolean }): Promise<Call> {
+    return this.#call({ t: "call.media", callId, ...media });
+  }
+  /** Raise or lower this device's hand. */
+  raiseHand(callId: string, raised = true): Promise<Call> {
+    return this.#call({ t: "call.hand", callId, raised });
+  }
+  /** Relay WebRTC signalling (an SDP offer or answer, an ICE candidate) to another device of the call. */
+  async signal(callId: string, toDeviceId: string, signal: CallSignal): Promise<void> {
+    await this.#request({ t: "call.signal", callId, toDeviceId, signal });
+  }
+  /** Active calls of the user's channels (`all`: the org's, owners and admins). */
+  list(opts: { all?: boolean } = {}): Promise<Call[]> {
+    return this.#host.list(opts.all ?? false);
+  }
+  /** Post a call event (started, ended, missed) in the call's channel as an encrypted message. */
+  postEvent(channelId: string, info: CallEventContent): Promise<unknown> {
+    return this.#host.post(channelId, callEventContent(info));
+  }
+
+  async #call(frame: CallRequestFrame): Promise<Call> {
+    const call = await this.#request(frame);
+    if (!call) throw new ParleyError({ code: "bad_response", message: `${frame.t}: the server answered without the call` });
+    return call;
+  }
+
+  async #request(frame: CallRequestFrame): Promise<Call | undefined> {
+    return (await this.#host.request(frame)).call;
+  }
+
+  /** A server frame: true when it was a call frame (or the error answering a call request) and is handled. */
+  receive(f: ServerFrame): boolean {
+    switch (f.t) {
+      case "call.ring":
+        this.emit("ringing", {
+          callId: f.callId,
+          channelId: f.channelId,
+          kind: f.kind,
+          fromUserId: f.fromUserId,
+          fromDeviceId: f.fromDeviceId,
+          startedAt: f.startedAt,
+          expiresAt: f.expiresAt,
+        });
+        return true;
+      case "call.state":
+        this.emit("state", { call: f.call, change: f.change });
+        return true;
+      case "call.signal":
+        this.emit("signal", { callId: f.callId, fromUserId: f.fromUserId, fromDeviceId: f.fromDeviceId, signal: f.signal });
+        return true;
+      case "call.ended": {
+        const notice = { callId: f.callId, channelId: f.channelId, reason: f.reason, endedAt: f.endedAt };
+        this.emit("ended", notice);
+        if (f.reason === "missed") this.emit("missed", notice);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+}
