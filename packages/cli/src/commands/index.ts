@@ -16,6 +16,7 @@ import { mfaAdminCommands } from "./mfa-admin.ts";
 import { channelCommands } from "./channels.ts";
 import { messageCommands } from "./messages.ts";
 import { pinCommands } from "./pins.ts";
+import { callCommands } from "./calls.ts";
 import { notifyCommands } from "./notify.ts";
 import { remindCommands } from "./remind.ts";
 import { botCommands } from "./bots.ts";
@@ -66,6 +67,7 @@ export const COMMANDS: Command[] = [
   channelLabelsCommand,
   ...messageCommands,
   ...pinCommands,
+  ...callCommands,
   ...notifyCommands,
   ...remindCommands,
   ...botCommands,
