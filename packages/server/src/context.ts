@@ -14,7 +14,6 @@ import type { Kms } from "./platform/kms/index.ts";
 import type { BlobStore } from "./platform/blobs/blob-store.ts";
 import type { Mailer } from "./platform/mail/index.ts";
 import type { PublicUrl } from "./platform/public-url.ts";
-import type { CallRooms } from "./modules/calls/rooms.ts";
 import type { Sfu } from "./platform/sfu/types.ts";
 
 /** Server-wide dependencies: platform seams only. Built by composeDeps() (compose.ts). */
@@ -42,8 +41,6 @@ export interface Deps {
   publicUrl: PublicUrl;
   /** Outgoing email (platform/mail); sent by the `mail.send` job. */
   mail: Mailer;
-  /** The SFU's rooms for group calls (platform/sfu); unset: no SFU configured. */
-  callRooms?: CallRooms;
   /** The SFU of group calls (platform/sfu, Janus), when PARLEY_JANUS_URL is set. */
   sfu?: Sfu;
 }

@@ -143,9 +143,9 @@ export async function revokeSessions(tx: Tx, after: AfterCommit, deps: Deps, sco
   }
   await q.execute();
   // A revoked device, or a user with no session left (deactivated), is dropped from calls at once.
-  if (scope.all) await dropDevicesFromCalls(tx, after, scope.orgId, { userId: scope.userId }, deps.now(), deps.callRooms);
+  if (scope.all) await dropDevicesFromCalls(tx, after, scope.orgId, { userId: scope.userId }, deps.now(), deps.sfu);
   else if (!scope.sessionIds?.length && scope.deviceIds?.length)
-    await dropDevicesFromCalls(tx, after, scope.orgId, { deviceIds: scope.deviceIds }, deps.now(), deps.callRooms);
+    await dropDevicesFromCalls(tx, after, scope.orgId, { deviceIds: scope.deviceIds }, deps.now(), deps.sfu);
   after.publish("auth.revoked", { ...scope });
 }
 

@@ -25,7 +25,7 @@ export function adminEndCall(deps: Deps, p: DeviceActor, callId: string): Promis
     if (call.ended_at !== null) throw new AppError("call_ended", "the call has already ended");
     const participants = (await presentParticipants(tx, call.id)).length;
     const now = deps.now();
-    await endCall(tx, fx, call, "admin", now, deps.callRooms);
+    await endCall(tx, fx, call, "admin", now, deps.sfu);
     fx.audit({
       action: "call.ended",
       target: { kind: "call", id: call.id },

@@ -96,8 +96,8 @@ export async function startCall(deps: Deps, p: DeviceActor, channelId: string): 
         });
       }
       if (rung.length > 0) await fx.job(RING_TIMEOUT_JOB, { orgId: p.orgId, callId: row.id }, { runAt: expiresAt, now });
-      if (row.kind === "sfu" && deps.callRooms) {
-        const rooms = deps.callRooms;
+      if (row.kind === "sfu" && deps.sfu) {
+        const rooms = deps.sfu;
         fx.run(() => void rooms.ensureRoom(row.id).catch((err: unknown) => deps.log.error({ err, callId: row.id }, "SFU room not created")));
       }
       return state;
@@ -168,7 +168,7 @@ export function declineCall(deps: Deps, p: DeviceActor, callId: string, answer: 
     if (!(await answerRing(tx, call.id, p.userId, answer, now))) throw new AppError("call_ended", "the call does not ring you (any more)");
     const rings = await ringsOf(tx, call.id);
     const refused = rings.every((r) => r.answer === "declined" || r.answer === "busy");
-    if (call.kind === "p2p" || (refused && call.answered_at === null)) await endCall(tx, fx, call, answer, now, deps.callRooms);
+    if (call.kind === "p2p" || (refused && call.answered_at === null)) await endCall(tx, fx, call, answer, now, deps.sfu);
     return toCall(tx, (await lockCall(tx, p.orgId, call.id, false))!);
   });
 }
@@ -179,7 +179,7 @@ export function cancelCall(deps: Deps, p: DeviceActor, callId: string): Promise<
     const call = await liveCall(deps, tx, p, callId);
     if (call.started_by !== p.userId) throw new AppError("forbidden", "only the caller may cancel a call");
     if (call.answered_at !== null) throw new AppError("bad_request", "the call was answered: leave it instead");
-    await endCall(tx, fx, call, "cancelled", deps.now(), deps.callRooms);
+    await endCall(tx, fx, call, "cancelled", deps.now(), deps.sfu);
     return toCall(tx, (await lockCall(tx, p.orgId, call.id, false))!);
   });
 }
@@ -192,7 +192,7 @@ export function leaveCall(deps: Deps, p: DeviceActor, callId: string): Promise<C
     if (!me) throw new AppError("call_not_joined", "this device is not in the call");
     const now = deps.now();
     const left = await leaveParticipants(tx, call.id, "left", now, [me.id]);
-    await afterLeaving(tx, fx, call, left, "left", now, deps.callRooms);
+    await afterLeaving(tx, fx, call, left, "left", now, deps.sfu);
     return toCall(tx, (await lockCall(tx, p.orgId, call.id, false))!);
   });
 }
@@ -232,7 +232,7 @@ export function ringTimeoutHandlers(deps: Deps) {
       await runCommand(deps, { kind: "system", orgId, role: "owner", via: "server" }, RING_TIMEOUT_JOB, async (tx, fx) => {
         const call = await lockCall(tx, orgId, callId, deps.storage.dialect === "postgres");
         if (!call || call.ended_at !== null || call.answered_at !== null) return;
-        await endCall(tx, fx, call, "missed", deps.now(), deps.callRooms);
+        await endCall(tx, fx, call, "missed", deps.now(), deps.sfu);
       });
     },
   };

@@ -30,7 +30,7 @@ export async function deleteChannel(deps: Deps, p: DeviceActor, channelId: strin
       const matters = await holdingMatters(tx, p.orgId, channelId);
       if (matters.length > 0) throw new AppError("legal_hold", `deleting this channel is refused: a legal hold covers it (${matters.join(", ")})`, { matters });
       const members = await memberIds(tx, channelId);
-      await endChannelCall(tx, fx, channelId, now, deps.callRooms);
+      await endChannelCall(tx, fx, channelId, now, deps.sfu);
       const { blobIds, events } = await deleteChannelRows(tx, p.orgId, channelId);
       await channelAttrsChanged(tx, fx, p.orgId);
       if (blobIds.length) await fx.job(DELETE_BLOBS_JOB, { ids: blobIds });

@@ -94,7 +94,7 @@ export async function removeChannelMembersIn(
   await tellUsers(c, removed, "channel.left", { channelId: a.channelId, by: a.by });
   await tellUsers(c, rest, "member.left", { userIds: removed, by: a.by });
   // Whoever left the channel leaves its call in the same transaction (the others re-key).
-  await dropUsersFromChannelCall(tx, after, a.channelId, removed, now, deps.callRooms);
+  await dropUsersFromChannelCall(tx, after, a.channelId, removed, now, deps.sfu);
   publishMembers(c, [], removed);
   return removed;
 }

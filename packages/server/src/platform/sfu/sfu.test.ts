@@ -14,6 +14,8 @@ import { Registry } from "prom-client";
 import { createLogger } from "../log.ts";
 import { startTestJanus, type TestJanus } from "../../testing/janus.ts";
 import { startTestServer } from "../../testing/harness.ts";
+import { bootstrapOrg, makeUser } from "../../testing/factories.ts";
+import { startCallIn } from "../../testing/calls.ts";
 import { createJanusSfu } from "./janus.ts";
 import type { Sfu, SfuEvent } from "./types.ts";
 
@@ -194,4 +196,27 @@ test("a server with PARLEY_JANUS_URL reports the SFU in /readyz and /metrics wit
   assert.deepEqual(await ready(), { status: 200, body: { ok: true, checks: { db: true, bus: true, draining: false, sfu: false } } });
   assert.match(await s.deps.metrics.registry.metrics(), /^parley_sfu_up 0$/m);
   await janus.start();
+});
+
+test("a group call started through the server gets its Janus room, and ending it destroys the room", async (t) => {
+  const s = await startTestServer({ config: { janusUrl: janus.url, janusApiSecret: janus.apiSecret, janusAdminKey: janus.adminKey } });
+  t.after(() => s.stop());
+  for (let i = 0; i < 200 && !s.deps.sfu!.health().up; i++) await new Promise((r) => setTimeout(r, 25));
+  const owner = await bootstrapOrg(s, { orgSlug: "acme" });
+  const bob = await makeUser(s, owner);
+  const created = await owner.api("POST", "/channels", { kind: "private", name: "standup", members: [bob.user.id] });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const callId = await startCallIn(s.url, owner.accessToken, created.body.id as string);
+  const out = await outsider();
+  try {
+    const exists = async () => (await out.h.exists({ room: callId })).exists;
+    for (let i = 0; i < 200 && !(await exists()); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(await exists(), true, "the SFU room is made when the group call starts");
+    const ended = await owner.api("POST", `/calls/${callId}/end`);
+    assert.equal(ended.status, 200, JSON.stringify(ended.body));
+    for (let i = 0; i < 200 && (await exists()); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(await exists(), false, "the SFU room is destroyed when the call ends");
+  } finally {
+    await out.close();
+  }
 });
