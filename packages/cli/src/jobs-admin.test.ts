@@ -9,7 +9,7 @@ import { openStorage } from "../../server/src/platform/db/index.ts";
 import { enqueueJob, listJobs } from "../../server/src/platform/jobs/index.ts";
 import { parley } from "./testing/spawn-cli.ts";
 
-test("admin jobs lists dead jobs and retries them", { timeout: 60_000 }, async () => {
+test("admin jobs lists dead jobs and retries them", { timeout: 180_000 }, async () => {
   const db = await createTestDatabase("sqlite");
   const storage = openStorage({ url: undefined, dataDir: db.dataDir });
   try {

@@ -12,7 +12,7 @@ import { bootstrapOrg, call, makeOrg } from "@parley/server/testing/factories";
 import { createTestHsm } from "@parley/server/testing/softhsm";
 import { parley } from "./testing/spawn-cli.ts";
 
-test("keys rotate, status and retire on a running server's database", { timeout: 60_000 }, async () => {
+test("keys rotate, status and retire on a running server's database", { timeout: 180_000 }, async () => {
   const database = await createTestDatabase("sqlite");
   const server = await startTestServer({ database, config: { keyRefreshSeconds: 1 } });
   try {
@@ -97,7 +97,7 @@ test("keys rotate, status and retire on a running server's database", { timeout:
   }
 });
 
-test("keys rotate against a SoftHSM2 token shared with the running server", { timeout: 60_000 }, async () => {
+test("keys rotate against a SoftHSM2 token shared with the running server", { timeout: 180_000 }, async () => {
   const hsm = createTestHsm();
   const database = await createTestDatabase("sqlite");
   const server = await startTestServer({ database, config: hsm.config });
