@@ -131,6 +131,9 @@ test("security: fingerprints, matching safety numbers, new-device warning, post-
   await shot(alice, "admin-settings");
   // This device's keys are for the standard suite: a fresh sign-in makes an X-Wing device.
   await alice.getByRole("button", { name: "Sign out" }).click();
+  // Sign-out ends the session and wipes the device's stores before it shows the form; a navigation before then
+  // would cut the wipe short.
+  await alice.getByRole("heading", { name: "Sign in" }).waitFor({ timeout: 30_000 });
   await signIn(alice, suite.server.url, "sec", "alice", { deviceName: "Alice laptop (X-Wing)", until: "signed-in" });
   // The old device (signed out, still registered with standard-suite keys) is revoked, as the settings note says:
   // a group holds one suite, and the SDK would otherwise try to add that device to the new X-Wing group.
