@@ -36,6 +36,7 @@ import type {
 } from "../worker/protocol.ts";
 import { fromWire, toWire, type WireStream } from "../worker/streams.ts";
 import type { WorkerLink } from "./worker-link.ts";
+import { RemoteCalls } from "./remote-calls.ts";
 
 type Args<M extends ClientMethod> = Parameters<ParleyClient[M]>;
 type Result<M extends ClientMethod> = Promise<Awaited<ReturnType<ParleyClient[M]>>>;
@@ -48,6 +49,8 @@ export class RemoteClient extends Emitter<ClientEvents> {
   readonly codec: { readonly name: string; readonly encrypted: boolean };
   /** The org's E2EE settings as the device's engine loaded them. */
   readonly e2ee: { readonly config: E2eeEngine["config"] } | undefined;
+  /** Call signalling and call keys (`client.calls` of the worker's client). */
+  readonly calls: RemoteCalls;
   #session: PageSession | undefined;
   #pendingSends = 0;
   readonly #link: WorkerLink;
@@ -59,6 +62,7 @@ export class RemoteClient extends Emitter<ClientEvents> {
     this.codec = snapshot.codec;
     this.e2ee = snapshot.e2eeConfig ? { config: snapshot.e2eeConfig } : undefined;
     this.#session = snapshot.session;
+    this.calls = new RemoteCalls(link);
     this.api = {
       baseUrl: location.origin,
       call: ((route: string, input?: unknown) => this.#watch(link.request({ op: "api", route, input }))) as Api["call"],
@@ -379,6 +383,7 @@ export class RemoteClient extends Emitter<ClientEvents> {
       for (const fn of this.#stateListeners) fn();
       return;
     }
+    if (m.t === "call" || m.t === "callKeys") return this.calls.receive(m);
     if (m.t !== "events") return; // a sign-in's question (session.ts answers those before the client exists)
     for (const [name, payload] of m.batch) {
       if (name === "sessionEnded" || name === "error") {

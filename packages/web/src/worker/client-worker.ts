@@ -23,6 +23,7 @@ import { EventCache, LEGACY_DB } from "./event-cache.ts";
 import { deleteDb } from "./idb.ts";
 import { IdbStore } from "./idb-store.ts";
 import { WorkerSearch } from "./search-index.ts";
+import { CallRelay } from "./call-relay.ts";
 import { signIn, type EnrolmentSession } from "./sign-in.ts";
 import {
   CLIENT_METHODS,
@@ -63,6 +64,7 @@ let enrolment: EnrolmentSession | undefined;
 /** The sign-in waiting for the page's answer to its `secondFactor` push. */
 let awaitingFactor: ((answer: SecondFactor) => void) | undefined;
 let search: WorkerSearch | undefined;
+let calls: CallRelay | undefined;
 let batch: Array<[ForwardedEvent, unknown]> = [];
 let batchTimer: ReturnType<typeof setTimeout> | undefined;
 let stateTimer: ReturnType<typeof setInterval> | undefined;
@@ -192,6 +194,14 @@ async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Trans
     }
     case "approval":
       return { value: await approvalOp(cmd.action, cmd.requestId, cmd.userIds) };
+    case "calls": {
+      if (!calls) throw new Error("the client worker is not signed in");
+      return { value: await calls.run(cmd.method, cmd.args) };
+    }
+    case "callKeys": {
+      if (!calls) throw new Error("the client worker is not signed in");
+      return { value: await calls.keys(cmd.channelId, cmd.follow) };
+    }
     case "close":
       return { value: await shutdown() };
     case "signOut": {
@@ -281,6 +291,7 @@ async function start(baseUrl: string, input: StartInput): Promise<StartResult | 
   client = signedIn.client;
   const c = client;
   for (const name of FORWARDED_EVENTS) c.on(name, (payload: unknown) => forward(name, payload));
+  calls = new CallRelay(c, (m) => scope.postMessage(m));
   const me = await c.api.call("me");
   // Search across channels: its own pages are the app's (cached copies first), so device-only channels are found too.
   search = await WorkerSearch.open(c, { history: (id, o = {}) => older(id, o.before ?? Number.MAX_SAFE_INTEGER, o.limit ?? 200) }, keys);
@@ -313,6 +324,8 @@ function forward(name: ForwardedEvent, payload: unknown): void {
     const f = payload as { entry: unknown; error: unknown };
     payload = { entry: f.entry, error: serializeError(f.error) };
   }
+  // A commit or a membership change may have moved a followed call channel to a new epoch.
+  if (name === "event" || name === "membership") void calls?.check(name === "membership");
   batch.push([name, payload]);
   batchTimer ??= setTimeout(flushBatch, BATCH_MS);
 }
@@ -327,6 +340,7 @@ function flushBatch(): void {
 
 function postState(): void {
   if (!client) return;
+  void calls?.check();
   const state = { t: "state" as const, pendingSends: client.pendingSends, session: pageSession(client.session) };
   const key = JSON.stringify(state);
   if (key === lastState) return;
@@ -398,6 +412,8 @@ async function shutdown(): Promise<void> {
   enrolment = undefined;
   await search?.close().catch(() => undefined);
   search = undefined;
+  calls?.close();
+  calls = undefined;
   flushBatch();
   await client?.close().catch(() => undefined);
   client = undefined;

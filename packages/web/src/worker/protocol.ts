@@ -6,7 +6,8 @@
  * Tokens never cross: the page sees the session's ids only.
  */
 import type { MfaChallenge, Org, User } from "@parley/protocol";
-import type { ClientEvents, Draft, E2eeEngine, ParleyClient, SavedMessage, SearchHit, SecondFactor, StoredSession } from "@parley/sdk";
+import type { SFrameSuiteId } from "@parley/crypto/sframe";
+import type { CallEvents, CallsApi, ClientEvents, Draft, E2eeEngine, ParleyClient, SavedMessage, SearchHit, SecondFactor, StoredSession } from "@parley/sdk";
 import type { SerializedError } from "./errors.ts";
 import type { WireStream } from "./streams.ts";
 
@@ -132,6 +133,40 @@ export interface PersonalSnapshot {
 /** What the page may do with the user's reminders (`/remind`; the SDK's Reminders: list, create, snooze, dismiss); answers ReminderView(s). */
 export type ReminderAction = "list" | "create" | "snooze" | "dismiss";
 
+/** `client.calls` methods the page may call by name (call signalling; docs/calls.md). */
+export const CALL_METHODS = [
+  "start",
+  "accept",
+  "decline",
+  "cancel",
+  "join",
+  "leave",
+  "setMedia",
+  "raiseHand",
+  "signal",
+  "list",
+  "postEvent",
+] as const satisfies ReadonlyArray<keyof CallsApi>;
+/** One of {@link CALL_METHODS}. */
+export type CallMethod = (typeof CALL_METHODS)[number];
+
+/** `client.calls` events forwarded to the page as they happen (not batched: signalling is latency-sensitive). */
+export const CALL_EVENTS = ["ringing", "state", "signal", "ended", "missed"] as const satisfies ReadonlyArray<keyof CallEvents>;
+/** One of {@link CALL_EVENTS}. */
+export type CallEventName = (typeof CALL_EVENTS)[number];
+
+/**
+ * A channel's SFrame call keys for its current MLS epoch, as the page's SFrame worker takes them
+ * (the SDK's CallKeys without its sender-key function, which does not clone).
+ */
+export interface PageCallKeys {
+  channelId: string;
+  suite: SFrameSuiteId;
+  epoch: bigint;
+  baseKey: Uint8Array;
+  ownLeafIndex: number;
+}
+
 /** A data-subject export (a ZIP the server made) as the worker downloaded it. */
 export interface DataExport {
   filename: string;
@@ -176,6 +211,14 @@ export type CommandBody =
   | { op: "keywords"; open: string | null }
   /** Device approval: the handshake's ephemeral keys and the user's private keys stay in the worker; codes and request views cross. */
   | { op: "approval"; action: ApprovalAction; requestId?: string; userIds?: string[] }
+  /** Call signalling: a `client.calls` method by name (arguments and results structured-cloneable). */
+  | { op: "calls"; method: CallMethod; args: unknown[] }
+  /**
+   * A channel's current call keys (PageCallKeys, or null without an active group). `follow` true:
+   * the worker also pushes `callKeys` whenever the channel's MLS epoch changes (and null once this
+   * device left the group) until a `callKeys` command with `follow` false.
+   */
+  | { op: "callKeys"; channelId: string; follow: boolean }
   | { op: "close" }
   | { op: "signOut"; logout: boolean };
 
@@ -217,6 +260,10 @@ export type ForwardedEvent = (typeof FORWARDED_EVENTS)[number];
 export type WorkerPush =
   | { t: "events"; batch: Array<[ForwardedEvent, unknown]> }
   | { t: "state"; pendingSends: number; session: PageSession | undefined }
+  /** A `client.calls` event (ringing, state, signal, ended, missed). */
+  | { t: "call"; event: CallEventName; payload: unknown }
+  /** A followed channel's call keys changed (a new MLS epoch), or null: this device left its group (wipe the keys). */
+  | { t: "callKeys"; channelId: string; keys: PageCallKeys | null }
   | { t: "secondFactor"; challenge: MfaChallenge; previousError: SerializedError | undefined };
 
 /** Everything the worker posts. */
