@@ -4,7 +4,7 @@
  * Ctrl/Cmd+K opens the channel switcher, Ctrl/Cmd+Shift+F searches every
  * channel, Esc closes the top-most panel.
  */
-import { useEffect, useState, useSyncExternalStore } from "react";
+import { useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import { tellChannelNames } from "../notifications/push-device.ts";
 import type { ChatStore } from "../client/chat-store.ts";
 import { ChatContext } from "../client/use-chat.ts";
@@ -27,6 +27,9 @@ import { ForcedEnrolmentScreen } from "../mfa/forced-enrolment-screen.tsx";
 import { Notifier } from "../notify/notifier.ts";
 import { NotifyBanner } from "../notify/notify-banner.tsx";
 import { ReminderBanner } from "../reminders/reminder-banner.tsx";
+import { CallStore } from "../calls/call-store.ts";
+import { CallContext } from "../calls/use-calls.ts";
+import { CallLayer } from "../calls/call-layer.tsx";
 
 /**
  * `onRestart`: start the client afresh (after the user set up two-factor authentication the server
@@ -42,6 +45,13 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
   const at = route.name === "channel" ? route.at : undefined;
   // Phone width: the sidebar is a drawer, closed again by any navigation.
   const drawer = useDrawer(`${route.name}:${channelId ?? ""}:${thread ?? ""}`);
+
+  // Calls (calls/): rings, this device's call, ongoing calls for the headers.
+  const calls = useMemo(() => new CallStore(chat), [chat]);
+  useEffect(() => {
+    calls.start();
+    return () => calls.stop();
+  }, [calls]);
 
   useEffect(() => {
     if (chat.ended) onSignOut(`Your session has ended (${chat.ended}). Sign in again.`);
@@ -94,41 +104,44 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
 
   return (
     <ChatContext.Provider value={chat}>
-      <div className={`shell${thread ? " with-thread" : ""}${drawer.open ? " drawer-open" : ""}`}>
-        <Sidebar activeChannelId={channelId} route={route.name} onDialog={setDialog} onSignOut={() => onSignOut()} />
-        <DrawerBackdrop open={drawer.open} onClose={() => drawer.setOpen(false)} />
-        <main className="main" aria-label="Conversation">
-          <PhoneBar open={drawer.open} onOpen={() => drawer.setOpen(true)} />
-          <RecoveryBanner chat={chat} />
-          <NotifyBanner />
-          <ReminderBanner />
-          <ApprovalPrompt chat={chat} />
-          {route.name === "admin" ? (
-            <AdminConsole />
-          ) : route.name === "devices" ? (
-            <DevicesPage />
-          ) : route.name === "profile" ? (
-            <ProfilePage onSignOut={onSignOut} />
-          ) : route.name === "people" ? (
-            <PeoplePage />
-          ) : route.name === "search" ? (
-            <SearchPage query={route.query} channelId={route.channelId} />
-          ) : route.name === "inbox" ? (
-            <InboxPage tab={route.tab} />
-          ) : route.name === "saved" ? (
-            <SavedPage />
-          ) : channelId ? (
-            <ChannelView key={channelId} channelId={channelId} at={thread ? undefined : at} onAddPeople={() => setDialog("members")} />
-          ) : (
-            <div className="empty">
-              <h2>Welcome to {chat.org.name}</h2>
-              <p>Create or browse channels from the sidebar.</p>
-            </div>
-          )}
-        </main>
-        {channelId && thread ? <ThreadPanel key={`${channelId}:${thread}`} channelId={channelId} rootSeq={thread} at={at} /> : null}
-      </div>
-      <Dialogs open={dialog} channelId={channelId} onClose={() => setDialog(undefined)} />
+      <CallContext.Provider value={calls}>
+        <div className={`shell${thread ? " with-thread" : ""}${drawer.open ? " drawer-open" : ""}`}>
+          <Sidebar activeChannelId={channelId} route={route.name} onDialog={setDialog} onSignOut={() => onSignOut()} />
+          <DrawerBackdrop open={drawer.open} onClose={() => drawer.setOpen(false)} />
+          <main className="main" aria-label="Conversation">
+            <PhoneBar open={drawer.open} onOpen={() => drawer.setOpen(true)} />
+            <RecoveryBanner chat={chat} />
+            <NotifyBanner />
+            <ReminderBanner />
+            <ApprovalPrompt chat={chat} />
+            {route.name === "admin" ? (
+              <AdminConsole />
+            ) : route.name === "devices" ? (
+              <DevicesPage />
+            ) : route.name === "profile" ? (
+              <ProfilePage onSignOut={onSignOut} />
+            ) : route.name === "people" ? (
+              <PeoplePage />
+            ) : route.name === "search" ? (
+              <SearchPage query={route.query} channelId={route.channelId} />
+            ) : route.name === "inbox" ? (
+              <InboxPage tab={route.tab} />
+            ) : route.name === "saved" ? (
+              <SavedPage />
+            ) : channelId ? (
+              <ChannelView key={channelId} channelId={channelId} at={thread ? undefined : at} onAddPeople={() => setDialog("members")} />
+            ) : (
+              <div className="empty">
+                <h2>Welcome to {chat.org.name}</h2>
+                <p>Create or browse channels from the sidebar.</p>
+              </div>
+            )}
+          </main>
+          {channelId && thread ? <ThreadPanel key={`${channelId}:${thread}`} channelId={channelId} rootSeq={thread} at={at} /> : null}
+        </div>
+        <Dialogs open={dialog} channelId={channelId} onClose={() => setDialog(undefined)} />
+        <CallLayer channelId={route.name === "channel" ? channelId : undefined} />
+      </CallContext.Provider>
     </ChatContext.Provider>
   );
 }

@@ -22,9 +22,13 @@ import { ArchiveBadge } from "../../security/archive-badge.tsx";
 import { PinnedButton } from "../../chat/pinned-panel.tsx";
 import { DeleteChannelDialog, mayDeleteChannel } from "../../chat/delete-channel-dialog.tsx";
 import { FirstUnreadBar } from "../../inbox/first-unread-bar.tsx";
+import { CallHeader } from "../../calls/call-header.tsx";
+import { CallScreen } from "../../calls/call-screen.tsx";
+import { useCalls } from "../../calls/use-calls.ts";
 
 export function ChannelView(props: { channelId: string; at?: number | undefined; onAddPeople: () => void }) {
   const chat = useChat();
+  const calls = useCalls();
   const c = chat.channel(props.channelId);
   const [searching, setSearching] = useState(false);
   const [membersOpen, setMembersOpen] = useState(false);
@@ -89,6 +93,7 @@ export function ChannelView(props: { channelId: string; at?: number | undefined;
             {c.topic ? <p className="topic muted">{c.topic}</p> : null}
           </div>
           <div className="head-actions">
+            <CallHeader channel={c} />
             <ChannelSecurityBadge channel={c} />
             {c.history ? <HistoryPolicyBadge policy={c.history} /> : null}
             <ArchiveBadge channelId={c.id} />
@@ -130,6 +135,7 @@ export function ChannelView(props: { channelId: string; at?: number | undefined;
             ) : null}
           </div>
         </header>
+        {calls?.active?.channelId === c.id ? <CallScreen calls={calls} /> : null}
         {chat.history(c.id).denied ? (
           <p className="notice channel-denied" role="alert">
             You cannot read this channel: {chat.history(c.id).denied}. Ask an admin of {chat.org.name} if you need it.

@@ -1,0 +1,78 @@
+/** The controls of a call in progress: mute, camera, screen share, device choice, hang up. */
+import { useEffect, useState } from "react";
+import { LocalMedia, type MediaDevice } from "./local-media.ts";
+
+export interface CallControlsProps {
+  audioMuted: boolean;
+  videoMuted: boolean;
+  sharing: boolean;
+  onToggleAudio: () => void;
+  onToggleVideo: () => void;
+  onToggleScreen: () => void;
+  onHangUp: () => void;
+  /** Microphones and cameras to pick from, and the ones in use; omitted: no device menu. */
+  devices?: {
+    list: () => Promise<MediaDevice[]>;
+    current: (kind: MediaDevice["kind"]) => string | undefined;
+    use: (kind: MediaDevice["kind"], id: string) => void;
+  };
+}
+
+export function CallControls(props: CallControlsProps) {
+  const [settings, setSettings] = useState(false);
+  return (
+    <div className="call-controls" role="toolbar" aria-label="Call controls">
+      <button type="button" aria-pressed={props.audioMuted} onClick={props.onToggleAudio}>
+        {props.audioMuted ? "Unmute" : "Mute"}
+      </button>
+      <button type="button" aria-pressed={props.videoMuted} onClick={props.onToggleVideo}>
+        {props.videoMuted ? "Camera on" : "Camera off"}
+      </button>
+      <button type="button" aria-pressed={props.sharing} onClick={props.onToggleScreen}>
+        {props.sharing ? "Stop sharing" : "Share screen"}
+      </button>
+      {props.devices ? (
+        <button type="button" aria-expanded={settings} onClick={() => setSettings(!settings)}>
+          Devices
+        </button>
+      ) : null}
+      <button type="button" className="danger hang-up" onClick={props.onHangUp}>
+        Hang up
+      </button>
+      {settings && props.devices ? <DevicePicker {...props.devices} /> : null}
+    </div>
+  );
+}
+
+function DevicePicker(props: NonNullable<CallControlsProps["devices"]>) {
+  const [devices, setDevices] = useState<MediaDevice[]>([]);
+  const { list } = props;
+  useEffect(() => {
+    void list().then(setDevices, () => setDevices([]));
+  }, [list]);
+  const select = (kind: MediaDevice["kind"], label: string) => (
+    <label>
+      {label}
+      <select value={props.current(kind) ?? ""} onChange={(e) => props.use(kind, e.target.value)}>
+        {devices
+          .filter((d) => d.kind === kind)
+          .map((d) => (
+            <option key={d.deviceId} value={d.deviceId}>
+              {d.label}
+            </option>
+          ))}
+      </select>
+    </label>
+  );
+  return (
+    <div className="device-picker">
+      {select("audioinput", "Microphone")}
+      {select("videoinput", "Camera")}
+    </div>
+  );
+}
+
+/** The device menu's sources for a call's LocalMedia. */
+export function deviceSources(local: LocalMedia, use: (kind: MediaDevice["kind"], id: string) => void): NonNullable<CallControlsProps["devices"]> {
+  return { list: LocalMedia.devices, current: (kind) => local.current(kind), use };
+}

@@ -1,0 +1,30 @@
+/** What the shell shows of calls over any page: the incoming-call dialog, the picture-in-picture view away from the call's conversation, and the line after a call ended. */
+import { IncomingCallDialog } from "./incoming-call.tsx";
+import { CallPip } from "./call-pip.tsx";
+import { useCalls } from "./use-calls.ts";
+import "./calls.css";
+
+export function CallLayer(props: { channelId: string | undefined }) {
+  const calls = useCalls();
+  if (!calls) return null;
+  const r = calls.incoming;
+  const a = calls.active;
+  return (
+    <>
+      {r ? (
+        <IncomingCallDialog
+          callerName={calls.host.userName(r.fromUserId)}
+          video={true}
+          onAccept={() => void calls.accept()}
+          onDecline={() => void calls.decline()}
+        />
+      ) : null}
+      {a && a.channelId !== props.channelId ? <CallPip calls={calls} /> : null}
+      {calls.notice ? (
+        <p className="call-notice" role="status">
+          {calls.notice}
+        </p>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,208 @@
+/**
+ * A 1:1 call in the web app (issue 14, done-means 1 and 5) against a real Parley server and a real
+ * coturn started by the project's script: Alice calls Bob from their DM, Bob's incoming-call
+ * dialog rings, he accepts; both sides decode the other's video and hear their audio (getStats:
+ * framesDecoded, totalAudioEnergy), every sender and receiver runs the SFrame transform, and the
+ * selected ICE candidates are relay ones, so the media provably went through coturn; Alice shares
+ * her screen and Bob decodes it; Bob reading another channel sees the call in picture-in-picture;
+ * Alice hangs up and the call ends on both sides.
+ *
+ * Relay only: an init script (this test's, not the app's) wraps the page's RTCPeerConnection to
+ * force `iceTransportPolicy: "relay"` and keeps each connection on `window.__pcs` for getStats.
+ * Chromium's fake camera, microphone and screen: --use-fake-device-for-media-stream,
+ * --use-fake-ui-for-media-stream and --auto-select-desktop-capture-source.
+ * Screenshots (test-results/screenshots/; copies in docs/screenshots/): call-incoming, call-1to1,
+ * call-screen-share.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import type { Browser, Page } from "playwright-core";
+import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
+import { startTestCoturn, type TestCoturn } from "@parley/server/testing/coturn";
+import type { TestServer } from "@parley/server/testing/harness";
+import { launchChromium, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
+
+let coturn: TestCoturn;
+let server: TestServer;
+let browser: Browser;
+const errors: string[] = [];
+
+before(async () => {
+  coturn = await startTestCoturn();
+  server = await startWebServer({ turnServer: `127.0.0.1:${coturn.port}`, turnSecret: coturn.secret });
+  browser = await launchChromium([
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--auto-select-desktop-capture-source=Entire screen",
+    "--autoplay-policy=no-user-gesture-required",
+  ]);
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await coturn?.stop();
+});
+
+/** Test-only: every RTCPeerConnection of the page relays through TURN and is kept for getStats. */
+function relayOnly(): void {
+  const Native = window.RTCPeerConnection;
+  const w = window as unknown as { __pcs: RTCPeerConnection[] };
+  w.__pcs = [];
+  class RelayOnly extends Native {
+    constructor(config: RTCConfiguration = {}) {
+      super({ ...config, iceTransportPolicy: "relay" });
+      w.__pcs.push(this);
+    }
+  }
+  window.RTCPeerConnection = RelayOnly;
+}
+
+interface PageStats {
+  state: string;
+  framesDecoded: number;
+  screenFramesDecoded: number;
+  totalAudioEnergy: number;
+  local?: string;
+  remote?: string;
+  transforms: boolean;
+}
+
+/** The page's latest peer connection: decoded frames (camera, screen), audio energy, the selected candidate pair's types, SFrame transforms. */
+function stats(page: Page): Promise<PageStats> {
+  return page.evaluate(async () => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+    const pc = pcs[pcs.length - 1];
+    if (!pc) return { state: "none", framesDecoded: 0, screenFramesDecoded: 0, totalAudioEnergy: 0, transforms: false };
+    if (pc.connectionState === "closed") return { state: "closed", framesDecoded: 0, screenFramesDecoded: 0, totalAudioEnergy: 0, transforms: false };
+    const report = await pc.getStats();
+    const screen = pc.getTransceivers()[2];
+    const out: PageStats = { state: pc.connectionState, framesDecoded: 0, screenFramesDecoded: 0, totalAudioEnergy: 0, transforms: false };
+    const byId = new Map<string, Record<string, unknown>>();
+    report.forEach((s: Record<string, unknown>) => {
+      byId.set(s.id as string, s);
+      if (s.type === "inbound-rtp" && s.kind === "video") {
+        if (screen && s.mid === screen.mid) out.screenFramesDecoded += Number(s.framesDecoded ?? 0);
+        else out.framesDecoded += Number(s.framesDecoded ?? 0);
+      }
+      if (s.type === "inbound-rtp" && s.kind === "audio") out.totalAudioEnergy += Number(s.totalAudioEnergy ?? 0);
+    });
+    let pair: Record<string, unknown> | undefined;
+    for (const s of byId.values()) if (s.type === "transport" && s.selectedCandidatePairId) pair = byId.get(s.selectedCandidatePairId as string);
+    if (pair) {
+      out.local = byId.get(pair.localCandidateId as string)?.candidateType as string | undefined;
+      out.remote = byId.get(pair.remoteCandidateId as string)?.candidateType as string | undefined;
+    }
+    const tr = pc.getTransceivers();
+    out.transforms = tr.length === 3 && tr.every((t) => !!t.sender.transform && !!t.receiver.transform);
+    return out;
+  });
+}
+
+/** Poll `page`'s stats until `ok` holds (30 s). */
+async function until(page: Page, what: string, ok: (s: PageStats) => boolean): Promise<PageStats> {
+  let s = await stats(page);
+  for (let i = 0; i < 150 && !ok(s); i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    s = await stats(page);
+  }
+  assert.ok(ok(s), `${what}: ${JSON.stringify(s)}`);
+  return s;
+}
+
+test(
+  "1:1 call through coturn: ring, accept, encrypted video and audio both ways, screen share, picture-in-picture, hang up",
+  { timeout: 240_000 },
+  async () => {
+    const owner = await bootstrapOrg(server, { orgSlug: "calls", orgName: "Acme Calls", username: "alice", displayName: "Alice Owner" });
+    await makeUser(server, owner, { username: "bob", displayName: "Bob Member" });
+    const alice = await newUserPage(browser, errors);
+    const bob = await newUserPage(browser, errors);
+    await alice.context().addInitScript(relayOnly);
+    await bob.context().addInitScript(relayOnly);
+    await signIn(alice, server.url, "calls", "alice", { deviceName: "Alice laptop", until: "signed-in", live: true });
+    await signIn(bob, server.url, "calls", "bob", { deviceName: "Bob laptop", until: "signed-in", live: true });
+
+    // ---- a DM both devices hold the keys of ----------------------------------------------
+    await alice.getByRole("button", { name: "Create channel" }).waitFor();
+    await alice.getByRole("button", { name: "New direct message" }).click();
+    await alice.getByRole("checkbox", { name: "Bob Member (@bob)" }).check();
+    await alice.getByRole("button", { name: "Start conversation" }).click();
+    await alice.getByRole("heading", { name: "Bob Member" }).waitFor();
+    const box = alice.getByRole("textbox", { name: "Message Bob Member" });
+    await box.fill("Got a minute for a call?");
+    await box.press("Enter");
+    await bob.getByRole("link", { name: /^Direct message with Alice Owner/ }).click({ timeout: 30_000 });
+    await bob.locator("main article.msg", { hasText: "Got a minute for a call?" }).waitFor({ timeout: 30_000 });
+    await bob.getByRole("button", { name: "Create channel" }).click();
+    await bob.getByLabel("Name").fill("elsewhere");
+    await bob.getByRole("button", { name: "Create", exact: true }).click();
+    await bob.getByRole("heading", { name: "# elsewhere" }).waitFor();
+    await bob.getByRole("link", { name: /^Direct message with Alice Owner/ }).click();
+
+    // ---- Alice calls; Bob's dialog rings; he accepts ---------------------------------------
+    await alice.getByRole("button", { name: "Start call" }).click();
+    await alice.getByRole("region", { name: "Call" }).getByText("Calling Bob Member…").waitFor();
+    const incoming = bob.getByRole("alertdialog", { name: "Alice Owner" });
+    await incoming.waitFor();
+    assert.match(await incoming.innerText(), /Incoming call · end-to-end encrypted/);
+    await shot(bob, "call-incoming");
+    await incoming.getByRole("button", { name: "Accept" }).click();
+    await incoming.waitFor({ state: "detached" });
+
+    // ---- media both ways, decoded, through the relay, every frame through SFrame ----------
+    const flowing = (s: PageStats) => s.state === "connected" && s.framesDecoded > 5 && s.totalAudioEnergy > 0;
+    for (const [name, page] of [
+      ["Alice", alice],
+      ["Bob", bob],
+    ] as const) {
+      const s = await until(page, `${name} decodes the other's video and audio`, flowing);
+      assert.equal(s.local, "relay", `${name}'s media goes through coturn: ${JSON.stringify(s)}`);
+      assert.equal(s.remote, "relay", JSON.stringify(s));
+      assert.ok(s.transforms, `${name}: every sender and receiver is SFrame-transformed`);
+    }
+    for (const page of [alice, bob]) {
+      const call = page.getByRole("region", { name: "Call" });
+      await call.getByTestId("call-e2ee").getByText("End-to-end encrypted · ", { exact: false }).waitFor();
+      assert.match(await call.getByTestId("call-e2ee").innerText(), /Alice Owner/);
+      assert.match(await call.getByTestId("call-e2ee").innerText(), /Bob Member/);
+      await call
+        .getByRole("status")
+        .getByText(/^\d+:\d\d$/)
+        .waitFor();
+    }
+    await alice.waitForTimeout(1000); // a few more frames on screen
+    await shot(alice, "call-1to1");
+
+    // ---- controls: mute shows on the other side's state; Alice shares her screen ----------
+    await alice.getByRole("button", { name: "Mute" }).click();
+    await alice.getByRole("button", { name: "Unmute" }).waitFor();
+    await alice.getByRole("button", { name: "Unmute" }).click();
+    await alice.getByRole("button", { name: "Share screen" }).click();
+    await alice.getByRole("button", { name: "Stop sharing" }).waitFor();
+    await bob.getByRole("region", { name: "Call" }).getByLabel("Alice Owner screen").waitFor();
+    await until(bob, "Bob decodes Alice's screen", (s) => s.screenFramesDecoded > 3 && s.framesDecoded > 5);
+    await bob.waitForTimeout(1000);
+    await shot(bob, "call-screen-share");
+
+    // ---- Bob reads another channel: picture-in-picture; back to the call ------------------
+    await bob.getByRole("link", { name: /^Channel elsewhere/ }).click();
+    const pip = bob.getByRole("complementary", { name: "Call in progress" });
+    await pip.waitFor();
+    await pip.getByRole("button", { name: "Return to call" }).click();
+    await bob.getByRole("region", { name: "Call" }).waitFor();
+    await pip.waitFor({ state: "detached" });
+
+    // ---- Alice hangs up: the call ends on both sides -------------------------------------
+    await alice.getByRole("region", { name: "Call" }).getByRole("button", { name: "Hang up" }).click();
+    await bob.getByRole("region", { name: "Call" }).waitFor({ state: "detached" });
+    await bob.getByRole("status").getByText("Call ended").waitFor();
+    await alice.getByRole("region", { name: "Call" }).waitFor({ state: "detached" });
+    for (const page of [alice, bob]) assert.equal((await stats(page)).state, "closed");
+    await alice.getByRole("button", { name: "Start call" }).waitFor();
+
+    assert.deepEqual(
+      errors.filter((e) => !/status of 40[0-9]/.test(e)),
+      [],
+    );
+  },
+);
