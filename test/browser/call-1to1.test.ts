@@ -141,7 +141,7 @@ test(
 
     // ---- Alice calls; Bob's dialog rings; he accepts ---------------------------------------
     await alice.getByRole("button", { name: "Start call" }).click();
-    await alice.getByRole("region", { name: "Call" }).getByText("Calling Bob Member…").waitFor();
+    await alice.getByRole("region", { name: "Call", exact: true }).getByText("Calling Bob Member…").waitFor();
     const incoming = bob.getByRole("alertdialog", { name: "Alice Owner" });
     await incoming.waitFor();
     assert.match(await incoming.innerText(), /Incoming call · end-to-end encrypted/);
@@ -161,7 +161,7 @@ test(
       assert.ok(s.transforms, `${name}: every sender and receiver is SFrame-transformed`);
     }
     for (const page of [alice, bob]) {
-      const call = page.getByRole("region", { name: "Call" });
+      const call = page.getByRole("region", { name: "Call", exact: true });
       await call.getByTestId("call-e2ee").getByText("End-to-end encrypted · ", { exact: false }).waitFor();
       assert.match(await call.getByTestId("call-e2ee").innerText(), /Alice Owner/);
       assert.match(await call.getByTestId("call-e2ee").innerText(), /Bob Member/);
@@ -179,7 +179,7 @@ test(
     await alice.getByRole("button", { name: "Unmute" }).click();
     await alice.getByRole("button", { name: "Share screen" }).click();
     await alice.getByRole("button", { name: "Stop sharing" }).waitFor();
-    await bob.getByRole("region", { name: "Call" }).getByLabel("Alice Owner screen").waitFor();
+    await bob.getByRole("region", { name: "Call", exact: true }).getByLabel("Alice Owner screen").waitFor();
     await until(bob, "Bob decodes Alice's screen", (s) => s.screenFramesDecoded > 3 && s.framesDecoded > 5);
     await bob.waitForTimeout(1000);
     await shot(bob, "call-screen-share");
@@ -189,14 +189,14 @@ test(
     const pip = bob.getByRole("complementary", { name: "Call in progress" });
     await pip.waitFor();
     await pip.getByRole("button", { name: "Return to call" }).click();
-    await bob.getByRole("region", { name: "Call" }).waitFor();
+    await bob.getByRole("region", { name: "Call", exact: true }).waitFor();
     await pip.waitFor({ state: "detached" });
 
     // ---- Alice hangs up: the call ends on both sides -------------------------------------
-    await alice.getByRole("region", { name: "Call" }).getByRole("button", { name: "Hang up" }).click();
-    await bob.getByRole("region", { name: "Call" }).waitFor({ state: "detached" });
+    await alice.getByRole("region", { name: "Call", exact: true }).getByRole("button", { name: "Hang up" }).click();
+    await bob.getByRole("region", { name: "Call", exact: true }).waitFor({ state: "detached" });
     await bob.getByRole("status").getByText("Call ended").waitFor();
-    await alice.getByRole("region", { name: "Call" }).waitFor({ state: "detached" });
+    await alice.getByRole("region", { name: "Call", exact: true }).waitFor({ state: "detached" });
     for (const page of [alice, bob]) assert.equal((await stats(page)).state, "closed");
     await alice.getByRole("button", { name: "Start call" }).waitFor();
 

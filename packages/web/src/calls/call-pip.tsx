@@ -12,9 +12,12 @@ export function CallPip(props: { calls: CallStore }) {
   const a = calls.active;
   if (!a) return null;
   const peer = a.peerUserId ? calls.host.userName(a.peerUserId) : "Call";
+  const sharing = peerSharing(a);
   return (
     <aside className="call-pip" aria-label="Call in progress">
-      <VideoView stream={peerSharing(a) ? a.media.remoteScreen : a.media.remote} label={`${peer} video`} className="call-pip-video" />
+      {/* The camera's element plays the peer's audio, so it stays (hidden) while their screen shows. */}
+      {sharing ? <VideoView stream={a.media.remoteScreen} label={`${peer} screen`} className="call-pip-video" /> : null}
+      <VideoView stream={a.media.remote} label={`${peer} video`} className={sharing ? "call-pip-hidden" : "call-pip-video"} />
       <div className="call-pip-bar">
         <span>
           {peer} · {callStatus(a, now)}

@@ -35,6 +35,8 @@ export interface ActiveCall {
 export interface CallHost {
   client: Pick<RemoteClient, "calls" | "api" | "session">;
   userName(userId: string): string;
+  channel(channelId: string): { dmUserIds?: string[] | undefined } | undefined;
+  me: { id: string };
 }
 
 /** Calls of one signed-in session. */
@@ -101,7 +103,10 @@ export class CallStore {
     if (this.active) return;
     const local = await this.#openMedia();
     if (!local) return;
-    const a = this.#begin({ channelId, callId: undefined, outgoing: true, phase: "calling", peerUserId: undefined, peerDeviceId: undefined }, local);
+    const a = this.#begin(
+      { channelId, callId: undefined, outgoing: true, phase: "calling", peerUserId: this.#peerOf(channelId), peerDeviceId: undefined },
+      local,
+    );
     try {
       this.#iceServers = await this.#fetchIceServers();
       const call = await this.#calls.start(channelId);
@@ -298,6 +303,11 @@ export class CallStore {
       this.#changed();
     }, 5000);
     this.#changed();
+  }
+
+  // A DM's other member (the one a 1:1 call rings).
+  #peerOf(channelId: string): string | undefined {
+    return this.host.channel(channelId)?.dmUserIds?.find((id) => id !== this.host.me.id);
   }
 
   // Narrowing-proof: an await may have ended or replaced the call.
