@@ -32,6 +32,14 @@ export class CallRelay {
         }),
       );
     }
+    // A processed commit arrives with the channel's events; this user leaving or the channel going ends the keys at once.
+    this.#off.push(
+      client.on("event", () => void this.check()),
+      client.on("membership", (item) => {
+        if ((item.kind === "channel.left" || item.kind === "channel.deleted") && item.channelId) this.#gone(item.channelId);
+        else void this.check(true);
+      }),
+    );
   }
 
   /** A `client.calls` method by name. */
@@ -73,6 +81,12 @@ export class CallRelay {
     } finally {
       this.#checking = false;
     }
+  }
+
+  // This user is out of the channel: wipe the page's keys and stop following (its local group may not know yet).
+  #gone(channelId: string): void {
+    if (!this.#followed.delete(channelId)) return;
+    this.#post({ t: "callKeys", channelId, keys: null });
   }
 
   close(): void {

@@ -324,8 +324,6 @@ function forward(name: ForwardedEvent, payload: unknown): void {
     const f = payload as { entry: unknown; error: unknown };
     payload = { entry: f.entry, error: serializeError(f.error) };
   }
-  // A commit or a membership change may have moved a followed call channel to a new epoch.
-  if (name === "event" || name === "membership") void calls?.check(name === "membership");
   batch.push([name, payload]);
   batchTimer ??= setTimeout(flushBatch, BATCH_MS);
 }
