@@ -2,6 +2,7 @@
 import { IncomingCallDialog } from "./incoming-call.tsx";
 import { CallPip } from "./call-pip.tsx";
 import { useCalls } from "./use-calls.ts";
+import { navigate } from "../router.ts";
 import "./calls.css";
 
 export function CallLayer(props: { channelId: string | undefined }) {
@@ -15,7 +16,11 @@ export function CallLayer(props: { channelId: string | undefined }) {
         <IncomingCallDialog
           callerName={calls.host.userName(r.fromUserId)}
           video={true}
-          onAccept={() => void calls.accept()}
+          onAccept={() => {
+            // The call's conversation holds the in-call screen.
+            navigate(`/c/${r.channelId}`);
+            void calls.accept();
+          }}
           onDecline={() => void calls.decline()}
         />
       ) : null}

@@ -46,6 +46,7 @@ export class PeerLink {
   #makingOffer = false;
   #ignoreOffer = false;
   #pendingCandidates: RTCIceCandidateInit[] = [];
+  #queue: Promise<void> = Promise.resolve();
   /** The callee's tracks, sent once the caller's offer has created the transceivers. */
   #local: Record<Slot, MediaStreamTrack | null> | undefined;
 
@@ -98,8 +99,14 @@ export class PeerLink {
     return this.pc.getTransceivers()[SLOT[slot]]?.receiver.track;
   }
 
-  /** Signalling from the other device of the call. */
-  async receive(signal: CallSignal): Promise<void> {
+  /** Signalling from the other device of the call, applied in arrival order. */
+  receive(signal: CallSignal): Promise<void> {
+    const done = this.#queue.then(() => this.#apply(signal));
+    this.#queue = done.catch(() => undefined);
+    return done;
+  }
+
+  async #apply(signal: CallSignal): Promise<void> {
     const pc = this.pc;
     if (signal.type === "candidate") {
       const init = { candidate: signal.candidate, sdpMid: signal.sdpMid, sdpMLineIndex: signal.sdpMLineIndex };
