@@ -125,6 +125,17 @@ export const IceCandidate = z.union([
     ),
 ]);
 
+/** An ICE candidate as RTCIceCandidate.toJSON() gives it: the candidate and the media section it belongs to. */
+export const IceCandidateFields = {
+  candidate: IceCandidate,
+  sdpMid: z
+    .string()
+    .max(32)
+    .regex(/^[A-Za-z0-9_-]*$/)
+    .nullable(),
+  sdpMLineIndex: z.number().int().min(0).max(64).nullable(),
+};
+
 /**
  * One WebRTC signalling message, relayed to one other device of the call: an SDP `offer`
  * (`iceRestart` when it restarts ICE after a network change) or `answer`, or an ICE `candidate`.
@@ -132,16 +143,7 @@ export const IceCandidate = z.union([
 export const CallSignal = z.discriminatedUnion("type", [
   z.object({ type: z.literal("offer"), sdp: Sdp, iceRestart: z.boolean().optional() }),
   z.object({ type: z.literal("answer"), sdp: Sdp }),
-  z.object({
-    type: z.literal("candidate"),
-    candidate: IceCandidate,
-    sdpMid: z
-      .string()
-      .max(32)
-      .regex(/^[A-Za-z0-9_-]*$/)
-      .nullable(),
-    sdpMLineIndex: z.number().int().min(0).max(64).nullable(),
-  }),
+  z.object({ type: z.literal("candidate"), ...IceCandidateFields }),
 ]);
 /** One WebRTC signalling message. */
 export type CallSignal = z.infer<typeof CallSignal>;
@@ -197,8 +199,29 @@ export const CALL_CLIENT_FRAMES = [
 
 // ---- server -> client frames ------------------------------------------------
 
-/** The answer to a call frame with a `ref`: the call as it is after the frame's change (none for `call.signal`). */
-export const CallAckFrame = z.object({ t: z.literal("call.ack"), ref: Ref, call: Call.optional() });
+/** An SDP the SFU gave for this device: the answer to its publisher offer, or the offer of its subscription. */
+export const SfuDescription = z.object({ type: z.enum(["offer", "answer"]), sdp: z.string().max(4 * CALL_LIMITS.sdpBytes) });
+/** An SDP the SFU gave. */
+export type SfuDescription = z.infer<typeof SfuDescription>;
+
+/** A feed published on the SFU: one device of the call sending media (subscribe to it by its device id). */
+export const SfuFeed = z.object({ userId: Id, deviceId: Id });
+/** A feed published on the SFU. */
+export type SfuFeed = z.infer<typeof SfuFeed>;
+
+/**
+ * The answer to a call frame with a `ref`: the call as it is after the frame's change (none for
+ * `call.signal` and the `call.sfu.*` frames); for `call.sfu.publish` / `call.sfu.renegotiate` the
+ * SFU's `answer` (and, on publish, the feeds already published), for `call.sfu.subscribe` /
+ * `call.sfu.restart` the SFU's `offer` (answer it with `call.sfu.start`).
+ */
+export const CallAckFrame = z.object({
+  t: z.literal("call.ack"),
+  ref: Ref,
+  call: Call.optional(),
+  description: SfuDescription.optional(),
+  feeds: z.array(SfuFeed).optional(),
+});
 /** A call rings this user (on every device): accept, decline or busy; it stops at `expiresAt` (missed) or on `call.ended`. */
 export const CallRingFrame = z.object({
   t: z.literal("call.ring"),

@@ -174,6 +174,14 @@ export const ERROR_STATUS = {
   call_not_joined: 409,
   /** The call holds as many devices as allowed (`details.limit`). */
   call_full: 409,
+  /** The call is not a group call through the SFU (a DM's 1:1 call is peer to peer: use `call.signal`). */
+  call_not_sfu: 409,
+  /**
+   * The SFU refused or could not do a media request (nothing changed on it): `details.reason`
+   * `no_session` (publish or subscribe first), `not_published` (a feed asked for sends no media
+   * yet), `already_published`, or `sfu_error` (with Janus's `details.sfuCode`).
+   */
+  sfu_refused: 409,
   /** Too many call starts (rings) from this user: `details.retryAfterSeconds` until the next is accepted. */
   call_ring_throttled: 429,
   /** A custom emoji with this shortcode exists: delete it first to replace it. */
@@ -234,6 +242,8 @@ export const ERROR_STATUS = {
    * whose identity provider (OIDC discovery or token endpoint) cannot be reached.
    */
   idp_unavailable: 503,
+  /** Group-call media is unavailable: no SFU is configured, or its connection is down (the server reconnects): retry shortly. */
+  sfu_unavailable: 503,
   /** The server has no outgoing email configured (PARLEY_SMTP_URL): ask an admin to reset the password or set the address. */
   email_unavailable: 503,
 } as const;
@@ -261,6 +271,7 @@ export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "stale_epoch",
   "pending_removals",
   "call_ring_throttled",
+  "sfu_unavailable",
 ]);
 
 /** Whether `code` names an error a client may retry. */

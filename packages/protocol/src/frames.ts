@@ -9,6 +9,7 @@ import { DEFAULT_LIMITS } from "./limits.ts";
 import { ThreadState } from "./inbox-routes.ts";
 import { CustomEmoji, EmojiShortcode } from "./emoji-routes.ts";
 import { CALL_CLIENT_FRAMES, CALL_SERVER_FRAMES } from "./call-models.ts";
+import { CALL_SFU_CLIENT_FRAMES, CALL_SFU_SERVER_FRAMES } from "./call-sfu-models.ts";
 
 /** Where a client is in each stream; the server replays everything after. */
 export const Cursors = z.object({
@@ -56,6 +57,7 @@ export const ClientFrame = z.discriminatedUnion("t", [
   PingFrame,
   // Call signalling (issue 14).
   ...CALL_CLIENT_FRAMES,
+  ...CALL_SFU_CLIENT_FRAMES,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameInput = z.input<typeof ClientFrame>;
@@ -137,6 +139,7 @@ export const ServerFrame = z.discriminatedUnion("t", [
   PongFrame,
   // Call signalling (issue 14).
   ...CALL_SERVER_FRAMES,
+  ...CALL_SFU_SERVER_FRAMES,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 export type ServerFrameOf<T extends ServerFrame["t"]> = Extract<ServerFrame, { t: T }>;

@@ -26,6 +26,7 @@ export * from "./personal-routes.ts";
 export * from "./reminder-routes.ts";
 export * from "./emoji-routes.ts";
 export * from "./call-models.ts";
+export * from "./call-sfu-models.ts";
 export * from "./call-routes.ts";
 export * from "./e2ee-routes.ts";
 export * from "./e2ee-models.ts";

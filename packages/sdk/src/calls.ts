@@ -3,7 +3,7 @@
  * sets this device's media state, and relays WebRTC signalling to another device of the call.
  * Each request is a `call.*` WebSocket frame with a `ref` (paced like sends), answered by
  * `call.ack` (or `error`, thrown as a ParleyError; `network` when not connected). Events: `ringing`, `state`, `signal`, `ended` and `missed` (a call
- * that rang nobody answered). The media path (RTCPeerConnection, SFrame keys from the MLS epoch)
+ * that rang nobody answered). `client.calls.sfu` negotiates a group call's media with the SFU through the server. The media path (RTCPeerConnection, SFrame keys from the MLS epoch)
  * is the app's; docs/calls.md ("Signalling") describes the flow.
  *
  * The server never writes content into a channel: call events in a channel's history are
@@ -12,6 +12,7 @@
  */
 import type { Call, CallEndReason, CallKind, CallSignal, ServerFrame, ServerFrameOf } from "@parley/protocol";
 import type { CallRequestFrame } from "./connection.ts";
+import { CallSfuApi } from "./call-sfu.ts";
 import { Emitter } from "./emitter.ts";
 import { ParleyError } from "./errors.ts";
 import type { MessageContent } from "./codec.ts";
@@ -76,7 +77,7 @@ export function callEventOf(content: MessageContent): CallEventContent | undefin
 /** What the calls API needs from its client. */
 export interface CallsHost {
   /** Send a call frame on the live connection and wait for its `call.ack` (ParleyError on `error`, timeout or disconnect). */
-  request(frame: CallRequestFrame): Promise<{ call?: Call | undefined }>;
+  request(frame: CallRequestFrame): Promise<Omit<ServerFrameOf<"call.ack">, "t" | "ref">>;
   /** Post message content in a channel (encrypted by the client's codec). */
   post(channelId: string, content: MessageContent): Promise<unknown>;
   /** GET /calls. */
@@ -86,10 +87,13 @@ export interface CallsHost {
 /** `client.calls`: call signalling over the client's connection. */
 export class CallsApi extends Emitter<CallEvents> {
   readonly #host: CallsHost;
+  /** Group calls' media through the server and the SFU: publish, subscribe, trickle, ICE restart; events `feeds`, `reconnect`. */
+  readonly sfu: CallSfuApi;
 
   constructor(host: CallsHost) {
     super();
     this.#host = host;
+    this.sfu = new CallSfuApi(host);
   }
 
   /** Start a call in a channel or DM (rings a DM's peer); this device joins. */
@@ -149,6 +153,7 @@ export class CallsApi extends Emitter<CallEvents> {
 
   /** A server frame: true when it was a call frame (or the error answering a call request) and is handled. */
   receive(f: ServerFrame): boolean {
+    if (this.sfu.receive(f)) return true;
     switch (f.t) {
       case "call.ring":
         this.emit("ringing", {

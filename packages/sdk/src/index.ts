@@ -27,6 +27,7 @@ export type { AcceptInviteOptions, ApiKeyLoginOptions, LoginOptions, SecondFacto
 export * from "./timeline.ts";
 export * from "./polls.ts";
 export * from "./calls.ts";
+export * from "./call-sfu.ts";
 export { KeyLocker, isRecoveryKeyError, type LockerStatus } from "./e2ee/locker.ts";
 export { DeviceApprovals, type AcceptedApproval, type DeviceTrust } from "./e2ee/approval.ts";
 export { E2eeEngine, type E2eeOptions, type UndecryptableNotice, type HistoryUnavailableNotice, type HistoryKeysNotice } from "./e2ee/engine.ts";

@@ -22,6 +22,7 @@ import { reminderHandlers } from "./modules/reminders/routes.ts";
 import { reminderJobHandlers } from "./modules/reminders/fire.ts";
 import { callsHandlers } from "./modules/calls/routes.ts";
 import { ringTimeoutHandlers } from "./modules/calls/commands.ts";
+import { watchCallMedia } from "./modules/calls/media-events.ts";
 import { activeCounts } from "./modules/calls/store.ts";
 import { botHandlers } from "./modules/bots/routes.ts";
 import { integrationHandlers } from "./modules/integrations/routes.ts";
@@ -194,6 +195,8 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   // The active calls and participants gauges read the database when scraped.
   const callCounts = () => activeCounts(deps.db);
   deps.metrics.callCountSources.add(callCounts);
+  // Group calls: the SFU's feeds and restarts reach the devices in the call; departing devices' SFU sessions end.
+  const stopCallMedia = deps.sfu ? watchCallMedia(deps, deps.sfu) : undefined;
   // Bus messages that committed but were never published (a process died, or the CLI's offline admin wrote them).
   deps.relay.start();
   const auditCheckpointer = startAuditCheckpointer(deps);
@@ -221,6 +224,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
         await gateway.drain();
         await jobs.stop();
         deps.metrics.callCountSources.delete(callCounts);
+        stopCallMedia?.();
         await auditCheckpointer.stop();
         await app.close();
         await metricsListener?.close();

@@ -12,7 +12,7 @@ import { inboxRoutes } from "../modules/inbox/events.ts";
 import { profileRoutes, streamsRoutes } from "../modules/streams/events.ts";
 import { timelineRoutes } from "../modules/timeline/events.ts";
 import { emojiRoutes } from "../modules/personal/emoji-events.ts";
-import { callsRoutes } from "../modules/calls/events.ts";
+import { callsBusKeys, callsRoutes } from "../modules/calls/events.ts";
 import type { Audience, RealtimeRoute } from "./realtime.ts";
 
 /** Every module's realtime routes (the gateway subscribes to each). */
@@ -24,7 +24,7 @@ const audienceKey = (a: Audience): BusKey => ("channelId" in a ? channelKey(a.ch
 const routeKeys = new Map<Topic, (msg: unknown) => BusKey>(
   (REALTIME_ROUTES as readonly RealtimeRoute[]).map((r) => [r.topic, (m) => audienceKey(r.audience(m as never))]),
 );
-const declared: BusKeys<Exclude<Topic, RouteTopic>> = { ...platformKeys, ...channelsBusKeys, ...accessBusKeys, ...accountsBusKeys };
+const declared: BusKeys<Exclude<Topic, RouteTopic>> = { ...platformKeys, ...channelsBusKeys, ...accessBusKeys, ...accountsBusKeys, ...callsBusKeys };
 
 export const busKeyOf: KeyOf = (topic, msg) => {
   const route = routeKeys.get(topic);

@@ -185,7 +185,14 @@ function dispatchFrame(core: GatewayCore, c: Conn, frame: ClientFrame): Promise<
     case "call.leave":
     case "call.media":
     case "call.hand":
-    case "call.signal": {
+    case "call.signal":
+    case "call.sfu.publish":
+    case "call.sfu.renegotiate":
+    case "call.sfu.subscribe":
+    case "call.sfu.start":
+    case "call.sfu.restart":
+    case "call.sfu.trickle":
+    case "call.sfu.leave": {
       const ref = frame.ref;
       // Calls take part like posting does: a read-only API key may not.
       if (!mayWrite(p)) {
@@ -193,8 +200,8 @@ function dispatchFrame(core: GatewayCore, c: Conn, frame: ClientFrame): Promise<
         return;
       }
       return handleCallFrame(deps, p, frame).then(
-        (call) => {
-          if (ref && writable(c)) core.send(c, { t: "call.ack", ref, ...(call ? { call } : {}) });
+        (ack) => {
+          if (ref && writable(c)) core.send(c, { t: "call.ack", ref, ...ack });
         },
         (err: unknown) => sendError(core, c, ref, err),
       );

@@ -5,8 +5,9 @@
  * (the bus outbox); `call.signal` is published directly, like typing: it is relayed, never stored.
  * All are ephemeral: a reconnecting client fetches the active calls with `GET /calls`.
  */
-import type { Call, CallChange, CallEndReason, CallKind, CallSignal } from "@parley/protocol";
+import type { Call, CallChange, CallEndReason, CallKind, CallSignal, SfuFeed } from "@parley/protocol";
 import { realtimeRoute } from "../../core/realtime.ts";
+import type { BusKeys } from "../../platform/bus/bus.ts";
 
 declare module "../../platform/bus/bus.ts" {
   interface BusTopics {
@@ -28,8 +29,22 @@ declare module "../../platform/bus/bus.ts" {
     "call.ended": { orgId: string; channelId: string; callId: string; reason: CallEndReason; endedAt: number };
     /** Signalling from one device of a call to another (relayed, never stored). */
     "call.signal": { orgId: string; userId: string; deviceId: string; callId: string; fromUserId: string; fromDeviceId: string; signal: CallSignal };
+    /** The feeds published in a group call, to one device in it. */
+    "call.sfu.feeds": { orgId: string; userId: string; deviceId: string; callId: string; feeds: SfuFeed[] };
+    /** The SFU lost this device's sessions (restarted): publish and subscribe again. */
+    "call.sfu.reconnect": { orgId: string; userId: string; deviceId: string; callId: string };
+    /** Devices left a group call (or it ended): every node ends their SFU sessions (media-events.ts). */
+    "call.sfu.drop": { callId: string; deviceIds: string[]; ended: boolean };
   }
 }
+
+/** The topic by name (media-events.ts subscribes to it). */
+export const SFU_DROP_TOPIC = "call.sfu.drop" as const;
+
+/** Bus keys of the calls topics that are not frames: a drop goes to every node (rare: once per departure). */
+export const callsBusKeys: BusKeys<typeof SFU_DROP_TOPIC> = {
+  "call.sfu.drop": () => "all",
+};
 
 export const callsRoutes = [
   realtimeRoute({
@@ -66,5 +81,18 @@ export const callsRoutes = [
     // One device's sockets: the user's other devices never see this device's SDP or candidates.
     audience: (m) => ({ userId: m.userId, deviceId: m.deviceId }),
     frame: (m) => JSON.stringify({ t: "call.signal", callId: m.callId, fromUserId: m.fromUserId, fromDeviceId: m.fromDeviceId, signal: m.signal }),
+  }),
+  realtimeRoute({
+    topic: "call.sfu.feeds",
+    kind: "ephemeral",
+    // One device's sockets: only devices in the call learn who publishes.
+    audience: (m) => ({ userId: m.userId, deviceId: m.deviceId }),
+    frame: (m) => JSON.stringify({ t: "call.sfu.feeds", callId: m.callId, feeds: m.feeds }),
+  }),
+  realtimeRoute({
+    topic: "call.sfu.reconnect",
+    kind: "ephemeral",
+    audience: (m) => ({ userId: m.userId, deviceId: m.deviceId }),
+    frame: (m) => JSON.stringify({ t: "call.sfu.reconnect", callId: m.callId }),
   }),
 ];

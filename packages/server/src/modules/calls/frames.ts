@@ -1,16 +1,28 @@
 /**
  * The gateway's call frames (issue 14): each is parsed by the protocol schema, then one command
- * acts. Returns the call for the `call.ack` of a frame with a `ref` (none for `call.signal`).
+ * acts. Returns what the `call.ack` of a frame with a `ref` carries: the call, or for the
+ * `call.sfu.*` frames the SFU's SDP and feeds (nothing for `call.signal`).
  */
 import type { Call, ClientFrame } from "@parley/protocol";
 import type { DeviceActor, Deps } from "../../context.ts";
 import { acceptCall, cancelCall, declineCall, joinCall, leaveCall, setCallMedia, startCall } from "./commands.ts";
+import { leaveMedia, publishMedia, renegotiateMedia, restartMedia, startMedia, subscribeMedia, trickleMedia, type MediaAck } from "./media.ts";
 import { relaySignal } from "./signal.ts";
 
 /** A client frame of the calls module. */
 export type CallFrame = Extract<ClientFrame, { t: `call.${string}` }>;
+type MediaFrame = Extract<CallFrame, { t: `call.sfu.${string}` }>;
 
-export async function handleCallFrame(deps: Deps, p: DeviceActor, f: CallFrame): Promise<Call | undefined> {
+/** What a `call.ack` carries besides its ref. */
+export type CallAck = MediaAck & { call?: Call };
+
+export async function handleCallFrame(deps: Deps, p: DeviceActor, f: CallFrame): Promise<CallAck> {
+  if (f.t.startsWith("call.sfu.")) return mediaFrame(deps, p, f as MediaFrame);
+  const call = await callCommand(deps, p, f as Exclude<CallFrame, MediaFrame>);
+  return call ? { call } : {};
+}
+
+async function callCommand(deps: Deps, p: DeviceActor, f: Exclude<CallFrame, MediaFrame>): Promise<Call | undefined> {
   switch (f.t) {
     case "call.start":
       return startCall(deps, p, f.channelId);
@@ -33,5 +45,24 @@ export async function handleCallFrame(deps: Deps, p: DeviceActor, f: CallFrame):
     case "call.signal":
       await relaySignal(deps, p, f.callId, f.toDeviceId, f.signal);
       return undefined;
+  }
+}
+
+function mediaFrame(deps: Deps, p: DeviceActor, f: MediaFrame): Promise<MediaAck> {
+  switch (f.t) {
+    case "call.sfu.publish":
+      return publishMedia(deps, p, f.callId, f.offer);
+    case "call.sfu.renegotiate":
+      return renegotiateMedia(deps, p, f.callId, f.offer);
+    case "call.sfu.subscribe":
+      return subscribeMedia(deps, p, f.callId, f.feeds);
+    case "call.sfu.start":
+      return startMedia(deps, p, f.callId, f.answer);
+    case "call.sfu.restart":
+      return restartMedia(deps, p, f.callId);
+    case "call.sfu.trickle":
+      return trickleMedia(deps, p, f.callId, f.role, f);
+    case "call.sfu.leave":
+      return leaveMedia(deps, p, f.callId);
   }
 }

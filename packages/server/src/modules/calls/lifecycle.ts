@@ -18,7 +18,8 @@ import { activeCallOf, endCallRow, leaveParticipants, presenceOf, presentPartici
  */
 export async function endCall(tx: Tx, after: AfterCommit, call: CallRow, reason: CallEndReason, now: number, rooms?: CallRooms): Promise<boolean> {
   if (!(await endCallRow(tx, call.id, reason, now))) return false;
-  await leaveParticipants(tx, call.id, "ended", now);
+  const left = await leaveParticipants(tx, call.id, "ended", now);
+  if (call.kind === "sfu") after.publish("call.sfu.drop", { callId: call.id, deviceIds: left.map((r) => r.device_id), ended: true });
   after.publish("call.ended", { orgId: call.org_id, channelId: call.channel_id, callId: call.id, reason, endedAt: now });
   // A room the SFU failed to destroy now is an empty room it may expire; the call has ended either way.
   if (call.kind === "sfu" && rooms) after.run(() => void rooms.destroyRoom(call.id).catch(() => undefined));
@@ -38,6 +39,8 @@ export async function afterLeaving(
   now: number,
   rooms?: CallRooms,
 ): Promise<void> {
+  // Their SFU sessions end after the commit, on whichever node holds them (media-events.ts).
+  if (call.kind === "sfu" && left.length > 0) after.publish("call.sfu.drop", { callId: call.id, deviceIds: left.map((r) => r.device_id), ended: false });
   const present = await presentParticipants(tx, call.id);
   const people = new Set(present.map((r) => r.user_id));
   if (present.length === 0 || (call.kind === "p2p" && call.answered_at !== null && people.size < 2)) {

@@ -13,7 +13,7 @@ import Janode, { type JanodeConnection, type JanodeSession, type Jsep } from "ja
 import VideoRoomPlugin, { type VideoRoomHandle } from "janode/plugins/videoroom";
 import { Gauge, type Registry } from "prom-client";
 import type { Logger } from "../log.ts";
-import type { IceCandidate, SessionDescription, Sfu, SfuEvent, SfuHealth, SfuRole } from "./types.ts";
+import { SfuError, type IceCandidate, type SessionDescription, type Sfu, type SfuEvent, type SfuHealth, type SfuRole } from "./types.ts";
 
 export interface JanusSfuOptions {
   /** ws://HOST:PORT of Janus's WebSocket transport. */
@@ -39,6 +39,24 @@ const codeOf = (err: unknown): number | undefined => {
 };
 const ROOM_EXISTS = 427;
 const NO_SUCH_ROOM = 426;
+const NO_SUCH_FEED = 428;
+const ALREADY_JOINED = 425;
+const ALREADY_PUBLISHED = 434;
+const ID_EXISTS = 436;
+
+/** A media operation's failure as an SfuError (Janus's VideoRoom error codes mapped to reasons). */
+async function guarded<T>(what: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    if (err instanceof SfuError) throw err;
+    const code = codeOf(err);
+    if (code === NO_SUCH_FEED) throw new SfuError("not_published", `${what}: a feed asked for sends no media`, code);
+    if (code === ALREADY_JOINED || code === ALREADY_PUBLISHED || code === ID_EXISTS)
+      throw new SfuError("already_published", `${what}: already published`, code);
+    throw new SfuError("refused", `${what}: ${(err as Error).message}`, code);
+  }
+}
 
 const asJsep = (d: SessionDescription): Jsep => ({ type: d.type, sdp: d.sdp });
 function description(j: Jsep | undefined, what: string): SessionDescription {
@@ -66,6 +84,8 @@ export async function createJanusSfu(o: JanusSfuOptions): Promise<Sfu> {
   let retry: NodeJS.Timeout | undefined;
   const rooms = new Set<string>();
   const participants = new Map<string, Participant>();
+  /** Participants whose sessions a connection loss ended, reported with the next `reconnected`. */
+  let lostSessions: Array<{ callId: string; participantId: string }> = [];
   const key = (callId: string, participantId: string) => `${callId}\u0000${participantId}`;
 
   if (o.registry) {
@@ -92,6 +112,10 @@ export async function createJanusSfu(o: JanusSfuOptions): Promise<Sfu> {
     log.warn({ why }, "SFU connection lost: rooms and media sessions on it are gone; reconnecting");
     connection = session = control = undefined;
     rooms.clear();
+    for (const k of participants.keys()) {
+      const [callId, participantId] = k.split("\u0000") as [string, string];
+      lostSessions.push({ callId, participantId });
+    }
     participants.clear();
     emit({ kind: "down" });
     schedule(o.retryMs ?? 250);
@@ -105,7 +129,9 @@ export async function createJanusSfu(o: JanusSfuOptions): Promise<Sfu> {
         () => {
           reconnects++;
           log.info({ reconnects }, "SFU connection back");
-          emit({ kind: "reconnected" });
+          const sessions = lostSessions;
+          lostSessions = [];
+          emit({ kind: "reconnected", sessions });
         },
         (err: Error) => {
           log.warn({ err: err.message, nextMs: Math.min(delay * 2, 10_000) }, "SFU reconnect failed");
@@ -134,7 +160,7 @@ export async function createJanusSfu(o: JanusSfuOptions): Promise<Sfu> {
   }
 
   function live(): { session: JanodeSession; control: VideoRoomHandle } {
-    if (!session || !control) throw new Error("the SFU is unavailable (reconnecting)");
+    if (!session || !control) throw new SfuError("unavailable", "the SFU is unavailable (reconnecting)");
     return { session, control };
   }
 
@@ -163,7 +189,7 @@ export async function createJanusSfu(o: JanusSfuOptions): Promise<Sfu> {
 
   function handleOf(callId: string, participantId: string, role: SfuRole): VideoRoomHandle {
     const h = participants.get(key(callId, participantId))?.[role];
-    if (!h) throw new Error(`no ${role} session for this participant on the SFU`);
+    if (!h) throw new SfuError("no_session", `no ${role} session for this participant on the SFU`);
     return h;
   }
 
@@ -205,58 +231,24 @@ export async function createJanusSfu(o: JanusSfuOptions): Promise<Sfu> {
         if (codeOf(err) !== NO_SUCH_ROOM) throw err;
       }
     },
-    async publish(callId, participantId, offer, display) {
-      await sfu.ensureRoom(callId);
-      const h = await attach(callId, participantId, "publisher");
-      const p = participants.get(key(callId, participantId)) ?? {};
-      participants.set(key(callId, participantId), { ...p, publisher: h });
-      try {
-        const joined = await h.joinConfigurePublisher({ room: callId, feed: participantId, e2ee: true, jsep: asJsep(offer), ...(display ? { display } : {}) });
-        return { answer: description(joined.jsep, "a publisher"), feeds: joined.publishers.map((x) => String(x.feed)) };
-      } catch (err) {
-        participants.set(key(callId, participantId), { ...p });
-        await h.detach().catch(() => undefined);
-        throw err;
-      }
-    },
-    async configure(callId, participantId, c) {
-      const h = handleOf(callId, participantId, "publisher");
-      const res = await h.configure({
-        ...(c.audio !== undefined ? { audio: c.audio } : {}),
-        ...(c.video !== undefined ? { video: c.video } : {}),
-        ...(c.offer ? { jsep: asJsep(c.offer), e2ee: true } : {}),
-      });
-      return { answer: res.jsep ? description(res.jsep, "a configure") : undefined };
-    },
-    async subscribe(callId, participantId, feeds) {
-      const existing = participants.get(key(callId, participantId))?.subscriber;
-      if (existing) {
-        // One multistream subscription per participant: add the feeds it lacks.
-        const res = await existing.update({ subscribe: feeds.map((feed) => ({ feed })) });
-        return { offer: description(res.jsep, "a subscription update") };
-      }
-      const h = await attach(callId, participantId, "subscriber");
-      try {
-        const joined = await h.joinSubscriber({ room: callId, streams: feeds.map((feed) => ({ feed })), autoupdate: true });
-        participants.set(key(callId, participantId), { ...participants.get(key(callId, participantId)), subscriber: h });
-        return { offer: description(joined.jsep, "a subscription") };
-      } catch (err) {
-        await h.detach().catch(() => undefined);
-        throw err;
-      }
-    },
-    async start(callId, participantId, answer) {
-      await handleOf(callId, participantId, "subscriber").start({ jsep: asJsep(answer), e2ee: true });
-    },
-    async restartSubscriber(callId, participantId) {
-      const res = await handleOf(callId, participantId, "subscriber").configure({ restart: true });
-      return { offer: description(res.jsep, "an ICE restart") };
-    },
-    async trickle(callId, participantId, role, candidate: IceCandidate) {
-      const h = handleOf(callId, participantId, role);
-      if (candidate) await h.trickle(candidate);
-      else await h.trickleComplete();
-    },
+    publish: (callId, participantId, offer, display) => guarded("publish", () => publish(callId, participantId, offer, display)),
+    configure: (callId, participantId, c) => guarded("configure", () => configure(callId, participantId, c)),
+    subscribe: (callId, participantId, feeds) => guarded("subscribe", () => subscribe(callId, participantId, feeds)),
+    start: (callId, participantId, answer) =>
+      guarded("start", async () => {
+        await handleOf(callId, participantId, "subscriber").start({ jsep: asJsep(answer), e2ee: true });
+      }),
+    restartSubscriber: (callId, participantId) =>
+      guarded("restart", async () => {
+        const res = await handleOf(callId, participantId, "subscriber").configure({ restart: true });
+        return { offer: description(res.jsep, "an ICE restart") };
+      }),
+    trickle: (callId, participantId, role, candidate: IceCandidate) =>
+      guarded("trickle", async () => {
+        const h = handleOf(callId, participantId, role);
+        if (candidate) await h.trickle(candidate);
+        else await h.trickleComplete();
+      }),
     async leave(callId, participantId) {
       const p = participants.get(key(callId, participantId));
       participants.delete(key(callId, participantId));
@@ -279,5 +271,51 @@ export async function createJanusSfu(o: JanusSfuOptions): Promise<Sfu> {
       await c?.close().catch(() => undefined);
     },
   };
+
+  async function publish(callId: string, participantId: string, offer: SessionDescription, display?: string) {
+    if (participants.get(key(callId, participantId))?.publisher)
+      throw new SfuError("already_published", "this participant already publishes: renegotiate instead");
+    await sfu.ensureRoom(callId);
+    const h = await attach(callId, participantId, "publisher");
+    const p = participants.get(key(callId, participantId)) ?? {};
+    participants.set(key(callId, participantId), { ...p, publisher: h });
+    try {
+      const joined = await h.joinConfigurePublisher({ room: callId, feed: participantId, e2ee: true, jsep: asJsep(offer), ...(display ? { display } : {}) });
+      return { answer: description(joined.jsep, "a publisher"), feeds: joined.publishers.map((x) => String(x.feed)) };
+    } catch (err) {
+      participants.set(key(callId, participantId), { ...p });
+      await h.detach().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async function configure(callId: string, participantId: string, c: { audio?: boolean; video?: boolean; offer?: SessionDescription }) {
+    const h = handleOf(callId, participantId, "publisher");
+    const res = await h.configure({
+      ...(c.audio !== undefined ? { audio: c.audio } : {}),
+      ...(c.video !== undefined ? { video: c.video } : {}),
+      ...(c.offer ? { jsep: asJsep(c.offer), e2ee: true } : {}),
+    });
+    return { answer: res.jsep ? description(res.jsep, "a configure") : undefined };
+  }
+
+  async function subscribe(callId: string, participantId: string, feeds: string[]) {
+    const existing = participants.get(key(callId, participantId))?.subscriber;
+    if (existing) {
+      // One multistream subscription per participant: add the feeds it lacks.
+      const res = await existing.update({ subscribe: feeds.map((feed) => ({ feed })) });
+      return { offer: description(res.jsep, "a subscription update") };
+    }
+    const h = await attach(callId, participantId, "subscriber");
+    try {
+      const joined = await h.joinSubscriber({ room: callId, streams: feeds.map((feed) => ({ feed })), autoupdate: true });
+      participants.set(key(callId, participantId), { ...participants.get(key(callId, participantId)), subscriber: h });
+      return { offer: description(joined.jsep, "a subscription") };
+    } catch (err) {
+      await h.detach().catch(() => undefined);
+      throw err;
+    }
+  }
+
   return sfu;
 }

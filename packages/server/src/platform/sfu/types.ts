@@ -18,14 +18,33 @@ export type SfuRole = "publisher" | "subscriber";
 
 /** What the SFU reports, relayed by the calls module to the clients of that call. */
 export type SfuEvent =
-  /** The SFU connection came back after a loss: every room and media session is gone; clients re-join (and re-key). */
-  | { kind: "reconnected" }
+  /**
+   * The SFU connection came back after a loss: every room and media session is gone; clients
+   * re-join (and re-key). `sessions`: the participants whose media sessions on this node the loss ended.
+   */
+  | { kind: "reconnected"; sessions: Array<{ callId: string; participantId: string }> }
   /** The SFU connection is lost. */
   | { kind: "down" }
   /** Feeds now published in a call (a publisher joined or left). */
   | { kind: "feeds"; callId: string; feeds: string[] }
   /** A participant's media session ended on the SFU side (hangup, ICE failure). */
   | { kind: "hangup"; callId: string; participantId: string; role: SfuRole; reason: string };
+
+/**
+ * Why the SFU refused a media request: `unavailable` (connection down, reconnecting), `no_session`
+ * (no publisher / subscriber session for this participant on this node), `not_published` (a
+ * feed asked for sends no media yet), `already_published`, `refused` (anything else the SFU
+ * said no to; `sfuCode` is its error code).
+ */
+export class SfuError extends Error {
+  readonly reason: "unavailable" | "no_session" | "not_published" | "already_published" | "refused";
+  readonly sfuCode: number | undefined;
+  constructor(reason: SfuError["reason"], message: string, sfuCode?: number) {
+    super(message);
+    this.reason = reason;
+    this.sfuCode = sfuCode;
+  }
+}
 
 export interface SfuHealth {
   /** Connected to the SFU with a live session. */
@@ -41,7 +60,7 @@ export interface Sfu {
   ensureRoom(callId: string): Promise<void>;
   /** Destroy the call's room (gone already is fine). */
   destroyRoom(callId: string): Promise<void>;
-  /** Join the call as a publisher with an SDP offer; the answer, and the feeds already published. */
+  /** Join the call as a publisher with an SDP offer; the answer, and the feeds already published. Media operations throw {@link SfuError}. */
   publish(callId: string, participantId: string, offer: SessionDescription, display?: string): Promise<{ answer: SessionDescription; feeds: string[] }>;
   /** Change what a publisher sends, or renegotiate with a new offer (an ICE restart is an offer with new ICE credentials). */
   configure(
