@@ -4,40 +4,14 @@
 // receiver decodes video and hears audio; with another key, or after the sender moved to an
 // epoch the receiver has no key for (a removed member), nothing decodes.
 //
-// The page loads the web app's call modules as they are: a small server on 127.0.0.1 strips
-// their TypeScript types (node:module) and maps @parley/crypto/sframe to the crypto sources.
+// The page loads the web app's call modules as they are (call-modules.ts).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
-import fs from "node:fs";
-import path from "node:path";
-import { stripTypeScriptTypes } from "node:module";
-import { fileURLToPath } from "node:url";
+import type http from "node:http";
 import type { Browser, Page } from "playwright-core";
 import { freePort } from "@parley/server/testing/ports";
 import { launchChromium } from "./browser-support.ts";
-
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const MOUNTS: Record<string, string> = { "/web/": "packages/web/src/", "/crypto/": "packages/crypto/src/" };
-
-function serveModules(port: number): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://x");
-    if (url.pathname === "/") {
-      res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>sframe</title><body></body>");
-      return;
-    }
-    const mount = Object.keys(MOUNTS).find((m) => url.pathname.startsWith(m));
-    const file = mount && path.join(ROOT, MOUNTS[mount]!, url.pathname.slice(mount.length));
-    if (!file || !file.endsWith(".ts") || file.includes("..") || !fs.existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    const js = stripTypeScriptTypes(fs.readFileSync(file, "utf8")).replaceAll('"@parley/crypto/sframe"', '"/crypto/sframe/index.ts"');
-    res.writeHead(200, { "content-type": "text/javascript" }).end(js);
-  });
-  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
-}
+import { serveModules } from "./call-modules.ts";
 
 let server: http.Server;
 let browser: Browser;

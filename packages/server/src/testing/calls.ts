@@ -1,6 +1,7 @@
 /** Test helpers for call signalling: a well-formed SDP and ICE candidate, and a call frame answered by ref. */
 import type { ServerFrame } from "@parley/protocol";
 import { connectUser, type TestSocket } from "../gateway/test-client.ts";
+import type { TestUser } from "./factories.ts";
 
 /** An SDP shaped like a browser's offer (one audio section, a DTLS fingerprint). */
 export const TEST_SDP = [
@@ -44,4 +45,15 @@ export async function startCallIn(httpUrl: string, token: string, channelId: str
   } finally {
     await sock.close();
   }
+}
+
+/** A private channel made by `admin` with these members (a group call there is an `sfu` call); returns its id. */
+export async function privateChannel(admin: TestUser, members: TestUser[]): Promise<string> {
+  const r = await admin.api("POST", "/channels", {
+    kind: "private",
+    name: `c-${Math.random().toString(36).slice(2, 10)}`,
+    members: members.map((m) => m.user.id),
+  });
+  if (r.status !== 201) throw new Error(`channel not created: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.id as string;
 }

@@ -5,7 +5,7 @@ import type { Call, ServerFrameOf } from "@parley/protocol";
 import { DIALECTS, startTestServer, type TestServer } from "../../testing/harness.ts";
 import { bootstrapOrg, countRows, makeOrg, makeUser, type TestUser } from "../../testing/factories.ts";
 import { connectUser, type TestSocket } from "../../gateway/test-client.ts";
-import { callFrame, TEST_CANDIDATE, TEST_SDP } from "../../testing/calls.ts";
+import { callFrame, privateChannel, TEST_CANDIDATE, TEST_SDP } from "../../testing/calls.ts";
 
 const RINGS_PER_MINUTE = 8;
 
@@ -29,15 +29,7 @@ for (const dialect of DIALECTS) {
       rings: await countRows(s, "call_rings"),
     });
     const dm = async (a: TestUser, b: TestUser) => (await a.api("POST", "/dms", { userIds: [b.user.id] })).body.id as string;
-    const channel = async (admin: TestUser, members: TestUser[]) => {
-      const r = await admin.api("POST", "/channels", {
-        kind: "private",
-        name: `c-${Math.random().toString(36).slice(2, 10)}`,
-        members: members.map((m) => m.user.id),
-      });
-      assert.equal(r.status, 201, JSON.stringify(r.body));
-      return r.body.id as string;
-    };
+    const channel = privateChannel;
     const ack = async (sock: TestSocket, frame: Record<string, unknown>): Promise<Call> => {
       const r = await callFrame(sock, frame);
       assert.equal(r.t, "call.ack", JSON.stringify(r));

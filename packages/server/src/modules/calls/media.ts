@@ -28,6 +28,7 @@ async function mediaCall(deps: Deps, p: DeviceActor, callId: string): Promise<{ 
   if (call.kind !== "sfu") throw new AppError("call_not_sfu", "a 1:1 call is peer to peer: signal the other device with call.signal");
   if (!(await findPresent(deps.db, callId, p.deviceId))) throw new AppError("call_not_joined", "this device is not in the call");
   if (!deps.sfu) throw new AppError("sfu_unavailable", "no SFU is configured for group calls");
+  if (!deps.sfu.health().up) throw new AppError("sfu_unavailable", "the SFU is unavailable: retry shortly");
   return { call, sfu: deps.sfu };
 }
 
