@@ -3,12 +3,12 @@
  * (token refresh), the realtime connection, the sync engine, the outbox and
  * the content codec together, and emits typed events to the app.
  */
-import type { AuthTokens, MyChannel, PresenceStatus } from "@parley/protocol";
+import type { AuthTokens, PresenceStatus } from "@parley/protocol";
 import { AuthSession } from "./auth.ts";
 import { NOT_STARTED_CODEC, type ContentCodec } from "./codec.ts";
 import { Connection, type ConnectionState } from "./connection.ts";
 import { ParleyError } from "./errors.ts";
-import { createApi, type Api, type CallInput } from "./http.ts";
+import { createApi, type Api } from "./http.ts";
 import { Outbox, type SendResult } from "./outbox.ts";
 import { Sender } from "./sender.ts";
 import { routeFrame } from "./frames.ts";
@@ -17,7 +17,8 @@ import { ReconcileLoop } from "./reconcile-loop.ts";
 import { HistoryPolicies } from "./history-policies.ts";
 import { SyncEngine } from "./sync.ts";
 import { RetentionFloors } from "./retention.ts";
-import { ClientMessages, requireE2ee } from "./client-messages.ts";
+import { requireE2ee } from "./client-messages.ts";
+import { ClientChannels, type ChannelWiring } from "./client-channels.ts";
 import { Delivery } from "./delivery.ts";
 import { e2eeHost } from "./e2ee-host.ts";
 import { PresenceWatch } from "./presence.ts";
@@ -42,7 +43,6 @@ import {
 } from "./sign-in.ts";
 
 export type { ClientOptions, SendInput } from "./client-options.ts";
-import { combineFingerprints, userFingerprint } from "./e2ee/safety-number.ts";
 import type { ArchiveStatus } from "./e2ee/archive-policy.ts";
 
 /** How long close() waits for sends still being encrypted. */
@@ -57,7 +57,7 @@ function closeGrace(ms: number): Promise<void> {
 }
 
 /** A signed-in Parley device. */
-export class ParleyClient extends ClientMessages {
+export class ParleyClient extends ClientChannels {
   /** Typed REST client, authenticated as this device. */
   override readonly api: Api;
   /** Content codec in use (MLS unless a test codec was named); when `codec.encrypted` is false, show an "unencrypted" warning. */
@@ -72,7 +72,7 @@ export class ParleyClient extends ClientMessages {
   readonly #reconciler: ReconcileLoop;
   readonly #policies = new HistoryPolicies((channelId) => this.api.call("getChannel", { params: { channelId } }));
   /** Local persistence. */
-  readonly store: LocalStore;
+  override readonly store: LocalStore;
   readonly #auth: AuthSession;
   readonly #conn: Connection;
   readonly #presence = new PresenceWatch((frame) => this.#conn.send(frame));
@@ -87,6 +87,7 @@ export class ParleyClient extends ClientMessages {
   readonly #sender: Sender;
   readonly #retention: RetentionFloors;
   readonly #delivery: Delivery;
+  protected override readonly channelWiring: ChannelWiring;
 
   /** Sign in with org, username and password. Reuses the device stored for this account unless `deviceId` says otherwise. */
   static async login(opts: LoginOptions): Promise<ParleyClient> {
@@ -215,6 +216,7 @@ export class ParleyClient extends ClientMessages {
       idle: () => this.idle(),
       onError: (err) => this.emit("error", err),
     });
+    this.channelWiring = { policies: this.#policies, retention: this.#retention, sync: this.#sync };
     this.#delivery = new Delivery({
       store: this.store,
       emitter: this,
@@ -312,7 +314,7 @@ export class ParleyClient extends ClientMessages {
   }
 
   /** Wait until every received event has been processed and delivered to listeners and every hole filled (events waiting for a Welcome or commit stay queued). */
-  async idle(): Promise<void> {
+  override async idle(): Promise<void> {
     await this.#sync.idle();
     await this.#delivery.drained;
     await this.#e2ee?.idle();
@@ -409,82 +411,6 @@ export class ParleyClient extends ClientMessages {
   /** Every known channel's compliance archive status (see {@link archiveStatus}). */
   archiveStatuses(): Record<string, ArchiveStatus> {
     return this.#e2ee?.archive.statuses() ?? {};
-  }
-
-  /** Fetch the channel list from the server and store it. */
-  async channels(): Promise<MyChannel[]> {
-    const { channels } = await this.api.call("listChannels");
-    this.#policies.note(channels);
-    // Purged before the list (with its floors) is saved: a stored floor is one already applied.
-    await this.#retention.note(channels);
-    await this.store.saveChannels(channels);
-    for (const c of channels) this.#sync.track(c.id, this.#sync.channelCursor(c.id));
-    return channels;
-  }
-
-  /** Create a public or private channel and its MLS group (every member's devices are added). */
-  async createChannel(input: CallInput<"createChannel">["body"]): Promise<MyChannel> {
-    const channel = await this.api.call("createChannel", { body: input });
-    this.#policies.note([channel]);
-    await this.#e2ee?.ensureGroup(channel.id);
-    return channel;
-  }
-
-  /** Open the DM / group DM with these users (creating its MLS group if it has none). */
-  async openDm(userIds: string[]): Promise<MyChannel> {
-    const channel = await this.api.call("openDm", { body: { userIds } });
-    this.#policies.note([channel]);
-    await this.#e2ee?.ensureGroup(channel.id);
-    return channel;
-  }
-
-  /** Add users to a channel, then add their devices to its MLS group (they read from now on, not before). */
-  async addMembers(channelId: string, userIds: string[]): Promise<string[]> {
-    const { added } = await this.api.call("addMembers", { params: { channelId }, body: { userIds } });
-    await this.#e2ee?.addMembers(channelId, userIds);
-    return added;
-  }
-
-  /** Join a public channel and its MLS group (external commit). */
-  async joinChannel(channelId: string): Promise<MyChannel> {
-    const channel = await this.api.call("joinChannel", { params: { channelId } });
-    this.#policies.note([channel]);
-    await this.#retention.note([channel]);
-    this.#sync.track(channelId, this.#sync.channelCursor(channelId));
-    await this.#e2ee?.join(channelId);
-    return channel;
-  }
-
-  /**
-   * Reset the channel's encryption (channel admins): the server opens a new MLS group
-   * generation with a visible "reset" event; members' devices create the new group and
-   * add every member's current devices. Messages already read stay readable on the devices
-   * that read them. Use when a channel's group is broken.
-   */
-  async resetEncryption(channelId: string): Promise<number> {
-    const { generation } = await requireE2ee(this.#e2ee).server.resetEncryption(channelId, "admin");
-    await this.#sync.catchUp(channelId, Number.MAX_SAFE_INTEGER);
-    await this.idle();
-    return generation;
-  }
-
-  /** Remove a member (the server proposes their removal from the MLS group; a member's client commits it). */
-  async removeMember(channelId: string, userId: string): Promise<void> {
-    await this.api.call("removeMember", { params: { channelId, userId } });
-  }
-
-  /**
-   * Fingerprint (30 digits) of a user's active devices, or of one device when
-   * `deviceId` is given, from the signature keys the directory vouches for
-   * (each binding verified against the server's directory key).
-   */
-  async fingerprint(userId: string, deviceId?: string): Promise<string> {
-    return userFingerprint(requireE2ee(this.#e2ee).directory, userId, deviceId);
-  }
-
-  /** Safety number of two users (60 digits, the same on both sides): compare it out of band. */
-  async safetyNumber(userA: string, userB: string): Promise<string> {
-    return combineFingerprints(await this.fingerprint(userA), await this.fingerprint(userB));
   }
 
   /** Sign out: end the session on the server and forget it locally. */
