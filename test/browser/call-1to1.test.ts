@@ -21,6 +21,7 @@ import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
 import { startTestCoturn, type TestCoturn } from "@parley/server/testing/coturn";
 import type { TestServer } from "@parley/server/testing/harness";
 import { launchChromium, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
+import { openDmBothWays } from "./call-dm.ts";
 
 let coturn: TestCoturn;
 let server: TestServer;
@@ -123,21 +124,7 @@ test(
     await signIn(bob, server.url, "calls", "bob", { deviceName: "Bob laptop", until: "signed-in", live: true });
 
     // ---- a DM both devices hold the keys of ----------------------------------------------
-    await alice.getByRole("button", { name: "Create channel" }).waitFor();
-    await alice.getByRole("button", { name: "New direct message" }).click();
-    await alice.getByRole("checkbox", { name: "Bob Member (@bob)" }).check();
-    await alice.getByRole("button", { name: "Start conversation" }).click();
-    await alice.getByRole("heading", { name: "Bob Member" }).waitFor();
-    const box = alice.getByRole("textbox", { name: "Message Bob Member" });
-    await box.fill("Got a minute for a call?");
-    await box.press("Enter");
-    await bob.getByRole("link", { name: /^Direct message with Alice Owner/ }).click({ timeout: 30_000 });
-    // Bob's answer reaching Alice proves his device is in the DM's group at the epoch Alice has (it
-    // may have joined after her first message, which "history from joining" then hides from him).
-    const bobBox = bob.getByRole("textbox", { name: "Message Alice Owner" });
-    await bobBox.fill("Sure, call me");
-    await bobBox.press("Enter");
-    await alice.locator("main article.msg", { hasText: "Sure, call me" }).waitFor({ timeout: 30_000 });
+    await openDmBothWays(alice, bob, { alice: "Got a minute for a call?", bob: "Sure, call me" });
     await bob.getByRole("button", { name: "Create channel" }).click();
     await bob.getByLabel("Name").fill("elsewhere");
     await bob.getByRole("button", { name: "Create", exact: true }).click();

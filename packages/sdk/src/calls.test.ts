@@ -2,7 +2,7 @@
  * The SDK's call signalling against a real server: a DM call rings the peer's client, accept
  * joins, signalling reaches the other device, media state and hands show in `state`, hanging up
  * ends it for both; a forged SDP is refused as a ParleyError; a call nobody answers comes back
- * as `missed`, and the caller's "missed call" event arrives end to end encrypted in the DM.
+ * as `missed`, and the caller's client posts the "missed call" event, end to end encrypted, in the DM.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -77,23 +77,36 @@ test("calls: ring, accept, signal, media state, hang up, forged SDP refused, mis
   assert.deepEqual(await alice.calls.list(), []);
   await assert.rejects(bob.calls.join(call.id), (err: unknown) => isParleyError(err, "call_ended"));
 
-  // Nobody answers: both clients hear `missed`; the caller posts the missed-call event, encrypted.
+  // Nobody answers: both clients hear `missed`; the caller's client posts the missed-call event, encrypted.
   const missedAtBob = next<CallEndedNotice>(bob, "missed");
-  const missedAtAlice = next<CallEndedNotice>(alice, "missed");
-  const unanswered = await alice.calls.start(dm);
-  assert.equal((await missedAtAlice).callId, unanswered.id);
-  assert.equal((await missedAtBob).callId, unanswered.id);
   const posted = new Promise<ReceivedEvent>((resolve) => {
     const off = bob.on("message", (e) => {
-      if (e.channelId !== dm || !callEventOf(e.content)) return;
+      if (e.channelId !== dm || callEventOf(e.content)?.event !== "missed") return;
       off();
       resolve(e);
     });
   });
-  const sent = await alice.calls.postEvent(dm, { event: "missed", callId: unanswered.id, kind: "p2p", reason: "missed" });
-  assert.ok(sent);
+  const missedAtAlice = next<CallEndedNotice>(alice, "missed");
+  const unanswered = await alice.calls.start(dm);
+  assert.equal((await missedAtAlice).callId, unanswered.id);
+  assert.equal((await missedAtBob).callId, unanswered.id);
+  // Registered before the ring ends: the caller's client posts the event itself (call-events.ts).
   const event = await posted;
-  assert.deepEqual(callEventOf(event.content), { event: "missed", callId: unanswered.id, kind: "p2p", reason: "missed" });
+  assert.deepEqual(callEventOf(event.content), {
+    event: "missed",
+    callId: unanswered.id,
+    kind: "p2p",
+    reason: "missed",
+    startedBy: alice.userId,
+    startedAt: unanswered.startedAt,
+  });
+  assert.equal(event.senderId, alice.userId);
+  // Posting it again by hand gives the same event back (one per call and kind).
+  const again = (await alice.calls.postEvent(dm, { event: "missed", callId: unanswered.id, kind: "p2p", reason: "missed" })) as {
+    event: { seq: number };
+    duplicate: boolean;
+  };
+  assert.deepEqual([again.event.seq, again.duplicate], [event.seq, true]);
   assert.equal(event.text, "📞 Missed call");
   // The server stored ciphertext: the call id is nowhere in the event's bytes.
   const row = await server.deps.db.selectFrom("events").select("content").where("channel_id", "=", dm).where("seq", "=", event.seq).executeTakeFirstOrThrow();

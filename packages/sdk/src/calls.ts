@@ -8,7 +8,8 @@
  *
  * The server never writes content into a channel: call events in a channel's history are
  * ordinary encrypted messages whose content carries `call` ({@link CallEventContent}) beside a
- * text fallback, posted by a participant's device with {@link CallsApi.postEvent}.
+ * text fallback, posted by participants' devices under the rule of call-events.ts (every client
+ * runs it); {@link CallsApi.postEvent} posts one by hand.
  */
 import type { Call, CallEndReason, CallKind, CallSignal, ServerFrame, ServerFrameOf } from "@parley/protocol";
 import type { CallRequestFrame } from "./connection.ts";
@@ -33,7 +34,7 @@ export interface CallEvents {
   state: CallStateNotice;
   signal: CallSignalNotice;
   ended: CallEndedNotice;
-  /** A call ended as `missed` (also emitted as `ended`): post the "missed call" event with {@link CallsApi.postEvent} if this device started it. */
+  /** A call ended as `missed` (also emitted as `ended`); the client posts the "missed call" event itself (call-events.ts). */
   missed: CallEndedNotice;
 }
 
@@ -44,8 +45,14 @@ export interface CallEventContent {
   kind: CallKind;
   /** Why it ended (`ended` and `missed`). */
   reason?: CallEndReason;
-  /** How long it lasted, ms (`ended`). */
+  /** How long it lasted, ms (`ended`): from the answer (the second device joining) to the end. */
   durationMs?: number;
+  /** Who started it (user id). */
+  startedBy?: string;
+  /** When it started (server time, ms). */
+  startedAt?: number;
+  /** Who took part (user ids, in the order they joined; `ended`). */
+  participants?: string[];
 }
 
 /** Message content for a call event: `call` for clients that know it, `text` for those that do not. */
@@ -55,8 +62,21 @@ export function callEventContent(info: CallEventContent): MessageContent {
       ? "📞 Call started"
       : info.event === "missed"
         ? "📞 Missed call"
-        : `📞 Call ended${info.durationMs !== undefined ? ` (${Math.round(info.durationMs / 1000)} s)` : ""}`;
+        : `📞 Call ended${info.durationMs !== undefined ? ` (${formatCallDuration(info.durationMs)})` : ""}`;
   return { text, call: { ...info } };
+}
+
+/** The idempotency key of a call's event: the same on every device, so the channel holds it once (call-events.ts). */
+export function callEventClientId(event: CallEventContent["event"], callId: string): string {
+  return `call-${event}-${callId}`;
+}
+
+/** A call's length as people say it: "45 s", "4 min", "1 h 5 min". */
+export function formatCallDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const min = Math.round(s / 60);
+  return min < 60 ? `${min} min` : `${Math.floor(min / 60)} h${min % 60 ? ` ${min % 60} min` : ""}`;
 }
 
 /** The call event a decoded message carries, if any (checks its shape: content comes from other devices). */
@@ -71,6 +91,9 @@ export function callEventOf(content: MessageContent): CallEventContent | undefin
     kind: c.kind,
     ...(typeof c.reason === "string" ? { reason: c.reason } : {}),
     ...(typeof c.durationMs === "number" ? { durationMs: c.durationMs } : {}),
+    ...(typeof c.startedBy === "string" ? { startedBy: c.startedBy } : {}),
+    ...(typeof c.startedAt === "number" ? { startedAt: c.startedAt } : {}),
+    ...(Array.isArray(c.participants) ? { participants: c.participants.filter((u): u is string => typeof u === "string").slice(0, 50) } : {}),
   };
 }
 
@@ -78,8 +101,8 @@ export function callEventOf(content: MessageContent): CallEventContent | undefin
 export interface CallsHost {
   /** Send a call frame on the live connection and wait for its `call.ack` (ParleyError on `error`, timeout or disconnect). */
   request(frame: CallRequestFrame): Promise<Omit<ServerFrameOf<"call.ack">, "t" | "ref">>;
-  /** Post message content in a channel (encrypted by the client's codec). */
-  post(channelId: string, content: MessageContent): Promise<unknown>;
+  /** Post message content in a channel (encrypted by the client's codec), with this idempotency key. */
+  post(channelId: string, content: MessageContent, clientId: string): Promise<unknown>;
   /** GET /calls. */
   list(all: boolean): Promise<Call[]>;
 }
@@ -136,9 +159,13 @@ export class CallsApi extends Emitter<CallEvents> {
   list(opts: { all?: boolean } = {}): Promise<Call[]> {
     return this.#host.list(opts.all ?? false);
   }
-  /** Post a call event (started, ended, missed) in the call's channel as an encrypted message. */
+  /**
+   * Post a call event (started, ended, missed) in the call's channel as an encrypted message, under
+   * the call's key for that event (the client posts them itself: call-events.ts; a second post of
+   * the same event is refused `already_exists`, or the original comes back for the same user).
+   */
   postEvent(channelId: string, info: CallEventContent): Promise<unknown> {
-    return this.#host.post(channelId, callEventContent(info));
+    return this.#host.post(channelId, callEventContent(info), callEventClientId(info.event, info.callId));
   }
 
   async #call(frame: CallRequestFrame): Promise<Call> {

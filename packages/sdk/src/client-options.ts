@@ -4,6 +4,7 @@ import type { ContentCodec, MessageContent } from "./codec.ts";
 import type { LocalStore, StoredSession } from "./store.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import type { E2eeOptions } from "./e2ee/engine.ts";
+import type { CallEventOptions } from "./call-events.ts";
 
 /** Options shared by every way of creating a client. */
 export interface ClientOptions {
@@ -27,6 +28,8 @@ export interface ClientOptions {
   validateFrames?: boolean;
   fetch?: typeof fetch;
   WebSocket?: typeof WebSocket;
+  /** Post call events (started, ended, missed) under the shared rule of call-events.ts (default on; `false`: never). */
+  callEvents?: CallEventOptions | false;
 }
 
 /** What an app sends: content plus the event's relations. */
@@ -39,4 +42,10 @@ export interface SendInput extends MessageContent {
   target?: number | null;
   /** Explicit mentions (user ids); the server counts them, it cannot read the text. */
   mentions?: string[];
+  /**
+   * The idempotency key (default: a new random one). Give one when several devices may send the
+   * same event and the channel must hold it once (a call's events): the server refuses another
+   * user's send with a key already used in the channel (`already_exists`).
+   */
+  clientId?: string;
 }

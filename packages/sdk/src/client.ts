@@ -7,7 +7,7 @@ import type { AuthTokens, PresenceStatus } from "@parley/protocol";
 import { AuthSession } from "./auth.ts";
 import { NOT_STARTED_CODEC, type ContentCodec } from "./codec.ts";
 import { Connection, type ConnectionState } from "./connection.ts";
-import { ParleyError } from "./errors.ts";
+import { isParleyError, ParleyError } from "./errors.ts";
 import { createApi, type Api } from "./http.ts";
 import { Outbox, type SendResult } from "./outbox.ts";
 import { Sender } from "./sender.ts";
@@ -23,6 +23,7 @@ import { Delivery } from "./delivery.ts";
 import { e2eeHost } from "./e2ee-host.ts";
 import { PresenceWatch } from "./presence.ts";
 import { CallsApi } from "./calls.ts";
+import { CallEventPoster } from "./call-events.ts";
 import { E2eeEngine, type E2eeOptions } from "./e2ee/engine.ts";
 import { MlsCodec } from "./e2ee/mls-codec.ts";
 import { personalStoreOf, type PersonalStore } from "./personal.ts";
@@ -79,9 +80,11 @@ export class ParleyClient extends ClientChannels {
   /** Call signalling (issue 14): start, answer, join, leave calls, media state, WebRTC signalling; its own events (docs/calls.md). */
   readonly calls: CallsApi = new CallsApi({
     request: (frame) => this.#conn.callRequest(frame),
-    post: (channelId, content) => this.send(channelId, { kind: "message", ...content }),
+    post: (channelId, content, clientId) => this.send(channelId, { kind: "message", ...content, clientId }),
     list: async (all) => (await this.api.call("listCalls", { query: { all: all ? "true" : "false" } })).calls,
   });
+  /** Posts this device's share of call events (call-events.ts). */
+  readonly #callEvents: CallEventPoster | undefined;
   readonly #sync: SyncEngine;
   readonly #outbox: Outbox;
   readonly #sender: Sender;
@@ -277,6 +280,24 @@ export class ParleyClient extends ClientChannels {
       catchUp: (channelId) => this.#catchUpChannel(channelId),
       archiveCheck: (channelId) => this.#e2ee?.archive.check(channelId),
     });
+    if (opts.callEvents !== false)
+      this.#callEvents = new CallEventPoster(
+        {
+          calls: this.calls,
+          deviceId: () => this.session?.deviceId,
+          post: (channelId, content, clientId) => this.send(channelId, { kind: "message", ...content, clientId }),
+          exists: (channelId, clientId) =>
+            this.api.call("getEventByClientId", { params: { channelId, clientId } }).then(
+              () => true,
+              (err: unknown) => {
+                if (isParleyError(err, "not_found")) return false;
+                throw err;
+              },
+            ),
+          onError: (err) => this.emit("error", err),
+        },
+        opts.callEvents,
+      );
   }
 
   /** The signed-in session (ids, tokens), or undefined after logout or when the server ended it. */
@@ -426,6 +447,7 @@ export class ParleyClient extends ClientChannels {
   /** Disconnect and stop background work; unsent messages stay in the outbox for the next run. */
   async close(): Promise<void> {
     this.#closing.abort();
+    this.#callEvents?.stop();
     this.#conn.stop();
     // Sends still being encrypted (e.g. held by the compliance archive check) reach the outbox before it
     // closes — for a while only: one waiting on the group (a commit it can no longer receive) would never.

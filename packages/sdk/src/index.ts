@@ -27,6 +27,7 @@ export type { AcceptInviteOptions, ApiKeyLoginOptions, LoginOptions, SecondFacto
 export * from "./timeline.ts";
 export * from "./polls.ts";
 export * from "./calls.ts";
+export { CallEventPoster, CALL_EVENT_STEP_MS, type CallEventHost, type CallEventOptions } from "./call-events.ts";
 export * from "./call-sfu.ts";
 export { KeyLocker, isRecoveryKeyError, type LockerStatus } from "./e2ee/locker.ts";
 export { DeviceApprovals, type AcceptedApproval, type DeviceTrust } from "./e2ee/approval.ts";

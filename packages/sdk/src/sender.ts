@@ -43,8 +43,7 @@ export class Sender {
 
   /** Encode, persist in the outbox and send until acknowledged. */
   async send(channelId: string, input: SendInput): Promise<SendResult> {
-    const { kind = "message", threadRoot, target, mentions, files, ...rest } = input;
-    const clientId = newClientId();
+    const { kind = "message", threadRoot, target, mentions, files, clientId = newClientId(), ...rest } = input;
     const content: MessageContent = files ? { ...rest, files } : rest;
     const fileIds = Array.isArray(files) ? (files as { fileId: string }[]).map((f) => f.fileId) : [];
     const turn = (this.#order.get(channelId) ?? Promise.resolve()).then(async () => {

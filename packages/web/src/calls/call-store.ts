@@ -51,7 +51,6 @@ export class CallStore {
   version = 0;
   readonly #listeners = new Set<() => void>();
   readonly #off: Array<() => void> = [];
-  readonly #startedHere = new Map<string, Call>();
   readonly #ring = new RingTone();
   #iceServers: RTCIceServer[] = [];
   #noticeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -81,7 +80,6 @@ export class CallStore {
       calls.on("state", (s) => this.#onState(s)),
       calls.on("signal", (s) => this.#onSignal(s)),
       calls.on("ended", (e) => this.#onEnded(e)),
-      calls.on("missed", (e) => void this.#onMissed(e)),
     );
     void calls.list().then(
       (list) => {
@@ -113,7 +111,6 @@ export class CallStore {
       if (!this.#current(a)) return void this.#calls.cancel(call.id).catch(() => undefined);
       a.callId = call.id;
       a.call = call;
-      this.#startedHere.set(call.id, call);
       this.ongoing.set(channelId, call);
       this.#changed();
     } catch (err) {
@@ -236,12 +233,7 @@ export class CallStore {
     this.#changed();
   }
 
-  // The caller's device tells the DM, encrypted like any message (the server writes no content).
-  async #onMissed(e: CallEndedNotice): Promise<void> {
-    const call = this.#startedHere.get(e.callId);
-    this.#startedHere.delete(e.callId);
-    if (call) await this.#calls.postEvent(e.channelId, { event: "missed", callId: e.callId, kind: call.kind, reason: "missed" }).catch(() => undefined);
-  }
+  // Call events in the conversation (started, ended, missed) are posted by the worker's client (sdk call-events.ts).
 
   // ---- media ----------------------------------------------------------------
 

@@ -17,14 +17,17 @@
  *   the push's one the same notification.
  * - A click on a notification: the service worker focuses a tab and posts the message's path.
  * - Badge: unread direct messages plus unread mentions, on the installed app's icon.
+ * - Calls: a ring in the background and a missed call (call-notifier.ts); a call's event messages
+ *   notify through that, not as messages.
  */
 import { DEFAULT_NOTIFY_SETTINGS, shouldNotify, type NotificationSettings } from "@parley/protocol";
-import type { ReceivedEvent } from "@parley/sdk";
+import { callEventOf, type ReceivedEvent } from "@parley/sdk";
 import type { ChatStore } from "../client/chat-store.ts";
 import { onChannelEvent } from "../client/extras.ts";
 import { navigate } from "../router.ts";
 import { messageNotice, messagePath, type MessageNotice } from "./message-notice.ts";
 import { matchKeyword } from "./keywords.ts";
+import { watchCallNotices } from "./call-notifier.ts";
 
 /** How long a push's lookup waits for its message to arrive on this tab's socket. */
 const ARRIVAL_WAIT_MS = 5_000;
@@ -100,6 +103,7 @@ export class Notifier {
   start(): void {
     this.#off.push(onChannelEvent(this.#chat, (e) => this.#onEvent(e)));
     this.#off.push(this.#chat.subscribe(() => this.#updateBadge()));
+    this.#off.push(watchCallNotices({ chat: this.#chat, background: inBackground, show: (n) => this.#show(n) }));
     activate(this);
     this.#updateBadge();
     const reload = () => void this.#loadSettings();
@@ -128,6 +132,8 @@ export class Notifier {
     if (channelId === this.#chat.activeChannelId && !inBackground()) return { quiet: true };
     const e = this.#chat.history(channelId).event(seq) ?? (await this.#arrival(channelId, seq));
     if (!e || e.content.decodeError !== undefined || e.kind !== "message") return { unknown: true };
+    // Rings and missed calls are this tab's to show (call-notifier.ts).
+    if (callEventOf(e.content)) return { quiet: true };
     return { show: this.#notice(e) };
   }
 
@@ -181,7 +187,7 @@ export class Notifier {
 
   /** A new message of someone else's, decrypted and not yet read, that the user's settings say to notify of. */
   #forMe(e: ReceivedEvent): boolean {
-    if (e.kind !== "message" || e.own || e.content.decodeError !== undefined) return false;
+    if (e.kind !== "message" || e.own || e.content.decodeError !== undefined || callEventOf(e.content)) return false;
     const channel = this.#chat.channel(e.channelId);
     if (!channel || e.seq <= channel.readSeq || Date.now() - e.createdAt > FRESH_MS) return false;
     const override = this.#settings.channels.find((c) => c.channelId === e.channelId)?.level;
@@ -191,9 +197,15 @@ export class Notifier {
     return shouldNotify(this.#chat.me.id, facts, this.#settings, override, Date.now());
   }
 
-  async #show(n: MessageNotice): Promise<void> {
+  async #show(n: MessageNotice & { requireInteraction?: boolean }): Promise<void> {
     if (!("Notification" in window) || Notification.permission !== "granted") return;
-    const options: NotificationOptions = { body: n.body, tag: n.tag, data: n.data, icon: "/icons/icon-192.png" };
+    const options: NotificationOptions = {
+      body: n.body,
+      tag: n.tag,
+      data: n.data,
+      icon: "/icons/icon-192.png",
+      ...(n.requireInteraction ? { requireInteraction: true } : {}),
+    };
     try {
       // Through the service worker when there is one: its notifications survive the tab and open the message on click.
       const reg = "serviceWorker" in navigator ? await navigator.serviceWorker.getRegistration() : undefined;

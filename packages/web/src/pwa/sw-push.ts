@@ -22,10 +22,11 @@
  */
 import { BrowserKeyStore } from "@parley/crypto/browser";
 import { shouldNotify } from "@parley/protocol";
-import { ParleyClient, type ReceivedEvent } from "@parley/sdk";
+import { callEventOf, ParleyClient, type ReceivedEvent } from "@parley/sdk";
 import { DEVICE_LOCK, SW_LOCK } from "../client/device-lock.ts";
 import { matchKeyword } from "../notify/keywords.ts";
 import { messageNotice, type MessageNotice } from "../notify/message-notice.ts";
+import { callEventNotifies, callMessageNotice } from "../notify/call-notice.ts";
 import { EventCache } from "../worker/event-cache.ts";
 import { IdbStore } from "../worker/idb-store.ts";
 
@@ -126,6 +127,9 @@ class HeadlessRun {
     const channel: ChannelFacts =
       (await store.loadChannels()).find((c) => c.id === push.channelId) ?? (await client.api.call("getChannel", { params: { channelId: push.channelId } }));
     if (!(await this.#notifies(client, e, channel))) return { quiet: true };
+    // A call's event (sdk call-events.ts): a fresh start rings ("Incoming call"), a missed call says so, the rest stays quiet.
+    const call = callEventOf(e.content);
+    if (call && !callEventNotifies(call, e.createdAt, Date.now())) return { quiet: true };
     const name = (id: string) =>
       client.api.call("getUser", { params: { id } }).then(
         (u) => u.displayName,
@@ -137,7 +141,8 @@ class HeadlessRun {
       const others = (channel.dmUserIds ?? []).filter((id) => id !== session.userId).slice(0, MAX_NAMES);
       title = (await Promise.all(others.map(name))).join(", ");
     }
-    return { show: messageNotice(e, sender, { kind: channel.kind, title }) };
+    const caller = call ? await name(call.startedBy ?? e.senderId) : sender;
+    return { show: callMessageNotice(e, () => caller, { kind: channel.kind, title }) ?? messageNotice(e, sender, { kind: channel.kind, title }) };
   }
 
   /** Whether the user's settings say to notify of `e` (the rule the tab applies: notify/notifier.ts). */

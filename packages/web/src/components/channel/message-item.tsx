@@ -4,7 +4,7 @@
  * delete own messages).
  */
 import { useState } from "react";
-import { pollOf, type TimelineMessage } from "@parley/sdk";
+import { callEventOf, pollOf, type TimelineMessage } from "@parley/sdk";
 import { useChat } from "../../client/use-chat.ts";
 import { Markdown } from "./markdown.tsx";
 import { PresenceDot } from "../presence-dot.tsx";
@@ -27,6 +27,7 @@ import { personalShelf } from "../../personal/shelf.ts";
 import { editBlockedReason, useEditPolicy } from "../../chat/edit-window.ts";
 import { EditHistoryDialog } from "./edit-history-dialog.tsx";
 import { describeError } from "../../client/session.ts";
+import { CallEventRow } from "../../calls/call-event-row.tsx";
 
 function time(ts: number): string {
   return new Date(ts).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
@@ -62,6 +63,9 @@ export function MessageItem(props: {
   const reactions = nonVoteReactions(m, poll);
   // Past the org's edit window (or with editing off) "Edit" stays visible but inert, its title saying why.
   const editBlocked = editBlockedReason(useEditPolicy(chat), m.createdAt, Date.now());
+  // A call's start, end or missed call: a system row, not a message (calls/call-event-row.tsx).
+  const callEvent = m.deleted ? undefined : callEventOf(event?.content ?? {});
+  if (callEvent) return <CallEventRow channelId={channelId} m={m} call={callEvent} />;
 
   return (
     <article
