@@ -550,6 +550,7 @@ function bodyFor(name: RouteName, def: RouteDef, a: OrgA): unknown {
     setMfaPolicy: { required: false, roles: ["member"], graceDays: 7 },
     setSessionPolicy: { idleTimeoutMinutes: null, absoluteTimeoutHours: null, ipAllowList: [] },
     setEditPolicy: { enabled: true, windowMinutes: 15 },
+    setCallPolicy: { recordingAllowed: true },
     signOutEverywhere: { keepCurrent: true },
     createApiKey: { name: "B's key", scopes: ["read"] },
     createServiceAccount: { username: `bravo-bot-${rnd()}`, displayName: "B bot" },

@@ -51,6 +51,8 @@ export const CallParticipant = z.object({
   videoMuted: z.boolean(),
   screenSharing: z.boolean(),
   handRaised: z.boolean(),
+  /** This device records the call (on the device; the file is posted in the channel, encrypted): every participant is told. */
+  recording: z.boolean(),
 });
 /** A device in a call. */
 export type CallParticipant = z.infer<typeof CallParticipant>;
@@ -71,12 +73,13 @@ export const Call = z.object({
 export type Call = z.infer<typeof Call>;
 
 /**
- * What changed in a `call.state` frame: a device joined or left (with why), or its media state
- * changed. A join or leave changes who holds the call's media keys: clients rotate their SFrame
- * keys from the channel's current MLS epoch.
+ * What changed in a `call.state` frame: a device joined or left (with why), its media state
+ * changed, or it started or stopped recording (`recording`: the participant's `recording` flag
+ * says which). A join or leave changes who holds the call's media keys: clients rotate their
+ * SFrame keys from the channel's current MLS epoch.
  */
 export const CallChange = z.object({
-  kind: z.enum(["started", "joined", "left", "media"]),
+  kind: z.enum(["started", "joined", "left", "media", "recording"]),
   userId: Id,
   deviceId: Id,
   reason: CallLeaveReason.optional(),
@@ -180,6 +183,14 @@ export const CallMediaFrame = z.object({
 });
 /** Raise or lower this device's hand. */
 export const CallHandFrame = z.object({ t: z.literal("call.hand"), ref: Ref.optional(), callId: Id, raised: z.boolean() });
+/**
+ * This device starts (`recording: true`) or stops recording the call, where the org allows it
+ * (`GET /org/call-policy`): the recording is made on the device and posted in the channel as an
+ * encrypted attachment; the server only tells every participant who records (`call.state`,
+ * change `recording`). Refused with `call_recording_not_allowed` when the org does not allow it
+ * (stopping always works) and `call_not_joined` when the device is not in the call.
+ */
+export const CallRecordFrame = z.object({ t: z.literal("call.record"), ref: Ref.optional(), callId: Id, recording: z.boolean() });
 /** Relay WebRTC signalling to another device in the same call (both must be in it). */
 export const CallSignalFrame = z.object({ t: z.literal("call.signal"), ref: Ref.optional(), callId: Id, toDeviceId: Id, signal: CallSignal });
 
@@ -194,6 +205,7 @@ export const CALL_CLIENT_FRAMES = [
   CallLeaveFrame,
   CallMediaFrame,
   CallHandFrame,
+  CallRecordFrame,
   CallSignalFrame,
 ] as const;
 

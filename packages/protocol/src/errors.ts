@@ -174,6 +174,8 @@ export const ERROR_STATUS = {
   call_not_joined: 409,
   /** The call holds as many devices as allowed (`details.limit`). */
   call_full: 409,
+  /** The org does not allow recording calls (`GET /org/call-policy`): nothing was changed. */
+  call_recording_not_allowed: 403,
   /** The call is not a group call through the SFU (a DM's 1:1 call is peer to peer: use `call.signal`). */
   call_not_sfu: 409,
   /**

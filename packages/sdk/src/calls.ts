@@ -151,6 +151,15 @@ export class CallsApi extends Emitter<CallEvents> {
   raiseHand(callId: string, raised = true): Promise<Call> {
     return this.#call({ t: "call.hand", callId, raised });
   }
+  /**
+   * Tell the call this device starts (`true`) or stops (`false`) recording it; every participant
+   * gets `state` naming who records. The recording itself is made by the app (on the device) and
+   * posted as an encrypted attachment. Starting rejects with `call_recording_not_allowed` unless
+   * the org allows it (`api.call("getCallPolicy")`), and with `call_not_joined` outside the call.
+   */
+  record(callId: string, recording: boolean): Promise<Call> {
+    return this.#call({ t: "call.record", callId, recording });
+  }
   /** Relay WebRTC signalling (an SDP offer or answer, an ICE candidate) to another device of the call. */
   async signal(callId: string, toDeviceId: string, signal: CallSignal): Promise<void> {
     await this.#request({ t: "call.signal", callId, toDeviceId, signal });

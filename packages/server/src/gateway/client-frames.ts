@@ -185,6 +185,7 @@ function dispatchFrame(core: GatewayCore, c: Conn, frame: ClientFrame): Promise<
     case "call.leave":
     case "call.media":
     case "call.hand":
+    case "call.record":
     case "call.signal":
     case "call.sfu.publish":
     case "call.sfu.renegotiate":

@@ -38,6 +38,7 @@ function call(id: string, people: number): Call {
     videoMuted: false,
     screenSharing: false,
     handRaised: false,
+    recording: false,
   }));
   return { id, channelId: "ch-1", kind: "sfu", startedBy: "u-0", startedAt: 1, endedAt: null, endReason: null, participants };
 }

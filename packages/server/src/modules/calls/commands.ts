@@ -35,7 +35,7 @@ import {
 const RING_TIMEOUT_JOB = "call.ring-timeout";
 
 /** The call of the caller's org, locked; not_found for another org's or an unknown id, call_ended once it ended. */
-async function liveCall(deps: Deps, tx: Tx, p: DeviceActor, callId: string): Promise<CallRow> {
+export async function liveCall(deps: Deps, tx: Tx, p: DeviceActor, callId: string): Promise<CallRow> {
   const call = await lockCall(tx, p.orgId, callId, deps.storage.dialect === "postgres");
   if (!call) throw new AppError("not_found", "call not found");
   // Only the channel's members may learn anything about its calls, an ended one included.
@@ -125,6 +125,7 @@ function participantRow(callId: string, p: DeviceActor, now: number) {
     video_muted: 0,
     screen_sharing: 0,
     hand_raised: 0,
+    recording_since: null,
   };
 }
 

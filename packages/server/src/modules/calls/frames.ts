@@ -7,6 +7,7 @@ import type { Call, ClientFrame } from "@parley/protocol";
 import type { DeviceActor, Deps } from "../../context.ts";
 import { acceptCall, cancelCall, declineCall, joinCall, leaveCall, setCallMedia, startCall } from "./commands.ts";
 import { leaveMedia, publishMedia, renegotiateMedia, restartMedia, startMedia, subscribeMedia, trickleMedia, type MediaAck } from "./media.ts";
+import { setCallRecording } from "./recording.ts";
 import { relaySignal } from "./signal.ts";
 
 /** A client frame of the calls module. */
@@ -42,6 +43,8 @@ async function callCommand(deps: Deps, p: DeviceActor, f: Exclude<CallFrame, Med
       return setCallMedia(deps, p, f.callId, { audioMuted: f.audioMuted, videoMuted: f.videoMuted, screenSharing: f.screenSharing });
     case "call.hand":
       return setCallMedia(deps, p, f.callId, { handRaised: f.raised });
+    case "call.record":
+      return setCallRecording(deps, p, f.callId, f.recording);
     case "call.signal":
       await relaySignal(deps, p, f.callId, f.toDeviceId, f.signal);
       return undefined;

@@ -7,7 +7,7 @@
  * new MLS epoch. Imports nothing from the channels or accounts modules (they import this).
  */
 import type { CallEndReason, CallLeaveReason } from "@parley/protocol";
-import type { AfterCommit } from "../../command.ts";
+import type { AfterCommit, CommandEffects } from "../../command.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import type { CallRooms } from "./rooms.ts";
 import { activeCallOf, endCallRow, leaveParticipants, presenceOf, presentParticipants, toCall, type CallRow } from "./store.ts";
@@ -19,6 +19,7 @@ import { activeCallOf, endCallRow, leaveParticipants, presenceOf, presentPartici
 export async function endCall(tx: Tx, after: AfterCommit, call: CallRow, reason: CallEndReason, now: number, rooms?: CallRooms): Promise<boolean> {
   if (!(await endCallRow(tx, call.id, reason, now))) return false;
   const left = await leaveParticipants(tx, call.id, "ended", now);
+  auditRecordingsStopped(after, call, left, "ended", now);
   if (call.kind === "sfu") after.publish("call.sfu.drop", { callId: call.id, deviceIds: left.map((r) => r.device_id), ended: true });
   after.publish("call.ended", { orgId: call.org_id, channelId: call.channel_id, callId: call.id, reason, endedAt: now });
   // A room the SFU failed to destroy now is an empty room it may expire; the call has ended either way.
@@ -34,11 +35,12 @@ export async function afterLeaving(
   tx: Tx,
   after: AfterCommit,
   call: CallRow,
-  left: Array<{ user_id: string; device_id: string }>,
+  left: Array<{ user_id: string; device_id: string; recording_since: number | null }>,
   reason: CallLeaveReason,
   now: number,
   rooms?: CallRooms,
 ): Promise<void> {
+  auditRecordingsStopped(after, call, left, reason, now);
   // Their SFU sessions end after the commit, on whichever node holds them (media-events.ts).
   if (call.kind === "sfu" && left.length > 0) after.publish("call.sfu.drop", { callId: call.id, deviceIds: left.map((r) => r.device_id), ended: false });
   const present = await presentParticipants(tx, call.id);
@@ -54,6 +56,31 @@ export async function afterLeaving(
       channelId: call.channel_id,
       call: state,
       change: { kind: "left", userId: r.user_id, deviceId: r.device_id, reason },
+    });
+  }
+}
+
+/**
+ * A recorder that left (or was dropped, or the call ended) stopped recording: audited like a stop,
+ * in the same transaction. Every command's effects can audit (runCommand's `fx`); the other
+ * modules' helpers hand them on typed as AfterCommit, hence the look-up.
+ */
+function auditRecordingsStopped(
+  after: AfterCommit,
+  call: CallRow,
+  left: Array<{ device_id: string; recording_since: number | null }>,
+  reason: CallLeaveReason,
+  now: number,
+): void {
+  const fx = after as Partial<Pick<CommandEffects, "audit">>;
+  for (const r of left) {
+    if (r.recording_since === null || !fx.audit) continue;
+    fx.audit({
+      action: "call.recording.stopped",
+      orgId: call.org_id,
+      target: { kind: "call", id: call.id },
+      result: "success",
+      details: { channelId: call.channel_id, deviceId: r.device_id, durationMs: now - r.recording_since, reason },
     });
   }
 }

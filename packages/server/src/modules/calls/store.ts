@@ -64,7 +64,8 @@ export async function leaveParticipants(tx: Tx, callId: string, reason: string, 
   if (present.length === 0) return [];
   await tx
     .updateTable("call_participants")
-    .set({ left_at: now, leave_reason: reason })
+    // Leaving ends a recording: the row says the device no longer records.
+    .set({ left_at: now, leave_reason: reason, recording_since: null })
     .where(
       "id",
       "in",
@@ -81,6 +82,11 @@ export async function setMedia(
   set: Partial<Pick<ParticipantRow, "audio_muted" | "video_muted" | "screen_sharing" | "hand_raised">>,
 ): Promise<void> {
   await tx.updateTable("call_participants").set(set).where("id", "=", participantId).execute();
+}
+
+/** Start (since `since`) or stop (null) a participant's recording. */
+export async function setRecording(tx: Tx, participantId: string, since: number | null): Promise<void> {
+  await tx.updateTable("call_participants").set({ recording_since: since }).where("id", "=", participantId).execute();
 }
 
 /** Active calls' present participants of these users (or of these devices of one user) in an org. */
@@ -159,6 +165,7 @@ function toParticipant(r: ParticipantRow): CallParticipant {
     videoMuted: r.video_muted === 1,
     screenSharing: r.screen_sharing === 1,
     handRaised: r.hand_raised === 1,
+    recording: r.recording_since !== null,
   };
 }
 

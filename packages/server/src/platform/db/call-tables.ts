@@ -32,6 +32,8 @@ export interface CallParticipantsTable {
   video_muted: number;
   screen_sharing: number;
   hand_raised: number;
+  /** Since when this device records the call (ms); null: it does not (migration 0043). */
+  recording_since: number | null;
 }
 
 /** A user a call rang, and their answer (`accepted`, `declined`, `busy`) once given. */

@@ -48,6 +48,7 @@ import { mentionEmail } from "./migrations/0039-mention-email.ts";
 import { personal } from "./migrations/0040-personal.ts";
 import { calls } from "./migrations/0041-calls.ts";
 import { reminders } from "./migrations/0042-reminders.ts";
+import { callRecording } from "./migrations/0043-call-recording.ts";
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const ctx: MigrationContext = { dialect, bytes: dialect === "postgres" ? "bytea" : "blob" };
@@ -93,5 +94,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     "0040_personal": personal(ctx),
     "0041_calls": calls(),
     "0042_reminders": reminders(ctx),
+    "0043_call_recording": callRecording(),
   };
 }
