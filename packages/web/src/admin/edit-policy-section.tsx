@@ -8,7 +8,7 @@ import { useEffect, useId, useState, type FormEvent } from "react";
 import { MAX_EDIT_WINDOW_MINUTES, type EditPolicy } from "@parley/protocol";
 import { useChat } from "../client/use-chat.ts";
 import { describeError } from "../client/session.ts";
-import { FormError } from "../components/auth/auth-card.tsx";
+import { PolicySaveRow } from "./policy-save-row.tsx";
 import { rememberEditPolicy } from "../chat/edit-window.ts";
 
 type Mode = "unlimited" | "window" | "disabled";
@@ -89,18 +89,7 @@ export function EditPolicySection() {
         </div>
       ) : null}
       <p className="note">Deleting is not limited by this. Earlier versions of an edited message stay readable by members (&quot;(edited)&quot;).</p>
-      <div>
-        <button type="submit" className="primary" disabled={!saved}>
-          Save editing policy
-        </button>
-        {done ? (
-          <span className="verified" role="status">
-            {" "}
-            Saved.
-          </span>
-        ) : null}
-      </div>
-      <FormError error={error} />
+      <PolicySaveRow label="Save editing policy" disabled={!saved} done={done} error={error} />
     </form>
   );
 }

@@ -17,6 +17,7 @@ import { suiteBadge, suiteDescription } from "../security/suite.ts";
 import { PasswordPolicySection } from "./password-policy-section.tsx";
 import { MfaPolicySection } from "./mfa-policy-section.tsx";
 import { EditPolicySection } from "./edit-policy-section.tsx";
+import { CallPolicySection } from "./call-policy-section.tsx";
 
 const SUITES: E2eeSuite[] = ["default", "xwing"];
 
@@ -98,6 +99,8 @@ export function SettingsTab() {
       <MfaPolicySection />
 
       <EditPolicySection />
+
+      <CallPolicySection />
 
       <h2>Limits</h2>
       <p className="muted">

@@ -1,5 +1,5 @@
 /** The controls of a call in progress: mute, camera, screen share, device choice, hang up. */
-import { useEffect, useState } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { LocalMedia, type MediaDevice } from "./local-media.ts";
 
 export interface CallControlsProps {
@@ -16,6 +16,8 @@ export interface CallControlsProps {
     current: (kind: MediaDevice["kind"]) => string | undefined;
     use: (kind: MediaDevice["kind"], id: string) => void;
   };
+  /** More controls, before Hang up (e.g. Record). */
+  children?: ReactNode;
 }
 
 export function CallControls(props: CallControlsProps) {
@@ -36,6 +38,7 @@ export function CallControls(props: CallControlsProps) {
           Devices
         </button>
       ) : null}
+      {props.children}
       <button type="button" className="danger hang-up" onClick={props.onHangUp}>
         Hang up
       </button>

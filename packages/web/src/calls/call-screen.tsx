@@ -8,6 +8,7 @@ import type { CallStore } from "./call-store.ts";
 import { callStatus, peerSharing, peerVideoMuted } from "./call-status.ts";
 import { useNow } from "./use-now.ts";
 import { VideoView } from "./video-view.tsx";
+import { RecordButton, RecordingIndicator } from "./recording-controls.tsx";
 import { Icon } from "../components/icon.tsx";
 import "./calls.css";
 
@@ -36,6 +37,7 @@ export function CallScreen(props: { calls: CallStore }) {
           {a.phase === "calling" ? `Calling ${peer ?? ""}…` : callStatus(a, now)}
         </span>
         <EncryptionIndicator epoch={a.media.epoch} names={names} />
+        <RecordingIndicator call={a.call} userName={(id) => calls.host.userName(id)} />
       </div>
       <CallControls
         audioMuted={a.media.audioMuted}
@@ -46,7 +48,9 @@ export function CallScreen(props: { calls: CallStore }) {
         onToggleScreen={() => void calls.toggleScreen()}
         onHangUp={() => void calls.hangUp()}
         devices={deviceSources(a.media.local, (kind, id) => void calls.switchDevice(kind, id))}
-      />
+      >
+        <RecordButton calls={calls} />
+      </CallControls>
     </section>
   );
 }

@@ -50,6 +50,9 @@ export class RemoteCalls extends Emitter<CallEvents> {
   raiseHand(...a: Parameters<Method<"raiseHand">>): ReturnType<Method<"raiseHand">> {
     return this.#run("raiseHand", a);
   }
+  record(...a: Parameters<Method<"record">>): ReturnType<Method<"record">> {
+    return this.#run("record", a);
+  }
   signal(...a: Parameters<Method<"signal">>): ReturnType<Method<"signal">> {
     return this.#run("signal", a);
   }

@@ -143,6 +143,7 @@ export const CALL_METHODS = [
   "leave",
   "setMedia",
   "raiseHand",
+  "record",
   "signal",
   "list",
   "postEvent",
