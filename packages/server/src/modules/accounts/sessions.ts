@@ -129,7 +129,7 @@ export interface RevokeScope {
  * commit, gateways close the matching sockets. Access tokens die at once
  * because resolvePrincipal() checks the session on every request.
  */
-export async function revokeSessions(tx: Tx, after: AfterCommit, deps: Deps, scope: RevokeScope, reason: string): Promise<void> {
+export async function revokeSessions(tx: Tx, after: CommandEffects, deps: Deps, scope: RevokeScope, reason: string): Promise<void> {
   let q = tx
     .updateTable("sessions")
     .set({ revoked_at: deps.now(), revoked_reason: reason })
@@ -150,7 +150,7 @@ export async function revokeSessions(tx: Tx, after: AfterCommit, deps: Deps, sco
 }
 
 /** End every session of every user of an org (suspension); returns how many ended. */
-export async function revokeAllOrgSessions(tx: Tx, after: AfterCommit, deps: Deps, orgId: string, reason: string): Promise<number> {
+export async function revokeAllOrgSessions(tx: Tx, after: CommandEffects, deps: Deps, orgId: string, reason: string): Promise<number> {
   const rows = await tx.selectFrom("sessions").select(["id", "user_id"]).where("org_id", "=", orgId).where("revoked_at", "is", null).execute();
   const byUser = new Map<string, string[]>();
   for (const r of rows) byUser.set(r.user_id, [...(byUser.get(r.user_id) ?? []), r.id]);

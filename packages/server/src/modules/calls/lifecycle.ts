@@ -7,7 +7,7 @@
  * new MLS epoch. Imports nothing from the channels or accounts modules (they import this).
  */
 import type { CallEndReason, CallLeaveReason } from "@parley/protocol";
-import type { AfterCommit, CommandEffects } from "../../command.ts";
+import type { CommandEffects } from "../../command.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import type { CallRooms } from "./rooms.ts";
 import { activeCallOf, endCallRow, leaveParticipants, presenceOf, presentParticipants, toCall, type CallRow } from "./store.ts";
@@ -16,7 +16,7 @@ import { activeCallOf, endCallRow, leaveParticipants, presenceOf, presentPartici
  * End a call: every device leaves (`ended`), the channel's members get `call.ended`, and after the
  * commit a group call's SFU room goes (when an SFU is wired). False when it had already ended.
  */
-export async function endCall(tx: Tx, after: AfterCommit, call: CallRow, reason: CallEndReason, now: number, rooms?: CallRooms): Promise<boolean> {
+export async function endCall(tx: Tx, after: CommandEffects, call: CallRow, reason: CallEndReason, now: number, rooms?: CallRooms): Promise<boolean> {
   if (!(await endCallRow(tx, call.id, reason, now))) return false;
   const left = await leaveParticipants(tx, call.id, "ended", now);
   auditRecordingsStopped(after, call, left, "ended", now);
@@ -33,7 +33,7 @@ export async function endCall(tx: Tx, after: AfterCommit, call: CallRow, reason:
  */
 export async function afterLeaving(
   tx: Tx,
-  after: AfterCommit,
+  after: CommandEffects,
   call: CallRow,
   left: Array<{ user_id: string; device_id: string; recording_since: number | null }>,
   reason: CallLeaveReason,
@@ -62,20 +62,18 @@ export async function afterLeaving(
 
 /**
  * A recorder that left (or was dropped, or the call ended) stopped recording: audited like a stop,
- * in the same transaction. Every command's effects can audit (runCommand's `fx`); the other
- * modules' helpers hand them on typed as AfterCommit, hence the look-up.
+ * in the same transaction (every path here runs inside a command, whose effects audit).
  */
 function auditRecordingsStopped(
-  after: AfterCommit,
+  after: CommandEffects,
   call: CallRow,
   left: Array<{ device_id: string; recording_since: number | null }>,
   reason: CallLeaveReason,
   now: number,
 ): void {
-  const fx = after as Partial<Pick<CommandEffects, "audit">>;
   for (const r of left) {
-    if (r.recording_since === null || !fx.audit) continue;
-    fx.audit({
+    if (r.recording_since === null) continue;
+    after.audit({
       action: "call.recording.stopped",
       orgId: call.org_id,
       target: { kind: "call", id: call.id },
@@ -88,7 +86,7 @@ function auditRecordingsStopped(
 /** Drop these users' devices from the channel's active call (they left or were removed from the channel). */
 export async function dropUsersFromChannelCall(
   tx: Tx,
-  after: AfterCommit,
+  after: CommandEffects,
   channelId: string,
   userIds: string[],
   now: number,
@@ -106,7 +104,7 @@ export async function dropUsersFromChannelCall(
 /** Drop a user's devices (all of them, or these) from every active call of the org (device revoked, user deactivated). */
 export async function dropDevicesFromCalls(
   tx: Tx,
-  after: AfterCommit,
+  after: CommandEffects,
   orgId: string,
   who: { userId: string } | { deviceIds: string[] },
   now: number,
@@ -124,7 +122,7 @@ export async function dropDevicesFromCalls(
 }
 
 /** The channel is deleted: its active call ends. */
-export async function endChannelCall(tx: Tx, after: AfterCommit, channelId: string, now: number, rooms?: CallRooms): Promise<void> {
+export async function endChannelCall(tx: Tx, after: CommandEffects, channelId: string, now: number, rooms?: CallRooms): Promise<void> {
   const call = await activeCallOf(tx, channelId);
   if (call) await endCall(tx, after, call, "channel_deleted", now, rooms);
 }
