@@ -1,6 +1,6 @@
 // The web app's calls across the client worker (packages/web/src/worker/call-relay.ts) with real
-// SDK clients on a real server: client.calls runs by name and its events cross as pushes (a DM
-// call rings, is accepted, ends); the channel's SFrame keys are pushed again when a member joins
+// SDK clients on a real server: client.calls (and client.calls.sfu) runs by name and its events
+// cross as pushes (a DM call rings, is accepted, ends); the channel's SFrame keys are pushed again when a member joins
 // the channel's MLS group (a new epoch: the same key on both devices) and wiped (null) on the
 // removed member's side when they are removed.
 import { test } from "node:test";
@@ -34,6 +34,9 @@ test("call relay: calls and their events cross the worker boundary; call keys fo
     () => pushes.alice.some((p) => p.t === "call" && p.event === "state" && (p.payload as { change: { kind: string } }).change.kind === "joined"),
     "alice hears bob join",
   );
+  // client.calls.sfu by name too: the frame reaches the server, which refuses SFU media for a 1:1 call.
+  await assert.rejects(bobRelay.runSfu("leave", [call.id]), (e: { code?: string }) => e.code === "call_not_sfu" || e.code === "sfu_unavailable");
+  assert.throws(() => bobRelay.runSfu("receive" as "leave", []), /unknown calls.sfu method/);
   await bobRelay.run("leave", [call.id]);
   await until(() => pushes.alice.some((p) => p.t === "call" && p.event === "ended"), "alice hears the end");
   assert.throws(() => bobRelay.run("constructor" as "start", []), /unknown calls method/);

@@ -1,6 +1,7 @@
 /**
- * A conversation header's call part: in a DM, the button that starts a call; while the channel has
- * a call, a bar saying so (this device's call: its time and Hang up; another's: who is in it).
+ * A conversation header's call part: in a DM, the button that starts a call; in a channel, the
+ * button that starts its group call; while the conversation has a call, a bar saying so (this
+ * device's call: its time and Hang up; another's: who is in it, and Join in a channel).
  */
 import type { MyChannel } from "@parley/protocol";
 import { useCalls } from "./use-calls.ts";
@@ -15,6 +16,7 @@ export function CallHeader(props: { channel: Pick<MyChannel, "id" | "kind" | "ar
   const c = props.channel;
   const mine = calls.active?.channelId === c.id ? calls.active : undefined;
   const ongoing = calls.ongoing.get(c.id);
+  const channel = c.kind === "public" || c.kind === "private";
   if (mine)
     return (
       <div className="call-bar" role="status" aria-label="Call in this conversation">
@@ -30,17 +32,22 @@ export function CallHeader(props: { channel: Pick<MyChannel, "id" | "kind" | "ar
         <span>
           Call in progress · {ongoing.participants.length} {ongoing.participants.length === 1 ? "person" : "people"}
         </span>
+        {channel && !c.archived ? (
+          <button type="button" className="call-join" disabled={!!calls.active} onClick={() => void calls.joinChannel(c.id)}>
+            Join call
+          </button>
+        ) : null}
       </div>
     );
-  if (c.kind !== "dm" || c.archived) return null;
+  if (c.archived || (c.kind !== "dm" && !channel)) return null;
   return (
     <button
       type="button"
       className="call-start"
       aria-label="Start call"
-      title="Call (end-to-end encrypted)"
+      title={channel ? "Start a call in this channel (end-to-end encrypted)" : "Call (end-to-end encrypted)"}
       disabled={!!calls.active}
-      onClick={() => void calls.call(c.id)}
+      onClick={() => void (channel ? calls.joinChannel(c.id) : calls.call(c.id))}
     >
       Call
     </button>

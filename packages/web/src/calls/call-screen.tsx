@@ -56,7 +56,7 @@ export function CallScreen(props: { calls: CallStore }) {
 }
 
 /** "End-to-end encrypted" and who is in the call; a warning while this device holds no keys. */
-function EncryptionIndicator(props: { epoch: bigint | null | undefined; names: string[] }) {
+export function EncryptionIndicator(props: { epoch: bigint | null | undefined; names: string[] }) {
   if (props.epoch === null)
     return (
       <span className="call-e2ee missing" role="alert">

@@ -9,6 +9,7 @@ import type { RemoteClient } from "../client/remote-client.ts";
 import { LocalMedia, type MediaDevice } from "./local-media.ts";
 import type { LinkStats } from "./peer-link.ts";
 import { CallMedia } from "./call-media.ts";
+import { GroupMedia } from "./group-media.ts";
 import { RingTone } from "./ring-tone.ts";
 import { ENDED } from "./call-status.ts";
 
@@ -139,6 +140,38 @@ export class CallStore {
     }
   }
 
+  /** Start a channel's group call, or join the one in progress (media through the SFU). */
+  async joinChannel(channelId: string): Promise<void> {
+    if (this.active) return;
+    const local = await this.#openMedia();
+    if (!local) return;
+    const init = { channelId, callId: undefined, outgoing: false, phase: "connecting", peerUserId: undefined, peerDeviceId: undefined } as const;
+    const a = this.#begin(init, local, true);
+    try {
+      this.#iceServers = await this.#fetchIceServers();
+      const call = await this.#startOrJoin(channelId);
+      if (!this.#current(a)) return void this.#calls.leave(call.id).catch(() => undefined);
+      a.callId = call.id;
+      a.call = call;
+      this.ongoing.set(channelId, call);
+      this.#changed();
+      const onConnected = () => {
+        a.phase = "connected";
+        a.connectedAt ??= Date.now();
+      };
+      await (a.media as GroupMedia).join({ call, iceServers: this.#iceServers, onConnected });
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  /** Raise or lower this device's hand. */
+  async toggleHand(): Promise<void> {
+    const a = this.active;
+    const mine = a?.call?.participants.find((p) => p.deviceId === this.#deviceId);
+    if (a?.callId) await this.#calls.raiseHand(a.callId, !mine?.handRaised).catch(() => undefined);
+  }
+
   /** Refuse the ringing call. */
   async decline(): Promise<void> {
     const r = this.incoming;
@@ -251,12 +284,13 @@ export class CallStore {
     return iceServers.map((s) => ({ urls: s.urls, ...(s.username ? { username: s.username, credential: s.credential } : {}) }));
   }
 
-  #begin(init: Pick<ActiveCall, "channelId" | "callId" | "outgoing" | "phase" | "peerUserId" | "peerDeviceId">, local: LocalMedia): ActiveCall {
+  #begin(init: Pick<ActiveCall, "channelId" | "callId" | "outgoing" | "phase" | "peerUserId" | "peerDeviceId">, local: LocalMedia, group = false): ActiveCall {
+    const changed = () => this.#changed();
     const a: ActiveCall = {
       ...init,
       call: undefined,
       connectedAt: undefined,
-      media: new CallMedia(this.#calls, init.channelId, local, () => this.#changed()),
+      media: group ? new GroupMedia(this.#calls, init.channelId, local, changed, this.#deviceId) : new CallMedia(this.#calls, init.channelId, local, changed),
     };
     a.media.callId = () => a.callId;
     this.active = a;
@@ -272,6 +306,22 @@ export class CallStore {
       a.connectedAt ??= Date.now();
     };
     await a.media.connect({ callId: a.callId, peerDeviceId, polite, iceServers: this.#iceServers, onConnected });
+  }
+
+  // The channel's call in progress (joined), or a new one; a call started meanwhile elsewhere is joined (call_active names it).
+  async #startOrJoin(channelId: string): Promise<Call> {
+    const ongoing = this.ongoing.get(channelId);
+    if (ongoing && !ongoing.endedAt) return this.#calls.join(ongoing.id);
+    try {
+      return await this.#calls.start(channelId);
+    } catch (err) {
+      const callId =
+        (err as { code?: string; details?: { callId?: string } }).code === "call_active"
+          ? (err as { details?: { callId?: string } }).details?.callId
+          : undefined;
+      if (callId) return this.#calls.join(callId);
+      throw err;
+    }
   }
 
   #teardown(): void {

@@ -67,11 +67,14 @@ describe("calls", () => {
     expect(sent("accept")).toEqual([]);
   });
 
-  test("a channel's ongoing call shows in its header until it ends; a channel has no call button", async () => {
+  test("a channel's header starts its call; its ongoing call shows there, with Join, until it ends", async () => {
     const { push } = await setup({ kind: "public" });
-    expect(screen.queryByRole("button", { name: "Start call" })).toBeNull();
+    expect(screen.getByRole("button", { name: "Start call" }).getAttribute("title")).toContain("in this channel");
     await push("state", { call: call("call-9", 3), change: { kind: "joined", userId: "u-2", deviceId: "d-2" } });
-    expect(screen.getByRole("status", { name: "Call in this conversation" }).textContent).toBe("Call in progress · 3 people");
+    const bar = screen.getByRole("status", { name: "Call in this conversation" });
+    expect(bar.querySelector("span")?.textContent).toBe("Call in progress · 3 people");
+    expect(screen.getByRole("button", { name: "Join call" })).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Start call" })).toBeNull();
     await push("ended", { callId: "call-9", channelId: "ch-1", reason: "hangup", endedAt: 2 });
     expect(screen.queryByRole("status", { name: "Call in this conversation" })).toBeNull();
   });

@@ -4,7 +4,8 @@
  * channel's SFrame call keys for the media worker, followed across MLS epochs (worker/call-relay.ts).
  */
 import { Emitter, type CallEvents, type CallsApi } from "@parley/sdk";
-import type { CallEventName, CallMethod, CommandBody, PageCallKeys } from "../worker/protocol.ts";
+import type { CallEventName, CallMethod, CallSfuEventName, CommandBody, PageCallKeys } from "../worker/protocol.ts";
+import { RemoteSfu } from "./remote-sfu.ts";
 
 type Method<M extends CallMethod> = CallsApi[M];
 
@@ -20,10 +21,13 @@ export interface CallsLink {
 export class RemoteCalls extends Emitter<CallEvents> {
   readonly #link: CallsLink;
   readonly #keyListeners = new Map<string, Set<CallKeysListener>>();
+  /** Group calls' media through the server and the SFU (`client.calls.sfu`). */
+  readonly sfu: RemoteSfu;
 
   constructor(link: CallsLink) {
     super();
     this.#link = link;
+    this.sfu = new RemoteSfu(link);
   }
 
   start(...a: Parameters<Method<"start">>): ReturnType<Method<"start">> {
@@ -85,9 +89,15 @@ export class RemoteCalls extends Emitter<CallEvents> {
     };
   }
 
-  /** A push from the worker: a calls event, or a followed channel's new keys. */
-  receive(m: { t: "call"; event: CallEventName; payload: unknown } | { t: "callKeys"; channelId: string; keys: PageCallKeys | null }): void {
+  /** A push from the worker: a calls event, an SFU event, or a followed channel's new keys. */
+  receive(
+    m:
+      | { t: "call"; event: CallEventName; payload: unknown }
+      | { t: "callSfu"; event: CallSfuEventName; payload: unknown }
+      | { t: "callKeys"; channelId: string; keys: PageCallKeys | null },
+  ): void {
     if (m.t === "call") return this.emit(m.event, m.payload as never);
+    if (m.t === "callSfu") return this.sfu.receive(m);
     for (const l of this.#keyListeners.get(m.channelId) ?? []) l(m.keys);
   }
 

@@ -383,7 +383,7 @@ export class RemoteClient extends Emitter<ClientEvents> {
       for (const fn of this.#stateListeners) fn();
       return;
     }
-    if (m.t === "call" || m.t === "callKeys") return this.calls.receive(m);
+    if (m.t === "call" || m.t === "callKeys" || m.t === "callSfu") return this.calls.receive(m);
     if (m.t !== "events") return; // a sign-in's question (session.ts answers those before the client exists)
     for (const [name, payload] of m.batch) {
       if (name === "sessionEnded" || name === "error") {

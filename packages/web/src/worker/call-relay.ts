@@ -7,9 +7,19 @@
  * encoded-transform worker that uses them is started by the page.
  */
 import type { ParleyClient } from "@parley/sdk";
-import { CALL_EVENTS, CALL_METHODS, type CallMethod, type PageCallKeys, type WorkerPush } from "./protocol.ts";
+import {
+  CALL_EVENTS,
+  CALL_METHODS,
+  CALL_SFU_EVENTS,
+  CALL_SFU_METHODS,
+  type CallMethod,
+  type CallSfuMethod,
+  type PageCallKeys,
+  type WorkerPush,
+} from "./protocol.ts";
 
 const METHODS = new Set<string>(CALL_METHODS);
+const SFU_METHODS = new Set<string>(CALL_SFU_METHODS);
 
 /** One signed-in client's calls, relayed to the page through `post`. */
 export class CallRelay {
@@ -32,6 +42,7 @@ export class CallRelay {
         }),
       );
     }
+    for (const event of CALL_SFU_EVENTS) this.#off.push(client.calls.sfu.on(event, (payload) => this.#post({ t: "callSfu", event, payload })));
     // A processed commit arrives with the channel's events; this user leaving or the channel going ends the keys at once.
     this.#off.push(
       client.on("event", () => void this.check()),
@@ -47,6 +58,13 @@ export class CallRelay {
     if (!METHODS.has(method)) throw new Error(`unknown calls method ${method}`);
     const calls = this.#client.calls;
     return (calls[method] as (...a: unknown[]) => Promise<unknown>).apply(calls, args);
+  }
+
+  /** A `client.calls.sfu` method by name (a group call's media negotiation). */
+  runSfu(method: CallSfuMethod, args: unknown[]): Promise<unknown> {
+    if (!SFU_METHODS.has(method)) throw new Error(`unknown calls.sfu method ${method}`);
+    const sfu = this.#client.calls.sfu;
+    return (sfu[method] as (...a: unknown[]) => Promise<unknown>).apply(sfu, args);
   }
 
   /** A channel's call keys now; with `follow`, pushed again on every epoch change until unfollowed. */

@@ -198,6 +198,10 @@ async function run(cmd: CommandBody): Promise<{ value: unknown; transfer?: Trans
       if (!calls) throw new Error("the client worker is not signed in");
       return { value: await calls.run(cmd.method, cmd.args) };
     }
+    case "callSfu": {
+      if (!calls) throw new Error("the client worker is not signed in");
+      return { value: await calls.runSfu(cmd.method, cmd.args) };
+    }
     case "callKeys": {
       if (!calls) throw new Error("the client worker is not signed in");
       return { value: await calls.keys(cmd.channelId, cmd.follow) };

@@ -7,7 +7,20 @@
  */
 import type { MfaChallenge, Org, User } from "@parley/protocol";
 import type { SFrameSuiteId } from "@parley/crypto/sframe";
-import type { CallEvents, CallsApi, ClientEvents, Draft, E2eeEngine, ParleyClient, SavedMessage, SearchHit, SecondFactor, StoredSession } from "@parley/sdk";
+import type {
+  CallEvents,
+  CallSfuApi,
+  CallSfuEvents,
+  CallsApi,
+  ClientEvents,
+  Draft,
+  E2eeEngine,
+  ParleyClient,
+  SavedMessage,
+  SearchHit,
+  SecondFactor,
+  StoredSession,
+} from "@parley/sdk";
 import type { SerializedError } from "./errors.ts";
 import type { WireStream } from "./streams.ts";
 
@@ -156,6 +169,18 @@ export const CALL_EVENTS = ["ringing", "state", "signal", "ended", "missed"] as 
 /** One of {@link CALL_EVENTS}. */
 export type CallEventName = (typeof CALL_EVENTS)[number];
 
+/** `client.calls.sfu` methods the page may call by name (group calls' media through the server and the SFU). */
+export const CALL_SFU_METHODS = ["publish", "renegotiate", "subscribe", "start", "restart", "trickle", "leave"] as const satisfies ReadonlyArray<
+  keyof CallSfuApi
+>;
+/** One of {@link CALL_SFU_METHODS}. */
+export type CallSfuMethod = (typeof CALL_SFU_METHODS)[number];
+
+/** `client.calls.sfu` events forwarded to the page as they happen. */
+export const CALL_SFU_EVENTS = ["feeds", "reconnect"] as const satisfies ReadonlyArray<keyof CallSfuEvents>;
+/** One of {@link CALL_SFU_EVENTS}. */
+export type CallSfuEventName = (typeof CALL_SFU_EVENTS)[number];
+
 /**
  * A channel's SFrame call keys for its current MLS epoch, as the page's SFrame worker takes them
  * (the SDK's CallKeys without its sender-key function, which does not clone).
@@ -214,6 +239,8 @@ export type CommandBody =
   | { op: "approval"; action: ApprovalAction; requestId?: string; userIds?: string[] }
   /** Call signalling: a `client.calls` method by name (arguments and results structured-cloneable). */
   | { op: "calls"; method: CallMethod; args: unknown[] }
+  /** A group call's media negotiation: a `client.calls.sfu` method by name (SDP strings and candidates cross). */
+  | { op: "callSfu"; method: CallSfuMethod; args: unknown[] }
   /**
    * A channel's current call keys (PageCallKeys, or null without an active group). `follow` true:
    * the worker also pushes `callKeys` whenever the channel's MLS epoch changes (and null once this
@@ -263,6 +290,8 @@ export type WorkerPush =
   | { t: "state"; pendingSends: number; session: PageSession | undefined }
   /** A `client.calls` event (ringing, state, signal, ended, missed). */
   | { t: "call"; event: CallEventName; payload: unknown }
+  /** A `client.calls.sfu` event (feeds, reconnect). */
+  | { t: "callSfu"; event: CallSfuEventName; payload: unknown }
   /** A followed channel's call keys changed (a new MLS epoch), or null: this device left its group (wipe the keys). */
   | { t: "callKeys"; channelId: string; keys: PageCallKeys | null }
   | { t: "secondFactor"; challenge: MfaChallenge; previousError: SerializedError | undefined };

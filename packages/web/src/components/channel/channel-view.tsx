@@ -24,6 +24,8 @@ import { DeleteChannelDialog, mayDeleteChannel } from "../../chat/delete-channel
 import { FirstUnreadBar } from "../../inbox/first-unread-bar.tsx";
 import { CallHeader } from "../../calls/call-header.tsx";
 import { CallScreen } from "../../calls/call-screen.tsx";
+import { GroupCallScreen } from "../../calls/group-call-screen.tsx";
+import { GroupMedia } from "../../calls/group-media.ts";
 import { useCalls } from "../../calls/use-calls.ts";
 
 export function ChannelView(props: { channelId: string; at?: number | undefined; onAddPeople: () => void }) {
@@ -135,7 +137,11 @@ export function ChannelView(props: { channelId: string; at?: number | undefined;
             ) : null}
           </div>
         </header>
-        {calls?.active?.channelId === c.id ? <CallScreen calls={calls} /> : null}
+        {calls?.active?.channelId !== c.id ? null : calls.active.media instanceof GroupMedia ? (
+          <GroupCallScreen calls={calls} call={calls.active} media={calls.active.media} />
+        ) : (
+          <CallScreen calls={calls} />
+        )}
         {chat.history(c.id).denied ? (
           <p className="notice channel-denied" role="alert">
             You cannot read this channel: {chat.history(c.id).denied}. Ask an admin of {chat.org.name} if you need it.

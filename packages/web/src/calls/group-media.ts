@@ -1,0 +1,293 @@
+// The media of this device's group call (a channel's call through the SFU; docs/calls.md, "Web
+// app"). It is a CallMedia — the same local tracks, mute, camera, screen share, device switch and
+// media state told to the server — whose tracks go to the SFU's publisher instead of a peer, plus
+// one subscription to every other device's feed. Feeds are subscribed one at a time, so the
+// m-lines each new offer adds name their device (group-streams.ts). Audio plays from elements
+// owned here, not by the screen, so it goes on in picture-in-picture; `remote` holds the video
+// the picture-in-picture view shows (a shared screen, else the active speaker's camera).
+import type { Call, SfuFeed } from "@parley/protocol";
+import type { RemoteCalls } from "../client/remote-calls.ts";
+import type { PageCallKeys } from "../worker/protocol.ts";
+import { CallMedia } from "./call-media.ts";
+import type { LocalMedia } from "./local-media.ts";
+import type { LinkStats, Slot } from "./peer-link.ts";
+import { Publisher, Subscriber, type LinkContext } from "./group-links.ts";
+import { audioOnlyByDefault, levelBetween, newFeedMids, pickSpeaker, SPEAKING_LEVEL, type FeedMids } from "./group-streams.ts";
+import { detectSFrameMode, SFrameMedia, startSFrameWorker } from "./sframe-transform.ts";
+
+/** Another device's media in the call. */
+export interface GroupFeed {
+  deviceId: string;
+  userId: string;
+  mids: FeedMids;
+  camera: MediaStream;
+  screen: MediaStream;
+  audio: MediaStream;
+}
+
+type GroupCalls = Pick<RemoteCalls, "followKeys" | "signal" | "setMedia" | "sfu" | "on">;
+
+/** One group call's media on this device. */
+export class GroupMedia extends CallMedia {
+  /** Other devices' media by device id (subscribed feeds). */
+  readonly feeds = new Map<string, GroupFeed>();
+  /** Devices speaking now (this device's id too), and the active speaker. */
+  speaking = new Set<string>();
+  activeSpeaker: string | undefined;
+  /** Another device sharing its screen now (from the call's state). */
+  sharingDevice: string | undefined;
+  /** Remote videos are not shown and the camera is not sent (large calls; the user can turn it off). */
+  audioOnly = false;
+  readonly #calls: GroupCalls;
+  readonly #ownDeviceId: string;
+  readonly #changed: () => void;
+  readonly #offs: Array<() => void> = [];
+  readonly #audio = new Map<string, HTMLAudioElement>();
+  readonly #energy = new Map<string, { energy: number; duration: number }>();
+  #audioOnlyChosen = false;
+  #keys: PageCallKeys | null | undefined;
+  #firstKeys: Promise<PageCallKeys | null>;
+  #sframe: SFrameMedia | undefined;
+  #worker: Worker | undefined;
+  #ctx: LinkContext | undefined;
+  #pub: Publisher | undefined;
+  #sub: Subscriber | undefined;
+  #feedQueue: Promise<void> = Promise.resolve();
+  #latestFeeds: SfuFeed[] = [];
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #onConnected: () => void = () => undefined;
+  #closed = false;
+
+  constructor(calls: GroupCalls, channelId: string, local: LocalMedia, onChange: () => void, ownDeviceId: string) {
+    super(calls, channelId, local, onChange);
+    this.#calls = calls;
+    this.#ownDeviceId = ownDeviceId;
+    this.#changed = onChange;
+    let first: (k: PageCallKeys | null) => void = () => undefined;
+    this.#firstKeys = new Promise((resolve) => (first = resolve));
+    this.#offs.push(
+      calls.followKeys(channelId, (keys) => {
+        first(keys);
+        this.#keys = keys;
+        if (keys) this.#sframe?.setKeys(keys);
+        else this.#sframe?.clearKeys();
+      }),
+      calls.sfu.on("feeds", ({ callId, feeds }) => callId === this.callId() && this.#onFeeds(feeds)),
+      calls.sfu.on("reconnect", ({ callId }) => callId === this.callId() && void this.#rebuild()),
+      calls.on("state", ({ call }) => call.id === this.callId() && this.#onCall(call)),
+    );
+  }
+
+  /**
+   * Publish to the SFU and subscribe to the others once the keys are here (nothing leaves
+   * unencrypted; the browser must be able to transform frames, or this throws).
+   */
+  async join(o: { call: Call; iceServers: RTCIceServer[]; onConnected: () => void }): Promise<void> {
+    const keys = await this.#firstKeys;
+    if (this.#closed) return;
+    if (!keys) throw new Error("this device holds no keys for this conversation, so the call cannot be encrypted");
+    this.#onConnected = o.onConnected;
+    this.#worker = startSFrameWorker();
+    this.#sframe = new SFrameMedia(this.#worker, detectSFrameMode());
+    this.#sframe.setKeys(this.#keys ?? keys);
+    this.#ctx = {
+      callId: o.call.id,
+      sfu: this.#calls.sfu,
+      iceServers: o.iceServers,
+      sframe: this.#sframe,
+      onState: (role, state) => this.#onLinkState(role, state),
+    };
+    this.#onCall(o.call);
+    this.#timer = setInterval(() => void this.#measure(), 500);
+    await this.#connect();
+  }
+
+  /** Show remote videos and send the camera again, or stop both (audio-only). */
+  async setAudioOnly(on: boolean): Promise<void> {
+    this.#audioOnlyChosen = true;
+    if (on === this.audioOnly) return;
+    this.audioOnly = on;
+    await this.#pub?.replace("camera", on ? null : this.local.camera);
+    this.#changed();
+    const callId = this.callId();
+    // The others show this device's avatar instead of a frozen frame.
+    if (callId) await this.#calls.setMedia(callId, { videoMuted: on || this.videoMuted }).catch(() => undefined);
+  }
+
+  override async replace(slot: Slot, track: MediaStreamTrack | null): Promise<void> {
+    await this.#pub?.replace(slot, slot === "camera" && this.audioOnly ? null : track);
+  }
+
+  /** Decoding figures of the subscription (all feeds together) and the SFrame counters. */
+  override async stats(): Promise<LinkStats | undefined> {
+    const sub = this.#sub;
+    if (!sub || !this.#sframe) return undefined;
+    const screens = new Set([...this.feeds.values()].map((f) => f.mids.screen));
+    const sum = { video: 0, screen: 0, audio: 0 };
+    (await sub.pc.getStats()).forEach((s: Record<string, unknown>) => {
+      if (s.type !== "inbound-rtp") return;
+      if (s.kind === "audio") sum.audio += Number(s.totalAudioEnergy ?? 0);
+      else sum[screens.has(s.mid as string) ? "screen" : "video"] += Number(s.framesDecoded ?? 0);
+    });
+    // No single transport to describe: the figures are the subscription's, the SFU is the other end.
+    const sframe = await this.#sframe.stats();
+    return {
+      framesDecoded: sum.video,
+      screenFramesDecoded: sum.screen,
+      totalAudioEnergy: sum.audio,
+      localCandidateType: undefined,
+      roundTripTime: undefined,
+      sframe,
+    };
+  }
+
+  override close(): void {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    for (const off of this.#offs.splice(0)) off();
+    this.#disconnect();
+    this.#worker?.terminate();
+    super.close();
+  }
+
+  // ---- connections ----------------------------------------------------------
+
+  async #connect(): Promise<void> {
+    const ctx = this.#ctx!;
+    const tracks = { audio: this.local.audio, camera: this.audioOnly ? null : this.local.camera, screen: this.local.screen };
+    this.#pub = new Publisher(ctx, tracks, this.local.stream);
+    this.#sub = new Subscriber(ctx);
+    const feeds = await this.#pub.publish();
+    this.#onFeeds(feeds);
+  }
+
+  #disconnect(): void {
+    this.#pub?.close();
+    this.#sub?.close();
+    this.#pub = this.#sub = undefined;
+    for (const id of [...this.feeds.keys()]) this.#forget(id);
+    this.#energy.clear();
+  }
+
+  // The SFU lost this device's sessions (it restarted, or a reconnect reached another node): new connections, publish and subscribe again.
+  async #rebuild(): Promise<void> {
+    if (this.#closed || !this.#ctx) return;
+    this.#disconnect();
+    this.#changed();
+    await this.#connect().catch(() => undefined);
+  }
+
+  #onLinkState(role: "publisher" | "subscriber", state: RTCPeerConnectionState): void {
+    if (role === "publisher" && state === "connected") this.#onConnected();
+    // A dropped network: restart ICE through the server; a session the server no longer holds: start over.
+    if (state === "failed") {
+      const restart = role === "publisher" ? this.#pub?.restartIce() : this.#sub?.restartIce();
+      void restart?.catch(() => this.#rebuild());
+    }
+    this.#changed();
+  }
+
+  // ---- feeds ----------------------------------------------------------------
+
+  #onFeeds(feeds: SfuFeed[]): void {
+    this.#latestFeeds = feeds;
+    this.#feedQueue = this.#feedQueue.then(() => this.#follow()).catch(() => undefined);
+  }
+
+  // Forget feeds that stopped, subscribe to new ones one by one (a refused one is retried on the next `feeds`).
+  async #follow(): Promise<void> {
+    const feeds = this.#latestFeeds;
+    for (const id of [...this.feeds.keys()]) if (!feeds.some((f) => f.deviceId === id)) this.#forget(id);
+    for (const f of feeds) {
+      const sub = this.#sub;
+      if (!sub || this.#closed) return;
+      if (f.deviceId === this.#ownDeviceId || this.feeds.has(f.deviceId)) continue;
+      const held = new Set([...this.feeds.values()].flatMap((x) => [x.mids.audio, x.mids.camera, x.mids.screen].filter((m) => m !== undefined)));
+      let offer: string;
+      try {
+        offer = await sub.subscribe(f.deviceId);
+      } catch {
+        continue;
+      }
+      if (sub !== this.#sub) return;
+      this.#add(f, newFeedMids(offer, held), sub);
+    }
+  }
+
+  #add(f: SfuFeed, mids: FeedMids, sub: Subscriber): void {
+    const stream = (mid: string | undefined) => new MediaStream([sub.track(mid)].filter((t) => t !== undefined));
+    const feed: GroupFeed = { ...f, mids, camera: stream(mids.camera), screen: stream(mids.screen), audio: stream(mids.audio) };
+    this.feeds.set(f.deviceId, feed);
+    const el = new Audio();
+    el.autoplay = true;
+    el.srcObject = feed.audio;
+    void el.play().catch(() => undefined);
+    this.#audio.set(f.deviceId, el);
+    this.#showInPip();
+    this.#changed();
+  }
+
+  #forget(deviceId: string): void {
+    const el = this.#audio.get(deviceId);
+    if (el) {
+      el.pause();
+      el.srcObject = null;
+    }
+    this.#audio.delete(deviceId);
+    this.feeds.delete(deviceId);
+    this.#energy.delete(deviceId);
+    this.speaking.delete(deviceId);
+    if (this.activeSpeaker === deviceId) this.activeSpeaker = undefined;
+    this.#showInPip();
+    this.#changed();
+  }
+
+  // The call's participants changed: audio-only comes on by itself once the call grows past the threshold (unless the user chose).
+  #onCall(call: Call): void {
+    this.sharingDevice = call.participants.find((p) => p.screenSharing && p.deviceId !== this.#ownDeviceId)?.deviceId;
+    if (!this.#audioOnlyChosen && !this.audioOnly && audioOnlyByDefault(call.participants.length)) {
+      void this.setAudioOnly(true).then(() => (this.#audioOnlyChosen = false));
+    }
+    this.#showInPip();
+  }
+
+  // ---- speakers -------------------------------------------------------------
+
+  // Audio levels twice a second: the received feeds' (subscriber inbound-rtp) and this device's microphone (publisher media-source).
+  async #measure(): Promise<void> {
+    const sub = this.#sub;
+    const pub = this.#pub;
+    if (!sub || !pub) return;
+    const byMid = new Map([...this.feeds.values()].map((f) => [f.mids.audio, f.deviceId]));
+    const levels = new Map<string, number>();
+    const read = (id: string | undefined, s: Record<string, unknown>) => {
+      if (!id) return;
+      const now = { energy: Number(s.totalAudioEnergy ?? 0), duration: Number(s.totalSamplesDuration ?? 0) };
+      levels.set(id, levelBetween(this.#energy.get(id), now));
+      this.#energy.set(id, now);
+    };
+    const [subStats, pubStats] = await Promise.all([sub.pc.getStats(), pub.pc.getStats()]).catch(() => [undefined, undefined]);
+    subStats?.forEach((s: Record<string, unknown>) => s.type === "inbound-rtp" && s.kind === "audio" && read(byMid.get(s.mid as string), s));
+    pubStats?.forEach((s: Record<string, unknown>) => s.type === "media-source" && s.kind === "audio" && read(this.#ownDeviceId, s));
+    if (this.audioMuted) levels.set(this.#ownDeviceId, 0);
+    const speaking = new Set([...levels].filter(([, l]) => l > SPEAKING_LEVEL).map(([id]) => id));
+    const speaker = pickSpeaker(levels, this.activeSpeaker);
+    const same = speaker === this.activeSpeaker && speaking.size === this.speaking.size && [...speaking].every((id) => this.speaking.has(id));
+    this.speaking = speaking;
+    this.activeSpeaker = speaker;
+    if (same) return;
+    this.#showInPip();
+    this.#changed();
+  }
+
+  // Picture-in-picture shows `remote`: the shared screen, else the active speaker's camera (another device's).
+  #showInPip(): void {
+    const feeds = [...this.feeds.values()];
+    const speaker = this.activeSpeaker === undefined ? undefined : this.feeds.get(this.activeSpeaker);
+    const track = (
+      feeds.find((f) => f.screen.getTracks().length && this.sharingDevice === f.deviceId)?.screen ?? (speaker ?? feeds[0])?.camera
+    )?.getVideoTracks()[0];
+    for (const t of this.remote.getTracks()) if (t !== track) this.remote.removeTrack(t);
+    if (track && !this.remote.getTracks().includes(track)) this.remote.addTrack(track);
+  }
+}
