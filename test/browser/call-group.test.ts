@@ -42,8 +42,13 @@ after(async () => {
   await janus?.stop();
 });
 
-/** Test-only: keep every RTCPeerConnection of the page for getStats. */
+/**
+ * Test-only: keep every RTCPeerConnection of the page for getStats, and ask the fake camera for
+ * 320x240 at 15 fps (four pages encoding and decoding on a 2-core test machine).
+ */
 function keepConnections(): void {
+  const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = (c?: MediaStreamConstraints) => gum(c?.video ? { ...c, video: { width: 320, height: 240, frameRate: 15 } } : c);
   const Native = window.RTCPeerConnection;
   const w = window as unknown as { __pcs: RTCPeerConnection[] };
   w.__pcs = [];
@@ -92,10 +97,10 @@ function seen(page: Page): Promise<Seen> {
   });
 }
 
-/** Poll until `ok` holds on the page (40 s). */
+/** Poll until `ok` holds on the page (90 s). */
 async function until(page: Page, what: string, ok: (s: Seen) => boolean): Promise<Seen> {
   let s = await seen(page);
-  for (let i = 0; i < 200 && !ok(s); i++) {
+  for (let i = 0; i < 450 && !ok(s); i++) {
     await new Promise((r) => setTimeout(r, 200));
     s = await seen(page);
   }
@@ -107,7 +112,7 @@ const NAMES = ["Alice Owner", "Bob Member", "Carol Member", "Dan Member"];
 
 test(
   "a four-person channel call through Janus in the web app: every page sees and hears the three others, screen share, hand, pin, audio-only, leave",
-  { timeout: 300_000 },
+  { timeout: 600_000 },
   async () => {
     for (let i = 0; i < 200 && !server.deps.sfu!.health().up; i++) await new Promise((r) => setTimeout(r, 25));
     const owner = await bootstrapOrg(server, { orgSlug: "group", orgName: "Acme Group", username: "alice", displayName: NAMES[0] });
@@ -115,6 +120,7 @@ test(
     const pages: Page[] = [];
     for (const [i, username] of ["alice", "bob", "carol", "dan"].entries()) {
       const page = await newUserPage(browser, errors);
+      page.setDefaultTimeout(45_000); // four pages' media on a small shared machine
       await page.context().addInitScript(keepConnections);
       await signIn(page, server.url, "group", username, { deviceName: `${username} laptop`, until: "signed-in", live: true });
       pages.push(page);
@@ -141,7 +147,7 @@ test(
     await alice.getByRole("button", { name: "Start call" }).click();
     await alice.getByRole("region", { name: "Call", exact: true }).waitFor();
     for (const page of [bob, carol, dan]) {
-      await page.getByRole("button", { name: "Join call" }).click({ timeout: 20_000 });
+      await page.getByRole("button", { name: "Join call" }).click({ timeout: 60_000 });
       await page.getByRole("region", { name: "Call", exact: true }).waitFor();
     }
 
@@ -165,8 +171,12 @@ test(
     await alice.waitForTimeout(1000);
     await shot(alice, "call-group-grid");
 
+    // Every page's connection is live (a busy machine may have delayed a heartbeat: it reconnects).
+    for (const page of pages) await page.locator('.sidebar .conn[data-state="live"]').waitFor({ timeout: 60_000 });
+
     // ---- a raised hand and a muted microphone show on the others' tiles ---------------------
     await bob.getByRole("button", { name: "Raise hand" }).click();
+    await bob.getByRole("button", { name: "Lower hand" }).waitFor();
     await bob.getByRole("button", { name: "Mute" }).click();
     const bobOnCarol = carol.getByRole("figure", { name: "Bob Member" });
     await bobOnCarol.getByRole("img", { name: "Hand raised" }).waitFor();
@@ -193,7 +203,7 @@ test(
     await alice.getByRole("button", { name: "Share screen" }).click();
     await alice.getByRole("button", { name: "Stop sharing" }).waitFor();
     for (const page of [bob, carol, dan]) {
-      await page.getByRole("region", { name: "Call", exact: true }).getByLabel("Alice Owner screen").waitFor({ timeout: 20_000 });
+      await page.getByRole("region", { name: "Call", exact: true }).getByLabel("Alice Owner screen").waitFor({ timeout: 60_000 });
       await until(page, "decodes Alice's screen", (s) => s.screen > 3);
     }
     await bob.waitForTimeout(1000);

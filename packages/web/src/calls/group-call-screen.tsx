@@ -75,7 +75,10 @@ export function GroupCallScreen(props: { calls: CallStore; call: ActiveCall; med
         ) : focus ? (
           tile(focus, true)
         ) : null}
-        <div className={shared || focus ? "group-strip" : "group-grid"} data-count={people.length}>
+        <div
+          className={shared || focus ? "group-strip" : "group-grid"}
+          style={shared || focus ? undefined : { gridTemplateColumns: `repeat(${Math.ceil(Math.sqrt(people.length))}, minmax(0, 1fr))` }}
+        >
           {people.filter((p) => p !== focus).map((p) => tile(p))}
         </div>
       </div>
