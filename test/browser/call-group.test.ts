@@ -9,7 +9,7 @@
  * others decode it, large; leaving drops the tile for the others.
  *
  * An init script of this test (not of the app) keeps each page's RTCPeerConnections on
- * `window.__pcs` for getStats. Screenshots (test-results/screenshots/; copies in
+ * `window.__pcs` for getStats and asks the fake camera for 320x240. Screenshots (test-results/screenshots/; copies in
  * docs/screenshots/): call-group-grid, call-group-screen-share.
  */
 import { after, before, test } from "node:test";
