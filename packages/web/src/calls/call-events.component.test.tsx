@@ -42,7 +42,9 @@ const ongoing = (id: string): Call => ({
   startedAt: 1,
   endedAt: null,
   endReason: null,
-  participants: [{ userId: alice.id, deviceId: "dev-alice", joinedAt: 1, audioMuted: false, videoMuted: false, screenSharing: false, handRaised: false }],
+  participants: [
+    { userId: alice.id, deviceId: "dev-alice", joinedAt: 1, audioMuted: false, videoMuted: false, screenSharing: false, handRaised: false, recording: false },
+  ],
 });
 
 describe("call events in the timeline", () => {

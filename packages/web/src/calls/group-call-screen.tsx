@@ -8,6 +8,7 @@ import type { CallParticipant } from "@parley/protocol";
 import { useChat } from "../client/use-chat.ts";
 import { CallControls, deviceSources } from "./call-controls.tsx";
 import { EncryptionIndicator } from "./call-screen.tsx";
+import { RecordingIndicator } from "./recording-controls.tsx";
 import type { ActiveCall, CallStore } from "./call-store.ts";
 import { callStatus } from "./call-status.ts";
 import type { GroupMedia } from "./group-media.ts";
@@ -31,7 +32,16 @@ export function GroupCallScreen(props: { calls: CallStore; call: ActiveCall; med
   const people: CallParticipant[] = present.some((p) => p.deviceId === own)
     ? present
     : [
-        { userId: me, deviceId: own, joinedAt: 0, audioMuted: media.audioMuted, videoMuted: media.videoMuted, screenSharing: false, handRaised: false },
+        {
+          userId: me,
+          deviceId: own,
+          joinedAt: 0,
+          audioMuted: media.audioMuted,
+          videoMuted: media.videoMuted,
+          screenSharing: false,
+          handRaised: false,
+          recording: false,
+        },
         ...present,
       ];
   const userOf = (userId: string) => chat.users.get(userId) ?? { id: userId, displayName: calls.host.userName(userId), avatar: null };
@@ -88,6 +98,7 @@ export function GroupCallScreen(props: { calls: CallStore; call: ActiveCall; med
         </span>
         {media.sharing ? <span>You are sharing your screen</span> : null}
         <EncryptionIndicator epoch={media.epoch} names={people.map((p) => userOf(p.userId).displayName)} />
+        <RecordingIndicator call={a.call} userName={(id) => calls.host.userName(id)} />
       </div>
       <div className="call-controls group-controls" role="toolbar" aria-label="Group call">
         <button type="button" aria-pressed={!!mine?.handRaised} onClick={() => void calls.toggleHand()}>
