@@ -25,6 +25,8 @@ declare module "janode" {
   }
   export interface JanodeConnection extends EventEmitter {
     create(keepAliveSeconds?: number): Promise<JanodeSession>;
+    /** Janus's `info` request (name, version, plugins). */
+    getInfo(): Promise<Record<string, unknown>>;
     close(): Promise<void>;
   }
   const Janode: {

@@ -107,8 +107,12 @@ describe("group-call media through the server and Janus", () => {
     await ack(b, { t: "call.join", callId: call.id });
     await ack(c, { t: "call.join", callId: call.id });
 
+    const setups = async () => Number(/^parley_sfu_publish_setup_seconds_count (\S+)$/m.exec(await s.deps.metrics.registry.metrics())?.[1]);
+    const setupsBefore = await setups();
     const alicePub = await publish(a, call.id);
     assert.deepEqual(alicePub.ack.feeds, []);
+    // The server sees Alice's media come up on Janus (webrtcup): one more publish setup observed.
+    await eventually(async () => (await setups()) === setupsBefore + 1, "parley_sfu_publish_setup_seconds counts Alice's publish");
     // Bob publishes: his answer names Alice's feed; once his media is up everyone in the call hears of both.
     const marks = [a, b, c, d].map((x) => x.frames.length);
     const bobPub = await publish(b, call.id);

@@ -11,7 +11,7 @@
  */
 import Janode, { type JanodeConnection, type JanodeSession, type Jsep } from "janode";
 import VideoRoomPlugin, { type VideoRoomHandle } from "janode/plugins/videoroom";
-import { Gauge, type Registry } from "prom-client";
+import { Gauge, Histogram, type Registry } from "prom-client";
 import type { Logger } from "../log.ts";
 import { SfuError, type IceCandidate, type SessionDescription, type Sfu, type SfuEvent, type SfuHealth, type SfuRole } from "./types.ts";
 
@@ -24,12 +24,14 @@ export interface JanusSfuOptions {
   /** A call's room secret (room-key.ts). */
   roomSecret: (callId: string) => string;
   log: Logger;
-  /** Where parley_sfu_up and parley_sfu_rooms are registered. */
+  /** Where parley_sfu_up, parley_sfu_rooms, parley_sfu_ping_seconds and parley_sfu_publish_setup_seconds are registered. */
   registry?: Registry;
   /** Largest publishers per room (group calls: 3 to 50). */
   maxPublishers?: number;
   /** First reconnect delay, ms (doubles up to 10 s). */
   retryMs?: number;
+  /** How long parley_sfu_ping_seconds waits for Janus's answer at a scrape before reporting NaN, ms (default 2,000). */
+  pingTimeoutMs?: number;
 }
 
 /** Janus error code of a janode error ("427 Room already exists"), or undefined. */
@@ -105,6 +107,41 @@ export async function createJanusSfu(o: JanusSfuOptions): Promise<Sfu> {
         this.set(rooms.size);
       },
     });
+    new Gauge({
+      name: "parley_sfu_ping_seconds",
+      help: "Round trip of an info request to the SFU (Janus) at scrape time; NaN while it is unreachable or does not answer in time",
+      registers: [o.registry],
+      async collect() {
+        this.set(await ping());
+      },
+    });
+  }
+  /** From a publish request to Janus's `webrtcup` on that publisher: the feed's media is flowing (server-observed group-call setup). */
+  const publishSetup = o.registry
+    ? new Histogram({
+        name: "parley_sfu_publish_setup_seconds",
+        help: "Time from a publish request to the SFU (Janus) reporting the publisher's media up (its feed published)",
+        buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+        registers: [o.registry],
+      })
+    : undefined;
+
+  /** Seconds for Janus to answer an `info` request on the live connection; NaN when down or slower than the timeout. */
+  async function ping(): Promise<number> {
+    const c = connection;
+    if (!c || !session) return NaN;
+    const t0 = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<number>((resolve) => {
+      timer = setTimeout(() => resolve(NaN), o.pingTimeoutMs ?? 2000);
+    });
+    try {
+      return await Promise.race([c.getInfo().then(() => (performance.now() - t0) / 1000), timeout]);
+    } catch {
+      return NaN;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   function lost(why: string): void {
@@ -275,8 +312,10 @@ export async function createJanusSfu(o: JanusSfuOptions): Promise<Sfu> {
   async function publish(callId: string, participantId: string, offer: SessionDescription, display?: string) {
     if (participants.get(key(callId, participantId))?.publisher)
       throw new SfuError("already_published", "this participant already publishes: renegotiate instead");
+    const t0 = performance.now();
     await sfu.ensureRoom(callId);
     const h = await attach(callId, participantId, "publisher");
+    h.once(Janode.EVENT.HANDLE_WEBRTCUP, () => publishSetup?.observe((performance.now() - t0) / 1000));
     const p = participants.get(key(callId, participantId)) ?? {};
     participants.set(key(callId, participantId), { ...p, publisher: h });
     try {

@@ -3,7 +3,8 @@
  * created per call with end-to-end encryption required and a secret only the server knows, and
  * destroyed (a publisher not declaring E2EE is refused); a publisher's offer gets an answer,
  * renegotiation and trickle reach its session; Janus SIGKILLed and restarted → the adapter reports down, reconnects,
- * reports it (health, /metrics gauges, events) and re-creates rooms on demand.
+ * reports it (health, /metrics gauges, events) and re-creates rooms on demand. /metrics carries
+ * Janus's ping round trip (NaN while it is down).
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -98,6 +99,11 @@ test("a call's room is created with E2EE required and a server-only secret, and 
     const metrics = await registry.metrics();
     assert.match(metrics, /^parley_sfu_up 1$/m);
     assert.match(metrics, /^parley_sfu_rooms 1$/m);
+    // Janus answers an info request at each scrape: its round trip, well under the 2 s timeout on 127.0.0.1.
+    const ping = Number(/^parley_sfu_ping_seconds (\S+)$/m.exec(metrics)?.[1]);
+    assert.ok(ping > 0 && ping < 1, `parley_sfu_ping_seconds ${ping}`);
+    // No publisher's media came up on this adapter: the setup histogram is empty.
+    assert.match(metrics, /^parley_sfu_publish_setup_seconds_count 0$/m);
     // Without the room's secret nobody else may destroy it (Janus: 433 unauthorized).
     await assert.rejects(out.h.destroy({ room: callId, secret: "guess" }), /433/);
     // A publisher that does not declare end-to-end encryption is refused by the room.
@@ -158,14 +164,18 @@ test("Janus killed and restarted: the adapter reports down, reconnects, and re-c
     await janus.kill();
     for (let i = 0; i < 200 && sfu.health().up; i++) await new Promise((r) => setTimeout(r, 25));
     assert.deepEqual(sfu.health(), { up: false, rooms: 0, reconnects: 0 });
-    assert.match(await registry.metrics(), /^parley_sfu_up 0$/m);
+    const down = await registry.metrics();
+    assert.match(down, /^parley_sfu_up 0$/m);
+    assert.match(down, /^parley_sfu_ping_seconds nan$/im, "an unreachable SFU has no ping latency (prom-client writes Nan)");
     assert.ok(events.some((e) => e.kind === "down"));
     await assert.rejects(sfu.ensureRoom(callId), /unavailable/);
     await janus.start();
     for (let i = 0; i < 400 && !sfu.health().up; i++) await new Promise((r) => setTimeout(r, 25));
     assert.deepEqual(sfu.health(), { up: true, rooms: 0, reconnects: 1 });
     assert.ok(events.some((e) => e.kind === "reconnected"));
-    assert.match(await registry.metrics(), /^parley_sfu_up 1$/m);
+    const back = await registry.metrics();
+    assert.match(back, /^parley_sfu_up 1$/m);
+    assert.ok(Number(/^parley_sfu_ping_seconds (\S+)$/m.exec(back)?.[1]) > 0, "the ping answers again");
     // The restarted Janus has no rooms: the first join after the restart makes it again.
     const again = await sfu.publish(callId, "carol-device", offer());
     assert.equal(again.answer.type, "answer");
