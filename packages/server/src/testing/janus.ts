@@ -25,14 +25,18 @@ export interface TestJanus {
   start(): Promise<void>;
   /** SIGKILL by PID and wait until it is gone. */
   kill(): Promise<void>;
+  /** The Janus PID (from its PID file; the SFU benchmark reads its CPU from /proc). */
+  pid(): number;
   stop(): Promise<void>;
 }
 
-export async function startTestJanus(): Promise<TestJanus> {
+/** `rtpPorts`: the size of Janus's RTP port range (default 40; each publisher or subscriber session takes one). */
+export async function startTestJanus(o: { rtpPorts?: number } = {}): Promise<TestJanus> {
   if (!fs.existsSync("/usr/bin/janus")) throw new Error("the SFU tests need Debian's Janus: run 'sudo apt-get install -y --no-install-recommends janus'");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-janus-"));
   const port = await freePort();
-  const rtpMin = 20000 + Math.floor(Math.random() * 300) * 40;
+  const rtpPorts = o.rtpPorts ?? 40;
+  const rtpMin = 20000 + Math.floor(Math.random() * Math.floor(12000 / rtpPorts)) * rtpPorts;
   const apiSecret = crypto.randomBytes(16).toString("hex");
   const adminKey = crypto.randomBytes(16).toString("hex");
   const env = {
@@ -40,7 +44,7 @@ export async function startTestJanus(): Promise<TestJanus> {
     PARLEY_JANUS_DIR: dir,
     PARLEY_JANUS_WS_PORT: String(port),
     PARLEY_JANUS_RTP_MIN: String(rtpMin),
-    PARLEY_JANUS_RTP_MAX: String(rtpMin + 39),
+    PARLEY_JANUS_RTP_MAX: String(rtpMin + rtpPorts - 1),
     PARLEY_JANUS_API_SECRET: apiSecret,
     PARLEY_JANUS_ADMIN_KEY: adminKey,
   };
@@ -53,6 +57,7 @@ export async function startTestJanus(): Promise<TestJanus> {
     apiSecret,
     adminKey,
     start,
+    pid: () => Number(fs.readFileSync(path.join(dir, "janus.pid"), "utf8")),
     async kill() {
       const pidFile = path.join(dir, "janus.pid");
       if (!fs.existsSync(pidFile)) return;

@@ -56,21 +56,49 @@ function wrap({ pc, received }: ReturnType<typeof counting>, sdp: string, onClos
   };
 }
 
-/** A publisher offering sendonly audio (Opus) and video (VP8); it sends audio packets while connected. */
-export async function publisherPeer(): Promise<TestPeer> {
+/** What a publisher sends while connected: an audio packet of `audioBytes` every 20 ms, and `videoPacketsPerFrame` video packets of `videoBytes` at `fps` (none by default). */
+export interface PublisherMedia {
+  audioBytes?: number;
+  videoBytes?: number;
+  videoPacketsPerFrame?: number;
+  fps?: number;
+}
+
+/** A publisher offering sendonly audio (Opus) and video (VP8); it sends audio packets (and, with `media`, video packets) while connected. */
+export async function publisherPeer(media: PublisherMedia = {}): Promise<TestPeer> {
   const peer = counting();
   const { pc } = peer;
   const audio = new MediaStreamTrack({ kind: "audio" });
+  const video = new MediaStreamTrack({ kind: "video" });
   pc.addTransceiver(audio, { direction: "sendonly" });
-  pc.addTransceiver(new MediaStreamTrack({ kind: "video" }), { direction: "sendonly" });
+  pc.addTransceiver(video, { direction: "sendonly" });
   await pc.setLocalDescription(await pc.createOffer());
   let seq = 0;
   const timer = setInterval(() => {
     if (pc.connectionState !== "connected") return;
     seq++;
-    audio.writeRtp(new RtpPacket(new RtpHeader({ sequenceNumber: seq & 0xffff, timestamp: seq * 960, marker: false }), Buffer.alloc(40, seq & 0xff)));
+    audio.writeRtp(
+      new RtpPacket(new RtpHeader({ sequenceNumber: seq & 0xffff, timestamp: seq * 960, marker: false }), Buffer.alloc(media.audioBytes ?? 40, seq & 0xff)),
+    );
   }, 20);
-  return wrap(peer, await gathered(pc), () => clearInterval(timer));
+  let vseq = 0;
+  const perFrame = media.videoPacketsPerFrame ?? 0;
+  const videoTimer = setInterval(
+    () => {
+      if (pc.connectionState !== "connected" || perFrame === 0) return;
+      const ts = Math.floor(performance.now() * 90) >>> 0;
+      for (let i = 0; i < perFrame; i++) {
+        vseq++;
+        const header = new RtpHeader({ sequenceNumber: vseq & 0xffff, timestamp: ts, marker: i === perFrame - 1 });
+        video.writeRtp(new RtpPacket(header, Buffer.alloc(media.videoBytes ?? 1000, vseq & 0xff)));
+      }
+    },
+    1000 / (media.fps ?? 30),
+  );
+  return wrap(peer, await gathered(pc), () => {
+    clearInterval(timer);
+    clearInterval(videoTimer);
+  });
 }
 
 /** A subscriber answering the SFU's offer. */
