@@ -157,6 +157,10 @@ test(
       await call.getByTestId("call-e2ee").getByText("End-to-end encrypted · ", { exact: false }).waitFor();
       assert.match(await call.getByTestId("call-e2ee").innerText(), /Alice Owner/);
       assert.match(await call.getByTestId("call-e2ee").innerText(), /Bob Member/);
+      // The network quality line (getStats, every 2 s): a judged quality, through the relay, and no key trouble.
+      await call.locator('[data-testid="call-quality"]:not([data-quality="unknown"])').waitFor({ timeout: 15_000 });
+      assert.match((await call.getByTestId("call-quality").getAttribute("title")) ?? "", /through the relay server/);
+      assert.equal(await call.getByTestId("call-keys-stale").count(), 0);
       await call
         .getByRole("status")
         .getByText(/^\d+:\d\d$/)

@@ -163,6 +163,8 @@ test(
       assert.equal(Object.keys(s.tiles).length, 4, `${NAMES[i]}: four tiles, ${JSON.stringify(s.tiles)}`);
       const call = page.getByRole("region", { name: "Call", exact: true });
       assert.match(await call.getByTestId("call-e2ee").innerText(), /End-to-end encrypted · /);
+      await call.locator('[data-testid="call-quality"]:not([data-quality="unknown"])').waitFor({ timeout: 15_000 });
+      assert.equal(await call.getByTestId("call-keys-stale").count(), 0);
       await call
         .getByRole("status")
         .getByText(/^\d+:\d\d · 4 people$/)

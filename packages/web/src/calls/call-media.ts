@@ -6,7 +6,8 @@ import type { CallSignal } from "@parley/protocol";
 import type { RemoteCalls } from "../client/remote-calls.ts";
 import type { PageCallKeys } from "../worker/protocol.ts";
 import type { LocalMedia, MediaDevice } from "./local-media.ts";
-import { PeerLink, type LinkStats, type Slot } from "./peer-link.ts";
+import { PeerLink, type Slot } from "./peer-link.ts";
+import type { LinkStats } from "./link-stats.ts";
 
 /** One call's media on this device. */
 export class CallMedia {

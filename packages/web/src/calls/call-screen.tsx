@@ -9,6 +9,7 @@ import { callStatus, peerSharing, peerVideoMuted } from "./call-status.ts";
 import { useNow } from "./use-now.ts";
 import { VideoView } from "./video-view.tsx";
 import { RecordButton, RecordingIndicator } from "./recording-controls.tsx";
+import { CallHealthLine } from "./call-health.tsx";
 import { Icon } from "../components/icon.tsx";
 import "./calls.css";
 
@@ -38,6 +39,7 @@ export function CallScreen(props: { calls: CallStore }) {
         </span>
         <EncryptionIndicator epoch={a.media.epoch} names={names} />
         <RecordingIndicator call={a.call} userName={(id) => calls.host.userName(id)} />
+        {a.phase === "calling" ? null : <CallHealthLine stats={() => calls.stats()} />}
       </div>
       <CallControls
         audioMuted={a.media.audioMuted}

@@ -7,7 +7,7 @@ import type { Call } from "@parley/protocol";
 import type { CallEndedNotice, CallRinging, CallSignalNotice, CallStateNotice } from "@parley/sdk";
 import type { RemoteClient } from "../client/remote-client.ts";
 import { LocalMedia, type MediaDevice } from "./local-media.ts";
-import type { LinkStats } from "./peer-link.ts";
+import type { LinkStats } from "./link-stats.ts";
 import { CallMedia } from "./call-media.ts";
 import { GroupMedia } from "./group-media.ts";
 import { RingTone } from "./ring-tone.ts";

@@ -9,6 +9,7 @@ import { useChat } from "../client/use-chat.ts";
 import { CallControls, deviceSources } from "./call-controls.tsx";
 import { EncryptionIndicator } from "./call-screen.tsx";
 import { RecordingIndicator } from "./recording-controls.tsx";
+import { CallHealthLine } from "./call-health.tsx";
 import type { ActiveCall, CallStore } from "./call-store.ts";
 import { callStatus } from "./call-status.ts";
 import type { GroupMedia } from "./group-media.ts";
@@ -99,6 +100,7 @@ export function GroupCallScreen(props: { calls: CallStore; call: ActiveCall; med
         {media.sharing ? <span>You are sharing your screen</span> : null}
         <EncryptionIndicator epoch={media.epoch} names={people.map((p) => userOf(p.userId).displayName)} />
         <RecordingIndicator call={a.call} userName={(id) => calls.host.userName(id)} />
+        <CallHealthLine stats={() => calls.stats()} />
       </div>
       <div className="call-controls group-controls" role="toolbar" aria-label="Group call">
         <button type="button" aria-pressed={!!mine?.handRaised} onClick={() => void calls.toggleHand()}>

@@ -10,7 +10,8 @@ import type { RemoteCalls } from "../client/remote-calls.ts";
 import type { PageCallKeys } from "../worker/protocol.ts";
 import { CallMedia } from "./call-media.ts";
 import type { LocalMedia } from "./local-media.ts";
-import type { LinkStats, Slot } from "./peer-link.ts";
+import type { Slot } from "./peer-link.ts";
+import { countPackets, emptyLinkStats, type LinkStats } from "./link-stats.ts";
 import { Publisher, Subscriber, type LinkContext } from "./group-links.ts";
 import { audioOnlyByDefault, levelBetween, newFeedMids, pickSpeaker, SPEAKING_LEVEL, type FeedMids } from "./group-streams.ts";
 import { detectSFrameMode, SFrameMedia, startSFrameWorker } from "./sframe-transform.ts";
@@ -124,21 +125,16 @@ export class GroupMedia extends CallMedia {
     if (!sub || !this.#sframe) return undefined;
     const screens = new Set([...this.feeds.values()].map((f) => f.mids.screen));
     const sum = { video: 0, screen: 0, audio: 0 };
+    // The figures are the subscription's: the SFU is the other end of its transport (its round trip, loss from it).
+    const out = emptyLinkStats(await this.#sframe.stats());
     (await sub.pc.getStats()).forEach((s: Record<string, unknown>) => {
+      if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded") out.roundTripTime = s.currentRoundTripTime as number | undefined;
       if (s.type !== "inbound-rtp") return;
+      countPackets(out, s);
       if (s.kind === "audio") sum.audio += Number(s.totalAudioEnergy ?? 0);
       else sum[screens.has(s.mid as string) ? "screen" : "video"] += Number(s.framesDecoded ?? 0);
     });
-    // No single transport to describe: the figures are the subscription's, the SFU is the other end.
-    const sframe = await this.#sframe.stats();
-    return {
-      framesDecoded: sum.video,
-      screenFramesDecoded: sum.screen,
-      totalAudioEnergy: sum.audio,
-      localCandidateType: undefined,
-      roundTripTime: undefined,
-      sframe,
-    };
+    return { ...out, framesDecoded: sum.video, screenFramesDecoded: sum.screen, totalAudioEnergy: sum.audio };
   }
 
   override close(): void {

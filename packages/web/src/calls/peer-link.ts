@@ -7,7 +7,8 @@
 // "perfect negotiation" pattern (the callee is the polite side), which also covers ICE restarts.
 import type { CallSignal } from "@parley/protocol";
 import type { PageCallKeys } from "../worker/protocol.ts";
-import { detectSFrameMode, encryptableVideoCodecs, peerConnectionConfig, SFrameMedia, startSFrameWorker, type SFrameStats } from "./sframe-transform.ts";
+import { detectSFrameMode, encryptableVideoCodecs, peerConnectionConfig, SFrameMedia, startSFrameWorker } from "./sframe-transform.ts";
+import { countPackets, emptyLinkStats, type LinkStats } from "./link-stats.ts";
 
 /** Which transceiver carries what (m-line order of the caller's offer). */
 export const SLOT = { audio: 0, camera: 1, screen: 2 } as const;
@@ -23,17 +24,6 @@ export interface PeerLinkOptions {
   send: (signal: CallSignal) => Promise<void>;
   /** The peer connection's state changed (connected, failed…). */
   onState: (state: RTCPeerConnectionState) => void;
-}
-
-/** Decoding figures of the link (getStats), for the UI's quality line and the tests. */
-export interface LinkStats {
-  framesDecoded: number;
-  screenFramesDecoded: number;
-  totalAudioEnergy: number;
-  /** The selected candidate pair's local type ("relay": through TURN). */
-  localCandidateType: string | undefined;
-  roundTripTime: number | undefined;
-  sframe: SFrameStats;
 }
 
 /** The peer connection of a 1:1 call and its encryption. */
@@ -136,16 +126,10 @@ export class PeerLink {
   async stats(): Promise<LinkStats> {
     const report = await this.pc.getStats();
     const screen = this.pc.getTransceivers()[SLOT.screen];
-    const out: LinkStats = {
-      framesDecoded: 0,
-      screenFramesDecoded: 0,
-      totalAudioEnergy: 0,
-      localCandidateType: undefined,
-      roundTripTime: undefined,
-      sframe: await this.#media.stats(),
-    };
+    const out = emptyLinkStats(await this.#media.stats());
     let pairLocal: string | undefined;
     report.forEach((s: Record<string, unknown>) => {
+      if (s.type === "inbound-rtp") countPackets(out, s);
       if (s.type === "inbound-rtp" && s.kind === "video") {
         if (screen && (s.mid === screen.mid || s.trackIdentifier === screen.receiver.track.id)) out.screenFramesDecoded += Number(s.framesDecoded ?? 0);
         else out.framesDecoded += Number(s.framesDecoded ?? 0);
