@@ -1,5 +1,5 @@
 /** Test helpers for call signalling: a well-formed SDP and ICE candidate, and a call frame answered by ref. */
-import type { ServerFrame } from "@parley/protocol";
+import type { Call, ServerFrame } from "@parley/protocol";
 import { connectUser, type TestSocket } from "../gateway/test-client.ts";
 import type { TestUser } from "./factories.ts";
 
@@ -33,6 +33,13 @@ export async function callFrame(sock: TestSocket, frame: Record<string, unknown>
   const mark = sock.frames.length;
   sock.send({ ...frame, ref });
   return sock.waitFor((f) => (f.t === "call.ack" || f.t === "error") && f.ref === ref, 10_000, mark);
+}
+
+/** Send a call frame that must be acknowledged (throws on an error answer); resolves with the call the `call.ack` carries. */
+export async function callAck(sock: TestSocket, frame: Record<string, unknown>): Promise<Call> {
+  const r = await callFrame(sock, frame);
+  if (r.t !== "call.ack") throw new Error(`expected call.ack, got ${JSON.stringify(r)}`);
+  return r.call!;
 }
 
 /** Start a call in a channel from a socket of `token`'s device, then close the socket (the device stays in the call); returns the call id. */

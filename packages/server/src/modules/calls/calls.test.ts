@@ -5,7 +5,7 @@ import type { Call, ServerFrameOf } from "@parley/protocol";
 import { DIALECTS, startTestServer, type TestServer } from "../../testing/harness.ts";
 import { bootstrapOrg, countRows, makeOrg, makeUser, type TestUser } from "../../testing/factories.ts";
 import { connectUser, type TestSocket } from "../../gateway/test-client.ts";
-import { callFrame, privateChannel, TEST_CANDIDATE, TEST_SDP } from "../../testing/calls.ts";
+import { callAck, callFrame, privateChannel, TEST_CANDIDATE, TEST_SDP } from "../../testing/calls.ts";
 
 const RINGS_PER_MINUTE = 8;
 
@@ -30,11 +30,7 @@ for (const dialect of DIALECTS) {
     });
     const dm = async (a: TestUser, b: TestUser) => (await a.api("POST", "/dms", { userIds: [b.user.id] })).body.id as string;
     const channel = privateChannel;
-    const ack = async (sock: TestSocket, frame: Record<string, unknown>): Promise<Call> => {
-      const r = await callFrame(sock, frame);
-      assert.equal(r.t, "call.ack", JSON.stringify(r));
-      return (r as ServerFrameOf<"call.ack">).call!;
-    };
+    const ack = callAck;
 
     before(async () => {
       s = await startTestServer({ dialect, config: { callRingSeconds: 2, callRingsPerMinute: RINGS_PER_MINUTE } });

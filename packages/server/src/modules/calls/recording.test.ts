@@ -7,11 +7,11 @@
  */
 import { describe, it, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
-import type { Call, ServerFrameOf } from "@parley/protocol";
+import type { ServerFrameOf } from "@parley/protocol";
 import { DIALECTS, startTestServer, type TestServer } from "../../testing/harness.ts";
 import { bootstrapOrg, makeOrg, makeUser, type TestUser } from "../../testing/factories.ts";
 import { connectUser, type TestSocket } from "../../gateway/test-client.ts";
-import { callFrame, privateChannel } from "../../testing/calls.ts";
+import { callAck, callFrame, privateChannel } from "../../testing/calls.ts";
 
 for (const dialect of DIALECTS) {
   describe(`call recording (${dialect})`, () => {
@@ -27,11 +27,7 @@ for (const dialect of DIALECTS) {
       sockets.push(sock);
       return sock;
     };
-    const ack = async (sock: TestSocket, frame: Record<string, unknown>): Promise<Call> => {
-      const r = await callFrame(sock, frame);
-      assert.equal(r.t, "call.ack", JSON.stringify(r));
-      return (r as ServerFrameOf<"call.ack">).call!;
-    };
+    const ack = callAck;
     const refused = async (sock: TestSocket, frame: Record<string, unknown>, code: string) => {
       const r = await callFrame(sock, frame);
       assert.equal(r.t === "error" && r.code, code, JSON.stringify(r));
