@@ -35,15 +35,16 @@ import type { E2eeHost, E2eeOptions, HistoryUnavailableNotice } from "./engine-t
 import { SelfUpdates } from "./self-update.ts";
 import { SaveSchedule } from "./persist.ts";
 import { sealPayload, type SealedMeta } from "./payload.ts";
-import { historyKeysOf, sealArchive } from "./history-keys.ts";
+import { sealArchive } from "./history-keys.ts";
 import { E2eeServerApi, type E2eeConfig } from "./server-api.ts";
 import { parseReset } from "./timeline.ts";
 import { TimelinePipeline, undecryptableContent } from "./pipeline.ts";
-import { ArchiveReader } from "./archive.ts";
+import type { ArchiveReader } from "./archive.ts";
 import { hasContent, heldKeysBefore, sharedKeysContents } from "./share-keys.ts";
-import { KeyLocker } from "./locker.ts";
-import { DeviceApprovals } from "./approval.ts";
-import { ComplianceArchive } from "./compliance-archive.ts";
+import type { KeyLocker } from "./locker.ts";
+import type { DeviceApprovals } from "./approval.ts";
+import type { ComplianceArchive } from "./compliance-archive.ts";
+import { keyServices } from "./key-services.ts";
 
 export type { E2eeHost, E2eeOptions, HistoryKeysNotice, HistoryUnavailableNotice, UndecryptableNotice } from "./engine-types.ts";
 
@@ -180,45 +181,11 @@ export class E2eeEngine {
       (ch) => this.#selfUpdate(ch),
       () => this.#channels.values(),
     );
-    this.locker = new KeyLocker({
-      api: host.api,
-      keyStore: identity.keyStore,
-      owner: { orgId: identity.orgId, userId: identity.userId },
-      onError: (err) => host.onError(err),
-      onKeys: (channelId, added) => host.historyKeys({ channelId, added }),
-      approveSelf: () => this.approvals.approveSelf(),
-    });
-    this.approvals = new DeviceApprovals({
-      api: host.api,
-      identity,
-      directory: this.directory,
-      locker: this.locker,
-      ...(opts.approvalPollMs !== undefined ? { pollMs: opts.approvalPollMs } : {}),
-    });
-    this.archive = new ComplianceArchive({
-      api: host.api,
-      keyStore: identity.keyStore,
-      owner: { orgId: identity.orgId, userId: identity.userId },
-      facts: (channelId, fresh) => host.channelFacts(channelId, fresh),
-      known: () => host.knownChannels(),
-      onStatus: (n) => host.archiveStatus(n),
-      onError: (err) => host.onError(err),
-    });
-    this.locker.addRecipient(this.archive);
-    // Every history key this device comes to hold (a new epoch, a `keys` event) goes to the user's locker (and archive).
-    historyKeysOf(identity.keyStore).onAdded = (channelId, generation, epochs) => {
-      for (const e of epochs) this.locker.noteKey(channelId, generation, e);
-    };
-    this.#archive = new ArchiveReader({
-      orgId: identity.orgId,
-      keyStore: identity.keyStore,
-      directory: this.directory,
-      suite: identity.suite,
-      expected: async (channelId) => {
-        const policy = await host.historyPolicy(channelId);
-        return policy === "shared" || policy === "joined";
-      },
-    });
+    const keys = keyServices(host, identity, this.directory, opts);
+    this.locker = keys.locker;
+    this.approvals = keys.approvals;
+    this.archive = keys.archive;
+    this.#archive = keys.archiveReader;
     // History this device has no key for may be in the user's locker by now: look again.
     const pipelineHost = Object.assign(Object.create(host) as E2eeHost, {
       historyUnavailable: (n: HistoryUnavailableNotice) => {
