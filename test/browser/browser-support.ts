@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before } from "node:test";
-import { chromium, type Browser, type CDPSession, type Page } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { startTestServer, type TestServer } from "@parley/server/testing/harness";
 import { TEST_PASSWORD } from "@parley/server/testing/factories";
 import { MemoryKeyStore } from "@parley/crypto";
@@ -83,18 +83,6 @@ export async function newUserPage(browser: Browser, errors: string[]): Promise<P
     if (msg.type() === "error") errors.push(`console: ${msg.text()}`);
   });
   return page;
-}
-
-/** The id of the service worker registration for `scope` (for ServiceWorker.deliverPushMessage); enables the CDP domain. */
-export async function serviceWorkerRegistrationId(cdp: CDPSession, scope: string): Promise<string> {
-  const ids: string[] = [];
-  cdp.on("ServiceWorker.workerRegistrationUpdated", (e) => {
-    for (const r of e.registrations) if (!r.isDeleted && r.scopeURL.startsWith(scope)) ids.push(r.registrationId);
-  });
-  await cdp.send("ServiceWorker.enable");
-  for (let i = 0; i < 100 && !ids.length; i++) await new Promise((r) => setTimeout(r, 50));
-  if (ids[0] === undefined) throw new Error(`no service worker registered for ${scope}`);
-  return ids[0];
 }
 
 /** Save a screenshot under test-results/screenshots/. */

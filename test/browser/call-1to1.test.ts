@@ -7,56 +7,21 @@
  * her screen and Bob decodes it; Bob reading another channel sees the call in picture-in-picture;
  * Alice hangs up and the call ends on both sides.
  *
- * Relay only: an init script (this test's, not the app's) wraps the page's RTCPeerConnection to
+ * Relay only: an init script (call-pages.ts's, not the app's) wraps the page's RTCPeerConnection to
  * force `iceTransportPolicy: "relay"` and keeps each connection on `window.__pcs` for getStats.
  * Chromium's fake camera, microphone and screen: --use-fake-device-for-media-stream,
  * --use-fake-ui-for-media-stream and --auto-select-desktop-capture-source.
  * Screenshots (test-results/screenshots/; copies in docs/screenshots/): call-incoming, call-1to1,
  * call-screen-share.
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
-import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
-import { startTestCoturn, type TestCoturn } from "@parley/server/testing/coturn";
-import type { TestServer } from "@parley/server/testing/harness";
-import { launchChromium, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
-import { openDmBothWays } from "./call-dm.ts";
+import type { Page } from "playwright-core";
+import { shot } from "./browser-support.ts";
+import { aliceAndBobInDm } from "./call-dm.ts";
+import { dmCallSuite } from "./call-pages.ts";
 
-let coturn: TestCoturn;
-let server: TestServer;
-let browser: Browser;
-const errors: string[] = [];
-
-before(async () => {
-  coturn = await startTestCoturn();
-  server = await startWebServer({ turnServer: `127.0.0.1:${coturn.port}`, turnSecret: coturn.secret });
-  browser = await launchChromium([
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--auto-select-desktop-capture-source=Entire screen",
-    "--autoplay-policy=no-user-gesture-required",
-  ]);
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await coturn?.stop();
-});
-
-/** Test-only: every RTCPeerConnection of the page relays through TURN and is kept for getStats. */
-function relayOnly(): void {
-  const Native = window.RTCPeerConnection;
-  const w = window as unknown as { __pcs: RTCPeerConnection[] };
-  w.__pcs = [];
-  class RelayOnly extends Native {
-    constructor(config: RTCConfiguration = {}) {
-      super({ ...config, iceTransportPolicy: "relay" });
-      w.__pcs.push(this);
-    }
-  }
-  window.RTCPeerConnection = RelayOnly;
-}
+const suite = dmCallSuite();
 
 interface PageStats {
   state: string;
@@ -114,17 +79,9 @@ test(
   "1:1 call through coturn: ring, accept, encrypted video and audio both ways, screen share, picture-in-picture, hang up",
   { timeout: 240_000 },
   async () => {
-    const owner = await bootstrapOrg(server, { orgSlug: "calls", orgName: "Acme Calls", username: "alice", displayName: "Alice Owner" });
-    await makeUser(server, owner, { username: "bob", displayName: "Bob Member" });
-    const alice = await newUserPage(browser, errors);
-    const bob = await newUserPage(browser, errors);
-    await alice.context().addInitScript(relayOnly);
-    await bob.context().addInitScript(relayOnly);
-    await signIn(alice, server.url, "calls", "alice", { deviceName: "Alice laptop", until: "signed-in", live: true });
-    await signIn(bob, server.url, "calls", "bob", { deviceName: "Bob laptop", until: "signed-in", live: true });
-
+    const { server, browser, errors } = suite;
     // ---- a DM both devices hold the keys of ----------------------------------------------
-    await openDmBothWays(alice, bob, { alice: "Got a minute for a call?", bob: "Sure, call me" });
+    const { alice, bob } = await aliceAndBobInDm(server, browser, errors, "calls", { alice: "Got a minute for a call?", bob: "Sure, call me" });
     await bob.getByRole("button", { name: "Create channel" }).click();
     await bob.getByLabel("Name").fill("elsewhere");
     await bob.getByRole("button", { name: "Create", exact: true }).click();
@@ -157,6 +114,8 @@ test(
       await call.getByTestId("call-e2ee").getByText("End-to-end encrypted · ", { exact: false }).waitFor();
       assert.match(await call.getByTestId("call-e2ee").innerText(), /Alice Owner/);
       assert.match(await call.getByTestId("call-e2ee").innerText(), /Bob Member/);
+      // The peer's verified mark on their video (nobody compared safety numbers here).
+      assert.equal(await call.getByTestId("trust-mark").innerText(), "Not verified");
       // The network quality line (getStats, every 2 s): a judged quality, through the relay, and no key trouble.
       await call.locator('[data-testid="call-quality"]:not([data-quality="unknown"])').waitFor({ timeout: 15_000 });
       assert.match((await call.getByTestId("call-quality").getAttribute("title")) ?? "", /through the relay server/);

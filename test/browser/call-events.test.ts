@@ -15,7 +15,7 @@ import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
 import { startTestCoturn, type TestCoturn } from "@parley/server/testing/coturn";
 import type { TestServer } from "@parley/server/testing/harness";
 import { launchChromium, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
-import { notifications, type Shown } from "./push-support.ts";
+import { notifications, NotificationWatch } from "./push-support.ts";
 import { openDmBothWays } from "./call-dm.ts";
 import { needlesOf, scanSqlite } from "../support/canary-scan.ts";
 
@@ -50,16 +50,6 @@ async function untilRows(page: Page, what: string, ok: (r: string[]) => boolean)
     r = await rows(page);
   }
   return r;
-}
-
-async function untilShown(page: Page, what: string, ok: (n: Shown) => boolean, ms = 30_000): Promise<Shown> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const n = (await notifications(page)).find(ok);
-    if (n) return n;
-    if (Date.now() > end) assert.fail(`${what}: ${JSON.stringify(await notifications(page))}`);
-    await new Promise((res) => setTimeout(res, 200));
-  }
 }
 
 const ENDED = /^Call ended · \d+ s · Alice Owner, Bob Member$/;
@@ -107,6 +97,7 @@ test("call events: start and end rows on both sides with the duration; a missed 
   // ---- unanswered, Bob's tab in the background: a ring, then a missed-call notification ----
   await bob.evaluate(() => navigator.serviceWorker.ready);
   const cdp = await bob.context().newCDPSession(bob);
+  const watch = await NotificationWatch.open(cdp, server.url);
   await cdp.send("Emulation.setFocusEmulationEnabled", { enabled: false });
   const other = await bob.context().newPage();
   await other.goto(`${server.url}/profile`);
@@ -114,9 +105,9 @@ test("call events: start and end rows on both sides with the duration; a missed 
   await bob.waitForFunction(() => !document.hasFocus());
 
   await alice.getByRole("button", { name: "Start call" }).click();
-  const ring = await untilShown(bob, "the ring notification", (n) => n.tag.startsWith("parley-call:") && n.body === "Incoming call");
+  const ring = await watch.shown(bob, (n) => n.tag.startsWith("parley-call:") && n.body === "Incoming call", "the ring notification");
   assert.equal(ring.title, "Alice Owner");
-  const missed = await untilShown(bob, "the missed-call notification", (n) => n.tag === ring.tag && n.body === "Missed call", (RING_SECONDS + 30) * 1000);
+  const missed = await watch.shown(bob, (n) => n.tag === ring.tag && n.body === "Missed call", "the missed-call notification", (RING_SECONDS + 30) * 1000);
   assert.equal(missed.title, "Alice Owner");
   assert.deepEqual(
     (await notifications(bob)).filter((n) => n.tag === ring.tag).map((n) => n.body),

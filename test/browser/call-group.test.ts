@@ -8,105 +8,19 @@
  * the pinned person large; audio-only hides the videos; one page shares its screen and the three
  * others decode it, large; leaving drops the tile for the others.
  *
- * An init script of this test (not of the app) keeps each page's RTCPeerConnections on
+ * A test-only init script (call-pages.ts) keeps each page's RTCPeerConnections on
  * `window.__pcs` for getStats and asks the fake camera for 320x240. Screenshots (test-results/screenshots/; copies in
  * docs/screenshots/): call-group-grid, call-group-screen-share.
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
+import fs from "node:fs";
+import type { Page } from "playwright-core";
 import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
-import { startTestJanus, type TestJanus } from "@parley/server/testing/janus";
-import type { TestServer } from "@parley/server/testing/harness";
-import { createChannel, launchChromium, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
+import { newUserPage, shot, signIn } from "./browser-support.ts";
+import { everyoneInChannel, groupCallSuite, keepConnections, playedVideo, sfuUp, SMALL_CAMERA, until } from "./call-pages.ts";
 
-let janus: TestJanus;
-let server: TestServer;
-let browser: Browser;
-const errors: string[] = [];
-
-before(async () => {
-  janus = await startTestJanus();
-  server = await startWebServer({ janusUrl: janus.url, janusApiSecret: janus.apiSecret, janusAdminKey: janus.adminKey });
-  browser = await launchChromium([
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--auto-select-desktop-capture-source=Entire screen",
-    "--autoplay-policy=no-user-gesture-required",
-    "--allow-loopback-in-peer-connection",
-  ]);
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await janus?.stop();
-});
-
-/**
- * Test-only: keep every RTCPeerConnection of the page for getStats, and ask the fake camera for
- * 320x240 at 15 fps (four pages encoding and decoding on a 2-core test machine).
- */
-function keepConnections(): void {
-  const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-  navigator.mediaDevices.getUserMedia = (c?: MediaStreamConstraints) => gum(c?.video ? { ...c, video: { width: 320, height: 240, frameRate: 15 } } : c);
-  const Native = window.RTCPeerConnection;
-  const w = window as unknown as { __pcs: RTCPeerConnection[] };
-  w.__pcs = [];
-  class Kept extends Native {
-    constructor(config: RTCConfiguration = {}) {
-      super(config);
-      w.__pcs.push(this);
-    }
-  }
-  window.RTCPeerConnection = Kept;
-}
-
-interface Seen {
-  /** Frames decoded of the camera each tile shows, by the tile's name. */
-  tiles: Record<string, number>;
-  /** Frames decoded of the large shared screen, if one shows. */
-  screen: number;
-  /** Audio energy of each received audio stream. */
-  audio: number[];
-  /** Senders and receivers of open connections without an SFrame transform. */
-  clear: number;
-}
-
-/** What the page decodes, matched to what its call screen shows (by the tracks' ids). */
-function seen(page: Page): Promise<Seen> {
-  return page.evaluate(async () => {
-    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.connectionState !== "closed");
-    const frames = new Map<string, number>();
-    const audio: number[] = [];
-    let clear = 0;
-    for (const pc of pcs) {
-      (await pc.getStats()).forEach((s: Record<string, unknown>) => {
-        if (s.type !== "inbound-rtp") return;
-        if (s.kind === "video") frames.set(String(s.trackIdentifier), Number(s.framesDecoded ?? 0));
-        else audio.push(Number(s.totalAudioEnergy ?? 0));
-      });
-      for (const t of pc.getTransceivers())
-        if ((t.sender.track && !t.sender.transform) || (t.currentDirection !== "sendonly" && !t.receiver.transform)) clear++;
-    }
-    const trackOf = (v: HTMLVideoElement | null) => ((v?.srcObject as MediaStream | null)?.getVideoTracks()[0]?.id ?? "") as string;
-    const tiles: Record<string, number> = {};
-    for (const fig of Array.from(document.querySelectorAll<HTMLElement>("[aria-label='Call'] figure.group-tile")))
-      tiles[fig.getAttribute("aria-label") ?? ""] = frames.get(trackOf(fig.querySelector("video"))) ?? 0;
-    const screen = frames.get(trackOf(document.querySelector<HTMLVideoElement>("[aria-label='Call'] video.group-screen-share"))) ?? 0;
-    return { tiles, screen, audio, clear };
-  });
-}
-
-/** Poll until `ok` holds on the page (90 s). */
-async function until(page: Page, what: string, ok: (s: Seen) => boolean): Promise<Seen> {
-  let s = await seen(page);
-  for (let i = 0; i < 450 && !ok(s); i++) {
-    await new Promise((r) => setTimeout(r, 200));
-    s = await seen(page);
-  }
-  assert.ok(ok(s), `${what}: ${JSON.stringify(s)}`);
-  return s;
-}
+const suite = groupCallSuite();
 
 const NAMES = ["Alice Owner", "Bob Member", "Carol Member", "Dan Member"];
 
@@ -114,34 +28,23 @@ test(
   "a four-person channel call through Janus in the web app: every page sees and hears the three others, screen share, hand, pin, audio-only, leave",
   { timeout: 600_000 },
   async () => {
-    for (let i = 0; i < 200 && !server.deps.sfu!.health().up; i++) await new Promise((r) => setTimeout(r, 25));
+    const { server, browser, errors } = suite;
+    await sfuUp(server);
     const owner = await bootstrapOrg(server, { orgSlug: "group", orgName: "Acme Group", username: "alice", displayName: NAMES[0] });
+    assert.equal((await owner.api("PUT", "/org/call-policy", { recordingAllowed: true })).status, 200);
     for (const [i, name] of ["bob", "carol", "dan"].entries()) await makeUser(server, owner, { username: name, displayName: NAMES[i + 1] });
     const pages: Page[] = [];
-    for (const [i, username] of ["alice", "bob", "carol", "dan"].entries()) {
+    for (const username of ["alice", "bob", "carol", "dan"]) {
       const page = await newUserPage(browser, errors);
       page.setDefaultTimeout(45_000); // four pages' media on a small shared machine
-      await page.context().addInitScript(keepConnections);
+      await page.context().addInitScript(keepConnections, SMALL_CAMERA);
       await signIn(page, server.url, "group", username, { deviceName: `${username} laptop`, until: "signed-in", live: true });
       pages.push(page);
-      if (i === 0) await createChannel(page, "standup");
     }
     const [alice, bob, carol, dan] = pages as [Page, Page, Page, Page];
 
     // ---- all four in the channel and its MLS group, at the same epoch ------------------------
-    for (const page of [bob, carol, dan]) {
-      await page.getByRole("button", { name: "Browse channels" }).click();
-      await page.getByRole("button", { name: "Join standup" }).click();
-      await page.getByRole("dialog", { name: "Browse channels" }).waitFor({ state: "detached", timeout: 30_000 });
-      await page.getByRole("heading", { name: "# standup" }).waitFor();
-    }
-    // Everyone reading everyone's message proves all four devices hold the same epoch's keys.
-    for (const [i, page] of pages.entries()) {
-      const box = page.getByRole("textbox", { name: "Message #standup" });
-      await box.fill(`ready ${i}`);
-      await box.press("Enter");
-    }
-    for (const page of pages) for (let i = 0; i < 4; i++) await page.locator("main article.msg", { hasText: `ready ${i}` }).waitFor({ timeout: 30_000 });
+    await everyoneInChannel(pages, "standup");
 
     // ---- Alice starts the channel's call from its header; the others join from the bar -------
     await alice.getByRole("button", { name: "Start call" }).click();
@@ -218,6 +121,23 @@ test(
     await dan.getByRole("region", { name: "Call", exact: true }).waitFor({ state: "detached" });
     for (const page of [alice, bob, carol]) await page.getByRole("figure", { name: "Dan Member" }).waitFor({ state: "detached" });
     await dan.getByRole("button", { name: "Join call" }).waitFor();
+
+    // ---- Alice records the group call: a composite of everyone, posted encrypted in the channel ----
+    const aliceCall = alice.getByRole("region", { name: "Call", exact: true });
+    await aliceCall.getByRole("button", { name: "Record", exact: true }).click();
+    await aliceCall.getByRole("button", { name: "Stop recording" }).waitFor();
+    for (const page of [bob, carol]) assert.match(await page.getByTestId("call-recording").innerText(), /Recording — Alice Owner/);
+    await alice.waitForTimeout(4000);
+    await aliceCall.getByRole("button", { name: "Stop recording" }).click();
+    const attachment = bob.locator("main figure.attachment", { hasText: /Call recording .*\.webm/ });
+    await attachment.waitFor({ timeout: 60_000 });
+    const fileName = (await attachment.locator(".attachment-name").innerText()).trim();
+    const [download] = await Promise.all([bob.waitForEvent("download"), attachment.getByRole("button", { name: `Download ${fileName}` }).click()]);
+    const video = await playedVideo(bob, fs.readFileSync((await download.path())!));
+    assert.deepEqual([video.width, video.height], [1280, 720], "the composite picture");
+    assert.ok(video.duration > 1, `the recording lasts: ${video.duration} s`);
+    // Three cameras in a 2x2 grid of a dark picture: well over a tenth of it is lit by their images.
+    assert.ok(video.lit > 0.25, `the composite shows the cameras: ${(video.lit * 100).toFixed(1)} % lit`);
 
     assert.deepEqual(
       errors.filter((e) => !/status of 40[0-9]/.test(e)),

@@ -18,6 +18,7 @@ import { bootstrapOrg, makeUser, TEST_PASSWORD } from "@parley/server/testing/fa
 import { startTestCoturn, type TestCoturn } from "@parley/server/testing/coturn";
 import type { TestServer } from "@parley/server/testing/harness";
 import { launchChromium, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
+import { playedVideo } from "./call-pages.ts";
 
 let coturn: TestCoturn;
 let server: TestServer;
@@ -54,35 +55,6 @@ async function callAndAccept(alice: Page, bob: Page): Promise<void> {
 async function hangUp(alice: Page, bob: Page): Promise<void> {
   await callRegion(alice).getByRole("button", { name: "Hang up" }).click();
   for (const page of [alice, bob]) await callRegion(page).waitFor({ state: "detached" });
-}
-
-/**
- * The duration in seconds of `bytes` played as a video in a blank page of `page`'s browser (the
- * app's CSP allows no blob: media; MediaRecorder's WebM states no duration: seek to the end).
- */
-async function durationIn(page: Page, bytes: Buffer): Promise<number> {
-  const scratch = await page.context().newPage();
-  try {
-    return await scratch.evaluate(async (b64) => {
-      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      const v = document.createElement("video");
-      v.muted = true;
-      v.src = URL.createObjectURL(new Blob([data], { type: "video/webm" }));
-      await new Promise((resolve, reject) => {
-        v.onloadedmetadata = resolve;
-        v.onerror = () => reject(new Error(`not playable: ${v.error?.message ?? "?"}`));
-      });
-      if (!Number.isFinite(v.duration)) {
-        await new Promise((resolve) => {
-          v.ondurationchange = () => Number.isFinite(v.duration) && resolve(undefined);
-          v.currentTime = 1e9;
-        });
-      }
-      return v.duration;
-    }, bytes.toString("base64"));
-  } finally {
-    await scratch.close();
-  }
 }
 
 test(
@@ -174,7 +146,7 @@ test(
     ]);
     const bytes = fs.readFileSync((await download.path())!);
     assert.equal(bytes.subarray(0, 4).toString("hex"), EBML_MAGIC, "Bob's page decrypts a WebM file");
-    const duration = await durationIn(bob, bytes);
+    const { duration } = await playedVideo(bob, bytes);
     assert.ok(duration > 0.5, `the recording lasts: ${duration} s`);
     // The server stored ciphertext: its blob is not the WebM.
     const fileId = await attachment(bob).getAttribute("data-file-id");
@@ -186,11 +158,26 @@ test(
     assert.notEqual(blob.subarray(0, 4).toString("hex"), EBML_MAGIC, "the stored blob is not the plaintext WebM");
     assert.equal(blob.includes(bytes.subarray(0, 64)), false, "no plaintext run of the file in the stored blob");
 
-    const audit = await server.deps.db.selectFrom("audit_log").select("action").where("action", "like", "%recording%").orderBy("seq").execute();
+    // ---- an admin turning recording off stops a running recording; what was recorded is posted ------
+    await callRegion(alice).getByRole("button", { name: "Record", exact: true }).click();
+    await callRegion(alice).getByRole("button", { name: "Stop recording" }).waitFor();
+    await callRegion(bob).getByTestId("call-recording").waitFor();
+    await bob.waitForTimeout(1500);
+    assert.equal((await owner.api("PUT", "/org/call-policy", { recordingAllowed: false })).status, 200);
+    for (const page of [alice, bob]) await callRegion(page).getByTestId("call-recording").waitFor({ state: "detached" });
+    await callRegion(alice)
+      .getByRole("alert")
+      .getByText(/your organization no longer allows recording calls/)
+      .waitFor();
+    for (const page of [alice, bob]) await attachment(page).nth(1).waitFor({ timeout: 60_000 });
+    await callRegion(alice).getByRole("button", { name: "Record", exact: true }).waitFor({ state: "detached" });
+
+    const audit = await server.deps.db.selectFrom("audit_log").select(["action", "details"]).where("action", "like", "%recording%").orderBy("seq").execute();
     assert.deepEqual(
       audit.map((r) => r.action),
-      ["call.recording.started", "call.recording.stopped"],
+      ["call.recording.started", "call.recording.stopped", "call.recording.started", "call.recording.stopped"],
     );
+    assert.equal((JSON.parse(audit[3]!.details) as { reason: string }).reason, "policy");
     await hangUp(alice, bob);
     assert.deepEqual(
       errors.filter((e) => !/status of 40[0-9]/.test(e)),

@@ -45,6 +45,9 @@ test("the Integrations page lists integrations and an outgoing webhook's dead le
   const table = panel.getByRole("table", { name: "Integrations" });
   const row = table.getByRole("row", { name: /CI notifier/ });
   await row.waitFor({ timeout: 30_000 });
+  // The bot and the channel were made after sign-in: their names show once the chat store has them.
+  await row.getByText("CI bot (@ci-bot)").waitFor();
+  await row.getByText("#builds").waitFor();
   assert.match(await row.innerText(), /Incoming webhook[\s\S]*CI bot \(@ci-bot\)[\s\S]*#builds[\s\S]*ci-runner-3\.example\.net[\s\S]*Enabled/);
   await table.getByRole("button", { name: "Dead letters of Deploy feed" }).click();
   const dead = panel.getByRole("table", { name: "Dead letters table of Deploy feed" });

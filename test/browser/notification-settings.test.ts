@@ -14,7 +14,8 @@ import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
 import { bootstrapOrg, type TestUser } from "@parley/server/testing/factories";
 import type { TestServer } from "@parley/server/testing/harness";
-import { createChannel, launchChromium, newUserPage, serviceWorkerRegistrationId, shot, signIn, startWebServer } from "./browser-support.ts";
+import { createChannel, launchChromium, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
+import { notifications, NotificationWatch } from "./push-support.ts";
 
 const ORG = "notify";
 let server: TestServer;
@@ -78,17 +79,11 @@ test("notification settings on the profile and in a channel's header; a push sho
   // A push as the server sends it (ids only), delivered to the service worker through CDP.
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
   const cdp = await page.context().newCDPSession(page);
-  const registrationId = await serviceWorkerRegistrationId(cdp, server.url);
+  const sw = await NotificationWatch.open(cdp, server.url);
   const payload = { v: 1, orgId: owner.org.id, channelId, seq: 1, senderId: owner.user.id };
-  await cdp.send("ServiceWorker.deliverPushMessage", { origin: server.url, registrationId, data: JSON.stringify(payload) });
-  const shown = await eventually(
-    () =>
-      page.evaluate(async () =>
-        (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, data: n.data as unknown })),
-      ),
-    (list) => list.length > 0,
-    "a notification shown",
-  );
-  assert.deepEqual(shown, [{ title: "New message", body: "in #general", data: { channelId, seq: 1 } }]);
+  const tag = `parley:${channelId}:1`;
+  const shown = await sw.notification(page, payload, tag);
+  assert.deepEqual(shown, { title: "New message", body: "in #general", tag, data: { channelId, seq: 1 } });
+  assert.deepEqual(await notifications(page), [shown], "one notification");
   assert.deepEqual(errors, []);
 });

@@ -18,8 +18,8 @@ import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
 import type { TestServer } from "@parley/server/testing/harness";
 import { waitForJobsIdle, waitUntil } from "@parley/server/testing/jobs";
-import { launchChromium, newUserPage, serviceWorkerRegistrationId, shot, signIn, startWebServer } from "./browser-support.ts";
-import { closeAll, notifications, oliviaInOps, oliviaSays, pushOrg, waitForNotification, type PushOrg } from "./push-support.ts";
+import { launchChromium, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
+import { closeAll, notifications, NotificationWatch, oliviaInOps, oliviaSays, pushOrg, type PushOrg } from "./push-support.ts";
 
 const suite = { errors: [] as string[] } as { server: TestServer; browser: Browser; errors: string[] };
 let org: PushOrg | undefined;
@@ -68,7 +68,7 @@ test("mentions and pushes show the text decrypted by the background tab; unknown
   await page.getByRole("heading", { name: "ops" }).waitFor();
   await page.evaluate(() => navigator.serviceWorker.ready);
   const cdp = await page.context().newCDPSession(page);
-  const regId = await serviceWorkerRegistrationId(cdp, origin);
+  const sw = await NotificationWatch.open(cdp, origin);
 
   // Bob's tab goes to the background: another tab of his in front, and focus as the browser has it.
   await cdp.send("Emulation.setFocusEmulationEnabled", { enabled: false });
@@ -81,7 +81,7 @@ test("mentions and pushes show the text decrypted by the background tab; unknown
 
   // ---- a mention while in the background: an in-tab notification with the decrypted text ----
   const mentionSeq = await say("@bob the deploy window opens at 17:00");
-  const mention = await waitForNotification(page, `parley:${ops}:${mentionSeq}`);
+  const mention = await sw.shown(page, (n) => n.tag === `parley:${ops}:${mentionSeq}`, "the in-tab notification of the mention");
   assert.equal(mention.title, "Olivia Owner in #ops");
   assert.equal(mention.body, "@bob the deploy window opens at 17:00");
   await closeAll(page);
@@ -91,32 +91,25 @@ test("mentions and pushes show the text decrypted by the background tab; unknown
   assert.deepEqual(payload, { v: 1, orgId, channelId: ops, seq: mentionSeq, senderId: owner.user.id });
   assert.deepEqual(more, [], "one push for one mention");
   assert.ok(!r.accepted()[0]!.plaintext!.includes("deploy"), "the push carries no text");
-  await cdp.send("ServiceWorker.deliverPushMessage", { origin: `${origin}/`, registrationId: regId, data: r.accepted()[0]!.plaintext! });
-  assert.deepEqual(await waitForNotification(page, `parley:${ops}:${mentionSeq}`), mention);
+  assert.deepEqual(await sw.notification(page, r.accepted()[0]!.plaintext!, `parley:${ops}:${mentionSeq}`), mention);
   await closeAll(page);
 
   // ---- a push for a message that is no mention: the background tab opens it for the service worker ----
+  const beforePlain = sw.mark();
   const plainSeq = await say("lunch menu is on the wiki");
   await new Promise((r) => setTimeout(r, 500));
-  assert.deepEqual(await notifications(page), [], "no in-tab notification for a message that does not mention bob");
+  assert.deepEqual(sw.displayedSince(beforePlain), [], "no in-tab notification for a message that does not mention bob");
+  assert.deepEqual(await notifications(page), []);
   assert.equal((await pushed()).length, 1, "no push either (default level: mentions and direct messages)");
-  const push = (channelId: string, seq: number, org = orgId) =>
-    cdp.send("ServiceWorker.deliverPushMessage", {
-      origin: `${origin}/`,
-      registrationId: regId,
-      data: JSON.stringify({ v: 1, orgId: org, channelId, seq, senderId: owner.user.id }),
-    });
-  await push(ops, plainSeq);
-  const opened = await waitForNotification(page, `parley:${ops}:${plainSeq}`);
+  const ids = (channelId: string, seq: number, org = orgId) => ({ v: 1, orgId: org, channelId, seq, senderId: owner.user.id });
+  const opened = await sw.notification(page, ids(ops, plainSeq), `parley:${ops}:${plainSeq}`);
   assert.deepEqual(opened, oliviaInOps(ops, plainSeq, "lunch menu is on the wiki"));
   await closeAll(page);
 
   // ---- a push no tab can open (a message that never arrives; another org's): "New message" ----
-  await push(ops, plainSeq + 50);
-  const unknown = await waitForNotification(page, `parley:${ops}:${plainSeq + 50}`);
+  const unknown = await sw.notification(page, ids(ops, plainSeq + 50), `parley:${ops}:${plainSeq + 50}`);
   assert.deepEqual([unknown.title, unknown.body], ["New message", "in #ops"]);
-  await push(ops, plainSeq, "org_someone_else");
-  const foreign = await waitForNotification(page, `parley:${ops}:${plainSeq}`);
+  const foreign = await sw.notification(page, ids(ops, plainSeq, "org_someone_else"), `parley:${ops}:${plainSeq}`);
   assert.deepEqual([foreign.title, foreign.body], ["New message", "in #ops"], "another org's push is not opened with this org's history");
   assert.deepEqual((await notifications(page)).map((n) => n.tag).sort(), [`parley:${ops}:${plainSeq + 50}`, `parley:${ops}:${plainSeq}`].sort());
   await closeAll(page);
@@ -126,9 +119,11 @@ test("mentions and pushes show the text decrypted by the background tab; unknown
   await cdp.send("Emulation.setFocusEmulationEnabled", { enabled: true });
   await page.waitForFunction(() => document.hasFocus());
   const seenSeq = await say("standup moved to 9:30");
-  await push(ops, seenSeq);
-  await new Promise((r) => setTimeout(r, 1_500));
-  assert.deepEqual(await notifications(page), [], "nothing pops up for the channel on screen");
+  const seen = sw.mark();
+  await sw.deliver(ids(ops, seenSeq));
+  await sw.pushDone(seen);
+  assert.deepEqual(sw.displayedSince(seen), [], "nothing pops up for the channel on screen");
+  assert.deepEqual(await notifications(page), []);
 
   // ---- Bob mutes #ops in its header, then turns to another tab: a mention neither pops up nor is pushed ----
   await page.getByLabel("Notifications for this channel").selectOption("muted");
@@ -136,9 +131,11 @@ test("mentions and pushes show the text decrypted by the background tab; unknown
   await cdp.send("Emulation.setFocusEmulationEnabled", { enabled: false });
   await other.bringToFront();
   await page.waitForFunction(() => !document.hasFocus());
+  const beforeMuted = sw.mark();
   const mutedSeq = await say("@bob are you around?");
   await new Promise((r) => setTimeout(r, 1_000));
-  assert.deepEqual(await notifications(page), [], "a muted channel's mention does not pop up");
+  assert.deepEqual(sw.displayedSince(beforeMuted), [], "a muted channel's mention does not pop up");
+  assert.deepEqual(await notifications(page), []);
   assert.ok(!(await pushed()).some((p) => p.seq === mutedSeq), "nor is it pushed");
 
   await other.close();

@@ -23,8 +23,8 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import type { BrowserContext, CDPSession, Page } from "playwright-core";
 import { waitForJobsIdle } from "@parley/server/testing/jobs";
-import { browserSuite, newUserPage, serviceWorkerRegistrationId, signIn } from "./browser-support.ts";
-import { closeAll, notifications, oliviaInOps, oliviaSays, pushOrg, waitForNotification, type PushOrg } from "./push-support.ts";
+import { browserSuite, newUserPage, signIn } from "./browser-support.ts";
+import { closeAll, notifications, NotificationWatch, oliviaInOps, oliviaSays, pushOrg, type PushOrg } from "./push-support.ts";
 
 const suite = browserSuite({ pushAllowLoopback: true, pushMinIntervalSeconds: 0 });
 let org: PushOrg | undefined;
@@ -75,10 +75,9 @@ test("with no tab open, the service worker opens a pushed mention from the devic
   // No Parley tab: a blank one drives the service worker through CDP, the manifest page reads its notifications.
   const blank = await context.newPage();
   const cdp: CDPSession = await context.newCDPSession(blank);
-  const regId = await serviceWorkerRegistrationId(cdp, origin);
+  const push = await NotificationWatch.open(cdp, origin);
   const shown = await viewer(context, origin);
   assert.equal(await deviceLockHeld(shown), false, "no tab runs Bob's client");
-  const deliver = (data: string) => cdp.send("ServiceWorker.deliverPushMessage", { origin: `${origin}/`, registrationId: regId, data });
 
   // ---- a mention while no tab is open: the service worker opens it and shows sender and text ----
   const mentionSeq = await say("@bob the deploy window opens at 17:00");
@@ -87,8 +86,7 @@ test("with no tab open, the service worker opens a pushed mention from the devic
   const payload = JSON.parse(pushes[0]!.plaintext!) as Record<string, unknown>;
   assert.deepEqual(payload, { v: 1, orgId, channelId: ops, seq: mentionSeq, senderId: owner.user.id });
   assert.ok(!pushes[0]!.plaintext!.includes("deploy"), "the push carries no text");
-  await deliver(pushes[0]!.plaintext!);
-  const mention = await waitForNotification(shown, `parley:${ops}:${mentionSeq}`);
+  const mention = await push.notification(shown, pushes[0]!.plaintext!, `parley:${ops}:${mentionSeq}`);
   assert.deepEqual(mention, oliviaInOps(ops, mentionSeq, "@bob the deploy window opens at 17:00"));
   await closeAll(shown);
   // The worker released the device once done.
@@ -96,18 +94,19 @@ test("with no tab open, the service worker opens a pushed mention from the devic
   assert.equal(await deviceLockHeld(shown), false, "the service worker released the device");
 
   // ---- pushes it cannot open: "New message" ----
-  const never = JSON.stringify({ v: 1, orgId, channelId: ops, seq: mentionSeq + 50, senderId: owner.user.id });
-  await deliver(never);
-  const unknown = await waitForNotification(shown, `parley:${ops}:${mentionSeq + 50}`);
+  const never = { v: 1, orgId, channelId: ops, seq: mentionSeq + 50, senderId: owner.user.id };
+  const unknown = await push.notification(shown, never, `parley:${ops}:${mentionSeq + 50}`);
   assert.equal(unknown.title, "New message");
   assert.ok(!unknown.body.includes("deploy"));
-  await deliver(JSON.stringify({ v: 1, orgId: "org_someone_else", channelId: ops, seq: mentionSeq, senderId: owner.user.id }));
-  const foreign = await waitForNotification(shown, `parley:${ops}:${mentionSeq}`);
+  const foreign = await push.notification(
+    shown,
+    { v: 1, orgId: "org_someone_else", channelId: ops, seq: mentionSeq, senderId: owner.user.id },
+    `parley:${ops}:${mentionSeq}`,
+  );
   assert.equal(foreign.title, "New message", "another org's push is not opened with this device's session");
   assert.ok(!foreign.body.includes("deploy"));
   const secret = (await owner.api("POST", "/channels", { name: "secret", kind: "private" })).body.id as string;
-  await deliver(JSON.stringify({ v: 1, orgId, channelId: secret, seq: 1, senderId: owner.user.id }));
-  const elsewhere = await waitForNotification(shown, `parley:${secret}:1`);
+  const elsewhere = await push.notification(shown, { v: 1, orgId, channelId: secret, seq: 1, senderId: owner.user.id }, `parley:${secret}:1`);
   assert.equal(elsewhere.title, "New message", "a channel Bob is not a member of is not opened");
   await closeAll(shown);
 
@@ -115,8 +114,10 @@ test("with no tab open, the service worker opens a pushed mention from the devic
   const quietSeq = await say("@bob can you check the alerts");
   assert.equal(r.accepted().length, 2, "pushed before the mute");
   assert.equal((await bob.api("PUT", `/me/notifications/channels/${ops}`, { level: "muted" })).status, 200);
-  await deliver(r.accepted()[1]!.plaintext!);
-  await new Promise((r) => setTimeout(r, 3_000));
+  const muted = push.mark();
+  await push.deliver(r.accepted()[1]!.plaintext!);
+  await push.pushDone(muted);
+  assert.deepEqual(push.displayedSince(muted), [], "nothing displayed for a muted channel");
   for (let i = 0; i < 100 && (await deviceLockHeld(shown)); i++) await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(await notifications(shown), [], "nothing shown for a muted channel");
   assert.equal((await bob.api("PUT", `/me/notifications/channels/${ops}`, { level: "default" })).status, 200);

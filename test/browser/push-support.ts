@@ -5,7 +5,7 @@
  * service worker registration shows.
  */
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
+import type { CDPSession, Page } from "playwright-core";
 import { bootstrapOrg, makeUser, type TestUser } from "@parley/server/testing/factories";
 import type { TestServer } from "@parley/server/testing/harness";
 import { startPushReceiver, type PushReceiver } from "@parley/server/testing/push-receiver";
@@ -39,22 +39,14 @@ export interface Shown {
   data: unknown;
 }
 
-/** The notifications the page's service worker registration shows. */
+/**
+ * The notifications the page's service worker registration shows. Not while one may be on its way
+ * to the screen: such a read can lose it (see {@link NotificationWatch}).
+ */
 export function notifications(page: Page): Promise<Shown[]> {
   return page.evaluate(async () =>
     (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data as unknown })),
   );
-}
-
-/** The notification tagged `tag`, once shown (within 30 s). */
-export async function waitForNotification(page: Page, tag: string): Promise<Shown> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const n = (await notifications(page)).find((x) => x.tag === tag);
-    if (n) return n;
-    if (Date.now() > deadline) throw new Error(`no notification ${tag}; shown: ${JSON.stringify(await notifications(page))}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Close every notification the registration shows. */
@@ -84,4 +76,137 @@ export async function oliviaSays(olivia: Page, org: PushOrg, shownOn: Page): Pro
     const { body } = await org.owner.api("GET", `/channels/${org.ops}/events?limit=1`);
     return (body.events as Array<{ seq: number }>)[0]!.seq;
   };
+}
+
+/** What CDP's BackgroundService recorded for the origin: a push event, or a notification shown or closed. */
+interface Recorded {
+  service: string;
+  /** "Push event dispatched", "Push event completed", "Notification displayed", "Notification closed", ... */
+  name: string;
+  /** A notification's tag. */
+  tag: string;
+  meta: Record<string, string>;
+  at: string;
+}
+
+/** A displayed notification as BackgroundService records it (no data). */
+type Displayed = Omit<Shown, "data">;
+const displayed = (r: Recorded): Displayed => ({ title: r.meta.Title ?? "", body: r.meta.Body ?? "", tag: r.tag });
+
+/**
+ * The notifications `origin`'s service worker registration shows, and pushes handed to it, through
+ * the DevTools protocol: ServiceWorker.deliverPushMessage delivers a push as a push service's
+ * message reaches the worker (no push service is reachable here); the BackgroundService domain
+ * records each push event and each notification displayed, as DevTools' Application panel lists them.
+ *
+ * Why not poll registration.getNotifications() until a notification is there: Chromium's
+ * getNotifications() keeps a stored notification only if the platform already lists it as
+ * displayed (or it was created after the call began) and deletes every other one from its database
+ * (content/browser/notifications/platform_notification_context_impl.cc). A call that lands after
+ * showNotification() stored a notification but before the platform has it on display loses it:
+ * every later call lists nothing. Polling every 100 ms did that about once in 30 runs on a busy
+ * machine (stop 28's CI: notification-settings; once in 12 runs here beside two CPU hogs; the
+ * service worker had run its push event and showNotification() had resolved). So a wait here
+ * watches for the "Notification displayed" record first and reads the registration only then.
+ */
+export class NotificationWatch {
+  /** How long after its "displayed" record a notification is first read. */
+  static readonly SETTLE_MS = 500;
+  readonly #cdp: CDPSession;
+  readonly #origin: string;
+  readonly #registrationId: string;
+  readonly #log: Recorded[];
+  /** Records before this were matched by a wait. */
+  #consumed = 0;
+
+  private constructor(cdp: CDPSession, origin: string, registrationId: string, log: Recorded[]) {
+    this.#cdp = cdp;
+    this.#origin = origin;
+    this.#registrationId = registrationId;
+    this.#log = log;
+  }
+
+  /** Through `cdp` (a session of a page of the browser context): the registration for `origin` (no trailing slash). */
+  static async open(cdp: CDPSession, origin: string): Promise<NotificationWatch> {
+    const ids: string[] = [];
+    const log: Recorded[] = [];
+    cdp.on("ServiceWorker.workerRegistrationUpdated", (e) => {
+      for (const r of e.registrations) if (!r.isDeleted && r.scopeURL.startsWith(origin)) ids.push(r.registrationId);
+    });
+    cdp.on("BackgroundService.backgroundServiceEventReceived", ({ backgroundServiceEvent: e }) => {
+      if (e.origin !== `${origin}/`) return;
+      const meta = Object.fromEntries(e.eventMetadata.map((m) => [m.key, m.value]));
+      log.push({ service: e.service, name: e.eventName, tag: e.instanceId, meta, at: new Date(e.timestamp * 1000).toISOString().slice(11, 23) });
+    });
+    for (const service of ["notifications", "pushMessaging"] as const) {
+      await cdp.send("BackgroundService.startObserving", { service });
+      await cdp.send("BackgroundService.setRecording", { shouldRecord: true, service });
+    }
+    await cdp.send("ServiceWorker.enable");
+    for (let i = 0; i < 100 && !ids.length; i++) await new Promise((r) => setTimeout(r, 50));
+    if (ids[0] === undefined) throw new Error(`no service worker registered for ${origin}`);
+    return new NotificationWatch(cdp, origin, ids[0], log);
+  }
+
+  /** A mark in the record, for {@link pushDone} and {@link displayedSince}. */
+  mark(): number {
+    return this.#log.length;
+  }
+
+  /** The notifications displayed since `mark` (title, body, tag). */
+  displayedSince(mark: number): Array<Displayed> {
+    return this.#log
+      .slice(mark)
+      .filter((r) => r.name === "Notification displayed")
+      .map(displayed);
+  }
+
+  /** Hand push `data` (its JSON: a string as the push service decrypted it, or an object) to the worker. */
+  async deliver(data: string | object): Promise<void> {
+    const text = typeof data === "string" ? data : JSON.stringify(data);
+    await this.#cdp.send("ServiceWorker.deliverPushMessage", { origin: `${this.#origin}/`, registrationId: this.#registrationId, data: text });
+  }
+
+  /** Once a push event handed over since `mark` has completed (within 30 s): the worker is done with it. */
+  async pushDone(mark: number): Promise<void> {
+    await this.#until(() => this.#log.slice(mark).some((r) => r.name === "Push event completed"), "no push event completed");
+  }
+
+  /** Deliver push `data`, then the notification tagged `tag` (and passing `ok`) it shows. */
+  async notification(page: Page, data: string | object, tag: string, ok: (n: Displayed) => boolean = () => true): Promise<Shown> {
+    await this.deliver(data);
+    return this.shown(page, (n) => n.tag === tag && ok(n), `the notification ${tag}`);
+  }
+
+  /**
+   * The first notification displayed (not matched by an earlier wait) that passes `ok`, within `ms`,
+   * as `page`'s registration lists it: read once its "displayed" record is in (see above).
+   */
+  async shown(page: Page, ok: (n: Displayed) => boolean, what: string, ms = 30_000): Promise<Shown> {
+    let at = -1;
+    await this.#until(
+      () => {
+        at = this.#log.findIndex((r, i) => i >= this.#consumed && r.name === "Notification displayed" && ok(displayed(r)));
+        return at >= 0;
+      },
+      `${what} was not displayed`,
+      ms,
+    );
+    this.#consumed = at + 1;
+    await new Promise((r) => setTimeout(r, NotificationWatch.SETTLE_MS));
+    let listed: Shown[] = [];
+    await this.#until(async () => (listed = await notifications(page)).some(ok), `${what} was displayed but the registration does not list it`, 10_000);
+    return listed.find(ok)!;
+  }
+
+  async #until(done: () => boolean | Promise<boolean>, failure: string, ms = 30_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!(await done())) {
+      if (Date.now() > end) {
+        const log = this.#log.map((r) => `${r.at} ${r.service}: ${r.name} ${r.tag} ${JSON.stringify(r.meta)}`).join("\n  ");
+        throw new Error(`${failure} (within ${ms / 1000} s); recorded for ${this.#origin}:\n  ${log}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }

@@ -6,7 +6,9 @@
  * and the received one with AnalyserNodes (polled every 2 ms) and times each pulse from its
  * onset at the sender to its onset at the receiver: encoding, packetising, the transform, the
  * network stack, the jitter buffer and decoding. SFrame off and on alternate in --rounds runs
- * of --pulses pulses each; medians per run, then the median of the runs.
+ * of --pulses pulses each; medians per run, then the median of the runs. Also printed first: the
+ * per-frame cost of SFrame encrypt + decrypt of an Opus-sized frame in Chromium's WebCrypto
+ * (BoringSSL), the work the transform adds to each audio frame.
  *
  *   node bench/src/calls/audio-latency.ts [--rounds 4] [--pulses 20]
  */
@@ -109,6 +111,29 @@ function measure(page: Page, o: { sframe: boolean; pulses: number }): Promise<{ 
   }, o);
 }
 
+/** µs per Opus-sized frame (160 B) of SFrame encrypt + decrypt in the page's WebCrypto (median of 5 runs of 2,000). */
+function sframeMicros(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const { SFrameContext } = (await import("/crypto/sframe/index.ts" as string)) as typeof import("@parley/crypto/sframe");
+    const a = new SFrameContext({ suite: 4 });
+    const b = new SFrameContext({ suite: 4 });
+    a.setEpoch({ epoch: 1n, baseKey: new Uint8Array(16).fill(1), ownLeafIndex: 0 });
+    b.setEpoch({ epoch: 1n, baseKey: new Uint8Array(16).fill(1), ownLeafIndex: 1 });
+    const frame = new Uint8Array(160).map((_, i) => i);
+    const runs: number[] = [];
+    // Run 0 warms up and is not counted.
+    for (let r = 0; r <= 5; r++) {
+      const t0 = performance.now();
+      for (let i = 0; i < 2000; i++) {
+        const ct = await a.encrypt(frame, new Uint8Array(0));
+        if (!(await b.decrypt(ct, new Uint8Array(0))).ok) throw new Error("decrypt failed");
+      }
+      if (r > 0) runs.push(((performance.now() - t0) * 1000) / 2000);
+    }
+    return runs.sort((x, y) => x - y)[2]!;
+  });
+}
+
 const port = await freePort();
 const modules: http.Server = await serveModules(port);
 const browser = await launchChromium(["--autoplay-policy=no-user-gesture-required"]);
@@ -119,6 +144,8 @@ try {
   console.log(
     `Audio latency, loopback in one page: ${os.cpus()[0]?.model ?? "cpu"} x${os.cpus().length}, ${browser.version()}, load ${os.loadavg()[0]!.toFixed(2)} at start; ${ROUNDS} rounds x ${PULSES} pulses per case`,
   );
+  const sframeUs = await sframeMicros(page);
+  console.log(`SFrame encrypt + decrypt of a 160 B Opus frame in Chromium (AES_128_GCM_SHA256_128): ${sframeUs.toFixed(1)} µs per frame (median of 5 x 2,000)`);
   const medians: Record<"off" | "on", number[]> = { off: [], on: [] };
   const all: Record<"off" | "on", number[]> = { off: [], on: [] };
   for (let r = 0; r < ROUNDS; r++) {

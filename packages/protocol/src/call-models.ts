@@ -21,6 +21,8 @@ export const CALL_LIMITS = {
   candidateChars: 512,
   /** Most participants (devices) in one call (a group call through the SFU holds 3 to 50 people). */
   participants: 50,
+  /** Most streams in one `call.sfu.configure` (a subscription holds up to audio, camera and screen of every other device). */
+  configuredStreams: 150,
 } as const;
 
 /** How a call carries media: `p2p` — a DM's 1:1 call, peer to peer (through TURN when needed); `sfu` — a group call through the SFU. */
@@ -38,7 +40,7 @@ export const CallEndReason = z.enum(["hangup", "cancelled", "declined", "busy", 
 export type CallEndReason = z.infer<typeof CallEndReason>;
 
 /** Why a device left a call: `left` (it hung up), `removed` (its user left the channel, was deactivated, or the device was revoked), `ended` (the call ended). */
-export const CallLeaveReason = z.enum(["left", "removed", "ended"]);
+export const CallLeaveReason = z.enum(["left", "removed", "ended", "disconnected"]);
 /** Why a device left a call. */
 export type CallLeaveReason = z.infer<typeof CallLeaveReason>;
 

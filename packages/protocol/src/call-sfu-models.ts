@@ -42,6 +42,36 @@ export const CallSfuTrickleFrame = z.object({
   role: SfuRole,
   ...IceCandidateFields,
 });
+/** An m-line of this device's subscription, by its SDP `mid` (RFC 8843 token characters). */
+export const SfuMid = z
+  .string()
+  .min(1)
+  .max(32)
+  .regex(/^[A-Za-z0-9_.-]+$/);
+/**
+ * What the SFU forwards on one stream of this device's subscription: `send` false stops that
+ * stream (true resumes it); for a simulcast video, `substream` picks the layer (0 lowest, 2
+ * highest) and `temporal` the frame rate (0 lowest, 2 all).
+ */
+export const SfuStreamSettings = z.object({
+  mid: SfuMid,
+  send: z.boolean().optional(),
+  substream: z.number().int().min(0).max(2).optional(),
+  temporal: z.number().int().min(0).max(2).optional(),
+});
+/** A stream setting of {@link CallSfuConfigureFrame}. */
+export type SfuStreamSettings = z.infer<typeof SfuStreamSettings>;
+/**
+ * Change what the SFU forwards to this device, per stream of its subscription (by `mid`): stop
+ * or resume a stream (audio-only mode), pick a simulcast layer (a large tile gets the high one).
+ * Answered by `call.ack` without a description: no renegotiation.
+ */
+export const CallSfuConfigureFrame = z.object({
+  t: z.literal("call.sfu.configure"),
+  ref: Ref,
+  callId: Id,
+  streams: z.array(SfuStreamSettings).min(1).max(CALL_LIMITS.configuredStreams),
+});
 /** Stop publishing and receiving: the device's SFU sessions end (it stays in the call; `call.leave` leaves it and ends them too). */
 export const CallSfuLeaveFrame = z.object({ t: z.literal("call.sfu.leave"), ref: Ref, callId: Id });
 
@@ -53,6 +83,7 @@ export const CALL_SFU_CLIENT_FRAMES = [
   CallSfuStartFrame,
   CallSfuRestartFrame,
   CallSfuTrickleFrame,
+  CallSfuConfigureFrame,
   CallSfuLeaveFrame,
 ] as const;
 

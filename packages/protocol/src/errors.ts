@@ -181,7 +181,7 @@ export const ERROR_STATUS = {
   /**
    * The SFU refused or could not do a media request (nothing changed on it): `details.reason`
    * `no_session` (publish or subscribe first), `not_published` (a feed asked for sends no media
-   * yet), `already_published`, or `sfu_error` (with Janus's `details.sfuCode`).
+   * yet), `already_published`, `no_stream` (call.sfu.configure named a mid outside the subscription), or `sfu_error` (with Janus's `details.sfuCode`).
    */
   sfu_refused: 409,
   /** Too many call starts (rings) from this user: `details.retryAfterSeconds` until the next is accepted. */

@@ -2,7 +2,8 @@
  * The call-event rule (call-events.ts) against a real server, on SQLite and PostgreSQL: each call
  * leaves exactly one "started" and one "ended" event (duration from the answer, who took part) or,
  * unanswered in a DM, one "missed" event — also when the device whose turn it was went away
- * (the next device posts a step later), and when two devices post the same event at once.
+ * (the next device posts a step later), and when two devices post the same event at once; a group
+ * DM's call (kind sfu, which rings its members) that nobody answered is "missed" too.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -123,6 +124,53 @@ for (const dialect of DIALECTS) {
       const refused = results.find((r) => r.status === "rejected");
       assert.ok(refused && isParleyError(refused.reason, "already_exists"), String(refused && refused.reason));
       assert.equal((await stored(alice, dm, "cal_race")).ended, 1);
+    },
+  );
+
+  test(
+    `call events: a group DM's call nobody answered or everyone declined is "missed"; an answered one "ended" (${dialect})`,
+    { timeout: 180_000 },
+    async (t) => {
+      const { org } = await startOrg(t, { callEvents: { stepMs: STEP_MS } }, { dialect, config: { callRingSeconds: 2 } });
+      const alice = org.owner;
+      const bob = await org.user("bob");
+      const carol = await org.user("carol");
+      const group = (await alice.api.call("openDm", { body: { userIds: [bob.userId, carol.userId] } })).id;
+      for (const c of [alice, bob, carol]) c.connect();
+      await Promise.all([alice, bob, carol].map((c) => c.waitUntilLive()));
+      const atCarol = heard(carol, group);
+      let hello = 0;
+      for (const c of [bob, carol]) c.on("message", (e) => (hello += e.channelId === group && e.text === "hello" ? 1 : 0));
+      await alice.sendMessage(group, "hello");
+      await until(() => hello === 2, "bob and carol read alice's first message");
+      const event = (callId: string, ev: string) => atCarol.find((h) => h.call.callId === callId && h.call.event === ev);
+
+      // Rang out: the caller's device posts "missed".
+      const unanswered = await alice.calls.start(group);
+      assert.equal(unanswered.kind, "sfu");
+      await until(() => !!event(unanswered.id, "missed"), "the missed event", 20_000);
+      assert.equal(event(unanswered.id, "missed")!.call.reason, "missed");
+      assert.equal(event(unanswered.id, "missed")!.e.senderId, alice.userId);
+
+      // Both rung members decline: the call ends as declined, posted as "missed".
+      const declined = await alice.calls.start(group);
+      await bob.calls.decline(declined.id);
+      await carol.calls.decline(declined.id);
+      await until(() => !!event(declined.id, "missed"), "the declined call's missed event");
+      assert.equal(event(declined.id, "missed")!.call.reason, "declined");
+
+      // Bob answers, Carol declines (the call goes on), then both hang up: "ended", with who took part.
+      const answered = await alice.calls.start(group);
+      await bob.calls.accept(answered.id);
+      await carol.calls.decline(answered.id);
+      await sleep(500);
+      await bob.calls.leave(answered.id);
+      await alice.calls.leave(answered.id);
+      await until(() => !!event(answered.id, "ended"), "the ended event");
+      await sleep(4 * STEP_MS);
+      assert.deepEqual(await stored(carol, group, answered.id), { started: 1, ended: 1, missed: 0 });
+      assert.deepEqual(event(answered.id, "ended")!.call.participants, [alice.userId, bob.userId]);
+      assert.equal(event(answered.id, "ended")!.call.reason, "hangup");
     },
   );
 }

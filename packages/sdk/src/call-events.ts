@@ -1,6 +1,6 @@
 /**
  * Who posts a call's events into its channel (issue 14). The server writes no content, so a
- * call's "started", "ended" and (an unanswered DM call's) "missed" events are ordinary encrypted
+ * call's "started", "ended" and (an unanswered DM or group DM call's) "missed" events are ordinary encrypted
  * messages posted by devices. Every client runs this rule; it needs nothing but the `call.*`
  * frames the device already receives, and no device has to agree with another:
  *
@@ -62,6 +62,16 @@ interface Seen {
   devices: Map<string, { userId: string; joinedAt: number }>;
   /** The call rang this device's user. */
   rung: boolean;
+}
+
+/**
+ * Whether a call nobody else joined ended as a ring nobody answered: any such end of a DM's call;
+ * a group DM's call (kind `sfu`, which rings its members) when it rang out, every rung member
+ * refused, or the caller gave up (`cancelled`). A channel's call rings nobody: the starter leaving
+ * alone ends it as `hangup`, an "ended" event.
+ */
+function rangOut(kind: Call["kind"], reason: CallEndReason): boolean {
+  return kind === "p2p" || reason === "missed" || reason === "declined" || reason === "busy" || reason === "cancelled";
 }
 
 /** How long a record of a call nobody ended is kept (a call this device stopped hearing about). */
@@ -138,7 +148,7 @@ export class CallEventPoster {
     const delay = (rank < 0 ? Math.max(1, order.length) : rank) * this.#step;
     const answered = order.length > 1;
     const content: CallEventContent =
-      !answered && s.kind === "p2p" ? { ...this.#base(s, "missed"), reason: e.reason } : this.#endedContent(s, e.endedAt, e.reason);
+      !answered && rangOut(s.kind, e.reason) ? { ...this.#base(s, "missed"), reason: e.reason } : this.#endedContent(s, e.endedAt, e.reason);
     this.#turn(s.channelId, content, delay, rank !== 0);
   }
 

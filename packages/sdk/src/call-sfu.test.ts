@@ -1,7 +1,7 @@
 /**
  * `client.calls.sfu` against a real server and a real Janus, with real WebRTC peers (werift):
  * two clients in a group call publish through the SDK, the first hears of the second's feed
- * (`feeds`), subscribes and starts; a 1:1 call is refused as a ParleyError; Janus killed and
+ * (`feeds`), subscribes and starts, stops and resumes a stream of its subscription (`configure`); a 1:1 call is refused as a ParleyError; Janus killed and
  * restarted → both clients get `reconnect`.
  */
 import { test } from "node:test";
@@ -23,7 +23,7 @@ function next<K extends "feeds" | "reconnect">(client: ParleyClient, event: K, p
   });
 }
 
-test("calls.sfu: publish, feeds, subscribe and start through the server; a 1:1 call refused; Janus restarted → reconnect", async (t) => {
+test("calls.sfu: publish, feeds, subscribe, start and configure through the server; a 1:1 call refused; Janus restarted → reconnect", async (t) => {
   const janus = await startTestJanus();
   t.after(() => janus.stop());
   const { server, org } = await startOrg(t, {}, { config: { janusUrl: janus.url, janusApiSecret: janus.apiSecret, janusAdminKey: janus.adminKey } });
@@ -68,6 +68,18 @@ test("calls.sfu: publish, feeds, subscribe and start through the server; a 1:1 c
   await alice.calls.sfu.start(call.id, sub.sdp);
   await sub.connected();
   await alice.calls.sfu.trickle(call.id, "subscriber", null);
+  // configure: stopping Bob's audio m-line stops its packets (werift peers send audio only); a mid outside the subscription is refused.
+  const audioMid = /^m=audio[^]*?^a=mid:(\S+)$/m.exec(offer.sdp)![1]!;
+  for (let i = 0; i < 200 && sub.received("audio") < 10; i++) await new Promise((r) => setTimeout(r, 25));
+  await alice.calls.sfu.configure(call.id, [{ mid: audioMid, send: false }]);
+  await new Promise((r) => setTimeout(r, 300));
+  const stopped = sub.received("audio");
+  await new Promise((r) => setTimeout(r, 700));
+  assert.equal(sub.received("audio"), stopped, "no audio after send:false");
+  await alice.calls.sfu.configure(call.id, [{ mid: audioMid, send: true }]);
+  for (let i = 0; i < 200 && sub.received("audio") <= stopped + 10; i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(sub.received("audio") > stopped + 10, "audio again after send:true");
+  await assert.rejects(alice.calls.sfu.configure(call.id, [{ mid: "99", send: false }]), (err: unknown) => isParleyError(err, "sfu_refused"));
   await assert.rejects(alice.calls.sfu.subscribe(call.id, [alice.session!.deviceId]), (err: unknown) => isParleyError(err, "call_not_joined"));
 
   // A DM's call is peer to peer: no SFU.

@@ -19,7 +19,7 @@
  * client.calls.sfu.on("reconnect", ({ callId }) => { ... publish and subscribe again ... });
  * ```
  */
-import type { SfuDescription, SfuFeed, SfuRole, ServerFrame, ServerFrameOf } from "@parley/protocol";
+import type { SfuDescription, SfuFeed, SfuRole, SfuStreamSettings, ServerFrame, ServerFrameOf } from "@parley/protocol";
 import type { CallRequestFrame } from "./connection.ts";
 import { Emitter } from "./emitter.ts";
 import { ParleyError } from "./errors.ts";
@@ -82,6 +82,14 @@ export class CallSfuApi extends Emitter<CallSfuEvents> {
       sdpMid: candidate?.sdpMid ?? null,
       sdpMLineIndex: candidate?.sdpMLineIndex ?? null,
     });
+  }
+  /**
+   * Change what the SFU forwards on streams of this device's subscription, by the `mid` of each
+   * m-line: `send: false` stops one (audio-only mode), `true` resumes it; `substream` (0-2) picks a
+   * simulcast layer. No renegotiation.
+   */
+  async configure(callId: string, streams: SfuStreamSettings[]): Promise<void> {
+    await this.#host.request({ t: "call.sfu.configure", callId, streams });
   }
   /** Stop publishing and receiving (this device stays in the call). */
   async leave(callId: string): Promise<void> {

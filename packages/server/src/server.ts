@@ -22,6 +22,7 @@ import { reminderHandlers } from "./modules/reminders/routes.ts";
 import { reminderJobHandlers } from "./modules/reminders/fire.ts";
 import { callsHandlers } from "./modules/calls/routes.ts";
 import { ringTimeoutHandlers } from "./modules/calls/commands.ts";
+import { disconnectHandlers } from "./modules/calls/presence.ts";
 import { watchCallMedia } from "./modules/calls/media-events.ts";
 import { activeCounts } from "./modules/calls/store.ts";
 import { botHandlers } from "./modules/bots/routes.ts";
@@ -188,6 +189,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
       ...profileJobHandlers(deps),
       ...reminderJobHandlers(deps),
       ...ringTimeoutHandlers(deps),
+      ...disconnectHandlers(deps),
     },
     schedules: [fileGcSchedule, ldapSyncSchedule, retentionSchedule, statusSweepSchedule],
   });

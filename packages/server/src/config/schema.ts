@@ -329,6 +329,11 @@ export const SETTINGS = {
     schema: int(1, 600).default(45),
     doc: "How long a call rings (a DM's peer, a group DM's members) before it ends as missed when nobody answered.",
   },
+  callDisconnectSeconds: {
+    env: "PARLEY_CALL_DISCONNECT_SECONDS",
+    schema: int(1, 3600).default(30),
+    doc: "How long a device in a call may be without any connection to the server (a network drop, a closed laptop, a crashed browser) before it is dropped from its calls; a device that reconnects within it stays.",
+  },
   callRingsPerMinute: {
     env: "PARLEY_CALL_RINGS_PER_MINUTE",
     schema: int(1, 100_000).default(30),

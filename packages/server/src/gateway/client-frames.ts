@@ -193,6 +193,7 @@ function dispatchFrame(core: GatewayCore, c: Conn, frame: ClientFrame): Promise<
     case "call.sfu.start":
     case "call.sfu.restart":
     case "call.sfu.trickle":
+    case "call.sfu.configure":
     case "call.sfu.leave": {
       const ref = frame.ref;
       // Calls take part like posting does: a read-only API key may not.

@@ -20,7 +20,8 @@ import { chargeFrame, onMessage } from "./client-frames.ts";
 import { subscribeLive } from "./live.ts";
 import { newPresenceState, statusOf, unwatch } from "./presence.ts";
 import { markSeen, publishLocal, startPresence } from "./presence-sync.ts";
-import { beforeWrite, newRegistry, newWriteTurns, unregisterConn } from "./registry.ts";
+import { beforeWrite, countConns, newRegistry, newWriteTurns, unregisterConn } from "./registry.ts";
+import { deviceWentOffline } from "../modules/calls/presence.ts";
 
 export interface Gateway {
   /** Serve WebSocket upgrades of `server` at WS_PATH. */
@@ -160,6 +161,10 @@ export function createGateway(deps: Deps, opts: GatewayOptions = {}): Gateway {
       unwatch(core.presence, c);
       publishLocal(core, p.orgId, p.userId);
       markSeen(core, p.deviceId);
+      if (countConns(core.registry, p.userId, p.deviceId).device === 0) {
+        const d = { orgId: p.orgId, userId: p.userId, deviceId: p.deviceId };
+        deviceWentOffline(deps, d).catch((err: unknown) => log.error({ err, device: p.deviceId }, "scheduling the call presence check failed"));
+      }
     }
     const reason = c.closeReason ?? "client";
     deps.metrics.wsClosed.inc({ reason });

@@ -9,6 +9,8 @@ import { CLOSE_CODES } from "@parley/protocol";
 import type { RealtimeRoute } from "../core/realtime.ts";
 import { REALTIME_ROUTES } from "../core/bus-keys.ts";
 import { REVOKED_TOPIC } from "../modules/accounts/events.ts";
+import { DEVICE_OFFLINE_TOPIC } from "../modules/calls/events.ts";
+import { markSeen } from "./presence-sync.ts";
 import { MEMBERS_TOPIC } from "../modules/channels/events.ts";
 import { PENDING_EPHEMERAL, PENDING_EVENT, PENDING_USER } from "./connection.ts";
 import type { GatewayCore } from "./core.ts";
@@ -100,6 +102,11 @@ export function subscribeLive(core: GatewayCore): () => void {
     }),
     // A user's role or groups changed: their connections reconnect with a fresh principal.
     on(IDENTITY_TOPIC, (m) => renewIdentities(core, m)),
+    // A device in a call went offline on some node: still connected here, it stays in its calls.
+    on(DEVICE_OFFLINE_TOPIC, (m) => {
+      const set = registry.byUser.get(m.userId);
+      if (set && [...set].some((c) => c.principal!.deviceId === m.deviceId && c.principal!.orgId === m.orgId)) markSeen(core, m.deviceId, m.since + 1);
+    }),
     on(REVOKED_TOPIC, (m) => {
       const set = registry.byUser.get(m.userId);
       if (!set) return;

@@ -24,13 +24,17 @@ export function publishLocal(core: GatewayCore, orgId: string, userId: string): 
 /**
  * Record that a device was connected now (`devices.last_seen_at`), when its socket opens and when
  * it closes: with live presence it tells the mention email whether the user was back meanwhile.
+ * Also when another node asks about a device in a call (calls/presence.ts): then at least `at`.
  * Not awaited; a failed write is logged (the next open or close writes again).
  */
-export function markSeen(core: GatewayCore, deviceId: string): void {
+export function markSeen(core: GatewayCore, deviceId: string, at?: number): void {
+  const now = Math.max(core.deps.now(), at ?? 0);
   core.deps.db
     .updateTable("devices")
-    .set({ last_seen_at: core.deps.now() })
+    .set({ last_seen_at: now })
     .where("id", "=", deviceId)
+    // Never back in time: a slow write of an earlier close must not hide a later hello (calls/presence.ts).
+    .where((eb) => eb.or([eb("last_seen_at", "is", null), eb("last_seen_at", "<", now)]))
     .execute()
     .catch((err: unknown) => core.log.warn({ err, device: deviceId }, "presence: recording last seen failed"));
 }

@@ -42,16 +42,19 @@ export async function callAck(sock: TestSocket, frame: Record<string, unknown>):
   return r.call!;
 }
 
-/** Start a call in a channel from a socket of `token`'s device, then close the socket (the device stays in the call); returns the call id. */
+/**
+ * Start a call in a channel from a socket of `token`'s device; returns the call id. The socket
+ * stays open (until the server stops): a device without connections is dropped from its calls
+ * after PARLEY_CALL_DISCONNECT_SECONDS.
+ */
 export async function startCallIn(httpUrl: string, token: string, channelId: string): Promise<string> {
   const sock = await connectUser(httpUrl, token);
-  try {
-    const r = await callFrame(sock, { t: "call.start", channelId });
-    if (r.t !== "call.ack" || !r.call) throw new Error(`call.start failed: ${JSON.stringify(r)}`);
-    return r.call.id;
-  } finally {
+  const r = await callFrame(sock, { t: "call.start", channelId });
+  if (r.t !== "call.ack" || !r.call) {
     await sock.close();
+    throw new Error(`call.start failed: ${JSON.stringify(r)}`);
   }
+  return r.call.id;
 }
 
 /** A private channel made by `admin` with these members (a group call there is an `sfu` call); returns its id. */

@@ -14,8 +14,8 @@ export interface TestPeer {
   sdp: string;
   /** Resolves once the peer connection is `connected` (rejects after `ms`). */
   connected(ms?: number): Promise<void>;
-  /** RTP packets received so far (a subscriber: media the SFU forwarded). */
-  received(): number;
+  /** RTP packets received so far (a subscriber: media the SFU forwarded); of one kind with `kind`. */
+  received(kind?: "audio" | "video"): number;
   close(): Promise<void>;
 }
 
@@ -25,12 +25,12 @@ async function gathered(pc: RTCPeerConnection): Promise<string> {
 }
 
 /** A peer connection counting the RTP packets it receives (tracks announced from the first remote description on). */
-function counting(): { pc: RTCPeerConnection; received: () => number } {
+function counting(): { pc: RTCPeerConnection; received: (kind?: "audio" | "video") => number } {
   // max-bundle: one ICE transport from the start (werift does not close the unbundled ones an answer drops).
   const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
-  let received = 0;
-  pc.onTrack.subscribe((track) => track.onReceiveRtp.subscribe(() => void received++));
-  return { pc, received: () => received };
+  const received = { audio: 0, video: 0 };
+  pc.onTrack.subscribe((track) => track.onReceiveRtp.subscribe(() => void received[track.kind === "audio" ? "audio" : "video"]++));
+  return { pc, received: (kind) => (kind ? received[kind] : received.audio + received.video) };
 }
 
 function wrap({ pc, received }: ReturnType<typeof counting>, sdp: string, onClose: () => void = () => undefined): TestPeer {

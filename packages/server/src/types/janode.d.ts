@@ -52,6 +52,14 @@ declare module "janode/plugins/videoroom" {
     feed: string;
     display?: string;
   }
+  /** [multistream] One m-line of a subscription as Janus lists it. */
+  export interface VideoRoomSubscribedStream {
+    mid: string;
+    type?: string;
+    feed_id?: string;
+    feed_mid?: string;
+    active?: boolean;
+  }
   export interface VideoRoomHandle extends JanodeHandle {
     create(o: {
       room: string;
@@ -75,9 +83,22 @@ declare module "janode/plugins/videoroom" {
       e2ee?: boolean;
       jsep: Jsep;
     }): Promise<{ feed: string; publishers: VideoRoomPublisher[]; jsep?: Jsep }>;
-    configure(o: { audio?: boolean; video?: boolean; restart?: boolean; e2ee?: boolean; jsep?: Jsep }): Promise<{ jsep?: Jsep }>;
-    joinSubscriber(o: { room: string; streams: { feed: string; mid?: string }[]; autoupdate?: boolean; use_msid?: boolean }): Promise<{ jsep?: Jsep }>;
-    update(o: { subscribe?: { feed: string }[]; unsubscribe?: { feed: string }[] }): Promise<{ jsep?: Jsep }>;
+    configure(o: {
+      audio?: boolean;
+      video?: boolean;
+      restart?: boolean;
+      e2ee?: boolean;
+      jsep?: Jsep;
+      /** [multistream] per-stream settings of a subscriber (mid, send, substream, temporal). */
+      streams?: { mid: string; send?: boolean; substream?: number; temporal?: number }[];
+    }): Promise<{ jsep?: Jsep }>;
+    joinSubscriber(o: {
+      room: string;
+      streams: { feed: string; mid?: string }[];
+      autoupdate?: boolean;
+      use_msid?: boolean;
+    }): Promise<{ jsep?: Jsep; streams?: VideoRoomSubscribedStream[] }>;
+    update(o: { subscribe?: { feed: string }[]; unsubscribe?: { feed: string }[] }): Promise<{ jsep?: Jsep; streams?: VideoRoomSubscribedStream[] }>;
     start(o: { jsep: Jsep; e2ee?: boolean }): Promise<unknown>;
     leave(): Promise<unknown>;
   }

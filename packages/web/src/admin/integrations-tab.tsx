@@ -49,7 +49,9 @@ export function IntegrationsTab() {
   };
   const botName = (id: string) => {
     const u = chat.users.get(id);
-    return u ? `${u.displayName} (@${u.username})` : id;
+    if (u) return `${u.displayName} (@${u.username})`;
+    chat.userName(id); // a bot this device has not seen yet: the user list is fetched once, and the row shows its name
+    return id;
   };
   const channelName = (id: string) => chat.channels.find((c) => c.id === id)?.name ?? id;
 

@@ -1,6 +1,7 @@
-/** The controls of a call in progress: mute, camera, screen share, device choice, hang up. */
+/** The controls of a call in progress: mute, camera, screen share, device choice (microphone, camera, speaker), hang up. */
 import { useEffect, useState, type ReactNode } from "react";
 import { LocalMedia, type MediaDevice } from "./local-media.ts";
+import { chooseSpeaker, chosenSpeaker, listSpeakers, speakerChoiceSupported, type Speaker } from "./speaker.ts";
 
 export interface CallControlsProps {
   audioMuted: boolean;
@@ -71,7 +72,43 @@ function DevicePicker(props: NonNullable<CallControlsProps["devices"]>) {
     <div className="device-picker">
       {select("audioinput", "Microphone")}
       {select("videoinput", "Camera")}
+      <SpeakerPicker />
     </div>
+  );
+}
+
+/** The audio output the call plays through; absent where the browser cannot choose it (no setSinkId) or lists no output besides the default. */
+function SpeakerPicker() {
+  const [speakers, setSpeakers] = useState<Speaker[]>([]);
+  const [current, setCurrent] = useState(chosenSpeaker);
+  const supported = speakerChoiceSupported();
+  useEffect(() => {
+    // "default" is the system default, offered as the first option.
+    if (supported)
+      void listSpeakers().then(
+        (l) => setSpeakers(l.filter((s) => s.deviceId !== "default" && s.deviceId !== "")),
+        () => setSpeakers([]),
+      );
+  }, [supported]);
+  if (!supported || !speakers.length) return null;
+  return (
+    <label>
+      Speaker
+      <select
+        value={speakers.some((s) => s.deviceId === current) ? current : ""}
+        onChange={(e) => {
+          setCurrent(e.target.value);
+          void chooseSpeaker(e.target.value);
+        }}
+      >
+        <option value="">System default</option>
+        {speakers.map((s) => (
+          <option key={s.deviceId} value={s.deviceId}>
+            {s.label}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 

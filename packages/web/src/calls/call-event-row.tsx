@@ -34,11 +34,12 @@ export function CallEventRow(props: { channelId: string; m: TimelineMessage; cal
   const line = callEventLine(call, (id) => chat.userName(id), chat.me.id, m.senderId);
   const ongoing = calls?.ongoing.get(channelId);
   const active = call.event === "started" && ongoing?.id === call.callId && !ongoing.endedAt;
-  // Join: the call rings this device (a DM's call); a call this device is in needs no button.
+  // Join: the call rings this device (a DM's or group DM's call); a call this device is in needs no button.
   const joinable = active && calls?.incoming?.callId === call.callId && !calls.active;
   const caller = call.startedBy ?? m.senderId;
   const channel = chat.channel(channelId);
-  const callBack = call.event === "missed" && caller !== chat.me.id && channel?.kind === "dm" && !channel.archived && calls && !calls.active;
+  const ringing = channel?.kind === "dm" || channel?.kind === "group_dm";
+  const callBack = call.event === "missed" && caller !== chat.me.id && ringing && !channel.archived && calls && !calls.active;
   return (
     <article className={`msg call-event call-event-${call.event}`} data-seq={m.seq} aria-label={`${line} at ${time(m.createdAt)}`}>
       <span className="call-event-icon" aria-hidden="true">
@@ -57,7 +58,7 @@ export function CallEventRow(props: { channelId: string; m: TimelineMessage; cal
       {callBack ? (
         <>
           {" · "}
-          <button type="button" className="link" onClick={() => void calls.call(channelId)}>
+          <button type="button" className="link" onClick={() => void (channel.kind === "group_dm" ? calls.joinChannel(channelId) : calls.call(channelId))}>
             Call back
           </button>
         </>

@@ -10,12 +10,19 @@ export function CallLayer(props: { channelId: string | undefined }) {
   if (!calls) return null;
   const r = calls.incoming;
   const a = calls.active;
+  // A group DM's ring names the conversation's other members too.
+  const ringChannel = r ? calls.host.channel(r.channelId) : undefined;
+  const also =
+    r && ringChannel?.kind === "group_dm"
+      ? (ringChannel.dmUserIds ?? []).filter((id) => id !== calls.host.me.id && id !== r.fromUserId).map((id) => calls.host.userName(id))
+      : undefined;
   return (
     <>
       {r ? (
         <IncomingCallDialog
           callerName={calls.host.userName(r.fromUserId)}
           video={true}
+          with={also}
           onAccept={() => {
             // The call's conversation holds the in-call screen.
             navigate(`/c/${r.channelId}`);

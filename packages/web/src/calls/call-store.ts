@@ -13,6 +13,8 @@ import { GroupMedia } from "./group-media.ts";
 import { RingTone } from "./ring-tone.ts";
 import { ENDED } from "./call-status.ts";
 
+const DROPPED = "You left the call: this device was offline too long.";
+
 /** Where this device's call is: ringing the peer, setting up media, or media flowing. */
 export type CallPhase = "calling" | "connecting" | "connected";
 
@@ -36,7 +38,7 @@ export interface ActiveCall {
 export interface CallHost {
   client: Pick<RemoteClient, "calls" | "api" | "session">;
   userName(userId: string): string;
-  channel(channelId: string): { dmUserIds?: string[] | undefined } | undefined;
+  channel(channelId: string): { kind?: string; dmUserIds?: string[] | undefined } | undefined;
   me: { id: string };
 }
 
@@ -82,13 +84,25 @@ export class CallStore {
       calls.on("signal", (s) => this.#onSignal(s)),
       calls.on("ended", (e) => this.#onEnded(e)),
     );
-    void calls.list().then(
-      (list) => {
-        for (const c of list ?? []) this.ongoing.set(c.channelId, c);
-        this.#changed();
-      },
-      () => undefined,
-    );
+    void this.resync();
+  }
+
+  /**
+   * The ongoing calls, read again (at start and after each reconnect: `call.state` frames are not
+   * replayed); a call of this device's that no longer lists it — the server dropped the device
+   * while it had no connection (`disconnected`) — ends here too.
+   */
+  async resync(): Promise<void> {
+    const list = await this.#calls.list().catch(() => undefined);
+    if (!list) return;
+    this.ongoing.clear();
+    for (const c of list) this.ongoing.set(c.channelId, c);
+    const a = this.active;
+    if (a?.callId && !list.some((c) => c.id === a.callId && c.participants.some((p) => p.deviceId === this.#deviceId))) {
+      this.#teardown();
+      this.#say(DROPPED);
+    }
+    this.#changed();
   }
 
   stop(): void {
@@ -127,6 +141,8 @@ export class CallStore {
     this.#ring.stop();
     const local = await this.#openMedia();
     if (!local) return void this.#calls.decline(r.callId).catch(() => undefined);
+    // A group DM's call rings like a DM's but carries its media through the SFU: answering joins the group call.
+    if (r.kind === "sfu") return this.#joinGroup(r.channelId, local, () => this.#calls.accept(r.callId));
     const a = this.#begin(
       { channelId: r.channelId, callId: r.callId, outgoing: false, phase: "connecting", peerUserId: r.fromUserId, peerDeviceId: r.fromDeviceId },
       local,
@@ -140,16 +156,20 @@ export class CallStore {
     }
   }
 
-  /** Start a channel's group call, or join the one in progress (media through the SFU). */
+  /** Start a channel's (or group DM's) group call, or join the one in progress (media through the SFU). */
   async joinChannel(channelId: string): Promise<void> {
     if (this.active) return;
     const local = await this.#openMedia();
-    if (!local) return;
+    if (local) await this.#joinGroup(channelId, local, () => this.#startOrJoin(channelId));
+  }
+
+  // Become the channel's group call device: `enter` starts, joins or accepts the call on the server, then media goes through the SFU.
+  async #joinGroup(channelId: string, local: LocalMedia, enter: () => Promise<Call>): Promise<void> {
     const init = { channelId, callId: undefined, outgoing: false, phase: "connecting", peerUserId: undefined, peerDeviceId: undefined } as const;
     const a = this.#begin(init, local, true);
     try {
       this.#iceServers = await this.#fetchIceServers();
-      const call = await this.#startOrJoin(channelId);
+      const call = await enter();
       if (!this.#current(a)) return void this.#calls.leave(call.id).catch(() => undefined);
       a.callId = call.id;
       a.call = call;
@@ -188,7 +208,7 @@ export class CallStore {
     this.#teardown();
     this.#say("Call ended");
     if (!a.callId) return;
-    const unanswered = a.outgoing && !a.peerDeviceId;
+    const unanswered = (a.outgoing && !a.peerDeviceId) || this.#ringingAlone(a);
     await (unanswered ? this.#calls.cancel(a.callId) : this.#calls.leave(a.callId)).catch(() => this.#calls.leave(a.callId!).catch(() => undefined));
   }
 
@@ -234,7 +254,11 @@ export class CallStore {
       this.incoming = undefined;
       this.#ring.stop();
     }
-    if (a && (a.callId === call.id || (!a.callId && a.outgoing && a.channelId === call.channelId))) {
+    if (a && a.callId === call.id && change.kind === "left" && change.deviceId === this.#deviceId) {
+      // This device was dropped (disconnected too long, removed, revoked) while the page went on.
+      this.#teardown();
+      this.#say(change.reason === "disconnected" ? DROPPED : "You are no longer in the call.");
+    } else if (a && (a.callId === call.id || (!a.callId && a.outgoing && a.channelId === call.channelId))) {
       a.callId ??= call.id;
       a.call = call;
       if (a.outgoing && !a.peerDeviceId && change.kind === "joined" && change.deviceId !== this.#deviceId) {
@@ -345,6 +369,13 @@ export class CallStore {
       this.#changed();
     }, 5000);
     this.#changed();
+  }
+
+  // This device started a group DM's call that still rings (nobody else in it): hanging up cancels it, so it ends as
+  // not answered rather than as a call that took place (the server refuses a cancel once anyone answered; then it leaves).
+  #ringingAlone(a: ActiveCall): boolean {
+    const me = this.host.client.session?.userId ?? this.host.me.id;
+    return this.host.channel(a.channelId)?.kind === "group_dm" && a.call?.startedBy === me && a.call.participants.every((p) => p.deviceId === this.#deviceId);
   }
 
   // A DM's other member (the one a 1:1 call rings).

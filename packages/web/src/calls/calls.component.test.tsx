@@ -10,9 +10,11 @@ import { CallControls } from "./call-controls.tsx";
 
 const me = user("u-me", "me", "Me Myself");
 const alice = user("u-alice", "alice", "Alice Owner");
+const carol = user("u-carol", "carol", "Carol Member");
 
-async function setup(channel: { kind: "dm" | "public" } = { kind: "dm" }) {
-  const f = await chatFixture({ me, users: [alice], channel: { ...channel, dmUserIds: channel.kind === "dm" ? [me.id, alice.id] : undefined } });
+async function setup(channel: { kind: "dm" | "public" | "group_dm" } = { kind: "dm" }) {
+  const dmUserIds = channel.kind === "public" ? undefined : channel.kind === "group_dm" ? [me.id, alice.id, carol.id] : [me.id, alice.id];
+  const f = await chatFixture({ me, users: [alice, carol], channel: { ...channel, dmUserIds } });
   const calls = new CallStore(f.chat);
   calls.start();
   const ui = (
@@ -77,6 +79,19 @@ describe("calls", () => {
     expect(screen.queryByRole("button", { name: "Start call" })).toBeNull();
     await push("ended", { callId: "call-9", channelId: "ch-1", reason: "hangup", endedAt: 2 });
     expect(screen.queryByRole("status", { name: "Call in this conversation" })).toBeNull();
+  });
+
+  test("a group DM's header has Call (its call rings the others) and Join call while one runs; its ring is answered into the group call", async () => {
+    const { push } = await setup({ kind: "group_dm" });
+    expect(screen.getByRole("button", { name: "Start call" }).getAttribute("title")).toBe("Call everyone in this conversation (end-to-end encrypted)");
+    await push("ringing", { ...ring("call-7"), kind: "sfu" });
+    const dialog = screen.getByRole("alertdialog", { name: "Alice Owner" });
+    expect(dialog.textContent).toContain("Group call with Carol Member · Incoming call");
+    await push("state", { call: call("call-7", 2), change: { kind: "joined", userId: "u-1", deviceId: "d-1" } });
+    expect(screen.getByRole("button", { name: "Join call" })).toBeTruthy();
+    await push("ended", { callId: "call-7", channelId: "ch-1", reason: "hangup", endedAt: 2 });
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+    expect(screen.getByRole("button", { name: "Start call" })).toBeTruthy();
   });
 });
 

@@ -3,12 +3,14 @@
  * tiles; a speaker view (the active speaker large, or the pinned participant); a shared screen
  * large for everyone while someone shares; raise hand, audio-only, and the call controls.
  */
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import type { CallParticipant } from "@parley/protocol";
 import { useChat } from "../client/use-chat.ts";
 import { CallControls, deviceSources } from "./call-controls.tsx";
 import { EncryptionIndicator } from "./call-screen.tsx";
-import { RecordingIndicator } from "./recording-controls.tsx";
+import { useCallTrust } from "./call-trust.ts";
+import { CallParticipantsPanel } from "./call-trust-panel.tsx";
+import { RecordButton, RecordingIndicator } from "./recording-controls.tsx";
 import { CallHealthLine } from "./call-health.tsx";
 import type { ActiveCall, CallStore } from "./call-store.ts";
 import { callStatus } from "./call-status.ts";
@@ -52,6 +54,11 @@ export function GroupCallScreen(props: { calls: CallStore; call: ActiveCall; med
   const speaker = media.activeSpeaker ?? people.find((p) => p.deviceId !== own)?.deviceId;
   const large = shared ? undefined : (pin ?? (layout === "speaker" ? speaker : undefined));
   const mine = people.find((p) => p.deviceId === own);
+  // The large tile's camera comes in the high simulcast layer, the small ones in a low layer.
+  const largeRemote = large === own ? undefined : large;
+  useEffect(() => media.showLarge(largeRemote), [media, largeRemote]);
+  const trust = useCallTrust(chat, people);
+  const [panel, setPanel] = useState(false);
 
   const tile = (p: CallParticipant, big = false) => {
     const self = p.deviceId === own;
@@ -72,6 +79,7 @@ export function GroupCallScreen(props: { calls: CallStore; call: ActiveCall; med
         active={media.activeSpeaker === p.deviceId}
         pinned={pin === p.deviceId}
         large={big}
+        trust={trust(p.userId, p.deviceId)}
         onPin={() => setPinned(pin === p.deviceId ? undefined : p.deviceId)}
       />
     );
@@ -98,10 +106,11 @@ export function GroupCallScreen(props: { calls: CallStore; call: ActiveCall; med
           {callStatus(a, now)} · {people.length} {people.length === 1 ? "person" : "people"}
         </span>
         {media.sharing ? <span>You are sharing your screen</span> : null}
-        <EncryptionIndicator epoch={media.epoch} names={people.map((p) => userOf(p.userId).displayName)} />
+        <EncryptionIndicator epoch={media.epoch} names={people.map((p) => userOf(p.userId).displayName)} expanded={panel} onToggle={() => setPanel(!panel)} />
         <RecordingIndicator call={a.call} userName={(id) => calls.host.userName(id)} />
         <CallHealthLine stats={() => calls.stats()} />
       </div>
+      {panel ? <CallParticipantsPanel chat={chat} people={people} trust={trust} onClose={() => setPanel(false)} /> : null}
       <div className="call-controls group-controls" role="toolbar" aria-label="Group call">
         <button type="button" aria-pressed={!!mine?.handRaised} onClick={() => void calls.toggleHand()}>
           {mine?.handRaised ? "Lower hand" : "Raise hand"}
@@ -127,7 +136,9 @@ export function GroupCallScreen(props: { calls: CallStore; call: ActiveCall; med
         onToggleScreen={() => void calls.toggleScreen()}
         onHangUp={() => void calls.hangUp()}
         devices={deviceSources(media.local, (kind, id) => void calls.switchDevice(kind, id))}
-      />
+      >
+        <RecordButton calls={calls} />
+      </CallControls>
     </section>
   );
 }

@@ -3,9 +3,12 @@
 // the screen is a replaceTrack on the third, as in a 1:1 call) and the subscriber (recvonly, the
 // SFU's multistream offer answered here). Every SDP goes through the server (client.calls.sfu);
 // SFrame is on every sender and receiver before its first frame; video negotiates VP8/VP9 only.
+// The camera goes out in simulcast (2 or 3 layers by its resolution) when it is large enough; the
+// SFU picks a layer per subscriber (call.sfu.configure). The screen is one layer.
 import type { SfuFeed } from "@parley/protocol";
 import type { RemoteSfu } from "../client/remote-sfu.ts";
 import type { Slot } from "./peer-link.ts";
+import { cameraEncodings } from "./group-streams.ts";
 import { encryptableVideoCodecs, peerConnectionConfig, type SFrameMedia } from "./sframe-transform.ts";
 
 /** The publisher's transceivers, in m-line order. */
@@ -14,7 +17,7 @@ const SLOTS: readonly Slot[] = ["audio", "camera", "screen"];
 /** What both connections need. */
 export interface LinkContext {
   callId: string;
-  sfu: Pick<RemoteSfu, "publish" | "renegotiate" | "subscribe" | "start" | "restart" | "trickle">;
+  sfu: Pick<RemoteSfu, "publish" | "renegotiate" | "subscribe" | "start" | "restart" | "trickle" | "configure">;
   iceServers: RTCIceServer[];
   sframe: SFrameMedia;
   /** A connection's state changed (connected, failed…). */
@@ -44,7 +47,8 @@ export class Publisher {
   readonly #ctx: LinkContext;
   #negotiated = false;
 
-  constructor(ctx: LinkContext, tracks: Record<Slot, MediaStreamTrack | null>, stream: MediaStream) {
+  /** `cameraLayers`: simulcast layers of the camera (simulcastLayers of its resolution; 1: no simulcast). */
+  constructor(ctx: LinkContext, tracks: Record<Slot, MediaStreamTrack | null>, stream: MediaStream, cameraLayers: 1 | 2 | 3 = 1) {
     this.#ctx = ctx;
     this.pc = newConnection(ctx, "publisher", () => this.#negotiated);
     for (const slot of SLOTS) {
@@ -52,6 +56,7 @@ export class Publisher {
       const tr = this.pc.addTransceiver(track ?? (slot === "audio" ? "audio" : "video"), {
         direction: "sendonly",
         ...(slot === "screen" ? {} : { streams: [stream] }),
+        ...(slot === "camera" && cameraLayers > 1 ? { sendEncodings: cameraEncodings(cameraLayers) } : {}),
       });
       const kind = slot === "audio" ? "audio" : "video";
       if (kind === "video") tr.setCodecPreferences(encryptableVideoCodecs());
@@ -115,6 +120,11 @@ export class Subscriber {
       const offer = await this.#ctx.sfu.restart(this.#ctx.callId);
       await this.#answer(offer.sdp);
     });
+  }
+
+  /** Tell the SFU what to forward on these m-lines of the subscription (stop / resume, simulcast layer). */
+  configure(streams: Array<{ mid: string; send?: boolean; substream?: number }>): Promise<void> {
+    return this.#serial(() => this.#ctx.sfu.configure(this.#ctx.callId, streams));
   }
 
   /** The track received on an m-line. */

@@ -13,7 +13,17 @@ import type { LocalMedia } from "./local-media.ts";
 import type { Slot } from "./peer-link.ts";
 import { countPackets, emptyLinkStats, type LinkStats } from "./link-stats.ts";
 import { Publisher, Subscriber, type LinkContext } from "./group-links.ts";
-import { audioOnlyByDefault, levelBetween, newFeedMids, pickSpeaker, SPEAKING_LEVEL, type FeedMids } from "./group-streams.ts";
+import { playThroughSpeaker } from "./speaker.ts";
+import {
+  audioOnlyByDefault,
+  levelBetween,
+  newFeedMids,
+  pickSpeaker,
+  simulcastLayers,
+  SPEAKING_LEVEL,
+  videoStreamWishes,
+  type FeedMids,
+} from "./group-streams.ts";
 import { detectSFrameMode, SFrameMedia, startSFrameWorker } from "./sframe-transform.ts";
 
 /** Another device's media in the call. */
@@ -43,7 +53,7 @@ export class GroupMedia extends CallMedia {
   readonly #ownDeviceId: string;
   readonly #changed: () => void;
   readonly #offs: Array<() => void> = [];
-  readonly #audio = new Map<string, HTMLAudioElement>();
+  readonly #audio = new Map<string, { el: HTMLAudioElement; release: () => void }>();
   readonly #energy = new Map<string, { energy: number; duration: number }>();
   #audioOnlyChosen = false;
   #keys: PageCallKeys | null | undefined;
@@ -58,6 +68,10 @@ export class GroupMedia extends CallMedia {
   #timer: ReturnType<typeof setInterval> | undefined;
   #onConnected: () => void = () => undefined;
   #closed = false;
+  /** The device shown large (pinned or speaker view): its camera comes in the high simulcast layer. */
+  #large: string | undefined;
+  /** What the SFU was last told per video m-line of the subscription (JSON of the wish). */
+  readonly #told = new Map<string, string>();
 
   constructor(calls: GroupCalls, channelId: string, local: LocalMedia, onChange: () => void, ownDeviceId: string) {
     super(calls, channelId, local, onChange);
@@ -109,10 +123,19 @@ export class GroupMedia extends CallMedia {
     if (on === this.audioOnly) return;
     this.audioOnly = on;
     await this.#pub?.replace("camera", on ? null : this.local.camera);
+    // The SFU stops forwarding the others' videos (not only hidden here: no bandwidth, no decoding).
+    void this.#tellSfu();
     this.#changed();
     const callId = this.callId();
     // The others show this device's avatar instead of a frozen frame.
     if (callId) await this.#calls.setMedia(callId, { videoMuted: on || this.videoMuted }).catch(() => undefined);
+  }
+
+  /** The device whose tile is large now (undefined: none, e.g. grid view or a shared screen): the layers asked of the SFU follow. */
+  showLarge(deviceId: string | undefined): void {
+    if (deviceId === this.#large) return;
+    this.#large = deviceId;
+    void this.#tellSfu();
   }
 
   override async replace(slot: Slot, track: MediaStreamTrack | null): Promise<void> {
@@ -151,7 +174,8 @@ export class GroupMedia extends CallMedia {
   async #connect(): Promise<void> {
     const ctx = this.#ctx!;
     const tracks = { audio: this.local.audio, camera: this.audioOnly ? null : this.local.camera, screen: this.local.screen };
-    this.#pub = new Publisher(ctx, tracks, this.local.stream);
+    const camera = this.local.camera?.getSettings() ?? {};
+    this.#pub = new Publisher(ctx, tracks, this.local.stream, simulcastLayers(camera));
     this.#sub = new Subscriber(ctx);
     const feeds = await this.#pub.publish();
     this.#onFeeds(feeds);
@@ -163,6 +187,7 @@ export class GroupMedia extends CallMedia {
     this.#pub = this.#sub = undefined;
     for (const id of [...this.feeds.keys()]) this.#forget(id);
     this.#energy.clear();
+    this.#told.clear();
   }
 
   // The SFU lost this device's sessions (it restarted, or a reconnect reached another node): new connections, publish and subscribe again.
@@ -217,19 +242,43 @@ export class GroupMedia extends CallMedia {
     const el = new Audio();
     el.autoplay = true;
     el.srcObject = feed.audio;
+    const release = playThroughSpeaker(el);
     void el.play().catch(() => undefined);
-    this.#audio.set(f.deviceId, el);
+    this.#audio.set(f.deviceId, { el, release });
     this.#showInPip();
+    void this.#tellSfu();
     this.#changed();
   }
 
+  // Tell the SFU what changed in what this device wants forwarded: audio-only stops every video
+  // m-line; otherwise the large tile's camera in the high layer and the others in a low one.
+  async #tellSfu(): Promise<void> {
+    const sub = this.#sub;
+    if (!sub) return;
+    const changed = videoStreamWishes(this.feeds.values(), { audioOnly: this.audioOnly, large: this.#large }).filter(
+      (w) => this.#told.get(w.mid) !== JSON.stringify(w),
+    );
+    if (!changed.length) return;
+    for (const w of changed) this.#told.set(w.mid, JSON.stringify(w));
+    try {
+      await sub.configure(changed);
+    } catch {
+      // Asked again at the next change (the subscription may be renegotiating, or gone).
+      if (sub === this.#sub) for (const w of changed) this.#told.delete(w.mid);
+    }
+  }
+
   #forget(deviceId: string): void {
-    const el = this.#audio.get(deviceId);
-    if (el) {
-      el.pause();
-      el.srcObject = null;
+    const audio = this.#audio.get(deviceId);
+    if (audio) {
+      audio.el.pause();
+      audio.el.srcObject = null;
+      audio.release();
     }
     this.#audio.delete(deviceId);
+    const gone = this.feeds.get(deviceId)?.mids;
+    // An m-line the SFU reuses for a later feed starts forwarded again, in its default layer.
+    for (const mid of [gone?.camera, gone?.screen]) if (mid) this.#told.delete(mid);
     this.feeds.delete(deviceId);
     this.#energy.delete(deviceId);
     this.speaking.delete(deviceId);

@@ -1,6 +1,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { audioOnlyByDefault, levelBetween, newFeedMids, pickSpeaker, sdpStreams } from "./group-streams.ts";
+import {
+  audioOnlyByDefault,
+  cameraEncodings,
+  GRID_SUBSTREAM,
+  LARGE_SUBSTREAM,
+  levelBetween,
+  newFeedMids,
+  pickSpeaker,
+  sdpStreams,
+  simulcastLayers,
+  videoStreamWishes,
+} from "./group-streams.ts";
 
 const offer = (lines: string[]) => ["v=0", "o=- 1 2 IN IP4 127.0.0.1", "s=-", "t=0 0", ...lines].join("\r\n") + "\r\n";
 const m = (kind: string, mid: string, opts: { port?: number; dir?: string } = {}) => [
@@ -90,4 +101,44 @@ test("audio level from energy and duration deltas; audio-only above twelve peopl
   assert.equal(levelBetween({ energy: 1, duration: 1 }, { energy: 1, duration: 1 }), 0);
   assert.equal(audioOnlyByDefault(12), false);
   assert.equal(audioOnlyByDefault(13), true);
+});
+
+test("simulcast: layers by camera size (none below 640×360), encodings highest first at halving sizes", () => {
+  assert.equal(simulcastLayers({ width: 320, height: 240 }), 1);
+  assert.equal(simulcastLayers({}), 1);
+  assert.equal(simulcastLayers({ width: 640, height: 480 }), 2);
+  assert.equal(simulcastLayers({ width: 640, height: 360 }), 2);
+  assert.equal(simulcastLayers({ width: 1280, height: 720 }), 3);
+  assert.deepEqual(cameraEncodings(1), [{}]);
+  assert.deepEqual(cameraEncodings(2), [
+    { rid: "h", scaleResolutionDownBy: 1 },
+    { rid: "m", scaleResolutionDownBy: 2 },
+  ]);
+  assert.deepEqual(
+    cameraEncodings(3).map((e) => e.scaleResolutionDownBy),
+    [1, 2, 4],
+  );
+});
+
+test("video stream wishes: audio-only stops every video m-line; else the large tile's camera high, the others low, screens sent", () => {
+  const feeds = [
+    { deviceId: "a", mids: { audio: "0", camera: "1", screen: "2" } },
+    { deviceId: "b", mids: { audio: "3", camera: "4", screen: undefined } },
+    { deviceId: "c", mids: { audio: "5", camera: undefined, screen: undefined } },
+  ];
+  assert.deepEqual(videoStreamWishes(feeds, { audioOnly: true, large: "a" }), [
+    { mid: "1", send: false },
+    { mid: "2", send: false },
+    { mid: "4", send: false },
+  ]);
+  assert.deepEqual(videoStreamWishes(feeds, { audioOnly: false, large: "b" }), [
+    { mid: "1", send: true, substream: GRID_SUBSTREAM },
+    { mid: "2", send: true },
+    { mid: "4", send: true, substream: LARGE_SUBSTREAM },
+  ]);
+  assert.ok(LARGE_SUBSTREAM > GRID_SUBSTREAM);
+  assert.deepEqual(
+    videoStreamWishes(feeds, { audioOnly: false, large: undefined }).map((w) => w.substream),
+    [GRID_SUBSTREAM, undefined, GRID_SUBSTREAM],
+  );
 });

@@ -76,3 +76,57 @@ export function pickSpeaker(levels: ReadonlyMap<string, number>, previous: strin
   const held = previous === undefined ? 0 : (levels.get(previous) ?? 0);
   return previous !== undefined && held > SPEAKING_LEVEL && top < held * 1.5 ? previous : best;
 }
+
+/**
+ * How many simulcast layers the camera sends, from its resolution: Chromium makes several
+ * VP8 layers only from about 640×360 up (two there, three from 960×540), so a smaller camera
+ * sends one encoding.
+ */
+export function simulcastLayers(size: { width?: number | undefined; height?: number | undefined }): 1 | 2 | 3 {
+  const short = Math.min(size.width ?? 0, size.height ?? 0);
+  return short >= 540 ? 3 : short >= 360 ? 2 : 1;
+}
+
+/**
+ * The camera's send encodings for `layers` simulcast layers, highest first (the order the SFU,
+ * Janus, reads rids in by default): full size, then half, then quarter. One layer: no rids.
+ */
+export function cameraEncodings(layers: 1 | 2 | 3): RTCRtpEncodingParameters[] {
+  if (layers === 1) return [{}];
+  return ["h", "m", "l"].slice(0, layers).map((rid, i) => ({ rid, scaleResolutionDownBy: 2 ** i }));
+}
+
+/** The simulcast layer (SFU substream) a tile asks for: the highest for the large tile, the lowest for a grid tile. */
+export const LARGE_SUBSTREAM = 2;
+export const GRID_SUBSTREAM = 0;
+
+/** What this device wants the SFU to forward on one video m-line of its subscription. */
+export interface VideoStreamWish {
+  mid: string;
+  send: boolean;
+  /** Cameras only (a shared screen is sent in one layer). */
+  substream?: number;
+}
+
+/**
+ * The wishes for every video m-line of the subscription: nothing at all in audio-only mode (the
+ * SFU stops forwarding them); otherwise each camera in the layer its tile needs — the high one
+ * for the large tile (pinned or speaker view), a low one in the grid or strip — and every shared
+ * screen sent.
+ */
+export function videoStreamWishes(
+  feeds: Iterable<{ deviceId: string; mids: FeedMids }>,
+  o: { audioOnly: boolean; large: string | undefined },
+): VideoStreamWish[] {
+  const out: VideoStreamWish[] = [];
+  for (const f of feeds) {
+    if (f.mids.camera)
+      out.push(
+        o.audioOnly
+          ? { mid: f.mids.camera, send: false }
+          : { mid: f.mids.camera, send: true, substream: f.deviceId === o.large ? LARGE_SUBSTREAM : GRID_SUBSTREAM },
+      );
+    if (f.mids.screen) out.push({ mid: f.mids.screen, send: !o.audioOnly });
+  }
+  return out;
+}

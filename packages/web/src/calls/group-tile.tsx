@@ -1,8 +1,10 @@
-/** One participant of a group call: their camera (or avatar and name), mute, camera-off and raised-hand marks, speaking highlight, pin. */
+/** One participant of a group call: their camera (or avatar and name), verified, mute, camera-off and raised-hand marks, speaking highlight, pin. */
 import type { User } from "@parley/protocol";
 import { Avatar } from "../account/avatar.tsx";
 import { Icon } from "../components/icon.tsx";
 import { VideoView } from "./video-view.tsx";
+import type { ParticipantTrust } from "./call-trust.ts";
+import { TrustBadge } from "./call-trust-panel.tsx";
 
 export interface GroupTileProps {
   deviceId: string;
@@ -17,6 +19,8 @@ export interface GroupTileProps {
   active: boolean;
   pinned: boolean;
   large?: boolean;
+  /** Whether you verified them and know this device (call-trust.ts); omitted: no mark. */
+  trust?: ParticipantTrust;
   onPin: () => void;
 }
 
@@ -39,6 +43,7 @@ export function GroupTile(props: GroupTileProps) {
       )}
       <figcaption>
         <span className="group-name">{name}</span>
+        {props.trust ? <TrustBadge trust={props.trust} /> : null}
         {props.handRaised ? (
           <span className="group-mark hand" role="img" aria-label="Hand raised" title="Hand raised">
             ✋

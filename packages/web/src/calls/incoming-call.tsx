@@ -1,7 +1,10 @@
-/** The incoming-call dialog: who calls, Accept or Decline (the ring plays until either, or until the call ends). */
+/**
+ * The incoming-call dialog: who calls (and, for a group DM's call, who else is in the
+ * conversation), Accept or Decline (the ring plays until either, or until the call ends).
+ */
 import { useEffect, useRef } from "react";
 
-export function IncomingCallDialog(props: { callerName: string; video: boolean; onAccept: () => void; onDecline: () => void }) {
+export function IncomingCallDialog(props: { callerName: string; video: boolean; with?: string[] | undefined; onAccept: () => void; onDecline: () => void }) {
   const accept = useRef<HTMLButtonElement>(null);
   useEffect(() => accept.current?.focus(), []);
   return (
@@ -12,6 +15,7 @@ export function IncomingCallDialog(props: { callerName: string; video: boolean; 
       <div>
         <h2 id="incoming-call-title">{props.callerName}</h2>
         <p id="incoming-call-what" className="muted">
+          {props.with?.length ? `Group call with ${props.with.join(", ")} · ` : ""}
           {props.video ? "Incoming call" : "Incoming voice call"} · end-to-end encrypted
         </p>
       </div>

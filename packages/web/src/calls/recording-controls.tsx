@@ -9,8 +9,11 @@ import { useChat } from "../client/use-chat.ts";
 import type { CallStore } from "./call-store.ts";
 import { RecordingSession } from "./recording-session.ts";
 
-/** Whether the org allows recording calls (false until the server said so). */
-function useRecordingAllowed(calls: CallStore): boolean {
+/**
+ * Whether the org allows recording calls (false until the server said so); asked again after each
+ * start and stop (`version`: an admin may have turned recording off, which stops recordings).
+ */
+function useRecordingAllowed(calls: CallStore, version: number): boolean {
   const [allowed, setAllowed] = useState(false);
   const api = calls.host.client.api;
   useEffect(() => {
@@ -22,7 +25,7 @@ function useRecordingAllowed(calls: CallStore): boolean {
     return () => {
       live = false;
     };
-  }, [api]);
+  }, [api, version]);
   return allowed;
 }
 
@@ -37,22 +40,24 @@ export function RecordButton(props: { calls: CallStore }) {
   const { calls } = props;
   const chat = useChat();
   const session = useRecordingSession(calls);
-  const allowed = useRecordingAllowed(calls);
+  const allowed = useRecordingAllowed(calls, session.version);
   const a = calls.active;
   const mine = session.recordingCall(a);
-  if (!a?.callId || (!allowed && !mine)) return null;
+  if (!a?.callId || (!allowed && !mine && !session.error)) return null;
   return (
     <>
-      <button
-        type="button"
-        className={mine ? "recording" : undefined}
-        aria-pressed={mine}
-        disabled={session.busy}
-        title="Recorded on this device and posted in the conversation, encrypted; everyone in the call sees that you record"
-        onClick={() => void (mine ? session.stop(chat) : session.start(chat))}
-      >
-        {mine ? "Stop recording" : "Record"}
-      </button>
+      {allowed || mine ? (
+        <button
+          type="button"
+          className={mine ? "recording" : undefined}
+          aria-pressed={mine}
+          disabled={session.busy}
+          title="Recorded on this device and posted in the conversation, encrypted; everyone in the call sees that you record"
+          onClick={() => void (mine ? session.stop(chat) : session.start(chat))}
+        >
+          {mine ? "Stop recording" : "Record"}
+        </button>
+      ) : null}
       {session.error ? (
         <span className="form-error" role="alert">
           {session.error}

@@ -59,11 +59,20 @@ export class RecordingSession {
     }
     try {
       if (this.#calls.active !== a) return;
-      this.recorder = CallRecorder.start(a.media);
+      this.recorder = CallRecorder.start(a.media, { of: (id) => chat.userName(id), me: chat.me.id });
       this.#call = a;
-      // The call ending (hang up, the peer leaving, an admin) ends the recording and saves it.
+      // The call ending (hang up, the peer leaving, an admin) ends the recording and saves it; so
+      // does an admin turning recording off. The server then says this device no longer records:
+      // a state without the flag makes the device ask for the policy (a state sent before the start
+      // may arrive after it, so the flag alone does not stop).
+      const deviceId = this.#calls.host.client.session?.deviceId;
+      let flagged = true;
       this.#off = this.#calls.subscribe(() => {
-        if (this.#calls.active !== a) void this.stop(chat);
+        if (this.#calls.active !== a) return void this.stop(chat);
+        const flag = a.call?.participants.find((p) => p.deviceId === deviceId)?.recording ?? false;
+        if (flag === flagged) return;
+        flagged = flag;
+        if (!flag) void this.#stopIfNotAllowed(chat, a);
       });
     } catch (err) {
       // The server was told; the browser could not record after all: take it back.
@@ -72,6 +81,13 @@ export class RecordingSession {
     } finally {
       this.#set({ busy: false });
     }
+  }
+
+  async #stopIfNotAllowed(chat: ChatStore, a: ActiveCall): Promise<void> {
+    const policy = await this.#calls.host.client.api.call("getCallPolicy").catch(() => undefined);
+    if (policy?.recordingAllowed !== false || this.#call !== a) return;
+    this.error = "Recording stopped: your organization no longer allows recording calls. What was recorded is posted in the conversation.";
+    await this.stop(chat);
   }
 
   /** Stop recording, tell the call, and post the file in the call's conversation, encrypted. */

@@ -1,6 +1,12 @@
 // The ring of an incoming call: two short tones every three seconds, made with Web Audio (no
-// sound file to ship or fetch). Silent where the browser keeps audio suspended until the user
-// has interacted with the page.
+// sound file to ship or fetch), through the speaker chosen for calls (speaker.ts) where the
+// browser lets an AudioContext pick its output (AudioContext.setSinkId, Chromium 110+), else
+// through the default one. Silent where the browser keeps audio suspended until the user has
+// interacted with the page.
+import { chosenSpeaker } from "./speaker.ts";
+
+/** An AudioContext that may pick its output (not in TypeScript's DOM types yet). */
+type SinkContext = AudioContext & { setSinkId?: (sinkId: string) => Promise<void> };
 
 /** A ring that can be started and stopped. */
 export class RingTone {
@@ -14,6 +20,10 @@ export class RingTone {
     } catch {
       return;
     }
+    const sink = chosenSpeaker();
+    const out = this.#ctx as SinkContext;
+    // A chosen device that is gone (unplugged) rejects: the ring stays on the default output.
+    if (sink && typeof out.setSinkId === "function") void out.setSinkId(sink).catch(() => undefined);
     const ring = () => {
       const ctx = this.#ctx;
       if (!ctx || ctx.state !== "running") return void ctx?.resume().catch(() => undefined);

@@ -416,6 +416,11 @@ export class ChatStore extends ChatKeys {
 
   /** "Mark as unread": the read receipt moves back to just before `seq`; the counts come from the server. */
   async markUnread(channelId: string, seq: number): Promise<void> {
+    // A read of this channel still waiting for its debounce would undo the mark as soon as it went out.
+    if (this.#readTimer && channelId === this.activeChannelId) {
+      clearTimeout(this.#readTimer);
+      this.#readTimer = undefined;
+    }
     const { readSeq } = await this.client.api.call("markUnread", { params: { channelId }, body: { seq } });
     this.#ownReadMovedBack(channelId, readSeq);
   }

@@ -40,6 +40,9 @@ export class RemoteSfu extends Emitter<CallSfuEvents> {
   trickle(...a: Parameters<Method<"trickle">>): ReturnType<Method<"trickle">> {
     return this.#run("trickle", a);
   }
+  configure(...a: Parameters<Method<"configure">>): ReturnType<Method<"configure">> {
+    return this.#run("configure", a);
+  }
   leave(...a: Parameters<Method<"leave">>): ReturnType<Method<"leave">> {
     return this.#run("leave", a);
   }

@@ -4,7 +4,7 @@
  * Ctrl/Cmd+K opens the channel switcher, Ctrl/Cmd+Shift+F searches every
  * channel, Esc closes the top-most panel.
  */
-import { useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { tellChannelNames } from "../notifications/push-device.ts";
 import type { ChatStore } from "../client/chat-store.ts";
 import { ChatContext } from "../client/use-chat.ts";
@@ -52,6 +52,15 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
     calls.start();
     return () => calls.stop();
   }, [calls]);
+  // Back online after a drop: the calls again (this device may have been dropped from its call
+  // meanwhile). The first connection needs nothing: calls.start() read them.
+  const live = chat.connection.state === "live";
+  const wasLive = useRef(false);
+  useEffect(() => {
+    if (!live) return;
+    if (wasLive.current) void calls.resync();
+    wasLive.current = true;
+  }, [calls, live]);
 
   useEffect(() => {
     if (chat.ended) onSignOut(`Your session has ended (${chat.ended}). Sign in again.`);

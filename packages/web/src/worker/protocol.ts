@@ -170,7 +170,7 @@ export const CALL_EVENTS = ["ringing", "state", "signal", "ended", "missed"] as 
 export type CallEventName = (typeof CALL_EVENTS)[number];
 
 /** `client.calls.sfu` methods the page may call by name (group calls' media through the server and the SFU). */
-export const CALL_SFU_METHODS = ["publish", "renegotiate", "subscribe", "start", "restart", "trickle", "leave"] as const satisfies ReadonlyArray<
+export const CALL_SFU_METHODS = ["publish", "renegotiate", "subscribe", "start", "restart", "trickle", "configure", "leave"] as const satisfies ReadonlyArray<
   keyof CallSfuApi
 >;
 /** One of {@link CALL_SFU_METHODS}. */

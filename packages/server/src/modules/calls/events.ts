@@ -7,7 +7,7 @@
  */
 import type { Call, CallChange, CallEndReason, CallKind, CallSignal, SfuFeed } from "@parley/protocol";
 import { realtimeRoute } from "../../core/realtime.ts";
-import type { BusKeys } from "../../platform/bus/bus.ts";
+import { userKey, type BusKeys } from "../../platform/bus/bus.ts";
 
 declare module "../../platform/bus/bus.ts" {
   interface BusTopics {
@@ -35,15 +35,26 @@ declare module "../../platform/bus/bus.ts" {
     "call.sfu.reconnect": { orgId: string; userId: string; deviceId: string; callId: string };
     /** Devices left a group call (or it ended): every node ends their SFU sessions (media-events.ts). */
     "call.sfu.drop": { callId: string; deviceIds: string[]; ended: boolean };
+    /**
+     * A device in a call lost its last connection to one node (presence.ts): a node still holding
+     * a connection of it marks it seen, so the check after the grace period keeps it in its calls.
+     */
+    "call.device-offline": { orgId: string; userId: string; deviceId: string; since: number };
   }
 }
 
 /** The topic by name (media-events.ts subscribes to it). */
 export const SFU_DROP_TOPIC = "call.sfu.drop" as const;
+/** The topic by name (the gateway subscribes to it). */
+export const DEVICE_OFFLINE_TOPIC = "call.device-offline" as const;
 
-/** Bus keys of the calls topics that are not frames: a drop goes to every node (rare: once per departure). */
-export const callsBusKeys: BusKeys<typeof SFU_DROP_TOPIC> = {
+/**
+ * Bus keys of the calls topics that are not frames: a drop goes to every node (rare: once per
+ * departure); a device going offline to the nodes serving its user's connections.
+ */
+export const callsBusKeys: BusKeys<typeof SFU_DROP_TOPIC | typeof DEVICE_OFFLINE_TOPIC> = {
   "call.sfu.drop": () => "all",
+  "call.device-offline": (m) => userKey(m.userId),
 };
 
 export const callsRoutes = [

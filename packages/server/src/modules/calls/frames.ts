@@ -6,7 +6,7 @@
 import type { Call, ClientFrame } from "@parley/protocol";
 import type { DeviceActor, Deps } from "../../context.ts";
 import { acceptCall, cancelCall, declineCall, joinCall, leaveCall, setCallMedia, startCall } from "./commands.ts";
-import { leaveMedia, publishMedia, renegotiateMedia, restartMedia, startMedia, subscribeMedia, trickleMedia, type MediaAck } from "./media.ts";
+import { configureMedia, leaveMedia, publishMedia, renegotiateMedia, restartMedia, startMedia, subscribeMedia, trickleMedia, type MediaAck } from "./media.ts";
 import { setCallRecording } from "./recording.ts";
 import { relaySignal } from "./signal.ts";
 
@@ -65,6 +65,8 @@ function mediaFrame(deps: Deps, p: DeviceActor, f: MediaFrame): Promise<MediaAck
       return restartMedia(deps, p, f.callId);
     case "call.sfu.trickle":
       return trickleMedia(deps, p, f.callId, f.role, f);
+    case "call.sfu.configure":
+      return configureMedia(deps, p, f.callId, f.streams);
     case "call.sfu.leave":
       return leaveMedia(deps, p, f.callId);
   }

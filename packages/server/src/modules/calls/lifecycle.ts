@@ -10,7 +10,7 @@ import type { CallEndReason, CallLeaveReason } from "@parley/protocol";
 import type { CommandEffects } from "../../command.ts";
 import type { Tx } from "../../platform/db/index.ts";
 import type { CallRooms } from "./rooms.ts";
-import { activeCallOf, endCallRow, leaveParticipants, presenceOf, presentParticipants, toCall, type CallRow } from "./store.ts";
+import { activeCallOf, endCallRow, leaveParticipants, lockCallRow, presenceOf, presentParticipants, toCall, type CallRow } from "./store.ts";
 
 /**
  * End a call: every device leaves (`ended`), the channel's members get `call.ended`, and after the
@@ -97,11 +97,15 @@ export async function dropUsersFromChannelCall(
   if (!call) return;
   const ids = (await presentParticipants(tx, call.id)).filter((r) => userIds.includes(r.user_id)).map((r) => r.id);
   if (ids.length === 0) return;
+  await lockCallRow(tx, call.id);
   const left = await leaveParticipants(tx, call.id, "removed", now, ids);
   await afterLeaving(tx, after, call, left, "removed", now, rooms);
 }
 
-/** Drop a user's devices (all of them, or these) from every active call of the org (device revoked, user deactivated). */
+/**
+ * Drop a user's devices (all of them, or these) from every active call of the org: `removed`
+ * (device revoked, user deactivated) or `disconnected` (no connection for a while, presence.ts).
+ */
 export async function dropDevicesFromCalls(
   tx: Tx,
   after: CommandEffects,
@@ -109,15 +113,18 @@ export async function dropDevicesFromCalls(
   who: { userId: string } | { deviceIds: string[] },
   now: number,
   rooms?: CallRooms,
+  reason: Extract<CallLeaveReason, "removed" | "disconnected"> = "removed",
 ): Promise<void> {
   if ("deviceIds" in who && who.deviceIds.length === 0) return;
   const rows = await presenceOf(tx, orgId, "userId" in who ? { userIds: [who.userId] } : { deviceIds: who.deviceIds });
   const byCall = new Map<string, string[]>();
   for (const r of rows) byCall.set(r.call_id, [...(byCall.get(r.call_id) ?? []), r.id]);
   for (const [callId, ids] of byCall) {
+    await lockCallRow(tx, callId);
     const call = await tx.selectFrom("calls").selectAll().where("id", "=", callId).executeTakeFirstOrThrow();
-    const left = await leaveParticipants(tx, callId, "removed", now, ids);
-    await afterLeaving(tx, after, call, left, "removed", now, rooms);
+    if (call.ended_at !== null) continue;
+    const left = await leaveParticipants(tx, callId, reason, now, ids);
+    await afterLeaving(tx, after, call, left, reason, now, rooms);
   }
 }
 

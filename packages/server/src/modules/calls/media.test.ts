@@ -3,7 +3,8 @@
  * peers (werift, testing/webrtc.ts): publish → the SFU's answer, ICE and DTLS complete, the other
  * participants get the feeds, subscribe → the SFU's offer, start → the subscription connects;
  * trickle, ICE restarts; refusals (another org, non-members, devices not in the call, 1:1 calls,
- * forged SDP) reach nothing on Janus; a member removed from the channel loses its Janus sessions
+ * forged SDP) reach nothing on Janus; call.sfu.configure stops and resumes one stream of the
+ * device's own subscription only; a member removed from the channel loses its Janus sessions
  * at once and receives no more media; Janus killed and restarted → the devices are told to publish again and can.
  */
 import { describe, it, before, after, afterEach } from "node:test";
@@ -186,6 +187,7 @@ describe("group-call media through the server and Janus", () => {
       { t: "call.sfu.restart", callId: call.id },
       { t: "call.sfu.renegotiate", callId: call.id, offer: TEST_SDP },
       { t: "call.sfu.trickle", callId: call.id, role: "publisher", candidate: TEST_CANDIDATE, sdpMid: "0", sdpMLineIndex: 0 },
+      { t: "call.sfu.configure", callId: call.id, streams: [{ mid: "0", send: false }] },
       { t: "call.sfu.leave", callId: call.id },
     ];
     // Another org's user and a user outside the channel: the call is not theirs to see.
@@ -209,6 +211,10 @@ describe("group-call media through the server and Janus", () => {
       { t: "call.sfu.trickle", callId: call.id, role: "publisher", candidate: `${TEST_CANDIDATE}\r\na=injected`, sdpMid: "0", sdpMLineIndex: 0 },
       { t: "call.sfu.trickle", callId: call.id, role: "janus", candidate: "", sdpMid: null, sdpMLineIndex: null },
       { t: "call.sfu.subscribe", callId: call.id, feeds: [] },
+      { t: "call.sfu.configure", callId: call.id, streams: [] },
+      { t: "call.sfu.configure", callId: call.id, streams: [{ mid: "0", substream: 3 }] },
+      { t: "call.sfu.configure", callId: call.id, streams: [{ mid: "0\r\na=x", send: false }] },
+      { t: "call.sfu.configure", callId: call.id, streams: Array.from({ length: 151 }, (_, i) => ({ mid: String(i), send: false })) },
     ]) {
       const sock = await connectUser(s.url, bob.accessToken);
       const r = await callFrame(sock, bad);
@@ -226,6 +232,88 @@ describe("group-call media through the server and Janus", () => {
     await refused(a, { t: "call.sfu.publish", callId: p2p.id, offer: peer.sdp }, ["call_not_sfu"]);
     await ack(a, { t: "call.cancel", callId: p2p.id });
     for (const sock of [a, b]) await ack(sock, { t: "call.leave", callId: call.id });
+  });
+
+  it("call.sfu.configure stops one stream of this device's own subscription while the others flow, and resumes it", async () => {
+    const channelId = await channel([alice, bob, carol, dave]);
+    const [a, b, c, d] = await Promise.all([connect(alice), connect(bob), connect(carol), connect(dave)]);
+    const call = (await ack(a, { t: "call.start", channelId })).call!;
+    await ack(b, { t: "call.join", callId: call.id });
+    await ack(c, { t: "call.join", callId: call.id });
+    // Alice sends audio and video; Bob and Carol each subscribe to her feed.
+    const alicePeer = await publisherPeer({ videoPacketsPerFrame: 1, videoBytes: 300, fps: 30 });
+    peers.push(alicePeer);
+    const res = await ack(a, { t: "call.sfu.publish", callId: call.id, offer: alicePeer.sdp });
+    await alicePeer.pc.setRemoteDescription({ type: "answer", sdp: res.description!.sdp });
+    await alicePeer.connected();
+    await eventually(async () => (await inRoom(call.id)).some((x) => x.feed === alice.tokens.deviceId && x.publisher), "Alice's feed is published");
+    const subscribe = async (sock: TestSocket) => {
+      const sub = await ack(sock, { t: "call.sfu.subscribe", callId: call.id, feeds: [alice.tokens.deviceId] });
+      const peer = await subscriberPeer(sub.description!.sdp);
+      peers.push(peer);
+      await ack(sock, { t: "call.sfu.start", callId: call.id, answer: peer.sdp });
+      await peer.connected();
+      // The subscription's m-lines by kind (Janus names them with its own mids).
+      const mids = Object.fromEntries([...sub.description!.sdp.matchAll(/^m=(audio|video)[^]*?^a=mid:(\S+)$/gm)].map((m) => [m[1], m[2]]));
+      return { peer, audio: mids.audio as string, video: mids.video as string };
+    };
+    const bobSub = await subscribe(b);
+    const carolSub = await subscribe(c);
+    await eventually(async () => carolSub.peer.received("video") > 20 && carolSub.peer.received("audio") > 20, "Carol receives Alice's audio and video");
+    await eventually(async () => bobSub.peer.received("video") > 20, "Bob receives Alice's video");
+    /** Packets of each kind that arrive at a subscriber within `ms`. */
+    const during = async (ms: number) => {
+      const before = [carolSub.peer.received("audio"), carolSub.peer.received("video"), bobSub.peer.received("video")];
+      await new Promise((r) => setTimeout(r, ms));
+      return {
+        carolAudio: carolSub.peer.received("audio") - before[0]!,
+        carolVideo: carolSub.peer.received("video") - before[1]!,
+        bobVideo: bobSub.peer.received("video") - before[2]!,
+      };
+    };
+
+    // Carol stops her video stream: Janus forwards her no more video; her audio and Bob's video flow on.
+    const stopped = await ack(c, { t: "call.sfu.configure", callId: call.id, streams: [{ mid: carolSub.video, send: false }] });
+    assert.deepEqual(Object.keys(stopped).sort(), ["ref", "t"], "no renegotiation: the ack carries nothing");
+    await new Promise((r) => setTimeout(r, 300));
+    const off = await during(1500);
+    assert.equal(off.carolVideo, 0, "no video reaches Carol after send:false");
+    assert.ok(off.carolAudio > 30, `Carol's audio flows on (${off.carolAudio})`);
+    assert.ok(off.bobVideo > 20, `Bob's video flows on (${off.bobVideo})`);
+
+    // Refusals change nothing: a mid outside her subscription (with a valid one beside it) ...
+    const unknown = await refused(
+      c,
+      {
+        t: "call.sfu.configure",
+        callId: call.id,
+        streams: [
+          { mid: carolSub.audio, send: false },
+          { mid: "77", send: false },
+        ],
+      },
+      ["sfu_refused"],
+    );
+    assert.equal((unknown.details as { reason: string }).reason, "no_stream");
+    // ... a device with no subscription, a member not in the call, another org, a 1:1 call.
+    const noSub = await refused(a, { t: "call.sfu.configure", callId: call.id, streams: [{ mid: carolSub.video, send: false }] }, ["sfu_refused"]);
+    assert.equal((noSub.details as { reason: string }).reason, "no_session");
+    await refused(d, { t: "call.sfu.configure", callId: call.id, streams: [{ mid: carolSub.video, send: false }] }, ["call_not_joined"]);
+    const o = await connect(other);
+    await refused(o, { t: "call.sfu.configure", callId: call.id, streams: [{ mid: carolSub.video, send: false }] }, ["not_found"]);
+    const dm = (await alice.api("POST", "/dms", { userIds: [bob.user.id] })).body.id as string;
+    const p2p = (await ack(a, { t: "call.start", channelId: dm })).call!;
+    await refused(a, { t: "call.sfu.configure", callId: p2p.id, streams: [{ mid: "0", send: false }] }, ["call_not_sfu"]);
+    await ack(a, { t: "call.cancel", callId: p2p.id });
+    const still = await during(1000);
+    assert.equal(still.carolVideo, 0, "Carol's video is still off");
+    assert.ok(still.carolAudio > 20, `the refused request did not stop Carol's audio (${still.carolAudio})`);
+    assert.ok(still.bobVideo > 10, `nobody touched Bob's subscription (${still.bobVideo})`);
+
+    // Back on: her video flows again.
+    await ack(c, { t: "call.sfu.configure", callId: call.id, streams: [{ mid: carolSub.video, send: true }] });
+    await eventually(async () => (await during(500)).carolVideo > 5, "Carol's video flows again after send:true");
+    for (const sock of [a, b, c]) await ack(sock, { t: "call.leave", callId: call.id });
   });
 
   it("a member removed from the channel loses its Janus sessions at once and hears nothing more", async () => {

@@ -6,7 +6,7 @@
  * A device's SFU sessions live on the node that negotiated them; media-events.ts ends them when
  * the device leaves or is dropped from the call, on whichever node.
  */
-import type { CallSignal, SfuDescription, SfuFeed, SfuRole } from "@parley/protocol";
+import type { CallSignal, SfuDescription, SfuFeed, SfuRole, SfuStreamSettings } from "@parley/protocol";
 import type { DeviceActor, Deps } from "../../context.ts";
 import { AppError } from "../../core/errors.ts";
 import { SfuError, type Sfu } from "../../platform/sfu/types.ts";
@@ -116,6 +116,17 @@ export async function trickleMedia(
   const { sfu } = await mediaCall(deps, p, callId);
   const candidate = c.candidate === "" ? null : { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex };
   await sfuStep(() => sfu.trickle(callId, p.deviceId, role, candidate));
+  return {};
+}
+
+/**
+ * What the SFU forwards on streams of this device's own subscription (stop / resume a stream, a
+ * simulcast layer). Only this device's subscriber handle is touched; a mid outside it is refused
+ * (`sfu_refused`, `no_stream`) and nothing changes.
+ */
+export async function configureMedia(deps: Deps, p: DeviceActor, callId: string, streams: SfuStreamSettings[]): Promise<MediaAck> {
+  const { sfu } = await mediaCall(deps, p, callId);
+  await sfuStep(() => sfu.configureSubscription(callId, p.deviceId, streams));
   return {};
 }
 

@@ -137,18 +137,28 @@ for (const dialect of DIALECTS) {
       }
       // Saying it again changes nothing and is not audited twice.
       await ack(a, { t: "call.record", ref: "s2", callId: call.id, recording: true });
-      // An admin turning the policy off refuses new recordings; Alice may still stop hers.
-      assert.equal((await setPolicy(owner, false)).status, 200);
-      await refused(b, { t: "call.record", ref: "s3", callId: call.id, recording: true }, "call_recording_not_allowed");
+      // An admin turning the policy off stops Alice's recording (every participant is told, her device
+      // too, which then stops and posts what it has) and refuses new ones.
       const mark2 = b.frames.length;
+      const markA = a.frames.length;
+      assert.equal((await setPolicy(owner, false)).status, 200);
+      for (const [sock, mark] of [
+        [b, mark2],
+        [a, markA],
+      ] as const) {
+        const st = await sock.waitFor<ServerFrameOf<"call.state">>((f) => f.t === "call.state" && f.change.kind === "recording", 5000, mark);
+        assert.deepEqual(st.change, { kind: "recording", userId: alice.user.id, deviceId: alice.tokens.deviceId });
+        assert.equal(
+          st.call.participants.some((p) => p.recording),
+          false,
+        );
+      }
+      assert.deepEqual(await recordingRows(call.id), []);
+      await refused(b, { t: "call.record", ref: "s3", callId: call.id, recording: true }, "call_recording_not_allowed");
+      // Her device saying it stopped changes nothing more (not audited twice).
       const stopped = await ack(a, { t: "call.record", ref: "s4", callId: call.id, recording: false });
       assert.equal(
         stopped.participants.some((p) => p.recording),
-        false,
-      );
-      const st = await b.waitFor<ServerFrameOf<"call.state">>((f) => f.t === "call.state" && f.change.kind === "recording", 5000, mark2);
-      assert.equal(
-        st.call.participants.some((p) => p.recording),
         false,
       );
 
@@ -170,13 +180,14 @@ for (const dialect of DIALECTS) {
         rows.map((r) => [r.action, r.actor_id, r.actor_device_id, r.target_id]),
         [
           ["call.recording.started", alice.user.id, alice.tokens.deviceId, call.id],
-          ["call.recording.stopped", alice.user.id, alice.tokens.deviceId, call.id],
+          ["call.recording.stopped", owner.user.id, owner.tokens.deviceId, call.id],
           ["call.recording.started", bob.user.id, bob.tokens.deviceId, call.id],
           ["call.recording.stopped", bob.user.id, bob.tokens.deviceId, call.id],
         ],
       );
       const details = rows.map((r) => JSON.parse(r.details) as Record<string, unknown>);
-      assert.equal(details[1]!.reason, "stopped");
+      assert.equal(details[1]!.reason, "policy");
+      assert.equal(details[1]!.deviceId, alice.tokens.deviceId);
       assert.equal(details[3]!.reason, "left");
       assert.equal(typeof details[3]!.durationMs, "number");
       assert.equal(details[0]!.channelId, channelId);

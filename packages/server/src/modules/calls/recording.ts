@@ -13,13 +13,14 @@ import { AppError } from "../../core/errors.ts";
 import { orgSettings } from "../e2ee/store.ts";
 import { settingsPolicy } from "../orgs/settings-policy.ts";
 import { liveCall } from "./commands.ts";
-import { findPresent, setRecording, toCall } from "./store.ts";
+import { findCall, findPresent, presenceOf, setRecording, toCall } from "./store.ts";
 
 /**
  * The org's call policy, `orgs.settings.callPolicy` (no recording when unset). Every member reads
  * it: their client shows Record only where the server would accept it. Owners and admins change
- * it (audited). Turning recording off refuses new recordings; one already running stops when its
- * device says so or leaves the call.
+ * it (audited). Turning recording off refuses new recordings and stops the running ones: each is
+ * audited as stopped (reason `policy`) and every participant is told (`call.state`); the recording
+ * device, seeing it no longer records, stops and posts what it has.
  */
 const policy = settingsPolicy({
   key: "callPolicy",
@@ -27,6 +28,26 @@ const policy = settingsPolicy({
   fallback: DEFAULT_CALL_POLICY,
   command: "calls.setCallPolicy",
   action: "org.call_policy.changed",
+  async onChange(tx, fx, { orgId, from, to, now }) {
+    if (to.recordingAllowed || !from.recordingAllowed) return;
+    const recorders = await presenceOf(tx, orgId, { recording: true });
+    for (const r of recorders) {
+      await setRecording(tx, r.id, null);
+      fx.audit({
+        action: "call.recording.stopped",
+        target: { kind: "call", id: r.call_id },
+        result: "success",
+        details: { channelId: r.channel_id, deviceId: r.device_id, durationMs: now - r.recording_since!, reason: "policy" },
+      });
+    }
+    // Every participant learns of each stop (each call's state read once, after all of them).
+    const states = new Map<string, Call>();
+    for (const r of recorders) {
+      let state = states.get(r.call_id);
+      if (!state) states.set(r.call_id, (state = await toCall(tx, (await findCall(tx, orgId, r.call_id))!)));
+      fx.emit("call.state", { orgId, channelId: r.channel_id, call: state, change: { kind: "recording", userId: r.user_id, deviceId: r.device_id } });
+    }
+  },
 });
 export const getCallPolicy = policy.get;
 export const setCallPolicy = policy.set;

@@ -11,6 +11,15 @@ export async function findCall(q: Q, orgId: string, callId: string): Promise<Cal
   return q.selectFrom("calls").selectAll().where("id", "=", callId).where("org_id", "=", orgId).executeTakeFirst();
 }
 
+/**
+ * Lock the call's row for this transaction on either dialect (a no-op update: PostgreSQL locks the
+ * row, SQLite serialises writers anyway), so concurrent departures see each other's: the last one
+ * out ends the call. For code that does not know the dialect.
+ */
+export async function lockCallRow(tx: Tx, callId: string): Promise<void> {
+  await tx.updateTable("calls").set({ id: callId }).where("id", "=", callId).execute();
+}
+
 /** The call row locked for this transaction (PostgreSQL; SQLite serialises writers anyway). */
 export async function lockCall(tx: Tx, orgId: string, callId: string, postgres: boolean): Promise<CallRow | undefined> {
   let q = tx.selectFrom("calls").selectAll().where("id", "=", callId).where("org_id", "=", orgId);
@@ -89,11 +98,11 @@ export async function setRecording(tx: Tx, participantId: string, since: number 
   await tx.updateTable("call_participants").set({ recording_since: since }).where("id", "=", participantId).execute();
 }
 
-/** Active calls' present participants of these users (or of these devices of one user) in an org. */
+/** Active calls' present participants in an org: of these users, of these devices, or those recording now. */
 export async function presenceOf(
   q: Q,
   orgId: string,
-  by: { userIds: string[] } | { deviceIds: string[] },
+  by: { userIds: string[] } | { deviceIds: string[] } | { recording: true },
 ): Promise<Array<ParticipantRow & { channel_id: string }>> {
   let query = q
     .selectFrom("call_participants")
@@ -103,7 +112,9 @@ export async function presenceOf(
     .where("calls.org_id", "=", orgId)
     .where("calls.ended_at", "is", null)
     .where("call_participants.left_at", "is", null);
-  query = "userIds" in by ? query.where("call_participants.user_id", "in", by.userIds) : query.where("call_participants.device_id", "in", by.deviceIds);
+  if ("userIds" in by) query = query.where("call_participants.user_id", "in", by.userIds);
+  else if ("deviceIds" in by) query = query.where("call_participants.device_id", "in", by.deviceIds);
+  else query = query.where("call_participants.recording_since", "is not", null);
   return query.execute();
 }
 

@@ -6,7 +6,8 @@
  */
 import type { z } from "zod";
 import type { Actor, Deps } from "../../context.ts";
-import { runCommand } from "../../command.ts";
+import { runCommand, type CommandEffects } from "../../command.ts";
+import type { Tx } from "../../platform/db/index.ts";
 import { validated } from "../../core/validate.ts";
 import { authorize } from "../access/authorize.ts";
 import { orgSettings, setOrgSettings } from "../e2ee/store.ts";
@@ -31,6 +32,8 @@ export function settingsPolicy<S extends z.ZodType<{ [key: string]: AuditJson }>
   command: string;
   /** The audit action of a change. */
   action: string;
+  /** What else the change does, in its transaction (after the audit entry of the change). */
+  onChange?: (tx: Tx, fx: CommandEffects, change: { orgId: string; from: z.output<S>; to: z.output<S>; now: number }) => Promise<void>;
 }): SettingsPolicy<z.output<S>> {
   const of = (settings: Record<string, unknown>): z.output<S> => {
     const parsed = o.schema.safeParse(settings[o.key]);
@@ -47,6 +50,7 @@ export function settingsPolicy<S extends z.ZodType<{ [key: string]: AuditJson }>
         const before = of(settings);
         await setOrgSettings(tx, p.orgId, { ...settings, [o.key]: next });
         fx.audit({ action: o.action, target: { kind: "org", id: p.orgId }, result: "success", details: { from: before, to: next } });
+        await o.onChange?.(tx, fx, { orgId: p.orgId, from: before, to: next, now: deps.now() });
         return next;
       });
     },

@@ -13,7 +13,16 @@ import Janode, { type JanodeConnection, type JanodeSession, type Jsep } from "ja
 import VideoRoomPlugin, { type VideoRoomHandle } from "janode/plugins/videoroom";
 import { Gauge, Histogram, type Registry } from "prom-client";
 import type { Logger } from "../log.ts";
-import { SfuError, type IceCandidate, type SessionDescription, type Sfu, type SfuEvent, type SfuHealth, type SfuRole } from "./types.ts";
+import {
+  SfuError,
+  type IceCandidate,
+  type SessionDescription,
+  type Sfu,
+  type SfuEvent,
+  type SfuHealth,
+  type SfuRole,
+  type SfuStreamSettings,
+} from "./types.ts";
 
 export interface JanusSfuOptions {
   /** ws://HOST:PORT of Janus's WebSocket transport. */
@@ -69,6 +78,8 @@ function description(j: Jsep | undefined, what: string): SessionDescription {
 interface Participant {
   publisher?: VideoRoomHandle;
   subscriber?: VideoRoomHandle;
+  /** The mids of the subscription's m-lines, as Janus last listed them (join, update). */
+  mids?: Set<string>;
 }
 
 export async function createJanusSfu(o: JanusSfuOptions): Promise<Sfu> {
@@ -275,6 +286,7 @@ export async function createJanusSfu(o: JanusSfuOptions): Promise<Sfu> {
       guarded("start", async () => {
         await handleOf(callId, participantId, "subscriber").start({ jsep: asJsep(answer), e2ee: true });
       }),
+    configureSubscription: (callId, participantId, streams) => guarded("configure", () => configureSubscription(callId, participantId, streams)),
     restartSubscriber: (callId, participantId) =>
       guarded("restart", async () => {
         const res = await handleOf(callId, participantId, "subscriber").configure({ restart: true });
@@ -338,17 +350,41 @@ export async function createJanusSfu(o: JanusSfuOptions): Promise<Sfu> {
     return { answer: res.jsep ? description(res.jsep, "a configure") : undefined };
   }
 
+  /** Remember the subscription's mids (Janus lists every m-line of it after a join or an update). */
+  function noteMids(callId: string, participantId: string, streams: { mid: string }[] | undefined): void {
+    const p = participants.get(key(callId, participantId));
+    if (p && streams) p.mids = new Set([...(p.mids ?? []), ...streams.map((x) => String(x.mid))]);
+  }
+
+  async function configureSubscription(callId: string, participantId: string, streams: SfuStreamSettings[]) {
+    const h = handleOf(callId, participantId, "subscriber");
+    const mids = participants.get(key(callId, participantId))?.mids ?? new Set<string>();
+    // Janus skips an unknown mid silently: refuse the whole request instead, so nothing half-applies.
+    const unknown = streams.find((x) => !mids.has(x.mid));
+    if (unknown) throw new SfuError("no_stream", `configure: mid ${unknown.mid} is not a stream of this subscription`);
+    await h.configure({
+      streams: streams.map((x) => ({
+        mid: x.mid,
+        ...(x.send !== undefined ? { send: x.send } : {}),
+        ...(x.substream !== undefined ? { substream: x.substream } : {}),
+        ...(x.temporal !== undefined ? { temporal: x.temporal } : {}),
+      })),
+    });
+  }
+
   async function subscribe(callId: string, participantId: string, feeds: string[]) {
     const existing = participants.get(key(callId, participantId))?.subscriber;
     if (existing) {
       // One multistream subscription per participant: add the feeds it lacks.
       const res = await existing.update({ subscribe: feeds.map((feed) => ({ feed })) });
+      noteMids(callId, participantId, res.streams);
       return { offer: description(res.jsep, "a subscription update") };
     }
     const h = await attach(callId, participantId, "subscriber");
     try {
       const joined = await h.joinSubscriber({ room: callId, streams: feeds.map((feed) => ({ feed })), autoupdate: true });
       participants.set(key(callId, participantId), { ...participants.get(key(callId, participantId)), subscriber: h });
+      noteMids(callId, participantId, joined.streams);
       return { offer: description(joined.jsep, "a subscription") };
     } catch (err) {
       await h.detach().catch(() => undefined);

@@ -30,14 +30,26 @@ export type SfuEvent =
   /** A participant's media session ended on the SFU side (hangup, ICE failure). */
   | { kind: "hangup"; callId: string; participantId: string; role: SfuRole; reason: string };
 
+/** What the SFU forwards on one stream (by its `mid`) of a participant's subscription. */
+export interface SfuStreamSettings {
+  mid: string;
+  /** false: stop forwarding this stream; true: forward it again. */
+  send?: boolean;
+  /** Simulcast layer (0 lowest to 2 highest). */
+  substream?: number;
+  /** Simulcast temporal layer (0 lowest to 2 all frames). */
+  temporal?: number;
+}
+
 /**
  * Why the SFU refused a media request: `unavailable` (connection down, reconnecting), `no_session`
  * (no publisher / subscriber session for this participant on this node), `not_published` (a
- * feed asked for sends no media yet), `already_published`, `refused` (anything else the SFU
+ * feed asked for sends no media yet), `already_published`, `no_stream` (a mid that is not one of
+ * the participant's subscription), `refused` (anything else the SFU
  * said no to; `sfuCode` is its error code).
  */
 export class SfuError extends Error {
-  readonly reason: "unavailable" | "no_session" | "not_published" | "already_published" | "refused";
+  readonly reason: "unavailable" | "no_session" | "not_published" | "already_published" | "no_stream" | "refused";
   readonly sfuCode: number | undefined;
   constructor(reason: SfuError["reason"], message: string, sfuCode?: number) {
     super(message);
@@ -72,6 +84,12 @@ export interface Sfu {
   subscribe(callId: string, participantId: string, feeds: string[]): Promise<{ offer: SessionDescription }>;
   /** Complete a subscription with the client's answer. */
   start(callId: string, participantId: string, answer: SessionDescription): Promise<void>;
+  /**
+   * Change what the SFU forwards on streams of this participant's own subscription (stop or resume
+   * a stream, pick a simulcast layer); no renegotiation. Every mid must be one of that
+   * subscription's, else nothing changes ({@link SfuError} `no_stream`).
+   */
+  configureSubscription(callId: string, participantId: string, streams: SfuStreamSettings[]): Promise<void>;
   /** Restart ICE of a subscription: a fresh offer from the SFU. */
   restartSubscriber(callId: string, participantId: string): Promise<{ offer: SessionDescription }>;
   /** Pass a client's ICE candidate to its publisher or subscriber session. */
