@@ -45,6 +45,8 @@ export async function aliceAndBobInDm(
   await makeUser(server, owner, { username: "bob", displayName: "Bob Member" });
   const alice = await newUserPage(browser, errors);
   const bob = await newUserPage(browser, errors);
+  // Two pages' call media through a relay on a small shared machine: a click may wait for a busy renderer.
+  for (const page of [alice, bob]) page.setDefaultTimeout(45_000);
   await alice.context().addInitScript(relayOnly);
   await bob.context().addInitScript(relayOnly);
   await signIn(alice, server.url, org, "alice", { deviceName: "Alice laptop", until: "signed-in", live: true });

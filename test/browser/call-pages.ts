@@ -91,13 +91,14 @@ export const SMALL_CAMERA = { width: 320, height: 240, frameRate: 15 };
 
 /**
  * Init script (test-only, passed to addInitScript with the camera size): keep every
- * RTCPeerConnection of the page on `window.__pcs`, and ask the fake camera for `camera`.
+ * RTCPeerConnection of the page on `window.__pcs` and the call's SFrame worker on
+ * `window.__sframe` (its counters go in {@link Seen}), and ask the fake camera for `camera`.
  */
 export function keepConnections(camera: { width: number; height: number; frameRate: number }): void {
   const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
   navigator.mediaDevices.getUserMedia = (c?: MediaStreamConstraints) => gum(c?.video ? { ...c, video: camera } : c);
   const Native = window.RTCPeerConnection;
-  const w = window as unknown as { __pcs: RTCPeerConnection[] };
+  const w = window as unknown as { __pcs: RTCPeerConnection[]; __sframe?: Worker };
   w.__pcs = [];
   class Kept extends Native {
     constructor(config: RTCConfiguration = {}) {
@@ -106,6 +107,14 @@ export function keepConnections(camera: { width: number; height: number; frameRa
     }
   }
   window.RTCPeerConnection = Kept;
+  const NativeWorker = window.Worker;
+  class KeptWorker extends NativeWorker {
+    constructor(url: string | URL, options?: WorkerOptions) {
+      super(url, options);
+      if (options?.name === "sframe") w.__sframe = this;
+    }
+  }
+  window.Worker = KeptWorker;
 }
 
 /** Each page posts a line in `channel` and reads every page's: all the devices hold the channel's current epoch keys. */
@@ -130,6 +139,8 @@ export interface Seen {
   clear: number;
   /** Each received stream's RTP as the connection counts it ("video mid 3: 812 packets, 240/238 frames received/decoded"): which side stops, when a tile stays dark. */
   received: string[];
+  /** The call's SFrame worker's counters (per sender leaf index, and the epochs it holds), when keepConnections found it: why frames that arrive do not decode. */
+  sframe?: unknown;
 }
 
 /** What the page decodes, matched to what its call screen shows (by the tracks' ids). */
@@ -156,7 +167,21 @@ export function seen(page: Page): Promise<Seen> {
     for (const fig of Array.from(document.querySelectorAll<HTMLElement>("[aria-label='Call'] figure.group-tile")))
       tiles[fig.getAttribute("aria-label") ?? ""] = frames.get(trackOf(fig.querySelector("video"))) ?? 0;
     const screen = frames.get(trackOf(document.querySelector<HTMLVideoElement>("[aria-label='Call'] video.group-screen-share"))) ?? 0;
-    return { tiles, screen, audio, clear, received };
+    const worker = (window as unknown as { __sframe?: Worker }).__sframe;
+    // The app's own stats requests use small ids; this one answers only here. A terminated worker never answers: 1 s at most.
+    const sframe = await new Promise<unknown>((resolve) => {
+      if (!worker) return resolve(undefined);
+      const id = 1e9 + Math.floor(Math.random() * 1e6);
+      const onMessage = (e: MessageEvent<{ t: string; id: number; stats: unknown }>) => {
+        if (e.data.t !== "stats" || e.data.id !== id) return;
+        worker.removeEventListener("message", onMessage);
+        resolve(e.data.stats);
+      };
+      worker.addEventListener("message", onMessage);
+      worker.postMessage({ t: "stats", id });
+      setTimeout(() => resolve(undefined), 1000);
+    });
+    return { tiles, screen, audio, clear, received, sframe };
   });
 }
 

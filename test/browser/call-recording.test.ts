@@ -65,6 +65,8 @@ test(
     await makeUser(server, owner, { username: "bob", displayName: "Bob Member" });
     const alice = await newUserPage(browser, errors);
     const bob = await newUserPage(browser, errors);
+    // Two pages' call media and a recording on a small shared machine: a click may wait for a busy renderer.
+    for (const page of [alice, bob]) page.setDefaultTimeout(45_000);
     await signIn(alice, server.url, "rec", "alice", { deviceName: "Alice laptop", until: "signed-in", live: true });
     await signIn(bob, server.url, "rec", "bob", { deviceName: "Bob laptop", until: "signed-in", live: true });
 

@@ -30,7 +30,7 @@ test("SFrame context: a member decrypts another's frames, with metadata; own fra
   assert.equal(r.epoch, 1n);
   assert.equal(r.leafIndex, 0);
   assert.deepEqual(await alice.decrypt(await bob.encrypt(frame(3))), { ok: true, plaintext: frame(3), epoch: 1n, leafIndex: 1 });
-  assert.deepEqual(await alice.decrypt(await alice.encrypt(frame(3))), { ok: false, reason: "own_key" }, "a reflected frame");
+  assert.deepEqual(await alice.decrypt(await alice.encrypt(frame(3))), { ok: false, reason: "own_key", leafIndex: 0 }, "a reflected frame");
   const h = decodeSFrameHeader(ct)!;
   assert.equal(parseMlsKid(h.kid).leafIndex, 0);
   assert.equal(parseMlsKid(h.kid).context, alice.kidContext);
@@ -48,8 +48,8 @@ test("SFrame context: any flipped bit (header, ciphertext, tag) or other metadat
     assert.equal(r.ok, false, `byte ${i}`);
     if (i >= headerLen) assert.equal(!r.ok && r.reason, "auth_failed");
   }
-  assert.deepEqual(await bob.decrypt(ct, new Uint8Array([1, 2, 4])), { ok: false, reason: "auth_failed" });
-  assert.deepEqual(await bob.decrypt(ct.subarray(0, headerLen + 4), meta), { ok: false, reason: "auth_failed" }, "truncated");
+  assert.deepEqual(await bob.decrypt(ct, new Uint8Array([1, 2, 4])), { ok: false, reason: "auth_failed", leafIndex: 0 });
+  assert.deepEqual(await bob.decrypt(ct.subarray(0, headerLen + 4), meta), { ok: false, reason: "auth_failed", leafIndex: 0 }, "truncated");
   assert.deepEqual(await bob.decrypt(new Uint8Array([0xff]), meta), { ok: false, reason: "malformed" });
   assert.ok((await bob.decrypt(ct, meta)).ok, "the untouched frame still opens");
 });
@@ -59,10 +59,10 @@ test("SFrame context: a receiver holding another key for the epoch rejects every
   const eve = new SFrameContext();
   alice.setEpoch(keys(1n, 0, 1));
   eve.setEpoch(keys(1n, 2, 7));
-  for (let i = 0; i < 5; i++) assert.deepEqual(await eve.decrypt(await alice.encrypt(frame(50))), { ok: false, reason: "auth_failed" });
+  for (let i = 0; i < 5; i++) assert.deepEqual(await eve.decrypt(await alice.encrypt(frame(50))), { ok: false, reason: "auth_failed", leafIndex: 0 });
   const late = new SFrameContext();
   late.setEpoch(keys(2n, 2));
-  assert.deepEqual(await late.decrypt(await alice.encrypt(frame(5))), { ok: false, reason: "unknown_epoch" });
+  assert.deepEqual(await late.decrypt(await alice.encrypt(frame(5))), { ok: false, reason: "unknown_epoch", leafIndex: 0 });
 });
 
 test("SFrame context: replays are refused, reordering inside the window is accepted", async () => {
@@ -70,8 +70,8 @@ test("SFrame context: replays are refused, reordering inside the window is accep
   const cts = [];
   for (let i = 0; i < 10; i++) cts.push(await alice.encrypt(frame(20 + i)));
   for (const i of [0, 5, 3, 9, 1]) assert.ok((await bob.decrypt(cts[i]!)).ok, `frame ${i}`);
-  assert.deepEqual(await bob.decrypt(cts[5]!), { ok: false, reason: "replay" });
-  assert.deepEqual(await bob.decrypt(cts[0]!), { ok: false, reason: "replay" });
+  assert.deepEqual(await bob.decrypt(cts[5]!), { ok: false, reason: "replay", leafIndex: 0 });
+  assert.deepEqual(await bob.decrypt(cts[0]!), { ok: false, reason: "replay", leafIndex: 0 });
   assert.ok((await bob.decrypt(cts[2]!)).ok);
   // The same frame delivered twice at once: exactly one opens.
   const twice = await Promise.all([bob.decrypt(cts[4]!), bob.decrypt(cts[4]!)]);
@@ -106,7 +106,7 @@ test("SFrame context: the previous epoch decrypts during the grace, then expires
   assert.ok((await bob.decrypt(inFlight)).ok, "a frame of the old epoch inside the grace");
   assert.ok((await bob.decrypt(fresh)).ok);
   now += 2000;
-  assert.deepEqual(await bob.decrypt(inFlight2), { ok: false, reason: "expired_epoch" });
+  assert.deepEqual(await bob.decrypt(inFlight2), { ok: false, reason: "expired_epoch", leafIndex: 0 });
   assert.deepEqual(bob.epochs, [2n], "the expired epoch is forgotten");
 
   for (const e of [3n, 4n, 5n]) bob.setEpoch(keys(e, 1));
@@ -153,4 +153,27 @@ test("SFrame context: many senders' keys (more than the per-epoch cache) all wor
   });
   for (const s of senders) assert.ok((await bob.decrypt(await s.encrypt(frame(8)))).ok);
   assert.ok((await bob.decrypt(await senders[0]!.encrypt(frame(8)))).ok, "the first sender's key was evicted and comes back");
+});
+
+test("SFrame context: a key derivation that fails (WebCrypto refused once) is derived again for the sender's next frame", async () => {
+  const { alice, bob } = pair();
+  const subtle = globalThis.crypto.subtle;
+  const importKey = subtle.importKey.bind(subtle);
+  const refuse = (n: number) => {
+    let left = n;
+    subtle.importKey = ((...a: Parameters<SubtleCrypto["importKey"]>) =>
+      left-- > 0 ? Promise.reject(new DOMException("refused", "OperationError")) : importKey(...a)) as SubtleCrypto["importKey"];
+  };
+  try {
+    refuse(1);
+    await assert.rejects(alice.encrypt(frame(10)), /refused/, "the sender's first derivation fails");
+    const ct = await alice.encrypt(frame(11));
+    refuse(1);
+    await assert.rejects(bob.decrypt(ct), /refused/, "the receiver's first derivation for alice fails");
+    const r = await bob.decrypt(ct);
+    assert.ok(r.ok, "the same frame opens once the derivation works");
+    assert.ok((await bob.decrypt(await alice.encrypt(frame(12)))).ok);
+  } finally {
+    subtle.importKey = importKey;
+  }
 });

@@ -37,7 +37,10 @@ export interface SFrameContextOptions {
 export type SFrameDropReason = "malformed" | "unknown_epoch" | "expired_epoch" | "own_key" | "replay" | "auth_failed";
 
 /** The outcome of {@link SFrameContext.decrypt}. */
-export type SFrameDecryptResult = { ok: true; plaintext: Uint8Array; epoch: bigint; leafIndex: number } | { ok: false; reason: SFrameDropReason };
+export type SFrameDecryptResult =
+  | { ok: true; plaintext: Uint8Array; epoch: bigint; leafIndex: number }
+  /** `leafIndex`: the sender the KID names, when the header parsed. */
+  | { ok: false; reason: SFrameDropReason; leafIndex?: number };
 
 interface EpochState {
   keys: SFrameEpochKeys;
@@ -104,7 +107,13 @@ export class SFrameContext {
   #key(e: EpochState, kid: bigint): Promise<SFrameKey> {
     let k = e.derived.get(kid);
     if (!k) {
-      k = deriveKeySalt(this.suite, kid, e.keys.baseKey).then(importSFrameKey);
+      const derived = deriveKeySalt(this.suite, kid, e.keys.baseKey).then(importSFrameKey);
+      // A derivation that failed is not kept: the sender's next frame derives again instead of
+      // every later frame of that sender failing with it.
+      k = derived.catch((err: unknown) => {
+        if (e.derived.get(kid) === k) e.derived.delete(kid);
+        throw err;
+      });
       if (e.derived.size >= MAX_KEYS_PER_EPOCH) e.derived.delete(e.derived.keys().next().value!);
       e.derived.set(kid, k);
     }
@@ -115,10 +124,18 @@ export class SFrameContext {
   async encrypt(plaintext: Uint8Array, metadata?: Uint8Array): Promise<Uint8Array> {
     const e = this.#epochs[0];
     if (!e) throw new Error("no SFrame epoch keys yet");
-    e.sendKey ??= this.#key(e, mlsKid(e.keys.epoch, e.keys.ownLeafIndex, this.kidContext));
+    const sendKey = (e.sendKey ??= this.#key(e, mlsKid(e.keys.epoch, e.keys.ownLeafIndex, this.kidContext)));
     // Taken before the await so concurrent calls never share a counter.
     const ctr = e.nextCtr++;
-    return sframeSeal(await e.sendKey, ctr, plaintext, metadata);
+    let key: SFrameKey;
+    try {
+      key = await sendKey;
+    } catch (err) {
+      // Derived again for the next frame (see #key).
+      if (e.sendKey === sendKey) e.sendKey = undefined;
+      throw err;
+    }
+    return sframeSeal(key, ctr, plaintext, metadata);
   }
 
   /** Decrypt a frame (header ‖ ciphertext) with the metadata it was sealed with. */
@@ -126,26 +143,27 @@ export class SFrameContext {
     const h = decodeSFrameHeader(frame);
     if (!h) return { ok: false, reason: "malformed" };
     const kid = parseMlsKid(h.kid);
+    const fail = (reason: SFrameDropReason): SFrameDecryptResult => ({ ok: false, reason, leafIndex: kid.leafIndex });
     const i = this.#epochs.findIndex((e) => Number(e.keys.epoch & ((1n << KID_EPOCH_BITS) - 1n)) === kid.epochBits);
     const e = this.#epochs[i];
-    if (!e) return { ok: false, reason: "unknown_epoch" };
+    if (!e) return fail("unknown_epoch");
     if (e.supersededAt !== undefined && this.#now() - e.supersededAt > this.#graceMs) {
       this.#epochs.splice(i, 1);
-      return { ok: false, reason: "expired_epoch" };
+      return fail("expired_epoch");
     }
     // A key is for sending or for receiving, never both (RFC 9605 §4.4.1): frames under our
     // own sender index are reflections.
-    if (kid.leafIndex === e.keys.ownLeafIndex) return { ok: false, reason: "own_key" };
+    if (kid.leafIndex === e.keys.ownLeafIndex) return fail("own_key");
     let replay = e.replay.get(h.kid);
-    if (replay && !replay.check(h.ctr)) return { ok: false, reason: "replay" };
+    if (replay && !replay.check(h.ctr)) return fail("replay");
     const plaintext = await sframeOpen(await this.#key(e, h.kid), frame, metadata);
-    if (!plaintext) return { ok: false, reason: "auth_failed" };
+    if (!plaintext) return fail("auth_failed");
     if (!replay) {
       replay = new ReplayWindow();
       e.replay.set(h.kid, replay);
     }
     // Checked again: another frame with this counter may have finished while this one awaited.
-    if (!replay.check(h.ctr)) return { ok: false, reason: "replay" };
+    if (!replay.check(h.ctr)) return fail("replay");
     replay.accept(h.ctr);
     return { ok: true, plaintext, epoch: e.keys.epoch, leafIndex: kid.leafIndex };
   }

@@ -45,14 +45,23 @@ function secureOptions(files: TlsFiles): tls.SecureContextOptions {
   return options;
 }
 
+/** How long an idle keep-alive connection stays open (Fastify's default; above the usual 60 s of proxies). */
+const KEEP_ALIVE_MS = 72_000;
+
 /**
  * A Fastify `serverFactory`: plain HTTP, or HTTPS with the configured pair (TLS 1.2 at least).
  * Fastify types its raw server as http.Server; the https one serves the same requests.
  */
 export function serverFactory(files: TlsFiles | undefined): (handler: http.RequestListener) => http.Server {
   return (handler) => {
-    if (!files) return http.createServer(handler);
-    return https.createServer({ ...secureOptions(files), minVersion: "TLSv1.2" }, handler) as unknown as http.Server;
+    const server = files
+      ? (https.createServer({ ...secureOptions(files), minVersion: "TLSv1.2" }, handler) as unknown as http.Server)
+      : http.createServer(handler);
+    // Fastify sets this only on servers it creates itself. Node's 5 s default is shorter than the
+    // idle timeout of reverse proxies and HTTP clients: they would reuse a connection the server is
+    // closing and see a reset (a proxy's 502).
+    server.keepAliveTimeout = KEEP_ALIVE_MS;
+    return server;
   };
 }
 

@@ -4,7 +4,7 @@ import { CallHealthLine } from "./call-health.tsx";
 import { emptyLinkStats, type LinkStats } from "./link-stats.ts";
 
 function sample(received: number, lost: number, decrypted: number, authFailed: number): LinkStats {
-  const sframe = { encrypted: 0, decrypted, dropped: authFailed, reasons: { auth_failed: authFailed } };
+  const sframe = { encrypted: 0, decrypted, dropped: authFailed, reasons: { auth_failed: authFailed }, senders: {}, epochs: [1] };
   return { ...emptyLinkStats(sframe), localCandidateType: "relay", roundTripTime: 0.03, packetsReceived: received, packetsLost: lost };
 }
 

@@ -5,7 +5,7 @@ import { emptyLinkStats, type LinkStats } from "./link-stats.ts";
 
 function stats(over: Partial<Omit<LinkStats, "sframe">> & { decrypted?: number; reasons?: LinkStats["sframe"]["reasons"] } = {}): LinkStats {
   const { decrypted = 0, reasons = {}, ...rest } = over;
-  const sframe = { encrypted: 0, decrypted, dropped: Object.values(reasons).reduce((a, b) => a + (b ?? 0), 0), reasons };
+  const sframe = { encrypted: 0, decrypted, dropped: Object.values(reasons).reduce((a, b) => a + (b ?? 0), 0), reasons, senders: {}, epochs: [1] };
   return { ...emptyLinkStats(sframe), ...rest };
 }
 

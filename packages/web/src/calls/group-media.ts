@@ -11,7 +11,7 @@ import type { PageCallKeys } from "../worker/protocol.ts";
 import { CallMedia } from "./call-media.ts";
 import type { LocalMedia } from "./local-media.ts";
 import type { Slot } from "./peer-link.ts";
-import { countPackets, emptyLinkStats, type LinkStats } from "./link-stats.ts";
+import { countPackets, emptyLinkStats, readSelectedPair, type LinkStats } from "./link-stats.ts";
 import { Publisher, Subscriber, type LinkContext } from "./group-links.ts";
 import { playThroughSpeaker } from "./speaker.ts";
 import {
@@ -150,8 +150,9 @@ export class GroupMedia extends CallMedia {
     const sum = { video: 0, screen: 0, audio: 0 };
     // The figures are the subscription's: the SFU is the other end of its transport (its round trip, loss from it).
     const out = emptyLinkStats(await this.#sframe.stats());
-    (await sub.pc.getStats()).forEach((s: Record<string, unknown>) => {
-      if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded") out.roundTripTime = s.currentRoundTripTime as number | undefined;
+    const report = await sub.pc.getStats();
+    readSelectedPair(out, report);
+    report.forEach((s: Record<string, unknown>) => {
       if (s.type !== "inbound-rtp") return;
       countPackets(out, s);
       if (s.kind === "audio") sum.audio += Number(s.totalAudioEnergy ?? 0);

@@ -29,6 +29,30 @@ export function emptyLinkStats(sframe: SFrameStats): LinkStats {
   };
 }
 
+/**
+ * The candidate pair the connection sends on: the transport's selected pair (a pair stays
+ * selected while its checks are re-run, when `state` may not read "succeeded"), else a
+ * nominated pair that succeeded.
+ */
+function selectedPair(report: RTCStatsReport): Record<string, unknown> | undefined {
+  let pair: Record<string, unknown> | undefined;
+  report.forEach((s: Record<string, unknown>) => {
+    if (s.type === "transport" && typeof s.selectedCandidatePairId === "string") pair ??= report.get(s.selectedCandidatePairId) as Record<string, unknown>;
+  });
+  report.forEach((s: Record<string, unknown>) => {
+    if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded") pair ??= s;
+  });
+  return pair;
+}
+
+/** The selected pair's round trip (s) and local candidate type ("relay": through TURN) into the figures. */
+export function readSelectedPair(out: LinkStats, report: RTCStatsReport): void {
+  const pair = selectedPair(report);
+  if (!pair) return;
+  out.roundTripTime = pair.currentRoundTripTime as number | undefined;
+  out.localCandidateType = (report.get(pair.localCandidateId as string) as { candidateType?: string } | undefined)?.candidateType;
+}
+
 /** Add an inbound-rtp report's packet counters to the figures. */
 export function countPackets(out: LinkStats, s: Record<string, unknown>): void {
   out.packetsReceived += Number(s.packetsReceived ?? 0);

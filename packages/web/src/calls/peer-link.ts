@@ -8,7 +8,7 @@
 import type { CallSignal } from "@parley/protocol";
 import type { PageCallKeys } from "../worker/protocol.ts";
 import { detectSFrameMode, encryptableVideoCodecs, peerConnectionConfig, SFrameMedia, startSFrameWorker } from "./sframe-transform.ts";
-import { countPackets, emptyLinkStats, type LinkStats } from "./link-stats.ts";
+import { countPackets, emptyLinkStats, readSelectedPair, type LinkStats } from "./link-stats.ts";
 
 /** Which transceiver carries what (m-line order of the caller's offer). */
 export const SLOT = { audio: 0, camera: 1, screen: 2 } as const;
@@ -127,19 +127,14 @@ export class PeerLink {
     const report = await this.pc.getStats();
     const screen = this.pc.getTransceivers()[SLOT.screen];
     const out = emptyLinkStats(await this.#media.stats());
-    let pairLocal: string | undefined;
+    readSelectedPair(out, report);
     report.forEach((s: Record<string, unknown>) => {
       if (s.type === "inbound-rtp") countPackets(out, s);
       if (s.type === "inbound-rtp" && s.kind === "video") {
         if (screen && (s.mid === screen.mid || s.trackIdentifier === screen.receiver.track.id)) out.screenFramesDecoded += Number(s.framesDecoded ?? 0);
         else out.framesDecoded += Number(s.framesDecoded ?? 0);
       } else if (s.type === "inbound-rtp" && s.kind === "audio") out.totalAudioEnergy += Number(s.totalAudioEnergy ?? 0);
-      else if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded") {
-        pairLocal = s.localCandidateId as string;
-        out.roundTripTime = s.currentRoundTripTime as number | undefined;
-      }
     });
-    if (pairLocal) out.localCandidateType = (report.get(pairLocal) as { candidateType?: string } | undefined)?.candidateType;
     return out;
   }
 

@@ -20,12 +20,20 @@ export interface SFrameTransformOptions {
   codec?: string;
 }
 
-/** Counters of the worker: frames encrypted, decrypted and dropped (by reason). */
-export interface SFrameStats {
-  encrypted: number;
+/** Frames decrypted and dropped (by reason). */
+export interface SFrameReceived {
   decrypted: number;
   dropped: number;
   reasons: Partial<Record<SFrameDropReason | "no_keys", number>>;
+}
+
+/** Counters of the worker: frames encrypted, decrypted and dropped (by reason), in all and per sender. */
+export interface SFrameStats extends SFrameReceived {
+  encrypted: number;
+  /** What arrived from each sender, by the leaf index its frames' KID names (frames whose header did not parse are only in the totals). */
+  senders: Record<number, SFrameReceived>;
+  /** The epochs the worker holds keys of, newest (sending) first. */
+  epochs: number[];
 }
 
 /** Messages to the worker. */

@@ -5,7 +5,7 @@
 // decrypt is dropped, never passed on: the decoder sees nothing rather than garbage.
 import { SFrameContext, type SFrameDropReason } from "@parley/crypto/sframe";
 import { clearPrefixLength, type MediaKind } from "./frame-layout.ts";
-import type { SFrameStats, SFrameWorkerCommand, SFrameTransformOptions } from "./sframe-transform.ts";
+import type { SFrameReceived, SFrameStats, SFrameWorkerCommand, SFrameTransformOptions } from "./sframe-transform.ts";
 
 type EncodedFrame = RTCEncodedVideoFrame | RTCEncodedAudioFrame;
 
@@ -21,11 +21,17 @@ interface WorkerScope {
 const scope = self as unknown as WorkerScope;
 
 let context: SFrameContext | undefined;
-const stats: SFrameStats = { encrypted: 0, decrypted: 0, dropped: 0, reasons: {} };
+const stats: Omit<SFrameStats, "epochs"> = { encrypted: 0, decrypted: 0, dropped: 0, reasons: {}, senders: {} };
 
-function drop(reason: SFrameDropReason | "no_keys"): void {
-  stats.dropped++;
-  stats.reasons[reason] = (stats.reasons[reason] ?? 0) + 1;
+function sender(leafIndex: number): SFrameReceived {
+  return (stats.senders[leafIndex] ??= { decrypted: 0, dropped: 0, reasons: {} });
+}
+
+function drop(reason: SFrameDropReason | "no_keys", leafIndex?: number): void {
+  for (const s of leafIndex === undefined ? [stats] : [stats, sender(leafIndex)]) {
+    s.dropped++;
+    s.reasons[reason] = (s.reasons[reason] ?? 0) + 1;
+  }
 }
 
 function layout(frame: EncodedFrame, kind: MediaKind, codec: string | undefined): number {
@@ -57,9 +63,10 @@ async function decryptFrame(frame: EncodedFrame, opts: SFrameTransformOptions, o
   const n = layout(frame, opts.kind, opts.codec);
   const clear = bytes.subarray(0, n);
   const r = await context.decrypt(bytes.subarray(n), clear);
-  if (!r.ok) return drop(r.reason);
+  if (!r.ok) return drop(r.reason, r.leafIndex);
   frame.data = joined(clear, r.plaintext);
   stats.decrypted++;
+  sender(r.leafIndex).decrypted++;
   out.enqueue(frame);
 }
 
@@ -84,6 +91,6 @@ scope.onmessage = (e) => {
   } else if (m.t === "streams") {
     attach(m.readable as ReadableStream<EncodedFrame>, m.writable as WritableStream<EncodedFrame>, m.options);
   } else if (m.t === "stats") {
-    scope.postMessage({ t: "stats", id: m.id, stats });
+    scope.postMessage({ t: "stats", id: m.id, stats: { ...stats, epochs: (context?.epochs ?? []).map(Number) } satisfies SFrameStats });
   }
 };
