@@ -227,7 +227,7 @@ export async function everyoneInChannel(pages: readonly Page[], name: string): P
  * not an empty canvas; a composite's first frames are dark until its sources decode, which takes
  * longer on a busy machine).
  */
-export async function playedVideo(page: Page, bytes: Buffer): Promise<{ duration: number; width: number; height: number; lit: number }> {
+export async function playedVideo(page: Page, bytes: Buffer): Promise<{ duration: number; width: number; height: number; lit: number; litAt: number[] }> {
   const scratch = await page.context().newPage();
   try {
     return await scratch.evaluate(async (b64) => {
@@ -249,7 +249,7 @@ export async function playedVideo(page: Page, bytes: Buffer): Promise<{ duration
       canvas.width = v.videoWidth;
       canvas.height = v.videoHeight;
       const ctx = canvas.getContext("2d")!;
-      let lit = 0;
+      const litAt: number[] = [];
       for (const at of [0.25, 0.5, 0.75, 0.98]) {
         // A seek decodes the picture there.
         await new Promise((resolve) => {
@@ -260,9 +260,9 @@ export async function playedVideo(page: Page, bytes: Buffer): Promise<{ duration
         const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
         let n = 0;
         for (let i = 0; i < px.length; i += 4) if (px[i]! + px[i + 1]! + px[i + 2]! > 90) n++;
-        lit = Math.max(lit, n / (px.length / 4));
+        litAt.push(n / (px.length / 4));
       }
-      return { duration: v.duration, width: v.videoWidth, height: v.videoHeight, lit };
+      return { duration: v.duration, width: v.videoWidth, height: v.videoHeight, lit: Math.max(...litAt), litAt };
     }, bytes.toString("base64"));
   } finally {
     await scratch.close();
