@@ -177,3 +177,22 @@ test("SFrame context: a key derivation that fails (WebCrypto refused once) is de
     subtle.importKey = importKey;
   }
 });
+
+test("SFrame context: a key derivation that never finishes fails after the deadline and is tried again", async () => {
+  const alice = new SFrameContext({ deriveDeadlineMs: 50 });
+  const bob = new SFrameContext({ deriveDeadlineMs: 50 });
+  alice.setEpoch(keys(1n, 0));
+  bob.setEpoch(keys(1n, 1));
+  const ct = await alice.encrypt(frame(20));
+  const subtle = globalThis.crypto.subtle;
+  const importKey = subtle.importKey.bind(subtle);
+  let hang = true;
+  subtle.importKey = ((...a: Parameters<SubtleCrypto["importKey"]>) =>
+    hang ? ((hang = false), new Promise(() => undefined)) : importKey(...a)) as SubtleCrypto["importKey"];
+  try {
+    await assert.rejects(bob.decrypt(ct), /took over 50 ms/);
+    assert.ok((await bob.decrypt(ct)).ok, "derived again for the next frame");
+  } finally {
+    subtle.importKey = importKey;
+  }
+});

@@ -31,6 +31,8 @@ export interface SFrameContextOptions {
   now?: () => number;
   /** The sender's KID context; random by default (see mls-kid.ts). */
   kidContext?: bigint;
+  /** How long, in ms, a key derivation may take before it counts as failed (and is tried again for the next frame); 5 s by default. */
+  deriveDeadlineMs?: number;
 }
 
 /** Why a frame was not decrypted. */
@@ -54,6 +56,15 @@ interface EpochState {
 /** Derived keys cached per epoch before the oldest is forgotten (bounds memory under forged KIDs). */
 const MAX_KEYS_PER_EPOCH = 64;
 
+/** `p`, or a rejection once `ms` passed without it settling. */
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`SFrame key derivation took over ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 /** SFrame encryption and decryption for one participant of a call, keyed by MLS epochs. */
 export class SFrameContext {
   readonly suite: SFrameSuiteId;
@@ -61,6 +72,7 @@ export class SFrameContext {
   readonly #keep: number;
   readonly #graceMs: number;
   readonly #now: () => number;
+  readonly #deriveDeadlineMs: number;
   #epochs: EpochState[] = [];
 
   constructor(opts: SFrameContextOptions = {}) {
@@ -71,6 +83,7 @@ export class SFrameContext {
     this.#graceMs = opts.graceMs ?? 10_000;
     this.#now = opts.now ?? Date.now;
     this.kidContext = opts.kidContext ?? randomKidContext();
+    this.#deriveDeadlineMs = opts.deriveDeadlineMs ?? 5_000;
   }
 
   /** The current (sending) epoch, if any. */
@@ -107,9 +120,9 @@ export class SFrameContext {
   #key(e: EpochState, kid: bigint): Promise<SFrameKey> {
     let k = e.derived.get(kid);
     if (!k) {
-      const derived = deriveKeySalt(this.suite, kid, e.keys.baseKey).then(importSFrameKey);
-      // A derivation that failed is not kept: the sender's next frame derives again instead of
-      // every later frame of that sender failing with it.
+      const derived = withDeadline(deriveKeySalt(this.suite, kid, e.keys.baseKey).then(importSFrameKey), this.#deriveDeadlineMs);
+      // A derivation that failed, or never finished, is not kept: the sender's next frame derives
+      // again instead of every later frame of that sender failing (or waiting) with it.
       k = derived.catch((err: unknown) => {
         if (e.derived.get(kid) === k) e.derived.delete(kid);
         throw err;
