@@ -63,6 +63,7 @@ test(
         (s) => others.every((n) => (s.tiles[n] ?? 0) > 5) && s.audio.filter((e) => e > 0).length >= 3,
       );
       assert.equal(s.clear, 0, `${NAMES[i]}: every sender and receiver is SFrame-transformed`);
+      assert.deepEqual(s.undecryptable, [], `${NAMES[i]}: no tile says its media does not decrypt`);
       assert.equal(Object.keys(s.tiles).length, 4, `${NAMES[i]}: four tiles, ${JSON.stringify(s.tiles)}`);
       const call = page.getByRole("region", { name: "Call", exact: true });
       assert.match(await call.getByTestId("call-e2ee").innerText(), /End-to-end encrypted · /);

@@ -139,6 +139,8 @@ export interface Seen {
   clear: number;
   /** Each received stream's RTP as the connection counts it ("video mid 3: 812 packets, 240/238 frames received/decoded"): which side stops, when a tile stays dark. */
   received: string[];
+  /** Tiles that say their media does not decrypt here ("Can't decrypt"). */
+  undecryptable: string[];
   /** The call's SFrame worker's counters (per sender leaf index, and the epochs it holds), when keepConnections found it: why frames that arrive do not decode. */
   sframe?: unknown;
 }
@@ -164,8 +166,11 @@ export function seen(page: Page): Promise<Seen> {
     }
     const trackOf = (v: HTMLVideoElement | null) => ((v?.srcObject as MediaStream | null)?.getVideoTracks()[0]?.id ?? "") as string;
     const tiles: Record<string, number> = {};
-    for (const fig of Array.from(document.querySelectorAll<HTMLElement>("[aria-label='Call'] figure.group-tile")))
+    const undecryptable: string[] = [];
+    for (const fig of Array.from(document.querySelectorAll<HTMLElement>("[aria-label='Call'] figure.group-tile"))) {
       tiles[fig.getAttribute("aria-label") ?? ""] = frames.get(trackOf(fig.querySelector("video"))) ?? 0;
+      if (fig.querySelector(".group-mark.warn")) undecryptable.push(fig.getAttribute("aria-label") ?? "");
+    }
     const screen = frames.get(trackOf(document.querySelector<HTMLVideoElement>("[aria-label='Call'] video.group-screen-share"))) ?? 0;
     const worker = (window as unknown as { __sframe?: Worker }).__sframe;
     // The app's own stats requests use small ids; this one answers only here. A terminated worker never answers: 1 s at most.
@@ -181,7 +186,7 @@ export function seen(page: Page): Promise<Seen> {
       worker.postMessage({ t: "stats", id });
       setTimeout(() => resolve(undefined), 1000);
     });
-    return { tiles, screen, audio, clear, received, sframe };
+    return { tiles, screen, audio, clear, received, undecryptable, sframe };
   });
 }
 

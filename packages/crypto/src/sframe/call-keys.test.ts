@@ -27,6 +27,8 @@ test("call keys: members derive the same epoch base key; sender keys differ per 
   assert.equal(ka.baseKey.length, 16);
   assert.ok(equalBytes(ka.baseKey, kb.baseKey) && equalBytes(ka.baseKey, kc.baseKey));
   assert.deepEqual(new Set([ka.ownLeafIndex, kb.ownLeafIndex, kc.ownLeafIndex]).size, 3);
+  const devices = { [ka.ownLeafIndex]: "a1", [kb.ownLeafIndex]: "b1", [kc.ownLeafIndex]: "c1" };
+  for (const k of [ka, kb, kc]) assert.deepEqual(k.deviceOfLeaf, devices, "every member names the device at each leaf alike");
   const sa = await ka.senderKey(ka.ownLeafIndex);
   const sb = await ka.senderKey(kb.ownLeafIndex);
   assert.ok(!equalBytes(sa.key, sb.key) && !equalBytes(sa.salt, sb.salt), "each sender has its own key and salt");
@@ -67,7 +69,8 @@ test("call keys: removing a member rotates the keys; the removed device's last k
   await assert.rejects(callKeys(gc, "chan1"), (e: unknown) => isE2eeError(e, "invalid_state"));
 
   // Alice sends in the new epoch; bob decrypts, carol with everything she still holds cannot.
-  const alice = ctx(await callKeys(ga, "chan1"));
+  const aliceKeys = await callKeys(ga, "chan1");
+  const alice = ctx(aliceKeys);
   const bob = new SFrameContext();
   bob.setEpoch(before);
   bob.setEpoch(after);
@@ -75,7 +78,7 @@ test("call keys: removing a member rotates the keys; the removed device's last k
   for (let i = 0; i < 5; i++) {
     const frame = await alice.encrypt(media);
     assert.ok((await bob.decrypt(frame)).ok);
-    assert.deepEqual(await carol.decrypt(frame), { ok: false, reason: "unknown_epoch" });
+    assert.deepEqual(await carol.decrypt(frame), { ok: false, reason: "unknown_epoch", leafIndex: aliceKeys.ownLeafIndex });
     // Even deriving the key for the frame's exact KID from her last base key fails.
     const forced = await importSFrameKey(await deriveKeySalt(SFRAME_SUITES.AES_128_GCM_SHA256_128, decodeSFrameHeader(frame)!.kid, carolLast.baseKey));
     assert.equal(await sframeOpen(forced, frame), undefined);

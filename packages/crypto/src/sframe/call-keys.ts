@@ -4,7 +4,7 @@
 // changes the epoch and so every key; a removed device cannot derive the new one.
 import { mlsExporter } from "ts-mls";
 import { E2eeError } from "../errors.ts";
-import { internalOf, type Group } from "../group-state.ts";
+import { internalOf, membersOf, type Group } from "../group-state.ts";
 import type { SFrameEpochKeys } from "./context.ts";
 import { mlsKid } from "./mls-kid.ts";
 import { deriveKeySalt, SFRAME_SUITES, suiteParams, type SFrameKeyMaterial, type SFrameSuiteId } from "./suites.ts";
@@ -15,6 +15,8 @@ const LABEL = "SFrame 1.0 Base Key";
 export interface CallKeys extends SFrameEpochKeys {
   channelId: string;
   suite: SFrameSuiteId;
+  /** The device at each member leaf of the epoch (a frame's KID names the sender's leaf index). */
+  deviceOfLeaf: Record<number, string>;
   /** The key and salt a sender's frames use in this epoch (KID context `context`, 0 by default). */
   senderKey(leafIndex: number, context?: bigint): Promise<SFrameKeyMaterial>;
 }
@@ -35,6 +37,7 @@ export async function callKeys(group: Group, channelId: string, suite: SFrameSui
     epoch,
     baseKey,
     ownLeafIndex: g.state.privatePath.leafIndex,
+    deviceOfLeaf: Object.fromEntries(membersOf(g.state).map((m) => [m.leafIndex, m.deviceId])),
     senderKey: (leafIndex, context = 0n) => deriveKeySalt(suite, mlsKid(epoch, leafIndex, context), baseKey),
   };
 }

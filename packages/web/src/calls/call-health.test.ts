@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { callHealth, STALE_KEY_DROPS } from "./call-health.ts";
+import { callHealth, STALE_KEY_DROPS, undecryptableSenders } from "./call-health.ts";
+import type { SFrameReceived, SFrameStats } from "./sframe-transform.ts";
 import { emptyLinkStats, type LinkStats } from "./link-stats.ts";
 
 function stats(over: Partial<Omit<LinkStats, "sframe">> & { decrypted?: number; reasons?: LinkStats["sframe"]["reasons"] } = {}): LinkStats {
@@ -30,4 +31,23 @@ test("stale keys: frames dropped for keys while none opens; not while some still
   assert.equal(callHealth(prev, stats({ decrypted: 500, reasons: { auth_failed: 5 } })).keysStale, false);
   // replays and malformed packets are not a key problem
   assert.equal(callHealth(prev, stats({ decrypted: 500, reasons: { auth_failed: 3, replay: 40, malformed: 40 } })).keysStale, false);
+});
+
+test("undecryptable senders: the one sender whose frames all fail for keys while the others open", () => {
+  const sender = (decrypted: number, reasons: SFrameReceived["reasons"] = {}): SFrameReceived => ({
+    decrypted,
+    dropped: Object.values(reasons).reduce((a, b) => a + (b ?? 0), 0),
+    reasons,
+  });
+  const all = (senders: Record<number, SFrameReceived>): SFrameStats => ({ encrypted: 0, decrypted: 0, dropped: 0, reasons: {}, senders, epochs: [4] });
+  const prev = all({ 1: sender(300), 2: sender(0, { unknown_epoch: 40 }), 3: sender(290, { auth_failed: 1 }) });
+  const now = all({
+    1: sender(400),
+    2: sender(0, { unknown_epoch: 40 + STALE_KEY_DROPS }),
+    3: sender(390, { auth_failed: 30 }), // drops, but frames still open: not stuck
+    4: sender(0, { expired_epoch: STALE_KEY_DROPS }), // new this interval, all failing
+    5: sender(0, { replay: 50 }), // replays are not a key problem
+  });
+  assert.deepEqual(undecryptableSenders(prev, now), [2, 4]);
+  assert.deepEqual(undecryptableSenders(now, now), [], "nothing new arrived");
 });

@@ -6,6 +6,7 @@
  * the channel's MLS epoch yet, or was removed). Pure: call-health.tsx polls and shows it.
  */
 import type { LinkStats } from "./link-stats.ts";
+import type { SFrameReceived, SFrameStats } from "./sframe-transform.ts";
 
 export type NetworkQuality = "good" | "fair" | "poor" | "unknown";
 
@@ -30,8 +31,24 @@ export interface CallHealth {
   keysStale: boolean;
 }
 
-function keyDrops(s: LinkStats): number {
-  return KEY_REASONS.reduce((n, r) => n + (s.sframe.reasons[r] ?? 0), 0);
+function keyDrops(s: SFrameReceived | undefined): number {
+  return KEY_REASONS.reduce((n, r) => n + (s?.reasons[r] ?? 0), 0);
+}
+
+/** Between two readings of frame counters (all senders', or one sender's): enough frames dropped for keys, none opened. */
+function keysMissing(prev: SFrameReceived | undefined, now: SFrameReceived | undefined): boolean {
+  return keyDrops(now) - keyDrops(prev) >= STALE_KEY_DROPS && (now?.decrypted ?? 0) === (prev?.decrypted ?? 0);
+}
+
+/**
+ * The senders (leaf indices) whose frames arrived between two readings of the SFrame counters
+ * and none of which this device could open for keys: in a group call, the one tile that stays
+ * dark while the others play (its sender is on an epoch this device lacks, or the reverse).
+ */
+export function undecryptableSenders(prev: SFrameStats, now: SFrameStats): number[] {
+  return Object.keys(now.senders)
+    .map(Number)
+    .filter((leaf) => keysMissing(prev.senders[leaf], now.senders[leaf]));
 }
 
 /** The call's health between two samples of its figures (`prev` older). */
@@ -48,6 +65,6 @@ export function callHealth(prev: LinkStats, now: LinkStats): CallHealth {
     else if (l > QUALITY_LIMITS.fair.loss || r > QUALITY_LIMITS.fair.rtt) quality = "fair";
     else quality = "good";
   }
-  const keysStale = keyDrops(now) - keyDrops(prev) >= STALE_KEY_DROPS && now.sframe.decrypted === prev.sframe.decrypted;
+  const keysStale = keysMissing(prev.sframe, now.sframe);
   return { quality, loss, rtt, relayed: now.localCandidateType === "relay", keysStale };
 }

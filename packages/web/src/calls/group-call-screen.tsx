@@ -80,6 +80,7 @@ export function GroupCallScreen(props: { calls: CallStore; call: ActiveCall; med
         pinned={pin === p.deviceId}
         large={big}
         trust={trust(p.userId, p.deviceId)}
+        undecryptable={!self && media.undecryptable.has(p.deviceId)}
         onPin={() => setPinned(pin === p.deviceId ? undefined : p.deviceId)}
       />
     );

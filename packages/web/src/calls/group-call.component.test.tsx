@@ -48,6 +48,17 @@ describe("group call tile", () => {
     expect(screen.getByRole("figure", { name: "Bob Member" }).dataset.speaking).toBe("true");
   });
 
+  test("media that arrives but does not decrypt here: the tile says so, and stops saying it once frames open", async () => {
+    const { rerender } = await tile({});
+    expect(screen.queryByText("Can't decrypt")).toBeNull();
+    rerender({ undecryptable: true });
+    const mark = screen.getByRole("status");
+    expect(mark.textContent).toBe("Can't decrypt");
+    expect(mark.getAttribute("title")).toMatch(/cannot decrypt it/);
+    rerender({ undecryptable: false });
+    expect(screen.queryByText("Can't decrypt")).toBeNull();
+  });
+
   test("with video: a muted, labelled video (audio plays elsewhere); this device's own tile says so and is mirrored", async () => {
     await tile({ video: {} as MediaStream, self: true });
     const fig = screen.getByRole("figure", { name: "Bob Member (you)" });

@@ -24,7 +24,8 @@ import {
   videoStreamWishes,
   type FeedMids,
 } from "./group-streams.ts";
-import { detectSFrameMode, SFrameMedia, startSFrameWorker } from "./sframe-transform.ts";
+import { detectSFrameMode, SFrameMedia, startSFrameWorker, type SFrameStats } from "./sframe-transform.ts";
+import { undecryptableSenders } from "./call-health.ts";
 
 /** Another device's media in the call. */
 export interface GroupFeed {
@@ -49,6 +50,8 @@ export class GroupMedia extends CallMedia {
   sharingDevice: string | undefined;
   /** Remote videos are not shown and the camera is not sent (large calls; the user can turn it off). */
   audioOnly = false;
+  /** Devices whose frames arrive but none of which this device could decrypt in the last couple of seconds (their tile says so). */
+  undecryptable = new Set<string>();
   readonly #calls: GroupCalls;
   readonly #ownDeviceId: string;
   readonly #changed: () => void;
@@ -66,6 +69,8 @@ export class GroupMedia extends CallMedia {
   #feedQueue: Promise<void> = Promise.resolve();
   #latestFeeds: SfuFeed[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
+  #ticks = 0;
+  #lastSFrame: SFrameStats | undefined;
   #onConnected: () => void = () => undefined;
   #closed = false;
   /** The device shown large (pinned or speaker view): its camera comes in the high simulcast layer. */
@@ -304,6 +309,7 @@ export class GroupMedia extends CallMedia {
     const sub = this.#sub;
     const pub = this.#pub;
     if (!sub || !pub) return;
+    if (this.#ticks++ % 4 === 0) void this.#checkDecrypting();
     const byMid = new Map([...this.feeds.values()].map((f) => [f.mids.audio, f.deviceId]));
     const levels = new Map<string, number>();
     const read = (id: string | undefined, s: Record<string, unknown>) => {
@@ -323,6 +329,19 @@ export class GroupMedia extends CallMedia {
     this.activeSpeaker = speaker;
     if (same) return;
     this.#showInPip();
+    this.#changed();
+  }
+
+  // Every 2 s: which senders' frames arrive and do not decrypt here (per sender counters of the SFrame worker, by the epoch's leaf → device).
+  async #checkDecrypting(): Promise<void> {
+    const now = await this.#sframe?.stats();
+    const prev = this.#lastSFrame;
+    this.#lastSFrame = now;
+    if (!now || !prev) return;
+    const leaves = this.#keys?.deviceOfLeaf ?? {};
+    const stuck = new Set(undecryptableSenders(prev, now).flatMap((leaf) => leaves[leaf] ?? []));
+    if (stuck.size === this.undecryptable.size && [...stuck].every((d) => this.undecryptable.has(d))) return;
+    this.undecryptable = stuck;
     this.#changed();
   }
 

@@ -21,6 +21,8 @@ export interface GroupTileProps {
   large?: boolean;
   /** Whether you verified them and know this device (call-trust.ts); omitted: no mark. */
   trust?: ParticipantTrust;
+  /** Their media arrives but this device cannot decrypt it (it lacks their keys). */
+  undecryptable?: boolean;
   onPin: () => void;
 }
 
@@ -57,6 +59,15 @@ export function GroupTile(props: GroupTileProps) {
         {props.videoMuted ? (
           <span className="group-mark" title="Camera off">
             Camera off
+          </span>
+        ) : null}
+        {props.undecryptable ? (
+          <span
+            className="group-mark warn"
+            role="status"
+            title="Their media arrives but this device cannot decrypt it: one of you has not caught up with the conversation's encryption yet"
+          >
+            Can't decrypt
           </span>
         ) : null}
       </figcaption>

@@ -114,6 +114,6 @@ export class CallRelay {
 
   async #read(channelId: string): Promise<PageCallKeys | null> {
     const k = await this.#client.e2ee?.callKeys(channelId);
-    return k ? { channelId, suite: k.suite, epoch: k.epoch, baseKey: k.baseKey, ownLeafIndex: k.ownLeafIndex } : null;
+    return k ? { channelId, suite: k.suite, epoch: k.epoch, baseKey: k.baseKey, ownLeafIndex: k.ownLeafIndex, deviceOfLeaf: k.deviceOfLeaf } : null;
   }
 }

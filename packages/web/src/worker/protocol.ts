@@ -191,6 +191,8 @@ export interface PageCallKeys {
   epoch: bigint;
   baseKey: Uint8Array;
   ownLeafIndex: number;
+  /** The device at each member leaf of the epoch: whose frames a KID's leaf index names. */
+  deviceOfLeaf: Record<number, string>;
 }
 
 /** A data-subject export (a ZIP the server made) as the worker downloaded it. */
