@@ -228,7 +228,15 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
         deps.metrics.callCountSources.delete(callCounts);
         stopCallMedia?.();
         await auditCheckpointer.stop();
-        await app.close();
+        // Node closes the idle keep-alive connections once, as close begins; a response still
+        // streaming then would keep its connection (and this close) for the keep-alive timeout
+        // after it ends. Close each as it goes idle instead.
+        const idle = setInterval(() => app.server.closeIdleConnections(), 50);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(idle);
+        }
         await metricsListener?.close();
         await composed.close();
         // The last spans (this shutdown's included) go out before the process may exit.

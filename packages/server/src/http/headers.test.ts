@@ -26,12 +26,6 @@ for (const dialect of DIALECTS) {
     });
     after(() => s.stop());
 
-    it("idle keep-alive connections stay open 72 s, longer than a proxy's or client's idle timeout (no reset of a reused connection)", async () => {
-      const res = await fetch(`${s.url}/healthz`);
-      await res.arrayBuffer();
-      assert.equal(res.headers.get("keep-alive"), "timeout=72");
-    });
-
     it("CSP connect-src is 'self' only: no WebSocket or fetch to another host", async () => {
       for (const path of ["/healthz", "/api/v1/setup", "/api/docs/"]) {
         const res = await fetch(`${s.url}${path}`);
