@@ -164,21 +164,19 @@ for (const dialect of DIALECTS) {
       const s2 = await startTestServer({ database, config: CONFIG });
       try {
         const o = asTestUser(s2, await loginUser(s2, "acme", "owner", TEST_PASSWORD), TEST_PASSWORD);
-        // The download first: a close() that starts while a response is still streaming waits out the keep-alive timeout.
         const got = await fetchFile(s2, o, fileId);
         assert.equal(got.status, 200);
         assert.ok(got.bytes.equals(bytes));
         const events = (await o.api("GET", `/channels/${channelId}/events?after=0`)).body.events as Array<{ content: string; files?: string[] }>;
         assert.deepEqual(events.map(text), [...Array.from({ length: 12 }, (_, i) => `message ${i}`), "see file"]);
 
-        if (dialect === "sqlite") {
-          // A server holds the database: refused before anything is read.
-          const config = loadConfig({ dataDir: database.dataDir, logLevel: "silent" }, {});
-          await assert.rejects(restoreBackup(config, file, { passphrase: PASS, confirm: true }), { code: "backup_target_busy" });
-        }
+        // A server holds the database (SQLite: the file open; PostgreSQL: its sessions, still there after 3 s): refused before anything is read.
+        const config = loadConfig({ dataDir: database.dataDir, databaseUrl: database.url, logLevel: "silent" }, {});
+        await assert.rejects(restoreBackup(config, file, { passphrase: PASS, confirm: true }), { code: "backup_target_busy" });
       } finally {
         await s2.close();
       }
+      // Restores below run at once: a stopped node's PostgreSQL sessions may linger a moment, and the restore waits for them to go.
 
       if (dialect === "sqlite") {
         // Damaged backups are refused (exit 3) and the installation is left exactly as it was.

@@ -230,7 +230,12 @@ async function checkTarget(config: Config, dialect: Dialect, target: string | un
   }
   const storage = openStorage({ url: config.databaseUrl, dataDir: config.dataDir, pgPoolSize: 1 });
   try {
-    const others = await pgOtherSessions(storage.db);
+    // A node that has just stopped is still listed for a moment while its backends exit: look again for 3 s before refusing.
+    let others = await pgOtherSessions(storage.db);
+    for (let i = 0; i < 30 && others > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      others = await pgOtherSessions(storage.db);
+    }
     if (others > 0) throw new BackupError("backup_target_busy", `${others} other session(s) use the database: stop every Parley node before restoring`);
     if (!confirm && ((await pgTables(storage.db)).length > 0 || blobDirHasData)) {
       throw new BackupError(
