@@ -269,8 +269,11 @@ export class GroupMedia extends CallMedia {
     try {
       await sub.configure(changed);
     } catch {
-      // Asked again at the next change (the subscription may be renegotiating, or gone).
-      if (sub === this.#sub) for (const w of changed) this.#told.delete(w.mid);
+      // The subscription may be renegotiating, or the server slow to answer: asked again in a
+      // second (a grid tile would otherwise stay in the SFU's default, high layer until the next change).
+      if (sub !== this.#sub) return;
+      for (const w of changed) this.#told.delete(w.mid);
+      setTimeout(() => !this.#closed && sub === this.#sub && void this.#tellSfu(), 1000);
     }
   }
 
