@@ -23,12 +23,20 @@ const scope = self as unknown as WorkerScope;
 let context: SFrameContext | undefined;
 const stats: Omit<SFrameStats, "epochs"> = { encrypted: 0, decrypted: 0, dropped: 0, reasons: {}, senders: {} };
 
-function sender(leafIndex: number): SFrameReceived {
-  return (stats.senders[leafIndex] ??= { decrypted: 0, dropped: 0, reasons: {} });
+/** Senders counted one by one at most (KIDs come from the network: forged ones must not grow this without bound). */
+const MAX_SENDERS = 1000;
+let senderCount = 0;
+
+function sender(leafIndex: number): SFrameReceived | undefined {
+  const known = stats.senders[leafIndex];
+  if (known || senderCount >= MAX_SENDERS) return known;
+  senderCount++;
+  return (stats.senders[leafIndex] = { decrypted: 0, dropped: 0, reasons: {} });
 }
 
 function drop(reason: SFrameDropReason | "no_keys", leafIndex?: number): void {
-  for (const s of leafIndex === undefined ? [stats] : [stats, sender(leafIndex)]) {
+  const one = leafIndex === undefined ? undefined : sender(leafIndex);
+  for (const s of one ? [stats, one] : [stats]) {
     s.dropped++;
     s.reasons[reason] = (s.reasons[reason] ?? 0) + 1;
   }
@@ -66,7 +74,8 @@ async function decryptFrame(frame: EncodedFrame, opts: SFrameTransformOptions, o
   if (!r.ok) return drop(r.reason, r.leafIndex);
   frame.data = joined(clear, r.plaintext);
   stats.decrypted++;
-  sender(r.leafIndex).decrypted++;
+  const one = sender(r.leafIndex);
+  if (one) one.decrypted++;
   out.enqueue(frame);
 }
 
