@@ -67,3 +67,25 @@ export async function privateChannel(admin: TestUser, members: TestUser[]): Prom
   if (r.status !== 201) throw new Error(`channel not created: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.id as string;
 }
+
+/**
+ * The WebSocket connections a test file opens: `connect` signs a user's connection in to the
+ * server `url()` names (read when called: the server starts in `before`) and keeps it, `closeAll`
+ * (in `after` or `afterEach`) closes every kept one.
+ */
+export function socketPool(url: () => string): {
+  connect(u: TestUser): Promise<TestSocket>;
+  closeAll(): Promise<void>;
+} {
+  const sockets: TestSocket[] = [];
+  return {
+    async connect(u) {
+      const sock = await connectUser(url(), u.accessToken);
+      sockets.push(sock);
+      return sock;
+    },
+    async closeAll() {
+      for (const sock of sockets.splice(0)) await sock.close();
+    },
+  };
+}

@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import type { Call, ServerFrameOf } from "@parley/protocol";
 import { DIALECTS, startTestServer, type TestServer } from "../../testing/harness.ts";
 import { bootstrapOrg, countRows, makeOrg, makeUser, type TestUser } from "../../testing/factories.ts";
-import { connectUser, type TestSocket } from "../../gateway/test-client.ts";
-import { callAck, callFrame, privateChannel, TEST_CANDIDATE, TEST_SDP } from "../../testing/calls.ts";
+import { connectUser } from "../../gateway/test-client.ts";
+import { callAck, callFrame, privateChannel, socketPool, TEST_CANDIDATE, TEST_SDP } from "../../testing/calls.ts";
 
 const RINGS_PER_MINUTE = 8;
 
@@ -17,12 +17,7 @@ for (const dialect of DIALECTS) {
     let bob: TestUser;
     let carol: TestUser;
     let other: TestUser;
-    const sockets: TestSocket[] = [];
-    const connect = async (u: TestUser) => {
-      const sock = await connectUser(s.url, u.accessToken);
-      sockets.push(sock);
-      return sock;
-    };
+    const { connect, closeAll } = socketPool(() => s.url);
     const counts = async () => ({
       calls: await countRows(s, "calls"),
       participants: await countRows(s, "call_participants"),
@@ -42,7 +37,7 @@ for (const dialect of DIALECTS) {
     });
     // Each device may hold 4 sockets: every test closes the ones it opened.
     afterEach(async () => {
-      for (const sock of sockets.splice(0)) await sock.close();
+      await closeAll();
     });
     after(() => s.stop());
 

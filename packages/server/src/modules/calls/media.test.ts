@@ -15,7 +15,7 @@ import type { ServerFrameOf, SfuFeed } from "@parley/protocol";
 import { startTestServer, type TestServer } from "../../testing/harness.ts";
 import { bootstrapOrg, makeOrg, makeUser, type TestUser } from "../../testing/factories.ts";
 import { connectUser, type TestSocket } from "../../gateway/test-client.ts";
-import { callFrame, privateChannel, TEST_CANDIDATE, TEST_SDP } from "../../testing/calls.ts";
+import { callFrame, privateChannel, socketPool, TEST_CANDIDATE, TEST_SDP } from "../../testing/calls.ts";
 import { startTestJanus, type TestJanus } from "../../testing/janus.ts";
 import { publisherPeer, subscriberPeer, type TestPeer } from "../../testing/webrtc.ts";
 import { loadRoomSecrets } from "../../platform/sfu/room-key.ts";
@@ -32,13 +32,8 @@ describe("group-call media through the server and Janus", () => {
   let dave: TestUser;
   let other: TestUser;
   let roomSecret: (callId: string) => string;
-  const sockets: TestSocket[] = [];
+  const { connect, closeAll } = socketPool(() => s.url);
   const peers: TestPeer[] = [];
-  const connect = async (u: TestUser) => {
-    const sock = await connectUser(s.url, u.accessToken);
-    sockets.push(sock);
-    return sock;
-  };
   const ack = async (sock: TestSocket, frame: Record<string, unknown>): Promise<Ack> => {
     const r = await callFrame(sock, frame);
     assert.equal(r.t, "call.ack", JSON.stringify(r));
@@ -92,7 +87,7 @@ describe("group-call media through the server and Janus", () => {
     other = await makeOrg(s, "other");
   });
   afterEach(async () => {
-    for (const sock of sockets.splice(0)) await sock.close();
+    await closeAll();
     for (const peer of peers.splice(0)) await peer.close();
   });
   after(async () => {

@@ -10,7 +10,7 @@ import { createTestDatabase, DIALECTS, startTestServer, type TestDatabase, type 
 import { bootstrapOrg, makeUser, type TestUser } from "../../testing/factories.ts";
 import { connectUser, type TestSocket } from "../../gateway/test-client.ts";
 import { startTestNats, type TestNats } from "../../testing/nats.ts";
-import { callAck, privateChannel } from "../../testing/calls.ts";
+import { callAck, privateChannel, socketPool } from "../../testing/calls.ts";
 import { waitUntil } from "../../testing/jobs.ts";
 
 const GRACE_SECONDS = 1;
@@ -30,12 +30,7 @@ for (const dialect of DIALECTS) {
     let alice: TestUser;
     let bob: TestUser;
     let carol: TestUser;
-    const sockets: TestSocket[] = [];
-    const connect = async (u: TestUser) => {
-      const sock = await connectUser(s.url, u.accessToken);
-      sockets.push(sock);
-      return sock;
-    };
+    const { connect, closeAll } = socketPool(() => s.url);
 
     before(async () => {
       s = await startTestServer({ dialect, config: { callDisconnectSeconds: GRACE_SECONDS } });
@@ -45,7 +40,7 @@ for (const dialect of DIALECTS) {
       carol = await makeUser(s, owner);
     });
     afterEach(async () => {
-      for (const sock of sockets.splice(0)) await sock.close();
+      await closeAll();
     });
     after(() => s.stop());
 

@@ -10,8 +10,8 @@ import assert from "node:assert/strict";
 import type { ServerFrameOf } from "@parley/protocol";
 import { DIALECTS, startTestServer, type TestServer } from "../../testing/harness.ts";
 import { bootstrapOrg, makeOrg, makeUser, type TestUser } from "../../testing/factories.ts";
-import { connectUser, type TestSocket } from "../../gateway/test-client.ts";
-import { callAck, callFrame, privateChannel } from "../../testing/calls.ts";
+import type { TestSocket } from "../../gateway/test-client.ts";
+import { callAck, callFrame, privateChannel, socketPool } from "../../testing/calls.ts";
 
 for (const dialect of DIALECTS) {
   describe(`call recording (${dialect})`, () => {
@@ -21,12 +21,7 @@ for (const dialect of DIALECTS) {
     let bob: TestUser;
     let carol: TestUser;
     let other: TestUser;
-    const sockets: TestSocket[] = [];
-    const connect = async (u: TestUser) => {
-      const sock = await connectUser(s.url, u.accessToken);
-      sockets.push(sock);
-      return sock;
-    };
+    const { connect, closeAll } = socketPool(() => s.url);
     const ack = callAck;
     const refused = async (sock: TestSocket, frame: Record<string, unknown>, code: string) => {
       const r = await callFrame(sock, frame);
@@ -60,7 +55,7 @@ for (const dialect of DIALECTS) {
       other = await makeOrg(s, "other");
     });
     afterEach(async () => {
-      for (const sock of sockets.splice(0)) await sock.close();
+      await closeAll();
     });
     after(() => s.stop());
 
