@@ -19,7 +19,7 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { shot } from "./browser-support.ts";
 import { aliceAndBobInDm } from "./call-dm.ts";
-import { dmCallSuite } from "./call-pages.ts";
+import { dmCallSuite, pollUntil } from "./call-pages.ts";
 
 const suite = dmCallSuite();
 
@@ -64,15 +64,9 @@ function stats(page: Page): Promise<PageStats> {
   });
 }
 
-/** Poll `page`'s stats until `ok` holds (30 s). */
-async function until(page: Page, what: string, ok: (s: PageStats) => boolean): Promise<PageStats> {
-  let s = await stats(page);
-  for (let i = 0; i < 150 && !ok(s); i++) {
-    await new Promise((r) => setTimeout(r, 200));
-    s = await stats(page);
-  }
-  assert.ok(ok(s), `${what}: ${JSON.stringify(s)}`);
-  return s;
+/** Poll `page`'s stats until `ok` holds (45 s). */
+function until(page: Page, what: string, ok: (s: PageStats) => boolean): Promise<PageStats> {
+  return pollUntil(what, () => stats(page), ok, 45_000);
 }
 
 test(

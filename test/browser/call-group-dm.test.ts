@@ -16,7 +16,7 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { bootstrapOrg, makeUser } from "@parley/server/testing/factories";
 import { newUserPage, shot, signIn } from "./browser-support.ts";
-import { groupCallSuite, keepConnections, sfuUp, SMALL_CAMERA, until } from "./call-pages.ts";
+import { groupCallSuite, keepConnections, seesAndHearsTheOthers, sfuUp, SMALL_CAMERA } from "./call-pages.ts";
 
 const suite = groupCallSuite();
 
@@ -93,14 +93,7 @@ test(
 
     // ---- every page decodes both others' video and hears two audio streams ------------------------
     for (const [i, page] of pages.entries()) {
-      const others = NAMES.filter((_, j) => j !== i);
-      const s = await until(
-        page,
-        `${NAMES[i]} sees and hears the others`,
-        (s) => others.every((n) => (s.tiles[n] ?? 0) > 5) && s.audio.filter((e) => e > 0).length >= 2,
-      );
-      assert.equal(s.clear, 0, `${NAMES[i]}: every sender and receiver is SFrame-transformed`);
-      assert.equal(Object.keys(s.tiles).length, 3, `${NAMES[i]}: three tiles, ${JSON.stringify(s.tiles)}`);
+      await seesAndHearsTheOthers(page, NAMES, i);
       await page
         .getByRole("region", { name: "Call", exact: true })
         .getByRole("status")

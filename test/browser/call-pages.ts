@@ -177,27 +177,39 @@ export function seen(page: Page): Promise<Seen> {
     const sframe = await new Promise<unknown>((resolve) => {
       if (!worker) return resolve(undefined);
       const id = 1e9 + Math.floor(Math.random() * 1e6);
-      const onMessage = (e: MessageEvent<{ t: string; id: number; stats: unknown }>) => {
-        if (e.data.t !== "stats" || e.data.id !== id) return;
+      const done = (stats: unknown) => {
+        clearTimeout(timer);
         worker.removeEventListener("message", onMessage);
-        resolve(e.data.stats);
+        resolve(stats);
       };
+      const onMessage = (e: MessageEvent<{ t: string; id: number; stats: unknown }>) => e.data.t === "stats" && e.data.id === id && done(e.data.stats);
+      const timer = setTimeout(() => done(undefined), 1000);
       worker.addEventListener("message", onMessage);
       worker.postMessage({ t: "stats", id });
-      setTimeout(() => resolve(undefined), 1000);
     });
     return { tiles, screen, audio, clear, received, undecryptable, sframe };
   });
 }
 
-/** Poll until `ok` holds on the page (90 s). */
-export async function until(page: Page, what: string, ok: (s: Seen) => boolean): Promise<Seen> {
-  let s = await seen(page);
-  for (let i = 0; i < 450 && !ok(s); i++) {
-    await new Promise((r) => setTimeout(r, 200));
-    s = await seen(page);
-  }
-  assert.ok(ok(s), `${what}: ${JSON.stringify(s)}`);
+/** Poll until `ok` holds on the page (2 min: four pages' media on a busy machine). */
+export function until(page: Page, what: string, ok: (s: Seen) => boolean): Promise<Seen> {
+  return pollUntil(what, () => seen(page), ok, 120_000);
+}
+
+/**
+ * Wait until page `i` of a group call among `names` decodes the video of every other person's
+ * tile and hears each of them (audio energy on names.length - 1 streams); then every sender and
+ * receiver must be SFrame-transformed and the page must show one tile per person.
+ */
+export async function seesAndHearsTheOthers(page: Page, names: readonly string[], i: number): Promise<Seen> {
+  const others = names.filter((_, j) => j !== i);
+  const s = await until(
+    page,
+    `${names[i]} sees and hears the others`,
+    (s) => others.every((n) => (s.tiles[n] ?? 0) > 5) && s.audio.filter((e) => e > 0).length >= others.length,
+  );
+  assert.equal(s.clear, 0, `${names[i]}: every sender and receiver is SFrame-transformed`);
+  assert.equal(Object.keys(s.tiles).length, names.length, `${names[i]}: ${names.length} tiles, ${JSON.stringify(s.tiles)}`);
   return s;
 }
 
