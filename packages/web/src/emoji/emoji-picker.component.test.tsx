@@ -3,7 +3,8 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import type { CustomEmoji } from "@parley/protocol";
 import { chatFixture, user, type ChatFixture } from "../testing/chat-fixture.tsx";
-import { useChat } from "../client/use-chat.ts";
+import { createRoot } from "react-dom/client";
+import { ChatContext, useChat } from "../client/use-chat.ts";
 import type { Command, PersonalSnapshot } from "../worker/protocol.ts";
 import { EmojiPicker } from "./emoji-picker.tsx";
 import { MessageItem } from "../components/channel/message-item.tsx";
@@ -151,6 +152,47 @@ describe("drafts and saved messages", () => {
     await f.u.type(box, "{Enter}");
     await waitFor(() => expect(f.worker.calls("send")).toHaveLength(1));
     await waitFor(() => expect(personalCalls(f, "setDraft")).toContainEqual(["ch-1", "", null]));
+  });
+
+  test("text typed the moment the composer appears is kept: neither the mount nor the store's answer replaces it", async () => {
+    // A person (or a browser test) can type between the composer's first paint and its effects. Rendered
+    // outside act(), as a browser does: the keystroke lands in the microtask after the commit, before the
+    // scheduler runs the effects; then the store answers with an older draft.
+    const f = await setup({ drafts: [{ channelId: "ch-1", threadRoot: null, text: "an older draft", updatedAt: 1 }] });
+    const actEnv = globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean };
+    const wasAct = actEnv.IS_REACT_ACT_ENVIRONMENT;
+    actEnv.IS_REACT_ACT_ENVIRONMENT = false;
+    const host = document.body.appendChild(document.createElement("div"));
+    const root = createRoot(host);
+    try {
+      const typed = new Promise<HTMLTextAreaElement>((resolve) => {
+        const seen = new MutationObserver(() => {
+          const box = host.querySelector("textarea");
+          if (!box) return;
+          seen.disconnect();
+          Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, "value")!.set!.call(box, "typed at once");
+          box.dispatchEvent(new Event("input", { bubbles: true }));
+          resolve(box);
+        });
+        seen.observe(host, { childList: true, subtree: true });
+      });
+      root.render(
+        <ChatContext.Provider value={f.chat}>
+          <Composer channelId="ch-1" threadRoot={null} placeholder="Message #general" />
+        </ChatContext.Provider>,
+      );
+      const box = await typed;
+      await waitFor(() => expect(personalCalls(f, "snapshot").length).toBeGreaterThan(0));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(box.value).toBe("typed at once");
+      // The typed text becomes the draft.
+      await waitFor(() => expect(personalCalls(f, "setDraft")).toContainEqual(["ch-1", "typed at once", null]), { timeout: 3000 });
+      expect(box.value).toBe("typed at once");
+    } finally {
+      root.unmount();
+      host.remove();
+      actEnv.IS_REACT_ACT_ENVIRONMENT = wasAct;
+    }
   });
 
   test("Save on a message stores its reference and text; the Saved view lists saved messages and opens one in its channel", async () => {

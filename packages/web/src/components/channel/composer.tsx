@@ -22,14 +22,14 @@ const TYPING_EVERY_MS = 3_000;
 
 export function Composer(props: { channelId: string; threadRoot: number | null; placeholder: string; disabled?: boolean }) {
   const chat = useChat();
-  const [text, setText] = useState("");
   const [caret, setCaret] = useState(0);
   const [pick, setPick] = useState(0);
   const [closedAt, setClosedAt] = useState<number>();
   const [error, setError] = useState<string>();
   const [emoji, setEmoji] = useState(false);
   const emojiButton = useRef<HTMLButtonElement>(null);
-  const draft = useDraft(props.channelId, props.threadRoot, text, setText);
+  const draft = useDraft(props.channelId, props.threadRoot);
+  const { text, setText } = draft;
   const lastTyping = useRef(0);
   const ref = useRef<HTMLTextAreaElement>(null);
   // The device found the server's account of the compliance archive wrong here: the SDK refuses sends (and the note says why).
