@@ -233,11 +233,42 @@ describe("Admin: reset a user's password", () => {
 });
 
 describe("Profile → Notifications", () => {
+  test("the fields wait for the stored settings, so a late answer cannot undo a choice; a snooze keeps unsaved edits", async () => {
+    let answer!: (s: typeof NOTIFY_SETTINGS) => void;
+    const f = await profile({ settings: new Promise((r) => (answer = r)) });
+    f.worker.answers.set("api:updateNotificationSettings", (c: Command) => ({
+      ...NOTIFY_SETTINGS,
+      level: "mentions",
+      snoozeUntil: c.op === "api" ? ((c.input as { body: { snoozeUntil?: number } }).body.snoozeUntil ?? null) : null,
+    }));
+    const form = screen.getByRole("form", { name: "Notification settings" });
+    const nothing = within(form).getByRole("radio", { name: "Nothing" }) as HTMLInputElement;
+    const quiet = within(form).getByRole("checkbox", { name: "Quiet hours every day" }) as HTMLInputElement;
+    const fields = [...within(form).getAllByRole("radio"), ...within(form).getAllByRole("checkbox")] as HTMLInputElement[];
+    expect(fields.map((x) => x.disabled)).toEqual(fields.map(() => true));
+    expect((within(form).getByRole("button", { name: "Save" }) as HTMLButtonElement).disabled).toBe(true);
+
+    answer({ ...NOTIFY_SETTINGS, level: "mentions" });
+    await waitFor(() => expect(nothing.disabled).toBe(false));
+    expect((within(form).getByRole("radio", { name: "Mentions and direct messages" }) as HTMLInputElement).checked).toBe(true);
+    await f.u.click(nothing);
+    await f.u.click(quiet);
+    await f.u.click(within(form).getByRole("button", { name: "Snooze for 1 hour" }));
+    await within(form).findByRole("button", { name: /End snooze/ });
+    // The snooze went out alone, and the form still shows what was chosen and not yet saved.
+    expect(apiBodies(f.worker.commands, "updateNotificationSettings").map((b) => Object.keys(b as object))).toEqual([["snoozeUntil"]]);
+    expect(nothing.checked).toBe(true);
+    expect(quiet.checked).toBe(true);
+    expect(within(form).getByLabelText("Quiet from")).toBeTruthy();
+  });
+
   test("mention email: turned on with its delay in the notification settings", async () => {
     const { u, worker } = await profile();
     const form = await screen.findByRole("form", { name: "Notification settings" });
     worker.answers.set("api:updateNotificationSettings", { ...NOTIFY_SETTINGS, email: { enabled: true, delayMinutes: 30 } });
-    await u.click(within(form).getByRole("checkbox", { name: /Email me about unread mentions/ }));
+    const emailOn = within(form).getByRole("checkbox", { name: /Email me about unread mentions/ }) as HTMLInputElement;
+    await waitFor(() => expect(emailOn.disabled).toBe(false));
+    await u.click(emailOn);
     const minutes = within(form).getByRole("spinbutton", { name: "Minutes away before the email" });
     await u.clear(minutes);
     await u.type(minutes, "30");

@@ -5,6 +5,8 @@
  * edit policy (edit-policy-section.tsx) and the
  * limits the API exposes. Changing the suite does not
  * touch existing channels: every group keeps the suite it was created with.
+ * The suite's choice stays disabled until the stored one has loaded, so a
+ * choice made meanwhile is never overwritten by the late answer.
  */
 import { useEffect, useState } from "react";
 import { DEFAULT_LIMITS, type E2eeConfig, type E2eeSuite } from "@parley/protocol";
@@ -62,6 +64,7 @@ export function SettingsTab() {
               name="suite"
               value={s}
               checked={choice === s}
+              disabled={!config}
               onChange={() => {
                 setChoice(s);
                 setSaved(false);

@@ -4,7 +4,9 @@
  * offline, and push notifications on this device. Each
  * channel's override is in the channel's header (ChannelNotifySelect). Keywords are matched on
  * the device (notify/keywords.ts) and saved sealed to the user's key locker: the worker seals and
- * opens them, the server stores only the sealed list.
+ * opens them, the server stores only the sealed list. The fields stay disabled until the stored
+ * settings have loaded, so a choice made meanwhile is never overwritten by the late answer, and a
+ * snooze leaves unsaved edits in the form.
  */
 import { useEffect, useState } from "react";
 import type { NotificationSettings, NotifyLevel } from "@parley/protocol";
@@ -97,9 +99,10 @@ export function NotificationsSection() {
     }, "Notification settings saved.");
   const snooze = (ms: number | null) =>
     run(
-      async () => show(await api.call("updateNotificationSettings", { body: { snoozeUntil: ms === null ? null : Date.now() + ms } })),
+      async () => setSettings(await api.call("updateNotificationSettings", { body: { snoozeUntil: ms === null ? null : Date.now() + ms } })),
       ms === null ? "Snooze ended." : "Snoozed.",
     );
+  const loading = !settings;
   const snoozedUntil = settings?.snoozeUntil && settings.snoozeUntil > Date.now() ? new Date(settings.snoozeUntil) : undefined;
 
   return (
@@ -119,12 +122,13 @@ export function NotificationsSection() {
           <legend>Notify me of</legend>
           {LEVELS.map((l) => (
             <label key={l.value} className="block">
-              <input type="radio" name="notify-level" value={l.value} checked={level === l.value} onChange={() => setLevel(l.value)} /> {l.label}
+              <input type="radio" name="notify-level" value={l.value} checked={level === l.value} disabled={loading} onChange={() => setLevel(l.value)} />{" "}
+              {l.label}
             </label>
           ))}
         </fieldset>
         <label className="block">
-          <input type="checkbox" checked={quiet} onChange={(e) => setQuiet(e.target.checked)} /> Quiet hours every day
+          <input type="checkbox" checked={quiet} disabled={loading} onChange={(e) => setQuiet(e.target.checked)} /> Quiet hours every day
         </label>
         {quiet ? (
           <div>
@@ -154,7 +158,8 @@ export function NotificationsSection() {
             : "Separated by commas; matched on your devices only, as whole words, ignoring case and accents. The server stores them sealed."}
         </p>
         <label className="block">
-          <input type="checkbox" checked={emailOn} onChange={(e) => setEmailOn(e.target.checked)} /> Email me about unread mentions when I am away
+          <input type="checkbox" checked={emailOn} disabled={loading} onChange={(e) => setEmailOn(e.target.checked)} /> Email me about unread mentions when I am
+          away
         </label>
         {emailOn ? (
           <div>
