@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { Channel } from "@parley/protocol";
 import { useChat } from "../../client/use-chat.ts";
 import { describeError } from "../../client/session.ts";
@@ -12,15 +12,22 @@ export function BrowseChannelsDialog(props: { onClose: () => void }) {
   const [list, setList] = useState<Array<Channel & { joined: boolean }>>();
   const [hasMore, setHasMore] = useState(false);
   const [error, setError] = useState<string>();
+  /** The last request sent: an answer to an earlier one (a query typed over, a slow first page) is dropped. */
+  const latest = useRef(0);
   // The server searches names and topics and answers a page at a time; "Show more" asks for the next.
-  const page = (offset: number, before: Array<Channel & { joined: boolean }>) =>
-    chat.client.api.call("browseChannels", { query: { ...(q ? { q } : {}), offset } }).then(
+  const page = (offset: number, before: Array<Channel & { joined: boolean }>) => {
+    const asked = ++latest.current;
+    return chat.client.api.call("browseChannels", { query: { ...(q ? { q } : {}), offset } }).then(
       (r) => {
+        if (asked !== latest.current) return;
         setList([...before, ...r.channels]);
         setHasMore(r.hasMore);
       },
-      (err: unknown) => setError(describeError(err)),
+      (err: unknown) => {
+        if (asked === latest.current) setError(describeError(err));
+      },
     );
+  };
   useEffect(() => {
     const t = setTimeout(() => void page(0, []), 150);
     return () => clearTimeout(t);
