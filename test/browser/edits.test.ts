@@ -22,7 +22,20 @@ test("a code block is highlighted, and '(edited)' shows every version of the mes
   );
   await box.press("Enter");
   const msg = page.locator("main article.msg", { hasText: "Try this" });
-  await msg.locator(".code-block .hljs-keyword").first().waitFor();
+  await msg
+    .locator(".code-block .hljs-keyword")
+    .first()
+    .waitFor()
+    .catch(async (err: unknown) => {
+      // What the page showed (a rare failure under load: the composer empty right after fill; see the note of 2026-12-06).
+      const state = {
+        composer: await box.inputValue().catch(String),
+        pending: await page.locator(".pending-sends").count(),
+        channel: await page.locator("main h1").allTextContents(),
+        messages: await page.locator("main .messages").innerText().catch(String),
+      };
+      throw new Error(`${String(err)}\npage: ${JSON.stringify(state)}`);
+    });
   assert.equal(await msg.locator(".code-block-lang").textContent(), "ts");
   assert.equal(await msg.locator("script, img").count(), 0);
   await shot(page, "code-block");
