@@ -62,9 +62,8 @@ export class ChatStore extends ChatKeys {
   readonly #askedUsers = new Set<string>();
   #notifyPending = false;
   #refreshTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Channel list requests sent, and the newest one whose answer is shown. */
-  #channelAsks = 0;
-  #channelsShown = 0;
+  /** Channel list requests sent, and the newest whose answer is shown: an older answer arriving later (without a channel just created) is dropped. */
+  #channelList = { asked: 0, shown: 0 };
   #readTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(client: RemoteClient, me: User, org: Org) {
@@ -206,12 +205,10 @@ export class ChatStore extends ChatKeys {
   }
 
   async refreshChannels(): Promise<void> {
-    // An answer to an earlier request that arrives after a later one is stale (it may lack a channel just
-    // created): dropped, or the open channel would vanish for a moment and its composer lose what was typed.
-    const ask = ++this.#channelAsks;
+    const ask = ++this.#channelList.asked;
     const channels = await this.client.channels();
-    if (ask < this.#channelsShown) return;
-    this.#channelsShown = ask;
+    if (ask < this.#channelList.shown) return;
+    this.#channelList.shown = ask;
     this.channels = channels;
     for (const c of this.channels) this.#histories.get(c.id)?.purgeBelow(c.retentionFloor ?? 0);
     this.#changed();
