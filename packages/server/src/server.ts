@@ -40,7 +40,7 @@ import { turnHandlers } from "./modules/turn/routes.ts";
 import { fanoutJobHandlers } from "./modules/notifications/fanout.ts";
 import { pushJobHandlers } from "./modules/notifications/push-send.ts";
 import { mentionEmailJobHandlers } from "./modules/notifications/mention-email.ts";
-import { complianceJobHandlers, retentionSchedule } from "./modules/compliance/retention-run.ts";
+import { complianceJobHandlers, retentionSchedules } from "./modules/compliance/retention-run.ts";
 import { e2eeJobHandlers } from "./modules/e2ee/directory-keys.ts";
 import { mlsJobHandlers } from "./modules/mls/removals.ts";
 import { mailJobHandlers } from "./modules/accounts/mail.ts";
@@ -191,7 +191,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
       ...ringTimeoutHandlers(deps),
       ...disconnectHandlers(deps),
     },
-    schedules: [fileGcSchedule, ldapSyncSchedule, retentionSchedule, statusSweepSchedule],
+    schedules: [fileGcSchedule, ldapSyncSchedule, ...retentionSchedules(deps.config.retentionEveryMinutes), statusSweepSchedule],
   });
   jobs.start();
   // The active calls and participants gauges read the database when scraped.

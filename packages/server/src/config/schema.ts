@@ -198,6 +198,11 @@ export const SETTINGS = {
     doc: "Keep attachment blobs in an S3-compatible bucket instead of PARLEY_BLOB_DIR, so every node serves every file: s3://[KEY:SECRET@]BUCKET[/PREFIX][?endpoint=URL&region=R&pathStyle=true]. Without KEY:SECRET the AWS SDK's usual chain applies (AWS_ACCESS_KEY_ID, instance roles).",
   },
   webDir: { env: "PARLEY_WEB_DIR", schema: z.string().optional(), doc: "Directory of the built web app to serve at / (optional)." },
+  retentionEveryMinutes: {
+    env: "PARLEY_RETENTION_EVERY_MINUTES",
+    schema: int(0, 10080).default(60),
+    doc: "How often the retention run applies each org's retention policy, minutes (periods aligned to the clock: 60 runs at the top of every hour, 1440 at midnight UTC). 0: never on a schedule, only on demand (`parley compliance retention run`, the admin console's Run now).",
+  },
   auditCheckpointEvery: {
     env: "PARLEY_AUDIT_CHECKPOINT_EVERY",
     schema: int(1, 1_000_000).default(1000),

@@ -114,6 +114,9 @@ export async function startTestServer(opts: { dialect?: TestDialect; config?: Co
           // The foundation's tests drive the transport with opaque test bytes; E2EE, SDK
           // and canary tests (and every real deployment) keep the MLS framing check on.
           checkMlsFraming: false,
+          // Tests run retention themselves and count what it removed: a scheduled run at the top
+          // of the hour would race them (it once took a browser test's messages first).
+          retentionEveryMinutes: 0,
           ...opts.config,
         },
         logDestination: sink,

@@ -102,7 +102,10 @@ function LastRun(props: { run: RetentionRun | null | undefined; loaded: boolean;
       {!props.loaded ? (
         <p className="muted">Loading…</p>
       ) : !run ? (
-        <p className="muted">Retention has not run yet. It runs every hour once a policy is set.</p>
+        <p className="muted">
+          Retention has not run yet. Once a policy is set it runs on the server's schedule (hourly unless PARLEY_RETENTION_EVERY_MINUTES says otherwise), or now
+          with Run now.
+        </p>
       ) : (
         <dl className="security-facts" aria-label="Last retention run">
           <dt>Started</dt>

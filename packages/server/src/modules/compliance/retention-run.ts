@@ -356,8 +356,10 @@ export async function runRetention(deps: Deps, orgId: string, opts: RetentionOpt
   return { startedAt, finishedAt: deps.now(), ...c.counts };
 }
 
-/** Hourly, server-wide (whichever process claims the period's job). */
-export const retentionSchedule: JobSchedule = { name: RETENTION_JOB, everyMs: 3600_000, maxAttempts: 5 };
+/** Every `minutes` (hourly by default), server-wide (whichever process claims the period's job); none for 0. */
+export function retentionSchedules(minutes: number): JobSchedule[] {
+  return minutes > 0 ? [{ name: RETENTION_JOB, everyMs: minutes * 60_000, maxAttempts: 5 }] : [];
+}
 
 /** The retention job: one org (`{ orgId }`, on demand), or every org with a policy or held rows (hourly). */
 export function complianceJobHandlers(deps: Deps): Record<string, JobHandler> {
