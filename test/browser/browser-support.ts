@@ -143,6 +143,8 @@ export async function createChannel(creator: Page, name: string): Promise<void> 
   await creator.getByRole("button", { name: "Create channel" }).click();
   await creator.getByLabel("Name").fill(name);
   await creator.getByRole("button", { name: "Create", exact: true }).click();
+  // Done when the dialog has gone: the page behind an open modal takes no typing.
+  await creator.getByRole("dialog", { name: "Create a channel" }).waitFor({ state: "detached" });
   await creator.getByRole("heading", { name: `# ${name}` }).waitFor();
 }
 
@@ -151,9 +153,8 @@ export async function createAndJoinChannel(creator: Page, joiner: Page, name: st
   await createChannel(creator, name);
   await joiner.getByRole("button", { name: "Browse channels" }).click();
   await joiner.getByRole("button", { name: `Join ${name}` }).click();
-  // The app opens the channel as soon as the membership shows (a newcomer's home goes to the first
-  // channel); the dialog closes once the device has also joined the channel's MLS group. Messages
-  // sent before that are from epochs this device never gets.
+  // The dialog closes, and the channel opens, once the device has also joined the channel's MLS
+  // group. Messages sent before that are from epochs this device never gets.
   await joiner.getByRole("dialog", { name: "Browse channels" }).waitFor({ state: "detached", timeout: 30_000 });
   await joiner.getByRole("heading", { name: `# ${name}` }).waitFor();
 }

@@ -27,7 +27,8 @@ test("a code block is highlighted, and '(edited)' shows every version of the mes
     .first()
     .waitFor()
     .catch(async (err: unknown) => {
-      // What the page showed (a rare failure under load: the composer empty right after fill; see the note of 2026-12-06).
+      // What the page showed. (The composer was once empty here: the channel had opened behind the
+      // still-open create dialog, whose inert page took no typing; home.test.ts covers that.)
       const state = {
         composer: await box.inputValue().catch(String),
         pending: await page.locator(".pending-sends").count(),

@@ -77,10 +77,12 @@ export function Shell(props: { chat: ChatStore; onSignOut: (reason?: string) => 
     return () => notifier.stop();
   }, [chat]);
 
-  // Home: go to the first channel, so a newcomer lands somewhere useful.
+  // Home: go to the first channel, so a newcomer lands somewhere useful; not while a dialog is
+  // open (a modal makes the page behind it inert: a channel opened there, by the first channel
+  // created or joined from the dialog, would show but take no typing until the dialog closes).
   useEffect(() => {
-    if (route.name === "home" && chat.channels[0]) navigate(`/c/${chat.channels[0].id}`, true);
-  }, [route.name, chat.channels]);
+    if (route.name === "home" && !dialog && chat.channels[0]) navigate(`/c/${chat.channels[0].id}`, true);
+  }, [route.name, chat.channels, dialog]);
 
   // The service worker names the channel of a push no tab can open (pushes carry ids only).
   useEffect(() => tellChannelNames(chat.channels, (c) => chat.channelTitle(c)), [chat, chat.channels]);
