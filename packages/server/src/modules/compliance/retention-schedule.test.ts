@@ -53,7 +53,8 @@ test("a scheduled retention run applies every org's policy; 0 schedules none", {
     );
     assert.equal(job!.payload, "null", "server-wide: no org named");
 
-    // What that job does each period: every org with a policy, and only those.
+    // What that job does each period: every org with a policy, and only those. (The next minute's
+    // run may do it first: the rows are checked, not the run's counts.)
     const withPolicy = await bootstrapOrg(scheduled);
     const without = await makeOrg(scheduled);
     const kept = await oldMessage(scheduled, without, "kept");
@@ -62,7 +63,6 @@ test("a scheduled retention run applies every org's policy; 0 schedules none", {
     await complianceJobHandlers(scheduled.deps)[RETENTION_JOB]!(null, { id: "job_test", name: RETENTION_JOB, attempt: 1, maxAttempts: 5 });
     assert.equal(await messagesIn(scheduled, expired), 0, "the org with a policy lost its old message");
     assert.equal(await messagesIn(scheduled, kept), 1, "the org without one kept it");
-    assert.equal((await withPolicy.api("GET", "/compliance/retention")).body.lastRun.eventsDeleted >= 1, true);
   } finally {
     await scheduled.stop();
   }
