@@ -42,7 +42,7 @@ export const complianceHoldCommands: Command[] = [
     usage: "",
     summary: "The org's retention policy, channel overrides and the last run (owners, compliance officers)",
     details: `Change it with \`parley compliance retention set\` and, per channel, \`parley compliance retention channel\`;
-\`parley compliance retention run\` applies it now instead of at the next hourly run.`,
+\`parley compliance retention run\` applies it now instead of at the next scheduled run (hourly unless PARLEY_RETENTION_EVERY_MINUTES says otherwise).`,
     async run(ctx) {
       const r = await withClient(ctx, ({ api }) => api.call("getRetention"));
       ctx.out.result(r, () => [

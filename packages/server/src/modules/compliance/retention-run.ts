@@ -1,5 +1,5 @@
 /**
- * The retention run (issue 11, docs/compliance.md): a durable job, hourly and on demand, that
+ * The retention run (issue 11, docs/compliance.md): a durable job, scheduled (hourly by default) and on demand, that
  * applies each org's retention policy.
  * - Events: in every channel no hold covers, the messages, reactions, edits, deletions and
  *   history-key events older than the period are removed; an event whose sender is held moves
@@ -361,7 +361,7 @@ export function retentionSchedules(minutes: number): JobSchedule[] {
   return minutes > 0 ? [{ name: RETENTION_JOB, everyMs: minutes * 60_000, maxAttempts: 5 }] : [];
 }
 
-/** The retention job: one org (`{ orgId }`, on demand), or every org with a policy or held rows (hourly). */
+/** The retention job: one org (`{ orgId }`, on demand), or every org with a policy or held rows (scheduled). */
 export function complianceJobHandlers(deps: Deps): Record<string, JobHandler> {
   return {
     async [RETENTION_JOB](payload) {
