@@ -17,6 +17,7 @@ import { callFrame } from "@parley/server/testing/calls";
 import { connectUser, type TestSocket } from "../../packages/server/src/gateway/test-client.ts";
 import { launchChromium } from "./browser-support.ts";
 import { serveModules } from "./call-modules.ts";
+import { pollUntil } from "./call-pages.ts";
 
 let modules: http.Server;
 let browser: Browser;
@@ -188,12 +189,7 @@ test("a four-person group call through the server and Janus: every page decodes 
         ),
       );
     const enough = (c: { encrypted: number; decrypted: number }) => c.encrypted > 50 && c.decrypted > 50;
-    let counters = await sframe();
-    for (let round = 0; round < 50 && !counters.every(enough); round++) {
-      await new Promise((r) => setTimeout(r, 200));
-      counters = await sframe();
-    }
-    for (const [i, c] of counters.entries()) assert.ok(enough(c), `page ${i}: ${JSON.stringify(c)}`);
+    await pollUntil("every page's SFrame counters past 50", sframe, (counters) => counters.every(enough), 10_000);
     assert.deepEqual(errors, []);
   } finally {
     for (const page of pages) await page.context().close();

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { startTestServer, type TestServer } from "../../testing/harness.ts";
 import { bootstrapOrg, makeOrg, type TestUser } from "../../testing/factories.ts";
 import { backdateEvents } from "../../testing/retention.ts";
+import { waitUntil } from "../../testing/jobs.ts";
 import { RETENTION_JOB } from "./retention.ts";
 import { complianceJobHandlers } from "./retention-run.ts";
 
@@ -31,21 +32,12 @@ async function messagesIn(server: TestServer, channelId: string): Promise<number
   return rows.length;
 }
 
-/** Poll until `check` holds (the runner wakes every second), at most `ms`. */
-async function until(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end;) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
 test("a scheduled retention run applies every org's policy; 0 schedules none", { timeout: 60_000 }, async () => {
   const scheduled = await startTestServer({ dialect: "sqlite", config: { retentionEveryMinutes: 1 } });
   try {
     // The runner enqueues this minute's job on its first tick, under the period's dedupe key.
     const period = Math.floor(Date.now() / MINUTE);
-    await until("the scheduled job", 10_000, async () => (await jobsNamed(scheduled, RETENTION_JOB)).some((j) => j.state === "done"));
+    await waitUntil(async () => (await jobsNamed(scheduled, RETENTION_JOB)).some((j) => j.state === "done"), 10_000, "the scheduled job");
     const [job] = await jobsNamed(scheduled, RETENTION_JOB);
     assert.ok(
       [`${RETENTION_JOB}@${period}`, `${RETENTION_JOB}@${period + 1}`].includes(job!.dedupe_key!),
@@ -70,7 +62,7 @@ test("a scheduled retention run applies every org's policy; 0 schedules none", {
   const off = await startTestServer({ dialect: "sqlite" }); // the harness's default: retentionEveryMinutes 0
   try {
     // The runner has ticked once another schedule's job is there (the status sweep, every minute).
-    await until("the runner's first tick", 10_000, async () => (await jobsNamed(off, "accounts.clear_ended_statuses")).length > 0);
+    await waitUntil(async () => (await jobsNamed(off, "accounts.clear_ended_statuses")).length > 0, 10_000, "the runner's first tick");
     assert.deepEqual(await jobsNamed(off, RETENTION_JOB), [], "no retention job scheduled");
   } finally {
     await off.stop();
