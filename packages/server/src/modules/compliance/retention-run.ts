@@ -40,6 +40,8 @@ export interface RetentionOptions {
   now?: number;
   /** Rows per command. */
   batch?: number;
+  /** Awaited after each batch commits, before the next (a test paces a run with it, to stop the process midway). */
+  afterBatch?: () => Promise<void>;
 }
 
 type Counts = { eventsDeleted: number; eventsHeld: number; filesDeleted: number; auditDeleted: number };
@@ -49,6 +51,7 @@ interface RunCtx {
   orgId: string;
   now: number;
   batch: number;
+  afterBatch: () => Promise<void>;
   /** Channels held when the run started (skipped outright; each batch checks again). */
   heldChannels: Set<string>;
   counts: Counts;
@@ -205,6 +208,7 @@ async function expireEvents(c: RunCtx, channelId: string, cutoff: number): Promi
       return false;
     });
     if (done) return;
+    await c.afterBatch();
   }
 }
 
@@ -238,6 +242,7 @@ async function expireFiles(c: RunCtx, channelId: string, cutoff: number): Promis
     c.counts.filesDeleted += n;
     c.deps.metrics.retentionRemoved.inc({ kind: "files" }, n);
     if (n < c.batch) return;
+    await c.afterBatch();
   }
 }
 
@@ -276,6 +281,7 @@ async function purgeReleased(c: RunCtx): Promise<void> {
       return Math.max(events.length, files.length);
     });
     if (n < c.batch) return;
+    await c.afterBatch();
   }
 }
 
@@ -322,6 +328,7 @@ async function pruneAudit(c: RunCtx, cutoff: number): Promise<void> {
     c.counts.auditDeleted += n;
     c.deps.metrics.retentionRemoved.inc({ kind: "audit" }, n);
     if (n === 0) return;
+    await c.afterBatch();
   }
 }
 
@@ -335,6 +342,7 @@ export async function runRetention(deps: Deps, orgId: string, opts: RetentionOpt
     orgId,
     now,
     batch: opts.batch ?? DEFAULT_BATCH,
+    afterBatch: opts.afterBatch ?? (async () => {}),
     heldChannels: await heldChannelIds(deps.db, orgId, holds),
     counts: { eventsDeleted: 0, eventsHeld: 0, filesDeleted: 0, auditDeleted: 0 },
   };

@@ -4,7 +4,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from "kysely";
+import { Kysely, PostgresDialect, sql, type Transaction } from "kysely";
 import { Migrator, type MigrationProvider } from "kysely/migration";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
@@ -12,6 +12,7 @@ import type { Database } from "./tables.ts";
 import { migrations } from "./migrations.ts";
 import { registerDriver } from "./row-arrays.ts";
 import { cachedStatements } from "./statement-cache.ts";
+import { ImmediateSqliteDialect } from "./sqlite-immediate.ts";
 import { queryTracer } from "../tracing.ts";
 
 import type { Dialect } from "./dialect.ts";
@@ -87,7 +88,7 @@ function openSqlite(file: string, synchronous: "FULL" | "NORMAL"): Storage {
   // Our timestamps and seqs fit in 2^53: read integers as JS numbers.
   raw.defaultSafeIntegers(false);
   // With tracing on, each query inside a span becomes a child span (platform/tracing.ts).
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachedStatements(raw) }), log: queryTracer("sqlite") });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: cachedStatements(raw) }), log: queryTracer("sqlite") });
   registerDriver(db, { sqlite: raw });
   return {
     db,
