@@ -2,6 +2,7 @@
  * Test helpers for durable jobs: wait until the queue is idle instead of
  * sleeping, and a recording table whose primary key catches a second run.
  */
+import type { ChildProcess } from "node:child_process";
 import { sql } from "kysely";
 import type { Db } from "../platform/db/index.ts";
 import { jobsIdle } from "../platform/jobs/index.ts";
@@ -22,6 +23,20 @@ export async function waitUntil(cond: () => Promise<boolean>, timeoutMs: number,
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** `waitUntil` for a condition a child process brings about: its ending first fails at once, with its exit code or signal. */
+export async function waitWhileRunning(child: ChildProcess, cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  await waitUntil(
+    async () => {
+      if (await cond()) return true;
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`the child process ended (${child.exitCode ?? child.signalCode}) before ${what}`);
+      return false;
+    },
+    timeoutMs,
+    what,
+  );
 }
 
 /** Test-only tables: `job_runs` (one row per job run; its key makes a second run fail) and `job_attempts` (every attempt). */

@@ -10,27 +10,13 @@ import crypto from "node:crypto";
 import { DIALECTS, startTestServer } from "../../testing/harness.ts";
 import { bootstrapOrg } from "../../testing/factories.ts";
 import { uploadFile } from "../../testing/files.ts";
-import { waitUntil } from "../../testing/jobs.ts";
+import { waitWhileRunning } from "../../testing/jobs.ts";
 import { runRetention } from "./retention-run.ts";
 
 const DAY = 86_400_000;
 const CHILD = new URL("../../testing/retention-child.ts", import.meta.url).pathname;
 /** How long the child may take to start and get going: on a loaded two-core machine loading the server's modules alone can take seconds. */
 const CHILD_WAIT_MS = 60_000;
-
-/** Waits until `cond` holds while the child still runs; the child ending first fails at once, with its exit code. */
-async function whileChildRuns(child: ReturnType<typeof spawn>, cond: () => Promise<boolean>, what: string): Promise<void> {
-  await waitUntil(
-    async () => {
-      if (await cond()) return true;
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`the retention child ended (${child.exitCode ?? child.signalCode}) before ${what}`);
-      return false;
-    },
-    CHILD_WAIT_MS,
-    what,
-  );
-}
 
 for (const dialect of DIALECTS) {
   test(`retention killed midway resumes; rows and blobs agree (${dialect})`, { timeout: 120_000 }, async () => {
@@ -70,7 +56,7 @@ for (const dialect of DIALECTS) {
                 .executeTakeFirstOrThrow()
             ).n,
           );
-        await whileChildRuns(child, async () => (await removed()) >= 20, "the child removed some batches");
+        await waitWhileRunning(child, async () => (await removed()) >= 20, CHILD_WAIT_MS, "the child removed some batches");
       } finally {
         child.kill("SIGKILL");
         await exited;
@@ -142,7 +128,7 @@ test("a legal hold placed while a retention run is under way stops it at the nex
               .executeTakeFirstOrThrow()
           ).n,
         );
-      await whileChildRuns(child, async () => (await left()) <= N - 10, "the run removed some events");
+      await waitWhileRunning(child, async () => (await left()) <= N - 10, CHILD_WAIT_MS, "the run removed some events");
       const placed = await owner.api("POST", "/compliance/holds", { matter: "Deal review", scope: "channel", targetId: ch });
       assert.equal(
         placed.status,

@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { sql } from "kysely";
 import { openStorage } from "./index.ts";
+import { waitWhileRunning } from "../../testing/jobs.ts";
 
 const CHILD = new URL("../../testing/sqlite-writer-child.ts", import.meta.url).pathname;
 
@@ -25,11 +26,7 @@ test("a read-then-write transaction beside another writing process commits every
     child.stdout.on("data", (b: Buffer) => (out += b.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     try {
-      const t0 = Date.now();
-      while (!out.includes("ready")) {
-        assert.ok(Date.now() - t0 < 30_000 && child.exitCode === null, "the writer process started");
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await waitWhileRunning(child, async () => out.includes("ready"), 30_000, "the writer process started");
       // Each transaction reads (taking its snapshot), yields so the other process can commit, then writes.
       let committed = 0;
       while (child.exitCode === null && committed < 300) {
