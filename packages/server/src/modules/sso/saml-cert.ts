@@ -37,16 +37,32 @@ function pem(label: string, body: Buffer): string {
   return `-----BEGIN ${label}-----\n${b64.trimEnd()}\n-----END ${label}-----\n`;
 }
 
-/** A new key pair: the private key (PKCS#8 PEM) and its self-signed certificate (PEM) for `commonName`. */
-export function makeSigningKeyPair(commonName: string, opts: { notBefore?: number; notAfter?: number } = {}): { privateKey: string; certificate: string } {
+/**
+ * A certificate serial number from 16 random bytes: a positive DER INTEGER in its one minimal
+ * encoding (RFC 5280 4.1.2.2). The first byte is kept in 0x40..0x7f — below 0x80 so the number
+ * is positive, not zero so there is no leading zero octet, which DER forbids and OpenSSL refuses
+ * ("illegal padding"); 126 random bits remain.
+ */
+export function certificateSerial(random: Buffer): Buffer {
+  const serial = Buffer.from(random);
+  serial[0] = 0x40 | (serial[0]! & 0x3f);
+  return serial;
+}
+
+/**
+ * A new key pair: the private key (PKCS#8 PEM) and its self-signed certificate (PEM) for
+ * `commonName`. `serialRandom` (16 bytes, random by default) is for tests of the serial's encoding.
+ */
+export function makeSigningKeyPair(
+  commonName: string,
+  opts: { notBefore?: number; notAfter?: number; serialRandom?: Buffer } = {},
+): { privateKey: string; certificate: string } {
   const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
   const now = Date.now();
   const name = seq(set(seq(oid(CN), utf8(commonName.slice(0, 64)))));
-  const serial = crypto.randomBytes(16);
-  serial[0] = serial[0]! & 0x7f; // a positive INTEGER
   const tbs = seq(
     der(0xa0, der(0x02, Buffer.from([2]))), // version v3
-    der(0x02, serial),
+    der(0x02, certificateSerial(opts.serialRandom ?? crypto.randomBytes(16))),
     SHA256_RSA,
     name,
     seq(time(opts.notBefore ?? now - 60_000), time(opts.notAfter ?? now + VALIDITY_MS)),
