@@ -59,6 +59,7 @@ import { createJobRunner } from "./platform/jobs/index.ts";
 import { startAuditCheckpointer } from "./modules/audit/checkpointer.ts";
 import { createGateway, type Gateway } from "./gateway/gateway.ts";
 import { ensureSetupToken } from "./modules/orgs/setup.ts";
+import { reissueUnreadableSpCertificates } from "./modules/sso/saml-sp-repair.ts";
 import type pino from "pino";
 
 export interface ParleyServer {
@@ -150,6 +151,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   // Rotate the setup token before accepting requests, so the previous run's token
   // is never accepted, not even for a moment.
   const setupToken = await ensureSetupToken(deps);
+  await reissueUnreadableSpCertificates(deps);
   let metricsListener: MetricsListener | undefined;
   try {
     await app.listen({ host: config.host, port: config.port });

@@ -49,15 +49,24 @@ export function certificateSerial(random: Buffer): Buffer {
   return serial;
 }
 
-/**
- * A new key pair: the private key (PKCS#8 PEM) and its self-signed certificate (PEM) for
- * `commonName`. `serialRandom` (16 bytes, random by default) is for tests of the serial's encoding.
- */
-export function makeSigningKeyPair(
-  commonName: string,
-  opts: { notBefore?: number; notAfter?: number; serialRandom?: Buffer } = {},
-): { privateKey: string; certificate: string } {
-  const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
+interface CertificateOptions {
+  notBefore?: number;
+  notAfter?: number;
+  /** 16 bytes for the serial, random by default (tests of its encoding set them). */
+  serialRandom?: Buffer;
+}
+
+/** A new key pair: the private key (PKCS#8 PEM) and its self-signed certificate (PEM) for `commonName`. */
+export function makeSigningKeyPair(commonName: string, opts: CertificateOptions = {}): { privateKey: string; certificate: string } {
+  const { privateKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const pkcs8 = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  return { privateKey: pkcs8, certificate: selfSignedCertificate(pkcs8, commonName, opts) };
+}
+
+/** A self-signed certificate (PEM) for an RSA private key (PEM), valid from a minute ago for ten years unless told. */
+export function selfSignedCertificate(privateKeyPem: string, commonName: string, opts: CertificateOptions = {}): string {
+  const privateKey = crypto.createPrivateKey(privateKeyPem);
+  const publicKey = crypto.createPublicKey(privateKey);
   const now = Date.now();
   const name = seq(set(seq(oid(CN), utf8(commonName.slice(0, 64)))));
   const tbs = seq(
@@ -71,5 +80,5 @@ export function makeSigningKeyPair(
   );
   const signature = crypto.sign("sha256", tbs, privateKey);
   const cert = seq(tbs, SHA256_RSA, der(0x03, Buffer.from([0]), signature));
-  return { privateKey: privateKey.export({ type: "pkcs8", format: "pem" }).toString(), certificate: pem("CERTIFICATE", cert) };
+  return pem("CERTIFICATE", cert);
 }
