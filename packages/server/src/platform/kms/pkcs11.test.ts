@@ -3,7 +3,7 @@
  * dir): sealing through the HSM, the KEK's attributes in the token, the one clear error
  * for each way the HSM can be unusable at boot, a move from the key file to the HSM
  * (old values keep opening, `kms1:` included), and a KEK rotation and retirement in the
- * token. On SQLite: the database side runs on both dialects in kms.test.ts and
+ * token, and the order of KEKs made within one millisecond. On SQLite: the database side runs on both dialects in kms.test.ts and
  * modules/keys/rotation.test.ts.
  */
 import { after, before, test } from "node:test";
@@ -17,6 +17,7 @@ import { bootstrapOrg, call, makeOrg } from "../../testing/factories.ts";
 import { createTestHsm, SOFTHSM_MODULE, type TestHsm } from "../../testing/softhsm.ts";
 import { kekStatus, retireKeks, rotateKek } from "../../modules/keys/index.ts";
 import { kekIdOf } from "./key-file.ts";
+import { createPkcs11Ring } from "./pkcs11.ts";
 
 let hsm: TestHsm;
 before(() => {
@@ -271,3 +272,35 @@ test(
     }
   },
 );
+
+test("a KEK made in the same millisecond as the last one, or with the clock set back, is the active one", { timeout: 30_000 }, async () => {
+  // Its own label: the other tests count the "parley-kek" objects in the token.
+  const ring = await createPkcs11Ring({ module: SOFTHSM_MODULE, token: hsm.label, pin: hsm.pin, keyLabel: "parley-kek-order", createKey: true });
+  const realNow = Date.now;
+  try {
+    const made = [(await ring.active()).id];
+    // Twenty rotations in one millisecond (the clock held still: a real one moves on while the
+    // ring lists the token), then more as the clock runs.
+    const at = realNow();
+    for (let i = 0; i < 25; i++) {
+      Date.now = i < 20 ? () => at : realNow;
+      const kek = await ring.create();
+      assert.equal((await ring.active()).id, kek.id, `rotation ${i + 1}: the new key is active`);
+      made.push(kek.id);
+    }
+    Date.now = () => realNow() - 86_400_000; // the clock a day behind
+    const late = await ring.create();
+    assert.equal((await ring.active()).id, late.id, "made with the clock set back, it is still the newest");
+    made.push(late.id);
+    assert.deepEqual(
+      (await ring.list()).map((k) => k.id),
+      made.reverse(),
+      "newest first, in the order they were made",
+    );
+  } finally {
+    Date.now = realNow;
+    // The active one stays, under its own label, in the test's temporary token.
+    for (const k of await ring.list()) if (!k.active) await ring.destroy(k.id);
+    ring.close();
+  }
+});

@@ -130,10 +130,17 @@ function login(l: Loaded, session: Handle, o: Pkcs11Options, name: string): void
   }
 }
 
-/** A random 8-byte CKA_ID that sorts by creation time. */
-function newObjectId(): Buffer {
+/**
+ * An 8-byte CKA_ID that sorts after every existing one (`newestHex`, the highest): milliseconds
+ * since the epoch, at least one past the newest key's, then 2 random bytes. The highest ID is the
+ * active key, so a key made in the same millisecond as the last one (or with the clock set back)
+ * must still sort above it — with the time alone, the random bytes decided, and a rotation kept
+ * the old key active half the time.
+ */
+function newObjectId(newestHex: string | undefined): Buffer {
+  const newest = newestHex && /^[0-9a-f]{12}/.test(newestHex) ? parseInt(newestHex.slice(0, 12), 16) : 0;
   const id = Buffer.alloc(8);
-  id.writeUIntBE(Date.now(), 0, 6);
+  id.writeUIntBE(Math.min(Math.max(Date.now(), newest + 1), 2 ** 48 - 1), 0, 6);
   crypto.randomBytes(2).copy(id, 6);
   return id;
 }
@@ -238,7 +245,7 @@ export async function createPkcs11Ring(o: Pkcs11Options): Promise<KekRing> {
   };
 
   const generate = (): Kek => {
-    const id = newObjectId();
+    const id = newObjectId(withSession(objects)[0]?.id);
     withSession((s) =>
       p11.C_GenerateKey(s, { mechanism: lib.CKM_AES_KEY_GEN }, [
         { type: lib.CKA_CLASS, value: lib.CKO_SECRET_KEY },
