@@ -53,10 +53,9 @@ const AUDIENCE = "parley-api";
 
 const sealContext = (id: string) => `server_keys/${id}/jwt`;
 
-/** A new signing key's row, its private JWK sealed under the server's data key. */
-async function newKeyRow(kms: Kms, now: number) {
+/** A new signing key's row, its private JWK sealed under the server's data key (`id` is for tests). */
+export async function newKeyRow(kms: Kms, now: number, id = newId("key")) {
   const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
-  const id = newId("key");
   const pub = { ...(await exportJWK(publicKey)), kid: id, alg: "EdDSA", use: "sig" };
   const priv = { ...(await exportJWK(privateKey)), kid: id, alg: "EdDSA" };
   return {
@@ -76,6 +75,10 @@ const verifyingRows = (db: Db, now: number) =>
     .selectAll()
     .where("purpose", "=", "jwt")
     .where((eb) => eb.or([eb("retired_at", "is", null), eb("retired_at", ">", now)]))
+    // The database's order, as `parley keys status` and the other signing keys use
+    // (platform/kms/signing-keys.ts): a tie on created_at is broken the same way everywhere.
+    .orderBy("created_at")
+    .orderBy("id")
     .execute();
 
 /** Load the signing and verification keys, creating the signing key on first boot; they refresh themselves (TokenKeys.refresh). */
@@ -92,7 +95,7 @@ export async function loadTokenKeys(db: Db, now: number, kms: Kms, refreshMs = 3
         .execute();
       rows = await verifyingRows(db, nowMs);
     }
-    const active = rows.filter((r) => r.retired_at === null).sort((a, b) => a.created_at - b.created_at || a.id.localeCompare(b.id))[0]!;
+    const active = rows.find((r) => r.retired_at === null)!;
     if (active.id !== keys.kid) {
       keys.privateKey = (await importJWK(JSON.parse(await openPrivateJwk(db, kms, active)) as JWK, "EdDSA")) as CryptoKey;
       keys.kid = active.id;
