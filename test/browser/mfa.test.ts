@@ -21,6 +21,7 @@ import { generate } from "otplib";
 import type { Browser, Page } from "playwright-core";
 import { bootstrapOrg, call, makeUser, TEST_PASSWORD, type TestUser } from "@parley/server/testing/factories";
 import type { TestServer } from "@parley/server/testing/harness";
+import { wrongTotpCodes } from "@parley/server/testing/totp";
 import { launchChromium, newUserPage, shot, signIn, startWebServer } from "./browser-support.ts";
 
 const ORG = "twofa";
@@ -58,15 +59,8 @@ async function codeAfter(secret: string, used: number | undefined): Promise<{ co
   }
 }
 
-/** A code that is not the app's for any step the server accepts now (the current one and one either side). */
-async function wrongCode(secret: string): Promise<string> {
-  const epoch = Math.floor(Date.now() / 1000);
-  const near = await Promise.all([-30, 0, 30].map((d) => generate({ secret, epoch: epoch + d })));
-  for (let n = 0; ; n++) {
-    const code = String((123_456 + n * 7_919) % 1_000_000).padStart(6, "0");
-    if (!near.includes(code)) return code;
-  }
-}
+/** A code that is not the app's for any step the server accepts now. */
+const wrongCode = async (secret: string): Promise<string> => (await wrongTotpCodes(secret))[0]!;
 
 /** Go through the setup (the profile's, or the forced screen's): password, key by hand, code, codes. */
 async function enrol(page: Page, shots: { setup?: string; codes?: string } = {}): Promise<{ secret: string; codes: string[]; step: number }> {

@@ -10,6 +10,7 @@ import { DIALECTS, startTestServer, type TestServer } from "../../testing/harnes
 import { asTestUser, bootstrapOrg, call, makeOrg, makeUser, TEST_PASSWORD, type TestUser } from "../../testing/factories.ts";
 import { openSocket } from "../../gateway/test-client.ts";
 import { startTestSmtp, type TestSmtp } from "../../testing/smtp.ts";
+import { wrongTotpCodes } from "../../testing/totp.ts";
 
 for (const dialect of DIALECTS) {
   describe(`multi-factor authentication (${dialect})`, () => {
@@ -64,7 +65,8 @@ for (const dialect of DIALECTS) {
       assert.ok(!JSON.stringify(stored).includes(start.body.secret), "the secret is stored sealed");
       assert.equal((await u.api("GET", "/me/mfa")).body.totp.enabled, false, "not before it is confirmed");
 
-      assert.equal((await u.api("POST", "/me/mfa/totp/confirm", { code: "000000" })).body.code, "mfa_invalid");
+      const [wrong] = await wrongTotpCodes(start.body.secret);
+      assert.equal((await u.api("POST", "/me/mfa/totp/confirm", { code: wrong })).body.code, "mfa_invalid");
       assert.equal((await u.api("POST", "/me/mfa/totp/confirm", { code: "12345" })).body.code, "validation_failed");
       const confirm = await u.api("POST", "/me/mfa/totp/confirm", { code: await codeOf(start.body.secret) });
       assert.equal(confirm.status, 200);
@@ -115,18 +117,19 @@ for (const dialect of DIALECTS) {
       assert.equal((await asTestUser(s, ok.body, TEST_PASSWORD).api("GET", "/me/mfa")).body.recoveryCodesLeft, 9);
       const ch2 = (await login(u)).body.details.mfaToken;
       assert.equal((await call(s, "POST", "/auth/mfa", { mfaToken: ch2, recoveryCode: recoveryCodes[0] })).body.code, "mfa_invalid", "used up");
-      for (let i = 0; i < 4; i++) await call(s, "POST", "/auth/mfa", { mfaToken: ch2, code: "000000" });
+      for (const code of await wrongTotpCodes(secret, 4)) await call(s, "POST", "/auth/mfa", { mfaToken: ch2, code });
       nextStep();
       assert.equal((await call(s, "POST", "/auth/mfa", { mfaToken: ch2, code: await codeOf(secret) })).body.code, "mfa_challenge_invalid");
     });
 
     it("throttles wrong codes per account", async () => {
       const u = await makeUser(s, owner);
-      await enrol(u);
+      const { secret } = await enrol(u);
+      const wrong = await wrongTotpCodes(secret, 12);
       const codes: number[] = [];
       for (let i = 0; i < 3; i++) {
         const ch = (await login(u)).body.details.mfaToken;
-        for (let j = 0; j < 4; j++) codes.push((await call(s, "POST", "/auth/mfa", { mfaToken: ch, code: String(100000 + i * 10 + j) })).status);
+        for (let j = 0; j < 4; j++) codes.push((await call(s, "POST", "/auth/mfa", { mfaToken: ch, code: wrong[i * 4 + j] })).status);
       }
       assert.deepEqual(codes.slice(0, 10), Array(10).fill(401));
       assert.ok(codes.slice(10).every((c) => c === 429));
