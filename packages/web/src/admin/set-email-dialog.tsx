@@ -55,6 +55,7 @@ export function SetEmailDialog(props: { user: User; onClose: () => void; onSaved
           autoComplete="off"
           maxLength={254}
           autoFocus
+          data-autofocus
         />
         {error ? (
           <p className="form-error" role="alert">

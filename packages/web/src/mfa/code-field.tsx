@@ -33,6 +33,7 @@ export function CodeField(props: {
         required
         spellCheck={false}
         autoFocus={props.autoFocus}
+        data-autofocus={props.autoFocus ? "" : undefined}
         aria-describedby={`${id}-hint`}
       />
       <small id={`${id}-hint`} className="muted">
@@ -60,6 +61,7 @@ export function RecoveryCodeField(props: { value: string; onChange: (v: string) 
         required
         maxLength={24}
         autoFocus={props.autoFocus}
+        data-autofocus={props.autoFocus ? "" : undefined}
         aria-describedby={`${id}-hint`}
       />
       <small id={`${id}-hint`} className="muted">

@@ -46,6 +46,7 @@ export function Field(props: {
         minLength={props.minLength}
         maxLength={props.maxLength}
         autoFocus={props.autoFocus}
+        data-autofocus={props.autoFocus ? "" : undefined}
         pattern={props.pattern}
         aria-describedby={props.hint ? `${id}-hint` : undefined}
         onChange={(e) => props.onChange(e.target.value)}

@@ -51,6 +51,7 @@ export function BrowseChannelsDialog(props: { onClose: () => void }) {
         value={q}
         onChange={(e) => setQ(e.target.value)}
         autoFocus
+        data-autofocus
       />
       <FormError error={error} />
       <ul className="pick-list">

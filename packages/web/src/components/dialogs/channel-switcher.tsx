@@ -27,6 +27,7 @@ export function ChannelSwitcher(props: { onClose: () => void }) {
         placeholder="Channel or person"
         value={q}
         autoFocus
+        data-autofocus
         role="combobox"
         aria-expanded="true"
         aria-controls="switcher-list"

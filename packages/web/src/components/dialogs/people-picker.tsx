@@ -32,6 +32,7 @@ export function PeoplePicker(props: {
         value={q}
         onChange={(e) => setQ(e.target.value)}
         autoFocus
+        data-autofocus
       />
       <ul className="pick-list">
         {people.map((u) => (
