@@ -151,7 +151,6 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   // Rotate the setup token before accepting requests, so the previous run's token
   // is never accepted, not even for a moment.
   const setupToken = await ensureSetupToken(deps);
-  await reissueUnreadableSpCertificates(deps);
   let metricsListener: MetricsListener | undefined;
   try {
     await app.listen({ host: config.host, port: config.port });
@@ -168,6 +167,8 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Parl
   const url = `${tls ? "https" : "http"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   // Links in email lead to the web app: PARLEY_PUBLIC_URL, else the address the server listens on.
   deps.publicUrl.listening(url);
+  // After listening, so a new certificate names the server's real URL when PARLEY_PUBLIC_URL is unset.
+  await reissueUnreadableSpCertificates(deps);
   // Durable jobs (platform/jobs): after-commit work and periodic sweeps, shared by every process on the database.
   const jobs = createJobRunner({
     db: deps.db,

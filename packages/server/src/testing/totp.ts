@@ -6,10 +6,11 @@ import { generate } from "otplib";
  * could accept while the test runs: it takes the step before, the current one and the step after
  * (mfa-factors.ts), and the clock may move on a step before the code arrives, so two steps either
  * side of now are left out. A fixed "wrong" code such as 000000 is right one time in a million
- * per step, and a throttle test sending ten of them fails about once in 50,000 runs.
+ * per step, and a throttle test sending ten of them fails about once in 50,000 runs. `nowMs` is
+ * the server's clock when a test has moved it (deps.now).
  */
-export async function wrongTotpCodes(secret: string, count = 1): Promise<string[]> {
-  const epoch = Math.floor(Date.now() / 1000);
+export async function wrongTotpCodes(secret: string, count = 1, nowMs = Date.now()): Promise<string[]> {
+  const epoch = Math.floor(nowMs / 1000);
   const near = new Set(await Promise.all([-60, -30, 0, 30, 60].map((d) => generate({ secret, epoch: epoch + d }))));
   const codes: string[] = [];
   for (let n = 0; codes.length < count; n++) {

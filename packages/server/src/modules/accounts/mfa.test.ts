@@ -65,7 +65,7 @@ for (const dialect of DIALECTS) {
       assert.ok(!JSON.stringify(stored).includes(start.body.secret), "the secret is stored sealed");
       assert.equal((await u.api("GET", "/me/mfa")).body.totp.enabled, false, "not before it is confirmed");
 
-      const [wrong] = await wrongTotpCodes(start.body.secret);
+      const [wrong] = await wrongTotpCodes(start.body.secret, 1, s.deps.now());
       assert.equal((await u.api("POST", "/me/mfa/totp/confirm", { code: wrong })).body.code, "mfa_invalid");
       assert.equal((await u.api("POST", "/me/mfa/totp/confirm", { code: "12345" })).body.code, "validation_failed");
       const confirm = await u.api("POST", "/me/mfa/totp/confirm", { code: await codeOf(start.body.secret) });
@@ -117,7 +117,7 @@ for (const dialect of DIALECTS) {
       assert.equal((await asTestUser(s, ok.body, TEST_PASSWORD).api("GET", "/me/mfa")).body.recoveryCodesLeft, 9);
       const ch2 = (await login(u)).body.details.mfaToken;
       assert.equal((await call(s, "POST", "/auth/mfa", { mfaToken: ch2, recoveryCode: recoveryCodes[0] })).body.code, "mfa_invalid", "used up");
-      for (const code of await wrongTotpCodes(secret, 4)) await call(s, "POST", "/auth/mfa", { mfaToken: ch2, code });
+      for (const code of await wrongTotpCodes(secret, 4, s.deps.now())) await call(s, "POST", "/auth/mfa", { mfaToken: ch2, code });
       nextStep();
       assert.equal((await call(s, "POST", "/auth/mfa", { mfaToken: ch2, code: await codeOf(secret) })).body.code, "mfa_challenge_invalid");
     });
@@ -125,7 +125,7 @@ for (const dialect of DIALECTS) {
     it("throttles wrong codes per account", async () => {
       const u = await makeUser(s, owner);
       const { secret } = await enrol(u);
-      const wrong = await wrongTotpCodes(secret, 12);
+      const wrong = await wrongTotpCodes(secret, 12, s.deps.now());
       const codes: number[] = [];
       for (let i = 0; i < 3; i++) {
         const ch = (await login(u)).body.details.mfaToken;

@@ -22,9 +22,15 @@ function parses(pem: string): boolean {
   }
 }
 
-/** Re-issues every SAML SP certificate that does not parse; returns how many were. */
+/** Re-issues every SAML SP certificate that does not parse; returns how many were. Never throws: the start goes on. */
 export async function reissueUnreadableSpCertificates(deps: Deps): Promise<number> {
-  const rows = await deps.db.selectFrom("sso_providers").select(["id", "org_id", "sp_private_key", "sp_certificate"]).where("kind", "=", "saml").execute();
+  let rows: Array<{ id: string; org_id: string; sp_private_key?: string | null; sp_certificate?: string | null }>;
+  try {
+    rows = await deps.db.selectFrom("sso_providers").select(["id", "org_id", "sp_private_key", "sp_certificate"]).where("kind", "=", "saml").execute();
+  } catch (err) {
+    deps.log.error({ module: "sso", err }, "could not read the SAML providers to check their SP certificates");
+    return 0;
+  }
   let reissued = 0;
   for (const row of rows) {
     const { sp_private_key: sealedKey, sp_certificate: old } = row;

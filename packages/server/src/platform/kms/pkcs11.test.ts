@@ -17,7 +17,7 @@ import { bootstrapOrg, call, makeOrg } from "../../testing/factories.ts";
 import { createTestHsm, SOFTHSM_MODULE, type TestHsm } from "../../testing/softhsm.ts";
 import { kekStatus, retireKeks, rotateKek } from "../../modules/keys/index.ts";
 import { kekIdOf } from "./key-file.ts";
-import { createPkcs11Ring } from "./pkcs11.ts";
+import { createPkcs11Ring, kekTemplate } from "./pkcs11.ts";
 
 let hsm: TestHsm;
 before(() => {
@@ -25,8 +25,8 @@ before(() => {
 });
 after(() => hsm.cleanup());
 
-/** The token's KEK objects as another application sees them (same process: the module is shared). */
-function tokenKeks(): Array<{ id: string; sensitive: boolean; extractable: boolean; value: string }> {
+/** `fn` in a logged-in session with the test token, as another application (same process: the module is shared). */
+function withToken<T>(flags: number, fn: (p11: pkcs11js.PKCS11, s: Buffer) => T): T {
   const p11 = new pkcs11js.PKCS11();
   p11.load(SOFTHSM_MODULE);
   try {
@@ -35,13 +35,22 @@ function tokenKeks(): Array<{ id: string; sensitive: boolean; extractable: boole
     // Initialised already by the server's KMS in this process.
   }
   const slot = p11.C_GetSlotList(true).find((s) => p11.C_GetTokenInfo(s).label.trim() === hsm.label)!;
-  const s = p11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION);
+  const s = p11.C_OpenSession(slot, flags);
   try {
     try {
       p11.C_Login(s, pkcs11js.CKU_USER, hsm.pin);
     } catch {
       // Logged in already (login state is per application).
     }
+    return fn(p11, s);
+  } finally {
+    p11.C_CloseSession(s);
+  }
+}
+
+/** The token's KEK objects as another application sees them. */
+function tokenKeks(): Array<{ id: string; sensitive: boolean; extractable: boolean; value: string }> {
+  return withToken(pkcs11js.CKF_SERIAL_SESSION, (p11, s) => {
     p11.C_FindObjectsInit(s, [
       { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
       { type: pkcs11js.CKA_LABEL, value: "parley-kek" },
@@ -63,9 +72,7 @@ function tokenKeks(): Array<{ id: string; sensitive: boolean; extractable: boole
       }
       return { id: `p11:${id!.value.toString("hex")}`, sensitive: sensitive!.value[0] === 1, extractable: extractable!.value[0] === 1, value };
     });
-  } finally {
-    p11.C_CloseSession(s);
-  }
+  });
 }
 
 test("secrets seal through the SoftHSM2 token; the KEK is generated there, sensitive and not extractable", { timeout: 30_000 }, async () => {
@@ -300,6 +307,32 @@ test("a KEK made in the same millisecond as the last one, or with the clock set 
   } finally {
     Date.now = realNow;
     // The active one stays, under its own label, in the test's temporary token.
+    for (const k of await ring.list()) if (!k.active) await ring.destroy(k.id);
+    ring.close();
+  }
+});
+
+/** A KEK made in the token as the HSM's own tools might, with a CKA_ID of their choosing. */
+function toolMadeKek(label: string, id: Buffer): void {
+  withToken(pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION, (p11, s) =>
+    p11.C_GenerateKey(s, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, kekTemplate(pkcs11js, label, id)),
+  );
+}
+
+test("a KEK made after one the HSM's tools gave a high ID (ff) is the active one", { timeout: 30_000 }, async () => {
+  toolMadeKek("parley-kek-tools", Buffer.from([0xff]));
+  const ring = await createPkcs11Ring({ module: SOFTHSM_MODULE, token: hsm.label, pin: hsm.pin, keyLabel: "parley-kek-tools", createKey: false });
+  try {
+    assert.equal((await ring.active()).id, "p11:ff", "the tools' key is used as it is");
+    const first = await ring.create();
+    assert.equal((await ring.active()).id, first.id, "a rotation makes the new key active");
+    const second = await ring.create();
+    assert.equal((await ring.active()).id, second.id, "and the next one");
+    assert.deepEqual(
+      (await ring.list()).map((k) => k.id),
+      [second.id, first.id, "p11:ff"],
+    );
+  } finally {
     for (const k of await ring.list()) if (!k.active) await ring.destroy(k.id);
     ring.close();
   }

@@ -17,7 +17,7 @@
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
-import type { PKCS11, Handle } from "pkcs11js";
+import type { PKCS11, Handle, Template } from "pkcs11js";
 import type { Logger } from "../log.ts";
 import type { Kek, KekInfo, KekRing } from "./kek.ts";
 import { KmsError } from "./kms.ts";
@@ -131,7 +131,7 @@ function login(l: Loaded, session: Handle, o: Pkcs11Options, name: string): void
 }
 
 /**
- * An 8-byte CKA_ID that sorts after every existing one (`newestHex`, the highest): milliseconds
+ * A CKA_ID that sorts after every existing one (`newestHex`, the highest): 8 bytes, milliseconds
  * since the epoch, at least one past the newest key's, then 2 random bytes. The highest ID is the
  * active key, so a key made in the same millisecond as the last one (or with the clock set back)
  * must still sort above it — with the time alone, the random bytes decided, and a rotation kept
@@ -142,7 +142,29 @@ function newObjectId(newestHex: string | undefined): Buffer {
   const id = Buffer.alloc(8);
   id.writeUIntBE(Math.min(Math.max(Date.now(), newest + 1), 2 ** 48 - 1), 0, 6);
   crypto.randomBytes(2).copy(id, 6);
+  // A key the HSM's own tools made may have any ID, e.g. "ff", above every time: the new one is
+  // that ID and two random bytes more, which sorts right after it.
+  if (newestHex !== undefined && id.toString("hex") <= newestHex) return Buffer.concat([Buffer.from(newestHex, "hex"), crypto.randomBytes(2)]);
   return id;
+}
+
+/** The attributes of a KEK in the token: AES-256, kept there, sensitive, never extractable, encrypt and decrypt only. */
+export function kekTemplate(lib: Lib, label: string, id: Buffer): Template {
+  return [
+    { type: lib.CKA_CLASS, value: lib.CKO_SECRET_KEY },
+    { type: lib.CKA_KEY_TYPE, value: lib.CKK_AES },
+    { type: lib.CKA_VALUE_LEN, value: 32 },
+    { type: lib.CKA_TOKEN, value: true },
+    { type: lib.CKA_PRIVATE, value: true },
+    { type: lib.CKA_SENSITIVE, value: true },
+    { type: lib.CKA_EXTRACTABLE, value: false },
+    { type: lib.CKA_ENCRYPT, value: true },
+    { type: lib.CKA_DECRYPT, value: true },
+    { type: lib.CKA_WRAP, value: false },
+    { type: lib.CKA_UNWRAP, value: false },
+    { type: lib.CKA_LABEL, value: label },
+    { type: lib.CKA_ID, value: id },
+  ];
 }
 
 /** Codes after which a fresh session (and login) is worth one retry: the HSM restarted, a network HSM reconnected. */
@@ -246,23 +268,7 @@ export async function createPkcs11Ring(o: Pkcs11Options): Promise<KekRing> {
 
   const generate = (): Kek => {
     const id = newObjectId(withSession(objects)[0]?.id);
-    withSession((s) =>
-      p11.C_GenerateKey(s, { mechanism: lib.CKM_AES_KEY_GEN }, [
-        { type: lib.CKA_CLASS, value: lib.CKO_SECRET_KEY },
-        { type: lib.CKA_KEY_TYPE, value: lib.CKK_AES },
-        { type: lib.CKA_VALUE_LEN, value: 32 },
-        { type: lib.CKA_TOKEN, value: true },
-        { type: lib.CKA_PRIVATE, value: true },
-        { type: lib.CKA_SENSITIVE, value: true },
-        { type: lib.CKA_EXTRACTABLE, value: false },
-        { type: lib.CKA_ENCRYPT, value: true },
-        { type: lib.CKA_DECRYPT, value: true },
-        { type: lib.CKA_WRAP, value: false },
-        { type: lib.CKA_UNWRAP, value: false },
-        { type: lib.CKA_LABEL, value: o.keyLabel },
-        { type: lib.CKA_ID, value: id },
-      ]),
-    );
+    withSession((s) => p11.C_GenerateKey(s, { mechanism: lib.CKM_AES_KEY_GEN }, kekTemplate(lib, o.keyLabel, id)));
     o.log?.info({ token: name, kek: `p11:${id.toString("hex")}` }, "generated a KMS key-encryption key in the HSM");
     return kekOf(id.toString("hex"));
   };
