@@ -32,7 +32,8 @@ function time(ms: number): Buffer {
   return year < 2050 ? der(0x17, Buffer.from(`${digits.slice(2)}Z`)) : der(0x18, Buffer.from(`${digits}Z`));
 }
 
-function pem(label: string, body: Buffer): string {
+/** DER as PEM with the given label, in 64-character lines. */
+export function pem(label: string, body: Buffer): string {
   const b64 = body.toString("base64").replace(/(.{64})/g, "$1\n");
   return `-----BEGIN ${label}-----\n${b64.trimEnd()}\n-----END ${label}-----\n`;
 }

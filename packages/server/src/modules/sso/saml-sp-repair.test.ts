@@ -9,20 +9,18 @@ import crypto from "node:crypto";
 import { DIALECTS, createTestDatabase, startTestServer, type TestServer } from "../../testing/harness.ts";
 import { bootstrapOrg, call } from "../../testing/factories.ts";
 import { startSamlIdp } from "../../testing/saml-idp.ts";
+import { pem } from "./saml-cert.ts";
 import { providerOf } from "./settings.ts";
 
 /** The certificate with its serial's first two bytes set to 00 05: the padding the old code made one time in 256. */
-function illegallyPadded(pem: string): string {
-  const der = Buffer.from(pem.replace(/-----[A-Z ]+-----|\s/g, ""), "base64");
+function illegallyPadded(certificate: string): string {
+  const der = Buffer.from(certificate.replace(/-----[A-Z ]+-----|\s/g, ""), "base64");
   // version [0] v3, then the serial: INTEGER of 16 bytes.
   const at = der.indexOf(Buffer.from([0xa0, 0x03, 0x02, 0x01, 0x02, 0x02, 0x10])) + 7;
   assert.ok(at > 7, "the serial is where the SP certificate puts it");
   der[at] = 0x00;
   der[at + 1] = 0x05;
-  return `-----BEGIN CERTIFICATE-----\n${der
-    .toString("base64")
-    .replace(/(.{64})/g, "$1\n")
-    .trimEnd()}\n-----END CERTIFICATE-----\n`;
+  return pem("CERTIFICATE", der);
 }
 
 const spki = (key: crypto.KeyObject) => key.export({ type: "spki", format: "der" });
